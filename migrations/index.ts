@@ -1,0 +1,11 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261123183802 } from './Migration20261123183802';
+
+/**
+ * Every migration, in order. Listed by hand because the compiled app and the
+ * TypeScript tests load them differently; test/db/migrations.test.ts fails
+ * when a file in this folder is missing here.
+ */
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261123183802', class: Migration20261123183802 },
+];

@@ -1,0 +1,51 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import express from 'express';
+import http from 'node:http';
+import { createContext, type MuluContext } from './graphql/context';
+import { formatError } from './graphql/errors';
+import { buildMuluSchema } from './graphql/schema';
+
+export interface MuluServer {
+  url: string;
+  httpServer: http.Server;
+  stop(): Promise<void>;
+}
+
+/** Builds the Apollo server and the HTTP app around it, without listening. */
+export async function createApp(orm: MikroORM) {
+  const schema = await buildMuluSchema();
+  const httpServer = http.createServer();
+  const apollo = new ApolloServer<MuluContext>({
+    schema,
+    formatError: (formatted, error) => formatError(formatted, error),
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageLocalDefault({ embed: true })],
+  });
+  await apollo.start();
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.use('/graphql', express.json({ limit: '20mb' }), expressMiddleware(apollo, { context: async () => createContext(orm) }));
+  httpServer.on('request', app);
+  return { app, apollo, httpServer };
+}
+
+/** Starts serving on `port` (0 picks a free one) and returns the GraphQL URL. */
+export async function startServer(orm: MikroORM, port: number): Promise<MuluServer> {
+  const { apollo, httpServer } = await createApp(orm);
+  await new Promise<void>((resolve) => httpServer.listen(port, resolve));
+  const address = httpServer.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  return {
+    url: `http://localhost:${actualPort}/graphql`,
+    httpServer,
+    stop: () => apollo.stop(),
+  };
+}

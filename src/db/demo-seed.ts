@@ -1,0 +1,83 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { ResourceFormat, ShareType, UpdateCycle } from '../modules/catalogue/directory.entity';
+import { directoryService } from '../modules/catalogue/directory.service';
+import { creditCodeCheckCharacter } from '../modules/departments/credit-code';
+import { departmentService } from '../modules/departments/department.service';
+import { MountKind } from '../modules/mounts/mount.entity';
+import { mountService } from '../modules/mounts/mount.service';
+import { Region } from '../modules/regions/region.entity';
+import { regionService } from '../modules/regions/region.service';
+import type { RequestContext } from '../request-context';
+import { DEMO_DEPARTMENTS, DEMO_REGIONS, DEMO_RESOURCE_NAMES, splitTotal } from './demo-data';
+
+/** A valid credit code for demo department `n` of a region (机关, registered by 机构编制). */
+export function demoCreditCode(regionCode: string, n: number): string {
+  const first17 = `11${regionCode}${String(n).padStart(9, '0')}`;
+  return first17 + creditCodeCheckCharacter(first17);
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+
+/**
+ * Loads the demo dataset through the services, exactly as the API would,
+ * unless the database already holds regions.
+ */
+export async function loadDemoIfEmpty(orm: MikroORM): Promise<boolean> {
+  const ctx: RequestContext = { em: orm.em.fork() };
+  if ((await ctx.em.count(Region, {})) > 0) return false;
+  for (const region of DEMO_REGIONS) await regionService.create(ctx, region);
+
+  const shareTypes = [ShareType.UNCONDITIONAL, ShareType.CONDITIONAL, ShareType.UNCONDITIONAL, ShareType.NOT_SHARED];
+  for (const [regionCode, departments] of Object.entries(DEMO_DEPARTMENTS)) {
+    for (const [d, spec] of departments.entries()) {
+      const department = await departmentService.create(ctx, { creditCode: demoCreditCode(regionCode, d + 1), name: spec.name, regionCode });
+      const volumes = splitTotal(spec.dataVolume, spec.mounted);
+      const total = spec.published + (spec.drafts ?? 0);
+      for (let i = 0; i < total; i++) {
+        const shareType = shareTypes[i % shareTypes.length];
+        const directory = await directoryService.register(ctx, {
+          code: `${regionCode}-${String(d + 1).padStart(3, '0')}-${String(i + 1).padStart(4, '0')}`,
+          name: `${spec.name.replace(/^(殷都区|文峰区)/, '')}${DEMO_RESOURCE_NAMES[i % DEMO_RESOURCE_NAMES.length]}${i >= DEMO_RESOURCE_NAMES.length ? Math.floor(i / DEMO_RESOURCE_NAMES.length) + 1 : ''}`,
+          departmentCreditCode: department.creditCode,
+          summary: `${spec.name}公开共享的政务信息资源。`,
+          classification: '部门信息资源',
+          resourceFormat: i % 3 === 0 ? ResourceFormat.API : ResourceFormat.DATABASE,
+          shareType,
+          shareConditions: shareType === ShareType.UNCONDITIONAL ? null : shareType === ShareType.CONDITIONAL ? '仅用于政务服务办理' : '涉及个人隐私，依法不予共享',
+          updateCycle: [UpdateCycle.MONTHLY, UpdateCycle.DAILY, UpdateCycle.QUARTERLY, UpdateCycle.YEARLY][i % 4],
+          informationItems: [
+            { name: '统一社会信用代码', dataType: '字符型', description: '主体标识' },
+            { name: '名称', dataType: '字符型' },
+            { name: '更新日期', dataType: '日期型' },
+          ],
+        });
+        if (i >= spec.published) continue; // the drafts stay drafts
+        await directoryService.publish(ctx, { id: directory.id });
+        if (i < spec.mounted) {
+          // Every fifth mounted directory was last refreshed long ago: stale data.
+          const refreshedAt = new Date(Date.now() - (i % 5 === 4 ? 400 : 0.1) * DAY);
+          await mountService.mount(ctx, { directory: { id: directory.id }, kind: MountKind.TABLE, locator: `ods.${regionCode}_${d + 1}_${i + 1}`, recordCount: volumes[i], refreshedAt });
+        } else if (i === spec.mounted && i === spec.published - 1) {
+          // A dataset that was mounted and then taken down: history, not a mount.
+          const old = await mountService.mount(ctx, { directory: { id: directory.id }, kind: MountKind.FILE, locator: `/share/${regionCode}/${d + 1}/old.xlsx`, recordCount: 12 });
+          await mountService.unmount(ctx, old.id);
+        }
+      }
+      if (spec.name === '殷都区民政局') {
+        // A directory that was published and later withdrawn no longer counts.
+        const extra = await directoryService.register(ctx, {
+          code: `${regionCode}-${String(d + 1).padStart(3, '0')}-9999`,
+          name: '民政局旧版低保名录',
+          departmentCreditCode: department.creditCode,
+          resourceFormat: ResourceFormat.SPREADSHEET,
+          shareType: ShareType.UNCONDITIONAL,
+          updateCycle: UpdateCycle.YEARLY,
+          informationItems: [{ name: '姓名', dataType: '字符型' }],
+        });
+        await directoryService.publish(ctx, { id: extra.id });
+        await directoryService.withdraw(ctx, { id: extra.id });
+      }
+    }
+  }
+  return true;
+}

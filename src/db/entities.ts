@@ -1,0 +1,7 @@
+import { ResourceDirectory } from '../modules/catalogue/directory.entity';
+import { Department } from '../modules/departments/department.entity';
+import { Mount } from '../modules/mounts/mount.entity';
+import { Region, RegionClosure } from '../modules/regions/region.entity';
+
+/** Every entity, listed once: discovery by folder scanning differs between ts and compiled js. */
+export const entities = [Region, RegionClosure, Department, ResourceDirectory, Mount];

@@ -1,0 +1,44 @@
+import type { EntityName } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { PageRequest } from './page';
+
+/**
+ * One statement returning, for each parent, its first `page.first + 1`
+ * children with id greater than `page.afterId` (the extra row tells whether a
+ * next page exists). `where` is an extra SQL condition on alias `c`.
+ */
+export async function pagedChildren<T extends object>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  table: string,
+  parentColumn: string,
+  parents: readonly (string | number)[],
+  page: PageRequest,
+  where: { sql: string; params: unknown[] } = { sql: 'true', params: [] },
+): Promise<T[]> {
+  if (parents.length === 0) return [];
+  const rows: Record<string, unknown>[] = await em.execute(
+    `select * from (
+       select c.*, row_number() over (partition by c.${parentColumn} order by c.id) as page_row
+       from ${table} c
+       where c.${parentColumn} in (?) and c.id > ? and (${where.sql})
+     ) paged where page_row <= ? order by id`,
+    [[...parents], page.afterId, ...where.params, page.first + 1],
+  );
+  return rows.map(({ page_row: _row, ...row }) => em.map(entity, row as never));
+}
+
+/** One page of a whole table in id order, filtered by `where` on alias `c`. */
+export async function pagedRows<T extends object>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  table: string,
+  page: PageRequest,
+  where: { sql: string; params: unknown[] },
+): Promise<T[]> {
+  const rows: Record<string, unknown>[] = await em.execute(
+    `select c.* from ${table} c where c.id > ? and (${where.sql}) order by c.id limit ?`,
+    [page.afterId, ...where.params, page.first + 1],
+  );
+  return rows.map((row) => em.map(entity, row as never));
+}

@@ -1,0 +1,31 @@
+import { badInput } from './errors';
+
+/** The object types reachable through `Query.node`. */
+export type NodeTypeName = 'Region' | 'Department' | 'ResourceDirectory' | 'Mount';
+const NODE_TYPES: readonly NodeTypeName[] = ['Region', 'Department', 'ResourceDirectory', 'Mount'];
+
+/** Relay global ID: base64url of "Type:key", opaque to clients. */
+export function toGlobalId(type: NodeTypeName, key: string | number): string {
+  return Buffer.from(`${type}:${key}`, 'utf8').toString('base64url');
+}
+
+export function fromGlobalId(id: string): { type: NodeTypeName; key: string } {
+  const decoded = Buffer.from(id, 'base64url').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const type = decoded.slice(0, colon) as NodeTypeName;
+  const key = decoded.slice(colon + 1);
+  if (colon < 1 || !NODE_TYPES.includes(type) || key === '' || toGlobalId(type, key) !== id.replace(/=+$/, '')) {
+    throw badInput(`"${id}" is not a valid ID.`);
+  }
+  return { type, key };
+}
+
+/** Numeric database id out of a global ID of the expected type. */
+export function numericIdOf(id: string, expected: NodeTypeName): number {
+  const { type, key } = fromGlobalId(id);
+  const n = Number(key);
+  if (type !== expected || !Number.isSafeInteger(n) || n <= 0) {
+    throw badInput(`"${id}" is not the ID of a ${expected}.`);
+  }
+  return n;
+}

@@ -1,0 +1,22 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { createDirectoryLoaders } from '../modules/catalogue/directory.loaders';
+import { createDepartmentLoaders } from '../modules/departments/department.loaders';
+import { createMountLoaders } from '../modules/mounts/mount.loaders';
+import { createRegionLoaders } from '../modules/regions/region.loaders';
+import { createStatsLoaders } from '../modules/stats/stats.loaders';
+
+/**
+ * Every loader of one request. Built fresh per request: a shared loader
+ * would cache one user's view for the next.
+ */
+export function createLoaders(em: EntityManager) {
+  return {
+    ...createRegionLoaders(em),
+    ...createDepartmentLoaders(em),
+    ...createDirectoryLoaders(em),
+    ...createMountLoaders(em),
+    ...createStatsLoaders(em),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,24 @@
+import { Field, ID, InterfaceType } from 'type-graphql';
+import { ResourceDirectory } from '../modules/catalogue/directory.entity';
+import { Department } from '../modules/departments/department.entity';
+import { Mount } from '../modules/mounts/mount.entity';
+import { Region } from '../modules/regions/region.entity';
+import type { NodeTypeName } from './global-id';
+
+/** Which GraphQL type an entity is shown as. */
+export function nodeTypeOf(value: unknown): NodeTypeName | undefined {
+  if (value instanceof Region) return 'Region';
+  if (value instanceof Department) return 'Department';
+  if (value instanceof ResourceDirectory) return 'ResourceDirectory';
+  if (value instanceof Mount) return 'Mount';
+  return undefined;
+}
+
+@InterfaceType('Node', {
+  description: 'An object with a globally unique ID, fetchable with `Query.node`.',
+  resolveType: (value) => nodeTypeOf(value),
+})
+export abstract class Node {
+  @Field(() => ID, { description: 'Globally unique, opaque ID.' })
+  id!: string;
+}

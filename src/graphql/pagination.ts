@@ -1,0 +1,70 @@
+import { Field, ObjectType, type ClassType } from 'type-graphql';
+import type { Page, PageRequest } from '../db/page';
+import { badInput } from './errors';
+
+/** Cursors are opaque to clients; inside they carry the last row's id. */
+export function encodeCursor(id: number): string {
+  return Buffer.from(`cursor:${id}`, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string | null | undefined): number {
+  if (cursor === null || cursor === undefined) return 0;
+  const match = /^cursor:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) throw badInput(`"${cursor}" is not a valid cursor; pass the endCursor of a previous page.`);
+  return Number(match[1]);
+}
+
+/** Checks page-size limits so one request cannot ask for the whole province. */
+export function pageRequest(first: number | null | undefined, after: string | null | undefined, max: number, fallback = Math.min(20, max)): PageRequest {
+  const size = first ?? fallback;
+  if (!Number.isInteger(size) || size < 1 || size > max) {
+    throw badInput(`"first" must be between 1 and ${max}, got ${size}.`);
+  }
+  return { first: size, afterId: decodeCursor(after) };
+}
+
+@ObjectType({ description: 'Where a page ends, for fetching the next one.' })
+export class PageInfo {
+  @Field({ description: 'Whether more items follow this page.' })
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Cursor of the last item; pass it as `after` for the next page.' })
+  endCursor!: string | null;
+}
+
+export interface Connection<T> {
+  edges: { cursor: string; node: T }[];
+  pageInfo: PageInfo;
+}
+
+/** Builds `<Name>Connection` and `<Name>Edge` object types for a node type. */
+export function ConnectionType<T extends object>(node: ClassType<T>, name: string, what: string) {
+  @ObjectType(`${name}Edge`, { description: `One ${what} in a page.` })
+  class Edge {
+    @Field({ description: 'Cursor of this item.' })
+    cursor!: string;
+
+    @Field(() => node, { description: `The ${what}.` })
+    node!: T;
+  }
+
+  @ObjectType(`${name}Connection`, { description: `A page of ${what}s (Relay connection).` })
+  class ConnectionClass implements Connection<T> {
+    @Field(() => [Edge], { description: `The ${what}s of this page.` })
+    edges!: Edge[];
+
+    @Field(() => PageInfo, { description: 'Paging information.' })
+    pageInfo!: PageInfo;
+  }
+  return ConnectionClass;
+}
+
+/** Turns a service page into a connection. */
+export function toConnection<T extends { id: number }>(page: Page<T>): Connection<T> {
+  const edges = page.items.map((item) => ({ cursor: encodeCursor(item.id), node: item }));
+  return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+}
+
+/** Largest page sizes; kept here so limits live in one place. */
+export const PAGE_LIMITS = { directories: 100, departments: 500, mounts: 100 } as const;
+

@@ -1,0 +1,27 @@
+import { buildSchema } from 'type-graphql';
+import type { GraphQLSchema } from 'graphql';
+import { DirectoryResolver } from '../modules/catalogue/directory.resolver';
+import { DepartmentResolver } from '../modules/departments/department.resolver';
+import { MountResolver } from '../modules/mounts/mount.resolver';
+import { RegionResolver } from '../modules/regions/region.resolver';
+import { DepartmentStatsResolver, RegionStatsResolver } from '../modules/stats/stats.resolver';
+import { NodeResolver } from './node.resolver';
+
+export const resolvers = [
+  NodeResolver,
+  RegionResolver,
+  DepartmentResolver,
+  DirectoryResolver,
+  MountResolver,
+  RegionStatsResolver,
+  DepartmentStatsResolver,
+] as const;
+
+/** Builds the executable schema; `validate` turns on class-validator for every input. */
+export function buildMuluSchema(): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers,
+    validate: { forbidUnknownValues: false },
+    emitSchemaFile: false,
+  });
+}

@@ -1,0 +1,40 @@
+import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { entities } from './db/entities';
+import { migrationsList } from '../migrations';
+
+/** The ORM configuration for a given database; the app, the tests and the CLI share it. */
+export function ormConfig(clientUrl: string, overrides: Partial<Options> = {}): Options {
+  return defineConfig({
+    clientUrl,
+    entities,
+    extensions: [Migrator],
+    forceUtcTimezone: true,
+    // Application code never syncs the schema; migrations do (see migrations/).
+    schemaGenerator: { disableForeignKeys: false },
+    migrations: {
+      path: 'migrations',
+      pathTs: 'migrations',
+      emit: 'ts',
+      snapshot: false,
+      silent: true,
+      transactional: true,
+      allOrNothing: true,
+      migrationsList,
+    },
+    pool: {
+      min: 0,
+      max: 10,
+      // An idle pooled connection dropped by the server (restart, failover)
+      // must not crash the process: log it and let the pool replace it.
+      afterCreate: (connection: { on(event: 'error', listener: (error: Error) => void): void }, done: (error: Error | null, connection: unknown) => void) => {
+        connection.on('error', (error) => console.error('[db] connection error:', error.message));
+        done(null, connection);
+      },
+    },
+    ...overrides,
+  });
+}
+
+// The MikroORM CLI (npm run migration:create) reads this default export.
+export default ormConfig(process.env.DATABASE_URL ?? 'postgres://postgres:mulu@127.0.0.1:5432/mulu');

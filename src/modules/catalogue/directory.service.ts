@@ -1,0 +1,243 @@
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { pagedChildren, pagedRows } from '../../db/paged-children';
+import { staleSql } from './staleness';
+import { badInput, conflict, notFound } from '../../graphql/errors';
+import { toPage, type Page, type PageRequest } from '../../db/page';
+import type { RequestContext } from '../../request-context';
+import { departmentService } from '../departments/department.service';
+import {
+  DirectoryStatus,
+  ResourceDirectory,
+  ResourceFormat,
+  ShareMethod,
+  ShareType,
+  UpdateCycle,
+  type InformationItem,
+} from './directory.entity';
+
+/** Metadata a steward may set on a directory (all optional on update). */
+export interface DirectoryMetadata {
+  name?: string;
+  summary?: string | null;
+  classification?: string | null;
+  resourceFormat?: ResourceFormat;
+  informationItems?: InformationItem[];
+  shareType?: ShareType;
+  shareConditions?: string | null;
+  shareMethod?: ShareMethod | null;
+  openToPublic?: boolean;
+  updateCycle?: UpdateCycle;
+}
+
+export interface RegisterDirectoryInput extends DirectoryMetadata {
+  code: string;
+  name: string;
+  departmentCreditCode: string;
+  resourceFormat: ResourceFormat;
+  shareType: ShareType;
+  updateCycle: UpdateCycle;
+}
+
+/** A directory is named by its global ID or by its code. */
+export interface DirectoryRef {
+  id?: number | null;
+  code?: string | null;
+}
+
+export interface UpdateDirectoryInput extends DirectoryMetadata, DirectoryRef {
+  /** A new code; only while the directory is a draft. */
+  newCode?: string | null;
+}
+
+/** Filters of catalogue searches; every field narrows the result. */
+export interface DirectoryFilter {
+  departmentCreditCode?: string | null;
+  regionCode?: string | null;
+  status?: DirectoryStatus | null;
+  shareType?: ShareType | null;
+  text?: string | null;
+}
+
+const CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$/;
+
+function checkCode(code: string): string {
+  const trimmed = code.trim();
+  if (!CODE_PATTERN.test(trimmed)) {
+    throw badInput(`"${code}" is not a valid directory code: use 1 to 64 letters, digits, "/", "_", "." or "-", starting with a letter or digit.`);
+  }
+  return trimmed;
+}
+
+function checkInformationItems(items: InformationItem[]): InformationItem[] {
+  const seen = new Set<string>();
+  return items.map((item, index) => {
+    const name = item.name.trim();
+    const dataType = item.dataType.trim();
+    if (!name) throw badInput(`Information item ${index + 1} needs a name.`);
+    if (!dataType) throw badInput(`Information item ${index + 1} ("${name}") needs a data type.`);
+    if (seen.has(name)) throw badInput(`Information item "${name}" appears twice; names must be unique within a directory.`);
+    seen.add(name);
+    return { name, dataType, description: item.description?.trim() || null };
+  });
+}
+
+/** Rules that tie the share type to its conditions, checked after every change. */
+function checkShareRules(directory: ResourceDirectory): void {
+  if (!directory.name.trim()) throw badInput('A directory needs a name.');
+  const needsBasis = directory.shareType !== ShareType.UNCONDITIONAL;
+  if (needsBasis && !directory.shareConditions?.trim()) {
+    throw badInput(
+      directory.shareType === ShareType.CONDITIONAL
+        ? 'A conditionally shared directory needs its share conditions (shareConditions).'
+        : 'A directory that is not shared needs the basis for not sharing it (shareConditions), e.g. the law that forbids it.',
+    );
+  }
+}
+
+function applyMetadata(directory: ResourceDirectory, input: DirectoryMetadata): void {
+  const fields = ['name', 'summary', 'classification', 'resourceFormat', 'shareType', 'shareConditions', 'shareMethod', 'openToPublic', 'updateCycle'] as const;
+  for (const field of fields) {
+    if (input[field] !== undefined) Object.assign(directory, { [field]: typeof input[field] === 'string' ? (input[field] as string).trim() : input[field] });
+  }
+  if (input.informationItems !== undefined) directory.informationItems = checkInformationItems(input.informationItems);
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}
+
+/** SQL condition on alias `c` for a filter; department and region by business key. */
+export function directoryFilterSql(filter: DirectoryFilter): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  if (filter.departmentCreditCode) {
+    parts.push('c.department_id = (select id from department where credit_code = ?)');
+    params.push(filter.departmentCreditCode.trim().toUpperCase());
+  }
+  if (filter.regionCode) {
+    parts.push(`c.department_id in (select dep.id from department dep join region_closure rc on rc.descendant_code = dep.region_code where rc.ancestor_code = ?)`);
+    params.push(filter.regionCode.trim());
+  }
+  if (filter.status) {
+    parts.push('c.status = ?');
+    params.push(filter.status);
+  }
+  if (filter.shareType) {
+    parts.push('c.share_type = ?');
+    params.push(filter.shareType);
+  }
+  if (filter.text?.trim()) {
+    parts.push(`(c.name ilike ? or c.code ilike ?)`);
+    const pattern = `%${escapeLike(filter.text.trim())}%`;
+    params.push(pattern, pattern);
+  }
+  return { sql: parts.length ? parts.join(' and ') : 'true', params };
+}
+
+export const directoryService = {
+  /** Loads a directory named by id or code, locked for the rest of the transaction. */
+  async requireForUpdate(em: EntityManager, ref: DirectoryRef): Promise<ResourceDirectory> {
+    if ((ref.id == null) === (ref.code == null)) throw badInput('Name the directory by exactly one of "id" or "code".');
+    const where = ref.id != null ? { id: ref.id } : { code: ref.code!.trim() };
+    const directory = await em.findOne(ResourceDirectory, where, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!directory) throw notFound(`Directory ${ref.code ?? ''} does not exist.`.replace('  ', ' '));
+    return directory;
+  },
+
+  /** Registers a draft directory for a department. */
+  async register(ctx: RequestContext, input: RegisterDirectoryInput): Promise<ResourceDirectory> {
+    const code = checkCode(input.code);
+    return ctx.em.transactional(async (em) => {
+      const department = await departmentService.requireByCreditCode(em, input.departmentCreditCode);
+      if (await em.findOne(ResourceDirectory, { code })) throw conflict(`Directory code ${code} is already taken in the catalogue.`);
+      const directory = em.create(ResourceDirectory, {
+        code,
+        name: input.name,
+        department,
+        resourceFormat: input.resourceFormat,
+        shareType: input.shareType,
+        updateCycle: input.updateCycle,
+      });
+      applyMetadata(directory, input);
+      checkShareRules(directory);
+      await em.flush();
+      return directory;
+    });
+  },
+
+  /** Changes a directory's metadata; a withdrawn one is frozen, a published one keeps its code. */
+  async update(ctx: RequestContext, input: UpdateDirectoryInput): Promise<ResourceDirectory> {
+    return ctx.em.transactional(async (em) => {
+      const directory = await this.requireForUpdate(em, input);
+      if (directory.status === DirectoryStatus.WITHDRAWN) throw conflict(`Directory ${directory.code} is withdrawn; publish it again before changing it.`);
+      if (input.newCode != null && input.newCode.trim() !== directory.code) {
+        if (directory.status !== DirectoryStatus.DRAFT) throw conflict(`Directory ${directory.code} is published; its code can no longer change.`);
+        const newCode = checkCode(input.newCode);
+        if (await em.findOne(ResourceDirectory, { code: newCode })) throw conflict(`Directory code ${newCode} is already taken in the catalogue.`);
+        directory.code = newCode;
+      }
+      applyMetadata(directory, input);
+      checkShareRules(directory);
+      if (directory.status === DirectoryStatus.PUBLISHED && directory.informationItems.length === 0) {
+        throw badInput(`Directory ${directory.code} is published and must keep at least one information item.`);
+      }
+      await em.flush();
+      return directory;
+    });
+  },
+
+  /** Draft (or withdrawn) -> published. Publishing needs at least one information item. */
+  async publish(ctx: RequestContext, ref: DirectoryRef): Promise<ResourceDirectory> {
+    return ctx.em.transactional(async (em) => {
+      const directory = await this.requireForUpdate(em, ref);
+      if (directory.status === DirectoryStatus.PUBLISHED) throw conflict(`Directory ${directory.code} is already published.`);
+      if (directory.informationItems.length === 0) {
+        throw badInput(`Directory ${directory.code} cannot be published without information items (信息项); add at least one.`);
+      }
+      directory.status = DirectoryStatus.PUBLISHED;
+      directory.publishedAt = new Date();
+      directory.withdrawnAt = null;
+      await em.flush();
+      return directory;
+    });
+  },
+
+  /** Published -> withdrawn: the directory stops counting in every figure. */
+  async withdraw(ctx: RequestContext, ref: DirectoryRef): Promise<ResourceDirectory> {
+    return ctx.em.transactional(async (em) => {
+      const directory = await this.requireForUpdate(em, ref);
+      if (directory.status !== DirectoryStatus.PUBLISHED) {
+        throw conflict(`Directory ${directory.code} is ${directory.status === DirectoryStatus.DRAFT ? 'a draft' : 'already withdrawn'}; only a published directory can be withdrawn.`);
+      }
+      directory.status = DirectoryStatus.WITHDRAWN;
+      directory.withdrawnAt = new Date();
+      await em.flush();
+      return directory;
+    });
+  },
+
+  async findByCode(ctx: RequestContext, code: string): Promise<ResourceDirectory | null> {
+    return ctx.em.findOne(ResourceDirectory, { code: code.trim() });
+  },
+
+  /** A page of the catalogue, filtered; one statement. */
+  async search(ctx: RequestContext, filter: DirectoryFilter, page: PageRequest): Promise<Page<ResourceDirectory>> {
+    const where = directoryFilterSql(filter);
+    return toPage(await pagedRows(ctx.em, ResourceDirectory, 'resource_directory', page, where), page.first);
+  },
+
+  /** Pages of directories of many departments at once, one statement. */
+  async directoriesOf(em: EntityManager, departmentIds: readonly number[], page: PageRequest, filter: DirectoryFilter): Promise<ResourceDirectory[]> {
+    return pagedChildren(em, ResourceDirectory, 'resource_directory', 'department_id', departmentIds, page, directoryFilterSql(filter));
+  },
+
+  /** Which of these directories hold stale data, one statement. */
+  async staleFlags(em: EntityManager, ids: readonly number[]): Promise<{ id: number; stale: boolean }[]> {
+    return em.execute(`select c.id, ${staleSql('c')} as stale from resource_directory c where c.id in (?)`, [[...ids]]);
+  },
+
+  async byIds(em: EntityManager, ids: readonly number[]): Promise<ResourceDirectory[]> {
+    return em.find(ResourceDirectory, { id: { $in: [...ids] } });
+  },
+};

@@ -1,0 +1,27 @@
+import type { UpdateCycle } from './directory.entity';
+
+/**
+ * How long mounted data of each cycle may go without a refresh before it is
+ * stale, as a PostgreSQL interval. Real-time resources get one day, since a
+ * steward reports refreshes, not every change.
+ */
+export const STALE_AFTER: Record<UpdateCycle, string> = {
+  REAL_TIME: '1 day',
+  DAILY: '1 day',
+  WEEKLY: '7 days',
+  MONTHLY: '1 month',
+  QUARTERLY: '3 months',
+  YEARLY: '1 year',
+};
+
+/**
+ * SQL deciding whether a directory's mounted data is stale: published, with
+ * an active mount, and not refreshed within its update cycle. The one
+ * definition, used by the directory's `stale` field (through a loader) and by every statistic.
+ */
+export function staleSql(alias: string): string {
+  const cases = Object.entries(STALE_AFTER)
+    .map(([cycle, interval]) => `when '${cycle}' then interval '${interval}'`)
+    .join(' ');
+  return `(${alias}.status = 'PUBLISHED' and ${alias}.active_mount_count > 0 and ${alias}.last_refreshed_at < now() - (case ${alias}.update_cycle ${cases} end))`;
+}

@@ -1,0 +1,53 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { badInput, conflict, notFound } from '../../graphql/errors';
+import type { RequestContext } from '../../request-context';
+import { regionService } from '../regions/region.service';
+import { checkCreditCode } from './credit-code';
+import { Department } from './department.entity';
+
+export interface CreateDepartmentInput {
+  creditCode: string;
+  name: string;
+  regionCode: string;
+}
+
+/** Validates a credit code or fails with the reason, for every entry point. */
+export function requireValidCreditCode(creditCode: string): string {
+  const check = checkCreditCode(creditCode);
+  if (!check.ok) throw badInput(check.reason);
+  return check.code;
+}
+
+export const departmentService = {
+  async findByCreditCode(ctx: RequestContext, creditCode: string): Promise<Department | null> {
+    return ctx.em.findOne(Department, { creditCode: creditCode.trim().toUpperCase() });
+  },
+
+  /** Loads a department by credit code or fails with NOT_FOUND. */
+  async requireByCreditCode(em: EntityManager, creditCode: string): Promise<Department> {
+    const code = creditCode.trim().toUpperCase();
+    const department = await em.findOne(Department, { creditCode: code });
+    if (!department) throw notFound(`No department has the credit code ${code}.`);
+    return department;
+  },
+
+  /** Registers a department in a region; the credit code is the business key. */
+  async create(ctx: RequestContext, input: CreateDepartmentInput): Promise<Department> {
+    const creditCode = requireValidCreditCode(input.creditCode);
+    const name = input.name.trim();
+    if (!name) throw badInput('A department needs a name.');
+    return ctx.em.transactional(async (em) => {
+      const region = await regionService.requireByCode(em, input.regionCode.trim());
+      const existing = await em.findOne(Department, { $or: [{ creditCode }, { region, name }] });
+      if (existing?.creditCode === creditCode) throw conflict(`A department with credit code ${creditCode} already exists ("${existing.name}").`);
+      if (existing) throw conflict(`Region ${region.code} already has a department named "${name}".`);
+      const department = em.create(Department, { creditCode, name, region });
+      await em.flush();
+      return department;
+    });
+  },
+
+  async byIds(em: EntityManager, ids: readonly number[]): Promise<Department[]> {
+    return em.find(Department, { id: { $in: [...ids] } });
+  },
+};

@@ -1,0 +1,36 @@
+import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import type { MuluContext } from '../../graphql/context';
+import { numericIdOf, toGlobalId } from '../../graphql/global-id';
+import type { ResourceDirectory } from '../catalogue/directory.entity';
+import { ResourceDirectoryType, toDirectoryRef } from '../catalogue/directory.types';
+import { Mount } from './mount.entity';
+import { mountService } from './mount.service';
+import { MountDatasetInput, MountType, RefreshMountInput, UnmountDatasetInput } from './mount.types';
+
+@Resolver(() => MountType)
+export class MountResolver {
+  @Mutation(() => MountType, { description: 'Mounts a dataset on a directory.' })
+  mountDataset(@Arg('input', () => MountDatasetInput, { description: 'The dataset.' }) input: MountDatasetInput, @Ctx() ctx: MuluContext): Promise<Mount> {
+    return mountService.mount(ctx, { ...input, directory: toDirectoryRef(input.directory) });
+  }
+
+  @Mutation(() => MountType, { description: 'Records a refresh of a mounted dataset: new record count and time.' })
+  refreshMount(@Arg('input', () => RefreshMountInput, { description: 'The refresh.' }) input: RefreshMountInput, @Ctx() ctx: MuluContext): Promise<Mount> {
+    return mountService.refresh(ctx, { ...input, mountId: numericIdOf(input.mountId, 'Mount') });
+  }
+
+  @Mutation(() => MountType, { description: 'Unmounts a dataset; it is kept as history, inactive.' })
+  unmountDataset(@Arg('input', () => UnmountDatasetInput, { description: 'The mount.' }) input: UnmountDatasetInput, @Ctx() ctx: MuluContext): Promise<Mount> {
+    return mountService.unmount(ctx, numericIdOf(input.mountId, 'Mount'));
+  }
+
+  @FieldResolver(() => ID, { description: 'Globally unique, opaque ID (for `Query.node`).' })
+  id(@Root() mount: Mount): string {
+    return toGlobalId('Mount', mount.id);
+  }
+
+  @FieldResolver(() => ResourceDirectoryType, { description: 'The directory the dataset is mounted on.' })
+  async directory(@Root() mount: Mount, @Ctx() ctx: MuluContext): Promise<ResourceDirectory> {
+    return (await ctx.loaders.directoryById.load(mount.directory.id))!;
+  }
+}

@@ -1,0 +1,120 @@
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { badInput, conflict, notFound } from '../../graphql/errors';
+import type { RequestContext } from '../../request-context';
+import { DirectoryStatus, ResourceDirectory } from '../catalogue/directory.entity';
+import { directoryService, type DirectoryRef } from '../catalogue/directory.service';
+import { Mount, MountKind } from './mount.entity';
+
+export interface MountDatasetInput {
+  directory: DirectoryRef;
+  kind: MountKind;
+  locator: string;
+  recordCount: number;
+  /** When the data was last refreshed at the source; defaults to now. */
+  refreshedAt?: Date | null;
+}
+
+export interface RefreshMountInput {
+  mountId: number;
+  recordCount: number;
+  refreshedAt?: Date | null;
+}
+
+/** Clock skew tolerated between an upstream system and this server. */
+const FUTURE_TOLERANCE_MS = 5 * 60 * 1000;
+
+function checkRecordCount(recordCount: number): void {
+  if (!Number.isSafeInteger(recordCount) || recordCount < 0) {
+    throw badInput(`The record count must be a whole number of 0 or more, got ${recordCount}.`);
+  }
+}
+
+function checkRefreshedAt(refreshedAt: Date | null | undefined, now: Date): Date {
+  if (!refreshedAt) return now;
+  if (Number.isNaN(refreshedAt.getTime())) throw badInput('The refresh time is not a valid date.');
+  if (refreshedAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
+    throw badInput(`The refresh time ${refreshedAt.toISOString()} is in the future.`);
+  }
+  return refreshedAt;
+}
+
+/**
+ * Brings the directory's mount summary (active mounts, data volume, latest
+ * refresh) in line with its mounts, in the caller's transaction. Statistics
+ * read only these columns, so they must never drift from the mounts.
+ */
+async function syncDirectorySummary(em: EntityManager, directory: ResourceDirectory): Promise<void> {
+  await em.flush();
+  const [summary] = await em.execute(
+    `select count(*)::int as active, coalesce(sum(record_count), 0)::bigint as volume, max(last_refreshed_at) as last
+       from mount where directory_id = ? and active`,
+    [directory.id],
+  );
+  directory.activeMountCount = summary.active;
+  directory.dataVolume = Number(summary.volume);
+  directory.lastRefreshedAt = summary.last ? new Date(summary.last) : null;
+  await em.flush();
+}
+
+/** Loads a mount with its directory locked, so concurrent changes of one directory queue up. */
+async function requireMountForUpdate(em: EntityManager, mountId: number): Promise<{ mount: Mount; directory: ResourceDirectory }> {
+  const mount = await em.findOne(Mount, { id: mountId });
+  if (!mount) throw notFound('This mount does not exist.');
+  const directory = await em.findOneOrFail(ResourceDirectory, { id: mount.directory.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  await em.refresh(mount);
+  return { mount, directory };
+}
+
+export const mountService = {
+  /** Attaches a dataset to a directory that is not withdrawn. */
+  async mount(ctx: RequestContext, input: MountDatasetInput): Promise<Mount> {
+    checkRecordCount(input.recordCount);
+    const locator = input.locator.trim();
+    if (!locator) throw badInput('A mount needs a locator: where the data lives (table name, endpoint URL or file path).');
+    const now = new Date();
+    const refreshedAt = checkRefreshedAt(input.refreshedAt, now);
+    return ctx.em.transactional(async (em) => {
+      const directory = await directoryService.requireForUpdate(em, input.directory);
+      if (directory.status === DirectoryStatus.WITHDRAWN) throw conflict(`Directory ${directory.code} is withdrawn; data cannot be mounted on it.`);
+      const mount = em.create(Mount, { directory, kind: input.kind, locator, recordCount: input.recordCount, lastRefreshedAt: refreshedAt, mountedAt: now });
+      await syncDirectorySummary(em, directory);
+      return mount;
+    });
+  },
+
+  /** Records a refresh of an active mount: its new record count and time. */
+  async refresh(ctx: RequestContext, input: RefreshMountInput): Promise<Mount> {
+    checkRecordCount(input.recordCount);
+    const refreshedAt = checkRefreshedAt(input.refreshedAt, new Date());
+    return ctx.em.transactional(async (em) => {
+      const { mount, directory } = await requireMountForUpdate(em, input.mountId);
+      if (!mount.active) throw conflict('This mount was unmounted; mount the dataset again instead of refreshing it.');
+      mount.recordCount = input.recordCount;
+      mount.lastRefreshedAt = refreshedAt;
+      await syncDirectorySummary(em, directory);
+      return mount;
+    });
+  },
+
+  /** Detaches a dataset; the mount is kept, inactive, as history. */
+  async unmount(ctx: RequestContext, mountId: number): Promise<Mount> {
+    return ctx.em.transactional(async (em) => {
+      const { mount, directory } = await requireMountForUpdate(em, mountId);
+      if (!mount.active) throw conflict('This mount is already unmounted.');
+      mount.active = false;
+      mount.unmountedAt = new Date();
+      await syncDirectorySummary(em, directory);
+      return mount;
+    });
+  },
+
+  /** Mounts of many directories, one statement; inactive ones only when asked. */
+  async mountsOf(em: EntityManager, directoryIds: readonly number[], includeInactive: boolean): Promise<Mount[]> {
+    return em.find(Mount, { directory: { $in: [...directoryIds] }, ...(includeInactive ? {} : { active: true }) }, { orderBy: { id: 'asc' } });
+  },
+
+  async byIds(em: EntityManager, ids: readonly number[]): Promise<Mount[]> {
+    return em.find(Mount, { id: { $in: [...ids] } });
+  },
+};

@@ -1,0 +1,23 @@
+import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import type { MuluContext } from '../../graphql/context';
+import type { Department } from '../departments/department.entity';
+import { DepartmentType } from '../departments/department.types';
+import type { Region } from '../regions/region.entity';
+import { RegionType } from '../regions/region.types';
+import { MountStatsType } from './stats.types';
+
+@Resolver(() => RegionType)
+export class RegionStatsResolver {
+  @FieldResolver(() => MountStatsType, { description: 'Mount figures of every department in this region and all regions below it.' })
+  async mountStats(@Root() region: Region, @Ctx() ctx: MuluContext): Promise<MountStatsType> {
+    return new MountStatsType(await ctx.loaders.mountStatsOfRegion.load(region.code));
+  }
+}
+
+@Resolver(() => DepartmentType)
+export class DepartmentStatsResolver {
+  @FieldResolver(() => MountStatsType, { description: "Mount figures of the department's published directories." })
+  async mountStats(@Root() department: Department, @Ctx() ctx: MuluContext): Promise<MountStatsType> {
+    return new MountStatsType(await ctx.loaders.mountStatsOfDepartment.load(department.id));
+  }
+}

@@ -1,0 +1,71 @@
+import { addDirectory, createDepartment, createRegions, creditCode, mount, readReportTable, split } from '../../support/builders';
+import { startTestServer, type TestServer } from '../../support/test-server';
+
+/**
+ * Acceptance: appendix 4 of the Yindu June 2023 report, rebuilt through the
+ * API from its counts, must come back with every figure and rate the report
+ * printed.
+ */
+describe('mount statistics reproduce the Yindu report (appendix 4)', () => {
+  let api: TestServer;
+  const rows = readReportTable('resources.csv');
+
+  beforeAll(async () => {
+    api = await startTestServer();
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
+    for (const [d, row] of rows.entries()) {
+      const code = creditCode('410505', d + 1);
+      await createDepartment(api, { creditCode: code, name: row.department, regionCode: '410505' });
+      const published = Number(row.published_directories);
+      const mounted = Number(row.mounted_directories);
+      const volumes = split(Number(row.data_volume), mounted);
+      for (let i = 0; i < published; i++) {
+        const directory = await addDirectory(api, code, `YD-${d}-${i}`);
+        if (i < mounted) await mount(api, directory, volumes[i]);
+      }
+      // Drafts must not count: one per department.
+      await addDirectory(api, code, `YD-${d}-draft`, { publish: false });
+    }
+  });
+
+  afterAll(() => api.close());
+
+  it('gives every department the figures of its row', async () => {
+    for (const [d, row] of rows.entries()) {
+      const data = await api.ok<{ department: { name: string; mountStats: Record<string, unknown> } }>(
+        `query($c: String!) { department(creditCode: $c) { name mountStats { publishedDirectories mountedDirectories dataVolume mountRate mountRatePercent } } }`,
+        { c: creditCode('410505', d + 1) },
+      );
+      const stats = data.department.mountStats;
+      expect({ name: data.department.name, ...stats }).toEqual({
+        name: row.department,
+        publishedDirectories: Number(row.published_directories),
+        mountedDirectories: Number(row.mounted_directories),
+        dataVolume: Number(row.data_volume),
+        mountRate: Number(row.mounted_directories) / Number(row.published_directories),
+        mountRatePercent: row.mount_rate_pct,
+      });
+    }
+  });
+
+  it('gives the district, city and province the sums of the rows, with the rate recomputed', async () => {
+    const sum = (column: string) => rows.reduce((total, row) => total + Number(row[column]), 0);
+    const expected = {
+      publishedDirectories: sum('published_directories'),
+      mountedDirectories: sum('mounted_directories'),
+      dataVolume: sum('data_volume'),
+      mountRate: sum('mounted_directories') / sum('published_directories'),
+    };
+    for (const code of ['410505', '410500', '410000']) {
+      const data = await api.ok<{ region: { mountStats: Record<string, unknown> } }>(
+        `query($code: String!) { region(code: $code) { mountStats { publishedDirectories mountedDirectories dataVolume mountRate } } }`,
+        { code },
+      );
+      expect(data.region.mountStats).toEqual(expected);
+    }
+  });
+});

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { creditCodeCheckCharacter } from '../../src/modules/departments/credit-code';
+import type { TestServer } from './test-server';
+
+/** Reads one of the report tables shipped in ../shared/data as objects keyed by header. */
+export function readReportTable(name: string): Record<string, string>[] {
+  const path = join(__dirname, '..', '..', '..', 'shared', 'data', 'yindu-2023-06', name);
+  const [header, ...lines] = readFileSync(path, 'utf8').replace(/^\uFEFF/, '').trim().split(/\r?\n/);
+  const columns = header.split(',');
+  return lines.map((line) => Object.fromEntries(line.split(',').map((value, i) => [columns[i], value])));
+}
+
+/** A valid credit code, distinct per (region, n). */
+export function creditCode(regionCode: string, n: number): string {
+  const first17 = `11${regionCode}${String(n).padStart(9, '0')}`;
+  return first17 + creditCodeCheckCharacter(first17);
+}
+
+export async function createRegions(api: TestServer, regions: { code: string; name: string }[]): Promise<void> {
+  for (const region of regions) {
+    await api.ok(`mutation($input: CreateRegionInput!) { createRegion(input: $input) { code } }`, { input: region });
+  }
+}
+
+export async function createDepartment(api: TestServer, input: { creditCode: string; name: string; regionCode: string }): Promise<void> {
+  await api.ok(`mutation($input: CreateDepartmentInput!) { createDepartment(input: $input) { id } }`, { input });
+}
+
+/** Registers a directory (one information item) and returns its code; publishes it when asked. */
+export async function addDirectory(api: TestServer, departmentCreditCode: string, code: string, options: { publish?: boolean; updateCycle?: string } = {}): Promise<string> {
+  await api.ok(
+    `mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`,
+    {
+      input: {
+        code,
+        name: `资源 ${code}`,
+        departmentCreditCode,
+        resourceFormat: 'DATABASE',
+        shareType: 'UNCONDITIONAL',
+        updateCycle: options.updateCycle ?? 'MONTHLY',
+        informationItems: [{ name: '名称', dataType: '字符型' }],
+      },
+    },
+  );
+  if (options.publish !== false) {
+    await api.ok(`mutation($code: String!) { publishDirectory(input: { directory: { code: $code } }) { status } }`, { code });
+  }
+  return code;
+}
+
+/** Mounts a dataset and returns the mount's ID. */
+export async function mount(api: TestServer, directoryCode: string, recordCount: number, refreshedAt?: string): Promise<string> {
+  const data = await api.ok<{ mountDataset: { id: string } }>(
+    `mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`,
+    { input: { directory: { code: directoryCode }, kind: 'TABLE', locator: `ods.${directoryCode}`, recordCount, refreshedAt } },
+  );
+  return data.mountDataset.id;
+}
+
+/** Splits a total into `parts` whole numbers that add up to it. */
+export function split(total: number, parts: number): number[] {
+  const base = Math.floor(total / parts);
+  return Array.from({ length: parts }, (_, i) => base + (i < total % parts ? 1 : 0));
+}
