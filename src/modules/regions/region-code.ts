@@ -24,12 +24,14 @@ export function checkRegionCode(code: string): RegionCodeCheck {
 
 /**
  * The codes a region's parent may have, nearest first: a city sits under its
- * province; a district under its city, or directly under the province (the
- * province-administered county-level units, e.g. 419001 under 410000).
+ * province; a district under its city, except the province-administered
+ * county-level units (city part 90, e.g. 419001), which sit under the
+ * grouping code XX9000 when it is registered, or else the province.
  */
 export function possibleParentCodes(code: string, level: RegionLevel): string[] {
   const province = `${code.slice(0, 2)}0000`;
   if (level === RegionLevel.PROVINCE) return [];
   if (level === RegionLevel.CITY) return [province];
-  return [`${code.slice(0, 4)}00`, province];
+  if (code.slice(2, 4) === '90') return [`${code.slice(0, 4)}00`, province];
+  return [`${code.slice(0, 4)}00`];
 }

@@ -1,0 +1,68 @@
+import { addDirectory, createDepartment, createRegions, creditCode, mount } from '../support/builders';
+import { startTestServer, type TestServer } from '../support/test-server';
+
+describe('errors', () => {
+  let api: TestServer;
+  const dept = creditCode('410505', 1);
+  let logged: jest.SpyInstance;
+
+  beforeAll(async () => {
+    api = await startTestServer();
+    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createDepartment(api, { creditCode: dept, name: '殷都区教育局', regionCode: '410505' });
+    await addDirectory(api, dept, 'ERR-1');
+  });
+  beforeEach(() => {
+    logged = jest.spyOn(console, 'error').mockImplementation(() => {});
+  });
+  afterEach(() => logged.mockRestore());
+  afterAll(() => api.close());
+
+  it('masks a database failure: no SQL, no stack trace, a stable code, and the cause is logged', async () => {
+    await api.orm.em.getConnection().execute('alter table mount rename to mount_moved');
+    try {
+      const response = await api.request(`{ directory(code: "ERR-1") { code mounts { id } } }`);
+      const error = response.errors?.[0];
+      expect(error?.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+      expect(error?.message).not.toMatch(/mount|select|relation|sql/i);
+      expect(JSON.stringify(response)).not.toMatch(/stack|node_modules|\.ts:/);
+      expect(response.data?.directory).toBeNull();
+      expect(logged).toHaveBeenCalled();
+    } finally {
+      await api.orm.em.getConnection().execute('alter table mount_moved rename to mount');
+    }
+  });
+
+  it('rolls a failed mutation back whole: the mount row goes with the failed summary update', async () => {
+    const conn = api.orm.em.getConnection();
+    await conn.execute(`create function fail_update() returns trigger language plpgsql as $$ begin raise exception 'forced failure'; end $$`);
+    await conn.execute(`create trigger fail_directory_update before update on resource_directory for each row execute function fail_update()`);
+    try {
+      const response = await api.request(`mutation { mountDataset(input: { directory: { code: "ERR-1" }, kind: TABLE, locator: "t", recordCount: 9 }) { id } }`);
+      expect(response.errors?.[0].extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+      expect(response.errors?.[0].message).not.toContain('forced failure');
+    } finally {
+      await conn.execute('drop trigger fail_directory_update on resource_directory');
+      await conn.execute('drop function fail_update');
+    }
+    const [{ count }] = await conn.execute(`select count(*)::int as count from mount`);
+    expect(count).toBe(0);
+  });
+
+  it('keeps the directory summary exact under concurrent mounts of one directory', async () => {
+    await Promise.all(Array.from({ length: 8 }, (_, i) => mount(api, 'ERR-1', 100 + i)));
+    const { directory } = await api.ok(`{ directory(code: "ERR-1") { dataVolume mounts { id } } }`);
+    expect(directory.mounts).toHaveLength(8);
+    expect(directory.dataVolume).toBe(8 * 100 + 28);
+  });
+
+  it('reports invalid input with a readable message and BAD_USER_INPUT', async () => {
+    const response = await api.request(`mutation { createRegion(input: { code: "abc", name: "" }) { code } }`);
+    expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(response.errors?.[0].message).toMatch(/code: must be 6 digits/);
+    expect(response.errors?.[0].message).toMatch(/name: must be 1 to 100 characters/);
+    const wrongType = await api.request(`mutation { mountDataset(input: { directory: { code: "ERR-1" }, kind: TABLE, locator: "t", recordCount: "many" }) { id } }`);
+    expect(wrongType.errors?.[0].extensions?.code).toMatch(/GRAPHQL_VALIDATION_FAILED|BAD_USER_INPUT/);
+    expect(logged).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,79 @@
+import { addDirectory, createDepartment, createRegions, creditCode, mount } from '../../support/builders';
+import { startTestServer, type TestServer } from '../../support/test-server';
+
+const STATS = `query($c: String!) { department(creditCode: $c) { mountStats { publishedDirectories mountedDirectories dataVolume staleDirectories mountRate } } }`;
+const REFRESH = `mutation($input: RefreshMountInput!) { refreshMount(input: $input) { recordCount lastRefreshedAt active } }`;
+const UNMOUNT = `mutation($id: ID!) { unmountDataset(input: { mountId: $id }) { active unmountedAt } }`;
+const DAY = 24 * 3600 * 1000;
+
+describe('mounts', () => {
+  let api: TestServer;
+  const dept = creditCode('410505', 1);
+  const stats = async () => (await api.ok(STATS, { c: dept })).department.mountStats;
+
+  beforeAll(async () => {
+    api = await startTestServer();
+    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createDepartment(api, { creditCode: dept, name: '殷都区人社局', regionCode: '410505' });
+  });
+  afterAll(() => api.close());
+
+  it('counts a published directory as mounted once it has an active mount, summing record counts beyond 2^31', async () => {
+    await addDirectory(api, dept, 'HR-1');
+    await addDirectory(api, dept, 'HR-2');
+    expect(await stats()).toEqual({ publishedDirectories: 2, mountedDirectories: 0, dataVolume: 0, staleDirectories: 0, mountRate: 0 });
+    await mount(api, 'HR-1', 3_000_000_000);
+    await mount(api, 'HR-1', 5);
+    expect(await stats()).toEqual({ publishedDirectories: 2, mountedDirectories: 1, dataVolume: 3_000_000_005, staleDirectories: 0, mountRate: 0.5 });
+    const directory = (await api.ok(`{ directory(code: "HR-1") { dataVolume mounted mounts { recordCount kind } } }`)).directory;
+    expect(directory).toEqual({ dataVolume: 3_000_000_005, mounted: true, mounts: [{ recordCount: 3_000_000_000, kind: 'TABLE' }, { recordCount: 5, kind: 'TABLE' }] });
+  });
+
+  it('refreshes an active mount: new count and time', async () => {
+    const id = await mount(api, 'HR-2', 10);
+    const at = new Date(Date.now() - 3600_000).toISOString();
+    const refreshed = (await api.ok(REFRESH, { input: { mountId: id, recordCount: 42, refreshedAt: at } })).refreshMount;
+    expect(refreshed).toEqual({ recordCount: 42, lastRefreshedAt: at, active: true });
+    expect((await stats()).dataVolume).toBe(3_000_000_047);
+    const future = await api.request(REFRESH, { input: { mountId: id, recordCount: 1, refreshedAt: new Date(Date.now() + 2 * DAY).toISOString() } });
+    expect(future.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const negative = await api.request(REFRESH, { input: { mountId: id, recordCount: -1 } });
+    expect(negative.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('keeps an unmounted dataset as history and stops counting it', async () => {
+    await addDirectory(api, dept, 'HR-3');
+    const id = await mount(api, 'HR-3', 7);
+    expect((await stats()).mountedDirectories).toBe(3);
+    const unmounted = (await api.ok(UNMOUNT, { id })).unmountDataset;
+    expect(unmounted.active).toBe(false);
+    expect(unmounted.unmountedAt).toEqual(expect.any(String));
+    expect(await stats()).toMatchObject({ publishedDirectories: 3, mountedDirectories: 2, dataVolume: 3_000_000_047 });
+    const history = (await api.ok(`{ directory(code: "HR-3") { mounted mounts { id } all: mounts(includeInactive: true) { id active } } }`)).directory;
+    expect(history).toEqual({ mounted: false, mounts: [], all: [{ id, active: false }] });
+    expect((await api.request(UNMOUNT, { id })).errors?.[0].extensions?.code).toBe('CONFLICT');
+    expect((await api.request(REFRESH, { input: { mountId: id, recordCount: 1 } })).errors?.[0].extensions?.code).toBe('CONFLICT');
+  });
+
+  it('flags mounted data not refreshed within its update cycle as stale', async () => {
+    await addDirectory(api, dept, 'HR-DAILY', { updateCycle: 'DAILY' });
+    await addDirectory(api, dept, 'HR-YEARLY', { updateCycle: 'YEARLY' });
+    await mount(api, 'HR-DAILY', 1, new Date(Date.now() - 3 * DAY).toISOString());
+    await mount(api, 'HR-YEARLY', 1, new Date(Date.now() - 30 * DAY).toISOString());
+    expect((await stats()).staleDirectories).toBe(1);
+    const flags = (await api.ok(`{ a: directory(code: "HR-DAILY") { stale } b: directory(code: "HR-YEARLY") { stale } }`));
+    expect(flags).toEqual({ a: { stale: true }, b: { stale: false } });
+  });
+
+  it('refuses to mount on a withdrawn directory or an unknown one, and unknown mounts', async () => {
+    await api.ok(`mutation { withdrawDirectory(input: { directory: { code: "HR-3" } }) { status } }`);
+    const response = await api.request(`mutation { mountDataset(input: { directory: { code: "HR-3" }, kind: API, locator: "https://x", recordCount: 1 }) { id } }`);
+    expect(response.errors?.[0].extensions?.code).toBe('CONFLICT');
+    const unknown = await api.request(`mutation { mountDataset(input: { directory: { code: "NOPE" }, kind: API, locator: "https://x", recordCount: 1 }) { id } }`);
+    expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    const wrongType = await api.request(UNMOUNT, { id: Buffer.from('Region:410505').toString('base64url') });
+    expect(wrongType.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const missing = await api.request(UNMOUNT, { id: Buffer.from('Mount:999999').toString('base64url') });
+    expect(missing.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  });
+});
