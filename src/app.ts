@@ -8,6 +8,7 @@ import http from 'node:http';
 import { createContext, type MuluContext } from './graphql/context';
 import { formatError } from './graphql/errors';
 import { buildMuluSchema } from './graphql/schema';
+import { createSqlStatementCounter } from './graphql/sql-statement-count';
 
 export interface MuluServer {
   url: string;
@@ -15,16 +16,26 @@ export interface MuluServer {
   stop(): Promise<void>;
 }
 
+export interface AppOptions {
+  /** Return each request's SQL statement count in a response header (benchmarks; see sql-statement-count.ts). */
+  sqlCountHeader?: boolean;
+}
+
 /** Builds the Apollo server and the HTTP app around it, without listening. */
-export async function createApp(orm: MikroORM) {
+export async function createApp(orm: MikroORM, options: AppOptions = {}) {
   const schema = await buildMuluSchema();
   const httpServer = http.createServer();
+  const sqlCounter = options.sqlCountHeader ? createSqlStatementCounter(orm) : undefined;
   const apollo = new ApolloServer<MuluContext>({
     schema,
     formatError: (formatted, error) => formatError(formatted, error),
     includeStacktraceInErrorResponses: false,
     introspection: true,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageLocalDefault({ embed: true })],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      ...(sqlCounter ? [sqlCounter.plugin] : []),
+    ],
   });
   await apollo.start();
   const app = express();
@@ -32,14 +43,15 @@ export async function createApp(orm: MikroORM) {
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.use('/graphql', express.json({ limit: '20mb' }), expressMiddleware(apollo, { context: async () => createContext(orm) }));
+  const countSql: express.RequestHandler[] = sqlCounter ? [sqlCounter.middleware] : [];
+  app.use('/graphql', express.json({ limit: '20mb' }), ...countSql, expressMiddleware(apollo, { context: async () => createContext(orm) }));
   httpServer.on('request', app);
   return { app, apollo, httpServer };
 }
 
 /** Starts serving on `port` (0 picks a free one) and returns the GraphQL URL. */
-export async function startServer(orm: MikroORM, port: number): Promise<MuluServer> {
-  const { apollo, httpServer } = await createApp(orm);
+export async function startServer(orm: MikroORM, port: number, options: AppOptions = {}): Promise<MuluServer> {
+  const { apollo, httpServer } = await createApp(orm, options);
   await new Promise<void>((resolve) => httpServer.listen(port, resolve));
   const address = httpServer.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;

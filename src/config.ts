@@ -12,6 +12,8 @@ export interface Config {
   loadDemo: boolean;
   /** Log every SQL statement (noisy; for debugging). */
   logSql: boolean;
+  /** Return each GraphQL request's SQL statement count in the `x-mulu-sql-statements` header (benchmarks). */
+  sqlCountHeader: boolean;
 }
 
 function flag(value: string | undefined): boolean | undefined {
@@ -31,5 +33,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedDataDir: resolve(env.MULU_DATA_DIR ?? '.data/postgres'),
     loadDemo: flag(env.MULU_DEMO) ?? databaseUrl === undefined,
     logSql: flag(env.MULU_LOG_SQL) ?? false,
+    sqlCountHeader: flag(env.MULU_SQL_COUNT_HEADER) ?? false,
   };
 }

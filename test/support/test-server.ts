@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { startServer, type MuluServer } from '../../src/app';
+import { startServer, type AppOptions, type MuluServer } from '../../src/app';
 import { countStatements, createTestDatabase, migratedOrm } from './database';
 
 export interface GraphQLResponse<T = Record<string, any>> {
@@ -21,10 +21,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(): Promise<TestServer> {
+export async function startTestServer(options: AppOptions = {}): Promise<TestServer> {
   const database = await createTestDatabase();
   const orm = await migratedOrm(database.url);
-  const server = await startServer(orm, 0);
+  const server = await startServer(orm, 0, options);
   const sql = countStatements(orm);
   const request = async <T>(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) => {
     const response = await fetch(server.url, {

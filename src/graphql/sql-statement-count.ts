@@ -1,0 +1,46 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { RequestHandler } from 'express';
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** Response header carrying the number of SQL statements a GraphQL request sent. */
+export const SQL_STATEMENTS_HEADER = 'x-mulu-sql-statements';
+
+interface StatementTally {
+  count: number;
+}
+
+/**
+ * Opt-in instrument for benchmarks (`MULU_SQL_COUNT_HEADER=1`): counts the SQL
+ * statements each GraphQL request sends and returns the count in the
+ * `x-mulu-sql-statements` response header.
+ *
+ * The express middleware opens an AsyncLocalStorage scope around the request;
+ * knex's `query` event fires in the async context of whoever sent the
+ * statement (a resolver, a DataLoader batch scheduled by one), so each
+ * statement lands in the tally of its own request even under concurrency.
+ * The Apollo plugin reads the tally once the response is ready.
+ */
+export function createSqlStatementCounter(orm: MikroORM): { middleware: RequestHandler; plugin: ApolloServerPlugin } {
+  const storage = new AsyncLocalStorage<StatementTally>();
+  orm.em
+    .getConnection()
+    .getKnex()
+    .on('query', () => {
+      const tally = storage.getStore();
+      if (tally) tally.count++;
+    });
+  return {
+    middleware: (_req, _res, next) => storage.run({ count: 0 }, next),
+    plugin: {
+      async requestDidStart() {
+        return {
+          async willSendResponse({ response }) {
+            const tally = storage.getStore();
+            if (tally) response.http.headers.set(SQL_STATEMENTS_HEADER, String(tally.count));
+          },
+        };
+      },
+    },
+  };
+}
