@@ -7,7 +7,16 @@ import express from 'express';
 import http from 'node:http';
 import { createContext, type MuluContext } from './graphql/context';
 import { formatError } from './graphql/errors';
+import { queryCostLimit } from './graphql/query-cost';
 import { buildMuluSchema } from './graphql/schema';
+
+/** Enough for a province dashboard or 500 departments with their figures; far below a nested-pages attack. */
+export const DEFAULT_MAX_QUERY_COST = 250_000;
+
+export interface AppOptions {
+  /** Largest estimated cost of one operation (see src/graphql/query-cost.ts). */
+  maxQueryCost?: number;
+}
 
 export interface MuluServer {
   url: string;
@@ -16,7 +25,7 @@ export interface MuluServer {
 }
 
 /** Builds the Apollo server and the HTTP app around it, without listening. */
-export async function createApp(orm: MikroORM) {
+export async function createApp(orm: MikroORM, options: AppOptions = {}) {
   const schema = await buildMuluSchema();
   const httpServer = http.createServer();
   const apollo = new ApolloServer<MuluContext>({
@@ -24,7 +33,11 @@ export async function createApp(orm: MikroORM) {
     formatError: (formatted, error) => formatError(formatted, error),
     includeStacktraceInErrorResponses: false,
     introspection: true,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageLocalDefault({ embed: true })],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      queryCostLimit(options.maxQueryCost ?? DEFAULT_MAX_QUERY_COST),
+    ],
   });
   await apollo.start();
   const app = express();
@@ -38,8 +51,8 @@ export async function createApp(orm: MikroORM) {
 }
 
 /** Starts serving on `port` (0 picks a free one) and returns the GraphQL URL. */
-export async function startServer(orm: MikroORM, port: number): Promise<MuluServer> {
-  const { apollo, httpServer } = await createApp(orm);
+export async function startServer(orm: MikroORM, port: number, options: AppOptions = {}): Promise<MuluServer> {
+  const { apollo, httpServer } = await createApp(orm, options);
   await new Promise<void>((resolve) => httpServer.listen(port, resolve));
   const address = httpServer.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;

@@ -12,6 +12,8 @@ export interface Config {
   loadDemo: boolean;
   /** Log every SQL statement (noisy; for debugging). */
   logSql: boolean;
+  /** Largest estimated cost of one GraphQL operation. */
+  maxQueryCost?: number;
 }
 
 function flag(value: string | undefined): boolean | undefined {
@@ -31,5 +33,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedDataDir: resolve(env.MULU_DATA_DIR ?? '.data/postgres'),
     loadDemo: flag(env.MULU_DEMO) ?? databaseUrl === undefined,
     logSql: flag(env.MULU_LOG_SQL) ?? false,
+    maxQueryCost: env.MULU_MAX_QUERY_COST ? Number(env.MULU_MAX_QUERY_COST) : undefined,
   };
 }
