@@ -11,7 +11,7 @@ import { queryCostLimit } from './graphql/query-cost';
 import { buildMuluSchema } from './graphql/schema';
 
 /** Enough for a province dashboard or 500 departments with their figures; far below a nested-pages attack. */
-export const DEFAULT_MAX_QUERY_COST = 250_000;
+export const DEFAULT_MAX_QUERY_COST = 1_000_000;
 
 export interface AppOptions {
   /** Largest estimated cost of one operation (see src/graphql/query-cost.ts). */
