@@ -7,18 +7,24 @@ import express from 'express';
 import http from 'node:http';
 import { createContext, type MuluContext } from './graphql/context';
 import { formatError } from './graphql/errors';
+import { queryCostLimit } from './graphql/query-cost';
 import { buildMuluSchema } from './graphql/schema';
 import { createSqlStatementCounter } from './graphql/sql-statement-count';
+
+/** Enough for a province dashboard or 500 departments with their figures; far below a nested-pages attack. */
+export const DEFAULT_MAX_QUERY_COST = 1_000_000;
+
+export interface AppOptions {
+  /** Largest estimated cost of one operation (see src/graphql/query-cost.ts). */
+  maxQueryCost?: number;
+  /** Return each request's SQL statement count in a response header (benchmarks; see sql-statement-count.ts). */
+  sqlCountHeader?: boolean;
+}
 
 export interface MuluServer {
   url: string;
   httpServer: http.Server;
   stop(): Promise<void>;
-}
-
-export interface AppOptions {
-  /** Return each request's SQL statement count in a response header (benchmarks; see sql-statement-count.ts). */
-  sqlCountHeader?: boolean;
 }
 
 /** Builds the Apollo server and the HTTP app around it, without listening. */
@@ -34,6 +40,7 @@ export async function createApp(orm: MikroORM, options: AppOptions = {}) {
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      queryCostLimit(options.maxQueryCost ?? DEFAULT_MAX_QUERY_COST),
       ...(sqlCounter ? [sqlCounter.plugin] : []),
     ],
   });

@@ -12,6 +12,8 @@ export interface Config {
   loadDemo: boolean;
   /** Log every SQL statement (noisy; for debugging). */
   logSql: boolean;
+  /** Largest estimated cost of one GraphQL operation. */
+  maxQueryCost?: number;
   /** Return each GraphQL request's SQL statement count in the `x-mulu-sql-statements` header (benchmarks). */
   sqlCountHeader: boolean;
 }
@@ -33,6 +35,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedDataDir: resolve(env.MULU_DATA_DIR ?? '.data/postgres'),
     loadDemo: flag(env.MULU_DEMO) ?? databaseUrl === undefined,
     logSql: flag(env.MULU_LOG_SQL) ?? false,
+    maxQueryCost: env.MULU_MAX_QUERY_COST ? Number(env.MULU_MAX_QUERY_COST) : undefined,
     sqlCountHeader: flag(env.MULU_SQL_COUNT_HEADER) ?? false,
   };
 }

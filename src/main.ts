@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   if (config.loadDemo && (await loadDemoIfEmpty(orm))) {
     console.log('Loaded the demo dataset: Henan 410000 > Anyang 410500 > Yindu 410505 and Wenfeng 410502.');
   }
-  const server = await startServer(orm, config.port, { sqlCountHeader: config.sqlCountHeader });
+  const server = await startServer(orm, config.port, { maxQueryCost: config.maxQueryCost, sqlCountHeader: config.sqlCountHeader });
   console.log(`Mulu is serving GraphQL at ${server.url}`);
 
   let stopping = false;

@@ -50,7 +50,9 @@ function flattenValidation(errors: ValidationErrorLike[], prefix = ''): string[]
  * INTERNAL_SERVER_ERROR, with no SQL and no stack trace.
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown, log: (error: unknown) => void = console.error): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  let original = unwrapResolverError(error);
+  // Errors thrown from Apollo plugins arrive wrapped in a GraphQLError.
+  if (original instanceof GraphQLError && original.originalError instanceof MuluError) original = original.originalError;
   const base = { locations: formatted.locations, path: formatted.path };
   if (original instanceof MuluError) {
     return { ...base, message: original.message, extensions: { code: original.code, ...original.details } };

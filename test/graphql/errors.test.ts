@@ -63,6 +63,29 @@ describe('errors', () => {
     expect(response.errors?.[0].message).toMatch(/name: must be 1 to 100 characters/);
     const wrongType = await api.request(`mutation { mountDataset(input: { directory: { code: "ERR-1" }, kind: TABLE, locator: "t", recordCount: "many" }) { id } }`);
     expect(wrongType.errors?.[0].extensions?.code).toMatch(/GRAPHQL_VALIDATION_FAILED|BAD_USER_INPUT/);
+    const badVariable = await api.request(`mutation($n: SafeInt!) { mountDataset(input: { directory: { code: "ERR-1" }, kind: TABLE, locator: "t", recordCount: $n }) { id } }`, { n: 'many' });
+    expect(badVariable.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(badVariable.errors?.[0].message).toContain('$n');
     expect(logged).not.toHaveBeenCalled();
+  });
+});
+
+describe('query cost limit', () => {
+  let api: TestServer;
+  beforeAll(async () => {
+    api = await startTestServer();
+  });
+  afterAll(() => api.close());
+
+  it('refuses pages nested in pages before running them, with the cost and the limit', async () => {
+    const response = await api.request(`{ directories(first: 100) { edges { node { department { directories(first: 100) { edges { node { department { directories(first: 100) { edges { node { code } } } } } } } } } } } }`);
+    expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(response.errors?.[0].message).toMatch(/would cost \d+.*limit is 1000000/);
+    expect(response.data).toBeUndefined();
+  });
+
+  it('lets a 500-department dashboard through', async () => {
+    const response = await api.request(`{ region(code: "410505") { departments(first: 500) { edges { node { name mountStats { mountRate dataVolume } directories(first: 5) { edges { node { code mounts { recordCount } } } } } } } } }`);
+    expect(response.errors).toBeUndefined();
   });
 });
