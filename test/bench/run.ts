@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { freePort } from '../../src/db/embedded-postgres';
+import { benchDatabase, connect, existingRows } from './database';
+import { formatRow, runBenchmark, TABLE_HEADER, type RunLength, type ScenarioRun } from './runner';
+import { parseArgs, parseScale, SCALES } from './scales';
+import { scenarios } from './scenarios';
+import { checkTargets, statementCountsByScale } from './targets';
+
+/**
+ * `npm run bench -- --scale district|city|province [--seconds 15] [--clients 1,10] [--warmup 20]`:
+ * starts the compiled server (dist/src/main.js, NODE_ENV=production) on the
+ * generated database, drives it over HTTP with autocannon, prints a table and
+ * writes bench-results-<scale>.json (git-ignored).
+ */
+async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
+  const main = resolve('dist/src/main.js');
+  if (!existsSync(main)) throw new Error('dist/src/main.js is missing: run `npm run build` (npm run bench does).');
+  const port = await freePort();
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), MULU_SQL_COUNT_HEADER: '1', MULU_DEMO: '0', MULU_LOG_SQL: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (chunk) => process.stdout.write(`  [server] ${chunk}`));
+  child.stderr!.on('data', (chunk) => process.stderr.write(`  [server] ${chunk}`));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`The server exited with code ${child.exitCode}.`);
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/health`);
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('The server did not answer /health within 60 s.');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { child, url: `http://127.0.0.1:${port}/graphql` };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const scale = parseScale(args.get('scale'));
+  const length: RunLength = { seconds: Number(args.get('seconds') ?? (scale.name === 'province' ? 20 : 10)) };
+  const clients = (args.get('clients') ?? '1,10').split(',').map(Number);
+  const warmupRequests = Number(args.get('warmup') ?? 20);
+
+  const database = await benchDatabase(scale);
+  let server: { child: ChildProcess; url: string } | undefined;
+  try {
+    const client = await connect(database.url);
+    const rows = await existingRows(client);
+    await client.end();
+    if (rows === 0) throw new Error(`The database is empty: run \`npm run bench:seed -- --scale ${scale.name}\` first.`);
+
+    server = await startServer(database.url);
+    console.log(`Benchmarking scale ${scale.name}: ${length.seconds} s per run, clients ${clients.join(' and ')}, server pid ${server.child.pid}`);
+    console.log(TABLE_HEADER);
+    const runs = await runBenchmark({
+      url: server.url,
+      serverPid: server.child.pid!,
+      databaseUrl: database.url,
+      scenarios: scenarios(),
+      clients,
+      length,
+      warmupRequests,
+      log: console.log,
+    });
+    const targets = checkTargets(runs);
+    console.log(`\nTargets (defined for province scale; this is ${scale.name}):`);
+    for (const t of targets) console.log(`  ${t.met === null ? '  -  ' : t.met ? ' met ' : 'MISSED'}  ${t.target}: ${t.measured}`);
+
+    const others = Object.keys(SCALES)
+      .filter((name) => name !== scale.name && existsSync(`bench-results-${name}.json`))
+      .map((name) => JSON.parse(readFileSync(`bench-results-${name}.json`, 'utf8')) as { scale: string; runs: ScenarioRun[] });
+    const statements = statementCountsByScale([...others, { scale: scale.name, runs }]);
+    console.log('\nSQL statements per request by scale (must not grow with scale):');
+    for (const [scenario, byScale] of Object.entries(statements)) console.log(`  ${scenario.padEnd(20)} ${JSON.stringify(byScale)}`);
+
+    const file = `bench-results-${scale.name}.json`;
+    writeFileSync(
+      file,
+      JSON.stringify(
+        {
+          scale: scale.name,
+          sizes: scale,
+          at: new Date().toISOString(),
+          machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+          runLength: length,
+          clients,
+          runs,
+          targets,
+        },
+        null,
+        2,
+      ),
+    );
+    console.log(`\nWrote ${file}.`);
+  } finally {
+    if (server) await stopServer(server.child);
+    await database.stop();
+  }
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}
+
+export { formatRow };

@@ -1,0 +1,301 @@
+import autocannon from 'autocannon';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Pool } from 'pg';
+import { SQL_STATEMENTS_HEADER } from '../../src/graphql/sql-statement-count';
+import type { ReadScenario, Scenario, WriteScenario } from './scenarios';
+
+/** How long each measured run lasts: seconds, or a number of requests (smoke runs). */
+export type RunLength = { seconds: number } | { requests: number };
+
+export interface BenchOptions {
+  /** The GraphQL endpoint, on 127.0.0.1. */
+  url: string;
+  /** The server process, for its peak RSS (VmHWM). */
+  serverPid: number;
+  databaseUrl: string;
+  scenarios: Scenario[];
+  clients: number[];
+  length: RunLength;
+  /** Requests sent before each scenario's measured runs, not counted. */
+  warmupRequests: number;
+  log?: (line: string) => void;
+}
+
+export interface LatencySummary {
+  p50: number;
+  p95: number;
+  p99: number;
+  mean: number;
+  max: number;
+}
+
+export interface RunFigures {
+  requests: number;
+  seconds: number;
+  requestsPerSecond: number;
+  latencyMs: LatencySummary;
+}
+
+export interface ScenarioRun extends RunFigures {
+  scenario: string;
+  clients: number;
+  errors: { total: number; http: number; graphql: number; transport: number; check: number; samples: string[] };
+  /** SQL statements per request, from the x-mulu-sql-statements header. */
+  sqlStatements: { min: number; max: number; mean: number } | null;
+  /** Peak RSS of the server during this run (VmHWM, reset before the run when the kernel allows). */
+  serverPeakRssMb: number | null;
+  /** Write scenarios: units (e.g. records) per second. */
+  unitsPerSecond?: number;
+  unit?: string;
+  /** Read scenarios: the same figures from one SQL statement at the same concurrency. */
+  floor?: RunFigures;
+  /** API latency over floor latency (p50 and p95). */
+  ratioToFloor?: { p50: number; p95: number };
+  /** Write scenarios: the invariant check after the run ("ok" or the problem). */
+  verified?: string;
+}
+
+export function summarise(latencies: number[]): LatencySummary {
+  if (latencies.length === 0) return { p50: NaN, p95: NaN, p99: NaN, mean: NaN, max: NaN };
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return {
+    p50: round(at(50)),
+    p95: round(at(95)),
+    p99: round(at(99)),
+    mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
+    max: round(sorted[sorted.length - 1]),
+  };
+}
+
+/** Peak resident set size of a process in MB, from /proc (Linux). */
+export function peakRssMb(pid: number): number | null {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Resets the peak RSS to the current RSS (writing 5 to clear_refs); false when not allowed. */
+function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface Tally {
+  latencies: number[];
+  http: number;
+  graphql: number;
+  transport: number;
+  check: number;
+  samples: string[];
+  sql: number[];
+}
+
+function newTally(): Tally {
+  return { latencies: [], http: 0, graphql: 0, transport: 0, check: 0, samples: [], sql: [] };
+}
+
+function sample(tally: Tally, text: string): void {
+  if (tally.samples.length < 5) tally.samples.push(text.slice(0, 300));
+}
+
+/** Inspects one response: HTTP status, GraphQL errors, the scenario's own check, the statement count. */
+function inspect(tally: Tally, scenario: Scenario, status: number, body: string, headers: Record<string, unknown>): void {
+  const sql = Number(headers[SQL_STATEMENTS_HEADER]);
+  if (Number.isFinite(sql) && headers[SQL_STATEMENTS_HEADER] !== undefined) tally.sql.push(sql);
+  if (status < 200 || status >= 300) {
+    tally.http++;
+    sample(tally, `HTTP ${status}: ${body}`);
+    return;
+  }
+  let parsed: { data?: unknown; errors?: unknown[] };
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    tally.graphql++;
+    sample(tally, `not JSON: ${body}`);
+    return;
+  }
+  if (parsed.errors?.length) {
+    tally.graphql++;
+    sample(tally, JSON.stringify(parsed.errors));
+    return;
+  }
+  const problem = scenario.check(parsed.data);
+  if (problem) {
+    tally.check++;
+    sample(tally, problem);
+  }
+}
+
+/** Drives the API with autocannon: `clients` connections, each sending its next request when the last one is answered. */
+async function driveApi(options: BenchOptions, scenario: Scenario, clients: number, length: RunLength, firstRequest: { n: number }): Promise<{ figures: RunFigures; tally: Tally }> {
+  const tally = newTally();
+  const request: autocannon.Request = {
+    method: 'POST',
+    path: new URL(options.url).pathname,
+    headers: { 'content-type': 'application/json' },
+    onResponse: (status: number, body: string, _context: unknown, headers: Record<string, unknown>) => inspect(tally, scenario, status, body, headers ?? {}),
+  } as autocannon.Request;
+  if (scenario.kind === 'read') {
+    request.body = JSON.stringify({ query: scenario.query, variables: scenario.variables });
+  } else {
+    request.setupRequest = (req) => ({ ...req, body: JSON.stringify(scenario.body(firstRequest.n++)) });
+  }
+  const start = performance.now();
+  let instance!: autocannon.Instance;
+  const done = new Promise<autocannon.Result>((resolveRun, reject) => {
+    instance = autocannon(
+      {
+        url: options.url,
+        connections: clients,
+        pipelining: 1,
+        timeout: 120,
+        ...('seconds' in length ? { duration: length.seconds } : { amount: Math.max(length.requests, clients) }),
+        requests: [request],
+      },
+      (error, result) => (error ? reject(error) : resolveRun(result)),
+    );
+  });
+  instance.on('response', (_client, _status, _bytes, responseTime) => tally.latencies.push(responseTime));
+  instance.on('reqError', (error) => {
+    tally.transport++;
+    sample(tally, `request error: ${error.message}`);
+  });
+  const result = await done;
+  const seconds = (performance.now() - start) / 1000;
+  tally.transport = Math.max(tally.transport, result.errors);
+  const requests = tally.latencies.length;
+  return { figures: { requests, seconds: round2(seconds), requestsPerSecond: round2(requests / Math.max(result.duration, 1e-9)), latencyMs: summarise(tally.latencies) }, tally };
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** The floor: the scenario's hand-written statement, sent by `clients` connections in a closed loop. */
+async function driveFloor(pool: Pool, scenario: ReadScenario, clients: number, length: RunLength): Promise<RunFigures> {
+  const latencies: number[] = [];
+  const start = performance.now();
+  const deadline = 'seconds' in length ? start + length.seconds * 1000 : Infinity;
+  let remaining = 'requests' in length ? Math.max(length.requests, clients) : Infinity;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      const client = await pool.connect();
+      try {
+        while (performance.now() < deadline && remaining-- > 0) {
+          const t0 = performance.now();
+          const result = await client.query(scenario.floor.sql, scenario.floor.params);
+          latencies.push(performance.now() - t0);
+          if (result.rowCount === 0) throw new Error(`The floor of "${scenario.name}" returned no rows.`);
+        }
+      } finally {
+        client.release();
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  return { requests: latencies.length, seconds: round2(seconds), requestsPerSecond: round2(latencies.length / seconds), latencyMs: summarise(latencies) };
+}
+
+/**
+ * Runs every scenario at every concurrency: a warm-up, the API run, and for
+ * read scenarios the floor at the same concurrency; write scenarios are
+ * verified after their runs.
+ */
+export async function runBenchmark(options: BenchOptions): Promise<ScenarioRun[]> {
+  const log = options.log ?? (() => {});
+  const pool = new Pool({ connectionString: options.databaseUrl, max: Math.max(...options.clients) });
+  pool.on('error', (error) => log(`[floor pool] ${error.message}`));
+  const runs: ScenarioRun[] = [];
+  try {
+    for (const scenario of options.scenarios) {
+      const counter = { n: 0 };
+      if (scenario.kind === 'write') await scenario.prepare(options.databaseUrl);
+      if (options.warmupRequests > 0) {
+        await driveApi(options, scenario, 1, { requests: options.warmupRequests }, counter);
+        if (scenario.kind === 'read') await driveFloor(pool, scenario, 1, { requests: options.warmupRequests });
+      }
+      for (const clients of options.clients) {
+        const rssReset = resetPeakRss(options.serverPid);
+        const { figures, tally } = await driveApi(options, scenario, clients, options.length, counter);
+        const run: ScenarioRun = {
+          scenario: scenario.name,
+          clients,
+          ...figures,
+          errors: {
+            total: tally.http + tally.graphql + tally.transport + tally.check,
+            http: tally.http,
+            graphql: tally.graphql,
+            transport: tally.transport,
+            check: tally.check,
+            samples: tally.samples,
+          },
+          sqlStatements: tally.sql.length
+            ? { min: Math.min(...tally.sql), max: Math.max(...tally.sql), mean: round2(tally.sql.reduce((a, b) => a + b, 0) / tally.sql.length) }
+            : null,
+          serverPeakRssMb: peakRssMb(options.serverPid),
+        };
+        if (!rssReset && runs.length === 0) log('  (cannot reset VmHWM here: peak RSS is the lifetime peak so far)');
+        if (scenario.kind === 'read') {
+          run.floor = await driveFloor(pool, scenario, clients, options.length);
+          run.ratioToFloor = { p50: round2(run.latencyMs.p50 / run.floor.latencyMs.p50), p95: round2(run.latencyMs.p95 / run.floor.latencyMs.p95) };
+        } else {
+          run.unit = scenario.unit;
+          run.unitsPerSecond = Math.round(run.requestsPerSecond * scenario.unitsPerRequest);
+          run.verified = (await scenario.verify(options.databaseUrl)) ?? 'ok';
+        }
+        runs.push(run);
+        log(formatRow(run));
+      }
+    }
+  } finally {
+    await pool.end();
+  }
+  return runs;
+}
+
+const fmt = (x: number | undefined | null, digits = 1) => (x == null || Number.isNaN(x) ? '-' : x.toFixed(digits));
+
+export const TABLE_HEADER = [
+  'scenario'.padEnd(20),
+  'cl'.padStart(3),
+  'req/s'.padStart(8),
+  'p50'.padStart(8),
+  'p95'.padStart(8),
+  'p99'.padStart(8),
+  'err'.padStart(5),
+  'sql/req'.padStart(8),
+  'floor p50'.padStart(10),
+  'floor p95'.padStart(10),
+  'ratio'.padStart(6),
+  'RSS MB'.padStart(7),
+  '  other',
+].join(' ');
+
+/** One line of the printed table (latencies in ms). */
+export function formatRow(run: ScenarioRun): string {
+  const sql = run.sqlStatements ? (run.sqlStatements.min === run.sqlStatements.max ? String(run.sqlStatements.min) : `${run.sqlStatements.min}-${run.sqlStatements.max}`) : '-';
+  const other = run.unitsPerSecond !== undefined ? `${run.unitsPerSecond} ${run.unit}/s, ${run.verified}` : '';
+  return [
+    run.scenario.padEnd(20),
+    String(run.clients).padStart(3),
+    fmt(run.requestsPerSecond).padStart(8),
+    fmt(run.latencyMs.p50).padStart(8),
+    fmt(run.latencyMs.p95).padStart(8),
+    fmt(run.latencyMs.p99).padStart(8),
+    String(run.errors.total).padStart(5),
+    sql.padStart(8),
+    fmt(run.floor?.latencyMs.p50, 2).padStart(10),
+    fmt(run.floor?.latencyMs.p95, 2).padStart(10),
+    fmt(run.ratioToFloor?.p50, 2).padStart(6),
+    String(run.serverPeakRssMb ?? '-').padStart(7),
+    `  ${other}`,
+  ].join(' ');
+}
