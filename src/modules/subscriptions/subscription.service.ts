@@ -86,7 +86,10 @@ export const subscriptionService = {
           throw conflict(`${requester.name} already has a ${status.toLowerCase()} request for directory ${directory.code}; cancel it before asking again.`);
         }
         existing.status = SubscriptionStatus.LAPSED; // make the lapse durable, so the new request is the only live one
+        audit(em, ctx, { action: 'lapseSubscription', entityType: 'SubscriptionRequest', entityId: existing.id, before: { status: SubscriptionStatus.GRANTED }, after: { status: SubscriptionStatus.LAPSED } });
       }
+      // Before the insert: the flush would otherwise insert first and trip the one-live-request index.
+      await em.flush();
       const now = new Date();
       const granted = directory.shareType === ShareType.UNCONDITIONAL;
       const request = em.create(SubscriptionRequest, {
