@@ -8,6 +8,7 @@ import http from 'node:http';
 import { createContext, type MuluContext } from './graphql/context';
 import { formatError } from './graphql/errors';
 import { queryCostLimit } from './graphql/query-cost';
+import type { Authenticator } from './modules/auth/authenticator';
 import { buildMuluSchema } from './graphql/schema';
 import { createSqlStatementCounter } from './graphql/sql-statement-count';
 
@@ -27,8 +28,8 @@ export interface MuluServer {
   stop(): Promise<void>;
 }
 
-/** Builds the Apollo server and the HTTP app around it, without listening. */
-export async function createApp(orm: MikroORM, options: AppOptions = {}) {
+/** Builds the Apollo server and the HTTP app around it, without listening; `authenticator` decides who each request is. */
+export async function createApp(orm: MikroORM, authenticator: Authenticator, options: AppOptions = {}) {
   const schema = await buildMuluSchema();
   const httpServer = http.createServer();
   const sqlCounter = options.sqlCountHeader ? createSqlStatementCounter(orm) : undefined;
@@ -51,14 +52,19 @@ export async function createApp(orm: MikroORM, options: AppOptions = {}) {
     res.json({ status: 'ok' });
   });
   const countSql: express.RequestHandler[] = sqlCounter ? [sqlCounter.middleware] : [];
-  app.use('/graphql', express.json({ limit: '20mb' }), ...countSql, expressMiddleware(apollo, { context: async () => createContext(orm) }));
+  app.use(
+    '/graphql',
+    express.json({ limit: '20mb' }),
+    ...countSql,
+    expressMiddleware(apollo, { context: async ({ req }) => createContext(orm, authenticator, req.headers.authorization) }),
+  );
   httpServer.on('request', app);
   return { app, apollo, httpServer };
 }
 
 /** Starts serving on `port` (0 picks a free one) and returns the GraphQL URL. */
-export async function startServer(orm: MikroORM, port: number, options: AppOptions = {}): Promise<MuluServer> {
-  const { apollo, httpServer } = await createApp(orm, options);
+export async function startServer(orm: MikroORM, port: number, authenticator: Authenticator, options: AppOptions = {}): Promise<MuluServer> {
+  const { apollo, httpServer } = await createApp(orm, authenticator, options);
   await new Promise<void>((resolve) => httpServer.listen(port, resolve));
   const address = httpServer.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;

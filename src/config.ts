@@ -16,6 +16,32 @@ export interface Config {
   maxQueryCost?: number;
   /** Return each GraphQL request's SQL statement count in the `x-mulu-sql-statements` header (benchmarks). */
   sqlCountHeader: boolean;
+  /** Who may call the API: see the README, "Authentication". */
+  auth: AuthConfig;
+}
+
+/** Sign-in settings: tokens of the unified identity platform (SSO), the bootstrap admin key, anonymous reads. */
+export interface AuthConfig {
+  /** JWT verification; absent when no key source is configured (then only API keys work). */
+  jwt?: JwtConfig;
+  /** MULU_ADMIN_TOKEN: a bootstrap admin key for operators and automated tests. */
+  adminToken?: string;
+  /** MULU_ANONYMOUS_STATS: let requests without a token read statistics (and nothing else). */
+  anonymousStats: boolean;
+}
+
+/** Where the identity provider's keys come from, and what a token must claim. */
+export interface JwtConfig {
+  /** MULU_JWKS_URL: the provider's JSON Web Key Set (preferred: follows key rotation). */
+  jwksUrl?: string;
+  /** MULU_JWT_PUBLIC_KEY: one SPKI PEM public key, when the provider publishes no JWKS. */
+  publicKeyPem?: string;
+  /** MULU_JWT_ALGORITHMS: accepted signature algorithms, e.g. RS256,ES256 (the first one is used to import a PEM key). */
+  algorithms: string[];
+  /** MULU_JWT_ISSUER: the required `iss`. */
+  issuer: string;
+  /** MULU_JWT_AUDIENCE: the required `aud` (this API's client id at the provider). */
+  audience: string;
 }
 
 function flag(value: string | undefined): boolean | undefined {
@@ -30,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const databaseUrl = env.DATABASE_URL || undefined;
   return {
+    auth: loadAuthConfig(env),
     port,
     databaseUrl,
     embeddedDataDir: resolve(env.MULU_DATA_DIR ?? '.data/postgres'),
@@ -38,4 +65,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxQueryCost: env.MULU_MAX_QUERY_COST ? Number(env.MULU_MAX_QUERY_COST) : undefined,
     sqlCountHeader: flag(env.MULU_SQL_COUNT_HEADER) ?? false,
   };
+}
+
+function loadAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
+  const jwksUrl = env.MULU_JWKS_URL || undefined;
+  // PEM keys often arrive through one-line environment variables with literal "\n".
+  const publicKeyPem = env.MULU_JWT_PUBLIC_KEY ? env.MULU_JWT_PUBLIC_KEY.replace(/\\n/g, '\n') : undefined;
+  const adminToken = env.MULU_ADMIN_TOKEN || undefined;
+  if (adminToken !== undefined && adminToken.length < 16) {
+    throw new Error('MULU_ADMIN_TOKEN must be at least 16 characters long; use a long random value.');
+  }
+  let jwt: JwtConfig | undefined;
+  if (jwksUrl || publicKeyPem) {
+    if (jwksUrl && publicKeyPem) throw new Error('Set either MULU_JWKS_URL or MULU_JWT_PUBLIC_KEY, not both.');
+    const issuer = env.MULU_JWT_ISSUER;
+    const audience = env.MULU_JWT_AUDIENCE;
+    if (!issuer || !audience) throw new Error('MULU_JWT_ISSUER and MULU_JWT_AUDIENCE are required with MULU_JWKS_URL or MULU_JWT_PUBLIC_KEY.');
+    const algorithms = (env.MULU_JWT_ALGORITHMS || 'RS256')
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean);
+    jwt = { jwksUrl, publicKeyPem, algorithms, issuer, audience };
+  }
+  return { jwt, adminToken, anonymousStats: flag(env.MULU_ANONYMOUS_STATS) ?? false };
 }

@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { startServer } from './app';
 import { loadConfig } from './config';
-import { loadDemoIfEmpty } from './db/demo-seed';
+import { demoStewardDepartment, loadDemoIfEmpty } from './db/demo-seed';
+import { authSettingsFromConfig, createAuthenticator } from './modules/auth/authenticator';
+import { createDemoIdentity, type DemoIdentity } from './modules/auth/demo-identity';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
 import { initOrm } from './db/orm';
 
@@ -18,8 +20,17 @@ async function main(): Promise<void> {
   if (config.loadDemo && (await loadDemoIfEmpty(orm))) {
     console.log('Loaded the demo dataset: Henan 410000 > Anyang 410500 > Yindu 410505 and Wenfeng 410502.');
   }
-  const server = await startServer(orm, config.port, { maxQueryCost: config.maxQueryCost, sqlCountHeader: config.sqlCountHeader });
+  const auth = await authSettingsFromConfig(config.auth);
+  // Embedded demo without a configured identity provider: stand one in, so a new user can try every role.
+  let demo: DemoIdentity | undefined;
+  if (embedded && !auth.jwt) {
+    demo = await createDemoIdentity(demoStewardDepartment());
+    auth.jwt = demo.jwt;
+  }
+  const server = await startServer(orm, config.port, createAuthenticator(auth), { maxQueryCost: config.maxQueryCost, sqlCountHeader: config.sqlCountHeader });
   console.log(`Mulu is serving GraphQL at ${server.url}`);
+  if (demo) printDemoTokens(server.url, demo);
+  if (!auth.jwt && !auth.adminToken) console.warn('No sign-in is configured (MULU_JWKS_URL, MULU_JWT_PUBLIC_KEY or MULU_ADMIN_TOKEN): only API keys can be used, and nobody can create one.');
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -33,6 +44,20 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+function printDemoTokens(url: string, demo: DemoIdentity): void {
+  const steward = demoStewardDepartment();
+  console.log(`
+Demo sign-in: a key pair made at start stands in for the unified identity platform. Tokens (valid 12 hours):
+  admin    (ADMIN):   ${demo.tokens.admin}
+  steward  (STEWARD of ${steward.name}, ${steward.creditCode}):
+                      ${demo.tokens.steward}
+  viewer   (VIEWER):  ${demo.tokens.viewer}
+In the landing page, add the header "Authorization: Bearer <token>". With curl:
+  curl -s ${url} -H 'content-type: application/json' -H 'authorization: Bearer ${demo.tokens.steward}' \\
+    -d '{"query":"{ viewer { name role departmentCreditCode } department(creditCode: \\"${steward.creditCode}\\") { name subscriptionStats { made received pending } } }"}'
+`);
 }
 
 main().catch((error) => {

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Viewer } from './modules/auth/viewer';
 
 /**
  * What a service needs to know about the request it serves. Built once per
@@ -7,4 +8,6 @@ import type { EntityManager } from '@mikro-orm/postgresql';
  */
 export interface RequestContext {
   em: EntityManager;
+  /** Who is calling; absent or null for an anonymous request, which services refuse to let write. */
+  viewer?: Viewer | null;
 }

@@ -8,7 +8,14 @@ import { mountService } from '../modules/mounts/mount.service';
 import { Region } from '../modules/regions/region.entity';
 import { regionService } from '../modules/regions/region.service';
 import type { RequestContext } from '../request-context';
+import { SYSTEM_VIEWER } from '../modules/auth/viewer';
 import { DEMO_DEPARTMENTS, DEMO_REGIONS, DEMO_RESOURCE_NAMES, splitTotal } from './demo-data';
+
+/** The department whose steward the demo token stands for. */
+export function demoStewardDepartment(): { creditCode: string; name: string } {
+  const index = DEMO_DEPARTMENTS['410505'].findIndex((d) => d.name === '殷都区民政局');
+  return { creditCode: demoCreditCode('410505', index + 1), name: '殷都区民政局' };
+}
 
 /** A valid credit code for demo department `n` of a region (机关, registered by 机构编制). */
 export function demoCreditCode(regionCode: string, n: number): string {
@@ -23,7 +30,8 @@ const DAY = 24 * 60 * 60 * 1000;
  * unless the database already holds regions.
  */
 export async function loadDemoIfEmpty(orm: MikroORM): Promise<boolean> {
-  const ctx: RequestContext = { em: orm.em.fork() };
+  // The loader acts as the server itself; its changes appear in the audit trail as SYSTEM.
+  const ctx: RequestContext = { em: orm.em.fork(), viewer: SYSTEM_VIEWER };
   if ((await ctx.em.count(Region, {})) > 0) return false;
   for (const region of DEMO_REGIONS) await regionService.create(ctx, region);
 

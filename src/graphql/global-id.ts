@@ -1,8 +1,8 @@
 import { badInput } from './errors';
 
 /** The object types reachable through `Query.node`. */
-export type NodeTypeName = 'Region' | 'Department' | 'ResourceDirectory' | 'Mount';
-const NODE_TYPES: readonly NodeTypeName[] = ['Region', 'Department', 'ResourceDirectory', 'Mount'];
+export type NodeTypeName = 'Region' | 'Department' | 'ResourceDirectory' | 'Mount' | 'SubscriptionRequest' | 'ApiKey';
+const NODE_TYPES: readonly NodeTypeName[] = ['Region', 'Department', 'ResourceDirectory', 'Mount', 'SubscriptionRequest', 'ApiKey'];
 
 /** Relay global ID: base64url of "Type:key", opaque to clients. */
 export function toGlobalId(type: NodeTypeName, key: string | number): string {

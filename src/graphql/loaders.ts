@@ -4,6 +4,7 @@ import { createDepartmentLoaders } from '../modules/departments/department.loade
 import { createMountLoaders } from '../modules/mounts/mount.loaders';
 import { createRegionLoaders } from '../modules/regions/region.loaders';
 import { createStatsLoaders } from '../modules/stats/stats.loaders';
+import { createSubscriptionLoaders } from '../modules/subscriptions/subscription.loaders';
 
 /**
  * Every loader of one request. Built fresh per request: a shared loader
@@ -16,6 +17,7 @@ export function createLoaders(em: EntityManager) {
     ...createDirectoryLoaders(em),
     ...createMountLoaders(em),
     ...createStatsLoaders(em),
+    ...createSubscriptionLoaders(em),
   };
 }
 

@@ -18,6 +18,10 @@ export class NodeResolver {
         return Number.isSafeInteger(numeric) ? ctx.loaders.directoryById.load(numeric) : null;
       case 'Mount':
         return Number.isSafeInteger(numeric) ? ctx.loaders.mountById.load(numeric) : null;
+      case 'SubscriptionRequest':
+        return Number.isSafeInteger(numeric) ? ctx.loaders.subscriptionRequestById.load(numeric) : null;
+      case 'ApiKey':
+        return null; // not a Node: API keys are listed by `apiKeys`, for administrators only
     }
   }
 }

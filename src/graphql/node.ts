@@ -3,6 +3,7 @@ import { ResourceDirectory } from '../modules/catalogue/directory.entity';
 import { Department } from '../modules/departments/department.entity';
 import { Mount } from '../modules/mounts/mount.entity';
 import { Region } from '../modules/regions/region.entity';
+import { SubscriptionRequest } from '../modules/subscriptions/subscription.entity';
 import type { NodeTypeName } from './global-id';
 
 /** Which GraphQL type an entity is shown as. */
@@ -11,6 +12,7 @@ export function nodeTypeOf(value: unknown): NodeTypeName | undefined {
   if (value instanceof Department) return 'Department';
   if (value instanceof ResourceDirectory) return 'ResourceDirectory';
   if (value instanceof Mount) return 'Mount';
+  if (value instanceof SubscriptionRequest) return 'SubscriptionRequest';
   return undefined;
 }
 

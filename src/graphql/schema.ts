@@ -6,6 +6,10 @@ import { MountResolver } from '../modules/mounts/mount.resolver';
 import { RegionResolver } from '../modules/regions/region.resolver';
 import { DepartmentStatsResolver, RegionStatsResolver } from '../modules/stats/stats.resolver';
 import { NodeResolver } from './node.resolver';
+import { AuditResolver } from '../modules/audit/audit.resolver';
+import { accessGuard, authChecker } from '../modules/auth/auth.guard';
+import { AuthResolver } from '../modules/auth/auth.resolver';
+import { DepartmentSubscriptionsResolver, RegionSubscriptionsResolver, SubscriptionResolver } from '../modules/subscriptions/subscription.resolver';
 
 export const resolvers = [
   NodeResolver,
@@ -15,6 +19,11 @@ export const resolvers = [
   MountResolver,
   RegionStatsResolver,
   DepartmentStatsResolver,
+  AuthResolver,
+  AuditResolver,
+  SubscriptionResolver,
+  DepartmentSubscriptionsResolver,
+  RegionSubscriptionsResolver,
 ] as const;
 
 /** Builds the executable schema; `validate` turns on class-validator for every input. */
@@ -23,5 +32,8 @@ export function buildMuluSchema(): Promise<GraphQLSchema> {
     resolvers,
     validate: { forbidUnknownValues: false },
     emitSchemaFile: false,
+    // Who may do what: README, "Authentication".
+    authChecker,
+    globalMiddlewares: [accessGuard],
   });
 }

@@ -3,7 +3,11 @@ import { createDepartment, createRegions, creditCode } from '../support/builders
 import { startTestServer, type TestServer } from '../support/test-server';
 
 async function post(api: TestServer, query: string): Promise<Response> {
-  return fetch(api.server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+  return fetch(api.server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${api.adminToken}` },
+    body: JSON.stringify({ query }),
+  });
 }
 
 describe('SQL statement count header (MULU_SQL_COUNT_HEADER)', () => {

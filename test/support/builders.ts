@@ -28,7 +28,7 @@ export async function createDepartment(api: TestServer, input: { creditCode: str
 }
 
 /** Registers a directory (one information item) and returns its code; publishes it when asked. */
-export async function addDirectory(api: TestServer, departmentCreditCode: string, code: string, options: { publish?: boolean; updateCycle?: string } = {}): Promise<string> {
+export async function addDirectory(api: TestServer, departmentCreditCode: string, code: string, options: { publish?: boolean; updateCycle?: string; shareType?: 'UNCONDITIONAL' | 'CONDITIONAL' | 'NOT_SHARED' } = {}): Promise<string> {
   await api.ok(
     `mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`,
     {
@@ -37,7 +37,8 @@ export async function addDirectory(api: TestServer, departmentCreditCode: string
         name: `资源 ${code}`,
         departmentCreditCode,
         resourceFormat: 'DATABASE',
-        shareType: 'UNCONDITIONAL',
+        shareType: options.shareType ?? 'UNCONDITIONAL',
+        shareConditions: options.shareType && options.shareType !== 'UNCONDITIONAL' ? '仅用于政务服务办理' : null,
         updateCycle: options.updateCycle ?? 'MONTHLY',
         informationItems: [{ name: '名称', dataType: '字符型' }],
       },
@@ -62,4 +63,9 @@ export async function mount(api: TestServer, directoryCode: string, recordCount:
 export function split(total: number, parts: number): number[] {
   const base = Math.floor(total / parts);
   return Array.from({ length: parts }, (_, i) => base + (i < total % parts ? 1 : 0));
+}
+
+/** The error codes of a response, in order (empty when it succeeded). */
+export function errorCodes(response: { errors?: { extensions?: { code?: string } }[] }): string[] {
+  return (response.errors ?? []).map((error) => error.extensions?.code ?? 'NO_CODE');
 }

@@ -1,5 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { exportSPKI, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import { startServer, type AppOptions, type MuluServer } from '../../src/app';
+import { authSettingsFromConfig, createAuthenticator } from '../../src/modules/auth/authenticator';
 import { countStatements, createTestDatabase, migratedOrm } from './database';
 
 export interface GraphQLResponse<T = Record<string, any>> {
@@ -7,43 +9,103 @@ export interface GraphQLResponse<T = Record<string, any>> {
   errors?: { message: string; extensions?: { code?: string; [key: string]: unknown }; path?: (string | number)[] }[];
 }
 
-/**
- * The real server on a real, freshly migrated database, reached over HTTP
- * with real GraphQL documents.
- */
-export interface TestServer {
-  orm: MikroORM;
-  server: MuluServer;
-  sql: ReturnType<typeof countStatements>;
+/** Sends GraphQL documents as one caller. */
+export interface ApiClient {
+  /** `headers` override the caller's; `{ authorization: '' }` sends no token at all. */
   request<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
   /** Like request, but fails the test on any GraphQL error. */
   ok<T = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<T>;
+}
+
+export type TestRole = 'ADMIN' | 'STEWARD' | 'VIEWER';
+
+/** The issuer and audience the test server requires, as an identity platform would set them. */
+export const TEST_ISSUER = 'https://sso.test.mulu.local';
+export const TEST_AUDIENCE = 'mulu-api';
+
+/**
+ * The real server on a real, freshly migrated database, reached over HTTP
+ * with real GraphQL documents. `ok`/`request` act as the bootstrap admin
+ * (MULU_ADMIN_TOKEN); `asRole` signs real JWTs with a key pair made for this
+ * test file, which the server verifies like any identity-platform token.
+ */
+export interface TestServer extends ApiClient {
+  orm: MikroORM;
+  server: MuluServer;
+  sql: ReturnType<typeof countStatements>;
+  adminToken: string;
+  /** The key the server trusts; sign with it to make valid tokens. */
+  privateKey: KeyLike;
+  /** Signs a token; `claims` override the defaults (a viewer named "Test user", valid 5 minutes). */
+  signToken(claims?: Record<string, unknown>, options?: { issuer?: string; audience?: string; expiresIn?: string | number; key?: KeyLike }): Promise<string>;
+  /** A client signed in with a fresh JWT of this role (a steward needs a department credit code). */
+  asRole(role: TestRole, departmentCreditCode?: string): Promise<ApiClient>;
+  /** A client sending this bearer token. */
+  withToken(token: string): ApiClient;
+  /** A client sending no Authorization header. */
+  anonymous: ApiClient;
   close(): Promise<void>;
 }
 
-export async function startTestServer(options: AppOptions = {}): Promise<TestServer> {
+const ALGORITHM = 'RS256';
+
+export async function startTestServer(options: { anonymousStats?: boolean } & AppOptions = {}): Promise<TestServer> {
   const database = await createTestDatabase();
   const orm = await migratedOrm(database.url);
-  const server = await startServer(orm, 0, options);
+  const adminToken = 'test-admin-token-0123456789abcdef';
+  const { privateKey, publicKey } = await generateKeyPair(ALGORITHM);
+  // Through the same configuration path as MULU_JWT_PUBLIC_KEY in production.
+  const settings = await authSettingsFromConfig({
+    jwt: { publicKeyPem: await exportSPKI(publicKey), algorithms: [ALGORITHM], issuer: TEST_ISSUER, audience: TEST_AUDIENCE },
+    adminToken,
+    anonymousStats: options.anonymousStats ?? false,
+  });
+  const server = await startServer(orm, 0, createAuthenticator(settings), { sqlCountHeader: options.sqlCountHeader, maxQueryCost: options.maxQueryCost });
   const sql = countStatements(orm);
-  const request = async <T>(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) => {
-    const response = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await response.json()) as GraphQLResponse<T>;
+
+  const client = (defaultHeaders: Record<string, string>): ApiClient => {
+    const request = async <T>(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) => {
+      const merged: Record<string, string> = { 'content-type': 'application/json', ...defaultHeaders, ...headers };
+      if (merged.authorization === '') delete merged.authorization;
+      const response = await fetch(server.url, { method: 'POST', headers: merged, body: JSON.stringify({ query, variables }) });
+      return (await response.json()) as GraphQLResponse<T>;
+    };
+    return {
+      request,
+      async ok<T>(query: string, variables?: Record<string, unknown>) {
+        const response = await request<T>(query, variables);
+        if (response.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
+        return response.data as T;
+      },
+    };
   };
+  const withToken = (token: string) => client({ authorization: `Bearer ${token}` });
+
+  const signToken: TestServer['signToken'] = (claims = {}, opts = {}) =>
+    new SignJWT({ role: 'VIEWER', name: 'Test user', ...claims })
+      .setProtectedHeader({ alg: ALGORITHM })
+      .setSubject(typeof claims.sub === 'string' ? claims.sub : 'test-user')
+      .setIssuer(opts.issuer ?? TEST_ISSUER)
+      .setAudience(opts.audience ?? TEST_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(opts.expiresIn ?? '5m')
+      .sign(opts.key ?? privateKey);
+
   return {
     orm,
     server,
     sql,
-    request,
-    async ok<T>(query: string, variables?: Record<string, unknown>) {
-      const response = await request<T>(query, variables);
-      if (response.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
-      return response.data as T;
+    adminToken,
+    privateKey,
+    ...withToken(adminToken),
+    signToken,
+    async asRole(role, departmentCreditCode) {
+      if (role === 'STEWARD' && !departmentCreditCode) throw new Error('a steward token needs a department');
+      const claims = role === 'STEWARD' ? { role, department: departmentCreditCode, sub: `steward-${departmentCreditCode}`, name: `Steward of ${departmentCreditCode}` } : { role, sub: `${role.toLowerCase()}-user`, name: `Test ${role.toLowerCase()}` };
+      return withToken(await signToken(claims));
     },
+    withToken,
+    anonymous: client({}),
     async close() {
       await server.stop();
       await orm.close(true);

@@ -6,6 +6,9 @@ import { badInput, conflict, notFound } from '../../graphql/errors';
 import { toPage, type Page, type PageRequest } from '../../db/page';
 import type { RequestContext } from '../../request-context';
 import { departmentService } from '../departments/department.service';
+import { Department } from '../departments/department.entity';
+import { audit, snapshot } from '../audit/audit';
+import { requireDepartmentWriter } from '../auth/permissions';
 import {
   DirectoryStatus,
   ResourceDirectory,
@@ -58,6 +61,12 @@ export interface DirectoryFilter {
   shareType?: ShareType | null;
   text?: string | null;
 }
+
+/** Fields the audit trail compares before and after a change. */
+const AUDITED = [
+  'code', 'name', 'department', 'summary', 'classification', 'resourceFormat', 'informationItems', 'shareType',
+  'shareConditions', 'shareMethod', 'openToPublic', 'updateCycle', 'status', 'publishedAt', 'withdrawnAt',
+] as const;
 
 const CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$/;
 
@@ -145,11 +154,20 @@ export const directoryService = {
     return directory;
   },
 
+  /** Like requireForUpdate, and the viewer must be allowed to write the directory's department. */
+  async requireWritable(ctx: RequestContext, em: EntityManager, ref: DirectoryRef, what: string): Promise<ResourceDirectory> {
+    const directory = await this.requireForUpdate(em, ref);
+    const department = await em.findOneOrFail(Department, { id: directory.department.id });
+    requireDepartmentWriter(ctx, department, `${what} directory ${directory.code}`);
+    return directory;
+  },
+
   /** Registers a draft directory for a department. */
   async register(ctx: RequestContext, input: RegisterDirectoryInput): Promise<ResourceDirectory> {
     const code = checkCode(input.code);
     return ctx.em.transactional(async (em) => {
       const department = await departmentService.requireByCreditCode(em, input.departmentCreditCode);
+      requireDepartmentWriter(ctx, department, `register directories of ${department.name}`);
       if (await em.findOne(ResourceDirectory, { code })) throw conflict(`Directory code ${code} is already taken in the catalogue.`);
       const directory = em.create(ResourceDirectory, {
         code,
@@ -162,6 +180,7 @@ export const directoryService = {
       applyMetadata(directory, input);
       checkShareRules(directory);
       await em.flush();
+      audit(em, ctx, { action: 'registerDirectory', entityType: 'ResourceDirectory', entityId: directory.id, after: snapshot(directory, AUDITED) });
       return directory;
     });
   },
@@ -169,7 +188,8 @@ export const directoryService = {
   /** Changes a directory's metadata; a withdrawn one is frozen, a published one keeps its code. */
   async update(ctx: RequestContext, input: UpdateDirectoryInput): Promise<ResourceDirectory> {
     return ctx.em.transactional(async (em) => {
-      const directory = await this.requireForUpdate(em, input);
+      const directory = await this.requireWritable(ctx, em, input, 'change');
+      const before = snapshot(directory, AUDITED);
       if (directory.status === DirectoryStatus.WITHDRAWN) throw conflict(`Directory ${directory.code} is withdrawn; publish it again before changing it.`);
       if (input.newCode != null && input.newCode.trim() !== directory.code) {
         if (directory.status !== DirectoryStatus.DRAFT) throw conflict(`Directory ${directory.code} is published; its code can no longer change.`);
@@ -183,6 +203,7 @@ export const directoryService = {
         throw badInput(`Directory ${directory.code} is published and must keep at least one information item.`);
       }
       await em.flush();
+      audit(em, ctx, { action: 'updateDirectory', entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
       return directory;
     });
   },
@@ -190,7 +211,8 @@ export const directoryService = {
   /** Draft (or withdrawn) -> published. Publishing needs at least one information item. */
   async publish(ctx: RequestContext, ref: DirectoryRef): Promise<ResourceDirectory> {
     return ctx.em.transactional(async (em) => {
-      const directory = await this.requireForUpdate(em, ref);
+      const directory = await this.requireWritable(ctx, em, ref, 'publish');
+      const before = snapshot(directory, AUDITED);
       if (directory.status === DirectoryStatus.PUBLISHED) throw conflict(`Directory ${directory.code} is already published.`);
       if (directory.informationItems.length === 0) {
         throw badInput(`Directory ${directory.code} cannot be published without information items (信息项); add at least one.`);
@@ -199,6 +221,7 @@ export const directoryService = {
       directory.publishedAt = new Date();
       directory.withdrawnAt = null;
       await em.flush();
+      audit(em, ctx, { action: 'publishDirectory', entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
       return directory;
     });
   },
@@ -206,13 +229,15 @@ export const directoryService = {
   /** Published -> withdrawn: the directory stops counting in every figure. */
   async withdraw(ctx: RequestContext, ref: DirectoryRef): Promise<ResourceDirectory> {
     return ctx.em.transactional(async (em) => {
-      const directory = await this.requireForUpdate(em, ref);
+      const directory = await this.requireWritable(ctx, em, ref, 'withdraw');
+      const before = snapshot(directory, AUDITED);
       if (directory.status !== DirectoryStatus.PUBLISHED) {
         throw conflict(`Directory ${directory.code} is ${directory.status === DirectoryStatus.DRAFT ? 'a draft' : 'already withdrawn'}; only a published directory can be withdrawn.`);
       }
       directory.status = DirectoryStatus.WITHDRAWN;
       directory.withdrawnAt = new Date();
       await em.flush();
+      audit(em, ctx, { action: 'withdrawDirectory', entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
       return directory;
     });
   },

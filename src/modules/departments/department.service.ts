@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, conflict, notFound } from '../../graphql/errors';
 import type { RequestContext } from '../../request-context';
+import { audit, snapshot } from '../audit/audit';
+import { requireAdmin } from '../auth/permissions';
 import { regionService } from '../regions/region.service';
 import { checkCreditCode } from './credit-code';
 import { Department } from './department.entity';
@@ -33,6 +35,7 @@ export const departmentService = {
 
   /** Registers a department in a region; the credit code is the business key. */
   async create(ctx: RequestContext, input: CreateDepartmentInput): Promise<Department> {
+    requireAdmin(ctx, 'manage departments');
     const creditCode = requireValidCreditCode(input.creditCode);
     const name = input.name.trim();
     if (!name) throw badInput('A department needs a name.');
@@ -43,6 +46,7 @@ export const departmentService = {
       if (existing) throw conflict(`Region ${region.code} already has a department named "${name}".`);
       const department = em.create(Department, { creditCode, name, region });
       await em.flush();
+      audit(em, ctx, { action: 'createDepartment', entityType: 'Department', entityId: department.id, after: snapshot(department, ['creditCode', 'name', 'region']) });
       return department;
     });
   },

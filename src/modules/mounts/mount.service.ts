@@ -5,6 +5,12 @@ import type { RequestContext } from '../../request-context';
 import { DirectoryStatus, ResourceDirectory } from '../catalogue/directory.entity';
 import { directoryService, type DirectoryRef } from '../catalogue/directory.service';
 import { Mount, MountKind } from './mount.entity';
+import { Department } from '../departments/department.entity';
+import { audit, snapshot } from '../audit/audit';
+import { requireDepartmentWriter } from '../auth/permissions';
+
+/** Fields the audit trail compares before and after a change. */
+const AUDITED = ['directory', 'kind', 'locator', 'recordCount', 'lastRefreshedAt', 'active', 'unmountedAt'] as const;
 
 export interface MountDatasetInput {
   directory: DirectoryRef;
@@ -57,11 +63,13 @@ async function syncDirectorySummary(em: EntityManager, directory: ResourceDirect
   await em.flush();
 }
 
-/** Loads a mount with its directory locked, so concurrent changes of one directory queue up. */
-async function requireMountForUpdate(em: EntityManager, mountId: number): Promise<{ mount: Mount; directory: ResourceDirectory }> {
+/** Loads a mount with its directory locked, so concurrent changes of one directory queue up; the viewer must be allowed to write it. */
+async function requireMountForUpdate(ctx: RequestContext, em: EntityManager, mountId: number, what: string): Promise<{ mount: Mount; directory: ResourceDirectory }> {
   const mount = await em.findOne(Mount, { id: mountId });
   if (!mount) throw notFound('This mount does not exist.');
   const directory = await em.findOneOrFail(ResourceDirectory, { id: mount.directory.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  const department = await em.findOneOrFail(Department, { id: directory.department.id });
+  requireDepartmentWriter(ctx, department, `${what} datasets of directory ${directory.code}`);
   await em.refresh(mount);
   return { mount, directory };
 }
@@ -75,10 +83,11 @@ export const mountService = {
     const now = new Date();
     const refreshedAt = checkRefreshedAt(input.refreshedAt, now);
     return ctx.em.transactional(async (em) => {
-      const directory = await directoryService.requireForUpdate(em, input.directory);
+      const directory = await directoryService.requireWritable(ctx, em, input.directory, 'mount datasets on');
       if (directory.status === DirectoryStatus.WITHDRAWN) throw conflict(`Directory ${directory.code} is withdrawn; data cannot be mounted on it.`);
       const mount = em.create(Mount, { directory, kind: input.kind, locator, recordCount: input.recordCount, lastRefreshedAt: refreshedAt, mountedAt: now });
       await syncDirectorySummary(em, directory);
+      audit(em, ctx, { action: 'mountDataset', entityType: 'Mount', entityId: mount.id, after: snapshot(mount, AUDITED) });
       return mount;
     });
   },
@@ -88,11 +97,13 @@ export const mountService = {
     checkRecordCount(input.recordCount);
     const refreshedAt = checkRefreshedAt(input.refreshedAt, new Date());
     return ctx.em.transactional(async (em) => {
-      const { mount, directory } = await requireMountForUpdate(em, input.mountId);
+      const { mount, directory } = await requireMountForUpdate(ctx, em, input.mountId, 'refresh');
+      const before = snapshot(mount, AUDITED);
       if (!mount.active) throw conflict('This mount was unmounted; mount the dataset again instead of refreshing it.');
       mount.recordCount = input.recordCount;
       mount.lastRefreshedAt = refreshedAt;
       await syncDirectorySummary(em, directory);
+      audit(em, ctx, { action: 'refreshMount', entityType: 'Mount', entityId: mount.id, before, after: snapshot(mount, AUDITED) });
       return mount;
     });
   },
@@ -100,11 +111,13 @@ export const mountService = {
   /** Detaches a dataset; the mount is kept, inactive, as history. */
   async unmount(ctx: RequestContext, mountId: number): Promise<Mount> {
     return ctx.em.transactional(async (em) => {
-      const { mount, directory } = await requireMountForUpdate(em, mountId);
+      const { mount, directory } = await requireMountForUpdate(ctx, em, mountId, 'unmount');
+      const before = snapshot(mount, AUDITED);
       if (!mount.active) throw conflict('This mount is already unmounted.');
       mount.active = false;
       mount.unmountedAt = new Date();
       await syncDirectorySummary(em, directory);
+      audit(em, ctx, { action: 'unmountDataset', entityType: 'Mount', entityId: mount.id, before, after: snapshot(mount, AUDITED) });
       return mount;
     });
   },

@@ -3,6 +3,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, conflict, notFound } from '../../graphql/errors';
 import type { PageRequest } from '../../db/page';
 import type { RequestContext } from '../../request-context';
+import { audit, snapshot } from '../audit/audit';
+import { requireAdmin } from '../auth/permissions';
 import { pagedChildren } from '../../db/paged-children';
 import { Department } from '../departments/department.entity';
 import { checkRegionCode, possibleParentCodes } from './region-code';
@@ -34,6 +36,7 @@ export const regionService = {
    * closure table (every ancestor of the region) in the same transaction.
    */
   async create(ctx: RequestContext, input: CreateRegionInput): Promise<Region> {
+    requireAdmin(ctx, 'manage regions');
     const code = input.code.trim();
     const name = input.name.trim();
     const check = checkRegionCode(code);
@@ -69,6 +72,7 @@ export const regionService = {
          union all select ?, ?, 0`,
         [code, parent?.code ?? '', code, code],
       );
+      audit(em, ctx, { action: 'createRegion', entityType: 'Region', entityId: code, after: snapshot(region, ['code', 'name', 'level', 'parent']) });
       return region;
     });
   },

@@ -1,0 +1,70 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { badInput, conflict, notFound } from '../../graphql/errors';
+import type { RequestContext } from '../../request-context';
+import { audit, snapshot } from '../audit/audit';
+import { departmentService } from '../departments/department.service';
+import { Department } from '../departments/department.entity';
+import { ApiKey } from './api-key.entity';
+import { requireAdmin } from './permissions';
+import { ActorKind, Role, type Viewer } from './viewer';
+
+/** Every API key starts with this, so a bearer token is told apart from a JWT at a glance. */
+export const API_KEY_PREFIX = 'mulu_';
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+export interface CreateApiKeyInput {
+  name: string;
+  departmentCreditCode: string;
+}
+
+const AUDITED = ['name', 'department', 'prefix', 'revokedAt'] as const;
+
+export const apiKeyService = {
+  /** Issues a key for one department; the returned secret is never stored and cannot be shown again. */
+  async create(ctx: RequestContext, input: CreateApiKeyInput): Promise<{ apiKey: ApiKey; secret: string }> {
+    const admin = requireAdmin(ctx, 'create API keys');
+    const name = input.name.trim();
+    if (!name) throw badInput('An API key needs a name saying which system uses it.');
+    const secret = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+    return ctx.em.transactional(async (em) => {
+      const department = await departmentService.requireByCreditCode(em, input.departmentCreditCode);
+      const apiKey = em.create(ApiKey, { name, department, secretHash: hashSecret(secret), prefix: secret.slice(0, 12), createdBy: admin.id });
+      await em.flush();
+      audit(em, ctx, { action: 'createApiKey', entityType: 'ApiKey', entityId: apiKey.id, after: snapshot(apiKey, AUDITED) });
+      return { apiKey, secret };
+    });
+  },
+
+  /** Revokes a key at once; requests with it fail from then on. */
+  async revoke(ctx: RequestContext, id: number): Promise<ApiKey> {
+    requireAdmin(ctx, 'revoke API keys');
+    return ctx.em.transactional(async (em) => {
+      const apiKey = await em.findOne(ApiKey, { id });
+      if (!apiKey) throw notFound('This API key does not exist.');
+      if (apiKey.revokedAt) throw conflict(`API key "${apiKey.name}" is already revoked.`);
+      const before = snapshot(apiKey, AUDITED);
+      apiKey.revokedAt = new Date();
+      audit(em, ctx, { action: 'revokeApiKey', entityType: 'ApiKey', entityId: apiKey.id, before, after: snapshot(apiKey, AUDITED) });
+      return apiKey;
+    });
+  },
+
+  /** Keys of one department, or all, oldest first; admins only. */
+  async list(ctx: RequestContext, departmentCreditCode: string | null | undefined): Promise<ApiKey[]> {
+    requireAdmin(ctx, 'list API keys');
+    const where = departmentCreditCode ? { department: { creditCode: departmentCreditCode.trim().toUpperCase() } } : {};
+    return ctx.em.find(ApiKey, where, { orderBy: { id: 'asc' } });
+  },
+
+  /** The viewer an unrevoked key stands for, or null; one statement. */
+  async viewerForSecret(em: EntityManager, secret: string): Promise<Viewer | null> {
+    const apiKey = await em.findOne(ApiKey, { secretHash: hashSecret(secret), revokedAt: null }, { populate: ['department'] });
+    if (!apiKey) return null;
+    const department = apiKey.department.getEntity() as Department;
+    return { kind: ActorKind.API_KEY, id: String(apiKey.id), name: apiKey.name, role: Role.STEWARD, departmentCreditCode: department.creditCode };
+  },
+};

@@ -1,0 +1,100 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type KeyLike } from 'jose';
+import type { AuthConfig } from '../../config';
+import { unauthenticated } from '../../graphql/errors';
+import { checkCreditCode } from '../departments/credit-code';
+import { API_KEY_PREFIX, apiKeyService } from './api-key.service';
+import { ActorKind, Role, type Viewer } from './viewer';
+
+/** JWT verification settings once the key is at hand (a JWKS, an imported PEM, or a key made in a test). */
+export interface JwtSettings {
+  key: KeyLike | Uint8Array | JWTVerifyGetKey;
+  issuer: string;
+  audience: string;
+  algorithms?: string[];
+}
+
+export interface AuthSettings {
+  jwt?: JwtSettings;
+  adminToken?: string;
+  anonymousStats: boolean;
+}
+
+/** Resolves the configured key source: a remote JWKS (cached and refreshed by jose) or one PEM key. */
+export async function authSettingsFromConfig(config: AuthConfig): Promise<AuthSettings> {
+  if (!config.jwt) return { adminToken: config.adminToken, anonymousStats: config.anonymousStats };
+  const { jwksUrl, publicKeyPem, algorithms, issuer, audience } = config.jwt;
+  const key = jwksUrl ? createRemoteJWKSet(new URL(jwksUrl)) : await importSPKI(publicKeyPem!, algorithms[0]);
+  return { jwt: { key, issuer, audience, algorithms }, adminToken: config.adminToken, anonymousStats: config.anonymousStats };
+}
+
+/** Allowed clock difference between the identity provider and this server. */
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
+/** Turns verified claims into a viewer; a token with unusable claims is refused as a whole. */
+export function viewerFromClaims(claims: JWTPayload): Viewer {
+  const role = claims.role;
+  if (typeof claims.sub !== 'string' || !claims.sub) throw unauthenticated('The token has no subject (sub).');
+  if (role !== Role.ADMIN && role !== Role.STEWARD && role !== Role.VIEWER) {
+    throw unauthenticated(`The token's role claim must be ADMIN, STEWARD or VIEWER, got ${JSON.stringify(role ?? null)}.`);
+  }
+  let departmentCreditCode: string | null = null;
+  if (role === Role.STEWARD) {
+    const check = typeof claims.department === 'string' ? checkCreditCode(claims.department) : null;
+    if (!check?.ok) throw unauthenticated('A steward token must name its department by unified social credit code (claim "department").');
+    departmentCreditCode = check.code;
+  }
+  const name = typeof claims.name === 'string' && claims.name ? claims.name : claims.sub;
+  return { kind: ActorKind.USER, id: claims.sub, name, role, departmentCreditCode };
+}
+
+function jwtFailure(error: unknown): Error {
+  if (error instanceof errors.JWTExpired) return unauthenticated('The token has expired; sign in again.');
+  if (error instanceof errors.JWTClaimValidationFailed) return unauthenticated(`The token was not issued for this API (${error.claim} claim: ${error.reason}).`);
+  if (error instanceof errors.JWSSignatureVerificationFailed) return unauthenticated('The token signature is not valid.');
+  if (error instanceof errors.JOSEError) return unauthenticated(`The token is not valid (${error.code}).`);
+  return unauthenticated('The token is not valid.');
+}
+
+/**
+ * Works out who is calling from the Authorization header, once per request:
+ * a JWT of the unified identity platform, an API key, or the bootstrap admin
+ * key. No header means anonymous (null); a header that proves nothing fails
+ * the request with UNAUTHENTICATED, never silently falls back to anonymous.
+ */
+export function createAuthenticator(settings: AuthSettings) {
+  const adminDigest = settings.adminToken ? sha256(settings.adminToken) : null;
+  return {
+    anonymousStats: settings.anonymousStats,
+    async authenticate(authorization: string | undefined, em: EntityManager): Promise<Viewer | null> {
+      if (authorization === undefined || authorization.trim() === '') return null;
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+      if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>".');
+      const token = match[1];
+      if (adminDigest && timingSafeEqual(sha256(token), adminDigest)) {
+        return { kind: ActorKind.SYSTEM, id: 'bootstrap', name: 'Bootstrap administrator', role: Role.ADMIN, departmentCreditCode: null };
+      }
+      if (token.startsWith(API_KEY_PREFIX)) {
+        const viewer = await apiKeyService.viewerForSecret(em, token);
+        if (!viewer) throw unauthenticated('This API key is unknown or has been revoked.');
+        return viewer;
+      }
+      if (token.split('.').length !== 3) throw unauthenticated('The token is neither a JWT nor an API key.');
+      if (!settings.jwt) throw unauthenticated('Sign-in with identity-platform tokens is not configured on this server (MULU_JWKS_URL or MULU_JWT_PUBLIC_KEY).');
+      const { key, issuer, audience, algorithms } = settings.jwt;
+      let claims: JWTPayload;
+      try {
+        const verifyOptions = { issuer, audience, algorithms, clockTolerance: CLOCK_TOLERANCE_SECONDS, requiredClaims: ['exp', 'sub'] };
+        ({ payload: claims } = typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions));
+      } catch (error) {
+        throw jwtFailure(error);
+      }
+      return viewerFromClaims(claims);
+    },
+  };
+}
+
+export type Authenticator = ReturnType<typeof createAuthenticator>;

@@ -1,0 +1,35 @@
+import { forbidden, unauthenticated } from '../../graphql/errors';
+import type { RequestContext } from '../../request-context';
+import { Role, type Viewer } from './viewer';
+
+/**
+ * The rules of who may write what, for services to call: services own the
+ * rules, so they hold wherever a service is called from (API, demo loader).
+ */
+export function requireViewer(ctx: RequestContext): Viewer {
+  if (!ctx.viewer) throw unauthenticated('Sign in first: send "Authorization: Bearer <token>" with a token of the unified identity platform or an API key.');
+  return ctx.viewer;
+}
+
+/** Regions, departments and API keys are managed by platform administrators only. */
+export function requireAdmin(ctx: RequestContext, what: string): Viewer {
+  const viewer = requireViewer(ctx);
+  if (viewer.role !== Role.ADMIN) throw forbidden(`Only platform administrators may ${what}.`);
+  return viewer;
+}
+
+/** Whether the viewer may write data of this department: admins for every department, stewards for their own. */
+export function canWriteDepartment(viewer: Viewer, departmentCreditCode: string): boolean {
+  return viewer.role === Role.ADMIN || (viewer.role === Role.STEWARD && viewer.departmentCreditCode === departmentCreditCode);
+}
+
+/**
+ * A steward writes only their own department's directories, mounts,
+ * supervision items and records, and acts only for it in subscriptions.
+ */
+export function requireDepartmentWriter(ctx: RequestContext, department: { creditCode: string; name: string }, what: string): Viewer {
+  const viewer = requireViewer(ctx);
+  if (canWriteDepartment(viewer, department.creditCode)) return viewer;
+  if (viewer.role === Role.VIEWER) throw forbidden(`Your role is read-only; you cannot ${what}.`);
+  throw forbidden(`Only a steward of ${department.name} (${department.creditCode}) or an administrator may ${what}.`);
+}

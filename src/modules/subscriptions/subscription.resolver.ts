@@ -1,0 +1,148 @@
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { MuluContext } from '../../graphql/context';
+import { numericIdOf, toGlobalId } from '../../graphql/global-id';
+import { pageRequest, toConnection } from '../../graphql/pagination';
+import { badInput, notFound } from '../../graphql/errors';
+import { Role } from '../auth/viewer';
+import type { ResourceDirectory } from '../catalogue/directory.entity';
+import { ResourceDirectoryType, toDirectoryRef } from '../catalogue/directory.types';
+import type { Department } from '../departments/department.entity';
+import { departmentService } from '../departments/department.service';
+import { DepartmentType } from '../departments/department.types';
+import type { Region } from '../regions/region.entity';
+import { RegionType } from '../regions/region.types';
+import { SubscriptionRequest, SubscriptionStatus } from './subscription.entity';
+import { subscriptionService } from './subscription.service';
+import { effectiveStatus } from './subscription.state-machine';
+import {
+  CancelSubscriptionInput,
+  RequestSubscriptionInput,
+  SubscriptionDecisionInput,
+  SubscriptionRequestConnection,
+  SubscriptionRequestType,
+  SubscriptionStatsType,
+} from './subscription.types';
+
+const MAX_SUBSCRIPTION_PAGE = 100;
+
+@ArgsType()
+class SubscriptionPageArgs {
+  @Field(() => SubscriptionStatus, { nullable: true, description: 'Only requests in this state (LAPSED included as it reads).' })
+  status?: SubscriptionStatus | null;
+
+  @Field(() => Int, { nullable: true, description: `How many requests (1 to ${MAX_SUBSCRIPTION_PAGE}, default 20).` })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts.' })
+  after?: string | null;
+}
+
+@ArgsType()
+class SubscriptionQueueArgs {
+  @Field(() => String, { nullable: true, description: "Credit code of the providing department; defaults to the steward's own." })
+  departmentCreditCode?: string | null;
+
+  @Field(() => Int, { nullable: true, description: `How many requests (1 to ${MAX_SUBSCRIPTION_PAGE}, default 20).` })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts.' })
+  after?: string | null;
+}
+
+const decision = (input: SubscriptionDecisionInput) => ({ id: numericIdOf(input.id, 'SubscriptionRequest'), reason: input.reason });
+
+@Resolver(() => SubscriptionRequestType)
+export class SubscriptionResolver {
+  @Query(() => SubscriptionRequestConnection, { description: "A provider's queue: requests waiting for its decision, oldest first." })
+  async subscriptionQueue(@Args(() => SubscriptionQueueArgs) args: SubscriptionQueueArgs, @Ctx() ctx: MuluContext) {
+    const code = args.departmentCreditCode ?? ctx.viewer?.departmentCreditCode;
+    if (!code) throw badInput('Name the providing department (departmentCreditCode).');
+    const department = await departmentService.findByCreditCode(ctx, code);
+    if (!department) throw notFound(`No department has the credit code ${code}.`);
+    const page = pageRequest(args.first, args.after, MAX_SUBSCRIPTION_PAGE);
+    return toConnection(await ctx.loaders.subscriptionsReceivedBy.load({ parent: department.id, page, filter: { status: SubscriptionStatus.PENDING } }));
+  }
+
+  @Authorized(Role.ADMIN, Role.STEWARD)
+  @Mutation(() => SubscriptionRequestType, { description: 'Requests a subscription to a published directory of another department: granted at once when shared unconditionally, pending when conditionally, refused when not shared.' })
+  requestSubscription(@Arg('input', () => RequestSubscriptionInput, { description: 'The request.' }) input: RequestSubscriptionInput, @Ctx() ctx: MuluContext) {
+    return subscriptionService.request(ctx, { ...input, directory: toDirectoryRef(input.directory) });
+  }
+
+  @Authorized(Role.ADMIN, Role.STEWARD)
+  @Mutation(() => SubscriptionRequestType, { description: 'Grants a pending request (steward of the providing department).' })
+  approveSubscriptionRequest(@Arg('input', () => SubscriptionDecisionInput, { description: 'The decision.' }) input: SubscriptionDecisionInput, @Ctx() ctx: MuluContext) {
+    return subscriptionService.approve(ctx, decision(input));
+  }
+
+  @Authorized(Role.ADMIN, Role.STEWARD)
+  @Mutation(() => SubscriptionRequestType, { description: 'Rejects a pending request with a reason (steward of the providing department).' })
+  rejectSubscriptionRequest(@Arg('input', () => SubscriptionDecisionInput, { description: 'The decision; the reason is required.' }) input: SubscriptionDecisionInput, @Ctx() ctx: MuluContext) {
+    return subscriptionService.reject(ctx, decision(input));
+  }
+
+  @Authorized(Role.ADMIN, Role.STEWARD)
+  @Mutation(() => SubscriptionRequestType, { description: 'Revokes a granted subscription (steward of the providing department).' })
+  revokeSubscription(@Arg('input', () => SubscriptionDecisionInput, { description: 'The subscription and an optional reason.' }) input: SubscriptionDecisionInput, @Ctx() ctx: MuluContext) {
+    return subscriptionService.revoke(ctx, decision(input));
+  }
+
+  @Authorized(Role.ADMIN, Role.STEWARD)
+  @Mutation(() => SubscriptionRequestType, { description: 'Cancels a pending request or a granted subscription (steward of the requesting department).' })
+  cancelSubscription(@Arg('input', () => CancelSubscriptionInput, { description: 'The request.' }) input: CancelSubscriptionInput, @Ctx() ctx: MuluContext) {
+    return subscriptionService.cancel(ctx, numericIdOf(input.id, 'SubscriptionRequest'));
+  }
+
+  @FieldResolver(() => ID, { description: 'Globally unique, opaque ID (for `Query.node`).' })
+  id(@Root() request: SubscriptionRequest): string {
+    return toGlobalId('SubscriptionRequest', request.id);
+  }
+
+  @FieldResolver(() => SubscriptionStatus, { description: 'State; a granted subscription past its end date reads LAPSED.' })
+  status(@Root() request: SubscriptionRequest): SubscriptionStatus {
+    return effectiveStatus(request);
+  }
+
+  @FieldResolver(() => ResourceDirectoryType, { description: 'The directory asked for.' })
+  async directory(@Root() request: SubscriptionRequest, @Ctx() ctx: MuluContext): Promise<ResourceDirectory> {
+    return (await ctx.loaders.directoryById.load(request.directory.id))!;
+  }
+
+  @FieldResolver(() => DepartmentType, { description: 'The department that owns the directory (提供方).' })
+  async provider(@Root() request: SubscriptionRequest, @Ctx() ctx: MuluContext): Promise<Department> {
+    return (await ctx.loaders.departmentById.load(request.provider.id))!;
+  }
+
+  @FieldResolver(() => DepartmentType, { description: 'The department that asks (需求方).' })
+  async requester(@Root() request: SubscriptionRequest, @Ctx() ctx: MuluContext): Promise<Department> {
+    return (await ctx.loaders.departmentById.load(request.requester.id))!;
+  }
+}
+
+@Resolver(() => DepartmentType)
+export class DepartmentSubscriptionsResolver {
+  @FieldResolver(() => SubscriptionRequestConnection, { description: 'Subscription requests this department made, oldest first.' })
+  async subscriptionsMade(@Root() department: Department, @Args(() => SubscriptionPageArgs) args: SubscriptionPageArgs, @Ctx() ctx: MuluContext) {
+    const page = pageRequest(args.first, args.after, MAX_SUBSCRIPTION_PAGE);
+    return toConnection(await ctx.loaders.subscriptionsMadeBy.load({ parent: department.id, page, filter: { status: args.status ?? null } }));
+  }
+
+  @FieldResolver(() => SubscriptionRequestConnection, { description: "Subscription requests for this department's directories, oldest first." })
+  async subscriptionsReceived(@Root() department: Department, @Args(() => SubscriptionPageArgs) args: SubscriptionPageArgs, @Ctx() ctx: MuluContext) {
+    const page = pageRequest(args.first, args.after, MAX_SUBSCRIPTION_PAGE);
+    return toConnection(await ctx.loaders.subscriptionsReceivedBy.load({ parent: department.id, page, filter: { status: args.status ?? null } }));
+  }
+
+  @FieldResolver(() => SubscriptionStatsType, { description: 'Subscriptions made, received and pending (订阅量 / 被订阅量).' })
+  async subscriptionStats(@Root() department: Department, @Ctx() ctx: MuluContext): Promise<SubscriptionStatsType> {
+    return new SubscriptionStatsType(await ctx.loaders.subscriptionStatsOfDepartment.load(department.id));
+  }
+}
+
+@Resolver(() => RegionType)
+export class RegionSubscriptionsResolver {
+  @FieldResolver(() => SubscriptionStatsType, { description: 'Subscription figures summed over every department in this region and all regions below it.' })
+  async subscriptionStats(@Root() region: Region, @Ctx() ctx: MuluContext): Promise<SubscriptionStatsType> {
+    return new SubscriptionStatsType(await ctx.loaders.subscriptionStatsOfRegion.load(region.code));
+  }
+}

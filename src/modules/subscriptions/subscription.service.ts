@@ -1,0 +1,175 @@
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { pagedChildren } from '../../db/paged-children';
+import type { PageRequest } from '../../db/page';
+import { badInput, conflict, forbidden, notFound } from '../../graphql/errors';
+import type { RequestContext } from '../../request-context';
+import { audit, snapshot } from '../audit/audit';
+import { canWriteDepartment, requireDepartmentWriter, requireViewer } from '../auth/permissions';
+import { Role } from '../auth/viewer';
+import { DirectoryStatus, ShareType } from '../catalogue/directory.entity';
+import { directoryService, type DirectoryRef } from '../catalogue/directory.service';
+import { Department } from '../departments/department.entity';
+import { departmentService } from '../departments/department.service';
+import { SubscriptionRequest, SubscriptionStatus } from './subscription.entity';
+import { businessToday, effectiveStatus, LIVE_STATUSES, nextStatus, statusSql, TRANSITIONS, type SubscriptionEvent } from './subscription.state-machine';
+
+export interface RequestSubscriptionInput {
+  directory: DirectoryRef;
+  /** The requesting department; a steward's own department when absent. */
+  requesterCreditCode?: string | null;
+  purpose: string;
+  /** Last day of use (YYYY-MM-DD), inclusive. */
+  endDate?: string | null;
+}
+
+export interface DecisionInput {
+  id: number;
+  reason?: string | null;
+}
+
+/** Filter of request lists: by effective status (LAPSED included). */
+export interface SubscriptionFilter {
+  status: SubscriptionStatus | null;
+}
+
+const AUDITED = ['status', 'decisionReason', 'decidedAt', 'endedAt'] as const;
+const AUDITED_ON_CREATE = ['directory', 'provider', 'requester', 'purpose', 'endDate', ...AUDITED] as const;
+
+function checkEndDate(endDate: string | null | undefined): string | null {
+  if (endDate == null || endDate === '') return null;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(endDate) || Number.isNaN(Date.parse(`${endDate}T00:00:00Z`))) throw badInput(`"${endDate}" is not a date (YYYY-MM-DD).`);
+  if (endDate < businessToday()) throw badInput(`The end date ${endDate} has already passed.`);
+  return endDate;
+}
+
+/**
+ * A request locked for the rest of the transaction: of two concurrent
+ * decisions on one request, the second waits, then sees the first's state
+ * and fails with CONFLICT.
+ */
+async function requireForUpdate(em: EntityManager, id: number): Promise<SubscriptionRequest> {
+  const request = await em.findOne(SubscriptionRequest, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  if (!request) throw notFound('This subscription request does not exist.');
+  await em.find(Department, { id: { $in: [request.provider.id, request.requester.id] } });
+  return request;
+}
+
+export const subscriptionService = {
+  /**
+   * Files a request of the requester department for a published directory of
+   * another department. The share type decides: unconditional is granted at
+   * once, conditional waits for the provider, not shared is refused.
+   */
+  async request(ctx: RequestContext, input: RequestSubscriptionInput): Promise<SubscriptionRequest> {
+    const viewer = requireViewer(ctx);
+    const purpose = input.purpose.trim();
+    if (!purpose) throw badInput('A subscription request needs its purpose (用途).');
+    const endDate = checkEndDate(input.endDate);
+    const requesterCode = input.requesterCreditCode?.trim() || viewer.departmentCreditCode;
+    if (!requesterCode) throw badInput('Name the requesting department (requesterCreditCode); an administrator acts for no department of their own.');
+    return ctx.em.transactional(async (em) => {
+      const requester = await departmentService.requireByCreditCode(em, requesterCode);
+      requireDepartmentWriter(ctx, requester, `request subscriptions for ${requester.name}`);
+      const directory = await directoryService.requireForUpdate(em, input.directory);
+      const provider = await em.findOneOrFail(Department, { id: directory.department.id });
+      if (provider.id === requester.id) throw badInput(`Directory ${directory.code} belongs to ${provider.name} itself; a department does not subscribe to its own directories.`);
+      if (directory.status !== DirectoryStatus.PUBLISHED) throw conflict(`Directory ${directory.code} is not published; only published directories can be subscribed to.`);
+      if (directory.shareType === ShareType.NOT_SHARED) {
+        throw badInput(`Directory ${directory.code} is not shared (不予共享)${directory.shareConditions ? `: ${directory.shareConditions}` : ''}; it cannot be requested.`, { reason: 'NOT_SHARED' });
+      }
+      // The directory row is locked (requireForUpdate), so requests for it queue up here.
+      const live = await em.find(SubscriptionRequest, { directory, requester, status: { $in: [...LIVE_STATUSES] } });
+      for (const existing of live) {
+        const status = effectiveStatus(existing);
+        if (status !== SubscriptionStatus.LAPSED) {
+          throw conflict(`${requester.name} already has a ${status.toLowerCase()} request for directory ${directory.code}; cancel it before asking again.`);
+        }
+        existing.status = SubscriptionStatus.LAPSED; // make the lapse durable, so the new request is the only live one
+        audit(em, ctx, { action: 'lapseSubscription', entityType: 'SubscriptionRequest', entityId: existing.id, before: { status: SubscriptionStatus.GRANTED }, after: { status: SubscriptionStatus.LAPSED } });
+      }
+      // Before the insert: the flush would otherwise insert first and trip the one-live-request index.
+      await em.flush();
+      const now = new Date();
+      const granted = directory.shareType === ShareType.UNCONDITIONAL;
+      const request = em.create(SubscriptionRequest, {
+        directory,
+        provider,
+        requester,
+        purpose,
+        endDate,
+        status: granted ? SubscriptionStatus.GRANTED : SubscriptionStatus.PENDING,
+        requestedBy: viewer.id,
+        decidedAt: granted ? now : null,
+      });
+      await em.flush();
+      audit(em, ctx, { action: 'requestSubscription', entityType: 'SubscriptionRequest', entityId: request.id, after: snapshot(request, AUDITED_ON_CREATE) });
+      return request;
+    });
+  },
+
+  /** Pending -> granted, by the provider. */
+  approve(ctx: RequestContext, input: DecisionInput): Promise<SubscriptionRequest> {
+    return this.transition(ctx, input.id, 'approve', 'approveSubscriptionRequest', (request, now) => {
+      if (request.endDate && request.endDate < businessToday(now)) throw conflict(`This request's end date ${request.endDate} has passed; it can only be rejected.`);
+      request.decidedAt = now;
+      request.decisionReason = input.reason?.trim() || null;
+    });
+  },
+
+  /** Pending -> rejected, by the provider, with a reason. */
+  reject(ctx: RequestContext, input: DecisionInput): Promise<SubscriptionRequest> {
+    const reason = input.reason?.trim();
+    if (!reason) throw badInput('A rejection needs a reason the requesting department can act on.');
+    return this.transition(ctx, input.id, 'reject', 'rejectSubscriptionRequest', (request, now) => {
+      request.decidedAt = now;
+      request.decisionReason = reason;
+    });
+  },
+
+  /** Granted -> revoked, by the provider. */
+  revoke(ctx: RequestContext, input: DecisionInput): Promise<SubscriptionRequest> {
+    return this.transition(ctx, input.id, 'revoke', 'revokeSubscription', (request, now) => {
+      request.endedAt = now;
+      request.decisionReason = input.reason?.trim() || request.decisionReason || null;
+    });
+  },
+
+  /** Pending or granted -> cancelled, by the requester. */
+  cancel(ctx: RequestContext, id: number): Promise<SubscriptionRequest> {
+    return this.transition(ctx, id, 'cancel', 'cancelSubscription', (request, now) => {
+      request.endedAt = now;
+    });
+  },
+
+  /** One transition of the state machine, on the locked row, audited. */
+  async transition(ctx: RequestContext, id: number, event: SubscriptionEvent, action: string, apply: (request: SubscriptionRequest, now: Date) => void): Promise<SubscriptionRequest> {
+    const viewer = requireViewer(ctx);
+    return ctx.em.transactional(async (em) => {
+      const request = await requireForUpdate(em, id);
+      const side = TRANSITIONS[event].by === 'provider' ? request.provider.getEntity() : request.requester.getEntity();
+      if (!canWriteDepartment(viewer, side.creditCode)) {
+        const who = TRANSITIONS[event].by === 'provider' ? 'the providing department' : 'the requesting department';
+        throw forbidden(`Only a steward of ${who}, ${side.name} (${side.creditCode}), or an administrator may ${event} this request.${viewer.role === Role.VIEWER ? ' Your role is read-only.' : ''}`);
+      }
+      const now = new Date();
+      const current = effectiveStatus(request, businessToday(now));
+      const before = snapshot(request, AUDITED);
+      const to = nextStatus(current, event);
+      apply(request, now);
+      request.status = to;
+      audit(em, ctx, { action, entityType: 'SubscriptionRequest', entityId: request.id, before, after: snapshot(request, AUDITED) });
+      return request;
+    });
+  },
+
+  /** Pages of requests made (side = requester) or received (side = provider) by many departments, one statement. */
+  async requestsOf(em: EntityManager, side: 'requester' | 'provider', departmentIds: readonly number[], page: PageRequest, filter: SubscriptionFilter): Promise<SubscriptionRequest[]> {
+    const where = filter.status ? { sql: statusSql(filter.status, 'c'), params: [] } : undefined;
+    return pagedChildren(em, SubscriptionRequest, 'subscription_request', `${side}_id`, departmentIds, page, where);
+  },
+
+  async byIds(em: EntityManager, ids: readonly number[]): Promise<SubscriptionRequest[]> {
+    return em.find(SubscriptionRequest, { id: { $in: [...ids] } });
+  },
+};

@@ -1,0 +1,155 @@
+import { addDirectory, createDepartment, createRegions, creditCode, errorCodes } from '../../support/builders';
+import { startTestServer, type ApiClient, type TestServer } from '../../support/test-server';
+
+const REQUEST = `mutation($i: RequestSubscriptionInput!) { requestSubscription(input: $i) { id status endDate provider { name } requester { name } directory { code } } }`;
+const DECIDE = (name: string) => `mutation($id: ID!, $reason: String) { ${name}(input: { id: $id, reason: $reason }) { id status decisionReason } }`;
+const CANCEL = `mutation($id: ID!) { cancelSubscription(input: { id: $id }) { id status } }`;
+
+describe('subscription requests (订阅)', () => {
+  let api: TestServer;
+  // A and B in Yindu, C in Wenfeng: regions sum their own departments.
+  const A = creditCode('410505', 1);
+  const B = creditCode('410505', 2);
+  const C = creditCode('410502', 1);
+  let stewardA: ApiClient;
+  let stewardB: ApiClient;
+  let stewardC: ApiClient;
+
+  const request = (client: ApiClient, code: string, extra: Record<string, unknown> = {}) => client.request(REQUEST, { i: { directory: { code }, purpose: '办理低保资格核验', ...extra } });
+  const stats = async () =>
+    api.ok(`{
+      a: department(creditCode: "${A}") { subscriptionStats { made received pending } }
+      b: department(creditCode: "${B}") { subscriptionStats { made received pending } }
+      c: department(creditCode: "${C}") { subscriptionStats { made received pending } }
+      yindu: region(code: "410505") { subscriptionStats { made received pending } }
+      wenfeng: region(code: "410502") { subscriptionStats { made received pending } }
+      city: region(code: "410500") { subscriptionStats { made received pending } }
+    }`);
+
+  beforeAll(async () => {
+    api = await startTestServer();
+    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }, { code: '410502', name: '文峰区' }]);
+    await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
+    await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
+    await createDepartment(api, { creditCode: C, name: '文峰区民政局', regionCode: '410502' });
+    await addDirectory(api, A, 'A-OPEN');
+    await addDirectory(api, A, 'A-COND', { shareType: 'CONDITIONAL' });
+    await addDirectory(api, A, 'A-COND2', { shareType: 'CONDITIONAL' });
+    await addDirectory(api, A, 'A-COND3', { shareType: 'CONDITIONAL' });
+    await addDirectory(api, A, 'A-SECRET', { shareType: 'NOT_SHARED' });
+    await addDirectory(api, A, 'A-DRAFT', { publish: false });
+    await addDirectory(api, B, 'B-OPEN');
+    stewardA = await api.asRole('STEWARD', A);
+    stewardB = await api.asRole('STEWARD', B);
+    stewardC = await api.asRole('STEWARD', C);
+  });
+  afterAll(() => api.close());
+
+  it('grants an unconditionally shared directory at once', async () => {
+    const response = await request(stewardB, 'A-OPEN', { endDate: '2099-12-31' });
+    expect(response.data!.requestSubscription).toMatchObject({ status: 'GRANTED', endDate: '2099-12-31', provider: { name: '殷都区民政局' }, requester: { name: '殷都区教育局' } });
+  });
+
+  it('keeps a conditionally shared one pending until the provider approves', async () => {
+    const { id, status } = (await request(stewardB, 'A-COND')).data!.requestSubscription;
+    expect(status).toBe('PENDING');
+    const queue = await stewardA.ok(`{ subscriptionQueue { edges { node { id status requester { creditCode } } } } }`);
+    expect(queue.subscriptionQueue.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([id]);
+    const approved = await stewardA.ok(DECIDE('approveSubscriptionRequest'), { id, reason: null });
+    expect(approved.approveSubscriptionRequest.status).toBe('GRANTED');
+    expect((await stewardA.ok(`{ subscriptionQueue { edges { node { id } } } }`)).subscriptionQueue.edges).toEqual([]);
+  });
+
+  it('needs a reason to reject', async () => {
+    const { id } = (await request(stewardC, 'A-COND2')).data!.requestSubscription;
+    expect(errorCodes(await stewardA.request(DECIDE('rejectSubscriptionRequest'), { id, reason: '  ' }))).toEqual(['BAD_USER_INPUT']);
+    const rejected = await stewardA.ok(DECIDE('rejectSubscriptionRequest'), { id, reason: '用途与共享条件不符' });
+    expect(rejected.rejectSubscriptionRequest).toMatchObject({ status: 'REJECTED', decisionReason: '用途与共享条件不符' });
+    // A rejected request is not live: the department may ask again.
+    expect((await request(stewardC, 'A-COND2')).data!.requestSubscription.status).toBe('PENDING');
+  });
+
+  it('refuses directories that are not shared, not published, or the requester’s own', async () => {
+    const secret = await request(stewardB, 'A-SECRET');
+    expect(errorCodes(secret)).toEqual(['BAD_USER_INPUT']);
+    expect(secret.errors![0].message).toMatch(/not shared/);
+    expect(secret.errors![0].extensions!.reason).toBe('NOT_SHARED');
+    expect(errorCodes(await request(stewardB, 'A-DRAFT'))).toEqual(['CONFLICT']);
+    expect(errorCodes(await request(stewardA, 'A-OPEN'))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await request(stewardB, 'A-OPEN', { endDate: '2000-01-01', purpose: 'x' }))).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('allows one live request per directory and department', async () => {
+    const again = await request(stewardB, 'A-OPEN');
+    expect(errorCodes(again)).toEqual(['CONFLICT']);
+    expect(again.errors![0].message).toMatch(/already has a granted request/);
+  });
+
+  it('turns illegal transitions into CONFLICT', async () => {
+    const granted = (await api.ok(`{ department(creditCode: "${B}") { subscriptionsMade(status: GRANTED) { edges { node { id directory { code } } } } } }`)).department.subscriptionsMade.edges.map(
+      (e: { node: { id: string } }) => e.node.id,
+    );
+    expect(granted).toHaveLength(2);
+    expect(errorCodes(await stewardA.request(DECIDE('approveSubscriptionRequest'), { id: granted[0] }))).toEqual(['CONFLICT']);
+    expect(errorCodes(await stewardA.request(DECIDE('rejectSubscriptionRequest'), { id: granted[0], reason: 'r' }))).toEqual(['CONFLICT']);
+  });
+
+  it('counts granted, live subscriptions made and received, and pending ones, for departments and summed for regions', async () => {
+    // B made 2 granted (A-OPEN, A-COND); C has 1 pending (A-COND2) with A.
+    expect(await stats()).toEqual({
+      a: { subscriptionStats: { made: 0, received: 2, pending: 1 } },
+      b: { subscriptionStats: { made: 2, received: 0, pending: 0 } },
+      c: { subscriptionStats: { made: 0, received: 0, pending: 0 } },
+      yindu: { subscriptionStats: { made: 2, received: 2, pending: 1 } },
+      wenfeng: { subscriptionStats: { made: 0, received: 0, pending: 0 } },
+      city: { subscriptionStats: { made: 2, received: 2, pending: 1 } },
+    });
+  });
+
+  it('lets the provider revoke and the requester cancel, and neither twice', async () => {
+    const made = (await stewardB.ok(`{ department(creditCode: "${B}") { subscriptionsMade(status: GRANTED) { edges { node { id directory { code } } } } } }`)).department.subscriptionsMade.edges;
+    const byCode = Object.fromEntries(made.map((e: { node: { id: string; directory: { code: string } } }) => [e.node.directory.code, e.node.id]));
+    expect((await stewardA.ok(DECIDE('revokeSubscription'), { id: byCode['A-COND'], reason: '共享条件变化' })).revokeSubscription.status).toBe('REVOKED');
+    expect(errorCodes(await stewardA.request(DECIDE('revokeSubscription'), { id: byCode['A-COND'] }))).toEqual(['CONFLICT']);
+    expect((await stewardB.ok(CANCEL, { id: byCode['A-OPEN'] })).cancelSubscription.status).toBe('CANCELLED');
+    expect(errorCodes(await stewardB.request(CANCEL, { id: byCode['A-OPEN'] }))).toEqual(['CONFLICT']);
+    const statuses = (await api.ok(`{ department(creditCode: "${A}") { subscriptionsReceived { edges { node { status } } } } }`)).department.subscriptionsReceived.edges.map(
+      (e: { node: { status: string } }) => e.node.status,
+    );
+    expect(statuses.sort()).toEqual(['CANCELLED', 'PENDING', 'REJECTED', 'REVOKED']);
+  });
+
+  it('lapses a granted subscription after its end date, when read, and lets the department ask again', async () => {
+    const { id } = (await stewardB.ok(REQUEST, { i: { directory: { code: 'A-OPEN' }, purpose: '办理', endDate: '2099-01-01' } })).requestSubscription;
+    expect((await stats()).b.subscriptionStats.made).toBe(1);
+    // Time passes: the end date is yesterday.
+    await api.orm.em.getConnection().execute(`update subscription_request set end_date = current_date - 2 where status = 'GRANTED'`);
+    const read = await api.ok(`query($id: ID!) { node(id: $id) { ... on SubscriptionRequest { status } } }`, { id });
+    expect(read.node.status).toBe('LAPSED');
+    expect((await stats()).b.subscriptionStats).toEqual({ made: 0, received: 0, pending: 0 });
+    const lapsed = await api.ok(`{ department(creditCode: "${B}") { subscriptionsMade(status: LAPSED) { edges { node { id } } } } }`);
+    expect(lapsed.department.subscriptionsMade.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([id]);
+    expect(errorCodes(await stewardA.request(DECIDE('revokeSubscription'), { id }))).toEqual(['CONFLICT']);
+    expect((await request(stewardB, 'A-OPEN')).data!.requestSubscription.status).toBe('GRANTED');
+  });
+
+  it('lets exactly one of two simultaneous approvals succeed', async () => {
+    const { id } = (await request(stewardB, 'A-COND3')).data!.requestSubscription;
+    const admin: ApiClient = api;
+    const results = await Promise.all([stewardA.request(DECIDE('approveSubscriptionRequest'), { id }), admin.request(DECIDE('approveSubscriptionRequest'), { id })]);
+    expect(results.map(errorCodes).sort()).toEqual([[], ['CONFLICT']]);
+    const audit = await api.ok(`query($id: String!) { auditEntries(filter: { entityType: "SubscriptionRequest", entityId: $id }) { edges { node { action } } } }`, {
+      id: String(Buffer.from(id, 'base64url').toString().split(':')[1]),
+    });
+    expect(audit.auditEntries.edges.map((e: { node: { action: string } }) => e.node.action)).toEqual(['requestSubscription', 'approveSubscriptionRequest']);
+  });
+
+  it('reads statistics of many departments in a fixed number of statements', async () => {
+    const query = `{ region(code: "410500") { subscriptionStats { made } children { subscriptionStats { made } departments { edges { node { subscriptionStats { made received pending } } } } } } }`;
+    await api.ok(query);
+    api.sql.reset();
+    await api.ok(query);
+    // region, its subscription stats, children, their stats (one batch), departments (one batch), their stats (one batch)
+    expect(api.sql.count).toBeLessThanOrEqual(6);
+  });
+});
