@@ -1,4 +1,6 @@
+import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
@@ -15,12 +17,37 @@ import { checkTargets, statementCountsByScale } from './targets';
  * generated database, drives it over HTTP with autocannon, prints a table and
  * writes bench-results-<scale>.json (git-ignored).
  */
-async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
+const ISSUER = 'https://sso.bench.mulu.local';
+const AUDIENCE = 'mulu-api';
+
+/**
+ * Identities for the run: a key pair standing in for the identity platform
+ * (the server verifies a viewer JWT on every read, as it would a dashboard
+ * user's) and a bootstrap admin token for the writes of an upstream system.
+ */
+async function benchIdentities(): Promise<{ env: Record<string, string>; authorization: { read: string; write: string } }> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256');
+  const adminToken = randomBytes(24).toString('hex');
+  const viewer = await new SignJWT({ role: 'VIEWER', name: 'Benchmark dashboard' })
+    .setProtectedHeader({ alg: 'RS256' })
+    .setSubject('bench-viewer')
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime('12h')
+    .sign(privateKey);
+  return {
+    env: { MULU_JWT_PUBLIC_KEY: await exportSPKI(publicKey), MULU_JWT_ISSUER: ISSUER, MULU_JWT_AUDIENCE: AUDIENCE, MULU_JWT_ALGORITHMS: 'RS256', MULU_ADMIN_TOKEN: adminToken, MULU_JWKS_URL: '' },
+    authorization: { read: `Bearer ${viewer}`, write: `Bearer ${adminToken}` },
+  };
+}
+
+async function startServer(databaseUrl: string, authEnv: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const main = resolve('dist/src/main.js');
   if (!existsSync(main)) throw new Error('dist/src/main.js is missing: run `npm run build` (npm run bench does).');
   const port = await freePort();
   const child = spawn(process.execPath, [main], {
-    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), MULU_SQL_COUNT_HEADER: '1', MULU_DEMO: '0', MULU_LOG_SQL: '0' },
+    env: { ...process.env, ...authEnv, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), MULU_SQL_COUNT_HEADER: '1', MULU_DEMO: '0', MULU_LOG_SQL: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (chunk) => process.stdout.write(`  [server] ${chunk}`));
@@ -63,13 +90,15 @@ async function main(): Promise<void> {
     await client.end();
     if (rows === 0) throw new Error(`The database is empty: run \`npm run bench:seed -- --scale ${scale.name}\` first.`);
 
-    server = await startServer(database.url);
+    const identities = await benchIdentities();
+    server = await startServer(database.url, identities.env);
     console.log(`Benchmarking scale ${scale.name}: ${length.seconds} s per run, clients ${clients.join(' and ')}, server pid ${server.child.pid}`);
     console.log(TABLE_HEADER);
     const runs = await runBenchmark({
       url: server.url,
       serverPid: server.child.pid!,
       databaseUrl: database.url,
+      authorization: identities.authorization,
       scenarios: scenarios(),
       clients,
       length,

@@ -13,6 +13,8 @@ export interface BenchOptions {
   /** The server process, for its peak RSS (VmHWM). */
   serverPid: number;
   databaseUrl: string;
+  /** Authorization header values: reads as a dashboard viewer, writes as an upstream system. */
+  authorization: { read: string; write: string };
   scenarios: Scenario[];
   clients: number[];
   length: RunLength;
@@ -142,7 +144,7 @@ async function driveApi(options: BenchOptions, scenario: Scenario, clients: numb
   const request: autocannon.Request = {
     method: 'POST',
     path: new URL(options.url).pathname,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: scenario.kind === 'read' ? options.authorization.read : options.authorization.write },
     onResponse: (status: number, body: string, _context: unknown, headers: Record<string, unknown>) => inspect(tally, scenario, status, body, headers ?? {}),
   } as autocannon.Request;
   if (scenario.kind === 'read') {

@@ -1,4 +1,6 @@
 import { staleSql } from '../../src/modules/catalogue/staleness';
+import { SubscriptionStatus } from '../../src/modules/subscriptions/subscription.entity';
+import { statusSql } from '../../src/modules/subscriptions/subscription.state-machine';
 import { CITY_CODE, DISTRICT_CODE, PROVINCE_CODE } from './scales';
 
 /**
@@ -48,12 +50,22 @@ const MOUNT_AGGREGATES = `
   coalesce(sum(c.data_volume) filter (where c.status = 'PUBLISHED' and c.active_mount_count > 0), 0) as volume,
   count(c.id) filter (where ${staleSql('c')}) as stale`;
 
+const SUBSCRIPTION_FIELDS = 'made received pending';
+
+/** SQL aggregates over requests `s` seen from `side` (as subscriptions/subscription-stats.service.ts defines them). */
+const SUBSCRIPTION_AGGREGATES = `
+  count(*) filter (where side.role = 'made' and ${statusSql(SubscriptionStatus.GRANTED)}) as made,
+  count(*) filter (where side.role = 'received' and ${statusSql(SubscriptionStatus.GRANTED)}) as received,
+  count(*) filter (where side.role = 'received' and s.status = 'PENDING') as pending`;
+const SIDES = `cross join lateral (values (s.requester_id, 'made'), (s.provider_id, 'received')) as side(department_id, role)`;
+
 /**
- * The figures a region shows on a dashboard.
- * SUPERVISION / SUBSCRIPTIONS: `supervisionStats { byCategory }` and
- * `subscriptionStats` are added here once those branches have landed on main.
+ * The figures a unit (region or department) shows on a dashboard.
+ * SUPERVISION: `supervisionStats { ... byCategory { ... } }` is added here once
+ * the supervision branch has landed on main.
  */
-const REGION_FIGURES = `mountStats { ${MOUNT_FIELDS} }`;
+const UNIT_FIGURES = `mountStats { ${MOUNT_FIELDS} } subscriptionStats { ${SUBSCRIPTION_FIELDS} }`;
+const REGION_FIGURES = UNIT_FIGURES;
 
 export const provinceDashboard: ReadScenario = {
   kind: 'read',
@@ -69,12 +81,19 @@ export const provinceDashboard: ReadScenario = {
   variables: { code: PROVINCE_CODE },
   check: (data) => (data?.region?.children?.length ? null : 'no cities in the dashboard'),
   floor: {
-    sql: `select r.code, r.name, ${MOUNT_AGGREGATES}
+    // Per-department figures first (so the joins do not multiply rows), then summed per region over the closure.
+    sql: `with m as (select c.department_id, ${MOUNT_AGGREGATES} from resource_directory c group by c.department_id),
+                sub as (select side.department_id, ${SUBSCRIPTION_AGGREGATES} from subscription_request s ${SIDES} group by side.department_id)
+          select r.code, r.name,
+                 coalesce(sum(m.published), 0) as published, coalesce(sum(m.mounted), 0) as mounted,
+                 coalesce(sum(m.volume), 0) as volume, coalesce(sum(m.stale), 0) as stale,
+                 coalesce(sum(sub.made), 0) as made, coalesce(sum(sub.received), 0) as received, coalesce(sum(sub.pending), 0) as pending
             from region_closure t
             join region r on r.code = t.descendant_code
             join region_closure rc on rc.ancestor_code = r.code
             left join department d on d.region_code = rc.descendant_code
-            left join resource_directory c on c.department_id = d.id
+            left join m on m.department_id = d.id
+            left join sub on sub.department_id = d.id
            where t.ancestor_code = $1 and t.depth <= 2
            group by r.code, r.name`,
     params: [PROVINCE_CODE],
@@ -93,19 +112,19 @@ export const districtRanking: ReadScenario = {
   query: `query DistrictDepartments($code: String!) {
     region(code: $code) {
       code name
-      departments(first: 500) { edges { node { name creditCode mountStats { ${MOUNT_FIELDS} } } } }
+      departments(first: 500) { edges { node { name creditCode ${UNIT_FIGURES} } } }
     }
   }`,
   variables: { code: DISTRICT_CODE },
   check: (data) => (data?.region?.departments?.edges?.length ? null : 'no departments in the district'),
   floor: {
-    sql: `select d.name, d.credit_code, ${MOUNT_AGGREGATES}
+    sql: `select d.name, d.credit_code, m.*, sub.*
             from department d
-            left join resource_directory c on c.department_id = d.id
+            cross join lateral (select ${MOUNT_AGGREGATES} from resource_directory c where c.department_id = d.id) m
+            cross join lateral (select ${SUBSCRIPTION_AGGREGATES} from subscription_request s ${SIDES}
+                                 where (s.requester_id = d.id or s.provider_id = d.id) and side.department_id = d.id) sub
            where d.region_code = $1
-           group by d.id
-           order by count(c.id) filter (where c.status = 'PUBLISHED' and c.active_mount_count > 0)::numeric
-                    / nullif(count(c.id) filter (where c.status = 'PUBLISHED'), 0) desc nulls last, d.id`,
+           order by m.mounted::numeric / nullif(m.published, 0) desc nulls last, d.id`,
     params: [DISTRICT_CODE],
   },
 };
