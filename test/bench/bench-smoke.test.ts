@@ -1,0 +1,150 @@
+import { Client } from 'pg';
+import { checkCreditCode } from '../../src/modules/departments/credit-code';
+import { createTestDatabase } from '../support/database';
+import { startTestServer, type TestServer } from '../support/test-server';
+import { connect } from './database';
+import { runBenchmark, type ScenarioRun } from './runner';
+import { SCALES } from './scales';
+import { provinceDashboard, scenarios } from './scenarios';
+import { seedDatabase } from './seed';
+
+/**
+ * Keeps the benchmark from rotting: generates the district scale into a test
+ * database, runs every scenario briefly against the in-process server and
+ * checks the figures are sane. No timing assertions: `npm run bench` measures.
+ */
+describe('benchmark smoke run (district scale)', () => {
+  let api: TestServer;
+  let url: string;
+  let runs: ScenarioRun[];
+
+  beforeAll(async () => {
+    api = await startTestServer({ sqlCountHeader: true });
+    url = api.orm.config.get('clientUrl')!;
+    await seedDatabase(url, SCALES.district, 1, false, () => {});
+    runs = await runBenchmark({
+      url: api.server.url.replace('localhost', '127.0.0.1'),
+      serverPid: process.pid,
+      databaseUrl: url,
+      authorization: { read: `Bearer ${await api.signToken({ role: 'VIEWER' })}`, write: `Bearer ${api.adminToken}` },
+      scenarios: scenarios(),
+      clients: [1, 4],
+      length: { requests: 20 },
+      warmupRequests: 3,
+    });
+  });
+  afterAll(() => api?.close());
+
+  it('generates what the API would: summaries equal the mounts, a complete closure, valid credit codes', async () => {
+    const client = await connect(url);
+    try {
+      const summaries = await client.query(
+        `select count(*)::int as wrong from resource_directory c
+           left join (select directory_id, count(*)::int as n, sum(record_count)::bigint as v, max(last_refreshed_at) as t from mount where active group by directory_id) s
+             on s.directory_id = c.id
+          where c.active_mount_count <> coalesce(s.n, 0) or c.data_volume <> coalesce(s.v, 0) or c.last_refreshed_at is distinct from s.t`,
+      );
+      expect(summaries.rows[0].wrong).toBe(0);
+      const closure = await client.query(
+        `select (select count(*)::int from region) as regions,
+                (select count(*)::int from region_closure where depth = 0) as selves,
+                (select count(*)::int from region_closure) as pairs,
+                (select sum(case level when 'PROVINCE' then 1 when 'CITY' then 2 else 3 end)::int from region) as expected`,
+      );
+      expect(closure.rows[0].selves).toBe(closure.rows[0].regions);
+      expect(closure.rows[0].pairs).toBe(closure.rows[0].expected);
+      const codes = await client.query(`select credit_code from department`);
+      expect(codes.rows.length).toBe(SCALES.district.departments);
+      expect(codes.rows.filter((row) => !checkCreditCode(row.credit_code).ok)).toEqual([]);
+      const counts = await client.query(`select (select count(*)::int from resource_directory) as directories, (select count(*)::int from subscription_request) as subscriptions`);
+      expect(counts.rows[0]).toEqual({ directories: SCALES.district.directories, subscriptions: SCALES.district.subscriptions });
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('is deterministic for a seed', async () => {
+    const other = await createTestDatabase();
+    try {
+      await seedDatabase(other.url, SCALES.district, 1, false, () => {});
+      const digest = async (databaseUrl: string) => {
+        const client = new Client({ connectionString: databaseUrl });
+        await client.connect();
+        try {
+          const { rows } = await client.query(
+            `select md5((select string_agg(d::text, '|' order by d.id) from (select id, credit_code, name, region_code, created_at from department) d)
+                     || (select string_agg(c::text, '|' order by c.id) from (select id, code, name, department_id, status, share_type, information_items, data_volume, last_refreshed_at from resource_directory) c)
+                     || (select string_agg(m::text, '|' order by m.id) from (select id, directory_id, record_count, last_refreshed_at, active from mount) m)
+                     || (select string_agg(s::text, '|' order by s.id) from (select id, directory_id, requester_id, status, end_date from subscription_request) s)) as digest`,
+          );
+          return rows[0].digest as string;
+        } finally {
+          await client.end();
+        }
+      };
+      expect(await digest(other.url)).toBe(await digest(url));
+    } finally {
+      await other.drop();
+    }
+  });
+
+  it('runs every scenario at each concurrency without errors', () => {
+    expect(runs.map((r) => `${r.scenario}/${r.clients}`)).toEqual(scenarios().flatMap((s) => [`${s.name}/1`, `${s.name}/4`]));
+    for (const run of runs) {
+      expect({ scenario: run.scenario, errors: run.errors }).toEqual({ scenario: run.scenario, errors: expect.objectContaining({ total: 0 }) });
+      expect(run.requests).toBeGreaterThanOrEqual(20);
+      expect(run.requestsPerSecond).toBeGreaterThan(0);
+      expect(run.latencyMs.p50).toBeGreaterThan(0);
+      expect(run.latencyMs.p99).toBeGreaterThanOrEqual(run.latencyMs.p50);
+      expect(run.serverPeakRssMb).toBeGreaterThan(0);
+    }
+  });
+
+  it('counts the same SQL statements for every request of a scenario', () => {
+    for (const run of runs) {
+      expect(run.sqlStatements).not.toBeNull();
+      expect(run.sqlStatements!.min).toBeGreaterThan(0);
+      expect(run.sqlStatements!.max).toBe(run.sqlStatements!.min);
+    }
+  });
+
+  it('measures a floor for every read scenario', () => {
+    for (const run of runs.filter((r) => r.floor)) {
+      expect(run.floor!.requests).toBeGreaterThanOrEqual(20);
+      expect(run.floor!.latencyMs.p50).toBeGreaterThan(0);
+      expect(run.ratioToFloor!.p50).toBeGreaterThan(0);
+    }
+  });
+
+  it('has a floor that computes the same figures as the API', async () => {
+    const response = await api.ok<{ region: { code: string; mountStats: Record<string, unknown>; subscriptionStats: Record<string, number>; children: { code: string; mountStats: Record<string, unknown> }[] } }>(
+      provinceDashboard.query,
+      provinceDashboard.variables,
+    );
+    const client = await connect(url);
+    try {
+      const { rows } = await client.query(provinceDashboard.floor.sql, provinceDashboard.floor.params);
+      const province = rows.find((row) => row.code === response.region.code);
+      expect({
+        published: Number(province.published),
+        mounted: Number(province.mounted),
+        volume: Number(province.volume),
+        stale: Number(province.stale),
+        made: Number(province.made),
+        received: Number(province.received),
+        pending: Number(province.pending),
+      }).toEqual({
+        published: response.region.mountStats.publishedDirectories,
+        mounted: response.region.mountStats.mountedDirectories,
+        volume: response.region.mountStats.dataVolume,
+        stale: response.region.mountStats.staleDirectories,
+        made: response.region.subscriptionStats.made,
+        received: response.region.subscriptionStats.received,
+        pending: response.region.subscriptionStats.pending,
+      });
+      expect(rows).toHaveLength(1 + response.region.children.length + 1);
+    } finally {
+      await client.end();
+    }
+  });
+});
