@@ -2,6 +2,7 @@ import { ResourceDirectory } from '../modules/catalogue/directory.entity';
 import { Department } from '../modules/departments/department.entity';
 import { Mount } from '../modules/mounts/mount.entity';
 import { Region, RegionClosure } from '../modules/regions/region.entity';
+import { SupervisionMainItem, SupervisionRecord, SupervisionSubItem } from '../modules/supervision/supervision.entity';
 
 /** Every entity, listed once: discovery by folder scanning differs between ts and compiled js. */
-export const entities = [Region, RegionClosure, Department, ResourceDirectory, Mount];
+export const entities = [Region, RegionClosure, Department, ResourceDirectory, Mount, SupervisionMainItem, SupervisionSubItem, SupervisionRecord];

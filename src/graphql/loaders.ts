@@ -4,6 +4,9 @@ import { createDepartmentLoaders } from '../modules/departments/department.loade
 import { createMountLoaders } from '../modules/mounts/mount.loaders';
 import { createRegionLoaders } from '../modules/regions/region.loaders';
 import { createStatsLoaders } from '../modules/stats/stats.loaders';
+import { createSupervisionLoaders } from '../modules/supervision/supervision.loaders';
+import { createSupervisionStatsLoaders } from '../modules/stats/supervision-stats.loaders';
+import { createRankingLoaders } from '../modules/stats/ranking.loaders';
 
 /**
  * Every loader of one request. Built fresh per request: a shared loader
@@ -16,6 +19,9 @@ export function createLoaders(em: EntityManager) {
     ...createDirectoryLoaders(em),
     ...createMountLoaders(em),
     ...createStatsLoaders(em),
+    ...createSupervisionLoaders(em),
+    ...createSupervisionStatsLoaders(em),
+    ...createRankingLoaders(em),
   };
 }
 

@@ -6,6 +6,9 @@ import { MountResolver } from '../modules/mounts/mount.resolver';
 import { RegionResolver } from '../modules/regions/region.resolver';
 import { DepartmentStatsResolver, RegionStatsResolver } from '../modules/stats/stats.resolver';
 import { NodeResolver } from './node.resolver';
+import { DepartmentSupervisionResolver, SupervisionMainItemResolver, SupervisionSubItemResolver } from '../modules/supervision/supervision.resolver';
+import { DepartmentSupervisionStatsResolver, RegionSupervisionStatsResolver } from '../modules/stats/supervision-stats.resolver';
+import { RegionRankingResolver } from '../modules/stats/ranking.resolver';
 
 export const resolvers = [
   NodeResolver,
@@ -15,6 +18,12 @@ export const resolvers = [
   MountResolver,
   RegionStatsResolver,
   DepartmentStatsResolver,
+  SupervisionMainItemResolver,
+  SupervisionSubItemResolver,
+  DepartmentSupervisionResolver,
+  RegionSupervisionStatsResolver,
+  DepartmentSupervisionStatsResolver,
+  RegionRankingResolver,
 ] as const;
 
 /** Builds the executable schema; `validate` turns on class-validator for every input. */
