@@ -85,6 +85,10 @@ function precheck(record: SupervisionRecordInput, index: number, now: number): C
   const source = record.source.trim();
   const externalId = record.externalId.trim();
   const subItemCode = record.subItemCode.trim();
+  // PostgreSQL text and jsonb cannot hold NUL; refuse it here rather than fail the batch.
+  if ([record.source, record.externalId, record.subItemCode, record.supersedes?.source ?? '', record.supersedes?.externalId ?? ''].some((text) => text.includes('\u0000'))) {
+    return 'it contains a NUL character (\\u0000), which cannot be stored.';
+  }
   if (!source || source.length > 100) return `the source must be 1 to 100 characters, got ${source.length}.`;
   if (!externalId || externalId.length > 200) return `the external id must be 1 to 200 characters, got ${externalId.length}.`;
   if (!subItemCode) return 'the sub-item code is empty.';
@@ -93,7 +97,9 @@ function precheck(record: SupervisionRecordInput, index: number, now: number): C
   if (time > now + FUTURE_TOLERANCE_MS) return `it happened in the future (${record.occurredAt.toISOString()}); check the sending system's clock.`;
   const payload = record.payload ?? null;
   if (payload !== null) {
-    const size = JSON.stringify(payload).length;
+    const json = JSON.stringify(payload);
+    const size = json.length;
+    if (json.includes('\\u0000')) return 'its payload contains a NUL character (\\u0000), which cannot be stored.';
     if (size > MAX_PAYLOAD_CHARS) return `its payload is ${size} characters of JSON; at most ${MAX_PAYLOAD_CHARS} are allowed.`;
   }
   let supersedes: Candidate['supersedes'] = null;
@@ -174,7 +180,7 @@ export const supervisionRecordService = {
              join supervision_sub_item s on s.id = r.sub_item_id
             order by r.id
               for update of r`,
-          [JSON.stringify([...targetKeys.values()])],
+          [JSON.stringify([...targetKeys.values()].map(({ source, externalId }) => ({ source, externalId })))],
         );
         for (const row of rows) targets.set(keyOf(row.source, row.external_id), row);
       }
