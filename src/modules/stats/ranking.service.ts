@@ -66,7 +66,9 @@ export function checkRankingRequest(request: RankingRequest): RankingRequest {
 /**
  * Ranks the units of `unitSql` (rows with key, num, den and the unit's own
  * columns) per key: rated units by rate, then units without a rate (zero
- * denominator, shown as "-"), ties broken by name, then by id/code.
+ * denominator, shown as "-"), ties broken by name in code-point order
+ * (collation "C": the same on every server, whatever its locale), then by
+ * id/code.
  */
 function rankedSql(unitSql: string, request: RankingRequest, tieBreak: string): { sql: string; params: unknown[] } {
   const direction = request.order === RankingOrder.HIGHEST_FIRST ? 'desc' : 'asc';
@@ -81,7 +83,7 @@ function rankedSql(unitSql: string, request: RankingRequest, tieBreak: string): 
     sql: `select * from (
             select u.*, row_number() over (
                      partition by u.key
-                     order by (u.den = 0), u.num::numeric / nullif(u.den, 0) ${direction}, u.name, ${tieBreak}) as rank
+                     order by (u.den = 0), u.num::numeric / nullif(u.den, 0) ${direction}, u.name collate "C", ${tieBreak}) as rank
               from (${unitSql}) u
              where ${filter}
           ) ranked where rank <= ? order by key, rank`,

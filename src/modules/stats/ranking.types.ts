@@ -43,7 +43,8 @@ export class RankingArgs {
   below?: number | null;
 }
 
-abstract class RankingEntryBase {
+@ObjectType('RankingEntryBase', { description: 'Fields shared by ranking entries; not emitted, as no field returns it.' })
+class RankingEntryBase {
   constructor(entry: RankingEntry<unknown>) {
     this.rank = entry.rank;
     this.numerator = entry.numerator;
