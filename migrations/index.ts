@@ -1,6 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261123183802 } from './Migration20261123183802';
-import { Migration20261123184718 } from './Migration20261123184718';
+import { Migration20261123190028 } from './Migration20261123190028';
 
 /**
  * Every migration, in order. Listed by hand because the compiled app and the
@@ -9,5 +9,5 @@ import { Migration20261123184718 } from './Migration20261123184718';
  */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261123183802', class: Migration20261123183802 },
-  { name: 'Migration20261123184718', class: Migration20261123184718 },
+  { name: 'Migration20261123190028', class: Migration20261123190028 },
 ];

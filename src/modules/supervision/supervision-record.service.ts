@@ -117,8 +117,8 @@ function precheck(record: SupervisionRecordInput, index: number, now: number): C
  *
  * One call is one transaction of a fixed number of statements whatever the
  * batch size: the department, its sub-items by code, the records being
- * superseded (locked), the records already stored, one insert, one flag
- * update, one counter update. `supervision_sub_item.record_count` is kept
+ * superseded (locked) and those already stored (both only when needed), one
+ * insert, one flag update, one counter update. `supervision_sub_item.record_count` is kept
  * equal to the counting records of each sub-item in that same transaction,
  * so statistics read sub-items only, never records.
  *
@@ -185,9 +185,14 @@ export const supervisionRecordService = {
         for (const row of rows) targets.set(keyOf(row.source, row.external_id), row);
       }
 
-      // Records stored before (a retry), then repeats within the batch.
+      // Records stored before (a retry), then repeats within the batch. The
+      // insert below skips stored records by itself; looking them up first
+      // is needed only where its answer changes the outcome: a correction
+      // re-sent after it was applied (a duplicate, not a second correction),
+      // and a batch refused whole (which still reports its duplicates).
       const stored = new Set<string>();
-      if (pending.length) {
+      const lookUpStored = targetKeys.size > 0 || (rejected.length > 0 && !acceptPartial);
+      if (pending.length && lookUpStored) {
         const rows: { source: string; external_id: string }[] = await em.execute(
           `select r.source, r.external_id
              from jsonb_to_recordset(?::jsonb) k(source text, "externalId" text)

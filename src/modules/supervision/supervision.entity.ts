@@ -86,6 +86,10 @@ export class SupervisionSubItem extends TimestampedEntity<'recordCount'> {
  */
 @Entity({ tableName: 'supervision_record' })
 @Unique({ properties: ['source', 'externalId'] })
+@Unique({
+  name: 'supervision_record_supersedes_id_unique',
+  expression: 'create unique index "supervision_record_supersedes_id_unique" on "supervision_record" ("supersedes_id") where "supersedes_id" is not null',
+})
 export class SupervisionRecord {
   @PrimaryKey({ type: new BigIntType('number'), autoincrement: true })
   id!: number;
@@ -107,9 +111,15 @@ export class SupervisionRecord {
   @Property({ type: 'json', nullable: true })
   payload?: Record<string, unknown> | null;
 
-  /** The record this one corrects; a record is corrected at most once. */
-  @ManyToOne({ entity: () => SupervisionRecord, ref: true, nullable: true, unique: true, deleteRule: 'restrict' })
-  supersedes?: Ref<SupervisionRecord> | null;
+  /**
+   * The record this one corrects; a record is corrected at most once (a
+   * partial unique index). Deliberately no foreign key: the ingestion locks
+   * and checks the corrected record in the same transaction, and a
+   * self-referencing key would add a trigger to every one of millions of
+   * inserts, nearly all of them with no correction.
+   */
+  @Property({ type: new BigIntType('number'), nullable: true })
+  supersedesId?: number | null;
 
   @Property({ type: 'boolean', default: false })
   superseded: boolean = false;

@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261123184718 extends Migration {
+export class Migration20261123190028 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create type "supervision_category" as enum ('INSPECTION', 'PENALTY', 'COERCION', 'OTHER');`);
@@ -13,7 +13,7 @@ export class Migration20261123184718 extends Migration {
 
     this.addSql(`create table "supervision_record" ("id" bigserial primary key, "sub_item_id" int not null, "source" varchar(100) not null, "external_id" varchar(200) not null, "occurred_at" timestamptz not null, "payload" jsonb null, "supersedes_id" bigint null, "superseded" boolean not null default false, "received_at" timestamptz not null default now());`);
     this.addSql(`create index "supervision_record_sub_item_id_index" on "supervision_record" ("sub_item_id");`);
-    this.addSql(`alter table "supervision_record" add constraint "supervision_record_supersedes_id_unique" unique ("supersedes_id");`);
+    this.addSql(`create unique index "supervision_record_supersedes_id_unique" on "supervision_record" ("supersedes_id") where "supersedes_id" is not null;`);
     this.addSql(`alter table "supervision_record" add constraint "supervision_record_source_external_id_unique" unique ("source", "external_id");`);
 
     this.addSql(`alter table "supervision_main_item" add constraint "supervision_main_item_department_id_foreign" foreign key ("department_id") references "department" ("id") on update cascade on delete restrict;`);
@@ -22,15 +22,12 @@ export class Migration20261123184718 extends Migration {
     this.addSql(`alter table "supervision_sub_item" add constraint "supervision_sub_item_main_item_id_foreign" foreign key ("main_item_id") references "supervision_main_item" ("id") on update cascade on delete restrict;`);
 
     this.addSql(`alter table "supervision_record" add constraint "supervision_record_sub_item_id_foreign" foreign key ("sub_item_id") references "supervision_sub_item" ("id") on update cascade on delete restrict;`);
-    this.addSql(`alter table "supervision_record" add constraint "supervision_record_supersedes_id_foreign" foreign key ("supersedes_id") references "supervision_record" ("id") on update cascade on delete restrict;`);
   }
 
   override async down(): Promise<void> {
     this.addSql(`alter table "supervision_sub_item" drop constraint "supervision_sub_item_main_item_id_foreign";`);
 
     this.addSql(`alter table "supervision_record" drop constraint "supervision_record_sub_item_id_foreign";`);
-
-    this.addSql(`alter table "supervision_record" drop constraint "supervision_record_supersedes_id_foreign";`);
 
     this.addSql(`drop table if exists "supervision_main_item" cascade;`);
 
