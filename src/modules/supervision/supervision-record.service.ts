@@ -69,14 +69,6 @@ interface TargetRow {
   external_id: string;
 }
 
-interface InsertedRow {
-  id: string | number;
-  source: string;
-  external_id: string;
-  sub_item_id: number;
-  supersedes_id: string | number | null;
-}
-
 const keyOf = (source: string, externalId: string) => `${source}\u0000${externalId}`;
 const show = (key: RecordKey) => `${key.source}/${key.externalId}`;
 
@@ -245,21 +237,19 @@ export const supervisionRecordService = {
       }
 
       const inserted = await insertRecords(em, pending);
-      const insertedKeys = new Set(inserted.map((row) => keyOf(row.source, row.external_id)));
       // Rows a concurrent call stored between our check and our insert.
-      for (const c of pending) if (!insertedKeys.has(c.key)) duplicateIndexes.push(c.index);
+      for (const i of inserted.skipped) duplicateIndexes.push(pending[i].index);
 
       const deltas = new Map<number, number>();
       const bump = (subItemId: number, by: number) => deltas.set(subItemId, (deltas.get(subItemId) ?? 0) + by);
-      for (const row of inserted) bump(row.sub_item_id, 1);
-      const supersededIds = inserted.filter((row) => row.supersedes_id !== null).map((row) => Number(row.supersedes_id));
-      if (supersededIds.length) {
+      for (const [subItemId, count] of inserted.perSubItem) bump(subItemId, count);
+      if (inserted.supersededIds.length) {
         const flagged: { id: string | number; sub_item_id: number }[] = await em.execute(
           `update supervision_record set superseded = true where id in (?) and not superseded returning id, sub_item_id`,
-          [supersededIds],
+          [inserted.supersededIds],
         );
         // The targets are locked above, so this cannot happen short of a bug; never let counters drift.
-        if (flagged.length !== supersededIds.length) throw new Error(`superseding flagged ${flagged.length} of ${supersededIds.length} records`);
+        if (flagged.length !== inserted.supersededIds.length) throw new Error(`superseding flagged ${flagged.length} of ${inserted.supersededIds.length} records`);
         for (const row of flagged) bump(row.sub_item_id, -1);
       }
       await applyCounterDeltas(em, deltas);
@@ -267,7 +257,7 @@ export const supervisionRecordService = {
       duplicateIndexes.sort((a, b) => a - b);
       return {
         received: records.length,
-        accepted: inserted.length,
+        accepted: inserted.count,
         duplicates: duplicateIndexes.length,
         duplicateIndexes,
         rejected,
@@ -277,14 +267,26 @@ export const supervisionRecordService = {
   },
 };
 
+/** What one insert did: rows added per sub-item, corrections applied, candidates skipped. */
+interface InsertOutcome {
+  count: number;
+  perSubItem: Map<number, number>;
+  supersededIds: number[];
+  /** Positions (in the candidate list) of records a concurrent call stored first. */
+  skipped: number[];
+}
+
 /**
  * One insert for the whole batch. Rows go in (source, external_id) order so
  * two calls with overlapping records wait on each other instead of
- * deadlocking; `on conflict do nothing` leaves out records stored meanwhile,
- * and `returning` tells exactly which rows this call added.
+ * deadlocking; `on conflict do nothing` leaves out records stored meanwhile.
+ * The statement answers with what the counters need (rows added per
+ * sub-item, the corrected ids, the candidates skipped) rather than one row
+ * per record: a batch of 10,000 sends back a few hundred rows.
  */
-async function insertRecords(em: EntityManager, candidates: Candidate[]): Promise<InsertedRow[]> {
-  const rows = candidates.map((c) => ({
+async function insertRecords(em: EntityManager, candidates: Candidate[]): Promise<InsertOutcome> {
+  const rows = candidates.map((c, i) => ({
+    i,
     sub_item_id: c.subItemId,
     source: c.source,
     external_id: c.externalId,
@@ -292,15 +294,34 @@ async function insertRecords(em: EntityManager, candidates: Candidate[]): Promis
     ...(c.payload === null ? {} : { payload: c.payload }),
     ...(c.supersedesId === undefined ? {} : { supersedes_id: c.supersedesId }),
   }));
-  return em.execute(
-    `insert into supervision_record (sub_item_id, source, external_id, occurred_at, payload, supersedes_id)
-     select k.sub_item_id, k.source, k.external_id, k.occurred_at, k.payload, k.supersedes_id
-       from jsonb_to_recordset(?::jsonb) k(sub_item_id int, source text, external_id text, occurred_at timestamptz, payload jsonb, supersedes_id bigint)
-      order by k.source, k.external_id
-     on conflict (source, external_id) do nothing
-     returning id, source, external_id, sub_item_id, supersedes_id`,
+  const result: { kind: 'added' | 'corrected' | 'skipped'; sub_item_id: number | null; n: string | number | null }[] = await em.execute(
+    `with k as (
+       select * from jsonb_to_recordset(?::jsonb)
+         as k(i int, sub_item_id int, source text, external_id text, occurred_at timestamptz, payload jsonb, supersedes_id bigint)
+     ), ins as (
+       insert into supervision_record (sub_item_id, source, external_id, occurred_at, payload, supersedes_id)
+       select k.sub_item_id, k.source, k.external_id, k.occurred_at, k.payload, k.supersedes_id
+         from k order by k.source collate "C", k.external_id collate "C"
+       on conflict (source, external_id) do nothing
+       returning source, external_id, sub_item_id, supersedes_id
+     )
+     select 'added' as kind, sub_item_id, count(*) as n from ins group by sub_item_id
+     union all
+     select 'corrected', null, supersedes_id from ins where supersedes_id is not null
+     union all
+     select 'skipped', null, k.i from k where not exists (select 1 from ins where ins.source = k.source and ins.external_id = k.external_id)`,
     [JSON.stringify(rows)],
   );
+  const outcome: InsertOutcome = { count: 0, perSubItem: new Map(), supersededIds: [], skipped: [] };
+  for (const row of result) {
+    const n = Number(row.n);
+    if (row.kind === 'added') {
+      outcome.perSubItem.set(row.sub_item_id!, n);
+      outcome.count += n;
+    } else if (row.kind === 'corrected') outcome.supersededIds.push(n);
+    else outcome.skipped.push(n);
+  }
+  return outcome;
 }
 
 /**
