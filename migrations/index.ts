@@ -1,6 +1,7 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261123183802 } from './Migration20261123183802';
 import { Migration20261123185207 } from './Migration20261123185207';
+import { Migration20261123190028 } from './Migration20261123190028';
 
 /**
  * Every migration, in order. Listed by hand because the compiled app and the
@@ -10,4 +11,5 @@ import { Migration20261123185207 } from './Migration20261123185207';
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261123183802', class: Migration20261123183802 },
   { name: 'Migration20261123185207', class: Migration20261123185207 },
+  { name: 'Migration20261123190028', class: Migration20261123190028 },
 ];

@@ -5,6 +5,9 @@ import { createMountLoaders } from '../modules/mounts/mount.loaders';
 import { createRegionLoaders } from '../modules/regions/region.loaders';
 import { createStatsLoaders } from '../modules/stats/stats.loaders';
 import { createSubscriptionLoaders } from '../modules/subscriptions/subscription.loaders';
+import { createSupervisionLoaders } from '../modules/supervision/supervision.loaders';
+import { createSupervisionStatsLoaders } from '../modules/stats/supervision-stats.loaders';
+import { createRankingLoaders } from '../modules/stats/ranking.loaders';
 
 /**
  * Every loader of one request. Built fresh per request: a shared loader
@@ -18,6 +21,9 @@ export function createLoaders(em: EntityManager) {
     ...createMountLoaders(em),
     ...createStatsLoaders(em),
     ...createSubscriptionLoaders(em),
+    ...createSupervisionLoaders(em),
+    ...createSupervisionStatsLoaders(em),
+    ...createRankingLoaders(em),
   };
 }
 

@@ -10,6 +10,9 @@ import { AuditResolver } from '../modules/audit/audit.resolver';
 import { accessGuard, authChecker } from '../modules/auth/auth.guard';
 import { AuthResolver } from '../modules/auth/auth.resolver';
 import { DepartmentSubscriptionsResolver, RegionSubscriptionsResolver, SubscriptionResolver } from '../modules/subscriptions/subscription.resolver';
+import { DepartmentSupervisionResolver, SupervisionMainItemResolver, SupervisionSubItemResolver } from '../modules/supervision/supervision.resolver';
+import { DepartmentSupervisionStatsResolver, RegionSupervisionStatsResolver } from '../modules/stats/supervision-stats.resolver';
+import { RegionRankingResolver } from '../modules/stats/ranking.resolver';
 
 export const resolvers = [
   NodeResolver,
@@ -24,6 +27,12 @@ export const resolvers = [
   SubscriptionResolver,
   DepartmentSubscriptionsResolver,
   RegionSubscriptionsResolver,
+  SupervisionMainItemResolver,
+  SupervisionSubItemResolver,
+  DepartmentSupervisionResolver,
+  RegionSupervisionStatsResolver,
+  DepartmentSupervisionStatsResolver,
+  RegionRankingResolver,
 ] as const;
 
 /** Builds the executable schema; `validate` turns on class-validator for every input. */

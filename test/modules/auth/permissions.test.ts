@@ -28,6 +28,9 @@ describe('who may run which mutation', () => {
     await addDirectory(api, A, 'A-COND', { shareType: 'CONDITIONAL' });
     await addDirectory(api, A, 'A-OPEN');
     mountId = await mount(api, 'A-PUB', 10);
+    await api.ok(`mutation { createSupervisionMainItem(input: { departmentCreditCode: "${A}", code: "M1", name: "检查", legalBasis: "法" }) { code } }`);
+    await api.ok(`mutation { createSupervisionMainItem(input: { departmentCreditCode: "${A}", code: "M2", name: "处罚", legalBasis: "法" }) { code } }`);
+    await api.ok(`mutation { createSupervisionSubItem(input: { departmentCreditCode: "${A}", mainItemCode: "M1", code: "S1", name: "检查子项", category: INSPECTION }) { code } }`);
     const requestAs = async (code: string) =>
       (await api.ok(`mutation($i: RequestSubscriptionInput!) { requestSubscription(input: $i) { id } }`, { i: { directory: { code }, requesterCreditCode: B, purpose: '办事' } })).requestSubscription.id;
     pendingId = await requestAs('A-COND');
@@ -54,6 +57,29 @@ describe('who may run which mutation', () => {
     { mutation: 'mountDataset', document: () => ['mutation { mountDataset(input: { directory: { code: "A-PUB" }, kind: TABLE, locator: "ods.x", recordCount: 1 }) { id } }', {}], refuse: ['viewer', 'stewardB'] },
     { mutation: 'refreshMount', document: () => ['mutation($id: ID!) { refreshMount(input: { mountId: $id, recordCount: 2 }) { id } }', { id: mountId }], refuse: ['viewer', 'stewardB'] },
     { mutation: 'unmountDataset', document: () => ['mutation($id: ID!) { unmountDataset(input: { mountId: $id }) { id } }', { id: mountId }], refuse: ['viewer', 'stewardB'] },
+    {
+      mutation: 'createSupervisionMainItem',
+      document: () => [`mutation { createSupervisionMainItem(input: { departmentCreditCode: "${A}", code: "M9", name: "x", legalBasis: "法" }) { code } }`, {}],
+      refuse: ['viewer', 'stewardB'],
+    },
+    {
+      mutation: 'createSupervisionSubItem',
+      document: () => [`mutation { createSupervisionSubItem(input: { departmentCreditCode: "${A}", mainItemCode: "M1", code: "S9", name: "x", category: PENALTY }) { code } }`, {}],
+      refuse: ['viewer', 'stewardB'],
+    },
+    {
+      mutation: 'moveSupervisionSubItem',
+      document: () => [`mutation { moveSupervisionSubItem(input: { departmentCreditCode: "${A}", subItemCode: "S1", toMainItemCode: "M2" }) { code } }`, {}],
+      refuse: ['viewer', 'stewardB'],
+    },
+    {
+      mutation: 'ingestSupervisionRecords',
+      document: () => [
+        `mutation { ingestSupervisionRecords(input: { departmentCreditCode: "${A}", records: [{ subItemCode: "S1", source: "t", externalId: "1", occurredAt: "2023-06-01T00:00:00Z" }] }) { accepted } }`,
+        {},
+      ],
+      refuse: ['viewer', 'stewardB'],
+    },
     { mutation: 'createApiKey', document: () => [`mutation { createApiKey(input: { name: "k", departmentCreditCode: "${A}" }) { secret } }`, {}], refuse: ['viewer', 'stewardA'] },
     { mutation: 'revokeApiKey', document: () => ['mutation($id: ID!) { revokeApiKey(input: { id: $id }) { id } }', { id: apiKeyId }], refuse: ['viewer', 'stewardA'] },
     {

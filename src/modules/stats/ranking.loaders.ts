@@ -1,0 +1,45 @@
+import DataLoader from 'dataloader';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Department } from '../departments/department.entity';
+import type { Region } from '../regions/region.entity';
+import { rankingService, type RankingEntry, type RankingRequest } from './ranking.service';
+
+export interface RankingKey {
+  regionCode: string;
+  request: RankingRequest;
+}
+
+/**
+ * Rankings of many regions: keys asking the same ranking (the usual case, a
+ * list of regions each asking one) share one statement.
+ */
+function rankingLoader<U>(fetch: (codes: readonly string[], request: RankingRequest) => Promise<Map<string, RankingEntry<U>[]>>) {
+  return new DataLoader<RankingKey, RankingEntry<U>[], string>(
+    async (keys) => {
+      const groups = new Map<string, RankingKey[]>();
+      for (const key of keys) {
+        const group = JSON.stringify(key.request);
+        groups.set(group, [...(groups.get(group) ?? []), key]);
+      }
+      const results = new Map<RankingKey, RankingEntry<U>[]>();
+      await Promise.all(
+        [...groups.values()].map(async (group) => {
+          const ranked = await fetch(
+            group.map((key) => key.regionCode),
+            group[0].request,
+          );
+          for (const key of group) results.set(key, ranked.get(key.regionCode) ?? []);
+        }),
+      );
+      return keys.map((key) => results.get(key)!);
+    },
+    { cacheKeyFn: (key) => JSON.stringify([key.regionCode, key.request]) },
+  );
+}
+
+export function createRankingLoaders(em: EntityManager) {
+  return {
+    departmentRanking: rankingLoader<Department>((codes, request) => rankingService.departmentsOf(em, codes, request)),
+    childRegionRanking: rankingLoader<Region>((codes, request) => rankingService.childRegionsOf(em, codes, request)),
+  };
+}

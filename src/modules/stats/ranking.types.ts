@@ -1,0 +1,94 @@
+import { ArgsType, Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { percent, rate } from '../../graphql/rates';
+import type { Department } from '../departments/department.entity';
+import { DepartmentType } from '../departments/department.types';
+import type { Region } from '../regions/region.entity';
+import { RegionType } from '../regions/region.types';
+import { RANKING_LIMIT, RankingMetric, RankingOrder, type RankingEntry } from './ranking.service';
+
+registerEnumType(RankingMetric, {
+  name: 'RankingMetric',
+  description: 'The rate units are ranked by.',
+  valuesConfig: {
+    MOUNT_RATE: { description: 'Mount rate (资源挂载率): mounted / published directories.' },
+    MAIN_COVERAGE_RATE: { description: 'Main-item coverage rate (主项覆盖率): covered / all main items.' },
+    SUB_COVERAGE_RATE: { description: 'Sub-item coverage rate (子项覆盖率): covered / all sub-items.' },
+  },
+});
+
+registerEnumType(RankingOrder, {
+  name: 'RankingOrder',
+  description: 'Direction of a ranking; units without a rate (nothing to count) come last either way.',
+  valuesConfig: {
+    HIGHEST_FIRST: { description: 'Highest rate first, as reports rank.' },
+    LOWEST_FIRST: { description: 'Lowest rate first, to find shortfalls.' },
+  },
+});
+
+@ArgsType()
+export class RankingArgs {
+  @Field(() => RankingMetric, { description: 'The rate to rank by.' })
+  metric!: RankingMetric;
+
+  @Field(() => RankingOrder, { defaultValue: RankingOrder.HIGHEST_FIRST, description: 'Highest or lowest first; ties are broken by name.' })
+  order!: RankingOrder;
+
+  @Field(() => Int, { defaultValue: 20, description: `How many units (1 to ${RANKING_LIMIT}).` })
+  first!: number;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Only units whose rate is below this rate (in [0, 1], e.g. 0.6 for 60%): the report\'s list of units with low figures. Units without a rate are then left out.',
+  })
+  below?: number | null;
+}
+
+@ObjectType('RankingEntryBase', { description: 'Fields shared by ranking entries; not emitted, as no field returns it.' })
+class RankingEntryBase {
+  constructor(entry: RankingEntry<unknown>) {
+    this.rank = entry.rank;
+    this.numerator = entry.numerator;
+    this.denominator = entry.denominator;
+  }
+
+  @Field(() => Int, { description: 'Place in the ranking, from 1.' })
+  rank: number;
+
+  @Field(() => Int, { description: 'Numerator of the rate (mounted directories, covered main items or covered sub-items).' })
+  numerator: number;
+
+  @Field(() => Int, { description: 'Denominator of the rate (published directories, main items or sub-items).' })
+  denominator: number;
+
+  @Field(() => Float, { nullable: true, description: 'The rate, in [0, 1]; null when the denominator is 0.' })
+  get rate(): number | null {
+    return rate(this.numerator, this.denominator);
+  }
+
+  @Field(() => String, { nullable: true, description: 'The rate as a percentage rounded half-up to 2 decimals; null when the denominator is 0.' })
+  get ratePercent(): string | null {
+    return percent(this.numerator, this.denominator);
+  }
+}
+
+@ObjectType('DepartmentRankingEntry', { description: 'A department\'s place in a ranking.' })
+export class DepartmentRankingEntryType extends RankingEntryBase {
+  constructor(entry: RankingEntry<Department>) {
+    super(entry);
+    this.department = entry.unit;
+  }
+
+  @Field(() => DepartmentType, { description: 'The department.' })
+  department: Department;
+}
+
+@ObjectType('RegionRankingEntry', { description: 'A region\'s place in a ranking; its rate sums every department below it.' })
+export class RegionRankingEntryType extends RankingEntryBase {
+  constructor(entry: RankingEntry<Region>) {
+    super(entry);
+    this.region = entry.unit;
+  }
+
+  @Field(() => RegionType, { description: 'The region.' })
+  region: Region;
+}

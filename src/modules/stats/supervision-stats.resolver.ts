@@ -1,0 +1,23 @@
+import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import type { MuluContext } from '../../graphql/context';
+import type { Department } from '../departments/department.entity';
+import { DepartmentType } from '../departments/department.types';
+import type { Region } from '../regions/region.entity';
+import { RegionType } from '../regions/region.types';
+import { SupervisionStatsType } from './supervision-stats.types';
+
+@Resolver(() => RegionType)
+export class RegionSupervisionStatsResolver {
+  @FieldResolver(() => SupervisionStatsType, { description: 'Supervision coverage of every department in this region and all regions below it.' })
+  async supervisionStats(@Root() region: Region, @Ctx() ctx: MuluContext): Promise<SupervisionStatsType> {
+    return new SupervisionStatsType(await ctx.loaders.supervisionStatsOfRegion.load(region.code));
+  }
+}
+
+@Resolver(() => DepartmentType)
+export class DepartmentSupervisionStatsResolver {
+  @FieldResolver(() => SupervisionStatsType, { description: "Supervision coverage of the department's items." })
+  async supervisionStats(@Root() department: Department, @Ctx() ctx: MuluContext): Promise<SupervisionStatsType> {
+    return new SupervisionStatsType(await ctx.loaders.supervisionStatsOfDepartment.load(department.id));
+  }
+}

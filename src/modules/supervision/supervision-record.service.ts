@@ -1,0 +1,354 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { badInput } from '../../graphql/errors';
+import type { RequestContext } from '../../request-context';
+import { audit } from '../audit/audit';
+import { requireDepartmentWriter } from '../auth/permissions';
+import { departmentService, requireValidCreditCode } from '../departments/department.service';
+
+/** Most records one call may carry. */
+export const MAX_RECORDS_PER_BATCH = 10_000;
+/** Clock skew tolerated between an upstream system and this server. */
+const FUTURE_TOLERANCE_MS = 5 * 60 * 1000;
+/** Largest payload, as JSON text; records are evidence, not document storage. */
+const MAX_PAYLOAD_CHARS = 16_384;
+
+/** Names a stored record: the source system and the id it gave the record. */
+export interface RecordKey {
+  source: string;
+  externalId: string;
+}
+
+export interface SupervisionRecordInput extends RecordKey {
+  subItemCode: string;
+  occurredAt: Date;
+  payload?: Record<string, unknown> | null;
+  /** The record this one corrects; that record stops counting. */
+  supersedes?: RecordKey | null;
+}
+
+export interface IngestRecordsInput {
+  departmentCreditCode: string;
+  records: SupervisionRecordInput[];
+  /** Store the good records even when some are rejected. */
+  acceptPartial?: boolean | null;
+}
+
+export interface RejectedRecord {
+  index: number;
+  reason: string;
+}
+
+export interface IngestRecordsResult {
+  received: number;
+  accepted: number;
+  duplicates: number;
+  duplicateIndexes: number[];
+  rejected: RejectedRecord[];
+  /** False when rejected records made the call store nothing. */
+  stored: boolean;
+}
+
+/** One record on its way in, after the checks that need no database. */
+interface Candidate {
+  index: number;
+  key: string;
+  source: string;
+  externalId: string;
+  subItemCode: string;
+  occurredAt: string;
+  payload: Record<string, unknown> | null;
+  supersedes: (RecordKey & { key: string }) | null;
+  subItemId?: number;
+  supersedesId?: number;
+}
+
+interface TargetRow {
+  id: string | number;
+  sub_item_id: number;
+  sub_item_code: string;
+  superseded: boolean;
+  source: string;
+  external_id: string;
+}
+
+const keyOf = (source: string, externalId: string) => `${source}\u0000${externalId}`;
+const show = (key: RecordKey) => `${key.source}/${key.externalId}`;
+
+/** The checks of one record that need no database; the reason, or the candidate. */
+function precheck(record: SupervisionRecordInput, index: number, now: number): Candidate | string {
+  const source = record.source.trim();
+  const externalId = record.externalId.trim();
+  const subItemCode = record.subItemCode.trim();
+  // PostgreSQL text and jsonb cannot hold NUL; refuse it here rather than fail the batch.
+  if ([record.source, record.externalId, record.subItemCode, record.supersedes?.source ?? '', record.supersedes?.externalId ?? ''].some((text) => text.includes('\u0000'))) {
+    return 'it contains a NUL character (\\u0000), which cannot be stored.';
+  }
+  if (!source || source.length > 100) return `the source must be 1 to 100 characters, got ${source.length}.`;
+  if (!externalId || externalId.length > 200) return `the external id must be 1 to 200 characters, got ${externalId.length}.`;
+  if (!subItemCode) return 'the sub-item code is empty.';
+  const time = record.occurredAt instanceof Date ? record.occurredAt.getTime() : Number.NaN;
+  if (Number.isNaN(time)) return 'the time it happened (occurredAt) is not a valid date.';
+  if (time > now + FUTURE_TOLERANCE_MS) return `it happened in the future (${record.occurredAt.toISOString()}); check the sending system's clock.`;
+  const payload = record.payload ?? null;
+  if (payload !== null) {
+    const json = JSON.stringify(payload);
+    const size = json.length;
+    if (json.includes('\\u0000')) return 'its payload contains a NUL character (\\u0000), which cannot be stored.';
+    if (size > MAX_PAYLOAD_CHARS) return `its payload is ${size} characters of JSON; at most ${MAX_PAYLOAD_CHARS} are allowed.`;
+  }
+  let supersedes: Candidate['supersedes'] = null;
+  if (record.supersedes) {
+    const target = { source: record.supersedes.source.trim(), externalId: record.supersedes.externalId.trim() };
+    if (!target.source || !target.externalId) return 'it supersedes a record without naming its source and external id.';
+    if (target.source === source && target.externalId === externalId) return 'it names itself in supersedes; a correction must be a new record with its own external id.';
+    supersedes = { ...target, key: keyOf(target.source, target.externalId) };
+  }
+  return { index, key: keyOf(source, externalId), source, externalId, subItemCode, occurredAt: new Date(time).toISOString(), payload, supersedes };
+}
+
+/**
+ * Ingestion of supervision records (监管行为数据汇聚).
+ *
+ * One call is one transaction of a fixed number of statements whatever the
+ * batch size: the department, its sub-items by code, the records being
+ * superseded (locked) and those already stored (both only when needed), one
+ * insert, one flag update, one counter update. `supervision_sub_item.record_count` is kept
+ * equal to the counting records of each sub-item in that same transaction,
+ * so statistics read sub-items only, never records.
+ *
+ * Retries are safe: (source, externalId) is unique; a record already stored,
+ * or stored by a concurrent call of the same batch, is reported as a
+ * duplicate and counted once (`on conflict do nothing`, counters follow only
+ * the rows this call actually inserted).
+ */
+export const supervisionRecordService = {
+  async ingest(ctx: RequestContext, input: IngestRecordsInput): Promise<IngestRecordsResult> {
+    const records = input.records;
+    if (records.length > MAX_RECORDS_PER_BATCH) {
+      throw badInput(`One call takes at most ${MAX_RECORDS_PER_BATCH.toLocaleString('en')} records; this one has ${records.length.toLocaleString('en')}. Split it into several calls.`);
+    }
+    const creditCode = requireValidCreditCode(input.departmentCreditCode);
+    const acceptPartial = input.acceptPartial ?? false;
+    const now = Date.now();
+
+    const rejected: RejectedRecord[] = [];
+    const duplicateIndexes: number[] = [];
+    let pending: Candidate[] = [];
+    records.forEach((record, index) => {
+      const checked = precheck(record, index, now);
+      if (typeof checked === 'string') rejected.push({ index, reason: `Record ${index} (${record.source}/${record.externalId}): ${checked}` });
+      else pending.push(checked);
+    });
+    const reject = (candidate: Candidate, reason: string) => rejected.push({ index: candidate.index, reason: `Record ${candidate.index} (${candidate.source}/${candidate.externalId}): ${reason}` });
+
+    return ctx.em.transactional(async (em) => {
+      const department = await departmentService.requireByCreditCode(em, creditCode);
+      requireDepartmentWriter(ctx, department, 'push supervision records for this department');
+
+      // Sub-items by code, within the department the call is for.
+      const codes = [...new Set(pending.map((c) => c.subItemCode))];
+      const subItems = new Map<string, number>();
+      if (codes.length) {
+        const rows: { id: number; code: string }[] = await em.execute(
+          `select id, code from supervision_sub_item where department_id = ? and code in (select jsonb_array_elements_text(?::jsonb))`,
+          [department.id, JSON.stringify(codes)],
+        );
+        for (const row of rows) subItems.set(row.code, row.id);
+      }
+      pending = pending.filter((c) => {
+        c.subItemId = subItems.get(c.subItemCode);
+        if (c.subItemId === undefined) reject(c, `department "${department.name}" has no supervision sub-item with code "${c.subItemCode}".`);
+        return c.subItemId !== undefined;
+      });
+
+      // Lock the records to be superseded before looking for duplicates: a
+      // concurrent call correcting the same record then commits first, and
+      // its correction is seen below as a duplicate, not as a second one.
+      const targetKeys = new Map<string, RecordKey>();
+      for (const c of pending) if (c.supersedes) targetKeys.set(c.supersedes.key, c.supersedes);
+      const targets = new Map<string, TargetRow>();
+      if (targetKeys.size) {
+        const rows: TargetRow[] = await em.execute(
+          `select r.id, r.sub_item_id, s.code as sub_item_code, r.superseded, r.source, r.external_id
+             from jsonb_to_recordset(?::jsonb) k(source text, "externalId" text)
+             join supervision_record r on r.source = k.source and r.external_id = k."externalId"
+             join supervision_sub_item s on s.id = r.sub_item_id
+            order by r.id
+              for update of r`,
+          [JSON.stringify([...targetKeys.values()].map(({ source, externalId }) => ({ source, externalId })))],
+        );
+        for (const row of rows) targets.set(keyOf(row.source, row.external_id), row);
+      }
+
+      // Records stored before (a retry), then repeats within the batch. The
+      // insert below skips stored records by itself; looking them up first
+      // is needed only where its answer changes the outcome: a correction
+      // re-sent after it was applied (a duplicate, not a second correction),
+      // and a batch refused whole (which still reports its duplicates).
+      const stored = new Set<string>();
+      const lookUpStored = targetKeys.size > 0 || (rejected.length > 0 && !acceptPartial);
+      if (pending.length && lookUpStored) {
+        const rows: { source: string; external_id: string }[] = await em.execute(
+          `select r.source, r.external_id
+             from jsonb_to_recordset(?::jsonb) k(source text, "externalId" text)
+             join supervision_record r on r.source = k.source and r.external_id = k."externalId"`,
+          [JSON.stringify(pending.map(({ source, externalId }) => ({ source, externalId })))],
+        );
+        for (const row of rows) stored.add(keyOf(row.source, row.external_id));
+      }
+      const seen = new Set<string>();
+      pending = pending.filter((c) => {
+        const duplicate = stored.has(c.key) || seen.has(c.key);
+        seen.add(c.key);
+        if (duplicate) duplicateIndexes.push(c.index);
+        return !duplicate;
+      });
+
+      // Corrections: the record corrected must be stored, of the same
+      // sub-item, not corrected already, and corrected once in this batch.
+      const claimed = new Map<string, number>();
+      const inBatch = new Set(pending.map((c) => c.key));
+      pending = pending.filter((c) => {
+        if (!c.supersedes) return true;
+        const target = targets.get(c.supersedes.key);
+        const what = `it supersedes ${show(c.supersedes)}`;
+        let reason: string | null = null;
+        if (!target) {
+          reason = inBatch.has(c.supersedes.key)
+            ? `${what}, which is in this same batch; send the correction in a later call, once the record it corrects is stored.`
+            : `${what}, but no record with that source and external id has been received.`;
+        } else if (target.sub_item_id !== c.subItemId) {
+          reason = `${what}, a record of sub-item "${target.sub_item_code}"; a correction must be for the same sub-item ("${c.subItemCode}").`;
+        } else if (target.superseded) {
+          reason = `${what}, which has already been superseded; correct the latest record instead.`;
+        } else if (claimed.has(c.supersedes.key)) {
+          reason = `${what}, which record ${claimed.get(c.supersedes.key)} of this batch already supersedes.`;
+        }
+        if (reason) {
+          reject(c, reason);
+          return false;
+        }
+        claimed.set(c.supersedes.key, c.index);
+        c.supersedesId = Number(target!.id);
+        return true;
+      });
+
+      rejected.sort((a, b) => a.index - b.index);
+      if ((rejected.length && !acceptPartial) || !pending.length) {
+        duplicateIndexes.sort((a, b) => a - b);
+        return { received: records.length, accepted: 0, duplicates: duplicateIndexes.length, duplicateIndexes, rejected, stored: rejected.length === 0 };
+      }
+
+      const inserted = await insertRecords(em, pending);
+      // Rows a concurrent call stored between our check and our insert.
+      for (const i of inserted.skipped) duplicateIndexes.push(pending[i].index);
+
+      const deltas = new Map<number, number>();
+      const bump = (subItemId: number, by: number) => deltas.set(subItemId, (deltas.get(subItemId) ?? 0) + by);
+      for (const [subItemId, count] of inserted.perSubItem) bump(subItemId, count);
+      if (inserted.supersededIds.length) {
+        const flagged: { id: string | number; sub_item_id: number }[] = await em.execute(
+          `update supervision_record set superseded = true where id in (?) and not superseded returning id, sub_item_id`,
+          [inserted.supersededIds],
+        );
+        // The targets are locked above, so this cannot happen short of a bug; never let counters drift.
+        if (flagged.length !== inserted.supersededIds.length) throw new Error(`superseding flagged ${flagged.length} of ${inserted.supersededIds.length} records`);
+        for (const row of flagged) bump(row.sub_item_id, -1);
+      }
+      await applyCounterDeltas(em, deltas);
+      // One entry per call: the records themselves are the evidence, kept unchanged.
+      audit(em, ctx, {
+        action: 'ingestSupervisionRecords',
+        entityType: 'Department',
+        entityId: department.id,
+        after: { received: records.length, accepted: inserted.count, duplicates: duplicateIndexes.length, rejected: rejected.length, corrections: inserted.supersededIds.length },
+      });
+      await em.flush();
+
+      duplicateIndexes.sort((a, b) => a - b);
+      return {
+        received: records.length,
+        accepted: inserted.count,
+        duplicates: duplicateIndexes.length,
+        duplicateIndexes,
+        rejected,
+        stored: true,
+      };
+    });
+  },
+};
+
+/** What one insert did: rows added per sub-item, corrections applied, candidates skipped. */
+interface InsertOutcome {
+  count: number;
+  perSubItem: Map<number, number>;
+  supersededIds: number[];
+  /** Positions (in the candidate list) of records a concurrent call stored first. */
+  skipped: number[];
+}
+
+/**
+ * One insert for the whole batch. Rows go in (source, external_id) order so
+ * two calls with overlapping records wait on each other instead of
+ * deadlocking; `on conflict do nothing` leaves out records stored meanwhile.
+ * The statement answers with what the counters need (rows added per
+ * sub-item, the corrected ids, the candidates skipped) rather than one row
+ * per record: a batch of 10,000 sends back a few hundred rows.
+ */
+async function insertRecords(em: EntityManager, candidates: Candidate[]): Promise<InsertOutcome> {
+  const rows = candidates.map((c, i) => ({
+    i,
+    sub_item_id: c.subItemId,
+    source: c.source,
+    external_id: c.externalId,
+    occurred_at: c.occurredAt,
+    ...(c.payload === null ? {} : { payload: c.payload }),
+    ...(c.supersedesId === undefined ? {} : { supersedes_id: c.supersedesId }),
+  }));
+  const result: { kind: 'added' | 'corrected' | 'skipped'; sub_item_id: number | null; n: string | number | null }[] = await em.execute(
+    `with k as (
+       select * from jsonb_to_recordset(?::jsonb)
+         as k(i int, sub_item_id int, source text, external_id text, occurred_at timestamptz, payload jsonb, supersedes_id bigint)
+     ), ins as (
+       insert into supervision_record (sub_item_id, source, external_id, occurred_at, payload, supersedes_id)
+       select k.sub_item_id, k.source, k.external_id, k.occurred_at, k.payload, k.supersedes_id
+         from k order by k.source collate "C", k.external_id collate "C"
+       on conflict (source, external_id) do nothing
+       returning source, external_id, sub_item_id, supersedes_id
+     )
+     select 'added' as kind, sub_item_id, count(*) as n from ins group by sub_item_id
+     union all
+     select 'corrected', null, supersedes_id from ins where supersedes_id is not null
+     union all
+     select 'skipped', null, k.i from k where not exists (select 1 from ins where ins.source = k.source and ins.external_id = k.external_id)`,
+    [JSON.stringify(rows)],
+  );
+  const outcome: InsertOutcome = { count: 0, perSubItem: new Map(), supersededIds: [], skipped: [] };
+  for (const row of result) {
+    const n = Number(row.n);
+    if (row.kind === 'added') {
+      outcome.perSubItem.set(row.sub_item_id!, n);
+      outcome.count += n;
+    } else if (row.kind === 'corrected') outcome.supersededIds.push(n);
+    else outcome.skipped.push(n);
+  }
+  return outcome;
+}
+
+/**
+ * Adds each delta to its sub-item's counter. The rows are locked in id order
+ * first, so concurrent calls touching the same sub-items queue up in one
+ * order and cannot deadlock.
+ */
+async function applyCounterDeltas(em: EntityManager, deltas: Map<number, number>): Promise<void> {
+  const changes = [...deltas].filter(([, delta]) => delta !== 0).sort(([a], [b]) => a - b);
+  if (!changes.length) return;
+  const ids = changes.map(([id]) => id);
+  await em.execute(`select id from supervision_sub_item where id in (?) order by id for no key update`, [ids]);
+  await em.execute(
+    `update supervision_sub_item s set record_count = s.record_count + d.delta
+       from jsonb_to_recordset(?::jsonb) d(id int, delta int)
+      where s.id = d.id`,
+    [JSON.stringify(changes.map(([id, delta]) => ({ id, delta })))],
+  );
+}

@@ -1,0 +1,135 @@
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { pagedChildren } from '../../db/paged-children';
+import type { PageRequest } from '../../db/page';
+import { badInput, conflict, notFound } from '../../graphql/errors';
+import type { RequestContext } from '../../request-context';
+import { audit, snapshot } from '../audit/audit';
+import { requireDepartmentWriter } from '../auth/permissions';
+import type { Department } from '../departments/department.entity';
+import { departmentService, requireValidCreditCode } from '../departments/department.service';
+import { SUPERVISION_CATEGORIES, SupervisionCategory, SupervisionMainItem, SupervisionSubItem } from './supervision.entity';
+
+export interface CreateMainItemInput {
+  departmentCreditCode: string;
+  code: string;
+  name: string;
+  legalBasis: string;
+}
+
+export interface CreateSubItemInput {
+  departmentCreditCode: string;
+  mainItemCode: string;
+  code: string;
+  name: string;
+  category: SupervisionCategory;
+}
+
+export interface MoveSubItemInput {
+  departmentCreditCode: string;
+  subItemCode: string;
+  toMainItemCode: string;
+}
+
+/** Trims a required text field and checks its length, with a reason a steward understands. */
+export function requireText(value: string, what: string, max: number): string {
+  const text = value.trim();
+  if (!text) throw badInput(`The ${what} must not be empty.`);
+  if (text.length > max) throw badInput(`The ${what} is ${text.length} characters long; at most ${max} are allowed.`);
+  return text;
+}
+
+/** The department named by the input, which the caller must be allowed to write. */
+async function requireWritableDepartment(em: EntityManager, ctx: RequestContext, creditCode: string): Promise<Department> {
+  const department = await departmentService.requireByCreditCode(em, requireValidCreditCode(creditCode));
+  requireDepartmentWriter(ctx, department, 'manage the supervision items of this department');
+  return department;
+}
+
+const MAIN_AUDITED = ['code', 'name', 'legalBasis', 'department'] as const;
+const SUB_AUDITED = ['code', 'name', 'category', 'mainItem', 'department'] as const;
+
+async function requireMainItem(em: EntityManager, department: Department, code: string): Promise<SupervisionMainItem> {
+  const item = await em.findOne(SupervisionMainItem, { department, code });
+  if (!item) throw notFound(`Department "${department.name}" (${department.creditCode}) has no supervision main item with code "${code}". Create the main item first.`);
+  return item;
+}
+
+/**
+ * Supervision items (监管事项): main items and their sub-items, registered by
+ * a department's steward. Records and coverage live in
+ * supervision-record.service.ts and the stats module.
+ */
+export const supervisionService = {
+  /** Registers a main item; its code is unique within the department. */
+  async createMainItem(ctx: RequestContext, input: CreateMainItemInput): Promise<SupervisionMainItem> {
+    const code = requireText(input.code, 'main item code', 64);
+    const name = requireText(input.name, 'main item name', 500);
+    const legalBasis = requireText(input.legalBasis, 'legal basis', 20_000);
+    return ctx.em.transactional(async (em) => {
+      const department = await requireWritableDepartment(em, ctx, input.departmentCreditCode);
+      const existing = await em.findOne(SupervisionMainItem, { department, code });
+      if (existing) throw conflict(`Department "${department.name}" already has a supervision main item with code "${code}" ("${existing.name}").`);
+      const item = em.create(SupervisionMainItem, { department, code, name, legalBasis });
+      await em.flush();
+      audit(em, ctx, { action: 'createSupervisionMainItem', entityType: 'SupervisionMainItem', entityId: item.id, after: snapshot(item, MAIN_AUDITED) });
+      await em.flush();
+      return item;
+    });
+  },
+
+  /** Registers a sub-item under one of the department's main items; its code is unique within the department. */
+  async createSubItem(ctx: RequestContext, input: CreateSubItemInput): Promise<SupervisionSubItem> {
+    const code = requireText(input.code, 'sub-item code', 64);
+    const name = requireText(input.name, 'sub-item name', 500);
+    if (!SUPERVISION_CATEGORIES.includes(input.category)) throw badInput(`"${input.category}" is not a sub-item category; use one of ${SUPERVISION_CATEGORIES.join(', ')}.`);
+    return ctx.em.transactional(async (em) => {
+      const department = await requireWritableDepartment(em, ctx, input.departmentCreditCode);
+      const mainItem = await requireMainItem(em, department, input.mainItemCode.trim());
+      const existing = await em.findOne(SupervisionSubItem, { department, code });
+      if (existing) throw conflict(`Department "${department.name}" already has a supervision sub-item with code "${code}" ("${existing.name}").`);
+      const item = em.create(SupervisionSubItem, { department, mainItem, code, name, category: input.category });
+      await em.flush();
+      audit(em, ctx, { action: 'createSupervisionSubItem', entityType: 'SupervisionSubItem', entityId: item.id, after: snapshot(item, SUB_AUDITED) });
+      await em.flush();
+      return item;
+    });
+  },
+
+  /**
+   * Moves a sub-item to another main item of the same department. Its records
+   * go with it, so coverage follows: the old main item may stop being
+   * covered, the new one may become covered. Moving to the current main item
+   * changes nothing.
+   */
+  async moveSubItem(ctx: RequestContext, input: MoveSubItemInput): Promise<SupervisionSubItem> {
+    return ctx.em.transactional(async (em) => {
+      const department = await requireWritableDepartment(em, ctx, input.departmentCreditCode);
+      const code = input.subItemCode.trim();
+      const item = await em.findOne(SupervisionSubItem, { department, code }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!item) throw notFound(`Department "${department.name}" (${department.creditCode}) has no supervision sub-item with code "${code}".`);
+      const target = await requireMainItem(em, department, input.toMainItemCode.trim());
+      if (item.mainItem.id !== target.id) {
+        const before = snapshot(item, SUB_AUDITED);
+        item.mainItem = em.getReference(SupervisionMainItem, target.id, { wrapped: true });
+        audit(em, ctx, { action: 'moveSupervisionSubItem', entityType: 'SupervisionSubItem', entityId: item.id, before, after: snapshot(item, SUB_AUDITED) });
+        await em.flush();
+      }
+      return item;
+    });
+  },
+
+  /** A page of main items of each of several departments, one statement. */
+  async mainItemsOf(em: EntityManager, departmentIds: readonly number[], page: PageRequest): Promise<SupervisionMainItem[]> {
+    return pagedChildren(em, SupervisionMainItem, 'supervision_main_item', 'department_id', departmentIds, page);
+  },
+
+  /** Sub-items of many main items, in registration order, one statement. */
+  async subItemsOf(em: EntityManager, mainItemIds: readonly number[]): Promise<SupervisionSubItem[]> {
+    return em.find(SupervisionSubItem, { mainItem: { $in: [...mainItemIds] } }, { orderBy: { id: 'asc' } });
+  },
+
+  async mainItemsByIds(em: EntityManager, ids: readonly number[]): Promise<SupervisionMainItem[]> {
+    return em.find(SupervisionMainItem, { id: { $in: [...ids] } });
+  },
+};

@@ -1,0 +1,93 @@
+import { addDirectory, createDepartment, createRegions, creditCode, mount } from '../../support/builders';
+import { createMainItems, createSubItems, ingest, records } from '../../support/supervision-builders';
+import { startTestServer, type TestServer } from '../../support/test-server';
+
+describe('rankings of departments and child regions', () => {
+  let api: TestServer;
+  const code = (n: number, region = '410505') => creditCode(region, n);
+
+  beforeAll(async () => {
+    api = await startTestServer();
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+      { code: '410502', name: '文峰区' },
+    ]);
+    // Mount rates: 甲 1/2, 乙 1/2 (a tie, broken by name), 丙 2/2, 丁 nothing published (no rate); 戊 in 文峰区 0/1.
+    const plan: [number, string, string, number, number][] = [
+      [1, '乙局', '410505', 2, 1],
+      [2, '甲局', '410505', 2, 1],
+      [3, '丙局', '410505', 2, 2],
+      [4, '丁局', '410505', 0, 0],
+      [5, '戊局', '410502', 1, 0],
+    ];
+    for (const [n, name, region, published, mounted] of plan) {
+      await createDepartment(api, { creditCode: code(n, region), name, regionCode: region });
+      for (let i = 0; i < published; i++) {
+        const directory = await addDirectory(api, code(n, region), `R-${n}-${i}`);
+        if (i < mounted) await mount(api, directory, 10);
+      }
+    }
+    // Sub-item coverage: 乙 1/1, 戊 1/2; others have no sub-items.
+    await createMainItems(api, code(1), [{ code: 'M' }]);
+    await createSubItems(api, code(1), [{ code: 'S', mainItemCode: 'M', category: 'INSPECTION' }]);
+    await ingest(api, code(1), records('S', 1, 'yi'));
+    await createMainItems(api, code(5, '410502'), [{ code: 'M' }]);
+    await createSubItems(api, code(5, '410502'), [
+      { code: 'S', mainItemCode: 'M', category: 'INSPECTION' },
+      { code: 'T', mainItemCode: 'M', category: 'OTHER' },
+    ]);
+    await ingest(api, code(5, '410502'), records('S', 1, 'wu'));
+  });
+
+  afterAll(() => api.close());
+
+  const ranking = async (region: string, args: string) =>
+    (
+      await api.ok<{ region: { departmentRanking: { rank: number; department: { name: string }; rate: number | null; ratePercent: string | null; numerator: number; denominator: number }[] } }>(
+        `query { region(code: "${region}") { departmentRanking(${args}) { rank department { name } rate ratePercent numerator denominator } } }`,
+      )
+    ).region.departmentRanking;
+
+  it('ranks by mount rate, highest first, ties by name, units without a rate last', async () => {
+    const rows = await ranking('410505', 'metric: MOUNT_RATE');
+    expect(rows.map((r) => [r.rank, r.department.name, r.ratePercent])).toEqual([
+      [1, '丙局', '100.00'],
+      [2, '乙局', '50.00'],
+      [3, '甲局', '50.00'],
+      [4, '丁局', null],
+    ]);
+    // The same figures as mountStats.
+    const stats = await api.ok<{ department: { mountStats: { mountedDirectories: number; publishedDirectories: number } } }>(
+      `query { department(creditCode: "${code(2)}") { mountStats { mountedDirectories publishedDirectories } } }`,
+    );
+    expect(rows[2]).toMatchObject({ numerator: stats.department.mountStats.mountedDirectories, denominator: stats.department.mountStats.publishedDirectories });
+  });
+
+  it('lists the units below a threshold, lowest first, leaving out those without a rate', async () => {
+    const rows = await ranking('410000', 'metric: MOUNT_RATE, order: LOWEST_FIRST, below: 0.6');
+    expect(rows.map((r) => r.department.name)).toEqual(['戊局', '乙局', '甲局']);
+    expect((await ranking('410000', 'metric: SUB_COVERAGE_RATE, first: 2')).map((r) => [r.department.name, r.rate])).toEqual([
+      ['乙局', 1],
+      ['戊局', 0.5],
+    ]);
+  });
+
+  it('ranks child regions by the rate of all their departments', async () => {
+    const data = await api.ok<{ region: { childRegionRanking: { rank: number; region: { code: string }; numerator: number; denominator: number; ratePercent: string | null }[] } }>(
+      `query { region(code: "410500") { childRegionRanking(metric: MOUNT_RATE) { rank region { code } numerator denominator ratePercent } } }`,
+    );
+    expect(data.region.childRegionRanking).toEqual([
+      { rank: 1, region: { code: '410505' }, numerator: 4, denominator: 6, ratePercent: '66.67' },
+      { rank: 2, region: { code: '410502' }, numerator: 0, denominator: 1, ratePercent: '0.00' },
+    ]);
+  });
+
+  it('refuses a page size or threshold out of range', async () => {
+    const big = await api.request(`query { region(code: "410505") { departmentRanking(metric: MOUNT_RATE, first: 501) { rank } } }`);
+    expect(big.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    const pct = await api.request(`query { region(code: "410505") { departmentRanking(metric: MOUNT_RATE, below: 60) { rank } } }`);
+    expect(pct.errors?.[0].message).toMatch(/between 0 and 1/);
+  });
+});
