@@ -18,7 +18,9 @@ export interface BenchOptions {
   scenarios: Scenario[];
   clients: number[];
   length: RunLength;
-  /** Requests sent before each scenario's measured runs, not counted. */
+  /** Length of write scenarios' runs when different (smoke runs keep them short). */
+  writeLength?: RunLength;
+  /** Requests sent before each scenario's measured runs, not counted (at most 2 for write scenarios). */
   warmupRequests: number;
   log?: (line: string) => void;
 }
@@ -220,13 +222,15 @@ export async function runBenchmark(options: BenchOptions): Promise<ScenarioRun[]
     for (const scenario of options.scenarios) {
       const counter = { n: 0 };
       if (scenario.kind === 'write') await scenario.prepare(options.databaseUrl);
-      if (options.warmupRequests > 0) {
-        await driveApi(options, scenario, 1, { requests: options.warmupRequests }, counter);
-        if (scenario.kind === 'read') await driveFloor(pool, scenario, 1, { requests: options.warmupRequests });
+      const length = scenario.kind === 'write' ? (options.writeLength ?? options.length) : options.length;
+      const warmup = scenario.kind === 'write' ? Math.min(options.warmupRequests, 2) : options.warmupRequests;
+      if (warmup > 0) {
+        await driveApi(options, scenario, 1, { requests: warmup }, counter);
+        if (scenario.kind === 'read') await driveFloor(pool, scenario, 1, { requests: warmup });
       }
       for (const clients of options.clients) {
         const rssReset = resetPeakRss(options.serverPid);
-        const { figures, tally } = await driveApi(options, scenario, clients, options.length, counter);
+        const { figures, tally } = await driveApi(options, scenario, clients, length, counter);
         const run: ScenarioRun = {
           scenario: scenario.name,
           clients,

@@ -1,6 +1,8 @@
 import { staleSql } from '../../src/modules/catalogue/staleness';
 import { SubscriptionStatus } from '../../src/modules/subscriptions/subscription.entity';
 import { statusSql } from '../../src/modules/subscriptions/subscription.state-machine';
+import { SUPERVISION_CATEGORIES } from '../../src/modules/supervision/supervision.entity';
+import { connect } from './database';
 import { CITY_CODE, DISTRICT_CODE, PROVINCE_CODE } from './scales';
 
 /**
@@ -59,12 +61,28 @@ const SUBSCRIPTION_AGGREGATES = `
   count(*) filter (where side.role = 'received' and s.status = 'PENDING') as pending`;
 const SIDES = `cross join lateral (values (s.requester_id, 'made'), (s.provider_id, 'received')) as side(department_id, role)`;
 
+const SUPERVISION_FIELDS = `mainItems coveredMainItems mainCoverageRate mainCoverageRatePercent subItems coveredSubItems subCoverageRate subCoverageRatePercent records
+  byCategory { category subItems coveredSubItems records coverageRate coverageRatePercent }`;
+
 /**
- * The figures a unit (region or department) shows on a dashboard.
- * SUPERVISION: `supervisionStats { ... byCategory { ... } }` is added here once
- * the supervision branch has landed on main.
+ * SQL aggregates over sub-items `s` (as stats/supervision-stats.service.ts
+ * defines them, from the per-sub-item counters): totals and per category.
  */
-const UNIT_FIGURES = `mountStats { ${MOUNT_FIELDS} } subscriptionStats { ${SUBSCRIPTION_FIELDS} }`;
+const SUB_ITEM_AGGREGATES = [
+  `count(s.id) as sub_items, count(s.id) filter (where s.record_count > 0) as covered_sub_items, coalesce(sum(s.record_count), 0) as records`,
+  ...SUPERVISION_CATEGORIES.map((c) => {
+    const k = c.toLowerCase();
+    return `count(s.id) filter (where s.category = '${c}') as ${k}_sub_items, count(s.id) filter (where s.category = '${c}' and s.record_count > 0) as ${k}_covered,
+            coalesce(sum(s.record_count) filter (where s.category = '${c}'), 0) as ${k}_records`;
+  }),
+].join(',\n');
+const SUB_ITEM_COLUMNS = ['sub_items', 'covered_sub_items', 'records', ...SUPERVISION_CATEGORIES.flatMap((c) => ['sub_items', 'covered', 'records'].map((x) => `${c.toLowerCase()}_${x}`))];
+/** Aggregates over main items `m`: a main item is covered when one of its sub-items has a counting record. */
+const MAIN_ITEM_AGGREGATES = `count(m.id) as main_items,
+  count(m.id) filter (where exists (select 1 from supervision_sub_item cs where cs.main_item_id = m.id and cs.record_count > 0)) as covered_main_items`;
+
+/** The figures a unit (region or department) shows on a dashboard: all three statistics. */
+const UNIT_FIGURES = `mountStats { ${MOUNT_FIELDS} } supervisionStats { ${SUPERVISION_FIELDS} } subscriptionStats { ${SUBSCRIPTION_FIELDS} }`;
 const REGION_FIGURES = UNIT_FIGURES;
 
 export const provinceDashboard: ReadScenario = {
@@ -83,48 +101,56 @@ export const provinceDashboard: ReadScenario = {
   floor: {
     // Per-department figures first (so the joins do not multiply rows), then summed per region over the closure.
     sql: `with m as (select c.department_id, ${MOUNT_AGGREGATES} from resource_directory c group by c.department_id),
-                sub as (select side.department_id, ${SUBSCRIPTION_AGGREGATES} from subscription_request s ${SIDES} group by side.department_id)
+                sub as (select side.department_id, ${SUBSCRIPTION_AGGREGATES} from subscription_request s ${SIDES} group by side.department_id),
+                si as (select s.department_id, ${SUB_ITEM_AGGREGATES} from supervision_sub_item s group by s.department_id),
+                mi as (select m.department_id, ${MAIN_ITEM_AGGREGATES} from supervision_main_item m group by m.department_id)
           select r.code, r.name,
                  coalesce(sum(m.published), 0) as published, coalesce(sum(m.mounted), 0) as mounted,
                  coalesce(sum(m.volume), 0) as volume, coalesce(sum(m.stale), 0) as stale,
-                 coalesce(sum(sub.made), 0) as made, coalesce(sum(sub.received), 0) as received, coalesce(sum(sub.pending), 0) as pending
+                 coalesce(sum(sub.made), 0) as made, coalesce(sum(sub.received), 0) as received, coalesce(sum(sub.pending), 0) as pending,
+                 coalesce(sum(mi.main_items), 0) as main_items, coalesce(sum(mi.covered_main_items), 0) as covered_main_items,
+                 ${SUB_ITEM_COLUMNS.map((c) => `coalesce(sum(si.${c}), 0) as ${c}`).join(', ')}
             from region_closure t
             join region r on r.code = t.descendant_code
             join region_closure rc on rc.ancestor_code = r.code
             left join department d on d.region_code = rc.descendant_code
             left join m on m.department_id = d.id
             left join sub on sub.department_id = d.id
+            left join si on si.department_id = d.id
+            left join mi on mi.department_id = d.id
            where t.ancestor_code = $1 and t.depth <= 2
            group by r.code, r.name`,
     params: [PROVINCE_CODE],
   },
 };
 
-/**
- * SUPERVISION: becomes `departmentRanking` by sub-item coverage with all three
- * statistics once supervision has landed; until then every department of the
- * district with its mount figures, ranked by mount rate in the floor.
- */
 export const districtRanking: ReadScenario = {
   kind: 'read',
   name: 'district ranking',
-  description: 'Every department of one district with its figures.',
-  query: `query DistrictDepartments($code: String!) {
+  description: 'Every department of one district ranked by sub-item coverage, with all three statistics.',
+  query: `query DistrictRanking($code: String!) {
     region(code: $code) {
       code name
-      departments(first: 500) { edges { node { name creditCode ${UNIT_FIGURES} } } }
+      departmentRanking(metric: SUB_COVERAGE_RATE, first: 500) {
+        rank rate ratePercent numerator denominator
+        department { name creditCode ${UNIT_FIGURES} }
+      }
     }
   }`,
   variables: { code: DISTRICT_CODE },
-  check: (data) => (data?.region?.departments?.edges?.length ? null : 'no departments in the district'),
+  check: (data) => (data?.region?.departmentRanking?.length ? null : 'no departments in the ranking'),
   floor: {
-    sql: `select d.name, d.credit_code, m.*, sub.*
-            from department d
+    sql: `select rank() over (order by si.covered_sub_items::numeric / nullif(si.sub_items, 0) desc nulls last) as rank,
+                 d.name, d.credit_code, m.*, sub.*, mi.*, si.*
+            from region_closure rc
+            join department d on d.region_code = rc.descendant_code
             cross join lateral (select ${MOUNT_AGGREGATES} from resource_directory c where c.department_id = d.id) m
             cross join lateral (select ${SUBSCRIPTION_AGGREGATES} from subscription_request s ${SIDES}
                                  where (s.requester_id = d.id or s.provider_id = d.id) and side.department_id = d.id) sub
-           where d.region_code = $1
-           order by m.mounted::numeric / nullif(m.published, 0) desc nulls last, d.id`,
+            cross join lateral (select ${MAIN_ITEM_AGGREGATES} from supervision_main_item m where m.department_id = d.id) mi
+            cross join lateral (select ${SUB_ITEM_AGGREGATES} from supervision_sub_item s where s.department_id = d.id) si
+           where rc.ancestor_code = $1
+           order by rank, d.name`,
     params: [DISTRICT_CODE],
   },
 };
@@ -164,11 +190,75 @@ export const cataloguePage: ReadScenario = {
   },
 };
 
+export const INGESTION_BATCH = 5_000;
+
 /**
- * The scenarios of a run, in order.
- * SUPERVISION: the ingestion scenario (`ingestSupervisionRecords`, batches of
- * 5,000) joins this list once supervision has landed.
+ * `ingestSupervisionRecords` batches of 5,000 new records, each batch for one
+ * department (as an upstream system pushes them), the departments taken in
+ * turn from the 200 with most sub-items, records spread over the
+ * department's sub-items. External ids carry the run's start time, so runs
+ * can repeat on the same database. Afterwards every sub-item's counter must
+ * equal its counting records.
  */
+export function ingestion(): WriteScenario {
+  const runId = Date.now().toString(36);
+  let departments: { creditCode: string; subItemCodes: string[] }[] = [];
+  return {
+    kind: 'write',
+    name: 'ingestion',
+    description: `ingestSupervisionRecords, batches of ${INGESTION_BATCH.toLocaleString('en')} new records for one department each.`,
+    unitsPerRequest: INGESTION_BATCH,
+    unit: 'records',
+    async prepare(databaseUrl) {
+      const client = await connect(databaseUrl);
+      try {
+        const { rows } = await client.query(
+          `select d.credit_code, array_agg(s.code order by s.id) as codes
+             from department d join supervision_sub_item s on s.department_id = d.id
+            group by d.id order by count(*) desc, d.id limit 200`,
+        );
+        departments = rows.map((row) => ({ creditCode: row.credit_code, subItemCodes: row.codes }));
+      } finally {
+        await client.end();
+      }
+      if (!departments.length) throw new Error('No department has supervision sub-items: generate the data with npm run bench:seed.');
+    },
+    body(n) {
+      const department = departments[n % departments.length];
+      const occurredAt = new Date(Date.now() - 86_400_000).toISOString();
+      const records = Array.from({ length: INGESTION_BATCH }, (_, i) => ({
+        source: 'bench-ingestion',
+        externalId: `${runId}-${n}-${i}`,
+        subItemCode: department.subItemCodes[(n * 7 + i) % department.subItemCodes.length],
+        occurredAt,
+      }));
+      return {
+        query: `mutation Ingest($input: IngestSupervisionRecordsInput!) { ingestSupervisionRecords(input: $input) { received accepted duplicates stored rejected { index reason } } }`,
+        variables: { input: { departmentCreditCode: department.creditCode, records } },
+      };
+    },
+    check: (data) => {
+      const result = data?.ingestSupervisionRecords;
+      if (!result) return 'no ingestion result';
+      return result.accepted === INGESTION_BATCH && result.stored ? null : `accepted ${result.accepted} of ${INGESTION_BATCH}: ${JSON.stringify(result.rejected?.slice(0, 2))}`;
+    },
+    async verify(databaseUrl) {
+      const client = await connect(databaseUrl);
+      try {
+        const { rows } = await client.query(
+          `select count(*)::int as wrong from supervision_sub_item s
+             left join (select sub_item_id, count(*) as n from supervision_record where not superseded group by sub_item_id) r on r.sub_item_id = s.id
+            where s.record_count <> coalesce(r.n, 0)`,
+        );
+        return rows[0].wrong === 0 ? null : `${rows[0].wrong} sub-item counters differ from their records`;
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/** The scenarios of a run, in order (reads first: ingestion adds records). */
 export function scenarios(): Scenario[] {
-  return [provinceDashboard, districtRanking, cataloguePage];
+  return [provinceDashboard, districtRanking, cataloguePage, ingestion()];
 }
