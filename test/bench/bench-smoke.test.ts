@@ -5,7 +5,7 @@ import { startTestServer, type TestServer } from '../support/test-server';
 import { connect } from './database';
 import { runBenchmark, type ScenarioRun } from './runner';
 import { SCALES } from './scales';
-import { provinceDashboard, scenarios } from './scenarios';
+import { DEPARTMENT_FIGURES_MISMATCH_SQL, provinceDashboard, scenarios } from './scenarios';
 import { seedDatabase } from './seed';
 
 /** A digest of the generated rows, to compare two generations. */
@@ -50,6 +50,8 @@ describe('benchmark smoke run (district scale)', () => {
           where c.active_mount_count <> coalesce(s.n, 0) or c.data_volume <> coalesce(s.v, 0) or c.last_refreshed_at is distinct from s.t`,
       );
       expect(summaries.rows[0].wrong).toBe(0);
+      const figures = await client.query(DEPARTMENT_FIGURES_MISMATCH_SQL);
+      expect(figures.rows[0].wrong).toBe(0);
       const closure = await client.query(
         `select (select count(*)::int from region) as regions,
                 (select count(*)::int from region_closure where depth = 0) as selves,
@@ -113,7 +115,7 @@ describe('benchmark smoke run (district scale)', () => {
   });
   afterAll(() => api?.close());
 
-  it('generated what the API would: summaries equal the mounts, a complete closure, valid credit codes, exact counters', () => {
+  it('generated what the API would: summaries equal the mounts, department figures their rows, a complete closure, valid credit codes, exact counters', () => {
     expect(generatedProblem).toBeNull();
   });
 

@@ -76,10 +76,42 @@ const SUB_ITEM_AGGREGATES = [
             coalesce(sum(s.record_count) filter (where s.category = '${c}'), 0) as ${k}_records`;
   }),
 ].join(',\n');
-const SUB_ITEM_COLUMNS = ['sub_items', 'covered_sub_items', 'records', ...SUPERVISION_CATEGORIES.flatMap((c) => ['sub_items', 'covered', 'records'].map((x) => `${c.toLowerCase()}_${x}`))];
 /** Aggregates over main items `m`: a main item is covered when one of its sub-items has a counting record. */
 const MAIN_ITEM_AGGREGATES = `count(m.id) as main_items,
   count(m.id) filter (where exists (select 1 from supervision_sub_item cs where cs.main_item_id = m.id and cs.record_count > 0)) as covered_main_items`;
+
+/**
+ * The supervision and mount figures of a department as department_figures
+ * stores them (kept by the services in the transaction of every change), as
+ * sums over the rows `f` with the names the smoke test reads (published, ..., inspection_sub_items, ...).
+ */
+const FIGURES_SUMS = [
+  `coalesce(sum(f.published_directories), 0) as published, coalesce(sum(f.mounted_directories), 0) as mounted, coalesce(sum(f.data_volume), 0) as volume`,
+  `coalesce(sum(f.main_items), 0) as main_items, coalesce(sum(f.covered_main_items), 0) as covered_main_items`,
+  `coalesce(sum(${SUPERVISION_CATEGORIES.map((c) => `f.${c.toLowerCase()}_items`).join(' + ')}), 0) as sub_items`,
+  `coalesce(sum(${SUPERVISION_CATEGORIES.map((c) => `f.${c.toLowerCase()}_covered`).join(' + ')}), 0) as covered_sub_items`,
+  `coalesce(sum(${SUPERVISION_CATEGORIES.map((c) => `f.${c.toLowerCase()}_records`).join(' + ')}), 0) as records`,
+  ...SUPERVISION_CATEGORIES.map((c) => {
+    const k = c.toLowerCase();
+    return `coalesce(sum(f.${k}_items), 0) as ${k}_sub_items, coalesce(sum(f.${k}_covered), 0) as ${k}_covered, coalesce(sum(f.${k}_records), 0) as ${k}_records`;
+  }),
+].join(',\n');
+
+/**
+ * Departments whose stored figures (department_figures) differ from the
+ * figures computed from the rows themselves: 0 when the generator (or the
+ * services) kept them exact.
+ */
+export const DEPARTMENT_FIGURES_MISMATCH_SQL = `
+  select count(*)::int as wrong
+    from department d
+    left join department_figures f on f.department_id = d.id
+    cross join lateral (select ${MOUNT_AGGREGATES} from resource_directory c where c.department_id = d.id) m
+    cross join lateral (select ${MAIN_ITEM_AGGREGATES} from supervision_main_item m where m.department_id = d.id) mi
+    cross join lateral (select ${SUB_ITEM_AGGREGATES} from supervision_sub_item s where s.department_id = d.id) si
+   where f.department_id is null
+      or (f.published_directories, f.mounted_directories, f.data_volume, f.main_items, f.covered_main_items) <> (m.published, m.mounted, m.volume, mi.main_items, mi.covered_main_items)
+      or ${SUPERVISION_CATEGORIES.map((c) => { const k = c.toLowerCase(); return `(f.${k}_items, f.${k}_covered, f.${k}_records) <> (si.${k}_sub_items, si.${k}_covered, si.${k}_records)`; }).join('\n      or ')}`;
 
 /** The figures a unit (region or department) shows on a dashboard: all three statistics. */
 const UNIT_FIGURES = `mountStats { ${MOUNT_FIELDS} } supervisionStats { ${SUPERVISION_FIELDS} } subscriptionStats { ${SUBSCRIPTION_FIELDS} }`;
@@ -99,25 +131,19 @@ export const provinceDashboard: ReadScenario = {
   variables: { code: PROVINCE_CODE },
   check: (data) => (data?.region?.children?.length ? null : 'no cities in the dashboard'),
   floor: {
-    // Per-department figures first (so the joins do not multiply rows), then summed per region over the closure.
-    sql: `with m as (select c.department_id, ${MOUNT_AGGREGATES} from resource_directory c group by c.department_id),
-                sub as (select side.department_id, ${SUBSCRIPTION_AGGREGATES} from subscription_request s ${SIDES} group by side.department_id),
-                si as (select s.department_id, ${SUB_ITEM_AGGREGATES} from supervision_sub_item s group by s.department_id),
-                mi as (select m.department_id, ${MAIN_ITEM_AGGREGATES} from supervision_main_item m group by m.department_id)
-          select r.code, r.name,
-                 coalesce(sum(m.published), 0) as published, coalesce(sum(m.mounted), 0) as mounted,
-                 coalesce(sum(m.volume), 0) as volume, coalesce(sum(m.stale), 0) as stale,
-                 coalesce(sum(sub.made), 0) as made, coalesce(sum(sub.received), 0) as received, coalesce(sum(sub.pending), 0) as pending,
-                 coalesce(sum(mi.main_items), 0) as main_items, coalesce(sum(mi.covered_main_items), 0) as covered_main_items,
-                 ${SUB_ITEM_COLUMNS.map((c) => `coalesce(sum(si.${c}), 0) as ${c}`).join(', ')}
+    // The stored per-department figures, stale directories and subscriptions per department, summed per region over the closure.
+    sql: `with st as (select c.department_id, count(*) as stale from resource_directory c where ${staleSql('c')} group by c.department_id),
+                sub as (select side.department_id, ${SUBSCRIPTION_AGGREGATES} from subscription_request s ${SIDES} group by side.department_id)
+          select r.code, r.name, ${FIGURES_SUMS},
+                 coalesce(sum(st.stale), 0) as stale,
+                 coalesce(sum(sub.made), 0) as made, coalesce(sum(sub.received), 0) as received, coalesce(sum(sub.pending), 0) as pending
             from region_closure t
             join region r on r.code = t.descendant_code
             join region_closure rc on rc.ancestor_code = r.code
             left join department d on d.region_code = rc.descendant_code
-            left join m on m.department_id = d.id
+            left join department_figures f on f.department_id = d.id
+            left join st on st.department_id = d.id
             left join sub on sub.department_id = d.id
-            left join si on si.department_id = d.id
-            left join mi on mi.department_id = d.id
            where t.ancestor_code = $1 and t.depth <= 2
            group by r.code, r.name`,
     params: [PROVINCE_CODE],
@@ -140,15 +166,14 @@ export const districtRanking: ReadScenario = {
   variables: { code: DISTRICT_CODE },
   check: (data) => (data?.region?.departmentRanking?.length ? null : 'no departments in the ranking'),
   floor: {
-    sql: `select rank() over (order by si.covered_sub_items::numeric / nullif(si.sub_items, 0) desc nulls last) as rank,
-                 d.name, d.credit_code, m.*, sub.*, mi.*, si.*
+    sql: `select rank() over (order by fig.covered_sub_items::numeric / nullif(fig.sub_items, 0) desc nulls last) as rank,
+                 d.name, d.credit_code, fig.*, st.stale, sub.*
             from region_closure rc
             join department d on d.region_code = rc.descendant_code
-            cross join lateral (select ${MOUNT_AGGREGATES} from resource_directory c where c.department_id = d.id) m
+            cross join lateral (select ${FIGURES_SUMS} from department_figures f where f.department_id = d.id) fig
+            cross join lateral (select count(*) as stale from resource_directory c where c.department_id = d.id and ${staleSql('c')}) st
             cross join lateral (select ${SUBSCRIPTION_AGGREGATES} from subscription_request s ${SIDES}
                                  where (s.requester_id = d.id or s.provider_id = d.id) and side.department_id = d.id) sub
-            cross join lateral (select ${MAIN_ITEM_AGGREGATES} from supervision_main_item m where m.department_id = d.id) mi
-            cross join lateral (select ${SUB_ITEM_AGGREGATES} from supervision_sub_item s where s.department_id = d.id) si
            where rc.ancestor_code = $1
            order by rank, d.name`,
     params: [DISTRICT_CODE],
@@ -198,7 +223,8 @@ export const INGESTION_BATCH = 5_000;
  * turn from the 200 with most sub-items, records spread over the
  * department's sub-items. External ids carry the run's start time, so runs
  * can repeat on the same database. Afterwards every sub-item's counter must
- * equal its counting records.
+ * equal its counting records, and every department's stored figures its
+ * sub-items.
  */
 export function ingestion(): WriteScenario {
   const runId = Date.now().toString(36);
@@ -250,7 +276,15 @@ export function ingestion(): WriteScenario {
              left join (select sub_item_id, count(*) as n from supervision_record where not superseded group by sub_item_id) r on r.sub_item_id = s.id
             where s.record_count <> coalesce(r.n, 0)`,
         );
-        return rows[0].wrong === 0 ? null : `${rows[0].wrong} sub-item counters differ from their records`;
+        if (rows[0].wrong !== 0) return `${rows[0].wrong} sub-item counters differ from their records`;
+        const figures = await client.query(
+          `select count(*)::int as wrong from department_figures f
+             left join (select department_id, coalesce(sum(record_count), 0) as records, count(*) filter (where record_count > 0) as covered
+                          from supervision_sub_item group by department_id) s on s.department_id = f.department_id
+            where ${SUPERVISION_CATEGORIES.map((c) => `f.${c.toLowerCase()}_records`).join(' + ')} <> coalesce(s.records, 0)
+               or ${SUPERVISION_CATEGORIES.map((c) => `f.${c.toLowerCase()}_covered`).join(' + ')} <> coalesce(s.covered, 0)`,
+        );
+        return figures.rows[0].wrong === 0 ? null : `${figures.rows[0].wrong} departments' stored figures differ from their sub-items`;
       } finally {
         await client.end();
       }

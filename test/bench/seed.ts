@@ -1,7 +1,9 @@
 import 'reflect-metadata';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { initOrm } from '../../src/db/orm';
+import { departmentFiguresService } from '../../src/modules/stats/department-figures.service';
 import { benchDatabase, connect, existingRows } from './database';
-import { generate, type StepTiming } from './generate';
+import { generate, type Step, type StepTiming } from './generate';
 import { EXTRA_STEPS } from './extra-steps';
 import { parseArgs, parseScale, type Scale } from './scales';
 
@@ -23,12 +25,31 @@ export async function seedDatabase(url: string, scale: Scale, seed: number, rese
     }
     const start = performance.now();
     const orm = await initOrm(url);
-    await orm.close(true);
-    log(`  ${'migrations'.padEnd(36)} ${''.padStart(16)}  ${((performance.now() - start) / 1000).toFixed(1).padStart(7)} s`);
-    return await generate(client, { scale, seed, log }, EXTRA_STEPS);
+    try {
+      log(`  ${'migrations'.padEnd(36)} ${''.padStart(16)}  ${((performance.now() - start) / 1000).toFixed(1).padStart(7)} s`);
+      return await generate(client, { scale, seed, log }, [...EXTRA_STEPS, () => [departmentFiguresStep(orm)]]);
+    } finally {
+      await orm.close(true);
+    }
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The per-department figures the services keep in the transaction of every
+ * change (department_figures, resource_directory.stale_after), rebuilt by the
+ * service's own bulk path once everything else is loaded.
+ */
+function departmentFiguresStep(orm: MikroORM): Step {
+  return {
+    name: 'department figures',
+    async run() {
+      await orm.em.fork().transactional((em) => departmentFiguresService.rebuildAll(em));
+      const [row] = await orm.em.getConnection().execute(`select count(*)::int as n from department_figures`);
+      return row.n;
+    },
+  };
 }
 
 async function main(): Promise<void> {

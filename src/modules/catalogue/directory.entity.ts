@@ -58,6 +58,7 @@ export interface InformationItem {
 /** A resource directory (政务信息资源目录) entry published by a department. */
 @Entity({ tableName: 'resource_directory' })
 @Index({ properties: ['department', 'status'] })
+@Index({ name: 'resource_directory_stale_after_index', expression: `create index "resource_directory_stale_after_index" on "resource_directory" ("department_id", "stale_after") where "status" = 'PUBLISHED' and "active_mount_count" > 0` })
 export class ResourceDirectory extends TimestampedEntity<'status' | 'activeMountCount' | 'dataVolume' | 'openToPublic' | 'informationItems'> {
   @PrimaryKey({ type: 'integer', autoincrement: true })
   id!: number;
@@ -124,4 +125,12 @@ export class ResourceDirectory extends TimestampedEntity<'status' | 'activeMount
   /** Latest refresh among the active mounts. */
   @Property({ type: 'datetime', nullable: true })
   lastRefreshedAt?: Date | null;
+
+  /**
+   * When the mounted data turns stale: the latest refresh plus the update
+   * cycle (staleness.ts). Kept with the figures so that counting stale
+   * directories is an index range scan, not a computation per directory.
+   */
+  @Property({ type: 'datetime', nullable: true })
+  staleAfter?: Date | null;
 }

@@ -2,6 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pagedChildren, pagedRows } from '../../db/paged-children';
 import { staleSql } from './staleness';
+import { departmentFiguresService } from '../stats/department-figures.service';
 import { badInput, conflict, notFound } from '../../graphql/errors';
 import { toPage, type Page, type PageRequest } from '../../db/page';
 import type { RequestContext } from '../../request-context';
@@ -203,6 +204,7 @@ export const directoryService = {
         throw badInput(`Directory ${directory.code} is published and must keep at least one information item.`);
       }
       await em.flush();
+      await departmentFiguresService.refreshCatalogue(em, [directory.department.id]);
       audit(em, ctx, { action: 'updateDirectory', entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
       return directory;
     });
@@ -221,6 +223,7 @@ export const directoryService = {
       directory.publishedAt = new Date();
       directory.withdrawnAt = null;
       await em.flush();
+      await departmentFiguresService.refreshCatalogue(em, [directory.department.id]);
       audit(em, ctx, { action: 'publishDirectory', entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
       return directory;
     });
@@ -237,6 +240,7 @@ export const directoryService = {
       directory.status = DirectoryStatus.WITHDRAWN;
       directory.withdrawnAt = new Date();
       await em.flush();
+      await departmentFiguresService.refreshCatalogue(em, [directory.department.id]);
       audit(em, ctx, { action: 'withdrawDirectory', entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
       return directory;
     });

@@ -14,14 +14,20 @@ export const STALE_AFTER: Record<UpdateCycle, string> = {
   YEARLY: '1 year',
 };
 
-/**
- * SQL deciding whether a directory's mounted data is stale: published, with
- * an active mount, and not refreshed within its update cycle. The one
- * definition, used by the directory's `stale` field (through a loader) and by every statistic.
- */
-export function staleSql(alias: string): string {
+/** SQL for when a directory `alias`'s mounted data turns stale: its latest refresh plus its update cycle. */
+export function staleAfterSql(alias: string): string {
   const cases = Object.entries(STALE_AFTER)
     .map(([cycle, interval]) => `when '${cycle}' then interval '${interval}'`)
     .join(' ');
-  return `(${alias}.status = 'PUBLISHED' and ${alias}.active_mount_count > 0 and ${alias}.last_refreshed_at < now() - (case ${alias}.update_cycle ${cases} end))`;
+  return `(${alias}.last_refreshed_at + (case ${alias}.update_cycle ${cases} end))`;
+}
+
+/**
+ * SQL deciding whether a directory's mounted data is stale: published, with
+ * an active mount, and not refreshed within its update cycle. The one
+ * definition, used by the directory's `stale` field and by every statistic;
+ * `stale_after` is kept by department-figures.service.ts.
+ */
+export function staleSql(alias: string): string {
+  return `(${alias}.status = 'PUBLISHED' and ${alias}.active_mount_count > 0 and ${alias}.stale_after < now())`;
 }

@@ -4,6 +4,7 @@ import type { RequestContext } from '../../request-context';
 import { audit, snapshot } from '../audit/audit';
 import { requireAdmin } from '../auth/permissions';
 import { regionService } from '../regions/region.service';
+import { departmentFiguresService } from '../stats/department-figures.service';
 import { checkCreditCode } from './credit-code';
 import { Department } from './department.entity';
 
@@ -46,6 +47,7 @@ export const departmentService = {
       if (existing) throw conflict(`Region ${region.code} already has a department named "${name}".`);
       const department = em.create(Department, { creditCode, name, region });
       await em.flush();
+      await departmentFiguresService.create(em, department.id);
       audit(em, ctx, { action: 'createDepartment', entityType: 'Department', entityId: department.id, after: snapshot(department, ['creditCode', 'name', 'region']) });
       return department;
     });

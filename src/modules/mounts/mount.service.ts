@@ -4,6 +4,7 @@ import { badInput, conflict, notFound } from '../../graphql/errors';
 import type { RequestContext } from '../../request-context';
 import { DirectoryStatus, ResourceDirectory } from '../catalogue/directory.entity';
 import { directoryService, type DirectoryRef } from '../catalogue/directory.service';
+import { departmentFiguresService } from '../stats/department-figures.service';
 import { Mount, MountKind } from './mount.entity';
 import { Department } from '../departments/department.entity';
 import { audit, snapshot } from '../audit/audit';
@@ -48,7 +49,8 @@ function checkRefreshedAt(refreshedAt: Date | null | undefined, now: Date): Date
 /**
  * Brings the directory's mount summary (active mounts, data volume, latest
  * refresh) in line with its mounts, in the caller's transaction. Statistics
- * read only these columns, so they must never drift from the mounts.
+ * read only these columns (and the department figures they feed), so they
+ * must never drift from the mounts.
  */
 async function syncDirectorySummary(em: EntityManager, directory: ResourceDirectory): Promise<void> {
   await em.flush();
@@ -61,6 +63,7 @@ async function syncDirectorySummary(em: EntityManager, directory: ResourceDirect
   directory.dataVolume = Number(summary.volume);
   directory.lastRefreshedAt = summary.last ? new Date(summary.last) : null;
   await em.flush();
+  await departmentFiguresService.refreshCatalogue(em, [directory.department.id]);
 }
 
 /** Loads a mount with its directory locked, so concurrent changes of one directory queue up; the viewer must be allowed to write it. */

@@ -12,12 +12,9 @@ export interface MountCounts {
 
 export const EMPTY_MOUNT_COUNTS: MountCounts = { publishedDirectories: 0, mountedDirectories: 0, dataVolume: 0, staleDirectories: 0 };
 
-/** The aggregate columns over directories `c`, shared by the department and region statements. */
-const MOUNT_AGGREGATES = `
-  count(*) filter (where c.status = 'PUBLISHED') as published,
-  count(*) filter (where c.status = 'PUBLISHED' and c.active_mount_count > 0) as mounted,
-  coalesce(sum(c.data_volume) filter (where c.status = 'PUBLISHED' and c.active_mount_count > 0), 0) as volume,
-  count(*) filter (where ${staleSql('c')}) as stale`;
+/** Stale directories (time-dependent, so never stored) of departments `d`, through the partial index on stale_after. */
+const STALE_COUNT = (d: string) =>
+  `(select count(*) from resource_directory c where c.department_id = ${d}.id and ${staleSql('c')})`;
 
 interface MountRow {
   key: string | number;
@@ -42,27 +39,37 @@ function byKey<K extends string | number>(keys: readonly K[], rows: MountRow[], 
   return map;
 }
 
+/**
+ * Mount figures read from department_figures (kept by
+ * department-figures.service.ts), never from directories or mounts, except
+ * the stale count, which depends on the clock and reads an index.
+ */
 export const mountStatsService = {
-  /** Mount figures of many departments in one grouped statement. */
+  /** Mount figures of many departments in one statement. */
   async forDepartments(em: EntityManager, departmentIds: readonly number[]): Promise<Map<number, MountCounts>> {
     const rows: MountRow[] = await em.execute(
-      `select c.department_id as key, ${MOUNT_AGGREGATES}
-         from resource_directory c where c.department_id in (?) group by c.department_id`,
+      `select d.id as key, f.published_directories as published, f.mounted_directories as mounted, f.data_volume as volume, ${STALE_COUNT('d')} as stale
+         from department d join department_figures f on f.department_id = d.id
+        where d.id in (?)`,
       [[...departmentIds]],
     );
     return byKey(departmentIds, rows, Number);
   },
 
   /**
-   * Mount figures of many regions in one grouped statement: each region sums
-   * every department in it and in all regions below it (via region_closure).
+   * Mount figures of many regions in one statement: each region sums every
+   * department in it and in all regions below it (via region_closure).
    */
   async forRegions(em: EntityManager, regionCodes: readonly string[]): Promise<Map<string, MountCounts>> {
     const rows: MountRow[] = await em.execute(
-      `select rc.ancestor_code as key, ${MOUNT_AGGREGATES}
+      `with stale as (select c.department_id, count(*) as n from resource_directory c where ${staleSql('c')} group by c.department_id)
+       select rc.ancestor_code as key,
+              sum(f.published_directories) as published, sum(f.mounted_directories) as mounted, sum(f.data_volume) as volume,
+              coalesce(sum(stale.n), 0) as stale
          from region_closure rc
          join department d on d.region_code = rc.descendant_code
-         join resource_directory c on c.department_id = d.id
+         join department_figures f on f.department_id = d.id
+         left join stale on stale.department_id = d.id
         where rc.ancestor_code in (?) group by rc.ancestor_code`,
       [[...regionCodes]],
     );

@@ -3,7 +3,8 @@ import { badInput } from '../../graphql/errors';
 import { toSafeNumber } from '../../graphql/scalars';
 import { Department } from '../departments/department.entity';
 import { Region } from '../regions/region.entity';
-import { MAIN_ITEM_COVERED_SQL } from './supervision-stats.service';
+import { SUPERVISION_CATEGORIES } from '../supervision/supervision.entity';
+import { categoryColumn } from './department-figures.service';
 
 /** The rates units can be ranked by. */
 export enum RankingMetric {
@@ -36,20 +37,18 @@ export interface RankingEntry<U> {
   denominator: number;
 }
 
+const SUB_ITEMS = (f: string, what: 'items' | 'covered') => SUPERVISION_CATEGORIES.map((c) => `${f}.${categoryColumn(c)}_${what}`).join(' + ');
+
 /**
- * Numerator and denominator of a metric for one department `d`, as a lateral
- * subquery. The definitions are those of the statistics (mount-stats and
- * supervision-stats services): published / mounted directories, covered /
- * all main items, covered / all sub-items; all read summary columns, never
- * mounts or records.
+ * Numerator and denominator of a metric for the department figures `f`
+ * (department-figures.service.ts): mounted / published directories, covered
+ * / all main items, covered / all sub-items; the definitions of the
+ * statistics, read from the same rows.
  */
-const METRIC_SQL: Record<RankingMetric, (d: string) => string> = {
-  MOUNT_RATE: (d) =>
-    `select count(*) filter (where c.status = 'PUBLISHED' and c.active_mount_count > 0) as num, count(*) filter (where c.status = 'PUBLISHED') as den
-       from resource_directory c where c.department_id = ${d}.id`,
-  MAIN_COVERAGE_RATE: (d) =>
-    `select count(*) filter (where ${MAIN_ITEM_COVERED_SQL('m')}) as num, count(*) as den from supervision_main_item m where m.department_id = ${d}.id`,
-  SUB_COVERAGE_RATE: (d) => `select count(*) filter (where s.record_count > 0) as num, count(*) as den from supervision_sub_item s where s.department_id = ${d}.id`,
+const METRIC_SQL: Record<RankingMetric, (f: string) => { num: string; den: string }> = {
+  MOUNT_RATE: (f) => ({ num: `${f}.mounted_directories`, den: `${f}.published_directories` }),
+  MAIN_COVERAGE_RATE: (f) => ({ num: `${f}.covered_main_items`, den: `${f}.main_items` }),
+  SUB_COVERAGE_RATE: (f) => ({ num: SUB_ITEMS(f, 'covered'), den: SUB_ITEMS(f, 'items') }),
 };
 
 /** Checks a ranking request, with reasons a dashboard developer understands. */
@@ -107,11 +106,12 @@ export const rankingService = {
    * one statement for the whole batch of regions.
    */
   async departmentsOf(em: EntityManager, regionCodes: readonly string[], request: RankingRequest): Promise<Map<string, RankingEntry<Department>[]>> {
+    const metric = METRIC_SQL[request.metric]('f');
     const unitSql = `
-      select rc.ancestor_code as key, d.*, x.num, x.den
+      select rc.ancestor_code as key, d.*, ${metric.num} as num, ${metric.den} as den
         from region_closure rc
         join department d on d.region_code = rc.descendant_code
-        cross join lateral (${METRIC_SQL[request.metric]('d')}) x
+        join department_figures f on f.department_id = d.id
        where rc.ancestor_code in (?)`;
     const ranked = rankedSql(unitSql, request, 'u.id');
     const rows: Row[] = await em.execute(ranked.sql, [[...regionCodes], ...ranked.params]);
@@ -123,12 +123,13 @@ export const rankingService = {
    * departments (rates recomputed from the sums); one statement per batch.
    */
   async childRegionsOf(em: EntityManager, regionCodes: readonly string[], request: RankingRequest): Promise<Map<string, RankingEntry<Region>[]>> {
+    const metric = METRIC_SQL[request.metric]('f');
     const unitSql = `
-      select c.parent_code as key, c.*, coalesce(sum(x.num), 0) as num, coalesce(sum(x.den), 0) as den
+      select c.parent_code as key, c.*, coalesce(sum(${metric.num}), 0) as num, coalesce(sum(${metric.den}), 0) as den
         from region c
         join region_closure rc on rc.ancestor_code = c.code
         left join department d on d.region_code = rc.descendant_code
-        left join lateral (${METRIC_SQL[request.metric]('d')}) x on true
+        left join department_figures f on f.department_id = d.id
        where c.parent_code in (?)
        group by c.code`;
     const ranked = rankedSql(unitSql, request, 'u.code');

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { toSafeNumber } from '../../graphql/scalars';
 import { SUPERVISION_CATEGORIES, type SupervisionCategory } from '../supervision/supervision.entity';
+import { categoryColumn } from './department-figures.service';
 
 /** Sub-item figures of one category of a unit. */
 export interface CategoryCounts {
@@ -22,55 +23,44 @@ export function emptySupervisionCounts(): SupervisionCounts {
   return { mainItems: 0, coveredMainItems: 0, byCategory: SUPERVISION_CATEGORIES.map((category) => ({ category, subItems: 0, coveredSubItems: 0, records: 0 })) };
 }
 
-/**
- * A main item is covered when one of its sub-items has a counting record.
- * Shared by statistics and rankings so the definition lives once.
- */
-export const MAIN_ITEM_COVERED_SQL = (m: string) =>
-  `exists (select 1 from supervision_sub_item cs where cs.main_item_id = ${m}.id and cs.record_count > 0)`;
-
-/** Aggregates over main items `m`: one row with category null per unit. */
-const MAIN_AGGREGATES = (m: string) => `null::text as category, count(*) as items, count(*) filter (where ${MAIN_ITEM_COVERED_SQL(m)}) as covered, 0 as records`;
-/** Aggregates over sub-items `s`: one row per (unit, category). Reads the per-sub-item counters, never the records. */
-const SUB_AGGREGATES = (s: string) => `${s}.category::text as category, count(*) as items, count(*) filter (where ${s}.record_count > 0) as covered, coalesce(sum(${s}.record_count), 0) as records`;
-
-interface SupervisionRow {
-  key: string | number;
-  category: SupervisionCategory | null;
-  items: string;
-  covered: string;
-  records: string;
+/** The figures columns of `f`, summed when `sum` is set (regions). */
+function figureColumns(f: string, sum: boolean): string {
+  const wrap = (column: string) => (sum ? `sum(${f}.${column})` : `${f}.${column}`);
+  const columns = ['main_items', 'covered_main_items', ...SUPERVISION_CATEGORIES.flatMap((c) => ['items', 'covered', 'records'].map((x) => `${categoryColumn(c)}_${x}`))];
+  return columns.map((column) => `${wrap(column)} as ${column}`).join(', ');
 }
+
+type SupervisionRow = { key: string | number } & Record<string, string | number>;
 
 function byKey<K extends string | number>(keys: readonly K[], rows: SupervisionRow[], normalise: (key: SupervisionRow['key']) => K): Map<K, SupervisionCounts> {
   const map = new Map<K, SupervisionCounts>(keys.map((key) => [key, emptySupervisionCounts()]));
   for (const row of rows) {
-    const counts = map.get(normalise(row.key));
-    if (!counts) continue;
-    if (row.category === null) {
-      counts.mainItems = toSafeNumber(row.items);
-      counts.coveredMainItems = toSafeNumber(row.covered);
-    } else {
-      const category = counts.byCategory.find((c) => c.category === row.category)!;
-      category.subItems = toSafeNumber(row.items);
-      category.coveredSubItems = toSafeNumber(row.covered);
-      category.records = toSafeNumber(row.records);
-    }
+    map.set(normalise(row.key), {
+      mainItems: toSafeNumber(row.main_items),
+      coveredMainItems: toSafeNumber(row.covered_main_items),
+      byCategory: SUPERVISION_CATEGORIES.map((category) => ({
+        category,
+        subItems: toSafeNumber(row[`${categoryColumn(category)}_items`]),
+        coveredSubItems: toSafeNumber(row[`${categoryColumn(category)}_covered`]),
+        records: toSafeNumber(row[`${categoryColumn(category)}_records`]),
+      })),
+    });
   }
   return map;
 }
 
+/**
+ * Supervision figures read from department_figures (kept by
+ * department-figures.service.ts in the transaction of every change to items
+ * or records): a province dashboard sums 10,000 rows, never its 300,000
+ * sub-items or 10 million records.
+ */
 export const supervisionStatsService = {
-  /** Supervision figures of many departments in one grouped statement. */
+  /** Supervision figures of many departments in one statement. */
   async forDepartments(em: EntityManager, departmentIds: readonly number[]): Promise<Map<number, SupervisionCounts>> {
-    const ids = [...departmentIds];
     const rows: SupervisionRow[] = await em.execute(
-      `select m.department_id as key, ${MAIN_AGGREGATES('m')}
-         from supervision_main_item m where m.department_id in (?) group by m.department_id
-       union all
-       select s.department_id, ${SUB_AGGREGATES('s')}
-         from supervision_sub_item s where s.department_id in (?) group by s.department_id, s.category`,
-      [ids, ids],
+      `select f.department_id as key, ${figureColumns('f', false)} from department_figures f where f.department_id in (?)`,
+      [[...departmentIds]],
     );
     return byKey(departmentIds, rows, Number);
   },
@@ -81,20 +71,13 @@ export const supervisionStatsService = {
    * region_closure).
    */
   async forRegions(em: EntityManager, regionCodes: readonly string[]): Promise<Map<string, SupervisionCounts>> {
-    const codes = [...regionCodes];
     const rows: SupervisionRow[] = await em.execute(
-      `select rc.ancestor_code as key, ${MAIN_AGGREGATES('m')}
+      `select rc.ancestor_code as key, ${figureColumns('f', true)}
          from region_closure rc
          join department d on d.region_code = rc.descendant_code
-         join supervision_main_item m on m.department_id = d.id
-        where rc.ancestor_code in (?) group by rc.ancestor_code
-       union all
-       select rc.ancestor_code, ${SUB_AGGREGATES('s')}
-         from region_closure rc
-         join department d on d.region_code = rc.descendant_code
-         join supervision_sub_item s on s.department_id = d.id
-        where rc.ancestor_code in (?) group by rc.ancestor_code, s.category`,
-      [codes, codes],
+         join department_figures f on f.department_id = d.id
+        where rc.ancestor_code in (?) group by rc.ancestor_code`,
+      [[...regionCodes]],
     );
     return byKey(regionCodes, rows, String);
   },

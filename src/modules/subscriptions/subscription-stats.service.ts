@@ -17,14 +17,17 @@ export const EMPTY_SUBSCRIPTION_COUNTS: SubscriptionCounts = { made: 0, received
 
 /**
  * Each request counts once for its requester (made) and once for its
- * provider (received, pending): the lateral join gives every request one row
- * per side, so one grouped statement serves a whole batch of departments.
+ * provider (received, pending): two grouped scans on the (requester, status)
+ * and (provider, status) indexes, one row per department and side. `where`
+ * narrows each side to departments (a condition on column `dept`).
  */
-const SIDES = `cross join lateral (values (s.requester_id, 'made'), (s.provider_id, 'received')) as side(department_id, role)`;
-const AGGREGATES = `
-  count(*) filter (where side.role = 'made' and ${statusSql(SubscriptionStatus.GRANTED)}) as made,
-  count(*) filter (where side.role = 'received' and ${statusSql(SubscriptionStatus.GRANTED)}) as received,
-  count(*) filter (where side.role = 'received' and s.status = 'PENDING') as pending`;
+function sidesSql(where: (column: string) => string): string {
+  return `select s.requester_id as department_id, count(*) filter (where ${statusSql(SubscriptionStatus.GRANTED)}) as made, 0 as received, 0 as pending
+            from subscription_request s where s.status in ('GRANTED', 'PENDING') and ${where('s.requester_id')} group by s.requester_id
+          union all
+          select s.provider_id, 0, count(*) filter (where ${statusSql(SubscriptionStatus.GRANTED)}), count(*) filter (where s.status = 'PENDING')
+            from subscription_request s where s.status in ('GRANTED', 'PENDING') and ${where('s.provider_id')} group by s.provider_id`;
+}
 
 interface CountRow {
   key: string | number;
@@ -40,29 +43,25 @@ function byKey<K extends string | number>(keys: readonly K[], rows: CountRow[], 
 }
 
 export const subscriptionStatsService = {
-  /** Figures of many departments, one grouped statement. */
+  /** Figures of many departments, one statement. */
   async forDepartments(em: EntityManager, departmentIds: readonly number[]): Promise<Map<number, SubscriptionCounts>> {
     const ids = [...departmentIds];
     const rows: CountRow[] = await em.execute(
-      `select side.department_id as key, ${AGGREGATES}
-         from subscription_request s ${SIDES}
-        where (s.requester_id in (?) or s.provider_id in (?)) and side.department_id in (?)
-        group by side.department_id`,
-      [ids, ids, ids],
+      `select x.department_id as key, sum(x.made) as made, sum(x.received) as received, sum(x.pending) as pending
+         from (${sidesSql((column) => `${column} in (?)`)}) x group by x.department_id`,
+      [ids, ids],
     );
     return byKey(departmentIds, rows, Number);
   },
 
-  /** Figures of many regions, one grouped statement: each sums its departments at any depth (region_closure). */
+  /** Figures of many regions, one statement: each sums its departments at any depth (region_closure). */
   async forRegions(em: EntityManager, regionCodes: readonly string[]): Promise<Map<string, SubscriptionCounts>> {
     const rows: CountRow[] = await em.execute(
-      `select rc.ancestor_code as key, ${AGGREGATES}
+      `select rc.ancestor_code as key, sum(x.made) as made, sum(x.received) as received, sum(x.pending) as pending
          from region_closure rc
          join department d on d.region_code = rc.descendant_code
-         join subscription_request s on s.requester_id = d.id or s.provider_id = d.id
-         ${SIDES}
-        where rc.ancestor_code in (?) and side.department_id = d.id
-        group by rc.ancestor_code`,
+         join (${sidesSql(() => 'true')}) x on x.department_id = d.id
+        where rc.ancestor_code in (?) group by rc.ancestor_code`,
       [[...regionCodes]],
     );
     return byKey(regionCodes, rows, String);

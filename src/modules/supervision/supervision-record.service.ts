@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../../graphql/errors';
 import type { RequestContext } from '../../request-context';
 import { audit } from '../audit/audit';
+import { departmentFiguresService } from '../stats/department-figures.service';
 import { requireDepartmentWriter } from '../auth/permissions';
 import { departmentService, requireValidCreditCode } from '../departments/department.service';
 
@@ -256,6 +257,7 @@ export const supervisionRecordService = {
         for (const row of flagged) bump(row.sub_item_id, -1);
       }
       await applyCounterDeltas(em, deltas);
+      await departmentFiguresService.refreshSupervision(em, [department.id]);
       // One entry per call: the records themselves are the evidence, kept unchanged.
       audit(em, ctx, {
         action: 'ingestSupervisionRecords',

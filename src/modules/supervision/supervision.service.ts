@@ -5,6 +5,7 @@ import type { PageRequest } from '../../db/page';
 import { badInput, conflict, notFound } from '../../graphql/errors';
 import type { RequestContext } from '../../request-context';
 import { audit, snapshot } from '../audit/audit';
+import { departmentFiguresService } from '../stats/department-figures.service';
 import { requireDepartmentWriter } from '../auth/permissions';
 import type { Department } from '../departments/department.entity';
 import { departmentService, requireValidCreditCode } from '../departments/department.service';
@@ -72,6 +73,7 @@ export const supervisionService = {
       if (existing) throw conflict(`Department "${department.name}" already has a supervision main item with code "${code}" ("${existing.name}").`);
       const item = em.create(SupervisionMainItem, { department, code, name, legalBasis });
       await em.flush();
+      await departmentFiguresService.refreshSupervision(em, [department.id]);
       audit(em, ctx, { action: 'createSupervisionMainItem', entityType: 'SupervisionMainItem', entityId: item.id, after: snapshot(item, MAIN_AUDITED) });
       await em.flush();
       return item;
@@ -90,6 +92,7 @@ export const supervisionService = {
       if (existing) throw conflict(`Department "${department.name}" already has a supervision sub-item with code "${code}" ("${existing.name}").`);
       const item = em.create(SupervisionSubItem, { department, mainItem, code, name, category: input.category });
       await em.flush();
+      await departmentFiguresService.refreshSupervision(em, [department.id]);
       audit(em, ctx, { action: 'createSupervisionSubItem', entityType: 'SupervisionSubItem', entityId: item.id, after: snapshot(item, SUB_AUDITED) });
       await em.flush();
       return item;
@@ -114,6 +117,7 @@ export const supervisionService = {
         item.mainItem = em.getReference(SupervisionMainItem, target.id, { wrapped: true });
         audit(em, ctx, { action: 'moveSupervisionSubItem', entityType: 'SupervisionSubItem', entityId: item.id, before, after: snapshot(item, SUB_AUDITED) });
         await em.flush();
+        await departmentFiguresService.refreshSupervision(em, [department.id]);
       }
       return item;
     });

@@ -1,0 +1,111 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { staleAfterSql } from '../catalogue/staleness';
+import { SUPERVISION_CATEGORIES } from '../supervision/supervision.entity';
+
+/** Column prefix of a supervision category in department_figures (inspection_items, ...). */
+export const categoryColumn = (category: string) => category.toLowerCase();
+
+const CATEGORY_COLUMNS = SUPERVISION_CATEGORIES.flatMap((category) => {
+  const c = categoryColumn(category);
+  return [`${c}_items`, `${c}_covered`, `${c}_records`];
+});
+
+const CATEGORY_AGGREGATES = SUPERVISION_CATEGORIES.map((category) => {
+  const c = categoryColumn(category);
+  return `count(*) filter (where s.category = '${category}') as ${c}_items,
+          count(*) filter (where s.category = '${category}' and s.record_count > 0) as ${c}_covered,
+          coalesce(sum(s.record_count) filter (where s.category = '${category}'), 0) as ${c}_records`;
+}).join(',\n');
+
+/**
+ * A condition on a department id column: a list of ids, or every department
+ * (a full rebuild). Repeated inside each subquery, since PostgreSQL does not
+ * push an IN-list through a join into a grouped subquery.
+ */
+interface Scope {
+  on(column: string): string;
+  /** Parameters for `uses` occurrences of `on(...)`. */
+  params(uses: number): unknown[];
+}
+const scopeOf = (departmentIds: readonly number[] | 'all'): Scope =>
+  departmentIds === 'all'
+    ? { on: () => 'true', params: () => [] }
+    : { on: (column) => `${column} in (?)`, params: (uses) => Array.from({ length: uses }, () => [...departmentIds]) };
+
+/**
+ * Locks the figures rows first, in id order, and only then recomputes: a
+ * statement that starts after the lock sees every transaction that changed
+ * the same department before, so concurrent changes never overwrite each
+ * other's counts with stale ones.
+ */
+async function lock(em: EntityManager, departmentIds: readonly number[]): Promise<void> {
+  await em.execute(`select department_id from department_figures where department_id in (?) order by department_id for no key update`, [[...departmentIds]]);
+}
+
+/**
+ * Keeps `department_figures` equal to what the catalogue and supervision
+ * tables imply. Services call it in the transaction of every change, after
+ * the change; each call recomputes a department's section from its own rows
+ * (tens to hundreds), so the figures cannot drift the way increments can.
+ */
+export const departmentFiguresService = {
+  /** A new department starts with all figures zero. */
+  async create(em: EntityManager, departmentId: number): Promise<void> {
+    await em.execute(`insert into department_figures (department_id) values (?) on conflict do nothing`, [departmentId]);
+  },
+
+  /** Published and mounted directories, data volume, and when mounted data turns stale. */
+  async refreshCatalogue(em: EntityManager, departmentIds: readonly number[] | 'all'): Promise<void> {
+    if (departmentIds !== 'all') {
+      if (departmentIds.length === 0) return;
+      await lock(em, departmentIds);
+    }
+    const scope = scopeOf(departmentIds);
+    await em.execute(
+      `update resource_directory c set stale_after = ${staleAfterSql('c')}
+        where ${scope.on('c.department_id')}
+          and c.stale_after is distinct from ${staleAfterSql('c')}`,
+      scope.params(1),
+    );
+    await em.execute(
+      `update department_figures f
+          set published_directories = x.published, mounted_directories = x.mounted, data_volume = x.volume
+         from (select d.id,
+                      count(c.id) filter (where c.status = 'PUBLISHED') as published,
+                      count(c.id) filter (where c.status = 'PUBLISHED' and c.active_mount_count > 0) as mounted,
+                      coalesce(sum(c.data_volume) filter (where c.status = 'PUBLISHED' and c.active_mount_count > 0), 0) as volume
+                 from department d left join resource_directory c on c.department_id = d.id
+                where ${scope.on('d.id')} group by d.id) x
+        where f.department_id = x.id`,
+      scope.params(1),
+    );
+  },
+
+  /** Main items and their coverage; sub-items, coverage and records per category. */
+  async refreshSupervision(em: EntityManager, departmentIds: readonly number[] | 'all'): Promise<void> {
+    if (departmentIds !== 'all') {
+      if (departmentIds.length === 0) return;
+      await lock(em, departmentIds);
+    }
+    const scope = scopeOf(departmentIds);
+    const assignments = ['main_items = coalesce(m.items, 0)', 'covered_main_items = coalesce(m.covered, 0)', ...CATEGORY_COLUMNS.map((c) => `${c} = coalesce(s.${c}, 0)`)];
+    await em.execute(
+      `update department_figures f set ${assignments.join(', ')}
+         from department d
+         left join (select m.department_id, count(*) as items,
+                           count(*) filter (where exists (select 1 from supervision_sub_item cs where cs.main_item_id = m.id and cs.record_count > 0)) as covered
+                      from supervision_main_item m where ${scope.on('m.department_id')} group by m.department_id) m on m.department_id = d.id
+         left join (select s.department_id, ${CATEGORY_AGGREGATES}
+                      from supervision_sub_item s where ${scope.on('s.department_id')} group by s.department_id) s on s.department_id = d.id
+        where f.department_id = d.id and ${scope.on('d.id')}`,
+      scope.params(3),
+    );
+  },
+
+  /** Recomputes every department's figures: after a bulk load that bypassed the services. */
+  async rebuildAll(em: EntityManager): Promise<void> {
+    await em.execute(`insert into department_figures (department_id) select id from department on conflict do nothing`);
+    await this.refreshCatalogue(em, 'all');
+    await this.refreshSupervision(em, 'all');
+  },
+};
