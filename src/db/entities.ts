@@ -6,6 +6,7 @@ import { ApiKey } from '../modules/auth/api-key.entity';
 import { AuditEntry } from '../modules/audit/audit.entity';
 import { SubscriptionRequest } from '../modules/subscriptions/subscription.entity';
 import { SupervisionMainItem, SupervisionRecord, SupervisionSubItem } from '../modules/supervision/supervision.entity';
+import { ReportSnapshot, ReportSnapshotUnit } from '../modules/reports/report-snapshot.entity';
 
 /** Every entity, listed once: discovery by folder scanning differs between ts and compiled js. */
-export const entities = [Region, RegionClosure, Department, ResourceDirectory, Mount, ApiKey, AuditEntry, SubscriptionRequest, SupervisionMainItem, SupervisionSubItem, SupervisionRecord];
+export const entities = [Region, RegionClosure, Department, ResourceDirectory, Mount, ApiKey, AuditEntry, SubscriptionRequest, SupervisionMainItem, SupervisionSubItem, SupervisionRecord, ReportSnapshot, ReportSnapshotUnit];
