@@ -1,0 +1,17 @@
+import { snapshotService } from '../modules/reports/snapshot.service';
+import { args, required, runCommand } from './cli-support';
+
+const USAGE = `Usage: npm run snapshot -- --period YYYY-MM [--replace]
+
+Captures every department's and region's figures for the month (as the
+captureSnapshot mutation does, acting as the system). A month is captured
+once; --replace captures it again, audited. For cron, e.g. on the 1st:
+  0 1 1 * * cd /srv/mulu && DATABASE_URL=... npm run snapshot -- --period $(date -d 'last month' +\\%Y-\\%m)`;
+
+void runCommand(USAGE, async (ctx) => {
+  const options = args(process.argv.slice(2), { values: ['period'], flags: ['replace'] });
+  const snapshot = await snapshotService.capture(ctx, { period: required(options, 'period'), replace: options.replace === true });
+  console.log(
+    `Captured ${snapshot.period}: ${snapshot.departmentCount} departments, ${snapshot.regionCount} regions` + (snapshot.replacements ? ` (replacement ${snapshot.replacements})` : '') + '.',
+  );
+});
