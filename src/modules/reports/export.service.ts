@@ -120,8 +120,12 @@ export function toCsv(header: string[], rows: Cell[][]): Buffer {
   return Buffer.from(`\uFEFF${lines.join('\r\n')}\r\n`, 'utf8');
 }
 
-/** One worksheet: the header row (bold, frozen), then the rows; counts as numbers, rates as text. */
-export async function toXlsx(sheetName: string, header: string[], rows: Cell[][], title?: string): Promise<Buffer> {
+/**
+ * One worksheet: the header row (bold, frozen), then the rows; counts as
+ * numbers, rates as text. `textColumns` formats every column as text, so
+ * that codes typed into a template keep their digits (no 1.14E+17).
+ */
+export async function toXlsx(sheetName: string, header: string[], rows: Cell[][], title?: string, textColumns = false): Promise<Buffer> {
   const workbook = new ExcelJS.Workbook();
   workbook.creator = 'Mulu';
   if (title) workbook.title = title;
@@ -130,6 +134,7 @@ export async function toXlsx(sheetName: string, header: string[], rows: Cell[][]
   for (const row of rows) sheet.addRow(row);
   sheet.columns.forEach((column, i) => {
     column.width = Math.max(10, ...[header[i], ...rows.map((r) => r[i])].map((v) => String(v ?? '').length * 2));
+    if (textColumns) column.numFmt = '@';
   });
   return Buffer.from(await workbook.xlsx.writeBuffer());
 }
