@@ -10,6 +10,15 @@ import { importService, requireKind } from './import.service';
 /** Largest upload: 50,000 rows of a wide directories file are about 15 MB. */
 export const MAX_UPLOAD = '60mb';
 
+/** The optional `x-file-name` header, percent-encoded when it holds Chinese characters. */
+function fileNameOf(header: string): string {
+  try {
+    return decodeURIComponent(header).slice(0, 200);
+  } catch {
+    return header.slice(0, 200);
+  }
+}
+
 const flag = (value: unknown) => typeof value === 'string' && ['1', 'true', 'yes'].includes(value.toLowerCase());
 
 /**
@@ -34,7 +43,7 @@ export function importsRouter(orm: MikroORM, authenticator: Authenticator): Rout
       const contentType = req.headers['content-type'];
       if (contentType?.startsWith('multipart/')) throw badInput('Send the file itself as the request body (content type text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), not as a form.');
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const fileName = typeof req.headers['x-file-name'] === 'string' ? decodeURIComponent(req.headers['x-file-name']) : undefined;
+      const fileName = typeof req.headers['x-file-name'] === 'string' ? fileNameOf(req.headers['x-file-name']) : undefined;
       const report = await importService.run(ctx, { kind, body, contentType, dryRun: flag(req.query.dryRun), fileName });
       if (!report.dryRun && !report.applied) {
         res.status(400).json({ error: { code: 'BAD_USER_INPUT', message: `${report.errors.length} error(s) in the file; nothing was written. Each error names its row, column and reason.` }, ...report });
