@@ -1,3 +1,4 @@
+import { IsolationLevel } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { conflict, notFound } from '../../graphql/errors';
 import type { RequestContext } from '../../request-context';
@@ -33,6 +34,7 @@ export const snapshotService = {
   async capture(ctx: RequestContext, input: CaptureSnapshotInput): Promise<ReportSnapshot> {
     requireAdmin(ctx, 'capture report snapshots');
     const period = requirePeriod(input.period);
+    // Repeatable read: every statement of the capture sees the same moment, so the figures add up.
     return ctx.em.transactional(async (em) => {
       // Serialises captures of the same period: the second waits, then sees the first.
       await em.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`report_snapshot:${period}`]);
@@ -60,7 +62,7 @@ export const snapshotService = {
       audit(em, ctx, { action: existing ? 'replaceSnapshot' : 'captureSnapshot', entityType: 'ReportSnapshot', entityId: period, before, after: auditFields(snapshot) });
       await em.flush();
       return snapshot;
-    });
+    }, { isolationLevel: IsolationLevel.REPEATABLE_READ });
   },
 
   async find(em: EntityManager, period: string): Promise<ReportSnapshot | null> {

@@ -1,8 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { EMPTY_MOUNT_COUNTS, mountStatsService } from '../stats/mount-stats.service';
-import { emptySupervisionCounts, supervisionStatsService } from '../stats/supervision-stats.service';
-import { EMPTY_SUBSCRIPTION_COUNTS, subscriptionStatsService } from '../subscriptions/subscription-stats.service';
+import { mountStatsService, type MountCounts } from '../stats/mount-stats.service';
+import { supervisionStatsService, type SupervisionCounts } from '../stats/supervision-stats.service';
+import { subscriptionStatsService, type SubscriptionCounts } from '../subscriptions/subscription-stats.service';
+import { SUPERVISION_CATEGORIES } from '../supervision/supervision.entity';
 import { ReportUnitKind, type UnitFigures } from './report-snapshot.entity';
+
+// Fallbacks for a unit a batch answer leaves out (the services answer every key today).
+const noMounts = (): MountCounts => ({ publishedDirectories: 0, mountedDirectories: 0, dataVolume: 0, staleDirectories: 0 });
+const noSupervision = (): SupervisionCounts => ({ mainItems: 0, coveredMainItems: 0, byCategory: SUPERVISION_CATEGORIES.map((category) => ({ category, subItems: 0, coveredSubItems: 0, records: 0 })) });
+const noSubscriptions = (): SubscriptionCounts => ({ made: 0, received: 0, pending: 0 });
 
 /** A unit of a report with its figures, from a snapshot or live. */
 export interface UnitWithFigures {
@@ -56,7 +62,7 @@ export const unitFiguresService = {
           key: d.credit_code,
           name: d.name,
           regionCode: d.region_code,
-          figures: { mount: mount.get(d.id) ?? EMPTY_MOUNT_COUNTS, supervision: supervision.get(d.id) ?? emptySupervisionCounts(), subscriptions: subscriptions.get(d.id) ?? EMPTY_SUBSCRIPTION_COUNTS },
+          figures: { mount: mount.get(d.id) ?? noMounts(), supervision: supervision.get(d.id) ?? noSupervision(), subscriptions: subscriptions.get(d.id) ?? noSubscriptions() },
         });
       }
     }
@@ -76,7 +82,7 @@ export const unitFiguresService = {
           key: r.code,
           name: r.name,
           regionCode: r.parent_code,
-          figures: { mount: mount.get(r.code) ?? EMPTY_MOUNT_COUNTS, supervision: supervision.get(r.code) ?? emptySupervisionCounts(), subscriptions: subscriptions.get(r.code) ?? EMPTY_SUBSCRIPTION_COUNTS },
+          figures: { mount: mount.get(r.code) ?? noMounts(), supervision: supervision.get(r.code) ?? noSupervision(), subscriptions: subscriptions.get(r.code) ?? noSubscriptions() },
         });
       }
     }
