@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { MuluError, type ErrorCode } from '../graphql/errors';
 import type { Authenticator } from '../modules/auth/authenticator';
@@ -41,6 +41,48 @@ export function withContext(orm: MikroORM, authenticator: Authenticator, handler
       sendError(res, error);
     }
   };
+}
+
+/**
+ * Authenticates before anything else runs (an upload is read only for a
+ * caller who may send it): `check` may refuse the viewer; the context is
+ * handed on in `res.locals.muluContext` for `contextHandler`.
+ */
+export function authenticateFirst(orm: MikroORM, authenticator: Authenticator, check: (ctx: RequestContext) => void): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const em = orm.em.fork();
+      const ctx: RequestContext = { em, viewer: await authenticator.authenticate(req.headers.authorization, em) };
+      check(ctx);
+      res.locals.muluContext = ctx;
+    } catch (error) {
+      sendError(res, error);
+      return;
+    }
+    next();
+  };
+}
+
+/** A handler after `authenticateFirst`, with its context. */
+export function contextHandler(handler: (req: Request, res: Response, ctx: RequestContext) => Promise<void>): RequestHandler {
+  return async (req: Request, res: Response) => {
+    try {
+      await handler(req, res, res.locals.muluContext as RequestContext);
+    } catch (error) {
+      sendError(res, error);
+    }
+  };
+}
+
+/**
+ * The end of a router: an unknown path is a JSON 404, and errors raised
+ * before a handler (a body over the size limit) are JSON too.
+ */
+export function jsonFallbacks(router: Router): void {
+  router.use((req: Request, res: Response) => {
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: `There is no route ${req.method} ${req.originalUrl}; see the README.` } });
+  });
+  router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => sendError(res, error));
 }
 
 /** Sends a file as a download; the name may hold Chinese characters (RFC 5987). */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { badInput, forbidden } from '../../graphql/errors';
 import type { RequestContext } from '../../request-context';
 import { requireViewer } from '../auth/permissions';
-import { Role } from '../auth/viewer';
+import { Role, type Viewer } from '../auth/viewer';
 import { toCsv, toXlsx, CONTENT_TYPES, type ExportFile } from '../reports/export.service';
 import { importDirectories } from './directory-import';
 import { COLUMNS, IMPORT_KINDS, ImportKind } from './import-columns';
@@ -38,10 +38,16 @@ const ACTION: Record<ImportKind, string> = { [ImportKind.DIRECTORIES]: 'importDi
  * one transaction, so 50,000 rows take seconds.
  */
 export const importService = {
-  async run(ctx: RequestContext, input: ImportInput): Promise<ImportReport> {
-    const started = Date.now();
+  /** Stewards and admins import; viewers are refused before the file is read. */
+  requireImporter(ctx: RequestContext): Viewer {
     const viewer = requireViewer(ctx);
     if (viewer.role === Role.VIEWER) throw forbidden('Your role is read-only; you cannot import.');
+    return viewer;
+  },
+
+  async run(ctx: RequestContext, input: ImportInput): Promise<ImportReport> {
+    const started = Date.now();
+    const viewer = this.requireImporter(ctx);
     const columns = COLUMNS[input.kind];
     const rows = await readSheet(input.body, detectFormat(input.body, input.contentType), columns);
     const errors = new RowErrors(columns);

@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import express, { Router } from 'express';
 import { badInput } from '../../graphql/errors';
-import { sendFile, withContext } from '../../http/rest';
+import { authenticateFirst, contextHandler, jsonFallbacks, sendFile, withContext } from '../../http/rest';
 import type { Authenticator } from '../auth/authenticator';
 import { requireViewer } from '../auth/permissions';
 import { requireFormat } from '../reports/export.service';
@@ -37,8 +37,9 @@ export function importsRouter(orm: MikroORM, authenticator: Authenticator): Rout
   );
   router.post(
     '/:kind',
+    authenticateFirst(orm, authenticator, (ctx) => importService.requireImporter(ctx)),
     express.raw({ type: () => true, limit: MAX_UPLOAD }),
-    withContext(orm, authenticator, async (req, res, ctx) => {
+    contextHandler(async (req, res, ctx) => {
       const kind = requireKind(String(req.params.kind));
       const contentType = req.headers['content-type'];
       if (contentType?.startsWith('multipart/')) throw badInput('Send the file itself as the request body (content type text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), not as a form.');
@@ -52,5 +53,6 @@ export function importsRouter(orm: MikroORM, authenticator: Authenticator): Rout
       res.json(report);
     }),
   );
+  jsonFallbacks(router);
   return router;
 }

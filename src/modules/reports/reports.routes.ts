@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Router } from 'express';
 import { badInput } from '../../graphql/errors';
-import { sendFile, withContext } from '../../http/rest';
+import { jsonFallbacks, sendFile, withContext } from '../../http/rest';
 import type { Authenticator } from '../auth/authenticator';
 import { requireViewer } from '../auth/permissions';
 import { exportService, requireFormat, requireTable } from './export.service';
@@ -23,5 +23,6 @@ export function reportsRouter(orm: MikroORM, authenticator: Authenticator): Rout
       sendFile(res, file);
     }),
   );
+  jsonFallbacks(router);
   return router;
 }

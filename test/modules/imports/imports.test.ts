@@ -181,6 +181,10 @@ describe('bulk import of directories and supervision items', () => {
     const notXlsx = await http(api, '/imports/directories', { token: stewardToken, method: 'POST', body: Buffer.from('PK\u0003\u0004garbage'), contentType: XLSX });
     expect(notXlsx.status).toBe(400);
     expect((await http(api, '/imports/mounts', { token: stewardToken, method: 'POST', body: 'x', contentType: 'text/csv' })).status).toBe(400);
+    const tooLarge = await http(api, '/imports/directories', { token: stewardToken, method: 'POST', body: Buffer.alloc(61 * 1024 * 1024, 0x41), contentType: 'text/csv' });
+    expect([tooLarge.status, tooLarge.json().error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    const nowhere = await http(api, '/imports/directories/elsewhere', { token: stewardToken });
+    expect([nowhere.status, nowhere.json().error.code]).toEqual([404, 'NOT_FOUND']);
   });
 
   it('imports supervision main items and sub-items from XLSX, idempotently, moving a sub-item when the file says so', async () => {
