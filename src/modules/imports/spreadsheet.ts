@@ -22,6 +22,11 @@ export function detectFormat(body: Buffer, contentType?: string): SheetFormat {
 
 async function readCells(body: Buffer, format: SheetFormat): Promise<{ cells: string[][]; rowNumbers: number[] }> {
   if (format === 'csv') {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(body);
+    } catch {
+      throw badInput('The CSV file is not UTF-8 text. Spreadsheet programs on Chinese Windows save CSV as GBK by default: save it as "CSV UTF-8", or upload the XLSX workbook.');
+    }
     let records: string[][];
     try {
       records = parse(body, { bom: true, relax_column_count: true, skip_empty_lines: false, trim: false }) as string[][];

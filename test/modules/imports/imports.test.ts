@@ -178,6 +178,9 @@ describe('bulk import of directories and supervision items', () => {
     expect([anonymous.status, anonymous.json().error.code]).toEqual([401, 'UNAUTHENTICATED']);
     const unknownColumn = await http(api, '/imports/directories', { token: stewardToken, method: 'POST', body: csv([[...DIRECTORY_HEADER, '备注'], []]), contentType: 'text/csv' });
     expect([unknownColumn.status, unknownColumn.json().error.message]).toEqual([400, expect.stringContaining('Unknown column(s) "备注"')]);
+    // "殷都" in GBK, as Excel on Chinese Windows saves CSV.
+    const gbk = await http(api, '/imports/directories', { token: stewardToken, method: 'POST', body: Buffer.concat([Buffer.from(DIRECTORY_HEADER.join(',') + '\n'), Buffer.from([0xd2, 0xf3, 0xb6, 0xbc])]), contentType: 'text/csv' });
+    expect([gbk.status, gbk.json().error.message]).toEqual([400, expect.stringContaining('CSV UTF-8')]);
     const notXlsx = await http(api, '/imports/directories', { token: stewardToken, method: 'POST', body: Buffer.from('PK\u0003\u0004garbage'), contentType: XLSX });
     expect(notXlsx.status).toBe(400);
     expect((await http(api, '/imports/mounts', { token: stewardToken, method: 'POST', body: 'x', contentType: 'text/csv' })).status).toBe(400);
