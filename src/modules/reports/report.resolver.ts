@@ -3,7 +3,6 @@ import type { MuluContext } from '../../graphql/context';
 import { Role } from '../auth/viewer';
 import type { Region } from '../regions/region.entity';
 import { RegionType } from '../regions/region.types';
-import { reportService } from './report.service';
 import { CaptureSnapshotInput, RegionReportType, ReportArgs, ReportSnapshotType } from './report.types';
 import { snapshotService } from './snapshot.service';
 
@@ -25,6 +24,6 @@ export class ReportSnapshotResolver {
 export class RegionReportResolver {
   @FieldResolver(() => RegionReportType, { description: 'The monthly report (通报) of this region: figures of a month for the region, every department below it and every child region, the change since the compared month, ranks, and units below a threshold.' })
   async report(@Root() region: Region, @Args(() => ReportArgs) args: ReportArgs, @Ctx() ctx: MuluContext): Promise<RegionReportType> {
-    return new RegionReportType(await reportService.forRegion(ctx, region.code, args));
+    return new RegionReportType(await ctx.loaders.regionReport.load({ region, options: { period: args.period, comparedTo: args.comparedTo, threshold: args.threshold } }));
   }
 }

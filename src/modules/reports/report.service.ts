@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, notFound } from '../../graphql/errors';
+import { badInput, MuluError, notFound } from '../../graphql/errors';
 import type { RequestContext } from '../../request-context';
 import { requireViewer } from '../auth/permissions';
 import { Region } from '../regions/region.entity';
@@ -84,18 +84,20 @@ export interface RegionReport {
 }
 
 /**
- * A period's figures of a region tree: its snapshot when there is one;
+ * A period's figures of region trees: its snapshot when there is one;
  * otherwise the live figures, but only for the current month (or no period):
- * a past month without a snapshot cannot be reconstructed.
+ * a past month without a snapshot cannot be reconstructed (null).
  */
-async function sideOf(em: EntityManager, regionCode: string, period: string | null): Promise<ReportSide | null> {
+async function sidesOf(em: EntityManager, regionCodes: readonly string[], period: string | null): Promise<Map<string, ReportSide> | null> {
   const now = currentPeriod();
+  const sides = (p: string, source: FiguresSource, capturedAt: Date | null, units: Map<string, UnitWithFigures[]>) =>
+    new Map(regionCodes.map((code) => [code, { period: p, source, capturedAt, units: units.get(code) ?? [] }]));
   if (period !== null) {
     const snapshot = await snapshotService.find(em, period);
-    if (snapshot) return { period, source: FiguresSource.SNAPSHOT, capturedAt: snapshot.capturedAt, units: await snapshotService.unitsOfRegionTree(em, period, regionCode) };
+    if (snapshot) return sides(period, FiguresSource.SNAPSHOT, snapshot.capturedAt, await snapshotService.unitsOfRegionTrees(em, period, regionCodes));
     if (period !== now) return null;
   }
-  return { period: now, source: FiguresSource.LIVE, capturedAt: null, units: await unitFiguresService.ofRegionTree(em, regionCode) };
+  return sides(now, FiguresSource.LIVE, null, await unitFiguresService.ofRegionTrees(em, regionCodes));
 }
 
 function rankPeers(units: ReportUnit[], threshold: number): void {
@@ -124,9 +126,9 @@ export const reportService = {
     const period = requirePeriod(periodText);
     const region = await ctx.em.findOne(Region, { code: regionCode.trim() });
     if (!region) throw notFound(`There is no region with code ${regionCode}.`);
-    const side = await sideOf(ctx.em, region.code, period);
-    if (!side) await snapshotService.require(ctx.em, period);
-    return { region, side: side! };
+    const sides = await sidesOf(ctx.em, [region.code], period);
+    if (!sides) await snapshotService.require(ctx.em, period);
+    return { region, side: sides!.get(region.code)! };
   },
 
   /**
@@ -140,47 +142,64 @@ export const reportService = {
    */
   async forRegion(ctx: RequestContext, regionCode: string, options: ReportOptions = {}): Promise<RegionReport> {
     requireViewer(ctx);
-    const em = ctx.em;
+    const region = await ctx.em.findOne(Region, { code: regionCode.trim() });
+    if (!region) throw notFound(`There is no region with code ${regionCode}.`);
+    const report = (await this.forRegions(ctx.em, [region], options)).get(region.code)!;
+    if (report instanceof MuluError) throw report;
+    return report;
+  },
+
+  /**
+   * The reports of several regions with the same options, in the same fixed
+   * number of statements as one (the regions' loader batches them).
+   */
+  async forRegions(em: EntityManager, regions: readonly Region[], options: ReportOptions = {}): Promise<Map<string, RegionReport | MuluError>> {
     const period = options.period ? requirePeriod(options.period) : null;
     const threshold = options.threshold ?? DEFAULT_THRESHOLD;
     if (!(threshold >= 0 && threshold <= 1)) throw badInput(`"threshold" is a rate between 0 and 1 (0.6 for 60%), got ${threshold}.`);
-    const region = await em.findOne(Region, { code: regionCode.trim() });
-    if (!region) throw notFound(`There is no region with code ${regionCode}.`);
-
-    const now = await sideOf(em, region.code, period);
-    if (!now) await snapshotService.require(em, period!);
-    const side = now!;
+    const codes = regions.map((r) => r.code);
+    const nowSides = await sidesOf(em, codes, period);
+    if (!nowSides) await snapshotService.require(em, period!);
+    const sidePeriod = nowSides!.get(codes[0])!.period;
     const explicitComparison = options.comparedTo ? requirePeriod(options.comparedTo, 'compared period') : null;
-    const comparedTo = explicitComparison ?? previousPeriod(side.period);
-    if (comparedTo >= side.period) throw badInput(`The compared period ${comparedTo} must be before ${side.period}.`);
+    const comparedTo = explicitComparison ?? previousPeriod(sidePeriod);
+    if (comparedTo >= sidePeriod) throw badInput(`The compared period ${comparedTo} must be before ${sidePeriod}.`);
     const compared = await snapshotService.find(em, comparedTo);
     if (!compared && explicitComparison) await snapshotService.require(em, comparedTo);
-    const before = compared ? await snapshotService.unitsOfRegionTree(em, comparedTo, region.code) : [];
-    const previousOf = new Map(before.map((u) => [`${u.kind}:${u.key}`, u.figures]));
+    const before = compared ? await snapshotService.unitsOfRegionTrees(em, comparedTo, codes) : new Map<string, UnitWithFigures[]>();
 
-    const toReportUnit = (u: UnitWithFigures): ReportUnit => {
-      const previous = previousOf.get(`${u.kind}:${u.key}`) ?? null;
-      return { kind: u.kind, key: u.key, name: u.name, figures: u.figures, previous, change: previous ? changeOf(u.figures, previous) : null, ranks: [] };
-    };
-    const regionUnit = side.units.find((u) => u.kind === ReportUnitKind.REGION && u.key === region.code);
-    if (!regionUnit) throw notFound(`Region ${region.code} (${region.name}) was not in the snapshot of ${side.period}.`);
-    const departments = side.units.filter((u) => u.kind === ReportUnitKind.DEPARTMENT).map(toReportUnit).sort((a, b) => compareNames(a.name, b.name) || compareNames(a.key, b.key));
-    const childRegions = side.units.filter((u) => u.kind === ReportUnitKind.REGION && u.regionCode === region.code).map(toReportUnit).sort((a, b) => compareNames(a.key, b.key));
-    rankPeers(departments, threshold);
-    rankPeers(childRegions, threshold);
-    return {
-      regionCode: region.code,
-      period: side.period,
-      source: side.source,
-      capturedAt: side.capturedAt,
-      comparedTo: compared ? comparedTo : null,
-      comparedSource: compared ? FiguresSource.SNAPSHOT : null,
-      comparedCapturedAt: compared?.capturedAt ?? null,
-      threshold,
-      region: toReportUnit(regionUnit),
-      departments,
-      childRegions,
-      belowThreshold: METRICS.map((metric) => ({ metric, departments: lowestFirst(departments, metric), childRegions: lowestFirst(childRegions, metric) })),
-    };
+    const reports = new Map<string, RegionReport | MuluError>();
+    for (const region of regions) {
+      const side = nowSides!.get(region.code)!;
+      const previousOf = new Map((before.get(region.code) ?? []).map((u) => [`${u.kind}:${u.key}`, u.figures]));
+      const toReportUnit = (u: UnitWithFigures): ReportUnit => {
+        const previous = previousOf.get(`${u.kind}:${u.key}`) ?? null;
+        return { kind: u.kind, key: u.key, name: u.name, figures: u.figures, previous, change: previous ? changeOf(u.figures, previous) : null, ranks: [] };
+      };
+      const regionUnit = side.units.find((u) => u.kind === ReportUnitKind.REGION && u.key === region.code);
+      if (!regionUnit) {
+        reports.set(region.code, notFound(`Region ${region.code} (${region.name}) was not in the snapshot of ${side.period}.`));
+        continue;
+      }
+      const departments = side.units.filter((u) => u.kind === ReportUnitKind.DEPARTMENT).map(toReportUnit).sort((a, b) => compareNames(a.name, b.name) || compareNames(a.key, b.key));
+      const childRegions = side.units.filter((u) => u.kind === ReportUnitKind.REGION && u.regionCode === region.code).map(toReportUnit).sort((a, b) => compareNames(a.key, b.key));
+      rankPeers(departments, threshold);
+      rankPeers(childRegions, threshold);
+      reports.set(region.code, {
+        regionCode: region.code,
+        period: side.period,
+        source: side.source,
+        capturedAt: side.capturedAt,
+        comparedTo: compared ? comparedTo : null,
+        comparedSource: compared ? FiguresSource.SNAPSHOT : null,
+        comparedCapturedAt: compared?.capturedAt ?? null,
+        threshold,
+        region: toReportUnit(regionUnit),
+        departments,
+        childRegions,
+        belowThreshold: METRICS.map((metric) => ({ metric, departments: lowestFirst(departments, metric), childRegions: lowestFirst(childRegions, metric) })),
+      });
+    }
+    return reports;
   },
 };

@@ -80,24 +80,28 @@ export const snapshotService = {
     return ctx.em.find(ReportSnapshot, {}, { orderBy: { period: 'desc' } });
   },
 
-  /** A region, its child regions and every department in it and below it, as captured. One statement. */
-  async unitsOfRegionTree(em: EntityManager, period: string, regionCode: string): Promise<UnitWithFigures[]> {
-    const rows: { unit_kind: ReportUnitKind; unit_key: string; unit_name: string; region_code: string | null; figures: UnitWithFigures['figures'] | string }[] = await em.execute(
-      `select u.unit_kind, u.unit_key, u.unit_name, u.region_code, u.figures
-         from report_snapshot_unit u
-        where u.period = ?
-          and ((u.unit_kind = 'DEPARTMENT' and u.region_code in (select descendant_code from region_closure where ancestor_code = ?))
-            or (u.unit_kind = 'REGION' and (u.unit_key = ? or u.region_code = ?)))
-        order by u.unit_kind desc, u.id`,
-      [period, regionCode, regionCode, regionCode],
+  /** For each region: itself, its child regions and every department in it and below it, as captured. One statement. */
+  async unitsOfRegionTrees(em: EntityManager, period: string, regionCodes: readonly string[]): Promise<Map<string, UnitWithFigures[]>> {
+    const codes = [...regionCodes];
+    const rows: { tree: string; unit_kind: ReportUnitKind; unit_key: string; unit_name: string; region_code: string | null; figures: UnitWithFigures['figures'] | string }[] = await em.execute(
+      `select rc.ancestor_code as tree, u.unit_kind, u.unit_key, u.unit_name, u.region_code, u.figures
+         from report_snapshot_unit u join region_closure rc on rc.descendant_code = u.region_code
+        where u.period = ? and u.unit_kind = 'DEPARTMENT' and rc.ancestor_code in (?)
+       union all
+       select t.code, u.unit_kind, u.unit_key, u.unit_name, u.region_code, u.figures
+         from report_snapshot_unit u join (select unnest(array[?]::text[]) as code) t on u.unit_key = t.code or u.region_code = t.code
+        where u.period = ? and u.unit_kind = 'REGION'`,
+      [period, codes, codes, period],
     );
-    return rows.map((row) => ({
-      kind: row.unit_kind,
-      key: row.unit_key,
-      name: row.unit_name,
-      regionCode: row.region_code,
-      figures: typeof row.figures === 'string' ? JSON.parse(row.figures) : row.figures,
-    }));
+    const out = new Map<string, UnitWithFigures[]>(codes.map((code) => [code, []]));
+    const parsed = new Map<string, UnitWithFigures['figures']>();
+    for (const row of rows) {
+      const id = `${row.unit_kind}:${row.unit_key}`;
+      let figures = parsed.get(id);
+      if (!figures) parsed.set(id, (figures = typeof row.figures === 'string' ? JSON.parse(row.figures) : row.figures));
+      out.get(row.tree)?.push({ kind: row.unit_kind, key: row.unit_key, name: row.unit_name, regionCode: row.region_code, figures: figures! });
+    }
+    return out;
   },
 };
 

@@ -96,15 +96,31 @@ export const unitFiguresService = {
     return [...(await this.ofRegions(em, regions)), ...(await this.ofDepartments(em, departments))];
   },
 
-  /** A region, its child regions and every department in it and below it, live. */
-  async ofRegionTree(em: EntityManager, regionCode: string): Promise<UnitWithFigures[]> {
-    const departments: DepartmentRow[] = await em.execute(
-      `select d.id, d.credit_code, d.name, d.region_code from department d
+  /**
+   * For each region: itself, its child regions and every department in it
+   * and below it, live. Each unit's figures are read once, in the same few
+   * grouped statements, however many regions are asked.
+   */
+  async ofRegionTrees(em: EntityManager, regionCodes: readonly string[]): Promise<Map<string, UnitWithFigures[]>> {
+    const codes = [...regionCodes];
+    const departments: (DepartmentRow & { tree: string })[] = await em.execute(
+      `select rc.ancestor_code as tree, d.id, d.credit_code, d.name, d.region_code from department d
          join region_closure rc on rc.descendant_code = d.region_code
-        where rc.ancestor_code = ? order by d.id`,
-      [regionCode],
+        where rc.ancestor_code in (?) order by d.id`,
+      [codes],
     );
-    const regions: RegionRow[] = await em.execute(`select code, name, parent_code from region where code = ? or parent_code = ? order by code`, [regionCode, regionCode]);
-    return [...(await this.ofRegions(em, regions)), ...(await this.ofDepartments(em, departments))];
+    const regions: RegionRow[] = await em.execute(`select code, name, parent_code from region where code in (?) or parent_code in (?) order by code`, [codes, codes]);
+    const unique = [...new Map(departments.map((d) => [d.id, d])).values()];
+    const departmentUnits = new Map((await this.ofDepartments(em, unique)).map((u) => [u.key, u]));
+    const regionUnits = await this.ofRegions(em, regions);
+    return new Map(
+      codes.map((code) => [
+        code,
+        [
+          ...regionUnits.filter((u) => u.key === code || u.regionCode === code),
+          ...departments.filter((d) => d.tree === code).map((d) => departmentUnits.get(d.credit_code)!),
+        ],
+      ]),
+    );
   },
 };

@@ -126,6 +126,20 @@ describe('monthly snapshots and the region report', () => {
     expect(errorCodes(await api.anonymous.request(REPORT, { code: '410505', period: '2023-06' }))).toEqual(['UNAUTHENTICATED']);
   });
 
+  it('computes the reports of many regions together: each the same as alone', async () => {
+    const CHILDREN = `{ region(code: "410500") { children { code report(period: "2023-06") { region { code figures { mount { publishedDirectories } } change { dataVolume } } departments { code ranks { rank } } childRegions { code } } } } }`;
+    api.sql.reset();
+    const together = (await api.ok(CHILDREN)).region.children;
+    const statements = api.sql.count;
+    expect(together.map((c: { code: string }) => c.code)).toEqual(['410502', '410505']);
+    for (const child of together) {
+      const alone = await api.ok(`{ region(code: "${child.code}") { report(period: "2023-06") { region { code figures { mount { publishedDirectories } } change { dataVolume } } departments { code ranks { rank } } childRegions { code } } } }`);
+      expect(child.report).toEqual(alone.region.report);
+    }
+    expect(together[1].report.departments.map((d: { code: string }) => d.code).sort()).toEqual([A, B].sort());
+    expect(statements).toBeLessThan(12);
+  });
+
   it('reads a report in a fixed number of statements, whatever the number of departments', async () => {
     const count = async () => {
       api.sql.reset();
