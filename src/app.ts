@@ -10,6 +10,8 @@ import { formatError } from './graphql/errors';
 import { queryCostLimit } from './graphql/query-cost';
 import type { Authenticator } from './modules/auth/authenticator';
 import { buildMuluSchema } from './graphql/schema';
+import { reportsRouter } from './modules/reports/reports.routes';
+import { importsRouter } from './modules/imports/imports.routes';
 
 /** Enough for a province dashboard or 500 departments with their figures; far below a nested-pages attack. */
 export const DEFAULT_MAX_QUERY_COST = 1_000_000;
@@ -46,6 +48,8 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  app.use('/reports', reportsRouter(orm, authenticator));
+  app.use('/imports', importsRouter(orm, authenticator));
   app.use('/graphql', express.json({ limit: '20mb' }), expressMiddleware(apollo, { context: async ({ req }) => createContext(orm, authenticator, req.headers.authorization) }));
   httpServer.on('request', app);
   return { app, apollo, httpServer };
