@@ -3,6 +3,7 @@ import { Migration20261123183802 } from './Migration20261123183802';
 import { Migration20261123185207 } from './Migration20261123185207';
 import { Migration20261123190028 } from './Migration20261123190028';
 import { Migration20261123191222 } from './Migration20261123191222';
+import { Migration20261123191343 } from './Migration20261123191343';
 
 /**
  * Every migration, in order. Listed by hand because the compiled app and the
@@ -14,4 +15,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261123185207', class: Migration20261123185207 },
   { name: 'Migration20261123190028', class: Migration20261123190028 },
   { name: 'Migration20261123191222', class: Migration20261123191222 },
+  { name: 'Migration20261123191343', class: Migration20261123191343 },
 ];

@@ -11,6 +11,8 @@ import { queryCostLimit } from './graphql/query-cost';
 import type { Authenticator } from './modules/auth/authenticator';
 import { buildMuluSchema } from './graphql/schema';
 import { createSqlStatementCounter } from './graphql/sql-statement-count';
+import { reportsRouter } from './modules/reports/reports.routes';
+import { importsRouter } from './modules/imports/imports.routes';
 
 /** Enough for a province dashboard or 500 departments with their figures; far below a nested-pages attack. */
 export const DEFAULT_MAX_QUERY_COST = 1_000_000;
@@ -51,6 +53,8 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  app.use('/reports', reportsRouter(orm, authenticator));
+  app.use('/imports', importsRouter(orm, authenticator));
   const countSql: express.RequestHandler[] = sqlCounter ? [sqlCounter.middleware] : [];
   app.use(
     '/graphql',

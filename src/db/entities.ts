@@ -7,6 +7,7 @@ import { AuditEntry } from '../modules/audit/audit.entity';
 import { SubscriptionRequest } from '../modules/subscriptions/subscription.entity';
 import { DepartmentFigures } from '../modules/stats/department-figures.entity';
 import { SupervisionMainItem, SupervisionRecord, SupervisionSubItem } from '../modules/supervision/supervision.entity';
+import { ReportSnapshot, ReportSnapshotUnit } from '../modules/reports/report-snapshot.entity';
 
 /** Every entity, listed once: discovery by folder scanning differs between ts and compiled js. */
-export const entities = [Region, RegionClosure, Department, ResourceDirectory, Mount, ApiKey, AuditEntry, SubscriptionRequest, SupervisionMainItem, SupervisionSubItem, SupervisionRecord, DepartmentFigures];
+export const entities = [Region, RegionClosure, Department, ResourceDirectory, Mount, ApiKey, AuditEntry, SubscriptionRequest, SupervisionMainItem, SupervisionSubItem, SupervisionRecord, DepartmentFigures, ReportSnapshot, ReportSnapshotUnit];

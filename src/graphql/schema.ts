@@ -13,6 +13,7 @@ import { DepartmentSubscriptionsResolver, RegionSubscriptionsResolver, Subscript
 import { DepartmentSupervisionResolver, SupervisionMainItemResolver, SupervisionSubItemResolver } from '../modules/supervision/supervision.resolver';
 import { DepartmentSupervisionStatsResolver, RegionSupervisionStatsResolver } from '../modules/stats/supervision-stats.resolver';
 import { RegionRankingResolver } from '../modules/stats/ranking.resolver';
+import { RegionReportResolver, ReportSnapshotResolver } from '../modules/reports/report.resolver';
 
 export const resolvers = [
   NodeResolver,
@@ -33,6 +34,8 @@ export const resolvers = [
   RegionSupervisionStatsResolver,
   DepartmentSupervisionStatsResolver,
   RegionRankingResolver,
+  ReportSnapshotResolver,
+  RegionReportResolver,
 ] as const;
 
 /** Builds the executable schema; `validate` turns on class-validator for every input. */

@@ -64,14 +64,15 @@ export interface DirectoryFilter {
 }
 
 /** Fields the audit trail compares before and after a change. */
-const AUDITED = [
+export const AUDITED = [
   'code', 'name', 'department', 'summary', 'classification', 'resourceFormat', 'informationItems', 'shareType',
   'shareConditions', 'shareMethod', 'openToPublic', 'updateCycle', 'status', 'publishedAt', 'withdrawnAt',
 ] as const;
 
 const CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$/;
 
-function checkCode(code: string): string {
+/** Trims a directory code and checks its form; exported for the bulk import. */
+export function checkCode(code: string): string {
   const trimmed = code.trim();
   if (!CODE_PATTERN.test(trimmed)) {
     throw badInput(`"${code}" is not a valid directory code: use 1 to 64 letters, digits, "/", "_", "." or "-", starting with a letter or digit.`);
@@ -79,7 +80,8 @@ function checkCode(code: string): string {
   return trimmed;
 }
 
-function checkInformationItems(items: InformationItem[]): InformationItem[] {
+/** Trims information items and checks names, types and uniqueness; exported for the bulk import. */
+export function checkInformationItems(items: InformationItem[]): InformationItem[] {
   const seen = new Set<string>();
   return items.map((item, index) => {
     const name = item.name.trim();
@@ -92,8 +94,8 @@ function checkInformationItems(items: InformationItem[]): InformationItem[] {
   });
 }
 
-/** Rules that tie the share type to its conditions, checked after every change. */
-function checkShareRules(directory: ResourceDirectory): void {
+/** Rules that tie the share type to its conditions, checked after every change; exported for the bulk import. */
+export function checkShareRules(directory: Pick<ResourceDirectory, 'name' | 'shareType' | 'shareConditions'>): void {
   if (!directory.name.trim()) throw badInput('A directory needs a name.');
   const needsBasis = directory.shareType !== ShareType.UNCONDITIONAL;
   if (needsBasis && !directory.shareConditions?.trim()) {

@@ -47,8 +47,8 @@ async function requireWritableDepartment(em: EntityManager, ctx: RequestContext,
   return department;
 }
 
-const MAIN_AUDITED = ['code', 'name', 'legalBasis', 'department'] as const;
-const SUB_AUDITED = ['code', 'name', 'category', 'mainItem', 'department'] as const;
+export const MAIN_AUDITED = ['code', 'name', 'legalBasis', 'department'] as const;
+export const SUB_AUDITED = ['code', 'name', 'category', 'mainItem', 'department'] as const;
 
 async function requireMainItem(em: EntityManager, department: Department, code: string): Promise<SupervisionMainItem> {
   const item = await em.findOne(SupervisionMainItem, { department, code });

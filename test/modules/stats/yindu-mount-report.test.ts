@@ -1,4 +1,5 @@
-import { addDirectory, createDepartment, createRegions, creditCode, mount, readReportTable, split } from '../../support/builders';
+import { creditCode, readReportTable } from '../../support/builders';
+import { buildYinduResources } from '../../support/yindu';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
 /**
@@ -12,24 +13,7 @@ describe('mount statistics reproduce the Yindu report (appendix 4)', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [
-      { code: '410000', name: '河南省' },
-      { code: '410500', name: '安阳市' },
-      { code: '410505', name: '殷都区' },
-    ]);
-    for (const [d, row] of rows.entries()) {
-      const code = creditCode('410505', d + 1);
-      await createDepartment(api, { creditCode: code, name: row.department, regionCode: '410505' });
-      const published = Number(row.published_directories);
-      const mounted = Number(row.mounted_directories);
-      const volumes = split(Number(row.data_volume), mounted);
-      for (let i = 0; i < published; i++) {
-        const directory = await addDirectory(api, code, `YD-${d}-${i}`);
-        if (i < mounted) await mount(api, directory, volumes[i]);
-      }
-      // Drafts must not count: one per department.
-      await addDirectory(api, code, `YD-${d}-draft`, { publish: false });
-    }
+    await buildYinduResources(api, rows);
   });
 
   afterAll(() => api.close());

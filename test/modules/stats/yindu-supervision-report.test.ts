@@ -1,14 +1,10 @@
 import { percent } from '../../../src/graphql/rates';
-import { createDepartment, createRegions, creditCode, readReportTable, split } from '../../support/builders';
-import { createMainItems, createSubItems, ingest, SUPERVISION_STATS_FIELDS, type RecordInput } from '../../support/supervision-builders';
+import { creditCode, readReportTable } from '../../support/builders';
+import { SUPERVISION_STATS_FIELDS } from '../../support/supervision-builders';
+import { buildYinduSupervision, SUPERVISION_CATEGORY_COLUMNS } from '../../support/yindu';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
-const CATEGORIES = [
-  { category: 'INSPECTION', column: 'inspection' },
-  { category: 'PENALTY', column: 'penalty' },
-  { category: 'COERCION', column: 'coercion' },
-  { category: 'OTHER', column: 'other' },
-] as const;
+const CATEGORIES = SUPERVISION_CATEGORY_COLUMNS;
 
 interface CategoryStats {
   category: string;
@@ -35,35 +31,6 @@ interface Stats {
 const rate = (n: number, d: number) => (d === 0 ? null : n / d);
 
 /**
- * Lays out one report row as items and records consistent with it: the first
- * `main_covered` main items each get a covered sub-item, the others an
- * uncovered one where there are enough; the remaining sub-items go round the
- * main items; each category's records are spread over its covered sub-items.
- */
-function layout(row: Record<string, string>, d: number) {
-  const mains = Number(row.main_items);
-  const coveredMains = Number(row.main_covered);
-  const covered: { category: string; records: number }[] = [];
-  const uncovered: { category: string }[] = [];
-  for (const { category, column } of CATEGORIES) {
-    const items = Number(row[`${column}_items`]);
-    const coveredItems = Number(row[`${column}_covered`]);
-    const records = coveredItems ? split(Number(row[`${column}_records`]), coveredItems) : [];
-    records.forEach((n) => covered.push({ category, records: n }));
-    for (let i = coveredItems; i < items; i++) uncovered.push({ category });
-  }
-  if (coveredMains > covered.length || (covered.length > 0 && coveredMains === 0)) throw new Error(`row ${row.department} cannot be laid out`);
-  const mainCode = (m: number) => `ZX${d}-${String(m).padStart(3, '0')}`;
-  const subItems: { code: string; mainItemCode: string; category: string; records: number }[] = [];
-  covered.forEach((item, i) => subItems.push({ ...item, code: `ZX${d}-C${i}`, mainItemCode: mainCode(i % coveredMains) }));
-  const uncoveredMains = mains - coveredMains;
-  uncovered.forEach((item, i) =>
-    subItems.push({ ...item, records: 0, code: `ZX${d}-U${i}`, mainItemCode: mainCode(i < uncoveredMains ? coveredMains + i : i % mains) }),
-  );
-  return { mainItems: Array.from({ length: mains }, (_, m) => ({ code: mainCode(m) })), subItems };
-}
-
-/**
  * Acceptance: appendix 5 of the Yindu June 2023 report, rebuilt through the
  * API (main items, sub-items per category, records), must come back with
  * every count and both rates of every row, and the district's totals.
@@ -74,32 +41,7 @@ describe('supervision statistics reproduce the Yindu report (appendix 5)', () =>
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [
-      { code: '410000', name: '河南省' },
-      { code: '410500', name: '安阳市' },
-      { code: '410505', name: '殷都区' },
-    ]);
-    for (const [d, row] of rows.entries()) {
-      const code = creditCode('410505', d + 1);
-      await createDepartment(api, { creditCode: code, name: row.department, regionCode: '410505' });
-      const { mainItems, subItems } = layout(row, d);
-      await createMainItems(api, code, mainItems);
-      await createSubItems(api, code, subItems.map(({ code: c, mainItemCode, category }) => ({ code: c, mainItemCode, category })));
-      const batch: RecordInput[] = subItems.flatMap((item) =>
-        Array.from({ length: item.records }, (_, r) => ({ subItemCode: item.code, source: `yindu-${d}`, externalId: `${item.code}-${r}`, occurredAt: '2023-06-10T02:00:00Z', payload: { month: '2023-06' } })),
-      );
-      // One record is first sent wrong, then corrected: the superseded one must not count.
-      const wrong = batch.findIndex((record) => record.externalId.endsWith('-0'));
-      const intended = wrong >= 0 ? batch[wrong] : null;
-      if (intended) batch[wrong] = { ...intended, externalId: `${intended.externalId}-draft`, payload: { month: '2023-05' } };
-      expect(await ingest(api, code, batch)).toMatchObject({ accepted: batch.length, rejected: [], stored: true });
-      if (intended) {
-        const correction = await ingest(api, code, [{ ...intended, supersedes: { source: intended.source, externalId: `${intended.externalId}-draft` } }]);
-        expect(correction).toMatchObject({ accepted: 1, rejected: [] });
-      }
-      // An upstream retry of the whole batch changes nothing.
-      expect(await ingest(api, code, batch)).toMatchObject({ accepted: 0, duplicates: batch.length });
-    }
+    await buildYinduSupervision(api, rows, (actual, expected) => expect(actual).toMatchObject(expected));
   });
 
   afterAll(() => api.close());

@@ -1,0 +1,79 @@
+import 'reflect-metadata';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { loadConfig } from '../config';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-postgres';
+import { initOrm } from '../db/orm';
+import { MuluError } from '../graphql/errors';
+import { SYSTEM_VIEWER } from '../modules/auth/viewer';
+import type { RequestContext } from '../request-context';
+
+/** `--name value` and `--flag` arguments; anything else is refused. */
+export function parseArgs(argv: string[], known: { values: string[]; flags: string[] }): Record<string, string | true> {
+  const out: Record<string, string | true> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!match) throw new Error(`Unexpected argument "${arg}".`);
+    const [, name, inline] = match;
+    if (known.flags.includes(name)) out[name] = true;
+    else if (known.values.includes(name)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined || value.startsWith('--')) throw new Error(`--${name} needs a value.`);
+      out[name] = value;
+    } else throw new Error(`Unknown option --${name}.`);
+  }
+  return out;
+}
+
+/**
+ * Runs a command against the database of DATABASE_URL, or, when it is unset,
+ * the embedded database of `npm start` (MULU_DATA_DIR; the server must not be
+ * running on it at the same time). The command acts as the system (an
+ * administrator, "Mulu" in the audit trail). Exit code 0 on success, 1 on an
+ * expected failure (its message printed), 2 on a usage error.
+ */
+export async function runCommand(usage: string, command: (ctx: RequestContext) => Promise<void>): Promise<void> {
+  let embedded: EmbeddedDatabase | undefined;
+  let orm: MikroORM | undefined;
+  try {
+    const config = loadConfig();
+    let url = config.databaseUrl;
+    if (!url) {
+      embedded = await startEmbeddedPostgres(config.embeddedDataDir);
+      url = embedded.url;
+    }
+    orm = await initOrm(url, { debug: config.logSql });
+    await command({ em: orm.em.fork(), viewer: SYSTEM_VIEWER });
+  } catch (error) {
+    if (error instanceof MuluError) {
+      console.error(`${error.code}: ${error.message}`);
+      process.exitCode = 1;
+    } else if (error instanceof UsageError) {
+      console.error(`${error.message}\n\n${usage}`);
+      process.exitCode = 2;
+    } else {
+      console.error(error);
+      process.exitCode = 1;
+    }
+  } finally {
+    await orm?.close(true);
+    await embedded?.stop();
+  }
+}
+
+export class UsageError extends Error {}
+
+/** parseArgs, with its errors as usage errors. */
+export function args(argv: string[], known: { values: string[]; flags: string[] }): Record<string, string | true> {
+  try {
+    return parseArgs(argv, known);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export function required(options: Record<string, string | true>, name: string): string {
+  const value = options[name];
+  if (typeof value !== 'string') throw new UsageError(`--${name} is required.`);
+  return value;
+}

@@ -1,0 +1,93 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { MuluError, type ErrorCode } from '../graphql/errors';
+import type { Authenticator } from '../modules/auth/authenticator';
+import type { RequestContext } from '../request-context';
+
+const STATUS: Record<ErrorCode, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409 };
+
+/**
+ * Sends an error as `{ error: { code, message, ...details } }` with its HTTP
+ * status. As in GraphQL, anything unexpected is logged and reaches the client
+ * only as INTERNAL_SERVER_ERROR, without SQL or stack traces.
+ */
+export function sendError(res: Response, error: unknown, log: (error: unknown) => void = console.error): void {
+  if (error instanceof MuluError) {
+    res.status(STATUS[error.code]).json({ error: { code: error.code, message: error.message, ...error.details } });
+  } else if (error instanceof UniqueConstraintViolationException) {
+    res.status(409).json({ error: { code: 'CONFLICT', message: 'This record already exists (a unique code or name is taken); another request may have written it at the same time.' } });
+  } else if ((error as { type?: string }).type === 'entity.too.large') {
+    res.status(413).json({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'The file is too large.' } });
+  } else {
+    log(error);
+    res.status(500).json({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error. It has been logged; please try again or contact the platform administrator.' } });
+  }
+}
+
+/**
+ * An express handler with the same caller as GraphQL: the Authorization
+ * header goes through the same authenticator, and the handler gets a
+ * service context with its own entity manager. A token that proves nothing
+ * is 401; no token leaves the viewer null, which services refuse as 401.
+ */
+export function withContext(orm: MikroORM, authenticator: Authenticator, handler: (req: Request, res: Response, ctx: RequestContext) => Promise<void>): RequestHandler {
+  return async (req: Request, res: Response, _next: NextFunction) => {
+    try {
+      const em = orm.em.fork();
+      const viewer = await authenticator.authenticate(req.headers.authorization, em);
+      await handler(req, res, { em, viewer });
+    } catch (error) {
+      sendError(res, error);
+    }
+  };
+}
+
+/**
+ * Authenticates before anything else runs (an upload is read only for a
+ * caller who may send it): `check` may refuse the viewer; the context is
+ * handed on in `res.locals.muluContext` for `contextHandler`.
+ */
+export function authenticateFirst(orm: MikroORM, authenticator: Authenticator, check: (ctx: RequestContext) => void): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const em = orm.em.fork();
+      const ctx: RequestContext = { em, viewer: await authenticator.authenticate(req.headers.authorization, em) };
+      check(ctx);
+      res.locals.muluContext = ctx;
+    } catch (error) {
+      sendError(res, error);
+      return;
+    }
+    next();
+  };
+}
+
+/** A handler after `authenticateFirst`, with its context. */
+export function contextHandler(handler: (req: Request, res: Response, ctx: RequestContext) => Promise<void>): RequestHandler {
+  return async (req: Request, res: Response) => {
+    try {
+      await handler(req, res, res.locals.muluContext as RequestContext);
+    } catch (error) {
+      sendError(res, error);
+    }
+  };
+}
+
+/**
+ * The end of a router: an unknown path is a JSON 404, and errors raised
+ * before a handler (a body over the size limit) are JSON too.
+ */
+export function jsonFallbacks(router: Router): void {
+  router.use((req: Request, res: Response) => {
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: `There is no route ${req.method} ${req.originalUrl}; see the README.` } });
+  });
+  router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => sendError(res, error));
+}
+
+/** Sends a file as a download; the name may hold Chinese characters (RFC 5987). */
+export function sendFile(res: Response, file: { fileName: string; contentType: string; body: Buffer }): void {
+  res.setHeader('content-type', file.contentType);
+  res.setHeader('content-disposition', `attachment; filename="${file.fileName.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`);
+  res.send(file.body);
+}

@@ -1,0 +1,168 @@
+import ExcelJS from 'exceljs';
+import { badInput, notFound } from '../../graphql/errors';
+import { percent } from '../../graphql/rates';
+import type { RequestContext } from '../../request-context';
+import { SUPERVISION_CATEGORIES, SupervisionCategory } from '../supervision/supervision.entity';
+import { coveredSubItemsOf, compareNames, subItemsOf } from './report-figures';
+import { ReportUnitKind, type UnitFigures } from './report-snapshot.entity';
+import { reportService } from './report.service';
+import type { UnitWithFigures } from './unit-figures.service';
+
+/** The appendix tables of the monthly report. */
+export const APPENDIX_TABLES = ['resources', 'supervision'] as const;
+export type AppendixTable = (typeof APPENDIX_TABLES)[number];
+export const EXPORT_FORMATS = ['csv', 'xlsx'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** A cell as printed: counts as numbers, rates as "62.39%" text, "-" for a rate that does not exist. */
+export type Cell = string | number;
+
+export interface ExportTable {
+  /** e.g. "附件4 殷都区资源目录挂载情况（2023-06）": the sheet's title. */
+  title: string;
+  /** Sheet name in the workbook (at most 31 characters). */
+  sheetName: string;
+  header: string[];
+  /** Department rows in the report's order, then the totals row (合计). */
+  rows: Cell[][];
+}
+
+const CATEGORY_LABEL: Record<SupervisionCategory, string> = {
+  [SupervisionCategory.INSPECTION]: '行政检查',
+  [SupervisionCategory.PENALTY]: '行政处罚',
+  [SupervisionCategory.COERCION]: '行政强制',
+  [SupervisionCategory.OTHER]: '其他',
+};
+
+/** Column headers as the report prints them (README, "Appendix exports"). */
+export const RESOURCES_HEADER = ['部门', '已发布资源目录数', '已挂载资源目录数', '资源数据总量', '资源挂载率'];
+export const SUPERVISION_HEADER = [
+  '部门',
+  '主项数',
+  '主项覆盖数',
+  '主项覆盖率',
+  ...SUPERVISION_CATEGORIES.flatMap((c) => [`${CATEGORY_LABEL[c]}子项数`, `${CATEGORY_LABEL[c]}子项覆盖数`, `${CATEGORY_LABEL[c]}汇聚数`]),
+  '子项覆盖率',
+];
+export const TOTAL_LABEL = '合计';
+
+const printed = (numerator: number, denominator: number): string => {
+  const p = percent(numerator, denominator);
+  return p === null ? '-' : `${p}%`;
+};
+
+/** a before b when a's rate n/d is higher; rates that do not exist last. */
+function byRateDesc(an: number, ad: number, bn: number, bd: number): number {
+  if (ad === 0 || bd === 0) return (ad === 0 ? 1 : 0) - (bd === 0 ? 1 : 0);
+  return bn * ad - an * bd;
+}
+
+function resourcesRow(name: string, f: UnitFigures): Cell[] {
+  const m = f.mount;
+  return [name, m.publishedDirectories, m.mountedDirectories, m.dataVolume, printed(m.mountedDirectories, m.publishedDirectories)];
+}
+
+function supervisionRow(name: string, f: UnitFigures): Cell[] {
+  const s = f.supervision;
+  const categories = SUPERVISION_CATEGORIES.flatMap((category) => {
+    const c = s.byCategory.find((x) => x.category === category)!;
+    return [c.subItems, c.coveredSubItems, c.records];
+  });
+  return [name, s.mainItems, s.coveredMainItems, printed(s.coveredMainItems, s.mainItems), ...categories, printed(coveredSubItemsOf(f), subItemsOf(f))];
+}
+
+/**
+ * The report's order. Appendix 4: mount rate, highest first, then data
+ * volume, largest first; appendix 5: main-item coverage rate, then sub-item
+ * coverage rate, highest first. Then by name (code-point order). Units
+ * without a rate come last. (The Yindu report orders its ties this way.)
+ */
+function sortDepartments(table: AppendixTable, units: UnitWithFigures[]): UnitWithFigures[] {
+  const compare =
+    table === 'resources'
+      ? (a: UnitFigures, b: UnitFigures) =>
+          byRateDesc(a.mount.mountedDirectories, a.mount.publishedDirectories, b.mount.mountedDirectories, b.mount.publishedDirectories) || b.mount.dataVolume - a.mount.dataVolume
+      : (a: UnitFigures, b: UnitFigures) =>
+          byRateDesc(a.supervision.coveredMainItems, a.supervision.mainItems, b.supervision.coveredMainItems, b.supervision.mainItems) ||
+          byRateDesc(coveredSubItemsOf(a), subItemsOf(a), coveredSubItemsOf(b), subItemsOf(b));
+  return [...units].sort((a, b) => compare(a.figures, b.figures) || compareNames(a.name, b.name) || compareNames(a.key, b.key));
+}
+
+export function requireTable(value: string): AppendixTable {
+  if (!(APPENDIX_TABLES as readonly string[]).includes(value)) throw badInput(`There is no appendix table "${value}"; use one of ${APPENDIX_TABLES.join(', ')}.`);
+  return value as AppendixTable;
+}
+
+export function requireFormat(value: string): ExportFormat {
+  if (!(EXPORT_FORMATS as readonly string[]).includes(value)) throw badInput(`Exports are written as ${EXPORT_FORMATS.join(' or ')}, not "${value}".`);
+  return value as ExportFormat;
+}
+
+/** Builds an appendix table from units (pure: no database). */
+export function buildTable(table: AppendixTable, regionName: string, period: string, region: UnitWithFigures, departments: UnitWithFigures[]): ExportTable {
+  const rowOf = table === 'resources' ? resourcesRow : supervisionRow;
+  return {
+    title: table === 'resources' ? `附件4 ${regionName}资源发布情况（${period}）` : `附件5 ${regionName}监管数据情况（${period}）`,
+    sheetName: table === 'resources' ? '资源发布情况' : '监管数据情况',
+    header: table === 'resources' ? RESOURCES_HEADER : SUPERVISION_HEADER,
+    rows: [...sortDepartments(table, departments).map((d) => rowOf(d.name, d.figures)), rowOf(TOTAL_LABEL, region.figures)],
+  };
+}
+
+function csvField(cell: Cell): string {
+  const text = String(cell);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** CSV as spreadsheet programs open Chinese text: UTF-8 with a byte-order mark, CRLF line ends. */
+export function toCsv(header: string[], rows: Cell[][]): Buffer {
+  const lines = [header, ...rows].map((row) => row.map(csvField).join(','));
+  return Buffer.from(`\uFEFF${lines.join('\r\n')}\r\n`, 'utf8');
+}
+
+/**
+ * One worksheet: the header row (bold, frozen), then the rows; counts as
+ * numbers, rates as text. `textColumns` formats every column as text, so
+ * that codes typed into a template keep their digits (no 1.14E+17).
+ */
+export async function toXlsx(sheetName: string, header: string[], rows: Cell[][], title?: string, textColumns = false): Promise<Buffer> {
+  const workbook = new ExcelJS.Workbook();
+  workbook.creator = 'Mulu';
+  if (title) workbook.title = title;
+  const sheet = workbook.addWorksheet(sheetName, { views: [{ state: 'frozen', ySplit: 1 }] });
+  sheet.addRow(header).font = { bold: true };
+  for (const row of rows) sheet.addRow(row);
+  sheet.columns.forEach((column, i) => {
+    column.width = Math.max(10, ...[header[i], ...rows.map((r) => r[i])].map((v) => String(v ?? '').length * 2));
+    if (textColumns) column.numFmt = '@';
+  });
+  return Buffer.from(await workbook.xlsx.writeBuffer());
+}
+
+export interface ExportFile {
+  fileName: string;
+  contentType: string;
+  body: Buffer;
+}
+
+export const CONTENT_TYPES: Record<ExportFormat, string> = {
+  csv: 'text/csv; charset=utf-8',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+};
+
+export const exportService = {
+  /** An appendix table of a region and month, as the report prints it. Any signed-in caller may export. */
+  async table(ctx: RequestContext, regionCode: string, period: string, table: AppendixTable): Promise<ExportTable> {
+    const { region, side } = await reportService.unitsOf(ctx, regionCode, period);
+    const regionUnit = side.units.find((u) => u.kind === ReportUnitKind.REGION && u.key === region.code);
+    if (!regionUnit) throw notFound(`Region ${region.code} (${region.name}) was not in the snapshot of ${side.period}.`);
+    const departments = side.units.filter((u) => u.kind === ReportUnitKind.DEPARTMENT);
+    return buildTable(table, regionUnit.name, side.period, regionUnit, departments);
+  },
+
+  async file(ctx: RequestContext, regionCode: string, period: string, table: AppendixTable, format: ExportFormat): Promise<ExportFile> {
+    const built = await this.table(ctx, regionCode, period, table);
+    const body = format === 'csv' ? toCsv(built.header, built.rows) : await toXlsx(built.sheetName, built.header, built.rows, built.title);
+    return { fileName: `${regionCode}-${period}-${table}.${format}`, contentType: CONTENT_TYPES[format], body };
+  },
+};

@@ -1,0 +1,26 @@
+import { badInput } from '../../graphql/errors';
+
+/** A reporting period: one calendar month, written YYYY-MM (e.g. "2023-06"). */
+export type Period = string;
+
+const PERIOD_PATTERN = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+/** Checks and normalises a period, with a message a dashboard developer understands. */
+export function requirePeriod(value: string, what = 'period'): Period {
+  const text = value.trim();
+  const match = PERIOD_PATTERN.exec(text);
+  if (!match || Number(match[1]) < 2000) throw badInput(`The ${what} "${value}" is not a month: write it as YYYY-MM, e.g. 2023-06.`);
+  return text;
+}
+
+/** The month before a period: 2023-01 -> 2022-12. */
+export function previousPeriod(period: Period): Period {
+  const [year, month] = period.split('-').map(Number);
+  return month === 1 ? `${year - 1}-12` : `${year}-${String(month - 1).padStart(2, '0')}`;
+}
+
+/** The current month in China Standard Time (UTC+8), where the reports are written. */
+export function currentPeriod(now: Date = new Date()): Period {
+  const cst = new Date(now.getTime() + 8 * 3600_000);
+  return `${cst.getUTCFullYear()}-${String(cst.getUTCMonth() + 1).padStart(2, '0')}`;
+}

@@ -1,0 +1,99 @@
+import { percent } from '../../graphql/rates';
+import { RankingMetric } from '../stats/ranking.service';
+import type { UnitFigures } from './report-snapshot.entity';
+
+/** Numerator and denominator of a rate of one unit. */
+export interface Ratio {
+  numerator: number;
+  denominator: number;
+}
+
+const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+
+export const subItemsOf = (f: UnitFigures) => sum(f.supervision.byCategory.map((c) => c.subItems));
+export const coveredSubItemsOf = (f: UnitFigures) => sum(f.supervision.byCategory.map((c) => c.coveredSubItems));
+export const recordsOf = (f: UnitFigures) => sum(f.supervision.byCategory.map((c) => c.records));
+
+/** The counts each ranked rate is made of; definitions as in ../../../shared/domain.md. */
+export function ratioOf(figures: UnitFigures, metric: RankingMetric): Ratio {
+  switch (metric) {
+    case RankingMetric.MOUNT_RATE:
+      return { numerator: figures.mount.mountedDirectories, denominator: figures.mount.publishedDirectories };
+    case RankingMetric.MAIN_COVERAGE_RATE:
+      return { numerator: figures.supervision.coveredMainItems, denominator: figures.supervision.mainItems };
+    case RankingMetric.SUB_COVERAGE_RATE:
+      return { numerator: coveredSubItemsOf(figures), denominator: subItemsOf(figures) };
+  }
+}
+
+export const METRICS: readonly RankingMetric[] = [RankingMetric.MOUNT_RATE, RankingMetric.MAIN_COVERAGE_RATE, RankingMetric.SUB_COVERAGE_RATE];
+
+/**
+ * Compares two rates exactly (cross-multiplied counts, no floating point):
+ * negative when a is the higher one, so sorting puts the highest first; units
+ * without a rate sort last.
+ */
+export function compareRatesHighestFirst(a: Ratio, b: Ratio): number {
+  if (a.denominator === 0 || b.denominator === 0) return (a.denominator === 0 ? 1 : 0) - (b.denominator === 0 ? 1 : 0);
+  return b.numerator * a.denominator - a.numerator * b.denominator;
+}
+
+/** Code-point order of names: the same on every machine, whatever its locale (like the rankings). */
+export const compareNames = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Whether the rate is below the threshold (in [0, 1]); a unit without a rate is never below. */
+export function isBelow(ratio: Ratio, threshold: number): boolean {
+  return ratio.denominator > 0 && ratio.numerator < threshold * ratio.denominator;
+}
+
+/**
+ * Change of a rate in percentage points, as the report writes it ("-1.92"):
+ * the difference of the two printed percentages (half-up to 2 decimals), so
+ * it agrees with the figures printed beside it. Null when either rate is.
+ */
+export function percentagePointChange(now: Ratio, before: Ratio): number | null {
+  const a = percent(now.numerator, now.denominator);
+  const b = percent(before.numerator, before.denominator);
+  if (a === null || b === null) return null;
+  const hundredths = (text: string) => Math.round(Number(text) * 100);
+  return (hundredths(a) - hundredths(b)) / 100;
+}
+
+/** Differences of the counts and rates of a unit between two periods. */
+export interface FiguresChange {
+  publishedDirectories: number;
+  mountedDirectories: number;
+  dataVolume: number;
+  staleDirectories: number;
+  mountRatePoints: number | null;
+  mainItems: number;
+  coveredMainItems: number;
+  mainCoverageRatePoints: number | null;
+  subItems: number;
+  coveredSubItems: number;
+  records: number;
+  subCoverageRatePoints: number | null;
+  subscriptionsMade: number;
+  subscriptionsReceived: number;
+  subscriptionsPending: number;
+}
+
+export function changeOf(now: UnitFigures, before: UnitFigures): FiguresChange {
+  return {
+    publishedDirectories: now.mount.publishedDirectories - before.mount.publishedDirectories,
+    mountedDirectories: now.mount.mountedDirectories - before.mount.mountedDirectories,
+    dataVolume: now.mount.dataVolume - before.mount.dataVolume,
+    staleDirectories: now.mount.staleDirectories - before.mount.staleDirectories,
+    mountRatePoints: percentagePointChange(ratioOf(now, RankingMetric.MOUNT_RATE), ratioOf(before, RankingMetric.MOUNT_RATE)),
+    mainItems: now.supervision.mainItems - before.supervision.mainItems,
+    coveredMainItems: now.supervision.coveredMainItems - before.supervision.coveredMainItems,
+    mainCoverageRatePoints: percentagePointChange(ratioOf(now, RankingMetric.MAIN_COVERAGE_RATE), ratioOf(before, RankingMetric.MAIN_COVERAGE_RATE)),
+    subItems: subItemsOf(now) - subItemsOf(before),
+    coveredSubItems: coveredSubItemsOf(now) - coveredSubItemsOf(before),
+    records: recordsOf(now) - recordsOf(before),
+    subCoverageRatePoints: percentagePointChange(ratioOf(now, RankingMetric.SUB_COVERAGE_RATE), ratioOf(before, RankingMetric.SUB_COVERAGE_RATE)),
+    subscriptionsMade: now.subscriptions.made - before.subscriptions.made,
+    subscriptionsReceived: now.subscriptions.received - before.subscriptions.received,
+    subscriptionsPending: now.subscriptions.pending - before.subscriptions.pending,
+  };
+}

@@ -1,0 +1,205 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { badInput, MuluError, notFound } from '../../graphql/errors';
+import type { RequestContext } from '../../request-context';
+import { requireViewer } from '../auth/permissions';
+import { Region } from '../regions/region.entity';
+import { RankingMetric } from '../stats/ranking.service';
+import { currentPeriod, previousPeriod, requirePeriod } from './period';
+import { changeOf, compareNames, compareRatesHighestFirst, isBelow, METRICS, ratioOf, type FiguresChange } from './report-figures';
+import { ReportUnitKind, type UnitFigures } from './report-snapshot.entity';
+import { snapshotService } from './snapshot.service';
+import { unitFiguresService, type UnitWithFigures } from './unit-figures.service';
+
+/** Where a side of a report comes from. */
+export enum FiguresSource {
+  /** A captured snapshot of the period. */
+  SNAPSHOT = 'SNAPSHOT',
+  /** The figures as they stand now (no snapshot of the current month yet, or no period asked). */
+  LIVE = 'LIVE',
+}
+
+export interface ReportOptions {
+  /** YYYY-MM; absent: the live figures. */
+  period?: string | null;
+  /** YYYY-MM; absent: the month before `period` (or before the current month), when it has a snapshot. */
+  comparedTo?: string | null;
+  /** Units whose rate is below this (in [0, 1]) are listed per rate. */
+  threshold?: number | null;
+}
+
+export const DEFAULT_THRESHOLD = 0.6;
+
+/** One side of a report: a period's units of one region tree. */
+export interface ReportSide {
+  period: string;
+  source: FiguresSource;
+  capturedAt: Date | null;
+  units: UnitWithFigures[];
+}
+
+/** The rank of a unit among its peers by one rate. */
+export interface UnitRank {
+  metric: RankingMetric;
+  /** 1 = highest rate; null when the unit has no rate. */
+  rank: number | null;
+  /** How many peers were ranked (units with a rate). */
+  of: number;
+  below: boolean;
+}
+
+export interface ReportUnit {
+  kind: ReportUnitKind;
+  key: string;
+  name: string;
+  figures: UnitFigures;
+  /** The compared period's figures; null when the unit was not there or nothing is compared. */
+  previous: UnitFigures | null;
+  change: FiguresChange | null;
+  /** Among departments, or among child regions; empty for the region itself. */
+  ranks: UnitRank[];
+}
+
+export interface BelowThreshold {
+  metric: RankingMetric;
+  /** Lowest rate first, ties by name. */
+  departments: ReportUnit[];
+  childRegions: ReportUnit[];
+}
+
+export interface RegionReport {
+  regionCode: string;
+  period: string;
+  source: FiguresSource;
+  capturedAt: Date | null;
+  comparedTo: string | null;
+  comparedSource: FiguresSource | null;
+  comparedCapturedAt: Date | null;
+  threshold: number;
+  region: ReportUnit;
+  /** Every department in the region and below it, by name. */
+  departments: ReportUnit[];
+  /** The regions directly below, by code. */
+  childRegions: ReportUnit[];
+  belowThreshold: BelowThreshold[];
+}
+
+/**
+ * A period's figures of region trees: its snapshot when there is one;
+ * otherwise the live figures, but only for the current month (or no period):
+ * a past month without a snapshot cannot be reconstructed (null).
+ */
+async function sidesOf(em: EntityManager, regionCodes: readonly string[], period: string | null): Promise<Map<string, ReportSide> | null> {
+  const now = currentPeriod();
+  const sides = (p: string, source: FiguresSource, capturedAt: Date | null, units: Map<string, UnitWithFigures[]>) =>
+    new Map(regionCodes.map((code) => [code, { period: p, source, capturedAt, units: units.get(code) ?? [] }]));
+  if (period !== null) {
+    const snapshot = await snapshotService.find(em, period);
+    if (snapshot) return sides(period, FiguresSource.SNAPSHOT, snapshot.capturedAt, await snapshotService.unitsOfRegionTrees(em, period, regionCodes));
+    if (period !== now) return null;
+  }
+  return sides(now, FiguresSource.LIVE, null, await unitFiguresService.ofRegionTrees(em, regionCodes));
+}
+
+function rankPeers(units: ReportUnit[], threshold: number): void {
+  for (const metric of METRICS) {
+    const rated = units.filter((u) => ratioOf(u.figures, metric).denominator > 0);
+    rated.sort((a, b) => compareRatesHighestFirst(ratioOf(a.figures, metric), ratioOf(b.figures, metric)) || compareNames(a.name, b.name) || compareNames(a.key, b.key));
+    const rankOf = new Map(rated.map((u, i) => [u, i + 1]));
+    for (const unit of units) unit.ranks.push({ metric, rank: rankOf.get(unit) ?? null, of: rated.length, below: isBelow(ratioOf(unit.figures, metric), threshold) });
+  }
+}
+
+function lowestFirst(units: ReportUnit[], metric: RankingMetric): ReportUnit[] {
+  return units
+    .filter((u) => u.ranks.find((r) => r.metric === metric)?.below)
+    .sort((a, b) => compareRatesHighestFirst(ratioOf(b.figures, metric), ratioOf(a.figures, metric)) || compareNames(a.name, b.name) || compareNames(a.key, b.key));
+}
+
+export const reportService = {
+  /**
+   * The units of a region tree in one period, without comparison: the
+   * period's snapshot, or the live figures for the current month. NOT_FOUND
+   * for another month without a snapshot.
+   */
+  async unitsOf(ctx: RequestContext, regionCode: string, periodText: string): Promise<{ region: Region; side: ReportSide }> {
+    requireViewer(ctx);
+    const period = requirePeriod(periodText);
+    const region = await ctx.em.findOne(Region, { code: regionCode.trim() });
+    if (!region) throw notFound(`There is no region with code ${regionCode}.`);
+    const sides = await sidesOf(ctx.em, [region.code], period);
+    if (!sides) await snapshotService.require(ctx.em, period);
+    return { region, side: sides!.get(region.code)! };
+  },
+
+  /**
+   * The monthly report (通报) of a region: the figures of the period for the
+   * region, each department in it and below it, and each child region; the
+   * change against the compared period (counts as differences, rates in
+   * percentage points); the rank of every department among the departments
+   * and of every child region among the child regions by each rate; and the
+   * units below the threshold. A constant number of statements whatever the
+   * number of departments.
+   */
+  async forRegion(ctx: RequestContext, regionCode: string, options: ReportOptions = {}): Promise<RegionReport> {
+    requireViewer(ctx);
+    const region = await ctx.em.findOne(Region, { code: regionCode.trim() });
+    if (!region) throw notFound(`There is no region with code ${regionCode}.`);
+    const report = (await this.forRegions(ctx.em, [region], options)).get(region.code)!;
+    if (report instanceof MuluError) throw report;
+    return report;
+  },
+
+  /**
+   * The reports of several regions with the same options, in the same fixed
+   * number of statements as one (the regions' loader batches them).
+   */
+  async forRegions(em: EntityManager, regions: readonly Region[], options: ReportOptions = {}): Promise<Map<string, RegionReport | MuluError>> {
+    const period = options.period ? requirePeriod(options.period) : null;
+    const threshold = options.threshold ?? DEFAULT_THRESHOLD;
+    if (!(threshold >= 0 && threshold <= 1)) throw badInput(`"threshold" is a rate between 0 and 1 (0.6 for 60%), got ${threshold}.`);
+    const codes = regions.map((r) => r.code);
+    const nowSides = await sidesOf(em, codes, period);
+    if (!nowSides) await snapshotService.require(em, period!);
+    const sidePeriod = nowSides!.get(codes[0])!.period;
+    const explicitComparison = options.comparedTo ? requirePeriod(options.comparedTo, 'compared period') : null;
+    const comparedTo = explicitComparison ?? previousPeriod(sidePeriod);
+    if (comparedTo >= sidePeriod) throw badInput(`The compared period ${comparedTo} must be before ${sidePeriod}.`);
+    const compared = await snapshotService.find(em, comparedTo);
+    if (!compared && explicitComparison) await snapshotService.require(em, comparedTo);
+    const before = compared ? await snapshotService.unitsOfRegionTrees(em, comparedTo, codes) : new Map<string, UnitWithFigures[]>();
+
+    const reports = new Map<string, RegionReport | MuluError>();
+    for (const region of regions) {
+      const side = nowSides!.get(region.code)!;
+      const previousOf = new Map((before.get(region.code) ?? []).map((u) => [`${u.kind}:${u.key}`, u.figures]));
+      const toReportUnit = (u: UnitWithFigures): ReportUnit => {
+        const previous = previousOf.get(`${u.kind}:${u.key}`) ?? null;
+        return { kind: u.kind, key: u.key, name: u.name, figures: u.figures, previous, change: previous ? changeOf(u.figures, previous) : null, ranks: [] };
+      };
+      const regionUnit = side.units.find((u) => u.kind === ReportUnitKind.REGION && u.key === region.code);
+      if (!regionUnit) {
+        reports.set(region.code, notFound(`Region ${region.code} (${region.name}) was not in the snapshot of ${side.period}.`));
+        continue;
+      }
+      const departments = side.units.filter((u) => u.kind === ReportUnitKind.DEPARTMENT).map(toReportUnit).sort((a, b) => compareNames(a.name, b.name) || compareNames(a.key, b.key));
+      const childRegions = side.units.filter((u) => u.kind === ReportUnitKind.REGION && u.regionCode === region.code).map(toReportUnit).sort((a, b) => compareNames(a.key, b.key));
+      rankPeers(departments, threshold);
+      rankPeers(childRegions, threshold);
+      reports.set(region.code, {
+        regionCode: region.code,
+        period: side.period,
+        source: side.source,
+        capturedAt: side.capturedAt,
+        comparedTo: compared ? comparedTo : null,
+        comparedSource: compared ? FiguresSource.SNAPSHOT : null,
+        comparedCapturedAt: compared?.capturedAt ?? null,
+        threshold,
+        region: toReportUnit(regionUnit),
+        departments,
+        childRegions,
+        belowThreshold: METRICS.map((metric) => ({ metric, departments: lowestFirst(departments, metric), childRegions: lowestFirst(childRegions, metric) })),
+      });
+    }
+    return reports;
+  },
+};

@@ -1,0 +1,119 @@
+import { IsolationLevel } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { conflict, notFound } from '../../graphql/errors';
+import type { RequestContext } from '../../request-context';
+import { audit } from '../audit/audit';
+import { requireAdmin } from '../auth/permissions';
+import { requirePeriod } from './period';
+import { ReportSnapshot, ReportUnitKind } from './report-snapshot.entity';
+import { unitFiguresService, type UnitWithFigures } from './unit-figures.service';
+
+export interface CaptureSnapshotInput {
+  period: string;
+  /** Capture again over an existing snapshot of the period (audited); otherwise a second capture is refused. */
+  replace?: boolean | null;
+}
+
+const AUDITED = ['period', 'capturedAt', 'capturedBy', 'departmentCount', 'regionCount', 'replacements'] as const;
+const auditFields = (s: ReportSnapshot) => Object.fromEntries(AUDITED.map((f) => [f, s[f] instanceof Date ? (s[f] as Date).toISOString() : s[f]]));
+
+/** Rows per insert statement (7 parameters each, far below PostgreSQL's limit). */
+const INSERT_BATCH = 2000;
+
+/**
+ * Monthly snapshots (月度快照): every department's and region's figures as
+ * they stand when captured, kept unchanged so that a later report compares
+ * against what was true then.
+ */
+export const snapshotService = {
+  /**
+   * Captures every department and region. A period is captured once; with
+   * `replace` the old capture is deleted and a new one written in the same
+   * transaction, and the audit trail keeps both.
+   */
+  async capture(ctx: RequestContext, input: CaptureSnapshotInput): Promise<ReportSnapshot> {
+    requireAdmin(ctx, 'capture report snapshots');
+    const period = requirePeriod(input.period);
+    // Repeatable read: every statement of the capture sees the same moment, so the figures add up.
+    return ctx.em.transactional(async (em) => {
+      // Serialises captures of the same period: the second waits, then sees the first.
+      await em.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`report_snapshot:${period}`]);
+      const existing = await em.findOne(ReportSnapshot, { period });
+      if (existing && !input.replace) {
+        throw conflict(`The snapshot of ${period} was captured at ${existing.capturedAt.toISOString()} by ${existing.capturedBy}; snapshots are immutable. Capture with replace: true to replace it.`);
+      }
+      const before = existing ? auditFields(existing) : null;
+      const units = await unitFiguresService.everything(em);
+      if (existing) {
+        await em.execute(`delete from report_snapshot where period = ?`, [period]);
+        em.getUnitOfWork().unsetIdentity(existing);
+      }
+      const viewer = ctx.viewer!;
+      const snapshot = em.create(ReportSnapshot, {
+        period,
+        capturedAt: new Date(),
+        capturedBy: viewer.name,
+        departmentCount: units.filter((u) => u.kind === ReportUnitKind.DEPARTMENT).length,
+        regionCount: units.filter((u) => u.kind === ReportUnitKind.REGION).length,
+        replacements: existing ? existing.replacements + 1 : 0,
+      });
+      await em.flush();
+      await insertUnits(em, period, units);
+      audit(em, ctx, { action: existing ? 'replaceSnapshot' : 'captureSnapshot', entityType: 'ReportSnapshot', entityId: period, before, after: auditFields(snapshot) });
+      await em.flush();
+      return snapshot;
+    }, { isolationLevel: IsolationLevel.REPEATABLE_READ });
+  },
+
+  async find(em: EntityManager, period: string): Promise<ReportSnapshot | null> {
+    return em.findOne(ReportSnapshot, { period });
+  },
+
+  async require(em: EntityManager, period: string): Promise<ReportSnapshot> {
+    const snapshot = await this.find(em, period);
+    if (!snapshot) throw notFound(`There is no snapshot of ${period}. An administrator captures one with captureSnapshot or "npm run snapshot -- --period ${period}".`);
+    return snapshot;
+  },
+
+  /** Every captured period, newest first. */
+  async list(ctx: RequestContext): Promise<ReportSnapshot[]> {
+    return ctx.em.find(ReportSnapshot, {}, { orderBy: { period: 'desc' } });
+  },
+
+  /** For each region: itself, its child regions and every department in it and below it, as captured. One statement. */
+  async unitsOfRegionTrees(em: EntityManager, period: string, regionCodes: readonly string[]): Promise<Map<string, UnitWithFigures[]>> {
+    const codes = [...regionCodes];
+    const rows: { tree: string; unit_kind: ReportUnitKind; unit_key: string; unit_name: string; region_code: string | null; figures: UnitWithFigures['figures'] | string }[] = await em.execute(
+      `select rc.ancestor_code as tree, u.unit_kind, u.unit_key, u.unit_name, u.region_code, u.figures
+         from report_snapshot_unit u join region_closure rc on rc.descendant_code = u.region_code
+        where u.period = ? and u.unit_kind = 'DEPARTMENT' and rc.ancestor_code in (?)
+       union all
+       select t.code, u.unit_kind, u.unit_key, u.unit_name, u.region_code, u.figures
+         from report_snapshot_unit u join (select unnest(array[?]::text[]) as code) t on u.unit_key = t.code or u.region_code = t.code
+        where u.period = ? and u.unit_kind = 'REGION'`,
+      [period, codes, codes, period],
+    );
+    const out = new Map<string, UnitWithFigures[]>(codes.map((code) => [code, []]));
+    const parsed = new Map<string, UnitWithFigures['figures']>();
+    for (const row of rows) {
+      const id = `${row.unit_kind}:${row.unit_key}`;
+      let figures = parsed.get(id);
+      if (!figures) parsed.set(id, (figures = typeof row.figures === 'string' ? JSON.parse(row.figures) : row.figures));
+      out.get(row.tree)?.push({ kind: row.unit_kind, key: row.unit_key, name: row.unit_name, regionCode: row.region_code, figures: figures! });
+    }
+    return out;
+  },
+};
+
+async function insertUnits(em: EntityManager, period: string, units: UnitWithFigures[]): Promise<void> {
+  for (let start = 0; start < units.length; start += INSERT_BATCH) {
+    const part = units.slice(start, start + INSERT_BATCH);
+    const rows = part.map((u) => ({ kind: u.kind, key: u.key, name: u.name, region: u.regionCode, figures: u.figures }));
+    await em.execute(
+      `insert into report_snapshot_unit (period, unit_kind, unit_key, unit_name, region_code, figures)
+       select ?, x.kind::report_unit_kind, x.key, x.name, x.region, x.figures
+         from jsonb_to_recordset(?::jsonb) as x(kind text, key text, name text, region text, figures jsonb)`,
+      [period, JSON.stringify(rows)],
+    );
+  }
+}

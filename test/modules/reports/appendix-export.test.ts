@@ -1,0 +1,144 @@
+import ExcelJS from 'exceljs';
+import { percent } from '../../../src/graphql/rates';
+import { parse } from 'csv-parse/sync';
+import { readReportTable } from '../../support/builders';
+import { http } from '../../support/http';
+import { startTestServer, type TestServer } from '../../support/test-server';
+import { buildYinduResources, buildYinduSupervision } from '../../support/yindu';
+
+/** The export's Chinese headers (README, "Appendix exports") against the shared tables' English columns. */
+const RESOURCES_COLUMNS: Record<string, string> = {
+  部门: 'department',
+  已发布资源目录数: 'published_directories',
+  已挂载资源目录数: 'mounted_directories',
+  资源数据总量: 'data_volume',
+  资源挂载率: 'mount_rate_pct',
+};
+const SUPERVISION_COLUMNS: Record<string, string> = {
+  部门: 'department',
+  主项数: 'main_items',
+  主项覆盖数: 'main_covered',
+  主项覆盖率: 'main_rate_pct',
+  ...Object.fromEntries(
+    [['行政检查', 'inspection'], ['行政处罚', 'penalty'], ['行政强制', 'coercion'], ['其他', 'other']].flatMap(([label, column]) => [
+      [`${label}子项数`, `${column}_items`],
+      [`${label}子项覆盖数`, `${column}_covered`],
+      [`${label}汇聚数`, `${column}_records`],
+    ]),
+  ),
+  子项覆盖率: 'sub_rate_pct',
+};
+
+function parseCsv(body: Buffer): string[][] {
+  const text = body.toString('utf8');
+  expect(text.startsWith('\uFEFF')).toBe(true);
+  return parse(text.slice(1), { relax_column_count: false }) as string[][];
+}
+
+async function parseXlsx(body: Buffer): Promise<string[][]> {
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.load(body as unknown as ArrayBuffer);
+  const sheet = workbook.worksheets[0];
+  const rows: string[][] = [];
+  sheet.eachRow((row) => rows.push((row.values as unknown[]).slice(1).map((v) => String(v))));
+  return rows;
+}
+
+/**
+ * Maps an exported table back to the shared CSV's columns: rates lose their
+ * "%"; the last row is the totals row (合计), returned apart.
+ */
+function toSharedColumns(rows: string[][], columns: Record<string, string>) {
+  const [header, ...body] = rows;
+  expect(header).toEqual(Object.keys(columns));
+  const records = body.map((row) => Object.fromEntries(row.map((cell, i) => [columns[header[i]], cell.replace(/%$/, '')])));
+  return { departments: records.slice(0, -1), total: records[records.length - 1] };
+}
+
+const sumOf = (rows: Record<string, string>[], column: string) => String(rows.reduce((total, row) => total + Number(row[column]), 0));
+
+async function checkTable(api: TestServer, table: string, expected: Record<string, string>[], columns: Record<string, string>, rates: Record<string, [string, string]>, token: string) {
+  for (const format of ['csv', 'xlsx'] as const) {
+    const response = await http(api, `/reports/410505/2023-06/${table}.${format}`, { token });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-disposition')).toContain(`410505-2023-06-${table}.${format}`);
+    const rows = format === 'csv' ? parseCsv(response.body) : await parseXlsx(response.body);
+    const { departments, total } = toSharedColumns(rows, columns);
+    // Every cell of every department row, in the report's order.
+    expect(departments).toEqual(expected);
+    // The totals row: sums of the counts, rates recomputed from the sums.
+    const counts = Object.values(columns).filter((c) => c !== 'department' && !c.endsWith('_pct'));
+    const expectedTotal: Record<string, string> = { department: '合计', ...Object.fromEntries(counts.map((c) => [c, sumOf(expected, c)])) };
+    for (const [column, [numerator, denominator]] of Object.entries(rates)) {
+      const n = numerator.split('+').reduce((s, c) => s + Number(expectedTotal[c]), 0);
+      const d = denominator.split('+').reduce((s, c) => s + Number(expectedTotal[c]), 0);
+      expectedTotal[column] = percent(n, d)!;
+    }
+    expect(total).toEqual(expectedTotal);
+  }
+}
+
+describe('appendix 4 (resources) export reproduces the Yindu table', () => {
+  let api: TestServer;
+  let viewerToken: string;
+  const rows = readReportTable('resources.csv');
+
+  beforeAll(async () => {
+    api = await startTestServer();
+    await buildYinduResources(api, rows);
+    viewerToken = await api.signToken({ role: 'VIEWER' });
+  });
+  afterAll(() => api.close());
+
+  it('exports the live figures of the current month only; a past month needs its snapshot', async () => {
+    const response = await http(api, '/reports/410505/2023-06/resources.csv', { token: viewerToken });
+    expect(response.status).toBe(404);
+    expect(response.json().error).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('no snapshot of 2023-06') });
+  });
+
+  it('exports CSV and XLSX whose every cell matches resources.csv, with a totals row', async () => {
+    await api.ok(`mutation { captureSnapshot(input: { period: "2023-06" }) { period } }`);
+    await checkTable(api, 'resources', rows, RESOURCES_COLUMNS, { mount_rate_pct: ['mounted_directories', 'published_directories'] }, viewerToken);
+  });
+
+  it('answers clear JSON errors: 401 without or with a bad token, 404 for an unknown region, 400 for a bad table or period', async () => {
+    const anonymous = await http(api, '/reports/410505/2023-06/resources.csv', { token: null });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.json().error.code).toBe('UNAUTHENTICATED');
+    expect((await http(api, '/reports/410505/2023-06/resources.csv', { token: 'mulu_nonsense' })).status).toBe(401);
+    const unknown = await http(api, '/reports/419999/2023-06/resources.csv');
+    expect([unknown.status, unknown.json().error.code]).toEqual([404, 'NOT_FOUND']);
+    const badTable = await http(api, '/reports/410505/2023-06/budget.csv');
+    expect([badTable.status, badTable.json().error.code]).toEqual([400, 'BAD_USER_INPUT']);
+    expect((await http(api, '/reports/410505/2023-06/resources.pdf')).status).toBe(400);
+    const badPeriod = await http(api, '/reports/410505/2023-13/resources.csv');
+    expect(badPeriod.status).toBe(400);
+    expect(badPeriod.json().error.message).toContain('YYYY-MM');
+  });
+});
+
+describe('appendix 5 (supervision) export reproduces the Yindu table', () => {
+  let api: TestServer;
+  const rows = readReportTable('supervision.csv');
+
+  beforeAll(async () => {
+    api = await startTestServer();
+    await buildYinduSupervision(api, rows);
+    await api.ok(`mutation { captureSnapshot(input: { period: "2023-06" }) { period } }`);
+  });
+  afterAll(() => api.close());
+
+  it('exports CSV and XLSX whose every cell matches supervision.csv, in the report order, with a totals row', async () => {
+    await checkTable(
+      api,
+      'supervision',
+      rows,
+      SUPERVISION_COLUMNS,
+      {
+        main_rate_pct: ['main_covered', 'main_items'],
+        sub_rate_pct: ['inspection_covered+penalty_covered+coercion_covered+other_covered', 'inspection_items+penalty_items+coercion_items+other_items'],
+      },
+      await api.signToken({ role: 'VIEWER' }),
+    );
+  });
+});

@@ -1,0 +1,56 @@
+import { compareRatesHighestFirst, isBelow, percentagePointChange } from '../../../src/modules/reports/report-figures';
+import { currentPeriod, previousPeriod, requirePeriod } from '../../../src/modules/reports/period';
+import { buildTable, toCsv } from '../../../src/modules/reports/export.service';
+import { ReportUnitKind, type UnitFigures } from '../../../src/modules/reports/report-snapshot.entity';
+import { SupervisionCategory } from '../../../src/modules/supervision/supervision.entity';
+
+const figures = (published: number, mounted: number, volume: number): UnitFigures => ({
+  mount: { publishedDirectories: published, mountedDirectories: mounted, dataVolume: volume, staleDirectories: 0 },
+  supervision: { mainItems: 0, coveredMainItems: 0, byCategory: [SupervisionCategory.INSPECTION, SupervisionCategory.PENALTY, SupervisionCategory.COERCION, SupervisionCategory.OTHER].map((category) => ({ category, subItems: 0, coveredSubItems: 0, records: 0 })) },
+  subscriptions: { made: 0, received: 0, pending: 0 },
+});
+
+describe('report figures', () => {
+  it('writes rate changes as the difference of the printed percentages, null when either rate is', () => {
+    // 8/31 = 25.81 %, 73/263 = 27.76 %: -1.95 points.
+    expect(percentagePointChange({ numerator: 8, denominator: 31 }, { numerator: 73, denominator: 263 })).toBe(-1.95);
+    expect(percentagePointChange({ numerator: 1, denominator: 3 }, { numerator: 1, denominator: 3 })).toBe(0);
+    expect(percentagePointChange({ numerator: 2, denominator: 4 }, { numerator: 1, denominator: 3 })).toBe(16.67);
+    expect(percentagePointChange({ numerator: 0, denominator: 0 }, { numerator: 1, denominator: 3 })).toBeNull();
+    expect(percentagePointChange({ numerator: 1, denominator: 3 }, { numerator: 0, denominator: 0 })).toBeNull();
+  });
+
+  it('compares rates exactly, highest first, units without a rate last; a missing rate is never below', () => {
+    const rates = [{ numerator: 1, denominator: 3 }, { numerator: 0, denominator: 0 }, { numerator: 2, denominator: 6 }, { numerator: 1, denominator: 1 }];
+    expect([...rates].sort(compareRatesHighestFirst)).toEqual([rates[3], rates[0], rates[2], rates[1]]);
+    expect(isBelow({ numerator: 0, denominator: 0 }, 0.6)).toBe(false);
+    expect(isBelow({ numerator: 3, denominator: 5 }, 0.6)).toBe(false);
+    expect(isBelow({ numerator: 2, denominator: 5 }, 0.6)).toBe(true);
+  });
+
+  it('validates periods and steps back a month', () => {
+    expect(requirePeriod(' 2023-06 ')).toBe('2023-06');
+    for (const bad of ['2023-6', '2023-13', '2023-00', '23-06', '2023/06', '1999-12']) expect(() => requirePeriod(bad)).toThrow('YYYY-MM');
+    expect(previousPeriod('2023-01')).toBe('2022-12');
+    expect(previousPeriod('2023-10')).toBe('2023-09');
+    // China Standard Time: 16:30 UTC on the last day of June is already July in Anyang.
+    expect(currentPeriod(new Date('2023-06-30T16:30:00Z'))).toBe('2023-07');
+    expect(currentPeriod(new Date('2023-06-30T15:59:59Z'))).toBe('2023-06');
+  });
+
+  it('builds appendix 4 in report order with "-" for a missing rate and quotes CSV cells that need it', () => {
+    const unit = (name: string, f: UnitFigures) => ({ kind: ReportUnitKind.DEPARTMENT, key: name, name, regionCode: '410505', figures: f });
+    const table = buildTable('resources', '殷都区', '2023-06', { ...unit('殷都区', figures(12, 12, 11620)), kind: ReportUnitKind.REGION }, [
+      unit('殷都区司法局', figures(6, 6, 27)),
+      unit('殷都区新部门', figures(0, 0, 0)),
+      unit('殷都区教育局', figures(6, 6, 11593)),
+    ]);
+    expect(table.rows).toEqual([
+      ['殷都区教育局', 6, 6, 11593, '100.00%'],
+      ['殷都区司法局', 6, 6, 27, '100.00%'],
+      ['殷都区新部门', 0, 0, 0, '-'],
+      ['合计', 12, 12, 11620, '100.00%'],
+    ]);
+    expect(toCsv(['a', 'b'], [['x,y', 'say "hi"']]).toString('utf8')).toBe('\uFEFFa,b\r\n"x,y","say ""hi"""\r\n');
+  });
+});
