@@ -51,6 +51,13 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
   app.use('/reports', reportsRouter(orm, authenticator));
   app.use('/imports', importsRouter(orm, authenticator));
   app.use('/graphql', express.json({ limit: '20mb' }), expressMiddleware(apollo, { context: async ({ req }) => createContext(orm, authenticator, req.headers.authorization) }));
+  // A body that is not JSON, or too large, never reaches Apollo: answer in GraphQL's shape, without express's HTML stack page.
+  app.use('/graphql', (error: { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const tooLarge = error.type === 'entity.too.large';
+    res.status(tooLarge ? 413 : (error.status ?? 400)).json({
+      errors: [{ message: tooLarge ? 'The request body is too large (20 MB at most).' : 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }],
+    });
+  });
   httpServer.on('request', app);
   return { app, apollo, httpServer };
 }
