@@ -8,6 +8,7 @@ import http from 'node:http';
 import { createContext, type MuluContext } from './graphql/context';
 import { formatError } from './graphql/errors';
 import { queryCostLimit } from './graphql/query-cost';
+import { accessPlugin } from './modules/auth/auth.guard';
 import type { Authenticator } from './modules/auth/authenticator';
 import { buildMuluSchema } from './graphql/schema';
 import { reportsRouter } from './modules/reports/reports.routes';
@@ -39,6 +40,7 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      accessPlugin(),
       queryCostLimit(options.maxQueryCost ?? DEFAULT_MAX_QUERY_COST),
     ],
   });
