@@ -4,6 +4,7 @@ import { Migration20261123185207 } from './Migration20261123185207';
 import { Migration20261123190028 } from './Migration20261123190028';
 import { Migration20261123191222 } from './Migration20261123191222';
 import { Migration20261123191343 } from './Migration20261123191343';
+import { Migration20261123200507 } from './Migration20261123200507';
 
 /**
  * Every migration, in order. Listed by hand because the compiled app and the
@@ -16,4 +17,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261123190028', class: Migration20261123190028 },
   { name: 'Migration20261123191222', class: Migration20261123191222 },
   { name: 'Migration20261123191343', class: Migration20261123191343 },
+  { name: 'Migration20261123200507', class: Migration20261123200507 },
 ];

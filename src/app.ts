@@ -8,6 +8,7 @@ import http from 'node:http';
 import { createContext, type MuluContext } from './graphql/context';
 import { formatError } from './graphql/errors';
 import { queryCostLimit } from './graphql/query-cost';
+import { accessPlugin } from './modules/auth/auth.guard';
 import type { Authenticator } from './modules/auth/authenticator';
 import { buildMuluSchema } from './graphql/schema';
 import { createSqlStatementCounter } from './graphql/sql-statement-count';
@@ -43,6 +44,7 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      accessPlugin(),
       queryCostLimit(options.maxQueryCost ?? DEFAULT_MAX_QUERY_COST),
       ...(sqlCounter ? [sqlCounter.plugin] : []),
     ],
@@ -62,6 +64,13 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
     ...countSql,
     expressMiddleware(apollo, { context: async ({ req }) => createContext(orm, authenticator, req.headers.authorization) }),
   );
+  // A body that is not JSON, or too large, never reaches Apollo: answer in GraphQL's shape, without express's HTML stack page.
+  app.use('/graphql', (error: { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const tooLarge = error.type === 'entity.too.large';
+    res.status(tooLarge ? 413 : (error.status ?? 400)).json({
+      errors: [{ message: tooLarge ? 'The request body is too large (20 MB at most).' : 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }],
+    });
+  });
   httpServer.on('request', app);
   return { app, apollo, httpServer };
 }

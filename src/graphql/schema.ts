@@ -7,7 +7,7 @@ import { RegionResolver } from '../modules/regions/region.resolver';
 import { DepartmentStatsResolver, RegionStatsResolver } from '../modules/stats/stats.resolver';
 import { NodeResolver } from './node.resolver';
 import { AuditResolver } from '../modules/audit/audit.resolver';
-import { accessGuard, authChecker } from '../modules/auth/auth.guard';
+import { authChecker } from '../modules/auth/auth.guard';
 import { AuthResolver } from '../modules/auth/auth.resolver';
 import { DepartmentSubscriptionsResolver, RegionSubscriptionsResolver, SubscriptionResolver } from '../modules/subscriptions/subscription.resolver';
 import { DepartmentSupervisionResolver, SupervisionMainItemResolver, SupervisionSubItemResolver } from '../modules/supervision/supervision.resolver';
@@ -45,7 +45,7 @@ export function buildMuluSchema(): Promise<GraphQLSchema> {
     validate: { forbidUnknownValues: false },
     emitSchemaFile: false,
     // Who may do what: README, "Authentication".
+    // Who may do what: README, "Authentication"; the operation-wide check is accessPlugin (app.ts).
     authChecker,
-    globalMiddlewares: [accessGuard],
   });
 }

@@ -72,7 +72,8 @@ describe('benchmark smoke run (district scale)', () => {
                 (select count(*)::int from supervision_sub_item s
                    left join (select sub_item_id, count(*) as n from supervision_record where not superseded group by sub_item_id) r on r.sub_item_id = s.id
                   where s.record_count <> coalesce(r.n, 0)) as wrong_counters,
-                (select count(*)::int from supervision_sub_item where record_count = 0) as uncovered`,
+                (select count(*)::int from supervision_sub_item where record_count = 0) as uncovered,
+                (select count(*)::int from supervision_record r join supervision_sub_item s on s.id = r.sub_item_id where r.department_id <> s.department_id) as wrong_departments`,
       );
       const { uncovered, corrections, superseded, ...exact } = counts.rows[0];
       expect(exact).toEqual({
@@ -82,6 +83,7 @@ describe('benchmark smoke run (district scale)', () => {
         sub_items: SCALES.district.subItems,
         records: SCALES.district.records + 0,
         wrong_counters: 0,
+        wrong_departments: 0,
       });
       expect(corrections).toBe(superseded);
       expect(uncovered / SCALES.district.subItems).toBeGreaterThan(0.2);

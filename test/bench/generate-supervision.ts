@@ -75,20 +75,21 @@ export function supervisionSteps(scale: Scale): Step[] {
           scale.records,
         );
         const result = await client.query(
-          `insert into supervision_record (sub_item_id, source, external_id, occurred_at, payload, received_at)
-           select x.id, (array['upstream-platform', 'department-push', 'inspection-app'])[1 + floor(pg_temp.u(58, x.g) * 3)::int],
+          `insert into supervision_record (department_id, sub_item_id, source, external_id, occurred_at, payload, received_at)
+           select x.department_id, x.id, (array['upstream-platform', 'department-push', 'inspection-app'])[1 + floor(pg_temp.u(58, x.g) * 3)::int],
                   'R' || lpad(x.g::text, 10, '0'), t.occurred,
                   case when pg_temp.u(59, x.g) < 0.1 then jsonb_build_object('place', '现场', 'officers', 2) end,
                   t.occurred + interval '1 minute' * floor(pg_temp.u(60, x.g) * 1440)
-             from (select c.id, row_number() over (order by c.id, k) as g from ${counts} c, generate_series(1, c.cnt) k) x,
+             from (select c.id, si.department_id, row_number() over (order by c.id, k) as g
+                     from ${counts} c join supervision_sub_item si on si.id = c.id, generate_series(1, c.cnt) k) x,
                   lateral (select ${anchor} - interval '1 second' * floor(pg_temp.u(61, x.g) * 365 * 86400) as occurred) t
             order by x.g`,
         );
         // Corrections: a later record of the same sub-item supersedes the old one, which stops counting.
         const corrections = await client.query(
           `with corrected as (
-             insert into supervision_record (sub_item_id, source, external_id, occurred_at, payload, supersedes_id, received_at)
-             select r.sub_item_id, r.source, 'C' || lpad(r.id::text, 10, '0'), r.occurred_at, jsonb_build_object('correction', true), r.id,
+             insert into supervision_record (department_id, sub_item_id, source, external_id, occurred_at, payload, supersedes_id, received_at)
+             select r.department_id, r.sub_item_id, r.source, 'C' || lpad(r.id::text, 10, '0'), r.occurred_at, jsonb_build_object('correction', true), r.id,
                     least(r.received_at + interval '3 days', ${anchor})
                from supervision_record r where pg_temp.u(62, r.id) < ${CORRECTED_SHARE}
               order by r.id

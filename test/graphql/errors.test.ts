@@ -70,6 +70,22 @@ describe('errors', () => {
   });
 });
 
+describe('malformed requests', () => {
+  let api: TestServer;
+  beforeAll(async () => {
+    api = await startTestServer();
+  });
+  afterAll(() => api.close());
+
+  it('answers a body that is not JSON with a GraphQL-shaped BAD_REQUEST, no HTML and no stack', async () => {
+    const response = await fetch(api.server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({ errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+    expect(text).not.toMatch(/node_modules|at |<html/i);
+  });
+});
+
 describe('query cost limit', () => {
   let api: TestServer;
   beforeAll(async () => {

@@ -7,7 +7,7 @@ import type { RequestContext } from '../../request-context';
 import { audit, snapshot } from '../audit/audit';
 import { canWriteDepartment, requireDepartmentWriter, requireViewer } from '../auth/permissions';
 import { Role } from '../auth/viewer';
-import { DirectoryStatus, ShareType } from '../catalogue/directory.entity';
+import { DirectoryStatus, ResourceDirectory, ShareType } from '../catalogue/directory.entity';
 import { directoryService, type DirectoryRef } from '../catalogue/directory.service';
 import { Department } from '../departments/department.entity';
 import { departmentService } from '../departments/department.service';
@@ -110,8 +110,11 @@ export const subscriptionService = {
 
   /** Pending -> granted, by the provider. */
   approve(ctx: RequestContext, input: DecisionInput): Promise<SubscriptionRequest> {
-    return this.transition(ctx, input.id, 'approve', 'approveSubscriptionRequest', (request, now) => {
+    return this.transition(ctx, input.id, 'approve', 'approveSubscriptionRequest', (request, now, directory) => {
       if (request.endDate && request.endDate < businessToday(now)) throw conflict(`This request's end date ${request.endDate} has passed; it can only be rejected.`);
+      // The directory may have changed since the request was filed.
+      if (directory.status !== DirectoryStatus.PUBLISHED) throw conflict(`Directory ${directory.code} is no longer published; this request can only be rejected.`);
+      if (directory.shareType === ShareType.NOT_SHARED) throw conflict(`Directory ${directory.code} is no longer shared; this request can only be rejected.`);
       request.decidedAt = now;
       request.decisionReason = input.reason?.trim() || null;
     });
@@ -143,7 +146,7 @@ export const subscriptionService = {
   },
 
   /** One transition of the state machine, on the locked row, audited. */
-  async transition(ctx: RequestContext, id: number, event: SubscriptionEvent, action: string, apply: (request: SubscriptionRequest, now: Date) => void): Promise<SubscriptionRequest> {
+  async transition(ctx: RequestContext, id: number, event: SubscriptionEvent, action: string, apply: (request: SubscriptionRequest, now: Date, directory: ResourceDirectory) => void): Promise<SubscriptionRequest> {
     const viewer = requireViewer(ctx);
     return ctx.em.transactional(async (em) => {
       const request = await requireForUpdate(em, id);
@@ -156,7 +159,7 @@ export const subscriptionService = {
       const current = effectiveStatus(request, businessToday(now));
       const before = snapshot(request, AUDITED);
       const to = nextStatus(current, event);
-      apply(request, now);
+      apply(request, now, await em.findOneOrFail(ResourceDirectory, { id: request.directory.id }));
       request.status = to;
       audit(em, ctx, { action, entityType: 'SubscriptionRequest', entityId: request.id, before, after: snapshot(request, AUDITED) });
       return request;

@@ -117,7 +117,7 @@ function precheck(record: SupervisionRecordInput, index: number, now: number): C
  * equal to the counting records of each sub-item in that same transaction,
  * so statistics read sub-items only, never records.
  *
- * Retries are safe: (source, externalId) is unique; a record already stored,
+ * Retries are safe: (department, source, externalId) is unique; a record already stored,
  * or stored by a concurrent call of the same batch, is reported as a
  * duplicate and counted once (`on conflict do nothing`, counters follow only
  * the rows this call actually inserted).
@@ -172,11 +172,11 @@ export const supervisionRecordService = {
         const rows: TargetRow[] = await em.execute(
           `select r.id, r.sub_item_id, s.code as sub_item_code, r.superseded, r.source, r.external_id
              from jsonb_to_recordset(?::jsonb) k(source text, "externalId" text)
-             join supervision_record r on r.source = k.source and r.external_id = k."externalId"
+             join supervision_record r on r.department_id = ? and r.source = k.source and r.external_id = k."externalId"
              join supervision_sub_item s on s.id = r.sub_item_id
             order by r.id
               for update of r`,
-          [JSON.stringify([...targetKeys.values()].map(({ source, externalId }) => ({ source, externalId })))],
+          [JSON.stringify([...targetKeys.values()].map(({ source, externalId }) => ({ source, externalId }))), department.id],
         );
         for (const row of rows) targets.set(keyOf(row.source, row.external_id), row);
       }
@@ -192,8 +192,8 @@ export const supervisionRecordService = {
         const rows: { source: string; external_id: string }[] = await em.execute(
           `select r.source, r.external_id
              from jsonb_to_recordset(?::jsonb) k(source text, "externalId" text)
-             join supervision_record r on r.source = k.source and r.external_id = k."externalId"`,
-          [JSON.stringify(pending.map(({ source, externalId }) => ({ source, externalId })))],
+             join supervision_record r on r.department_id = ? and r.source = k.source and r.external_id = k."externalId"`,
+          [JSON.stringify(pending.map(({ source, externalId }) => ({ source, externalId }))), department.id],
         );
         for (const row of rows) stored.add(keyOf(row.source, row.external_id));
       }
@@ -240,7 +240,7 @@ export const supervisionRecordService = {
         return { received: records.length, accepted: 0, duplicates: duplicateIndexes.length, duplicateIndexes, rejected, stored: rejected.length === 0 };
       }
 
-      const inserted = await insertRecords(em, pending);
+      const inserted = await insertRecords(em, department.id, pending);
       // Rows a concurrent call stored between our check and our insert.
       for (const i of inserted.skipped) duplicateIndexes.push(pending[i].index);
 
@@ -297,7 +297,7 @@ interface InsertOutcome {
  * sub-item, the corrected ids, the candidates skipped) rather than one row
  * per record: a batch of 10,000 sends back a few hundred rows.
  */
-async function insertRecords(em: EntityManager, candidates: Candidate[]): Promise<InsertOutcome> {
+async function insertRecords(em: EntityManager, departmentId: number, candidates: Candidate[]): Promise<InsertOutcome> {
   const rows = candidates.map((c, i) => ({
     i,
     sub_item_id: c.subItemId,
@@ -312,10 +312,10 @@ async function insertRecords(em: EntityManager, candidates: Candidate[]): Promis
        select * from jsonb_to_recordset(?::jsonb)
          as k(i int, sub_item_id int, source text, external_id text, occurred_at timestamptz, payload jsonb, supersedes_id bigint)
      ), ins as (
-       insert into supervision_record (sub_item_id, source, external_id, occurred_at, payload, supersedes_id)
-       select k.sub_item_id, k.source, k.external_id, k.occurred_at, k.payload, k.supersedes_id
+       insert into supervision_record (department_id, sub_item_id, source, external_id, occurred_at, payload, supersedes_id)
+       select ?::int, k.sub_item_id, k.source, k.external_id, k.occurred_at, k.payload, k.supersedes_id
          from k order by k.source collate "C", k.external_id collate "C"
-       on conflict (source, external_id) do nothing
+       on conflict (department_id, source, external_id) do nothing
        returning source, external_id, sub_item_id, supersedes_id
      )
      select 'added' as kind, sub_item_id, count(*) as n from ins group by sub_item_id
@@ -323,7 +323,7 @@ async function insertRecords(em: EntityManager, candidates: Candidate[]): Promis
      select 'corrected', null, supersedes_id from ins where supersedes_id is not null
      union all
      select 'skipped', null, k.i from k where not exists (select 1 from ins where ins.source = k.source and ins.external_id = k.external_id)`,
-    [JSON.stringify(rows)],
+    [JSON.stringify(rows), departmentId],
   );
   const outcome: InsertOutcome = { count: 0, perSubItem: new Map(), supersededIds: [], skipped: [] };
   for (const row of result) {

@@ -85,7 +85,7 @@ export class SupervisionSubItem extends TimestampedEntity<'recordCount'> {
  * names this one in `supersedes`; a superseded record stops counting.
  */
 @Entity({ tableName: 'supervision_record' })
-@Unique({ properties: ['source', 'externalId'] })
+@Unique({ properties: ['department', 'source', 'externalId'] })
 @Unique({
   name: 'supervision_record_supersedes_id_unique',
   expression: 'create unique index "supervision_record_supersedes_id_unique" on "supervision_record" ("supersedes_id") where "supersedes_id" is not null',
@@ -94,11 +94,19 @@ export class SupervisionRecord {
   @PrimaryKey({ type: new BigIntType('number'), autoincrement: true })
   id!: number;
 
+  /**
+   * The department the record was pushed for (its sub-item's). Part of the
+   * retry key: two departments numbering their records alike under one
+   * source must not take each other's records for duplicates.
+   */
+  @ManyToOne({ entity: () => Department, ref: true, deleteRule: 'restrict' })
+  department!: Ref<Department>;
+
   @ManyToOne({ entity: () => SupervisionSubItem, ref: true, deleteRule: 'restrict' })
   @Index()
   subItem!: Ref<SupervisionSubItem>;
 
-  /** The system that sent the record; (source, externalId) identifies it for retries. */
+  /** The system that sent the record; (department, source, externalId) identifies it for retries. */
   @Property({ type: 'string', length: 100 })
   source!: string;
 

@@ -122,7 +122,7 @@ export class SupervisionRecordInput {
   @Field({ description: 'The system that sends the record, e.g. the department\'s enforcement system (1 to 100 characters).' })
   source!: string;
 
-  @Field({ description: 'The id the source gave the record, unique per source (1 to 200 characters). Re-sending the same source and external id is a no-op reported as a duplicate.' })
+  @Field({ description: 'The id the source gave the record, unique per source within the department (1 to 200 characters). Re-sending the same source and external id is a no-op reported as a duplicate.' })
   externalId!: string;
 
   @Field(() => GraphQLISODateTime, { description: 'When the supervision action happened; not in the future.' })

@@ -71,6 +71,12 @@ describe('sign-in with identity-platform JWTs and the bootstrap key', () => {
     expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
   });
 
+  it('leaves introspection open without a token, so the landing page can load the schema', async () => {
+    const response = await api.anonymous.request(`{ __schema { queryType { name } } }`);
+    expect(response.errors).toBeUndefined();
+    expect(response.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+  });
+
   it('lets a viewer read but not write', async () => {
     const viewer = await api.asRole('VIEWER');
     expect((await viewer.ok(`{ region(code: "410505") { name } }`)).region.name).toBe('殷都区');

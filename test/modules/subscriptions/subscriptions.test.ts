@@ -38,6 +38,7 @@ describe('subscription requests (订阅)', () => {
     await addDirectory(api, A, 'A-COND3', { shareType: 'CONDITIONAL' });
     await addDirectory(api, A, 'A-SECRET', { shareType: 'NOT_SHARED' });
     await addDirectory(api, A, 'A-DRAFT', { publish: false });
+    await addDirectory(api, A, 'A-LATER', { shareType: 'CONDITIONAL' });
     await addDirectory(api, B, 'B-OPEN');
     stewardA = await api.asRole('STEWARD', A);
     stewardB = await api.asRole('STEWARD', B);
@@ -58,6 +59,22 @@ describe('subscription requests (订阅)', () => {
     const approved = await stewardA.ok(DECIDE('approveSubscriptionRequest'), { id, reason: null });
     expect(approved.approveSubscriptionRequest.status).toBe('GRANTED');
     expect((await stewardA.ok(`{ subscriptionQueue { edges { node { id } } } }`)).subscriptionQueue.edges).toEqual([]);
+  });
+
+  it('refuses to approve a request whose directory was withdrawn or stopped being shared meanwhile', async () => {
+    // A department of its own, so the other tests' counts stay as they are.
+    const D = creditCode('410505', 9);
+    await createDepartment(api, { creditCode: D, name: '殷都区审计局', regionCode: '410505' });
+    const { id } = (await request(await api.asRole('STEWARD', D), 'A-LATER')).data!.requestSubscription;
+    await api.ok(`mutation { withdrawDirectory(input: { directory: { code: "A-LATER" } }) { status } }`);
+    const withdrawn = await stewardA.request(DECIDE('approveSubscriptionRequest'), { id, reason: null });
+    expect(errorCodes(withdrawn)).toEqual(['CONFLICT']);
+    expect(withdrawn.errors?.[0].message).toContain('no longer published');
+    await api.ok(`mutation { publishDirectory(input: { directory: { code: "A-LATER" } }) { status } }`);
+    await api.ok(`mutation { updateDirectory(input: { directory: { code: "A-LATER" }, shareType: NOT_SHARED, shareConditions: "依法不予共享" }) { status } }`);
+    expect(errorCodes(await stewardA.request(DECIDE('approveSubscriptionRequest'), { id, reason: null }))).toEqual(['CONFLICT']);
+    const rejected = await stewardA.ok(DECIDE('rejectSubscriptionRequest'), { id, reason: '目录已不予共享' });
+    expect(rejected.rejectSubscriptionRequest.status).toBe('REJECTED');
   });
 
   it('needs a reason to reject', async () => {
@@ -116,7 +133,8 @@ describe('subscription requests (订阅)', () => {
     const statuses = (await api.ok(`{ department(creditCode: "${A}") { subscriptionsReceived { edges { node { status } } } } }`)).department.subscriptionsReceived.edges.map(
       (e: { node: { status: string } }) => e.node.status,
     );
-    expect(statuses.sort()).toEqual(['CANCELLED', 'PENDING', 'REJECTED', 'REVOKED']);
+    // Two rejected: C's first request, and the request on the directory that stopped being shared.
+    expect(statuses.sort()).toEqual(['CANCELLED', 'PENDING', 'REJECTED', 'REJECTED', 'REVOKED']);
   });
 
   it('lapses a granted subscription after its end date, when read, and lets the department ask again', async () => {

@@ -216,3 +216,42 @@ describe('supervision items and records', () => {
     });
   });
 });
+
+describe('records of different departments', () => {
+  let api: TestServer;
+  const A = creditCode('410505', 1);
+  const B = creditCode('410505', 2);
+  const covered = async (code: string) =>
+    (await api.ok(`query($c: String!) { department(creditCode: $c) { supervisionStats { coveredSubItems records } } }`, { c: code })).department.supervisionStats;
+
+  beforeAll(async () => {
+    api = await startTestServer();
+    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    for (const code of [A, B]) {
+      await createDepartment(api, { creditCode: code, name: code === A ? '区市场监管局' : '区司法局', regionCode: '410505' });
+      await createMainItems(api, code, [{ code: 'M1' }]);
+      await createSubItems(api, code, [{ code: 'S1', mainItemCode: 'M1', category: 'INSPECTION' }]);
+    }
+  });
+  afterAll(() => api.close());
+
+  it('keeps records of two departments apart even when they share source and external id', async () => {
+    expect(await ingest(api, A, records('S1', 2, 'no', 'henan-zhifa'))).toMatchObject({ accepted: 2, duplicates: 0 });
+    expect(await ingest(api, B, records('S1', 2, 'no', 'henan-zhifa'))).toMatchObject({ accepted: 2, duplicates: 0 });
+    expect(await covered(A)).toEqual({ coveredSubItems: 1, records: 2 });
+    expect(await covered(B)).toEqual({ coveredSubItems: 1, records: 2 });
+    // A retry is still a duplicate within its own department.
+    expect(await ingest(api, B, records('S1', 2, 'no', 'henan-zhifa'))).toMatchObject({ accepted: 0, duplicates: 2 });
+  });
+
+  it("does not let a department correct, or learn about, another department's records", async () => {
+    const result = await ingest(api, B, [{ ...records('S1', 1, 'fix', 'other-system')[0], supersedes: { source: 'henan-zhifa', externalId: 'no-9' } }], true);
+    expect(result.accepted).toBe(0);
+    expect(result.rejected[0].reason).toContain('no record with that source and external id has been received');
+    // A's record no-0 is only A's to correct: from B the key names B's own no-0.
+    const own = await ingest(api, B, [{ ...records('S1', 1, 'fix', 'other-system')[0], supersedes: { source: 'henan-zhifa', externalId: 'no-0' } }]);
+    expect(own).toMatchObject({ accepted: 1, rejected: [] });
+    expect(await covered(A)).toEqual({ coveredSubItems: 1, records: 2 });
+    expect(await covered(B)).toEqual({ coveredSubItems: 1, records: 2 });
+  });
+});
