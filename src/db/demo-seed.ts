@@ -9,7 +9,8 @@ import { Region } from '../modules/regions/region.entity';
 import { regionService } from '../modules/regions/region.service';
 import type { RequestContext } from '../request-context';
 import { SYSTEM_VIEWER } from '../modules/auth/viewer';
-import { DEMO_DEPARTMENTS, DEMO_REGIONS, DEMO_RESOURCE_NAMES, splitTotal } from './demo-data';
+import { DEMO_DEPARTMENTS, DEMO_REGIONS, DEMO_RESOURCE_NAMES, DEMO_SUPERVISION, splitTotal } from './demo-data';
+import { loadDemoSupervision } from './demo-supervision';
 
 /** The department whose steward the demo token stands for. */
 export function demoStewardDepartment(): { creditCode: string; name: string } {
@@ -27,12 +28,20 @@ const DAY = 24 * 60 * 60 * 1000;
 
 /**
  * Loads the demo dataset through the services, exactly as the API would,
- * unless the database already holds regions.
+ * unless the database already holds regions. One transaction: a start
+ * interrupted while loading leaves an empty database, not half a demo.
  */
 export async function loadDemoIfEmpty(orm: MikroORM): Promise<boolean> {
-  // The loader acts as the server itself; its changes appear in the audit trail as SYSTEM.
-  const ctx: RequestContext = { em: orm.em.fork(), viewer: SYSTEM_VIEWER };
-  if ((await ctx.em.count(Region, {})) > 0) return false;
+  return orm.em.fork().transactional(async (em) => {
+    // The loader acts as the server itself; its changes appear in the audit trail as SYSTEM.
+    const ctx: RequestContext = { em, viewer: SYSTEM_VIEWER };
+    if ((await ctx.em.count(Region, {})) > 0) return false;
+    await loadDemo(ctx);
+    return true;
+  });
+}
+
+async function loadDemo(ctx: RequestContext): Promise<void> {
   for (const region of DEMO_REGIONS) await regionService.create(ctx, region);
 
   const shareTypes = [ShareType.UNCONDITIONAL, ShareType.CONDITIONAL, ShareType.UNCONDITIONAL, ShareType.NOT_SHARED];
@@ -87,5 +96,11 @@ export async function loadDemoIfEmpty(orm: MikroORM): Promise<boolean> {
       }
     }
   }
-  return true;
+  // Appendix 5: the supervision figures, on the departments that report them.
+  for (const [s, spec] of DEMO_SUPERVISION.entries()) {
+    const department = await departmentService.create(ctx, { creditCode: demoCreditCode('410505', 101 + s), name: spec.name, regionCode: '410505' });
+    await loadDemoSupervision(ctx, department.creditCode, spec, `JG${String(s + 1).padStart(2, '0')}`);
+    // One transaction for the whole demo: keep its identity map small, or every flush rereads all of it.
+    ctx.em.clear();
+  }
 }
