@@ -5,6 +5,7 @@ import { Migration20261123190028 } from './Migration20261123190028';
 import { Migration20261123191222 } from './Migration20261123191222';
 import { Migration20261123191343 } from './Migration20261123191343';
 import { Migration20261123200507 } from './Migration20261123200507';
+import { Migration20261123202839 } from './Migration20261123202839';
 
 /**
  * Every migration, in order. Listed by hand because the compiled app and the
@@ -18,4 +19,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261123191222', class: Migration20261123191222 },
   { name: 'Migration20261123191343', class: Migration20261123191343 },
   { name: 'Migration20261123200507', class: Migration20261123200507 },
+  { name: 'Migration20261123202839', class: Migration20261123202839 },
 ];

@@ -5,9 +5,9 @@ import { Region, RegionClosure } from '../modules/regions/region.entity';
 import { ApiKey } from '../modules/auth/api-key.entity';
 import { AuditEntry } from '../modules/audit/audit.entity';
 import { SubscriptionRequest } from '../modules/subscriptions/subscription.entity';
-import { DepartmentFigures } from '../modules/stats/department-figures.entity';
+import { DepartmentFigures, RegionFigures } from '../modules/stats/department-figures.entity';
 import { SupervisionMainItem, SupervisionRecord, SupervisionSubItem } from '../modules/supervision/supervision.entity';
 import { ReportSnapshot, ReportSnapshotUnit } from '../modules/reports/report-snapshot.entity';
 
 /** Every entity, listed once: discovery by folder scanning differs between ts and compiled js. */
-export const entities = [Region, RegionClosure, Department, ResourceDirectory, Mount, ApiKey, AuditEntry, SubscriptionRequest, SupervisionMainItem, SupervisionSubItem, SupervisionRecord, DepartmentFigures, ReportSnapshot, ReportSnapshotUnit];
+export const entities = [Region, RegionClosure, Department, ResourceDirectory, Mount, ApiKey, AuditEntry, SubscriptionRequest, SupervisionMainItem, SupervisionSubItem, SupervisionRecord, DepartmentFigures, RegionFigures, ReportSnapshot, ReportSnapshotUnit];

@@ -6,6 +6,7 @@ import type { RequestContext } from '../../request-context';
 import { audit, snapshot } from '../audit/audit';
 import { requireAdmin } from '../auth/permissions';
 import { pagedChildren } from '../../db/paged-children';
+import { departmentFiguresService } from '../stats/department-figures.service';
 import { Department } from '../departments/department.entity';
 import { checkRegionCode, possibleParentCodes } from './region-code';
 import { Region, RegionLevel } from './region.entity';
@@ -72,6 +73,7 @@ export const regionService = {
          union all select ?, ?, 0`,
         [code, parent?.code ?? '', code, code],
       );
+      await departmentFiguresService.createRegion(em, code);
       audit(em, ctx, { action: 'createRegion', entityType: 'Region', entityId: code, after: snapshot(region, ['code', 'name', 'level', 'parent']) });
       return region;
     });

@@ -1,18 +1,9 @@
 import { BigIntType, Entity, OneToOne, Property, type Ref } from '@mikro-orm/core';
 import { Department } from '../departments/department.entity';
+import { Region } from '../regions/region.entity';
 
-/**
- * One row per department holding the counts every statistic is made of,
- * recomputed from the catalogue and the supervision items in the same
- * transaction as every change to them (department-figures.service.ts).
- * Dashboards and rankings read these rows, 10,000 for a province, instead
- * of 100,000 directories and 300,000 sub-items.
- */
-@Entity({ tableName: 'department_figures' })
-export class DepartmentFigures {
-  @OneToOne({ entity: () => Department, ref: true, primary: true, fieldName: 'department_id', deleteRule: 'cascade' })
-  department!: Ref<Department>;
-
+/** The counts every statistic is made of, for one unit. */
+export abstract class FigureColumns {
   @Property({ type: 'integer', default: 0 })
   publishedDirectories: number = 0;
 
@@ -63,4 +54,30 @@ export class DepartmentFigures {
 
   @Property({ type: new BigIntType('number'), default: 0 })
   otherRecords: number = 0;
+}
+
+/**
+ * One row per department holding the counts every statistic is made of,
+ * recomputed from the catalogue and the supervision items in the same
+ * transaction as every change to them (department-figures.service.ts).
+ * Dashboards and rankings read these rows, 10,000 for a province, instead
+ * of 100,000 directories and 300,000 sub-items.
+ */
+@Entity({ tableName: 'department_figures' })
+export class DepartmentFigures extends FigureColumns {
+  @OneToOne({ entity: () => Department, ref: true, primary: true, fieldName: 'department_id', deleteRule: 'cascade' })
+  department!: Ref<Department>;
+}
+
+/**
+ * The same counts summed for a region over every department in it and in
+ * all regions below it. Kept by a database trigger on department_figures
+ * (migration Migration20261123202839), which adds each change of a
+ * department's row to the rows of the region's ancestors, in the same
+ * transaction; a province dashboard then reads one row per region.
+ */
+@Entity({ tableName: 'region_figures' })
+export class RegionFigures extends FigureColumns {
+  @OneToOne({ entity: () => Region, ref: true, primary: true, fieldName: 'region_code', deleteRule: 'cascade' })
+  region!: Ref<Region>;
 }

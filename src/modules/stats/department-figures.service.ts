@@ -10,6 +10,9 @@ const CATEGORY_COLUMNS = SUPERVISION_CATEGORIES.flatMap((category) => {
   return [`${c}_items`, `${c}_covered`, `${c}_records`];
 });
 
+/** Every count column of department_figures and region_figures. */
+export const FIGURE_COLUMNS = ['published_directories', 'mounted_directories', 'data_volume', 'main_items', 'covered_main_items', ...CATEGORY_COLUMNS];
+
 const CATEGORY_AGGREGATES = SUPERVISION_CATEGORIES.map((category) => {
   const c = categoryColumn(category);
   return `count(*) filter (where s.category = '${category}') as ${c}_items,
@@ -102,10 +105,28 @@ export const departmentFiguresService = {
     );
   },
 
-  /** Recomputes every department's figures: after a bulk load that bypassed the services. */
+  /** A new region starts with all figures zero (its departments come later). */
+  async createRegion(em: EntityManager, regionCode: string): Promise<void> {
+    await em.execute(`insert into region_figures (region_code) values (?) on conflict do nothing`, [regionCode]);
+  },
+
+  /**
+   * Recomputes every department's and region's figures: after a bulk load
+   * that bypassed the services. (Region figures otherwise follow department
+   * figures through a trigger, see the RegionFigures entity.)
+   */
   async rebuildAll(em: EntityManager): Promise<void> {
     await em.execute(`insert into department_figures (department_id) select id from department on conflict do nothing`);
+    await em.execute(`insert into region_figures (region_code) select code from region on conflict do nothing`);
     await this.refreshCatalogue(em, 'all');
     await this.refreshSupervision(em, 'all');
+    await em.execute(
+      `update region_figures rf set ${FIGURE_COLUMNS.map((c) => `${c} = coalesce(x.${c}, 0)`).join(', ')}
+         from region r
+         left join (select rc.ancestor_code, ${FIGURE_COLUMNS.map((c) => `sum(f.${c}) as ${c}`).join(', ')}
+                      from region_closure rc join department d on d.region_code = rc.descendant_code
+                      join department_figures f on f.department_id = d.id group by rc.ancestor_code) x on x.ancestor_code = r.code
+        where rf.region_code = r.code`,
+    );
   },
 };

@@ -57,21 +57,24 @@ export const mountStatsService = {
   },
 
   /**
-   * Mount figures of many regions in one statement: each region sums every
-   * department in it and in all regions below it (via region_closure).
+   * Mount figures of many regions in one statement: region_figures holds
+   * each region's sums over every department at any depth; only the stale
+   * count is counted here, over the departments below through region_closure.
    */
   async forRegions(em: EntityManager, regionCodes: readonly string[]): Promise<Map<string, MountCounts>> {
+    const codes = [...regionCodes];
     const rows: MountRow[] = await em.execute(
-      `with stale as (select c.department_id, count(*) as n from resource_directory c where ${staleSql('c')} group by c.department_id)
-       select rc.ancestor_code as key,
-              sum(f.published_directories) as published, sum(f.mounted_directories) as mounted, sum(f.data_volume) as volume,
-              coalesce(sum(stale.n), 0) as stale
-         from region_closure rc
-         join department d on d.region_code = rc.descendant_code
-         join department_figures f on f.department_id = d.id
-         left join stale on stale.department_id = d.id
-        where rc.ancestor_code in (?) group by rc.ancestor_code`,
-      [[...regionCodes]],
+      `with stale as (
+         select rc.ancestor_code as key, count(*) as n
+           from region_closure rc
+           join department d on d.region_code = rc.descendant_code
+           join resource_directory c on c.department_id = d.id and ${staleSql('c')}
+          where rc.ancestor_code in (?) group by rc.ancestor_code)
+       select f.region_code as key, f.published_directories as published, f.mounted_directories as mounted, f.data_volume as volume,
+              coalesce(stale.n, 0) as stale
+         from region_figures f left join stale on stale.key = f.region_code
+        where f.region_code in (?)`,
+      [codes, codes],
     );
     return byKey(regionCodes, rows, String);
   },

@@ -125,13 +125,9 @@ export const rankingService = {
   async childRegionsOf(em: EntityManager, regionCodes: readonly string[], request: RankingRequest): Promise<Map<string, RankingEntry<Region>[]>> {
     const metric = METRIC_SQL[request.metric]('f');
     const unitSql = `
-      select c.parent_code as key, c.*, coalesce(sum(${metric.num}), 0) as num, coalesce(sum(${metric.den}), 0) as den
-        from region c
-        join region_closure rc on rc.ancestor_code = c.code
-        left join department d on d.region_code = rc.descendant_code
-        left join department_figures f on f.department_id = d.id
-       where c.parent_code in (?)
-       group by c.code`;
+      select c.parent_code as key, c.*, ${metric.num} as num, ${metric.den} as den
+        from region c join region_figures f on f.region_code = c.code
+       where c.parent_code in (?)`;
     const ranked = rankedSql(unitSql, request, 'u.code');
     const rows: Row[] = await em.execute(ranked.sql, [[...regionCodes], ...ranked.params]);
     return split(em, Region, rows, regionCodes);

@@ -23,11 +23,10 @@ export function emptySupervisionCounts(): SupervisionCounts {
   return { mainItems: 0, coveredMainItems: 0, byCategory: SUPERVISION_CATEGORIES.map((category) => ({ category, subItems: 0, coveredSubItems: 0, records: 0 })) };
 }
 
-/** The figures columns of `f`, summed when `sum` is set (regions). */
-function figureColumns(f: string, sum: boolean): string {
-  const wrap = (column: string) => (sum ? `sum(${f}.${column})` : `${f}.${column}`);
+/** The supervision columns of the figures row `f` (department_figures or region_figures). */
+function figureColumns(f: string): string {
   const columns = ['main_items', 'covered_main_items', ...SUPERVISION_CATEGORIES.flatMap((c) => ['items', 'covered', 'records'].map((x) => `${categoryColumn(c)}_${x}`))];
-  return columns.map((column) => `${wrap(column)} as ${column}`).join(', ');
+  return columns.map((column) => `${f}.${column}`).join(', ');
 }
 
 type SupervisionRow = { key: string | number } & Record<string, string | number>;
@@ -59,24 +58,19 @@ export const supervisionStatsService = {
   /** Supervision figures of many departments in one statement. */
   async forDepartments(em: EntityManager, departmentIds: readonly number[]): Promise<Map<number, SupervisionCounts>> {
     const rows: SupervisionRow[] = await em.execute(
-      `select f.department_id as key, ${figureColumns('f', false)} from department_figures f where f.department_id in (?)`,
+      `select f.department_id as key, ${figureColumns('f')} from department_figures f where f.department_id in (?)`,
       [[...departmentIds]],
     );
     return byKey(departmentIds, rows, Number);
   },
 
   /**
-   * Supervision figures of many regions in one grouped statement: each
-   * region sums every department in it and in all regions below it (via
-   * region_closure).
+   * Supervision figures of many regions in one statement: region_figures
+   * holds each region's sums over every department at any depth.
    */
   async forRegions(em: EntityManager, regionCodes: readonly string[]): Promise<Map<string, SupervisionCounts>> {
     const rows: SupervisionRow[] = await em.execute(
-      `select rc.ancestor_code as key, ${figureColumns('f', true)}
-         from region_closure rc
-         join department d on d.region_code = rc.descendant_code
-         join department_figures f on f.department_id = d.id
-        where rc.ancestor_code in (?) group by rc.ancestor_code`,
+      `select f.region_code as key, ${figureColumns('f')} from region_figures f where f.region_code in (?)`,
       [[...regionCodes]],
     );
     return byKey(regionCodes, rows, String);
