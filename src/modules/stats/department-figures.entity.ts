@@ -13,6 +13,14 @@ export abstract class FigureColumns {
   @Property({ type: new BigIntType('number'), default: 0 })
   dataVolume: number = 0;
 
+  /**
+   * Mounted directories whose data is stale. It depends on the clock as well
+   * as on writes: departmentFiguresService.refreshStaleness recounts it as
+   * time passes.
+   */
+  @Property({ type: 'integer', default: 0 })
+  staleDirectories: number = 0;
+
   @Property({ type: 'integer', default: 0 })
   mainItems: number = 0;
 

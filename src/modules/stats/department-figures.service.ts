@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { staleAfterSql } from '../catalogue/staleness';
+import { staleAfterSql, staleSql } from '../catalogue/staleness';
 import { SUPERVISION_CATEGORIES } from '../supervision/supervision.entity';
 
 /** Column prefix of a supervision category in department_figures (inspection_items, ...). */
@@ -11,7 +11,7 @@ const CATEGORY_COLUMNS = SUPERVISION_CATEGORIES.flatMap((category) => {
 });
 
 /** Every count column of department_figures and region_figures. */
-export const FIGURE_COLUMNS = ['published_directories', 'mounted_directories', 'data_volume', 'main_items', 'covered_main_items', ...CATEGORY_COLUMNS];
+export const FIGURE_COLUMNS = ['published_directories', 'mounted_directories', 'data_volume', 'stale_directories', 'main_items', 'covered_main_items', ...CATEGORY_COLUMNS];
 
 const CATEGORY_AGGREGATES = SUPERVISION_CATEGORIES.map((category) => {
   const c = categoryColumn(category);
@@ -72,8 +72,9 @@ export const departmentFiguresService = {
     );
     await em.execute(
       `update department_figures f
-          set published_directories = x.published, mounted_directories = x.mounted, data_volume = x.volume
+          set published_directories = x.published, mounted_directories = x.mounted, data_volume = x.volume, stale_directories = x.stale
          from (select d.id,
+                      count(c.id) filter (where ${staleSql('c')}) as stale,
                       count(c.id) filter (where c.status = 'PUBLISHED') as published,
                       count(c.id) filter (where c.status = 'PUBLISHED' and c.active_mount_count > 0) as mounted,
                       coalesce(sum(c.data_volume) filter (where c.status = 'PUBLISHED' and c.active_mount_count > 0), 0) as volume
@@ -103,6 +104,35 @@ export const departmentFiguresService = {
         where f.department_id = d.id and ${scope.on('d.id')}`,
       scope.params(3),
     );
+  },
+
+  /**
+   * Time makes mounted data stale without any write: recounts the stale
+   * directories of every department whose count the clock has changed, one
+   * small transaction per department (the same lock order as every other
+   * change). The server runs it every few minutes; update cycles are a day
+   * or longer, so the stored count is never meaningfully late.
+   * Returns how many departments changed.
+   */
+  async refreshStaleness(em: EntityManager): Promise<number> {
+    const changed: { id: number }[] = await em.execute(
+      `select f.department_id as id
+         from department_figures f
+         left join (select c.department_id, count(*) as n from resource_directory c where ${staleSql('c')} group by c.department_id) x
+           on x.department_id = f.department_id
+        where f.stale_directories <> coalesce(x.n, 0)`,
+    );
+    for (const { id } of changed) {
+      await em.fork().transactional(async (tx) => {
+        await lock(tx, [id]);
+        await tx.execute(
+          `update department_figures f set stale_directories = (select count(*) from resource_directory c where c.department_id = f.department_id and ${staleSql('c')})
+            where f.department_id = ?`,
+          [id],
+        );
+      });
+    }
+    return changed.length;
   },
 
   /** A new region starts with all figures zero (its departments come later). */

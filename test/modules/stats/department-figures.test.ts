@@ -69,6 +69,20 @@ describe('department figures', () => {
     await expectFiguresExact();
   });
 
+  it('recounts stale directories as time passes, without any write', async () => {
+    const stale = async () =>
+      (await api.ok(`{ department(creditCode: "${A}") { mountStats { staleDirectories } } region(code: "410000") { mountStats { staleDirectories } } }`));
+    const before = await stale();
+    // Time passes: A-0's data reaches the end of its update cycle.
+    await api.orm.em.fork().getConnection().execute(`update resource_directory set stale_after = now() - interval '1 minute' where code = 'A-0'`);
+    expect(await stale()).toEqual(before);
+    expect(await departmentFiguresService.refreshStaleness(api.orm.em.fork())).toBe(1);
+    const after = await stale();
+    expect(after.department.mountStats.staleDirectories).toBe(before.department.mountStats.staleDirectories + 1);
+    expect(after.region.mountStats.staleDirectories).toBe(before.region.mountStats.staleDirectories + 1);
+    expect(await departmentFiguresService.refreshStaleness(api.orm.em.fork())).toBe(0);
+  });
+
   it('stays exact under concurrent changes to one department', async () => {
     for (let i = 10; i < 16; i++) await addDirectory(api, A, `A-${i}`);
     await createSubItems(api, B, Array.from({ length: 6 }, (_, i) => ({ code: `C${i}`, mainItemCode: 'M1', category: 'COERCION' })));
