@@ -7,6 +7,7 @@ import { Migration20261123191343 } from './Migration20261123191343';
 import { Migration20261123200507 } from './Migration20261123200507';
 import { Migration20261123202839 } from './Migration20261123202839';
 import { Migration20261123203727 } from './Migration20261123203727';
+import { Migration20261123204800 } from './Migration20261123204800';
 
 /**
  * Every migration, in order. Listed by hand because the compiled app and the
@@ -22,4 +23,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261123200507', class: Migration20261123200507 },
   { name: 'Migration20261123202839', class: Migration20261123202839 },
   { name: 'Migration20261123203727', class: Migration20261123203727 },
+  { name: 'Migration20261123204800', class: Migration20261123204800 },
 ];

@@ -21,6 +21,18 @@ export abstract class FigureColumns {
   @Property({ type: 'integer', default: 0 })
   staleDirectories: number = 0;
 
+  /** Granted, live subscriptions the unit made (订阅量); lapsing recounted like stale data. */
+  @Property({ type: 'integer', default: 0 })
+  subscriptionsMade: number = 0;
+
+  /** Granted, live subscriptions to the unit's directories (被订阅量). */
+  @Property({ type: 'integer', default: 0 })
+  subscriptionsReceived: number = 0;
+
+  /** Requests waiting for the unit's decision as provider. */
+  @Property({ type: 'integer', default: 0 })
+  subscriptionsPending: number = 0;
+
   @Property({ type: 'integer', default: 0 })
   mainItems: number = 0;
 

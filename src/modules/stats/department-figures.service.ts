@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { staleAfterSql, staleSql } from '../catalogue/staleness';
 import { SUPERVISION_CATEGORIES } from '../supervision/supervision.entity';
+import { SubscriptionStatus } from '../subscriptions/subscription.entity';
+import { statusSql } from '../subscriptions/subscription.state-machine';
 
 /** Column prefix of a supervision category in department_figures (inspection_items, ...). */
 export const categoryColumn = (category: string) => category.toLowerCase();
@@ -10,8 +12,16 @@ const CATEGORY_COLUMNS = SUPERVISION_CATEGORIES.flatMap((category) => {
   return [`${c}_items`, `${c}_covered`, `${c}_records`];
 });
 
+/** Subscription counts of departments `d` matching `where` (granted ones lapse after their end date). */
+const SUBSCRIPTION_COUNTS_SQL = (where: string) => `
+  select d.id,
+         (select count(*) from subscription_request s where s.requester_id = d.id and ${statusSql(SubscriptionStatus.GRANTED)}) as made,
+         (select count(*) from subscription_request s where s.provider_id = d.id and ${statusSql(SubscriptionStatus.GRANTED)}) as received,
+         (select count(*) from subscription_request s where s.provider_id = d.id and s.status = 'PENDING') as pending
+    from department d where ${where}`;
+
 /** Every count column of department_figures and region_figures. */
-export const FIGURE_COLUMNS = ['published_directories', 'mounted_directories', 'data_volume', 'stale_directories', 'main_items', 'covered_main_items', ...CATEGORY_COLUMNS];
+export const FIGURE_COLUMNS = ['published_directories', 'mounted_directories', 'data_volume', 'stale_directories', 'subscriptions_made', 'subscriptions_received', 'subscriptions_pending', 'main_items', 'covered_main_items', ...CATEGORY_COLUMNS];
 
 const CATEGORY_AGGREGATES = SUPERVISION_CATEGORIES.map((category) => {
   const c = categoryColumn(category);
@@ -107,8 +117,25 @@ export const departmentFiguresService = {
   },
 
   /**
-   * Time makes mounted data stale without any write: recounts the stale
-   * directories of every department whose count the clock has changed, one
+   * Granted, live subscriptions made and received, and requests pending the
+   * department's decision: after every request and transition, for both
+   * departments (ids sorted, the usual lock order).
+   */
+  async refreshSubscriptions(em: EntityManager, departmentIds: readonly number[]): Promise<void> {
+    const ids = [...new Set(departmentIds)].sort((a, b) => a - b);
+    await lock(em, ids);
+    await em.execute(
+      `update department_figures f set subscriptions_made = x.made, subscriptions_received = x.received, subscriptions_pending = x.pending
+         from (${SUBSCRIPTION_COUNTS_SQL('d.id in (?)')}) x
+        where f.department_id = x.id`,
+      [ids],
+    );
+  },
+
+  /**
+   * Time makes mounted data stale, and granted subscriptions lapse, without
+   * any write: recounts both for every department whose counts the clock has
+   * changed, one
    * small transaction per department (the same lock order as every other
    * change). The server runs it every few minutes; update cycles are a day
    * or longer, so the stored count is never meaningfully late.
@@ -120,7 +147,10 @@ export const departmentFiguresService = {
          from department_figures f
          left join (select c.department_id, count(*) as n from resource_directory c where ${staleSql('c')} group by c.department_id) x
            on x.department_id = f.department_id
-        where f.stale_directories <> coalesce(x.n, 0)`,
+        where f.stale_directories <> coalesce(x.n, 0)
+       union
+       select f.department_id from department_figures f join (${SUBSCRIPTION_COUNTS_SQL('true')}) x on x.id = f.department_id
+        where (f.subscriptions_made, f.subscriptions_received, f.subscriptions_pending) <> (x.made, x.received, x.pending)`,
     );
     for (const { id } of changed) {
       await em.fork().transactional(async (tx) => {
@@ -130,6 +160,7 @@ export const departmentFiguresService = {
             where f.department_id = ?`,
           [id],
         );
+        await this.refreshSubscriptions(tx, [id]);
       });
     }
     return changed.length;
@@ -150,6 +181,10 @@ export const departmentFiguresService = {
     await em.execute(`insert into region_figures (region_code) select code from region on conflict do nothing`);
     await this.refreshCatalogue(em, 'all');
     await this.refreshSupervision(em, 'all');
+    await em.execute(
+      `update department_figures f set subscriptions_made = x.made, subscriptions_received = x.received, subscriptions_pending = x.pending
+         from (${SUBSCRIPTION_COUNTS_SQL('true')}) x where f.department_id = x.id`,
+    );
     await em.execute(
       `update region_figures rf set ${FIGURE_COLUMNS.map((c) => `${c} = coalesce(x.${c}, 0)`).join(', ')}
          from region r

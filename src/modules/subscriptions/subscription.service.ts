@@ -8,6 +8,7 @@ import { audit, snapshot } from '../audit/audit';
 import { canWriteDepartment, requireDepartmentWriter, requireViewer } from '../auth/permissions';
 import { Role } from '../auth/viewer';
 import { DirectoryStatus, ResourceDirectory, ShareType } from '../catalogue/directory.entity';
+import { departmentFiguresService } from '../stats/department-figures.service';
 import { directoryService, type DirectoryRef } from '../catalogue/directory.service';
 import { Department } from '../departments/department.entity';
 import { departmentService } from '../departments/department.service';
@@ -103,6 +104,7 @@ export const subscriptionService = {
         decidedAt: granted ? now : null,
       });
       await em.flush();
+      await departmentFiguresService.refreshSubscriptions(em, [requester.id, provider.id]);
       audit(em, ctx, { action: 'requestSubscription', entityType: 'SubscriptionRequest', entityId: request.id, after: snapshot(request, AUDITED_ON_CREATE) });
       return request;
     });
@@ -161,6 +163,8 @@ export const subscriptionService = {
       const to = nextStatus(current, event);
       apply(request, now, await em.findOneOrFail(ResourceDirectory, { id: request.directory.id }));
       request.status = to;
+      await em.flush();
+      await departmentFiguresService.refreshSubscriptions(em, [request.requester.id, request.provider.id]);
       audit(em, ctx, { action, entityType: 'SubscriptionRequest', entityId: request.id, before, after: snapshot(request, AUDITED) });
       return request;
     });

@@ -1,3 +1,4 @@
+import { departmentFiguresService } from '../../../src/modules/stats/department-figures.service';
 import { addDirectory, createDepartment, createRegions, creditCode, errorCodes } from '../../support/builders';
 import { startTestServer, type ApiClient, type TestServer } from '../../support/test-server';
 
@@ -144,6 +145,8 @@ describe('subscription requests (订阅)', () => {
     await api.orm.em.getConnection().execute(`update subscription_request set end_date = current_date - 2 where status = 'GRANTED'`);
     const read = await api.ok(`query($id: ID!) { node(id: $id) { ... on SubscriptionRequest { status } } }`, { id });
     expect(read.node.status).toBe('LAPSED');
+    // The stored counts follow the clock at the server's periodic recount (every five minutes).
+    expect(await departmentFiguresService.refreshStaleness(api.orm.em.fork())).toBeGreaterThan(0);
     expect((await stats()).b.subscriptionStats).toEqual({ made: 0, received: 0, pending: 0 });
     const lapsed = await api.ok(`{ department(creditCode: "${B}") { subscriptionsMade(status: LAPSED) { edges { node { id } } } } }`);
     expect(lapsed.department.subscriptionsMade.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([id]);
