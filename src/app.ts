@@ -1,6 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import express from 'express';
@@ -41,9 +42,15 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
     formatError: (formatted, error) => formatError(formatted, error),
     includeStacktraceInErrorResponses: false,
     introspection: true,
+    // main.ts stops the server, the pool and the embedded database on SIGINT/SIGTERM. Apollo's own
+    // handler would race it: a second concurrent stop() in Apollo 5 never resolves, and the process hangs.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      // Mulu sets no cache hints; the default cache-control plugin would still wrap every field's resolver
+      // (a tenth of a province dashboard's CPU time).
+      ApolloServerPluginCacheControlDisabled(),
       accessPlugin(),
       queryCostLimit(options.maxQueryCost ?? DEFAULT_MAX_QUERY_COST),
       ...(sqlCounter ? [sqlCounter.plugin] : []),

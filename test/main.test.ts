@@ -1,0 +1,40 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { createTestDatabase } from './support/database';
+
+/**
+ * The real entry point (src/main.ts) against a real database: started as an
+ * operator starts it, stopped as a container runtime stops it. It must exit by
+ * itself, with code 0, well before a runtime would kill it (10 s in Docker).
+ */
+describe('main: start and stop', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('stops cleanly on %s', async (signal) => {
+    const database = await createTestDatabase();
+    try {
+      const child = spawn(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--swc', resolve(__dirname, '../src/main.ts')], {
+        // production, as deployed: Apollo installs its own signal handlers only outside NODE_ENV=test.
+        env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: database.url, PORT: '0', MULU_DEMO: '0', MULU_ADMIN_TOKEN: 'a-test-admin-token-0123456789' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk) => (output += chunk));
+      const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+      const deadline = Date.now() + 60_000;
+      while (!output.includes('Mulu is serving GraphQL at') && child.exitCode === null && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(output).toContain('Mulu is serving GraphQL at');
+      const stoppedAt = Date.now();
+      child.kill(signal);
+      const timeout = new Promise<'hung'>((done) => setTimeout(() => done('hung'), 8_000).unref());
+      const result = await Promise.race([exited, timeout]);
+      if (result === 'hung') child.kill('SIGKILL');
+      expect(result).toBe(0);
+      expect(output).toContain(`${signal}: stopping`);
+      expect(Date.now() - stoppedAt).toBeLessThan(8_000);
+    } finally {
+      await database.drop();
+    }
+  });
+});
