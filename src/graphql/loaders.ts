@@ -6,7 +6,6 @@ import { createRegionLoaders } from '../modules/regions/region.loaders';
 import { createStatsLoaders } from '../modules/stats/stats.loaders';
 import { createSubscriptionLoaders } from '../modules/subscriptions/subscription.loaders';
 import { createSupervisionLoaders } from '../modules/supervision/supervision.loaders';
-import { createSupervisionStatsLoaders } from '../modules/stats/supervision-stats.loaders';
 import { createRankingLoaders } from '../modules/stats/ranking.loaders';
 import { createReportLoaders } from '../modules/reports/report.loaders';
 
@@ -23,7 +22,6 @@ export function createLoaders(em: EntityManager) {
     ...createStatsLoaders(em),
     ...createSubscriptionLoaders(em),
     ...createSupervisionLoaders(em),
-    ...createSupervisionStatsLoaders(em),
     ...createRankingLoaders(em),
     ...createReportLoaders(em),
   };

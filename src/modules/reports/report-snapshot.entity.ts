@@ -1,19 +1,13 @@
 import { Entity, Enum, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
-import type { MountCounts } from '../stats/mount-stats.service';
-import type { SupervisionCounts } from '../stats/supervision-stats.service';
-import type { SubscriptionCounts } from '../subscriptions/subscription-stats.service';
+import type { UnitFigures } from '../stats/figures.service';
+
+/** The raw counts of one unit, as stored with a snapshot; every rate of the report is derived from these. */
+export type { UnitFigures };
 
 /** What a snapshot row describes. */
 export enum ReportUnitKind {
   DEPARTMENT = 'DEPARTMENT',
   REGION = 'REGION',
-}
-
-/** The raw counts of one unit; every rate of the report is derived from these. */
-export interface UnitFigures {
-  mount: MountCounts;
-  supervision: SupervisionCounts;
-  subscriptions: SubscriptionCounts;
 }
 
 /**

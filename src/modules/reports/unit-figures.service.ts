@@ -1,14 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { mountStatsService, type MountCounts } from '../stats/mount-stats.service';
-import { supervisionStatsService, type SupervisionCounts } from '../stats/supervision-stats.service';
-import { subscriptionStatsService, type SubscriptionCounts } from '../subscriptions/subscription-stats.service';
-import { SUPERVISION_CATEGORIES } from '../supervision/supervision.entity';
+import { emptyUnitFigures, figuresService } from '../stats/figures.service';
 import { ReportUnitKind, type UnitFigures } from './report-snapshot.entity';
-
-// Fallbacks for a unit a batch answer leaves out (the services answer every key today).
-const noMounts = (): MountCounts => ({ publishedDirectories: 0, mountedDirectories: 0, dataVolume: 0, staleDirectories: 0 });
-const noSupervision = (): SupervisionCounts => ({ mainItems: 0, coveredMainItems: 0, byCategory: SUPERVISION_CATEGORIES.map((category) => ({ category, subItems: 0, coveredSubItems: 0, records: 0 })) });
-const noSubscriptions = (): SubscriptionCounts => ({ made: 0, received: 0, pending: 0 });
 
 /** A unit of a report with its figures, from a snapshot or live. */
 export interface UnitWithFigures {
@@ -44,25 +36,23 @@ interface RegionRow {
 }
 
 /**
- * Live figures of units through the statistics services' batch functions:
- * three grouped statements per 5,000 departments and three per 5,000
- * regions, whatever the number of units.
+ * Live figures of units through the statistics' batch reader: one statement
+ * per 5,000 departments and one per 5,000 regions, whatever the number of
+ * units.
  */
 export const unitFiguresService = {
   async ofDepartments(em: EntityManager, departments: readonly DepartmentRow[]): Promise<UnitWithFigures[]> {
     const out: UnitWithFigures[] = [];
     for (const part of chunks(departments)) {
       const ids = part.map((d) => d.id);
-      const mount = await mountStatsService.forDepartments(em, ids);
-      const supervision = await supervisionStatsService.forDepartments(em, ids);
-      const subscriptions = await subscriptionStatsService.forDepartments(em, ids);
+      const figures = await figuresService.forDepartments(em, ids);
       for (const d of part) {
         out.push({
           kind: ReportUnitKind.DEPARTMENT,
           key: d.credit_code,
           name: d.name,
           regionCode: d.region_code,
-          figures: { mount: mount.get(d.id) ?? noMounts(), supervision: supervision.get(d.id) ?? noSupervision(), subscriptions: subscriptions.get(d.id) ?? noSubscriptions() },
+          figures: figures.get(d.id) ?? emptyUnitFigures(),
         });
       }
     }
@@ -73,16 +63,14 @@ export const unitFiguresService = {
     const out: UnitWithFigures[] = [];
     for (const part of chunks(regions)) {
       const codes = part.map((r) => r.code);
-      const mount = await mountStatsService.forRegions(em, codes);
-      const supervision = await supervisionStatsService.forRegions(em, codes);
-      const subscriptions = await subscriptionStatsService.forRegions(em, codes);
+      const figures = await figuresService.forRegions(em, codes);
       for (const r of part) {
         out.push({
           kind: ReportUnitKind.REGION,
           key: r.code,
           name: r.name,
           regionCode: r.parent_code,
-          figures: { mount: mount.get(r.code) ?? noMounts(), supervision: supervision.get(r.code) ?? noSupervision(), subscriptions: subscriptions.get(r.code) ?? noSubscriptions() },
+          figures: figures.get(r.code) ?? emptyUnitFigures(),
         });
       }
     }

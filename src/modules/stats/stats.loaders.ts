@@ -1,16 +1,21 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { EMPTY_MOUNT_COUNTS, mountStatsService, type MountCounts } from './mount-stats.service';
+import { emptyUnitFigures, figuresService, type UnitFigures } from './figures.service';
 
+/**
+ * The stored figures of departments and regions. Mount, supervision and
+ * subscription statistics of the same units all read these loaders, so a
+ * level of a dashboard costs one statement whatever it asks.
+ */
 export function createStatsLoaders(em: EntityManager) {
   return {
-    mountStatsOfDepartment: new DataLoader<number, MountCounts>(async (ids) => {
-      const stats = await mountStatsService.forDepartments(em, ids);
-      return ids.map((id) => stats.get(id) ?? EMPTY_MOUNT_COUNTS);
+    figuresOfDepartment: new DataLoader<number, UnitFigures>(async (ids) => {
+      const figures = await figuresService.forDepartments(em, ids);
+      return ids.map((id) => figures.get(id) ?? emptyUnitFigures());
     }),
-    mountStatsOfRegion: new DataLoader<string, MountCounts>(async (codes) => {
-      const stats = await mountStatsService.forRegions(em, codes);
-      return codes.map((code) => stats.get(code) ?? EMPTY_MOUNT_COUNTS);
+    figuresOfRegion: new DataLoader<string, UnitFigures>(async (codes) => {
+      const figures = await figuresService.forRegions(em, codes);
+      return codes.map((code) => figures.get(code) ?? emptyUnitFigures());
     }),
   };
 }

@@ -10,7 +10,7 @@ import { MountStatsType } from './stats.types';
 export class RegionStatsResolver {
   @FieldResolver(() => MountStatsType, { description: 'Mount figures of every department in this region and all regions below it.' })
   async mountStats(@Root() region: Region, @Ctx() ctx: MuluContext): Promise<MountStatsType> {
-    return new MountStatsType(await ctx.loaders.mountStatsOfRegion.load(region.code));
+    return new MountStatsType((await ctx.loaders.figuresOfRegion.load(region.code)).mount);
   }
 }
 
@@ -18,6 +18,6 @@ export class RegionStatsResolver {
 export class DepartmentStatsResolver {
   @FieldResolver(() => MountStatsType, { description: "Mount figures of the department's published directories." })
   async mountStats(@Root() department: Department, @Ctx() ctx: MuluContext): Promise<MountStatsType> {
-    return new MountStatsType(await ctx.loaders.mountStatsOfDepartment.load(department.id));
+    return new MountStatsType((await ctx.loaders.figuresOfDepartment.load(department.id)).mount);
   }
 }

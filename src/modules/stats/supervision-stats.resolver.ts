@@ -10,7 +10,7 @@ import { SupervisionStatsType } from './supervision-stats.types';
 export class RegionSupervisionStatsResolver {
   @FieldResolver(() => SupervisionStatsType, { description: 'Supervision coverage of every department in this region and all regions below it.' })
   async supervisionStats(@Root() region: Region, @Ctx() ctx: MuluContext): Promise<SupervisionStatsType> {
-    return new SupervisionStatsType(await ctx.loaders.supervisionStatsOfRegion.load(region.code));
+    return new SupervisionStatsType((await ctx.loaders.figuresOfRegion.load(region.code)).supervision);
   }
 }
 
@@ -18,6 +18,6 @@ export class RegionSupervisionStatsResolver {
 export class DepartmentSupervisionStatsResolver {
   @FieldResolver(() => SupervisionStatsType, { description: "Supervision coverage of the department's items." })
   async supervisionStats(@Root() department: Department, @Ctx() ctx: MuluContext): Promise<SupervisionStatsType> {
-    return new SupervisionStatsType(await ctx.loaders.supervisionStatsOfDepartment.load(department.id));
+    return new SupervisionStatsType((await ctx.loaders.figuresOfDepartment.load(department.id)).supervision);
   }
 }

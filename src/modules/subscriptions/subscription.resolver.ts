@@ -135,7 +135,7 @@ export class DepartmentSubscriptionsResolver {
 
   @FieldResolver(() => SubscriptionStatsType, { description: 'Subscriptions made, received and pending (订阅量 / 被订阅量).' })
   async subscriptionStats(@Root() department: Department, @Ctx() ctx: MuluContext): Promise<SubscriptionStatsType> {
-    return new SubscriptionStatsType(await ctx.loaders.subscriptionStatsOfDepartment.load(department.id));
+    return new SubscriptionStatsType((await ctx.loaders.figuresOfDepartment.load(department.id)).subscriptions);
   }
 }
 
@@ -143,6 +143,6 @@ export class DepartmentSubscriptionsResolver {
 export class RegionSubscriptionsResolver {
   @FieldResolver(() => SubscriptionStatsType, { description: 'Subscription figures summed over every department in this region and all regions below it.' })
   async subscriptionStats(@Root() region: Region, @Ctx() ctx: MuluContext): Promise<SubscriptionStatsType> {
-    return new SubscriptionStatsType(await ctx.loaders.subscriptionStatsOfRegion.load(region.code));
+    return new SubscriptionStatsType((await ctx.loaders.figuresOfRegion.load(region.code)).subscriptions);
   }
 }

@@ -46,7 +46,7 @@ export class SubscriptionRequestType extends Node {
 
 export const SubscriptionRequestConnection = ConnectionType(SubscriptionRequestType, 'SubscriptionRequest', 'subscription request');
 
-@ObjectType('SubscriptionStats', { description: 'Subscription figures of a department or region (资源使用情况); a region sums every department below it.' })
+@ObjectType('SubscriptionStats', { simpleResolvers: true, description: 'Subscription figures of a department or region (资源使用情况); a region sums every department below it.' })
 export class SubscriptionStatsType implements SubscriptionCounts {
   constructor(counts: SubscriptionCounts) {
     Object.assign(this, counts);

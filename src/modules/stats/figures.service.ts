@@ -1,0 +1,50 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { EMPTY_MOUNT_COUNTS, MOUNT_COLUMNS, mountCountsOf, type MountCounts } from './mount-stats.service';
+import { emptySupervisionCounts, SUPERVISION_COLUMNS, supervisionCountsOf, type SupervisionCounts } from './supervision-stats.service';
+import { EMPTY_SUBSCRIPTION_COUNTS, SUBSCRIPTION_COLUMNS, subscriptionCountsOf, type SubscriptionCounts } from '../subscriptions/subscription-stats.service';
+
+/** Every stored figure of one unit (a department or a region): what its three statistics are made of. */
+export interface UnitFigures {
+  mount: MountCounts;
+  supervision: SupervisionCounts;
+  subscriptions: SubscriptionCounts;
+}
+
+export function emptyUnitFigures(): UnitFigures {
+  return { mount: EMPTY_MOUNT_COUNTS, supervision: emptySupervisionCounts(), subscriptions: EMPTY_SUBSCRIPTION_COUNTS };
+}
+
+type FiguresRow = { key: string | number } & Record<string, string | number>;
+
+const COLUMNS = (f: string) => [...MOUNT_COLUMNS, ...SUPERVISION_COLUMNS, ...SUBSCRIPTION_COLUMNS].map((column) => `${f}.${column}`).join(', ');
+
+function byKey<K extends string | number>(keys: readonly K[], rows: FiguresRow[], normalise: (key: FiguresRow['key']) => K): Map<K, UnitFigures> {
+  const map = new Map<K, UnitFigures>();
+  for (const row of rows) {
+    map.set(normalise(row.key), { mount: mountCountsOf(row), supervision: supervisionCountsOf(row), subscriptions: subscriptionCountsOf(row) });
+  }
+  for (const key of keys) if (!map.has(key)) map.set(key, emptyUnitFigures());
+  return map;
+}
+
+/**
+ * The stored figures of units, read from department_figures and
+ * region_figures (kept in the transaction of every change; the stale and
+ * lapsed counts also as time passes, see departmentFiguresService). One row
+ * per unit carries all three statistics, so a dashboard asking mount,
+ * supervision and subscription figures of a batch of units reads them in one
+ * statement, never directories, sub-items, records or requests.
+ */
+export const figuresService = {
+  /** Figures of many departments, one statement. */
+  async forDepartments(em: EntityManager, departmentIds: readonly number[]): Promise<Map<number, UnitFigures>> {
+    const rows: FiguresRow[] = await em.execute(`select f.department_id as key, ${COLUMNS('f')} from department_figures f where f.department_id in (?)`, [[...departmentIds]]);
+    return byKey(departmentIds, rows, Number);
+  },
+
+  /** Figures of many regions, one statement: each region's row sums every department at any depth. */
+  async forRegions(em: EntityManager, regionCodes: readonly string[]): Promise<Map<string, UnitFigures>> {
+    const rows: FiguresRow[] = await em.execute(`select f.region_code as key, ${COLUMNS('f')} from region_figures f where f.region_code in (?)`, [[...regionCodes]]);
+    return byKey(regionCodes, rows, String);
+  },
+};
