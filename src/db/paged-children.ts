@@ -28,7 +28,12 @@ export async function pagedChildren<T extends object>(
   return rows.map(({ page_row: _row, ...row }) => em.map(entity, row as never));
 }
 
-/** One page of a whole table in id order, filtered by `where` on alias `c`. */
+/**
+ * One page of a whole table in id order, filtered by `where` on alias `c`.
+ * The page's ids are picked first and its rows read after: an index holding
+ * the filtered columns (resource_directory_search_index) then answers the
+ * search without reading every wide row it passes over.
+ */
 export async function pagedRows<T extends object>(
   em: EntityManager,
   entity: EntityName<T>,
@@ -37,7 +42,9 @@ export async function pagedRows<T extends object>(
   where: { sql: string; params: unknown[] },
 ): Promise<T[]> {
   const rows: Record<string, unknown>[] = await em.execute(
-    `select c.* from ${table} c where c.id > ? and (${where.sql}) order by c.id limit ?`,
+    `select c.* from ${table} c
+      where c.id in (select c.id from ${table} c where c.id > ? and (${where.sql}) order by c.id limit ?)
+      order by c.id`,
     [page.afterId, ...where.params, page.first + 1],
   );
   return rows.map((row) => em.map(entity, row as never));

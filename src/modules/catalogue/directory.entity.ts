@@ -58,6 +58,16 @@ export interface InformationItem {
 /** A resource directory (政务信息资源目录) entry published by a department. */
 @Entity({ tableName: 'resource_directory' })
 @Index({ properties: ['department', 'status'] })
+/*
+ * The catalogue search (a region's directories whose name or code holds a
+ * text, in id order) picks its page of ids from this index alone, without
+ * visiting the wide rows (information items) of every directory it passes
+ * over; only the page's rows are read. See pagedRows (db/paged-children.ts).
+ */
+@Index({
+  name: 'resource_directory_search_index',
+  expression: 'create index "resource_directory_search_index" on "resource_directory" ("department_id", "id") include ("status", "share_type", "name", "code")',
+})
 @Index({ name: 'resource_directory_stale_after_index', expression: `create index "resource_directory_stale_after_index" on "resource_directory" ("department_id", "stale_after") where "status" = 'PUBLISHED' and "active_mount_count" > 0` })
 export class ResourceDirectory extends TimestampedEntity<'status' | 'activeMountCount' | 'dataVolume' | 'openToPublic' | 'informationItems'> {
   @PrimaryKey({ type: 'integer', autoincrement: true })
