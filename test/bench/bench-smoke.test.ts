@@ -5,7 +5,7 @@ import { startTestServer, type TestServer } from '../support/test-server';
 import { connect } from './database';
 import { runBenchmark, type ScenarioRun } from './runner';
 import { SCALES } from './scales';
-import { DEPARTMENT_FIGURES_MISMATCH_SQL, provinceDashboard, scenarios } from './scenarios';
+import { DEPARTMENT_FIGURES_MISMATCH_SQL, provinceDashboard, REGION_FIGURES_MISMATCH_SQL, scenarios } from './scenarios';
 import { seedDatabase } from './seed';
 
 /** A digest of the generated rows, to compare two generations. */
@@ -52,6 +52,8 @@ describe('benchmark smoke run (district scale)', () => {
       expect(summaries.rows[0].wrong).toBe(0);
       const figures = await client.query(DEPARTMENT_FIGURES_MISMATCH_SQL);
       expect(figures.rows[0].wrong).toBe(0);
+      const regionFigures = await client.query(REGION_FIGURES_MISMATCH_SQL);
+      expect(regionFigures.rows[0].wrong).toBe(0);
       const closure = await client.query(
         `select (select count(*)::int from region) as regions,
                 (select count(*)::int from region_closure where depth = 0) as selves,

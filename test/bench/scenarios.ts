@@ -97,6 +97,33 @@ const FIGURES_SUMS = [
   }),
 ].join(',\n');
 
+/** The stale-directory and subscription counts stored with the figures `f`, summed, with the names the smoke test reads. */
+const STORED_SUMS = `coalesce(sum(f.stale_directories), 0) as stale, coalesce(sum(f.subscriptions_made), 0) as made,
+  coalesce(sum(f.subscriptions_received), 0) as received, coalesce(sum(f.subscriptions_pending), 0) as pending`;
+
+/** Every column of the figures rows, for comparing stored sums. */
+const FIGURE_COLUMNS = [
+  'published_directories', 'mounted_directories', 'data_volume', 'stale_directories', 'main_items', 'covered_main_items',
+  ...SUPERVISION_CATEGORIES.flatMap((c) => ['items', 'covered', 'records'].map((x) => `${c.toLowerCase()}_${x}`)),
+  'subscriptions_made', 'subscriptions_received', 'subscriptions_pending',
+];
+
+/**
+ * Regions whose stored figures (region_figures, kept by a trigger) differ
+ * from the sums of the department figures of every department in them and
+ * below them: 0 when the trigger kept them exact.
+ */
+export const REGION_FIGURES_MISMATCH_SQL = `
+  select count(*)::int as wrong
+    from region r
+    left join region_figures f on f.region_code = r.code
+    cross join lateral (select ${FIGURE_COLUMNS.map((c) => `coalesce(sum(df.${c}), 0) as ${c}`).join(', ')}
+                          from region_closure rc join department d on d.region_code = rc.descendant_code
+                          join department_figures df on df.department_id = d.id
+                         where rc.ancestor_code = r.code) s
+   where f.region_code is null
+      or (${FIGURE_COLUMNS.map((c) => `f.${c}`).join(', ')}) <> (${FIGURE_COLUMNS.map((c) => `s.${c}`).join(', ')})`;
+
 /**
  * Departments whose stored figures (department_figures) differ from the
  * figures computed from the rows themselves: 0 when the generator (or the
@@ -109,8 +136,12 @@ export const DEPARTMENT_FIGURES_MISMATCH_SQL = `
     cross join lateral (select ${MOUNT_AGGREGATES} from resource_directory c where c.department_id = d.id) m
     cross join lateral (select ${MAIN_ITEM_AGGREGATES} from supervision_main_item m where m.department_id = d.id) mi
     cross join lateral (select ${SUB_ITEM_AGGREGATES} from supervision_sub_item s where s.department_id = d.id) si
+    cross join lateral (select ${SUBSCRIPTION_AGGREGATES} from subscription_request s ${SIDES}
+                         where (s.requester_id = d.id or s.provider_id = d.id) and side.department_id = d.id) sub
    where f.department_id is null
-      or (f.published_directories, f.mounted_directories, f.data_volume, f.main_items, f.covered_main_items) <> (m.published, m.mounted, m.volume, mi.main_items, mi.covered_main_items)
+      or (f.published_directories, f.mounted_directories, f.data_volume, f.stale_directories, f.main_items, f.covered_main_items)
+         <> (m.published, m.mounted, m.volume, m.stale, mi.main_items, mi.covered_main_items)
+      or (f.subscriptions_made, f.subscriptions_received, f.subscriptions_pending) <> (sub.made, sub.received, sub.pending)
       or ${SUPERVISION_CATEGORIES.map((c) => { const k = c.toLowerCase(); return `(f.${k}_items, f.${k}_covered, f.${k}_records) <> (si.${k}_sub_items, si.${k}_covered, si.${k}_records)`; }).join('\n      or ')}`;
 
 /** The figures a unit (region or department) shows on a dashboard: all three statistics. */
@@ -131,19 +162,11 @@ export const provinceDashboard: ReadScenario = {
   variables: { code: PROVINCE_CODE },
   check: (data) => (data?.region?.children?.length ? null : 'no cities in the dashboard'),
   floor: {
-    // The stored per-department figures, stale directories and subscriptions per department, summed per region over the closure.
-    sql: `with st as (select c.department_id, count(*) as stale from resource_directory c where ${staleSql('c')} group by c.department_id),
-                sub as (select side.department_id, ${SUBSCRIPTION_AGGREGATES} from subscription_request s ${SIDES} group by side.department_id)
-          select r.code, r.name, ${FIGURES_SUMS},
-                 coalesce(sum(st.stale), 0) as stale,
-                 coalesce(sum(sub.made), 0) as made, coalesce(sum(sub.received), 0) as received, coalesce(sum(sub.pending), 0) as pending
+    // The stored figures of each region (region_figures: every department below it, kept in the transaction of every change), as the API reads them.
+    sql: `select r.code, r.name, ${FIGURES_SUMS}, ${STORED_SUMS}
             from region_closure t
             join region r on r.code = t.descendant_code
-            join region_closure rc on rc.ancestor_code = r.code
-            left join department d on d.region_code = rc.descendant_code
-            left join department_figures f on f.department_id = d.id
-            left join st on st.department_id = d.id
-            left join sub on sub.department_id = d.id
+            join region_figures f on f.region_code = r.code
            where t.ancestor_code = $1 and t.depth <= 2
            group by r.code, r.name`,
     params: [PROVINCE_CODE],
@@ -166,14 +189,12 @@ export const districtRanking: ReadScenario = {
   variables: { code: DISTRICT_CODE },
   check: (data) => (data?.region?.departmentRanking?.length ? null : 'no departments in the ranking'),
   floor: {
+    // The stored figures of each department below the district, ranked by sub-item coverage.
     sql: `select rank() over (order by fig.covered_sub_items::numeric / nullif(fig.sub_items, 0) desc nulls last) as rank,
-                 d.name, d.credit_code, fig.*, st.stale, sub.*
+                 d.name, d.credit_code, fig.*
             from region_closure rc
             join department d on d.region_code = rc.descendant_code
-            cross join lateral (select ${FIGURES_SUMS} from department_figures f where f.department_id = d.id) fig
-            cross join lateral (select count(*) as stale from resource_directory c where c.department_id = d.id and ${staleSql('c')}) st
-            cross join lateral (select ${SUBSCRIPTION_AGGREGATES} from subscription_request s ${SIDES}
-                                 where (s.requester_id = d.id or s.provider_id = d.id) and side.department_id = d.id) sub
+            cross join lateral (select ${FIGURES_SUMS}, ${STORED_SUMS} from department_figures f where f.department_id = d.id) fig
            where rc.ancestor_code = $1
            order by rank, d.name`,
     params: [DISTRICT_CODE],
@@ -206,11 +227,14 @@ export const cataloguePage: ReadScenario = {
             from resource_directory c
             join department d on d.id = c.department_id
             join region r on r.code = d.region_code
-            join region_closure rc on rc.descendant_code = d.region_code and rc.ancestor_code = $1
             left join lateral (select json_agg(json_build_object('kind', m.kind, 'recordCount', m.record_count, 'lastRefreshedAt', m.last_refreshed_at) order by m.id) as mounts
                                  from mount m where m.directory_id = c.id and m.active) m on true
-           where c.name ilike $2 or c.code ilike $2
-           order by c.id limit 51`,
+           where c.id in (select c.id from resource_directory c
+                           join department d on d.id = c.department_id
+                           join region_closure rc on rc.descendant_code = d.region_code and rc.ancestor_code = $1
+                          where c.name ilike $2 or c.code ilike $2
+                          order by c.id limit 51)
+           order by c.id`,
     params: [CITY_CODE, `%${CATALOGUE_TEXT}%`],
   },
 };
@@ -223,8 +247,8 @@ export const INGESTION_BATCH = 5_000;
  * turn from the 200 with most sub-items, records spread over the
  * department's sub-items. External ids carry the run's start time, so runs
  * can repeat on the same database. Afterwards every sub-item's counter must
- * equal its counting records, and every department's stored figures its
- * sub-items.
+ * equal its counting records, every department's stored figures its
+ * sub-items, and every region's stored figures its departments'.
  */
 export function ingestion(): WriteScenario {
   const runId = Date.now().toString(36);
@@ -284,7 +308,9 @@ export function ingestion(): WriteScenario {
             where ${SUPERVISION_CATEGORIES.map((c) => `f.${c.toLowerCase()}_records`).join(' + ')} <> coalesce(s.records, 0)
                or ${SUPERVISION_CATEGORIES.map((c) => `f.${c.toLowerCase()}_covered`).join(' + ')} <> coalesce(s.covered, 0)`,
         );
-        return figures.rows[0].wrong === 0 ? null : `${figures.rows[0].wrong} departments' stored figures differ from their sub-items`;
+        if (figures.rows[0].wrong !== 0) return `${figures.rows[0].wrong} departments' stored figures differ from their sub-items`;
+        const regions = await client.query(REGION_FIGURES_MISMATCH_SQL);
+        return regions.rows[0].wrong === 0 ? null : `${regions.rows[0].wrong} regions' stored figures differ from the sums of their departments`;
       } finally {
         await client.end();
       }
