@@ -1,5 +1,5 @@
 import { Field, ObjectType, type ClassType } from 'type-graphql';
-import type { Page, PageRequest } from '../db/page';
+import { MAX_ROW_ID, type Page, type PageRequest } from '../db/page';
 import { badInput } from './errors';
 
 /** Cursors are opaque to clients; inside they carry the last row's id. */
@@ -9,8 +9,9 @@ export function encodeCursor(id: number): string {
 
 export function decodeCursor(cursor: string | null | undefined): number {
   if (cursor === null || cursor === undefined) return 0;
-  const match = /^cursor:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw badInput(`"${cursor}" is not a valid cursor; pass the endCursor of a previous page.`);
+  const match = /^cursor:(\d{1,10})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  // Beyond MAX_ROW_ID no cursor was ever handed out, and PostgreSQL would fail the statement on it.
+  if (!match || Number(match[1]) > MAX_ROW_ID) throw badInput(`"${cursor}" is not a valid cursor; pass the endCursor of a previous page.`);
   return Number(match[1]);
 }
 
