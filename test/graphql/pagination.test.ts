@@ -20,6 +20,26 @@ describe('cursor pagination', () => {
   const OF_DEPARTMENT = `query($c: String!, $after: String) { department(creditCode: $c) { directories(first: 2, after: $after) { edges { node { code } } } } }`;
   const OF_REGION = `query($after: String) { region(code: "410505") { departments(first: 2, after: $after) { edges { node { name } } } } }`;
 
+  it('tells where each page starts: startCursor is its first edge, hasPreviousPage is true once paged with after', async () => {
+    const PAGE_INFO = `pageInfo { hasNextPage hasPreviousPage startCursor endCursor }`;
+    const catalogue = async (after?: string) =>
+      (await api.ok(`query($after: String) { directories(first: 2, after: $after) { edges { cursor node { code } } ${PAGE_INFO} } }`, { after })).directories;
+    const ofDepartment = async (after?: string) =>
+      (await api.ok(`query($c: String!, $after: String) { department(creditCode: $c) { directories(first: 2, after: $after) { edges { cursor node { code } } ${PAGE_INFO} } } }`, { c: dept, after }))
+        .department.directories;
+    // The whole catalogue (one statement per page) and one department's list (the batched children loader) page alike.
+    for (const list of [catalogue, ofDepartment]) {
+      const first = await list();
+      expect(first.edges.map((e: any) => e.node.code)).toEqual(['P-1', 'P-2']);
+      expect(first.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: false, startCursor: first.edges[0].cursor, endCursor: first.edges[1].cursor });
+      const second = await list(first.pageInfo.endCursor);
+      expect(second.edges.map((e: any) => e.node.code)).toEqual(['P-3']);
+      expect(second.pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: true, startCursor: second.edges[0].cursor, endCursor: second.edges[0].cursor });
+      const beyond = await list(second.pageInfo.endCursor);
+      expect(beyond).toEqual({ edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: true, startCursor: null, endCursor: null } });
+    }
+  });
+
   it.each([
     ['one above the largest integer id', '2147483648'],
     ['far beyond any integer', '99999999999999999999'],

@@ -47,6 +47,6 @@ export class DepartmentResolver {
   async directories(@Root() department: Department, @Args(() => DepartmentDirectoriesArgs) args: DepartmentDirectoriesArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, PAGE_LIMITS.directories);
     const filter = { status: args.filter?.status ?? null, shareType: args.filter?.shareType ?? null, text: args.filter?.text ?? null };
-    return toConnection(await ctx.loaders.directoriesOfDepartment.load({ parent: department.id, page, filter }));
+    return toConnection(await ctx.loaders.directoriesOfDepartment.load({ parent: department.id, page, filter }), page);
   }
 }
