@@ -222,6 +222,12 @@ export class DepartmentDirectoryFilter {
   @IsOptional()
   @MaxLength(100)
   text?: string | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'true: only stale directories (published, mounted, not refreshed within their update cycle: 长期不更新), as the `stale` field; false: only the others.',
+  })
+  stale?: boolean | null;
 }
 
 @InputType({ description: 'Narrows a catalogue search; every field given must match.' })
