@@ -4,6 +4,13 @@ export interface Page<T> {
   hasNextPage: boolean;
 }
 
+/**
+ * Largest id of a paged or globally identified row: their keys are PostgreSQL
+ * `serial` (integer) columns. A larger number cannot name a row, and sent to
+ * PostgreSQL it fails the statement ("out of range for type integer").
+ */
+export const MAX_ROW_ID = 2_147_483_647;
+
 /** Keyset page request: `first` rows with id greater than `afterId`. */
 export interface PageRequest {
   first: number;

@@ -1,3 +1,4 @@
+import { MAX_ROW_ID } from '../db/page';
 import { badInput } from './errors';
 
 /** The object types reachable through `Query.node`. */
@@ -20,11 +21,18 @@ export function fromGlobalId(id: string): { type: NodeTypeName; key: string } {
   return { type, key };
 }
 
+/** The row id in the key of a global ID: decimal digits, 1 to MAX_ROW_ID; null for anything else. */
+export function rowIdOfKey(key: string): number | null {
+  if (!/^\d{1,10}$/.test(key)) return null;
+  const n = Number(key);
+  return n >= 1 && n <= MAX_ROW_ID ? n : null;
+}
+
 /** Numeric database id out of a global ID of the expected type. */
 export function numericIdOf(id: string, expected: NodeTypeName): number {
   const { type, key } = fromGlobalId(id);
-  const n = Number(key);
-  if (type !== expected || !Number.isSafeInteger(n) || n <= 0) {
+  const n = rowIdOfKey(key);
+  if (type !== expected || n === null) {
     throw badInput(`"${id}" is not the ID of a ${expected}.`);
   }
   return n;

@@ -1,25 +1,30 @@
 import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
 import type { MuluContext } from './context';
-import { fromGlobalId } from './global-id';
+import { fromGlobalId, rowIdOfKey } from './global-id';
 import { Node } from './node';
 
 @Resolver()
 export class NodeResolver {
-  @Query(() => Node, { nullable: true, description: 'Any object by its global ID; null when it does not exist.' })
+  @Query(() => Node, {
+    nullable: true,
+    description:
+      'Any object by its global ID; null when it does not exist, including a well-formed ID whose number no object can have (above 2147483647). An ID that is not a global ID at all is BAD_USER_INPUT.',
+  })
   async node(@Arg('id', () => ID, { description: 'A global ID.' }) id: string, @Ctx() ctx: MuluContext): Promise<unknown> {
     const { type, key } = fromGlobalId(id);
-    const numeric = Number(key);
+    // Out of range is "no such object", like any other id without a row: never sent to PostgreSQL.
+    const rowId = rowIdOfKey(key);
     switch (type) {
       case 'Region':
         return ctx.loaders.regionByCode.load(key);
       case 'Department':
-        return Number.isSafeInteger(numeric) ? ctx.loaders.departmentById.load(numeric) : null;
+        return rowId === null ? null : ctx.loaders.departmentById.load(rowId);
       case 'ResourceDirectory':
-        return Number.isSafeInteger(numeric) ? ctx.loaders.directoryById.load(numeric) : null;
+        return rowId === null ? null : ctx.loaders.directoryById.load(rowId);
       case 'Mount':
-        return Number.isSafeInteger(numeric) ? ctx.loaders.mountById.load(numeric) : null;
+        return rowId === null ? null : ctx.loaders.mountById.load(rowId);
       case 'SubscriptionRequest':
-        return Number.isSafeInteger(numeric) ? ctx.loaders.subscriptionRequestById.load(numeric) : null;
+        return rowId === null ? null : ctx.loaders.subscriptionRequestById.load(rowId);
       case 'ApiKey':
         return null; // not a Node: API keys are listed by `apiKeys`, for administrators only
     }

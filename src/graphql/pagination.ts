@@ -1,5 +1,5 @@
 import { Field, ObjectType, type ClassType } from 'type-graphql';
-import type { Page, PageRequest } from '../db/page';
+import { MAX_ROW_ID, type Page, type PageRequest } from '../db/page';
 import { badInput } from './errors';
 
 /** Cursors are opaque to clients; inside they carry the last row's id. */
@@ -9,8 +9,9 @@ export function encodeCursor(id: number): string {
 
 export function decodeCursor(cursor: string | null | undefined): number {
   if (cursor === null || cursor === undefined) return 0;
-  const match = /^cursor:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw badInput(`"${cursor}" is not a valid cursor; pass the endCursor of a previous page.`);
+  const match = /^cursor:(\d{1,10})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  // Beyond MAX_ROW_ID no cursor was ever handed out, and PostgreSQL would fail the statement on it.
+  if (!match || Number(match[1]) > MAX_ROW_ID) throw badInput(`"${cursor}" is not a valid cursor; pass the endCursor of a previous page.`);
   return Number(match[1]);
 }
 
@@ -23,12 +24,21 @@ export function pageRequest(first: number | null | undefined, after: string | nu
   return { first: size, afterId: decodeCursor(after) };
 }
 
-@ObjectType({ description: 'Where a page ends, for fetching the next one.' })
+@ObjectType({ description: 'Where a page starts and ends (Relay PageInfo); pages go forward only, with `first` and `after`.' })
 export class PageInfo {
   @Field({ description: 'Whether more items follow this page.' })
   hasNextPage!: boolean;
 
-  @Field(() => String, { nullable: true, description: 'Cursor of the last item; pass it as `after` for the next page.' })
+  @Field({
+    description:
+      'Whether items come before this page: true when it was asked with `after` (the endCursor of an earlier page), false for a first page. Paging goes forward only (`first` and `after`; there is no `before`).',
+  })
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Cursor of the first item; null when the page is empty.' })
+  startCursor!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Cursor of the last item; pass it as `after` for the next page. Null when the page is empty.' })
   endCursor!: string | null;
 }
 
@@ -59,10 +69,22 @@ export function ConnectionType<T extends object>(node: ClassType<T>, name: strin
   return ConnectionClass;
 }
 
-/** Turns a service page into a connection. */
-export function toConnection<T extends { id: number }>(page: Page<T>): Connection<T> {
+/**
+ * Turns a service page, asked with `request`, into a connection. A page asked
+ * after a cursor has items before it (the cursor's own, at least), so
+ * hasPreviousPage costs no statement.
+ */
+export function toConnection<T extends { id: number }>(page: Page<T>, request: PageRequest): Connection<T> {
   const edges = page.items.map((item) => ({ cursor: encodeCursor(item.id), node: item }));
-  return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: request.afterId > 0,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
 }
 
 /** Largest page sizes; kept here so limits live in one place. */

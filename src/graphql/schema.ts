@@ -6,6 +6,7 @@ import { MountResolver } from '../modules/mounts/mount.resolver';
 import { RegionResolver } from '../modules/regions/region.resolver';
 import { DepartmentStatsResolver, RegionStatsResolver } from '../modules/stats/stats.resolver';
 import { NodeResolver } from './node.resolver';
+import { clearLoadersAfterEachMutation } from './mutation-loaders';
 import { AuditResolver } from '../modules/audit/audit.resolver';
 import { authChecker } from '../modules/auth/auth.guard';
 import { AuthResolver } from '../modules/auth/auth.resolver';
@@ -38,9 +39,13 @@ export const resolvers = [
   RegionReportResolver,
 ] as const;
 
-/** Builds the executable schema; `validate` turns on class-validator for every input. */
-export function buildMuluSchema(): Promise<GraphQLSchema> {
-  return buildSchema({
+/**
+ * Builds the executable schema; `validate` turns on class-validator for every
+ * input, and every root mutation clears the request's loaders once it has
+ * written (mutation-loaders.ts).
+ */
+export async function buildMuluSchema(): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
     resolvers,
     validate: { forbidUnknownValues: false },
     emitSchemaFile: false,
@@ -48,4 +53,5 @@ export function buildMuluSchema(): Promise<GraphQLSchema> {
     // Who may do what: README, "Authentication"; the operation-wide check is accessPlugin (app.ts).
     authChecker,
   });
+  return clearLoadersAfterEachMutation(schema);
 }

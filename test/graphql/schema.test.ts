@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildMuluSchema } from '../../src/graphql/schema';
 import { printSchemaFile } from '../../src/graphql/print-schema';
-import { isInputObjectType, isInterfaceType, isObjectType } from 'graphql';
+import { isEnumType, isInputObjectType, isInterfaceType, isObjectType } from 'graphql';
 
 describe('the committed schema', () => {
   it('is exactly what the code builds (run `npm run schema:emit` after changing a type)', async () => {
@@ -11,7 +11,7 @@ describe('the committed schema', () => {
     expect(committed).toBe(await printSchemaFile());
   });
 
-  it('describes every type, field and argument, since the schema is the manual', async () => {
+  it('describes every type, field, argument and enum value, since the schema is the manual', async () => {
     const schema = await buildMuluSchema();
     const missing: string[] = [];
     for (const type of Object.values(schema.getTypeMap())) {
@@ -23,6 +23,9 @@ describe('the committed schema', () => {
           if (!field.description) missing.push(`${type.name}.${field.name}`);
           for (const arg of 'args' in field ? field.args : []) if (!arg.description) missing.push(`${type.name}.${field.name}(${arg.name})`);
         }
+      }
+      if (isEnumType(type)) {
+        for (const value of type.getValues()) if (!value.description) missing.push(`${type.name}.${value.name}`);
       }
     }
     expect(missing).toEqual([]);

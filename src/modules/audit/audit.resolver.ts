@@ -25,6 +25,6 @@ export class AuditResolver {
   @Query(() => AuditEntryConnection, { description: 'The audit trail in the order it was written (administrators only).' })
   async auditEntries(@Args(() => AuditEntriesArgs) args: AuditEntriesArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, MAX_AUDIT_PAGE);
-    return toConnection(await auditService.search(ctx, args.filter ?? {}, page));
+    return toConnection(await auditService.search(ctx, args.filter ?? {}, page), page);
   }
 }

@@ -35,7 +35,7 @@ export class DirectoryResolver {
   @Query(() => DirectoryConnection, { description: 'Searches the catalogue, in registration order.' })
   async directories(@Args(() => DirectorySearchArgs) args: DirectorySearchArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, PAGE_LIMITS.directories);
-    return toConnection(await directoryService.search(ctx, args.filter ?? {}, page));
+    return toConnection(await directoryService.search(ctx, args.filter ?? {}, page), page);
   }
 
   @Query(() => ResourceDirectoryType, { nullable: true, description: 'A directory by its code; null when there is none.' })

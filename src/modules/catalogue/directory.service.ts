@@ -61,6 +61,8 @@ export interface DirectoryFilter {
   status?: DirectoryStatus | null;
   shareType?: ShareType | null;
   text?: string | null;
+  /** true: only stale directories; false: only the others. */
+  stale?: boolean | null;
 }
 
 /** Fields the audit trail compares before and after a change. */
@@ -143,6 +145,10 @@ export function directoryFilterSql(filter: DirectoryFilter): { sql: string; para
     parts.push(`(c.name ilike ? or c.code ilike ?)`);
     const pattern = `%${escapeLike(filter.text.trim())}%`;
     params.push(pattern, pattern);
+  }
+  if (filter.stale != null) {
+    // `is not true`: a directory the definition answers null for is not stale, as in its `stale` field.
+    parts.push(filter.stale ? staleSql('c') : `${staleSql('c')} is not true`);
   }
   return { sql: parts.length ? parts.join(' and ') : 'true', params };
 }

@@ -6,6 +6,7 @@ import { ConnectionType } from '../../graphql/pagination';
 import { SafeInt } from '../../graphql/scalars';
 import type { DirectoryRef } from './directory.service';
 import { DirectoryStatus, ResourceFormat, ShareMethod, ShareType, UpdateCycle } from './directory.entity';
+import { STALE_AFTER } from './staleness';
 
 registerEnumType(DirectoryStatus, {
   name: 'DirectoryStatus',
@@ -25,11 +26,41 @@ registerEnumType(ShareType, {
     NOT_SHARED: { description: 'Not shared (不予共享).' },
   },
 });
-registerEnumType(ResourceFormat, { name: 'ResourceFormat', description: 'Resource format (资源格式).' });
-registerEnumType(ShareMethod, { name: 'ShareMethod', description: 'Share method (共享方式).' });
+registerEnumType(ResourceFormat, {
+  name: 'ResourceFormat',
+  description: 'Resource format (资源格式).',
+  valuesConfig: {
+    DATABASE: { description: 'Database tables (数据库).' },
+    SPREADSHEET: { description: 'Spreadsheets, e.g. xlsx, et (电子表格).' },
+    FILE: { description: 'Electronic documents, e.g. ofd, pdf, docx (电子文件).' },
+    IMAGE: { description: 'Images and graphics (图形图像).' },
+    STREAM: { description: 'Audio or video streams (流媒体).' },
+    API: { description: 'An interface called by other systems (接口).' },
+    OTHER: { description: 'Any other format (其他).' },
+  },
+});
+registerEnumType(ShareMethod, {
+  name: 'ShareMethod',
+  description: 'Share method (共享方式): how a granted subscriber gets the data.',
+  valuesConfig: {
+    API: { description: 'By calling an interface (接口共享).' },
+    DATABASE_EXCHANGE: { description: 'By exchanging database tables through the sharing platform (库表交换).' },
+    FILE_DOWNLOAD: { description: 'By downloading files (文件下载).' },
+    ONLINE_QUERY: { description: 'By querying online, record by record (在线查询).' },
+  },
+});
+const staleAfter = (cycle: UpdateCycle) => `Mounted data turns stale ${STALE_AFTER[cycle]} after its latest refresh.`;
 registerEnumType(UpdateCycle, {
   name: 'UpdateCycle',
   description: 'Update cycle (更新周期). Mounted data not refreshed within it is stale; REAL_TIME allows one day.',
+  valuesConfig: {
+    REAL_TIME: { description: `Real time (实时). ${staleAfter(UpdateCycle.REAL_TIME)}` },
+    DAILY: { description: `Daily (每日). ${staleAfter(UpdateCycle.DAILY)}` },
+    WEEKLY: { description: `Weekly (每周). ${staleAfter(UpdateCycle.WEEKLY)}` },
+    MONTHLY: { description: `Monthly (每月). ${staleAfter(UpdateCycle.MONTHLY)}` },
+    QUARTERLY: { description: `Quarterly (每季度). ${staleAfter(UpdateCycle.QUARTERLY)}` },
+    YEARLY: { description: `Yearly (每年). ${staleAfter(UpdateCycle.YEARLY)}` },
+  },
 });
 
 @ObjectType('InformationItem', { description: 'An information item (信息项): one field of the resource.' })
@@ -222,6 +253,12 @@ export class DepartmentDirectoryFilter {
   @IsOptional()
   @MaxLength(100)
   text?: string | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'true: only stale directories (published, mounted, not refreshed within their update cycle: 长期不更新), as the `stale` field; false: only the others.',
+  })
+  stale?: boolean | null;
 }
 
 @InputType({ description: 'Narrows a catalogue search; every field given must match.' })

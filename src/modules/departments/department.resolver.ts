@@ -46,7 +46,7 @@ export class DepartmentResolver {
   @FieldResolver(() => DirectoryConnection, { description: "The department's resource directories, in registration order." })
   async directories(@Root() department: Department, @Args(() => DepartmentDirectoriesArgs) args: DepartmentDirectoriesArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, PAGE_LIMITS.directories);
-    const filter = { status: args.filter?.status ?? null, shareType: args.filter?.shareType ?? null, text: args.filter?.text ?? null };
-    return toConnection(await ctx.loaders.directoriesOfDepartment.load({ parent: department.id, page, filter }));
+    const filter = { status: args.filter?.status ?? null, shareType: args.filter?.shareType ?? null, text: args.filter?.text ?? null, stale: args.filter?.stale ?? null };
+    return toConnection(await ctx.loaders.directoriesOfDepartment.load({ parent: department.id, page, filter }), page);
   }
 }

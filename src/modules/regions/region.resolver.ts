@@ -46,6 +46,6 @@ export class RegionResolver {
   @FieldResolver(() => DepartmentConnection, { description: 'Departments directly in this region (not in regions below), in registration order.' })
   async departments(@Root() region: Region, @Args(() => DepartmentPageArgs) args: DepartmentPageArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, PAGE_LIMITS.departments);
-    return toConnection(await ctx.loaders.departmentsOfRegion.load({ parent: region.code, page, filter: null }));
+    return toConnection(await ctx.loaders.departmentsOfRegion.load({ parent: region.code, page, filter: null }), page);
   }
 }

@@ -60,7 +60,7 @@ export class SubscriptionResolver {
     const department = await departmentService.findByCreditCode(ctx, code);
     if (!department) throw notFound(`No department has the credit code ${code}.`);
     const page = pageRequest(args.first, args.after, MAX_SUBSCRIPTION_PAGE);
-    return toConnection(await ctx.loaders.subscriptionsReceivedBy.load({ parent: department.id, page, filter: { status: SubscriptionStatus.PENDING } }));
+    return toConnection(await ctx.loaders.subscriptionsReceivedBy.load({ parent: department.id, page, filter: { status: SubscriptionStatus.PENDING } }), page);
   }
 
   @Authorized(Role.ADMIN, Role.STEWARD)
@@ -124,13 +124,13 @@ export class DepartmentSubscriptionsResolver {
   @FieldResolver(() => SubscriptionRequestConnection, { description: 'Subscription requests this department made, oldest first.' })
   async subscriptionsMade(@Root() department: Department, @Args(() => SubscriptionPageArgs) args: SubscriptionPageArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, MAX_SUBSCRIPTION_PAGE);
-    return toConnection(await ctx.loaders.subscriptionsMadeBy.load({ parent: department.id, page, filter: { status: args.status ?? null } }));
+    return toConnection(await ctx.loaders.subscriptionsMadeBy.load({ parent: department.id, page, filter: { status: args.status ?? null } }), page);
   }
 
   @FieldResolver(() => SubscriptionRequestConnection, { description: "Subscription requests for this department's directories, oldest first." })
   async subscriptionsReceived(@Root() department: Department, @Args(() => SubscriptionPageArgs) args: SubscriptionPageArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, MAX_SUBSCRIPTION_PAGE);
-    return toConnection(await ctx.loaders.subscriptionsReceivedBy.load({ parent: department.id, page, filter: { status: args.status ?? null } }));
+    return toConnection(await ctx.loaders.subscriptionsReceivedBy.load({ parent: department.id, page, filter: { status: args.status ?? null } }), page);
   }
 
   @FieldResolver(() => SubscriptionStatsType, { description: 'Subscriptions made, received and pending (订阅量 / 被订阅量).' })

@@ -101,6 +101,6 @@ export class DepartmentSupervisionResolver {
   @FieldResolver(() => SupervisionMainItemConnection, { description: "The department's supervision main items, in registration order." })
   async supervisionMainItems(@Root() department: Department, @Args(() => MainItemPageArgs) args: MainItemPageArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, MAIN_ITEM_PAGE_LIMIT);
-    return toConnection(await ctx.loaders.supervisionMainItemsOfDepartment.load({ parent: department.id, page, filter: null }));
+    return toConnection(await ctx.loaders.supervisionMainItemsOfDepartment.load({ parent: department.id, page, filter: null }), page);
   }
 }

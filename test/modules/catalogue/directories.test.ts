@@ -1,4 +1,4 @@
-import { addDirectory, createDepartment, createRegions, creditCode } from '../../support/builders';
+import { addDirectory, createDepartment, createRegions, creditCode, mount } from '../../support/builders';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
 const REGISTER = `mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id code status shareType informationItems { name dataType description } department { name } } }`;
@@ -122,5 +122,41 @@ describe('resource directories', () => {
   it("lists a department's directories with a filter", async () => {
     const data = await api.ok(`query($c: String!) { department(creditCode: $c) { directories(filter: { status: DRAFT }) { edges { node { code status } } } } }`, { c: civil });
     expect(data.department.directories.edges).toEqual([{ node: { code: 'CIV-002', status: 'DRAFT' } }]);
+  });
+
+  it('lists stale directories, and the others, in the catalogue and in a department', async () => {
+    const health = creditCode('410505', 3);
+    await createDepartment(api, { creditCode: health, name: '殷都区卫健委', regionCode: '410505' });
+    const daysAgo = (days: number) => new Date(Date.now() - days * 24 * 3600 * 1000).toISOString();
+    await addDirectory(api, health, 'HE-STALE', { updateCycle: 'DAILY' });
+    await mount(api, 'HE-STALE', 10, daysAgo(3));
+    await addDirectory(api, health, 'HE-FRESH', { updateCycle: 'MONTHLY' });
+    await mount(api, 'HE-FRESH', 10, daysAgo(3));
+    await addDirectory(api, health, 'HE-EMPTY', { updateCycle: 'DAILY' });
+    // A draft with old data is not stale: only published directories count.
+    await addDirectory(api, health, 'HE-DRAFT', { updateCycle: 'DAILY', publish: false });
+    await mount(api, 'HE-DRAFT', 10, daysAgo(3));
+
+    const search = async (filter: Record<string, unknown>) =>
+      (await api.ok(`query($f: DirectoryFilter) { directories(filter: $f, first: 100) { edges { node { code stale } } } }`, { f: filter })).directories.edges.map((e: any) => e.node);
+    expect(await search({ departmentCreditCode: health, stale: true })).toEqual([{ code: 'HE-STALE', stale: true }]);
+    expect(await search({ departmentCreditCode: health, stale: false })).toEqual([
+      { code: 'HE-FRESH', stale: false },
+      { code: 'HE-EMPTY', stale: false },
+      { code: 'HE-DRAFT', stale: false },
+    ]);
+    expect(await search({ regionCode: '410000', stale: true })).toEqual([{ code: 'HE-STALE', stale: true }]);
+    expect(await search({ departmentCreditCode: health, stale: null })).toHaveLength(4);
+
+    const ofDepartment = async (filter: Record<string, unknown>) =>
+      (await api.ok(`query($c: String!, $f: DepartmentDirectoryFilter) { department(creditCode: $c) { directories(filter: $f) { edges { node { code } } } } }`, { c: health, f: filter }))
+        .department.directories.edges.map((e: any) => e.node.code);
+    expect(await ofDepartment({ stale: true })).toEqual(['HE-STALE']);
+    expect(await ofDepartment({ stale: false, status: 'PUBLISHED' })).toEqual(['HE-FRESH', 'HE-EMPTY']);
+
+    // Refreshed, it is no longer stale.
+    const id = (await api.ok(`{ directory(code: "HE-STALE") { mounts { id } } }`)).directory.mounts[0].id;
+    await api.ok(`mutation($id: ID!) { refreshMount(input: { mountId: $id, recordCount: 11 }) { id } }`, { id });
+    expect(await ofDepartment({ stale: true })).toEqual([]);
   });
 });

@@ -65,6 +65,31 @@ describe('mounts', () => {
     expect(flags).toEqual({ a: { stale: true }, b: { stale: false } });
   });
 
+  it('shows each mutation of one document the figures as that mutation left them (no loader cache from an earlier one)', async () => {
+    const other = creditCode('410505', 2);
+    await createDepartment(api, { creditCode: other, name: '殷都区文旅局', regionCode: '410505' });
+    await addDirectory(api, other, 'TOUR-1');
+    const first = await mount(api, 'TOUR-1', 10);
+    const FIGURES = `directory { dataVolume stale department { mountStats { mountedDirectories dataVolume staleDirectories } } }`;
+    const old = new Date(Date.now() - 90 * DAY).toISOString();
+    // Mutations of one document run one after the other, in one request with one set of loaders.
+    const data = await api.ok(
+      `mutation($first: ID!, $old: DateTimeISO!) {
+        refreshed: refreshMount(input: { mountId: $first, recordCount: 100, refreshedAt: $old }) { ${FIGURES} }
+        added: mountDataset(input: { directory: { code: "TOUR-1" }, kind: FILE, locator: "/data/tour.csv", recordCount: 5 }) { ${FIGURES} }
+        unmounted: unmountDataset(input: { mountId: $first }) { ${FIGURES} }
+      }`,
+      { first, old },
+    );
+    const figures = (key: string) => {
+      const { dataVolume, stale, department } = data[key].directory;
+      return { directoryVolume: dataVolume, stale, ...department.mountStats };
+    };
+    expect(figures('refreshed')).toEqual({ directoryVolume: 100, stale: true, mountedDirectories: 1, dataVolume: 100, staleDirectories: 1 });
+    expect(figures('added')).toEqual({ directoryVolume: 105, stale: false, mountedDirectories: 1, dataVolume: 105, staleDirectories: 0 });
+    expect(figures('unmounted')).toEqual({ directoryVolume: 5, stale: false, mountedDirectories: 1, dataVolume: 5, staleDirectories: 0 });
+  });
+
   it('refuses to mount on a withdrawn directory or an unknown one, and unknown mounts', async () => {
     await api.ok(`mutation { withdrawDirectory(input: { directory: { code: "HR-3" } }) { status } }`);
     const response = await api.request(`mutation { mountDataset(input: { directory: { code: "HR-3" }, kind: API, locator: "https://x", recordCount: 1 }) { id } }`);
