@@ -80,9 +80,15 @@ export const snapshotService = {
     return ctx.em.find(ReportSnapshot, {}, { orderBy: { period: 'desc' } });
   },
 
-  /** For each region: itself, its child regions and every department in it and below it, as captured. One statement. */
+  /**
+   * For each region: itself, its child regions and every department in it
+   * and below it, as captured. One statement. Regions first, then
+   * departments, each by code: the same order on every read, whatever order
+   * the rows were stored or the plan visits them in.
+   */
   async unitsOfRegionTrees(em: EntityManager, period: string, regionCodes: readonly string[]): Promise<Map<string, UnitWithFigures[]>> {
     const codes = [...regionCodes];
+    // The enum report_unit_kind is ('DEPARTMENT', 'REGION'): descending puts the regions first.
     const rows: { tree: string; unit_kind: ReportUnitKind; unit_key: string; unit_name: string; region_code: string | null; figures: UnitWithFigures['figures'] | string }[] = await em.execute(
       `select rc.ancestor_code as tree, u.unit_kind, u.unit_key, u.unit_name, u.region_code, u.figures
          from report_snapshot_unit u join region_closure rc on rc.descendant_code = u.region_code
@@ -90,7 +96,8 @@ export const snapshotService = {
        union all
        select t.code, u.unit_kind, u.unit_key, u.unit_name, u.region_code, u.figures
          from report_snapshot_unit u join (select unnest(array[?]::text[]) as code) t on u.unit_key = t.code or u.region_code = t.code
-        where u.period = ? and u.unit_kind = 'REGION'`,
+        where u.period = ? and u.unit_kind = 'REGION'
+       order by tree, unit_kind desc, unit_key`,
       [period, codes, codes, period],
     );
     const out = new Map<string, UnitWithFigures[]>(codes.map((code) => [code, []]));

@@ -1,6 +1,7 @@
 import { addDirectory, createDepartment, createRegions, creditCode, errorCodes, mount } from '../../support/builders';
 import { createMainItems, createSubItems, ingest, records } from '../../support/supervision-builders';
 import { startTestServer, type TestServer } from '../../support/test-server';
+import { snapshotService } from '../../../src/modules/reports/snapshot.service';
 
 const A = creditCode('410505', 1);
 const B = creditCode('410505', 2);
@@ -85,6 +86,14 @@ describe('monthly snapshots and the region report', () => {
     expect(report.childRegions.map((r: { code: string }) => r.code)).toEqual(['410502', '410505']);
     expect(report.childRegions[1]).toMatchObject({ name: '殷都区', figures: { mount: { mountRatePercent: '50.00' } }, change: { mountRatePoints: 16.67 }, ranks: [{ metric: 'MOUNT_RATE', rank: 1, of: 1, below: true }, { rank: 1 }, { rank: 1 }] });
     expect(report.belowThreshold[0]).toEqual({ metric: 'MOUNT_RATE', departments: [{ name: '殷都区民政局' }], childRegions: [{ name: '殷都区' }] });
+  });
+
+  it('reads the units of a snapshot in a fixed order: regions, then departments, each by code', async () => {
+    // Stored as A, B (Yindu), C (Wenfeng): C's code comes first.
+    const trees = await snapshotService.unitsOfRegionTrees(api.orm.em.fork(), '2023-06', ['410500', '410505']);
+    const order = (code: string) => trees.get(code)!.map((u) => `${u.kind} ${u.key}`);
+    expect(order('410500')).toEqual(['REGION 410500', 'REGION 410502', 'REGION 410505', `DEPARTMENT ${C}`, `DEPARTMENT ${A}`, `DEPARTMENT ${B}`]);
+    expect(order('410505')).toEqual(['REGION 410505', `DEPARTMENT ${A}`, `DEPARTMENT ${B}`]);
   });
 
   it('compares with any captured month, uses live figures for "now", and refuses months it cannot know', async () => {

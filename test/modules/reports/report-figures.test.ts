@@ -10,6 +10,19 @@ const figures = (published: number, mounted: number, volume: number): UnitFigure
   subscriptions: { made: 0, received: 0, pending: 0 },
 });
 
+/** Supervision figures: main items covered of total, and per category [covered, total] sub-items (INSPECTION, PENALTY, COERCION, OTHER). */
+const supervisionFigures = (coveredMains: number, mains: number, ...categories: [number, number][]): UnitFigures => ({
+  ...figures(0, 0, 0),
+  supervision: {
+    mainItems: mains,
+    coveredMainItems: coveredMains,
+    byCategory: [SupervisionCategory.INSPECTION, SupervisionCategory.PENALTY, SupervisionCategory.COERCION, SupervisionCategory.OTHER].map((category, i) => {
+      const [covered, items] = categories[i] ?? [0, 0];
+      return { category, subItems: items, coveredSubItems: covered, records: covered * 10 };
+    }),
+  },
+});
+
 describe('report figures', () => {
   it('writes rate changes as the difference of the printed percentages, null when either rate is', () => {
     // 8/31 = 25.81 %, 73/263 = 27.76 %: -1.95 points.
@@ -52,5 +65,34 @@ describe('report figures', () => {
       ['合计', 12, 12, 11620, '100.00%'],
     ]);
     expect(toCsv(['a', 'b'], [['x,y', 'say "hi"']]).toString('utf8')).toBe('\uFEFFa,b\r\n"x,y","say ""hi"""\r\n');
+  });
+
+  it('orders appendix 5 by main-item coverage, then sub-item coverage over all categories, then name; units without a rate last', () => {
+    const unit = (name: string, f: UnitFigures) => ({ kind: ReportUnitKind.DEPARTMENT, key: name, name, regionCode: '410505', figures: f });
+    const departments = [
+      // No main items: no main rate, last, however well its sub-items are covered.
+      unit('己', supervisionFigures(0, 0, [5, 5])),
+      // 2/3 of main items: 甲, 乙 (4/6, the same rate), 丙 and 丁 tie on the first key.
+      unit('甲', supervisionFigures(2, 3, [1, 2])),
+      unit('丁', supervisionFigures(2, 3)),
+      unit('乙', supervisionFigures(4, 6, [2, 2], [1, 2])),
+      unit('丙', supervisionFigures(2, 3, [1, 1], [1, 3])),
+      // Every main item covered: first, though only 1 of 5 sub-items is.
+      unit('戊', supervisionFigures(1, 1, [0, 2], [0, 2], [1, 1])),
+    ];
+    const region = { ...unit('殷都区', supervisionFigures(11, 16, [9, 12], [2, 7], [1, 1])), kind: ReportUnitKind.REGION };
+    const table = buildTable('supervision', '殷都区', '2023-06', region, departments);
+    // 乙 (sub-items 3/4) before 丙 and 甲 (both 2/4: by name, 丙 U+4E19 before 甲 U+7532), then 丁 (no sub-items).
+    expect(table.rows.map((row) => [row[0], row[3], row[16]])).toEqual([
+      ['戊', '100.00%', '20.00%'],
+      ['乙', '66.67%', '75.00%'],
+      ['丙', '66.67%', '50.00%'],
+      ['甲', '66.67%', '50.00%'],
+      ['丁', '66.67%', '-'],
+      ['己', '-', '100.00%'],
+      ['合计', '68.75%', '60.00%'],
+    ]);
+    // Whatever order the departments come in.
+    expect(buildTable('supervision', '殷都区', '2023-06', region, [...departments].reverse()).rows).toEqual(table.rows);
   });
 });
