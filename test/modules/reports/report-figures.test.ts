@@ -41,6 +41,24 @@ describe('report figures', () => {
     expect(isBelow({ numerator: 2, denominator: 5 }, 0.6)).toBe(true);
   });
 
+  it('compares a rate with a threshold exactly, as the decimal written: 55/100 is not below 0.55', () => {
+    // In floating point 0.55 * 100 is 55.00000000000001, 0.07 * 100 is 7.000000000000001, 0.57 * 100 is 56.99999999999999.
+    expect(isBelow({ numerator: 55, denominator: 100 }, 0.55)).toBe(false);
+    expect(isBelow({ numerator: 54, denominator: 100 }, 0.55)).toBe(true);
+    expect(isBelow({ numerator: 7, denominator: 100 }, 0.07)).toBe(false);
+    expect(isBelow({ numerator: 14, denominator: 200 }, 0.07)).toBe(false);
+    expect(isBelow({ numerator: 6, denominator: 100 }, 0.07)).toBe(true);
+    expect(isBelow({ numerator: 69_999_999, denominator: 1_000_000_000 }, 0.07)).toBe(true);
+    expect(isBelow({ numerator: 57, denominator: 100 }, 0.57)).toBe(false);
+    expect(isBelow({ numerator: 29, denominator: 100 }, 0.29)).toBe(false);
+    // 1/3 is above 0.3333333333333333, the threshold as written.
+    expect(isBelow({ numerator: 1, denominator: 3 }, 0.3333333333333333)).toBe(false);
+    expect(isBelow({ numerator: 0, denominator: 5 }, 1e-7)).toBe(true);
+    expect(isBelow({ numerator: 1, denominator: 10_000_000 }, 1e-7)).toBe(false);
+    expect(isBelow({ numerator: 5, denominator: 5 }, 1)).toBe(false);
+    expect(isBelow({ numerator: 0, denominator: 5 }, 0)).toBe(false);
+  });
+
   it('validates periods and steps back a month', () => {
     expect(requirePeriod(' 2023-06 ')).toBe('2023-06');
     for (const bad of ['2023-6', '2023-13', '2023-00', '23-06', '2023/06', '1999-12']) expect(() => requirePeriod(bad)).toThrow('YYYY-MM');
