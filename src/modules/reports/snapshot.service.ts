@@ -4,7 +4,7 @@ import { conflict, notFound } from '../../graphql/errors';
 import type { RequestContext } from '../../request-context';
 import { audit } from '../audit/audit';
 import { requireAdmin } from '../auth/permissions';
-import { requirePeriod } from './period';
+import { requireBegunPeriod } from './period';
 import { ReportSnapshot, ReportUnitKind } from './report-snapshot.entity';
 import { unitFiguresService, type UnitWithFigures } from './unit-figures.service';
 
@@ -27,13 +27,14 @@ const INSERT_BATCH = 2000;
  */
 export const snapshotService = {
   /**
-   * Captures every department and region. A period is captured once; with
-   * `replace` the old capture is deleted and a new one written in the same
-   * transaction, and the audit trail keeps both.
+   * Captures every department and region, for a month that has begun (the
+   * current one or earlier, China Standard Time). A period is captured once;
+   * with `replace` the old capture is deleted and a new one written in the
+   * same transaction, and the audit trail keeps both.
    */
   async capture(ctx: RequestContext, input: CaptureSnapshotInput): Promise<ReportSnapshot> {
     requireAdmin(ctx, 'capture report snapshots');
-    const period = requirePeriod(input.period);
+    const period = requireBegunPeriod(input.period);
     // Repeatable read: every statement of the capture sees the same moment, so the figures add up.
     return ctx.em.transactional(async (em) => {
       // Serialises captures of the same period: the second waits, then sees the first.

@@ -2,6 +2,7 @@ import { addDirectory, createDepartment, createRegions, creditCode, errorCodes, 
 import { createMainItems, createSubItems, ingest, records } from '../../support/supervision-builders';
 import { startTestServer, type TestServer } from '../../support/test-server';
 import { snapshotService } from '../../../src/modules/reports/snapshot.service';
+import { currentPeriod } from '../../../src/modules/reports/period';
 
 const A = creditCode('410505', 1);
 const B = creditCode('410505', 2);
@@ -124,6 +125,17 @@ describe('monthly snapshots and the region report', () => {
     expect(entries.map((e: { action: string }) => e.action).sort()).toEqual(['captureSnapshot', 'replaceSnapshot']);
     expect(entries.find((e: { action: string }) => e.action === 'replaceSnapshot')).toMatchObject({ before: { replacements: 0 }, after: { replacements: 1 } });
     expect((await api.ok(`{ reportSnapshots { period } }`)).reportSnapshots).toEqual([{ period: '2023-06' }, { period: '2023-05' }]);
+  });
+
+  it('refuses to capture a month that has not begun, which would label today\'s figures with it', async () => {
+    const [year, month] = currentPeriod().split('-').map(Number);
+    const next = month === 12 ? `${year + 1}-01` : `${year}-${String(month + 1).padStart(2, '0')}`;
+    for (const period of ['2099-01', next]) {
+      const response = await api.request(CAPTURE, { period });
+      expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+      expect(response.errors![0].message).toContain(`The period ${period} has not begun: the current month is ${currentPeriod()} (China Standard Time).`);
+    }
+    expect((await api.ok(`{ reportSnapshots { period } }`)).reportSnapshots.map((s: { period: string }) => s.period)).not.toContain('2099-01');
   });
 
   it('lets only administrators capture; any signed-in caller reads reports', async () => {

@@ -1,5 +1,5 @@
 import { compareRatesHighestFirst, isBelow, percentagePointChange } from '../../../src/modules/reports/report-figures';
-import { currentPeriod, previousPeriod, requirePeriod } from '../../../src/modules/reports/period';
+import { currentPeriod, previousPeriod, requireBegunPeriod, requirePeriod } from '../../../src/modules/reports/period';
 import { buildTable, toCsv } from '../../../src/modules/reports/export.service';
 import { ReportUnitKind, type UnitFigures } from '../../../src/modules/reports/report-snapshot.entity';
 import { SupervisionCategory } from '../../../src/modules/supervision/supervision.entity';
@@ -67,6 +67,17 @@ describe('report figures', () => {
     // China Standard Time: 16:30 UTC on the last day of June is already July in Anyang.
     expect(currentPeriod(new Date('2023-06-30T16:30:00Z'))).toBe('2023-07');
     expect(currentPeriod(new Date('2023-06-30T15:59:59Z'))).toBe('2023-06');
+  });
+
+  it('accepts for a snapshot only a month that has begun in China Standard Time', () => {
+    const lateJuneUtc = new Date('2023-06-30T15:59:59Z');
+    expect(requireBegunPeriod('2023-06', 'period', lateJuneUtc)).toBe('2023-06');
+    expect(requireBegunPeriod('2022-12', 'period', lateJuneUtc)).toBe('2022-12');
+    expect(() => requireBegunPeriod('2023-07', 'period', lateJuneUtc)).toThrow('The period 2023-07 has not begun: the current month is 2023-06 (China Standard Time).');
+    // One second later it is 1 July in Anyang.
+    expect(requireBegunPeriod('2023-07', 'period', new Date('2023-06-30T16:00:00Z'))).toBe('2023-07');
+    expect(() => requireBegunPeriod('2024-01', 'period', new Date('2023-12-31T12:00:00Z'))).toThrow('has not begun');
+    expect(() => requireBegunPeriod('2023-13', 'period', lateJuneUtc)).toThrow('YYYY-MM');
   });
 
   it('builds appendix 4 in report order with "-" for a missing rate and quotes CSV cells that need it', () => {
