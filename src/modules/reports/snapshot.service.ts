@@ -37,8 +37,15 @@ export const snapshotService = {
     const period = requireBegunPeriod(input.period);
     // Repeatable read: every statement of the capture sees the same moment, so the figures add up.
     return ctx.em.transactional(async (em) => {
-      // Serialises captures of the same period: the second waits, then sees the first.
-      await em.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`report_snapshot:${period}`]);
+      // Captures queue here, one at a time. The lock must come before any
+      // query: a repeatable-read transaction fixes its snapshot at its first
+      // query, and a capture that had fixed it before waiting would not see
+      // the capture it waited for (a second first capture would then hit the
+      // primary key, a second replacement a serialization failure). LOCK
+      // TABLE is not a query and takes no snapshot (an advisory lock is taken
+      // by a select, which does). The mode conflicts with itself and with
+      // writes, not with the reads of reports.
+      await em.execute(`lock table report_snapshot in share row exclusive mode`);
       const existing = await em.findOne(ReportSnapshot, { period });
       if (existing && !input.replace) {
         throw conflict(`The snapshot of ${period} was captured at ${existing.capturedAt.toISOString()} by ${existing.capturedBy}; snapshots are immutable. Capture with replace: true to replace it.`);
