@@ -96,6 +96,33 @@ describe('report figures', () => {
     expect(toCsv(['a', 'b'], [['x,y', 'say "hi"']]).toString('utf8')).toBe('\uFEFFa,b\r\n"x,y","say ""hi"""\r\n');
   });
 
+  it('writes CSV text that a spreadsheet program would run as a formula with a leading single quote', () => {
+    const rows = [
+      ['=HYPERLINK("http://example.com/x","殷都区")', 1],
+      ['+8637251234567', 2],
+      ['-2+3', 3],
+      ['@SUM(A1:A9)', 4],
+      ['\tcmd', 5],
+      ['\r=1', 6],
+      ['-', -7],
+      ['殷都区-教育局', 8],
+    ];
+    const lines = toCsv(['部门', '数'], rows).toString('utf8').slice(1).split('\r\n');
+    expect(lines).toEqual([
+      '部门,数',
+      `"'=HYPERLINK(""http://example.com/x"",""殷都区"")",1`,
+      "'+8637251234567,2",
+      "'-2+3,3",
+      "'@SUM(A1:A9),4",
+      "'\tcmd,5",
+      `"'\r=1",6`,
+      // The printed missing rate is no formula; a number stays a number.
+      '-,-7',
+      '殷都区-教育局,8',
+      '',
+    ]);
+  });
+
   it('orders appendix 5 by main-item coverage, then sub-item coverage over all categories, then name; units without a rate last', () => {
     const unit = (name: string, f: UnitFigures) => ({ kind: ReportUnitKind.DEPARTMENT, key: name, name, regionCode: '410505', figures: f });
     const departments = [
