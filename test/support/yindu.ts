@@ -9,6 +9,23 @@ export const YINDU_REGIONS = [
   { code: '410505', name: '殷都区' },
 ];
 
+/** How a Yindu table is rebuilt. */
+export interface YinduBuildOptions {
+  /**
+   * Create the departments from the last row to the first, numbering their
+   * credit codes in that order: then neither registration order nor
+   * credit-code order is the report's order, and a table comes out in the
+   * report's order only if it is sorted by the figures.
+   */
+  reversed?: boolean;
+}
+
+/** Each row with the credit code of its department, in the order the departments are created. */
+function buildOrder(rows: Record<string, string>[], options: YinduBuildOptions): [number, Record<string, string>, string][] {
+  const entries = options.reversed ? [...rows.entries()].reverse() : [...rows.entries()];
+  return entries.map(([d, row], i) => [d, row, creditCode('410505', i + 1)]);
+}
+
 export const SUPERVISION_CATEGORY_COLUMNS = [
   { category: 'INSPECTION', column: 'inspection' },
   { category: 'PENALTY', column: 'penalty' },
@@ -18,13 +35,13 @@ export const SUPERVISION_CATEGORY_COLUMNS = [
 
 /**
  * Rebuilds appendix 4 (resources.csv) through the API: one department per
- * row (credit code n = row index + 1 in 410505), its published directories,
- * mounts carrying the data volume, and one draft that must not count.
+ * row (credit code n = 1, 2, ... in 410505, in the order of creation), its
+ * published directories, mounts carrying the data volume, and one draft
+ * that must not count.
  */
-export async function buildYinduResources(api: TestServer, rows = readReportTable('resources.csv')): Promise<Record<string, string>[]> {
+export async function buildYinduResources(api: TestServer, rows = readReportTable('resources.csv'), options: YinduBuildOptions = {}): Promise<Record<string, string>[]> {
   await createRegions(api, YINDU_REGIONS);
-  for (const [d, row] of rows.entries()) {
-    const code = creditCode('410505', d + 1);
+  for (const [d, row, code] of buildOrder(rows, options)) {
     await createDepartment(api, { creditCode: code, name: row.department, regionCode: '410505' });
     const published = Number(row.published_directories);
     const mounted = Number(row.mounted_directories);
@@ -70,14 +87,19 @@ export function supervisionLayout(row: Record<string, string>, d: number) {
 
 /**
  * Rebuilds appendix 5 (supervision.csv) through the API: one department per
- * row (credit code n = row index + 1 in 410505), main items, sub-items per
- * category and records; one record is sent wrong then corrected, and the
- * whole batch is retried, neither of which may change a figure.
+ * row (credit code n = 1, 2, ... in 410505, in the order of creation), main
+ * items, sub-items per category and records; one record is sent wrong then
+ * corrected, and the whole batch is retried, neither of which may change a
+ * figure.
  */
-export async function buildYinduSupervision(api: TestServer, rows = readReportTable('supervision.csv'), check: (actual: unknown, expected: Record<string, unknown>) => void = () => {}): Promise<Record<string, string>[]> {
+export async function buildYinduSupervision(
+  api: TestServer,
+  rows = readReportTable('supervision.csv'),
+  check: (actual: unknown, expected: Record<string, unknown>) => void = () => {},
+  options: YinduBuildOptions = {},
+): Promise<Record<string, string>[]> {
   await createRegions(api, YINDU_REGIONS);
-  for (const [d, row] of rows.entries()) {
-    const code = creditCode('410505', d + 1);
+  for (const [d, row, code] of buildOrder(rows, options)) {
     await createDepartment(api, { creditCode: code, name: row.department, regionCode: '410505' });
     const { mainItems, subItems } = supervisionLayout(row, d);
     await createMainItems(api, code, mainItems);

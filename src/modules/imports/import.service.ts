@@ -49,12 +49,14 @@ export const importService = {
     const started = Date.now();
     const viewer = this.requireImporter(ctx);
     const columns = COLUMNS[input.kind];
-    const rows = await readSheet(input.body, detectFormat(input.body, input.contentType), columns);
+    const { rows, rowErrors } = await readSheet(input.body, detectFormat(input.body, input.contentType), columns);
     const errors = new RowErrors(columns);
+    // Rows that do not fit the header are errors of their own; the others are still checked, so the report is complete.
+    for (const { row, reason } of rowErrors) errors.add(row, null, reason);
     const run = input.kind === ImportKind.DIRECTORIES ? importDirectories : importSupervisionItems;
     const report = await ctx.em.transactional(async (em) => {
       const { results, audit } = await run(ctx, em, viewer, rows, input.dryRun, errors);
-      const report = summarize(input.kind, input.dryRun, rows.length, results, errors.list);
+      const report = summarize(input.kind, input.dryRun, rows.length + rowErrors.length, results, errors.list);
       if (input.dryRun || errors.list.length) return report;
       await insertAuditEntries(em, viewer, ACTION[input.kind], audit);
       // One summarizing entry: who imported which file, and what it did.

@@ -11,6 +11,18 @@ export interface SheetRow {
   cells: Record<string, string>;
 }
 
+/** A data row that cannot be read as the header's columns: reported, and not checked further. */
+export interface SheetRowError {
+  row: number;
+  reason: string;
+}
+
+/** What a file holds: its readable data rows, and the rows it could not read. */
+export interface Sheet {
+  rows: SheetRow[];
+  rowErrors: SheetRowError[];
+}
+
 export const MAX_IMPORT_ROWS = 100_000;
 
 /** XLSX files are zip archives: they start with "PK\x03\x04". */
@@ -29,6 +41,7 @@ async function readCells(body: Buffer, format: SheetFormat): Promise<{ cells: st
     }
     let records: string[][];
     try {
+      // Rows of any width are read; readSheet reports those wider than the header.
       records = parse(body, { bom: true, relax_column_count: true, skip_empty_lines: false, trim: false }) as string[][];
     } catch (error) {
       throw badInput(`The CSV file cannot be read: ${(error as Error).message}`);
@@ -56,12 +69,41 @@ async function readCells(body: Buffer, format: SheetFormat): Promise<{ cells: st
   return { cells, rowNumbers };
 }
 
+/** The spreadsheet name of a column: 0 -> A, 8 -> I, 26 -> AA. */
+function columnLetter(index: number): string {
+  let letters = '';
+  for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26)) letters = String.fromCharCode(65 + ((n - 1) % 26)) + letters;
+  return letters;
+}
+
+const isBlank = (value: string | undefined) => !value || !value.trim();
+
+/**
+ * Why a data row does not fit the header, or null. Its cells would land
+ * under the wrong columns, or be dropped: in CSV most often a value with an
+ * unquoted comma, which moves every later value one column right (the last,
+ * perhaps blank, one past the header). A CSV row may not have more cells
+ * than the header row, nor a value past the last named column; an XLSX row
+ * may not have a value past the last named column.
+ */
+function misfit(values: string[], format: SheetFormat, headerCells: number, namedColumns: number): string | null {
+  const beyond = values.findIndex((v, c) => c >= namedColumns && !isBlank(v));
+  if (format === 'csv') {
+    if (values.length <= headerCells && beyond < 0) return null;
+    return `This row has ${values.length} cells but the header names ${namedColumns} columns. A value containing a comma must be enclosed in double quotes ("城乡低保,特困人员"); otherwise delete the extra cells.`;
+  }
+  if (beyond < 0) return null;
+  const value = values[beyond].trim();
+  return `This row has a value in column ${columnLetter(beyond)} ("${value.length > 50 ? `${value.slice(0, 50)}…` : value}"), beyond the ${namedColumns} columns the header names; put every value under a named column, or delete the extra cells.`;
+}
+
 /**
  * Reads the first sheet of a CSV (UTF-8, with or without BOM) or XLSX file:
  * the first row names the columns (Chinese label or English key, any order,
- * unknown columns refused), every later non-empty row is data.
+ * unknown columns refused), every later non-empty row is data. A row with
+ * cells past the header's columns is a row error, never silently cut.
  */
-export async function readSheet(body: Buffer, format: SheetFormat, columns: ImportColumn[]): Promise<SheetRow[]> {
+export async function readSheet(body: Buffer, format: SheetFormat, columns: ImportColumn[]): Promise<Sheet> {
   if (body.length === 0) throw badInput('The file is empty.');
   const { cells, rowNumbers } = await readCells(body, format);
   if (cells.length === 0) throw badInput('The file has no header row.');
@@ -73,17 +115,25 @@ export async function readSheet(body: Buffer, format: SheetFormat, columns: Impo
   if (missing.length) throw badInput(`Missing column(s): ${missing.map((c) => `${c.label} (${c.key})`).join(', ')}. Download the template for the columns.`);
   const twice = keys.filter((k, i) => k && keys.indexOf(k) !== i);
   if (twice.length) throw badInput(`Column ${twice[0]} appears twice.`);
+  const namedColumns = header.reduce((last, h, i) => (h ? i + 1 : last), 0);
   const rows: SheetRow[] = [];
+  const rowErrors: SheetRowError[] = [];
   for (let i = 1; i < cells.length; i++) {
     const values = cells[i];
-    if (values.every((v) => !v || !v.trim())) continue;
+    if (values.every(isBlank)) continue;
+    const reason = misfit(values, format, cells[0].length, namedColumns);
+    if (reason) {
+      rowErrors.push({ row: rowNumbers[i], reason });
+      continue;
+    }
     const row: Record<string, string> = {};
     keys.forEach((key, c) => {
       if (key) row[key] = (values[c] ?? '').trim();
     });
     rows.push({ row: rowNumbers[i], cells: row });
   }
-  if (rows.length === 0) throw badInput('The file has a header but no data rows.');
-  if (rows.length > MAX_IMPORT_ROWS) throw badInput(`The file has ${rows.length} rows; import at most ${MAX_IMPORT_ROWS} at a time.`);
-  return rows;
+  const count = rows.length + rowErrors.length;
+  if (count === 0) throw badInput('The file has a header but no data rows.');
+  if (count > MAX_IMPORT_ROWS) throw badInput(`The file has ${count} rows; import at most ${MAX_IMPORT_ROWS} at a time.`);
+  return { rows, rowErrors };
 }

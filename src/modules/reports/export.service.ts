@@ -109,12 +109,25 @@ export function buildTable(table: AppendixTable, regionName: string, period: str
   };
 }
 
+/**
+ * Text a spreadsheet program would run as a formula when it opens the CSV
+ * (CSV injection): text starting with =, +, -, @, a tab or a carriage
+ * return. "-" alone, the printed missing rate, is no formula.
+ */
+const formulaLike = (text: string) => /^[=+\-@\t\r]/.test(text) && text !== '-';
+
 function csvField(cell: Cell): string {
-  const text = String(cell);
+  // A leading single quote makes a spreadsheet program keep the cell as text.
+  // Counts are numbers (a negative count stays a number); only text is guarded.
+  const text = typeof cell === 'string' && formulaLike(cell) ? `'${cell}` : String(cell);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** CSV as spreadsheet programs open Chinese text: UTF-8 with a byte-order mark, CRLF line ends. */
+/**
+ * CSV as spreadsheet programs open Chinese text: UTF-8 with a byte-order
+ * mark, CRLF line ends; text that would be read as a formula starts with a
+ * single quote. (XLSX needs no guard: its text cells are typed as strings.)
+ */
 export function toCsv(header: string[], rows: Cell[][]): Buffer {
   const lines = [header, ...rows].map((row) => row.map(csvField).join(','));
   return Buffer.from(`\uFEFF${lines.join('\r\n')}\r\n`, 'utf8');

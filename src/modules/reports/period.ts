@@ -24,3 +24,17 @@ export function currentPeriod(now: Date = new Date()): Period {
   const cst = new Date(now.getTime() + 8 * 3600_000);
   return `${cst.getUTCFullYear()}-${String(cst.getUTCMonth() + 1).padStart(2, '0')}`;
 }
+
+/**
+ * A period that has begun: the current month (China Standard Time) or an
+ * earlier one. A snapshot records the figures as they stand when it is
+ * captured, so a month that has not begun cannot have one.
+ */
+export function requireBegunPeriod(value: string, what = 'period', now: Date = new Date()): Period {
+  const period = requirePeriod(value, what);
+  const current = currentPeriod(now);
+  if (period > current) {
+    throw badInput(`The ${what} ${period} has not begun: the current month is ${current} (China Standard Time). A snapshot records the figures as they stand when it is captured, so a month can be captured from its first day on.`);
+  }
+  return period;
+}

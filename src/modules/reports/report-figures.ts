@@ -41,9 +41,29 @@ export function compareRatesHighestFirst(a: Ratio, b: Ratio): number {
 /** Code-point order of names: the same on every machine, whatever its locale (like the rankings). */
 export const compareNames = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Whether the rate is below the threshold (in [0, 1]); a unit without a rate is never below. */
+/**
+ * A non-negative number as the decimal fraction it is written as
+ * (0.55 -> 55/100, 1e-7 -> 1/10000000): JavaScript writes a number as the
+ * shortest decimal that reads back as it, which is the decimal the caller
+ * sent. Exact, unlike the binary double (0.55 * 100 is 55.00000000000001).
+ */
+export function decimalFraction(value: number): { numerator: bigint; denominator: bigint } {
+  const match = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(value));
+  if (!match) throw new RangeError(`${value} is not a non-negative finite number`);
+  const [, whole, fraction = '', exponent = '0'] = match;
+  const digits = BigInt(whole + fraction);
+  const scale = fraction.length - Number(exponent);
+  return scale >= 0 ? { numerator: digits, denominator: 10n ** BigInt(scale) } : { numerator: digits * 10n ** BigInt(-scale), denominator: 1n };
+}
+
+/**
+ * Whether the rate is below the threshold (in [0, 1]), compared exactly in
+ * integers: 55/100 is not below 0.55. A unit without a rate is never below.
+ */
 export function isBelow(ratio: Ratio, threshold: number): boolean {
-  return ratio.denominator > 0 && ratio.numerator < threshold * ratio.denominator;
+  if (ratio.denominator <= 0) return false;
+  const t = decimalFraction(threshold);
+  return BigInt(ratio.numerator) * t.denominator < t.numerator * BigInt(ratio.denominator);
 }
 
 /**

@@ -4,7 +4,7 @@ import { conflict, notFound } from '../../graphql/errors';
 import type { RequestContext } from '../../request-context';
 import { audit } from '../audit/audit';
 import { requireAdmin } from '../auth/permissions';
-import { requirePeriod } from './period';
+import { requireBegunPeriod } from './period';
 import { ReportSnapshot, ReportUnitKind } from './report-snapshot.entity';
 import { unitFiguresService, type UnitWithFigures } from './unit-figures.service';
 
@@ -27,17 +27,25 @@ const INSERT_BATCH = 2000;
  */
 export const snapshotService = {
   /**
-   * Captures every department and region. A period is captured once; with
-   * `replace` the old capture is deleted and a new one written in the same
-   * transaction, and the audit trail keeps both.
+   * Captures every department and region, for a month that has begun (the
+   * current one or earlier, China Standard Time). A period is captured once;
+   * with `replace` the old capture is deleted and a new one written in the
+   * same transaction, and the audit trail keeps both.
    */
   async capture(ctx: RequestContext, input: CaptureSnapshotInput): Promise<ReportSnapshot> {
     requireAdmin(ctx, 'capture report snapshots');
-    const period = requirePeriod(input.period);
+    const period = requireBegunPeriod(input.period);
     // Repeatable read: every statement of the capture sees the same moment, so the figures add up.
     return ctx.em.transactional(async (em) => {
-      // Serialises captures of the same period: the second waits, then sees the first.
-      await em.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`report_snapshot:${period}`]);
+      // Captures queue here, one at a time. The lock must come before any
+      // query: a repeatable-read transaction fixes its snapshot at its first
+      // query, and a capture that had fixed it before waiting would not see
+      // the capture it waited for (a second first capture would then hit the
+      // primary key, a second replacement a serialization failure). LOCK
+      // TABLE is not a query and takes no snapshot (an advisory lock is taken
+      // by a select, which does). The mode conflicts with itself and with
+      // writes, not with the reads of reports.
+      await em.execute(`lock table report_snapshot in share row exclusive mode`);
       const existing = await em.findOne(ReportSnapshot, { period });
       if (existing && !input.replace) {
         throw conflict(`The snapshot of ${period} was captured at ${existing.capturedAt.toISOString()} by ${existing.capturedBy}; snapshots are immutable. Capture with replace: true to replace it.`);
@@ -80,9 +88,15 @@ export const snapshotService = {
     return ctx.em.find(ReportSnapshot, {}, { orderBy: { period: 'desc' } });
   },
 
-  /** For each region: itself, its child regions and every department in it and below it, as captured. One statement. */
+  /**
+   * For each region: itself, its child regions and every department in it
+   * and below it, as captured. One statement. Regions first, then
+   * departments, each by code: the same order on every read, whatever order
+   * the rows were stored or the plan visits them in.
+   */
   async unitsOfRegionTrees(em: EntityManager, period: string, regionCodes: readonly string[]): Promise<Map<string, UnitWithFigures[]>> {
     const codes = [...regionCodes];
+    // The enum report_unit_kind is ('DEPARTMENT', 'REGION'): descending puts the regions first.
     const rows: { tree: string; unit_kind: ReportUnitKind; unit_key: string; unit_name: string; region_code: string | null; figures: UnitWithFigures['figures'] | string }[] = await em.execute(
       `select rc.ancestor_code as tree, u.unit_kind, u.unit_key, u.unit_name, u.region_code, u.figures
          from report_snapshot_unit u join region_closure rc on rc.descendant_code = u.region_code
@@ -90,7 +104,8 @@ export const snapshotService = {
        union all
        select t.code, u.unit_kind, u.unit_key, u.unit_name, u.region_code, u.figures
          from report_snapshot_unit u join (select unnest(array[?]::text[]) as code) t on u.unit_key = t.code or u.region_code = t.code
-        where u.period = ? and u.unit_kind = 'REGION'`,
+        where u.period = ? and u.unit_kind = 'REGION'
+       order by tree, unit_kind desc, unit_key`,
       [period, codes, codes, period],
     );
     const out = new Map<string, UnitWithFigures[]>(codes.map((code) => [code, []]));

@@ -171,6 +171,60 @@ describe('bulk import of directories and supervision items', () => {
     expect(conflict.json().errors).toEqual([{ row: 2, column: '目录编码 (code)', reason: expect.stringContaining('already taken in the catalogue by 殷都区民政局') }]);
   });
 
+  it('reports a CSV row with more cells than the header (an unquoted comma) as a row error, and writes nothing', async () => {
+    const raw = (lines: string[]) => Buffer.from('\uFEFF' + lines.join('\r\n') + '\r\n', 'utf8');
+    const good = `${A},CSV-1,救助对象,,,数据库,无条件共享,,,否,每月,姓名,字符型,`;
+    const file = raw([
+      DIRECTORY_HEADER.join(','),
+      good,
+      // "城乡低保,特困人员" was meant as one summary: the comma splits it, every later value moves one column
+      // right, and the last one, blank, past the header.
+      `${A},CSV-2,救助人员,城乡低保,特困人员,,数据库,无条件共享,,,否,每月,姓名,字符型,`,
+      // Two values past the header: 16 cells.
+      `${A},CSV-3,救助家庭,,,数据库,无条件共享,,,否,每月,姓名,字符型,说明,多余1,多余2`,
+      `${A},CSV-4,救助机构,,,数据库,无条件共享,,,否,每月,名称,字符型,`,
+    ]);
+    const reason = (cells: number) => `This row has ${cells} cells but the header names 14 columns. A value containing a comma must be enclosed in double quotes ("城乡低保,特困人员"); otherwise delete the extra cells.`;
+    for (const dryRun of [true, false]) {
+      const response = await http(api, `/imports/directories${dryRun ? '?dryRun=true' : ''}`, { token: stewardToken, method: 'POST', body: file, contentType: 'text/csv' });
+      expect(response.status).toBe(dryRun ? 200 : 400);
+      expect(response.json()).toMatchObject({
+        applied: false,
+        rows: 4,
+        errors: [
+          { row: 3, column: null, reason: reason(15) },
+          { row: 4, column: null, reason: reason(16) },
+        ],
+      });
+      // The other rows are still checked.
+      expect(response.json().results.map((r: { row: number; code: string }) => [r.row, r.code])).toEqual([[2, 'CSV-1'], [5, 'CSV-4']]);
+    }
+    for (const code of ['CSV-1', 'CSV-2', 'CSV-3', 'CSV-4']) expect((await api.ok(DIRECTORY, { code })).directory).toBeNull();
+    // As a spreadsheet program writes a sheet whose used range is wider than the header: every row
+    // (the header too) padded with empty cells. Blank cells past the header are no error.
+    const padded = raw([DIRECTORY_HEADER.join(',') + ',,', good + ',,', `${A},CSV-2,救助人员,"城乡低保,特困人员",,数据库,无条件共享,,,否,每月,姓名,字符型,,,`]);
+    const fixed = await http(api, '/imports/directories?dryRun=true', { token: stewardToken, method: 'POST', body: padded, contentType: 'text/csv' });
+    expect(fixed.json()).toMatchObject({ rows: 2, created: 2, errors: [] });
+  });
+
+  it('reports an XLSX row with values beyond the header\'s columns as a row error, and writes nothing', async () => {
+    const header = ['部门统一社会信用代码', '主项编码', '主项名称', '设定依据', '子项编码', '子项名称', '子项类别'];
+    const body = await xlsxOf([
+      header,
+      [A, 'X-1', '对殡葬服务的监督检查', '《殡葬管理条例》', 'XS-1', '殡葬服务检查', '行政检查'],
+      [A, 'X-2', '对婚姻登记的监督检查', '《婚姻登记条例》', 'XS-2', '婚姻登记检查', '行政检查', '', '备注：待核实'],
+    ]);
+    const response = await http(api, '/imports/supervision-items', { token: stewardToken, method: 'POST', body, contentType: XLSX });
+    expect(response.status).toBe(400);
+    expect(response.json()).toMatchObject({
+      applied: false,
+      rows: 2,
+      errors: [{ row: 3, column: null, reason: 'This row has a value in column I ("备注：待核实"), beyond the 7 columns the header names; put every value under a named column, or delete the extra cells.' }],
+    });
+    const items = await api.ok(`query { department(creditCode: "${A}") { supervisionMainItems(first: 50) { edges { node { code } } } } }`);
+    expect(items.department.supervisionMainItems.edges.map((e: { node: { code: string } }) => e.node.code)).not.toContain('X-1');
+  });
+
   it('refuses files it cannot read, viewers and anonymous callers', async () => {
     const viewer = await api.signToken({ role: 'VIEWER' });
     expect((await http(api, '/imports/directories', { token: viewer, method: 'POST', body: directoriesFile(), contentType: 'text/csv' })).status).toBe(403);

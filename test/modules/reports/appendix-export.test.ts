@@ -1,10 +1,11 @@
 import ExcelJS from 'exceljs';
 import { percent } from '../../../src/graphql/rates';
 import { parse } from 'csv-parse/sync';
-import { readReportTable } from '../../support/builders';
+import { currentPeriod } from '../../../src/modules/reports/period';
+import { addDirectory, createDepartment, createRegions, creditCode, mount, readReportTable } from '../../support/builders';
 import { http } from '../../support/http';
 import { startTestServer, type TestServer } from '../../support/test-server';
-import { buildYinduResources, buildYinduSupervision } from '../../support/yindu';
+import { buildYinduResources, buildYinduSupervision, YINDU_REGIONS } from '../../support/yindu';
 
 /** The export's Chinese headers (README, "Appendix exports") against the shared tables' English columns. */
 const RESOURCES_COLUMNS: Record<string, string> = {
@@ -85,7 +86,8 @@ describe('appendix 4 (resources) export reproduces the Yindu table', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await buildYinduResources(api, rows);
+    // Built from the last row to the first: the rows come out in the report's order only if the export sorts them.
+    await buildYinduResources(api, rows, { reversed: true });
     viewerToken = await api.signToken({ role: 'VIEWER' });
   });
   afterAll(() => api.close());
@@ -123,7 +125,8 @@ describe('appendix 5 (supervision) export reproduces the Yindu table', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await buildYinduSupervision(api, rows);
+    // Built from the last row to the first, as appendix 4.
+    await buildYinduSupervision(api, rows, undefined, { reversed: true });
     await api.ok(`mutation { captureSnapshot(input: { period: "2023-06" }) { period } }`);
   });
   afterAll(() => api.close());
@@ -140,5 +143,34 @@ describe('appendix 5 (supervision) export reproduces the Yindu table', () => {
       },
       await api.signToken({ role: 'VIEWER' }),
     );
+  });
+});
+
+describe('exported department names cannot run as spreadsheet formulas', () => {
+  let api: TestServer;
+  const names = ['=HYPERLINK("http://example.com/x","殷都区")', '+殷都区审计局', '-殷都区统计局', '@殷都区档案馆'];
+
+  beforeAll(async () => {
+    api = await startTestServer();
+    await createRegions(api, YINDU_REGIONS);
+    for (const [i, name] of names.entries()) {
+      const code = creditCode('410505', i + 1);
+      await createDepartment(api, { creditCode: code, name, regionCode: '410505' });
+      // Mount rates 4/4, 3/4, 2/4, 1/4: the rows come out in the order of the names.
+      for (let d = 0; d < 4; d++) {
+        const directory = await addDirectory(api, code, `F-${i}-${d}`);
+        if (d < 4 - i) await mount(api, directory, 10);
+      }
+    }
+  });
+  afterAll(() => api.close());
+
+  it('writes them with a leading single quote in CSV, and as they are in XLSX (typed text)', async () => {
+    const path = `/reports/410505/${currentPeriod()}/resources`;
+    const csv = await http(api, `${path}.csv`);
+    expect(csv.status).toBe(200);
+    expect(parseCsv(csv.body).slice(1).map((row) => row[0])).toEqual([...names.map((name) => `'${name}`), '合计']);
+    const xlsx = await http(api, `${path}.xlsx`);
+    expect((await parseXlsx(xlsx.body)).slice(1).map((row) => row[0])).toEqual([...names, '合计']);
   });
 });

@@ -1,6 +1,8 @@
 import { addDirectory, createDepartment, createRegions, creditCode, errorCodes, mount } from '../../support/builders';
 import { createMainItems, createSubItems, ingest, records } from '../../support/supervision-builders';
 import { startTestServer, type TestServer } from '../../support/test-server';
+import { snapshotService } from '../../../src/modules/reports/snapshot.service';
+import { currentPeriod } from '../../../src/modules/reports/period';
 
 const A = creditCode('410505', 1);
 const B = creditCode('410505', 2);
@@ -87,6 +89,14 @@ describe('monthly snapshots and the region report', () => {
     expect(report.belowThreshold[0]).toEqual({ metric: 'MOUNT_RATE', departments: [{ name: '殷都区民政局' }], childRegions: [{ name: '殷都区' }] });
   });
 
+  it('reads the units of a snapshot in a fixed order: regions, then departments, each by code', async () => {
+    // Stored as A, B (Yindu), C (Wenfeng): C's code comes first.
+    const trees = await snapshotService.unitsOfRegionTrees(api.orm.em.fork(), '2023-06', ['410500', '410505']);
+    const order = (code: string) => trees.get(code)!.map((u) => `${u.kind} ${u.key}`);
+    expect(order('410500')).toEqual(['REGION 410500', 'REGION 410502', 'REGION 410505', `DEPARTMENT ${C}`, `DEPARTMENT ${A}`, `DEPARTMENT ${B}`]);
+    expect(order('410505')).toEqual(['REGION 410505', `DEPARTMENT ${A}`, `DEPARTMENT ${B}`]);
+  });
+
   it('compares with any captured month, uses live figures for "now", and refuses months it cannot know', async () => {
     const same = await api.ok(REPORT, { code: '410505', period: '2023-06', comparedTo: '2023-05', threshold: 0.1 });
     // 0 of 2 mounted is below even 10 %; nothing else is.
@@ -115,6 +125,17 @@ describe('monthly snapshots and the region report', () => {
     expect(entries.map((e: { action: string }) => e.action).sort()).toEqual(['captureSnapshot', 'replaceSnapshot']);
     expect(entries.find((e: { action: string }) => e.action === 'replaceSnapshot')).toMatchObject({ before: { replacements: 0 }, after: { replacements: 1 } });
     expect((await api.ok(`{ reportSnapshots { period } }`)).reportSnapshots).toEqual([{ period: '2023-06' }, { period: '2023-05' }]);
+  });
+
+  it('refuses to capture a month that has not begun, which would label today\'s figures with it', async () => {
+    const [year, month] = currentPeriod().split('-').map(Number);
+    const next = month === 12 ? `${year + 1}-01` : `${year}-${String(month + 1).padStart(2, '0')}`;
+    for (const period of ['2099-01', next]) {
+      const response = await api.request(CAPTURE, { period });
+      expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+      expect(response.errors![0].message).toContain(`The period ${period} has not begun: the current month is ${currentPeriod()} (China Standard Time).`);
+    }
+    expect((await api.ok(`{ reportSnapshots { period } }`)).reportSnapshots.map((s: { period: string }) => s.period)).not.toContain('2099-01');
   });
 
   it('lets only administrators capture; any signed-in caller reads reports', async () => {
