@@ -9,30 +9,33 @@ export async function openConnection(api: TestServer): Promise<Client & { pid: n
   return Object.assign(client, { pid: rows[0].pid });
 }
 
-/** Backends of this database waiting for a lock that `pid` holds (or is ahead of them in the queue for). */
-export async function waitingOn(observer: Client, pid: number): Promise<number[]> {
-  const { rows } = await observer.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and $1::int = any(pg_blocking_pids(pid))`, [pid]);
+/** Backends of this database waiting for a lock another backend holds (or is ahead of them in the queue for). */
+export async function waitingBackends(observer: Client): Promise<number[]> {
+  const { rows } = await observer.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and cardinality(pg_blocking_pids(pid)) > 0`);
   return rows.map((row) => row.pid);
 }
 
-/** Resolves once at least `count` backends wait on `pid`; rejects after `timeoutMs`. */
-export async function untilWaitingOn(observer: Client, pid: number, count = 1, timeoutMs = 30_000): Promise<void> {
+/** Resolves with the waiting backends once at least `count` wait; fails after `timeoutMs`. */
+export async function untilWaiting(observer: Client, count: number, timeoutMs = 30_000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
-  while ((await waitingOn(observer, pid)).length < count) {
-    if (Date.now() > deadline) throw new Error(`no ${count} backend(s) started waiting on backend ${pid} within ${timeoutMs} ms`);
+  for (;;) {
+    const waiting = await waitingBackends(observer);
+    if (waiting.length >= count) return waiting;
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} backend(s) were waiting for a lock after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
 
 /**
- * Runs `work` while `holder` keeps its transaction open, and tells whether
- * the work finished ('done') or ended up waiting for one of the holder's
- * locks ('blocked'). Deterministic both ways: a blocked statement stays
- * blocked until the holder ends, so the poll cannot miss it, and finished
- * work is seen as finished. Never hangs: when blocked, the caller ends the
- * holder's transaction and then awaits `work`.
+ * Tells whether `work` (a request to the server) finished ('done') or ended
+ * up waiting for a lock ('waits'), while a test holds a transaction open
+ * elsewhere. Backends in `alreadyWaiting` are not counted. Deterministic
+ * both ways: a statement waiting for a lock keeps waiting until the holder
+ * ends, so the poll cannot miss it, and finished work is seen as finished.
+ * When it waits, the caller ends the holder's transaction and then awaits
+ * `work`.
  */
-export async function finishesWithout(holder: { pid: number }, observer: Client, work: Promise<unknown>, timeoutMs = 60_000): Promise<'done' | 'blocked'> {
+export async function finishesOrWaits(observer: Client, work: Promise<unknown>, alreadyWaiting: readonly number[] = [], timeoutMs = 60_000): Promise<'done' | 'waits'> {
   const deadline = Date.now() + timeoutMs;
   let finished = false;
   const settled = work.then(
@@ -41,8 +44,8 @@ export async function finishesWithout(holder: { pid: number }, observer: Client,
   );
   for (;;) {
     if (finished) return 'done';
-    if ((await waitingOn(observer, holder.pid)).length) return 'blocked';
-    if (Date.now() > deadline) throw new Error(`the work neither finished nor waited on backend ${holder.pid} within ${timeoutMs} ms`);
+    if ((await waitingBackends(observer)).some((pid) => !alreadyWaiting.includes(pid))) return 'waits';
+    if (Date.now() > deadline) throw new Error(`the work neither finished nor waited for a lock within ${timeoutMs} ms`);
     await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 25))]);
   }
 }

@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
 import { createDepartment, createRegions, creditCode } from '../../support/builders';
 import { http } from '../../support/http';
-import { finishesWithout, openConnection } from '../../support/locks';
+import { finishesOrWaits, openConnection } from '../../support/locks';
 import { createMainItems, createSubItems, ingest, records } from '../../support/supervision-builders';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
@@ -84,8 +84,8 @@ describe('supervision items changed while records arrive', () => {
     await holdIngestionInsert('S1', 'during-import');
     const file = csv([HEADER, [dept, 'M1', '主项 M1 改名', '《行政处罚法》', 'S2', '子项 S2', 'PENALTY'], [dept, 'M2', '主项 M2', '《行政处罚法》', 'S1', '子项 S1 改名', 'INSPECTION']]);
     const importing = http(api, '/imports/supervision-items', { method: 'POST', body: file, contentType: 'text/csv' });
-    const outcome = await finishesWithout(holder, observer, importing);
-    if (outcome === 'blocked') await holder.query('rollback');
+    const outcome = await finishesOrWaits(observer, importing);
+    if (outcome === 'waits') await holder.query('rollback');
     expect(outcome).toBe('done');
     const response = await importing;
     expect(response.status).toBe(200);
@@ -99,8 +99,8 @@ describe('supervision items changed while records arrive', () => {
   it('lets moveSupervisionSubItem move a sub-item while an ingestion into it is open', async () => {
     await holdIngestionInsert('S1', 'during-move');
     const moving = api.request(`mutation { moveSupervisionSubItem(input: { departmentCreditCode: "${dept}", subItemCode: "S1", toMainItemCode: "M1" }) { code mainItem { code } } }`);
-    const outcome = await finishesWithout(holder, observer, moving);
-    if (outcome === 'blocked') await holder.query('rollback');
+    const outcome = await finishesOrWaits(observer, moving);
+    if (outcome === 'waits') await holder.query('rollback');
     expect(outcome).toBe('done');
     expect((await moving).data).toEqual({ moveSupervisionSubItem: { code: 'S1', mainItem: { code: 'M1' } } });
 
