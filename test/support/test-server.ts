@@ -60,7 +60,11 @@ export async function startTestServer(options: { anonymousStats?: boolean } & Ap
     adminToken,
     anonymousStats: options.anonymousStats ?? false,
   });
-  const server = await startServer(orm, 0, createAuthenticator(settings), { sqlCountHeader: options.sqlCountHeader, maxQueryCost: options.maxQueryCost });
+  const server = await startServer(orm, 0, createAuthenticator(settings), {
+    sqlCountHeader: options.sqlCountHeader,
+    maxQueryCost: options.maxQueryCost,
+    figuresRecountIntervalMs: options.figuresRecountIntervalMs,
+  });
   const sql = countStatements(orm);
 
   const client = (defaultHeaders: Record<string, string>): ApiClient => {
