@@ -15,6 +15,8 @@ import { buildMuluSchema } from './graphql/schema';
 import { createSqlStatementCounter } from './graphql/sql-statement-count';
 import { reportsRouter } from './modules/reports/reports.routes';
 import { importsRouter } from './modules/imports/imports.routes';
+import { departmentFiguresService } from './modules/stats/department-figures.service';
+import { checkRecountInterval, FIGURES_RECOUNT_INTERVAL_MS, scheduleFiguresRecount } from './modules/stats/figures-recount';
 
 /** Enough for a province dashboard or 500 departments with their figures; far below a nested-pages attack. */
 export const DEFAULT_MAX_QUERY_COST = 1_000_000;
@@ -24,11 +26,18 @@ export interface AppOptions {
   maxQueryCost?: number;
   /** Return each request's SQL statement count in a response header (benchmarks; see sql-statement-count.ts). */
   sqlCountHeader?: boolean;
+  /**
+   * How often the stored counts that change with the clock alone (stale
+   * directories, lapsed subscriptions) are recounted, in milliseconds;
+   * default five minutes (see src/modules/stats/figures-recount.ts).
+   */
+  figuresRecountIntervalMs?: number;
 }
 
 export interface MuluServer {
   url: string;
   httpServer: http.Server;
+  /** Stops the periodic recount, then Apollo and the HTTP server; calling it again waits for the same stop. */
   stop(): Promise<void>;
 }
 
@@ -82,15 +91,30 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
   return { app, apollo, httpServer };
 }
 
-/** Starts serving on `port` (0 picks a free one) and returns the GraphQL URL. */
+/**
+ * Starts serving on `port` (0 picks a free one) and returns the GraphQL URL.
+ * A server keeps its stored figures in step with the clock: before it
+ * listens it recounts stale directories and lapsed subscriptions (time may
+ * have passed while no server ran), then again every
+ * `figuresRecountIntervalMs` until `stop()`.
+ */
 export async function startServer(orm: MikroORM, port: number, authenticator: Authenticator, options: AppOptions = {}): Promise<MuluServer> {
+  const recountInterval = checkRecountInterval(options.figuresRecountIntervalMs ?? FIGURES_RECOUNT_INTERVAL_MS);
+  await departmentFiguresService.refreshStaleness(orm.em.fork());
   const { apollo, httpServer } = await createApp(orm, authenticator, options);
   await new Promise<void>((resolve) => httpServer.listen(port, resolve));
+  const recount = scheduleFiguresRecount(orm, recountInterval);
   const address = httpServer.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
+  let stopping: Promise<void> | undefined;
   return {
     url: `http://localhost:${actualPort}/graphql`,
     httpServer,
-    stop: () => apollo.stop(),
+    // Apollo 5's stop() must not run twice concurrently (the second never resolves): one stop, shared.
+    stop: () =>
+      (stopping ??= (async () => {
+        await recount.stop();
+        await apollo.stop();
+      })()),
   };
 }

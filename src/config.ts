@@ -44,6 +44,34 @@ export interface JwtConfig {
   audience: string;
 }
 
+/**
+ * Signature algorithms verified with a public key (a PEM key or a JWKS), the
+ * only kind Mulu accepts: an identity platform's tokens are signed with its
+ * private key.
+ */
+export const PUBLIC_KEY_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'ES256K', 'EdDSA'] as const;
+
+/**
+ * Refuses MULU_JWT_ALGORITHMS that could not be verified with the configured
+ * public key, with the reason. HMAC (HS256, HS384, HS512) above all: its key
+ * is a shared secret, and a verifier that took the public key as that secret
+ * would accept tokens from anyone who has the public key, which is public
+ * (the "algorithm confusion" attack).
+ */
+export function checkJwtAlgorithms(algorithms: readonly string[]): void {
+  if (algorithms.length === 0) throw new Error(`MULU_JWT_ALGORITHMS names no algorithm; leave it unset for RS256, or list the identity platform's, e.g. RS256,ES256.`);
+  for (const algorithm of algorithms) {
+    if (/^HS\d+$/i.test(algorithm)) {
+      throw new Error(
+        `MULU_JWT_ALGORITHMS lists ${algorithm}, an HMAC algorithm signed with a shared secret; Mulu verifies tokens only with the identity platform's public key (MULU_JWT_PUBLIC_KEY or MULU_JWKS_URL), and a public key taken as an HMAC secret would let anyone forge tokens. Remove ${algorithm} and list the platform's signature algorithm, e.g. RS256.`,
+      );
+    }
+    if (!(PUBLIC_KEY_ALGORITHMS as readonly string[]).includes(algorithm)) {
+      throw new Error(`MULU_JWT_ALGORITHMS lists "${algorithm}", which is not a public-key signature algorithm Mulu accepts; use one or more of ${PUBLIC_KEY_ALGORITHMS.join(', ')} (names are case-sensitive).`);
+    }
+  }
+}
+
 function flag(value: string | undefined): boolean | undefined {
   if (value === undefined || value === '') return undefined;
   return ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
@@ -85,6 +113,7 @@ function loadAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
       .split(',')
       .map((a) => a.trim())
       .filter(Boolean);
+    checkJwtAlgorithms(algorithms);
     jwt = { jwksUrl, publicKeyPem, algorithms, issuer, audience };
   }
   return { jwt, adminToken, anonymousStats: flag(env.MULU_ANONYMOUS_STATS) ?? false };

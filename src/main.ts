@@ -6,10 +6,6 @@ import { authSettingsFromConfig, createAuthenticator } from './modules/auth/auth
 import { createDemoIdentity, type DemoIdentity } from './modules/auth/demo-identity';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
 import { initOrm } from './db/orm';
-import { departmentFiguresService } from './modules/stats/department-figures.service';
-
-/** How often stale directories are recounted; update cycles are a day or longer. */
-const STALENESS_RECOUNT_MS = 5 * 60 * 1000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -31,12 +27,7 @@ async function main(): Promise<void> {
     demo = await createDemoIdentity(demoStewardDepartment());
     auth.jwt = demo.jwt;
   }
-  // Mounted data turns stale as time passes, without any write: recount it every few minutes.
-  const staleness = setInterval(() => {
-    departmentFiguresService.refreshStaleness(orm.em.fork()).catch((error) => console.error('[staleness] recount failed:', error));
-  }, STALENESS_RECOUNT_MS);
-  staleness.unref();
-  await departmentFiguresService.refreshStaleness(orm.em.fork());
+  // The server recounts what the clock changes (stale data, lapsed subscriptions) itself: see startServer.
   const server = await startServer(orm, config.port, createAuthenticator(auth), { maxQueryCost: config.maxQueryCost, sqlCountHeader: config.sqlCountHeader });
   console.log(`Mulu is serving GraphQL at ${server.url}`);
   if (demo) printDemoTokens(server.url, demo);

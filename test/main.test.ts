@@ -37,4 +37,28 @@ describe('main: start and stop', () => {
       await database.drop();
     }
   });
+
+  it('refuses to start when MULU_JWT_ALGORITHMS allows HMAC with a public key, and says why', async () => {
+    const { exportSPKI, generateKeyPair } = await import('jose');
+    const child = spawn(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--swc', resolve(__dirname, '../src/main.ts')], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        // Never reached: the configuration is refused first.
+        DATABASE_URL: 'postgres://mulu:mulu@127.0.0.1:1/none',
+        PORT: '0',
+        MULU_JWT_PUBLIC_KEY: await exportSPKI((await generateKeyPair('RS256')).publicKey),
+        MULU_JWT_ISSUER: 'https://sso.example',
+        MULU_JWT_AUDIENCE: 'mulu-api',
+        MULU_JWT_ALGORITHMS: 'RS256,HS256',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
+    expect(code).toBe(1);
+    expect(output).toContain('Mulu failed to start: MULU_JWT_ALGORITHMS lists HS256, an HMAC algorithm');
+  });
 });

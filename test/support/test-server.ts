@@ -36,6 +36,8 @@ export interface TestServer extends ApiClient {
   adminToken: string;
   /** The key the server trusts; sign with it to make valid tokens. */
   privateKey: KeyLike;
+  /** Its public half, as the SPKI PEM text the server was configured with (MULU_JWT_PUBLIC_KEY). */
+  publicKeyPem: string;
   /** Signs a token; `claims` override the defaults (a viewer named "Test user", valid 5 minutes). */
   signToken(claims?: Record<string, unknown>, options?: { issuer?: string; audience?: string; expiresIn?: string | number; key?: KeyLike }): Promise<string>;
   /** A client signed in with a fresh JWT of this role (a steward needs a department credit code). */
@@ -55,12 +57,17 @@ export async function startTestServer(options: { anonymousStats?: boolean } & Ap
   const adminToken = 'test-admin-token-0123456789abcdef';
   const { privateKey, publicKey } = await generateKeyPair(ALGORITHM);
   // Through the same configuration path as MULU_JWT_PUBLIC_KEY in production.
+  const publicKeyPem = await exportSPKI(publicKey);
   const settings = await authSettingsFromConfig({
-    jwt: { publicKeyPem: await exportSPKI(publicKey), algorithms: [ALGORITHM], issuer: TEST_ISSUER, audience: TEST_AUDIENCE },
+    jwt: { publicKeyPem, algorithms: [ALGORITHM], issuer: TEST_ISSUER, audience: TEST_AUDIENCE },
     adminToken,
     anonymousStats: options.anonymousStats ?? false,
   });
-  const server = await startServer(orm, 0, createAuthenticator(settings), { sqlCountHeader: options.sqlCountHeader, maxQueryCost: options.maxQueryCost });
+  const server = await startServer(orm, 0, createAuthenticator(settings), {
+    sqlCountHeader: options.sqlCountHeader,
+    maxQueryCost: options.maxQueryCost,
+    figuresRecountIntervalMs: options.figuresRecountIntervalMs,
+  });
   const sql = countStatements(orm);
 
   const client = (defaultHeaders: Record<string, string>): ApiClient => {
@@ -97,6 +104,7 @@ export async function startTestServer(options: { anonymousStats?: boolean } & Ap
     sql,
     adminToken,
     privateKey,
+    publicKeyPem,
     ...withToken(adminToken),
     signToken,
     async asRole(role, departmentCreditCode) {

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type KeyLike } from 'jose';
-import type { AuthConfig } from '../../config';
+import { checkJwtAlgorithms, type AuthConfig } from '../../config';
 import { unauthenticated } from '../../graphql/errors';
 import { checkCreditCode } from '../departments/credit-code';
 import { API_KEY_PREFIX, apiKeyService } from './api-key.service';
@@ -25,6 +25,8 @@ export interface AuthSettings {
 export async function authSettingsFromConfig(config: AuthConfig): Promise<AuthSettings> {
   if (!config.jwt) return { adminToken: config.adminToken, anonymousStats: config.anonymousStats };
   const { jwksUrl, publicKeyPem, algorithms, issuer, audience } = config.jwt;
+  // Also here, for settings that did not come from loadConfig (embedders, tests).
+  checkJwtAlgorithms(algorithms);
   const key = jwksUrl ? createRemoteJWKSet(new URL(jwksUrl)) : await importSPKI(publicKeyPem!, algorithms[0]);
   return { jwt: { key, issuer, audience, algorithms }, adminToken: config.adminToken, anonymousStats: config.anonymousStats };
 }

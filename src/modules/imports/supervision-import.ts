@@ -130,17 +130,22 @@ export async function importSupervisionItems(ctx: RequestContext, em: EntityMana
   const idOf = (creditCode: string) => departmentOf.get(creditCode)!.id;
   const mainKeys = JSON.stringify(mains.filter((m) => allowed.has(m.creditCode)).map((m) => ({ department_id: idOf(m.creditCode), code: m.code })));
   const subKeys = JSON.stringify(subs.filter((s) => allowed.has(s.creditCode)).map((s) => ({ department_id: idOf(s.creditCode), code: s.code })));
+  // The import changes no key column of these rows (name, legal basis, category, main item), so it
+  // locks them `for no key update`: `for update` would also conflict with the key-share locks that
+  // inserting supervision records (and moving sub-items) take through their foreign keys, and an
+  // ingestion holding those in another order could deadlock with the import. Main items, then
+  // sub-items, each in id order, then the department figures: the order every other path keeps.
   const existingMains: ExistingMain[] = await em.execute(
     `select m.id, m.department_id, m.code, m.name, m.legal_basis from supervision_main_item m
        join jsonb_to_recordset(?::jsonb) as x(department_id int, code text) on m.department_id = x.department_id and m.code = x.code
-      order by m.id for update of m`,
+      order by m.id for no key update of m`,
     [mainKeys],
   );
   const existingSubs: ExistingSub[] = await em.execute(
     `select s.id, s.department_id, s.code, s.name, s.category, s.main_item_id, m.code as main_code from supervision_sub_item s
        join supervision_main_item m on m.id = s.main_item_id
        join jsonb_to_recordset(?::jsonb) as x(department_id int, code text) on s.department_id = x.department_id and s.code = x.code
-      order by s.id for update of s`,
+      order by s.id for no key update of s`,
     [subKeys],
   );
   const mainOf = new Map(existingMains.map((m) => [key(m.department_id, m.code), m]));

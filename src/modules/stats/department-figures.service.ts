@@ -135,10 +135,10 @@ export const departmentFiguresService = {
   /**
    * Time makes mounted data stale, and granted subscriptions lapse, without
    * any write: recounts both for every department whose counts the clock has
-   * changed, one
-   * small transaction per department (the same lock order as every other
-   * change). The server runs it every few minutes; update cycles are a day
-   * or longer, so the stored count is never meaningfully late.
+   * changed, one small transaction per department (the same lock order as
+   * every other change). Every server runs it at start and then every five
+   * minutes (startServer, figures-recount.ts); update cycles and end dates
+   * are a day or longer, so the stored counts are never meaningfully late.
    * Returns how many departments changed.
    */
   async refreshStaleness(em: EntityManager): Promise<number> {

@@ -147,10 +147,19 @@ export const subscriptionService = {
     });
   },
 
-  /** One transition of the state machine, on the locked row, audited. */
+  /**
+   * One transition of the state machine, on the locked row, audited. The
+   * request's directory is share-locked first: an approval re-checks that the
+   * directory is still published and shared, and a withdrawal or change of
+   * the directory (which locks it for update) must not commit between that
+   * check and the grant. Directory, then request, then the department figures:
+   * the order of requestSubscription and of the directory's own changes.
+   */
   async transition(ctx: RequestContext, id: number, event: SubscriptionEvent, action: string, apply: (request: SubscriptionRequest, now: Date, directory: ResourceDirectory) => void): Promise<SubscriptionRequest> {
     const viewer = requireViewer(ctx);
     return ctx.em.transactional(async (em) => {
+      // A request's directory never changes, so it can be named before the request is locked.
+      await em.execute(`select c.id from resource_directory c where c.id = (select r.directory_id from subscription_request r where r.id = ?) for share of c`, [id]);
       const request = await requireForUpdate(em, id);
       const side = TRANSITIONS[event].by === 'provider' ? request.provider.getEntity() : request.requester.getEntity();
       if (!canWriteDepartment(viewer, side.creditCode)) {
@@ -161,6 +170,7 @@ export const subscriptionService = {
       const current = effectiveStatus(request, businessToday(now));
       const before = snapshot(request, AUDITED);
       const to = nextStatus(current, event);
+      // Read after the lock above: a withdrawal that committed meanwhile is seen here.
       apply(request, now, await em.findOneOrFail(ResourceDirectory, { id: request.directory.id }));
       request.status = to;
       await em.flush();

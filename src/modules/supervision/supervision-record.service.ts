@@ -45,7 +45,12 @@ export interface IngestRecordsResult {
   duplicates: number;
   duplicateIndexes: number[];
   rejected: RejectedRecord[];
-  /** False when rejected records made the call store nothing. */
+  /**
+   * False only when the batch was refused as a whole: some records were
+   * rejected and acceptPartial was false. True otherwise, also when nothing
+   * was new to store (every record a duplicate, or every record rejected
+   * under acceptPartial).
+   */
   stored: boolean;
 }
 
@@ -237,7 +242,8 @@ export const supervisionRecordService = {
       rejected.sort((a, b) => a.index - b.index);
       if ((rejected.length && !acceptPartial) || !pending.length) {
         duplicateIndexes.sort((a, b) => a - b);
-        return { received: records.length, accepted: 0, duplicates: duplicateIndexes.length, duplicateIndexes, rejected, stored: rejected.length === 0 };
+        // Under acceptPartial nothing is refused for the batch's sake: the call stored all it could, which may be nothing.
+        return { received: records.length, accepted: 0, duplicates: duplicateIndexes.length, duplicateIndexes, rejected, stored: acceptPartial || rejected.length === 0 };
       }
 
       const inserted = await insertRecords(em, department.id, pending);

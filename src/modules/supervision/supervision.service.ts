@@ -1,4 +1,3 @@
-import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pagedChildren } from '../../db/paged-children';
 import type { PageRequest } from '../../db/page';
@@ -109,7 +108,11 @@ export const supervisionService = {
     return ctx.em.transactional(async (em) => {
       const department = await requireWritableDepartment(em, ctx, input.departmentCreditCode);
       const code = input.subItemCode.trim();
-      const item = await em.findOne(SupervisionSubItem, { department, code }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      // Locked for the move, which changes no key column: `for no key update` lets records keep
+      // arriving for the sub-item (their inserts take key-share locks on it), where `for update`
+      // (MikroORM's PESSIMISTIC_WRITE; it has no mode for this lock) would queue them behind the move.
+      await em.execute(`select id from supervision_sub_item where department_id = ? and code = ? for no key update`, [department.id, code]);
+      const item = await em.findOne(SupervisionSubItem, { department, code });
       if (!item) throw notFound(`Department "${department.name}" (${department.creditCode}) has no supervision sub-item with code "${code}".`);
       const target = await requireMainItem(em, department, input.toMainItemCode.trim());
       if (item.mainItem.id !== target.id) {

@@ -178,6 +178,9 @@ export class IngestSupervisionRecordsResultType {
   @Field(() => [RejectedSupervisionRecordType], { description: 'Records that were not accepted, with the reason.' })
   rejected!: RejectedSupervisionRecordType[];
 
-  @Field({ description: 'False when rejected records made the call store nothing (acceptPartial was false); true otherwise.' })
+  @Field({
+    description:
+      'False only when the batch was refused as a whole: some records were rejected and acceptPartial was false, so nothing of it was stored. True otherwise, also when nothing was new (every record a duplicate, or every record rejected with acceptPartial: true); `accepted` says how many records were stored.',
+  })
   stored!: boolean;
 }

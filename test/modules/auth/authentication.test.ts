@@ -7,6 +7,17 @@ import { startTestServer, TEST_AUDIENCE, TEST_ISSUER, type TestServer } from '..
 
 const VIEWER = `{ viewer { kind id name role departmentCreditCode } }`;
 
+/** An admin token, valid in every claim, HMAC-signed with the bytes of a PEM public key. */
+const signHmacWithPublicKey = (pem: string) =>
+  new SignJWT({ role: 'ADMIN', name: 'Forger' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('forger')
+    .setIssuer(TEST_ISSUER)
+    .setAudience(TEST_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(pem));
+
 /** Real tokens signed with a real key pair; nothing about verification is mocked. */
 describe('sign-in with identity-platform JWTs and the bootstrap key', () => {
   let api: TestServer;
@@ -44,6 +55,9 @@ describe('sign-in with identity-platform JWTs and the bootstrap key', () => {
       },
       /signature/,
     ],
+    // Algorithm confusion: HMAC with the server's public key, which anyone may have, as the shared secret.
+    ['signed with HS256 using the public key PEM as secret', () => signHmacWithPublicKey(api.publicKeyPem), /not valid/],
+    ['signed with HS256 using the public key PEM, without its final line break, as secret', () => signHmacWithPublicKey(api.publicKeyPem.trimEnd()), /not valid/],
     ['unsigned (alg none)', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'x', role: 'ADMIN', iss: TEST_ISSUER, aud: TEST_AUDIENCE, exp: 9999999999 })).toString('base64url')}.`, /not valid/],
     ['with an unknown role', () => api.signToken({ role: 'ROOT' }), /role/],
     ['of a steward without a valid department', () => api.signToken({ role: 'STEWARD', department: '123' }), /department/],

@@ -91,6 +91,7 @@ describe('who may run which mutation', () => {
     { mutation: 'rejectSubscriptionRequest', document: () => ['mutation($id: ID!) { rejectSubscriptionRequest(input: { id: $id, reason: "r" }) { id } }', { id: pendingId }], refuse: ['viewer', 'stewardB', 'stewardC'] },
     { mutation: 'revokeSubscription', document: () => ['mutation($id: ID!) { revokeSubscription(input: { id: $id }) { id } }', { id: grantedId }], refuse: ['viewer', 'stewardB', 'stewardC'] },
     { mutation: 'cancelSubscription', document: () => ['mutation($id: ID!) { cancelSubscription(input: { id: $id }) { id } }', { id: grantedId }], refuse: ['viewer', 'stewardA', 'stewardC'] },
+    { mutation: 'captureSnapshot', document: () => ['mutation { captureSnapshot(input: { period: "2023-06" }) { period } }', {}], refuse: ['viewer', 'stewardA'] },
   ];
 
   describe.each(cases)('$mutation', ({ document, refuse }) => {
@@ -123,6 +124,7 @@ describe('who may run which mutation', () => {
     await steward.ok('mutation($id: ID!) { refreshMount(input: { mountId: $id, recordCount: 6 }) { id } }', { id });
     const data = await api.ok(`{ directory(code: "A-PUB") { status summary mounts { recordCount } } a: directory(code: "A-DRAFT") { status } }`);
     expect(data).toEqual({ directory: { status: 'PUBLISHED', summary: null, mounts: [{ recordCount: 10 }] }, a: { status: 'DRAFT' } });
+    expect(await api.orm.em.fork().getConnection().execute(`select count(*)::int as n from report_snapshot`)).toEqual([{ n: 0 }]);
   });
 });
 

@@ -244,6 +244,45 @@ describe('bulk import of directories and supervision items', () => {
     expect([nowhere.status, nowhere.json().error.code]).toEqual([404, 'NOT_FOUND']);
   });
 
+  it("refuses supervision items from viewers, anonymous callers and bad tokens, and a steward's rows of another department", async () => {
+    const header = ['部门统一社会信用代码', '主项编码', '主项名称', '设定依据', '子项编码', '子项名称', '子项类别'];
+    const file = csv([header, [A, 'PERM-M1', '对养老机构的监督检查', '《养老机构管理办法》', 'PERM-S1', '养老机构日常检查', '行政检查']]);
+    const post = (token: string | null, body = file) => http(api, '/imports/supervision-items', { token, method: 'POST', body, contentType: 'text/csv' });
+    const viewer = await post(await api.signToken({ role: 'VIEWER' }));
+    expect([viewer.status, viewer.json().error.code]).toEqual([403, 'FORBIDDEN']);
+    const anonymous = await post(null);
+    expect([anonymous.status, anonymous.json().error.code]).toEqual([401, 'UNAUTHENTICATED']);
+    const garbage = await post('not.a.jwt');
+    expect([garbage.status, garbage.json().error.code]).toEqual([401, 'UNAUTHENTICATED']);
+    const expired = await post(await api.signToken({ role: 'ADMIN' }, { expiresIn: Math.floor(Date.now() / 1000) - 300 }));
+    expect([expired.status, expired.json().error.code]).toEqual([401, 'UNAUTHENTICATED']);
+
+    // A's steward, with a row of A and two rows (one main item) of B: B's are row errors, and then nothing is written, A's row neither.
+    const mixed = csv([
+      header,
+      [A, 'PERM-M1', '对养老机构的监督检查', '《养老机构管理办法》', 'PERM-S1', '养老机构日常检查', '行政检查'],
+      [B, 'PERM-M2', '对学校的监督检查', '《教育法》', 'PERM-S2', '学校安全检查', '行政检查'],
+      [B, 'PERM-M2', '', '', 'PERM-S3', '学校违法行为处罚', '行政处罚'],
+    ]);
+    const response = await post(stewardToken, mixed);
+    expect(response.status).toBe(400);
+    const body = response.json();
+    expect(body).toMatchObject({ applied: false, error: { code: 'BAD_USER_INPUT', message: expect.stringContaining('nothing was written') } });
+    // B's main item is refused on its first row (as a directory on its first row); A's row has no error of its own.
+    expect(body.errors[0]).toEqual({ row: 3, column: '部门统一社会信用代码 (department_credit_code)', reason: expect.stringContaining('Only a steward of 殷都区教育局') });
+    for (const error of body.errors as { row: number; reason: string }[]) {
+      expect([3, 4]).toContain(error.row);
+      expect(error.reason).toContain('殷都区教育局');
+    }
+    const items = `query($c: String!) { department(creditCode: $c) { supervisionStats { mainItems subItems } supervisionMainItems(first: 50) { edges { node { code } } } } }`;
+    for (const code of [A, B]) {
+      const department = (await api.ok(items, { c: code })).department;
+      expect(department.supervisionMainItems.edges.map((e: { node: { code: string } }) => e.node.code)).not.toContain('PERM-M1');
+      expect(department.supervisionMainItems.edges.map((e: { node: { code: string } }) => e.node.code)).not.toContain('PERM-M2');
+    }
+    expect(await auditOf(api, 'SupervisionMainItem')).toEqual([]);
+  });
+
   it('imports supervision main items and sub-items from XLSX, idempotently, moving a sub-item when the file says so', async () => {
     const header = ['部门统一社会信用代码', '主项编码', '主项名称', '设定依据', '子项编码', '子项名称', '子项类别'];
     const rows = (moved = false) => [

@@ -1,5 +1,7 @@
 import { departmentFiguresService } from '../../../src/modules/stats/department-figures.service';
 import { addDirectory, createDepartment, createRegions, creditCode, errorCodes } from '../../support/builders';
+import type { Client } from 'pg';
+import { finishesOrWaits, openConnection, untilWaiting } from '../../support/locks';
 import { startTestServer, type ApiClient, type TestServer } from '../../support/test-server';
 
 const REQUEST = `mutation($i: RequestSubscriptionInput!) { requestSubscription(input: $i) { id status endDate provider { name } requester { name } directory { code } } }`;
@@ -172,5 +174,59 @@ describe('subscription requests (订阅)', () => {
     await api.ok(query);
     // region, its subscription stats, children, their stats (one batch), departments (one batch), their stats (one batch)
     expect(api.sql.count).toBeLessThanOrEqual(6);
+  });
+});
+
+/**
+ * An approval re-checks that the directory is still published and shared; a
+ * withdrawal committing between that check and the grant would leave a
+ * withdrawn directory granted. A connection of the test locks the directory
+ * as a withdrawal does, a real withdrawal queues behind it, then the approval
+ * is sent: it must wait for the withdrawal, then see it.
+ */
+describe('an approval racing a withdrawal of the directory', () => {
+  let api: TestServer;
+  let holder: Client & { pid: number };
+  let observer: Client;
+  const A = creditCode('410505', 1);
+  const B = creditCode('410505', 2);
+
+  beforeAll(async () => {
+    api = await startTestServer();
+    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
+    await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
+    await addDirectory(api, A, 'A-RACE', { shareType: 'CONDITIONAL' });
+    holder = await openConnection(api);
+    observer = await openConnection(api);
+  });
+  afterAll(async () => {
+    await holder?.end();
+    await observer?.end();
+    await api?.close();
+  });
+
+  it('waits for the withdrawal and refuses to grant the withdrawn directory', async () => {
+    const stewardB = await api.asRole('STEWARD', B);
+    const stewardA = await api.asRole('STEWARD', A);
+    const { id } = (await stewardB.ok(REQUEST, { i: { directory: { code: 'A-RACE' }, purpose: '办理低保资格核验' } })).requestSubscription;
+
+    await holder.query('begin');
+    await holder.query(`select id from resource_directory where code = 'A-RACE' for update`);
+    const withdrawal = stewardA.request(`mutation { withdrawDirectory(input: { directory: { code: "A-RACE" } }) { status } }`);
+    const withdrawing = await untilWaiting(observer, 1);
+    const approval = stewardA.request(DECIDE('approveSubscriptionRequest'), { id, reason: null });
+    const outcome = await finishesOrWaits(observer, approval, withdrawing);
+    await holder.query('commit');
+    expect(outcome).toBe('waits');
+
+    expect((await withdrawal).data).toEqual({ withdrawDirectory: { status: 'WITHDRAWN' } });
+    const approved = await approval;
+    expect(errorCodes(approved)).toEqual(['CONFLICT']);
+    expect(approved.errors?.[0].message).toContain('no longer published');
+    const read = await api.ok(`query($id: ID!) { node(id: $id) { ... on SubscriptionRequest { status } } }`, { id });
+    expect(read.node.status).toBe('PENDING');
+    const stats = await api.ok(`{ a: department(creditCode: "${A}") { subscriptionStats { received pending } } b: department(creditCode: "${B}") { subscriptionStats { made } } }`);
+    expect(stats).toEqual({ a: { subscriptionStats: { received: 0, pending: 1 } }, b: { subscriptionStats: { made: 0 } } });
   });
 });

@@ -124,6 +124,19 @@ describe('supervision items and records', () => {
       expect(await stats()).toMatchObject({ records: before.records + 2, coveredSubItems: before.coveredSubItems + 1 });
     });
 
+    it('answers stored: true under partial acceptance even when every record is rejected, and false only for a batch refused whole', async () => {
+      const before = await stats();
+      const bad = [
+        { subItemCode: 'NOPE', source: 'zhifa', externalId: 'all-bad-0', occurredAt: '2023-06-02T00:00:00Z' },
+        { subItemCode: 'S1', source: 'zhifa', externalId: 'all-bad-1', occurredAt: '2999-01-01T00:00:00Z' },
+      ];
+      const partial = await ingest(api, dept, bad, true);
+      expect(partial).toMatchObject({ received: 2, accepted: 0, duplicates: 0, stored: true });
+      expect(partial.rejected.map((r) => r.index)).toEqual([0, 1]);
+      expect(await ingest(api, dept, bad, false)).toMatchObject({ accepted: 0, stored: false });
+      expect(await stats()).toEqual(before);
+    });
+
     it('rejects records for an unknown sub-item, or a sub-item of another department', async () => {
       const result = await ingest(api, dept, [
         { subItemCode: 'X1', source: 'zhifa', externalId: 'wrong-dept', occurredAt: '2023-06-02T00:00:00Z' },

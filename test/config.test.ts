@@ -1,0 +1,36 @@
+import { exportSPKI, generateKeyPair } from 'jose';
+import { checkJwtAlgorithms, loadConfig } from '../src/config';
+import { authSettingsFromConfig } from '../src/modules/auth/authenticator';
+
+/** Configuration is read from the environment once, at start; what cannot be safe is refused there. */
+describe('configuration', () => {
+  let pem: string;
+  const env = (extra: Record<string, string>) => ({ MULU_JWT_PUBLIC_KEY: pem, MULU_JWT_ISSUER: 'https://sso.example', MULU_JWT_AUDIENCE: 'mulu-api', ...extra });
+
+  beforeAll(async () => {
+    pem = await exportSPKI((await generateKeyPair('RS256')).publicKey);
+  });
+
+  it('takes public-key algorithms, RS256 by default', () => {
+    expect(loadConfig(env({})).auth.jwt?.algorithms).toEqual(['RS256']);
+    expect(loadConfig(env({ MULU_JWT_ALGORITHMS: 'RS256, ES256' })).auth.jwt?.algorithms).toEqual(['RS256', 'ES256']);
+  });
+
+  it.each(['HS256', 'RS256,HS256', 'hs512'])('refuses HMAC algorithms with a public key (%s), naming the risk', (algorithms) => {
+    expect(() => loadConfig(env({ MULU_JWT_ALGORITHMS: algorithms }))).toThrow(/MULU_JWT_ALGORITHMS lists (HS256|hs512), an HMAC algorithm .* would let anyone forge tokens/);
+  });
+
+  it('refuses HMAC algorithms with a JWKS URL too', () => {
+    expect(() => loadConfig({ MULU_JWKS_URL: 'https://sso.example/jwks.json', MULU_JWT_ISSUER: 'i', MULU_JWT_AUDIENCE: 'a', MULU_JWT_ALGORITHMS: 'HS384' })).toThrow(/HS384, an HMAC algorithm/);
+  });
+
+  it('refuses "none", unknown names and an empty list', () => {
+    expect(() => loadConfig(env({ MULU_JWT_ALGORITHMS: 'none' }))).toThrow(/"none", which is not a public-key signature algorithm/);
+    expect(() => loadConfig(env({ MULU_JWT_ALGORITHMS: 'rs256' }))).toThrow(/"rs256".*case-sensitive/);
+    expect(() => checkJwtAlgorithms([])).toThrow(/names no algorithm/);
+  });
+
+  it('refuses HMAC settings that bypass the environment as well', async () => {
+    await expect(authSettingsFromConfig({ jwt: { publicKeyPem: pem, algorithms: ['HS256'], issuer: 'i', audience: 'a' }, anonymousStats: false })).rejects.toThrow(/HS256, an HMAC algorithm/);
+  });
+});
