@@ -15,6 +15,7 @@ import { buildMuluSchema } from './graphql/schema';
 import { createSqlStatementCounter } from './graphql/sql-statement-count';
 import { reportsRouter } from './modules/reports/reports.routes';
 import { importsRouter } from './modules/imports/imports.routes';
+import { bulkLane } from './http/bulk-lane';
 import { departmentFiguresService } from './modules/stats/department-figures.service';
 import { checkRecountInterval, FIGURES_RECOUNT_INTERVAL_MS, scheduleFiguresRecount } from './modules/stats/figures-recount';
 
@@ -72,10 +73,13 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
     res.json({ status: 'ok' });
   });
   app.use('/reports', reportsRouter(orm, authenticator));
-  app.use('/imports', importsRouter(orm, authenticator));
+  // One lane for every large body (record batches, uploads): see bulk-lane.ts.
+  const bulk = bulkLane();
+  app.use('/imports', bulk, importsRouter(orm, authenticator));
   const countSql: express.RequestHandler[] = sqlCounter ? [sqlCounter.middleware] : [];
   app.use(
     '/graphql',
+    bulk,
     express.json({ limit: '20mb' }),
     ...countSql,
     expressMiddleware(apollo, { context: async ({ req }) => createContext(orm, authenticator, req.headers.authorization) }),

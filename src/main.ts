@@ -38,10 +38,22 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: stopping`);
-    await server.stop();
-    await orm.close(true);
-    await embedded?.stop();
-    process.exit(0);
+    // Each step runs even if one before it failed: a request still running when its client hung up
+    // may have its query cut off by the pool closing, which must not keep the process (or PostgreSQL) up.
+    let failed = false;
+    for (const [what, step] of [
+      ['the HTTP server', () => server.stop()],
+      ['the database pool', () => orm.close(true)],
+      ['the embedded PostgreSQL', async () => embedded?.stop()],
+    ] as const) {
+      try {
+        await step();
+      } catch (error) {
+        failed = true;
+        console.error(`Stopping ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    process.exit(failed ? 1 : 0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

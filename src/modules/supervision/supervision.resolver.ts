@@ -1,6 +1,5 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Int, Mutation, Resolver, Root, UseMiddleware } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
-import { atMostConcurrently } from '../../graphql/concurrency';
 import { PAGE_LIMITS, pageRequest, toConnection } from '../../graphql/pagination';
 import type { Department } from '../departments/department.entity';
 import { DepartmentType } from '../departments/department.types';
@@ -29,17 +28,6 @@ class MainItemPageArgs {
   @Field(() => String, { nullable: true, description: 'Cursor after which the page starts.' })
   after?: string | null;
 }
-
-
-/**
- * Ingestion batches running at once in this process. Each holds up to 10,000
- * records with their checks and statements; they queue on the same
- * department and region figures rows anyway, so more at once adds memory
- * (the server grew past 550 MB with ten 5,000-record batches at once), not
- * throughput. Callers beyond this wait their turn.
- */
-const INGESTION_CONCURRENCY = 2;
-const ingestionSlots = atMostConcurrently(INGESTION_CONCURRENCY);
 
 @Resolver(() => SupervisionMainItemType)
 export class SupervisionMainItemResolver {
@@ -75,7 +63,6 @@ export class SupervisionSubItemResolver {
     description:
       'Stores supervision records of one department, one or up to 10,000 per call, in one transaction. Safe to retry: records already stored are reported as duplicates and counted once.',
   })
-  @UseMiddleware(ingestionSlots)
   ingestSupervisionRecords(@Arg('input', () => IngestSupervisionRecordsInput, { description: 'The batch.' }) input: IngestSupervisionRecordsInput, @Ctx() ctx: MuluContext): Promise<IngestRecordsResult> {
     return supervisionRecordService.ingest(ctx, input);
   }

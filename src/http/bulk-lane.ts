@@ -1,0 +1,58 @@
+import type { Request, RequestHandler } from 'express';
+
+/** A request body above this size (or of unknown size) takes the bulk lane: ingestion batches and file uploads, never a dashboard query. */
+export const BULK_BODY_BYTES = 256 * 1024;
+
+/** Large request bodies handled at once per server process, each from before its body is read until its response ends. */
+export const BULK_CONCURRENCY = 2;
+
+function isBulk(req: Request, thresholdBytes: number): boolean {
+  if (req.method !== 'POST' && req.method !== 'PUT') return false;
+  const length = Number(req.headers['content-length']);
+  return !Number.isFinite(length) || length > thresholdBytes;
+}
+
+/**
+ * Admission control for large bodies. Ten upstream systems each pushing a
+ * 5,000-record batch at once took the server past 480 MB: every body was
+ * read, parsed and coerced while the batches queued on the same figures
+ * rows. In this lane at most `limit` large requests are admitted at once, in
+ * arrival order; the others wait before their body is read (it stays in the
+ * socket), so memory is bounded by `limit` bodies, and throughput is not
+ * lost (the batches serialise on the figures rows anyway). Small requests,
+ * every read among them, never wait here.
+ */
+export function bulkLane(limit = BULK_CONCURRENCY, thresholdBytes = BULK_BODY_BYTES): RequestHandler {
+  let admitted = 0;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else admitted--;
+  };
+  return (req, res, next) => {
+    if (!isBulk(req, thresholdBytes)) return next();
+    const admit = () => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        release();
+      };
+      res.once('finish', finish);
+      res.once('close', finish);
+      next();
+    };
+    if (admitted < limit) {
+      admitted++;
+      admit();
+    } else {
+      waiting.push(admit);
+      // A client that gives up while waiting leaves the line (its slot was never taken).
+      req.once('close', () => {
+        const index = waiting.indexOf(admit);
+        if (index >= 0) waiting.splice(index, 1);
+      });
+    }
+  };
+}
