@@ -4,6 +4,7 @@ import { conflict, notFound } from '../../graphql/errors';
 import type { RequestContext } from '../../request-context';
 import { audit } from '../audit/audit';
 import { requireAdmin } from '../auth/permissions';
+import { departmentFiguresService } from '../stats/department-figures.service';
 import { requireBegunPeriod } from './period';
 import { ReportSnapshot, ReportUnitKind } from './report-snapshot.entity';
 import { unitFiguresService, type UnitWithFigures } from './unit-figures.service';
@@ -35,6 +36,10 @@ export const snapshotService = {
   async capture(ctx: RequestContext, input: CaptureSnapshotInput): Promise<ReportSnapshot> {
     requireAdmin(ctx, 'capture report snapshots');
     const period = requireBegunPeriod(input.period);
+    // The counts the clock changes (stale data, lapsed subscriptions) are recounted by a running
+    // server every few minutes; a capture (from cron, perhaps after the server was down) recounts
+    // them first, so the month holds the figures as they stand.
+    await departmentFiguresService.refreshStaleness(ctx.em.fork());
     // Repeatable read: every statement of the capture sees the same moment, so the figures add up.
     return ctx.em.transactional(async (em) => {
       // Captures queue here, one at a time. The lock must come before any

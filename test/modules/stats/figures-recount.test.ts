@@ -68,4 +68,40 @@ describe('the server recounts what the clock changes', () => {
     expect(await stored()).toEqual(before);
     expect(before.b.made).toBe(1);
   });
+
+});
+
+describe('a snapshot capture', () => {
+  let api: TestServer;
+  const A = creditCode('410505', 1);
+  const B = creditCode('410505', 2);
+  const execute = <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => api.orm.em.fork().getConnection().execute<T[]>(sql, params);
+
+  beforeAll(async () => {
+    // The default interval: no recount runs during the test after the one at start.
+    api = await startTestServer();
+    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
+    await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
+    await addDirectory(api, A, 'A-1');
+    await mount(api, 'A-1', 100);
+    const stewardB = await api.asRole('STEWARD', B);
+    await stewardB.ok(`mutation { requestSubscription(input: { directory: { code: "A-1" }, purpose: "办理", endDate: "2099-12-31" }) { status } }`);
+  });
+  afterAll(() => api.close());
+
+  it('recounts what the clock changed first, so the month holds the counts as they stand', async () => {
+    // Time passes while no recount runs (a server that was down, a capture from cron).
+    await execute(`update subscription_request set end_date = current_date - 2 where status = 'GRANTED'`);
+    await execute(`update resource_directory set stale_after = now() - interval '1 minute' where code = 'A-1'`);
+    const [storedBefore] = await execute<{ made: number }>(`select f.subscriptions_made as made from department_figures f join department d on d.id = f.department_id where d.credit_code = ?`, [B]);
+    expect(storedBefore.made).toBe(1);
+    const admin = await api.asRole('ADMIN');
+    await admin.ok(`mutation { captureSnapshot(input: { period: "2026-01" }) { period } }`);
+    const rows = await execute<{ unit_key: string; figures: { mount: { staleDirectories: number }; subscriptions: { made: number; received: number } } }>(
+      `select unit_key, figures from report_snapshot_unit where period = '2026-01' and unit_kind = 'DEPARTMENT' order by unit_key`,
+    );
+    const captured = Object.fromEntries(rows.map((row) => [row.unit_key, { stale: row.figures.mount.staleDirectories, made: row.figures.subscriptions.made, received: row.figures.subscriptions.received }]));
+    expect(captured).toEqual({ [A]: { stale: 1, made: 0, received: 0 }, [B]: { stale: 0, made: 0, received: 0 } });
+  });
 });
