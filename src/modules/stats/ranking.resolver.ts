@@ -11,7 +11,7 @@ export class RegionRankingResolver {
     description: 'The departments in this region and all regions below it, ranked by a rate (ties by name); with `below`, only those under a threshold.',
   })
   async departmentRanking(@Root() region: Region, @Args(() => RankingArgs) args: RankingArgs, @Ctx() ctx: MuluContext): Promise<DepartmentRankingEntryType[]> {
-    const request = checkRankingRequest({ metric: args.metric, order: args.order, first: args.first, below: args.below ?? null });
+    const request = checkRankingRequest({ metric: args.metric, order: args.order, first: args.first, skip: args.skip, below: args.below ?? null });
     return (await ctx.loaders.departmentRanking.load({ regionCode: region.code, request })).map((entry) => new DepartmentRankingEntryType(entry));
   }
 
@@ -19,7 +19,7 @@ export class RegionRankingResolver {
     description: 'The regions directly below this one, ranked by a rate over all their departments (ties by name); with `below`, only those under a threshold.',
   })
   async childRegionRanking(@Root() region: Region, @Args(() => RankingArgs) args: RankingArgs, @Ctx() ctx: MuluContext): Promise<RegionRankingEntryType[]> {
-    const request = checkRankingRequest({ metric: args.metric, order: args.order, first: args.first, below: args.below ?? null });
+    const request = checkRankingRequest({ metric: args.metric, order: args.order, first: args.first, skip: args.skip, below: args.below ?? null });
     return (await ctx.loaders.childRegionRanking.load({ regionCode: region.code, request })).map((entry) => new RegionRankingEntryType(entry));
   }
 }

@@ -23,6 +23,8 @@ export interface RankingRequest {
   metric: RankingMetric;
   order: RankingOrder;
   first: number;
+  /** Units passed over before the first one returned (paging through a long ranking). */
+  skip: number;
   /** Only units whose rate is below this (in [0, 1]); units without a rate are then left out. */
   below: number | null;
 }
@@ -56,6 +58,9 @@ export function checkRankingRequest(request: RankingRequest): RankingRequest {
   if (!Number.isInteger(request.first) || request.first < 1 || request.first > RANKING_LIMIT) {
     throw badInput(`"first" must be between 1 and ${RANKING_LIMIT}, got ${request.first}.`);
   }
+  if (!Number.isInteger(request.skip) || request.skip < 0) {
+    throw badInput(`"skip" must be 0 or more, got ${request.skip}.`);
+  }
   if (request.below !== null && !(request.below >= 0 && request.below <= 1)) {
     throw badInput(`"below" is a rate between 0 and 1 (0.6 for 60%), got ${request.below}.`);
   }
@@ -77,7 +82,7 @@ function rankedSql(unitSql: string, request: RankingRequest, tieBreak: string): 
     filter = 'u.den > 0 and u.num < ?::numeric * u.den';
     params.push(request.below);
   }
-  params.push(request.first);
+  params.push(request.skip, request.skip + request.first);
   return {
     sql: `select * from (
             select u.*, row_number() over (
@@ -85,7 +90,7 @@ function rankedSql(unitSql: string, request: RankingRequest, tieBreak: string): 
                      order by (u.den = 0), u.num::numeric / nullif(u.den, 0) ${direction}, u.name collate "C", ${tieBreak}) as rank
               from (${unitSql}) u
              where ${filter}
-          ) ranked where rank <= ? order by key, rank`,
+          ) ranked where rank > ? and rank <= ? order by key, rank`,
     params,
   };
 }

@@ -36,6 +36,12 @@ export class RankingArgs {
   @Field(() => Int, { defaultValue: 20, description: `How many units (1 to ${RANKING_LIMIT}).` })
   first!: number;
 
+  @Field(() => Int, {
+    defaultValue: 0,
+    description: `How many units to pass over before the first one returned: the next page of a long ranking starts at the last page's rank (e.g. skip: ${RANKING_LIMIT} after a page of ${RANKING_LIMIT}).`,
+  })
+  skip!: number;
+
   @Field(() => Float, {
     nullable: true,
     description: 'Only units whose rate is below this rate (in [0, 1], e.g. 0.6 for 60%): the report\'s list of units with low figures. Units without a rate are then left out.',

@@ -50,6 +50,20 @@ describe('rankings of departments and child regions', () => {
       )
     ).region.departmentRanking;
 
+  it('pages through a long ranking with skip: pages join into the whole ranking, ranks unchanged', async () => {
+    const whole = await ranking('410000', 'metric: MOUNT_RATE, first: 500');
+    expect(whole).toHaveLength(5);
+    const pages = [];
+    for (let skip = 0; skip < 6; skip += 2) pages.push(...(await ranking('410000', `metric: MOUNT_RATE, first: 2, skip: ${skip}`)));
+    expect(pages).toEqual(whole);
+    expect(pages.map((r) => r.rank)).toEqual([1, 2, 3, 4, 5]);
+    expect(await ranking('410000', 'metric: MOUNT_RATE, first: 2, skip: 5')).toEqual([]);
+    const below = await ranking('410000', 'metric: MOUNT_RATE, order: LOWEST_FIRST, below: 0.6, first: 1, skip: 1');
+    expect(below.map((r) => [r.rank, r.department.name])).toEqual([[2, '乙局']]);
+    const refused = await api.request(`query { region(code: "410000") { departmentRanking(metric: MOUNT_RATE, skip: -1) { rank } } }`);
+    expect(refused.errors?.[0]).toMatchObject({ message: '"skip" must be 0 or more, got -1.', extensions: { code: 'BAD_USER_INPUT' } });
+  });
+
   it('ranks by mount rate, highest first, ties by name, units without a rate last', async () => {
     const rows = await ranking('410505', 'metric: MOUNT_RATE');
     expect(rows.map((r) => [r.rank, r.department.name, r.ratePercent])).toEqual([
