@@ -28,10 +28,16 @@ export function ormConfig(clientUrl: string, overrides: Partial<Options> = {}): 
       // An idle pooled connection dropped by the server (restart, failover)
       // must not crash the process: log it and let the pool replace it.
       afterCreate: (connection: { on(event: 'error', listener: (error: Error) => void): void }, done: (error: Error | null, connection: unknown) => void) => {
+        let closedByServer = false;
         connection.on('error', (error: Error & { code?: string }) => {
-          // 57P01: the server is shutting down (a restart, a failover, or Ctrl-C reaching the embedded PostgreSQL too).
-          if (error.code === '57P01') console.warn('[db] PostgreSQL closed a pooled connection while shutting down; the pool opens a new one when needed.');
-          else console.error('[db] connection error:', error.message);
+          // 57P01: the server is shutting down (a restart, a failover, or Ctrl-C reaching the embedded
+          // PostgreSQL too). The socket closing right after it ("Connection terminated unexpectedly") is the same event.
+          if (error.code === '57P01') {
+            closedByServer = true;
+            console.warn('[db] PostgreSQL closed a pooled connection while shutting down; the pool opens a new one when needed.');
+          } else if (!closedByServer) {
+            console.error('[db] connection error:', error.message);
+          }
         });
         done(null, connection);
       },
