@@ -33,14 +33,27 @@ export function bulkLane(limit = BULK_CONCURRENCY, thresholdBytes = BULK_BODY_BY
   return (req, res, next) => {
     if (!isBulk(req, thresholdBytes)) return next();
     const admit = () => {
+      // Its client left while it waited and the line moved on in the same tick: pass the slot on.
+      if (req.destroyed) return release();
       let done = false;
       const finish = () => {
         if (done) return;
         done = true;
         release();
       };
+      // The slot is held until the handler has answered, not until the client has gone: a client
+      // that times out and retries must not start a second batch beside the first. Every handler
+      // (Apollo, the routes, express's error handler) ends its response, even on a closed socket.
+      const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
+      res.end = ((...args: unknown[]) => {
+        finish();
+        return end(...args);
+      }) as typeof res.end;
       res.once('finish', finish);
-      res.once('close', finish);
+      // A client gone before its whole body arrived: no handler will answer it.
+      res.once('close', () => {
+        if (!req.complete) finish();
+      });
       next();
     };
     if (admitted < limit) {

@@ -64,4 +64,20 @@ describe('bulkLane', () => {
     const later = await Promise.all(['f', 'g', 'h'].map((name) => post(name, 50_000)));
     expect(later.map((r) => r.body.name)).toEqual(['f', 'g', 'h']);
   });
+
+  it('keeps the slot of a client that hung up until its handler has answered, so a retry does not run beside it', async () => {
+    peak = 0;
+    const controller = new AbortController();
+    // Two large bodies are admitted and sent whole; their clients give up while the handlers still work (60 ms).
+    const gone = ['x', 'y'].map((name) =>
+      fetch(`${url}?name=${name}`, { method: 'POST', body: 'x'.repeat(50_000), signal: controller.signal }).catch((error: Error) => error.name),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    controller.abort();
+    expect(await Promise.all(gone)).toEqual(['AbortError', 'AbortError']);
+    // The retries wait for those handlers to finish.
+    const retries = await Promise.all(['x2', 'y2'].map((name) => post(name, 50_000)));
+    expect(retries.map((r) => r.status)).toEqual([200, 200]);
+    expect(peak).toBe(2);
+  });
 });
