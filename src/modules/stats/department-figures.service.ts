@@ -51,6 +51,9 @@ const scopeOf = (departmentIds: readonly number[] | 'all'): Scope =>
  * the same department before, so concurrent changes never overwrite each
  * other's counts with stale ones.
  */
+/** Departments recounted per transaction by refreshStaleness. */
+const RECOUNT_BATCH = 200;
+
 async function lock(em: EntityManager, departmentIds: readonly number[]): Promise<void> {
   await em.execute(`select department_id from department_figures where department_id in (?) order by department_id for no key update`, [[...departmentIds]]);
 }
@@ -135,7 +138,7 @@ export const departmentFiguresService = {
   /**
    * Time makes mounted data stale, and granted subscriptions lapse, without
    * any write: recounts both for every department whose counts the clock has
-   * changed, one small transaction per department (the same lock order as
+   * changed, a few hundred departments per transaction (the same lock order as
    * every other change). Every server runs it at start and then every five
    * minutes (startServer, figures-recount.ts); update cycles and end dates
    * are a day or longer, so the stored counts are never meaningfully late.
@@ -152,15 +155,20 @@ export const departmentFiguresService = {
        select f.department_id from department_figures f join (${SUBSCRIPTION_COUNTS_SQL('true')}) x on x.id = f.department_id
         where (f.subscriptions_made, f.subscriptions_received, f.subscriptions_pending) <> (x.made, x.received, x.pending)`,
     );
-    for (const { id } of changed) {
+    // A few hundred departments per transaction, locked in id order as every other change locks
+    // them: after a server was down for days most of a province may have changed, and one
+    // transaction per department made that thousands of round trips before the server listened.
+    const ids = changed.map(({ id }) => id).sort((a, b) => a - b);
+    for (let i = 0; i < ids.length; i += RECOUNT_BATCH) {
+      const batch = ids.slice(i, i + RECOUNT_BATCH);
       await em.fork().transactional(async (tx) => {
-        await lock(tx, [id]);
+        await lock(tx, batch);
         await tx.execute(
           `update department_figures f set stale_directories = (select count(*) from resource_directory c where c.department_id = f.department_id and ${staleSql('c')})
-            where f.department_id = ?`,
-          [id],
+            where f.department_id in (?)`,
+          [batch],
         );
-        await this.refreshSubscriptions(tx, [id]);
+        await this.refreshSubscriptions(tx, batch);
       });
     }
     return changed.length;
