@@ -1,4 +1,7 @@
 import { staleSql } from '../../src/modules/catalogue/staleness';
+import { MOUNT_COLUMNS } from '../../src/modules/stats/mount-stats.service';
+import { SUPERVISION_COLUMNS } from '../../src/modules/stats/supervision-stats.service';
+import { SUBSCRIPTION_COLUMNS } from '../../src/modules/subscriptions/subscription-stats.service';
 import { SubscriptionStatus } from '../../src/modules/subscriptions/subscription.entity';
 import { statusSql } from '../../src/modules/subscriptions/subscription.state-machine';
 import { SUPERVISION_CATEGORIES } from '../../src/modules/supervision/supervision.entity';
@@ -101,12 +104,8 @@ const FIGURES_SUMS = [
 const STORED_SUMS = `coalesce(sum(f.stale_directories), 0) as stale, coalesce(sum(f.subscriptions_made), 0) as made,
   coalesce(sum(f.subscriptions_received), 0) as received, coalesce(sum(f.subscriptions_pending), 0) as pending`;
 
-/** Every column of the figures rows, for comparing stored sums. */
-const FIGURE_COLUMNS = [
-  'published_directories', 'mounted_directories', 'data_volume', 'stale_directories', 'main_items', 'covered_main_items',
-  ...SUPERVISION_CATEGORIES.flatMap((c) => ['items', 'covered', 'records'].map((x) => `${c.toLowerCase()}_${x}`)),
-  'subscriptions_made', 'subscriptions_received', 'subscriptions_pending',
-];
+/** Every column of the figures rows, as the API reads them (figures.service.ts), for comparing stored sums. */
+const FIGURE_COLUMNS = [...MOUNT_COLUMNS, ...SUPERVISION_COLUMNS, ...SUBSCRIPTION_COLUMNS];
 
 /**
  * Regions whose stored figures (region_figures, kept by a trigger) differ
