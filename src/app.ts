@@ -16,6 +16,8 @@ import { createSqlStatementCounter } from './graphql/sql-statement-count';
 import { reportsRouter } from './modules/reports/reports.routes';
 import { importsRouter } from './modules/imports/imports.routes';
 import { bulkLane } from './http/bulk-lane';
+import { createResponseCache, DEFAULT_RESPONSE_CACHE_BYTES, type ResponseCacheStats } from './graphql/response-cache';
+import { watchClockSql } from './db/clock-reads';
 import { departmentFiguresService } from './modules/stats/department-figures.service';
 import { checkRecountInterval, FIGURES_RECOUNT_INTERVAL_MS, scheduleFiguresRecount } from './modules/stats/figures-recount';
 
@@ -33,6 +35,8 @@ export interface AppOptions {
    * default five minutes (see src/modules/stats/figures-recount.ts).
    */
   figuresRecountIntervalMs?: number;
+  /** Memory for answers the response cache keeps (see src/graphql/response-cache.ts); 0 turns it off. Default 32 MiB. */
+  responseCacheBytes?: number;
 }
 
 export interface MuluServer {
@@ -40,6 +44,8 @@ export interface MuluServer {
   httpServer: http.Server;
   /** Stops the periodic recount, then Apollo and the HTTP server; calling it again waits for the same stop. */
   stop(): Promise<void>;
+  /** What the response cache has done since start (src/graphql/response-cache.ts). */
+  responseCacheStats(): ResponseCacheStats;
 }
 
 /** Builds the Apollo server and the HTTP app around it, without listening; `authenticator` decides who each request is. */
@@ -47,6 +53,8 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
   const schema = await buildMuluSchema();
   const httpServer = http.createServer();
   const sqlCounter = options.sqlCountHeader ? createSqlStatementCounter(orm) : undefined;
+  const responseCache = createResponseCache(options.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES);
+  watchClockSql(orm);
   const apollo = new ApolloServer<MuluContext>({
     schema,
     formatError: (formatted, error) => formatError(formatted, error),
@@ -55,6 +63,8 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
     // main.ts stops the server, the pool and the embedded database on SIGINT/SIGTERM. Apollo's own
     // handler would race it: a second concurrent stop() in Apollo 5 never resolves, and the process hangs.
     stopOnTerminationSignals: false,
+    // Sends an answer from the response cache as stored, and keeps the text of answers it may reuse.
+    stringifyResult: responseCache.stringifyResult,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageLocalDefault({ embed: true }),
@@ -63,6 +73,7 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
       ApolloServerPluginCacheControlDisabled(),
       accessPlugin(),
       queryCostLimit(options.maxQueryCost ?? DEFAULT_MAX_QUERY_COST),
+      responseCache.plugin,
       ...(sqlCounter ? [sqlCounter.plugin] : []),
     ],
   });
@@ -82,6 +93,7 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
     bulk,
     express.json({ limit: '20mb' }),
     ...countSql,
+    responseCache.middleware,
     expressMiddleware(apollo, { context: async ({ req }) => createContext(orm, authenticator, req.headers.authorization) }),
   );
   // A body that is not JSON, or too large, never reaches Apollo: answer in GraphQL's shape, without express's HTML stack page.
@@ -92,7 +104,7 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
     });
   });
   httpServer.on('request', app);
-  return { app, apollo, httpServer };
+  return { app, apollo, httpServer, responseCache };
 }
 
 /**
@@ -105,7 +117,7 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
 export async function startServer(orm: MikroORM, port: number, authenticator: Authenticator, options: AppOptions = {}): Promise<MuluServer> {
   const recountInterval = checkRecountInterval(options.figuresRecountIntervalMs ?? FIGURES_RECOUNT_INTERVAL_MS);
   await departmentFiguresService.refreshStaleness(orm.em.fork());
-  const { apollo, httpServer } = await createApp(orm, authenticator, options);
+  const { apollo, httpServer, responseCache } = await createApp(orm, authenticator, options);
   await new Promise<void>((resolve) => httpServer.listen(port, resolve));
   const recount = scheduleFiguresRecount(orm, recountInterval);
   const address = httpServer.address();
@@ -114,6 +126,7 @@ export async function startServer(orm: MikroORM, port: number, authenticator: Au
   return {
     url: `http://localhost:${actualPort}/graphql`,
     httpServer,
+    responseCacheStats: responseCache.stats,
     // Apollo 5's stop() must not run twice concurrently (the second never resolves): one stop, shared.
     stop: () =>
       (stopping ??= (async () => {

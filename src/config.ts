@@ -16,6 +16,8 @@ export interface Config {
   maxQueryCost?: number;
   /** Return each GraphQL request's SQL statement count in the `x-mulu-sql-statements` header (benchmarks). */
   sqlCountHeader: boolean;
+  /** MULU_RESPONSE_CACHE_MB: memory for answers the response cache keeps (src/graphql/response-cache.ts); 0 turns it off. */
+  responseCacheBytes?: number;
   /** Who may call the API: see the README, "Authentication". */
   auth: AuthConfig;
 }
@@ -77,6 +79,13 @@ function flag(value: string | undefined): boolean | undefined {
   return ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
 }
 
+function megabytes(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const mb = Number(value);
+  if (!Number.isFinite(mb) || mb < 0) throw new Error(`${name} must be a number of megabytes (0 turns the cache off), got "${value}".`);
+  return Math.round(mb * 1024 * 1024);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 4000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -92,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logSql: flag(env.MULU_LOG_SQL) ?? false,
     maxQueryCost: env.MULU_MAX_QUERY_COST ? Number(env.MULU_MAX_QUERY_COST) : undefined,
     sqlCountHeader: flag(env.MULU_SQL_COUNT_HEADER) ?? false,
+    responseCacheBytes: megabytes(env.MULU_RESPONSE_CACHE_MB, 'MULU_RESPONSE_CACHE_MB'),
   };
 }
 

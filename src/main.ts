@@ -28,7 +28,11 @@ async function main(): Promise<void> {
     auth.jwt = demo.jwt;
   }
   // The server recounts what the clock changes (stale data, lapsed subscriptions) itself: see startServer.
-  const server = await startServer(orm, config.port, createAuthenticator(auth), { maxQueryCost: config.maxQueryCost, sqlCountHeader: config.sqlCountHeader });
+  const server = await startServer(orm, config.port, createAuthenticator(auth), {
+    maxQueryCost: config.maxQueryCost,
+    sqlCountHeader: config.sqlCountHeader,
+    responseCacheBytes: config.responseCacheBytes,
+  });
   console.log(`Mulu is serving GraphQL at ${server.url}`);
   if (demo) printDemoTokens(server.url, demo);
   if (!auth.jwt && !auth.adminToken) console.warn('No sign-in is configured (MULU_JWKS_URL, MULU_JWT_PUBLIC_KEY or MULU_ADMIN_TOKEN): only API keys can be used, and nobody can create one.');

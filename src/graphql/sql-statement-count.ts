@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { RequestHandler } from 'express';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { responseCacheSettled } from './response-cache';
 
 /** Response header carrying the number of SQL statements a GraphQL request sent. */
 export const SQL_STATEMENTS_HEADER = 'x-mulu-sql-statements';
@@ -35,8 +36,10 @@ export function createSqlStatementCounter(orm: MikroORM): { middleware: RequestH
     plugin: {
       async requestDidStart() {
         return {
-          async willSendResponse({ response }) {
+          async willSendResponse({ response, contextValue }) {
             const tally = storage.getStore();
+            // The response cache's check after execution is this request's statement too (the cache's plugin comes first).
+            await responseCacheSettled(contextValue as object);
             if (tally) response.http.headers.set(SQL_STATEMENTS_HEADER, String(tally.count));
           },
         };

@@ -2,6 +2,7 @@ import autocannon from 'autocannon';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Pool } from 'pg';
 import { SQL_STATEMENTS_HEADER } from '../../src/graphql/sql-statement-count';
+import { RESPONSE_CACHE_HEADER } from '../../src/graphql/response-cache';
 import type { ReadScenario, Scenario, WriteScenario } from './scenarios';
 
 /** How long each measured run lasts: seconds, or a number of requests (smoke runs). */
@@ -44,8 +45,12 @@ export interface ScenarioRun extends RunFigures {
   scenario: string;
   clients: number;
   errors: { total: number; http: number; graphql: number; transport: number; check: number; samples: string[] };
-  /** SQL statements per request, from the x-mulu-sql-statements header. */
+  /** SQL statements per computed answer (every write; a read the response cache did not answer), from the x-mulu-sql-statements header. */
   sqlStatements: { min: number; max: number; mean: number } | null;
+  /** SQL statements per read the response cache answered (its snapshot check). */
+  sqlStatementsWhenCached: { min: number; max: number; mean: number } | null;
+  /** Read scenarios: how many answers came from the response cache (x-mulu-response-cache: HIT) and how many were computed. */
+  cache: { hits: number; misses: number } | null;
   /** Peak RSS of the server during this run (VmHWM, reset before the run when the kernel allows). */
   serverPeakRssMb: number | null;
   /** Write scenarios: units (e.g. records) per second. */
@@ -101,12 +106,15 @@ interface Tally {
   check: number;
   samples: string[];
   sql: number[];
+  sqlOnHits: number[];
+  hits: number;
+  misses: number;
   /** Responses seen, for sampling the full checks. */
   responses: number;
 }
 
 function newTally(): Tally {
-  return { latencies: [], http: 0, graphql: 0, transport: 0, check: 0, samples: [], sql: [], responses: 0 };
+  return { latencies: [], http: 0, graphql: 0, transport: 0, check: 0, samples: [], sql: [], sqlOnHits: [], hits: 0, misses: 0, responses: 0 };
 }
 
 function sample(tally: Tally, text: string): void {
@@ -125,7 +133,10 @@ const FULL_CHECK_EVERY = 20;
 /** Inspects one response: HTTP status, GraphQL errors, the scenario's own check, the statement count. */
 function inspect(tally: Tally, scenario: Scenario, status: number, body: string, headers: Record<string, unknown>): void {
   const sql = Number(headers[SQL_STATEMENTS_HEADER]);
-  if (Number.isFinite(sql) && headers[SQL_STATEMENTS_HEADER] !== undefined) tally.sql.push(sql);
+  const cached = headers[RESPONSE_CACHE_HEADER] === 'HIT';
+  if (cached) tally.hits++;
+  else if (headers[RESPONSE_CACHE_HEADER] === 'MISS') tally.misses++;
+  if (Number.isFinite(sql) && headers[SQL_STATEMENTS_HEADER] !== undefined) (cached ? tally.sqlOnHits : tally.sql).push(sql);
   if (status < 200 || status >= 300) {
     tally.http++;
     sample(tally, `HTTP ${status}: ${body}`);
@@ -160,7 +171,11 @@ async function driveApi(options: BenchOptions, scenario: Scenario, clients: numb
   const request: autocannon.Request = {
     method: 'POST',
     path: new URL(options.url).pathname,
-    headers: { 'content-type': 'application/json', authorization: scenario.kind === 'read' ? options.authorization.read : options.authorization.write },
+    headers: {
+      'content-type': 'application/json',
+      authorization: scenario.kind === 'read' ? options.authorization.read : options.authorization.write,
+      ...(scenario.kind === 'read' ? scenario.headers : {}),
+    },
     onResponse: (status: number, body: string, _context: unknown, headers: Record<string, unknown>) => inspect(tally, scenario, status, body, headers ?? {}),
   } as autocannon.Request;
   if (scenario.kind === 'read') {
@@ -196,6 +211,8 @@ async function driveApi(options: BenchOptions, scenario: Scenario, clients: numb
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+
+const spread = (values: number[]) => (values.length ? { min: Math.min(...values), max: Math.max(...values), mean: round2(values.reduce((a, b) => a + b, 0) / values.length) } : null);
 
 /** The floor: the scenario's hand-written statement, sent by `clients` connections in a closed loop. */
 async function driveFloor(pool: Pool, scenario: ReadScenario, clients: number, length: RunLength): Promise<RunFigures> {
@@ -257,9 +274,9 @@ export async function runBenchmark(options: BenchOptions): Promise<ScenarioRun[]
             check: tally.check,
             samples: tally.samples,
           },
-          sqlStatements: tally.sql.length
-            ? { min: Math.min(...tally.sql), max: Math.max(...tally.sql), mean: round2(tally.sql.reduce((a, b) => a + b, 0) / tally.sql.length) }
-            : null,
+          sqlStatements: spread(tally.sql),
+          sqlStatementsWhenCached: spread(tally.sqlOnHits),
+          cache: scenario.kind === 'read' ? { hits: tally.hits, misses: tally.misses } : null,
           serverPeakRssMb: peakRssMb(options.serverPid),
         };
         if (!rssReset && runs.length === 0) log('  (cannot reset VmHWM here: peak RSS is the lifetime peak so far)');
@@ -284,7 +301,7 @@ export async function runBenchmark(options: BenchOptions): Promise<ScenarioRun[]
 const fmt = (x: number | undefined | null, digits = 1) => (x == null || Number.isNaN(x) ? '-' : x.toFixed(digits));
 
 export const TABLE_HEADER = [
-  'scenario'.padEnd(20),
+  'scenario'.padEnd(30),
   'cl'.padStart(3),
   'req/s'.padStart(8),
   'p50'.padStart(8),
@@ -301,10 +318,12 @@ export const TABLE_HEADER = [
 
 /** One line of the printed table (latencies in ms). */
 export function formatRow(run: ScenarioRun): string {
-  const sql = run.sqlStatements ? (run.sqlStatements.min === run.sqlStatements.max ? String(run.sqlStatements.min) : `${run.sqlStatements.min}-${run.sqlStatements.max}`) : '-';
-  const other = run.unitsPerSecond !== undefined ? `${run.unitsPerSecond} ${run.unit}/s, ${run.verified}` : '';
+  const range = (s: ScenarioRun['sqlStatements']) => (s ? (s.min === s.max ? String(s.min) : `${s.min}-${s.max}`) : '-');
+  const sql = run.sqlStatementsWhenCached ? `${range(run.sqlStatements)}/${range(run.sqlStatementsWhenCached)}` : range(run.sqlStatements);
+  const cache = run.cache ? `cache hits ${run.cache.hits}/${run.cache.hits + run.cache.misses}` : '';
+  const other = run.unitsPerSecond !== undefined ? `${run.unitsPerSecond} ${run.unit}/s, ${run.verified}` : cache;
   return [
-    run.scenario.padEnd(20),
+    run.scenario.padEnd(30),
     String(run.clients).padStart(3),
     fmt(run.requestsPerSecond).padStart(8),
     fmt(run.latencyMs.p50).padStart(8),

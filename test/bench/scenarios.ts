@@ -23,6 +23,8 @@ export interface ReadScenario {
   /** Checks a response's data beyond "no errors" (shape, non-empty); returns a problem or null. */
   check(data: any): string | null;
   floor: { sql: string; params: unknown[] };
+  /** Extra request headers (`cache-control: no-cache` for the computed variant). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -317,7 +319,20 @@ export function ingestion(): WriteScenario {
   };
 }
 
-/** The scenarios of a run, in order (reads first: ingestion adds records). */
+/** Name suffix of a read scenario's computed variant. */
+export const COMPUTED = ' (no cache)';
+
+/**
+ * The same read with `Cache-Control: no-cache`: every answer computed afresh,
+ * as every read is while writes land faster than the reads repeat (the
+ * response cache reuses an answer only until the next commit).
+ */
+export function computed(scenario: ReadScenario): ReadScenario {
+  return { ...scenario, name: scenario.name + COMPUTED, headers: { 'cache-control': 'no-cache' } };
+}
+
+/** The scenarios of a run, in order (reads first: ingestion adds records); each read as served, then computed afresh. */
 export function scenarios(): Scenario[] {
-  return [provinceDashboard, districtRanking, cataloguePage, ingestion()];
+  const reads = [provinceDashboard, districtRanking, cataloguePage];
+  return [...reads.flatMap((read) => [read, computed(read)]), ingestion()];
 }

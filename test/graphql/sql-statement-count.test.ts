@@ -14,7 +14,8 @@ describe('SQL statement count header (MULU_SQL_COUNT_HEADER)', () => {
   describe('enabled', () => {
     let api: TestServer;
     beforeAll(async () => {
-      api = await startTestServer({ sqlCountHeader: true });
+      // The cache off: repeated identical queries would be answered from it (response-cache.test.ts counts those).
+      api = await startTestServer({ sqlCountHeader: true, responseCacheBytes: 0 });
       await createRegions(api, [
         { code: '410000', name: '河南省' },
         { code: '410500', name: '安阳市' },

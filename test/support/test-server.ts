@@ -3,6 +3,7 @@ import { exportSPKI, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import { startServer, type AppOptions, type MuluServer } from '../../src/app';
 import { authSettingsFromConfig, createAuthenticator } from '../../src/modules/auth/authenticator';
 import { countStatements, createTestDatabase, migratedOrm } from './database';
+import { startOwnCluster } from './own-cluster';
 
 export interface GraphQLResponse<T = Record<string, any>> {
   data?: T | null;
@@ -51,8 +52,9 @@ export interface TestServer extends ApiClient {
 
 const ALGORITHM = 'RS256';
 
-export async function startTestServer(options: { anonymousStats?: boolean } & AppOptions = {}): Promise<TestServer> {
-  const database = await createTestDatabase();
+export async function startTestServer(options: { anonymousStats?: boolean; ownCluster?: boolean } & AppOptions = {}): Promise<TestServer> {
+  // ownCluster: a PostgreSQL server no other test file writes to (own-cluster-process.mjs).
+  const database = options.ownCluster ? await startOwnCluster() : await createTestDatabase();
   const orm = await migratedOrm(database.url);
   const adminToken = 'test-admin-token-0123456789abcdef';
   const { privateKey, publicKey } = await generateKeyPair(ALGORITHM);
@@ -67,6 +69,7 @@ export async function startTestServer(options: { anonymousStats?: boolean } & Ap
     sqlCountHeader: options.sqlCountHeader,
     maxQueryCost: options.maxQueryCost,
     figuresRecountIntervalMs: options.figuresRecountIntervalMs,
+    responseCacheBytes: options.responseCacheBytes,
   });
   const sql = countStatements(orm);
 

@@ -1,7 +1,8 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pagedChildren, pagedRows } from '../../db/paged-children';
-import { staleSql } from './staleness';
+import { staleSql, turnsStaleAtSql } from './staleness';
+import { CLOCK_ACCOUNTED_FOR, dependsOnTheClock } from '../../db/clock-reads';
 import { departmentFiguresService } from '../stats/department-figures.service';
 import { badInput, conflict, notFound } from '../../graphql/errors';
 import { toPage, type Page, type PageRequest } from '../../db/page';
@@ -269,9 +270,18 @@ export const directoryService = {
     return pagedChildren(em, ResourceDirectory, 'resource_directory', 'department_id', departmentIds, page, directoryFilterSql(filter));
   },
 
-  /** Which of these directories hold stale data, one statement. */
+  /**
+   * Which of these directories hold stale data, one statement. The flags hold
+   * until the first of them turns stale by the clock alone, which is what an
+   * answer showing them is dated to (db/clock-reads.ts).
+   */
   async staleFlags(em: EntityManager, ids: readonly number[]): Promise<{ id: number; stale: boolean }[]> {
-    return em.execute(`select c.id, ${staleSql('c')} as stale from resource_directory c where c.id in (?)`, [[...ids]]);
+    const rows: { id: number; stale: boolean; turns_stale_at: Date | null }[] = await em.execute(
+      `select c.id, ${staleSql('c')} as stale, ${turnsStaleAtSql('c')} as turns_stale_at from resource_directory c where c.id in (?) ${CLOCK_ACCOUNTED_FOR}`,
+      [[...ids]],
+    );
+    for (const row of rows) if (row.turns_stale_at) dependsOnTheClock(new Date(row.turns_stale_at));
+    return rows.map(({ id, stale }) => ({ id, stale }));
   },
 
   async byIds(em: EntityManager, ids: readonly number[]): Promise<ResourceDirectory[]> {

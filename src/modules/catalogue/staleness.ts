@@ -31,3 +31,12 @@ export function staleAfterSql(alias: string): string {
 export function staleSql(alias: string): string {
   return `(${alias}.status = 'PUBLISHED' and ${alias}.active_mount_count > 0 and ${alias}.stale_after < now())`;
 }
+
+/**
+ * SQL for the moment a directory that is not stale yet turns stale with no
+ * write (its `stale_after`), null when the clock alone cannot turn it: the
+ * date until which its `stale` flag holds (db/clock-reads.ts).
+ */
+export function turnsStaleAtSql(alias: string): string {
+  return `(case when ${alias}.status = 'PUBLISHED' and ${alias}.active_mount_count > 0 and ${alias}.stale_after >= now() then ${alias}.stale_after end)`;
+}

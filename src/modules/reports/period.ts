@@ -1,4 +1,5 @@
 import { badInput } from '../../graphql/errors';
+import { dependsOnTheClock } from '../../db/clock-reads';
 
 /** A reporting period: one calendar month, written YYYY-MM (e.g. "2023-06"). */
 export type Period = string;
@@ -21,6 +22,8 @@ export function previousPeriod(period: Period): Period {
 
 /** The current month in China Standard Time (UTC+8), where the reports are written. */
 export function currentPeriod(now: Date = new Date()): Period {
+  // "This month" changes with no write: answers using it are not reused (response-cache.ts).
+  dependsOnTheClock();
   const cst = new Date(now.getTime() + 8 * 3600_000);
   return `${cst.getUTCFullYear()}-${String(cst.getUTCMonth() + 1).padStart(2, '0')}`;
 }

@@ -1,5 +1,6 @@
 import { conflict } from '../../graphql/errors';
 import { SubscriptionStatus } from './subscription.entity';
+import { dependsOnTheClock } from '../../db/clock-reads';
 
 /**
  * Every change of a subscription request is one of these transitions
@@ -29,6 +30,8 @@ export const LIVE_STATUSES = [SubscriptionStatus.PENDING, SubscriptionStatus.GRA
 
 /** Today's date (YYYY-MM-DD) in China Standard Time, the calendar end dates are written in. */
 export function businessToday(now: Date = new Date()): string {
+  // A status read this way changes at midnight with no write: answers using it are not reused (response-cache.ts).
+  dependsOnTheClock();
   return new Date(now.getTime() + 8 * 60 * 60 * 1000).toISOString().slice(0, 10);
 }
 

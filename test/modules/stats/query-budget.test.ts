@@ -49,7 +49,8 @@ describe('query budget', () => {
   }
 
   beforeAll(async () => {
-    api = await startTestServer();
+    // The cache off: a budget counts the statements of computing an answer; response-cache.test.ts covers the cache's own.
+    api = await startTestServer({ responseCacheBytes: 0 });
     await createRegions(api, [
       { code: '410000', name: '河南省' },
       { code: '410500', name: '安阳市' },

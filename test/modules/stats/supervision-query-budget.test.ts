@@ -51,7 +51,8 @@ describe('supervision statistics query budget', () => {
   }
 
   beforeAll(async () => {
-    api = await startTestServer();
+    // The cache off: a budget counts the statements of computing an answer; response-cache.test.ts covers the cache's own.
+    api = await startTestServer({ responseCacheBytes: 0 });
     // A small tree: one city, one district, five departments.
     await createRegions(api, [
       { code: '410000', name: '河南省' },

@@ -1,0 +1,189 @@
+import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestListener } from '@apollo/server';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { RequestHandler } from 'express';
+import type { FormattedExecutionResult } from 'graphql';
+import { CLOCK_ACCOUNTED_FOR, currentClockReads, withClockReads } from '../db/clock-reads';
+import type { MuluContext } from './context';
+
+/** Response header of every query the cache saw: HIT (answered from it) or MISS (computed). */
+export const RESPONSE_CACHE_HEADER = 'x-mulu-response-cache';
+
+/** Default memory for stored answers: a province dashboard is about 200 KB. */
+export const DEFAULT_RESPONSE_CACHE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * The database's snapshot (which transactions are visible) and its clock.
+ * Two equal snapshots see exactly the same committed data: every commit,
+ * whatever it writes, changes the snapshot (the newest completed transaction
+ * moves, or a running one leaves the in-progress list).
+ */
+const SNAPSHOT_SQL = `select pg_current_snapshot()::text as snapshot, (extract(epoch from clock_timestamp()) * 1000)::float8 as now ${CLOCK_ACCOUNTED_FOR}`;
+
+interface DatabaseMoment {
+  snapshot: string;
+  /** The database clock, epoch ms. */
+  now: number;
+}
+
+async function databaseMoment(em: EntityManager): Promise<DatabaseMoment> {
+  const [row] = await em.getConnection().execute<{ snapshot: string; now: number }[]>(SNAPSHOT_SQL);
+  return { snapshot: row.snapshot, now: Number(row.now) };
+}
+
+interface StoredAnswer {
+  /** The snapshot the answer was computed on. */
+  snapshot: string;
+  /** First moment (database clock, epoch ms) the clock may have changed the answer. */
+  validUntil: number;
+  /** The response body exactly as sent. */
+  body: string;
+}
+
+/** Stands in for `data` in an answer taken from the cache, so that `stringifyResult` sends the stored text unchanged. */
+class CachedBody {
+  constructor(readonly body: string) {}
+}
+
+/**
+ * The check a request's answer gets after it was computed (one statement),
+ * by request context: the SQL statement counter waits for it so that it
+ * counts every statement of the request.
+ */
+const lastStatements = new WeakMap<object, Promise<void>>();
+
+/** Resolves once the response cache has sent its last statement for this request (at once if it sends none). */
+export async function responseCacheSettled(context: object): Promise<void> {
+  await lastStatements.get(context)?.catch(() => undefined);
+}
+
+/** Counts since start, for tests and operators. */
+export interface ResponseCacheStats {
+  hits: number;
+  misses: number;
+  stored: number;
+  entries: number;
+  bytes: number;
+}
+
+/**
+ * Answers to read-only operations, reused while they are exactly right.
+ *
+ * A query's answer is a function of the database's visible data, the caller,
+ * the document with its variables, and (for a few fields) the clock. The
+ * cache keys an answer by caller, document and variables, and stores with it
+ * the database snapshot it was computed on. A later identical request takes
+ * the current snapshot (one statement) and gets the stored answer only when
+ * the snapshot is the same, i.e. no transaction has committed since, and the
+ * clock has not passed the moment the answer was dated to (clock-reads.ts).
+ * An answer is stored only when the snapshot was the same before and after
+ * it was computed, so every statement behind it saw that one state, and only
+ * without errors. There is no expiry to tune and nothing to invalidate: any
+ * write anywhere retires every stored answer, so the cache helps a dashboard
+ * read many times between writes and costs one statement otherwise.
+ *
+ * Mutations, subscriptions, answers with errors and answers that read the
+ * clock without dating it are never stored. A request with the header
+ * `Cache-Control: no-cache` is computed afresh.
+ */
+export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BYTES) {
+  const answers = new Map<string, StoredAnswer>();
+  let bytes = 0;
+  // Snapshots only move forward: once a newer one is seen, answers of older ones can never be served again.
+  let newestSnapshot = '';
+  const stats = { hits: 0, misses: 0, stored: 0 };
+  /** Answers computed on an unchanged snapshot, waiting for their text (stringifyResult), by their `data` object. */
+  const toStore = new WeakMap<object, { key: string; snapshot: string; validUntil: number }>();
+
+  const sizeOf = (key: string, answer: StoredAnswer) => 2 * (key.length + answer.body.length + answer.snapshot.length);
+  const remove = (key: string) => {
+    const answer = answers.get(key);
+    if (!answer) return;
+    answers.delete(key);
+    bytes -= sizeOf(key, answer);
+  };
+  const seeSnapshot = (snapshot: string) => {
+    if (snapshot === newestSnapshot) return;
+    newestSnapshot = snapshot;
+    answers.clear();
+    bytes = 0;
+  };
+  const store = (key: string, answer: StoredAnswer) => {
+    const size = sizeOf(key, answer);
+    if (size > maxBytes / 4 || answer.snapshot !== newestSnapshot) return;
+    remove(key);
+    answers.set(key, answer);
+    bytes += size;
+    stats.stored++;
+    // Least recently used first: Map keeps insertion order, and a hit re-inserts.
+    for (const oldest of answers.keys()) {
+      if (bytes <= maxBytes) break;
+      remove(oldest);
+    }
+  };
+
+  const plugin: ApolloServerPlugin<MuluContext> = {
+    async requestDidStart(): Promise<GraphQLRequestListener<MuluContext>> {
+      let pending: { key: string; snapshot: string } | undefined;
+      return {
+        async responseForOperation({ operation, source, request, contextValue }) {
+          const clock = currentClockReads();
+          if (operation.operation !== 'query' || !clock || maxBytes <= 0) return null;
+          const key = `${JSON.stringify(contextValue.viewer)}\n${request.operationName ?? ''}\n${JSON.stringify(request.variables ?? {})}\n${source}`;
+          const moment = await databaseMoment(contextValue.em);
+          seeSnapshot(moment.snapshot);
+          // A client asking for no-cache gets the answer computed afresh (and it is stored for the next caller).
+          const fresh = /\bno-cache\b/i.test(request.http?.headers.get('cache-control') ?? '');
+          const answer = fresh ? undefined : answers.get(key);
+          if (answer && answer.snapshot === moment.snapshot && moment.now < answer.validUntil) {
+            stats.hits++;
+            answers.delete(key);
+            answers.set(key, answer);
+            return { http: { status: undefined, headers: new HeaderMap([[RESPONSE_CACHE_HEADER, 'HIT']]) }, body: { kind: 'single', singleResult: { data: new CachedBody(answer.body) as never } } };
+          }
+          stats.misses++;
+          remove(key);
+          pending = { key, snapshot: moment.snapshot };
+          // From here on, a statement reading the clock without saying until when makes the answer undated.
+          clock.watching = true;
+          return null;
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (!pending) return;
+          const computed = pending;
+          response.http.headers.set(RESPONSE_CACHE_HEADER, 'MISS');
+          const clock = currentClockReads();
+          const body = response.body;
+          if (!clock || clock.undated || body.kind !== 'single' || body.singleResult.errors?.length || !body.singleResult.data) return;
+          const data = body.singleResult.data;
+          const check = (async () => {
+            const after = await databaseMoment(contextValue.em);
+            if (after.snapshot === computed.snapshot && after.now < clock.validUntil) toStore.set(data, { ...computed, validUntil: clock.validUntil });
+          })();
+          lastStatements.set(contextValue, check);
+          await check;
+        },
+      };
+    },
+  };
+
+  /** Apollo's `stringifyResult`: sends a stored answer's text as it is, and stores the text of an answer marked for it. */
+  const stringifyResult = (value: FormattedExecutionResult): string => {
+    if (value.data instanceof CachedBody) return value.data.body;
+    const body = JSON.stringify(value) + '\n';
+    const marked = value.data ? toStore.get(value.data) : undefined;
+    if (marked) store(marked.key, { snapshot: marked.snapshot, validUntil: marked.validUntil, body });
+    return body;
+  };
+
+  /** Express middleware: gives each request its record of clock reads (clock-reads.ts). */
+  const middleware: RequestHandler = (_req, _res, next) => withClockReads(next);
+
+  return {
+    plugin,
+    stringifyResult,
+    middleware,
+    stats: (): ResponseCacheStats => ({ ...stats, entries: answers.size, bytes }),
+  };
+}
+
+export type ResponseCache = ReturnType<typeof createResponseCache>;

@@ -1,0 +1,175 @@
+import { RESPONSE_CACHE_HEADER } from '../../src/graphql/response-cache';
+import { SQL_STATEMENTS_HEADER } from '../../src/graphql/sql-statement-count';
+import { addDirectory, createDepartment, createRegions, creditCode, mount } from '../support/builders';
+import { openConnection, untilWaiting } from '../support/locks';
+import { startTestServer, type TestServer } from '../support/test-server';
+
+/**
+ * The response cache reuses a query's answer only while it is exactly what
+ * computing it again would give: same caller, same document and variables,
+ * no commit since (the database snapshot), and the clock not past the moment
+ * the answer was dated to. Every test here fails if the cache served an
+ * answer it should have recomputed, or never served one.
+ */
+describe('response cache', () => {
+  let api: TestServer;
+  const A = creditCode('410505', 1);
+  const B = creditCode('410505', 2);
+
+  const execute = <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => api.orm.em.fork().getConnection().execute<T[]>(sql, params);
+
+  /** Sends a query; returns the cache's verdict, the statement count and the parsed body. */
+  const post = async (query: string, variables: Record<string, unknown> = {}, token = api.adminToken, headers: Record<string, string> = {}) => {
+    const response = await fetch(api.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    const text = await response.text();
+    return { cache: response.headers.get(RESPONSE_CACHE_HEADER), statements: Number(response.headers.get(SQL_STATEMENTS_HEADER)), text, body: JSON.parse(text) };
+  };
+
+  const STATS = `query Stats($code: String!) { region(code: $code) { name mountStats { publishedDirectories mountedDirectories dataVolume } } }`;
+
+  beforeAll(async () => {
+    // A server of its own: any commit on the server, in any database, changes the snapshot the cache compares.
+    api = await startTestServer({ sqlCountHeader: true, ownCluster: true });
+    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
+    await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
+    await addDirectory(api, A, 'A-1');
+    await mount(api, 'A-1', 100);
+  });
+  afterAll(() => api.close());
+
+  it('answers a repeated query from the cache, byte for byte, with one statement', async () => {
+    const first = await post(STATS, { code: '410505' });
+    expect(first.cache).toBe('MISS');
+    expect(first.body.data.region.mountStats).toEqual({ publishedDirectories: 1, mountedDirectories: 1, dataVolume: 100 });
+    const second = await post(STATS, { code: '410505' });
+    expect(second).toEqual({ ...first, cache: 'HIT', statements: 1 });
+    // The statement header counts every statement, the cache's own included.
+    api.sql.reset();
+    const third = await post(STATS, { code: '410505' });
+    expect([third.cache, third.statements, api.sql.count]).toEqual(['HIT', 1, 1]);
+    // Other variables are another answer.
+    expect((await post(STATS, { code: '410500' })).cache).toBe('MISS');
+  });
+
+  it('computes afresh for a client that sends Cache-Control: no-cache', async () => {
+    await post(STATS, { code: '410505' });
+    const fresh = await post(STATS, { code: '410505' }, api.adminToken, { 'cache-control': 'no-cache' });
+    expect([fresh.cache, fresh.statements]).toEqual(['MISS', 4]);
+    expect((await post(STATS, { code: '410505' })).cache).toBe('HIT');
+  });
+
+  it('recomputes after a write through the API', async () => {
+    await post(STATS, { code: '410505' });
+    expect((await post(STATS, { code: '410505' })).cache).toBe('HIT');
+    await addDirectory(api, B, 'B-1');
+    const after = await post(STATS, { code: '410505' });
+    expect(after.cache).toBe('MISS');
+    expect(after.body.data.region.mountStats.publishedDirectories).toBe(2);
+  });
+
+  it('recomputes after a write the server never saw (another process, plain SQL)', async () => {
+    await post(STATS, { code: '410505' });
+    expect((await post(STATS, { code: '410505' })).cache).toBe('HIT');
+    await execute(`update region set name = '殷都区（新）' where code = '410505'`);
+    const after = await post(STATS, { code: '410505' });
+    expect([after.cache, after.body.data.region.name]).toEqual(['MISS', '殷都区（新）']);
+    await execute(`update region set name = '殷都区' where code = '410505'`);
+  });
+
+  it('keeps callers apart', async () => {
+    const VIEWER = `{ viewer { name role departmentCreditCode } }`;
+    const stewardToken = await api.signToken({ role: 'STEWARD', department: A, sub: 'steward-a', name: '民政局管理员' });
+    const viewerToken = await api.signToken({ role: 'VIEWER', sub: 'viewer-1', name: '看板' });
+    const steward = [await post(VIEWER, {}, stewardToken), await post(VIEWER, {}, stewardToken)];
+    const viewer = [await post(VIEWER, {}, viewerToken), await post(VIEWER, {}, viewerToken)];
+    expect(steward.map((r) => r.cache)).toEqual(['MISS', 'HIT']);
+    expect(viewer.map((r) => r.cache)).toEqual(['MISS', 'HIT']);
+    expect(steward[1].body.data.viewer).toEqual({ name: '民政局管理员', role: 'STEWARD', departmentCreditCode: A });
+    expect(viewer[1].body.data.viewer).toEqual({ name: '看板', role: 'VIEWER', departmentCreditCode: null });
+  });
+
+  it('never stores mutations or answers with errors', async () => {
+    const missing = `{ region(code: "999999") { name } department(creditCode: "not-a-code") { name } }`;
+    const failing = `query { directories(first: -1) { edges { node { code } } } }`;
+    for (const query of [missing, failing]) await post(query);
+    const bad = [await post(failing), await post(failing)];
+    expect(bad.map((r) => [r.cache, r.body.errors?.[0]?.extensions?.code])).toEqual([['MISS', 'BAD_USER_INPUT'], ['MISS', 'BAD_USER_INPUT']]);
+    const publish = `mutation { withdrawDirectory(input: { directory: { code: "A-1" } }) { status } }`;
+    const withdrawn = await post(publish);
+    expect([withdrawn.cache, withdrawn.body.errors]).toEqual([null, undefined]);
+    await api.ok(`mutation { publishDirectory(input: { directory: { code: "A-1" } }) { status } }`);
+  });
+
+  it('dates an answer showing stale flags to the first directory that turns stale, and recomputes after it', async () => {
+    const STALE = `{ directory(code: "A-1") { stale } }`;
+    // A-1 turns stale 1.5 s from now by the database clock (a write: the first answer below is computed afresh).
+    await execute(`update resource_directory set stale_after = now() + interval '1.5 seconds' where code = 'A-1'`);
+    const before = [await post(STALE), await post(STALE)];
+    expect(before.map((r) => [r.cache, r.body.data.directory.stale])).toEqual([['MISS', false], ['HIT', false]]);
+    const [{ wait }] = await execute<{ wait: number }>(`select greatest(0, extract(epoch from stale_after - clock_timestamp()) * 1000 + 50)::float8 as wait from resource_directory where code = 'A-1'`);
+    await new Promise((resolve) => setTimeout(resolve, Number(wait)));
+    const after = await post(STALE);
+    expect([after.cache, after.body.data.directory.stale]).toEqual(['MISS', true]);
+    // Stale for good now: the clock cannot change it back, so the answer is reused again.
+    expect((await post(STALE)).cache).toBe('HIT');
+    await execute(`update resource_directory set stale_after = now() + interval '1 day' where code = 'A-1'`);
+  });
+
+  it('never reuses answers that read the clock without dating them', async () => {
+    // A stale filter compares with now() in SQL; a subscription's status lapses at midnight (read in Node).
+    const STALE_FILTER = `{ directories(first: 5, filter: { stale: false }) { edges { node { code } } } }`;
+    const stewardB = await api.asRole('STEWARD', B);
+    await stewardB.ok(`mutation { requestSubscription(input: { directory: { code: "A-1" }, purpose: "办理", endDate: "2099-12-31" }) { status } }`);
+    const STATUS = `{ department(creditCode: "${B}") { subscriptionsMade(first: 5) { edges { node { status } } } } }`;
+    for (const query of [STALE_FILTER, STATUS]) {
+      const answers = [await post(query), await post(query)];
+      expect(answers.map((r) => [r.cache, r.body.errors])).toEqual([['MISS', undefined], ['MISS', undefined]]);
+    }
+  });
+
+  it('does not store an answer when a commit lands while it is computed', async () => {
+    const holder = await openConnection(api);
+    const observer = await openConnection(api);
+    try {
+      const storedBefore = api.server.responseCacheStats().stored;
+      await holder.query('begin');
+      // The query's first read of the region table waits for this lock; the cache has taken its snapshot by then.
+      await holder.query('lock table region in access exclusive mode');
+      const pending = post(STATS, { code: '410000' });
+      await untilWaiting(observer, 1);
+      await holder.query(`update region set name = '河南' where code = '410000'`);
+      await holder.query('commit');
+      const answer = await pending;
+      expect([answer.cache, answer.body.data.region.name]).toEqual(['MISS', '河南']);
+      expect(api.server.responseCacheStats().stored).toBe(storedBefore);
+      // Computed again on a quiet database, it is stored.
+      expect((await post(STATS, { code: '410000' })).cache).toBe('MISS');
+      expect((await post(STATS, { code: '410000' })).cache).toBe('HIT');
+    } finally {
+      await holder.end();
+      await observer.end();
+    }
+  });
+});
+
+describe('response cache turned off', () => {
+  let api: TestServer;
+  beforeAll(async () => {
+    api = await startTestServer({ responseCacheBytes: 0 });
+  });
+  afterAll(() => api.close());
+
+  it('computes every answer and adds no statement', async () => {
+    const query = `{ region(code: "410000") { name } }`;
+    await api.ok(query);
+    api.sql.reset();
+    await api.ok(query);
+    expect(api.sql.statements).toHaveLength(1);
+    expect(api.server.responseCacheStats()).toMatchObject({ hits: 0, misses: 0, stored: 0 });
+  });
+});
