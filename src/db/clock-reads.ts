@@ -45,17 +45,20 @@ export function dependsOnTheClock(until?: Date | number): void {
 }
 
 /**
- * A comment for SQL that reads the clock (now(), current_date...) when the
- * code sending it accounts for that itself with `dependsOnTheClock(until)`.
- * Any other statement that reads the clock makes its request's answer undated.
+ * A comment that starts SQL reading the clock (now(), current_date...) when
+ * the code sending it accounts for that itself with `dependsOnTheClock(until)`.
+ * Any other statement that reads the clock makes its request's answer
+ * undated. Only at the start: MikroORM writes parameter values into the text
+ * the watcher sees, and a value (a search text) can never come first.
  */
 export const CLOCK_ACCOUNTED_FOR = '/* clock accounted for */';
 
-const CLOCK_SQL = /\b(now|clock_timestamp|statement_timestamp|transaction_timestamp|timeofday)\s*\(|\bcurrent_(date|time|timestamp)\b|\blocaltime(stamp)?\b/i;
+/** Functions and literals of PostgreSQL that read the clock ('now', 'today' and the like as timestamp input, one-argument age()). */
+const CLOCK_SQL = /\b(now|clock_timestamp|statement_timestamp|transaction_timestamp|timeofday)\s*\(|\bcurrent_(date|time|timestamp)\b|\blocaltime(stamp)?\b|'(now|today|tomorrow|yesterday)'|\bage\s*\([^,()]*\)/i;
 
 /** Whether a statement's text reads the clock without accounting for it. */
 export function readsTheClockUnaccounted(sql: string): boolean {
-  return CLOCK_SQL.test(sql) && !sql.includes(CLOCK_ACCOUNTED_FOR);
+  return !sql.trimStart().startsWith(CLOCK_ACCOUNTED_FOR) && CLOCK_SQL.test(sql);
 }
 
 const watched = new WeakSet<MikroORM>();
@@ -63,8 +66,10 @@ const watched = new WeakSet<MikroORM>();
 /**
  * Watches every statement `orm` sends: one that reads the clock on behalf of
  * a watched request, without saying until when its answer holds, marks that
- * answer undated. A safety net under the explicit calls: SQL built anywhere,
- * now or later, cannot make the cache serve an answer the clock has changed.
+ * answer undated. A safety net under the explicit calls for SQL built
+ * anywhere, now or later. Reads of the clock in Node (new Date(), Date.now())
+ * cannot be watched: code that answers a query with them calls
+ * dependsOnTheClock() (businessToday, currentPeriod do).
  */
 export function watchClockSql(orm: MikroORM): void {
   if (watched.has(orm)) return;

@@ -15,9 +15,12 @@ export const DEFAULT_RESPONSE_CACHE_BYTES = 32 * 1024 * 1024;
  * The database's snapshot (which transactions are visible) and its clock.
  * Two equal snapshots see exactly the same committed data: every commit,
  * whatever it writes, changes the snapshot (the newest completed transaction
- * moves, or a running one leaves the in-progress list).
+ * moves, or a running one leaves the in-progress list). Transaction ids are
+ * unique only within one run of one server: after a crash, a restore or a
+ * failover the same ids can come back with other data, so the server's start
+ * time is part of the snapshot's name.
  */
-const SNAPSHOT_SQL = `select pg_current_snapshot()::text as snapshot, (extract(epoch from clock_timestamp()) * 1000)::float8 as now ${CLOCK_ACCOUNTED_FOR}`;
+const SNAPSHOT_SQL = `${CLOCK_ACCOUNTED_FOR} select pg_postmaster_start_time()::text || '/' || pg_current_snapshot()::text as snapshot, (extract(epoch from clock_timestamp()) * 1000)::float8 as now`;
 
 interface DatabaseMoment {
   snapshot: string;
@@ -88,13 +91,15 @@ export interface ResponseCacheStats {
 export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BYTES) {
   const answers = new Map<string, StoredAnswer>();
   let bytes = 0;
-  // Snapshots only move forward: once a newer one is seen, answers of older ones can never be served again.
+  // A snapshot never comes back once a later one exists, so answers of any other snapshot than the latest seen are dead.
+  // (Two requests' snapshots can arrive out of order; clearing then costs at most a recomputation.)
   let newestSnapshot = '';
   const stats = { hits: 0, misses: 0, stored: 0 };
   /** Answers computed on an unchanged snapshot, waiting for their text (stringifyResult), by their `data` object. */
   const toStore = new WeakMap<object, { key: string; snapshot: string; validUntil: number }>();
 
-  const sizeOf = (key: string, answer: StoredAnswer) => 2 * (key.length + answer.body.length + answer.snapshot.length);
+  // Two bytes a character at most, and about 200 bytes of map slot and objects an answer.
+  const sizeOf = (key: string, answer: StoredAnswer) => 2 * (key.length + answer.body.length + answer.snapshot.length) + 200;
   const remove = (key: string) => {
     const answer = answers.get(key);
     if (!answer) return;
@@ -129,7 +134,9 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
           const clock = currentClockReads();
           if (operation.operation !== 'query' || !clock || maxBytes <= 0) return null;
           const key = `${JSON.stringify(contextValue.viewer)}\n${request.operationName ?? ''}\n${JSON.stringify(request.variables ?? {})}\n${source}`;
-          const moment = await databaseMoment(contextValue.em);
+          const moment = await databaseMoment(contextValue.em).catch(() => null);
+          // The cache must never fail a request it could not help: computed as without it, and not stored.
+          if (!moment) return null;
           seeSnapshot(moment.snapshot);
           // A client asking for no-cache gets the answer computed afresh (and it is stored for the next caller).
           const fresh = /\bno-cache\b/i.test(request.http?.headers.get('cache-control') ?? '');
@@ -156,8 +163,8 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
           if (!clock || clock.undated || body.kind !== 'single' || body.singleResult.errors?.length || !body.singleResult.data) return;
           const data = body.singleResult.data;
           const check = (async () => {
-            const after = await databaseMoment(contextValue.em);
-            if (after.snapshot === computed.snapshot && after.now < clock.validUntil) toStore.set(data, { ...computed, validUntil: clock.validUntil });
+            const after = await databaseMoment(contextValue.em).catch(() => null);
+            if (after?.snapshot === computed.snapshot && after.now < clock.validUntil) toStore.set(data, { ...computed, validUntil: clock.validUntil });
           })();
           lastStatements.set(contextValue, check);
           await check;

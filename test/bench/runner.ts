@@ -62,6 +62,8 @@ export interface ScenarioRun extends RunFigures {
   ratioToFloor?: { p50: number; p95: number };
   /** Write scenarios: the invariant check after the run ("ok" or the problem). */
   verified?: string;
+  /** Reads with writes alongside: what the writers did meanwhile. */
+  alongside?: { clients: number; requests: number; unitsPerSecond: number; unit: string; errors: number; verified: string };
 }
 
 export function summarise(latencies: number[]): LatencySummary {
@@ -253,6 +255,9 @@ export async function runBenchmark(options: BenchOptions): Promise<ScenarioRun[]
     for (const scenario of options.scenarios) {
       const counter = { n: 0 };
       if (scenario.kind === 'write') await scenario.prepare(options.databaseUrl);
+      const alongside = scenario.kind === 'read' ? scenario.alongside : undefined;
+      if (alongside) await alongside.write.prepare(options.databaseUrl);
+      const alongsideCounter = { n: 0 };
       const length = scenario.kind === 'write' ? (options.writeLength ?? options.length) : options.length;
       const warmup = scenario.kind === 'write' ? Math.min(options.warmupRequests, 2) : options.warmupRequests;
       if (warmup > 0) {
@@ -261,7 +266,9 @@ export async function runBenchmark(options: BenchOptions): Promise<ScenarioRun[]
       }
       for (const clients of options.clients) {
         const rssReset = resetPeakRss(options.serverPid);
+        const writes = alongside ? driveApi(options, alongside.write, alongside.clients, options.writeLength ?? length, alongsideCounter) : undefined;
         const { figures, tally } = await driveApi(options, scenario, clients, length, counter);
+        const written = await writes;
         const run: ScenarioRun = {
           scenario: scenario.name,
           clients,
@@ -280,6 +287,17 @@ export async function runBenchmark(options: BenchOptions): Promise<ScenarioRun[]
           serverPeakRssMb: peakRssMb(options.serverPid),
         };
         if (!rssReset && runs.length === 0) log('  (cannot reset VmHWM here: peak RSS is the lifetime peak so far)');
+        if (alongside && written) {
+          const w = written.tally;
+          run.alongside = {
+            clients: alongside.clients,
+            requests: written.figures.requests,
+            unitsPerSecond: Math.round(written.figures.requestsPerSecond * alongside.write.unitsPerRequest),
+            unit: alongside.write.unit,
+            errors: w.http + w.graphql + w.transport + w.check,
+            verified: (await alongside.write.verify(options.databaseUrl)) ?? 'ok',
+          };
+        }
         if (scenario.kind === 'read') {
           run.floor = await driveFloor(pool, scenario, clients, options.length);
           run.ratioToFloor = { p50: round2(run.latencyMs.p50 / run.floor.latencyMs.p50), p95: round2(run.latencyMs.p95 / run.floor.latencyMs.p95) };
@@ -321,7 +339,8 @@ export function formatRow(run: ScenarioRun): string {
   const range = (s: ScenarioRun['sqlStatements']) => (s ? (s.min === s.max ? String(s.min) : `${s.min}-${s.max}`) : '-');
   const sql = run.sqlStatementsWhenCached ? `${range(run.sqlStatements)}/${range(run.sqlStatementsWhenCached)}` : range(run.sqlStatements);
   const cache = run.cache ? `cache hits ${run.cache.hits}/${run.cache.hits + run.cache.misses}` : '';
-  const other = run.unitsPerSecond !== undefined ? `${run.unitsPerSecond} ${run.unit}/s, ${run.verified}` : cache;
+  const writes = run.alongside ? `; ${run.alongside.unitsPerSecond} ${run.alongside.unit}/s ingested alongside, ${run.alongside.errors} errors, ${run.alongside.verified}` : '';
+  const other = run.unitsPerSecond !== undefined ? `${run.unitsPerSecond} ${run.unit}/s, ${run.verified}` : cache + writes;
   return [
     run.scenario.padEnd(30),
     String(run.clients).padStart(3),

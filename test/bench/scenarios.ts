@@ -25,6 +25,8 @@ export interface ReadScenario {
   floor: { sql: string; params: unknown[] };
   /** Extra request headers (`cache-control: no-cache` for the computed variant). */
   headers?: Record<string, string>;
+  /** Writes sent at the same time by other clients, for as long as the reads run. */
+  alongside?: { write: WriteScenario; clients: number };
 }
 
 /**
@@ -242,6 +244,8 @@ export const cataloguePage: ReadScenario = {
 
 export const INGESTION_BATCH = 5_000;
 
+let ingestions = 0;
+
 /**
  * `ingestSupervisionRecords` batches of 5,000 new records, each batch for one
  * department (as an upstream system pushes them), the departments taken in
@@ -252,7 +256,8 @@ export const INGESTION_BATCH = 5_000;
  * sub-items, and every region's stored figures its departments'.
  */
 export function ingestion(): WriteScenario {
-  const runId = Date.now().toString(36);
+  // Unique per instance too: the dashboard-during-ingestion scenario has one of its own, made in the same millisecond.
+  const runId = `${Date.now().toString(36)}-${(ingestions++).toString(36)}`;
   let departments: { creditCode: string; subItemCodes: string[] }[] = [];
   return {
     kind: 'write',
@@ -331,8 +336,24 @@ export function computed(scenario: ReadScenario): ReadScenario {
   return { ...scenario, name: scenario.name + COMPUTED, headers: { 'cache-control': 'no-cache' } };
 }
 
-/** The scenarios of a run, in order (reads first: ingestion adds records); each read as served, then computed afresh. */
+/** Name suffix of a read scenario run while an upstream system ingests records. */
+export const DURING_INGESTION = ' during ingestion';
+
+/**
+ * The same read while one upstream system sends record batches without a
+ * pause: each batch's commit retires the response cache's answers, so this
+ * shows what readers get while writes land.
+ */
+export function duringIngestion(scenario: ReadScenario): ReadScenario {
+  return { ...scenario, name: scenario.name + DURING_INGESTION, alongside: { write: ingestion(), clients: 1 } };
+}
+
+/**
+ * The scenarios of a run, in order (reads first: ingestion adds records):
+ * each read as served, then computed afresh; the dashboard while records are
+ * ingested; ingestion alone.
+ */
 export function scenarios(): Scenario[] {
   const reads = [provinceDashboard, districtRanking, cataloguePage];
-  return [...reads.flatMap((read) => [read, computed(read)]), ingestion()];
+  return [...reads.flatMap((read) => [read, computed(read)]), duringIngestion(provinceDashboard), ingestion()];
 }

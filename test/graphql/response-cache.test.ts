@@ -1,3 +1,4 @@
+import { CLOCK_ACCOUNTED_FOR, readsTheClockUnaccounted } from '../../src/db/clock-reads';
 import { RESPONSE_CACHE_HEADER } from '../../src/graphql/response-cache';
 import { SQL_STATEMENTS_HEADER } from '../../src/graphql/sql-statement-count';
 import { addDirectory, createDepartment, createRegions, creditCode, mount } from '../support/builders';
@@ -126,7 +127,9 @@ describe('response cache', () => {
     const stewardB = await api.asRole('STEWARD', B);
     await stewardB.ok(`mutation { requestSubscription(input: { directory: { code: "A-1" }, purpose: "办理", endDate: "2099-12-31" }) { status } }`);
     const STATUS = `{ department(creditCode: "${B}") { subscriptionsMade(first: 5) { edges { node { status } } } } }`;
-    for (const query of [STALE_FILTER, STATUS]) {
+    // A search text that looks like the "accounted for" comment cannot vouch for the stale filter's now() in the same statement.
+    const SPOOF = `{ directories(first: 5, filter: { stale: false, text: "${CLOCK_ACCOUNTED_FOR.replace(/\*/g, '*')}" }) { edges { node { code } } } }`;
+    for (const query of [STALE_FILTER, STATUS, SPOOF]) {
       const answers = [await post(query), await post(query)];
       expect(answers.map((r) => [r.cache, r.body.errors])).toEqual([['MISS', undefined], ['MISS', undefined]]);
     }
@@ -171,5 +174,16 @@ describe('response cache turned off', () => {
     await api.ok(query);
     expect(api.sql.statements).toHaveLength(1);
     expect(api.server.responseCacheStats()).toMatchObject({ hits: 0, misses: 0, stored: 0 });
+  });
+});
+
+describe('clock reads in SQL', () => {
+  it('finds the ways PostgreSQL reads the clock, and lets only a leading comment vouch for them', () => {
+    const reading = [`select now()`, `where d < current_date`, `select localtimestamp`, `where t < 'now'::timestamptz`, `select age(x) from t`, `select clock_timestamp ()`];
+    const notReading = [`select coverage(x), age(a, b) from t`, `select known(1)`, `select current_user`];
+    expect(reading.filter((sql) => !readsTheClockUnaccounted(sql))).toEqual([]);
+    expect(notReading.filter((sql) => readsTheClockUnaccounted(sql))).toEqual([]);
+    expect(readsTheClockUnaccounted(`${CLOCK_ACCOUNTED_FOR} select now()`)).toBe(false);
+    expect(readsTheClockUnaccounted(`select now() where name like '%${CLOCK_ACCOUNTED_FOR}%'`)).toBe(true);
   });
 });

@@ -276,11 +276,12 @@ export const directoryService = {
    * answer showing them is dated to (db/clock-reads.ts).
    */
   async staleFlags(em: EntityManager, ids: readonly number[]): Promise<{ id: number; stale: boolean }[]> {
-    const rows: { id: number; stale: boolean; turns_stale_at: Date | null }[] = await em.execute(
-      `select c.id, ${staleSql('c')} as stale, ${turnsStaleAtSql('c')} as turns_stale_at from resource_directory c where c.id in (?) ${CLOCK_ACCOUNTED_FOR}`,
+    // Epoch milliseconds, not a timestamp: its text would depend on the server's DateStyle.
+    const rows: { id: number; stale: boolean; turns_stale_at: number | null }[] = await em.execute(
+      `${CLOCK_ACCOUNTED_FOR} select c.id, ${staleSql('c')} as stale, (extract(epoch from ${turnsStaleAtSql('c')}) * 1000)::float8 as turns_stale_at from resource_directory c where c.id in (?)`,
       [[...ids]],
     );
-    for (const row of rows) if (row.turns_stale_at) dependsOnTheClock(new Date(row.turns_stale_at));
+    for (const row of rows) if (row.turns_stale_at != null) dependsOnTheClock(Number(row.turns_stale_at));
     return rows.map(({ id, stale }) => ({ id, stale }));
   },
 
