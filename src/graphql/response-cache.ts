@@ -1,4 +1,4 @@
-import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestListener } from '@apollo/server';
+import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestListener, type GraphQLResponse } from '@apollo/server';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RequestHandler } from 'express';
 import type { FormattedExecutionResult } from 'graphql';
@@ -61,7 +61,10 @@ export async function responseCacheSettled(context: object): Promise<void> {
 
 /** Counts since start, for tests and operators. */
 export interface ResponseCacheStats {
+  /** Answers served from the cache, `shared` included. */
   hits: number;
+  /** Answers another request was computing at the same moment, waited for instead of computed again. */
+  shared: number;
   misses: number;
   stored: number;
   entries: number;
@@ -94,9 +97,33 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
   // A snapshot never comes back once a later one exists, so answers of any other snapshot than the latest seen are dead.
   // (Two requests' snapshots can arrive out of order; clearing then costs at most a recomputation.)
   let newestSnapshot = '';
-  const stats = { hits: 0, misses: 0, stored: 0 };
-  /** Answers computed on an unchanged snapshot, waiting for their text (stringifyResult), by their `data` object. */
-  const toStore = new WeakMap<object, { key: string; snapshot: string; validUntil: number }>();
+  const stats = { hits: 0, misses: 0, stored: 0, shared: 0 };
+  /** Answers to store, by their `data` object, with their text (stringifyResult sends it). */
+  const toStore = new WeakMap<object, { key: string; answer: StoredAnswer }>();
+  /**
+   * Answers being computed, by key. An identical request on the same snapshot
+   * waits for the one under way instead of computing it again: after a commit
+   * retires every answer, ten dashboards asking at once cost one computation.
+   */
+  const computing = new Map<string, { snapshot: string; done: Promise<StoredAnswer | null>; finish(answer: StoredAnswer | null): void }>();
+  const startComputing = (key: string, snapshot: string) => {
+    let finish!: (answer: StoredAnswer | null) => void;
+    const done = new Promise<StoredAnswer | null>((resolve) => (finish = resolve));
+    const entry = {
+      snapshot,
+      done,
+      finish: (answer: StoredAnswer | null) => {
+        if (computing.get(key) === entry) computing.delete(key);
+        finish(answer);
+      },
+    };
+    computing.set(key, entry);
+    return entry;
+  };
+  const cachedResponse = (answer: StoredAnswer): GraphQLResponse => ({
+    http: { status: undefined, headers: new HeaderMap([[RESPONSE_CACHE_HEADER, 'HIT']]) },
+    body: { kind: 'single', singleResult: { data: new CachedBody(answer.body) as never } },
+  });
 
   // Two bytes a character at most, and about 200 bytes of map slot and objects an answer.
   const sizeOf = (key: string, answer: StoredAnswer) => 2 * (key.length + answer.body.length + answer.snapshot.length) + 200;
@@ -128,7 +155,7 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
 
   const plugin: ApolloServerPlugin<MuluContext> = {
     async requestDidStart(): Promise<GraphQLRequestListener<MuluContext>> {
-      let pending: { key: string; snapshot: string } | undefined;
+      let pending: { key: string; snapshot: string; flight?: ReturnType<typeof startComputing> } | undefined;
       return {
         async responseForOperation({ operation, source, request, contextValue }) {
           const clock = currentClockReads();
@@ -145,11 +172,21 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
             stats.hits++;
             answers.delete(key);
             answers.set(key, answer);
-            return { http: { status: undefined, headers: new HeaderMap([[RESPONSE_CACHE_HEADER, 'HIT']]) }, body: { kind: 'single', singleResult: { data: new CachedBody(answer.body) as never } } };
+            return cachedResponse(answer);
+          }
+          const running = fresh ? undefined : computing.get(key);
+          if (running?.snapshot === moment.snapshot) {
+            const shared = await running.done;
+            if (shared && moment.now < shared.validUntil) {
+              stats.hits++;
+              stats.shared++;
+              return cachedResponse(shared);
+            }
           }
           stats.misses++;
           remove(key);
-          pending = { key, snapshot: moment.snapshot };
+          const flight = running?.snapshot === moment.snapshot ? undefined : startComputing(key, moment.snapshot);
+          pending = { key, snapshot: moment.snapshot, flight };
           // From here on, a statement reading the clock without saying until when makes the answer undated.
           clock.watching = true;
           return null;
@@ -157,17 +194,26 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
         async willSendResponse({ response, contextValue }) {
           if (!pending) return;
           const computed = pending;
-          response.http.headers.set(RESPONSE_CACHE_HEADER, 'MISS');
-          const clock = currentClockReads();
-          const body = response.body;
-          if (!clock || clock.undated || body.kind !== 'single' || body.singleResult.errors?.length || !body.singleResult.data) return;
-          const data = body.singleResult.data;
-          const check = (async () => {
-            const after = await databaseMoment(contextValue.em).catch(() => null);
-            if (after?.snapshot === computed.snapshot && after.now < clock.validUntil) toStore.set(data, { ...computed, validUntil: clock.validUntil });
-          })();
-          lastStatements.set(contextValue, check);
-          await check;
+          let stored: StoredAnswer | null = null;
+          try {
+            response.http.headers.set(RESPONSE_CACHE_HEADER, 'MISS');
+            const clock = currentClockReads();
+            const body = response.body;
+            if (!clock || clock.undated || body.kind !== 'single' || body.singleResult.errors?.length || !body.singleResult.data) return;
+            const result = body.singleResult;
+            const check = (async () => {
+              const after = await databaseMoment(contextValue.em).catch(() => null);
+              if (after?.snapshot !== computed.snapshot || after.now >= clock.validUntil) return;
+              // The text Apollo would send (runHttpQuery: errors, data, extensions in that order), made once for everyone.
+              stored = { snapshot: computed.snapshot, validUntil: clock.validUntil, body: JSON.stringify({ errors: result.errors, data: result.data, extensions: result.extensions }) + '\n' };
+              toStore.set(result.data!, { key: computed.key, answer: stored });
+            })();
+            lastStatements.set(contextValue, check);
+            await check;
+          } finally {
+            // Requests waiting for this answer get it, or compute their own.
+            computed.flight?.finish(stored);
+          }
         },
       };
     },
@@ -176,10 +222,10 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
   /** Apollo's `stringifyResult`: sends a stored answer's text as it is, and stores the text of an answer marked for it. */
   const stringifyResult = (value: FormattedExecutionResult): string => {
     if (value.data instanceof CachedBody) return value.data.body;
-    const body = JSON.stringify(value) + '\n';
     const marked = value.data ? toStore.get(value.data) : undefined;
-    if (marked) store(marked.key, { snapshot: marked.snapshot, validUntil: marked.validUntil, body });
-    return body;
+    if (!marked) return JSON.stringify(value) + '\n';
+    store(marked.key, marked.answer);
+    return marked.answer.body;
   };
 
   /** Express middleware: gives each request its record of clock reads (clock-reads.ts). */

@@ -82,6 +82,16 @@ describe('response cache', () => {
     await execute(`update region set name = '殷都区' where code = '410505'`);
   });
 
+  it('computes an answer once for identical requests arriving together: the others wait for it', async () => {
+    await execute(`update region set name = '殷都区' where code = '410505'`);
+    const before = api.server.responseCacheStats();
+    const answers = await Promise.all(Array.from({ length: 6 }, () => post(STATS, { code: '410505' })));
+    const after = api.server.responseCacheStats();
+    expect(after.misses - before.misses).toBe(1);
+    expect(answers.map((a) => a.cache).sort()).toEqual(['HIT', 'HIT', 'HIT', 'HIT', 'HIT', 'MISS']);
+    expect(new Set(answers.map((a) => a.text)).size).toBe(1);
+  });
+
   it('keeps callers apart', async () => {
     const VIEWER = `{ viewer { name role departmentCreditCode } }`;
     const stewardToken = await api.signToken({ role: 'STEWARD', department: A, sub: 'steward-a', name: '民政局管理员' });
