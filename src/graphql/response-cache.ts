@@ -85,7 +85,8 @@ export interface ResponseCacheStats {
  * it was computed, so every statement behind it saw that one state, and only
  * without errors. There is no expiry to tune and nothing to invalidate: any
  * write anywhere retires every stored answer, so the cache helps a dashboard
- * read many times between writes and costs one statement otherwise.
+ * read many times between writes, and costs two statements (the snapshot
+ * before and after) on an answer it must compute.
  *
  * Mutations, subscriptions, answers with errors and answers that read the
  * clock without dating it are never stored. A request with the header
