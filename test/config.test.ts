@@ -33,4 +33,11 @@ describe('configuration', () => {
   it('refuses HMAC settings that bypass the environment as well', async () => {
     await expect(authSettingsFromConfig({ jwt: { publicKeyPem: pem, algorithms: ['HS256'], issuer: 'i', audience: 'a' }, anonymousStats: false })).rejects.toThrow(/HS256, an HMAC algorithm/);
   });
+
+  it('reads the response cache size in megabytes: unset for the default, 0 for off, anything else refused', () => {
+    expect(loadConfig({}).responseCacheBytes).toBeUndefined();
+    expect(loadConfig({ MULU_RESPONSE_CACHE_MB: '0' }).responseCacheBytes).toBe(0);
+    expect(loadConfig({ MULU_RESPONSE_CACHE_MB: '64' }).responseCacheBytes).toBe(64 * 1024 * 1024);
+    for (const value of ['-1', 'lots', 'Infinity']) expect(() => loadConfig({ MULU_RESPONSE_CACHE_MB: value })).toThrow(/MULU_RESPONSE_CACHE_MB must be a number of megabytes/);
+  });
 });
