@@ -73,6 +73,7 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
       ApolloServerPluginCacheControlDisabled(),
       accessPlugin(),
       queryCostLimit(options.maxQueryCost ?? DEFAULT_MAX_QUERY_COST),
+      // Before the statement counter: it waits for the cache's last statement, which the cache registers as its hook starts.
       responseCache.plugin,
       ...(sqlCounter ? [sqlCounter.plugin] : []),
     ],

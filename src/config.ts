@@ -79,10 +79,11 @@ function flag(value: string | undefined): boolean | undefined {
   return ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
 }
 
-function megabytes(value: string | undefined, name: string): number | undefined {
+/** MULU_RESPONSE_CACHE_MB in bytes; undefined when unset (the default applies). */
+function responseCacheBytes(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const mb = Number(value);
-  if (!Number.isFinite(mb) || mb < 0) throw new Error(`${name} must be a number of megabytes (0 turns the cache off), got "${value}".`);
+  if (!Number.isFinite(mb) || mb < 0) throw new Error(`MULU_RESPONSE_CACHE_MB must be a number of megabytes (0 turns the cache off), got "${value}".`);
   return Math.round(mb * 1024 * 1024);
 }
 
@@ -101,7 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logSql: flag(env.MULU_LOG_SQL) ?? false,
     maxQueryCost: env.MULU_MAX_QUERY_COST ? Number(env.MULU_MAX_QUERY_COST) : undefined,
     sqlCountHeader: flag(env.MULU_SQL_COUNT_HEADER) ?? false,
-    responseCacheBytes: megabytes(env.MULU_RESPONSE_CACHE_MB, 'MULU_RESPONSE_CACHE_MB'),
+    responseCacheBytes: responseCacheBytes(env.MULU_RESPONSE_CACHE_MB),
   };
 }
 

@@ -8,7 +8,7 @@ import type { MuluContext } from './context';
 /** Response header of every query the cache saw: HIT (answered from it) or MISS (computed). */
 export const RESPONSE_CACHE_HEADER = 'x-mulu-response-cache';
 
-/** Default memory for stored answers: a province dashboard is about 200 KB. */
+/** Default memory for stored answers: a province dashboard is about 200 KB of text, counted as 400 KB (2 bytes a character). */
 export const DEFAULT_RESPONSE_CACHE_BYTES = 32 * 1024 * 1024;
 
 /**
@@ -65,6 +65,8 @@ export interface ResponseCacheStats {
   hits: number;
   /** Answers another request was computing at the same moment, waited for instead of computed again. */
   shared: number;
+  /** Requests waiting for an answer another is computing, now. */
+  waiting: number;
   misses: number;
   stored: number;
   entries: number;
@@ -98,7 +100,7 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
   // A snapshot never comes back once a later one exists, so answers of any other snapshot than the latest seen are dead.
   // (Two requests' snapshots can arrive out of order; clearing then costs at most a recomputation.)
   let newestSnapshot = '';
-  const stats = { hits: 0, misses: 0, stored: 0, shared: 0 };
+  const stats = { hits: 0, misses: 0, stored: 0, shared: 0, waiting: 0 };
   /** Answers to store, by their `data` object, with their text (stringifyResult sends it). */
   const toStore = new WeakMap<object, { key: string; answer: StoredAnswer }>();
   /**
@@ -177,7 +179,8 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
           }
           const running = fresh ? undefined : computing.get(key);
           if (running?.snapshot === moment.snapshot) {
-            const shared = await running.done;
+            stats.waiting++;
+            const shared = await running.done.finally(() => stats.waiting--);
             if (shared && moment.now < shared.validUntil) {
               stats.hits++;
               stats.shared++;

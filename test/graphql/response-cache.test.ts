@@ -83,13 +83,27 @@ describe('response cache', () => {
   });
 
   it('computes an answer once for identical requests arriving together: the others wait for it', async () => {
-    await execute(`update region set name = '殷都区' where code = '410505'`);
-    const before = api.server.responseCacheStats();
-    const answers = await Promise.all(Array.from({ length: 6 }, () => post(STATS, { code: '410505' })));
-    const after = api.server.responseCacheStats();
-    expect(after.misses - before.misses).toBe(1);
-    expect(answers.map((a) => a.cache).sort()).toEqual(['HIT', 'HIT', 'HIT', 'HIT', 'HIT', 'MISS']);
-    expect(new Set(answers.map((a) => a.text)).size).toBe(1);
+    const holder = await openConnection(api);
+    const observer = await openConnection(api);
+    try {
+      const before = api.server.responseCacheStats();
+      // The first request's computation waits on this lock; the five after it find it under way.
+      await holder.query('begin');
+      await holder.query('lock table region in access exclusive mode');
+      const first = post(STATS, { code: '410505' });
+      await untilWaiting(observer, 1);
+      const others = Array.from({ length: 5 }, () => post(STATS, { code: '410505' }));
+      for (const deadline = Date.now() + 30_000; api.server.responseCacheStats().waiting < 5 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10));
+      await holder.query('rollback');
+      const answers = await Promise.all([first, ...others]);
+      const after = api.server.responseCacheStats();
+      expect([after.misses - before.misses, after.shared - before.shared]).toEqual([1, 5]);
+      expect(answers.map((a) => a.cache)).toEqual(['MISS', 'HIT', 'HIT', 'HIT', 'HIT', 'HIT']);
+      expect(new Set(answers.map((a) => a.text)).size).toBe(1);
+    } finally {
+      await holder.end();
+      await observer.end();
+    }
   });
 
   it('keeps callers apart', async () => {
@@ -105,9 +119,7 @@ describe('response cache', () => {
   });
 
   it('never stores mutations or answers with errors', async () => {
-    const missing = `{ region(code: "999999") { name } department(creditCode: "not-a-code") { name } }`;
     const failing = `query { directories(first: -1) { edges { node { code } } } }`;
-    for (const query of [missing, failing]) await post(query);
     const bad = [await post(failing), await post(failing)];
     expect(bad.map((r) => [r.cache, r.body.errors?.[0]?.extensions?.code])).toEqual([['MISS', 'BAD_USER_INPUT'], ['MISS', 'BAD_USER_INPUT']]);
     const publish = `mutation { withdrawDirectory(input: { directory: { code: "A-1" } }) { status } }`;
@@ -118,8 +130,8 @@ describe('response cache', () => {
 
   it('dates an answer showing stale flags to the first directory that turns stale, and recomputes after it', async () => {
     const STALE = `{ directory(code: "A-1") { stale } }`;
-    // A-1 turns stale 1.5 s from now by the database clock (a write: the first answer below is computed afresh).
-    await execute(`update resource_directory set stale_after = now() + interval '1.5 seconds' where code = 'A-1'`);
+    // A-1 turns stale 4 s from now by the database clock (a write: the first answer below is computed afresh).
+    await execute(`update resource_directory set stale_after = now() + interval '4 seconds' where code = 'A-1'`);
     const before = [await post(STALE), await post(STALE)];
     expect(before.map((r) => [r.cache, r.body.data.directory.stale])).toEqual([['MISS', false], ['HIT', false]]);
     const [{ wait }] = await execute<{ wait: number }>(`select greatest(0, extract(epoch from stale_after - clock_timestamp()) * 1000 + 50)::float8 as wait from resource_directory where code = 'A-1'`);
@@ -138,11 +150,20 @@ describe('response cache', () => {
     await stewardB.ok(`mutation { requestSubscription(input: { directory: { code: "A-1" }, purpose: "办理", endDate: "2099-12-31" }) { status } }`);
     const STATUS = `{ department(creditCode: "${B}") { subscriptionsMade(first: 5) { edges { node { status } } } } }`;
     // A search text that looks like the "accounted for" comment cannot vouch for the stale filter's now() in the same statement.
-    const SPOOF = `{ directories(first: 5, filter: { stale: false, text: "${CLOCK_ACCOUNTED_FOR.replace(/\*/g, '*')}" }) { edges { node { code } } } }`;
+    const SPOOF = `{ directories(first: 5, filter: { stale: false, text: "${CLOCK_ACCOUNTED_FOR}" }) { edges { node { code } } } }`;
     for (const query of [STALE_FILTER, STATUS, SPOOF]) {
       const answers = [await post(query), await post(query)];
       expect(answers.map((r) => [r.cache, r.body.errors])).toEqual([['MISS', undefined], ['MISS', undefined]]);
     }
+  });
+
+  it("reuses a captured month's report, never the live month's (which month is current is the clock's)", async () => {
+    await api.ok(`mutation { captureSnapshot(input: { period: "2023-06" }) { period } }`);
+    const REPORT = (period: string | null) => `{ region(code: "410505") { report(period: ${period ? `"${period}"` : 'null'}) { period source region { figures { mount { publishedDirectories } } } } } }`;
+    const captured = [await post(REPORT('2023-06')), await post(REPORT('2023-06'))];
+    expect(captured.map((r) => [r.cache, r.body.data.region.report.source])).toEqual([['MISS', 'SNAPSHOT'], ['HIT', 'SNAPSHOT']]);
+    const live = [await post(REPORT(null)), await post(REPORT(null))];
+    expect(live.map((r) => [r.cache, r.body.data.region.report.source])).toEqual([['MISS', 'LIVE'], ['MISS', 'LIVE']]);
   });
 
   it('does not store an answer when a commit lands while it is computed', async () => {

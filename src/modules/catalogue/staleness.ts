@@ -22,6 +22,9 @@ export function staleAfterSql(alias: string): string {
   return `(${alias}.last_refreshed_at + (case ${alias}.update_cycle ${cases} end))`;
 }
 
+/** SQL: a directory whose data can be stale at all, published with an active mount. */
+const canTurnStale = (alias: string) => `${alias}.status = 'PUBLISHED' and ${alias}.active_mount_count > 0`;
+
 /**
  * SQL deciding whether a directory's mounted data is stale: published, with
  * an active mount, and not refreshed within its update cycle. The one
@@ -29,7 +32,7 @@ export function staleAfterSql(alias: string): string {
  * `stale_after` is kept by department-figures.service.ts.
  */
 export function staleSql(alias: string): string {
-  return `(${alias}.status = 'PUBLISHED' and ${alias}.active_mount_count > 0 and ${alias}.stale_after < now())`;
+  return `(${canTurnStale(alias)} and ${alias}.stale_after < now())`;
 }
 
 /**
@@ -38,5 +41,5 @@ export function staleSql(alias: string): string {
  * date until which its `stale` flag holds (db/clock-reads.ts).
  */
 export function turnsStaleAtSql(alias: string): string {
-  return `(case when ${alias}.status = 'PUBLISHED' and ${alias}.active_mount_count > 0 and ${alias}.stale_after >= now() then ${alias}.stale_after end)`;
+  return `(case when ${canTurnStale(alias)} and ${alias}.stale_after >= now() then ${alias}.stale_after end)`;
 }

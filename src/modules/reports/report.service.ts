@@ -89,15 +89,15 @@ export interface RegionReport {
  * a past month without a snapshot cannot be reconstructed (null).
  */
 async function sidesOf(em: EntityManager, regionCodes: readonly string[], period: string | null): Promise<Map<string, ReportSide> | null> {
-  const now = currentPeriod();
   const sides = (p: string, source: FiguresSource, capturedAt: Date | null, units: Map<string, UnitWithFigures[]>) =>
     new Map(regionCodes.map((code) => [code, { period: p, source, capturedAt, units: units.get(code) ?? [] }]));
   if (period !== null) {
     const snapshot = await snapshotService.find(em, period);
+    // A captured month depends on its snapshot alone; only without one does the clock (which month is current) enter.
     if (snapshot) return sides(period, FiguresSource.SNAPSHOT, snapshot.capturedAt, await snapshotService.unitsOfRegionTrees(em, period, regionCodes));
-    if (period !== now) return null;
+    if (period !== currentPeriod()) return null;
   }
-  return sides(now, FiguresSource.LIVE, null, await unitFiguresService.ofRegionTrees(em, regionCodes));
+  return sides(period ?? currentPeriod(), FiguresSource.LIVE, null, await unitFiguresService.ofRegionTrees(em, regionCodes));
 }
 
 function rankPeers(units: ReportUnit[], threshold: number): void {

@@ -29,7 +29,8 @@ describe('monthly snapshots and the region report', () => {
   let api: TestServer;
 
   beforeAll(async () => {
-    api = await startTestServer();
+    // The cache off: statement counts here are those of computing a report; response-cache.test.ts covers reuse.
+    api = await startTestServer({ responseCacheBytes: 0 });
     await createRegions(api, [
       { code: '410000', name: '河南省' },
       { code: '410500', name: '安阳市' },
