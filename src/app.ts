@@ -7,7 +7,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import express from 'express';
 import http from 'node:http';
 import { createContext, type MuluContext } from './graphql/context';
-import { formatError } from './graphql/errors';
+import { formatError } from './graphql/format-error';
 import { queryCostLimit } from './graphql/query-cost';
 import { accessPlugin } from './modules/auth/auth.guard';
 import type { Authenticator } from './modules/auth/authenticator';

@@ -7,8 +7,8 @@ import { MountKind } from '../modules/mounts/mount.entity';
 import { mountService } from '../modules/mounts/mount.service';
 import { Region } from '../modules/regions/region.entity';
 import { regionService } from '../modules/regions/region.service';
-import type { RequestContext } from '../request-context';
-import { SYSTEM_VIEWER } from '../modules/auth/viewer';
+import type { RequestContext } from '../core/request-context';
+import { SYSTEM_VIEWER } from '../core/viewer';
 import { DEMO_DEPARTMENTS, DEMO_REGIONS, DEMO_RESOURCE_NAMES, DEMO_SUPERVISION, splitTotal } from './demo-data';
 import { loadDemoSupervision } from './demo-supervision';
 

@@ -1,9 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { GraphQLError } from 'graphql';
 import type { Authenticator } from '../modules/auth/authenticator';
-import type { Viewer } from '../modules/auth/viewer';
-import type { RequestContext } from '../request-context';
-import { MuluError } from './errors';
+import type { Viewer } from '../core/viewer';
+import type { RequestContext } from '../core/request-context';
+import { MuluError } from '../core/errors';
 import { createLoaders, type Loaders } from './loaders';
 
 /** The GraphQL context: the service context plus this request's loaders. */

@@ -1,6 +1,6 @@
 import { Field, ObjectType, type ClassType } from 'type-graphql';
 import { MAX_ROW_ID, type Page, type PageRequest } from '../db/page';
-import { badInput } from './errors';
+import { badInput } from '../core/errors';
 
 /** Cursors are opaque to clients; inside they carry the last row's id. */
 export function encodeCursor(id: number): string {

@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { getNamedType, getNullableType, isListType, type GraphQLSchema } from 'graphql';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
-import { MuluError } from './errors';
+import { MuluError } from '../core/errors';
 
 /** Items a list without `first` is assumed to hold (children of a region, mounts of a directory). */
 const ASSUMED_LIST_SIZE = 20;

@@ -1,8 +1,8 @@
 import { buildSchema } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
-import { DirectoryResolver } from '../modules/catalogue/directory.resolver';
-import { DepartmentResolver } from '../modules/departments/department.resolver';
-import { MountResolver } from '../modules/mounts/mount.resolver';
+import { DepartmentDirectoriesResolver, DirectoryResolver } from '../modules/catalogue/directory.resolver';
+import { DepartmentResolver, RegionDepartmentsResolver } from '../modules/departments/department.resolver';
+import { DirectoryMountsResolver, MountResolver } from '../modules/mounts/mount.resolver';
 import { RegionResolver } from '../modules/regions/region.resolver';
 import { DepartmentStatsResolver, RegionStatsResolver } from '../modules/stats/stats.resolver';
 import { NodeResolver } from './node.resolver';
@@ -20,8 +20,11 @@ export const resolvers = [
   NodeResolver,
   RegionResolver,
   DepartmentResolver,
+  RegionDepartmentsResolver,
   DirectoryResolver,
+  DepartmentDirectoriesResolver,
   MountResolver,
+  DirectoryMountsResolver,
   RegionStatsResolver,
   DepartmentStatsResolver,
   AuthResolver,

@@ -1,9 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { MuluError, type ErrorCode } from '../graphql/errors';
+import { MuluError, type ErrorCode } from '../core/errors';
 import type { Authenticator } from '../modules/auth/authenticator';
-import type { RequestContext } from '../request-context';
+import type { RequestContext } from '../core/request-context';
 
 const STATUS: Record<ErrorCode, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409 };
 

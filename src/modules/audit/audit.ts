@@ -1,7 +1,7 @@
 import { Reference, Utils, wrap } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { RequestContext } from '../../request-context';
-import { requireViewer } from '../auth/permissions';
+import type { RequestContext } from '../../core/request-context';
+import { requireViewer } from '../../core/permissions';
 import { AuditEntry } from './audit.entity';
 
 export type Snapshot = Record<string, unknown>;

@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, conflict, notFound } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
+import { badInput, conflict, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
 import { audit, snapshot } from '../audit/audit';
 import { departmentService } from '../departments/department.service';
 import { Department } from '../departments/department.entity';
 import { ApiKey } from './api-key.entity';
-import { requireAdmin } from './permissions';
-import { ActorKind, Role, type Viewer } from './viewer';
+import { requireAdmin } from '../../core/permissions';
+import { ActorKind, Role, type Viewer } from '../../core/viewer';
 
 /** Every API key starts with this, so a bearer token is told apart from a JWT at a glance. */
 export const API_KEY_PREFIX = 'mulu_';

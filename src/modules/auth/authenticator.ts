@@ -2,10 +2,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type KeyLike } from 'jose';
 import { checkJwtAlgorithms, type AuthConfig } from '../../config';
-import { unauthenticated } from '../../graphql/errors';
+import { unauthenticated } from '../../core/errors';
 import { checkCreditCode } from '../departments/credit-code';
 import { API_KEY_PREFIX, apiKeyService } from './api-key.service';
-import { ActorKind, Role, type Viewer } from './viewer';
+import { ActorKind, Role, type Viewer } from '../../core/viewer';
 
 /** JWT verification settings once the key is at hand (a JWKS, an imported PEM, or a key made in a test). */
 export interface JwtSettings {

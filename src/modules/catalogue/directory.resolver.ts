@@ -4,11 +4,10 @@ import { toGlobalId } from '../../graphql/global-id';
 import { PAGE_LIMITS, pageRequest, toConnection } from '../../graphql/pagination';
 import type { Department } from '../departments/department.entity';
 import { DepartmentType } from '../departments/department.types';
-import type { Mount } from '../mounts/mount.entity';
-import { MountType } from '../mounts/mount.types';
 import { ResourceDirectory } from './directory.entity';
 import { directoryService } from './directory.service';
 import {
+  DepartmentDirectoryFilter,
   DirectoryConnection,
   DirectoryFilter,
   DirectoryTransitionInput,
@@ -82,13 +81,27 @@ export class DirectoryResolver {
   stale(@Root() directory: ResourceDirectory, @Ctx() ctx: MuluContext): Promise<boolean> {
     return ctx.loaders.directoryIsStale.load(directory.id);
   }
+}
 
-  @FieldResolver(() => [MountType], { description: 'Datasets mounted on the directory, oldest first.' })
-  mounts(
-    @Root() directory: ResourceDirectory,
-    @Arg('includeInactive', () => Boolean, { defaultValue: false, description: 'Also list unmounted datasets (history).' }) includeInactive: boolean,
-    @Ctx() ctx: MuluContext,
-  ): Promise<Mount[]> {
-    return ctx.loaders.mountsOfDirectory.load({ directoryId: directory.id, includeInactive });
+@ArgsType()
+class DepartmentDirectoriesArgs {
+  @Field(() => Int, { nullable: true, description: `How many directories (1 to ${PAGE_LIMITS.directories}, default 20).` })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts.' })
+  after?: string | null;
+
+  @Field(() => DepartmentDirectoryFilter, { nullable: true, description: 'Narrows the list.' })
+  filter?: DepartmentDirectoryFilter | null;
+}
+
+/** Department.directories: the catalogue adds its list to the department type. */
+@Resolver(() => DepartmentType)
+export class DepartmentDirectoriesResolver {
+  @FieldResolver(() => DirectoryConnection, { description: "The department's resource directories, in registration order." })
+  async directories(@Root() department: Department, @Args(() => DepartmentDirectoriesArgs) args: DepartmentDirectoriesArgs, @Ctx() ctx: MuluContext) {
+    const page = pageRequest(args.first, args.after, PAGE_LIMITS.directories);
+    const filter = { status: args.filter?.status ?? null, shareType: args.filter?.shareType ?? null, text: args.filter?.text ?? null, stale: args.filter?.stale ?? null };
+    return toConnection(await ctx.loaders.directoriesOfDepartment.load({ parent: department.id, page, filter }), page);
   }
 }

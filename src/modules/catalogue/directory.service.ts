@@ -4,13 +4,13 @@ import { pagedChildren, pagedRows } from '../../db/paged-children';
 import { staleSql, turnsStaleAtSql } from './staleness';
 import { CLOCK_ACCOUNTED_FOR, dependsOnTheClock } from '../../db/clock-reads';
 import { departmentFiguresService } from '../stats/department-figures.service';
-import { badInput, conflict, notFound } from '../../graphql/errors';
+import { badInput, conflict, notFound } from '../../core/errors';
 import { toPage, type Page, type PageRequest } from '../../db/page';
-import type { RequestContext } from '../../request-context';
+import type { RequestContext } from '../../core/request-context';
 import { departmentService } from '../departments/department.service';
 import { Department } from '../departments/department.entity';
 import { audit, snapshot } from '../audit/audit';
-import { requireDepartmentWriter } from '../auth/permissions';
+import { requireDepartmentWriter } from '../../core/permissions';
 import {
   DirectoryStatus,
   ResourceDirectory,

@@ -1,10 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, conflict, notFound } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
+import { badInput, conflict, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
 import { audit, snapshot } from '../audit/audit';
-import { requireAdmin } from '../auth/permissions';
+import { requireAdmin } from '../../core/permissions';
 import { regionService } from '../regions/region.service';
 import { departmentFiguresService } from '../stats/department-figures.service';
+import { pagedChildren } from '../../db/paged-children';
+import type { PageRequest } from '../../db/page';
 import { checkCreditCode } from './credit-code';
 import { Department } from './department.entity';
 
@@ -55,5 +57,10 @@ export const departmentService = {
 
   async byIds(em: EntityManager, ids: readonly number[]): Promise<Department[]> {
     return em.find(Department, { id: { $in: [...ids] } });
+  },
+
+  /** A page of departments directly in each of several regions, one statement. */
+  async departmentsOfRegions(em: EntityManager, regionCodes: readonly string[], page: PageRequest): Promise<Department[]> {
+    return pagedChildren(em, Department, 'department', 'region_code', regionCodes, page);
   },
 };

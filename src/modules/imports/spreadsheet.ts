@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse/sync';
-import { badInput } from '../../graphql/errors';
+import { badInput } from '../../core/errors';
 import type { ImportColumn } from './import-columns';
 
 export type SheetFormat = 'csv' | 'xlsx';

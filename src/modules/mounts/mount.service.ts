@@ -1,14 +1,14 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, conflict, notFound } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
+import { badInput, conflict, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
 import { DirectoryStatus, ResourceDirectory } from '../catalogue/directory.entity';
 import { directoryService, type DirectoryRef } from '../catalogue/directory.service';
 import { departmentFiguresService } from '../stats/department-figures.service';
 import { Mount, MountKind } from './mount.entity';
 import { Department } from '../departments/department.entity';
 import { audit, snapshot } from '../audit/audit';
-import { requireDepartmentWriter } from '../auth/permissions';
+import { requireDepartmentWriter } from '../../core/permissions';
 
 /** Fields the audit trail compares before and after a change. */
 const AUDITED = ['directory', 'kind', 'locator', 'recordCount', 'lastRefreshedAt', 'active', 'unmountedAt'] as const;

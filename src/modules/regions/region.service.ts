@@ -1,13 +1,10 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, conflict, notFound } from '../../graphql/errors';
-import type { PageRequest } from '../../db/page';
-import type { RequestContext } from '../../request-context';
+import { badInput, conflict, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
 import { audit, snapshot } from '../audit/audit';
-import { requireAdmin } from '../auth/permissions';
-import { pagedChildren } from '../../db/paged-children';
+import { requireAdmin } from '../../core/permissions';
 import { departmentFiguresService } from '../stats/department-figures.service';
-import { Department } from '../departments/department.entity';
 import { checkRegionCode, possibleParentCodes } from './region-code';
 import { Region, RegionLevel } from './region.entity';
 
@@ -82,10 +79,5 @@ export const regionService = {
   /** Child regions of many parents, one statement. */
   async childrenOf(em: EntityManager, parentCodes: readonly string[]): Promise<Region[]> {
     return em.find(Region, { parent: { code: { $in: [...parentCodes] } } }, { orderBy: { code: 'asc' } });
-  },
-
-  /** A page of departments directly in each of several regions, one statement. */
-  async departmentsOf(em: EntityManager, regionCodes: readonly string[], page: PageRequest): Promise<Department[]> {
-    return pagedChildren(em, Department, 'department', 'region_code', regionCodes, page);
   },
 };

@@ -1,4 +1,4 @@
-import { percent } from '../../graphql/rates';
+import { percent } from '../../core/numbers';
 import { RankingMetric } from '../stats/ranking.service';
 import type { UnitFigures } from './report-snapshot.entity';
 

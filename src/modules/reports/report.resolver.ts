@@ -1,6 +1,6 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
-import { Role } from '../auth/viewer';
+import { Role } from '../../core/viewer';
 import type { Region } from '../regions/region.entity';
 import { RegionType } from '../regions/region.types';
 import { CaptureSnapshotInput, RegionReportType, ReportArgs, ReportSnapshotType } from './report.types';

@@ -1,9 +1,9 @@
 import { IsolationLevel } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { conflict, notFound } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
+import { conflict, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
 import { audit } from '../audit/audit';
-import { requireAdmin } from '../auth/permissions';
+import { requireAdmin } from '../../core/permissions';
 import { departmentFiguresService } from '../stats/department-figures.service';
 import { requireBegunPeriod } from './period';
 import { ReportSnapshot, ReportUnitKind } from './report-snapshot.entity';

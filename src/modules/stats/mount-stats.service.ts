@@ -1,4 +1,4 @@
-import { toSafeNumber } from '../../graphql/scalars';
+import { toSafeNumber } from '../../core/numbers';
 
 /** Mount figures of one unit (a department or a region); rates are derived from these. */
 export interface MountCounts {

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput } from '../../graphql/errors';
-import { toSafeNumber } from '../../graphql/scalars';
+import { badInput } from '../../core/errors';
+import { toSafeNumber } from '../../core/numbers';
 import { Department } from '../departments/department.entity';
 import { Region } from '../regions/region.entity';
 import { SUPERVISION_CATEGORIES } from '../supervision/supervision.entity';

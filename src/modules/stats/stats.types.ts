@@ -1,5 +1,5 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
-import { percent, rate } from '../../graphql/rates';
+import { percent, rate } from '../../core/numbers';
 import { SafeInt } from '../../graphql/scalars';
 import type { MountCounts } from './mount-stats.service';
 

@@ -1,4 +1,4 @@
-import { toSafeNumber } from '../../graphql/scalars';
+import { toSafeNumber } from '../../core/numbers';
 import { SUPERVISION_CATEGORIES, type SupervisionCategory } from '../supervision/supervision.entity';
 import { categoryColumn } from './department-figures.service';
 

@@ -1,4 +1,4 @@
-import { toSafeNumber } from '../../graphql/scalars';
+import { toSafeNumber } from '../../core/numbers';
 
 /** Subscription figures of one unit (a department or a region). */
 export interface SubscriptionCounts {

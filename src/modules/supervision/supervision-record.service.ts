@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
+import { badInput } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
 import { audit } from '../audit/audit';
 import { departmentFiguresService } from '../stats/department-figures.service';
-import { requireDepartmentWriter } from '../auth/permissions';
+import { requireDepartmentWriter } from '../../core/permissions';
 import { departmentService, requireValidCreditCode } from '../departments/department.service';
 
 /** Most records one call may carry. */

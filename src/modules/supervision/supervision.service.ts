@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pagedChildren } from '../../db/paged-children';
 import type { PageRequest } from '../../db/page';
-import { badInput, conflict, notFound } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
+import { badInput, conflict, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
 import { audit, snapshot } from '../audit/audit';
 import { departmentFiguresService } from '../stats/department-figures.service';
-import { requireDepartmentWriter } from '../auth/permissions';
+import { requireDepartmentWriter } from '../../core/permissions';
 import type { Department } from '../departments/department.entity';
 import { departmentService, requireValidCreditCode } from '../departments/department.service';
 import { SUPERVISION_CATEGORIES, SupervisionCategory, SupervisionMainItem, SupervisionSubItem } from './supervision.entity';

@@ -1,3 +1,11 @@
+/** Converts a PostgreSQL bigint/numeric (delivered as a string) to an exact JS number. */
+export function toSafeNumber(value: string | number | bigint | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new Error(`count ${value} is beyond 2^53`);
+  return n;
+}
+
 /** A ratio of counts; null when nothing is counted, as reports print "-". */
 export function rate(numerator: number, denominator: number): number | null {
   return denominator === 0 ? null : numerator / denominator;

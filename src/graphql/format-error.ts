@@ -1,30 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { UniqueConstraintViolationException, ForeignKeyConstraintViolationException } from '@mikro-orm/core';
-
-/** The codes a client may see in `extensions.code`. */
-export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'FORBIDDEN' | 'UNAUTHENTICATED' | 'CONFLICT';
-
-/**
- * An expected failure with a message written for a data steward. Services
- * throw these; everything else is treated as a bug and masked.
- */
-export class MuluError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-    this.name = 'MuluError';
-  }
-}
-
-export const badInput = (message: string, details?: Record<string, unknown>) => new MuluError('BAD_USER_INPUT', message, details);
-export const notFound = (message: string) => new MuluError('NOT_FOUND', message);
-export const conflict = (message: string) => new MuluError('CONFLICT', message);
-export const forbidden = (message: string) => new MuluError('FORBIDDEN', message);
-export const unauthenticated = (message: string) => new MuluError('UNAUTHENTICATED', message);
+import { MuluError } from '../core/errors';
 
 /** Codes of errors graphql-js and Apollo raise themselves before any resolver runs; their messages are safe. */
 const PROTOCOL_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
