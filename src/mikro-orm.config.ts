@@ -1,6 +1,10 @@
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import type { EventSubscriber } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './db/entities';
+import { ChangeCollector } from './core/unit-of-work';
+import { FiguresSubscriber } from './modules/stats/figures.subscriber';
+import { AuditSubscriber } from './modules/audit/audit.subscriber';
 import { migrationsList } from '../migrations';
 
 /** The ORM configuration for a given database; the app, the tests and the CLI share it. */
@@ -8,6 +12,9 @@ export function ormConfig(clientUrl: string, overrides: Partial<Options> = {}): 
   return defineConfig({
     clientUrl,
     entities,
+    // What every mutation's transaction derives from its changes, in this order (src/core/unit-of-work.ts):
+    // collect the changes, recount the figures they move, write the audit entries.
+    subscribers: [new ChangeCollector(), new FiguresSubscriber(), new AuditSubscriber()] as EventSubscriber[],
     extensions: [Migrator],
     forceUtcTimezone: true,
     // Application code never syncs the schema; migrations do (see migrations/).

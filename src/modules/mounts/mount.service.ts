@@ -4,10 +4,10 @@ import { badInput, conflict, notFound } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
 import { DirectoryStatus, ResourceDirectory } from '../catalogue/directory.entity';
 import { directoryService, type DirectoryRef } from '../catalogue/directory.service';
-import { departmentFiguresService } from '../stats/department-figures.service';
 import { Mount, MountKind } from './mount.entity';
 import { Department } from '../departments/department.entity';
-import { audit, snapshot } from '../audit/audit';
+import { snapshot } from '../audit/audit';
+import { mutate } from '../../core/unit-of-work';
 import { requireDepartmentWriter } from '../../core/permissions';
 
 /** Fields the audit trail compares before and after a change. */
@@ -63,7 +63,6 @@ async function syncDirectorySummary(em: EntityManager, directory: ResourceDirect
   directory.dataVolume = Number(summary.volume);
   directory.lastRefreshedAt = summary.last ? new Date(summary.last) : null;
   await em.flush();
-  await departmentFiguresService.refreshCatalogue(em, [directory.department.id]);
 }
 
 /** Loads a mount with its directory locked, so concurrent changes of one directory queue up; the viewer must be allowed to write it. */
@@ -85,12 +84,12 @@ export const mountService = {
     if (!locator) throw badInput('A mount needs a locator: where the data lives (table name, endpoint URL or file path).');
     const now = new Date();
     const refreshedAt = checkRefreshedAt(input.refreshedAt, now);
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'mountDataset', async (em, mutation) => {
       const directory = await directoryService.requireWritable(ctx, em, input.directory, 'mount datasets on');
       if (directory.status === DirectoryStatus.WITHDRAWN) throw conflict(`Directory ${directory.code} is withdrawn; data cannot be mounted on it.`);
       const mount = em.create(Mount, { directory, kind: input.kind, locator, recordCount: input.recordCount, lastRefreshedAt: refreshedAt, mountedAt: now });
       await syncDirectorySummary(em, directory);
-      audit(em, ctx, { action: 'mountDataset', entityType: 'Mount', entityId: mount.id, after: snapshot(mount, AUDITED) });
+      mutation.audit({ entityType: 'Mount', entityId: mount.id, after: snapshot(mount, AUDITED) });
       return mount;
     });
   },
@@ -99,28 +98,28 @@ export const mountService = {
   async refresh(ctx: RequestContext, input: RefreshMountInput): Promise<Mount> {
     checkRecordCount(input.recordCount);
     const refreshedAt = checkRefreshedAt(input.refreshedAt, new Date());
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'refreshMount', async (em, mutation) => {
       const { mount, directory } = await requireMountForUpdate(ctx, em, input.mountId, 'refresh');
       const before = snapshot(mount, AUDITED);
       if (!mount.active) throw conflict('This mount was unmounted; mount the dataset again instead of refreshing it.');
       mount.recordCount = input.recordCount;
       mount.lastRefreshedAt = refreshedAt;
       await syncDirectorySummary(em, directory);
-      audit(em, ctx, { action: 'refreshMount', entityType: 'Mount', entityId: mount.id, before, after: snapshot(mount, AUDITED) });
+      mutation.audit({ entityType: 'Mount', entityId: mount.id, before, after: snapshot(mount, AUDITED) });
       return mount;
     });
   },
 
   /** Detaches a dataset; the mount is kept, inactive, as history. */
   async unmount(ctx: RequestContext, mountId: number): Promise<Mount> {
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'unmountDataset', async (em, mutation) => {
       const { mount, directory } = await requireMountForUpdate(ctx, em, mountId, 'unmount');
       const before = snapshot(mount, AUDITED);
       if (!mount.active) throw conflict('This mount is already unmounted.');
       mount.active = false;
       mount.unmountedAt = new Date();
       await syncDirectorySummary(em, directory);
-      audit(em, ctx, { action: 'unmountDataset', entityType: 'Mount', entityId: mount.id, before, after: snapshot(mount, AUDITED) });
+      mutation.audit({ entityType: 'Mount', entityId: mount.id, before, after: snapshot(mount, AUDITED) });
       return mount;
     });
   },

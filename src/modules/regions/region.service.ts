@@ -2,9 +2,9 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, conflict, notFound } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
-import { audit, snapshot } from '../audit/audit';
+import { snapshot } from '../audit/audit';
+import { mutate } from '../../core/unit-of-work';
 import { requireAdmin } from '../../core/permissions';
-import { departmentFiguresService } from '../stats/department-figures.service';
 import { checkRegionCode, possibleParentCodes } from './region-code';
 import { Region, RegionLevel } from './region.entity';
 
@@ -42,7 +42,7 @@ export const regionService = {
     if (!name) throw badInput('A region needs a name.');
     const candidates = possibleParentCodes(code, check.level);
 
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'createRegion', async (em, mutation) => {
       if (await em.findOne(Region, { code })) throw conflict(`Region ${code} already exists.`);
       let parent: Region | null = null;
       if (input.parentCode) {
@@ -70,8 +70,7 @@ export const regionService = {
          union all select ?, ?, 0`,
         [code, parent?.code ?? '', code, code],
       );
-      await departmentFiguresService.createRegion(em, code);
-      audit(em, ctx, { action: 'createRegion', entityType: 'Region', entityId: code, after: snapshot(region, ['code', 'name', 'level', 'parent']) });
+      mutation.audit({ entityType: 'Region', entityId: code, after: snapshot(region, ['code', 'name', 'level', 'parent']) });
       return region;
     });
   },

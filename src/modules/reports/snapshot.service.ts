@@ -2,7 +2,7 @@ import { IsolationLevel } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { conflict, notFound } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
-import { audit } from '../audit/audit';
+import { mutate } from '../../core/unit-of-work';
 import { requireAdmin } from '../../core/permissions';
 import { departmentFiguresService } from '../stats/department-figures.service';
 import { requireBegunPeriod } from './period';
@@ -41,7 +41,7 @@ export const snapshotService = {
     // them first, so the month holds the figures as they stand.
     await departmentFiguresService.refreshStaleness(ctx.em.fork());
     // Repeatable read: every statement of the capture sees the same moment, so the figures add up.
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'captureSnapshot', async (em, mutation) => {
       // Captures queue here, one at a time. The lock must come before any
       // query: a repeatable-read transaction fixes its snapshot at its first
       // query, and a capture that had fixed it before waiting would not see
@@ -72,7 +72,7 @@ export const snapshotService = {
       });
       await em.flush();
       await insertUnits(em, period, units);
-      audit(em, ctx, { action: existing ? 'replaceSnapshot' : 'captureSnapshot', entityType: 'ReportSnapshot', entityId: period, before, after: auditFields(snapshot) });
+      mutation.audit({ action: existing ? 'replaceSnapshot' : 'captureSnapshot', entityType: 'ReportSnapshot', entityId: period, before, after: auditFields(snapshot) });
       await em.flush();
       return snapshot;
     }, { isolationLevel: IsolationLevel.REPEATABLE_READ });
