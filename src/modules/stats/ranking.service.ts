@@ -4,7 +4,7 @@ import { toSafeNumber } from '../../core/numbers';
 import { Department } from '../departments/department.entity';
 import { Region } from '../regions/region.entity';
 import { SUPERVISION_CATEGORIES } from '../supervision/supervision.entity';
-import { categoryColumn } from './department-figures.service';
+import { categoryColumn } from './figures';
 
 /** The rates units can be ranked by. */
 export enum RankingMetric {
