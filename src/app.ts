@@ -15,6 +15,7 @@ import { buildMuluSchema } from './graphql/schema';
 import { createSqlStatementCounter } from './graphql/sql-statement-count';
 import { reportsRouter } from './modules/reports/reports.routes';
 import { importsRouter } from './modules/imports/imports.routes';
+import type { ImportLimits } from './modules/imports/import-limits';
 import { bulkLane } from './http/bulk-lane';
 import { bodyRate, DEFAULT_BODY_RATE, type BodyRate } from './http/body-rate';
 import { identifyCaller } from './http/caller';
@@ -44,6 +45,8 @@ export interface AppOptions {
   rateLimits?: RateLimits;
   /** How fast a request body must arrive (src/http/body-rate.ts). */
   bodyRate?: BodyRate;
+  /** Caps on what one import file may hold (src/modules/imports/import-limits.ts). */
+  importLimits?: ImportLimits;
 }
 
 export interface MuluServer {
@@ -98,7 +101,7 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
   // Once admitted, a body must keep arriving (body-rate.ts), or its slot is freed with a 408.
   const bulk = [bulkLane(undefined, undefined, identify), bodyRate(options.bodyRate ?? DEFAULT_BODY_RATE)];
   app.use('/reports', limit, reportsRouter(orm, authenticator));
-  app.use('/imports', limit, ...bulk, importsRouter(orm, authenticator));
+  app.use('/imports', limit, ...bulk, importsRouter(orm, authenticator, options.importLimits));
   const countSql: express.RequestHandler[] = sqlCounter ? [sqlCounter.middleware] : [];
   app.use(
     '/graphql',

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { DEFAULT_BODY_RATE, type BodyRate } from './http/body-rate';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './http/rate-limit';
+import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './modules/imports/import-limits';
 
 /** Everything Mulu reads from the environment, parsed once at start. */
 export interface Config {
@@ -26,6 +27,8 @@ export interface Config {
   rateLimits: RateLimits;
   /** MULU_BODY_MIN_BYTES_PER_SECOND, MULU_BODY_RATE_WINDOW_SECONDS, MULU_BODY_TIMEOUT_SECONDS (docs/security.md). */
   bodyRate: BodyRate;
+  /** MULU_IMPORT_MAX_ROWS, MULU_IMPORT_MAX_COLUMNS, MULU_IMPORT_MAX_CELL_CHARS, MULU_IMPORT_MAX_UNCOMPRESSED_MB (docs/security.md). */
+  importLimits: ImportLimits;
 }
 
 /** Sign-in settings: tokens of the unified identity platform (SSO), the bootstrap admin key, anonymous reads. */
@@ -126,6 +129,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       minBytesPerSecond: wholeNumber(env, 'MULU_BODY_MIN_BYTES_PER_SECOND', DEFAULT_BODY_RATE.minBytesPerSecond),
       windowMs: wholeNumber(env, 'MULU_BODY_RATE_WINDOW_SECONDS', DEFAULT_BODY_RATE.windowMs / 1000, 1) * 1000,
       timeoutMs: wholeNumber(env, 'MULU_BODY_TIMEOUT_SECONDS', DEFAULT_BODY_RATE.timeoutMs / 1000, 1) * 1000,
+    },
+    importLimits: {
+      maxRows: wholeNumber(env, 'MULU_IMPORT_MAX_ROWS', DEFAULT_IMPORT_LIMITS.maxRows, 1),
+      maxColumns: wholeNumber(env, 'MULU_IMPORT_MAX_COLUMNS', DEFAULT_IMPORT_LIMITS.maxColumns, 1),
+      maxCellChars: wholeNumber(env, 'MULU_IMPORT_MAX_CELL_CHARS', DEFAULT_IMPORT_LIMITS.maxCellChars, 1),
+      maxUncompressedBytes: wholeNumber(env, 'MULU_IMPORT_MAX_UNCOMPRESSED_MB', DEFAULT_IMPORT_LIMITS.maxUncompressedBytes / 1024 / 1024, 1) * 1024 * 1024,
     },
   };
 }

@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     responseCacheBytes: config.responseCacheBytes,
     rateLimits: config.rateLimits,
     bodyRate: config.bodyRate,
+    importLimits: config.importLimits,
   });
   console.log(`Mulu is serving GraphQL at ${server.url}`);
   if (demo) printDemoTokens(server.url, demo);
