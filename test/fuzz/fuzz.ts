@@ -56,3 +56,18 @@ export async function runFuzz(api: TestServer, options: FuzzOptions): Promise<Fu
   log(`fuzz: seed ${seedValue}, ${report.cases} cases (${queries} queries, ${mutations} mutations), ${report.fieldsCovered} of ${report.fieldsTotal} root fields, ${result.failed ? 'FAILED' : '0 internal errors, 0 leaks, 0 refused mutations that changed anything'}${result.interrupted ? ' (stopped at the time limit)' : ''}`);
   return report;
 }
+
+/** Runs `runs` cases without stopping, and counts the problems by kind (field and first words): a survey, for `npm run fuzz -- --explore`. */
+export async function exploreFuzz(api: TestServer, options: { runs: number; seed: number }): Promise<Map<string, number>> {
+  const known = await seed(api);
+  const tokens = await roleTokens(api, known);
+  const fields = await roots();
+  const problems = new Map<string, number>();
+  for (const fuzzCase of fc.sample(caseArbitrary(fields, known), { numRuns: options.runs, seed: options.seed })) {
+    const problem = await check(api, tokens, fields, fuzzCase);
+    if (!problem) continue;
+    const key = `${fuzzCase.operation}.${fuzzCase.field}: ${problem.slice(0, 160)} | ${describeCase(fuzzCase).slice(0, 300)}`;
+    problems.set(key, (problems.get(key) ?? 0) + 1);
+  }
+  return problems;
+}

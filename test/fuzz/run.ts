@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 import { startTestServer } from '../support/test-server';
-import { runFuzz } from './fuzz';
+import { exploreFuzz, runFuzz } from './fuzz';
 
 function argument(name: string): number | undefined {
   const index = process.argv.indexOf(`--${name}`);
@@ -23,6 +23,12 @@ async function main(): Promise<void> {
   const api = await startTestServer({ ownCluster: true, figuresRecountIntervalMs: 24 * 60 * 60 * 1000 });
   let failed = false;
   try {
+    if (process.argv.includes('--explore')) {
+      // Every case runs, failures are grouped (no stop at the first): a survey of what is still broken.
+      const problems = await exploreFuzz(api, { runs, seed: seed ?? Date.now() % 2147483647 });
+      for (const [problem, count] of problems) process.stdout.write(`${count}x ${problem}\n`);
+      return;
+    }
     const report = await runFuzz(api, { runs, seed, log: (line) => process.stdout.write(`${line}\n`) });
     process.stdout.write(`${JSON.stringify({ ...report, failure: undefined, seconds: Math.round((Date.now() - started) / 1000) })}\n`);
     if (report.failure) {

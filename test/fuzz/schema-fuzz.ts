@@ -151,7 +151,7 @@ export function valueArbitrary(type: GraphQLInputType, known: Known, depth = 0, 
     const inner = valueArbitrary(type.ofType, known, depth, fieldName);
     return fc.oneof({ weight: 25, arbitrary: inner }, { weight: 1, arbitrary: fc.constant(null) });
   }
-  const hostile = fc.oneof(fc.constant(null), fc.constant(deeplyNested(3000)), hostileString, fc.integer());
+  const hostile = fc.oneof(fc.constant(null), fc.constant(deeplyNested(1000)), hostileString, fc.integer());
   if (isListType(type)) {
     const item = valueArbitrary(type.ofType, known, depth + 1, fieldName);
     return fc.oneof({ weight: 20, arbitrary: fc.array(item, { maxLength: depth > 2 ? 1 : 4 }) }, { weight: 1, arbitrary: fc.array(item, { minLength: 200, maxLength: 300 }) }, { weight: 1, arbitrary: hostile });
@@ -321,5 +321,17 @@ export async function roleTokens(api: TestServer, known: Known): Promise<Record<
 
 /** Describes a case for a failure report, without megabytes of argument. */
 export function describeCase(fuzzCase: FuzzCase): string {
+  return safeStringify(fuzzCase);
+}
+
+function safeStringify(fuzzCase: FuzzCase): string {
+  try {
+    return describeShallow(fuzzCase);
+  } catch {
+    return `${fuzzCase.operation} ${fuzzCase.field} as ${fuzzCase.role} (arguments nested too deep to print)`;
+  }
+}
+
+function describeShallow(fuzzCase: FuzzCase): string {
   return JSON.stringify(fuzzCase, (_key, value: unknown) => (typeof value === 'string' && value.length > 200 ? `${value.slice(0, 60)}…(${value.length} chars)` : value)).slice(0, 2000);
 }
