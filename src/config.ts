@@ -21,7 +21,7 @@ export interface Config {
   sqlCountHeader: boolean;
   /** MULU_RESPONSE_CACHE_MB: memory for answers the response cache keeps (src/graphql/response-cache.ts); 0 turns it off. */
   responseCacheBytes?: number;
-  /** Who may call the API: see the README, "Authentication". */
+  /** Who may call the API: see docs/security.md. */
   auth: AuthConfig;
   /** MULU_RATE_LIMIT_PER_MINUTE, MULU_RATE_LIMIT_ANONYMOUS_PER_MINUTE (docs/security.md). */
   rateLimits: RateLimits;
