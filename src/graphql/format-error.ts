@@ -1,7 +1,10 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { UniqueConstraintViolationException, ForeignKeyConstraintViolationException } from '@mikro-orm/core';
-import { MuluError } from '../core/errors';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { DATABASE_UNAVAILABLE_MESSAGE, HTTP_STATUS, isDatabaseUnavailable, MuluError, RETRY_AFTER_SECONDS } from '../core/errors';
+import { logger } from '../observability/logger';
+import { observeErrorCode } from '../observability/request-observation';
 
 /** Codes of errors graphql-js and Apollo raise themselves before any resolver runs; their messages are safe. */
 const PROTOCOL_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
@@ -26,13 +29,24 @@ function flattenValidation(errors: ValidationErrorLike[], prefix = ''): string[]
  * failure, a bug) is logged here and reaches the client as a bare
  * INTERNAL_SERVER_ERROR, with no SQL and no stack trace.
  */
-export function formatError(formatted: GraphQLFormattedError, error: unknown, log: (error: unknown) => void = console.error): GraphQLFormattedError {
+export function formatError(formatted: GraphQLFormattedError, error: unknown, log?: (error: unknown) => void): GraphQLFormattedError {
+  const result = formatErrorFor(formatted, error, log);
+  // The request's log line and mulu_errors_total count what the client received.
+  observeErrorCode(String(result.extensions?.code ?? 'UNKNOWN'));
+  return result;
+}
+
+function formatErrorFor(formatted: GraphQLFormattedError, error: unknown, log: (error: unknown) => void = (err) => logger.error({ err }, 'unexpected error, answered INTERNAL_SERVER_ERROR')): GraphQLFormattedError {
   let original = unwrapResolverError(error);
   // Errors thrown from Apollo plugins arrive wrapped in a GraphQLError.
   if (original instanceof GraphQLError && original.originalError instanceof MuluError) original = original.originalError;
   const base = { locations: formatted.locations, path: formatted.path };
   if (original instanceof MuluError) {
     return { ...base, message: original.message, extensions: { code: original.code, ...original.details } };
+  }
+  if (isDatabaseUnavailable(original)) {
+    logger.warn({ err: original }, 'database unavailable, answered SERVICE_UNAVAILABLE');
+    return { ...base, message: DATABASE_UNAVAILABLE_MESSAGE, extensions: { code: 'SERVICE_UNAVAILABLE' } };
   }
   if (original instanceof UniqueConstraintViolationException) {
     return { ...base, message: 'This record already exists (a unique code or name is taken).', extensions: { code: 'CONFLICT' } };
@@ -53,4 +67,25 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
   }
   log(original);
   return { ...base, message: 'Internal server error. It has been logged; please try again or contact the platform administrator.', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+/**
+ * An answer carrying SERVICE_UNAVAILABLE is sent with HTTP 503 and
+ * Retry-After: load balancers and clients then retry instead of taking a
+ * 200 as success.
+ */
+export function httpStatusPlugin(): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single') return;
+          if (response.body.singleResult.errors?.some((error) => error.extensions?.code === 'SERVICE_UNAVAILABLE')) {
+            response.http.status = HTTP_STATUS.SERVICE_UNAVAILABLE;
+            response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
+          }
+        },
+      };
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import { recordsIngested } from '../../observability/metrics';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
@@ -146,7 +147,7 @@ export const supervisionRecordService = {
     });
     const reject = (candidate: Candidate, reason: string) => rejected.push({ index: candidate.index, reason: `Record ${candidate.index} (${candidate.source}/${candidate.externalId}): ${reason}` });
 
-    return mutate(ctx, 'ingestSupervisionRecords', async (em, mutation) => {
+    const result = await mutate(ctx, 'ingestSupervisionRecords', async (em, mutation) => {
       const department = await departmentService.requireByCreditCode(em, creditCode);
       requireDepartmentWriter(ctx, department, 'push supervision records for this department');
 
@@ -282,6 +283,9 @@ export const supervisionRecordService = {
         stored: true,
       };
     });
+    // Counted once committed (mulu_records_ingested_total): a rolled-back batch stored nothing.
+    recordsIngested.inc(result.accepted);
+    return result;
   },
 };
 
