@@ -16,6 +16,7 @@ import { createSqlStatementCounter } from './graphql/sql-statement-count';
 import { reportsRouter } from './modules/reports/reports.routes';
 import { importsRouter } from './modules/imports/imports.routes';
 import { bulkLane } from './http/bulk-lane';
+import { webRouter, type DemoTokens } from './http/web';
 import { createResponseCache, DEFAULT_RESPONSE_CACHE_BYTES, type ResponseCacheStats } from './graphql/response-cache';
 import { watchClockSql } from './db/clock-reads';
 import { departmentFiguresService } from './modules/stats/department-figures.service';
@@ -37,6 +38,8 @@ export interface AppOptions {
   figuresRecountIntervalMs?: number;
   /** Memory for answers the response cache keeps (see src/graphql/response-cache.ts); 0 turns it off. Default 32 MiB. */
   responseCacheBytes?: number;
+  /** The embedded demo's tokens, offered by the dashboard's sign-in (src/http/web.ts); never set outside the demo. */
+  demoTokens?: DemoTokens;
 }
 
 export interface MuluServer {
@@ -104,6 +107,8 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
       errors: [{ message: tooLarge ? 'The request body is too large (20 MB at most).' : 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }],
     });
   });
+  // The dashboard at / (docs/dashboard.md), after every API route.
+  app.use(webRouter({ demoTokens: options.demoTokens }));
   httpServer.on('request', app);
   return { app, apollo, httpServer, responseCache };
 }

@@ -32,8 +32,9 @@ async function main(): Promise<void> {
     maxQueryCost: config.maxQueryCost,
     sqlCountHeader: config.sqlCountHeader,
     responseCacheBytes: config.responseCacheBytes,
+    demoTokens: demo?.tokens,
   });
-  console.log(`Mulu is serving GraphQL at ${server.url}`);
+  console.log(`Mulu is serving GraphQL at ${server.url} and the dashboard at ${server.url.replace(/graphql$/, '')}`);
   if (demo) printDemoTokens(server.url, demo);
   if (!auth.jwt && !auth.adminToken) console.warn('No sign-in is configured (MULU_JWKS_URL, MULU_JWT_PUBLIC_KEY or MULU_ADMIN_TOKEN): only API keys can be used, and nobody can create one.');
 

@@ -1,7 +1,9 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
 import { toGlobalId } from '../../graphql/global-id';
-import { PAGE_LIMITS, pageRequest, toConnection } from '../../graphql/pagination';
+import { PAGE_LIMITS, pageRequest, toConnection, unitConnection } from '../../graphql/pagination';
+import type { Region } from '../regions/region.entity';
+import { RegionType } from '../regions/region.types';
 import type { Department } from '../departments/department.entity';
 import { DepartmentType } from '../departments/department.types';
 import type { Mount } from '../mounts/mount.entity';
@@ -11,7 +13,9 @@ import { directoryService } from './directory.service';
 import {
   DirectoryConnection,
   DirectoryFilter,
+  directoryListFilter,
   DirectoryTransitionInput,
+  RegionDirectoryFilter,
   RegisterDirectoryInput,
   ResourceDirectoryType,
   UpdateDirectoryInput,
@@ -30,12 +34,39 @@ class DirectorySearchArgs {
   after?: string | null;
 }
 
+@ArgsType()
+class RegionDirectoriesArgs {
+  @Field(() => RegionDirectoryFilter, { nullable: true, description: 'Narrows the list.' })
+  filter?: RegionDirectoryFilter | null;
+
+  @Field(() => Int, { nullable: true, description: `How many directories (1 to ${PAGE_LIMITS.directories}, default 20).` })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts.' })
+  after?: string | null;
+}
+
+/** The drill-down behind a region's mount figures. */
+@Resolver(() => RegionType)
+export class RegionDirectoriesResolver {
+  @FieldResolver(() => DirectoryConnection, {
+    description:
+      'Resource directories of every department in this region and in every region below it, in registration order: the entities behind its mount figures. `filter: { mounted: false }` lists the unmounted published directories (未挂载), `filter: { stale: true }` the stale ones; `totalCount` equals the figure.',
+  })
+  directories(@Root() region: Region, @Args(() => RegionDirectoriesArgs) args: RegionDirectoriesArgs, @Ctx() ctx: MuluContext) {
+    const page = pageRequest(args.first, args.after, PAGE_LIMITS.directories);
+    const loaders = { list: ctx.loaders.directoriesOfUnit, count: ctx.loaders.directoryCountOfUnit };
+    return unitConnection(loaders, 'region', region.code, page, directoryListFilter(args.filter));
+  }
+}
+
 @Resolver(() => ResourceDirectoryType)
 export class DirectoryResolver {
   @Query(() => DirectoryConnection, { description: 'Searches the catalogue, in registration order.' })
   async directories(@Args(() => DirectorySearchArgs) args: DirectorySearchArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, PAGE_LIMITS.directories);
-    return toConnection(await directoryService.search(ctx, args.filter ?? {}, page), page);
+    const filter = args.filter ?? {};
+    return toConnection(await directoryService.search(ctx, filter, page), page, () => directoryService.count(ctx, filter));
   }
 
   @Query(() => ResourceDirectoryType, { nullable: true, description: 'A directory by its code; null when there is none.' })

@@ -126,7 +126,12 @@ export class ResourceDirectoryType extends Node {
   lastRefreshedAt?: Date | null;
 }
 
-export const DirectoryConnection = ConnectionType(ResourceDirectoryType, 'ResourceDirectory', 'resource directory');
+export const DirectoryConnection = ConnectionType(
+  ResourceDirectoryType,
+  'ResourceDirectory',
+  'resource directory',
+  'How many directories the whole list holds (every page). With `mounted` or `stale` it is the figure the list explains: `mounted: true` gives mountedDirectories, `mounted: false` publishedDirectories minus mountedDirectories, `stale: true` staleDirectories, `status: PUBLISHED` publishedDirectories.',
+);
 
 @InputType({ description: 'An information item.' })
 export class InformationItemInput {
@@ -259,7 +264,28 @@ export class DepartmentDirectoryFilter {
     description: 'true: only stale directories (published, mounted, not refreshed within their update cycle: 长期不更新), as the `stale` field; false: only the others.',
   })
   stale?: boolean | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'true: only published directories with an active mount (已挂载), as the `mounted` field; false: only published directories without one (未挂载: the to-do list behind the mount rate). Either way only published directories.',
+  })
+  mounted?: boolean | null;
 }
+
+@InputType({ description: "Narrows a list of the directories of a region's departments (the region and every region below it)." })
+export class RegionDirectoryFilter extends DepartmentDirectoryFilter {}
+
+/** A list filter in one fixed shape, so that equal filters batch into one statement. */
+export function directoryListFilter(filter: DepartmentDirectoryFilter | null | undefined): DirectoryListFilter {
+  return {
+    status: filter?.status ?? null,
+    shareType: filter?.shareType ?? null,
+    text: filter?.text ?? null,
+    stale: filter?.stale ?? null,
+    mounted: filter?.mounted ?? null,
+  };
+}
+export type DirectoryListFilter = Required<{ [K in keyof DepartmentDirectoryFilter]: DepartmentDirectoryFilter[K] }>;
 
 @InputType({ description: 'Narrows a catalogue search; every field given must match.' })
 export class DirectoryFilter extends DepartmentDirectoryFilter {

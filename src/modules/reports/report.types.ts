@@ -1,4 +1,5 @@
 import { IsOptional, Matches, Max, Min } from 'class-validator';
+import { sortInReportOrder } from './report-figures';
 import { ArgsType, Field, Float, GraphQLISODateTime, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { SafeInt } from '../../graphql/scalars';
 import { RankingMetric } from '../stats/ranking.service';
@@ -227,6 +228,9 @@ export class RegionReportType {
     this.threshold = report.threshold;
     this.region = new ReportUnitType(report.region);
     this.departments = report.departments.map((u) => new ReportUnitType(u));
+    const byKey = new Map(report.departments.map((u, i) => [u.key, this.departments[i]]));
+    this.appendix4 = sortInReportOrder('resources', report.departments).map((u) => byKey.get(u.key)!);
+    this.appendix5 = sortInReportOrder('supervision', report.departments).map((u) => byKey.get(u.key)!);
     this.childRegions = report.childRegions.map((u) => new ReportUnitType(u));
     this.belowThreshold = report.belowThreshold.map((b) => new ReportBelowThresholdType(b));
   }
@@ -254,6 +258,18 @@ export class RegionReportType {
 
   @Field(() => [ReportUnitType], { description: 'Every department in the region and in the regions below it, by name; ranked among each other.' })
   departments: ReportUnitType[];
+
+  @Field(() => [ReportUnitType], {
+    description:
+      'The same departments in the order of appendix 4 (附件4, resources): mount rate, then published directories, then data volume, each highest first, then name; units without a rate last. The order of the resources export.',
+  })
+  appendix4: ReportUnitType[];
+
+  @Field(() => [ReportUnitType], {
+    description:
+      'The same departments in the order of appendix 5 (附件5, supervision): main-item coverage rate, then sub-item coverage rate, then number of main items, each highest first, then name; units without a rate last. The order of the supervision export.',
+  })
+  appendix5: ReportUnitType[];
 
   @Field(() => [ReportUnitType], { description: 'The regions directly below, by code; ranked among each other.' })
   childRegions: ReportUnitType[];

@@ -55,27 +55,18 @@ export const snapshotService = {
       if (existing && !input.replace) {
         throw conflict(`The snapshot of ${period} was captured at ${existing.capturedAt.toISOString()} by ${existing.capturedBy}; snapshots are immutable. Capture with replace: true to replace it.`);
       }
-      const before = existing ? auditFields(existing) : null;
-      const units = await unitFiguresService.everything(em);
-      if (existing) {
-        await em.execute(`delete from report_snapshot where period = ?`, [period]);
-        em.getUnitOfWork().unsetIdentity(existing);
-      }
-      const viewer = ctx.viewer!;
-      const snapshot = em.create(ReportSnapshot, {
-        period,
-        capturedAt: new Date(),
-        capturedBy: viewer.name,
-        departmentCount: units.filter((u) => u.kind === ReportUnitKind.DEPARTMENT).length,
-        regionCount: units.filter((u) => u.kind === ReportUnitKind.REGION).length,
-        replacements: existing ? existing.replacements + 1 : 0,
-      });
-      await em.flush();
-      await insertUnits(em, period, units);
-      audit(em, ctx, { action: existing ? 'replaceSnapshot' : 'captureSnapshot', entityType: 'ReportSnapshot', entityId: period, before, after: auditFields(snapshot) });
-      await em.flush();
-      return snapshot;
+      return writeCapture(em, ctx, period, existing);
     }, { isolationLevel: IsolationLevel.REPEATABLE_READ });
+  },
+
+  /**
+   * Captures a period inside the caller's transaction, as it stands there,
+   * without the queueing lock or the staleness recount: for the demo loader,
+   * which fills a new database in one transaction and is its only writer.
+   */
+  async captureWithin(ctx: RequestContext, period: string): Promise<ReportSnapshot> {
+    requireAdmin(ctx, 'capture report snapshots');
+    return writeCapture(ctx.em, ctx, requireBegunPeriod(period), await ctx.em.findOne(ReportSnapshot, { period }));
   },
 
   async find(em: EntityManager, period: string): Promise<ReportSnapshot | null> {
@@ -124,6 +115,30 @@ export const snapshotService = {
     return out;
   },
 };
+
+/** Writes the snapshot of `period` (replacing `existing`, if any) from the figures `em` sees, with its audit entry. */
+async function writeCapture(em: EntityManager, ctx: RequestContext, period: string, existing: ReportSnapshot | null): Promise<ReportSnapshot> {
+  const before = existing ? auditFields(existing) : null;
+  const units = await unitFiguresService.everything(em);
+  if (existing) {
+    await em.execute(`delete from report_snapshot where period = ?`, [period]);
+    em.getUnitOfWork().unsetIdentity(existing);
+  }
+  const viewer = ctx.viewer!;
+  const snapshot = em.create(ReportSnapshot, {
+    period,
+    capturedAt: new Date(),
+    capturedBy: viewer.name,
+    departmentCount: units.filter((u) => u.kind === ReportUnitKind.DEPARTMENT).length,
+    regionCount: units.filter((u) => u.kind === ReportUnitKind.REGION).length,
+    replacements: existing ? existing.replacements + 1 : 0,
+  });
+  await em.flush();
+  await insertUnits(em, period, units);
+  audit(em, ctx, { action: existing ? 'replaceSnapshot' : 'captureSnapshot', entityType: 'ReportSnapshot', entityId: period, before, after: auditFields(snapshot) });
+  await em.flush();
+  return snapshot;
+}
 
 async function insertUnits(em: EntityManager, period: string, units: UnitWithFigures[]): Promise<void> {
   for (let start = 0; start < units.length; start += INSERT_BATCH) {
