@@ -59,7 +59,7 @@ describe('the demo: report months and drill-down', () => {
     const tokens = (await (await fetch(`${base}/demo/tokens`)).json()) as { roles: { role: string; token: string }[] };
     expect(tokens.roles.map((r: { role: string }) => r.role)).toEqual(['ADMIN', 'STEWARD', 'VIEWER']);
     const steward = tokens.roles.find((r: { role: string }) => r.role === 'STEWARD');
-    const who = await api.withToken(steward.token).ok('{ viewer { role departmentCreditCode } }');
+    const who = await api.withToken(steward!.token).ok('{ viewer { role departmentCreditCode } }');
     expect(who.viewer.role).toBe('STEWARD');
     const plain = await startTestServer();
     try {
