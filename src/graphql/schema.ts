@@ -14,7 +14,7 @@ import { DepartmentSubscriptionsResolver, RegionSubscriptionsResolver, Subscript
 import { DepartmentSupervisionResolver, RegionSupervisionResolver, SupervisionMainItemResolver, SupervisionSubItemResolver } from '../modules/supervision/supervision.resolver';
 import { DepartmentSupervisionStatsResolver, RegionSupervisionStatsResolver } from '../modules/stats/supervision-stats.resolver';
 import { RegionRankingResolver } from '../modules/stats/ranking.resolver';
-import { RegionReportResolver, ReportSnapshotResolver } from '../modules/reports/report.resolver';
+import { DepartmentMonthsResolver, RegionMonthsResolver, RegionReportResolver, RegionReportTablesResolver, ReportSnapshotResolver } from '../modules/reports/report.resolver';
 
 export const resolvers = [
   NodeResolver,
@@ -39,6 +39,9 @@ export const resolvers = [
   RegionRankingResolver,
   ReportSnapshotResolver,
   RegionReportResolver,
+  RegionReportTablesResolver,
+  RegionMonthsResolver,
+  DepartmentMonthsResolver,
 ] as const;
 
 /**

@@ -259,16 +259,8 @@ export class RegionReportType {
   @Field(() => [ReportUnitType], { description: 'Every department in the region and in the regions below it, by name; ranked among each other.' })
   departments: ReportUnitType[];
 
-  @Field(() => [ReportUnitType], {
-    description:
-      'The same departments in the order of appendix 4 (附件4, resources): mount rate, then published directories, then data volume, each highest first, then name; units without a rate last. The order of the resources export.',
-  })
+  /** The departments in the order of appendix 4 and 5 (fields with `first`: report.resolver.ts). */
   appendix4: ReportUnitType[];
-
-  @Field(() => [ReportUnitType], {
-    description:
-      'The same departments in the order of appendix 5 (附件5, supervision): main-item coverage rate, then sub-item coverage rate, then number of main items, each highest first, then name; units without a rate last. The order of the supervision export.',
-  })
   appendix5: ReportUnitType[];
 
   @Field(() => [ReportUnitType], { description: 'The regions directly below, by code; ranked among each other.' })
@@ -276,4 +268,18 @@ export class RegionReportType {
 
   @Field(() => [ReportBelowThresholdType], { description: 'Per rate, the departments and child regions below the threshold.' })
   belowThreshold: ReportBelowThresholdType[];
+}
+
+@ObjectType('ReportMonth', { description: "A unit's figures as captured in one month's snapshot." })
+export class ReportMonthType {
+  constructor(period: string, figures: UnitFigures) {
+    this.period = period;
+    this.figures = new ReportFiguresType(figures);
+  }
+
+  @Field({ description: 'The month, YYYY-MM.' })
+  period: string;
+
+  @Field(() => ReportFiguresType, { description: 'Its figures in that month.' })
+  figures: ReportFiguresType;
 }

@@ -84,6 +84,24 @@ export const snapshotService = {
     return ctx.em.find(ReportSnapshot, {}, { orderBy: { period: 'desc' } });
   },
 
+  /** Units' figures in every captured month, oldest first, keyed "KIND:key"; one statement. */
+  async monthsOf(em: EntityManager, units: readonly { kind: ReportUnitKind; key: string }[]): Promise<Map<string, { period: string; figures: UnitWithFigures['figures'] }[]>> {
+    const out = new Map<string, { period: string; figures: UnitWithFigures['figures'] }[]>();
+    if (units.length === 0) return out;
+    const rows: { unit_kind: string; unit_key: string; period: string; figures: UnitWithFigures['figures'] | string }[] = await em.execute(
+      `select u.unit_kind, u.unit_key, u.period, u.figures from report_snapshot_unit u where u.unit_key in (?) order by u.period`,
+      [[...new Set(units.map((u) => u.key))]],
+    );
+    const wanted = new Set(units.map((u) => `${u.kind}:${u.key}`));
+    for (const row of rows) {
+      const id = `${row.unit_kind}:${row.unit_key}`;
+      if (!wanted.has(id)) continue;
+      const figures = typeof row.figures === 'string' ? JSON.parse(row.figures) : row.figures;
+      out.set(id, [...(out.get(id) ?? []), { period: row.period, figures }]);
+    }
+    return out;
+  },
+
   /**
    * For each region: itself, its child regions and every department in it
    * and below it, as captured. One statement. Regions first, then
