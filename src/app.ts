@@ -40,6 +40,8 @@ export interface AppOptions {
   responseCacheBytes?: number;
   /** The embedded demo's tokens, offered by the dashboard's sign-in (src/http/web.ts); never set outside the demo. */
   demoTokens?: DemoTokens;
+  /** Where the built dashboard is; default dist/web (src/http/web.ts). */
+  webDirectory?: string;
 }
 
 export interface MuluServer {
@@ -108,7 +110,7 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
     });
   });
   // The dashboard at / (docs/dashboard.md), after every API route.
-  app.use(webRouter({ demoTokens: options.demoTokens }));
+  app.use(webRouter({ demoTokens: options.demoTokens, directory: options.webDirectory }));
   httpServer.on('request', app);
   return { app, apollo, httpServer, responseCache };
 }

@@ -74,6 +74,7 @@ export async function startTestServer(options: { anonymousStats?: boolean; ownCl
   if (demo) settings.jwt = demo.jwt;
   const server = await startServer(orm, 0, createAuthenticator(settings), {
     demoTokens: demo?.tokens,
+    webDirectory: options.webDirectory,
     sqlCountHeader: options.sqlCountHeader,
     maxQueryCost: options.maxQueryCost,
     figuresRecountIntervalMs: options.figuresRecountIntervalMs,
