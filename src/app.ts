@@ -15,6 +15,7 @@ import { buildMuluSchema } from './graphql/schema';
 import { createSqlStatementCounter } from './graphql/sql-statement-count';
 import { reportsRouter } from './modules/reports/reports.routes';
 import { importsRouter } from './modules/imports/imports.routes';
+import { directoriesRouter, mountsRouter } from './modules/sharing/sharing.routes';
 import { bulkLane } from './http/bulk-lane';
 import { createResponseCache, DEFAULT_RESPONSE_CACHE_BYTES, type ResponseCacheStats } from './graphql/response-cache';
 import { watchClockSql } from './db/clock-reads';
@@ -88,6 +89,9 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
   // One lane for every large body (record batches, uploads): see bulk-lane.ts.
   const bulk = bulkLane();
   app.use('/imports', bulk, importsRouter(orm, authenticator));
+  // Hosted datasets: rows in (streamed, through the bulk lane) and out (docs/data-sharing.md).
+  app.use('/mounts', bulk, mountsRouter(orm, authenticator));
+  app.use('/directories', directoriesRouter(orm, authenticator));
   const countSql: express.RequestHandler[] = sqlCounter ? [sqlCounter.middleware] : [];
   app.use(
     '/graphql',

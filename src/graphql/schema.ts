@@ -1,6 +1,6 @@
 import { buildSchema } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
-import { DirectoryResolver } from '../modules/catalogue/directory.resolver';
+import { DirectoryResolver, InformationItemResolver } from '../modules/catalogue/directory.resolver';
 import { DepartmentResolver } from '../modules/departments/department.resolver';
 import { MountResolver } from '../modules/mounts/mount.resolver';
 import { RegionResolver } from '../modules/regions/region.resolver';
@@ -15,12 +15,14 @@ import { DepartmentSupervisionResolver, SupervisionMainItemResolver, Supervision
 import { DepartmentSupervisionStatsResolver, RegionSupervisionStatsResolver } from '../modules/stats/supervision-stats.resolver';
 import { RegionRankingResolver } from '../modules/stats/ranking.resolver';
 import { RegionReportResolver, ReportSnapshotResolver } from '../modules/reports/report.resolver';
+import { DatasetLoadResolver, DepartmentUsageResolver, DirectorySharingResolver, RegionUsageResolver } from '../modules/sharing/sharing.resolver';
 
 export const resolvers = [
   NodeResolver,
   RegionResolver,
   DepartmentResolver,
   DirectoryResolver,
+  InformationItemResolver,
   MountResolver,
   RegionStatsResolver,
   DepartmentStatsResolver,
@@ -37,6 +39,10 @@ export const resolvers = [
   RegionRankingResolver,
   ReportSnapshotResolver,
   RegionReportResolver,
+  DatasetLoadResolver,
+  DirectorySharingResolver,
+  DepartmentUsageResolver,
+  RegionUsageResolver,
 ] as const;
 
 /**
