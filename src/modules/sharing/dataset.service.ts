@@ -156,12 +156,10 @@ export const datasetService = {
       if (key) {
         const earlier = await em.findOne(DatasetLoad, { mountId: input.mountId, idempotencyKey: key });
         if (earlier) {
-          const { mount } = await requireLoadable(ctx, em, input.mountId).catch(async (error) => {
-            // The load happened; the mount may have changed since. Its report is still the answer.
-            const mount = await em.findOne(Mount, { id: input.mountId });
-            if (!mount) throw error;
-            return { mount };
-          });
+          // The load happened (the mount may have changed since: its report is still the answer), but only for those who may load.
+          const mount = await em.findOneOrFail(Mount, { id: input.mountId });
+          const directory = await em.findOneOrFail(ResourceDirectory, { id: mount.directory.id });
+          requireDepartmentWriter(ctx, await em.findOneOrFail(Department, { id: directory.department.id }), `load rows into datasets of directory ${directory.code}`);
           return { load: earlier, mount, replayed: true };
         }
       }

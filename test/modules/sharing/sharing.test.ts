@@ -74,6 +74,8 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
     it('is idempotent: the same key changes nothing and returns the first result', async () => {
       const again = await append(steward.P, [row(9), row(10)], { idempotencyKey: 'load-1' });
       expect(again.data!.appendDatasetRows).toMatchObject({ rowsLoaded: 3, recordCount: 3, replayed: true });
+      // A key is no way around the permission check.
+      expect(errorCodes(await append(steward.OTHER, [row(9)], { idempotencyKey: 'load-1' }))).toEqual(['FORBIDDEN']);
       expect(await recordCount()).toBe(3);
     });
 
@@ -251,6 +253,15 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
   });
 
   describe('usage', () => {
+    it('reads usage of 1 or many directories, departments and regions in the same number of statements', async () => {
+      const count = async (first: number) => {
+        api.sql.reset();
+        await api.ok(`{ directories(first: ${first}) { edges { node { usageStats { requests } department { usageStats { requests } consumer: usageStats(side: CONSUMER) { consumers } } } } } region(code: "410500") { usageStats { rowsDelivered } children { usageStats(side: CONSUMER) { rowsDelivered } } } }`);
+        return api.sql.count;
+      };
+      expect(await count(1)).toBe(await count(2));
+    });
+
     it('counts deliveries to other departments on the directory, both departments and the region tree; the log has one entry per request', async () => {
       const usage = await api.ok(`{
         directory(code: "D-HOST") { usageStats { requests rowsDelivered consumers } }
