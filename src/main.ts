@@ -32,6 +32,9 @@ async function main(): Promise<void> {
     maxQueryCost: config.maxQueryCost,
     sqlCountHeader: config.sqlCountHeader,
     responseCacheBytes: config.responseCacheBytes,
+    rateLimits: config.rateLimits,
+    bodyRate: config.bodyRate,
+    importLimits: config.importLimits,
   });
   console.log(`Mulu is serving GraphQL at ${server.url}`);
   if (demo) printDemoTokens(server.url, demo);
