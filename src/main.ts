@@ -33,6 +33,9 @@ async function main(): Promise<void> {
     sqlCountHeader: config.sqlCountHeader,
     responseCacheBytes: config.responseCacheBytes,
     demoTokens: demo?.tokens,
+    rateLimits: config.rateLimits,
+    bodyRate: config.bodyRate,
+    importLimits: config.importLimits,
   });
   console.log(`Mulu is serving GraphQL at ${server.url} and the dashboard at ${server.url.replace(/graphql$/, '')}`);
   if (demo) printDemoTokens(server.url, demo);

@@ -12,6 +12,7 @@ import { SYSTEM_VIEWER } from '../modules/auth/viewer';
 import { DEMO_DEPARTMENTS, DEMO_REGIONS, DEMO_RESOURCE_NAMES, DEMO_SUPERVISION, splitTotal } from './demo-data';
 import { loadDemoSupervision } from './demo-supervision';
 import { snapshotService } from '../modules/reports/snapshot.service';
+import { loadDemoSharing } from './demo-sharing';
 
 /** The department whose steward the demo token stands for. */
 export function demoStewardDepartment(): { creditCode: string; name: string } {
@@ -57,6 +58,7 @@ async function loadDemo(ctx: RequestContext): Promise<void> {
   for (const region of DEMO_REGIONS) await regionService.create(ctx, region);
 
   const shareTypes = [ShareType.UNCONDITIONAL, ShareType.CONDITIONAL, ShareType.UNCONDITIONAL, ShareType.NOT_SHARED];
+  const justiceMounts: { mountId: number; code: string; rows: number }[] = [];
   for (const [regionCode, departments] of Object.entries(DEMO_DEPARTMENTS)) {
     for (const [d, spec] of departments.entries()) {
       const department = await departmentService.create(ctx, { creditCode: demoCreditCode(regionCode, d + 1), name: spec.name, regionCode });
@@ -82,13 +84,16 @@ async function loadDemo(ctx: RequestContext): Promise<void> {
         });
         if (i >= spec.published) continue; // the drafts stay drafts
         await directoryService.publish(ctx, { id: directory.id });
-        if (i < spec.mounted) {
+        if (i < spec.mounted && spec.name === '殷都区司法局' && i < 2) {
+          // Held by Mulu: rows are loaded below, as many as the report counts (loadDemoSharing).
+          const hosted = await mountService.mount(ctx, { directory: { id: directory.id }, kind: MountKind.TABLE, locator: `mulu:${directory.code}`, hosted: true });
+          justiceMounts.push({ mountId: hosted.id, code: directory.code, rows: volumes[i] });
+        } else if (i < spec.mounted) {
           // Every fifth mounted directory was last refreshed long ago: stale data.
           const refreshedAt = new Date(Date.now() - (i % 5 === 4 ? 400 : 0.1) * DAY);
           const mount = () => mountService.mount(ctx, { directory: { id: directory.id }, kind: MountKind.TABLE, locator: `ods.${regionCode}_${d + 1}_${i + 1}`, recordCount: volumes[i], refreshedAt });
           // Every sixth mounted directory (from the second department on) was mounted in June.
-          if (d > 0 && i % 6 === 5) inJune.push(async () => void (await mount()));
-          else await mount();
+          await mount();
         } else if (i === spec.mounted && i === spec.published - 1) {
           // A dataset that was mounted and then taken down: history, not a mount.
           const old = await mountService.mount(ctx, { directory: { id: directory.id }, kind: MountKind.FILE, locator: `/share/${regionCode}/${d + 1}/old.xlsx`, recordCount: 12 });
@@ -111,6 +116,13 @@ async function loadDemo(ctx: RequestContext): Promise<void> {
       }
     }
   }
+  // Data sharing: hosted rows, a grant restricted to some items, and the deliveries usage counts.
+  const codeOf = (name: string) => demoCreditCode('410505', DEMO_DEPARTMENTS['410505'].findIndex((d) => d.name === name) + 1);
+  await loadDemoSharing(
+    ctx,
+    { creditCode: codeOf('殷都区司法局'), mounts: justiceMounts },
+    { education: { creditCode: codeOf('殷都区教育局'), name: '殷都区教育局' }, civilAffairs: { creditCode: codeOf('殷都区民政局'), name: '殷都区民政局' } },
+  );
   // Appendix 5: the supervision figures, on the departments that report them.
   for (const [s, spec] of DEMO_SUPERVISION.entries()) {
     const department = await departmentService.create(ctx, { creditCode: demoCreditCode('410505', 101 + s), name: spec.name, regionCode: '410505' });

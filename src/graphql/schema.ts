@@ -1,6 +1,6 @@
 import { buildSchema } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
-import { DirectoryResolver, RegionDirectoriesResolver } from '../modules/catalogue/directory.resolver';
+import { DirectoryResolver, InformationItemResolver, RegionDirectoriesResolver } from '../modules/catalogue/directory.resolver';
 import { DepartmentResolver } from '../modules/departments/department.resolver';
 import { MountResolver } from '../modules/mounts/mount.resolver';
 import { RegionResolver } from '../modules/regions/region.resolver';
@@ -15,6 +15,7 @@ import { DepartmentSupervisionResolver, RegionSupervisionResolver, SupervisionMa
 import { DepartmentSupervisionStatsResolver, RegionSupervisionStatsResolver } from '../modules/stats/supervision-stats.resolver';
 import { RegionRankingResolver } from '../modules/stats/ranking.resolver';
 import { DepartmentMonthsResolver, RegionMonthsResolver, RegionReportResolver, RegionReportTablesResolver, ReportSnapshotResolver } from '../modules/reports/report.resolver';
+import { DatasetLoadResolver, DepartmentUsageResolver, DirectorySharingResolver, RegionUsageResolver } from '../modules/sharing/sharing.resolver';
 
 export const resolvers = [
   NodeResolver,
@@ -22,6 +23,7 @@ export const resolvers = [
   DepartmentResolver,
   DirectoryResolver,
   RegionDirectoriesResolver,
+  InformationItemResolver,
   MountResolver,
   RegionStatsResolver,
   DepartmentStatsResolver,
@@ -42,6 +44,10 @@ export const resolvers = [
   RegionReportTablesResolver,
   RegionMonthsResolver,
   DepartmentMonthsResolver,
+  DatasetLoadResolver,
+  DirectorySharingResolver,
+  DepartmentUsageResolver,
+  RegionUsageResolver,
 ] as const;
 
 /**

@@ -79,6 +79,10 @@ export async function startTestServer(options: { anonymousStats?: boolean; ownCl
     maxQueryCost: options.maxQueryCost,
     figuresRecountIntervalMs: options.figuresRecountIntervalMs,
     responseCacheBytes: options.responseCacheBytes,
+    // Tests send hundreds of requests a minute as one caller; a test of the limits sets its own.
+    rateLimits: options.rateLimits ?? { perMinute: 0, anonymousPerMinute: 0 },
+    bodyRate: options.bodyRate,
+    importLimits: options.importLimits,
   });
   const sql = countStatements(orm);
 

@@ -8,7 +8,8 @@ import type { Department } from '../departments/department.entity';
 import { DepartmentType } from '../departments/department.types';
 import type { Mount } from '../mounts/mount.entity';
 import { MountType } from '../mounts/mount.types';
-import { ResourceDirectory } from './directory.entity';
+import { ItemValueType, ResourceDirectory, type InformationItem } from './directory.entity';
+import { valueTypeOf } from './item-value-type';
 import { directoryService } from './directory.service';
 import {
   DirectoryConnection,
@@ -16,6 +17,7 @@ import {
   directoryListFilter,
   DirectoryTransitionInput,
   RegionDirectoryFilter,
+  InformationItemType,
   RegisterDirectoryInput,
   ResourceDirectoryType,
   UpdateDirectoryInput,
@@ -121,5 +123,20 @@ export class DirectoryResolver {
     @Ctx() ctx: MuluContext,
   ): Promise<Mount[]> {
     return ctx.loaders.mountsOfDirectory.load({ directoryId: directory.id, includeInactive });
+  }
+}
+
+@Resolver(() => InformationItemType)
+export class InformationItemResolver {
+  @FieldResolver(() => ItemValueType, {
+    description: 'Value type rows must hold: as set, or inferred from dataType (字符型 STRING, 整数型 INTEGER, 数值型 DECIMAL, 日期型 DATE, 日期时间型 DATETIME, 布尔型 BOOLEAN; any other text STRING).',
+  })
+  valueType(@Root() item: InformationItem): ItemValueType {
+    return valueTypeOf(item);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Whether every row loaded into a hosted dataset must hold a value.' })
+  required(@Root() item: InformationItem): boolean {
+    return item.required === true;
   }
 }

@@ -96,7 +96,8 @@ export function checkInformationItems(items: InformationItem[]): InformationItem
     if (!dataType) throw badInput(`Information item ${index + 1} ("${name}") needs a data type.`);
     if (seen.has(name)) throw badInput(`Information item "${name}" appears twice; names must be unique within a directory.`);
     seen.add(name);
-    return { name, dataType, description: item.description?.trim() || null };
+    // Stored only when given, so directories written before value types existed read the same.
+    return { name, dataType, description: item.description?.trim() || null, ...(item.valueType ? { valueType: item.valueType } : {}), ...(item.required ? { required: true } : {}) };
   });
 }
 

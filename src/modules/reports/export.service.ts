@@ -7,6 +7,7 @@ import { coveredSubItemsOf, sortInReportOrder, subItemsOf } from './report-figur
 import { ReportUnitKind, type UnitFigures } from './report-snapshot.entity';
 import { reportService } from './report.service';
 import type { UnitWithFigures } from './unit-figures.service';
+import { EMPTY_USAGE_FIGURES } from '../sharing/usage.service';
 
 /** The appendix tables of the monthly report. */
 export const APPENDIX_TABLES = ['resources', 'supervision'] as const;
@@ -34,8 +35,8 @@ const CATEGORY_LABEL: Record<SupervisionCategory, string> = {
   [SupervisionCategory.OTHER]: '其他',
 };
 
-/** Column headers as the report prints them (docs/api.md, "Appendix exports"). */
-export const RESOURCES_HEADER = ['部门', '已发布资源目录数', '已挂载资源目录数', '资源数据总量', '资源挂载率'];
+/** Column headers as the report prints them (docs/api.md, "Appendix exports"), then the use of hosted data (docs/data-sharing.md). */
+export const RESOURCES_HEADER = ['部门', '已发布资源目录数', '已挂载资源目录数', '资源数据总量', '资源挂载率', '资源被使用次数', '资源被使用数据量', '资源使用次数', '资源使用数据量'];
 export const SUPERVISION_HEADER = [
   '部门',
   '主项数',
@@ -53,7 +54,9 @@ const printed = (numerator: number, denominator: number): string => {
 
 function resourcesRow(name: string, f: UnitFigures): Cell[] {
   const m = f.mount;
-  return [name, m.publishedDirectories, m.mountedDirectories, m.dataVolume, printed(m.mountedDirectories, m.publishedDirectories)];
+  // Use of hosted data (docs/data-sharing.md): months captured before it was counted have none.
+  const u = f.usage ?? EMPTY_USAGE_FIGURES;
+  return [name, m.publishedDirectories, m.mountedDirectories, m.dataVolume, printed(m.mountedDirectories, m.publishedDirectories), u.provided.requests, u.provided.rowsDelivered, u.used.requests, u.used.rowsDelivered];
 }
 
 function supervisionRow(name: string, f: UnitFigures): Cell[] {
