@@ -24,8 +24,12 @@ import { identifyCaller } from './http/caller';
 import { DEFAULT_RATE_LIMITS, rateLimit, type RateLimits } from './http/rate-limit';
 import { createResponseCache, DEFAULT_RESPONSE_CACHE_BYTES, type ResponseCacheStats } from './graphql/response-cache';
 import { watchClockSql } from './db/clock-reads';
-import { departmentFiguresService } from './modules/stats/department-figures.service';
-import { checkRecountInterval, FIGURES_RECOUNT_INTERVAL_MS, scheduleFiguresRecount } from './modules/stats/figures-recount';
+import { checkRecountInterval, FIGURES_RECOUNT_INTERVAL_MS, recountFigures, scheduleFiguresRecount } from './modules/stats/figures-recount';
+import { httpStatusPlugin } from './graphql/errors';
+import { healthRouter, readinessCheck } from './observability/health';
+import { metricsRegistry, watchPool } from './observability/metrics';
+import { observationPlugin, observedAuthenticator, observeRequests } from './observability/request-observation';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from './config';
 
 /** Enough for a province dashboard or 500 departments with their figures; far below a nested-pages attack. */
 export const DEFAULT_MAX_QUERY_COST = 1_000_000;
@@ -53,19 +57,32 @@ export interface AppOptions {
   bodyRate?: BodyRate;
   /** Caps on what one import file may hold (src/modules/imports/import-limits.ts). */
   importLimits?: ImportLimits;
+  /** The interface to listen on (HOST); every interface when absent. */
+  host?: string;
+  /** How long requests in flight may finish once `stop()` is called (MULU_SHUTDOWN_GRACE_MS); default 10 s. */
+  shutdownGraceMs?: number;
 }
 
 export interface MuluServer {
   url: string;
   httpServer: http.Server;
-  /** Stops the periodic recount, then Apollo and the HTTP server; calling it again waits for the same stop. */
+  /**
+   * Drains: readiness turns 503, the server takes no new connections,
+   * requests in flight finish (up to the grace period), then the periodic
+   * recount and Apollo stop. Calling it again waits for the same stop.
+   */
   stop(): Promise<void>;
+  /** Whether stop() has begun. */
+  draining(): boolean;
   /** What the response cache has done since start (src/graphql/response-cache.ts). */
   responseCacheStats(): ResponseCacheStats;
 }
 
 /** Builds the Apollo server and the HTTP app around it, without listening; `authenticator` decides who each request is. */
-export async function createApp(orm: MikroORM, authenticator: Authenticator, options: AppOptions = {}) {
+export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator, options: AppOptions = {}) {
+  // Every request's log line names its caller: the authenticator notes whom it found.
+  const authenticator = observedAuthenticator(plainAuthenticator);
+  let draining = false;
   const schema = await buildMuluSchema();
   const httpServer = http.createServer();
   const sqlCounter = options.sqlCountHeader ? createSqlStatementCounter(orm) : undefined;
@@ -82,11 +99,13 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
     // Sends an answer from the response cache as stored, and keeps the text of answers it may reuse.
     stringifyResult: responseCache.stringifyResult,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS }),
       ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       // Mulu sets no cache hints; the default cache-control plugin would still wrap every field's resolver
       // (a tenth of a province dashboard's CPU time).
       ApolloServerPluginCacheControlDisabled(),
+      observationPlugin(),
+      httpStatusPlugin(),
       accessPlugin(),
       queryCostLimit(options.maxQueryCost ?? DEFAULT_MAX_QUERY_COST),
       // Before the statement counter: it waits for the cache's last statement, which the cache registers as its hook starts.
@@ -97,8 +116,19 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
   await apollo.start();
   const app = express();
   app.disable('x-powered-by');
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
+  // First: the request id, the log line and the metrics of every request.
+  app.use(observeRequests(orm));
+  app.use('/health', healthRouter(readinessCheck(orm, () => draining)));
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', metricsRegistry.contentType);
+    res.end(await metricsRegistry.metrics());
+  });
+  // A request arriving on a kept-alive connection while the server drains is turned away; those already in flight finish.
+  app.use((_req, res, next) => {
+    if (!draining) return next();
+    res.setHeader('connection', 'close');
+    res.setHeader('retry-after', '1');
+    res.status(503).json({ errors: [{ message: 'The server is shutting down; send the request again (another replica, or this one once it is back).', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
   });
   // Before anything is read or run, for every route that works for a caller: who is it, and is it over its rate?
   const identify = (req: express.Request) => identifyCaller(req, orm, authenticator);
@@ -133,7 +163,16 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
   // The dashboard at / (docs/dashboard.md), after every API route.
   app.use(webRouter({ demoTokens: options.demoTokens, directory: options.webDirectory }));
   httpServer.on('request', app);
-  return { app, apollo, httpServer, responseCache };
+  return {
+    app,
+    apollo,
+    httpServer,
+    responseCache,
+    startDraining: () => {
+      draining = true;
+    },
+    isDraining: () => draining,
+  };
 }
 
 /**
@@ -145,22 +184,38 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
  */
 export async function startServer(orm: MikroORM, port: number, authenticator: Authenticator, options: AppOptions = {}): Promise<MuluServer> {
   const recountInterval = checkRecountInterval(options.figuresRecountIntervalMs ?? FIGURES_RECOUNT_INTERVAL_MS);
-  await departmentFiguresService.refreshStaleness(orm.em.fork());
-  const { apollo, httpServer, responseCache } = await createApp(orm, authenticator, options);
-  await new Promise<void>((resolve) => httpServer.listen(port, resolve));
+  // Waits for a replica recounting at this moment, then recounts what is still stale (usually nothing).
+  await recountFigures(orm, { wait: true });
+  const { apollo, httpServer, responseCache, startDraining, isDraining } = await createApp(orm, authenticator, options);
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, options.host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
   const recount = scheduleFiguresRecount(orm, recountInterval);
+  const unwatchPool = watchPool(orm.em.getConnection().getKnex().client.pool);
   const address = httpServer.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
+  const shownHost = !options.host || ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(options.host) ? 'localhost' : options.host.includes(':') ? `[${options.host}]` : options.host;
   let stopping: Promise<void> | undefined;
   return {
-    url: `http://localhost:${actualPort}/graphql`,
+    url: `http://${shownHost}:${actualPort}/graphql`,
     httpServer,
     responseCacheStats: responseCache.stats,
+    draining: isDraining,
     // Apollo 5's stop() must not run twice concurrently (the second never resolves): one stop, shared.
+    // Apollo's drain plugin closes the listener and idle connections, and waits for requests in flight.
     stop: () =>
       (stopping ??= (async () => {
-        await recount.stop();
-        await apollo.stop();
+        startDraining();
+        try {
+          await recount.stop();
+          await apollo.stop();
+        } finally {
+          unwatchPool();
+        }
       })()),
   };
 }
