@@ -140,12 +140,10 @@ async function stopWithSignal(mulu: Mulu, signal: NodeJS.Signals): Promise<{ cod
 }
 
 /**
- * Three starts of src/main.ts through ts-node: a minute or more on a loaded machine. Run with
- * MULU_CHAOS=1 (npm test then includes it); see docs/operations.md.
+ * Three starts of src/main.ts through ts-node: a minute or more on a loaded machine. Not part of
+ * `npm test` yet (two of its three scenarios still fail, see docs/operations.md): `npm run test:chaos`.
  */
-const chaos = process.env.MULU_CHAOS === '1' ? describe : describe.skip;
-
-chaos('chaos: the embedded database killed, SIGTERM and a crash, all under write load', () => {
+describe('chaos: the embedded database killed, SIGTERM and a crash, all under write load', () => {
   beforeAll(async () => {
     folder = await mkdtemp(join(tmpdir(), 'mulu-chaos-'));
     // The postgres user (when running as root) must reach the data folder.
