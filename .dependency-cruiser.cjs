@@ -21,6 +21,7 @@ const LAYERS = [
   ['auth'],
   ['catalogue'],
   ['mounts', 'subscriptions', 'supervision'],
+  ['sharing'],
   ['stats'],
   ['reports'],
   ['imports'],

@@ -15,8 +15,10 @@ import { buildMuluSchema } from './graphql/schema';
 import { createSqlStatementCounter } from './graphql/sql-statement-count';
 import { reportsRouter } from './modules/reports/reports.routes';
 import { importsRouter } from './modules/imports/imports.routes';
+import { directoriesRouter, mountsRouter } from './modules/sharing/sharing.routes';
 import type { ImportLimits } from './modules/imports/import-limits';
 import { bulkLane } from './http/bulk-lane';
+import { webRouter, type DemoTokens } from './http/web';
 import { bodyRate, DEFAULT_BODY_RATE, type BodyRate } from './http/body-rate';
 import { identifyCaller } from './http/caller';
 import { DEFAULT_RATE_LIMITS, rateLimit, type RateLimits } from './http/rate-limit';
@@ -45,6 +47,10 @@ export interface AppOptions {
   figuresRecountIntervalMs?: number;
   /** Memory for answers the response cache keeps (see src/graphql/response-cache.ts); 0 turns it off. Default 32 MiB. */
   responseCacheBytes?: number;
+  /** The embedded demo's tokens, offered by the dashboard's sign-in (src/http/web.ts); never set outside the demo. */
+  demoTokens?: DemoTokens;
+  /** Where the built dashboard is; default dist/web (src/http/web.ts). */
+  webDirectory?: string;
   /** Requests a minute per caller and per anonymous address (src/http/rate-limit.ts); 0 turns one off. */
   rateLimits?: RateLimits;
   /** How fast a request body must arrive (src/http/body-rate.ts). */
@@ -132,6 +138,9 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   const bulk = [bulkLane(undefined, undefined, identify), bodyRate(options.bodyRate ?? DEFAULT_BODY_RATE)];
   app.use('/reports', limit, reportsRouter(orm, authenticator));
   app.use('/imports', limit, ...bulk, importsRouter(orm, authenticator, options.importLimits));
+  // Hosted datasets: rows in (streamed, through the bulk lane) and out (docs/data-sharing.md).
+  app.use('/mounts', limit, ...bulk, mountsRouter(orm, authenticator));
+  app.use('/directories', limit, directoriesRouter(orm, authenticator));
   const countSql: express.RequestHandler[] = sqlCounter ? [sqlCounter.middleware] : [];
   app.use(
     '/graphql',
@@ -151,6 +160,8 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
       errors: [{ message: tooLarge ? 'The request body is too large (20 MB at most).' : 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }],
     });
   });
+  // The dashboard at / (docs/dashboard.md), after every API route.
+  app.use(webRouter({ demoTokens: options.demoTokens, directory: options.webDirectory }));
   httpServer.on('request', app);
   return {
     app,

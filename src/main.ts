@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     maxQueryCost: config.maxQueryCost,
     sqlCountHeader: config.sqlCountHeader,
     responseCacheBytes: config.responseCacheBytes,
+    demoTokens: demo?.tokens,
     rateLimits: config.rateLimits,
     bodyRate: config.bodyRate,
     importLimits: config.importLimits,

@@ -1,5 +1,5 @@
 import { staleSql } from '../../src/modules/catalogue/staleness';
-import { countFiguresSql, FIGURE_COLUMNS, FIGURES } from '../../src/modules/stats/figures';
+import { COUNTED_FIGURES, countFiguresSql, FIGURE_COLUMNS } from '../../src/modules/stats/figures';
 import { SUPERVISION_CATEGORIES } from '../../src/modules/supervision/supervision.entity';
 import { connect } from './database';
 import { CITY_CODE, DISTRICT_CODE, PROVINCE_CODE } from './scales';
@@ -94,15 +94,15 @@ export const REGION_FIGURES_MISMATCH_SQL = `
 
 /**
  * Departments whose stored figures (department_figures) differ from the
- * figures computed from the rows themselves, every declared figure
- * (stats/figures.ts): 0 when the generator (or the services) kept them exact.
+ * figures computed from the rows themselves, every figure counted from
+ * rows (stats/figures.ts; usage is added to by deliveries): 0 when the generator (or the services) kept them exact.
  */
 export const DEPARTMENT_FIGURES_MISMATCH_SQL = `
   select count(*)::int as wrong
-    from (${countFiguresSql(FIGURES, () => 'true').sql}) x
+    from (${countFiguresSql(COUNTED_FIGURES, () => 'true').sql}) x
     left join department_figures f on f.department_id = x.id
    where f.department_id is null
-      or (${FIGURE_COLUMNS.map((c) => `f.${c}`).join(', ')}) <> (${FIGURE_COLUMNS.map((c) => `x.${c}`).join(', ')})`;
+      or (${COUNTED_FIGURES.map((f) => `f.${f.column}`).join(', ')}) <> (${COUNTED_FIGURES.map((f) => `x.${f.column}`).join(', ')})`;
 
 /** The figures a unit (region or department) shows on a dashboard: all three statistics. */
 const UNIT_FIGURES = `mountStats { ${MOUNT_FIELDS} } supervisionStats { ${SUPERVISION_FIELDS} } subscriptionStats { ${SUBSCRIPTION_FIELDS} }`;

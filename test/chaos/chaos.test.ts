@@ -39,7 +39,7 @@ async function startMulu(): Promise<Mulu> {
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  const deadline = Date.now() + 110_000;
+  const deadline = Date.now() + 280_000;
   for (;;) {
     const match = /"url":"([^"]+)"[^\n]*Mulu is serving GraphQL/.exec(output);
     if (match) return { child, url: match[1], output: () => output, exited };
@@ -139,6 +139,10 @@ async function stopWithSignal(mulu: Mulu, signal: NodeJS.Signals): Promise<{ cod
   return { code, ms: Date.now() - started };
 }
 
+/**
+ * Three starts of src/main.ts through ts-node: a minute or more on a loaded machine. Not part of
+ * `npm test` yet (two of its three scenarios still fail, see docs/operations.md): `npm run test:chaos`.
+ */
 describe('chaos: the embedded database killed, SIGTERM and a crash, all under write load', () => {
   beforeAll(async () => {
     folder = await mkdtemp(join(tmpdir(), 'mulu-chaos-'));
@@ -156,7 +160,7 @@ describe('chaos: the embedded database killed, SIGTERM and a crash, all under wr
       const answer = await post(current.url, query);
       if (!ok(answer)) throw new Error(`setup failed: ${JSON.stringify(answer)}`);
     }
-  }, 180_000);
+  }, 400_000);
 
   afterAll(async () => {
     if (current && current.child.exitCode === null) current.child.kill('SIGKILL');
@@ -261,5 +265,5 @@ describe('chaos: the embedded database killed, SIGTERM and a crash, all under wr
     const { code } = await stopWithSignal(mulu, 'SIGTERM');
     expect(code).toBe(0);
     current = undefined;
-  }, 240_000);
+  }, 700_000);
 });

@@ -2,6 +2,7 @@ import { staleSql } from '../catalogue/staleness';
 import { SUPERVISION_CATEGORIES } from '../supervision/supervision.entity';
 import { SubscriptionStatus } from '../subscriptions/subscription.entity';
 import { statusSql } from '../subscriptions/subscription.state-machine';
+import { USAGE_FIGURES } from '../sharing/usage.service';
 
 /**
  * The stored figures: one declaration per figure. Everything else is derived
@@ -39,15 +40,26 @@ export interface Figure {
   column: string;
   /** bigint for sums that may pass 2^31 (record counts, data volume); integer otherwise. */
   type: 'integer' | 'bigint';
-  section: FigureSection;
+  /**
+   * The section whose changes recount it; absent for a figure that is added
+   * to as events happen and never recounted (usage of hosted data: each
+   * delivery adds itself, sharing/usage.service.ts). Such a figure has no `count`.
+   */
+  section?: FigureSection;
   /**
    * How one department's value is counted: an aggregate over the rows of
    * `source` (e.g. `count(*) filter (where c.status = 'PUBLISHED')`), or,
    * without a source, a scalar expression on the department row `d`.
    */
   source?: FigureSource;
-  count: string;
+  count?: string;
   description: string;
+}
+
+/** A figure recounted from rows. */
+export interface CountedFigure extends Figure {
+  section: FigureSection;
+  count: string;
 }
 
 const directories = SOURCES.directories;
@@ -78,6 +90,7 @@ export const FIGURES: readonly Figure[] = [
     column: 'subscriptions_pending', type: 'integer', section: 'subscriptions',
     count: `(select count(*) from subscription_request s where s.provider_id = d.id and s.status = 'PENDING')`, description: "Requests waiting for the unit's decision as provider.",
   },
+  ...USAGE_FIGURES,
   { column: 'main_items', type: 'integer', section: 'supervision', source: SOURCES.mainItems, count: 'count(*)', description: 'Supervision main items (监管主项).' },
   {
     column: 'covered_main_items', type: 'integer', section: 'supervision', source: SOURCES.mainItems,
@@ -95,6 +108,9 @@ export const FIGURES: readonly Figure[] = [
   }),
 ];
 
+/** The figures recounted from rows (all but those added to as events happen). */
+export const COUNTED_FIGURES: readonly CountedFigure[] = FIGURES.filter((figure): figure is CountedFigure => figure.section !== undefined && figure.count !== undefined);
+
 /** Every figure column, in declaration order. */
 export const FIGURE_COLUMNS: readonly string[] = FIGURES.map((figure) => figure.column);
 
@@ -102,7 +118,7 @@ export const FIGURE_COLUMNS: readonly string[] = FIGURES.map((figure) => figure.
 export const propertyOf = (column: string) => column.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 
 /** The figures of one section. */
-export const figuresOf = (section: FigureSection): Figure[] => FIGURES.filter((figure) => figure.section === section);
+export const figuresOf = (section: FigureSection): CountedFigure[] => FIGURES.filter((figure): figure is CountedFigure => figure.section === section && figure.count !== undefined);
 
 /**
  * A select of `d.id` and the named figures of every department matching
@@ -111,7 +127,7 @@ export const figuresOf = (section: FigureSection): Figure[] => FIGURES.filter((f
  * PostgreSQL does not push an IN-list through a join into a grouped
  * subquery; `scopes` says how many times it appears.
  */
-export function countFiguresSql(figures: readonly Figure[], scope: (column: string) => string): { sql: string; scopes: number } {
+export function countFiguresSql(figures: readonly CountedFigure[], scope: (column: string) => string): { sql: string; scopes: number } {
   const sources = [...new Set(figures.map((figure) => figure.source).filter((source): source is FigureSource => source != null))];
   const joins = sources.map((source) => {
     const own = figures.filter((figure) => figure.source === source);

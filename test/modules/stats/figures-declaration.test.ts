@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { figuresMigration } from '../../../scripts/figures-migration';
+import { figuresMigration } from '../../../src/cli/figures-migration';
 import { FIGURE_COLUMNS, FIGURES, propertyOf } from '../../../src/modules/stats/figures';
 import { createTestDatabase, migratedOrm } from '../../support/database';
 

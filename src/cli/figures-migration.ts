@@ -9,14 +9,15 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIGURES, figuresOf, recountSectionSql, regionFiguresTriggerSql, type FigureSection } from '../src/modules/stats/figures';
+import { FIGURES, recountSectionSql, regionFiguresTriggerSql, type FigureSection } from '../modules/stats/figures';
 
 interface Recorded {
   column: string;
   type: 'integer' | 'bigint';
 }
 
-const root = join(__dirname, '..');
+/** The repository: npm scripts run there. */
+const root = process.cwd();
 const recordedPath = join(root, 'migrations', 'figures.json');
 const SQL_TYPES = { integer: 'int', bigint: 'bigint' } as const;
 
@@ -38,7 +39,8 @@ export function figuresMigration(recorded: Recorded[], name: string): { source: 
     ...dropped.map((f) => `add column "${f.column}" ${SQL_TYPES[f.type]} not null default 0`),
     ...retyped.map((f) => `alter column "${f.column}" type ${SQL_TYPES[known.get(f.column)!.type]}`),
   ].join(', ');
-  const sections = [...new Set([...added, ...retyped].map((f) => FIGURES.find((d) => d.column === f.column)!.section))] as FigureSection[];
+  // Figures recounted from rows are backfilled; those added to as events happen (usage) start at 0.
+  const sections = [...new Set([...added, ...retyped].map((f) => FIGURES.find((d) => d.column === f.column)!.section))].filter((section): section is FigureSection => section !== undefined);
   const backfill = sections.map((section) => recountSectionSql(section, () => 'true').sql);
   const quote = (sql: string) => '`' + sql.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${') + '`';
   const summary = [
