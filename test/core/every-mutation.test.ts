@@ -52,7 +52,13 @@ function recountSql(): string {
       (select count(*) from supervision_main_item mi where mi.department_id = d.id) as main_items,
       (select count(*) from supervision_main_item mi where mi.department_id = d.id and exists (
         select 1 from supervision_sub_item s join supervision_record r on r.sub_item_id = s.id and not r.superseded where s.main_item_id = mi.id)) as covered_main_items,
-      ${category}
+      ${category},
+      (select count(*) from dataset_access a where a.provider_id = d.id and a.consumer_id is not null) as usage_requests_provided,
+      (select coalesce(sum(a.rows_delivered), 0) from dataset_access a where a.provider_id = d.id and a.consumer_id is not null) as usage_rows_provided,
+      (select count(distinct a.consumer_id) from dataset_access a where a.provider_id = d.id) as usage_consumers,
+      (select count(*) from dataset_access a where a.consumer_id = d.id) as usage_requests_made,
+      (select coalesce(sum(a.rows_delivered), 0) from dataset_access a where a.consumer_id = d.id) as usage_rows_received,
+      (select (count(*) > 0)::int from dataset_access a where a.consumer_id = d.id) as usage_consuming_departments
     from department d order by d.id`;
 }
 
@@ -218,6 +224,20 @@ describe('every mutation keeps the figures exact and leaves an audit entry', () 
       });
     }
 
+    // A hosted dataset: rows loaded, then replaced; a granted department reads a page (a delivery the usage figures count).
+    const shared = published.find((p) => p.shareType === 'UNCONDITIONAL');
+    if (!shared) throw new Error('the generated data needs an unconditionally shared published directory: change the seed');
+    const hosted = await call<{ id: string }>('mountDataset', `mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, {
+      directory: { code: shared.code }, kind: 'TABLE', locator: `mulu:${shared.code}`, hosted: true,
+    });
+    const rowsOf = (n: number) => Array.from({ length: n }, (_, i) => ({ 名称: `记录${i}` }));
+    await call('appendDatasetRows', `mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { recordCount } }`, { mountId: hosted.id, rows: rowsOf(random.int(2, 9)) });
+    await call('replaceDatasetRows', `mutation($input: DatasetRowsInput!) { replaceDatasetRows(input: $input) { recordCount } }`, { mountId: hosted.id, rows: rowsOf(random.int(2, 9)) });
+    const reader = departments.find((_, d) => d !== shared.department)!;
+    await call('requestSubscription', request, { directory: { code: shared.code }, requesterCreditCode: reader, purpose: '数据核验' });
+    const consumer = await api.asRole('STEWARD', reader);
+    await consumer.ok(`{ directory(code: "${shared.code}") { rows(first: 3) { edges { node { rowNumber } } } } }`);
+
     await call('unmountDataset', `mutation($input: UnmountDatasetInput!) { unmountDataset(input: $input) { id } }`, { mountId: mounts[1] });
     await call('withdrawDirectory', transition('withdrawDirectory'), { directory: { code: published[1].code } });
     await call('captureSnapshot', `mutation($input: CaptureSnapshotInput!) { captureSnapshot(input: $input) { period } }`, { period: '2025-01' });
@@ -229,7 +249,7 @@ describe('every mutation keeps the figures exact and leaves an audit entry', () 
     expect(notWalked.map((name) => `${name} is not walked: add a step to this test`)).toEqual([]);
     expect(failures).toEqual([]);
     // The walk produced figures worth checking: something of every kind was counted.
-    const [totals] = await api.orm.em.fork().execute(`select sum(published_directories) p, sum(stale_directories) s, sum(subscriptions_made) m, sum(covered_main_items) c from department_figures`);
+    const [totals] = await api.orm.em.fork().execute(`select sum(published_directories) p, sum(stale_directories) s, sum(subscriptions_made) m, sum(covered_main_items) c, sum(usage_rows_received) u from department_figures`);
     expect(Object.values(totals).map(Number).every((value) => value > 0)).toBe(true);
   });
 });
