@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { OperationLimits } from './graphql/limits';
 
 /** Everything Mulu reads from the environment, parsed once at start. */
 export interface Config {
@@ -14,6 +15,10 @@ export interface Config {
   logSql: boolean;
   /** Largest estimated cost of one GraphQL operation. */
   maxQueryCost?: number;
+  /** Shape limits of one GraphQL operation (MULU_MAX_ALIASES, MULU_MAX_DEPTH, ...; docs/security.md); unset ones take their defaults. */
+  limits: Partial<OperationLimits>;
+  /** MULU_INTROSPECTION: schema introspection and the landing page; default on, off when NODE_ENV=production. */
+  introspection: boolean;
   /** Return each GraphQL request's SQL statement count in the `x-mulu-sql-statements` header (benchmarks). */
   sqlCountHeader: boolean;
   /** MULU_RESPONSE_CACHE_MB: memory for answers the response cache keeps (src/graphql/response-cache.ts); 0 turns it off. */
@@ -74,6 +79,32 @@ export function checkJwtAlgorithms(algorithms: readonly string[]): void {
   }
 }
 
+/** A positive whole number from the environment, or undefined when unset. */
+function positiveInteger(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} must be a whole number of at least 1, got "${value}".`);
+  return n;
+}
+
+/** The operation limits set in the environment (docs/security.md, "Limits"). */
+function operationLimits(env: NodeJS.ProcessEnv): Partial<OperationLimits> {
+  const limits: Partial<OperationLimits> = {};
+  const names: [keyof OperationLimits, string][] = [
+    ['maxAliases', 'MULU_MAX_ALIASES'],
+    ['maxDepth', 'MULU_MAX_DEPTH'],
+    ['maxTokens', 'MULU_MAX_TOKENS'],
+    ['maxDirectives', 'MULU_MAX_DIRECTIVES'],
+    ['maxRootFields', 'MULU_MAX_ROOT_FIELDS'],
+  ];
+  for (const [key, name] of names) {
+    const value = positiveInteger(env, name);
+    if (value !== undefined) limits[key] = value;
+  }
+  return limits;
+}
+
 function flag(value: string | undefined): boolean | undefined {
   if (value === undefined || value === '') return undefined;
   return ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
@@ -100,7 +131,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedDataDir: resolve(env.MULU_DATA_DIR ?? '.data/postgres'),
     loadDemo: flag(env.MULU_DEMO) ?? databaseUrl === undefined,
     logSql: flag(env.MULU_LOG_SQL) ?? false,
-    maxQueryCost: env.MULU_MAX_QUERY_COST ? Number(env.MULU_MAX_QUERY_COST) : undefined,
+    maxQueryCost: positiveInteger(env, 'MULU_MAX_QUERY_COST'),
+    limits: operationLimits(env),
+    introspection: flag(env.MULU_INTROSPECTION) ?? env.NODE_ENV !== 'production',
     sqlCountHeader: flag(env.MULU_SQL_COUNT_HEADER) ?? false,
     responseCacheBytes: responseCacheBytes(env.MULU_RESPONSE_CACHE_MB),
   };

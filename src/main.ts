@@ -30,6 +30,8 @@ async function main(): Promise<void> {
   // The server recounts what the clock changes (stale data, lapsed subscriptions) itself: see startServer.
   const server = await startServer(orm, config.port, createAuthenticator(auth), {
     maxQueryCost: config.maxQueryCost,
+    limits: config.limits,
+    introspection: config.introspection,
     sqlCountHeader: config.sqlCountHeader,
     responseCacheBytes: config.responseCacheBytes,
   });

@@ -1,9 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { GraphQLError } from 'graphql';
 import type { Authenticator } from '../modules/auth/authenticator';
 import type { Viewer } from '../modules/auth/viewer';
 import type { RequestContext } from '../request-context';
-import { MuluError } from './errors';
+import { MuluError, toHttpGraphQLError } from './errors';
 import { createLoaders, type Loaders } from './loaders';
 
 /** The GraphQL context: the service context plus this request's loaders. */
@@ -24,7 +23,7 @@ export async function createContext(orm: MikroORM, authenticator: Authenticator,
   try {
     viewer = await authenticator.authenticate(authorization, em);
   } catch (error) {
-    if (error instanceof MuluError) throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
+    if (error instanceof MuluError) throw toHttpGraphQLError(error);
     throw error;
   }
   return { em, viewer, anonymousStats: authenticator.anonymousStats, loaders: createLoaders(em) };

@@ -1,11 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { MuluError, type ErrorCode } from '../graphql/errors';
+import { clientDatabaseError, httpHeadersFor, httpStatusFor, MuluError } from '../graphql/errors';
 import type { Authenticator } from '../modules/auth/authenticator';
 import type { RequestContext } from '../request-context';
-
-const STATUS: Record<ErrorCode, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409 };
 
 /**
  * Sends an error as `{ error: { code, message, ...details } }` with its HTTP
@@ -13,8 +11,10 @@ const STATUS: Record<ErrorCode, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED
  * only as INTERNAL_SERVER_ERROR, without SQL or stack traces.
  */
 export function sendError(res: Response, error: unknown, log: (error: unknown) => void = console.error): void {
+  error = clientDatabaseError(error) ?? error;
   if (error instanceof MuluError) {
-    res.status(STATUS[error.code]).json({ error: { code: error.code, message: error.message, ...error.details } });
+    for (const [name, value] of Object.entries(httpHeadersFor({ code: error.code, ...error.details }))) res.setHeader(name, value);
+    res.status(httpStatusFor(error.code)).json({ error: { code: error.code, message: error.message, ...error.details } });
   } else if (error instanceof UniqueConstraintViolationException) {
     res.status(409).json({ error: { code: 'CONFLICT', message: 'This record already exists (a unique code or name is taken); another request may have written it at the same time.' } });
   } else if ((error as { type?: string }).type === 'entity.too.large') {

@@ -68,6 +68,8 @@ export async function startTestServer(options: { anonymousStats?: boolean; ownCl
   const server = await startServer(orm, 0, createAuthenticator(settings), {
     sqlCountHeader: options.sqlCountHeader,
     maxQueryCost: options.maxQueryCost,
+    limits: options.limits,
+    introspection: options.introspection,
     figuresRecountIntervalMs: options.figuresRecountIntervalMs,
     responseCacheBytes: options.responseCacheBytes,
   });
