@@ -25,11 +25,11 @@ export interface OperationLimits {
 /** Enough for a province dashboard or 500 departments with their figures; far below a nested-pages attack. */
 export const DEFAULT_OPERATION_LIMITS: Readonly<OperationLimits> = {
   maxCost: 1_000_000,
-  maxAliases: 50,
+  maxAliases: 200,
   maxDepth: 15,
   maxTokens: 5_000,
   maxDirectives: 20,
-  maxRootFields: 30,
+  maxRootFields: 200,
 };
 
 /** A validation rule: at most `maximum` fields at the root of an operation, whatever fragments they come through. */

@@ -30,14 +30,14 @@ const DEFAULT_PAGE = 20;
  * UNDECLARED_LIST_BOUND.
  */
 export const LIST_BOUNDS: Readonly<Record<string, number>> = {
-  // GB/T 2260 gives a unit's children two digits of the code (region-code.ts).
-  'Region.children': 100,
+  // The most county- or city-level units directly under one unit of GB/T 2260 (Chongqing: 38).
+  'Region.children': 40,
   // A province's departments: 10,000 at the benchmark's province scale, twice that as the bound.
   'RegionReport.departments': 20_000,
-  'RegionReport.childRegions': 100,
+  'RegionReport.childRegions': 40,
   'RegionReport.belowThreshold': 10,
   'ReportBelowThreshold.departments': 20_000,
-  'ReportBelowThreshold.childRegions': 100,
+  'ReportBelowThreshold.childRegions': 40,
   'ReportUnit.ranks': 10,
   'ResourceDirectory.informationItems': 1_000,
   'ResourceDirectory.mounts': 200,

@@ -60,7 +60,7 @@ describe('operation limits fail closed', () => {
   });
 
   it('caps root fields, depth, tokens and directives', async () => {
-    const roots = Array.from({ length: 31 }, (_, i) => `a${i}: __typename`).join(' ');
+    const roots = Array.from({ length: 201 }, () => '__typename').join(' ');
     const rootsResponse = await post(api, gql(`query { ...F } fragment F on Query { ${roots} }`), {});
     expect(rootsResponse.status).toBe(400);
     let deep = 'name';

@@ -1,6 +1,7 @@
 import ExcelJS from 'exceljs';
 import { badInput, notFound } from '../../graphql/errors';
 import { percent } from '../../graphql/rates';
+import { compareCounts } from '../../graphql/scalars';
 import type { RequestContext } from '../../request-context';
 import { SUPERVISION_CATEGORIES, SupervisionCategory } from '../supervision/supervision.entity';
 import { coveredSubItemsOf, compareNames, subItemsOf } from './report-figures';
@@ -81,7 +82,7 @@ function sortDepartments(table: AppendixTable, units: UnitWithFigures[]): UnitWi
   const compare =
     table === 'resources'
       ? (a: UnitFigures, b: UnitFigures) =>
-          byRateDesc(a.mount.mountedDirectories, a.mount.publishedDirectories, b.mount.mountedDirectories, b.mount.publishedDirectories) || b.mount.dataVolume - a.mount.dataVolume
+          byRateDesc(a.mount.mountedDirectories, a.mount.publishedDirectories, b.mount.mountedDirectories, b.mount.publishedDirectories) || compareCounts(b.mount.dataVolume, a.mount.dataVolume)
       : (a: UnitFigures, b: UnitFigures) =>
           byRateDesc(a.supervision.coveredMainItems, a.supervision.mainItems, b.supervision.coveredMainItems, b.supervision.mainItems) ||
           byRateDesc(coveredSubItemsOf(a), subItemsOf(a), coveredSubItemsOf(b), subItemsOf(b));

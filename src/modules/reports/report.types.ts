@@ -1,6 +1,6 @@
 import { IsOptional, Matches, Max, Min } from 'class-validator';
 import { ArgsType, Field, Float, GraphQLISODateTime, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { SafeInt } from '../../graphql/scalars';
+import { BigCount, SafeInt, type Count } from '../../graphql/scalars';
 import { RankingMetric } from '../stats/ranking.service';
 import { MountStatsType } from '../stats/stats.types';
 import { SupervisionStatsType } from '../stats/supervision-stats.types';
@@ -105,8 +105,8 @@ export class ReportChangeType implements FiguresChange {
   @Field(() => Int, { description: 'Mounted directories.' })
   mountedDirectories!: number;
 
-  @Field(() => SafeInt, { description: 'Data volume (records of the active mounts).' })
-  dataVolume!: number;
+  @Field(() => BigCount, { description: 'Data volume (records of the active mounts).' })
+  dataVolume!: Count;
 
   @Field(() => Int, { description: 'Stale directories.' })
   staleDirectories!: number;

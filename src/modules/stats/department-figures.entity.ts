@@ -1,4 +1,5 @@
 import { BigIntType, Entity, OneToOne, Property, type Ref } from '@mikro-orm/core';
+import type { Count } from '../../graphql/scalars';
 import { Department } from '../departments/department.entity';
 import { Region } from '../regions/region.entity';
 
@@ -10,8 +11,8 @@ export abstract class FigureColumns {
   @Property({ type: 'integer', default: 0 })
   mountedDirectories: number = 0;
 
-  @Property({ type: new BigIntType('number'), default: 0 })
-  dataVolume: number = 0;
+  @Property({ type: new BigIntType('string'), default: 0 })
+  dataVolume: Count = 0;
 
   /**
    * Mounted directories whose data is stale. It depends on the clock as well
