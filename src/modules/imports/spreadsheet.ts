@@ -1,3 +1,4 @@
+import { cleanText } from '../../core/text';
 import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse/sync';
 import { badInput } from '../../graphql/errors';
@@ -127,9 +128,15 @@ export async function readSheet(body: Buffer, format: SheetFormat, columns: Impo
       continue;
     }
     const row: Record<string, string> = {};
-    keys.forEach((key, c) => {
-      if (key) row[key] = (values[c] ?? '').trim();
-    });
+    try {
+      // The same text hygiene as GraphQL input (core/text.ts): control characters refused, NFC.
+      keys.forEach((key, c) => {
+        if (key) row[key] = cleanText(values[c] ?? '', key).trim();
+      });
+    } catch (error) {
+      rowErrors.push({ row: rowNumbers[i], reason: error instanceof Error ? error.message : String(error) });
+      continue;
+    }
     rows.push({ row: rowNumbers[i], cells: row });
   }
   const count = rows.length + rowErrors.length;
