@@ -23,7 +23,7 @@ export interface Config {
   sqlCountHeader: boolean;
   /** MULU_RESPONSE_CACHE_MB: memory for answers the response cache keeps (src/graphql/response-cache.ts); 0 turns it off. */
   responseCacheBytes?: number;
-  /** Who may call the API: see the README, "Authentication". */
+  /** Who may call the API: see docs/security.md. */
   auth: AuthConfig;
 }
 

@@ -50,8 +50,8 @@ export async function buildMuluSchema(): Promise<GraphQLSchema> {
     resolvers,
     validate: { forbidUnknownValues: false },
     emitSchemaFile: false,
-    // Who may do what: README, "Authentication".
-    // Who may do what: README, "Authentication"; the operation-wide check is accessPlugin (app.ts).
+    // Who may do what: docs/security.md.
+    // Who may do what: docs/security.md; the operation-wide check is accessPlugin (app.ts).
     authChecker,
   });
   // Every text, date and input object a caller sends is cleaned and checked in one place (input-hygiene.ts).

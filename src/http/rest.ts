@@ -80,7 +80,7 @@ export function contextHandler(handler: (req: Request, res: Response, ctx: Reque
  */
 export function jsonFallbacks(router: Router): void {
   router.use((req: Request, res: Response) => {
-    res.status(404).json({ error: { code: 'NOT_FOUND', message: `There is no route ${req.method} ${req.originalUrl}; see the README.` } });
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: `There is no route ${req.method} ${req.originalUrl}; see docs/api.md.` } });
   });
   router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => sendError(res, error));
 }

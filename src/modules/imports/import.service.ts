@@ -31,7 +31,7 @@ const ACTION: Record<ImportKind, string> = { [ImportKind.DIRECTORIES]: 'importDi
 /**
  * Bulk import (批量导入) of the spreadsheets departments keep: directories
  * with their information items, and supervision main items with their
- * sub-items (README, "Bulk import"). Rows are checked with the services' own
+ * sub-items (docs/api.md, "Bulk import"). Rows are checked with the services' own
  * rules; a dry run reports what each row would do; a real run writes all of
  * the file or, if any row has an error, nothing. Idempotent by code: a file
  * imported twice changes nothing the second time. Set-based statements in

@@ -24,7 +24,7 @@ const flag = (value: unknown) => typeof value === 'string' && ['1', 'true', 'yes
 /**
  * `POST /imports/{directories|supervision-items}[?dryRun=true]` with the file
  * as the request body (text/csv or the XLSX content type), and
- * `GET /imports/{kind}/template.{csv|xlsx}` (README, "Bulk import").
+ * `GET /imports/{kind}/template.{csv|xlsx}` (docs/api.md, "Bulk import").
  */
 export function importsRouter(orm: MikroORM, authenticator: Authenticator): Router {
   const router = Router();
