@@ -37,6 +37,13 @@ function nullRefusedFields(): Set<string> {
 
 const TEXT_SCALARS = new Set(['String', 'ID']);
 
+/**
+ * Input fields whose items the service checks one by one, to reject a bad
+ * item by its index and keep the rest (supervision record batches): a bad
+ * record there must not refuse the whole batch.
+ */
+const CHECKED_PER_ITEM = new Set(['IngestSupervisionRecordsInput.records']);
+
 /** Whether any value of this input type holds text, a date or an input object (worth walking). */
 function needsWalk(type: GraphQLInputType, seen = new Set<string>()): boolean {
   const inner = getNullableType(type);
@@ -77,7 +84,7 @@ export function applyInputHygiene(schema: GraphQLSchema): GraphQLSchema {
       const object = value as Record<string, unknown>;
       for (const key of Object.keys(object)) {
         const field = fields[key];
-        if (!field) continue;
+        if (!field || CHECKED_PER_ITEM.has(`${inner.name}.${key}`)) continue;
         if (object[key] === null && refusedNull.has(`${inner.name}.${key}`)) {
           throw badInput(`${path}.${key} cannot be null; leave it out to keep the current value.`, { field: `${path}.${key}` });
         }
