@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Authenticator } from '../modules/auth/authenticator';
 import type { Viewer } from '../modules/auth/viewer';
 import type { RequestContext } from '../request-context';
-import { MuluError, toHttpGraphQLError } from './errors';
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable, MuluError, serviceUnavailable, toHttpGraphQLError } from './errors';
 import { createLoaders, type Loaders } from './loaders';
 
 /** The GraphQL context: the service context plus this request's loaders. */
@@ -17,13 +17,16 @@ export interface MuluContext extends RequestContext {
  * Resolves the caller once per request. A token that proves nothing fails the
  * whole request (HTTP 401, code UNAUTHENTICATED) before any resolver runs.
  */
-export async function createContext(orm: MikroORM, authenticator: Authenticator, authorization?: string): Promise<MuluContext> {
+export async function createContext(orm: MikroORM, authenticator: Authenticator, authorization?: string, identified?: Promise<Viewer | null>): Promise<MuluContext> {
   const em = orm.em.fork();
   let viewer: Viewer | null;
   try {
-    viewer = await authenticator.authenticate(authorization, em);
+    // `identified`: the caller as the HTTP layer already worked it out (src/http/caller.ts).
+    viewer = await (identified ?? authenticator.authenticate(authorization, em));
   } catch (error) {
     if (error instanceof MuluError) throw toHttpGraphQLError(error);
+    // An API key is looked up in the database: while it is away the request fails as unavailable, not as a bug.
+    if (isDatabaseUnavailable(error)) throw toHttpGraphQLError(serviceUnavailable(DATABASE_UNAVAILABLE_MESSAGE));
     throw error;
   }
   return { em, viewer, anonymousStats: authenticator.anonymousStats, loaders: createLoaders(em) };

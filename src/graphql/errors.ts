@@ -1,6 +1,8 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { UniqueConstraintViolationException, ForeignKeyConstraintViolationException } from '@mikro-orm/core';
+import { logger } from '../observability/logger';
+import { observeErrorCode } from '../observability/request-observation';
 
 /** The codes a client may see in `extensions.code` (besides graphql-js's own, listed in HTTP_STATUS). */
 export type ErrorCode =
@@ -67,7 +69,35 @@ export function httpHeadersFor(extensions: Record<string, unknown> | undefined):
   const retryAfter = extensions?.retryAfterSeconds;
   if (typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter >= 0) return { 'retry-after': String(Math.ceil(retryAfter)) };
   if (extensions?.code === 'RATE_LIMITED') return { 'retry-after': '1' };
+  if (extensions?.code === 'SERVICE_UNAVAILABLE') return { 'retry-after': String(RETRY_AFTER_SECONDS) };
   return {};
+}
+
+/** What a client reads while the database is away: a retry soon will do. */
+export const DATABASE_UNAVAILABLE_MESSAGE = 'The database is unavailable right now; Mulu reconnects by itself. Please try again in a few seconds.';
+
+/** Seconds a client is asked to wait (Retry-After) before trying again while the database is away. */
+export const RETRY_AFTER_SECONDS = 2;
+
+/** Socket errors, and PostgreSQL states (class 08, admin shutdown, crash, starting up, too many connections), of a database that is away. */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', '57P01', '57P02', '57P03', '53300']);
+const UNAVAILABLE_MESSAGES = /Timeout acquiring a connection|Connection terminated|Connection ended unexpectedly|connection error and is not queryable|the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)|Client was closed and is not queryable|terminating connection due to (administrator command|crash of another server process)/i;
+
+/**
+ * Whether an error means the database cannot be reached (down, restarting,
+ * unreachable, pool exhausted while it was away) rather than a bug: walks
+ * the wrapped errors (MikroORM's `previous`, `cause`, AggregateError).
+ */
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 5) return false;
+  const e = error as { code?: unknown; sqlState?: unknown; message?: unknown; previous?: unknown; cause?: unknown; errors?: unknown; name?: unknown };
+  for (const code of [e.code, e.sqlState]) {
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  }
+  if (e.name === 'ConnectionException') return true;
+  if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true;
+  if (Array.isArray(e.errors) && e.errors.some((inner) => isDatabaseUnavailable(inner, depth + 1))) return true;
+  return isDatabaseUnavailable(e.previous, depth + 1) || isDatabaseUnavailable(e.cause, depth + 1);
 }
 
 /**
@@ -92,8 +122,10 @@ export const forbidden = (message: string) => new MuluError('FORBIDDEN', message
 export const unauthenticated = (message: string) => new MuluError('UNAUTHENTICATED', message);
 /** Too many requests from one caller; `retryAfterSeconds` becomes the `Retry-After` header. */
 export const rateLimited = (message: string, retryAfterSeconds: number) => new MuluError('RATE_LIMITED', message, { retryAfterSeconds });
-/** The server cannot serve now (the database is away); `retryAfterSeconds`, when given, becomes `Retry-After`. */
-export const serviceUnavailable = (message: string, retryAfterSeconds?: number) => new MuluError('SERVICE_UNAVAILABLE', message, retryAfterSeconds === undefined ? undefined : { retryAfterSeconds });
+export const tooLarge = (message: string, details?: Record<string, unknown>) => new MuluError('PAYLOAD_TOO_LARGE', message, details);
+/** The server cannot serve now (the database is away); `retryAfterSeconds` becomes `Retry-After`. */
+export const serviceUnavailable = (message: string = DATABASE_UNAVAILABLE_MESSAGE, retryAfterSeconds: number = RETRY_AFTER_SECONDS) =>
+  new MuluError('SERVICE_UNAVAILABLE', message, { retryAfterSeconds });
 
 /**
  * The same error as a GraphQLError carrying its HTTP status and headers, for
@@ -165,7 +197,14 @@ function flattenValidation(errors: ValidationErrorLike[], prefix = ''): string[]
  * failure, a bug) is logged here and reaches the client as a bare
  * INTERNAL_SERVER_ERROR, with no SQL and no stack trace.
  */
-export function formatError(formatted: GraphQLFormattedError, error: unknown, log: (error: unknown) => void = console.error): GraphQLFormattedError {
+export function formatError(formatted: GraphQLFormattedError, error: unknown, log?: (error: unknown) => void): GraphQLFormattedError {
+  const result = formatErrorFor(formatted, error, log);
+  // The request's log line and mulu_errors_total count what the client received.
+  observeErrorCode(String(result.extensions?.code ?? 'UNKNOWN'));
+  return result;
+}
+
+function formatErrorFor(formatted: GraphQLFormattedError, error: unknown, log: (error: unknown) => void = (err) => logger.error({ err }, 'unexpected error, answered INTERNAL_SERVER_ERROR')): GraphQLFormattedError {
   let original = unwrapResolverError(error);
   // Errors thrown from Apollo plugins arrive wrapped in a GraphQLError.
   if (original instanceof GraphQLError && original.originalError instanceof MuluError) original = original.originalError;
@@ -173,6 +212,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
   original = clientDatabaseError(original) ?? original;
   if (original instanceof MuluError) {
     return { ...base, message: original.message, extensions: { code: original.code, ...original.details } };
+  }
+  if (isDatabaseUnavailable(original)) {
+    logger.warn({ err: original }, 'database unavailable, answered SERVICE_UNAVAILABLE');
+    return { ...base, message: DATABASE_UNAVAILABLE_MESSAGE, extensions: { code: 'SERVICE_UNAVAILABLE' } };
   }
   if (original instanceof UniqueConstraintViolationException) {
     return { ...base, message: 'This record already exists (a unique code or name is taken).', extensions: { code: 'CONFLICT' } };

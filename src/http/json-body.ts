@@ -46,7 +46,8 @@ export function graphqlJsonBody(limitBytes: number): RequestHandler[] {
 /** Error handler after graphqlJsonBody: the body could not be read. */
 export function graphqlBodyErrors(limitBytes: number) {
   return (error: { status?: number; type?: string; charset?: string; encoding?: string }, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(error);
+    // Already answered (a slow body cut off with 408): the parser's late "aborted" has no one to tell.
+    if (res.headersSent) return;
     switch (error.type) {
       case 'entity.too.large':
         return sendGraphQLError(res, 'PAYLOAD_TOO_LARGE', `The request body is too large (${Math.round(limitBytes / (1024 * 1024))} MB at most).`);
