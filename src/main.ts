@@ -57,6 +57,8 @@ async function main(): Promise<void> {
   running.server = await startServer(orm, config.port, createAuthenticator(auth), {
     host: config.host,
     maxQueryCost: config.maxQueryCost,
+    limits: config.limits,
+    introspection: config.introspection,
     sqlCountHeader: config.sqlCountHeader,
     responseCacheBytes: config.responseCacheBytes,
     demoTokens: demo?.tokens,

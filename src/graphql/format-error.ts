@@ -1,13 +1,22 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { UniqueConstraintViolationException, ForeignKeyConstraintViolationException } from '@mikro-orm/core';
-import type { ApolloServerPlugin } from '@apollo/server';
-import { DATABASE_UNAVAILABLE_MESSAGE, HTTP_STATUS, isDatabaseUnavailable, MuluError, RETRY_AFTER_SECONDS } from '../core/errors';
+import { clientDatabaseError, DATABASE_UNAVAILABLE_MESSAGE, HTTP_STATUS, httpHeadersFor, httpStatusFor, isDatabaseUnavailable, MuluError } from '../core/errors';
 import { logger } from '../observability/logger';
 import { observeErrorCode } from '../observability/request-observation';
 
-/** Codes of errors graphql-js and Apollo raise themselves before any resolver runs; their messages are safe. */
-const PROTOCOL_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
+/**
+ * The same error as a GraphQLError carrying its HTTP status and headers, for
+ * places Apollo reads `extensions.http` from (context creation).
+ */
+export function toHttpGraphQLError(error: MuluError): GraphQLError {
+  const extensions = { code: error.code, ...error.details };
+  const headers = new Map(Object.entries(httpHeadersFor(extensions)));
+  return new GraphQLError(error.message, { extensions: { ...extensions, http: { status: httpStatusFor(error.code), headers } } });
+}
+
+/** Codes whose messages are written for clients (graphql-js's and Apollo's request errors, and Mulu's own): they pass as thrown. */
+const PROTOCOL_CODES = new Set(Object.keys(HTTP_STATUS).filter((code) => code !== 'INTERNAL_SERVER_ERROR'));
 
 interface ValidationErrorLike {
   property: string;
@@ -41,6 +50,7 @@ function formatErrorFor(formatted: GraphQLFormattedError, error: unknown, log: (
   // Errors thrown from Apollo plugins arrive wrapped in a GraphQLError.
   if (original instanceof GraphQLError && original.originalError instanceof MuluError) original = original.originalError;
   const base = { locations: formatted.locations, path: formatted.path };
+  original = clientDatabaseError(original) ?? original;
   if (original instanceof MuluError) {
     return { ...base, message: original.message, extensions: { code: original.code, ...original.details } };
   }
@@ -62,30 +72,10 @@ function formatErrorFor(formatted: GraphQLFormattedError, error: unknown, log: (
     }
     const code = String(formatted.extensions?.code ?? original.extensions?.code ?? '');
     if (PROTOCOL_CODES.has(code) || (!original.originalError && !original.path)) {
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: code || 'BAD_REQUEST' } };
+      const retry = httpHeadersFor(original.extensions)['retry-after'];
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: code || 'BAD_REQUEST', ...(retry ? { retryAfterSeconds: Number(retry) } : {}) } };
     }
   }
   log(original);
   return { ...base, message: 'Internal server error. It has been logged; please try again or contact the platform administrator.', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
-}
-
-/**
- * An answer carrying SERVICE_UNAVAILABLE is sent with HTTP 503 and
- * Retry-After: load balancers and clients then retry instead of taking a
- * 200 as success.
- */
-export function httpStatusPlugin(): ApolloServerPlugin {
-  return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ response }) {
-          if (response.body.kind !== 'single') return;
-          if (response.body.singleResult.errors?.some((error) => error.extensions?.code === 'SERVICE_UNAVAILABLE')) {
-            response.http.status = HTTP_STATUS.SERVICE_UNAVAILABLE;
-            response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
-          }
-        },
-      };
-    },
-  };
 }

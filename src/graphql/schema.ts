@@ -7,6 +7,7 @@ import { RegionResolver } from '../modules/regions/region.resolver';
 import { DepartmentStatsResolver, RegionStatsResolver } from '../modules/stats/stats.resolver';
 import { NodeResolver } from './node.resolver';
 import { clearLoadersAfterEachMutation } from './mutation-loaders';
+import { applyInputHygiene } from './input-hygiene';
 import { AuditResolver } from '../modules/audit/audit.resolver';
 import { authChecker } from '../modules/auth/auth.guard';
 import { AuthResolver } from '../modules/auth/auth.resolver';
@@ -67,5 +68,6 @@ export async function buildMuluSchema(): Promise<GraphQLSchema> {
     // Who may do what: docs/security.md; the operation-wide check is accessPlugin (app.ts).
     authChecker,
   });
-  return clearLoadersAfterEachMutation(schema);
+  // Every text, date and input object a caller sends is cleaned and checked in one place (input-hygiene.ts).
+  return applyInputHygiene(clearLoadersAfterEachMutation(schema));
 }

@@ -1,3 +1,4 @@
+import { cleanText } from '../../core/text';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pagedRows } from '../../db/paged-children';
@@ -83,15 +84,17 @@ export function checkCode(code: string): string {
   if (!CODE_PATTERN.test(trimmed)) {
     throw badInput(`"${code}" is not a valid directory code: use 1 to 64 letters, digits, "/", "_", "." or "-", starting with a letter or digit.`);
   }
-  return trimmed;
+  // Codes are identifiers, compared case-insensitively: kept upper-case on every path (core/text.ts).
+  return cleanText(trimmed, 'code', { identifier: true });
 }
 
 /** Trims information items and checks names, types and uniqueness; exported for the bulk import. */
 export function checkInformationItems(items: InformationItem[]): InformationItem[] {
   const seen = new Set<string>();
   return items.map((item, index) => {
-    const name = item.name.trim();
-    const dataType = item.dataType.trim();
+    // NFC here too (the GraphQL path has it already), so "é" and "e\u0301" collide on the import path as well.
+    const name = cleanText(item.name, `informationItems[${index}].name`).trim();
+    const dataType = cleanText(item.dataType, `informationItems[${index}].dataType`).trim();
     if (!name) throw badInput(`Information item ${index + 1} needs a name.`);
     if (!dataType) throw badInput(`Information item ${index + 1} ("${name}") needs a data type.`);
     if (seen.has(name)) throw badInput(`Information item "${name}" appears twice; names must be unique within a directory.`);

@@ -2,6 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, conflict, notFound } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
+import { toCount } from '../../core/numbers';
 import { DirectoryStatus, ResourceDirectory } from '../catalogue/directory.entity';
 import { directoryService, type DirectoryRef } from '../catalogue/directory.service';
 import { Mount, MountKind } from './mount.entity';
@@ -34,9 +35,20 @@ export interface RefreshMountInput {
 /** Clock skew tolerated between an upstream system and this server. */
 const FUTURE_TOLERANCE_MS = 5 * 60 * 1000;
 
+/**
+ * The most records one mount may declare: a quadrillion (10^15), beyond any
+ * real dataset and far below 2^53, so one count stays exact everywhere, and
+ * 9,000 mounts at the ceiling still sum within PostgreSQL's bigint (a write
+ * that would push a sum past it is refused as BAD_USER_INPUT, errors.ts).
+ */
+export const MAX_RECORD_COUNT = 1_000_000_000_000_000;
+
 function checkRecordCount(recordCount: number): void {
   if (!Number.isSafeInteger(recordCount) || recordCount < 0) {
-    throw badInput(`The record count must be a whole number of 0 or more, got ${recordCount}.`);
+    throw badInput(`recordCount must be a whole number of 0 or more, got ${recordCount}.`, { field: 'recordCount' });
+  }
+  if (recordCount > MAX_RECORD_COUNT) {
+    throw badInput(`recordCount ${recordCount} is more than one dataset can hold (at most ${MAX_RECORD_COUNT}, 10^15); check the figure.`, { field: 'recordCount' });
   }
 }
 
@@ -63,7 +75,7 @@ async function syncDirectorySummary(em: EntityManager, directory: ResourceDirect
     [directory.id],
   );
   directory.activeMountCount = summary.active;
-  directory.dataVolume = Number(summary.volume);
+  directory.dataVolume = toCount(summary.volume);
   directory.lastRefreshedAt = summary.last ? new Date(summary.last) : null;
   await em.flush();
 }

@@ -13,7 +13,8 @@ export abstract class FigureColumns {
 }
 
 for (const figure of FIGURES) {
-  Property({ type: figure.type === 'bigint' ? new BigIntType('number') : 'integer', default: 0, fieldName: figure.column })(FigureColumns.prototype, propertyOf(figure.column));
+  // bigint figures as exact decimal strings (a sum may pass 2^53; readers turn them into Counts).
+  Property({ type: figure.type === 'bigint' ? new BigIntType('string') : 'integer', default: 0, fieldName: figure.column })(FigureColumns.prototype, propertyOf(figure.column));
 }
 
 /**

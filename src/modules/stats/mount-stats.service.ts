@@ -1,10 +1,10 @@
-import { toSafeNumber } from '../../core/numbers';
+import { toCount, toSafeNumber, type Count } from '../../core/numbers';
 
 /** Mount figures of one unit (a department or a region); rates are derived from these. */
 export interface MountCounts {
   publishedDirectories: number;
   mountedDirectories: number;
-  dataVolume: number;
+  dataVolume: Count;
   staleDirectories: number;
 }
 
@@ -15,7 +15,7 @@ export function mountCountsOf(row: Record<string, unknown>): MountCounts {
   return {
     publishedDirectories: toSafeNumber(row.published_directories as string),
     mountedDirectories: toSafeNumber(row.mounted_directories as string),
-    dataVolume: toSafeNumber(row.data_volume as string),
+    dataVolume: toCount(row.data_volume as string),
     staleDirectories: toSafeNumber(row.stale_directories as string),
   };
 }
