@@ -7,7 +7,7 @@ import { authSettingsFromConfig, createAuthenticator } from './modules/auth/auth
 import { createDemoIdentity, type DemoIdentity } from './modules/auth/demo-identity';
 import { StartupError, startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
 import { initOrm } from './db/orm';
-import { isDatabaseUnavailable } from './graphql/errors';
+import { isDatabaseUnavailable } from './db/database-unavailable';
 import { describeError, logger } from './observability/logger';
 
 /** What is running, for the shutdown to stop in order; filled as the start goes. */

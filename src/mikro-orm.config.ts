@@ -3,6 +3,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './db/entities';
 import { migrationsList } from '../migrations';
 import { logger } from './observability/logger';
+import { MuluPostgreSqlDriver } from './db/loss-aware-connection';
 
 /** How long a query waits for a pooled connection before failing (as SERVICE_UNAVAILABLE), and how long opening one may take. */
 export const POOL_ACQUIRE_TIMEOUT_MS = 10_000;
@@ -12,6 +13,8 @@ export const CONNECT_TIMEOUT_MS = 3_000;
 export function ormConfig(clientUrl: string, overrides: Partial<Options> = {}): Options {
   return defineConfig({
     clientUrl,
+    // A connection lost under a transaction reports the loss (503), not knex's "Transaction query already complete".
+    driver: MuluPostgreSqlDriver,
     entities,
     extensions: [Migrator],
     forceUtcTimezone: true,

@@ -3,7 +3,8 @@ import { GraphQLError } from 'graphql';
 import type { Authenticator } from '../modules/auth/authenticator';
 import type { Viewer } from '../modules/auth/viewer';
 import type { RequestContext } from '../request-context';
-import { DATABASE_UNAVAILABLE_MESSAGE, HTTP_STATUS, isDatabaseUnavailable, MuluError, RETRY_AFTER_SECONDS } from './errors';
+import { DATABASE_UNAVAILABLE_MESSAGE, HTTP_STATUS, MuluError, RETRY_AFTER_SECONDS } from './errors';
+import { isDatabaseUnavailable } from '../db/database-unavailable';
 import { createLoaders, type Loaders } from './loaders';
 
 /** The GraphQL context: the service context plus this request's loaders. */

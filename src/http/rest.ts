@@ -1,7 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { DATABASE_UNAVAILABLE_MESSAGE, HTTP_STATUS, isDatabaseUnavailable, MuluError, RETRY_AFTER_SECONDS } from '../graphql/errors';
+import { DATABASE_UNAVAILABLE_MESSAGE, HTTP_STATUS, MuluError, RETRY_AFTER_SECONDS } from '../graphql/errors';
+import { isDatabaseUnavailable } from '../db/database-unavailable';
 import { logger } from '../observability/logger';
 import { observeErrorCode } from '../observability/request-observation';
 import type { Authenticator } from '../modules/auth/authenticator';
