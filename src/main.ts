@@ -136,7 +136,18 @@ In the landing page, add the header "Authorization: Bearer <token>". With curl:
 `);
 }
 
-main().catch(async (error: unknown) => {
+/**
+ * The start waiting on nothing (every timer and socket gone, the start not
+ * finished) would let Node exit silently with code 0: say so, and exit 1.
+ */
+function startStalled(): void {
+  logger.fatal('Mulu failed to start: the start stopped half-way with nothing left to wait for (a bug in Mulu); the log lines above show the last step reached.');
+  process.exit(1);
+}
+process.once('beforeExit', startStalled);
+
+main().then(() => process.off('beforeExit', startStalled)).catch(async (error: unknown) => {
+  process.off('beforeExit', startStalled);
   // The cause, and for settings and start-up problems what to do; never "undefined".
   const known = error instanceof ConfigError || error instanceof StartupError;
   logger.fatal({ err: known ? undefined : error }, `Mulu failed to start: ${describeError(error)}`);

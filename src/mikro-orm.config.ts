@@ -7,6 +7,7 @@ import { FiguresSubscriber } from './modules/stats/figures.subscriber';
 import { AuditSubscriber } from './modules/audit/audit.subscriber';
 import { migrationsList } from '../migrations';
 import { logger } from './observability/logger';
+import { MuluPostgreSqlDriver } from './db/loss-aware-connection';
 
 /** How long a query waits for a pooled connection before failing (as SERVICE_UNAVAILABLE), and how long opening one may take. */
 export const POOL_ACQUIRE_TIMEOUT_MS = 10_000;
@@ -16,6 +17,8 @@ export const CONNECT_TIMEOUT_MS = 3_000;
 export function ormConfig(clientUrl: string, overrides: Partial<Options> = {}): Options {
   return defineConfig({
     clientUrl,
+    // A connection lost under a transaction reports the loss (503), not knex's "Transaction query already complete".
+    driver: MuluPostgreSqlDriver,
     entities,
     // What every mutation's transaction derives from its changes, in this order (src/core/unit-of-work.ts):
     // collect the changes, recount the figures they move, write the audit entries.

@@ -1,3 +1,6 @@
+import { isDatabaseUnavailable } from './database-unavailable';
+
+export { isDatabaseUnavailable };
 /** Errors every layer throws (services, REST routes, the CLI, GraphQL), the HTTP status of each code, and which database errors are the caller's or the database's absence. */
 
 /** The codes a client may see in `extensions.code` (besides graphql-js's own, listed in HTTP_STATUS). */
@@ -74,27 +77,6 @@ export const DATABASE_UNAVAILABLE_MESSAGE = 'The database is unavailable right n
 
 /** Seconds a client is asked to wait (Retry-After) before trying again while the database is away. */
 export const RETRY_AFTER_SECONDS = 2;
-
-/** Socket errors, and PostgreSQL states (class 08, admin shutdown, crash, starting up, too many connections), of a database that is away. */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', '57P01', '57P02', '57P03', '53300']);
-const UNAVAILABLE_MESSAGES = /Timeout acquiring a connection|Connection terminated|Connection ended unexpectedly|connection error and is not queryable|the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)|Client was closed and is not queryable|terminating connection due to (administrator command|crash of another server process)/i;
-
-/**
- * Whether an error means the database cannot be reached (down, restarting,
- * unreachable, pool exhausted while it was away) rather than a bug: walks
- * the wrapped errors (MikroORM's `previous`, `cause`, AggregateError).
- */
-export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
-  if (!error || typeof error !== 'object' || depth > 5) return false;
-  const e = error as { code?: unknown; sqlState?: unknown; message?: unknown; previous?: unknown; cause?: unknown; errors?: unknown; name?: unknown };
-  for (const code of [e.code, e.sqlState]) {
-    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
-  }
-  if (e.name === 'ConnectionException') return true;
-  if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true;
-  if (Array.isArray(e.errors) && e.errors.some((inner) => isDatabaseUnavailable(inner, depth + 1))) return true;
-  return isDatabaseUnavailable(e.previous, depth + 1) || isDatabaseUnavailable(e.cause, depth + 1);
-}
 
 /**
  * An expected failure with a message written for a data steward. Services
