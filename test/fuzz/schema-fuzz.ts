@@ -305,7 +305,12 @@ export async function check(api: TestServer, tokens: Record<FuzzCase['role'], st
   if (leak) return `leak (${leak})`;
   if (before !== undefined && outcome.refused) {
     const after = await databaseState(api);
-    if (after !== before) return `a refused mutation changed the database: ${outcome.text.slice(0, 300)}`;
+    if (after !== before) {
+      // Which tables, so that a replay starts from the right place.
+      const beforeLines = new Set(before.split('\n'));
+      const changed = after.split('\n').filter((line) => !beforeLines.has(line)).map((line) => line.split(':').slice(0, 2).join(': ') + ' rows');
+      return `a refused mutation changed the database (${changed.join(', ')}): ${outcome.text.slice(0, 300)}`;
+    }
   }
   return null;
 }
