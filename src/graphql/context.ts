@@ -4,6 +4,7 @@ import type { Viewer } from '../modules/auth/viewer';
 import type { RequestContext } from '../request-context';
 import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable, MuluError, serviceUnavailable, toHttpGraphQLError } from './errors';
 import { createLoaders, type Loaders } from './loaders';
+import { newDeadline, type RequestDeadline } from './execution-budget';
 
 /** The GraphQL context: the service context plus this request's loaders. */
 export interface MuluContext extends RequestContext {
@@ -11,6 +12,8 @@ export interface MuluContext extends RequestContext {
   /** Whether requests without a token may read statistics (MULU_ANONYMOUS_STATS). */
   anonymousStats: boolean;
   loaders: Loaders;
+  /** Set once the request's time is up (MULU_REQUEST_TIMEOUT_MS): no further field is resolved (execution-budget.ts). */
+  deadline: RequestDeadline;
 }
 
 /**
@@ -29,5 +32,5 @@ export async function createContext(orm: MikroORM, authenticator: Authenticator,
     if (isDatabaseUnavailable(error)) throw toHttpGraphQLError(serviceUnavailable(DATABASE_UNAVAILABLE_MESSAGE));
     throw error;
   }
-  return { em, viewer, anonymousStats: authenticator.anonymousStats, loaders: createLoaders(em) };
+  return { em, viewer, anonymousStats: authenticator.anonymousStats, loaders: createLoaders(em), deadline: newDeadline() };
 }

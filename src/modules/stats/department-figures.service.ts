@@ -4,6 +4,7 @@ import { SUPERVISION_CATEGORIES } from '../supervision/supervision.entity';
 import { SubscriptionStatus } from '../subscriptions/subscription.entity';
 import { statusSql } from '../subscriptions/subscription.state-machine';
 import { USAGE_COLUMNS } from '../sharing/usage.service';
+import { liftStatementTimeout, withoutStatementTimeout } from '../../db/statement-timeout';
 
 /** Column prefix of a supervision category in department_figures (inspection_items, ...). */
 export const categoryColumn = (category: string) => category.toLowerCase();
@@ -151,7 +152,8 @@ export const departmentFiguresService = {
    * Returns how many departments changed.
    */
   async refreshStaleness(em: EntityManager): Promise<number> {
-    const changed: { id: number }[] = await em.execute(
+    // A job (at start, every five minutes, before a capture): a province's scan may outlast a request's statement timeout.
+    const changed: { id: number }[] = await withoutStatementTimeout(em, (tx) => tx.execute(
       `select f.department_id as id
          from department_figures f
          left join (select c.department_id, count(*) as n from resource_directory c where ${staleSql('c')} group by c.department_id) x
@@ -160,7 +162,7 @@ export const departmentFiguresService = {
        union
        select f.department_id from department_figures f join (${SUBSCRIPTION_COUNTS_SQL('true')}) x on x.id = f.department_id
         where (f.subscriptions_made, f.subscriptions_received, f.subscriptions_pending) <> (x.made, x.received, x.pending)`,
-    );
+    ));
     // A few hundred departments per transaction, locked in id order as every other change locks
     // them: after a server was down for days most of a province may have changed, and one
     // transaction per department made that thousands of round trips before the server listened.
@@ -168,6 +170,7 @@ export const departmentFiguresService = {
     for (let i = 0; i < ids.length; i += RECOUNT_BATCH) {
       const batch = ids.slice(i, i + RECOUNT_BATCH);
       await em.fork().transactional(async (tx) => {
+        await liftStatementTimeout(tx);
         await lock(tx, batch);
         await tx.execute(
           `update department_figures f set stale_directories = (select count(*) from resource_directory c where c.department_id = f.department_id and ${staleSql('c')})

@@ -6,6 +6,7 @@ import { audit } from '../audit/audit';
 import { departmentFiguresService } from '../stats/department-figures.service';
 import { requireDepartmentWriter } from '../auth/permissions';
 import { departmentService, requireValidCreditCode } from '../departments/department.service';
+import { liftStatementTimeout } from '../../db/statement-timeout';
 
 /** Most records one call may carry. */
 export const MAX_RECORDS_PER_BATCH = 10_000;
@@ -149,6 +150,8 @@ export const supervisionRecordService = {
     const reject = (candidate: Candidate, reason: string) => rejected.push({ index: candidate.index, reason: `Record ${candidate.index} (${candidate.source}/${candidate.externalId}): ${reason}` });
 
     const result = await ctx.em.transactional(async (em) => {
+      // A batch of 10,000 records is a job, not a request.
+      await liftStatementTimeout(em);
       const department = await departmentService.requireByCreditCode(em, creditCode);
       requireDepartmentWriter(ctx, department, 'push supervision records for this department');
 
