@@ -138,7 +138,8 @@ export const responseTooLarge = (maxBytes: number) =>
 
 /**
  * Enforces the request deadline and the response cap. At the start of each
- * request one timer is set to mark its deadline passed; when the answer is
+ * request one timer is set to mark its deadline passed (cleared when the
+ * operation turns out to be a mutation); when the answer is
  * ready, an answer that hit the deadline or a statement timeout (any
  * TIME_BUDGET_EXCEEDED) becomes that one error without data, rather than
  * thousands of field errors, and an answer larger than the cap becomes one
@@ -157,6 +158,11 @@ export function executionBudgetPlugin(budget: ExecutionBudget): ApolloServerPlug
         : undefined;
       timer?.unref();
       return {
+        // Mutations run to their end: a write that committed is reported, never hidden behind a
+        // deadline (their statements keep the statement timeout; long jobs lift it, statement-timeout.ts).
+        async executionDidStart({ operation }) {
+          if (operation.operation === 'mutation') clearTimeout(timer);
+        },
         async willSendResponse({ response }) {
           clearTimeout(timer);
           if (response.body.kind !== 'single') return;
