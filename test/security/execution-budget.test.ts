@@ -54,10 +54,10 @@ describe('execution budget', () => {
     }
   }
 
-  async function post(query: string, token = api.adminToken): Promise<{ status: number; body: { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] }; bytes: number }> {
+  async function post(query: string, token = api.adminToken): Promise<{ status: number; body: { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] }; bytes: number; retryAfter: string | null }> {
     const response = await fetch(api.server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });
     const text = await response.text();
-    return { status: response.status, body: JSON.parse(text), bytes: Buffer.byteLength(text) };
+    return { status: response.status, body: JSON.parse(text), bytes: Buffer.byteLength(text), retryAfter: response.headers.get('retry-after') };
   }
 
   const departmentsQuery = `{ region(code: "410505") { name departments(first: 10) { edges { node { name creditCode region { code } } } } } }`;
@@ -71,6 +71,8 @@ describe('execution budget', () => {
     expect(result.body.errors).toHaveLength(1);
     expect(result.body.errors![0].extensions?.code).toBe('TIME_BUDGET_EXCEEDED');
     expect(result.body.errors![0].message).toMatch(/MULU_STATEMENT_TIMEOUT_MS/);
+    // Not a fault (500) and not the database away (503 with Retry-After): resending the same request at once would not help.
+    expect(result.retryAfter).toBeNull();
   });
 
   it('resolves nothing more once the request deadline has passed, and answers one error instead of one per field', async () => {
