@@ -13,6 +13,7 @@ import { DEMO_DEPARTMENTS, DEMO_REGIONS, DEMO_RESOURCE_NAMES, DEMO_SUPERVISION, 
 import { loadDemoSupervision } from './demo-supervision';
 import { snapshotService } from '../modules/reports/snapshot.service';
 import { loadDemoSharing } from './demo-sharing';
+import { liftStatementTimeout } from './statement-timeout';
 
 /** The department whose steward the demo token stands for. */
 export function demoStewardDepartment(): { creditCode: string; name: string } {
@@ -35,6 +36,7 @@ const DAY = 24 * 60 * 60 * 1000;
  */
 export async function loadDemoIfEmpty(orm: MikroORM): Promise<boolean> {
   return orm.em.fork().transactional(async (em) => {
+    await liftStatementTimeout(em);
     // The loader acts as the server itself; its changes appear in the audit trail as SYSTEM.
     const ctx: RequestContext = { em, viewer: SYSTEM_VIEWER };
     if ((await ctx.em.count(Region, {})) > 0) return false;

@@ -58,6 +58,19 @@ describe('errors', () => {
     expect(directory.dataVolume).toBe(8 * 100 + 28);
   });
 
+  it('answers variables with more errors than graphql-js reports (50) as a bad request, never an internal error', async () => {
+    const result = await fetch(api.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${api.adminToken}` },
+      body: JSON.stringify({ query: 'mutation($input: DatasetRowsInput!) { replaceDatasetRows(input: $input) { recordCount } }', variables: { input: { mountId: 'TW91bnQ6MQ==', rows: Array.from({ length: 60 }, () => []) } } }),
+    });
+    const body = (await result.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(result.status).toBe(400);
+    expect(body.errors.length).toBeGreaterThan(50);
+    expect(body.errors.map((e) => e.extensions.code).filter((code) => code !== 'BAD_USER_INPUT' && code !== 'BAD_REQUEST')).toEqual([]);
+    expect(logged).not.toHaveBeenCalled();
+  });
+
   it('reports invalid input with a readable message and BAD_USER_INPUT', async () => {
     const response = await api.request(`mutation { createRegion(input: { code: "abc", name: "" }) { code } }`);
     expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');

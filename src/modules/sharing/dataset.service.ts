@@ -14,6 +14,7 @@ import { Mount, MountKind } from '../mounts/mount.entity';
 import { mountService } from '../mounts/mount.service';
 import { DatasetLoad, LoadMode, SharingRoute, type RowError } from './dataset.entity';
 import { MAX_REPORTED_ERRORS, RowChecker } from './row-check';
+import { liftStatementTimeout } from '../../db/statement-timeout';
 
 /** Rows one appendDatasetRows or replaceDatasetRows call may carry; more go through POST /mounts/{id}/rows. */
 export const MAX_GRAPHQL_ROWS = 10_000;
@@ -152,6 +153,8 @@ export const datasetService = {
     const viewer = requireViewer(ctx);
     const key = checkKey(input.idempotencyKey);
     return mutate(ctx, input.mode === LoadMode.REPLACE ? 'replaceDatasetRows' : 'appendDatasetRows', async (em, mutation) => {
+      // The rows arrive through one COPY for as long as the upload takes (the body-rate limit bounds a slow sender).
+      await liftStatementTimeout(em);
       await em.execute(`select pg_advisory_xact_lock(?, ?)`, [LOAD_LOCK, input.mountId]);
       if (key) {
         const earlier = await em.findOne(DatasetLoad, { mountId: input.mountId, idempotencyKey: key });
