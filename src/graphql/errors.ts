@@ -69,7 +69,8 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
       const problems = flattenValidation(validationErrors);
       return { ...base, message: `Invalid input: ${problems.join('; ')}`, extensions: { code: 'BAD_USER_INPUT', problems } };
     }
-    const code = String(formatted.extensions?.code ?? original.extensions?.code ?? '');
+    const rawCode = formatted.extensions?.code ?? original.extensions?.code;
+    const code = typeof rawCode === 'string' ? rawCode : '';
     if (PROTOCOL_CODES.has(code) || (!original.originalError && !original.path)) {
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: code || 'BAD_REQUEST' } };
     }

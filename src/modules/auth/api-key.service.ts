@@ -4,7 +4,6 @@ import { badInput, conflict, notFound } from '../../graphql/errors';
 import type { RequestContext } from '../../request-context';
 import { audit, snapshot } from '../audit/audit';
 import { departmentService } from '../departments/department.service';
-import { Department } from '../departments/department.entity';
 import { ApiKey } from './api-key.entity';
 import { requireAdmin } from './permissions';
 import { ActorKind, Role, type Viewer } from './viewer';
@@ -64,7 +63,7 @@ export const apiKeyService = {
   async viewerForSecret(em: EntityManager, secret: string): Promise<Viewer | null> {
     const apiKey = await em.findOne(ApiKey, { secretHash: hashSecret(secret), revokedAt: null }, { populate: ['department'] });
     if (!apiKey) return null;
-    const department = apiKey.department.getEntity() as Department;
+    const department = apiKey.department.getEntity();
     return { kind: ActorKind.API_KEY, id: String(apiKey.id), name: apiKey.name, role: Role.STEWARD, departmentCreditCode: department.creditCode };
   },
 };

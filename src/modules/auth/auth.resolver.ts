@@ -1,7 +1,6 @@
 import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
 import { numericIdOf, toGlobalId } from '../../graphql/global-id';
-import type { Department } from '../departments/department.entity';
 import type { ApiKey } from './api-key.entity';
 import { apiKeyService } from './api-key.service';
 import { ApiKeyType, CreateApiKeyInput, CreatedApiKeyType, RevokeApiKeyInput, ViewerType } from './auth.types';
@@ -12,7 +11,7 @@ function toApiKeyType(apiKey: ApiKey): ApiKeyType {
     id: toGlobalId('ApiKey', apiKey.id),
     name: apiKey.name,
     prefix: apiKey.prefix,
-    departmentCreditCode: (apiKey.department.getEntity() as Department).creditCode,
+    departmentCreditCode: (apiKey.department.getEntity()).creditCode,
     createdBy: apiKey.createdBy,
     createdAt: apiKey.createdAt,
     revokedAt: apiKey.revokedAt ?? null,

@@ -1,6 +1,6 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
-import { PAGE_LIMITS, pageRequest, toConnection } from '../../graphql/pagination';
+import { pageRequest, toConnection } from '../../graphql/pagination';
 import type { Department } from '../departments/department.entity';
 import { DepartmentType } from '../departments/department.types';
 import { supervisionRecordService, type IngestRecordsResult } from './supervision-record.service';
