@@ -94,13 +94,13 @@ describe('who may run which mutation', () => {
     { mutation: 'captureSnapshot', document: () => ['mutation { captureSnapshot(input: { period: "2023-06" }) { period } }', {}], refuse: ['viewer', 'stewardA'] },
   ];
 
-  describe.each(cases)('$mutation', ({ mutation, document, refuse }) => {
+  describe.each(cases)('$mutation', ({ document, refuse }) => {
     it.each(refuse)('is FORBIDDEN for %s', async (who) => {
       const [query, variables] = document();
       const response = await clients[who].request(query, variables);
       expect(errorCodes(response)).toEqual(['FORBIDDEN']);
       // Refused before execution (no data at all) or by the field (its nullable field null): either way nothing ran.
-      expect(response.data ? response.data[mutation] : null).toBeNull();
+      expect(Object.values(response.data ?? {}).filter((answer) => answer !== null)).toEqual([]);
     });
 
     it('is UNAUTHENTICATED without a token', async () => {
