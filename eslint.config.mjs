@@ -4,12 +4,12 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.data/**', '**/*.mjs', '**/*.js'] },
+  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.data/**', '**/*.mjs', '**/*.js', 'src/web/graphql-env.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { project: ['./tsconfig.json', './test/tsconfig.json'], tsconfigRootDir: import.meta.dirname },
+      parserOptions: { project: ['./tsconfig.json', './test/tsconfig.json', './src/web/tsconfig.json'], tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       // A promise nobody awaits loses its error and its ordering: the bug this linter is here first for.

@@ -15,11 +15,21 @@ import { buildMuluSchema } from './graphql/schema';
 import { createSqlStatementCounter } from './graphql/sql-statement-count';
 import { reportsRouter } from './modules/reports/reports.routes';
 import { importsRouter } from './modules/imports/imports.routes';
+import { directoriesRouter, mountsRouter } from './modules/sharing/sharing.routes';
+import type { ImportLimits } from './modules/imports/import-limits';
 import { bulkLane } from './http/bulk-lane';
+import { webRouter, type DemoTokens } from './http/web';
+import { bodyRate, DEFAULT_BODY_RATE, type BodyRate } from './http/body-rate';
+import { identifyCaller } from './http/caller';
+import { DEFAULT_RATE_LIMITS, rateLimit, type RateLimits } from './http/rate-limit';
 import { createResponseCache, DEFAULT_RESPONSE_CACHE_BYTES, type ResponseCacheStats } from './graphql/response-cache';
 import { watchClockSql } from './db/clock-reads';
-import { departmentFiguresService } from './modules/stats/department-figures.service';
-import { checkRecountInterval, FIGURES_RECOUNT_INTERVAL_MS, scheduleFiguresRecount } from './modules/stats/figures-recount';
+import { checkRecountInterval, FIGURES_RECOUNT_INTERVAL_MS, recountFigures, scheduleFiguresRecount } from './modules/stats/figures-recount';
+import { httpStatusPlugin } from './graphql/errors';
+import { healthRouter, readinessCheck } from './observability/health';
+import { metricsRegistry, watchPool } from './observability/metrics';
+import { observationPlugin, observedAuthenticator, observeRequests } from './observability/request-observation';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from './config';
 
 /** Enough for a province dashboard or 500 departments with their figures; far below a nested-pages attack. */
 export const DEFAULT_MAX_QUERY_COST = 1_000_000;
@@ -37,19 +47,42 @@ export interface AppOptions {
   figuresRecountIntervalMs?: number;
   /** Memory for answers the response cache keeps (see src/graphql/response-cache.ts); 0 turns it off. Default 32 MiB. */
   responseCacheBytes?: number;
+  /** The embedded demo's tokens, offered by the dashboard's sign-in (src/http/web.ts); never set outside the demo. */
+  demoTokens?: DemoTokens;
+  /** Where the built dashboard is; default dist/web (src/http/web.ts). */
+  webDirectory?: string;
+  /** Requests a minute per caller and per anonymous address (src/http/rate-limit.ts); 0 turns one off. */
+  rateLimits?: RateLimits;
+  /** How fast a request body must arrive (src/http/body-rate.ts). */
+  bodyRate?: BodyRate;
+  /** Caps on what one import file may hold (src/modules/imports/import-limits.ts). */
+  importLimits?: ImportLimits;
+  /** The interface to listen on (HOST); every interface when absent. */
+  host?: string;
+  /** How long requests in flight may finish once `stop()` is called (MULU_SHUTDOWN_GRACE_MS); default 10 s. */
+  shutdownGraceMs?: number;
 }
 
 export interface MuluServer {
   url: string;
   httpServer: http.Server;
-  /** Stops the periodic recount, then Apollo and the HTTP server; calling it again waits for the same stop. */
+  /**
+   * Drains: readiness turns 503, the server takes no new connections,
+   * requests in flight finish (up to the grace period), then the periodic
+   * recount and Apollo stop. Calling it again waits for the same stop.
+   */
   stop(): Promise<void>;
+  /** Whether stop() has begun. */
+  draining(): boolean;
   /** What the response cache has done since start (src/graphql/response-cache.ts). */
   responseCacheStats(): ResponseCacheStats;
 }
 
 /** Builds the Apollo server and the HTTP app around it, without listening; `authenticator` decides who each request is. */
-export async function createApp(orm: MikroORM, authenticator: Authenticator, options: AppOptions = {}) {
+export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator, options: AppOptions = {}) {
+  // Every request's log line names its caller: the authenticator notes whom it found.
+  const authenticator = observedAuthenticator(plainAuthenticator);
+  let draining = false;
   const schema = await buildMuluSchema();
   const httpServer = http.createServer();
   const sqlCounter = options.sqlCountHeader ? createSqlStatementCounter(orm) : undefined;
@@ -66,11 +99,13 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
     // Sends an answer from the response cache as stored, and keeps the text of answers it may reuse.
     stringifyResult: responseCache.stringifyResult,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS }),
       ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       // Mulu sets no cache hints; the default cache-control plugin would still wrap every field's resolver
       // (a tenth of a province dashboard's CPU time).
       ApolloServerPluginCacheControlDisabled(),
+      observationPlugin(),
+      httpStatusPlugin(),
       accessPlugin(),
       queryCostLimit(options.maxQueryCost ?? DEFAULT_MAX_QUERY_COST),
       // Before the statement counter: it waits for the cache's last statement, which the cache registers as its hook starts.
@@ -81,31 +116,63 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
   await apollo.start();
   const app = express();
   app.disable('x-powered-by');
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
+  // First: the request id, the log line and the metrics of every request.
+  app.use(observeRequests(orm));
+  app.use('/health', healthRouter(readinessCheck(orm, () => draining)));
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', metricsRegistry.contentType);
+    res.end(await metricsRegistry.metrics());
   });
-  app.use('/reports', reportsRouter(orm, authenticator));
-  // One lane for every large body (record batches, uploads): see bulk-lane.ts.
-  const bulk = bulkLane();
-  app.use('/imports', bulk, importsRouter(orm, authenticator));
+  // A request arriving on a kept-alive connection while the server drains is turned away; those already in flight finish.
+  app.use((_req, res, next) => {
+    if (!draining) return next();
+    res.setHeader('connection', 'close');
+    res.setHeader('retry-after', '1');
+    res.status(503).json({ errors: [{ message: 'The server is shutting down; send the request again (another replica, or this one once it is back).', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+  });
+  // Before anything is read or run, for every route that works for a caller: who is it, and is it over its rate?
+  const identify = (req: express.Request) => identifyCaller(req, orm, authenticator);
+  const limit = rateLimit(orm, authenticator, options.rateLimits ?? DEFAULT_RATE_LIMITS);
+  // One lane for every large body (record batches, uploads), signed-in callers only: see bulk-lane.ts.
+  // Once admitted, a body must keep arriving (body-rate.ts), or its slot is freed with a 408.
+  const bulk = [bulkLane(undefined, undefined, identify), bodyRate(options.bodyRate ?? DEFAULT_BODY_RATE)];
+  app.use('/reports', limit, reportsRouter(orm, authenticator));
+  app.use('/imports', limit, ...bulk, importsRouter(orm, authenticator, options.importLimits));
+  // Hosted datasets: rows in (streamed, through the bulk lane) and out (docs/data-sharing.md).
+  app.use('/mounts', limit, ...bulk, mountsRouter(orm, authenticator));
+  app.use('/directories', limit, directoriesRouter(orm, authenticator));
   const countSql: express.RequestHandler[] = sqlCounter ? [sqlCounter.middleware] : [];
   app.use(
     '/graphql',
-    bulk,
+    limit,
+    ...bulk,
     express.json({ limit: '20mb' }),
     ...countSql,
     responseCache.middleware,
-    expressMiddleware(apollo, { context: async ({ req }) => createContext(orm, authenticator, req.headers.authorization) }),
+    expressMiddleware(apollo, { context: async ({ req }) => createContext(orm, authenticator, req.headers.authorization, identify(req)) }),
   );
   // A body that is not JSON, or too large, never reaches Apollo: answer in GraphQL's shape, without express's HTML stack page.
   app.use('/graphql', (error: { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    // Already answered (a slow body cut off with 408): the parser's late "aborted" has no one to tell.
+    if (res.headersSent) return;
     const tooLarge = error.type === 'entity.too.large';
     res.status(tooLarge ? 413 : (error.status ?? 400)).json({
       errors: [{ message: tooLarge ? 'The request body is too large (20 MB at most).' : 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }],
     });
   });
+  // The dashboard at / (docs/dashboard.md), after every API route.
+  app.use(webRouter({ demoTokens: options.demoTokens, directory: options.webDirectory }));
   httpServer.on('request', app);
-  return { app, apollo, httpServer, responseCache };
+  return {
+    app,
+    apollo,
+    httpServer,
+    responseCache,
+    startDraining: () => {
+      draining = true;
+    },
+    isDraining: () => draining,
+  };
 }
 
 /**
@@ -117,22 +184,38 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
  */
 export async function startServer(orm: MikroORM, port: number, authenticator: Authenticator, options: AppOptions = {}): Promise<MuluServer> {
   const recountInterval = checkRecountInterval(options.figuresRecountIntervalMs ?? FIGURES_RECOUNT_INTERVAL_MS);
-  await departmentFiguresService.refreshStaleness(orm.em.fork());
-  const { apollo, httpServer, responseCache } = await createApp(orm, authenticator, options);
-  await new Promise<void>((resolve) => httpServer.listen(port, resolve));
+  // Waits for a replica recounting at this moment, then recounts what is still stale (usually nothing).
+  await recountFigures(orm, { wait: true });
+  const { apollo, httpServer, responseCache, startDraining, isDraining } = await createApp(orm, authenticator, options);
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, options.host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
   const recount = scheduleFiguresRecount(orm, recountInterval);
+  const unwatchPool = watchPool(orm.em.getConnection().getKnex().client.pool);
   const address = httpServer.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
+  const shownHost = !options.host || ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(options.host) ? 'localhost' : options.host.includes(':') ? `[${options.host}]` : options.host;
   let stopping: Promise<void> | undefined;
   return {
-    url: `http://localhost:${actualPort}/graphql`,
+    url: `http://${shownHost}:${actualPort}/graphql`,
     httpServer,
     responseCacheStats: responseCache.stats,
+    draining: isDraining,
     // Apollo 5's stop() must not run twice concurrently (the second never resolves): one stop, shared.
+    // Apollo's drain plugin closes the listener and idle connections, and waits for requests in flight.
     stop: () =>
       (stopping ??= (async () => {
-        await recount.stop();
-        await apollo.stop();
+        startDraining();
+        try {
+          await recount.stop();
+          await apollo.stop();
+        } finally {
+          unwatchPool();
+        }
       })()),
   };
 }

@@ -20,4 +20,4 @@ export async function exportCommand(ctx: RequestContext, argv: string[]): Promis
   return `Wrote ${path} (${file.body.length} bytes).`;
 }
 
-if (require.main === module) void runCommand(USAGE, async (ctx) => console.log(await exportCommand(ctx, process.argv.slice(2))));
+if (require.main === module) void runCommand(USAGE, async (ctx) => void process.stdout.write(`${await exportCommand(ctx, process.argv.slice(2))}\n`));

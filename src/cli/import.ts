@@ -40,7 +40,7 @@ export async function importCommand(ctx: RequestContext, argv: string[]): Promis
 if (require.main === module) {
   void runCommand(USAGE, async (ctx) => {
     const { lines, failed } = await importCommand(ctx, process.argv.slice(2));
-    (failed ? console.error : console.log)(lines.join('\n'));
+    (failed ? process.stderr : process.stdout).write(`${lines.join('\n')}\n`);
     if (failed) process.exitCode = 1;
   });
 }

@@ -16,4 +16,4 @@ export async function snapshotCommand(ctx: RequestContext, argv: string[]): Prom
   return `Captured ${snapshot.period}: ${snapshot.departmentCount} departments, ${snapshot.regionCount} regions` + (snapshot.replacements ? ` (replacement ${snapshot.replacements})` : '') + '.';
 }
 
-if (require.main === module) void runCommand(USAGE, async (ctx) => console.log(await snapshotCommand(ctx, process.argv.slice(2))));
+if (require.main === module) void runCommand(USAGE, async (ctx) => void process.stdout.write(`${await snapshotCommand(ctx, process.argv.slice(2))}\n`));

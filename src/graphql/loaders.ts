@@ -8,6 +8,7 @@ import { createSubscriptionLoaders } from '../modules/subscriptions/subscription
 import { createSupervisionLoaders } from '../modules/supervision/supervision.loaders';
 import { createRankingLoaders } from '../modules/stats/ranking.loaders';
 import { createReportLoaders } from '../modules/reports/report.loaders';
+import { createSharingLoaders } from '../modules/sharing/sharing.loaders';
 
 /**
  * Every loader of one request. Built fresh per request: a shared loader
@@ -24,6 +25,7 @@ export function createLoaders(em: EntityManager) {
     ...createSupervisionLoaders(em),
     ...createRankingLoaders(em),
     ...createReportLoaders(em),
+    ...createSharingLoaders(em),
   };
 }
 

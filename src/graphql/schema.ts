@@ -1,6 +1,6 @@
 import { buildSchema } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
-import { DirectoryResolver } from '../modules/catalogue/directory.resolver';
+import { DirectoryResolver, InformationItemResolver, RegionDirectoriesResolver } from '../modules/catalogue/directory.resolver';
 import { DepartmentResolver } from '../modules/departments/department.resolver';
 import { MountResolver } from '../modules/mounts/mount.resolver';
 import { RegionResolver } from '../modules/regions/region.resolver';
@@ -11,16 +11,19 @@ import { AuditResolver } from '../modules/audit/audit.resolver';
 import { authChecker } from '../modules/auth/auth.guard';
 import { AuthResolver } from '../modules/auth/auth.resolver';
 import { DepartmentSubscriptionsResolver, RegionSubscriptionsResolver, SubscriptionResolver } from '../modules/subscriptions/subscription.resolver';
-import { DepartmentSupervisionResolver, SupervisionMainItemResolver, SupervisionSubItemResolver } from '../modules/supervision/supervision.resolver';
+import { DepartmentSupervisionResolver, RegionSupervisionResolver, SupervisionMainItemResolver, SupervisionSubItemResolver } from '../modules/supervision/supervision.resolver';
 import { DepartmentSupervisionStatsResolver, RegionSupervisionStatsResolver } from '../modules/stats/supervision-stats.resolver';
 import { RegionRankingResolver } from '../modules/stats/ranking.resolver';
-import { RegionReportResolver, ReportSnapshotResolver } from '../modules/reports/report.resolver';
+import { DepartmentMonthsResolver, RegionMonthsResolver, RegionReportResolver, RegionReportTablesResolver, ReportSnapshotResolver } from '../modules/reports/report.resolver';
+import { DatasetLoadResolver, DepartmentUsageResolver, DirectorySharingResolver, RegionUsageResolver } from '../modules/sharing/sharing.resolver';
 
 export const resolvers = [
   NodeResolver,
   RegionResolver,
   DepartmentResolver,
   DirectoryResolver,
+  RegionDirectoriesResolver,
+  InformationItemResolver,
   MountResolver,
   RegionStatsResolver,
   DepartmentStatsResolver,
@@ -32,11 +35,19 @@ export const resolvers = [
   SupervisionMainItemResolver,
   SupervisionSubItemResolver,
   DepartmentSupervisionResolver,
+  RegionSupervisionResolver,
   RegionSupervisionStatsResolver,
   DepartmentSupervisionStatsResolver,
   RegionRankingResolver,
   ReportSnapshotResolver,
   RegionReportResolver,
+  RegionReportTablesResolver,
+  RegionMonthsResolver,
+  DepartmentMonthsResolver,
+  DatasetLoadResolver,
+  DirectorySharingResolver,
+  DepartmentUsageResolver,
+  RegionUsageResolver,
 ] as const;
 
 /**

@@ -1,22 +1,36 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { MuluError, type ErrorCode } from '../graphql/errors';
+import { DATABASE_UNAVAILABLE_MESSAGE, HTTP_STATUS, isDatabaseUnavailable, MuluError, RETRY_AFTER_SECONDS } from '../graphql/errors';
+import { logger } from '../observability/logger';
+import { observeErrorCode } from '../observability/request-observation';
 import type { Authenticator } from '../modules/auth/authenticator';
 import type { RequestContext } from '../request-context';
+import { identifyCaller } from './caller';
 
-const STATUS: Record<ErrorCode, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409 };
 
 /**
  * Sends an error as `{ error: { code, message, ...details } }` with its HTTP
  * status. As in GraphQL, anything unexpected is logged and reaches the client
  * only as INTERNAL_SERVER_ERROR, without SQL or stack traces.
  */
-export function sendError(res: Response, error: unknown, log: (error: unknown) => void = console.error): void {
+export function sendError(res: Response, error: unknown, log: (error: unknown) => void = (err) => logger.error({ err }, 'unexpected error, answered INTERNAL_SERVER_ERROR')): void {
+  // Already answered (a slow body cut off with 408): its parser's late error has no one to tell.
+  if (res.headersSent) {
+    if (!(error instanceof MuluError) && !(error as { type?: string }).type) log(error);
+    return;
+  }
+  const code = error instanceof MuluError ? error.code : error instanceof UniqueConstraintViolationException ? 'CONFLICT' : isDatabaseUnavailable(error) ? 'SERVICE_UNAVAILABLE' : (error as { type?: string }).type === 'entity.too.large' ? 'PAYLOAD_TOO_LARGE' : 'INTERNAL_SERVER_ERROR';
+  observeErrorCode(code);
   if (error instanceof MuluError) {
-    res.status(STATUS[error.code]).json({ error: { code: error.code, message: error.message, ...error.details } });
+    if (error.code === 'SERVICE_UNAVAILABLE') res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+    res.status(HTTP_STATUS[error.code]).json({ error: { code: error.code, message: error.message, ...error.details } });
   } else if (error instanceof UniqueConstraintViolationException) {
     res.status(409).json({ error: { code: 'CONFLICT', message: 'This record already exists (a unique code or name is taken); another request may have written it at the same time.' } });
+  } else if (isDatabaseUnavailable(error)) {
+    logger.warn({ err: error }, 'database unavailable, answered SERVICE_UNAVAILABLE');
+    res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+    res.status(503).json({ error: { code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE_MESSAGE } });
   } else if ((error as { type?: string }).type === 'entity.too.large') {
     res.status(413).json({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'The file is too large.' } });
   } else {
@@ -35,7 +49,7 @@ export function withContext(orm: MikroORM, authenticator: Authenticator, handler
   return async (req: Request, res: Response, _next: NextFunction) => {
     try {
       const em = orm.em.fork();
-      const viewer = await authenticator.authenticate(req.headers.authorization, em);
+      const viewer = await identifyCaller(req, orm, authenticator);
       await handler(req, res, { em, viewer });
     } catch (error) {
       sendError(res, error);
@@ -52,7 +66,7 @@ export function authenticateFirst(orm: MikroORM, authenticator: Authenticator, c
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
       const em = orm.em.fork();
-      const ctx: RequestContext = { em, viewer: await authenticator.authenticate(req.headers.authorization, em) };
+      const ctx: RequestContext = { em, viewer: await identifyCaller(req, orm, authenticator) };
       check(ctx);
       res.locals.muluContext = ctx;
     } catch (error) {

@@ -48,11 +48,30 @@ export enum UpdateCycle {
   YEARLY = 'YEARLY',
 }
 
+/**
+ * The value type of an information item, which rows loaded into a hosted
+ * dataset must match. Directories name the type in free text (dataType,
+ * e.g. 字符型); valueType makes it precise, inferred from that text when
+ * not given (item-value-type.ts).
+ */
+export enum ItemValueType {
+  STRING = 'STRING',
+  INTEGER = 'INTEGER',
+  DECIMAL = 'DECIMAL',
+  DATE = 'DATE',
+  DATETIME = 'DATETIME',
+  BOOLEAN = 'BOOLEAN',
+}
+
 /** One information item (信息项): a field of the resource. */
 export interface InformationItem {
   name: string;
   dataType: string;
   description?: string | null;
+  /** Stored only when the steward named it; otherwise inferred from dataType. */
+  valueType?: ItemValueType | null;
+  /** Whether every loaded row must hold a value; stored only when true. */
+  required?: boolean | null;
 }
 
 /** A resource directory (政务信息资源目录) entry published by a department. */

@@ -1,6 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { pagedChildren, pagedRows } from '../../db/paged-children';
+import { pagedRows } from '../../db/paged-children';
+import { unitCounts, unitPagedRows, type UnitKind, type UnitRow } from '../../db/unit-lists';
 import { staleSql, turnsStaleAtSql } from './staleness';
 import { CLOCK_ACCOUNTED_FOR, dependsOnTheClock } from '../../db/clock-reads';
 import { departmentFiguresService } from '../stats/department-figures.service';
@@ -64,6 +65,8 @@ export interface DirectoryFilter {
   text?: string | null;
   /** true: only stale directories; false: only the others. */
   stale?: boolean | null;
+  /** true: only published directories with an active mount; false: only published ones without. */
+  mounted?: boolean | null;
 }
 
 /** Fields the audit trail compares before and after a change. */
@@ -93,7 +96,8 @@ export function checkInformationItems(items: InformationItem[]): InformationItem
     if (!dataType) throw badInput(`Information item ${index + 1} ("${name}") needs a data type.`);
     if (seen.has(name)) throw badInput(`Information item "${name}" appears twice; names must be unique within a directory.`);
     seen.add(name);
-    return { name, dataType, description: item.description?.trim() || null };
+    // Stored only when given, so directories written before value types existed read the same.
+    return { name, dataType, description: item.description?.trim() || null, ...(item.valueType ? { valueType: item.valueType } : {}), ...(item.required ? { required: true } : {}) };
   });
 }
 
@@ -150,6 +154,10 @@ export function directoryFilterSql(filter: DirectoryFilter): { sql: string; para
   if (filter.stale != null) {
     // `is not true`: a directory the definition answers null for is not stale, as in its `stale` field.
     parts.push(filter.stale ? staleSql('c') : `${staleSql('c')} is not true`);
+  }
+  if (filter.mounted != null) {
+    // The one definition of the `mounted` field and of mountedDirectories: published, at least one active mount.
+    parts.push(`c.status = 'PUBLISHED' and c.active_mount_count ${filter.mounted ? '>' : '='} 0`);
   }
   return { sql: parts.length ? parts.join(' and ') : 'true', params };
 }
@@ -265,9 +273,21 @@ export const directoryService = {
     return toPage(await pagedRows(ctx.em, ResourceDirectory, 'resource_directory', page, where), page.first);
   },
 
-  /** Pages of directories of many departments at once, one statement. */
-  async directoriesOf(em: EntityManager, departmentIds: readonly number[], page: PageRequest, filter: DirectoryFilter): Promise<ResourceDirectory[]> {
-    return pagedChildren(em, ResourceDirectory, 'resource_directory', 'department_id', departmentIds, page, directoryFilterSql(filter));
+  /** How many directories a catalogue search finds (all pages); one statement. */
+  async count(ctx: RequestContext, filter: DirectoryFilter): Promise<number> {
+    const where = directoryFilterSql(filter);
+    const [row]: { n: number }[] = await ctx.em.execute(`select count(*)::int as n from resource_directory c where ${where.sql}`, where.params);
+    return Number(row.n);
+  },
+
+  /** Pages of directories of many departments or regions (and every region below) at once, one statement. */
+  async directoriesOfUnits(em: EntityManager, kind: UnitKind, units: readonly string[], page: PageRequest, filter: DirectoryFilter): Promise<UnitRow<ResourceDirectory>[]> {
+    return unitPagedRows(em, ResourceDirectory, 'resource_directory', kind, units, page, directoryFilterSql(filter));
+  },
+
+  /** How many directories match `filter` in each of many departments or regions, one statement. */
+  async countOfUnits(em: EntityManager, kind: UnitKind, units: readonly string[], filter: DirectoryFilter): Promise<Map<string, number>> {
+    return unitCounts(em, 'resource_directory', kind, units, directoryFilterSql(filter));
   },
 
   /**

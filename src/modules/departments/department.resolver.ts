@@ -1,8 +1,8 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
 import { toGlobalId } from '../../graphql/global-id';
-import { PAGE_LIMITS, pageRequest, toConnection } from '../../graphql/pagination';
-import { DepartmentDirectoryFilter, DirectoryConnection } from '../catalogue/directory.types';
+import { PAGE_LIMITS, pageRequest, unitConnection } from '../../graphql/pagination';
+import { DepartmentDirectoryFilter, DirectoryConnection, directoryListFilter } from '../catalogue/directory.types';
 import type { Region } from '../regions/region.entity';
 import { RegionType } from '../regions/region.types';
 import { Department } from './department.entity';
@@ -43,10 +43,12 @@ export class DepartmentResolver {
     return (await ctx.loaders.regionByCode.load(department.region.unwrap().code))!;
   }
 
-  @FieldResolver(() => DirectoryConnection, { description: "The department's resource directories, in registration order." })
-  async directories(@Root() department: Department, @Args(() => DepartmentDirectoriesArgs) args: DepartmentDirectoriesArgs, @Ctx() ctx: MuluContext) {
+  @FieldResolver(() => DirectoryConnection, {
+    description: "The department's resource directories, in registration order; `filter: { mounted: false }` lists its unmounted published directories (未挂载), `filter: { stale: true }` its stale ones.",
+  })
+  directories(@Root() department: Department, @Args(() => DepartmentDirectoriesArgs) args: DepartmentDirectoriesArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, PAGE_LIMITS.directories);
-    const filter = { status: args.filter?.status ?? null, shareType: args.filter?.shareType ?? null, text: args.filter?.text ?? null, stale: args.filter?.stale ?? null };
-    return toConnection(await ctx.loaders.directoriesOfDepartment.load({ parent: department.id, page, filter }), page);
+    const loaders = { list: ctx.loaders.directoriesOfUnit, count: ctx.loaders.directoryCountOfUnit };
+    return unitConnection(loaders, 'department', department.id, page, directoryListFilter(args.filter));
   }
 }

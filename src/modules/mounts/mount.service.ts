@@ -11,13 +11,16 @@ import { audit, snapshot } from '../audit/audit';
 import { requireDepartmentWriter } from '../auth/permissions';
 
 /** Fields the audit trail compares before and after a change. */
-const AUDITED = ['directory', 'kind', 'locator', 'recordCount', 'lastRefreshedAt', 'active', 'unmountedAt'] as const;
+const AUDITED = ['directory', 'kind', 'locator', 'recordCount', 'hosted', 'datasetVersion', 'lastRefreshedAt', 'active', 'unmountedAt'] as const;
 
 export interface MountDatasetInput {
   directory: DirectoryRef;
   kind: MountKind;
   locator: string;
-  recordCount: number;
+  /** Declared count of a mount whose data lives elsewhere; a hosted mount starts empty and counts its rows. */
+  recordCount?: number | null;
+  /** Rows held by Mulu (TABLE or FILE only), loaded with appendDatasetRows or the bulk route. */
+  hosted?: boolean | null;
   /** When the data was last refreshed at the source; defaults to now. */
   refreshedAt?: Date | null;
 }
@@ -80,7 +83,12 @@ async function requireMountForUpdate(ctx: RequestContext, em: EntityManager, mou
 export const mountService = {
   /** Attaches a dataset to a directory that is not withdrawn. */
   async mount(ctx: RequestContext, input: MountDatasetInput): Promise<Mount> {
-    checkRecordCount(input.recordCount);
+    const hosted = input.hosted === true;
+    if (hosted && input.kind === MountKind.API) throw badInput('An API mount cannot be hosted: its data lives behind the API. Host TABLE or FILE datasets.');
+    if (hosted && input.recordCount) throw badInput('A hosted mount starts empty and counts the rows it holds; omit recordCount and load the rows (appendDatasetRows or POST /mounts/{id}/rows).');
+    if (!hosted && input.recordCount == null) throw badInput('A mount whose data lives elsewhere needs its record count (recordCount).');
+    const recordCount = hosted ? 0 : input.recordCount!;
+    checkRecordCount(recordCount);
     const locator = input.locator.trim();
     if (!locator) throw badInput('A mount needs a locator: where the data lives (table name, endpoint URL or file path).');
     const now = new Date();
@@ -88,7 +96,11 @@ export const mountService = {
     return ctx.em.transactional(async (em) => {
       const directory = await directoryService.requireWritable(ctx, em, input.directory, 'mount datasets on');
       if (directory.status === DirectoryStatus.WITHDRAWN) throw conflict(`Directory ${directory.code} is withdrawn; data cannot be mounted on it.`);
-      const mount = em.create(Mount, { directory, kind: input.kind, locator, recordCount: input.recordCount, lastRefreshedAt: refreshedAt, mountedAt: now });
+      if (hosted) {
+        const other = await em.findOne(Mount, { directory, hosted: true, active: true });
+        if (other) throw conflict(`Directory ${directory.code} already has a hosted dataset (mount ${other.locator}); load rows into it, or unmount it first.`);
+      }
+      const mount = em.create(Mount, { directory, kind: input.kind, locator, recordCount, hosted, lastRefreshedAt: refreshedAt, mountedAt: now });
       await syncDirectorySummary(em, directory);
       audit(em, ctx, { action: 'mountDataset', entityType: 'Mount', entityId: mount.id, after: snapshot(mount, AUDITED) });
       return mount;
@@ -103,6 +115,7 @@ export const mountService = {
       const { mount, directory } = await requireMountForUpdate(ctx, em, input.mountId, 'refresh');
       const before = snapshot(mount, AUDITED);
       if (!mount.active) throw conflict('This mount was unmounted; mount the dataset again instead of refreshing it.');
+      if (mount.hosted) throw conflict('This mount is hosted: its record count is the number of rows it holds. Load rows (appendDatasetRows, replaceDatasetRows or POST /mounts/{id}/rows) instead of declaring a count.');
       mount.recordCount = input.recordCount;
       mount.lastRefreshedAt = refreshedAt;
       await syncDirectorySummary(em, directory);
@@ -124,6 +137,9 @@ export const mountService = {
       return mount;
     });
   },
+
+  /** Brings a directory's mount summary and its department's figures in line with its mounts, in the caller's transaction (dataset loads). */
+  syncDirectorySummary,
 
   /** Mounts of many directories, one statement; inactive ones only when asked. */
   async mountsOf(em: EntityManager, directoryIds: readonly number[], includeInactive: boolean): Promise<Mount[]> {

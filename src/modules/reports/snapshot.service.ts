@@ -55,27 +55,18 @@ export const snapshotService = {
       if (existing && !input.replace) {
         throw conflict(`The snapshot of ${period} was captured at ${existing.capturedAt.toISOString()} by ${existing.capturedBy}; snapshots are immutable. Capture with replace: true to replace it.`);
       }
-      const before = existing ? auditFields(existing) : null;
-      const units = await unitFiguresService.everything(em);
-      if (existing) {
-        await em.execute(`delete from report_snapshot where period = ?`, [period]);
-        em.getUnitOfWork().unsetIdentity(existing);
-      }
-      const viewer = ctx.viewer!;
-      const snapshot = em.create(ReportSnapshot, {
-        period,
-        capturedAt: new Date(),
-        capturedBy: viewer.name,
-        departmentCount: units.filter((u) => u.kind === ReportUnitKind.DEPARTMENT).length,
-        regionCount: units.filter((u) => u.kind === ReportUnitKind.REGION).length,
-        replacements: existing ? existing.replacements + 1 : 0,
-      });
-      await em.flush();
-      await insertUnits(em, period, units);
-      audit(em, ctx, { action: existing ? 'replaceSnapshot' : 'captureSnapshot', entityType: 'ReportSnapshot', entityId: period, before, after: auditFields(snapshot) });
-      await em.flush();
-      return snapshot;
+      return writeCapture(em, ctx, period, existing);
     }, { isolationLevel: IsolationLevel.REPEATABLE_READ });
+  },
+
+  /**
+   * Captures a period inside the caller's transaction, as it stands there,
+   * without the queueing lock or the staleness recount: for the demo loader,
+   * which fills a new database in one transaction and is its only writer.
+   */
+  async captureWithin(ctx: RequestContext, period: string): Promise<ReportSnapshot> {
+    requireAdmin(ctx, 'capture report snapshots');
+    return writeCapture(ctx.em, ctx, requireBegunPeriod(period), await ctx.em.findOne(ReportSnapshot, { period }));
   },
 
   async find(em: EntityManager, period: string): Promise<ReportSnapshot | null> {
@@ -91,6 +82,24 @@ export const snapshotService = {
   /** Every captured period, newest first. */
   async list(ctx: RequestContext): Promise<ReportSnapshot[]> {
     return ctx.em.find(ReportSnapshot, {}, { orderBy: { period: 'desc' } });
+  },
+
+  /** Units' figures in every captured month, oldest first, keyed "KIND:key"; one statement. */
+  async monthsOf(em: EntityManager, units: readonly { kind: ReportUnitKind; key: string }[]): Promise<Map<string, { period: string; figures: UnitWithFigures['figures'] }[]>> {
+    const out = new Map<string, { period: string; figures: UnitWithFigures['figures'] }[]>();
+    if (units.length === 0) return out;
+    const rows: { unit_kind: string; unit_key: string; period: string; figures: UnitWithFigures['figures'] | string }[] = await em.execute(
+      `select u.unit_kind, u.unit_key, u.period, u.figures from report_snapshot_unit u where u.unit_key in (?) order by u.period`,
+      [[...new Set(units.map((u) => u.key))]],
+    );
+    const wanted = new Set(units.map((u) => `${u.kind}:${u.key}`));
+    for (const row of rows) {
+      const id = `${row.unit_kind}:${row.unit_key}`;
+      if (!wanted.has(id)) continue;
+      const figures = typeof row.figures === 'string' ? JSON.parse(row.figures) : row.figures;
+      out.set(id, [...(out.get(id) ?? []), { period: row.period, figures }]);
+    }
+    return out;
   },
 
   /**
@@ -124,6 +133,30 @@ export const snapshotService = {
     return out;
   },
 };
+
+/** Writes the snapshot of `period` (replacing `existing`, if any) from the figures `em` sees, with its audit entry. */
+async function writeCapture(em: EntityManager, ctx: RequestContext, period: string, existing: ReportSnapshot | null): Promise<ReportSnapshot> {
+  const before = existing ? auditFields(existing) : null;
+  const units = await unitFiguresService.everything(em);
+  if (existing) {
+    await em.execute(`delete from report_snapshot where period = ?`, [period]);
+    em.getUnitOfWork().unsetIdentity(existing);
+  }
+  const viewer = ctx.viewer!;
+  const snapshot = em.create(ReportSnapshot, {
+    period,
+    capturedAt: new Date(),
+    capturedBy: viewer.name,
+    departmentCount: units.filter((u) => u.kind === ReportUnitKind.DEPARTMENT).length,
+    regionCount: units.filter((u) => u.kind === ReportUnitKind.REGION).length,
+    replacements: existing ? existing.replacements + 1 : 0,
+  });
+  await em.flush();
+  await insertUnits(em, period, units);
+  audit(em, ctx, { action: existing ? 'replaceSnapshot' : 'captureSnapshot', entityType: 'ReportSnapshot', entityId: period, before, after: auditFields(snapshot) });
+  await em.flush();
+  return snapshot;
+}
 
 async function insertUnits(em: EntityManager, period: string, units: UnitWithFigures[]): Promise<void> {
   for (let start = 0; start < units.length; start += INSERT_BATCH) {

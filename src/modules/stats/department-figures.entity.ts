@@ -33,6 +33,30 @@ export abstract class FigureColumns {
   @Property({ type: 'integer', default: 0 })
   subscriptionsPending: number = 0;
 
+  /** Deliveries of the unit's hosted data to other departments (资源被使用: requests). */
+  @Property({ type: new BigIntType('number'), default: 0 })
+  usageRequestsProvided: number = 0;
+
+  /** Rows those deliveries carried. */
+  @Property({ type: new BigIntType('number'), default: 0 })
+  usageRowsProvided: number = 0;
+
+  /** Departments that received the unit's data, counted per providing department. */
+  @Property({ type: 'integer', default: 0 })
+  usageConsumers: number = 0;
+
+  /** Deliveries the unit received from other departments' directories (资源使用: requests). */
+  @Property({ type: new BigIntType('number'), default: 0 })
+  usageRequestsMade: number = 0;
+
+  /** Rows those deliveries carried. */
+  @Property({ type: new BigIntType('number'), default: 0 })
+  usageRowsReceived: number = 0;
+
+  /** Departments of the unit that received another department's data (0 or 1 for a department). */
+  @Property({ type: 'integer', default: 0 })
+  usageConsumingDepartments: number = 0;
+
   @Property({ type: 'integer', default: 0 })
   mainItems: number = 0;
 

@@ -3,6 +3,7 @@ import { staleAfterSql, staleSql } from '../catalogue/staleness';
 import { SUPERVISION_CATEGORIES } from '../supervision/supervision.entity';
 import { SubscriptionStatus } from '../subscriptions/subscription.entity';
 import { statusSql } from '../subscriptions/subscription.state-machine';
+import { USAGE_COLUMNS } from '../sharing/usage.service';
 
 /** Column prefix of a supervision category in department_figures (inspection_items, ...). */
 export const categoryColumn = (category: string) => category.toLowerCase();
@@ -21,7 +22,12 @@ const SUBSCRIPTION_COUNTS_SQL = (where: string) => `
     from department d where ${where}`;
 
 /** Every count column of department_figures and region_figures. */
-export const FIGURE_COLUMNS = ['published_directories', 'mounted_directories', 'data_volume', 'stale_directories', 'subscriptions_made', 'subscriptions_received', 'subscriptions_pending', 'main_items', 'covered_main_items', ...CATEGORY_COLUMNS];
+export const FIGURE_COLUMNS = [
+  'published_directories', 'mounted_directories', 'data_volume', 'stale_directories', 'subscriptions_made', 'subscriptions_received', 'subscriptions_pending',
+  // Usage of hosted data: added by each delivery (sharing/usage.service.ts), never recomputed here; a rebuild keeps them and re-sums the regions.
+  ...USAGE_COLUMNS,
+  'main_items', 'covered_main_items', ...CATEGORY_COLUMNS,
+];
 
 const CATEGORY_AGGREGATES = SUPERVISION_CATEGORIES.map((category) => {
   const c = categoryColumn(category);

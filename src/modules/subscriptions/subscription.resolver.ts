@@ -49,7 +49,7 @@ class SubscriptionQueueArgs {
   after?: string | null;
 }
 
-const decision = (input: SubscriptionDecisionInput) => ({ id: numericIdOf(input.id, 'SubscriptionRequest'), reason: input.reason });
+const decision = (input: SubscriptionDecisionInput) => ({ id: numericIdOf(input.id, 'SubscriptionRequest'), reason: input.reason, grantedItems: input.grantedItems });
 
 @Resolver(() => SubscriptionRequestType)
 export class SubscriptionResolver {

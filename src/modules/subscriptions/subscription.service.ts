@@ -27,6 +27,19 @@ export interface RequestSubscriptionInput {
 export interface DecisionInput {
   id: number;
   reason?: string | null;
+  /** On approval: the information items granted (conditional sharing); all when absent. */
+  grantedItems?: string[] | null;
+}
+
+/** The items an approval grants: names of the directory's items, at least one; null for all. */
+function checkGrantedItems(directory: ResourceDirectory, names: string[] | null | undefined): string[] | null {
+  if (names == null) return null;
+  const known = directory.informationItems.map((item) => item.name);
+  const unknown = names.filter((name) => !known.includes(name));
+  if (unknown.length) throw badInput(`Directory ${directory.code} has no information item ${unknown.map((n) => `"${n}"`).join(', ')}; its items are ${known.join(', ')}.`);
+  const granted = known.filter((name) => names.includes(name));
+  if (granted.length === 0) throw badInput('Grant at least one information item, or omit grantedItems to grant them all.');
+  return granted;
 }
 
 /** Filter of request lists: by effective status (LAPSED included). */
@@ -34,7 +47,7 @@ export interface SubscriptionFilter {
   status: SubscriptionStatus | null;
 }
 
-const AUDITED = ['status', 'decisionReason', 'decidedAt', 'endedAt'] as const;
+const AUDITED = ['status', 'decisionReason', 'decidedAt', 'endedAt', 'grantedItems'] as const;
 const AUDITED_ON_CREATE = ['directory', 'provider', 'requester', 'purpose', 'endDate', ...AUDITED] as const;
 
 function checkEndDate(endDate: string | null | undefined): string | null {
@@ -119,6 +132,7 @@ export const subscriptionService = {
       if (directory.shareType === ShareType.NOT_SHARED) throw conflict(`Directory ${directory.code} is no longer shared; this request can only be rejected.`);
       request.decidedAt = now;
       request.decisionReason = input.reason?.trim() || null;
+      request.grantedItems = checkGrantedItems(directory, input.grantedItems);
     });
   },
 

@@ -1,3 +1,4 @@
+import { recordsIngested } from '../../observability/metrics';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../../graphql/errors';
 import type { RequestContext } from '../../request-context';
@@ -147,7 +148,7 @@ export const supervisionRecordService = {
     });
     const reject = (candidate: Candidate, reason: string) => rejected.push({ index: candidate.index, reason: `Record ${candidate.index} (${candidate.source}/${candidate.externalId}): ${reason}` });
 
-    return ctx.em.transactional(async (em) => {
+    const result = await ctx.em.transactional(async (em) => {
       const department = await departmentService.requireByCreditCode(em, creditCode);
       requireDepartmentWriter(ctx, department, 'push supervision records for this department');
 
@@ -283,6 +284,9 @@ export const supervisionRecordService = {
         stored: true,
       };
     });
+    // Counted once committed (mulu_records_ingested_total): a rolled-back batch stored nothing.
+    recordsIngested.inc(result.accepted);
+    return result;
   },
 };
 

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { pagedChildren } from '../../db/paged-children';
 import type { PageRequest } from '../../db/page';
+import { unitCounts, unitPagedRows, type UnitKind, type UnitRow } from '../../db/unit-lists';
 import { badInput, conflict, notFound } from '../../graphql/errors';
 import type { RequestContext } from '../../request-context';
 import { audit, snapshot } from '../audit/audit';
@@ -29,6 +29,38 @@ export interface MoveSubItemInput {
   departmentCreditCode: string;
   subItemCode: string;
   toMainItemCode: string;
+}
+
+/** Narrows a drill-down list of sub-items; null fields do not narrow. */
+export interface SubItemListFilter {
+  /** true: sub-items with at least one counting record (子项覆盖); false: those without. */
+  covered: boolean | null;
+  category: SupervisionCategory | null;
+}
+
+/** Narrows a drill-down list of main items. */
+export interface MainItemListFilter {
+  /** true: main items with at least one covered sub-item (主项覆盖); false: those without. */
+  covered: boolean | null;
+}
+
+/** SQL on alias `c` (supervision_sub_item): the definitions of covered sub-items the figures count. */
+function subItemFilterSql(filter: SubItemListFilter): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  if (filter.covered != null) parts.push(filter.covered ? 'c.record_count > 0' : 'c.record_count = 0');
+  if (filter.category) {
+    parts.push('c.category = ?');
+    params.push(filter.category);
+  }
+  return { sql: parts.length ? parts.join(' and ') : 'true', params };
+}
+
+/** SQL on alias `c` (supervision_main_item): covered means at least one covered sub-item. */
+function mainItemFilterSql(filter: MainItemListFilter): { sql: string; params: unknown[] } {
+  if (filter.covered == null) return { sql: 'true', params: [] };
+  const covered = 'exists (select 1 from supervision_sub_item s where s.main_item_id = c.id and s.record_count > 0)';
+  return { sql: filter.covered ? covered : `not ${covered}`, params: [] };
 }
 
 /** Trims a required text field and checks its length, with a reason a steward understands. */
@@ -126,9 +158,24 @@ export const supervisionService = {
     });
   },
 
-  /** A page of main items of each of several departments, one statement. */
-  async mainItemsOf(em: EntityManager, departmentIds: readonly number[], page: PageRequest): Promise<SupervisionMainItem[]> {
-    return pagedChildren(em, SupervisionMainItem, 'supervision_main_item', 'department_id', departmentIds, page);
+  /** A page of main items of each of several departments or regions (with every region below), one statement. */
+  async mainItemsOfUnits(em: EntityManager, kind: UnitKind, units: readonly string[], page: PageRequest, filter: MainItemListFilter): Promise<UnitRow<SupervisionMainItem>[]> {
+    return unitPagedRows(em, SupervisionMainItem, 'supervision_main_item', kind, units, page, mainItemFilterSql(filter));
+  },
+
+  /** How many main items match `filter` in each of several units, one statement. */
+  async mainItemCountOfUnits(em: EntityManager, kind: UnitKind, units: readonly string[], filter: MainItemListFilter): Promise<Map<string, number>> {
+    return unitCounts(em, 'supervision_main_item', kind, units, mainItemFilterSql(filter));
+  },
+
+  /** A page of sub-items of each of several departments or regions (with every region below), one statement. */
+  async subItemsOfUnits(em: EntityManager, kind: UnitKind, units: readonly string[], page: PageRequest, filter: SubItemListFilter): Promise<UnitRow<SupervisionSubItem>[]> {
+    return unitPagedRows(em, SupervisionSubItem, 'supervision_sub_item', kind, units, page, subItemFilterSql(filter));
+  },
+
+  /** How many sub-items match `filter` in each of several units, one statement. */
+  async subItemCountOfUnits(em: EntityManager, kind: UnitKind, units: readonly string[], filter: SubItemListFilter): Promise<Map<string, number>> {
+    return unitCounts(em, 'supervision_sub_item', kind, units, subItemFilterSql(filter));
   },
 
   /** Sub-items of many main items, in registration order, one statement. */
