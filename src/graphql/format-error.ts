@@ -70,7 +70,8 @@ function formatErrorFor(formatted: GraphQLFormattedError, error: unknown, log: (
       const problems = flattenValidation(validationErrors);
       return { ...base, message: `Invalid input: ${problems.join('; ')}`, extensions: { code: 'BAD_USER_INPUT', problems } };
     }
-    const code = String(formatted.extensions?.code ?? original.extensions?.code ?? '');
+    const rawCode = formatted.extensions?.code ?? original.extensions?.code;
+    const code = typeof rawCode === 'string' ? rawCode : '';
     if (PROTOCOL_CODES.has(code) || (!original.originalError && !original.path)) {
       const retry = httpHeadersFor(original.extensions)['retry-after'];
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: code || 'BAD_REQUEST', ...(retry ? { retryAfterSeconds: Number(retry) } : {}) } };
