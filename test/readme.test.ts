@@ -32,7 +32,7 @@ function shellWords(command: string, variables: Record<string, string>): string[
       continue;
     }
     const expand = (text: string) => text.replace(/\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, name) => variables[name] ?? '');
-    word = (word ?? '') + (single ?? (double !== undefined ? expand(double.replace(/\\(.)/g, '$1')) : expand(bare!)));
+    word = (word ?? '') + (single ?? (double !== undefined ? expand(double.replace(/\\(.)/g, '$1')) : expand(bare)));
   }
   if (word !== null) words.push(word);
   return words;

@@ -70,7 +70,8 @@ function formatErrorFor(formatted: GraphQLFormattedError, error: unknown, log: (
       const problems = flattenValidation(validationErrors);
       return { ...base, message: `Invalid input: ${problems.join('; ')}`, extensions: { code: 'BAD_USER_INPUT', problems } };
     }
-    const code = String(formatted.extensions?.code ?? original.extensions?.code ?? '');
+    const rawCode = formatted.extensions?.code ?? original.extensions?.code;
+    const code = typeof rawCode === 'string' ? rawCode : '';
     // graphql-js's own request errors have neither a path nor a cause, and some no code
     // ("Too many errors processing variables"): Apollo labels those INTERNAL_SERVER_ERROR, but
     // the request is at fault, so they are BAD_REQUEST.

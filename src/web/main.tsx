@@ -15,7 +15,6 @@ type Figures = Unit['figures'];
 const TABLE_ROWS = 100;
 const pct = (p: string | null | undefined) => (p == null ? '-' : `${p}%`);
 const signed = (n: number | null | undefined, unit = '') => (n == null ? '-' : n === 0 ? '持平' : `${n > 0 ? '+' : ''}${n}${unit}`);
-const num = (n: number) => n.toLocaleString('zh-CN');
 const percentNumber = (p: string | null | undefined) => (p == null ? null : Number(p));
 
 /** Where the page is: #/region/410505?month=2023-06 or #/department/<credit code>?month=... */

@@ -60,8 +60,8 @@ async function startServer(databaseUrl: string, authEnv: Record<string, string>)
     env: { ...process.env, ...authEnv, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), MULU_SQL_COUNT_HEADER: '1', MULU_DEMO: '0', MULU_LOG_SQL: '0', MULU_RATE_LIMIT_PER_MINUTE: '0', MULU_LOG_LEVEL: process.env.MULU_LOG_LEVEL ?? 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (chunk) => process.stdout.write(`  [server] ${chunk}`));
-  child.stderr!.on('data', (chunk) => process.stderr.write(`  [server] ${chunk}`));
+  child.stdout.on('data', (chunk) => process.stdout.write(`  [server] ${chunk}`));
+  child.stderr.on('data', (chunk) => process.stderr.write(`  [server] ${chunk}`));
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`The server exited with code ${child.exitCode}.`);

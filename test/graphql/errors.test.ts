@@ -83,6 +83,19 @@ describe('errors', () => {
     expect(badVariable.errors?.[0].message).toContain('$n');
     expect(logged).not.toHaveBeenCalled();
   });
+
+  it('nulls only the failed mutation of a document: the answers before it are kept and the mutations after it still run', async () => {
+    const response = await api.request(`mutation {
+      first: registerDirectory(input: { code: "ERR-2", name: "资源 ERR-2", departmentCreditCode: "${dept}", resourceFormat: DATABASE, shareType: UNCONDITIONAL, updateCycle: MONTHLY, informationItems: [{ name: "字段", dataType: "string" }] }) { code status }
+      taken: registerDirectory(input: { code: "ERR-2", name: "资源 ERR-2", departmentCreditCode: "${dept}", resourceFormat: DATABASE, shareType: UNCONDITIONAL, updateCycle: MONTHLY, informationItems: [{ name: "字段", dataType: "string" }] }) { code }
+      last: publishDirectory(input: { directory: { code: "ERR-2" } }) { code status }
+    }`);
+    expect(response.data).toEqual({ first: { code: 'ERR-2', status: 'DRAFT' }, taken: null, last: { code: 'ERR-2', status: 'PUBLISHED' } });
+    expect(response.errors).toHaveLength(1);
+    expect(response.errors?.[0]).toMatchObject({ path: ['taken'], extensions: { code: 'CONFLICT' } });
+    // The failed one wrote nothing; the ones around it were committed.
+    expect((await api.ok(`{ directory(code: "ERR-2") { status } }`)).directory).toEqual({ status: 'PUBLISHED' });
+  });
 });
 
 describe('malformed requests', () => {

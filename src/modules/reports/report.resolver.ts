@@ -13,7 +13,7 @@ import { snapshotService } from './snapshot.service';
 @Resolver(() => ReportSnapshotType)
 export class ReportSnapshotResolver {
   @Authorized(Role.ADMIN)
-  @Mutation(() => ReportSnapshotType, { description: "Captures every department's and region's figures for a month (admins). A month is captured once; `replace: true` captures it again, audited." })
+  @Mutation(() => ReportSnapshotType, { nullable: true, description: "Captures every department's and region's figures for a month (admins). A month is captured once; `replace: true` captures it again, audited." })
   captureSnapshot(@Arg('input', () => CaptureSnapshotInput, { description: 'The month.' }) input: CaptureSnapshotInput, @Ctx() ctx: MuluContext): Promise<ReportSnapshotType> {
     return snapshotService.capture(ctx, input);
   }

@@ -134,7 +134,7 @@ class RowCopier {
     await this.flush();
     const done = once(this.stream, 'finish');
     this.stream.end();
-    await Promise.race([done, once(this.stream, 'error').then(([error]) => Promise.reject(error))]);
+    await Promise.race([done, once(this.stream, 'error').then(([error]) => Promise.reject(error instanceof Error ? error : new Error(String(error))))]);
     if (this.failure) throw this.failure;
   }
 }
