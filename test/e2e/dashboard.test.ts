@@ -94,24 +94,33 @@ describe('the dashboard in a real browser', () => {
     expect(await page.locator('[data-export="resources.xlsx"]').getAttribute('href')).toBe('/reports/410000/2023-06/resources.xlsx');
   });
 
-  it('drills from the province to a department and its unmounted directories', async () => {
+  it('drills from the province to a department with gaps and its unmounted directories', async () => {
+    // The department with the lowest mount rate in the province, as the API ranks it: one with gaps.
+    const ranked = await viewer.ok(`{ region(code: "410000") { departmentRanking(metric: MOUNT_RATE, order: LOWEST_FIRST, first: 1) { department { creditCode } } } }`);
+    const creditCode = ranked.region.departmentRanking[0].department.creditCode;
+    const { department } = await viewer.ok(`{ department(creditCode: "${creditCode}") {
+      name creditCode region { code name parent { code name parent { code name } } }
+      directories(filter: { mounted: false }, first: 50) { totalCount edges { node { code name } } } } }`);
+    const list = department.directories;
+    expect(list.totalCount).toBeGreaterThan(0);
+    // The regions between the province and the department, top down.
+    const path: { code: string; name: string }[] = [];
+    for (let r = department.region; r && r.code !== '410000'; r = r.parent) path.unshift(r);
+
     await page.goto(`${base}/#/region/410000?month=2023-06`);
     await page.waitForSelector('[data-testid=region-page][data-ready]');
-    await page.getByTestId('child-regions').getByRole('link', { name: '安阳市' }).click();
-    await page.getByTestId('title').filter({ hasText: '安阳市' }).waitFor();
-    await page.getByTestId('child-regions').getByRole('link', { name: '殷都区' }).click();
-    await page.getByTestId('title').filter({ hasText: '殷都区' }).waitFor();
-    await page.screenshot({ path: join(SHOTS, 'district-410505.png'), fullPage: true });
-    // A department with unmounted directories: the first row of appendix 4 below 100 %.
-    const department = await viewer.ok(`{ department(creditCode: "${await page.locator('[data-testid=appendix4] tbody tr:not(.total)').last().getAttribute('data-code')}") {
-      name creditCode directories(filter: { mounted: false }, first: 50) { totalCount edges { node { code name } } } } }`);
-    await page.locator(`[data-testid=appendix4] tr[data-code="${department.department.creditCode}"] a`).click();
+    for (const region of path) {
+      await page.getByTestId('child-regions').getByRole('link', { name: region.name, exact: true }).click();
+      await page.getByTestId('title').filter({ hasText: region.name }).waitFor();
+    }
+    await page.screenshot({ path: join(SHOTS, `region-${path.at(-1)?.code ?? '410000'}.png`), fullPage: true });
+    await page.locator(`[data-testid=appendix4] tr[data-code="${department.creditCode}"] a`).click();
     await page.waitForSelector('[data-testid=department-page][data-ready]');
-    expect(await text('[data-testid=title]')).toContain(department.department.name);
-    const list = department.department.directories;
+    expect(await text('[data-testid=title]')).toContain(department.name);
+    // The page's to-do list is the API's: the same count, the same directories (code and name) in the same order.
     expect(await text('[data-testid=todo-unmounted] [data-figure=total]')).toBe(String(list.totalCount));
-    const codes = await page.locator('[data-testid=todo-unmounted] tbody tr td:first-child').allInnerTexts();
-    expect(codes).toEqual(list.edges.map((e: any) => e.node.code));
+    const rows = await page.locator('[data-testid=todo-unmounted] tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent)));
+    expect(rows).toEqual(list.edges.map((e: any) => [e.node.code, e.node.name]));
     await page.screenshot({ path: join(SHOTS, 'department.png'), fullPage: true });
   });
 
