@@ -68,7 +68,8 @@ describe('the dashboard in a real browser', () => {
       region { figures { mount { mountRatePercent mountedDirectories publishedDirectories } supervision { mainCoverageRatePercent subCoverageRatePercent coveredMainItems mainItems coveredSubItems subItems } subscriptions { made received } }
                change { mountRatePoints } }
       appendix4(first: 100) { code name figures { mount { publishedDirectories mountedDirectories dataVolume mountRatePercent } } }
-      appendix5(first: 100) { code name figures { supervision { mainItems coveredMainItems mainCoverageRatePercent subCoverageRatePercent } } } } } }`);
+      appendix5(first: 100) { code name figures { supervision { mainItems coveredMainItems mainCoverageRatePercent subCoverageRatePercent } } }
+      belowThreshold { metric departmentCount departments(first: 30) { name } } } } }`);
     const report = data.region.report;
     const f = report.region.figures;
     expect(await text('[data-testid=card-mount] [data-figure=value]')).toBe(pct(f.mount.mountRatePercent));
@@ -89,6 +90,11 @@ describe('the dashboard in a real browser', () => {
     expect(rows5.slice(0, -1).map((r) => [r[0], r[1], r[2], r[3], r.at(-1)])).toEqual(
       report.appendix5.map((u: any) => [u.name, String(u.figures.supervision.mainItems), String(u.figures.supervision.coveredMainItems), pct(u.figures.supervision.mainCoverageRatePercent), pct(u.figures.supervision.subCoverageRatePercent)]),
     );
+    // The departments below 60 % mount rate: counted, and the first of them named.
+    const below = report.belowThreshold.find((b: any) => b.metric === 'MOUNT_RATE');
+    expect(below.departmentCount).toBeGreaterThan(0);
+    expect(await text('[data-testid=below-threshold] [data-figure=count]')).toBe(String(below.departmentCount));
+    expect(await text('[data-testid=below-threshold]')).toContain(below.departments.map((d: any) => d.name).join('、'));
     expect(await page.getByTestId('bars').locator('canvas').count()).toBe(1);
     expect(await page.getByTestId('lines').locator('canvas').count()).toBe(1);
     expect(await page.locator('[data-export="resources.xlsx"]').getAttribute('href')).toBe('/reports/410000/2023-06/resources.xlsx');
