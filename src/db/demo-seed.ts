@@ -95,7 +95,8 @@ async function loadDemo(ctx: RequestContext): Promise<void> {
           const refreshedAt = new Date(Date.now() - (i % 5 === 4 ? 400 : 0.1) * DAY);
           const mount = () => mountService.mount(ctx, { directory: { id: directory.id }, kind: MountKind.TABLE, locator: `ods.${regionCode}_${d + 1}_${i + 1}`, recordCount: volumes[i], refreshedAt });
           // Every sixth mounted directory (from the second department on) was mounted in June.
-          await mount();
+          if (d > 0 && i % 6 === 5) inJune.push(async () => void (await mount()));
+          else await mount();
         } else if (i === spec.mounted && i === spec.published - 1) {
           // A dataset that was mounted and then taken down: history, not a mount.
           const old = await mountService.mount(ctx, { directory: { id: directory.id }, kind: MountKind.FILE, locator: `/share/${regionCode}/${d + 1}/old.xlsx`, recordCount: 12 });

@@ -16,7 +16,7 @@ import { DepartmentSubscriptionsResolver, RegionSubscriptionsResolver, Subscript
 import { DepartmentSupervisionResolver, RegionSupervisionResolver, SupervisionMainItemResolver, SupervisionSubItemResolver } from '../modules/supervision/supervision.resolver';
 import { DepartmentSupervisionStatsResolver, RegionSupervisionStatsResolver } from '../modules/stats/supervision-stats.resolver';
 import { RegionRankingResolver } from '../modules/stats/ranking.resolver';
-import { DepartmentMonthsResolver, RegionMonthsResolver, RegionReportResolver, RegionReportTablesResolver, ReportSnapshotResolver } from '../modules/reports/report.resolver';
+import { DepartmentMonthsResolver, RegionMonthsResolver, RegionReportResolver, RegionReportTablesResolver, ReportBelowThresholdResolver, ReportSnapshotResolver } from '../modules/reports/report.resolver';
 import { DatasetLoadResolver, DepartmentUsageResolver, DirectorySharingResolver, RegionUsageResolver } from '../modules/sharing/sharing.resolver';
 
 export const resolvers = [
@@ -47,6 +47,7 @@ export const resolvers = [
   ReportSnapshotResolver,
   RegionReportResolver,
   RegionReportTablesResolver,
+  ReportBelowThresholdResolver,
   RegionMonthsResolver,
   DepartmentMonthsResolver,
   DatasetLoadResolver,
