@@ -20,6 +20,11 @@ import { createResponseCache, DEFAULT_RESPONSE_CACHE_BYTES, type ResponseCacheSt
 import { watchClockSql } from './db/clock-reads';
 import { departmentFiguresService } from './modules/stats/department-figures.service';
 import { checkRecountInterval, FIGURES_RECOUNT_INTERVAL_MS, scheduleFiguresRecount } from './modules/stats/figures-recount';
+import { attachGraphQLWebSocket } from './graphql/websocket';
+import { createPgListener, type PgListener } from './modules/notifications/pg-listener';
+import { createLiveUpdates } from './modules/notifications/live-updates';
+import { DEFAULT_DISPATCHER_SETTINGS, startDispatcher, type Dispatcher, type DispatcherSettings } from './modules/notifications/webhook-dispatcher';
+import { setNotificationPolicy } from './modules/notifications/notification-policy';
 
 /** Enough for a province dashboard or 500 departments with their figures; far below a nested-pages attack. */
 export const DEFAULT_MAX_QUERY_COST = 1_000_000;
@@ -37,6 +42,12 @@ export interface AppOptions {
   figuresRecountIntervalMs?: number;
   /** Memory for answers the response cache keeps (see src/graphql/response-cache.ts); 0 turns it off. Default 32 MiB. */
   responseCacheBytes?: number;
+  /** Webhook delivery: concurrency, retries, private receivers (docs/notifications.md); defaults in webhook-dispatcher.ts. */
+  webhooks?: Partial<DispatcherSettings>;
+  /** The rate threshold of RATE_FELL_BELOW_THRESHOLD / RATE_ROSE_ABOVE_THRESHOLD events (MULU_RATE_THRESHOLD, default 0.6). */
+  rateThreshold?: number;
+  /** Run no webhook dispatcher in this server (another process sends); events are still written. */
+  webhookDispatcher?: boolean;
 }
 
 export interface MuluServer {
@@ -46,12 +57,17 @@ export interface MuluServer {
   stop(): Promise<void>;
   /** What the response cache has done since start (src/graphql/response-cache.ts). */
   responseCacheStats(): ResponseCacheStats;
+  /** The webhook dispatcher of this server, when it runs one. */
+  dispatcher: Dispatcher | null;
 }
 
 /** Builds the Apollo server and the HTTP app around it, without listening; `authenticator` decides who each request is. */
-export async function createApp(orm: MikroORM, authenticator: Authenticator, options: AppOptions = {}) {
+export async function createApp(orm: MikroORM, authenticator: Authenticator, options: AppOptions = {}, listener: PgListener | null = null) {
   const schema = await buildMuluSchema();
   const httpServer = http.createServer();
+  // GraphQL subscriptions (graphql-ws) on the same path, fed by PostgreSQL notifications.
+  const live = createLiveUpdates(listener);
+  const webSocket = attachGraphQLWebSocket({ httpServer, schema, orm, authenticator, live, maxQueryCost: options.maxQueryCost ?? DEFAULT_MAX_QUERY_COST });
   const sqlCounter = options.sqlCountHeader ? createSqlStatementCounter(orm) : undefined;
   const responseCache = createResponseCache(options.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES);
   watchClockSql(orm);
@@ -67,6 +83,16 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
     stringifyResult: responseCache.stringifyResult,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              live.close();
+              await webSocket.stop();
+            },
+          };
+        },
+      },
       ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       // Mulu sets no cache hints; the default cache-control plugin would still wrap every field's resolver
       // (a tenth of a province dashboard's CPU time).
@@ -118,9 +144,20 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
 export async function startServer(orm: MikroORM, port: number, authenticator: Authenticator, options: AppOptions = {}): Promise<MuluServer> {
   const recountInterval = checkRecountInterval(options.figuresRecountIntervalMs ?? FIGURES_RECOUNT_INTERVAL_MS);
   await departmentFiguresService.refreshStaleness(orm.em.fork());
-  const { apollo, httpServer, responseCache } = await createApp(orm, authenticator, options);
+  const webhookSettings: DispatcherSettings = { ...DEFAULT_DISPATCHER_SETTINGS, ...options.webhooks };
+  setNotificationPolicy({ allowPrivate: webhookSettings.allowPrivate, ...(options.rateThreshold !== undefined ? { rateThreshold: options.rateThreshold } : {}) });
+  const listener = createPgListener(orm.config.get('clientUrl')!);
+  let app: Awaited<ReturnType<typeof createApp>>;
+  try {
+    app = await createApp(orm, authenticator, options, listener);
+  } catch (error) {
+    await listener.close();
+    throw error;
+  }
+  const { apollo, httpServer, responseCache } = app;
   await new Promise<void>((resolve) => httpServer.listen(port, resolve));
   const recount = scheduleFiguresRecount(orm, recountInterval);
+  const dispatcher = options.webhookDispatcher === false ? null : startDispatcher(orm, listener, webhookSettings);
   const address = httpServer.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   let stopping: Promise<void> | undefined;
@@ -128,11 +165,14 @@ export async function startServer(orm: MikroORM, port: number, authenticator: Au
     url: `http://localhost:${actualPort}/graphql`,
     httpServer,
     responseCacheStats: responseCache.stats,
+    dispatcher,
     // Apollo 5's stop() must not run twice concurrently (the second never resolves): one stop, shared.
     stop: () =>
       (stopping ??= (async () => {
         await recount.stop();
+        await dispatcher?.stop();
         await apollo.stop();
+        await listener.close();
       })()),
   };
 }

@@ -20,6 +20,18 @@ export interface Config {
   responseCacheBytes?: number;
   /** Who may call the API: see the README, "Authentication". */
   auth: AuthConfig;
+  /** Webhooks and live updates (docs/notifications.md). */
+  notifications: NotificationsConfig;
+}
+
+/** Webhook delivery settings (docs/notifications.md). */
+export interface NotificationsConfig {
+  /** MULU_WEBHOOK_ALLOW_PRIVATE: let webhooks reach loopback and private addresses (on-premises receivers, tests). */
+  allowPrivateReceivers: boolean;
+  /** MULU_WEBHOOK_CONCURRENCY: deliveries in flight at once per server (default 10). */
+  concurrency?: number;
+  /** MULU_RATE_THRESHOLD: the rate (0 to 1) whose crossing after a capture is notified (default 0.6). */
+  rateThreshold?: number;
 }
 
 /** Sign-in settings: tokens of the unified identity platform (SSO), the bootstrap admin key, anonymous reads. */
@@ -103,7 +115,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxQueryCost: env.MULU_MAX_QUERY_COST ? Number(env.MULU_MAX_QUERY_COST) : undefined,
     sqlCountHeader: flag(env.MULU_SQL_COUNT_HEADER) ?? false,
     responseCacheBytes: responseCacheBytes(env.MULU_RESPONSE_CACHE_MB),
+    notifications: loadNotificationsConfig(env),
   };
+}
+
+function loadNotificationsConfig(env: NodeJS.ProcessEnv): NotificationsConfig {
+  let concurrency: number | undefined;
+  if (env.MULU_WEBHOOK_CONCURRENCY) {
+    concurrency = Number(env.MULU_WEBHOOK_CONCURRENCY);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 200) throw new Error(`MULU_WEBHOOK_CONCURRENCY must be a whole number from 1 to 200, got "${env.MULU_WEBHOOK_CONCURRENCY}".`);
+  }
+  let rateThreshold: number | undefined;
+  if (env.MULU_RATE_THRESHOLD) {
+    rateThreshold = Number(env.MULU_RATE_THRESHOLD);
+    if (!(rateThreshold >= 0 && rateThreshold <= 1)) throw new Error(`MULU_RATE_THRESHOLD must be a rate between 0 and 1 (0.6 for 60%), got "${env.MULU_RATE_THRESHOLD}".`);
+  }
+  return { allowPrivateReceivers: flag(env.MULU_WEBHOOK_ALLOW_PRIVATE) ?? false, concurrency, rateThreshold };
 }
 
 function loadAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {

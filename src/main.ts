@@ -32,6 +32,8 @@ async function main(): Promise<void> {
     maxQueryCost: config.maxQueryCost,
     sqlCountHeader: config.sqlCountHeader,
     responseCacheBytes: config.responseCacheBytes,
+    rateThreshold: config.notifications.rateThreshold,
+    webhooks: { allowPrivate: config.notifications.allowPrivateReceivers, ...(config.notifications.concurrency ? { concurrency: config.notifications.concurrency } : {}) },
   });
   console.log(`Mulu is serving GraphQL at ${server.url}`);
   if (demo) printDemoTokens(server.url, demo);

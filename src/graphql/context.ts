@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { GraphQLError } from 'graphql';
 import type { Authenticator } from '../modules/auth/authenticator';
 import type { Viewer } from '../modules/auth/viewer';
+import type { LiveUpdates } from '../modules/notifications/live-updates';
 import type { RequestContext } from '../request-context';
 import { MuluError } from './errors';
 import { createLoaders, type Loaders } from './loaders';
@@ -12,6 +13,8 @@ export interface MuluContext extends RequestContext {
   /** Whether requests without a token may read statistics (MULU_ANONYMOUS_STATS). */
   anonymousStats: boolean;
   loaders: Loaders;
+  /** The server's streams for GraphQL subscriptions (set on WebSocket operations only, src/graphql/websocket.ts). */
+  live?: LiveUpdates;
 }
 
 /**

@@ -15,6 +15,8 @@ import { DepartmentSupervisionResolver, SupervisionMainItemResolver, Supervision
 import { DepartmentSupervisionStatsResolver, RegionSupervisionStatsResolver } from '../modules/stats/supervision-stats.resolver';
 import { RegionRankingResolver } from '../modules/stats/ranking.resolver';
 import { RegionReportResolver, ReportSnapshotResolver } from '../modules/reports/report.resolver';
+import { WebhookDeliveryResolver, WebhookResolver } from '../modules/notifications/webhook.resolver';
+import { LiveUpdatesResolver } from '../modules/notifications/live.resolver';
 
 export const resolvers = [
   NodeResolver,
@@ -37,6 +39,9 @@ export const resolvers = [
   RegionRankingResolver,
   ReportSnapshotResolver,
   RegionReportResolver,
+  WebhookResolver,
+  WebhookDeliveryResolver,
+  LiveUpdatesResolver,
 ] as const;
 
 /**
@@ -52,6 +57,15 @@ export async function buildMuluSchema(): Promise<GraphQLSchema> {
     // Who may do what: README, "Authentication".
     // Who may do what: README, "Authentication"; the operation-wide check is accessPlugin (app.ts).
     authChecker,
+    // Every subscription brings its own stream (`subscribe`, live.resolver.ts); type-graphql still asks for a PubSub.
+    pubSub: {
+      publish() {
+        throw new Error('Mulu publishes through PostgreSQL notifications (live-updates.ts), not a type-graphql PubSub.');
+      },
+      subscribe() {
+        throw new Error('Mulu subscriptions bring their own stream (live.resolver.ts).');
+      },
+    },
   });
   return clearLoadersAfterEachMutation(schema);
 }

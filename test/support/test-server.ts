@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { exportSPKI, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import { startServer, type AppOptions, type MuluServer } from '../../src/app';
-import { authSettingsFromConfig, createAuthenticator } from '../../src/modules/auth/authenticator';
+import { authSettingsFromConfig, createAuthenticator, type Authenticator } from '../../src/modules/auth/authenticator';
 import { countStatements, createTestDatabase, migratedOrm } from './database';
 import { startOwnCluster } from './own-cluster';
 
@@ -32,6 +32,8 @@ export const TEST_AUDIENCE = 'mulu-api';
  */
 export interface TestServer extends ApiClient {
   orm: MikroORM;
+  /** Decides who each request is, as the server was started with (to start another server on the same database). */
+  authenticator: Authenticator;
   server: MuluServer;
   sql: ReturnType<typeof countStatements>;
   adminToken: string;
@@ -65,11 +67,15 @@ export async function startTestServer(options: { anonymousStats?: boolean; ownCl
     adminToken,
     anonymousStats: options.anonymousStats ?? false,
   });
-  const server = await startServer(orm, 0, createAuthenticator(settings), {
+  const authenticator = createAuthenticator(settings);
+  const server = await startServer(orm, 0, authenticator, {
     sqlCountHeader: options.sqlCountHeader,
     maxQueryCost: options.maxQueryCost,
     figuresRecountIntervalMs: options.figuresRecountIntervalMs,
     responseCacheBytes: options.responseCacheBytes,
+    webhooks: options.webhooks,
+    webhookDispatcher: options.webhookDispatcher,
+    rateThreshold: options.rateThreshold,
   });
   const sql = countStatements(orm);
 
@@ -103,6 +109,7 @@ export async function startTestServer(options: { anonymousStats?: boolean; ownCl
 
   return {
     orm,
+    authenticator,
     server,
     sql,
     adminToken,

@@ -11,6 +11,8 @@ import { departmentService } from '../departments/department.service';
 import { Department } from '../departments/department.entity';
 import { audit, snapshot } from '../audit/audit';
 import { requireDepartmentWriter } from '../auth/permissions';
+import { directoryEvent } from '../notifications/event-data';
+import { emitEvents, NotificationEventType } from '../notifications/notification-event';
 import {
   DirectoryStatus,
   ResourceDirectory,
@@ -234,6 +236,7 @@ export const directoryService = {
       await em.flush();
       await departmentFiguresService.refreshCatalogue(em, [directory.department.id]);
       audit(em, ctx, { action: 'publishDirectory', entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
+      await emitEvents(em, [directoryEvent(NotificationEventType.DIRECTORY_PUBLISHED, directory, directory.department.getEntity())]);
       return directory;
     });
   },
@@ -251,6 +254,7 @@ export const directoryService = {
       await em.flush();
       await departmentFiguresService.refreshCatalogue(em, [directory.department.id]);
       audit(em, ctx, { action: 'withdrawDirectory', entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
+      await emitEvents(em, [directoryEvent(NotificationEventType.DIRECTORY_WITHDRAWN, directory, directory.department.getEntity())]);
       return directory;
     });
   },

@@ -5,7 +5,10 @@ import type { RequestContext } from '../../request-context';
 import { audit } from '../audit/audit';
 import { requireAdmin } from '../auth/permissions';
 import { departmentFiguresService } from '../stats/department-figures.service';
-import { requireBegunPeriod } from './period';
+import { previousPeriod, requireBegunPeriod } from './period';
+import { emitEvents, NotificationEventType } from '../notifications/notification-event';
+import { notificationPolicy } from '../notifications/notification-policy';
+import { rateThresholdEvents } from '../notifications/rate-events';
 import { ReportSnapshot, ReportUnitKind } from './report-snapshot.entity';
 import { unitFiguresService, type UnitWithFigures } from './unit-figures.service';
 
@@ -74,6 +77,26 @@ export const snapshotService = {
       await insertUnits(em, period, units);
       audit(em, ctx, { action: existing ? 'replaceSnapshot' : 'captureSnapshot', entityType: 'ReportSnapshot', entityId: period, before, after: auditFields(snapshot) });
       await em.flush();
+      // Notifications: the capture itself, and every unit whose rate crossed the threshold since the month before.
+      const previous = previousPeriod(period);
+      const previousUnits: { kind: ReportUnitKind; key: string; name: string; figures: UnitWithFigures['figures'] | string }[] = await em.execute(
+        `select unit_kind as kind, unit_key as key, unit_name as name, figures from report_snapshot_unit where period = ?`,
+        [previous],
+      );
+      await emitEvents(em, [
+        {
+          type: NotificationEventType.SNAPSHOT_CAPTURED,
+          departments: [],
+          data: { period, capturedAt: snapshot.capturedAt.toISOString(), capturedBy: snapshot.capturedBy, departmentCount: snapshot.departmentCount, regionCount: snapshot.regionCount, replaced: Boolean(existing) },
+        },
+        ...rateThresholdEvents(
+          period,
+          previous,
+          units,
+          previousUnits.map((u) => ({ ...u, figures: typeof u.figures === 'string' ? JSON.parse(u.figures) : u.figures })),
+          notificationPolicy.rateThreshold,
+        ),
+      ]);
       return snapshot;
     }, { isolationLevel: IsolationLevel.REPEATABLE_READ });
   },

@@ -13,6 +13,8 @@ import { directoryService, type DirectoryRef } from '../catalogue/directory.serv
 import { Department } from '../departments/department.entity';
 import { departmentService } from '../departments/department.service';
 import { SubscriptionRequest, SubscriptionStatus } from './subscription.entity';
+import { emitEvents, NotificationEventType } from '../notifications/notification-event';
+import { subscriptionEvent } from '../notifications/event-data';
 import { businessToday, effectiveStatus, LIVE_STATUSES, nextStatus, statusSql, TRANSITIONS, type SubscriptionEvent } from './subscription.state-machine';
 
 export interface RequestSubscriptionInput {
@@ -33,6 +35,14 @@ export interface DecisionInput {
 export interface SubscriptionFilter {
   status: SubscriptionStatus | null;
 }
+
+/** The notification each transition sends (docs/notifications.md). */
+const EVENT_OF: Record<SubscriptionEvent, NotificationEventType> = {
+  approve: NotificationEventType.SUBSCRIPTION_APPROVED,
+  reject: NotificationEventType.SUBSCRIPTION_REJECTED,
+  revoke: NotificationEventType.SUBSCRIPTION_REVOKED,
+  cancel: NotificationEventType.SUBSCRIPTION_CANCELLED,
+};
 
 const AUDITED = ['status', 'decisionReason', 'decidedAt', 'endedAt'] as const;
 const AUDITED_ON_CREATE = ['directory', 'provider', 'requester', 'purpose', 'endDate', ...AUDITED] as const;
@@ -106,6 +116,7 @@ export const subscriptionService = {
       await em.flush();
       await departmentFiguresService.refreshSubscriptions(em, [requester.id, provider.id]);
       audit(em, ctx, { action: 'requestSubscription', entityType: 'SubscriptionRequest', entityId: request.id, after: snapshot(request, AUDITED_ON_CREATE) });
+      await emitEvents(em, [subscriptionEvent(NotificationEventType.SUBSCRIPTION_REQUESTED, { ...request, directory, provider, requester })]);
       return request;
     });
   },
@@ -171,11 +182,13 @@ export const subscriptionService = {
       const before = snapshot(request, AUDITED);
       const to = nextStatus(current, event);
       // Read after the lock above: a withdrawal that committed meanwhile is seen here.
-      apply(request, now, await em.findOneOrFail(ResourceDirectory, { id: request.directory.id }));
+      const directory = await em.findOneOrFail(ResourceDirectory, { id: request.directory.id });
+      apply(request, now, directory);
       request.status = to;
       await em.flush();
       await departmentFiguresService.refreshSubscriptions(em, [request.requester.id, request.provider.id]);
       audit(em, ctx, { action, entityType: 'SubscriptionRequest', entityId: request.id, before, after: snapshot(request, AUDITED) });
+      await emitEvents(em, [subscriptionEvent(EVENT_OF[event], { ...request, directory, provider: request.provider.getEntity(), requester: request.requester.getEntity() })]);
       return request;
     });
   },
