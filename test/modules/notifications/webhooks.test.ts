@@ -150,7 +150,7 @@ describe('webhooks', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(eventsFor(r.received, code).map((x) => x.body.type)).toEqual(['SUBSCRIPTION_REQUESTED']);
-    const rows = await api.orm.em.getConnection().execute(`select type from notification_event where payload->'directory'->>'code' = ? and type like 'SUBSCRIPTION%' order by id`, [code]);
+    const rows: { type: string }[] = await api.orm.em.getConnection().execute(`select type from notification_event where payload->'directory'->>'code' = ? and type like 'SUBSCRIPTION%' order by id`, [code]);
     expect(rows.map((row: { type: string }) => row.type)).toEqual(['SUBSCRIPTION_REQUESTED']);
   });
 
