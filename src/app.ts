@@ -157,7 +157,7 @@ export async function startServer(orm: MikroORM, port: number, authenticator: Au
   const { apollo, httpServer, responseCache } = app;
   await new Promise<void>((resolve) => httpServer.listen(port, resolve));
   const recount = scheduleFiguresRecount(orm, recountInterval);
-  const dispatcher = options.webhookDispatcher === false ? null : startDispatcher(orm, listener, webhookSettings);
+  const dispatcher = options.webhookDispatcher === false ? null : startDispatcher(orm.config.get('clientUrl')!, listener, webhookSettings);
   const address = httpServer.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   let stopping: Promise<void> | undefined;

@@ -1,8 +1,8 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { staleSql } from '../catalogue/staleness';
 import { BUSINESS_TODAY_SQL } from '../subscriptions/subscription.state-machine';
 import { directoryEvent, subscriptionEvent } from './event-data';
-import { emitEvents, NotificationEventType, type NotificationEvent } from './notification-event';
+import { emitEvents, NotificationEventType, type NotificationEvent, type SqlExecutor } from './notification-event';
+import type { SqlPool } from './sql-pool';
 
 /** A granted subscription is "lapsing soon" from this many days before its end date. */
 export const LAPSING_NOTICE_DAYS = 7;
@@ -59,20 +59,20 @@ const toEvent = (type: NotificationEventType, row: SubscriptionRow, status: stri
  * written once (a unique index), so replicas never write one twice. Returns
  * how many events were written.
  */
-export async function emitClockEvents(em: EntityManager): Promise<number> {
-  return em.transactional(async (tx) => {
+export async function emitClockEvents(pool: SqlPool): Promise<number> {
+  return pool.transaction(async (tx: SqlExecutor) => {
     const notWritten = (type: NotificationEventType, key: string) => `not exists (select 1 from notification_event e where e.dedup_key = '${type}:' || ${key})`;
-    const lapsing: SubscriptionRow[] = await tx.execute(
+    const lapsing: SubscriptionRow[] = await tx(
       `${SUBSCRIPTIONS}
         where s.status = 'GRANTED' and s.end_date >= ${BUSINESS_TODAY_SQL} and s.end_date < ${BUSINESS_TODAY_SQL} + ${LAPSING_NOTICE_DAYS}
           and ${notWritten(NotificationEventType.SUBSCRIPTION_LAPSING_SOON, `s.id || ':' || to_char(s.end_date, 'YYYY-MM-DD')`)}`,
     );
-    const lapsed: SubscriptionRow[] = await tx.execute(
+    const lapsed: SubscriptionRow[] = await tx(
       `${SUBSCRIPTIONS}
         where s.status in ('GRANTED', 'LAPSED') and s.end_date < ${BUSINESS_TODAY_SQL} and s.end_date >= ${BUSINESS_TODAY_SQL} - ${LOOK_BACK}
           and ${notWritten(NotificationEventType.SUBSCRIPTION_LAPSED, `s.id || ':' || to_char(s.end_date, 'YYYY-MM-DD')`)}`,
     );
-    const stale: { id: number; code: string; name: string; credit_code: string; department_name: string; stale_since: Date; last_refreshed_at: Date | null; key: string }[] = await tx.execute(
+    const stale: { id: number; code: string; name: string; credit_code: string; department_name: string; stale_since: Date; last_refreshed_at: Date | null; key: string }[] = await tx(
       `select c.id, c.code, c.name, d.credit_code, d.name as department_name, c.stale_after as stale_since, c.last_refreshed_at,
               c.id || ':' || (extract(epoch from c.stale_after)::bigint) as key
          from resource_directory c join department d on d.id = c.department_id

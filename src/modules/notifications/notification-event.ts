@@ -69,6 +69,13 @@ export interface NotificationEvent {
   webhookId?: number;
 }
 
+/**
+ * Runs one statement with `?` placeholders and returns its rows: an entity
+ * manager's `execute`, or the dispatcher's own pool (sql-pool.ts), whose
+ * background statements must not be counted as a request's.
+ */
+export type SqlExecutor = (sql: string, params?: unknown[]) => Promise<any[]>;
+
 export interface EmittedEvent {
   id: number;
   type: NotificationEventType;
@@ -81,10 +88,11 @@ export interface EmittedEvent {
  * change writes and sends nothing). One statement whatever the number of
  * events. An event whose dedupKey was written before is skipped.
  */
-export async function emitEvents(em: EntityManager, events: readonly NotificationEvent[]): Promise<EmittedEvent[]> {
+export async function emitEvents(em: EntityManager | SqlExecutor, events: readonly NotificationEvent[]): Promise<EmittedEvent[]> {
   if (events.length === 0) return [];
+  const execute: SqlExecutor = typeof em === 'function' ? em : (sql, params) => em.execute(sql, params);
   const rows = events.map((e, i) => ({ i, type: e.type, departments: [...e.departments], payload: e.data, dedup: e.dedupKey ?? null, webhook: e.webhookId ?? null }));
-  const result: { id: number; type: NotificationEventType }[] = await em.execute(
+  const result: { id: number; type: NotificationEventType }[] = await execute(
     `with input as (
        -- Ids drawn first, so that each inserted event is matched to its own input row (volatile: computed once).
        select x.*, nextval('notification_event_id_seq')::int as id
@@ -105,13 +113,13 @@ export async function emitEvents(em: EntityManager, events: readonly Notificatio
        returning 1
      ), n as (
        select pg_notify('${EVENTS_CHANNEL}', json_build_object('id', e.id, 'type', e.type, 'departments', e.department_codes, 'occurredAt', e.occurred_at, 'data', e.payload)::text)
-         from e where e.type in (?) and octet_length(e.payload::text) < 6000
+         from e where e.type in (select jsonb_array_elements_text(?::jsonb)) and octet_length(e.payload::text) < 6000
      )
      select e.id, e.type,
             (select count(*) from n) as notified,
             case when exists (select 1 from d) then pg_notify('${DELIVERIES_CHANNEL}', '') end as woke
        from e order by e.id`,
-    [JSON.stringify(rows), [...REQUEST_EVENTS]],
+    [JSON.stringify(rows), JSON.stringify(REQUEST_EVENTS)],
   );
   return result.map((r) => ({ id: r.id, type: r.type }));
 }

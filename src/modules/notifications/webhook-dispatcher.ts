@@ -1,11 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { DELIVERIES_CHANNEL } from './notification-event';
 import type { PgListener } from './pg-listener';
 import { guardedLookup, isRefusedLiteral } from './url-guard';
 import { signWebhookBody, WEBHOOK_HEADERS } from './webhook-signature';
 import { emitClockEvents } from './clock-events';
+import { createSqlPool } from './sql-pool';
 
 /** How deliveries are sent and retried; docs/notifications.md, "Retries". */
 export interface DispatcherSettings {
@@ -86,8 +86,9 @@ export function eventBody(event: { eventId: number; type: string; occurredAt: Da
  * mid-attempt leaves a lease that expires and another server retries. That
  * makes delivery at least once: receivers deduplicate on the event id.
  */
-export function startDispatcher(orm: MikroORM, listener: PgListener | null, settings: DispatcherSettings, log: (...args: unknown[]) => void = console.error): Dispatcher {
+export function startDispatcher(connectionString: string, listener: PgListener | null, settings: DispatcherSettings, log: (...args: unknown[]) => void = console.error): Dispatcher {
   const { concurrency } = settings;
+  const db = createSqlPool(connectionString);
   const agentOptions = { keepAlive: true, maxSockets: concurrency, timeout: settings.timeoutMs };
   const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
   const lookup = guardedLookup(settings.allowPrivate);
@@ -104,7 +105,7 @@ export function startDispatcher(orm: MikroORM, listener: PgListener | null, sett
 
   const claim = async (): Promise<void> => {
     const limit = concurrency * 2;
-    const rows: ClaimedDelivery[] = await orm.em.getConnection().execute(
+    const rows: ClaimedDelivery[] = await db.execute(
       `with due as (
          select d.id from webhook_delivery d
           where d.status = 'PENDING' and d.next_attempt_at <= now()
@@ -150,8 +151,7 @@ export function startDispatcher(orm: MikroORM, listener: PgListener | null, sett
     if (flushing || results.length === 0) return flushing ?? Promise.resolve();
     const batch = results.splice(0, results.length);
     const rows = batch.map((r) => ({ ...r, delay: r.ok || r.attempt >= settings.maxAttempts ? null : retryDelayMs(r.attempt, settings) }));
-    flushing = orm.em
-      .getConnection()
+    flushing = db
       .execute(
         `update webhook_delivery d
             set status = case when x.ok then 'SUCCEEDED' when x.delay is null then 'FAILED' else 'PENDING' end,
@@ -245,7 +245,7 @@ export function startDispatcher(orm: MikroORM, listener: PgListener | null, sett
   let scanning: Promise<void> | null = null;
   const scan = () => {
     if (stopped || scanning) return;
-    scanning = emitClockEvents(orm.em.fork())
+    scanning = emitClockEvents(db)
       .then(
         () => undefined,
         (error: unknown) => log('[notifications] writing the events of the clock failed:', error),
@@ -275,14 +275,14 @@ export function startDispatcher(orm: MikroORM, listener: PgListener | null, sett
         // Claimed but not attempted: due again now, for whichever server is running.
         const unsent = queue.splice(0);
         if (unsent.length > 0) {
-          await orm.em
-            .getConnection()
-            .execute(`update webhook_delivery d set attempt = d.attempt - 1, next_attempt_at = now() where d.id in (?) and d.status = 'PENDING'`, [unsent.map((j) => j.id)])
+          await db
+            .execute(`update webhook_delivery d set attempt = d.attempt - 1, next_attempt_at = now() where d.id = any(?::int[]) and d.status = 'PENDING'`, [unsent.map((j) => j.id)])
             .catch((error: unknown) => log('[webhooks] releasing claimed deliveries failed (they are retried when their lease ends):', error));
         }
         while (results.length > 0 || flushing) await flush();
         agents.http.destroy();
         agents.https.destroy();
+        await db.close();
       })()),
   };
 }
