@@ -15,7 +15,11 @@ import { buildMuluSchema } from './graphql/schema';
 import { createSqlStatementCounter } from './graphql/sql-statement-count';
 import { reportsRouter } from './modules/reports/reports.routes';
 import { importsRouter } from './modules/imports/imports.routes';
+import type { ImportLimits } from './modules/imports/import-limits';
 import { bulkLane } from './http/bulk-lane';
+import { bodyRate, DEFAULT_BODY_RATE, type BodyRate } from './http/body-rate';
+import { identifyCaller } from './http/caller';
+import { DEFAULT_RATE_LIMITS, rateLimit, type RateLimits } from './http/rate-limit';
 import { createResponseCache, DEFAULT_RESPONSE_CACHE_BYTES, type ResponseCacheStats } from './graphql/response-cache';
 import { watchClockSql } from './db/clock-reads';
 import { departmentFiguresService } from './modules/stats/department-figures.service';
@@ -48,6 +52,12 @@ export interface AppOptions {
   rateThreshold?: number;
   /** Run no webhook dispatcher in this server (another process sends); events are still written. */
   webhookDispatcher?: boolean;
+  /** Requests a minute per caller and per anonymous address (src/http/rate-limit.ts); 0 turns one off. */
+  rateLimits?: RateLimits;
+  /** How fast a request body must arrive (src/http/body-rate.ts). */
+  bodyRate?: BodyRate;
+  /** Caps on what one import file may hold (src/modules/imports/import-limits.ts). */
+  importLimits?: ImportLimits;
 }
 
 export interface MuluServer {
@@ -110,21 +120,28 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.use('/reports', reportsRouter(orm, authenticator));
-  // One lane for every large body (record batches, uploads): see bulk-lane.ts.
-  const bulk = bulkLane();
-  app.use('/imports', bulk, importsRouter(orm, authenticator));
+  // Before anything is read or run, for every route that works for a caller: who is it, and is it over its rate?
+  const identify = (req: express.Request) => identifyCaller(req, orm, authenticator);
+  const limit = rateLimit(orm, authenticator, options.rateLimits ?? DEFAULT_RATE_LIMITS);
+  // One lane for every large body (record batches, uploads), signed-in callers only: see bulk-lane.ts.
+  // Once admitted, a body must keep arriving (body-rate.ts), or its slot is freed with a 408.
+  const bulk = [bulkLane(undefined, undefined, identify), bodyRate(options.bodyRate ?? DEFAULT_BODY_RATE)];
+  app.use('/reports', limit, reportsRouter(orm, authenticator));
+  app.use('/imports', limit, ...bulk, importsRouter(orm, authenticator, options.importLimits));
   const countSql: express.RequestHandler[] = sqlCounter ? [sqlCounter.middleware] : [];
   app.use(
     '/graphql',
-    bulk,
+    limit,
+    ...bulk,
     express.json({ limit: '20mb' }),
     ...countSql,
     responseCache.middleware,
-    expressMiddleware(apollo, { context: async ({ req }) => createContext(orm, authenticator, req.headers.authorization) }),
+    expressMiddleware(apollo, { context: async ({ req }) => createContext(orm, authenticator, req.headers.authorization, identify(req)) }),
   );
   // A body that is not JSON, or too large, never reaches Apollo: answer in GraphQL's shape, without express's HTML stack page.
   app.use('/graphql', (error: { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    // Already answered (a slow body cut off with 408): the parser's late "aborted" has no one to tell.
+    if (res.headersSent) return;
     const tooLarge = error.type === 'entity.too.large';
     res.status(tooLarge ? 413 : (error.status ?? 400)).json({
       errors: [{ message: tooLarge ? 'The request body is too large (20 MB at most).' : 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }],

@@ -1,4 +1,7 @@
 import { resolve } from 'node:path';
+import { DEFAULT_BODY_RATE, type BodyRate } from './http/body-rate';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './http/rate-limit';
+import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './modules/imports/import-limits';
 
 /** Everything Mulu reads from the environment, parsed once at start. */
 export interface Config {
@@ -18,13 +21,18 @@ export interface Config {
   sqlCountHeader: boolean;
   /** MULU_RESPONSE_CACHE_MB: memory for answers the response cache keeps (src/graphql/response-cache.ts); 0 turns it off. */
   responseCacheBytes?: number;
-  /** Who may call the API: see the README, "Authentication". */
+  /** Who may call the API: see docs/security.md. */
   auth: AuthConfig;
+  /** MULU_RATE_LIMIT_PER_MINUTE, MULU_RATE_LIMIT_ANONYMOUS_PER_MINUTE (docs/security.md). */
+  rateLimits: RateLimits;
+  /** MULU_BODY_MIN_BYTES_PER_SECOND, MULU_BODY_RATE_WINDOW_SECONDS, MULU_BODY_TIMEOUT_SECONDS (docs/security.md). */
+  bodyRate: BodyRate;
+  /** MULU_IMPORT_MAX_ROWS, MULU_IMPORT_MAX_COLUMNS, MULU_IMPORT_MAX_CELL_CHARS, MULU_IMPORT_MAX_UNCOMPRESSED_MB (docs/security.md). */
+  importLimits: ImportLimits;
   /** Webhooks and live updates (docs/notifications.md). */
   notifications: NotificationsConfig;
 }
 
-/** Webhook delivery settings (docs/notifications.md). */
 export interface NotificationsConfig {
   /** MULU_WEBHOOK_ALLOW_PRIVATE: let webhooks reach loopback and private addresses (on-premises receivers, tests). */
   allowPrivateReceivers: boolean;
@@ -99,6 +107,15 @@ function responseCacheBytes(value: string | undefined): number | undefined {
   return Math.round(mb * 1024 * 1024);
 }
 
+/** A whole number at least `min` from the environment, or `fallback` when unset. */
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number of at least ${min}, got "${value}".`);
+  return n;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 4000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -116,6 +133,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sqlCountHeader: flag(env.MULU_SQL_COUNT_HEADER) ?? false,
     responseCacheBytes: responseCacheBytes(env.MULU_RESPONSE_CACHE_MB),
     notifications: loadNotificationsConfig(env),
+    rateLimits: {
+      perMinute: wholeNumber(env, 'MULU_RATE_LIMIT_PER_MINUTE', DEFAULT_RATE_LIMITS.perMinute),
+      anonymousPerMinute: wholeNumber(env, 'MULU_RATE_LIMIT_ANONYMOUS_PER_MINUTE', DEFAULT_RATE_LIMITS.anonymousPerMinute),
+    },
+    bodyRate: {
+      minBytesPerSecond: wholeNumber(env, 'MULU_BODY_MIN_BYTES_PER_SECOND', DEFAULT_BODY_RATE.minBytesPerSecond),
+      windowMs: wholeNumber(env, 'MULU_BODY_RATE_WINDOW_SECONDS', DEFAULT_BODY_RATE.windowMs / 1000, 1) * 1000,
+      timeoutMs: wholeNumber(env, 'MULU_BODY_TIMEOUT_SECONDS', DEFAULT_BODY_RATE.timeoutMs / 1000, 1) * 1000,
+    },
+    importLimits: {
+      maxRows: wholeNumber(env, 'MULU_IMPORT_MAX_ROWS', DEFAULT_IMPORT_LIMITS.maxRows, 1),
+      maxColumns: wholeNumber(env, 'MULU_IMPORT_MAX_COLUMNS', DEFAULT_IMPORT_LIMITS.maxColumns, 1),
+      maxCellChars: wholeNumber(env, 'MULU_IMPORT_MAX_CELL_CHARS', DEFAULT_IMPORT_LIMITS.maxCellChars, 1),
+      maxUncompressedBytes: wholeNumber(env, 'MULU_IMPORT_MAX_UNCOMPRESSED_MB', DEFAULT_IMPORT_LIMITS.maxUncompressedBytes / 1024 / 1024, 1) * 1024 * 1024,
+    },
   };
 }
 

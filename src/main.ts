@@ -34,6 +34,9 @@ async function main(): Promise<void> {
     responseCacheBytes: config.responseCacheBytes,
     rateThreshold: config.notifications.rateThreshold,
     webhooks: { allowPrivate: config.notifications.allowPrivateReceivers, ...(config.notifications.concurrency ? { concurrency: config.notifications.concurrency } : {}) },
+    rateLimits: config.rateLimits,
+    bodyRate: config.bodyRate,
+    importLimits: config.importLimits,
   });
   console.log(`Mulu is serving GraphQL at ${server.url}`);
   if (demo) printDemoTokens(server.url, demo);

@@ -40,4 +40,14 @@ describe('configuration', () => {
     expect(loadConfig({ MULU_RESPONSE_CACHE_MB: '64' }).responseCacheBytes).toBe(64 * 1024 * 1024);
     for (const value of ['-1', 'lots', 'Infinity']) expect(() => loadConfig({ MULU_RESPONSE_CACHE_MB: value })).toThrow(/MULU_RESPONSE_CACHE_MB must be a number of megabytes/);
   });
+
+  it('reads the rate limits and the body rate, with defaults, and refuses what is not a whole number', () => {
+    expect(loadConfig({}).rateLimits).toEqual({ perMinute: 600, anonymousPerMinute: 120 });
+    expect(loadConfig({}).bodyRate).toEqual({ minBytesPerSecond: 8192, windowMs: 10_000, timeoutMs: 120_000 });
+    const set = loadConfig({ MULU_RATE_LIMIT_PER_MINUTE: '0', MULU_RATE_LIMIT_ANONYMOUS_PER_MINUTE: '30', MULU_BODY_MIN_BYTES_PER_SECOND: '1024', MULU_BODY_RATE_WINDOW_SECONDS: '5', MULU_BODY_TIMEOUT_SECONDS: '600' });
+    expect(set.rateLimits).toEqual({ perMinute: 0, anonymousPerMinute: 30 });
+    expect(set.bodyRate).toEqual({ minBytesPerSecond: 1024, windowMs: 5000, timeoutMs: 600_000 });
+    expect(() => loadConfig({ MULU_RATE_LIMIT_PER_MINUTE: '-5' })).toThrow(/MULU_RATE_LIMIT_PER_MINUTE must be a whole number of at least 0/);
+    expect(() => loadConfig({ MULU_BODY_TIMEOUT_SECONDS: '0' })).toThrow(/MULU_BODY_TIMEOUT_SECONDS must be a whole number of at least 1/);
+  });
 });

@@ -4,17 +4,18 @@ import { createRegions } from './support/builders';
 import { startTestServer, type TestServer } from './support/test-server';
 
 /**
- * The README's example requests, sent as written (placeholders filled with
- * real tokens) to the real server: a newcomer copying them must get figures,
- * not UNAUTHENTICATED.
+ * The example requests of the README and of docs/operations.md, sent as
+ * written (placeholders filled with real tokens) to the real server: a
+ * newcomer copying them must get figures, not UNAUTHENTICATED.
  */
 const README = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+const OPERATIONS = readFileSync(join(__dirname, '..', 'docs', 'operations.md'), 'utf8');
 
-function section(title: string): string {
-  const start = README.indexOf(`\n## ${title}\n`);
-  if (start < 0) throw new Error(`README has no section "${title}"`);
-  const end = README.indexOf('\n## ', start + 1);
-  return README.slice(start, end < 0 ? undefined : end);
+function section(title: string, text = README, file = 'README'): string {
+  const start = text.indexOf(`\n## ${title}\n`);
+  if (start < 0) throw new Error(`${file} has no section "${title}"`);
+  const end = text.indexOf('\n## ', start + 1);
+  return text.slice(start, end < 0 ? undefined : end);
 }
 
 const codeBlocks = (text: string, language: string) => [...text.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]);
@@ -126,7 +127,7 @@ describe('README: "An example query"', () => {
   });
 });
 
-describe('README: "Running against an external PostgreSQL"', () => {
+describe('docs/operations.md: "Running against an external PostgreSQL"', () => {
   let api: TestServer;
   beforeAll(async () => {
     api = await startTestServer();
@@ -135,7 +136,7 @@ describe('README: "Running against an external PostgreSQL"', () => {
   afterAll(() => api.close());
 
   it('sets MULU_ADMIN_TOKEN, and its request, sent with that key, gets the figures', async () => {
-    const text = section('Running against an external PostgreSQL');
+    const text = section('Running against an external PostgreSQL', OPERATIONS, 'docs/operations.md');
     expect(codeBlocks(text, 'sh').join('\n')).toMatch(/^export MULU_ADMIN_TOKEN=/m);
     const curls = graphqlCurls(text, { MULU_ADMIN_TOKEN: api.adminToken });
     expect(curls).toHaveLength(1);

@@ -8,7 +8,7 @@ import { args, required, runCommand, UsageError } from './cli-support';
 export const USAGE = `Usage: npm run import -- --kind directories|supervision-items --file FILE.csv|FILE.xlsx [--dry-run] [--report REPORT.json]
        npm run import -- --kind directories|supervision-items --template FILE.csv|FILE.xlsx
 
-Imports a directories or supervision-items file (columns: README, "Bulk
+Imports a directories or supervision-items file (columns: docs/api.md, "Bulk
 import"), acting as the system (an administrator). --dry-run reports what
 each row would do and writes nothing. Any bad row: every error is printed,
 nothing is written, exit code 1. --template writes a template to fill in.`;

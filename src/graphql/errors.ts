@@ -3,7 +3,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { UniqueConstraintViolationException, ForeignKeyConstraintViolationException } from '@mikro-orm/core';
 
 /** The codes a client may see in `extensions.code`. */
-export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'FORBIDDEN' | 'UNAUTHENTICATED' | 'CONFLICT';
+export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'FORBIDDEN' | 'UNAUTHENTICATED' | 'CONFLICT' | 'PAYLOAD_TOO_LARGE' | 'RATE_LIMITED';
 
 /**
  * An expected failure with a message written for a data steward. Services
@@ -25,6 +25,7 @@ export const notFound = (message: string) => new MuluError('NOT_FOUND', message)
 export const conflict = (message: string) => new MuluError('CONFLICT', message);
 export const forbidden = (message: string) => new MuluError('FORBIDDEN', message);
 export const unauthenticated = (message: string) => new MuluError('UNAUTHENTICATED', message);
+export const tooLarge = (message: string, details?: Record<string, unknown>) => new MuluError('PAYLOAD_TOO_LARGE', message, details);
 
 /** Codes of errors graphql-js and Apollo raise themselves before any resolver runs; their messages are safe. */
 const PROTOCOL_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);

@@ -54,8 +54,8 @@ export async function buildMuluSchema(): Promise<GraphQLSchema> {
     resolvers,
     validate: { forbidUnknownValues: false },
     emitSchemaFile: false,
-    // Who may do what: README, "Authentication".
-    // Who may do what: README, "Authentication"; the operation-wide check is accessPlugin (app.ts).
+    // Who may do what: docs/security.md.
+    // Who may do what: docs/security.md; the operation-wide check is accessPlugin (app.ts).
     authChecker,
     // Every subscription brings its own stream (`subscribe`, live.resolver.ts); type-graphql still asks for a PubSub.
     pubSub: {

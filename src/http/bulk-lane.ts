@@ -1,4 +1,7 @@
 import type { Request, RequestHandler } from 'express';
+import { MuluError } from '../graphql/errors';
+import type { Viewer } from '../modules/auth/viewer';
+import { refuse } from './caller';
 
 /** A request body above this size (or of unknown size) takes the bulk lane: ingestion batches and file uploads, never a dashboard query. */
 export const BULK_BODY_BYTES = 256 * 1024;
@@ -6,7 +9,7 @@ export const BULK_BODY_BYTES = 256 * 1024;
 /** Large request bodies handled at once per server process, each from before its body is read until its response ends. */
 export const BULK_CONCURRENCY = 2;
 
-function isBulk(req: Request, thresholdBytes: number): boolean {
+export function isBulk(req: Request, thresholdBytes: number): boolean {
   if (req.method !== 'POST' && req.method !== 'PUT') return false;
   const length = Number(req.headers['content-length']);
   return !Number.isFinite(length) || length > thresholdBytes;
@@ -21,8 +24,14 @@ function isBulk(req: Request, thresholdBytes: number): boolean {
  * socket), so memory is bounded by `limit` bodies, and throughput is not
  * lost (the batches serialise on the figures rows anyway). Small requests,
  * every read among them, never wait here.
+ *
+ * With `identify`, only signed-in callers may queue: the caller is worked
+ * out from the headers before the request takes or waits for a slot, and a
+ * large body without a valid token is refused at once with 401 (its body
+ * never read), so anonymous senders cannot hold the lane. How long an
+ * admitted body may take to arrive is `bodyRate`'s business (body-rate.ts).
  */
-export function bulkLane(limit = BULK_CONCURRENCY, thresholdBytes = BULK_BODY_BYTES): RequestHandler {
+export function bulkLane(limit = BULK_CONCURRENCY, thresholdBytes = BULK_BODY_BYTES, identify?: (req: Request) => Promise<Viewer | null>): RequestHandler {
   let admitted = 0;
   const waiting: (() => void)[] = [];
   const release = () => {
@@ -30,8 +39,7 @@ export function bulkLane(limit = BULK_CONCURRENCY, thresholdBytes = BULK_BODY_BY
     if (next) next();
     else admitted--;
   };
-  return (req, res, next) => {
-    if (!isBulk(req, thresholdBytes)) return next();
+  const queue: RequestHandler = (req, res, next) => {
     const admit = () => {
       // Its client left while it waited and the line moved on in the same tick: pass the slot on.
       if (req.destroyed) return release();
@@ -67,5 +75,19 @@ export function bulkLane(limit = BULK_CONCURRENCY, thresholdBytes = BULK_BODY_BY
         if (index >= 0) waiting.splice(index, 1);
       });
     }
+  };
+  return (req, res, next) => {
+    if (!isBulk(req, thresholdBytes)) return next();
+    if (!identify) return queue(req, res, next);
+    identify(req).then(
+      (viewer) => {
+        if (viewer) return queue(req, res, next);
+        refuse(req, res, 401, 'UNAUTHENTICATED', 'Sign in first: a request body this large is accepted only with "Authorization: Bearer <token>" (a token of the unified identity platform or an API key).', { close: true });
+      },
+      (error: unknown) => {
+        const message = error instanceof MuluError ? error.message : 'The token is not valid.';
+        refuse(req, res, 401, 'UNAUTHENTICATED', message, { close: true });
+      },
+    );
   };
 }

@@ -4,8 +4,9 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { MuluError, type ErrorCode } from '../graphql/errors';
 import type { Authenticator } from '../modules/auth/authenticator';
 import type { RequestContext } from '../request-context';
+import { identifyCaller } from './caller';
 
-const STATUS: Record<ErrorCode, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409 };
+const STATUS: Record<ErrorCode, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, PAYLOAD_TOO_LARGE: 413, RATE_LIMITED: 429 };
 
 /**
  * Sends an error as `{ error: { code, message, ...details } }` with its HTTP
@@ -13,6 +14,11 @@ const STATUS: Record<ErrorCode, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED
  * only as INTERNAL_SERVER_ERROR, without SQL or stack traces.
  */
 export function sendError(res: Response, error: unknown, log: (error: unknown) => void = console.error): void {
+  // Already answered (a slow body cut off with 408): its parser's late error has no one to tell.
+  if (res.headersSent) {
+    if (!(error instanceof MuluError) && !(error as { type?: string }).type) log(error);
+    return;
+  }
   if (error instanceof MuluError) {
     res.status(STATUS[error.code]).json({ error: { code: error.code, message: error.message, ...error.details } });
   } else if (error instanceof UniqueConstraintViolationException) {
@@ -35,7 +41,7 @@ export function withContext(orm: MikroORM, authenticator: Authenticator, handler
   return async (req: Request, res: Response, _next: NextFunction) => {
     try {
       const em = orm.em.fork();
-      const viewer = await authenticator.authenticate(req.headers.authorization, em);
+      const viewer = await identifyCaller(req, orm, authenticator);
       await handler(req, res, { em, viewer });
     } catch (error) {
       sendError(res, error);
@@ -52,7 +58,7 @@ export function authenticateFirst(orm: MikroORM, authenticator: Authenticator, c
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
       const em = orm.em.fork();
-      const ctx: RequestContext = { em, viewer: await authenticator.authenticate(req.headers.authorization, em) };
+      const ctx: RequestContext = { em, viewer: await identifyCaller(req, orm, authenticator) };
       check(ctx);
       res.locals.muluContext = ctx;
     } catch (error) {
@@ -80,7 +86,7 @@ export function contextHandler(handler: (req: Request, res: Response, ctx: Reque
  */
 export function jsonFallbacks(router: Router): void {
   router.use((req: Request, res: Response) => {
-    res.status(404).json({ error: { code: 'NOT_FOUND', message: `There is no route ${req.method} ${req.originalUrl}; see the README.` } });
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: `There is no route ${req.method} ${req.originalUrl}; see docs/api.md.` } });
   });
   router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => sendError(res, error));
 }

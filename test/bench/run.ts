@@ -47,7 +47,7 @@ async function startServer(databaseUrl: string, authEnv: Record<string, string>)
   if (!existsSync(main)) throw new Error('dist/src/main.js is missing: run `npm run build` (npm run bench does).');
   const port = await freePort();
   const child = spawn(process.execPath, [main], {
-    env: { ...process.env, ...authEnv, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), MULU_SQL_COUNT_HEADER: '1', MULU_DEMO: '0', MULU_LOG_SQL: '0' },
+    env: { ...process.env, ...authEnv, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), MULU_SQL_COUNT_HEADER: '1', MULU_DEMO: '0', MULU_LOG_SQL: '0', MULU_RATE_LIMIT_PER_MINUTE: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (chunk) => process.stdout.write(`  [server] ${chunk}`));

@@ -1,6 +1,6 @@
 /**
  * The three sizes the benchmark runs at. Province is the design target of
- * ../shared/domain.md ("Scale"); city and district keep the same proportions
+ * docs/domain.md ("Scale"); city and district keep the same proportions
  * per department (10 directories, 7.5 main items, 30 sub-items, 1,000 records)
  * so that figures that must not grow with scale (SQL statements per request)
  * can be compared.

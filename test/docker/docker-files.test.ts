@@ -91,7 +91,17 @@ describe('the Docker build context', () => {
     expect(patterns).toEqual(expect.arrayContaining(['node_modules', '.data', 'dist', 'coverage', 'bench-results*']));
     // Nothing the Dockerfile copies is excluded.
     const copied = [...readFileSync(join(DOCKER_DIR, 'Dockerfile'), 'utf8').matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1].split(/\s+/));
-    expect(copied).toEqual(['package.json', 'package-lock.json', 'tsconfig.json', 'src', 'migrations']);
+    expect([...new Set(copied)]).toEqual(['package.json', 'package-lock.json', 'tsconfig.json', 'src', 'migrations']);
     for (const path of copied) expect(patterns).not.toContain(path);
+  });
+});
+
+describe('the production image', () => {
+  it('installs production dependencies only in its runtime stage, and takes nothing else from the build stage but dist', () => {
+    const stages = readFileSync(join(DOCKER_DIR, 'Dockerfile'), 'utf8').split(/^FROM /m).slice(1);
+    expect(stages).toHaveLength(2);
+    const runtime = stages[1];
+    expect(runtime).toMatch(/^RUN npm ci --omit=dev\b/m);
+    expect([...runtime.matchAll(/^COPY --from=\S+ (?:--chown=\S+ )?(\S+) \S+$/gm)].map((m) => m[1])).toEqual(['/app/dist']);
   });
 });

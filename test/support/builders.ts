@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { creditCodeCheckCharacter } from '../../src/modules/departments/credit-code';
 import type { TestServer } from './test-server';
 
-/** Reads one of the report tables shipped in ../shared/data as objects keyed by header. */
+/** Reads one of the Yindu report's public tables (test/fixtures/yindu-2023-06, see docs/domain.md) as objects keyed by header. */
 export function readReportTable(name: string): Record<string, string>[] {
-  const path = join(__dirname, '..', '..', '..', 'shared', 'data', 'yindu-2023-06', name);
+  const path = join(__dirname, '..', 'fixtures', 'yindu-2023-06', name);
   const [header, ...lines] = readFileSync(path, 'utf8').replace(/^\uFEFF/, '').trim().split(/\r?\n/);
   const columns = header.split(',');
   return lines.map((line) => Object.fromEntries(line.split(',').map((value, i) => [columns[i], value])));

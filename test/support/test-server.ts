@@ -76,6 +76,10 @@ export async function startTestServer(options: { anonymousStats?: boolean; ownCl
     webhooks: options.webhooks,
     webhookDispatcher: options.webhookDispatcher,
     rateThreshold: options.rateThreshold,
+    // Tests send hundreds of requests a minute as one caller; a test of the limits sets its own.
+    rateLimits: options.rateLimits ?? { perMinute: 0, anonymousPerMinute: 0 },
+    bodyRate: options.bodyRate,
+    importLimits: options.importLimits,
   });
   const sql = countStatements(orm);
 

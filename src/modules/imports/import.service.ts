@@ -7,6 +7,7 @@ import { toCsv, toXlsx, CONTENT_TYPES, type ExportFile } from '../reports/export
 import { importDirectories } from './directory-import';
 import { COLUMNS, IMPORT_KINDS, ImportKind } from './import-columns';
 import { insertAuditEntries, RowErrors, summarize, type ImportReport } from './import-report';
+import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './import-limits';
 import { detectFormat, readSheet, type SheetFormat } from './spreadsheet';
 import { importSupervisionItems } from './supervision-import';
 
@@ -19,6 +20,8 @@ export interface ImportInput {
   dryRun: boolean;
   /** Shown in the audit trail. */
   fileName?: string;
+  /** Caps on what the file may hold (import-limits.ts); the defaults when absent. */
+  limits?: ImportLimits;
 }
 
 export function requireKind(value: string): ImportKind {
@@ -31,7 +34,7 @@ const ACTION: Record<ImportKind, string> = { [ImportKind.DIRECTORIES]: 'importDi
 /**
  * Bulk import (批量导入) of the spreadsheets departments keep: directories
  * with their information items, and supervision main items with their
- * sub-items (README, "Bulk import"). Rows are checked with the services' own
+ * sub-items (docs/api.md, "Bulk import"). Rows are checked with the services' own
  * rules; a dry run reports what each row would do; a real run writes all of
  * the file or, if any row has an error, nothing. Idempotent by code: a file
  * imported twice changes nothing the second time. Set-based statements in
@@ -49,7 +52,7 @@ export const importService = {
     const started = Date.now();
     const viewer = this.requireImporter(ctx);
     const columns = COLUMNS[input.kind];
-    const { rows, rowErrors } = await readSheet(input.body, detectFormat(input.body, input.contentType), columns);
+    const { rows, rowErrors } = await readSheet(input.body, detectFormat(input.body, input.contentType), columns, input.limits ?? DEFAULT_IMPORT_LIMITS);
     const errors = new RowErrors(columns);
     // Rows that do not fit the header are errors of their own; the others are still checked, so the report is complete.
     for (const { row, reason } of rowErrors) errors.add(row, null, reason);

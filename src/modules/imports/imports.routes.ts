@@ -6,6 +6,7 @@ import type { Authenticator } from '../auth/authenticator';
 import { requireViewer } from '../auth/permissions';
 import { requireFormat } from '../reports/export.service';
 import { importService, requireKind } from './import.service';
+import type { ImportLimits } from './import-limits';
 
 /** Largest upload: 50,000 rows of a wide directories file are about 15 MB. */
 export const MAX_UPLOAD = '60mb';
@@ -24,9 +25,9 @@ const flag = (value: unknown) => typeof value === 'string' && ['1', 'true', 'yes
 /**
  * `POST /imports/{directories|supervision-items}[?dryRun=true]` with the file
  * as the request body (text/csv or the XLSX content type), and
- * `GET /imports/{kind}/template.{csv|xlsx}` (README, "Bulk import").
+ * `GET /imports/{kind}/template.{csv|xlsx}` (docs/api.md, "Bulk import").
  */
-export function importsRouter(orm: MikroORM, authenticator: Authenticator): Router {
+export function importsRouter(orm: MikroORM, authenticator: Authenticator, limits?: ImportLimits): Router {
   const router = Router();
   router.get(
     '/:kind/template.:format',
@@ -45,7 +46,7 @@ export function importsRouter(orm: MikroORM, authenticator: Authenticator): Rout
       if (contentType?.startsWith('multipart/')) throw badInput('Send the file itself as the request body (content type text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), not as a form.');
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const fileName = typeof req.headers['x-file-name'] === 'string' ? fileNameOf(req.headers['x-file-name']) : undefined;
-      const report = await importService.run(ctx, { kind, body, contentType, dryRun: flag(req.query.dryRun), fileName });
+      const report = await importService.run(ctx, { kind, body, contentType, dryRun: flag(req.query.dryRun), fileName, limits });
       if (!report.dryRun && !report.applied) {
         res.status(400).json({ error: { code: 'BAD_USER_INPUT', message: `${report.errors.length} error(s) in the file; nothing was written. Each error names its row, column and reason.` }, ...report });
         return;

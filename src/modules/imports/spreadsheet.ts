@@ -1,7 +1,10 @@
+import { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
-import { parse } from 'csv-parse/sync';
-import { badInput } from '../../graphql/errors';
+import { parse, CsvError } from 'csv-parse';
+import { badInput, MuluError, tooLarge } from '../../graphql/errors';
 import type { ImportColumn } from './import-columns';
+import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './import-limits';
+import { checkedWorkbook } from './xlsx-archive';
 
 export type SheetFormat = 'csv' | 'xlsx';
 
@@ -23,7 +26,9 @@ export interface Sheet {
   rowErrors: SheetRowError[];
 }
 
-export const MAX_IMPORT_ROWS = 100_000;
+export const MAX_IMPORT_ROWS = DEFAULT_IMPORT_LIMITS.maxRows;
+
+const NOT_XLSX = 'The XLSX file cannot be read; save it again from the spreadsheet program as an Excel workbook (.xlsx).';
 
 /** XLSX files are zip archives: they start with "PK\x03\x04". */
 export function detectFormat(body: Buffer, contentType?: string): SheetFormat {
@@ -32,41 +37,69 @@ export function detectFormat(body: Buffer, contentType?: string): SheetFormat {
   return 'csv';
 }
 
-async function readCells(body: Buffer, format: SheetFormat): Promise<{ cells: string[][]; rowNumbers: number[] }> {
-  if (format === 'csv') {
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(body);
-    } catch {
-      throw badInput('The CSV file is not UTF-8 text. Spreadsheet programs on Chinese Windows save CSV as GBK by default: save it as "CSV UTF-8", or upload the XLSX workbook.');
-    }
-    let records: string[][];
-    try {
-      // Rows of any width are read; readSheet reports those wider than the header.
-      records = parse(body, { bom: true, relax_column_count: true, skip_empty_lines: false, trim: false }) as string[][];
-    } catch (error) {
-      throw badInput(`The CSV file cannot be read: ${(error as Error).message}`);
-    }
-    return { cells: records, rowNumbers: records.map((_, i) => i + 1) };
-  }
-  const workbook = new ExcelJS.Workbook();
+/** One row of the file as text cells, with its row number. */
+interface Record_ {
+  row: number;
+  values: string[];
+}
+
+/** The body in slices, so a parser works through it a piece at a time and the event loop keeps turning. */
+function* slices(body: Buffer, size = 64 * 1024): Generator<Buffer> {
+  for (let i = 0; i < body.length; i += size) yield body.subarray(i, i + size);
+}
+
+const tooWide = (row: number, cells: number, limits: ImportLimits) => tooLarge(`Row ${row} has ${cells} cells; a file may have at most ${limits.maxColumns} columns.`);
+
+async function* csvRecords(body: Buffer, limits: ImportLimits): AsyncGenerator<Record_> {
   try {
-    await workbook.xlsx.load(body as unknown as ArrayBuffer);
+    new TextDecoder('utf-8', { fatal: true }).decode(body);
   } catch {
-    throw badInput('The XLSX file cannot be read; save it again from the spreadsheet program as an Excel workbook (.xlsx).');
+    throw badInput('The CSV file is not UTF-8 text. Spreadsheet programs on Chinese Windows save CSV as GBK by default: save it as "CSV UTF-8", or upload the XLSX workbook.');
   }
-  const sheet = workbook.worksheets[0];
-  if (!sheet) throw badInput('The XLSX workbook has no worksheet.');
-  const cells: string[][] = [];
-  const rowNumbers: number[] = [];
-  sheet.eachRow({ includeEmpty: false }, (row, rowNumber) => {
-    const values: string[] = [];
-    row.eachCell({ includeEmpty: true }, (cell, column) => {
-      values[column - 1] = cell.text ?? '';
-    });
-    cells.push(Array.from(values, (v) => v ?? ''));
-    rowNumbers.push(rowNumber);
-  });
-  return { cells, rowNumbers };
+  // Rows of any width are read (readSheet reports those wider than the header), up to the column cap; a line may not hold more than every column at its longest.
+  const parser = Readable.from(slices(body)).pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: false, trim: false, max_record_size: limits.maxCellChars * limits.maxColumns }));
+  let row = 0;
+  try {
+    for await (const values of parser as AsyncIterable<string[]>) {
+      row++;
+      if (values.length > limits.maxColumns) throw tooWide(row, values.length, limits);
+      yield { row, values };
+    }
+  } catch (error) {
+    if (error instanceof CsvError) {
+      if (error.code === 'CSV_MAX_RECORD_SIZE') throw tooLarge(`Row ${row + 1} of the CSV file is longer than ${limits.maxColumns} cells of ${limits.maxCellChars} characters, the most a row may hold.`);
+      throw badInput(`The CSV file cannot be read: ${error.message}`);
+    }
+    throw error;
+  } finally {
+    parser.destroy();
+  }
+}
+
+async function* xlsxRecords(body: Buffer, limits: ImportLimits): AsyncGenerator<Record_> {
+  // Checked and cut down to the parts the first sheet needs, before the parser sees any of it (xlsx-archive.ts).
+  const archive = await checkedWorkbook(body, limits);
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(archive, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });
+  try {
+    for await (const sheet of reader) {
+      for await (const row of sheet) {
+        if (!row.hasValues) continue;
+        if (row.cellCount > limits.maxColumns) throw tooWide(row.number, row.cellCount, limits);
+        const values: string[] = [];
+        row.eachCell({ includeEmpty: true }, (cell, column) => {
+          values[column - 1] = cell.text ?? '';
+        });
+        yield { row: row.number, values: Array.from(values, (v) => v ?? '') };
+      }
+      // The first sheet only (the archive holds no other).
+      return;
+    }
+  } catch (error) {
+    if (error instanceof MuluError) throw error;
+    throw badInput(NOT_XLSX);
+  } finally {
+    archive.destroy();
+  }
 }
 
 /** The spreadsheet name of a column: 0 -> A, 8 -> I, 26 -> AA. */
@@ -98,42 +131,53 @@ function misfit(values: string[], format: SheetFormat, headerCells: number, name
 }
 
 /**
- * Reads the first sheet of a CSV (UTF-8, with or without BOM) or XLSX file:
- * the first row names the columns (Chinese label or English key, any order,
- * unknown columns refused), every later non-empty row is data. A row with
- * cells past the header's columns is a row error, never silently cut.
+ * Reads the first sheet of a CSV (UTF-8, with or without BOM) or XLSX file
+ * as a stream, within `limits` (import-limits.ts): the first row names the
+ * columns (Chinese label or English key, any order, unknown columns
+ * refused), every later non-empty row is data. A row with cells past the
+ * header's columns is a row error, never silently cut. Only the header's
+ * columns of each row are kept, and a file over a cap is refused (413) as
+ * soon as the row that passes it is read.
  */
-export async function readSheet(body: Buffer, format: SheetFormat, columns: ImportColumn[]): Promise<Sheet> {
+export async function readSheet(body: Buffer, format: SheetFormat, columns: ImportColumn[], limits: ImportLimits = DEFAULT_IMPORT_LIMITS): Promise<Sheet> {
   if (body.length === 0) throw badInput('The file is empty.');
-  const { cells, rowNumbers } = await readCells(body, format);
-  if (cells.length === 0) throw badInput('The file has no header row.');
-  const header = cells[0].map((h) => h.trim());
-  const keys = header.map((h) => columns.find((c) => c.label === h || c.key === h.toLowerCase())?.key ?? null);
-  const unknown = header.filter((h, i) => h && keys[i] === null);
-  if (unknown.length) throw badInput(`Unknown column(s) ${unknown.map((u) => `"${u}"`).join(', ')}; the columns are ${columns.map((c) => `${c.label} (${c.key})`).join(', ')}.`);
-  const missing = columns.filter((c) => c.required && !keys.includes(c.key));
-  if (missing.length) throw badInput(`Missing column(s): ${missing.map((c) => `${c.label} (${c.key})`).join(', ')}. Download the template for the columns.`);
-  const twice = keys.filter((k, i) => k && keys.indexOf(k) !== i);
-  if (twice.length) throw badInput(`Column ${twice[0]} appears twice.`);
-  const namedColumns = header.reduce((last, h, i) => (h ? i + 1 : last), 0);
+  const records = format === 'csv' ? csvRecords(body, limits) : xlsxRecords(body, limits);
+  let header: string[] | undefined;
+  let keys: (string | null)[] = [];
+  let headerCells = 0;
+  let namedColumns = 0;
   const rows: SheetRow[] = [];
   const rowErrors: SheetRowError[] = [];
-  for (let i = 1; i < cells.length; i++) {
-    const values = cells[i];
-    if (values.every(isBlank)) continue;
-    const reason = misfit(values, format, cells[0].length, namedColumns);
-    if (reason) {
-      rowErrors.push({ row: rowNumbers[i], reason });
+  for await (const { row: rowNumber, values } of records) {
+    const long = values.findIndex((v) => v.length > limits.maxCellChars);
+    if (long >= 0) throw tooLarge(`Row ${rowNumber}, column ${columnLetter(long)} holds ${values[long].length} characters; a cell may hold at most ${limits.maxCellChars}.`);
+    if (!header) {
+      header = values.map((h) => h.trim());
+      keys = header.map((h) => columns.find((c) => c.label === h || c.key === h.toLowerCase())?.key ?? null);
+      const unknown = header.filter((h, i) => h && keys[i] === null);
+      if (unknown.length) throw badInput(`Unknown column(s) ${unknown.map((u) => `"${u}"`).join(', ')}; the columns are ${columns.map((c) => `${c.label} (${c.key})`).join(', ')}.`);
+      const missing = columns.filter((c) => c.required && !keys.includes(c.key));
+      if (missing.length) throw badInput(`Missing column(s): ${missing.map((c) => `${c.label} (${c.key})`).join(', ')}. Download the template for the columns.`);
+      const twice = keys.filter((k, i) => k && keys.indexOf(k) !== i);
+      if (twice.length) throw badInput(`Column ${twice[0]} appears twice.`);
+      headerCells = values.length;
+      namedColumns = header.reduce((last, h, i) => (h ? i + 1 : last), 0);
       continue;
     }
-    const row: Record<string, string> = {};
+    if (values.every(isBlank)) continue;
+    if (rows.length + rowErrors.length >= limits.maxRows) throw tooLarge(`The file has more than ${limits.maxRows} rows; import at most ${limits.maxRows} at a time.`);
+    const reason = misfit(values, format, headerCells, namedColumns);
+    if (reason) {
+      rowErrors.push({ row: rowNumber, reason });
+      continue;
+    }
+    const cells: Record<string, string> = {};
     keys.forEach((key, c) => {
-      if (key) row[key] = (values[c] ?? '').trim();
+      if (key) cells[key] = (values[c] ?? '').trim();
     });
-    rows.push({ row: rowNumbers[i], cells: row });
+    rows.push({ row: rowNumber, cells });
   }
-  const count = rows.length + rowErrors.length;
-  if (count === 0) throw badInput('The file has a header but no data rows.');
-  if (count > MAX_IMPORT_ROWS) throw badInput(`The file has ${count} rows; import at most ${MAX_IMPORT_ROWS} at a time.`);
+  if (!header) throw badInput('The file has no header row.');
+  if (rows.length + rowErrors.length === 0) throw badInput('The file has a header but no data rows.');
   return { rows, rowErrors };
 }

@@ -34,7 +34,7 @@ const CATEGORY_LABEL: Record<SupervisionCategory, string> = {
   [SupervisionCategory.OTHER]: '其他',
 };
 
-/** Column headers as the report prints them (README, "Appendix exports"). */
+/** Column headers as the report prints them (docs/api.md, "Appendix exports"). */
 export const RESOURCES_HEADER = ['部门', '已发布资源目录数', '已挂载资源目录数', '资源数据总量', '资源挂载率'];
 export const SUPERVISION_HEADER = [
   '部门',

@@ -14,7 +14,7 @@ export const subItemsOf = (f: UnitFigures) => sum(f.supervision.byCategory.map((
 export const coveredSubItemsOf = (f: UnitFigures) => sum(f.supervision.byCategory.map((c) => c.coveredSubItems));
 export const recordsOf = (f: UnitFigures) => sum(f.supervision.byCategory.map((c) => c.records));
 
-/** The counts each ranked rate is made of; definitions as in ../../../shared/domain.md. */
+/** The counts each ranked rate is made of; definitions as in docs/domain.md. */
 export function ratioOf(figures: UnitFigures, metric: RankingMetric): Ratio {
   switch (metric) {
     case RankingMetric.MOUNT_RATE:

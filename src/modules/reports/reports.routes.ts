@@ -9,7 +9,7 @@ import { exportService, requireFormat, requireTable } from './export.service';
 /**
  * `GET /reports/{regionCode}/{period}/{table}.{csv|xlsx}`: an appendix
  * table (resources = appendix 4, supervision = appendix 5) of a region and
- * month, for any signed-in caller (README, "Appendix exports").
+ * month, for any signed-in caller (docs/api.md, "Appendix exports").
  */
 export function reportsRouter(orm: MikroORM, authenticator: Authenticator): Router {
   const router = Router();

@@ -3,7 +3,7 @@ import { TimestampedEntity } from '../../db/base.entity';
 import { ResourceDirectory } from '../catalogue/directory.entity';
 import { Department } from '../departments/department.entity';
 
-/** States of a subscription request (订阅申请); see subscription.state-machine.ts and the README. */
+/** States of a subscription request (订阅申请); see subscription.state-machine.ts and docs/api.md. */
 export enum SubscriptionStatus {
   /** Waiting for the provider's decision (conditional share). */
   PENDING = 'PENDING',

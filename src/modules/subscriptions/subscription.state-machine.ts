@@ -4,7 +4,7 @@ import { dependsOnTheClock } from '../../db/clock-reads';
 
 /**
  * Every change of a subscription request is one of these transitions
- * (diagram in the README). `by` says whose steward may fire it: the
+ * (diagram in docs/api.md). `by` says whose steward may fire it: the
  * provider (A, owner of the directory) or the requester (B).
  *
  *   request ──(unconditional)──▶ GRANTED

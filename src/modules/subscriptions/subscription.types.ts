@@ -9,7 +9,7 @@ import type { SubscriptionCounts } from './subscription-stats.service';
 
 registerEnumType(SubscriptionStatus, {
   name: 'SubscriptionStatus',
-  description: 'State of a subscription request (订阅申请); the README has the state diagram.',
+  description: 'State of a subscription request (订阅申请); docs/api.md has the state diagram.',
   valuesConfig: {
     PENDING: { description: "Waiting for the provider's decision (conditional share)." },
     GRANTED: { description: 'Granted: the requester may use the directory.' },

@@ -7,7 +7,7 @@ import { http } from '../../support/http';
 import { startTestServer, type TestServer } from '../../support/test-server';
 import { buildYinduResources, buildYinduSupervision, YINDU_REGIONS } from '../../support/yindu';
 
-/** The export's Chinese headers (README, "Appendix exports") against the shared tables' English columns. */
+/** The export's Chinese headers (docs/api.md, "Appendix exports") against the shared tables' English columns. */
 const RESOURCES_COLUMNS: Record<string, string> = {
   部门: 'department',
   已发布资源目录数: 'published_directories',
