@@ -1,5 +1,6 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -7,23 +8,30 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import express from 'express';
 import http from 'node:http';
 import { createContext, type MuluContext } from './graphql/context';
-import { formatError } from './graphql/errors';
-import { queryCostLimit } from './graphql/query-cost';
+import { formatError } from './graphql/format-error';
+import { DEFAULT_OPERATION_LIMITS, operationLimits, type OperationLimits } from './graphql/limits';
+import { httpStatusPlugin } from './graphql/http-status';
+import { graphqlBodyErrors, graphqlJsonBody } from './http/json-body';
 import { accessPlugin } from './modules/auth/auth.guard';
 import type { Authenticator } from './modules/auth/authenticator';
 import { buildMuluSchema } from './graphql/schema';
 import { createSqlStatementCounter } from './graphql/sql-statement-count';
 import { reportsRouter } from './modules/reports/reports.routes';
 import { importsRouter } from './modules/imports/imports.routes';
+import { directoriesRouter, mountsRouter } from './modules/sharing/sharing.routes';
 import type { ImportLimits } from './modules/imports/import-limits';
 import { bulkLane } from './http/bulk-lane';
+import { webRouter, type DemoTokens } from './http/web';
 import { bodyRate, DEFAULT_BODY_RATE, type BodyRate } from './http/body-rate';
 import { identifyCaller } from './http/caller';
 import { DEFAULT_RATE_LIMITS, rateLimit, type RateLimits } from './http/rate-limit';
 import { createResponseCache, DEFAULT_RESPONSE_CACHE_BYTES, type ResponseCacheStats } from './graphql/response-cache';
 import { watchClockSql } from './db/clock-reads';
-import { departmentFiguresService } from './modules/stats/department-figures.service';
-import { checkRecountInterval, FIGURES_RECOUNT_INTERVAL_MS, scheduleFiguresRecount } from './modules/stats/figures-recount';
+import { checkRecountInterval, FIGURES_RECOUNT_INTERVAL_MS, recountFigures, scheduleFiguresRecount } from './modules/stats/figures-recount';
+import { healthRouter, readinessCheck } from './observability/health';
+import { metricsRegistry, watchPool } from './observability/metrics';
+import { observationPlugin, observedAuthenticator, observeRequests } from './observability/request-observation';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from './config';
 import { attachGraphQLWebSocket } from './graphql/websocket';
 import { createPgListener, type PgListener } from './modules/notifications/pg-listener';
 import { createLiveUpdates } from './modules/notifications/live-updates';
@@ -31,11 +39,18 @@ import { DEFAULT_DISPATCHER_SETTINGS, startDispatcher, type Dispatcher, type Dis
 import { setNotificationPolicy } from './modules/notifications/notification-policy';
 
 /** Enough for a province dashboard or 500 departments with their figures; far below a nested-pages attack. */
-export const DEFAULT_MAX_QUERY_COST = 1_000_000;
+export const DEFAULT_MAX_QUERY_COST = DEFAULT_OPERATION_LIMITS.maxCost;
+
+/** Largest GraphQL request body. */
+const GRAPHQL_BODY_BYTES = 20 * 1024 * 1024;
 
 export interface AppOptions {
-  /** Largest estimated cost of one operation (see src/graphql/query-cost.ts). */
+  /** Largest estimated cost of one operation (see src/graphql/query-cost.ts); overrides `limits.maxCost`. */
   maxQueryCost?: number;
+  /** Shape limits of one operation (src/graphql/limits.ts); unset ones take their defaults. */
+  limits?: Partial<OperationLimits>;
+  /** Schema introspection and the landing page (Sandbox): default on, off when NODE_ENV=production unless MULU_INTROSPECTION=true (config.ts). */
+  introspection?: boolean;
   /** Return each request's SQL statement count in a response header (benchmarks; see sql-statement-count.ts). */
   sqlCountHeader?: boolean;
   /**
@@ -46,6 +61,10 @@ export interface AppOptions {
   figuresRecountIntervalMs?: number;
   /** Memory for answers the response cache keeps (see src/graphql/response-cache.ts); 0 turns it off. Default 32 MiB. */
   responseCacheBytes?: number;
+  /** The embedded demo's tokens, offered by the dashboard's sign-in (src/http/web.ts); never set outside the demo. */
+  demoTokens?: DemoTokens;
+  /** Where the built dashboard is; default dist/web (src/http/web.ts). */
+  webDirectory?: string;
   /** Webhook delivery: concurrency, retries, private receivers (docs/notifications.md); defaults in webhook-dispatcher.ts. */
   webhooks?: Partial<DispatcherSettings>;
   /** The rate threshold of RATE_FELL_BELOW_THRESHOLD / RATE_ROSE_ABOVE_THRESHOLD events (MULU_RATE_THRESHOLD, default 0.6). */
@@ -58,13 +77,23 @@ export interface AppOptions {
   bodyRate?: BodyRate;
   /** Caps on what one import file may hold (src/modules/imports/import-limits.ts). */
   importLimits?: ImportLimits;
+  /** The interface to listen on (HOST); every interface when absent. */
+  host?: string;
+  /** How long requests in flight may finish once `stop()` is called (MULU_SHUTDOWN_GRACE_MS); default 10 s. */
+  shutdownGraceMs?: number;
 }
 
 export interface MuluServer {
   url: string;
   httpServer: http.Server;
-  /** Stops the periodic recount, then Apollo and the HTTP server; calling it again waits for the same stop. */
+  /**
+   * Drains: readiness turns 503, the server takes no new connections,
+   * requests in flight finish (up to the grace period), then the periodic
+   * recount and Apollo stop. Calling it again waits for the same stop.
+   */
   stop(): Promise<void>;
+  /** Whether stop() has begun. */
+  draining(): boolean;
   /** What the response cache has done since start (src/graphql/response-cache.ts). */
   responseCacheStats(): ResponseCacheStats;
   /** The webhook dispatcher of this server, when it runs one. */
@@ -72,28 +101,37 @@ export interface MuluServer {
 }
 
 /** Builds the Apollo server and the HTTP app around it, without listening; `authenticator` decides who each request is. */
-export async function createApp(orm: MikroORM, authenticator: Authenticator, options: AppOptions = {}, listener: PgListener | null = null) {
+export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator, options: AppOptions = {}, listener: PgListener | null = null) {
+  // Every request's log line names its caller: the authenticator notes whom it found.
+  const authenticator = observedAuthenticator(plainAuthenticator);
+  let draining = false;
   const schema = await buildMuluSchema();
   const httpServer = http.createServer();
-  // GraphQL subscriptions (graphql-ws) on the same path, fed by PostgreSQL notifications.
-  const live = createLiveUpdates(listener);
-  const webSocket = attachGraphQLWebSocket({ httpServer, schema, orm, authenticator, live, maxQueryCost: options.maxQueryCost ?? DEFAULT_MAX_QUERY_COST });
   const sqlCounter = options.sqlCountHeader ? createSqlStatementCounter(orm) : undefined;
   const responseCache = createResponseCache(options.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES);
   watchClockSql(orm);
+  const limitSettings: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...options.limits, ...(options.maxQueryCost !== undefined ? { maxCost: options.maxQueryCost } : {}) };
+  const limits = operationLimits(limitSettings);
+  const introspection = options.introspection ?? true;
+  // GraphQL subscriptions (graphql-ws) on the same path, fed by PostgreSQL notifications, under the same limits.
+  const live = createLiveUpdates(listener);
+  const webSocket = attachGraphQLWebSocket({ httpServer, schema, orm, authenticator, live, limits: limitSettings });
   const apollo = new ApolloServer<MuluContext>({
     schema,
     formatError: (formatted, error) => formatError(formatted, error),
     includeStacktraceInErrorResponses: false,
-    introspection: true,
+    introspection,
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
     // main.ts stops the server, the pool and the embedded database on SIGINT/SIGTERM. Apollo's own
     // handler would race it: a second concurrent stop() in Apollo 5 never resolves, and the process hangs.
     stopOnTerminationSignals: false,
     // Sends an answer from the response cache as stored, and keeps the text of answers it may reuse.
     stringifyResult: responseCache.stringifyResult,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS }),
       {
+        // GraphQL subscriptions end with the drain, alongside the requests in flight: their sockets would keep the HTTP server open.
         async serverWillStart() {
           return {
             async drainServer() {
@@ -103,12 +141,15 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
           };
         },
       },
-      ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
       // Mulu sets no cache hints; the default cache-control plugin would still wrap every field's resolver
       // (a tenth of a province dashboard's CPU time).
       ApolloServerPluginCacheControlDisabled(),
+      observationPlugin(),
+      httpStatusPlugin(),
       accessPlugin(),
-      queryCostLimit(options.maxQueryCost ?? DEFAULT_MAX_QUERY_COST),
+      // Shape and cost limits, after the access check (a caller who may not run the operation learns nothing of its cost).
+      ...limits.plugins,
       // Before the statement counter: it waits for the cache's last statement, which the cache registers as its hook starts.
       responseCache.plugin,
       ...(sqlCounter ? [sqlCounter.plugin] : []),
@@ -117,8 +158,19 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
   await apollo.start();
   const app = express();
   app.disable('x-powered-by');
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
+  // First: the request id, the log line and the metrics of every request.
+  app.use(observeRequests(orm));
+  app.use('/health', healthRouter(readinessCheck(orm, () => draining)));
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', metricsRegistry.contentType);
+    res.end(await metricsRegistry.metrics());
+  });
+  // A request arriving on a kept-alive connection while the server drains is turned away; those already in flight finish.
+  app.use((_req, res, next) => {
+    if (!draining) return next();
+    res.setHeader('connection', 'close');
+    res.setHeader('retry-after', '1');
+    res.status(503).json({ errors: [{ message: 'The server is shutting down; send the request again (another replica, or this one once it is back).', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
   });
   // Before anything is read or run, for every route that works for a caller: who is it, and is it over its rate?
   const identify = (req: express.Request) => identifyCaller(req, orm, authenticator);
@@ -128,27 +180,34 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
   const bulk = [bulkLane(undefined, undefined, identify), bodyRate(options.bodyRate ?? DEFAULT_BODY_RATE)];
   app.use('/reports', limit, reportsRouter(orm, authenticator));
   app.use('/imports', limit, ...bulk, importsRouter(orm, authenticator, options.importLimits));
+  // Hosted datasets: rows in (streamed, through the bulk lane) and out (docs/data-sharing.md).
+  app.use('/mounts', limit, ...bulk, mountsRouter(orm, authenticator));
+  app.use('/directories', limit, directoriesRouter(orm, authenticator));
   const countSql: express.RequestHandler[] = sqlCounter ? [sqlCounter.middleware] : [];
   app.use(
     '/graphql',
     limit,
     ...bulk,
-    express.json({ limit: '20mb' }),
+    ...graphqlJsonBody(GRAPHQL_BODY_BYTES),
     ...countSql,
     responseCache.middleware,
     expressMiddleware(apollo, { context: async ({ req }) => createContext(orm, authenticator, req.headers.authorization, identify(req)) }),
   );
-  // A body that is not JSON, or too large, never reaches Apollo: answer in GraphQL's shape, without express's HTML stack page.
-  app.use('/graphql', (error: { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    // Already answered (a slow body cut off with 408): the parser's late "aborted" has no one to tell.
-    if (res.headersSent) return;
-    const tooLarge = error.type === 'entity.too.large';
-    res.status(tooLarge ? 413 : (error.status ?? 400)).json({
-      errors: [{ message: tooLarge ? 'The request body is too large (20 MB at most).' : 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }],
-    });
-  });
+  // A body that is not JSON, too large or not UTF-8 never reaches Apollo: answered in GraphQL's shape, without express's HTML stack page.
+  app.use('/graphql', graphqlBodyErrors(GRAPHQL_BODY_BYTES));
+  // The dashboard at / (docs/dashboard.md), after every API route.
+  app.use(webRouter({ demoTokens: options.demoTokens, directory: options.webDirectory }));
   httpServer.on('request', app);
-  return { app, apollo, httpServer, responseCache };
+  return {
+    app,
+    apollo,
+    httpServer,
+    responseCache,
+    startDraining: () => {
+      draining = true;
+    },
+    isDraining: () => draining,
+  };
 }
 
 /**
@@ -160,7 +219,8 @@ export async function createApp(orm: MikroORM, authenticator: Authenticator, opt
  */
 export async function startServer(orm: MikroORM, port: number, authenticator: Authenticator, options: AppOptions = {}): Promise<MuluServer> {
   const recountInterval = checkRecountInterval(options.figuresRecountIntervalMs ?? FIGURES_RECOUNT_INTERVAL_MS);
-  await departmentFiguresService.refreshStaleness(orm.em.fork());
+  // Waits for a replica recounting at this moment, then recounts what is still stale (usually nothing).
+  await recountFigures(orm, { wait: true });
   const webhookSettings: DispatcherSettings = { ...DEFAULT_DISPATCHER_SETTINGS, ...options.webhooks };
   setNotificationPolicy({ allowPrivate: webhookSettings.allowPrivate, ...(options.rateThreshold !== undefined ? { rateThreshold: options.rateThreshold } : {}) });
   const listener = createPgListener(orm.config.get('clientUrl')!);
@@ -171,25 +231,46 @@ export async function startServer(orm: MikroORM, port: number, authenticator: Au
     await listener.close();
     throw error;
   }
-  const { apollo, httpServer, responseCache } = app;
-  await new Promise<void>((resolve) => httpServer.listen(port, resolve));
+  const { apollo, httpServer, responseCache, startDraining, isDraining } = app;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(port, options.host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await apollo.stop();
+    await listener.close();
+    throw error;
+  }
   const recount = scheduleFiguresRecount(orm, recountInterval);
+  const unwatchPool = watchPool(orm.em.getConnection().getKnex().client.pool);
   const dispatcher = options.webhookDispatcher === false ? null : startDispatcher(orm.config.get('clientUrl')!, listener, webhookSettings);
   const address = httpServer.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
+  const shownHost = !options.host || ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(options.host) ? 'localhost' : options.host.includes(':') ? `[${options.host}]` : options.host;
   let stopping: Promise<void> | undefined;
   return {
-    url: `http://localhost:${actualPort}/graphql`,
+    url: `http://${shownHost}:${actualPort}/graphql`,
     httpServer,
     responseCacheStats: responseCache.stats,
     dispatcher,
+    draining: isDraining,
     // Apollo 5's stop() must not run twice concurrently (the second never resolves): one stop, shared.
+    // Apollo's drain plugin closes the listener and idle connections, and waits for requests in flight.
     stop: () =>
       (stopping ??= (async () => {
-        await recount.stop();
-        await dispatcher?.stop();
-        await apollo.stop();
-        await listener.close();
+        startDraining();
+        try {
+          // The dispatcher stops alongside the drain and within its grace period: attempts in flight
+          // may finish until then; after it they are cut and their deliveries are due again at once.
+          await Promise.all([dispatcher?.stop(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS), recount.stop(), apollo.stop()]);
+        } finally {
+          unwatchPool();
+          await listener.close();
+        }
       })()),
   };
 }

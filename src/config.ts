@@ -1,12 +1,25 @@
 import { resolve } from 'node:path';
+import type { OperationLimits } from './graphql/limits';
+import { z } from 'zod';
 import { DEFAULT_BODY_RATE, type BodyRate } from './http/body-rate';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './http/rate-limit';
 import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './modules/imports/import-limits';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** How long requests in flight may take to finish after SIGTERM/SIGINT (MULU_SHUTDOWN_GRACE_MS). */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 /** Everything Mulu reads from the environment, parsed once at start. */
 export interface Config {
   /** HTTP port of the GraphQL server. */
   port: number;
+  /** HOST: the interface the server listens on; loopback unless set (docker sets 0.0.0.0). */
+  host: string;
+  /** MULU_LOG_LEVEL: the least severe log line written (pino levels). */
+  logLevel: LogLevel;
+  /** MULU_SHUTDOWN_GRACE_MS: how long requests in flight may finish after SIGTERM/SIGINT. */
+  shutdownGraceMs: number;
   /** External PostgreSQL; when absent Mulu starts its own embedded server. */
   databaseUrl?: string;
   /** Where the embedded PostgreSQL keeps its files (git-ignored). */
@@ -17,6 +30,10 @@ export interface Config {
   logSql: boolean;
   /** Largest estimated cost of one GraphQL operation. */
   maxQueryCost?: number;
+  /** Shape limits of one GraphQL operation (MULU_MAX_ALIASES, MULU_MAX_DEPTH, ...; docs/security.md); unset ones take their defaults. */
+  limits: Partial<OperationLimits>;
+  /** MULU_INTROSPECTION: schema introspection and the landing page; default on, off when NODE_ENV=production. */
+  introspection: boolean;
   /** Return each GraphQL request's SQL statement count in the `x-mulu-sql-statements` header (benchmarks). */
   sqlCountHeader: boolean;
   /** MULU_RESPONSE_CACHE_MB: memory for answers the response cache keeps (src/graphql/response-cache.ts); 0 turns it off. */
@@ -94,78 +111,199 @@ export function checkJwtAlgorithms(algorithms: readonly string[]): void {
   }
 }
 
-function flag(value: string | undefined): boolean | undefined {
-  if (value === undefined || value === '') return undefined;
-  return ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
+const FLAG_VALUES = ['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off'];
+
+/** An on/off switch: 1/true/yes/on or 0/false/no/off (any case); unset or empty keeps the default. */
+const flag = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value === '') return undefined;
+    const lower = value.toLowerCase();
+    if (!FLAG_VALUES.includes(lower)) {
+      ctx.addIssue({ code: 'custom', message: `must be one of ${FLAG_VALUES.join(', ')}` });
+      return z.NEVER;
+    }
+    return ['1', 'true', 'yes', 'on'].includes(lower);
+  });
+
+/** A whole number in [min, max]; unset or empty keeps the default. */
+const wholeNumber = (min: number, max: number, unit = '') =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return undefined;
+      const n = Number(value);
+      if (!/^\s*-?\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number${unit} from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+/** Where the server listens: an IPv4 or IPv6 address, or a host name. */
+const hostName = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === '') return undefined;
+    const host = value.trim();
+    if (!/^[A-Za-z0-9.:_-]+$/.test(host)) {
+      ctx.addIssue({ code: 'custom', message: 'must be an interface address such as 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or ::' });
+      return z.NEVER;
+    }
+    return host;
+  });
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Every variable Mulu reads, typed and range-checked in one place. A value
+ * that does not fit stops the start with a message that names the variable,
+ * what it got and what it accepts (never a silent NaN or a default).
+ */
+const environmentSchema = z.object({
+  PORT: wholeNumber(0, 65535),
+  HOST: hostName,
+  DATABASE_URL: z
+    .string()
+    .optional()
+    .refine((value) => !value || /^postgres(ql)?:\/\//.test(value), { message: 'must be a PostgreSQL URL such as postgres://user:password@host:5432/mulu' }),
+  MULU_DATA_DIR: z.string().optional(),
+  MULU_DEMO: flag,
+  MULU_LOG_SQL: flag,
+  MULU_LOG_LEVEL: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === '') return undefined;
+      if (!(LOG_LEVELS as readonly string[]).includes(value.toLowerCase())) {
+        ctx.addIssue({ code: 'custom', message: `must be one of ${LOG_LEVELS.join(', ')}` });
+        return z.NEVER;
+      }
+      return value.toLowerCase() as LogLevel;
+    }),
+  MULU_MAX_QUERY_COST: wholeNumber(1, Number.MAX_SAFE_INTEGER),
+  MULU_MAX_ALIASES: wholeNumber(1, 100_000),
+  MULU_MAX_DEPTH: wholeNumber(1, 1_000),
+  MULU_MAX_TOKENS: wholeNumber(1, 10_000_000),
+  MULU_MAX_DIRECTIVES: wholeNumber(1, 100_000),
+  MULU_MAX_ROOT_FIELDS: wholeNumber(1, 100_000),
+  MULU_INTROSPECTION: flag,
+  MULU_SQL_COUNT_HEADER: flag,
+  MULU_RESPONSE_CACHE_MB: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === '') return undefined;
+      const mb = Number(value);
+      if (!Number.isFinite(mb) || mb < 0) {
+        ctx.addIssue({ code: 'custom', message: 'must be a number of megabytes (0 turns the cache off)' });
+        return z.NEVER;
+      }
+      return Math.round(mb * 1024 * 1024);
+    }),
+  MULU_SHUTDOWN_GRACE_MS: wholeNumber(0, 600_000, ' of milliseconds'),
+  MULU_ANONYMOUS_STATS: flag,
+  MULU_RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1_000_000_000),
+  MULU_RATE_LIMIT_ANONYMOUS_PER_MINUTE: wholeNumber(0, 1_000_000_000),
+  MULU_BODY_MIN_BYTES_PER_SECOND: wholeNumber(0, 1_000_000_000, ' of bytes a second'),
+  MULU_BODY_RATE_WINDOW_SECONDS: wholeNumber(1, 3600, ' of seconds'),
+  MULU_BODY_TIMEOUT_SECONDS: wholeNumber(1, 86_400, ' of seconds'),
+  MULU_IMPORT_MAX_ROWS: wholeNumber(1, 100_000_000),
+  MULU_IMPORT_MAX_COLUMNS: wholeNumber(1, 100_000),
+  MULU_IMPORT_MAX_CELL_CHARS: wholeNumber(1, 100_000_000),
+  MULU_IMPORT_MAX_UNCOMPRESSED_MB: wholeNumber(1, 100_000, ' of megabytes'),
+  MULU_WEBHOOK_ALLOW_PRIVATE: flag,
+  MULU_WEBHOOK_CONCURRENCY: wholeNumber(1, 200),
+  MULU_RATE_THRESHOLD: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return undefined;
+      const rate = Number(value);
+      if (!Number.isFinite(rate) || rate < 0 || rate > 1) {
+        ctx.addIssue({ code: 'custom', message: 'must be a rate from 0 to 1 (0.6 for 60%)' });
+        return z.NEVER;
+      }
+      return rate;
+    }),
+});
+
+/** Reads the environment through the schema; every problem at once, each naming its variable and the accepted values. */
+function parseEnvironment(env: NodeJS.ProcessEnv) {
+  const result = environmentSchema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = String(issue.path[0]);
+    return `${name} ${issue.message}, got "${env[name]}"`;
+  });
+  throw new ConfigError(problems.join('; ') + '.');
 }
 
-/** MULU_RESPONSE_CACHE_MB in bytes; undefined when unset (the default applies). */
-function responseCacheBytes(value: string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const mb = Number(value);
-  if (!Number.isFinite(mb) || mb < 0) throw new Error(`MULU_RESPONSE_CACHE_MB must be a number of megabytes (0 turns the cache off), got "${value}".`);
-  return Math.round(mb * 1024 * 1024);
+/** The limits that are set (an unset one keeps its default). */
+function definedOnly(limits: { [K in keyof OperationLimits]?: number | undefined }): Partial<OperationLimits> {
+  return Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined)) as Partial<OperationLimits>;
 }
 
-/** A whole number at least `min` from the environment, or `fallback` when unset. */
-function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
-  const value = env[name];
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number of at least ${min}, got "${value}".`);
-  return n;
+/** A setting Mulu cannot start with; the message names the variable and what it accepts. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const port = Number(env.PORT ?? 4000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`PORT must be a TCP port number, got "${env.PORT}"`);
-  }
-  const databaseUrl = env.DATABASE_URL || undefined;
+  const parsed = parseEnvironment(env);
+  const databaseUrl = parsed.DATABASE_URL || undefined;
   return {
-    auth: loadAuthConfig(env),
-    port,
+    auth: loadAuthConfig(env, parsed.MULU_ANONYMOUS_STATS ?? false),
+    port: parsed.PORT ?? 4000,
+    // The embedded demo is for this machine only; a deployment says where to listen (docker: 0.0.0.0).
+    host: parsed.HOST ?? '127.0.0.1',
     databaseUrl,
-    embeddedDataDir: resolve(env.MULU_DATA_DIR ?? '.data/postgres'),
-    loadDemo: flag(env.MULU_DEMO) ?? databaseUrl === undefined,
-    logSql: flag(env.MULU_LOG_SQL) ?? false,
-    maxQueryCost: env.MULU_MAX_QUERY_COST ? Number(env.MULU_MAX_QUERY_COST) : undefined,
-    sqlCountHeader: flag(env.MULU_SQL_COUNT_HEADER) ?? false,
-    responseCacheBytes: responseCacheBytes(env.MULU_RESPONSE_CACHE_MB),
-    notifications: loadNotificationsConfig(env),
+    embeddedDataDir: resolve(parsed.MULU_DATA_DIR || '.data/postgres'),
+    loadDemo: parsed.MULU_DEMO ?? databaseUrl === undefined,
+    logSql: parsed.MULU_LOG_SQL ?? false,
+    logLevel: parsed.MULU_LOG_LEVEL ?? 'info',
+    maxQueryCost: parsed.MULU_MAX_QUERY_COST,
+    limits: definedOnly({
+      maxAliases: parsed.MULU_MAX_ALIASES,
+      maxDepth: parsed.MULU_MAX_DEPTH,
+      maxTokens: parsed.MULU_MAX_TOKENS,
+      maxDirectives: parsed.MULU_MAX_DIRECTIVES,
+      maxRootFields: parsed.MULU_MAX_ROOT_FIELDS,
+    }),
+    introspection: parsed.MULU_INTROSPECTION ?? env.NODE_ENV !== 'production',
+    sqlCountHeader: parsed.MULU_SQL_COUNT_HEADER ?? false,
+    responseCacheBytes: parsed.MULU_RESPONSE_CACHE_MB,
+    shutdownGraceMs: parsed.MULU_SHUTDOWN_GRACE_MS ?? DEFAULT_SHUTDOWN_GRACE_MS,
+    notifications: {
+      allowPrivateReceivers: parsed.MULU_WEBHOOK_ALLOW_PRIVATE ?? false,
+      concurrency: parsed.MULU_WEBHOOK_CONCURRENCY,
+      rateThreshold: parsed.MULU_RATE_THRESHOLD,
+    },
     rateLimits: {
-      perMinute: wholeNumber(env, 'MULU_RATE_LIMIT_PER_MINUTE', DEFAULT_RATE_LIMITS.perMinute),
-      anonymousPerMinute: wholeNumber(env, 'MULU_RATE_LIMIT_ANONYMOUS_PER_MINUTE', DEFAULT_RATE_LIMITS.anonymousPerMinute),
+      perMinute: parsed.MULU_RATE_LIMIT_PER_MINUTE ?? DEFAULT_RATE_LIMITS.perMinute,
+      anonymousPerMinute: parsed.MULU_RATE_LIMIT_ANONYMOUS_PER_MINUTE ?? DEFAULT_RATE_LIMITS.anonymousPerMinute,
     },
     bodyRate: {
-      minBytesPerSecond: wholeNumber(env, 'MULU_BODY_MIN_BYTES_PER_SECOND', DEFAULT_BODY_RATE.minBytesPerSecond),
-      windowMs: wholeNumber(env, 'MULU_BODY_RATE_WINDOW_SECONDS', DEFAULT_BODY_RATE.windowMs / 1000, 1) * 1000,
-      timeoutMs: wholeNumber(env, 'MULU_BODY_TIMEOUT_SECONDS', DEFAULT_BODY_RATE.timeoutMs / 1000, 1) * 1000,
+      minBytesPerSecond: parsed.MULU_BODY_MIN_BYTES_PER_SECOND ?? DEFAULT_BODY_RATE.minBytesPerSecond,
+      windowMs: (parsed.MULU_BODY_RATE_WINDOW_SECONDS ?? DEFAULT_BODY_RATE.windowMs / 1000) * 1000,
+      timeoutMs: (parsed.MULU_BODY_TIMEOUT_SECONDS ?? DEFAULT_BODY_RATE.timeoutMs / 1000) * 1000,
     },
     importLimits: {
-      maxRows: wholeNumber(env, 'MULU_IMPORT_MAX_ROWS', DEFAULT_IMPORT_LIMITS.maxRows, 1),
-      maxColumns: wholeNumber(env, 'MULU_IMPORT_MAX_COLUMNS', DEFAULT_IMPORT_LIMITS.maxColumns, 1),
-      maxCellChars: wholeNumber(env, 'MULU_IMPORT_MAX_CELL_CHARS', DEFAULT_IMPORT_LIMITS.maxCellChars, 1),
-      maxUncompressedBytes: wholeNumber(env, 'MULU_IMPORT_MAX_UNCOMPRESSED_MB', DEFAULT_IMPORT_LIMITS.maxUncompressedBytes / 1024 / 1024, 1) * 1024 * 1024,
+      maxRows: parsed.MULU_IMPORT_MAX_ROWS ?? DEFAULT_IMPORT_LIMITS.maxRows,
+      maxColumns: parsed.MULU_IMPORT_MAX_COLUMNS ?? DEFAULT_IMPORT_LIMITS.maxColumns,
+      maxCellChars: parsed.MULU_IMPORT_MAX_CELL_CHARS ?? DEFAULT_IMPORT_LIMITS.maxCellChars,
+      maxUncompressedBytes: (parsed.MULU_IMPORT_MAX_UNCOMPRESSED_MB ?? DEFAULT_IMPORT_LIMITS.maxUncompressedBytes / 1024 / 1024) * 1024 * 1024,
     },
   };
 }
 
-function loadNotificationsConfig(env: NodeJS.ProcessEnv): NotificationsConfig {
-  let concurrency: number | undefined;
-  if (env.MULU_WEBHOOK_CONCURRENCY) {
-    concurrency = Number(env.MULU_WEBHOOK_CONCURRENCY);
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 200) throw new Error(`MULU_WEBHOOK_CONCURRENCY must be a whole number from 1 to 200, got "${env.MULU_WEBHOOK_CONCURRENCY}".`);
-  }
-  let rateThreshold: number | undefined;
-  if (env.MULU_RATE_THRESHOLD) {
-    rateThreshold = Number(env.MULU_RATE_THRESHOLD);
-    if (!(rateThreshold >= 0 && rateThreshold <= 1)) throw new Error(`MULU_RATE_THRESHOLD must be a rate between 0 and 1 (0.6 for 60%), got "${env.MULU_RATE_THRESHOLD}".`);
-  }
-  return { allowPrivateReceivers: flag(env.MULU_WEBHOOK_ALLOW_PRIVATE) ?? false, concurrency, rateThreshold };
-}
-
-function loadAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
+function loadAuthConfig(env: NodeJS.ProcessEnv, anonymousStats: boolean): AuthConfig {
   const jwksUrl = env.MULU_JWKS_URL || undefined;
   // PEM keys often arrive through one-line environment variables with literal "\n".
   const publicKeyPem = env.MULU_JWT_PUBLIC_KEY ? env.MULU_JWT_PUBLIC_KEY.replace(/\\n/g, '\n') : undefined;
@@ -186,5 +324,5 @@ function loadAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
     checkJwtAlgorithms(algorithms);
     jwt = { jwksUrl, publicKeyPem, algorithms, issuer, audience };
   }
-  return { jwt, adminToken, anonymousStats: flag(env.MULU_ANONYMOUS_STATS) ?? false };
+  return { jwt, adminToken, anonymousStats };
 }

@@ -1,77 +1,132 @@
 import 'reflect-metadata';
-import { startServer } from './app';
-import { loadConfig } from './config';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { startServer, type MuluServer } from './app';
+import { ConfigError, DEFAULT_SHUTDOWN_GRACE_MS, loadConfig } from './config';
 import { demoStewardDepartment, loadDemoIfEmpty } from './db/demo-seed';
 import { authSettingsFromConfig, createAuthenticator } from './modules/auth/authenticator';
 import { createDemoIdentity, type DemoIdentity } from './modules/auth/demo-identity';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
+import { StartupError, startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
 import { initOrm } from './db/orm';
+import { isDatabaseUnavailable } from './core/errors';
+import { describeError, logger } from './observability/logger';
+
+/** What is running, for the shutdown to stop in order; filled as the start goes. */
+interface Running {
+  server?: MuluServer;
+  orm?: MikroORM;
+  embedded?: EmbeddedDatabase;
+  /** MULU_SHUTDOWN_GRACE_MS. */
+  graceMs: number;
+}
+
+const running: Running = { graceMs: DEFAULT_SHUTDOWN_GRACE_MS };
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  let embedded: EmbeddedDatabase | undefined;
+  logger.level = config.logLevel;
+  running.graceMs = config.shutdownGraceMs;
+  installSignalHandlers();
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    console.log(`DATABASE_URL is not set: starting embedded PostgreSQL in ${config.embeddedDataDir}`);
-    embedded = await startEmbeddedPostgres(config.embeddedDataDir);
-    databaseUrl = embedded.url;
+    logger.info({ dataDir: config.embeddedDataDir }, `DATABASE_URL is not set: starting embedded PostgreSQL in ${config.embeddedDataDir}`);
+    running.embedded = await startEmbeddedPostgres(config.embeddedDataDir, {
+      onGiveUp: () => void shutdown('the embedded PostgreSQL could not be restarted', 1),
+    });
+    databaseUrl = running.embedded.url;
   }
-  const orm = await initOrm(databaseUrl, { debug: config.logSql });
+  try {
+    running.orm = await initOrm(databaseUrl, { debug: config.logSql });
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) {
+      throw new StartupError(`PostgreSQL at ${redact(databaseUrl)} cannot be reached (${describeError(error)}). Check that it runs and that DATABASE_URL names its host, port and database; Mulu connects and applies its migrations at start.`);
+    }
+    throw error;
+  }
+  const orm = running.orm;
   if (config.loadDemo && (await loadDemoIfEmpty(orm))) {
-    console.log('Loaded the demo dataset: Henan 410000 > Anyang 410500 > Yindu 410505 and Wenfeng 410502.');
+    logger.info('Loaded the demo dataset: Henan 410000 > Anyang 410500 > Yindu 410505 and Wenfeng 410502.');
   }
   const auth = await authSettingsFromConfig(config.auth);
   // Embedded demo without a configured identity provider: stand one in, so a new user can try every role.
   let demo: DemoIdentity | undefined;
-  if (embedded && !auth.jwt) {
+  if (running.embedded && !auth.jwt) {
     demo = await createDemoIdentity(demoStewardDepartment());
     auth.jwt = demo.jwt;
   }
   // The server recounts what the clock changes (stale data, lapsed subscriptions) itself: see startServer.
-  const server = await startServer(orm, config.port, createAuthenticator(auth), {
+  running.server = await startServer(orm, config.port, createAuthenticator(auth), {
+    host: config.host,
     maxQueryCost: config.maxQueryCost,
+    limits: config.limits,
+    introspection: config.introspection,
     sqlCountHeader: config.sqlCountHeader,
     responseCacheBytes: config.responseCacheBytes,
     rateThreshold: config.notifications.rateThreshold,
     webhooks: { allowPrivate: config.notifications.allowPrivateReceivers, ...(config.notifications.concurrency ? { concurrency: config.notifications.concurrency } : {}) },
+    demoTokens: demo?.tokens,
     rateLimits: config.rateLimits,
     bodyRate: config.bodyRate,
     importLimits: config.importLimits,
+    shutdownGraceMs: config.shutdownGraceMs,
   });
-  console.log(`Mulu is serving GraphQL at ${server.url}`);
-  if (demo) printDemoTokens(server.url, demo);
-  if (!auth.jwt && !auth.adminToken) console.warn('No sign-in is configured (MULU_JWKS_URL, MULU_JWT_PUBLIC_KEY or MULU_ADMIN_TOKEN): only API keys can be used, and nobody can create one.');
+  const { url } = running.server;
+  logger.info({ url, host: config.host, port: config.port }, `Mulu is serving GraphQL at ${url} (health: /health/live, /health/ready; metrics: /metrics)`);
+  if (demo) printDemoTokens(url, demo);
+  if (!auth.jwt && !auth.adminToken) logger.warn('No sign-in is configured (MULU_JWKS_URL, MULU_JWT_PUBLIC_KEY or MULU_ADMIN_TOKEN): only API keys can be used, and nobody can create one.');
+}
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: stopping`);
-    // Each step runs even if one before it failed: a request still running when its client hung up
-    // may have its query cut off by the pool closing, which must not keep the process (or PostgreSQL) up.
-    let failed = false;
-    for (const [what, step] of [
-      ['the HTTP server', () => server.stop()],
-      ['the database pool', () => orm.close(true)],
-      ['the embedded PostgreSQL', async () => embedded?.stop()],
+/** A connection URL without its password, for messages. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+let stopping: Promise<void> | undefined;
+
+/** The longest the pool or the embedded database may take to stop (the HTTP server has its own grace period). */
+const STEP_TIMEOUT_MS = 15_000;
+
+/**
+ * SIGTERM/SIGINT: readiness turns 503 and the server takes no new
+ * connections; requests in flight finish (up to MULU_SHUTDOWN_GRACE_MS);
+ * then the pool closes and the embedded database stops. Each step runs even
+ * if one before it failed. Exit code 0 when every step succeeded.
+ */
+function shutdown(reason: string, exitCode = 0): Promise<void> {
+  return (stopping ??= (async () => {
+    logger.info({ reason }, `${reason}: stopping`);
+    let failed = exitCode !== 0;
+    for (const [what, step, limitMs] of [
+      ['the HTTP server (finishing requests in flight)', () => running.server?.stop(), running.graceMs + STEP_TIMEOUT_MS],
+      ['the database pool', () => running.orm?.close(true), STEP_TIMEOUT_MS],
+      ['the embedded PostgreSQL', () => running.embedded?.stop(), STEP_TIMEOUT_MS * 3],
     ] as const) {
       try {
-        await step();
+        // Bounded: a step that hangs (a query cut off mid-way) must not keep the process, or the database, up.
+        await Promise.race([step(), new Promise((_, fail) => setTimeout(() => fail(new Error(`it did not finish within ${limitMs} ms`)), limitMs).unref())]);
       } catch (error) {
         failed = true;
-        console.error(`Stopping ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+        logger.error({ err: error }, `Stopping ${what} failed: ${describeError(error)}`);
       }
     }
-    process.exit(failed ? 1 : 0);
-  };
+    logger.info(failed ? 'stopped, with errors' : 'stopped');
+    process.exit(failed ? Math.max(exitCode, 1) : 0);
+  })());
+}
+
+function installSignalHandlers(): void {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
+/**
+ * The demo's sign-in, printed for the person who ran `npm start` (this is
+ * the demo's output, not a log line). The key pair is made at every start,
+ * so the tokens change at every start: copy them again after a restart.
+ */
 function printDemoTokens(url: string, demo: DemoIdentity): void {
   const steward = demoStewardDepartment();
-  console.log(`
-Demo sign-in: a key pair made at start stands in for the unified identity platform. Tokens (valid 12 hours):
+  process.stdout.write(`
+Demo sign-in: a key pair made at start stands in for the unified identity platform; the tokens change at every start. Tokens (valid 12 hours):
   admin    (ADMIN):   ${demo.tokens.admin}
   steward  (STEWARD of ${steward.name}, ${steward.creditCode}):
                       ${demo.tokens.steward}
@@ -79,10 +134,31 @@ Demo sign-in: a key pair made at start stands in for the unified identity platfo
 In the landing page, add the header "Authorization: Bearer <token>". With curl:
   curl -s ${url} -H 'content-type: application/json' -H 'authorization: Bearer ${demo.tokens.steward}' \\
     -d '{"query":"{ viewer { name role departmentCreditCode } department(creditCode: \\"${steward.creditCode}\\") { name subscriptionStats { made received pending } } }"}'
+
 `);
 }
 
-main().catch((error) => {
-  console.error('Mulu failed to start:', error instanceof Error ? error.message : error);
+/**
+ * The start waiting on nothing (every timer and socket gone, the start not
+ * finished) would let Node exit silently with code 0: say so, and exit 1.
+ */
+function startStalled(): void {
+  logger.fatal('Mulu failed to start: the start stopped half-way with nothing left to wait for (a bug in Mulu); the log lines above show the last step reached.');
   process.exit(1);
+}
+process.once('beforeExit', startStalled);
+
+main().then(() => process.off('beforeExit', startStalled)).catch(async (error: unknown) => {
+  process.off('beforeExit', startStalled);
+  // The cause, and for settings and start-up problems what to do; never "undefined".
+  const known = error instanceof ConfigError || error instanceof StartupError;
+  logger.fatal({ err: known ? undefined : error }, `Mulu failed to start: ${describeError(error)}`);
+  // Whatever had started (the embedded database above all) is stopped, not left holding the data folder.
+  try {
+    await running.server?.stop();
+    await running.orm?.close(true);
+    await running.embedded?.stop();
+  } finally {
+    process.exit(1);
+  }
 });

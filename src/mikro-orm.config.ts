@@ -1,15 +1,43 @@
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import type { EventSubscriber } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './db/entities';
+import { ChangeCollector } from './core/unit-of-work';
+import { FiguresSubscriber } from './modules/stats/figures.subscriber';
+import { AuditSubscriber } from './modules/audit/audit.subscriber';
 import { migrationsList } from '../migrations';
+import { logger } from './observability/logger';
+import { MuluPostgreSqlDriver } from './db/loss-aware-connection';
+
+/** How long a query waits for a pooled connection before failing (as SERVICE_UNAVAILABLE), and how long opening one may take. */
+export const POOL_ACQUIRE_TIMEOUT_MS = 10_000;
+export const CONNECT_TIMEOUT_MS = 3_000;
 
 /** The ORM configuration for a given database; the app, the tests and the CLI share it. */
 export function ormConfig(clientUrl: string, overrides: Partial<Options> = {}): Options {
   return defineConfig({
     clientUrl,
+    // A connection lost under a transaction reports the loss (503), not knex's "Transaction query already complete".
+    driver: MuluPostgreSqlDriver,
     entities,
+    // What every mutation's transaction derives from its changes, in this order (src/core/unit-of-work.ts):
+    // collect the changes, recount the figures they move, write the audit entries.
+    subscribers: [new ChangeCollector(), new FiguresSubscriber(), new AuditSubscriber()] as EventSubscriber[],
     extensions: [Migrator],
     forceUtcTimezone: true,
+    // MULU_LOG_SQL and MikroORM's own messages go to the JSON log like everything else.
+    logger: (message: string) => logger.info({ component: 'orm' }, message),
+    // A database that does not answer fails a request within seconds instead of hanging it.
+    driverOptions: {
+      connection: { connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
+      // knex's own messages (a connection that ended, a deprecation) too, instead of console.
+      log: {
+        warn: (message: unknown) => logger.warn({ component: 'knex' }, String(message)),
+        error: (message: unknown) => logger.warn({ component: 'knex' }, String(message)),
+        deprecate: (message: unknown) => logger.warn({ component: 'knex' }, String(message)),
+        debug: (message: unknown) => logger.debug({ component: 'knex' }, String(message)),
+      },
+    },
     // Application code never syncs the schema; migrations do (see migrations/).
     schemaGenerator: { disableForeignKeys: false },
     migrations: {
@@ -25,6 +53,7 @@ export function ormConfig(clientUrl: string, overrides: Partial<Options> = {}): 
     pool: {
       min: 0,
       max: 10,
+      acquireTimeoutMillis: POOL_ACQUIRE_TIMEOUT_MS,
       // An idle pooled connection dropped by the server (restart, failover)
       // must not crash the process: log it and let the pool replace it.
       afterCreate: (connection: { on(event: 'error', listener: (error: Error) => void): void }, done: (error: Error | null, connection: unknown) => void) => {
@@ -34,9 +63,9 @@ export function ormConfig(clientUrl: string, overrides: Partial<Options> = {}): 
           // PostgreSQL too). The socket closing right after it ("Connection terminated unexpectedly") is the same event.
           if (error.code === '57P01') {
             closedByServer = true;
-            console.warn('[db] PostgreSQL closed a pooled connection while shutting down; the pool opens a new one when needed.');
+            logger.warn('PostgreSQL closed a pooled connection while shutting down; the pool opens a new one when needed.');
           } else if (!closedByServer) {
-            console.error('[db] connection error:', error.message);
+            logger.warn({ err: error }, 'a pooled database connection failed; the pool replaces it');
           }
         });
         done(null, connection);

@@ -47,7 +47,33 @@ describe('configuration', () => {
     const set = loadConfig({ MULU_RATE_LIMIT_PER_MINUTE: '0', MULU_RATE_LIMIT_ANONYMOUS_PER_MINUTE: '30', MULU_BODY_MIN_BYTES_PER_SECOND: '1024', MULU_BODY_RATE_WINDOW_SECONDS: '5', MULU_BODY_TIMEOUT_SECONDS: '600' });
     expect(set.rateLimits).toEqual({ perMinute: 0, anonymousPerMinute: 30 });
     expect(set.bodyRate).toEqual({ minBytesPerSecond: 1024, windowMs: 5000, timeoutMs: 600_000 });
-    expect(() => loadConfig({ MULU_RATE_LIMIT_PER_MINUTE: '-5' })).toThrow(/MULU_RATE_LIMIT_PER_MINUTE must be a whole number of at least 0/);
-    expect(() => loadConfig({ MULU_BODY_TIMEOUT_SECONDS: '0' })).toThrow(/MULU_BODY_TIMEOUT_SECONDS must be a whole number of at least 1/);
+    expect(() => loadConfig({ MULU_RATE_LIMIT_PER_MINUTE: '-5' })).toThrow(/MULU_RATE_LIMIT_PER_MINUTE must be a whole number from 0 to/);
+    expect(() => loadConfig({ MULU_BODY_TIMEOUT_SECONDS: '0' })).toThrow(/MULU_BODY_TIMEOUT_SECONDS must be a whole number of seconds from 1 to/);
+  });
+
+  it('refuses a value that is not what a variable takes, naming the variable, what it got and what it accepts (finding 5)', () => {
+    // Before: MULU_MAX_QUERY_COST=abc became NaN and switched the cost limit off.
+    expect(() => loadConfig({ MULU_MAX_QUERY_COST: 'abc' })).toThrow('MULU_MAX_QUERY_COST must be a whole number from 1 to 9007199254740991, got "abc".');
+    expect(() => loadConfig({ MULU_MAX_QUERY_COST: '0' })).toThrow(/MULU_MAX_QUERY_COST must be a whole number from 1/);
+    expect(() => loadConfig({ MULU_MAX_QUERY_COST: '1.5' })).toThrow(/MULU_MAX_QUERY_COST/);
+    expect(loadConfig({ MULU_MAX_QUERY_COST: '5000' }).maxQueryCost).toBe(5000);
+    expect(() => loadConfig({ PORT: '70000' })).toThrow('PORT must be a whole number from 0 to 65535, got "70000".');
+    expect(() => loadConfig({ MULU_DEMO: 'sure' })).toThrow('MULU_DEMO must be one of 1, true, yes, on, 0, false, no, off, got "sure".');
+    expect(() => loadConfig({ MULU_SHUTDOWN_GRACE_MS: '-5' })).toThrow(/MULU_SHUTDOWN_GRACE_MS must be a whole number of milliseconds from 0 to 600000/);
+    expect(() => loadConfig({ MULU_LOG_LEVEL: 'loud' })).toThrow(/MULU_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL must be a PostgreSQL URL/);
+    expect(() => loadConfig({ HOST: 'every interface' })).toThrow(/HOST must be an interface address/);
+  });
+
+  it('names every bad variable at once', () => {
+    expect(() => loadConfig({ PORT: 'x', MULU_MAX_QUERY_COST: 'abc' })).toThrow(/PORT must be .*; MULU_MAX_QUERY_COST must be/);
+  });
+
+  it('listens on loopback unless HOST says otherwise; shutdown grace 10 s unless MULU_SHUTDOWN_GRACE_MS says otherwise', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadConfig({}).shutdownGraceMs).toBe(10_000);
+    expect(loadConfig({ MULU_SHUTDOWN_GRACE_MS: '2500' }).shutdownGraceMs).toBe(2500);
+    expect(loadConfig({ MULU_DEMO: 'off', MULU_LOG_SQL: 'YES' })).toMatchObject({ loadDemo: false, logSql: true });
   });
 });

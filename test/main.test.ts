@@ -61,4 +61,31 @@ describe('main: start and stop', () => {
     expect(code).toBe(1);
     expect(output).toContain('Mulu failed to start: MULU_JWT_ALGORITHMS lists HS256, an HMAC algorithm');
   });
+
+  const startAndFail = async (env: Record<string, string>) => {
+    const child = spawn(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--swc', resolve(__dirname, '../src/main.ts')], {
+      env: { ...process.env, NODE_ENV: 'production', PORT: '0', MULU_ADMIN_TOKEN: 'a-test-admin-token-0123456789', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
+    return { code, output };
+  };
+
+  it('refuses a setting it cannot take, naming the variable and what it accepts (MULU_MAX_QUERY_COST=abc used to switch the limit off)', async () => {
+    const { code, output } = await startAndFail({ DATABASE_URL: 'postgres://mulu:mulu@127.0.0.1:1/none', MULU_MAX_QUERY_COST: 'abc' });
+    expect(code).toBe(1);
+    expect(output).toContain('Mulu failed to start: MULU_MAX_QUERY_COST must be a whole number from 1 to 9007199254740991, got \\"abc\\".');
+  });
+
+  it('says why it cannot reach PostgreSQL and what to check, without the password, never "undefined"', async () => {
+    const { code, output } = await startAndFail({ DATABASE_URL: 'postgres://mulu:secret-password@127.0.0.1:1/none' });
+    expect(code).toBe(1);
+    expect(output).toContain('Mulu failed to start: PostgreSQL at postgres://mulu:***@127.0.0.1:1/none cannot be reached (connect ECONNREFUSED 127.0.0.1:1');
+    expect(output).toContain('Check that it runs and that DATABASE_URL names its host, port and database');
+    expect(output).not.toContain('secret-password');
+    expect(output).not.toMatch(/failed to start: undefined/);
+  });
 });

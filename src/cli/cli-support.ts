@@ -3,9 +3,10 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig } from '../config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-postgres';
 import { initOrm } from '../db/orm';
-import { MuluError } from '../graphql/errors';
-import { SYSTEM_VIEWER } from '../modules/auth/viewer';
-import type { RequestContext } from '../request-context';
+import { MuluError } from '../core/errors';
+import { SYSTEM_VIEWER } from '../core/viewer';
+import type { RequestContext } from '../core/request-context';
+import { describeError, logger, sendLogsToStderr } from '../observability/logger';
 
 /** `--name value` and `--flag` arguments; anything else is refused. */
 export function parseArgs(argv: string[], known: { values: string[]; flags: string[] }): Record<string, string | true> {
@@ -35,24 +36,28 @@ export function parseArgs(argv: string[], known: { values: string[]; flags: stri
 export async function runCommand(usage: string, command: (ctx: RequestContext) => Promise<void>): Promise<void> {
   let embedded: EmbeddedDatabase | undefined;
   let orm: MikroORM | undefined;
+  // stdout is the command's product (a report, an export): log lines go to stderr, warnings and worse only.
+  sendLogsToStderr();
+  logger.level = process.env.MULU_LOG_LEVEL ? logger.level : 'warn';
   try {
     const config = loadConfig();
     let url = config.databaseUrl;
     if (!url) {
-      embedded = await startEmbeddedPostgres(config.embeddedDataDir);
+      embedded = await startEmbeddedPostgres(config.embeddedDataDir, { supervise: false });
       url = embedded.url;
     }
     orm = await initOrm(url, { debug: config.logSql });
     await command({ em: orm.em.fork(), viewer: SYSTEM_VIEWER });
   } catch (error) {
     if (error instanceof MuluError) {
-      console.error(`${error.code}: ${error.message}`);
+      process.stderr.write(`${error.code}: ${error.message}\n`);
       process.exitCode = 1;
     } else if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${usage}`);
+      process.stderr.write(`${error.message}\n\n${usage}\n`);
       process.exitCode = 2;
     } else {
-      console.error(error);
+      logger.error({ err: error }, describeError(error));
+      process.stderr.write(`${describeError(error)}\n`);
       process.exitCode = 1;
     }
   } finally {

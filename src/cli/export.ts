@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { exportService, requireFormat, requireTable } from '../modules/reports/export.service';
-import type { RequestContext } from '../request-context';
+import type { RequestContext } from '../core/request-context';
 import { args, required, runCommand } from './cli-support';
 
 export const USAGE = `Usage: npm run export -- --region 410505 --period 2023-06 --table resources|supervision [--format csv|xlsx] [--out FILE]
@@ -20,4 +20,4 @@ export async function exportCommand(ctx: RequestContext, argv: string[]): Promis
   return `Wrote ${path} (${file.body.length} bytes).`;
 }
 
-if (require.main === module) void runCommand(USAGE, async (ctx) => console.log(await exportCommand(ctx, process.argv.slice(2))));
+if (require.main === module) void runCommand(USAGE, async (ctx) => void process.stdout.write(`${await exportCommand(ctx, process.argv.slice(2))}\n`));

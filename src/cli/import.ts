@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { requireFormat } from '../modules/reports/export.service';
 import { importService, requireKind } from '../modules/imports/import.service';
-import type { RequestContext } from '../request-context';
+import type { RequestContext } from '../core/request-context';
 import { args, required, runCommand, UsageError } from './cli-support';
 
 export const USAGE = `Usage: npm run import -- --kind directories|supervision-items --file FILE.csv|FILE.xlsx [--dry-run] [--report REPORT.json]
@@ -40,7 +40,7 @@ export async function importCommand(ctx: RequestContext, argv: string[]): Promis
 if (require.main === module) {
   void runCommand(USAGE, async (ctx) => {
     const { lines, failed } = await importCommand(ctx, process.argv.slice(2));
-    (failed ? console.error : console.log)(lines.join('\n'));
+    (failed ? process.stderr : process.stdout).write(`${lines.join('\n')}\n`);
     if (failed) process.exitCode = 1;
   });
 }

@@ -1,5 +1,5 @@
 import { snapshotService } from '../modules/reports/snapshot.service';
-import type { RequestContext } from '../request-context';
+import type { RequestContext } from '../core/request-context';
 import { args, required, runCommand } from './cli-support';
 
 export const USAGE = `Usage: npm run snapshot -- --period YYYY-MM [--replace]
@@ -16,4 +16,4 @@ export async function snapshotCommand(ctx: RequestContext, argv: string[]): Prom
   return `Captured ${snapshot.period}: ${snapshot.departmentCount} departments, ${snapshot.regionCount} regions` + (snapshot.replacements ? ` (replacement ${snapshot.replacements})` : '') + '.';
 }
 
-if (require.main === module) void runCommand(USAGE, async (ctx) => console.log(await snapshotCommand(ctx, process.argv.slice(2))));
+if (require.main === module) void runCommand(USAGE, async (ctx) => void process.stdout.write(`${await snapshotCommand(ctx, process.argv.slice(2))}\n`));

@@ -7,10 +7,12 @@ import { MountKind } from '../modules/mounts/mount.entity';
 import { mountService } from '../modules/mounts/mount.service';
 import { Region } from '../modules/regions/region.entity';
 import { regionService } from '../modules/regions/region.service';
-import type { RequestContext } from '../request-context';
-import { SYSTEM_VIEWER } from '../modules/auth/viewer';
+import type { RequestContext } from '../core/request-context';
+import { SYSTEM_VIEWER } from '../core/viewer';
 import { DEMO_DEPARTMENTS, DEMO_REGIONS, DEMO_RESOURCE_NAMES, DEMO_SUPERVISION, splitTotal } from './demo-data';
 import { loadDemoSupervision } from './demo-supervision';
+import { snapshotService } from '../modules/reports/snapshot.service';
+import { loadDemoSharing } from './demo-sharing';
 
 /** The department whose steward the demo token stands for. */
 export function demoStewardDepartment(): { creditCode: string; name: string } {
@@ -41,10 +43,22 @@ export async function loadDemoIfEmpty(orm: MikroORM): Promise<boolean> {
   });
 }
 
+/** The months the demo holds snapshots of: the report's month and the one it is compared with. */
+export const DEMO_PERIODS = ['2023-05', '2023-06'] as const;
+
+/**
+ * The demo as of June 2023 (the report's figures), with a snapshot of May
+ * captured on the way: what changed in June (some mounts, the records that
+ * happened in June) is held back until May is captured, then applied and
+ * June captured. So `/reports/410505/2023-06/...` and the change since May
+ * work out of the box.
+ */
 async function loadDemo(ctx: RequestContext): Promise<void> {
+  const inJune: (() => Promise<void>)[] = [];
   for (const region of DEMO_REGIONS) await regionService.create(ctx, region);
 
   const shareTypes = [ShareType.UNCONDITIONAL, ShareType.CONDITIONAL, ShareType.UNCONDITIONAL, ShareType.NOT_SHARED];
+  const justiceMounts: { mountId: number; code: string; rows: number }[] = [];
   for (const [regionCode, departments] of Object.entries(DEMO_DEPARTMENTS)) {
     for (const [d, spec] of departments.entries()) {
       const department = await departmentService.create(ctx, { creditCode: demoCreditCode(regionCode, d + 1), name: spec.name, regionCode });
@@ -70,10 +84,16 @@ async function loadDemo(ctx: RequestContext): Promise<void> {
         });
         if (i >= spec.published) continue; // the drafts stay drafts
         await directoryService.publish(ctx, { id: directory.id });
-        if (i < spec.mounted) {
+        if (i < spec.mounted && spec.name === '殷都区司法局' && i < 2) {
+          // Held by Mulu: rows are loaded below, as many as the report counts (loadDemoSharing).
+          const hosted = await mountService.mount(ctx, { directory: { id: directory.id }, kind: MountKind.TABLE, locator: `mulu:${directory.code}`, hosted: true });
+          justiceMounts.push({ mountId: hosted.id, code: directory.code, rows: volumes[i] });
+        } else if (i < spec.mounted) {
           // Every fifth mounted directory was last refreshed long ago: stale data.
           const refreshedAt = new Date(Date.now() - (i % 5 === 4 ? 400 : 0.1) * DAY);
-          await mountService.mount(ctx, { directory: { id: directory.id }, kind: MountKind.TABLE, locator: `ods.${regionCode}_${d + 1}_${i + 1}`, recordCount: volumes[i], refreshedAt });
+          const mount = () => mountService.mount(ctx, { directory: { id: directory.id }, kind: MountKind.TABLE, locator: `ods.${regionCode}_${d + 1}_${i + 1}`, recordCount: volumes[i], refreshedAt });
+          // Every sixth mounted directory (from the second department on) was mounted in June.
+          await mount();
         } else if (i === spec.mounted && i === spec.published - 1) {
           // A dataset that was mounted and then taken down: history, not a mount.
           const old = await mountService.mount(ctx, { directory: { id: directory.id }, kind: MountKind.FILE, locator: `/share/${regionCode}/${d + 1}/old.xlsx`, recordCount: 12 });
@@ -96,11 +116,24 @@ async function loadDemo(ctx: RequestContext): Promise<void> {
       }
     }
   }
+  // Data sharing: hosted rows, a grant restricted to some items, and the deliveries usage counts.
+  const codeOf = (name: string) => demoCreditCode('410505', DEMO_DEPARTMENTS['410505'].findIndex((d) => d.name === name) + 1);
+  await loadDemoSharing(
+    ctx,
+    { creditCode: codeOf('殷都区司法局'), mounts: justiceMounts },
+    { education: { creditCode: codeOf('殷都区教育局'), name: '殷都区教育局' }, civilAffairs: { creditCode: codeOf('殷都区民政局'), name: '殷都区民政局' } },
+  );
   // Appendix 5: the supervision figures, on the departments that report them.
   for (const [s, spec] of DEMO_SUPERVISION.entries()) {
     const department = await departmentService.create(ctx, { creditCode: demoCreditCode('410505', 101 + s), name: spec.name, regionCode: '410505' });
-    await loadDemoSupervision(ctx, department.creditCode, spec, `JG${String(s + 1).padStart(2, '0')}`);
+    inJune.push(await loadDemoSupervision(ctx, department.creditCode, spec, `JG${String(s + 1).padStart(2, '0')}`));
     // One transaction for the whole demo: keep its identity map small, or every flush rereads all of it.
     ctx.em.clear();
   }
+  await snapshotService.captureWithin(ctx, DEMO_PERIODS[0]);
+  for (const step of inJune) {
+    await step();
+    ctx.em.clear();
+  }
+  await snapshotService.captureWithin(ctx, DEMO_PERIODS[1]);
 }

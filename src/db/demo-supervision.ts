@@ -1,7 +1,7 @@
 import { SUPERVISION_CATEGORIES, type SupervisionCategory } from '../modules/supervision/supervision.entity';
 import { supervisionRecordService } from '../modules/supervision/supervision-record.service';
 import { supervisionService } from '../modules/supervision/supervision.service';
-import type { RequestContext } from '../request-context';
+import type { RequestContext } from '../core/request-context';
 import { splitTotal, type DemoSupervision } from './demo-data';
 
 /**
@@ -9,9 +9,12 @@ import { splitTotal, type DemoSupervision } from './demo-data';
  * the services so that its figures are exactly `spec`: the first covered main
  * items each hold a covered sub-item, uncovered sub-items go to the other
  * main items first, and each category's records spread over its covered
- * sub-items.
+ * sub-items. Every fourth record of a sub-item happened in June 2023, the
+ * others in May: the May records are pushed now, the June records by the
+ * returned step, which the demo runs after capturing May (so June's report
+ * shows the change since May: more records, sub-items covered in June).
  */
-export async function loadDemoSupervision(ctx: RequestContext, departmentCreditCode: string, spec: DemoSupervision, prefix: string): Promise<void> {
+export async function loadDemoSupervision(ctx: RequestContext, departmentCreditCode: string, spec: DemoSupervision, prefix: string): Promise<() => Promise<void>> {
   const covered: { category: SupervisionCategory; records: number }[] = [];
   const uncovered: SupervisionCategory[] = [];
   spec.categories.forEach(([items, coveredItems, records], c) => {
@@ -33,7 +36,17 @@ export async function loadDemoSupervision(ctx: RequestContext, departmentCreditC
     if (i % 50 === 49) ctx.em.clear();
   }
   const records = subItems.flatMap((item) =>
-    Array.from({ length: item.records }, (_, r) => ({ subItemCode: item.code, source: 'henan-zhifa', externalId: `${item.code}-${r + 1}`, occurredAt: new Date(Date.UTC(2023, 5, 1 + (r % 28))) })),
+    Array.from({ length: item.records }, (_, r) => ({
+      subItemCode: item.code,
+      source: 'henan-zhifa',
+      externalId: `${item.code}-${r + 1}`,
+      occurredAt: new Date(Date.UTC(2023, r % 4 === 0 ? 5 : 4, 1 + (r % 28))),
+    })),
   );
-  if (records.length) await supervisionRecordService.ingest(ctx, { departmentCreditCode, records });
+  const may = records.filter((r) => r.occurredAt.getUTCMonth() === 4);
+  const june = records.filter((r) => r.occurredAt.getUTCMonth() === 5);
+  if (may.length) await supervisionRecordService.ingest(ctx, { departmentCreditCode, records: may });
+  return async () => {
+    if (june.length) await supervisionRecordService.ingest(ctx, { departmentCreditCode, records: june });
+  };
 }

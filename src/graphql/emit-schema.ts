@@ -7,7 +7,7 @@ import { printSchemaFile } from './print-schema';
 async function main(): Promise<void> {
   const path = join(__dirname, '..', '..', '..', 'schema', 'schema.graphql');
   writeFileSync(path, await printSchemaFile());
-  console.log(`wrote ${path}`);
+  process.stdout.write(`wrote ${path}\n`);
 }
 
 void main();

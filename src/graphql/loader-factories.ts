@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { toPage, type Page, type PageRequest } from '../db/page';
+import type { UnitKind, UnitRow } from '../db/unit-lists';
 
 /**
  * A loader of one row per key: `fetch` runs one statement for the whole batch
@@ -74,5 +75,79 @@ export function pagedChildrenLoader<P, F, V>(
       return keys.map((key) => results.get(key)!);
     },
     { cacheKeyFn: (key) => JSON.stringify([key.parent, key.page, key.filter]) },
+  );
+}
+
+/** Key of a drill-down list: which unit (a department id or a region code, as text), which page, which filter. */
+export interface UnitListKey<F> {
+  kind: UnitKind;
+  unit: string;
+  page: PageRequest;
+  filter: F;
+}
+
+/** Groups keys asking the same kind, page and filter: each group is one statement. */
+function groupKeys<K extends { kind: UnitKind; unit: string }>(keys: readonly K[], groupOf: (key: K) => unknown): K[][] {
+  const groups = new Map<string, K[]>();
+  for (const key of keys) {
+    const group = JSON.stringify(groupOf(key));
+    const list = groups.get(group);
+    if (list) list.push(key);
+    else groups.set(group, [key]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Pages of drill-down lists (src/db/unit-lists.ts) for many units at once:
+ * one statement per kind, page and filter, whatever the number of units.
+ */
+export function unitListLoader<F, V>(
+  fetch: (kind: UnitKind, units: readonly string[], page: PageRequest, filter: F) => Promise<UnitRow<V>[]>,
+): DataLoader<UnitListKey<F>, Page<V>, string> {
+  return new DataLoader<UnitListKey<F>, Page<V>, string>(
+    async (keys) => {
+      const results = new Map<UnitListKey<F>, Page<V>>();
+      await Promise.all(
+        groupKeys(keys, (k) => [k.kind, k.page, k.filter]).map(async (group) => {
+          const { kind, page, filter } = group[0];
+          const byUnit = new Map<string, V[]>();
+          for (const row of await fetch(kind, group.map((k) => k.unit), page, filter)) {
+            const list = byUnit.get(row.unit);
+            if (list) list.push(row.item);
+            else byUnit.set(row.unit, [row.item]);
+          }
+          for (const key of group) results.set(key, toPage(byUnit.get(key.unit) ?? [], page.first));
+        }),
+      );
+      return keys.map((key) => results.get(key)!);
+    },
+    { cacheKeyFn: (key) => JSON.stringify([key.kind, key.unit, key.page, key.filter]) },
+  );
+}
+
+/** Key of a drill-down count: which unit, which filter. */
+export interface UnitCountKey<F> {
+  kind: UnitKind;
+  unit: string;
+  filter: F;
+}
+
+/** Total counts of drill-down lists for many units at once: one statement per kind and filter. */
+export function unitCountLoader<F>(
+  fetch: (kind: UnitKind, units: readonly string[], filter: F) => Promise<Map<string, number>>,
+): DataLoader<UnitCountKey<F>, number, string> {
+  return new DataLoader<UnitCountKey<F>, number, string>(
+    async (keys) => {
+      const results = new Map<UnitCountKey<F>, number>();
+      await Promise.all(
+        groupKeys(keys, (k) => [k.kind, k.filter]).map(async (group) => {
+          const counts = await fetch(group[0].kind, group.map((k) => k.unit), group[0].filter);
+          for (const key of group) results.set(key, counts.get(key.unit) ?? 0);
+        }),
+      );
+      return keys.map((key) => results.get(key)!);
+    },
+    { cacheKeyFn: (key) => JSON.stringify([key.kind, key.unit, key.filter]) },
   );
 }

@@ -9,6 +9,7 @@ import { createSupervisionLoaders } from '../modules/supervision/supervision.loa
 import { createRankingLoaders } from '../modules/stats/ranking.loaders';
 import { createReportLoaders } from '../modules/reports/report.loaders';
 import { createWebhookLoaders } from '../modules/notifications/webhook.loaders';
+import { createSharingLoaders } from '../modules/sharing/sharing.loaders';
 
 /**
  * Every loader of one request. Built fresh per request: a shared loader
@@ -26,6 +27,7 @@ export function createLoaders(em: EntityManager) {
     ...createRankingLoaders(em),
     ...createReportLoaders(em),
     ...createWebhookLoaders(em),
+    ...createSharingLoaders(em),
   };
 }
 

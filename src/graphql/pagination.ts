@@ -1,6 +1,9 @@
-import { Field, ObjectType, type ClassType } from 'type-graphql';
+import { Field, Int, ObjectType, type ClassType } from 'type-graphql';
+import type DataLoader from 'dataloader';
 import { MAX_ROW_ID, type Page, type PageRequest } from '../db/page';
-import { badInput } from './errors';
+import type { UnitKind } from '../db/unit-lists';
+import type { UnitCountKey, UnitListKey } from './loader-factories';
+import { badInput } from '../core/errors';
 
 /** Cursors are opaque to clients; inside they carry the last row's id. */
 export function encodeCursor(id: number): string {
@@ -45,10 +48,18 @@ export class PageInfo {
 export interface Connection<T> {
   edges: { cursor: string; node: T }[];
   pageInfo: PageInfo;
+  /**
+   * How many items the whole list holds (all pages): a getter, so that it is
+   * computed only when a client asks for it.
+   */
+  readonly totalCount?: Promise<number>;
 }
 
-/** Builds `<Name>Connection` and `<Name>Edge` object types for a node type. */
-export function ConnectionType<T extends object>(node: ClassType<T>, name: string, what: string) {
+/**
+ * Builds `<Name>Connection` and `<Name>Edge` object types for a node type;
+ * with `counted`, the connection also has `totalCount`, described by it.
+ */
+export function ConnectionType<T extends object>(node: ClassType<T>, name: string, what: string, counted?: string) {
   @ObjectType(`${name}Edge`, { description: `One ${what} in a page.` })
   class Edge {
     @Field({ description: 'Cursor of this item.' })
@@ -66,6 +77,7 @@ export function ConnectionType<T extends object>(node: ClassType<T>, name: strin
     @Field(() => PageInfo, { description: 'Paging information.' })
     pageInfo!: PageInfo;
   }
+  if (counted) Field(() => Int, { description: counted })(ConnectionClass.prototype, 'totalCount');
   return ConnectionClass;
 }
 
@@ -74,9 +86,9 @@ export function ConnectionType<T extends object>(node: ClassType<T>, name: strin
  * after a cursor has items before it (the cursor's own, at least), so
  * hasPreviousPage costs no statement.
  */
-export function toConnection<T extends { id: number }>(page: Page<T>, request: PageRequest): Connection<T> {
+export function toConnection<T extends { id: number }>(page: Page<T>, request: PageRequest, totalCount?: () => Promise<number>): Connection<T> {
   const edges = page.items.map((item) => ({ cursor: encodeCursor(item.id), node: item }));
-  return {
+  const connection: Connection<T> = {
     edges,
     pageInfo: {
       hasNextPage: page.hasNextPage,
@@ -85,8 +97,27 @@ export function toConnection<T extends { id: number }>(page: Page<T>, request: P
       endCursor: edges.at(-1)?.cursor ?? null,
     },
   };
+  if (totalCount) Object.defineProperty(connection, 'totalCount', { get: totalCount, enumerable: true });
+  return connection;
 }
 
 /** Largest page sizes; kept here so limits live in one place. */
 export const PAGE_LIMITS = { directories: 100, departments: 500, mounts: 100 } as const;
 
+
+/**
+ * A drill-down list of a department or region as a connection: the page from
+ * `list`, and `totalCount` from `count` only when asked for (both loaders,
+ * so a list of units costs one statement each, whatever their number).
+ */
+export async function unitConnection<F, V extends { id: number }>(
+  loaders: { list: DataLoader<UnitListKey<F>, Page<V>, string>; count: DataLoader<UnitCountKey<F>, number, string> },
+  kind: UnitKind,
+  unit: string | number,
+  request: PageRequest,
+  filter: F,
+): Promise<Connection<V>> {
+  const key = String(unit);
+  const page = await loaders.list.load({ kind, unit: key, page: request, filter });
+  return toConnection(page, request, () => loaders.count.load({ kind, unit: key, filter }));
+}

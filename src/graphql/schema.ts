@@ -1,20 +1,22 @@
 import { buildSchema } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
-import { DirectoryResolver } from '../modules/catalogue/directory.resolver';
-import { DepartmentResolver } from '../modules/departments/department.resolver';
-import { MountResolver } from '../modules/mounts/mount.resolver';
+import { DepartmentDirectoriesResolver, DirectoryResolver, InformationItemResolver, RegionDirectoriesResolver } from '../modules/catalogue/directory.resolver';
+import { DepartmentResolver, RegionDepartmentsResolver } from '../modules/departments/department.resolver';
+import { DirectoryMountsResolver, MountResolver } from '../modules/mounts/mount.resolver';
 import { RegionResolver } from '../modules/regions/region.resolver';
 import { DepartmentStatsResolver, RegionStatsResolver } from '../modules/stats/stats.resolver';
 import { NodeResolver } from './node.resolver';
 import { clearLoadersAfterEachMutation } from './mutation-loaders';
+import { applyInputHygiene } from './input-hygiene';
 import { AuditResolver } from '../modules/audit/audit.resolver';
 import { authChecker } from '../modules/auth/auth.guard';
 import { AuthResolver } from '../modules/auth/auth.resolver';
 import { DepartmentSubscriptionsResolver, RegionSubscriptionsResolver, SubscriptionResolver } from '../modules/subscriptions/subscription.resolver';
-import { DepartmentSupervisionResolver, SupervisionMainItemResolver, SupervisionSubItemResolver } from '../modules/supervision/supervision.resolver';
+import { DepartmentSupervisionResolver, RegionSupervisionResolver, SupervisionMainItemResolver, SupervisionSubItemResolver } from '../modules/supervision/supervision.resolver';
 import { DepartmentSupervisionStatsResolver, RegionSupervisionStatsResolver } from '../modules/stats/supervision-stats.resolver';
 import { RegionRankingResolver } from '../modules/stats/ranking.resolver';
-import { RegionReportResolver, ReportSnapshotResolver } from '../modules/reports/report.resolver';
+import { DepartmentMonthsResolver, RegionMonthsResolver, RegionReportResolver, RegionReportTablesResolver, ReportSnapshotResolver } from '../modules/reports/report.resolver';
+import { DatasetLoadResolver, DepartmentUsageResolver, DirectorySharingResolver, RegionUsageResolver } from '../modules/sharing/sharing.resolver';
 import { WebhookDeliveryResolver, WebhookResolver } from '../modules/notifications/webhook.resolver';
 import { LiveUpdatesResolver } from '../modules/notifications/live.resolver';
 
@@ -22,8 +24,13 @@ export const resolvers = [
   NodeResolver,
   RegionResolver,
   DepartmentResolver,
+  RegionDepartmentsResolver,
   DirectoryResolver,
+  DepartmentDirectoriesResolver,
+  RegionDirectoriesResolver,
+  InformationItemResolver,
   MountResolver,
+  DirectoryMountsResolver,
   RegionStatsResolver,
   DepartmentStatsResolver,
   AuthResolver,
@@ -34,11 +41,19 @@ export const resolvers = [
   SupervisionMainItemResolver,
   SupervisionSubItemResolver,
   DepartmentSupervisionResolver,
+  RegionSupervisionResolver,
   RegionSupervisionStatsResolver,
   DepartmentSupervisionStatsResolver,
   RegionRankingResolver,
   ReportSnapshotResolver,
   RegionReportResolver,
+  RegionReportTablesResolver,
+  RegionMonthsResolver,
+  DepartmentMonthsResolver,
+  DatasetLoadResolver,
+  DirectorySharingResolver,
+  DepartmentUsageResolver,
+  RegionUsageResolver,
   WebhookResolver,
   WebhookDeliveryResolver,
   LiveUpdatesResolver,
@@ -67,5 +82,6 @@ export async function buildMuluSchema(): Promise<GraphQLSchema> {
       },
     },
   });
-  return clearLoadersAfterEachMutation(schema);
+  // Every text, date and input object a caller sends is cleaned and checked in one place (input-hygiene.ts).
+  return applyInputHygiene(clearLoadersAfterEachMutation(schema));
 }

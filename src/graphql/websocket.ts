@@ -1,16 +1,18 @@
 import type http from 'node:http';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { GraphQLError, getOperationAST, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
 import { WebSocketServer } from 'ws';
 import { checkOperationAccess } from '../modules/auth/auth.guard';
 import type { Authenticator } from '../modules/auth/authenticator';
-import type { Viewer } from '../modules/auth/viewer';
+import type { Viewer } from '../core/viewer';
+import { MuluError } from '../core/errors';
 import type { LiveUpdates } from '../modules/notifications/live-updates';
 import type { MuluContext } from './context';
-import { formatError, MuluError } from './errors';
+import { formatError } from './format-error';
 import { createLoaders } from './loaders';
+import { operationLimits, type OperationLimits } from './limits';
 import { queryCost } from './query-cost';
 
 /** Close codes a client sees (graphql-ws uses 44xx for its own). */
@@ -52,8 +54,12 @@ const toGraphQLError = (error: unknown) =>
  * check and cost limit, errors are masked the same way; and the connection is
  * closed when its token expires.
  */
-export function attachGraphQLWebSocket(options: { httpServer: http.Server; schema: GraphQLSchema; orm: MikroORM; authenticator: Authenticator; live: LiveUpdates; maxQueryCost: number }) {
-  const { schema, orm, authenticator, live, maxQueryCost } = options;
+export function attachGraphQLWebSocket(options: { httpServer: http.Server; schema: GraphQLSchema; orm: MikroORM; authenticator: Authenticator; live: LiveUpdates; limits: OperationLimits }) {
+  const { schema, orm, authenticator, live } = options;
+  const maxQueryCost = options.limits.maxCost;
+  // The same shape limits as HTTP (limits.ts): tokens while parsing, aliases, depth, directives and root fields while validating.
+  const { validationRules, parseOptions } = operationLimits(options.limits);
+  const rules = [...specifiedRules, ...validationRules];
   const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql' });
   const states = new WeakMap<object, ConnectionState>();
 
@@ -88,11 +94,11 @@ export function attachGraphQLWebSocket(options: { httpServer: http.Server; schem
         const state = states.get(ctx);
         let document: DocumentNode;
         try {
-          document = parse(payload.query);
+          document = parse(payload.query, parseOptions);
         } catch (error) {
           return [error as GraphQLError];
         }
-        const validationErrors = validate(schema, document);
+        const validationErrors = validate(schema, document, rules);
         if (validationErrors.length > 0) return validationErrors;
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new GraphQLError('Name the operation to run (operationName).', { extensions: { code: 'BAD_REQUEST' } })];
@@ -101,11 +107,12 @@ export function attachGraphQLWebSocket(options: { httpServer: http.Server; schem
         try {
           checkOperationAccess(schema, document, operation, contextValue);
           const variables = payload.variables ?? {};
-          let cost = 0;
+          // Fails closed, as on HTTP (query-cost.ts): an operation whose cost cannot be estimated is not run.
+          let cost: number;
           try {
-            cost = queryCost(schema, document, variables, payload.operationName ?? undefined);
+            cost = queryCost(schema, document, operation, variables, maxQueryCost);
           } catch {
-            // Variables that do not fit their types: execution reports that.
+            throw new MuluError('BAD_USER_INPUT', `This operation would cost more than ${maxQueryCost}, or its cost could not be estimated (check its variables); ask for smaller pages or fewer nested lists.`, { maximumCost: maxQueryCost });
           }
           if (cost > maxQueryCost) {
             throw new MuluError('BAD_USER_INPUT', `This operation would cost ${cost} (fields times page sizes); the limit is ${maxQueryCost}. Ask for smaller pages or fewer nested lists.`, { cost, maximumCost: maxQueryCost });

@@ -1,28 +1,36 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { MuluError, type ErrorCode } from '../graphql/errors';
+import { clientDatabaseError, DATABASE_UNAVAILABLE_MESSAGE, httpHeadersFor, httpStatusFor, isDatabaseUnavailable, MuluError, RETRY_AFTER_SECONDS } from '../core/errors';
+import { logger } from '../observability/logger';
+import { observeErrorCode } from '../observability/request-observation';
 import type { Authenticator } from '../modules/auth/authenticator';
-import type { RequestContext } from '../request-context';
+import type { RequestContext } from '../core/request-context';
 import { identifyCaller } from './caller';
-
-const STATUS: Record<ErrorCode, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, PAYLOAD_TOO_LARGE: 413, RATE_LIMITED: 429 };
 
 /**
  * Sends an error as `{ error: { code, message, ...details } }` with its HTTP
  * status. As in GraphQL, anything unexpected is logged and reaches the client
  * only as INTERNAL_SERVER_ERROR, without SQL or stack traces.
  */
-export function sendError(res: Response, error: unknown, log: (error: unknown) => void = console.error): void {
+export function sendError(res: Response, error: unknown, log: (error: unknown) => void = (err) => logger.error({ err }, 'unexpected error, answered INTERNAL_SERVER_ERROR')): void {
   // Already answered (a slow body cut off with 408): its parser's late error has no one to tell.
   if (res.headersSent) {
     if (!(error instanceof MuluError) && !(error as { type?: string }).type) log(error);
     return;
   }
+  error = clientDatabaseError(error) ?? error;
+  const code = error instanceof MuluError ? error.code : error instanceof UniqueConstraintViolationException ? 'CONFLICT' : isDatabaseUnavailable(error) ? 'SERVICE_UNAVAILABLE' : (error as { type?: string }).type === 'entity.too.large' ? 'PAYLOAD_TOO_LARGE' : 'INTERNAL_SERVER_ERROR';
+  observeErrorCode(code);
   if (error instanceof MuluError) {
-    res.status(STATUS[error.code]).json({ error: { code: error.code, message: error.message, ...error.details } });
+    for (const [name, value] of Object.entries(httpHeadersFor({ code: error.code, ...error.details }))) res.setHeader(name, value);
+    res.status(httpStatusFor(error.code)).json({ error: { code: error.code, message: error.message, ...error.details } });
   } else if (error instanceof UniqueConstraintViolationException) {
     res.status(409).json({ error: { code: 'CONFLICT', message: 'This record already exists (a unique code or name is taken); another request may have written it at the same time.' } });
+  } else if (isDatabaseUnavailable(error)) {
+    logger.warn({ err: error }, 'database unavailable, answered SERVICE_UNAVAILABLE');
+    res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+    res.status(503).json({ error: { code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE_MESSAGE } });
   } else if ((error as { type?: string }).type === 'entity.too.large') {
     res.status(413).json({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'The file is too large.' } });
   } else {

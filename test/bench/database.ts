@@ -19,7 +19,7 @@ export async function benchDatabase(scale: Scale, log: (line: string) => void = 
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, embedded: false, stop: async () => {} };
   const dataDir = resolve(`.data/bench-${scale.name}`);
   log(`DATABASE_URL is not set: embedded PostgreSQL in ${dataDir}`);
-  const database = await startEmbeddedPostgres(dataDir);
+  const database = await startEmbeddedPostgres(dataDir, { supervise: false });
   return { url: database.url, embedded: true, stop: () => database.stop() };
 }
 

@@ -9,10 +9,11 @@ import { benchDatabase, connect, existingRows } from './database';
 import { formatRow, runBenchmark, TABLE_HEADER, type RunLength, type ScenarioRun } from './runner';
 import { parseArgs, parseScale, SCALES } from './scales';
 import { scenarios } from './scenarios';
+import { runSharingBench } from './sharing';
 import { checkTargets, statementCountsByScale } from './targets';
 
 /**
- * `npm run bench -- --scale district|city|province [--seconds 15] [--clients 1,10] [--warmup 20]`:
+ * `npm run bench -- --scale district|city|province [--seconds 15] [--clients 1,10] [--warmup 20] [--sharing | --only sharing] [--rows 1000000]`:
  * starts the compiled server (dist/src/main.js, NODE_ENV=production) on the
  * generated database, drives it over HTTP with autocannon, prints a table and
  * writes bench-results-<scale>.json (git-ignored).
@@ -25,7 +26,7 @@ const AUDIENCE = 'mulu-api';
  * (the server verifies a viewer JWT on every read, as it would a dashboard
  * user's) and a bootstrap admin token for the writes of an upstream system.
  */
-async function benchIdentities(): Promise<{ env: Record<string, string>; authorization: { read: string; write: string } }> {
+async function benchIdentities(): Promise<{ env: Record<string, string>; authorization: { read: string; write: string }; stewardToken: (creditCode: string) => Promise<string> }> {
   const { privateKey, publicKey } = await generateKeyPair('RS256');
   const adminToken = randomBytes(24).toString('hex');
   const viewer = await new SignJWT({ role: 'VIEWER', name: 'Benchmark dashboard' })
@@ -39,6 +40,15 @@ async function benchIdentities(): Promise<{ env: Record<string, string>; authori
   return {
     env: { MULU_JWT_PUBLIC_KEY: await exportSPKI(publicKey), MULU_JWT_ISSUER: ISSUER, MULU_JWT_AUDIENCE: AUDIENCE, MULU_JWT_ALGORITHMS: 'RS256', MULU_ADMIN_TOKEN: adminToken, MULU_JWKS_URL: '' },
     authorization: { read: `Bearer ${viewer}`, write: `Bearer ${adminToken}` },
+    stewardToken: (department: string) =>
+      new SignJWT({ role: 'STEWARD', department, name: 'Benchmark steward' })
+        .setProtectedHeader({ alg: 'RS256' })
+        .setSubject(`bench-steward-${department}`)
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime('12h')
+        .sign(privateKey),
   };
 }
 
@@ -47,7 +57,7 @@ async function startServer(databaseUrl: string, authEnv: Record<string, string>)
   if (!existsSync(main)) throw new Error('dist/src/main.js is missing: run `npm run build` (npm run bench does).');
   const port = await freePort();
   const child = spawn(process.execPath, [main], {
-    env: { ...process.env, ...authEnv, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), MULU_SQL_COUNT_HEADER: '1', MULU_DEMO: '0', MULU_LOG_SQL: '0', MULU_RATE_LIMIT_PER_MINUTE: '0' },
+    env: { ...process.env, ...authEnv, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), MULU_SQL_COUNT_HEADER: '1', MULU_DEMO: '0', MULU_LOG_SQL: '0', MULU_RATE_LIMIT_PER_MINUTE: '0', MULU_LOG_LEVEL: process.env.MULU_LOG_LEVEL ?? 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (chunk) => process.stdout.write(`  [server] ${chunk}`));
@@ -93,8 +103,9 @@ async function main(): Promise<void> {
     const identities = await benchIdentities();
     server = await startServer(database.url, identities.env);
     console.log(`Benchmarking scale ${scale.name}: ${length.seconds} s per run, clients ${clients.join(' and ')}, server pid ${server.child.pid}`);
-    console.log(TABLE_HEADER);
-    const runs = await runBenchmark({
+    const sharingOnly = args.get('only') === 'sharing';
+    if (!sharingOnly) console.log(TABLE_HEADER);
+    const runs = sharingOnly ? [] : await runBenchmark({
       url: server.url,
       serverPid: server.child.pid!,
       databaseUrl: database.url,
@@ -105,6 +116,14 @@ async function main(): Promise<void> {
       warmupRequests,
       log: console.log,
     });
+    // Data sharing (issue 13): a hosted dataset of 1,000,000 rows loaded, paged and exported.
+    const sharing = sharingOnly || args.get('sharing') === 'true'
+      ? await runSharingBench({ url: server.url, serverPid: server.child.pid!, databaseUrl: database.url, adminAuthorization: identities.authorization.write, stewardToken: identities.stewardToken, rows: args.get('rows') ? Number(args.get('rows')) : undefined, seconds: length.seconds, log: console.log })
+      : undefined;
+    if (sharingOnly) {
+      writeFileSync(`bench-results-${scale.name}-sharing.json`, JSON.stringify({ scale: scale.name, at: new Date().toISOString(), sharing }, null, 2));
+      return;
+    }
     const targets = checkTargets(runs);
     console.log(`\nTargets (defined for province scale; this is ${scale.name}):`);
     for (const t of targets) console.log(`  ${t.met === null ? '  -  ' : t.met ? ' met ' : 'MISSED'}  ${t.target}: ${t.measured}`);
@@ -129,6 +148,7 @@ async function main(): Promise<void> {
           clients,
           runs,
           targets,
+          sharing,
         },
         null,
         2,

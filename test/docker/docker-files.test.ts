@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { authSettingsFromConfig, createAuthenticator } from '../../src/modules/auth/authenticator';
-import { Role } from '../../src/modules/auth/viewer';
+import { Role } from '../../src/core/viewer';
 
 /**
  * No Docker engine runs on the development machines, so the compose file is
@@ -55,6 +55,15 @@ describe('docker/compose.yaml', () => {
     const authenticator = createAuthenticator(await authSettingsFromConfig(config.auth));
     // The bootstrap key needs no database to check.
     expect(await authenticator.authenticate(`Bearer ${key}`, undefined as never)).toMatchObject({ role: Role.ADMIN });
+  });
+
+  it('listens on every interface inside the container, and checks health by readiness', () => {
+    expect(loadConfig(apiEnvironment({ MULU_ADMIN_TOKEN: 'a-long-random-admin-key-0123456789' })).host).toBe('0.0.0.0');
+    const healthcheck = mappingAt(compose, ['services', 'api', 'healthcheck']);
+    expect(healthcheck.test).toContain("fetch('http://127.0.0.1:4000/health/ready')");
+    expect(readFileSync(join(DOCKER_DIR, 'Dockerfile'), 'utf8')).toMatch(/^HEALTHCHECK .*\/health\/ready/m);
+    // Longer than the shutdown grace (10 s), so requests in flight finish before Compose kills the container.
+    expect(mappingAt(compose, ['services', 'api']).stop_grace_period).toBe('20s');
   });
 
   it('refuses to start without MULU_ADMIN_TOKEN, saying what to set', () => {

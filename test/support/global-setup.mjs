@@ -1,8 +1,11 @@
 // Starts one embedded PostgreSQL for the whole test run unless DATABASE_URL
 // points at a server already.
+import { randomBytes } from 'node:crypto';
 import { startCluster } from './embedded-cluster.mjs';
 
 export default async function globalSetup() {
+  // Names what this run shares between its test files (the demo's template database, test/support/database.ts).
+  process.env.MULU_TEST_RUN_ID = randomBytes(4).toString('hex');
   if (process.env.DATABASE_URL) {
     process.env.MULU_TEST_ADMIN_URL = process.env.DATABASE_URL;
     return;

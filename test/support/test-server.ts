@@ -3,6 +3,8 @@ import { exportSPKI, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import { startServer, type AppOptions, type MuluServer } from '../../src/app';
 import { authSettingsFromConfig, createAuthenticator, type Authenticator } from '../../src/modules/auth/authenticator';
 import { countStatements, createTestDatabase, migratedOrm } from './database';
+import { createDemoIdentity, type DemoIdentity } from '../../src/modules/auth/demo-identity';
+import { demoStewardDepartment } from '../../src/db/demo-seed';
 import { startOwnCluster } from './own-cluster';
 
 export interface GraphQLResponse<T = Record<string, any>> {
@@ -37,6 +39,8 @@ export interface TestServer extends ApiClient {
   server: MuluServer;
   sql: ReturnType<typeof countStatements>;
   adminToken: string;
+  /** With `demo`: the tokens `npm start` prints (admin, steward of 殷都区民政局, viewer); JWTs of this file's key are then refused. */
+  demoTokens?: DemoIdentity['tokens'];
   /** The key the server trusts; sign with it to make valid tokens. */
   privateKey: KeyLike;
   /** Its public half, as the SPKI PEM text the server was configured with (MULU_JWT_PUBLIC_KEY). */
@@ -54,9 +58,9 @@ export interface TestServer extends ApiClient {
 
 const ALGORITHM = 'RS256';
 
-export async function startTestServer(options: { anonymousStats?: boolean; ownCluster?: boolean } & AppOptions = {}): Promise<TestServer> {
-  // ownCluster: a PostgreSQL server no other test file writes to (own-cluster-process.mjs).
-  const database = options.ownCluster ? await startOwnCluster() : await createTestDatabase();
+export async function startTestServer(options: { anonymousStats?: boolean; ownCluster?: boolean; demo?: boolean } & AppOptions = {}): Promise<TestServer> {
+  // ownCluster: a PostgreSQL server no other test file writes to (own-cluster-process.mjs); demo: a copy of the demo dataset.
+  const database = options.ownCluster ? await startOwnCluster() : await createTestDatabase({ demo: options.demo });
   const orm = await migratedOrm(database.url);
   const adminToken = 'test-admin-token-0123456789abcdef';
   const { privateKey, publicKey } = await generateKeyPair(ALGORITHM);
@@ -67,10 +71,17 @@ export async function startTestServer(options: { anonymousStats?: boolean; ownCl
     adminToken,
     anonymousStats: options.anonymousStats ?? false,
   });
+  // The demo signs in as `npm start` on the embedded demo does: its stand-in identity platform and printed tokens.
+  const demo = options.demo ? await createDemoIdentity(demoStewardDepartment()) : undefined;
+  if (demo) settings.jwt = demo.jwt;
   const authenticator = createAuthenticator(settings);
   const server = await startServer(orm, 0, authenticator, {
+    demoTokens: demo?.tokens,
+    webDirectory: options.webDirectory,
     sqlCountHeader: options.sqlCountHeader,
     maxQueryCost: options.maxQueryCost,
+    limits: options.limits,
+    introspection: options.introspection,
     figuresRecountIntervalMs: options.figuresRecountIntervalMs,
     responseCacheBytes: options.responseCacheBytes,
     webhooks: options.webhooks,
@@ -117,6 +128,7 @@ export async function startTestServer(options: { anonymousStats?: boolean; ownCl
     server,
     sql,
     adminToken,
+    demoTokens: demo?.tokens,
     privateKey,
     publicKeyPem,
     ...withToken(adminToken),

@@ -1,5 +1,6 @@
 import { BigIntType, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
 import { TimestampedEntity } from '../../db/base.entity';
+import type { Count } from '../../core/numbers';
 import { Department } from '../departments/department.entity';
 
 /** Lifecycle of a directory: only PUBLISHED ones count in any figure. */
@@ -48,11 +49,30 @@ export enum UpdateCycle {
   YEARLY = 'YEARLY',
 }
 
+/**
+ * The value type of an information item, which rows loaded into a hosted
+ * dataset must match. Directories name the type in free text (dataType,
+ * e.g. 字符型); valueType makes it precise, inferred from that text when
+ * not given (item-value-type.ts).
+ */
+export enum ItemValueType {
+  STRING = 'STRING',
+  INTEGER = 'INTEGER',
+  DECIMAL = 'DECIMAL',
+  DATE = 'DATE',
+  DATETIME = 'DATETIME',
+  BOOLEAN = 'BOOLEAN',
+}
+
 /** One information item (信息项): a field of the resource. */
 export interface InformationItem {
   name: string;
   dataType: string;
   description?: string | null;
+  /** Stored only when the steward named it; otherwise inferred from dataType. */
+  valueType?: ItemValueType | null;
+  /** Whether every loaded row must hold a value; stored only when true. */
+  required?: boolean | null;
 }
 
 /** A resource directory (政务信息资源目录) entry published by a department. */
@@ -129,8 +149,8 @@ export class ResourceDirectory extends TimestampedEntity<'status' | 'activeMount
   activeMountCount: number = 0;
 
   /** Sum of record counts of the active mounts (数据量). */
-  @Property({ type: new BigIntType('number'), default: 0 })
-  dataVolume: number = 0;
+  @Property({ type: new BigIntType('string'), default: 0 })
+  dataVolume: Count = 0;
 
   /** Latest refresh among the active mounts. */
   @Property({ type: 'datetime', nullable: true })

@@ -1,17 +1,22 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
 import { toGlobalId } from '../../graphql/global-id';
-import { PAGE_LIMITS, pageRequest, toConnection } from '../../graphql/pagination';
+import { PAGE_LIMITS, pageRequest, toConnection, unitConnection } from '../../graphql/pagination';
+import type { Region } from '../regions/region.entity';
+import { RegionType } from '../regions/region.types';
 import type { Department } from '../departments/department.entity';
 import { DepartmentType } from '../departments/department.types';
-import type { Mount } from '../mounts/mount.entity';
-import { MountType } from '../mounts/mount.types';
-import { ResourceDirectory } from './directory.entity';
+import { ItemValueType, ResourceDirectory, type InformationItem } from './directory.entity';
+import { valueTypeOf } from './item-value-type';
 import { directoryService } from './directory.service';
 import {
+  DepartmentDirectoryFilter,
   DirectoryConnection,
   DirectoryFilter,
+  directoryListFilter,
   DirectoryTransitionInput,
+  RegionDirectoryFilter,
+  InformationItemType,
   RegisterDirectoryInput,
   ResourceDirectoryType,
   UpdateDirectoryInput,
@@ -30,12 +35,39 @@ class DirectorySearchArgs {
   after?: string | null;
 }
 
+@ArgsType()
+class RegionDirectoriesArgs {
+  @Field(() => RegionDirectoryFilter, { nullable: true, description: 'Narrows the list.' })
+  filter?: RegionDirectoryFilter | null;
+
+  @Field(() => Int, { nullable: true, description: `How many directories (1 to ${PAGE_LIMITS.directories}, default 20).` })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts.' })
+  after?: string | null;
+}
+
+/** The drill-down behind a region's mount figures. */
+@Resolver(() => RegionType)
+export class RegionDirectoriesResolver {
+  @FieldResolver(() => DirectoryConnection, {
+    description:
+      'Resource directories of every department in this region and in every region below it, in registration order: the entities behind its mount figures. `filter: { mounted: false }` lists the unmounted published directories (未挂载), `filter: { stale: true }` the stale ones; `totalCount` equals the figure.',
+  })
+  directories(@Root() region: Region, @Args(() => RegionDirectoriesArgs) args: RegionDirectoriesArgs, @Ctx() ctx: MuluContext) {
+    const page = pageRequest(args.first, args.after, PAGE_LIMITS.directories);
+    const loaders = { list: ctx.loaders.directoriesOfUnit, count: ctx.loaders.directoryCountOfUnit };
+    return unitConnection(loaders, 'region', region.code, page, directoryListFilter(args.filter));
+  }
+}
+
 @Resolver(() => ResourceDirectoryType)
 export class DirectoryResolver {
   @Query(() => DirectoryConnection, { description: 'Searches the catalogue, in registration order.' })
   async directories(@Args(() => DirectorySearchArgs) args: DirectorySearchArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, PAGE_LIMITS.directories);
-    return toConnection(await directoryService.search(ctx, args.filter ?? {}, page), page);
+    const filter = args.filter ?? {};
+    return toConnection(await directoryService.search(ctx, filter, page), page, () => directoryService.count(ctx, filter));
   }
 
   @Query(() => ResourceDirectoryType, { nullable: true, description: 'A directory by its code; null when there is none.' })
@@ -82,13 +114,44 @@ export class DirectoryResolver {
   stale(@Root() directory: ResourceDirectory, @Ctx() ctx: MuluContext): Promise<boolean> {
     return ctx.loaders.directoryIsStale.load(directory.id);
   }
+}
 
-  @FieldResolver(() => [MountType], { description: 'Datasets mounted on the directory, oldest first.' })
-  mounts(
-    @Root() directory: ResourceDirectory,
-    @Arg('includeInactive', () => Boolean, { defaultValue: false, description: 'Also list unmounted datasets (history).' }) includeInactive: boolean,
-    @Ctx() ctx: MuluContext,
-  ): Promise<Mount[]> {
-    return ctx.loaders.mountsOfDirectory.load({ directoryId: directory.id, includeInactive });
+@ArgsType()
+class DepartmentDirectoriesArgs {
+  @Field(() => Int, { nullable: true, description: `How many directories (1 to ${PAGE_LIMITS.directories}, default 20).` })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts.' })
+  after?: string | null;
+
+  @Field(() => DepartmentDirectoryFilter, { nullable: true, description: 'Narrows the list.' })
+  filter?: DepartmentDirectoryFilter | null;
+}
+
+/** Department.directories: the catalogue adds its list to the department type. */
+@Resolver(() => DepartmentType)
+export class DepartmentDirectoriesResolver {
+  @FieldResolver(() => DirectoryConnection, {
+    description: "The department's resource directories, in registration order; `filter: { mounted: false }` lists its unmounted published directories (未挂载), `filter: { stale: true }` its stale ones.",
+  })
+  directories(@Root() department: Department, @Args(() => DepartmentDirectoriesArgs) args: DepartmentDirectoriesArgs, @Ctx() ctx: MuluContext) {
+    const page = pageRequest(args.first, args.after, PAGE_LIMITS.directories);
+    const loaders = { list: ctx.loaders.directoriesOfUnit, count: ctx.loaders.directoryCountOfUnit };
+    return unitConnection(loaders, 'department', department.id, page, directoryListFilter(args.filter));
+  }
+}
+
+@Resolver(() => InformationItemType)
+export class InformationItemResolver {
+  @FieldResolver(() => ItemValueType, {
+    description: 'Value type rows must hold: as set, or inferred from dataType (字符型 STRING, 整数型 INTEGER, 数值型 DECIMAL, 日期型 DATE, 日期时间型 DATETIME, 布尔型 BOOLEAN; any other text STRING).',
+  })
+  valueType(@Root() item: InformationItem): ItemValueType {
+    return valueTypeOf(item);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Whether every row loaded into a hosted dataset must hold a value.' })
+  required(@Root() item: InformationItem): boolean {
+    return item.required === true;
   }
 }

@@ -1,18 +1,18 @@
+import { cleanText } from '../../core/text';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { pagedChildren, pagedRows } from '../../db/paged-children';
+import { pagedRows } from '../../db/paged-children';
+import { unitCounts, unitPagedRows, type UnitKind, type UnitRow } from '../../db/unit-lists';
 import { staleSql, turnsStaleAtSql } from './staleness';
 import { CLOCK_ACCOUNTED_FOR, dependsOnTheClock } from '../../db/clock-reads';
-import { departmentFiguresService } from '../stats/department-figures.service';
-import { badInput, conflict, notFound } from '../../graphql/errors';
+import { badInput, conflict, notFound } from '../../core/errors';
 import { toPage, type Page, type PageRequest } from '../../db/page';
-import type { RequestContext } from '../../request-context';
+import type { RequestContext } from '../../core/request-context';
 import { departmentService } from '../departments/department.service';
 import { Department } from '../departments/department.entity';
-import { audit, snapshot } from '../audit/audit';
-import { requireDepartmentWriter } from '../auth/permissions';
-import { directoryEvent } from '../notifications/event-data';
-import { emitEvents, NotificationEventType } from '../notifications/notification-event';
+import { snapshot } from '../audit/audit';
+import { mutate } from '../../core/unit-of-work';
+import { requireDepartmentWriter } from '../../core/permissions';
 import {
   DirectoryStatus,
   ResourceDirectory,
@@ -66,6 +66,8 @@ export interface DirectoryFilter {
   text?: string | null;
   /** true: only stale directories; false: only the others. */
   stale?: boolean | null;
+  /** true: only published directories with an active mount; false: only published ones without. */
+  mounted?: boolean | null;
 }
 
 /** Fields the audit trail compares before and after a change. */
@@ -82,20 +84,23 @@ export function checkCode(code: string): string {
   if (!CODE_PATTERN.test(trimmed)) {
     throw badInput(`"${code}" is not a valid directory code: use 1 to 64 letters, digits, "/", "_", "." or "-", starting with a letter or digit.`);
   }
-  return trimmed;
+  // Codes are identifiers, compared case-insensitively: kept upper-case on every path (core/text.ts).
+  return cleanText(trimmed, 'code', { identifier: true });
 }
 
 /** Trims information items and checks names, types and uniqueness; exported for the bulk import. */
 export function checkInformationItems(items: InformationItem[]): InformationItem[] {
   const seen = new Set<string>();
   return items.map((item, index) => {
-    const name = item.name.trim();
-    const dataType = item.dataType.trim();
+    // NFC here too (the GraphQL path has it already), so "é" and "e\u0301" collide on the import path as well.
+    const name = cleanText(item.name, `informationItems[${index}].name`).trim();
+    const dataType = cleanText(item.dataType, `informationItems[${index}].dataType`).trim();
     if (!name) throw badInput(`Information item ${index + 1} needs a name.`);
     if (!dataType) throw badInput(`Information item ${index + 1} ("${name}") needs a data type.`);
     if (seen.has(name)) throw badInput(`Information item "${name}" appears twice; names must be unique within a directory.`);
     seen.add(name);
-    return { name, dataType, description: item.description?.trim() || null };
+    // Stored only when given, so directories written before value types existed read the same.
+    return { name, dataType, description: item.description?.trim() || null, ...(item.valueType ? { valueType: item.valueType } : {}), ...(item.required ? { required: true } : {}) };
   });
 }
 
@@ -153,6 +158,10 @@ export function directoryFilterSql(filter: DirectoryFilter): { sql: string; para
     // `is not true`: a directory the definition answers null for is not stale, as in its `stale` field.
     parts.push(filter.stale ? staleSql('c') : `${staleSql('c')} is not true`);
   }
+  if (filter.mounted != null) {
+    // The one definition of the `mounted` field and of mountedDirectories: published, at least one active mount.
+    parts.push(`c.status = 'PUBLISHED' and c.active_mount_count ${filter.mounted ? '>' : '='} 0`);
+  }
   return { sql: parts.length ? parts.join(' and ') : 'true', params };
 }
 
@@ -177,7 +186,7 @@ export const directoryService = {
   /** Registers a draft directory for a department. */
   async register(ctx: RequestContext, input: RegisterDirectoryInput): Promise<ResourceDirectory> {
     const code = checkCode(input.code);
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'registerDirectory', async (em, mutation) => {
       const department = await departmentService.requireByCreditCode(em, input.departmentCreditCode);
       requireDepartmentWriter(ctx, department, `register directories of ${department.name}`);
       if (await em.findOne(ResourceDirectory, { code })) throw conflict(`Directory code ${code} is already taken in the catalogue.`);
@@ -192,14 +201,14 @@ export const directoryService = {
       applyMetadata(directory, input);
       checkShareRules(directory);
       await em.flush();
-      audit(em, ctx, { action: 'registerDirectory', entityType: 'ResourceDirectory', entityId: directory.id, after: snapshot(directory, AUDITED) });
+      mutation.audit({ entityType: 'ResourceDirectory', entityId: directory.id, after: snapshot(directory, AUDITED) });
       return directory;
     });
   },
 
   /** Changes a directory's metadata; a withdrawn one is frozen, a published one keeps its code. */
   async update(ctx: RequestContext, input: UpdateDirectoryInput): Promise<ResourceDirectory> {
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'updateDirectory', async (em, mutation) => {
       const directory = await this.requireWritable(ctx, em, input, 'change');
       const before = snapshot(directory, AUDITED);
       if (directory.status === DirectoryStatus.WITHDRAWN) throw conflict(`Directory ${directory.code} is withdrawn; publish it again before changing it.`);
@@ -215,15 +224,14 @@ export const directoryService = {
         throw badInput(`Directory ${directory.code} is published and must keep at least one information item.`);
       }
       await em.flush();
-      await departmentFiguresService.refreshCatalogue(em, [directory.department.id]);
-      audit(em, ctx, { action: 'updateDirectory', entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
+      mutation.audit({ entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
       return directory;
     });
   },
 
   /** Draft (or withdrawn) -> published. Publishing needs at least one information item. */
   async publish(ctx: RequestContext, ref: DirectoryRef): Promise<ResourceDirectory> {
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'publishDirectory', async (em, mutation) => {
       const directory = await this.requireWritable(ctx, em, ref, 'publish');
       const before = snapshot(directory, AUDITED);
       if (directory.status === DirectoryStatus.PUBLISHED) throw conflict(`Directory ${directory.code} is already published.`);
@@ -234,16 +242,14 @@ export const directoryService = {
       directory.publishedAt = new Date();
       directory.withdrawnAt = null;
       await em.flush();
-      await departmentFiguresService.refreshCatalogue(em, [directory.department.id]);
-      audit(em, ctx, { action: 'publishDirectory', entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
-      await emitEvents(em, [directoryEvent(NotificationEventType.DIRECTORY_PUBLISHED, directory, directory.department.getEntity())]);
+      mutation.audit({ entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
       return directory;
     });
   },
 
   /** Published -> withdrawn: the directory stops counting in every figure. */
   async withdraw(ctx: RequestContext, ref: DirectoryRef): Promise<ResourceDirectory> {
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'withdrawDirectory', async (em, mutation) => {
       const directory = await this.requireWritable(ctx, em, ref, 'withdraw');
       const before = snapshot(directory, AUDITED);
       if (directory.status !== DirectoryStatus.PUBLISHED) {
@@ -252,9 +258,7 @@ export const directoryService = {
       directory.status = DirectoryStatus.WITHDRAWN;
       directory.withdrawnAt = new Date();
       await em.flush();
-      await departmentFiguresService.refreshCatalogue(em, [directory.department.id]);
-      audit(em, ctx, { action: 'withdrawDirectory', entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
-      await emitEvents(em, [directoryEvent(NotificationEventType.DIRECTORY_WITHDRAWN, directory, directory.department.getEntity())]);
+      mutation.audit({ entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
       return directory;
     });
   },
@@ -269,9 +273,21 @@ export const directoryService = {
     return toPage(await pagedRows(ctx.em, ResourceDirectory, 'resource_directory', page, where), page.first);
   },
 
-  /** Pages of directories of many departments at once, one statement. */
-  async directoriesOf(em: EntityManager, departmentIds: readonly number[], page: PageRequest, filter: DirectoryFilter): Promise<ResourceDirectory[]> {
-    return pagedChildren(em, ResourceDirectory, 'resource_directory', 'department_id', departmentIds, page, directoryFilterSql(filter));
+  /** How many directories a catalogue search finds (all pages); one statement. */
+  async count(ctx: RequestContext, filter: DirectoryFilter): Promise<number> {
+    const where = directoryFilterSql(filter);
+    const [row]: { n: number }[] = await ctx.em.execute(`select count(*)::int as n from resource_directory c where ${where.sql}`, where.params);
+    return Number(row.n);
+  },
+
+  /** Pages of directories of many departments or regions (and every region below) at once, one statement. */
+  async directoriesOfUnits(em: EntityManager, kind: UnitKind, units: readonly string[], page: PageRequest, filter: DirectoryFilter): Promise<UnitRow<ResourceDirectory>[]> {
+    return unitPagedRows(em, ResourceDirectory, 'resource_directory', kind, units, page, directoryFilterSql(filter));
+  },
+
+  /** How many directories match `filter` in each of many departments or regions, one statement. */
+  async countOfUnits(em: EntityManager, kind: UnitKind, units: readonly string[], filter: DirectoryFilter): Promise<Map<string, number>> {
+    return unitCounts(em, 'resource_directory', kind, units, directoryFilterSql(filter));
   },
 
   /**

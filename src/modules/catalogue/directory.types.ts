@@ -3,9 +3,10 @@ import { Field, GraphQLISODateTime, ID, InputType, ObjectType, registerEnumType 
 import { numericIdOf } from '../../graphql/global-id';
 import { Node } from '../../graphql/node';
 import { ConnectionType } from '../../graphql/pagination';
-import { SafeInt } from '../../graphql/scalars';
+import { BigCount } from '../../graphql/scalars';
+import type { Count } from '../../core/numbers';
 import type { DirectoryRef } from './directory.service';
-import { DirectoryStatus, ResourceFormat, ShareMethod, ShareType, UpdateCycle } from './directory.entity';
+import { DirectoryStatus, ItemValueType, ResourceFormat, ShareMethod, ShareType, UpdateCycle } from './directory.entity';
 import { STALE_AFTER } from './staleness';
 
 registerEnumType(DirectoryStatus, {
@@ -63,6 +64,19 @@ registerEnumType(UpdateCycle, {
   },
 });
 
+registerEnumType(ItemValueType, {
+  name: 'ItemValueType',
+  description: 'Value type of an information item: what every row loaded into a hosted dataset must hold in it.',
+  valuesConfig: {
+    STRING: { description: 'Text (字符型).' },
+    INTEGER: { description: 'A whole number (整数型), at most ±9007199254740991.' },
+    DECIMAL: { description: 'A decimal number (数值型), kept as its digits (returned as a string), at most 38 digits.' },
+    DATE: { description: 'A date (日期型), YYYY-MM-DD.' },
+    DATETIME: { description: 'A date and time (日期时间型), ISO 8601; without a zone it is China Standard Time. Returned in UTC.' },
+    BOOLEAN: { description: 'Yes or no (布尔型): true/false, 是/否, 1/0.' },
+  },
+});
+
 @ObjectType('InformationItem', { description: 'An information item (信息项): one field of the resource.' })
 export class InformationItemType {
   @Field({ description: 'Field name, e.g. 身份证号.' })
@@ -73,6 +87,7 @@ export class InformationItemType {
 
   @Field(() => String, { nullable: true, description: 'What the field holds.' })
   description?: string | null;
+
 }
 
 @ObjectType('ResourceDirectory', { implements: Node, description: 'A resource directory (政务信息资源目录) entry.' })
@@ -119,14 +134,19 @@ export class ResourceDirectoryType extends Node {
   @Field(() => GraphQLISODateTime, { nullable: true, description: 'When it was withdrawn, if it is.' })
   withdrawnAt?: Date | null;
 
-  @Field(() => SafeInt, { description: 'Records in its active mounts (数据量).' })
-  dataVolume!: number;
+  @Field(() => BigCount, { description: 'Records in its active mounts (数据量).' })
+  dataVolume!: Count;
 
   @Field(() => GraphQLISODateTime, { nullable: true, description: 'Latest refresh among its active mounts.' })
   lastRefreshedAt?: Date | null;
 }
 
-export const DirectoryConnection = ConnectionType(ResourceDirectoryType, 'ResourceDirectory', 'resource directory');
+export const DirectoryConnection = ConnectionType(
+  ResourceDirectoryType,
+  'ResourceDirectory',
+  'resource directory',
+  'How many directories the whole list holds (every page). With `mounted` or `stale` it is the figure the list explains: `mounted: true` gives mountedDirectories, `mounted: false` publishedDirectories minus mountedDirectories, `stale: true` staleDirectories, `status: PUBLISHED` publishedDirectories.',
+);
 
 @InputType({ description: 'An information item.' })
 export class InformationItemInput {
@@ -142,6 +162,14 @@ export class InformationItemInput {
   @IsOptional()
   @MaxLength(1000)
   description?: string | null;
+
+  @Field(() => ItemValueType, { nullable: true, description: 'Value type rows must hold; inferred from dataType when omitted (see InformationItem.valueType).' })
+  @IsOptional()
+  valueType?: ItemValueType | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Whether every loaded row must hold a value (default false).' })
+  @IsOptional()
+  required?: boolean | null;
 }
 
 @InputType({ description: 'Names one directory: by `id` or by `code`, exactly one.' })
@@ -259,7 +287,28 @@ export class DepartmentDirectoryFilter {
     description: 'true: only stale directories (published, mounted, not refreshed within their update cycle: 长期不更新), as the `stale` field; false: only the others.',
   })
   stale?: boolean | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'true: only published directories with an active mount (已挂载), as the `mounted` field; false: only published directories without one (未挂载: the to-do list behind the mount rate). Either way only published directories.',
+  })
+  mounted?: boolean | null;
 }
+
+@InputType({ description: "Narrows a list of the directories of a region's departments (the region and every region below it)." })
+export class RegionDirectoryFilter extends DepartmentDirectoryFilter {}
+
+/** A list filter in one fixed shape, so that equal filters batch into one statement. */
+export function directoryListFilter(filter: DepartmentDirectoryFilter | null | undefined): DirectoryListFilter {
+  return {
+    status: filter?.status ?? null,
+    shareType: filter?.shareType ?? null,
+    text: filter?.text ?? null,
+    stale: filter?.stale ?? null,
+    mounted: filter?.mounted ?? null,
+  };
+}
+export type DirectoryListFilter = Required<{ [K in keyof DepartmentDirectoryFilter]: DepartmentDirectoryFilter[K] }>;
 
 @InputType({ description: 'Narrows a catalogue search; every field given must match.' })
 export class DirectoryFilter extends DepartmentDirectoryFilter {

@@ -15,7 +15,7 @@ export enum MountKind {
  */
 @Entity({ tableName: 'mount' })
 @Index({ properties: ['directory', 'active'] })
-export class Mount extends TimestampedEntity<'active' | 'unmountedAt'> {
+export class Mount extends TimestampedEntity<'active' | 'unmountedAt' | 'hosted' | 'datasetVersion'> {
   @PrimaryKey({ type: 'integer', autoincrement: true })
   id!: number;
 
@@ -28,6 +28,19 @@ export class Mount extends TimestampedEntity<'active' | 'unmountedAt'> {
   /** Where the data lives: a table name, an endpoint URL, a file path. */
   @Property({ type: 'string', length: 1000 })
   locator!: string;
+
+  /**
+   * Whether Mulu holds the rows (loaded with appendDatasetRows or POST
+   * /mounts/{id}/rows); then the record count is the number of rows held,
+   * kept in the transaction of every load. Mounts whose data lives elsewhere
+   * (an API, an external table) keep the declared count.
+   */
+  @Property({ type: 'boolean', default: false })
+  hosted: boolean = false;
+
+  /** The version of a hosted dataset readers see; each replaceDatasetRows makes a new one (0 before any load). */
+  @Property({ type: 'integer', default: 0 })
+  datasetVersion: number = 0;
 
   /** Record count (数据量); may exceed 2^31. */
   @Property({ type: new BigIntType('number') })

@@ -1,7 +1,7 @@
-import { forbidden, notFound } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
-import { requireViewer } from '../auth/permissions';
-import { Role } from '../auth/viewer';
+import { forbidden, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
+import { requireViewer } from '../../core/permissions';
+import { Role } from '../../core/viewer';
 import { departmentService } from '../departments/department.service';
 import { Region } from '../regions/region.entity';
 import type { LiveUpdates, RequestEventMessage } from './live-updates';

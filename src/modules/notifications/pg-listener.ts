@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { logger } from '../../observability/logger';
 
 export type NotificationHandler = (payload: string) => void;
 
@@ -16,7 +17,7 @@ export interface PgListener {
  * (database restart, failover) is reopened after a second; whoever relies on
  * it also polls, so nothing waits for it.
  */
-export function createPgListener(connectionString: string, log: (message: string) => void = (m) => console.warn(m)): PgListener {
+export function createPgListener(connectionString: string, log: (message: string) => void = (m) => logger.warn({ component: 'notifications' }, m)): PgListener {
   const handlers = new Map<string, Set<NotificationHandler>>();
   const reconnectHandlers: (() => void)[] = [];
   let client: Client | null = null;

@@ -1,4 +1,5 @@
 import { Pool, type PoolClient } from 'pg';
+import { logger } from '../../observability/logger';
 import type { SqlExecutor } from './notification-event';
 
 /** `?` placeholders (as the ORM's execute takes them) to PostgreSQL's `$1, $2, ...`; Mulu's statements here use no other `?`. */
@@ -19,7 +20,7 @@ export interface SqlPool {
  * background statements (a claim every second) stay out of the ORM's pool,
  * its connections and its statement counters (sql-statement-count.ts).
  */
-export function createSqlPool(connectionString: string, max = 2, log: (message: string) => void = (m) => console.warn(m)): SqlPool {
+export function createSqlPool(connectionString: string, max = 2, log: (message: string) => void = (m) => logger.warn({ component: 'notifications' }, m)): SqlPool {
   const pool = new Pool({ connectionString, max, idleTimeoutMillis: 30_000 });
   // A connection dropped by the server (restart, failover) must not crash the process.
   pool.on('error', (error) => log(`[notifications] an idle database connection failed: ${error.message}`));

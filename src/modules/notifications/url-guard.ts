@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import { badInput } from '../../graphql/errors';
+import { badInput } from '../../core/errors';
 
 /**
  * Addresses a webhook must not reach unless the operator allows it

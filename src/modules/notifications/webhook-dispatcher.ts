@@ -6,6 +6,7 @@ import { guardedLookup, isRefusedLiteral } from './url-guard';
 import { signWebhookBody, WEBHOOK_HEADERS } from './webhook-signature';
 import { emitClockEvents } from './clock-events';
 import { createSqlPool } from './sql-pool';
+import { logger } from '../../observability/logger';
 
 /** How deliveries are sent and retried; docs/notifications.md, "Retries". */
 export interface DispatcherSettings {
@@ -67,8 +68,12 @@ interface AttemptResult {
 export interface Dispatcher {
   /** Looks for due deliveries now (tests; NOTIFY does this in service). */
   wake(): void;
-  /** Stops claiming, waits for attempts in flight and records them; queued ones go back to the table at once. */
-  stop(): Promise<void>;
+  /**
+   * Stops claiming, waits for attempts in flight (up to `graceMs`) and records
+   * them; queued ones, and attempts still in flight after `graceMs` (cut), go
+   * back to the table, due at once for whichever server runs next.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** The body every attempt of a delivery sends: the same bytes each time, so receivers can deduplicate. */
@@ -86,7 +91,7 @@ export function eventBody(event: { eventId: number; type: string; occurredAt: Da
  * mid-attempt leaves a lease that expires and another server retries. That
  * makes delivery at least once: receivers deduplicate on the event id.
  */
-export function startDispatcher(connectionString: string, listener: PgListener | null, settings: DispatcherSettings, log: (...args: unknown[]) => void = console.error): Dispatcher {
+export function startDispatcher(connectionString: string, listener: PgListener | null, settings: DispatcherSettings, log: (message: string, error: unknown) => void = (message, err) => logger.error({ err, component: 'webhooks' }, message)): Dispatcher {
   const { concurrency } = settings;
   const db = createSqlPool(connectionString);
   const agentOptions = { keepAlive: true, maxSockets: concurrency, timeout: settings.timeoutMs };
@@ -102,6 +107,9 @@ export function startDispatcher(connectionString: string, listener: PgListener |
   let flushing: Promise<void> | null = null;
   let flushTimer: NodeJS.Timeout | null = null;
   const idleWorkers: (() => void)[] = [];
+  /** Set when stop() cut the attempts in flight: their outcome is not recorded, the delivery is released. */
+  let cut = false;
+  const released: ClaimedDelivery[] = [];
 
   const claim = async (): Promise<void> => {
     const limit = concurrency * 2;
@@ -129,7 +137,7 @@ export function startDispatcher(connectionString: string, listener: PgListener |
     claiming = claim()
       .catch((error: unknown) => {
         moreDue = false;
-        log('[webhooks] claiming deliveries failed:', error);
+        log('claiming webhook deliveries failed', error);
       })
       .finally(() => {
         claiming = null;
@@ -164,7 +172,7 @@ export function startDispatcher(connectionString: string, listener: PgListener |
       )
       .then(
         () => undefined,
-        (error: unknown) => log('[webhooks] recording delivery results failed (the attempts will be repeated after their lease):', error),
+        (error: unknown) => log('recording webhook delivery results failed (the attempts will be repeated after their lease)', error),
       )
       .finally(() => {
         flushing = null;
@@ -231,7 +239,12 @@ export function startDispatcher(connectionString: string, listener: PgListener |
         continue;
       }
       if (queue.length < concurrency) refill();
-      results.push(await send(job));
+      const result = await send(job);
+      if (cut) {
+        released.push(job);
+        continue;
+      }
+      results.push(result);
       scheduleFlush();
     }
   };
@@ -248,7 +261,7 @@ export function startDispatcher(connectionString: string, listener: PgListener |
     scanning = emitClockEvents(db)
       .then(
         () => undefined,
-        (error: unknown) => log('[notifications] writing the events of the clock failed:', error),
+        (error: unknown) => log('writing the events of the clock failed', error),
       )
       .finally(() => {
         scanning = null;
@@ -262,22 +275,30 @@ export function startDispatcher(connectionString: string, listener: PgListener |
   let stopping: Promise<void> | null = null;
   return {
     wake,
-    stop: () =>
+    stop: (graceMs = Number.POSITIVE_INFINITY) =>
       (stopping ??= (async () => {
         stopped = true;
         unlisten?.();
         clearInterval(poll);
         clearInterval(scanTimer);
         for (const resume of idleWorkers.splice(0)) resume();
-        await claiming;
-        await Promise.all(workers);
-        await scanning;
-        // Claimed but not attempted: due again now, for whichever server is running.
-        const unsent = queue.splice(0);
+        const finished = Promise.all([claiming, Promise.all(workers), scanning]).then(() => true);
+        let timer: NodeJS.Timeout | undefined;
+        const inTime = Number.isFinite(graceMs) ? await Promise.race([finished, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]) : await finished;
+        clearTimeout(timer);
+        if (!inTime) {
+          // The shutdown's grace period is over: cut the attempts in flight (their sockets close) and release them.
+          cut = true;
+          agents.http.destroy();
+          agents.https.destroy();
+          await finished;
+        }
+        // Claimed but not attempted (or cut): due again now, for whichever server is running.
+        const unsent = [...queue.splice(0), ...released.splice(0)];
         if (unsent.length > 0) {
           await db
             .execute(`update webhook_delivery d set attempt = d.attempt - 1, next_attempt_at = now() where d.id = any(?::int[]) and d.status = 'PENDING'`, [unsent.map((j) => j.id)])
-            .catch((error: unknown) => log('[webhooks] releasing claimed deliveries failed (they are retried when their lease ends):', error));
+            .catch((error: unknown) => log('releasing claimed webhook deliveries failed (they are retried when their lease ends)', error));
         }
         while (results.length > 0 || flushing) await flush();
         agents.http.destroy();

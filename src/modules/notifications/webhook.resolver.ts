@@ -2,7 +2,7 @@ import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mu
 import type { MuluContext } from '../../graphql/context';
 import { numericIdOf, toGlobalId } from '../../graphql/global-id';
 import { pageRequest, toConnection } from '../../graphql/pagination';
-import { Role } from '../auth/viewer';
+import { Role } from '../../core/viewer';
 import type { NotificationEventType } from './notification-event';
 import type { Webhook, WebhookDelivery } from './webhook.entity';
 import { webhookService } from './webhook.service';

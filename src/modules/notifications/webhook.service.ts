@@ -1,11 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PageRequest } from '../../db/page';
 import { pagedChildren } from '../../db/paged-children';
-import { badInput, forbidden, notFound } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
-import { audit, snapshot } from '../audit/audit';
-import { requireViewer } from '../auth/permissions';
-import { Role, type Viewer } from '../auth/viewer';
+import { badInput, forbidden, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
+import { snapshot } from '../audit/audit';
+import { mutate } from '../../core/unit-of-work';
+import { requireViewer } from '../../core/permissions';
+import { Role, type Viewer } from '../../core/viewer';
 import { Department } from '../departments/department.entity';
 import { departmentService } from '../departments/department.service';
 import { emitEvents, NotificationEventType, PLATFORM_EVENTS, SUBSCRIBABLE_EVENTS } from './notification-event';
@@ -80,7 +81,7 @@ export const webhookService = {
     const code = input.departmentCreditCode?.trim() || (viewer.role === Role.STEWARD ? viewer.departmentCreditCode : null);
     const url = await checkUrl(input.url);
     const given = checkSecret(input.secret);
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'createWebhook', async (em, mutation) => {
       const department = code ? await departmentService.requireByCreditCode(em, code) : null;
       if (viewer.role !== Role.ADMIN && department?.creditCode !== viewer.departmentCreditCode) {
         throw forbidden(`A steward registers webhooks for their own department only${department ? `, not ${department.name} (${department.creditCode})` : ''}.`);
@@ -88,7 +89,7 @@ export const webhookService = {
       const secret = given ?? newWebhookSecret();
       const webhook = em.create(Webhook, { department, url, events: checkEvents(input.events, department), secret, description: input.description?.trim() || null, createdBy: viewer.id });
       await em.flush();
-      audit(em, ctx, { action: 'createWebhook', entityType: 'Webhook', entityId: webhook.id, after: snapshot(webhook, AUDITED) });
+      mutation.audit({ entityType: 'Webhook', entityId: webhook.id, after: snapshot(webhook, AUDITED) });
       return { webhook, secret };
     });
   },
@@ -97,7 +98,7 @@ export const webhookService = {
     const viewer = requireViewer(ctx);
     const url = input.url != null ? await checkUrl(input.url) : null;
     const secret = checkSecret(input.secret);
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'updateWebhook', async (em, mutation) => {
       const webhook = await this.requireManaged(em, viewer, input.id);
       const before = snapshot(webhook, AUDITED);
       if (url) webhook.url = url;
@@ -106,7 +107,7 @@ export const webhookService = {
       if (input.active != null) webhook.active = input.active;
       if (input.description !== undefined) webhook.description = input.description?.trim() || null;
       await em.flush();
-      audit(em, ctx, { action: 'updateWebhook', entityType: 'Webhook', entityId: webhook.id, before, after: { ...snapshot(webhook, AUDITED), ...(secret ? { secretChanged: true } : {}) } });
+      mutation.audit({ entityType: 'Webhook', entityId: webhook.id, before, after: { ...snapshot(webhook, AUDITED), ...(secret ? { secretChanged: true } : {}) } });
       return webhook;
     });
   },
@@ -114,12 +115,12 @@ export const webhookService = {
   /** Deletes a webhook and its delivery history; deliveries not sent yet are dropped. */
   async delete(ctx: RequestContext, id: number): Promise<Webhook> {
     const viewer = requireViewer(ctx);
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'deleteWebhook', async (em, mutation) => {
       const webhook = await this.requireManaged(em, viewer, id);
       const before = snapshot(webhook, AUDITED);
       em.remove(webhook);
       await em.flush();
-      audit(em, ctx, { action: 'deleteWebhook', entityType: 'Webhook', entityId: id, before, after: {} });
+      mutation.audit({ entityType: 'Webhook', entityId: id, before, after: {} });
       return webhook;
     });
   },
@@ -127,9 +128,10 @@ export const webhookService = {
   /** Queues a WEBHOOK_TEST event to this webhook only; its delivery shows in `deliveries`. */
   async test(ctx: RequestContext, id: number): Promise<WebhookDelivery> {
     const viewer = requireViewer(ctx);
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'testWebhook', async (em, mutation) => {
       const webhook = await this.requireManaged(em, viewer, id);
       const [event] = await emitEvents(em, [{ type: NotificationEventType.WEBHOOK_TEST, departments: [], webhookId: webhook.id, data: { webhook: { url: webhook.url }, requestedBy: viewer.name } }]);
+      mutation.audit({ entityType: 'Webhook', entityId: webhook.id, after: { testEventId: event.id } });
       return em.findOneOrFail(WebhookDelivery, { event: event.id, webhook: webhook.id });
     });
   },

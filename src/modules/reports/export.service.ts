@@ -1,12 +1,13 @@
 import ExcelJS from 'exceljs';
-import { badInput, notFound } from '../../graphql/errors';
-import { percent } from '../../graphql/rates';
-import type { RequestContext } from '../../request-context';
+import { badInput, notFound } from '../../core/errors';
+import { compareCounts, percent } from '../../core/numbers';
+import type { RequestContext } from '../../core/request-context';
 import { SUPERVISION_CATEGORIES, SupervisionCategory } from '../supervision/supervision.entity';
-import { coveredSubItemsOf, compareNames, subItemsOf } from './report-figures';
+import { coveredSubItemsOf, sortInReportOrder, subItemsOf } from './report-figures';
 import { ReportUnitKind, type UnitFigures } from './report-snapshot.entity';
 import { reportService } from './report.service';
 import type { UnitWithFigures } from './unit-figures.service';
+import { EMPTY_USAGE_FIGURES } from '../sharing/usage.service';
 
 /** The appendix tables of the monthly report. */
 export const APPENDIX_TABLES = ['resources', 'supervision'] as const;
@@ -34,8 +35,8 @@ const CATEGORY_LABEL: Record<SupervisionCategory, string> = {
   [SupervisionCategory.OTHER]: '其他',
 };
 
-/** Column headers as the report prints them (docs/api.md, "Appendix exports"). */
-export const RESOURCES_HEADER = ['部门', '已发布资源目录数', '已挂载资源目录数', '资源数据总量', '资源挂载率'];
+/** Column headers as the report prints them (docs/api.md, "Appendix exports"), then the use of hosted data (docs/data-sharing.md). */
+export const RESOURCES_HEADER = ['部门', '已发布资源目录数', '已挂载资源目录数', '资源数据总量', '资源挂载率', '资源被使用次数', '资源被使用数据量', '资源使用次数', '资源使用数据量'];
 export const SUPERVISION_HEADER = [
   '部门',
   '主项数',
@@ -51,15 +52,11 @@ const printed = (numerator: number, denominator: number): string => {
   return p === null ? '-' : `${p}%`;
 };
 
-/** a before b when a's rate n/d is higher; rates that do not exist last. */
-function byRateDesc(an: number, ad: number, bn: number, bd: number): number {
-  if (ad === 0 || bd === 0) return (ad === 0 ? 1 : 0) - (bd === 0 ? 1 : 0);
-  return bn * ad - an * bd;
-}
-
 function resourcesRow(name: string, f: UnitFigures): Cell[] {
   const m = f.mount;
-  return [name, m.publishedDirectories, m.mountedDirectories, m.dataVolume, printed(m.mountedDirectories, m.publishedDirectories)];
+  // Use of hosted data (docs/data-sharing.md): months captured before it was counted have none.
+  const u = f.usage ?? EMPTY_USAGE_FIGURES;
+  return [name, m.publishedDirectories, m.mountedDirectories, m.dataVolume, printed(m.mountedDirectories, m.publishedDirectories), u.provided.requests, u.provided.rowsDelivered, u.used.requests, u.used.rowsDelivered];
 }
 
 function supervisionRow(name: string, f: UnitFigures): Cell[] {
@@ -69,23 +66,6 @@ function supervisionRow(name: string, f: UnitFigures): Cell[] {
     return [c.subItems, c.coveredSubItems, c.records];
   });
   return [name, s.mainItems, s.coveredMainItems, printed(s.coveredMainItems, s.mainItems), ...categories, printed(coveredSubItemsOf(f), subItemsOf(f))];
-}
-
-/**
- * The report's order. Appendix 4: mount rate, highest first, then data
- * volume, largest first; appendix 5: main-item coverage rate, then sub-item
- * coverage rate, highest first. Then by name (code-point order). Units
- * without a rate come last. (The Yindu report orders its ties this way.)
- */
-function sortDepartments(table: AppendixTable, units: UnitWithFigures[]): UnitWithFigures[] {
-  const compare =
-    table === 'resources'
-      ? (a: UnitFigures, b: UnitFigures) =>
-          byRateDesc(a.mount.mountedDirectories, a.mount.publishedDirectories, b.mount.mountedDirectories, b.mount.publishedDirectories) || b.mount.dataVolume - a.mount.dataVolume
-      : (a: UnitFigures, b: UnitFigures) =>
-          byRateDesc(a.supervision.coveredMainItems, a.supervision.mainItems, b.supervision.coveredMainItems, b.supervision.mainItems) ||
-          byRateDesc(coveredSubItemsOf(a), subItemsOf(a), coveredSubItemsOf(b), subItemsOf(b));
-  return [...units].sort((a, b) => compare(a.figures, b.figures) || compareNames(a.name, b.name) || compareNames(a.key, b.key));
 }
 
 export function requireTable(value: string): AppendixTable {
@@ -105,7 +85,7 @@ export function buildTable(table: AppendixTable, regionName: string, period: str
     title: table === 'resources' ? `附件4 ${regionName}资源发布情况（${period}）` : `附件5 ${regionName}监管数据情况（${period}）`,
     sheetName: table === 'resources' ? '资源发布情况' : '监管数据情况',
     header: table === 'resources' ? RESOURCES_HEADER : SUPERVISION_HEADER,
-    rows: [...sortDepartments(table, departments).map((d) => rowOf(d.name, d.figures)), rowOf(TOTAL_LABEL, region.figures)],
+    rows: [...sortInReportOrder(table, departments).map((d) => rowOf(d.name, d.figures)), rowOf(TOTAL_LABEL, region.figures)],
   };
 }
 

@@ -1,4 +1,4 @@
-import { percent } from '../../graphql/rates';
+import { compareCounts, percent, subtractCounts, type Count } from '../../core/numbers';
 import { RankingMetric } from '../stats/ranking.service';
 import type { UnitFigures } from './report-snapshot.entity';
 
@@ -83,7 +83,7 @@ export function percentagePointChange(now: Ratio, before: Ratio): number | null 
 export interface FiguresChange {
   publishedDirectories: number;
   mountedDirectories: number;
-  dataVolume: number;
+  dataVolume: Count;
   staleDirectories: number;
   mountRatePoints: number | null;
   mainItems: number;
@@ -102,7 +102,7 @@ export function changeOf(now: UnitFigures, before: UnitFigures): FiguresChange {
   return {
     publishedDirectories: now.mount.publishedDirectories - before.mount.publishedDirectories,
     mountedDirectories: now.mount.mountedDirectories - before.mount.mountedDirectories,
-    dataVolume: now.mount.dataVolume - before.mount.dataVolume,
+    dataVolume: subtractCounts(now.mount.dataVolume, before.mount.dataVolume),
     staleDirectories: now.mount.staleDirectories - before.mount.staleDirectories,
     mountRatePoints: percentagePointChange(ratioOf(now, RankingMetric.MOUNT_RATE), ratioOf(before, RankingMetric.MOUNT_RATE)),
     mainItems: now.supervision.mainItems - before.supervision.mainItems,
@@ -117,3 +117,38 @@ export function changeOf(now: UnitFigures, before: UnitFigures): FiguresChange {
     subscriptionsPending: now.subscriptions.pending - before.subscriptions.pending,
   };
 }
+
+/** a before b when a's rate n/d is higher; rates that do not exist last. */
+function byRateDesc(an: number, ad: number, bn: number, bd: number): number {
+  if (ad === 0 || bd === 0) return (ad === 0 ? 1 : 0) - (bd === 0 ? 1 : 0);
+  return bn * ad - an * bd;
+}
+
+/**
+ * The report's order (shared/domain.md, "The report's order"). Appendix 4:
+ * mount rate, then published directories, then data volume; appendix 5:
+ * main-item coverage rate, then sub-item coverage rate, then main items;
+ * each highest first, then by name (code-point order). Units without a rate
+ * come after those with one. The page (src/web) shows the tables in the
+ * order `Region.report` returns them with `order`, which is this one.
+ */
+export function compareInReportOrder(table: 'resources' | 'supervision', a: UnitFigures, b: UnitFigures): number {
+  if (table === 'resources') {
+    return (
+      byRateDesc(a.mount.mountedDirectories, a.mount.publishedDirectories, b.mount.mountedDirectories, b.mount.publishedDirectories) ||
+      b.mount.publishedDirectories - a.mount.publishedDirectories ||
+      compareCounts(b.mount.dataVolume, a.mount.dataVolume)
+    );
+  }
+  return (
+    byRateDesc(a.supervision.coveredMainItems, a.supervision.mainItems, b.supervision.coveredMainItems, b.supervision.mainItems) ||
+    byRateDesc(coveredSubItemsOf(a), subItemsOf(a), coveredSubItemsOf(b), subItemsOf(b)) ||
+    b.supervision.mainItems - a.supervision.mainItems
+  );
+}
+
+/** Units in the report's order of `table`, name last (then key, so the order is total). */
+export function sortInReportOrder<T extends { name: string; key: string; figures: UnitFigures }>(table: 'resources' | 'supervision', units: readonly T[]): T[] {
+  return [...units].sort((a, b) => compareInReportOrder(table, a.figures, b.figures) || compareNames(a.name, b.name) || compareNames(a.key, b.key));
+}
+

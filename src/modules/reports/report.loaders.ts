@@ -2,6 +2,9 @@ import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Region } from '../regions/region.entity';
 import { reportService, type RegionReport, type ReportOptions } from './report.service';
+import type { ReportUnitKind } from './report-snapshot.entity';
+import { ReportMonthType } from './report.types';
+import { snapshotService } from './snapshot.service';
 
 export interface RegionReportKey {
   region: Region;
@@ -31,6 +34,14 @@ export function createReportLoaders(em: EntityManager) {
         return keys.map((key) => results.get(key)!);
       },
       { cacheKeyFn: (key) => `${key.region.code} ${optionsKey(key.options)}` },
+    ),
+    /** Units' figures in every captured month, one statement per batch. */
+    monthlyFigures: new DataLoader<{ kind: ReportUnitKind; key: string }, ReportMonthType[], string>(
+      async (keys) => {
+        const months = await snapshotService.monthsOf(em, keys);
+        return keys.map((k) => (months.get(`${k.kind}:${k.key}`) ?? []).map((m) => new ReportMonthType(m.period, m.figures)));
+      },
+      { cacheKeyFn: (key) => `${key.kind}:${key.key}` },
     ),
   };
 }

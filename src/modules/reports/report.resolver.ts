@@ -1,9 +1,13 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Department } from '../departments/department.entity';
+import { DepartmentType } from '../departments/department.types';
+import { badInput } from '../../core/errors';
+import { ReportUnitKind } from './report-snapshot.entity';
 import type { MuluContext } from '../../graphql/context';
-import { Role } from '../auth/viewer';
+import { Role } from '../../core/viewer';
 import type { Region } from '../regions/region.entity';
 import { RegionType } from '../regions/region.types';
-import { CaptureSnapshotInput, RegionReportType, ReportArgs, ReportSnapshotType } from './report.types';
+import { CaptureSnapshotInput, RegionReportType, ReportArgs, ReportMonthType, ReportSnapshotType, ReportUnitType } from './report.types';
 import { snapshotService } from './snapshot.service';
 
 @Resolver(() => ReportSnapshotType)
@@ -25,5 +29,46 @@ export class RegionReportResolver {
   @FieldResolver(() => RegionReportType, { description: 'The monthly report (通报) of this region: figures of a month for the region, every department below it and every child region, the change since the compared month, ranks, and units below a threshold.' })
   async report(@Root() region: Region, @Args(() => ReportArgs) args: ReportArgs, @Ctx() ctx: MuluContext): Promise<RegionReportType> {
     return new RegionReportType(await ctx.loaders.regionReport.load({ region, options: { period: args.period, comparedTo: args.comparedTo, threshold: args.threshold } }));
+  }
+}
+
+const firstRows = (rows: ReportUnitType[], first: number | null | undefined) => {
+  if (first == null) return rows;
+  if (!Number.isInteger(first) || first < 1) throw badInput(`"first" must be at least 1, got ${first}.`);
+  return rows.slice(0, first);
+};
+
+@Resolver(() => RegionReportType)
+export class RegionReportTablesResolver {
+  @FieldResolver(() => [ReportUnitType], {
+    description:
+      'The departments in the order of appendix 4 (附件4, resources): mount rate, then published directories, then data volume, each highest first, then name; units without a rate last. The order of the resources export.',
+  })
+  appendix4(@Root() report: RegionReportType, @Arg('first', () => Int, { nullable: true, description: 'Only the first rows (all when omitted).' }) first?: number | null): ReportUnitType[] {
+    return firstRows(report.appendix4, first);
+  }
+
+  @FieldResolver(() => [ReportUnitType], {
+    description:
+      'The departments in the order of appendix 5 (附件5, supervision): main-item coverage rate, then sub-item coverage rate, then number of main items, each highest first, then name; units without a rate last. The order of the supervision export.',
+  })
+  appendix5(@Root() report: RegionReportType, @Arg('first', () => Int, { nullable: true, description: 'Only the first rows (all when omitted).' }) first?: number | null): ReportUnitType[] {
+    return firstRows(report.appendix5, first);
+  }
+}
+
+@Resolver(() => RegionType)
+export class RegionMonthsResolver {
+  @FieldResolver(() => [ReportMonthType], { description: "The region's figures in every captured month, oldest first (a chart of its rates over time)." })
+  async monthlyFigures(@Root() region: Region, @Ctx() ctx: MuluContext): Promise<ReportMonthType[]> {
+    return ctx.loaders.monthlyFigures.load({ kind: ReportUnitKind.REGION, key: region.code });
+  }
+}
+
+@Resolver(() => DepartmentType)
+export class DepartmentMonthsResolver {
+  @FieldResolver(() => [ReportMonthType], { description: "The department's figures in every captured month, oldest first." })
+  async monthlyFigures(@Root() department: Department, @Ctx() ctx: MuluContext): Promise<ReportMonthType[]> {
+    return ctx.loaders.monthlyFigures.load({ kind: ReportUnitKind.DEPARTMENT, key: department.creditCode });
   }
 }

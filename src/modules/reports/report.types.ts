@@ -1,6 +1,8 @@
 import { IsOptional, Matches, Max, Min } from 'class-validator';
+import { sortInReportOrder } from './report-figures';
 import { ArgsType, Field, Float, GraphQLISODateTime, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { SafeInt } from '../../graphql/scalars';
+import { BigCount, SafeInt } from '../../graphql/scalars';
+import type { Count } from '../../core/numbers';
 import { RankingMetric } from '../stats/ranking.service';
 import { MountStatsType } from '../stats/stats.types';
 import { SupervisionStatsType } from '../stats/supervision-stats.types';
@@ -105,8 +107,8 @@ export class ReportChangeType implements FiguresChange {
   @Field(() => Int, { description: 'Mounted directories.' })
   mountedDirectories!: number;
 
-  @Field(() => SafeInt, { description: 'Data volume (records of the active mounts).' })
-  dataVolume!: number;
+  @Field(() => BigCount, { description: 'Data volume (records of the active mounts).' })
+  dataVolume!: Count;
 
   @Field(() => Int, { description: 'Stale directories.' })
   staleDirectories!: number;
@@ -227,6 +229,9 @@ export class RegionReportType {
     this.threshold = report.threshold;
     this.region = new ReportUnitType(report.region);
     this.departments = report.departments.map((u) => new ReportUnitType(u));
+    const byKey = new Map(report.departments.map((u, i) => [u.key, this.departments[i]]));
+    this.appendix4 = sortInReportOrder('resources', report.departments).map((u) => byKey.get(u.key)!);
+    this.appendix5 = sortInReportOrder('supervision', report.departments).map((u) => byKey.get(u.key)!);
     this.childRegions = report.childRegions.map((u) => new ReportUnitType(u));
     this.belowThreshold = report.belowThreshold.map((b) => new ReportBelowThresholdType(b));
   }
@@ -255,9 +260,27 @@ export class RegionReportType {
   @Field(() => [ReportUnitType], { description: 'Every department in the region and in the regions below it, by name; ranked among each other.' })
   departments: ReportUnitType[];
 
+  /** The departments in the order of appendix 4 and 5 (fields with `first`: report.resolver.ts). */
+  appendix4: ReportUnitType[];
+  appendix5: ReportUnitType[];
+
   @Field(() => [ReportUnitType], { description: 'The regions directly below, by code; ranked among each other.' })
   childRegions: ReportUnitType[];
 
   @Field(() => [ReportBelowThresholdType], { description: 'Per rate, the departments and child regions below the threshold.' })
   belowThreshold: ReportBelowThresholdType[];
+}
+
+@ObjectType('ReportMonth', { description: "A unit's figures as captured in one month's snapshot." })
+export class ReportMonthType {
+  constructor(period: string, figures: UnitFigures) {
+    this.period = period;
+    this.figures = new ReportFiguresType(figures);
+  }
+
+  @Field({ description: 'The month, YYYY-MM.' })
+  period: string;
+
+  @Field(() => ReportFiguresType, { description: 'Its figures in that month.' })
+  figures: ReportFiguresType;
 }

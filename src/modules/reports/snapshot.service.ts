@@ -1,14 +1,12 @@
 import { IsolationLevel } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { conflict, notFound } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
-import { audit } from '../audit/audit';
-import { requireAdmin } from '../auth/permissions';
+import { conflict, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
+import { mutate, type AuditDeclaration } from '../../core/unit-of-work';
+import { writeAuditEntry } from '../audit/audit';
+import { requireAdmin } from '../../core/permissions';
 import { departmentFiguresService } from '../stats/department-figures.service';
-import { previousPeriod, requireBegunPeriod } from './period';
-import { emitEvents, NotificationEventType } from '../notifications/notification-event';
-import { notificationPolicy } from '../notifications/notification-policy';
-import { rateThresholdEvents } from '../notifications/rate-events';
+import { requireBegunPeriod } from './period';
 import { ReportSnapshot, ReportUnitKind } from './report-snapshot.entity';
 import { unitFiguresService, type UnitWithFigures } from './unit-figures.service';
 
@@ -44,7 +42,7 @@ export const snapshotService = {
     // them first, so the month holds the figures as they stand.
     await departmentFiguresService.refreshStaleness(ctx.em.fork());
     // Repeatable read: every statement of the capture sees the same moment, so the figures add up.
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'captureSnapshot', async (em, mutation) => {
       // Captures queue here, one at a time. The lock must come before any
       // query: a repeatable-read transaction fixes its snapshot at its first
       // query, and a capture that had fixed it before waiting would not see
@@ -58,47 +56,20 @@ export const snapshotService = {
       if (existing && !input.replace) {
         throw conflict(`The snapshot of ${period} was captured at ${existing.capturedAt.toISOString()} by ${existing.capturedBy}; snapshots are immutable. Capture with replace: true to replace it.`);
       }
-      const before = existing ? auditFields(existing) : null;
-      const units = await unitFiguresService.everything(em);
-      if (existing) {
-        await em.execute(`delete from report_snapshot where period = ?`, [period]);
-        em.getUnitOfWork().unsetIdentity(existing);
-      }
-      const viewer = ctx.viewer!;
-      const snapshot = em.create(ReportSnapshot, {
-        period,
-        capturedAt: new Date(),
-        capturedBy: viewer.name,
-        departmentCount: units.filter((u) => u.kind === ReportUnitKind.DEPARTMENT).length,
-        regionCount: units.filter((u) => u.kind === ReportUnitKind.REGION).length,
-        replacements: existing ? existing.replacements + 1 : 0,
-      });
-      await em.flush();
-      await insertUnits(em, period, units);
-      audit(em, ctx, { action: existing ? 'replaceSnapshot' : 'captureSnapshot', entityType: 'ReportSnapshot', entityId: period, before, after: auditFields(snapshot) });
-      await em.flush();
-      // Notifications: the capture itself, and every unit whose rate crossed the threshold since the month before.
-      const previous = previousPeriod(period);
-      const previousUnits: { kind: ReportUnitKind; key: string; name: string; figures: UnitWithFigures['figures'] | string }[] = await em.execute(
-        `select unit_kind as kind, unit_key as key, unit_name as name, figures from report_snapshot_unit where period = ?`,
-        [previous],
-      );
-      await emitEvents(em, [
-        {
-          type: NotificationEventType.SNAPSHOT_CAPTURED,
-          departments: [],
-          data: { period, capturedAt: snapshot.capturedAt.toISOString(), capturedBy: snapshot.capturedBy, departmentCount: snapshot.departmentCount, regionCount: snapshot.regionCount, replaced: Boolean(existing) },
-        },
-        ...rateThresholdEvents(
-          period,
-          previous,
-          units,
-          previousUnits.map((u) => ({ ...u, figures: typeof u.figures === 'string' ? JSON.parse(u.figures) : u.figures })),
-          notificationPolicy.rateThreshold,
-        ),
-      ]);
-      return snapshot;
+      return writeCapture(em, ctx, period, existing, (entry) => mutation.audit(entry));
     }, { isolationLevel: IsolationLevel.REPEATABLE_READ });
+  },
+
+  /**
+   * Captures a period inside the caller's transaction, as it stands there,
+   * without the queueing lock or the staleness recount: for the demo loader,
+   * which fills a new database in one transaction and is its only writer.
+   */
+  async captureWithin(ctx: RequestContext, period: string): Promise<ReportSnapshot> {
+    requireAdmin(ctx, 'capture report snapshots');
+    return writeCapture(ctx.em, ctx, requireBegunPeriod(period), await ctx.em.findOne(ReportSnapshot, { period }), (entry) => {
+      writeAuditEntry(ctx.em, ctx.viewer!, entry.action ?? 'captureSnapshot', entry);
+    });
   },
 
   async find(em: EntityManager, period: string): Promise<ReportSnapshot | null> {
@@ -114,6 +85,24 @@ export const snapshotService = {
   /** Every captured period, newest first. */
   async list(ctx: RequestContext): Promise<ReportSnapshot[]> {
     return ctx.em.find(ReportSnapshot, {}, { orderBy: { period: 'desc' } });
+  },
+
+  /** Units' figures in every captured month, oldest first, keyed "KIND:key"; one statement. */
+  async monthsOf(em: EntityManager, units: readonly { kind: ReportUnitKind; key: string }[]): Promise<Map<string, { period: string; figures: UnitWithFigures['figures'] }[]>> {
+    const out = new Map<string, { period: string; figures: UnitWithFigures['figures'] }[]>();
+    if (units.length === 0) return out;
+    const rows: { unit_kind: string; unit_key: string; period: string; figures: UnitWithFigures['figures'] | string }[] = await em.execute(
+      `select u.unit_kind, u.unit_key, u.period, u.figures from report_snapshot_unit u where u.unit_key in (?) order by u.period`,
+      [[...new Set(units.map((u) => u.key))]],
+    );
+    const wanted = new Set(units.map((u) => `${u.kind}:${u.key}`));
+    for (const row of rows) {
+      const id = `${row.unit_kind}:${row.unit_key}`;
+      if (!wanted.has(id)) continue;
+      const figures = typeof row.figures === 'string' ? JSON.parse(row.figures) : row.figures;
+      out.set(id, [...(out.get(id) ?? []), { period: row.period, figures }]);
+    }
+    return out;
   },
 
   /**
@@ -147,6 +136,30 @@ export const snapshotService = {
     return out;
   },
 };
+
+/** Writes the snapshot of `period` (replacing `existing`, if any) from the figures `em` sees; `audit` records its entry (the mutation's, or directly for the demo loader). */
+async function writeCapture(em: EntityManager, ctx: RequestContext, period: string, existing: ReportSnapshot | null, audit: (entry: AuditDeclaration) => void): Promise<ReportSnapshot> {
+  const before = existing ? auditFields(existing) : null;
+  const units = await unitFiguresService.everything(em);
+  if (existing) {
+    await em.execute(`delete from report_snapshot where period = ?`, [period]);
+    em.getUnitOfWork().unsetIdentity(existing);
+  }
+  const viewer = ctx.viewer!;
+  const snapshot = em.create(ReportSnapshot, {
+    period,
+    capturedAt: new Date(),
+    capturedBy: viewer.name,
+    departmentCount: units.filter((u) => u.kind === ReportUnitKind.DEPARTMENT).length,
+    regionCount: units.filter((u) => u.kind === ReportUnitKind.REGION).length,
+    replacements: existing ? existing.replacements + 1 : 0,
+  });
+  await em.flush();
+  await insertUnits(em, period, units);
+  audit({ action: existing ? 'replaceSnapshot' : 'captureSnapshot', entityType: 'ReportSnapshot', entityId: period, before, after: auditFields(snapshot) });
+  await em.flush();
+  return snapshot;
+}
 
 async function insertUnits(em: EntityManager, period: string, units: UnitWithFigures[]): Promise<void> {
   for (let start = 0; start < units.length; start += INSERT_BATCH) {

@@ -1,27 +1,31 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { EMPTY_MOUNT_COUNTS, MOUNT_COLUMNS, mountCountsOf, type MountCounts } from './mount-stats.service';
-import { emptySupervisionCounts, SUPERVISION_COLUMNS, supervisionCountsOf, type SupervisionCounts } from './supervision-stats.service';
-import { EMPTY_SUBSCRIPTION_COUNTS, SUBSCRIPTION_COLUMNS, subscriptionCountsOf, type SubscriptionCounts } from '../subscriptions/subscription-stats.service';
+import { EMPTY_MOUNT_COUNTS, mountCountsOf, type MountCounts } from './mount-stats.service';
+import { emptySupervisionCounts, supervisionCountsOf, type SupervisionCounts } from './supervision-stats.service';
+import { EMPTY_SUBSCRIPTION_COUNTS, subscriptionCountsOf, type SubscriptionCounts } from '../subscriptions/subscription-stats.service';
+import { FIGURE_COLUMNS } from './figures';
+import { EMPTY_USAGE_FIGURES, usageFiguresOf, type UsageFigures } from '../sharing/usage.service';
 
 /** Every stored figure of one unit (a department or a region): what its three statistics are made of. */
 export interface UnitFigures {
   mount: MountCounts;
   supervision: SupervisionCounts;
   subscriptions: SubscriptionCounts;
+  /** Use of hosted data (资源使用 / 被使用). Absent from snapshots captured before it was counted. */
+  usage?: UsageFigures;
 }
 
 export function emptyUnitFigures(): UnitFigures {
-  return { mount: EMPTY_MOUNT_COUNTS, supervision: emptySupervisionCounts(), subscriptions: EMPTY_SUBSCRIPTION_COUNTS };
+  return { mount: EMPTY_MOUNT_COUNTS, supervision: emptySupervisionCounts(), subscriptions: EMPTY_SUBSCRIPTION_COUNTS, usage: EMPTY_USAGE_FIGURES };
 }
 
 type FiguresRow = { key: string | number } & Record<string, string | number>;
 
-const COLUMNS = (f: string) => [...MOUNT_COLUMNS, ...SUPERVISION_COLUMNS, ...SUBSCRIPTION_COLUMNS].map((column) => `${f}.${column}`).join(', ');
+const COLUMNS = (f: string) => FIGURE_COLUMNS.map((column) => `${f}.${column}`).join(', ');
 
 function byKey<K extends string | number>(keys: readonly K[], rows: FiguresRow[], normalise: (key: FiguresRow['key']) => K): Map<K, UnitFigures> {
   const map = new Map<K, UnitFigures>();
   for (const row of rows) {
-    map.set(normalise(row.key), { mount: mountCountsOf(row), supervision: supervisionCountsOf(row), subscriptions: subscriptionCountsOf(row) });
+    map.set(normalise(row.key), { mount: mountCountsOf(row), supervision: supervisionCountsOf(row), subscriptions: subscriptionCountsOf(row), usage: usageFiguresOf(row) });
   }
   for (const key of keys) if (!map.has(key)) map.set(key, emptyUnitFigures());
   return map;

@@ -28,7 +28,7 @@ export enum SubscriptionStatus {
 @Entity({ tableName: 'subscription_request' })
 @Index({ properties: ['provider', 'status'] })
 @Index({ properties: ['requester', 'status'] })
-export class SubscriptionRequest extends TimestampedEntity<'status' | 'decidedAt' | 'decisionReason' | 'endedAt' | 'endDate'> {
+export class SubscriptionRequest extends TimestampedEntity<'status' | 'decidedAt' | 'decisionReason' | 'endedAt' | 'endDate' | 'grantedItems'> {
   @PrimaryKey({ type: 'integer', autoincrement: true })
   id!: number;
 
@@ -66,6 +66,13 @@ export class SubscriptionRequest extends TimestampedEntity<'status' | 'decidedAt
   /** Reason given with a rejection or revocation (or an approval note). */
   @Property({ type: 'text', nullable: true })
   decisionReason?: string | null;
+
+  /**
+   * Information items a conditional grant is restricted to (named by the
+   * provider on approval); null for every item.
+   */
+  @Property({ type: 'json', nullable: true })
+  grantedItems?: string[] | null;
 
   /** When it was revoked or cancelled. */
   @Property({ type: 'datetime', nullable: true })

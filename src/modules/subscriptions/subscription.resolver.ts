@@ -2,8 +2,8 @@ import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mu
 import type { MuluContext } from '../../graphql/context';
 import { numericIdOf, toGlobalId } from '../../graphql/global-id';
 import { pageRequest, toConnection } from '../../graphql/pagination';
-import { badInput, notFound } from '../../graphql/errors';
-import { Role } from '../auth/viewer';
+import { badInput, notFound } from '../../core/errors';
+import { Role } from '../../core/viewer';
 import type { ResourceDirectory } from '../catalogue/directory.entity';
 import { ResourceDirectoryType, toDirectoryRef } from '../catalogue/directory.types';
 import type { Department } from '../departments/department.entity';
@@ -49,7 +49,7 @@ class SubscriptionQueueArgs {
   after?: string | null;
 }
 
-const decision = (input: SubscriptionDecisionInput) => ({ id: numericIdOf(input.id, 'SubscriptionRequest'), reason: input.reason });
+const decision = (input: SubscriptionDecisionInput) => ({ id: numericIdOf(input.id, 'SubscriptionRequest'), reason: input.reason, grantedItems: input.grantedItems });
 
 @Resolver(() => SubscriptionRequestType)
 export class SubscriptionResolver {

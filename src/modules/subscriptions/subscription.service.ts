@@ -2,19 +2,17 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pagedChildren } from '../../db/paged-children';
 import type { PageRequest } from '../../db/page';
-import { badInput, conflict, forbidden, notFound } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
-import { audit, snapshot } from '../audit/audit';
-import { canWriteDepartment, requireDepartmentWriter, requireViewer } from '../auth/permissions';
-import { Role } from '../auth/viewer';
+import { badInput, conflict, forbidden, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
+import { snapshot } from '../audit/audit';
+import { mutate } from '../../core/unit-of-work';
+import { canWriteDepartment, requireDepartmentWriter, requireViewer } from '../../core/permissions';
+import { Role } from '../../core/viewer';
 import { DirectoryStatus, ResourceDirectory, ShareType } from '../catalogue/directory.entity';
-import { departmentFiguresService } from '../stats/department-figures.service';
 import { directoryService, type DirectoryRef } from '../catalogue/directory.service';
 import { Department } from '../departments/department.entity';
 import { departmentService } from '../departments/department.service';
 import { SubscriptionRequest, SubscriptionStatus } from './subscription.entity';
-import { emitEvents, NotificationEventType } from '../notifications/notification-event';
-import { subscriptionEvent } from '../notifications/event-data';
 import { businessToday, effectiveStatus, LIVE_STATUSES, nextStatus, statusSql, TRANSITIONS, type SubscriptionEvent } from './subscription.state-machine';
 
 export interface RequestSubscriptionInput {
@@ -29,6 +27,19 @@ export interface RequestSubscriptionInput {
 export interface DecisionInput {
   id: number;
   reason?: string | null;
+  /** On approval: the information items granted (conditional sharing); all when absent. */
+  grantedItems?: string[] | null;
+}
+
+/** The items an approval grants: names of the directory's items, at least one; null for all. */
+function checkGrantedItems(directory: ResourceDirectory, names: string[] | null | undefined): string[] | null {
+  if (names == null) return null;
+  const known = directory.informationItems.map((item) => item.name);
+  const unknown = names.filter((name) => !known.includes(name));
+  if (unknown.length) throw badInput(`Directory ${directory.code} has no information item ${unknown.map((n) => `"${n}"`).join(', ')}; its items are ${known.join(', ')}.`);
+  const granted = known.filter((name) => names.includes(name));
+  if (granted.length === 0) throw badInput('Grant at least one information item, or omit grantedItems to grant them all.');
+  return granted;
 }
 
 /** Filter of request lists: by effective status (LAPSED included). */
@@ -36,15 +47,7 @@ export interface SubscriptionFilter {
   status: SubscriptionStatus | null;
 }
 
-/** The notification each transition sends (docs/notifications.md). */
-const EVENT_OF: Record<SubscriptionEvent, NotificationEventType> = {
-  approve: NotificationEventType.SUBSCRIPTION_APPROVED,
-  reject: NotificationEventType.SUBSCRIPTION_REJECTED,
-  revoke: NotificationEventType.SUBSCRIPTION_REVOKED,
-  cancel: NotificationEventType.SUBSCRIPTION_CANCELLED,
-};
-
-const AUDITED = ['status', 'decisionReason', 'decidedAt', 'endedAt'] as const;
+const AUDITED = ['status', 'decisionReason', 'decidedAt', 'endedAt', 'grantedItems'] as const;
 const AUDITED_ON_CREATE = ['directory', 'provider', 'requester', 'purpose', 'endDate', ...AUDITED] as const;
 
 function checkEndDate(endDate: string | null | undefined): string | null {
@@ -79,7 +82,7 @@ export const subscriptionService = {
     const endDate = checkEndDate(input.endDate);
     const requesterCode = input.requesterCreditCode?.trim() || viewer.departmentCreditCode;
     if (!requesterCode) throw badInput('Name the requesting department (requesterCreditCode); an administrator acts for no department of their own.');
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'requestSubscription', async (em, mutation) => {
       const requester = await departmentService.requireByCreditCode(em, requesterCode);
       requireDepartmentWriter(ctx, requester, `request subscriptions for ${requester.name}`);
       const directory = await directoryService.requireForUpdate(em, input.directory);
@@ -97,7 +100,7 @@ export const subscriptionService = {
           throw conflict(`${requester.name} already has a ${status.toLowerCase()} request for directory ${directory.code}; cancel it before asking again.`);
         }
         existing.status = SubscriptionStatus.LAPSED; // make the lapse durable, so the new request is the only live one
-        audit(em, ctx, { action: 'lapseSubscription', entityType: 'SubscriptionRequest', entityId: existing.id, before: { status: SubscriptionStatus.GRANTED }, after: { status: SubscriptionStatus.LAPSED } });
+        mutation.audit({ action: 'lapseSubscription', entityType: 'SubscriptionRequest', entityId: existing.id, before: { status: SubscriptionStatus.GRANTED }, after: { status: SubscriptionStatus.LAPSED } });
       }
       // Before the insert: the flush would otherwise insert first and trip the one-live-request index.
       await em.flush();
@@ -114,9 +117,7 @@ export const subscriptionService = {
         decidedAt: granted ? now : null,
       });
       await em.flush();
-      await departmentFiguresService.refreshSubscriptions(em, [requester.id, provider.id]);
-      audit(em, ctx, { action: 'requestSubscription', entityType: 'SubscriptionRequest', entityId: request.id, after: snapshot(request, AUDITED_ON_CREATE) });
-      await emitEvents(em, [subscriptionEvent(NotificationEventType.SUBSCRIPTION_REQUESTED, { ...request, directory, provider, requester })]);
+      mutation.audit({ entityType: 'SubscriptionRequest', entityId: request.id, after: snapshot(request, AUDITED_ON_CREATE) });
       return request;
     });
   },
@@ -130,6 +131,7 @@ export const subscriptionService = {
       if (directory.shareType === ShareType.NOT_SHARED) throw conflict(`Directory ${directory.code} is no longer shared; this request can only be rejected.`);
       request.decidedAt = now;
       request.decisionReason = input.reason?.trim() || null;
+      request.grantedItems = checkGrantedItems(directory, input.grantedItems);
     });
   },
 
@@ -168,7 +170,7 @@ export const subscriptionService = {
    */
   async transition(ctx: RequestContext, id: number, event: SubscriptionEvent, action: string, apply: (request: SubscriptionRequest, now: Date, directory: ResourceDirectory) => void): Promise<SubscriptionRequest> {
     const viewer = requireViewer(ctx);
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, action, async (em, mutation) => {
       // A request's directory never changes, so it can be named before the request is locked.
       await em.execute(`select c.id from resource_directory c where c.id = (select r.directory_id from subscription_request r where r.id = ?) for share of c`, [id]);
       const request = await requireForUpdate(em, id);
@@ -182,13 +184,10 @@ export const subscriptionService = {
       const before = snapshot(request, AUDITED);
       const to = nextStatus(current, event);
       // Read after the lock above: a withdrawal that committed meanwhile is seen here.
-      const directory = await em.findOneOrFail(ResourceDirectory, { id: request.directory.id });
-      apply(request, now, directory);
+      apply(request, now, await em.findOneOrFail(ResourceDirectory, { id: request.directory.id }));
       request.status = to;
       await em.flush();
-      await departmentFiguresService.refreshSubscriptions(em, [request.requester.id, request.provider.id]);
-      audit(em, ctx, { action, entityType: 'SubscriptionRequest', entityId: request.id, before, after: snapshot(request, AUDITED) });
-      await emitEvents(em, [subscriptionEvent(EVENT_OF[event], { ...request, directory, provider: request.provider.getEntity(), requester: request.requester.getEntity() })]);
+      mutation.audit({ entityType: 'SubscriptionRequest', entityId: request.id, before, after: snapshot(request, AUDITED) });
       return request;
     });
   },

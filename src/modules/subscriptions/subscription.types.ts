@@ -1,5 +1,5 @@
 import { GraphQLLocalDate } from 'graphql-scalars';
-import { IsOptional, Length, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsOptional, Length, MaxLength } from 'class-validator';
 import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Node } from '../../graphql/node';
 import { ConnectionType } from '../../graphql/pagination';
@@ -42,6 +42,9 @@ export class SubscriptionRequestType extends Node {
 
   @Field({ description: 'Actor id of who filed it.' })
   requestedBy!: string;
+
+  @Field(() => [String], { nullable: true, description: 'Information items the grant is restricted to (conditional sharing); null for every item.' })
+  grantedItems?: string[] | null;
 }
 
 export const SubscriptionRequestConnection = ConnectionType(SubscriptionRequestType, 'SubscriptionRequest', 'subscription request');
@@ -89,6 +92,11 @@ export class SubscriptionDecisionInput {
   @IsOptional()
   @MaxLength(2000)
   reason?: string | null;
+
+  @Field(() => [String], { nullable: true, description: 'On approval of a conditional share: the information items granted (by name); the subscriber receives only these. Omit to grant every item.' })
+  @IsOptional()
+  @ArrayMaxSize(1000)
+  grantedItems?: string[] | null;
 }
 
 @InputType({ description: 'A subscription request to cancel.' })

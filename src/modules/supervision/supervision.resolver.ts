@@ -1,6 +1,9 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
-import { PAGE_LIMITS, pageRequest, toConnection } from '../../graphql/pagination';
+import { pageRequest, unitConnection } from '../../graphql/pagination';
+import type { UnitKind } from '../../db/unit-lists';
+import type { Region } from '../regions/region.entity';
+import { RegionType } from '../regions/region.types';
 import type { Department } from '../departments/department.entity';
 import { DepartmentType } from '../departments/department.types';
 import { supervisionRecordService, type IngestRecordsResult } from './supervision-record.service';
@@ -13,20 +16,52 @@ import {
   IngestSupervisionRecordsResultType,
   MoveSupervisionSubItemInput,
   SupervisionMainItemConnection,
+  SupervisionMainItemFilter,
   SupervisionMainItemType,
+  SupervisionSubItemConnection,
+  SupervisionSubItemFilter,
   SupervisionSubItemType,
 } from './supervision.types';
 
 /** Largest page of main items; a district department holds up to about a hundred. */
 export const MAIN_ITEM_PAGE_LIMIT = 200;
+/** Largest page of sub-items. */
+export const SUB_ITEM_PAGE_LIMIT = 200;
 
 @ArgsType()
 class MainItemPageArgs {
+  @Field(() => SupervisionMainItemFilter, { nullable: true, description: 'Narrows the list.' })
+  filter?: SupervisionMainItemFilter | null;
+
   @Field(() => Int, { nullable: true, description: `How many main items (1 to ${MAIN_ITEM_PAGE_LIMIT}, default 20).` })
   first?: number | null;
 
   @Field(() => String, { nullable: true, description: 'Cursor after which the page starts.' })
   after?: string | null;
+}
+
+@ArgsType()
+class SubItemPageArgs {
+  @Field(() => SupervisionSubItemFilter, { nullable: true, description: 'Narrows the list.' })
+  filter?: SupervisionSubItemFilter | null;
+
+  @Field(() => Int, { nullable: true, description: `How many sub-items (1 to ${SUB_ITEM_PAGE_LIMIT}, default 20).` })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts.' })
+  after?: string | null;
+}
+
+function mainItemsOfUnit(ctx: MuluContext, kind: UnitKind, unit: string | number, args: MainItemPageArgs) {
+  const page = pageRequest(args.first, args.after, MAIN_ITEM_PAGE_LIMIT);
+  const loaders = { list: ctx.loaders.supervisionMainItemsOfUnit, count: ctx.loaders.supervisionMainItemCountOfUnit };
+  return unitConnection(loaders, kind, unit, page, { covered: args.filter?.covered ?? null });
+}
+
+function subItemsOfUnit(ctx: MuluContext, kind: UnitKind, unit: string | number, args: SubItemPageArgs) {
+  const page = pageRequest(args.first, args.after, SUB_ITEM_PAGE_LIMIT);
+  const loaders = { list: ctx.loaders.supervisionSubItemsOfUnit, count: ctx.loaders.supervisionSubItemCountOfUnit };
+  return unitConnection(loaders, kind, unit, page, { covered: args.filter?.covered ?? null, category: args.filter?.category ?? null });
 }
 
 @Resolver(() => SupervisionMainItemType)
@@ -85,9 +120,37 @@ export class SupervisionSubItemResolver {
 
 @Resolver(() => DepartmentType)
 export class DepartmentSupervisionResolver {
-  @FieldResolver(() => SupervisionMainItemConnection, { description: "The department's supervision main items, in registration order." })
-  async supervisionMainItems(@Root() department: Department, @Args(() => MainItemPageArgs) args: MainItemPageArgs, @Ctx() ctx: MuluContext) {
-    const page = pageRequest(args.first, args.after, MAIN_ITEM_PAGE_LIMIT);
-    return toConnection(await ctx.loaders.supervisionMainItemsOfDepartment.load({ parent: department.id, page, filter: null }), page);
+  @FieldResolver(() => SupervisionMainItemConnection, {
+    description: "The department's supervision main items, in registration order; `filter: { covered: false }` lists the uncovered ones.",
+  })
+  supervisionMainItems(@Root() department: Department, @Args(() => MainItemPageArgs) args: MainItemPageArgs, @Ctx() ctx: MuluContext) {
+    return mainItemsOfUnit(ctx, 'department', department.id, args);
+  }
+
+  @FieldResolver(() => SupervisionSubItemConnection, {
+    description: "The department's supervision sub-items, in registration order; `filter: { covered: false }` lists those without a record (its to-do list), by category with `category`.",
+  })
+  supervisionSubItems(@Root() department: Department, @Args(() => SubItemPageArgs) args: SubItemPageArgs, @Ctx() ctx: MuluContext) {
+    return subItemsOfUnit(ctx, 'department', department.id, args);
+  }
+}
+
+/** The drill-down behind a region's supervision figures: the items of every department in it and below it. */
+@Resolver(() => RegionType)
+export class RegionSupervisionResolver {
+  @FieldResolver(() => SupervisionMainItemConnection, {
+    description:
+      'Supervision main items of every department in this region and in every region below it, in registration order; `filter: { covered: false }` lists the uncovered ones. `totalCount` equals the figure (mainItems, coveredMainItems).',
+  })
+  supervisionMainItems(@Root() region: Region, @Args(() => MainItemPageArgs) args: MainItemPageArgs, @Ctx() ctx: MuluContext) {
+    return mainItemsOfUnit(ctx, 'region', region.code, args);
+  }
+
+  @FieldResolver(() => SupervisionSubItemConnection, {
+    description:
+      'Supervision sub-items of every department in this region and in every region below it, in registration order; `filter: { covered: false, category: PENALTY }` lists the uncovered penalty sub-items. `totalCount` equals the figure (subItems, coveredSubItems, per category).',
+  })
+  supervisionSubItems(@Root() region: Region, @Args(() => SubItemPageArgs) args: SubItemPageArgs, @Ctx() ctx: MuluContext) {
+    return subItemsOfUnit(ctx, 'region', region.code, args);
   }
 }

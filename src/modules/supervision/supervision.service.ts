@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { pagedChildren } from '../../db/paged-children';
 import type { PageRequest } from '../../db/page';
-import { badInput, conflict, notFound } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
-import { audit, snapshot } from '../audit/audit';
-import { departmentFiguresService } from '../stats/department-figures.service';
-import { requireDepartmentWriter } from '../auth/permissions';
+import { badInput, conflict, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
+import { snapshot } from '../audit/audit';
+import { mutate } from '../../core/unit-of-work';
+import { requireDepartmentWriter } from '../../core/permissions';
+import { unitCounts, unitPagedRows, type UnitKind, type UnitRow } from '../../db/unit-lists';
 import type { Department } from '../departments/department.entity';
 import { departmentService, requireValidCreditCode } from '../departments/department.service';
 import { SUPERVISION_CATEGORIES, SupervisionCategory, SupervisionMainItem, SupervisionSubItem } from './supervision.entity';
@@ -29,6 +29,38 @@ export interface MoveSubItemInput {
   departmentCreditCode: string;
   subItemCode: string;
   toMainItemCode: string;
+}
+
+/** Narrows a drill-down list of sub-items; null fields do not narrow. */
+export interface SubItemListFilter {
+  /** true: sub-items with at least one counting record (子项覆盖); false: those without. */
+  covered: boolean | null;
+  category: SupervisionCategory | null;
+}
+
+/** Narrows a drill-down list of main items. */
+export interface MainItemListFilter {
+  /** true: main items with at least one covered sub-item (主项覆盖); false: those without. */
+  covered: boolean | null;
+}
+
+/** SQL on alias `c` (supervision_sub_item): the definitions of covered sub-items the figures count. */
+function subItemFilterSql(filter: SubItemListFilter): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  if (filter.covered != null) parts.push(filter.covered ? 'c.record_count > 0' : 'c.record_count = 0');
+  if (filter.category) {
+    parts.push('c.category = ?');
+    params.push(filter.category);
+  }
+  return { sql: parts.length ? parts.join(' and ') : 'true', params };
+}
+
+/** SQL on alias `c` (supervision_main_item): covered means at least one covered sub-item. */
+function mainItemFilterSql(filter: MainItemListFilter): { sql: string; params: unknown[] } {
+  if (filter.covered == null) return { sql: 'true', params: [] };
+  const covered = 'exists (select 1 from supervision_sub_item s where s.main_item_id = c.id and s.record_count > 0)';
+  return { sql: filter.covered ? covered : `not ${covered}`, params: [] };
 }
 
 /** Trims a required text field and checks its length, with a reason a steward understands. */
@@ -66,14 +98,13 @@ export const supervisionService = {
     const code = requireText(input.code, 'main item code', 64);
     const name = requireText(input.name, 'main item name', 500);
     const legalBasis = requireText(input.legalBasis, 'legal basis', 20_000);
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'createSupervisionMainItem', async (em, mutation) => {
       const department = await requireWritableDepartment(em, ctx, input.departmentCreditCode);
       const existing = await em.findOne(SupervisionMainItem, { department, code });
       if (existing) throw conflict(`Department "${department.name}" already has a supervision main item with code "${code}" ("${existing.name}").`);
       const item = em.create(SupervisionMainItem, { department, code, name, legalBasis });
       await em.flush();
-      await departmentFiguresService.refreshSupervision(em, [department.id]);
-      audit(em, ctx, { action: 'createSupervisionMainItem', entityType: 'SupervisionMainItem', entityId: item.id, after: snapshot(item, MAIN_AUDITED) });
+      mutation.audit({ entityType: 'SupervisionMainItem', entityId: item.id, after: snapshot(item, MAIN_AUDITED) });
       await em.flush();
       return item;
     });
@@ -84,15 +115,14 @@ export const supervisionService = {
     const code = requireText(input.code, 'sub-item code', 64);
     const name = requireText(input.name, 'sub-item name', 500);
     if (!SUPERVISION_CATEGORIES.includes(input.category)) throw badInput(`"${input.category}" is not a sub-item category; use one of ${SUPERVISION_CATEGORIES.join(', ')}.`);
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'createSupervisionSubItem', async (em, mutation) => {
       const department = await requireWritableDepartment(em, ctx, input.departmentCreditCode);
       const mainItem = await requireMainItem(em, department, input.mainItemCode.trim());
       const existing = await em.findOne(SupervisionSubItem, { department, code });
       if (existing) throw conflict(`Department "${department.name}" already has a supervision sub-item with code "${code}" ("${existing.name}").`);
       const item = em.create(SupervisionSubItem, { department, mainItem, code, name, category: input.category });
       await em.flush();
-      await departmentFiguresService.refreshSupervision(em, [department.id]);
-      audit(em, ctx, { action: 'createSupervisionSubItem', entityType: 'SupervisionSubItem', entityId: item.id, after: snapshot(item, SUB_AUDITED) });
+      mutation.audit({ entityType: 'SupervisionSubItem', entityId: item.id, after: snapshot(item, SUB_AUDITED) });
       await em.flush();
       return item;
     });
@@ -105,7 +135,7 @@ export const supervisionService = {
    * changes nothing.
    */
   async moveSubItem(ctx: RequestContext, input: MoveSubItemInput): Promise<SupervisionSubItem> {
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'moveSupervisionSubItem', async (em, mutation) => {
       const department = await requireWritableDepartment(em, ctx, input.departmentCreditCode);
       const code = input.subItemCode.trim();
       // Locked for the move, which changes no key column: `for no key update` lets records keep
@@ -118,17 +148,31 @@ export const supervisionService = {
       if (item.mainItem.id !== target.id) {
         const before = snapshot(item, SUB_AUDITED);
         item.mainItem = em.getReference(SupervisionMainItem, target.id, { wrapped: true });
-        audit(em, ctx, { action: 'moveSupervisionSubItem', entityType: 'SupervisionSubItem', entityId: item.id, before, after: snapshot(item, SUB_AUDITED) });
+        mutation.audit({ entityType: 'SupervisionSubItem', entityId: item.id, before, after: snapshot(item, SUB_AUDITED) });
         await em.flush();
-        await departmentFiguresService.refreshSupervision(em, [department.id]);
       }
       return item;
     });
   },
 
-  /** A page of main items of each of several departments, one statement. */
-  async mainItemsOf(em: EntityManager, departmentIds: readonly number[], page: PageRequest): Promise<SupervisionMainItem[]> {
-    return pagedChildren(em, SupervisionMainItem, 'supervision_main_item', 'department_id', departmentIds, page);
+  /** A page of main items of each of several departments or regions (with every region below), one statement. */
+  async mainItemsOfUnits(em: EntityManager, kind: UnitKind, units: readonly string[], page: PageRequest, filter: MainItemListFilter): Promise<UnitRow<SupervisionMainItem>[]> {
+    return unitPagedRows(em, SupervisionMainItem, 'supervision_main_item', kind, units, page, mainItemFilterSql(filter));
+  },
+
+  /** How many main items match `filter` in each of several units, one statement. */
+  async mainItemCountOfUnits(em: EntityManager, kind: UnitKind, units: readonly string[], filter: MainItemListFilter): Promise<Map<string, number>> {
+    return unitCounts(em, 'supervision_main_item', kind, units, mainItemFilterSql(filter));
+  },
+
+  /** A page of sub-items of each of several departments or regions (with every region below), one statement. */
+  async subItemsOfUnits(em: EntityManager, kind: UnitKind, units: readonly string[], page: PageRequest, filter: SubItemListFilter): Promise<UnitRow<SupervisionSubItem>[]> {
+    return unitPagedRows(em, SupervisionSubItem, 'supervision_sub_item', kind, units, page, subItemFilterSql(filter));
+  },
+
+  /** How many sub-items match `filter` in each of several units, one statement. */
+  async subItemCountOfUnits(em: EntityManager, kind: UnitKind, units: readonly string[], filter: SubItemListFilter): Promise<Map<string, number>> {
+    return unitCounts(em, 'supervision_sub_item', kind, units, subItemFilterSql(filter));
   },
 
   /** Sub-items of many main items, in registration order, one statement. */

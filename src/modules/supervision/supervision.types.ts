@@ -32,7 +32,27 @@ export class SupervisionMainItemType {
   createdAt!: Date;
 }
 
-export const SupervisionMainItemConnection = ConnectionType(SupervisionMainItemType, 'SupervisionMainItem', 'supervision main item');
+export const SupervisionMainItemConnection = ConnectionType(
+  SupervisionMainItemType,
+  'SupervisionMainItem',
+  'supervision main item',
+  'How many main items the whole list holds (every page): mainItems without a filter, coveredMainItems with `covered: true`, their difference with `covered: false`.',
+);
+
+@InputType({ description: 'Narrows a list of supervision main items.' })
+export class SupervisionMainItemFilter {
+  @Field(() => Boolean, { nullable: true, description: 'true: main items with at least one covered sub-item (主项已覆盖); false: main items without one (未覆盖).' })
+  covered?: boolean | null;
+}
+
+@InputType({ description: 'Narrows a list of supervision sub-items.' })
+export class SupervisionSubItemFilter {
+  @Field(() => Boolean, { nullable: true, description: 'true: sub-items with at least one counting record (子项已覆盖); false: sub-items without any (未覆盖: the to-do list behind the sub-item coverage).' })
+  covered?: boolean | null;
+
+  @Field(() => SupervisionCategory, { nullable: true, description: 'Only sub-items of this category.' })
+  category?: SupervisionCategory | null;
+}
 
 @ObjectType('SupervisionSubItem', { description: 'A supervision sub-item (监管事项子项): what supervision records are pushed for.' })
 export class SupervisionSubItemType {
@@ -51,6 +71,13 @@ export class SupervisionSubItemType {
   @Field(() => GraphQLISODateTime, { description: 'When it was registered.' })
   createdAt!: Date;
 }
+
+export const SupervisionSubItemConnection = ConnectionType(
+  SupervisionSubItemType,
+  'SupervisionSubItem',
+  'supervision sub-item',
+  'How many sub-items the whole list holds (every page): subItems without a filter, coveredSubItems with `covered: true`, and per category with `category`.',
+);
 
 @InputType({ description: 'A new supervision main item.' })
 export class CreateSupervisionMainItemInput {

@@ -1,5 +1,5 @@
 import ExcelJS from 'exceljs';
-import { percent } from '../../../src/graphql/rates';
+import { percent } from '../../../src/core/numbers';
 import { parse } from 'csv-parse/sync';
 import { currentPeriod } from '../../../src/modules/reports/period';
 import { addDirectory, createDepartment, createRegions, creditCode, mount, readReportTable } from '../../support/builders';
@@ -14,7 +14,13 @@ const RESOURCES_COLUMNS: Record<string, string> = {
   已挂载资源目录数: 'mounted_directories',
   资源数据总量: 'data_volume',
   资源挂载率: 'mount_rate_pct',
+  // Use of hosted data (issue 13): none in this build, so zero.
+  资源被使用次数: 'usage_requests_provided',
+  资源被使用数据量: 'usage_rows_provided',
+  资源使用次数: 'usage_requests_made',
+  资源使用数据量: 'usage_rows_received',
 };
+const NO_USAGE = { usage_requests_provided: '0', usage_rows_provided: '0', usage_requests_made: '0', usage_rows_received: '0' };
 const SUPERVISION_COLUMNS: Record<string, string> = {
   部门: 'department',
   主项数: 'main_items',
@@ -100,7 +106,7 @@ describe('appendix 4 (resources) export reproduces the Yindu table', () => {
 
   it('exports CSV and XLSX whose every cell matches resources.csv, with a totals row', async () => {
     await api.ok(`mutation { captureSnapshot(input: { period: "2023-06" }) { period } }`);
-    await checkTable(api, 'resources', rows, RESOURCES_COLUMNS, { mount_rate_pct: ['mounted_directories', 'published_directories'] }, viewerToken);
+    await checkTable(api, 'resources', rows.map((row) => ({ ...row, ...NO_USAGE })), RESOURCES_COLUMNS, { mount_rate_pct: ['mounted_directories', 'published_directories'] }, viewerToken);
   });
 
   it('answers clear JSON errors: 401 without or with a bad token, 404 for an unknown region, 400 for a bad table or period', async () => {

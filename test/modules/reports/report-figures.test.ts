@@ -87,11 +87,12 @@ describe('report figures', () => {
       unit('殷都区新部门', figures(0, 0, 0)),
       unit('殷都区教育局', figures(6, 6, 11593)),
     ]);
+    // Then the use of hosted data (provided and used: requests, rows), none here.
     expect(table.rows).toEqual([
-      ['殷都区教育局', 6, 6, 11593, '100.00%'],
-      ['殷都区司法局', 6, 6, 27, '100.00%'],
-      ['殷都区新部门', 0, 0, 0, '-'],
-      ['合计', 12, 12, 11620, '100.00%'],
+      ['殷都区教育局', 6, 6, 11593, '100.00%', 0, 0, 0, 0],
+      ['殷都区司法局', 6, 6, 27, '100.00%', 0, 0, 0, 0],
+      ['殷都区新部门', 0, 0, 0, '-', 0, 0, 0, 0],
+      ['合计', 12, 12, 11620, '100.00%', 0, 0, 0, 0],
     ]);
     expect(toCsv(['a', 'b'], [['x,y', 'say "hi"']]).toString('utf8')).toBe('\uFEFFa,b\r\n"x,y","say ""hi"""\r\n');
   });

@@ -1,34 +1,22 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { UniqueConstraintViolationException, ForeignKeyConstraintViolationException } from '@mikro-orm/core';
-
-/** The codes a client may see in `extensions.code`. */
-export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'FORBIDDEN' | 'UNAUTHENTICATED' | 'CONFLICT' | 'PAYLOAD_TOO_LARGE' | 'RATE_LIMITED';
+import { clientDatabaseError, DATABASE_UNAVAILABLE_MESSAGE, HTTP_STATUS, httpHeadersFor, httpStatusFor, isDatabaseUnavailable, MuluError } from '../core/errors';
+import { logger } from '../observability/logger';
+import { observeErrorCode } from '../observability/request-observation';
 
 /**
- * An expected failure with a message written for a data steward. Services
- * throw these; everything else is treated as a bug and masked.
+ * The same error as a GraphQLError carrying its HTTP status and headers, for
+ * places Apollo reads `extensions.http` from (context creation).
  */
-export class MuluError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-    this.name = 'MuluError';
-  }
+export function toHttpGraphQLError(error: MuluError): GraphQLError {
+  const extensions = { code: error.code, ...error.details };
+  const headers = new Map(Object.entries(httpHeadersFor(extensions)));
+  return new GraphQLError(error.message, { extensions: { ...extensions, http: { status: httpStatusFor(error.code), headers } } });
 }
 
-export const badInput = (message: string, details?: Record<string, unknown>) => new MuluError('BAD_USER_INPUT', message, details);
-export const notFound = (message: string) => new MuluError('NOT_FOUND', message);
-export const conflict = (message: string) => new MuluError('CONFLICT', message);
-export const forbidden = (message: string) => new MuluError('FORBIDDEN', message);
-export const unauthenticated = (message: string) => new MuluError('UNAUTHENTICATED', message);
-export const tooLarge = (message: string, details?: Record<string, unknown>) => new MuluError('PAYLOAD_TOO_LARGE', message, details);
-
-/** Codes of errors graphql-js and Apollo raise themselves before any resolver runs; their messages are safe. */
-const PROTOCOL_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
+/** Codes whose messages are written for clients (graphql-js's and Apollo's request errors, and Mulu's own): they pass as thrown. */
+const PROTOCOL_CODES = new Set(Object.keys(HTTP_STATUS).filter((code) => code !== 'INTERNAL_SERVER_ERROR'));
 
 interface ValidationErrorLike {
   property: string;
@@ -50,13 +38,25 @@ function flattenValidation(errors: ValidationErrorLike[], prefix = ''): string[]
  * failure, a bug) is logged here and reaches the client as a bare
  * INTERNAL_SERVER_ERROR, with no SQL and no stack trace.
  */
-export function formatError(formatted: GraphQLFormattedError, error: unknown, log: (error: unknown) => void = console.error): GraphQLFormattedError {
+export function formatError(formatted: GraphQLFormattedError, error: unknown, log?: (error: unknown) => void): GraphQLFormattedError {
+  const result = formatErrorFor(formatted, error, log);
+  // The request's log line and mulu_errors_total count what the client received.
+  observeErrorCode(String(result.extensions?.code ?? 'UNKNOWN'));
+  return result;
+}
+
+function formatErrorFor(formatted: GraphQLFormattedError, error: unknown, log: (error: unknown) => void = (err) => logger.error({ err }, 'unexpected error, answered INTERNAL_SERVER_ERROR')): GraphQLFormattedError {
   let original = unwrapResolverError(error);
   // Errors thrown from Apollo plugins arrive wrapped in a GraphQLError.
   if (original instanceof GraphQLError && original.originalError instanceof MuluError) original = original.originalError;
   const base = { locations: formatted.locations, path: formatted.path };
+  original = clientDatabaseError(original) ?? original;
   if (original instanceof MuluError) {
     return { ...base, message: original.message, extensions: { code: original.code, ...original.details } };
+  }
+  if (isDatabaseUnavailable(original)) {
+    logger.warn({ err: original }, 'database unavailable, answered SERVICE_UNAVAILABLE');
+    return { ...base, message: DATABASE_UNAVAILABLE_MESSAGE, extensions: { code: 'SERVICE_UNAVAILABLE' } };
   }
   if (original instanceof UniqueConstraintViolationException) {
     return { ...base, message: 'This record already exists (a unique code or name is taken).', extensions: { code: 'CONFLICT' } };
@@ -72,7 +72,8 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
     }
     const code = String(formatted.extensions?.code ?? original.extensions?.code ?? '');
     if (PROTOCOL_CODES.has(code) || (!original.originalError && !original.path)) {
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: code || 'BAD_REQUEST' } };
+      const retry = httpHeadersFor(original.extensions)['retry-after'];
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: code || 'BAD_REQUEST', ...(retry ? { retryAfterSeconds: Number(retry) } : {}) } };
     }
   }
   log(original);

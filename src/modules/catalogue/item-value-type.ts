@@ -1,0 +1,124 @@
+import { ItemValueType, type InformationItem } from './directory.entity';
+
+/**
+ * The free-text data types directories are written with (数据类型 of the
+ * cataloguing guideline: 字符型, 数值型, 日期型, ...) and their value types.
+ * Keys are lower case without spaces. Text not listed here is a string: an
+ * item of an unknown type still holds text, and a steward makes it precise
+ * by naming valueType.
+ */
+const INFERRED: Record<string, ItemValueType> = {};
+const words: [ItemValueType, string[]][] = [
+  [ItemValueType.STRING, ['字符型', '字符', '字符串', '字符串型', '文本', '文本型', 'string', 'text', 'varchar', 'char', 'c']],
+  [ItemValueType.INTEGER, ['整数', '整数型', '整型', '长整型', 'int', 'integer', 'bigint', 'long', 'smallint']],
+  [ItemValueType.DECIMAL, ['数值', '数值型', '数字', '数字型', '小数', '小数型', '浮点型', '金额', 'decimal', 'numeric', 'number', 'float', 'double', 'n']],
+  [ItemValueType.DATE, ['日期', '日期型', 'date', 'd']],
+  [ItemValueType.DATETIME, ['日期时间', '日期时间型', '时间', '时间型', '时间戳', 'datetime', 'timestamp', 't']],
+  [ItemValueType.BOOLEAN, ['布尔', '布尔型', '逻辑型', '是否', 'boolean', 'bool']],
+];
+for (const [type, names] of words) for (const name of names) INFERRED[name] = type;
+
+/** The value type of an item: the one the steward named, else the one its data type text means, else STRING. */
+export function valueTypeOf(item: Pick<InformationItem, 'dataType' | 'valueType'>): ItemValueType {
+  return item.valueType ?? INFERRED[item.dataType.toLowerCase().replace(/\s+/g, '')] ?? ItemValueType.STRING;
+}
+
+/** A checked value, as stored in a dataset row's JSON: decimals as their digits (a string, no binary rounding). */
+export type StoredValue = string | number | boolean;
+
+export type ParsedValue = { ok: true; value: StoredValue | null } | { ok: false; reason: string };
+
+const INTEGER = /^[+-]?\d{1,16}$/;
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
+const DATE = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$/;
+const DATETIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?$/;
+const TRUE = new Set(['true', '1', '是', 'yes', 'y', 't']);
+const FALSE = new Set(['false', '0', '否', 'no', 'n', 'f']);
+
+/** Largest number of digits of a decimal value. */
+const MAX_DECIMAL_DIGITS = 38;
+
+const show = (raw: unknown) => {
+  const text = typeof raw === 'string' ? raw : JSON.stringify(raw);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+};
+
+function validDate(y: number, m: number, d: number): boolean {
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * Checks one value against a value type and returns it as stored. Text is
+ * accepted for every type (CSV cells are text); JSON numbers and booleans
+ * where they fit. An empty cell is no value (null). Date-times without a
+ * zone are China Standard Time; they are stored in UTC.
+ */
+export function parseValue(type: ItemValueType, raw: unknown): ParsedValue {
+  if (raw === null || raw === undefined) return { ok: true, value: null };
+  if (raw instanceof Date) {
+    if (Number.isNaN(raw.getTime())) return { ok: false, reason: 'is not a valid date' };
+    if (type === ItemValueType.DATE) return { ok: true, value: raw.toISOString().slice(0, 10) };
+    if (type === ItemValueType.DATETIME) return { ok: true, value: raw.toISOString() };
+    raw = raw.toISOString();
+  }
+  if (typeof raw === 'object') return { ok: false, reason: `must be a single ${type.toLowerCase()} value, not a list or object` };
+  if (typeof raw === 'string') {
+    if (raw.includes('\u0000')) return { ok: false, reason: 'contains a NUL character (\\u0000), which cannot be stored' };
+    if (type !== ItemValueType.STRING) raw = raw.trim();
+    if (raw === '') return { ok: true, value: null };
+  }
+  const text = String(raw);
+  switch (type) {
+    case ItemValueType.STRING:
+      return { ok: true, value: text };
+    case ItemValueType.INTEGER: {
+      if (typeof raw === 'boolean' || !INTEGER.test(text) || !Number.isSafeInteger(Number(text))) {
+        return { ok: false, reason: `"${show(raw)}" is not a whole number (integer, at most ±9007199254740991)` };
+      }
+      return { ok: true, value: Number(text) };
+    }
+    case ItemValueType.DECIMAL: {
+      // A JSON number is written back as the shortest decimal that reads as it: the one the caller sent.
+      const digits = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : text;
+      if (typeof raw === 'boolean' || !DECIMAL.test(digits) || digits.replace(/[^\d]/g, '').length > MAX_DECIMAL_DIGITS) {
+        return { ok: false, reason: `"${show(raw)}" is not a decimal number (digits with an optional point, at most ${MAX_DECIMAL_DIGITS} digits)` };
+      }
+      return { ok: true, value: digits.replace(/^\+/, '') };
+    }
+    case ItemValueType.DATE: {
+      const m = DATE.exec(text);
+      if (!m || !validDate(+m[1], +m[2], +m[3])) return { ok: false, reason: `"${show(raw)}" is not a date (YYYY-MM-DD)` };
+      return { ok: true, value: `${m[1]}-${pad(+m[2])}-${pad(+m[3])}` };
+    }
+    case ItemValueType.DATETIME: {
+      const m = DATETIME.exec(text);
+      if (!m || !validDate(+m[1], +m[2], +m[3]) || +m[4] > 23 || +m[5] > 59 || +(m[6] ?? 0) > 59) {
+        return { ok: false, reason: `"${show(raw)}" is not a date and time (YYYY-MM-DDTHH:MM:SS, with Z or an offset; none means China Standard Time)` };
+      }
+      const zone = m[8] ? (m[8] === 'Z' ? 'Z' : m[8].replace(/^([+-]\d{2})(\d{2})$/, '$1:$2')) : '+08:00';
+      const date = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}${(m[7] ?? '').slice(0, 4)}${zone}`);
+      if (Number.isNaN(date.getTime())) return { ok: false, reason: `"${show(raw)}" is not a valid date and time` };
+      return { ok: true, value: date.toISOString() };
+    }
+    case ItemValueType.BOOLEAN: {
+      if (typeof raw === 'boolean') return { ok: true, value: raw };
+      const word = text.toLowerCase();
+      if (TRUE.has(word)) return { ok: true, value: true };
+      if (FALSE.has(word)) return { ok: true, value: false };
+      return { ok: false, reason: `"${show(raw)}" is not a yes/no value (true/false, 是/否, 1/0)` };
+    }
+  }
+}
+
+/** The SQL type a stored value of this type is compared as (range and equality filters). */
+export const SQL_CAST: Record<ItemValueType, string> = {
+  [ItemValueType.STRING]: 'text',
+  [ItemValueType.INTEGER]: 'bigint',
+  [ItemValueType.DECIMAL]: 'numeric',
+  [ItemValueType.DATE]: 'date',
+  [ItemValueType.DATETIME]: 'timestamptz',
+  [ItemValueType.BOOLEAN]: 'boolean',
+};

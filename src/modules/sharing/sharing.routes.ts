@@ -1,0 +1,210 @@
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { parse } from 'csv-parse';
+import ExcelJS from 'exceljs';
+import { Router, type Request, type Response } from 'express';
+import { badInput } from '../../core/errors';
+import { fromGlobalId, rowIdOfKey } from '../../graphql/global-id';
+import { authenticateFirst, contextHandler, jsonFallbacks, withContext } from '../../http/rest';
+import type { Authenticator } from '../auth/authenticator';
+import { requireViewer } from '../../core/permissions';
+import { LoadMode, SharingRoute } from './dataset.entity';
+import { datasetService, type SourceRow } from './dataset.service';
+import { deliveryService } from './delivery.service';
+import type { RowChecker } from './row-check';
+
+type BodyFormat = 'csv' | 'ndjson' | 'xlsx';
+
+const flag = (value: unknown) => typeof value === 'string' && ['1', 'true', 'yes'].includes(value.toLowerCase());
+
+/** A mount named by its global ID (as GraphQL gives it) or its number. */
+function mountIdOf(raw: string): number {
+  const n = rowIdOfKey(raw);
+  if (n !== null) return n;
+  const { type, key } = fromGlobalId(raw);
+  const id = rowIdOfKey(key);
+  if (type !== 'Mount' || id === null) throw badInput(`"${raw}" is not the ID of a Mount.`);
+  return id;
+}
+
+function formatOf(req: Request): BodyFormat {
+  const query = typeof req.query.format === 'string' ? req.query.format.toLowerCase() : null;
+  const type = (req.headers['content-type'] ?? '').toLowerCase();
+  const format = query ?? (/spreadsheetml|excel/.test(type) ? 'xlsx' : /ndjson|jsonl|x-json-stream/.test(type) ? 'ndjson' : /csv/.test(type) ? 'csv' : null);
+  if (format !== 'csv' && format !== 'ndjson' && format !== 'xlsx') {
+    throw badInput('Send the rows as the request body with content type text/csv (UTF-8, header row of item names), application/x-ndjson (one JSON object a line) or the XLSX content type (first sheet, header row of item names).');
+  }
+  return format;
+}
+
+const notUtf8 = 'This row is not UTF-8 text. Spreadsheet programs on Chinese Windows save CSV as GBK by default: save it as "CSV UTF-8", or upload the XLSX workbook.';
+
+/** Rows of a CSV body as they arrive: the header names the items; each later record is a row (the header is row 1). */
+async function* csvRows(body: Readable, header: (columns: string[]) => void): AsyncGenerator<SourceRow> {
+  const parser = body.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true }));
+  body.once('error', (error) => parser.destroy(error));
+  let columns: string[] | null = null;
+  let row = 0;
+  for await (const record of parser as AsyncIterable<string[]>) {
+    row++;
+    if (!columns) {
+      columns = record.map((c) => c.trim());
+      header(columns);
+      continue;
+    }
+    if (record.length > columns.length && record.slice(columns.length).some((v) => v.trim())) {
+      yield { row, unreadable: `This row has ${record.length} cells but the header names ${columns.length} columns; a value holding a comma must be in double quotes.` };
+      continue;
+    }
+    const values: Record<string, unknown> = {};
+    let bad = false;
+    for (let c = 0; c < columns.length; c++) {
+      const value = record[c];
+      if (value !== undefined && value.includes('\uFFFD')) bad = true;
+      values[columns[c]] = value;
+    }
+    yield bad ? { row, unreadable: notUtf8 } : { row, values };
+  }
+  if (!columns) throw badInput('The file is empty: it needs a header row naming the information items.');
+}
+
+/** Rows of an NDJSON body: one JSON object a line (line numbers from 1; blank lines skipped). */
+async function* ndjsonRows(body: Readable): AsyncGenerator<SourceRow> {
+  let row = 0;
+  for await (const line of createInterface({ input: body, crlfDelay: Infinity })) {
+    row++;
+    if (!line.trim()) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      yield { row, unreadable: 'This line is not JSON.' };
+      continue;
+    }
+    if (!value || typeof value !== 'object' || Array.isArray(value)) yield { row, unreadable: 'This line is not a JSON object keyed by information item name.' };
+    else yield { row, values: value as Record<string, unknown> };
+  }
+}
+
+/** A cell's value as a row value: text, number, boolean or date; formulas by their result. */
+function cellValue(value: ExcelJS.CellValue): unknown {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date || typeof value !== 'object') return value;
+  if ('result' in value) return cellValue(value.result as ExcelJS.CellValue);
+  if ('richText' in value) return value.richText.map((part) => part.text).join('');
+  if ('text' in value) return String(value.text);
+  return null;
+}
+
+/** Rows of the first sheet of an XLSX body, read as a stream: the first row names the items. */
+async function* xlsxRows(body: Readable, header: (columns: string[]) => void): AsyncGenerator<SourceRow> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(body, { sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'cache', worksheets: 'emit', entries: 'emit' });
+  let columns: string[] | null = null;
+  for await (const sheet of reader) {
+    for await (const row of sheet as unknown as AsyncIterable<ExcelJS.Row>) {
+      const cells = (row.values as ExcelJS.CellValue[]).slice(1);
+      if (!columns) {
+        columns = cells.map((c) => String(cellValue(c) ?? '').trim());
+        while (columns.length && !columns[columns.length - 1]) columns.pop();
+        header(columns);
+        continue;
+      }
+      if (cells.every((c) => cellValue(c) === null || cellValue(c) === '')) continue;
+      if (cells.slice(columns.length).some((c) => cellValue(c) !== null && cellValue(c) !== '')) {
+        yield { row: row.number, unreadable: `This row has a value beyond the ${columns.length} columns the header names.` };
+        continue;
+      }
+      const values: Record<string, unknown> = {};
+      columns.forEach((name, c) => (values[name] = cellValue(cells[c])));
+      yield { row: row.number, values };
+    }
+    break;
+  }
+  if (!columns) throw badInput('The workbook is empty: its first sheet needs a header row naming the information items.');
+}
+
+/**
+ * `POST /mounts/{mountId}/rows?mode=append|replace&idempotencyKey=...&acceptPartial=true`:
+ * the rows as the body (CSV, NDJSON or XLSX), read as they arrive and copied
+ * into the dataset in one transaction, through the same service as
+ * appendDatasetRows (docs/data-sharing.md).
+ */
+export function mountsRouter(orm: MikroORM, authenticator: Authenticator): Router {
+  const router = Router();
+  router.post(
+    '/:mountId/rows',
+    authenticateFirst(orm, authenticator, (ctx) => requireViewer(ctx)),
+    contextHandler(async (req, res, ctx) => {
+      const mountId = mountIdOf(String(req.params.mountId));
+      const mode = String(req.query.mode ?? 'append').toLowerCase();
+      if (mode !== 'append' && mode !== 'replace') throw badInput(`mode is append or replace, not "${mode}".`);
+      const format = formatOf(req);
+      // The header is checked against the directory once the mount is known; the service calls back with its checker.
+      let checker: RowChecker | null = null;
+      let pendingHeader: string[] | null = null;
+      const header = (columns: string[]) => {
+        if (checker) checker.checkHeader(columns);
+        else pendingHeader = columns;
+      };
+      const source = format === 'csv' ? csvRows(req, header) : format === 'ndjson' ? ndjsonRows(req) : xlsxRows(req, header);
+      const report = await datasetService.load(ctx, {
+        mountId,
+        mode: mode === 'replace' ? LoadMode.REPLACE : LoadMode.APPEND,
+        route: SharingRoute.BULK,
+        idempotencyKey: typeof req.query.idempotencyKey === 'string' ? req.query.idempotencyKey : typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : null,
+        acceptPartial: flag(req.query.acceptPartial),
+        checkColumns: (c) => {
+          checker = c;
+          if (pendingHeader) c.checkHeader(pendingHeader);
+        },
+        rows: source,
+      });
+      if (report.replayed) req.resume();
+      const { load } = report;
+      res.json({
+        mountId: load.mountId,
+        version: load.version,
+        mode: load.mode,
+        idempotencyKey: load.idempotencyKey ?? null,
+        rowsLoaded: load.rowsLoaded,
+        rowsRejected: load.rowsRejected,
+        recordCount: load.recordCount,
+        rejected: load.rejected,
+        replayed: report.replayed,
+      });
+    }),
+  );
+  jsonFallbacks(router);
+  return router;
+}
+
+/** `GET /directories/{code}/rows.csv` and `.ndjson`: the whole current dataset, streamed, for those it is shared with. */
+export function directoriesRouter(orm: MikroORM, authenticator: Authenticator): Router {
+  const router = Router();
+  router.get(
+    '/:code/rows.:format',
+    withContext(orm, authenticator, async (req: Request, res: Response, ctx) => {
+      const format = String(req.params.format);
+      if (format !== 'csv' && format !== 'ndjson') throw badInput(`Rows are exported as rows.csv or rows.ndjson, not rows.${format}.`);
+      try {
+        await deliveryService.export(ctx, { code: String(req.params.code) }, format, (fileName) => {
+          res.setHeader('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
+          res.setHeader('content-disposition', `attachment; filename="${fileName.replace(/[^\x20-\x7e]|"/g, '_')}"`);
+          // Spreadsheet programs read UTF-8 CSV with Chinese text correctly only after a byte order mark.
+          if (format === 'csv') res.write('\uFEFF');
+          return res;
+        });
+      } catch (error) {
+        // Once rows were sent, no error document can follow them: the connection is cut, so the client sees a broken download.
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        throw error;
+      }
+    }),
+  );
+  jsonFallbacks(router);
+  return router;
+}

@@ -1,0 +1,167 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { RequestHandler } from 'express';
+import { randomUUID } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { pinoHttp } from 'pino-http';
+import type { Authenticator } from '../modules/auth/authenticator';
+import type { Viewer } from '../core/viewer';
+import { logger } from './logger';
+import { errorsTotal, requestDuration, requestsTotal, responseCacheRequests } from './metrics';
+
+/** Response (and accepted request) header carrying the request id. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** What one request did, gathered while it runs, logged and counted when its response is sent. */
+export interface RequestObservation {
+  id: string;
+  /** GraphQL operation name (or "anonymous query"/"anonymous mutation"), or the route of a REST request. */
+  operation?: string;
+  /** Who called: kind, role and id of the viewer; "anonymous" without a token; absent when authentication failed. */
+  caller?: string;
+  /** SQL statements sent on behalf of the request. */
+  sqlStatements: number;
+  /** Error codes the client received (extensions.code), in order. */
+  errorCodes: string[];
+}
+
+const storage = new AsyncLocalStorage<RequestObservation>();
+
+/** The observation of the request being served, if any. */
+export function currentObservation(): RequestObservation | undefined {
+  return storage.getStore();
+}
+
+/** A client's own id is kept when it is a plain token (a proxy's or a caller's trace id); anything else is replaced. */
+const CLIENT_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+
+const OPERATION_LABELS_MAX = 200;
+const operationLabels = new Set<string>();
+
+/** Operation names come from clients: the metric labels keep the first 200 distinct ones, the rest count as "other". */
+function operationLabel(operation: string | undefined): string {
+  const name = operation ?? 'unknown';
+  if (operationLabels.has(name)) return name;
+  if (operationLabels.size >= OPERATION_LABELS_MAX) return 'other';
+  operationLabels.add(name);
+  return name;
+}
+
+/** The route of a request that is not GraphQL, without ids or query strings: /imports/directories, /reports/... */
+function routeOf(path: string): string {
+  return path.split('?')[0].split('/').slice(0, 3).join('/') || '/';
+}
+
+/** The path as the client sent it (routers strip their mount point from req.url). */
+function pathOf(req: { url?: string; originalUrl?: string }): string {
+  return (req.originalUrl ?? req.url ?? '').split('?')[0];
+}
+
+export function describeCaller(viewer: Viewer | null): string {
+  return viewer ? `${viewer.kind}:${viewer.role}:${viewer.id}` : 'anonymous';
+}
+
+/**
+ * The first middleware of the app: gives each request an id (the client's
+ * `x-request-id` if it sent a usable one, else a new UUID, returned in the
+ * same header), counts the SQL statements sent on its behalf (knex's query
+ * event fires in the sender's async context), and when the response is sent
+ * writes one log line (id, method, path, operation, caller, status,
+ * duration, SQL statements, response cache HIT/MISS, error codes) and
+ * updates the request metrics.
+ */
+export function observeRequests(orm: MikroORM): RequestHandler {
+  orm.em
+    .getConnection()
+    .getKnex()
+    .on('query', () => {
+      const observation = storage.getStore();
+      if (observation) observation.sqlStatements++;
+    });
+  const fields = (res: { locals: Record<string, unknown>; getHeader(name: string): unknown; statusCode: number }) => {
+    const observation = res.locals.observation as RequestObservation | undefined;
+    const cache = res.getHeader('x-mulu-response-cache');
+    return {
+      operation: observation?.operation,
+      caller: observation?.caller,
+      sqlStatements: observation?.sqlStatements,
+      cache: typeof cache === 'string' ? cache : undefined,
+      errorCodes: observation?.errorCodes.length ? observation.errorCodes : undefined,
+    };
+  };
+  const http = pinoHttp({
+    logger,
+    genReqId: (req, res) => {
+      const sent = req.headers[REQUEST_ID_HEADER];
+      const id = typeof sent === 'string' && CLIENT_ID.test(sent) ? sent : randomUUID();
+      res.setHeader(REQUEST_ID_HEADER, id);
+      return id;
+    },
+    // Health checks and scrapes every few seconds would drown the requests that matter.
+    autoLogging: { ignore: (req) => req.url === '/metrics' || (req.url ?? '').startsWith('/health') },
+    quietReqLogger: true,
+    serializers: {
+      req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.remoteAddress }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? (res.statusCode === 503 ? 'warn' : 'error') : res.statusCode >= 400 ? 'info' : 'info'),
+    customSuccessMessage: (req, res, time) => `${req.method} ${pathOf(req)} ${res.statusCode} ${time} ms`,
+    customErrorMessage: (req, res) => `${req.method} ${pathOf(req)} ${res.statusCode}`,
+    customSuccessObject: (_req, res, value) => ({ ...value, ...fields(res as never) }),
+    // The stack of what failed is logged where it was caught (formatError, sendError); the line says what the client got.
+    customErrorObject: (_req, res, _error, value) => ({ ...value, err: undefined, ...fields(res as never) }),
+  });
+  return (req, res, next) => {
+    const observation: RequestObservation = { id: '', sqlStatements: 0, errorCodes: [] };
+    res.locals.observation = observation;
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const operation = operationLabel(observation.operation ?? (req.originalUrl.startsWith('/graphql') ? undefined : routeOf(req.originalUrl)));
+      const status = String(res.statusCode);
+      requestsTotal.inc({ operation, method: req.method, status });
+      requestDuration.observe({ operation, status }, Number(process.hrtime.bigint() - started) / 1e9);
+      for (const code of observation.errorCodes) errorsTotal.inc({ code });
+      const cache = res.getHeader('x-mulu-response-cache');
+      if (cache === 'HIT' || cache === 'MISS') responseCacheRequests.inc({ result: cache });
+    });
+    storage.run(observation, () =>
+      http(req, res, () => {
+        observation.id = String(req.id);
+        next();
+      }),
+    );
+  };
+}
+
+/** Records the caller of each request once the authenticator has decided who it is. */
+export function observedAuthenticator(authenticator: Authenticator): Authenticator {
+  return {
+    ...authenticator,
+    async authenticate(...args: Parameters<Authenticator['authenticate']>) {
+      const viewer = await authenticator.authenticate(...args);
+      const observation = storage.getStore();
+      if (observation) observation.caller = describeCaller(viewer);
+      return viewer;
+    },
+  };
+}
+
+/** Names the GraphQL operation of the request (its errors' codes are noted by formatError). */
+export function observationPlugin(): ApolloServerPlugin {
+  return {
+    async requestDidStart({ request }) {
+      const observation = storage.getStore();
+      if (observation && request.operationName) observation.operation = request.operationName;
+      return {
+        async didResolveOperation({ operation, operationName }) {
+          if (observation) observation.operation = operationName ?? `anonymous ${operation?.operation ?? "operation"}`;
+        },
+      };
+    },
+  };
+}
+
+/** Notes an error code the client received (formatError for GraphQL, sendError for REST). */
+export function observeErrorCode(code: string): void {
+  storage.getStore()?.errorCodes.push(code);
+}

@@ -1,0 +1,128 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startTestServer, type ApiClient, type TestServer } from '../support/test-server';
+
+/**
+ * The dashboard (src/web, docs/dashboard.md) in Debian's Chromium, driven by
+ * playwright-core, on the embedded demo: every figure it shows is the API's
+ * answer; province → department → its unmounted directories; the month
+ * picker; screenshots in test/e2e/screenshots (git-ignored) for a person.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const SHOTS = join(__dirname, 'screenshots');
+const ROOT = join(__dirname, '..', '..');
+
+describe('the dashboard in a real browser', () => {
+  let api: TestServer;
+  let viewer: ApiClient;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+  let webDir: string;
+
+  beforeAll(async () => {
+    // The page as `npm run build` makes it, into a directory of this test's own.
+    webDir = mkdtempSync(join(tmpdir(), 'mulu-web-'));
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'vite'), ['build', '--config', 'src/web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, env: { ...process.env, MULU_WEB_OUT: webDir }, stdio: 'inherit' });
+    api = await startTestServer({ demo: true, webDirectory: webDir });
+    viewer = api.withToken(api.demoTokens!.viewer);
+    base = api.server.url.replace(/\/graphql$/, '');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    mkdirSync(SHOTS, { recursive: true });
+  }, 900_000);
+  afterAll(async () => {
+    await browser?.close();
+    await api?.close();
+    rmSync(webDir, { recursive: true, force: true });
+  });
+
+  const text = (selector: string) => page.locator(selector).first().innerText();
+  const pct = (p: string | null) => (p == null ? '-' : `${p}%`);
+
+  it('sends at most 250 KB of JavaScript, gzipped', () => {
+    const assets = join(webDir, 'assets');
+    const js = readdirSync(assets).filter((f) => f.endsWith('.js'));
+    const gzipped = js.reduce((sum, f) => sum + gzipSync(readFileSync(join(assets, f))).length, 0);
+    console.log(`dashboard JavaScript: ${js.length} file(s), ${(gzipped / 1024).toFixed(1)} KB gzipped`);
+    expect(gzipped).toBeLessThanOrEqual(250 * 1024);
+  });
+
+  it('signs in with a demo role and shows the province with the figures the API gives', async () => {
+    await page.goto(`${base}/`);
+    await page.getByTestId('demo-VIEWER').click();
+    const started = Date.now();
+    await page.goto(`${base}/#/region/410000?month=2023-06`);
+    await page.waitForSelector('[data-testid=region-page][data-ready]');
+    // Time to interactive of the province page on this dataset (printed, not asserted; docs/dashboard.md).
+    const navigation = await page.evaluate(() => performance.now());
+    console.log(`province page interactive ${Date.now() - started} ms after navigation (page clock ${navigation.toFixed(0)} ms)`);
+    await page.screenshot({ path: join(SHOTS, 'province-2023-06.png'), fullPage: true });
+
+    const data = await viewer.ok(`{ region(code: "410000") { report(period: "2023-06", threshold: 0.6) { comparedTo
+      region { figures { mount { mountRatePercent mountedDirectories publishedDirectories } supervision { mainCoverageRatePercent subCoverageRatePercent coveredMainItems mainItems coveredSubItems subItems } subscriptions { made received } }
+               change { mountRatePoints } }
+      appendix4(first: 100) { code name figures { mount { publishedDirectories mountedDirectories dataVolume mountRatePercent } } }
+      appendix5(first: 100) { code name figures { supervision { mainItems coveredMainItems mainCoverageRatePercent subCoverageRatePercent } } } } } }`);
+    const report = data.region.report;
+    const f = report.region.figures;
+    expect(await text('[data-testid=card-mount] [data-figure=value]')).toBe(pct(f.mount.mountRatePercent));
+    expect(await text('[data-testid=card-mount] .card-detail')).toBe(`${f.mount.mountedDirectories}/${f.mount.publishedDirectories}`);
+    expect(await text('[data-testid=card-main] [data-figure=value]')).toBe(pct(f.supervision.mainCoverageRatePercent));
+    expect(await text('[data-testid=card-sub] [data-figure=value]')).toBe(pct(f.supervision.subCoverageRatePercent));
+    expect(await text('[data-testid=card-subscriptions] [data-figure=value]')).toBe(`${f.subscriptions.made} / ${f.subscriptions.received}`);
+    const points = report.region.change.mountRatePoints;
+    expect(await text('[data-testid=card-mount] [data-figure=change]')).toContain(points === 0 ? '持平' : `${points > 0 ? '+' : ''}${points}`);
+
+    // Appendix 4 and 5: the API's rows, in its (the report's) order, then the total row.
+    const rows4 = await page.locator('[data-testid=appendix4] tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(rows4.slice(0, -1)).toEqual(
+      report.appendix4.map((u: any) => [u.name, String(u.figures.mount.publishedDirectories), String(u.figures.mount.mountedDirectories), String(u.figures.mount.dataVolume), pct(u.figures.mount.mountRatePercent)]),
+    );
+    expect(rows4.at(-1)).toEqual(['合计', String(f.mount.publishedDirectories), String(f.mount.mountedDirectories), expect.any(String), pct(f.mount.mountRatePercent)]);
+    const rows5 = await page.locator('[data-testid=appendix5] tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(rows5.slice(0, -1).map((r) => [r[0], r[1], r[2], r[3], r.at(-1)])).toEqual(
+      report.appendix5.map((u: any) => [u.name, String(u.figures.supervision.mainItems), String(u.figures.supervision.coveredMainItems), pct(u.figures.supervision.mainCoverageRatePercent), pct(u.figures.supervision.subCoverageRatePercent)]),
+    );
+    expect(await page.getByTestId('bars').locator('canvas').count()).toBe(1);
+    expect(await page.getByTestId('lines').locator('canvas').count()).toBe(1);
+    expect(await page.locator('[data-export="resources.xlsx"]').getAttribute('href')).toBe('/reports/410000/2023-06/resources.xlsx');
+  });
+
+  it('drills from the province to a department and its unmounted directories', async () => {
+    await page.goto(`${base}/#/region/410000?month=2023-06`);
+    await page.waitForSelector('[data-testid=region-page][data-ready]');
+    await page.getByTestId('child-regions').getByRole('link', { name: '安阳市' }).click();
+    await page.getByTestId('title').filter({ hasText: '安阳市' }).waitFor();
+    await page.getByTestId('child-regions').getByRole('link', { name: '殷都区' }).click();
+    await page.getByTestId('title').filter({ hasText: '殷都区' }).waitFor();
+    await page.screenshot({ path: join(SHOTS, 'district-410505.png'), fullPage: true });
+    // A department with unmounted directories: the first row of appendix 4 below 100 %.
+    const department = await viewer.ok(`{ department(creditCode: "${await page.locator('[data-testid=appendix4] tbody tr:not(.total)').last().getAttribute('data-code')}") {
+      name creditCode directories(filter: { mounted: false }, first: 50) { totalCount edges { node { code name } } } } }`);
+    await page.locator(`[data-testid=appendix4] tr[data-code="${department.department.creditCode}"] a`).click();
+    await page.waitForSelector('[data-testid=department-page][data-ready]');
+    expect(await text('[data-testid=title]')).toContain(department.department.name);
+    const list = department.department.directories;
+    expect(await text('[data-testid=todo-unmounted] [data-figure=total]')).toBe(String(list.totalCount));
+    const codes = await page.locator('[data-testid=todo-unmounted] tbody tr td:first-child').allInnerTexts();
+    expect(codes).toEqual(list.edges.map((e: any) => e.node.code));
+    await page.screenshot({ path: join(SHOTS, 'department.png'), fullPage: true });
+  });
+
+  it('changes the month with the picker and shows that month’s figures', async () => {
+    await page.goto(`${base}/#/region/410505?month=2023-06`);
+    await page.waitForSelector('[data-testid=region-page][data-ready]');
+    await page.getByTestId('month-picker').selectOption('2023-05');
+    await page.getByTestId('title').filter({ hasText: '2023-05' }).waitFor();
+    const may = await viewer.ok(`{ region(code: "410505") { report(period: "2023-05") { region { figures { mount { mountRatePercent } supervision { subCoverageRatePercent } } } } } }`);
+    expect(await text('[data-testid=card-mount] [data-figure=value]')).toBe(pct(may.region.report.region.figures.mount.mountRatePercent));
+    expect(await text('[data-testid=card-sub] [data-figure=value]')).toBe(pct(may.region.report.region.figures.supervision.subCoverageRatePercent));
+    await page.screenshot({ path: join(SHOTS, 'district-2023-05.png'), fullPage: true });
+  });
+});

@@ -1,0 +1,299 @@
+import ExcelJS from 'exceljs';
+import { createDepartment, createRegions, creditCode, errorCodes } from '../../support/builders';
+import { http } from '../../support/http';
+import { startTestServer, type ApiClient, type TestServer } from '../../support/test-server';
+
+const ITEMS = [
+  { name: '姓名', dataType: '字符型', required: true },
+  { name: '身份证号', dataType: '字符型' },
+  { name: '年龄', dataType: '整数型' },
+  { name: '补助金额', dataType: '数值型' },
+  { name: '发放日期', dataType: '日期型' },
+  { name: '在册', dataType: 'varchar', valueType: 'BOOLEAN' },
+];
+
+const APPEND = `mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { version mode rowsLoaded rowsRejected recordCount replayed rejected { row column reason } mount { recordCount hosted datasetVersion } } }`;
+const REPLACE = `mutation($input: DatasetRowsInput!) { replaceDatasetRows(input: $input) { version mode rowsLoaded recordCount replayed mount { recordCount datasetVersion } } }`;
+const ROWS = `query($code: String!, $first: Int, $after: String, $filter: [DatasetRowFilter!]) { directory(code: $code) { rows(first: $first, after: $after, filter: $filter) { version edges { cursor node { rowNumber values } } pageInfo { hasNextPage endCursor } } } }`;
+
+const row = (i: number) => ({ 姓名: `张${i}`, 身份证号: `41050519800101${String(i).padStart(4, '0')}`, 年龄: 20 + (i % 50), 补助金额: `${100 + i}.50`, 发放日期: `2024-01-${String(1 + (i % 28)).padStart(2, '0')}`, 在册: i % 2 === 0 });
+
+describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
+  let api: TestServer;
+  const P = creditCode('410505', 1); // provider
+  const FULL = creditCode('410505', 2);
+  const PART = creditCode('410502', 3); // restricted grant, another district
+  const PEND = creditCode('410505', 4);
+  const REJ = creditCode('410505', 5);
+  const REV = creditCode('410505', 6);
+  const LAP = creditCode('410505', 7);
+  const OTHER = creditCode('410505', 8);
+  let mountId: string;
+  const steward: Record<string, ApiClient> = {};
+  const tokens: Record<string, string> = {};
+
+  const append = (client: ApiClient, rows: unknown[], extra: Record<string, unknown> = {}) => client.request(APPEND, { input: { mountId, rows, ...extra } });
+  const recordCount = async () => (await api.ok(`{ directory(code: "D-HOST") { dataVolume: mounts { recordCount } } }`)).directory.dataVolume[0].recordCount as number;
+
+  async function directory(code: string, shareType: string, publish = true) {
+    await api.ok(`mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`, {
+      input: { code, name: `资源 ${code}`, departmentCreditCode: P, resourceFormat: 'DATABASE', shareType, shareConditions: shareType === 'UNCONDITIONAL' ? null : '仅用于低保资格核验', updateCycle: 'MONTHLY', informationItems: ITEMS },
+    });
+    if (publish) await api.ok(`mutation { publishDirectory(input: { directory: { code: "${code}" } }) { status } }`);
+  }
+  const mountHosted = async (code: string, kind = 'TABLE') =>
+    api.request(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id hosted recordCount datasetVersion } }`, { input: { directory: { code }, kind, locator: `mulu:${code}`, hosted: true } });
+
+  beforeAll(async () => {
+    api = await startTestServer();
+    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }, { code: '410502', name: '文峰区' }]);
+    const names: Record<string, [string, string]> = { P: [P, '殷都区民政局'], FULL: [FULL, '殷都区人社局'], PART: [PART, '文峰区教育局'], PEND: [PEND, '殷都区卫健委'], REJ: [REJ, '殷都区住建局'], REV: [REV, '殷都区医保局'], LAP: [LAP, '殷都区残联'], OTHER: [OTHER, '殷都区文旅局'] };
+    for (const [key, [code, name]] of Object.entries(names)) {
+      await createDepartment(api, { creditCode: code, name, regionCode: code === PART ? '410502' : '410505' });
+      tokens[key] = await api.signToken({ role: 'STEWARD', department: code, sub: `steward-${key}`, name: `Steward ${key}` });
+      steward[key] = api.withToken(tokens[key]);
+    }
+    tokens.VIEWER = await api.signToken({ role: 'VIEWER', sub: 'viewer' });
+    await directory('D-HOST', 'CONDITIONAL');
+    const mounted = await mountHosted('D-HOST');
+    expect(mounted.errors).toBeUndefined();
+    mountId = mounted.data!.mountDataset.id;
+    expect(mounted.data!.mountDataset).toMatchObject({ hosted: true, recordCount: 0, datasetVersion: 0 });
+  });
+  afterAll(() => api.close());
+
+  describe('loading rows', () => {
+    it('appends checked rows; the record count is the rows held, and the figures above it follow', async () => {
+      const response = await append(steward.P, [row(1), row(2), { 姓名: '李四', 年龄: '33', 补助金额: 12.25, 发放日期: '2024/2/3', 在册: '是' }], { idempotencyKey: 'load-1' });
+      expect(response.errors).toBeUndefined();
+      expect(response.data!.appendDatasetRows).toMatchObject({ version: 1, mode: 'APPEND', rowsLoaded: 3, rowsRejected: 0, recordCount: 3, replayed: false, mount: { recordCount: 3, hosted: true, datasetVersion: 1 } });
+      const figures = await api.ok(`{ directory(code: "D-HOST") { dataVolume mounted } department(creditCode: "${P}") { mountStats { dataVolume } } region(code: "410500") { mountStats { dataVolume } } }`);
+      expect(figures).toEqual({ directory: { dataVolume: 3, mounted: true }, department: { mountStats: { dataVolume: 3 } }, region: { mountStats: { dataVolume: 3 } } });
+    });
+
+    it('is idempotent: the same key changes nothing and returns the first result', async () => {
+      const again = await append(steward.P, [row(9), row(10)], { idempotencyKey: 'load-1' });
+      expect(again.data!.appendDatasetRows).toMatchObject({ rowsLoaded: 3, recordCount: 3, replayed: true });
+      // A key is no way around the permission check.
+      expect(errorCodes(await append(steward.OTHER, [row(9)], { idempotencyKey: 'load-1' }))).toEqual(['FORBIDDEN']);
+      expect(await recordCount()).toBe(3);
+    });
+
+    it.each([
+      ['an unknown column', { 姓名: '王五', 电话: '123' }, '电话', 'Unknown column "电话"'],
+      ['a wrong type', { 姓名: '王五', 年龄: '三十' }, '年龄', 'not a whole number'],
+      ['a bad date', { 姓名: '王五', 发放日期: '2024-02-30' }, '发放日期', 'not a date'],
+      ['a missing required item', { 年龄: 3 }, '姓名', 'is required'],
+      ['a NUL character', { 姓名: 'a\u0000b' }, '姓名', 'NUL character'],
+      ['an oversized row', { 姓名: 'x'.repeat(40_000) }, null, 'at most 32768 bytes'],
+    ])('refuses %s with its row and column, and stores nothing', async (_what, bad, column, reason) => {
+      const response = await append(steward.P, [row(3), bad]);
+      expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+      const rowErrors = response.errors![0].extensions!.rowErrors as { row: number; column: string | null; reason: string }[];
+      expect(rowErrors[0]).toMatchObject({ row: 2, column });
+      expect(rowErrors[0].reason).toContain(reason);
+      expect(await recordCount()).toBe(3);
+    });
+
+    it('stores the good rows with acceptPartial and reports the bad ones', async () => {
+      const response = await append(steward.P, [row(4), { 姓名: '赵六', 年龄: 'x' }, row(5)], { acceptPartial: true });
+      expect(response.data!.appendDatasetRows).toMatchObject({ rowsLoaded: 2, rowsRejected: 1, recordCount: 5, rejected: [{ row: 2, column: '年龄' }] });
+    });
+
+    it('refuses datasets that are not hosted, unmounted, or of unpublished directories; and other departments', async () => {
+      expect(errorCodes(await mountHosted('D-HOST'))).toEqual(['CONFLICT']); // one hosted dataset per directory
+      await directory('D-DRAFT', 'UNCONDITIONAL', false);
+      expect(errorCodes(await mountHosted('D-DRAFT', 'API'))).toEqual(['BAD_USER_INPUT']);
+      const external = await api.ok(`mutation { mountDataset(input: { directory: { code: "D-DRAFT" }, kind: TABLE, locator: "ods.t", recordCount: 7 }) { id hosted recordCount } }`);
+      expect(external.mountDataset).toMatchObject({ hosted: false, recordCount: 7 });
+      expect(errorCodes(await api.request(APPEND, { input: { mountId: external.mountDataset.id, rows: [row(1)] } }))).toEqual(['CONFLICT']);
+      const draftHosted = (await mountHosted('D-DRAFT')).data!.mountDataset.id;
+      const draft = await api.request(APPEND, { input: { mountId: draftHosted, rows: [row(1)] } });
+      expect(errorCodes(draft)).toEqual(['CONFLICT']);
+      expect(draft.errors![0].message).toContain('draft');
+      await api.ok(`mutation($id: ID!) { unmountDataset(input: { mountId: $id }) { active } }`, { id: draftHosted });
+      expect(errorCodes(await api.request(APPEND, { input: { mountId: draftHosted, rows: [row(1)] } }))).toEqual(['CONFLICT']);
+      expect(errorCodes(await api.request(`mutation($id: ID!) { refreshMount(input: { mountId: $id, recordCount: 9 }) { id } }`, { id: mountId }))).toEqual(['CONFLICT']);
+      expect(errorCodes(await append(steward.OTHER, [row(1)]))).toEqual(['FORBIDDEN']);
+      expect(errorCodes(await append(api.withToken(tokens.VIEWER), [row(1)]))).toEqual(['FORBIDDEN']);
+      expect(errorCodes(await append(api.anonymous, [row(1)]))).toEqual(['UNAUTHENTICATED']);
+      expect(await recordCount()).toBe(5);
+    });
+
+    it('loads CSV, NDJSON and XLSX through POST /mounts/{id}/rows, with the same checks', async () => {
+      const csv = '\uFEFF姓名,年龄,补助金额,发放日期,在册\n"王,五",41,88.10,2024-03-01,否\n钱七,,,,\n';
+      const loaded = await http(api, `/mounts/${mountId}/rows?idempotencyKey=csv-1`, { method: 'POST', body: csv, contentType: 'text/csv', token: tokens.P });
+      expect(loaded.status).toBe(200);
+      expect(loaded.json()).toMatchObject({ rowsLoaded: 2, recordCount: 7, replayed: false });
+      const replay = await http(api, `/mounts/${mountId}/rows?idempotencyKey=csv-1`, { method: 'POST', body: csv, contentType: 'text/csv', token: tokens.P });
+      expect(replay.json()).toMatchObject({ recordCount: 7, replayed: true });
+
+      const unknown = await http(api, `/mounts/${mountId}/rows`, { method: 'POST', body: '姓名,电话\n甲,1\n', contentType: 'text/csv', token: tokens.P });
+      expect(unknown.status).toBe(400);
+      expect(unknown.json().error.message).toContain('Unknown column(s) "电话"');
+      const wrong = await http(api, `/mounts/${mountId}/rows`, { method: 'POST', body: '{"姓名":"甲"}\n{"姓名":"乙","年龄":1.5}\nnot json\n', contentType: 'application/x-ndjson', token: tokens.P });
+      expect(wrong.status).toBe(400);
+      expect(wrong.json().error.rowErrors).toEqual([
+        { row: 2, column: '年龄', reason: expect.stringContaining('not a whole number') },
+        { row: 3, column: null, reason: 'This line is not JSON.' },
+      ]);
+      expect(await recordCount()).toBe(7);
+
+      const ndjson = `${JSON.stringify(row(20))}\n\n${JSON.stringify(row(21))}\n`;
+      expect((await http(api, `/mounts/${mountId}/rows`, { method: 'POST', body: ndjson, contentType: 'application/x-ndjson', token: tokens.P })).json()).toMatchObject({ rowsLoaded: 2, recordCount: 9 });
+
+      const workbook = new ExcelJS.Workbook();
+      const sheet = workbook.addWorksheet('rows');
+      sheet.addRow(['姓名', '年龄', '发放日期']);
+      sheet.addRow(['孙八', 52, new Date(Date.UTC(2024, 3, 5))]);
+      const xlsx = Buffer.from(await workbook.xlsx.writeBuffer());
+      const fromXlsx = await http(api, `/mounts/${mountId}/rows`, { method: 'POST', body: xlsx, contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', token: tokens.P });
+      expect(fromXlsx.json()).toMatchObject({ rowsLoaded: 1, recordCount: 10 });
+      expect((await http(api, `/mounts/${mountId}/rows`, { method: 'POST', body: ndjson, contentType: 'application/x-ndjson', token: tokens.OTHER })).status).toBe(403);
+    });
+  });
+
+  describe('delivery and permissions', () => {
+    beforeAll(async () => {
+      const request = (key: string) => steward[key].ok<{ requestSubscription: { id: string } }>(`mutation { requestSubscription(input: { directory: { code: "D-HOST" }, purpose: "低保资格核验" }) { id } }`).then((d) => d.requestSubscription.id);
+      const approve = (id: string, grantedItems?: string[]) => steward.P.ok(`mutation($id: ID!, $items: [String!]) { approveSubscriptionRequest(input: { id: $id, grantedItems: $items }) { status grantedItems } }`, { id, items: grantedItems });
+      await approve(await request('FULL'));
+      const restricted = await approve(await request('PART'), ['姓名', '补助金额']);
+      expect(restricted.approveSubscriptionRequest).toEqual({ status: 'GRANTED', grantedItems: ['姓名', '补助金额'] });
+      await request('PEND');
+      await steward.P.ok(`mutation($id: ID!) { rejectSubscriptionRequest(input: { id: $id, reason: "用途不符" }) { status } }`, { id: await request('REJ') });
+      const revoked = await request('REV');
+      await approve(revoked);
+      await steward.P.ok(`mutation($id: ID!) { revokeSubscription(input: { id: $id }) { status } }`, { id: revoked });
+      await approve(await request('LAP'));
+      await api.orm.em.fork().getConnection().execute(`update subscription_request set end_date = '2020-01-01' where requester_id = (select id from department where credit_code = ?)`, [LAP]);
+    });
+
+    const cases: [string, () => ApiClient, () => string | null, string | null, string[] | null][] = [
+      ['the provider steward', () => steward.P, () => tokens.P, null, null],
+      ['an administrator', () => api, () => api.adminToken, null, null],
+      ['a granted consumer', () => steward.FULL, () => tokens.FULL, null, null],
+      ['a consumer granted two items', () => steward.PART, () => tokens.PART, null, ['姓名', '补助金额']],
+      ['a pending requester', () => steward.PEND, () => tokens.PEND, 'FORBIDDEN', null],
+      ['a rejected requester', () => steward.REJ, () => tokens.REJ, 'FORBIDDEN', null],
+      ['a revoked subscriber', () => steward.REV, () => tokens.REV, 'FORBIDDEN', null],
+      ['a lapsed subscriber', () => steward.LAP, () => tokens.LAP, 'FORBIDDEN', null],
+      ['another department', () => steward.OTHER, () => tokens.OTHER, 'FORBIDDEN', null],
+      ['a viewer', () => api.withToken(tokens.VIEWER), () => tokens.VIEWER, 'FORBIDDEN', null],
+      ['an anonymous caller', () => api.anonymous, () => null, 'UNAUTHENTICATED', null],
+    ];
+
+    it.each(cases)('%s: GraphQL and CSV agree', async (_who, client, token, code, only) => {
+      const response = await client().request(ROWS, { code: 'D-HOST', first: 2 });
+      const csv = await http(api, '/directories/D-HOST/rows.csv', { token: token() });
+      const ndjson = await http(api, '/directories/D-HOST/rows.ndjson', { token: token() });
+      if (code) {
+        expect(errorCodes(response)).toEqual([code]);
+        expect(response.data?.directory?.rows ?? null).toBeNull();
+        expect(csv.status).toBe(code === 'FORBIDDEN' ? 403 : 401);
+        expect(ndjson.status).toBe(csv.status);
+        expect(csv.json().error.code).toBe(code);
+        if (code === 'FORBIDDEN') {
+          expect(response.errors![0].message).toContain('requestSubscription');
+          expect(csv.json().error.message).toBe(response.errors![0].message);
+        }
+        return;
+      }
+      expect(response.errors).toBeUndefined();
+      const edges = response.data!.directory.rows.edges;
+      expect(edges.map((e: { node: { rowNumber: number } }) => e.node.rowNumber)).toEqual([1, 2]);
+      const expected = only ? Object.fromEntries(Object.entries(row(1)).filter(([k]) => only.includes(k))) : { ...row(1), 补助金额: '101.50', 在册: false };
+      expect(edges[0].node.values).toEqual(expected);
+      expect(csv.status).toBe(200);
+      const lines = csv.body.toString('utf8').replace(/^\uFEFF/, '').trim().split('\n');
+      expect(lines[0]).toBe((only ?? ITEMS.map((i) => i.name)).join(','));
+      expect(lines).toHaveLength(11);
+      expect(lines).toContain(only ? '"王,五",88.10' : '"王,五",,41,88.10,2024-03-01,false');
+      const objects = ndjson.body.toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(objects).toHaveLength(10);
+      expect(objects[0]).toEqual(expected);
+    });
+
+    it('restricted consumers cannot filter on items they were not granted; others filter by equality and range', async () => {
+      const hidden = await steward.PART.request(ROWS, { code: 'D-HOST', filter: [{ item: '年龄', eq: '21' }] });
+      expect(errorCodes(hidden)).toEqual(['BAD_USER_INPUT']);
+      const range = await steward.FULL.ok(ROWS, { code: 'D-HOST', first: 10, filter: [{ item: '年龄', gte: '21', lte: '41' }, { item: '在册', eq: 'false' }] });
+      expect(range.directory.rows.edges.map((e: { node: { values: { 姓名: string } } }) => e.node.values.姓名)).toEqual(['张1', '张5', '王,五', '张21']);
+      const bad = await steward.FULL.request(ROWS, { code: 'D-HOST', filter: [{ item: '发放日期', gt: 'soon' }] });
+      expect(errorCodes(bad)).toEqual(['BAD_USER_INPUT']);
+    });
+
+    it('pages with cursors, and refuses a cursor of a replaced version', async () => {
+      const first = await steward.FULL.ok(ROWS, { code: 'D-HOST', first: 4 });
+      expect(first.directory.rows.pageInfo.hasNextPage).toBe(true);
+      const second = await steward.FULL.ok(ROWS, { code: 'D-HOST', first: 4, after: first.directory.rows.pageInfo.endCursor });
+      expect(second.directory.rows.edges.map((e: { node: { rowNumber: number } }) => e.node.rowNumber)).toEqual([5, 6, 7, 8]);
+      const replaced = await steward.P.request(REPLACE, { input: { mountId, rows: [row(100), row(101), row(102), row(103), row(104), row(105)] } });
+      expect(replaced.data!.replaceDatasetRows).toMatchObject({ version: 2, mode: 'REPLACE', rowsLoaded: 6, recordCount: 6, mount: { recordCount: 6, datasetVersion: 2 } });
+      const stale = await steward.FULL.request(ROWS, { code: 'D-HOST', first: 4, after: first.directory.rows.pageInfo.endCursor });
+      expect(errorCodes(stale)).toEqual(['CONFLICT']);
+      const fresh = await steward.FULL.ok(ROWS, { code: 'D-HOST', first: 10 });
+      expect(fresh.directory.rows).toMatchObject({ version: 2 });
+      expect(fresh.directory.rows.edges.map((e: { node: { values: { 姓名: string } } }) => e.node.values.姓名)).toEqual(['张100', '张101', '张102', '张103', '张104', '张105']);
+      expect((await api.ok(`{ directory(code: "D-HOST") { dataVolume } }`)).directory.dataVolume).toBe(6);
+    });
+
+    it('stops delivering at once when a grant is revoked or the directory withdrawn', async () => {
+      const sub = await api.orm.em.fork().getConnection().execute(`select id from subscription_request where requester_id = (select id from department where credit_code = ?) and status = 'GRANTED'`, [FULL]);
+      const id = Buffer.from(`SubscriptionRequest:${sub[0].id}`).toString('base64url');
+      await steward.P.ok(`mutation($id: ID!) { revokeSubscription(input: { id: $id }) { status } }`, { id });
+      const after = await steward.FULL.request(ROWS, { code: 'D-HOST' });
+      expect(errorCodes(after)).toEqual(['FORBIDDEN']);
+      expect(after.errors![0].message).toContain('revoked');
+      await steward.P.ok(`mutation { withdrawDirectory(input: { directory: { code: "D-HOST" } }) { status } }`);
+      expect(errorCodes(await steward.PART.request(ROWS, { code: 'D-HOST' }))).toEqual(['CONFLICT']);
+      expect((await http(api, '/directories/D-HOST/rows.csv', { token: tokens.P })).status).toBe(409);
+      await steward.P.ok(`mutation { publishDirectory(input: { directory: { code: "D-HOST" } }) { status } }`);
+    });
+  });
+
+  describe('usage', () => {
+    it('reads usage of 1 or many directories, departments and regions in the same number of statements', async () => {
+      const count = async (first: number) => {
+        api.sql.reset();
+        await api.ok(`{ directories(first: ${first}) { edges { node { usageStats { requests } department { usageStats { requests } consumer: usageStats(side: CONSUMER) { consumers } } } } } region(code: "410500") { usageStats { rowsDelivered } children { usageStats(side: CONSUMER) { rowsDelivered } } } }`);
+        return api.sql.count;
+      };
+      expect(await count(1)).toBe(await count(2));
+    });
+
+    it('counts deliveries to other departments on the directory, both departments and the region tree; the log has one entry per request', async () => {
+      const usage = await api.ok(`{
+        directory(code: "D-HOST") { usageStats { requests rowsDelivered consumers } }
+        provider: department(creditCode: "${P}") { usageStats { requests rowsDelivered consumers } }
+        full: department(creditCode: "${FULL}") { usageStats(side: CONSUMER) { requests rowsDelivered consumers } }
+        part: department(creditCode: "${PART}") { usageStats(side: CONSUMER) { requests rowsDelivered consumers } }
+        yindu: region(code: "410505") { provided: usageStats { requests rowsDelivered consumers } used: usageStats(side: CONSUMER) { requests rowsDelivered consumers } }
+        wenfeng: region(code: "410502") { used: usageStats(side: CONSUMER) { requests rowsDelivered consumers } }
+        city: region(code: "410500") { provided: usageStats { requests rowsDelivered consumers } used: usageStats(side: CONSUMER) { requests rowsDelivered consumers } }
+      }`);
+      // FULL: page of 2, CSV 10, NDJSON 10, filtered page 4, two pages of 4, page of 6 = 7 requests, 40 rows.
+      // PART: page of 2, CSV 10, NDJSON 10 = 3 requests, 22 rows (refused requests deliver nothing and are not counted).
+      const full = { requests: 7, rowsDelivered: 40, consumers: 1 };
+      const part = { requests: 3, rowsDelivered: 22, consumers: 1 };
+      const total = { requests: 10, rowsDelivered: 62, consumers: 2 };
+      expect(usage).toEqual({
+        directory: { usageStats: total },
+        provider: { usageStats: total },
+        full: { usageStats: full },
+        part: { usageStats: part },
+        yindu: { provided: total, used: full },
+        wenfeng: { used: part },
+        city: { provided: total, used: total },
+      });
+      const log = await api.orm.em.fork().getConnection().execute(`select route, count(*)::int as n, sum(rows_delivered)::int as rows from dataset_access group by route order by route`);
+      // The provider's and the administrator's own reads are logged too (not counted as use).
+      expect(log).toEqual([
+        { route: 'CSV', n: 4, rows: 40 },
+        { route: 'GRAPHQL', n: 8, rows: 26 },
+        { route: 'NDJSON', n: 4, rows: 40 },
+      ]);
+      await expect(api.orm.em.fork().getConnection().execute(`delete from dataset_access`)).rejects.toThrow(/append-only/);
+    });
+  });
+});
