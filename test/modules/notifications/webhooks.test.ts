@@ -154,6 +154,31 @@ describe('webhooks', () => {
     expect(rows.map((row: { type: string }) => row.type)).toEqual(['SUBSCRIPTION_REQUESTED']);
   });
 
+  it('loading rows into a hosted dataset (appendDatasetRows) notifies its provider and its granted consumers, and no other department', async () => {
+    const forA = await receiver();
+    const forB = await receiver();
+    const forC = await receiver();
+    await createWebhook(stewardA, { url: forA.url, events: ['DATASET_ROWS_LOADED'] });
+    await createWebhook(stewardB, { url: forB.url, events: ['DATASET_ROWS_LOADED'] });
+    await createWebhook(stewardC, { url: forC.url, events: ['DATASET_ROWS_LOADED'] });
+    const code = await addDirectory(api, A, 'A-HOSTED');
+    // An unconditional share: B's request is granted at once. C asks for nothing.
+    expect((await stewardB.ok<{ requestSubscription: { status: string } }>(REQUEST, { i: { directory: { code }, purpose: '办理低保资格核验' } })).requestSubscription.status).toBe('GRANTED');
+    const mounted = await stewardA.ok<{ mountDataset: { id: string } }>(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, { input: { directory: { code }, kind: 'TABLE', locator: `mulu:${code}`, hosted: true } });
+    const loaded = await stewardA.ok(`mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { rowsLoaded recordCount } }`, { input: { mountId: mounted.mountDataset.id, rows: [{ 名称: '甲' }, { 名称: '乙' }, { 名称: '丙' }] } });
+    expect(loaded.appendDatasetRows).toEqual({ rowsLoaded: 3, recordCount: 3 });
+    await forA.waitFor((received) => eventsFor(received, code).length === 1, 10_000, "the provider's event");
+    await forB.waitFor((received) => eventsFor(received, code).length === 1, 10_000, "the granted consumer's event");
+    for (const post of [...forA.received, ...forB.received]) {
+      expect(post.body.type).toBe('DATASET_ROWS_LOADED');
+      expect(post.body.data).toMatchObject({ directory: { code }, department: { creditCode: A }, rows: 3, totalRows: 3, load: { mode: 'APPEND', version: 1, route: 'GRAPHQL' } });
+    }
+    // One event, sent to both webhooks.
+    expect(forA.received[0].body.id).toBe(forB.received[0].body.id);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(forC.received).toEqual([]);
+  });
+
   it('a receiver that is down while the server restarts still gets every event afterwards', async () => {
     const port = await freePort();
     await createWebhook(api, { departmentCreditCode: A, url: `http://127.0.0.1:${port}/hook`, events: SUBSCRIPTION_EVENTS });
