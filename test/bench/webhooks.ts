@@ -12,7 +12,7 @@
  */
 import 'reflect-metadata';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { startServer } from '../../src/app';
@@ -37,6 +37,8 @@ async function main() {
   let stopDb = async () => {};
   let url = process.env.DATABASE_URL;
   if (!url) {
+    // .data/ is git-ignored and absent from a fresh clone.
+    mkdirSync(resolve('.data'), { recursive: true });
     dataDir = mkdtempSync(join(resolve('.data'), 'bench-webhooks-'));
     const db = await startEmbeddedPostgres(dataDir);
     url = db.url;
