@@ -9,6 +9,7 @@ import { Migration20261123202839 } from './Migration20261123202839';
 import { Migration20261123203727 } from './Migration20261123203727';
 import { Migration20261123204800 } from './Migration20261123204800';
 import { Migration20261124173753 } from './Migration20261124173753';
+import { Migration20261130054000 } from './Migration20261130054000';
 import { Migration20261130060000 } from './Migration20261130060000';
 
 /**
@@ -27,5 +28,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261123203727', class: Migration20261123203727 },
   { name: 'Migration20261123204800', class: Migration20261123204800 },
   { name: 'Migration20261124173753', class: Migration20261124173753 },
+  { name: 'Migration20261130054000', class: Migration20261130054000 },
   { name: 'Migration20261130060000', class: Migration20261130060000 },
 ];

@@ -33,6 +33,11 @@ import { healthRouter, readinessCheck } from './observability/health';
 import { metricsRegistry, watchPool } from './observability/metrics';
 import { observationPlugin, observedAuthenticator, observeRequests } from './observability/request-observation';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from './config';
+import { attachGraphQLWebSocket } from './graphql/websocket';
+import { createPgListener, type PgListener } from './modules/notifications/pg-listener';
+import { createLiveUpdates } from './modules/notifications/live-updates';
+import { DEFAULT_DISPATCHER_SETTINGS, startDispatcher, type Dispatcher, type DispatcherSettings } from './modules/notifications/webhook-dispatcher';
+import { setNotificationPolicy } from './modules/notifications/notification-policy';
 
 /** Enough for a province dashboard or 500 departments with their figures; far below a nested-pages attack. */
 export const DEFAULT_MAX_QUERY_COST = DEFAULT_OPERATION_LIMITS.maxCost;
@@ -63,6 +68,12 @@ export interface AppOptions {
   demoTokens?: DemoTokens;
   /** Where the built dashboard is; default dist/web (src/http/web.ts). */
   webDirectory?: string;
+  /** Webhook delivery: concurrency, retries, private receivers (docs/notifications.md); defaults in webhook-dispatcher.ts. */
+  webhooks?: Partial<DispatcherSettings>;
+  /** The rate threshold of RATE_FELL_BELOW_THRESHOLD / RATE_ROSE_ABOVE_THRESHOLD events (MULU_RATE_THRESHOLD, default 0.6). */
+  rateThreshold?: number;
+  /** Run no webhook dispatcher in this server (another process sends); events are still written. */
+  webhookDispatcher?: boolean;
   /** Requests a minute per caller and per anonymous address (src/http/rate-limit.ts); 0 turns one off. */
   rateLimits?: RateLimits;
   /** How fast a request body must arrive (src/http/body-rate.ts). */
@@ -88,10 +99,12 @@ export interface MuluServer {
   draining(): boolean;
   /** What the response cache has done since start (src/graphql/response-cache.ts). */
   responseCacheStats(): ResponseCacheStats;
+  /** The webhook dispatcher of this server, when it runs one. */
+  dispatcher: Dispatcher | null;
 }
 
 /** Builds the Apollo server and the HTTP app around it, without listening; `authenticator` decides who each request is. */
-export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator, options: AppOptions = {}) {
+export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator, options: AppOptions = {}, listener: PgListener | null = null) {
   // Every request's log line names its caller: the authenticator notes whom it found.
   const authenticator = observedAuthenticator(plainAuthenticator);
   let draining = false;
@@ -100,8 +113,12 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   const sqlCounter = options.sqlCountHeader ? createSqlStatementCounter(orm) : undefined;
   const responseCache = createResponseCache(options.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES);
   watchClockSql(orm);
-  const limits = operationLimits({ ...DEFAULT_OPERATION_LIMITS, ...options.limits, ...(options.maxQueryCost !== undefined ? { maxCost: options.maxQueryCost } : {}) });
+  const limitSettings: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...options.limits, ...(options.maxQueryCost !== undefined ? { maxCost: options.maxQueryCost } : {}) };
+  const limits = operationLimits(limitSettings);
   const introspection = options.introspection ?? true;
+  // GraphQL subscriptions (graphql-ws) on the same path, fed by PostgreSQL notifications, under the same limits.
+  const live = createLiveUpdates(listener);
+  const webSocket = attachGraphQLWebSocket({ httpServer, schema, orm, authenticator, live, limits: limitSettings });
   const apollo = new ApolloServer<MuluContext>({
     schema,
     formatError: (formatted, error) => formatError(formatted, error),
@@ -116,6 +133,17 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
     stringifyResult: responseCache.stringifyResult,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS }),
+      {
+        // GraphQL subscriptions end with the drain, alongside the requests in flight: their sockets would keep the HTTP server open.
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              live.close();
+              await webSocket.stop();
+            },
+          };
+        },
+      },
       introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
       // Mulu sets no cache hints; the default cache-control plugin would still wrap every field's resolver
       // (a tenth of a province dashboard's CPU time).
@@ -198,16 +226,33 @@ export async function startServer(orm: MikroORM, port: number, authenticator: Au
   const recountInterval = checkRecountInterval(options.figuresRecountIntervalMs ?? FIGURES_RECOUNT_INTERVAL_MS);
   // Waits for a replica recounting at this moment, then recounts what is still stale (usually nothing).
   await recountFigures(orm, { wait: true });
-  const { apollo, httpServer, responseCache, startDraining, isDraining } = await createApp(orm, authenticator, options);
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(port, options.host, () => {
-      httpServer.off('error', reject);
-      resolve();
+  const webhookSettings: DispatcherSettings = { ...DEFAULT_DISPATCHER_SETTINGS, ...options.webhooks };
+  setNotificationPolicy({ allowPrivate: webhookSettings.allowPrivate, ...(options.rateThreshold !== undefined ? { rateThreshold: options.rateThreshold } : {}) });
+  const listener = createPgListener(orm.config.get('clientUrl')!);
+  let app: Awaited<ReturnType<typeof createApp>>;
+  try {
+    app = await createApp(orm, authenticator, options, listener);
+  } catch (error) {
+    await listener.close();
+    throw error;
+  }
+  const { apollo, httpServer, responseCache, startDraining, isDraining } = app;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(port, options.host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    await apollo.stop();
+    await listener.close();
+    throw error;
+  }
   const recount = scheduleFiguresRecount(orm, recountInterval);
   const unwatchPool = watchPool(orm.em.getConnection().getKnex().client.pool);
+  const dispatcher = options.webhookDispatcher === false ? null : startDispatcher(orm.config.get('clientUrl')!, listener, webhookSettings);
   const address = httpServer.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const shownHost = !options.host || ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(options.host) ? 'localhost' : options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -216,6 +261,7 @@ export async function startServer(orm: MikroORM, port: number, authenticator: Au
     url: `http://${shownHost}:${actualPort}/graphql`,
     httpServer,
     responseCacheStats: responseCache.stats,
+    dispatcher,
     draining: isDraining,
     // Apollo 5's stop() must not run twice concurrently (the second never resolves): one stop, shared.
     // Apollo's drain plugin closes the listener and idle connections, and waits for requests in flight.
@@ -223,10 +269,12 @@ export async function startServer(orm: MikroORM, port: number, authenticator: Au
       (stopping ??= (async () => {
         startDraining();
         try {
-          await recount.stop();
-          await apollo.stop();
+          // The dispatcher stops alongside the drain and within its grace period: attempts in flight
+          // may finish until then; after it they are cut and their deliveries are due again at once.
+          await Promise.all([dispatcher?.stop(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS), recount.stop(), apollo.stop()]);
         } finally {
           unwatchPool();
+          await listener.close();
         }
       })()),
   };

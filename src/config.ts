@@ -52,6 +52,17 @@ export interface Config {
   bodyRate: BodyRate;
   /** MULU_IMPORT_MAX_ROWS, MULU_IMPORT_MAX_COLUMNS, MULU_IMPORT_MAX_CELL_CHARS, MULU_IMPORT_MAX_UNCOMPRESSED_MB (docs/security.md). */
   importLimits: ImportLimits;
+  /** Webhooks and live updates (docs/notifications.md). */
+  notifications: NotificationsConfig;
+}
+
+export interface NotificationsConfig {
+  /** MULU_WEBHOOK_ALLOW_PRIVATE: let webhooks reach loopback and private addresses (on-premises receivers, tests). */
+  allowPrivateReceivers: boolean;
+  /** MULU_WEBHOOK_CONCURRENCY: deliveries in flight at once per server (default 10). */
+  concurrency?: number;
+  /** MULU_RATE_THRESHOLD: the rate (0 to 1) whose crossing after a capture is notified (default 0.6). */
+  rateThreshold?: number;
 }
 
 /** Sign-in settings: tokens of the unified identity platform (SSO), the bootstrap admin key, anonymous reads. */
@@ -215,6 +226,20 @@ const environmentSchema = z.object({
   MULU_IMPORT_MAX_COLUMNS: wholeNumber(1, 100_000),
   MULU_IMPORT_MAX_CELL_CHARS: wholeNumber(1, 100_000_000),
   MULU_IMPORT_MAX_UNCOMPRESSED_MB: wholeNumber(1, 100_000, ' of megabytes'),
+  MULU_WEBHOOK_ALLOW_PRIVATE: flag,
+  MULU_WEBHOOK_CONCURRENCY: wholeNumber(1, 200),
+  MULU_RATE_THRESHOLD: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return undefined;
+      const rate = Number(value);
+      if (!Number.isFinite(rate) || rate < 0 || rate > 1) {
+        ctx.addIssue({ code: 'custom', message: 'must be a rate from 0 to 1 (0.6 for 60%)' });
+        return z.NEVER;
+      }
+      return rate;
+    }),
 });
 
 /** Reads the environment through the schema; every problem at once, each naming its variable and the accepted values. */
@@ -271,6 +296,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sqlCountHeader: parsed.MULU_SQL_COUNT_HEADER ?? false,
     responseCacheBytes: parsed.MULU_RESPONSE_CACHE_MB,
     shutdownGraceMs: parsed.MULU_SHUTDOWN_GRACE_MS ?? DEFAULT_SHUTDOWN_GRACE_MS,
+    notifications: {
+      allowPrivateReceivers: parsed.MULU_WEBHOOK_ALLOW_PRIVATE ?? false,
+      concurrency: parsed.MULU_WEBHOOK_CONCURRENCY,
+      rateThreshold: parsed.MULU_RATE_THRESHOLD,
+    },
     rateLimits: {
       perMinute: parsed.MULU_RATE_LIMIT_PER_MINUTE ?? DEFAULT_RATE_LIMITS.perMinute,
       anonymousPerMinute: parsed.MULU_RATE_LIMIT_ANONYMOUS_PER_MINUTE ?? DEFAULT_RATE_LIMITS.anonymousPerMinute,

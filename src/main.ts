@@ -63,6 +63,8 @@ async function main(): Promise<void> {
     introspection: config.introspection,
     sqlCountHeader: config.sqlCountHeader,
     responseCacheBytes: config.responseCacheBytes,
+    rateThreshold: config.notifications.rateThreshold,
+    webhooks: { allowPrivate: config.notifications.allowPrivateReceivers, ...(config.notifications.concurrency ? { concurrency: config.notifications.concurrency } : {}) },
     demoTokens: demo?.tokens,
     rateLimits: config.rateLimits,
     bodyRate: config.bodyRate,

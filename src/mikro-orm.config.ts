@@ -5,6 +5,7 @@ import { entities } from './db/entities';
 import { ChangeCollector } from './core/unit-of-work';
 import { FiguresSubscriber } from './modules/stats/figures.subscriber';
 import { AuditSubscriber } from './modules/audit/audit.subscriber';
+import { NotificationsSubscriber } from './modules/notifications/notifications.subscriber';
 import { migrationsList } from '../migrations';
 import { logger } from './observability/logger';
 import { MuluPostgreSqlDriver } from './db/loss-aware-connection';
@@ -31,8 +32,8 @@ export function ormConfig(clientUrl: string, overrides: Partial<Options> = {}, s
     driver: MuluPostgreSqlDriver,
     entities,
     // What every mutation's transaction derives from its changes, in this order (src/core/unit-of-work.ts):
-    // collect the changes, recount the figures they move, write the audit entries.
-    subscribers: [new ChangeCollector(), new FiguresSubscriber(), new AuditSubscriber()] as EventSubscriber[],
+    // collect the changes, recount the figures they move, write the audit entries, queue the webhook events.
+    subscribers: [new ChangeCollector(), new FiguresSubscriber(), new AuditSubscriber(), new NotificationsSubscriber()] as EventSubscriber[],
     extensions: [Migrator],
     forceUtcTimezone: true,
     // MULU_LOG_SQL and MikroORM's own messages go to the JSON log like everything else.

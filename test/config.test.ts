@@ -89,4 +89,12 @@ describe('configuration', () => {
     expect(loadConfig({ MULU_SHUTDOWN_GRACE_MS: '2500' }).shutdownGraceMs).toBe(2500);
     expect(loadConfig({ MULU_DEMO: 'off', MULU_LOG_SQL: 'YES' })).toMatchObject({ loadDemo: false, logSql: true });
   });
+
+  it('reads the notification settings: defaults unset, values checked like every other variable', () => {
+    expect(loadConfig({}).notifications).toEqual({ allowPrivateReceivers: false, concurrency: undefined, rateThreshold: undefined });
+    expect(loadConfig({ MULU_WEBHOOK_ALLOW_PRIVATE: 'yes', MULU_WEBHOOK_CONCURRENCY: '25', MULU_RATE_THRESHOLD: '0.75' }).notifications).toEqual({ allowPrivateReceivers: true, concurrency: 25, rateThreshold: 0.75 });
+    expect(() => loadConfig({ MULU_WEBHOOK_CONCURRENCY: '0' })).toThrow(/MULU_WEBHOOK_CONCURRENCY must be a whole number from 1 to 200, got "0"/);
+    expect(() => loadConfig({ MULU_RATE_THRESHOLD: '60' })).toThrow(/MULU_RATE_THRESHOLD must be a rate from 0 to 1 .*, got "60"/);
+    expect(() => loadConfig({ MULU_WEBHOOK_ALLOW_PRIVATE: 'sometimes' })).toThrow(/MULU_WEBHOOK_ALLOW_PRIVATE must be one of/);
+  });
 });

@@ -9,6 +9,7 @@ import { DepartmentFigures, RegionFigures } from '../modules/stats/department-fi
 import { SupervisionMainItem, SupervisionRecord, SupervisionSubItem } from '../modules/supervision/supervision.entity';
 import { ReportSnapshot, ReportSnapshotUnit } from '../modules/reports/report-snapshot.entity';
 import { DatasetAccess, DatasetLoad } from '../modules/sharing/dataset.entity';
+import { NotificationEventRow, Webhook, WebhookDelivery } from '../modules/notifications/webhook.entity';
 
 /** Every entity, listed once: discovery by folder scanning differs between ts and compiled js. */
-export const entities = [Region, RegionClosure, Department, ResourceDirectory, Mount, ApiKey, AuditEntry, SubscriptionRequest, SupervisionMainItem, SupervisionSubItem, SupervisionRecord, DepartmentFigures, RegionFigures, ReportSnapshot, ReportSnapshotUnit, DatasetLoad, DatasetAccess];
+export const entities = [Region, RegionClosure, Department, ResourceDirectory, Mount, ApiKey, AuditEntry, SubscriptionRequest, SupervisionMainItem, SupervisionSubItem, SupervisionRecord, DepartmentFigures, RegionFigures, ReportSnapshot, ReportSnapshotUnit, DatasetLoad, DatasetAccess, Webhook, NotificationEventRow, WebhookDelivery];

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Authenticator } from '../modules/auth/authenticator';
 import type { Viewer } from '../core/viewer';
+import type { LiveUpdates } from '../modules/notifications/live-updates';
 import type { RequestContext } from '../core/request-context';
 import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable, MuluError, serviceUnavailable } from '../core/errors';
 import { toHttpGraphQLError } from './format-error';
@@ -15,6 +16,8 @@ export interface MuluContext extends RequestContext {
   loaders: Loaders;
   /** Set once the request's time is up (MULU_REQUEST_TIMEOUT_MS): no further field is resolved (execution-budget.ts). */
   deadline: RequestDeadline;
+  /** The server's streams for GraphQL subscriptions (set on WebSocket operations only, src/graphql/websocket.ts). */
+  live?: LiveUpdates;
 }
 
 /**

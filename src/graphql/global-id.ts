@@ -2,8 +2,8 @@ import { MAX_ROW_ID } from '../db/page';
 import { badInput } from '../core/errors';
 
 /** The object types reachable through `Query.node`. */
-export type NodeTypeName = 'Region' | 'Department' | 'ResourceDirectory' | 'Mount' | 'SubscriptionRequest' | 'ApiKey';
-const NODE_TYPES: readonly NodeTypeName[] = ['Region', 'Department', 'ResourceDirectory', 'Mount', 'SubscriptionRequest', 'ApiKey'];
+export type NodeTypeName = 'Region' | 'Department' | 'ResourceDirectory' | 'Mount' | 'SubscriptionRequest' | 'ApiKey' | 'Webhook' | 'WebhookDelivery';
+const NODE_TYPES: readonly NodeTypeName[] = ['Region', 'Department', 'ResourceDirectory', 'Mount', 'SubscriptionRequest', 'ApiKey', 'Webhook', 'WebhookDelivery'];
 
 /** Relay global ID: base64url of "Type:key", opaque to clients. */
 export function toGlobalId(type: NodeTypeName, key: string | number): string {

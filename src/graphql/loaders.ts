@@ -8,6 +8,7 @@ import { createSubscriptionLoaders } from '../modules/subscriptions/subscription
 import { createSupervisionLoaders } from '../modules/supervision/supervision.loaders';
 import { createRankingLoaders } from '../modules/stats/ranking.loaders';
 import { createReportLoaders } from '../modules/reports/report.loaders';
+import { createWebhookLoaders } from '../modules/notifications/webhook.loaders';
 import { createSharingLoaders } from '../modules/sharing/sharing.loaders';
 
 /**
@@ -25,6 +26,7 @@ export function createLoaders(em: EntityManager) {
     ...createSupervisionLoaders(em),
     ...createRankingLoaders(em),
     ...createReportLoaders(em),
+    ...createWebhookLoaders(em),
     ...createSharingLoaders(em),
   };
 }

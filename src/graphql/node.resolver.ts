@@ -26,7 +26,9 @@ export class NodeResolver {
       case 'SubscriptionRequest':
         return rowId === null ? null : ctx.loaders.subscriptionRequestById.load(rowId);
       case 'ApiKey':
-        return null; // not a Node: API keys are listed by `apiKeys`, for administrators only
+      case 'Webhook':
+      case 'WebhookDelivery':
+        return null; // not Nodes: API keys and webhooks are listed by `apiKeys` and `webhooks`, for those who manage them
     }
   }
 }

@@ -18,6 +18,8 @@ import { DepartmentSupervisionStatsResolver, RegionSupervisionStatsResolver } fr
 import { RegionRankingResolver } from '../modules/stats/ranking.resolver';
 import { DepartmentMonthsResolver, RegionMonthsResolver, RegionReportResolver, RegionReportTablesResolver, ReportBelowThresholdResolver, ReportSnapshotResolver } from '../modules/reports/report.resolver';
 import { DatasetLoadResolver, DepartmentUsageResolver, DirectorySharingResolver, RegionUsageResolver } from '../modules/sharing/sharing.resolver';
+import { WebhookDeliveryResolver, WebhookResolver } from '../modules/notifications/webhook.resolver';
+import { LiveUpdatesResolver } from '../modules/notifications/live.resolver';
 
 export const resolvers = [
   NodeResolver,
@@ -54,6 +56,9 @@ export const resolvers = [
   DirectorySharingResolver,
   DepartmentUsageResolver,
   RegionUsageResolver,
+  WebhookResolver,
+  WebhookDeliveryResolver,
+  LiveUpdatesResolver,
 ] as const;
 
 /**
@@ -69,6 +74,15 @@ export async function buildMuluSchema(): Promise<GraphQLSchema> {
     // Who may do what: docs/security.md.
     // Who may do what: docs/security.md; the operation-wide check is accessPlugin (app.ts).
     authChecker,
+    // Every subscription brings its own stream (`subscribe`, live.resolver.ts); type-graphql still asks for a PubSub.
+    pubSub: {
+      publish() {
+        throw new Error('Mulu publishes through PostgreSQL notifications (live-updates.ts), not a type-graphql PubSub.');
+      },
+      subscribe() {
+        throw new Error('Mulu subscriptions bring their own stream (live.resolver.ts).');
+      },
+    },
   });
   // Every text, date and input object a caller sends is cleaned and checked in one place (input-hygiene.ts);
   // past the request's deadline no resolver runs (execution-budget.ts).

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { buildMuluSchema } from '../../src/graphql/schema';
+import { SUBSCRIBABLE_EVENTS } from '../../src/modules/notifications/notification-event';
 import { creditCode } from '../support/builders';
 import { startTestServer, type TestServer } from '../support/test-server';
 
@@ -111,7 +112,8 @@ describe('every mutation keeps the figures exact and leaves an audit entry', () 
   let api: TestServer;
 
   beforeAll(async () => {
-    api = await startTestServer({ figuresRecountIntervalMs: 24 * 60 * 60 * 1000 });
+    // Webhooks may point at loopback here: the walk's webhook is an unanswered local port.
+    api = await startTestServer({ figuresRecountIntervalMs: 24 * 60 * 60 * 1000, webhooks: { allowPrivate: true } });
   });
 
   afterAll(async () => {
@@ -125,7 +127,7 @@ describe('every mutation keeps the figures exact and leaves an audit entry', () 
     const failures: string[] = [];
 
     /** Runs one mutation, then checks the figures and the audit trail. */
-    const call = async <T = any>(name: string, document: string, input: Record<string, unknown>, actions: string[] = [name]): Promise<T> => {
+    const call = async <T = any>(name: string, document: string, input: unknown, actions: string[] = [name]): Promise<T> => {
       const [{ last }] = await api.orm.em.fork().execute(`select coalesce(max(id), 0) as last from audit_entry`);
       const data = await api.ok<Record<string, T>>(document, { input });
       walked.add(name);
@@ -135,6 +137,8 @@ describe('every mutation keeps the figures exact and leaves an audit entry', () 
       return data[name];
     };
 
+    // An administrator's webhook for every department and event: every step below also writes its outbox rows.
+    const hook = await call<{ webhook: { id: string } }>('createWebhook', `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }`, { url: 'http://127.0.0.1:9/mulu', events: SUBSCRIBABLE_EVENTS });
     await call('createRegion', `mutation($input: CreateRegionInput!) { createRegion(input: $input) { code } }`, { code: '410000', name: '河南省' });
     await call('createRegion', `mutation($input: CreateRegionInput!) { createRegion(input: $input) { code } }`, { code: '410500', name: '安阳市' });
     await call('createRegion', `mutation($input: CreateRegionInput!) { createRegion(input: $input) { code } }`, { code: '410505', name: '殷都区' });
@@ -242,6 +246,15 @@ describe('every mutation keeps the figures exact and leaves an audit entry', () 
     await call('withdrawDirectory', transition('withdrawDirectory'), { directory: { code: published[1].code } });
     await call('captureSnapshot', `mutation($input: CaptureSnapshotInput!) { captureSnapshot(input: $input) { period } }`, { period: '2025-01' });
     await call('captureSnapshot', `mutation($input: CaptureSnapshotInput!) { captureSnapshot(input: $input) { period } }`, { period: '2025-01', replace: true }, ['replaceSnapshot']);
+
+    await call('updateWebhook', `mutation($input: UpdateWebhookInput!) { updateWebhook(input: $input) { id } }`, { id: hook.webhook.id, active: false });
+    await call('testWebhook', `mutation($input: ID!) { testWebhook(id: $input) { status } }`, hook.webhook.id);
+    // The outbox holds an event of every kind a mutation causes (the clock's and the rate crossings need dates or a month before).
+    const written: { type: string }[] = await api.orm.em.fork().execute(`select distinct type from notification_event order by type`);
+    expect(written.map((row) => row.type)).toEqual(
+      expect.arrayContaining(['DATASET_ROWS_LOADED', 'DIRECTORY_PUBLISHED', 'DIRECTORY_WITHDRAWN', 'SNAPSHOT_CAPTURED', 'SUBSCRIPTION_APPROVED', 'SUBSCRIPTION_CANCELLED', 'SUBSCRIPTION_REJECTED', 'SUBSCRIPTION_REQUESTED', 'SUBSCRIPTION_REVOKED', 'WEBHOOK_TEST']),
+    );
+    await call('deleteWebhook', `mutation($input: ID!) { deleteWebhook(id: $input) { id } }`, hook.webhook.id);
 
     const schema = await buildMuluSchema();
     const mutationType = schema.getMutationType()!;

@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { exportSPKI, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import { startServer, type AppOptions, type MuluServer } from '../../src/app';
-import { authSettingsFromConfig, createAuthenticator } from '../../src/modules/auth/authenticator';
+import { authSettingsFromConfig, createAuthenticator, type Authenticator } from '../../src/modules/auth/authenticator';
 import { countStatements, createTestDatabase, migratedOrm } from './database';
 import { createDemoIdentity, type DemoIdentity } from '../../src/modules/auth/demo-identity';
 import { demoStewardDepartment } from '../../src/db/demo-seed';
@@ -34,6 +34,8 @@ export const TEST_AUDIENCE = 'mulu-api';
  */
 export interface TestServer extends ApiClient {
   orm: MikroORM;
+  /** Decides who each request is, as the server was started with (to start another server on the same database). */
+  authenticator: Authenticator;
   server: MuluServer;
   sql: ReturnType<typeof countStatements>;
   adminToken: string;
@@ -73,7 +75,8 @@ export async function startTestServer(options: { anonymousStats?: boolean; ownCl
   // The demo signs in as `npm start` on the embedded demo does: its stand-in identity platform and printed tokens.
   const demo = options.demo ? await createDemoIdentity(demoStewardDepartment()) : undefined;
   if (demo) settings.jwt = demo.jwt;
-  const server = await startServer(orm, 0, createAuthenticator(settings), {
+  const authenticator = createAuthenticator(settings);
+  const server = await startServer(orm, 0, authenticator, {
     demoTokens: demo?.tokens,
     webDirectory: options.webDirectory,
     sqlCountHeader: options.sqlCountHeader,
@@ -83,6 +86,9 @@ export async function startTestServer(options: { anonymousStats?: boolean; ownCl
     introspection: options.introspection,
     figuresRecountIntervalMs: options.figuresRecountIntervalMs,
     responseCacheBytes: options.responseCacheBytes,
+    webhooks: options.webhooks,
+    webhookDispatcher: options.webhookDispatcher,
+    rateThreshold: options.rateThreshold,
     // Tests send hundreds of requests a minute as one caller; a test of the limits sets its own.
     rateLimits: options.rateLimits ?? { perMinute: 0, anonymousPerMinute: 0 },
     bodyRate: options.bodyRate,
@@ -120,6 +126,7 @@ export async function startTestServer(options: { anonymousStats?: boolean; ownCl
 
   return {
     orm,
+    authenticator,
     server,
     sql,
     adminToken,

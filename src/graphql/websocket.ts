@@ -1,0 +1,147 @@
+import type http from 'node:http';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { decodeJwt } from 'jose';
+import { WebSocketServer } from 'ws';
+import { checkOperationAccess } from '../modules/auth/auth.guard';
+import type { Authenticator } from '../modules/auth/authenticator';
+import type { Viewer } from '../core/viewer';
+import { MuluError } from '../core/errors';
+import type { LiveUpdates } from '../modules/notifications/live-updates';
+import type { MuluContext } from './context';
+import { newDeadline } from './execution-budget';
+import { formatError } from './format-error';
+import { createLoaders } from './loaders';
+import { operationLimits, type OperationLimits } from './limits';
+import { queryCost } from './query-cost';
+
+/** Close codes a client sees (graphql-ws uses 44xx for its own). */
+export const CLOSE_CODES = { unauthenticated: 4401, tokenExpired: 4401 } as const;
+
+interface ConnectionState {
+  viewer: Viewer | null;
+  expiryTimer?: NodeJS.Timeout;
+}
+
+/** The bearer token of a graphql-ws connection: `connectionParams.authorization` ("Bearer ...") or `connectionParams.token`. */
+function authorizationOf(params: Record<string, unknown> | undefined): string | undefined {
+  if (!params) return undefined;
+  if (typeof params.authorization === 'string') return params.authorization;
+  if (typeof params.Authorization === 'string') return params.Authorization;
+  if (typeof params.token === 'string' && params.token) return `Bearer ${params.token}`;
+  return undefined;
+}
+
+/** When a JWT stops being valid, in epoch milliseconds; null for API keys and the admin key (no expiry). */
+function expiryOf(authorization: string | undefined): number | null {
+  const token = authorization?.replace(/^Bearer\s+/i, '').trim();
+  if (!token || token.split('.').length !== 3) return null;
+  try {
+    const { exp } = decodeJwt(token);
+    return typeof exp === 'number' ? exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
+const toGraphQLError = (error: unknown) =>
+  error instanceof MuluError ? new GraphQLError(error.message, { extensions: { code: error.code, ...error.details } }) : error instanceof GraphQLError ? error : new GraphQLError('Internal server error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+
+/**
+ * GraphQL subscriptions over WebSocket (the graphql-ws protocol) on the same
+ * path as HTTP. The same rules as HTTP: the token (in connectionParams) is
+ * checked when the connection opens, every operation passes the same access
+ * check and cost limit, errors are masked the same way; and the connection is
+ * closed when its token expires.
+ */
+export function attachGraphQLWebSocket(options: { httpServer: http.Server; schema: GraphQLSchema; orm: MikroORM; authenticator: Authenticator; live: LiveUpdates; limits: OperationLimits }) {
+  const { schema, orm, authenticator, live } = options;
+  const maxQueryCost = options.limits.maxCost;
+  // The same shape limits as HTTP (limits.ts): tokens while parsing, aliases, depth, directives and root fields while validating.
+  const { validationRules, parseOptions } = operationLimits(options.limits);
+  const rules = [...specifiedRules, ...validationRules];
+  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql' });
+  const states = new WeakMap<object, ConnectionState>();
+
+  const disposable = useServer<Record<string, unknown> | undefined>(
+    {
+      schema,
+      async onConnect(ctx) {
+        const authorization = authorizationOf(ctx.connectionParams);
+        let viewer: Viewer | null;
+        try {
+          viewer = await authenticator.authenticate(authorization, orm.em.fork());
+        } catch (error) {
+          ctx.extra.socket.close(CLOSE_CODES.unauthenticated, error instanceof MuluError ? error.message.slice(0, 120) : 'Unauthenticated');
+          return false;
+        }
+        const state: ConnectionState = { viewer };
+        const expiresAt = expiryOf(authorization);
+        if (expiresAt !== null) {
+          // setTimeout cannot wait longer than about 24.8 days; tokens live hours.
+          const wait = Math.min(Math.max(expiresAt - Date.now(), 0), 2_147_483_647);
+          state.expiryTimer = setTimeout(() => ctx.extra.socket.close(CLOSE_CODES.tokenExpired, 'The token has expired; sign in again.'), wait);
+          state.expiryTimer.unref();
+        }
+        states.set(ctx, state);
+        return true;
+      },
+      onClose(ctx) {
+        const state = states.get(ctx);
+        if (state?.expiryTimer) clearTimeout(state.expiryTimer);
+      },
+      async onSubscribe(ctx, _id, payload) {
+        const state = states.get(ctx);
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query, parseOptions);
+        } catch (error) {
+          return [error as GraphQLError];
+        }
+        const validationErrors = validate(schema, document, rules);
+        if (validationErrors.length > 0) return validationErrors;
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation) return [new GraphQLError('Name the operation to run (operationName).', { extensions: { code: 'BAD_REQUEST' } })];
+        const em = orm.em.fork();
+        const contextValue: MuluContext = { em, viewer: state?.viewer ?? null, anonymousStats: authenticator.anonymousStats, loaders: createLoaders(em), live,
+          // A subscription lives as long as its connection: no request deadline (each statement keeps the statement timeout).
+          deadline: newDeadline() };
+        try {
+          checkOperationAccess(schema, document, operation, contextValue);
+          const variables = payload.variables ?? {};
+          // Fails closed, as on HTTP (query-cost.ts): an operation whose cost cannot be estimated is not run.
+          let cost: number;
+          try {
+            cost = queryCost(schema, document, operation, variables, maxQueryCost);
+          } catch {
+            throw new MuluError('BAD_USER_INPUT', `This operation would cost more than ${maxQueryCost}, or its cost could not be estimated (check its variables); ask for smaller pages or fewer nested lists.`, { maximumCost: maxQueryCost });
+          }
+          if (cost > maxQueryCost) {
+            throw new MuluError('BAD_USER_INPUT', `This operation would cost ${cost} (fields times page sizes); the limit is ${maxQueryCost}. Ask for smaller pages or fewer nested lists.`, { cost, maximumCost: maxQueryCost });
+          }
+        } catch (error) {
+          return [toGraphQLError(error)];
+        }
+        return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
+      },
+      // The same masking as HTTP (errors.ts): no SQL or stack traces reach a client.
+      onNext(_ctx, _id, _payload, _args, result) {
+        if (!result.errors?.length) return;
+        return { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) };
+      },
+      onError(_ctx, _id, _payload, errors) {
+        return errors.map((error) => formatError(error.toJSON(), error));
+      },
+    },
+    wss,
+  );
+
+  return {
+    /** Closes every connection (their streams end) and the WebSocket server. */
+    async stop(): Promise<void> {
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+
+/**
+ * What a webhook can listen to (docs/notifications.md has each event's
+ * `data`). Department events go to the webhooks of the departments they
+ * concern and to administrators' webhooks; platform events (snapshots, a
+ * region's rate) to administrators' webhooks without a department only.
+ */
+export enum NotificationEventType {
+  /** A department asked for another's directory (订阅申请); `data.status` is GRANTED at once for an unconditional share. */
+  SUBSCRIPTION_REQUESTED = 'SUBSCRIPTION_REQUESTED',
+  SUBSCRIPTION_APPROVED = 'SUBSCRIPTION_APPROVED',
+  SUBSCRIPTION_REJECTED = 'SUBSCRIPTION_REJECTED',
+  SUBSCRIPTION_REVOKED = 'SUBSCRIPTION_REVOKED',
+  SUBSCRIPTION_CANCELLED = 'SUBSCRIPTION_CANCELLED',
+  /** A granted subscription ends within 7 days (China Standard Time). */
+  SUBSCRIPTION_LAPSING_SOON = 'SUBSCRIPTION_LAPSING_SOON',
+  /** A granted subscription's end date has passed. */
+  SUBSCRIPTION_LAPSED = 'SUBSCRIPTION_LAPSED',
+  DIRECTORY_PUBLISHED = 'DIRECTORY_PUBLISHED',
+  DIRECTORY_WITHDRAWN = 'DIRECTORY_WITHDRAWN',
+  /** A published directory's mounted data was not refreshed within its update cycle (长期不更新). */
+  MOUNT_STALE = 'MOUNT_STALE',
+  /** Rows were loaded into a dataset held by the platform (provider and granted consumers). */
+  DATASET_ROWS_LOADED = 'DATASET_ROWS_LOADED',
+  /** After a snapshot capture, a unit's rate is below the threshold and was not in the month before. */
+  RATE_FELL_BELOW_THRESHOLD = 'RATE_FELL_BELOW_THRESHOLD',
+  /** After a snapshot capture, a unit's rate is at or above the threshold and was below in the month before. */
+  RATE_ROSE_ABOVE_THRESHOLD = 'RATE_ROSE_ABOVE_THRESHOLD',
+  /** A monthly snapshot was captured (platform event). */
+  SNAPSHOT_CAPTURED = 'SNAPSHOT_CAPTURED',
+  /** Sent by testWebhook to that webhook only. */
+  WEBHOOK_TEST = 'WEBHOOK_TEST',
+}
+
+/** Events a webhook may list (WEBHOOK_TEST is sent on request, to one webhook). */
+export const SUBSCRIBABLE_EVENTS: readonly NotificationEventType[] = Object.values(NotificationEventType).filter((t) => t !== NotificationEventType.WEBHOOK_TEST);
+
+/** Events only administrators' all-department webhooks receive: they concern no department. */
+export const PLATFORM_EVENTS: readonly NotificationEventType[] = [NotificationEventType.SNAPSHOT_CAPTURED];
+
+/** Events the GraphQL subscription `subscriptionEvents` streams. */
+export const REQUEST_EVENTS: readonly NotificationEventType[] = [
+  NotificationEventType.SUBSCRIPTION_REQUESTED,
+  NotificationEventType.SUBSCRIPTION_APPROVED,
+  NotificationEventType.SUBSCRIPTION_REJECTED,
+  NotificationEventType.SUBSCRIPTION_REVOKED,
+  NotificationEventType.SUBSCRIPTION_CANCELLED,
+  NotificationEventType.SUBSCRIPTION_LAPSING_SOON,
+  NotificationEventType.SUBSCRIPTION_LAPSED,
+];
+
+/** The PostgreSQL channel dispatchers listen on: deliveries were queued. */
+export const DELIVERIES_CHANNEL = 'mulu_deliveries';
+/** The channel of request events, for GraphQL subscriptions: `{ id, type, departments, data }`. */
+export const EVENTS_CHANNEL = 'mulu_events';
+/** The channel of changed region figures (a trigger on region_figures): region codes, comma separated, or '*'. */
+export const FIGURES_CHANNEL = 'mulu_figures';
+
+export interface NotificationEvent {
+  type: NotificationEventType;
+  /** Credit codes of the departments concerned; empty for platform events. */
+  departments: readonly string[];
+  /** The event's `data`. */
+  data: Record<string, unknown>;
+  /** Written at most once per key (events the clock causes, seen by every server). */
+  dedupKey?: string;
+  /** Only to this webhook (testWebhook). */
+  webhookId?: number;
+}
+
+/**
+ * Runs one statement with `?` placeholders and returns its rows: an entity
+ * manager's `execute`, or the dispatcher's own pool (sql-pool.ts), whose
+ * background statements must not be counted as a request's.
+ */
+export type SqlExecutor = (sql: string, params?: unknown[]) => Promise<any[]>;
+
+export interface EmittedEvent {
+  id: number;
+  type: NotificationEventType;
+}
+
+/**
+ * Writes events to the outbox in the caller's transaction, with one delivery
+ * for each webhook that listens to them, and tells the dispatchers and the
+ * live subscriptions at commit (NOTIFY is transactional: a rolled-back
+ * change writes and sends nothing). One statement whatever the number of
+ * events. An event whose dedupKey was written before is skipped.
+ */
+export async function emitEvents(em: EntityManager | SqlExecutor, events: readonly NotificationEvent[]): Promise<EmittedEvent[]> {
+  if (events.length === 0) return [];
+  const execute: SqlExecutor = typeof em === 'function' ? em : (sql, params) => em.execute(sql, params);
+  const rows = events.map((e, i) => ({ i, type: e.type, departments: [...e.departments], payload: e.data, dedup: e.dedupKey ?? null, webhook: e.webhookId ?? null }));
+  const result: { id: number; type: NotificationEventType }[] = await execute(
+    `with input as (
+       -- Ids drawn first, so that each inserted event is matched to its own input row (volatile: computed once).
+       select x.*, nextval('notification_event_id_seq')::int as id
+         from jsonb_to_recordset(?::jsonb) as x(i int, type text, departments text[], payload jsonb, dedup text, webhook int)
+     ), e as (
+       insert into notification_event (id, type, department_codes, payload, dedup_key)
+       select id, type, departments, payload, dedup from input order by i
+       on conflict (dedup_key) where dedup_key is not null do nothing
+       returning id, type, department_codes, payload, occurred_at
+     ), d as (
+       insert into webhook_delivery (webhook_id, event_id)
+       select w.id, e.id
+         from e join input on input.id = e.id
+         join webhook w on (input.webhook is not null and w.id = input.webhook)
+                        or (input.webhook is null and e.type = any(w.events)
+                            and (w.department_id is null
+                                 or exists (select 1 from department wd where wd.id = w.department_id and wd.credit_code = any(e.department_codes))))
+       returning 1
+     ), n as (
+       select pg_notify('${EVENTS_CHANNEL}', json_build_object('id', e.id, 'type', e.type, 'departments', e.department_codes, 'occurredAt', e.occurred_at, 'data', e.payload)::text)
+         from e where e.type in (select jsonb_array_elements_text(?::jsonb)) and octet_length(e.payload::text) < 6000
+     )
+     select e.id, e.type,
+            (select count(*) from n) as notified,
+            case when exists (select 1 from d) then pg_notify('${DELIVERIES_CHANNEL}', '') end as woke
+       from e order by e.id`,
+    [JSON.stringify(rows), JSON.stringify(REQUEST_EVENTS)],
+  );
+  return result.map((r) => ({ id: r.id, type: r.type }));
+}

@@ -1,0 +1,46 @@
+import { Pool, type PoolClient } from 'pg';
+import { logger } from '../../observability/logger';
+import type { SqlExecutor } from './notification-event';
+
+/** `?` placeholders (as the ORM's execute takes them) to PostgreSQL's `$1, $2, ...`; Mulu's statements here use no other `?`. */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+export interface SqlPool {
+  execute: SqlExecutor;
+  /** Runs `work` in one transaction on one connection. */
+  transaction<T>(work: (execute: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * A small pool of its own for the dispatcher and the clock's events: their
+ * background statements (a claim every second) stay out of the ORM's pool,
+ * its connections and its statement counters (sql-statement-count.ts).
+ */
+export function createSqlPool(connectionString: string, max = 2, log: (message: string) => void = (m) => logger.warn({ component: 'notifications' }, m)): SqlPool {
+  const pool = new Pool({ connectionString, max, idleTimeoutMillis: 30_000 });
+  // A connection dropped by the server (restart, failover) must not crash the process.
+  pool.on('error', (error) => log(`[notifications] an idle database connection failed: ${error.message}`));
+  const on = (client: Pool | PoolClient): SqlExecutor => async (sql, params = []) => (await client.query(numbered(sql), params)).rows;
+  return {
+    execute: on(pool),
+    async transaction(work) {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        const result = await work(on(client));
+        await client.query('commit');
+        return result;
+      } catch (error) {
+        await client.query('rollback').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,309 @@
+import http from 'node:http';
+import https from 'node:https';
+import { DELIVERIES_CHANNEL } from './notification-event';
+import type { PgListener } from './pg-listener';
+import { guardedLookup, isRefusedLiteral } from './url-guard';
+import { signWebhookBody, WEBHOOK_HEADERS } from './webhook-signature';
+import { emitClockEvents } from './clock-events';
+import { createSqlPool } from './sql-pool';
+import { logger } from '../../observability/logger';
+
+/** How deliveries are sent and retried; docs/notifications.md, "Retries". */
+export interface DispatcherSettings {
+  /** Deliveries in flight at once per server (MULU_WEBHOOK_CONCURRENCY). */
+  concurrency: number;
+  /** Let webhooks reach loopback and private addresses (MULU_WEBHOOK_ALLOW_PRIVATE). */
+  allowPrivate: boolean;
+  /** A receiver that has not answered by then has failed this attempt. */
+  timeoutMs: number;
+  /** Attempts in all; after the last failure the delivery is FAILED. */
+  maxAttempts: number;
+  /** Wait after the first failure; doubled after each further one, with ±20 % jitter. */
+  backoffBaseMs: number;
+  /** Longest wait between attempts. */
+  backoffMaxMs: number;
+  /** How often a server looks for due retries without being told (NOTIFY wakes it for new events). */
+  pollIntervalMs: number;
+  /** How often a server writes the events the clock causes (lapsing and lapsed subscriptions, stale mounts). */
+  clockScanIntervalMs: number;
+}
+
+export const DEFAULT_DISPATCHER_SETTINGS: DispatcherSettings = {
+  concurrency: 10,
+  allowPrivate: false,
+  timeoutMs: 10_000,
+  maxAttempts: 8,
+  backoffBaseMs: 10_000,
+  backoffMaxMs: 60 * 60 * 1000,
+  pollIntervalMs: 1000,
+  clockScanIntervalMs: 60_000,
+};
+
+/** The wait before attempt `attempt + 1` after `attempt` failed (attempt counts from 1). */
+export function retryDelayMs(attempt: number, settings: Pick<DispatcherSettings, 'backoffBaseMs' | 'backoffMaxMs'>, random: () => number = Math.random): number {
+  const exponential = Math.min(settings.backoffBaseMs * 2 ** Math.min(attempt - 1, 30), settings.backoffMaxMs);
+  return Math.round(exponential * (0.8 + 0.4 * random()));
+}
+
+interface ClaimedDelivery {
+  id: number;
+  attempt: number;
+  url: string;
+  secret: string;
+  eventId: number;
+  type: string;
+  occurredAt: Date | string;
+  payload: Record<string, unknown> | string;
+}
+
+interface AttemptResult {
+  id: number;
+  attempt: number;
+  ok: boolean;
+  code: number | null;
+  ms: number;
+  error: string | null;
+}
+
+export interface Dispatcher {
+  /** Looks for due deliveries now (tests; NOTIFY does this in service). */
+  wake(): void;
+  /**
+   * Stops claiming, waits for attempts in flight (up to `graceMs`) and records
+   * them; queued ones, and attempts still in flight after `graceMs` (cut), go
+   * back to the table, due at once for whichever server runs next.
+   */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** The body every attempt of a delivery sends: the same bytes each time, so receivers can deduplicate. */
+export function eventBody(event: { eventId: number; type: string; occurredAt: Date | string; payload: Record<string, unknown> | string }): string {
+  const data = typeof event.payload === 'string' ? JSON.parse(event.payload) : event.payload;
+  const occurredAt = event.occurredAt instanceof Date ? event.occurredAt.toISOString() : new Date(event.occurredAt).toISOString();
+  return JSON.stringify({ id: String(event.eventId), type: event.type, occurredAt, data });
+}
+
+/**
+ * Sends queued webhook deliveries. The queue is the webhook_delivery table:
+ * a server claims due rows with FOR UPDATE SKIP LOCKED and leases them (their
+ * next_attempt_at moves past the time an attempt can take), so replicas share
+ * the work and never send one delivery twice at once; a server that dies
+ * mid-attempt leaves a lease that expires and another server retries. That
+ * makes delivery at least once: receivers deduplicate on the event id.
+ */
+export function startDispatcher(connectionString: string, listener: PgListener | null, settings: DispatcherSettings, log: (message: string, error: unknown) => void = (message, err) => logger.error({ err, component: 'webhooks' }, message)): Dispatcher {
+  const { concurrency } = settings;
+  const db = createSqlPool(connectionString);
+  const agentOptions = { keepAlive: true, maxSockets: concurrency, timeout: settings.timeoutMs };
+  const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
+  const lookup = guardedLookup(settings.allowPrivate);
+  // Leased for as long as a claimed row can wait in the local queue and then be sent.
+  const leaseMs = settings.timeoutMs * 3 + 30_000;
+  const queue: ClaimedDelivery[] = [];
+  const results: AttemptResult[] = [];
+  let stopped = false;
+  let claiming: Promise<void> | null = null;
+  let moreDue = true;
+  let flushing: Promise<void> | null = null;
+  let flushTimer: NodeJS.Timeout | null = null;
+  const idleWorkers: (() => void)[] = [];
+  /** Set when stop() cut the attempts in flight: their outcome is not recorded, the delivery is released. */
+  let cut = false;
+  const released: ClaimedDelivery[] = [];
+
+  const claim = async (): Promise<void> => {
+    const limit = concurrency * 2;
+    const rows: ClaimedDelivery[] = await db.execute(
+      `with due as (
+         select d.id from webhook_delivery d
+          where d.status = 'PENDING' and d.next_attempt_at <= now()
+            and exists (select 1 from webhook w where w.id = d.webhook_id and w.active)
+          order by d.next_attempt_at, d.id
+          limit ? for update of d skip locked
+       )
+       update webhook_delivery d
+          set attempt = d.attempt + 1, next_attempt_at = now() + ? * interval '1 millisecond', last_attempt_at = now()
+         from due, webhook w, notification_event e
+        where d.id = due.id and w.id = d.webhook_id and e.id = d.event_id
+        returning d.id, d.attempt, w.url, w.secret, e.id as "eventId", e.type, e.occurred_at as "occurredAt", e.payload`,
+      [limit, leaseMs],
+    );
+    queue.push(...rows);
+    moreDue = rows.length === limit;
+  };
+
+  const refill = () => {
+    if (stopped || claiming || queue.length >= concurrency) return;
+    claiming = claim()
+      .catch((error: unknown) => {
+        moreDue = false;
+        log('claiming webhook deliveries failed', error);
+      })
+      .finally(() => {
+        claiming = null;
+        while (queue.length > 0 && idleWorkers.length > 0) idleWorkers.shift()!();
+        if (moreDue && queue.length < concurrency) refill();
+      });
+  };
+
+  const wake = () => {
+    moreDue = true;
+    refill();
+  };
+
+  const flush = (): Promise<void> => {
+    if (flushTimer) {
+      clearTimeout(flushTimer);
+      flushTimer = null;
+    }
+    if (flushing || results.length === 0) return flushing ?? Promise.resolve();
+    const batch = results.splice(0, results.length);
+    const rows = batch.map((r) => ({ ...r, delay: r.ok || r.attempt >= settings.maxAttempts ? null : retryDelayMs(r.attempt, settings) }));
+    flushing = db
+      .execute(
+        `update webhook_delivery d
+            set status = case when x.ok then 'SUCCEEDED' when x.delay is null then 'FAILED' else 'PENDING' end,
+                response_code = x.code, duration_ms = x.ms, error = left(x.error, 500),
+                next_attempt_at = case when x.delay is null then null else now() + x.delay * interval '1 millisecond' end,
+                delivered_at = case when x.ok then now() end
+           from jsonb_to_recordset(?::jsonb) as x(id int, attempt int, ok boolean, code int, ms int, error text, delay int)
+          where d.id = x.id and d.attempt = x.attempt and d.status = 'PENDING'`,
+        [JSON.stringify(rows)],
+      )
+      .then(
+        () => undefined,
+        (error: unknown) => log('recording webhook delivery results failed (the attempts will be repeated after their lease)', error),
+      )
+      .finally(() => {
+        flushing = null;
+        if (results.length > 0) scheduleFlush();
+      });
+    return flushing;
+  };
+  const scheduleFlush = () => {
+    if (results.length >= 100) void flush();
+    else flushTimer ??= setTimeout(() => void flush(), 20);
+  };
+
+  const send = (job: ClaimedDelivery): Promise<AttemptResult> => {
+    const started = performance.now();
+    const done = (code: number | null, error: string | null): AttemptResult => ({ id: job.id, attempt: job.attempt, ok: error === null, code, ms: Math.round(performance.now() - started), error });
+    let url: URL;
+    try {
+      url = new URL(job.url);
+    } catch {
+      return Promise.resolve(done(null, 'the URL is not valid'));
+    }
+    if (isRefusedLiteral(url, settings.allowPrivate)) return Promise.resolve(done(null, `${url.hostname} is a private or loopback address`));
+    const body = eventBody(job);
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers = {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+      'user-agent': 'Mulu-Webhooks/1',
+      [WEBHOOK_HEADERS.eventId]: String(job.eventId),
+      [WEBHOOK_HEADERS.eventType]: job.type,
+      [WEBHOOK_HEADERS.attempt]: String(job.attempt),
+      [WEBHOOK_HEADERS.timestamp]: String(timestamp),
+      [WEBHOOK_HEADERS.signature]: signWebhookBody(job.secret, timestamp, body),
+    };
+    const secure = url.protocol === 'https:';
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (result: AttemptResult) => {
+        if (!settled) {
+          settled = true;
+          resolve(result);
+        }
+      };
+      const request = (secure ? https : http).request(url, { method: 'POST', headers, agent: secure ? agents.https : agents.http, lookup, timeout: settings.timeoutMs }, (response) => {
+        const code = response.statusCode ?? 0;
+        // Redirects are never followed: a receiver could point them at an internal address.
+        const error = code >= 200 && code < 300 ? null : code >= 300 && code < 400 ? `answered ${code} (redirects are not followed)` : `answered ${code}`;
+        response.resume();
+        response.on('end', () => finish(done(code, error)));
+        response.on('error', (e) => finish(done(code, e.message)));
+      });
+      request.on('timeout', () => request.destroy(new Error(`no answer within ${settings.timeoutMs} ms`)));
+      request.on('error', (error: Error & { code?: string }) => finish(done(null, error.code && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message)));
+      request.end(body);
+    });
+  };
+
+  const worker = async () => {
+    while (!stopped) {
+      const job = queue.shift();
+      if (!job) {
+        refill();
+        await new Promise<void>((resolve) => idleWorkers.push(resolve));
+        continue;
+      }
+      if (queue.length < concurrency) refill();
+      const result = await send(job);
+      if (cut) {
+        released.push(job);
+        continue;
+      }
+      results.push(result);
+      scheduleFlush();
+    }
+  };
+  const workers = Array.from({ length: concurrency }, () => worker());
+
+  const unlisten = listener?.on(DELIVERIES_CHANNEL, wake);
+  listener?.onReconnect(wake);
+  const poll = setInterval(wake, settings.pollIntervalMs);
+  poll.unref();
+
+  let scanning: Promise<void> | null = null;
+  const scan = () => {
+    if (stopped || scanning) return;
+    scanning = emitClockEvents(db)
+      .then(
+        () => undefined,
+        (error: unknown) => log('writing the events of the clock failed', error),
+      )
+      .finally(() => {
+        scanning = null;
+      });
+  };
+  const scanTimer = setInterval(scan, settings.clockScanIntervalMs);
+  scanTimer.unref();
+  scan();
+  wake();
+
+  let stopping: Promise<void> | null = null;
+  return {
+    wake,
+    stop: (graceMs = Number.POSITIVE_INFINITY) =>
+      (stopping ??= (async () => {
+        stopped = true;
+        unlisten?.();
+        clearInterval(poll);
+        clearInterval(scanTimer);
+        for (const resume of idleWorkers.splice(0)) resume();
+        const finished = Promise.all([claiming, Promise.all(workers), scanning]).then(() => true);
+        let timer: NodeJS.Timeout | undefined;
+        const inTime = Number.isFinite(graceMs) ? await Promise.race([finished, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]) : await finished;
+        clearTimeout(timer);
+        if (!inTime) {
+          // The shutdown's grace period is over: cut the attempts in flight (their sockets close) and release them.
+          cut = true;
+          agents.http.destroy();
+          agents.https.destroy();
+          await finished;
+        }
+        // Claimed but not attempted (or cut): due again now, for whichever server is running.
+        const unsent = [...queue.splice(0), ...released.splice(0)];
+        if (unsent.length > 0) {
+          await db
+            .execute(`update webhook_delivery d set attempt = d.attempt - 1, next_attempt_at = now() where d.id = any(?::int[]) and d.status = 'PENDING'`, [unsent.map((j) => j.id)])
+            .catch((error: unknown) => log('releasing claimed webhook deliveries failed (they are retried when their lease ends)', error));
+        }
+        while (results.length > 0 || flushing) await flush();
+        agents.http.destroy();
+        agents.https.destroy();
+        await db.close();
+      })()),
+  };
+}

@@ -1,0 +1,166 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { PageRequest } from '../../db/page';
+import { pagedChildren } from '../../db/paged-children';
+import { badInput, forbidden, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
+import { snapshot } from '../audit/audit';
+import { mutate } from '../../core/unit-of-work';
+import { requireViewer } from '../../core/permissions';
+import { Role, type Viewer } from '../../core/viewer';
+import { Department } from '../departments/department.entity';
+import { departmentService } from '../departments/department.service';
+import { emitEvents, NotificationEventType, PLATFORM_EVENTS, SUBSCRIBABLE_EVENTS } from './notification-event';
+import { checkReceiverAddress, checkWebhookUrl } from './url-guard';
+import { NotificationEventRow, Webhook, WebhookDelivery } from './webhook.entity';
+import { newWebhookSecret } from './webhook-signature';
+import { notificationPolicy } from './notification-policy';
+
+export interface CreateWebhookInput {
+  /** The department whose events it receives; a steward's own when absent; absent for an admin: every department. */
+  departmentCreditCode?: string | null;
+  url: string;
+  events: NotificationEventType[];
+  /** The signing secret; generated when absent. */
+  secret?: string | null;
+  description?: string | null;
+}
+
+export interface UpdateWebhookInput {
+  id: number;
+  url?: string | null;
+  events?: NotificationEventType[] | null;
+  secret?: string | null;
+  active?: boolean | null;
+  description?: string | null;
+}
+
+
+const AUDITED = ['url', 'events', 'active', 'description', 'department'] as const;
+
+function checkEvents(events: readonly NotificationEventType[], department: Department | null): string[] {
+  const unique = [...new Set(events)];
+  if (unique.length === 0) throw badInput('List at least one event the webhook receives.');
+  const unknown = unique.filter((e) => !SUBSCRIBABLE_EVENTS.includes(e));
+  if (unknown.length) throw badInput(`${unknown.join(', ')} cannot be subscribed to; testWebhook sends WEBHOOK_TEST on request.`);
+  const platform = unique.filter((e) => PLATFORM_EVENTS.includes(e));
+  if (department && platform.length) throw badInput(`${platform.join(', ')} concern no department: only an administrator's webhook for every department (no departmentCreditCode) receives them.`);
+  return unique;
+}
+
+function checkSecret(secret: string | null | undefined): string | null {
+  if (secret == null) return null;
+  if (secret.length < 16 || secret.length > 200) throw badInput('A webhook secret must be 16 to 200 characters long; leave it out and Mulu generates one.');
+  return secret;
+}
+
+/** Admins manage every webhook; a steward only their own department's. */
+function requireManager(viewer: Viewer, webhook: Webhook): void {
+  if (viewer.role === Role.ADMIN) return;
+  const department = webhook.department?.getEntity();
+  if (viewer.role === Role.STEWARD && department && department.creditCode === viewer.departmentCreditCode) return;
+  throw forbidden('Only a steward of the webhook\'s department or an administrator may manage this webhook.');
+}
+
+async function checkUrl(text: string): Promise<string> {
+  const url = checkWebhookUrl(text);
+  await checkReceiverAddress(url, notificationPolicy.allowPrivate);
+  return url.toString();
+}
+
+/**
+ * Webhooks (docs/notifications.md): who may register which, and their
+ * delivery history. Stewards register webhooks for their own department,
+ * which then receive only that department's events; administrators for any
+ * department, or for all of them.
+ */
+export const webhookService = {
+  /** Registers a webhook; the secret is returned once, here. */
+  async create(ctx: RequestContext, input: CreateWebhookInput): Promise<{ webhook: Webhook; secret: string }> {
+    const viewer = requireViewer(ctx);
+    if (viewer.role === Role.VIEWER) throw forbidden('Your role is read-only; you cannot register webhooks.');
+    const code = input.departmentCreditCode?.trim() || (viewer.role === Role.STEWARD ? viewer.departmentCreditCode : null);
+    const url = await checkUrl(input.url);
+    const given = checkSecret(input.secret);
+    return mutate(ctx, 'createWebhook', async (em, mutation) => {
+      const department = code ? await departmentService.requireByCreditCode(em, code) : null;
+      if (viewer.role !== Role.ADMIN && department?.creditCode !== viewer.departmentCreditCode) {
+        throw forbidden(`A steward registers webhooks for their own department only${department ? `, not ${department.name} (${department.creditCode})` : ''}.`);
+      }
+      const secret = given ?? newWebhookSecret();
+      const webhook = em.create(Webhook, { department, url, events: checkEvents(input.events, department), secret, description: input.description?.trim() || null, createdBy: viewer.id });
+      await em.flush();
+      mutation.audit({ entityType: 'Webhook', entityId: webhook.id, after: snapshot(webhook, AUDITED) });
+      return { webhook, secret };
+    });
+  },
+
+  async update(ctx: RequestContext, input: UpdateWebhookInput): Promise<Webhook> {
+    const viewer = requireViewer(ctx);
+    const url = input.url != null ? await checkUrl(input.url) : null;
+    const secret = checkSecret(input.secret);
+    return mutate(ctx, 'updateWebhook', async (em, mutation) => {
+      const webhook = await this.requireManaged(em, viewer, input.id);
+      const before = snapshot(webhook, AUDITED);
+      if (url) webhook.url = url;
+      if (input.events) webhook.events = checkEvents(input.events, webhook.department?.getEntity() ?? null);
+      if (secret) webhook.secret = secret;
+      if (input.active != null) webhook.active = input.active;
+      if (input.description !== undefined) webhook.description = input.description?.trim() || null;
+      await em.flush();
+      mutation.audit({ entityType: 'Webhook', entityId: webhook.id, before, after: { ...snapshot(webhook, AUDITED), ...(secret ? { secretChanged: true } : {}) } });
+      return webhook;
+    });
+  },
+
+  /** Deletes a webhook and its delivery history; deliveries not sent yet are dropped. */
+  async delete(ctx: RequestContext, id: number): Promise<Webhook> {
+    const viewer = requireViewer(ctx);
+    return mutate(ctx, 'deleteWebhook', async (em, mutation) => {
+      const webhook = await this.requireManaged(em, viewer, id);
+      const before = snapshot(webhook, AUDITED);
+      em.remove(webhook);
+      await em.flush();
+      mutation.audit({ entityType: 'Webhook', entityId: id, before, after: {} });
+      return webhook;
+    });
+  },
+
+  /** Queues a WEBHOOK_TEST event to this webhook only; its delivery shows in `deliveries`. */
+  async test(ctx: RequestContext, id: number): Promise<WebhookDelivery> {
+    const viewer = requireViewer(ctx);
+    return mutate(ctx, 'testWebhook', async (em, mutation) => {
+      const webhook = await this.requireManaged(em, viewer, id);
+      const [event] = await emitEvents(em, [{ type: NotificationEventType.WEBHOOK_TEST, departments: [], webhookId: webhook.id, data: { webhook: { url: webhook.url }, requestedBy: viewer.name } }]);
+      mutation.audit({ entityType: 'Webhook', entityId: webhook.id, after: { testEventId: event.id } });
+      return em.findOneOrFail(WebhookDelivery, { event: event.id, webhook: webhook.id });
+    });
+  },
+
+  /** Webhooks the viewer manages: an admin's all (or one department's), a steward's own department's. */
+  async list(ctx: RequestContext, departmentCreditCode: string | null | undefined): Promise<Webhook[]> {
+    const viewer = requireViewer(ctx);
+    if (viewer.role === Role.VIEWER) throw forbidden('Your role is read-only; webhooks are managed by stewards and administrators.');
+    let code = departmentCreditCode?.trim().toUpperCase() || null;
+    if (viewer.role === Role.STEWARD) {
+      if (code && code !== viewer.departmentCreditCode) throw forbidden('A steward sees the webhooks of their own department only.');
+      code = viewer.departmentCreditCode;
+    }
+    return ctx.em.find(Webhook, code ? { department: { creditCode: code } } : {}, { orderBy: { id: 'asc' }, populate: ['department'] });
+  },
+
+  async requireManaged(em: EntityManager, viewer: Viewer, id: number): Promise<Webhook> {
+    const webhook = await em.findOne(Webhook, { id }, { populate: ['department'] });
+    if (!webhook) throw notFound('This webhook does not exist.');
+    requireManager(viewer, webhook);
+    return webhook;
+  },
+
+  /** Pages of deliveries of many webhooks, oldest first, one statement. */
+  async deliveriesOf(em: EntityManager, webhookIds: readonly number[], page: PageRequest): Promise<WebhookDelivery[]> {
+    return pagedChildren(em, WebhookDelivery, 'webhook_delivery', 'webhook_id', webhookIds, page);
+  },
+
+  async eventsByIds(em: EntityManager, ids: readonly number[]): Promise<NotificationEventRow[]> {
+    return em.find(NotificationEventRow, { id: { $in: [...ids] } });
+  },
+};

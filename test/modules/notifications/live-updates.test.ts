@@ -1,0 +1,171 @@
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { addDirectory, createDepartment, createRegions, creditCode, mount } from '../../support/builders';
+import { startTestServer, type TestServer } from '../../support/test-server';
+
+interface Next {
+  data?: any;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+/** A graphql-ws client on the server's /graphql, with the token in connectionParams; records how the socket closed. */
+function wsClient(api: TestServer, token: string | null) {
+  const closed: { code: number; reason: string }[] = [];
+  const client = createClient({
+    url: api.server.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    retryAttempts: 0,
+    lazy: false,
+    onNonLazyError: () => undefined,
+    on: { closed: (event) => closed.push({ code: (event as { code: number }).code, reason: String((event as { reason: unknown }).reason) }) },
+  });
+  return { client, closed };
+}
+
+/** Subscribes and collects what arrives; `next(n)` waits for the n-th message. */
+function subscribe(client: Client, query: string, variables: Record<string, unknown> = {}) {
+  const messages: Next[] = [];
+  let finished: { error?: unknown } | null = null;
+  const waiters: (() => void)[] = [];
+  const notify = () => waiters.splice(0).forEach((w) => w());
+  const dispose = client.subscribe({ query, variables }, {
+    next: (value) => {
+      messages.push(value as Next);
+      notify();
+    },
+    error: (error) => {
+      finished = { error };
+      notify();
+    },
+    complete: () => {
+      finished = {};
+      notify();
+    },
+  });
+  const until = async (predicate: () => boolean, what: string, timeoutMs = 15_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}; got ${JSON.stringify(messages)} ${JSON.stringify(finished)}`);
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        setTimeout(resolve, 100);
+      });
+    }
+  };
+  return {
+    messages,
+    finished: () => finished,
+    next: (n: number) => until(() => messages.length >= n, `message ${n}`),
+    end: () => until(() => finished !== null, 'the end of the stream'),
+    dispose,
+  };
+}
+
+const FIGURES = `subscription($code: String!) { figuresChanged(regionCode: $code) { code mountStats { publishedDirectories mountedDirectories dataVolume } } }`;
+const EVENTS = `subscription($d: String!) { subscriptionEvents(departmentCreditCode: $d) { id type subscriptionRequest { status requester { creditCode } provider { creditCode } directory { code } } } }`;
+const REQUEST = `mutation($i: RequestSubscriptionInput!) { requestSubscription(input: $i) { id status } }`;
+
+describe('GraphQL subscriptions over graphql-ws', () => {
+  let api: TestServer;
+  const A = creditCode('410505', 1);
+  const B = creditCode('410505', 2);
+  const C = creditCode('410502', 1);
+  const clients: Client[] = [];
+  const open = (token: string | null) => {
+    const c = wsClient(api, token);
+    clients.push(c.client);
+    return c;
+  };
+
+  beforeAll(async () => {
+    api = await startTestServer({ maxQueryCost: 5000 });
+    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }, { code: '410502', name: '文峰区' }]);
+    await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
+    await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
+    await createDepartment(api, { creditCode: C, name: '文峰区民政局', regionCode: '410502' });
+  });
+  afterAll(async () => {
+    for (const c of clients) await c.dispose();
+    await api.close();
+  });
+
+  it("figuresChanged pushes a region's new figures when a change below it commits, and not another region's", async () => {
+    const viewer = open(await api.signToken({ role: 'VIEWER' }));
+    const city = subscribe(viewer.client, FIGURES, { code: '410500' });
+    const wenfeng = subscribe(viewer.client, FIGURES, { code: '410502' });
+    // Let the subscriptions register before the change.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await addDirectory(api, A, 'A-LIVE');
+    await city.next(1);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await mount(api, 'A-LIVE', 1234);
+    await city.next(2);
+    const last = city.messages.at(-1)!;
+    expect(last.errors).toBeUndefined();
+    expect(last.data.figuresChanged).toEqual({ code: '410500', mountStats: { publishedDirectories: 1, mountedDirectories: 1, dataVolume: 1234 } });
+    expect(city.messages[0].data.figuresChanged.mountStats.publishedDirectories).toBe(1);
+    expect(wenfeng.messages).toEqual([]);
+  });
+
+  it('coalesces a burst of changes into at most one push per second per region', async () => {
+    const viewer = open(await api.signToken({ role: 'VIEWER' }));
+    const yindu = subscribe(viewer.client, FIGURES, { code: '410505' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    for (let i = 0; i < 6; i++) await addDirectory(api, B, `B-BURST-${i}`);
+    const elapsed = Date.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Twelve commits changed the region (a register and a publish each); pushes are bounded by the seconds that passed.
+    expect(yindu.messages.length).toBeGreaterThanOrEqual(1);
+    expect(yindu.messages.length).toBeLessThanOrEqual(Math.ceil(elapsed / 1000) + 2);
+    expect(yindu.messages.at(-1)!.data.figuresChanged.mountStats.publishedDirectories).toBe(7);
+  });
+
+  it("subscriptionEvents streams a department's request events to its steward and to admins, and refuses another department's steward", async () => {
+    await addDirectory(api, A, 'A-COND', { shareType: 'CONDITIONAL' });
+    const stewardA = open(await api.signToken({ role: 'STEWARD', department: A, sub: 'steward-a' }));
+    const stewardC = open(await api.signToken({ role: 'STEWARD', department: C, sub: 'steward-c' }));
+    const admin = open(api.adminToken);
+    const ofA = subscribe(stewardA.client, EVENTS, { d: A });
+    const ofCByC = subscribe(stewardC.client, EVENTS, { d: C });
+    const ofAByC = subscribe(stewardC.client, EVENTS, { d: A });
+    const ofAByAdmin = subscribe(admin.client, EVENTS, { d: A });
+    await ofAByC.next(1);
+    expect(ofAByC.messages[0].errors![0].extensions!.code).toBe('FORBIDDEN');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stewardB = await api.asRole('STEWARD', B);
+    const { requestSubscription } = await stewardB.ok(REQUEST, { i: { directory: { code: 'A-COND' }, purpose: '办理低保资格核验' } });
+    await ofA.next(1);
+    await ofAByAdmin.next(1);
+    expect(ofA.messages[0].data.subscriptionEvents).toMatchObject({ type: 'SUBSCRIPTION_REQUESTED', subscriptionRequest: { status: 'PENDING', requester: { creditCode: B }, provider: { creditCode: A }, directory: { code: 'A-COND' } } });
+    await (await api.asRole('STEWARD', A)).ok(`mutation($id: ID!) { rejectSubscriptionRequest(input: { id: $id, reason: "用途不明确" }) { status } }`, { id: requestSubscription.id });
+    await ofA.next(2);
+    expect(ofA.messages[1].data.subscriptionEvents).toMatchObject({ type: 'SUBSCRIPTION_REJECTED', subscriptionRequest: { status: 'REJECTED' } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(ofCByC.messages).toEqual([]);
+  });
+
+  it('refuses connections without a valid token, and operations over the cost limit', async () => {
+    const anonymous = open(null);
+    const refused = subscribe(anonymous.client, FIGURES, { code: '410500' });
+    await refused.end();
+    expect(refused.finished()).toMatchObject({ error: [expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED' } })] });
+    const expired = open(await api.signToken({ role: 'VIEWER' }, { expiresIn: Math.floor(Date.now() / 1000) - 120 }));
+    const stale = subscribe(expired.client, FIGURES, { code: '410500' });
+    await stale.end();
+    expect(expired.closed[0]).toMatchObject({ code: 4401, reason: expect.stringMatching(/expired/) });
+
+    const viewer = open(await api.signToken({ role: 'VIEWER' }));
+    const costly = subscribe(viewer.client, `subscription { figuresChanged(regionCode: "410500") { children { departments(first: 500) { edges { node { name code: creditCode mountStats { mountRate } } } } } } }`);
+    await costly.end();
+    expect(costly.finished()).toMatchObject({ error: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })] });
+  });
+
+  it('closes a connection when its token expires', async () => {
+    const shortLived = open(await api.signToken({ role: 'VIEWER' }, { expiresIn: Math.floor(Date.now() / 1000) + 2 }));
+    const stream = subscribe(shortLived.client, FIGURES, { code: '410500' });
+    await stream.end();
+    expect(shortLived.closed[0]).toMatchObject({ code: 4401, reason: 'The token has expired; sign in again.' });
+  });
+});

@@ -1,0 +1,284 @@
+import { startServer, type MuluServer } from '../../../src/app';
+import { setNotificationPolicy } from '../../../src/modules/notifications/notification-policy';
+import { verifyWebhookSignature } from '../../../src/modules/notifications/webhook-signature';
+import { addDirectory, createDepartment, createRegions, creditCode, errorCodes } from '../../support/builders';
+import { startTestServer, type ApiClient, type TestServer } from '../../support/test-server';
+import { freePort, startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../../support/webhook-receiver';
+
+/** Fast retries so that a test sees several attempts in well under a second. */
+const WEBHOOKS = { allowPrivate: true, backoffBaseMs: 50, backoffMaxMs: 200, pollIntervalMs: 50, timeoutMs: 3000, maxAttempts: 20 };
+
+const CREATE = `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { secret webhook { id url departmentCreditCode events active } } }`;
+const REQUEST = `mutation($i: RequestSubscriptionInput!) { requestSubscription(input: $i) { id status } }`;
+const APPROVE = `mutation($id: ID!) { approveSubscriptionRequest(input: { id: $id }) { id status } }`;
+const DELIVERIES = `query($d: String) { webhooks(departmentCreditCode: $d) { id url deliveries(first: 50) { edges { node { status attempt responseCode durationMs error nextAttemptAt deliveredAt event { id type departmentCreditCodes data } } } } } }`;
+
+const SUBSCRIPTION_EVENTS = ['SUBSCRIPTION_REQUESTED', 'SUBSCRIPTION_APPROVED', 'SUBSCRIPTION_REJECTED', 'SUBSCRIPTION_REVOKED', 'SUBSCRIPTION_CANCELLED'];
+
+describe('webhooks', () => {
+  let api: TestServer;
+  const A = creditCode('410505', 1);
+  const B = creditCode('410505', 2);
+  const C = creditCode('410502', 1);
+  let stewardA: ApiClient;
+  let stewardB: ApiClient;
+  let stewardC: ApiClient;
+  const receivers: WebhookReceiver[] = [];
+  let directoryN = 0;
+
+  const receiver = async (port?: number) => {
+    const r = await startWebhookReceiver(port);
+    receivers.push(r);
+    return r;
+  };
+  const createWebhook = async (client: ApiClient, input: Record<string, unknown>) => {
+    const response = await client.request(CREATE, { input });
+    if (response.errors) throw new Error(JSON.stringify(response.errors));
+    return response.data!.createWebhook as { secret: string; webhook: { id: string } };
+  };
+  /** B asks for a new conditional directory of A, and A approves: two events for A and B. */
+  const requestAndApprove = async () => {
+    const code = await addDirectory(api, A, `A-HOOK-${++directoryN}`, { shareType: 'CONDITIONAL' });
+    const requested = await stewardB.ok<{ requestSubscription: { id: string } }>(REQUEST, { i: { directory: { code }, purpose: '办理低保资格核验' } });
+    await stewardA.ok(APPROVE, { id: requested.requestSubscription.id });
+    return { code, requestId: requested.requestSubscription.id };
+  };
+  const eventsFor = (received: ReceivedWebhook[], code: string) => received.filter((r) => r.body.data.directory?.code === code);
+
+  beforeAll(async () => {
+    api = await startTestServer({ webhooks: WEBHOOKS });
+    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }, { code: '410502', name: '文峰区' }]);
+    await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
+    await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
+    await createDepartment(api, { creditCode: C, name: '文峰区民政局', regionCode: '410502' });
+    stewardA = await api.asRole('STEWARD', A);
+    stewardB = await api.asRole('STEWARD', B);
+    stewardC = await api.asRole('STEWARD', C);
+  });
+  afterAll(async () => {
+    await api.close();
+    for (const r of receivers) await r.close();
+  });
+
+  it('signs every POST: the receiver verifies the signature with the secret, and rejects a tampered body', async () => {
+    const r = await receiver();
+    const { secret } = await createWebhook(stewardA, { url: r.url, events: SUBSCRIPTION_EVENTS });
+    const { code } = await requestAndApprove();
+    await r.waitFor((received) => eventsFor(received, code).length === 2);
+    const [requested, approved] = eventsFor(r.received, code);
+    expect([requested.body.type, approved.body.type]).toEqual(['SUBSCRIPTION_REQUESTED', 'SUBSCRIPTION_APPROVED']);
+    expect(approved.body.data).toMatchObject({ subscriptionRequest: { status: 'GRANTED' }, provider: { creditCode: A }, requester: { creditCode: B }, directory: { code } });
+    for (const post of [requested, approved]) {
+      expect(post.headers['mulu-event-id']).toBe(post.body.id);
+      expect(post.headers['mulu-event-type']).toBe(post.body.type);
+      expect(post.headers['mulu-delivery-attempt']).toBe('1');
+      const headers = { timestamp: post.headers['mulu-timestamp'] as string, signature: post.headers['mulu-signature'] as string };
+      expect(verifyWebhookSignature(secret, headers, post.rawBody)).toBe(true);
+      expect(verifyWebhookSignature(secret, headers, post.rawBody.replace('GRANTED', 'REVOKED').replace('PENDING', 'REVOKED'))).toBe(false);
+      expect(verifyWebhookSignature('whsec_another-secret-entirely', headers, post.rawBody)).toBe(false);
+    }
+  });
+
+  it('a receiver that fails three times and then answers 200 gets the event once it succeeds; the history shows each attempt', async () => {
+    const r = await receiver();
+    r.respond = ({ count }) => (count <= 3 ? 500 : 200);
+    await createWebhook(api, { departmentCreditCode: B, url: r.url, events: ['SUBSCRIPTION_REQUESTED'] });
+    const { code } = await requestAndApprove();
+    await r.waitFor((received) => received.some((x) => x.answered === 200), 20_000, 'a successful attempt');
+    // No further attempt once it succeeded.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const posts = eventsFor(r.received, code);
+    expect(posts.map((p) => [p.answered, p.headers['mulu-delivery-attempt']])).toEqual([
+      [500, '1'],
+      [500, '2'],
+      [500, '3'],
+      [200, '4'],
+    ]);
+    expect(new Set(posts.map((p) => p.body.id)).size).toBe(1);
+    expect(new Set(posts.map((p) => p.rawBody)).size).toBe(1);
+    expect(r.accepted()).toHaveLength(1);
+    const [hook] = (await api.ok(DELIVERIES, { d: B })).webhooks.filter((w: { url: string }) => w.url === r.url);
+    const [delivery] = hook.deliveries.edges.map((e: { node: unknown }) => e.node);
+    expect(delivery).toMatchObject({ status: 'SUCCEEDED', attempt: 4, responseCode: 200, error: null, nextAttemptAt: null, event: { type: 'SUBSCRIPTION_REQUESTED', departmentCreditCodes: [A, B] } });
+    expect(delivery.durationMs).toEqual(expect.any(Number));
+    expect(delivery.deliveredAt).not.toBeNull();
+  });
+
+  it('gives up after the last attempt: the delivery is FAILED with the reason, and not tried again', async () => {
+    const r = await receiver();
+    r.respond = () => 503;
+    const { webhook } = await createWebhook(api, { departmentCreditCode: C, url: r.url, events: ['DIRECTORY_PUBLISHED'] });
+    await addDirectory(api, C, 'C-FAILING');
+    await r.waitFor((received) => received.length >= WEBHOOKS.maxAttempts, 20_000, 'every attempt');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(r.received).toHaveLength(WEBHOOKS.maxAttempts);
+    const hook = (await api.ok(DELIVERIES, { d: C })).webhooks.find((w: { id: string }) => w.id === webhook.id);
+    expect(hook.deliveries.edges[0].node).toMatchObject({ status: 'FAILED', attempt: WEBHOOKS.maxAttempts, responseCode: 503, error: 'answered 503', nextAttemptAt: null });
+  });
+
+  it("a steward's webhook never receives another department's events; an admin's webhook for every department receives them all", async () => {
+    const forC = await receiver();
+    const forAll = await receiver();
+    await createWebhook(stewardC, { url: forC.url, events: [...SUBSCRIPTION_EVENTS, 'DIRECTORY_PUBLISHED'] });
+    await createWebhook(api, { url: forAll.url, events: [...SUBSCRIPTION_EVENTS, 'DIRECTORY_PUBLISHED'] });
+    const { code } = await requestAndApprove();
+    await addDirectory(api, C, 'C-OWN');
+    await forAll.waitFor((received) => eventsFor(received, code).length === 3 && eventsFor(received, 'C-OWN').length === 1);
+    await forC.waitFor((received) => eventsFor(received, 'C-OWN').length === 1);
+    // Everything A and B did has been sent to the admin's webhook; C's webhook got only C's own event.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(forC.received.map((x) => [x.body.type, x.body.data.department?.creditCode])).toEqual([['DIRECTORY_PUBLISHED', C]]);
+    expect(eventsFor(forAll.received, code).map((x) => x.body.type)).toEqual(['DIRECTORY_PUBLISHED', 'SUBSCRIPTION_REQUESTED', 'SUBSCRIPTION_APPROVED']);
+  });
+
+  it('a rolled-back mutation sends nothing and leaves no event', async () => {
+    const r = await receiver();
+    await createWebhook(stewardA, { url: r.url, events: SUBSCRIPTION_EVENTS });
+    const code = await addDirectory(api, A, 'A-ROLLBACK', { shareType: 'CONDITIONAL' });
+    const requested = await stewardB.ok<{ requestSubscription: { id: string } }>(REQUEST, { i: { directory: { code }, purpose: '办理低保资格核验' } });
+    await r.waitFor((received) => eventsFor(received, code).length === 1);
+    // The approval writes its event, then its transaction fails at commit (a trigger refuses its audit entry).
+    await api.orm.em.getConnection().execute(`
+      create function refuse_approval() returns trigger language plpgsql as $$ begin
+        if new.action = 'approveSubscriptionRequest' then raise exception 'refused by the test'; end if; return new; end $$;
+      create trigger refuse_approval before insert on audit_entry for each row execute function refuse_approval();`);
+    try {
+      const response = await stewardA.request(APPROVE, { id: requested.requestSubscription.id });
+      expect(errorCodes(response)).toEqual(['INTERNAL_SERVER_ERROR']);
+    } finally {
+      await api.orm.em.getConnection().execute(`drop trigger refuse_approval on audit_entry; drop function refuse_approval();`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(eventsFor(r.received, code).map((x) => x.body.type)).toEqual(['SUBSCRIPTION_REQUESTED']);
+    const rows: { type: string }[] = await api.orm.em.getConnection().execute(`select type from notification_event where payload->'directory'->>'code' = ? and type like 'SUBSCRIPTION%' order by id`, [code]);
+    expect(rows.map((row: { type: string }) => row.type)).toEqual(['SUBSCRIPTION_REQUESTED']);
+  });
+
+  it('loading rows into a hosted dataset (appendDatasetRows) notifies its provider and its granted consumers, and no other department', async () => {
+    const forA = await receiver();
+    const forB = await receiver();
+    const forC = await receiver();
+    await createWebhook(stewardA, { url: forA.url, events: ['DATASET_ROWS_LOADED'] });
+    await createWebhook(stewardB, { url: forB.url, events: ['DATASET_ROWS_LOADED'] });
+    await createWebhook(stewardC, { url: forC.url, events: ['DATASET_ROWS_LOADED'] });
+    const code = await addDirectory(api, A, 'A-HOSTED');
+    // An unconditional share: B's request is granted at once. C asks for nothing.
+    expect((await stewardB.ok<{ requestSubscription: { status: string } }>(REQUEST, { i: { directory: { code }, purpose: '办理低保资格核验' } })).requestSubscription.status).toBe('GRANTED');
+    const mounted = await stewardA.ok<{ mountDataset: { id: string } }>(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, { input: { directory: { code }, kind: 'TABLE', locator: `mulu:${code}`, hosted: true } });
+    const loaded = await stewardA.ok(`mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { rowsLoaded recordCount } }`, { input: { mountId: mounted.mountDataset.id, rows: [{ 名称: '甲' }, { 名称: '乙' }, { 名称: '丙' }] } });
+    expect(loaded.appendDatasetRows).toEqual({ rowsLoaded: 3, recordCount: 3 });
+    await forA.waitFor((received) => eventsFor(received, code).length === 1, 10_000, "the provider's event");
+    await forB.waitFor((received) => eventsFor(received, code).length === 1, 10_000, "the granted consumer's event");
+    for (const post of [...forA.received, ...forB.received]) {
+      expect(post.body.type).toBe('DATASET_ROWS_LOADED');
+      expect(post.body.data).toMatchObject({ directory: { code }, department: { creditCode: A }, rows: 3, totalRows: 3, load: { mode: 'APPEND', version: 1, route: 'GRAPHQL' } });
+    }
+    // One event, sent to both webhooks.
+    expect(forA.received[0].body.id).toBe(forB.received[0].body.id);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(forC.received).toEqual([]);
+  });
+
+  it('a receiver that is down while the server restarts still gets every event afterwards', async () => {
+    const port = await freePort();
+    await createWebhook(api, { departmentCreditCode: A, url: `http://127.0.0.1:${port}/hook`, events: SUBSCRIPTION_EVENTS });
+    const first = await requestAndApprove();
+    const second = await requestAndApprove();
+    // Attempts fail (connection refused) until the server stops.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await api.server.stop();
+    let restarted: MuluServer | undefined;
+    try {
+      const r = await receiver(port);
+      restarted = await startServer(api.orm, 0, api.authenticator, { webhooks: WEBHOOKS });
+      await r.waitFor((received) => eventsFor(received, first.code).length === 2 && eventsFor(received, second.code).length === 2, 20_000, 'all four events').catch(async (error) => {
+        const rows = await api.orm.em.getConnection().execute(`select d.id, d.status, d.attempt, d.error, d.next_attempt_at, e.type from webhook_delivery d join notification_event e on e.id = d.event_id join webhook w on w.id = d.webhook_id where w.url like ?`, [`%:${port}/%`]);
+        throw new Error(`${error.message}\n${JSON.stringify(rows)}`);
+      });
+      // Retries do not keep the order of events (receivers order by occurredAt); each event arrives.
+      expect(r.accepted().map((x) => `${x.body.data.directory.code} ${x.body.type}`).sort()).toEqual([`${first.code} SUBSCRIPTION_APPROVED`, `${first.code} SUBSCRIPTION_REQUESTED`, `${second.code} SUBSCRIPTION_APPROVED`, `${second.code} SUBSCRIPTION_REQUESTED`]);
+      expect(Number(r.received[0].headers['mulu-delivery-attempt'])).toBeGreaterThan(1);
+    } finally {
+      await restarted?.stop();
+    }
+  });
+});
+
+describe('webhook registration', () => {
+  let api: TestServer;
+  const A = creditCode('410505', 1);
+  const B = creditCode('410505', 2);
+
+  beforeAll(async () => {
+    api = await startTestServer({ webhooks: { allowPrivate: false } });
+    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
+    await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
+  });
+  afterAll(() => api.close());
+
+  const create = (client: ApiClient, input: Record<string, unknown>) => client.request(CREATE, { input: { events: ['DIRECTORY_PUBLISHED'], ...input } });
+
+  it('refuses URLs that are not http(s), and loopback or private receivers unless the platform allows them', async () => {
+    setNotificationPolicy({ allowPrivate: false });
+    for (const url of ['ftp://hooks.example.com/x', 'not a url', 'http://user:pw@hooks.example.com/x']) {
+      expect(errorCodes(await create(api, { url }))).toEqual(['BAD_USER_INPUT']);
+    }
+    for (const url of ['http://127.0.0.1:9/x', 'http://localhost:9/x', 'http://10.1.2.3/x', 'http://[::1]:9/x', 'http://169.254.169.254/latest', 'http://[::ffff:192.168.1.1]/x']) {
+      const response = await create(api, { url });
+      expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+      expect(response.errors![0].message).toMatch(/loopback or private address.*MULU_WEBHOOK_ALLOW_PRIVATE/);
+    }
+  });
+
+  it('lets a steward register for their own department only; read-only viewers not at all; platform events need an admin webhook for all departments', async () => {
+    setNotificationPolicy({ allowPrivate: true });
+    const stewardA = await api.asRole('STEWARD', A);
+    const viewer = await api.asRole('VIEWER');
+    const url = 'http://127.0.0.1:9/hook';
+    const own = await create(stewardA, { url });
+    expect(own.data!.createWebhook.webhook).toMatchObject({ departmentCreditCode: A, events: ['DIRECTORY_PUBLISHED'], active: true });
+    expect(own.data!.createWebhook.secret).toMatch(/^whsec_/);
+    expect(errorCodes(await create(stewardA, { url, departmentCreditCode: B }))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await create(viewer, { url }))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await create(stewardA, { url, events: ['SNAPSHOT_CAPTURED'] }))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await create(api, { url, events: ['SNAPSHOT_CAPTURED'] }))).toEqual([]);
+    // Another department's steward can neither see nor change it.
+    const stewardB = await api.asRole('STEWARD', B);
+    const id = own.data!.createWebhook.webhook.id;
+    expect(errorCodes(await stewardB.request(`mutation($id: ID!) { deleteWebhook(id: $id) { id } }`, { id }))).toEqual(['FORBIDDEN']);
+    expect((await stewardB.ok(`{ webhooks { id } }`)).webhooks).toEqual([]);
+    expect((await stewardA.ok(`{ webhooks { id } }`)).webhooks).toEqual([{ id }]);
+    const paused = await stewardA.ok(`mutation($id: ID!) { updateWebhook(input: { id: $id, active: false, events: [DIRECTORY_WITHDRAWN] }) { active events } }`, { id });
+    expect(paused.updateWebhook).toEqual({ active: false, events: ['DIRECTORY_WITHDRAWN'] });
+    expect((await stewardA.ok(`mutation($id: ID!) { deleteWebhook(id: $id) { id } }`, { id })).deleteWebhook).toEqual({ id });
+    expect((await stewardA.ok(`{ webhooks { id } }`)).webhooks).toEqual([]);
+  });
+
+  it('testWebhook queues a WEBHOOK_TEST delivery to that webhook', async () => {
+    setNotificationPolicy({ allowPrivate: true });
+    const r = await startWebhookReceiver();
+    try {
+      // This server refuses private receivers when sending too; this test's receiver is on loopback, so use the allowing setting of a second server.
+      const stewardA = await api.asRole('STEWARD', A);
+      const { createWebhook } = await stewardA.ok(CREATE, { input: { url: r.url, events: ['DIRECTORY_PUBLISHED'] } });
+      const { testWebhook } = await stewardA.ok(`mutation($id: ID!) { testWebhook(id: $id) { status attempt event { type } } }`, { id: createWebhook.webhook.id });
+      expect(testWebhook).toEqual({ status: 'PENDING', attempt: 0, event: { type: 'WEBHOOK_TEST' } });
+      // The dispatcher of this server (allowPrivate: false) refuses to connect to loopback: the attempt fails with that reason.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      api.server.dispatcher!.wake();
+      const deadline = Date.now() + 10_000;
+      let delivery: { attempt: number; error: string | null } | undefined;
+      while (Date.now() < deadline) {
+        const { webhooks } = await stewardA.ok(`{ webhooks { deliveries { edges { node { attempt error } } } } }`);
+        delivery = webhooks[0].deliveries.edges[0].node;
+        if (delivery!.attempt > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(delivery!.error).toMatch(/private or loopback address/);
+      expect(r.received).toEqual([]);
+    } finally {
+      await r.close();
+    }
+  });
+});
