@@ -58,6 +58,8 @@ export const LIST_BOUNDS: Readonly<Record<string, ListBound>> = {
   'SupervisionStats.byCategory': { perValueOf: 'SupervisionCategory' },
   'Query.apiKeys': 1_000,
   'Query.reportSnapshots': 1_000,
+  // Every webhook, unpaged: at most MAX_WEBHOOKS (notifications/webhook.service.ts).
+  'Query.webhooks': 1_000,
   // One per captured month, as many as reportSnapshots.
   'Region.monthlyFigures': 1_000,
   'Department.monthlyFigures': 1_000,

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PageRequest } from '../../db/page';
 import { pagedChildren } from '../../db/paged-children';
-import { badInput, forbidden, notFound } from '../../core/errors';
+import { conflict, badInput, forbidden, notFound } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
 import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
@@ -73,6 +73,9 @@ async function checkUrl(text: string): Promise<string> {
  * which then receive only that department's events; administrators for any
  * department, or for all of them.
  */
+/** Webhooks Mulu holds at most (every department's and the province-wide ones together). */
+export const MAX_WEBHOOKS = 1_000;
+
 export const webhookService = {
   /** Registers a webhook; the secret is returned once, here. */
   async create(ctx: RequestContext, input: CreateWebhookInput): Promise<{ webhook: Webhook; secret: string }> {
@@ -85,6 +88,13 @@ export const webhookService = {
       const department = code ? await departmentService.requireByCreditCode(em, code) : null;
       if (viewer.role !== Role.ADMIN && department?.creditCode !== viewer.departmentCreditCode) {
         throw forbidden(`A steward registers webhooks for their own department only${department ? `, not ${department.name} (${department.creditCode})` : ''}.`);
+      }
+      // Query.webhooks lists them all without paging: its cost bound (LIST_BOUNDS) is this cap. Serialised by a
+      // transaction-scoped advisory lock so that concurrent registrations cannot pass it together.
+      await em.execute(`select pg_advisory_xact_lock(hashtext('mulu:webhook-count'))`);
+      const [{ n }] = await em.execute<{ n: string }[]>(`select count(*) as n from webhook`);
+      if (Number(n) >= MAX_WEBHOOKS) {
+        throw conflict(`Mulu holds at most ${MAX_WEBHOOKS.toLocaleString('en')} webhooks and has ${Number(n).toLocaleString('en')}; delete webhooks that are no longer used (deleteWebhook), or send several events to one receiver.`);
       }
       const secret = given ?? newWebhookSecret();
       const webhook = em.create(Webhook, { department, url, events: checkEvents(input.events, department), secret, description: input.description?.trim() || null, createdBy: viewer.id });

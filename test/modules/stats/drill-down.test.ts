@@ -46,7 +46,9 @@ describe('drill-down lists behind the figures', () => {
 
   beforeAll(async () => {
     // The cache off: the budget counts the statements of computing an answer.
-    api = await startTestServer({ responseCacheBytes: 0 });
+    // The statement-count probe nests regions, departments and lists deeper than the default cost limit allows
+    // (its worst case is 40 x 40 x 40 departments); this file measures statements, query-cost.test.ts the limit.
+    api = await startTestServer({ responseCacheBytes: 0, maxQueryCost: 100_000_000 });
     await createRegions(api, [
       { code: '410000', name: '河南省' },
       { code: '410500', name: '安阳市' },
