@@ -1,5 +1,6 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -7,8 +8,10 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import express from 'express';
 import http from 'node:http';
 import { createContext, type MuluContext } from './graphql/context';
-import { formatError } from './graphql/errors';
-import { queryCostLimit } from './graphql/query-cost';
+import { formatError } from './graphql/format-error';
+import { DEFAULT_OPERATION_LIMITS, operationLimits, type OperationLimits } from './graphql/limits';
+import { httpStatusPlugin } from './graphql/http-status';
+import { graphqlBodyErrors, graphqlJsonBody } from './http/json-body';
 import { accessPlugin } from './modules/auth/auth.guard';
 import type { Authenticator } from './modules/auth/authenticator';
 import { buildMuluSchema } from './graphql/schema';
@@ -25,18 +28,24 @@ import { DEFAULT_RATE_LIMITS, rateLimit, type RateLimits } from './http/rate-lim
 import { createResponseCache, DEFAULT_RESPONSE_CACHE_BYTES, type ResponseCacheStats } from './graphql/response-cache';
 import { watchClockSql } from './db/clock-reads';
 import { checkRecountInterval, FIGURES_RECOUNT_INTERVAL_MS, recountFigures, scheduleFiguresRecount } from './modules/stats/figures-recount';
-import { httpStatusPlugin } from './graphql/errors';
 import { healthRouter, readinessCheck } from './observability/health';
 import { metricsRegistry, watchPool } from './observability/metrics';
 import { observationPlugin, observedAuthenticator, observeRequests } from './observability/request-observation';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from './config';
 
 /** Enough for a province dashboard or 500 departments with their figures; far below a nested-pages attack. */
-export const DEFAULT_MAX_QUERY_COST = 1_000_000;
+export const DEFAULT_MAX_QUERY_COST = DEFAULT_OPERATION_LIMITS.maxCost;
+
+/** Largest GraphQL request body. */
+const GRAPHQL_BODY_BYTES = 20 * 1024 * 1024;
 
 export interface AppOptions {
-  /** Largest estimated cost of one operation (see src/graphql/query-cost.ts). */
+  /** Largest estimated cost of one operation (see src/graphql/query-cost.ts); overrides `limits.maxCost`. */
   maxQueryCost?: number;
+  /** Shape limits of one operation (src/graphql/limits.ts); unset ones take their defaults. */
+  limits?: Partial<OperationLimits>;
+  /** Schema introspection and the landing page (Sandbox): default on, off when NODE_ENV=production unless MULU_INTROSPECTION=true (config.ts). */
+  introspection?: boolean;
   /** Return each request's SQL statement count in a response header (benchmarks; see sql-statement-count.ts). */
   sqlCountHeader?: boolean;
   /**
@@ -88,11 +97,15 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   const sqlCounter = options.sqlCountHeader ? createSqlStatementCounter(orm) : undefined;
   const responseCache = createResponseCache(options.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES);
   watchClockSql(orm);
+  const limits = operationLimits({ ...DEFAULT_OPERATION_LIMITS, ...options.limits, ...(options.maxQueryCost !== undefined ? { maxCost: options.maxQueryCost } : {}) });
+  const introspection = options.introspection ?? true;
   const apollo = new ApolloServer<MuluContext>({
     schema,
     formatError: (formatted, error) => formatError(formatted, error),
     includeStacktraceInErrorResponses: false,
-    introspection: true,
+    introspection,
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
     // main.ts stops the server, the pool and the embedded database on SIGINT/SIGTERM. Apollo's own
     // handler would race it: a second concurrent stop() in Apollo 5 never resolves, and the process hangs.
     stopOnTerminationSignals: false,
@@ -100,14 +113,15 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
     stringifyResult: responseCache.stringifyResult,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS }),
-      ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
       // Mulu sets no cache hints; the default cache-control plugin would still wrap every field's resolver
       // (a tenth of a province dashboard's CPU time).
       ApolloServerPluginCacheControlDisabled(),
       observationPlugin(),
       httpStatusPlugin(),
       accessPlugin(),
-      queryCostLimit(options.maxQueryCost ?? DEFAULT_MAX_QUERY_COST),
+      // Shape and cost limits, after the access check (a caller who may not run the operation learns nothing of its cost).
+      ...limits.plugins,
       // Before the statement counter: it waits for the cache's last statement, which the cache registers as its hook starts.
       responseCache.plugin,
       ...(sqlCounter ? [sqlCounter.plugin] : []),
@@ -146,20 +160,13 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
     '/graphql',
     limit,
     ...bulk,
-    express.json({ limit: '20mb' }),
+    ...graphqlJsonBody(GRAPHQL_BODY_BYTES),
     ...countSql,
     responseCache.middleware,
     expressMiddleware(apollo, { context: async ({ req }) => createContext(orm, authenticator, req.headers.authorization, identify(req)) }),
   );
-  // A body that is not JSON, or too large, never reaches Apollo: answer in GraphQL's shape, without express's HTML stack page.
-  app.use('/graphql', (error: { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    // Already answered (a slow body cut off with 408): the parser's late "aborted" has no one to tell.
-    if (res.headersSent) return;
-    const tooLarge = error.type === 'entity.too.large';
-    res.status(tooLarge ? 413 : (error.status ?? 400)).json({
-      errors: [{ message: tooLarge ? 'The request body is too large (20 MB at most).' : 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }],
-    });
-  });
+  // A body that is not JSON, too large or not UTF-8 never reaches Apollo: answered in GraphQL's shape, without express's HTML stack page.
+  app.use('/graphql', graphqlBodyErrors(GRAPHQL_BODY_BYTES));
   // The dashboard at / (docs/dashboard.md), after every API route.
   app.use(webRouter({ demoTokens: options.demoTokens, directory: options.webDirectory }));
   httpServer.on('request', app);

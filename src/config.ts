@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { OperationLimits } from './graphql/limits';
 import { z } from 'zod';
 import { DEFAULT_BODY_RATE, type BodyRate } from './http/body-rate';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './http/rate-limit';
@@ -29,6 +30,10 @@ export interface Config {
   logSql: boolean;
   /** Largest estimated cost of one GraphQL operation. */
   maxQueryCost?: number;
+  /** Shape limits of one GraphQL operation (MULU_MAX_ALIASES, MULU_MAX_DEPTH, ...; docs/security.md); unset ones take their defaults. */
+  limits: Partial<OperationLimits>;
+  /** MULU_INTROSPECTION: schema introspection and the landing page; default on, off when NODE_ENV=production. */
+  introspection: boolean;
   /** Return each GraphQL request's SQL statement count in the `x-mulu-sql-statements` header (benchmarks). */
   sqlCountHeader: boolean;
   /** MULU_RESPONSE_CACHE_MB: memory for answers the response cache keeps (src/graphql/response-cache.ts); 0 turns it off. */
@@ -169,6 +174,12 @@ const environmentSchema = z.object({
       return value.toLowerCase() as LogLevel;
     }),
   MULU_MAX_QUERY_COST: wholeNumber(1, Number.MAX_SAFE_INTEGER),
+  MULU_MAX_ALIASES: wholeNumber(1, 100_000),
+  MULU_MAX_DEPTH: wholeNumber(1, 1_000),
+  MULU_MAX_TOKENS: wholeNumber(1, 10_000_000),
+  MULU_MAX_DIRECTIVES: wholeNumber(1, 100_000),
+  MULU_MAX_ROOT_FIELDS: wholeNumber(1, 100_000),
+  MULU_INTROSPECTION: flag,
   MULU_SQL_COUNT_HEADER: flag,
   MULU_RESPONSE_CACHE_MB: z
     .string()
@@ -206,6 +217,11 @@ function parseEnvironment(env: NodeJS.ProcessEnv) {
   throw new ConfigError(problems.join('; ') + '.');
 }
 
+/** The limits that are set (an unset one keeps its default). */
+function definedOnly(limits: { [K in keyof OperationLimits]?: number | undefined }): Partial<OperationLimits> {
+  return Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined)) as Partial<OperationLimits>;
+}
+
 /** A setting Mulu cannot start with; the message names the variable and what it accepts. */
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -228,6 +244,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logSql: parsed.MULU_LOG_SQL ?? false,
     logLevel: parsed.MULU_LOG_LEVEL ?? 'info',
     maxQueryCost: parsed.MULU_MAX_QUERY_COST,
+    limits: definedOnly({
+      maxAliases: parsed.MULU_MAX_ALIASES,
+      maxDepth: parsed.MULU_MAX_DEPTH,
+      maxTokens: parsed.MULU_MAX_TOKENS,
+      maxDirectives: parsed.MULU_MAX_DIRECTIVES,
+      maxRootFields: parsed.MULU_MAX_ROOT_FIELDS,
+    }),
+    introspection: parsed.MULU_INTROSPECTION ?? env.NODE_ENV !== 'production',
     sqlCountHeader: parsed.MULU_SQL_COUNT_HEADER ?? false,
     responseCacheBytes: parsed.MULU_RESPONSE_CACHE_MB,
     shutdownGraceMs: parsed.MULU_SHUTDOWN_GRACE_MS ?? DEFAULT_SHUTDOWN_GRACE_MS,

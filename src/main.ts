@@ -7,7 +7,7 @@ import { authSettingsFromConfig, createAuthenticator } from './modules/auth/auth
 import { createDemoIdentity, type DemoIdentity } from './modules/auth/demo-identity';
 import { StartupError, startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
 import { initOrm } from './db/orm';
-import { isDatabaseUnavailable } from './graphql/errors';
+import { isDatabaseUnavailable } from './core/errors';
 import { describeError, logger } from './observability/logger';
 
 /** What is running, for the shutdown to stop in order; filled as the start goes. */
@@ -57,6 +57,8 @@ async function main(): Promise<void> {
   running.server = await startServer(orm, config.port, createAuthenticator(auth), {
     host: config.host,
     maxQueryCost: config.maxQueryCost,
+    limits: config.limits,
+    introspection: config.introspection,
     sqlCountHeader: config.sqlCountHeader,
     responseCacheBytes: config.responseCacheBytes,
     demoTokens: demo?.tokens,
@@ -134,7 +136,18 @@ In the landing page, add the header "Authorization: Bearer <token>". With curl:
 `);
 }
 
-main().catch(async (error: unknown) => {
+/**
+ * The start waiting on nothing (every timer and socket gone, the start not
+ * finished) would let Node exit silently with code 0: say so, and exit 1.
+ */
+function startStalled(): void {
+  logger.fatal('Mulu failed to start: the start stopped half-way with nothing left to wait for (a bug in Mulu); the log lines above show the last step reached.');
+  process.exit(1);
+}
+process.once('beforeExit', startStalled);
+
+main().then(() => process.off('beforeExit', startStalled)).catch(async (error: unknown) => {
+  process.off('beforeExit', startStalled);
   // The cause, and for settings and start-up problems what to do; never "undefined".
   const known = error instanceof ConfigError || error instanceof StartupError;
   logger.fatal({ err: known ? undefined : error }, `Mulu failed to start: ${describeError(error)}`);

@@ -1,8 +1,13 @@
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import type { EventSubscriber } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './db/entities';
+import { ChangeCollector } from './core/unit-of-work';
+import { FiguresSubscriber } from './modules/stats/figures.subscriber';
+import { AuditSubscriber } from './modules/audit/audit.subscriber';
 import { migrationsList } from '../migrations';
 import { logger } from './observability/logger';
+import { MuluPostgreSqlDriver } from './db/loss-aware-connection';
 
 /** How long a query waits for a pooled connection before failing (as SERVICE_UNAVAILABLE), and how long opening one may take. */
 export const POOL_ACQUIRE_TIMEOUT_MS = 10_000;
@@ -12,7 +17,12 @@ export const CONNECT_TIMEOUT_MS = 3_000;
 export function ormConfig(clientUrl: string, overrides: Partial<Options> = {}): Options {
   return defineConfig({
     clientUrl,
+    // A connection lost under a transaction reports the loss (503), not knex's "Transaction query already complete".
+    driver: MuluPostgreSqlDriver,
     entities,
+    // What every mutation's transaction derives from its changes, in this order (src/core/unit-of-work.ts):
+    // collect the changes, recount the figures they move, write the audit entries.
+    subscribers: [new ChangeCollector(), new FiguresSubscriber(), new AuditSubscriber()] as EventSubscriber[],
     extensions: [Migrator],
     forceUtcTimezone: true,
     // MULU_LOG_SQL and MikroORM's own messages go to the JSON log like everything else.

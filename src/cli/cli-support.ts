@@ -3,10 +3,10 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig } from '../config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-postgres';
 import { initOrm } from '../db/orm';
-import { MuluError } from '../graphql/errors';
+import { MuluError } from '../core/errors';
+import { SYSTEM_VIEWER } from '../core/viewer';
+import type { RequestContext } from '../core/request-context';
 import { describeError, logger, sendLogsToStderr } from '../observability/logger';
-import { SYSTEM_VIEWER } from '../modules/auth/viewer';
-import type { RequestContext } from '../request-context';
 
 /** `--name value` and `--flag` arguments; anything else is refused. */
 export function parseArgs(argv: string[], known: { values: string[]; flags: string[] }): Record<string, string | true> {

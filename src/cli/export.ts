@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { exportService, requireFormat, requireTable } from '../modules/reports/export.service';
-import type { RequestContext } from '../request-context';
+import type { RequestContext } from '../core/request-context';
 import { args, required, runCommand } from './cli-support';
 
 export const USAGE = `Usage: npm run export -- --region 410505 --period 2023-06 --table resources|supervision [--format csv|xlsx] [--out FILE]

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { requireFormat } from '../modules/reports/export.service';
 import { importService, requireKind } from '../modules/imports/import.service';
-import type { RequestContext } from '../request-context';
+import type { RequestContext } from '../core/request-context';
 import { args, required, runCommand, UsageError } from './cli-support';
 
 export const USAGE = `Usage: npm run import -- --kind directories|supervision-items --file FILE.csv|FILE.xlsx [--dry-run] [--report REPORT.json]

@@ -1,5 +1,5 @@
 import { snapshotService } from '../modules/reports/snapshot.service';
-import type { RequestContext } from '../request-context';
+import type { RequestContext } from '../core/request-context';
 import { args, required, runCommand } from './cli-support';
 
 export const USAGE = `Usage: npm run snapshot -- --period YYYY-MM [--replace]

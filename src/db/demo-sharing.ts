@@ -1,10 +1,10 @@
 import { creditCodeCheckCharacter } from '../modules/departments/credit-code';
-import { ActorKind, Role, type Viewer } from '../modules/auth/viewer';
+import { ActorKind, Role, type Viewer } from '../core/viewer';
 import { LoadMode, SharingRoute } from '../modules/sharing/dataset.entity';
 import { datasetService } from '../modules/sharing/dataset.service';
 import { deliveryService } from '../modules/sharing/delivery.service';
 import { subscriptionService } from '../modules/subscriptions/subscription.service';
-import type { RequestContext } from '../request-context';
+import type { RequestContext } from '../core/request-context';
 
 const FIRMS = ['河南殷墟律师事务所', '安阳彰德律师事务所', '河南洹水律师事务所', '安阳殷都公证处', '河南正义律师事务所', '安阳铁西法律服务所', '河南昭明律师事务所', '殷都区水冶法律服务所', '河南安泰律师事务所', '殷都区曲沟法律服务所'];
 

@@ -1,7 +1,7 @@
 import { SUPERVISION_CATEGORIES, type SupervisionCategory } from '../modules/supervision/supervision.entity';
 import { supervisionRecordService } from '../modules/supervision/supervision-record.service';
 import { supervisionService } from '../modules/supervision/supervision.service';
-import type { RequestContext } from '../request-context';
+import type { RequestContext } from '../core/request-context';
 import { splitTotal, type DemoSupervision } from './demo-data';
 
 /**

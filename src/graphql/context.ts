@@ -1,9 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { GraphQLError } from 'graphql';
 import type { Authenticator } from '../modules/auth/authenticator';
-import type { Viewer } from '../modules/auth/viewer';
-import type { RequestContext } from '../request-context';
-import { DATABASE_UNAVAILABLE_MESSAGE, HTTP_STATUS, isDatabaseUnavailable, MuluError, RETRY_AFTER_SECONDS } from './errors';
+import type { Viewer } from '../core/viewer';
+import type { RequestContext } from '../core/request-context';
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable, MuluError, serviceUnavailable } from '../core/errors';
+import { toHttpGraphQLError } from './format-error';
 import { createLoaders, type Loaders } from './loaders';
 
 /** The GraphQL context: the service context plus this request's loaders. */
@@ -25,13 +25,9 @@ export async function createContext(orm: MikroORM, authenticator: Authenticator,
     // `identified`: the caller as the HTTP layer already worked it out (src/http/caller.ts).
     viewer = await (identified ?? authenticator.authenticate(authorization, em));
   } catch (error) {
-    if (error instanceof MuluError) throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: 401 } } });
+    if (error instanceof MuluError) throw toHttpGraphQLError(error);
     // An API key is looked up in the database: while it is away the request fails as unavailable, not as a bug.
-    if (isDatabaseUnavailable(error)) {
-      throw new GraphQLError(DATABASE_UNAVAILABLE_MESSAGE, {
-        extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: HTTP_STATUS.SERVICE_UNAVAILABLE, headers: new Map([['retry-after', String(RETRY_AFTER_SECONDS)]]) } },
-      });
-    }
+    if (isDatabaseUnavailable(error)) throw toHttpGraphQLError(serviceUnavailable(DATABASE_UNAVAILABLE_MESSAGE));
     throw error;
   }
   return { em, viewer, anonymousStats: authenticator.anonymousStats, loaders: createLoaders(em) };

@@ -1,5 +1,5 @@
 import { MAX_ROW_ID } from '../db/page';
-import { badInput } from './errors';
+import { badInput } from '../core/errors';
 
 /** The object types reachable through `Query.node`. */
 export type NodeTypeName = 'Region' | 'Department' | 'ResourceDirectory' | 'Mount' | 'SubscriptionRequest' | 'ApiKey';

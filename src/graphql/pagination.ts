@@ -3,7 +3,7 @@ import type DataLoader from 'dataloader';
 import { MAX_ROW_ID, type Page, type PageRequest } from '../db/page';
 import type { UnitKind } from '../db/unit-lists';
 import type { UnitCountKey, UnitListKey } from './loader-factories';
-import { badInput } from './errors';
+import { badInput } from '../core/errors';
 
 /** Cursors are opaque to clients; inside they carry the last row's id. */
 export function encodeCursor(id: number): string {

@@ -162,7 +162,7 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
       return {
         async responseForOperation({ operation, source, request, contextValue }) {
           const clock = currentClockReads();
-          if (operation.operation !== 'query' || !clock || maxBytes <= 0) return null;
+          if (operation?.operation !== 'query' || !clock || maxBytes <= 0) return null;
           const key = `${JSON.stringify(contextValue.viewer)}\n${request.operationName ?? ''}\n${JSON.stringify(request.variables ?? {})}\n${source}`;
           const moment = await databaseMoment(contextValue.em).catch(() => null);
           // The cache must never fail a request it could not help: computed as without it, and not stored.

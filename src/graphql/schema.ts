@@ -1,12 +1,13 @@
 import { buildSchema } from 'type-graphql';
 import type { GraphQLSchema } from 'graphql';
-import { DirectoryResolver, InformationItemResolver, RegionDirectoriesResolver } from '../modules/catalogue/directory.resolver';
-import { DepartmentResolver } from '../modules/departments/department.resolver';
-import { MountResolver } from '../modules/mounts/mount.resolver';
+import { DepartmentDirectoriesResolver, DirectoryResolver, InformationItemResolver, RegionDirectoriesResolver } from '../modules/catalogue/directory.resolver';
+import { DepartmentResolver, RegionDepartmentsResolver } from '../modules/departments/department.resolver';
+import { DirectoryMountsResolver, MountResolver } from '../modules/mounts/mount.resolver';
 import { RegionResolver } from '../modules/regions/region.resolver';
 import { DepartmentStatsResolver, RegionStatsResolver } from '../modules/stats/stats.resolver';
 import { NodeResolver } from './node.resolver';
 import { clearLoadersAfterEachMutation } from './mutation-loaders';
+import { applyInputHygiene } from './input-hygiene';
 import { AuditResolver } from '../modules/audit/audit.resolver';
 import { authChecker } from '../modules/auth/auth.guard';
 import { AuthResolver } from '../modules/auth/auth.resolver';
@@ -21,10 +22,13 @@ export const resolvers = [
   NodeResolver,
   RegionResolver,
   DepartmentResolver,
+  RegionDepartmentsResolver,
   DirectoryResolver,
+  DepartmentDirectoriesResolver,
   RegionDirectoriesResolver,
   InformationItemResolver,
   MountResolver,
+  DirectoryMountsResolver,
   RegionStatsResolver,
   DepartmentStatsResolver,
   AuthResolver,
@@ -64,5 +68,6 @@ export async function buildMuluSchema(): Promise<GraphQLSchema> {
     // Who may do what: docs/security.md; the operation-wide check is accessPlugin (app.ts).
     authChecker,
   });
-  return clearLoadersAfterEachMutation(schema);
+  // Every text, date and input object a caller sends is cleaned and checked in one place (input-hygiene.ts).
+  return applyInputHygiene(clearLoadersAfterEachMutation(schema));
 }

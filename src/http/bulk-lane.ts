@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
-import { MuluError } from '../graphql/errors';
-import type { Viewer } from '../modules/auth/viewer';
+import { MuluError } from '../core/errors';
+import type { Viewer } from '../core/viewer';
 import { refuse } from './caller';
 
 /** A request body above this size (or of unknown size) takes the bulk lane: ingestion batches and file uploads, never a dashboard query. */

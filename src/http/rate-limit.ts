@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { RequestHandler } from 'express';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Authenticator } from '../modules/auth/authenticator';
-import type { Viewer } from '../modules/auth/viewer';
+import type { Viewer } from '../core/viewer';
 import { addressOf, identifyCaller, refuse } from './caller';
 
 /** Requests per minute: per signed-in caller (token subject or API key), and per address for requests without a valid token. 0 turns a limit off. */

@@ -1,13 +1,12 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { DATABASE_UNAVAILABLE_MESSAGE, HTTP_STATUS, isDatabaseUnavailable, MuluError, RETRY_AFTER_SECONDS } from '../graphql/errors';
+import { clientDatabaseError, DATABASE_UNAVAILABLE_MESSAGE, httpHeadersFor, httpStatusFor, isDatabaseUnavailable, MuluError, RETRY_AFTER_SECONDS } from '../core/errors';
 import { logger } from '../observability/logger';
 import { observeErrorCode } from '../observability/request-observation';
 import type { Authenticator } from '../modules/auth/authenticator';
-import type { RequestContext } from '../request-context';
+import type { RequestContext } from '../core/request-context';
 import { identifyCaller } from './caller';
-
 
 /**
  * Sends an error as `{ error: { code, message, ...details } }` with its HTTP
@@ -20,11 +19,12 @@ export function sendError(res: Response, error: unknown, log: (error: unknown) =
     if (!(error instanceof MuluError) && !(error as { type?: string }).type) log(error);
     return;
   }
+  error = clientDatabaseError(error) ?? error;
   const code = error instanceof MuluError ? error.code : error instanceof UniqueConstraintViolationException ? 'CONFLICT' : isDatabaseUnavailable(error) ? 'SERVICE_UNAVAILABLE' : (error as { type?: string }).type === 'entity.too.large' ? 'PAYLOAD_TOO_LARGE' : 'INTERNAL_SERVER_ERROR';
   observeErrorCode(code);
   if (error instanceof MuluError) {
-    if (error.code === 'SERVICE_UNAVAILABLE') res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
-    res.status(HTTP_STATUS[error.code]).json({ error: { code: error.code, message: error.message, ...error.details } });
+    for (const [name, value] of Object.entries(httpHeadersFor({ code: error.code, ...error.details }))) res.setHeader(name, value);
+    res.status(httpStatusFor(error.code)).json({ error: { code: error.code, message: error.message, ...error.details } });
   } else if (error instanceof UniqueConstraintViolationException) {
     res.status(409).json({ error: { code: 'CONFLICT', message: 'This record already exists (a unique code or name is taken); another request may have written it at the same time.' } });
   } else if (isDatabaseUnavailable(error)) {

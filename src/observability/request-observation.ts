@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { pinoHttp } from 'pino-http';
 import type { Authenticator } from '../modules/auth/authenticator';
-import type { Viewer } from '../modules/auth/viewer';
+import type { Viewer } from '../core/viewer';
 import { logger } from './logger';
 import { errorsTotal, requestDuration, requestsTotal, responseCacheRequests } from './metrics';
 

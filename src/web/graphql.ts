@@ -9,6 +9,6 @@ import type { introspection } from './graphql-env.d.ts';
 export const graphql = initGraphQLTada<{
   introspection: introspection;
   disableMasking: true;
-  scalars: { SafeInt: number; DateTimeISO: string };
+  scalars: { SafeInt: number; DateTimeISO: string; BigInt: number | string };
 }>();
 export type { ResultOf, VariablesOf } from 'gql.tada';

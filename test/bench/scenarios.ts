@@ -1,9 +1,5 @@
 import { staleSql } from '../../src/modules/catalogue/staleness';
-import { MOUNT_COLUMNS } from '../../src/modules/stats/mount-stats.service';
-import { SUPERVISION_COLUMNS } from '../../src/modules/stats/supervision-stats.service';
-import { SUBSCRIPTION_COLUMNS } from '../../src/modules/subscriptions/subscription-stats.service';
-import { SubscriptionStatus } from '../../src/modules/subscriptions/subscription.entity';
-import { statusSql } from '../../src/modules/subscriptions/subscription.state-machine';
+import { COUNTED_FIGURES, countFiguresSql, FIGURE_COLUMNS } from '../../src/modules/stats/figures';
 import { SUPERVISION_CATEGORIES } from '../../src/modules/supervision/supervision.entity';
 import { connect } from './database';
 import { CITY_CODE, DISTRICT_CODE, PROVINCE_CODE } from './scales';
@@ -52,40 +48,10 @@ export type Scenario = ReadScenario | WriteScenario;
 
 const MOUNT_FIELDS = 'publishedDirectories mountedDirectories dataVolume mountRate mountRatePercent staleDirectories';
 
-/** SQL aggregates over directories `c` giving the mount figures (as stats/mount-stats.service.ts defines them). */
-const MOUNT_AGGREGATES = `
-  count(c.id) filter (where c.status = 'PUBLISHED') as published,
-  count(c.id) filter (where c.status = 'PUBLISHED' and c.active_mount_count > 0) as mounted,
-  coalesce(sum(c.data_volume) filter (where c.status = 'PUBLISHED' and c.active_mount_count > 0), 0) as volume,
-  count(c.id) filter (where ${staleSql('c')}) as stale`;
-
 const SUBSCRIPTION_FIELDS = 'made received pending';
-
-/** SQL aggregates over requests `s` seen from `side` (as subscriptions/subscription-stats.service.ts defines them). */
-const SUBSCRIPTION_AGGREGATES = `
-  count(*) filter (where side.role = 'made' and ${statusSql(SubscriptionStatus.GRANTED)}) as made,
-  count(*) filter (where side.role = 'received' and ${statusSql(SubscriptionStatus.GRANTED)}) as received,
-  count(*) filter (where side.role = 'received' and s.status = 'PENDING') as pending`;
-const SIDES = `cross join lateral (values (s.requester_id, 'made'), (s.provider_id, 'received')) as side(department_id, role)`;
 
 const SUPERVISION_FIELDS = `mainItems coveredMainItems mainCoverageRate mainCoverageRatePercent subItems coveredSubItems subCoverageRate subCoverageRatePercent records
   byCategory { category subItems coveredSubItems records coverageRate coverageRatePercent }`;
-
-/**
- * SQL aggregates over sub-items `s` (as stats/supervision-stats.service.ts
- * defines them, from the per-sub-item counters): totals and per category.
- */
-const SUB_ITEM_AGGREGATES = [
-  `count(s.id) as sub_items, count(s.id) filter (where s.record_count > 0) as covered_sub_items, coalesce(sum(s.record_count), 0) as records`,
-  ...SUPERVISION_CATEGORIES.map((c) => {
-    const k = c.toLowerCase();
-    return `count(s.id) filter (where s.category = '${c}') as ${k}_sub_items, count(s.id) filter (where s.category = '${c}' and s.record_count > 0) as ${k}_covered,
-            coalesce(sum(s.record_count) filter (where s.category = '${c}'), 0) as ${k}_records`;
-  }),
-].join(',\n');
-/** Aggregates over main items `m`: a main item is covered when one of its sub-items has a counting record. */
-const MAIN_ITEM_AGGREGATES = `count(m.id) as main_items,
-  count(m.id) filter (where exists (select 1 from supervision_sub_item cs where cs.main_item_id = m.id and cs.record_count > 0)) as covered_main_items`;
 
 /**
  * The supervision and mount figures of a department as department_figures
@@ -109,7 +75,6 @@ const STORED_SUMS = `coalesce(sum(f.stale_directories), 0) as stale, coalesce(su
   coalesce(sum(f.subscriptions_received), 0) as received, coalesce(sum(f.subscriptions_pending), 0) as pending`;
 
 /** Every column of the figures rows, as the API reads them (figures.service.ts), for comparing stored sums. */
-const FIGURE_COLUMNS = [...MOUNT_COLUMNS, ...SUPERVISION_COLUMNS, ...SUBSCRIPTION_COLUMNS];
 
 /**
  * Regions whose stored figures (region_figures, kept by a trigger) differ
@@ -129,23 +94,15 @@ export const REGION_FIGURES_MISMATCH_SQL = `
 
 /**
  * Departments whose stored figures (department_figures) differ from the
- * figures computed from the rows themselves: 0 when the generator (or the
- * services) kept them exact.
+ * figures computed from the rows themselves, every figure counted from
+ * rows (stats/figures.ts; usage is added to by deliveries): 0 when the generator (or the services) kept them exact.
  */
 export const DEPARTMENT_FIGURES_MISMATCH_SQL = `
   select count(*)::int as wrong
-    from department d
-    left join department_figures f on f.department_id = d.id
-    cross join lateral (select ${MOUNT_AGGREGATES} from resource_directory c where c.department_id = d.id) m
-    cross join lateral (select ${MAIN_ITEM_AGGREGATES} from supervision_main_item m where m.department_id = d.id) mi
-    cross join lateral (select ${SUB_ITEM_AGGREGATES} from supervision_sub_item s where s.department_id = d.id) si
-    cross join lateral (select ${SUBSCRIPTION_AGGREGATES} from subscription_request s ${SIDES}
-                         where (s.requester_id = d.id or s.provider_id = d.id) and side.department_id = d.id) sub
+    from (${countFiguresSql(COUNTED_FIGURES, () => 'true').sql}) x
+    left join department_figures f on f.department_id = x.id
    where f.department_id is null
-      or (f.published_directories, f.mounted_directories, f.data_volume, f.stale_directories, f.main_items, f.covered_main_items)
-         <> (m.published, m.mounted, m.volume, m.stale, mi.main_items, mi.covered_main_items)
-      or (f.subscriptions_made, f.subscriptions_received, f.subscriptions_pending) <> (sub.made, sub.received, sub.pending)
-      or ${SUPERVISION_CATEGORIES.map((c) => { const k = c.toLowerCase(); return `(f.${k}_items, f.${k}_covered, f.${k}_records) <> (si.${k}_sub_items, si.${k}_covered, si.${k}_records)`; }).join('\n      or ')}`;
+      or (${COUNTED_FIGURES.map((f) => `f.${f.column}`).join(', ')}) <> (${COUNTED_FIGURES.map((f) => `x.${f.column}`).join(', ')})`;
 
 /** The figures a unit (region or department) shows on a dashboard: all three statistics. */
 const UNIT_FIGURES = `mountStats { ${MOUNT_FIELDS} } supervisionStats { ${SUPERVISION_FIELDS} } subscriptionStats { ${SUBSCRIPTION_FIELDS} }`;

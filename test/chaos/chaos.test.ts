@@ -30,6 +30,17 @@ let dataDir: string;
 let current: Mulu | undefined;
 /** Records acknowledged (accepted) by the server, over every scenario. */
 let acknowledged = 0;
+/**
+ * Records of whole batches stored although their request failed (its
+ * COMMIT went through, then the answer was lost): allowed, as for any
+ * database client; half a batch is not.
+ */
+let storedUnacknowledged = 0;
+
+/** How long one start of src/main.ts (through ts-node) may take on a loaded machine. */
+const START_DEADLINE_MS = 90_000;
+/** Reads must answer again this long after Mulu began restarting the killed postmaster (issue 12: 10 s). */
+const RECOVERY_MS = 10_000;
 
 async function startMulu(): Promise<Mulu> {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', MULU_DATA_DIR: dataDir, PORT: '0', MULU_DEMO: '0', MULU_ADMIN_TOKEN: ADMIN_TOKEN, MULU_LOG_LEVEL: 'info', MULU_SHUTDOWN_GRACE_MS: '10000' };
@@ -39,11 +50,15 @@ async function startMulu(): Promise<Mulu> {
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  const deadline = Date.now() + 280_000;
+  const deadline = Date.now() + START_DEADLINE_MS;
   for (;;) {
     const match = /"url":"([^"]+)"[^\n]*Mulu is serving GraphQL/.exec(output);
     if (match) return { child, url: match[1], output: () => output, exited };
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`Mulu did not start:\n${output}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Mulu exited during its start (${child.exitCode ?? child.signalCode}):\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`Mulu did not start within ${START_DEADLINE_MS / 1000} s:\n${output}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -119,6 +134,19 @@ async function storedRecords(url: string): Promise<number> {
   return Number(answer.body!.data.department.supervisionStats.records);
 }
 
+/** When Mulu logged a line whose message contains `text` (ms since epoch), from its JSON log. */
+function loggedAt(output: string, text: string): number | undefined {
+  for (const line of output.split('\n')) {
+    if (!line.includes(text)) continue;
+    try {
+      return Date.parse((JSON.parse(line) as { time: string }).time);
+    } catch {
+      // not a log line
+    }
+  }
+  return undefined;
+}
+
 function summary(answers: Answer[]): string {
   const counts = new Map<string, number>();
   for (const answer of answers) {
@@ -140,8 +168,8 @@ async function stopWithSignal(mulu: Mulu, signal: NodeJS.Signals): Promise<{ cod
 }
 
 /**
- * Three starts of src/main.ts through ts-node: a minute or more on a loaded machine. Not part of
- * `npm test` yet (two of its three scenarios still fail, see docs/operations.md): `npm run test:chaos`.
+ * Three starts of src/main.ts through ts-node: about 30 s on a quiet machine, each start bounded
+ * (START_DEADLINE_MS) so that a loaded one fails with Mulu's output instead of hanging the suite.
  */
 describe('chaos: the embedded database killed, SIGTERM and a crash, all under write load', () => {
   beforeAll(async () => {
@@ -160,7 +188,7 @@ describe('chaos: the embedded database killed, SIGTERM and a crash, all under wr
       const answer = await post(current.url, query);
       if (!ok(answer)) throw new Error(`setup failed: ${JSON.stringify(answer)}`);
     }
-  }, 400_000);
+  }, START_DEADLINE_MS + 30_000);
 
   afterAll(async () => {
     if (current && current.child.exitCode === null) current.child.kill('SIGKILL');
@@ -178,20 +206,21 @@ describe('chaos: the embedded database killed, SIGTERM and a crash, all under wr
     await rm(folder, { recursive: true, force: true });
   });
 
-  it('the postmaster killed under load: requests answer 503 meanwhile, reads work again within 10 s, no acknowledged write lost', async () => {
+  it('the postmaster killed under load: requests answer 503 meanwhile, reads work again within 10 s of its restart, no acknowledged write lost', async () => {
     const mulu = current!;
     const load = writeLoad(mulu.url, 'kill');
     await new Promise((r) => setTimeout(r, 1500));
     const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
     const killedAt = Date.now();
     process.kill(pid, 'SIGKILL');
-    // Reads until one succeeds after a failure (or the database came back before any read failed).
+    // Reads until one succeeds once Mulu has seen the death and begun restarting PostgreSQL.
     let recoveredAt: number | undefined;
     const reads: Answer[] = [];
     while (Date.now() - killedAt < 20_000) {
       const answer = await post(mulu.url, `{ region(code: "410505") { name } }`);
       reads.push(answer);
-      if (ok(answer) && Date.now() - killedAt > 300) {
+      // Answered after Mulu began restarting PostgreSQL: the server reading is the new one, not the dying one.
+      if (ok(answer) && mulu.output().includes('restarting the embedded PostgreSQL in')) {
         recoveredAt = Date.now();
         break;
       }
@@ -201,21 +230,29 @@ describe('chaos: the embedded database killed, SIGTERM and a crash, all under wr
     await load.stop();
     const stored = await storedRecords(mulu.url);
     const failures = [...reads, ...load.answers].filter((answer) => !ok(answer));
+    const restartingAt = loggedAt(mulu.output(), 'restarting the embedded PostgreSQL in');
+    const backAt = loggedAt(mulu.output(), 'the embedded PostgreSQL is back after');
+    const since = (at: number | undefined, from: number | undefined) => (at !== undefined && from !== undefined ? `${at - from} ms` : 'never');
     console.log(
-      `chaos, database killed: reads answered again ${recoveredAt ? recoveredAt - killedAt : 'never'} ms after the kill; ` +
-        `writes: ${summary(load.answers)}; reads: ${summary(reads)}; records acknowledged ${acknowledged}, stored ${stored}, lost ${Math.max(0, acknowledged - stored)}`,
+      `chaos, database killed: restart begun ${since(restartingAt, killedAt)} after the kill, PostgreSQL back ${since(backAt, killedAt)} after it, ` +
+        `reads answered again ${since(recoveredAt, killedAt)} after it (${since(recoveredAt, restartingAt)} after the restart began); ` +
+        `writes: ${summary(load.answers)}; reads: ${summary(reads)}; records acknowledged ${acknowledged}, stored ${stored}, lost ${Math.max(0, acknowledged - stored)}, ` +
+        `stored although answered with an error ${Math.max(0, stored - acknowledged)}`,
     );
+    expect(restartingAt).toBeDefined();
     expect(recoveredAt).toBeDefined();
-    expect(recoveredAt! - killedAt).toBeLessThan(10_000);
+    expect(recoveredAt! - restartingAt!).toBeLessThan(RECOVERY_MS);
     // Never a hang, never INTERNAL_SERVER_ERROR: every failed request said SERVICE_UNAVAILABLE with 503.
     for (const failure of failures) {
       expect(failure.failure).toBeUndefined();
       expect(failure.status).toBe(503);
       expect(failure.body?.errors?.map((e) => e.extensions?.code)).toEqual(['SERVICE_UNAVAILABLE']);
     }
-    expect(mulu.output()).toContain('restarting the embedded PostgreSQL');
-    expect(stored).toBe(acknowledged);
-  }, 120_000);
+    // Every acknowledged record is stored; a batch answered 503 is stored whole (its COMMIT went through) or not at all.
+    expect(stored).toBeGreaterThanOrEqual(acknowledged);
+    expect((stored - acknowledged) % BATCH).toBe(0);
+    storedUnacknowledged = stored - acknowledged;
+  }, 60_000);
 
   it('SIGTERM under load: every request in flight at the signal succeeds, then the process exits 0', async () => {
     const mulu = current!;
@@ -234,13 +271,13 @@ describe('chaos: the embedded database killed, SIGTERM and a crash, all under wr
     expect(inFlight.filter((answer) => !ok(answer))).toEqual([]);
     expect(inFlight.length).toBeGreaterThan(0);
     current = undefined;
-  }, 120_000);
+  }, 60_000);
 
   it('Node killed (kill -9) and started again on the same data folder: the leftover server is dealt with, nothing acknowledged is lost', async () => {
     const started = Date.now();
     let mulu = await startMulu();
     const restartMs = Date.now() - started;
-    expect(await storedRecords(mulu.url)).toBe(acknowledged);
+    expect(await storedRecords(mulu.url)).toBe(acknowledged + storedUnacknowledged);
     const load = writeLoad(mulu.url, 'crash');
     await new Promise((r) => setTimeout(r, 1500));
     mulu.child.kill('SIGKILL');
@@ -253,17 +290,25 @@ describe('chaos: the embedded database killed, SIGTERM and a crash, all under wr
     current = mulu;
     const afterCrashMs = Date.now() - again;
     const stored = await storedRecords(mulu.url);
+    const output = mulu.output();
+    const stopping = loggedAt(output, 'left running by an earlier run');
+    const gone = loggedAt(output, "the earlier run's PostgreSQL has stopped");
+    const accepting = loggedAt(output, 'accepts connections on');
+    const serving = loggedAt(output, 'Mulu is serving GraphQL');
+    const span = (to: number | undefined, from: number | undefined) => (to !== undefined && from !== undefined ? `${to - from} ms` : '?');
     console.log(
-      `chaos, crash and restart: first start on the folder ${restartMs} ms, start after kill -9 of Node ${afterCrashMs} ms (leftover PostgreSQL ${orphan} stopped); ` +
-        `writes: ${summary(load.answers)}; records acknowledged ${acknowledged}, stored ${stored}, lost ${Math.max(0, acknowledged - stored)}`,
+      `chaos, crash and restart: first start on the folder ${restartMs} ms, start after kill -9 of Node ${afterCrashMs} ms ` +
+        `(leftover PostgreSQL ${orphan} stopped in ${span(gone, stopping)}, the new one accepting ${span(accepting, gone)} later, serving ${span(serving, accepting)} after that); ` +
+        `writes: ${summary(load.answers)}; records acknowledged ${acknowledged}, stored ${stored}, lost ${Math.max(0, acknowledged - stored)}, ` +
+        `stored although unacknowledged ${stored - acknowledged - storedUnacknowledged} (the batches cut off by the kill, whole)`,
     );
     expect(mulu.output()).toContain(`a PostgreSQL server left running by an earlier run (pid ${orphan})`);
     expect(mulu.output()).not.toContain('Mulu failed to start');
     // Acknowledged batches are all there; a batch cut off by the kill is either whole or absent.
-    expect(stored).toBeGreaterThanOrEqual(acknowledged);
-    expect((stored - acknowledged) % BATCH).toBe(0);
+    expect(stored).toBeGreaterThanOrEqual(acknowledged + storedUnacknowledged);
+    expect((stored - acknowledged - storedUnacknowledged) % BATCH).toBe(0);
     const { code } = await stopWithSignal(mulu, 'SIGTERM');
     expect(code).toBe(0);
     current = undefined;
-  }, 700_000);
+  }, 2 * START_DEADLINE_MS + 30_000);
 });

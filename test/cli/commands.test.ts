@@ -5,8 +5,8 @@ import { exportCommand } from '../../src/cli/export';
 import { importCommand } from '../../src/cli/import';
 import { snapshotCommand } from '../../src/cli/snapshot';
 import { UsageError } from '../../src/cli/cli-support';
-import { SYSTEM_VIEWER } from '../../src/modules/auth/viewer';
-import type { RequestContext } from '../../src/request-context';
+import { SYSTEM_VIEWER } from '../../src/core/viewer';
+import type { RequestContext } from '../../src/core/request-context';
 import { createDepartment, createRegions } from '../support/builders';
 import { startTestServer, type TestServer } from '../support/test-server';
 

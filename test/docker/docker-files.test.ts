@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { authSettingsFromConfig, createAuthenticator } from '../../src/modules/auth/authenticator';
-import { Role } from '../../src/modules/auth/viewer';
+import { Role } from '../../src/core/viewer';
 
 /**
  * No Docker engine runs on the development machines, so the compose file is

@@ -98,7 +98,7 @@ describe('query cost limit', () => {
   it('refuses pages nested in pages before running them, with the cost and the limit', async () => {
     const response = await api.request(`{ directories(first: 100) { edges { node { department { directories(first: 100) { edges { node { department { directories(first: 100) { edges { node { code } } } } } } } } } } } }`);
     expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-    expect(response.errors?.[0].message).toMatch(/would cost \d+.*limit is 1000000/);
+    expect(response.errors?.[0].message).toMatch(/would cost more than 1000000/);
     expect(response.data).toBeUndefined();
   });
 

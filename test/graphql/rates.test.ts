@@ -1,4 +1,4 @@
-import { percent, rate } from '../../src/graphql/rates';
+import { percent, rate } from '../../src/core/numbers';
 
 describe('rates', () => {
   it('is null, never 0 or NaN, when nothing is counted', () => {

@@ -77,6 +77,8 @@ export async function startTestServer(options: { anonymousStats?: boolean; ownCl
     webDirectory: options.webDirectory,
     sqlCountHeader: options.sqlCountHeader,
     maxQueryCost: options.maxQueryCost,
+    limits: options.limits,
+    introspection: options.introspection,
     figuresRecountIntervalMs: options.figuresRecountIntervalMs,
     responseCacheBytes: options.responseCacheBytes,
     // Tests send hundreds of requests a minute as one caller; a test of the limits sets its own.

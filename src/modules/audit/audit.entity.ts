@@ -1,5 +1,5 @@
 import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
-import { ActorKind } from '../auth/viewer';
+import { ActorKind } from '../../core/viewer';
 
 /**
  * One successful mutation: who did what to which entity, and the fields it

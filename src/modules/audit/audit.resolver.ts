@@ -1,7 +1,7 @@
 import { Args, ArgsType, Authorized, Ctx, Field, Int, Query, Resolver } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
 import { pageRequest, toConnection } from '../../graphql/pagination';
-import { Role } from '../auth/viewer';
+import { Role } from '../../core/viewer';
 import { auditService } from './audit.service';
 import { AuditEntryConnection, AuditFilterInput } from './audit.types';
 

@@ -1,8 +1,8 @@
-import { badInput } from '../../graphql/errors';
+import { badInput } from '../../core/errors';
 import { toPage, type Page, type PageRequest } from '../../db/page';
 import { pagedRows } from '../../db/paged-children';
-import type { RequestContext } from '../../request-context';
-import { requireAdmin } from '../auth/permissions';
+import type { RequestContext } from '../../core/request-context';
+import { requireAdmin } from '../../core/permissions';
 import { AuditEntry } from './audit.entity';
 
 export interface AuditFilter {

@@ -1,10 +1,10 @@
 import { Reference, Utils, wrap } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { RequestContext } from '../../request-context';
-import { requireViewer } from '../auth/permissions';
+import type { AuditDeclaration, Snapshot } from '../../core/unit-of-work';
+import type { Viewer } from '../../core/viewer';
 import { AuditEntry } from './audit.entity';
 
-export type Snapshot = Record<string, unknown>;
+export type { Snapshot };
 
 /** JSON-safe value of a field: references become their primary key, dates ISO strings. */
 function plain(value: unknown): unknown {
@@ -20,22 +20,11 @@ export function snapshot<T extends object>(entity: T, fields: readonly (keyof T 
   return Object.fromEntries(fields.map((field) => [field, plain(entity[field])]));
 }
 
-export interface AuditInput {
-  action: string;
-  entityType: string;
-  entityId: string | number;
-  /** Fields before; null or absent when the mutation created the entity. */
-  before?: Snapshot | null;
-  /** Fields after. */
-  after: Snapshot;
-}
-
 /**
- * Records a successful mutation in the caller's transaction; only fields
- * whose value changed are kept (all of them on creation).
+ * Writes one entry in the caller's transaction; only fields whose value
+ * changed are kept (all of them on creation).
  */
-export function audit(em: EntityManager, ctx: RequestContext, input: AuditInput): AuditEntry {
-  const viewer = requireViewer(ctx);
+export function writeAuditEntry(em: EntityManager, viewer: Viewer, action: string, input: AuditDeclaration): AuditEntry {
   let before: Snapshot | null = null;
   let after: Snapshot = input.after;
   if (input.before) {
@@ -48,7 +37,7 @@ export function audit(em: EntityManager, ctx: RequestContext, input: AuditInput)
     actorId: viewer.id,
     actorName: viewer.name,
     actorRole: viewer.role,
-    action: input.action,
+    action: input.action ?? action,
     entityType: input.entityType,
     entityId: String(input.entityId),
     before,

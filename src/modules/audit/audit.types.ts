@@ -2,7 +2,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import { IsOptional, MaxLength } from 'class-validator';
 import { Field, GraphQLISODateTime, ID, InputType, ObjectType } from 'type-graphql';
 import { ConnectionType } from '../../graphql/pagination';
-import { ActorKind } from '../auth/viewer';
+import { ActorKind } from '../../core/viewer';
 
 @ObjectType('AuditEntry', { description: 'One successful mutation in the audit trail (审计日志). Entries are never changed.' })
 export class AuditEntryType {

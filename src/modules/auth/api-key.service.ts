@@ -1,13 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, conflict, notFound } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
-import { audit, snapshot } from '../audit/audit';
+import { badInput, conflict, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
+import { snapshot } from '../audit/audit';
+import { mutate } from '../../core/unit-of-work';
 import { departmentService } from '../departments/department.service';
 import { Department } from '../departments/department.entity';
 import { ApiKey } from './api-key.entity';
-import { requireAdmin } from './permissions';
-import { ActorKind, Role, type Viewer } from './viewer';
+import { requireAdmin } from '../../core/permissions';
+import { ActorKind, Role, type Viewer } from '../../core/viewer';
 
 /** Every API key starts with this, so a bearer token is told apart from a JWT at a glance. */
 export const API_KEY_PREFIX = 'mulu_';
@@ -30,11 +31,11 @@ export const apiKeyService = {
     const name = input.name.trim();
     if (!name) throw badInput('An API key needs a name saying which system uses it.');
     const secret = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'createApiKey', async (em, mutation) => {
       const department = await departmentService.requireByCreditCode(em, input.departmentCreditCode);
       const apiKey = em.create(ApiKey, { name, department, secretHash: hashSecret(secret), prefix: secret.slice(0, 12), createdBy: admin.id });
       await em.flush();
-      audit(em, ctx, { action: 'createApiKey', entityType: 'ApiKey', entityId: apiKey.id, after: snapshot(apiKey, AUDITED) });
+      mutation.audit({ entityType: 'ApiKey', entityId: apiKey.id, after: snapshot(apiKey, AUDITED) });
       return { apiKey, secret };
     });
   },
@@ -42,13 +43,13 @@ export const apiKeyService = {
   /** Revokes a key at once; requests with it fail from then on. */
   async revoke(ctx: RequestContext, id: number): Promise<ApiKey> {
     requireAdmin(ctx, 'revoke API keys');
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'revokeApiKey', async (em, mutation) => {
       const apiKey = await em.findOne(ApiKey, { id });
       if (!apiKey) throw notFound('This API key does not exist.');
       if (apiKey.revokedAt) throw conflict(`API key "${apiKey.name}" is already revoked.`);
       const before = snapshot(apiKey, AUDITED);
       apiKey.revokedAt = new Date();
-      audit(em, ctx, { action: 'revokeApiKey', entityType: 'ApiKey', entityId: apiKey.id, before, after: snapshot(apiKey, AUDITED) });
+      mutation.audit({ entityType: 'ApiKey', entityId: apiKey.id, before, after: snapshot(apiKey, AUDITED) });
       return apiKey;
     });
   },

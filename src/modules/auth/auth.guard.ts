@@ -2,8 +2,8 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { getNamedType, isLeafType, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type GraphQLNamedType, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { AuthChecker } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
-import { forbidden, unauthenticated } from '../../graphql/errors';
-import { Role } from './viewer';
+import { forbidden, unauthenticated } from '../../core/errors';
+import { Role } from '../../core/viewer';
 
 const SIGN_IN = 'Sign in first: send "Authorization: Bearer <token>" with a token of the unified identity platform or an API key.';
 

@@ -5,7 +5,7 @@ import type { Department } from '../departments/department.entity';
 import type { ApiKey } from './api-key.entity';
 import { apiKeyService } from './api-key.service';
 import { ApiKeyType, CreateApiKeyInput, CreatedApiKeyType, RevokeApiKeyInput, ViewerType } from './auth.types';
-import { Role } from './viewer';
+import { Role } from '../../core/viewer';
 
 function toApiKeyType(apiKey: ApiKey): ApiKeyType {
   return {

@@ -1,6 +1,6 @@
 import { Length } from 'class-validator';
 import { Field, GraphQLISODateTime, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
-import { ActorKind, Role } from './viewer';
+import { ActorKind, Role } from '../../core/viewer';
 
 registerEnumType(Role, {
   name: 'Role',

@@ -2,10 +2,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type KeyLike } from 'jose';
 import { checkJwtAlgorithms, type AuthConfig } from '../../config';
-import { unauthenticated } from '../../graphql/errors';
+import { unauthenticated } from '../../core/errors';
 import { checkCreditCode } from '../departments/credit-code';
 import { API_KEY_PREFIX, apiKeyService } from './api-key.service';
-import { ActorKind, Role, type Viewer } from './viewer';
+import { ActorKind, Role, type Viewer } from '../../core/viewer';
 
 /** JWT verification settings once the key is at hand (a JWKS, an imported PEM, or a key made in a test). */
 export interface JwtSettings {
@@ -94,6 +94,11 @@ export function createAuthenticator(settings: AuthSettings) {
       } catch (error) {
         throw jwtFailure(error);
       }
+      // jose checks `iat` only against a maximum age: a token dated in the future (a provider's clock far ahead, or a forged date) is refused here.
+      if (typeof claims.iat === 'number' && claims.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) {
+        throw unauthenticated(`The token is issued in the future (iat ${new Date(claims.iat * 1000).toISOString()}), beyond ${CLOCK_TOLERANCE_SECONDS} s of clock difference; check the identity platform's clock.`);
+      }
+      if (claims.iat !== undefined && typeof claims.iat !== 'number') throw unauthenticated('The token\'s iat claim is not a number.');
       return viewerFromClaims(claims);
     },
   };

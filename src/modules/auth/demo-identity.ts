@@ -1,6 +1,6 @@
 import { generateKeyPair, SignJWT } from 'jose';
 import type { JwtSettings } from './authenticator';
-import { Role } from './viewer';
+import { Role } from '../../core/viewer';
 
 const DEMO_ISSUER = 'https://sso.demo.mulu.local';
 const DEMO_AUDIENCE = 'mulu';

@@ -1,5 +1,6 @@
 import { BigIntType, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
 import { TimestampedEntity } from '../../db/base.entity';
+import type { Count } from '../../core/numbers';
 import { Department } from '../departments/department.entity';
 
 /** Lifecycle of a directory: only PUBLISHED ones count in any figure. */
@@ -148,8 +149,8 @@ export class ResourceDirectory extends TimestampedEntity<'status' | 'activeMount
   activeMountCount: number = 0;
 
   /** Sum of record counts of the active mounts (数据量). */
-  @Property({ type: new BigIntType('number'), default: 0 })
-  dataVolume: number = 0;
+  @Property({ type: new BigIntType('string'), default: 0 })
+  dataVolume: Count = 0;
 
   /** Latest refresh among the active mounts. */
   @Property({ type: 'datetime', nullable: true })

@@ -6,12 +6,11 @@ import type { Region } from '../regions/region.entity';
 import { RegionType } from '../regions/region.types';
 import type { Department } from '../departments/department.entity';
 import { DepartmentType } from '../departments/department.types';
-import type { Mount } from '../mounts/mount.entity';
-import { MountType } from '../mounts/mount.types';
 import { ItemValueType, ResourceDirectory, type InformationItem } from './directory.entity';
 import { valueTypeOf } from './item-value-type';
 import { directoryService } from './directory.service';
 import {
+  DepartmentDirectoryFilter,
   DirectoryConnection,
   DirectoryFilter,
   directoryListFilter,
@@ -115,14 +114,30 @@ export class DirectoryResolver {
   stale(@Root() directory: ResourceDirectory, @Ctx() ctx: MuluContext): Promise<boolean> {
     return ctx.loaders.directoryIsStale.load(directory.id);
   }
+}
 
-  @FieldResolver(() => [MountType], { description: 'Datasets mounted on the directory, oldest first.' })
-  mounts(
-    @Root() directory: ResourceDirectory,
-    @Arg('includeInactive', () => Boolean, { defaultValue: false, description: 'Also list unmounted datasets (history).' }) includeInactive: boolean,
-    @Ctx() ctx: MuluContext,
-  ): Promise<Mount[]> {
-    return ctx.loaders.mountsOfDirectory.load({ directoryId: directory.id, includeInactive });
+@ArgsType()
+class DepartmentDirectoriesArgs {
+  @Field(() => Int, { nullable: true, description: `How many directories (1 to ${PAGE_LIMITS.directories}, default 20).` })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts.' })
+  after?: string | null;
+
+  @Field(() => DepartmentDirectoryFilter, { nullable: true, description: 'Narrows the list.' })
+  filter?: DepartmentDirectoryFilter | null;
+}
+
+/** Department.directories: the catalogue adds its list to the department type. */
+@Resolver(() => DepartmentType)
+export class DepartmentDirectoriesResolver {
+  @FieldResolver(() => DirectoryConnection, {
+    description: "The department's resource directories, in registration order; `filter: { mounted: false }` lists its unmounted published directories (未挂载), `filter: { stale: true }` its stale ones.",
+  })
+  directories(@Root() department: Department, @Args(() => DepartmentDirectoriesArgs) args: DepartmentDirectoriesArgs, @Ctx() ctx: MuluContext) {
+    const page = pageRequest(args.first, args.after, PAGE_LIMITS.directories);
+    const loaders = { list: ctx.loaders.directoriesOfUnit, count: ctx.loaders.directoryCountOfUnit };
+    return unitConnection(loaders, 'department', department.id, page, directoryListFilter(args.filter));
   }
 }
 

@@ -1,17 +1,18 @@
+import { cleanText } from '../../core/text';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pagedRows } from '../../db/paged-children';
 import { unitCounts, unitPagedRows, type UnitKind, type UnitRow } from '../../db/unit-lists';
 import { staleSql, turnsStaleAtSql } from './staleness';
 import { CLOCK_ACCOUNTED_FOR, dependsOnTheClock } from '../../db/clock-reads';
-import { departmentFiguresService } from '../stats/department-figures.service';
-import { badInput, conflict, notFound } from '../../graphql/errors';
+import { badInput, conflict, notFound } from '../../core/errors';
 import { toPage, type Page, type PageRequest } from '../../db/page';
-import type { RequestContext } from '../../request-context';
+import type { RequestContext } from '../../core/request-context';
 import { departmentService } from '../departments/department.service';
 import { Department } from '../departments/department.entity';
-import { audit, snapshot } from '../audit/audit';
-import { requireDepartmentWriter } from '../auth/permissions';
+import { snapshot } from '../audit/audit';
+import { mutate } from '../../core/unit-of-work';
+import { requireDepartmentWriter } from '../../core/permissions';
 import {
   DirectoryStatus,
   ResourceDirectory,
@@ -83,15 +84,17 @@ export function checkCode(code: string): string {
   if (!CODE_PATTERN.test(trimmed)) {
     throw badInput(`"${code}" is not a valid directory code: use 1 to 64 letters, digits, "/", "_", "." or "-", starting with a letter or digit.`);
   }
-  return trimmed;
+  // Codes are identifiers, compared case-insensitively: kept upper-case on every path (core/text.ts).
+  return cleanText(trimmed, 'code', { identifier: true });
 }
 
 /** Trims information items and checks names, types and uniqueness; exported for the bulk import. */
 export function checkInformationItems(items: InformationItem[]): InformationItem[] {
   const seen = new Set<string>();
   return items.map((item, index) => {
-    const name = item.name.trim();
-    const dataType = item.dataType.trim();
+    // NFC here too (the GraphQL path has it already), so "é" and "e\u0301" collide on the import path as well.
+    const name = cleanText(item.name, `informationItems[${index}].name`).trim();
+    const dataType = cleanText(item.dataType, `informationItems[${index}].dataType`).trim();
     if (!name) throw badInput(`Information item ${index + 1} needs a name.`);
     if (!dataType) throw badInput(`Information item ${index + 1} ("${name}") needs a data type.`);
     if (seen.has(name)) throw badInput(`Information item "${name}" appears twice; names must be unique within a directory.`);
@@ -183,7 +186,7 @@ export const directoryService = {
   /** Registers a draft directory for a department. */
   async register(ctx: RequestContext, input: RegisterDirectoryInput): Promise<ResourceDirectory> {
     const code = checkCode(input.code);
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'registerDirectory', async (em, mutation) => {
       const department = await departmentService.requireByCreditCode(em, input.departmentCreditCode);
       requireDepartmentWriter(ctx, department, `register directories of ${department.name}`);
       if (await em.findOne(ResourceDirectory, { code })) throw conflict(`Directory code ${code} is already taken in the catalogue.`);
@@ -198,14 +201,14 @@ export const directoryService = {
       applyMetadata(directory, input);
       checkShareRules(directory);
       await em.flush();
-      audit(em, ctx, { action: 'registerDirectory', entityType: 'ResourceDirectory', entityId: directory.id, after: snapshot(directory, AUDITED) });
+      mutation.audit({ entityType: 'ResourceDirectory', entityId: directory.id, after: snapshot(directory, AUDITED) });
       return directory;
     });
   },
 
   /** Changes a directory's metadata; a withdrawn one is frozen, a published one keeps its code. */
   async update(ctx: RequestContext, input: UpdateDirectoryInput): Promise<ResourceDirectory> {
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'updateDirectory', async (em, mutation) => {
       const directory = await this.requireWritable(ctx, em, input, 'change');
       const before = snapshot(directory, AUDITED);
       if (directory.status === DirectoryStatus.WITHDRAWN) throw conflict(`Directory ${directory.code} is withdrawn; publish it again before changing it.`);
@@ -221,15 +224,14 @@ export const directoryService = {
         throw badInput(`Directory ${directory.code} is published and must keep at least one information item.`);
       }
       await em.flush();
-      await departmentFiguresService.refreshCatalogue(em, [directory.department.id]);
-      audit(em, ctx, { action: 'updateDirectory', entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
+      mutation.audit({ entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
       return directory;
     });
   },
 
   /** Draft (or withdrawn) -> published. Publishing needs at least one information item. */
   async publish(ctx: RequestContext, ref: DirectoryRef): Promise<ResourceDirectory> {
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'publishDirectory', async (em, mutation) => {
       const directory = await this.requireWritable(ctx, em, ref, 'publish');
       const before = snapshot(directory, AUDITED);
       if (directory.status === DirectoryStatus.PUBLISHED) throw conflict(`Directory ${directory.code} is already published.`);
@@ -240,15 +242,14 @@ export const directoryService = {
       directory.publishedAt = new Date();
       directory.withdrawnAt = null;
       await em.flush();
-      await departmentFiguresService.refreshCatalogue(em, [directory.department.id]);
-      audit(em, ctx, { action: 'publishDirectory', entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
+      mutation.audit({ entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
       return directory;
     });
   },
 
   /** Published -> withdrawn: the directory stops counting in every figure. */
   async withdraw(ctx: RequestContext, ref: DirectoryRef): Promise<ResourceDirectory> {
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'withdrawDirectory', async (em, mutation) => {
       const directory = await this.requireWritable(ctx, em, ref, 'withdraw');
       const before = snapshot(directory, AUDITED);
       if (directory.status !== DirectoryStatus.PUBLISHED) {
@@ -257,8 +258,7 @@ export const directoryService = {
       directory.status = DirectoryStatus.WITHDRAWN;
       directory.withdrawnAt = new Date();
       await em.flush();
-      await departmentFiguresService.refreshCatalogue(em, [directory.department.id]);
-      audit(em, ctx, { action: 'withdrawDirectory', entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
+      mutation.audit({ entityType: 'ResourceDirectory', entityId: directory.id, before, after: snapshot(directory, AUDITED) });
       return directory;
     });
   },

@@ -3,7 +3,8 @@ import { Field, GraphQLISODateTime, ID, InputType, ObjectType, registerEnumType 
 import { numericIdOf } from '../../graphql/global-id';
 import { Node } from '../../graphql/node';
 import { ConnectionType } from '../../graphql/pagination';
-import { SafeInt } from '../../graphql/scalars';
+import { BigCount } from '../../graphql/scalars';
+import type { Count } from '../../core/numbers';
 import type { DirectoryRef } from './directory.service';
 import { DirectoryStatus, ItemValueType, ResourceFormat, ShareMethod, ShareType, UpdateCycle } from './directory.entity';
 import { STALE_AFTER } from './staleness';
@@ -133,8 +134,8 @@ export class ResourceDirectoryType extends Node {
   @Field(() => GraphQLISODateTime, { nullable: true, description: 'When it was withdrawn, if it is.' })
   withdrawnAt?: Date | null;
 
-  @Field(() => SafeInt, { description: 'Records in its active mounts (数据量).' })
-  dataVolume!: number;
+  @Field(() => BigCount, { description: 'Records in its active mounts (数据量).' })
+  dataVolume!: Count;
 
   @Field(() => GraphQLISODateTime, { nullable: true, description: 'Latest refresh among its active mounts.' })
   lastRefreshedAt?: Date | null;

@@ -1,25 +1,13 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
 import { toGlobalId } from '../../graphql/global-id';
-import { PAGE_LIMITS, pageRequest, unitConnection } from '../../graphql/pagination';
-import { DepartmentDirectoryFilter, DirectoryConnection, directoryListFilter } from '../catalogue/directory.types';
+import { PAGE_LIMITS, pageRequest, toConnection } from '../../graphql/pagination';
+import { DepartmentConnection } from './department.connection';
 import type { Region } from '../regions/region.entity';
 import { RegionType } from '../regions/region.types';
 import { Department } from './department.entity';
 import { departmentService } from './department.service';
 import { CreateDepartmentInput, DepartmentType } from './department.types';
-
-@ArgsType()
-class DepartmentDirectoriesArgs {
-  @Field(() => Int, { nullable: true, description: `How many directories (1 to ${PAGE_LIMITS.directories}, default 20).` })
-  first?: number | null;
-
-  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts.' })
-  after?: string | null;
-
-  @Field(() => DepartmentDirectoryFilter, { nullable: true, description: 'Narrows the list.' })
-  filter?: DepartmentDirectoryFilter | null;
-}
 
 @Resolver(() => DepartmentType)
 export class DepartmentResolver {
@@ -42,13 +30,23 @@ export class DepartmentResolver {
   async region(@Root() department: Department, @Ctx() ctx: MuluContext): Promise<Region> {
     return (await ctx.loaders.regionByCode.load(department.region.unwrap().code))!;
   }
+}
 
-  @FieldResolver(() => DirectoryConnection, {
-    description: "The department's resource directories, in registration order; `filter: { mounted: false }` lists its unmounted published directories (未挂载), `filter: { stale: true }` its stale ones.",
-  })
-  directories(@Root() department: Department, @Args(() => DepartmentDirectoriesArgs) args: DepartmentDirectoriesArgs, @Ctx() ctx: MuluContext) {
-    const page = pageRequest(args.first, args.after, PAGE_LIMITS.directories);
-    const loaders = { list: ctx.loaders.directoriesOfUnit, count: ctx.loaders.directoryCountOfUnit };
-    return unitConnection(loaders, 'department', department.id, page, directoryListFilter(args.filter));
+@ArgsType()
+class DepartmentPageArgs {
+  @Field(() => Int, { nullable: true, description: `How many departments (1 to ${PAGE_LIMITS.departments}, default 20).` })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts.' })
+  after?: string | null;
+}
+
+/** Region.departments: the departments module adds its list to the region type. */
+@Resolver(() => RegionType)
+export class RegionDepartmentsResolver {
+  @FieldResolver(() => DepartmentConnection, { description: 'Departments directly in this region (not in regions below), in registration order.' })
+  async departments(@Root() region: Region, @Args(() => DepartmentPageArgs) args: DepartmentPageArgs, @Ctx() ctx: MuluContext) {
+    const page = pageRequest(args.first, args.after, PAGE_LIMITS.departments);
+    return toConnection(await ctx.loaders.departmentsOfRegion.load({ parent: region.code, page, filter: null }), page);
   }
 }

@@ -1,10 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, conflict, notFound } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
-import { audit, snapshot } from '../audit/audit';
-import { requireAdmin } from '../auth/permissions';
+import { badInput, conflict, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
+import { snapshot } from '../audit/audit';
+import { mutate } from '../../core/unit-of-work';
+import { requireAdmin } from '../../core/permissions';
 import { regionService } from '../regions/region.service';
-import { departmentFiguresService } from '../stats/department-figures.service';
+import { pagedChildren } from '../../db/paged-children';
+import type { PageRequest } from '../../db/page';
 import { checkCreditCode } from './credit-code';
 import { Department } from './department.entity';
 
@@ -40,20 +42,24 @@ export const departmentService = {
     const creditCode = requireValidCreditCode(input.creditCode);
     const name = input.name.trim();
     if (!name) throw badInput('A department needs a name.');
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'createDepartment', async (em, mutation) => {
       const region = await regionService.requireByCode(em, input.regionCode.trim());
       const existing = await em.findOne(Department, { $or: [{ creditCode }, { region, name }] });
       if (existing?.creditCode === creditCode) throw conflict(`A department with credit code ${creditCode} already exists ("${existing.name}").`);
       if (existing) throw conflict(`Region ${region.code} already has a department named "${name}".`);
       const department = em.create(Department, { creditCode, name, region });
       await em.flush();
-      await departmentFiguresService.create(em, department.id);
-      audit(em, ctx, { action: 'createDepartment', entityType: 'Department', entityId: department.id, after: snapshot(department, ['creditCode', 'name', 'region']) });
+      mutation.audit({ entityType: 'Department', entityId: department.id, after: snapshot(department, ['creditCode', 'name', 'region']) });
       return department;
     });
   },
 
   async byIds(em: EntityManager, ids: readonly number[]): Promise<Department[]> {
     return em.find(Department, { id: { $in: [...ids] } });
+  },
+
+  /** A page of departments directly in each of several regions, one statement. */
+  async departmentsOfRegions(em: EntityManager, regionCodes: readonly string[], page: PageRequest): Promise<Department[]> {
+    return pagedChildren(em, Department, 'department', 'region_code', regionCodes, page);
   },
 };

@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { departmentFiguresService } from '../stats/department-figures.service';
-import { badInput } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
-import { canWriteDepartment, requireDepartmentWriter } from '../auth/permissions';
-import type { Viewer } from '../auth/viewer';
+import { badInput } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
+import { canWriteDepartment, requireDepartmentWriter } from '../../core/permissions';
+import type { Viewer } from '../../core/viewer';
 import { DirectoryStatus, type InformationItem, type ResourceFormat, type ShareMethod, type ShareType, type UpdateCycle } from '../catalogue/directory.entity';
 import { AUDITED as DIRECTORY_AUDITED, checkCode, checkInformationItems, checkShareRules } from '../catalogue/directory.service';
 import { checkCreditCode } from '../departments/credit-code';

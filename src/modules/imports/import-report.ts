@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { MuluError } from '../../graphql/errors';
-import type { Viewer } from '../auth/viewer';
+import { MuluError } from '../../core/errors';
+import type { Viewer } from '../../core/viewer';
 import type { ImportColumn, ImportKind } from './import-columns';
 
 /** What an import does to one entity. */

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { badInput, forbidden } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
-import { requireViewer } from '../auth/permissions';
-import { Role, type Viewer } from '../auth/viewer';
+import { badInput, forbidden } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
+import { requireViewer } from '../../core/permissions';
+import { Role, type Viewer } from '../../core/viewer';
 import { toCsv, toXlsx, CONTENT_TYPES, type ExportFile } from '../reports/export.service';
 import { importDirectories } from './directory-import';
 import { COLUMNS, IMPORT_KINDS, ImportKind } from './import-columns';

@@ -1,9 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import express, { Router } from 'express';
-import { badInput } from '../../graphql/errors';
+import { badInput } from '../../core/errors';
 import { authenticateFirst, contextHandler, jsonFallbacks, sendFile, withContext } from '../../http/rest';
 import type { Authenticator } from '../auth/authenticator';
-import { requireViewer } from '../auth/permissions';
+import { requireViewer } from '../../core/permissions';
 import { requireFormat } from '../reports/export.service';
 import { importService, requireKind } from './import.service';
 import type { ImportLimits } from './import-limits';

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
+import { cleanText } from '../../core/text';
 import ExcelJS from 'exceljs';
 import { parse, CsvError } from 'csv-parse';
-import { badInput, MuluError, tooLarge } from '../../graphql/errors';
+import { badInput, MuluError, tooLarge } from '../../core/errors';
 import type { ImportColumn } from './import-columns';
 import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './import-limits';
 import { checkedWorkbook } from './xlsx-archive';
@@ -172,9 +173,15 @@ export async function readSheet(body: Buffer, format: SheetFormat, columns: Impo
       continue;
     }
     const cells: Record<string, string> = {};
-    keys.forEach((key, c) => {
-      if (key) cells[key] = (values[c] ?? '').trim();
-    });
+    try {
+      // The same text hygiene as GraphQL input (core/text.ts): control characters refused, NFC.
+      keys.forEach((key, c) => {
+        if (key) cells[key] = cleanText(values[c] ?? '', key).trim();
+      });
+    } catch (error) {
+      rowErrors.push({ row: rowNumber, reason: error instanceof Error ? error.message : String(error) });
+      continue;
+    }
     rows.push({ row: rowNumber, cells });
   }
   if (!header) throw badInput('The file has no header row.');

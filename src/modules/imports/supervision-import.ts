@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { departmentFiguresService } from '../stats/department-figures.service';
-import type { RequestContext } from '../../request-context';
-import { canWriteDepartment, requireDepartmentWriter } from '../auth/permissions';
-import type { Viewer } from '../auth/viewer';
+import type { RequestContext } from '../../core/request-context';
+import { canWriteDepartment, requireDepartmentWriter } from '../../core/permissions';
+import type { Viewer } from '../../core/viewer';
 import { checkCreditCode } from '../departments/credit-code';
 import type { SupervisionCategory } from '../supervision/supervision.entity';
 import { MAIN_AUDITED, requireText, SUB_AUDITED } from '../supervision/supervision.service';

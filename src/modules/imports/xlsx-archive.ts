@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { createInflateRaw, crc32 } from 'node:zlib';
-import { badInput, tooLarge } from '../../graphql/errors';
+import { badInput, tooLarge } from '../../core/errors';
 import type { ImportLimits } from './import-limits';
 
 /** One file in a zip archive, as its central directory describes it. */

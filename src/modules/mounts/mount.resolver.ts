@@ -34,3 +34,16 @@ export class MountResolver {
     return (await ctx.loaders.directoryById.load(mount.directory.id))!;
   }
 }
+
+/** ResourceDirectory.mounts: the mounts module adds its list to the directory type. */
+@Resolver(() => ResourceDirectoryType)
+export class DirectoryMountsResolver {
+  @FieldResolver(() => [MountType], { description: 'Datasets mounted on the directory, oldest first.' })
+  mounts(
+    @Root() directory: ResourceDirectory,
+    @Arg('includeInactive', () => Boolean, { defaultValue: false, description: 'Also list unmounted datasets (history).' }) includeInactive: boolean,
+    @Ctx() ctx: MuluContext,
+  ): Promise<Mount[]> {
+    return ctx.loaders.mountsOfDirectory.load({ directoryId: directory.id, includeInactive });
+  }
+}

@@ -1,14 +1,15 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, conflict, notFound } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
+import { badInput, conflict, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
+import { toCount } from '../../core/numbers';
 import { DirectoryStatus, ResourceDirectory } from '../catalogue/directory.entity';
 import { directoryService, type DirectoryRef } from '../catalogue/directory.service';
-import { departmentFiguresService } from '../stats/department-figures.service';
 import { Mount, MountKind } from './mount.entity';
 import { Department } from '../departments/department.entity';
-import { audit, snapshot } from '../audit/audit';
-import { requireDepartmentWriter } from '../auth/permissions';
+import { snapshot } from '../audit/audit';
+import { mutate } from '../../core/unit-of-work';
+import { requireDepartmentWriter } from '../../core/permissions';
 
 /** Fields the audit trail compares before and after a change. */
 const AUDITED = ['directory', 'kind', 'locator', 'recordCount', 'hosted', 'datasetVersion', 'lastRefreshedAt', 'active', 'unmountedAt'] as const;
@@ -34,9 +35,20 @@ export interface RefreshMountInput {
 /** Clock skew tolerated between an upstream system and this server. */
 const FUTURE_TOLERANCE_MS = 5 * 60 * 1000;
 
+/**
+ * The most records one mount may declare: a quadrillion (10^15), beyond any
+ * real dataset and far below 2^53, so one count stays exact everywhere, and
+ * 9,000 mounts at the ceiling still sum within PostgreSQL's bigint (a write
+ * that would push a sum past it is refused as BAD_USER_INPUT, errors.ts).
+ */
+export const MAX_RECORD_COUNT = 1_000_000_000_000_000;
+
 function checkRecordCount(recordCount: number): void {
   if (!Number.isSafeInteger(recordCount) || recordCount < 0) {
-    throw badInput(`The record count must be a whole number of 0 or more, got ${recordCount}.`);
+    throw badInput(`recordCount must be a whole number of 0 or more, got ${recordCount}.`, { field: 'recordCount' });
+  }
+  if (recordCount > MAX_RECORD_COUNT) {
+    throw badInput(`recordCount ${recordCount} is more than one dataset can hold (at most ${MAX_RECORD_COUNT}, 10^15); check the figure.`, { field: 'recordCount' });
   }
 }
 
@@ -63,10 +75,9 @@ async function syncDirectorySummary(em: EntityManager, directory: ResourceDirect
     [directory.id],
   );
   directory.activeMountCount = summary.active;
-  directory.dataVolume = Number(summary.volume);
+  directory.dataVolume = toCount(summary.volume);
   directory.lastRefreshedAt = summary.last ? new Date(summary.last) : null;
   await em.flush();
-  await departmentFiguresService.refreshCatalogue(em, [directory.department.id]);
 }
 
 /** Loads a mount with its directory locked, so concurrent changes of one directory queue up; the viewer must be allowed to write it. */
@@ -93,7 +104,7 @@ export const mountService = {
     if (!locator) throw badInput('A mount needs a locator: where the data lives (table name, endpoint URL or file path).');
     const now = new Date();
     const refreshedAt = checkRefreshedAt(input.refreshedAt, now);
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'mountDataset', async (em, mutation) => {
       const directory = await directoryService.requireWritable(ctx, em, input.directory, 'mount datasets on');
       if (directory.status === DirectoryStatus.WITHDRAWN) throw conflict(`Directory ${directory.code} is withdrawn; data cannot be mounted on it.`);
       if (hosted) {
@@ -102,7 +113,7 @@ export const mountService = {
       }
       const mount = em.create(Mount, { directory, kind: input.kind, locator, recordCount, hosted, lastRefreshedAt: refreshedAt, mountedAt: now });
       await syncDirectorySummary(em, directory);
-      audit(em, ctx, { action: 'mountDataset', entityType: 'Mount', entityId: mount.id, after: snapshot(mount, AUDITED) });
+      mutation.audit({ entityType: 'Mount', entityId: mount.id, after: snapshot(mount, AUDITED) });
       return mount;
     });
   },
@@ -111,7 +122,7 @@ export const mountService = {
   async refresh(ctx: RequestContext, input: RefreshMountInput): Promise<Mount> {
     checkRecordCount(input.recordCount);
     const refreshedAt = checkRefreshedAt(input.refreshedAt, new Date());
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'refreshMount', async (em, mutation) => {
       const { mount, directory } = await requireMountForUpdate(ctx, em, input.mountId, 'refresh');
       const before = snapshot(mount, AUDITED);
       if (!mount.active) throw conflict('This mount was unmounted; mount the dataset again instead of refreshing it.');
@@ -119,21 +130,21 @@ export const mountService = {
       mount.recordCount = input.recordCount;
       mount.lastRefreshedAt = refreshedAt;
       await syncDirectorySummary(em, directory);
-      audit(em, ctx, { action: 'refreshMount', entityType: 'Mount', entityId: mount.id, before, after: snapshot(mount, AUDITED) });
+      mutation.audit({ entityType: 'Mount', entityId: mount.id, before, after: snapshot(mount, AUDITED) });
       return mount;
     });
   },
 
   /** Detaches a dataset; the mount is kept, inactive, as history. */
   async unmount(ctx: RequestContext, mountId: number): Promise<Mount> {
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'unmountDataset', async (em, mutation) => {
       const { mount, directory } = await requireMountForUpdate(ctx, em, mountId, 'unmount');
       const before = snapshot(mount, AUDITED);
       if (!mount.active) throw conflict('This mount is already unmounted.');
       mount.active = false;
       mount.unmountedAt = new Date();
       await syncDirectorySummary(em, directory);
-      audit(em, ctx, { action: 'unmountDataset', entityType: 'Mount', entityId: mount.id, before, after: snapshot(mount, AUDITED) });
+      mutation.audit({ entityType: 'Mount', entityId: mount.id, before, after: snapshot(mount, AUDITED) });
       return mount;
     });
   },

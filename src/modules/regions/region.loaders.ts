@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { listLoader, pagedChildrenLoader, rowLoader } from '../../graphql/loader-factories';
+import { listLoader, rowLoader } from '../../graphql/loader-factories';
 import { Region } from './region.entity';
 import { regionService } from './region.service';
 
@@ -7,6 +7,5 @@ export function createRegionLoaders(em: EntityManager) {
   return {
     regionByCode: rowLoader<string, Region>((codes) => em.find(Region, { code: { $in: [...codes] } }), (r) => r.code),
     childRegions: listLoader<string, Region>((codes) => regionService.childrenOf(em, codes), (r) => r.parent!.unwrap().code),
-    departmentsOfRegion: pagedChildrenLoader((codes: readonly string[], page, _filter: null) => regionService.departmentsOf(em, codes, page), (d) => d.region.unwrap().code),
   };
 }

@@ -1,20 +1,9 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
 import { toGlobalId } from '../../graphql/global-id';
-import { PAGE_LIMITS, pageRequest, toConnection } from '../../graphql/pagination';
-import { DepartmentConnection } from '../departments/department.connection';
 import { Region } from './region.entity';
 import { regionService } from './region.service';
 import { CreateRegionInput, RegionType } from './region.types';
-
-@ArgsType()
-class DepartmentPageArgs {
-  @Field(() => Int, { nullable: true, description: `How many departments (1 to ${PAGE_LIMITS.departments}, default 20).` })
-  first?: number | null;
-
-  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts.' })
-  after?: string | null;
-}
 
 @Resolver(() => RegionType)
 export class RegionResolver {
@@ -41,11 +30,5 @@ export class RegionResolver {
   @FieldResolver(() => [RegionType], { description: 'The regions directly below, by code.' })
   children(@Root() region: Region, @Ctx() ctx: MuluContext): Promise<Region[]> {
     return ctx.loaders.childRegions.load(region.code);
-  }
-
-  @FieldResolver(() => DepartmentConnection, { description: 'Departments directly in this region (not in regions below), in registration order.' })
-  async departments(@Root() region: Region, @Args(() => DepartmentPageArgs) args: DepartmentPageArgs, @Ctx() ctx: MuluContext) {
-    const page = pageRequest(args.first, args.after, PAGE_LIMITS.departments);
-    return toConnection(await ctx.loaders.departmentsOfRegion.load({ parent: region.code, page, filter: null }), page);
   }
 }

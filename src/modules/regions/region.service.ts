@@ -1,13 +1,10 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, conflict, notFound } from '../../graphql/errors';
-import type { PageRequest } from '../../db/page';
-import type { RequestContext } from '../../request-context';
-import { audit, snapshot } from '../audit/audit';
-import { requireAdmin } from '../auth/permissions';
-import { pagedChildren } from '../../db/paged-children';
-import { departmentFiguresService } from '../stats/department-figures.service';
-import { Department } from '../departments/department.entity';
+import { badInput, conflict, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
+import { snapshot } from '../audit/audit';
+import { mutate } from '../../core/unit-of-work';
+import { requireAdmin } from '../../core/permissions';
 import { checkRegionCode, possibleParentCodes } from './region-code';
 import { Region, RegionLevel } from './region.entity';
 
@@ -45,7 +42,7 @@ export const regionService = {
     if (!name) throw badInput('A region needs a name.');
     const candidates = possibleParentCodes(code, check.level);
 
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'createRegion', async (em, mutation) => {
       if (await em.findOne(Region, { code })) throw conflict(`Region ${code} already exists.`);
       let parent: Region | null = null;
       if (input.parentCode) {
@@ -73,8 +70,7 @@ export const regionService = {
          union all select ?, ?, 0`,
         [code, parent?.code ?? '', code, code],
       );
-      await departmentFiguresService.createRegion(em, code);
-      audit(em, ctx, { action: 'createRegion', entityType: 'Region', entityId: code, after: snapshot(region, ['code', 'name', 'level', 'parent']) });
+      mutation.audit({ entityType: 'Region', entityId: code, after: snapshot(region, ['code', 'name', 'level', 'parent']) });
       return region;
     });
   },
@@ -82,10 +78,5 @@ export const regionService = {
   /** Child regions of many parents, one statement. */
   async childrenOf(em: EntityManager, parentCodes: readonly string[]): Promise<Region[]> {
     return em.find(Region, { parent: { code: { $in: [...parentCodes] } } }, { orderBy: { code: 'asc' } });
-  },
-
-  /** A page of departments directly in each of several regions, one statement. */
-  async departmentsOf(em: EntityManager, regionCodes: readonly string[], page: PageRequest): Promise<Department[]> {
-    return pagedChildren(em, Department, 'department', 'region_code', regionCodes, page);
   },
 };

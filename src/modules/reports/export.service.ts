@@ -1,7 +1,7 @@
 import ExcelJS from 'exceljs';
-import { badInput, notFound } from '../../graphql/errors';
-import { percent } from '../../graphql/rates';
-import type { RequestContext } from '../../request-context';
+import { badInput, notFound } from '../../core/errors';
+import { compareCounts, percent } from '../../core/numbers';
+import type { RequestContext } from '../../core/request-context';
 import { SUPERVISION_CATEGORIES, SupervisionCategory } from '../supervision/supervision.entity';
 import { coveredSubItemsOf, sortInReportOrder, subItemsOf } from './report-figures';
 import { ReportUnitKind, type UnitFigures } from './report-snapshot.entity';

@@ -1,4 +1,4 @@
-import { badInput } from '../../graphql/errors';
+import { badInput } from '../../core/errors';
 import { dependsOnTheClock } from '../../db/clock-reads';
 
 /** A reporting period: one calendar month, written YYYY-MM (e.g. "2023-06"). */

@@ -1,4 +1,4 @@
-import { percent } from '../../graphql/rates';
+import { compareCounts, percent, subtractCounts, type Count } from '../../core/numbers';
 import { RankingMetric } from '../stats/ranking.service';
 import type { UnitFigures } from './report-snapshot.entity';
 
@@ -83,7 +83,7 @@ export function percentagePointChange(now: Ratio, before: Ratio): number | null 
 export interface FiguresChange {
   publishedDirectories: number;
   mountedDirectories: number;
-  dataVolume: number;
+  dataVolume: Count;
   staleDirectories: number;
   mountRatePoints: number | null;
   mainItems: number;
@@ -102,7 +102,7 @@ export function changeOf(now: UnitFigures, before: UnitFigures): FiguresChange {
   return {
     publishedDirectories: now.mount.publishedDirectories - before.mount.publishedDirectories,
     mountedDirectories: now.mount.mountedDirectories - before.mount.mountedDirectories,
-    dataVolume: now.mount.dataVolume - before.mount.dataVolume,
+    dataVolume: subtractCounts(now.mount.dataVolume, before.mount.dataVolume),
     staleDirectories: now.mount.staleDirectories - before.mount.staleDirectories,
     mountRatePoints: percentagePointChange(ratioOf(now, RankingMetric.MOUNT_RATE), ratioOf(before, RankingMetric.MOUNT_RATE)),
     mainItems: now.supervision.mainItems - before.supervision.mainItems,
@@ -137,7 +137,7 @@ export function compareInReportOrder(table: 'resources' | 'supervision', a: Unit
     return (
       byRateDesc(a.mount.mountedDirectories, a.mount.publishedDirectories, b.mount.mountedDirectories, b.mount.publishedDirectories) ||
       b.mount.publishedDirectories - a.mount.publishedDirectories ||
-      b.mount.dataVolume - a.mount.dataVolume
+      compareCounts(b.mount.dataVolume, a.mount.dataVolume)
     );
   }
   return (

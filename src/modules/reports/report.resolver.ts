@@ -1,10 +1,10 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Department } from '../departments/department.entity';
 import { DepartmentType } from '../departments/department.types';
-import { badInput } from '../../graphql/errors';
+import { badInput } from '../../core/errors';
 import { ReportUnitKind } from './report-snapshot.entity';
 import type { MuluContext } from '../../graphql/context';
-import { Role } from '../auth/viewer';
+import { Role } from '../../core/viewer';
 import type { Region } from '../regions/region.entity';
 import { RegionType } from '../regions/region.types';
 import { CaptureSnapshotInput, RegionReportType, ReportArgs, ReportMonthType, ReportSnapshotType, ReportUnitType } from './report.types';

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, MuluError, notFound } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
-import { requireViewer } from '../auth/permissions';
+import { badInput, MuluError, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
+import { requireViewer } from '../../core/permissions';
 import { Region } from '../regions/region.entity';
 import { RankingMetric } from '../stats/ranking.service';
 import { currentPeriod, previousPeriod, requirePeriod } from './period';

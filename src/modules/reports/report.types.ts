@@ -1,7 +1,8 @@
 import { IsOptional, Matches, Max, Min } from 'class-validator';
 import { sortInReportOrder } from './report-figures';
 import { ArgsType, Field, Float, GraphQLISODateTime, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { SafeInt } from '../../graphql/scalars';
+import { BigCount, SafeInt } from '../../graphql/scalars';
+import type { Count } from '../../core/numbers';
 import { RankingMetric } from '../stats/ranking.service';
 import { MountStatsType } from '../stats/stats.types';
 import { SupervisionStatsType } from '../stats/supervision-stats.types';
@@ -106,8 +107,8 @@ export class ReportChangeType implements FiguresChange {
   @Field(() => Int, { description: 'Mounted directories.' })
   mountedDirectories!: number;
 
-  @Field(() => SafeInt, { description: 'Data volume (records of the active mounts).' })
-  dataVolume!: number;
+  @Field(() => BigCount, { description: 'Data volume (records of the active mounts).' })
+  dataVolume!: Count;
 
   @Field(() => Int, { description: 'Stale directories.' })
   staleDirectories!: number;

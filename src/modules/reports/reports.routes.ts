@@ -1,9 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Router } from 'express';
-import { badInput } from '../../graphql/errors';
+import { badInput } from '../../core/errors';
 import { jsonFallbacks, sendFile, withContext } from '../../http/rest';
 import type { Authenticator } from '../auth/authenticator';
-import { requireViewer } from '../auth/permissions';
+import { requireViewer } from '../../core/permissions';
 import { exportService, requireFormat, requireTable } from './export.service';
 
 /**

@@ -1,9 +1,10 @@
 import { IsolationLevel } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { conflict, notFound } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
-import { audit } from '../audit/audit';
-import { requireAdmin } from '../auth/permissions';
+import { conflict, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
+import { mutate, type AuditDeclaration } from '../../core/unit-of-work';
+import { writeAuditEntry } from '../audit/audit';
+import { requireAdmin } from '../../core/permissions';
 import { departmentFiguresService } from '../stats/department-figures.service';
 import { requireBegunPeriod } from './period';
 import { ReportSnapshot, ReportUnitKind } from './report-snapshot.entity';
@@ -41,7 +42,7 @@ export const snapshotService = {
     // them first, so the month holds the figures as they stand.
     await departmentFiguresService.refreshStaleness(ctx.em.fork());
     // Repeatable read: every statement of the capture sees the same moment, so the figures add up.
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'captureSnapshot', async (em, mutation) => {
       // Captures queue here, one at a time. The lock must come before any
       // query: a repeatable-read transaction fixes its snapshot at its first
       // query, and a capture that had fixed it before waiting would not see
@@ -55,7 +56,7 @@ export const snapshotService = {
       if (existing && !input.replace) {
         throw conflict(`The snapshot of ${period} was captured at ${existing.capturedAt.toISOString()} by ${existing.capturedBy}; snapshots are immutable. Capture with replace: true to replace it.`);
       }
-      return writeCapture(em, ctx, period, existing);
+      return writeCapture(em, ctx, period, existing, (entry) => mutation.audit(entry));
     }, { isolationLevel: IsolationLevel.REPEATABLE_READ });
   },
 
@@ -66,7 +67,9 @@ export const snapshotService = {
    */
   async captureWithin(ctx: RequestContext, period: string): Promise<ReportSnapshot> {
     requireAdmin(ctx, 'capture report snapshots');
-    return writeCapture(ctx.em, ctx, requireBegunPeriod(period), await ctx.em.findOne(ReportSnapshot, { period }));
+    return writeCapture(ctx.em, ctx, requireBegunPeriod(period), await ctx.em.findOne(ReportSnapshot, { period }), (entry) => {
+      writeAuditEntry(ctx.em, ctx.viewer!, entry.action ?? 'captureSnapshot', entry);
+    });
   },
 
   async find(em: EntityManager, period: string): Promise<ReportSnapshot | null> {
@@ -134,8 +137,8 @@ export const snapshotService = {
   },
 };
 
-/** Writes the snapshot of `period` (replacing `existing`, if any) from the figures `em` sees, with its audit entry. */
-async function writeCapture(em: EntityManager, ctx: RequestContext, period: string, existing: ReportSnapshot | null): Promise<ReportSnapshot> {
+/** Writes the snapshot of `period` (replacing `existing`, if any) from the figures `em` sees; `audit` records its entry (the mutation's, or directly for the demo loader). */
+async function writeCapture(em: EntityManager, ctx: RequestContext, period: string, existing: ReportSnapshot | null, audit: (entry: AuditDeclaration) => void): Promise<ReportSnapshot> {
   const before = existing ? auditFields(existing) : null;
   const units = await unitFiguresService.everything(em);
   if (existing) {
@@ -153,7 +156,7 @@ async function writeCapture(em: EntityManager, ctx: RequestContext, period: stri
   });
   await em.flush();
   await insertUnits(em, period, units);
-  audit(em, ctx, { action: existing ? 'replaceSnapshot' : 'captureSnapshot', entityType: 'ReportSnapshot', entityId: period, before, after: auditFields(snapshot) });
+  audit({ action: existing ? 'replaceSnapshot' : 'captureSnapshot', entityType: 'ReportSnapshot', entityId: period, before, after: auditFields(snapshot) });
   await em.flush();
   return snapshot;
 }

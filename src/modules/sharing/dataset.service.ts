@@ -4,10 +4,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Knex } from '@mikro-orm/knex';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { badInput, conflict, notFound } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
-import { audit } from '../audit/audit';
-import { requireDepartmentWriter, requireViewer } from '../auth/permissions';
+import { badInput, conflict, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
+import { mutate } from '../../core/unit-of-work';
+import { requireDepartmentWriter, requireViewer } from '../../core/permissions';
 import { DirectoryStatus, ResourceDirectory } from '../catalogue/directory.entity';
 import { Department } from '../departments/department.entity';
 import { Mount, MountKind } from '../mounts/mount.entity';
@@ -151,7 +151,7 @@ export const datasetService = {
   async load(ctx: RequestContext, input: LoadInput): Promise<LoadReport> {
     const viewer = requireViewer(ctx);
     const key = checkKey(input.idempotencyKey);
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, input.mode === LoadMode.REPLACE ? 'replaceDatasetRows' : 'appendDatasetRows', async (em, mutation) => {
       await em.execute(`select pg_advisory_xact_lock(?, ?)`, [LOAD_LOCK, input.mountId]);
       if (key) {
         const earlier = await em.findOne(DatasetLoad, { mountId: input.mountId, idempotencyKey: key });
@@ -227,8 +227,7 @@ export const datasetService = {
         actorId: viewer.id,
       });
       await mountService.syncDirectorySummary(em, directory);
-      audit(em, ctx, {
-        action: input.mode === LoadMode.REPLACE ? 'replaceDatasetRows' : 'appendDatasetRows',
+      mutation.audit({
         entityType: 'Mount',
         entityId: mount.id,
         before,

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { toSafeNumber } from '../../graphql/scalars';
-import type { Viewer } from '../auth/viewer';
+import { toSafeNumber } from '../../core/numbers';
+import type { Viewer } from '../../core/viewer';
 import type { SharingRoute } from './dataset.entity';
 
 /** Use of hosted data by other departments (资源使用 / 被使用), for a directory, or a unit on one side. */
@@ -25,8 +25,21 @@ export interface UsageFigures {
 
 export const EMPTY_USAGE_FIGURES: UsageFigures = { provided: EMPTY_USAGE, used: EMPTY_USAGE };
 
-/** The usage columns of department_figures and region_figures (read by figures.service.ts). */
-export const USAGE_COLUMNS = ['usage_requests_provided', 'usage_rows_provided', 'usage_consumers', 'usage_requests_made', 'usage_rows_received', 'usage_consuming_departments'] as const;
+/**
+ * The usage columns of department_figures and region_figures. Each delivery
+ * adds to them (recordDelivery below); nothing recounts them. The stored
+ * figures (stats/figures.ts) take them from here.
+ */
+export const USAGE_FIGURES = [
+  { column: 'usage_requests_provided', type: 'bigint', description: "Deliveries of the unit's hosted data to other departments (资源被使用: requests)." },
+  { column: 'usage_rows_provided', type: 'bigint', description: 'Rows those deliveries carried.' },
+  { column: 'usage_consumers', type: 'integer', description: "Departments that received the unit's data, counted per providing department." },
+  { column: 'usage_requests_made', type: 'bigint', description: "Deliveries the unit received from other departments' directories (资源使用: requests)." },
+  { column: 'usage_rows_received', type: 'bigint', description: 'Rows those deliveries carried.' },
+  { column: 'usage_consuming_departments', type: 'integer', description: "Departments of the unit that received another department's data (0 or 1 for a department)." },
+] as const satisfies readonly { column: string; type: 'integer' | 'bigint'; description: string }[];
+
+export const USAGE_COLUMNS = USAGE_FIGURES.map((figure) => figure.column);
 
 /** Usage figures from a figures row holding USAGE_COLUMNS. */
 export function usageFiguresOf(row: Record<string, unknown>): UsageFigures {

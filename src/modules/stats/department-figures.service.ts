@@ -1,40 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { staleAfterSql, staleSql } from '../catalogue/staleness';
-import { SUPERVISION_CATEGORIES } from '../supervision/supervision.entity';
-import { SubscriptionStatus } from '../subscriptions/subscription.entity';
-import { statusSql } from '../subscriptions/subscription.state-machine';
-import { USAGE_COLUMNS } from '../sharing/usage.service';
+import { FIGURE_COLUMNS, figuresOf, recountSectionSql, type FigureSection } from './figures';
 
-/** Column prefix of a supervision category in department_figures (inspection_items, ...). */
-export const categoryColumn = (category: string) => category.toLowerCase();
+/** Subscription counts of departments `d` matching `where`, named by their columns (granted ones lapse after their end date). */
+const SUBSCRIPTION_COUNTS_SQL = (where: string) =>
+  `select d.id, ${figuresOf('subscriptions').map((figure) => `${figure.count} as ${figure.column}`).join(', ')} from department d where ${where}`;
+const SUBSCRIPTION_COLUMNS = figuresOf('subscriptions').map((figure) => figure.column);
 
-const CATEGORY_COLUMNS = SUPERVISION_CATEGORIES.flatMap((category) => {
-  const c = categoryColumn(category);
-  return [`${c}_items`, `${c}_covered`, `${c}_records`];
-});
-
-/** Subscription counts of departments `d` matching `where` (granted ones lapse after their end date). */
-const SUBSCRIPTION_COUNTS_SQL = (where: string) => `
-  select d.id,
-         (select count(*) from subscription_request s where s.requester_id = d.id and ${statusSql(SubscriptionStatus.GRANTED)}) as made,
-         (select count(*) from subscription_request s where s.provider_id = d.id and ${statusSql(SubscriptionStatus.GRANTED)}) as received,
-         (select count(*) from subscription_request s where s.provider_id = d.id and s.status = 'PENDING') as pending
-    from department d where ${where}`;
-
-/** Every count column of department_figures and region_figures. */
-export const FIGURE_COLUMNS = [
-  'published_directories', 'mounted_directories', 'data_volume', 'stale_directories', 'subscriptions_made', 'subscriptions_received', 'subscriptions_pending',
-  // Usage of hosted data: added by each delivery (sharing/usage.service.ts), never recomputed here; a rebuild keeps them and re-sums the regions.
-  ...USAGE_COLUMNS,
-  'main_items', 'covered_main_items', ...CATEGORY_COLUMNS,
-];
-
-const CATEGORY_AGGREGATES = SUPERVISION_CATEGORIES.map((category) => {
-  const c = categoryColumn(category);
-  return `count(*) filter (where s.category = '${category}') as ${c}_items,
-          count(*) filter (where s.category = '${category}' and s.record_count > 0) as ${c}_covered,
-          coalesce(sum(s.record_count) filter (where s.category = '${category}'), 0) as ${c}_records`;
-}).join(',\n');
+export { FIGURE_COLUMNS };
 
 /**
  * A condition on a department id column: a list of ids, or every department
@@ -51,24 +24,32 @@ const scopeOf = (departmentIds: readonly number[] | 'all'): Scope =>
     ? { on: () => 'true', params: () => [] }
     : { on: (column) => `${column} in (?)`, params: (uses) => Array.from({ length: uses }, () => [...departmentIds]) };
 
+/** Departments recounted per transaction by refreshStaleness. */
+const RECOUNT_BATCH = 200;
+
+/** Recounts one section of the figures (figures.ts) for the departments in scope, one statement. */
+async function recount(em: EntityManager, section: FigureSection, scope: Scope): Promise<void> {
+  const { sql, scopes } = recountSectionSql(section, (column) => scope.on(column));
+  await em.execute(sql, scope.params(scopes));
+}
+
 /**
  * Locks the figures rows first, in id order, and only then recomputes: a
  * statement that starts after the lock sees every transaction that changed
  * the same department before, so concurrent changes never overwrite each
  * other's counts with stale ones.
  */
-/** Departments recounted per transaction by refreshStaleness. */
-const RECOUNT_BATCH = 200;
-
 async function lock(em: EntityManager, departmentIds: readonly number[]): Promise<void> {
   await em.execute(`select department_id from department_figures where department_id in (?) order by department_id for no key update`, [[...departmentIds]]);
 }
 
 /**
- * Keeps `department_figures` equal to what the catalogue and supervision
- * tables imply. Services call it in the transaction of every change, after
- * the change; each call recomputes a department's section from its own rows
- * (tens to hundreds), so the figures cannot drift the way increments can.
+ * Keeps `department_figures` equal to what the catalogue, subscription and
+ * supervision tables imply. The unit of work calls it in the transaction of
+ * every mutation, after its last flush (figures.subscriber.ts); bulk imports
+ * that write by SQL call it themselves. Each call recomputes a department's
+ * section from its own rows (tens to hundreds), so the figures cannot drift
+ * the way increments can.
  */
 export const departmentFiguresService = {
   /** A new department starts with all figures zero. */
@@ -89,19 +70,7 @@ export const departmentFiguresService = {
           and c.stale_after is distinct from ${staleAfterSql('c')}`,
       scope.params(1),
     );
-    await em.execute(
-      `update department_figures f
-          set published_directories = x.published, mounted_directories = x.mounted, data_volume = x.volume, stale_directories = x.stale
-         from (select d.id,
-                      count(c.id) filter (where ${staleSql('c')}) as stale,
-                      count(c.id) filter (where c.status = 'PUBLISHED') as published,
-                      count(c.id) filter (where c.status = 'PUBLISHED' and c.active_mount_count > 0) as mounted,
-                      coalesce(sum(c.data_volume) filter (where c.status = 'PUBLISHED' and c.active_mount_count > 0), 0) as volume
-                 from department d left join resource_directory c on c.department_id = d.id
-                where ${scope.on('d.id')} group by d.id) x
-        where f.department_id = x.id`,
-      scope.params(1),
-    );
+    await recount(em, 'catalogue', scope);
   },
 
   /** Main items and their coverage; sub-items, coverage and records per category. */
@@ -111,18 +80,7 @@ export const departmentFiguresService = {
       await lock(em, departmentIds);
     }
     const scope = scopeOf(departmentIds);
-    const assignments = ['main_items = coalesce(m.items, 0)', 'covered_main_items = coalesce(m.covered, 0)', ...CATEGORY_COLUMNS.map((c) => `${c} = coalesce(s.${c}, 0)`)];
-    await em.execute(
-      `update department_figures f set ${assignments.join(', ')}
-         from department d
-         left join (select m.department_id, count(*) as items,
-                           count(*) filter (where exists (select 1 from supervision_sub_item cs where cs.main_item_id = m.id and cs.record_count > 0)) as covered
-                      from supervision_main_item m where ${scope.on('m.department_id')} group by m.department_id) m on m.department_id = d.id
-         left join (select s.department_id, ${CATEGORY_AGGREGATES}
-                      from supervision_sub_item s where ${scope.on('s.department_id')} group by s.department_id) s on s.department_id = d.id
-        where f.department_id = d.id and ${scope.on('d.id')}`,
-      scope.params(3),
-    );
+    await recount(em, 'supervision', scope);
   },
 
   /**
@@ -132,13 +90,9 @@ export const departmentFiguresService = {
    */
   async refreshSubscriptions(em: EntityManager, departmentIds: readonly number[]): Promise<void> {
     const ids = [...new Set(departmentIds)].sort((a, b) => a - b);
+    if (ids.length === 0) return;
     await lock(em, ids);
-    await em.execute(
-      `update department_figures f set subscriptions_made = x.made, subscriptions_received = x.received, subscriptions_pending = x.pending
-         from (${SUBSCRIPTION_COUNTS_SQL('d.id in (?)')}) x
-        where f.department_id = x.id`,
-      [ids],
-    );
+    await recount(em, 'subscriptions', scopeOf(ids));
   },
 
   /**
@@ -159,7 +113,7 @@ export const departmentFiguresService = {
         where f.stale_directories <> coalesce(x.n, 0)
        union
        select f.department_id from department_figures f join (${SUBSCRIPTION_COUNTS_SQL('true')}) x on x.id = f.department_id
-        where (f.subscriptions_made, f.subscriptions_received, f.subscriptions_pending) <> (x.made, x.received, x.pending)`,
+        where (${SUBSCRIPTION_COLUMNS.map((c) => `f.${c}`).join(', ')}) <> (${SUBSCRIPTION_COLUMNS.map((c) => `x.${c}`).join(', ')})`,
     );
     // A few hundred departments per transaction, locked in id order as every other change locks
     // them: after a server was down for days most of a province may have changed, and one
@@ -195,10 +149,7 @@ export const departmentFiguresService = {
     await em.execute(`insert into region_figures (region_code) select code from region on conflict do nothing`);
     await this.refreshCatalogue(em, 'all');
     await this.refreshSupervision(em, 'all');
-    await em.execute(
-      `update department_figures f set subscriptions_made = x.made, subscriptions_received = x.received, subscriptions_pending = x.pending
-         from (${SUBSCRIPTION_COUNTS_SQL('true')}) x where f.department_id = x.id`,
-    );
+    await recount(em, 'subscriptions', scopeOf('all'));
     await em.execute(
       `update region_figures rf set ${FIGURE_COLUMNS.map((c) => `${c} = coalesce(x.${c}, 0)`).join(', ')}
          from region r

@@ -1,8 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { EMPTY_MOUNT_COUNTS, MOUNT_COLUMNS, mountCountsOf, type MountCounts } from './mount-stats.service';
-import { emptySupervisionCounts, SUPERVISION_COLUMNS, supervisionCountsOf, type SupervisionCounts } from './supervision-stats.service';
-import { EMPTY_SUBSCRIPTION_COUNTS, SUBSCRIPTION_COLUMNS, subscriptionCountsOf, type SubscriptionCounts } from '../subscriptions/subscription-stats.service';
-import { EMPTY_USAGE_FIGURES, USAGE_COLUMNS, usageFiguresOf, type UsageFigures } from '../sharing/usage.service';
+import { EMPTY_MOUNT_COUNTS, mountCountsOf, type MountCounts } from './mount-stats.service';
+import { emptySupervisionCounts, supervisionCountsOf, type SupervisionCounts } from './supervision-stats.service';
+import { EMPTY_SUBSCRIPTION_COUNTS, subscriptionCountsOf, type SubscriptionCounts } from '../subscriptions/subscription-stats.service';
+import { FIGURE_COLUMNS } from './figures';
+import { EMPTY_USAGE_FIGURES, usageFiguresOf, type UsageFigures } from '../sharing/usage.service';
 
 /** Every stored figure of one unit (a department or a region): what its three statistics are made of. */
 export interface UnitFigures {
@@ -19,7 +20,7 @@ export function emptyUnitFigures(): UnitFigures {
 
 type FiguresRow = { key: string | number } & Record<string, string | number>;
 
-const COLUMNS = (f: string) => [...MOUNT_COLUMNS, ...SUPERVISION_COLUMNS, ...SUBSCRIPTION_COLUMNS, ...USAGE_COLUMNS].map((column) => `${f}.${column}`).join(', ');
+const COLUMNS = (f: string) => FIGURE_COLUMNS.map((column) => `${f}.${column}`).join(', ');
 
 function byKey<K extends string | number>(keys: readonly K[], rows: FiguresRow[], normalise: (key: FiguresRow['key']) => K): Map<K, UnitFigures> {
   const map = new Map<K, UnitFigures>();

@@ -1,10 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput } from '../../graphql/errors';
-import { toSafeNumber } from '../../graphql/scalars';
+import { badInput } from '../../core/errors';
+import { toSafeNumber } from '../../core/numbers';
 import { Department } from '../departments/department.entity';
 import { Region } from '../regions/region.entity';
 import { SUPERVISION_CATEGORIES } from '../supervision/supervision.entity';
-import { categoryColumn } from './department-figures.service';
+import { categoryColumn } from './figures';
 
 /** The rates units can be ranked by. */
 export enum RankingMetric {

@@ -1,5 +1,5 @@
 import { ArgsType, Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { percent, rate } from '../../graphql/rates';
+import { percent, rate } from '../../core/numbers';
 import type { Department } from '../departments/department.entity';
 import { DepartmentType } from '../departments/department.types';
 import type { Region } from '../regions/region.entity';

@@ -1,6 +1,6 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
-import { percent, rate } from '../../graphql/rates';
-import { SafeInt } from '../../graphql/scalars';
+import { percent, rate, type Count } from '../../core/numbers';
+import { BigCount, SafeInt } from '../../graphql/scalars';
 import type { MountCounts } from './mount-stats.service';
 
 /*
@@ -26,8 +26,8 @@ export class MountStatsType {
   @Field(() => Int, { description: 'Published directories with at least one active mount (已挂载资源目录数).' })
   mountedDirectories: number;
 
-  @Field(() => SafeInt, { description: 'Records in the active mounts of the mounted directories (资源数据总量).' })
-  dataVolume: number;
+  @Field(() => BigCount, { description: 'Records in the active mounts of the mounted directories (资源数据总量).' })
+  dataVolume: Count;
 
   @Field(() => Int, { description: 'Mounted directories not refreshed within their update cycle.' })
   staleDirectories: number;

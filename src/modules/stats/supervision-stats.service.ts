@@ -1,6 +1,6 @@
-import { toSafeNumber } from '../../graphql/scalars';
+import { toSafeNumber } from '../../core/numbers';
 import { SUPERVISION_CATEGORIES, type SupervisionCategory } from '../supervision/supervision.entity';
-import { categoryColumn } from './department-figures.service';
+import { categoryColumn } from './figures';
 
 /** Sub-item figures of one category of a unit. */
 export interface CategoryCounts {
@@ -22,10 +22,7 @@ export function emptySupervisionCounts(): SupervisionCounts {
   return { mainItems: 0, coveredMainItems: 0, byCategory: SUPERVISION_CATEGORIES.map((category) => ({ category, subItems: 0, coveredSubItems: 0, records: 0 })) };
 }
 
-/** The supervision columns of department_figures and region_figures (read by figures.service.ts). */
-export const SUPERVISION_COLUMNS = ['main_items', 'covered_main_items', ...SUPERVISION_CATEGORIES.flatMap((c) => ['items', 'covered', 'records'].map((x) => `${categoryColumn(c)}_${x}`))];
-
-/** Supervision figures from a figures row holding SUPERVISION_COLUMNS. */
+/** Supervision figures from a figures row (figures.ts declares its columns). */
 export function supervisionCountsOf(row: Record<string, unknown>): SupervisionCounts {
   const count = (column: string) => toSafeNumber(row[column] as string);
   return {

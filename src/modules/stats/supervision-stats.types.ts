@@ -1,5 +1,5 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
-import { percent, rate } from '../../graphql/rates';
+import { percent, rate } from '../../core/numbers';
 import { SafeInt } from '../../graphql/scalars';
 import { SupervisionCategory } from '../supervision/supervision.entity';
 import type { CategoryCounts, SupervisionCounts } from './supervision-stats.service';

@@ -1,4 +1,4 @@
-import { toSafeNumber } from '../../graphql/scalars';
+import { toSafeNumber } from '../../core/numbers';
 
 /** Subscription figures of one unit (a department or a region). */
 export interface SubscriptionCounts {
@@ -12,11 +12,8 @@ export interface SubscriptionCounts {
 
 export const EMPTY_SUBSCRIPTION_COUNTS: SubscriptionCounts = { made: 0, received: 0, pending: 0 };
 
-/** The subscription columns of department_figures and region_figures (read by figures.service.ts). */
-export const SUBSCRIPTION_COLUMNS = ['subscriptions_made', 'subscriptions_received', 'subscriptions_pending'] as const;
-
 /**
- * Subscription figures from a figures row holding SUBSCRIPTION_COLUMNS, kept
+ * Subscription figures from a figures row (figures.ts declares its columns), kept
  * by every request and transition (and, for lapsing, as time passes:
  * departmentFiguresService.refreshStaleness).
  */

@@ -2,8 +2,8 @@ import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mu
 import type { MuluContext } from '../../graphql/context';
 import { numericIdOf, toGlobalId } from '../../graphql/global-id';
 import { pageRequest, toConnection } from '../../graphql/pagination';
-import { badInput, notFound } from '../../graphql/errors';
-import { Role } from '../auth/viewer';
+import { badInput, notFound } from '../../core/errors';
+import { Role } from '../../core/viewer';
 import type { ResourceDirectory } from '../catalogue/directory.entity';
 import { ResourceDirectoryType, toDirectoryRef } from '../catalogue/directory.types';
 import type { Department } from '../departments/department.entity';

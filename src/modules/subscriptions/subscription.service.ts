@@ -2,13 +2,13 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pagedChildren } from '../../db/paged-children';
 import type { PageRequest } from '../../db/page';
-import { badInput, conflict, forbidden, notFound } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
-import { audit, snapshot } from '../audit/audit';
-import { canWriteDepartment, requireDepartmentWriter, requireViewer } from '../auth/permissions';
-import { Role } from '../auth/viewer';
+import { badInput, conflict, forbidden, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
+import { snapshot } from '../audit/audit';
+import { mutate } from '../../core/unit-of-work';
+import { canWriteDepartment, requireDepartmentWriter, requireViewer } from '../../core/permissions';
+import { Role } from '../../core/viewer';
 import { DirectoryStatus, ResourceDirectory, ShareType } from '../catalogue/directory.entity';
-import { departmentFiguresService } from '../stats/department-figures.service';
 import { directoryService, type DirectoryRef } from '../catalogue/directory.service';
 import { Department } from '../departments/department.entity';
 import { departmentService } from '../departments/department.service';
@@ -82,7 +82,7 @@ export const subscriptionService = {
     const endDate = checkEndDate(input.endDate);
     const requesterCode = input.requesterCreditCode?.trim() || viewer.departmentCreditCode;
     if (!requesterCode) throw badInput('Name the requesting department (requesterCreditCode); an administrator acts for no department of their own.');
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'requestSubscription', async (em, mutation) => {
       const requester = await departmentService.requireByCreditCode(em, requesterCode);
       requireDepartmentWriter(ctx, requester, `request subscriptions for ${requester.name}`);
       const directory = await directoryService.requireForUpdate(em, input.directory);
@@ -100,7 +100,7 @@ export const subscriptionService = {
           throw conflict(`${requester.name} already has a ${status.toLowerCase()} request for directory ${directory.code}; cancel it before asking again.`);
         }
         existing.status = SubscriptionStatus.LAPSED; // make the lapse durable, so the new request is the only live one
-        audit(em, ctx, { action: 'lapseSubscription', entityType: 'SubscriptionRequest', entityId: existing.id, before: { status: SubscriptionStatus.GRANTED }, after: { status: SubscriptionStatus.LAPSED } });
+        mutation.audit({ action: 'lapseSubscription', entityType: 'SubscriptionRequest', entityId: existing.id, before: { status: SubscriptionStatus.GRANTED }, after: { status: SubscriptionStatus.LAPSED } });
       }
       // Before the insert: the flush would otherwise insert first and trip the one-live-request index.
       await em.flush();
@@ -117,8 +117,7 @@ export const subscriptionService = {
         decidedAt: granted ? now : null,
       });
       await em.flush();
-      await departmentFiguresService.refreshSubscriptions(em, [requester.id, provider.id]);
-      audit(em, ctx, { action: 'requestSubscription', entityType: 'SubscriptionRequest', entityId: request.id, after: snapshot(request, AUDITED_ON_CREATE) });
+      mutation.audit({ entityType: 'SubscriptionRequest', entityId: request.id, after: snapshot(request, AUDITED_ON_CREATE) });
       return request;
     });
   },
@@ -171,7 +170,7 @@ export const subscriptionService = {
    */
   async transition(ctx: RequestContext, id: number, event: SubscriptionEvent, action: string, apply: (request: SubscriptionRequest, now: Date, directory: ResourceDirectory) => void): Promise<SubscriptionRequest> {
     const viewer = requireViewer(ctx);
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, action, async (em, mutation) => {
       // A request's directory never changes, so it can be named before the request is locked.
       await em.execute(`select c.id from resource_directory c where c.id = (select r.directory_id from subscription_request r where r.id = ?) for share of c`, [id]);
       const request = await requireForUpdate(em, id);
@@ -188,8 +187,7 @@ export const subscriptionService = {
       apply(request, now, await em.findOneOrFail(ResourceDirectory, { id: request.directory.id }));
       request.status = to;
       await em.flush();
-      await departmentFiguresService.refreshSubscriptions(em, [request.requester.id, request.provider.id]);
-      audit(em, ctx, { action, entityType: 'SubscriptionRequest', entityId: request.id, before, after: snapshot(request, AUDITED) });
+      mutation.audit({ entityType: 'SubscriptionRequest', entityId: request.id, before, after: snapshot(request, AUDITED) });
       return request;
     });
   },

@@ -1,4 +1,4 @@
-import { conflict } from '../../graphql/errors';
+import { conflict } from '../../core/errors';
 import { SubscriptionStatus } from './subscription.entity';
 import { dependsOnTheClock } from '../../db/clock-reads';
 

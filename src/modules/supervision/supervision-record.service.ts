@@ -1,10 +1,9 @@
 import { recordsIngested } from '../../observability/metrics';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
-import { audit } from '../audit/audit';
-import { departmentFiguresService } from '../stats/department-figures.service';
-import { requireDepartmentWriter } from '../auth/permissions';
+import { badInput } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
+import { mutate } from '../../core/unit-of-work';
+import { requireDepartmentWriter } from '../../core/permissions';
 import { departmentService, requireValidCreditCode } from '../departments/department.service';
 
 /** Most records one call may carry. */
@@ -148,7 +147,7 @@ export const supervisionRecordService = {
     });
     const reject = (candidate: Candidate, reason: string) => rejected.push({ index: candidate.index, reason: `Record ${candidate.index} (${candidate.source}/${candidate.externalId}): ${reason}` });
 
-    const result = await ctx.em.transactional(async (em) => {
+    const result = await mutate(ctx, 'ingestSupervisionRecords', async (em, mutation) => {
       const department = await departmentService.requireByCreditCode(em, creditCode);
       requireDepartmentWriter(ctx, department, 'push supervision records for this department');
 
@@ -264,10 +263,10 @@ export const supervisionRecordService = {
         for (const row of flagged) bump(row.sub_item_id, -1);
       }
       await applyCounterDeltas(em, deltas);
-      await departmentFiguresService.refreshSupervision(em, [department.id]);
+      // Plain SQL: the unit of work sees none of these rows, so the mutation names them for the figures.
+      mutation.wroteRows('supervision_record', [department.id]);
       // One entry per call: the records themselves are the evidence, kept unchanged.
-      audit(em, ctx, {
-        action: 'ingestSupervisionRecords',
+      mutation.audit({
         entityType: 'Department',
         entityId: department.id,
         after: { received: records.length, accepted: inserted.count, duplicates: duplicateIndexes.length, rejected: rejected.length, corrections: inserted.supersededIds.length },

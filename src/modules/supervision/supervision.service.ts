@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PageRequest } from '../../db/page';
+import { badInput, conflict, notFound } from '../../core/errors';
+import type { RequestContext } from '../../core/request-context';
+import { snapshot } from '../audit/audit';
+import { mutate } from '../../core/unit-of-work';
+import { requireDepartmentWriter } from '../../core/permissions';
 import { unitCounts, unitPagedRows, type UnitKind, type UnitRow } from '../../db/unit-lists';
-import { badInput, conflict, notFound } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
-import { audit, snapshot } from '../audit/audit';
-import { departmentFiguresService } from '../stats/department-figures.service';
-import { requireDepartmentWriter } from '../auth/permissions';
 import type { Department } from '../departments/department.entity';
 import { departmentService, requireValidCreditCode } from '../departments/department.service';
 import { SUPERVISION_CATEGORIES, SupervisionCategory, SupervisionMainItem, SupervisionSubItem } from './supervision.entity';
@@ -98,14 +98,13 @@ export const supervisionService = {
     const code = requireText(input.code, 'main item code', 64);
     const name = requireText(input.name, 'main item name', 500);
     const legalBasis = requireText(input.legalBasis, 'legal basis', 20_000);
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'createSupervisionMainItem', async (em, mutation) => {
       const department = await requireWritableDepartment(em, ctx, input.departmentCreditCode);
       const existing = await em.findOne(SupervisionMainItem, { department, code });
       if (existing) throw conflict(`Department "${department.name}" already has a supervision main item with code "${code}" ("${existing.name}").`);
       const item = em.create(SupervisionMainItem, { department, code, name, legalBasis });
       await em.flush();
-      await departmentFiguresService.refreshSupervision(em, [department.id]);
-      audit(em, ctx, { action: 'createSupervisionMainItem', entityType: 'SupervisionMainItem', entityId: item.id, after: snapshot(item, MAIN_AUDITED) });
+      mutation.audit({ entityType: 'SupervisionMainItem', entityId: item.id, after: snapshot(item, MAIN_AUDITED) });
       await em.flush();
       return item;
     });
@@ -116,15 +115,14 @@ export const supervisionService = {
     const code = requireText(input.code, 'sub-item code', 64);
     const name = requireText(input.name, 'sub-item name', 500);
     if (!SUPERVISION_CATEGORIES.includes(input.category)) throw badInput(`"${input.category}" is not a sub-item category; use one of ${SUPERVISION_CATEGORIES.join(', ')}.`);
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'createSupervisionSubItem', async (em, mutation) => {
       const department = await requireWritableDepartment(em, ctx, input.departmentCreditCode);
       const mainItem = await requireMainItem(em, department, input.mainItemCode.trim());
       const existing = await em.findOne(SupervisionSubItem, { department, code });
       if (existing) throw conflict(`Department "${department.name}" already has a supervision sub-item with code "${code}" ("${existing.name}").`);
       const item = em.create(SupervisionSubItem, { department, mainItem, code, name, category: input.category });
       await em.flush();
-      await departmentFiguresService.refreshSupervision(em, [department.id]);
-      audit(em, ctx, { action: 'createSupervisionSubItem', entityType: 'SupervisionSubItem', entityId: item.id, after: snapshot(item, SUB_AUDITED) });
+      mutation.audit({ entityType: 'SupervisionSubItem', entityId: item.id, after: snapshot(item, SUB_AUDITED) });
       await em.flush();
       return item;
     });
@@ -137,7 +135,7 @@ export const supervisionService = {
    * changes nothing.
    */
   async moveSubItem(ctx: RequestContext, input: MoveSubItemInput): Promise<SupervisionSubItem> {
-    return ctx.em.transactional(async (em) => {
+    return mutate(ctx, 'moveSupervisionSubItem', async (em, mutation) => {
       const department = await requireWritableDepartment(em, ctx, input.departmentCreditCode);
       const code = input.subItemCode.trim();
       // Locked for the move, which changes no key column: `for no key update` lets records keep
@@ -150,9 +148,8 @@ export const supervisionService = {
       if (item.mainItem.id !== target.id) {
         const before = snapshot(item, SUB_AUDITED);
         item.mainItem = em.getReference(SupervisionMainItem, target.id, { wrapped: true });
-        audit(em, ctx, { action: 'moveSupervisionSubItem', entityType: 'SupervisionSubItem', entityId: item.id, before, after: snapshot(item, SUB_AUDITED) });
+        mutation.audit({ entityType: 'SupervisionSubItem', entityId: item.id, before, after: snapshot(item, SUB_AUDITED) });
         await em.flush();
-        await departmentFiguresService.refreshSupervision(em, [department.id]);
       }
       return item;
     });

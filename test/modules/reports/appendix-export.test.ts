@@ -1,5 +1,5 @@
 import ExcelJS from 'exceljs';
-import { percent } from '../../../src/graphql/rates';
+import { percent } from '../../../src/core/numbers';
 import { parse } from 'csv-parse/sync';
 import { currentPeriod } from '../../../src/modules/reports/period';
 import { addDirectory, createDepartment, createRegions, creditCode, mount, readReportTable } from '../../support/builders';

@@ -38,7 +38,7 @@ describe('query budget', () => {
     region(code: $code) {
       code mountStats { mountRate }
       children { code mountStats { mountRate dataVolume } parent { code }
-        children { code mountStats { mountRate dataVolume } departments(first: 500) { edges { node { mountStats { mountRate } } } } } }
+        children { code mountStats { mountRate dataVolume } departments(first: 100) { edges { node { mountStats { mountRate } } } } } }
     }
   }`;
 

@@ -1,4 +1,4 @@
-import { percent } from '../../../src/graphql/rates';
+import { percent } from '../../../src/core/numbers';
 import { creditCode, readReportTable } from '../../support/builders';
 import { SUPERVISION_STATS_FIELDS } from '../../support/supervision-builders';
 import { buildYinduSupervision, SUPERVISION_CATEGORY_COLUMNS } from '../../support/yindu';

@@ -1,5 +1,5 @@
-import { forbidden, unauthenticated } from '../../graphql/errors';
-import type { RequestContext } from '../../request-context';
+import { forbidden, unauthenticated } from './errors';
+import type { RequestContext } from './request-context';
 import { Role, type Viewer } from './viewer';
 
 /**

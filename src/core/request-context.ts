@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Viewer } from './modules/auth/viewer';
+import type { Viewer } from './viewer';
 
 /**
  * What a service needs to know about the request it serves. Built once per

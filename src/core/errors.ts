@@ -1,0 +1,144 @@
+import { isDatabaseUnavailable } from './database-unavailable';
+
+export { isDatabaseUnavailable };
+/** Errors every layer throws (services, REST routes, the CLI, GraphQL), the HTTP status of each code, and which database errors are the caller's or the database's absence. */
+
+/** The codes a client may see in `extensions.code` (besides graphql-js's own, listed in HTTP_STATUS). */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'BAD_REQUEST'
+  | 'NOT_FOUND'
+  | 'FORBIDDEN'
+  | 'UNAUTHENTICATED'
+  | 'CONFLICT'
+  | 'REQUEST_TIMEOUT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'RESPONSE_TOO_LARGE'
+  | 'RATE_LIMITED'
+  | 'SERVICE_UNAVAILABLE'
+  | 'TIME_BUDGET_EXCEEDED';
+
+/**
+ * The one table from an error code to the HTTP status of a request that
+ * failed as a whole (GraphQL-over-HTTP: a request that cannot run is 4xx, a
+ * server that cannot serve it 5xx). GraphQL and REST answers both read it
+ * (`httpStatusFor`). A response with `data` stays 200 whatever its field
+ * errors, as the spec asks. docs/security.md lists it for clients.
+ */
+export const HTTP_STATUS: Readonly<Record<string, number>> = {
+  BAD_USER_INPUT: 400,
+  BAD_REQUEST: 400,
+  GRAPHQL_PARSE_FAILED: 400,
+  GRAPHQL_VALIDATION_FAILED: 400,
+  OPERATION_RESOLUTION_FAILURE: 400,
+  PERSISTED_QUERY_NOT_FOUND: 400,
+  PERSISTED_QUERY_NOT_SUPPORTED: 400,
+  RESPONSE_TOO_LARGE: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  REQUEST_TIMEOUT: 408,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  INTERNAL_SERVER_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+  TIME_BUDGET_EXCEEDED: 503,
+};
+
+/** The HTTP status for an error code (HTTP_STATUS); an unknown code is a fault of ours, 500. */
+export function httpStatusFor(code: string | undefined): number {
+  return (code && HTTP_STATUS[code]) || 500;
+}
+
+/**
+ * The status of a request that failed as a whole with these codes: the
+ * first client error (4xx) wins over faults, since a request the client must
+ * change will not succeed on retry either.
+ */
+export function httpStatusForCodes(codes: readonly (string | undefined)[]): number {
+  const statuses = codes.map(httpStatusFor);
+  return statuses.find((status) => status < 500) ?? statuses[0] ?? 500;
+}
+
+/** Response headers an error asks for: `Retry-After` (seconds) on RATE_LIMITED and SERVICE_UNAVAILABLE when the thrower said how long. */
+export function httpHeadersFor(extensions: Record<string, unknown> | undefined): Record<string, string> {
+  const retryAfter = extensions?.retryAfterSeconds;
+  if (typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter >= 0) return { 'retry-after': String(Math.ceil(retryAfter)) };
+  if (extensions?.code === 'RATE_LIMITED') return { 'retry-after': '1' };
+  if (extensions?.code === 'SERVICE_UNAVAILABLE') return { 'retry-after': String(RETRY_AFTER_SECONDS) };
+  return {};
+}
+
+/** What a client reads while the database is away: a retry soon will do. */
+export const DATABASE_UNAVAILABLE_MESSAGE = 'The database is unavailable right now; Mulu reconnects by itself. Please try again in a few seconds.';
+
+/** Seconds a client is asked to wait (Retry-After) before trying again while the database is away. */
+export const RETRY_AFTER_SECONDS = 2;
+
+/**
+ * An expected failure with a message written for a data steward. Services
+ * throw these; everything else is treated as a bug and masked.
+ */
+export class MuluError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'MuluError';
+  }
+}
+
+export const badInput = (message: string, details?: Record<string, unknown>) => new MuluError('BAD_USER_INPUT', message, details);
+export const notFound = (message: string) => new MuluError('NOT_FOUND', message);
+export const conflict = (message: string) => new MuluError('CONFLICT', message);
+export const forbidden = (message: string) => new MuluError('FORBIDDEN', message);
+export const unauthenticated = (message: string) => new MuluError('UNAUTHENTICATED', message);
+/** Too many requests from one caller; `retryAfterSeconds` becomes the `Retry-After` header. */
+export const rateLimited = (message: string, retryAfterSeconds: number) => new MuluError('RATE_LIMITED', message, { retryAfterSeconds });
+export const tooLarge = (message: string, details?: Record<string, unknown>) => new MuluError('PAYLOAD_TOO_LARGE', message, details);
+/** The server cannot serve now (the database is away); `retryAfterSeconds` becomes `Retry-After`. */
+export const serviceUnavailable = (message: string = DATABASE_UNAVAILABLE_MESSAGE, retryAfterSeconds: number = RETRY_AFTER_SECONDS) =>
+  new MuluError('SERVICE_UNAVAILABLE', message, { retryAfterSeconds });
+
+
+/**
+ * PostgreSQL errors that a caller's values cause (SQLSTATE class 22, "data
+ * exception"), answered as BAD_USER_INPUT: a backstop behind the input
+ * checks (text hygiene, number ceilings), so that a value they did not
+ * foresee is still the caller's error and never a 500.
+ */
+const DATA_EXCEPTIONS: Record<string, string> = {
+  '22P05': 'A text value holds a character the database cannot store (such as NUL).',
+  '22021': 'A text value is not valid UTF-8.',
+  '22003': 'A number is out of range: a count or a sum of counts would exceed what Mulu can store (9223372036854775807).',
+  '22008': 'A date or time is out of range.',
+  '22007': 'A date or time is not valid.',
+  '22001': 'A text value is too long.',
+  '22P02': 'A value does not have the expected form.',
+};
+
+/** Statement cancelled by the per-request statement timeout (SQLSTATE 57014). */
+const QUERY_CANCELED = '57014';
+
+/** The SQLSTATE of a database error, through MikroORM's wrapper. */
+export function sqlStateOf(error: unknown): string | undefined {
+  const e = error as { sqlState?: unknown; code?: unknown; cause?: unknown } | null;
+  if (!e || typeof e !== 'object') return undefined;
+  if (typeof e.sqlState === 'string') return e.sqlState;
+  if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+  return e.cause && e.cause !== error ? sqlStateOf(e.cause) : undefined;
+}
+
+/** A database error a client should see as its own (bad value) or as a budget hit, or undefined for a fault. */
+export function clientDatabaseError(error: unknown): MuluError | undefined {
+  const state = sqlStateOf(error);
+  if (!state) return undefined;
+  if (DATA_EXCEPTIONS[state]) return badInput(DATA_EXCEPTIONS[state]);
+  if (state === QUERY_CANCELED) return new MuluError('TIME_BUDGET_EXCEEDED', 'The request took longer than the time one request may take (MULU_STATEMENT_TIMEOUT_MS / MULU_REQUEST_TIMEOUT_MS); ask for less (smaller pages, fewer fields) or try again later.');
+  return undefined;
+}

@@ -1,0 +1,56 @@
+import { badInput } from './errors';
+
+/**
+ * Text hygiene: the one function every text a caller sends goes through,
+ * GraphQL arguments and input fields (src/graphql/input-hygiene.ts) and the
+ * REST and import paths alike.
+ */
+
+/** Control characters other than tab and newline (C0, DEL, C1). A carriage return before a newline is folded away first. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
+
+/** Half of a UTF-16 pair without its other half (with the u flag, a proper pair is one code point and does not match). */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+const describe = (char: string) => `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
+ * Identifier codes (directory, sub-item, credit and region codes) are
+ * compared case-insensitively: Mulu keeps them upper-case, so `mz-abc`
+ * finds, and collides with, `MZ-ABC`.
+ */
+export const isIdentifierName = (name: string) => name === 'code' || /Code$/.test(name);
+
+/**
+ * Returns `value` fit to store and compare, or refuses it with
+ * BAD_USER_INPUT naming `field`: control characters other than tab and
+ * newline are refused (a NUL cannot even be stored), CRLF becomes LF, broken
+ * UTF-16 (a lone surrogate) is refused, and the text is normalised to
+ * Unicode NFC, so "é" and "e\u0301" are one name. An identifier code is also
+ * upper-cased.
+ */
+export function cleanText(value: string, field: string, options: { identifier?: boolean } = {}): string {
+  let text = value.includes('\r\n') ? value.replace(/\r\n/g, '\n') : value;
+  const control = CONTROL.exec(text);
+  if (control) throw badInput(`${field} contains the control character ${describe(control[0])} at position ${control.index + 1}; only tab and newline are allowed.`, { field });
+  if (LONE_SURROGATE.test(text)) throw badInput(`${field} is not valid Unicode text (it holds a lone surrogate).`, { field });
+  text = text.normalize('NFC');
+  return options.identifier ? text.toUpperCase() : text;
+}
+
+/** The earliest and latest date a caller may send (dates of the data, not of clocks gone wrong). */
+export const EARLIEST_DATE = new Date('1900-01-01T00:00:00Z');
+export const LATEST_DATE = new Date('2100-12-31T23:59:59Z');
+/** Fields dating something that has happened: at most a day after the server's clock (clock differences). */
+export const PAST_EVENT_FIELDS = new Set(['occurredAt', 'refreshedAt']);
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Refuses a date outside 1900..2100, and an event's date (PAST_EVENT_FIELDS) more than a day ahead, with BAD_USER_INPUT naming `field`. */
+export function checkDate(value: Date, field: string, name: string, now = Date.now()): Date {
+  const time = value.getTime();
+  if (Number.isNaN(time)) throw badInput(`${field} is not a valid date.`, { field });
+  if (time < EARLIEST_DATE.getTime() || time > LATEST_DATE.getTime()) throw badInput(`${field} ${value.toISOString()} is out of range: dates run from 1900 to 2100.`, { field });
+  if (PAST_EVENT_FIELDS.has(name) && time > now + DAY_MS) throw badInput(`${field} ${value.toISOString()} is in the future; it must be at most one day after now.`, { field });
+  return value;
+}

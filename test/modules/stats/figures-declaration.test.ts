@@ -1,0 +1,64 @@
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { figuresMigration } from '../../../src/cli/figures-migration';
+import { FIGURE_COLUMNS, FIGURES, propertyOf } from '../../../src/modules/stats/figures';
+import { createTestDatabase, migratedOrm } from '../../support/database';
+
+const recorded: { column: string; type: 'integer' | 'bigint' }[] = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'migrations', 'figures.json'), 'utf8'));
+
+describe('one declaration per figure (src/modules/stats/figures.ts)', () => {
+  let orm: MikroORM;
+  let drop: () => Promise<void>;
+
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    drop = database.drop;
+    orm = await migratedOrm(database.url);
+  });
+
+  afterAll(async () => {
+    await orm?.close();
+    await drop?.();
+  });
+
+  it('has had its migration generated: migrations/figures.json records every declared figure', () => {
+    // A failure here: run `npm run figures:migration` and commit what it wrote.
+    expect(figuresMigration(recorded, 'Migration0')).toBeNull();
+  });
+
+  it('gives both figures tables exactly the declared columns, of the declared types', async () => {
+    const rows: { table_name: string; column_name: string; data_type: string }[] = await orm.em.fork().execute(
+      `select table_name, column_name, data_type from information_schema.columns
+        where table_name in ('department_figures', 'region_figures') and column_name not in ('department_id', 'region_code')`,
+    );
+    for (const table of ['department_figures', 'region_figures']) {
+      const columns = rows.filter((row) => row.table_name === table);
+      expect(columns.map((row) => row.column_name).sort()).toEqual([...FIGURE_COLUMNS].sort());
+      for (const figure of FIGURES) expect(columns.find((row) => row.column_name === figure.column)?.data_type).toBe(figure.type);
+    }
+  });
+
+  it('maps every declared figure on the entities', () => {
+    for (const entity of ['DepartmentFigures', 'RegionFigures']) {
+      const props = orm.getMetadata().get(entity).properties;
+      for (const figure of FIGURES) expect(props[propertyOf(figure.column)]?.fieldNames).toEqual([figure.column]);
+    }
+  });
+
+  it('sums every declared figure into the regions (the trigger the migrations installed)', async () => {
+    const [{ definition }] = await orm.em.fork().execute(`select pg_get_functiondef('region_figures_follow'::regproc) as definition`);
+    for (const column of FIGURE_COLUMNS) expect(definition).toContain(`${column} = ${column} + new.${column} - old.${column}`);
+  });
+
+  it('generates the migration of a new figure: columns, the trigger with it, and a recount of its section', () => {
+    const without = recorded.filter((figure) => figure.column !== 'penalty_records');
+    const migration = figuresMigration(without, 'Migration20990101000000')!;
+    expect(migration.source).toContain('add column "penalty_records" bigint not null default 0');
+    expect(migration.source).toContain('penalty_records = penalty_records + new.penalty_records - old.penalty_records');
+    expect(migration.source).toMatch(/update department_figures f set main_items = x\.main_items/);
+    expect(migration.source).toContain('drop column "penalty_records"');
+    expect(migration.figures).toEqual(FIGURES.map(({ column, type }) => ({ column, type })));
+  });
+});

@@ -1,0 +1,75 @@
+import { addDirectory, createDepartment, createRegions, creditCode } from '../support/builders';
+import { startTestServer, type TestServer } from '../support/test-server';
+
+const REGISTER = `mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id code informationItems { name } } }`;
+
+describe('text hygiene on every string argument and input field (findings 5, 6, 9)', () => {
+  let api: TestServer;
+  const dept = creditCode('410505', 1);
+  const directory = (code: string, overrides: Record<string, unknown> = {}) => ({
+    code,
+    name: `资源 ${code}`,
+    departmentCreditCode: dept,
+    resourceFormat: 'DATABASE',
+    shareType: 'UNCONDITIONAL',
+    updateCycle: 'MONTHLY',
+    informationItems: [{ name: '名称', dataType: '字符型' }],
+    ...overrides,
+  });
+
+  beforeAll(async () => {
+    api = await startTestServer();
+    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createDepartment(api, { creditCode: dept, name: '殷都区人社局', regionCode: '410505' });
+    await addDirectory(api, dept, 'TXT-1');
+  });
+  afterAll(() => api.close());
+
+  it('finding 5: a NUL or other control character in any text is BAD_USER_INPUT naming the field, never a 500', async () => {
+    const cases: [string, Record<string, unknown> | undefined, string][] = [
+      [REGISTER, { input: directory('TXT-2', { name: 'a\u0000b' }) }, 'input.name'],
+      [REGISTER, { input: directory('TXT-2', { summary: 'bell\u0007' }) }, 'input.summary'],
+      [REGISTER, { input: directory('TXT-2', { informationItems: [{ name: 'x\u001b', dataType: 't' }] }) }, 'input.informationItems[0].name'],
+      [`mutation { mountDataset(input: { directory: { code: "TXT-1" }, kind: TABLE, locator: "a\\u0000", recordCount: 1 }) { id } }`, undefined, 'input.locator'],
+      [`{ directories(first: 5, filter: { text: "\\u0000" }) { edges { node { code } } } }`, undefined, 'filter.text'],
+      [`{ region(code: "41\\u00000") { code } }`, undefined, 'code'],
+      [`{ node(id: "\\u0000") { id } }`, undefined, 'id'],
+      [`mutation { createApiKey(input: { name: "k\\u0000", departmentCreditCode: "${dept}" }) { secret } }`, undefined, 'input.name'],
+    ];
+    for (const [query, variables, field] of cases) {
+      const response = await api.request(query, variables);
+      expect([field, response.errors?.[0].extensions?.code]).toEqual([field, 'BAD_USER_INPUT']);
+      expect(response.errors?.[0].message).toContain(field);
+    }
+    // Tab and newline are text; CRLF is kept as LF.
+    const ok = await api.ok(REGISTER, { input: directory('TXT-3', { summary: 'a\tb\r\nc' }) });
+    expect(ok.registerDirectory.code).toBe('TXT-3');
+    expect((await api.ok(`{ directory(code: "TXT-3") { summary } }`)).directory.summary).toBe('a\tb\nc');
+  });
+
+  it('finding 6: null for an input field that cannot be null is refused, not crashed on', async () => {
+    const response = await api.request(`mutation { updateDirectory(input: { directory: { code: "TXT-1" }, name: null }) { name } }`);
+    expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(response.errors?.[0].message).toMatch(/input\.name cannot be null/);
+  });
+
+  it('finding 9: Unicode is normalised to NFC and identifier codes compared case-insensitively', async () => {
+    const twice = await api.request(REGISTER, { input: directory('TXT-4', { informationItems: [{ name: 'caf\u00e9', dataType: 't' }, { name: 'cafe\u0301', dataType: 't' }] }) });
+    expect(twice.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(twice.errors?.[0].message).toMatch(/appears twice/);
+    const upper = await api.ok(REGISTER, { input: directory('MZ-ABC') });
+    expect(upper.registerDirectory.code).toBe('MZ-ABC');
+    const lower = await api.request(REGISTER, { input: directory('mz-abc') });
+    expect(lower.errors?.[0].extensions?.code).toBe('CONFLICT');
+    expect((await api.ok(`{ directory(code: "mz-abc") { code } }`)).directory.code).toBe('MZ-ABC');
+  });
+
+  it('finding 9: dates outside 1900..2100, and events more than a day ahead, are refused', async () => {
+    const mountId = (await api.ok(`mutation { mountDataset(input: { directory: { code: "TXT-1" }, kind: TABLE, locator: "t", recordCount: 1 }) { id } }`)).mountDataset.id;
+    const refresh = (at: string) => api.request(`mutation($input: RefreshMountInput!) { refreshMount(input: $input) { recordCount } }`, { input: { mountId, recordCount: 2, refreshedAt: at } });
+    const ancient = await refresh('0001-01-01T00:00:00Z');
+    expect(ancient.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(ancient.errors?.[0].message).toMatch(/input\.refreshedAt/);
+    expect((await refresh(new Date(Date.now() - 3600_000).toISOString())).errors).toBeUndefined();
+  });
+});
