@@ -65,34 +65,42 @@ async function addToCounters(em: EntityManager, batch: BatchRow[]): Promise<void
 
 /**
  * Folds the access log's new entries into the usage counters, exactly once.
- * The horizon is the oldest transaction still running
- * (pg_snapshot_xmin): every log entry of a transaction below it has
- * committed or rolled back, and no entry can appear below it later. The fold
- * counts the entries between the last horizon (usage_fold.folded_below) and
- * this one, and moves folded_below in the same transaction as the counters.
- * An entry of a transaction still running when the fold runs waits for a
- * later fold. `source`: an entity manager the fold forks its own from.
- * `wait`: wait for a replica folding at this moment; otherwise
- * skip. Returns the log entries folded, or null when skipped.
+ * An entry is folded once its transaction committed (entries of one
+ * transaction appear together). The horizon is the oldest transaction still
+ * running (pg_snapshot_xmin): below it every transaction has finished, so no
+ * entry can appear there later. The fold reads, in one snapshot, the entries
+ * from the last horizon (usage_fold.folded_below) on, less those of the
+ * transactions above it that an earlier fold counted (usage_fold_ahead);
+ * it adds them to the counters and, in the same transaction, remembers the
+ * transactions it counted above the new horizon and moves the horizon. A
+ * long transaction (a bulk load) therefore delays no one's usage.
+ * `source`: an entity manager the fold forks its own from. `wait`: wait for
+ * a replica folding at this moment; otherwise skip. Returns the log entries
+ * folded, or null when skipped.
  */
 export async function foldUsage(source: EntityManager, { wait }: { wait: boolean }): Promise<number | null> {
   return source.fork().transactional(async (em) => {
     const [lock] = await em.execute<{ locked: boolean }[]>(wait ? `select true as locked from pg_advisory_xact_lock(?, ?)` : `select pg_try_advisory_xact_lock(?, ?) as locked`, [...USAGE_FOLD_LOCK_KEYS]);
     if (!lock.locked) return null;
-    const [state] = await em.execute<{ below: string; horizon: string; ahead: boolean }[]>(
-      `select folded_below::text as below, pg_snapshot_xmin(pg_current_snapshot())::text as horizon,
-              pg_snapshot_xmin(pg_current_snapshot()) > folded_below as ahead
-         from usage_fold for update`,
+    // Locked, so two folds on replicas that skip the advisory lock still run one after the other.
+    const [state] = await em.execute<{ below: string; horizon: string }[]>(
+      `select folded_below::text as below, greatest(folded_below, pg_snapshot_xmin(pg_current_snapshot()))::text as horizon from usage_fold for update`,
     );
-    if (!state.ahead) return 0;
     const batch = await em.execute<BatchRow[]>(
-      `select directory_id, provider_id, consumer_id, count(*)::text as requests, sum(rows_delivered)::text as rows_delivered
-         from dataset_access where consumer_id is not null and xact_id >= ?::xid8 and xact_id < ?::xid8
-        group by directory_id, provider_id, consumer_id`,
+      `with entries as (
+         select a.xact_id, a.directory_id, a.provider_id, a.consumer_id, a.rows_delivered from dataset_access a
+          where a.consumer_id is not null and a.xact_id >= ?::xid8
+            and not exists (select 1 from usage_fold_ahead f where f.xact_id = a.xact_id)),
+       ahead as (insert into usage_fold_ahead (xact_id) select distinct xact_id from entries where xact_id >= ?::xid8)
+       select directory_id, provider_id, consumer_id, count(*)::text as requests, sum(rows_delivered)::text as rows_delivered
+         from entries group by directory_id, provider_id, consumer_id`,
       [state.below, state.horizon],
     );
     if (batch.length) await addToCounters(em, batch);
-    await em.execute(`update usage_fold set folded_below = ?::xid8, folded_at = now()`, [state.horizon]);
+    if (state.horizon !== state.below) {
+      await em.execute(`delete from usage_fold_ahead where xact_id < ?::xid8`, [state.horizon]);
+      await em.execute(`update usage_fold set folded_below = ?::xid8, folded_at = now()`, [state.horizon]);
+    }
     return batch.reduce((sum, b) => sum + Number(b.requests), 0);
   });
 }
@@ -102,9 +110,10 @@ const SETTLE_TIMEOUT_MS = 30_000;
 
 /**
  * Folds until every delivery committed before the call is counted, so a
- * reader (a test, the demo loader, a snapshot) sees usage without waiting
- * for the periodic fold. Waits while an older transaction is still running
- * (it holds the horizon back).
+ * reader (a test, the demo loader) sees usage without waiting for the
+ * periodic fold. Simplest sufficient condition: the horizon has passed every
+ * transaction begun before the call, so it waits while one of those is
+ * still running.
  */
 export async function settleUsage(source: EntityManager): Promise<void> {
   const [target] = await source.fork().execute<{ xmax: string }[]>(`select pg_snapshot_xmax(pg_current_snapshot())::text as xmax`);
