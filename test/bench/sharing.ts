@@ -26,6 +26,12 @@ export interface SharingResult {
   load: { seconds: number; rowsPerSecond: number; peakRssMb: number; loadAverage: [number, number]; cpu: PhaseCpu };
   page: { clients: number; requests: number; p50: number; p95: number; p99: number; errors: number; peakRssMb: number; loadAverage: [number, number]; cpu: PhaseCpu };
   export: { seconds: number; rowsPerSecond: number; bytes: number; peakRssMb: number; loadAverage: [number, number]; cpu: PhaseCpu };
+  /**
+   * After the last page: how long until the usage fold had counted every
+   * delivery of the run (directory_usage against the access log), and
+   * whether the counts then agreed.
+   */
+  usage: { foldedAfterMs: number; requestsLogged: number; requestsCounted: number };
   /** The largest of the three phases. */
   peakRssMb: number;
   /** `vacuum (analyze)` of the dataset's partition after the load, before the pages. */
@@ -230,6 +236,23 @@ export async function runSharingBench(options: {
   const perRequest = (seconds: number) => ((seconds * 1000) / Math.max(1, pageResult.requests)).toFixed(1);
   options.log(`  page of 100 rows, 10 clients: ${pageResult.requests} requests, p50 ${pageResult.p50} ms, p95 ${pageResult.p95} ms, p99 ${pageResult.p99} ms, errors ${pageResult.errors}, server peak RSS ${pageResult.peakRssMb} MB, CPU a request server ${perRequest(pageResult.cpu.serverSeconds)} ms + PostgreSQL ${perRequest(pageResult.cpu.postgresSeconds)} ms (load average ${pageResult.loadAverage.join(' -> ')})`);
 
+  // Deliveries only append to the log; the server's fold counts them (about every second): wait for it, and check it counted each once.
+  const directoryId = numericIdOf((await gql(`query($code: String!) { directory(code: $code) { id } }`, { code })).directory.id, 'ResourceDirectory');
+  const usageCounts = async () =>
+    (await db.query(
+      `select (select count(*) from dataset_access where directory_id = $1 and consumer_id is not null)::int as logged,
+              coalesce((select requests from directory_usage where directory_id = $1), 0)::int as counted`,
+      [directoryId],
+    )).rows[0] as { logged: number; counted: number };
+  const foldWait = performance.now();
+  let counts = await usageCounts();
+  while (counts.counted !== counts.logged && performance.now() - foldWait < 30_000) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    counts = await usageCounts();
+  }
+  const usage = { foldedAfterMs: Math.round(performance.now() - foldWait), requestsLogged: counts.logged, requestsCounted: counts.counted };
+  options.log(`  usage: ${usage.requestsCounted} of ${usage.requestsLogged} logged deliveries counted ${usage.foldedAfterMs} ms after the last page`);
+
   resetPeakRss(options.serverPid);
   const exportBefore = load1();
   const exportCpu = cpuMeter(options.serverPid, postmasterPid);
@@ -249,6 +272,7 @@ export async function runSharingBench(options: {
     load: loadResult,
     page: pageResult,
     export: exportResult,
+    usage,
     peakRssMb: Math.max(loadResult.peakRssMb, pageResult.peakRssMb, exportResult.peakRssMb),
     vacuumSeconds,
     tableMb: Math.round(size / 2 ** 20),
