@@ -6,6 +6,7 @@ import { dependsOnTheClock } from '../../db/clock-reads';
 import { badInput, conflict, forbidden, notFound } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
 import { canWriteDepartment, requireViewer } from '../../core/permissions';
+import { cleanText } from '../../core/text';
 import { Role, type Viewer } from '../../core/viewer';
 import { DirectoryStatus, ShareType, type InformationItem } from '../catalogue/directory.entity';
 import type { DirectoryRef } from '../catalogue/directory.service';
@@ -162,7 +163,9 @@ export const deliveryService = {
     const viewer = requireViewer(ctx);
     // Whether a grant is live depends on the date: answers are never reused by the response cache.
     dependsOnTheClock();
-    const [row] = await em.execute<AccessRow[]>(ACCESS_SQL(ref.id != null ? 'id' : 'code'), [viewer.departmentCreditCode ?? null, ref.id ?? (ref.code ?? '').trim()]);
+    // A code from a URL has not passed GraphQL's input hygiene: compared upper-case like every identifier code (core/text.ts).
+    const key = ref.id ?? cleanText((ref.code ?? '').trim(), 'code', { identifier: true });
+    const [row] = await em.execute<AccessRow[]>(ACCESS_SQL(ref.id != null ? 'id' : 'code'), [viewer.departmentCreditCode ?? null, key]);
     if (!row) throw notFound(`Directory ${ref.code ?? ''} does not exist.`.replace('  ', ' '));
     const directory = { id: row.id, code: row.code, shareType: row.share_type, informationItems: row.information_items };
     if (row.status !== DirectoryStatus.PUBLISHED) {

@@ -296,6 +296,8 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
         { route: 'NDJSON', n: 4, rows: 40 },
       ]);
       await expect(api.orm.em.fork().getConnection().execute(`delete from dataset_access`)).rejects.toThrow(/append-only/);
+      // A code in a URL is compared upper-case, like every identifier code (GraphQL's input hygiene does it for arguments).
+      expect((await http(api, '/directories/d-host/rows.csv', { token: tokens.P })).status).toBe(200);
     });
   });
 });
