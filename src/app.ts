@@ -11,6 +11,7 @@ import { createContext, type MuluContext } from './graphql/context';
 import { formatError } from './graphql/format-error';
 import { DEFAULT_OPERATION_LIMITS, operationLimits, type OperationLimits } from './graphql/limits';
 import { httpStatusPlugin } from './graphql/http-status';
+import { DEFAULT_EXECUTION_BUDGET, executionBudgetPlugin, type ExecutionBudget } from './graphql/execution-budget';
 import { graphqlBodyErrors, graphqlJsonBody } from './http/json-body';
 import { accessPlugin } from './modules/auth/auth.guard';
 import type { Authenticator } from './modules/auth/authenticator';
@@ -45,6 +46,8 @@ export interface AppOptions {
   maxQueryCost?: number;
   /** Shape limits of one operation (src/graphql/limits.ts); unset ones take their defaults. */
   limits?: Partial<OperationLimits>;
+  /** The request deadline and the response cap (src/graphql/execution-budget.ts); unset ones take their defaults. The statement timeout is the ORM's (initOrm). */
+  executionBudget?: Partial<ExecutionBudget>;
   /** Schema introspection and the landing page (Sandbox): default on, off when NODE_ENV=production unless MULU_INTROSPECTION=true (config.ts). */
   introspection?: boolean;
   /** Return each request's SQL statement count in a response header (benchmarks; see sql-statement-count.ts). */
@@ -121,6 +124,8 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
       // (a tenth of a province dashboard's CPU time).
       ApolloServerPluginCacheControlDisabled(),
       observationPlugin(),
+      // Before the status plugin and the response cache: an answer over its budget becomes one error first.
+      executionBudgetPlugin({ ...DEFAULT_EXECUTION_BUDGET, ...options.executionBudget }),
       httpStatusPlugin(),
       accessPlugin(),
       // Shape and cost limits, after the access check (a caller who may not run the operation learns nothing of its cost).

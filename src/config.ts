@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { DEFAULT_BODY_RATE, type BodyRate } from './http/body-rate';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './http/rate-limit';
 import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './modules/imports/import-limits';
+import { DEFAULT_EXECUTION_BUDGET, type ExecutionBudget } from './graphql/execution-budget';
+import { DEFAULT_STATEMENT_TIMEOUT_MS } from './db/statement-timeout';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -32,6 +34,10 @@ export interface Config {
   maxQueryCost?: number;
   /** Shape limits of one GraphQL operation (MULU_MAX_ALIASES, MULU_MAX_DEPTH, ...; docs/security.md); unset ones take their defaults. */
   limits: Partial<OperationLimits>;
+  /** MULU_STATEMENT_TIMEOUT_MS: the longest one SQL statement of an API request may run (src/db/statement-timeout.ts); 0: none. */
+  statementTimeoutMs: number;
+  /** MULU_REQUEST_TIMEOUT_MS and MULU_MAX_RESPONSE_MB: the execution budget of one GraphQL request (src/graphql/execution-budget.ts). */
+  executionBudget: ExecutionBudget;
   /** MULU_INTROSPECTION: schema introspection and the landing page; default on, off when NODE_ENV=production. */
   introspection: boolean;
   /** Return each GraphQL request's SQL statement count in the `x-mulu-sql-statements` header (benchmarks). */
@@ -179,6 +185,11 @@ const environmentSchema = z.object({
   MULU_MAX_TOKENS: wholeNumber(1, 10_000_000),
   MULU_MAX_DIRECTIVES: wholeNumber(1, 100_000),
   MULU_MAX_ROOT_FIELDS: wholeNumber(1, 100_000),
+  // 0 turns the statement timeout off; a request's deadline and answer always have one.
+  MULU_STATEMENT_TIMEOUT_MS: wholeNumber(0, 3_600_000, ' of milliseconds'),
+  MULU_REQUEST_TIMEOUT_MS: wholeNumber(100, 3_600_000, ' of milliseconds'),
+  // At most 256 MB: JavaScript strings end near 512 million characters, and the answer is one string.
+  MULU_MAX_RESPONSE_MB: wholeNumber(1, 256, ' of megabytes'),
   MULU_INTROSPECTION: flag,
   MULU_SQL_COUNT_HEADER: flag,
   MULU_RESPONSE_CACHE_MB: z
@@ -251,6 +262,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDirectives: parsed.MULU_MAX_DIRECTIVES,
       maxRootFields: parsed.MULU_MAX_ROOT_FIELDS,
     }),
+    statementTimeoutMs: parsed.MULU_STATEMENT_TIMEOUT_MS ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+    executionBudget: {
+      requestTimeoutMs: parsed.MULU_REQUEST_TIMEOUT_MS ?? DEFAULT_EXECUTION_BUDGET.requestTimeoutMs,
+      maxResponseBytes: parsed.MULU_MAX_RESPONSE_MB !== undefined ? parsed.MULU_MAX_RESPONSE_MB * 1024 * 1024 : DEFAULT_EXECUTION_BUDGET.maxResponseBytes,
+    },
     introspection: parsed.MULU_INTROSPECTION ?? env.NODE_ENV !== 'production',
     sqlCountHeader: parsed.MULU_SQL_COUNT_HEADER ?? false,
     responseCacheBytes: parsed.MULU_RESPONSE_CACHE_MB,

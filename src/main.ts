@@ -35,7 +35,8 @@ async function main(): Promise<void> {
     databaseUrl = running.embedded.url;
   }
   try {
-    running.orm = await initOrm(databaseUrl, { debug: config.logSql });
+    // API requests' statements are cut off at MULU_STATEMENT_TIMEOUT_MS; the server's own long jobs lift it (statement-timeout.ts).
+    running.orm = await initOrm(databaseUrl, { debug: config.logSql }, { statementTimeoutMs: config.statementTimeoutMs });
   } catch (error) {
     if (isDatabaseUnavailable(error)) {
       throw new StartupError(`PostgreSQL at ${redact(databaseUrl)} cannot be reached (${describeError(error)}). Check that it runs and that DATABASE_URL names its host, port and database; Mulu connects and applies its migrations at start.`);
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
     host: config.host,
     maxQueryCost: config.maxQueryCost,
     limits: config.limits,
+    executionBudget: config.executionBudget,
     introspection: config.introspection,
     sqlCountHeader: config.sqlCountHeader,
     responseCacheBytes: config.responseCacheBytes,

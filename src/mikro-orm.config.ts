@@ -13,8 +13,18 @@ import { MuluPostgreSqlDriver } from './db/loss-aware-connection';
 export const POOL_ACQUIRE_TIMEOUT_MS = 10_000;
 export const CONNECT_TIMEOUT_MS = 3_000;
 
+/** Settings of the connections themselves. */
+export interface ConnectionSettings {
+  /**
+   * Milliseconds after which PostgreSQL cancels a statement, for every
+   * connection of the pool (MULU_STATEMENT_TIMEOUT_MS; src/db/statement-timeout.ts);
+   * absent or 0: none (the CLI's jobs).
+   */
+  statementTimeoutMs?: number;
+}
+
 /** The ORM configuration for a given database; the app, the tests and the CLI share it. */
-export function ormConfig(clientUrl: string, overrides: Partial<Options> = {}): Options {
+export function ormConfig(clientUrl: string, overrides: Partial<Options> = {}, settings: ConnectionSettings = {}): Options {
   return defineConfig({
     clientUrl,
     // A connection lost under a transaction reports the loss (503), not knex's "Transaction query already complete".
@@ -29,7 +39,8 @@ export function ormConfig(clientUrl: string, overrides: Partial<Options> = {}): 
     logger: (message: string) => logger.info({ component: 'orm' }, message),
     // A database that does not answer fails a request within seconds instead of hanging it.
     driverOptions: {
-      connection: { connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
+      // statement_timeout is sent with the connection's start-up parameters: no statement of its own.
+      connection: { connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...(settings.statementTimeoutMs ? { statement_timeout: settings.statementTimeoutMs } : {}) },
       // knex's own messages (a connection that ended, a deprecation) too, instead of console.
       log: {
         warn: (message: unknown) => logger.warn({ component: 'knex' }, String(message)),

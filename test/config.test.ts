@@ -41,6 +41,19 @@ describe('configuration', () => {
     for (const value of ['-1', 'lots', 'Infinity']) expect(() => loadConfig({ MULU_RESPONSE_CACHE_MB: value })).toThrow(/MULU_RESPONSE_CACHE_MB must be a number of megabytes/);
   });
 
+  it('reads the execution budget: statement timeout, request deadline and response cap, with defaults and ranges', () => {
+    const defaults = loadConfig({});
+    expect(defaults.statementTimeoutMs).toBe(10_000);
+    expect(defaults.executionBudget).toEqual({ requestTimeoutMs: 30_000, maxResponseBytes: 64 * 1024 * 1024 });
+    const set = loadConfig({ MULU_STATEMENT_TIMEOUT_MS: '0', MULU_REQUEST_TIMEOUT_MS: '5000', MULU_MAX_RESPONSE_MB: '8' });
+    expect(set.statementTimeoutMs).toBe(0);
+    expect(set.executionBudget).toEqual({ requestTimeoutMs: 5000, maxResponseBytes: 8 * 1024 * 1024 });
+    expect(() => loadConfig({ MULU_STATEMENT_TIMEOUT_MS: '-1' })).toThrow(/MULU_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds/);
+    expect(() => loadConfig({ MULU_REQUEST_TIMEOUT_MS: '10' })).toThrow(/MULU_REQUEST_TIMEOUT_MS must be a whole number of milliseconds from 100/);
+    // One answer is one JavaScript string, which ends near 512 million characters.
+    expect(() => loadConfig({ MULU_MAX_RESPONSE_MB: '1024' })).toThrow(/MULU_MAX_RESPONSE_MB must be a whole number of megabytes from 1 to 256/);
+  });
+
   it('reads the rate limits and the body rate, with defaults, and refuses what is not a whole number', () => {
     expect(loadConfig({}).rateLimits).toEqual({ perMinute: 600, anonymousPerMinute: 120 });
     expect(loadConfig({}).bodyRate).toEqual({ minBytesPerSecond: 8192, windowMs: 10_000, timeoutMs: 120_000 });

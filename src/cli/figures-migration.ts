@@ -93,7 +93,7 @@ function main(): void {
   const indexPath = join(root, 'migrations', 'index.ts');
   const index = readFileSync(indexPath, 'utf8')
     .replace(/(import \{ Migration\d+ \} from '\.\/Migration\d+';\n)(?![\s\S]*import \{ Migration)/, `$1import { ${name} } from './${name}';\n`)
-    .replace(/(  \{ name: 'Migration\d+', class: Migration\d+ \},\n)(?![\s\S]*\{ name: 'Migration)/, `$1  { name: '${name}', class: ${name} },\n`);
+    .replace(/( {2}\{ name: 'Migration\d+', class: Migration\d+ \},\n)(?![\s\S]*\{ name: 'Migration)/, `$1  { name: '${name}', class: ${name} },\n`);
   writeFileSync(indexPath, index);
   writeFileSync(recordedPath, JSON.stringify(migration.figures, null, 2) + '\n');
   process.stdout.write(`Wrote migrations/${name}.ts, registered it in migrations/index.ts and updated migrations/figures.json.\n`);

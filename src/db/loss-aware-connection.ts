@@ -11,7 +11,7 @@ const TRANSACTION_ENDED = /Transaction query already complete/;
  * COMMIT or ROLLBACK failed (knex keeps that error in the transaction's
  * execution promise); undefined when it ended normally.
  */
-async function failureThatEnded(transaction: Knex.Transaction): Promise<unknown> {
+async function failureThatEnded(transaction: Knex.Transaction): Promise<Error | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([
     transaction.executionPromise.then(
@@ -21,7 +21,8 @@ async function failureThatEnded(transaction: Knex.Transaction): Promise<unknown>
     new Promise<{ failed: false }>((done) => (timer = setTimeout(() => done({ failed: false }), REASON_WAIT_MS))),
   ]);
   clearTimeout(timer);
-  return outcome.failed ? (outcome.reason ?? new Error('the transaction ended with no reason given')) : undefined;
+  if (!outcome.failed) return undefined;
+  return outcome.reason instanceof Error ? outcome.reason : new Error(outcome.reason === undefined ? 'the transaction ended with no reason given' : String(outcome.reason));
 }
 
 /**

@@ -1,12 +1,18 @@
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
-import { ormConfig } from '../mikro-orm.config';
+import { ormConfig, type ConnectionSettings } from '../mikro-orm.config';
+import { withoutStatementTimeout } from './statement-timeout';
 
 /**
  * Connects and applies pending migrations; the schema is never synced from
- * entities in application code.
+ * entities in application code. Migrations run in one transaction without
+ * the statement timeout (a migration of a province's tables may take minutes).
  */
-export async function initOrm(databaseUrl: string, overrides: Partial<Options> = {}): Promise<MikroORM> {
-  const orm = await MikroORM.init(ormConfig(databaseUrl, overrides));
-  await orm.getMigrator().up();
+export async function initOrm(databaseUrl: string, overrides: Partial<Options> = {}, settings: ConnectionSettings = {}): Promise<MikroORM> {
+  const orm = await MikroORM.init(ormConfig(databaseUrl, overrides, settings));
+  const migrator = orm.getMigrator();
+  if ((await migrator.getPendingMigrations()).length === 0) return orm;
+  await withoutStatementTimeout(orm.em.fork(), async (em) => {
+    await migrator.up({ transaction: em.getTransactionContext() });
+  });
   return orm;
 }

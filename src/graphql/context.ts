@@ -5,6 +5,7 @@ import type { RequestContext } from '../core/request-context';
 import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable, MuluError, serviceUnavailable } from '../core/errors';
 import { toHttpGraphQLError } from './format-error';
 import { createLoaders, type Loaders } from './loaders';
+import { newDeadline, type RequestDeadline } from './execution-budget';
 
 /** The GraphQL context: the service context plus this request's loaders. */
 export interface MuluContext extends RequestContext {
@@ -12,6 +13,8 @@ export interface MuluContext extends RequestContext {
   /** Whether requests without a token may read statistics (MULU_ANONYMOUS_STATS). */
   anonymousStats: boolean;
   loaders: Loaders;
+  /** Set once the request's time is up (MULU_REQUEST_TIMEOUT_MS): no further field is resolved (execution-budget.ts). */
+  deadline: RequestDeadline;
 }
 
 /**
@@ -30,5 +33,5 @@ export async function createContext(orm: MikroORM, authenticator: Authenticator,
     if (isDatabaseUnavailable(error)) throw toHttpGraphQLError(serviceUnavailable(DATABASE_UNAVAILABLE_MESSAGE));
     throw error;
   }
-  return { em, viewer, anonymousStats: authenticator.anonymousStats, loaders: createLoaders(em) };
+  return { em, viewer, anonymousStats: authenticator.anonymousStats, loaders: createLoaders(em), deadline: newDeadline() };
 }

@@ -70,10 +70,15 @@ function formatErrorFor(formatted: GraphQLFormattedError, error: unknown, log: (
       const problems = flattenValidation(validationErrors);
       return { ...base, message: `Invalid input: ${problems.join('; ')}`, extensions: { code: 'BAD_USER_INPUT', problems } };
     }
-    const code = String(formatted.extensions?.code ?? original.extensions?.code ?? '');
-    if (PROTOCOL_CODES.has(code) || (!original.originalError && !original.path)) {
+    const rawCode = formatted.extensions?.code ?? original.extensions?.code;
+    const code = typeof rawCode === 'string' ? rawCode : '';
+    // graphql-js's own request errors have neither a path nor a cause, and some no code
+    // ("Too many errors processing variables"): Apollo labels those INTERNAL_SERVER_ERROR, but
+    // the request is at fault, so they are BAD_REQUEST.
+    const requestError = !original.originalError && !original.path;
+    if (PROTOCOL_CODES.has(code) || requestError) {
       const retry = httpHeadersFor(original.extensions)['retry-after'];
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: code || 'BAD_REQUEST', ...(retry ? { retryAfterSeconds: Number(retry) } : {}) } };
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: PROTOCOL_CODES.has(code) ? code : 'BAD_REQUEST', ...(retry ? { retryAfterSeconds: Number(retry) } : {}) } };
     }
   }
   log(original);

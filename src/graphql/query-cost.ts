@@ -4,6 +4,7 @@ import {
   getNullableType,
   isAbstractType,
   isCompositeType,
+  isEnumType,
   isListType,
   isObjectType,
   Kind,
@@ -22,35 +23,67 @@ import { badInput, MuluError } from '../core/errors';
 const DEFAULT_PAGE = 20;
 
 /**
- * The most items each list without `first` can hold, by `Type.field`: what
- * the domain allows (a province's departments in a report, a batch's
- * records), not a typical size, so that a list is never costed below what
- * it can return. A new list field without `first` must be added here (a
- * schema test checks it); an undeclared one is costed at
+ * The bound of a list: a number of items, or one item per value of a
+ * schema enum (`{ perValueOf: 'RankingMetric' }`: a unit's ranks, one per
+ * rate), read from the built schema so that it follows the enum.
+ */
+export type ListBound = number | { perValueOf: string };
+
+/**
+ * The most items each list can hold, by `Type.field`: what the domain
+ * allows (a province's departments in a report, a batch's records), not a
+ * typical size, so that a list is never costed below what it can return. A
+ * list whose `first` may be omitted to get all of it (`appendix4`) is costed
+ * by its bound when `first` is absent, and never above it when `first` is
+ * larger. A new list field without a defaulted `first` must be added here
+ * (a schema test checks it); an undeclared one is costed at
  * UNDECLARED_LIST_BOUND.
  */
-export const LIST_BOUNDS: Readonly<Record<string, number>> = {
+export const LIST_BOUNDS: Readonly<Record<string, ListBound>> = {
   // The most county- or city-level units directly under one unit of GB/T 2260 (Chongqing: 38).
   'Region.children': 40,
   // A province's departments: 10,000 at the benchmark's province scale, twice that as the bound.
   'RegionReport.departments': 20_000,
+  'RegionReport.appendix4': 20_000,
+  'RegionReport.appendix5': 20_000,
   'RegionReport.childRegions': 40,
-  'RegionReport.belowThreshold': 10,
+  // One per rate the report ranks by.
+  'RegionReport.belowThreshold': { perValueOf: 'RankingMetric' },
   'ReportBelowThreshold.departments': 20_000,
   'ReportBelowThreshold.childRegions': 40,
-  'ReportUnit.ranks': 10,
+  'ReportUnit.ranks': { perValueOf: 'RankingMetric' },
   'ResourceDirectory.informationItems': 1_000,
   'ResourceDirectory.mounts': 200,
   'SupervisionMainItem.subItems': 200,
-  'SupervisionStats.byCategory': 10,
+  'SupervisionStats.byCategory': { perValueOf: 'SupervisionCategory' },
   'Query.apiKeys': 1_000,
   'Query.reportSnapshots': 1_000,
+  // One per captured month, as many as reportSnapshots.
+  'Region.monthlyFigures': 1_000,
+  'Department.monthlyFigures': 1_000,
+  // "The first 100 rejected values."
+  'DatasetLoad.rejected': 100,
   'IngestSupervisionRecordsResult.duplicateIndexes': 10_000,
   'IngestSupervisionRecordsResult.rejected': 10_000,
 };
 
 /** Cost multiplier of a list that LIST_BOUNDS does not name. */
 export const UNDECLARED_LIST_BOUND = 1_000;
+
+/** LIST_BOUNDS in numbers of items for this schema (an enum's bound is its number of values), with the introspection types' bounds. */
+export function listBounds(schema: GraphQLSchema): Record<string, number> {
+  const bounds: Record<string, number> = {};
+  for (const [field, bound] of Object.entries(LIST_BOUNDS)) {
+    if (typeof bound === 'number') {
+      bounds[field] = bound;
+      continue;
+    }
+    const type = schema.getType(bound.perValueOf);
+    if (!isEnumType(type)) throw new Error(`LIST_BOUNDS: ${field} is bounded by the values of ${bound.perValueOf}, which is not an enum of the schema.`);
+    bounds[field] = type.getValues().length;
+  }
+  return { ...bounds, ...introspectionBounds(schema) };
+}
 
 /** The lists of introspection types, bounded by this schema's own size. */
 function introspectionBounds(schema: GraphQLSchema): Record<string, number> {
@@ -102,23 +135,27 @@ class OverLimit extends Error {}
  * once the cost passes `stopAbove`, so it visits at most that many fields
  * whatever the document.
  */
-export function queryCost(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>, stopAbove = Number.MAX_SAFE_INTEGER, bounds: Record<string, number> = { ...LIST_BOUNDS, ...introspectionBounds(schema) }): number {
+export function queryCost(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>, stopAbove = Number.MAX_SAFE_INTEGER, bounds: Record<string, number> = listBounds(schema)): number {
   const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
   const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
   if (!root) throw new Error(`The schema has no ${operation.operation} type.`);
   let total = 0;
 
   const multiplier = (parent: GraphQLCompositeType, node: FieldNode, field: GraphQLField<unknown, unknown>): number => {
+    const isList = isListType(getNullableType(field.type));
+    const bound = isList ? (bounds[`${parent.name}.${field.name}`] ?? UNDECLARED_LIST_BOUND) : undefined;
     const firstArg = field.args.find((arg) => arg.name === 'first');
     if (firstArg) {
       const given = node.arguments?.find((arg) => arg.name.value === 'first');
       const value = given ? valueFromAST(given.value, getNullableType(firstArg.type), variables) : firstArg.defaultValue;
-      return typeof value === 'number' && Number.isFinite(value) ? Math.max(1, value) : DEFAULT_PAGE;
+      if (typeof value === 'number' && Number.isFinite(value)) return Math.min(Math.max(1, value), bound ?? Infinity);
+      // A list without `first` is all of it (appendix4); a connection pages by its default size.
+      return bound ?? DEFAULT_PAGE;
     }
     // A connection's edges are already counted by its `first`.
-    if (!isListType(getNullableType(field.type)) || field.name === 'edges') return 1;
+    if (!isList || field.name === 'edges') return 1;
     if (!isCompositeType(getNamedType(field.type))) return 1;
-    return bounds[`${parent.name}.${field.name}`] ?? UNDECLARED_LIST_BOUND;
+    return bound ?? UNDECLARED_LIST_BOUND;
   };
 
   // `factor`: how many times this selection set is resolved (the product of the lists above it).
@@ -175,7 +212,7 @@ export function queryCostLimit(maximum: number): ApolloServerPlugin {
                 : `The document holds ${names.length} operations (${names.join(', ')}); say which to run with "operationName".`,
             );
           }
-          bounds ??= { ...LIST_BOUNDS, ...introspectionBounds(schema) };
+          bounds ??= listBounds(schema);
           let cost: number;
           try {
             cost = queryCost(schema, document, operation, request.variables ?? {}, maximum, bounds);

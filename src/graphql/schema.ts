@@ -8,6 +8,7 @@ import { DepartmentStatsResolver, RegionStatsResolver } from '../modules/stats/s
 import { NodeResolver } from './node.resolver';
 import { clearLoadersAfterEachMutation } from './mutation-loaders';
 import { applyInputHygiene } from './input-hygiene';
+import { stopResolversAtDeadline } from './execution-budget';
 import { AuditResolver } from '../modules/audit/audit.resolver';
 import { authChecker } from '../modules/auth/auth.guard';
 import { AuthResolver } from '../modules/auth/auth.resolver';
@@ -15,7 +16,7 @@ import { DepartmentSubscriptionsResolver, RegionSubscriptionsResolver, Subscript
 import { DepartmentSupervisionResolver, RegionSupervisionResolver, SupervisionMainItemResolver, SupervisionSubItemResolver } from '../modules/supervision/supervision.resolver';
 import { DepartmentSupervisionStatsResolver, RegionSupervisionStatsResolver } from '../modules/stats/supervision-stats.resolver';
 import { RegionRankingResolver } from '../modules/stats/ranking.resolver';
-import { DepartmentMonthsResolver, RegionMonthsResolver, RegionReportResolver, RegionReportTablesResolver, ReportSnapshotResolver } from '../modules/reports/report.resolver';
+import { DepartmentMonthsResolver, RegionMonthsResolver, RegionReportResolver, RegionReportTablesResolver, ReportBelowThresholdResolver, ReportSnapshotResolver } from '../modules/reports/report.resolver';
 import { DatasetLoadResolver, DepartmentUsageResolver, DirectorySharingResolver, RegionUsageResolver } from '../modules/sharing/sharing.resolver';
 
 export const resolvers = [
@@ -46,6 +47,7 @@ export const resolvers = [
   ReportSnapshotResolver,
   RegionReportResolver,
   RegionReportTablesResolver,
+  ReportBelowThresholdResolver,
   RegionMonthsResolver,
   DepartmentMonthsResolver,
   DatasetLoadResolver,
@@ -68,6 +70,7 @@ export async function buildMuluSchema(): Promise<GraphQLSchema> {
     // Who may do what: docs/security.md; the operation-wide check is accessPlugin (app.ts).
     authChecker,
   });
-  // Every text, date and input object a caller sends is cleaned and checked in one place (input-hygiene.ts).
-  return applyInputHygiene(clearLoadersAfterEachMutation(schema));
+  // Every text, date and input object a caller sends is cleaned and checked in one place (input-hygiene.ts);
+  // past the request's deadline no resolver runs (execution-budget.ts).
+  return stopResolversAtDeadline(applyInputHygiene(clearLoadersAfterEachMutation(schema)));
 }

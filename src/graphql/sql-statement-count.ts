@@ -39,7 +39,7 @@ export function createSqlStatementCounter(orm: MikroORM): { middleware: RequestH
           async willSendResponse({ response, contextValue }) {
             const tally = storage.getStore();
             // The response cache's check after execution is this request's statement too (the cache's plugin comes first).
-            await responseCacheSettled(contextValue as object);
+            await responseCacheSettled(contextValue);
             if (tally) response.http.headers.set(SQL_STATEMENTS_HEADER, String(tally.count));
           },
         };

@@ -45,7 +45,7 @@ export function graphqlJsonBody(limitBytes: number): RequestHandler[] {
 
 /** Error handler after graphqlJsonBody: the body could not be read. */
 export function graphqlBodyErrors(limitBytes: number) {
-  return (error: { status?: number; type?: string; charset?: string; encoding?: string }, _req: Request, res: Response, next: NextFunction) => {
+  return (error: { status?: number; type?: string; charset?: string; encoding?: string }, _req: Request, res: Response, _next: NextFunction) => {
     // Already answered (a slow body cut off with 408): the parser's late "aborted" has no one to tell.
     if (res.headersSent) return;
     switch (error.type) {

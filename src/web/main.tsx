@@ -13,9 +13,10 @@ type Figures = Unit['figures'];
 
 /** Rows of the appendix tables on the page; the full tables are the exports. */
 const TABLE_ROWS = 100;
+/** Names in the list of departments below the threshold; a province has thousands, counted beside it. */
+const BELOW_NAMES = 30;
 const pct = (p: string | null | undefined) => (p == null ? '-' : `${p}%`);
 const signed = (n: number | null | undefined, unit = '') => (n == null ? '-' : n === 0 ? '持平' : `${n > 0 ? '+' : ''}${n}${unit}`);
-const num = (n: number) => n.toLocaleString('zh-CN');
 const percentNumber = (p: string | null | undefined) => (p == null ? null : Number(p));
 
 /** Where the page is: #/region/410505?month=2023-06 or #/department/<credit code>?month=... */
@@ -267,7 +268,7 @@ function useData<T>(load: () => Promise<T>, key: string): { data?: T; error?: Ap
 
 function RegionView(props: { route: Route; onAuthError: (e: ApiError) => void }) {
   const { route } = props;
-  const { data, error } = useData(() => request(RegionPageQuery, { code: route.key, period: route.month, rows: TABLE_ROWS }), href(route));
+  const { data, error } = useData(() => request(RegionPageQuery, { code: route.key, period: route.month, rows: TABLE_ROWS, belowNames: BELOW_NAMES }), href(route));
   useEffect(() => void (error && props.onAuthError(error)), [error]);
   if (error) return <p class="error">{error.message}</p>;
   if (!data) return <p class="loading">加载中…</p>;
@@ -299,9 +300,10 @@ function RegionView(props: { route: Route; onAuthError: (e: ApiError) => void })
         <Ranking title="下级行政区划排名" testId="child-regions" units={report.childRegions} threshold={report.threshold} link={(u) => <a href={href({ kind: 'region', key: u.code, month: route.month })}>{u.name}</a>} />
       )}
       <Ranking title="部门排名" testId="department-ranking" units={report.appendix4} threshold={report.threshold} link={(u) => rowLink(u, route.month)} />
-      {below && below.departments.length > 0 && (
+      {below && below.departmentCount > 0 && (
         <p class="below-list" data-testid="below-threshold">
-          资源挂载率低于{report.threshold * 100}%的部门：{below.departments.map((d) => d.name).join('、')}
+          资源挂载率低于{report.threshold * 100}%的部门（<span data-figure="count">{below.departmentCount}</span>个）：{below.departments.map((d) => d.name).join('、')}
+          {below.departmentCount > below.departments.length && `等（另有 ${below.departmentCount - below.departments.length} 个，见附件4导出）`}
         </p>
       )}
       <RateBars title="各部门资源挂载率" testId="bars" names={report.appendix4.slice(0, 40).map((u) => u.name)} percents={report.appendix4.slice(0, 40).map((u) => percentNumber(u.figures.mount.mountRatePercent))} />

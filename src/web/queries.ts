@@ -16,7 +16,7 @@ export const UnitFragment = graphql(`
 /** Everything the region page shows, in one request. */
 export const RegionPageQuery = graphql(
   `
-  query RegionPage($code: String!, $period: String, $rows: Int) {
+  query RegionPage($code: String!, $period: String, $rows: Int, $belowNames: Int) {
     reportSnapshots { period }
     region(code: $code) {
       code name
@@ -28,7 +28,7 @@ export const RegionPageQuery = graphql(
         appendix4(first: $rows) { ...Unit }
         appendix5(first: $rows) { ...Unit }
         childRegions { ...Unit }
-        belowThreshold { metric departments { code name } childRegions { code name } }
+        belowThreshold { metric departmentCount departments(first: $belowNames) { code name } childRegions { code name } }
       }
     }
   }

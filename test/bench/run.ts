@@ -1,10 +1,11 @@
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { freePort } from '../../src/db/embedded-postgres';
+import { runDashboardBench, type DashboardResult } from './dashboard';
 import { benchDatabase, connect, existingRows } from './database';
 import { formatRow, runBenchmark, TABLE_HEADER, type RunLength, type ScenarioRun } from './runner';
 import { parseArgs, parseScale, SCALES } from './scales';
@@ -13,11 +14,14 @@ import { runSharingBench } from './sharing';
 import { checkTargets, statementCountsByScale } from './targets';
 
 /**
- * `npm run bench -- --scale district|city|province [--seconds 15] [--clients 1,10] [--warmup 20] [--sharing | --only sharing] [--rows 1000000]`:
+ * `npm run bench -- --scale district|city|province [--seconds 15] [--clients 1,10] [--warmup 20] [--sharing | --only sharing] [--rows 1000000] [--dashboard | --only dashboard]`:
  * starts the compiled server (dist/src/main.js, NODE_ENV=production) on the
  * generated database, drives it over HTTP with autocannon, prints a table and
- * writes bench-results-<scale>.json (git-ignored). `BENCH_SERVER_NODE_ARGS`
- * adds options to the server's Node (`--cpu-prof --cpu-prof-dir=DIR`);
+ * writes bench-results-<scale>.json (git-ignored). `--dashboard` also builds
+ * the dashboard (dist/web) and times its province page in Chromium
+ * (test/bench/dashboard.ts); `--only dashboard` does only that and adds its
+ * figures to bench-results-<scale>.json. `BENCH_SERVER_NODE_ARGS` adds
+ * options to the server's Node (`--cpu-prof --cpu-prof-dir=DIR`);
  * `MULU_LOG_SQL=1` logs its statements.
  */
 const ISSUER = 'https://sso.bench.mulu.local';
@@ -28,7 +32,7 @@ const AUDIENCE = 'mulu-api';
  * (the server verifies a viewer JWT on every read, as it would a dashboard
  * user's) and a bootstrap admin token for the writes of an upstream system.
  */
-async function benchIdentities(): Promise<{ env: Record<string, string>; authorization: { read: string; write: string }; stewardToken: (creditCode: string) => Promise<string> }> {
+export async function benchIdentities(): Promise<{ env: Record<string, string>; authorization: { read: string; write: string }; stewardToken: (creditCode: string) => Promise<string> }> {
   const { privateKey, publicKey } = await generateKeyPair('RS256');
   const adminToken = randomBytes(24).toString('hex');
   const viewer = await new SignJWT({ role: 'VIEWER', name: 'Benchmark dashboard' })
@@ -54,7 +58,7 @@ async function benchIdentities(): Promise<{ env: Record<string, string>; authori
   };
 }
 
-async function startServer(databaseUrl: string, authEnv: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+export async function startServer(databaseUrl: string, authEnv: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const main = resolve('dist/src/main.js');
   if (!existsSync(main)) throw new Error('dist/src/main.js is missing: run `npm run build` (npm run bench does).');
   const port = await freePort();
@@ -62,8 +66,8 @@ async function startServer(databaseUrl: string, authEnv: Record<string, string>)
     env: { ...process.env, ...authEnv, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), MULU_SQL_COUNT_HEADER: '1', MULU_DEMO: '0', MULU_LOG_SQL: process.env.MULU_LOG_SQL ?? '0', MULU_RATE_LIMIT_PER_MINUTE: '0', MULU_LOG_LEVEL: process.env.MULU_LOG_LEVEL ?? 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (chunk) => process.stdout.write(`  [server] ${chunk}`));
-  child.stderr!.on('data', (chunk) => process.stderr.write(`  [server] ${chunk}`));
+  child.stdout.on('data', (chunk) => process.stdout.write(`  [server] ${chunk}`));
+  child.stderr.on('data', (chunk) => process.stderr.write(`  [server] ${chunk}`));
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`The server exited with code ${child.exitCode}.`);
@@ -79,12 +83,21 @@ async function startServer(databaseUrl: string, authEnv: Record<string, string>)
   return { child, url: `http://127.0.0.1:${port}/graphql` };
 }
 
-async function stopServer(child: ChildProcess): Promise<void> {
+export async function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
   if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+/** The province page of the dashboard in Chromium (test/bench/dashboard.ts), on the running server. */
+async function measureDashboard(graphqlUrl: string, readAuthorization: string, databaseUrl: string): Promise<DashboardResult> {
+  const client = await connect(databaseUrl);
+  const { rows } = await client.query(`select count(*)::int as n from department`);
+  await client.end();
+  console.log(`\nDashboard (province page, ${rows[0].n} departments), in Chromium:`);
+  return runDashboardBench({ base: graphqlUrl.replace(/\/graphql$/, ''), token: readAuthorization.replace(/^Bearer /, ''), departments: rows[0].n, log: console.log });
 }
 
 async function main(): Promise<void> {
@@ -103,7 +116,19 @@ async function main(): Promise<void> {
     if (rows === 0) throw new Error(`The database is empty: run \`npm run bench:seed -- --scale ${scale.name}\` first.`);
 
     const identities = await benchIdentities();
+    const dashboardOnly = args.get('only') === 'dashboard';
+    const withDashboard = dashboardOnly || args.get('dashboard') === 'true';
+    // The page as `npm run build` makes it, where the compiled server serves it (dist/web).
+    if (withDashboard) execFileSync('npm', ['run', '--silent', 'build:web'], { stdio: 'inherit' });
     server = await startServer(database.url, identities.env);
+    if (dashboardOnly) {
+      const dashboard = await measureDashboard(server.url, identities.authorization.read, database.url);
+      const file = `bench-results-${scale.name}.json`;
+      const results = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { scale: scale.name, sizes: scale };
+      writeFileSync(file, JSON.stringify({ ...results, dashboard: { ...dashboard, at: new Date().toISOString() } }, null, 2));
+      console.log(`\nWrote the dashboard's figures into ${file}.`);
+      return;
+    }
     console.log(`Benchmarking scale ${scale.name}: ${length.seconds} s per run, clients ${clients.join(' and ')}, server pid ${server.child.pid}`);
     const sharingOnly = args.get('only') === 'sharing';
     if (!sharingOnly) console.log(TABLE_HEADER);
@@ -126,6 +151,7 @@ async function main(): Promise<void> {
       writeFileSync(`bench-results-${scale.name}-sharing.json`, JSON.stringify({ scale: scale.name, at: new Date().toISOString(), sharing }, null, 2));
       return;
     }
+    const dashboard = withDashboard ? await measureDashboard(server.url, identities.authorization.read, database.url) : undefined;
     const targets = checkTargets(runs);
     console.log(`\nTargets (defined for province scale; this is ${scale.name}):`);
     for (const t of targets) console.log(`  ${t.met === null ? '  -  ' : t.met ? ' met ' : 'MISSED'}  ${t.target}: ${t.measured}`);
@@ -151,6 +177,7 @@ async function main(): Promise<void> {
           runs,
           targets,
           sharing,
+          dashboard,
         },
         null,
         2,

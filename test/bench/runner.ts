@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Pool } from 'pg';
 import { SQL_STATEMENTS_HEADER } from '../../src/graphql/sql-statement-count';
 import { RESPONSE_CACHE_HEADER } from '../../src/graphql/response-cache';
-import type { ReadScenario, Scenario, WriteScenario } from './scenarios';
+import type { ReadScenario, Scenario } from './scenarios';
 
 /** How long each measured run lasts: seconds, or a number of requests (smoke runs). */
 export type RunLength = { seconds: number } | { requests: number };
@@ -197,7 +197,7 @@ async function driveApi(options: BenchOptions, scenario: Scenario, clients: numb
         ...('seconds' in length ? { duration: length.seconds } : { amount: Math.max(length.requests, clients) }),
         requests: [request],
       },
-      (error, result) => (error ? reject(error) : resolveRun(result)),
+      (error, result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolveRun(result)),
     );
   });
   instance.on('response', (_client, _status, _bytes, responseTime) => tally.latencies.push(responseTime));

@@ -226,7 +226,7 @@ export async function runSharingBench(options: {
           } as autocannon.Request,
         ],
       },
-      (error, result) => (error ? reject(error) : resolveRun(result)),
+      (error, result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolveRun(result)),
     );
   });
   instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));

@@ -27,9 +27,12 @@ describe('the demo: report months and drill-down', () => {
     expect(data.reportSnapshots.map((s: { period: string }) => s.period)).toEqual(['2023-06', '2023-05']);
     const report = data.region.report;
     expect(report).toMatchObject({ period: '2023-06', source: 'SNAPSHOT', comparedTo: '2023-05' });
-    // June added records: the change since May is there, and positive.
+    // June added records and mounted directories: the change since May is there, and positive, for both.
     expect(report.region.change.records).toBeGreaterThan(0);
     expect(report.region.change.coveredSubItems).toBeGreaterThan(0);
+    expect(report.region.change.mountedDirectories).toBeGreaterThan(0);
+    expect(report.region.change.dataVolume).toBeGreaterThan(0);
+    expect(report.region.change.mountRatePoints).toBeGreaterThan(0);
     expect(report.departments.every((d: { change: unknown }) => d.change !== null)).toBe(true);
   });
 

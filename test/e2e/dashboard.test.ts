@@ -68,7 +68,8 @@ describe('the dashboard in a real browser', () => {
       region { figures { mount { mountRatePercent mountedDirectories publishedDirectories } supervision { mainCoverageRatePercent subCoverageRatePercent coveredMainItems mainItems coveredSubItems subItems } subscriptions { made received } }
                change { mountRatePoints } }
       appendix4(first: 100) { code name figures { mount { publishedDirectories mountedDirectories dataVolume mountRatePercent } } }
-      appendix5(first: 100) { code name figures { supervision { mainItems coveredMainItems mainCoverageRatePercent subCoverageRatePercent } } } } } }`);
+      appendix5(first: 100) { code name figures { supervision { mainItems coveredMainItems mainCoverageRatePercent subCoverageRatePercent } } }
+      belowThreshold { metric departmentCount departments(first: 30) { name } } } } }`);
     const report = data.region.report;
     const f = report.region.figures;
     expect(await text('[data-testid=card-mount] [data-figure=value]')).toBe(pct(f.mount.mountRatePercent));
@@ -89,29 +90,43 @@ describe('the dashboard in a real browser', () => {
     expect(rows5.slice(0, -1).map((r) => [r[0], r[1], r[2], r[3], r.at(-1)])).toEqual(
       report.appendix5.map((u: any) => [u.name, String(u.figures.supervision.mainItems), String(u.figures.supervision.coveredMainItems), pct(u.figures.supervision.mainCoverageRatePercent), pct(u.figures.supervision.subCoverageRatePercent)]),
     );
+    // The departments below 60 % mount rate: counted, and the first of them named.
+    const below = report.belowThreshold.find((b: any) => b.metric === 'MOUNT_RATE');
+    expect(below.departmentCount).toBeGreaterThan(0);
+    expect(await text('[data-testid=below-threshold] [data-figure=count]')).toBe(String(below.departmentCount));
+    expect(await text('[data-testid=below-threshold]')).toContain(below.departments.map((d: any) => d.name).join('、'));
     expect(await page.getByTestId('bars').locator('canvas').count()).toBe(1);
     expect(await page.getByTestId('lines').locator('canvas').count()).toBe(1);
     expect(await page.locator('[data-export="resources.xlsx"]').getAttribute('href')).toBe('/reports/410000/2023-06/resources.xlsx');
   });
 
-  it('drills from the province to a department and its unmounted directories', async () => {
+  it('drills from the province to a department with gaps and its unmounted directories', async () => {
+    // The department with the lowest mount rate in the province, as the API ranks it: one with gaps.
+    const ranked = await viewer.ok(`{ region(code: "410000") { departmentRanking(metric: MOUNT_RATE, order: LOWEST_FIRST, first: 1) { department { creditCode } } } }`);
+    const creditCode = ranked.region.departmentRanking[0].department.creditCode;
+    const { department } = await viewer.ok(`{ department(creditCode: "${creditCode}") {
+      name creditCode region { code name parent { code name parent { code name } } }
+      directories(filter: { mounted: false }, first: 50) { totalCount edges { node { code name } } } } }`);
+    const list = department.directories;
+    expect(list.totalCount).toBeGreaterThan(0);
+    // The regions between the province and the department, top down.
+    const path: { code: string; name: string }[] = [];
+    for (let r = department.region; r && r.code !== '410000'; r = r.parent) path.unshift(r);
+
     await page.goto(`${base}/#/region/410000?month=2023-06`);
     await page.waitForSelector('[data-testid=region-page][data-ready]');
-    await page.getByTestId('child-regions').getByRole('link', { name: '安阳市' }).click();
-    await page.getByTestId('title').filter({ hasText: '安阳市' }).waitFor();
-    await page.getByTestId('child-regions').getByRole('link', { name: '殷都区' }).click();
-    await page.getByTestId('title').filter({ hasText: '殷都区' }).waitFor();
-    await page.screenshot({ path: join(SHOTS, 'district-410505.png'), fullPage: true });
-    // A department with unmounted directories: the first row of appendix 4 below 100 %.
-    const department = await viewer.ok(`{ department(creditCode: "${await page.locator('[data-testid=appendix4] tbody tr:not(.total)').last().getAttribute('data-code')}") {
-      name creditCode directories(filter: { mounted: false }, first: 50) { totalCount edges { node { code name } } } } }`);
-    await page.locator(`[data-testid=appendix4] tr[data-code="${department.department.creditCode}"] a`).click();
+    for (const region of path) {
+      await page.getByTestId('child-regions').getByRole('link', { name: region.name, exact: true }).click();
+      await page.getByTestId('title').filter({ hasText: region.name }).waitFor();
+    }
+    await page.screenshot({ path: join(SHOTS, `region-${path.at(-1)?.code ?? '410000'}.png`), fullPage: true });
+    await page.locator(`[data-testid=appendix4] tr[data-code="${department.creditCode}"] a`).click();
     await page.waitForSelector('[data-testid=department-page][data-ready]');
-    expect(await text('[data-testid=title]')).toContain(department.department.name);
-    const list = department.department.directories;
+    expect(await text('[data-testid=title]')).toContain(department.name);
+    // The page's to-do list is the API's: the same count, the same directories (code and name) in the same order.
     expect(await text('[data-testid=todo-unmounted] [data-figure=total]')).toBe(String(list.totalCount));
-    const codes = await page.locator('[data-testid=todo-unmounted] tbody tr td:first-child').allInnerTexts();
-    expect(codes).toEqual(list.edges.map((e: any) => e.node.code));
+    const rows = await page.locator('[data-testid=todo-unmounted] tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent)));
+    expect(rows).toEqual(list.edges.map((e: any) => [e.node.code, e.node.name]));
     await page.screenshot({ path: join(SHOTS, 'department.png'), fullPage: true });
   });
 

@@ -270,7 +270,11 @@ export async function databaseState(api: TestServer): Promise<string> {
   const tables = (await connection.execute<{ name: string }[]>(`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name <> 'mikro_orm_migrations' order by 1`)).map((t) => t.name);
   const parts = tables.map((t) => `select '${t}' as name, count(*)::text as rows, coalesce(md5(string_agg(x::text, '|' order by x::text)), '') as digest from "${t}" x`);
   const rows = await connection.execute<{ name: string; rows: string; digest: string }[]>(parts.join(' union all '));
-  return rows.map((r) => `${r.name}:${r.rows}:${r.digest}`).join('\n');
+  // In table order: `union all` promises none (a parallel append returns its parts as they finish).
+  return rows
+    .map((r) => `${r.name}:${r.rows}:${r.digest}`)
+    .sort()
+    .join('\n');
 }
 
 export interface Outcome {
@@ -305,7 +309,12 @@ export async function check(api: TestServer, tokens: Record<FuzzCase['role'], st
   if (leak) return `leak (${leak})`;
   if (before !== undefined && outcome.refused) {
     const after = await databaseState(api);
-    if (after !== before) return `a refused mutation changed the database: ${outcome.text.slice(0, 300)}`;
+    if (after !== before) {
+      // Which tables, so that a replay starts from the right place.
+      const beforeLines = new Set(before.split('\n'));
+      const changed = after.split('\n').filter((line) => !beforeLines.has(line)).map((line) => line.split(':').slice(0, 2).join(': ') + ' rows');
+      return `a refused mutation changed the database (${changed.join(', ')}): ${outcome.text.slice(0, 300)}`;
+    }
   }
   return null;
 }

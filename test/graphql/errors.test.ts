@@ -58,6 +58,19 @@ describe('errors', () => {
     expect(directory.dataVolume).toBe(8 * 100 + 28);
   });
 
+  it('answers variables with more errors than graphql-js reports (50) as a bad request, never an internal error', async () => {
+    const result = await fetch(api.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${api.adminToken}` },
+      body: JSON.stringify({ query: 'mutation($input: DatasetRowsInput!) { replaceDatasetRows(input: $input) { recordCount } }', variables: { input: { mountId: 'TW91bnQ6MQ==', rows: Array.from({ length: 60 }, () => []) } } }),
+    });
+    const body = (await result.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(result.status).toBe(400);
+    expect(body.errors.length).toBeGreaterThan(50);
+    expect(body.errors.map((e) => e.extensions.code).filter((code) => code !== 'BAD_USER_INPUT' && code !== 'BAD_REQUEST')).toEqual([]);
+    expect(logged).not.toHaveBeenCalled();
+  });
+
   it('reports invalid input with a readable message and BAD_USER_INPUT', async () => {
     const response = await api.request(`mutation { createRegion(input: { code: "abc", name: "" }) { code } }`);
     expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
@@ -69,6 +82,19 @@ describe('errors', () => {
     expect(badVariable.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(badVariable.errors?.[0].message).toContain('$n');
     expect(logged).not.toHaveBeenCalled();
+  });
+
+  it('nulls only the failed mutation of a document: the answers before it are kept and the mutations after it still run', async () => {
+    const response = await api.request(`mutation {
+      first: registerDirectory(input: { code: "ERR-2", name: "资源 ERR-2", departmentCreditCode: "${dept}", resourceFormat: DATABASE, shareType: UNCONDITIONAL, updateCycle: MONTHLY, informationItems: [{ name: "字段", dataType: "string" }] }) { code status }
+      taken: registerDirectory(input: { code: "ERR-2", name: "资源 ERR-2", departmentCreditCode: "${dept}", resourceFormat: DATABASE, shareType: UNCONDITIONAL, updateCycle: MONTHLY, informationItems: [{ name: "字段", dataType: "string" }] }) { code }
+      last: publishDirectory(input: { directory: { code: "ERR-2" } }) { code status }
+    }`);
+    expect(response.data).toEqual({ first: { code: 'ERR-2', status: 'DRAFT' }, taken: null, last: { code: 'ERR-2', status: 'PUBLISHED' } });
+    expect(response.errors).toHaveLength(1);
+    expect(response.errors?.[0]).toMatchObject({ path: ['taken'], extensions: { code: 'CONFLICT' } });
+    // The failed one wrote nothing; the ones around it were committed.
+    expect((await api.ok(`{ directory(code: "ERR-2") { status } }`)).directory).toEqual({ status: 'PUBLISHED' });
   });
 });
 

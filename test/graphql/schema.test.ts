@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildMuluSchema } from '../../src/graphql/schema';
 import { printSchemaFile } from '../../src/graphql/print-schema';
-import { isEnumType, isInputObjectType, isInterfaceType, isObjectType } from 'graphql';
+import { isEnumType, isInputObjectType, isInterfaceType, isNonNullType, isObjectType } from 'graphql';
 
 describe('the committed schema', () => {
   it('is exactly what the code builds (run `npm run schema:emit` after changing a type)', async () => {
@@ -29,5 +29,11 @@ describe('the committed schema', () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  it('makes every mutation field nullable, so one failure nulls its own field and not the whole answer', async () => {
+    const schema = await buildMuluSchema();
+    const nonNull = Object.values(schema.getMutationType()!.getFields()).filter((field) => isNonNullType(field.type));
+    expect(nonNull.map((field) => field.name)).toEqual([]);
   });
 });

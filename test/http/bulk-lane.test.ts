@@ -18,9 +18,10 @@ describe('bulkLane', () => {
   beforeAll(async () => {
     const app = express();
     app.post('/work', bulkLane(2, 1024), express.text({ limit: '1mb' }), async (req, res) => {
-      const large = req.query.name !== 'small';
+      const name = typeof req.query.name === 'string' ? req.query.name : '';
+      const large = name !== 'small';
       if (large) peak = Math.max(peak, ++insideLarge);
-      order.push(String(req.query.name));
+      order.push(name);
       await new Promise((r) => setTimeout(r, 60));
       if (large) insideLarge--;
       res.json({ name: req.query.name, bytes: String(req.body).length });

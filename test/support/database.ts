@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import { randomBytes } from 'node:crypto';
 import { initOrm } from '../../src/db/orm';
 import { loadDemoIfEmpty } from '../../src/db/demo-seed';
+import type { ConnectionSettings } from '../../src/mikro-orm.config';
 
 /**
  * A fresh, migrated database of its own for one test file; with `demo`, a
@@ -79,6 +80,6 @@ export function countStatements(orm: MikroORM): { reset(): void; readonly count:
   };
 }
 
-export async function migratedOrm(url: string): Promise<MikroORM> {
-  return initOrm(url);
+export async function migratedOrm(url: string, settings: ConnectionSettings = {}): Promise<MikroORM> {
+  return initOrm(url, {}, settings);
 }

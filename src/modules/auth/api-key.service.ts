@@ -5,7 +5,6 @@ import type { RequestContext } from '../../core/request-context';
 import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
 import { departmentService } from '../departments/department.service';
-import { Department } from '../departments/department.entity';
 import { ApiKey } from './api-key.entity';
 import { requireAdmin } from '../../core/permissions';
 import { ActorKind, Role, type Viewer } from '../../core/viewer';
@@ -65,7 +64,7 @@ export const apiKeyService = {
   async viewerForSecret(em: EntityManager, secret: string): Promise<Viewer | null> {
     const apiKey = await em.findOne(ApiKey, { secretHash: hashSecret(secret), revokedAt: null }, { populate: ['department'] });
     if (!apiKey) return null;
-    const department = apiKey.department.getEntity() as Department;
+    const department = apiKey.department.getEntity();
     return { kind: ActorKind.API_KEY, id: String(apiKey.id), name: apiKey.name, role: Role.STEWARD, departmentCreditCode: department.creditCode };
   },
 };

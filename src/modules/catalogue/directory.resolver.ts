@@ -75,22 +75,22 @@ export class DirectoryResolver {
     return directoryService.findByCode(ctx, code);
   }
 
-  @Mutation(() => ResourceDirectoryType, { description: 'Registers a directory as a draft.' })
+  @Mutation(() => ResourceDirectoryType, { nullable: true, description: 'Registers a directory as a draft.' })
   registerDirectory(@Arg('input', () => RegisterDirectoryInput, { description: 'The directory.' }) input: RegisterDirectoryInput, @Ctx() ctx: MuluContext) {
     return directoryService.register(ctx, input);
   }
 
-  @Mutation(() => ResourceDirectoryType, { description: "Changes a directory's metadata." })
+  @Mutation(() => ResourceDirectoryType, { nullable: true, description: "Changes a directory's metadata." })
   updateDirectory(@Arg('input', () => UpdateDirectoryInput, { description: 'The changes.' }) input: UpdateDirectoryInput, @Ctx() ctx: MuluContext) {
     return directoryService.update(ctx, { ...input, ...toDirectoryRef(input.directory) });
   }
 
-  @Mutation(() => ResourceDirectoryType, { description: 'Publishes a draft or withdrawn directory; it needs at least one information item.' })
+  @Mutation(() => ResourceDirectoryType, { nullable: true, description: 'Publishes a draft or withdrawn directory; it needs at least one information item.' })
   publishDirectory(@Arg('input', () => DirectoryTransitionInput, { description: 'The directory.' }) input: DirectoryTransitionInput, @Ctx() ctx: MuluContext) {
     return directoryService.publish(ctx, toDirectoryRef(input.directory));
   }
 
-  @Mutation(() => ResourceDirectoryType, { description: 'Withdraws a published directory; it stops counting in every figure.' })
+  @Mutation(() => ResourceDirectoryType, { nullable: true, description: 'Withdraws a published directory; it stops counting in every figure.' })
   withdrawDirectory(@Arg('input', () => DirectoryTransitionInput, { description: 'The directory.' }) input: DirectoryTransitionInput, @Ctx() ctx: MuluContext) {
     return directoryService.withdraw(ctx, toDirectoryRef(input.directory));
   }

@@ -120,7 +120,7 @@ export function checkShareRules(directory: Pick<ResourceDirectory, 'name' | 'sha
 function applyMetadata(directory: ResourceDirectory, input: DirectoryMetadata): void {
   const fields = ['name', 'summary', 'classification', 'resourceFormat', 'shareType', 'shareConditions', 'shareMethod', 'openToPublic', 'updateCycle'] as const;
   for (const field of fields) {
-    if (input[field] !== undefined) Object.assign(directory, { [field]: typeof input[field] === 'string' ? (input[field] as string).trim() : input[field] });
+    if (input[field] !== undefined) Object.assign(directory, { [field]: typeof input[field] === 'string' ? (input[field]).trim() : input[field] });
   }
   if (input.informationItems !== undefined) directory.informationItems = checkInformationItems(input.informationItems);
 }

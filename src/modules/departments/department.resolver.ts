@@ -16,7 +16,7 @@ export class DepartmentResolver {
     return departmentService.findByCreditCode(ctx, creditCode);
   }
 
-  @Mutation(() => DepartmentType, { description: 'Registers a department in a region.' })
+  @Mutation(() => DepartmentType, { nullable: true, description: 'Registers a department in a region.' })
   createDepartment(@Arg('input', () => CreateDepartmentInput, { description: 'The department.' }) input: CreateDepartmentInput, @Ctx() ctx: MuluContext): Promise<Department> {
     return departmentService.create(ctx, input);
   }

@@ -129,7 +129,7 @@ function parseRows(rows: SheetRow[], errors: RowErrors): PlannedDirectory[] {
       if (!value) return need(key, what) as null;
       const parsed = enumValue(labels, value);
       if (!parsed) {
-        errors.add(r, key, `"${value}" is not a ${what}; use one of ${Object.entries(labels).map(([v, l]) => `${v} or ${l}`).join(', ')}.`);
+        errors.add(r, key, `"${String(value)}" is not a ${what}; use one of ${Object.entries(labels).map(([v, l]) => `${v} or ${String(l)}`).join(', ')}.`);
         ok = false;
       }
       return parsed;

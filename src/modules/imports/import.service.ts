@@ -10,6 +10,7 @@ import { insertAuditEntries, RowErrors, summarize, type ImportReport } from './i
 import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './import-limits';
 import { detectFormat, readSheet, type SheetFormat } from './spreadsheet';
 import { importSupervisionItems } from './supervision-import';
+import { liftStatementTimeout } from '../../db/statement-timeout';
 
 export interface ImportInput {
   kind: ImportKind;
@@ -58,6 +59,8 @@ export const importService = {
     for (const { row, reason } of rowErrors) errors.add(row, null, reason);
     const run = input.kind === ImportKind.DIRECTORIES ? importDirectories : importSupervisionItems;
     const report = await ctx.em.transactional(async (em) => {
+      // An import of 100,000 rows is a job, not a request.
+      await liftStatementTimeout(em);
       const { results, audit } = await run(ctx, em, viewer, rows, input.dryRun, errors);
       const report = summarize(input.kind, input.dryRun, rows.length + rowErrors.length, results, errors.list);
       if (input.dryRun || errors.list.length) return report;

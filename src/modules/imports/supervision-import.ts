@@ -116,7 +116,7 @@ function parseRows(rows: SheetRow[], errors: RowErrors): { mains: PlannedMain[];
  * with it). A constant number of statements whatever the number of rows.
  */
 export async function importSupervisionItems(ctx: RequestContext, em: EntityManager, viewer: Viewer, rows: SheetRow[], dryRun: boolean, errors: RowErrors): Promise<{ results: ImportRowResult[]; audit: AuditRow[] }> {
-  const { mains, subs, mainRows } = parseRows(rows, errors);
+  const { mains, subs } = parseRows(rows, errors);
   const codes = JSON.stringify([...new Set(mains.map((m) => m.creditCode))]);
   const departments: DepartmentRow[] = await em.execute(`select id, credit_code, name from department where credit_code in (select jsonb_array_elements_text(?::jsonb))`, [codes]);
   const departmentOf = new Map(departments.map((d) => [d.credit_code, d]));

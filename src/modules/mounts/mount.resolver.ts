@@ -9,17 +9,17 @@ import { MountDatasetInput, MountType, RefreshMountInput, UnmountDatasetInput } 
 
 @Resolver(() => MountType)
 export class MountResolver {
-  @Mutation(() => MountType, { description: 'Mounts a dataset on a directory.' })
+  @Mutation(() => MountType, { nullable: true, description: 'Mounts a dataset on a directory.' })
   mountDataset(@Arg('input', () => MountDatasetInput, { description: 'The dataset.' }) input: MountDatasetInput, @Ctx() ctx: MuluContext): Promise<Mount> {
     return mountService.mount(ctx, { ...input, directory: toDirectoryRef(input.directory) });
   }
 
-  @Mutation(() => MountType, { description: 'Records a refresh of a mounted dataset: new record count and time.' })
+  @Mutation(() => MountType, { nullable: true, description: 'Records a refresh of a mounted dataset: new record count and time.' })
   refreshMount(@Arg('input', () => RefreshMountInput, { description: 'The refresh.' }) input: RefreshMountInput, @Ctx() ctx: MuluContext): Promise<Mount> {
     return mountService.refresh(ctx, { ...input, mountId: numericIdOf(input.mountId, 'Mount') });
   }
 
-  @Mutation(() => MountType, { description: 'Unmounts a dataset; it is kept as history, inactive.' })
+  @Mutation(() => MountType, { nullable: true, description: 'Unmounts a dataset; it is kept as history, inactive.' })
   unmountDataset(@Arg('input', () => UnmountDatasetInput, { description: 'The mount.' }) input: UnmountDatasetInput, @Ctx() ctx: MuluContext): Promise<Mount> {
     return mountService.unmount(ctx, numericIdOf(input.mountId, 'Mount'));
   }

@@ -12,7 +12,7 @@ export class RegionResolver {
     return ctx.loaders.regionByCode.load(code.trim());
   }
 
-  @Mutation(() => RegionType, { description: 'Registers a region under the parent its code implies.' })
+  @Mutation(() => RegionType, { nullable: true, description: 'Registers a region under the parent its code implies.' })
   createRegion(@Arg('input', () => CreateRegionInput, { description: 'The region.' }) input: CreateRegionInput, @Ctx() ctx: MuluContext): Promise<Region> {
     return regionService.create(ctx, input);
   }

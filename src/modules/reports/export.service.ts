@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import { badInput, notFound } from '../../core/errors';
-import { compareCounts, percent } from '../../core/numbers';
+import { percent } from '../../core/numbers';
 import type { RequestContext } from '../../core/request-context';
 import { SUPERVISION_CATEGORIES, SupervisionCategory } from '../supervision/supervision.entity';
 import { coveredSubItemsOf, sortInReportOrder, subItemsOf } from './report-figures';

@@ -22,11 +22,15 @@ export function previousPeriod(period: Period): Period {
 
 /** The current month in China Standard Time (UTC+8), where the reports are written. */
 export function currentPeriod(now: Date = new Date()): Period {
-  // "This month" changes with no write: answers using it are not reused (response-cache.ts).
-  dependsOnTheClock();
   const cst = new Date(now.getTime() + 8 * 3600_000);
+  // "This month" changes with no write, at midnight (CST) of the first of the next month: answers using it
+  // are reused until then (response-cache.ts), less a minute for the skew between this clock and the database's.
+  dependsOnTheClock(Date.UTC(cst.getUTCFullYear(), cst.getUTCMonth() + 1, 1) - 8 * 3600_000 - MONTH_TURN_MARGIN_MS);
   return `${cst.getUTCFullYear()}-${String(cst.getUTCMonth() + 1).padStart(2, '0')}`;
 }
+
+/** How long before a month turns its answers stop being reused: more than any skew between Node's clock and PostgreSQL's. */
+const MONTH_TURN_MARGIN_MS = 60_000;
 
 /**
  * A period that has begun: the current month (China Standard Time) or an

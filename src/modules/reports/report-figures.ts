@@ -62,8 +62,15 @@ export function decimalFraction(value: number): { numerator: bigint; denominator
  */
 export function isBelow(ratio: Ratio, threshold: number): boolean {
   if (ratio.denominator <= 0) return false;
-  const t = decimalFraction(threshold);
+  const t = thresholdFraction(threshold);
   return BigInt(ratio.numerator) * t.denominator < t.numerator * BigInt(ratio.denominator);
+}
+
+/** The last threshold's fraction: a report asks for one threshold 30,000 times (10,000 departments, 3 rates). */
+let lastThreshold: { value: number; fraction: ReturnType<typeof decimalFraction> } | undefined;
+function thresholdFraction(threshold: number): ReturnType<typeof decimalFraction> {
+  if (lastThreshold?.value !== threshold) lastThreshold = { value: threshold, fraction: decimalFraction(threshold) };
+  return lastThreshold.fraction;
 }
 
 /**
@@ -149,6 +156,17 @@ export function compareInReportOrder(table: 'resources' | 'supervision', a: Unit
 
 /** Units in the report's order of `table`, name last (then key, so the order is total). */
 export function sortInReportOrder<T extends { name: string; key: string; figures: UnitFigures }>(table: 'resources' | 'supervision', units: readonly T[]): T[] {
-  return [...units].sort((a, b) => compareInReportOrder(table, a.figures, b.figures) || compareNames(a.name, b.name) || compareNames(a.key, b.key));
+  if (table === 'resources') return [...units].sort((a, b) => compareInReportOrder(table, a.figures, b.figures) || compareNames(a.name, b.name) || compareNames(a.key, b.key));
+  // The sub-item sums once per unit, not once per comparison (a province sorts 10,000 departments).
+  const keyed = units.map((unit) => ({ unit, s: unit.figures.supervision, covered: coveredSubItemsOf(unit.figures), items: subItemsOf(unit.figures) }));
+  keyed.sort(
+    (a, b) =>
+      byRateDesc(a.s.coveredMainItems, a.s.mainItems, b.s.coveredMainItems, b.s.mainItems) ||
+      byRateDesc(a.covered, a.items, b.covered, b.items) ||
+      b.s.mainItems - a.s.mainItems ||
+      compareNames(a.unit.name, b.unit.name) ||
+      compareNames(a.unit.key, b.unit.key),
+  );
+  return keyed.map((k) => k.unit);
 }
 

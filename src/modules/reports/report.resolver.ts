@@ -7,13 +7,13 @@ import type { MuluContext } from '../../graphql/context';
 import { Role } from '../../core/viewer';
 import type { Region } from '../regions/region.entity';
 import { RegionType } from '../regions/region.types';
-import { CaptureSnapshotInput, RegionReportType, ReportArgs, ReportMonthType, ReportSnapshotType, ReportUnitType } from './report.types';
+import { CaptureSnapshotInput, RegionReportType, ReportArgs, ReportBelowThresholdType, ReportMonthType, ReportSnapshotType, ReportUnitType } from './report.types';
 import { snapshotService } from './snapshot.service';
 
 @Resolver(() => ReportSnapshotType)
 export class ReportSnapshotResolver {
   @Authorized(Role.ADMIN)
-  @Mutation(() => ReportSnapshotType, { description: "Captures every department's and region's figures for a month (admins). A month is captured once; `replace: true` captures it again, audited." })
+  @Mutation(() => ReportSnapshotType, { nullable: true, description: "Captures every department's and region's figures for a month (admins). A month is captured once; `replace: true` captures it again, audited." })
   captureSnapshot(@Arg('input', () => CaptureSnapshotInput, { description: 'The month.' }) input: CaptureSnapshotInput, @Ctx() ctx: MuluContext): Promise<ReportSnapshotType> {
     return snapshotService.capture(ctx, input);
   }
@@ -32,10 +32,11 @@ export class RegionReportResolver {
   }
 }
 
-const firstRows = (rows: ReportUnitType[], first: number | null | undefined) => {
-  if (first == null) return rows;
+/** A checked `first` argument: how many rows, or undefined for all of them. */
+const firstRows = (first: number | null | undefined): number | undefined => {
+  if (first == null) return undefined;
   if (!Number.isInteger(first) || first < 1) throw badInput(`"first" must be at least 1, got ${first}.`);
-  return rows.slice(0, first);
+  return first;
 };
 
 @Resolver(() => RegionReportType)
@@ -45,7 +46,7 @@ export class RegionReportTablesResolver {
       'The departments in the order of appendix 4 (附件4, resources): mount rate, then published directories, then data volume, each highest first, then name; units without a rate last. The order of the resources export.',
   })
   appendix4(@Root() report: RegionReportType, @Arg('first', () => Int, { nullable: true, description: 'Only the first rows (all when omitted).' }) first?: number | null): ReportUnitType[] {
-    return firstRows(report.appendix4, first);
+    return report.inReportOrder('resources', firstRows(first));
   }
 
   @FieldResolver(() => [ReportUnitType], {
@@ -53,7 +54,20 @@ export class RegionReportTablesResolver {
       'The departments in the order of appendix 5 (附件5, supervision): main-item coverage rate, then sub-item coverage rate, then number of main items, each highest first, then name; units without a rate last. The order of the supervision export.',
   })
   appendix5(@Root() report: RegionReportType, @Arg('first', () => Int, { nullable: true, description: 'Only the first rows (all when omitted).' }) first?: number | null): ReportUnitType[] {
-    return firstRows(report.appendix5, first);
+    return report.inReportOrder('supervision', firstRows(first));
+  }
+}
+
+@Resolver(() => ReportBelowThresholdType)
+export class ReportBelowThresholdResolver {
+  @FieldResolver(() => [ReportUnitType], { description: 'Departments below the threshold, lowest rate first, ties by name.' })
+  departments(@Root() below: ReportBelowThresholdType, @Arg('first', () => Int, { nullable: true, description: 'Only the first departments (all when omitted): a province has thousands below a threshold.' }) first?: number | null): ReportUnitType[] {
+    return below.belowDepartments.slice(0, firstRows(first)).map((u) => new ReportUnitType(u));
+  }
+
+  @FieldResolver(() => Int, { description: 'How many departments are below the threshold (all of them, whatever `departments(first)` returns).' })
+  departmentCount(@Root() below: ReportBelowThresholdType): number {
+    return below.belowDepartments.length;
   }
 }
 

@@ -102,10 +102,12 @@ async function sidesOf(em: EntityManager, regionCodes: readonly string[], period
 
 function rankPeers(units: ReportUnit[], threshold: number): void {
   for (const metric of METRICS) {
-    const rated = units.filter((u) => ratioOf(u.figures, metric).denominator > 0);
-    rated.sort((a, b) => compareRatesHighestFirst(ratioOf(a.figures, metric), ratioOf(b.figures, metric)) || compareNames(a.name, b.name) || compareNames(a.key, b.key));
+    // Each unit's ratio once, not once per comparison (a province ranks 10,000 departments).
+    const ratios = new Map(units.map((u) => [u, ratioOf(u.figures, metric)]));
+    const rated = units.filter((u) => ratios.get(u)!.denominator > 0);
+    rated.sort((a, b) => compareRatesHighestFirst(ratios.get(a)!, ratios.get(b)!) || compareNames(a.name, b.name) || compareNames(a.key, b.key));
     const rankOf = new Map(rated.map((u, i) => [u, i + 1]));
-    for (const unit of units) unit.ranks.push({ metric, rank: rankOf.get(unit) ?? null, of: rated.length, below: isBelow(ratioOf(unit.figures, metric), threshold) });
+    for (const unit of units) unit.ranks.push({ metric, rank: rankOf.get(unit) ?? null, of: rated.length, below: isBelow(ratios.get(unit)!, threshold) });
   }
 }
 

@@ -204,15 +204,15 @@ export class ReportUnitType {
 export class ReportBelowThresholdType {
   constructor(below: BelowThreshold) {
     this.metric = below.metric;
-    this.departments = below.departments.map((u) => new ReportUnitType(u));
+    this.belowDepartments = below.departments;
     this.childRegions = below.childRegions.map((u) => new ReportUnitType(u));
   }
 
   @Field(() => RankingMetric, { description: 'The rate.' })
   metric: RankingMetric;
 
-  @Field(() => [ReportUnitType], { description: 'Departments below the threshold, lowest rate first, ties by name.' })
-  departments: ReportUnitType[];
+  /** Departments below the threshold, lowest rate first (a province has thousands: `departments(first)` and `departmentCount`, report.resolver.ts). */
+  belowDepartments: BelowThreshold['departments'];
 
   @Field(() => [ReportUnitType], { description: 'Child regions below the threshold, lowest rate first, ties by name.' })
   childRegions: ReportUnitType[];
@@ -228,10 +228,7 @@ export class RegionReportType {
     this.comparedCapturedAt = report.comparedCapturedAt;
     this.threshold = report.threshold;
     this.region = new ReportUnitType(report.region);
-    this.departments = report.departments.map((u) => new ReportUnitType(u));
-    const byKey = new Map(report.departments.map((u, i) => [u.key, this.departments[i]]));
-    this.appendix4 = sortInReportOrder('resources', report.departments).map((u) => byKey.get(u.key)!);
-    this.appendix5 = sortInReportOrder('supervision', report.departments).map((u) => byKey.get(u.key)!);
+    this.report = report;
     this.childRegions = report.childRegions.map((u) => new ReportUnitType(u));
     this.belowThreshold = report.belowThreshold.map((b) => new ReportBelowThresholdType(b));
   }
@@ -257,12 +254,31 @@ export class RegionReportType {
   @Field(() => ReportUnitType, { description: 'The region itself: the sums of every department below it.' })
   region: ReportUnitType;
 
-  @Field(() => [ReportUnitType], { description: 'Every department in the region and in the regions below it, by name; ranked among each other.' })
-  departments: ReportUnitType[];
+  /** The report as computed; its departments become GraphQL objects only when asked for (a province has 10,000). */
+  private readonly report: RegionReport;
+  private readonly units = new Map<string, ReportUnitType>();
+  private readonly orders = new Map<'resources' | 'supervision', RegionReport['departments']>();
 
-  /** The departments in the order of appendix 4 and 5 (fields with `first`: report.resolver.ts). */
-  appendix4: ReportUnitType[];
-  appendix5: ReportUnitType[];
+  /** The GraphQL object of a department of the report, made once. */
+  private unitOf(unit: RegionReport['departments'][number]): ReportUnitType {
+    let type = this.units.get(unit.key);
+    if (!type) this.units.set(unit.key, (type = new ReportUnitType(unit)));
+    return type;
+  }
+
+  @Field(() => [ReportUnitType], { description: 'Every department in the region and in the regions below it, by name; ranked among each other.' })
+  get departments(): ReportUnitType[] {
+    return this.report.departments.map((u) => this.unitOf(u));
+  }
+
+  /** The first `first` departments (all without it) in the order of appendix 4 (`resources`) or 5 (`supervision`), sorted once. */
+  inReportOrder(table: 'resources' | 'supervision', first?: number): ReportUnitType[] {
+    let sorted = this.orders.get(table);
+    if (!sorted) this.orders.set(table, (sorted = sortInReportOrder(table, this.report.departments)));
+    return sorted.slice(0, first).map((u) => this.unitOf(u));
+  }
+
+  // appendix4 and appendix5 (with `first`): report.resolver.ts, through inReportOrder.
 
   @Field(() => [ReportUnitType], { description: 'The regions directly below, by code; ranked among each other.' })
   childRegions: ReportUnitType[];

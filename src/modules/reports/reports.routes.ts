@@ -18,7 +18,7 @@ export function reportsRouter(orm: MikroORM, authenticator: Authenticator): Rout
     withContext(orm, authenticator, async (req, res, ctx) => {
       requireViewer(ctx);
       const match = /^([a-z]+)\.([a-z]+)$/.exec(String(req.params.file));
-      if (!match) throw badInput(`Name the table as {table}.{format}, e.g. resources.xlsx or supervision.csv; got "${req.params.file}".`);
+      if (!match) throw badInput(`Name the table as {table}.{format}, e.g. resources.xlsx or supervision.csv; got "${String(req.params.file)}".`);
       const file = await exportService.file(ctx, String(req.params.regionCode), String(req.params.period), requireTable(match[1]), requireFormat(match[2]));
       sendFile(res, file);
     }),

@@ -9,6 +9,7 @@ import { departmentFiguresService } from '../stats/department-figures.service';
 import { requireBegunPeriod } from './period';
 import { ReportSnapshot, ReportUnitKind } from './report-snapshot.entity';
 import { unitFiguresService, type UnitWithFigures } from './unit-figures.service';
+import { liftStatementTimeout } from '../../db/statement-timeout';
 
 export interface CaptureSnapshotInput {
   period: string;
@@ -43,6 +44,8 @@ export const snapshotService = {
     await departmentFiguresService.refreshStaleness(ctx.em.fork());
     // Repeatable read: every statement of the capture sees the same moment, so the figures add up.
     return mutate(ctx, 'captureSnapshot', async (em, mutation) => {
+      // A capture reads every department of the province and may wait for another capture.
+      await liftStatementTimeout(em);
       // Captures queue here, one at a time. The lock must come before any
       // query: a repeatable-read transaction fixes its snapshot at its first
       // query, and a capture that had fixed it before waiting would not see

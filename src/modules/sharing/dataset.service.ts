@@ -14,6 +14,7 @@ import { Mount, MountKind } from '../mounts/mount.entity';
 import { mountService } from '../mounts/mount.service';
 import { DatasetLoad, LoadMode, SharingRoute, type RowError } from './dataset.entity';
 import { MAX_REPORTED_ERRORS, RowChecker } from './row-check';
+import { liftStatementTimeout } from '../../db/statement-timeout';
 
 /** Rows one appendDatasetRows or replaceDatasetRows call may carry; more go through POST /mounts/{id}/rows. */
 export const MAX_GRAPHQL_ROWS = 10_000;
@@ -139,7 +140,7 @@ class RowCopier {
     await this.flush();
     const done = once(this.stream, 'finish');
     this.stream.end();
-    await Promise.race([done, once(this.stream, 'error').then(([error]) => Promise.reject(error))]);
+    await Promise.race([done, once(this.stream, 'error').then(([error]) => Promise.reject(error instanceof Error ? error : new Error(String(error))))]);
     if (this.failure) throw this.failure;
   }
 }
@@ -158,6 +159,8 @@ export const datasetService = {
     const viewer = requireViewer(ctx);
     const key = checkKey(input.idempotencyKey);
     return mutate(ctx, input.mode === LoadMode.REPLACE ? 'replaceDatasetRows' : 'appendDatasetRows', async (em, mutation) => {
+      // The rows arrive through one COPY for as long as the upload takes (the body-rate limit bounds a slow sender).
+      await liftStatementTimeout(em);
       await em.execute(`select pg_advisory_xact_lock(?, ?)`, [LOAD_LOCK, input.mountId]);
       if (key) {
         const earlier = await em.findOne(DatasetLoad, { mountId: input.mountId, idempotencyKey: key });

@@ -17,6 +17,7 @@ import { SharingRoute } from './dataset.entity';
 import { transactionConnection } from './dataset.service';
 import { RowChecker, type CheckedItem } from './row-check';
 import { accessLogInsert, usageService } from './usage.service';
+import { liftStatementTimeout } from '../../db/statement-timeout';
 
 /** Largest page of rows through GraphQL; whole datasets go through the CSV and NDJSON routes. */
 export const MAX_ROWS_PAGE = 1000;
@@ -241,6 +242,8 @@ export const deliveryService = {
    */
   async export(ctx: RequestContext, ref: DirectoryRef, format: 'csv' | 'ndjson', start: (fileName: string) => Writable): Promise<void> {
     await ctx.em.transactional(async (em) => {
+      // One COPY streams the whole dataset for as long as the download takes.
+      await liftStatementTimeout(em);
       const access = await this.requireReadAccess(ctx, em, ref);
       const m = access.mount.id;
       const rows = `from dataset_row r where r.mount_id = ${m} and r.version = (select dataset_version from mount where id = ${m}) order by r.row_no`;

@@ -1,4 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { liftStatementTimeout } from '../../db/statement-timeout';
 import { logger } from '../../observability/logger';
 
 /**
@@ -80,6 +81,8 @@ async function addToCounters(em: EntityManager, batch: BatchRow[]): Promise<void
  */
 export async function foldUsage(source: EntityManager, { wait }: { wait: boolean }): Promise<number | null> {
   return source.fork().transactional(async (em) => {
+    // A job sharing the API's pool: a fold after a long-held horizon reads many entries, and a settling one waits for the lock.
+    await liftStatementTimeout(em);
     const [lock] = await em.execute<{ locked: boolean }[]>(wait ? `select true as locked from pg_advisory_xact_lock(?, ?)` : `select pg_try_advisory_xact_lock(?, ?) as locked`, [...USAGE_FOLD_LOCK_KEYS]);
     if (!lock.locked) return null;
     // Locked, so two folds on replicas that skip the advisory lock still run one after the other.

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { staleAfterSql, staleSql } from '../catalogue/staleness';
 import { FIGURE_COLUMNS, figuresOf, recountSectionSql, type FigureSection } from './figures';
+import { liftStatementTimeout, withoutStatementTimeout } from '../../db/statement-timeout';
 
 /** Subscription counts of departments `d` matching `where`, named by their columns (granted ones lapse after their end date). */
 const SUBSCRIPTION_COUNTS_SQL = (where: string) =>
@@ -105,7 +106,8 @@ export const departmentFiguresService = {
    * Returns how many departments changed.
    */
   async refreshStaleness(em: EntityManager): Promise<number> {
-    const changed: { id: number }[] = await em.execute(
+    // A job (at start, every five minutes, before a capture): a province's scan may outlast a request's statement timeout.
+    const changed: { id: number }[] = await withoutStatementTimeout(em, (tx) => tx.execute(
       `select f.department_id as id
          from department_figures f
          left join (select c.department_id, count(*) as n from resource_directory c where ${staleSql('c')} group by c.department_id) x
@@ -114,7 +116,7 @@ export const departmentFiguresService = {
        union
        select f.department_id from department_figures f join (${SUBSCRIPTION_COUNTS_SQL('true')}) x on x.id = f.department_id
         where (${SUBSCRIPTION_COLUMNS.map((c) => `f.${c}`).join(', ')}) <> (${SUBSCRIPTION_COLUMNS.map((c) => `x.${c}`).join(', ')})`,
-    );
+    ));
     // A few hundred departments per transaction, locked in id order as every other change locks
     // them: after a server was down for days most of a province may have changed, and one
     // transaction per department made that thousands of round trips before the server listened.
@@ -122,6 +124,7 @@ export const departmentFiguresService = {
     for (let i = 0; i < ids.length; i += RECOUNT_BATCH) {
       const batch = ids.slice(i, i + RECOUNT_BATCH);
       await em.fork().transactional(async (tx) => {
+        await liftStatementTimeout(tx);
         await lock(tx, batch);
         await tx.execute(
           `update department_figures f set stale_directories = (select count(*) from resource_directory c where c.department_id = f.department_id and ${staleSql('c')})

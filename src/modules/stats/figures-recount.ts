@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { logger } from '../../observability/logger';
 import { recountDuration } from '../../observability/metrics';
 import { departmentFiguresService } from './department-figures.service';
+import { liftStatementTimeout } from '../../db/statement-timeout';
 
 /**
  * The PostgreSQL advisory lock (two keys: "mulu" in ASCII, 1) that one
@@ -25,6 +26,8 @@ export async function recountFigures(orm: MikroORM, { wait }: { wait: boolean })
   const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
   try {
     const recounted = await orm.em.fork().transactional(async (em) => {
+      // A job, not a request: it may wait for another replica's recount (docs/security.md, "Execution budget").
+      await liftStatementTimeout(em);
       const [row] = await em.execute<{ locked: boolean }[]>(wait ? `select true as locked from pg_advisory_xact_lock(?, ?)` : `select pg_try_advisory_xact_lock(?, ?) as locked`, [...RECOUNT_LOCK_KEYS]);
       if (!row.locked) return null;
       // Its own connections: the lock's transaction only holds the lock.

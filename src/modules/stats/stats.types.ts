@@ -1,6 +1,6 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { percent, rate, type Count } from '../../core/numbers';
-import { BigCount, SafeInt } from '../../graphql/scalars';
+import { BigCount } from '../../graphql/scalars';
 import type { MountCounts } from './mount-stats.service';
 
 /*

@@ -5,6 +5,7 @@ import type { RequestContext } from '../../core/request-context';
 import { mutate } from '../../core/unit-of-work';
 import { requireDepartmentWriter } from '../../core/permissions';
 import { departmentService, requireValidCreditCode } from '../departments/department.service';
+import { liftStatementTimeout } from '../../db/statement-timeout';
 
 /** Most records one call may carry. */
 export const MAX_RECORDS_PER_BATCH = 10_000;
@@ -148,6 +149,8 @@ export const supervisionRecordService = {
     const reject = (candidate: Candidate, reason: string) => rejected.push({ index: candidate.index, reason: `Record ${candidate.index} (${candidate.source}/${candidate.externalId}): ${reason}` });
 
     const result = await mutate(ctx, 'ingestSupervisionRecords', async (em, mutation) => {
+      // A batch of 10,000 records is a job, not a request.
+      await liftStatementTimeout(em);
       const department = await departmentService.requireByCreditCode(em, creditCode);
       requireDepartmentWriter(ctx, department, 'push supervision records for this department');
 

@@ -66,7 +66,7 @@ function subItemsOfUnit(ctx: MuluContext, kind: UnitKind, unit: string | number,
 
 @Resolver(() => SupervisionMainItemType)
 export class SupervisionMainItemResolver {
-  @Mutation(() => SupervisionMainItemType, { description: "Registers a supervision main item of a department." })
+  @Mutation(() => SupervisionMainItemType, { nullable: true, description: "Registers a supervision main item of a department." })
   createSupervisionMainItem(@Arg('input', () => CreateSupervisionMainItemInput, { description: 'The main item.' }) input: CreateSupervisionMainItemInput, @Ctx() ctx: MuluContext) {
     return supervisionService.createMainItem(ctx, input);
   }
@@ -84,17 +84,18 @@ export class SupervisionMainItemResolver {
 
 @Resolver(() => SupervisionSubItemType)
 export class SupervisionSubItemResolver {
-  @Mutation(() => SupervisionSubItemType, { description: 'Registers a supervision sub-item under a main item of the same department.' })
+  @Mutation(() => SupervisionSubItemType, { nullable: true, description: 'Registers a supervision sub-item under a main item of the same department.' })
   createSupervisionSubItem(@Arg('input', () => CreateSupervisionSubItemInput, { description: 'The sub-item.' }) input: CreateSupervisionSubItemInput, @Ctx() ctx: MuluContext) {
     return supervisionService.createSubItem(ctx, input);
   }
 
-  @Mutation(() => SupervisionSubItemType, { description: 'Moves a sub-item to another main item of the same department; coverage follows it.' })
+  @Mutation(() => SupervisionSubItemType, { nullable: true, description: 'Moves a sub-item to another main item of the same department; coverage follows it.' })
   moveSupervisionSubItem(@Arg('input', () => MoveSupervisionSubItemInput, { description: 'The move.' }) input: MoveSupervisionSubItemInput, @Ctx() ctx: MuluContext) {
     return supervisionService.moveSubItem(ctx, input);
   }
 
   @Mutation(() => IngestSupervisionRecordsResultType, {
+    nullable: true,
     description:
       'Stores supervision records of one department, one or up to 10,000 per call, in one transaction. Safe to retry: records already stored are reported as duplicates and counted once.',
   })

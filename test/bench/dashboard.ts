@@ -1,0 +1,81 @@
+import { chromium } from 'playwright-core';
+
+/**
+ * The dashboard's province page in Debian's Chromium, run by
+ * `npm run bench -- --scale S --dashboard` (or `--only dashboard`): the time
+ * from navigation (a full page load of `/#/region/410000`, no state kept from
+ * the run before) to an interactive page, the figures drawn and the charts on
+ * their canvases. The first load meets a cold server (no cached answer); the
+ * next ones a warm one, as a team's dashboard does after its first visitor.
+ * The target (issue 14): within 1.5 s at province scale.
+ */
+export const DASHBOARD_TARGET_MS = 1_500;
+
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+
+export interface DashboardLoad {
+  /** Wall clock from `page.goto` to the page marked ready with its charts drawn, in ms. */
+  interactiveMs: number;
+  /** The page's own clock at that moment (performance.now(), from navigation start), in ms. */
+  pageClockMs: number;
+  /** The region page's GraphQL request: answer time seen by the browser and its size. */
+  graphqlMs: number;
+  graphqlBytes: number;
+}
+
+export interface DashboardResult {
+  path: string;
+  targetMs: number;
+  cold: DashboardLoad;
+  warm: DashboardLoad[];
+  warmMedianMs: number;
+  /** Departments the page's report covers (the province's whole tree). */
+  departments: number;
+  met: boolean;
+}
+
+/**
+ * Loads `path` on the server at `base` (its dashboard built into dist/web)
+ * `1 + warmRuns` times, each in a new browser context signed in with `token`
+ * (set in session storage before the page's scripts run, as the sign-in does).
+ */
+export async function runDashboardBench(options: { base: string; token: string; departments: number; warmRuns?: number; path?: string; log: (line: string) => void }): Promise<DashboardResult> {
+  const path = options.path ?? '/#/region/410000';
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  try {
+    const load = async (): Promise<DashboardLoad> => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      try {
+        await context.addInitScript({ content: `sessionStorage.setItem('mulu.token', ${JSON.stringify(options.token)});` });
+        const page = await context.newPage();
+        const graphql = page.waitForResponse((r) => r.url().endsWith('/graphql') && r.request().method() === 'POST');
+        const started = Date.now();
+        await page.goto(options.base + path);
+        await page.waitForSelector('[data-testid=region-page][data-ready] [data-testid=bars] canvas');
+        const interactiveMs = Date.now() - started;
+        const pageClockMs = await page.evaluate(() => performance.now());
+        const response = await graphql;
+        const timing = response.request().timing();
+        const body = await response.body();
+        const error = await page.locator('.error').count();
+        if (error) throw new Error(`The page shows an error: ${await page.locator('.error').first().innerText()}`);
+        return { interactiveMs, pageClockMs: Math.round(pageClockMs), graphqlMs: Math.round(timing.responseEnd - timing.requestStart), graphqlBytes: body.length };
+      } finally {
+        await context.close();
+      }
+    };
+    const cold = await load();
+    options.log(`  dashboard ${path}: cold ${cold.interactiveMs} ms to interactive (page clock ${cold.pageClockMs} ms; GraphQL ${cold.graphqlMs} ms, ${(cold.graphqlBytes / 1024).toFixed(0)} KB)`);
+    const warm: DashboardLoad[] = [];
+    for (let i = 0; i < (options.warmRuns ?? 5); i++) warm.push(await load());
+    const sorted = warm.map((w) => w.interactiveMs).sort((a, b) => a - b);
+    const warmMedianMs = sorted[Math.floor(sorted.length / 2)] ?? cold.interactiveMs;
+    options.log(`  dashboard ${path}: warm ${sorted.join(', ')} ms (median ${warmMedianMs} ms; GraphQL ${warm.map((w) => w.graphqlMs).join(', ')} ms)`);
+    const met = Math.max(cold.interactiveMs, warmMedianMs) <= DASHBOARD_TARGET_MS;
+    options.log(`  dashboard target: interactive within ${DASHBOARD_TARGET_MS} ms of navigation at ${options.departments} departments: ${met ? 'met' : 'MISSED'}`);
+    return { path, targetMs: DASHBOARD_TARGET_MS, cold, warm, warmMedianMs, departments: options.departments, met };
+  } finally {
+    await browser.close();
+  }
+}
