@@ -125,7 +125,20 @@ class RowCopier {
     const ok = this.stream.write(this.chunk.join(''));
     this.chunk = [];
     this.bytes = 0;
-    if (!ok) await Promise.race([once(this.stream, 'drain'), once(this.stream, 'error')]);
+    if (!ok) await this.drained();
+  }
+
+  /** Waits for the stream to drain or fail (a failure is thrown by the next flush), removing both listeners either way. */
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.stream.off('drain', done);
+        this.stream.off('error', done);
+        resolve();
+      };
+      this.stream.on('drain', done);
+      this.stream.on('error', done);
+    });
   }
 
   /** Ends the COPY with a failure (CopyFail), so the connection leaves COPY mode and the transaction can roll back. */
