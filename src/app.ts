@@ -28,6 +28,7 @@ import { identifyCaller } from './http/caller';
 import { DEFAULT_RATE_LIMITS, rateLimit, type RateLimits } from './http/rate-limit';
 import { createResponseCache, DEFAULT_RESPONSE_CACHE_BYTES, type ResponseCacheStats } from './graphql/response-cache';
 import { watchClockSql } from './db/clock-reads';
+import { scheduleUsageFold, USAGE_FOLD_INTERVAL_MS } from './modules/sharing/usage-fold';
 import { checkRecountInterval, FIGURES_RECOUNT_INTERVAL_MS, recountFigures, scheduleFiguresRecount } from './modules/stats/figures-recount';
 import { healthRouter, readinessCheck } from './observability/health';
 import { metricsRegistry, watchPool } from './observability/metrics';
@@ -62,6 +63,8 @@ export interface AppOptions {
    * default five minutes (see src/modules/stats/figures-recount.ts).
    */
   figuresRecountIntervalMs?: number;
+  /** How often new deliveries are folded into the usage figures, default one second (src/modules/sharing/usage-fold.ts). */
+  usageFoldIntervalMs?: number;
   /** Memory for answers the response cache keeps (see src/graphql/response-cache.ts); 0 turns it off. Default 32 MiB. */
   responseCacheBytes?: number;
   /** The embedded demo's tokens, offered by the dashboard's sign-in (src/http/web.ts); never set outside the demo. */
@@ -220,12 +223,14 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
  * A server keeps its stored figures in step with the clock: before it
  * listens it recounts stale directories and lapsed subscriptions (time may
  * have passed while no server ran), then again every
- * `figuresRecountIntervalMs` until `stop()`.
+ * `figuresRecountIntervalMs` until `stop()`. It folds new deliveries into
+ * the usage figures every `usageFoldIntervalMs`.
  */
 export async function startServer(orm: MikroORM, port: number, authenticator: Authenticator, options: AppOptions = {}): Promise<MuluServer> {
   const recountInterval = checkRecountInterval(options.figuresRecountIntervalMs ?? FIGURES_RECOUNT_INTERVAL_MS);
   // Waits for a replica recounting at this moment, then recounts what is still stale (usually nothing).
   await recountFigures(orm, { wait: true });
+  const usageFoldInterval = checkRecountInterval(options.usageFoldIntervalMs ?? USAGE_FOLD_INTERVAL_MS);
   const webhookSettings: DispatcherSettings = { ...DEFAULT_DISPATCHER_SETTINGS, ...options.webhooks };
   setNotificationPolicy({ allowPrivate: webhookSettings.allowPrivate, ...(options.rateThreshold !== undefined ? { rateThreshold: options.rateThreshold } : {}) });
   const listener = createPgListener(orm.config.get('clientUrl')!);
@@ -251,6 +256,7 @@ export async function startServer(orm: MikroORM, port: number, authenticator: Au
     throw error;
   }
   const recount = scheduleFiguresRecount(orm, recountInterval);
+  const usageFold = scheduleUsageFold(orm, usageFoldInterval);
   const unwatchPool = watchPool(orm.em.getConnection().getKnex().client.pool);
   const dispatcher = options.webhookDispatcher === false ? null : startDispatcher(orm.config.get('clientUrl')!, listener, webhookSettings);
   const address = httpServer.address();
@@ -271,7 +277,7 @@ export async function startServer(orm: MikroORM, port: number, authenticator: Au
         try {
           // The dispatcher stops alongside the drain and within its grace period: attempts in flight
           // may finish until then; after it they are cut and their deliveries are due again at once.
-          await Promise.all([dispatcher?.stop(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS), recount.stop(), apollo.stop()]);
+          await Promise.all([dispatcher?.stop(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS), recount.stop(), usageFold.stop(), apollo.stop()]);
         } finally {
           unwatchPool();
           await listener.close();

@@ -13,6 +13,7 @@ import { DEMO_DEPARTMENTS, DEMO_REGIONS, DEMO_RESOURCE_NAMES, DEMO_SUPERVISION, 
 import { loadDemoSupervision } from './demo-supervision';
 import { snapshotService } from '../modules/reports/snapshot.service';
 import { loadDemoSharing } from './demo-sharing';
+import { settleUsage } from '../modules/sharing/usage-fold';
 import { liftStatementTimeout } from './statement-timeout';
 
 /** The department whose steward the demo token stands for. */
@@ -35,7 +36,7 @@ const DAY = 24 * 60 * 60 * 1000;
  * interrupted while loading leaves an empty database, not half a demo.
  */
 export async function loadDemoIfEmpty(orm: MikroORM): Promise<boolean> {
-  return orm.em.fork().transactional(async (em) => {
+  const loaded = await orm.em.fork().transactional(async (em) => {
     await liftStatementTimeout(em);
     // The loader acts as the server itself; its changes appear in the audit trail as SYSTEM.
     const ctx: RequestContext = { em, viewer: SYSTEM_VIEWER };
@@ -43,6 +44,9 @@ export async function loadDemoIfEmpty(orm: MikroORM): Promise<boolean> {
     await loadDemo(ctx);
     return true;
   });
+  // The demo's deliveries are counted by the usage fold, once the demo has committed.
+  if (loaded) await settleUsage(orm.em);
+  return loaded;
 }
 
 /** The months the demo holds snapshots of: the report's month and the one it is compared with. */

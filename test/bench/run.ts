@@ -20,7 +20,9 @@ import { checkTargets, statementCountsByScale } from './targets';
  * writes bench-results-<scale>.json (git-ignored). `--dashboard` also builds
  * the dashboard (dist/web) and times its province page in Chromium
  * (test/bench/dashboard.ts); `--only dashboard` does only that and adds its
- * figures to bench-results-<scale>.json.
+ * figures to bench-results-<scale>.json. `BENCH_SERVER_NODE_ARGS` adds
+ * options to the server's Node (`--cpu-prof --cpu-prof-dir=DIR`);
+ * `MULU_LOG_SQL=1` logs its statements.
  */
 const ISSUER = 'https://sso.bench.mulu.local';
 const AUDIENCE = 'mulu-api';
@@ -60,8 +62,8 @@ export async function startServer(databaseUrl: string, authEnv: Record<string, s
   const main = resolve('dist/src/main.js');
   if (!existsSync(main)) throw new Error('dist/src/main.js is missing: run `npm run build` (npm run bench does).');
   const port = await freePort();
-  const child = spawn(process.execPath, [main], {
-    env: { ...process.env, ...authEnv, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), MULU_SQL_COUNT_HEADER: '1', MULU_DEMO: '0', MULU_LOG_SQL: '0', MULU_RATE_LIMIT_PER_MINUTE: '0', MULU_LOG_LEVEL: process.env.MULU_LOG_LEVEL ?? 'warn' },
+  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), main], {
+    env: { ...process.env, ...authEnv, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), MULU_SQL_COUNT_HEADER: '1', MULU_DEMO: '0', MULU_LOG_SQL: process.env.MULU_LOG_SQL ?? '0', MULU_RATE_LIMIT_PER_MINUTE: '0', MULU_LOG_LEVEL: process.env.MULU_LOG_LEVEL ?? 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (chunk) => process.stdout.write(`  [server] ${chunk}`));

@@ -91,7 +91,7 @@ export function peakRssMb(pid: number): number | null {
 }
 
 /** Resets the peak RSS to the current RSS (writing 5 to clear_refs); false when not allowed. */
-function resetPeakRss(pid: number): boolean {
+export function resetPeakRss(pid: number): boolean {
   try {
     writeFileSync(`/proc/${pid}/clear_refs`, '5');
     return true;

@@ -95,7 +95,7 @@ export const REGION_FIGURES_MISMATCH_SQL = `
 /**
  * Departments whose stored figures (department_figures) differ from the
  * figures computed from the rows themselves, every figure counted from
- * rows (stats/figures.ts; usage is added to by deliveries): 0 when the generator (or the services) kept them exact.
+ * rows (stats/figures.ts; usage is added by the usage fold): 0 when the generator (or the services) kept them exact.
  */
 export const DEPARTMENT_FIGURES_MISMATCH_SQL = `
   select count(*)::int as wrong

@@ -1,27 +1,54 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
 import autocannon from 'autocannon';
+import { numericIdOf } from '../../src/graphql/global-id';
 import { creditCodeCheckCharacter } from '../../src/modules/departments/credit-code';
+import { encodeRowCursor } from '../../src/modules/sharing/delivery.service';
 import { connect } from './database';
-import { summarise } from './runner';
+import { resetPeakRss, summarise } from './runner';
 
 /**
  * Data sharing scenarios (issue 13), run by `npm run bench -- --scale S --sharing`
  * (or `--only sharing`): a hosted dataset of ROWS rows is loaded through
  * POST /mounts/{id}/rows as streamed CSV, then a granted consumer reads pages
- * of 100 rows at 10 clients and exports the whole dataset as CSV, while the
- * server's peak memory is watched.
+ * of 100 rows at 10 clients (each page after a random row, by keyset, as a
+ * client paging through the whole dataset would ask) and exports the whole
+ * dataset as CSV, while the server's peak memory is watched (reset before
+ * each phase). The machine is shared: the 1-minute load average is recorded
+ * with each figure.
  */
 export const SHARING_ROWS = 1_000_000;
 
 export interface SharingResult {
   rows: number;
-  load: { seconds: number; rowsPerSecond: number };
-  page: { clients: number; requests: number; p50: number; p95: number; p99: number; errors: number };
-  export: { seconds: number; rowsPerSecond: number; bytes: number };
+  /** `loadAverage`: the 1-minute load average before and after the phase (2 cores). */
+  load: { seconds: number; rowsPerSecond: number; peakRssMb: number; loadAverage: [number, number]; cpu: PhaseCpu };
+  page: { clients: number; requests: number; p50: number; p95: number; p99: number; errors: number; peakRssMb: number; loadAverage: [number, number]; cpu: PhaseCpu };
+  export: { seconds: number; rowsPerSecond: number; bytes: number; peakRssMb: number; loadAverage: [number, number]; cpu: PhaseCpu };
+  /**
+   * After the last page: how long until the usage fold had counted every
+   * delivery of the run (directory_usage against the access log), and
+   * whether the counts then agreed.
+   */
+  usage: { foldedAfterMs: number; requestsLogged: number; requestsCounted: number };
+  /** The largest of the three phases. */
   peakRssMb: number;
+  /** `vacuum (analyze)` of the dataset's partition after the load, before the pages. */
+  vacuumSeconds: number;
+  /** Growth of dataset_row (heap, TOAST and primary key index) by the load. */
   tableMb: number;
   bytesPerRow: number;
+}
+
+/**
+ * CPU seconds of a phase, of the API server and of PostgreSQL: on a shared
+ * machine they say what a phase costs when the wall-clock time says mostly
+ * how busy the machine was.
+ */
+export interface PhaseCpu {
+  serverSeconds: number;
+  postgresSeconds: number;
 }
 
 const ITEMS = [
@@ -44,6 +71,44 @@ function peakRssMb(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Math.round(Number(match[1]) / 1024) : NaN;
 }
+
+/** CPU seconds a process used (user + system; with `children`, also its reaped children's), from /proc (100 ticks a second). */
+function cpuSeconds(pid: number, children = false): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0);
+    return ticks / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of a PostgreSQL server on this machine: the postmaster, its reaped children and its live ones (backends, WAL writer, checkpointer). */
+function postgresCpuSeconds(postmasterPid: number): number {
+  let total = cpuSeconds(postmasterPid, true);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
+      if (Number(fields[1]) === postmasterPid) total += cpuSeconds(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+/** CPU used during a phase by the API server and by PostgreSQL (0 for PostgreSQL when it runs elsewhere). */
+function cpuMeter(serverPid: number, postmasterPid: number | null) {
+  const read = () => ({ server: cpuSeconds(serverPid), postgres: postmasterPid ? postgresCpuSeconds(postmasterPid) : 0 });
+  const start = read();
+  return () => {
+    const end = read();
+    return { serverSeconds: Number((end.server - start.server).toFixed(2)), postgresSeconds: Number((end.postgres - start.postgres).toFixed(2)) };
+  };
+}
+
+const load1 = () => Number(loadavg()[0].toFixed(2));
 
 function* csvLines(rows: number): Generator<string> {
   yield '姓名,身份证号,年龄,补助金额,发放日期,在册\n';
@@ -78,9 +143,19 @@ export async function runSharingBench(options: {
     return body.data;
   };
   const db = await connect(options.databaseUrl);
+  const dataDirectory = (await db.query(`select current_setting('data_directory') as dir`)).rows[0].dir as string;
+  let postmasterPid: number | null = null;
+  try {
+    postmasterPid = Number(readFileSync(`${dataDirectory}/postmaster.pid`, 'utf8').split('\n')[0]);
+  } catch {
+    // PostgreSQL on another machine or user: its CPU is not measured
+  }
   const region = (await db.query(`select code from region order by length(code) desc, code limit 1`)).rows[0]?.code as string | undefined;
-  await db.end();
-  if (!region) throw new Error('The database has no region.');
+  const rowTableBytes = async () => Number((await db.query(`select coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint as bytes from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'dataset_row'::regclass`)).rows[0].bytes);
+  if (!region) {
+    await db.end();
+    throw new Error('The database has no region.');
+  }
   const stamp = Date.now().toString(36);
   const provider = creditCode(Number.parseInt(stamp.slice(-5), 36) % 100_000);
   const consumer = creditCode((Number.parseInt(stamp.slice(-5), 36) % 100_000) + 100_000);
@@ -97,7 +172,12 @@ export async function runSharingBench(options: {
   const consumerAuth = `Bearer ${await options.stewardToken(consumer)}`;
   await gql(`mutation($code: String!) { requestSubscription(input: { directory: { code: $code }, purpose: "基准" }) { status } }`, { code }, consumerAuth);
 
-  options.log(`  loading ${rows.toLocaleString('en')} rows as streamed CSV through POST /mounts/{id}/rows ...`);
+  // The table's growth is the dataset's size (earlier runs' datasets stay in it).
+  const bytesBefore = await rowTableBytes();
+  options.log(`  loading ${rows.toLocaleString('en')} rows as streamed CSV through POST /mounts/{id}/rows (load average ${load1()}) ...`);
+  resetPeakRss(options.serverPid);
+  const loadBefore = load1();
+  const loadCpu = cpuMeter(options.serverPid, postmasterPid);
   const started = performance.now();
   const response = await fetch(`${base}/mounts/${mountId}/rows?mode=replace`, {
     method: 'POST',
@@ -105,12 +185,26 @@ export async function runSharingBench(options: {
     body: Readable.toWeb(Readable.from(csvLines(rows))) as ReadableStream,
     duplex: 'half',
   } as RequestInit);
-  const loaded = (await response.json()) as { recordCount?: number; error?: unknown };
+  const loaded = (await response.json()) as { recordCount?: number; version?: number; error?: unknown };
   const loadSeconds = (performance.now() - started) / 1000;
   if (loaded.recordCount !== rows) throw new Error(`The load failed: ${JSON.stringify(loaded)}`);
-  options.log(`  load: ${loadSeconds.toFixed(1)} s, ${Math.round(rows / loadSeconds).toLocaleString('en')} rows/s`);
+  const loadResult = { seconds: Number(loadSeconds.toFixed(2)), rowsPerSecond: Math.round(rows / loadSeconds), peakRssMb: peakRssMb(options.serverPid), loadAverage: [loadBefore, load1()] as [number, number], cpu: loadCpu() };
+  options.log(`  load: ${loadSeconds.toFixed(1)} s, ${loadResult.rowsPerSecond.toLocaleString('en')} rows/s, server peak RSS ${loadResult.peakRssMb} MB, CPU server ${loadResult.cpu.serverSeconds} s + PostgreSQL ${loadResult.cpu.postgresSeconds} s (load average ${loadResult.loadAverage.join(' -> ')})`);
 
-  const query = JSON.stringify({ query: `query($code: String!, $after: String) { directory(code: $code) { rows(first: 100, after: $after) { edges { node { rowNumber values } } } } }`, variables: { code } });
+  // Autovacuum would process the new rows during the next phase: vacuum them first, so the pages are measured on their own.
+  const vacuumStarted = performance.now();
+  const partition = (await db.query(`select tableoid::regclass::text as name from dataset_row where mount_id = $1 limit 1`, [numericIdOf(mountId, 'Mount')])).rows[0]?.name as string | undefined;
+  if (partition) await db.query(`vacuum (analyze) ${partition}`);
+  const vacuumSeconds = Number(((performance.now() - vacuumStarted) / 1000).toFixed(1));
+  options.log(`  vacuum (analyze) ${partition ?? 'dataset_row (partition not found)'}: ${vacuumSeconds} s`);
+
+  // Each request asks for the 100 rows after a random row of the current version.
+  const version = loaded.version!;
+  const document = `query($code: String!, $after: String) { directory(code: $code) { rows(first: 100, after: $after) { edges { node { rowNumber values } } } } }`;
+  const pageBody = () => JSON.stringify({ query: document, variables: { code, after: encodeRowCursor(version, Math.floor(Math.random() * (rows - 100))) } });
+  resetPeakRss(options.serverPid);
+  const pageBefore = load1();
+  const pageCpu = cpuMeter(options.serverPid, postmasterPid);
   const latencies: number[] = [];
   let graphqlErrors = 0;
   let instance!: autocannon.Instance;
@@ -125,7 +219,7 @@ export async function runSharingBench(options: {
           {
             method: 'POST',
             headers: { 'content-type': 'application/json', authorization: consumerAuth },
-            body: query,
+            setupRequest: (request: autocannon.Request) => ({ ...request, body: pageBody() }),
             onResponse: (status: number, body: string) => {
               if (status !== 200 || body.includes('"errors"')) graphqlErrors++;
             },
@@ -138,30 +232,53 @@ export async function runSharingBench(options: {
   instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
   const page = await done;
   const summary = summarise(latencies);
-  const pageResult = { clients: 10, requests: latencies.length, p50: summary.p50, p95: summary.p95, p99: summary.p99, errors: page.errors + graphqlErrors };
-  options.log(`  page of 100 rows, 10 clients: ${pageResult.requests} requests, p50 ${pageResult.p50} ms, p95 ${pageResult.p95} ms, p99 ${pageResult.p99} ms, errors ${pageResult.errors}`);
+  const pageResult = { clients: 10, requests: latencies.length, p50: summary.p50, p95: summary.p95, p99: summary.p99, errors: page.errors + graphqlErrors, peakRssMb: peakRssMb(options.serverPid), loadAverage: [pageBefore, load1()] as [number, number], cpu: pageCpu() };
+  const perRequest = (seconds: number) => ((seconds * 1000) / Math.max(1, pageResult.requests)).toFixed(1);
+  options.log(`  page of 100 rows, 10 clients: ${pageResult.requests} requests, p50 ${pageResult.p50} ms, p95 ${pageResult.p95} ms, p99 ${pageResult.p99} ms, errors ${pageResult.errors}, server peak RSS ${pageResult.peakRssMb} MB, CPU a request server ${perRequest(pageResult.cpu.serverSeconds)} ms + PostgreSQL ${perRequest(pageResult.cpu.postgresSeconds)} ms (load average ${pageResult.loadAverage.join(' -> ')})`);
 
+  // Deliveries only append to the log; the server's fold counts them (about every second): wait for it, and check it counted each once.
+  const directoryId = numericIdOf((await gql(`query($code: String!) { directory(code: $code) { id } }`, { code })).directory.id, 'ResourceDirectory');
+  const usageCounts = async () =>
+    (await db.query(
+      `select (select count(*) from dataset_access where directory_id = $1 and consumer_id is not null)::int as logged,
+              coalesce((select requests from directory_usage where directory_id = $1), 0)::int as counted`,
+      [directoryId],
+    )).rows[0] as { logged: number; counted: number };
+  const foldWait = performance.now();
+  let counts = await usageCounts();
+  while (counts.counted !== counts.logged && performance.now() - foldWait < 30_000) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    counts = await usageCounts();
+  }
+  const usage = { foldedAfterMs: Math.round(performance.now() - foldWait), requestsLogged: counts.logged, requestsCounted: counts.counted };
+  options.log(`  usage: ${usage.requestsCounted} of ${usage.requestsLogged} logged deliveries counted ${usage.foldedAfterMs} ms after the last page`);
+
+  resetPeakRss(options.serverPid);
+  const exportBefore = load1();
+  const exportCpu = cpuMeter(options.serverPid, postmasterPid);
   const exportStarted = performance.now();
   const csv = await fetch(`${base}/directories/${encodeURIComponent(code)}/rows.csv`, { headers: { authorization: consumerAuth } });
   let bytes = 0;
   for await (const chunk of csv.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.length;
   const exportSeconds = (performance.now() - exportStarted) / 1000;
   if (csv.status !== 200) throw new Error(`The export failed with HTTP ${csv.status}.`);
-  options.log(`  CSV export: ${exportSeconds.toFixed(1)} s, ${Math.round(rows / exportSeconds).toLocaleString('en')} rows/s, ${(bytes / 2 ** 20).toFixed(0)} MB`);
+  const exportResult = { seconds: Number(exportSeconds.toFixed(2)), rowsPerSecond: Math.round(rows / exportSeconds), bytes, peakRssMb: peakRssMb(options.serverPid), loadAverage: [exportBefore, load1()] as [number, number], cpu: exportCpu() };
+  options.log(`  CSV export: ${exportSeconds.toFixed(1)} s, ${exportResult.rowsPerSecond.toLocaleString('en')} rows/s, ${(bytes / 2 ** 20).toFixed(0)} MB, server peak RSS ${exportResult.peakRssMb} MB, CPU server ${exportResult.cpu.serverSeconds} s + PostgreSQL ${exportResult.cpu.postgresSeconds} s (load average ${exportResult.loadAverage.join(' -> ')})`);
 
-  const after = await connect(options.databaseUrl);
-  const size = Number((await after.query(`select sum(pg_total_relation_size(c.oid))::bigint as bytes from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'dataset_row'::regclass`)).rows[0].bytes);
-  await after.end();
+  const size = (await rowTableBytes()) - bytesBefore;
+  await db.end();
   const result: SharingResult = {
     rows,
-    load: { seconds: Number(loadSeconds.toFixed(2)), rowsPerSecond: Math.round(rows / loadSeconds) },
+    load: loadResult,
     page: pageResult,
-    export: { seconds: Number(exportSeconds.toFixed(2)), rowsPerSecond: Math.round(rows / exportSeconds), bytes },
-    peakRssMb: peakRssMb(options.serverPid),
+    export: exportResult,
+    usage,
+    peakRssMb: Math.max(loadResult.peakRssMb, pageResult.peakRssMb, exportResult.peakRssMb),
+    vacuumSeconds,
     tableMb: Math.round(size / 2 ** 20),
     bytesPerRow: Math.round(size / rows),
   };
-  options.log(`  server peak RSS ${result.peakRssMb} MB; dataset_row ${result.tableMb} MB with its index (${result.bytesPerRow} bytes a row)`);
+  options.log(`  server peak RSS ${result.peakRssMb} MB (largest phase); dataset_row grew ${result.tableMb} MB with its index (${result.bytesPerRow} bytes a row)`);
   options.log(`  targets: load >= 50,000 rows/s ${result.load.rowsPerSecond >= 50_000 ? 'met' : 'MISSED'}; page p95 < 20 ms ${pageResult.p95 < 20 && pageResult.errors === 0 ? 'met' : 'MISSED'}; export >= 100,000 rows/s ${result.export.rowsPerSecond >= 100_000 ? 'met' : 'MISSED'}; peak RSS < 400 MB ${result.peakRssMb < 400 ? 'met' : 'MISSED'}`);
   return result;
 }

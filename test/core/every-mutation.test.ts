@@ -241,6 +241,8 @@ describe('every mutation keeps the figures exact and leaves an audit entry', () 
     await call('requestSubscription', request, { directory: { code: shared.code }, requesterCreditCode: reader, purpose: '数据核验' });
     const consumer = await api.asRole('STEWARD', reader);
     await consumer.ok(`{ directory(code: "${shared.code}") { rows(first: 3) { edges { node { rowNumber } } } } }`);
+    // The delivery is logged; the usage fold adds it to the figures (within a second in a server; here at once).
+    await api.settleUsage();
 
     await call('unmountDataset', `mutation($input: UnmountDatasetInput!) { unmountDataset(input: $input) { id } }`, { mountId: mounts[1] });
     await call('withdrawDirectory', transition('withdrawDirectory'), { directory: { code: published[1].code } });

@@ -6,6 +6,7 @@ import { countStatements, createTestDatabase, migratedOrm } from './database';
 import { createDemoIdentity, type DemoIdentity } from '../../src/modules/auth/demo-identity';
 import { demoStewardDepartment } from '../../src/db/demo-seed';
 import { startOwnCluster } from './own-cluster';
+import { settleUsage } from '../../src/modules/sharing/usage-fold';
 
 export interface GraphQLResponse<T = Record<string, any>> {
   data?: T | null;
@@ -53,6 +54,8 @@ export interface TestServer extends ApiClient {
   withToken(token: string): ApiClient;
   /** A client sending no Authorization header. */
   anonymous: ApiClient;
+  /** Folds every delivery made so far into the usage figures, as the server's periodic fold would within a second (src/modules/sharing/usage-fold.ts). */
+  settleUsage(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,6 +88,8 @@ export async function startTestServer(options: { anonymousStats?: boolean; ownCl
     executionBudget: options.executionBudget,
     introspection: options.introspection,
     figuresRecountIntervalMs: options.figuresRecountIntervalMs,
+    // A fold between two statements of a query-budget test would be counted: tests settle usage when they read it (settleUsage).
+    usageFoldIntervalMs: options.usageFoldIntervalMs ?? 24 * 60 * 60 * 1000,
     responseCacheBytes: options.responseCacheBytes,
     webhooks: options.webhooks,
     webhookDispatcher: options.webhookDispatcher,
@@ -142,6 +147,7 @@ export async function startTestServer(options: { anonymousStats?: boolean; ownCl
     },
     withToken,
     anonymous: client({}),
+    settleUsage: () => settleUsage(orm.em),
     async close() {
       await server.stop();
       await orm.close(true);

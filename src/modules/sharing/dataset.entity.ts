@@ -83,8 +83,8 @@ export class DatasetLoad {
  * One delivery of rows (a page, a CSV or NDJSON export) to one caller:
  * who, for which department, which directory, how many rows, when and
  * through which route. Append-only (a trigger refuses UPDATE and DELETE);
- * the usage figures are counted when an entry is written, never by reading
- * this log back (usage.service.ts).
+ * the usage figures are never counted by reading this log at read time:
+ * the usage fold adds new entries to the counters in batches (usage-fold.ts).
  */
 @Entity({ tableName: 'dataset_access' })
 export class DatasetAccess {
@@ -131,4 +131,8 @@ export class DatasetAccess {
 
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Date = new Date();
+
+  /** The writing transaction's id: the usage fold counts entries of finished transactions (usage-fold.ts). */
+  @Property({ type: 'string', columnType: 'xid8', nullable: true, defaultRaw: 'pg_current_xact_id()', persist: false })
+  xactId?: string | null;
 }

@@ -28,8 +28,12 @@ const LOAD_LOCK = 13_013;
 /** Bytes gathered before a write to the COPY stream. */
 const COPY_CHUNK = 256 * 1024;
 
-/** One row of a load as it arrives: its number (for errors) and its values by item name, or why it could not be read. */
-export type SourceRow = { row: number; values: Record<string, unknown> } | { row: number; unreadable: string };
+/**
+ * One row of a load as it arrives: its number (for errors) and its values by
+ * item name, or the cells of a file record in the order of its checked
+ * header (RowChecker.checkHeader), or why it could not be read.
+ */
+export type SourceRow = { row: number; values: Record<string, unknown> } | { row: number; cells: readonly string[] } | { row: number; unreadable: string };
 
 export interface LoadInput {
   mountId: number;
@@ -40,7 +44,8 @@ export interface LoadInput {
   acceptPartial?: boolean | null;
   /** Called once the mount is known to be loadable, before any row is read: checks a file's columns. */
   checkColumns?: (checker: RowChecker) => void;
-  rows: Iterable<SourceRow> | AsyncIterable<SourceRow>;
+  /** The rows, one by one or in batches (a parser yields the rows of a chunk together). */
+  rows: Iterable<SourceRow> | AsyncIterable<SourceRow | readonly SourceRow[]>;
 }
 
 export interface LoadReport {
@@ -106,11 +111,12 @@ class RowCopier {
     });
   }
 
-  async add(rowNo: number, json: string): Promise<void> {
+  /** Adds a row; returns a promise only when the chunk was written (wait for it), so most rows cost no await. */
+  add(rowNo: number, json: string): Promise<void> | null {
     const line = `${this.prefix}${rowNo}\t${copyText(json)}\n`;
     this.chunk.push(line);
     this.bytes += line.length;
-    if (this.bytes >= COPY_CHUNK) await this.flush();
+    return this.bytes >= COPY_CHUNK ? this.flush() : null;
   }
 
   private async flush(): Promise<void> {
@@ -119,7 +125,20 @@ class RowCopier {
     const ok = this.stream.write(this.chunk.join(''));
     this.chunk = [];
     this.bytes = 0;
-    if (!ok) await Promise.race([once(this.stream, 'drain'), once(this.stream, 'error')]);
+    if (!ok) await this.drained();
+  }
+
+  /** Waits for the stream to drain or fail (a failure is thrown by the next flush), removing both listeners either way. */
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.stream.off('drain', done);
+        this.stream.off('error', done);
+        resolve();
+      };
+      this.stream.on('drain', done);
+      this.stream.on('error', done);
+    });
   }
 
   /** Ends the COPY with a failure (CopyFail), so the connection leaves COPY mode and the transaction can roll back. */
@@ -178,18 +197,25 @@ export const datasetService = {
       let seen = 0;
       const copier = new RowCopier(await transactionConnection(em), `${mount.id}\t${version}\t`);
       try {
-        for await (const source of input.rows) {
-          if (++seen > (input.route === SharingRoute.GRAPHQL ? MAX_GRAPHQL_ROWS : MAX_BULK_ROWS)) {
-            throw badInput(`A load carries at most ${(input.route === SharingRoute.GRAPHQL ? MAX_GRAPHQL_ROWS : MAX_BULK_ROWS).toLocaleString('en')} rows${input.route === SharingRoute.GRAPHQL ? '; send more through POST /mounts/{id}/rows' : ''}. Nothing was stored.`);
+        const limit = input.route === SharingRoute.GRAPHQL ? MAX_GRAPHQL_ROWS : MAX_BULK_ROWS;
+        for await (const arrived of input.rows) {
+          const batch: readonly SourceRow[] = Array.isArray(arrived) ? arrived : [arrived as SourceRow];
+          for (const source of batch) {
+            if (++seen > limit) {
+              throw badInput(`A load carries at most ${limit.toLocaleString('en')} rows${input.route === SharingRoute.GRAPHQL ? '; send more through POST /mounts/{id}/rows' : ''}. Nothing was stored.`);
+            }
+            const json = 'cells' in source ? checker.checkCells(source.cells, source.row, errors) : 'values' in source ? checker.check(source.values, source.row, errors) : null;
+            if ('unreadable' in source && errors.length < MAX_REPORTED_ERRORS) errors.push({ row: source.row, column: null, reason: source.unreadable });
+            if (json === null) {
+              rejected++;
+              continue;
+            }
+            // Once a row failed and the load is all-or-nothing, the rest is only checked.
+            if (rejected === 0 || input.acceptPartial) {
+              const full = copier.add(++rowNo, json);
+              if (full) await full;
+            }
           }
-          const json = 'unreadable' in source ? null : checker.check(source.values, source.row, errors);
-          if ('unreadable' in source && errors.length < MAX_REPORTED_ERRORS) errors.push({ row: source.row, column: null, reason: source.unreadable });
-          if (json === null) {
-            rejected++;
-            continue;
-          }
-          // Once a row failed and the load is all-or-nothing, the rest is only checked.
-          if (rejected === 0 || input.acceptPartial) await copier.add(++rowNo, json);
         }
         await copier.end();
       } catch (error) {

@@ -6,18 +6,17 @@ import { dependsOnTheClock } from '../../db/clock-reads';
 import { badInput, conflict, forbidden, notFound } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
 import { canWriteDepartment, requireViewer } from '../../core/permissions';
+import { cleanText } from '../../core/text';
 import { Role, type Viewer } from '../../core/viewer';
-import { DirectoryStatus, ResourceDirectory, ShareType } from '../catalogue/directory.entity';
+import { DirectoryStatus, ShareType, type InformationItem } from '../catalogue/directory.entity';
 import type { DirectoryRef } from '../catalogue/directory.service';
 import { parseValue, SQL_CAST } from '../catalogue/item-value-type';
-import { Department } from '../departments/department.entity';
-import { Mount } from '../mounts/mount.entity';
 import { SubscriptionStatus } from '../subscriptions/subscription.entity';
 import { businessToday, effectiveStatus } from '../subscriptions/subscription.state-machine';
 import { SharingRoute } from './dataset.entity';
 import { transactionConnection } from './dataset.service';
 import { RowChecker, type CheckedItem } from './row-check';
-import { usageService } from './usage.service';
+import { accessLogInsert, usageService } from './usage.service';
 import { liftStatementTimeout } from '../../db/statement-timeout';
 
 /** Largest page of rows through GraphQL; whole datasets go through the CSV and NDJSON routes. */
@@ -25,9 +24,9 @@ export const MAX_ROWS_PAGE = 1000;
 
 /** What a caller may read of a directory's hosted dataset, decided once per request. */
 export interface ReadAccess {
-  directory: ResourceDirectory;
-  mount: Mount;
-  provider: Department;
+  directory: { id: number; code: string; shareType: ShareType; informationItems: InformationItem[] };
+  mount: { id: number; datasetVersion: number };
+  provider: { id: number };
   /** The items delivered, in the directory's order: all, or those a conditional grant names. */
   items: CheckedItem[];
   /** Whether a grant restricted the items. */
@@ -36,6 +35,35 @@ export interface ReadAccess {
   consumerId: number | null;
   subscriptionId: number | null;
 }
+
+/** What one statement reads to decide access: the directory, its provider, its hosted mount, the caller's department and its latest requests. */
+interface AccessRow {
+  id: number;
+  code: string;
+  status: DirectoryStatus;
+  share_type: ShareType;
+  information_items: InformationItem[];
+  provider_id: number;
+  provider_code: string;
+  mount_id: number | null;
+  dataset_version: number | null;
+  consumer_id: number | null;
+  consumer_name: string | null;
+  requests: { id: number; status: SubscriptionStatus; end_date: string | null; granted_items: string[] | null }[];
+}
+
+/** The access row of a directory for a caller of department `creditCode` (null: none), in one statement. */
+const ACCESS_SQL = (by: 'id' | 'code') => `
+  select d.id, d.code, d.status, d.share_type, d.information_items, p.id as provider_id, p.credit_code as provider_code,
+         m.id as mount_id, m.dataset_version, c.id as consumer_id, c.name as consumer_name,
+         (select coalesce(json_agg(s), '[]') from (
+            select id, status, to_char(end_date, 'YYYY-MM-DD') as end_date, granted_items from subscription_request
+             where directory_id = d.id and requester_id = c.id order by id desc limit 20) s) as requests
+    from resource_directory d
+    join department p on p.id = d.department_id
+    left join mount m on m.directory_id = d.id and m.hosted and m.active
+    left join department c on c.credit_code = ?
+   where d.${by} = ?`;
 
 /** An equality or range condition on one information item; values are written as in a CSV cell. */
 export interface RowFilter {
@@ -67,7 +95,7 @@ const STATUS_SENTENCE: Partial<Record<SubscriptionStatus, string>> = {
   [SubscriptionStatus.LAPSED]: 'its subscription lapsed (the end date has passed)',
 };
 
-const howToRequest = (directory: ResourceDirectory) =>
+const howToRequest = (directory: ReadAccess['directory']) =>
   `A steward of your department requests access with requestSubscription(input: { directory: { code: "${directory.code}" }, purpose: "..." })${directory.shareType === ShareType.CONDITIONAL ? "; this directory is shared on conditions, so the provider's steward approves or rejects the request" : '; it is granted at once'}.`;
 
 /** Cursor of a row: the dataset version and the row number, so a page after a replacement is refused instead of mixing versions. */
@@ -123,28 +151,34 @@ function project(data: Record<string, unknown>, access: ReadAccess): Record<stri
  * what, for GraphQL and the HTTP routes alike, per request: the provider's
  * stewards and administrators read everything; another department reads a
  * published, shared directory only under a live granted subscription, and
- * only the items the grant names. Every delivery is logged and counted in
- * the same transaction (usage.service.ts).
+ * only the items the grant names. Every delivery appends one entry to the
+ * access log; the usage fold counts it (usage-fold.ts).
  */
 export const deliveryService = {
+  /**
+   * Decides what the caller may read, from one statement (the directory,
+   * its provider, its hosted mount, the caller's department and its latest
+   * subscription requests), outside or inside a transaction.
+   */
   async requireReadAccess(ctx: RequestContext, em: EntityManager, ref: DirectoryRef): Promise<ReadAccess> {
     const viewer = requireViewer(ctx);
     // Whether a grant is live depends on the date: answers are never reused by the response cache.
     dependsOnTheClock();
-    const directory = ref.id != null ? await em.findOne(ResourceDirectory, { id: ref.id }) : await em.findOne(ResourceDirectory, { code: (ref.code ?? '').trim() });
-    if (!directory) throw notFound(`Directory ${ref.code ?? ''} does not exist.`.replace('  ', ' '));
-    const provider = await em.findOneOrFail(Department, { id: directory.department.id });
-    if (directory.status !== DirectoryStatus.PUBLISHED) {
-      throw conflict(`Directory ${directory.code} is ${directory.status === DirectoryStatus.DRAFT ? 'a draft' : 'withdrawn'}; only published directories deliver data.`);
+    // A code from a URL has not passed GraphQL's input hygiene: compared upper-case like every identifier code (core/text.ts).
+    const key = ref.id ?? cleanText((ref.code ?? '').trim(), 'code', { identifier: true });
+    const [row] = await em.execute<AccessRow[]>(ACCESS_SQL(ref.id != null ? 'id' : 'code'), [viewer.departmentCreditCode ?? null, key]);
+    if (!row) throw notFound(`Directory ${ref.code ?? ''} does not exist.`.replace('  ', ' '));
+    const directory = { id: row.id, code: row.code, shareType: row.share_type, informationItems: row.information_items };
+    if (row.status !== DirectoryStatus.PUBLISHED) {
+      throw conflict(`Directory ${directory.code} is ${row.status === DirectoryStatus.DRAFT ? 'a draft' : 'withdrawn'}; only published directories deliver data.`);
     }
-    const mount = await em.findOne(Mount, { directory: directory.id, hosted: true, active: true });
     const all = new RowChecker(directory.informationItems).items;
-    const owner = canWriteDepartment(viewer, provider.creditCode);
+    const owner = canWriteDepartment(viewer, row.provider_code);
     const access = (items: CheckedItem[], consumerId: number | null, subscriptionId: number | null): ReadAccess => {
-      if (!mount) {
+      if (row.mount_id === null) {
         throw conflict(`Directory ${directory.code} holds no rows in Mulu: its data is not hosted here${owner ? ' (mount a hosted TABLE or FILE dataset and load its rows)' : ''}.`);
       }
-      return { directory, mount, provider, items, restricted: items.length !== all.length, consumerId, subscriptionId };
+      return { directory, mount: { id: row.mount_id, datasetVersion: row.dataset_version ?? 0 }, provider: { id: row.provider_id }, items, restricted: items.length !== all.length, consumerId, subscriptionId };
     };
     if (owner) return access(all, null, null);
     if (directory.shareType === ShareType.NOT_SHARED) {
@@ -153,44 +187,51 @@ export const deliveryService = {
     if (viewer.role !== Role.STEWARD || !viewer.departmentCreditCode) {
       throw forbidden(`Rows of directory ${directory.code} are delivered to departments with a granted subscription${viewer.role === Role.VIEWER ? '; your role is read-only and acts for no department' : ''}. ${howToRequest(directory)}`);
     }
-    const consumer = await em.findOne(Department, { creditCode: viewer.departmentCreditCode });
-    if (!consumer) throw forbidden(`Your department ${viewer.departmentCreditCode} is not registered in Mulu; it cannot receive data.`);
-    const requests: { id: number; status: SubscriptionStatus; end_date: string | null; granted_items: string[] | null }[] = await em.execute(
-      `select id, status, to_char(end_date, 'YYYY-MM-DD') as end_date, granted_items from subscription_request where directory_id = ? and requester_id = ? order by id desc limit 20`,
-      [directory.id, consumer.id],
-    );
+    if (row.consumer_id === null) throw forbidden(`Your department ${viewer.departmentCreditCode} is not registered in Mulu; it cannot receive data.`);
+    const requests = [...row.requests].sort((x, y) => y.id - x.id);
     const today = businessToday();
     const live = requests.find((r) => effectiveStatus({ status: r.status, endDate: r.end_date }, today) === SubscriptionStatus.GRANTED);
     if (!live) {
       const latest = requests[0] ? STATUS_SENTENCE[effectiveStatus({ status: requests[0].status, endDate: requests[0].end_date }, today)] : null;
-      throw forbidden(`${consumer.name} has no live granted subscription to directory ${directory.code}${latest ? `: ${latest}` : ''}. ${howToRequest(directory)}`);
+      throw forbidden(`${row.consumer_name} has no live granted subscription to directory ${directory.code}${latest ? `: ${latest}` : ''}. ${howToRequest(directory)}`);
     }
     const granted = live.granted_items;
-    return access(granted ? all.filter((item) => granted.includes(item.name)) : all, consumer.id, live.id);
+    return access(granted ? all.filter((item) => granted.includes(item.name)) : all, row.consumer_id, live.id);
   },
 
-  /** A page of rows, in row order, after a cursor, filtered; logged and counted as one delivery. */
+  /**
+   * A page of rows, in row order, after a cursor, filtered; logged as one
+   * delivery. Two statements and no transaction: the access row, then the
+   * rows with the log entry appended by the same statement (the entry is
+   * not written when the page is refused for a stale cursor).
+   */
   async page(ctx: RequestContext, ref: DirectoryRef, args: { first: number; after?: string | null; filters?: readonly RowFilter[] | null }): Promise<RowPage> {
     if (!Number.isInteger(args.first) || args.first < 1 || args.first > MAX_ROWS_PAGE) throw badInput(`"first" must be between 1 and ${MAX_ROWS_PAGE}, got ${args.first}.`);
     const cursor = decodeRowCursor(args.after);
-    return ctx.em.transactional(async (em) => {
-      const access = await this.requireReadAccess(ctx, em, ref);
-      const { sql, params } = filterSql(args.filters ?? [], access);
-      // The version in the same statement as the rows: a replacement committing in between cannot empty the page.
-      const rows: { version: number; row_no: string; data: Record<string, unknown> }[] = await em.execute(
-        `select r.version, r.row_no, r.data from dataset_row r
+    const em = ctx.em;
+    const access = await this.requireReadAccess(ctx, em, ref);
+    const { sql, params } = filterSql(args.filters ?? [], access);
+    const log = accessLogInsert(delivery(access, requireViewer(ctx), SharingRoute.GRAPHQL, 0, access.mount.datasetVersion));
+    // The log's values after the page's: version and row count come from the page (the version in the same statement as the rows, so a replacement committing in between cannot empty the page).
+    const logValues = log.params.slice(0, 2).concat(log.params.slice(3, 9), log.params.slice(10));
+    const rows: { version: number; row_no: string; data: Record<string, unknown> }[] = await em.execute(
+      `with page as (
+         select r.version, r.row_no, r.data from dataset_row r
           where r.mount_id = ? and r.version = (select m.dataset_version from mount m where m.id = ?) and r.row_no > ?${sql}
-          order by r.row_no limit ?`,
-        [access.mount.id, access.mount.id, cursor?.rowNumber ?? 0, ...params, args.first + 1],
-      );
-      const version = rows[0]?.version ?? access.mount.datasetVersion;
-      if (cursor && cursor.version !== version && rows.length > 0) {
-        throw conflict(`The dataset of directory ${access.directory.code} was replaced (version ${version}) since this cursor was handed out; start again without "after".`);
-      }
-      const page = rows.slice(0, args.first).map((r) => ({ rowNumber: Number(r.row_no), values: project(r.data, access) }));
-      await usageService.record(em, delivery(access, requireViewer(ctx), SharingRoute.GRAPHQL, page.length, version));
-      return { rows: page, hasNextPage: rows.length > args.first, version, afterRow: cursor?.rowNumber ?? 0 };
-    });
+          order by r.row_no limit ?),
+       logged as (
+         insert into dataset_access (directory_id, mount_id, provider_id, consumer_id, subscription_id, actor_kind, actor_id, route, columns, version, rows_delivered)
+         select ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, coalesce((select max(version) from page), ?), least((select count(*) from page), ?)
+          where ?::int is null or not exists (select 1 from page) or (select max(version) from page) = ?::int)
+       select version, row_no, data from page order by row_no`,
+      [access.mount.id, access.mount.id, cursor?.rowNumber ?? 0, ...params, args.first + 1, ...logValues, access.mount.datasetVersion, args.first, cursor?.version ?? null, cursor?.version ?? null],
+    );
+    const version = rows[0]?.version ?? access.mount.datasetVersion;
+    if (cursor && cursor.version !== version && rows.length > 0) {
+      throw conflict(`The dataset of directory ${access.directory.code} was replaced (version ${version}) since this cursor was handed out; start again without "after".`);
+    }
+    const page = rows.slice(0, args.first).map((r) => ({ rowNumber: Number(r.row_no), values: project(r.data, access) }));
+    return { rows: page, hasNextPage: rows.length > args.first, version, afterRow: cursor?.rowNumber ?? 0 };
   },
 
   /**

@@ -1,7 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { parse } from 'csv-parse';
 import ExcelJS from 'exceljs';
 import { Router, type Request, type Response } from 'express';
 import { badInput } from '../../core/errors';
@@ -10,6 +9,7 @@ import { authenticateFirst, contextHandler, jsonFallbacks, withContext } from '.
 import type { Authenticator } from '../auth/authenticator';
 import { requireViewer } from '../../core/permissions';
 import { LoadMode, SharingRoute } from './dataset.entity';
+import { csvRecords } from './csv-records';
 import { datasetService, type SourceRow } from './dataset.service';
 import { deliveryService } from './delivery.service';
 import type { RowChecker } from './row-check';
@@ -40,31 +40,28 @@ function formatOf(req: Request): BodyFormat {
 
 const notUtf8 = 'This row is not UTF-8 text. Spreadsheet programs on Chinese Windows save CSV as GBK by default: save it as "CSV UTF-8", or upload the XLSX workbook.';
 
-/** Rows of a CSV body as they arrive: the header names the items; each later record is a row (the header is row 1). */
-async function* csvRows(body: Readable, header: (columns: string[]) => void): AsyncGenerator<SourceRow> {
-  const parser = body.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true }));
-  body.once('error', (error) => parser.destroy(error));
+/**
+ * Rows of a CSV body as they arrive, a chunk's rows at a time: the header
+ * names the items; each later record is a row (the header is row 1), handed
+ * on as its cells for RowChecker.checkCells.
+ */
+async function* csvRows(body: Readable, header: (columns: string[]) => void): AsyncGenerator<SourceRow[]> {
   let columns: string[] | null = null;
-  let row = 0;
-  for await (const record of parser as AsyncIterable<string[]>) {
-    row++;
-    if (!columns) {
-      columns = record.map((c) => c.trim());
-      header(columns);
-      continue;
+  for await (const records of csvRecords(body)) {
+    const rows: SourceRow[] = [];
+    for (const { record, cells } of records) {
+      if (!columns) {
+        columns = cells.map((c) => c.trim());
+        header(columns);
+        continue;
+      }
+      if (cells.length > columns.length && cells.slice(columns.length).some((v) => v.trim())) {
+        rows.push({ row: record, unreadable: `This row has ${cells.length} cells but the header names ${columns.length} columns; a value holding a comma must be in double quotes.` });
+        continue;
+      }
+      rows.push(cells.some((value) => value.includes('\uFFFD')) ? { row: record, unreadable: notUtf8 } : { row: record, cells });
     }
-    if (record.length > columns.length && record.slice(columns.length).some((v) => v.trim())) {
-      yield { row, unreadable: `This row has ${record.length} cells but the header names ${columns.length} columns; a value holding a comma must be in double quotes.` };
-      continue;
-    }
-    const values: Record<string, unknown> = {};
-    let bad = false;
-    for (let c = 0; c < columns.length; c++) {
-      const value = record[c];
-      if (value !== undefined && value.includes('\uFFFD')) bad = true;
-      values[columns[c]] = value;
-    }
-    yield bad ? { row, unreadable: notUtf8 } : { row, values };
+    if (rows.length) yield rows;
   }
   if (!columns) throw badInput('The file is empty: it needs a header row naming the information items.');
 }

@@ -162,7 +162,7 @@ export class DatasetRowFilter {
   lte?: string | null;
 }
 
-@ObjectType('UsageStats', { simpleResolvers: true, description: 'Use of hosted data through Mulu, counted at each delivery (docs/data-sharing.md, "Usage").' })
+@ObjectType('UsageStats', { simpleResolvers: true, description: 'Use of hosted data through Mulu: every delivery is logged and counted here by the usage fold, about a second later (docs/data-sharing.md, "Usage").' })
 export class UsageStatsType implements UsageCounts {
   constructor(counts: UsageCounts) {
     Object.assign(this, counts);

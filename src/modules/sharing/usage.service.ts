@@ -26,8 +26,8 @@ export interface UsageFigures {
 export const EMPTY_USAGE_FIGURES: UsageFigures = { provided: EMPTY_USAGE, used: EMPTY_USAGE };
 
 /**
- * The usage columns of department_figures and region_figures. Each delivery
- * adds to them (recordDelivery below); nothing recounts them. The stored
+ * The usage columns of department_figures and region_figures. The usage fold
+ * adds each delivery to them (usage-fold.ts); nothing recounts them. The stored
  * figures (stats/figures.ts) take them from here.
  */
 export const USAGE_FIGURES = [
@@ -66,43 +66,28 @@ export interface Delivery {
   columns: string[] | null;
 }
 
+/** The access log's insert and its parameters for one delivery. */
+export function accessLogInsert(d: Delivery): { sql: string; params: unknown[] } {
+  return {
+    sql: `insert into dataset_access (directory_id, mount_id, version, provider_id, consumer_id, subscription_id, actor_kind, actor_id, route, rows_delivered, columns)
+          values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)`,
+    params: [d.directoryId, d.mountId, d.version, d.providerId, d.consumerId, d.subscriptionId, d.viewer.kind, d.viewer.id, d.route, d.rows, d.columns ? JSON.stringify(d.columns) : null],
+  };
+}
+
 /**
- * The access log and the usage figures. Every delivery adds one log entry
- * and, when it went to another department, adds itself to the counters of
- * the directory, the (provider, consumer) pair and both departments' figures
- * rows (whose trigger carries it up the region tree), in the delivering
- * transaction. Reads of usage never touch the log.
+ * The access log and the usage figures. A delivery only appends its log
+ * entry (no counter row is updated, so concurrent readers never queue on
+ * each other); the usage fold (usage-fold.ts) adds new entries to the
+ * counters of the directory, the (provider, consumer) pair and both
+ * departments' figures (whose trigger carries them up the region tree)
+ * about once a second, exactly once. Reads of usage never touch the log;
+ * they lag a delivery by up to one fold interval.
  */
 export const usageService = {
   async record(em: EntityManager, d: Delivery): Promise<void> {
-    const log = `insert into dataset_access (directory_id, mount_id, version, provider_id, consumer_id, subscription_id, actor_kind, actor_id, route, rows_delivered, columns)
-                 values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)`;
-    const logParams = [d.directoryId, d.mountId, d.version, d.providerId, d.consumerId, d.subscriptionId, d.viewer.kind, d.viewer.id, d.route, d.rows, d.columns ? JSON.stringify(d.columns) : null];
-    if (d.consumerId === null) {
-      await em.execute(log, logParams);
-      return;
-    }
-    // The figures rows in id order, as every writer of department_figures locks them.
-    const ids = [d.providerId, d.consumerId].sort((a, b) => a - b);
-    await em.execute(`select department_id from department_figures where department_id in (?) order by department_id for no key update`, [ids]);
-    // xmax = 0 on a row returned by an upsert: it was inserted, so this consumer is new to the directory (or the provider).
-    await em.execute(
-      `with logged as (${log}),
-       dc as (insert into directory_consumer (directory_id, consumer_id, requests, rows_delivered) values (?, ?, 1, ?)
-              on conflict (directory_id, consumer_id) do update set requests = directory_consumer.requests + 1, rows_delivered = directory_consumer.rows_delivered + excluded.rows_delivered, last_delivered_at = now()
-              returning (xmax = 0) as fresh),
-       du as (insert into directory_usage (directory_id, requests, rows_delivered, consumers) select ?, 1, ?, (select fresh::int from dc)
-              on conflict (directory_id) do update set requests = directory_usage.requests + 1, rows_delivered = directory_usage.rows_delivered + excluded.rows_delivered, consumers = directory_usage.consumers + excluded.consumers),
-       up as (insert into usage_pair (provider_id, consumer_id, requests, rows_delivered) values (?, ?, 1, ?)
-              on conflict (provider_id, consumer_id) do update set requests = usage_pair.requests + 1, rows_delivered = usage_pair.rows_delivered + excluded.rows_delivered
-              returning (xmax = 0) as fresh),
-       provider as (update department_figures set usage_requests_provided = usage_requests_provided + 1, usage_rows_provided = usage_rows_provided + ?,
-                           usage_consumers = usage_consumers + (select fresh::int from up)
-                     where department_id = ?)
-       update department_figures set usage_requests_made = usage_requests_made + 1, usage_rows_received = usage_rows_received + ?, usage_consuming_departments = 1
-        where department_id = ?`,
-      [...logParams, d.directoryId, d.consumerId, d.rows, d.directoryId, d.rows, d.providerId, d.consumerId, d.rows, d.rows, d.providerId, d.rows, d.consumerId],
-    );
+    const { sql, params } = accessLogInsert(d);
+    await em.execute(sql, params);
   },
 
   /** Usage of many directories, one statement. */

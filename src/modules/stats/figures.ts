@@ -43,7 +43,7 @@ export interface Figure {
   /**
    * The section whose changes recount it; absent for a figure that is added
    * to as events happen and never recounted (usage of hosted data: each
-   * delivery adds itself, sharing/usage.service.ts). Such a figure has no `count`.
+   * delivery is added by the usage fold, sharing/usage-fold.ts). Such a figure has no `count`.
    */
   section?: FigureSection;
   /**
