@@ -68,7 +68,8 @@ describe('supervision statistics query budget', () => {
     }
     await populate('130102', 300, 1);
     await populate('130204', 7, 400);
-  }, 120_000);
+  // About 1,300 mutations through the API (each with its figures, audit entry and outbox in its transaction).
+  }, 300_000);
 
   afterAll(() => api.close());
 
