@@ -1,5 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { liftStatementTimeout } from '../../db/statement-timeout';
+import { schedulePeriodicJob, withJobLock, type PeriodicJob } from '../../db/periodic-job';
 import { logger } from '../../observability/logger';
 
 /**
@@ -80,11 +80,8 @@ async function addToCounters(em: EntityManager, batch: BatchRow[]): Promise<void
  * folded, or null when skipped.
  */
 export async function foldUsage(source: EntityManager, { wait }: { wait: boolean }): Promise<number | null> {
-  return source.fork().transactional(async (em) => {
-    // A job sharing the API's pool: a fold after a long-held horizon reads many entries, and a settling one waits for the lock.
-    await liftStatementTimeout(em);
-    const [lock] = await em.execute<{ locked: boolean }[]>(wait ? `select true as locked from pg_advisory_xact_lock(?, ?)` : `select pg_try_advisory_xact_lock(?, ?) as locked`, [...USAGE_FOLD_LOCK_KEYS]);
-    if (!lock.locked) return null;
+  // A job sharing the API's pool: a fold after a long-held horizon reads many entries, and a settling one waits for the lock.
+  return withJobLock(source, USAGE_FOLD_LOCK_KEYS, wait, async (em) => {
     // Locked, so two folds on replicas that skip the advisory lock still run one after the other.
     const [state] = await em.execute<{ below: string; horizon: string }[]>(
       `select folded_below::text as below, greatest(folded_below, pg_snapshot_xmin(pg_current_snapshot()))::text as horizon from usage_fold for update`,
@@ -121,42 +118,15 @@ export async function settleUsage(source: EntityManager): Promise<void> {
   await foldUsage(source, { wait: true });
 }
 
-export interface UsageFold {
-  /** Clears the timer and waits for a fold in progress. */
-  stop(): Promise<void>;
-}
-
 /**
- * Folds new deliveries every `intervalMs` (never two folds at a time in this
- * process; the advisory lock skips a fold another replica is running). A
- * failed fold is logged; the next one folds what it left. The timer does not
- * keep the process alive.
+ * Folds new deliveries every `intervalMs`; the advisory lock skips a fold
+ * another replica is running, and a failed fold is logged (the next one folds
+ * what it left).
  */
 export function scheduleUsageFold(
   orm: MikroORM,
   intervalMs: number = USAGE_FOLD_INTERVAL_MS,
   log: (message: string, error: unknown) => void = (message, err) => logger.error({ err }, message),
-): UsageFold {
-  let running: Promise<void> | null = null;
-  let stopped = false;
-  const fold = () => {
-    if (stopped || running) return;
-    running = foldUsage(orm.em, { wait: false })
-      .then(
-        () => undefined,
-        (error: unknown) => log('folding deliveries into the usage figures failed; the next fold tries again', error),
-      )
-      .finally(() => {
-        running = null;
-      });
-  };
-  const timer = setInterval(fold, intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
+): PeriodicJob {
+  return schedulePeriodicJob(() => foldUsage(orm.em, { wait: false }), intervalMs, 'folding deliveries into the usage figures failed; the next fold tries again', log);
 }

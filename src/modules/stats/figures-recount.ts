@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { logger } from '../../observability/logger';
 import { recountDuration } from '../../observability/metrics';
 import { departmentFiguresService } from './department-figures.service';
-import { liftStatementTimeout } from '../../db/statement-timeout';
+import { schedulePeriodicJob, withJobLock, type PeriodicJob } from '../../db/periodic-job';
 
 /**
  * The PostgreSQL advisory lock (two keys: "mulu" in ASCII, 1) that one
@@ -25,14 +25,9 @@ export async function recountFigures(orm: MikroORM, { wait }: { wait: boolean })
   const started = process.hrtime.bigint();
   const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
   try {
-    const recounted = await orm.em.fork().transactional(async (em) => {
-      // A job, not a request: it may wait for another replica's recount (docs/security.md, "Execution budget").
-      await liftStatementTimeout(em);
-      const [row] = await em.execute<{ locked: boolean }[]>(wait ? `select true as locked from pg_advisory_xact_lock(?, ?)` : `select pg_try_advisory_xact_lock(?, ?) as locked`, [...RECOUNT_LOCK_KEYS]);
-      if (!row.locked) return null;
-      // Its own connections: the lock's transaction only holds the lock.
-      return departmentFiguresService.refreshStaleness(orm.em.fork());
-    });
+    // A job, not a request: it may wait for another replica's recount (docs/security.md, "Execution budget").
+    // Its own connections: the lock's transaction only holds the lock.
+    const recounted = await withJobLock(orm.em, RECOUNT_LOCK_KEYS, wait, () => departmentFiguresService.refreshStaleness(orm.em.fork()));
     recountDuration.observe({ outcome: recounted === null ? 'skipped' : 'done' }, seconds());
     return recounted;
   } catch (error) {
@@ -48,46 +43,15 @@ export async function recountFigures(orm: MikroORM, { wait }: { wait: boolean })
  */
 export const FIGURES_RECOUNT_INTERVAL_MS = 5 * 60 * 1000;
 
-export interface FiguresRecount {
-  /** Clears the timer and waits for a recount in progress, so the pool can be closed after it. */
-  stop(): Promise<void>;
-}
+export type FiguresRecount = PeriodicJob;
 
-/**
- * Recounts, every `intervalMs`, the stored figures of every department whose
- * counts the clock has changed (`departmentFiguresService.refreshStaleness`).
- * Never two recounts at a time, in this process or (advisory lock) on the
- * database; a failed one is logged and the next tick tries
- * again. The timer does not keep the process alive.
- */
 export function scheduleFiguresRecount(
   orm: MikroORM,
   intervalMs: number = FIGURES_RECOUNT_INTERVAL_MS,
   log: (message: string, error: unknown) => void = (message, err) => logger.error({ err }, message),
 ): FiguresRecount {
   checkRecountInterval(intervalMs);
-  let running: Promise<void> | null = null;
-  let stopped = false;
-  const recount = () => {
-    if (stopped || running) return;
-    running = recountFigures(orm, { wait: false })
-      .then(
-        () => undefined,
-        (error: unknown) => log('recount of stale directories and lapsed subscriptions failed; the next one tries again', error),
-      )
-      .finally(() => {
-        running = null;
-      });
-  };
-  const timer = setInterval(recount, intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return schedulePeriodicJob(() => recountFigures(orm, { wait: false }), intervalMs, 'recount of stale directories and lapsed subscriptions failed; the next one tries again', log);
 }
 
 /** Refuses an interval setInterval cannot keep (it would fire at once, or every millisecond). */
