@@ -1,19 +1,26 @@
 import { Migration } from '@mikro-orm/migrations';
 
 export class Migration20261123191222 extends Migration {
-
   override async up(): Promise<void> {
-    this.addSql(`create table "department_figures" ("department_id" int not null, "published_directories" int not null default 0, "mounted_directories" int not null default 0, "data_volume" bigint not null default 0, "main_items" int not null default 0, "covered_main_items" int not null default 0, "inspection_items" int not null default 0, "inspection_covered" int not null default 0, "inspection_records" bigint not null default 0, "penalty_items" int not null default 0, "penalty_covered" int not null default 0, "penalty_records" bigint not null default 0, "coercion_items" int not null default 0, "coercion_covered" int not null default 0, "coercion_records" bigint not null default 0, "other_items" int not null default 0, "other_covered" int not null default 0, "other_records" bigint not null default 0, constraint "department_figures_pkey" primary key ("department_id"));`);
+    this.addSql(
+      `create table "department_figures" ("department_id" int not null, "published_directories" int not null default 0, "mounted_directories" int not null default 0, "data_volume" bigint not null default 0, "main_items" int not null default 0, "covered_main_items" int not null default 0, "inspection_items" int not null default 0, "inspection_covered" int not null default 0, "inspection_records" bigint not null default 0, "penalty_items" int not null default 0, "penalty_covered" int not null default 0, "penalty_records" bigint not null default 0, "coercion_items" int not null default 0, "coercion_covered" int not null default 0, "coercion_records" bigint not null default 0, "other_items" int not null default 0, "other_covered" int not null default 0, "other_records" bigint not null default 0, constraint "department_figures_pkey" primary key ("department_id"));`,
+    );
 
-    this.addSql(`alter table "department_figures" add constraint "department_figures_department_id_foreign" foreign key ("department_id") references "department" ("id") on update cascade on delete cascade;`);
+    this.addSql(
+      `alter table "department_figures" add constraint "department_figures_department_id_foreign" foreign key ("department_id") references "department" ("id") on update cascade on delete cascade;`,
+    );
 
     this.addSql(`alter table "resource_directory" add column "stale_after" timestamptz null;`);
     // Partial: only mounted, published directories can be stale, and only they are counted.
-    this.addSql(`create index "resource_directory_stale_after_index" on "resource_directory" ("department_id", "stale_after") where "status" = 'PUBLISHED' and "active_mount_count" > 0;`);
+    this.addSql(
+      `create index "resource_directory_stale_after_index" on "resource_directory" ("department_id", "stale_after") where "status" = 'PUBLISHED' and "active_mount_count" > 0;`,
+    );
 
     // Backfill, as department-figures.service.ts computes them at the time of writing.
     this.addSql(`insert into department_figures (department_id) select id from department;`);
-    this.addSql(`update resource_directory c set stale_after = c.last_refreshed_at + (case c.update_cycle when 'REAL_TIME' then interval '1 day' when 'DAILY' then interval '1 day' when 'WEEKLY' then interval '7 days' when 'MONTHLY' then interval '1 month' when 'QUARTERLY' then interval '3 months' when 'YEARLY' then interval '1 year' end);`);
+    this.addSql(
+      `update resource_directory c set stale_after = c.last_refreshed_at + (case c.update_cycle when 'REAL_TIME' then interval '1 day' when 'DAILY' then interval '1 day' when 'WEEKLY' then interval '7 days' when 'MONTHLY' then interval '1 month' when 'QUARTERLY' then interval '3 months' when 'YEARLY' then interval '1 year' end);`,
+    );
     this.addSql(`update department_figures f set
         published_directories = x.published, mounted_directories = x.mounted, data_volume = x.volume
       from (select c.department_id, count(*) filter (where c.status = 'PUBLISHED') as published,
@@ -40,5 +47,4 @@ export class Migration20261123191222 extends Migration {
     this.addSql(`drop index "resource_directory_stale_after_index";`);
     this.addSql(`alter table "resource_directory" drop column "stale_after";`);
   }
-
 }

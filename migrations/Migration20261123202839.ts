@@ -6,10 +6,13 @@ import { Migration } from '@mikro-orm/migrations';
  * department's figures, so a province dashboard reads one row per region.
  */
 export class Migration20261123202839 extends Migration {
-
   override async up(): Promise<void> {
-    this.addSql(`create table "region_figures" ("region_code" varchar(6) not null, "published_directories" int not null default 0, "mounted_directories" int not null default 0, "data_volume" bigint not null default 0, "main_items" int not null default 0, "covered_main_items" int not null default 0, "inspection_items" int not null default 0, "inspection_covered" int not null default 0, "inspection_records" bigint not null default 0, "penalty_items" int not null default 0, "penalty_covered" int not null default 0, "penalty_records" bigint not null default 0, "coercion_items" int not null default 0, "coercion_covered" int not null default 0, "coercion_records" bigint not null default 0, "other_items" int not null default 0, "other_covered" int not null default 0, "other_records" bigint not null default 0, constraint "region_figures_pkey" primary key ("region_code"));`);
-    this.addSql(`alter table "region_figures" add constraint "region_figures_region_code_foreign" foreign key ("region_code") references "region" ("code") on update cascade on delete cascade;`);
+    this.addSql(
+      `create table "region_figures" ("region_code" varchar(6) not null, "published_directories" int not null default 0, "mounted_directories" int not null default 0, "data_volume" bigint not null default 0, "main_items" int not null default 0, "covered_main_items" int not null default 0, "inspection_items" int not null default 0, "inspection_covered" int not null default 0, "inspection_records" bigint not null default 0, "penalty_items" int not null default 0, "penalty_covered" int not null default 0, "penalty_records" bigint not null default 0, "coercion_items" int not null default 0, "coercion_covered" int not null default 0, "coercion_records" bigint not null default 0, "other_items" int not null default 0, "other_covered" int not null default 0, "other_records" bigint not null default 0, constraint "region_figures_pkey" primary key ("region_code"));`,
+    );
+    this.addSql(
+      `alter table "region_figures" add constraint "region_figures_region_code_foreign" foreign key ("region_code") references "region" ("code") on update cascade on delete cascade;`,
+    );
 
     // Department figures rows are created with zeros and then only updated:
     // each update adds its difference to the region and every ancestor, in
@@ -45,10 +48,13 @@ export class Migration20261123202839 extends Migration {
         end loop;
         return null;
       end $$;`);
-    this.addSql(`create trigger department_figures_to_regions after update on department_figures for each row when (old is distinct from new) execute function region_figures_follow();`);
+    this.addSql(
+      `create trigger department_figures_to_regions after update on department_figures for each row when (old is distinct from new) execute function region_figures_follow();`,
+    );
 
     this.addSql(`insert into region_figures (region_code) select code from region;`);
-    this.addSql(`update region_figures rf set published_directories = x.published_directories, mounted_directories = x.mounted_directories, data_volume = x.data_volume, main_items = x.main_items, covered_main_items = x.covered_main_items, inspection_items = x.inspection_items, inspection_covered = x.inspection_covered, inspection_records = x.inspection_records, penalty_items = x.penalty_items, penalty_covered = x.penalty_covered, penalty_records = x.penalty_records, coercion_items = x.coercion_items, coercion_covered = x.coercion_covered, coercion_records = x.coercion_records, other_items = x.other_items, other_covered = x.other_covered, other_records = x.other_records
+    this
+      .addSql(`update region_figures rf set published_directories = x.published_directories, mounted_directories = x.mounted_directories, data_volume = x.data_volume, main_items = x.main_items, covered_main_items = x.covered_main_items, inspection_items = x.inspection_items, inspection_covered = x.inspection_covered, inspection_records = x.inspection_records, penalty_items = x.penalty_items, penalty_covered = x.penalty_covered, penalty_records = x.penalty_records, coercion_items = x.coercion_items, coercion_covered = x.coercion_covered, coercion_records = x.coercion_records, other_items = x.other_items, other_covered = x.other_covered, other_records = x.other_records
       from (select rc.ancestor_code, sum(f.published_directories) as published_directories, sum(f.mounted_directories) as mounted_directories, sum(f.data_volume) as data_volume, sum(f.main_items) as main_items, sum(f.covered_main_items) as covered_main_items, sum(f.inspection_items) as inspection_items, sum(f.inspection_covered) as inspection_covered, sum(f.inspection_records) as inspection_records, sum(f.penalty_items) as penalty_items, sum(f.penalty_covered) as penalty_covered, sum(f.penalty_records) as penalty_records, sum(f.coercion_items) as coercion_items, sum(f.coercion_covered) as coercion_covered, sum(f.coercion_records) as coercion_records, sum(f.other_items) as other_items, sum(f.other_covered) as other_covered, sum(f.other_records) as other_records
               from region_closure rc join department d on d.region_code = rc.descendant_code join department_figures f on f.department_id = d.id
              group by rc.ancestor_code) x
@@ -60,5 +66,4 @@ export class Migration20261123202839 extends Migration {
     this.addSql(`drop function region_figures_follow();`);
     this.addSql(`drop table if exists "region_figures" cascade;`);
   }
-
 }

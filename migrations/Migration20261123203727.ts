@@ -6,7 +6,6 @@ import { Migration } from '@mikro-orm/migrations';
  * departmentFiguresService.refreshStaleness; the region trigger now carries it.
  */
 export class Migration20261123203727 extends Migration {
-
   override async up(): Promise<void> {
     this.addSql(`alter table "department_figures" add column "stale_directories" int not null default 0;`);
     this.addSql(`alter table "region_figures" add column "stale_directories" int not null default 0;`);
@@ -52,5 +51,4 @@ export class Migration20261123203727 extends Migration {
     this.addSql(`alter table "department_figures" drop column "stale_directories";`);
     this.addSql(`alter table "region_figures" drop column "stale_directories";`);
   }
-
 }

@@ -7,10 +7,11 @@ import { Migration } from '@mikro-orm/migrations';
  * now carries them.
  */
 export class Migration20261123204800 extends Migration {
-
   override async up(): Promise<void> {
     for (const table of ['department_figures', 'region_figures']) {
-      this.addSql(`alter table "${table}" add column "subscriptions_made" int not null default 0, add column "subscriptions_received" int not null default 0, add column "subscriptions_pending" int not null default 0;`);
+      this.addSql(
+        `alter table "${table}" add column "subscriptions_made" int not null default 0, add column "subscriptions_received" int not null default 0, add column "subscriptions_pending" int not null default 0;`,
+      );
     }
     this.addSql(`create or replace function region_figures_follow() returns trigger language plpgsql as $$
       declare
@@ -59,5 +60,4 @@ export class Migration20261123204800 extends Migration {
       this.addSql(`alter table "${table}" drop column "subscriptions_made", drop column "subscriptions_received", drop column "subscriptions_pending";`);
     }
   }
-
 }

@@ -8,13 +8,13 @@ import { Migration } from '@mikro-orm/migrations';
  * both are kept.)
  */
 export class Migration20261124173753 extends Migration {
-
   override async up(): Promise<void> {
-    this.addSql(`create index "resource_directory_search_index" on "resource_directory" ("department_id", "id") include ("status", "share_type", "name", "code");`);
+    this.addSql(
+      `create index "resource_directory_search_index" on "resource_directory" ("department_id", "id") include ("status", "share_type", "name", "code");`,
+    );
   }
 
   override async down(): Promise<void> {
     this.addSql(`drop index "resource_directory_search_index";`);
   }
-
 }

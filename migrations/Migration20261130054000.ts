@@ -8,18 +8,29 @@ import { Migration } from '@mikro-orm/migrations';
  * regions' figures changed (GraphQL subscription figuresChanged).
  */
 export class Migration20261130054000 extends Migration {
-
   override async up(): Promise<void> {
-    this.addSql(`create table "webhook" ("id" serial primary key, "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), "department_id" int null, "url" varchar(2000) not null, "events" text[] not null, "secret" varchar(200) not null, "active" boolean not null default true, "description" varchar(500) null, "created_by" varchar(200) not null);`);
-    this.addSql(`alter table "webhook" add constraint "webhook_department_id_foreign" foreign key ("department_id") references "department" ("id") on update cascade on delete cascade;`);
+    this.addSql(
+      `create table "webhook" ("id" serial primary key, "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), "department_id" int null, "url" varchar(2000) not null, "events" text[] not null, "secret" varchar(200) not null, "active" boolean not null default true, "description" varchar(500) null, "created_by" varchar(200) not null);`,
+    );
+    this.addSql(
+      `alter table "webhook" add constraint "webhook_department_id_foreign" foreign key ("department_id") references "department" ("id") on update cascade on delete cascade;`,
+    );
     this.addSql(`create index "webhook_department_id_index" on "webhook" ("department_id");`);
 
-    this.addSql(`create table "notification_event" ("id" serial primary key, "type" varchar(60) not null, "occurred_at" timestamptz not null default now(), "department_codes" text[] not null default '{}', "payload" jsonb not null, "dedup_key" varchar(200) null);`);
+    this.addSql(
+      `create table "notification_event" ("id" serial primary key, "type" varchar(60) not null, "occurred_at" timestamptz not null default now(), "department_codes" text[] not null default '{}', "payload" jsonb not null, "dedup_key" varchar(200) null);`,
+    );
     this.addSql(`create unique index "notification_event_dedup_key_unique" on "notification_event" ("dedup_key") where "dedup_key" is not null;`);
 
-    this.addSql(`create table "webhook_delivery" ("id" serial primary key, "created_at" timestamptz not null default now(), "webhook_id" int not null, "event_id" int not null, "status" varchar(20) not null default 'PENDING', "attempt" int not null default 0, "next_attempt_at" timestamptz null default now(), "last_attempt_at" timestamptz null, "response_code" int null, "duration_ms" int null, "error" varchar(500) null, "delivered_at" timestamptz null);`);
-    this.addSql(`alter table "webhook_delivery" add constraint "webhook_delivery_webhook_id_foreign" foreign key ("webhook_id") references "webhook" ("id") on update cascade on delete cascade;`);
-    this.addSql(`alter table "webhook_delivery" add constraint "webhook_delivery_event_id_foreign" foreign key ("event_id") references "notification_event" ("id") on update cascade on delete cascade;`);
+    this.addSql(
+      `create table "webhook_delivery" ("id" serial primary key, "created_at" timestamptz not null default now(), "webhook_id" int not null, "event_id" int not null, "status" varchar(20) not null default 'PENDING', "attempt" int not null default 0, "next_attempt_at" timestamptz null default now(), "last_attempt_at" timestamptz null, "response_code" int null, "duration_ms" int null, "error" varchar(500) null, "delivered_at" timestamptz null);`,
+    );
+    this.addSql(
+      `alter table "webhook_delivery" add constraint "webhook_delivery_webhook_id_foreign" foreign key ("webhook_id") references "webhook" ("id") on update cascade on delete cascade;`,
+    );
+    this.addSql(
+      `alter table "webhook_delivery" add constraint "webhook_delivery_event_id_foreign" foreign key ("event_id") references "notification_event" ("id") on update cascade on delete cascade;`,
+    );
     this.addSql(`create index "webhook_delivery_webhook_id_id_index" on "webhook_delivery" ("webhook_id", "id");`);
     // The dispatchers' queue: only deliveries still to be sent are in it.
     this.addSql(`create index "webhook_delivery_due_index" on "webhook_delivery" ("next_attempt_at", "id") where "status" = 'PENDING';`);
@@ -37,7 +48,9 @@ export class Migration20261130054000 extends Migration {
         end if;
         return null;
       end $$;`);
-    this.addSql(`create trigger region_figures_changed after update on region_figures referencing old table as old_rows new table as new_rows for each statement execute function region_figures_notify();`);
+    this.addSql(
+      `create trigger region_figures_changed after update on region_figures referencing old table as old_rows new table as new_rows for each statement execute function region_figures_notify();`,
+    );
   }
 
   override async down(): Promise<void> {
@@ -47,5 +60,4 @@ export class Migration20261130054000 extends Migration {
     this.addSql(`drop table if exists "notification_event" cascade;`);
     this.addSql(`drop table if exists "webhook" cascade;`);
   }
-
 }

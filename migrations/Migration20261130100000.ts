@@ -13,12 +13,13 @@ import { Migration } from '@mikro-orm/migrations';
  * a null transaction id, which no fold selects.
  */
 export class Migration20261130100000 extends Migration {
-
   override async up(): Promise<void> {
     this.addSql(`alter table "dataset_access" add column "xact_id" xid8 null;`);
     this.addSql(`alter table "dataset_access" alter column "xact_id" set default pg_current_xact_id();`);
     this.addSql(`create index "dataset_access_xact_index" on "dataset_access" ("xact_id") where "consumer_id" is not null;`);
-    this.addSql(`create table "usage_fold" ("singleton" boolean primary key default true check ("singleton"), "folded_below" xid8 not null, "folded_at" timestamptz not null default now());`);
+    this.addSql(
+      `create table "usage_fold" ("singleton" boolean primary key default true check ("singleton"), "folded_below" xid8 not null, "folded_at" timestamptz not null default now());`,
+    );
     this.addSql(`insert into "usage_fold" ("folded_below") values (pg_current_xact_id());`);
     // Transactions above the horizon that committed and were folded already (the horizon waits for an older one still running).
     this.addSql(`create table "usage_fold_ahead" ("xact_id" xid8 primary key);`);
@@ -28,5 +29,4 @@ export class Migration20261130100000 extends Migration {
     this.addSql(`drop table "usage_fold_ahead", "usage_fold";`);
     this.addSql(`alter table "dataset_access" drop column "xact_id";`);
   }
-
 }

@@ -116,7 +116,11 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   const sqlCounter = options.sqlCountHeader ? createSqlStatementCounter(orm) : undefined;
   const responseCache = createResponseCache(options.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES);
   watchClockSql(orm);
-  const limitSettings: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, ...options.limits, ...(options.maxQueryCost !== undefined ? { maxCost: options.maxQueryCost } : {}) };
+  const limitSettings: OperationLimits = {
+    ...DEFAULT_OPERATION_LIMITS,
+    ...options.limits,
+    ...(options.maxQueryCost !== undefined ? { maxCost: options.maxQueryCost } : {}),
+  };
   const limits = operationLimits(limitSettings);
   const introspection = options.introspection ?? true;
   // GraphQL subscriptions (graphql-ws) on the same path, fed by PostgreSQL notifications, under the same limits.
@@ -178,7 +182,16 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
     if (!draining) return next();
     res.setHeader('connection', 'close');
     res.setHeader('retry-after', '1');
-    res.status(503).json({ errors: [{ message: 'The server is shutting down; send the request again (another replica, or this one once it is back).', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+    res
+      .status(503)
+      .json({
+        errors: [
+          {
+            message: 'The server is shutting down; send the request again (another replica, or this one once it is back).',
+            extensions: { code: 'SERVICE_UNAVAILABLE' },
+          },
+        ],
+      });
   });
   // Before anything is read or run, for every route that works for a caller: who is it, and is it over its rate?
   const identify = (req: express.Request) => identifyCaller(req, orm, authenticator);
@@ -232,7 +245,10 @@ export async function startServer(orm: MikroORM, port: number, authenticator: Au
   await recountFigures(orm, { wait: true });
   const usageFoldInterval = checkRecountInterval(options.usageFoldIntervalMs ?? USAGE_FOLD_INTERVAL_MS);
   const webhookSettings: DispatcherSettings = { ...DEFAULT_DISPATCHER_SETTINGS, ...options.webhooks };
-  setNotificationPolicy({ allowPrivate: webhookSettings.allowPrivate, ...(options.rateThreshold !== undefined ? { rateThreshold: options.rateThreshold } : {}) });
+  setNotificationPolicy({
+    allowPrivate: webhookSettings.allowPrivate,
+    ...(options.rateThreshold !== undefined ? { rateThreshold: options.rateThreshold } : {}),
+  });
   const listener = createPgListener(orm.config.get('clientUrl')!);
   let app: Awaited<ReturnType<typeof createApp>>;
   try {
@@ -261,7 +277,12 @@ export async function startServer(orm: MikroORM, port: number, authenticator: Au
   const dispatcher = options.webhookDispatcher === false ? null : startDispatcher(orm.config.get('clientUrl')!, listener, webhookSettings);
   const address = httpServer.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
-  const shownHost = !options.host || ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(options.host) ? 'localhost' : options.host.includes(':') ? `[${options.host}]` : options.host;
+  const shownHost =
+    !options.host || ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(options.host)
+      ? 'localhost'
+      : options.host.includes(':')
+        ? `[${options.host}]`
+        : options.host;
   let stopping: Promise<void> | undefined;
   return {
     url: `http://${shownHost}:${actualPort}/graphql`,

@@ -104,7 +104,8 @@ export const PUBLIC_KEY_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384
  * (the "algorithm confusion" attack).
  */
 export function checkJwtAlgorithms(algorithms: readonly string[]): void {
-  if (algorithms.length === 0) throw new Error(`MULU_JWT_ALGORITHMS names no algorithm; leave it unset for RS256, or list the identity platform's, e.g. RS256,ES256.`);
+  if (algorithms.length === 0)
+    throw new Error(`MULU_JWT_ALGORITHMS names no algorithm; leave it unset for RS256, or list the identity platform's, e.g. RS256,ES256.`);
   for (const algorithm of algorithms) {
     if (/^HS\d+$/i.test(algorithm)) {
       throw new Error(
@@ -112,7 +113,9 @@ export function checkJwtAlgorithms(algorithms: readonly string[]): void {
       );
     }
     if (!(PUBLIC_KEY_ALGORITHMS as readonly string[]).includes(algorithm)) {
-      throw new Error(`MULU_JWT_ALGORITHMS lists "${algorithm}", which is not a public-key signature algorithm Mulu accepts; use one or more of ${PUBLIC_KEY_ALGORITHMS.join(', ')} (names are case-sensitive).`);
+      throw new Error(
+        `MULU_JWT_ALGORITHMS lists "${algorithm}", which is not a public-key signature algorithm Mulu accepts; use one or more of ${PUBLIC_KEY_ALGORITHMS.join(', ')} (names are case-sensitive).`,
+      );
     }
   }
 }

@@ -39,7 +39,9 @@ async function main(): Promise<void> {
     running.orm = await initOrm(databaseUrl, { debug: config.logSql }, { statementTimeoutMs: config.statementTimeoutMs });
   } catch (error) {
     if (isDatabaseUnavailable(error)) {
-      throw new StartupError(`PostgreSQL at ${redact(databaseUrl)} cannot be reached (${describeError(error)}). Check that it runs and that DATABASE_URL names its host, port and database; Mulu connects and applies its migrations at start.`);
+      throw new StartupError(
+        `PostgreSQL at ${redact(databaseUrl)} cannot be reached (${describeError(error)}). Check that it runs and that DATABASE_URL names its host, port and database; Mulu connects and applies its migrations at start.`,
+      );
     }
     throw error;
   }
@@ -64,7 +66,10 @@ async function main(): Promise<void> {
     sqlCountHeader: config.sqlCountHeader,
     responseCacheBytes: config.responseCacheBytes,
     rateThreshold: config.notifications.rateThreshold,
-    webhooks: { allowPrivate: config.notifications.allowPrivateReceivers, ...(config.notifications.concurrency ? { concurrency: config.notifications.concurrency } : {}) },
+    webhooks: {
+      allowPrivate: config.notifications.allowPrivateReceivers,
+      ...(config.notifications.concurrency ? { concurrency: config.notifications.concurrency } : {}),
+    },
     demoTokens: demo?.tokens,
     rateLimits: config.rateLimits,
     bodyRate: config.bodyRate,
@@ -74,7 +79,8 @@ async function main(): Promise<void> {
   const { url } = running.server;
   logger.info({ url, host: config.host, port: config.port }, `Mulu is serving GraphQL at ${url} (health: /health/live, /health/ready; metrics: /metrics)`);
   if (demo) printDemoTokens(url, demo);
-  if (!auth.jwt && !auth.adminToken) logger.warn('No sign-in is configured (MULU_JWKS_URL, MULU_JWT_PUBLIC_KEY or MULU_ADMIN_TOKEN): only API keys can be used, and nobody can create one.');
+  if (!auth.jwt && !auth.adminToken)
+    logger.warn('No sign-in is configured (MULU_JWKS_URL, MULU_JWT_PUBLIC_KEY or MULU_ADMIN_TOKEN): only API keys can be used, and nobody can create one.');
 }
 
 /** A connection URL without its password, for messages. */
@@ -145,22 +151,26 @@ In the landing page, add the header "Authorization: Bearer <token>". With curl:
  * finished) would let Node exit silently with code 0: say so, and exit 1.
  */
 function startStalled(): void {
-  logger.fatal('Mulu failed to start: the start stopped half-way with nothing left to wait for (a bug in Mulu); the log lines above show the last step reached.');
+  logger.fatal(
+    'Mulu failed to start: the start stopped half-way with nothing left to wait for (a bug in Mulu); the log lines above show the last step reached.',
+  );
   process.exit(1);
 }
 process.once('beforeExit', startStalled);
 
-main().then(() => process.off('beforeExit', startStalled)).catch(async (error: unknown) => {
-  process.off('beforeExit', startStalled);
-  // The cause, and for settings and start-up problems what to do; never "undefined".
-  const known = error instanceof ConfigError || error instanceof StartupError;
-  logger.fatal({ err: known ? undefined : error }, `Mulu failed to start: ${describeError(error)}`);
-  // Whatever had started (the embedded database above all) is stopped, not left holding the data folder.
-  try {
-    await running.server?.stop();
-    await running.orm?.close(true);
-    await running.embedded?.stop();
-  } finally {
-    process.exit(1);
-  }
-});
+main()
+  .then(() => process.off('beforeExit', startStalled))
+  .catch(async (error: unknown) => {
+    process.off('beforeExit', startStalled);
+    // The cause, and for settings and start-up problems what to do; never "undefined".
+    const known = error instanceof ConfigError || error instanceof StartupError;
+    logger.fatal({ err: known ? undefined : error }, `Mulu failed to start: ${describeError(error)}`);
+    // Whatever had started (the embedded database above all) is stopped, not left holding the data folder.
+    try {
+      await running.server?.stop();
+      await running.orm?.close(true);
+      await running.embedded?.stop();
+    } finally {
+      process.exit(1);
+    }
+  });

@@ -14,7 +14,9 @@ import semver from 'semver';
 describe('engines', () => {
   const root = join(__dirname, '..');
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { engines: { node: string } };
-  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { engines?: { node?: string } | string[]; dev?: boolean; optional?: boolean }> };
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { engines?: { node?: string } | string[]; dev?: boolean; optional?: boolean }>;
+  };
 
   it('every installed package accepts the oldest Node that package.json accepts', () => {
     const oldest = semver.minVersion(pkg.engines.node)!.version;

@@ -13,7 +13,14 @@ describe('main: start and stop', () => {
     try {
       const child = spawn(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--swc', resolve(__dirname, '../src/main.ts')], {
         // production, as deployed: Apollo installs its own signal handlers only outside NODE_ENV=test.
-        env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: database.url, PORT: '0', MULU_DEMO: '0', MULU_ADMIN_TOKEN: 'a-test-admin-token-0123456789' },
+        env: {
+          ...process.env,
+          NODE_ENV: 'production',
+          DATABASE_URL: database.url,
+          PORT: '0',
+          MULU_DEMO: '0',
+          MULU_ADMIN_TOKEN: 'a-test-admin-token-0123456789',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';

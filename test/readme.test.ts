@@ -87,7 +87,11 @@ describe('README: "An example query"', () => {
   let tokens: Record<string, string>;
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     // What `npm start` prints: demo tokens of each role.
     tokens = { admin: api.adminToken, viewer: await api.signToken({ role: 'VIEWER' }) };
   });
@@ -116,7 +120,11 @@ describe('README: "An example query"', () => {
     expect(text).toContain('MULU_ANONYMOUS_STATS=true');
     const open = await startTestServer({ anonymousStats: true });
     try {
-      await createRegions(open, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+      await createRegions(open, [
+        { code: '410000', name: '河南省' },
+        { code: '410500', name: '安阳市' },
+        { code: '410505', name: '殷都区' },
+      ]);
       const [query] = codeBlocks(text, 'graphql');
       const graphql = await open.anonymous.request(query);
       expect(graphql.errors).toBeUndefined();
@@ -134,7 +142,11 @@ describe('docs/operations.md: "Running against an external PostgreSQL"', () => {
   let api: TestServer;
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
   });
   afterAll(() => api.close());
 
@@ -145,7 +157,10 @@ describe('docs/operations.md: "Running against an external PostgreSQL"', () => {
     expect(curls).toHaveLength(1);
     const response = await send(api, curls[0], {});
     expect(response.errors).toBeUndefined();
-    expect(response.data).toEqual({ viewer: { name: 'Bootstrap administrator', role: 'ADMIN' }, region: { name: '殷都区', mountStats: { mountRatePercent: null } } });
+    expect(response.data).toEqual({
+      viewer: { name: 'Bootstrap administrator', role: 'ADMIN' },
+      region: { name: '殷都区', mountStats: { mountRatePercent: null } },
+    });
   });
 });
 
@@ -169,7 +184,11 @@ function jsonAt(text: string, start: number): unknown {
 function operations(block: string): { kind: 'query' | 'mutation'; fields: string[]; text: string }[] {
   return parse(block)
     .definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)
-    .map((d) => ({ kind: d.operation as 'query' | 'mutation', fields: d.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : '')), text: print(d) }));
+    .map((d) => ({
+      kind: d.operation as 'query' | 'mutation',
+      fields: d.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : '')),
+      text: print(d),
+    }));
 }
 
 /** The `curl` commands of a text that read (GET, no request body), as URL paths with their Authorization placeholder. */
@@ -221,7 +240,11 @@ describe('README and docs/api.md examples on the demo, with the printed tokens',
     const created = await steward.ok(items.text);
     expect(created).toEqual({ createSupervisionMainItem: { code: '330217001000' }, createSupervisionSubItem: { code: '330217001001' } });
     // The comments give the variables of two calls: the records, then a correction of the first.
-    const comments = block.split('\n').filter((line) => /^\s*#/.test(line)).map((line) => line.replace(/^\s*#\s?/, '')).join('\n');
+    const comments = block
+      .split('\n')
+      .filter((line) => /^\s*#/.test(line))
+      .map((line) => line.replace(/^\s*#\s?/, ''))
+      .join('\n');
     const batches = [...comments.matchAll(/\$records:/g)].map((m) => jsonAt(comments, m.index! + m[0].length));
     expect(batches).toHaveLength(2);
     for (const records of batches) {
@@ -246,7 +269,10 @@ describe('README and docs/api.md examples on the demo, with the printed tokens',
 
   it('docs/api.md: the downloads (appendix exports, import templates) answer 200 with the printed tokens', async () => {
     const base = api.server.url.replace(/\/graphql$/, '');
-    const curls = [...getCurls(section('Appendix exports (附件4, 附件5)', API, 'docs/api.md')), ...getCurls(section('Bulk import (批量导入)', API, 'docs/api.md'))];
+    const curls = [
+      ...getCurls(section('Appendix exports (附件4, 附件5)', API, 'docs/api.md')),
+      ...getCurls(section('Bulk import (批量导入)', API, 'docs/api.md')),
+    ];
     expect(curls.length).toBeGreaterThanOrEqual(3);
     for (const curl of curls) {
       expect(curl.authorization).toBe('Bearer <token>');

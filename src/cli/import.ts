@@ -33,7 +33,9 @@ export async function importCommand(ctx: RequestContext, argv: string[]): Promis
   if (typeof options.report === 'string') writeFileSync(options.report, JSON.stringify(report, null, 2));
   const lines = report.errors.map((error) => `row ${error.row}${error.column ? `, ${error.column}` : ''}: ${error.reason}`);
   const verb = report.applied ? 'Imported' : report.dryRun ? 'Dry run' : 'Nothing written';
-  lines.push(`${verb}: ${report.rows} rows; created ${report.created}, updated ${report.updated}, unchanged ${report.unchanged}; ${report.errors.length} error(s); ${report.elapsedMs} ms.`);
+  lines.push(
+    `${verb}: ${report.rows} rows; created ${report.created}, updated ${report.updated}, unchanged ${report.unchanged}; ${report.errors.length} error(s); ${report.elapsedMs} ms.`,
+  );
   return { lines, failed: report.errors.length > 0 };
 }
 

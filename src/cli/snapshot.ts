@@ -13,7 +13,11 @@ once; --replace captures it again, audited. For cron, e.g. on the 1st:
 export async function snapshotCommand(ctx: RequestContext, argv: string[]): Promise<string> {
   const options = args(argv, { values: ['period'], flags: ['replace'] });
   const snapshot = await snapshotService.capture(ctx, { period: required(options, 'period'), replace: options.replace === true });
-  return `Captured ${snapshot.period}: ${snapshot.departmentCount} departments, ${snapshot.regionCount} regions` + (snapshot.replacements ? ` (replacement ${snapshot.replacements})` : '') + '.';
+  return (
+    `Captured ${snapshot.period}: ${snapshot.departmentCount} departments, ${snapshot.regionCount} regions` +
+    (snapshot.replacements ? ` (replacement ${snapshot.replacements})` : '') +
+    '.'
+  );
 }
 
 if (require.main === module) void runCommand(USAGE, async (ctx) => void process.stdout.write(`${await snapshotCommand(ctx, process.argv.slice(2))}\n`));

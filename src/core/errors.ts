@@ -105,7 +105,6 @@ export const tooLarge = (message: string, details?: Record<string, unknown>) => 
 export const serviceUnavailable = (message: string = DATABASE_UNAVAILABLE_MESSAGE, retryAfterSeconds: number = RETRY_AFTER_SECONDS) =>
   new MuluError('SERVICE_UNAVAILABLE', message, { retryAfterSeconds });
 
-
 /**
  * PostgreSQL errors that a caller's values cause (SQLSTATE class 22, "data
  * exception"), answered as BAD_USER_INPUT: a backstop behind the input
@@ -139,6 +138,10 @@ export function clientDatabaseError(error: unknown): MuluError | undefined {
   const state = sqlStateOf(error);
   if (!state) return undefined;
   if (DATA_EXCEPTIONS[state]) return badInput(DATA_EXCEPTIONS[state]);
-  if (state === QUERY_CANCELED) return new MuluError('TIME_BUDGET_EXCEEDED', 'The request took longer than the time one request may take (MULU_STATEMENT_TIMEOUT_MS / MULU_REQUEST_TIMEOUT_MS); ask for less (smaller pages, fewer fields) or try again later.');
+  if (state === QUERY_CANCELED)
+    return new MuluError(
+      'TIME_BUDGET_EXCEEDED',
+      'The request took longer than the time one request may take (MULU_STATEMENT_TIMEOUT_MS / MULU_REQUEST_TIMEOUT_MS); ask for less (smaller pages, fewer fields) or try again later.',
+    );
   return undefined;
 }

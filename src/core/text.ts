@@ -33,7 +33,10 @@ export const isIdentifierName = (name: string) => name === 'code' || /Code$/.tes
 export function cleanText(value: string, field: string, options: { identifier?: boolean } = {}): string {
   let text = value.includes('\r\n') ? value.replace(/\r\n/g, '\n') : value;
   const control = CONTROL.exec(text);
-  if (control) throw badInput(`${field} contains the control character ${describe(control[0])} at position ${control.index + 1}; only tab and newline are allowed.`, { field });
+  if (control)
+    throw badInput(`${field} contains the control character ${describe(control[0])} at position ${control.index + 1}; only tab and newline are allowed.`, {
+      field,
+    });
   if (LONE_SURROGATE.test(text)) throw badInput(`${field} is not valid Unicode text (it holds a lone surrogate).`, { field });
   text = text.normalize('NFC');
   return options.identifier ? text.toUpperCase() : text;
@@ -50,7 +53,9 @@ const DAY_MS = 24 * 3600 * 1000;
 export function checkDate(value: Date, field: string, name: string, now = Date.now()): Date {
   const time = value.getTime();
   if (Number.isNaN(time)) throw badInput(`${field} is not a valid date.`, { field });
-  if (time < EARLIEST_DATE.getTime() || time > LATEST_DATE.getTime()) throw badInput(`${field} ${value.toISOString()} is out of range: dates run from 1900 to 2100.`, { field });
-  if (PAST_EVENT_FIELDS.has(name) && time > now + DAY_MS) throw badInput(`${field} ${value.toISOString()} is in the future; it must be at most one day after now.`, { field });
+  if (time < EARLIEST_DATE.getTime() || time > LATEST_DATE.getTime())
+    throw badInput(`${field} ${value.toISOString()} is out of range: dates run from 1900 to 2100.`, { field });
+  if (PAST_EVENT_FIELDS.has(name) && time > now + DAY_MS)
+    throw badInput(`${field} ${value.toISOString()} is in the future; it must be at most one day after now.`, { field });
   return value;
 }

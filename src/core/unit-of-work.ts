@@ -98,7 +98,12 @@ export class ChangeCollector implements EventSubscriber {
     if (!mutation) return;
     for (const changeSet of uow.getChangeSets() as ChangeSet<object>[]) {
       const type = changeSet.type === 'create' ? 'create' : changeSet.type === 'delete' ? 'delete' : 'update';
-      const before = type === 'update' ? Object.fromEntries(Object.keys(changeSet.payload ?? {}).map((key) => [key, (changeSet.originalEntity as Record<string, unknown> | undefined)?.[key] ?? null])) : null;
+      const before =
+        type === 'update'
+          ? Object.fromEntries(
+              Object.keys(changeSet.payload ?? {}).map((key) => [key, (changeSet.originalEntity as Record<string, unknown> | undefined)?.[key] ?? null]),
+            )
+          : null;
       mutation.changes.push({ entityName: changeSet.name, type, entity: changeSet.entity, before, after: plainData(changeSet.payload) });
     }
   }

@@ -54,7 +54,8 @@ export function dependsOnTheClock(until?: Date | number): void {
 export const CLOCK_ACCOUNTED_FOR = '/* clock accounted for */';
 
 /** Functions and literals of PostgreSQL that read the clock ('now', 'today' and the like as timestamp input, one-argument age()). */
-const CLOCK_SQL = /\b(now|clock_timestamp|statement_timestamp|transaction_timestamp|timeofday)\s*\(|\bcurrent_(date|time|timestamp)\b|\blocaltime(stamp)?\b|'(now|today|tomorrow|yesterday)'|\bage\s*\([^,()]*\)/i;
+const CLOCK_SQL =
+  /\b(now|clock_timestamp|statement_timestamp|transaction_timestamp|timeofday)\s*\(|\bcurrent_(date|time|timestamp)\b|\blocaltime(stamp)?\b|'(now|today|tomorrow|yesterday)'|\bage\s*\([^,()]*\)/i;
 
 /** Whether a statement's text reads the clock without accounting for it. */
 export function readsTheClockUnaccounted(sql: string): boolean {

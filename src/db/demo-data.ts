@@ -41,8 +41,18 @@ export const DEMO_DEPARTMENTS: Record<string, DemoDepartment[]> = {
 
 /** Typical directories of a district department, cycled through for names. */
 export const DEMO_RESOURCE_NAMES = [
-  '基本信息', '许可审批信息', '执法检查信息', '统计台账', '服务对象名录', '资金发放信息',
-  '证照信息', '项目信息', '投诉举报信息', '机构名录', '人员信息', '设施信息',
+  '基本信息',
+  '许可审批信息',
+  '执法检查信息',
+  '统计台账',
+  '服务对象名录',
+  '资金发放信息',
+  '证照信息',
+  '项目信息',
+  '投诉举报信息',
+  '机构名录',
+  '人员信息',
+  '设施信息',
 ];
 
 /** Splits a total into `parts` whole numbers that add up to it, larger first. */
@@ -68,15 +78,125 @@ export interface DemoSupervision {
 }
 
 export const DEMO_SUPERVISION: DemoSupervision[] = [
-  { name: '区商务局', mainItems: 2, coveredMainItems: 2, categories: [[2, 2, 2], [7, 7, 7], [0, 0, 0], [0, 0, 0]] },
-  { name: '区医疗保障局', mainItems: 1, coveredMainItems: 1, categories: [[1, 1, 8], [1, 0, 0], [0, 0, 0], [0, 0, 0]] },
-  { name: '区司法局', mainItems: 7, coveredMainItems: 7, categories: [[7, 7, 17], [21, 0, 0], [0, 0, 0], [0, 0, 0]] },
-  { name: '区卫健委', mainItems: 29, coveredMainItems: 26, categories: [[28, 25, 26], [183, 168, 168], [20, 16, 16], [148, 136, 137]] },
-  { name: '区农业农村局', mainItems: 29, coveredMainItems: 15, categories: [[36, 11, 19], [29, 17, 17], [2, 1, 1], [1, 1, 2]] },
-  { name: '区林业局', mainItems: 6, coveredMainItems: 2, categories: [[8, 0, 0], [88, 14, 14], [12, 1, 1], [0, 0, 0]] },
-  { name: '区交通运输局', mainItems: 16, coveredMainItems: 3, categories: [[17, 0, 0], [34, 4, 102], [0, 0, 0], [0, 0, 0]] },
-  { name: '区市场监管局', mainItems: 96, coveredMainItems: 12, categories: [[160, 3, 3], [284, 33, 41], [19, 2, 2], [16, 0, 0]] },
-  { name: '区文广体旅局', mainItems: 60, coveredMainItems: 0, categories: [[77, 0, 0], [52, 0, 0], [1, 0, 0], [0, 0, 0]] },
-  { name: '区民政局', mainItems: 3, coveredMainItems: 0, categories: [[3, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]] },
-  { name: '区金融办', mainItems: 1, coveredMainItems: 0, categories: [[1, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]] },
+  {
+    name: '区商务局',
+    mainItems: 2,
+    coveredMainItems: 2,
+    categories: [
+      [2, 2, 2],
+      [7, 7, 7],
+      [0, 0, 0],
+      [0, 0, 0],
+    ],
+  },
+  {
+    name: '区医疗保障局',
+    mainItems: 1,
+    coveredMainItems: 1,
+    categories: [
+      [1, 1, 8],
+      [1, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+    ],
+  },
+  {
+    name: '区司法局',
+    mainItems: 7,
+    coveredMainItems: 7,
+    categories: [
+      [7, 7, 17],
+      [21, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+    ],
+  },
+  {
+    name: '区卫健委',
+    mainItems: 29,
+    coveredMainItems: 26,
+    categories: [
+      [28, 25, 26],
+      [183, 168, 168],
+      [20, 16, 16],
+      [148, 136, 137],
+    ],
+  },
+  {
+    name: '区农业农村局',
+    mainItems: 29,
+    coveredMainItems: 15,
+    categories: [
+      [36, 11, 19],
+      [29, 17, 17],
+      [2, 1, 1],
+      [1, 1, 2],
+    ],
+  },
+  {
+    name: '区林业局',
+    mainItems: 6,
+    coveredMainItems: 2,
+    categories: [
+      [8, 0, 0],
+      [88, 14, 14],
+      [12, 1, 1],
+      [0, 0, 0],
+    ],
+  },
+  {
+    name: '区交通运输局',
+    mainItems: 16,
+    coveredMainItems: 3,
+    categories: [
+      [17, 0, 0],
+      [34, 4, 102],
+      [0, 0, 0],
+      [0, 0, 0],
+    ],
+  },
+  {
+    name: '区市场监管局',
+    mainItems: 96,
+    coveredMainItems: 12,
+    categories: [
+      [160, 3, 3],
+      [284, 33, 41],
+      [19, 2, 2],
+      [16, 0, 0],
+    ],
+  },
+  {
+    name: '区文广体旅局',
+    mainItems: 60,
+    coveredMainItems: 0,
+    categories: [
+      [77, 0, 0],
+      [52, 0, 0],
+      [1, 0, 0],
+      [0, 0, 0],
+    ],
+  },
+  {
+    name: '区民政局',
+    mainItems: 3,
+    coveredMainItems: 0,
+    categories: [
+      [3, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+    ],
+  },
+  {
+    name: '区金融办',
+    mainItems: 1,
+    coveredMainItems: 0,
+    categories: [
+      [1, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+    ],
+  },
 ];

@@ -80,7 +80,8 @@ async function loadDemo(ctx: RequestContext): Promise<void> {
           classification: '部门信息资源',
           resourceFormat: i % 3 === 0 ? ResourceFormat.API : ResourceFormat.DATABASE,
           shareType,
-          shareConditions: shareType === ShareType.UNCONDITIONAL ? null : shareType === ShareType.CONDITIONAL ? '仅用于政务服务办理' : '涉及个人隐私，依法不予共享',
+          shareConditions:
+            shareType === ShareType.UNCONDITIONAL ? null : shareType === ShareType.CONDITIONAL ? '仅用于政务服务办理' : '涉及个人隐私，依法不予共享',
           updateCycle: [UpdateCycle.MONTHLY, UpdateCycle.DAILY, UpdateCycle.QUARTERLY, UpdateCycle.YEARLY][i % 4],
           informationItems: [
             { name: '统一社会信用代码', dataType: '字符型', description: '主体标识' },
@@ -92,18 +93,35 @@ async function loadDemo(ctx: RequestContext): Promise<void> {
         await directoryService.publish(ctx, { id: directory.id });
         if (i < spec.mounted && spec.name === '殷都区司法局' && i < 2) {
           // Held by Mulu: rows are loaded below, as many as the report counts (loadDemoSharing).
-          const hosted = await mountService.mount(ctx, { directory: { id: directory.id }, kind: MountKind.TABLE, locator: `mulu:${directory.code}`, hosted: true });
+          const hosted = await mountService.mount(ctx, {
+            directory: { id: directory.id },
+            kind: MountKind.TABLE,
+            locator: `mulu:${directory.code}`,
+            hosted: true,
+          });
           justiceMounts.push({ mountId: hosted.id, code: directory.code, rows: volumes[i] });
         } else if (i < spec.mounted) {
           // Every fifth mounted directory was last refreshed long ago: stale data.
           const refreshedAt = new Date(Date.now() - (i % 5 === 4 ? 400 : 0.1) * DAY);
-          const mount = () => mountService.mount(ctx, { directory: { id: directory.id }, kind: MountKind.TABLE, locator: `ods.${regionCode}_${d + 1}_${i + 1}`, recordCount: volumes[i], refreshedAt });
+          const mount = () =>
+            mountService.mount(ctx, {
+              directory: { id: directory.id },
+              kind: MountKind.TABLE,
+              locator: `ods.${regionCode}_${d + 1}_${i + 1}`,
+              recordCount: volumes[i],
+              refreshedAt,
+            });
           // Every sixth mounted directory (from the second department on) was mounted in June.
           if (d > 0 && i % 6 === 5) inJune.push(async () => void (await mount()));
           else await mount();
         } else if (i === spec.mounted && i === spec.published - 1) {
           // A dataset that was mounted and then taken down: history, not a mount.
-          const old = await mountService.mount(ctx, { directory: { id: directory.id }, kind: MountKind.FILE, locator: `/share/${regionCode}/${d + 1}/old.xlsx`, recordCount: 12 });
+          const old = await mountService.mount(ctx, {
+            directory: { id: directory.id },
+            kind: MountKind.FILE,
+            locator: `/share/${regionCode}/${d + 1}/old.xlsx`,
+            recordCount: 12,
+          });
           await mountService.unmount(ctx, old.id);
         }
       }

@@ -6,18 +6,39 @@ import { deliveryService } from '../modules/sharing/delivery.service';
 import { subscriptionService } from '../modules/subscriptions/subscription.service';
 import type { RequestContext } from '../core/request-context';
 
-const FIRMS = ['河南殷墟律师事务所', '安阳彰德律师事务所', '河南洹水律师事务所', '安阳殷都公证处', '河南正义律师事务所', '安阳铁西法律服务所', '河南昭明律师事务所', '殷都区水冶法律服务所', '河南安泰律师事务所', '殷都区曲沟法律服务所'];
+const FIRMS = [
+  '河南殷墟律师事务所',
+  '安阳彰德律师事务所',
+  '河南洹水律师事务所',
+  '安阳殷都公证处',
+  '河南正义律师事务所',
+  '安阳铁西法律服务所',
+  '河南昭明律师事务所',
+  '殷都区水冶法律服务所',
+  '河南安泰律师事务所',
+  '殷都区曲沟法律服务所',
+];
 
 /** Real-looking rows of a Yindu justice bureau directory (律师事务所名录): valid credit codes, names, update dates. */
 export function demoFirmRows(count: number, offset: number): Record<string, unknown>[] {
   return Array.from({ length: count }, (_, i) => {
     const n = offset + i;
     const first17 = `31410505MD${String(4_500_000 + n * 7919).padStart(7, '0')}`;
-    return { 统一社会信用代码: first17 + creditCodeCheckCharacter(first17), 名称: FIRMS[n % FIRMS.length], 更新日期: `2023-06-${String(1 + (n % 28)).padStart(2, '0')}` };
+    return {
+      统一社会信用代码: first17 + creditCodeCheckCharacter(first17),
+      名称: FIRMS[n % FIRMS.length],
+      更新日期: `2023-06-${String(1 + (n % 28)).padStart(2, '0')}`,
+    };
   });
 }
 
-const stewardOf = (creditCode: string, name: string): Viewer => ({ kind: ActorKind.SYSTEM, id: `demo-steward-${creditCode}`, name: `${name}数据管理员（演示）`, role: Role.STEWARD, departmentCreditCode: creditCode });
+const stewardOf = (creditCode: string, name: string): Viewer => ({
+  kind: ActorKind.SYSTEM,
+  id: `demo-steward-${creditCode}`,
+  name: `${name}数据管理员（演示）`,
+  role: Role.STEWARD,
+  departmentCreditCode: creditCode,
+});
 
 /**
  * Data sharing in the demo: two directories of the justice bureau hold their
@@ -26,10 +47,20 @@ const stewardOf = (creditCode: string, name: string): Viewer => ({ kind: ActorKi
  * one, the civil affairs bureau is granted two of the three items of the
  * conditional one; both read rows, which the usage figures count.
  */
-export async function loadDemoSharing(ctx: RequestContext, justice: { creditCode: string; mounts: { mountId: number; code: string; rows: number }[] }, consumers: { education: { creditCode: string; name: string }; civilAffairs: { creditCode: string; name: string } }): Promise<void> {
+export async function loadDemoSharing(
+  ctx: RequestContext,
+  justice: { creditCode: string; mounts: { mountId: number; code: string; rows: number }[] },
+  consumers: { education: { creditCode: string; name: string }; civilAffairs: { creditCode: string; name: string } },
+): Promise<void> {
   let offset = 0;
   for (const mount of justice.mounts) {
-    await datasetService.load(ctx, { mountId: mount.mountId, mode: LoadMode.REPLACE, route: SharingRoute.GRAPHQL, idempotencyKey: `demo-${mount.code}`, rows: demoFirmRows(mount.rows, offset).map((values, i) => ({ row: i + 1, values })) });
+    await datasetService.load(ctx, {
+      mountId: mount.mountId,
+      mode: LoadMode.REPLACE,
+      route: SharingRoute.GRAPHQL,
+      idempotencyKey: `demo-${mount.code}`,
+      rows: demoFirmRows(mount.rows, offset).map((values, i) => ({ row: i + 1, values })),
+    });
     offset += mount.rows;
   }
   const [open, conditional] = justice.mounts;

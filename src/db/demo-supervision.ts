@@ -14,7 +14,12 @@ import { splitTotal, type DemoSupervision } from './demo-data';
  * returned step, which the demo runs after capturing May (so June's report
  * shows the change since May: more records, sub-items covered in June).
  */
-export async function loadDemoSupervision(ctx: RequestContext, departmentCreditCode: string, spec: DemoSupervision, prefix: string): Promise<() => Promise<void>> {
+export async function loadDemoSupervision(
+  ctx: RequestContext,
+  departmentCreditCode: string,
+  spec: DemoSupervision,
+  prefix: string,
+): Promise<() => Promise<void>> {
   const covered: { category: SupervisionCategory; records: number }[] = [];
   const uncovered: SupervisionCategory[] = [];
   spec.categories.forEach(([items, coveredItems, records], c) => {
@@ -24,15 +29,31 @@ export async function loadDemoSupervision(ctx: RequestContext, departmentCreditC
   });
   const mainCode = (m: number) => `${prefix}-${String(m + 1).padStart(3, '0')}`;
   for (let m = 0; m < spec.mainItems; m++) {
-    await supervisionService.createMainItem(ctx, { departmentCreditCode, code: mainCode(m), name: `监管事项 ${m + 1}`, legalBasis: '《中华人民共和国行政许可法》' });
+    await supervisionService.createMainItem(ctx, {
+      departmentCreditCode,
+      code: mainCode(m),
+      name: `监管事项 ${m + 1}`,
+      legalBasis: '《中华人民共和国行政许可法》',
+    });
   }
   const uncoveredMains = spec.mainItems - spec.coveredMainItems;
   const subItems = [
     ...covered.map((item, i) => ({ ...item, code: `${prefix}-C${i + 1}`, main: i % spec.coveredMainItems })),
-    ...uncovered.map((category, i) => ({ category, records: 0, code: `${prefix}-U${i + 1}`, main: i < uncoveredMains ? spec.coveredMainItems + i : i % spec.mainItems })),
+    ...uncovered.map((category, i) => ({
+      category,
+      records: 0,
+      code: `${prefix}-U${i + 1}`,
+      main: i < uncoveredMains ? spec.coveredMainItems + i : i % spec.mainItems,
+    })),
   ];
   for (const [i, item] of subItems.entries()) {
-    await supervisionService.createSubItem(ctx, { departmentCreditCode, mainItemCode: mainCode(item.main), code: item.code, name: `子项 ${item.code}`, category: item.category });
+    await supervisionService.createSubItem(ctx, {
+      departmentCreditCode,
+      mainItemCode: mainCode(item.main),
+      code: item.code,
+      name: `子项 ${item.code}`,
+      category: item.category,
+    });
     if (i % 50 === 49) ctx.em.clear();
   }
   const records = subItems.flatMap((item) =>

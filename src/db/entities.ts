@@ -12,4 +12,25 @@ import { DatasetAccess, DatasetLoad } from '../modules/sharing/dataset.entity';
 import { NotificationEventRow, Webhook, WebhookDelivery } from '../modules/notifications/webhook.entity';
 
 /** Every entity, listed once: discovery by folder scanning differs between ts and compiled js. */
-export const entities = [Region, RegionClosure, Department, ResourceDirectory, Mount, ApiKey, AuditEntry, SubscriptionRequest, SupervisionMainItem, SupervisionSubItem, SupervisionRecord, DepartmentFigures, RegionFigures, ReportSnapshot, ReportSnapshotUnit, DatasetLoad, DatasetAccess, Webhook, NotificationEventRow, WebhookDelivery];
+export const entities = [
+  Region,
+  RegionClosure,
+  Department,
+  ResourceDirectory,
+  Mount,
+  ApiKey,
+  AuditEntry,
+  SubscriptionRequest,
+  SupervisionMainItem,
+  SupervisionSubItem,
+  SupervisionRecord,
+  DepartmentFigures,
+  RegionFigures,
+  ReportSnapshot,
+  ReportSnapshotUnit,
+  DatasetLoad,
+  DatasetAccess,
+  Webhook,
+  NotificationEventRow,
+  WebhookDelivery,
+];

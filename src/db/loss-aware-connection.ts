@@ -22,7 +22,9 @@ async function failureThatEnded(transaction: Knex.Transaction): Promise<Error | 
   ]);
   clearTimeout(timer);
   if (!outcome.failed) return undefined;
-  return outcome.reason instanceof Error ? outcome.reason : new Error(outcome.reason === undefined ? 'the transaction ended with no reason given' : String(outcome.reason));
+  return outcome.reason instanceof Error
+    ? outcome.reason
+    : new Error(outcome.reason === undefined ? 'the transaction ended with no reason given' : String(outcome.reason));
 }
 
 /**

@@ -11,7 +11,12 @@ export interface PeriodicJob {
  * failed run is logged with `failure`; the next tick tries again. The timer
  * does not keep the process alive.
  */
-export function schedulePeriodicJob(run: () => Promise<unknown>, intervalMs: number, failure: string, log: (message: string, error: unknown) => void): PeriodicJob {
+export function schedulePeriodicJob(
+  run: () => Promise<unknown>,
+  intervalMs: number,
+  failure: string,
+  log: (message: string, error: unknown) => void,
+): PeriodicJob {
   let running: Promise<void> | null = null;
   let stopped = false;
   const tick = () => {
@@ -42,10 +47,18 @@ export function schedulePeriodicJob(run: () => Promise<unknown>, intervalMs: num
  * with the statement timeout lifted: a job, not a request. `wait`: wait for a
  * replica that holds the lock; otherwise return null at once.
  */
-export async function withJobLock<T>(source: EntityManager, keys: readonly [number, number], wait: boolean, work: (em: EntityManager) => Promise<T>): Promise<T | null> {
+export async function withJobLock<T>(
+  source: EntityManager,
+  keys: readonly [number, number],
+  wait: boolean,
+  work: (em: EntityManager) => Promise<T>,
+): Promise<T | null> {
   return source.fork().transactional(async (em) => {
     await liftStatementTimeout(em);
-    const [lock] = await em.execute<{ locked: boolean }[]>(wait ? `select true as locked from pg_advisory_xact_lock(?, ?)` : `select pg_try_advisory_xact_lock(?, ?) as locked`, [...keys]);
+    const [lock] = await em.execute<{ locked: boolean }[]>(
+      wait ? `select true as locked from pg_advisory_xact_lock(?, ?)` : `select pg_try_advisory_xact_lock(?, ?) as locked`,
+      [...keys],
+    );
     return lock.locked ? work(em) : null;
   });
 }

@@ -24,7 +24,12 @@ export interface MuluContext extends RequestContext {
  * Resolves the caller once per request. A token that proves nothing fails the
  * whole request (HTTP 401, code UNAUTHENTICATED) before any resolver runs.
  */
-export async function createContext(orm: MikroORM, authenticator: Authenticator, authorization?: string, identified?: Promise<Viewer | null>): Promise<MuluContext> {
+export async function createContext(
+  orm: MikroORM,
+  authenticator: Authenticator,
+  authorization?: string,
+  identified?: Promise<Viewer | null>,
+): Promise<MuluContext> {
   const em = orm.em.fork();
   let viewer: Viewer | null;
   try {

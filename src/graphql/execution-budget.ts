@@ -168,7 +168,9 @@ export function executionBudgetPlugin(budget: ExecutionBudget): ApolloServerPlug
           if (response.body.kind !== 'single') return;
           const result = response.body.singleResult;
           if (result.errors?.some((error) => error.extensions?.code === 'TIME_BUDGET_EXCEEDED')) {
-            response.body.singleResult = budgetError('TIME_BUDGET_EXCEEDED', timeBudgetMessage(budget.requestTimeoutMs), { requestTimeoutMs: budget.requestTimeoutMs });
+            response.body.singleResult = budgetError('TIME_BUDGET_EXCEEDED', timeBudgetMessage(budget.requestTimeoutMs), {
+              requestTimeoutMs: budget.requestTimeoutMs,
+            });
             return;
           }
           if (jsonSizeUpTo(result, budget.maxResponseBytes) > budget.maxResponseBytes) response.body.singleResult = responseTooLarge(budget.maxResponseBytes);

@@ -1,7 +1,15 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { UniqueConstraintViolationException, ForeignKeyConstraintViolationException } from '@mikro-orm/core';
-import { clientDatabaseError, DATABASE_UNAVAILABLE_MESSAGE, HTTP_STATUS, httpHeadersFor, httpStatusFor, isDatabaseUnavailable, MuluError } from '../core/errors';
+import {
+  clientDatabaseError,
+  DATABASE_UNAVAILABLE_MESSAGE,
+  HTTP_STATUS,
+  httpHeadersFor,
+  httpStatusFor,
+  isDatabaseUnavailable,
+  MuluError,
+} from '../core/errors';
 import { logger } from '../observability/logger';
 import { observeErrorCode } from '../observability/request-observation';
 
@@ -45,7 +53,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
   return result;
 }
 
-function formatErrorFor(formatted: GraphQLFormattedError, error: unknown, log: (error: unknown) => void = (err) => logger.error({ err }, 'unexpected error, answered INTERNAL_SERVER_ERROR')): GraphQLFormattedError {
+function formatErrorFor(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  log: (error: unknown) => void = (err) => logger.error({ err }, 'unexpected error, answered INTERNAL_SERVER_ERROR'),
+): GraphQLFormattedError {
   let original = unwrapResolverError(error);
   // Errors thrown from Apollo plugins arrive wrapped in a GraphQLError.
   if (original instanceof GraphQLError && original.originalError instanceof MuluError) original = original.originalError;
@@ -78,9 +90,18 @@ function formatErrorFor(formatted: GraphQLFormattedError, error: unknown, log: (
     const requestError = !original.originalError && !original.path;
     if (PROTOCOL_CODES.has(code) || requestError) {
       const retry = httpHeadersFor(original.extensions)['retry-after'];
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: PROTOCOL_CODES.has(code) ? code : 'BAD_REQUEST', ...(retry ? { retryAfterSeconds: Number(retry) } : {}) } };
+      return {
+        message: formatted.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: PROTOCOL_CODES.has(code) ? code : 'BAD_REQUEST', ...(retry ? { retryAfterSeconds: Number(retry) } : {}) },
+      };
     }
   }
   log(original);
-  return { ...base, message: 'Internal server error. It has been logged; please try again or contact the platform administrator.', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  return {
+    ...base,
+    message: 'Internal server error. It has been logged; please try again or contact the platform administrator.',
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  };
 }

@@ -3,7 +3,16 @@ import { badInput } from '../core/errors';
 
 /** The object types reachable through `Query.node`. */
 export type NodeTypeName = 'Region' | 'Department' | 'ResourceDirectory' | 'Mount' | 'SubscriptionRequest' | 'ApiKey' | 'Webhook' | 'WebhookDelivery';
-const NODE_TYPES: readonly NodeTypeName[] = ['Region', 'Department', 'ResourceDirectory', 'Mount', 'SubscriptionRequest', 'ApiKey', 'Webhook', 'WebhookDelivery'];
+const NODE_TYPES: readonly NodeTypeName[] = [
+  'Region',
+  'Department',
+  'ResourceDirectory',
+  'Mount',
+  'SubscriptionRequest',
+  'ApiKey',
+  'Webhook',
+  'WebhookDelivery',
+];
 
 /** Relay global ID: base64url of "Type:key", opaque to clients. */
 export function toGlobalId(type: NodeTypeName, key: string | number): string {

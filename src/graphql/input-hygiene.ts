@@ -73,7 +73,8 @@ export function applyInputHygiene(schema: GraphQLSchema): GraphQLSchema {
   const clean = (value: unknown, type: GraphQLInputType, path: string, name: string): unknown => {
     if (value === null || value === undefined) return value;
     const inner = getNullableType(type);
-    if (isListType(inner)) return Array.isArray(value) ? value.map((item, i) => clean(item, inner.ofType, `${path}[${i}]`, name)) : clean(value, inner.ofType, path, name);
+    if (isListType(inner))
+      return Array.isArray(value) ? value.map((item, i) => clean(item, inner.ofType, `${path}[${i}]`, name)) : clean(value, inner.ofType, path, name);
     if (isScalarType(inner)) {
       if (typeof value === 'string' && TEXT_SCALARS.has(inner.name)) return cleanText(value, path, { identifier: isIdentifierName(name) });
       if (value instanceof Date) return checkDate(value, path, name);

@@ -1,6 +1,15 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type ParseOptions, type SelectionSetNode, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  type ASTVisitor,
+  type FragmentDefinitionNode,
+  type ParseOptions,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 import { queryCostLimit } from './query-cost';
 
 /**
@@ -51,7 +60,12 @@ export function maxRootFieldsRule(maximum: number): ValidationRule {
       OperationDefinition(node) {
         const fields = count(node.selectionSet, new Set());
         if (fields > maximum) {
-          context.reportError(new GraphQLError(`This operation asks for ${fields} root fields; at most ${maximum} are allowed (MULU_MAX_ROOT_FIELDS). Send several requests.`, { nodes: [node], extensions: { code: 'BAD_USER_INPUT' } }));
+          context.reportError(
+            new GraphQLError(`This operation asks for ${fields} root fields; at most ${maximum} are allowed (MULU_MAX_ROOT_FIELDS). Send several requests.`, {
+              nodes: [node],
+              extensions: { code: 'BAD_USER_INPUT' },
+            }),
+          );
         }
       },
     };

@@ -112,7 +112,12 @@ export function unitListLoader<F, V>(
         groupKeys(keys, (k) => [k.kind, k.page, k.filter]).map(async (group) => {
           const { kind, page, filter } = group[0];
           const byUnit = new Map<string, V[]>();
-          for (const row of await fetch(kind, group.map((k) => k.unit), page, filter)) {
+          for (const row of await fetch(
+            kind,
+            group.map((k) => k.unit),
+            page,
+            filter,
+          )) {
             const list = byUnit.get(row.unit);
             if (list) list.push(row.item);
             else byUnit.set(row.unit, [row.item]);
@@ -142,7 +147,11 @@ export function unitCountLoader<F>(
       const results = new Map<UnitCountKey<F>, number>();
       await Promise.all(
         groupKeys(keys, (k) => [k.kind, k.filter]).map(async (group) => {
-          const counts = await fetch(group[0].kind, group.map((k) => k.unit), group[0].filter);
+          const counts = await fetch(
+            group[0].kind,
+            group.map((k) => k.unit),
+            group[0].filter,
+          );
           for (const key of group) results.set(key, counts.get(key.unit) ?? 0);
         }),
       );

@@ -104,7 +104,6 @@ export function toConnection<T extends { id: number }>(page: Page<T>, request: P
 /** Largest page sizes; kept here so limits live in one place. */
 export const PAGE_LIMITS = { directories: 100, departments: 500, mounts: 100 } as const;
 
-
 /**
  * A drill-down list of a department or region as a connection: the page from
  * `list`, and `totalCount` from `count` only when asked for (both loaders,

@@ -137,9 +137,17 @@ class OverLimit extends Error {}
  * once the cost passes `stopAbove`, so it visits at most that many fields
  * whatever the document.
  */
-export function queryCost(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>, stopAbove = Number.MAX_SAFE_INTEGER, bounds: Record<string, number> = listBounds(schema)): number {
+export function queryCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+  stopAbove = Number.MAX_SAFE_INTEGER,
+  bounds: Record<string, number> = listBounds(schema),
+): number {
   const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
-  const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+  const root =
+    operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
   if (!root) throw new Error(`The schema has no ${operation.operation} type.`);
   let total = 0;
 
@@ -187,7 +195,8 @@ export function queryCost(schema: GraphQLSchema, document: DocumentNode, operati
 }
 
 function fieldOf(schema: GraphQLSchema, parent: GraphQLCompositeType, name: string): GraphQLField<unknown, unknown> | undefined {
-  if (name === '__schema') return schema.getQueryType()?.getFields().__schema ?? ({ name, args: [], type: schema.getType('__Schema') } as unknown as GraphQLField<unknown, unknown>);
+  if (name === '__schema')
+    return schema.getQueryType()?.getFields().__schema ?? ({ name, args: [], type: schema.getType('__Schema') } as unknown as GraphQLField<unknown, unknown>);
   if (name === '__type') return { name, args: [], type: schema.getType('__Type') } as unknown as GraphQLField<unknown, unknown>;
   if (isObjectType(parent) || 'getFields' in parent) return (parent as { getFields(): Record<string, GraphQLField<unknown, unknown>> }).getFields()[name];
   return undefined;
@@ -220,7 +229,10 @@ export function queryCostLimit(maximum: number): ApolloServerPlugin {
             cost = queryCost(schema, document, operation, request.variables ?? {}, maximum, bounds);
           } catch (error) {
             if (error instanceof OverLimit) {
-              throw badInput(`This query would cost more than ${maximum} (every field counts, times page sizes and list bounds); ask for smaller pages, fewer fields or fewer nested lists.`, { maximumCost: maximum });
+              throw badInput(
+                `This query would cost more than ${maximum} (every field counts, times page sizes and list bounds); ask for smaller pages, fewer fields or fewer nested lists.`,
+                { maximumCost: maximum },
+              );
             }
             throw badInput('The cost of this query could not be estimated, so it is not run. Check the document and its variables.', { maximumCost: maximum });
           }

@@ -209,7 +209,11 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
               const after = await databaseMoment(contextValue.em).catch(() => null);
               if (after?.snapshot !== computed.snapshot || after.now >= clock.validUntil) return;
               // The text Apollo would send (runHttpQuery: errors, data, extensions in that order), made once for everyone.
-              stored = { snapshot: computed.snapshot, validUntil: clock.validUntil, body: JSON.stringify({ errors: result.errors, data: result.data, extensions: result.extensions }) + '\n' };
+              stored = {
+                snapshot: computed.snapshot,
+                validUntil: clock.validUntil,
+                body: JSON.stringify({ errors: result.errors, data: result.data, extensions: result.extensions }) + '\n',
+              };
               toStore.set(result.data!, { key: computed.key, answer: stored });
             })();
             lastStatements.set(contextValue, check);

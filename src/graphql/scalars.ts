@@ -24,11 +24,14 @@ export const BigCount = new GraphQLScalarType<Count, Count>({
     try {
       return toCount(value as string | number);
     } catch {
-      throw new GraphQLError(`BigInt must be a whole number (a JSON number up to 2^53 − 1, or a string of digits), got ${JSON.stringify(value)}.`, { extensions: { code: 'BAD_USER_INPUT' } });
+      throw new GraphQLError(`BigInt must be a whole number (a JSON number up to 2^53 − 1, or a string of digits), got ${JSON.stringify(value)}.`, {
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
     }
   },
   parseLiteral: (ast) => {
-    if (ast.kind !== Kind.INT && ast.kind !== Kind.STRING) throw new GraphQLError('BigInt must be a whole number or a string of digits.', { extensions: { code: 'BAD_USER_INPUT' } });
+    if (ast.kind !== Kind.INT && ast.kind !== Kind.STRING)
+      throw new GraphQLError('BigInt must be a whole number or a string of digits.', { extensions: { code: 'BAD_USER_INPUT' } });
     try {
       return toCount(ast.value);
     } catch {

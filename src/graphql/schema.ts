@@ -13,10 +13,22 @@ import { AuditResolver } from '../modules/audit/audit.resolver';
 import { authChecker } from '../modules/auth/auth.guard';
 import { AuthResolver } from '../modules/auth/auth.resolver';
 import { DepartmentSubscriptionsResolver, RegionSubscriptionsResolver, SubscriptionResolver } from '../modules/subscriptions/subscription.resolver';
-import { DepartmentSupervisionResolver, RegionSupervisionResolver, SupervisionMainItemResolver, SupervisionSubItemResolver } from '../modules/supervision/supervision.resolver';
+import {
+  DepartmentSupervisionResolver,
+  RegionSupervisionResolver,
+  SupervisionMainItemResolver,
+  SupervisionSubItemResolver,
+} from '../modules/supervision/supervision.resolver';
 import { DepartmentSupervisionStatsResolver, RegionSupervisionStatsResolver } from '../modules/stats/supervision-stats.resolver';
 import { RegionRankingResolver } from '../modules/stats/ranking.resolver';
-import { DepartmentMonthsResolver, RegionMonthsResolver, RegionReportResolver, RegionReportTablesResolver, ReportBelowThresholdResolver, ReportSnapshotResolver } from '../modules/reports/report.resolver';
+import {
+  DepartmentMonthsResolver,
+  RegionMonthsResolver,
+  RegionReportResolver,
+  RegionReportTablesResolver,
+  ReportBelowThresholdResolver,
+  ReportSnapshotResolver,
+} from '../modules/reports/report.resolver';
 import { DatasetLoadResolver, DepartmentUsageResolver, DirectorySharingResolver, RegionUsageResolver } from '../modules/sharing/sharing.resolver';
 import { WebhookDeliveryResolver, WebhookResolver } from '../modules/notifications/webhook.resolver';
 import { LiveUpdatesResolver } from '../modules/notifications/live.resolver';

@@ -46,7 +46,11 @@ function expiryOf(authorization: string | undefined): number | null {
 }
 
 const toGraphQLError = (error: unknown) =>
-  error instanceof MuluError ? new GraphQLError(error.message, { extensions: { code: error.code, ...error.details } }) : error instanceof GraphQLError ? error : new GraphQLError('Internal server error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+  error instanceof MuluError
+    ? new GraphQLError(error.message, { extensions: { code: error.code, ...error.details } })
+    : error instanceof GraphQLError
+      ? error
+      : new GraphQLError('Internal server error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
 
 /**
  * GraphQL subscriptions over WebSocket (the graphql-ws protocol) on the same
@@ -55,7 +59,14 @@ const toGraphQLError = (error: unknown) =>
  * check and cost limit, errors are masked the same way; and the connection is
  * closed when its token expires.
  */
-export function attachGraphQLWebSocket(options: { httpServer: http.Server; schema: GraphQLSchema; orm: MikroORM; authenticator: Authenticator; live: LiveUpdates; limits: OperationLimits }) {
+export function attachGraphQLWebSocket(options: {
+  httpServer: http.Server;
+  schema: GraphQLSchema;
+  orm: MikroORM;
+  authenticator: Authenticator;
+  live: LiveUpdates;
+  limits: OperationLimits;
+}) {
   const { schema, orm, authenticator, live } = options;
   const maxQueryCost = options.limits.maxCost;
   // The same shape limits as HTTP (limits.ts): tokens while parsing, aliases, depth, directives and root fields while validating.
@@ -104,9 +115,15 @@ export function attachGraphQLWebSocket(options: { httpServer: http.Server; schem
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new GraphQLError('Name the operation to run (operationName).', { extensions: { code: 'BAD_REQUEST' } })];
         const em = orm.em.fork();
-        const contextValue: MuluContext = { em, viewer: state?.viewer ?? null, anonymousStats: authenticator.anonymousStats, loaders: createLoaders(em), live,
+        const contextValue: MuluContext = {
+          em,
+          viewer: state?.viewer ?? null,
+          anonymousStats: authenticator.anonymousStats,
+          loaders: createLoaders(em),
+          live,
           // A subscription lives as long as its connection: no request deadline (each statement keeps the statement timeout).
-          deadline: newDeadline() };
+          deadline: newDeadline(),
+        };
         try {
           checkOperationAccess(schema, document, operation, contextValue);
           const variables = payload.variables ?? {};
@@ -115,10 +132,18 @@ export function attachGraphQLWebSocket(options: { httpServer: http.Server; schem
           try {
             cost = queryCost(schema, document, operation, variables, maxQueryCost);
           } catch {
-            throw new MuluError('BAD_USER_INPUT', `This operation would cost more than ${maxQueryCost}, or its cost could not be estimated (check its variables); ask for smaller pages or fewer nested lists.`, { maximumCost: maxQueryCost });
+            throw new MuluError(
+              'BAD_USER_INPUT',
+              `This operation would cost more than ${maxQueryCost}, or its cost could not be estimated (check its variables); ask for smaller pages or fewer nested lists.`,
+              { maximumCost: maxQueryCost },
+            );
           }
           if (cost > maxQueryCost) {
-            throw new MuluError('BAD_USER_INPUT', `This operation would cost ${cost} (fields times page sizes); the limit is ${maxQueryCost}. Ask for smaller pages or fewer nested lists.`, { cost, maximumCost: maxQueryCost });
+            throw new MuluError(
+              'BAD_USER_INPUT',
+              `This operation would cost ${cost} (fields times page sizes); the limit is ${maxQueryCost}. Ask for smaller pages or fewer nested lists.`,
+              { cost, maximumCost: maxQueryCost },
+            );
           }
         } catch (error) {
           return [toGraphQLError(error)];

@@ -46,11 +46,16 @@ export function bodyRate(rate: BodyRate = DEFAULT_BODY_RATE): RequestHandler {
     const window = setInterval(() => {
       const bytes = socket.bytesRead;
       if (bytes - lastBytes < minPerWindow) {
-        expire(`The request body arrived too slowly (${Math.round(((bytes - lastBytes) * 1000) / rate.windowMs)} bytes/s over ${rate.windowMs / 1000} s; at least ${rate.minBytesPerSecond} bytes/s). Send it again over a faster connection.`);
+        expire(
+          `The request body arrived too slowly (${Math.round(((bytes - lastBytes) * 1000) / rate.windowMs)} bytes/s over ${rate.windowMs / 1000} s; at least ${rate.minBytesPerSecond} bytes/s). Send it again over a faster connection.`,
+        );
       }
       lastBytes = bytes;
     }, rate.windowMs);
-    const overall = setTimeout(() => expire(`The request body did not arrive within ${rate.timeoutMs / 1000} s. Send it again over a faster connection, or in smaller parts.`), rate.timeoutMs);
+    const overall = setTimeout(
+      () => expire(`The request body did not arrive within ${rate.timeoutMs / 1000} s. Send it again over a faster connection, or in smaller parts.`),
+      rate.timeoutMs,
+    );
     window.unref();
     overall.unref();
     req.once('end', stop);

@@ -82,7 +82,14 @@ export function bulkLane(limit = BULK_CONCURRENCY, thresholdBytes = BULK_BODY_BY
     identify(req).then(
       (viewer) => {
         if (viewer) return queue(req, res, next);
-        refuse(req, res, 401, 'UNAUTHENTICATED', 'Sign in first: a request body this large is accepted only with "Authorization: Bearer <token>" (a token of the unified identity platform or an API key).', { close: true });
+        refuse(
+          req,
+          res,
+          401,
+          'UNAUTHENTICATED',
+          'Sign in first: a request body this large is accepted only with "Authorization: Bearer <token>" (a token of the unified identity platform or an API key).',
+          { close: true },
+        );
       },
       (error: unknown) => {
         const message = error instanceof MuluError ? error.message : 'The token is not valid.';

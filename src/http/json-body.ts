@@ -52,9 +52,17 @@ export function graphqlBodyErrors(limitBytes: number) {
       case 'entity.too.large':
         return sendGraphQLError(res, 'PAYLOAD_TOO_LARGE', `The request body is too large (${Math.round(limitBytes / (1024 * 1024))} MB at most).`);
       case 'charset.unsupported':
-        return sendGraphQLError(res, 'UNSUPPORTED_MEDIA_TYPE', `The request body's charset "${error.charset ?? ''}" is not supported; send JSON encoded as UTF-8 (content-type: application/json; charset=utf-8).`);
+        return sendGraphQLError(
+          res,
+          'UNSUPPORTED_MEDIA_TYPE',
+          `The request body's charset "${error.charset ?? ''}" is not supported; send JSON encoded as UTF-8 (content-type: application/json; charset=utf-8).`,
+        );
       case 'encoding.unsupported':
-        return sendGraphQLError(res, 'UNSUPPORTED_MEDIA_TYPE', `The content-encoding "${error.encoding ?? ''}" is not supported; send the body uncompressed, gzip or deflate.`);
+        return sendGraphQLError(
+          res,
+          'UNSUPPORTED_MEDIA_TYPE',
+          `The content-encoding "${error.encoding ?? ''}" is not supported; send the body uncompressed, gzip or deflate.`,
+        );
       default:
         return sendGraphQLError(res, 'BAD_REQUEST', 'The request body is not valid JSON.');
     }

@@ -1,7 +1,15 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { clientDatabaseError, DATABASE_UNAVAILABLE_MESSAGE, httpHeadersFor, httpStatusFor, isDatabaseUnavailable, MuluError, RETRY_AFTER_SECONDS } from '../core/errors';
+import {
+  clientDatabaseError,
+  DATABASE_UNAVAILABLE_MESSAGE,
+  httpHeadersFor,
+  httpStatusFor,
+  isDatabaseUnavailable,
+  MuluError,
+  RETRY_AFTER_SECONDS,
+} from '../core/errors';
 import { logger } from '../observability/logger';
 import { observeErrorCode } from '../observability/request-observation';
 import type { Authenticator } from '../modules/auth/authenticator';
@@ -13,20 +21,40 @@ import { identifyCaller } from './caller';
  * status. As in GraphQL, anything unexpected is logged and reaches the client
  * only as INTERNAL_SERVER_ERROR, without SQL or stack traces.
  */
-export function sendError(res: Response, error: unknown, log: (error: unknown) => void = (err) => logger.error({ err }, 'unexpected error, answered INTERNAL_SERVER_ERROR')): void {
+export function sendError(
+  res: Response,
+  error: unknown,
+  log: (error: unknown) => void = (err) => logger.error({ err }, 'unexpected error, answered INTERNAL_SERVER_ERROR'),
+): void {
   // Already answered (a slow body cut off with 408): its parser's late error has no one to tell.
   if (res.headersSent) {
     if (!(error instanceof MuluError) && !(error as { type?: string }).type) log(error);
     return;
   }
   error = clientDatabaseError(error) ?? error;
-  const code = error instanceof MuluError ? error.code : error instanceof UniqueConstraintViolationException ? 'CONFLICT' : isDatabaseUnavailable(error) ? 'SERVICE_UNAVAILABLE' : (error as { type?: string }).type === 'entity.too.large' ? 'PAYLOAD_TOO_LARGE' : 'INTERNAL_SERVER_ERROR';
+  const code =
+    error instanceof MuluError
+      ? error.code
+      : error instanceof UniqueConstraintViolationException
+        ? 'CONFLICT'
+        : isDatabaseUnavailable(error)
+          ? 'SERVICE_UNAVAILABLE'
+          : (error as { type?: string }).type === 'entity.too.large'
+            ? 'PAYLOAD_TOO_LARGE'
+            : 'INTERNAL_SERVER_ERROR';
   observeErrorCode(code);
   if (error instanceof MuluError) {
     for (const [name, value] of Object.entries(httpHeadersFor({ code: error.code, ...error.details }))) res.setHeader(name, value);
     res.status(httpStatusFor(error.code)).json({ error: { code: error.code, message: error.message, ...error.details } });
   } else if (error instanceof UniqueConstraintViolationException) {
-    res.status(409).json({ error: { code: 'CONFLICT', message: 'This record already exists (a unique code or name is taken); another request may have written it at the same time.' } });
+    res
+      .status(409)
+      .json({
+        error: {
+          code: 'CONFLICT',
+          message: 'This record already exists (a unique code or name is taken); another request may have written it at the same time.',
+        },
+      });
   } else if (isDatabaseUnavailable(error)) {
     logger.warn({ err: error }, 'database unavailable, answered SERVICE_UNAVAILABLE');
     res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
@@ -35,7 +63,11 @@ export function sendError(res: Response, error: unknown, log: (error: unknown) =
     res.status(413).json({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'The file is too large.' } });
   } else {
     log(error);
-    res.status(500).json({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error. It has been logged; please try again or contact the platform administrator.' } });
+    res
+      .status(500)
+      .json({
+        error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error. It has been logged; please try again or contact the platform administrator.' },
+      });
   }
 }
 
@@ -45,7 +77,11 @@ export function sendError(res: Response, error: unknown, log: (error: unknown) =
  * service context with its own entity manager. A token that proves nothing
  * is 401; no token leaves the viewer null, which services refuse as 401.
  */
-export function withContext(orm: MikroORM, authenticator: Authenticator, handler: (req: Request, res: Response, ctx: RequestContext) => Promise<void>): RequestHandler {
+export function withContext(
+  orm: MikroORM,
+  authenticator: Authenticator,
+  handler: (req: Request, res: Response, ctx: RequestContext) => Promise<void>,
+): RequestHandler {
   return async (req: Request, res: Response, _next: NextFunction) => {
     try {
       const em = orm.em.fork();
@@ -102,6 +138,9 @@ export function jsonFallbacks(router: Router): void {
 /** Sends a file as a download; the name may hold Chinese characters (RFC 5987). */
 export function sendFile(res: Response, file: { fileName: string; contentType: string; body: Buffer }): void {
   res.setHeader('content-type', file.contentType);
-  res.setHeader('content-disposition', `attachment; filename="${file.fileName.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`);
+  res.setHeader(
+    'content-disposition',
+    `attachment; filename="${file.fileName.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`,
+  );
   res.send(file.body);
 }

@@ -48,10 +48,7 @@ export function webRouter(options: { demoTokens?: DemoTokens; directory?: string
     return router;
   }
   // File names under assets/ carry a content hash: cache them for good; index.html always afresh.
-  router.use(
-    '/assets',
-    express.static(join(directory, 'assets'), { immutable: true, maxAge: '365d', index: false, fallthrough: false }),
-  );
+  router.use('/assets', express.static(join(directory, 'assets'), { immutable: true, maxAge: '365d', index: false, fallthrough: false }));
   router.get(['/', '/index.html'], (_req, res) => {
     res.set('cache-control', 'no-cache').sendFile(join(directory, 'index.html'));
   });

@@ -68,7 +68,9 @@ export function healthRouter(ready: () => Promise<Readiness>): Router {
   });
   const readiness = async (_req: unknown, res: import('express').Response) => {
     const state = await ready();
-    res.status(state.ready ? 200 : 503).json({ status: state.ready ? 'ready' : 'unavailable', ...(state.reason ? { reason: state.reason } : {}), checks: state.checks });
+    res
+      .status(state.ready ? 200 : 503)
+      .json({ status: state.ready ? 'ready' : 'unavailable', ...(state.reason ? { reason: state.reason } : {}), checks: state.checks });
   };
   router.get('/ready', readiness);
   router.get('/', readiness);

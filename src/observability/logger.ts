@@ -25,10 +25,10 @@ export function setLogDestination(destination: { write(line: string): unknown })
 
 export const logger: Logger = pino(
   {
-  level: process.env.MULU_LOG_LEVEL?.toLowerCase() || (process.env.NODE_ENV === 'test' ? 'silent' : 'info'),
-  base: { service: 'mulu', pid: process.pid },
-  timestamp: pino.stdTimeFunctions.isoTime,
-  formatters: { level: (label) => ({ level: label }) },
+    level: process.env.MULU_LOG_LEVEL?.toLowerCase() || (process.env.NODE_ENV === 'test' ? 'silent' : 'info'),
+    base: { service: 'mulu', pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
   },
   // Written synchronously (stdout to a file or pipe is synchronous in Node), so a line logged before process.exit is never lost.
   { write: (line: string) => target.write(line) },

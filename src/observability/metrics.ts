@@ -87,9 +87,18 @@ new Gauge({
   labelNames: ['state'] as const,
   registers: [metricsRegistry],
   collect() {
-    this.set({ state: 'used' }, sum((p) => p.numUsed()));
-    this.set({ state: 'free' }, sum((p) => p.numFree()));
-    this.set({ state: 'pending' }, sum((p) => p.numPendingCreates()));
+    this.set(
+      { state: 'used' },
+      sum((p) => p.numUsed()),
+    );
+    this.set(
+      { state: 'free' },
+      sum((p) => p.numFree()),
+    );
+    this.set(
+      { state: 'pending' },
+      sum((p) => p.numPendingCreates()),
+    );
   },
 });
 

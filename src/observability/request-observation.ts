@@ -101,10 +101,15 @@ export function observeRequests(orm: MikroORM): RequestHandler {
     autoLogging: { ignore: (req) => req.url === '/metrics' || (req.url ?? '').startsWith('/health') },
     quietReqLogger: true,
     serializers: {
-      req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.remoteAddress }),
+      req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+        method: req.method,
+        url: req.url.split('?')[0],
+        remoteAddress: req.remoteAddress,
+      }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
-    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? (res.statusCode === 503 ? 'warn' : 'error') : res.statusCode >= 400 ? 'info' : 'info'),
+    customLogLevel: (_req, res, error) =>
+      error || res.statusCode >= 500 ? (res.statusCode === 503 ? 'warn' : 'error') : res.statusCode >= 400 ? 'info' : 'info',
     customSuccessMessage: (req, res, time) => `${req.method} ${pathOf(req)} ${res.statusCode} ${time} ms`,
     customErrorMessage: (req, res) => `${req.method} ${pathOf(req)} ${res.statusCode}`,
     customSuccessObject: (_req, res, value) => ({ ...value, ...fields(res as never) }),
@@ -154,7 +159,7 @@ export function observationPlugin(): ApolloServerPlugin {
       if (observation && request.operationName) observation.operation = request.operationName;
       return {
         async didResolveOperation({ operation, operationName }) {
-          if (observation) observation.operation = operationName ?? `anonymous ${operation?.operation ?? "operation"}`;
+          if (observation) observation.operation = operationName ?? `anonymous ${operation?.operation ?? 'operation'}`;
         },
       };
     },

@@ -42,7 +42,10 @@ export function RateLines(props: { months: string[]; lines: { label: string; per
         width: Math.max(360, Math.min(960, host.current.clientWidth || 720)),
         height: 240,
         scales: { x: { time: false }, y: { range: [0, 100] } },
-        axes: [{ values: (_u, splits) => splits.map((i) => (Number.isInteger(i) ? (props.months[i] ?? '') : '')) }, { values: (_u, s) => s.map((v) => `${v}%`) }],
+        axes: [
+          { values: (_u, splits) => splits.map((i) => (Number.isInteger(i) ? (props.months[i] ?? '') : '')) },
+          { values: (_u, s) => s.map((v) => `${v}%`) },
+        ],
         series: [{}, ...props.lines.map((l, i) => ({ label: l.label, stroke: COLORS[i % COLORS.length], width: 2, points: { show: true, size: 6 } }))],
       },
       [props.months.map((_, i) => i), ...props.lines.map((l) => l.percents.map((p) => p ?? null))] as uPlot.AlignedData,

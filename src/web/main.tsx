@@ -108,10 +108,33 @@ function Cards(props: { unit: Unit; comparedTo: string | null }) {
   const since = props.comparedTo ? `较${props.comparedTo} ` : '';
   return (
     <section class="cards">
-      <Card testId="card-mount" label="资源挂载率" value={pct(f.mount.mountRatePercent)} detail={`${f.mount.mountedDirectories}/${f.mount.publishedDirectories}`} change={c ? since + signed(c.mountRatePoints, '个百分点') : '无对比'} />
-      <Card testId="card-main" label="主项覆盖率" value={pct(f.supervision.mainCoverageRatePercent)} detail={`${f.supervision.coveredMainItems}/${f.supervision.mainItems}`} change={c ? since + signed(c.mainCoverageRatePoints, '个百分点') : '无对比'} />
-      <Card testId="card-sub" label="子项覆盖率" value={pct(f.supervision.subCoverageRatePercent)} detail={`${f.supervision.coveredSubItems}/${f.supervision.subItems}`} change={c ? since + signed(c.subCoverageRatePoints, '个百分点') : '无对比'} />
-      <Card testId="card-subscriptions" label="订阅量 / 被订阅量" value={`${f.subscriptions.made} / ${f.subscriptions.received}`} change={c ? `${since}${signed(c.subscriptionsMade)} / ${signed(c.subscriptionsReceived)}` : '无对比'} />
+      <Card
+        testId="card-mount"
+        label="资源挂载率"
+        value={pct(f.mount.mountRatePercent)}
+        detail={`${f.mount.mountedDirectories}/${f.mount.publishedDirectories}`}
+        change={c ? since + signed(c.mountRatePoints, '个百分点') : '无对比'}
+      />
+      <Card
+        testId="card-main"
+        label="主项覆盖率"
+        value={pct(f.supervision.mainCoverageRatePercent)}
+        detail={`${f.supervision.coveredMainItems}/${f.supervision.mainItems}`}
+        change={c ? since + signed(c.mainCoverageRatePoints, '个百分点') : '无对比'}
+      />
+      <Card
+        testId="card-sub"
+        label="子项覆盖率"
+        value={pct(f.supervision.subCoverageRatePercent)}
+        detail={`${f.supervision.coveredSubItems}/${f.supervision.subItems}`}
+        change={c ? since + signed(c.subCoverageRatePoints, '个百分点') : '无对比'}
+      />
+      <Card
+        testId="card-subscriptions"
+        label="订阅量 / 被订阅量"
+        value={`${f.subscriptions.made} / ${f.subscriptions.received}`}
+        change={c ? `${since}${signed(c.subscriptionsMade)} / ${signed(c.subscriptionsReceived)}` : '无对比'}
+      />
     </section>
   );
 }
@@ -137,11 +160,19 @@ function Appendix4(props: { rows: Unit[]; total: Unit; month: string | null }) {
     <table data-testid="appendix4">
       <caption>附件4 资源发布情况</caption>
       <thead>
-        <tr><th>部门</th><th>已发布资源目录数</th><th>已挂载资源目录数</th><th>资源数据总量</th><th>资源挂载率</th></tr>
+        <tr>
+          <th>部门</th>
+          <th>已发布资源目录数</th>
+          <th>已挂载资源目录数</th>
+          <th>资源数据总量</th>
+          <th>资源挂载率</th>
+        </tr>
       </thead>
       <tbody>
         {props.rows.map((u) => row(u, rowLink(u, props.month)))}
-        <tr class="total" data-code="total">{row(props.total, '合计').props.children}</tr>
+        <tr class="total" data-code="total">
+          {row(props.total, '合计').props.children}
+        </tr>
       </tbody>
     </table>
   );
@@ -169,7 +200,10 @@ function Appendix5(props: { rows: Unit[]; total: Unit; month: string | null }) {
       <caption>附件5 监管数据情况</caption>
       <thead>
         <tr>
-          <th>部门</th><th>主项数</th><th>主项覆盖数</th><th>主项覆盖率</th>
+          <th>部门</th>
+          <th>主项数</th>
+          <th>主项覆盖数</th>
+          <th>主项覆盖率</th>
           {CATEGORY.flatMap((c) => [<th>{CATEGORY_LABEL[c]}子项数</th>, <th>{CATEGORY_LABEL[c]}子项覆盖数</th>, <th>{CATEGORY_LABEL[c]}汇聚数</th>])}
           <th>子项覆盖率</th>
         </tr>
@@ -204,7 +238,14 @@ function Ranking(props: { title: string; units: Unit[]; testId: string; link?: (
         ))}
       </h3>
       <table>
-        <thead><tr><th>名次</th><th>名称</th><th>{metric.label}</th><th /></tr></thead>
+        <thead>
+          <tr>
+            <th>名次</th>
+            <th>名称</th>
+            <th>{metric.label}</th>
+            <th />
+          </tr>
+        </thead>
         <tbody>
           {ranked.map(({ u, r }) => (
             <tr class={r?.below ? 'below' : ''} data-code={u.code}>
@@ -246,7 +287,8 @@ function Exports(props: { code: string; period: string }) {
   };
   return (
     <p class="exports">
-      导出：{link('resources', 'csv', '附件4 CSV')} {link('resources', 'xlsx', '附件4 XLSX')} {link('supervision', 'csv', '附件5 CSV')} {link('supervision', 'xlsx', '附件5 XLSX')}
+      导出：{link('resources', 'csv', '附件4 CSV')} {link('resources', 'xlsx', '附件4 XLSX')} {link('supervision', 'csv', '附件5 CSV')}{' '}
+      {link('supervision', 'xlsx', '附件5 XLSX')}
       {error && <span class="error">{error}</span>}
     </p>
   );
@@ -268,7 +310,10 @@ function useData<T>(load: () => Promise<T>, key: string): { data?: T; error?: Ap
 
 function RegionView(props: { route: Route; onAuthError: (e: ApiError) => void }) {
   const { route } = props;
-  const { data, error } = useData(() => request(RegionPageQuery, { code: route.key, period: route.month, rows: TABLE_ROWS, belowNames: BELOW_NAMES }), href(route));
+  const { data, error } = useData(
+    () => request(RegionPageQuery, { code: route.key, period: route.month, rows: TABLE_ROWS, belowNames: BELOW_NAMES }),
+    href(route),
+  );
   useEffect(() => void (error && props.onAuthError(error)), [error]);
   if (error) return <p class="error">{error.message}</p>;
   if (!data) return <p class="loading">加载中…</p>;
@@ -290,23 +335,39 @@ function RegionView(props: { route: Route; onAuthError: (e: ApiError) => void })
       </nav>
       <header>
         <h1 data-testid="title">
-          {region.name} <small>{report.period}{report.source === 'LIVE' ? '（实时）' : ''}</small>
+          {region.name}{' '}
+          <small>
+            {report.period}
+            {report.source === 'LIVE' ? '（实时）' : ''}
+          </small>
         </h1>
         <MonthPicker months={months} current={route.month} onPick={pick} />
       </header>
       <Cards unit={report.region} comparedTo={report.comparedTo} />
       <Exports code={region.code} period={report.period} />
       {report.childRegions.length > 0 && (
-        <Ranking title="下级行政区划排名" testId="child-regions" units={report.childRegions} threshold={report.threshold} link={(u) => <a href={href({ kind: 'region', key: u.code, month: route.month })}>{u.name}</a>} />
+        <Ranking
+          title="下级行政区划排名"
+          testId="child-regions"
+          units={report.childRegions}
+          threshold={report.threshold}
+          link={(u) => <a href={href({ kind: 'region', key: u.code, month: route.month })}>{u.name}</a>}
+        />
       )}
       <Ranking title="部门排名" testId="department-ranking" units={report.appendix4} threshold={report.threshold} link={(u) => rowLink(u, route.month)} />
       {below && below.departmentCount > 0 && (
         <p class="below-list" data-testid="below-threshold">
-          资源挂载率低于{report.threshold * 100}%的部门（<span data-figure="count">{below.departmentCount}</span>个）：{below.departments.map((d) => d.name).join('、')}
+          资源挂载率低于{report.threshold * 100}%的部门（<span data-figure="count">{below.departmentCount}</span>个）：
+          {below.departments.map((d) => d.name).join('、')}
           {below.departmentCount > below.departments.length && `等（另有 ${below.departmentCount - below.departments.length} 个，见附件4导出）`}
         </p>
       )}
-      <RateBars title="各部门资源挂载率" testId="bars" names={report.appendix4.slice(0, 40).map((u) => u.name)} percents={report.appendix4.slice(0, 40).map((u) => percentNumber(u.figures.mount.mountRatePercent))} />
+      <RateBars
+        title="各部门资源挂载率"
+        testId="bars"
+        names={report.appendix4.slice(0, 40).map((u) => u.name)}
+        percents={report.appendix4.slice(0, 40).map((u) => percentNumber(u.figures.mount.mountRatePercent))}
+      />
       <RateLines
         testId="lines"
         months={history.map((m) => m.period)}
@@ -324,7 +385,12 @@ function RegionView(props: { route: Route; onAuthError: (e: ApiError) => void })
 
 type DepartmentData = NonNullable<ResultOf<typeof DepartmentPageQuery>['department']>;
 
-function Todo<T>(props: { title: string; testId: string; list: { totalCount: number; edges: { node: T }[] }; columns: [string, (n: T) => preact.ComponentChild][] }) {
+function Todo<T>(props: {
+  title: string;
+  testId: string;
+  list: { totalCount: number; edges: { node: T }[] };
+  columns: [string, (n: T) => preact.ComponentChild][];
+}) {
   return (
     <section class="todo" data-testid={props.testId}>
       <h3>
@@ -332,10 +398,20 @@ function Todo<T>(props: { title: string; testId: string; list: { totalCount: num
       </h3>
       {props.list.edges.length > 0 && (
         <table>
-          <thead><tr>{props.columns.map(([h]) => <th>{h}</th>)}</tr></thead>
+          <thead>
+            <tr>
+              {props.columns.map(([h]) => (
+                <th>{h}</th>
+              ))}
+            </tr>
+          </thead>
           <tbody>
             {props.list.edges.map(({ node }) => (
-              <tr>{props.columns.map(([, cell]) => <td>{cell(node)}</td>)}</tr>
+              <tr>
+                {props.columns.map(([, cell]) => (
+                  <td>{cell(node)}</td>
+                ))}
+              </tr>
             ))}
           </tbody>
         </table>
@@ -368,9 +444,27 @@ function DepartmentView(props: { route: Route; onAuthError: (e: ApiError) => voi
         <MonthPicker months={months} current={route.month} onPick={(m) => (location.hash = href({ ...route, month: m }))} />
       </header>
       <section class="cards">
-        <Card testId="card-mount" label="资源挂载率" value={pct(figures.mount.mountRatePercent)} detail={`${figures.mount.mountedDirectories}/${figures.mount.publishedDirectories}`} change="" />
-        <Card testId="card-main" label="主项覆盖率" value={pct(figures.supervision.mainCoverageRatePercent)} detail={`${figures.supervision.coveredMainItems}/${figures.supervision.mainItems}`} change="" />
-        <Card testId="card-sub" label="子项覆盖率" value={pct(figures.supervision.subCoverageRatePercent)} detail={`${figures.supervision.coveredSubItems}/${figures.supervision.subItems}`} change="" />
+        <Card
+          testId="card-mount"
+          label="资源挂载率"
+          value={pct(figures.mount.mountRatePercent)}
+          detail={`${figures.mount.mountedDirectories}/${figures.mount.publishedDirectories}`}
+          change=""
+        />
+        <Card
+          testId="card-main"
+          label="主项覆盖率"
+          value={pct(figures.supervision.mainCoverageRatePercent)}
+          detail={`${figures.supervision.coveredMainItems}/${figures.supervision.mainItems}`}
+          change=""
+        />
+        <Card
+          testId="card-sub"
+          label="子项覆盖率"
+          value={pct(figures.supervision.subCoverageRatePercent)}
+          detail={`${figures.supervision.coveredSubItems}/${figures.supervision.subItems}`}
+          change=""
+        />
         <Card testId="card-subscriptions" label="订阅量 / 被订阅量" value={`${figures.subscriptions.made} / ${figures.subscriptions.received}`} change="" />
       </section>
       <RateLines
@@ -383,10 +477,46 @@ function DepartmentView(props: { route: Route; onAuthError: (e: ApiError) => voi
         ]}
       />
       <h2>待办（当前数据）</h2>
-      <Todo title="未挂载的已发布目录" testId="todo-unmounted" list={d.unmounted} columns={[['目录编码', (n) => n.code], ['资源名称', (n) => n.name], ['更新周期', (n) => n.updateCycle]]} />
-      <Todo title="长期不更新的目录" testId="todo-stale" list={d.stale} columns={[['目录编码', (n) => n.code], ['资源名称', (n) => n.name], ['最近更新', (n) => n.lastRefreshedAt?.slice(0, 10) ?? '-']]} />
-      <Todo title="未覆盖的主项" testId="todo-main" list={d.uncoveredMainItems} columns={[['主项编码', (n) => n.code], ['主项名称', (n) => n.name]]} />
-      <Todo title="未覆盖的子项" testId="todo-sub" list={d.uncoveredSubItems} columns={[['子项编码', (n) => n.code], ['子项名称', (n) => n.name], ['类别', (n) => CATEGORY_LABEL[n.category]], ['所属主项', (n) => n.mainItem.name]]} />
+      <Todo
+        title="未挂载的已发布目录"
+        testId="todo-unmounted"
+        list={d.unmounted}
+        columns={[
+          ['目录编码', (n) => n.code],
+          ['资源名称', (n) => n.name],
+          ['更新周期', (n) => n.updateCycle],
+        ]}
+      />
+      <Todo
+        title="长期不更新的目录"
+        testId="todo-stale"
+        list={d.stale}
+        columns={[
+          ['目录编码', (n) => n.code],
+          ['资源名称', (n) => n.name],
+          ['最近更新', (n) => n.lastRefreshedAt?.slice(0, 10) ?? '-'],
+        ]}
+      />
+      <Todo
+        title="未覆盖的主项"
+        testId="todo-main"
+        list={d.uncoveredMainItems}
+        columns={[
+          ['主项编码', (n) => n.code],
+          ['主项名称', (n) => n.name],
+        ]}
+      />
+      <Todo
+        title="未覆盖的子项"
+        testId="todo-sub"
+        list={d.uncoveredSubItems}
+        columns={[
+          ['子项编码', (n) => n.code],
+          ['子项名称', (n) => n.name],
+          ['类别', (n) => CATEGORY_LABEL[n.category]],
+          ['所属主项', (n) => n.mainItem.name],
+        ]}
+      />
     </main>
   );
 }
@@ -407,7 +537,9 @@ function App() {
     <>
       <div class="bar">
         <a href="#/region/410000">目录 Mulu</a>
-        <button data-testid="sign-out" onClick={() => (token.clear(), setSignedIn(false))}>退出</button>
+        <button data-testid="sign-out" onClick={() => (token.clear(), setSignedIn(false))}>
+          退出
+        </button>
       </div>
       {route.kind === 'region' ? <RegionView route={route} onAuthError={onAuthError} /> : <DepartmentView route={route} onAuthError={onAuthError} />}
     </>

@@ -2,59 +2,248 @@ import { graphql } from './graphql';
 
 export const UnitFragment = graphql(`
   fragment Unit on ReportUnit {
-    kind code name
-    figures { 
-  mount { publishedDirectories mountedDirectories dataVolume mountRatePercent staleDirectories }
-  supervision { mainItems coveredMainItems mainCoverageRatePercent subItems coveredSubItems subCoverageRatePercent records
-    byCategory { category subItems coveredSubItems records } }
-  subscriptions { made received pending } }
-    change { mountRatePoints mainCoverageRatePoints subCoverageRatePoints subscriptionsMade subscriptionsReceived records dataVolume mountedDirectories }
-    ranks { metric rank of below }
+    kind
+    code
+    name
+    figures {
+      mount {
+        publishedDirectories
+        mountedDirectories
+        dataVolume
+        mountRatePercent
+        staleDirectories
+      }
+      supervision {
+        mainItems
+        coveredMainItems
+        mainCoverageRatePercent
+        subItems
+        coveredSubItems
+        subCoverageRatePercent
+        records
+        byCategory {
+          category
+          subItems
+          coveredSubItems
+          records
+        }
+      }
+      subscriptions {
+        made
+        received
+        pending
+      }
+    }
+    change {
+      mountRatePoints
+      mainCoverageRatePoints
+      subCoverageRatePoints
+      subscriptionsMade
+      subscriptionsReceived
+      records
+      dataVolume
+      mountedDirectories
+    }
+    ranks {
+      metric
+      rank
+      of
+      below
+    }
   }
 `);
 
 /** Everything the region page shows, in one request. */
 export const RegionPageQuery = graphql(
   `
-  query RegionPage($code: String!, $period: String, $rows: Int, $belowNames: Int) {
-    reportSnapshots { period }
-    region(code: $code) {
-      code name
-      parent { code name parent { code name } }
-      monthlyFigures { period figures { mount { mountRatePercent } supervision { mainCoverageRatePercent subCoverageRatePercent } } }
-      report(period: $period, threshold: 0.6) {
-        period source comparedTo threshold
-        region { ...Unit }
-        appendix4(first: $rows) { ...Unit }
-        appendix5(first: $rows) { ...Unit }
-        childRegions { ...Unit }
-        belowThreshold { metric departmentCount departments(first: $belowNames) { code name } childRegions { code name } }
+    query RegionPage($code: String!, $period: String, $rows: Int, $belowNames: Int) {
+      reportSnapshots {
+        period
+      }
+      region(code: $code) {
+        code
+        name
+        parent {
+          code
+          name
+          parent {
+            code
+            name
+          }
+        }
+        monthlyFigures {
+          period
+          figures {
+            mount {
+              mountRatePercent
+            }
+            supervision {
+              mainCoverageRatePercent
+              subCoverageRatePercent
+            }
+          }
+        }
+        report(period: $period, threshold: 0.6) {
+          period
+          source
+          comparedTo
+          threshold
+          region {
+            ...Unit
+          }
+          appendix4(first: $rows) {
+            ...Unit
+          }
+          appendix5(first: $rows) {
+            ...Unit
+          }
+          childRegions {
+            ...Unit
+          }
+          belowThreshold {
+            metric
+            departmentCount
+            departments(first: $belowNames) {
+              code
+              name
+            }
+            childRegions {
+              code
+              name
+            }
+          }
+        }
       }
     }
-  }
-`,
+  `,
   [UnitFragment],
 );
 
 /** The department page: its figures over the months and its to-do lists (the drill-down). */
 export const DepartmentPageQuery = graphql(`
   query DepartmentPage($creditCode: String!) {
-    reportSnapshots { period }
+    reportSnapshots {
+      period
+    }
     department(creditCode: $creditCode) {
-      creditCode name
-      region { code name }
-      mountStats { publishedDirectories mountedDirectories dataVolume mountRatePercent staleDirectories }
-      supervisionStats { mainItems coveredMainItems mainCoverageRatePercent subItems coveredSubItems subCoverageRatePercent records }
-      subscriptionStats { made received pending }
-      monthlyFigures { period figures { 
-  mount { publishedDirectories mountedDirectories dataVolume mountRatePercent staleDirectories }
-  supervision { mainItems coveredMainItems mainCoverageRatePercent subItems coveredSubItems subCoverageRatePercent records
-    byCategory { category subItems coveredSubItems records } }
-  subscriptions { made received pending } } }
-      unmounted: directories(filter: { mounted: false }, first: 50) { totalCount pageInfo { hasNextPage endCursor } edges { node { code name updateCycle } } }
-      stale: directories(filter: { stale: true }, first: 50) { totalCount pageInfo { hasNextPage endCursor } edges { node { code name updateCycle lastRefreshedAt } } }
-      uncoveredMainItems: supervisionMainItems(filter: { covered: false }, first: 50) { totalCount pageInfo { hasNextPage endCursor } edges { node { code name } } }
-      uncoveredSubItems: supervisionSubItems(filter: { covered: false }, first: 50) { totalCount pageInfo { hasNextPage endCursor } edges { node { code name category mainItem { name } } } }
+      creditCode
+      name
+      region {
+        code
+        name
+      }
+      mountStats {
+        publishedDirectories
+        mountedDirectories
+        dataVolume
+        mountRatePercent
+        staleDirectories
+      }
+      supervisionStats {
+        mainItems
+        coveredMainItems
+        mainCoverageRatePercent
+        subItems
+        coveredSubItems
+        subCoverageRatePercent
+        records
+      }
+      subscriptionStats {
+        made
+        received
+        pending
+      }
+      monthlyFigures {
+        period
+        figures {
+          mount {
+            publishedDirectories
+            mountedDirectories
+            dataVolume
+            mountRatePercent
+            staleDirectories
+          }
+          supervision {
+            mainItems
+            coveredMainItems
+            mainCoverageRatePercent
+            subItems
+            coveredSubItems
+            subCoverageRatePercent
+            records
+            byCategory {
+              category
+              subItems
+              coveredSubItems
+              records
+            }
+          }
+          subscriptions {
+            made
+            received
+            pending
+          }
+        }
+      }
+      unmounted: directories(filter: { mounted: false }, first: 50) {
+        totalCount
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            code
+            name
+            updateCycle
+          }
+        }
+      }
+      stale: directories(filter: { stale: true }, first: 50) {
+        totalCount
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            code
+            name
+            updateCycle
+            lastRefreshedAt
+          }
+        }
+      }
+      uncoveredMainItems: supervisionMainItems(filter: { covered: false }, first: 50) {
+        totalCount
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            code
+            name
+          }
+        }
+      }
+      uncoveredSubItems: supervisionSubItems(filter: { covered: false }, first: 50) {
+        totalCount
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            code
+            name
+            category
+            mainItem {
+              name
+            }
+          }
+        }
+      }
     }
   }
 `);

@@ -95,7 +95,6 @@ describe('benchmark smoke run (district scale)', () => {
     }
   }
 
-
   beforeAll(async () => {
     // A server of its own: other test files' commits would retire the response cache's answers at random.
     api = await startTestServer({ sqlCountHeader: true, ownCluster: true });
@@ -198,13 +197,17 @@ describe('benchmark smoke run (district scale)', () => {
         code: string;
         mountStats: Record<string, unknown>;
         subscriptionStats: Record<string, number>;
-        supervisionStats: { mainItems: number; coveredMainItems: number; subItems: number; coveredSubItems: number; records: number; byCategory: { category: string; subItems: number; coveredSubItems: number; records: number }[] };
+        supervisionStats: {
+          mainItems: number;
+          coveredMainItems: number;
+          subItems: number;
+          coveredSubItems: number;
+          records: number;
+          byCategory: { category: string; subItems: number; coveredSubItems: number; records: number }[];
+        };
         children: { code: string }[];
       };
-    }>(
-      provinceDashboard.query,
-      provinceDashboard.variables,
-    );
+    }>(provinceDashboard.query, provinceDashboard.variables);
     const client = await connect(url);
     try {
       const { rows } = await client.query(provinceDashboard.floor.sql, provinceDashboard.floor.params);

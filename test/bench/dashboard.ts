@@ -40,7 +40,14 @@ export interface DashboardResult {
  * `1 + warmRuns` times, each in a new browser context signed in with `token`
  * (set in session storage before the page's scripts run, as the sign-in does).
  */
-export async function runDashboardBench(options: { base: string; token: string; departments: number; warmRuns?: number; path?: string; log: (line: string) => void }): Promise<DashboardResult> {
+export async function runDashboardBench(options: {
+  base: string;
+  token: string;
+  departments: number;
+  warmRuns?: number;
+  path?: string;
+  log: (line: string) => void;
+}): Promise<DashboardResult> {
   const path = options.path ?? '/#/region/410000';
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   try {
@@ -60,20 +67,29 @@ export async function runDashboardBench(options: { base: string; token: string; 
         const body = await response.body();
         const error = await page.locator('.error').count();
         if (error) throw new Error(`The page shows an error: ${await page.locator('.error').first().innerText()}`);
-        return { interactiveMs, pageClockMs: Math.round(pageClockMs), graphqlMs: Math.round(timing.responseEnd - timing.requestStart), graphqlBytes: body.length };
+        return {
+          interactiveMs,
+          pageClockMs: Math.round(pageClockMs),
+          graphqlMs: Math.round(timing.responseEnd - timing.requestStart),
+          graphqlBytes: body.length,
+        };
       } finally {
         await context.close();
       }
     };
     const cold = await load();
-    options.log(`  dashboard ${path}: cold ${cold.interactiveMs} ms to interactive (page clock ${cold.pageClockMs} ms; GraphQL ${cold.graphqlMs} ms, ${(cold.graphqlBytes / 1024).toFixed(0)} KB)`);
+    options.log(
+      `  dashboard ${path}: cold ${cold.interactiveMs} ms to interactive (page clock ${cold.pageClockMs} ms; GraphQL ${cold.graphqlMs} ms, ${(cold.graphqlBytes / 1024).toFixed(0)} KB)`,
+    );
     const warm: DashboardLoad[] = [];
     for (let i = 0; i < (options.warmRuns ?? 5); i++) warm.push(await load());
     const sorted = warm.map((w) => w.interactiveMs).sort((a, b) => a - b);
     const warmMedianMs = sorted[Math.floor(sorted.length / 2)] ?? cold.interactiveMs;
     options.log(`  dashboard ${path}: warm ${sorted.join(', ')} ms (median ${warmMedianMs} ms; GraphQL ${warm.map((w) => w.graphqlMs).join(', ')} ms)`);
     const met = Math.max(cold.interactiveMs, warmMedianMs) <= DASHBOARD_TARGET_MS;
-    options.log(`  dashboard target: interactive within ${DASHBOARD_TARGET_MS} ms of navigation at ${options.departments} departments: ${met ? 'met' : 'MISSED'}`);
+    options.log(
+      `  dashboard target: interactive within ${DASHBOARD_TARGET_MS} ms of navigation at ${options.departments} departments: ${met ? 'met' : 'MISSED'}`,
+    );
     return { path, targetMs: DASHBOARD_TARGET_MS, cold, warm, warmMedianMs, departments: options.departments, met };
   } finally {
     await browser.close();

@@ -5,8 +5,30 @@ import type { Scale } from './scales';
 /** Share of sub-items per category, in SUPERVISION_CATEGORIES order (inspection, penalty, coercion, other). */
 const CATEGORY_SHARES = [0.45, 0.35, 0.1, 0.1];
 const CATEGORY_WORDS: Record<string, string> = { INSPECTION: '行政检查', PENALTY: '行政处罚', COERCION: '行政强制', OTHER: '其他监管' };
-const SUBJECTS = ['食品经营', '药品零售', '建筑施工', '道路运输', '危险化学品', '特种设备', '排污单位', '医疗机构', '学校食堂', '旅游经营', '消防安全', '农产品质量', '劳动用工', '税收征管', '广告发布'];
-const LAWS = ['《中华人民共和国行政处罚法》', '《中华人民共和国行政许可法》', '《中华人民共和国行政强制法》', '《中华人民共和国食品安全法》', '《中华人民共和国安全生产法》'];
+const SUBJECTS = [
+  '食品经营',
+  '药品零售',
+  '建筑施工',
+  '道路运输',
+  '危险化学品',
+  '特种设备',
+  '排污单位',
+  '医疗机构',
+  '学校食堂',
+  '旅游经营',
+  '消防安全',
+  '农产品质量',
+  '劳动用工',
+  '税收征管',
+  '广告发布',
+];
+const LAWS = [
+  '《中华人民共和国行政处罚法》',
+  '《中华人民共和国行政许可法》',
+  '《中华人民共和国行政强制法》',
+  '《中华人民共和国食品安全法》',
+  '《中华人民共和国安全生产法》',
+];
 const sqlArray = (values: readonly string[]) => `(array[${values.map((v) => `'${v}'`).join(',')}])`;
 
 /** Fraction of stored records later corrected by a record that supersedes them. */
@@ -31,7 +53,10 @@ export function supervisionSteps(scale: Scale): Step[] {
     });
     return `(case ${whens.join(' ')} end)::supervision_category`;
   };
-  const wordCase = (column: string) => `(case ${column} ${Object.entries(CATEGORY_WORDS).map(([c, w]) => `when '${c}' then '${w}'`).join(' ')} end)`;
+  const wordCase = (column: string) =>
+    `(case ${column} ${Object.entries(CATEGORY_WORDS)
+      .map(([c, w]) => `when '${c}' then '${w}'`)
+      .join(' ')} end)`;
   return [
     {
       name: 'supervision main items',

@@ -32,7 +32,11 @@ const AUDIENCE = 'mulu-api';
  * (the server verifies a viewer JWT on every read, as it would a dashboard
  * user's) and a bootstrap admin token for the writes of an upstream system.
  */
-export async function benchIdentities(): Promise<{ env: Record<string, string>; authorization: { read: string; write: string }; stewardToken: (creditCode: string) => Promise<string> }> {
+export async function benchIdentities(): Promise<{
+  env: Record<string, string>;
+  authorization: { read: string; write: string };
+  stewardToken: (creditCode: string) => Promise<string>;
+}> {
   const { privateKey, publicKey } = await generateKeyPair('RS256');
   const adminToken = randomBytes(24).toString('hex');
   const viewer = await new SignJWT({ role: 'VIEWER', name: 'Benchmark dashboard' })
@@ -44,7 +48,14 @@ export async function benchIdentities(): Promise<{ env: Record<string, string>; 
     .setExpirationTime('12h')
     .sign(privateKey);
   return {
-    env: { MULU_JWT_PUBLIC_KEY: await exportSPKI(publicKey), MULU_JWT_ISSUER: ISSUER, MULU_JWT_AUDIENCE: AUDIENCE, MULU_JWT_ALGORITHMS: 'RS256', MULU_ADMIN_TOKEN: adminToken, MULU_JWKS_URL: '' },
+    env: {
+      MULU_JWT_PUBLIC_KEY: await exportSPKI(publicKey),
+      MULU_JWT_ISSUER: ISSUER,
+      MULU_JWT_AUDIENCE: AUDIENCE,
+      MULU_JWT_ALGORITHMS: 'RS256',
+      MULU_ADMIN_TOKEN: adminToken,
+      MULU_JWKS_URL: '',
+    },
     authorization: { read: `Bearer ${viewer}`, write: `Bearer ${adminToken}` },
     stewardToken: (department: string) =>
       new SignJWT({ role: 'STEWARD', department, name: 'Benchmark steward' })
@@ -63,7 +74,18 @@ export async function startServer(databaseUrl: string, authEnv: Record<string, s
   if (!existsSync(main)) throw new Error('dist/src/main.js is missing: run `npm run build` (npm run bench does).');
   const port = await freePort();
   const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), main], {
-    env: { ...process.env, ...authEnv, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), MULU_SQL_COUNT_HEADER: '1', MULU_DEMO: '0', MULU_LOG_SQL: process.env.MULU_LOG_SQL ?? '0', MULU_RATE_LIMIT_PER_MINUTE: '0', MULU_LOG_LEVEL: process.env.MULU_LOG_LEVEL ?? 'warn' },
+    env: {
+      ...process.env,
+      ...authEnv,
+      NODE_ENV: 'production',
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      MULU_SQL_COUNT_HEADER: '1',
+      MULU_DEMO: '0',
+      MULU_LOG_SQL: process.env.MULU_LOG_SQL ?? '0',
+      MULU_RATE_LIMIT_PER_MINUTE: '0',
+      MULU_LOG_LEVEL: process.env.MULU_LOG_LEVEL ?? 'warn',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (chunk) => process.stdout.write(`  [server] ${chunk}`));
@@ -97,7 +119,12 @@ async function measureDashboard(graphqlUrl: string, readAuthorization: string, d
   const { rows } = await client.query(`select count(*)::int as n from department`);
   await client.end();
   console.log(`\nDashboard (province page, ${rows[0].n} departments), in Chromium:`);
-  return runDashboardBench({ base: graphqlUrl.replace(/\/graphql$/, ''), token: readAuthorization.replace(/^Bearer /, ''), departments: rows[0].n, log: console.log });
+  return runDashboardBench({
+    base: graphqlUrl.replace(/\/graphql$/, ''),
+    token: readAuthorization.replace(/^Bearer /, ''),
+    departments: rows[0].n,
+    log: console.log,
+  });
 }
 
 async function main(): Promise<void> {
@@ -132,21 +159,33 @@ async function main(): Promise<void> {
     console.log(`Benchmarking scale ${scale.name}: ${length.seconds} s per run, clients ${clients.join(' and ')}, server pid ${server.child.pid}`);
     const sharingOnly = args.get('only') === 'sharing';
     if (!sharingOnly) console.log(TABLE_HEADER);
-    const runs = sharingOnly ? [] : await runBenchmark({
-      url: server.url,
-      serverPid: server.child.pid!,
-      databaseUrl: database.url,
-      authorization: identities.authorization,
-      scenarios: scenarios(),
-      clients,
-      length,
-      warmupRequests,
-      log: console.log,
-    });
+    const runs = sharingOnly
+      ? []
+      : await runBenchmark({
+          url: server.url,
+          serverPid: server.child.pid!,
+          databaseUrl: database.url,
+          authorization: identities.authorization,
+          scenarios: scenarios(),
+          clients,
+          length,
+          warmupRequests,
+          log: console.log,
+        });
     // Data sharing (issue 13): a hosted dataset of 1,000,000 rows loaded, paged and exported.
-    const sharing = sharingOnly || args.get('sharing') === 'true'
-      ? await runSharingBench({ url: server.url, serverPid: server.child.pid!, databaseUrl: database.url, adminAuthorization: identities.authorization.write, stewardToken: identities.stewardToken, rows: args.get('rows') ? Number(args.get('rows')) : undefined, seconds: length.seconds, log: console.log })
-      : undefined;
+    const sharing =
+      sharingOnly || args.get('sharing') === 'true'
+        ? await runSharingBench({
+            url: server.url,
+            serverPid: server.child.pid!,
+            databaseUrl: database.url,
+            adminAuthorization: identities.authorization.write,
+            stewardToken: identities.stewardToken,
+            rows: args.get('rows') ? Number(args.get('rows')) : undefined,
+            seconds: length.seconds,
+            log: console.log,
+          })
+        : undefined;
     if (sharingOnly) {
       writeFileSync(`bench-results-${scale.name}-sharing.json`, JSON.stringify({ scale: scale.name, at: new Date().toISOString(), sharing }, null, 2));
       return;

@@ -168,7 +168,13 @@ function inspect(tally: Tally, scenario: Scenario, status: number, body: string,
 }
 
 /** Drives the API with autocannon: `clients` connections, each sending its next request when the last one is answered. */
-async function driveApi(options: BenchOptions, scenario: Scenario, clients: number, length: RunLength, firstRequest: { n: number }): Promise<{ figures: RunFigures; tally: Tally }> {
+async function driveApi(
+  options: BenchOptions,
+  scenario: Scenario,
+  clients: number,
+  length: RunLength,
+  firstRequest: { n: number },
+): Promise<{ figures: RunFigures; tally: Tally }> {
   const tally = newTally();
   const request: autocannon.Request = {
     method: 'POST',
@@ -209,12 +215,21 @@ async function driveApi(options: BenchOptions, scenario: Scenario, clients: numb
   const seconds = (performance.now() - start) / 1000;
   tally.transport = Math.max(tally.transport, result.errors);
   const requests = tally.latencies.length;
-  return { figures: { requests, seconds: round2(seconds), requestsPerSecond: round2(requests / Math.max(result.duration, 1e-9)), latencyMs: summarise(tally.latencies) }, tally };
+  return {
+    figures: {
+      requests,
+      seconds: round2(seconds),
+      requestsPerSecond: round2(requests / Math.max(result.duration, 1e-9)),
+      latencyMs: summarise(tally.latencies),
+    },
+    tally,
+  };
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-const spread = (values: number[]) => (values.length ? { min: Math.min(...values), max: Math.max(...values), mean: round2(values.reduce((a, b) => a + b, 0) / values.length) } : null);
+const spread = (values: number[]) =>
+  values.length ? { min: Math.min(...values), max: Math.max(...values), mean: round2(values.reduce((a, b) => a + b, 0) / values.length) } : null;
 
 /** The floor: the scenario's hand-written statement, sent by `clients` connections in a closed loop. */
 async function driveFloor(pool: Pool, scenario: ReadScenario, clients: number, length: RunLength): Promise<RunFigures> {
@@ -339,7 +354,9 @@ export function formatRow(run: ScenarioRun): string {
   const range = (s: ScenarioRun['sqlStatements']) => (s ? (s.min === s.max ? String(s.min) : `${s.min}-${s.max}`) : '-');
   const sql = run.sqlStatementsWhenCached ? `${range(run.sqlStatements)}/${range(run.sqlStatementsWhenCached)}` : range(run.sqlStatements);
   const cache = run.cache ? `cache hits ${run.cache.hits}/${run.cache.hits + run.cache.misses}` : '';
-  const writes = run.alongside ? `; ${run.alongside.unitsPerSecond} ${run.alongside.unit}/s ingested alongside, ${run.alongside.errors} errors, ${run.alongside.verified}` : '';
+  const writes = run.alongside
+    ? `; ${run.alongside.unitsPerSecond} ${run.alongside.unit}/s ingested alongside, ${run.alongside.errors} errors, ${run.alongside.verified}`
+    : '';
   const other = run.unitsPerSecond !== undefined ? `${run.unitsPerSecond} ${run.unit}/s, ${run.verified}` : cache + writes;
   return [
     run.scenario.padEnd(30),

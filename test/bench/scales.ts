@@ -22,8 +22,28 @@ export interface Scale {
 export type ScaleName = 'district' | 'city' | 'province';
 
 export const SCALES: Record<ScaleName, Scale> = {
-  district: { name: 'district', cities: 1, districts: 1, departments: 60, directories: 600, mainItems: 450, subItems: 1_800, records: 60_000, subscriptions: 120 },
-  city: { name: 'city', cities: 1, districts: 9, departments: 600, directories: 6_000, mainItems: 4_500, subItems: 18_000, records: 600_000, subscriptions: 1_200 },
+  district: {
+    name: 'district',
+    cities: 1,
+    districts: 1,
+    departments: 60,
+    directories: 600,
+    mainItems: 450,
+    subItems: 1_800,
+    records: 60_000,
+    subscriptions: 120,
+  },
+  city: {
+    name: 'city',
+    cities: 1,
+    districts: 9,
+    departments: 600,
+    directories: 6_000,
+    mainItems: 4_500,
+    subItems: 18_000,
+    records: 600_000,
+    subscriptions: 1_200,
+  },
   province: {
     name: 'province',
     cities: 18,

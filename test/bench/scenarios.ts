@@ -253,7 +253,9 @@ export function ingestion(): WriteScenario {
     check: (data) => {
       const result = data?.ingestSupervisionRecords;
       if (!result) return 'no ingestion result';
-      return result.accepted === INGESTION_BATCH && result.stored ? null : `accepted ${result.accepted} of ${INGESTION_BATCH}: ${JSON.stringify(result.rejected?.slice(0, 2))}`;
+      return result.accepted === INGESTION_BATCH && result.stored
+        ? null
+        : `accepted ${result.accepted} of ${INGESTION_BATCH}: ${JSON.stringify(result.rejected?.slice(0, 2))}`;
     },
     async verify(databaseUrl) {
       const client = await connect(databaseUrl);

@@ -104,7 +104,9 @@ async function timed(client: Client, sql: string, params: unknown[], times: numb
 
 async function measure(client: Client, variant: Variant, rows: number, log: (line: string) => void) {
   const table = `${SCHEMA}."${variant.name.replace(' ', '_')}"`;
-  await client.query(`create table ${table} (mount_id int not null, version int not null, row_no bigint not null, ${variant.columns}, primary key (mount_id, version, row_no))`);
+  await client.query(
+    `create table ${table} (mount_id int not null, version int not null, row_no bigint not null, ${variant.columns}, primary key (mount_id, version, row_no))`,
+  );
   const started = performance.now();
   const stream = client.query(copyFrom(`copy ${table} from stdin`));
   let chunk = '';
@@ -122,10 +124,25 @@ async function measure(client: Client, variant: Variant, rows: number, log: (lin
   const size = Number((await client.query(`select pg_total_relation_size($1::regclass) as bytes`, [table])).rows[0].bytes);
 
   const random = () => [Math.floor(Math.random() * (rows - 100))];
-  const page = await timed(client, `select row_no, ${variant.select} from ${table} where mount_id = 1 and version = 1 and row_no > $1 order by row_no limit 100`, [random], 200);
+  const page = await timed(
+    client,
+    `select row_no, ${variant.select} from ${table} where mount_id = 1 and version = 1 and row_no > $1 order by row_no limit 100`,
+    [random],
+    200,
+  );
   // 年龄 = 30 holds 1 row in 70: a page reads some 7,000 rows in key order.
-  const eq = await timed(client, `select row_no, ${variant.select} from ${table} where mount_id = 1 and version = 1 and row_no > $1 and ${variant.age} = 30 order by row_no limit 100`, [random], 50);
-  const range = await timed(client, `select row_no, ${variant.select} from ${table} where mount_id = 1 and version = 1 and row_no > $1 and ${variant.amount} between 100 and 199.5 order by row_no limit 100`, [random], 50);
+  const eq = await timed(
+    client,
+    `select row_no, ${variant.select} from ${table} where mount_id = 1 and version = 1 and row_no > $1 and ${variant.age} = 30 order by row_no limit 100`,
+    [random],
+    50,
+  );
+  const range = await timed(
+    client,
+    `select row_no, ${variant.select} from ${table} where mount_id = 1 and version = 1 and row_no > $1 and ${variant.amount} between 100 and 199.5 order by row_no limit 100`,
+    [random],
+    50,
+  );
 
   const exportStarted = performance.now();
   const out = client.query(copyTo(`copy (select ${variant.csv} from ${table} where mount_id = 1 and version = 1 order by row_no) to stdout with (format csv)`));

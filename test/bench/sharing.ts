@@ -24,7 +24,17 @@ export interface SharingResult {
   rows: number;
   /** `loadAverage`: the 1-minute load average before and after the phase (2 cores). */
   load: { seconds: number; rowsPerSecond: number; peakRssMb: number; loadAverage: [number, number]; cpu: PhaseCpu };
-  page: { clients: number; requests: number; p50: number; p95: number; p99: number; errors: number; peakRssMb: number; loadAverage: [number, number]; cpu: PhaseCpu };
+  page: {
+    clients: number;
+    requests: number;
+    p50: number;
+    p95: number;
+    p99: number;
+    errors: number;
+    peakRssMb: number;
+    loadAverage: [number, number];
+    cpu: PhaseCpu;
+  };
   export: { seconds: number; rowsPerSecond: number; bytes: number; peakRssMb: number; loadAverage: [number, number]; cpu: PhaseCpu };
   /**
    * After the last page: how long until the usage fold had counted every
@@ -137,7 +147,11 @@ export async function runSharingBench(options: {
   const rows = options.rows ?? SHARING_ROWS;
   const base = options.url.replace(/\/graphql$/, '');
   const gql = async (query: string, variables: Record<string, unknown> = {}, authorization = options.adminAuthorization) => {
-    const response = await fetch(options.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ query, variables }) });
+    const response = await fetch(options.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization },
+      body: JSON.stringify({ query, variables }),
+    });
     const body = (await response.json()) as { data?: any; errors?: unknown[] };
     if (body.errors) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
     return body.data;
@@ -151,7 +165,14 @@ export async function runSharingBench(options: {
     // PostgreSQL on another machine or user: its CPU is not measured
   }
   const region = (await db.query(`select code from region order by length(code) desc, code limit 1`)).rows[0]?.code as string | undefined;
-  const rowTableBytes = async () => Number((await db.query(`select coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint as bytes from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'dataset_row'::regclass`)).rows[0].bytes);
+  const rowTableBytes = async () =>
+    Number(
+      (
+        await db.query(
+          `select coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint as bytes from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'dataset_row'::regclass`,
+        )
+      ).rows[0].bytes,
+    );
   if (!region) {
     await db.end();
     throw new Error('The database has no region.');
@@ -159,16 +180,29 @@ export async function runSharingBench(options: {
   const stamp = Date.now().toString(36);
   const provider = creditCode(Number.parseInt(stamp.slice(-5), 36) % 100_000);
   const consumer = creditCode((Number.parseInt(stamp.slice(-5), 36) % 100_000) + 100_000);
-  await gql(`mutation($a: CreateDepartmentInput!, $b: CreateDepartmentInput!) { a: createDepartment(input: $a) { id } b: createDepartment(input: $b) { id } }`, {
-    a: { creditCode: provider, name: `基准提供部门 ${stamp}`, regionCode: region },
-    b: { creditCode: consumer, name: `基准使用部门 ${stamp}`, regionCode: region },
-  });
+  await gql(
+    `mutation($a: CreateDepartmentInput!, $b: CreateDepartmentInput!) { a: createDepartment(input: $a) { id } b: createDepartment(input: $b) { id } }`,
+    {
+      a: { creditCode: provider, name: `基准提供部门 ${stamp}`, regionCode: region },
+      b: { creditCode: consumer, name: `基准使用部门 ${stamp}`, regionCode: region },
+    },
+  );
   const code = `BENCH-SHARE-${stamp}`;
   await gql(`mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`, {
-    input: { code, name: '低保发放明细（基准）', departmentCreditCode: provider, resourceFormat: 'DATABASE', shareType: 'UNCONDITIONAL', updateCycle: 'MONTHLY', informationItems: ITEMS },
+    input: {
+      code,
+      name: '低保发放明细（基准）',
+      departmentCreditCode: provider,
+      resourceFormat: 'DATABASE',
+      shareType: 'UNCONDITIONAL',
+      updateCycle: 'MONTHLY',
+      informationItems: ITEMS,
+    },
   });
   await gql(`mutation($code: String!) { publishDirectory(input: { directory: { code: $code } }) { status } }`, { code });
-  const mountId = (await gql(`mutation($code: String!) { mountDataset(input: { directory: { code: $code }, kind: TABLE, locator: "hosted", hosted: true }) { id } }`, { code })).mountDataset.id as string;
+  const mountId = (
+    await gql(`mutation($code: String!) { mountDataset(input: { directory: { code: $code }, kind: TABLE, locator: "hosted", hosted: true }) { id } }`, { code })
+  ).mountDataset.id as string;
   const consumerAuth = `Bearer ${await options.stewardToken(consumer)}`;
   await gql(`mutation($code: String!) { requestSubscription(input: { directory: { code: $code }, purpose: "基准" }) { status } }`, { code }, consumerAuth);
 
@@ -188,12 +222,21 @@ export async function runSharingBench(options: {
   const loaded = (await response.json()) as { recordCount?: number; version?: number; error?: unknown };
   const loadSeconds = (performance.now() - started) / 1000;
   if (loaded.recordCount !== rows) throw new Error(`The load failed: ${JSON.stringify(loaded)}`);
-  const loadResult = { seconds: Number(loadSeconds.toFixed(2)), rowsPerSecond: Math.round(rows / loadSeconds), peakRssMb: peakRssMb(options.serverPid), loadAverage: [loadBefore, load1()] as [number, number], cpu: loadCpu() };
-  options.log(`  load: ${loadSeconds.toFixed(1)} s, ${loadResult.rowsPerSecond.toLocaleString('en')} rows/s, server peak RSS ${loadResult.peakRssMb} MB, CPU server ${loadResult.cpu.serverSeconds} s + PostgreSQL ${loadResult.cpu.postgresSeconds} s (load average ${loadResult.loadAverage.join(' -> ')})`);
+  const loadResult = {
+    seconds: Number(loadSeconds.toFixed(2)),
+    rowsPerSecond: Math.round(rows / loadSeconds),
+    peakRssMb: peakRssMb(options.serverPid),
+    loadAverage: [loadBefore, load1()] as [number, number],
+    cpu: loadCpu(),
+  };
+  options.log(
+    `  load: ${loadSeconds.toFixed(1)} s, ${loadResult.rowsPerSecond.toLocaleString('en')} rows/s, server peak RSS ${loadResult.peakRssMb} MB, CPU server ${loadResult.cpu.serverSeconds} s + PostgreSQL ${loadResult.cpu.postgresSeconds} s (load average ${loadResult.loadAverage.join(' -> ')})`,
+  );
 
   // Autovacuum would process the new rows during the next phase: vacuum them first, so the pages are measured on their own.
   const vacuumStarted = performance.now();
-  const partition = (await db.query(`select tableoid::regclass::text as name from dataset_row where mount_id = $1 limit 1`, [numericIdOf(mountId, 'Mount')])).rows[0]?.name as string | undefined;
+  const partition = (await db.query(`select tableoid::regclass::text as name from dataset_row where mount_id = $1 limit 1`, [numericIdOf(mountId, 'Mount')]))
+    .rows[0]?.name as string | undefined;
   if (partition) await db.query(`vacuum (analyze) ${partition}`);
   const vacuumSeconds = Number(((performance.now() - vacuumStarted) / 1000).toFixed(1));
   options.log(`  vacuum (analyze) ${partition ?? 'dataset_row (partition not found)'}: ${vacuumSeconds} s`);
@@ -232,18 +275,32 @@ export async function runSharingBench(options: {
   instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
   const page = await done;
   const summary = summarise(latencies);
-  const pageResult = { clients: 10, requests: latencies.length, p50: summary.p50, p95: summary.p95, p99: summary.p99, errors: page.errors + graphqlErrors, peakRssMb: peakRssMb(options.serverPid), loadAverage: [pageBefore, load1()] as [number, number], cpu: pageCpu() };
+  const pageResult = {
+    clients: 10,
+    requests: latencies.length,
+    p50: summary.p50,
+    p95: summary.p95,
+    p99: summary.p99,
+    errors: page.errors + graphqlErrors,
+    peakRssMb: peakRssMb(options.serverPid),
+    loadAverage: [pageBefore, load1()] as [number, number],
+    cpu: pageCpu(),
+  };
   const perRequest = (seconds: number) => ((seconds * 1000) / Math.max(1, pageResult.requests)).toFixed(1);
-  options.log(`  page of 100 rows, 10 clients: ${pageResult.requests} requests, p50 ${pageResult.p50} ms, p95 ${pageResult.p95} ms, p99 ${pageResult.p99} ms, errors ${pageResult.errors}, server peak RSS ${pageResult.peakRssMb} MB, CPU a request server ${perRequest(pageResult.cpu.serverSeconds)} ms + PostgreSQL ${perRequest(pageResult.cpu.postgresSeconds)} ms (load average ${pageResult.loadAverage.join(' -> ')})`);
+  options.log(
+    `  page of 100 rows, 10 clients: ${pageResult.requests} requests, p50 ${pageResult.p50} ms, p95 ${pageResult.p95} ms, p99 ${pageResult.p99} ms, errors ${pageResult.errors}, server peak RSS ${pageResult.peakRssMb} MB, CPU a request server ${perRequest(pageResult.cpu.serverSeconds)} ms + PostgreSQL ${perRequest(pageResult.cpu.postgresSeconds)} ms (load average ${pageResult.loadAverage.join(' -> ')})`,
+  );
 
   // Deliveries only append to the log; the server's fold counts them (about every second): wait for it, and check it counted each once.
   const directoryId = numericIdOf((await gql(`query($code: String!) { directory(code: $code) { id } }`, { code })).directory.id, 'ResourceDirectory');
   const usageCounts = async () =>
-    (await db.query(
-      `select (select count(*) from dataset_access where directory_id = $1 and consumer_id is not null)::int as logged,
+    (
+      await db.query(
+        `select (select count(*) from dataset_access where directory_id = $1 and consumer_id is not null)::int as logged,
               coalesce((select requests from directory_usage where directory_id = $1), 0)::int as counted`,
-      [directoryId],
-    )).rows[0] as { logged: number; counted: number };
+        [directoryId],
+      )
+    ).rows[0] as { logged: number; counted: number };
   const foldWait = performance.now();
   let counts = await usageCounts();
   while (counts.counted !== counts.logged && performance.now() - foldWait < 30_000) {
@@ -262,8 +319,17 @@ export async function runSharingBench(options: {
   for await (const chunk of csv.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.length;
   const exportSeconds = (performance.now() - exportStarted) / 1000;
   if (csv.status !== 200) throw new Error(`The export failed with HTTP ${csv.status}.`);
-  const exportResult = { seconds: Number(exportSeconds.toFixed(2)), rowsPerSecond: Math.round(rows / exportSeconds), bytes, peakRssMb: peakRssMb(options.serverPid), loadAverage: [exportBefore, load1()] as [number, number], cpu: exportCpu() };
-  options.log(`  CSV export: ${exportSeconds.toFixed(1)} s, ${exportResult.rowsPerSecond.toLocaleString('en')} rows/s, ${(bytes / 2 ** 20).toFixed(0)} MB, server peak RSS ${exportResult.peakRssMb} MB, CPU server ${exportResult.cpu.serverSeconds} s + PostgreSQL ${exportResult.cpu.postgresSeconds} s (load average ${exportResult.loadAverage.join(' -> ')})`);
+  const exportResult = {
+    seconds: Number(exportSeconds.toFixed(2)),
+    rowsPerSecond: Math.round(rows / exportSeconds),
+    bytes,
+    peakRssMb: peakRssMb(options.serverPid),
+    loadAverage: [exportBefore, load1()] as [number, number],
+    cpu: exportCpu(),
+  };
+  options.log(
+    `  CSV export: ${exportSeconds.toFixed(1)} s, ${exportResult.rowsPerSecond.toLocaleString('en')} rows/s, ${(bytes / 2 ** 20).toFixed(0)} MB, server peak RSS ${exportResult.peakRssMb} MB, CPU server ${exportResult.cpu.serverSeconds} s + PostgreSQL ${exportResult.cpu.postgresSeconds} s (load average ${exportResult.loadAverage.join(' -> ')})`,
+  );
 
   const size = (await rowTableBytes()) - bytesBefore;
   await db.end();
@@ -278,7 +344,11 @@ export async function runSharingBench(options: {
     tableMb: Math.round(size / 2 ** 20),
     bytesPerRow: Math.round(size / rows),
   };
-  options.log(`  server peak RSS ${result.peakRssMb} MB (largest phase); dataset_row grew ${result.tableMb} MB with its index (${result.bytesPerRow} bytes a row)`);
-  options.log(`  targets: load >= 50,000 rows/s ${result.load.rowsPerSecond >= 50_000 ? 'met' : 'MISSED'}; page p95 < 20 ms ${pageResult.p95 < 20 && pageResult.errors === 0 ? 'met' : 'MISSED'}; export >= 100,000 rows/s ${result.export.rowsPerSecond >= 100_000 ? 'met' : 'MISSED'}; peak RSS < 400 MB ${result.peakRssMb < 400 ? 'met' : 'MISSED'}`);
+  options.log(
+    `  server peak RSS ${result.peakRssMb} MB (largest phase); dataset_row grew ${result.tableMb} MB with its index (${result.bytesPerRow} bytes a row)`,
+  );
+  options.log(
+    `  targets: load >= 50,000 rows/s ${result.load.rowsPerSecond >= 50_000 ? 'met' : 'MISSED'}; page p95 < 20 ms ${pageResult.p95 < 20 && pageResult.errors === 0 ? 'met' : 'MISSED'}; export >= 100,000 rows/s ${result.export.rowsPerSecond >= 100_000 ? 'met' : 'MISSED'}; peak RSS < 400 MB ${result.peakRssMb < 400 ? 'met' : 'MISSED'}`,
+  );
   return result;
 }

@@ -57,9 +57,15 @@ async function main() {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
 
-  const server = await startServer(orm, 0, createAuthenticator({ adminToken: ADMIN, anonymousStats: false }), { webhooks: { allowPrivate: true, concurrency: 10 } });
+  const server = await startServer(orm, 0, createAuthenticator({ adminToken: ADMIN, anonymousStats: false }), {
+    webhooks: { allowPrivate: true, concurrency: 10 },
+  });
   const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ query, variables }) });
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify({ query, variables }),
+    });
     const body = (await response.json()) as { data?: any; errors?: unknown[] };
     if (body.errors) throw new Error(JSON.stringify(body.errors));
     return body.data;
@@ -68,14 +74,24 @@ async function main() {
   // A district with one department of 100 sub-items.
   const first17 = '114105050000000001';
   const code = first17.slice(0, 17) + creditCodeCheckCharacter(first17.slice(0, 17));
-  for (const region of [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]) {
+  for (const region of [
+    { code: '410000', name: '河南省' },
+    { code: '410500', name: '安阳市' },
+    { code: '410505', name: '殷都区' },
+  ]) {
     await gql(`mutation($i: CreateRegionInput!) { createRegion(input: $i) { code } }`, { i: region });
   }
-  await gql(`mutation($i: CreateDepartmentInput!) { createDepartment(input: $i) { id } }`, { i: { creditCode: code, name: '殷都区市场监督管理局', regionCode: '410505' } });
-  await gql(`mutation($i: CreateSupervisionMainItemInput!) { createSupervisionMainItem(input: $i) { __typename } }`, { i: { departmentCreditCode: code, code: 'M1', name: '主项', legalBasis: '《行政处罚法》' } });
+  await gql(`mutation($i: CreateDepartmentInput!) { createDepartment(input: $i) { id } }`, {
+    i: { creditCode: code, name: '殷都区市场监督管理局', regionCode: '410505' },
+  });
+  await gql(`mutation($i: CreateSupervisionMainItemInput!) { createSupervisionMainItem(input: $i) { __typename } }`, {
+    i: { departmentCreditCode: code, code: 'M1', name: '主项', legalBasis: '《行政处罚法》' },
+  });
   const subItems = Array.from({ length: 100 }, (_, i) => `S${i}`);
   for (const s of subItems) {
-    await gql(`mutation($i: CreateSupervisionSubItemInput!) { createSupervisionSubItem(input: $i) { __typename } }`, { i: { departmentCreditCode: code, code: s, mainItemCode: 'M1', category: 'INSPECTION', name: s } });
+    await gql(`mutation($i: CreateSupervisionSubItemInput!) { createSupervisionSubItem(input: $i) { __typename } }`, {
+      i: { departmentCreditCode: code, code: s, mainItemCode: 'M1', category: 'INSPECTION', name: s },
+    });
   }
   await gql(`mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { secret } }`, { i: { url: receiverUrl, events: ['DIRECTORY_PUBLISHED'] } });
 
@@ -86,8 +102,15 @@ async function main() {
     let records = 0;
     while (Date.now() < end) {
       const n = batchNo++;
-      const records_ = Array.from({ length: BATCH }, (_, i) => ({ source: 'bench', externalId: `${n}-${i}`, subItemCode: subItems[(n + i) % subItems.length], occurredAt: '2026-11-01T08:00:00Z' }));
-      const data = await gql(`mutation($input: IngestSupervisionRecordsInput!) { ingestSupervisionRecords(input: $input) { accepted } }`, { input: { departmentCreditCode: code, records: records_ } });
+      const records_ = Array.from({ length: BATCH }, (_, i) => ({
+        source: 'bench',
+        externalId: `${n}-${i}`,
+        subItemCode: subItems[(n + i) % subItems.length],
+        occurredAt: '2026-11-01T08:00:00Z',
+      }));
+      const data = await gql(`mutation($input: IngestSupervisionRecordsInput!) { ingestSupervisionRecords(input: $input) { accepted } }`, {
+        input: { departmentCreditCode: code, records: records_ },
+      });
       records += data.ingestSupervisionRecords.accepted;
     }
     return records / ((performance.now() - started) / 1000);
@@ -141,7 +164,10 @@ async function main() {
   const mark = delivered;
   for (let i = 0; i < queued; i += 500) {
     await orm.em.fork().transactional((em) =>
-      emitEvents(em, Array.from({ length: 500 }, (_, j) => ({ type: NotificationEventType.DIRECTORY_PUBLISHED, departments: [code], data: { n: i + j } }))),
+      emitEvents(
+        em,
+        Array.from({ length: 500 }, (_, j) => ({ type: NotificationEventType.DIRECTORY_PUBLISHED, departments: [code], data: { n: i + j } })),
+      ),
     );
   }
   const burstStart = performance.now();

@@ -43,9 +43,21 @@ const START_DEADLINE_MS = 90_000;
 const RECOVERY_MS = 10_000;
 
 async function startMulu(): Promise<Mulu> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', MULU_DATA_DIR: dataDir, PORT: '0', MULU_DEMO: '0', MULU_ADMIN_TOKEN: ADMIN_TOKEN, MULU_LOG_LEVEL: 'info', MULU_SHUTDOWN_GRACE_MS: '10000' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    MULU_DATA_DIR: dataDir,
+    PORT: '0',
+    MULU_DEMO: '0',
+    MULU_ADMIN_TOKEN: ADMIN_TOKEN,
+    MULU_LOG_LEVEL: 'info',
+    MULU_SHUTDOWN_GRACE_MS: '10000',
+  };
   delete env.DATABASE_URL;
-  const child = spawn(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--swc', resolve(__dirname, '../../src/main.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--swc', resolve(__dirname, '../../src/main.ts')], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
@@ -54,7 +66,8 @@ async function startMulu(): Promise<Mulu> {
   for (;;) {
     const match = /"url":"([^"]+)"[^\n]*Mulu is serving GraphQL/.exec(output);
     if (match) return { child, url: match[1], output: () => output, exited };
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Mulu exited during its start (${child.exitCode ?? child.signalCode}):\n${output}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`Mulu exited during its start (${child.exitCode ?? child.signalCode}):\n${output}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`Mulu did not start within ${START_DEADLINE_MS / 1000} s:\n${output}`);
@@ -80,19 +93,33 @@ function post(url: string, query: string, variables?: Record<string, unknown>, t
     const done = (answer: Answer) => resolveAnswer({ ...answer, answeredAt: Date.now() });
     const body = JSON.stringify({ query, variables });
     let sentAt: number | undefined;
-    const request = http.request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${ADMIN_TOKEN}`, 'cache-control': 'no-cache' }, timeout: timeoutMs }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk) => (text += chunk));
-      response.on('end', () => {
-        try {
-          done({ status: response.statusCode ?? 0, body: JSON.parse(text), sentAt });
-        } catch {
-          done({ status: response.statusCode ?? 0, failure: `not JSON: ${text.slice(0, 100)}`, sentAt });
-        }
-      });
-      response.on('error', (error) => done({ status: 0, failure: error.message, sentAt }));
-    });
+    const request = http.request(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${ADMIN_TOKEN}`,
+          'cache-control': 'no-cache',
+        },
+        timeout: timeoutMs,
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => (text += chunk));
+        response.on('end', () => {
+          try {
+            done({ status: response.statusCode ?? 0, body: JSON.parse(text), sentAt });
+          } catch {
+            done({ status: response.statusCode ?? 0, failure: `not JSON: ${text.slice(0, 100)}`, sentAt });
+          }
+        });
+        response.on('error', (error) => done({ status: 0, failure: error.message, sentAt }));
+      },
+    );
     request.on('finish', () => (sentAt = Date.now()));
     request.on('timeout', () => request.destroy(new Error('timeout')));
     request.on('error', (error) => done({ status: 0, failure: (error as NodeJS.ErrnoException).code ?? error.message, sentAt }));
@@ -111,7 +138,12 @@ function writeLoad(url: string, label: string, writers = 6) {
   const loop = async (w: number) => {
     while (running) {
       const batch = sequence++;
-      const records = Array.from({ length: BATCH }, (_, k) => ({ subItemCode: SUB_ITEM, source: 'chaos', externalId: `${label}-${w}-${batch}-${k}`, occurredAt: '2023-06-15T08:00:00Z' }));
+      const records = Array.from({ length: BATCH }, (_, k) => ({
+        subItemCode: SUB_ITEM,
+        source: 'chaos',
+        externalId: `${label}-${w}-${batch}-${k}`,
+        occurredAt: '2023-06-15T08:00:00Z',
+      }));
       const answer = await post(url, INGEST, { input: { departmentCreditCode: DEPARTMENT, records } });
       answers.push(answer);
       if (ok(answer)) acknowledged += answer.body!.data.ingestSupervisionRecords.accepted;
@@ -150,7 +182,11 @@ function loggedAt(output: string, text: string): number | undefined {
 function summary(answers: Answer[]): string {
   const counts = new Map<string, number>();
   for (const answer of answers) {
-    const key = answer.failure ? `network: ${answer.failure}` : ok(answer) ? 'ok' : `${answer.status} ${answer.body?.errors?.map((e) => e.extensions?.code).join(',')}`;
+    const key = answer.failure
+      ? `network: ${answer.failure}`
+      : ok(answer)
+        ? 'ok'
+        : `${answer.status} ${answer.body?.errors?.map((e) => e.extensions?.code).join(',')}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return [...counts].map(([key, n]) => `${n} ${key}`).join('; ');
@@ -265,7 +301,9 @@ describe('chaos: the embedded database killed, SIGTERM and a crash, all under wr
     // In flight: written to its connection at least 100 ms before the signal (the server had read it), answered after it.
     const inFlight = load.answers.filter((answer) => answer.sentAt !== undefined && answer.sentAt < signalAt - 100 && answer.answeredAt! >= signalAt);
     const late = load.answers.filter((answer) => answer.sentAt === undefined || answer.sentAt >= signalAt - 100);
-    console.log(`chaos, SIGTERM: exit code ${code} after ${ms} ms; in flight at the signal: ${inFlight.length} (${summary(inFlight)}); sent around or after it: ${summary(late)}`);
+    console.log(
+      `chaos, SIGTERM: exit code ${code} after ${ms} ms; in flight at the signal: ${inFlight.length} (${summary(inFlight)}); sent around or after it: ${summary(late)}`,
+    );
     expect(code).toBe(0);
     expect(mulu.output()).toContain('SIGTERM: stopping');
     expect(inFlight.filter((answer) => !ok(answer))).toEqual([]);
@@ -273,42 +311,46 @@ describe('chaos: the embedded database killed, SIGTERM and a crash, all under wr
     current = undefined;
   }, 60_000);
 
-  it('Node killed (kill -9) and started again on the same data folder: the leftover server is dealt with, nothing acknowledged is lost', async () => {
-    const started = Date.now();
-    let mulu = await startMulu();
-    const restartMs = Date.now() - started;
-    expect(await storedRecords(mulu.url)).toBe(acknowledged + storedUnacknowledged);
-    const load = writeLoad(mulu.url, 'crash');
-    await new Promise((r) => setTimeout(r, 1500));
-    mulu.child.kill('SIGKILL');
-    await mulu.exited;
-    await load.stop();
-    // Its PostgreSQL runs on, orphaned, holding the folder (finding 2: this used to print "failed to start: undefined").
-    const orphan = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    const again = Date.now();
-    mulu = await startMulu();
-    current = mulu;
-    const afterCrashMs = Date.now() - again;
-    const stored = await storedRecords(mulu.url);
-    const output = mulu.output();
-    const stopping = loggedAt(output, 'left running by an earlier run');
-    const gone = loggedAt(output, "the earlier run's PostgreSQL has stopped");
-    const accepting = loggedAt(output, 'accepts connections on');
-    const serving = loggedAt(output, 'Mulu is serving GraphQL');
-    const span = (to: number | undefined, from: number | undefined) => (to !== undefined && from !== undefined ? `${to - from} ms` : '?');
-    console.log(
-      `chaos, crash and restart: first start on the folder ${restartMs} ms, start after kill -9 of Node ${afterCrashMs} ms ` +
-        `(leftover PostgreSQL ${orphan} stopped in ${span(gone, stopping)}, the new one accepting ${span(accepting, gone)} later, serving ${span(serving, accepting)} after that); ` +
-        `writes: ${summary(load.answers)}; records acknowledged ${acknowledged}, stored ${stored}, lost ${Math.max(0, acknowledged - stored)}, ` +
-        `stored although unacknowledged ${stored - acknowledged - storedUnacknowledged} (the batches cut off by the kill, whole)`,
-    );
-    expect(mulu.output()).toContain(`a PostgreSQL server left running by an earlier run (pid ${orphan})`);
-    expect(mulu.output()).not.toContain('Mulu failed to start');
-    // Acknowledged batches are all there; a batch cut off by the kill is either whole or absent.
-    expect(stored).toBeGreaterThanOrEqual(acknowledged + storedUnacknowledged);
-    expect((stored - acknowledged - storedUnacknowledged) % BATCH).toBe(0);
-    const { code } = await stopWithSignal(mulu, 'SIGTERM');
-    expect(code).toBe(0);
-    current = undefined;
-  }, 2 * START_DEADLINE_MS + 30_000);
+  it(
+    'Node killed (kill -9) and started again on the same data folder: the leftover server is dealt with, nothing acknowledged is lost',
+    async () => {
+      const started = Date.now();
+      let mulu = await startMulu();
+      const restartMs = Date.now() - started;
+      expect(await storedRecords(mulu.url)).toBe(acknowledged + storedUnacknowledged);
+      const load = writeLoad(mulu.url, 'crash');
+      await new Promise((r) => setTimeout(r, 1500));
+      mulu.child.kill('SIGKILL');
+      await mulu.exited;
+      await load.stop();
+      // Its PostgreSQL runs on, orphaned, holding the folder (finding 2: this used to print "failed to start: undefined").
+      const orphan = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      const again = Date.now();
+      mulu = await startMulu();
+      current = mulu;
+      const afterCrashMs = Date.now() - again;
+      const stored = await storedRecords(mulu.url);
+      const output = mulu.output();
+      const stopping = loggedAt(output, 'left running by an earlier run');
+      const gone = loggedAt(output, "the earlier run's PostgreSQL has stopped");
+      const accepting = loggedAt(output, 'accepts connections on');
+      const serving = loggedAt(output, 'Mulu is serving GraphQL');
+      const span = (to: number | undefined, from: number | undefined) => (to !== undefined && from !== undefined ? `${to - from} ms` : '?');
+      console.log(
+        `chaos, crash and restart: first start on the folder ${restartMs} ms, start after kill -9 of Node ${afterCrashMs} ms ` +
+          `(leftover PostgreSQL ${orphan} stopped in ${span(gone, stopping)}, the new one accepting ${span(accepting, gone)} later, serving ${span(serving, accepting)} after that); ` +
+          `writes: ${summary(load.answers)}; records acknowledged ${acknowledged}, stored ${stored}, lost ${Math.max(0, acknowledged - stored)}, ` +
+          `stored although unacknowledged ${stored - acknowledged - storedUnacknowledged} (the batches cut off by the kill, whole)`,
+      );
+      expect(mulu.output()).toContain(`a PostgreSQL server left running by an earlier run (pid ${orphan})`);
+      expect(mulu.output()).not.toContain('Mulu failed to start');
+      // Acknowledged batches are all there; a batch cut off by the kill is either whole or absent.
+      expect(stored).toBeGreaterThanOrEqual(acknowledged + storedUnacknowledged);
+      expect((stored - acknowledged - storedUnacknowledged) % BATCH).toBe(0);
+      const { code } = await stopWithSignal(mulu, 'SIGTERM');
+      expect(code).toBe(0);
+      current = undefined;
+    },
+    2 * START_DEADLINE_MS + 30_000,
+  );
 });

@@ -22,7 +22,11 @@ describe('commands: snapshot, export, import', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: '11410505000000007J', name: '殷都区民政局', regionCode: '410505' });
   });
   afterAll(() => api.close());
@@ -33,7 +37,9 @@ describe('commands: snapshot, export, import', () => {
     const dry = await importCommand(ctx(), ['--kind', 'supervision-items', '--file', template, '--dry-run']);
     expect(dry).toEqual({ failed: false, lines: [expect.stringMatching(/^Dry run: 1 rows; created 2, updated 0, unchanged 0; 0 error\(s\)/)] });
     const report = join(dir, 'report.json');
-    expect((await importCommand(ctx(), ['--kind', 'supervision-items', '--file', template, '--report', report])).lines[0]).toMatch(/^Imported: 1 rows; created 2/);
+    expect((await importCommand(ctx(), ['--kind', 'supervision-items', '--file', template, '--report', report])).lines[0]).toMatch(
+      /^Imported: 1 rows; created 2/,
+    );
     expect(JSON.parse(readFileSync(report, 'utf8'))).toMatchObject({ applied: true, created: 2 });
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, readFileSync(template, 'utf8').replace('行政检查', '许可'));
@@ -52,7 +58,9 @@ describe('commands: snapshot, export, import', () => {
     await expect(snapshotCommand(ctx(), ['--month', '2023-06'])).rejects.toThrow('Unknown option --month');
     // The department holds the main item and sub-item the first test imported.
     const out = join(dir, 'supervision.csv');
-    expect(await exportCommand(ctx(), ['--region', '410505', '--period', '2023-06', '--table', 'supervision', '--format', 'csv', '--out', out])).toMatch(/^Wrote .*supervision\.csv/);
+    expect(await exportCommand(ctx(), ['--region', '410505', '--period', '2023-06', '--table', 'supervision', '--format', 'csv', '--out', out])).toMatch(
+      /^Wrote .*supervision\.csv/,
+    );
     expect(readFileSync(out, 'utf8').split('\r\n')[1]).toBe('殷都区民政局,1,0,0.00%,1,0,0,0,0,0,0,0,0,0,0,0,0.00%');
   });
 });

@@ -29,7 +29,9 @@ const FRESH_FOR: Record<string, string> = { REAL_TIME: '1 day', DAILY: '1 day', 
 
 /** Every figure of every department, counted from the base tables with SQL of this test's own. */
 function recountSql(): string {
-  const fresh = Object.entries(FRESH_FOR).map(([cycle, interval]) => `when '${cycle}' then interval '${interval}'`).join(' ');
+  const fresh = Object.entries(FRESH_FOR)
+    .map(([cycle, interval]) => `when '${cycle}' then interval '${interval}'`)
+    .join(' ');
   const category = CATEGORIES.map((c) => {
     const n = c.toLowerCase();
     const live = `(select count(*) from supervision_record r where r.sub_item_id = s.id and not r.superseded)`;
@@ -66,9 +68,11 @@ function recountSql(): string {
 type Row = Record<string, string | number>;
 
 async function figureColumns(api: TestServer): Promise<string[]> {
-  const rows: { column_name: string }[] = await api.orm.em.fork().execute(
-    `select column_name from information_schema.columns where table_name = 'department_figures' and column_name <> 'department_id' order by column_name`,
-  );
+  const rows: { column_name: string }[] = await api.orm.em
+    .fork()
+    .execute(
+      `select column_name from information_schema.columns where table_name = 'department_figures' and column_name <> 'department_id' order by column_name`,
+    );
   return rows.map((row) => row.column_name);
 }
 
@@ -87,7 +91,8 @@ async function driftedFigures(api: TestServer, columns: string[]): Promise<strin
   for (const row of expected) {
     const figures = storedById.get(Number(row.department_id));
     for (const column of columns) {
-      if (Number(figures?.[column]) !== Number(row[column])) problems.push(`department ${row.department_id} ${column}: stored ${figures?.[column]}, recounted ${row[column]}`);
+      if (Number(figures?.[column]) !== Number(row[column]))
+        problems.push(`department ${row.department_id} ${column}: stored ${figures?.[column]}, recounted ${row[column]}`);
     }
   }
   // Regions: the sum over the departments of the region and of every region below it, by the parent links.
@@ -132,24 +137,41 @@ describe('every mutation keeps the figures exact and leaves an audit entry', () 
       const data = await api.ok<Record<string, T>>(document, { input });
       walked.add(name);
       const entries: { action: string }[] = await api.orm.em.fork().execute(`select action from audit_entry where id > ? order by id`, [last]);
-      if (!entries.some((entry) => actions.includes(entry.action))) failures.push(`${name}: no audit entry (wrote ${entries.map((e) => e.action).join(', ') || 'none'})`);
+      if (!entries.some((entry) => actions.includes(entry.action)))
+        failures.push(`${name}: no audit entry (wrote ${entries.map((e) => e.action).join(', ') || 'none'})`);
       for (const problem of await driftedFigures(api, columns)) failures.push(`${name}: ${problem}`);
       return data[name];
     };
 
     // An administrator's webhook for every department and event: every step below also writes its outbox rows.
-    const hook = await call<{ webhook: { id: string } }>('createWebhook', `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }`, { url: 'http://127.0.0.1:9/mulu', events: SUBSCRIBABLE_EVENTS });
+    const hook = await call<{ webhook: { id: string } }>(
+      'createWebhook',
+      `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }`,
+      { url: 'http://127.0.0.1:9/mulu', events: SUBSCRIBABLE_EVENTS },
+    );
     await call('createRegion', `mutation($input: CreateRegionInput!) { createRegion(input: $input) { code } }`, { code: '410000', name: '河南省' });
     await call('createRegion', `mutation($input: CreateRegionInput!) { createRegion(input: $input) { code } }`, { code: '410500', name: '安阳市' });
     await call('createRegion', `mutation($input: CreateRegionInput!) { createRegion(input: $input) { code } }`, { code: '410505', name: '殷都区' });
     const departments: string[] = [];
-    for (const [n, region] of [[1, '410505'], [2, '410505'], [3, '410500']] as const) {
+    for (const [n, region] of [
+      [1, '410505'],
+      [2, '410505'],
+      [3, '410500'],
+    ] as const) {
       const code = creditCode(region, n);
-      await call('createDepartment', `mutation($input: CreateDepartmentInput!) { createDepartment(input: $input) { id } }`, { creditCode: code, name: `部门${n}`, regionCode: region });
+      await call('createDepartment', `mutation($input: CreateDepartmentInput!) { createDepartment(input: $input) { id } }`, {
+        creditCode: code,
+        name: `部门${n}`,
+        regionCode: region,
+      });
       departments.push(code);
     }
 
-    const key = await call<{ apiKey: { id: string } }>('createApiKey', `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id } } }`, { departmentCreditCode: departments[0], name: '交换平台' });
+    const key = await call<{ apiKey: { id: string } }>(
+      'createApiKey',
+      `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id } } }`,
+      { departmentCreditCode: departments[0], name: '交换平台' },
+    );
     await call('revokeApiKey', `mutation($input: RevokeApiKeyInput!) { revokeApiKey(input: $input) { id } }`, { id: key.apiKey.id });
 
     // Directories of every department, some published, some drafts left between them, mounts on some.
@@ -163,8 +185,13 @@ describe('every mutation keeps the figures exact and leaves an audit entry', () 
         const code = `D${d}-${i}`;
         const shareType = ['UNCONDITIONAL', 'CONDITIONAL', 'NOT_SHARED'][random.int(0, 2)];
         await call('registerDirectory', register, {
-          code, name: `资源${code}`, departmentCreditCode: department, resourceFormat: 'DATABASE', shareType,
-          shareConditions: shareType === 'UNCONDITIONAL' ? null : '依申请共享', updateCycle: ['DAILY', 'MONTHLY'][random.int(0, 1)],
+          code,
+          name: `资源${code}`,
+          departmentCreditCode: department,
+          resourceFormat: 'DATABASE',
+          shareType,
+          shareConditions: shareType === 'UNCONDITIONAL' ? null : '依申请共享',
+          updateCycle: ['DAILY', 'MONTHLY'][random.int(0, 1)],
           informationItems: [{ name: '名称', dataType: '字符型' }],
         });
         if (i === count - 1) continue; // a draft among the published ones
@@ -174,14 +201,24 @@ describe('every mutation keeps the figures exact and leaves an audit entry', () 
           // Some refreshed long ago, so that stale data is counted too.
           const refreshedAt = random.int(0, 1) ? new Date(Date.now() - 40 * 24 * 3600 * 1000).toISOString() : null;
           const mount = await call<{ id: string }>('mountDataset', `mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, {
-            directory: { code }, kind: 'TABLE', locator: `ods.${code}`, recordCount: random.int(1, 10_000), refreshedAt,
+            directory: { code },
+            kind: 'TABLE',
+            locator: `ods.${code}`,
+            recordCount: random.int(1, 10_000),
+            refreshedAt,
           });
           mounts.push(mount.id);
         }
       }
     }
-    await call('updateDirectory', `mutation($input: UpdateDirectoryInput!) { updateDirectory(input: $input) { id } }`, { directory: { code: published[0].code }, updateCycle: 'YEARLY' });
-    await call('refreshMount', `mutation($input: RefreshMountInput!) { refreshMount(input: $input) { id } }`, { mountId: mounts[0], recordCount: random.int(1, 10_000) });
+    await call('updateDirectory', `mutation($input: UpdateDirectoryInput!) { updateDirectory(input: $input) { id } }`, {
+      directory: { code: published[0].code },
+      updateCycle: 'YEARLY',
+    });
+    await call('refreshMount', `mutation($input: RefreshMountInput!) { refreshMount(input: $input) { id } }`, {
+      mountId: mounts[0],
+      recordCount: random.int(1, 10_000),
+    });
 
     // Subscriptions across departments: granted at once, pending, approved, rejected, revoked, cancelled.
     const request = `mutation($input: RequestSubscriptionInput!) { requestSubscription(input: $input) { id status } }`;
@@ -195,7 +232,8 @@ describe('every mutation keeps the figures exact and leaves an audit entry', () 
     }
     const pending = requests.filter((r) => r.status === 'PENDING');
     const granted = requests.filter((r) => r.status === 'GRANTED');
-    if (pending.length < 2 || granted.length < 2) throw new Error(`the generated data needs 2 pending and 2 granted requests, has ${pending.length} and ${granted.length}: change the seed`);
+    if (pending.length < 2 || granted.length < 2)
+      throw new Error(`the generated data needs 2 pending and 2 granted requests, has ${pending.length} and ${granted.length}: change the seed`);
     await call('approveSubscriptionRequest', decision('approveSubscriptionRequest'), { id: pending[0].id });
     await call('rejectSubscriptionRequest', decision('rejectSubscriptionRequest'), { id: pending[1].id, reason: '用途不明确' });
     await call('revokeSubscription', decision('revokeSubscription'), { id: granted[0].id, reason: '协议到期' });
@@ -205,16 +243,26 @@ describe('every mutation keeps the figures exact and leaves an audit entry', () 
     for (const department of departments.slice(0, 2)) {
       for (const m of [1, 2]) {
         await call('createSupervisionMainItem', `mutation($input: CreateSupervisionMainItemInput!) { createSupervisionMainItem(input: $input) { code } }`, {
-          departmentCreditCode: department, code: `M${m}`, name: `主项${m}`, legalBasis: '《中华人民共和国行政处罚法》',
+          departmentCreditCode: department,
+          code: `M${m}`,
+          name: `主项${m}`,
+          legalBasis: '《中华人民共和国行政处罚法》',
         });
       }
       for (const [s, category] of CATEGORIES.entries()) {
         await call('createSupervisionSubItem', `mutation($input: CreateSupervisionSubItemInput!) { createSupervisionSubItem(input: $input) { code } }`, {
-          departmentCreditCode: department, mainItemCode: `M${1 + (s % 2)}`, code: `S${s}`, name: `子项${s}`, category,
+          departmentCreditCode: department,
+          mainItemCode: `M${1 + (s % 2)}`,
+          code: `S${s}`,
+          name: `子项${s}`,
+          category,
         });
       }
       const records = Array.from({ length: random.int(3, 8) }, (_, r) => ({
-        subItemCode: `S${random.int(0, 2)}`, source: 'zfjd', externalId: `${department}-${r}`, occurredAt: new Date(Date.now() - r * 3600_000).toISOString(),
+        subItemCode: `S${random.int(0, 2)}`,
+        source: 'zfjd',
+        externalId: `${department}-${r}`,
+        occurredAt: new Date(Date.now() - r * 3600_000).toISOString(),
       }));
       const ingest = `mutation($input: IngestSupervisionRecordsInput!) { ingestSupervisionRecords(input: $input) { accepted } }`;
       await call('ingestSupervisionRecords', ingest, { departmentCreditCode: department, records });
@@ -224,7 +272,9 @@ describe('every mutation keeps the figures exact and leaves an audit entry', () 
         records: [{ ...corrected, externalId: `${corrected.externalId}-fix`, supersedes: { source: corrected.source, externalId: corrected.externalId } }],
       });
       await call('moveSupervisionSubItem', `mutation($input: MoveSupervisionSubItemInput!) { moveSupervisionSubItem(input: $input) { code } }`, {
-        departmentCreditCode: department, subItemCode: 'S0', toMainItemCode: 'M2',
+        departmentCreditCode: department,
+        subItemCode: 'S0',
+        toMainItemCode: 'M2',
       });
     }
 
@@ -232,11 +282,20 @@ describe('every mutation keeps the figures exact and leaves an audit entry', () 
     const shared = published.find((p) => p.shareType === 'UNCONDITIONAL');
     if (!shared) throw new Error('the generated data needs an unconditionally shared published directory: change the seed');
     const hosted = await call<{ id: string }>('mountDataset', `mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, {
-      directory: { code: shared.code }, kind: 'TABLE', locator: `mulu:${shared.code}`, hosted: true,
+      directory: { code: shared.code },
+      kind: 'TABLE',
+      locator: `mulu:${shared.code}`,
+      hosted: true,
     });
     const rowsOf = (n: number) => Array.from({ length: n }, (_, i) => ({ 名称: `记录${i}` }));
-    await call('appendDatasetRows', `mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { recordCount } }`, { mountId: hosted.id, rows: rowsOf(random.int(2, 9)) });
-    await call('replaceDatasetRows', `mutation($input: DatasetRowsInput!) { replaceDatasetRows(input: $input) { recordCount } }`, { mountId: hosted.id, rows: rowsOf(random.int(2, 9)) });
+    await call('appendDatasetRows', `mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { recordCount } }`, {
+      mountId: hosted.id,
+      rows: rowsOf(random.int(2, 9)),
+    });
+    await call('replaceDatasetRows', `mutation($input: DatasetRowsInput!) { replaceDatasetRows(input: $input) { recordCount } }`, {
+      mountId: hosted.id,
+      rows: rowsOf(random.int(2, 9)),
+    });
     const reader = departments.find((_, d) => d !== shared.department)!;
     await call('requestSubscription', request, { directory: { code: shared.code }, requesterCreditCode: reader, purpose: '数据核验' });
     const consumer = await api.asRole('STEWARD', reader);
@@ -247,14 +306,30 @@ describe('every mutation keeps the figures exact and leaves an audit entry', () 
     await call('unmountDataset', `mutation($input: UnmountDatasetInput!) { unmountDataset(input: $input) { id } }`, { mountId: mounts[1] });
     await call('withdrawDirectory', transition('withdrawDirectory'), { directory: { code: published[1].code } });
     await call('captureSnapshot', `mutation($input: CaptureSnapshotInput!) { captureSnapshot(input: $input) { period } }`, { period: '2025-01' });
-    await call('captureSnapshot', `mutation($input: CaptureSnapshotInput!) { captureSnapshot(input: $input) { period } }`, { period: '2025-01', replace: true }, ['replaceSnapshot']);
+    await call(
+      'captureSnapshot',
+      `mutation($input: CaptureSnapshotInput!) { captureSnapshot(input: $input) { period } }`,
+      { period: '2025-01', replace: true },
+      ['replaceSnapshot'],
+    );
 
     await call('updateWebhook', `mutation($input: UpdateWebhookInput!) { updateWebhook(input: $input) { id } }`, { id: hook.webhook.id, active: false });
     await call('testWebhook', `mutation($input: ID!) { testWebhook(id: $input) { status } }`, hook.webhook.id);
     // The outbox holds an event of every kind a mutation causes (the clock's and the rate crossings need dates or a month before).
     const written: { type: string }[] = await api.orm.em.fork().execute(`select distinct type from notification_event order by type`);
     expect(written.map((row) => row.type)).toEqual(
-      expect.arrayContaining(['DATASET_ROWS_LOADED', 'DIRECTORY_PUBLISHED', 'DIRECTORY_WITHDRAWN', 'SNAPSHOT_CAPTURED', 'SUBSCRIPTION_APPROVED', 'SUBSCRIPTION_CANCELLED', 'SUBSCRIPTION_REJECTED', 'SUBSCRIPTION_REQUESTED', 'SUBSCRIPTION_REVOKED', 'WEBHOOK_TEST']),
+      expect.arrayContaining([
+        'DATASET_ROWS_LOADED',
+        'DIRECTORY_PUBLISHED',
+        'DIRECTORY_WITHDRAWN',
+        'SNAPSHOT_CAPTURED',
+        'SUBSCRIPTION_APPROVED',
+        'SUBSCRIPTION_CANCELLED',
+        'SUBSCRIPTION_REJECTED',
+        'SUBSCRIPTION_REQUESTED',
+        'SUBSCRIPTION_REVOKED',
+        'WEBHOOK_TEST',
+      ]),
     );
     await call('deleteWebhook', `mutation($input: ID!) { deleteWebhook(id: $input) { id } }`, hook.webhook.id);
 
@@ -264,7 +339,15 @@ describe('every mutation keeps the figures exact and leaves an audit entry', () 
     expect(notWalked.map((name) => `${name} is not walked: add a step to this test`)).toEqual([]);
     expect(failures).toEqual([]);
     // The walk produced figures worth checking: something of every kind was counted.
-    const [totals] = await api.orm.em.fork().execute(`select sum(published_directories) p, sum(stale_directories) s, sum(subscriptions_made) m, sum(covered_main_items) c, sum(usage_rows_received) u from department_figures`);
-    expect(Object.values(totals).map(Number).every((value) => value > 0)).toBe(true);
+    const [totals] = await api.orm.em
+      .fork()
+      .execute(
+        `select sum(published_directories) p, sum(stale_directories) s, sum(subscriptions_made) m, sum(covered_main_items) c, sum(usage_rows_received) u from department_figures`,
+      );
+    expect(
+      Object.values(totals)
+        .map(Number)
+        .every((value) => value > 0),
+    ).toBe(true);
   });
 });

@@ -128,7 +128,12 @@ describe('a connection lost under a transaction', () => {
       new AggregateError([coded('connect ECONNREFUSED ::1:5432', 'ECONNREFUSED')], ''),
       new Error('wrapped', { cause: coded('socket hang up', 'ECONNRESET') }),
     ];
-    const bugs = [new Error('Transaction query already complete, run with DEBUG=knex:tx for more info'), coded('duplicate key value', '23505'), coded('relation "x" does not exist', '42P01'), new TypeError("Cannot read properties of undefined (reading 'id')")];
+    const bugs = [
+      new Error('Transaction query already complete, run with DEBUG=knex:tx for more info'),
+      coded('duplicate key value', '23505'),
+      coded('relation "x" does not exist', '42P01'),
+      new TypeError("Cannot read properties of undefined (reading 'id')"),
+    ];
     expect(lost.filter((error) => !isDatabaseUnavailable(error))).toEqual([]);
     expect(bugs.filter((error) => isDatabaseUnavailable(error))).toEqual([]);
   });

@@ -46,18 +46,35 @@ describe('losing the database', () => {
       body: JSON.stringify({ query, variables }),
       signal: AbortSignal.timeout(15_000),
     });
-    return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] } };
+    return {
+      status: response.status,
+      retryAfter: response.headers.get('retry-after'),
+      body: (await response.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] },
+    };
   };
 
   it('answers 503 SERVICE_UNAVAILABLE at once while PostgreSQL is away, and heals by itself', async () => {
-    const created = await graphql(`mutation { createRegion(input: { code: "410000", name: "河南省" }) { code } }`);
+    const created = await graphql(`
+      mutation {
+        createRegion(input: { code: "410000", name: "河南省" }) {
+          code
+        }
+      }
+    `);
     expect(created.body.errors).toBeUndefined();
 
     const pid = database.pid()!;
     const killedAt = Date.now();
     process.kill(pid, 'SIGKILL');
     // Wait until the death is seen (the supervisor restarts it after 250 ms).
-    const failed = await graphql(`{ region(code: "410000") { name } }`);
+    const failed =
+      await graphql(`
+        {
+          region(code: "410000") {
+            name
+          }
+        }
+      `);
     const readiness = await fetch(`${base}/health/ready`);
     const failedAfterMs = Date.now() - killedAt;
     // Either the request came in before the restart (503) or after it (200); the usual case is the first.
@@ -66,12 +83,23 @@ describe('losing the database', () => {
       expect(failed.body.errors?.[0].message).toMatch(/database is unavailable/);
       expect(failed.retryAfter).toBe('2');
       expect(readiness.status).toBe(503);
-      expect(await readiness.json()).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/^database: /), checks: { database: 'unavailable' } });
+      expect(await readiness.json()).toMatchObject({
+        status: 'unavailable',
+        reason: expect.stringMatching(/^database: /),
+        checks: { database: 'unavailable' },
+      });
     }
     const codes = new Set<string>();
     let recoveredAfterMs: number | undefined;
     while (Date.now() - killedAt < 30_000) {
-      const response = await graphql(`{ region(code: "410000") { name } }`);
+      const response =
+        await graphql(`
+          {
+            region(code: "410000") {
+              name
+            }
+          }
+        `);
       if (response.status === 200 && !response.body.errors) {
         expect(response.body.data.region.name).toBe('河南省');
         recoveredAfterMs = Date.now() - killedAt;
@@ -80,13 +108,25 @@ describe('losing the database', () => {
       for (const error of response.body.errors ?? []) codes.add(error.extensions?.code ?? 'NONE');
       await new Promise((r) => setTimeout(r, 100));
     }
-    console.log(`database loss: first answer ${failed.status} after ${failedAfterMs} ms; reads answered again after ${recoveredAfterMs} ms; error codes meanwhile: ${[...codes].join(', ') || 'none'}`);
+    console.log(
+      `database loss: first answer ${failed.status} after ${failedAfterMs} ms; reads answered again after ${recoveredAfterMs} ms; error codes meanwhile: ${[...codes].join(', ') || 'none'}`,
+    );
     expect(recoveredAfterMs).toBeDefined();
     expect(recoveredAfterMs!).toBeLessThan(10_000);
     expect([...codes].filter((code) => code !== 'SERVICE_UNAVAILABLE')).toEqual([]);
     expect(database.pid()).not.toBe(pid);
     expect((await fetch(`${base}/health/ready`)).status).toBe(200);
     // Writes work again too.
-    expect((await graphql(`mutation { createRegion(input: { code: "410500", name: "安阳市" }) { code } }`)).body.errors).toBeUndefined();
+    expect(
+      (
+        await graphql(`
+          mutation {
+            createRegion(input: { code: "410500", name: "安阳市" }) {
+              code
+            }
+          }
+        `)
+      ).body.errors,
+    ).toBeUndefined();
   });
 });

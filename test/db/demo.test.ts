@@ -38,6 +38,8 @@ describe('the demo dataset', () => {
     );
     expect(justice).toEqual({ mounted_directories: 6, data_volume: '27', usage_requests_provided: '3', usage_rows_provided: '12', usage_consumers: 2 });
     expect(await conn.execute(`select count(*)::int as rows from dataset_row`)).toEqual([{ rows: 10 }]);
-    expect(await conn.execute(`select granted_items from subscription_request where granted_items is not null`)).toEqual([{ granted_items: ['名称', '更新日期'] }]);
+    expect(await conn.execute(`select granted_items from subscription_request where granted_items is not null`)).toEqual([
+      { granted_items: ['名称', '更新日期'] },
+    ]);
   }, 900_000);
 });

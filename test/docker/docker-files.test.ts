@@ -81,7 +81,13 @@ describe('docker/compose.yaml', () => {
         MULU_ANONYMOUS_STATS: 'true',
       }),
     );
-    expect(config.auth.jwt).toEqual({ jwksUrl: 'https://sso.example.gov.cn/.well-known/jwks.json', publicKeyPem: undefined, algorithms: ['RS256'], issuer: 'https://sso.example.gov.cn', audience: 'mulu-api' });
+    expect(config.auth.jwt).toEqual({
+      jwksUrl: 'https://sso.example.gov.cn/.well-known/jwks.json',
+      publicKeyPem: undefined,
+      algorithms: ['RS256'],
+      issuer: 'https://sso.example.gov.cn',
+      audience: 'mulu-api',
+    });
     expect(config.auth.anonymousStats).toBe(true);
   });
 });
@@ -107,7 +113,9 @@ describe('the Docker build context', () => {
 
 describe('the production image', () => {
   it('installs production dependencies only in its runtime stage, and takes nothing else from the build stage but dist', () => {
-    const stages = readFileSync(join(DOCKER_DIR, 'Dockerfile'), 'utf8').split(/^FROM /m).slice(1);
+    const stages = readFileSync(join(DOCKER_DIR, 'Dockerfile'), 'utf8')
+      .split(/^FROM /m)
+      .slice(1);
     expect(stages).toHaveLength(2);
     const runtime = stages[1];
     expect(runtime).toMatch(/^RUN npm ci --omit=dev\b/m);

@@ -28,7 +28,11 @@ describe('the dashboard in a real browser', () => {
   beforeAll(async () => {
     // The page as `npm run build` makes it, into a directory of this test's own.
     webDir = mkdtempSync(join(tmpdir(), 'mulu-web-'));
-    execFileSync(join(ROOT, 'node_modules', '.bin', 'vite'), ['build', '--config', 'src/web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, env: { ...process.env, MULU_WEB_OUT: webDir }, stdio: 'inherit' });
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'vite'), ['build', '--config', 'src/web/vite.config.ts', '--logLevel', 'warn'], {
+      cwd: ROOT,
+      env: { ...process.env, MULU_WEB_OUT: webDir },
+      stdio: 'inherit',
+    });
     api = await startTestServer({ demo: true, webDirectory: webDir });
     viewer = api.withToken(api.demoTokens!.viewer);
     base = api.server.url.replace(/\/graphql$/, '');
@@ -81,14 +85,36 @@ describe('the dashboard in a real browser', () => {
     expect(await text('[data-testid=card-mount] [data-figure=change]')).toContain(points === 0 ? '持平' : `${points > 0 ? '+' : ''}${points}`);
 
     // Appendix 4 and 5: the API's rows, in its (the report's) order, then the total row.
-    const rows4 = await page.locator('[data-testid=appendix4] tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const rows4 = await page
+      .locator('[data-testid=appendix4] tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
     expect(rows4.slice(0, -1)).toEqual(
-      report.appendix4.map((u: any) => [u.name, String(u.figures.mount.publishedDirectories), String(u.figures.mount.mountedDirectories), String(u.figures.mount.dataVolume), pct(u.figures.mount.mountRatePercent)]),
+      report.appendix4.map((u: any) => [
+        u.name,
+        String(u.figures.mount.publishedDirectories),
+        String(u.figures.mount.mountedDirectories),
+        String(u.figures.mount.dataVolume),
+        pct(u.figures.mount.mountRatePercent),
+      ]),
     );
-    expect(rows4.at(-1)).toEqual(['合计', String(f.mount.publishedDirectories), String(f.mount.mountedDirectories), expect.any(String), pct(f.mount.mountRatePercent)]);
-    const rows5 = await page.locator('[data-testid=appendix5] tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(rows4.at(-1)).toEqual([
+      '合计',
+      String(f.mount.publishedDirectories),
+      String(f.mount.mountedDirectories),
+      expect.any(String),
+      pct(f.mount.mountRatePercent),
+    ]);
+    const rows5 = await page
+      .locator('[data-testid=appendix5] tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
     expect(rows5.slice(0, -1).map((r) => [r[0], r[1], r[2], r[3], r.at(-1)])).toEqual(
-      report.appendix5.map((u: any) => [u.name, String(u.figures.supervision.mainItems), String(u.figures.supervision.coveredMainItems), pct(u.figures.supervision.mainCoverageRatePercent), pct(u.figures.supervision.subCoverageRatePercent)]),
+      report.appendix5.map((u: any) => [
+        u.name,
+        String(u.figures.supervision.mainItems),
+        String(u.figures.supervision.coveredMainItems),
+        pct(u.figures.supervision.mainCoverageRatePercent),
+        pct(u.figures.supervision.subCoverageRatePercent),
+      ]),
     );
     // The departments below 60 % mount rate: counted, and the first of them named.
     const below = report.belowThreshold.find((b: any) => b.metric === 'MOUNT_RATE');
@@ -102,7 +128,9 @@ describe('the dashboard in a real browser', () => {
 
   it('drills from the province to a department with gaps and its unmounted directories', async () => {
     // The department with the lowest mount rate in the province, as the API ranks it: one with gaps.
-    const ranked = await viewer.ok(`{ region(code: "410000") { departmentRanking(metric: MOUNT_RATE, order: LOWEST_FIRST, first: 1) { department { creditCode } } } }`);
+    const ranked = await viewer.ok(
+      `{ region(code: "410000") { departmentRanking(metric: MOUNT_RATE, order: LOWEST_FIRST, first: 1) { department { creditCode } } } }`,
+    );
     const creditCode = ranked.region.departmentRanking[0].department.creditCode;
     const { department } = await viewer.ok(`{ department(creditCode: "${creditCode}") {
       name creditCode region { code name parent { code name parent { code name } } }
@@ -125,7 +153,9 @@ describe('the dashboard in a real browser', () => {
     expect(await text('[data-testid=title]')).toContain(department.name);
     // The page's to-do list is the API's: the same count, the same directories (code and name) in the same order.
     expect(await text('[data-testid=todo-unmounted] [data-figure=total]')).toBe(String(list.totalCount));
-    const rows = await page.locator('[data-testid=todo-unmounted] tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent)));
+    const rows = await page
+      .locator('[data-testid=todo-unmounted] tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent)));
     expect(rows).toEqual(list.edges.map((e: any) => [e.node.code, e.node.name]));
     await page.screenshot({ path: join(SHOTS, 'department.png'), fullPage: true });
   });
@@ -135,7 +165,9 @@ describe('the dashboard in a real browser', () => {
     await page.waitForSelector('[data-testid=region-page][data-ready]');
     await page.getByTestId('month-picker').selectOption('2023-05');
     await page.getByTestId('title').filter({ hasText: '2023-05' }).waitFor();
-    const may = await viewer.ok(`{ region(code: "410505") { report(period: "2023-05") { region { figures { mount { mountRatePercent } supervision { subCoverageRatePercent } } } } } }`);
+    const may = await viewer.ok(
+      `{ region(code: "410505") { report(period: "2023-05") { region { figures { mount { mountRatePercent } supervision { subCoverageRatePercent } } } } } }`,
+    );
     expect(await text('[data-testid=card-mount] [data-figure=value]')).toBe(pct(may.region.report.region.figures.mount.mountRatePercent));
     expect(await text('[data-testid=card-sub] [data-figure=value]')).toBe(pct(may.region.report.region.figures.supervision.subCoverageRatePercent));
     await page.screenshot({ path: join(SHOTS, 'district-2023-05.png'), fullPage: true });

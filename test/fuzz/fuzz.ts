@@ -39,7 +39,13 @@ export async function runFuzz(api: TestServer, options: FuzzOptions): Promise<Fu
     const problem = await check(api, tokens, fields, fuzzCase);
     if (problem) throw new Error(`${problem}\n  case: ${describeCase(fuzzCase)}`);
   });
-  const result = await fc.check(property, { numRuns: options.runs, seed: seedValue, endOnFailure: true, interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false });
+  const result = await fc.check(property, {
+    numRuns: options.runs,
+    seed: seedValue,
+    endOnFailure: true,
+    interruptAfterTimeLimit: options.timeLimitMs,
+    markInterruptAsFailure: false,
+  });
   const report: FuzzReport = {
     seed: seedValue,
     cases: result.numRuns,
@@ -53,7 +59,9 @@ export async function runFuzz(api: TestServer, options: FuzzOptions): Promise<Fu
     const error = result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance);
     report.failure = `${error}\n  replay: npm run fuzz -- --seed ${seedValue} --runs ${options.runs}`;
   }
-  log(`fuzz: seed ${seedValue}, ${report.cases} cases (${queries} queries, ${mutations} mutations), ${report.fieldsCovered} of ${report.fieldsTotal} root fields, ${result.failed ? 'FAILED' : '0 internal errors, 0 leaks, 0 refused mutations that changed anything'}${result.interrupted ? ' (stopped at the time limit)' : ''}`);
+  log(
+    `fuzz: seed ${seedValue}, ${report.cases} cases (${queries} queries, ${mutations} mutations), ${report.fieldsCovered} of ${report.fieldsTotal} root fields, ${result.failed ? 'FAILED' : '0 internal errors, 0 leaks, 0 refused mutations that changed anything'}${result.interrupted ? ' (stopped at the time limit)' : ''}`,
+  );
   return report;
 }
 

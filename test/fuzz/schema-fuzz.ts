@@ -53,10 +53,15 @@ export async function seed(api: TestServer): Promise<Known> {
   await addDirectory(api, departments[0], 'MZ-002', { publish: false });
   await addDirectory(api, departments[1], 'JY-001', { shareType: 'CONDITIONAL' });
   await mount(api, 'MZ-001', 1200);
-  const data = await api.ok<{ region: { id: string; departments: { edges: { node: { id: string } }[] } }; directories: { edges: { node: { id: string; mounts: { id: string }[] } }[] } }>(
-    `{ region(code: "${DISTRICT}") { id departments(first: 10) { edges { node { id } } } } directories(first: 10) { edges { node { id mounts { id } } } } }`,
-  );
-  const ids = [data.region.id, ...data.region.departments.edges.map((e) => e.node.id), ...data.directories.edges.flatMap((e) => [e.node.id, ...e.node.mounts.map((m) => m.id)])];
+  const data = await api.ok<{
+    region: { id: string; departments: { edges: { node: { id: string } }[] } };
+    directories: { edges: { node: { id: string; mounts: { id: string }[] } }[] };
+  }>(`{ region(code: "${DISTRICT}") { id departments(first: 10) { edges { node { id } } } } directories(first: 10) { edges { node { id mounts { id } } } } }`);
+  const ids = [
+    data.region.id,
+    ...data.region.departments.edges.map((e) => e.node.id),
+    ...data.directories.edges.flatMap((e) => [e.node.id, ...e.node.mounts.map((m) => m.id)]),
+  ];
   return { regionCodes: [PROVINCE, CITY, DISTRICT], creditCodes: departments, directoryCodes: ['MZ-001', 'MZ-002', 'JY-001'], ids };
 }
 
@@ -96,7 +101,18 @@ const HOSTILE_STRINGS = [
 const hostileString = fc.constantFrom(...HOSTILE_STRINGS);
 
 const INT_BOUNDS = [0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 2 ** 53 - 1, -(2 ** 53), 2 ** 53 + 2, 1e21, 1.5];
-const DATES = ['2023-06-30T00:00:00.000Z', '2023-06-30', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '2023-02-30', '2023-13-01', '1970-01-01T00:00:00Z', 'tomorrow', '', '+275760-09-13T00:00:00.000Z'];
+const DATES = [
+  '2023-06-30T00:00:00.000Z',
+  '2023-06-30',
+  '0001-01-01T00:00:00Z',
+  '9999-12-31T23:59:59Z',
+  '2023-02-30',
+  '2023-13-01',
+  '1970-01-01T00:00:00Z',
+  'tomorrow',
+  '',
+  '+275760-09-13T00:00:00.000Z',
+];
 
 /** Valid-looking strings for an argument or input field, by its name: codes that exist, so that requests get past the first checks. */
 function validStrings(fieldName: string, known: Known): fc.Arbitrary<string> {
@@ -115,12 +131,24 @@ function scalarArbitrary(name: string, known: Known, fieldName = ''): fc.Arbitra
     case 'String': {
       const valid = validStrings(fieldName, known);
       // A valid value with one hostile character in it: what reaches the database when the rest of the request is right.
-      const spoiled = fc.tuple(valid, fc.constantFrom('\u0000', '\u0007', '\u001b', '\u0301', '\ud800', '\u202e', "'", '\\'), fc.boolean()).map(([v, c, end]) => (end ? `${v}${c}` : `${c}${v}`));
-      return fc.oneof({ weight: 6, arbitrary: valid }, { weight: 2, arbitrary: spoiled }, { weight: 2, arbitrary: hostileString }, { weight: 1, arbitrary: anyString });
+      const spoiled = fc
+        .tuple(valid, fc.constantFrom('\u0000', '\u0007', '\u001b', '\u0301', '\ud800', '\u202e', "'", '\\'), fc.boolean())
+        .map(([v, c, end]) => (end ? `${v}${c}` : `${c}${v}`));
+      return fc.oneof(
+        { weight: 6, arbitrary: valid },
+        { weight: 2, arbitrary: spoiled },
+        { weight: 2, arbitrary: hostileString },
+        { weight: 1, arbitrary: anyString },
+      );
     }
     case 'ID':
       if (fieldName.toLowerCase().includes('code')) return scalarArbitrary('String', known, fieldName);
-      return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...known.ids) }, { weight: 1, arbitrary: hostileString }, { weight: 1, arbitrary: fc.base64String({ maxLength: 40 }) }, { weight: 1, arbitrary: fc.constantFrom('RGlyZWN0b3J5Oi0x', 'UmVnaW9uOjk5OTk5OTk5OTk5OQ==', 'Tm9wZTox') });
+      return fc.oneof(
+        { weight: 3, arbitrary: fc.constantFrom(...known.ids) },
+        { weight: 1, arbitrary: hostileString },
+        { weight: 1, arbitrary: fc.base64String({ maxLength: 40 }) },
+        { weight: 1, arbitrary: fc.constantFrom('RGlyZWN0b3J5Oi0x', 'UmVnaW9uOjk5OTk5OTk5OTk5OQ==', 'Tm9wZTox') },
+      );
     case 'Int':
     case 'SafeInt':
       return fc.oneof(fc.integer({ min: -1000, max: 100_000 }), fc.constantFrom(...INT_BOUNDS), fc.constantFrom('12', null));
@@ -130,7 +158,11 @@ function scalarArbitrary(name: string, known: Known, fieldName = ''): fc.Arbitra
       return fc.oneof({ weight: 4, arbitrary: fc.boolean() }, { weight: 1, arbitrary: fc.constantFrom('true', 1, null) });
     case 'DateTimeISO':
     case 'LocalDate':
-      return fc.oneof(fc.constantFrom(...DATES), fc.date({ min: new Date('1900-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()), hostileString);
+      return fc.oneof(
+        fc.constantFrom(...DATES),
+        fc.date({ min: new Date('1900-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
+        hostileString,
+      );
     case 'JSONObject':
       return fc.oneof(fc.object({ maxDepth: 3 }), fc.constantFrom({}, [], 'x', { a: '\u0000' }));
     default:
@@ -154,7 +186,11 @@ export function valueArbitrary(type: GraphQLInputType, known: Known, depth = 0, 
   const hostile = fc.oneof(fc.constant(null), fc.constant(deeplyNested(1000)), hostileString, fc.integer());
   if (isListType(type)) {
     const item = valueArbitrary(type.ofType, known, depth + 1, fieldName);
-    return fc.oneof({ weight: 20, arbitrary: fc.array(item, { maxLength: depth > 2 ? 1 : 4 }) }, { weight: 1, arbitrary: fc.array(item, { minLength: 200, maxLength: 300 }) }, { weight: 1, arbitrary: hostile });
+    return fc.oneof(
+      { weight: 20, arbitrary: fc.array(item, { maxLength: depth > 2 ? 1 : 4 }) },
+      { weight: 1, arbitrary: fc.array(item, { minLength: 200, maxLength: 300 }) },
+      { weight: 1, arbitrary: hostile },
+    );
   }
   if (isEnumType(type)) {
     return fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...type.getValues().map((v) => v.name)) }, { weight: 1, arbitrary: hostileString });
@@ -217,9 +253,13 @@ export function caseArbitrary(fields: Roots, known: Known): fc.Arbitrary<FuzzCas
     return fc.record({
       operation: fc.constant(operation),
       field: fc.constant(field.name),
-      role: operation === 'mutation' ? fc.oneof({ weight: 4, arbitrary: fc.constantFrom('ADMIN' as const, 'STEWARD' as const) }, { weight: 1, arbitrary: fc.constant('VIEWER' as const) }) : fc.constantFrom('ADMIN' as const, 'STEWARD' as const, 'VIEWER' as const),
+      role:
+        operation === 'mutation'
+          ? fc.oneof({ weight: 4, arbitrary: fc.constantFrom('ADMIN' as const, 'STEWARD' as const) }, { weight: 1, arbitrary: fc.constant('VIEWER' as const) })
+          : fc.constantFrom('ADMIN' as const, 'STEWARD' as const, 'VIEWER' as const),
       args: fc.record(shape, { requiredKeys: required }),
-      aliases: operation === 'query' ? fc.oneof({ weight: 5, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 50 }) }) : fc.constant(1),
+      aliases:
+        operation === 'query' ? fc.oneof({ weight: 5, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 50 }) }) : fc.constant(1),
     });
   };
   return fc.oneof(...fields.queries.map((f) => one('query', f)), ...fields.mutations.map((f) => one('mutation', f)));
@@ -240,7 +280,10 @@ const LEAKS: [string, RegExp][] = [
   ['stack frame', /\bat (?:async )?[\w$.<>]+ \(|\n\s+at /],
   ['file path', /\/(?:work|home|root|usr|tmp|opt|var)\/[\w.-]|node_modules|\.(?:ts|js|mjs):\d+/],
   ['SQL', /\b(?:select|insert into|update|delete from)\b[^"\n]{0,200}\b(?:from|where|values|set)\b\s+["\w]/i],
-  ['PostgreSQL error', /violates (?:not-null|foreign key|unique|check) constraint|duplicate key value|relation "|column "[^"]*" (?:of|does not)|syntax error at or near|invalid input syntax for|invalid byte sequence|SQLSTATE|\b22P05\b|\b(?:23502|23503|23505|22001|22003)\b/i],
+  [
+    'PostgreSQL error',
+    /violates (?:not-null|foreign key|unique|check) constraint|duplicate key value|relation "|column "[^"]*" (?:of|does not)|syntax error at or near|invalid input syntax for|invalid byte sequence|SQLSTATE|\b22P05\b|\b(?:23502|23503|23505|22001|22003)\b/i,
+  ],
   ['JavaScript error', /\b(?:TypeError|RangeError|ReferenceError|SyntaxError): |Cannot read propert|is not a function|Maximum call stack/],
 ];
 
@@ -254,7 +297,9 @@ function stringsIn(value: unknown, out: string[] = []): string[] {
 
 export function leaksIn(text: string, args: unknown): string | null {
   let answer = text;
-  for (const sent of stringsIn(args).filter((s) => s.length >= 3).sort((a, b) => b.length - a.length)) {
+  for (const sent of stringsIn(args)
+    .filter((s) => s.length >= 3)
+    .sort((a, b) => b.length - a.length)) {
     answer = answer.split(sent).join('').split(JSON.stringify(sent).slice(1, -1)).join('');
   }
   for (const [what, pattern] of LEAKS) {
@@ -267,8 +312,14 @@ export function leaksIn(text: string, args: unknown): string | null {
 /** Row counts and a digest of every table's contents: equal before and after a refused mutation. */
 export async function databaseState(api: TestServer): Promise<string> {
   const connection = api.orm.em.getConnection();
-  const tables = (await connection.execute<{ name: string }[]>(`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name <> 'mikro_orm_migrations' order by 1`)).map((t) => t.name);
-  const parts = tables.map((t) => `select '${t}' as name, count(*)::text as rows, coalesce(md5(string_agg(x::text, '|' order by x::text)), '') as digest from "${t}" x`);
+  const tables = (
+    await connection.execute<{ name: string }[]>(
+      `select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name <> 'mikro_orm_migrations' order by 1`,
+    )
+  ).map((t) => t.name);
+  const parts = tables.map(
+    (t) => `select '${t}' as name, count(*)::text as rows, coalesce(md5(string_agg(x::text, '|' order by x::text)), '') as digest from "${t}" x`,
+  );
   const rows = await connection.execute<{ name: string; rows: string; digest: string }[]>(parts.join(' union all '));
   // In table order: `union all` promises none (a parallel append returns its parts as they finish).
   return rows
@@ -287,7 +338,11 @@ export interface Outcome {
 /** Sends a case over HTTP as its role. */
 export async function send(url: string, tokens: Record<FuzzCase['role'], string>, fields: Roots, fuzzCase: FuzzCase): Promise<Outcome> {
   const { query, variables } = documentOf(fields, fuzzCase);
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[fuzzCase.role]}` }, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[fuzzCase.role]}` },
+    body: JSON.stringify({ query, variables }),
+  });
   const text = await response.text();
   let refused = false;
   try {
@@ -312,7 +367,10 @@ export async function check(api: TestServer, tokens: Record<FuzzCase['role'], st
     if (after !== before) {
       // Which tables, so that a replay starts from the right place.
       const beforeLines = new Set(before.split('\n'));
-      const changed = after.split('\n').filter((line) => !beforeLines.has(line)).map((line) => line.split(':').slice(0, 2).join(': ') + ' rows');
+      const changed = after
+        .split('\n')
+        .filter((line) => !beforeLines.has(line))
+        .map((line) => line.split(':').slice(0, 2).join(': ') + ' rows');
       return `a refused mutation changed the database (${changed.join(', ')}): ${outcome.text.slice(0, 300)}`;
     }
   }
@@ -342,5 +400,7 @@ function safeStringify(fuzzCase: FuzzCase): string {
 }
 
 function describeShallow(fuzzCase: FuzzCase): string {
-  return JSON.stringify(fuzzCase, (_key, value: unknown) => (typeof value === 'string' && value.length > 200 ? `${value.slice(0, 60)}…(${value.length} chars)` : value)).slice(0, 2000);
+  return JSON.stringify(fuzzCase, (_key, value: unknown) =>
+    typeof value === 'string' && value.length > 200 ? `${value.slice(0, 60)}…(${value.length} chars)` : value,
+  ).slice(0, 2000);
 }

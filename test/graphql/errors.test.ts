@@ -9,7 +9,11 @@ describe('errors', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: dept, name: '殷都区教育局', regionCode: '410505' });
     await addDirectory(api, dept, 'ERR-1');
   });
@@ -29,7 +33,10 @@ describe('errors', () => {
       expect(JSON.stringify(response)).not.toMatch(/stack|node_modules|\.ts:/);
       expect(response.data?.directory).toBeNull();
       // The cause, with its stack, is in the log only.
-      expect(logged).toHaveBeenCalledWith(expect.objectContaining({ err: expect.objectContaining({ stack: expect.stringContaining('mount') }) }), expect.any(String));
+      expect(logged).toHaveBeenCalledWith(
+        expect.objectContaining({ err: expect.objectContaining({ stack: expect.stringContaining('mount') }) }),
+        expect.any(String),
+      );
     } finally {
       await api.orm.em.getConnection().execute('alter table mount_moved rename to mount');
     }
@@ -40,7 +47,9 @@ describe('errors', () => {
     await conn.execute(`create function fail_update() returns trigger language plpgsql as $$ begin raise exception 'forced failure'; end $$`);
     await conn.execute(`create trigger fail_directory_update before update on resource_directory for each row execute function fail_update()`);
     try {
-      const response = await api.request(`mutation { mountDataset(input: { directory: { code: "ERR-1" }, kind: TABLE, locator: "t", recordCount: 9 }) { id } }`);
+      const response = await api.request(
+        `mutation { mountDataset(input: { directory: { code: "ERR-1" }, kind: TABLE, locator: "t", recordCount: 9 }) { id } }`,
+      );
       expect(response.errors?.[0].extensions?.code).toBe('INTERNAL_SERVER_ERROR');
       expect(response.errors?.[0].message).not.toContain('forced failure');
     } finally {
@@ -62,7 +71,10 @@ describe('errors', () => {
     const result = await fetch(api.server.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${api.adminToken}` },
-      body: JSON.stringify({ query: 'mutation($input: DatasetRowsInput!) { replaceDatasetRows(input: $input) { recordCount } }', variables: { input: { mountId: 'TW91bnQ6MQ==', rows: Array.from({ length: 60 }, () => []) } } }),
+      body: JSON.stringify({
+        query: 'mutation($input: DatasetRowsInput!) { replaceDatasetRows(input: $input) { recordCount } }',
+        variables: { input: { mountId: 'TW91bnQ6MQ==', rows: Array.from({ length: 60 }, () => []) } },
+      }),
     });
     const body = (await result.json()) as { errors: { message: string; extensions: { code: string } }[] };
     expect(result.status).toBe(400);
@@ -76,9 +88,14 @@ describe('errors', () => {
     expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(response.errors?.[0].message).toMatch(/code: must be 6 digits/);
     expect(response.errors?.[0].message).toMatch(/name: must be 1 to 100 characters/);
-    const wrongType = await api.request(`mutation { mountDataset(input: { directory: { code: "ERR-1" }, kind: TABLE, locator: "t", recordCount: "many" }) { id } }`);
+    const wrongType = await api.request(
+      `mutation { mountDataset(input: { directory: { code: "ERR-1" }, kind: TABLE, locator: "t", recordCount: "many" }) { id } }`,
+    );
     expect(wrongType.errors?.[0].extensions?.code).toMatch(/GRAPHQL_VALIDATION_FAILED|BAD_USER_INPUT/);
-    const badVariable = await api.request(`mutation($n: SafeInt!) { mountDataset(input: { directory: { code: "ERR-1" }, kind: TABLE, locator: "t", recordCount: $n }) { id } }`, { n: 'many' });
+    const badVariable = await api.request(
+      `mutation($n: SafeInt!) { mountDataset(input: { directory: { code: "ERR-1" }, kind: TABLE, locator: "t", recordCount: $n }) { id } }`,
+      { n: 'many' },
+    );
     expect(badVariable.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(badVariable.errors?.[0].message).toContain('$n');
     expect(logged).not.toHaveBeenCalled();
@@ -122,14 +139,18 @@ describe('query cost limit', () => {
   afterAll(() => api.close());
 
   it('refuses pages nested in pages before running them, with the cost and the limit', async () => {
-    const response = await api.request(`{ directories(first: 100) { edges { node { department { directories(first: 100) { edges { node { department { directories(first: 100) { edges { node { code } } } } } } } } } } } }`);
+    const response = await api.request(
+      `{ directories(first: 100) { edges { node { department { directories(first: 100) { edges { node { department { directories(first: 100) { edges { node { code } } } } } } } } } } } }`,
+    );
     expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(response.errors?.[0].message).toMatch(/would cost more than 1000000/);
     expect(response.data).toBeUndefined();
   });
 
   it('lets a 500-department dashboard through', async () => {
-    const response = await api.request(`{ region(code: "410505") { departments(first: 500) { edges { node { name mountStats { mountRate dataVolume } directories(first: 5) { edges { node { code mounts { recordCount } } } } } } } } }`);
+    const response = await api.request(
+      `{ region(code: "410505") { departments(first: 500) { edges { node { name mountStats { mountRate dataVolume } directories(first: 5) { edges { node { code mounts { recordCount } } } } } } } } }`,
+    );
     expect(response.errors).toBeUndefined();
   });
 });

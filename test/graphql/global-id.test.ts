@@ -12,7 +12,11 @@ describe('global IDs', () => {
   beforeAll(async () => {
     // The cache off: this counts the statements of answering, and the cache would add its snapshot check (response-cache.test.ts).
     api = await startTestServer({ responseCacheBytes: 0 });
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: dept, name: '殷都区教育局', regionCode: '410505' });
     await addDirectory(api, dept, 'G-1');
     mountId = await mount(api, 'G-1', 10);
@@ -27,7 +31,13 @@ describe('global IDs', () => {
       for (const key of ['2147483648', '99999999999999999999', '9'.repeat(400)]) {
         api.sql.reset();
         const response = await api.request(NODE, { id: globalId(type, key) });
-        expect({ type, key, errors: response.errors, node: response.data?.node, statements: api.sql.count }).toEqual({ type, key, errors: undefined, node: null, statements: 0 });
+        expect({ type, key, errors: response.errors, node: response.data?.node, statements: api.sql.count }).toEqual({
+          type,
+          key,
+          errors: undefined,
+          node: null,
+          statements: 0,
+        });
       }
       // The largest integer id is a possible one: looked up, and not there.
       const largest = await api.request(NODE, { id: globalId(type, '2147483647') });
@@ -44,7 +54,9 @@ describe('global IDs', () => {
       expect(response.errors?.[0].message).toContain('is not the ID of a Mount');
     }
     expect(errorCodes(await api.request(REFRESH, { id: globalId('Mount', '2147483647') }))).toEqual(['NOT_FOUND']);
-    const directory = await api.request(`mutation($id: ID!) { publishDirectory(input: { directory: { id: $id } }) { code } }`, { id: globalId('ResourceDirectory', '2147483648') });
+    const directory = await api.request(`mutation($id: ID!) { publishDirectory(input: { directory: { id: $id } }) { code } }`, {
+      id: globalId('ResourceDirectory', '2147483648'),
+    });
     expect(errorCodes(directory)).toEqual(['BAD_USER_INPUT']);
   });
 });

@@ -10,7 +10,11 @@ describe('cursor pagination', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: dept, name: '殷都区教育局', regionCode: '410505' });
     for (const code of ['P-1', 'P-2', 'P-3']) await addDirectory(api, dept, code);
   });
@@ -25,8 +29,12 @@ describe('cursor pagination', () => {
     const catalogue = async (after?: string) =>
       (await api.ok(`query($after: String) { directories(first: 2, after: $after) { edges { cursor node { code } } ${PAGE_INFO} } }`, { after })).directories;
     const ofDepartment = async (after?: string) =>
-      (await api.ok(`query($c: String!, $after: String) { department(creditCode: $c) { directories(first: 2, after: $after) { edges { cursor node { code } } ${PAGE_INFO} } } }`, { c: dept, after }))
-        .department.directories;
+      (
+        await api.ok(
+          `query($c: String!, $after: String) { department(creditCode: $c) { directories(first: 2, after: $after) { edges { cursor node { code } } ${PAGE_INFO} } } }`,
+          { c: dept, after },
+        )
+      ).department.directories;
     // The whole catalogue (one statement per page) and one department's list (the batched children loader) page alike.
     for (const list of [catalogue, ofDepartment]) {
       const first = await list();

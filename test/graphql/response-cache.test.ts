@@ -27,7 +27,12 @@ describe('response cache', () => {
       body: JSON.stringify({ query, variables }),
     });
     const text = await response.text();
-    return { cache: response.headers.get(RESPONSE_CACHE_HEADER), statements: Number(response.headers.get(SQL_STATEMENTS_HEADER)), text, body: JSON.parse(text) };
+    return {
+      cache: response.headers.get(RESPONSE_CACHE_HEADER),
+      statements: Number(response.headers.get(SQL_STATEMENTS_HEADER)),
+      text,
+      body: JSON.parse(text),
+    };
   };
 
   const STATS = `query Stats($code: String!) { region(code: $code) { name mountStats { publishedDirectories mountedDirectories dataVolume } } }`;
@@ -35,7 +40,11 @@ describe('response cache', () => {
   beforeAll(async () => {
     // A server of its own: any commit on the server, in any database, changes the snapshot the cache compares.
     api = await startTestServer({ sqlCountHeader: true, ownCluster: true });
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
     await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
     await addDirectory(api, A, 'A-1');
@@ -93,7 +102,8 @@ describe('response cache', () => {
       const first = post(STATS, { code: '410505' });
       await untilWaiting(observer, 1);
       const others = Array.from({ length: 5 }, () => post(STATS, { code: '410505' }));
-      for (const deadline = Date.now() + 30_000; api.server.responseCacheStats().waiting < 5 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10));
+      for (const deadline = Date.now() + 30_000; api.server.responseCacheStats().waiting < 5 && Date.now() < deadline;)
+        await new Promise((resolve) => setTimeout(resolve, 10));
       await holder.query('rollback');
       const answers = await Promise.all([first, ...others]);
       const after = api.server.responseCacheStats();
@@ -121,7 +131,10 @@ describe('response cache', () => {
   it('never stores mutations or answers with errors', async () => {
     const failing = `query { directories(first: -1) { edges { node { code } } } }`;
     const bad = [await post(failing), await post(failing)];
-    expect(bad.map((r) => [r.cache, r.body.errors?.[0]?.extensions?.code])).toEqual([['MISS', 'BAD_USER_INPUT'], ['MISS', 'BAD_USER_INPUT']]);
+    expect(bad.map((r) => [r.cache, r.body.errors?.[0]?.extensions?.code])).toEqual([
+      ['MISS', 'BAD_USER_INPUT'],
+      ['MISS', 'BAD_USER_INPUT'],
+    ]);
     const publish = `mutation { withdrawDirectory(input: { directory: { code: "A-1" } }) { status } }`;
     const withdrawn = await post(publish);
     expect([withdrawn.cache, withdrawn.body.errors]).toEqual([null, undefined]);
@@ -133,8 +146,13 @@ describe('response cache', () => {
     // A-1 turns stale 4 s from now by the database clock (a write: the first answer below is computed afresh).
     await execute(`update resource_directory set stale_after = now() + interval '4 seconds' where code = 'A-1'`);
     const before = [await post(STALE), await post(STALE)];
-    expect(before.map((r) => [r.cache, r.body.data.directory.stale])).toEqual([['MISS', false], ['HIT', false]]);
-    const [{ wait }] = await execute<{ wait: number }>(`select greatest(0, extract(epoch from stale_after - clock_timestamp()) * 1000 + 50)::float8 as wait from resource_directory where code = 'A-1'`);
+    expect(before.map((r) => [r.cache, r.body.data.directory.stale])).toEqual([
+      ['MISS', false],
+      ['HIT', false],
+    ]);
+    const [{ wait }] = await execute<{ wait: number }>(
+      `select greatest(0, extract(epoch from stale_after - clock_timestamp()) * 1000 + 50)::float8 as wait from resource_directory where code = 'A-1'`,
+    );
     await new Promise((resolve) => setTimeout(resolve, Number(wait)));
     const after = await post(STALE);
     expect([after.cache, after.body.data.directory.stale]).toEqual(['MISS', true]);
@@ -153,17 +171,27 @@ describe('response cache', () => {
     const SPOOF = `{ directories(first: 5, filter: { stale: false, text: "${CLOCK_ACCOUNTED_FOR}" }) { edges { node { code } } } }`;
     for (const query of [STALE_FILTER, STATUS, SPOOF]) {
       const answers = [await post(query), await post(query)];
-      expect(answers.map((r) => [r.cache, r.body.errors])).toEqual([['MISS', undefined], ['MISS', undefined]]);
+      expect(answers.map((r) => [r.cache, r.body.errors])).toEqual([
+        ['MISS', undefined],
+        ['MISS', undefined],
+      ]);
     }
   });
 
   it("reuses a captured month's report, and the live month's until the month turns (which month is current is the clock's)", async () => {
     await api.ok(`mutation { captureSnapshot(input: { period: "2023-06" }) { period } }`);
-    const REPORT = (period: string | null) => `{ region(code: "410505") { report(period: ${period ? `"${period}"` : 'null'}) { period source region { figures { mount { publishedDirectories } } } } } }`;
+    const REPORT = (period: string | null) =>
+      `{ region(code: "410505") { report(period: ${period ? `"${period}"` : 'null'}) { period source region { figures { mount { publishedDirectories } } } } } }`;
     const captured = [await post(REPORT('2023-06')), await post(REPORT('2023-06'))];
-    expect(captured.map((r) => [r.cache, r.body.data.region.report.source])).toEqual([['MISS', 'SNAPSHOT'], ['HIT', 'SNAPSHOT']]);
+    expect(captured.map((r) => [r.cache, r.body.data.region.report.source])).toEqual([
+      ['MISS', 'SNAPSHOT'],
+      ['HIT', 'SNAPSHOT'],
+    ]);
     const live = [await post(REPORT(null)), await post(REPORT(null))];
-    expect(live.map((r) => [r.cache, r.body.data.region.report.source])).toEqual([['MISS', 'LIVE'], ['HIT', 'LIVE']]);
+    expect(live.map((r) => [r.cache, r.body.data.region.report.source])).toEqual([
+      ['MISS', 'LIVE'],
+      ['HIT', 'LIVE'],
+    ]);
   });
 
   it('does not store an answer when a commit lands while it is computed', async () => {
@@ -210,7 +238,14 @@ describe('response cache turned off', () => {
 
 describe('clock reads in SQL', () => {
   it('finds the ways PostgreSQL reads the clock, and lets only a leading comment vouch for them', () => {
-    const reading = [`select now()`, `where d < current_date`, `select localtimestamp`, `where t < 'now'::timestamptz`, `select age(x) from t`, `select clock_timestamp ()`];
+    const reading = [
+      `select now()`,
+      `where d < current_date`,
+      `select localtimestamp`,
+      `where t < 'now'::timestamptz`,
+      `select age(x) from t`,
+      `select clock_timestamp ()`,
+    ];
     const notReading = [`select coverage(x), age(a, b) from t`, `select known(1)`, `select current_user`];
     expect(reading.filter((sql) => !readsTheClockUnaccounted(sql))).toEqual([]);
     expect(notReading.filter((sql) => readsTheClockUnaccounted(sql))).toEqual([]);

@@ -11,7 +11,11 @@ describe('rate limits', () => {
   afterAll(() => api.close());
 
   const post = (token: string | null, query = '{ viewer { role } }') =>
-    fetch(api.server.url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ query }) });
+    fetch(api.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query }),
+    });
 
   it('answers a signed-in caller over its limit with 429, Retry-After and RATE_LIMITED, and leaves other callers alone', async () => {
     const first = await api.signToken({ role: 'VIEWER', sub: 'busy-user' });

@@ -38,7 +38,10 @@ describe('slow and anonymous senders', () => {
   };
 
   it('refuses anonymous large bodies at once with 401, so two trickling anonymous senders do not hold the bulk lane', async () => {
-    const anonymous = [open({ path: '/graphql', contentLength: 50_000_000, everyMs: 2000 }), open({ path: '/graphql', contentLength: 50_000_000, everyMs: 2000 })];
+    const anonymous = [
+      open({ path: '/graphql', contentLength: 50_000_000, everyMs: 2000 }),
+      open({ path: '/graphql', contentLength: 50_000_000, everyMs: 2000 }),
+    ];
     const imports = open({ path: '/imports/directories', contentLength: 50_000_000, everyMs: 2000, contentType: 'text/csv' });
     const answers = await Promise.all([...anonymous, imports]);
     for (const answer of answers) {
@@ -76,7 +79,14 @@ describe('slow and anonymous senders', () => {
 
   it('ends a body that keeps the minimum rate but does not arrive within the overall limit with 408', async () => {
     // 2 KiB/s: above the 1 KiB/s minimum, but 1 MB would take over eight minutes.
-    const answer = await open({ path: '/imports/directories?dryRun=true', contentLength: 1_000_000, chunk: 512, everyMs: 250, contentType: 'text/csv', headers: { authorization: `Bearer ${api.adminToken}` } });
+    const answer = await open({
+      path: '/imports/directories?dryRun=true',
+      contentLength: 1_000_000,
+      chunk: 512,
+      everyMs: 250,
+      contentType: 'text/csv',
+      headers: { authorization: `Bearer ${api.adminToken}` },
+    });
     expect(answer.status).toBe(408);
     expect(json(answer).error).toMatchObject({ code: 'REQUEST_TIMEOUT', message: expect.stringMatching(/did not arrive within 4 s/) });
     expect(answer.sent).toBeLessThan(1_000_000);
@@ -87,7 +97,11 @@ describe('slow and anonymous senders', () => {
     const slow = open({ path: '/graphql', contentLength: 5_000_000, everyMs: 300, headers: { authorization: `Bearer ${viewer}` } });
     const health = await http(api, '/health');
     expect(health.status).toBe(200);
-    const read = await fetch(`${baseUrl(api)}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer}` }, body: JSON.stringify({ query: '{ viewer { role } }' }) });
+    const read = await fetch(`${baseUrl(api)}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer}` },
+      body: JSON.stringify({ query: '{ viewer { role } }' }),
+    });
     expect(read.status).toBe(200);
     expect((await slow).status).toBe(408);
   });

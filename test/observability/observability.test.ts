@@ -18,7 +18,11 @@ describe('observability', () => {
   afterAll(() => api.close());
 
   const post = (body: unknown, headers: Record<string, string> = {}) =>
-    fetch(api.server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${api.adminToken}`, ...headers }, body: JSON.stringify(body) });
+    fetch(api.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${api.adminToken}`, ...headers },
+      body: JSON.stringify(body),
+    });
 
   it('answers liveness and readiness with a JSON reason', async () => {
     const live = await fetch(`${base}/health/live`);

@@ -12,7 +12,11 @@ const seconds = Number(process.env.ABUSE_SECONDS ?? 60);
 const attackers = Number(process.env.ABUSE_ATTACKERS ?? 4);
 
 async function post(body, token, headers = {}) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers }, body });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body,
+  });
   const text = await response.text();
   let code = '-';
   try {
@@ -27,17 +31,39 @@ const gql = (query, variables) => JSON.stringify({ query, variables });
 const nested = (depth) => (depth === 0 ? 'name' : `name region { departments(first: 500) { edges { node { ${nested(depth - 1)} } } } }`);
 const attacks = {
   'nested pages padded with 10,000 __typename aliases': () =>
-    post(gql(`{ ${Array.from({ length: 10_000 }, (_, i) => `t${i}: __typename`).join(' ')} region(code: "410505") { departments(first: 500) { edges { node { ${nested(4)} } } } } }`), tokens.viewer),
-  'recordCount 9007199254740991': () => post(gql(`mutation { mountDataset(input: { directory: { code: "${tokens.directoryCode}" }, kind: TABLE, locator: "t", recordCount: 9007199254740991 }) { id } }`), tokens.steward),
-  'NUL in a name': () => post(gql('mutation($n: String!) { updateDirectory(input: { directory: { code: "' + tokens.directoryCode + '" }, name: $n }) { code } }', { n: 'a\u0000b' }), tokens.steward),
+    post(
+      gql(
+        `{ ${Array.from({ length: 10_000 }, (_, i) => `t${i}: __typename`).join(' ')} region(code: "410505") { departments(first: 500) { edges { node { ${nested(4)} } } } } }`,
+      ),
+      tokens.viewer,
+    ),
+  'recordCount 9007199254740991': () =>
+    post(
+      gql(
+        `mutation { mountDataset(input: { directory: { code: "${tokens.directoryCode}" }, kind: TABLE, locator: "t", recordCount: 9007199254740991 }) { id } }`,
+      ),
+      tokens.steward,
+    ),
+  'NUL in a name': () =>
+    post(
+      gql('mutation($n: String!) { updateDirectory(input: { directory: { code: "' + tokens.directoryCode + '" }, name: $n }) { code } }', { n: 'a\u0000b' }),
+      tokens.steward,
+    ),
   'NUL in region(code)': () => post(gql('query($c: String!) { region(code: $c) { name } }', { c: '41\u00000505' }), tokens.viewer),
   'name: null': () => post(gql(`mutation { updateDirectory(input: { directory: { code: "${tokens.directoryCode}" }, name: null }) { code } }`), tokens.steward),
   'two operations, no operationName': () => post(gql('query A { __typename } query B { __typename }'), tokens.viewer),
   'JSON nested 100,000 deep': () => post(`{"query":"{ __typename }","variables":{"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`, tokens.viewer),
-  '1,000 aliases of region.report': () => post(gql(`{ region(code: "410000") { ${Array.from({ length: 1000 }, (_, i) => `r${i}: report { departments { name } }`).join(' ')} } }`), tokens.viewer),
-  '1 MB search text': () => post(gql('query($t: String!) { directories(first: 500, filter: { text: $t }) { totalCount } }', { t: '目'.repeat(350_000) }), tokens.viewer),
+  '1,000 aliases of region.report': () =>
+    post(gql(`{ region(code: "410000") { ${Array.from({ length: 1000 }, (_, i) => `r${i}: report { departments { name } }`).join(' ')} } }`), tokens.viewer),
+  '1 MB search text': () =>
+    post(gql('query($t: String!) { directories(first: 500, filter: { text: $t }) { totalCount } }', { t: '目'.repeat(350_000) }), tokens.viewer),
   'province report of every department, 3 aliases': () =>
-    post(gql(`{ region(code: "410000") { ${['a', 'b', 'c'].map((a) => `${a}: report { departments { code name figures { mount { dataVolume mountRatePercent } } ranks { metric rank } } }`).join(' ')} } }`), tokens.viewer),
+    post(
+      gql(
+        `{ region(code: "410000") { ${['a', 'b', 'c'].map((a) => `${a}: report { departments { code name figures { mount { dataVolume mountRatePercent } } ranks { metric rank } } }`).join(' ')} } }`,
+      ),
+      tokens.viewer,
+    ),
   'JWT issued a day ahead': () => post(gql('{ viewer { name } }'), tokens.future),
 };
 
@@ -96,5 +122,10 @@ const alone = [];
 await reader(alone, 'dashboard region page (no-cache), alone');
 until = Date.now() + seconds * 1000;
 const underAttack = [];
-await Promise.all([...Array.from({ length: attackers }, (_, i) => attacker(i * 3)), senders(), senders(), reader(underAttack, 'dashboard region page (no-cache), under attack')]);
+await Promise.all([
+  ...Array.from({ length: attackers }, (_, i) => attacker(i * 3)),
+  senders(),
+  senders(),
+  reader(underAttack, 'dashboard region page (no-cache), under attack'),
+]);
 process.stdout.write(JSON.stringify({ outcomes, dashboardAlone: summary(alone), dashboardUnderAttack: summary(underAttack) }) + '\n');

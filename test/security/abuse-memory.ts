@@ -21,7 +21,9 @@ async function main(): Promise<void> {
   try {
     await loadDemoIfEmpty(api.orm);
     const steward = demoStewardDepartment();
-    const found = await api.ok<{ department: { directories: { edges: { node: { code: string } }[] } } }>(`{ department(creditCode: "${steward.creditCode}") { directories(first: 1) { edges { node { code } } } } }`);
+    const found = await api.ok<{ department: { directories: { edges: { node: { code: string } }[] } } }>(
+      `{ department(creditCode: "${steward.creditCode}") { directories(first: 1) { edges { node { code } } } } }`,
+    );
     const tokens = {
       viewer: await api.signToken({ role: 'VIEWER' }, { expiresIn: '1h' }),
       steward: await api.signToken({ role: 'STEWARD', department: steward.creditCode, sub: 'steward' }, { expiresIn: '1h' }),
@@ -59,7 +61,9 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     clearInterval(ticker);
     const result = JSON.parse(output.trim().split('\n').pop() ?? '{}');
-    process.stdout.write(`${JSON.stringify({ ...result, serverRssMB: { baseline: Math.round(baseline / 1048576), peak: Math.round(peak / 1048576) }, longestEventLoopStallMs: Math.round(stall) }, null, 1)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...result, serverRssMB: { baseline: Math.round(baseline / 1048576), peak: Math.round(peak / 1048576) }, longestEventLoopStallMs: Math.round(stall) }, null, 1)}\n`,
+    );
   } finally {
     await api.close();
   }

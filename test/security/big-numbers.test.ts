@@ -13,7 +13,11 @@ describe('counts beyond 2^53 (finding 2)', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: dept, name: '殷都区人社局', regionCode: '410505' });
     await addDirectory(api, dept, 'BIG-1');
     await addDirectory(api, dept, 'BIG-2');
@@ -23,7 +27,9 @@ describe('counts beyond 2^53 (finding 2)', () => {
   afterAll(() => api.close());
 
   it('refuses one record count above the ceiling, naming the field', async () => {
-    const response = await api.request(`mutation { mountDataset(input: { directory: { code: "BIG-2" }, kind: TABLE, locator: "t", recordCount: 9007199254740991 }) { id } }`);
+    const response = await api.request(
+      `mutation { mountDataset(input: { directory: { code: "BIG-2" }, kind: TABLE, locator: "t", recordCount: 9007199254740991 }) { id } }`,
+    );
     expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(response.errors?.[0].message).toMatch(/recordCount/);
   });

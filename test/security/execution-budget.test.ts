@@ -24,7 +24,11 @@ describe('execution budget', () => {
       statementTimeoutMs: STATEMENT_TIMEOUT_MS,
       executionBudget: { requestTimeoutMs: REQUEST_TIMEOUT_MS, maxResponseBytes: MAX_RESPONSE_BYTES },
     });
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     for (let i = 1; i <= 5; i++) await createDepartment(api, { creditCode: creditCode('410505', i), name: `殷都区第${i}局`, regionCode: '410505' });
     // A session of its own, outside the server's pool, without its timeout.
     locker = new Client({ connectionString: String(api.orm.config.get('clientUrl')) });
@@ -54,8 +58,20 @@ describe('execution budget', () => {
     }
   }
 
-  async function post(query: string, token = api.adminToken): Promise<{ status: number; body: { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] }; bytes: number; retryAfter: string | null }> {
-    const response = await fetch(api.server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });
+  async function post(
+    query: string,
+    token = api.adminToken,
+  ): Promise<{
+    status: number;
+    body: { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+    bytes: number;
+    retryAfter: string | null;
+  }> {
+    const response = await fetch(api.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query }),
+    });
     const text = await response.text();
     return { status: response.status, body: JSON.parse(text), bytes: Buffer.byteLength(text), retryAfter: response.headers.get('retry-after') };
   }
@@ -84,7 +100,9 @@ describe('execution budget', () => {
     });
     expect(result.status).toBe(503);
     expect(result.body.data).toBeUndefined();
-    expect(result.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'TIME_BUDGET_EXCEEDED', requestTimeoutMs: REQUEST_TIMEOUT_MS }) })]);
+    expect(result.body.errors).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'TIME_BUDGET_EXCEEDED', requestTimeoutMs: REQUEST_TIMEOUT_MS }) }),
+    ]);
     // Without the lock the same request answers in time.
     const fast = await post(departmentsQuery);
     expect(fast.status).toBe(200);
@@ -100,7 +118,9 @@ describe('execution budget', () => {
     expect(capture.result.body.errors).toBeUndefined();
     expect(capture.result.body.data).toEqual({ captureSnapshot: { period: month, departmentCount: 5 } });
 
-    const recount = await holdingLock(`select pg_advisory_xact_lock(${RECOUNT_LOCK_KEYS[0]}, ${RECOUNT_LOCK_KEYS[1]})`, STATEMENT_TIMEOUT_MS + 1_000, () => recountFigures(api.orm, { wait: true }));
+    const recount = await holdingLock(`select pg_advisory_xact_lock(${RECOUNT_LOCK_KEYS[0]}, ${RECOUNT_LOCK_KEYS[1]})`, STATEMENT_TIMEOUT_MS + 1_000, () =>
+      recountFigures(api.orm, { wait: true }),
+    );
     expect(recount.safetyFired).toBe(true);
     expect(recount.result).toBe(0);
     // The lifted timeout ended with the jobs' transactions: an API statement is still cut off.
@@ -120,7 +140,18 @@ describe('execution budget', () => {
   });
 
   it('measures an answer as its UTF-8 JSON text would be, and stops at the limit', () => {
-    const answer = { data: { region: { name: '殷都区', code: '410505', departments: [{ name: '殷都区教育局 "一"', open: true, note: null }, { name: 'x', open: false, note: 'é' }] } } };
+    const answer = {
+      data: {
+        region: {
+          name: '殷都区',
+          code: '410505',
+          departments: [
+            { name: '殷都区教育局 "一"', open: true, note: null },
+            { name: 'x', open: false, note: 'é' },
+          ],
+        },
+      },
+    };
     const exact = Buffer.byteLength(JSON.stringify(answer));
     const measured = jsonSizeUpTo(answer, Infinity);
     // Escapes count one character each, and a separator of more per list and object: never less than the text.

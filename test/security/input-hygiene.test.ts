@@ -19,7 +19,11 @@ describe('text hygiene on every string argument and input field (findings 5, 6, 
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: dept, name: '殷都区人社局', regionCode: '410505' });
     await addDirectory(api, dept, 'TXT-1');
   });
@@ -30,7 +34,11 @@ describe('text hygiene on every string argument and input field (findings 5, 6, 
       [REGISTER, { input: directory('TXT-2', { name: 'a\u0000b' }) }, 'input.name'],
       [REGISTER, { input: directory('TXT-2', { summary: 'bell\u0007' }) }, 'input.summary'],
       [REGISTER, { input: directory('TXT-2', { informationItems: [{ name: 'x\u001b', dataType: 't' }] }) }, 'input.informationItems[0].name'],
-      [`mutation { mountDataset(input: { directory: { code: "TXT-1" }, kind: TABLE, locator: "a\\u0000", recordCount: 1 }) { id } }`, undefined, 'input.locator'],
+      [
+        `mutation { mountDataset(input: { directory: { code: "TXT-1" }, kind: TABLE, locator: "a\\u0000", recordCount: 1 }) { id } }`,
+        undefined,
+        'input.locator',
+      ],
       [`{ directories(first: 5, filter: { text: "\\u0000" }) { edges { node { code } } } }`, undefined, 'filter.text'],
       [`{ region(code: "41\\u00000") { code } }`, undefined, 'code'],
       [`{ node(id: "\\u0000") { id } }`, undefined, 'id'],
@@ -54,7 +62,14 @@ describe('text hygiene on every string argument and input field (findings 5, 6, 
   });
 
   it('finding 9: Unicode is normalised to NFC and identifier codes compared case-insensitively', async () => {
-    const twice = await api.request(REGISTER, { input: directory('TXT-4', { informationItems: [{ name: 'caf\u00e9', dataType: 't' }, { name: 'cafe\u0301', dataType: 't' }] }) });
+    const twice = await api.request(REGISTER, {
+      input: directory('TXT-4', {
+        informationItems: [
+          { name: 'caf\u00e9', dataType: 't' },
+          { name: 'cafe\u0301', dataType: 't' },
+        ],
+      }),
+    });
     expect(twice.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(twice.errors?.[0].message).toMatch(/appears twice/);
     const upper = await api.ok(REGISTER, { input: directory('MZ-ABC') });
@@ -65,8 +80,12 @@ describe('text hygiene on every string argument and input field (findings 5, 6, 
   });
 
   it('finding 9: dates outside 1900..2100, and events more than a day ahead, are refused', async () => {
-    const mountId = (await api.ok(`mutation { mountDataset(input: { directory: { code: "TXT-1" }, kind: TABLE, locator: "t", recordCount: 1 }) { id } }`)).mountDataset.id;
-    const refresh = (at: string) => api.request(`mutation($input: RefreshMountInput!) { refreshMount(input: $input) { recordCount } }`, { input: { mountId, recordCount: 2, refreshedAt: at } });
+    const mountId = (await api.ok(`mutation { mountDataset(input: { directory: { code: "TXT-1" }, kind: TABLE, locator: "t", recordCount: 1 }) { id } }`))
+      .mountDataset.id;
+    const refresh = (at: string) =>
+      api.request(`mutation($input: RefreshMountInput!) { refreshMount(input: $input) { recordCount } }`, {
+        input: { mountId, recordCount: 2, refreshedAt: at },
+      });
     const ancient = await refresh('0001-01-01T00:00:00Z');
     expect(ancient.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(ancient.errors?.[0].message).toMatch(/input\.refreshedAt/);

@@ -5,7 +5,11 @@ import { startTestServer, TEST_AUDIENCE, TEST_ISSUER, type TestServer } from '..
 
 /** POSTs a raw body to /graphql and returns status, headers and parsed JSON. */
 async function post(api: TestServer, body: string, headers: Record<string, string> = {}) {
-  const response = await fetch(api.server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${api.adminToken}`, ...headers }, body });
+  const response = await fetch(api.server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${api.adminToken}`, ...headers },
+    body,
+  });
   const text = await response.text();
   let json: any;
   try {
@@ -40,7 +44,10 @@ describe('operation limits fail closed', () => {
     expect(response.json.data).toBeUndefined();
     // Under the alias cap, __typename still counts toward the cost: 20 aliases times the pages around them.
     const few = Array.from({ length: 20 }, (_, i) => `t${i}: __typename`).join(' ');
-    const padded = await post(api, gql(`{ directories(first: 500) { edges { node { ${few} department { directories(first: 100) { edges { node { ${few} } } } } } } } }`));
+    const padded = await post(
+      api,
+      gql(`{ directories(first: 500) { edges { node { ${few} department { directories(first: 100) { edges { node { ${few} } } } } } } } }`),
+    );
     expect(padded.status).toBe(400);
     expect(padded.json.errors[0].extensions.code).toBe('BAD_USER_INPUT');
     expect(padded.json.errors[0].message).toMatch(/would cost/);
@@ -89,15 +96,22 @@ describe('HTTP status of failed requests (GraphQL-over-HTTP)', () => {
   });
   afterAll(() => api.close());
 
-  it('finding 3: 401 without a token, 403 for a viewer\'s mutation, 400 over the cost limit', async () => {
+  it("finding 3: 401 without a token, 403 for a viewer's mutation, 400 over the cost limit", async () => {
     const anonymous = await post(api, gql(`{ region(code: "410505") { code } }`), { authorization: '' });
     expect(anonymous.status).toBe(401);
     expect(anonymous.json.errors[0].extensions.code).toBe('UNAUTHENTICATED');
     const viewer = await api.signToken({ role: 'VIEWER' });
-    const mutation = await post(api, gql(`mutation { createRegion(input: { code: "410000", name: "河南省" }) { code } }`), { authorization: `Bearer ${viewer}` });
+    const mutation = await post(api, gql(`mutation { createRegion(input: { code: "410000", name: "河南省" }) { code } }`), {
+      authorization: `Bearer ${viewer}`,
+    });
     expect(mutation.status).toBe(403);
     expect(mutation.json.errors[0].extensions.code).toBe('FORBIDDEN');
-    const costly = await post(api, gql(`{ directories(first: 100) { edges { node { department { directories(first: 100) { edges { node { department { directories(first: 100) { edges { node { code } } } } } } } } } } } }`));
+    const costly = await post(
+      api,
+      gql(
+        `{ directories(first: 100) { edges { node { department { directories(first: 100) { edges { node { department { directories(first: 100) { edges { node { code } } } } } } } } } } } }`,
+      ),
+    );
     expect(costly.status).toBe(400);
     expect(costly.json.errors[0].extensions.code).toBe('BAD_USER_INPUT');
     const badToken = await post(api, gql(`{ __typename }`), { authorization: 'Bearer nonsense' });
@@ -128,7 +142,14 @@ describe('HTTP status of failed requests (GraphQL-over-HTTP)', () => {
 
   it('finding 9: a JWT issued a day in the future is refused as UNAUTHENTICATED', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const future = await new SignJWT({ role: 'VIEWER' }).setProtectedHeader({ alg: 'RS256' }).setSubject('viewer').setIssuer(TEST_ISSUER).setAudience(TEST_AUDIENCE).setIssuedAt(now + 24 * 3600).setExpirationTime(now + 48 * 3600).sign(api.privateKey);
+    const future = await new SignJWT({ role: 'VIEWER' })
+      .setProtectedHeader({ alg: 'RS256' })
+      .setSubject('viewer')
+      .setIssuer(TEST_ISSUER)
+      .setAudience(TEST_AUDIENCE)
+      .setIssuedAt(now + 24 * 3600)
+      .setExpirationTime(now + 48 * 3600)
+      .sign(api.privateKey);
     const response = await post(api, gql(`{ __typename }`), { authorization: `Bearer ${future}` });
     expect(response.status).toBe(401);
     expect(response.json.errors[0].extensions.code).toBe('UNAUTHENTICATED');

@@ -1,5 +1,16 @@
 import 'reflect-metadata';
-import { print, getIntrospectionQuery, getNamedType, getNullableType, isCompositeType, isListType, isObjectType, Kind, parse, type OperationDefinitionNode } from 'graphql';
+import {
+  print,
+  getIntrospectionQuery,
+  getNamedType,
+  getNullableType,
+  isCompositeType,
+  isListType,
+  isObjectType,
+  Kind,
+  parse,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { buildMuluSchema } from '../../src/graphql/schema';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +33,8 @@ describe('query cost', () => {
       for (const field of Object.values(type.getFields())) {
         // A `first` with a default pages the list; without one, omitting it asks for the whole list (appendix4).
         if (field.name === 'edges' || field.args.some((arg) => arg.name === 'first' && arg.defaultValue !== undefined)) continue;
-        if (isListType(getNullableType(field.type)) && isCompositeType(getNamedType(field.type)) && !LIST_BOUNDS[`${type.name}.${field.name}`]) undeclared.push(`${type.name}.${field.name}`);
+        if (isListType(getNullableType(field.type)) && isCompositeType(getNamedType(field.type)) && !LIST_BOUNDS[`${type.name}.${field.name}`])
+          undeclared.push(`${type.name}.${field.name}`);
       }
     }
     expect(undeclared).toEqual([]);
@@ -30,7 +42,9 @@ describe('query cost', () => {
 
   it('counts every field, __typename and aliases included, times pages', async () => {
     const schema = await buildMuluSchema();
-    const { document, operation } = operationOf(`{ a: __typename b: __typename region(code: "1") { departments(first: 10) { edges { node { __typename name } } } } }`);
+    const { document, operation } = operationOf(
+      `{ a: __typename b: __typename region(code: "1") { departments(first: 10) { edges { node { __typename name } } } } }`,
+    );
     // a, b, region, departments, then 10 x (edges, node, __typename, name)
     expect(queryCost(schema, document, operation, {})).toBe(4 + 10 * 4);
     const { document: withVariable, operation: op2 } = operationOf(`query($n: Int) { directories(first: $n) { edges { node { code } } } }`);
@@ -61,7 +75,9 @@ describe('query cost', () => {
   it("lets a province's monthly report of every department and the dashboard's pages run", async () => {
     const schema = await buildMuluSchema();
     // The report example of docs/api.md: every department of the region with figures, change and ranks.
-    const reportExample = /```graphql\n[^`]*?(query \{\s*region\(code: "410505"\) \{\s*report\([^`]*?)```/.exec(readFileSync(join(__dirname, '../../docs/api.md'), 'utf8'))?.[1];
+    const reportExample = /```graphql\n[^`]*?(query \{\s*region\(code: "410505"\) \{\s*report\([^`]*?)```/.exec(
+      readFileSync(join(__dirname, '../../docs/api.md'), 'utf8'),
+    )?.[1];
     expect(reportExample).toContain('departments {');
     const cases: [string, string, Record<string, unknown>][] = [
       ['docs/api.md report', reportExample!, {}],
@@ -77,7 +93,8 @@ describe('query cost', () => {
 
   it('still refuses reports nested in lists, repeated by aliases, or whole appendices costed as one page', async () => {
     const schema = await buildMuluSchema();
-    const unit = 'code name figures { mount { publishedDirectories mountedDirectories dataVolume mountRatePercent } } change { dataVolume } ranks { metric rank of below }';
+    const unit =
+      'code name figures { mount { publishedDirectories mountedDirectories dataVolume mountRatePercent } } change { dataVolume } ranks { metric rank of below }';
     const attacks = [
       // Every child region's report of every department: 40 times the province's.
       `{ region(code: "410000") { children { report { departments { ${unit} } } } } }`,

@@ -6,7 +6,10 @@ import type { TestServer } from './test-server';
 /** Reads one of the Yindu report's public tables (test/fixtures/yindu-2023-06, see docs/domain.md) as objects keyed by header. */
 export function readReportTable(name: string): Record<string, string>[] {
   const path = join(__dirname, '..', 'fixtures', 'yindu-2023-06', name);
-  const [header, ...lines] = readFileSync(path, 'utf8').replace(/^\uFEFF/, '').trim().split(/\r?\n/);
+  const [header, ...lines] = readFileSync(path, 'utf8')
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .split(/\r?\n/);
   const columns = header.split(',');
   return lines.map((line) => Object.fromEntries(line.split(',').map((value, i) => [columns[i], value])));
 }
@@ -28,22 +31,24 @@ export async function createDepartment(api: TestServer, input: { creditCode: str
 }
 
 /** Registers a directory (one information item) and returns its code; publishes it when asked. */
-export async function addDirectory(api: TestServer, departmentCreditCode: string, code: string, options: { publish?: boolean; updateCycle?: string; shareType?: 'UNCONDITIONAL' | 'CONDITIONAL' | 'NOT_SHARED' } = {}): Promise<string> {
-  await api.ok(
-    `mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`,
-    {
-      input: {
-        code,
-        name: `资源 ${code}`,
-        departmentCreditCode,
-        resourceFormat: 'DATABASE',
-        shareType: options.shareType ?? 'UNCONDITIONAL',
-        shareConditions: options.shareType && options.shareType !== 'UNCONDITIONAL' ? '仅用于政务服务办理' : null,
-        updateCycle: options.updateCycle ?? 'MONTHLY',
-        informationItems: [{ name: '名称', dataType: '字符型' }],
-      },
+export async function addDirectory(
+  api: TestServer,
+  departmentCreditCode: string,
+  code: string,
+  options: { publish?: boolean; updateCycle?: string; shareType?: 'UNCONDITIONAL' | 'CONDITIONAL' | 'NOT_SHARED' } = {},
+): Promise<string> {
+  await api.ok(`mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`, {
+    input: {
+      code,
+      name: `资源 ${code}`,
+      departmentCreditCode,
+      resourceFormat: 'DATABASE',
+      shareType: options.shareType ?? 'UNCONDITIONAL',
+      shareConditions: options.shareType && options.shareType !== 'UNCONDITIONAL' ? '仅用于政务服务办理' : null,
+      updateCycle: options.updateCycle ?? 'MONTHLY',
+      informationItems: [{ name: '名称', dataType: '字符型' }],
     },
-  );
+  });
   if (options.publish !== false) {
     await api.ok(`mutation($code: String!) { publishDirectory(input: { directory: { code: $code } }) { status } }`, { code });
   }
@@ -52,10 +57,9 @@ export async function addDirectory(api: TestServer, departmentCreditCode: string
 
 /** Mounts a dataset and returns the mount's ID. */
 export async function mount(api: TestServer, directoryCode: string, recordCount: number, refreshedAt?: string): Promise<string> {
-  const data = await api.ok<{ mountDataset: { id: string } }>(
-    `mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`,
-    { input: { directory: { code: directoryCode }, kind: 'TABLE', locator: `ods.${directoryCode}`, recordCount, refreshedAt } },
-  );
+  const data = await api.ok<{ mountDataset: { id: string } }>(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, {
+    input: { directory: { code: directoryCode }, kind: 'TABLE', locator: `ods.${directoryCode}`, recordCount, refreshedAt },
+  });
   return data.mountDataset.id;
 }
 

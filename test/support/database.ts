@@ -70,7 +70,10 @@ async function demoTemplate(admin: Client, adminUrl: string): Promise<string> {
 /** Counts the SQL statements the ORM sends, to hold requests to a query budget. */
 export function countStatements(orm: MikroORM): { reset(): void; readonly count: number; readonly statements: string[] } {
   const statements: string[] = [];
-  orm.em.getConnection().getKnex().on('query', (query: { sql: string }) => statements.push(query.sql));
+  orm.em
+    .getConnection()
+    .getKnex()
+    .on('query', (query: { sql: string }) => statements.push(query.sql));
   return {
     reset: () => void statements.splice(0),
     get count() {

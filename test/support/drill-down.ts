@@ -53,9 +53,11 @@ export function expectCountsEqualFigures(unit: any): number {
 export async function figuresAndCounts(api: ApiClient, regionCodes: string[]): Promise<any[]> {
   const units: any[] = [];
   for (const code of regionCodes) {
-    const data = await api.ok(`query($code: String!) { region(code: $code) { code ${FIGURES_AND_COUNTS} departments(first: 500) { edges { node { creditCode ${FIGURES_AND_COUNTS} } } } } }`, { code });
+    const data = await api.ok(
+      `query($code: String!) { region(code: $code) { code ${FIGURES_AND_COUNTS} departments(first: 500) { edges { node { creditCode ${FIGURES_AND_COUNTS} } } } } }`,
+      { code },
+    );
     units.push(data.region, ...data.region.departments.edges.map((e: any) => e.node));
   }
   return units;
 }
-

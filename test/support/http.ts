@@ -4,7 +4,11 @@ import type { TestServer } from './test-server';
 export const baseUrl = (api: TestServer) => api.server.url.replace(/\/graphql$/, '');
 
 /** GET or POST a plain HTTP route with an optional bearer token. */
-export async function http(api: TestServer, path: string, options: { token?: string | null; method?: string; body?: Buffer | string; contentType?: string } = {}) {
+export async function http(
+  api: TestServer,
+  path: string,
+  options: { token?: string | null; method?: string; body?: Buffer | string; contentType?: string } = {},
+) {
   const headers: Record<string, string> = {};
   const token = options.token === undefined ? api.adminToken : options.token;
   if (token) headers.authorization = `Bearer ${token}`;

@@ -11,7 +11,9 @@ export async function openConnection(api: TestServer): Promise<Client & { pid: n
 
 /** Backends of this database waiting for a lock another backend holds (or is ahead of them in the queue for). */
 export async function waitingBackends(observer: Client): Promise<number[]> {
-  const { rows } = await observer.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and cardinality(pg_blocking_pids(pid)) > 0`);
+  const { rows } = await observer.query<{ pid: number }>(
+    `select pid from pg_stat_activity where datname = current_database() and cardinality(pg_blocking_pids(pid)) > 0`,
+  );
   return rows.map((row) => row.pid);
 }
 
@@ -35,7 +37,12 @@ export async function untilWaiting(observer: Client, count: number, timeoutMs = 
  * When it waits, the caller ends the holder's transaction and then awaits
  * `work`.
  */
-export async function finishesOrWaits(observer: Client, work: Promise<unknown>, alreadyWaiting: readonly number[] = [], timeoutMs = 60_000): Promise<'done' | 'waits'> {
+export async function finishesOrWaits(
+  observer: Client,
+  work: Promise<unknown>,
+  alreadyWaiting: readonly number[] = [],
+  timeoutMs = 60_000,
+): Promise<'done' | 'waits'> {
   const deadline = Date.now() + timeoutMs;
   let finished = false;
   const settled = work.then(

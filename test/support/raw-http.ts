@@ -14,7 +14,10 @@ export interface RawAnswer {
  * bytes every `everyMs`, until the server answers or closes the socket (a
  * hostile or very slow client, which fetch cannot imitate).
  */
-export function trickle(url: string, options: { path: string; contentLength: number; headers?: Record<string, string>; chunk?: number; everyMs: number; contentType?: string }): { answer: Promise<RawAnswer>; socket: net.Socket } {
+export function trickle(
+  url: string,
+  options: { path: string; contentLength: number; headers?: Record<string, string>; chunk?: number; everyMs: number; contentType?: string },
+): { answer: Promise<RawAnswer>; socket: net.Socket } {
   const { hostname, port } = new URL(url);
   const socket = net.connect(Number(port), hostname === 'localhost' ? '127.0.0.1' : hostname);
   let sent = 0;
@@ -51,7 +54,11 @@ export function trickle(url: string, options: { path: string; contentLength: num
       }
       let body = rest.join('\r\n\r\n');
       // A chunked answer: keep the JSON between the chunk sizes.
-      if (headers['transfer-encoding'] === 'chunked') body = body.replace(/^[0-9a-f]+\r\n/i, '').replace(/\r\n0\r\n\r\n$/, '').replace(/\r\n$/, '');
+      if (headers['transfer-encoding'] === 'chunked')
+        body = body
+          .replace(/^[0-9a-f]+\r\n/i, '')
+          .replace(/\r\n0\r\n\r\n$/, '')
+          .replace(/\r\n$/, '');
       resolve({ status: match ? Number(match[1]) : 0, headers, body, sent });
     };
     socket.on('data', (data) => {

@@ -40,7 +40,11 @@ export async function createMainItems(api: TestServer, departmentCreditCode: str
   );
 }
 
-export async function createSubItems(api: TestServer, departmentCreditCode: string, items: { code: string; mainItemCode: string; category: string }[]): Promise<void> {
+export async function createSubItems(
+  api: TestServer,
+  departmentCreditCode: string,
+  items: { code: string; mainItemCode: string; category: string }[],
+): Promise<void> {
   await runMutations(
     api,
     'createSupervisionSubItem',

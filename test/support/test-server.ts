@@ -61,7 +61,9 @@ export interface TestServer extends ApiClient {
 
 const ALGORITHM = 'RS256';
 
-export async function startTestServer(options: { anonymousStats?: boolean; ownCluster?: boolean; demo?: boolean; statementTimeoutMs?: number } & AppOptions = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { anonymousStats?: boolean; ownCluster?: boolean; demo?: boolean; statementTimeoutMs?: number } & AppOptions = {},
+): Promise<TestServer> {
   // ownCluster: a PostgreSQL server no other test file writes to (own-cluster-process.mjs); demo: a copy of the demo dataset.
   const database = options.ownCluster ? await startOwnCluster() : await createTestDatabase({ demo: options.demo });
   // statementTimeoutMs: as MULU_STATEMENT_TIMEOUT_MS (none unless a test sets it).
@@ -142,7 +144,10 @@ export async function startTestServer(options: { anonymousStats?: boolean; ownCl
     signToken,
     async asRole(role, departmentCreditCode) {
       if (role === 'STEWARD' && !departmentCreditCode) throw new Error('a steward token needs a department');
-      const claims = role === 'STEWARD' ? { role, department: departmentCreditCode, sub: `steward-${departmentCreditCode}`, name: `Steward of ${departmentCreditCode}` } : { role, sub: `${role.toLowerCase()}-user`, name: `Test ${role.toLowerCase()}` };
+      const claims =
+        role === 'STEWARD'
+          ? { role, department: departmentCreditCode, sub: `steward-${departmentCreditCode}`, name: `Steward of ${departmentCreditCode}` }
+          : { role, sub: `${role.toLowerCase()}-user`, name: `Test ${role.toLowerCase()}` };
       return withToken(await signToken(claims));
     },
     withToken,

@@ -57,7 +57,8 @@ export async function startWebhookReceiver(port = 0): Promise<WebhookReceiver> {
     async waitFor(predicate, timeoutMs = 20_000, what = 'the expected webhooks') {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(received)) {
-        if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}; received ${JSON.stringify(received.map((r) => [r.body.type, r.body.id, r.answered]))}`);
+        if (Date.now() > deadline)
+          throw new Error(`Timed out waiting for ${what}; received ${JSON.stringify(received.map((r) => [r.body.type, r.body.id, r.answered]))}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },

@@ -25,7 +25,11 @@ export function repeatedDeflate(head: string, unit: string, times: number, tail:
   const flush = { finishFlush: constants.Z_FULL_FLUSH };
   const unitData = deflateRawSync(Buffer.from(unit.repeat(Math.ceil((1024 * 1024) / unit.length)), 'utf8'), flush);
   const copies = Math.ceil(times / Math.ceil((1024 * 1024) / unit.length));
-  return Buffer.concat([deflateRawSync(Buffer.from(head, 'utf8'), flush), ...Array.from({ length: copies }, () => unitData), deflateRawSync(Buffer.from(tail, 'utf8'))]);
+  return Buffer.concat([
+    deflateRawSync(Buffer.from(head, 'utf8'), flush),
+    ...Array.from({ length: copies }, () => unitData),
+    deflateRawSync(Buffer.from(tail, 'utf8')),
+  ]);
 }
 
 /** A zip archive of deflated parts; CRCs are left 0 (Mulu refuses these files before any CRC is read). */
@@ -72,8 +76,14 @@ const RELS = 'http://schemas.openxmlformats.org/officeDocument/2006/relationship
 export function workbookParts(sheet: ZipPart, sharedStrings?: ZipPart): ZipPart[] {
   return [
     deflated('[Content_Types].xml', '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'),
-    deflated('xl/workbook.xml', `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="${MAIN}" xmlns:r="${RELS}"><sheets><sheet name="资源目录" sheetId="1" r:id="rId1"/></sheets></workbook>`),
-    deflated('xl/_rels/workbook.xml.rels', `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${RELS}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`),
+    deflated(
+      'xl/workbook.xml',
+      `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="${MAIN}" xmlns:r="${RELS}"><sheets><sheet name="资源目录" sheetId="1" r:id="rId1"/></sheets></workbook>`,
+    ),
+    deflated(
+      'xl/_rels/workbook.xml.rels',
+      `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${RELS}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`,
+    ),
     ...(sharedStrings ? [sharedStrings] : []),
     { ...sheet, name: 'xl/worksheets/sheet1.xml' },
   ];
@@ -82,7 +92,8 @@ export function workbookParts(sheet: ZipPart, sharedStrings?: ZipPart): ZipPart[
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** The XML of one row of inline-string cells. */
-export const rowXml = (row: number, values: string[]) => `<row r="${row}">${values.map((v, i) => `<c r="${columnName(i)}${row}" t="inlineStr"><is><t>${escape(v)}</t></is></c>`).join('')}</row>`;
+export const rowXml = (row: number, values: string[]) =>
+  `<row r="${row}">${values.map((v, i) => `<c r="${columnName(i)}${row}" t="inlineStr"><is><t>${escape(v)}</t></is></c>`).join('')}</row>`;
 
 export const sheetHead = `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="${MAIN}"><sheetData>`;
 export const sheetTail = '</sheetData></worksheet>';

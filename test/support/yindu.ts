@@ -39,7 +39,11 @@ export const SUPERVISION_CATEGORY_COLUMNS = [
  * published directories, mounts carrying the data volume, and one draft
  * that must not count.
  */
-export async function buildYinduResources(api: TestServer, rows = readReportTable('resources.csv'), options: YinduBuildOptions = {}): Promise<Record<string, string>[]> {
+export async function buildYinduResources(
+  api: TestServer,
+  rows = readReportTable('resources.csv'),
+  options: YinduBuildOptions = {},
+): Promise<Record<string, string>[]> {
   await createRegions(api, YINDU_REGIONS);
   for (const [d, row, code] of buildOrder(rows, options)) {
     await createDepartment(api, { creditCode: code, name: row.department, regionCode: '410505' });
@@ -103,9 +107,19 @@ export async function buildYinduSupervision(
     await createDepartment(api, { creditCode: code, name: row.department, regionCode: '410505' });
     const { mainItems, subItems } = supervisionLayout(row, d);
     await createMainItems(api, code, mainItems);
-    await createSubItems(api, code, subItems.map(({ code: c, mainItemCode, category }) => ({ code: c, mainItemCode, category })));
+    await createSubItems(
+      api,
+      code,
+      subItems.map(({ code: c, mainItemCode, category }) => ({ code: c, mainItemCode, category })),
+    );
     const batch: RecordInput[] = subItems.flatMap((item) =>
-      Array.from({ length: item.records }, (_, r) => ({ subItemCode: item.code, source: `yindu-${d}`, externalId: `${item.code}-${r}`, occurredAt: '2023-06-10T02:00:00Z', payload: { month: '2023-06' } })),
+      Array.from({ length: item.records }, (_, r) => ({
+        subItemCode: item.code,
+        source: `yindu-${d}`,
+        externalId: `${item.code}-${r}`,
+        occurredAt: '2023-06-10T02:00:00Z',
+        payload: { month: '2023-06' },
+      })),
     );
     // One record is first sent wrong, then corrected: the superseded one must not count.
     const wrong = batch.findIndex((record) => record.externalId.endsWith('-0'));

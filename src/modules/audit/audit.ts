@@ -9,7 +9,7 @@ export type { Snapshot };
 /** JSON-safe value of a field: references become their primary key, dates ISO strings. */
 function plain(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
-  if (Reference.isReference(value)) return plain(wrap((value).unwrap(), true).getPrimaryKey());
+  if (Reference.isReference(value)) return plain(wrap(value.unwrap(), true).getPrimaryKey());
   if (Array.isArray(value)) return value.map((item: unknown) => (item && typeof item === 'object' ? { ...item } : item));
   if (Utils.isEntity<object>(value)) return plain(wrap(value, true).getPrimaryKey());
   return value ?? null;

@@ -1,5 +1,16 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { getNamedType, isLeafType, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type GraphQLNamedType, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import {
+  getNamedType,
+  isLeafType,
+  Kind,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
+  type DocumentNode,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
 import type { AuthChecker } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
 import { forbidden, unauthenticated } from '../../core/errors';
@@ -67,7 +78,10 @@ export function checkOperationAccess(schema: GraphQLSchema, document: DocumentNo
 
 /** Only `__schema` / `__type` / `__typename` at the root: the landing page's introspection. */
 function isIntrospectionOnly(operation: OperationDefinitionNode): boolean {
-  return operation.operation === 'query' && operation.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && selection.name.value.startsWith('__'));
+  return (
+    operation.operation === 'query' &&
+    operation.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && selection.name.value.startsWith('__'))
+  );
 }
 
 /** Runs `checkOperationAccess` for every request, after the operation is known and before it executes. */

@@ -11,7 +11,7 @@ function toApiKeyType(apiKey: ApiKey): ApiKeyType {
     id: toGlobalId('ApiKey', apiKey.id),
     name: apiKey.name,
     prefix: apiKey.prefix,
-    departmentCreditCode: (apiKey.department.getEntity()).creditCode,
+    departmentCreditCode: apiKey.department.getEntity().creditCode,
     createdBy: apiKey.createdBy,
     createdAt: apiKey.createdAt,
     revokedAt: apiKey.revokedAt ?? null,
@@ -38,15 +38,24 @@ export class AuthResolver {
   }
 
   @Authorized(Role.ADMIN)
-  @Mutation(() => CreatedApiKeyType, { nullable: true, description: 'Issues an API key for one department (administrators only). The secret is in the answer and never again.' })
-  async createApiKey(@Arg('input', () => CreateApiKeyInput, { description: 'The key.' }) input: CreateApiKeyInput, @Ctx() ctx: MuluContext): Promise<CreatedApiKeyType> {
+  @Mutation(() => CreatedApiKeyType, {
+    nullable: true,
+    description: 'Issues an API key for one department (administrators only). The secret is in the answer and never again.',
+  })
+  async createApiKey(
+    @Arg('input', () => CreateApiKeyInput, { description: 'The key.' }) input: CreateApiKeyInput,
+    @Ctx() ctx: MuluContext,
+  ): Promise<CreatedApiKeyType> {
     const { apiKey, secret } = await apiKeyService.create(ctx, input);
     return { apiKey: toApiKeyType(apiKey), secret };
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => ApiKeyType, { nullable: true, description: 'Revokes an API key at once (administrators only).' })
-  async revokeApiKey(@Arg('input', () => RevokeApiKeyInput, { description: 'The key.' }) input: RevokeApiKeyInput, @Ctx() ctx: MuluContext): Promise<ApiKeyType> {
+  async revokeApiKey(
+    @Arg('input', () => RevokeApiKeyInput, { description: 'The key.' }) input: RevokeApiKeyInput,
+    @Ctx() ctx: MuluContext,
+  ): Promise<ApiKeyType> {
     const apiKey = await apiKeyService.revoke(ctx, numericIdOf(input.id, 'ApiKey'));
     await ctx.em.populate(apiKey, ['department']);
     return toApiKeyType(apiKey);

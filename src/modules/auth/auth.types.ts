@@ -39,7 +39,9 @@ export class ViewerType {
   departmentCreditCode!: string | null;
 }
 
-@ObjectType('ApiKey', { description: 'An API key of a machine client (e.g. an upstream supervision system), scoped to one department. Only a hash of the secret is stored.' })
+@ObjectType('ApiKey', {
+  description: 'An API key of a machine client (e.g. an upstream supervision system), scoped to one department. Only a hash of the secret is stored.',
+})
 export class ApiKeyType {
   @Field(() => ID, { description: 'Global ID; pass it to `revokeApiKey`.' })
   id!: string;

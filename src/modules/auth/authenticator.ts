@@ -55,7 +55,8 @@ export function viewerFromClaims(claims: JWTPayload): Viewer {
 
 function jwtFailure(error: unknown): Error {
   if (error instanceof errors.JWTExpired) return unauthenticated('The token has expired; sign in again.');
-  if (error instanceof errors.JWTClaimValidationFailed) return unauthenticated(`The token was not issued for this API (${error.claim} claim: ${error.reason}).`);
+  if (error instanceof errors.JWTClaimValidationFailed)
+    return unauthenticated(`The token was not issued for this API (${error.claim} claim: ${error.reason}).`);
   if (error instanceof errors.JWSSignatureVerificationFailed) return unauthenticated('The token signature is not valid.');
   if (error instanceof errors.JOSEError) return unauthenticated(`The token is not valid (${error.code}).`);
   return unauthenticated('The token is not valid.');
@@ -85,7 +86,8 @@ export function createAuthenticator(settings: AuthSettings) {
         return viewer;
       }
       if (token.split('.').length !== 3) throw unauthenticated('The token is neither a JWT nor an API key.');
-      if (!settings.jwt) throw unauthenticated('Sign-in with identity-platform tokens is not configured on this server (MULU_JWKS_URL or MULU_JWT_PUBLIC_KEY).');
+      if (!settings.jwt)
+        throw unauthenticated('Sign-in with identity-platform tokens is not configured on this server (MULU_JWKS_URL or MULU_JWT_PUBLIC_KEY).');
       const { key, issuer, audience, algorithms } = settings.jwt;
       let claims: JWTPayload;
       try {
@@ -96,9 +98,11 @@ export function createAuthenticator(settings: AuthSettings) {
       }
       // jose checks `iat` only against a maximum age: a token dated in the future (a provider's clock far ahead, or a forged date) is refused here.
       if (typeof claims.iat === 'number' && claims.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) {
-        throw unauthenticated(`The token is issued in the future (iat ${new Date(claims.iat * 1000).toISOString()}), beyond ${CLOCK_TOLERANCE_SECONDS} s of clock difference; check the identity platform's clock.`);
+        throw unauthenticated(
+          `The token is issued in the future (iat ${new Date(claims.iat * 1000).toISOString()}), beyond ${CLOCK_TOLERANCE_SECONDS} s of clock difference; check the identity platform's clock.`,
+        );
       }
-      if (claims.iat !== undefined && typeof claims.iat !== 'number') throw unauthenticated('The token\'s iat claim is not a number.');
+      if (claims.iat !== undefined && typeof claims.iat !== 'number') throw unauthenticated("The token's iat claim is not a number.");
       return viewerFromClaims(claims);
     },
   };

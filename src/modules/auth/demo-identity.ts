@@ -19,7 +19,14 @@ export interface DemoIdentity {
 export async function createDemoIdentity(steward: { creditCode: string; name: string }): Promise<DemoIdentity> {
   const { privateKey, publicKey } = await generateKeyPair(ALGORITHM);
   const sign = (claims: Record<string, unknown>, sub: string) =>
-    new SignJWT(claims).setProtectedHeader({ alg: ALGORITHM }).setSubject(sub).setIssuer(DEMO_ISSUER).setAudience(DEMO_AUDIENCE).setIssuedAt().setExpirationTime('12h').sign(privateKey);
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: ALGORITHM })
+      .setSubject(sub)
+      .setIssuer(DEMO_ISSUER)
+      .setAudience(DEMO_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime('12h')
+      .sign(privateKey);
   return {
     jwt: { key: publicKey, issuer: DEMO_ISSUER, audience: DEMO_AUDIENCE, algorithms: [ALGORITHM] },
     tokens: {

@@ -88,7 +88,10 @@ export interface InformationItem {
   name: 'resource_directory_search_index',
   expression: 'create index "resource_directory_search_index" on "resource_directory" ("department_id", "id") include ("status", "share_type", "name", "code")',
 })
-@Index({ name: 'resource_directory_stale_after_index', expression: `create index "resource_directory_stale_after_index" on "resource_directory" ("department_id", "stale_after") where "status" = 'PUBLISHED' and "active_mount_count" > 0` })
+@Index({
+  name: 'resource_directory_stale_after_index',
+  expression: `create index "resource_directory_stale_after_index" on "resource_directory" ("department_id", "stale_after") where "status" = 'PUBLISHED' and "active_mount_count" > 0`,
+})
 export class ResourceDirectory extends TimestampedEntity<'status' | 'activeMountCount' | 'dataVolume' | 'openToPublic' | 'informationItems'> {
   @PrimaryKey({ type: 'integer', autoincrement: true })
   id!: number;

@@ -5,7 +5,10 @@ import { directoryService, type DirectoryFilter } from './directory.service';
 
 export function createDirectoryLoaders(em: EntityManager) {
   return {
-    directoryById: rowLoader((ids: readonly number[]) => directoryService.byIds(em, ids), (d) => d.id),
+    directoryById: rowLoader(
+      (ids: readonly number[]) => directoryService.byIds(em, ids),
+      (d) => d.id,
+    ),
     /** Directories of departments or regions (drill-down lists), a page each. */
     directoriesOfUnit: unitListLoader((kind, units, page, filter: DirectoryFilter) => directoryService.directoriesOfUnits(em, kind, units, page, filter)),
     directoryCountOfUnit: unitCountLoader((kind, units, filter: DirectoryFilter) => directoryService.countOfUnits(em, kind, units, filter)),

@@ -132,7 +132,8 @@ class DepartmentDirectoriesArgs {
 @Resolver(() => DepartmentType)
 export class DepartmentDirectoriesResolver {
   @FieldResolver(() => DirectoryConnection, {
-    description: "The department's resource directories, in registration order; `filter: { mounted: false }` lists its unmounted published directories (未挂载), `filter: { stale: true }` its stale ones.",
+    description:
+      "The department's resource directories, in registration order; `filter: { mounted: false }` lists its unmounted published directories (未挂载), `filter: { stale: true }` its stale ones.",
   })
   directories(@Root() department: Department, @Args(() => DepartmentDirectoriesArgs) args: DepartmentDirectoriesArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, PAGE_LIMITS.directories);
@@ -144,7 +145,8 @@ export class DepartmentDirectoriesResolver {
 @Resolver(() => InformationItemType)
 export class InformationItemResolver {
   @FieldResolver(() => ItemValueType, {
-    description: 'Value type rows must hold: as set, or inferred from dataType (字符型 STRING, 整数型 INTEGER, 数值型 DECIMAL, 日期型 DATE, 日期时间型 DATETIME, 布尔型 BOOLEAN; any other text STRING).',
+    description:
+      'Value type rows must hold: as set, or inferred from dataType (字符型 STRING, 整数型 INTEGER, 数值型 DECIMAL, 日期型 DATE, 日期时间型 DATETIME, 布尔型 BOOLEAN; any other text STRING).',
   })
   valueType(@Root() item: InformationItem): ItemValueType {
     return valueTypeOf(item);

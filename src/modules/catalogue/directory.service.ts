@@ -13,15 +13,7 @@ import { Department } from '../departments/department.entity';
 import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
 import { requireDepartmentWriter } from '../../core/permissions';
-import {
-  DirectoryStatus,
-  ResourceDirectory,
-  ResourceFormat,
-  ShareMethod,
-  ShareType,
-  UpdateCycle,
-  type InformationItem,
-} from './directory.entity';
+import { DirectoryStatus, ResourceDirectory, ResourceFormat, ShareMethod, ShareType, UpdateCycle, type InformationItem } from './directory.entity';
 
 /** Metadata a steward may set on a directory (all optional on update). */
 export interface DirectoryMetadata {
@@ -72,8 +64,21 @@ export interface DirectoryFilter {
 
 /** Fields the audit trail compares before and after a change. */
 export const AUDITED = [
-  'code', 'name', 'department', 'summary', 'classification', 'resourceFormat', 'informationItems', 'shareType',
-  'shareConditions', 'shareMethod', 'openToPublic', 'updateCycle', 'status', 'publishedAt', 'withdrawnAt',
+  'code',
+  'name',
+  'department',
+  'summary',
+  'classification',
+  'resourceFormat',
+  'informationItems',
+  'shareType',
+  'shareConditions',
+  'shareMethod',
+  'openToPublic',
+  'updateCycle',
+  'status',
+  'publishedAt',
+  'withdrawnAt',
 ] as const;
 
 const CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$/;
@@ -100,7 +105,13 @@ export function checkInformationItems(items: InformationItem[]): InformationItem
     if (seen.has(name)) throw badInput(`Information item "${name}" appears twice; names must be unique within a directory.`);
     seen.add(name);
     // Stored only when given, so directories written before value types existed read the same.
-    return { name, dataType, description: item.description?.trim() || null, ...(item.valueType ? { valueType: item.valueType } : {}), ...(item.required ? { required: true } : {}) };
+    return {
+      name,
+      dataType,
+      description: item.description?.trim() || null,
+      ...(item.valueType ? { valueType: item.valueType } : {}),
+      ...(item.required ? { required: true } : {}),
+    };
   });
 }
 
@@ -120,7 +131,7 @@ export function checkShareRules(directory: Pick<ResourceDirectory, 'name' | 'sha
 function applyMetadata(directory: ResourceDirectory, input: DirectoryMetadata): void {
   const fields = ['name', 'summary', 'classification', 'resourceFormat', 'shareType', 'shareConditions', 'shareMethod', 'openToPublic', 'updateCycle'] as const;
   for (const field of fields) {
-    if (input[field] !== undefined) Object.assign(directory, { [field]: typeof input[field] === 'string' ? (input[field]).trim() : input[field] });
+    if (input[field] !== undefined) Object.assign(directory, { [field]: typeof input[field] === 'string' ? input[field].trim() : input[field] });
   }
   if (input.informationItems !== undefined) directory.informationItems = checkInformationItems(input.informationItems);
 }
@@ -138,7 +149,9 @@ export function directoryFilterSql(filter: DirectoryFilter): { sql: string; para
     params.push(filter.departmentCreditCode.trim().toUpperCase());
   }
   if (filter.regionCode) {
-    parts.push(`c.department_id in (select dep.id from department dep join region_closure rc on rc.descendant_code = dep.region_code where rc.ancestor_code = ?)`);
+    parts.push(
+      `c.department_id in (select dep.id from department dep join region_closure rc on rc.descendant_code = dep.region_code where rc.ancestor_code = ?)`,
+    );
     params.push(filter.regionCode.trim());
   }
   if (filter.status) {
@@ -253,7 +266,9 @@ export const directoryService = {
       const directory = await this.requireWritable(ctx, em, ref, 'withdraw');
       const before = snapshot(directory, AUDITED);
       if (directory.status !== DirectoryStatus.PUBLISHED) {
-        throw conflict(`Directory ${directory.code} is ${directory.status === DirectoryStatus.DRAFT ? 'a draft' : 'already withdrawn'}; only a published directory can be withdrawn.`);
+        throw conflict(
+          `Directory ${directory.code} is ${directory.status === DirectoryStatus.DRAFT ? 'a draft' : 'already withdrawn'}; only a published directory can be withdrawn.`,
+        );
       }
       directory.status = DirectoryStatus.WITHDRAWN;
       directory.withdrawnAt = new Date();
@@ -281,7 +296,13 @@ export const directoryService = {
   },
 
   /** Pages of directories of many departments or regions (and every region below) at once, one statement. */
-  async directoriesOfUnits(em: EntityManager, kind: UnitKind, units: readonly string[], page: PageRequest, filter: DirectoryFilter): Promise<UnitRow<ResourceDirectory>[]> {
+  async directoriesOfUnits(
+    em: EntityManager,
+    kind: UnitKind,
+    units: readonly string[],
+    page: PageRequest,
+    filter: DirectoryFilter,
+  ): Promise<UnitRow<ResourceDirectory>[]> {
     return unitPagedRows(em, ResourceDirectory, 'resource_directory', kind, units, page, directoryFilterSql(filter));
   },
 

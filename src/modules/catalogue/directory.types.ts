@@ -87,7 +87,6 @@ export class InformationItemType {
 
   @Field(() => String, { nullable: true, description: 'What the field holds.' })
   description?: string | null;
-
 }
 
 @ObjectType('ResourceDirectory', { implements: Node, description: 'A resource directory (政务信息资源目录) entry.' })
@@ -163,7 +162,10 @@ export class InformationItemInput {
   @MaxLength(1000)
   description?: string | null;
 
-  @Field(() => ItemValueType, { nullable: true, description: 'Value type rows must hold; inferred from dataType when omitted (see InformationItem.valueType).' })
+  @Field(() => ItemValueType, {
+    nullable: true,
+    description: 'Value type rows must hold; inferred from dataType when omitted (see InformationItem.valueType).',
+  })
   @IsOptional()
   valueType?: ItemValueType | null;
 
@@ -269,7 +271,7 @@ export class DirectoryTransitionInput {
   directory!: DirectoryRefInput;
 }
 
-@InputType({ description: 'Narrows a list of a department\'s directories.' })
+@InputType({ description: "Narrows a list of a department's directories." })
 export class DepartmentDirectoryFilter {
   @Field(() => DirectoryStatus, { nullable: true, description: 'Only directories in this status.' })
   status?: DirectoryStatus | null;
@@ -284,13 +286,15 @@ export class DepartmentDirectoryFilter {
 
   @Field(() => Boolean, {
     nullable: true,
-    description: 'true: only stale directories (published, mounted, not refreshed within their update cycle: 长期不更新), as the `stale` field; false: only the others.',
+    description:
+      'true: only stale directories (published, mounted, not refreshed within their update cycle: 长期不更新), as the `stale` field; false: only the others.',
   })
   stale?: boolean | null;
 
   @Field(() => Boolean, {
     nullable: true,
-    description: 'true: only published directories with an active mount (已挂载), as the `mounted` field; false: only published directories without one (未挂载: the to-do list behind the mount rate). Either way only published directories.',
+    description:
+      'true: only published directories with an active mount (已挂载), as the `mounted` field; false: only published directories without one (未挂载: the to-do list behind the mount rate). Either way only published directories.',
   })
   mounted?: boolean | null;
 }

@@ -23,11 +23,17 @@ export function checkCreditCode(input: string): CreditCodeCheck {
   }
   const bad = [...code].findIndex((ch) => !ALPHABET.includes(ch));
   if (bad >= 0) {
-    return { ok: false, reason: `"${input}" is not a unified social credit code: character ${bad + 1} ("${code[bad]}") is not allowed (codes use digits and capital letters except I, O, S, V and Z).` };
+    return {
+      ok: false,
+      reason: `"${input}" is not a unified social credit code: character ${bad + 1} ("${code[bad]}") is not allowed (codes use digits and capital letters except I, O, S, V and Z).`,
+    };
   }
   const expected = creditCodeCheckCharacter(code.slice(0, 17));
   if (code[17] !== expected) {
-    return { ok: false, reason: `"${input}" is not a valid unified social credit code: its check character is "${code[17]}" but should be "${expected}". Please check the code for a typing error.` };
+    return {
+      ok: false,
+      reason: `"${input}" is not a valid unified social credit code: its check character is "${code[17]}" but should be "${expected}". Please check the code for a typing error.`,
+    };
   }
   return { ok: true, code };
 }

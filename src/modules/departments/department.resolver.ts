@@ -17,7 +17,10 @@ export class DepartmentResolver {
   }
 
   @Mutation(() => DepartmentType, { nullable: true, description: 'Registers a department in a region.' })
-  createDepartment(@Arg('input', () => CreateDepartmentInput, { description: 'The department.' }) input: CreateDepartmentInput, @Ctx() ctx: MuluContext): Promise<Department> {
+  createDepartment(
+    @Arg('input', () => CreateDepartmentInput, { description: 'The department.' }) input: CreateDepartmentInput,
+    @Ctx() ctx: MuluContext,
+  ): Promise<Department> {
     return departmentService.create(ctx, input);
   }
 

@@ -67,9 +67,24 @@ const FALSE = ['否', 'n', 'no', 'false', '0', ''];
 const items = (list: InformationItem[]) => list.map((i) => ({ name: i.name, dataType: i.dataType, description: i.description ?? null }));
 
 /** The audited fields of a directory, as directoryService's audit entries hold them. */
-function auditSnapshot(code: string, departmentId: number, f: DirectoryFields, status: DirectoryStatus, publishedAt: Date | string | null, withdrawnAt: Date | string | null): Record<string, unknown> {
+function auditSnapshot(
+  code: string,
+  departmentId: number,
+  f: DirectoryFields,
+  status: DirectoryStatus,
+  publishedAt: Date | string | null,
+  withdrawnAt: Date | string | null,
+): Record<string, unknown> {
   const iso = (value: Date | string | null) => (value ? new Date(value).toISOString() : null);
-  const all: Record<string, unknown> = { code, department: departmentId, ...f, informationItems: items(f.informationItems), status, publishedAt: iso(publishedAt), withdrawnAt: iso(withdrawnAt) };
+  const all: Record<string, unknown> = {
+    code,
+    department: departmentId,
+    ...f,
+    informationItems: items(f.informationItems),
+    status,
+    publishedAt: iso(publishedAt),
+    withdrawnAt: iso(withdrawnAt),
+  };
   return Object.fromEntries(DIRECTORY_AUDITED.map((k) => [k, all[k] ?? null]));
 }
 
@@ -93,7 +108,13 @@ function existingFields(e: ExistingDirectory): DirectoryFields {
 function parseRows(rows: SheetRow[], errors: RowErrors): PlannedDirectory[] {
   const groups = new Map<string, SheetRow[]>();
   for (const row of rows) {
-    const code = errors.check(row.row, 'code', () => (row.cells.code ? checkCode(row.cells.code) : (() => { throw badInput('A directory code is required on every row.'); })()));
+    const code = errors.check(row.row, 'code', () =>
+      row.cells.code
+        ? checkCode(row.cells.code)
+        : (() => {
+            throw badInput('A directory code is required on every row.');
+          })(),
+    );
     if (!code) continue;
     const list = groups.get(code);
     if (list) list.push(row);
@@ -129,7 +150,13 @@ function parseRows(rows: SheetRow[], errors: RowErrors): PlannedDirectory[] {
       if (!value) return need(key, what) as null;
       const parsed = enumValue(labels, value);
       if (!parsed) {
-        errors.add(r, key, `"${String(value)}" is not a ${what}; use one of ${Object.entries(labels).map(([v, l]) => `${v} or ${String(l)}`).join(', ')}.`);
+        errors.add(
+          r,
+          key,
+          `"${String(value)}" is not a ${what}; use one of ${Object.entries(labels)
+            .map(([v, l]) => `${v} or ${String(l)}`)
+            .join(', ')}.`,
+        );
         ok = false;
       }
       return parsed;
@@ -168,7 +195,12 @@ function parseRows(rows: SheetRow[], errors: RowErrors): PlannedDirectory[] {
       const dataType = row.cells.item_data_type ?? '';
       if (!itemName) errors.add(row.row, 'item_name', 'Every row is one information item and needs its name.');
       if (!dataType) errors.add(row.row, 'item_data_type', `Information item "${itemName}" needs a data type.`);
-      if (itemName && seen.has(itemName)) errors.add(row.row, 'item_name', `Information item "${itemName}" of directory ${code} is already on row ${seen.get(itemName)}; names must be unique within a directory.`);
+      if (itemName && seen.has(itemName))
+        errors.add(
+          row.row,
+          'item_name',
+          `Information item "${itemName}" of directory ${code} is already on row ${seen.get(itemName)}; names must be unique within a directory.`,
+        );
       if (!itemName || !dataType || seen.has(itemName)) {
         ok = false;
         continue;
@@ -208,9 +240,19 @@ const jsonList = (values: Iterable<string>) => JSON.stringify([...new Set(values
  * metadata (as updateDirectory: a withdrawn directory is frozen). A constant
  * number of statements whatever the number of rows.
  */
-export async function importDirectories(ctx: RequestContext, em: EntityManager, viewer: Viewer, rows: SheetRow[], dryRun: boolean, errors: RowErrors): Promise<{ results: ImportRowResult[]; audit: AuditRow[] }> {
+export async function importDirectories(
+  ctx: RequestContext,
+  em: EntityManager,
+  viewer: Viewer,
+  rows: SheetRow[],
+  dryRun: boolean,
+  errors: RowErrors,
+): Promise<{ results: ImportRowResult[]; audit: AuditRow[] }> {
   const planned = parseRows(rows, errors);
-  const departments: DepartmentRow[] = await em.execute(`select id, credit_code, name from department where credit_code in (select jsonb_array_elements_text(?::jsonb))`, [jsonList(planned.map((p) => p.creditCode))]);
+  const departments: DepartmentRow[] = await em.execute(
+    `select id, credit_code, name from department where credit_code in (select jsonb_array_elements_text(?::jsonb))`,
+    [jsonList(planned.map((p) => p.creditCode))],
+  );
   const departmentOf = new Map(departments.map((d) => [d.credit_code, d]));
   const existing: ExistingDirectory[] = await em.execute(
     `select c.id, c.code, c.department_id, d.credit_code, d.name as department_name, c.name, c.summary, c.classification, c.resource_format, c.information_items,
@@ -231,11 +273,16 @@ export async function importDirectories(ctx: RequestContext, em: EntityManager, 
       continue;
     }
     if (!canWriteDepartment(viewer, department.credit_code)) {
-      errors.check(plan.row, 'department_credit_code', () => requireDepartmentWriter(ctx, { creditCode: department.credit_code, name: department.name }, `register directories of ${department.name}`));
+      errors.check(plan.row, 'department_credit_code', () =>
+        requireDepartmentWriter(ctx, { creditCode: department.credit_code, name: department.name }, `register directories of ${department.name}`),
+      );
       continue;
     }
     const known = existingOf.get(plan.code);
-    const result = (action: ImportRowResult['action'], changed?: string[]) => plan.rows.forEach((row) => results.push({ row, entity: 'ResourceDirectory', departmentCreditCode: plan.creditCode, code: plan.code, action, ...(changed ? { changed } : {}) }));
+    const result = (action: ImportRowResult['action'], changed?: string[]) =>
+      plan.rows.forEach((row) =>
+        results.push({ row, entity: 'ResourceDirectory', departmentCreditCode: plan.creditCode, code: plan.code, action, ...(changed ? { changed } : {}) }),
+      );
     if (!known) {
       creates.push({ plan, department });
       result('CREATE');
@@ -264,7 +311,12 @@ export async function importDirectories(ctx: RequestContext, em: EntityManager, 
     );
     const idOf = new Map(inserted.map((i) => [i.code, i.id]));
     for (const { plan, department } of creates) {
-      audit.push({ entityType: 'ResourceDirectory', entityId: String(idOf.get(plan.code)), before: null, after: auditSnapshot(plan.code, department.id, plan.fields, DirectoryStatus.DRAFT, null, null) });
+      audit.push({
+        entityType: 'ResourceDirectory',
+        entityId: String(idOf.get(plan.code)),
+        before: null,
+        after: auditSnapshot(plan.code, department.id, plan.fields, DirectoryStatus.DRAFT, null, null),
+      });
     }
   }
   if (updates.length) {
@@ -286,7 +338,10 @@ export async function importDirectories(ctx: RequestContext, em: EntityManager, 
       });
     }
     // An update cycle may have changed on published directories: their staleness and the figures follow.
-    await departmentFiguresService.refreshCatalogue(em, [...new Set(updates.map(({ existing }) => existing.department_id))].sort((a, b) => a - b));
+    await departmentFiguresService.refreshCatalogue(
+      em,
+      [...new Set(updates.map(({ existing }) => existing.department_id))].sort((a, b) => a - b),
+    );
   }
   return { results, audit };
 }

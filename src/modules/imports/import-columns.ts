@@ -31,11 +31,26 @@ export const RESOURCE_FORMAT_LABELS: Record<ResourceFormat, string> = {
   OTHER: '其他',
 };
 export const SHARE_TYPE_LABELS: Record<ShareType, string> = { UNCONDITIONAL: '无条件共享', CONDITIONAL: '有条件共享', NOT_SHARED: '不予共享' };
-export const SHARE_METHOD_LABELS: Record<ShareMethod, string> = { API: '接口调用', DATABASE_EXCHANGE: '库表交换', FILE_DOWNLOAD: '文件下载', ONLINE_QUERY: '在线查询' };
-export const UPDATE_CYCLE_LABELS: Record<UpdateCycle, string> = { REAL_TIME: '实时', DAILY: '每日', WEEKLY: '每周', MONTHLY: '每月', QUARTERLY: '每季度', YEARLY: '每年' };
+export const SHARE_METHOD_LABELS: Record<ShareMethod, string> = {
+  API: '接口调用',
+  DATABASE_EXCHANGE: '库表交换',
+  FILE_DOWNLOAD: '文件下载',
+  ONLINE_QUERY: '在线查询',
+};
+export const UPDATE_CYCLE_LABELS: Record<UpdateCycle, string> = {
+  REAL_TIME: '实时',
+  DAILY: '每日',
+  WEEKLY: '每周',
+  MONTHLY: '每月',
+  QUARTERLY: '每季度',
+  YEARLY: '每年',
+};
 export const CATEGORY_LABELS: Record<SupervisionCategory, string> = { INSPECTION: '行政检查', PENALTY: '行政处罚', COERCION: '行政强制', OTHER: '其他' };
 
-const choices = (labels: Record<string, string>) => Object.entries(labels).map(([value, label]) => `${value} (${label})`).join(', ');
+const choices = (labels: Record<string, string>) =>
+  Object.entries(labels)
+    .map(([value, label]) => `${value} (${label})`)
+    .join(', ');
 
 /**
  * Directories: one row per information item (信息项); a directory's columns
@@ -43,14 +58,35 @@ const choices = (labels: Record<string, string>) => Object.entries(labels).map((
  * repeated they must be the same).
  */
 export const DIRECTORY_COLUMNS: ImportColumn[] = [
-  { key: 'department_credit_code', label: '部门统一社会信用代码', required: true, perEntity: true, help: "The providing department's unified social credit code.", example: '11410505000000007J' },
+  {
+    key: 'department_credit_code',
+    label: '部门统一社会信用代码',
+    required: true,
+    perEntity: true,
+    help: "The providing department's unified social credit code.",
+    example: '11410505000000007J',
+  },
   { key: 'code', label: '目录编码', required: true, help: 'Directory code, unique in the catalogue: the key of the import.', example: 'YD-MZ-001' },
   { key: 'name', label: '目录名称', required: true, perEntity: true, help: 'Directory name.', example: '殷都区低保对象信息' },
   { key: 'summary', label: '摘要', required: false, perEntity: true, help: 'Summary.', example: '城乡最低生活保障对象基本信息' },
-  { key: 'classification', label: '资源分类', required: false, perEntity: true, help: 'Classification, e.g. 基础信息资源/人口.', example: '主题信息资源/社会保障' },
+  {
+    key: 'classification',
+    label: '资源分类',
+    required: false,
+    perEntity: true,
+    help: 'Classification, e.g. 基础信息资源/人口.',
+    example: '主题信息资源/社会保障',
+  },
   { key: 'resource_format', label: '资源格式', required: true, perEntity: true, help: `One of ${choices(RESOURCE_FORMAT_LABELS)}.`, example: '数据库' },
   { key: 'share_type', label: '共享类型', required: true, perEntity: true, help: `One of ${choices(SHARE_TYPE_LABELS)}.`, example: '有条件共享' },
-  { key: 'share_conditions', label: '共享条件', required: false, perEntity: true, help: 'Required unless the share type is unconditional.', example: '仅用于社会救助审核' },
+  {
+    key: 'share_conditions',
+    label: '共享条件',
+    required: false,
+    perEntity: true,
+    help: 'Required unless the share type is unconditional.',
+    example: '仅用于社会救助审核',
+  },
   { key: 'share_method', label: '共享方式', required: false, perEntity: true, help: `One of ${choices(SHARE_METHOD_LABELS)}.`, example: '接口调用' },
   { key: 'open_to_public', label: '是否向社会开放', required: false, perEntity: true, help: '是/否 (or true/false); default 否.', example: '否' },
   { key: 'update_cycle', label: '更新周期', required: true, perEntity: true, help: `One of ${choices(UPDATE_CYCLE_LABELS)}.`, example: '每月' },
@@ -65,11 +101,30 @@ export const DIRECTORY_COLUMNS: ImportColumn[] = [
  * without sub-item columns registers only the main item.
  */
 export const SUPERVISION_COLUMNS: ImportColumn[] = [
-  { key: 'department_credit_code', label: '部门统一社会信用代码', required: true, help: "The department's unified social credit code.", example: '11410505000000007J' },
+  {
+    key: 'department_credit_code',
+    label: '部门统一社会信用代码',
+    required: true,
+    help: "The department's unified social credit code.",
+    example: '11410505000000007J',
+  },
   { key: 'main_item_code', label: '主项编码', required: true, help: 'Main item code, unique within the department.', example: '330217001000' },
   { key: 'main_item_name', label: '主项名称', required: true, perEntity: true, help: 'Main item name.', example: '对食品生产经营活动的监督检查' },
-  { key: 'legal_basis', label: '设定依据', required: true, perEntity: true, help: 'Legal basis (laws and regulations).', example: '《中华人民共和国食品安全法》第一百一十条' },
-  { key: 'sub_item_code', label: '子项编码', required: false, help: 'Sub-item code, unique within the department; blank for a main item without sub-items.', example: '330217001001' },
+  {
+    key: 'legal_basis',
+    label: '设定依据',
+    required: true,
+    perEntity: true,
+    help: 'Legal basis (laws and regulations).',
+    example: '《中华人民共和国食品安全法》第一百一十条',
+  },
+  {
+    key: 'sub_item_code',
+    label: '子项编码',
+    required: false,
+    help: 'Sub-item code, unique within the department; blank for a main item without sub-items.',
+    example: '330217001001',
+  },
   { key: 'sub_item_name', label: '子项名称', required: false, help: 'Sub-item name; required with a sub-item code.', example: '食品生产日常监督检查' },
   { key: 'category', label: '子项类别', required: false, help: `Required with a sub-item code: one of ${choices(CATEGORY_LABELS)}.`, example: '行政检查' },
 ];

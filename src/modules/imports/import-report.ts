@@ -66,7 +66,8 @@ export class RowErrors {
 }
 
 export function summarize(kind: ImportKind, dryRun: boolean, rows: number, results: ImportRowResult[], errors: ImportError[]): ImportReport {
-  const count = (action: ImportAction) => new Set(results.filter((r) => r.action === action).map((r) => `${r.entity} ${r.departmentCreditCode} ${r.code}`)).size;
+  const count = (action: ImportAction) =>
+    new Set(results.filter((r) => r.action === action).map((r) => `${r.entity} ${r.departmentCreditCode} ${r.code}`)).size;
   errors.sort((a, b) => a.row - b.row);
   results.sort((a, b) => a.row - b.row);
   return { kind, dryRun, applied: false, rows, created: count('CREATE'), updated: count('UPDATE'), unchanged: count('UNCHANGED'), results, errors };

@@ -68,7 +68,20 @@ export const importService = {
       // One summarizing entry: who imported which file, and what it did.
       const digest = createHash('sha256').update(input.body).digest('hex');
       await insertAuditEntries(em, viewer, ACTION[input.kind], [
-        { entityType: 'Import', entityId: `${input.kind}:${digest.slice(0, 16)}`, before: null, after: { kind: input.kind, fileName: input.fileName ?? null, sha256: digest, rows: report.rows, created: report.created, updated: report.updated, unchanged: report.unchanged } },
+        {
+          entityType: 'Import',
+          entityId: `${input.kind}:${digest.slice(0, 16)}`,
+          before: null,
+          after: {
+            kind: input.kind,
+            fileName: input.fileName ?? null,
+            sha256: digest,
+            rows: report.rows,
+            created: report.created,
+            updated: report.updated,
+            unchanged: report.unchanged,
+          },
+        },
       ]);
       return { ...report, applied: true };
     });
@@ -80,7 +93,8 @@ export const importService = {
     const columns = COLUMNS[kind];
     const header = columns.map((c) => c.label);
     const example = [columns.map((c) => c.example)];
-    const body = format === 'csv' ? toCsv(header, example) : await toXlsx(kind === ImportKind.DIRECTORIES ? '资源目录' : '监管事项', header, example, undefined, true);
+    const body =
+      format === 'csv' ? toCsv(header, example) : await toXlsx(kind === ImportKind.DIRECTORIES ? '资源目录' : '监管事项', header, example, undefined, true);
     return { fileName: `mulu-${kind}-template.${format}`, contentType: CONTENT_TYPES[format], body };
   },
 };

@@ -43,12 +43,23 @@ export function importsRouter(orm: MikroORM, authenticator: Authenticator, limit
     contextHandler(async (req, res, ctx) => {
       const kind = requireKind(String(req.params.kind));
       const contentType = req.headers['content-type'];
-      if (contentType?.startsWith('multipart/')) throw badInput('Send the file itself as the request body (content type text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), not as a form.');
+      if (contentType?.startsWith('multipart/'))
+        throw badInput(
+          'Send the file itself as the request body (content type text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), not as a form.',
+        );
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const fileName = typeof req.headers['x-file-name'] === 'string' ? fileNameOf(req.headers['x-file-name']) : undefined;
       const report = await importService.run(ctx, { kind, body, contentType, dryRun: flag(req.query.dryRun), fileName, limits });
       if (!report.dryRun && !report.applied) {
-        res.status(400).json({ error: { code: 'BAD_USER_INPUT', message: `${report.errors.length} error(s) in the file; nothing was written. Each error names its row, column and reason.` }, ...report });
+        res
+          .status(400)
+          .json({
+            error: {
+              code: 'BAD_USER_INPUT',
+              message: `${report.errors.length} error(s) in the file; nothing was written. Each error names its row, column and reason.`,
+            },
+            ...report,
+          });
         return;
       }
       res.json(report);

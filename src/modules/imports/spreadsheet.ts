@@ -49,16 +49,21 @@ function* slices(body: Buffer, size = 64 * 1024): Generator<Buffer> {
   for (let i = 0; i < body.length; i += size) yield body.subarray(i, i + size);
 }
 
-const tooWide = (row: number, cells: number, limits: ImportLimits) => tooLarge(`Row ${row} has ${cells} cells; a file may have at most ${limits.maxColumns} columns.`);
+const tooWide = (row: number, cells: number, limits: ImportLimits) =>
+  tooLarge(`Row ${row} has ${cells} cells; a file may have at most ${limits.maxColumns} columns.`);
 
 async function* csvRecords(body: Buffer, limits: ImportLimits): AsyncGenerator<Record_> {
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(body);
   } catch {
-    throw badInput('The CSV file is not UTF-8 text. Spreadsheet programs on Chinese Windows save CSV as GBK by default: save it as "CSV UTF-8", or upload the XLSX workbook.');
+    throw badInput(
+      'The CSV file is not UTF-8 text. Spreadsheet programs on Chinese Windows save CSV as GBK by default: save it as "CSV UTF-8", or upload the XLSX workbook.',
+    );
   }
   // Rows of any width are read (readSheet reports those wider than the header), up to the column cap; a line may not hold more than every column at its longest.
-  const parser = Readable.from(slices(body)).pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: false, trim: false, max_record_size: limits.maxCellChars * limits.maxColumns }));
+  const parser = Readable.from(slices(body)).pipe(
+    parse({ bom: true, relax_column_count: true, skip_empty_lines: false, trim: false, max_record_size: limits.maxCellChars * limits.maxColumns }),
+  );
   let row = 0;
   try {
     for await (const values of parser as AsyncIterable<string[]>) {
@@ -68,7 +73,10 @@ async function* csvRecords(body: Buffer, limits: ImportLimits): AsyncGenerator<R
     }
   } catch (error) {
     if (error instanceof CsvError) {
-      if (error.code === 'CSV_MAX_RECORD_SIZE') throw tooLarge(`Row ${row + 1} of the CSV file is longer than ${limits.maxColumns} cells of ${limits.maxCellChars} characters, the most a row may hold.`);
+      if (error.code === 'CSV_MAX_RECORD_SIZE')
+        throw tooLarge(
+          `Row ${row + 1} of the CSV file is longer than ${limits.maxColumns} cells of ${limits.maxCellChars} characters, the most a row may hold.`,
+        );
       throw badInput(`The CSV file cannot be read: ${error.message}`);
     }
     throw error;
@@ -80,7 +88,13 @@ async function* csvRecords(body: Buffer, limits: ImportLimits): AsyncGenerator<R
 async function* xlsxRecords(body: Buffer, limits: ImportLimits): AsyncGenerator<Record_> {
   // Checked and cut down to the parts the first sheet needs, before the parser sees any of it (xlsx-archive.ts).
   const archive = await checkedWorkbook(body, limits);
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(archive, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(archive, {
+    sharedStrings: 'cache',
+    styles: 'cache',
+    hyperlinks: 'ignore',
+    worksheets: 'emit',
+    entries: 'ignore',
+  });
   try {
     for await (const sheet of reader) {
       for await (const row of sheet) {
@@ -151,14 +165,19 @@ export async function readSheet(body: Buffer, format: SheetFormat, columns: Impo
   const rowErrors: SheetRowError[] = [];
   for await (const { row: rowNumber, values } of records) {
     const long = values.findIndex((v) => v.length > limits.maxCellChars);
-    if (long >= 0) throw tooLarge(`Row ${rowNumber}, column ${columnLetter(long)} holds ${values[long].length} characters; a cell may hold at most ${limits.maxCellChars}.`);
+    if (long >= 0)
+      throw tooLarge(`Row ${rowNumber}, column ${columnLetter(long)} holds ${values[long].length} characters; a cell may hold at most ${limits.maxCellChars}.`);
     if (!header) {
       header = values.map((h) => h.trim());
       keys = header.map((h) => columns.find((c) => c.label === h || c.key === h.toLowerCase())?.key ?? null);
       const unknown = header.filter((h, i) => h && keys[i] === null);
-      if (unknown.length) throw badInput(`Unknown column(s) ${unknown.map((u) => `"${u}"`).join(', ')}; the columns are ${columns.map((c) => `${c.label} (${c.key})`).join(', ')}.`);
+      if (unknown.length)
+        throw badInput(
+          `Unknown column(s) ${unknown.map((u) => `"${u}"`).join(', ')}; the columns are ${columns.map((c) => `${c.label} (${c.key})`).join(', ')}.`,
+        );
       const missing = columns.filter((c) => c.required && !keys.includes(c.key));
-      if (missing.length) throw badInput(`Missing column(s): ${missing.map((c) => `${c.label} (${c.key})`).join(', ')}. Download the template for the columns.`);
+      if (missing.length)
+        throw badInput(`Missing column(s): ${missing.map((c) => `${c.label} (${c.key})`).join(', ')}. Download the template for the columns.`);
       const twice = keys.filter((k, i) => k && keys.indexOf(k) !== i);
       if (twice.length) throw badInput(`Column ${twice[0]} appears twice.`);
       headerCells = values.length;
@@ -166,7 +185,8 @@ export async function readSheet(body: Buffer, format: SheetFormat, columns: Impo
       continue;
     }
     if (values.every(isBlank)) continue;
-    if (rows.length + rowErrors.length >= limits.maxRows) throw tooLarge(`The file has more than ${limits.maxRows} rows; import at most ${limits.maxRows} at a time.`);
+    if (rows.length + rowErrors.length >= limits.maxRows)
+      throw tooLarge(`The file has more than ${limits.maxRows} rows; import at most ${limits.maxRows} at a time.`);
     const reason = misfit(values, format, headerCells, namedColumns);
     if (reason) {
       rowErrors.push({ row: rowNumber, reason });

@@ -53,7 +53,8 @@ interface ExistingSub {
 
 const key = (...parts: (string | number)[]) => parts.join('\u0000');
 const mainSnapshot = (code: string, name: string, legalBasis: string, department: number) => pick({ code, name, legalBasis, department }, MAIN_AUDITED);
-const subSnapshot = (code: string, name: string, category: string, mainItem: number, department: number) => pick({ code, name, category, mainItem, department }, SUB_AUDITED);
+const subSnapshot = (code: string, name: string, category: string, mainItem: number, department: number) =>
+  pick({ code, name, category, mainItem, department }, SUB_AUDITED);
 const pick = (all: Record<string, unknown>, fields: readonly string[]) => Object.fromEntries(fields.map((f) => [f, all[f]]));
 
 /** Reads main items and sub-items from the rows, with the supervision service's own checks. */
@@ -65,14 +66,17 @@ function parseRows(rows: SheetRow[], errors: RowErrors): { mains: PlannedMain[];
   for (const { row, cells } of rows) {
     const errorsBefore = errors.list.length;
     const credit = checkCreditCode(cells.department_credit_code ?? '');
-    if (!credit.ok) errors.add(row, 'department_credit_code', cells.department_credit_code ? credit.reason : 'The department credit code is required on every row.');
+    if (!credit.ok)
+      errors.add(row, 'department_credit_code', cells.department_credit_code ? credit.reason : 'The department credit code is required on every row.');
     const mainCode = errors.check(row, 'main_item_code', () => requireText(cells.main_item_code ?? '', 'main item code', 64));
     if (!credit.ok || !mainCode) continue;
     const mk = key(credit.code, mainCode);
     const known = mains.get(mk);
     if (known) {
-      if (cells.main_item_name && cells.main_item_name !== known.name) errors.add(row, 'main_item_name', `Main item ${mainCode} was named "${known.name}" on row ${known.row}; repeat the same name or leave the cell blank.`);
-      if (cells.legal_basis && cells.legal_basis !== known.legalBasis) errors.add(row, 'legal_basis', `Main item ${mainCode} was given another legal basis on row ${known.row}; repeat it or leave the cell blank.`);
+      if (cells.main_item_name && cells.main_item_name !== known.name)
+        errors.add(row, 'main_item_name', `Main item ${mainCode} was named "${known.name}" on row ${known.row}; repeat the same name or leave the cell blank.`);
+      if (cells.legal_basis && cells.legal_basis !== known.legalBasis)
+        errors.add(row, 'legal_basis', `Main item ${mainCode} was given another legal basis on row ${known.row}; repeat it or leave the cell blank.`);
       mainRows.get(mk)!.push(row);
     } else {
       const name = errors.check(row, 'main_item_name', () => requireText(cells.main_item_name ?? '', 'main item name', 500));
@@ -84,14 +88,21 @@ function parseRows(rows: SheetRow[], errors: RowErrors): { mains: PlannedMain[];
     }
     const subCode = cells.sub_item_code ?? '';
     if (!subCode) {
-      if (cells.sub_item_name || cells.category) errors.add(row, 'sub_item_code', 'A sub-item needs its code; leave name and category blank on a row that registers only a main item.');
+      if (cells.sub_item_name || cells.category)
+        errors.add(row, 'sub_item_code', 'A sub-item needs its code; leave name and category blank on a row that registers only a main item.');
       continue;
     }
     const code = errors.check(row, 'sub_item_code', () => requireText(subCode, 'sub-item code', 64));
     const name = errors.check(row, 'sub_item_name', () => requireText(cells.sub_item_name ?? '', 'sub-item name', 500));
     const category = enumValue(CATEGORY_LABELS, cells.category ?? '');
     if (!category) {
-      errors.add(row, 'category', `"${cells.category ?? ''}" is not a sub-item category; use one of ${Object.entries(CATEGORY_LABELS).map(([v, l]) => `${v} or ${l}`).join(', ')}.`);
+      errors.add(
+        row,
+        'category',
+        `"${cells.category ?? ''}" is not a sub-item category; use one of ${Object.entries(CATEGORY_LABELS)
+          .map(([v, l]) => `${v} or ${l}`)
+          .join(', ')}.`,
+      );
     }
     if (!code) continue;
     const sk = key(credit.code, code);
@@ -115,17 +126,30 @@ function parseRows(rows: SheetRow[], errors: RowErrors): { mains: PlannedMain[];
  * item of its department is moved (as moveSupervisionSubItem; its records go
  * with it). A constant number of statements whatever the number of rows.
  */
-export async function importSupervisionItems(ctx: RequestContext, em: EntityManager, viewer: Viewer, rows: SheetRow[], dryRun: boolean, errors: RowErrors): Promise<{ results: ImportRowResult[]; audit: AuditRow[] }> {
+export async function importSupervisionItems(
+  ctx: RequestContext,
+  em: EntityManager,
+  viewer: Viewer,
+  rows: SheetRow[],
+  dryRun: boolean,
+  errors: RowErrors,
+): Promise<{ results: ImportRowResult[]; audit: AuditRow[] }> {
   const { mains, subs } = parseRows(rows, errors);
   const codes = JSON.stringify([...new Set(mains.map((m) => m.creditCode))]);
-  const departments: DepartmentRow[] = await em.execute(`select id, credit_code, name from department where credit_code in (select jsonb_array_elements_text(?::jsonb))`, [codes]);
+  const departments: DepartmentRow[] = await em.execute(
+    `select id, credit_code, name from department where credit_code in (select jsonb_array_elements_text(?::jsonb))`,
+    [codes],
+  );
   const departmentOf = new Map(departments.map((d) => [d.credit_code, d]));
   const allowed = new Set<string>();
   for (const main of mains) {
     const department = departmentOf.get(main.creditCode);
     if (!department) errors.add(main.row, 'department_credit_code', `No department has the credit code ${main.creditCode}.`);
     else if (canWriteDepartment(viewer, department.credit_code)) allowed.add(main.creditCode);
-    else errors.check(main.row, 'department_credit_code', () => requireDepartmentWriter(ctx, { creditCode: department.credit_code, name: department.name }, 'manage the supervision items of this department'));
+    else
+      errors.check(main.row, 'department_credit_code', () =>
+        requireDepartmentWriter(ctx, { creditCode: department.credit_code, name: department.name }, 'manage the supervision items of this department'),
+      );
   }
   const idOf = (creditCode: string) => departmentOf.get(creditCode)!.id;
   const mainKeys = JSON.stringify(mains.filter((m) => allowed.has(m.creditCode)).map((m) => ({ department_id: idOf(m.creditCode), code: m.code })));
@@ -160,18 +184,35 @@ export async function importSupervisionItems(ctx: RequestContext, em: EntityMana
     const action = !existing ? 'CREATE' : changed.length ? 'UPDATE' : 'UNCHANGED';
     if (!existing) newMains.push(plan);
     else if (changed.length) changedMains.push({ plan, existing });
-    results.push({ row: plan.row, entity: 'SupervisionMainItem', departmentCreditCode: plan.creditCode, code: plan.code, action, ...(changed.length ? { changed } : {}) });
+    results.push({
+      row: plan.row,
+      entity: 'SupervisionMainItem',
+      departmentCreditCode: plan.creditCode,
+      code: plan.code,
+      action,
+      ...(changed.length ? { changed } : {}),
+    });
   }
   const newSubs: PlannedSub[] = [];
   const changedSubs: { plan: PlannedSub; existing: ExistingSub }[] = [];
   for (const plan of subs.filter((s) => allowed.has(s.creditCode))) {
     const existing = subOf.get(key(idOf(plan.creditCode), plan.code));
     const changed = existing
-      ? changedFields({ name: existing.name, category: existing.category, mainItem: existing.main_code }, { name: plan.name, category: plan.category, mainItem: plan.mainCode })
+      ? changedFields(
+          { name: existing.name, category: existing.category, mainItem: existing.main_code },
+          { name: plan.name, category: plan.category, mainItem: plan.mainCode },
+        )
       : [];
     if (!existing) newSubs.push(plan);
     else if (changed.length) changedSubs.push({ plan, existing });
-    results.push({ row: plan.row, entity: 'SupervisionSubItem', departmentCreditCode: plan.creditCode, code: plan.code, action: !existing ? 'CREATE' : changed.length ? 'UPDATE' : 'UNCHANGED', ...(changed.length ? { changed } : {}) });
+    results.push({
+      row: plan.row,
+      entity: 'SupervisionSubItem',
+      departmentCreditCode: plan.creditCode,
+      code: plan.code,
+      action: !existing ? 'CREATE' : changed.length ? 'UPDATE' : 'UNCHANGED',
+      ...(changed.length ? { changed } : {}),
+    });
   }
   if (dryRun || errors.list.length) return { results, audit: [] };
 
@@ -187,7 +228,12 @@ export async function importSupervisionItems(ctx: RequestContext, em: EntityMana
     for (const i of inserted) mainIdOf.set(key(i.department_id, i.code), i.id);
     for (const m of newMains) {
       const department = idOf(m.creditCode);
-      audit.push({ entityType: 'SupervisionMainItem', entityId: String(mainIdOf.get(key(department, m.code))), before: null, after: mainSnapshot(m.code, m.name, m.legalBasis, department) });
+      audit.push({
+        entityType: 'SupervisionMainItem',
+        entityId: String(mainIdOf.get(key(department, m.code))),
+        before: null,
+        after: mainSnapshot(m.code, m.name, m.legalBasis, department),
+      });
     }
   }
   if (changedMains.length) {
@@ -197,7 +243,12 @@ export async function importSupervisionItems(ctx: RequestContext, em: EntityMana
       [JSON.stringify(changedMains.map(({ plan, existing }) => ({ id: existing.id, name: plan.name, legal_basis: plan.legalBasis })))],
     );
     for (const { plan, existing: e } of changedMains) {
-      audit.push({ entityType: 'SupervisionMainItem', entityId: String(e.id), before: mainSnapshot(e.code, e.name, e.legal_basis, e.department_id), after: mainSnapshot(e.code, plan.name, plan.legalBasis, e.department_id) });
+      audit.push({
+        entityType: 'SupervisionMainItem',
+        entityId: String(e.id),
+        before: mainSnapshot(e.code, e.name, e.legal_basis, e.department_id),
+        after: mainSnapshot(e.code, plan.name, plan.legalBasis, e.department_id),
+      });
     }
   }
   const mainIdFor = (s: PlannedSub) => mainIdOf.get(key(idOf(s.creditCode), s.mainCode))!;
@@ -207,12 +258,21 @@ export async function importSupervisionItems(ctx: RequestContext, em: EntityMana
        select x.department_id, x.main_item_id, x.code, x.name, x.category::supervision_category
          from jsonb_to_recordset(?::jsonb) as x(department_id int, main_item_id int, code text, name text, category text)
        returning id, department_id, code`,
-      [JSON.stringify(newSubs.map((s) => ({ department_id: idOf(s.creditCode), main_item_id: mainIdFor(s), code: s.code, name: s.name, category: s.category })))],
+      [
+        JSON.stringify(
+          newSubs.map((s) => ({ department_id: idOf(s.creditCode), main_item_id: mainIdFor(s), code: s.code, name: s.name, category: s.category })),
+        ),
+      ],
     );
     const subIdOf = new Map(inserted.map((i) => [key(i.department_id, i.code), i.id]));
     for (const s of newSubs) {
       const department = idOf(s.creditCode);
-      audit.push({ entityType: 'SupervisionSubItem', entityId: String(subIdOf.get(key(department, s.code))), before: null, after: subSnapshot(s.code, s.name, s.category, mainIdFor(s), department) });
+      audit.push({
+        entityType: 'SupervisionSubItem',
+        entityId: String(subIdOf.get(key(department, s.code))),
+        before: null,
+        after: subSnapshot(s.code, s.name, s.category, mainIdFor(s), department),
+      });
     }
   }
   if (changedSubs.length) {
@@ -233,6 +293,9 @@ export async function importSupervisionItems(ctx: RequestContext, em: EntityMana
   // Item counts and coverage of every department the file touched, as the services keep them.
   const touched = new Set([...newMains, ...newSubs].map((item) => idOf(item.creditCode)));
   for (const { existing } of changedSubs) touched.add(existing.department_id);
-  await departmentFiguresService.refreshSupervision(em, [...touched].sort((a, b) => a - b));
+  await departmentFiguresService.refreshSupervision(
+    em,
+    [...touched].sort((a, b) => a - b),
+  );
   return { results, audit };
 }

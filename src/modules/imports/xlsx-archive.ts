@@ -32,7 +32,8 @@ function centralDirectory(zip: Buffer): ZipEntry[] {
   const count = zip.readUInt16LE(end + 10);
   const size = zip.readUInt32LE(end + 12);
   const offset = zip.readUInt32LE(end + 16);
-  if (count === 0xffff || size === 0xffffffff || offset === 0xffffffff) throw tooLarge('The XLSX file is a ZIP64 archive, which only workbooks of several gigabytes need; an import holds far less.');
+  if (count === 0xffff || size === 0xffffffff || offset === 0xffffffff)
+    throw tooLarge('The XLSX file is a ZIP64 archive, which only workbooks of several gigabytes need; an import holds far less.');
   if (count > MAX_ENTRIES) throw tooLarge(`The XLSX file holds ${count} parts; a workbook holds a few dozen.`);
   if (offset + size > end) throw badInput(NOT_XLSX);
   const entries: ZipEntry[] = [];
@@ -88,7 +89,8 @@ function firstSheetName(names: Set<string>, workbookXml: string | undefined, rel
  * except for `keep` small entries (the workbook and its relationships).
  */
 async function inspect(zip: Buffer, entry: ZipEntry, limits: ImportLimits, budget: { used: number }, keep: boolean): Promise<string | undefined> {
-  if (entry.method !== 0 && entry.method !== 8) throw badInput(`The XLSX file uses a compression method (${entry.method}) spreadsheet programs do not write; save it again as an Excel workbook (.xlsx).`);
+  if (entry.method !== 0 && entry.method !== 8)
+    throw badInput(`The XLSX file uses a compression method (${entry.method}) spreadsheet programs do not write; save it again as an Excel workbook (.xlsx).`);
   const data = compressedData(zip, entry);
   const source = Readable.from([data], { objectMode: false });
   const stream = entry.method === 8 ? source.pipe(createInflateRaw()) : source;
@@ -101,9 +103,15 @@ async function inspect(zip: Buffer, entry: ZipEntry, limits: ImportLimits, budge
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       inflated += chunk.length;
       budget.used += chunk.length;
-      if (inflated > entry.uncompressedSize) throw tooLarge(`The XLSX file is not what it says: its part ${entry.name} declares ${entry.uncompressedSize} bytes but inflates to more. It was refused unread.`);
-      if (budget.used > limits.maxUncompressedBytes) throw tooLarge(`The XLSX file inflates to more than ${megabytes(limits.maxUncompressedBytes)}; an import may inflate to at most that. Split it into several files.`);
-      for (let i = 0; ; ) {
+      if (inflated > entry.uncompressedSize)
+        throw tooLarge(
+          `The XLSX file is not what it says: its part ${entry.name} declares ${entry.uncompressedSize} bytes but inflates to more. It was refused unread.`,
+        );
+      if (budget.used > limits.maxUncompressedBytes)
+        throw tooLarge(
+          `The XLSX file inflates to more than ${megabytes(limits.maxUncompressedBytes)}; an import may inflate to at most that. Split it into several files.`,
+        );
+      for (let i = 0; ;) {
         const tag = chunk.indexOf(0x3c, i);
         run += (tag < 0 ? chunk.length : tag) - i;
         if (run > longestRun) throw tooLarge(`The XLSX file has a cell longer than ${limits.maxCellChars} characters, the most a cell may hold.`);
@@ -203,12 +211,17 @@ export async function checkedWorkbook(zip: Buffer, limits: ImportLimits): Promis
   const large = [byName.get('xl/styles.xml'), byName.get('xl/sharedStrings.xml'), byName.get(sheetName)];
   const declared = budget.used + large.reduce((sum, entry) => sum + (entry?.uncompressedSize ?? 0), 0);
   if (declared > limits.maxUncompressedBytes) {
-    throw tooLarge(`The XLSX file inflates to ${megabytes(declared)}; an import may inflate to at most ${megabytes(limits.maxUncompressedBytes)}. Split it into several files.`);
+    throw tooLarge(
+      `The XLSX file inflates to ${megabytes(declared)}; an import may inflate to at most ${megabytes(limits.maxUncompressedBytes)}. Split it into several files.`,
+    );
   }
   for (const entry of large) if (entry) await inspect(zip, entry, limits, budget, false);
-  const copy = (entry: ZipEntry | undefined, name: string) => (entry ? [{ name, method: entry.method, crc: entry.crc, uncompressedSize: entry.uncompressedSize, data: compressedData(zip, entry) }] : []);
+  const copy = (entry: ZipEntry | undefined, name: string) =>
+    entry ? [{ name, method: entry.method, crc: entry.crc, uncompressedSize: entry.uncompressedSize, data: compressedData(zip, entry) }] : [];
   const parts = [
-    ...(rels !== undefined ? copy(byName.get('xl/_rels/workbook.xml.rels'), 'xl/_rels/workbook.xml.rels') : [stored('xl/_rels/workbook.xml.rels', '<Relationships/>')]),
+    ...(rels !== undefined
+      ? copy(byName.get('xl/_rels/workbook.xml.rels'), 'xl/_rels/workbook.xml.rels')
+      : [stored('xl/_rels/workbook.xml.rels', '<Relationships/>')]),
     ...copy(byName.get('xl/workbook.xml'), 'xl/workbook.xml'),
     ...copy(large[0], 'xl/styles.xml'),
     ...(large[1] ? copy(large[1], 'xl/sharedStrings.xml') : [stored('xl/sharedStrings.xml', '<sst/>')]),

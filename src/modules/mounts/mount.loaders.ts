@@ -15,7 +15,10 @@ export function createMountLoaders(em: EntityManager) {
     { cacheKeyFn: (key) => `${key.directoryId}:${key.includeInactive}` },
   );
   return {
-    mountById: rowLoader((ids: readonly number[]) => mountService.byIds(em, ids), (m) => m.id),
+    mountById: rowLoader(
+      (ids: readonly number[]) => mountService.byIds(em, ids),
+      (m) => m.id,
+    ),
     mountsOfDirectory,
   };
 }

@@ -48,7 +48,9 @@ function checkRecordCount(recordCount: number): void {
     throw badInput(`recordCount must be a whole number of 0 or more, got ${recordCount}.`, { field: 'recordCount' });
   }
   if (recordCount > MAX_RECORD_COUNT) {
-    throw badInput(`recordCount ${recordCount} is more than one dataset can hold (at most ${MAX_RECORD_COUNT}, 10^15); check the figure.`, { field: 'recordCount' });
+    throw badInput(`recordCount ${recordCount} is more than one dataset can hold (at most ${MAX_RECORD_COUNT}, 10^15); check the figure.`, {
+      field: 'recordCount',
+    });
   }
 }
 
@@ -81,7 +83,12 @@ async function syncDirectorySummary(em: EntityManager, directory: ResourceDirect
 }
 
 /** Loads a mount with its directory locked, so concurrent changes of one directory queue up; the viewer must be allowed to write it. */
-async function requireMountForUpdate(ctx: RequestContext, em: EntityManager, mountId: number, what: string): Promise<{ mount: Mount; directory: ResourceDirectory }> {
+async function requireMountForUpdate(
+  ctx: RequestContext,
+  em: EntityManager,
+  mountId: number,
+  what: string,
+): Promise<{ mount: Mount; directory: ResourceDirectory }> {
   const mount = await em.findOne(Mount, { id: mountId });
   if (!mount) throw notFound('This mount does not exist.');
   const directory = await em.findOneOrFail(ResourceDirectory, { id: mount.directory.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -96,7 +103,10 @@ export const mountService = {
   async mount(ctx: RequestContext, input: MountDatasetInput): Promise<Mount> {
     const hosted = input.hosted === true;
     if (hosted && input.kind === MountKind.API) throw badInput('An API mount cannot be hosted: its data lives behind the API. Host TABLE or FILE datasets.');
-    if (hosted && input.recordCount) throw badInput('A hosted mount starts empty and counts the rows it holds; omit recordCount and load the rows (appendDatasetRows or POST /mounts/{id}/rows).');
+    if (hosted && input.recordCount)
+      throw badInput(
+        'A hosted mount starts empty and counts the rows it holds; omit recordCount and load the rows (appendDatasetRows or POST /mounts/{id}/rows).',
+      );
     if (!hosted && input.recordCount == null) throw badInput('A mount whose data lives elsewhere needs its record count (recordCount).');
     const recordCount = hosted ? 0 : input.recordCount!;
     checkRecordCount(recordCount);
@@ -126,7 +136,10 @@ export const mountService = {
       const { mount, directory } = await requireMountForUpdate(ctx, em, input.mountId, 'refresh');
       const before = snapshot(mount, AUDITED);
       if (!mount.active) throw conflict('This mount was unmounted; mount the dataset again instead of refreshing it.');
-      if (mount.hosted) throw conflict('This mount is hosted: its record count is the number of rows it holds. Load rows (appendDatasetRows, replaceDatasetRows or POST /mounts/{id}/rows) instead of declaring a count.');
+      if (mount.hosted)
+        throw conflict(
+          'This mount is hosted: its record count is the number of rows it holds. Load rows (appendDatasetRows, replaceDatasetRows or POST /mounts/{id}/rows) instead of declaring a count.',
+        );
       mount.recordCount = input.recordCount;
       mount.lastRefreshedAt = refreshedAt;
       await syncDirectorySummary(em, directory);

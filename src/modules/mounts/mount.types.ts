@@ -23,13 +23,20 @@ export class MountType extends Node {
   @Field({ description: 'Where the data lives.' })
   locator!: string;
 
-  @Field(() => SafeInt, { description: 'Record count (数据量): for a hosted mount the rows it holds, kept with every load; otherwise as declared at the last refresh.' })
+  @Field(() => SafeInt, {
+    description: 'Record count (数据量): for a hosted mount the rows it holds, kept with every load; otherwise as declared at the last refresh.',
+  })
   recordCount!: number;
 
-  @Field({ description: 'Whether Mulu holds the rows (loaded and delivered through Mulu); false for data that lives elsewhere (an API, an external table), whose count is declared.' })
+  @Field({
+    description:
+      'Whether Mulu holds the rows (loaded and delivered through Mulu); false for data that lives elsewhere (an API, an external table), whose count is declared.',
+  })
   hosted!: boolean;
 
-  @Field(() => Int, { description: 'Version of a hosted dataset that readers see; each replaceDatasetRows makes a new one. 0 before any load and for mounts that are not hosted.' })
+  @Field(() => Int, {
+    description: 'Version of a hosted dataset that readers see; each replaceDatasetRows makes a new one. 0 before any load and for mounts that are not hosted.',
+  })
   datasetVersion!: number;
 
   @Field(() => GraphQLISODateTime, { description: 'Last refresh of the data.' })
@@ -57,12 +64,18 @@ export class MountDatasetInput {
   @Length(1, 1000, { message: 'must be 1 to 1000 characters' })
   locator!: string;
 
-  @Field(() => SafeInt, { nullable: true, description: 'Record count of data that lives elsewhere; may exceed 2^31. Omit it for a hosted mount, which counts its rows.' })
+  @Field(() => SafeInt, {
+    nullable: true,
+    description: 'Record count of data that lives elsewhere; may exceed 2^31. Omit it for a hosted mount, which counts its rows.',
+  })
   @IsOptional()
   @Min(0, { message: 'must be 0 or more' })
   recordCount?: number | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'Mulu holds the rows (TABLE or FILE only): load them with appendDatasetRows or POST /mounts/{id}/rows. Default false.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Mulu holds the rows (TABLE or FILE only): load them with appendDatasetRows or POST /mounts/{id}/rows. Default false.',
+  })
   @IsOptional()
   hosted?: boolean | null;
 

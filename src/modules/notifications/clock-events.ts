@@ -72,7 +72,16 @@ export async function emitClockEvents(pool: SqlPool): Promise<number> {
         where s.status in ('GRANTED', 'LAPSED') and s.end_date < ${BUSINESS_TODAY_SQL} and s.end_date >= ${BUSINESS_TODAY_SQL} - ${LOOK_BACK}
           and ${notWritten(NotificationEventType.SUBSCRIPTION_LAPSED, `s.id || ':' || to_char(s.end_date, 'YYYY-MM-DD')`)}`,
     );
-    const stale: { id: number; code: string; name: string; credit_code: string; department_name: string; stale_since: Date; last_refreshed_at: Date | null; key: string }[] = await tx(
+    const stale: {
+      id: number;
+      code: string;
+      name: string;
+      credit_code: string;
+      department_name: string;
+      stale_since: Date;
+      last_refreshed_at: Date | null;
+      key: string;
+    }[] = await tx(
       `select c.id, c.code, c.name, d.credit_code, d.name as department_name, c.stale_after as stale_since, c.last_refreshed_at,
               c.id || ':' || (extract(epoch from c.stale_after)::bigint) as key
          from resource_directory c join department d on d.id = c.department_id
@@ -87,7 +96,10 @@ export async function emitClockEvents(pool: SqlPool): Promise<number> {
           NotificationEventType.MOUNT_STALE,
           row,
           { creditCode: row.credit_code, name: row.department_name },
-          { staleSince: new Date(row.stale_since).toISOString(), lastRefreshedAt: row.last_refreshed_at ? new Date(row.last_refreshed_at).toISOString() : null },
+          {
+            staleSince: new Date(row.stale_since).toISOString(),
+            lastRefreshedAt: row.last_refreshed_at ? new Date(row.last_refreshed_at).toISOString() : null,
+          },
           `${NotificationEventType.MOUNT_STALE}:${row.key}`,
         ),
       ),

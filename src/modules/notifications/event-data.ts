@@ -25,7 +25,13 @@ export function subscriptionEvent(type: NotificationEventType, s: SubscriptionFa
     departments: [s.provider.creditCode, s.requester.creditCode],
     dedupKey,
     data: {
-      subscriptionRequest: { id: toGlobalId('SubscriptionRequest', s.id), status: s.status, purpose: s.purpose, endDate: s.endDate ?? null, reason: s.decisionReason ?? null },
+      subscriptionRequest: {
+        id: toGlobalId('SubscriptionRequest', s.id),
+        status: s.status,
+        purpose: s.purpose,
+        endDate: s.endDate ?? null,
+        reason: s.decisionReason ?? null,
+      },
       directory: { code: s.directory.code, name: s.directory.name },
       provider: { creditCode: s.provider.creditCode, name: s.provider.name },
       requester: { creditCode: s.requester.creditCode, name: s.requester.name },
@@ -34,7 +40,13 @@ export function subscriptionEvent(type: NotificationEventType, s: SubscriptionFa
 }
 
 /** An event about a directory of one department (published, withdrawn, stale). */
-export function directoryEvent(type: NotificationEventType, directory: { id: number; code: string; name: string }, department: DepartmentRef, extra: Record<string, unknown> = {}, dedupKey?: string): NotificationEvent {
+export function directoryEvent(
+  type: NotificationEventType,
+  directory: { id: number; code: string; name: string },
+  department: DepartmentRef,
+  extra: Record<string, unknown> = {},
+  dedupKey?: string,
+): NotificationEvent {
   return {
     type,
     departments: [department.creditCode],

@@ -39,17 +39,23 @@ function freshen(ctx: MuluContext): void {
 export class LiveUpdatesResolver {
   @Authorized()
   @Subscription(() => RegionType, {
-    description: "Pushes the region each time its figures change (records, mounts, directories, subscriptions anywhere below it), at most once a second; select the statistics to receive. Over graphql-ws on /graphql (docs/notifications.md).",
+    description:
+      'Pushes the region each time its figures change (records, mounts, directories, subscriptions anywhere below it), at most once a second; select the statistics to receive. Over graphql-ws on /graphql (docs/notifications.md).',
     subscribe: ({ args, context }) => liveService.figuresChanged(context as MuluContext, (args as { regionCode: string }).regionCode),
   })
-  async figuresChanged(@Root() regionCode: string, @Arg('regionCode', { description: '6-digit code of the region to watch.' }) _regionCode: string, @Ctx() ctx: MuluContext): Promise<Region> {
+  async figuresChanged(
+    @Root() regionCode: string,
+    @Arg('regionCode', { description: '6-digit code of the region to watch.' }) _regionCode: string,
+    @Ctx() ctx: MuluContext,
+  ): Promise<Region> {
     freshen(ctx);
     return (await ctx.loaders.regionByCode.load(regionCode))!;
   }
 
   @Authorized()
   @Subscription(() => SubscriptionRequestEventType, {
-    description: "Pushes each event of the department's subscription requests, as provider or requester: requested, approved, rejected, revoked, cancelled, lapsing soon, lapsed. For a steward of that department or an administrator.",
+    description:
+      "Pushes each event of the department's subscription requests, as provider or requester: requested, approved, rejected, revoked, cancelled, lapsing soon, lapsed. For a steward of that department or an administrator.",
     subscribe: ({ args, context }) => liveService.subscriptionEvents(context as MuluContext, (args as { departmentCreditCode: string }).departmentCreditCode),
   })
   async subscriptionEvents(

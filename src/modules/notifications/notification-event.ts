@@ -34,7 +34,9 @@ export enum NotificationEventType {
 }
 
 /** Events a webhook may list (WEBHOOK_TEST is sent on request, to one webhook). */
-export const SUBSCRIBABLE_EVENTS: readonly NotificationEventType[] = Object.values(NotificationEventType).filter((t) => t !== NotificationEventType.WEBHOOK_TEST);
+export const SUBSCRIBABLE_EVENTS: readonly NotificationEventType[] = Object.values(NotificationEventType).filter(
+  (t) => t !== NotificationEventType.WEBHOOK_TEST,
+);
 
 /** Events only administrators' all-department webhooks receive: they concern no department. */
 export const PLATFORM_EVENTS: readonly NotificationEventType[] = [NotificationEventType.SNAPSHOT_CAPTURED];
@@ -91,7 +93,14 @@ export interface EmittedEvent {
 export async function emitEvents(em: EntityManager | SqlExecutor, events: readonly NotificationEvent[]): Promise<EmittedEvent[]> {
   if (events.length === 0) return [];
   const execute: SqlExecutor = typeof em === 'function' ? em : (sql, params) => em.execute(sql, params);
-  const rows = events.map((e, i) => ({ i, type: e.type, departments: [...e.departments], payload: e.data, dedup: e.dedupKey ?? null, webhook: e.webhookId ?? null }));
+  const rows = events.map((e, i) => ({
+    i,
+    type: e.type,
+    departments: [...e.departments],
+    payload: e.data,
+    dedup: e.dedupKey ?? null,
+    webhook: e.webhookId ?? null,
+  }));
   const result: { id: number; type: NotificationEventType }[] = await execute(
     `with input as (
        -- Ids drawn first, so that each inserted event is matched to its own input row (volatile: computed once).

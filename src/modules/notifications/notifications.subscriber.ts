@@ -85,15 +85,16 @@ interface DepartmentRow {
 /** Requests' directories and departments: one statement for all of them. */
 async function requestEvents(em: EntityManager, requests: { request: SubscriptionRequest; type: NotificationEventType }[]): Promise<NotificationEvent[]> {
   if (requests.length === 0) return [];
-  const rows: { id: number; code: string; name: string; provider_code: string; provider_name: string; requester_code: string; requester_name: string }[] = await em.execute(
-    `select s.id, c.code, c.name, p.credit_code as provider_code, p.name as provider_name, r.credit_code as requester_code, r.name as requester_name
+  const rows: { id: number; code: string; name: string; provider_code: string; provider_name: string; requester_code: string; requester_name: string }[] =
+    await em.execute(
+      `select s.id, c.code, c.name, p.credit_code as provider_code, p.name as provider_name, r.credit_code as requester_code, r.name as requester_name
        from subscription_request s
        join resource_directory c on c.id = s.directory_id
        join department p on p.id = s.provider_id
        join department r on r.id = s.requester_id
       where s.id in (?)`,
-    [[...new Set(requests.map(({ request }) => request.id))]],
-  );
+      [[...new Set(requests.map(({ request }) => request.id))]],
+    );
   const facts = new Map(rows.map((row) => [row.id, row]));
   return requests.flatMap(({ request, type }) => {
     const row = facts.get(request.id);
@@ -135,7 +136,14 @@ async function snapshotEvents(em: EntityManager, snapshots: ReportSnapshot[]): P
     events.push({
       type: NotificationEventType.SNAPSHOT_CAPTURED,
       departments: [],
-      data: { period, capturedAt: snapshot.capturedAt.toISOString(), capturedBy: snapshot.capturedBy, departmentCount: snapshot.departmentCount, regionCount: snapshot.regionCount, replaced: snapshot.replacements > 0 },
+      data: {
+        period,
+        capturedAt: snapshot.capturedAt.toISOString(),
+        capturedBy: snapshot.capturedBy,
+        departmentCount: snapshot.departmentCount,
+        regionCount: snapshot.regionCount,
+        replaced: snapshot.replacements > 0,
+      },
     });
     const rows: { period: string; kind: ReportUnitKind; key: string; name: string; figures: UnitFigures | string }[] = await em.execute(
       `select period, unit_kind as kind, unit_key as key, unit_name as name, figures from report_snapshot_unit where period in (?, ?)`,

@@ -21,7 +21,13 @@ const METRIC_NAMES: Record<RankingMetric, string> = {
  * month before (both months rated). A department's event goes to that
  * department; a region's to administrators.
  */
-export function rateThresholdEvents(period: string, previousPeriod: string, units: readonly Unit[], previousUnits: readonly Unit[], threshold: number): NotificationEvent[] {
+export function rateThresholdEvents(
+  period: string,
+  previousPeriod: string,
+  units: readonly Unit[],
+  previousUnits: readonly Unit[],
+  threshold: number,
+): NotificationEvent[] {
   const before = new Map(previousUnits.map((u) => [`${u.kind}:${u.key}`, u]));
   const events: NotificationEvent[] = [];
   for (const unit of units) {

@@ -20,11 +20,18 @@ export interface SqlPool {
  * background statements (a claim every second) stay out of the ORM's pool,
  * its connections and its statement counters (sql-statement-count.ts).
  */
-export function createSqlPool(connectionString: string, max = 2, log: (message: string) => void = (m) => logger.warn({ component: 'notifications' }, m)): SqlPool {
+export function createSqlPool(
+  connectionString: string,
+  max = 2,
+  log: (message: string) => void = (m) => logger.warn({ component: 'notifications' }, m),
+): SqlPool {
   const pool = new Pool({ connectionString, max, idleTimeoutMillis: 30_000 });
   // A connection dropped by the server (restart, failover) must not crash the process.
   pool.on('error', (error) => log(`[notifications] an idle database connection failed: ${error.message}`));
-  const on = (client: Pool | PoolClient): SqlExecutor => async (sql, params = []) => (await client.query(numbered(sql), params)).rows;
+  const on =
+    (client: Pool | PoolClient): SqlExecutor =>
+    async (sql, params = []) =>
+      (await client.query(numbered(sql), params)).rows;
   return {
     execute: on(pool),
     async transaction(work) {

@@ -60,7 +60,8 @@ export function checkWebhookUrl(text: string): URL {
     throw badInput(`"${text}" is not a URL; give the receiver's full address, e.g. https://hooks.example.gov.cn/mulu.`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badInput(`A webhook URL must start with http:// or https://, got ${url.protocol}//.`);
-  if (url.username || url.password) throw badInput('A webhook URL must not carry a user name or password; the signature header authenticates Mulu to the receiver.');
+  if (url.username || url.password)
+    throw badInput('A webhook URL must not carry a user name or password; the signature header authenticates Mulu to the receiver.');
   if (!url.hostname) throw badInput('A webhook URL needs a host.');
   return url;
 }
@@ -77,7 +78,9 @@ export async function checkReceiverAddress(url: URL, allowPrivate: boolean): Pro
   const addresses = isIP(host) ? [host] : await resolveAll(host);
   const refused = addresses.find(isPrivateAddress);
   if (refused) {
-    throw badInput(`${url.hostname} ${refused === host ? 'is' : `resolves to ${refused}, which is`} a loopback or private address; webhooks may reach such receivers only when the platform administrator allows it (MULU_WEBHOOK_ALLOW_PRIVATE).`);
+    throw badInput(
+      `${url.hostname} ${refused === host ? 'is' : `resolves to ${refused}, which is`} a loopback or private address; webhooks may reach such receivers only when the platform administrator allows it (MULU_WEBHOOK_ALLOW_PRIVATE).`,
+    );
   }
 }
 
@@ -102,7 +105,12 @@ export function guardedLookup(allowPrivate: boolean): LookupFunction {
       const list: LookupAddress[] = Array.isArray(address) ? address : [{ address: address as string, family: family ?? 4 }];
       if (!allowPrivate) {
         const refused = list.find((a) => isPrivateAddress(a.address));
-        if (refused) return callback(Object.assign(new Error(`${hostname} resolves to ${refused.address}, a private or loopback address`), { code: 'EPRIVATEADDRESS' }), '', 4);
+        if (refused)
+          return callback(
+            Object.assign(new Error(`${hostname} resolves to ${refused.address}, a private or loopback address`), { code: 'EPRIVATEADDRESS' }),
+            '',
+            4,
+          );
       }
       if (Array.isArray(address)) callback(null, list as never, undefined as never);
       else callback(null, address as string, family);

@@ -40,7 +40,11 @@ export const DEFAULT_DISPATCHER_SETTINGS: DispatcherSettings = {
 };
 
 /** The wait before attempt `attempt + 1` after `attempt` failed (attempt counts from 1). */
-export function retryDelayMs(attempt: number, settings: Pick<DispatcherSettings, 'backoffBaseMs' | 'backoffMaxMs'>, random: () => number = Math.random): number {
+export function retryDelayMs(
+  attempt: number,
+  settings: Pick<DispatcherSettings, 'backoffBaseMs' | 'backoffMaxMs'>,
+  random: () => number = Math.random,
+): number {
   const exponential = Math.min(settings.backoffBaseMs * 2 ** Math.min(attempt - 1, 30), settings.backoffMaxMs);
   return Math.round(exponential * (0.8 + 0.4 * random()));
 }
@@ -91,7 +95,12 @@ export function eventBody(event: { eventId: number; type: string; occurredAt: Da
  * mid-attempt leaves a lease that expires and another server retries. That
  * makes delivery at least once: receivers deduplicate on the event id.
  */
-export function startDispatcher(connectionString: string, listener: PgListener | null, settings: DispatcherSettings, log: (message: string, error: unknown) => void = (message, err) => logger.error({ err, component: 'webhooks' }, message)): Dispatcher {
+export function startDispatcher(
+  connectionString: string,
+  listener: PgListener | null,
+  settings: DispatcherSettings,
+  log: (message: string, error: unknown) => void = (message, err) => logger.error({ err, component: 'webhooks' }, message),
+): Dispatcher {
   const { concurrency } = settings;
   const db = createSqlPool(connectionString);
   const agentOptions = { keepAlive: true, maxSockets: concurrency, timeout: settings.timeoutMs };
@@ -187,7 +196,14 @@ export function startDispatcher(connectionString: string, listener: PgListener |
 
   const send = (job: ClaimedDelivery): Promise<AttemptResult> => {
     const started = performance.now();
-    const done = (code: number | null, error: string | null): AttemptResult => ({ id: job.id, attempt: job.attempt, ok: error === null, code, ms: Math.round(performance.now() - started), error });
+    const done = (code: number | null, error: string | null): AttemptResult => ({
+      id: job.id,
+      attempt: job.attempt,
+      ok: error === null,
+      code,
+      ms: Math.round(performance.now() - started),
+      error,
+    });
     let url: URL;
     try {
       url = new URL(job.url);
@@ -216,16 +232,22 @@ export function startDispatcher(connectionString: string, listener: PgListener |
           resolve(result);
         }
       };
-      const request = (secure ? https : http).request(url, { method: 'POST', headers, agent: secure ? agents.https : agents.http, lookup, timeout: settings.timeoutMs }, (response) => {
-        const code = response.statusCode ?? 0;
-        // Redirects are never followed: a receiver could point them at an internal address.
-        const error = code >= 200 && code < 300 ? null : code >= 300 && code < 400 ? `answered ${code} (redirects are not followed)` : `answered ${code}`;
-        response.resume();
-        response.on('end', () => finish(done(code, error)));
-        response.on('error', (e) => finish(done(code, e.message)));
-      });
+      const request = (secure ? https : http).request(
+        url,
+        { method: 'POST', headers, agent: secure ? agents.https : agents.http, lookup, timeout: settings.timeoutMs },
+        (response) => {
+          const code = response.statusCode ?? 0;
+          // Redirects are never followed: a receiver could point them at an internal address.
+          const error = code >= 200 && code < 300 ? null : code >= 300 && code < 400 ? `answered ${code} (redirects are not followed)` : `answered ${code}`;
+          response.resume();
+          response.on('end', () => finish(done(code, error)));
+          response.on('error', (e) => finish(done(code, e.message)));
+        },
+      );
       request.on('timeout', () => request.destroy(new Error(`no answer within ${settings.timeoutMs} ms`)));
-      request.on('error', (error: Error & { code?: string }) => finish(done(null, error.code && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message)));
+      request.on('error', (error: Error & { code?: string }) =>
+        finish(done(null, error.code && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message)),
+      );
       request.end(body);
     });
   };
@@ -284,7 +306,9 @@ export function startDispatcher(connectionString: string, listener: PgListener |
         for (const resume of idleWorkers.splice(0)) resume();
         const finished = Promise.all([claiming, Promise.all(workers), scanning]).then(() => true);
         let timer: NodeJS.Timeout | undefined;
-        const inTime = Number.isFinite(graceMs) ? await Promise.race([finished, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]) : await finished;
+        const inTime = Number.isFinite(graceMs)
+          ? await Promise.race([finished, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))])
+          : await finished;
         clearTimeout(timer);
         if (!inTime) {
           // The shutdown's grace period is over: cut the attempts in flight (their sockets close) and release them.
@@ -297,7 +321,9 @@ export function startDispatcher(connectionString: string, listener: PgListener |
         const unsent = [...queue.splice(0), ...released.splice(0)];
         if (unsent.length > 0) {
           await db
-            .execute(`update webhook_delivery d set attempt = d.attempt - 1, next_attempt_at = now() where d.id = any(?::int[]) and d.status = 'PENDING'`, [unsent.map((j) => j.id)])
+            .execute(`update webhook_delivery d set attempt = d.attempt - 1, next_attempt_at = now() where d.id = any(?::int[]) and d.status = 'PENDING'`, [
+              unsent.map((j) => j.id),
+            ])
             .catch((error: unknown) => log('releasing claimed webhook deliveries failed (they are retried when their lease ends)', error));
         }
         while (results.length > 0 || flushing) await flush();

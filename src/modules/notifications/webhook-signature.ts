@@ -33,7 +33,13 @@ export function signWebhookBody(secret: string, timestamp: number, body: string)
  * raw body and compare in constant time; refuse timestamps more than
  * `toleranceSeconds` away from now (replays).
  */
-export function verifyWebhookSignature(secret: string, headers: { timestamp: string | undefined; signature: string | undefined }, rawBody: string, toleranceSeconds = 300, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
+export function verifyWebhookSignature(
+  secret: string,
+  headers: { timestamp: string | undefined; signature: string | undefined },
+  rawBody: string,
+  toleranceSeconds = 300,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): boolean {
   const timestamp = Number(headers.timestamp);
   if (!headers.signature || !Number.isInteger(timestamp) || Math.abs(nowSeconds - timestamp) > toleranceSeconds) return false;
   const expected = Buffer.from(signWebhookBody(secret, timestamp, rawBody));

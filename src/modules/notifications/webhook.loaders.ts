@@ -8,6 +8,9 @@ export function createWebhookLoaders(em: EntityManager) {
       (ids: readonly number[], page, _filter: null) => webhookService.deliveriesOf(em, ids, page),
       (d) => d.webhook.id,
     ),
-    notificationEventById: rowLoader((ids: readonly number[]) => webhookService.eventsByIds(em, ids), (e) => e.id),
+    notificationEventById: rowLoader(
+      (ids: readonly number[]) => webhookService.eventsByIds(em, ids),
+      (e) => e.id,
+    ),
   };
 }

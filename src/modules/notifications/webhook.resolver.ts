@@ -6,7 +6,15 @@ import { Role } from '../../core/viewer';
 import type { NotificationEventType } from './notification-event';
 import type { Webhook, WebhookDelivery } from './webhook.entity';
 import { webhookService } from './webhook.service';
-import { CreatedWebhookType, CreateWebhookInput, NotificationEventObject, UpdateWebhookInput, WebhookDeliveryConnection, WebhookDeliveryType, WebhookType } from './webhook.types';
+import {
+  CreatedWebhookType,
+  CreateWebhookInput,
+  NotificationEventObject,
+  UpdateWebhookInput,
+  WebhookDeliveryConnection,
+  WebhookDeliveryType,
+  WebhookType,
+} from './webhook.types';
 
 const MAX_DELIVERY_PAGE = 100;
 
@@ -52,21 +60,35 @@ function toDeliveryType(delivery: WebhookDelivery): WebhookDeliveryType & { rowI
 @Resolver(() => WebhookType)
 export class WebhookResolver {
   @Authorized(Role.ADMIN, Role.STEWARD)
-  @Query(() => [WebhookType], { description: "Webhooks the caller manages, oldest first: an administrator's all (or one department's), a steward's own department's." })
-  async webhooks(@Arg('departmentCreditCode', () => String, { nullable: true, description: 'Only the webhooks of this department.' }) departmentCreditCode: string | null, @Ctx() ctx: MuluContext): Promise<WebhookType[]> {
+  @Query(() => [WebhookType], {
+    description: "Webhooks the caller manages, oldest first: an administrator's all (or one department's), a steward's own department's.",
+  })
+  async webhooks(
+    @Arg('departmentCreditCode', () => String, { nullable: true, description: 'Only the webhooks of this department.' }) departmentCreditCode: string | null,
+    @Ctx() ctx: MuluContext,
+  ): Promise<WebhookType[]> {
     return (await webhookService.list(ctx, departmentCreditCode)).map(toWebhookType);
   }
 
   @Authorized(Role.ADMIN, Role.STEWARD)
-  @Mutation(() => CreatedWebhookType, { nullable: true, description: 'Registers a webhook: a steward for their own department, an administrator for any department or for all of them. The secret is shown once.' })
-  async createWebhook(@Arg('input', () => CreateWebhookInput, { description: 'The webhook.' }) input: CreateWebhookInput, @Ctx() ctx: MuluContext): Promise<CreatedWebhookType> {
+  @Mutation(() => CreatedWebhookType, {
+    nullable: true,
+    description: 'Registers a webhook: a steward for their own department, an administrator for any department or for all of them. The secret is shown once.',
+  })
+  async createWebhook(
+    @Arg('input', () => CreateWebhookInput, { description: 'The webhook.' }) input: CreateWebhookInput,
+    @Ctx() ctx: MuluContext,
+  ): Promise<CreatedWebhookType> {
     const { webhook, secret } = await webhookService.create(ctx, input);
     return { webhook: toWebhookType(webhook), secret };
   }
 
   @Authorized(Role.ADMIN, Role.STEWARD)
   @Mutation(() => WebhookType, { nullable: true, description: 'Changes a webhook (its URL, events, secret, or pauses it).' })
-  async updateWebhook(@Arg('input', () => UpdateWebhookInput, { description: 'The changes.' }) input: UpdateWebhookInput, @Ctx() ctx: MuluContext): Promise<WebhookType> {
+  async updateWebhook(
+    @Arg('input', () => UpdateWebhookInput, { description: 'The changes.' }) input: UpdateWebhookInput,
+    @Ctx() ctx: MuluContext,
+  ): Promise<WebhookType> {
     return toWebhookType(await webhookService.update(ctx, { ...input, id: numericIdOf(input.id, 'Webhook') }));
   }
 
@@ -82,7 +104,9 @@ export class WebhookResolver {
     return toDeliveryType(await webhookService.test(ctx, numericIdOf(id, 'Webhook')));
   }
 
-  @FieldResolver(() => WebhookDeliveryConnection, { description: 'Deliveries to this webhook, oldest first: event, attempts, status, response code, duration, next retry.' })
+  @FieldResolver(() => WebhookDeliveryConnection, {
+    description: 'Deliveries to this webhook, oldest first: event, attempts, status, response code, duration, next retry.',
+  })
   async deliveries(@Root() webhook: WebhookType, @Args(() => DeliveryPageArgs) args: DeliveryPageArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, MAX_DELIVERY_PAGE);
     const connection = toConnection(await ctx.loaders.deliveriesOfWebhook.load({ parent: webhook.rowId, page, filter: null }), page);

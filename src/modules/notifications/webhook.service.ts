@@ -34,7 +34,6 @@ export interface UpdateWebhookInput {
   description?: string | null;
 }
 
-
 const AUDITED = ['url', 'events', 'active', 'description', 'department'] as const;
 
 function checkEvents(events: readonly NotificationEventType[], department: Department | null): string[] {
@@ -43,7 +42,10 @@ function checkEvents(events: readonly NotificationEventType[], department: Depar
   const unknown = unique.filter((e) => !SUBSCRIBABLE_EVENTS.includes(e));
   if (unknown.length) throw badInput(`${unknown.join(', ')} cannot be subscribed to; testWebhook sends WEBHOOK_TEST on request.`);
   const platform = unique.filter((e) => PLATFORM_EVENTS.includes(e));
-  if (department && platform.length) throw badInput(`${platform.join(', ')} concern no department: only an administrator's webhook for every department (no departmentCreditCode) receives them.`);
+  if (department && platform.length)
+    throw badInput(
+      `${platform.join(', ')} concern no department: only an administrator's webhook for every department (no departmentCreditCode) receives them.`,
+    );
   return unique;
 }
 
@@ -58,7 +60,7 @@ function requireManager(viewer: Viewer, webhook: Webhook): void {
   if (viewer.role === Role.ADMIN) return;
   const department = webhook.department?.getEntity();
   if (viewer.role === Role.STEWARD && department && department.creditCode === viewer.departmentCreditCode) return;
-  throw forbidden('Only a steward of the webhook\'s department or an administrator may manage this webhook.');
+  throw forbidden("Only a steward of the webhook's department or an administrator may manage this webhook.");
 }
 
 async function checkUrl(text: string): Promise<string> {
@@ -87,17 +89,28 @@ export const webhookService = {
     return mutate(ctx, 'createWebhook', async (em, mutation) => {
       const department = code ? await departmentService.requireByCreditCode(em, code) : null;
       if (viewer.role !== Role.ADMIN && department?.creditCode !== viewer.departmentCreditCode) {
-        throw forbidden(`A steward registers webhooks for their own department only${department ? `, not ${department.name} (${department.creditCode})` : ''}.`);
+        throw forbidden(
+          `A steward registers webhooks for their own department only${department ? `, not ${department.name} (${department.creditCode})` : ''}.`,
+        );
       }
       // Query.webhooks lists them all without paging: its cost bound (LIST_BOUNDS) is this cap. Serialised by a
       // transaction-scoped advisory lock so that concurrent registrations cannot pass it together.
       await em.execute(`select pg_advisory_xact_lock(hashtext('mulu:webhook-count'))`);
       const [{ n }] = await em.execute<{ n: string }[]>(`select count(*) as n from webhook`);
       if (Number(n) >= MAX_WEBHOOKS) {
-        throw conflict(`Mulu holds at most ${MAX_WEBHOOKS.toLocaleString('en')} webhooks and has ${Number(n).toLocaleString('en')}; delete webhooks that are no longer used (deleteWebhook), or send several events to one receiver.`);
+        throw conflict(
+          `Mulu holds at most ${MAX_WEBHOOKS.toLocaleString('en')} webhooks and has ${Number(n).toLocaleString('en')}; delete webhooks that are no longer used (deleteWebhook), or send several events to one receiver.`,
+        );
       }
       const secret = given ?? newWebhookSecret();
-      const webhook = em.create(Webhook, { department, url, events: checkEvents(input.events, department), secret, description: input.description?.trim() || null, createdBy: viewer.id });
+      const webhook = em.create(Webhook, {
+        department,
+        url,
+        events: checkEvents(input.events, department),
+        secret,
+        description: input.description?.trim() || null,
+        createdBy: viewer.id,
+      });
       await em.flush();
       mutation.audit({ entityType: 'Webhook', entityId: webhook.id, after: snapshot(webhook, AUDITED) });
       return { webhook, secret };
@@ -117,7 +130,12 @@ export const webhookService = {
       if (input.active != null) webhook.active = input.active;
       if (input.description !== undefined) webhook.description = input.description?.trim() || null;
       await em.flush();
-      mutation.audit({ entityType: 'Webhook', entityId: webhook.id, before, after: { ...snapshot(webhook, AUDITED), ...(secret ? { secretChanged: true } : {}) } });
+      mutation.audit({
+        entityType: 'Webhook',
+        entityId: webhook.id,
+        before,
+        after: { ...snapshot(webhook, AUDITED), ...(secret ? { secretChanged: true } : {}) },
+      });
       return webhook;
     });
   },
@@ -140,7 +158,9 @@ export const webhookService = {
     const viewer = requireViewer(ctx);
     return mutate(ctx, 'testWebhook', async (em, mutation) => {
       const webhook = await this.requireManaged(em, viewer, id);
-      const [event] = await emitEvents(em, [{ type: NotificationEventType.WEBHOOK_TEST, departments: [], webhookId: webhook.id, data: { webhook: { url: webhook.url }, requestedBy: viewer.name } }]);
+      const [event] = await emitEvents(em, [
+        { type: NotificationEventType.WEBHOOK_TEST, departments: [], webhookId: webhook.id, data: { webhook: { url: webhook.url }, requestedBy: viewer.name } },
+      ]);
       mutation.audit({ entityType: 'Webhook', entityId: webhook.id, after: { testEventId: event.id } });
       return em.findOneOrFail(WebhookDelivery, { event: event.id, webhook: webhook.id });
     });

@@ -130,7 +130,11 @@ export class CreatedWebhookType {
 
 @InputType({ description: 'A new webhook.' })
 export class CreateWebhookInput {
-  @Field(() => String, { nullable: true, description: "Credit code of the department whose events it receives; a steward's own when absent. An administrator leaves it out to receive every department's events." })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "Credit code of the department whose events it receives; a steward's own when absent. An administrator leaves it out to receive every department's events.",
+  })
   @IsOptional()
   departmentCreditCode?: string | null;
 

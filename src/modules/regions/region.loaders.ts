@@ -5,7 +5,13 @@ import { regionService } from './region.service';
 
 export function createRegionLoaders(em: EntityManager) {
   return {
-    regionByCode: rowLoader<string, Region>((codes) => em.find(Region, { code: { $in: [...codes] } }), (r) => r.code),
-    childRegions: listLoader<string, Region>((codes) => regionService.childrenOf(em, codes), (r) => r.parent!.unwrap().code),
+    regionByCode: rowLoader<string, Region>(
+      (codes) => em.find(Region, { code: { $in: [...codes] } }),
+      (r) => r.code,
+    ),
+    childRegions: listLoader<string, Region>(
+      (codes) => regionService.childrenOf(em, codes),
+      (r) => r.parent!.unwrap().code,
+    ),
   };
 }

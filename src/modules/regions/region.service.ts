@@ -57,7 +57,9 @@ export const regionService = {
         const found = await em.find(Region, { code: { $in: candidates } }, { lockMode: LockMode.PESSIMISTIC_READ });
         parent = candidates.map((c) => found.find((r) => r.code === c)).find((r) => r) ?? null;
         if (!parent) {
-          throw notFound(`Region ${code} is a ${LEVEL_NAMES[check.level]} and belongs under ${candidates.join(' or ')}, which is not registered yet. Create it first.`);
+          throw notFound(
+            `Region ${code} is a ${LEVEL_NAMES[check.level]} and belongs under ${candidates.join(' or ')}, which is not registered yet. Create it first.`,
+          );
         }
       }
       if (parent && parent.level === RegionLevel.DISTRICT) throw badInput(`A district (${parent.code}) cannot hold other regions.`);

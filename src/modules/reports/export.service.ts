@@ -36,7 +36,17 @@ const CATEGORY_LABEL: Record<SupervisionCategory, string> = {
 };
 
 /** Column headers as the report prints them (docs/api.md, "Appendix exports"), then the use of hosted data (docs/data-sharing.md). */
-export const RESOURCES_HEADER = ['部门', '已发布资源目录数', '已挂载资源目录数', '资源数据总量', '资源挂载率', '资源被使用次数', '资源被使用数据量', '资源使用次数', '资源使用数据量'];
+export const RESOURCES_HEADER = [
+  '部门',
+  '已发布资源目录数',
+  '已挂载资源目录数',
+  '资源数据总量',
+  '资源挂载率',
+  '资源被使用次数',
+  '资源被使用数据量',
+  '资源使用次数',
+  '资源使用数据量',
+];
 export const SUPERVISION_HEADER = [
   '部门',
   '主项数',
@@ -56,7 +66,17 @@ function resourcesRow(name: string, f: UnitFigures): Cell[] {
   const m = f.mount;
   // Use of hosted data (docs/data-sharing.md): months captured before it was counted have none.
   const u = f.usage ?? EMPTY_USAGE_FIGURES;
-  return [name, m.publishedDirectories, m.mountedDirectories, m.dataVolume, printed(m.mountedDirectories, m.publishedDirectories), u.provided.requests, u.provided.rowsDelivered, u.used.requests, u.used.rowsDelivered];
+  return [
+    name,
+    m.publishedDirectories,
+    m.mountedDirectories,
+    m.dataVolume,
+    printed(m.mountedDirectories, m.publishedDirectories),
+    u.provided.requests,
+    u.provided.rowsDelivered,
+    u.used.requests,
+    u.used.rowsDelivered,
+  ];
 }
 
 function supervisionRow(name: string, f: UnitFigures): Cell[] {
@@ -69,7 +89,8 @@ function supervisionRow(name: string, f: UnitFigures): Cell[] {
 }
 
 export function requireTable(value: string): AppendixTable {
-  if (!(APPENDIX_TABLES as readonly string[]).includes(value)) throw badInput(`There is no appendix table "${value}"; use one of ${APPENDIX_TABLES.join(', ')}.`);
+  if (!(APPENDIX_TABLES as readonly string[]).includes(value))
+    throw badInput(`There is no appendix table "${value}"; use one of ${APPENDIX_TABLES.join(', ')}.`);
   return value as AppendixTable;
 }
 

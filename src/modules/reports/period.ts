@@ -41,7 +41,9 @@ export function requireBegunPeriod(value: string, what = 'period', now: Date = n
   const period = requirePeriod(value, what);
   const current = currentPeriod(now);
   if (period > current) {
-    throw badInput(`The ${what} ${period} has not begun: the current month is ${current} (China Standard Time). A snapshot records the figures as they stand when it is captured, so a month can be captured from its first day on.`);
+    throw badInput(
+      `The ${what} ${period} has not begun: the current month is ${current} (China Standard Time). A snapshot records the figures as they stand when it is captured, so a month can be captured from its first day on.`,
+    );
   }
   return period;
 }

@@ -156,7 +156,8 @@ export function compareInReportOrder(table: 'resources' | 'supervision', a: Unit
 
 /** Units in the report's order of `table`, name last (then key, so the order is total). */
 export function sortInReportOrder<T extends { name: string; key: string; figures: UnitFigures }>(table: 'resources' | 'supervision', units: readonly T[]): T[] {
-  if (table === 'resources') return [...units].sort((a, b) => compareInReportOrder(table, a.figures, b.figures) || compareNames(a.name, b.name) || compareNames(a.key, b.key));
+  if (table === 'resources')
+    return [...units].sort((a, b) => compareInReportOrder(table, a.figures, b.figures) || compareNames(a.name, b.name) || compareNames(a.key, b.key));
   // The sub-item sums once per unit, not once per comparison (a province sorts 10,000 departments).
   const keyed = units.map((unit) => ({ unit, s: unit.figures.supervision, covered: coveredSubItemsOf(unit.figures), items: subItemsOf(unit.figures) }));
   keyed.sort(
@@ -169,4 +170,3 @@ export function sortInReportOrder<T extends { name: string; key: string; figures
   );
   return keyed.map((k) => k.unit);
 }
-

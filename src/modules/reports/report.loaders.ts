@@ -24,7 +24,11 @@ export function createReportLoaders(em: EntityManager) {
         await Promise.all(
           [...groups.values()].map(async (group) => {
             try {
-              const reports = await reportService.forRegions(em, group.map((k) => k.region), group[0].options);
+              const reports = await reportService.forRegions(
+                em,
+                group.map((k) => k.region),
+                group[0].options,
+              );
               for (const key of group) results.set(key, reports.get(key.region.code)!);
             } catch (error) {
               for (const key of group) results.set(key, error as Error);

@@ -114,7 +114,9 @@ function rankPeers(units: ReportUnit[], threshold: number): void {
 function lowestFirst(units: ReportUnit[], metric: RankingMetric): ReportUnit[] {
   return units
     .filter((u) => u.ranks.find((r) => r.metric === metric)?.below)
-    .sort((a, b) => compareRatesHighestFirst(ratioOf(b.figures, metric), ratioOf(a.figures, metric)) || compareNames(a.name, b.name) || compareNames(a.key, b.key));
+    .sort(
+      (a, b) => compareRatesHighestFirst(ratioOf(b.figures, metric), ratioOf(a.figures, metric)) || compareNames(a.name, b.name) || compareNames(a.key, b.key),
+    );
 }
 
 export const reportService = {
@@ -183,8 +185,14 @@ export const reportService = {
         reports.set(region.code, notFound(`Region ${region.code} (${region.name}) was not in the snapshot of ${side.period}.`));
         continue;
       }
-      const departments = side.units.filter((u) => u.kind === ReportUnitKind.DEPARTMENT).map(toReportUnit).sort((a, b) => compareNames(a.name, b.name) || compareNames(a.key, b.key));
-      const childRegions = side.units.filter((u) => u.kind === ReportUnitKind.REGION && u.regionCode === region.code).map(toReportUnit).sort((a, b) => compareNames(a.key, b.key));
+      const departments = side.units
+        .filter((u) => u.kind === ReportUnitKind.DEPARTMENT)
+        .map(toReportUnit)
+        .sort((a, b) => compareNames(a.name, b.name) || compareNames(a.key, b.key));
+      const childRegions = side.units
+        .filter((u) => u.kind === ReportUnitKind.REGION && u.regionCode === region.code)
+        .map(toReportUnit)
+        .sort((a, b) => compareNames(a.key, b.key));
       rankPeers(departments, threshold);
       rankPeers(childRegions, threshold);
       reports.set(region.code, {

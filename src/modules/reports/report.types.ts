@@ -14,7 +14,10 @@ import { FiguresSource, type BelowThreshold, type RegionReport, type ReportUnit,
 registerEnumType(ReportUnitKind, {
   name: 'ReportUnitKind',
   description: 'What a unit of a report is.',
-  valuesConfig: { DEPARTMENT: { description: 'A department (部门), keyed by credit code.' }, REGION: { description: 'A region (行政区划), keyed by its code.' } },
+  valuesConfig: {
+    DEPARTMENT: { description: 'A department (部门), keyed by credit code.' },
+    REGION: { description: 'A region (行政区划), keyed by its code.' },
+  },
 });
 
 registerEnumType(FiguresSource, {
@@ -55,18 +58,29 @@ export class CaptureSnapshotInput {
   @Matches(PERIOD, { message: 'must be a month written YYYY-MM, e.g. 2023-06' })
   period!: string;
 
-  @Field(() => Boolean, { defaultValue: false, description: 'Replace an existing snapshot of the month (audited). Without it a second capture is refused with CONFLICT.' })
+  @Field(() => Boolean, {
+    defaultValue: false,
+    description: 'Replace an existing snapshot of the month (audited). Without it a second capture is refused with CONFLICT.',
+  })
   replace!: boolean;
 }
 
 @ArgsType()
 export class ReportArgs {
-  @Field(() => String, { nullable: true, description: "The month, YYYY-MM. Its snapshot is used; without one, the current month uses the live figures and any other month is NOT_FOUND. Omitted: the live figures ('now')." })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The month, YYYY-MM. Its snapshot is used; without one, the current month uses the live figures and any other month is NOT_FOUND. Omitted: the live figures ('now').",
+  })
   @IsOptional()
   @Matches(PERIOD, { message: 'must be a month written YYYY-MM, e.g. 2023-06' })
   period?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The month to compare with, YYYY-MM, which needs a snapshot (NOT_FOUND otherwise). Omitted: the month before the period, when it has a snapshot; otherwise nothing is compared.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The month to compare with, YYYY-MM, which needs a snapshot (NOT_FOUND otherwise). Omitted: the month before the period, when it has a snapshot; otherwise nothing is compared.',
+  })
   @IsOptional()
   @Matches(PERIOD, { message: 'must be a month written YYYY-MM, e.g. 2023-06' })
   comparedTo?: string | null;
@@ -95,7 +109,9 @@ export class ReportFiguresType {
   subscriptions: SubscriptionStatsType;
 }
 
-@ObjectType('ReportChange', { description: 'Change since the compared period: counts as differences ("+437"), rates in percentage points ("-1.92"); 0 is "unchanged".' })
+@ObjectType('ReportChange', {
+  description: 'Change since the compared period: counts as differences ("+437"), rates in percentage points ("-1.92"); 0 is "unchanged".',
+})
 export class ReportChangeType implements FiguresChange {
   constructor(change: FiguresChange) {
     Object.assign(this, change);
@@ -113,7 +129,10 @@ export class ReportChangeType implements FiguresChange {
   @Field(() => Int, { description: 'Stale directories.' })
   staleDirectories!: number;
 
-  @Field(() => Float, { nullable: true, description: 'Mount rate, in percentage points: the difference of the two printed percentages; null when either period has no rate.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Mount rate, in percentage points: the difference of the two printed percentages; null when either period has no rate.',
+  })
   mountRatePoints!: number | null;
 
   @Field(() => Int, { description: 'Main items.' })
@@ -143,11 +162,13 @@ export class ReportChangeType implements FiguresChange {
   @Field(() => Int, { description: 'Granted subscriptions received.' })
   subscriptionsReceived!: number;
 
-  @Field(() => Int, { description: 'Requests awaiting the unit\'s decision.' })
+  @Field(() => Int, { description: "Requests awaiting the unit's decision." })
   subscriptionsPending!: number;
 }
 
-@ObjectType('ReportRank', { description: 'The place of a unit among its peers (the departments, or the child regions) by one rate, highest first, ties by name.' })
+@ObjectType('ReportRank', {
+  description: 'The place of a unit among its peers (the departments, or the child regions) by one rate, highest first, ties by name.',
+})
 export class ReportRankType implements UnitRank {
   constructor(rank: UnitRank) {
     Object.assign(this, rank);
@@ -196,7 +217,9 @@ export class ReportUnitType {
   @Field(() => ReportChangeType, { nullable: true, description: 'Change since the compared period; null when there is nothing to compare with.' })
   change: ReportChangeType | null;
 
-  @Field(() => [ReportRankType], { description: 'Rank by each rate among the peers (MOUNT_RATE, MAIN_COVERAGE_RATE, SUB_COVERAGE_RATE); empty for the report\'s own region.' })
+  @Field(() => [ReportRankType], {
+    description: "Rank by each rate among the peers (MOUNT_RATE, MAIN_COVERAGE_RATE, SUB_COVERAGE_RATE); empty for the report's own region.",
+  })
   ranks: ReportRankType[];
 }
 
@@ -218,7 +241,9 @@ export class ReportBelowThresholdType {
   childRegions: ReportUnitType[];
 }
 
-@ObjectType('RegionReport', { description: 'The monthly report (通报) of a region: figures, change since the compared month, ranks, and units below a threshold.' })
+@ObjectType('RegionReport', {
+  description: 'The monthly report (通报) of a region: figures, change since the compared month, ranks, and units below a threshold.',
+})
 export class RegionReportType {
   constructor(report: RegionReport) {
     this.period = report.period;

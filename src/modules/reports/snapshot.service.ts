@@ -43,24 +43,31 @@ export const snapshotService = {
     // them first, so the month holds the figures as they stand.
     await departmentFiguresService.refreshStaleness(ctx.em.fork());
     // Repeatable read: every statement of the capture sees the same moment, so the figures add up.
-    return mutate(ctx, 'captureSnapshot', async (em, mutation) => {
-      // A capture reads every department of the province and may wait for another capture.
-      await liftStatementTimeout(em);
-      // Captures queue here, one at a time. The lock must come before any
-      // query: a repeatable-read transaction fixes its snapshot at its first
-      // query, and a capture that had fixed it before waiting would not see
-      // the capture it waited for (a second first capture would then hit the
-      // primary key, a second replacement a serialization failure). LOCK
-      // TABLE is not a query and takes no snapshot (an advisory lock is taken
-      // by a select, which does). The mode conflicts with itself and with
-      // writes, not with the reads of reports.
-      await em.execute(`lock table report_snapshot in share row exclusive mode`);
-      const existing = await em.findOne(ReportSnapshot, { period });
-      if (existing && !input.replace) {
-        throw conflict(`The snapshot of ${period} was captured at ${existing.capturedAt.toISOString()} by ${existing.capturedBy}; snapshots are immutable. Capture with replace: true to replace it.`);
-      }
-      return writeCapture(em, ctx, period, existing, (entry) => mutation.audit(entry));
-    }, { isolationLevel: IsolationLevel.REPEATABLE_READ });
+    return mutate(
+      ctx,
+      'captureSnapshot',
+      async (em, mutation) => {
+        // A capture reads every department of the province and may wait for another capture.
+        await liftStatementTimeout(em);
+        // Captures queue here, one at a time. The lock must come before any
+        // query: a repeatable-read transaction fixes its snapshot at its first
+        // query, and a capture that had fixed it before waiting would not see
+        // the capture it waited for (a second first capture would then hit the
+        // primary key, a second replacement a serialization failure). LOCK
+        // TABLE is not a query and takes no snapshot (an advisory lock is taken
+        // by a select, which does). The mode conflicts with itself and with
+        // writes, not with the reads of reports.
+        await em.execute(`lock table report_snapshot in share row exclusive mode`);
+        const existing = await em.findOne(ReportSnapshot, { period });
+        if (existing && !input.replace) {
+          throw conflict(
+            `The snapshot of ${period} was captured at ${existing.capturedAt.toISOString()} by ${existing.capturedBy}; snapshots are immutable. Capture with replace: true to replace it.`,
+          );
+        }
+        return writeCapture(em, ctx, period, existing, (entry) => mutation.audit(entry));
+      },
+      { isolationLevel: IsolationLevel.REPEATABLE_READ },
+    );
   },
 
   /**
@@ -81,7 +88,8 @@ export const snapshotService = {
 
   async require(em: EntityManager, period: string): Promise<ReportSnapshot> {
     const snapshot = await this.find(em, period);
-    if (!snapshot) throw notFound(`There is no snapshot of ${period}. An administrator captures one with captureSnapshot or "npm run snapshot -- --period ${period}".`);
+    if (!snapshot)
+      throw notFound(`There is no snapshot of ${period}. An administrator captures one with captureSnapshot or "npm run snapshot -- --period ${period}".`);
     return snapshot;
   },
 
@@ -91,7 +99,10 @@ export const snapshotService = {
   },
 
   /** Units' figures in every captured month, oldest first, keyed "KIND:key"; one statement. */
-  async monthsOf(em: EntityManager, units: readonly { kind: ReportUnitKind; key: string }[]): Promise<Map<string, { period: string; figures: UnitWithFigures['figures'] }[]>> {
+  async monthsOf(
+    em: EntityManager,
+    units: readonly { kind: ReportUnitKind; key: string }[],
+  ): Promise<Map<string, { period: string; figures: UnitWithFigures['figures'] }[]>> {
     const out = new Map<string, { period: string; figures: UnitWithFigures['figures'] }[]>();
     if (units.length === 0) return out;
     const rows: { unit_kind: string; unit_key: string; period: string; figures: UnitWithFigures['figures'] | string }[] = await em.execute(
@@ -117,7 +128,14 @@ export const snapshotService = {
   async unitsOfRegionTrees(em: EntityManager, period: string, regionCodes: readonly string[]): Promise<Map<string, UnitWithFigures[]>> {
     const codes = [...regionCodes];
     // The enum report_unit_kind is ('DEPARTMENT', 'REGION'): descending puts the regions first.
-    const rows: { tree: string; unit_kind: ReportUnitKind; unit_key: string; unit_name: string; region_code: string | null; figures: UnitWithFigures['figures'] | string }[] = await em.execute(
+    const rows: {
+      tree: string;
+      unit_kind: ReportUnitKind;
+      unit_key: string;
+      unit_name: string;
+      region_code: string | null;
+      figures: UnitWithFigures['figures'] | string;
+    }[] = await em.execute(
       `select rc.ancestor_code as tree, u.unit_kind, u.unit_key, u.unit_name, u.region_code, u.figures
          from report_snapshot_unit u join region_closure rc on rc.descendant_code = u.region_code
         where u.period = ? and u.unit_kind = 'DEPARTMENT' and rc.ancestor_code in (?)
@@ -141,7 +159,13 @@ export const snapshotService = {
 };
 
 /** Writes the snapshot of `period` (replacing `existing`, if any) from the figures `em` sees; `audit` records its entry (the mutation's, or directly for the demo loader). */
-async function writeCapture(em: EntityManager, ctx: RequestContext, period: string, existing: ReportSnapshot | null, audit: (entry: AuditDeclaration) => void): Promise<ReportSnapshot> {
+async function writeCapture(
+  em: EntityManager,
+  ctx: RequestContext,
+  period: string,
+  existing: ReportSnapshot | null,
+  audit: (entry: AuditDeclaration) => void,
+): Promise<ReportSnapshot> {
   const before = existing ? auditFields(existing) : null;
   const units = await unitFiguresService.everything(em);
   if (existing) {

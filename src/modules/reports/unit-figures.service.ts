@@ -97,7 +97,10 @@ export const unitFiguresService = {
         where rc.ancestor_code in (?) order by d.id`,
       [codes],
     );
-    const regions: RegionRow[] = await em.execute(`select code, name, parent_code from region where code in (?) or parent_code in (?) order by code`, [codes, codes]);
+    const regions: RegionRow[] = await em.execute(`select code, name, parent_code from region where code in (?) or parent_code in (?) order by code`, [
+      codes,
+      codes,
+    ]);
     const unique = [...new Map(departments.map((d) => [d.id, d])).values()];
     const departmentUnits = new Map((await this.ofDepartments(em, unique)).map((u) => [u.key, u]));
     const regionUnits = await this.ofRegions(em, regions);

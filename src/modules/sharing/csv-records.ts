@@ -40,7 +40,9 @@ export async function* csvRecords(body: Readable): AsyncGenerator<CsvRecord[]> {
     counted += records.length;
     rest = consumed < text.length ? text.slice(consumed) : '';
     if (rest.length > MAX_CSV_RECORD_CHARS) {
-      throw badInput(`Row ${counted + 1} of the CSV file is longer than ${MAX_CSV_RECORD_CHARS.toLocaleString('en')} characters${rest.charCodeAt(0) === QUOTE || rest.includes(',"') ? ': is a double quote left open?' : '.'} Nothing was stored.`);
+      throw badInput(
+        `Row ${counted + 1} of the CSV file is longer than ${MAX_CSV_RECORD_CHARS.toLocaleString('en')} characters${rest.charCodeAt(0) === QUOTE || rest.includes(',"') ? ': is a double quote left open?' : '.'} Nothing was stored.`,
+      );
     }
     if (records.length) yield records;
   }
@@ -97,7 +99,10 @@ function parse(text: string, final: boolean, counted: number): { records: CsvRec
         while (j < n) {
           const c = text.charCodeAt(j);
           if (c === COMMA || c === LF || c === CR) break;
-          if (c === QUOTE) fail('a double quote inside a value that does not start with one; a value holding a quote is written in double quotes, the quote doubled ("a ""b"" c").');
+          if (c === QUOTE)
+            fail(
+              'a double quote inside a value that does not start with one; a value holding a quote is written in double quotes, the quote doubled ("a ""b"" c").',
+            );
           j++;
         }
         if (j === n && !final) break records;

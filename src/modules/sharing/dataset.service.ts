@@ -85,10 +85,14 @@ async function requireLoadable(ctx: RequestContext, em: EntityManager, mountId: 
   requireDepartmentWriter(ctx, department, `load rows into datasets of directory ${directory.code}`);
   if (!mount.active) throw conflict('This mount was unmounted; its dataset takes no rows. Mount the dataset again (hosted: true).');
   if (!mount.hosted || mount.kind === MountKind.API) {
-    throw conflict(`This ${mount.kind} mount is not hosted: its data lives at ${mount.locator} and its record count is declared (refreshMount). Mount a hosted TABLE or FILE dataset to load rows into Mulu.`);
+    throw conflict(
+      `This ${mount.kind} mount is not hosted: its data lives at ${mount.locator} and its record count is declared (refreshMount). Mount a hosted TABLE or FILE dataset to load rows into Mulu.`,
+    );
   }
   if (directory.status !== DirectoryStatus.PUBLISHED) {
-    throw conflict(`Directory ${directory.code} is ${directory.status === DirectoryStatus.DRAFT ? 'a draft' : 'withdrawn'}; rows are loaded only into datasets of published directories.`);
+    throw conflict(
+      `Directory ${directory.code} is ${directory.status === DirectoryStatus.DRAFT ? 'a draft' : 'withdrawn'}; rows are loaded only into datasets of published directories.`,
+    );
   }
   if (directory.informationItems.length === 0) throw conflict(`Directory ${directory.code} has no information items; rows are checked against them.`);
   return { mount, directory };
@@ -104,7 +108,10 @@ class RowCopier {
   private failure: Error | null = null;
   readonly stream: ReturnType<typeof copyFrom>;
 
-  constructor(connection: PoolClient, private readonly prefix: string) {
+  constructor(
+    connection: PoolClient,
+    private readonly prefix: string,
+  ) {
     this.stream = connection.query(copyFrom('copy dataset_row (mount_id, version, row_no, data) from stdin'));
     this.stream.on('error', (error: Error) => {
       this.failure ??= error;
@@ -181,7 +188,11 @@ export const datasetService = {
           // The load happened (the mount may have changed since: its report is still the answer), but only for those who may load.
           const mount = await em.findOneOrFail(Mount, { id: input.mountId });
           const directory = await em.findOneOrFail(ResourceDirectory, { id: mount.directory.id });
-          requireDepartmentWriter(ctx, await em.findOneOrFail(Department, { id: directory.department.id }), `load rows into datasets of directory ${directory.code}`);
+          requireDepartmentWriter(
+            ctx,
+            await em.findOneOrFail(Department, { id: directory.department.id }),
+            `load rows into datasets of directory ${directory.code}`,
+          );
           return { load: earlier, mount, replayed: true };
         }
       }
@@ -202,9 +213,16 @@ export const datasetService = {
           const batch: readonly SourceRow[] = Array.isArray(arrived) ? arrived : [arrived as SourceRow];
           for (const source of batch) {
             if (++seen > limit) {
-              throw badInput(`A load carries at most ${limit.toLocaleString('en')} rows${input.route === SharingRoute.GRAPHQL ? '; send more through POST /mounts/{id}/rows' : ''}. Nothing was stored.`);
+              throw badInput(
+                `A load carries at most ${limit.toLocaleString('en')} rows${input.route === SharingRoute.GRAPHQL ? '; send more through POST /mounts/{id}/rows' : ''}. Nothing was stored.`,
+              );
             }
-            const json = 'cells' in source ? checker.checkCells(source.cells, source.row, errors) : 'values' in source ? checker.check(source.values, source.row, errors) : null;
+            const json =
+              'cells' in source
+                ? checker.checkCells(source.cells, source.row, errors)
+                : 'values' in source
+                  ? checker.check(source.values, source.row, errors)
+                  : null;
             if ('unreadable' in source && errors.length < MAX_REPORTED_ERRORS) errors.push({ row: source.row, column: null, reason: source.unreadable });
             if (json === null) {
               rejected++;
@@ -223,10 +241,13 @@ export const datasetService = {
         throw error;
       }
       if (rejected > 0 && !input.acceptPartial) {
-        throw badInput(`${rejected} row(s) have errors; nothing was stored. Each error names its row, column and reason${rejected > errors.length ? ` (the first ${errors.length} are listed)` : ''}; correct them, or load with acceptPartial to store the good rows.`, {
-          rowErrors: errors,
-          rowsWithErrors: rejected,
-        });
+        throw badInput(
+          `${rejected} row(s) have errors; nothing was stored. Each error names its row, column and reason${rejected > errors.length ? ` (the first ${errors.length} are listed)` : ''}; correct them, or load with acceptPartial to store the good rows.`,
+          {
+            rowErrors: errors,
+            rowsWithErrors: rejected,
+          },
+        );
       }
       if (seen === 0 && input.mode === LoadMode.APPEND) throw badInput('The load holds no rows.');
 
@@ -260,7 +281,14 @@ export const datasetService = {
         entityType: 'Mount',
         entityId: mount.id,
         before,
-        after: { recordCount: mount.recordCount, datasetVersion: mount.datasetVersion, rowsLoaded: load.rowsLoaded, rowsRejected: rejected, route: input.route, idempotencyKey: key },
+        after: {
+          recordCount: mount.recordCount,
+          datasetVersion: mount.datasetVersion,
+          rowsLoaded: load.rowsLoaded,
+          rowsRejected: rejected,
+          route: input.route,
+          idempotencyKey: key,
+        },
       });
       await em.flush();
       return { load, mount, replayed: false };

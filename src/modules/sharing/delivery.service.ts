@@ -117,12 +117,22 @@ const quoteIdent = (text: string) => `"${text.replace(/"/g, '""')}"`;
 function filterSql(filters: readonly RowFilter[], access: ReadAccess): { sql: string; params: unknown[] } {
   const parts: string[] = [];
   const params: unknown[] = [];
-  const operators = [['eq', '='], ['gt', '>'], ['gte', '>='], ['lt', '<'], ['lte', '<=']] as const;
+  const operators = [
+    ['eq', '='],
+    ['gt', '>'],
+    ['gte', '>='],
+    ['lt', '<'],
+    ['lte', '<='],
+  ] as const;
   for (const filter of filters) {
     const item = access.items.find((i) => i.name === filter.item);
     if (!item) {
       const known = access.directory.informationItems.some((i) => i.name === filter.item);
-      throw badInput(known ? `Item "${filter.item}" is not among the items granted to your department; filter on ${access.items.map((i) => i.name).join(', ')}.` : `Directory ${access.directory.code} has no information item "${filter.item}".`);
+      throw badInput(
+        known
+          ? `Item "${filter.item}" is not among the items granted to your department; filter on ${access.items.map((i) => i.name).join(', ')}.`
+          : `Directory ${access.directory.code} has no information item "${filter.item}".`,
+      );
     }
     let any = false;
     for (const [key, op] of operators) {
@@ -170,22 +180,36 @@ export const deliveryService = {
     if (!row) throw notFound(`Directory ${ref.code ?? ''} does not exist.`.replace('  ', ' '));
     const directory = { id: row.id, code: row.code, shareType: row.share_type, informationItems: row.information_items };
     if (row.status !== DirectoryStatus.PUBLISHED) {
-      throw conflict(`Directory ${directory.code} is ${row.status === DirectoryStatus.DRAFT ? 'a draft' : 'withdrawn'}; only published directories deliver data.`);
+      throw conflict(
+        `Directory ${directory.code} is ${row.status === DirectoryStatus.DRAFT ? 'a draft' : 'withdrawn'}; only published directories deliver data.`,
+      );
     }
     const all = new RowChecker(directory.informationItems).items;
     const owner = canWriteDepartment(viewer, row.provider_code);
     const access = (items: CheckedItem[], consumerId: number | null, subscriptionId: number | null): ReadAccess => {
       if (row.mount_id === null) {
-        throw conflict(`Directory ${directory.code} holds no rows in Mulu: its data is not hosted here${owner ? ' (mount a hosted TABLE or FILE dataset and load its rows)' : ''}.`);
+        throw conflict(
+          `Directory ${directory.code} holds no rows in Mulu: its data is not hosted here${owner ? ' (mount a hosted TABLE or FILE dataset and load its rows)' : ''}.`,
+        );
       }
-      return { directory, mount: { id: row.mount_id, datasetVersion: row.dataset_version ?? 0 }, provider: { id: row.provider_id }, items, restricted: items.length !== all.length, consumerId, subscriptionId };
+      return {
+        directory,
+        mount: { id: row.mount_id, datasetVersion: row.dataset_version ?? 0 },
+        provider: { id: row.provider_id },
+        items,
+        restricted: items.length !== all.length,
+        consumerId,
+        subscriptionId,
+      };
     };
     if (owner) return access(all, null, null);
     if (directory.shareType === ShareType.NOT_SHARED) {
       throw forbidden(`Directory ${directory.code} is not shared (不予共享): its data is delivered to no other department.`);
     }
     if (viewer.role !== Role.STEWARD || !viewer.departmentCreditCode) {
-      throw forbidden(`Rows of directory ${directory.code} are delivered to departments with a granted subscription${viewer.role === Role.VIEWER ? '; your role is read-only and acts for no department' : ''}. ${howToRequest(directory)}`);
+      throw forbidden(
+        `Rows of directory ${directory.code} are delivered to departments with a granted subscription${viewer.role === Role.VIEWER ? '; your role is read-only and acts for no department' : ''}. ${howToRequest(directory)}`,
+      );
     }
     if (row.consumer_id === null) throw forbidden(`Your department ${viewer.departmentCreditCode} is not registered in Mulu; it cannot receive data.`);
     const requests = [...row.requests].sort((x, y) => y.id - x.id);
@@ -193,7 +217,9 @@ export const deliveryService = {
     const live = requests.find((r) => effectiveStatus({ status: r.status, endDate: r.end_date }, today) === SubscriptionStatus.GRANTED);
     if (!live) {
       const latest = requests[0] ? STATUS_SENTENCE[effectiveStatus({ status: requests[0].status, endDate: requests[0].end_date }, today)] : null;
-      throw forbidden(`${row.consumer_name} has no live granted subscription to directory ${directory.code}${latest ? `: ${latest}` : ''}. ${howToRequest(directory)}`);
+      throw forbidden(
+        `${row.consumer_name} has no live granted subscription to directory ${directory.code}${latest ? `: ${latest}` : ''}. ${howToRequest(directory)}`,
+      );
     }
     const granted = live.granted_items;
     return access(granted ? all.filter((item) => granted.includes(item.name)) : all, row.consumer_id, live.id);
@@ -206,7 +232,8 @@ export const deliveryService = {
    * not written when the page is refused for a stale cursor).
    */
   async page(ctx: RequestContext, ref: DirectoryRef, args: { first: number; after?: string | null; filters?: readonly RowFilter[] | null }): Promise<RowPage> {
-    if (!Number.isInteger(args.first) || args.first < 1 || args.first > MAX_ROWS_PAGE) throw badInput(`"first" must be between 1 and ${MAX_ROWS_PAGE}, got ${args.first}.`);
+    if (!Number.isInteger(args.first) || args.first < 1 || args.first > MAX_ROWS_PAGE)
+      throw badInput(`"first" must be between 1 and ${MAX_ROWS_PAGE}, got ${args.first}.`);
     const cursor = decodeRowCursor(args.after);
     const em = ctx.em;
     const access = await this.requireReadAccess(ctx, em, ref);
@@ -224,11 +251,24 @@ export const deliveryService = {
          select ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, coalesce((select max(version) from page), ?), least((select count(*) from page), ?)
           where ?::int is null or not exists (select 1 from page) or (select max(version) from page) = ?::int)
        select version, row_no, data from page order by row_no`,
-      [access.mount.id, access.mount.id, cursor?.rowNumber ?? 0, ...params, args.first + 1, ...logValues, access.mount.datasetVersion, args.first, cursor?.version ?? null, cursor?.version ?? null],
+      [
+        access.mount.id,
+        access.mount.id,
+        cursor?.rowNumber ?? 0,
+        ...params,
+        args.first + 1,
+        ...logValues,
+        access.mount.datasetVersion,
+        args.first,
+        cursor?.version ?? null,
+        cursor?.version ?? null,
+      ],
     );
     const version = rows[0]?.version ?? access.mount.datasetVersion;
     if (cursor && cursor.version !== version && rows.length > 0) {
-      throw conflict(`The dataset of directory ${access.directory.code} was replaced (version ${version}) since this cursor was handed out; start again without "after".`);
+      throw conflict(
+        `The dataset of directory ${access.directory.code} was replaced (version ${version}) since this cursor was handed out; start again without "after".`,
+      );
     }
     const page = rows.slice(0, args.first).map((r) => ({ rowNumber: Number(r.row_no), values: project(r.data, access) }));
     return { rows: page, hasNextPage: rows.length > args.first, version, afterRow: cursor?.rowNumber ?? 0 };
@@ -255,7 +295,16 @@ export const deliveryService = {
       const connection = await transactionConnection(em);
       const stream = connection.query(copyTo(sql));
       await pipeline(stream, start(`${access.directory.code}.${format}`));
-      await usageService.record(em, delivery(access, requireViewer(ctx), format === 'csv' ? SharingRoute.CSV : SharingRoute.NDJSON, Number(stream.rowCount ?? 0), access.mount.datasetVersion));
+      await usageService.record(
+        em,
+        delivery(
+          access,
+          requireViewer(ctx),
+          format === 'csv' ? SharingRoute.CSV : SharingRoute.NDJSON,
+          Number(stream.rowCount ?? 0),
+          access.mount.datasetVersion,
+        ),
+      );
     });
   },
 };

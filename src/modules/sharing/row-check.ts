@@ -92,7 +92,10 @@ export class RowChecker {
   /** The columns of a file: each must name an item, once; required items must be there. Refuses the whole file otherwise. */
   checkHeader(columns: string[]): void {
     const unknown = columns.filter((c) => !this.byName.has(c));
-    if (unknown.length) throw badInput(`Unknown column(s) ${unknown.map((c) => `"${c}"`).join(', ')}; the directory's information items are: ${listOf(this.items)}. Nothing was stored.`);
+    if (unknown.length)
+      throw badInput(
+        `Unknown column(s) ${unknown.map((c) => `"${c}"`).join(', ')}; the directory's information items are: ${listOf(this.items)}. Nothing was stored.`,
+      );
     const twice = columns.find((c, i) => columns.indexOf(c) !== i);
     if (twice) throw badInput(`Column "${twice}" appears twice. Nothing was stored.`);
     const missing = this.items.filter((i) => i.required && !columns.includes(i.name));
@@ -140,7 +143,8 @@ export class RowChecker {
   private sized(json: string, row: number, errors: RowError[]): string | null {
     // Bytes only matter when the text could be over the limit (a UTF-8 character is at most 3 bytes per UTF-16 unit).
     if (json.length * 3 > MAX_ROW_BYTES && Buffer.byteLength(json) > MAX_ROW_BYTES) {
-      if (errors.length < MAX_REPORTED_ERRORS) errors.push({ row, column: null, reason: `The row is ${Buffer.byteLength(json)} bytes; a row may hold at most ${MAX_ROW_BYTES} bytes.` });
+      if (errors.length < MAX_REPORTED_ERRORS)
+        errors.push({ row, column: null, reason: `The row is ${Buffer.byteLength(json)} bytes; a row may hold at most ${MAX_ROW_BYTES} bytes.` });
       return null;
     }
     return json;

@@ -48,12 +48,19 @@ class RowPageArgs {
 
 @Resolver(() => DatasetLoadType)
 export class DatasetLoadResolver {
-  @Mutation(() => DatasetLoadType, { nullable: true, description: 'Adds rows to a hosted dataset (TABLE or FILE mount held by Mulu). Every row is checked against the directory\'s information items; nothing is stored when any row is bad (BAD_USER_INPUT with rowErrors: row, column, reason) unless acceptPartial. The mount\'s record count becomes the rows it holds.' })
+  @Mutation(() => DatasetLoadType, {
+    nullable: true,
+    description:
+      "Adds rows to a hosted dataset (TABLE or FILE mount held by Mulu). Every row is checked against the directory's information items; nothing is stored when any row is bad (BAD_USER_INPUT with rowErrors: row, column, reason) unless acceptPartial. The mount's record count becomes the rows it holds.",
+  })
   appendDatasetRows(@Arg('input', () => DatasetRowsInput, { description: 'The rows.' }) input: DatasetRowsInput, @Ctx() ctx: MuluContext) {
     return datasetService.load(ctx, rows(input, LoadMode.APPEND)).then(toResult);
   }
 
-  @Mutation(() => DatasetLoadType, { nullable: true, description: 'Loads a new version of a hosted dataset that replaces the current one atomically: readers see the old rows until the new ones commit.' })
+  @Mutation(() => DatasetLoadType, {
+    nullable: true,
+    description: 'Loads a new version of a hosted dataset that replaces the current one atomically: readers see the old rows until the new ones commit.',
+  })
   replaceDatasetRows(@Arg('input', () => DatasetRowsInput, { description: 'The rows of the new version.' }) input: DatasetRowsInput, @Ctx() ctx: MuluContext) {
     return datasetService.load(ctx, rows(input, LoadMode.REPLACE)).then(toResult);
   }
@@ -82,11 +89,18 @@ export class DirectorySharingResolver {
     return {
       edges,
       version: page.version,
-      pageInfo: { hasNextPage: page.hasNextPage, hasPreviousPage: page.afterRow > 0, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+      pageInfo: {
+        hasNextPage: page.hasNextPage,
+        hasPreviousPage: page.afterRow > 0,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
     };
   }
 
-  @FieldResolver(() => UsageStatsType, { description: 'Use of this directory\'s hosted data by other departments (被使用): deliveries, rows, receiving departments.' })
+  @FieldResolver(() => UsageStatsType, {
+    description: "Use of this directory's hosted data by other departments (被使用): deliveries, rows, receiving departments.",
+  })
   async usageStats(@Root() directory: ResourceDirectory, @Ctx() ctx: MuluContext): Promise<UsageStatsType> {
     return new UsageStatsType(await ctx.loaders.directoryUsage.load(directory.id));
   }
@@ -96,7 +110,9 @@ const sideOf = (side: UsageSide) => (side === UsageSide.PROVIDER ? 'provided' : 
 
 @Resolver(() => DepartmentType)
 export class DepartmentUsageResolver {
-  @FieldResolver(() => UsageStatsType, { description: "Use of hosted data: as PROVIDER its data used by other departments (资源被使用), as CONSUMER others' data it used (资源使用)." })
+  @FieldResolver(() => UsageStatsType, {
+    description: "Use of hosted data: as PROVIDER its data used by other departments (资源被使用), as CONSUMER others' data it used (资源使用).",
+  })
   async usageStats(
     @Root() department: Department,
     @Arg('side', () => UsageSide, { defaultValue: UsageSide.PROVIDER, description: 'Provider or consumer side.' }) side: UsageSide,
@@ -108,7 +124,9 @@ export class DepartmentUsageResolver {
 
 @Resolver(() => RegionType)
 export class RegionUsageResolver {
-  @FieldResolver(() => UsageStatsType, { description: 'Use of hosted data summed over every department in this region and all regions below it, as PROVIDER or CONSUMER.' })
+  @FieldResolver(() => UsageStatsType, {
+    description: 'Use of hosted data summed over every department in this region and all regions below it, as PROVIDER or CONSUMER.',
+  })
   async usageStats(
     @Root() region: Region,
     @Arg('side', () => UsageSide, { defaultValue: UsageSide.PROVIDER, description: 'Provider or consumer side.' }) side: UsageSide,

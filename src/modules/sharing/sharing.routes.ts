@@ -33,12 +33,15 @@ function formatOf(req: Request): BodyFormat {
   const type = (req.headers['content-type'] ?? '').toLowerCase();
   const format = query ?? (/spreadsheetml|excel/.test(type) ? 'xlsx' : /ndjson|jsonl|x-json-stream/.test(type) ? 'ndjson' : /csv/.test(type) ? 'csv' : null);
   if (format !== 'csv' && format !== 'ndjson' && format !== 'xlsx') {
-    throw badInput('Send the rows as the request body with content type text/csv (UTF-8, header row of item names), application/x-ndjson (one JSON object a line) or the XLSX content type (first sheet, header row of item names).');
+    throw badInput(
+      'Send the rows as the request body with content type text/csv (UTF-8, header row of item names), application/x-ndjson (one JSON object a line) or the XLSX content type (first sheet, header row of item names).',
+    );
   }
   return format;
 }
 
-const notUtf8 = 'This row is not UTF-8 text. Spreadsheet programs on Chinese Windows save CSV as GBK by default: save it as "CSV UTF-8", or upload the XLSX workbook.';
+const notUtf8 =
+  'This row is not UTF-8 text. Spreadsheet programs on Chinese Windows save CSV as GBK by default: save it as "CSV UTF-8", or upload the XLSX workbook.';
 
 /**
  * Rows of a CSV body as they arrive, a chunk's rows at a time: the header
@@ -56,7 +59,10 @@ async function* csvRows(body: Readable, header: (columns: string[]) => void): As
         continue;
       }
       if (cells.length > columns.length && cells.slice(columns.length).some((v) => v.trim())) {
-        rows.push({ row: record, unreadable: `This row has ${cells.length} cells but the header names ${columns.length} columns; a value holding a comma must be in double quotes.` });
+        rows.push({
+          row: record,
+          unreadable: `This row has ${cells.length} cells but the header names ${columns.length} columns; a value holding a comma must be in double quotes.`,
+        });
         continue;
       }
       rows.push(cells.some((value) => value.includes('\uFFFD')) ? { row: record, unreadable: notUtf8 } : { row: record, cells });
@@ -79,7 +85,8 @@ async function* ndjsonRows(body: Readable): AsyncGenerator<SourceRow> {
       yield { row, unreadable: 'This line is not JSON.' };
       continue;
     }
-    if (!value || typeof value !== 'object' || Array.isArray(value)) yield { row, unreadable: 'This line is not a JSON object keyed by information item name.' };
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+      yield { row, unreadable: 'This line is not a JSON object keyed by information item name.' };
     else yield { row, values: value as Record<string, unknown> };
   }
 }
@@ -96,7 +103,13 @@ function cellValue(value: ExcelJS.CellValue): unknown {
 
 /** Rows of the first sheet of an XLSX body, read as a stream: the first row names the items. */
 async function* xlsxRows(body: Readable, header: (columns: string[]) => void): AsyncGenerator<SourceRow> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(body, { sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'cache', worksheets: 'emit', entries: 'emit' });
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(body, {
+    sharedStrings: 'cache',
+    hyperlinks: 'ignore',
+    styles: 'cache',
+    worksheets: 'emit',
+    entries: 'emit',
+  });
   let columns: string[] | null = null;
   for await (const sheet of reader) {
     for await (const row of sheet as unknown as AsyncIterable<ExcelJS.Row>) {
@@ -149,7 +162,12 @@ export function mountsRouter(orm: MikroORM, authenticator: Authenticator): Route
         mountId,
         mode: mode === 'replace' ? LoadMode.REPLACE : LoadMode.APPEND,
         route: SharingRoute.BULK,
-        idempotencyKey: typeof req.query.idempotencyKey === 'string' ? req.query.idempotencyKey : typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : null,
+        idempotencyKey:
+          typeof req.query.idempotencyKey === 'string'
+            ? req.query.idempotencyKey
+            : typeof req.headers['idempotency-key'] === 'string'
+              ? req.headers['idempotency-key']
+              : null,
         acceptPartial: flag(req.query.acceptPartial),
         checkColumns: (c) => {
           checker = c;

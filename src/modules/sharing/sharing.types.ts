@@ -34,7 +34,7 @@ registerEnumType(UsageSide, {
   name: 'UsageSide',
   description: 'Which side of data sharing a unit is counted on.',
   valuesConfig: {
-    PROVIDER: { description: "Its data used by other departments (资源被使用)." },
+    PROVIDER: { description: 'Its data used by other departments (资源被使用).' },
     CONSUMER: { description: "Other departments' data it used (资源使用)." },
   },
 });
@@ -44,7 +44,9 @@ export class DatasetRowsInput {
   @Field(() => ID, { description: 'The hosted mount.' })
   mountId!: string;
 
-  @Field(() => [GraphQLJSONObject], { description: `The rows, each an object keyed by information item name (at most ${MAX_GRAPHQL_ROWS.toLocaleString('en')}). Values as JSON or as text: see ItemValueType.` })
+  @Field(() => [GraphQLJSONObject], {
+    description: `The rows, each an object keyed by information item name (at most ${MAX_GRAPHQL_ROWS.toLocaleString('en')}). Values as JSON or as text: see ItemValueType.`,
+  })
   @ArrayMaxSize(MAX_GRAPHQL_ROWS, { message: `at most ${MAX_GRAPHQL_ROWS} rows per call; send more through POST /mounts/{id}/rows` })
   rows!: Record<string, unknown>[];
 
@@ -53,7 +55,10 @@ export class DatasetRowsInput {
   @Length(1, 200)
   idempotencyKey?: string | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'Store the good rows and report the bad ones (as ingestion does); by default nothing is stored when any row is bad.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Store the good rows and report the bad ones (as ingestion does); by default nothing is stored when any row is bad.',
+  })
   @IsOptional()
   acceptPartial?: boolean | null;
 }
@@ -105,7 +110,10 @@ export class DatasetRowType {
   @Field(() => SafeInt, { description: 'Its number in the dataset version (1, 2, ...).' })
   rowNumber!: number;
 
-  @Field(() => GraphQLJSONObject, { description: 'Values by information item name; items without a value are absent. Decimals are strings of their digits, dates YYYY-MM-DD, date-times ISO 8601 UTC.' })
+  @Field(() => GraphQLJSONObject, {
+    description:
+      'Values by information item name; items without a value are absent. Decimals are strings of their digits, dates YYYY-MM-DD, date-times ISO 8601 UTC.',
+  })
   values!: Record<string, unknown>;
 }
 
@@ -162,7 +170,11 @@ export class DatasetRowFilter {
   lte?: string | null;
 }
 
-@ObjectType('UsageStats', { simpleResolvers: true, description: 'Use of hosted data through Mulu: every delivery is logged and counted here by the usage fold, about a second later (docs/data-sharing.md, "Usage").' })
+@ObjectType('UsageStats', {
+  simpleResolvers: true,
+  description:
+    'Use of hosted data through Mulu: every delivery is logged and counted here by the usage fold, about a second later (docs/data-sharing.md, "Usage").',
+})
 export class UsageStatsType implements UsageCounts {
   constructor(counts: UsageCounts) {
     Object.assign(this, counts);
@@ -174,6 +186,9 @@ export class UsageStatsType implements UsageCounts {
   @Field(() => SafeInt, { description: 'Rows those deliveries carried.' })
   rowsDelivered!: number;
 
-  @Field(() => Int, { description: 'As provider: departments that received the data (counted per providing department and summed over a region). As consumer: departments of the unit that received others\' data.' })
+  @Field(() => Int, {
+    description:
+      "As provider: departments that received the data (counted per providing department and summed over a region). As consumer: departments of the unit that received others' data.",
+  })
   consumers!: number;
 }

@@ -128,5 +128,10 @@ export function scheduleUsageFold(
   intervalMs: number = USAGE_FOLD_INTERVAL_MS,
   log: (message: string, error: unknown) => void = (message, err) => logger.error({ err }, message),
 ): PeriodicJob {
-  return schedulePeriodicJob(() => foldUsage(orm.em, { wait: false }), intervalMs, 'folding deliveries into the usage figures failed; the next fold tries again', log);
+  return schedulePeriodicJob(
+    () => foldUsage(orm.em, { wait: false }),
+    intervalMs,
+    'folding deliveries into the usage figures failed; the next fold tries again',
+    log,
+  );
 }

@@ -36,7 +36,11 @@ export const USAGE_FIGURES = [
   { column: 'usage_consumers', type: 'integer', description: "Departments that received the unit's data, counted per providing department." },
   { column: 'usage_requests_made', type: 'bigint', description: "Deliveries the unit received from other departments' directories (资源使用: requests)." },
   { column: 'usage_rows_received', type: 'bigint', description: 'Rows those deliveries carried.' },
-  { column: 'usage_consuming_departments', type: 'integer', description: "Departments of the unit that received another department's data (0 or 1 for a department)." },
+  {
+    column: 'usage_consuming_departments',
+    type: 'integer',
+    description: "Departments of the unit that received another department's data (0 or 1 for a department).",
+  },
 ] as const satisfies readonly { column: string; type: 'integer' | 'bigint'; description: string }[];
 
 export const USAGE_COLUMNS = USAGE_FIGURES.map((figure) => figure.column);
@@ -71,7 +75,19 @@ export function accessLogInsert(d: Delivery): { sql: string; params: unknown[] }
   return {
     sql: `insert into dataset_access (directory_id, mount_id, version, provider_id, consumer_id, subscription_id, actor_kind, actor_id, route, rows_delivered, columns)
           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)`,
-    params: [d.directoryId, d.mountId, d.version, d.providerId, d.consumerId, d.subscriptionId, d.viewer.kind, d.viewer.id, d.route, d.rows, d.columns ? JSON.stringify(d.columns) : null],
+    params: [
+      d.directoryId,
+      d.mountId,
+      d.version,
+      d.providerId,
+      d.consumerId,
+      d.subscriptionId,
+      d.viewer.kind,
+      d.viewer.id,
+      d.route,
+      d.rows,
+      d.columns ? JSON.stringify(d.columns) : null,
+    ],
   };
 }
 
@@ -97,7 +113,8 @@ export const usageService = {
       [[...directoryIds]],
     );
     const map = new Map<number, UsageCounts>(directoryIds.map((id) => [id, EMPTY_USAGE]));
-    for (const r of rows) map.set(r.directory_id, { requests: toSafeNumber(r.requests), rowsDelivered: toSafeNumber(r.rows_delivered), consumers: r.consumers });
+    for (const r of rows)
+      map.set(r.directory_id, { requests: toSafeNumber(r.requests), rowsDelivered: toSafeNumber(r.rows_delivered), consumers: r.consumers });
     return map;
   },
 };

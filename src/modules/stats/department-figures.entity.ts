@@ -14,7 +14,10 @@ export abstract class FigureColumns {
 
 for (const figure of FIGURES) {
   // bigint figures as exact decimal strings (a sum may pass 2^53; readers turn them into Counts).
-  Property({ type: figure.type === 'bigint' ? new BigIntType('string') : 'integer', default: 0, fieldName: figure.column })(FigureColumns.prototype, propertyOf(figure.column));
+  Property({ type: figure.type === 'bigint' ? new BigIntType('string') : 'integer', default: 0, fieldName: figure.column })(
+    FigureColumns.prototype,
+    propertyOf(figure.column),
+  );
 }
 
 /**

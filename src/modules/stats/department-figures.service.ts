@@ -5,7 +5,9 @@ import { liftStatementTimeout, withoutStatementTimeout } from '../../db/statemen
 
 /** Subscription counts of departments `d` matching `where`, named by their columns (granted ones lapse after their end date). */
 const SUBSCRIPTION_COUNTS_SQL = (where: string) =>
-  `select d.id, ${figuresOf('subscriptions').map((figure) => `${figure.count} as ${figure.column}`).join(', ')} from department d where ${where}`;
+  `select d.id, ${figuresOf('subscriptions')
+    .map((figure) => `${figure.count} as ${figure.column}`)
+    .join(', ')} from department d where ${where}`;
 const SUBSCRIPTION_COLUMNS = figuresOf('subscriptions').map((figure) => figure.column);
 
 export { FIGURE_COLUMNS };
@@ -107,8 +109,9 @@ export const departmentFiguresService = {
    */
   async refreshStaleness(em: EntityManager): Promise<number> {
     // A job (at start, every five minutes, before a capture): a province's scan may outlast a request's statement timeout.
-    const changed: { id: number }[] = await withoutStatementTimeout(em, (tx) => tx.execute(
-      `select f.department_id as id
+    const changed: { id: number }[] = await withoutStatementTimeout(em, (tx) =>
+      tx.execute(
+        `select f.department_id as id
          from department_figures f
          left join (select c.department_id, count(*) as n from resource_directory c where ${staleSql('c')} group by c.department_id) x
            on x.department_id = f.department_id
@@ -116,7 +119,8 @@ export const departmentFiguresService = {
        union
        select f.department_id from department_figures f join (${SUBSCRIPTION_COUNTS_SQL('true')}) x on x.id = f.department_id
         where (${SUBSCRIPTION_COLUMNS.map((c) => `f.${c}`).join(', ')}) <> (${SUBSCRIPTION_COLUMNS.map((c) => `x.${c}`).join(', ')})`,
-    ));
+      ),
+    );
     // A few hundred departments per transaction, locked in id order as every other change locks
     // them: after a server was down for days most of a province may have changed, and one
     // transaction per department made that thousands of round trips before the server listened.

@@ -51,7 +51,12 @@ export function scheduleFiguresRecount(
   log: (message: string, error: unknown) => void = (message, err) => logger.error({ err }, message),
 ): FiguresRecount {
   checkRecountInterval(intervalMs);
-  return schedulePeriodicJob(() => recountFigures(orm, { wait: false }), intervalMs, 'recount of stale directories and lapsed subscriptions failed; the next one tries again', log);
+  return schedulePeriodicJob(
+    () => recountFigures(orm, { wait: false }),
+    intervalMs,
+    'recount of stale directories and lapsed subscriptions failed; the next one tries again',
+    log,
+  );
 }
 
 /** Refuses an interval setInterval cannot keep (it would fire at once, or every millisecond). */

@@ -25,7 +25,12 @@ const COLUMNS = (f: string) => FIGURE_COLUMNS.map((column) => `${f}.${column}`).
 function byKey<K extends string | number>(keys: readonly K[], rows: FiguresRow[], normalise: (key: FiguresRow['key']) => K): Map<K, UnitFigures> {
   const map = new Map<K, UnitFigures>();
   for (const row of rows) {
-    map.set(normalise(row.key), { mount: mountCountsOf(row), supervision: supervisionCountsOf(row), subscriptions: subscriptionCountsOf(row), usage: usageFiguresOf(row) });
+    map.set(normalise(row.key), {
+      mount: mountCountsOf(row),
+      supervision: supervisionCountsOf(row),
+      subscriptions: subscriptionCountsOf(row),
+      usage: usageFiguresOf(row),
+    });
   }
   for (const key of keys) if (!map.has(key)) map.set(key, emptyUnitFigures());
   return map;
@@ -42,13 +47,17 @@ function byKey<K extends string | number>(keys: readonly K[], rows: FiguresRow[]
 export const figuresService = {
   /** Figures of many departments, one statement. */
   async forDepartments(em: EntityManager, departmentIds: readonly number[]): Promise<Map<number, UnitFigures>> {
-    const rows: FiguresRow[] = await em.execute(`select f.department_id as key, ${COLUMNS('f')} from department_figures f where f.department_id in (?)`, [[...departmentIds]]);
+    const rows: FiguresRow[] = await em.execute(`select f.department_id as key, ${COLUMNS('f')} from department_figures f where f.department_id in (?)`, [
+      [...departmentIds],
+    ]);
     return byKey(departmentIds, rows, Number);
   },
 
   /** Figures of many regions, one statement: each region's row sums every department at any depth. */
   async forRegions(em: EntityManager, regionCodes: readonly string[]): Promise<Map<string, UnitFigures>> {
-    const rows: FiguresRow[] = await em.execute(`select f.region_code as key, ${COLUMNS('f')} from region_figures f where f.region_code in (?)`, [[...regionCodes]]);
+    const rows: FiguresRow[] = await em.execute(`select f.region_code as key, ${COLUMNS('f')} from region_figures f where f.region_code in (?)`, [
+      [...regionCodes],
+    ]);
     return byKey(regionCodes, rows, String);
   },
 };

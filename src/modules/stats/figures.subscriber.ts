@@ -55,10 +55,15 @@ export class FiguresSubscriber implements MutationSubscriber {
 /** The departments (and sections) whose figures one entity change can move. */
 function departmentsOf(change: EntityChange): [Section, number][] {
   const entity = change.entity;
-  const ids = (section: Section, ...refs: ({ id: number } | undefined)[]) => refs.map(idOf).filter((id): id is number => id != null).map((id): [Section, number] => [section, id]);
+  const ids = (section: Section, ...refs: ({ id: number } | undefined)[]) =>
+    refs
+      .map(idOf)
+      .filter((id): id is number => id != null)
+      .map((id): [Section, number] => [section, id]);
   if (entity instanceof ResourceDirectory) return ids('catalogue', entity.department);
   if (entity instanceof SubscriptionRequest) return ids('subscriptions', entity.requester, entity.provider);
-  if (entity instanceof SupervisionMainItem || entity instanceof SupervisionSubItem || entity instanceof SupervisionRecord) return ids('supervision', entity.department);
+  if (entity instanceof SupervisionMainItem || entity instanceof SupervisionSubItem || entity instanceof SupervisionRecord)
+    return ids('supervision', entity.department);
   return [];
 }
 

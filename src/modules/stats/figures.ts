@@ -71,29 +71,73 @@ const granted = statusSql(SubscriptionStatus.GRANTED);
 export const categoryColumn = (category: string) => category.toLowerCase();
 
 export const FIGURES: readonly Figure[] = [
-  { column: 'published_directories', type: 'integer', section: 'catalogue', source: directories, count: `count(*) filter (where ${published})`, description: 'Published directories.' },
-  { column: 'mounted_directories', type: 'integer', section: 'catalogue', source: directories, count: `count(*) filter (where ${mounted})`, description: 'Published directories with an active mount (已挂载).' },
-  { column: 'data_volume', type: 'bigint', section: 'catalogue', source: directories, count: `coalesce(sum(c.data_volume) filter (where ${mounted}), 0)`, description: 'Records mounted on published directories.' },
   {
-    column: 'stale_directories', type: 'integer', section: 'catalogue', source: directories, count: `count(*) filter (where ${staleSql('c')})`,
+    column: 'published_directories',
+    type: 'integer',
+    section: 'catalogue',
+    source: directories,
+    count: `count(*) filter (where ${published})`,
+    description: 'Published directories.',
+  },
+  {
+    column: 'mounted_directories',
+    type: 'integer',
+    section: 'catalogue',
+    source: directories,
+    count: `count(*) filter (where ${mounted})`,
+    description: 'Published directories with an active mount (已挂载).',
+  },
+  {
+    column: 'data_volume',
+    type: 'bigint',
+    section: 'catalogue',
+    source: directories,
+    count: `coalesce(sum(c.data_volume) filter (where ${mounted}), 0)`,
+    description: 'Records mounted on published directories.',
+  },
+  {
+    column: 'stale_directories',
+    type: 'integer',
+    section: 'catalogue',
+    source: directories,
+    count: `count(*) filter (where ${staleSql('c')})`,
     description: 'Mounted directories whose data is stale; the clock moves it too (departmentFiguresService.refreshStaleness).',
   },
   {
-    column: 'subscriptions_made', type: 'integer', section: 'subscriptions',
-    count: `(select count(*) from subscription_request s where s.requester_id = d.id and ${granted})`, description: 'Granted, live subscriptions the unit made (订阅量).',
+    column: 'subscriptions_made',
+    type: 'integer',
+    section: 'subscriptions',
+    count: `(select count(*) from subscription_request s where s.requester_id = d.id and ${granted})`,
+    description: 'Granted, live subscriptions the unit made (订阅量).',
   },
   {
-    column: 'subscriptions_received', type: 'integer', section: 'subscriptions',
-    count: `(select count(*) from subscription_request s where s.provider_id = d.id and ${granted})`, description: "Granted, live subscriptions to the unit's directories (被订阅量).",
+    column: 'subscriptions_received',
+    type: 'integer',
+    section: 'subscriptions',
+    count: `(select count(*) from subscription_request s where s.provider_id = d.id and ${granted})`,
+    description: "Granted, live subscriptions to the unit's directories (被订阅量).",
   },
   {
-    column: 'subscriptions_pending', type: 'integer', section: 'subscriptions',
-    count: `(select count(*) from subscription_request s where s.provider_id = d.id and s.status = 'PENDING')`, description: "Requests waiting for the unit's decision as provider.",
+    column: 'subscriptions_pending',
+    type: 'integer',
+    section: 'subscriptions',
+    count: `(select count(*) from subscription_request s where s.provider_id = d.id and s.status = 'PENDING')`,
+    description: "Requests waiting for the unit's decision as provider.",
   },
   ...USAGE_FIGURES,
-  { column: 'main_items', type: 'integer', section: 'supervision', source: SOURCES.mainItems, count: 'count(*)', description: 'Supervision main items (监管主项).' },
   {
-    column: 'covered_main_items', type: 'integer', section: 'supervision', source: SOURCES.mainItems,
+    column: 'main_items',
+    type: 'integer',
+    section: 'supervision',
+    source: SOURCES.mainItems,
+    count: 'count(*)',
+    description: 'Supervision main items (监管主项).',
+  },
+  {
+    column: 'covered_main_items',
+    type: 'integer',
+    section: 'supervision',
+    source: SOURCES.mainItems,
     count: 'count(*) filter (where exists (select 1 from supervision_sub_item cs where cs.main_item_id = m.id and cs.record_count > 0))',
     description: 'Main items with at least one sub-item that has records.',
   },
@@ -101,15 +145,38 @@ export const FIGURES: readonly Figure[] = [
     const c = categoryColumn(category);
     const source = SOURCES.subItems;
     return [
-      { column: `${c}_items`, type: 'integer', section: 'supervision', source, count: `count(*) filter (where s.category = '${category}')`, description: `Sub-items of category ${category}.` },
-      { column: `${c}_covered`, type: 'integer', section: 'supervision', source, count: `count(*) filter (where s.category = '${category}' and s.record_count > 0)`, description: `Sub-items of category ${category} with records.` },
-      { column: `${c}_records`, type: 'bigint', section: 'supervision', source, count: `coalesce(sum(s.record_count) filter (where s.category = '${category}'), 0)`, description: `Records of sub-items of category ${category}.` },
+      {
+        column: `${c}_items`,
+        type: 'integer',
+        section: 'supervision',
+        source,
+        count: `count(*) filter (where s.category = '${category}')`,
+        description: `Sub-items of category ${category}.`,
+      },
+      {
+        column: `${c}_covered`,
+        type: 'integer',
+        section: 'supervision',
+        source,
+        count: `count(*) filter (where s.category = '${category}' and s.record_count > 0)`,
+        description: `Sub-items of category ${category} with records.`,
+      },
+      {
+        column: `${c}_records`,
+        type: 'bigint',
+        section: 'supervision',
+        source,
+        count: `coalesce(sum(s.record_count) filter (where s.category = '${category}'), 0)`,
+        description: `Records of sub-items of category ${category}.`,
+      },
     ];
   }),
 ];
 
 /** The figures recounted from rows (all but those added to as events happen). */
-export const COUNTED_FIGURES: readonly CountedFigure[] = FIGURES.filter((figure): figure is CountedFigure => figure.section !== undefined && figure.count !== undefined);
+export const COUNTED_FIGURES: readonly CountedFigure[] = FIGURES.filter(
+  (figure): figure is CountedFigure => figure.section !== undefined && figure.count !== undefined,
+);
 
 /** Every figure column, in declaration order. */
 export const FIGURE_COLUMNS: readonly string[] = FIGURES.map((figure) => figure.column);
@@ -118,7 +185,8 @@ export const FIGURE_COLUMNS: readonly string[] = FIGURES.map((figure) => figure.
 export const propertyOf = (column: string) => column.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 
 /** The figures of one section. */
-export const figuresOf = (section: FigureSection): CountedFigure[] => FIGURES.filter((figure): figure is CountedFigure => figure.section === section && figure.count !== undefined);
+export const figuresOf = (section: FigureSection): CountedFigure[] =>
+  FIGURES.filter((figure): figure is CountedFigure => figure.section === section && figure.count !== undefined);
 
 /**
  * A select of `d.id` and the named figures of every department matching

@@ -44,7 +44,8 @@ export class RankingArgs {
 
   @Field(() => Float, {
     nullable: true,
-    description: 'Only units whose rate is below this rate (in [0, 1], e.g. 0.6 for 60%): the report\'s list of units with low figures. Units without a rate are then left out.',
+    description:
+      "Only units whose rate is below this rate (in [0, 1], e.g. 0.6 for 60%): the report's list of units with low figures. Units without a rate are then left out.",
   })
   below?: number | null;
 }
@@ -77,7 +78,7 @@ class RankingEntryBase {
   }
 }
 
-@ObjectType('DepartmentRankingEntry', { description: 'A department\'s place in a ranking.' })
+@ObjectType('DepartmentRankingEntry', { description: "A department's place in a ranking." })
 export class DepartmentRankingEntryType extends RankingEntryBase {
   constructor(entry: RankingEntry<Department>) {
     super(entry);
@@ -88,7 +89,7 @@ export class DepartmentRankingEntryType extends RankingEntryBase {
   department: Department;
 }
 
-@ObjectType('RegionRankingEntry', { description: 'A region\'s place in a ranking; its rate sums every department below it.' })
+@ObjectType('RegionRankingEntry', { description: "A region's place in a ranking; its rate sums every department below it." })
 export class RegionRankingEntryType extends RankingEntryBase {
   constructor(entry: RankingEntry<Region>) {
     super(entry);

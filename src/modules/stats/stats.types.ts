@@ -9,7 +9,10 @@ import type { MountCounts } from './mount-stats.service';
  * property): a province dashboard resolves some 8,000 of these fields, and a
  * getter or a wrapped resolver per field cost a measurable share of it.
  */
-@ObjectType('MountStats', { simpleResolvers: true, description: 'Mount figures of a department or region (资源目录挂载情况). A region sums every department below it.' })
+@ObjectType('MountStats', {
+  simpleResolvers: true,
+  description: 'Mount figures of a department or region (资源目录挂载情况). A region sums every department below it.',
+})
 export class MountStatsType {
   constructor(counts: MountCounts) {
     this.publishedDirectories = counts.publishedDirectories;
@@ -35,6 +38,9 @@ export class MountStatsType {
   @Field(() => Float, { nullable: true, description: 'Mount rate (资源挂载率) = mounted / published, in [0, 1]; null when nothing is published.' })
   mountRate: number | null;
 
-  @Field(() => String, { nullable: true, description: 'Mount rate as a percentage rounded half-up to 2 decimals, as reports print it ("62.39"); null when nothing is published.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Mount rate as a percentage rounded half-up to 2 decimals, as reports print it ("62.39"); null when nothing is published.',
+  })
   mountRatePercent: string | null;
 }

@@ -19,7 +19,11 @@ export interface SupervisionCounts {
 }
 
 export function emptySupervisionCounts(): SupervisionCounts {
-  return { mainItems: 0, coveredMainItems: 0, byCategory: SUPERVISION_CATEGORIES.map((category) => ({ category, subItems: 0, coveredSubItems: 0, records: 0 })) };
+  return {
+    mainItems: 0,
+    coveredMainItems: 0,
+    byCategory: SUPERVISION_CATEGORIES.map((category) => ({ category, subItems: 0, coveredSubItems: 0, records: 0 })),
+  };
 }
 
 /** Supervision figures from a figures row (figures.ts declares its columns). */

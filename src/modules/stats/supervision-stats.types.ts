@@ -33,11 +33,17 @@ export class SupervisionCategoryStatsType {
   @Field(() => Float, { nullable: true, description: 'Covered / sub-items of the category, in [0, 1]; null when there are none.' })
   coverageRate: number | null;
 
-  @Field(() => String, { nullable: true, description: 'Coverage rate as a percentage rounded half-up to 2 decimals ("62.39"); null when there are no sub-items.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Coverage rate as a percentage rounded half-up to 2 decimals ("62.39"); null when there are no sub-items.',
+  })
   coverageRatePercent: string | null;
 }
 
-@ObjectType('SupervisionStats', { simpleResolvers: true, description: 'Supervision coverage of a department or region (监管事项覆盖情况). A region sums every department below it.' })
+@ObjectType('SupervisionStats', {
+  simpleResolvers: true,
+  description: 'Supervision coverage of a department or region (监管事项覆盖情况). A region sums every department below it.',
+})
 export class SupervisionStatsType {
   constructor(counts: SupervisionCounts) {
     this.mainItems = counts.mainItems;
@@ -58,10 +64,16 @@ export class SupervisionStatsType {
   @Field(() => Int, { description: 'Main items with at least one covered sub-item (主项覆盖数).' })
   coveredMainItems: number;
 
-  @Field(() => Float, { nullable: true, description: 'Main-item coverage rate (主项覆盖率) = covered main items / main items, in [0, 1]; null when there are none.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Main-item coverage rate (主项覆盖率) = covered main items / main items, in [0, 1]; null when there are none.',
+  })
   mainCoverageRate: number | null;
 
-  @Field(() => String, { nullable: true, description: 'Main-item coverage rate as a percentage rounded half-up to 2 decimals, as reports print it; null when there are no main items.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Main-item coverage rate as a percentage rounded half-up to 2 decimals, as reports print it; null when there are no main items.',
+  })
   mainCoverageRatePercent: string | null;
 
   @Field(() => Int, { description: 'Sub-items of all categories (子项数).' })
@@ -70,15 +82,23 @@ export class SupervisionStatsType {
   @Field(() => Int, { description: 'Sub-items with at least one counting record (子项覆盖数).' })
   coveredSubItems: number;
 
-  @Field(() => Float, { nullable: true, description: 'Sub-item coverage rate (子项覆盖率) = covered sub-items / sub-items, all categories together, in [0, 1]; null when there are none.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Sub-item coverage rate (子项覆盖率) = covered sub-items / sub-items, all categories together, in [0, 1]; null when there are none.',
+  })
   subCoverageRate: number | null;
 
-  @Field(() => String, { nullable: true, description: 'Sub-item coverage rate as a percentage rounded half-up to 2 decimals, as reports print it; null when there are no sub-items.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Sub-item coverage rate as a percentage rounded half-up to 2 decimals, as reports print it; null when there are no sub-items.',
+  })
   subCoverageRatePercent: string | null;
 
   @Field(() => SafeInt, { description: 'Counting records of all sub-items (汇聚数); superseded records are left out.' })
   records: number;
 
-  @Field(() => [SupervisionCategoryStatsType], { description: 'Sub-item figures per category, every category in the order INSPECTION, PENALTY, COERCION, OTHER, zeros included.' })
+  @Field(() => [SupervisionCategoryStatsType], {
+    description: 'Sub-item figures per category, every category in the order INSPECTION, PENALTY, COERCION, OTHER, zeros included.',
+  })
   byCategory: SupervisionCategoryStatsType[];
 }

@@ -4,7 +4,10 @@ import { subscriptionService, type SubscriptionFilter } from './subscription.ser
 
 export function createSubscriptionLoaders(em: EntityManager) {
   return {
-    subscriptionRequestById: rowLoader((ids: readonly number[]) => subscriptionService.byIds(em, ids), (r) => r.id),
+    subscriptionRequestById: rowLoader(
+      (ids: readonly number[]) => subscriptionService.byIds(em, ids),
+      (r) => r.id,
+    ),
     subscriptionsMadeBy: pagedChildrenLoader(
       (ids: readonly number[], page, filter: SubscriptionFilter) => subscriptionService.requestsOf(em, 'requester', ids, page, filter),
       (r) => r.requester.id,

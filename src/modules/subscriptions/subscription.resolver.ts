@@ -49,7 +49,11 @@ class SubscriptionQueueArgs {
   after?: string | null;
 }
 
-const decision = (input: SubscriptionDecisionInput) => ({ id: numericIdOf(input.id, 'SubscriptionRequest'), reason: input.reason, grantedItems: input.grantedItems });
+const decision = (input: SubscriptionDecisionInput) => ({
+  id: numericIdOf(input.id, 'SubscriptionRequest'),
+  reason: input.reason,
+  grantedItems: input.grantedItems,
+});
 
 @Resolver(() => SubscriptionRequestType)
 export class SubscriptionResolver {
@@ -64,31 +68,47 @@ export class SubscriptionResolver {
   }
 
   @Authorized(Role.ADMIN, Role.STEWARD)
-  @Mutation(() => SubscriptionRequestType, { nullable: true, description: 'Requests a subscription to a published directory of another department: granted at once when shared unconditionally, pending when conditionally, refused when not shared.' })
+  @Mutation(() => SubscriptionRequestType, {
+    nullable: true,
+    description:
+      'Requests a subscription to a published directory of another department: granted at once when shared unconditionally, pending when conditionally, refused when not shared.',
+  })
   requestSubscription(@Arg('input', () => RequestSubscriptionInput, { description: 'The request.' }) input: RequestSubscriptionInput, @Ctx() ctx: MuluContext) {
     return subscriptionService.request(ctx, { ...input, directory: toDirectoryRef(input.directory) });
   }
 
   @Authorized(Role.ADMIN, Role.STEWARD)
   @Mutation(() => SubscriptionRequestType, { nullable: true, description: 'Grants a pending request (steward of the providing department).' })
-  approveSubscriptionRequest(@Arg('input', () => SubscriptionDecisionInput, { description: 'The decision.' }) input: SubscriptionDecisionInput, @Ctx() ctx: MuluContext) {
+  approveSubscriptionRequest(
+    @Arg('input', () => SubscriptionDecisionInput, { description: 'The decision.' }) input: SubscriptionDecisionInput,
+    @Ctx() ctx: MuluContext,
+  ) {
     return subscriptionService.approve(ctx, decision(input));
   }
 
   @Authorized(Role.ADMIN, Role.STEWARD)
   @Mutation(() => SubscriptionRequestType, { nullable: true, description: 'Rejects a pending request with a reason (steward of the providing department).' })
-  rejectSubscriptionRequest(@Arg('input', () => SubscriptionDecisionInput, { description: 'The decision; the reason is required.' }) input: SubscriptionDecisionInput, @Ctx() ctx: MuluContext) {
+  rejectSubscriptionRequest(
+    @Arg('input', () => SubscriptionDecisionInput, { description: 'The decision; the reason is required.' }) input: SubscriptionDecisionInput,
+    @Ctx() ctx: MuluContext,
+  ) {
     return subscriptionService.reject(ctx, decision(input));
   }
 
   @Authorized(Role.ADMIN, Role.STEWARD)
   @Mutation(() => SubscriptionRequestType, { nullable: true, description: 'Revokes a granted subscription (steward of the providing department).' })
-  revokeSubscription(@Arg('input', () => SubscriptionDecisionInput, { description: 'The subscription and an optional reason.' }) input: SubscriptionDecisionInput, @Ctx() ctx: MuluContext) {
+  revokeSubscription(
+    @Arg('input', () => SubscriptionDecisionInput, { description: 'The subscription and an optional reason.' }) input: SubscriptionDecisionInput,
+    @Ctx() ctx: MuluContext,
+  ) {
     return subscriptionService.revoke(ctx, decision(input));
   }
 
   @Authorized(Role.ADMIN, Role.STEWARD)
-  @Mutation(() => SubscriptionRequestType, { nullable: true, description: 'Cancels a pending request or a granted subscription (steward of the requesting department).' })
+  @Mutation(() => SubscriptionRequestType, {
+    nullable: true,
+    description: 'Cancels a pending request or a granted subscription (steward of the requesting department).',
+  })
   cancelSubscription(@Arg('input', () => CancelSubscriptionInput, { description: 'The request.' }) input: CancelSubscriptionInput, @Ctx() ctx: MuluContext) {
     return subscriptionService.cancel(ctx, numericIdOf(input.id, 'SubscriptionRequest'));
   }

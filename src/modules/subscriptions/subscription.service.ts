@@ -36,7 +36,8 @@ function checkGrantedItems(directory: ResourceDirectory, names: string[] | null 
   if (names == null) return null;
   const known = directory.informationItems.map((item) => item.name);
   const unknown = names.filter((name) => !known.includes(name));
-  if (unknown.length) throw badInput(`Directory ${directory.code} has no information item ${unknown.map((n) => `"${n}"`).join(', ')}; its items are ${known.join(', ')}.`);
+  if (unknown.length)
+    throw badInput(`Directory ${directory.code} has no information item ${unknown.map((n) => `"${n}"`).join(', ')}; its items are ${known.join(', ')}.`);
   const granted = known.filter((name) => names.includes(name));
   if (granted.length === 0) throw badInput('Grant at least one information item, or omit grantedItems to grant them all.');
   return granted;
@@ -87,10 +88,15 @@ export const subscriptionService = {
       requireDepartmentWriter(ctx, requester, `request subscriptions for ${requester.name}`);
       const directory = await directoryService.requireForUpdate(em, input.directory);
       const provider = await em.findOneOrFail(Department, { id: directory.department.id });
-      if (provider.id === requester.id) throw badInput(`Directory ${directory.code} belongs to ${provider.name} itself; a department does not subscribe to its own directories.`);
-      if (directory.status !== DirectoryStatus.PUBLISHED) throw conflict(`Directory ${directory.code} is not published; only published directories can be subscribed to.`);
+      if (provider.id === requester.id)
+        throw badInput(`Directory ${directory.code} belongs to ${provider.name} itself; a department does not subscribe to its own directories.`);
+      if (directory.status !== DirectoryStatus.PUBLISHED)
+        throw conflict(`Directory ${directory.code} is not published; only published directories can be subscribed to.`);
       if (directory.shareType === ShareType.NOT_SHARED) {
-        throw badInput(`Directory ${directory.code} is not shared (不予共享)${directory.shareConditions ? `: ${directory.shareConditions}` : ''}; it cannot be requested.`, { reason: 'NOT_SHARED' });
+        throw badInput(
+          `Directory ${directory.code} is not shared (不予共享)${directory.shareConditions ? `: ${directory.shareConditions}` : ''}; it cannot be requested.`,
+          { reason: 'NOT_SHARED' },
+        );
       }
       // The directory row is locked (requireForUpdate), so requests for it queue up here.
       const live = await em.find(SubscriptionRequest, { directory, requester, status: { $in: [...LIVE_STATUSES] } });
@@ -100,7 +106,13 @@ export const subscriptionService = {
           throw conflict(`${requester.name} already has a ${status.toLowerCase()} request for directory ${directory.code}; cancel it before asking again.`);
         }
         existing.status = SubscriptionStatus.LAPSED; // make the lapse durable, so the new request is the only live one
-        mutation.audit({ action: 'lapseSubscription', entityType: 'SubscriptionRequest', entityId: existing.id, before: { status: SubscriptionStatus.GRANTED }, after: { status: SubscriptionStatus.LAPSED } });
+        mutation.audit({
+          action: 'lapseSubscription',
+          entityType: 'SubscriptionRequest',
+          entityId: existing.id,
+          before: { status: SubscriptionStatus.GRANTED },
+          after: { status: SubscriptionStatus.LAPSED },
+        });
       }
       // Before the insert: the flush would otherwise insert first and trip the one-live-request index.
       await em.flush();
@@ -125,9 +137,11 @@ export const subscriptionService = {
   /** Pending -> granted, by the provider. */
   approve(ctx: RequestContext, input: DecisionInput): Promise<SubscriptionRequest> {
     return this.transition(ctx, input.id, 'approve', 'approveSubscriptionRequest', (request, now, directory) => {
-      if (request.endDate && request.endDate < businessToday(now)) throw conflict(`This request's end date ${request.endDate} has passed; it can only be rejected.`);
+      if (request.endDate && request.endDate < businessToday(now))
+        throw conflict(`This request's end date ${request.endDate} has passed; it can only be rejected.`);
       // The directory may have changed since the request was filed.
-      if (directory.status !== DirectoryStatus.PUBLISHED) throw conflict(`Directory ${directory.code} is no longer published; this request can only be rejected.`);
+      if (directory.status !== DirectoryStatus.PUBLISHED)
+        throw conflict(`Directory ${directory.code} is no longer published; this request can only be rejected.`);
       if (directory.shareType === ShareType.NOT_SHARED) throw conflict(`Directory ${directory.code} is no longer shared; this request can only be rejected.`);
       request.decidedAt = now;
       request.decisionReason = input.reason?.trim() || null;
@@ -168,16 +182,26 @@ export const subscriptionService = {
    * check and the grant. Directory, then request, then the department figures:
    * the order of requestSubscription and of the directory's own changes.
    */
-  async transition(ctx: RequestContext, id: number, event: SubscriptionEvent, action: string, apply: (request: SubscriptionRequest, now: Date, directory: ResourceDirectory) => void): Promise<SubscriptionRequest> {
+  async transition(
+    ctx: RequestContext,
+    id: number,
+    event: SubscriptionEvent,
+    action: string,
+    apply: (request: SubscriptionRequest, now: Date, directory: ResourceDirectory) => void,
+  ): Promise<SubscriptionRequest> {
     const viewer = requireViewer(ctx);
     return mutate(ctx, action, async (em, mutation) => {
       // A request's directory never changes, so it can be named before the request is locked.
-      await em.execute(`select c.id from resource_directory c where c.id = (select r.directory_id from subscription_request r where r.id = ?) for share of c`, [id]);
+      await em.execute(`select c.id from resource_directory c where c.id = (select r.directory_id from subscription_request r where r.id = ?) for share of c`, [
+        id,
+      ]);
       const request = await requireForUpdate(em, id);
       const side = TRANSITIONS[event].by === 'provider' ? request.provider.getEntity() : request.requester.getEntity();
       if (!canWriteDepartment(viewer, side.creditCode)) {
         const who = TRANSITIONS[event].by === 'provider' ? 'the providing department' : 'the requesting department';
-        throw forbidden(`Only a steward of ${who}, ${side.name} (${side.creditCode}), or an administrator may ${event} this request.${viewer.role === Role.VIEWER ? ' Your role is read-only.' : ''}`);
+        throw forbidden(
+          `Only a steward of ${who}, ${side.name} (${side.creditCode}), or an administrator may ${event} this request.${viewer.role === Role.VIEWER ? ' Your role is read-only.' : ''}`,
+        );
       }
       const now = new Date();
       const current = effectiveStatus(request, businessToday(now));
@@ -193,7 +217,13 @@ export const subscriptionService = {
   },
 
   /** Pages of requests made (side = requester) or received (side = provider) by many departments, one statement. */
-  async requestsOf(em: EntityManager, side: 'requester' | 'provider', departmentIds: readonly number[], page: PageRequest, filter: SubscriptionFilter): Promise<SubscriptionRequest[]> {
+  async requestsOf(
+    em: EntityManager,
+    side: 'requester' | 'provider',
+    departmentIds: readonly number[],
+    page: PageRequest,
+    filter: SubscriptionFilter,
+  ): Promise<SubscriptionRequest[]> {
     const where = filter.status ? { sql: statusSql(filter.status, 'c'), params: [] } : undefined;
     return pagedChildren(em, SubscriptionRequest, 'subscription_request', `${side}_id`, departmentIds, page, where);
   },

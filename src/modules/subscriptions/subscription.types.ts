@@ -49,13 +49,16 @@ export class SubscriptionRequestType extends Node {
 
 export const SubscriptionRequestConnection = ConnectionType(SubscriptionRequestType, 'SubscriptionRequest', 'subscription request');
 
-@ObjectType('SubscriptionStats', { simpleResolvers: true, description: 'Subscription figures of a department or region (资源使用情况); a region sums every department below it.' })
+@ObjectType('SubscriptionStats', {
+  simpleResolvers: true,
+  description: 'Subscription figures of a department or region (资源使用情况); a region sums every department below it.',
+})
 export class SubscriptionStatsType implements SubscriptionCounts {
   constructor(counts: SubscriptionCounts) {
     Object.assign(this, counts);
   }
 
-  @Field(() => Int, { description: 'Granted, live subscriptions the unit made to others\' directories (订阅量).' })
+  @Field(() => Int, { description: "Granted, live subscriptions the unit made to others' directories (订阅量)." })
   made!: number;
 
   @Field(() => Int, { description: "Granted, live subscriptions to the unit's directories (被订阅量)." })
@@ -93,7 +96,10 @@ export class SubscriptionDecisionInput {
   @MaxLength(2000)
   reason?: string | null;
 
-  @Field(() => [String], { nullable: true, description: 'On approval of a conditional share: the information items granted (by name); the subscriber receives only these. Omit to grant every item.' })
+  @Field(() => [String], {
+    nullable: true,
+    description: 'On approval of a conditional share: the information items granted (by name); the subscriber receives only these. Omit to grant every item.',
+  })
   @IsOptional()
   @ArrayMaxSize(1000)
   grantedItems?: string[] | null;

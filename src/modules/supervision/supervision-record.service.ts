@@ -87,7 +87,11 @@ function precheck(record: SupervisionRecordInput, index: number, now: number): C
   const externalId = record.externalId.trim();
   const subItemCode = record.subItemCode.trim();
   // PostgreSQL text and jsonb cannot hold NUL; refuse it here rather than fail the batch.
-  if ([record.source, record.externalId, record.subItemCode, record.supersedes?.source ?? '', record.supersedes?.externalId ?? ''].some((text) => text.includes('\u0000'))) {
+  if (
+    [record.source, record.externalId, record.subItemCode, record.supersedes?.source ?? '', record.supersedes?.externalId ?? ''].some((text) =>
+      text.includes('\u0000'),
+    )
+  ) {
     return 'it contains a NUL character (\\u0000), which cannot be stored.';
   }
   if (!source || source.length > 100) return `the source must be 1 to 100 characters, got ${source.length}.`;
@@ -107,7 +111,8 @@ function precheck(record: SupervisionRecordInput, index: number, now: number): C
   if (record.supersedes) {
     const target = { source: record.supersedes.source.trim(), externalId: record.supersedes.externalId.trim() };
     if (!target.source || !target.externalId) return 'it supersedes a record without naming its source and external id.';
-    if (target.source === source && target.externalId === externalId) return 'it names itself in supersedes; a correction must be a new record with its own external id.';
+    if (target.source === source && target.externalId === externalId)
+      return 'it names itself in supersedes; a correction must be a new record with its own external id.';
     supersedes = { ...target, key: keyOf(target.source, target.externalId) };
   }
   return { index, key: keyOf(source, externalId), source, externalId, subItemCode, occurredAt: new Date(time).toISOString(), payload, supersedes };
@@ -132,7 +137,9 @@ export const supervisionRecordService = {
   async ingest(ctx: RequestContext, input: IngestRecordsInput): Promise<IngestRecordsResult> {
     const records = input.records;
     if (records.length > MAX_RECORDS_PER_BATCH) {
-      throw badInput(`One call takes at most ${MAX_RECORDS_PER_BATCH.toLocaleString('en')} records; this one has ${records.length.toLocaleString('en')}. Split it into several calls.`);
+      throw badInput(
+        `One call takes at most ${MAX_RECORDS_PER_BATCH.toLocaleString('en')} records; this one has ${records.length.toLocaleString('en')}. Split it into several calls.`,
+      );
     }
     const creditCode = requireValidCreditCode(input.departmentCreditCode);
     const acceptPartial = input.acceptPartial ?? false;
@@ -146,7 +153,8 @@ export const supervisionRecordService = {
       if (typeof checked === 'string') rejected.push({ index, reason: `Record ${index} (${record.source}/${record.externalId}): ${checked}` });
       else pending.push(checked);
     });
-    const reject = (candidate: Candidate, reason: string) => rejected.push({ index: candidate.index, reason: `Record ${candidate.index} (${candidate.source}/${candidate.externalId}): ${reason}` });
+    const reject = (candidate: Candidate, reason: string) =>
+      rejected.push({ index: candidate.index, reason: `Record ${candidate.index} (${candidate.source}/${candidate.externalId}): ${reason}` });
 
     const result = await mutate(ctx, 'ingestSupervisionRecords', async (em, mutation) => {
       // A batch of 10,000 records is a job, not a request.
@@ -246,7 +254,14 @@ export const supervisionRecordService = {
       if ((rejected.length && !acceptPartial) || !pending.length) {
         duplicateIndexes.sort((a, b) => a - b);
         // Under acceptPartial nothing is refused for the batch's sake: the call stored all it could, which may be nothing.
-        return { received: records.length, accepted: 0, duplicates: duplicateIndexes.length, duplicateIndexes, rejected, stored: acceptPartial || rejected.length === 0 };
+        return {
+          received: records.length,
+          accepted: 0,
+          duplicates: duplicateIndexes.length,
+          duplicateIndexes,
+          rejected,
+          stored: acceptPartial || rejected.length === 0,
+        };
       }
 
       const inserted = await insertRecords(em, department.id, pending);
@@ -262,7 +277,8 @@ export const supervisionRecordService = {
           [inserted.supersededIds],
         );
         // The targets are locked above, so this cannot happen short of a bug; never let counters drift.
-        if (flagged.length !== inserted.supersededIds.length) throw new Error(`superseding flagged ${flagged.length} of ${inserted.supersededIds.length} records`);
+        if (flagged.length !== inserted.supersededIds.length)
+          throw new Error(`superseding flagged ${flagged.length} of ${inserted.supersededIds.length} records`);
         for (const row of flagged) bump(row.sub_item_id, -1);
       }
       await applyCounterDeltas(em, deltas);
@@ -272,7 +288,13 @@ export const supervisionRecordService = {
       mutation.audit({
         entityType: 'Department',
         entityId: department.id,
-        after: { received: records.length, accepted: inserted.count, duplicates: duplicateIndexes.length, rejected: rejected.length, corrections: inserted.supersededIds.length },
+        after: {
+          received: records.length,
+          accepted: inserted.count,
+          duplicates: duplicateIndexes.length,
+          rejected: rejected.length,
+          corrections: inserted.supersededIds.length,
+        },
       });
       await em.flush();
 

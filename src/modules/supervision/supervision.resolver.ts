@@ -66,8 +66,11 @@ function subItemsOfUnit(ctx: MuluContext, kind: UnitKind, unit: string | number,
 
 @Resolver(() => SupervisionMainItemType)
 export class SupervisionMainItemResolver {
-  @Mutation(() => SupervisionMainItemType, { nullable: true, description: "Registers a supervision main item of a department." })
-  createSupervisionMainItem(@Arg('input', () => CreateSupervisionMainItemInput, { description: 'The main item.' }) input: CreateSupervisionMainItemInput, @Ctx() ctx: MuluContext) {
+  @Mutation(() => SupervisionMainItemType, { nullable: true, description: 'Registers a supervision main item of a department.' })
+  createSupervisionMainItem(
+    @Arg('input', () => CreateSupervisionMainItemInput, { description: 'The main item.' }) input: CreateSupervisionMainItemInput,
+    @Ctx() ctx: MuluContext,
+  ) {
     return supervisionService.createMainItem(ctx, input);
   }
 
@@ -85,12 +88,18 @@ export class SupervisionMainItemResolver {
 @Resolver(() => SupervisionSubItemType)
 export class SupervisionSubItemResolver {
   @Mutation(() => SupervisionSubItemType, { nullable: true, description: 'Registers a supervision sub-item under a main item of the same department.' })
-  createSupervisionSubItem(@Arg('input', () => CreateSupervisionSubItemInput, { description: 'The sub-item.' }) input: CreateSupervisionSubItemInput, @Ctx() ctx: MuluContext) {
+  createSupervisionSubItem(
+    @Arg('input', () => CreateSupervisionSubItemInput, { description: 'The sub-item.' }) input: CreateSupervisionSubItemInput,
+    @Ctx() ctx: MuluContext,
+  ) {
     return supervisionService.createSubItem(ctx, input);
   }
 
   @Mutation(() => SupervisionSubItemType, { nullable: true, description: 'Moves a sub-item to another main item of the same department; coverage follows it.' })
-  moveSupervisionSubItem(@Arg('input', () => MoveSupervisionSubItemInput, { description: 'The move.' }) input: MoveSupervisionSubItemInput, @Ctx() ctx: MuluContext) {
+  moveSupervisionSubItem(
+    @Arg('input', () => MoveSupervisionSubItemInput, { description: 'The move.' }) input: MoveSupervisionSubItemInput,
+    @Ctx() ctx: MuluContext,
+  ) {
     return supervisionService.moveSubItem(ctx, input);
   }
 
@@ -99,7 +108,10 @@ export class SupervisionSubItemResolver {
     description:
       'Stores supervision records of one department, one or up to 10,000 per call, in one transaction. Safe to retry: records already stored are reported as duplicates and counted once.',
   })
-  ingestSupervisionRecords(@Arg('input', () => IngestSupervisionRecordsInput, { description: 'The batch.' }) input: IngestSupervisionRecordsInput, @Ctx() ctx: MuluContext): Promise<IngestRecordsResult> {
+  ingestSupervisionRecords(
+    @Arg('input', () => IngestSupervisionRecordsInput, { description: 'The batch.' }) input: IngestSupervisionRecordsInput,
+    @Ctx() ctx: MuluContext,
+  ): Promise<IngestRecordsResult> {
     return supervisionRecordService.ingest(ctx, input);
   }
 
@@ -129,7 +141,8 @@ export class DepartmentSupervisionResolver {
   }
 
   @FieldResolver(() => SupervisionSubItemConnection, {
-    description: "The department's supervision sub-items, in registration order; `filter: { covered: false }` lists those without a record (its to-do list), by category with `category`.",
+    description:
+      "The department's supervision sub-items, in registration order; `filter: { covered: false }` lists those without a record (its to-do list), by category with `category`.",
   })
   supervisionSubItems(@Root() department: Department, @Args(() => SubItemPageArgs) args: SubItemPageArgs, @Ctx() ctx: MuluContext) {
     return subItemsOfUnit(ctx, 'department', department.id, args);

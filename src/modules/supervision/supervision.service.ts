@@ -83,7 +83,8 @@ export const SUB_AUDITED = ['code', 'name', 'category', 'mainItem', 'department'
 
 async function requireMainItem(em: EntityManager, department: Department, code: string): Promise<SupervisionMainItem> {
   const item = await em.findOne(SupervisionMainItem, { department, code });
-  if (!item) throw notFound(`Department "${department.name}" (${department.creditCode}) has no supervision main item with code "${code}". Create the main item first.`);
+  if (!item)
+    throw notFound(`Department "${department.name}" (${department.creditCode}) has no supervision main item with code "${code}". Create the main item first.`);
   return item;
 }
 
@@ -114,7 +115,8 @@ export const supervisionService = {
   async createSubItem(ctx: RequestContext, input: CreateSubItemInput): Promise<SupervisionSubItem> {
     const code = requireText(input.code, 'sub-item code', 64);
     const name = requireText(input.name, 'sub-item name', 500);
-    if (!SUPERVISION_CATEGORIES.includes(input.category)) throw badInput(`"${input.category}" is not a sub-item category; use one of ${SUPERVISION_CATEGORIES.join(', ')}.`);
+    if (!SUPERVISION_CATEGORIES.includes(input.category))
+      throw badInput(`"${input.category}" is not a sub-item category; use one of ${SUPERVISION_CATEGORIES.join(', ')}.`);
     return mutate(ctx, 'createSupervisionSubItem', async (em, mutation) => {
       const department = await requireWritableDepartment(em, ctx, input.departmentCreditCode);
       const mainItem = await requireMainItem(em, department, input.mainItemCode.trim());
@@ -156,7 +158,13 @@ export const supervisionService = {
   },
 
   /** A page of main items of each of several departments or regions (with every region below), one statement. */
-  async mainItemsOfUnits(em: EntityManager, kind: UnitKind, units: readonly string[], page: PageRequest, filter: MainItemListFilter): Promise<UnitRow<SupervisionMainItem>[]> {
+  async mainItemsOfUnits(
+    em: EntityManager,
+    kind: UnitKind,
+    units: readonly string[],
+    page: PageRequest,
+    filter: MainItemListFilter,
+  ): Promise<UnitRow<SupervisionMainItem>[]> {
     return unitPagedRows(em, SupervisionMainItem, 'supervision_main_item', kind, units, page, mainItemFilterSql(filter));
   },
 
@@ -166,7 +174,13 @@ export const supervisionService = {
   },
 
   /** A page of sub-items of each of several departments or regions (with every region below), one statement. */
-  async subItemsOfUnits(em: EntityManager, kind: UnitKind, units: readonly string[], page: PageRequest, filter: SubItemListFilter): Promise<UnitRow<SupervisionSubItem>[]> {
+  async subItemsOfUnits(
+    em: EntityManager,
+    kind: UnitKind,
+    units: readonly string[],
+    page: PageRequest,
+    filter: SubItemListFilter,
+  ): Promise<UnitRow<SupervisionSubItem>[]> {
     return unitPagedRows(em, SupervisionSubItem, 'supervision_sub_item', kind, units, page, subItemFilterSql(filter));
   },
 

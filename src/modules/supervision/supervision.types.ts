@@ -41,13 +41,20 @@ export const SupervisionMainItemConnection = ConnectionType(
 
 @InputType({ description: 'Narrows a list of supervision main items.' })
 export class SupervisionMainItemFilter {
-  @Field(() => Boolean, { nullable: true, description: 'true: main items with at least one covered sub-item (主项已覆盖); false: main items without one (未覆盖).' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'true: main items with at least one covered sub-item (主项已覆盖); false: main items without one (未覆盖).',
+  })
   covered?: boolean | null;
 }
 
 @InputType({ description: 'Narrows a list of supervision sub-items.' })
 export class SupervisionSubItemFilter {
-  @Field(() => Boolean, { nullable: true, description: 'true: sub-items with at least one counting record (子项已覆盖); false: sub-items without any (未覆盖: the to-do list behind the sub-item coverage).' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'true: sub-items with at least one counting record (子项已覆盖); false: sub-items without any (未覆盖: the to-do list behind the sub-item coverage).',
+  })
   covered?: boolean | null;
 
   @Field(() => SupervisionCategory, { nullable: true, description: 'Only sub-items of this category.' })
@@ -146,10 +153,13 @@ export class SupervisionRecordInput {
   @Field({ description: 'Code of the sub-item (of the department named in the batch) the record is for.' })
   subItemCode!: string;
 
-  @Field({ description: 'The system that sends the record, e.g. the department\'s enforcement system (1 to 100 characters).' })
+  @Field({ description: "The system that sends the record, e.g. the department's enforcement system (1 to 100 characters)." })
   source!: string;
 
-  @Field({ description: 'The id the source gave the record, unique per source within the department (1 to 200 characters). Re-sending the same source and external id is a no-op reported as a duplicate.' })
+  @Field({
+    description:
+      'The id the source gave the record, unique per source within the department (1 to 200 characters). Re-sending the same source and external id is a no-op reported as a duplicate.',
+  })
   externalId!: string;
 
   @Field(() => GraphQLISODateTime, { description: 'When the supervision action happened; not in the future.' })
@@ -158,7 +168,10 @@ export class SupervisionRecordInput {
   @Field(() => GraphQLJSONObject, { nullable: true, description: 'Free-form details, stored as given (at most 16 KiB of JSON).' })
   payload?: Record<string, unknown> | null;
 
-  @Field(() => SupervisionRecordRefInput, { nullable: true, description: 'The record this one corrects: a stored, not yet superseded record of the same sub-item. It stops counting; it is kept, not changed.' })
+  @Field(() => SupervisionRecordRefInput, {
+    nullable: true,
+    description: 'The record this one corrects: a stored, not yet superseded record of the same sub-item. It stops counting; it is kept, not changed.',
+  })
   supersedes?: SupervisionRecordRefInput | null;
 }
 

@@ -8,7 +8,15 @@ const ENTRIES = `query($filter: AuditFilterInput, $first: Int, $after: String) {
   }
 }`;
 
-type Entry = { action: string; entityType: string; entityId: string; actorId: string; actorKind: string; before: Record<string, unknown> | null; after: Record<string, unknown> };
+type Entry = {
+  action: string;
+  entityType: string;
+  entityId: string;
+  actorId: string;
+  actorKind: string;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown>;
+};
 
 describe('the audit trail', () => {
   let api: TestServer;
@@ -18,10 +26,16 @@ describe('the audit trail', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
     const steward = await api.asRole('STEWARD', A);
-    await steward.ok(`mutation { registerDirectory(input: { code: "A-1", name: "低保名录", departmentCreditCode: "${A}", resourceFormat: DATABASE, shareType: UNCONDITIONAL, updateCycle: MONTHLY, informationItems: [{ name: "姓名", dataType: "字符型" }] }) { id } }`);
+    await steward.ok(
+      `mutation { registerDirectory(input: { code: "A-1", name: "低保名录", departmentCreditCode: "${A}", resourceFormat: DATABASE, shareType: UNCONDITIONAL, updateCycle: MONTHLY, informationItems: [{ name: "姓名", dataType: "字符型" }] }) { id } }`,
+    );
     await steward.ok('mutation { updateDirectory(input: { directory: { code: "A-1" }, name: "低保对象名录", summary: "全区低保对象" }) { id } }');
     await steward.ok('mutation { publishDirectory(input: { directory: { code: "A-1" } }) { id } }');
     const mountId = await mount(api, 'A-1', 100);
@@ -35,12 +49,28 @@ describe('the audit trail', () => {
   it('records every mutation with its actor and only the fields it changed', async () => {
     const all = await entries();
     expect(all.map((e) => e.action)).toEqual([
-      'createRegion', 'createRegion', 'createRegion', 'createDepartment',
-      'registerDirectory', 'updateDirectory', 'publishDirectory', 'mountDataset', 'refreshMount', 'unmountDataset', 'withdrawDirectory',
-      'registerDirectory', 'publishDirectory',
+      'createRegion',
+      'createRegion',
+      'createRegion',
+      'createDepartment',
+      'registerDirectory',
+      'updateDirectory',
+      'publishDirectory',
+      'mountDataset',
+      'refreshMount',
+      'unmountDataset',
+      'withdrawDirectory',
+      'registerDirectory',
+      'publishDirectory',
     ]);
     const update = all[5];
-    expect(update).toMatchObject({ actorKind: 'USER', actorId: `steward-${A}`, entityType: 'ResourceDirectory', before: { name: '低保名录', summary: null }, after: { name: '低保对象名录', summary: '全区低保对象' } });
+    expect(update).toMatchObject({
+      actorKind: 'USER',
+      actorId: `steward-${A}`,
+      entityType: 'ResourceDirectory',
+      before: { name: '低保名录', summary: null },
+      after: { name: '低保对象名录', summary: '全区低保对象' },
+    });
     expect(all[4]).toMatchObject({ before: null, after: { code: 'A-1', status: 'DRAFT', shareType: 'UNCONDITIONAL' } });
     expect(all[8]).toMatchObject({ actorKind: 'SYSTEM', actorId: 'bootstrap', before: { recordCount: 100 }, after: { recordCount: 120 } });
     expect(Object.keys(all[8].after).sort()).toEqual(['lastRefreshedAt', 'recordCount']);
@@ -49,7 +79,12 @@ describe('the audit trail', () => {
 
   it('filters by entity, actor and time, and pages', async () => {
     const directoryId = (await entries({ entityType: 'ResourceDirectory' }))[0].entityId;
-    expect((await entries({ entityType: 'ResourceDirectory', entityId: directoryId })).map((e) => e.action)).toEqual(['registerDirectory', 'updateDirectory', 'publishDirectory', 'withdrawDirectory']);
+    expect((await entries({ entityType: 'ResourceDirectory', entityId: directoryId })).map((e) => e.action)).toEqual([
+      'registerDirectory',
+      'updateDirectory',
+      'publishDirectory',
+      'withdrawDirectory',
+    ]);
     expect((await entries({ actorId: `steward-${A}` })).length).toBe(3);
     expect(await entries({ from: new Date(Date.now() + 60_000).toISOString() })).toEqual([]);
     expect((await entries({ to: new Date(Date.now() + 60_000).toISOString() })).length).toBe(13);

@@ -25,7 +25,11 @@ describe('sign-in with identity-platform JWTs and the bootstrap key', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: dept, name: '殷都区民政局', regionCode: '410505' });
   });
   afterAll(() => api.close());
@@ -57,8 +61,17 @@ describe('sign-in with identity-platform JWTs and the bootstrap key', () => {
     ],
     // Algorithm confusion: HMAC with the server's public key, which anyone may have, as the shared secret.
     ['signed with HS256 using the public key PEM as secret', () => signHmacWithPublicKey(api.publicKeyPem), /not valid/],
-    ['signed with HS256 using the public key PEM, without its final line break, as secret', () => signHmacWithPublicKey(api.publicKeyPem.trimEnd()), /not valid/],
-    ['unsigned (alg none)', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'x', role: 'ADMIN', iss: TEST_ISSUER, aud: TEST_AUDIENCE, exp: 9999999999 })).toString('base64url')}.`, /not valid/],
+    [
+      'signed with HS256 using the public key PEM, without its final line break, as secret',
+      () => signHmacWithPublicKey(api.publicKeyPem.trimEnd()),
+      /not valid/,
+    ],
+    [
+      'unsigned (alg none)',
+      async () =>
+        `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'x', role: 'ADMIN', iss: TEST_ISSUER, aud: TEST_AUDIENCE, exp: 9999999999 })).toString('base64url')}.`,
+      /not valid/,
+    ],
     ['with an unknown role', () => api.signToken({ role: 'ROOT' }), /role/],
     ['of a steward without a valid department', () => api.signToken({ role: 'STEWARD', department: '123' }), /department/],
     ['not a token at all', async () => 'hello', /neither/],
@@ -103,7 +116,10 @@ describe('anonymous reads of statistics (MULU_ANONYMOUS_STATS)', () => {
   let api: TestServer;
   beforeAll(async () => {
     api = await startTestServer({ anonymousStats: true });
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+    ]);
     await createDepartment(api, { creditCode: creditCode('410500', 1), name: '安阳市民政局', regionCode: '410500' });
   });
   afterAll(() => api.close());
@@ -139,12 +155,27 @@ describe('keys from a JWKS URL', () => {
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     try {
       const port = (jwks.address() as { port: number }).port;
-      const settings = await authSettingsFromConfig({ jwt: { jwksUrl: `http://127.0.0.1:${port}/jwks.json`, algorithms: ['ES256'], issuer: 'iss', audience: 'aud' }, anonymousStats: false });
+      const settings = await authSettingsFromConfig({
+        jwt: { jwksUrl: `http://127.0.0.1:${port}/jwks.json`, algorithms: ['ES256'], issuer: 'iss', audience: 'aud' },
+        anonymousStats: false,
+      });
       const authenticator = createAuthenticator(settings);
-      const token = await new SignJWT({ role: 'VIEWER' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setSubject('u1').setIssuer('iss').setAudience('aud').setExpirationTime('1m').sign(privateKey);
+      const token = await new SignJWT({ role: 'VIEWER' })
+        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+        .setSubject('u1')
+        .setIssuer('iss')
+        .setAudience('aud')
+        .setExpirationTime('1m')
+        .sign(privateKey);
       const em = undefined as never; // JWTs need no database
       await expect(authenticator.authenticate(`Bearer ${token}`, em)).resolves.toMatchObject({ id: 'u1', role: 'VIEWER' });
-      const other = await new SignJWT({ role: 'ADMIN' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setSubject('u1').setIssuer('iss').setAudience('aud').setExpirationTime('1m').sign((await generateKeyPair('ES256')).privateKey);
+      const other = await new SignJWT({ role: 'ADMIN' })
+        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+        .setSubject('u1')
+        .setIssuer('iss')
+        .setAudience('aud')
+        .setExpirationTime('1m')
+        .sign((await generateKeyPair('ES256')).privateKey);
       await expect(authenticator.authenticate(`Bearer ${other}`, em)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     } finally {
       jwks.close();

@@ -19,7 +19,11 @@ describe('who may run which mutation', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
     await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
     await createDepartment(api, { creditCode: C, name: '殷都区司法局', regionCode: '410505' });
@@ -30,9 +34,15 @@ describe('who may run which mutation', () => {
     mountId = await mount(api, 'A-PUB', 10);
     await api.ok(`mutation { createSupervisionMainItem(input: { departmentCreditCode: "${A}", code: "M1", name: "检查", legalBasis: "法" }) { code } }`);
     await api.ok(`mutation { createSupervisionMainItem(input: { departmentCreditCode: "${A}", code: "M2", name: "处罚", legalBasis: "法" }) { code } }`);
-    await api.ok(`mutation { createSupervisionSubItem(input: { departmentCreditCode: "${A}", mainItemCode: "M1", code: "S1", name: "检查子项", category: INSPECTION }) { code } }`);
+    await api.ok(
+      `mutation { createSupervisionSubItem(input: { departmentCreditCode: "${A}", mainItemCode: "M1", code: "S1", name: "检查子项", category: INSPECTION }) { code } }`,
+    );
     const requestAs = async (code: string) =>
-      (await api.ok(`mutation($i: RequestSubscriptionInput!) { requestSubscription(input: $i) { id } }`, { i: { directory: { code }, requesterCreditCode: B, purpose: '办事' } })).requestSubscription.id;
+      (
+        await api.ok(`mutation($i: RequestSubscriptionInput!) { requestSubscription(input: $i) { id } }`, {
+          i: { directory: { code }, requesterCreditCode: B, purpose: '办事' },
+        })
+      ).requestSubscription.id;
     pendingId = await requestAs('A-COND');
     grantedId = await requestAs('A-OPEN');
     apiKeyId = (await api.ok(`mutation { createApiKey(input: { name: "推送", departmentCreditCode: "${A}" }) { apiKey { id } } }`)).createApiKey.apiKey.id;
@@ -44,19 +54,54 @@ describe('who may run which mutation', () => {
   afterAll(() => api.close());
 
   const cases: { mutation: string; document: () => [string, Record<string, unknown>]; refuse: string[] }[] = [
-    { mutation: 'createRegion', document: () => ['mutation { createRegion(input: { code: "410502", name: "文峰区" }) { code } }', {}], refuse: ['viewer', 'stewardA'] },
-    { mutation: 'createDepartment', document: () => [`mutation { createDepartment(input: { creditCode: "${creditCode('410505', 9)}", name: "新部门", regionCode: "410505" }) { id } }`, {}], refuse: ['viewer', 'stewardA'] },
+    {
+      mutation: 'createRegion',
+      document: () => ['mutation { createRegion(input: { code: "410502", name: "文峰区" }) { code } }', {}],
+      refuse: ['viewer', 'stewardA'],
+    },
+    {
+      mutation: 'createDepartment',
+      document: () => [`mutation { createDepartment(input: { creditCode: "${creditCode('410505', 9)}", name: "新部门", regionCode: "410505" }) { id } }`, {}],
+      refuse: ['viewer', 'stewardA'],
+    },
     {
       mutation: 'registerDirectory',
-      document: () => [`mutation { registerDirectory(input: { code: "A-NEW", name: "新资源", departmentCreditCode: "${A}", resourceFormat: DATABASE, shareType: UNCONDITIONAL, updateCycle: MONTHLY }) { id } }`, {}],
+      document: () => [
+        `mutation { registerDirectory(input: { code: "A-NEW", name: "新资源", departmentCreditCode: "${A}", resourceFormat: DATABASE, shareType: UNCONDITIONAL, updateCycle: MONTHLY }) { id } }`,
+        {},
+      ],
       refuse: ['viewer', 'stewardB'],
     },
-    { mutation: 'updateDirectory', document: () => ['mutation { updateDirectory(input: { directory: { code: "A-PUB" }, summary: "改" }) { id } }', {}], refuse: ['viewer', 'stewardB'] },
-    { mutation: 'publishDirectory', document: () => ['mutation { publishDirectory(input: { directory: { code: "A-DRAFT" } }) { id } }', {}], refuse: ['viewer', 'stewardB'] },
-    { mutation: 'withdrawDirectory', document: () => ['mutation { withdrawDirectory(input: { directory: { code: "A-PUB" } }) { id } }', {}], refuse: ['viewer', 'stewardB'] },
-    { mutation: 'mountDataset', document: () => ['mutation { mountDataset(input: { directory: { code: "A-PUB" }, kind: TABLE, locator: "ods.x", recordCount: 1 }) { id } }', {}], refuse: ['viewer', 'stewardB'] },
-    { mutation: 'refreshMount', document: () => ['mutation($id: ID!) { refreshMount(input: { mountId: $id, recordCount: 2 }) { id } }', { id: mountId }], refuse: ['viewer', 'stewardB'] },
-    { mutation: 'unmountDataset', document: () => ['mutation($id: ID!) { unmountDataset(input: { mountId: $id }) { id } }', { id: mountId }], refuse: ['viewer', 'stewardB'] },
+    {
+      mutation: 'updateDirectory',
+      document: () => ['mutation { updateDirectory(input: { directory: { code: "A-PUB" }, summary: "改" }) { id } }', {}],
+      refuse: ['viewer', 'stewardB'],
+    },
+    {
+      mutation: 'publishDirectory',
+      document: () => ['mutation { publishDirectory(input: { directory: { code: "A-DRAFT" } }) { id } }', {}],
+      refuse: ['viewer', 'stewardB'],
+    },
+    {
+      mutation: 'withdrawDirectory',
+      document: () => ['mutation { withdrawDirectory(input: { directory: { code: "A-PUB" } }) { id } }', {}],
+      refuse: ['viewer', 'stewardB'],
+    },
+    {
+      mutation: 'mountDataset',
+      document: () => ['mutation { mountDataset(input: { directory: { code: "A-PUB" }, kind: TABLE, locator: "ods.x", recordCount: 1 }) { id } }', {}],
+      refuse: ['viewer', 'stewardB'],
+    },
+    {
+      mutation: 'refreshMount',
+      document: () => ['mutation($id: ID!) { refreshMount(input: { mountId: $id, recordCount: 2 }) { id } }', { id: mountId }],
+      refuse: ['viewer', 'stewardB'],
+    },
+    {
+      mutation: 'unmountDataset',
+      document: () => ['mutation($id: ID!) { unmountDataset(input: { mountId: $id }) { id } }', { id: mountId }],
+      refuse: ['viewer', 'stewardB'],
+    },
     {
       mutation: 'createSupervisionMainItem',
       document: () => [`mutation { createSupervisionMainItem(input: { departmentCreditCode: "${A}", code: "M9", name: "x", legalBasis: "法" }) { code } }`, {}],
@@ -64,7 +109,10 @@ describe('who may run which mutation', () => {
     },
     {
       mutation: 'createSupervisionSubItem',
-      document: () => [`mutation { createSupervisionSubItem(input: { departmentCreditCode: "${A}", mainItemCode: "M1", code: "S9", name: "x", category: PENALTY }) { code } }`, {}],
+      document: () => [
+        `mutation { createSupervisionSubItem(input: { departmentCreditCode: "${A}", mainItemCode: "M1", code: "S9", name: "x", category: PENALTY }) { code } }`,
+        {},
+      ],
       refuse: ['viewer', 'stewardB'],
     },
     {
@@ -80,18 +128,46 @@ describe('who may run which mutation', () => {
       ],
       refuse: ['viewer', 'stewardB'],
     },
-    { mutation: 'createApiKey', document: () => [`mutation { createApiKey(input: { name: "k", departmentCreditCode: "${A}" }) { secret } }`, {}], refuse: ['viewer', 'stewardA'] },
-    { mutation: 'revokeApiKey', document: () => ['mutation($id: ID!) { revokeApiKey(input: { id: $id }) { id } }', { id: apiKeyId }], refuse: ['viewer', 'stewardA'] },
+    {
+      mutation: 'createApiKey',
+      document: () => [`mutation { createApiKey(input: { name: "k", departmentCreditCode: "${A}" }) { secret } }`, {}],
+      refuse: ['viewer', 'stewardA'],
+    },
+    {
+      mutation: 'revokeApiKey',
+      document: () => ['mutation($id: ID!) { revokeApiKey(input: { id: $id }) { id } }', { id: apiKeyId }],
+      refuse: ['viewer', 'stewardA'],
+    },
     {
       mutation: 'requestSubscription (for another department)',
       document: () => [`mutation { requestSubscription(input: { directory: { code: "A-PUB" }, requesterCreditCode: "${B}", purpose: "p" }) { id } }`, {}],
       refuse: ['viewer', 'stewardC'],
     },
-    { mutation: 'approveSubscriptionRequest', document: () => ['mutation($id: ID!) { approveSubscriptionRequest(input: { id: $id }) { id } }', { id: pendingId }], refuse: ['viewer', 'stewardB', 'stewardC'] },
-    { mutation: 'rejectSubscriptionRequest', document: () => ['mutation($id: ID!) { rejectSubscriptionRequest(input: { id: $id, reason: "r" }) { id } }', { id: pendingId }], refuse: ['viewer', 'stewardB', 'stewardC'] },
-    { mutation: 'revokeSubscription', document: () => ['mutation($id: ID!) { revokeSubscription(input: { id: $id }) { id } }', { id: grantedId }], refuse: ['viewer', 'stewardB', 'stewardC'] },
-    { mutation: 'cancelSubscription', document: () => ['mutation($id: ID!) { cancelSubscription(input: { id: $id }) { id } }', { id: grantedId }], refuse: ['viewer', 'stewardA', 'stewardC'] },
-    { mutation: 'captureSnapshot', document: () => ['mutation { captureSnapshot(input: { period: "2023-06" }) { period } }', {}], refuse: ['viewer', 'stewardA'] },
+    {
+      mutation: 'approveSubscriptionRequest',
+      document: () => ['mutation($id: ID!) { approveSubscriptionRequest(input: { id: $id }) { id } }', { id: pendingId }],
+      refuse: ['viewer', 'stewardB', 'stewardC'],
+    },
+    {
+      mutation: 'rejectSubscriptionRequest',
+      document: () => ['mutation($id: ID!) { rejectSubscriptionRequest(input: { id: $id, reason: "r" }) { id } }', { id: pendingId }],
+      refuse: ['viewer', 'stewardB', 'stewardC'],
+    },
+    {
+      mutation: 'revokeSubscription',
+      document: () => ['mutation($id: ID!) { revokeSubscription(input: { id: $id }) { id } }', { id: grantedId }],
+      refuse: ['viewer', 'stewardB', 'stewardC'],
+    },
+    {
+      mutation: 'cancelSubscription',
+      document: () => ['mutation($id: ID!) { cancelSubscription(input: { id: $id }) { id } }', { id: grantedId }],
+      refuse: ['viewer', 'stewardA', 'stewardC'],
+    },
+    {
+      mutation: 'captureSnapshot',
+      document: () => ['mutation { captureSnapshot(input: { period: "2023-06" }) { period } }', {}],
+      refuse: ['viewer', 'stewardA'],
+    },
   ];
 
   describe.each(cases)('$mutation', ({ document, refuse }) => {
@@ -118,9 +194,12 @@ describe('who may run which mutation', () => {
 
   it("lets a steward write their own department's directories and mounts, and nothing was changed by the refused attempts", async () => {
     const steward = clients.stewardA;
-    await steward.ok(`mutation { registerDirectory(input: { code: "A-MINE", name: "自己的", departmentCreditCode: "${A}", resourceFormat: API, shareType: UNCONDITIONAL, updateCycle: DAILY, informationItems: [{ name: "n", dataType: "字符型" }] }) { id } }`);
+    await steward.ok(
+      `mutation { registerDirectory(input: { code: "A-MINE", name: "自己的", departmentCreditCode: "${A}", resourceFormat: API, shareType: UNCONDITIONAL, updateCycle: DAILY, informationItems: [{ name: "n", dataType: "字符型" }] }) { id } }`,
+    );
     await steward.ok('mutation { publishDirectory(input: { directory: { code: "A-MINE" } }) { id } }');
-    const id = (await steward.ok('mutation { mountDataset(input: { directory: { code: "A-MINE" }, kind: API, locator: "https://x", recordCount: 5 }) { id } }')).mountDataset.id;
+    const id = (await steward.ok('mutation { mountDataset(input: { directory: { code: "A-MINE" }, kind: API, locator: "https://x", recordCount: 5 }) { id } }'))
+      .mountDataset.id;
     await steward.ok('mutation($id: ID!) { refreshMount(input: { mountId: $id, recordCount: 6 }) { id } }', { id });
     const data = await api.ok(`{ directory(code: "A-PUB") { status summary mounts { recordCount } } a: directory(code: "A-DRAFT") { status } }`);
     expect(data).toEqual({ directory: { status: 'PUBLISHED', summary: null, mounts: [{ recordCount: 10 }] }, a: { status: 'DRAFT' } });
@@ -135,7 +214,11 @@ describe('API keys', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
     await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
     await addDirectory(api, A, 'A-1');
@@ -144,7 +227,11 @@ describe('API keys', () => {
   afterAll(() => api.close());
 
   it('are shown once, stored as a hash, scoped to one department and stop working when revoked', async () => {
-    const created = (await api.ok(`mutation { createApiKey(input: { name: "监管系统推送", departmentCreditCode: "${A}" }) { secret apiKey { id prefix departmentCreditCode revokedAt } } }`)).createApiKey;
+    const created = (
+      await api.ok(
+        `mutation { createApiKey(input: { name: "监管系统推送", departmentCreditCode: "${A}" }) { secret apiKey { id prefix departmentCreditCode revokedAt } } }`,
+      )
+    ).createApiKey;
     expect(created.secret).toMatch(/^mulu_/);
     expect(created.secret.startsWith(created.apiKey.prefix)).toBe(true);
     const rows = await api.orm.em.getConnection().execute(`select * from api_key`);
@@ -156,11 +243,17 @@ describe('API keys', () => {
     const machine = api.withToken(created.secret);
     expect((await machine.ok(`{ viewer { kind role departmentCreditCode } }`)).viewer).toEqual({ kind: 'API_KEY', role: 'STEWARD', departmentCreditCode: A });
     await machine.ok('mutation { mountDataset(input: { directory: { code: "A-1" }, kind: TABLE, locator: "ods.a", recordCount: 3 }) { id } }');
-    expect(errorCodes(await machine.request('mutation { mountDataset(input: { directory: { code: "B-1" }, kind: TABLE, locator: "ods.b", recordCount: 3 }) { id } }'))).toEqual(['FORBIDDEN']);
+    expect(
+      errorCodes(
+        await machine.request('mutation { mountDataset(input: { directory: { code: "B-1" }, kind: TABLE, locator: "ods.b", recordCount: 3 }) { id } }'),
+      ),
+    ).toEqual(['FORBIDDEN']);
 
     await api.ok('mutation($id: ID!) { revokeApiKey(input: { id: $id }) { revokedAt } }', { id: created.apiKey.id });
     expect(errorCodes(await machine.request(`{ viewer { id } }`))).toEqual(['UNAUTHENTICATED']);
-    expect(errorCodes(await api.request('mutation($id: ID!) { revokeApiKey(input: { id: $id }) { revokedAt } }', { id: created.apiKey.id }))).toEqual(['CONFLICT']);
+    expect(errorCodes(await api.request('mutation($id: ID!) { revokeApiKey(input: { id: $id }) { revokedAt } }', { id: created.apiKey.id }))).toEqual([
+      'CONFLICT',
+    ]);
     expect(errorCodes(await api.request(`{ viewer { id } }`, {}, { authorization: 'Bearer mulu_unknown' }))).toEqual(['UNAUTHENTICATED']);
   });
 

@@ -38,7 +38,11 @@ describe('resource directories', () => {
 
   it('registers a draft with its catalogue metadata', async () => {
     const data = await api.ok(REGISTER, {
-      input: base('EDU-001', { shareType: 'CONDITIONAL', shareConditions: '仅用于学籍核验', informationItems: [{ name: '学籍号', dataType: '字符型', description: '全国学籍号' }] }),
+      input: base('EDU-001', {
+        shareType: 'CONDITIONAL',
+        shareConditions: '仅用于学籍核验',
+        informationItems: [{ name: '学籍号', dataType: '字符型', description: '全国学籍号' }],
+      }),
     });
     expect(data.registerDirectory).toMatchObject({
       code: 'EDU-001',
@@ -98,7 +102,9 @@ describe('resource directories', () => {
     await addDirectory(api, civil, 'CIV-002', { publish: false });
     await addDirectory(api, wenfeng, 'WF-001');
     const search = async (filter: Record<string, unknown>) =>
-      (await api.ok(`query($f: DirectoryFilter) { directories(filter: $f, first: 100) { edges { node { code } } } }`, { f: filter })).directories.edges.map((e: any) => e.node.code);
+      (await api.ok(`query($f: DirectoryFilter) { directories(filter: $f, first: 100) { edges { node { code } } } }`, { f: filter })).directories.edges.map(
+        (e: any) => e.node.code,
+      );
     expect(await search({ departmentCreditCode: civil })).toEqual(['CIV-001', 'CIV-002']);
     expect(await search({ regionCode: '410505', status: 'PUBLISHED' })).toEqual(['EDU-001', 'CIV-001']);
     expect(await search({ regionCode: '410500' })).toHaveLength(5);
@@ -113,14 +119,21 @@ describe('resource directories', () => {
     const page1 = (await api.ok(`{ directories(first: 2) { edges { node { code } } pageInfo { hasNextPage endCursor } } }`)).directories;
     expect(page1.edges).toHaveLength(2);
     expect(page1.pageInfo.hasNextPage).toBe(true);
-    const page2 = (await api.ok(`query($a: String) { directories(first: 100, after: $a) { edges { node { code } } pageInfo { hasNextPage } } }`, { a: page1.pageInfo.endCursor })).directories;
+    const page2 = (
+      await api.ok(`query($a: String) { directories(first: 100, after: $a) { edges { node { code } } pageInfo { hasNextPage } } }`, {
+        a: page1.pageInfo.endCursor,
+      })
+    ).directories;
     expect(page2.edges).toHaveLength(3);
     expect(page2.pageInfo.hasNextPage).toBe(false);
     expect((await api.request(`{ directories(first: 101) { edges { cursor } } }`)).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it("lists a department's directories with a filter", async () => {
-    const data = await api.ok(`query($c: String!) { department(creditCode: $c) { directories(filter: { status: DRAFT }) { edges { node { code status } } } } }`, { c: civil });
+    const data = await api.ok(
+      `query($c: String!) { department(creditCode: $c) { directories(filter: { status: DRAFT }) { edges { node { code status } } } } }`,
+      { c: civil },
+    );
     expect(data.department.directories.edges).toEqual([{ node: { code: 'CIV-002', status: 'DRAFT' } }]);
   });
 
@@ -138,7 +151,9 @@ describe('resource directories', () => {
     await mount(api, 'HE-DRAFT', 10, daysAgo(3));
 
     const search = async (filter: Record<string, unknown>) =>
-      (await api.ok(`query($f: DirectoryFilter) { directories(filter: $f, first: 100) { edges { node { code stale } } } }`, { f: filter })).directories.edges.map((e: any) => e.node);
+      (
+        await api.ok(`query($f: DirectoryFilter) { directories(filter: $f, first: 100) { edges { node { code stale } } } }`, { f: filter })
+      ).directories.edges.map((e: any) => e.node);
     expect(await search({ departmentCreditCode: health, stale: true })).toEqual([{ code: 'HE-STALE', stale: true }]);
     expect(await search({ departmentCreditCode: health, stale: false })).toEqual([
       { code: 'HE-FRESH', stale: false },
@@ -149,8 +164,12 @@ describe('resource directories', () => {
     expect(await search({ departmentCreditCode: health, stale: null })).toHaveLength(4);
 
     const ofDepartment = async (filter: Record<string, unknown>) =>
-      (await api.ok(`query($c: String!, $f: DepartmentDirectoryFilter) { department(creditCode: $c) { directories(filter: $f) { edges { node { code } } } } }`, { c: health, f: filter }))
-        .department.directories.edges.map((e: any) => e.node.code);
+      (
+        await api.ok(
+          `query($c: String!, $f: DepartmentDirectoryFilter) { department(creditCode: $c) { directories(filter: $f) { edges { node { code } } } } }`,
+          { c: health, f: filter },
+        )
+      ).department.directories.edges.map((e: any) => e.node.code);
     expect(await ofDepartment({ stale: true })).toEqual(['HE-STALE']);
     expect(await ofDepartment({ stale: false, status: 'PUBLISHED' })).toEqual(['HE-FRESH', 'HE-EMPTY']);
 

@@ -7,7 +7,11 @@ describe('departments', () => {
   let api: TestServer;
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
   });
   afterAll(() => api.close());
 
@@ -30,8 +34,12 @@ describe('departments', () => {
   it('refuses duplicates of the credit code or of the name within a region, and unknown regions', async () => {
     const taken = creditCode('410505', 1);
     expect((await api.request(CREATE, { input: { creditCode: taken, name: '别的局', regionCode: '410505' } })).errors?.[0].extensions?.code).toBe('CONFLICT');
-    expect((await api.request(CREATE, { input: { creditCode: creditCode('410505', 3), name: '殷都区教育局', regionCode: '410505' } })).errors?.[0].extensions?.code).toBe('CONFLICT');
-    expect((await api.request(CREATE, { input: { creditCode: creditCode('410505', 4), name: '某局', regionCode: '410599' } })).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    expect(
+      (await api.request(CREATE, { input: { creditCode: creditCode('410505', 3), name: '殷都区教育局', regionCode: '410505' } })).errors?.[0].extensions?.code,
+    ).toBe('CONFLICT');
+    expect(
+      (await api.request(CREATE, { input: { creditCode: creditCode('410505', 4), name: '某局', regionCode: '410599' } })).errors?.[0].extensions?.code,
+    ).toBe('NOT_FOUND');
   });
 
   it('pages the departments of a region with cursors, and caps the page size', async () => {

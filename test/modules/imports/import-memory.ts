@@ -46,7 +46,12 @@ function largestXlsx(): Buffer {
     })(),
   );
   process.stderr.write(`largest xlsx: ${Math.round((strings.size + sheet.size) / 1024 / 1024)} MB inflated\n`);
-  return zipOf(workbookParts({ name: 'sheet', data: sheet.data, declaredSize: sheet.size }, { name: 'xl/sharedStrings.xml', data: strings.data, declaredSize: strings.size }));
+  return zipOf(
+    workbookParts(
+      { name: 'sheet', data: sheet.data, declaredSize: sheet.size },
+      { name: 'xl/sharedStrings.xml', data: strings.data, declaredSize: strings.size },
+    ),
+  );
 }
 
 /** A CSV as large as an upload may be (60 MB), at the row cap. */
@@ -62,9 +67,36 @@ function largestCsv(): Buffer {
 }
 
 const cases: [string, () => Buffer, 'csv' | 'xlsx'][] = [
-  ['zip bomb, declared 3 GB', () => zipOf(workbookParts({ name: 'sheet', data: repeatedDeflate(sheetHead, '<row><c><v>1</v></c></row>', (3 * GB) / 26, sheetTail), declaredSize: 3 * GB })), 'xlsx'],
-  ['zip bomb, 3 GB declared as 90 MB', () => zipOf(workbookParts({ name: 'sheet', data: repeatedDeflate(sheetHead, '<row><c><v>1</v></c></row>', (3 * GB) / 26, sheetTail), declaredSize: 90 * 1024 * 1024 })), 'xlsx'],
-  ['one 200 MB cell declared as 1 MB', () => zipOf(workbookParts({ name: 'sheet', data: repeatedDeflate(`${sheetHead}<row r="1"><c t="inlineStr"><is><t>`, 'A', 200 * 1024 * 1024, `</t></is></c></row>${sheetTail}`), declaredSize: 1024 * 1024 })), 'xlsx'],
+  [
+    'zip bomb, declared 3 GB',
+    () =>
+      zipOf(workbookParts({ name: 'sheet', data: repeatedDeflate(sheetHead, '<row><c><v>1</v></c></row>', (3 * GB) / 26, sheetTail), declaredSize: 3 * GB })),
+    'xlsx',
+  ],
+  [
+    'zip bomb, 3 GB declared as 90 MB',
+    () =>
+      zipOf(
+        workbookParts({
+          name: 'sheet',
+          data: repeatedDeflate(sheetHead, '<row><c><v>1</v></c></row>', (3 * GB) / 26, sheetTail),
+          declaredSize: 90 * 1024 * 1024,
+        }),
+      ),
+    'xlsx',
+  ],
+  [
+    'one 200 MB cell declared as 1 MB',
+    () =>
+      zipOf(
+        workbookParts({
+          name: 'sheet',
+          data: repeatedDeflate(`${sheetHead}<row r="1"><c t="inlineStr"><is><t>`, 'A', 200 * 1024 * 1024, `</t></is></c></row>${sheetTail}`),
+          declaredSize: 1024 * 1024,
+        }),
+      ),
+    'xlsx',
+  ],
   ['largest xlsx the limits allow', largestXlsx, 'xlsx'],
   ['largest csv the limits allow', largestCsv, 'csv'],
 ];
@@ -95,7 +127,15 @@ async function main(): Promise<void> {
     peak = Math.max(peak, process.memoryUsage.rss());
     body = undefined;
     const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
-    const line = { case: name, uploadMB: +(bytes / 1024 / 1024).toFixed(1), ms: Date.now() - started, maxEventLoopDelayMs: Math.round(delay.max / 1e6), rssBeforeMB: mb(before), peakRssMB: mb(peak), outcome };
+    const line = {
+      case: name,
+      uploadMB: +(bytes / 1024 / 1024).toFixed(1),
+      ms: Date.now() - started,
+      maxEventLoopDelayMs: Math.round(delay.max / 1e6),
+      rssBeforeMB: mb(before),
+      peakRssMB: mb(peak),
+      outcome,
+    };
     process.stdout.write(`${JSON.stringify(line)}\n`);
     if (global.gc) global.gc();
   }

@@ -9,7 +9,9 @@ const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 
 /** 10,000 directories of 5 information items each, over 10 departments: 50,000 rows. */
 function directoriesCsv(): string {
-  const lines = ['department_credit_code,code,name,summary,classification,resource_format,share_type,share_conditions,share_method,open_to_public,update_cycle,item_name,item_data_type,item_description'];
+  const lines = [
+    'department_credit_code,code,name,summary,classification,resource_format,share_type,share_conditions,share_method,open_to_public,update_cycle,item_name,item_data_type,item_description',
+  ];
   for (let i = 0; i < ROWS / 5; i++) {
     const department = creditCode('410505', (i % DEPARTMENTS) + 1);
     for (let f = 0; f < 5; f++) {
@@ -32,7 +34,15 @@ async function supervisionXlsx(): Promise<Buffer> {
   for (let s = 0; s < ROWS; s++) {
     const main = Math.floor(s / 10);
     const department = creditCode('410505', (main % DEPARTMENTS) + 1);
-    sheet.addRow([department, `M${main}`, s % 10 === 0 ? `主项${main}` : '', s % 10 === 0 ? '《中华人民共和国行政处罚法》' : '', `S${s}`, `子项${s}`, categories[s % 4]]);
+    sheet.addRow([
+      department,
+      `M${main}`,
+      s % 10 === 0 ? `主项${main}` : '',
+      s % 10 === 0 ? '《中华人民共和国行政处罚法》' : '',
+      `S${s}`,
+      `子项${s}`,
+      categories[s % 4],
+    ]);
   }
   return Buffer.from(await workbook.xlsx.writeBuffer());
 }
@@ -47,7 +57,11 @@ describe('bulk import at scale', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     for (let d = 1; d <= DEPARTMENTS; d++) await createDepartment(api, { creditCode: creditCode('410505', d), name: `部门${d}`, regionCode: '410505' });
   });
   afterAll(() => api.close());
@@ -67,7 +81,9 @@ describe('bulk import at scale', () => {
     expect(first).toMatchObject({ status: 200, report: { applied: true, rows: ROWS, created: ROWS / 5, errors: [] } });
     expect(second.report).toMatchObject({ applied: true, created: 0, updated: 0, unchanged: ROWS / 5 });
     expect(first.ms).toBeLessThan(60_000);
-    const stats = await api.ok(`{ region(code: "410505") { departments(first: 1) { edges { node { directories(first: 1) { edges { node { informationItems { name } } } } } } } } }`);
+    const stats = await api.ok(
+      `{ region(code: "410505") { departments(first: 1) { edges { node { directories(first: 1) { edges { node { informationItems { name } } } } } } } } }`,
+    );
     expect(stats.region.departments.edges[0].node.directories.edges[0].node.informationItems).toHaveLength(5);
   }, 240_000);
 

@@ -9,9 +9,25 @@ const A = '11410505000000007J';
 const B = creditCode('410505', 2);
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
-const csv = (rows: string[][]) => '\uFEFF' + rows.map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\r\n') + '\r\n';
+const csv = (rows: string[][]) =>
+  '\uFEFF' + rows.map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\r\n') + '\r\n';
 
-const DIRECTORY_HEADER = ['部门统一社会信用代码', '目录编码', '目录名称', '摘要', '资源分类', '资源格式', '共享类型', '共享条件', '共享方式', '是否向社会开放', '更新周期', '信息项名称', '信息项数据类型', '信息项描述'];
+const DIRECTORY_HEADER = [
+  '部门统一社会信用代码',
+  '目录编码',
+  '目录名称',
+  '摘要',
+  '资源分类',
+  '资源格式',
+  '共享类型',
+  '共享条件',
+  '共享方式',
+  '是否向社会开放',
+  '更新周期',
+  '信息项名称',
+  '信息项数据类型',
+  '信息项描述',
+];
 const directoriesFile = (name = '低保对象信息') =>
   csv([
     DIRECTORY_HEADER,
@@ -24,7 +40,12 @@ const DIRECTORY = `query($code: String!) { directory(code: $code) { code name st
 const AUDIT = `query($type: String!) { auditEntries(filter: { entityType: $type }, first: 100) { edges { node { action entityId before after } } } }`;
 
 async function auditOf(api: TestServer, type: string) {
-  return (await api.ok(AUDIT, { type })).auditEntries.edges.map((e: { node: unknown }) => e.node) as { action: string; entityId: string; before: Record<string, unknown> | null; after: Record<string, unknown> }[];
+  return (await api.ok(AUDIT, { type })).auditEntries.edges.map((e: { node: unknown }) => e.node) as {
+    action: string;
+    entityId: string;
+    before: Record<string, unknown> | null;
+    after: Record<string, unknown>;
+  }[];
 }
 
 async function xlsxOf(rows: string[][]): Promise<Buffer> {
@@ -41,7 +62,11 @@ describe('bulk import of directories and supervision items', () => {
   beforeAll(async () => {
     expect(checkCreditCode(A).ok).toBe(true);
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
     await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
     stewardToken = await api.signToken({ role: 'STEWARD', department: A, sub: 'steward-a', name: '民政局管理员' });
@@ -69,7 +94,12 @@ describe('bulk import of directories and supervision items', () => {
   });
 
   it('reports a dry run row by row and writes nothing', async () => {
-    const response = await http(api, '/imports/directories?dryRun=true', { token: stewardToken, method: 'POST', body: directoriesFile(), contentType: 'text/csv' });
+    const response = await http(api, '/imports/directories?dryRun=true', {
+      token: stewardToken,
+      method: 'POST',
+      body: directoriesFile(),
+      contentType: 'text/csv',
+    });
     expect(response.status).toBe(200);
     expect(response.json()).toMatchObject({
       kind: 'directories',
@@ -111,7 +141,12 @@ describe('bulk import of directories and supervision items', () => {
         { name: '身份证号', dataType: '字符型', description: '18位' },
       ],
     });
-    expect((await api.ok(DIRECTORY, { code: 'MZ-002' })).directory).toMatchObject({ shareType: 'UNCONDITIONAL', openToPublic: true, updateCycle: 'YEARLY', resourceFormat: 'SPREADSHEET' });
+    expect((await api.ok(DIRECTORY, { code: 'MZ-002' })).directory).toMatchObject({
+      shareType: 'UNCONDITIONAL',
+      openToPublic: true,
+      updateCycle: 'YEARLY',
+      resourceFormat: 'SPREADSHEET',
+    });
     const entries = await auditOf(api, 'ResourceDirectory');
     expect(entries).toHaveLength(2);
     expect(entries[0]).toMatchObject({ action: 'importDirectories', before: null, after: { status: 'DRAFT', department: expect.any(Number) } });
@@ -123,7 +158,12 @@ describe('bulk import of directories and supervision items', () => {
 
     // Imported directories are ordinary ones: they publish like any other.
     await api.ok(`mutation { publishDirectory(input: { directory: { code: "MZ-001" } }) { status } }`);
-    const renamed = await http(api, '/imports/directories', { token: stewardToken, method: 'POST', body: directoriesFile('城乡低保对象信息'), contentType: 'text/csv' });
+    const renamed = await http(api, '/imports/directories', {
+      token: stewardToken,
+      method: 'POST',
+      body: directoriesFile('城乡低保对象信息'),
+      contentType: 'text/csv',
+    });
     expect(renamed.json()).toMatchObject({ created: 0, updated: 1, unchanged: 1, results: [{ row: 2, action: 'UPDATE', changed: ['name'] }, {}, {}] });
     const update = (await auditOf(api, 'ResourceDirectory')).find((e) => e.action === 'importDirectories' && e.before);
     expect(update).toMatchObject({ action: 'importDirectories', before: { name: '低保对象信息' }, after: { name: '城乡低保对象信息' } });
@@ -168,7 +208,9 @@ describe('bulk import of directories and supervision items', () => {
     const taken = csv([DIRECTORY_HEADER, [B, 'MZ-002', '抢注', '', '', '数据库', '无条件共享', '', '', '否', '每月', '字段', '字符型', '']]);
     const conflict = await http(api, '/imports/directories', { method: 'POST', body: taken, contentType: 'text/csv' });
     expect(conflict.status).toBe(400);
-    expect(conflict.json().errors).toEqual([{ row: 2, column: '目录编码 (code)', reason: expect.stringContaining('already taken in the catalogue by 殷都区民政局') }]);
+    expect(conflict.json().errors).toEqual([
+      { row: 2, column: '目录编码 (code)', reason: expect.stringContaining('already taken in the catalogue by 殷都区民政局') },
+    ]);
   });
 
   it('reports a CSV row with more cells than the header (an unquoted comma) as a row error, and writes nothing', async () => {
@@ -184,9 +226,15 @@ describe('bulk import of directories and supervision items', () => {
       `${A},CSV-3,救助家庭,,,数据库,无条件共享,,,否,每月,姓名,字符型,说明,多余1,多余2`,
       `${A},CSV-4,救助机构,,,数据库,无条件共享,,,否,每月,名称,字符型,`,
     ]);
-    const reason = (cells: number) => `This row has ${cells} cells but the header names 14 columns. A value containing a comma must be enclosed in double quotes ("城乡低保,特困人员"); otherwise delete the extra cells.`;
+    const reason = (cells: number) =>
+      `This row has ${cells} cells but the header names 14 columns. A value containing a comma must be enclosed in double quotes ("城乡低保,特困人员"); otherwise delete the extra cells.`;
     for (const dryRun of [true, false]) {
-      const response = await http(api, `/imports/directories${dryRun ? '?dryRun=true' : ''}`, { token: stewardToken, method: 'POST', body: file, contentType: 'text/csv' });
+      const response = await http(api, `/imports/directories${dryRun ? '?dryRun=true' : ''}`, {
+        token: stewardToken,
+        method: 'POST',
+        body: file,
+        contentType: 'text/csv',
+      });
       expect(response.status).toBe(dryRun ? 200 : 400);
       expect(response.json()).toMatchObject({
         applied: false,
@@ -197,7 +245,10 @@ describe('bulk import of directories and supervision items', () => {
         ],
       });
       // The other rows are still checked.
-      expect(response.json().results.map((r: { row: number; code: string }) => [r.row, r.code])).toEqual([[2, 'CSV-1'], [5, 'CSV-4']]);
+      expect(response.json().results.map((r: { row: number; code: string }) => [r.row, r.code])).toEqual([
+        [2, 'CSV-1'],
+        [5, 'CSV-4'],
+      ]);
     }
     for (const code of ['CSV-1', 'CSV-2', 'CSV-3', 'CSV-4']) expect((await api.ok(DIRECTORY, { code })).directory).toBeNull();
     // As a spreadsheet program writes a sheet whose used range is wider than the header: every row
@@ -207,7 +258,7 @@ describe('bulk import of directories and supervision items', () => {
     expect(fixed.json()).toMatchObject({ rows: 2, created: 2, errors: [] });
   });
 
-  it('reports an XLSX row with values beyond the header\'s columns as a row error, and writes nothing', async () => {
+  it("reports an XLSX row with values beyond the header's columns as a row error, and writes nothing", async () => {
     const header = ['部门统一社会信用代码', '主项编码', '主项名称', '设定依据', '子项编码', '子项名称', '子项类别'];
     const body = await xlsxOf([
       header,
@@ -219,7 +270,14 @@ describe('bulk import of directories and supervision items', () => {
     expect(response.json()).toMatchObject({
       applied: false,
       rows: 2,
-      errors: [{ row: 3, column: null, reason: 'This row has a value in column I ("备注：待核实"), beyond the 7 columns the header names; put every value under a named column, or delete the extra cells.' }],
+      errors: [
+        {
+          row: 3,
+          column: null,
+          reason:
+            'This row has a value in column I ("备注：待核实"), beyond the 7 columns the header names; put every value under a named column, or delete the extra cells.',
+        },
+      ],
     });
     const items = await api.ok(`query { department(creditCode: "${A}") { supervisionMainItems(first: 50) { edges { node { code } } } } }`);
     expect(items.department.supervisionMainItems.edges.map((e: { node: { code: string } }) => e.node.code)).not.toContain('X-1');
@@ -230,15 +288,35 @@ describe('bulk import of directories and supervision items', () => {
     expect((await http(api, '/imports/directories', { token: viewer, method: 'POST', body: directoriesFile(), contentType: 'text/csv' })).status).toBe(403);
     const anonymous = await http(api, '/imports/directories', { token: null, method: 'POST', body: directoriesFile(), contentType: 'text/csv' });
     expect([anonymous.status, anonymous.json().error.code]).toEqual([401, 'UNAUTHENTICATED']);
-    const unknownColumn = await http(api, '/imports/directories', { token: stewardToken, method: 'POST', body: csv([[...DIRECTORY_HEADER, '备注'], []]), contentType: 'text/csv' });
+    const unknownColumn = await http(api, '/imports/directories', {
+      token: stewardToken,
+      method: 'POST',
+      body: csv([[...DIRECTORY_HEADER, '备注'], []]),
+      contentType: 'text/csv',
+    });
     expect([unknownColumn.status, unknownColumn.json().error.message]).toEqual([400, expect.stringContaining('Unknown column(s) "备注"')]);
     // "殷都" in GBK, as Excel on Chinese Windows saves CSV.
-    const gbk = await http(api, '/imports/directories', { token: stewardToken, method: 'POST', body: Buffer.concat([Buffer.from(DIRECTORY_HEADER.join(',') + '\n'), Buffer.from([0xd2, 0xf3, 0xb6, 0xbc])]), contentType: 'text/csv' });
+    const gbk = await http(api, '/imports/directories', {
+      token: stewardToken,
+      method: 'POST',
+      body: Buffer.concat([Buffer.from(DIRECTORY_HEADER.join(',') + '\n'), Buffer.from([0xd2, 0xf3, 0xb6, 0xbc])]),
+      contentType: 'text/csv',
+    });
     expect([gbk.status, gbk.json().error.message]).toEqual([400, expect.stringContaining('CSV UTF-8')]);
-    const notXlsx = await http(api, '/imports/directories', { token: stewardToken, method: 'POST', body: Buffer.from('PK\u0003\u0004garbage'), contentType: XLSX });
+    const notXlsx = await http(api, '/imports/directories', {
+      token: stewardToken,
+      method: 'POST',
+      body: Buffer.from('PK\u0003\u0004garbage'),
+      contentType: XLSX,
+    });
     expect(notXlsx.status).toBe(400);
     expect((await http(api, '/imports/mounts', { token: stewardToken, method: 'POST', body: 'x', contentType: 'text/csv' })).status).toBe(400);
-    const tooLarge = await http(api, '/imports/directories', { token: stewardToken, method: 'POST', body: Buffer.alloc(61 * 1024 * 1024, 0x41), contentType: 'text/csv' });
+    const tooLarge = await http(api, '/imports/directories', {
+      token: stewardToken,
+      method: 'POST',
+      body: Buffer.alloc(61 * 1024 * 1024, 0x41),
+      contentType: 'text/csv',
+    });
     expect([tooLarge.status, tooLarge.json().error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
     const nowhere = await http(api, '/imports/directories/elsewhere', { token: stewardToken });
     expect([nowhere.status, nowhere.json().error.code]).toEqual([404, 'NOT_FOUND']);
@@ -269,7 +347,11 @@ describe('bulk import of directories and supervision items', () => {
     const body = response.json();
     expect(body).toMatchObject({ applied: false, error: { code: 'BAD_USER_INPUT', message: expect.stringContaining('nothing was written') } });
     // B's main item is refused on its first row (as a directory on its first row); A's row has no error of its own.
-    expect(body.errors[0]).toEqual({ row: 3, column: '部门统一社会信用代码 (department_credit_code)', reason: expect.stringContaining('Only a steward of 殷都区教育局') });
+    expect(body.errors[0]).toEqual({
+      row: 3,
+      column: '部门统一社会信用代码 (department_credit_code)',
+      reason: expect.stringContaining('Only a steward of 殷都区教育局'),
+    });
     for (const error of body.errors as { row: number; reason: string }[]) {
       expect([3, 4]).toContain(error.row);
       expect(error.reason).toContain('殷都区教育局');
@@ -298,22 +380,47 @@ describe('bulk import of directories and supervision items', () => {
     expect(first.json()).toMatchObject({ applied: true, rows: 4, created: 6, updated: 0, errors: [] });
     const stats = `query { department(creditCode: "${A}") { supervisionStats { mainItems subItems byCategory { category subItems } } supervisionMainItems(first: 10) { edges { node { code subItems { code category } } } } } }`;
     const data = (await api.ok(stats)).department;
-    expect(data.supervisionStats).toMatchObject({ mainItems: 3, subItems: 3, byCategory: [{ subItems: 2 }, { subItems: 1 }, { subItems: 0 }, { subItems: 0 }] });
+    expect(data.supervisionStats).toMatchObject({
+      mainItems: 3,
+      subItems: 3,
+      byCategory: [{ subItems: 2 }, { subItems: 1 }, { subItems: 0 }, { subItems: 0 }],
+    });
     const again = await http(api, '/imports/supervision-items', { token: stewardToken, method: 'POST', body: await xlsxOf(rows()), contentType: XLSX });
     expect(again.json()).toMatchObject({ created: 0, updated: 0, unchanged: 6 });
     const moved = await http(api, '/imports/supervision-items', { token: stewardToken, method: 'POST', body: await xlsxOf(rows(true)), contentType: XLSX });
     expect(moved.json()).toMatchObject({ created: 0, updated: 1, unchanged: 5 });
-    expect(moved.json().results.find((r: { action: string }) => r.action === 'UPDATE')).toMatchObject({ row: 4, entity: 'SupervisionSubItem', code: 'S-2', changed: ['mainItem'] });
-    const after = (await api.ok(stats)).department.supervisionMainItems.edges.map((e: { node: { code: string; subItems: { code: string }[] } }) => [e.node.code, e.node.subItems.map((s) => s.code)]);
-    expect(after).toEqual([['M-1', ['S-1']], ['M-2', ['S-2', 'S-3']], ['M-3', []]]);
+    expect(moved.json().results.find((r: { action: string }) => r.action === 'UPDATE')).toMatchObject({
+      row: 4,
+      entity: 'SupervisionSubItem',
+      code: 'S-2',
+      changed: ['mainItem'],
+    });
+    const after = (await api.ok(stats)).department.supervisionMainItems.edges.map((e: { node: { code: string; subItems: { code: string }[] } }) => [
+      e.node.code,
+      e.node.subItems.map((s) => s.code),
+    ]);
+    expect(after).toEqual([
+      ['M-1', ['S-1']],
+      ['M-2', ['S-2', 'S-3']],
+      ['M-3', []],
+    ]);
     const audit = await auditOf(api, 'SupervisionSubItem');
     expect(audit).toHaveLength(4);
-    expect(audit.find((e) => e.before)).toMatchObject({ action: 'importSupervisionItems', before: { mainItem: expect.any(Number) }, after: { mainItem: expect.any(Number) } });
+    expect(audit.find((e) => e.before)).toMatchObject({
+      action: 'importSupervisionItems',
+      before: { mainItem: expect.any(Number) },
+      after: { mainItem: expect.any(Number) },
+    });
 
     const bad = await http(api, '/imports/supervision-items', {
       token: stewardToken,
       method: 'POST',
-      body: await xlsxOf([header, [A, 'M-9', '新主项', '依据', 'S-9', '新子项', '行政许可'], [A, 'M-9', '另一个名字', '', 'S-9', '重复', '行政检查'], [A, '', '', '', '', '', '']]),
+      body: await xlsxOf([
+        header,
+        [A, 'M-9', '新主项', '依据', 'S-9', '新子项', '行政许可'],
+        [A, 'M-9', '另一个名字', '', 'S-9', '重复', '行政检查'],
+        [A, '', '', '', '', '', ''],
+      ]),
       contentType: XLSX,
     });
     expect(bad.status).toBe(400);

@@ -13,7 +13,11 @@ describe('mounts', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: dept, name: '殷都区人社局', regionCode: '410505' });
   });
   afterAll(() => api.close());
@@ -26,7 +30,14 @@ describe('mounts', () => {
     await mount(api, 'HR-1', 5);
     expect(await stats()).toEqual({ publishedDirectories: 2, mountedDirectories: 1, dataVolume: 3_000_000_005, staleDirectories: 0, mountRate: 0.5 });
     const directory = (await api.ok(`{ directory(code: "HR-1") { dataVolume mounted mounts { recordCount kind } } }`)).directory;
-    expect(directory).toEqual({ dataVolume: 3_000_000_005, mounted: true, mounts: [{ recordCount: 3_000_000_000, kind: 'TABLE' }, { recordCount: 5, kind: 'TABLE' }] });
+    expect(directory).toEqual({
+      dataVolume: 3_000_000_005,
+      mounted: true,
+      mounts: [
+        { recordCount: 3_000_000_000, kind: 'TABLE' },
+        { recordCount: 5, kind: 'TABLE' },
+      ],
+    });
   });
 
   it('refreshes an active mount: new count and time', async () => {
@@ -61,7 +72,7 @@ describe('mounts', () => {
     await mount(api, 'HR-DAILY', 1, new Date(Date.now() - 3 * DAY).toISOString());
     await mount(api, 'HR-YEARLY', 1, new Date(Date.now() - 30 * DAY).toISOString());
     expect((await stats()).staleDirectories).toBe(1);
-    const flags = (await api.ok(`{ a: directory(code: "HR-DAILY") { stale } b: directory(code: "HR-YEARLY") { stale } }`));
+    const flags = await api.ok(`{ a: directory(code: "HR-DAILY") { stale } b: directory(code: "HR-YEARLY") { stale } }`);
     expect(flags).toEqual({ a: { stale: true }, b: { stale: false } });
   });
 
@@ -92,9 +103,13 @@ describe('mounts', () => {
 
   it('refuses to mount on a withdrawn directory or an unknown one, and unknown mounts', async () => {
     await api.ok(`mutation { withdrawDirectory(input: { directory: { code: "HR-3" } }) { status } }`);
-    const response = await api.request(`mutation { mountDataset(input: { directory: { code: "HR-3" }, kind: API, locator: "https://x", recordCount: 1 }) { id } }`);
+    const response = await api.request(
+      `mutation { mountDataset(input: { directory: { code: "HR-3" }, kind: API, locator: "https://x", recordCount: 1 }) { id } }`,
+    );
     expect(response.errors?.[0].extensions?.code).toBe('CONFLICT');
-    const unknown = await api.request(`mutation { mountDataset(input: { directory: { code: "NOPE" }, kind: API, locator: "https://x", recordCount: 1 }) { id } }`);
+    const unknown = await api.request(
+      `mutation { mountDataset(input: { directory: { code: "NOPE" }, kind: API, locator: "https://x", recordCount: 1 }) { id } }`,
+    );
     expect(unknown.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     const wrongType = await api.request(UNMOUNT, { id: Buffer.from('Region:410505').toString('base64url') });
     expect(wrongType.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');

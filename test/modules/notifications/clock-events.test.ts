@@ -30,7 +30,11 @@ describe('events of the clock: lapsing soon, lapsed, mount stale', () => {
 
   beforeAll(async () => {
     api = await startTestServer({ webhooks: { allowPrivate: true, pollIntervalMs: 50, clockScanIntervalMs: 100, backoffBaseMs: 50, backoffMaxMs: 200 } });
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
     await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
     stewardA = await api.asRole('STEWARD', A);
@@ -49,7 +53,9 @@ describe('events of the clock: lapsing soon, lapsed, mount stale', () => {
   it('sends each once, to the departments concerned, from the dates in the data', async () => {
     const request = async (code: string, endDate: string) => {
       await addDirectory(api, A, code);
-      const { requestSubscription } = await stewardB.ok<{ requestSubscription: { id: string; status: string } }>(REQUEST, { i: { directory: { code }, purpose: '办理低保资格核验', endDate } });
+      const { requestSubscription } = await stewardB.ok<{ requestSubscription: { id: string; status: string } }>(REQUEST, {
+        i: { directory: { code }, purpose: '办理低保资格核验', endDate },
+      });
       expect(requestSubscription.status).toBe('GRANTED');
       return Number(fromGlobalId(requestSubscription.id).key);
     };
@@ -74,7 +80,12 @@ describe('events of the clock: lapsing soon, lapsed, mount stale', () => {
     expect(summary(forB.received)).toEqual(['SUBSCRIPTION_LAPSED D-PAST', 'SUBSCRIPTION_LAPSING_SOON D-SOON']);
 
     const soon = forB.received.find((x) => x.body.type === 'SUBSCRIPTION_LAPSING_SOON')!;
-    expect(soon.body.data).toMatchObject({ subscriptionRequest: { status: 'GRANTED', endDate: dayFromToday(3) }, provider: { creditCode: A }, requester: { creditCode: B }, directory: { code: 'D-SOON' } });
+    expect(soon.body.data).toMatchObject({
+      subscriptionRequest: { status: 'GRANTED', endDate: dayFromToday(3) },
+      provider: { creditCode: A },
+      requester: { creditCode: B },
+      directory: { code: 'D-SOON' },
+    });
     const lapsed = forB.received.find((x) => x.body.type === 'SUBSCRIPTION_LAPSED')!;
     expect(lapsed.body.data).toMatchObject({ subscriptionRequest: { status: 'LAPSED', endDate: dayFromToday(-2) } });
     const stale = forA.received.find((x) => x.body.type === 'MOUNT_STALE')!;

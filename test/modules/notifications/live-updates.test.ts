@@ -29,20 +29,23 @@ function subscribe(client: Client, query: string, variables: Record<string, unkn
   let finished: { error?: unknown } | null = null;
   const waiters: (() => void)[] = [];
   const notify = () => waiters.splice(0).forEach((w) => w());
-  const dispose = client.subscribe({ query, variables }, {
-    next: (value) => {
-      messages.push(value as Next);
-      notify();
+  const dispose = client.subscribe(
+    { query, variables },
+    {
+      next: (value) => {
+        messages.push(value as Next);
+        notify();
+      },
+      error: (error) => {
+        finished = { error };
+        notify();
+      },
+      complete: () => {
+        finished = {};
+        notify();
+      },
     },
-    error: (error) => {
-      finished = { error };
-      notify();
-    },
-    complete: () => {
-      finished = {};
-      notify();
-    },
-  });
+  );
   const until = async (predicate: () => boolean, what: string, timeoutMs = 15_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
@@ -80,7 +83,12 @@ describe('GraphQL subscriptions over graphql-ws', () => {
 
   beforeAll(async () => {
     api = await startTestServer({ maxQueryCost: 5000 });
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }, { code: '410502', name: '文峰区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+      { code: '410502', name: '文峰区' },
+    ]);
     await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
     await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
     await createDepartment(api, { creditCode: C, name: '文峰区民政局', regionCode: '410502' });
@@ -138,8 +146,13 @@ describe('GraphQL subscriptions over graphql-ws', () => {
     const { requestSubscription } = await stewardB.ok(REQUEST, { i: { directory: { code: 'A-COND' }, purpose: '办理低保资格核验' } });
     await ofA.next(1);
     await ofAByAdmin.next(1);
-    expect(ofA.messages[0].data.subscriptionEvents).toMatchObject({ type: 'SUBSCRIPTION_REQUESTED', subscriptionRequest: { status: 'PENDING', requester: { creditCode: B }, provider: { creditCode: A }, directory: { code: 'A-COND' } } });
-    await (await api.asRole('STEWARD', A)).ok(`mutation($id: ID!) { rejectSubscriptionRequest(input: { id: $id, reason: "用途不明确" }) { status } }`, { id: requestSubscription.id });
+    expect(ofA.messages[0].data.subscriptionEvents).toMatchObject({
+      type: 'SUBSCRIPTION_REQUESTED',
+      subscriptionRequest: { status: 'PENDING', requester: { creditCode: B }, provider: { creditCode: A }, directory: { code: 'A-COND' } },
+    });
+    await (
+      await api.asRole('STEWARD', A)
+    ).ok(`mutation($id: ID!) { rejectSubscriptionRequest(input: { id: $id, reason: "用途不明确" }) { status } }`, { id: requestSubscription.id });
     await ofA.next(2);
     expect(ofA.messages[1].data.subscriptionEvents).toMatchObject({ type: 'SUBSCRIPTION_REJECTED', subscriptionRequest: { status: 'REJECTED' } });
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -157,7 +170,10 @@ describe('GraphQL subscriptions over graphql-ws', () => {
     expect(expired.closed[0]).toMatchObject({ code: 4401, reason: expect.stringMatching(/expired/) });
 
     const viewer = open(await api.signToken({ role: 'VIEWER' }));
-    const costly = subscribe(viewer.client, `subscription { figuresChanged(regionCode: "410500") { children { departments(first: 500) { edges { node { name code: creditCode mountStats { mountRate } } } } } } }`);
+    const costly = subscribe(
+      viewer.client,
+      `subscription { figuresChanged(regionCode: "410500") { children { departments(first: 500) { edges { node { name code: creditCode mountStats { mountRate } } } } } } }`,
+    );
     await costly.end();
     expect(costly.finished()).toMatchObject({ error: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })] });
   });

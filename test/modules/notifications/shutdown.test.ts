@@ -31,7 +31,11 @@ describe('shutdown with webhooks and subscriptions in flight', () => {
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
     // This server registers and writes; it sends nothing (the server under test does).
     api = await startTestServer({ webhookDispatcher: false, webhooks: { allowPrivate: true } });
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
     await api.ok(`mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { secret } }`, {
       input: { url: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/hook`, events: ['DIRECTORY_PUBLISHED'] },
@@ -45,7 +49,10 @@ describe('shutdown with webhooks and subscriptions in flight', () => {
 
   it('stops within the grace period: the hanging attempt is cut and released, subscriptions are closed', async () => {
     const graceMs = 500;
-    const server: MuluServer = await startServer(api.orm, 0, api.authenticator, { webhooks: { allowPrivate: true, pollIntervalMs: 50, timeoutMs: 60_000 }, shutdownGraceMs: graceMs });
+    const server: MuluServer = await startServer(api.orm, 0, api.authenticator, {
+      webhooks: { allowPrivate: true, pollIntervalMs: 50, timeoutMs: 60_000 },
+      shutdownGraceMs: graceMs,
+    });
     const closed: number[] = [];
     const client = createClient({
       url: server.url.replace(/^http/, 'ws'),
@@ -57,7 +64,10 @@ describe('shutdown with webhooks and subscriptions in flight', () => {
       on: { closed: (event) => closed.push((event as { code: number }).code) },
     });
     const ended = new Promise<void>((resolve) => {
-      client.subscribe({ query: 'subscription { figuresChanged(regionCode: "410505") { code } }' }, { next: () => undefined, error: () => resolve(), complete: () => resolve() });
+      client.subscribe(
+        { query: 'subscription { figuresChanged(regionCode: "410505") { code } }' },
+        { next: () => undefined, error: () => resolve(), complete: () => resolve() },
+      );
     });
     try {
       await addDirectory(api, A, 'D-HANG');

@@ -17,10 +17,12 @@ describe('the webhook cap', () => {
   it(`refuses webhook ${MAX_WEBHOOKS + 1} with CONFLICT and accepts one again after a delete`, async () => {
     const input = { url: 'http://127.0.0.1:9/hook', events: ['SNAPSHOT_CAPTURED'] };
     // All but one written directly: the cap, not the API, is under test here.
-    await api.orm.em.fork().execute(
-      `insert into webhook (url, events, secret, created_by) select 'http://127.0.0.1:9/' || n, '{SNAPSHOT_CAPTURED}', 'secret-' || n, 'test' from generate_series(1, ?) n`,
-      [MAX_WEBHOOKS - 1],
-    );
+    await api.orm.em
+      .fork()
+      .execute(
+        `insert into webhook (url, events, secret, created_by) select 'http://127.0.0.1:9/' || n, '{SNAPSHOT_CAPTURED}', 'secret-' || n, 'test' from generate_series(1, ?) n`,
+        [MAX_WEBHOOKS - 1],
+      );
     const last = await api.ok<{ createWebhook: { webhook: { id: string } } }>(CREATE, { input });
     const refused = await api.request(CREATE, { input });
     expect(errorCodes(refused)).toEqual(['CONFLICT']);

@@ -47,7 +47,12 @@ describe('webhooks', () => {
 
   beforeAll(async () => {
     api = await startTestServer({ webhooks: WEBHOOKS });
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }, { code: '410502', name: '文峰区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+      { code: '410502', name: '文峰区' },
+    ]);
     await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
     await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
     await createDepartment(api, { creditCode: C, name: '文峰区民政局', regionCode: '410502' });
@@ -67,7 +72,12 @@ describe('webhooks', () => {
     await r.waitFor((received) => eventsFor(received, code).length === 2);
     const [requested, approved] = eventsFor(r.received, code);
     expect([requested.body.type, approved.body.type]).toEqual(['SUBSCRIPTION_REQUESTED', 'SUBSCRIPTION_APPROVED']);
-    expect(approved.body.data).toMatchObject({ subscriptionRequest: { status: 'GRANTED' }, provider: { creditCode: A }, requester: { creditCode: B }, directory: { code } });
+    expect(approved.body.data).toMatchObject({
+      subscriptionRequest: { status: 'GRANTED' },
+      provider: { creditCode: A },
+      requester: { creditCode: B },
+      directory: { code },
+    });
     for (const post of [requested, approved]) {
       expect(post.headers['mulu-event-id']).toBe(post.body.id);
       expect(post.headers['mulu-event-type']).toBe(post.body.type);
@@ -99,7 +109,14 @@ describe('webhooks', () => {
     expect(r.accepted()).toHaveLength(1);
     const [hook] = (await api.ok(DELIVERIES, { d: B })).webhooks.filter((w: { url: string }) => w.url === r.url);
     const [delivery] = hook.deliveries.edges.map((e: { node: unknown }) => e.node);
-    expect(delivery).toMatchObject({ status: 'SUCCEEDED', attempt: 4, responseCode: 200, error: null, nextAttemptAt: null, event: { type: 'SUBSCRIPTION_REQUESTED', departmentCreditCodes: [A, B] } });
+    expect(delivery).toMatchObject({
+      status: 'SUCCEEDED',
+      attempt: 4,
+      responseCode: 200,
+      error: null,
+      nextAttemptAt: null,
+      event: { type: 'SUBSCRIPTION_REQUESTED', departmentCreditCodes: [A, B] },
+    });
     expect(delivery.durationMs).toEqual(expect.any(Number));
     expect(delivery.deliveredAt).not.toBeNull();
   });
@@ -113,7 +130,13 @@ describe('webhooks', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(r.received).toHaveLength(WEBHOOKS.maxAttempts);
     const hook = (await api.ok(DELIVERIES, { d: C })).webhooks.find((w: { id: string }) => w.id === webhook.id);
-    expect(hook.deliveries.edges[0].node).toMatchObject({ status: 'FAILED', attempt: WEBHOOKS.maxAttempts, responseCode: 503, error: 'answered 503', nextAttemptAt: null });
+    expect(hook.deliveries.edges[0].node).toMatchObject({
+      status: 'FAILED',
+      attempt: WEBHOOKS.maxAttempts,
+      responseCode: 503,
+      error: 'answered 503',
+      nextAttemptAt: null,
+    });
   });
 
   it("a steward's webhook never receives another department's events; an admin's webhook for every department receives them all", async () => {
@@ -150,7 +173,9 @@ describe('webhooks', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(eventsFor(r.received, code).map((x) => x.body.type)).toEqual(['SUBSCRIPTION_REQUESTED']);
-    const rows: { type: string }[] = await api.orm.em.getConnection().execute(`select type from notification_event where payload->'directory'->>'code' = ? and type like 'SUBSCRIPTION%' order by id`, [code]);
+    const rows: { type: string }[] = await api.orm.em
+      .getConnection()
+      .execute(`select type from notification_event where payload->'directory'->>'code' = ? and type like 'SUBSCRIPTION%' order by id`, [code]);
     expect(rows.map((row: { type: string }) => row.type)).toEqual(['SUBSCRIPTION_REQUESTED']);
   });
 
@@ -163,15 +188,28 @@ describe('webhooks', () => {
     await createWebhook(stewardC, { url: forC.url, events: ['DATASET_ROWS_LOADED'] });
     const code = await addDirectory(api, A, 'A-HOSTED');
     // An unconditional share: B's request is granted at once. C asks for nothing.
-    expect((await stewardB.ok<{ requestSubscription: { status: string } }>(REQUEST, { i: { directory: { code }, purpose: '办理低保资格核验' } })).requestSubscription.status).toBe('GRANTED');
-    const mounted = await stewardA.ok<{ mountDataset: { id: string } }>(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, { input: { directory: { code }, kind: 'TABLE', locator: `mulu:${code}`, hosted: true } });
-    const loaded = await stewardA.ok(`mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { rowsLoaded recordCount } }`, { input: { mountId: mounted.mountDataset.id, rows: [{ 名称: '甲' }, { 名称: '乙' }, { 名称: '丙' }] } });
+    expect(
+      (await stewardB.ok<{ requestSubscription: { status: string } }>(REQUEST, { i: { directory: { code }, purpose: '办理低保资格核验' } })).requestSubscription
+        .status,
+    ).toBe('GRANTED');
+    const mounted = await stewardA.ok<{ mountDataset: { id: string } }>(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, {
+      input: { directory: { code }, kind: 'TABLE', locator: `mulu:${code}`, hosted: true },
+    });
+    const loaded = await stewardA.ok(`mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { rowsLoaded recordCount } }`, {
+      input: { mountId: mounted.mountDataset.id, rows: [{ 名称: '甲' }, { 名称: '乙' }, { 名称: '丙' }] },
+    });
     expect(loaded.appendDatasetRows).toEqual({ rowsLoaded: 3, recordCount: 3 });
     await forA.waitFor((received) => eventsFor(received, code).length === 1, 10_000, "the provider's event");
     await forB.waitFor((received) => eventsFor(received, code).length === 1, 10_000, "the granted consumer's event");
     for (const post of [...forA.received, ...forB.received]) {
       expect(post.body.type).toBe('DATASET_ROWS_LOADED');
-      expect(post.body.data).toMatchObject({ directory: { code }, department: { creditCode: A }, rows: 3, totalRows: 3, load: { mode: 'APPEND', version: 1, route: 'GRAPHQL' } });
+      expect(post.body.data).toMatchObject({
+        directory: { code },
+        department: { creditCode: A },
+        rows: 3,
+        totalRows: 3,
+        load: { mode: 'APPEND', version: 1, route: 'GRAPHQL' },
+      });
     }
     // One event, sent to both webhooks.
     expect(forA.received[0].body.id).toBe(forB.received[0].body.id);
@@ -191,12 +229,29 @@ describe('webhooks', () => {
     try {
       const r = await receiver(port);
       restarted = await startServer(api.orm, 0, api.authenticator, { webhooks: WEBHOOKS });
-      await r.waitFor((received) => eventsFor(received, first.code).length === 2 && eventsFor(received, second.code).length === 2, 20_000, 'all four events').catch(async (error) => {
-        const rows = await api.orm.em.getConnection().execute(`select d.id, d.status, d.attempt, d.error, d.next_attempt_at, e.type from webhook_delivery d join notification_event e on e.id = d.event_id join webhook w on w.id = d.webhook_id where w.url like ?`, [`%:${port}/%`]);
-        throw new Error(`${error.message}\n${JSON.stringify(rows)}`);
-      });
+      await r
+        .waitFor((received) => eventsFor(received, first.code).length === 2 && eventsFor(received, second.code).length === 2, 20_000, 'all four events')
+        .catch(async (error) => {
+          const rows = await api.orm.em
+            .getConnection()
+            .execute(
+              `select d.id, d.status, d.attempt, d.error, d.next_attempt_at, e.type from webhook_delivery d join notification_event e on e.id = d.event_id join webhook w on w.id = d.webhook_id where w.url like ?`,
+              [`%:${port}/%`],
+            );
+          throw new Error(`${error.message}\n${JSON.stringify(rows)}`);
+        });
       // Retries do not keep the order of events (receivers order by occurredAt); each event arrives.
-      expect(r.accepted().map((x) => `${x.body.data.directory.code} ${x.body.type}`).sort()).toEqual([`${first.code} SUBSCRIPTION_APPROVED`, `${first.code} SUBSCRIPTION_REQUESTED`, `${second.code} SUBSCRIPTION_APPROVED`, `${second.code} SUBSCRIPTION_REQUESTED`]);
+      expect(
+        r
+          .accepted()
+          .map((x) => `${x.body.data.directory.code} ${x.body.type}`)
+          .sort(),
+      ).toEqual([
+        `${first.code} SUBSCRIPTION_APPROVED`,
+        `${first.code} SUBSCRIPTION_REQUESTED`,
+        `${second.code} SUBSCRIPTION_APPROVED`,
+        `${second.code} SUBSCRIPTION_REQUESTED`,
+      ]);
       expect(Number(r.received[0].headers['mulu-delivery-attempt'])).toBeGreaterThan(1);
     } finally {
       await restarted?.stop();
@@ -211,7 +266,11 @@ describe('webhook registration', () => {
 
   beforeAll(async () => {
     api = await startTestServer({ webhooks: { allowPrivate: false } });
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
     await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
   });
@@ -224,7 +283,14 @@ describe('webhook registration', () => {
     for (const url of ['ftp://hooks.example.com/x', 'not a url', 'http://user:pw@hooks.example.com/x']) {
       expect(errorCodes(await create(api, { url }))).toEqual(['BAD_USER_INPUT']);
     }
-    for (const url of ['http://127.0.0.1:9/x', 'http://localhost:9/x', 'http://10.1.2.3/x', 'http://[::1]:9/x', 'http://169.254.169.254/latest', 'http://[::ffff:192.168.1.1]/x']) {
+    for (const url of [
+      'http://127.0.0.1:9/x',
+      'http://localhost:9/x',
+      'http://10.1.2.3/x',
+      'http://[::1]:9/x',
+      'http://169.254.169.254/latest',
+      'http://[::ffff:192.168.1.1]/x',
+    ]) {
       const response = await create(api, { url });
       expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
       expect(response.errors![0].message).toMatch(/loopback or private address.*MULU_WEBHOOK_ALLOW_PRIVATE/);
@@ -249,7 +315,10 @@ describe('webhook registration', () => {
     expect(errorCodes(await stewardB.request(`mutation($id: ID!) { deleteWebhook(id: $id) { id } }`, { id }))).toEqual(['FORBIDDEN']);
     expect((await stewardB.ok(`{ webhooks { id } }`)).webhooks).toEqual([]);
     expect((await stewardA.ok(`{ webhooks { id } }`)).webhooks).toEqual([{ id }]);
-    const paused = await stewardA.ok(`mutation($id: ID!) { updateWebhook(input: { id: $id, active: false, events: [DIRECTORY_WITHDRAWN] }) { active events } }`, { id });
+    const paused = await stewardA.ok(
+      `mutation($id: ID!) { updateWebhook(input: { id: $id, active: false, events: [DIRECTORY_WITHDRAWN] }) { active events } }`,
+      { id },
+    );
     expect(paused.updateWebhook).toEqual({ active: false, events: ['DIRECTORY_WITHDRAWN'] });
     expect((await stewardA.ok(`mutation($id: ID!) { deleteWebhook(id: $id) { id } }`, { id })).deleteWebhook).toEqual({ id });
     expect((await stewardA.ok(`{ webhooks { id } }`)).webhooks).toEqual([]);
@@ -262,7 +331,9 @@ describe('webhook registration', () => {
       // This server refuses private receivers when sending too; this test's receiver is on loopback, so use the allowing setting of a second server.
       const stewardA = await api.asRole('STEWARD', A);
       const { createWebhook } = await stewardA.ok(CREATE, { input: { url: r.url, events: ['DIRECTORY_PUBLISHED'] } });
-      const { testWebhook } = await stewardA.ok(`mutation($id: ID!) { testWebhook(id: $id) { status attempt event { type } } }`, { id: createWebhook.webhook.id });
+      const { testWebhook } = await stewardA.ok(`mutation($id: ID!) { testWebhook(id: $id) { status attempt event { type } } }`, {
+        id: createWebhook.webhook.id,
+      });
       expect(testWebhook).toEqual({ status: 'PENDING', attempt: 0, event: { type: 'WEBHOOK_TEST' } });
       // The dispatcher of this server (allowPrivate: false) refuses to connect to loopback: the attempt fails with that reason.
       await new Promise((resolve) => setTimeout(resolve, 300));

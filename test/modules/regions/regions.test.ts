@@ -10,13 +10,26 @@ describe('regions', () => {
   afterAll(() => api.close());
 
   it('builds the tree from the codes, with levels and parents', async () => {
-    expect((await api.ok(CREATE, { input: { code: '410000', name: '河南省' } })).createRegion).toEqual({ code: '410000', name: '河南省', level: 'PROVINCE', parent: null });
-    expect((await api.ok(CREATE, { input: { code: '410500', name: '安阳市' } })).createRegion).toEqual({ code: '410500', name: '安阳市', level: 'CITY', parent: { code: '410000' } });
+    expect((await api.ok(CREATE, { input: { code: '410000', name: '河南省' } })).createRegion).toEqual({
+      code: '410000',
+      name: '河南省',
+      level: 'PROVINCE',
+      parent: null,
+    });
+    expect((await api.ok(CREATE, { input: { code: '410500', name: '安阳市' } })).createRegion).toEqual({
+      code: '410500',
+      name: '安阳市',
+      level: 'CITY',
+      parent: { code: '410000' },
+    });
     expect((await api.ok(CREATE, { input: { code: '410505', name: '殷都区', parentCode: '410500' } })).createRegion.parent).toEqual({ code: '410500' });
     // A province-administered county-level city sits directly under the province.
     expect((await api.ok(CREATE, { input: { code: '419001', name: '济源市' } })).createRegion).toMatchObject({ level: 'DISTRICT', parent: { code: '410000' } });
     const tree = await api.ok(`{ region(code: "410000") { children { code children { code } } } }`);
-    expect(tree.region.children).toEqual([{ code: '410500', children: [{ code: '410505' }] }, { code: '419001', children: [] }]);
+    expect(tree.region.children).toEqual([
+      { code: '410500', children: [{ code: '410505' }] },
+      { code: '419001', children: [] },
+    ]);
   });
 
   it.each([

@@ -27,7 +27,12 @@ const SUPERVISION_COLUMNS: Record<string, string> = {
   主项覆盖数: 'main_covered',
   主项覆盖率: 'main_rate_pct',
   ...Object.fromEntries(
-    [['行政检查', 'inspection'], ['行政处罚', 'penalty'], ['行政强制', 'coercion'], ['其他', 'other']].flatMap(([label, column]) => [
+    [
+      ['行政检查', 'inspection'],
+      ['行政处罚', 'penalty'],
+      ['行政强制', 'coercion'],
+      ['其他', 'other'],
+    ].flatMap(([label, column]) => [
       [`${label}子项数`, `${column}_items`],
       [`${label}子项覆盖数`, `${column}_covered`],
       [`${label}汇聚数`, `${column}_records`],
@@ -64,7 +69,14 @@ function toSharedColumns(rows: string[][], columns: Record<string, string>) {
 
 const sumOf = (rows: Record<string, string>[], column: string) => String(rows.reduce((total, row) => total + Number(row[column]), 0));
 
-async function checkTable(api: TestServer, table: string, expected: Record<string, string>[], columns: Record<string, string>, rates: Record<string, [string, string]>, token: string) {
+async function checkTable(
+  api: TestServer,
+  table: string,
+  expected: Record<string, string>[],
+  columns: Record<string, string>,
+  rates: Record<string, [string, string]>,
+  token: string,
+) {
   for (const format of ['csv', 'xlsx'] as const) {
     const response = await http(api, `/reports/410505/2023-06/${table}.${format}`, { token });
     expect(response.status).toBe(200);
@@ -106,7 +118,14 @@ describe('appendix 4 (resources) export reproduces the Yindu table', () => {
 
   it('exports CSV and XLSX whose every cell matches resources.csv, with a totals row', async () => {
     await api.ok(`mutation { captureSnapshot(input: { period: "2023-06" }) { period } }`);
-    await checkTable(api, 'resources', rows.map((row) => ({ ...row, ...NO_USAGE })), RESOURCES_COLUMNS, { mount_rate_pct: ['mounted_directories', 'published_directories'] }, viewerToken);
+    await checkTable(
+      api,
+      'resources',
+      rows.map((row) => ({ ...row, ...NO_USAGE })),
+      RESOURCES_COLUMNS,
+      { mount_rate_pct: ['mounted_directories', 'published_directories'] },
+      viewerToken,
+    );
   });
 
   it('answers clear JSON errors: 401 without or with a bad token, 404 for an unknown region, 400 for a bad table or period', async () => {
@@ -175,7 +194,11 @@ describe('exported department names cannot run as spreadsheet formulas', () => {
     const path = `/reports/410505/${currentPeriod()}/resources`;
     const csv = await http(api, `${path}.csv`);
     expect(csv.status).toBe(200);
-    expect(parseCsv(csv.body).slice(1).map((row) => row[0])).toEqual([...names.map((name) => `'${name}`), '合计']);
+    expect(
+      parseCsv(csv.body)
+        .slice(1)
+        .map((row) => row[0]),
+    ).toEqual([...names.map((name) => `'${name}`), '合计']);
     const xlsx = await http(api, `${path}.xlsx`);
     expect((await parseXlsx(xlsx.body)).slice(1).map((row) => row[0])).toEqual([...names, '合计']);
   });

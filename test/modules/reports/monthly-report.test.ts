@@ -47,9 +47,14 @@ describe('monthly snapshots and the region report', () => {
     await addDirectory(api, A, 'A-2');
     await addDirectory(api, B, 'B-1');
     await createMainItems(api, A, [{ code: 'M1' }]);
-    await createSubItems(api, A, [{ code: 'S1', mainItemCode: 'M1', category: 'INSPECTION' }, { code: 'S2', mainItemCode: 'M1', category: 'PENALTY' }]);
+    await createSubItems(api, A, [
+      { code: 'S1', mainItemCode: 'M1', category: 'INSPECTION' },
+      { code: 'S2', mainItemCode: 'M1', category: 'PENALTY' },
+    ]);
     await ingest(api, A, records('S1', 3));
-    expect(await api.ok(CAPTURE, { period: '2023-05' })).toEqual({ captureSnapshot: { period: '2023-05', capturedBy: 'Bootstrap administrator', departmentCount: 3, regionCount: 4, replacements: 0 } });
+    expect(await api.ok(CAPTURE, { period: '2023-05' })).toEqual({
+      captureSnapshot: { period: '2023-05', capturedBy: 'Bootstrap administrator', departmentCount: 3, regionCount: 4, replacements: 0 },
+    });
     // June: A mounts its second directory (+437 records), B publishes a second one, S2 gets covered.
     await mount(api, 'A-2', 437);
     await addDirectory(api, B, 'B-2');
@@ -66,7 +71,10 @@ describe('monthly snapshots and the region report', () => {
     expect(report.region).toMatchObject({
       kind: 'REGION',
       code: '410500',
-      figures: { mount: { publishedDirectories: 4, mountedDirectories: 2, dataVolume: 537, mountRatePercent: '50.00' }, supervision: { records: 5, subCoverageRatePercent: '100.00' } },
+      figures: {
+        mount: { publishedDirectories: 4, mountedDirectories: 2, dataVolume: 537, mountRatePercent: '50.00' },
+        supervision: { records: 5, subCoverageRatePercent: '100.00' },
+      },
       // May: 1 of 3 mounted (33.33 %); June: 2 of 4 (50.00 %): +16.67 points. Sub-items: 50.00 % -> 100.00 %.
       change: { publishedDirectories: 1, mountedDirectories: 1, dataVolume: 437, mountRatePoints: 16.67, records: 2, subCoverageRatePoints: 50, subItems: 0 },
       ranks: [],
@@ -84,11 +92,23 @@ describe('monthly snapshots and the region report', () => {
         { metric: 'SUB_COVERAGE_RATE', rank: 1, of: 1, below: false },
       ],
     });
-    expect(byName['殷都区民政局']).toMatchObject({ change: { mountedDirectories: 0, mountRatePoints: 0 }, ranks: [{ metric: 'MOUNT_RATE', rank: 2, of: 2, below: true }, { rank: null, of: 1, below: false }, { rank: null }] });
+    expect(byName['殷都区民政局']).toMatchObject({
+      change: { mountedDirectories: 0, mountRatePoints: 0 },
+      ranks: [{ metric: 'MOUNT_RATE', rank: 2, of: 2, below: true }, { rank: null, of: 1, below: false }, { rank: null }],
+    });
     // Nothing published: no rate, so no rate change, no rank, never "below".
-    expect(byName['文峰区教育局']).toMatchObject({ figures: { mount: { mountRatePercent: null } }, change: { mountRatePoints: null }, ranks: [{ rank: null, below: false }, { rank: null }, { rank: null }] });
+    expect(byName['文峰区教育局']).toMatchObject({
+      figures: { mount: { mountRatePercent: null } },
+      change: { mountRatePoints: null },
+      ranks: [{ rank: null, below: false }, { rank: null }, { rank: null }],
+    });
     expect(report.childRegions.map((r: { code: string }) => r.code)).toEqual(['410502', '410505']);
-    expect(report.childRegions[1]).toMatchObject({ name: '殷都区', figures: { mount: { mountRatePercent: '50.00' } }, change: { mountRatePoints: 16.67 }, ranks: [{ metric: 'MOUNT_RATE', rank: 1, of: 1, below: true }, { rank: 1 }, { rank: 1 }] });
+    expect(report.childRegions[1]).toMatchObject({
+      name: '殷都区',
+      figures: { mount: { mountRatePercent: '50.00' } },
+      change: { mountRatePoints: 16.67 },
+      ranks: [{ metric: 'MOUNT_RATE', rank: 1, of: 1, below: true }, { rank: 1 }, { rank: 1 }],
+    });
     expect(report.belowThreshold[0]).toEqual({ metric: 'MOUNT_RATE', departments: [{ name: '殷都区民政局' }], childRegions: [{ name: '殷都区' }] });
   });
 
@@ -105,7 +125,12 @@ describe('monthly snapshots and the region report', () => {
     // 0 of 2 mounted is below even 10 %; nothing else is.
     expect(same.region.report.belowThreshold.map((b: { departments: unknown[] }) => b.departments)).toEqual([[{ name: '殷都区民政局' }], [], []]);
     const live = (await api.ok(REPORT, { code: '410505' })).region.report;
-    expect(live).toMatchObject({ source: 'LIVE', capturedAt: null, comparedTo: null, region: { change: null, figures: { mount: { publishedDirectories: 4 } } } });
+    expect(live).toMatchObject({
+      source: 'LIVE',
+      capturedAt: null,
+      comparedTo: null,
+      region: { change: null, figures: { mount: { publishedDirectories: 4 } } },
+    });
     const liveVsMay = (await api.ok(REPORT, { code: '410505', comparedTo: '2023-05' })).region.report;
     expect(liveVsMay).toMatchObject({ source: 'LIVE', comparedTo: '2023-05', region: { change: { dataVolume: 437 } } });
     const missing = await api.request(REPORT, { code: '410505', period: '2023-04' });
@@ -123,14 +148,18 @@ describe('monthly snapshots and the region report', () => {
     expect((await api.ok(CAPTURE, { period: '2023-06', replace: true })).captureSnapshot).toMatchObject({ replacements: 1 });
     const report = (await api.ok(REPORT, { code: '410505', period: '2023-06' })).region.report;
     expect(report.region.figures.mount.mountedDirectories).toBe(3);
-    const audit = await api.ok(`{ auditEntries(filter: { entityType: "ReportSnapshot", entityId: "2023-06" }, first: 10) { edges { node { action before after } } } }`);
-    const entries = audit.auditEntries.edges.map((e: { node: { action: string; before: Record<string, unknown> | null; after: Record<string, unknown> } }) => e.node);
+    const audit = await api.ok(
+      `{ auditEntries(filter: { entityType: "ReportSnapshot", entityId: "2023-06" }, first: 10) { edges { node { action before after } } } }`,
+    );
+    const entries = audit.auditEntries.edges.map(
+      (e: { node: { action: string; before: Record<string, unknown> | null; after: Record<string, unknown> } }) => e.node,
+    );
     expect(entries.map((e: { action: string }) => e.action).sort()).toEqual(['captureSnapshot', 'replaceSnapshot']);
     expect(entries.find((e: { action: string }) => e.action === 'replaceSnapshot')).toMatchObject({ before: { replacements: 0 }, after: { replacements: 1 } });
     expect((await api.ok(`{ reportSnapshots { period } }`)).reportSnapshots).toEqual([{ period: '2023-06' }, { period: '2023-05' }]);
   });
 
-  it('refuses to capture a month that has not begun, which would label today\'s figures with it', async () => {
+  it("refuses to capture a month that has not begun, which would label today's figures with it", async () => {
     const [year, month] = currentPeriod().split('-').map(Number);
     const next = month === 12 ? `${year + 1}-01` : `${year}-${String(month + 1).padStart(2, '0')}`;
     for (const period of ['2099-01', next]) {
@@ -157,7 +186,9 @@ describe('monthly snapshots and the region report', () => {
     const statements = api.sql.count;
     expect(together.map((c: { code: string }) => c.code)).toEqual(['410502', '410505']);
     for (const child of together) {
-      const alone = await api.ok(`{ region(code: "${child.code}") { report(period: "2023-06") { region { code figures { mount { publishedDirectories } } change { dataVolume } } departments { code ranks { rank } } childRegions { code } } } }`);
+      const alone = await api.ok(
+        `{ region(code: "${child.code}") { report(period: "2023-06") { region { code figures { mount { publishedDirectories } } change { dataVolume } } departments { code ranks { rank } } childRegions { code } } } }`,
+      );
       expect(child.report).toEqual(alone.region.report);
     }
     expect(together[1].report.departments.map((d: { code: string }) => d.code).sort()).toEqual([A, B].sort());

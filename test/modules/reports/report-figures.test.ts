@@ -6,7 +6,16 @@ import { SupervisionCategory } from '../../../src/modules/supervision/supervisio
 
 const figures = (published: number, mounted: number, volume: number): UnitFigures => ({
   mount: { publishedDirectories: published, mountedDirectories: mounted, dataVolume: volume, staleDirectories: 0 },
-  supervision: { mainItems: 0, coveredMainItems: 0, byCategory: [SupervisionCategory.INSPECTION, SupervisionCategory.PENALTY, SupervisionCategory.COERCION, SupervisionCategory.OTHER].map((category) => ({ category, subItems: 0, coveredSubItems: 0, records: 0 })) },
+  supervision: {
+    mainItems: 0,
+    coveredMainItems: 0,
+    byCategory: [SupervisionCategory.INSPECTION, SupervisionCategory.PENALTY, SupervisionCategory.COERCION, SupervisionCategory.OTHER].map((category) => ({
+      category,
+      subItems: 0,
+      coveredSubItems: 0,
+      records: 0,
+    })),
+  },
   subscriptions: { made: 0, received: 0, pending: 0 },
 });
 
@@ -34,7 +43,12 @@ describe('report figures', () => {
   });
 
   it('compares rates exactly, highest first, units without a rate last; a missing rate is never below', () => {
-    const rates = [{ numerator: 1, denominator: 3 }, { numerator: 0, denominator: 0 }, { numerator: 2, denominator: 6 }, { numerator: 1, denominator: 1 }];
+    const rates = [
+      { numerator: 1, denominator: 3 },
+      { numerator: 0, denominator: 0 },
+      { numerator: 2, denominator: 6 },
+      { numerator: 1, denominator: 1 },
+    ];
     expect([...rates].sort(compareRatesHighestFirst)).toEqual([rates[3], rates[0], rates[2], rates[1]]);
     expect(isBelow({ numerator: 0, denominator: 0 }, 0.6)).toBe(false);
     expect(isBelow({ numerator: 3, denominator: 5 }, 0.6)).toBe(false);
@@ -73,7 +87,9 @@ describe('report figures', () => {
     const lateJuneUtc = new Date('2023-06-30T15:59:59Z');
     expect(requireBegunPeriod('2023-06', 'period', lateJuneUtc)).toBe('2023-06');
     expect(requireBegunPeriod('2022-12', 'period', lateJuneUtc)).toBe('2022-12');
-    expect(() => requireBegunPeriod('2023-07', 'period', lateJuneUtc)).toThrow('The period 2023-07 has not begun: the current month is 2023-06 (China Standard Time).');
+    expect(() => requireBegunPeriod('2023-07', 'period', lateJuneUtc)).toThrow(
+      'The period 2023-07 has not begun: the current month is 2023-06 (China Standard Time).',
+    );
     // One second later it is 1 July in Anyang.
     expect(requireBegunPeriod('2023-07', 'period', new Date('2023-06-30T16:00:00Z'))).toBe('2023-07');
     expect(() => requireBegunPeriod('2024-01', 'period', new Date('2023-12-31T12:00:00Z'))).toThrow('has not begun');

@@ -10,7 +10,12 @@ import { readReportTable } from '../../support/builders';
  */
 const resourcesUnit = (row: Record<string, string>, i: number) => {
   const figures: UnitFigures = emptyUnitFigures();
-  figures.mount = { ...figures.mount, publishedDirectories: Number(row.published_directories), mountedDirectories: Number(row.mounted_directories), dataVolume: Number(row.data_volume) };
+  figures.mount = {
+    ...figures.mount,
+    publishedDirectories: Number(row.published_directories),
+    mountedDirectories: Number(row.mounted_directories),
+    dataVolume: Number(row.data_volume),
+  };
   return { key: String(i), name: row.department, figures };
 };
 
@@ -33,7 +38,10 @@ const supervisionUnit = (row: Record<string, string>, i: number) => {
 
 /** Deterministic shuffles: reversed, by name, and a fixed permutation. */
 function startingOrders<T extends { name: string }>(units: T[]): T[][] {
-  const permuted = units.map((u, i) => ({ u, k: (i * 7919) % 101 })).sort((a, b) => a.k - b.k).map((x) => x.u);
+  const permuted = units
+    .map((u, i) => ({ u, k: (i * 7919) % 101 }))
+    .sort((a, b) => a.k - b.k)
+    .map((x) => x.u);
   return [[...units].reverse(), [...units].sort((a, b) => (a.name < b.name ? 1 : -1)), permuted];
 }
 
@@ -53,9 +61,16 @@ describe("the report's order", () => {
   });
 
   it('breaks ties by published directories before data volume, then by name', () => {
-    const unit = (name: string, published: number, mounted: number, volume: number) => resourcesUnit({ department: name, published_directories: String(published), mounted_directories: String(mounted), data_volume: String(volume) }, 0);
+    const unit = (name: string, published: number, mounted: number, volume: number) =>
+      resourcesUnit({ department: name, published_directories: String(published), mounted_directories: String(mounted), data_volume: String(volume) }, 0);
     // Same rate (50%): more published first even with less data; same rate and published: more data first; then name.
-    const sorted = sortInReportOrder('resources', [unit('甲', 2, 1, 999), unit('乙', 4, 2, 1), unit('丙', 2, 1, 1000), unit('丁', 0, 0, 0), unit('戊', 2, 1, 999)]);
+    const sorted = sortInReportOrder('resources', [
+      unit('甲', 2, 1, 999),
+      unit('乙', 4, 2, 1),
+      unit('丙', 2, 1, 1000),
+      unit('丁', 0, 0, 0),
+      unit('戊', 2, 1, 999),
+    ]);
     // 戊 (U+620A) before 甲 (U+7532) in code-point order; 丁 has no rate, so it comes last.
     expect(sorted.map((u) => u.name)).toEqual(['乙', '丙', '戊', '甲', '丁']);
   });

@@ -16,7 +16,14 @@ const APPEND = `mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $
 const REPLACE = `mutation($input: DatasetRowsInput!) { replaceDatasetRows(input: $input) { version mode rowsLoaded recordCount replayed mount { recordCount datasetVersion } } }`;
 const ROWS = `query($code: String!, $first: Int, $after: String, $filter: [DatasetRowFilter!]) { directory(code: $code) { rows(first: $first, after: $after, filter: $filter) { version edges { cursor node { rowNumber values } } pageInfo { hasNextPage endCursor } } } }`;
 
-const row = (i: number) => ({ 姓名: `张${i}`, 身份证号: `41050519800101${String(i).padStart(4, '0')}`, 年龄: 20 + (i % 50), 补助金额: `${100 + i}.50`, 发放日期: `2024-01-${String(1 + (i % 28)).padStart(2, '0')}`, 在册: i % 2 === 0 });
+const row = (i: number) => ({
+  姓名: `张${i}`,
+  身份证号: `41050519800101${String(i).padStart(4, '0')}`,
+  年龄: 20 + (i % 50),
+  补助金额: `${100 + i}.50`,
+  发放日期: `2024-01-${String(1 + (i % 28)).padStart(2, '0')}`,
+  在册: i % 2 === 0,
+});
 
 describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
   let api: TestServer;
@@ -33,21 +40,47 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
   const tokens: Record<string, string> = {};
 
   const append = (client: ApiClient, rows: unknown[], extra: Record<string, unknown> = {}) => client.request(APPEND, { input: { mountId, rows, ...extra } });
-  const recordCount = async () => (await api.ok(`{ directory(code: "D-HOST") { dataVolume: mounts { recordCount } } }`)).directory.dataVolume[0].recordCount as number;
+  const recordCount = async () =>
+    (await api.ok(`{ directory(code: "D-HOST") { dataVolume: mounts { recordCount } } }`)).directory.dataVolume[0].recordCount as number;
 
   async function directory(code: string, shareType: string, publish = true) {
     await api.ok(`mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`, {
-      input: { code, name: `资源 ${code}`, departmentCreditCode: P, resourceFormat: 'DATABASE', shareType, shareConditions: shareType === 'UNCONDITIONAL' ? null : '仅用于低保资格核验', updateCycle: 'MONTHLY', informationItems: ITEMS },
+      input: {
+        code,
+        name: `资源 ${code}`,
+        departmentCreditCode: P,
+        resourceFormat: 'DATABASE',
+        shareType,
+        shareConditions: shareType === 'UNCONDITIONAL' ? null : '仅用于低保资格核验',
+        updateCycle: 'MONTHLY',
+        informationItems: ITEMS,
+      },
     });
     if (publish) await api.ok(`mutation { publishDirectory(input: { directory: { code: "${code}" } }) { status } }`);
   }
   const mountHosted = async (code: string, kind = 'TABLE') =>
-    api.request(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id hosted recordCount datasetVersion } }`, { input: { directory: { code }, kind, locator: `mulu:${code}`, hosted: true } });
+    api.request(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id hosted recordCount datasetVersion } }`, {
+      input: { directory: { code }, kind, locator: `mulu:${code}`, hosted: true },
+    });
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }, { code: '410502', name: '文峰区' }]);
-    const names: Record<string, [string, string]> = { P: [P, '殷都区民政局'], FULL: [FULL, '殷都区人社局'], PART: [PART, '文峰区教育局'], PEND: [PEND, '殷都区卫健委'], REJ: [REJ, '殷都区住建局'], REV: [REV, '殷都区医保局'], LAP: [LAP, '殷都区残联'], OTHER: [OTHER, '殷都区文旅局'] };
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+      { code: '410502', name: '文峰区' },
+    ]);
+    const names: Record<string, [string, string]> = {
+      P: [P, '殷都区民政局'],
+      FULL: [FULL, '殷都区人社局'],
+      PART: [PART, '文峰区教育局'],
+      PEND: [PEND, '殷都区卫健委'],
+      REJ: [REJ, '殷都区住建局'],
+      REV: [REV, '殷都区医保局'],
+      LAP: [LAP, '殷都区残联'],
+      OTHER: [OTHER, '殷都区文旅局'],
+    };
     for (const [key, [code, name]] of Object.entries(names)) {
       await createDepartment(api, { creditCode: code, name, regionCode: code === PART ? '410502' : '410505' });
       tokens[key] = await api.signToken({ role: 'STEWARD', department: code, sub: `steward-${key}`, name: `Steward ${key}` });
@@ -64,11 +97,27 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
 
   describe('loading rows', () => {
     it('appends checked rows; the record count is the rows held, and the figures above it follow', async () => {
-      const response = await append(steward.P, [row(1), row(2), { 姓名: '李四', 年龄: '33', 补助金额: 12.25, 发放日期: '2024/2/3', 在册: '是' }], { idempotencyKey: 'load-1' });
+      const response = await append(steward.P, [row(1), row(2), { 姓名: '李四', 年龄: '33', 补助金额: 12.25, 发放日期: '2024/2/3', 在册: '是' }], {
+        idempotencyKey: 'load-1',
+      });
       expect(response.errors).toBeUndefined();
-      expect(response.data!.appendDatasetRows).toMatchObject({ version: 1, mode: 'APPEND', rowsLoaded: 3, rowsRejected: 0, recordCount: 3, replayed: false, mount: { recordCount: 3, hosted: true, datasetVersion: 1 } });
-      const figures = await api.ok(`{ directory(code: "D-HOST") { dataVolume mounted } department(creditCode: "${P}") { mountStats { dataVolume } } region(code: "410500") { mountStats { dataVolume } } }`);
-      expect(figures).toEqual({ directory: { dataVolume: 3, mounted: true }, department: { mountStats: { dataVolume: 3 } }, region: { mountStats: { dataVolume: 3 } } });
+      expect(response.data!.appendDatasetRows).toMatchObject({
+        version: 1,
+        mode: 'APPEND',
+        rowsLoaded: 3,
+        rowsRejected: 0,
+        recordCount: 3,
+        replayed: false,
+        mount: { recordCount: 3, hosted: true, datasetVersion: 1 },
+      });
+      const figures = await api.ok(
+        `{ directory(code: "D-HOST") { dataVolume mounted } department(creditCode: "${P}") { mountStats { dataVolume } } region(code: "410500") { mountStats { dataVolume } } }`,
+      );
+      expect(figures).toEqual({
+        directory: { dataVolume: 3, mounted: true },
+        department: { mountStats: { dataVolume: 3 } },
+        region: { mountStats: { dataVolume: 3 } },
+      });
     });
 
     it('is idempotent: the same key changes nothing and returns the first result', async () => {
@@ -104,7 +153,9 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       expect(errorCodes(await mountHosted('D-HOST'))).toEqual(['CONFLICT']); // one hosted dataset per directory
       await directory('D-DRAFT', 'UNCONDITIONAL', false);
       expect(errorCodes(await mountHosted('D-DRAFT', 'API'))).toEqual(['BAD_USER_INPUT']);
-      const external = await api.ok(`mutation { mountDataset(input: { directory: { code: "D-DRAFT" }, kind: TABLE, locator: "ods.t", recordCount: 7 }) { id hosted recordCount } }`);
+      const external = await api.ok(
+        `mutation { mountDataset(input: { directory: { code: "D-DRAFT" }, kind: TABLE, locator: "ods.t", recordCount: 7 }) { id hosted recordCount } }`,
+      );
       expect(external.mountDataset).toMatchObject({ hosted: false, recordCount: 7 });
       expect(errorCodes(await api.request(APPEND, { input: { mountId: external.mountDataset.id, rows: [row(1)] } }))).toEqual(['CONFLICT']);
       const draftHosted = (await mountHosted('D-DRAFT')).data!.mountDataset.id;
@@ -113,7 +164,9 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       expect(draft.errors![0].message).toContain('draft');
       await api.ok(`mutation($id: ID!) { unmountDataset(input: { mountId: $id }) { active } }`, { id: draftHosted });
       expect(errorCodes(await api.request(APPEND, { input: { mountId: draftHosted, rows: [row(1)] } }))).toEqual(['CONFLICT']);
-      expect(errorCodes(await api.request(`mutation($id: ID!) { refreshMount(input: { mountId: $id, recordCount: 9 }) { id } }`, { id: mountId }))).toEqual(['CONFLICT']);
+      expect(errorCodes(await api.request(`mutation($id: ID!) { refreshMount(input: { mountId: $id, recordCount: 9 }) { id } }`, { id: mountId }))).toEqual([
+        'CONFLICT',
+      ]);
       expect(errorCodes(await append(steward.OTHER, [row(1)]))).toEqual(['FORBIDDEN']);
       expect(errorCodes(await append(api.withToken(tokens.VIEWER), [row(1)]))).toEqual(['FORBIDDEN']);
       expect(errorCodes(await append(api.anonymous, [row(1)]))).toEqual(['UNAUTHENTICATED']);
@@ -131,7 +184,12 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       const unknown = await http(api, `/mounts/${mountId}/rows`, { method: 'POST', body: '姓名,电话\n甲,1\n', contentType: 'text/csv', token: tokens.P });
       expect(unknown.status).toBe(400);
       expect(unknown.json().error.message).toContain('Unknown column(s) "电话"');
-      const wrong = await http(api, `/mounts/${mountId}/rows`, { method: 'POST', body: '{"姓名":"甲"}\n{"姓名":"乙","年龄":1.5}\nnot json\n', contentType: 'application/x-ndjson', token: tokens.P });
+      const wrong = await http(api, `/mounts/${mountId}/rows`, {
+        method: 'POST',
+        body: '{"姓名":"甲"}\n{"姓名":"乙","年龄":1.5}\nnot json\n',
+        contentType: 'application/x-ndjson',
+        token: tokens.P,
+      });
       expect(wrong.status).toBe(400);
       expect(wrong.json().error.rowErrors).toEqual([
         { row: 2, column: '年龄', reason: expect.stringContaining('not a whole number') },
@@ -140,23 +198,41 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       expect(await recordCount()).toBe(7);
 
       const ndjson = `${JSON.stringify(row(20))}\n\n${JSON.stringify(row(21))}\n`;
-      expect((await http(api, `/mounts/${mountId}/rows`, { method: 'POST', body: ndjson, contentType: 'application/x-ndjson', token: tokens.P })).json()).toMatchObject({ rowsLoaded: 2, recordCount: 9 });
+      expect(
+        (await http(api, `/mounts/${mountId}/rows`, { method: 'POST', body: ndjson, contentType: 'application/x-ndjson', token: tokens.P })).json(),
+      ).toMatchObject({ rowsLoaded: 2, recordCount: 9 });
 
       const workbook = new ExcelJS.Workbook();
       const sheet = workbook.addWorksheet('rows');
       sheet.addRow(['姓名', '年龄', '发放日期']);
       sheet.addRow(['孙八', 52, new Date(Date.UTC(2024, 3, 5))]);
       const xlsx = Buffer.from(await workbook.xlsx.writeBuffer());
-      const fromXlsx = await http(api, `/mounts/${mountId}/rows`, { method: 'POST', body: xlsx, contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', token: tokens.P });
+      const fromXlsx = await http(api, `/mounts/${mountId}/rows`, {
+        method: 'POST',
+        body: xlsx,
+        contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        token: tokens.P,
+      });
       expect(fromXlsx.json()).toMatchObject({ rowsLoaded: 1, recordCount: 10 });
-      expect((await http(api, `/mounts/${mountId}/rows`, { method: 'POST', body: ndjson, contentType: 'application/x-ndjson', token: tokens.OTHER })).status).toBe(403);
+      expect(
+        (await http(api, `/mounts/${mountId}/rows`, { method: 'POST', body: ndjson, contentType: 'application/x-ndjson', token: tokens.OTHER })).status,
+      ).toBe(403);
     });
   });
 
   describe('delivery and permissions', () => {
     beforeAll(async () => {
-      const request = (key: string) => steward[key].ok<{ requestSubscription: { id: string } }>(`mutation { requestSubscription(input: { directory: { code: "D-HOST" }, purpose: "低保资格核验" }) { id } }`).then((d) => d.requestSubscription.id);
-      const approve = (id: string, grantedItems?: string[]) => steward.P.ok(`mutation($id: ID!, $items: [String!]) { approveSubscriptionRequest(input: { id: $id, grantedItems: $items }) { status grantedItems } }`, { id, items: grantedItems });
+      const request = (key: string) =>
+        steward[key]
+          .ok<{ requestSubscription: { id: string } }>(
+            `mutation { requestSubscription(input: { directory: { code: "D-HOST" }, purpose: "低保资格核验" }) { id } }`,
+          )
+          .then((d) => d.requestSubscription.id);
+      const approve = (id: string, grantedItems?: string[]) =>
+        steward.P.ok(`mutation($id: ID!, $items: [String!]) { approveSubscriptionRequest(input: { id: $id, grantedItems: $items }) { status grantedItems } }`, {
+          id,
+          items: grantedItems,
+        });
       await approve(await request('FULL'));
       const restricted = await approve(await request('PART'), ['姓名', '补助金额']);
       expect(restricted.approveSubscriptionRequest).toEqual({ status: 'GRANTED', grantedItems: ['姓名', '补助金额'] });
@@ -166,7 +242,10 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       await approve(revoked);
       await steward.P.ok(`mutation($id: ID!) { revokeSubscription(input: { id: $id }) { status } }`, { id: revoked });
       await approve(await request('LAP'));
-      await api.orm.em.fork().getConnection().execute(`update subscription_request set end_date = '2020-01-01' where requester_id = (select id from department where credit_code = ?)`, [LAP]);
+      await api.orm.em
+        .fork()
+        .getConnection()
+        .execute(`update subscription_request set end_date = '2020-01-01' where requester_id = (select id from department where credit_code = ?)`, [LAP]);
     });
 
     const cases: [string, () => ApiClient, () => string | null, string | null, string[] | null][] = [
@@ -205,11 +284,19 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       const expected = only ? Object.fromEntries(Object.entries(row(1)).filter(([k]) => only.includes(k))) : { ...row(1), 补助金额: '101.50', 在册: false };
       expect(edges[0].node.values).toEqual(expected);
       expect(csv.status).toBe(200);
-      const lines = csv.body.toString('utf8').replace(/^\uFEFF/, '').trim().split('\n');
+      const lines = csv.body
+        .toString('utf8')
+        .replace(/^\uFEFF/, '')
+        .trim()
+        .split('\n');
       expect(lines[0]).toBe((only ?? ITEMS.map((i) => i.name)).join(','));
       expect(lines).toHaveLength(11);
       expect(lines).toContain(only ? '"王,五",88.10' : '"王,五",,41,88.10,2024-03-01,false');
-      const objects = ndjson.body.toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const objects = ndjson.body
+        .toString('utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(objects).toHaveLength(10);
       expect(objects[0]).toEqual(expected);
     });
@@ -217,7 +304,14 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
     it('restricted consumers cannot filter on items they were not granted; others filter by equality and range', async () => {
       const hidden = await steward.PART.request(ROWS, { code: 'D-HOST', filter: [{ item: '年龄', eq: '21' }] });
       expect(errorCodes(hidden)).toEqual(['BAD_USER_INPUT']);
-      const range = await steward.FULL.ok(ROWS, { code: 'D-HOST', first: 10, filter: [{ item: '年龄', gte: '21', lte: '41' }, { item: '在册', eq: 'false' }] });
+      const range = await steward.FULL.ok(ROWS, {
+        code: 'D-HOST',
+        first: 10,
+        filter: [
+          { item: '年龄', gte: '21', lte: '41' },
+          { item: '在册', eq: 'false' },
+        ],
+      });
       expect(range.directory.rows.edges.map((e: { node: { values: { 姓名: string } } }) => e.node.values.姓名)).toEqual(['张1', '张5', '王,五', '张21']);
       const bad = await steward.FULL.request(ROWS, { code: 'D-HOST', filter: [{ item: '发放日期', gt: 'soon' }] });
       expect(errorCodes(bad)).toEqual(['BAD_USER_INPUT']);
@@ -229,17 +323,33 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       const second = await steward.FULL.ok(ROWS, { code: 'D-HOST', first: 4, after: first.directory.rows.pageInfo.endCursor });
       expect(second.directory.rows.edges.map((e: { node: { rowNumber: number } }) => e.node.rowNumber)).toEqual([5, 6, 7, 8]);
       const replaced = await steward.P.request(REPLACE, { input: { mountId, rows: [row(100), row(101), row(102), row(103), row(104), row(105)] } });
-      expect(replaced.data!.replaceDatasetRows).toMatchObject({ version: 2, mode: 'REPLACE', rowsLoaded: 6, recordCount: 6, mount: { recordCount: 6, datasetVersion: 2 } });
+      expect(replaced.data!.replaceDatasetRows).toMatchObject({
+        version: 2,
+        mode: 'REPLACE',
+        rowsLoaded: 6,
+        recordCount: 6,
+        mount: { recordCount: 6, datasetVersion: 2 },
+      });
       const stale = await steward.FULL.request(ROWS, { code: 'D-HOST', first: 4, after: first.directory.rows.pageInfo.endCursor });
       expect(errorCodes(stale)).toEqual(['CONFLICT']);
       const fresh = await steward.FULL.ok(ROWS, { code: 'D-HOST', first: 10 });
       expect(fresh.directory.rows).toMatchObject({ version: 2 });
-      expect(fresh.directory.rows.edges.map((e: { node: { values: { 姓名: string } } }) => e.node.values.姓名)).toEqual(['张100', '张101', '张102', '张103', '张104', '张105']);
+      expect(fresh.directory.rows.edges.map((e: { node: { values: { 姓名: string } } }) => e.node.values.姓名)).toEqual([
+        '张100',
+        '张101',
+        '张102',
+        '张103',
+        '张104',
+        '张105',
+      ]);
       expect((await api.ok(`{ directory(code: "D-HOST") { dataVolume } }`)).directory.dataVolume).toBe(6);
     });
 
     it('stops delivering at once when a grant is revoked or the directory withdrawn', async () => {
-      const sub = await api.orm.em.fork().getConnection().execute(`select id from subscription_request where requester_id = (select id from department where credit_code = ?) and status = 'GRANTED'`, [FULL]);
+      const sub = await api.orm.em
+        .fork()
+        .getConnection()
+        .execute(`select id from subscription_request where requester_id = (select id from department where credit_code = ?) and status = 'GRANTED'`, [FULL]);
       const id = Buffer.from(`SubscriptionRequest:${sub[0].id}`).toString('base64url');
       await steward.P.ok(`mutation($id: ID!) { revokeSubscription(input: { id: $id }) { status } }`, { id });
       const after = await steward.FULL.request(ROWS, { code: 'D-HOST' });
@@ -256,7 +366,9 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
     it('reads usage of 1 or many directories, departments and regions in the same number of statements', async () => {
       const count = async (first: number) => {
         api.sql.reset();
-        await api.ok(`{ directories(first: ${first}) { edges { node { usageStats { requests } department { usageStats { requests } consumer: usageStats(side: CONSUMER) { consumers } } } } } region(code: "410500") { usageStats { rowsDelivered } children { usageStats(side: CONSUMER) { rowsDelivered } } } }`);
+        await api.ok(
+          `{ directories(first: ${first}) { edges { node { usageStats { requests } department { usageStats { requests } consumer: usageStats(side: CONSUMER) { consumers } } } } } region(code: "410500") { usageStats { rowsDelivered } children { usageStats(side: CONSUMER) { rowsDelivered } } } }`,
+        );
         return api.sql.count;
       };
       expect(await count(1)).toBe(await count(2));
@@ -288,7 +400,10 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
         wenfeng: { used: part },
         city: { provided: total, used: total },
       });
-      const log = await api.orm.em.fork().getConnection().execute(`select route, count(*)::int as n, sum(rows_delivered)::int as rows from dataset_access group by route order by route`);
+      const log = await api.orm.em
+        .fork()
+        .getConnection()
+        .execute(`select route, count(*)::int as n, sum(rows_delivered)::int as rows from dataset_access group by route order by route`);
       // The provider's and the administrator's own reads are logged too (not counted as use).
       expect(log).toEqual([
         { route: 'CSV', n: 4, rows: 40 },

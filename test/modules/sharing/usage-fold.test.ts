@@ -26,22 +26,40 @@ describe('usage fold', () => {
               (select usage_requests_provided from region_figures where region_code = '410505')::int as region_provided`,
       [P, C],
     );
-    const [log] = await em.execute(`select count(*)::int as requests, coalesce(sum(rows_delivered), 0)::int as rows from dataset_access where consumer_id is not null`);
+    const [log] = await em.execute(
+      `select count(*)::int as requests, coalesce(sum(rows_delivered), 0)::int as rows from dataset_access where consumer_id is not null`,
+    );
     return { stored, log };
   }
 
   beforeAll(async () => {
     // A fold every 100 ms, besides those the tests run: the properties hold whoever folds.
     api = await startTestServer({ usageFoldIntervalMs: 100 });
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: P, name: '殷都区民政局', regionCode: '410505' });
     await createDepartment(api, { creditCode: C, name: '殷都区人社局', regionCode: '410505' });
     await api.ok(`mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`, {
-      input: { code: 'D-FOLD', name: '低保名册', departmentCreditCode: P, resourceFormat: 'DATABASE', shareType: 'UNCONDITIONAL', updateCycle: 'MONTHLY', informationItems: [{ name: '姓名', dataType: '字符型' }] },
+      input: {
+        code: 'D-FOLD',
+        name: '低保名册',
+        departmentCreditCode: P,
+        resourceFormat: 'DATABASE',
+        shareType: 'UNCONDITIONAL',
+        updateCycle: 'MONTHLY',
+        informationItems: [{ name: '姓名', dataType: '字符型' }],
+      },
     });
     await api.ok(`mutation { publishDirectory(input: { directory: { code: "D-FOLD" } }) { status } }`);
-    const mounted = await api.ok(`mutation { mountDataset(input: { directory: { code: "D-FOLD" }, kind: TABLE, locator: "mulu:D-FOLD", hosted: true }) { id } }`);
-    await api.ok(`mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { recordCount } }`, { input: { mountId: mounted.mountDataset.id, rows: [{ 姓名: '甲' }, { 姓名: '乙' }, { 姓名: '丙' }] } });
+    const mounted = await api.ok(
+      `mutation { mountDataset(input: { directory: { code: "D-FOLD" }, kind: TABLE, locator: "mulu:D-FOLD", hosted: true }) { id } }`,
+    );
+    await api.ok(`mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { recordCount } }`, {
+      input: { mountId: mounted.mountDataset.id, rows: [{ 姓名: '甲' }, { 姓名: '乙' }, { 姓名: '丙' }] },
+    });
     consumer = await api.asRole('STEWARD', C);
     await consumer.ok(`mutation { requestSubscription(input: { directory: { code: "D-FOLD" }, purpose: "核验" }) { status } }`);
   });

@@ -33,7 +33,11 @@ describe('department figures', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: A, name: '殷都区卫健委', regionCode: '410505' });
     await createDepartment(api, { creditCode: B, name: '殷都区林业局', regionCode: '410505' });
   });
@@ -65,13 +69,21 @@ describe('department figures', () => {
     await ingest(api, B, [{ ...records('S1', 1, 'fix')[0], supersedes: { source: 'zhifa', externalId: 'S1-0' } }]);
     await api.ok(`mutation { moveSupervisionSubItem(input: { departmentCreditCode: "${B}", subItemCode: "S1", toMainItemCode: "M2" }) { code } }`);
     const row = (await figures())[1];
-    expect(row).toMatchObject({ main_items: 2, covered_main_items: 1, inspection_items: 1, inspection_covered: 1, inspection_records: '3', penalty_items: 1, penalty_covered: 0 });
+    expect(row).toMatchObject({
+      main_items: 2,
+      covered_main_items: 1,
+      inspection_items: 1,
+      inspection_covered: 1,
+      inspection_records: '3',
+      penalty_items: 1,
+      penalty_covered: 0,
+    });
     await expectFiguresExact();
   });
 
   it('recounts stale directories as time passes, without any write', async () => {
     const stale = async () =>
-      (await api.ok(`{ department(creditCode: "${A}") { mountStats { staleDirectories } } region(code: "410000") { mountStats { staleDirectories } } }`));
+      await api.ok(`{ department(creditCode: "${A}") { mountStats { staleDirectories } } region(code: "410000") { mountStats { staleDirectories } } }`);
     const before = await stale();
     // Time passes: A-0's data reaches the end of its update cycle.
     await api.orm.em.fork().getConnection().execute(`update resource_directory set stale_after = now() - interval '1 minute' where code = 'A-0'`);
@@ -85,7 +97,11 @@ describe('department figures', () => {
 
   it('stays exact under concurrent changes to one department', async () => {
     for (let i = 10; i < 16; i++) await addDirectory(api, A, `A-${i}`);
-    await createSubItems(api, B, Array.from({ length: 6 }, (_, i) => ({ code: `C${i}`, mainItemCode: 'M1', category: 'COERCION' })));
+    await createSubItems(
+      api,
+      B,
+      Array.from({ length: 6 }, (_, i) => ({ code: `C${i}`, mainItemCode: 'M1', category: 'COERCION' })),
+    );
     await Promise.all([
       ...Array.from({ length: 6 }, (_, i) => mount(api, `A-${10 + i}`, 10 + i)),
       ...Array.from({ length: 6 }, (_, i) => ingest(api, B, records(`C${i}`, 2 + i))),

@@ -69,7 +69,7 @@ describe('drill-down lists behind the figures', () => {
   });
   afterAll(() => api.close());
 
-  it("gives every list a totalCount equal to the figure it explains, for every region at any depth and every department", async () => {
+  it('gives every list a totalCount equal to the figure it explains, for every region at any depth and every department', async () => {
     const units = await figuresAndCounts(api, REGIONS);
     expect(units.length).toBe(REGIONS.length + 3 + 40 + 5 + 6 + 7 + 8);
     let compared = 0;
@@ -115,7 +115,9 @@ describe('drill-down lists behind the figures', () => {
       expect(node).toMatchObject({ category: 'PENALTY', covered: false, recordCount: 0 });
       expect(['420102', '420103']).toContain(node.department.region.code);
     }
-    const mainItems = await api.ok(`{ region(code: "410505") { supervisionMainItems(filter: { covered: false }, first: 200) { totalCount edges { node { code subItems { covered } } } } } }`);
+    const mainItems = await api.ok(
+      `{ region(code: "410505") { supervisionMainItems(filter: { covered: false }, first: 200) { totalCount edges { node { code subItems { covered } } } } } }`,
+    );
     for (const { node } of mainItems.region.supervisionMainItems.edges) expect(node.subItems.every((s: { covered: boolean }) => !s.covered)).toBe(true);
     expect(mainItems.region.supervisionMainItems.edges).toHaveLength(mainItems.region.supervisionMainItems.totalCount);
   });

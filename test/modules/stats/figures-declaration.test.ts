@@ -6,7 +6,9 @@ import { figuresMigration } from '../../../src/cli/figures-migration';
 import { FIGURE_COLUMNS, FIGURES, propertyOf } from '../../../src/modules/stats/figures';
 import { createTestDatabase, migratedOrm } from '../../support/database';
 
-const recorded: { column: string; type: 'integer' | 'bigint' }[] = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'migrations', 'figures.json'), 'utf8'));
+const recorded: { column: string; type: 'integer' | 'bigint' }[] = JSON.parse(
+  readFileSync(join(__dirname, '..', '..', '..', 'migrations', 'figures.json'), 'utf8'),
+);
 
 describe('one declaration per figure (src/modules/stats/figures.ts)', () => {
   let orm: MikroORM;

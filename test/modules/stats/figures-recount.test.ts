@@ -19,7 +19,9 @@ describe('the server recounts what the clock changes', () => {
     const rows = await execute<{ credit_code: string; stale_directories: number; subscriptions_made: number; subscriptions_received: number }>(
       `select d.credit_code, f.stale_directories, f.subscriptions_made, f.subscriptions_received from department_figures f join department d on d.id = f.department_id order by d.credit_code`,
     );
-    return Object.fromEntries(rows.map((r) => [r.credit_code === A ? 'a' : 'b', { stale: r.stale_directories, made: r.subscriptions_made, received: r.subscriptions_received }]));
+    return Object.fromEntries(
+      rows.map((r) => [r.credit_code === A ? 'a' : 'b', { stale: r.stale_directories, made: r.subscriptions_made, received: r.subscriptions_received }]),
+    );
   };
   const until = async <T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> => {
     const deadline = Date.now() + timeoutMs;
@@ -31,11 +33,18 @@ describe('the server recounts what the clock changes', () => {
   };
   /** Time passes: every granted subscription of `directory` ended two days ago. */
   const lapse = (directory: string) =>
-    execute(`update subscription_request set end_date = current_date - 2 where status = 'GRANTED' and directory_id = (select id from resource_directory where code = ?)`, [directory]);
+    execute(
+      `update subscription_request set end_date = current_date - 2 where status = 'GRANTED' and directory_id = (select id from resource_directory where code = ?)`,
+      [directory],
+    );
 
   beforeAll(async () => {
     api = await startTestServer({ figuresRecountIntervalMs: INTERVAL_MS });
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
     await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
     await addDirectory(api, A, 'A-1');
@@ -43,7 +52,10 @@ describe('the server recounts what the clock changes', () => {
     await mount(api, 'A-1', 100);
     const stewardB = await api.asRole('STEWARD', B);
     for (const code of ['A-1', 'A-2']) {
-      await stewardB.ok(`mutation($code: String!) { requestSubscription(input: { directory: { code: $code }, purpose: "办理", endDate: "2099-12-31" }) { status } }`, { code });
+      await stewardB.ok(
+        `mutation($code: String!) { requestSubscription(input: { directory: { code: $code }, purpose: "办理", endDate: "2099-12-31" }) { status } }`,
+        { code },
+      );
     }
   });
   afterAll(() => api.close());
@@ -55,8 +67,13 @@ describe('the server recounts what the clock changes', () => {
     const after = await until(stored, (s) => s.b.made === 1 && s.a.stale === 1);
     expect(after).toEqual({ a: { stale: 1, made: 0, received: 1 }, b: { stale: 0, made: 1, received: 0 } });
     // What the API reports: the stored counts, region sums included.
-    const read = await api.ok(`{ a: department(creditCode: "${A}") { mountStats { staleDirectories } subscriptionStats { received } } r: region(code: "410000") { subscriptionStats { made received } } }`);
-    expect(read).toEqual({ a: { mountStats: { staleDirectories: 1 }, subscriptionStats: { received: 1 } }, r: { subscriptionStats: { made: 1, received: 1 } } });
+    const read = await api.ok(
+      `{ a: department(creditCode: "${A}") { mountStats { staleDirectories } subscriptionStats { received } } r: region(code: "410000") { subscriptionStats { made received } } }`,
+    );
+    expect(read).toEqual({
+      a: { mountStats: { staleDirectories: 1 }, subscriptionStats: { received: 1 } },
+      r: { subscriptionStats: { made: 1, received: 1 } },
+    });
   });
 
   it('stops recounting when the server stops', async () => {
@@ -68,7 +85,6 @@ describe('the server recounts what the clock changes', () => {
     expect(await stored()).toEqual(before);
     expect(before.b.made).toBe(1);
   });
-
 });
 
 describe('a snapshot capture', () => {
@@ -80,7 +96,11 @@ describe('a snapshot capture', () => {
   beforeAll(async () => {
     // The default interval: no recount runs during the test after the one at start.
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
     await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
     await addDirectory(api, A, 'A-1');
@@ -94,14 +114,22 @@ describe('a snapshot capture', () => {
     // Time passes while no recount runs (a server that was down, a capture from cron).
     await execute(`update subscription_request set end_date = current_date - 2 where status = 'GRANTED'`);
     await execute(`update resource_directory set stale_after = now() - interval '1 minute' where code = 'A-1'`);
-    const [storedBefore] = await execute<{ made: number }>(`select f.subscriptions_made as made from department_figures f join department d on d.id = f.department_id where d.credit_code = ?`, [B]);
+    const [storedBefore] = await execute<{ made: number }>(
+      `select f.subscriptions_made as made from department_figures f join department d on d.id = f.department_id where d.credit_code = ?`,
+      [B],
+    );
     expect(storedBefore.made).toBe(1);
     const admin = await api.asRole('ADMIN');
     await admin.ok(`mutation { captureSnapshot(input: { period: "2026-01" }) { period } }`);
     const rows = await execute<{ unit_key: string; figures: { mount: { staleDirectories: number }; subscriptions: { made: number; received: number } } }>(
       `select unit_key, figures from report_snapshot_unit where period = '2026-01' and unit_kind = 'DEPARTMENT' order by unit_key`,
     );
-    const captured = Object.fromEntries(rows.map((row) => [row.unit_key, { stale: row.figures.mount.staleDirectories, made: row.figures.subscriptions.made, received: row.figures.subscriptions.received }]));
+    const captured = Object.fromEntries(
+      rows.map((row) => [
+        row.unit_key,
+        { stale: row.figures.mount.staleDirectories, made: row.figures.subscriptions.made, received: row.figures.subscriptions.received },
+      ]),
+    );
     expect(captured).toEqual({ [A]: { stale: 1, made: 0, received: 0 }, [B]: { stale: 0, made: 0, received: 0 } });
   });
 });

@@ -90,9 +90,13 @@ describe('query budget', () => {
   });
 
   it('reads mount, supervision and subscription statistics of the same units in one statement per level', async () => {
-    const stats = (fields: string) => `query($code: String!) { region(code: $code) { ${fields} children { ${fields} children { ${fields} departments(first: 20) { edges { node { ${fields} } } } } } } }`;
+    const stats = (fields: string) =>
+      `query($code: String!) { region(code: $code) { ${fields} children { ${fields} children { ${fields} departments(first: 20) { edges { node { ${fields} } } } } } } }`;
     const mountOnly = await statementsOf(stats('mountStats { mountRate }'), { code: '420000' });
-    const allThree = await statementsOf(stats('mountStats { mountRate } supervisionStats { subCoverageRate byCategory { records } } subscriptionStats { made received pending }'), { code: '420000' });
+    const allThree = await statementsOf(
+      stats('mountStats { mountRate } supervisionStats { subCoverageRate byCategory { records } } subscriptionStats { made received pending }'),
+      { code: '420000' },
+    );
     expect(allThree.data.region.children[0].children[0].departments.edges).toHaveLength(7);
     expect(allThree.data.region.supervisionStats.byCategory).toHaveLength(4);
     expect(allThree.count).toBe(mountOnly.count);

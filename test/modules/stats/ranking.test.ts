@@ -45,9 +45,18 @@ describe('rankings of departments and child regions', () => {
 
   const ranking = async (region: string, args: string) =>
     (
-      await api.ok<{ region: { departmentRanking: { rank: number; department: { name: string }; rate: number | null; ratePercent: string | null; numerator: number; denominator: number }[] } }>(
-        `query { region(code: "${region}") { departmentRanking(${args}) { rank department { name } rate ratePercent numerator denominator } } }`,
-      )
+      await api.ok<{
+        region: {
+          departmentRanking: {
+            rank: number;
+            department: { name: string };
+            rate: number | null;
+            ratePercent: string | null;
+            numerator: number;
+            denominator: number;
+          }[];
+        };
+      }>(`query { region(code: "${region}") { departmentRanking(${args}) { rank department { name } rate ratePercent numerator denominator } } }`)
     ).region.departmentRanking;
 
   it('pages through a long ranking with skip: pages join into the whole ranking, ranks unchanged', async () => {
@@ -89,9 +98,9 @@ describe('rankings of departments and child regions', () => {
   });
 
   it('ranks child regions by the rate of all their departments', async () => {
-    const data = await api.ok<{ region: { childRegionRanking: { rank: number; region: { code: string }; numerator: number; denominator: number; ratePercent: string | null }[] } }>(
-      `query { region(code: "410500") { childRegionRanking(metric: MOUNT_RATE) { rank region { code } numerator denominator ratePercent } } }`,
-    );
+    const data = await api.ok<{
+      region: { childRegionRanking: { rank: number; region: { code: string }; numerator: number; denominator: number; ratePercent: string | null }[] };
+    }>(`query { region(code: "410500") { childRegionRanking(metric: MOUNT_RATE) { rank region { code } numerator denominator ratePercent } } }`);
     expect(data.region.childRegionRanking).toEqual([
       { rank: 1, region: { code: '410505' }, numerator: 4, denominator: 6, ratePercent: '66.67' },
       { rank: 2, region: { code: '410502' }, numerator: 0, denominator: 1, ratePercent: '0.00' },

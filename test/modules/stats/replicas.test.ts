@@ -60,9 +60,15 @@ describe('two API servers on one database', () => {
   });
 
   it('keeps every stored figure exact under concurrent writes through both', async () => {
-    await call(0, `mutation { a: createRegion(input: { code: "410000", name: "河南省" }) { code } b: createRegion(input: { code: "410500", name: "安阳市" }) { code } c: createRegion(input: { code: "410505", name: "殷都区" }) { code } }`);
+    await call(
+      0,
+      `mutation { a: createRegion(input: { code: "410000", name: "河南省" }) { code } b: createRegion(input: { code: "410500", name: "安阳市" }) { code } c: createRegion(input: { code: "410505", name: "殷都区" }) { code } }`,
+    );
     const departments = [1, 2, 3, 4].map((n) => creditCode('410505', n));
-    for (const [n, code] of departments.entries()) await call(n % 2, `mutation($input: CreateDepartmentInput!) { createDepartment(input: $input) { id } }`, { input: { creditCode: code, name: `部门 ${n}`, regionCode: '410505' } });
+    for (const [n, code] of departments.entries())
+      await call(n % 2, `mutation($input: CreateDepartmentInput!) { createDepartment(input: $input) { id } }`, {
+        input: { creditCode: code, name: `部门 ${n}`, regionCode: '410505' },
+      });
 
     // Each writer works through one replica on one department: directories registered, published, mounted
     // (some with data refreshed long ago, so they are stale and the recounts have work), refreshed, unmounted, withdrawn.
@@ -72,12 +78,23 @@ describe('two API servers on one database', () => {
       for (let i = 0; i < 4; i++) {
         const code = `W${w}-${i}`;
         await call(replica, `mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`, {
-          input: { code, name: `资源 ${code}`, departmentCreditCode: department, resourceFormat: 'DATABASE', shareType: 'UNCONDITIONAL', updateCycle: i % 2 ? 'DAILY' : 'MONTHLY', informationItems: [{ name: '名称', dataType: '字符型' }] },
+          input: {
+            code,
+            name: `资源 ${code}`,
+            departmentCreditCode: department,
+            resourceFormat: 'DATABASE',
+            shareType: 'UNCONDITIONAL',
+            updateCycle: i % 2 ? 'DAILY' : 'MONTHLY',
+            informationItems: [{ name: '名称', dataType: '字符型' }],
+          },
         });
         await call(1 - replica, `mutation($code: String!) { publishDirectory(input: { directory: { code: $code } }) { status } }`, { code });
         const refreshedAt = i % 3 === 0 ? new Date(Date.now() - 90 * 86400_000).toISOString() : undefined;
-        const mounted = await call(replica, `mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, { input: { directory: { code }, kind: 'TABLE', locator: `ods.${code}`, recordCount: 10 + i, refreshedAt } });
-        if (i % 3 === 1) await call(1 - replica, `mutation($id: ID!) { refreshMount(input: { mountId: $id, recordCount: 99 }) { id } }`, { id: mounted.mountDataset.id });
+        const mounted = await call(replica, `mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, {
+          input: { directory: { code }, kind: 'TABLE', locator: `ods.${code}`, recordCount: 10 + i, refreshedAt },
+        });
+        if (i % 3 === 1)
+          await call(1 - replica, `mutation($id: ID!) { refreshMount(input: { mountId: $id, recordCount: 99 }) { id } }`, { id: mounted.mountDataset.id });
         if (i % 4 === 2) await call(replica, `mutation($id: ID!) { unmountDataset(input: { mountId: $id }) { id } }`, { id: mounted.mountDataset.id });
         if (i === 3) await call(1 - replica, `mutation($code: String!) { withdrawDirectory(input: { directory: { code: $code } }) { id } }`, { code });
       }

@@ -68,7 +68,7 @@ describe('supervision statistics query budget', () => {
     }
     await populate('130102', 300, 1);
     await populate('130204', 7, 400);
-  // About 1,300 mutations through the API (each with its figures, audit entry and outbox in its transaction).
+    // About 1,300 mutations through the API (each with its figures, audit entry and outbox in its transaction).
   }, 300_000);
 
   afterAll(() => api.close());
@@ -78,7 +78,14 @@ describe('supervision statistics query budget', () => {
     const many = await statementsOf(departmentsQuery, '130102');
     expect(five.data.region.departments.edges).toHaveLength(5);
     expect(many.data.region.departments.edges).toHaveLength(300);
-    expect(many.data.region.departments.edges[0].node.supervisionStats).toMatchObject({ mainItems: 1, coveredMainItems: 1, subItems: 2, coveredSubItems: 1, records: 2, subCoverageRatePercent: '50.00' });
+    expect(many.data.region.departments.edges[0].node.supervisionStats).toMatchObject({
+      mainItems: 1,
+      coveredMainItems: 1,
+      subItems: 2,
+      coveredSubItems: 1,
+      records: 2,
+      subCoverageRatePercent: '50.00',
+    });
     // region, one page of departments, one grouped statement for all their statistics
     expect(five.count).toBe(3);
     expect(many.count).toBe(five.count);

@@ -84,10 +84,17 @@ describe('supervision statistics reproduce the Yindu report (appendix 5)', () =>
 
   it('gives the district, city and province the sums of the rows, with the rates recomputed from the sums', async () => {
     const sum = (column: string) => String(rows.reduce((total, row) => total + Number(row[column]), 0));
-    const totals: Record<string, string> = Object.fromEntries(Object.keys(rows[0]).filter((c) => c !== 'department' && !c.endsWith('_pct')).map((c) => [c, sum(c)]));
+    const totals: Record<string, string> = Object.fromEntries(
+      Object.keys(rows[0])
+        .filter((c) => c !== 'department' && !c.endsWith('_pct'))
+        .map((c) => [c, sum(c)]),
+    );
     const expected = expectedOf({ ...totals, main_rate_pct: '', sub_rate_pct: '' });
     for (const code of ['410505', '410500', '410000']) {
-      const data = await api.ok<{ region: { supervisionStats: Stats } }>(`query($code: String!) { region(code: $code) { supervisionStats { ${SUPERVISION_STATS_FIELDS} } } }`, { code });
+      const data = await api.ok<{ region: { supervisionStats: Stats } }>(
+        `query($code: String!) { region(code: $code) { supervisionStats { ${SUPERVISION_STATS_FIELDS} } } }`,
+        { code },
+      );
       expect(data.region.supervisionStats).toEqual({
         ...expected,
         mainCoverageRatePercent: percent(expected.coveredMainItems, expected.mainItems),
@@ -104,13 +111,20 @@ describe('supervision statistics reproduce the Yindu report (appendix 5)', () =>
         return { name: row.department, covered, items, pct: row.sub_rate_pct };
       })
       .sort((a, b) => b.covered / b.items - a.covered / a.items || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const data = await api.ok<{ region: { ranking: { rank: number; department: { name: string }; numerator: number; denominator: number; ratePercent: string }[]; low: { department: { name: string } }[] } }>(
+    const data = await api.ok<{
+      region: {
+        ranking: { rank: number; department: { name: string }; numerator: number; denominator: number; ratePercent: string }[];
+        low: { department: { name: string } }[];
+      };
+    }>(
       `query { region(code: "410505") {
          ranking: departmentRanking(metric: SUB_COVERAGE_RATE, first: 50) { rank department { name } numerator denominator ratePercent }
          low: departmentRanking(metric: MAIN_COVERAGE_RATE, order: LOWEST_FIRST, below: 0.2, first: 50) { department { name } }
        } }`,
     );
-    expect(data.region.ranking).toEqual(expectedOrder.map((e, i) => ({ rank: i + 1, department: { name: e.name }, numerator: e.covered, denominator: e.items, ratePercent: e.pct })));
+    expect(data.region.ranking).toEqual(
+      expectedOrder.map((e, i) => ({ rank: i + 1, department: { name: e.name }, numerator: e.covered, denominator: e.items, ratePercent: e.pct })),
+    );
     const low = rows
       .filter((row) => Number(row.main_covered) / Number(row.main_items) < 0.2)
       .sort((a, b) => Number(a.main_covered) / Number(a.main_items) - Number(b.main_covered) / Number(b.main_items) || (a.department < b.department ? -1 : 1))

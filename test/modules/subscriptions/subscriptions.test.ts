@@ -18,7 +18,8 @@ describe('subscription requests (订阅)', () => {
   let stewardB: ApiClient;
   let stewardC: ApiClient;
 
-  const request = (client: ApiClient, code: string, extra: Record<string, unknown> = {}) => client.request(REQUEST, { i: { directory: { code }, purpose: '办理低保资格核验', ...extra } });
+  const request = (client: ApiClient, code: string, extra: Record<string, unknown> = {}) =>
+    client.request(REQUEST, { i: { directory: { code }, purpose: '办理低保资格核验', ...extra } });
   const stats = async () =>
     api.ok(`{
       a: department(creditCode: "${A}") { subscriptionStats { made received pending } }
@@ -31,7 +32,12 @@ describe('subscription requests (订阅)', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }, { code: '410502', name: '文峰区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+      { code: '410502', name: '文峰区' },
+    ]);
     await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
     await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
     await createDepartment(api, { creditCode: C, name: '文峰区民政局', regionCode: '410502' });
@@ -51,7 +57,12 @@ describe('subscription requests (订阅)', () => {
 
   it('grants an unconditionally shared directory at once', async () => {
     const response = await request(stewardB, 'A-OPEN', { endDate: '2099-12-31' });
-    expect(response.data!.requestSubscription).toMatchObject({ status: 'GRANTED', endDate: '2099-12-31', provider: { name: '殷都区民政局' }, requester: { name: '殷都区教育局' } });
+    expect(response.data!.requestSubscription).toMatchObject({
+      status: 'GRANTED',
+      endDate: '2099-12-31',
+      provider: { name: '殷都区民政局' },
+      requester: { name: '殷都区教育局' },
+    });
   });
 
   it('keeps a conditionally shared one pending until the provider approves', async () => {
@@ -106,9 +117,9 @@ describe('subscription requests (订阅)', () => {
   });
 
   it('turns illegal transitions into CONFLICT', async () => {
-    const granted = (await api.ok(`{ department(creditCode: "${B}") { subscriptionsMade(status: GRANTED) { edges { node { id directory { code } } } } } }`)).department.subscriptionsMade.edges.map(
-      (e: { node: { id: string } }) => e.node.id,
-    );
+    const granted = (
+      await api.ok(`{ department(creditCode: "${B}") { subscriptionsMade(status: GRANTED) { edges { node { id directory { code } } } } } }`)
+    ).department.subscriptionsMade.edges.map((e: { node: { id: string } }) => e.node.id);
     expect(granted).toHaveLength(2);
     expect(errorCodes(await stewardA.request(DECIDE('approveSubscriptionRequest'), { id: granted[0] }))).toEqual(['CONFLICT']);
     expect(errorCodes(await stewardA.request(DECIDE('rejectSubscriptionRequest'), { id: granted[0], reason: 'r' }))).toEqual(['CONFLICT']);
@@ -127,15 +138,16 @@ describe('subscription requests (订阅)', () => {
   });
 
   it('lets the provider revoke and the requester cancel, and neither twice', async () => {
-    const made = (await stewardB.ok(`{ department(creditCode: "${B}") { subscriptionsMade(status: GRANTED) { edges { node { id directory { code } } } } } }`)).department.subscriptionsMade.edges;
+    const made = (await stewardB.ok(`{ department(creditCode: "${B}") { subscriptionsMade(status: GRANTED) { edges { node { id directory { code } } } } } }`))
+      .department.subscriptionsMade.edges;
     const byCode = Object.fromEntries(made.map((e: { node: { id: string; directory: { code: string } } }) => [e.node.directory.code, e.node.id]));
     expect((await stewardA.ok(DECIDE('revokeSubscription'), { id: byCode['A-COND'], reason: '共享条件变化' })).revokeSubscription.status).toBe('REVOKED');
     expect(errorCodes(await stewardA.request(DECIDE('revokeSubscription'), { id: byCode['A-COND'] }))).toEqual(['CONFLICT']);
     expect((await stewardB.ok(CANCEL, { id: byCode['A-OPEN'] })).cancelSubscription.status).toBe('CANCELLED');
     expect(errorCodes(await stewardB.request(CANCEL, { id: byCode['A-OPEN'] }))).toEqual(['CONFLICT']);
-    const statuses = (await api.ok(`{ department(creditCode: "${A}") { subscriptionsReceived { edges { node { status } } } } }`)).department.subscriptionsReceived.edges.map(
-      (e: { node: { status: string } }) => e.node.status,
-    );
+    const statuses = (
+      await api.ok(`{ department(creditCode: "${A}") { subscriptionsReceived { edges { node { status } } } } }`)
+    ).department.subscriptionsReceived.edges.map((e: { node: { status: string } }) => e.node.status);
     // Two rejected: C's first request, and the request on the directory that stopped being shared.
     expect(statuses.sort()).toEqual(['CANCELLED', 'PENDING', 'REJECTED', 'REJECTED', 'REVOKED']);
   });
@@ -159,11 +171,17 @@ describe('subscription requests (订阅)', () => {
   it('lets exactly one of two simultaneous approvals succeed', async () => {
     const { id } = (await request(stewardB, 'A-COND3')).data!.requestSubscription;
     const admin: ApiClient = api;
-    const results = await Promise.all([stewardA.request(DECIDE('approveSubscriptionRequest'), { id }), admin.request(DECIDE('approveSubscriptionRequest'), { id })]);
+    const results = await Promise.all([
+      stewardA.request(DECIDE('approveSubscriptionRequest'), { id }),
+      admin.request(DECIDE('approveSubscriptionRequest'), { id }),
+    ]);
     expect(results.map(errorCodes).sort()).toEqual([[], ['CONFLICT']]);
-    const audit = await api.ok(`query($id: String!) { auditEntries(filter: { entityType: "SubscriptionRequest", entityId: $id }) { edges { node { action } } } }`, {
-      id: String(Buffer.from(id, 'base64url').toString().split(':')[1]),
-    });
+    const audit = await api.ok(
+      `query($id: String!) { auditEntries(filter: { entityType: "SubscriptionRequest", entityId: $id }) { edges { node { action } } } }`,
+      {
+        id: String(Buffer.from(id, 'base64url').toString().split(':')[1]),
+      },
+    );
     expect(audit.auditEntries.edges.map((e: { node: { action: string } }) => e.node.action)).toEqual(['requestSubscription', 'approveSubscriptionRequest']);
   });
 
@@ -196,7 +214,11 @@ describe('an approval racing a withdrawal of the directory', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
     await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
     await addDirectory(api, A, 'A-RACE', { shareType: 'CONDITIONAL' });
@@ -229,7 +251,9 @@ describe('an approval racing a withdrawal of the directory', () => {
     expect(approved.errors?.[0].message).toContain('no longer published');
     const read = await api.ok(`query($id: ID!) { node(id: $id) { ... on SubscriptionRequest { status } } }`, { id });
     expect(read.node.status).toBe('PENDING');
-    const stats = await api.ok(`{ a: department(creditCode: "${A}") { subscriptionStats { received pending } } b: department(creditCode: "${B}") { subscriptionStats { made } } }`);
+    const stats = await api.ok(
+      `{ a: department(creditCode: "${A}") { subscriptionStats { received pending } } b: department(creditCode: "${B}") { subscriptionStats { made } } }`,
+    );
     expect(stats).toEqual({ a: { subscriptionStats: { received: 0, pending: 1 } }, b: { subscriptionStats: { made: 0 } } });
   });
 });

@@ -28,10 +28,15 @@ describe('supervision items changed while records arrive', () => {
   let observer: Client;
   const dept = creditCode('410505', 1);
   let departmentId: number;
-  const subItemId = async (code: string) => Number((await observer.query(`select id from supervision_sub_item where department_id = $1 and code = $2`, [departmentId, code])).rows[0].id);
+  const subItemId = async (code: string) =>
+    Number((await observer.query(`select id from supervision_sub_item where department_id = $1 and code = $2`, [departmentId, code])).rows[0].id);
 
   const subItem = async (code: string) => {
-    const data = await api.ok<{ department: { supervisionMainItems: { edges: { node: { code: string; name: string; subItems: { code: string; name: string; recordCount: number }[] } }[] } } }>(
+    const data = await api.ok<{
+      department: {
+        supervisionMainItems: { edges: { node: { code: string; name: string; subItems: { code: string; name: string; recordCount: number }[] } }[] };
+      };
+    }>(
       `query($c: String!) { department(creditCode: $c) { supervisionMainItems(first: 50) { edges { node { code name subItems { code name recordCount } } } } } }`,
       { c: dept },
     );
@@ -45,7 +50,11 @@ describe('supervision items changed while records arrive', () => {
   /** The first statement of an ingestion, in a transaction left open: its key-share locks stay held. */
   const holdIngestionInsert = async (subItemCode: string, externalId: string) => {
     await holder.query('begin');
-    await holder.query(`insert into supervision_record (department_id, sub_item_id, source, external_id, occurred_at) values ($1, $2, 'zhifa', $3, now())`, [departmentId, await subItemId(subItemCode), externalId]);
+    await holder.query(`insert into supervision_record (department_id, sub_item_id, source, external_id, occurred_at) values ($1, $2, 'zhifa', $3, now())`, [
+      departmentId,
+      await subItemId(subItemCode),
+      externalId,
+    ]);
   };
   /** The rest of that ingestion: the counter, locked `for no key update` as the service does, then commit. */
   const finishIngestion = async (subItemCode: string) => {
@@ -57,7 +66,11 @@ describe('supervision items changed while records arrive', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     await createDepartment(api, { creditCode: dept, name: '区市场监管局', regionCode: '410505' });
     await createMainItems(api, dept, [{ code: 'M1' }, { code: 'M2' }]);
     await createSubItems(api, dept, [
@@ -82,7 +95,11 @@ describe('supervision items changed while records arrive', () => {
 
   it('lets the import rename and move a sub-item, and rename its main item, while an ingestion into it is open', async () => {
     await holdIngestionInsert('S1', 'during-import');
-    const file = csv([HEADER, [dept, 'M1', '主项 M1 改名', '《行政处罚法》', 'S2', '子项 S2', 'PENALTY'], [dept, 'M2', '主项 M2', '《行政处罚法》', 'S1', '子项 S1 改名', 'INSPECTION']]);
+    const file = csv([
+      HEADER,
+      [dept, 'M1', '主项 M1 改名', '《行政处罚法》', 'S2', '子项 S2', 'PENALTY'],
+      [dept, 'M2', '主项 M2', '《行政处罚法》', 'S1', '子项 S1 改名', 'INSPECTION'],
+    ]);
     const importing = http(api, '/imports/supervision-items', { method: 'POST', body: file, contentType: 'text/csv' });
     const outcome = await finishesOrWaits(observer, importing);
     if (outcome === 'waits') await holder.query('rollback');
@@ -98,7 +115,9 @@ describe('supervision items changed while records arrive', () => {
 
   it('lets moveSupervisionSubItem move a sub-item while an ingestion into it is open', async () => {
     await holdIngestionInsert('S1', 'during-move');
-    const moving = api.request(`mutation { moveSupervisionSubItem(input: { departmentCreditCode: "${dept}", subItemCode: "S1", toMainItemCode: "M1" }) { code mainItem { code } } }`);
+    const moving = api.request(
+      `mutation { moveSupervisionSubItem(input: { departmentCreditCode: "${dept}", subItemCode: "S1", toMainItemCode: "M1" }) { code mainItem { code } } }`,
+    );
     const outcome = await finishesOrWaits(observer, moving);
     if (outcome === 'waits') await holder.query('rollback');
     expect(outcome).toBe('done');

@@ -9,13 +9,14 @@ describe('supervision items and records', () => {
 
   const stats = async (code = dept) =>
     (
-      await api.ok<{ department: { supervisionStats: { mainItems: number; coveredMainItems: number; subItems: number; coveredSubItems: number; records: number } } }>(
-        `query($c: String!) { department(creditCode: $c) { supervisionStats { mainItems coveredMainItems subItems coveredSubItems records } } }`,
-        { c: code },
-      )
+      await api.ok<{
+        department: { supervisionStats: { mainItems: number; coveredMainItems: number; subItems: number; coveredSubItems: number; records: number } };
+      }>(`query($c: String!) { department(creditCode: $c) { supervisionStats { mainItems coveredMainItems subItems coveredSubItems records } } }`, { c: code })
     ).department.supervisionStats;
   const subItem = async (code: string) => {
-    const data = await api.ok<{ department: { supervisionMainItems: { edges: { node: { code: string; subItems: { code: string; recordCount: number; covered: boolean }[] } }[] } } }>(
+    const data = await api.ok<{
+      department: { supervisionMainItems: { edges: { node: { code: string; subItems: { code: string; recordCount: number; covered: boolean }[] } }[] } };
+    }>(
       `query($c: String!) { department(creditCode: $c) { supervisionMainItems(first: 50) { edges { node { code subItems { code recordCount covered } } } } } }`,
       { c: dept },
     );
@@ -52,10 +53,14 @@ describe('supervision items and records', () => {
 
   describe('items', () => {
     it('refuses a second main item or sub-item with the same code in a department, but allows it in another', async () => {
-      const main = await api.request(`mutation { createSupervisionMainItem(input: { departmentCreditCode: "${dept}", code: "M1", name: "x", legalBasis: "y" }) { code } }`);
+      const main = await api.request(
+        `mutation { createSupervisionMainItem(input: { departmentCreditCode: "${dept}", code: "M1", name: "x", legalBasis: "y" }) { code } }`,
+      );
       expect(main.errors?.[0].extensions?.code).toBe('CONFLICT');
       expect(main.errors?.[0].message).toMatch(/already has a supervision main item with code "M1"/);
-      const sub = await api.request(`mutation { createSupervisionSubItem(input: { departmentCreditCode: "${dept}", mainItemCode: "M2", code: "S1", name: "x", category: OTHER }) { code } }`);
+      const sub = await api.request(
+        `mutation { createSupervisionSubItem(input: { departmentCreditCode: "${dept}", mainItemCode: "M2", code: "S1", name: "x", category: OTHER }) { code } }`,
+      );
       expect(sub.errors?.[0].extensions?.code).toBe('CONFLICT');
       const elsewhere = await api.ok<{ createSupervisionSubItem: { code: string; department: { name: string }; mainItem: { code: string } } }>(
         `mutation { createSupervisionSubItem(input: { departmentCreditCode: "${other}", mainItemCode: "M1", code: "S1", name: "x", category: OTHER }) { code department { name } mainItem { code } } }`,
@@ -64,17 +69,27 @@ describe('supervision items and records', () => {
     });
 
     it('names a missing main item or department in NOT_FOUND, and a bad credit code in BAD_USER_INPUT', async () => {
-      const noMain = await api.request(`mutation { createSupervisionSubItem(input: { departmentCreditCode: "${dept}", mainItemCode: "NOPE", code: "Z", name: "x", category: OTHER }) { code } }`);
+      const noMain = await api.request(
+        `mutation { createSupervisionSubItem(input: { departmentCreditCode: "${dept}", mainItemCode: "NOPE", code: "Z", name: "x", category: OTHER }) { code } }`,
+      );
       expect(noMain.errors?.[0]).toMatchObject({ extensions: { code: 'NOT_FOUND' } });
       expect(noMain.errors?.[0].message).toMatch(/no supervision main item with code "NOPE"/);
-      const noDept = await api.request(`mutation { createSupervisionMainItem(input: { departmentCreditCode: "${creditCode('410505', 99)}", code: "M", name: "x", legalBasis: "y" }) { code } }`);
+      const noDept = await api.request(
+        `mutation { createSupervisionMainItem(input: { departmentCreditCode: "${creditCode('410505', 99)}", code: "M", name: "x", legalBasis: "y" }) { code } }`,
+      );
       expect(noDept.errors?.[0].extensions?.code).toBe('NOT_FOUND');
-      const badCode = await api.request(`mutation { createSupervisionMainItem(input: { departmentCreditCode: "12345", code: "M", name: "x", legalBasis: "y" }) { code } }`);
+      const badCode = await api.request(
+        `mutation { createSupervisionMainItem(input: { departmentCreditCode: "12345", code: "M", name: "x", legalBasis: "y" }) { code } }`,
+      );
       expect(badCode.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     });
 
     it('lists main items with their sub-items, paged', async () => {
-      const data = await api.ok<{ department: { supervisionMainItems: { edges: { node: { code: string; subItems: { code: string; category: string }[] } }[]; pageInfo: { hasNextPage: boolean } } } }>(
+      const data = await api.ok<{
+        department: {
+          supervisionMainItems: { edges: { node: { code: string; subItems: { code: string; category: string }[] } }[]; pageInfo: { hasNextPage: boolean } };
+        };
+      }>(
         `query($c: String!) { department(creditCode: $c) { supervisionMainItems(first: 2) { edges { node { code subItems { code category } } } pageInfo { hasNextPage } } } }`,
         { c: dept },
       );
@@ -90,7 +105,14 @@ describe('supervision items and records', () => {
     it('stores a batch, counts it, and counts a re-sent batch once, reporting duplicates', async () => {
       const batch = records('S1', 3);
       expect(await ingest(api, dept, batch)).toEqual({ received: 3, accepted: 3, duplicates: 0, duplicateIndexes: [], rejected: [], stored: true });
-      expect(await ingest(api, dept, [...batch, ...records('S1', 1, 'S1-new')])).toEqual({ received: 4, accepted: 1, duplicates: 3, duplicateIndexes: [0, 1, 2], rejected: [], stored: true });
+      expect(await ingest(api, dept, [...batch, ...records('S1', 1, 'S1-new')])).toEqual({
+        received: 4,
+        accepted: 1,
+        duplicates: 3,
+        duplicateIndexes: [0, 1, 2],
+        rejected: [],
+        stored: true,
+      });
       // The same record twice in one batch is stored once.
       const twice = records('S2', 1);
       expect(await ingest(api, dept, [...twice, ...twice])).toMatchObject({ accepted: 1, duplicates: 1, duplicateIndexes: [1] });
@@ -98,14 +120,26 @@ describe('supervision items and records', () => {
     });
 
     it('takes one record at a time too, with a free-form payload', async () => {
-      const result = await ingest(api, dept, [{ subItemCode: 'S3', source: 'xinyong', externalId: 'one', occurredAt: '2023-06-01T00:00:00Z', payload: { inspector: '张三', result: { passed: true } } }]);
+      const result = await ingest(api, dept, [
+        {
+          subItemCode: 'S3',
+          source: 'xinyong',
+          externalId: 'one',
+          occurredAt: '2023-06-01T00:00:00Z',
+          payload: { inspector: '张三', result: { passed: true } },
+        },
+      ]);
       expect(result).toMatchObject({ accepted: 1, stored: true });
       expect(await stats()).toMatchObject({ coveredMainItems: 2, coveredSubItems: 3, records: 6 });
     });
 
     it('stores nothing of a batch with one bad record, and reports it with its index', async () => {
       const before = await stats();
-      const batch = [...records('S4', 2, 'bad-batch'), { subItemCode: 'S4', source: 'zhifa', externalId: 'future', occurredAt: '2999-01-01T00:00:00Z' }, ...records('S5', 1, 'bad-batch-2')];
+      const batch = [
+        ...records('S4', 2, 'bad-batch'),
+        { subItemCode: 'S4', source: 'zhifa', externalId: 'future', occurredAt: '2999-01-01T00:00:00Z' },
+        ...records('S5', 1, 'bad-batch-2'),
+      ];
       const result = await ingest(api, dept, batch);
       expect(result).toMatchObject({ received: 4, accepted: 0, stored: false, duplicates: 0 });
       expect(result.rejected).toEqual([{ index: 2, reason: expect.stringMatching(/happened in the future/) }]);
@@ -118,7 +152,12 @@ describe('supervision items and records', () => {
 
     it('stores the good records of a bad batch when asked for partial acceptance', async () => {
       const before = await stats();
-      const result = await ingest(api, dept, [...records('S6', 2, 'partial'), { subItemCode: 'NOPE', source: 'zhifa', externalId: 'partial-x', occurredAt: '2023-06-02T00:00:00Z' }], true);
+      const result = await ingest(
+        api,
+        dept,
+        [...records('S6', 2, 'partial'), { subItemCode: 'NOPE', source: 'zhifa', externalId: 'partial-x', occurredAt: '2023-06-02T00:00:00Z' }],
+        true,
+      );
       expect(result).toMatchObject({ received: 3, accepted: 2, stored: true });
       expect(result.rejected).toEqual([{ index: 2, reason: expect.stringMatching(/no supervision sub-item with code "NOPE"/) }]);
       expect(await stats()).toMatchObject({ records: before.records + 2, coveredSubItems: before.coveredSubItems + 1 });
@@ -158,7 +197,13 @@ describe('supervision items and records', () => {
     it('lets a correction supersede a record: the old one stops counting, the correction counts', async () => {
       await ingest(api, dept, records('S5', 1, 'to-correct'));
       const before = await stats();
-      const correction = { subItemCode: 'S5', source: 'zhifa', externalId: 'corrected-0', occurredAt: '2023-06-03T00:00:00Z', supersedes: { source: 'zhifa', externalId: 'to-correct-0' } };
+      const correction = {
+        subItemCode: 'S5',
+        source: 'zhifa',
+        externalId: 'corrected-0',
+        occurredAt: '2023-06-03T00:00:00Z',
+        supersedes: { source: 'zhifa', externalId: 'to-correct-0' },
+      };
       expect(await ingest(api, dept, [correction])).toMatchObject({ accepted: 1, stored: true });
       expect(await stats()).toEqual(before);
       // Retrying the correction is a duplicate, not a second correction.
@@ -166,19 +211,37 @@ describe('supervision items and records', () => {
       // A second correction of the same record is refused; the latest one may be corrected.
       const again = await ingest(api, dept, [{ ...correction, externalId: 'corrected-1' }]);
       expect(again.rejected[0].reason).toMatch(/already been superseded/);
-      expect(await ingest(api, dept, [{ ...correction, externalId: 'corrected-2', supersedes: { source: 'zhifa', externalId: 'corrected-0' } }])).toMatchObject({ accepted: 1 });
+      expect(await ingest(api, dept, [{ ...correction, externalId: 'corrected-2', supersedes: { source: 'zhifa', externalId: 'corrected-0' } }])).toMatchObject(
+        { accepted: 1 },
+      );
       expect(await stats()).toEqual(before);
     });
 
     it('refuses to correct a record of another sub-item, a record never received, or one of the same batch', async () => {
       await ingest(api, dept, records('S4', 1, 'lonely'));
-      const wrongItem = await ingest(api, dept, [{ subItemCode: 'S3', source: 'zhifa', externalId: 'moved', occurredAt: '2023-06-03T00:00:00Z', supersedes: { source: 'zhifa', externalId: 'lonely-0' } }]);
+      const wrongItem = await ingest(api, dept, [
+        {
+          subItemCode: 'S3',
+          source: 'zhifa',
+          externalId: 'moved',
+          occurredAt: '2023-06-03T00:00:00Z',
+          supersedes: { source: 'zhifa', externalId: 'lonely-0' },
+        },
+      ]);
       expect(wrongItem.rejected[0].reason).toMatch(/a record of sub-item "S4"; a correction must be for the same sub-item/);
-      const missing = await ingest(api, dept, [{ subItemCode: 'S4', source: 'zhifa', externalId: 'x', occurredAt: '2023-06-03T00:00:00Z', supersedes: { source: 'zhifa', externalId: 'never-sent' } }]);
+      const missing = await ingest(api, dept, [
+        { subItemCode: 'S4', source: 'zhifa', externalId: 'x', occurredAt: '2023-06-03T00:00:00Z', supersedes: { source: 'zhifa', externalId: 'never-sent' } },
+      ]);
       expect(missing.rejected[0].reason).toMatch(/no record with that source and external id has been received/);
       const sameBatch = await ingest(api, dept, [
         ...records('S4', 1, 'first'),
-        { subItemCode: 'S4', source: 'zhifa', externalId: 'second', occurredAt: '2023-06-03T00:00:00Z', supersedes: { source: 'zhifa', externalId: 'first-0' } },
+        {
+          subItemCode: 'S4',
+          source: 'zhifa',
+          externalId: 'second',
+          occurredAt: '2023-06-03T00:00:00Z',
+          supersedes: { source: 'zhifa', externalId: 'first-0' },
+        },
       ]);
       expect(sameBatch.rejected).toEqual([{ index: 1, reason: expect.stringMatching(/in this same batch/) }]);
     });
@@ -199,7 +262,9 @@ describe('supervision items and records', () => {
       await api.ok(`mutation { moveSupervisionSubItem(input: { departmentCreditCode: "${dept}", subItemCode: "S1", toMainItemCode: "M4" }) { code } }`);
       await api.ok(`mutation { moveSupervisionSubItem(input: { departmentCreditCode: "${dept}", subItemCode: "S2", toMainItemCode: "M4" }) { code } }`);
       expect(await stats()).toEqual({ ...before, coveredMainItems: before.coveredMainItems - 1 });
-      const nowhere = await api.request(`mutation { moveSupervisionSubItem(input: { departmentCreditCode: "${dept}", subItemCode: "S1", toMainItemCode: "M9" }) { code } }`);
+      const nowhere = await api.request(
+        `mutation { moveSupervisionSubItem(input: { departmentCreditCode: "${dept}", subItemCode: "S1", toMainItemCode: "M9" }) { code } }`,
+      );
       expect(nowhere.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     });
 
@@ -221,7 +286,13 @@ describe('supervision items and records', () => {
     it('lets only one of two concurrent corrections of a record win', async () => {
       await ingest(api, dept, records('C1', 1, 'contested'));
       const before = await stats();
-      const correction = (id: string) => ({ subItemCode: 'C1', source: 'zhifa', externalId: id, occurredAt: '2023-06-03T00:00:00Z', supersedes: { source: 'zhifa', externalId: 'contested-0' } });
+      const correction = (id: string) => ({
+        subItemCode: 'C1',
+        source: 'zhifa',
+        externalId: id,
+        occurredAt: '2023-06-03T00:00:00Z',
+        supersedes: { source: 'zhifa', externalId: 'contested-0' },
+      });
       const results = await Promise.all([ingest(api, dept, [correction('fix-a')]), ingest(api, dept, [correction('fix-b')])]);
       expect(results.map((r) => r.accepted).sort()).toEqual([0, 1]);
       expect(results.find((r) => r.accepted === 0)?.rejected[0].reason).toMatch(/already been superseded/);
@@ -235,11 +306,16 @@ describe('records of different departments', () => {
   const A = creditCode('410505', 1);
   const B = creditCode('410505', 2);
   const covered = async (code: string) =>
-    (await api.ok(`query($c: String!) { department(creditCode: $c) { supervisionStats { coveredSubItems records } } }`, { c: code })).department.supervisionStats;
+    (await api.ok(`query($c: String!) { department(creditCode: $c) { supervisionStats { coveredSubItems records } } }`, { c: code })).department
+      .supervisionStats;
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [{ code: '410000', name: '河南省' }, { code: '410500', name: '安阳市' }, { code: '410505', name: '殷都区' }]);
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
     for (const code of [A, B]) {
       await createDepartment(api, { creditCode: code, name: code === A ? '区市场监管局' : '区司法局', regionCode: '410505' });
       await createMainItems(api, code, [{ code: 'M1' }]);
