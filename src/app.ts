@@ -182,16 +182,14 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
     if (!draining) return next();
     res.setHeader('connection', 'close');
     res.setHeader('retry-after', '1');
-    res
-      .status(503)
-      .json({
-        errors: [
-          {
-            message: 'The server is shutting down; send the request again (another replica, or this one once it is back).',
-            extensions: { code: 'SERVICE_UNAVAILABLE' },
-          },
-        ],
-      });
+    res.status(503).json({
+      errors: [
+        {
+          message: 'The server is shutting down; send the request again (another replica, or this one once it is back).',
+          extensions: { code: 'SERVICE_UNAVAILABLE' },
+        },
+      ],
+    });
   });
   // Before anything is read or run, for every route that works for a caller: who is it, and is it over its rate?
   const identify = (req: express.Request) => identifyCaller(req, orm, authenticator);

@@ -47,14 +47,12 @@ export function sendError(
     for (const [name, value] of Object.entries(httpHeadersFor({ code: error.code, ...error.details }))) res.setHeader(name, value);
     res.status(httpStatusFor(error.code)).json({ error: { code: error.code, message: error.message, ...error.details } });
   } else if (error instanceof UniqueConstraintViolationException) {
-    res
-      .status(409)
-      .json({
-        error: {
-          code: 'CONFLICT',
-          message: 'This record already exists (a unique code or name is taken); another request may have written it at the same time.',
-        },
-      });
+    res.status(409).json({
+      error: {
+        code: 'CONFLICT',
+        message: 'This record already exists (a unique code or name is taken); another request may have written it at the same time.',
+      },
+    });
   } else if (isDatabaseUnavailable(error)) {
     logger.warn({ err: error }, 'database unavailable, answered SERVICE_UNAVAILABLE');
     res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
@@ -63,11 +61,9 @@ export function sendError(
     res.status(413).json({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'The file is too large.' } });
   } else {
     log(error);
-    res
-      .status(500)
-      .json({
-        error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error. It has been logged; please try again or contact the platform administrator.' },
-      });
+    res.status(500).json({
+      error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error. It has been logged; please try again or contact the platform administrator.' },
+    });
   }
 }
 

@@ -67,14 +67,13 @@ describe('losing the database', () => {
     const killedAt = Date.now();
     process.kill(pid, 'SIGKILL');
     // Wait until the death is seen (the supervisor restarts it after 250 ms).
-    const failed =
-      await graphql(`
-        {
-          region(code: "410000") {
-            name
-          }
+    const failed = await graphql(`
+      {
+        region(code: "410000") {
+          name
         }
-      `);
+      }
+    `);
     const readiness = await fetch(`${base}/health/ready`);
     const failedAfterMs = Date.now() - killedAt;
     // Either the request came in before the restart (503) or after it (200); the usual case is the first.
@@ -92,14 +91,13 @@ describe('losing the database', () => {
     const codes = new Set<string>();
     let recoveredAfterMs: number | undefined;
     while (Date.now() - killedAt < 30_000) {
-      const response =
-        await graphql(`
-          {
-            region(code: "410000") {
-              name
-            }
+      const response = await graphql(`
+        {
+          region(code: "410000") {
+            name
           }
-        `);
+        }
+      `);
       if (response.status === 200 && !response.body.errors) {
         expect(response.body.data.region.name).toBe('河南省');
         recoveredAfterMs = Date.now() - killedAt;

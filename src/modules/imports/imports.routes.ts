@@ -51,15 +51,13 @@ export function importsRouter(orm: MikroORM, authenticator: Authenticator, limit
       const fileName = typeof req.headers['x-file-name'] === 'string' ? fileNameOf(req.headers['x-file-name']) : undefined;
       const report = await importService.run(ctx, { kind, body, contentType, dryRun: flag(req.query.dryRun), fileName, limits });
       if (!report.dryRun && !report.applied) {
-        res
-          .status(400)
-          .json({
-            error: {
-              code: 'BAD_USER_INPUT',
-              message: `${report.errors.length} error(s) in the file; nothing was written. Each error names its row, column and reason.`,
-            },
-            ...report,
-          });
+        res.status(400).json({
+          error: {
+            code: 'BAD_USER_INPUT',
+            message: `${report.errors.length} error(s) in the file; nothing was written. Each error names its row, column and reason.`,
+          },
+          ...report,
+        });
         return;
       }
       res.json(report);
