@@ -13,6 +13,9 @@ import { Role } from '../../src/core/viewer';
 const DOCKER_DIR = join(__dirname, '..', '..', 'docker');
 const compose = readFileSync(join(DOCKER_DIR, 'compose.yaml'), 'utf8');
 
+/** A YAML scalar as written in this file: plain, "double-quoted" or 'single-quoted' ('' inside stands for '). */
+const unquote = (value: string) => /^"(.*)"$/.exec(value)?.[1] ?? /^'(.*)'$/.exec(value)?.[1]?.replace(/''/g, "'") ?? value;
+
 /** `key: value` lines of a block mapping nested under the given path of keys (enough for this file's plain style). */
 function mappingAt(text: string, path: string[]): Record<string, string> {
   let lines = text.split('\n');
@@ -28,7 +31,7 @@ function mappingAt(text: string, path: string[]): Record<string, string> {
   const entries = lines
     .filter((line) => line.search(/\S/) === indent && !line.trim().startsWith('#'))
     .map((line) => /^\s*([A-Za-z_][A-Za-z0-9_.-]*):\s*(.*)$/.exec(line)!)
-    .map(([, key, value]) => [key, value.replace(/^"(.*)"$/, '$1')]);
+    .map(([, key, value]) => [key, unquote(value)]);
   return Object.fromEntries(entries);
 }
 
