@@ -26,6 +26,7 @@ import { webRouter, type DemoTokens } from './http/web';
 import { bodyRate, DEFAULT_BODY_RATE, type BodyRate } from './http/body-rate';
 import { identifyCaller } from './http/caller';
 import { DEFAULT_RATE_LIMITS, rateLimit, type RateLimits } from './http/rate-limit';
+import { callerSlots, DEFAULT_CALLER_SLOTS, type CallerSlots } from './http/caller-slots';
 import { createResponseCache, DEFAULT_RESPONSE_CACHE_BYTES, type ResponseCacheStats } from './graphql/response-cache';
 import { watchClockSql } from './db/clock-reads';
 import { scheduleUsageFold, USAGE_FOLD_INTERVAL_MS } from './modules/sharing/usage-fold';
@@ -79,6 +80,8 @@ export interface AppOptions {
   webhookDispatcher?: boolean;
   /** Requests a minute per caller and per anonymous address (src/http/rate-limit.ts); 0 turns one off. */
   rateLimits?: RateLimits;
+  /** How many requests one caller may have running and waiting (caller-slots.ts); MULU_CALLER_CONCURRENCY, MULU_CALLER_QUEUE. */
+  callerSlots?: CallerSlots;
   /** How fast a request body must arrive (src/http/body-rate.ts). */
   bodyRate?: BodyRate;
   /** Caps on what one import file may hold (src/modules/imports/import-limits.ts). */
@@ -193,19 +196,20 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   });
   // Before anything is read or run, for every route that works for a caller: who is it, and is it over its rate?
   const identify = (req: express.Request) => identifyCaller(req, orm, authenticator);
-  const limit = rateLimit(orm, authenticator, options.rateLimits ?? DEFAULT_RATE_LIMITS);
+  // Then: may it run now, or must it wait for its own earlier requests (caller-slots.ts)?
+  const admit = [rateLimit(orm, authenticator, options.rateLimits ?? DEFAULT_RATE_LIMITS), callerSlots(identify, options.callerSlots ?? DEFAULT_CALLER_SLOTS)];
   // One lane for every large body (record batches, uploads), signed-in callers only: see bulk-lane.ts.
   // Once admitted, a body must keep arriving (body-rate.ts), or its slot is freed with a 408.
   const bulk = [bulkLane(undefined, undefined, identify), bodyRate(options.bodyRate ?? DEFAULT_BODY_RATE)];
-  app.use('/reports', limit, reportsRouter(orm, authenticator));
-  app.use('/imports', limit, ...bulk, importsRouter(orm, authenticator, options.importLimits));
+  app.use('/reports', ...admit, reportsRouter(orm, authenticator));
+  app.use('/imports', ...admit, ...bulk, importsRouter(orm, authenticator, options.importLimits));
   // Hosted datasets: rows in (streamed, through the bulk lane) and out (docs/data-sharing.md).
-  app.use('/mounts', limit, ...bulk, mountsRouter(orm, authenticator));
-  app.use('/directories', limit, directoriesRouter(orm, authenticator));
+  app.use('/mounts', ...admit, ...bulk, mountsRouter(orm, authenticator));
+  app.use('/directories', ...admit, directoriesRouter(orm, authenticator));
   const countSql: express.RequestHandler[] = sqlCounter ? [sqlCounter.middleware] : [];
   app.use(
     '/graphql',
-    limit,
+    ...admit,
     ...bulk,
     ...graphqlJsonBody(GRAPHQL_BODY_BYTES),
     ...countSql,

@@ -3,6 +3,7 @@ import type { OperationLimits } from './graphql/limits';
 import { z } from 'zod';
 import { DEFAULT_BODY_RATE, type BodyRate } from './http/body-rate';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './http/rate-limit';
+import { DEFAULT_CALLER_SLOTS, type CallerSlots } from './http/caller-slots';
 import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './modules/imports/import-limits';
 import { DEFAULT_EXECUTION_BUDGET, type ExecutionBudget } from './graphql/execution-budget';
 import { DEFAULT_STATEMENT_TIMEOUT_MS } from './db/statement-timeout';
@@ -48,6 +49,8 @@ export interface Config {
   auth: AuthConfig;
   /** MULU_RATE_LIMIT_PER_MINUTE, MULU_RATE_LIMIT_ANONYMOUS_PER_MINUTE (docs/security.md). */
   rateLimits: RateLimits;
+  /** MULU_CALLER_CONCURRENCY, MULU_CALLER_QUEUE: requests one caller may have running, and waiting (docs/security.md). */
+  callerSlots: CallerSlots;
   /** MULU_BODY_MIN_BYTES_PER_SECOND, MULU_BODY_RATE_WINDOW_SECONDS, MULU_BODY_TIMEOUT_SECONDS (docs/security.md). */
   bodyRate: BodyRate;
   /** MULU_IMPORT_MAX_ROWS, MULU_IMPORT_MAX_COLUMNS, MULU_IMPORT_MAX_CELL_CHARS, MULU_IMPORT_MAX_UNCOMPRESSED_MB (docs/security.md). */
@@ -222,6 +225,8 @@ const environmentSchema = z.object({
   MULU_ANONYMOUS_STATS: flag,
   MULU_RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1_000_000_000),
   MULU_RATE_LIMIT_ANONYMOUS_PER_MINUTE: wholeNumber(0, 1_000_000_000),
+  MULU_CALLER_CONCURRENCY: wholeNumber(0, 10_000),
+  MULU_CALLER_QUEUE: wholeNumber(0, 100_000),
   MULU_BODY_MIN_BYTES_PER_SECOND: wholeNumber(0, 1_000_000_000, ' of bytes a second'),
   MULU_BODY_RATE_WINDOW_SECONDS: wholeNumber(1, 3600, ' of seconds'),
   MULU_BODY_TIMEOUT_SECONDS: wholeNumber(1, 86_400, ' of seconds'),
@@ -307,6 +312,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimits: {
       perMinute: parsed.MULU_RATE_LIMIT_PER_MINUTE ?? DEFAULT_RATE_LIMITS.perMinute,
       anonymousPerMinute: parsed.MULU_RATE_LIMIT_ANONYMOUS_PER_MINUTE ?? DEFAULT_RATE_LIMITS.anonymousPerMinute,
+    },
+    callerSlots: {
+      ...DEFAULT_CALLER_SLOTS,
+      perCaller: parsed.MULU_CALLER_CONCURRENCY ?? DEFAULT_CALLER_SLOTS.perCaller,
+      queuedPerCaller: parsed.MULU_CALLER_QUEUE ?? DEFAULT_CALLER_SLOTS.queuedPerCaller,
     },
     bodyRate: {
       minBytesPerSecond: parsed.MULU_BODY_MIN_BYTES_PER_SECOND ?? DEFAULT_BODY_RATE.minBytesPerSecond,

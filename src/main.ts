@@ -72,6 +72,7 @@ async function main(): Promise<void> {
     },
     demoTokens: demo?.tokens,
     rateLimits: config.rateLimits,
+    callerSlots: config.callerSlots,
     bodyRate: config.bodyRate,
     importLimits: config.importLimits,
     shutdownGraceMs: config.shutdownGraceMs,

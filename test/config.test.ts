@@ -82,6 +82,12 @@ describe('configuration', () => {
     expect(() => loadConfig({ MULU_BODY_TIMEOUT_SECONDS: '0' })).toThrow(/MULU_BODY_TIMEOUT_SECONDS must be a whole number of seconds from 1 to/);
   });
 
+  it('reads the per-caller slots, with defaults (2 running, 32 waiting), 0 turning them off', () => {
+    expect(loadConfig({}).callerSlots).toEqual({ perCaller: 2, queuedPerCaller: 32, maxWaitMs: 15_000 });
+    expect(loadConfig({ MULU_CALLER_CONCURRENCY: '0', MULU_CALLER_QUEUE: '5' }).callerSlots).toEqual({ perCaller: 0, queuedPerCaller: 5, maxWaitMs: 15_000 });
+    expect(() => loadConfig({ MULU_CALLER_CONCURRENCY: 'many' })).toThrow(/MULU_CALLER_CONCURRENCY must be a whole number from 0 to/);
+  });
+
   it('refuses a value that is not what a variable takes, naming the variable, what it got and what it accepts (finding 5)', () => {
     // Before: MULU_MAX_QUERY_COST=abc became NaN and switched the cost limit off.
     expect(() => loadConfig({ MULU_MAX_QUERY_COST: 'abc' })).toThrow('MULU_MAX_QUERY_COST must be a whole number from 1 to 9007199254740991, got "abc".');

@@ -84,6 +84,8 @@ export async function startServer(databaseUrl: string, authEnv: Record<string, s
       MULU_DEMO: '0',
       MULU_LOG_SQL: process.env.MULU_LOG_SQL ?? '0',
       MULU_RATE_LIMIT_PER_MINUTE: '0',
+      // Ten clients stand for ten dashboard users with one token between them.
+      MULU_CALLER_CONCURRENCY: '0',
       MULU_LOG_LEVEL: process.env.MULU_LOG_LEVEL ?? 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -52,6 +52,8 @@ async function startMulu(): Promise<Mulu> {
     MULU_ADMIN_TOKEN: ADMIN_TOKEN,
     MULU_LOG_LEVEL: 'info',
     MULU_SHUTDOWN_GRACE_MS: '10000',
+    // Six writers and a reader stand for several upstream systems, with one admin token between them.
+    MULU_CALLER_CONCURRENCY: '0',
   };
   delete env.DATABASE_URL;
   const child = spawn(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--swc', resolve(__dirname, '../../src/main.ts')], {

@@ -2,7 +2,8 @@
  * `npm run bench:abuse`: the server's peak RSS through the abuse cases of issue 11, and a
  * dashboard reader's latency while they run. The server runs here, on a PostgreSQL of its own
  * with the demo dataset, with the production defaults of every limit but the per-caller rate
- * limits (off, so that every attack reaches the server); the attackers and the reader run in a
+ * limits (off, so that every attack reaches the server; the per-caller slots are on, as in
+ * production, so the attacker's connections run two at a time); the attackers and the reader run in a
  * child process (abuse-client.mjs), so this process's RSS is the server's. The reader first runs
  * alone (ABUSE_BASELINE_SECONDS, 20), for the machine's own latency, then with the attackers
  * (ABUSE_SECONDS, 60, on ABUSE_ATTACKERS connections, 4, and two slow senders).
@@ -14,10 +15,11 @@ import { print } from 'graphql';
 import { loadDemoIfEmpty, demoStewardDepartment } from '../../src/db/demo-seed';
 import { RegionPageQuery } from '../../src/web/queries';
 import { SignJWT } from 'jose';
+import { DEFAULT_CALLER_SLOTS } from '../../src/http/caller-slots';
 import { startTestServer, TEST_AUDIENCE, TEST_ISSUER } from '../support/test-server';
 
 async function main(): Promise<void> {
-  const api = await startTestServer({ ownCluster: true, figuresRecountIntervalMs: 24 * 60 * 60 * 1000 });
+  const api = await startTestServer({ ownCluster: true, figuresRecountIntervalMs: 24 * 60 * 60 * 1000, callerSlots: DEFAULT_CALLER_SLOTS });
   try {
     await loadDemoIfEmpty(api.orm);
     const steward = demoStewardDepartment();
@@ -25,7 +27,9 @@ async function main(): Promise<void> {
       `{ department(creditCode: "${steward.creditCode}") { directories(first: 1) { edges { node { code } } } } }`,
     );
     const tokens = {
-      viewer: await api.signToken({ role: 'VIEWER' }, { expiresIn: '1h' }),
+      viewer: await api.signToken({ role: 'VIEWER', sub: 'attacker' }, { expiresIn: '1h' }),
+      // The dashboard reader is another user, as on a real server: the attacker is one signed-in viewer.
+      reader: await api.signToken({ role: 'VIEWER', sub: 'dashboard-reader' }, { expiresIn: '1h' }),
       steward: await api.signToken({ role: 'STEWARD', department: steward.creditCode, sub: 'steward' }, { expiresIn: '1h' }),
       // signToken dates a token now; this one says it was issued a day from now.
       future: await new SignJWT({ role: 'VIEWER', name: 'From the future' })

@@ -5,8 +5,11 @@ import { recountFigures, RECOUNT_LOCK_KEYS } from '../../src/modules/stats/figur
 import { createDepartment, createRegions, creditCode } from '../support/builders';
 import { startTestServer, type TestServer } from '../support/test-server';
 
-const STATEMENT_TIMEOUT_MS = 2_000;
-const REQUEST_TIMEOUT_MS = 300;
+// Wide enough that an ordinary request finishes within them on a loaded 2-core machine.
+const STATEMENT_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 1_500;
+/** How long the deadline test holds its lock: past the request deadline, well under the statement timeout. */
+const PAST_DEADLINE_MS = 2_500;
 const MAX_RESPONSE_BYTES = 50_000;
 
 /**
@@ -92,10 +95,10 @@ describe('execution budget', () => {
   });
 
   it('resolves nothing more once the request deadline has passed, and answers one error instead of one per field', async () => {
-    // The statement waits 1 s (under the statement timeout), past the 300 ms deadline; every field after it is refused.
-    const { result } = await holdingLock('lock table department in access exclusive mode', 1_000, async () => {
+    // The statement waits 2.5 s (under the statement timeout), past the 1.5 s deadline; every field after it is refused.
+    const { result } = await holdingLock('lock table department in access exclusive mode', PAST_DEADLINE_MS, async () => {
       const answer = post(departmentsQuery);
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await new Promise((resolve) => setTimeout(resolve, PAST_DEADLINE_MS));
       return answer;
     });
     expect(result.status).toBe(503);

@@ -98,6 +98,8 @@ export async function startTestServer(
     rateThreshold: options.rateThreshold,
     // Tests send hundreds of requests a minute as one caller; a test of the limits sets its own.
     rateLimits: options.rateLimits ?? { perMinute: 0, anonymousPerMinute: 0 },
+    // Tests race requests of one caller on purpose (conflicts, queues); a test of the per-caller slots sets its own.
+    callerSlots: options.callerSlots ?? { perCaller: 0, queuedPerCaller: 0, maxWaitMs: 0 },
     bodyRate: options.bodyRate,
     importLimits: options.importLimits,
   });
