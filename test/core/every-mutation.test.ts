@@ -9,9 +9,9 @@ import { startTestServer, type TestServer } from '../support/test-server';
  * Walks every mutation of the schema (read from the schema itself, so a new
  * mutation without a step here fails the test) on generated data. After each
  * call: every stored figure of every department and region equals a recount
- * written here, independently of the production SQL, and the call left an
- * audit entry. A mutation that bypasses the unit of work (src/core/unit-of-work.ts)
- * fails one of the two.
+ * written in the tests (test/support/figures-recount.ts), independently of
+ * the production SQL, and the call left an audit entry. A mutation that
+ * bypasses the unit of work (src/core/unit-of-work.ts) fails one of the two.
  */
 
 /** A small deterministic generator, so a failure replays the same data. */
