@@ -12,7 +12,7 @@ import { stopResolversAtDeadline } from './execution-budget';
 import { AuditResolver } from '../modules/audit/audit.resolver';
 import { authChecker } from '../modules/auth/auth.guard';
 import { AuthResolver } from '../modules/auth/auth.resolver';
-import { DepartmentSubscriptionsResolver, RegionSubscriptionsResolver, SubscriptionResolver } from '../modules/subscriptions/subscription.resolver';
+import { DepartmentSubscriptionsResolver, RegionSubscriptionsResolver, SubscriptionRequestResolver } from '../modules/subscriptions/subscription.resolver';
 import {
   DepartmentSupervisionResolver,
   RegionSupervisionResolver,
@@ -48,7 +48,7 @@ export const resolvers = [
   DepartmentStatsResolver,
   AuthResolver,
   AuditResolver,
-  SubscriptionResolver,
+  SubscriptionRequestResolver,
   DepartmentSubscriptionsResolver,
   RegionSubscriptionsResolver,
   SupervisionMainItemResolver,

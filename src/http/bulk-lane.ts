@@ -16,14 +16,15 @@ export function isBulk(req: Request, thresholdBytes: number): boolean {
 }
 
 /**
- * Admission control for large bodies. Ten upstream systems each pushing a
- * 5,000-record batch at once took the server past 480 MB: every body was
- * read, parsed and coerced while the batches queued on the same figures
- * rows. In this lane at most `limit` large requests are admitted at once, in
- * arrival order; the others wait before their body is read (it stays in the
- * socket), so memory is bounded by `limit` bodies, and throughput is not
- * lost (the batches serialise on the figures rows anyway). Small requests,
- * every read among them, never wait here.
+ * Admission control for large bodies. A large body (an ingestion batch of
+ * thousands of records, an import file) costs memory several times its size
+ * once read, parsed and coerced, and batches of one department queue on the
+ * same figures rows anyway: letting them all in at once only holds more
+ * bodies in memory while they wait. So at most `limit` large requests are
+ * admitted at once, in arrival order; the others wait before their body is
+ * read (it stays in the socket), which bounds memory by `limit` bodies
+ * without losing throughput. Small requests, every read among them, never
+ * wait here.
  *
  * With `identify`, only signed-in callers may queue: the caller is worked
  * out from the headers before the request takes or waits for a slot, and a

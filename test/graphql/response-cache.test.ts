@@ -150,10 +150,13 @@ describe('response cache', () => {
       ['MISS', false],
       ['HIT', false],
     ]);
-    const [{ wait }] = await execute<{ wait: number }>(
-      `select greatest(0, extract(epoch from stale_after - clock_timestamp()) * 1000 + 50)::float8 as wait from resource_directory where code = 'A-1'`,
-    );
-    await new Promise((resolve) => setTimeout(resolve, Number(wait)));
+    // Until the database clock (now(), as the server's next statement reads it) has passed A-1's stale_after.
+    for (const deadline = Date.now() + 30_000; ;) {
+      const [{ passed }] = await execute<{ passed: boolean }>(`select stale_after < now() as passed from resource_directory where code = 'A-1'`);
+      if (passed) break;
+      if (Date.now() > deadline) throw new Error('A-1 did not turn stale within 30 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const after = await post(STALE);
     expect([after.cache, after.body.data.directory.stale]).toEqual(['MISS', true]);
     // Stale for good now: the clock cannot change it back, so the answer is reused again.

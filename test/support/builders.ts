@@ -63,6 +63,11 @@ export async function mount(api: TestServer, directoryCode: string, recordCount:
   return data.mountDataset.id;
 }
 
+/** Unmounts a dataset: the mount stays as inactive history. */
+export async function unmount(api: TestServer, mountId: string): Promise<void> {
+  await api.ok(`mutation($id: ID!) { unmountDataset(input: { mountId: $id }) { id } }`, { id: mountId });
+}
+
 /** Splits a total into `parts` whole numbers that add up to it. */
 export function split(total: number, parts: number): number[] {
   const base = Math.floor(total / parts);

@@ -1,4 +1,4 @@
-import { addDirectory, createDepartment, createRegions, creditCode, mount, readReportTable, split } from './builders';
+import { addDirectory, createDepartment, createRegions, creditCode, mount, readReportTable, split, unmount } from './builders';
 import { createMainItems, createSubItems, ingest, type RecordInput } from './supervision-builders';
 import type { TestServer } from './test-server';
 
@@ -36,8 +36,16 @@ export const SUPERVISION_CATEGORY_COLUMNS = [
 /**
  * Rebuilds appendix 4 (resources.csv) through the API: one department per
  * row (credit code n = 1, 2, ... in 410505, in the order of creation), its
- * published directories, mounts carrying the data volume, and one draft
- * that must not count.
+ * published directories and the mounts carrying the data volume.
+ *
+ * Rows that must not count are written between the rows that must, so each
+ * is in place while the department's figures are still being counted, and
+ * counting it changes a figure of the row:
+ * - first, a draft with mounted data (neither the draft nor its records count);
+ * - halfway, a directory published, mounted, then withdrawn;
+ * - a mount added then unmounted beside the first mounted directory (its
+ *   records do not count) and on the first published directory left
+ *   unmounted (it stays unmounted).
  */
 export async function buildYinduResources(
   api: TestServer,
@@ -50,14 +58,21 @@ export async function buildYinduResources(
     const published = Number(row.published_directories);
     const mounted = Number(row.mounted_directories);
     const volumes = split(Number(row.data_volume), mounted);
+    await mount(api, await addDirectory(api, code, `YD-${d}-draft`, { publish: false }), 1_000);
     for (let i = 0; i < published; i++) {
+      if (i === Math.floor(published / 2)) await addWithdrawnDirectory(api, code, `YD-${d}-withdrawn`);
       const directory = await addDirectory(api, code, `YD-${d}-${i}`);
       if (i < mounted) await mount(api, directory, volumes[i]);
+      if (i === 0 || i === mounted) await unmount(api, await mount(api, directory, 500));
     }
-    // Drafts must not count: one per department.
-    await addDirectory(api, code, `YD-${d}-draft`, { publish: false });
   }
   return rows;
+}
+
+/** A directory that was published with mounted data, then withdrawn: none of it counts. */
+async function addWithdrawnDirectory(api: TestServer, departmentCreditCode: string, directoryCode: string): Promise<void> {
+  await mount(api, await addDirectory(api, departmentCreditCode, directoryCode), 2_000);
+  await api.ok(`mutation($code: String!) { withdrawDirectory(input: { directory: { code: $code } }) { status } }`, { code: directoryCode });
 }
 
 /**

@@ -40,9 +40,9 @@ function anonymousMayResolve(parent: string, fieldName: string, returned: GraphQ
 }
 
 /**
- * Checks a whole operation before it runs, once, rather than every field as
- * it resolves (a per-field middleware made every field asynchronous and cost
- * a third of a catalogue page's time). Reads need an identity, or, when
+ * Checks a whole operation once, before it runs: a check on every field as it
+ * resolves would make every field asynchronous, and a catalogue page resolves
+ * thousands of fields. Reads need an identity, or, when
  * configured, anonymous callers may read statistics of regions and
  * departments and nothing else (introspection stays open so the landing page
  * works); read-only viewers cannot run any mutation. Finer rules (admin only,

@@ -29,7 +29,8 @@ export interface DirectoryMetadata {
   updateCycle?: UpdateCycle;
 }
 
-export interface RegisterDirectoryInput extends DirectoryMetadata {
+/** What a new directory is registered with; its GraphQL form is RegisterDirectoryInput (directory.types.ts). */
+export interface NewDirectory extends DirectoryMetadata {
   code: string;
   name: string;
   departmentCreditCode: string;
@@ -197,7 +198,7 @@ export const directoryService = {
   },
 
   /** Registers a draft directory for a department. */
-  async register(ctx: RequestContext, input: RegisterDirectoryInput): Promise<ResourceDirectory> {
+  async register(ctx: RequestContext, input: NewDirectory): Promise<ResourceDirectory> {
     const code = checkCode(input.code);
     return mutate(ctx, 'registerDirectory', async (em, mutation) => {
       const department = await departmentService.requireByCreditCode(em, input.departmentCreditCode);

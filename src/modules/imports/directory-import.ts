@@ -106,6 +106,16 @@ function existingFields(e: ExistingDirectory): DirectoryFields {
 
 /** Reads each directory's rows into its fields, with the directory service's own checks. */
 function parseRows(rows: SheetRow[], errors: RowErrors): PlannedDirectory[] {
+  const planned: PlannedDirectory[] = [];
+  for (const [code, group] of groupByCode(rows, errors)) {
+    const directory = parseDirectory(code, group, errors);
+    if (directory) planned.push(directory);
+  }
+  return planned;
+}
+
+/** The rows of each directory code, in file order; a row without a valid code is an error. */
+function groupByCode(rows: SheetRow[], errors: RowErrors): Map<string, SheetRow[]> {
   const groups = new Map<string, SheetRow[]>();
   for (const row of rows) {
     const code = errors.check(row.row, 'code', () =>
@@ -120,115 +130,154 @@ function parseRows(rows: SheetRow[], errors: RowErrors): PlannedDirectory[] {
     if (list) list.push(row);
     else groups.set(code, [row]);
   }
-  const planned: PlannedDirectory[] = [];
-  for (const [code, group] of groups) {
-    const first = group[0];
-    const c = first.cells;
-    const r = first.row;
-    let ok = true;
-    for (const row of group.slice(1)) {
-      for (const key of PER_DIRECTORY) {
-        const value = row.cells[key] ?? '';
-        if (value && value !== (c[key] ?? '')) {
-          errors.add(row.row, key, `Directory ${code} was given "${c[key] ?? ''}" here on row ${r}; repeat the same value or leave the cell blank.`);
-          ok = false;
-        }
-      }
-    }
-    const need = (key: string, what: string): string | null => {
-      const value = c[key] ?? '';
-      if (!value) {
-        errors.add(r, key, `The ${what} of directory ${code} is required (on its first row).`);
-        ok = false;
-        return null;
-      }
-      return value;
-    };
-    const oneOf = <T extends string>(key: string, labels: Record<T, string>, what: string, optional = false): T | null => {
-      const value = c[key] ?? '';
-      if (!value && optional) return null;
-      if (!value) return need(key, what) as null;
-      const parsed = enumValue(labels, value);
-      if (!parsed) {
-        errors.add(
-          r,
-          key,
-          `"${String(value)}" is not a ${what}; use one of ${Object.entries(labels)
-            .map(([v, l]) => `${v} or ${String(l)}`)
-            .join(', ')}.`,
-        );
-        ok = false;
-      }
-      return parsed;
-    };
-    const limited = (key: string, what: string, max: number): string | null => {
-      const value = c[key] ?? '';
-      if (value.length > max) {
-        errors.add(r, key, `The ${what} is ${value.length} characters long; at most ${max} are allowed.`);
-        ok = false;
-      }
-      return value || null;
-    };
-    const credit = checkCreditCode(c.department_credit_code ?? '');
-    if (!credit.ok) {
-      errors.add(r, 'department_credit_code', c.department_credit_code ? credit.reason : `The department credit code of directory ${code} is required.`);
-      ok = false;
-    }
-    const name = need('name', 'name') && limited('name', 'directory name', 200);
-    const summary = limited('summary', 'summary', 20_000);
-    const classification = limited('classification', 'classification', 200);
-    const resourceFormat = oneOf('resource_format', RESOURCE_FORMAT_LABELS, 'resource format');
-    const shareType = oneOf('share_type', SHARE_TYPE_LABELS, 'share type');
-    const shareConditions = limited('share_conditions', 'share conditions', 20_000);
-    const shareMethod = oneOf('share_method', SHARE_METHOD_LABELS, 'share method', true);
-    const updateCycle = oneOf('update_cycle', UPDATE_CYCLE_LABELS, 'update cycle');
-    const openText = (c.open_to_public ?? '').toLowerCase();
-    const openToPublic = TRUE.includes(openText) ? true : FALSE.includes(openText) ? false : null;
-    if (openToPublic === null) {
-      errors.add(r, 'open_to_public', `"${c.open_to_public}" is not yes or no; write 是 or 否 (true or false).`);
-      ok = false;
-    }
-    const seen = new Map<string, number>();
-    const list: InformationItem[] = [];
-    for (const row of group) {
-      const itemName = row.cells.item_name ?? '';
-      const dataType = row.cells.item_data_type ?? '';
-      if (!itemName) errors.add(row.row, 'item_name', 'Every row is one information item and needs its name.');
-      if (!dataType) errors.add(row.row, 'item_data_type', `Information item "${itemName}" needs a data type.`);
-      if (itemName && seen.has(itemName))
+  return groups;
+}
+
+/**
+ * One directory from its rows: the directory's cells from its first row
+ * (later rows may repeat them or leave them blank), one information item per
+ * row. Null when any of it has an error; every error is reported, so a file
+ * shows all of its problems at once.
+ */
+function parseDirectory(code: string, group: SheetRow[], errors: RowErrors): PlannedDirectory | null {
+  const first = group[0];
+  let ok = checkRepeatedCells(code, group, errors);
+  const cells = firstRowReader(code, first, errors);
+  const credit = checkCreditCode(first.cells.department_credit_code ?? '');
+  if (!credit.ok) {
+    errors.add(
+      first.row,
+      'department_credit_code',
+      first.cells.department_credit_code ? credit.reason : `The department credit code of directory ${code} is required.`,
+    );
+    ok = false;
+  }
+  const name = cells.need('name', 'name') && cells.limited('name', 'directory name', 200);
+  const summary = cells.limited('summary', 'summary', 20_000);
+  const classification = cells.limited('classification', 'classification', 200);
+  const resourceFormat = cells.oneOf('resource_format', RESOURCE_FORMAT_LABELS, 'resource format');
+  const shareType = cells.oneOf('share_type', SHARE_TYPE_LABELS, 'share type');
+  const shareConditions = cells.limited('share_conditions', 'share conditions', 20_000);
+  const shareMethod = cells.oneOf('share_method', SHARE_METHOD_LABELS, 'share method', true);
+  const updateCycle = cells.oneOf('update_cycle', UPDATE_CYCLE_LABELS, 'update cycle');
+  const openToPublic = cells.yesNo('open_to_public');
+  const list = parseInformationItems(code, group, errors);
+  if (!cells.ok() || !list) ok = false;
+  // The share rule is checked whenever its fields could be read, so that a file reports all of its problems at once.
+  if (name && shareType) errors.check(first.row, 'share_conditions', () => checkShareRules({ name, shareType, shareConditions }));
+  if (!ok) return null;
+  const checkedItems = errors.check(first.row, 'item_name', () => checkInformationItems(list!));
+  if (!checkedItems || (name && shareType && shareType !== 'UNCONDITIONAL' && !shareConditions)) return null;
+  const fields: DirectoryFields = {
+    name: name!,
+    summary,
+    classification,
+    resourceFormat: resourceFormat!,
+    informationItems: items(checkedItems),
+    shareType: shareType!,
+    shareConditions,
+    shareMethod,
+    openToPublic: openToPublic!,
+    updateCycle: updateCycle!,
+  };
+  return { row: first.row, rows: group.map((g) => g.row), code, creditCode: (credit as { code: string }).code, fields };
+}
+
+/** Later rows of a directory may leave its cells blank or repeat them, not give another value. */
+function checkRepeatedCells(code: string, group: SheetRow[], errors: RowErrors): boolean {
+  const [first, ...rest] = group;
+  let ok = true;
+  for (const row of rest) {
+    for (const key of PER_DIRECTORY) {
+      const value = row.cells[key] ?? '';
+      if (value && value !== (first.cells[key] ?? '')) {
         errors.add(
           row.row,
-          'item_name',
-          `Information item "${itemName}" of directory ${code} is already on row ${seen.get(itemName)}; names must be unique within a directory.`,
+          key,
+          `Directory ${code} was given "${first.cells[key] ?? ''}" here on row ${first.row}; repeat the same value or leave the cell blank.`,
         );
-      if (!itemName || !dataType || seen.has(itemName)) {
         ok = false;
-        continue;
       }
-      seen.set(itemName, row.row);
-      list.push({ name: itemName, dataType, description: row.cells.item_description || null });
     }
-    // The share rule is checked whenever its fields could be read, so that a file reports all of its problems at once.
-    if (name && shareType) errors.check(r, 'share_conditions', () => checkShareRules({ name, shareType, shareConditions }));
-    if (!ok) continue;
-    const fields: DirectoryFields = {
-      name: name!,
-      summary,
-      classification,
-      resourceFormat: resourceFormat!,
-      informationItems: [],
-      shareType: shareType!,
-      shareConditions,
-      shareMethod,
-      openToPublic: openToPublic!,
-      updateCycle: updateCycle!,
-    };
-    const checkedItems = errors.check(r, 'item_name', () => checkInformationItems(list));
-    if (!checkedItems || (name && shareType && shareType !== 'UNCONDITIONAL' && !shareConditions)) continue;
-    fields.informationItems = items(checkedItems);
-    planned.push({ row: r, rows: group.map((g) => g.row), code, creditCode: (credit as { code: string }).code, fields });
   }
-  return planned;
+  return ok;
+}
+
+/** Reads a directory's cells from its first row, adding an error for each cell it cannot take; `ok()` is false once one was added. */
+function firstRowReader(code: string, first: SheetRow, errors: RowErrors) {
+  const c = first.cells;
+  const r = first.row;
+  let ok = true;
+  const need = (key: string, what: string): string | null => {
+    const value = c[key] ?? '';
+    if (!value) {
+      errors.add(r, key, `The ${what} of directory ${code} is required (on its first row).`);
+      ok = false;
+      return null;
+    }
+    return value;
+  };
+  const oneOf = <T extends string>(key: string, labels: Record<T, string>, what: string, optional = false): T | null => {
+    const value = c[key] ?? '';
+    if (!value && optional) return null;
+    if (!value) return need(key, what) as null;
+    const parsed = enumValue(labels, value);
+    if (!parsed) {
+      errors.add(
+        r,
+        key,
+        `"${String(value)}" is not a ${what}; use one of ${Object.entries(labels)
+          .map(([v, l]) => `${v} or ${String(l)}`)
+          .join(', ')}.`,
+      );
+      ok = false;
+    }
+    return parsed;
+  };
+  const limited = (key: string, what: string, max: number): string | null => {
+    const value = c[key] ?? '';
+    if (value.length > max) {
+      errors.add(r, key, `The ${what} is ${value.length} characters long; at most ${max} are allowed.`);
+      ok = false;
+    }
+    return value || null;
+  };
+  const yesNo = (key: string): boolean | null => {
+    const text = (c[key] ?? '').toLowerCase();
+    const value = TRUE.includes(text) ? true : FALSE.includes(text) ? false : null;
+    if (value === null) {
+      errors.add(r, key, `"${c[key]}" is not yes or no; write 是 or 否 (true or false).`);
+      ok = false;
+    }
+    return value;
+  };
+  return { need, oneOf, limited, yesNo, ok: () => ok };
+}
+
+/** One information item per row of the directory; null when a row's item has an error (each is reported). */
+function parseInformationItems(code: string, group: SheetRow[], errors: RowErrors): InformationItem[] | null {
+  const seen = new Map<string, number>();
+  const list: InformationItem[] = [];
+  let ok = true;
+  for (const row of group) {
+    const itemName = row.cells.item_name ?? '';
+    const dataType = row.cells.item_data_type ?? '';
+    if (!itemName) errors.add(row.row, 'item_name', 'Every row is one information item and needs its name.');
+    if (!dataType) errors.add(row.row, 'item_data_type', `Information item "${itemName}" needs a data type.`);
+    if (itemName && seen.has(itemName))
+      errors.add(
+        row.row,
+        'item_name',
+        `Information item "${itemName}" of directory ${code} is already on row ${seen.get(itemName)}; names must be unique within a directory.`,
+      );
+    if (!itemName || !dataType || seen.has(itemName)) {
+      ok = false;
+      continue;
+    }
+    seen.set(itemName, row.row);
+    list.push({ name: itemName, dataType, description: row.cells.item_description || null });
+  }
+  return ok ? list : null;
 }
 
 const jsonList = (values: Iterable<string>) => JSON.stringify([...new Set(values)]);

@@ -135,6 +135,40 @@ export async function importSupervisionItems(
   errors: RowErrors,
 ): Promise<{ results: ImportRowResult[]; audit: AuditRow[] }> {
   const { mains, subs } = parseRows(rows, errors);
+  const { allowed, idOf } = await writableDepartments(ctx, em, viewer, mains, errors);
+  const writableMains = mains.filter((m) => allowed.has(m.creditCode));
+  const writableSubs = subs.filter((s) => allowed.has(s.creditCode));
+  const existing = await lockExistingItems(em, writableMains, writableSubs, idOf);
+  const mainPlan = planMains(writableMains, existing.mainOf, idOf);
+  const subPlan = planSubs(writableSubs, existing.subOf, idOf);
+  const results = [...mainPlan.results, ...subPlan.results];
+  if (dryRun || errors.list.length) return { results, audit: [] };
+
+  const audit: AuditRow[] = [];
+  const mainIdOf = await applyMains(em, mainPlan, existing.mains, idOf, audit);
+  await applySubs(em, subPlan, (s) => mainIdOf.get(key(idOf(s.creditCode), s.mainCode))!, idOf, audit);
+  // Item counts and coverage of every department the file touched, as the services keep them.
+  const touched = new Set([...mainPlan.created, ...subPlan.created].map((item) => idOf(item.creditCode)));
+  for (const { existing: e } of subPlan.changed) touched.add(e.department_id);
+  await departmentFiguresService.refreshSupervision(
+    em,
+    [...touched].sort((a, b) => a - b),
+  );
+  return { results, audit };
+}
+
+/**
+ * The departments the file names that exist and the viewer may write; an
+ * error on the first row of each main item whose department is unknown or
+ * not the viewer's to write.
+ */
+async function writableDepartments(
+  ctx: RequestContext,
+  em: EntityManager,
+  viewer: Viewer,
+  mains: PlannedMain[],
+  errors: RowErrors,
+): Promise<{ allowed: Set<string>; idOf: (creditCode: string) => number }> {
   const codes = JSON.stringify([...new Set(mains.map((m) => m.creditCode))]);
   const departments: DepartmentRow[] = await em.execute(
     `select id, credit_code, name from department where credit_code in (select jsonb_array_elements_text(?::jsonb))`,
@@ -151,14 +185,21 @@ export async function importSupervisionItems(
         requireDepartmentWriter(ctx, { creditCode: department.credit_code, name: department.name }, 'manage the supervision items of this department'),
       );
   }
-  const idOf = (creditCode: string) => departmentOf.get(creditCode)!.id;
-  const mainKeys = JSON.stringify(mains.filter((m) => allowed.has(m.creditCode)).map((m) => ({ department_id: idOf(m.creditCode), code: m.code })));
-  const subKeys = JSON.stringify(subs.filter((s) => allowed.has(s.creditCode)).map((s) => ({ department_id: idOf(s.creditCode), code: s.code })));
-  // The import changes no key column of these rows (name, legal basis, category, main item), so it
-  // locks them `for no key update`: `for update` would also conflict with the key-share locks that
-  // inserting supervision records (and moving sub-items) take through their foreign keys, and an
-  // ingestion holding those in another order could deadlock with the import. Main items, then
-  // sub-items, each in id order, then the department figures: the order every other path keeps.
+  return { allowed, idOf: (creditCode: string) => departmentOf.get(creditCode)!.id };
+}
+
+/**
+ * The stored main items and sub-items the file names, locked.
+ *
+ * The import changes no key column of these rows (name, legal basis, category, main item), so it
+ * locks them `for no key update`: `for update` would also conflict with the key-share locks that
+ * inserting supervision records (and moving sub-items) take through their foreign keys, and an
+ * ingestion holding those in another order could deadlock with the import. Main items, then
+ * sub-items, each in id order, then the department figures: the order every other path keeps.
+ */
+async function lockExistingItems(em: EntityManager, mains: PlannedMain[], subs: PlannedSub[], idOf: (creditCode: string) => number) {
+  const mainKeys = JSON.stringify(mains.map((m) => ({ department_id: idOf(m.creditCode), code: m.code })));
+  const subKeys = JSON.stringify(subs.map((s) => ({ department_id: idOf(s.creditCode), code: s.code })));
   const existingMains: ExistingMain[] = await em.execute(
     `select m.id, m.department_id, m.code, m.name, m.legal_basis from supervision_main_item m
        join jsonb_to_recordset(?::jsonb) as x(department_id int, code text) on m.department_id = x.department_id and m.code = x.code
@@ -172,61 +213,83 @@ export async function importSupervisionItems(
       order by s.id for no key update of s`,
     [subKeys],
   );
-  const mainOf = new Map(existingMains.map((m) => [key(m.department_id, m.code), m]));
-  const subOf = new Map(existingSubs.map((s) => [key(s.department_id, s.code), s]));
+  return {
+    mains: existingMains,
+    mainOf: new Map(existingMains.map((m) => [key(m.department_id, m.code), m])),
+    subOf: new Map(existingSubs.map((s) => [key(s.department_id, s.code), s])),
+  };
+}
 
-  const results: ImportRowResult[] = [];
-  const newMains: PlannedMain[] = [];
-  const changedMains: { plan: PlannedMain; existing: ExistingMain }[] = [];
-  for (const plan of mains.filter((m) => allowed.has(m.creditCode))) {
-    const existing = mainOf.get(key(idOf(plan.creditCode), plan.code));
-    const changed = existing ? changedFields({ name: existing.name, legalBasis: existing.legal_basis }, { name: plan.name, legalBasis: plan.legalBasis }) : [];
-    const action = !existing ? 'CREATE' : changed.length ? 'UPDATE' : 'UNCHANGED';
-    if (!existing) newMains.push(plan);
-    else if (changed.length) changedMains.push({ plan, existing });
-    results.push({
-      row: plan.row,
-      entity: 'SupervisionMainItem',
-      departmentCreditCode: plan.creditCode,
-      code: plan.code,
-      action,
-      ...(changed.length ? { changed } : {}),
-    });
+/** What the file does to items of one kind: a result per item, the items to create and those to change. */
+interface ItemPlan<P, E> {
+  results: ImportRowResult[];
+  created: P[];
+  changed: { plan: P; existing: E }[];
+}
+
+function planMains(mains: PlannedMain[], mainOf: Map<string, ExistingMain>, idOf: (creditCode: string) => number): ItemPlan<PlannedMain, ExistingMain> {
+  const plan: ItemPlan<PlannedMain, ExistingMain> = { results: [], created: [], changed: [] };
+  for (const main of mains) {
+    const existing = mainOf.get(key(idOf(main.creditCode), main.code));
+    const changed = existing ? changedFields({ name: existing.name, legalBasis: existing.legal_basis }, { name: main.name, legalBasis: main.legalBasis }) : [];
+    if (!existing) plan.created.push(main);
+    else if (changed.length) plan.changed.push({ plan: main, existing });
+    plan.results.push(rowResult('SupervisionMainItem', main, existing, changed));
   }
-  const newSubs: PlannedSub[] = [];
-  const changedSubs: { plan: PlannedSub; existing: ExistingSub }[] = [];
-  for (const plan of subs.filter((s) => allowed.has(s.creditCode))) {
-    const existing = subOf.get(key(idOf(plan.creditCode), plan.code));
+  return plan;
+}
+
+function planSubs(subs: PlannedSub[], subOf: Map<string, ExistingSub>, idOf: (creditCode: string) => number): ItemPlan<PlannedSub, ExistingSub> {
+  const plan: ItemPlan<PlannedSub, ExistingSub> = { results: [], created: [], changed: [] };
+  for (const sub of subs) {
+    const existing = subOf.get(key(idOf(sub.creditCode), sub.code));
     const changed = existing
       ? changedFields(
           { name: existing.name, category: existing.category, mainItem: existing.main_code },
-          { name: plan.name, category: plan.category, mainItem: plan.mainCode },
+          { name: sub.name, category: sub.category, mainItem: sub.mainCode },
         )
       : [];
-    if (!existing) newSubs.push(plan);
-    else if (changed.length) changedSubs.push({ plan, existing });
-    results.push({
-      row: plan.row,
-      entity: 'SupervisionSubItem',
-      departmentCreditCode: plan.creditCode,
-      code: plan.code,
-      action: !existing ? 'CREATE' : changed.length ? 'UPDATE' : 'UNCHANGED',
-      ...(changed.length ? { changed } : {}),
-    });
+    if (!existing) plan.created.push(sub);
+    else if (changed.length) plan.changed.push({ plan: sub, existing });
+    plan.results.push(rowResult('SupervisionSubItem', sub, existing, changed));
   }
-  if (dryRun || errors.list.length) return { results, audit: [] };
+  return plan;
+}
 
-  const audit: AuditRow[] = [];
+function rowResult(
+  entity: 'SupervisionMainItem' | 'SupervisionSubItem',
+  item: { row: number; creditCode: string; code: string },
+  existing: unknown,
+  changed: string[],
+): ImportRowResult {
+  return {
+    row: item.row,
+    entity,
+    departmentCreditCode: item.creditCode,
+    code: item.code,
+    action: !existing ? 'CREATE' : changed.length ? 'UPDATE' : 'UNCHANGED',
+    ...(changed.length ? { changed } : {}),
+  };
+}
+
+/** Creates and updates the main items (one statement each), with their audit rows; the ids of every main item by department and code. */
+async function applyMains(
+  em: EntityManager,
+  plan: ItemPlan<PlannedMain, ExistingMain>,
+  existingMains: ExistingMain[],
+  idOf: (creditCode: string) => number,
+  audit: AuditRow[],
+): Promise<Map<string, number>> {
   const mainIdOf = new Map(existingMains.map((m) => [key(m.department_id, m.code), m.id]));
-  if (newMains.length) {
+  if (plan.created.length) {
     const inserted: { id: number; department_id: number; code: string }[] = await em.execute(
       `insert into supervision_main_item (department_id, code, name, legal_basis)
        select x.department_id, x.code, x.name, x.legal_basis from jsonb_to_recordset(?::jsonb) as x(department_id int, code text, name text, legal_basis text)
        returning id, department_id, code`,
-      [JSON.stringify(newMains.map((m) => ({ department_id: idOf(m.creditCode), code: m.code, name: m.name, legal_basis: m.legalBasis })))],
+      [JSON.stringify(plan.created.map((m) => ({ department_id: idOf(m.creditCode), code: m.code, name: m.name, legal_basis: m.legalBasis })))],
     );
     for (const i of inserted) mainIdOf.set(key(i.department_id, i.code), i.id);
-    for (const m of newMains) {
+    for (const m of plan.created) {
       const department = idOf(m.creditCode);
       audit.push({
         entityType: 'SupervisionMainItem',
@@ -236,23 +299,33 @@ export async function importSupervisionItems(
       });
     }
   }
-  if (changedMains.length) {
+  if (plan.changed.length) {
     await em.execute(
       `update supervision_main_item m set name = x.name, legal_basis = x.legal_basis, updated_at = now()
          from jsonb_to_recordset(?::jsonb) as x(id int, name text, legal_basis text) where m.id = x.id`,
-      [JSON.stringify(changedMains.map(({ plan, existing }) => ({ id: existing.id, name: plan.name, legal_basis: plan.legalBasis })))],
+      [JSON.stringify(plan.changed.map(({ plan: m, existing }) => ({ id: existing.id, name: m.name, legal_basis: m.legalBasis })))],
     );
-    for (const { plan, existing: e } of changedMains) {
+    for (const { plan: m, existing: e } of plan.changed) {
       audit.push({
         entityType: 'SupervisionMainItem',
         entityId: String(e.id),
         before: mainSnapshot(e.code, e.name, e.legal_basis, e.department_id),
-        after: mainSnapshot(e.code, plan.name, plan.legalBasis, e.department_id),
+        after: mainSnapshot(e.code, m.name, m.legalBasis, e.department_id),
       });
     }
   }
-  const mainIdFor = (s: PlannedSub) => mainIdOf.get(key(idOf(s.creditCode), s.mainCode))!;
-  if (newSubs.length) {
+  return mainIdOf;
+}
+
+/** Creates, updates and moves the sub-items (one statement each), with their audit rows. */
+async function applySubs(
+  em: EntityManager,
+  plan: ItemPlan<PlannedSub, ExistingSub>,
+  mainIdFor: (s: PlannedSub) => number,
+  idOf: (creditCode: string) => number,
+  audit: AuditRow[],
+): Promise<void> {
+  if (plan.created.length) {
     const inserted: { id: number; department_id: number; code: string }[] = await em.execute(
       `insert into supervision_sub_item (department_id, main_item_id, code, name, category)
        select x.department_id, x.main_item_id, x.code, x.name, x.category::supervision_category
@@ -260,12 +333,12 @@ export async function importSupervisionItems(
        returning id, department_id, code`,
       [
         JSON.stringify(
-          newSubs.map((s) => ({ department_id: idOf(s.creditCode), main_item_id: mainIdFor(s), code: s.code, name: s.name, category: s.category })),
+          plan.created.map((s) => ({ department_id: idOf(s.creditCode), main_item_id: mainIdFor(s), code: s.code, name: s.name, category: s.category })),
         ),
       ],
     );
     const subIdOf = new Map(inserted.map((i) => [key(i.department_id, i.code), i.id]));
-    for (const s of newSubs) {
+    for (const s of plan.created) {
       const department = idOf(s.creditCode);
       audit.push({
         entityType: 'SupervisionSubItem',
@@ -275,27 +348,19 @@ export async function importSupervisionItems(
       });
     }
   }
-  if (changedSubs.length) {
+  if (plan.changed.length) {
     await em.execute(
       `update supervision_sub_item s set name = x.name, category = x.category::supervision_category, main_item_id = x.main_item_id, updated_at = now()
          from jsonb_to_recordset(?::jsonb) as x(id int, name text, category text, main_item_id int) where s.id = x.id`,
-      [JSON.stringify(changedSubs.map(({ plan, existing }) => ({ id: existing.id, name: plan.name, category: plan.category, main_item_id: mainIdFor(plan) })))],
+      [JSON.stringify(plan.changed.map(({ plan: s, existing }) => ({ id: existing.id, name: s.name, category: s.category, main_item_id: mainIdFor(s) })))],
     );
-    for (const { plan, existing: e } of changedSubs) {
+    for (const { plan: s, existing: e } of plan.changed) {
       audit.push({
         entityType: 'SupervisionSubItem',
         entityId: String(e.id),
         before: subSnapshot(e.code, e.name, e.category, e.main_item_id, e.department_id),
-        after: subSnapshot(e.code, plan.name, plan.category, mainIdFor(plan), e.department_id),
+        after: subSnapshot(e.code, s.name, s.category, mainIdFor(s), e.department_id),
       });
     }
   }
-  // Item counts and coverage of every department the file touched, as the services keep them.
-  const touched = new Set([...newMains, ...newSubs].map((item) => idOf(item.creditCode)));
-  for (const { existing } of changedSubs) touched.add(existing.department_id);
-  await departmentFiguresService.refreshSupervision(
-    em,
-    [...touched].sort((a, b) => a - b),
-  );
-  return { results, audit };
 }

@@ -56,7 +56,7 @@ const decision = (input: SubscriptionDecisionInput) => ({
 });
 
 @Resolver(() => SubscriptionRequestType)
-export class SubscriptionResolver {
+export class SubscriptionRequestResolver {
   @Query(() => SubscriptionRequestConnection, { description: "A provider's queue: requests waiting for its decision, oldest first." })
   async subscriptionQueue(@Args(() => SubscriptionQueueArgs) args: SubscriptionQueueArgs, @Ctx() ctx: MuluContext) {
     const code = args.departmentCreditCode ?? ctx.viewer?.departmentCreditCode;

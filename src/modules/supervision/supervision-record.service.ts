@@ -118,6 +118,183 @@ function precheck(record: SupervisionRecordInput, index: number, now: number): C
   return { index, key: keyOf(source, externalId), source, externalId, subItemCode, occurredAt: new Date(time).toISOString(), payload, supersedes };
 }
 
+/** A batch on its way in: the records still pending, and those set aside so far, with why. */
+interface Batch {
+  received: number;
+  pending: Candidate[];
+  rejected: RejectedRecord[];
+  duplicateIndexes: number[];
+}
+
+function reject(batch: Batch, candidate: Pick<Candidate, 'index' | 'source' | 'externalId'>, reason: string): void {
+  batch.rejected.push({ index: candidate.index, reason: `Record ${candidate.index} (${candidate.source}/${candidate.externalId}): ${reason}` });
+}
+
+function checkBatchSize(records: SupervisionRecordInput[]): void {
+  if (records.length > MAX_RECORDS_PER_BATCH) {
+    throw badInput(
+      `One call takes at most ${MAX_RECORDS_PER_BATCH.toLocaleString('en')} records; this one has ${records.length.toLocaleString('en')}. Split it into several calls.`,
+    );
+  }
+}
+
+/** The batch after the checks that need no database. */
+function precheckBatch(records: SupervisionRecordInput[], now: number): Batch {
+  const batch: Batch = { received: records.length, pending: [], rejected: [], duplicateIndexes: [] };
+  records.forEach((record, index) => {
+    const checked = precheck(record, index, now);
+    if (typeof checked === 'string') reject(batch, { index, source: record.source, externalId: record.externalId }, checked);
+    else batch.pending.push(checked);
+  });
+  return batch;
+}
+
+/** Keeps the records whose sub-item code names a sub-item of the department the call is for; rejects the others. */
+async function keepKnownSubItems(em: EntityManager, department: { id: number; name: string }, batch: Batch): Promise<void> {
+  const codes = [...new Set(batch.pending.map((c) => c.subItemCode))];
+  const subItems = new Map<string, number>();
+  if (codes.length) {
+    const rows: { id: number; code: string }[] = await em.execute(
+      `select id, code from supervision_sub_item where department_id = ? and code in (select jsonb_array_elements_text(?::jsonb))`,
+      [department.id, JSON.stringify(codes)],
+    );
+    for (const row of rows) subItems.set(row.code, row.id);
+  }
+  batch.pending = batch.pending.filter((c) => {
+    c.subItemId = subItems.get(c.subItemCode);
+    if (c.subItemId === undefined) reject(batch, c, `department "${department.name}" has no supervision sub-item with code "${c.subItemCode}".`);
+    return c.subItemId !== undefined;
+  });
+}
+
+/**
+ * Locks the stored records that the batch's corrections name, by key.
+ * Locked before duplicates are looked for: a concurrent call correcting the
+ * same record then commits first, and its correction is seen as a duplicate,
+ * not as a second one. `named` is false when the batch corrects nothing.
+ */
+async function lockCorrectedRecords(em: EntityManager, departmentId: number, pending: Candidate[]): Promise<{ named: boolean; rows: Map<string, TargetRow> }> {
+  const keys = new Map<string, RecordKey>();
+  for (const c of pending) if (c.supersedes) keys.set(c.supersedes.key, c.supersedes);
+  const rows = new Map<string, TargetRow>();
+  if (keys.size) {
+    const found: TargetRow[] = await em.execute(
+      `select r.id, r.sub_item_id, s.code as sub_item_code, r.superseded, r.source, r.external_id
+         from jsonb_to_recordset(?::jsonb) k(source text, "externalId" text)
+         join supervision_record r on r.department_id = ? and r.source = k.source and r.external_id = k."externalId"
+         join supervision_sub_item s on s.id = r.sub_item_id
+        order by r.id
+          for update of r`,
+      [JSON.stringify([...keys.values()].map(({ source, externalId }) => ({ source, externalId }))), departmentId],
+    );
+    for (const row of found) rows.set(keyOf(row.source, row.external_id), row);
+  }
+  return { named: keys.size > 0, rows };
+}
+
+/** Keys of the pending records that are stored already (a retry). */
+async function storedKeys(em: EntityManager, departmentId: number, pending: Candidate[]): Promise<Set<string>> {
+  const stored = new Set<string>();
+  if (!pending.length) return stored;
+  const rows: { source: string; external_id: string }[] = await em.execute(
+    `select r.source, r.external_id
+       from jsonb_to_recordset(?::jsonb) k(source text, "externalId" text)
+       join supervision_record r on r.department_id = ? and r.source = k.source and r.external_id = k."externalId"`,
+    [JSON.stringify(pending.map(({ source, externalId }) => ({ source, externalId }))), departmentId],
+  );
+  for (const row of rows) stored.add(keyOf(row.source, row.external_id));
+  return stored;
+}
+
+/** Sets aside as duplicates the records stored before and the repeats within the batch. */
+function dropDuplicates(batch: Batch, stored: Set<string>): void {
+  const seen = new Set<string>();
+  batch.pending = batch.pending.filter((c) => {
+    const duplicate = stored.has(c.key) || seen.has(c.key);
+    seen.add(c.key);
+    if (duplicate) batch.duplicateIndexes.push(c.index);
+    return !duplicate;
+  });
+}
+
+/** Why a correction cannot be applied, or null when it can. */
+function correctionProblem(
+  c: Candidate,
+  supersedes: RecordKey & { key: string },
+  target: TargetRow | undefined,
+  inBatch: Set<string>,
+  claimedBy: number | undefined,
+): string | null {
+  const what = `it supersedes ${show(supersedes)}`;
+  if (!target) {
+    return inBatch.has(supersedes.key)
+      ? `${what}, which is in this same batch; send the correction in a later call, once the record it corrects is stored.`
+      : `${what}, but no record with that source and external id has been received.`;
+  }
+  if (target.sub_item_id !== c.subItemId)
+    return `${what}, a record of sub-item "${target.sub_item_code}"; a correction must be for the same sub-item ("${c.subItemCode}").`;
+  if (target.superseded) return `${what}, which has already been superseded; correct the latest record instead.`;
+  if (claimedBy !== undefined) return `${what}, which record ${claimedBy} of this batch already supersedes.`;
+  return null;
+}
+
+/** Corrections: the record corrected must be stored, of the same sub-item, not corrected already, and corrected once in this batch. */
+function checkCorrections(batch: Batch, targets: Map<string, TargetRow>): void {
+  const claimed = new Map<string, number>();
+  const inBatch = new Set(batch.pending.map((c) => c.key));
+  batch.pending = batch.pending.filter((c) => {
+    if (!c.supersedes) return true;
+    const target = targets.get(c.supersedes.key);
+    const problem = correctionProblem(c, c.supersedes, target, inBatch, claimed.get(c.supersedes.key));
+    if (problem) {
+      reject(batch, c, problem);
+      return false;
+    }
+    claimed.set(c.supersedes.key, c.index);
+    c.supersedesId = Number(target!.id);
+    return true;
+  });
+}
+
+/**
+ * Inserts the pending records, flags the records they correct, and moves the
+ * sub-items' record counters by what actually changed. Returns how many
+ * records were stored and how many corrections applied.
+ */
+async function storeRecords(em: EntityManager, departmentId: number, batch: Batch): Promise<{ accepted: number; corrections: number }> {
+  const inserted = await insertRecords(em, departmentId, batch.pending);
+  // Rows a concurrent call stored between our check and our insert.
+  for (const i of inserted.skipped) batch.duplicateIndexes.push(batch.pending[i].index);
+  const deltas = new Map<number, number>();
+  const bump = (subItemId: number, by: number) => deltas.set(subItemId, (deltas.get(subItemId) ?? 0) + by);
+  for (const [subItemId, count] of inserted.perSubItem) bump(subItemId, count);
+  if (inserted.supersededIds.length) {
+    const flagged: { id: string | number; sub_item_id: number }[] = await em.execute(
+      `update supervision_record set superseded = true where id in (?) and not superseded returning id, sub_item_id`,
+      [inserted.supersededIds],
+    );
+    // The targets are locked above, so this cannot happen short of a bug; never let counters drift.
+    if (flagged.length !== inserted.supersededIds.length) throw new Error(`superseding flagged ${flagged.length} of ${inserted.supersededIds.length} records`);
+    for (const row of flagged) bump(row.sub_item_id, -1);
+  }
+  await applyCounterDeltas(em, deltas);
+  return { accepted: inserted.count, corrections: inserted.supersededIds.length };
+}
+
+/** The answer to the caller, indexes in batch order. */
+function resultOf(batch: Batch, accepted: number, stored: boolean): IngestRecordsResult {
+  batch.rejected.sort((a, b) => a.index - b.index);
+  batch.duplicateIndexes.sort((a, b) => a - b);
+  return {
+    received: batch.received,
+    accepted,
+    duplicates: batch.duplicateIndexes.length,
+    duplicateIndexes: batch.duplicateIndexes,
+    rejected: batch.rejected,
+    stored,
+  };
+}
+
 /**
  * Ingestion of supervision records (监管行为数据汇聚).
  *
@@ -135,178 +312,41 @@ function precheck(record: SupervisionRecordInput, index: number, now: number): C
  */
 export const supervisionRecordService = {
   async ingest(ctx: RequestContext, input: IngestRecordsInput): Promise<IngestRecordsResult> {
-    const records = input.records;
-    if (records.length > MAX_RECORDS_PER_BATCH) {
-      throw badInput(
-        `One call takes at most ${MAX_RECORDS_PER_BATCH.toLocaleString('en')} records; this one has ${records.length.toLocaleString('en')}. Split it into several calls.`,
-      );
-    }
+    checkBatchSize(input.records);
     const creditCode = requireValidCreditCode(input.departmentCreditCode);
     const acceptPartial = input.acceptPartial ?? false;
-    const now = Date.now();
-
-    const rejected: RejectedRecord[] = [];
-    const duplicateIndexes: number[] = [];
-    let pending: Candidate[] = [];
-    records.forEach((record, index) => {
-      const checked = precheck(record, index, now);
-      if (typeof checked === 'string') rejected.push({ index, reason: `Record ${index} (${record.source}/${record.externalId}): ${checked}` });
-      else pending.push(checked);
-    });
-    const reject = (candidate: Candidate, reason: string) =>
-      rejected.push({ index: candidate.index, reason: `Record ${candidate.index} (${candidate.source}/${candidate.externalId}): ${reason}` });
+    const batch = precheckBatch(input.records, Date.now());
 
     const result = await mutate(ctx, 'ingestSupervisionRecords', async (em, mutation) => {
       // A batch of 10,000 records is a job, not a request.
       await liftStatementTimeout(em);
       const department = await departmentService.requireByCreditCode(em, creditCode);
       requireDepartmentWriter(ctx, department, 'push supervision records for this department');
-
-      // Sub-items by code, within the department the call is for.
-      const codes = [...new Set(pending.map((c) => c.subItemCode))];
-      const subItems = new Map<string, number>();
-      if (codes.length) {
-        const rows: { id: number; code: string }[] = await em.execute(
-          `select id, code from supervision_sub_item where department_id = ? and code in (select jsonb_array_elements_text(?::jsonb))`,
-          [department.id, JSON.stringify(codes)],
-        );
-        for (const row of rows) subItems.set(row.code, row.id);
-      }
-      pending = pending.filter((c) => {
-        c.subItemId = subItems.get(c.subItemCode);
-        if (c.subItemId === undefined) reject(c, `department "${department.name}" has no supervision sub-item with code "${c.subItemCode}".`);
-        return c.subItemId !== undefined;
-      });
-
-      // Lock the records to be superseded before looking for duplicates: a
-      // concurrent call correcting the same record then commits first, and
-      // its correction is seen below as a duplicate, not as a second one.
-      const targetKeys = new Map<string, RecordKey>();
-      for (const c of pending) if (c.supersedes) targetKeys.set(c.supersedes.key, c.supersedes);
-      const targets = new Map<string, TargetRow>();
-      if (targetKeys.size) {
-        const rows: TargetRow[] = await em.execute(
-          `select r.id, r.sub_item_id, s.code as sub_item_code, r.superseded, r.source, r.external_id
-             from jsonb_to_recordset(?::jsonb) k(source text, "externalId" text)
-             join supervision_record r on r.department_id = ? and r.source = k.source and r.external_id = k."externalId"
-             join supervision_sub_item s on s.id = r.sub_item_id
-            order by r.id
-              for update of r`,
-          [JSON.stringify([...targetKeys.values()].map(({ source, externalId }) => ({ source, externalId }))), department.id],
-        );
-        for (const row of rows) targets.set(keyOf(row.source, row.external_id), row);
-      }
-
-      // Records stored before (a retry), then repeats within the batch. The
-      // insert below skips stored records by itself; looking them up first
-      // is needed only where its answer changes the outcome: a correction
-      // re-sent after it was applied (a duplicate, not a second correction),
-      // and a batch refused whole (which still reports its duplicates).
-      const stored = new Set<string>();
-      const lookUpStored = targetKeys.size > 0 || (rejected.length > 0 && !acceptPartial);
-      if (pending.length && lookUpStored) {
-        const rows: { source: string; external_id: string }[] = await em.execute(
-          `select r.source, r.external_id
-             from jsonb_to_recordset(?::jsonb) k(source text, "externalId" text)
-             join supervision_record r on r.department_id = ? and r.source = k.source and r.external_id = k."externalId"`,
-          [JSON.stringify(pending.map(({ source, externalId }) => ({ source, externalId }))), department.id],
-        );
-        for (const row of rows) stored.add(keyOf(row.source, row.external_id));
-      }
-      const seen = new Set<string>();
-      pending = pending.filter((c) => {
-        const duplicate = stored.has(c.key) || seen.has(c.key);
-        seen.add(c.key);
-        if (duplicate) duplicateIndexes.push(c.index);
-        return !duplicate;
-      });
-
-      // Corrections: the record corrected must be stored, of the same
-      // sub-item, not corrected already, and corrected once in this batch.
-      const claimed = new Map<string, number>();
-      const inBatch = new Set(pending.map((c) => c.key));
-      pending = pending.filter((c) => {
-        if (!c.supersedes) return true;
-        const target = targets.get(c.supersedes.key);
-        const what = `it supersedes ${show(c.supersedes)}`;
-        let reason: string | null = null;
-        if (!target) {
-          reason = inBatch.has(c.supersedes.key)
-            ? `${what}, which is in this same batch; send the correction in a later call, once the record it corrects is stored.`
-            : `${what}, but no record with that source and external id has been received.`;
-        } else if (target.sub_item_id !== c.subItemId) {
-          reason = `${what}, a record of sub-item "${target.sub_item_code}"; a correction must be for the same sub-item ("${c.subItemCode}").`;
-        } else if (target.superseded) {
-          reason = `${what}, which has already been superseded; correct the latest record instead.`;
-        } else if (claimed.has(c.supersedes.key)) {
-          reason = `${what}, which record ${claimed.get(c.supersedes.key)} of this batch already supersedes.`;
-        }
-        if (reason) {
-          reject(c, reason);
-          return false;
-        }
-        claimed.set(c.supersedes.key, c.index);
-        c.supersedesId = Number(target!.id);
-        return true;
-      });
-
-      rejected.sort((a, b) => a.index - b.index);
-      if ((rejected.length && !acceptPartial) || !pending.length) {
-        duplicateIndexes.sort((a, b) => a - b);
+      await keepKnownSubItems(em, department, batch);
+      const targets = await lockCorrectedRecords(em, department.id, batch.pending);
+      // The insert skips stored records by itself; looking them up first is
+      // needed only where the answer changes the outcome: a correction re-sent
+      // after it was applied (a duplicate, not a second correction), and a
+      // batch refused whole (which still reports its duplicates).
+      const lookUpStored = targets.named || (batch.rejected.length > 0 && !acceptPartial);
+      dropDuplicates(batch, lookUpStored ? await storedKeys(em, department.id, batch.pending) : new Set());
+      checkCorrections(batch, targets.rows);
+      if ((batch.rejected.length && !acceptPartial) || !batch.pending.length) {
         // Under acceptPartial nothing is refused for the batch's sake: the call stored all it could, which may be nothing.
-        return {
-          received: records.length,
-          accepted: 0,
-          duplicates: duplicateIndexes.length,
-          duplicateIndexes,
-          rejected,
-          stored: acceptPartial || rejected.length === 0,
-        };
+        return resultOf(batch, 0, acceptPartial || batch.rejected.length === 0);
       }
 
-      const inserted = await insertRecords(em, department.id, pending);
-      // Rows a concurrent call stored between our check and our insert.
-      for (const i of inserted.skipped) duplicateIndexes.push(pending[i].index);
-
-      const deltas = new Map<number, number>();
-      const bump = (subItemId: number, by: number) => deltas.set(subItemId, (deltas.get(subItemId) ?? 0) + by);
-      for (const [subItemId, count] of inserted.perSubItem) bump(subItemId, count);
-      if (inserted.supersededIds.length) {
-        const flagged: { id: string | number; sub_item_id: number }[] = await em.execute(
-          `update supervision_record set superseded = true where id in (?) and not superseded returning id, sub_item_id`,
-          [inserted.supersededIds],
-        );
-        // The targets are locked above, so this cannot happen short of a bug; never let counters drift.
-        if (flagged.length !== inserted.supersededIds.length)
-          throw new Error(`superseding flagged ${flagged.length} of ${inserted.supersededIds.length} records`);
-        for (const row of flagged) bump(row.sub_item_id, -1);
-      }
-      await applyCounterDeltas(em, deltas);
+      const { accepted, corrections } = await storeRecords(em, department.id, batch);
       // Plain SQL: the unit of work sees none of these rows, so the mutation names them for the figures.
       mutation.wroteRows('supervision_record', [department.id]);
       // One entry per call: the records themselves are the evidence, kept unchanged.
       mutation.audit({
         entityType: 'Department',
         entityId: department.id,
-        after: {
-          received: records.length,
-          accepted: inserted.count,
-          duplicates: duplicateIndexes.length,
-          rejected: rejected.length,
-          corrections: inserted.supersededIds.length,
-        },
+        after: { received: batch.received, accepted, duplicates: batch.duplicateIndexes.length, rejected: batch.rejected.length, corrections },
       });
       await em.flush();
-
-      duplicateIndexes.sort((a, b) => a - b);
-      return {
-        received: records.length,
-        accepted: inserted.count,
-        duplicates: duplicateIndexes.length,
-        duplicateIndexes,
-        rejected,
-        stored: true,
-      };
+      return resultOf(batch, accepted, true);
     });
     // Counted once committed (mulu_records_ingested_total): a rolled-back batch stored nothing.
     recordsIngested.inc(result.accepted);

@@ -1,9 +1,9 @@
 import ExcelJS from 'exceljs';
-import { percent } from '../../../src/core/numbers';
 import { parse } from 'csv-parse/sync';
 import { currentPeriod } from '../../../src/modules/reports/period';
 import { addDirectory, createDepartment, createRegions, creditCode, mount, readReportTable } from '../../support/builders';
 import { http } from '../../support/http';
+import { reportPercent } from '../../support/report-percent';
 import { startTestServer, type TestServer } from '../../support/test-server';
 import { buildYinduResources, buildYinduSupervision, YINDU_REGIONS } from '../../support/yindu';
 
@@ -91,7 +91,7 @@ async function checkTable(
     for (const [column, [numerator, denominator]] of Object.entries(rates)) {
       const n = numerator.split('+').reduce((s, c) => s + Number(expectedTotal[c]), 0);
       const d = denominator.split('+').reduce((s, c) => s + Number(expectedTotal[c]), 0);
-      expectedTotal[column] = percent(n, d)!;
+      expectedTotal[column] = reportPercent(n, d)!;
     }
     expect(total).toEqual(expectedTotal);
   }

@@ -1,4 +1,5 @@
 import { creditCode, readReportTable } from '../../support/builders';
+import { reportPercent } from '../../support/report-percent';
 import { buildYinduResources } from '../../support/yindu';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
@@ -43,10 +44,11 @@ describe('mount statistics reproduce the Yindu report (appendix 4)', () => {
       mountedDirectories: sum('mounted_directories'),
       dataVolume: sum('data_volume'),
       mountRate: sum('mounted_directories') / sum('published_directories'),
+      mountRatePercent: reportPercent(sum('mounted_directories'), sum('published_directories')),
     };
     for (const code of ['410505', '410500', '410000']) {
       const data = await api.ok<{ region: { mountStats: Record<string, unknown> } }>(
-        `query($code: String!) { region(code: $code) { mountStats { publishedDirectories mountedDirectories dataVolume mountRate } } }`,
+        `query($code: String!) { region(code: $code) { mountStats { publishedDirectories mountedDirectories dataVolume mountRate mountRatePercent } } }`,
         { code },
       );
       expect(data.region.mountStats).toEqual(expected);

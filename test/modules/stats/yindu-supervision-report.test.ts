@@ -1,5 +1,5 @@
-import { percent } from '../../../src/core/numbers';
 import { creditCode, readReportTable } from '../../support/builders';
+import { reportPercent } from '../../support/report-percent';
 import { SUPERVISION_STATS_FIELDS } from '../../support/supervision-builders';
 import { buildYinduSupervision, SUPERVISION_CATEGORY_COLUMNS } from '../../support/yindu';
 import { startTestServer, type TestServer } from '../../support/test-server';
@@ -68,7 +68,7 @@ describe('supervision statistics reproduce the Yindu report (appendix 5)', () =>
       subCoverageRate: rate(coveredSubItems, subItems),
       subCoverageRatePercent: row.sub_rate_pct,
       records: byCategory.reduce((sum, c) => sum + c.records, 0),
-      byCategory: byCategory.map((c) => ({ ...c, coverageRatePercent: percent(c.coveredSubItems, c.subItems) })),
+      byCategory: byCategory.map((c) => ({ ...c, coverageRatePercent: reportPercent(c.coveredSubItems, c.subItems) })),
     };
   };
 
@@ -97,8 +97,8 @@ describe('supervision statistics reproduce the Yindu report (appendix 5)', () =>
       );
       expect(data.region.supervisionStats).toEqual({
         ...expected,
-        mainCoverageRatePercent: percent(expected.coveredMainItems, expected.mainItems),
-        subCoverageRatePercent: percent(expected.coveredSubItems, expected.subItems),
+        mainCoverageRatePercent: reportPercent(expected.coveredMainItems, expected.mainItems),
+        subCoverageRatePercent: reportPercent(expected.coveredSubItems, expected.subItems),
       });
     }
   });
