@@ -49,8 +49,8 @@ export async function startPeer(databaseUrl: string, log: (line: string) => void
     if (child.exitCode !== null) throw new Error(`PostGraphile exited with code ${child.exitCode}.`);
     try {
       // The schema is built on the first GraphQL request; /health only says the port is open.
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
-      if (response.ok) break;
+      const { status } = await postOnce(url, '{"query":"{ __typename }"}', {});
+      if (status === 200) break;
     } catch {
       // not listening yet
     }
@@ -68,10 +68,27 @@ export async function stopPeer(peer: PeerServer): Promise<void> {
   if (peer.child.exitCode === null) peer.child.kill('SIGKILL');
 }
 
+/** One POST on a connection of its own, closed afterwards (nothing left open for a test runner to wait for). */
+function postOnce(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+  return new Promise((resolvePost, reject) => {
+    const request = httpRequest(
+      url,
+      { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolvePost({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
 async function post(url: string, body: unknown, headers: Record<string, string>): Promise<any> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`HTTP ${response.status} from ${url}: ${text.slice(0, 300)}`);
+  const { status, text } = await postOnce(url, JSON.stringify(body), headers);
+  if (status < 200 || status >= 300) throw new Error(`HTTP ${status} from ${url}: ${text.slice(0, 300)}`);
   const parsed = JSON.parse(text);
   if (parsed.errors?.length) throw new Error(`GraphQL errors from ${url}: ${JSON.stringify(parsed.errors).slice(0, 300)}`);
   return parsed.data;
