@@ -1,5 +1,6 @@
 import { startTestServer, type TestServer } from '../support/test-server';
-import { catalogueNode, differences, percentText, peerReads, subCoverageRanking } from './peer-answers';
+import { differences, percentText } from './answers';
+import { catalogueNode, peerReads, subCoverageRanking } from './peer-answers';
 import { compareWithPeer, processTreeCpuMs, runPeerComparison, startPeer, stopPeer, type PeerServer } from './peer-postgraphile';
 import { SCALES } from './scales';
 import { seedDatabase } from './seed';

@@ -5,7 +5,8 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../src/db/embedded-postgres';
 import { RESPONSE_CACHE_HEADER } from '../../src/graphql/response-cache';
-import { differences, peerReads, type PeerRead } from './peer-answers';
+import { differences } from './answers';
+import { peerReads, type PeerRead } from './peer-answers';
 import { summarise, type LatencySummary } from './runner';
 import type { TargetCheck } from './targets';
 
@@ -64,7 +65,9 @@ export async function stopPeer(peer: PeerServer): Promise<void> {
   if (peer.child.exitCode !== null) return;
   const exited = new Promise((r) => peer.child.once('exit', r));
   peer.child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+  clearTimeout(timer);
   if (peer.child.exitCode === null) peer.child.kill('SIGKILL');
 }
 
@@ -214,27 +217,24 @@ interface Side {
   headers: Record<string, string>;
   body: string;
   pid: number;
-  /** Keep-alive connections, one per client, kept across the slices of a run. */
-  agent: Agent;
   tally: { latencies: number[]; errors: number; samples: string[]; hits: number; seconds: number; nodeCpuMs: number; postgresCpuMs: number };
 }
 
-function newSide(url: string, headers: Record<string, string>, body: unknown, pid: number, clients: number): Side {
+function newSide(url: string, headers: Record<string, string>, body: unknown, pid: number): Side {
   const text = JSON.stringify(body);
   return {
     url: new URL(url),
     headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers },
     body: text,
     pid,
-    agent: new Agent({ keepAlive: true, maxSockets: clients }),
     tally: { latencies: [], errors: 0, samples: [], hits: 0, seconds: 0, nodeCpuMs: 0, postgresCpuMs: 0 },
   };
 }
 
 /** One request; resolves with its status, whether the answer has an `errors` key, and whether Mulu's cache answered it. */
-function send(side: Side): Promise<{ status: number; body: string; hit: boolean }> {
+function send(side: Side, agent: Agent): Promise<{ status: number; body: string; hit: boolean }> {
   return new Promise((resolveRequest, reject) => {
-    const request = httpRequest(side.url, { method: 'POST', agent: side.agent, headers: side.headers }, (response) => {
+    const request = httpRequest(side.url, { method: 'POST', agent, headers: side.headers }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () =>
@@ -256,7 +256,9 @@ function send(side: Side): Promise<{ status: number; body: string; hit: boolean 
  * its last is answered) until `seconds` have passed or `requests` are sent,
  * every answer scanned for errors. A slice ends when its last answer
  * arrives: cutting answers in flight would drop them from the count while
- * their CPU still counted.
+ * their CPU still counted. Its connections (keep-alive, one per client)
+ * close with it: one left idle while the other side's slice runs could be
+ * closed by the server just as it is used again.
  */
 async function slice(side: Side, clients: number, length: { seconds: number } | { requests: number }, postgresPid: number | null): Promise<void> {
   const tally = side.tally;
@@ -268,12 +270,13 @@ async function slice(side: Side, clients: number, length: { seconds: number } | 
   const start = performance.now();
   const deadline = 'seconds' in length ? start + length.seconds * 1000 : Infinity;
   let remaining = 'requests' in length ? Math.max(length.requests, clients) : Infinity;
+  const agent = new Agent({ keepAlive: true, maxSockets: clients });
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (performance.now() < deadline && remaining-- > 0) {
         const t0 = performance.now();
         try {
-          const { status, body, hit } = await send(side);
+          const { status, body, hit } = await send(side, agent);
           tally.latencies.push(performance.now() - t0);
           if (hit) tally.hits++;
           if (status < 200 || status >= 300 || body.includes('"errors"')) {
@@ -288,6 +291,7 @@ async function slice(side: Side, clients: number, length: { seconds: number } | 
     }),
   );
   tally.seconds += (performance.now() - start) / 1000;
+  agent.destroy();
   const cpu1 = processTreeCpuMs(side.pid);
   const pg1 = postgresPid ? processTreeCpuMs(postgresPid) : null;
   if (cpu0 !== null && cpu1 !== null) tally.nodeCpuMs += cpu1 - cpu0;
@@ -342,26 +346,21 @@ export async function runPeerComparison(options: PeerOptions): Promise<PeerRun[]
       };
       const muluBody = { query: read.scenario.query, variables: read.scenario.variables };
       for (const clients of options.clients) {
-        const mulu = newSide(options.mulu.url, muluHeaders, muluBody, options.mulu.pid, clients);
-        const peer = newSide(options.peer.url, {}, read.peer, options.peer.pid, clients);
-        try {
-          for (const side of [mulu, peer]) {
-            const warm = { ...side, tally: { ...side.tally, latencies: [], samples: [] } };
-            if (options.warmupRequests > 0) await slice(warm, clients, { requests: options.warmupRequests }, null);
+        const mulu = newSide(options.mulu.url, muluHeaders, muluBody, options.mulu.pid);
+        const peer = newSide(options.peer.url, {}, read.peer, options.peer.pid);
+        for (const side of [mulu, peer]) {
+          const warm = { ...side, tally: { ...side.tally, latencies: [], samples: [] } };
+          if (options.warmupRequests > 0) await slice(warm, clients, { requests: options.warmupRequests }, null);
+        }
+        if ('requests' in options.length) {
+          await slice(mulu, clients, options.length, options.postgresPid);
+          await slice(peer, clients, options.length, options.postgresPid);
+        } else {
+          const slices = Math.max(1, Math.round(options.length.seconds / options.length.sliceSeconds));
+          for (let i = 0; i < slices; i++) {
+            for (const side of i % 2 === 0 ? [mulu, peer] : [peer, mulu])
+              await slice(side, clients, { seconds: options.length.sliceSeconds }, options.postgresPid);
           }
-          if ('requests' in options.length) {
-            await slice(mulu, clients, options.length, options.postgresPid);
-            await slice(peer, clients, options.length, options.postgresPid);
-          } else {
-            const slices = Math.max(1, Math.round(options.length.seconds / options.length.sliceSeconds));
-            for (let i = 0; i < slices; i++) {
-              for (const side of i % 2 === 0 ? [mulu, peer] : [peer, mulu])
-                await slice(side, clients, { seconds: options.length.sliceSeconds }, options.postgresPid);
-            }
-          }
-        } finally {
-          mulu.agent.destroy();
-          peer.agent.destroy();
         }
         const run: PeerRun = { read: read.scenario.name, mode, clients, mulu: figures(mulu, true), peer: figures(peer, false), ratio: 0 };
         run.ratio = round2(run.mulu.requestsPerSecond / Math.max(run.peer.requestsPerSecond, 1e-9));
