@@ -295,12 +295,16 @@ async function main(): Promise<void> {
 
     const others = Object.keys(SCALES)
       .filter((name) => name !== scale.name && existsSync(`bench-results-${name}.json`))
-      .map((name) => JSON.parse(readFileSync(`bench-results-${name}.json`, 'utf8')) as { scale: string; runs: ScenarioRun[] });
+      .map((name) => JSON.parse(readFileSync(`bench-results-${name}.json`, 'utf8')) as { scale: string; runs?: ScenarioRun[] })
+      // A file written by --peer or --only dashboard alone holds no runs.
+      .filter((other): other is { scale: string; runs: ScenarioRun[] } => Array.isArray(other.runs));
     const statements = statementCountsByScale([...others, { scale: scale.name, runs }]);
     console.log('\nSQL statements per request by scale (must not grow with scale):');
     for (const [scenario, byScale] of Object.entries(statements)) console.log(`  ${scenario.padEnd(20)} ${JSON.stringify(byScale)}`);
 
     const file = `bench-results-${scale.name}.json`;
+    // The comparison with the peer is run on its own (--peer): keep its figures.
+    const peer = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { peer?: unknown }).peer : undefined;
     writeFileSync(
       file,
       JSON.stringify(
@@ -315,6 +319,7 @@ async function main(): Promise<void> {
           targets,
           sharing,
           dashboard,
+          peer,
         },
         null,
         2,
