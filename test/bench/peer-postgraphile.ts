@@ -55,7 +55,10 @@ export async function startPeer(databaseUrl: string, log: (line: string) => void
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error('PostGraphile did not answer within 120 s.');
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('PostGraphile did not answer within 120 s.');
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   return { child, url };

@@ -288,7 +288,7 @@ export const cataloguePage: ReadScenario = {
   },
   floor: {
     sql: `select c.id, c.code, c.name, c.status, c.share_type, c.update_cycle, c.published_at,
-                 c.active_mount_count > 0 as mounted, ${staleSql('c')} as stale, c.data_volume, c.last_refreshed_at,
+                 c.status = 'PUBLISHED' and c.active_mount_count > 0 as mounted, ${staleSql('c')} as stale, c.data_volume, c.last_refreshed_at,
                  d.name as department_name, d.credit_code, r.code as region_code, r.name as region_name, m.mounts
             from resource_directory c
             join department d on d.id = c.department_id
