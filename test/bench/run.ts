@@ -7,6 +7,17 @@ import { resolve } from 'node:path';
 import { freePort } from '../../src/db/embedded-postgres';
 import { runDashboardBench, type DashboardResult } from './dashboard';
 import { benchDatabase, connect, existingRows } from './database';
+import {
+  checkPeerTargets,
+  compareWithPeer,
+  machineLoad,
+  PEER_TABLE_HEADER,
+  postmasterPid,
+  runPeerComparison,
+  startPeer,
+  stopPeer,
+  type PeerServer,
+} from './peer-postgraphile';
 import { formatRow, runBenchmark, TABLE_HEADER, type RunLength, type ScenarioRun } from './runner';
 import { parseArgs, parseScale, SCALES } from './scales';
 import { scenarios } from './scenarios';
@@ -14,13 +25,16 @@ import { runSharingBench } from './sharing';
 import { checkTargets, statementCountsByScale } from './targets';
 
 /**
- * `npm run bench -- --scale district|city|province [--seconds 15] [--clients 1,10] [--warmup 20] [--sharing | --only sharing] [--rows 1000000] [--dashboard | --only dashboard]`:
+ * `npm run bench -- --scale district|city|province [--seconds 15] [--clients 1,10] [--warmup 20] [--sharing | --only sharing] [--rows 1000000] [--dashboard | --only dashboard] [--peer postgraphile [--slice 1]]`:
  * starts the compiled server (dist/src/main.js, NODE_ENV=production) on the
  * generated database, drives it over HTTP with autocannon, prints a table and
  * writes bench-results-<scale>.json (git-ignored). `--dashboard` also builds
  * the dashboard (dist/web) and times its province page in Chromium
  * (test/bench/dashboard.ts); `--only dashboard` does only that and adds its
- * figures to bench-results-<scale>.json. `BENCH_SERVER_NODE_ARGS` adds
+ * figures to bench-results-<scale>.json. `--peer postgraphile` does only
+ * the side-by-side comparison with PostGraphile 4 (peer-postgraphile.ts):
+ * `--seconds` per side and run, in alternating slices of `--slice` seconds;
+ * its figures go under `peer` in bench-results-<scale>.json. `BENCH_SERVER_NODE_ARGS` adds
  * options to the server's Node (`--cpu-prof --cpu-prof-dir=DIR`);
  * `MULU_LOG_SQL=1` logs its statements.
  */
@@ -129,6 +143,77 @@ async function measureDashboard(graphqlUrl: string, readAuthorization: string, d
   });
 }
 
+/**
+ * `--peer postgraphile`: starts the peer, checks each read's answers equal
+ * Mulu's, then runs both side by side and adds the figures under `peer` to
+ * bench-results-<scale>.json.
+ */
+async function comparePeer(options: {
+  args: Map<string, string>;
+  scale: string;
+  databaseUrl: string;
+  mulu: { child: ChildProcess; url: string };
+  authorization: string;
+  length: { seconds: number };
+  clients: number[];
+  warmupRequests: number;
+}): Promise<void> {
+  const name = options.args.get('peer');
+  if (name !== 'postgraphile') throw new Error(`--peer takes "postgraphile" (the only peer); got "${name}".`);
+  let peer: PeerServer | undefined;
+  try {
+    peer = await startPeer(options.databaseUrl);
+    const agreement = await compareWithPeer({ url: options.mulu.url, authorization: options.authorization }, peer.url);
+    for (const { read, problems, bytes } of agreement) {
+      console.log(
+        `  ${read}: ${problems.length ? `answers DIFFER: ${problems.join('; ')}` : `answers equal field by field (${bytes.mulu} / ${bytes.peer} bytes of data)`}`,
+      );
+    }
+    if (agreement.some((a) => a.problems.length)) throw new Error('Mulu and PostGraphile answer differently: nothing timed.');
+    const client = await connect(options.databaseUrl);
+    const postgresPid = await postmasterPid((sql) => client.query(sql));
+    await client.end();
+    const sliceSeconds = Number(options.args.get('slice') ?? 1);
+    const loadBefore = machineLoad();
+    console.log(
+      `\nMulu (pid ${options.mulu.child.pid}) and PostGraphile 4.14.1 (pid ${peer.child.pid}), ${options.length.seconds} s each per run in alternating ${sliceSeconds} s slices; load average ${loadBefore}`,
+    );
+    console.log(PEER_TABLE_HEADER);
+    const runs = await runPeerComparison({
+      mulu: { url: options.mulu.url, pid: options.mulu.child.pid!, authorization: options.authorization },
+      peer: { url: peer.url, pid: peer.child.pid! },
+      postgresPid,
+      clients: options.clients,
+      length: { seconds: options.length.seconds, sliceSeconds },
+      warmupRequests: options.warmupRequests,
+      log: console.log,
+    });
+    const loadAfter = machineLoad();
+    const targets = checkPeerTargets(runs);
+    console.log(`\nTargets against PostGraphile (defined for province scale; this is ${options.scale}; load average ${loadAfter}):`);
+    for (const t of targets) console.log(`  ${t.met === null ? '  -  ' : t.met ? ' met ' : 'MISSED'}  ${t.target}: ${t.measured}`);
+    const file = `bench-results-${options.scale}.json`;
+    const results = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { scale: options.scale };
+    const at = new Date().toISOString();
+    const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version };
+    const peerResults = {
+      at,
+      machine,
+      load: { before: loadBefore, after: loadAfter },
+      seconds: options.length.seconds,
+      sliceSeconds,
+      clients: options.clients,
+      agreement,
+      runs,
+      targets,
+    };
+    writeFileSync(file, JSON.stringify({ ...results, peer: peerResults }, null, 2));
+    console.log(`\nWrote the comparison into ${file} (under "peer").`);
+  } finally {
+    if (peer) await stopPeer(peer);
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const scale = parseScale(args.get('scale'));
@@ -156,6 +241,19 @@ async function main(): Promise<void> {
       const results = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { scale: scale.name, sizes: scale };
       writeFileSync(file, JSON.stringify({ ...results, dashboard: { ...dashboard, at: new Date().toISOString() } }, null, 2));
       console.log(`\nWrote the dashboard's figures into ${file}.`);
+      return;
+    }
+    if (args.has('peer')) {
+      await comparePeer({
+        args,
+        scale: scale.name,
+        databaseUrl: database.url,
+        mulu: server,
+        authorization: identities.authorization.read,
+        length,
+        clients,
+        warmupRequests,
+      });
       return;
     }
     console.log(`Benchmarking scale ${scale.name}: ${length.seconds} s per run, clients ${clients.join(' and ')}, server pid ${server.child.pid}`);
@@ -199,12 +297,16 @@ async function main(): Promise<void> {
 
     const others = Object.keys(SCALES)
       .filter((name) => name !== scale.name && existsSync(`bench-results-${name}.json`))
-      .map((name) => JSON.parse(readFileSync(`bench-results-${name}.json`, 'utf8')) as { scale: string; runs: ScenarioRun[] });
+      .map((name) => JSON.parse(readFileSync(`bench-results-${name}.json`, 'utf8')) as { scale: string; runs?: ScenarioRun[] })
+      // A file written by --peer or --only dashboard alone holds no runs.
+      .filter((other): other is { scale: string; runs: ScenarioRun[] } => Array.isArray(other.runs));
     const statements = statementCountsByScale([...others, { scale: scale.name, runs }]);
     console.log('\nSQL statements per request by scale (must not grow with scale):');
     for (const [scenario, byScale] of Object.entries(statements)) console.log(`  ${scenario.padEnd(20)} ${JSON.stringify(byScale)}`);
 
     const file = `bench-results-${scale.name}.json`;
+    // The comparison with the peer is run on its own (--peer): keep its figures.
+    const peer = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { peer?: unknown }).peer : undefined;
     writeFileSync(
       file,
       JSON.stringify(
@@ -219,6 +321,7 @@ async function main(): Promise<void> {
           targets,
           sharing,
           dashboard,
+          peer,
         },
         null,
         2,

@@ -58,6 +58,12 @@ export interface ScenarioRun extends RunFigures {
   unit?: string;
   /** Read scenarios: the same figures from one SQL statement at the same concurrency. */
   floor?: RunFigures;
+  /**
+   * Read scenarios: answers compared row by row with the floor (the first
+   * and every 20th; during ingestion, one computed answer once the writers
+   * stopped). A difference counts as a check error.
+   */
+  floorChecked?: number;
   /** API latency over floor latency (p50 and p95). */
   ratioToFloor?: { p50: number; p95: number };
   /** Write scenarios: the invariant check after the run ("ok" or the problem). */
@@ -113,10 +119,37 @@ interface Tally {
   misses: number;
   /** Responses seen, for sampling the full checks. */
   responses: number;
+  /** Answers compared with the floor, and comparisons still running (a difference is looked at again on a fresh floor). */
+  floorChecked: number;
+  pending: Promise<void>[];
+}
+
+/**
+ * The floor's rows for comparing answers with, taken before the run (nothing
+ * is written during a read run); `fresh` takes them again, for an answer that
+ * differs: the clock may have turned a directory stale meanwhile.
+ */
+interface FloorCheck {
+  rows: any[];
+  fresh(): Promise<any[]>;
 }
 
 function newTally(): Tally {
-  return { latencies: [], http: 0, graphql: 0, transport: 0, check: 0, samples: [], sql: [], sqlOnHits: [], hits: 0, misses: 0, responses: 0 };
+  return {
+    latencies: [],
+    http: 0,
+    graphql: 0,
+    transport: 0,
+    check: 0,
+    samples: [],
+    sql: [],
+    sqlOnHits: [],
+    hits: 0,
+    misses: 0,
+    responses: 0,
+    floorChecked: 0,
+    pending: [],
+  };
 }
 
 function sample(tally: Tally, text: string): void {
@@ -132,8 +165,8 @@ function sample(tally: Tally, text: string): void {
  */
 const FULL_CHECK_EVERY = 20;
 
-/** Inspects one response: HTTP status, GraphQL errors, the scenario's own check, the statement count. */
-function inspect(tally: Tally, scenario: Scenario, status: number, body: string, headers: Record<string, unknown>): void {
+/** Inspects one response: HTTP status, GraphQL errors, the scenario's own check, every row against the floor, the statement count. */
+function inspect(tally: Tally, scenario: Scenario, status: number, body: string, headers: Record<string, unknown>, floor?: FloorCheck): void {
   const sql = Number(headers[SQL_STATEMENTS_HEADER]);
   const cached = headers[RESPONSE_CACHE_HEADER] === 'HIT';
   if (cached) tally.hits++;
@@ -164,7 +197,21 @@ function inspect(tally: Tally, scenario: Scenario, status: number, body: string,
   if (problem) {
     tally.check++;
     sample(tally, problem);
+    return;
   }
+  if (scenario.kind !== 'read' || !floor) return;
+  tally.floorChecked++;
+  if (scenario.compare(parsed.data, floor.rows) === null) return;
+  tally.pending.push(
+    floor.fresh().then((rows) => {
+      const again = scenario.compare(parsed.data, rows);
+      if (again === null) floor.rows = rows;
+      else {
+        tally.check++;
+        sample(tally, `differs from the floor: ${again}`);
+      }
+    }),
+  );
 }
 
 /** Drives the API with autocannon: `clients` connections, each sending its next request when the last one is answered. */
@@ -174,6 +221,7 @@ async function driveApi(
   clients: number,
   length: RunLength,
   firstRequest: { n: number },
+  floor?: FloorCheck,
 ): Promise<{ figures: RunFigures; tally: Tally }> {
   const tally = newTally();
   const request: autocannon.Request = {
@@ -184,7 +232,8 @@ async function driveApi(
       authorization: scenario.kind === 'read' ? options.authorization.read : options.authorization.write,
       ...(scenario.kind === 'read' ? scenario.headers : {}),
     },
-    onResponse: (status: number, body: string, _context: unknown, headers: Record<string, unknown>) => inspect(tally, scenario, status, body, headers ?? {}),
+    onResponse: (status: number, body: string, _context: unknown, headers: Record<string, unknown>) =>
+      inspect(tally, scenario, status, body, headers ?? {}, floor),
   } as autocannon.Request;
   if (scenario.kind === 'read') {
     request.body = JSON.stringify({ query: scenario.query, variables: scenario.variables });
@@ -213,6 +262,7 @@ async function driveApi(
   });
   const result = await done;
   const seconds = (performance.now() - start) / 1000;
+  await Promise.all(tally.pending);
   tally.transport = Math.max(tally.transport, result.errors);
   const requests = tally.latencies.length;
   return {
@@ -230,6 +280,12 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 
 const spread = (values: number[]) =>
   values.length ? { min: Math.min(...values), max: Math.max(...values), mean: round2(values.reduce((a, b) => a + b, 0) / values.length) } : null;
+
+/** The floor's rows now, for comparing answers with (FloorCheck). */
+async function floorCheck(pool: Pool, scenario: ReadScenario): Promise<FloorCheck> {
+  const fresh = async () => (await pool.query(scenario.floor.sql, scenario.floor.params)).rows;
+  return { rows: await fresh(), fresh };
+}
 
 /** The floor: the scenario's hand-written statement, sent by `clients` connections in a closed loop. */
 async function driveFloor(pool: Pool, scenario: ReadScenario, clients: number, length: RunLength): Promise<RunFigures> {
@@ -282,8 +338,17 @@ export async function runBenchmark(options: BenchOptions): Promise<ScenarioRun[]
       for (const clients of options.clients) {
         const rssReset = resetPeakRss(options.serverPid);
         const writes = alongside ? driveApi(options, alongside.write, alongside.clients, options.writeLength ?? length, alongsideCounter) : undefined;
-        const { figures, tally } = await driveApi(options, scenario, clients, length, counter);
+        // Writers change the figures under a run with writes alongside: its answers are compared once they stopped.
+        const floor = scenario.kind === 'read' && !alongside ? await floorCheck(pool, scenario) : undefined;
+        const { figures, tally } = await driveApi(options, scenario, clients, length, counter, floor);
         const written = await writes;
+        if (scenario.kind === 'read' && alongside) {
+          const once: ReadScenario = { ...scenario, alongside: undefined, headers: { ...scenario.headers, 'cache-control': 'no-cache' } };
+          const after = await driveApi(options, once, 1, { requests: 1 }, { n: 0 }, await floorCheck(pool, scenario));
+          tally.floorChecked += after.tally.floorChecked;
+          tally.check += after.tally.check + after.tally.http + after.tally.graphql + after.tally.transport;
+          for (const text of after.tally.samples) sample(tally, text);
+        }
         const run: ScenarioRun = {
           scenario: scenario.name,
           clients,
@@ -299,6 +364,7 @@ export async function runBenchmark(options: BenchOptions): Promise<ScenarioRun[]
           sqlStatements: spread(tally.sql),
           sqlStatementsWhenCached: spread(tally.sqlOnHits),
           cache: scenario.kind === 'read' ? { hits: tally.hits, misses: tally.misses } : null,
+          ...(scenario.kind === 'read' ? { floorChecked: tally.floorChecked } : {}),
           serverPeakRssMb: peakRssMb(options.serverPid),
         };
         if (!rssReset && runs.length === 0) log('  (cannot reset VmHWM here: peak RSS is the lifetime peak so far)');
@@ -353,7 +419,9 @@ export const TABLE_HEADER = [
 export function formatRow(run: ScenarioRun): string {
   const range = (s: ScenarioRun['sqlStatements']) => (s ? (s.min === s.max ? String(s.min) : `${s.min}-${s.max}`) : '-');
   const sql = run.sqlStatementsWhenCached ? `${range(run.sqlStatements)}/${range(run.sqlStatementsWhenCached)}` : range(run.sqlStatements);
-  const cache = run.cache ? `cache hits ${run.cache.hits}/${run.cache.hits + run.cache.misses}` : '';
+  const cache = run.cache
+    ? `cache hits ${run.cache.hits}/${run.cache.hits + run.cache.misses}, ${run.floorChecked ?? 0} answers compared with the floor row by row`
+    : '';
   const writes = run.alongside
     ? `; ${run.alongside.unitsPerSecond} ${run.alongside.unit}/s ingested alongside, ${run.alongside.errors} errors, ${run.alongside.verified}`
     : '';

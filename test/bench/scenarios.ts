@@ -1,6 +1,7 @@
 import { staleSql } from '../../src/modules/catalogue/staleness';
-import { COUNTED_FIGURES, countFiguresSql, FIGURE_COLUMNS } from '../../src/modules/stats/figures';
+import { COUNTED_FIGURES, countFiguresSql, FIGURE_COLUMNS, figuresOf, type CountedFigure } from '../../src/modules/stats/figures';
 import { SUPERVISION_CATEGORIES } from '../../src/modules/supervision/supervision.entity';
+import { count, differences, isoTime, unitStats, type Figures } from './answers';
 import { connect } from './database';
 import { CITY_CODE, DISTRICT_CODE, PROVINCE_CODE } from './scales';
 
@@ -19,6 +20,12 @@ export interface ReadScenario {
   /** Checks a response's data beyond "no errors" (shape, non-empty); returns a problem or null. */
   check(data: any): string | null;
   floor: { sql: string; params: unknown[] };
+  /**
+   * Compares every row of an answer with the floor's rows (its figures, and
+   * the rates and flags derived from them), or null when they agree: the
+   * runner does it on the first answer and every 20th.
+   */
+  compare(data: any, floorRows: any[]): string | null;
   /** Extra request headers (`cache-control: no-cache` for the computed variant). */
   headers?: Record<string, string>;
   /** Writes sent at the same time by other clients, for as long as the reads run. */
@@ -93,20 +100,61 @@ export const REGION_FIGURES_MISMATCH_SQL = `
       or (${FIGURE_COLUMNS.map((c) => `f.${c}`).join(', ')}) <> (${FIGURE_COLUMNS.map((c) => `s.${c}`).join(', ')})`;
 
 /**
- * Departments whose stored figures (department_figures) differ from the
- * figures computed from the rows themselves, every figure counted from
- * rows (stats/figures.ts; usage is added by the usage fold): 0 when the generator (or the services) kept them exact.
+ * Departments whose stored `figures` (department_figures) differ from the
+ * same figures counted from the rows themselves (stats/figures.ts): 0 when
+ * the generator or the services kept them exact.
  */
-export const DEPARTMENT_FIGURES_MISMATCH_SQL = `
+export function departmentFiguresMismatchSql(figures: readonly CountedFigure[]): string {
+  return `
   select count(*)::int as wrong
-    from (${countFiguresSql(COUNTED_FIGURES, () => 'true').sql}) x
+    from (${countFiguresSql(figures, () => 'true').sql}) x
     left join department_figures f on f.department_id = x.id
    where f.department_id is null
-      or (${COUNTED_FIGURES.map((f) => `f.${f.column}`).join(', ')}) <> (${COUNTED_FIGURES.map((f) => `x.${f.column}`).join(', ')})`;
+      or (${figures.map((f) => `f.${f.column}`).join(', ')}) <> (${figures.map((f) => `x.${f.column}`).join(', ')})`;
+}
+
+/** Every figure counted from rows (usage is added by the usage fold, not counted). */
+export const DEPARTMENT_FIGURES_MISMATCH_SQL = departmentFiguresMismatchSql(COUNTED_FIGURES);
+
+/**
+ * The supervision figures, every one (main items, covered main items, and per
+ * category the sub-items, covered sub-items and records), against a recount:
+ * what ingestion changes. The other sections are left out, since the clock
+ * moves the stale count between the jobs that store it.
+ */
+export const SUPERVISION_FIGURES_MISMATCH_SQL = departmentFiguresMismatchSql(figuresOf('supervision'));
 
 /** The figures a unit (region or department) shows on a dashboard: all three statistics. */
 const UNIT_FIGURES = `mountStats { ${MOUNT_FIELDS} } supervisionStats { ${SUPERVISION_FIELDS} } subscriptionStats { ${SUBSCRIPTION_FIELDS} }`;
 const REGION_FIGURES = UNIT_FIGURES;
+
+/** A floor row's sums (FIGURES_SUMS, STORED_SUMS) as the stored figures a unit's statistics are made of. */
+export function floorFigures(row: Record<string, string | number>): Figures {
+  const figures: Figures = {
+    publishedDirectories: row.published,
+    mountedDirectories: row.mounted,
+    dataVolume: row.volume,
+    staleDirectories: row.stale,
+    mainItems: row.main_items,
+    coveredMainItems: row.covered_main_items,
+    subscriptionsMade: row.made,
+    subscriptionsReceived: row.received,
+    subscriptionsPending: row.pending,
+  };
+  for (const category of SUPERVISION_CATEGORIES) {
+    const k = category.toLowerCase();
+    Object.assign(figures, { [`${k}Items`]: row[`${k}_sub_items`], [`${k}Covered`]: row[`${k}_covered`], [`${k}Records`]: row[`${k}_records`] });
+  }
+  return figures;
+}
+
+/** A unit of an answer as its statistics show it (the fields UNIT_FIGURES asks). */
+const shown = (unit: any) => ({ mountStats: unit.mountStats, supervisionStats: unit.supervisionStats, subscriptionStats: unit.subscriptionStats });
+
+const problem = (found: string[]) => (found.length ? found.join('; ') : null);
+
+/** A timestamp the pg driver returns (a Date) or one inside JSON (text), as Mulu sends it. */
+const iso = (value: Date | string | null) => (value instanceof Date ? value.toISOString() : isoTime(value));
 
 export const provinceDashboard: ReadScenario = {
   kind: 'read',
@@ -121,6 +169,22 @@ export const provinceDashboard: ReadScenario = {
   }`,
   variables: { code: PROVINCE_CODE },
   check: (data) => (data?.region?.children?.length ? null : 'no cities in the dashboard'),
+  compare: (data, rows) => {
+    const units: any[] = [];
+    const walk = (region: any) => {
+      units.push(region);
+      for (const child of region.children ?? []) walk(child);
+    };
+    walk(data.region);
+    const byCode = new Map(rows.map((row) => [row.code, row]));
+    const found = units.length === rows.length ? [] : [`${units.length} regions in the answer, ${rows.length} in the floor`];
+    for (const unit of units) {
+      const row = byCode.get(unit.code);
+      if (!row) found.push(`region ${unit.code} is not in the floor`);
+      else differences({ name: unit.name, ...shown(unit) }, { name: row.name, ...unitStats(floorFigures(row)) }, `region ${unit.code}`, 5, found);
+    }
+    return problem(found.slice(0, 5));
+  },
   floor: {
     // The stored figures of each region (region_figures: every department below it, kept in the transaction of every change), as the API reads them.
     sql: `select r.code, r.name, ${FIGURES_SUMS}, ${STORED_SUMS}
@@ -148,15 +212,34 @@ export const districtRanking: ReadScenario = {
   }`,
   variables: { code: DISTRICT_CODE },
   check: (data) => (data?.region?.departmentRanking?.length ? null : 'no departments in the ranking'),
+  compare: (data, rows) => {
+    const entries: any[] = data.region.departmentRanking;
+    const found = entries.length === Math.min(rows.length, 500) ? [] : [`${entries.length} departments in the answer, ${rows.length} in the floor`];
+    entries.forEach((entry, i) => {
+      const row = rows[i];
+      if (!row) return;
+      const stats = unitStats(floorFigures(row));
+      const { coveredSubItems: numerator, subItems: denominator, subCoverageRate: rate, subCoverageRatePercent: ratePercent } = stats.supervisionStats;
+      differences(
+        { rank: entry.rank, rate: entry.rate, ratePercent: entry.ratePercent, numerator: entry.numerator, denominator: entry.denominator, ...entry.department },
+        { rank: Number(row.rank), rate, ratePercent, numerator, denominator, name: row.name, creditCode: row.credit_code, ...stats },
+        `rank ${i + 1}`,
+        5,
+        found,
+      );
+    });
+    return problem(found.slice(0, 5));
+  },
   floor: {
-    // The stored figures of each department below the district, ranked by sub-item coverage.
-    sql: `select rank() over (order by fig.covered_sub_items::numeric / nullif(fig.sub_items, 0) desc nulls last) as rank,
+    // The stored figures of each department below the district, ranked by sub-item coverage as Mulu ranks: units
+    // without sub-items last, then name in byte order, then id (ranking.service.ts).
+    sql: `select row_number() over (order by fig.sub_items = 0, fig.covered_sub_items::numeric / nullif(fig.sub_items, 0) desc, d.name collate "C", d.id) as rank,
                  d.name, d.credit_code, fig.*
             from region_closure rc
             join department d on d.region_code = rc.descendant_code
             cross join lateral (select ${FIGURES_SUMS}, ${STORED_SUMS} from department_figures f where f.department_id = d.id) fig
            where rc.ancestor_code = $1
-           order by rank, d.name`,
+           order by rank`,
     params: [DISTRICT_CODE],
   },
 };
@@ -180,9 +263,32 @@ export const cataloguePage: ReadScenario = {
   }`,
   variables: { filter: { regionCode: CITY_CODE, text: CATALOGUE_TEXT } },
   check: (data) => (data?.directories?.edges?.length ? null : 'an empty catalogue page'),
+  compare: (data, rows) => {
+    const { endCursor: _cursor, ...pageInfo } = data.directories.pageInfo;
+    const expected = {
+      edges: rows.slice(0, 50).map((row) => ({
+        node: {
+          code: row.code,
+          name: row.name,
+          status: row.status,
+          shareType: row.share_type,
+          updateCycle: row.update_cycle,
+          publishedAt: iso(row.published_at),
+          mounted: row.mounted,
+          stale: row.stale === true,
+          dataVolume: count(row.data_volume),
+          lastRefreshedAt: iso(row.last_refreshed_at),
+          department: { name: row.department_name, creditCode: row.credit_code, region: { code: row.region_code, name: row.region_name } },
+          mounts: (row.mounts ?? []).map((m: any) => ({ kind: m.kind, recordCount: count(m.recordCount), lastRefreshedAt: iso(m.lastRefreshedAt) })),
+        },
+      })),
+      pageInfo: { hasNextPage: rows.length > 50 },
+    };
+    return problem(differences({ edges: data.directories.edges, pageInfo }, expected));
+  },
   floor: {
     sql: `select c.id, c.code, c.name, c.status, c.share_type, c.update_cycle, c.published_at,
-                 c.active_mount_count > 0 as mounted, ${staleSql('c')} as stale, c.data_volume, c.last_refreshed_at,
+                 c.status = 'PUBLISHED' and c.active_mount_count > 0 as mounted, ${staleSql('c')} as stale, c.data_volume, c.last_refreshed_at,
                  d.name as department_name, d.credit_code, r.code as region_code, r.name as region_name, m.mounts
             from resource_directory c
             join department d on d.id = c.department_id
@@ -209,8 +315,10 @@ let ingestions = 0;
  * turn from the 200 with most sub-items, records spread over the
  * department's sub-items. External ids carry the run's start time, so runs
  * can repeat on the same database. Afterwards every sub-item's counter must
- * equal its counting records, every department's stored figures its
- * sub-items, and every region's stored figures its departments'.
+ * equal its counting records, every department's stored supervision figures
+ * (main items, covered main items, per category sub-items, covered sub-items
+ * and records) a recount of its rows, and every region's stored figures the
+ * sums of its departments'.
  */
 export function ingestion(): WriteScenario {
   // Unique per instance too: the dashboard-during-ingestion scenario has one of its own, made in the same millisecond.
@@ -266,14 +374,8 @@ export function ingestion(): WriteScenario {
             where s.record_count <> coalesce(r.n, 0)`,
         );
         if (rows[0].wrong !== 0) return `${rows[0].wrong} sub-item counters differ from their records`;
-        const figures = await client.query(
-          `select count(*)::int as wrong from department_figures f
-             left join (select department_id, coalesce(sum(record_count), 0) as records, count(*) filter (where record_count > 0) as covered
-                          from supervision_sub_item group by department_id) s on s.department_id = f.department_id
-            where ${SUPERVISION_CATEGORIES.map((c) => `f.${c.toLowerCase()}_records`).join(' + ')} <> coalesce(s.records, 0)
-               or ${SUPERVISION_CATEGORIES.map((c) => `f.${c.toLowerCase()}_covered`).join(' + ')} <> coalesce(s.covered, 0)`,
-        );
-        if (figures.rows[0].wrong !== 0) return `${figures.rows[0].wrong} departments' stored figures differ from their sub-items`;
+        const figures = await client.query(SUPERVISION_FIGURES_MISMATCH_SQL);
+        if (figures.rows[0].wrong !== 0) return `${figures.rows[0].wrong} departments' stored supervision figures differ from a recount of their rows`;
         const regions = await client.query(REGION_FIGURES_MISMATCH_SQL);
         return regions.rows[0].wrong === 0 ? null : `${regions.rows[0].wrong} regions' stored figures differ from the sums of their departments`;
       } finally {
