@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { RequestSlot } from '../core/request-scope';
 
 /**
  * What one request's answer owes to the clock rather than to the data.
@@ -20,16 +20,16 @@ export class ClockReads {
   watching = false;
 }
 
-const storage = new AsyncLocalStorage<ClockReads>();
+const slot = new RequestSlot<ClockReads>();
 
 /** Runs `next` (one request) with its own record of clock reads. */
 export function withClockReads<T>(next: () => T): T {
-  return storage.run(new ClockReads(), next);
+  return slot.run(new ClockReads(), next);
 }
 
 /** The record of the request being served, if any (undefined in scripts, migrations, timers). */
 export function currentClockReads(): ClockReads | undefined {
-  return storage.getStore();
+  return slot.get();
 }
 
 /**
@@ -38,7 +38,7 @@ export function currentClockReads(): ClockReads | undefined {
  * until then); without, the answer is not reusable at all.
  */
 export function dependsOnTheClock(until?: Date | number): void {
-  const reads = storage.getStore();
+  const reads = slot.get();
   if (!reads) return;
   if (until === undefined) reads.undated = true;
   else reads.validUntil = Math.min(reads.validUntil, typeof until === 'number' ? until : until.getTime());
@@ -79,7 +79,7 @@ export function watchClockSql(orm: MikroORM): void {
     .getConnection()
     .getKnex()
     .on('query', (query: { sql?: string }) => {
-      const reads = storage.getStore();
+      const reads = slot.get();
       if (reads?.watching && !reads.undated && query.sql && readsTheClockUnaccounted(query.sql)) reads.undated = true;
     });
 }

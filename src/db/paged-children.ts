@@ -34,18 +34,20 @@ export async function pagedChildren<T extends object>(
  * the filtered columns (resource_directory_search_index) then answers the
  * search without reading every wide row it passes over.
  */
-export async function pagedRows<T extends object>(
+export async function pagedRows<T extends object, R = T>(
   em: EntityManager,
   entity: EntityName<T>,
   table: string,
   page: PageRequest,
   where: { sql: string; params: unknown[] },
-): Promise<T[]> {
+  /** Makes each row into what is returned; by default a managed entity (em.map). */
+  make: (em: EntityManager, row: Record<string, unknown>) => R = (em, row) => em.map(entity, row as never) as unknown as R,
+): Promise<R[]> {
   const rows: Record<string, unknown>[] = await em.execute(
     `select c.* from ${table} c
       where c.id in (select c.id from ${table} c where c.id > ? and (${where.sql}) order by c.id limit ?)
       order by c.id`,
     [page.afterId, ...where.params, page.first + 1],
   );
-  return rows.map((row) => em.map(entity, row as never));
+  return rows.map((row) => make(em, row));
 }

@@ -92,7 +92,8 @@ export interface ResponseCacheStats {
  *
  * Mutations, subscriptions, answers with errors and answers that read the
  * clock without dating it are never stored. A request with the header
- * `Cache-Control: no-cache` is computed afresh.
+ * `Cache-Control: no-cache` is computed afresh and costs the cache nothing
+ * (no statement, no text stored).
  */
 export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BYTES) {
   const answers = new Map<string, StoredAnswer>();
@@ -159,25 +160,34 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
   const plugin: ApolloServerPlugin<MuluContext> = {
     async requestDidStart(): Promise<GraphQLRequestListener<MuluContext>> {
       let pending: { key: string; snapshot: string; flight?: ReturnType<typeof startComputing> } | undefined;
+      /** Asked for with no-cache: computed afresh with no work for the cache at all, only its header. */
+      let fresh = false;
       return {
         async responseForOperation({ operation, source, request, contextValue }) {
           const clock = currentClockReads();
           if (operation?.operation !== 'query' || !clock || maxBytes <= 0) return null;
+          // A client asking for no-cache gets the answer computed afresh, and the cache does nothing for it: no
+          // snapshot statements, no key, no text kept. (Storing it for the next caller would cost those two
+          // statements on every such request, the computed path's only cost of the cache.) What is stored stays
+          // as it is: an answer still valid for its snapshot is exactly as right as before the fresh one was computed.
+          if (/\bno-cache\b/i.test(request.http?.headers.get('cache-control') ?? '')) {
+            fresh = true;
+            stats.misses++;
+            return null;
+          }
           const key = `${JSON.stringify(contextValue.viewer)}\n${request.operationName ?? ''}\n${JSON.stringify(request.variables ?? {})}\n${source}`;
           const moment = await databaseMoment(contextValue.em).catch(() => null);
           // The cache must never fail a request it could not help: computed as without it, and not stored.
           if (!moment) return null;
           seeSnapshot(moment.snapshot);
-          // A client asking for no-cache gets the answer computed afresh (and it is stored for the next caller).
-          const fresh = /\bno-cache\b/i.test(request.http?.headers.get('cache-control') ?? '');
-          const answer = fresh ? undefined : answers.get(key);
+          const answer = answers.get(key);
           if (answer && answer.snapshot === moment.snapshot && moment.now < answer.validUntil) {
             stats.hits++;
             answers.delete(key);
             answers.set(key, answer);
             return cachedResponse(answer);
           }
-          const running = fresh ? undefined : computing.get(key);
+          const running = computing.get(key);
           if (running?.snapshot === moment.snapshot) {
             stats.waiting++;
             const shared = await running.done.finally(() => stats.waiting--);
@@ -196,6 +206,7 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
           return null;
         },
         async willSendResponse({ response, contextValue }) {
+          if (fresh) response.http.headers.set(RESPONSE_CACHE_HEADER, 'MISS');
           if (!pending) return;
           const computed = pending;
           let stored: StoredAnswer | null = null;

@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { RequestHandler } from 'express';
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { RequestSlot } from '../core/request-scope';
 import { responseCacheSettled } from './response-cache';
 
 /** Response header carrying the number of SQL statements a GraphQL request sent. */
@@ -16,28 +16,28 @@ interface StatementTally {
  * statements each GraphQL request sends and returns the count in the
  * `x-mulu-sql-statements` response header.
  *
- * The express middleware opens an AsyncLocalStorage scope around the request;
+ * The express middleware gives the request its tally (in its scope, core/request-scope.ts);
  * knex's `query` event fires in the async context of whoever sent the
  * statement (a resolver, a DataLoader batch scheduled by one), so each
  * statement lands in the tally of its own request even under concurrency.
  * The Apollo plugin reads the tally once the response is ready.
  */
 export function createSqlStatementCounter(orm: MikroORM): { middleware: RequestHandler; plugin: ApolloServerPlugin } {
-  const storage = new AsyncLocalStorage<StatementTally>();
+  const tallies = new RequestSlot<StatementTally>();
   orm.em
     .getConnection()
     .getKnex()
     .on('query', () => {
-      const tally = storage.getStore();
+      const tally = tallies.get();
       if (tally) tally.count++;
     });
   return {
-    middleware: (_req, _res, next) => storage.run({ count: 0 }, next),
+    middleware: (_req, _res, next) => tallies.run({ count: 0 }, next),
     plugin: {
       async requestDidStart() {
         return {
           async willSendResponse({ response, contextValue }) {
-            const tally = storage.getStore();
+            const tally = tallies.get();
             // The response cache's check after execution is this request's statement too (the cache's plugin comes first).
             await responseCacheSettled(contextValue);
             if (tally) response.http.headers.set(SQL_STATEMENTS_HEADER, String(tally.count));

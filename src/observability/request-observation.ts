@@ -2,10 +2,10 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { RequestHandler } from 'express';
 import { randomUUID } from 'node:crypto';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { pinoHttp } from 'pino-http';
 import type { Authenticator } from '../modules/auth/authenticator';
 import type { Viewer } from '../core/viewer';
+import { RequestSlot } from '../core/request-scope';
 import { logger } from './logger';
 import { errorsTotal, requestDuration, requestsTotal, responseCacheRequests } from './metrics';
 
@@ -25,11 +25,11 @@ export interface RequestObservation {
   errorCodes: string[];
 }
 
-const storage = new AsyncLocalStorage<RequestObservation>();
+const slot = new RequestSlot<RequestObservation>();
 
 /** The observation of the request being served, if any. */
 export function currentObservation(): RequestObservation | undefined {
-  return storage.getStore();
+  return slot.get();
 }
 
 /** A client's own id is kept when it is a plain token (a proxy's or a caller's trace id); anything else is replaced. */
@@ -75,7 +75,7 @@ export function observeRequests(orm: MikroORM): RequestHandler {
     .getConnection()
     .getKnex()
     .on('query', () => {
-      const observation = storage.getStore();
+      const observation = slot.get();
       if (observation) observation.sqlStatements++;
     });
   const fields = (res: { locals: Record<string, unknown>; getHeader(name: string): unknown; statusCode: number }) => {
@@ -129,7 +129,8 @@ export function observeRequests(orm: MikroORM): RequestHandler {
       const cache = res.getHeader('x-mulu-response-cache');
       if (cache === 'HIT' || cache === 'MISS') responseCacheRequests.inc({ result: cache });
     });
-    storage.run(observation, () =>
+    // Opens the request's scope, which later middleware (clock reads, the statement tally) add to.
+    slot.open(observation, () =>
       http(req, res, () => {
         observation.id = String(req.id);
         next();
@@ -144,7 +145,7 @@ export function observedAuthenticator(authenticator: Authenticator): Authenticat
     ...authenticator,
     async authenticate(...args: Parameters<Authenticator['authenticate']>) {
       const viewer = await authenticator.authenticate(...args);
-      const observation = storage.getStore();
+      const observation = slot.get();
       if (observation) observation.caller = describeCaller(viewer);
       return viewer;
     },
@@ -155,7 +156,7 @@ export function observedAuthenticator(authenticator: Authenticator): Authenticat
 export function observationPlugin(): ApolloServerPlugin {
   return {
     async requestDidStart({ request }) {
-      const observation = storage.getStore();
+      const observation = slot.get();
       if (observation && request.operationName) observation.operation = request.operationName;
       return {
         async didResolveOperation({ operation, operationName }) {
@@ -168,5 +169,5 @@ export function observationPlugin(): ApolloServerPlugin {
 
 /** Notes an error code the client received (formatError for GraphQL, sendError for REST). */
 export function observeErrorCode(code: string): void {
-  storage.getStore()?.errorCodes.push(code);
+  slot.get()?.errorCodes.push(code);
 }

@@ -63,6 +63,45 @@ function jwtFailure(error: unknown): Error {
 }
 
 /**
+ * How long a verified JWT's viewer is reused without verifying the token
+ * again, at most (never past the token's own expiry). Short, so that a key
+ * withdrawn from the identity platform's JWKS stops being honoured about
+ * when jose would notice it.
+ */
+const VERIFIED_TOKEN_TTL_MS = 60_000;
+
+/** Verified tokens kept; past it the oldest go first. A dashboard user sends one token for hours. */
+const VERIFIED_TOKENS_MAX = 1_000;
+
+/**
+ * Viewers of JWTs verified recently, by token text: a signature check costs
+ * about as much CPU as the rest of a small query, and a dashboard sends the
+ * same token with every request. Only successes are kept; each one until
+ * the earlier of its expiry (with the same tolerance jose allows) and
+ * VERIFIED_TOKEN_TTL_MS from its verification.
+ */
+function verifiedTokenCache() {
+  const entries = new Map<string, { viewer: Viewer; until: number }>();
+  return {
+    get(token: string): Viewer | undefined {
+      const entry = entries.get(token);
+      if (!entry) return undefined;
+      if (Date.now() < entry.until) return entry.viewer;
+      entries.delete(token);
+      return undefined;
+    },
+    set(token: string, viewer: Viewer, claims: JWTPayload): void {
+      const expires = typeof claims.exp === 'number' ? claims.exp * 1000 + CLOCK_TOLERANCE_SECONDS * 1000 : 0;
+      const until = Math.min(expires, Date.now() + VERIFIED_TOKEN_TTL_MS);
+      if (until <= Date.now()) return;
+      entries.delete(token);
+      entries.set(token, { viewer, until });
+      if (entries.size > VERIFIED_TOKENS_MAX) entries.delete(entries.keys().next().value!);
+    },
+  };
+}
+
+/**
  * Works out who is calling from the Authorization header, once per request:
  * a JWT of the unified identity platform, an API key, or the bootstrap admin
  * key. No header means anonymous (null); a header that proves nothing fails
@@ -70,6 +109,7 @@ function jwtFailure(error: unknown): Error {
  */
 export function createAuthenticator(settings: AuthSettings) {
   const adminDigest = settings.adminToken ? sha256(settings.adminToken) : null;
+  const verified = verifiedTokenCache();
   return {
     anonymousStats: settings.anonymousStats,
     async authenticate(authorization: string | undefined, em: EntityManager): Promise<Viewer | null> {
@@ -88,6 +128,8 @@ export function createAuthenticator(settings: AuthSettings) {
       if (token.split('.').length !== 3) throw unauthenticated('The token is neither a JWT nor an API key.');
       if (!settings.jwt)
         throw unauthenticated('Sign-in with identity-platform tokens is not configured on this server (MULU_JWKS_URL or MULU_JWT_PUBLIC_KEY).');
+      const known = verified.get(token);
+      if (known) return known;
       const { key, issuer, audience, algorithms } = settings.jwt;
       let claims: JWTPayload;
       try {
@@ -103,7 +145,10 @@ export function createAuthenticator(settings: AuthSettings) {
         );
       }
       if (claims.iat !== undefined && typeof claims.iat !== 'number') throw unauthenticated("The token's iat claim is not a number.");
-      return viewerFromClaims(claims);
+      // Shared by every request that sends this token while it is kept: nobody changes a viewer.
+      const viewer = Object.freeze(viewerFromClaims(claims));
+      verified.set(token, viewer, claims);
+      return viewer;
     },
   };
 }

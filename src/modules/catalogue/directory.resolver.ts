@@ -8,7 +8,7 @@ import type { Department } from '../departments/department.entity';
 import { DepartmentType } from '../departments/department.types';
 import { ItemValueType, ResourceDirectory, type InformationItem } from './directory.entity';
 import { valueTypeOf } from './item-value-type';
-import { directoryService } from './directory.service';
+import { directoryService, type DirectoryView } from './directory.service';
 import {
   DepartmentDirectoryFilter,
   DirectoryConnection,
@@ -96,22 +96,22 @@ export class DirectoryResolver {
   }
 
   @FieldResolver(() => ID, { description: 'Globally unique, opaque ID (for `Query.node`).' })
-  id(@Root() directory: ResourceDirectory): string {
+  id(@Root() directory: DirectoryView): string {
     return toGlobalId('ResourceDirectory', directory.id);
   }
 
   @FieldResolver(() => DepartmentType, { description: 'The providing department (提供方).' })
-  async department(@Root() directory: ResourceDirectory, @Ctx() ctx: MuluContext): Promise<Department> {
+  async department(@Root() directory: DirectoryView, @Ctx() ctx: MuluContext): Promise<Department> {
     return (await ctx.loaders.departmentById.load(directory.department.id))!;
   }
 
   @FieldResolver(() => Boolean, { description: 'Published with at least one active mount (已挂载).' })
-  mounted(@Root() directory: ResourceDirectory): boolean {
+  mounted(@Root() directory: DirectoryView): boolean {
     return directory.status === 'PUBLISHED' && directory.activeMountCount > 0;
   }
 
   @FieldResolver(() => Boolean, { description: 'Mounted, but not refreshed within its update cycle (长期不更新).' })
-  stale(@Root() directory: ResourceDirectory, @Ctx() ctx: MuluContext): Promise<boolean> {
+  stale(@Root() directory: DirectoryView, @Ctx() ctx: MuluContext): Promise<boolean> {
     return ctx.loaders.directoryIsStale.load(directory.id);
   }
 }

@@ -179,6 +179,20 @@ export function directoryFilterSql(filter: DirectoryFilter): { sql: string; para
   return { sql: parts.length ? parts.join(' and ') : 'true', params };
 }
 
+/**
+ * A directory as a page of the catalogue shows it: every property of the
+ * entity, the department by id, untracked by the entity manager. What the
+ * GraphQL type's resolvers read (src/modules/catalogue/directory.resolver.ts
+ * and the fields other modules add) is the same on an entity.
+ */
+export type DirectoryView = Omit<ResourceDirectory, 'department'> & { department: { id: number } };
+
+/** A row of resource_directory as MikroORM maps it (column names to properties, timestamps to dates), without making an entity of it. */
+function directoryView(em: EntityManager, row: Record<string, unknown>): DirectoryView {
+  const data = em.getDriver().mapResult(row, em.getMetadata().get(ResourceDirectory.name)) as Record<string, unknown>;
+  return { ...data, department: { id: Number(data.department) } } as DirectoryView;
+}
+
 export const directoryService = {
   /** Loads a directory named by id or code, locked for the rest of the transaction. */
   async requireForUpdate(em: EntityManager, ref: DirectoryRef): Promise<ResourceDirectory> {
@@ -283,10 +297,16 @@ export const directoryService = {
     return ctx.em.findOne(ResourceDirectory, { code: code.trim() });
   },
 
-  /** A page of the catalogue, filtered; one statement. */
-  async search(ctx: RequestContext, filter: DirectoryFilter, page: PageRequest): Promise<Page<ResourceDirectory>> {
+  /**
+   * A page of the catalogue, filtered; one statement. Read as plain objects
+   * (directoryView), not entities: a page is shown, never changed, and
+   * turning its rows into tracked entities (identity map, references, the
+   * change-tracking copy of every information item) was a fifth of the
+   * Node CPU of a computed catalogue page.
+   */
+  async search(ctx: RequestContext, filter: DirectoryFilter, page: PageRequest): Promise<Page<DirectoryView>> {
     const where = directoryFilterSql(filter);
-    return toPage(await pagedRows(ctx.em, ResourceDirectory, 'resource_directory', page, where), page.first);
+    return toPage(await pagedRows(ctx.em, ResourceDirectory, 'resource_directory', page, where, directoryView), page.first);
   },
 
   /** How many directories a catalogue search finds (all pages); one statement. */

@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-grap
 import type { MuluContext } from '../../graphql/context';
 import { numericIdOf, toGlobalId } from '../../graphql/global-id';
 import type { ResourceDirectory } from '../catalogue/directory.entity';
+import type { DirectoryView } from '../catalogue/directory.service';
 import { ResourceDirectoryType, toDirectoryRef } from '../catalogue/directory.types';
 import { Mount } from './mount.entity';
 import { mountService } from './mount.service';
@@ -40,7 +41,7 @@ export class MountResolver {
 export class DirectoryMountsResolver {
   @FieldResolver(() => [MountType], { description: 'Datasets mounted on the directory, oldest first.' })
   mounts(
-    @Root() directory: ResourceDirectory,
+    @Root() directory: DirectoryView,
     @Arg('includeInactive', () => Boolean, { defaultValue: false, description: 'Also list unmounted datasets (history).' }) includeInactive: boolean,
     @Ctx() ctx: MuluContext,
   ): Promise<Mount[]> {

@@ -1,7 +1,7 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
 import { numericIdOf } from '../../graphql/global-id';
-import type { ResourceDirectory } from '../catalogue/directory.entity';
+import type { DirectoryView } from '../catalogue/directory.service';
 import { ResourceDirectoryType } from '../catalogue/directory.types';
 import type { Department } from '../departments/department.entity';
 import { DepartmentType } from '../departments/department.types';
@@ -83,7 +83,7 @@ export class DirectorySharingResolver {
     description:
       "Rows of the directory's hosted dataset, in row order, for those it is shared with: a department with a live granted subscription (only the items its grant names), the provider's stewards and administrators. Anyone else gets FORBIDDEN, with how to request access. Each page is logged and counted as one delivery (usageStats).",
   })
-  async rows(@Root() directory: ResourceDirectory, @Args(() => RowPageArgs) args: RowPageArgs, @Ctx() ctx: MuluContext): Promise<DatasetRowConnection> {
+  async rows(@Root() directory: DirectoryView, @Args(() => RowPageArgs) args: RowPageArgs, @Ctx() ctx: MuluContext): Promise<DatasetRowConnection> {
     const page = await deliveryService.page(ctx, { id: directory.id }, { first: args.first ?? 100, after: args.after, filters: args.filter });
     const edges = page.rows.map((node) => ({ cursor: encodeRowCursor(page.version, node.rowNumber), node }));
     return {
@@ -101,7 +101,7 @@ export class DirectorySharingResolver {
   @FieldResolver(() => UsageStatsType, {
     description: "Use of this directory's hosted data by other departments (被使用): deliveries, rows, receiving departments.",
   })
-  async usageStats(@Root() directory: ResourceDirectory, @Ctx() ctx: MuluContext): Promise<UsageStatsType> {
+  async usageStats(@Root() directory: DirectoryView, @Ctx() ctx: MuluContext): Promise<UsageStatsType> {
     return new UsageStatsType(await ctx.loaders.directoryUsage.load(directory.id));
   }
 }

@@ -182,3 +182,52 @@ describe('keys from a JWKS URL', () => {
     }
   });
 });
+
+describe('verified tokens', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('verifies a token once and reuses its viewer, never past its expiry', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('RS256');
+    const authenticator = createAuthenticator({ jwt: { key: publicKey, issuer: 'iss', audience: 'aud', algorithms: ['RS256'] }, anonymousStats: false });
+    const start = Date.now();
+    jest.useFakeTimers({ now: start, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const token = await new SignJWT({ role: 'VIEWER' })
+      .setProtectedHeader({ alg: 'RS256' })
+      .setSubject('u1')
+      .setIssuer('iss')
+      .setAudience('aud')
+      .setExpirationTime(Math.floor(start / 1000) + 20)
+      .sign(privateKey);
+    const em = undefined as never; // JWTs need no database
+    const first = await authenticator.authenticate(`Bearer ${token}`, em);
+    expect(first).toMatchObject({ id: 'u1', role: 'VIEWER' });
+    // The same object: the signature was not checked again.
+    expect(await authenticator.authenticate(`Bearer ${token}`, em)).toBe(first);
+    // Past its expiry and the 30 s of clock tolerance, the token is refused as jose refuses it.
+    jest.setSystemTime(start + 51_000);
+    await expect(authenticator.authenticate(`Bearer ${token}`, em)).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: expect.stringMatching(/expired/),
+    });
+  });
+
+  it('checks a token again a minute after it verified it', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('RS256');
+    const authenticator = createAuthenticator({ jwt: { key: publicKey, issuer: 'iss', audience: 'aud', algorithms: ['RS256'] }, anonymousStats: false });
+    const start = Date.now();
+    jest.useFakeTimers({ now: start, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const token = await new SignJWT({ role: 'VIEWER' })
+      .setProtectedHeader({ alg: 'RS256' })
+      .setSubject('u1')
+      .setIssuer('iss')
+      .setAudience('aud')
+      .setExpirationTime('1h')
+      .sign(privateKey);
+    const em = undefined as never;
+    const first = await authenticator.authenticate(`Bearer ${token}`, em);
+    jest.setSystemTime(start + 61_000);
+    const again = await authenticator.authenticate(`Bearer ${token}`, em);
+    expect(again).toEqual(first);
+    expect(again).not.toBe(first);
+  });
+});
