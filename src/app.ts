@@ -87,6 +87,8 @@ export interface AppOptions {
   host?: string;
   /** How long requests in flight may finish once `stop()` is called (MULU_SHUTDOWN_GRACE_MS); default 10 s. */
   shutdownGraceMs?: number;
+  /** What /metrics serves; default this process's registry. A worker serves its whole process group's (src/cluster.ts). */
+  metrics?: () => Promise<string>;
 }
 
 export interface MuluServer {
@@ -175,7 +177,7 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   app.use('/health', healthRouter(readinessCheck(orm, () => draining)));
   app.get('/metrics', async (_req, res) => {
     res.setHeader('content-type', metricsRegistry.contentType);
-    res.end(await metricsRegistry.metrics());
+    res.end(await (options.metrics ?? (() => metricsRegistry.metrics()))());
   });
   // A request arriving on a kept-alive connection while the server drains is turned away; those already in flight finish.
   app.use((_req, res, next) => {
