@@ -30,6 +30,22 @@ import { metricsRegistry } from './observability/metrics';
 export const RESTART_LIMIT = 5;
 export const RESTART_WINDOW_MS = 60_000;
 
+/**
+ * PostgreSQL connections one worker may open: its pool (10, src/mikro-orm.config.ts),
+ * the webhook dispatcher's (2, src/modules/notifications/sql-pool.ts) and
+ * the LISTEN connection of live updates (1).
+ */
+export const CONNECTIONS_PER_WORKER = 13;
+
+/**
+ * `max_connections` for the embedded PostgreSQL of `workers` workers: theirs,
+ * plus room for the primary's start (migrations, demo) and for `psql` or a
+ * command-line tool; never below PostgreSQL's default of 100.
+ */
+export function embeddedMaxConnections(workers: number): number {
+  return Math.max(100, workers * CONNECTIONS_PER_WORKER + 20);
+}
+
 /** How long the primary waits for the workers' metrics before answering with those that came. */
 const METRICS_GATHER_MS = 2000;
 

@@ -7,6 +7,7 @@ import {
   announceReady,
   announceStartFailure,
   demoJwtSettings,
+  embeddedMaxConnections,
   groupMetrics,
   joinGroup,
   labelPrimary,
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
     logger.info({ dataDir: config.embeddedDataDir }, `DATABASE_URL is not set: starting embedded PostgreSQL in ${config.embeddedDataDir}`);
     running.embedded = await startEmbeddedPostgres(config.embeddedDataDir, {
       onGiveUp: () => void shutdown('the embedded PostgreSQL could not be restarted', 1),
+      // Enough connections for every worker's pools (PostgreSQL's default of 100 is 7 workers).
+      ...(clustered ? { settings: [`max_connections=${embeddedMaxConnections(config.workers)}`] } : {}),
     });
     databaseUrl = running.embedded.url;
   }
