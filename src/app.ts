@@ -77,6 +77,8 @@ export interface AppOptions {
   rateThreshold?: number;
   /** Run no webhook dispatcher in this server (another process sends); events are still written. */
   webhookDispatcher?: boolean;
+  /** Run the periodic recount and usage fold (default true); of several workers one runs them (src/cluster.ts). */
+  periodicJobs?: boolean;
   /** Requests a minute per caller and per anonymous address (src/http/rate-limit.ts); 0 turns one off. */
   rateLimits?: RateLimits;
   /** How fast a request body must arrive (src/http/body-rate.ts). */
@@ -271,8 +273,9 @@ export async function startServer(orm: MikroORM, port: number, authenticator: Au
     await listener.close();
     throw error;
   }
-  const recount = scheduleFiguresRecount(orm, recountInterval);
-  const usageFold = scheduleUsageFold(orm, usageFoldInterval);
+  const periodicJobs = options.periodicJobs !== false;
+  const recount = periodicJobs ? scheduleFiguresRecount(orm, recountInterval) : null;
+  const usageFold = periodicJobs ? scheduleUsageFold(orm, usageFoldInterval) : null;
   const unwatchPool = watchPool(orm.em.getConnection().getKnex().client.pool);
   const dispatcher = options.webhookDispatcher === false ? null : startDispatcher(orm.config.get('clientUrl')!, listener, webhookSettings);
   const address = httpServer.address();
@@ -298,7 +301,7 @@ export async function startServer(orm: MikroORM, port: number, authenticator: Au
         try {
           // The dispatcher stops alongside the drain and within its grace period: attempts in flight
           // may finish until then; after it they are cut and their deliveries are due again at once.
-          await Promise.all([dispatcher?.stop(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS), recount.stop(), usageFold.stop(), apollo.stop()]);
+          await Promise.all([dispatcher?.stop(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS), recount?.stop(), usageFold?.stop(), apollo.stop()]);
         } finally {
           unwatchPool();
           await listener.close();

@@ -56,6 +56,12 @@ const SETUP_VARIABLE = 'MULU_WORKER_SETUP';
 export interface WorkerSetup {
   /** The database the primary migrated (the embedded one's URL, or DATABASE_URL). */
   databaseUrl: string;
+  /**
+   * Whether this worker runs the periodic jobs (figures recount, usage fold,
+   * webhook dispatcher and the clock's events): one worker does, and its
+   * replacement after it (docs/operations.md, "Several workers").
+   */
+  periodicJobs?: boolean;
   /** The demo's sign-in (its key pair is made once, in the primary, so every worker accepts the printed tokens). */
   demo?: {
     publicKeyPem: string;
@@ -128,8 +134,9 @@ export function startWorkers(count: number, setup: WorkerSetup, onGiveUp: (reaso
     labelNames: ['outcome'] as const,
     registers: [metricsRegistry],
   });
-  const env = { [SETUP_VARIABLE]: JSON.stringify(setup) };
   let stopping = false;
+  /** The worker that runs the periodic jobs. */
+  let jobsWorker: number | null = null;
   const restartTimes: number[] = [];
   /** Workers that have said they serve. */
   const serving = new Set<number>();
@@ -149,8 +156,9 @@ export function startWorkers(count: number, setup: WorkerSetup, onGiveUp: (reaso
 
   const gatherer = metricsGatherer();
 
-  const fork = (): Worker => {
-    const worker = cluster.fork(env);
+  const fork = (periodicJobs: boolean): Worker => {
+    const worker = cluster.fork({ [SETUP_VARIABLE]: JSON.stringify({ ...setup, periodicJobs } satisfies WorkerSetup) });
+    if (periodicJobs) jobsWorker = worker.id;
     worker.on('message', (message: unknown) => {
       if (!isMessage(message)) return;
       const m = message as WorkerMessage;
@@ -158,8 +166,10 @@ export function startWorkers(count: number, setup: WorkerSetup, onGiveUp: (reaso
         serving.add(worker.id);
         url ||= m.url;
         const replaced = replacing.get(worker.id);
-        if (replaced !== undefined)
-          logger.info({ workerPid: worker.process.pid }, `worker ${worker.id} (pid ${worker.process.pid}) is serving, in place of worker ${replaced}`);
+        logger.info(
+          { workerPid: worker.process.pid },
+          `worker ${worker.id} (pid ${worker.process.pid}) is serving${replaced !== undefined ? `, in place of worker ${replaced}` : ''}${worker.id === jobsWorker ? ', with the periodic jobs' : ''}`,
+        );
         if (!initialDone && [...initial].every((id) => serving.has(id))) {
           initialDone = true;
           resolveReady(url);
@@ -205,15 +215,15 @@ export function startWorkers(count: number, setup: WorkerSetup, onGiveUp: (reaso
     }
     restartTimes.push(now);
     restarts.inc({ outcome: 'replaced' });
-    const replacement = fork();
+    const replacement = fork(worker.id === jobsWorker);
     replacing.set(replacement.id, worker.id);
     logger.error(
       { workerPid: worker.process.pid, code, signal, replacement: replacement.id },
-      `worker ${worker.id} (pid ${worker.process.pid}) ${how}${wasServing ? '' : ' before it was serving'}${cause ? ` (${cause})` : ''}; started worker ${replacement.id} in its place (restart ${restartTimes.length} of at most ${RESTART_LIMIT} within ${RESTART_WINDOW_MS / 1000} s)`,
+      `worker ${worker.id} (pid ${worker.process.pid}) ${how}${wasServing ? '' : ' before it was serving'}${cause ? ` (${cause})` : ''}; started worker ${replacement.id} in its place${replacement.id === jobsWorker ? ', with the periodic jobs' : ''} (restart ${restartTimes.length} of at most ${RESTART_LIMIT} within ${RESTART_WINDOW_MS / 1000} s)`,
     );
   });
 
-  for (let i = 0; i < count; i++) initial.add(fork().id);
+  for (let i = 0; i < count; i++) initial.add(fork(i === 0).id);
 
   let stopped: Promise<boolean> | undefined;
   return {

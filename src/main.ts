@@ -134,6 +134,9 @@ async function startWorker(config: Config): Promise<void> {
   if (setup.demo) auth.jwt = await demoJwtSettings(setup.demo);
   running.server = await startServer(running.orm, config.port, createAuthenticator(auth), {
     ...serverOptions(config, setup.demo?.tokens),
+    // One worker runs the periodic jobs: each usage fold commits, which retires every worker's stored answers (cluster.ts).
+    periodicJobs: setup.periodicJobs !== false,
+    webhookDispatcher: setup.periodicJobs !== false,
     metrics: groupMetrics,
   });
   nameWorkerInResponses(running.server.httpServer, workerId()!);
