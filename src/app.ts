@@ -78,6 +78,8 @@ export interface AppOptions {
   rateThreshold?: number;
   /** Run no webhook dispatcher in this server (another process sends); events are still written. */
   webhookDispatcher?: boolean;
+  /** Run the periodic recount and usage fold (default true); of several workers one runs them (src/cluster.ts). */
+  periodicJobs?: boolean;
   /** Requests a minute per caller and per anonymous address (src/http/rate-limit.ts); 0 turns one off. */
   rateLimits?: RateLimits;
   /** How many requests one caller may have running and waiting (caller-slots.ts); MULU_CALLER_CONCURRENCY, MULU_CALLER_QUEUE. */
@@ -90,6 +92,8 @@ export interface AppOptions {
   host?: string;
   /** How long requests in flight may finish once `stop()` is called (MULU_SHUTDOWN_GRACE_MS); default 10 s. */
   shutdownGraceMs?: number;
+  /** What /metrics serves; default this process's registry. A worker serves its whole process group's (src/cluster.ts). */
+  metrics?: () => Promise<string>;
 }
 
 export interface MuluServer {
@@ -178,7 +182,7 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   app.use('/health', healthRouter(readinessCheck(orm, () => draining)));
   app.get('/metrics', async (_req, res) => {
     res.setHeader('content-type', metricsRegistry.contentType);
-    res.end(await metricsRegistry.metrics());
+    res.end(await (options.metrics ?? (() => metricsRegistry.metrics()))());
   });
   // A request arriving on a kept-alive connection while the server drains is turned away; those already in flight finish.
   app.use((_req, res, next) => {
@@ -273,8 +277,9 @@ export async function startServer(orm: MikroORM, port: number, authenticator: Au
     await listener.close();
     throw error;
   }
-  const recount = scheduleFiguresRecount(orm, recountInterval);
-  const usageFold = scheduleUsageFold(orm, usageFoldInterval);
+  const periodicJobs = options.periodicJobs !== false;
+  const recount = periodicJobs ? scheduleFiguresRecount(orm, recountInterval) : null;
+  const usageFold = periodicJobs ? scheduleUsageFold(orm, usageFoldInterval) : null;
   const unwatchPool = watchPool(orm.em.getConnection().getKnex().client.pool);
   const dispatcher = options.webhookDispatcher === false ? null : startDispatcher(orm.config.get('clientUrl')!, listener, webhookSettings);
   const address = httpServer.address();
@@ -300,7 +305,7 @@ export async function startServer(orm: MikroORM, port: number, authenticator: Au
         try {
           // The dispatcher stops alongside the drain and within its grace period: attempts in flight
           // may finish until then; after it they are cut and their deliveries are due again at once.
-          await Promise.all([dispatcher?.stop(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS), recount.stop(), usageFold.stop(), apollo.stop()]);
+          await Promise.all([dispatcher?.stop(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS), recount?.stop(), usageFold?.stop(), apollo.stop()]);
         } finally {
           unwatchPool();
           await listener.close();

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { OperationLimits } from './graphql/limits';
 import { z } from 'zod';
@@ -23,6 +24,11 @@ export interface Config {
   logLevel: LogLevel;
   /** MULU_SHUTDOWN_GRACE_MS: how long requests in flight may finish after SIGTERM/SIGINT. */
   shutdownGraceMs: number;
+  /**
+   * MULU_WORKERS: Node processes serving the port (src/cluster.ts); 1 serves
+   * from the one process, as before. Default (`auto`): one per core.
+   */
+  workers: number;
   /** External PostgreSQL; when absent Mulu starts its own embedded server. */
   databaseUrl?: string;
   /** Where the embedded PostgreSQL keeps its files (git-ignored). */
@@ -168,6 +174,26 @@ const hostName = z
     return host;
   });
 
+/** The most workers MULU_WORKERS may ask for (each holds a pool of 10 connections and its own response cache). */
+export const MAX_WORKERS = 64;
+
+/** One worker per core the process may use, at most MAX_WORKERS. */
+export const autoWorkers = (cores: number = availableParallelism()) => Math.max(1, Math.min(MAX_WORKERS, cores));
+
+/** MULU_WORKERS: `auto` (one per core) or a whole number from 1 to MAX_WORKERS; unset or empty: `auto`. */
+const workerCount = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === '' || value.trim().toLowerCase() === 'auto') return undefined;
+    const n = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > MAX_WORKERS) {
+      ctx.addIssue({ code: 'custom', message: `must be auto (one worker per core) or a whole number from 1 to ${MAX_WORKERS}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /**
@@ -222,6 +248,7 @@ const environmentSchema = z.object({
       return Math.round(mb * 1024 * 1024);
     }),
   MULU_SHUTDOWN_GRACE_MS: wholeNumber(0, 600_000, ' of milliseconds'),
+  MULU_WORKERS: workerCount,
   MULU_ANONYMOUS_STATS: flag,
   MULU_RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1_000_000_000),
   MULU_RATE_LIMIT_ANONYMOUS_PER_MINUTE: wholeNumber(0, 1_000_000_000),
@@ -304,6 +331,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sqlCountHeader: parsed.MULU_SQL_COUNT_HEADER ?? false,
     responseCacheBytes: parsed.MULU_RESPONSE_CACHE_MB,
     shutdownGraceMs: parsed.MULU_SHUTDOWN_GRACE_MS ?? DEFAULT_SHUTDOWN_GRACE_MS,
+    workers: parsed.MULU_WORKERS ?? autoWorkers(),
     notifications: {
       allowPrivateReceivers: parsed.MULU_WEBHOOK_ALLOW_PRIVATE ?? false,
       concurrency: parsed.MULU_WEBHOOK_CONCURRENCY,

@@ -1,7 +1,22 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { startServer, type MuluServer } from './app';
-import { ConfigError, DEFAULT_SHUTDOWN_GRACE_MS, loadConfig } from './config';
+import { startServer, type AppOptions, type MuluServer } from './app';
+import { ConfigError, DEFAULT_SHUTDOWN_GRACE_MS, loadConfig, type Config } from './config';
+import {
+  announceReady,
+  announceStartFailure,
+  demoJwtSettings,
+  embeddedMaxConnections,
+  groupMetrics,
+  joinGroup,
+  labelPrimary,
+  nameWorkerInResponses,
+  shareDemoIdentity,
+  startWorkers,
+  workerId,
+  type WorkerGroup,
+} from './cluster';
 import { demoStewardDepartment, loadDemoIfEmpty } from './db/demo-seed';
 import { authSettingsFromConfig, createAuthenticator } from './modules/auth/authenticator';
 import { createDemoIdentity, type DemoIdentity } from './modules/auth/demo-identity';
@@ -13,6 +28,8 @@ import { describeError, logger } from './observability/logger';
 /** What is running, for the shutdown to stop in order; filled as the start goes. */
 interface Running {
   server?: MuluServer;
+  /** The workers, in a primary that runs them (MULU_WORKERS above 1). */
+  workers?: WorkerGroup;
   orm?: MikroORM;
   embedded?: EmbeddedDatabase;
   /** MULU_SHUTDOWN_GRACE_MS. */
@@ -26,11 +43,16 @@ async function main(): Promise<void> {
   logger.level = config.logLevel;
   running.graceMs = config.shutdownGraceMs;
   installSignalHandlers();
+  if (cluster.isWorker) return startWorker(config);
+  const clustered = config.workers > 1;
+  if (clustered) labelPrimary();
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
     logger.info({ dataDir: config.embeddedDataDir }, `DATABASE_URL is not set: starting embedded PostgreSQL in ${config.embeddedDataDir}`);
     running.embedded = await startEmbeddedPostgres(config.embeddedDataDir, {
       onGiveUp: () => void shutdown('the embedded PostgreSQL could not be restarted', 1),
+      // Enough connections for every worker's pools (PostgreSQL's default of 100 is 7 workers).
+      ...(clustered ? { settings: [`max_connections=${embeddedMaxConnections(config.workers)}`] } : {}),
     });
     databaseUrl = running.embedded.url;
   }
@@ -56,8 +78,30 @@ async function main(): Promise<void> {
     demo = await createDemoIdentity(demoStewardDepartment());
     auth.jwt = demo.jwt;
   }
-  // The server recounts what the clock changes (stale data, lapsed subscriptions) itself: see startServer.
-  running.server = await startServer(orm, config.port, createAuthenticator(auth), {
+  let url: string;
+  if (clustered) {
+    // Migrated and seeded once, here; every worker opens its own pool and finds nothing left to apply.
+    running.orm = undefined;
+    await orm.close(true);
+    running.workers = startWorkers(config.workers, { databaseUrl, demo: demo && (await shareDemoIdentity(demo)) }, (reason) => void shutdown(reason, 1));
+    url = await running.workers.ready;
+  } else {
+    // The server recounts what the clock changes (stale data, lapsed subscriptions) itself: see startServer.
+    running.server = await startServer(orm, config.port, createAuthenticator(auth), serverOptions(config, demo?.tokens));
+    url = running.server.url;
+  }
+  logger.info(
+    { url, host: config.host, port: config.port, workers: config.workers },
+    `Mulu is serving GraphQL at ${url}${clustered ? ` with ${config.workers} workers` : ''} (health: /health/live, /health/ready; metrics: /metrics)`,
+  );
+  if (demo) printDemoTokens(url, demo);
+  if (!auth.jwt && !auth.adminToken)
+    logger.warn('No sign-in is configured (MULU_JWKS_URL, MULU_JWT_PUBLIC_KEY or MULU_ADMIN_TOKEN): only API keys can be used, and nobody can create one.');
+}
+
+/** The server's settings from the configuration: the same in the single process and in every worker. */
+function serverOptions(config: Config, demoTokens: DemoIdentity['tokens'] | undefined): AppOptions {
+  return {
     host: config.host,
     maxQueryCost: config.maxQueryCost,
     limits: config.limits,
@@ -70,18 +114,35 @@ async function main(): Promise<void> {
       allowPrivate: config.notifications.allowPrivateReceivers,
       ...(config.notifications.concurrency ? { concurrency: config.notifications.concurrency } : {}),
     },
-    demoTokens: demo?.tokens,
+    demoTokens,
     rateLimits: config.rateLimits,
     callerSlots: config.callerSlots,
     bodyRate: config.bodyRate,
     importLimits: config.importLimits,
     shutdownGraceMs: config.shutdownGraceMs,
+  };
+}
+
+/**
+ * A worker (src/cluster.ts): a whole server on the database the primary
+ * prepared, with its own pool, response cache and periodic jobs; it neither
+ * migrates (the primary did; initOrm finds nothing pending) nor seeds.
+ */
+async function startWorker(config: Config): Promise<void> {
+  const setup = joinGroup();
+  running.orm = await initOrm(setup.databaseUrl, { debug: config.logSql }, { statementTimeoutMs: config.statementTimeoutMs });
+  const auth = await authSettingsFromConfig(config.auth);
+  if (setup.demo) auth.jwt = await demoJwtSettings(setup.demo);
+  running.server = await startServer(running.orm, config.port, createAuthenticator(auth), {
+    ...serverOptions(config, setup.demo?.tokens),
+    // One worker runs the periodic jobs: each usage fold commits, which retires every worker's stored answers (cluster.ts).
+    periodicJobs: setup.periodicJobs !== false,
+    webhookDispatcher: setup.periodicJobs !== false,
+    metrics: groupMetrics,
   });
-  const { url } = running.server;
-  logger.info({ url, host: config.host, port: config.port }, `Mulu is serving GraphQL at ${url} (health: /health/live, /health/ready; metrics: /metrics)`);
-  if (demo) printDemoTokens(url, demo);
-  if (!auth.jwt && !auth.adminToken)
-    logger.warn('No sign-in is configured (MULU_JWKS_URL, MULU_JWT_PUBLIC_KEY or MULU_ADMIN_TOKEN): only API keys can be used, and nobody can create one.');
+  nameWorkerInResponses(running.server.httpServer, workerId()!);
+  logger.debug({ url: running.server.url }, 'worker serving');
+  await announceReady(running.server.url);
 }
 
 /** A connection URL without its password, for messages. */
@@ -105,6 +166,7 @@ function shutdown(reason: string, exitCode = 0): Promise<void> {
     logger.info({ reason }, `${reason}: stopping`);
     let failed = exitCode !== 0;
     for (const [what, step, limitMs] of [
+      ['the workers (finishing requests in flight)', () => stopWorkers(running.graceMs + STEP_TIMEOUT_MS), running.graceMs + STEP_TIMEOUT_MS * 2],
       ['the HTTP server (finishing requests in flight)', () => running.server?.stop(), running.graceMs + STEP_TIMEOUT_MS],
       ['the database pool', () => running.orm?.close(true), STEP_TIMEOUT_MS],
       ['the embedded PostgreSQL', () => running.embedded?.stop(), STEP_TIMEOUT_MS * 3],
@@ -120,6 +182,11 @@ function shutdown(reason: string, exitCode = 0): Promise<void> {
     logger.info(failed ? 'stopped, with errors' : 'stopped');
     process.exit(failed ? Math.max(exitCode, 1) : 0);
   })());
+}
+
+/** Drains every worker (each stops as a single server does); fails when one did not exit cleanly. */
+async function stopWorkers(limitMs: number): Promise<void> {
+  if (running.workers && !(await running.workers.stop(limitMs))) throw new Error('a worker exited with an error while stopping (its log lines above say why)');
 }
 
 function installSignalHandlers(): void {
@@ -166,8 +233,11 @@ main()
     // The cause, and for settings and start-up problems what to do; never "undefined".
     const known = error instanceof ConfigError || error instanceof StartupError;
     logger.fatal({ err: known ? undefined : error }, `Mulu failed to start: ${describeError(error)}`);
+    // A worker's primary says it too, and stops the others: a start that cannot succeed is not retried in a loop.
+    if (cluster.isWorker) await announceStartFailure(describeError(error));
     // Whatever had started (the embedded database above all) is stopped, not left holding the data folder.
     try {
+      await running.workers?.stop(running.graceMs + STEP_TIMEOUT_MS).catch(() => undefined);
       await running.server?.stop();
       await running.orm?.close(true);
       await running.embedded?.stop();

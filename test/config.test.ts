@@ -1,5 +1,6 @@
 import { exportSPKI, generateKeyPair } from 'jose';
-import { checkJwtAlgorithms, loadConfig } from '../src/config';
+import { availableParallelism } from 'node:os';
+import { autoWorkers, checkJwtAlgorithms, loadConfig } from '../src/config';
 import { authSettingsFromConfig } from '../src/modules/auth/authenticator';
 
 /** Configuration is read from the environment once, at start; what cannot be safe is refused there. */
@@ -112,6 +113,20 @@ describe('configuration', () => {
     expect(loadConfig({}).shutdownGraceMs).toBe(10_000);
     expect(loadConfig({ MULU_SHUTDOWN_GRACE_MS: '2500' }).shutdownGraceMs).toBe(2500);
     expect(loadConfig({ MULU_DEMO: 'off', MULU_LOG_SQL: 'YES' })).toMatchObject({ loadDemo: false, logSql: true });
+  });
+
+  it('runs one worker per core unless MULU_WORKERS says otherwise: auto or a whole number from 1 to 64', () => {
+    expect(loadConfig({}).workers).toBe(autoWorkers());
+    expect(autoWorkers()).toBe(Math.min(64, availableParallelism()));
+    expect([autoWorkers(1), autoWorkers(2), autoWorkers(128)]).toEqual([1, 2, 64]);
+    expect(loadConfig({ MULU_WORKERS: 'auto' }).workers).toBe(autoWorkers());
+    expect(loadConfig({ MULU_WORKERS: 'AUTO' }).workers).toBe(autoWorkers());
+    expect(loadConfig({ MULU_WORKERS: '1' }).workers).toBe(1);
+    expect(loadConfig({ MULU_WORKERS: ' 64 ' }).workers).toBe(64);
+    for (const value of ['0', '65', '-2', '1.5', 'two', 'max'])
+      expect(() => loadConfig({ MULU_WORKERS: value })).toThrow(
+        `MULU_WORKERS must be auto (one worker per core) or a whole number from 1 to 64, got "${value}".`,
+      );
   });
 
   it('reads the notification settings: defaults unset, values checked like every other variable', () => {

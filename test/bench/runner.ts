@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { Pool } from 'pg';
 import { SQL_STATEMENTS_HEADER } from '../../src/graphql/sql-statement-count';
 import { RESPONSE_CACHE_HEADER } from '../../src/graphql/response-cache';
@@ -11,7 +11,7 @@ export type RunLength = { seconds: number } | { requests: number };
 export interface BenchOptions {
   /** The GraphQL endpoint, on 127.0.0.1. */
   url: string;
-  /** The server process, for its peak RSS (VmHWM). */
+  /** The server process, for its peak RSS (VmHWM; its largest process, workers included). */
   serverPid: number;
   databaseUrl: string;
   /** Authorization header values: reads as a dashboard viewer, writes as an upstream system. */
@@ -86,20 +86,46 @@ export function summarise(latencies: number[]): LatencySummary {
   };
 }
 
-/** Peak resident set size of a process in MB, from /proc (Linux). */
-export function peakRssMb(pid: number): number | null {
+/**
+ * The server's Node processes: the one started and, with MULU_WORKERS above
+ * 1, the workers it forked (its children running Node; an embedded
+ * PostgreSQL started by the server is not one of them).
+ */
+export function serverProcesses(pid: number): number[] {
+  let children: number[] = [];
   try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Math.round(Number(match[1]) / 1024) : null;
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
-    return null;
+    // not Linux, or gone
   }
+  const isNode = (child: number) => {
+    try {
+      return /(^|\/)node$/.test(readlinkSync(`/proc/${child}/exe`));
+    } catch {
+      return false;
+    }
+  };
+  return [pid, ...children.filter(isNode)];
 }
 
-/** Resets the peak RSS to the current RSS (writing 5 to clear_refs); false when not allowed. */
+/** Peak resident set size in MB (Linux /proc, VmHWM) of the server's largest process (the limit is per process); null when unknown. */
+export function peakRssMb(pid: number): number | null {
+  const peaks = serverProcesses(pid).map((each) => {
+    try {
+      const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${each}/status`, 'utf8'));
+      return match ? Math.round(Number(match[1]) / 1024) : null;
+    } catch {
+      return null;
+    }
+  });
+  const known = peaks.filter((peak): peak is number => peak !== null);
+  return known.length > 0 ? Math.max(...known) : null;
+}
+
+/** Resets the peak RSS of the server's processes to their current RSS (writing 5 to clear_refs); false when not allowed. */
 export function resetPeakRss(pid: number): boolean {
   try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    for (const each of serverProcesses(pid)) writeFileSync(`/proc/${each}/clear_refs`, '5');
     return true;
   } catch {
     return false;
