@@ -82,6 +82,17 @@ async function addToCounters(em: EntityManager, batch: BatchRow[]): Promise<void
 export async function foldUsage(source: EntityManager, { wait }: { wait: boolean }): Promise<number | null> {
   // A job sharing the API's pool: a fold after a long-held horizon reads many entries, and a settling one waits for the lock.
   return withJobLock(source, USAGE_FOLD_LOCK_KEYS, wait, async (em) => {
+    // Nothing to fold and nothing the horizon could clear (transactions remembered above it that have all
+    // finished): end without writing. A fold that locks or moves the horizon
+    // commits a transaction id, which changes the database snapshot and so retires every answer the
+    // response cache holds; an idle server would do that every second. Plain reads take no id.
+    const [work] = await em.execute<{ pending: boolean }[]>(
+      `select exists (select 1 from usage_fold_ahead where xact_id < pg_snapshot_xmin(pg_current_snapshot()))
+           or exists (select 1 from dataset_access a
+                       where a.consumer_id is not null and a.xact_id >= (select folded_below from usage_fold)
+                         and not exists (select 1 from usage_fold_ahead f where f.xact_id = a.xact_id)) as pending`,
+    );
+    if (!work.pending) return 0;
     // Locked, so two folds on replicas that skip the advisory lock still run one after the other.
     const [state] = await em.execute<{ below: string; horizon: string }[]>(
       `select folded_below::text as below, greatest(folded_below, pg_snapshot_xmin(pg_current_snapshot()))::text as horizon from usage_fold for update`,
