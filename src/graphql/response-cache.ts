@@ -73,6 +73,97 @@ export interface ResponseCacheStats {
   bytes: number;
 }
 
+/** Answers being computed: identical requests on one snapshot wait for the first instead of computing it again. */
+class AnswersInFlight {
+  private readonly computing = new Map<string, { snapshot: string; done: Promise<StoredAnswer | null>; finish(answer: StoredAnswer | null): void }>();
+
+  /** The computation under way for `key` on `snapshot`, if any. */
+  running(key: string, snapshot: string): Promise<StoredAnswer | null> | undefined {
+    const entry = this.computing.get(key);
+    return entry?.snapshot === snapshot ? entry.done : undefined;
+  }
+
+  /** Marks `key` as being computed on `snapshot`; `finish` hands its answer (or null) to those waiting. */
+  start(key: string, snapshot: string): { finish(answer: StoredAnswer | null): void } {
+    let finish!: (answer: StoredAnswer | null) => void;
+    const done = new Promise<StoredAnswer | null>((resolve) => (finish = resolve));
+    const entry = {
+      snapshot,
+      done,
+      finish: (answer: StoredAnswer | null) => {
+        if (this.computing.get(key) === entry) this.computing.delete(key);
+        finish(answer);
+      },
+    };
+    this.computing.set(key, entry);
+    return entry;
+  }
+}
+
+/**
+ * The stored answers, all of one snapshot, least recently used first, within
+ * `maxBytes`. A snapshot never comes back once a later one exists, so
+ * answers of any other snapshot than the latest seen are dead. (Two requests'
+ * snapshots can arrive out of order; clearing then costs at most a
+ * recomputation.)
+ */
+class StoredAnswers {
+  private readonly answers = new Map<string, StoredAnswer>();
+  private newestSnapshot = '';
+  bytes = 0;
+  stored = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get size(): number {
+    return this.answers.size;
+  }
+
+  /** Two bytes a character at most, and about 200 bytes of map slot and objects an answer. */
+  private sizeOf(key: string, answer: StoredAnswer): number {
+    return 2 * (key.length + answer.body.length + answer.snapshot.length) + 200;
+  }
+
+  /** A request saw `snapshot`: when it is new, every stored answer is dead. */
+  see(snapshot: string): void {
+    if (snapshot === this.newestSnapshot) return;
+    this.newestSnapshot = snapshot;
+    this.answers.clear();
+    this.bytes = 0;
+  }
+
+  /** The answer stored for `key`, made the most recently used. */
+  take(key: string): StoredAnswer | undefined {
+    const answer = this.answers.get(key);
+    if (answer) {
+      this.answers.delete(key);
+      this.answers.set(key, answer);
+    }
+    return answer;
+  }
+
+  remove(key: string): void {
+    const answer = this.answers.get(key);
+    if (!answer) return;
+    this.answers.delete(key);
+    this.bytes -= this.sizeOf(key, answer);
+  }
+
+  store(key: string, answer: StoredAnswer): void {
+    const size = this.sizeOf(key, answer);
+    if (size > this.maxBytes / 4 || answer.snapshot !== this.newestSnapshot) return;
+    this.remove(key);
+    this.answers.set(key, answer);
+    this.bytes += size;
+    this.stored++;
+    // Least recently used first: Map keeps insertion order, and a hit re-inserts.
+    for (const oldest of this.answers.keys()) {
+      if (this.bytes <= this.maxBytes) break;
+      this.remove(oldest);
+    }
+  }
+}
+
 /**
  * Answers to read-only operations, reused while they are exactly right.
  *
@@ -96,70 +187,19 @@ export interface ResponseCacheStats {
  * (no statement, no text stored).
  */
 export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BYTES) {
-  const answers = new Map<string, StoredAnswer>();
-  let bytes = 0;
-  // A snapshot never comes back once a later one exists, so answers of any other snapshot than the latest seen are dead.
-  // (Two requests' snapshots can arrive out of order; clearing then costs at most a recomputation.)
-  let newestSnapshot = '';
-  const stats = { hits: 0, misses: 0, stored: 0, shared: 0, waiting: 0 };
+  const answers = new StoredAnswers(maxBytes);
+  const inFlight = new AnswersInFlight();
+  const stats = { hits: 0, misses: 0, shared: 0, waiting: 0 };
   /** Answers to store, by their `data` object, with their text (stringifyResult sends it). */
   const toStore = new WeakMap<object, { key: string; answer: StoredAnswer }>();
-  /**
-   * Answers being computed, by key. An identical request on the same snapshot
-   * waits for the one under way instead of computing it again: after a commit
-   * retires every answer, ten dashboards asking at once cost one computation.
-   */
-  const computing = new Map<string, { snapshot: string; done: Promise<StoredAnswer | null>; finish(answer: StoredAnswer | null): void }>();
-  const startComputing = (key: string, snapshot: string) => {
-    let finish!: (answer: StoredAnswer | null) => void;
-    const done = new Promise<StoredAnswer | null>((resolve) => (finish = resolve));
-    const entry = {
-      snapshot,
-      done,
-      finish: (answer: StoredAnswer | null) => {
-        if (computing.get(key) === entry) computing.delete(key);
-        finish(answer);
-      },
-    };
-    computing.set(key, entry);
-    return entry;
-  };
   const cachedResponse = (answer: StoredAnswer): GraphQLResponse => ({
     http: { status: undefined, headers: new HeaderMap([[RESPONSE_CACHE_HEADER, 'HIT']]) },
     body: { kind: 'single', singleResult: { data: new CachedBody(answer.body) as never } },
   });
 
-  // Two bytes a character at most, and about 200 bytes of map slot and objects an answer.
-  const sizeOf = (key: string, answer: StoredAnswer) => 2 * (key.length + answer.body.length + answer.snapshot.length) + 200;
-  const remove = (key: string) => {
-    const answer = answers.get(key);
-    if (!answer) return;
-    answers.delete(key);
-    bytes -= sizeOf(key, answer);
-  };
-  const seeSnapshot = (snapshot: string) => {
-    if (snapshot === newestSnapshot) return;
-    newestSnapshot = snapshot;
-    answers.clear();
-    bytes = 0;
-  };
-  const store = (key: string, answer: StoredAnswer) => {
-    const size = sizeOf(key, answer);
-    if (size > maxBytes / 4 || answer.snapshot !== newestSnapshot) return;
-    remove(key);
-    answers.set(key, answer);
-    bytes += size;
-    stats.stored++;
-    // Least recently used first: Map keeps insertion order, and a hit re-inserts.
-    for (const oldest of answers.keys()) {
-      if (bytes <= maxBytes) break;
-      remove(oldest);
-    }
-  };
-
   const plugin: ApolloServerPlugin<MuluContext> = {
     async requestDidStart(): Promise<GraphQLRequestListener<MuluContext>> {
-      let pending: { key: string; snapshot: string; flight?: ReturnType<typeof startComputing> } | undefined;
+      let pending: { key: string; snapshot: string; flight?: ReturnType<AnswersInFlight['start']> } | undefined;
       /** Asked for with no-cache: computed afresh with no work for the cache at all, only its header. */
       let fresh = false;
       return {
@@ -179,18 +219,18 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
           const moment = await databaseMoment(contextValue.em).catch(() => null);
           // The cache must never fail a request it could not help: computed as without it, and not stored.
           if (!moment) return null;
-          seeSnapshot(moment.snapshot);
-          const answer = answers.get(key);
+          answers.see(moment.snapshot);
+          const answer = answers.take(key);
           if (answer && answer.snapshot === moment.snapshot && moment.now < answer.validUntil) {
             stats.hits++;
-            answers.delete(key);
-            answers.set(key, answer);
             return cachedResponse(answer);
           }
-          const running = computing.get(key);
-          if (running?.snapshot === moment.snapshot) {
+          // An identical request on the same snapshot waits for the one under way: after a commit retires every
+          // answer, ten dashboards asking at once cost one computation.
+          const running = inFlight.running(key, moment.snapshot);
+          if (running) {
             stats.waiting++;
-            const shared = await running.done.finally(() => stats.waiting--);
+            const shared = await running.finally(() => stats.waiting--);
             if (shared && moment.now < shared.validUntil) {
               stats.hits++;
               stats.shared++;
@@ -198,8 +238,8 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
             }
           }
           stats.misses++;
-          remove(key);
-          const flight = running?.snapshot === moment.snapshot ? undefined : startComputing(key, moment.snapshot);
+          answers.remove(key);
+          const flight = running ? undefined : inFlight.start(key, moment.snapshot);
           pending = { key, snapshot: moment.snapshot, flight };
           // From here on, a statement reading the clock without saying until when makes the answer undated.
           clock.watching = true;
@@ -243,7 +283,7 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
     if (value.data instanceof CachedBody) return value.data.body;
     const marked = value.data ? toStore.get(value.data) : undefined;
     if (!marked) return JSON.stringify(value) + '\n';
-    store(marked.key, marked.answer);
+    answers.store(marked.key, marked.answer);
     return marked.answer.body;
   };
 
@@ -254,7 +294,7 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
     plugin,
     stringifyResult,
     middleware,
-    stats: (): ResponseCacheStats => ({ ...stats, entries: answers.size, bytes }),
+    stats: (): ResponseCacheStats => ({ ...stats, stored: answers.stored, entries: answers.size, bytes: answers.bytes }),
   };
 }
 
