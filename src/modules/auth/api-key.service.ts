@@ -16,7 +16,7 @@ export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
 }
 
-export interface CreateApiKeyInput {
+export interface NewApiKey {
   name: string;
   departmentCreditCode: string;
 }
@@ -25,7 +25,7 @@ const AUDITED = ['name', 'department', 'prefix', 'revokedAt'] as const;
 
 export const apiKeyService = {
   /** Issues a key for one department; the returned secret is never stored and cannot be shown again. */
-  async create(ctx: RequestContext, input: CreateApiKeyInput): Promise<{ apiKey: ApiKey; secret: string }> {
+  async create(ctx: RequestContext, input: NewApiKey): Promise<{ apiKey: ApiKey; secret: string }> {
     const admin = requireAdmin(ctx, 'create API keys');
     const name = input.name.trim();
     if (!name) throw badInput('An API key needs a name saying which system uses it.');

@@ -14,7 +14,7 @@ import { requireDepartmentWriter } from '../../core/permissions';
 /** Fields the audit trail compares before and after a change. */
 const AUDITED = ['directory', 'kind', 'locator', 'recordCount', 'hosted', 'datasetVersion', 'lastRefreshedAt', 'active', 'unmountedAt'] as const;
 
-export interface MountDatasetInput {
+export interface NewMount {
   directory: DirectoryRef;
   kind: MountKind;
   locator: string;
@@ -26,7 +26,7 @@ export interface MountDatasetInput {
   refreshedAt?: Date | null;
 }
 
-export interface RefreshMountInput {
+export interface MountRefresh {
   mountId: number;
   recordCount: number;
   refreshedAt?: Date | null;
@@ -100,7 +100,7 @@ async function requireMountForUpdate(
 
 export const mountService = {
   /** Attaches a dataset to a directory that is not withdrawn. */
-  async mount(ctx: RequestContext, input: MountDatasetInput): Promise<Mount> {
+  async mount(ctx: RequestContext, input: NewMount): Promise<Mount> {
     const hosted = input.hosted === true;
     if (hosted && input.kind === MountKind.API) throw badInput('An API mount cannot be hosted: its data lives behind the API. Host TABLE or FILE datasets.');
     if (hosted && input.recordCount)
@@ -129,7 +129,7 @@ export const mountService = {
   },
 
   /** Records a refresh of an active mount: its new record count and time. */
-  async refresh(ctx: RequestContext, input: RefreshMountInput): Promise<Mount> {
+  async refresh(ctx: RequestContext, input: MountRefresh): Promise<Mount> {
     checkRecordCount(input.recordCount);
     const refreshedAt = checkRefreshedAt(input.refreshedAt, new Date());
     return mutate(ctx, 'refreshMount', async (em, mutation) => {

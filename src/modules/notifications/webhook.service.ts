@@ -15,7 +15,7 @@ import { NotificationEventRow, Webhook, WebhookDelivery } from './webhook.entity
 import { newWebhookSecret } from './webhook-signature';
 import { notificationPolicy } from './notification-policy';
 
-export interface CreateWebhookInput {
+export interface NewWebhook {
   /** The department whose events it receives; a steward's own when absent; absent for an admin: every department. */
   departmentCreditCode?: string | null;
   url: string;
@@ -25,7 +25,7 @@ export interface CreateWebhookInput {
   description?: string | null;
 }
 
-export interface UpdateWebhookInput {
+export interface WebhookChanges {
   id: number;
   url?: string | null;
   events?: NotificationEventType[] | null;
@@ -80,7 +80,7 @@ export const MAX_WEBHOOKS = 1_000;
 
 export const webhookService = {
   /** Registers a webhook; the secret is returned once, here. */
-  async create(ctx: RequestContext, input: CreateWebhookInput): Promise<{ webhook: Webhook; secret: string }> {
+  async create(ctx: RequestContext, input: NewWebhook): Promise<{ webhook: Webhook; secret: string }> {
     const viewer = requireViewer(ctx);
     if (viewer.role === Role.VIEWER) throw forbidden('Your role is read-only; you cannot register webhooks.');
     const code = input.departmentCreditCode?.trim() || (viewer.role === Role.STEWARD ? viewer.departmentCreditCode : null);
@@ -117,7 +117,7 @@ export const webhookService = {
     });
   },
 
-  async update(ctx: RequestContext, input: UpdateWebhookInput): Promise<Webhook> {
+  async update(ctx: RequestContext, input: WebhookChanges): Promise<Webhook> {
     const viewer = requireViewer(ctx);
     const url = input.url != null ? await checkUrl(input.url) : null;
     const secret = checkSecret(input.secret);

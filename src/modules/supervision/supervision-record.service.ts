@@ -20,7 +20,7 @@ export interface RecordKey {
   externalId: string;
 }
 
-export interface SupervisionRecordInput extends RecordKey {
+export interface IncomingRecord extends RecordKey {
   subItemCode: string;
   occurredAt: Date;
   payload?: Record<string, unknown> | null;
@@ -30,7 +30,7 @@ export interface SupervisionRecordInput extends RecordKey {
 
 export interface IngestRecordsInput {
   departmentCreditCode: string;
-  records: SupervisionRecordInput[];
+  records: IncomingRecord[];
   /** Store the good records even when some are rejected. */
   acceptPartial?: boolean | null;
 }
@@ -82,7 +82,7 @@ const keyOf = (source: string, externalId: string) => `${source}\u0000${external
 const show = (key: RecordKey) => `${key.source}/${key.externalId}`;
 
 /** The checks of one record that need no database; the reason, or the candidate. */
-function precheck(record: SupervisionRecordInput, index: number, now: number): Candidate | string {
+function precheck(record: IncomingRecord, index: number, now: number): Candidate | string {
   const source = record.source.trim();
   const externalId = record.externalId.trim();
   const subItemCode = record.subItemCode.trim();
@@ -130,7 +130,7 @@ function reject(batch: Batch, candidate: Pick<Candidate, 'index' | 'source' | 'e
   batch.rejected.push({ index: candidate.index, reason: `Record ${candidate.index} (${candidate.source}/${candidate.externalId}): ${reason}` });
 }
 
-function checkBatchSize(records: SupervisionRecordInput[]): void {
+function checkBatchSize(records: IncomingRecord[]): void {
   if (records.length > MAX_RECORDS_PER_BATCH) {
     throw badInput(
       `One call takes at most ${MAX_RECORDS_PER_BATCH.toLocaleString('en')} records; this one has ${records.length.toLocaleString('en')}. Split it into several calls.`,
@@ -139,7 +139,7 @@ function checkBatchSize(records: SupervisionRecordInput[]): void {
 }
 
 /** The batch after the checks that need no database. */
-function precheckBatch(records: SupervisionRecordInput[], now: number): Batch {
+function precheckBatch(records: IncomingRecord[], now: number): Batch {
   const batch: Batch = { received: records.length, pending: [], rejected: [], duplicateIndexes: [] };
   records.forEach((record, index) => {
     const checked = precheck(record, index, now);
