@@ -18,7 +18,8 @@ describe('PostGraphile as the benchmark peer (district scale)', () => {
   let authorization: string;
 
   beforeAll(async () => {
-    api = await startTestServer();
+    // A PostgreSQL of its own: other test files' commits would retire the response cache's answers at random.
+    api = await startTestServer({ ownCluster: true });
     const databaseUrl = api.orm.config.get('clientUrl')!;
     await seedDatabase(databaseUrl, SCALES.district, 1, false, () => {});
     peer = await startPeer(databaseUrl, () => {});
