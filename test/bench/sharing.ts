@@ -6,7 +6,7 @@ import { numericIdOf } from '../../src/graphql/global-id';
 import { creditCodeCheckCharacter } from '../../src/modules/departments/credit-code';
 import { encodeRowCursor } from '../../src/modules/sharing/delivery.service';
 import { connect } from './database';
-import { resetPeakRss, summarise } from './runner';
+import { peakRssMb as serverPeakRssMb, resetPeakRss, serverProcesses, summarise } from './runner';
 
 /**
  * Data sharing scenarios (issue 13), run by `npm run bench -- --scale S --sharing`
@@ -76,11 +76,8 @@ function creditCode(n: number): string {
   return first17 + creditCodeCheckCharacter(first17);
 }
 
-/** Peak resident memory of a process (VmHWM), in MB. */
-function peakRssMb(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Math.round(Number(match[1]) / 1024) : NaN;
-}
+/** Peak resident memory (VmHWM) of the server's largest process, workers included, in MB. */
+const peakRssMb = (pid: number): number => serverPeakRssMb(pid) ?? NaN;
 
 /** CPU seconds a process used (user + system; with `children`, also its reaped children's), from /proc (100 ticks a second). */
 function cpuSeconds(pid: number, children = false): number {
@@ -110,7 +107,9 @@ function postgresCpuSeconds(postmasterPid: number): number {
 
 /** CPU used during a phase by the API server and by PostgreSQL (0 for PostgreSQL when it runs elsewhere). */
 function cpuMeter(serverPid: number, postmasterPid: number | null) {
-  const read = () => ({ server: cpuSeconds(serverPid), postgres: postmasterPid ? postgresCpuSeconds(postmasterPid) : 0 });
+  // The server's CPU is its process and its workers' (MULU_WORKERS), each with the children it reaped.
+  const serverCpu = () => serverProcesses(serverPid).reduce((sum, each) => sum + cpuSeconds(each, true), 0);
+  const read = () => ({ server: serverCpu(), postgres: postmasterPid ? postgresCpuSeconds(postmasterPid) : 0 });
   const start = read();
   return () => {
     const end = read();
