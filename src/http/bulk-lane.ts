@@ -1,6 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import { MuluError } from '../core/errors';
 import type { Viewer } from '../core/viewer';
+import { AdmissionLine } from './admission-line';
 import { refuse } from './caller';
 
 /** A request body above this size (or of unknown size) takes the bulk lane: ingestion batches and file uploads, never a dashboard query. */
@@ -33,50 +34,8 @@ export function isBulk(req: Request, thresholdBytes: number): boolean {
  * admitted body may take to arrive is `bodyRate`'s business (body-rate.ts).
  */
 export function bulkLane(limit = BULK_CONCURRENCY, thresholdBytes = BULK_BODY_BYTES, identify?: (req: Request) => Promise<Viewer | null>): RequestHandler {
-  let admitted = 0;
-  const waiting: (() => void)[] = [];
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else admitted--;
-  };
-  const queue: RequestHandler = (req, res, next) => {
-    const admit = () => {
-      // Its client left while it waited and the line moved on in the same tick: pass the slot on.
-      if (req.destroyed) return release();
-      let done = false;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        release();
-      };
-      // The slot is held until the handler has answered, not until the client has gone: a client
-      // that times out and retries must not start a second batch beside the first. Every handler
-      // (Apollo, the routes, express's error handler) ends its response, even on a closed socket.
-      const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
-      res.end = ((...args: unknown[]) => {
-        finish();
-        return end(...args);
-      }) as typeof res.end;
-      res.once('finish', finish);
-      // A client gone before its whole body arrived: no handler will answer it.
-      res.once('close', () => {
-        if (!req.complete) finish();
-      });
-      next();
-    };
-    if (admitted < limit) {
-      admitted++;
-      admit();
-    } else {
-      waiting.push(admit);
-      // A client that gives up while waiting leaves the line (its slot was never taken).
-      req.once('close', () => {
-        const index = waiting.indexOf(admit);
-        if (index >= 0) waiting.splice(index, 1);
-      });
-    }
-  };
+  const line = new AdmissionLine(limit);
+  const queue: RequestHandler = (req, res, next) => line.enter(req, res, next);
   return (req, res, next) => {
     if (!isBulk(req, thresholdBytes)) return next();
     if (!identify) return queue(req, res, next);
