@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { Pool } from 'pg';
 import { SQL_STATEMENTS_HEADER } from '../../src/graphql/sql-statement-count';
 import { RESPONSE_CACHE_HEADER } from '../../src/graphql/response-cache';
@@ -106,6 +106,37 @@ export function serverProcesses(pid: number): number[] {
     }
   };
   return [pid, ...children.filter(isNode)];
+}
+
+/** CPU seconds a process used (user + system; with `children`, also its reaped children's), from /proc (100 ticks a second); 0 when gone. */
+export function cpuSeconds(pid: number, children = false): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0);
+    return ticks / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of the server: its process and its workers' (MULU_WORKERS), each with the children it reaped. */
+export function serverCpuSeconds(pid: number): number {
+  return serverProcesses(pid).reduce((sum, each) => sum + cpuSeconds(each, true), 0);
+}
+
+/** CPU seconds of a PostgreSQL server on this machine: the postmaster, its reaped children and its live ones (backends, WAL writer, checkpointer). */
+export function postgresCpuSeconds(postmasterPid: number): number {
+  let total = cpuSeconds(postmasterPid, true);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
+      if (Number(fields[1]) === postmasterPid) total += cpuSeconds(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }
 
 /** Peak resident set size in MB (Linux /proc, VmHWM) of the server's largest process (the limit is per process); null when unknown. */

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
 import autocannon from 'autocannon';
@@ -6,7 +6,7 @@ import { numericIdOf } from '../../src/graphql/global-id';
 import { creditCodeCheckCharacter } from '../../src/modules/departments/credit-code';
 import { encodeRowCursor } from '../../src/modules/sharing/delivery.service';
 import { connect } from './database';
-import { peakRssMb as serverPeakRssMb, resetPeakRss, serverProcesses, summarise } from './runner';
+import { peakRssMb as serverPeakRssMb, postgresCpuSeconds, resetPeakRss, serverCpuSeconds, summarise } from './runner';
 
 /**
  * Data sharing scenarios (issue 13), run by `npm run bench -- --scale S --sharing`
@@ -79,37 +79,9 @@ function creditCode(n: number): string {
 /** Peak resident memory (VmHWM) of the server's largest process, workers included, in MB. */
 const peakRssMb = (pid: number): number => serverPeakRssMb(pid) ?? NaN;
 
-/** CPU seconds a process used (user + system; with `children`, also its reaped children's), from /proc (100 ticks a second). */
-function cpuSeconds(pid: number, children = false): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0);
-    return ticks / 100;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU seconds of a PostgreSQL server on this machine: the postmaster, its reaped children and its live ones (backends, WAL writer, checkpointer). */
-function postgresCpuSeconds(postmasterPid: number): number {
-  let total = cpuSeconds(postmasterPid, true);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
-      if (Number(fields[1]) === postmasterPid) total += cpuSeconds(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
-}
-
 /** CPU used during a phase by the API server and by PostgreSQL (0 for PostgreSQL when it runs elsewhere). */
 function cpuMeter(serverPid: number, postmasterPid: number | null) {
-  // The server's CPU is its process and its workers' (MULU_WORKERS), each with the children it reaped.
-  const serverCpu = () => serverProcesses(serverPid).reduce((sum, each) => sum + cpuSeconds(each, true), 0);
-  const read = () => ({ server: serverCpu(), postgres: postmasterPid ? postgresCpuSeconds(postmasterPid) : 0 });
+  const read = () => ({ server: serverCpuSeconds(serverPid), postgres: postmasterPid ? postgresCpuSeconds(postmasterPid) : 0 });
   const start = read();
   return () => {
     const end = read();
