@@ -10,6 +10,12 @@ function numbered(sql: string): string {
 
 export interface SqlPool {
   execute: SqlExecutor;
+  /**
+   * Runs a statement prepared once per connection under `name` (PostgreSQL
+   * plans it once and reuses the plan): for the statements a background job
+   * repeats many times a second.
+   */
+  prepared(name: string, sql: string, params?: unknown[]): Promise<any[]>;
   /** Runs `work` in one transaction on one connection. */
   transaction<T>(work: (execute: SqlExecutor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -34,6 +40,7 @@ export function createSqlPool(
       (await client.query(numbered(sql), params)).rows;
   return {
     execute: on(pool),
+    prepared: async (name, sql, params = []) => (await pool.query({ name, text: numbered(sql), values: params })).rows,
     async transaction(work) {
       const client = await pool.connect();
       try {
