@@ -4,12 +4,21 @@ import type { RequestHandler } from 'express';
 import type { FormattedExecutionResult } from 'graphql';
 import { CLOCK_ACCOUNTED_FOR, currentClockReads, withClockReads } from '../db/clock-reads';
 import type { MuluContext } from './context';
+import { jsonSizeUpTo } from './execution-budget';
 
 /** Response header of every query the cache saw: HIT (answered from it) or MISS (computed). */
 export const RESPONSE_CACHE_HEADER = 'x-mulu-response-cache';
 
 /** Default memory for stored answers: a province dashboard is about 200 KB of text, counted as 400 KB (2 bytes a character). */
 export const DEFAULT_RESPONSE_CACHE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * The longest request the cache keys (document and variables, in characters): a dashboard's
+ * document is a few KB. A larger one (a megabyte of search text, thousands of aliases) is
+ * computed as with no-cache, so that it costs no key the size of the request, no snapshot
+ * statements and no room among the stored answers.
+ */
+export const MAX_CACHED_REQUEST_CHARS = 64 * 1024;
 
 /**
  * The database's snapshot (which transactions are visible) and its clock.
@@ -210,7 +219,10 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
           // snapshot statements, no key, no text kept. (Storing it for the next caller would cost those two
           // statements on every such request, the computed path's only cost of the cache.) What is stored stays
           // as it is: an answer still valid for its snapshot is exactly as right as before the fresh one was computed.
-          if (/\bno-cache\b/i.test(request.http?.headers.get('cache-control') ?? '')) {
+          if (
+            /\bno-cache\b/i.test(request.http?.headers.get('cache-control') ?? '') ||
+            source.length + jsonSizeUpTo(request.variables ?? {}, MAX_CACHED_REQUEST_CHARS) > MAX_CACHED_REQUEST_CHARS
+          ) {
             fresh = true;
             stats.misses++;
             return null;

@@ -4,19 +4,37 @@ import { httpStatusFor, type ErrorCode } from '../core/errors';
 /** Deepest nesting of arrays and objects a JSON request body may have (variables of the deepest input type are far shallower). */
 export const MAX_JSON_DEPTH = 64;
 
-/** The nesting depth of a parsed JSON value, walked without recursion, stopping once it passes `stopAbove`. */
-export function jsonDepth(value: unknown, stopAbove = Number.MAX_SAFE_INTEGER): number {
-  let deepest = 0;
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length) {
-    const [item, depth] = stack.pop()!;
-    if (item === null || typeof item !== 'object') continue;
-    const level = depth + 1;
-    if (level > deepest) deepest = level;
-    if (deepest > stopAbove) return deepest;
-    for (const child of Array.isArray(item) ? item : Object.values(item)) if (child !== null && typeof child === 'object') stack.push([child, level]);
+/**
+ * Whether JSON text (UTF-8 bytes) nests arrays and objects more than `max`
+ * deep, read from the text without parsing it: brackets outside strings are
+ * exactly the structure of valid JSON (and invalid JSON is refused either way).
+ * Checked before JSON.parse, so a body nested 100,000 deep costs one pass over
+ * its bytes instead of 100,000 nested arrays built and walked (80 ms of the
+ * event loop each).
+ */
+export function jsonNestedDeeperThan(bytes: Uint8Array, max: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (byte === 0x22) {
+      // A string: on to its closing quote (one not escaped, i.e. after an even run of backslashes), found natively.
+      for (;;) {
+        i = bytes.indexOf(0x22, i + 1);
+        if (i < 0) return false;
+        let backslashes = 0;
+        while (bytes[i - 1 - backslashes] === 0x5c) backslashes++;
+        if (backslashes % 2 === 0) break;
+      }
+    } else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > max) return true;
+    } else if (byte === 0x5d || byte === 0x7d) depth--;
   }
-  return deepest;
+  return false;
+}
+
+/** body-parser's error for a body refused by jsonNestedDeeperThan (its `verify` hook); answered by graphqlBodyErrors. */
+class NestedTooDeep extends Error {
+  readonly type = 'entity.too.deep';
 }
 
 /** Answers in GraphQL's error shape with the status of `code` (errors.ts). */
@@ -32,15 +50,13 @@ export function sendGraphQLError(res: Response, code: ErrorCode, message: string
  * the stack.
  */
 export function graphqlJsonBody(limitBytes: number): RequestHandler[] {
-  const parse = express.json({ limit: limitBytes });
-  const checkDepth: RequestHandler = (req, res, next) => {
-    if (jsonDepth(req.body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
-      sendGraphQLError(res, 'BAD_REQUEST', `The request body is nested more than ${MAX_JSON_DEPTH} levels deep.`);
-      return;
-    }
-    next();
-  };
-  return [parse, checkDepth];
+  const parse = express.json({
+    limit: limitBytes,
+    verify: (_req, _res, body) => {
+      if (jsonNestedDeeperThan(body, MAX_JSON_DEPTH)) throw new NestedTooDeep();
+    },
+  });
+  return [parse];
 }
 
 /** Error handler after graphqlJsonBody: the body could not be read. */
@@ -49,6 +65,8 @@ export function graphqlBodyErrors(limitBytes: number) {
     // Already answered (a slow body cut off with 408): the parser's late "aborted" has no one to tell.
     if (res.headersSent) return;
     switch (error.type) {
+      case 'entity.too.deep':
+        return sendGraphQLError(res, 'BAD_REQUEST', `The request body is nested more than ${MAX_JSON_DEPTH} levels deep.`);
       case 'entity.too.large':
         return sendGraphQLError(res, 'PAYLOAD_TOO_LARGE', `The request body is too large (${Math.round(limitBytes / (1024 * 1024))} MB at most).`);
       case 'charset.unsupported':

@@ -50,17 +50,21 @@ export async function benchIdentities(): Promise<{
   env: Record<string, string>;
   authorization: { read: string; write: string };
   stewardToken: (creditCode: string) => Promise<string>;
+  /** Signs a token for `subject` with these claims, issued now (or at `issuedAt`, epoch seconds), valid 12 hours from then. */
+  signToken: (subject: string, claims: Record<string, unknown>, issuedAt?: number) => Promise<string>;
 }> {
   const { privateKey, publicKey } = await generateKeyPair('RS256');
   const adminToken = randomBytes(24).toString('hex');
-  const viewer = await new SignJWT({ role: 'VIEWER', name: 'Benchmark dashboard' })
-    .setProtectedHeader({ alg: 'RS256' })
-    .setSubject('bench-viewer')
-    .setIssuer(ISSUER)
-    .setAudience(AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime('12h')
-    .sign(privateKey);
+  const signToken = (subject: string, claims: Record<string, unknown>, issuedAt = Math.floor(Date.now() / 1000)) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256' })
+      .setSubject(subject)
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + 12 * 3600)
+      .sign(privateKey);
+  const viewer = await signToken('bench-viewer', { role: 'VIEWER', name: 'Benchmark dashboard' });
   return {
     env: {
       MULU_JWT_PUBLIC_KEY: await exportSPKI(publicKey),
@@ -71,19 +75,21 @@ export async function benchIdentities(): Promise<{
       MULU_JWKS_URL: '',
     },
     authorization: { read: `Bearer ${viewer}`, write: `Bearer ${adminToken}` },
-    stewardToken: (department: string) =>
-      new SignJWT({ role: 'STEWARD', department, name: 'Benchmark steward' })
-        .setProtectedHeader({ alg: 'RS256' })
-        .setSubject(`bench-steward-${department}`)
-        .setIssuer(ISSUER)
-        .setAudience(AUDIENCE)
-        .setIssuedAt()
-        .setExpirationTime('12h')
-        .sign(privateKey),
+    stewardToken: (department: string) => signToken(`bench-steward-${department}`, { role: 'STEWARD', department, name: 'Benchmark steward' }),
+    signToken,
   };
 }
 
-export async function startServer(databaseUrl: string, authEnv: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+/**
+ * Starts the compiled server as `npm start` runs it, in a process of its own, and waits for /health.
+ * `databaseUrl` undefined: the server starts its embedded PostgreSQL (in MULU_DATA_DIR of `overrides`).
+ * `overrides` replace the benchmark's settings below (e.g. MULU_WORKERS, MULU_CALLER_CONCURRENCY).
+ */
+export async function startServer(
+  databaseUrl: string | undefined,
+  authEnv: Record<string, string>,
+  overrides: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string }> {
   const main = resolve('dist/src/main.js');
   if (!existsSync(main)) throw new Error('dist/src/main.js is missing: run `npm run build` (npm run bench does).');
   const port = await freePort();
@@ -92,7 +98,7 @@ export async function startServer(databaseUrl: string, authEnv: Record<string, s
       ...process.env,
       ...authEnv,
       NODE_ENV: 'production',
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: databaseUrl ?? '',
       PORT: String(port),
       MULU_SQL_COUNT_HEADER: '1',
       MULU_DEMO: '0',
@@ -101,12 +107,14 @@ export async function startServer(databaseUrl: string, authEnv: Record<string, s
       // Ten clients stand for ten dashboard users with one token between them.
       MULU_CALLER_CONCURRENCY: '0',
       MULU_LOG_LEVEL: process.env.MULU_LOG_LEVEL ?? 'warn',
+      ...overrides,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (chunk) => process.stdout.write(`  [server] ${chunk}`));
   child.stderr.on('data', (chunk) => process.stderr.write(`  [server] ${chunk}`));
-  const deadline = Date.now() + 60_000;
+  // An embedded PostgreSQL is created (initdb) and migrated first.
+  const deadline = Date.now() + (databaseUrl ? 60_000 : 180_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`The server exited with code ${child.exitCode}.`);
     try {
@@ -115,7 +123,7 @@ export async function startServer(databaseUrl: string, authEnv: Record<string, s
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error('The server did not answer /health within 60 s.');
+    if (Date.now() > deadline) throw new Error('The server did not answer /health in time.');
     await new Promise((r) => setTimeout(r, 200));
   }
   return { child, url: `http://127.0.0.1:${port}/graphql` };

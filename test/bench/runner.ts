@@ -139,17 +139,29 @@ export function postgresCpuSeconds(postmasterPid: number): number {
   return total;
 }
 
+/** A memory figure of /proc/PID/status (VmRSS: resident now; VmHWM: peak since start or the last reset) in MB; null when unknown. */
+function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number | null {
+  try {
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Resident set size now (`VmRSS`) or at its peak (`VmHWM`) of each of the server's processes, in MB by pid (Linux /proc). */
+export function rssMbByProcess(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): Map<number, number> {
+  const each = new Map<number, number>();
+  for (const one of serverProcesses(pid)) {
+    const mb = statusMb(one, field);
+    if (mb !== null) each.set(one, mb);
+  }
+  return each;
+}
+
 /** Peak resident set size in MB (Linux /proc, VmHWM) of the server's largest process (the limit is per process); null when unknown. */
 export function peakRssMb(pid: number): number | null {
-  const peaks = serverProcesses(pid).map((each) => {
-    try {
-      const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${each}/status`, 'utf8'));
-      return match ? Math.round(Number(match[1]) / 1024) : null;
-    } catch {
-      return null;
-    }
-  });
-  const known = peaks.filter((peak): peak is number => peak !== null);
+  const known = [...rssMbByProcess(pid, 'VmHWM').values()];
   return known.length > 0 ? Math.max(...known) : null;
 }
 

@@ -1,5 +1,5 @@
 import { CLOCK_ACCOUNTED_FOR, readsTheClockUnaccounted } from '../../src/db/clock-reads';
-import { RESPONSE_CACHE_HEADER } from '../../src/graphql/response-cache';
+import { MAX_CACHED_REQUEST_CHARS, RESPONSE_CACHE_HEADER } from '../../src/graphql/response-cache';
 import { SQL_STATEMENTS_HEADER } from '../../src/graphql/sql-statement-count';
 import { addDirectory, createDepartment, createRegions, creditCode, mount } from '../support/builders';
 import { openConnection, untilWaiting } from '../support/locks';
@@ -73,6 +73,19 @@ describe('response cache', () => {
     expect([fresh.cache, fresh.statements]).toEqual(['MISS', 2]);
     // The stored answer is untouched, and still served while nothing was committed.
     expect((await post(STATS, { code: '410505' })).cache).toBe('HIT');
+  });
+
+  it('computes a request larger than MAX_CACHED_REQUEST_CHARS as with no-cache: no snapshot statements, nothing stored', async () => {
+    const SEARCH = `query Search($t: String!) { directories(first: 5, filter: { text: $t }) { totalCount } }`;
+    // Text the search accepts, padded with an unused variable past the cap.
+    const large = { t: 'A-1', padding: 'x'.repeat(MAX_CACHED_REQUEST_CHARS) };
+    const first = await post(SEARCH, large);
+    expect(first.body.data.directories.totalCount).toBe(1);
+    expect([first.cache, first.statements]).toEqual(['MISS', 2]);
+    expect((await post(SEARCH, large)).cache).toBe('MISS');
+    // Under the cap, the same query is stored and served.
+    await post(SEARCH, { t: 'A-1' });
+    expect((await post(SEARCH, { t: 'A-1' })).cache).toBe('HIT');
   });
 
   it('recomputes after a write through the API', async () => {

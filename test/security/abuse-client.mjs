@@ -1,6 +1,5 @@
 /**
- * The attacker's side of `npm run bench:abuse` (abuse-memory.ts), in a process of its own so that
- * the server's RSS is the server's: every abuse case of issue 11 in a loop on several connections,
+ * The attacker's side of `npm run bench:abuse` (abuse-memory.ts), in a process of its own: every abuse case of issue 11 in a loop on several connections,
  * and one dashboard reader timing each answer. Prints one JSON line of results.
  */
 import net from 'node:net';
@@ -92,10 +91,13 @@ const note = (name, outcome) => {
   outcomes[name][outcome] = (outcomes[name][outcome] ?? 0) + 1;
 };
 let until = Date.now() + baselineSeconds * 1000;
-const names = Object.keys(attacks);
+// ABUSE_ONLY: the cases whose names contain one of these comma-separated words (all by default).
+const only = (process.env.ABUSE_ONLY ?? '').split(',').filter(Boolean);
+const names = Object.keys(attacks).filter((name) => only.length === 0 || only.some((word) => name.includes(word)));
+const slowSenders = only.length === 0 || only.some((word) => 'slow sender'.includes(word)) ? 2 : 0;
 
 async function attacker(offset) {
-  for (let i = offset; Date.now() < until; i++) {
+  for (let i = offset; Date.now() < until && names.length > 0; i++) {
     const name = names[i % names.length];
     note(name, await attacks[name]().catch((error) => `failed: ${error.message}`));
   }
@@ -120,12 +122,13 @@ function summary(latencies) {
 // The dashboard alone first: what this machine gives it without attackers.
 const alone = [];
 await reader(alone, 'dashboard region page (no-cache), alone');
+// The server's side (abuse-memory.ts) reads its memory here and watches it from now on.
+process.send?.('attack');
 until = Date.now() + seconds * 1000;
 const underAttack = [];
 await Promise.all([
   ...Array.from({ length: attackers }, (_, i) => attacker(i * 3)),
-  senders(),
-  senders(),
+  ...Array.from({ length: slowSenders }, () => senders()),
   reader(underAttack, 'dashboard region page (no-cache), under attack'),
 ]);
 process.stdout.write(JSON.stringify({ outcomes, dashboardAlone: summary(alone), dashboardUnderAttack: summary(underAttack) }) + '\n');
