@@ -38,8 +38,41 @@ export function compareRatesHighestFirst(a: Ratio, b: Ratio): number {
   return b.numerator * a.denominator - a.numerator * b.denominator;
 }
 
-/** Code-point order of names: the same on every machine, whatever its locale (like the rankings). */
-export const compareNames = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/**
+ * Code-point order of names: the same on every machine, whatever its locale,
+ * and the order of PostgreSQL's collation "C" on UTF-8 (NAME_ORDER_SQL, the
+ * rankings). JavaScript's `<` compares UTF-16 code units, which puts U+E000 to
+ * U+FFFF (full-width brackets, say) after the surrogates of characters beyond
+ * U+FFFF (rare CJK characters); code-point order puts them before.
+ */
+export function compareNames(a: string, b: string): number {
+  if (a === b) return 0;
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+/** A UTF-16 code unit's place in code-point order: U+E000-U+FFFF below the surrogates (which encode U+10000 and beyond). */
+const codePointRank = (unit: number) => (unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit);
+
+/** Orders SQL text columns as compareNames does: by code point (UTF-8 bytes). */
+export const nameOrderSql = (column: string) => `${column} collate "C"`;
+
+/**
+ * A SQL sort key of the rate num/den that orders rates exactly as
+ * compareRatesHighestFirst compares them: the integer part of
+ * num * 10^40 / den, computed in numeric (exact). Two different rates whose
+ * denominators are below 10^20 differ by at least 10^-40, so their keys
+ * differ (in the same direction); equal rates (1/2, 2/4) have equal keys.
+ * Null without a rate (den = 0): order by `den = 0` first to put those last.
+ * Never the rounded quotient (num::numeric / den rounds each to a scale that
+ * depends on its operands, so 1/3 and 3333/9999 need not compare equal).
+ */
+export const rateSortKeySql = (num: string, den: string) => `div((${num})::numeric * 1e40, nullif(${den}, 0))`;
 
 /**
  * A non-negative number as the decimal fraction it is written as

@@ -4,6 +4,7 @@ import type { Region } from '../regions/region.entity';
 import { reportService, type RegionReport, type ReportOptions } from './report.service';
 import type { ReportUnitKind } from './report-snapshot.entity';
 import { ReportMonthType } from './report.types';
+import { reportDepartmentsService, type DepartmentListPage, type DepartmentListRequest } from './report-departments.service';
 import { snapshotService } from './snapshot.service';
 
 export interface RegionReportKey {
@@ -38,6 +39,33 @@ export function createReportLoaders(em: EntityManager) {
         return keys.map((key) => results.get(key)!);
       },
       { cacheKeyFn: (key) => `${key.region.code} ${optionsKey(key.options)}` },
+    ),
+    /**
+     * Pages of the department lists of reports (appendix 4 and 5, by name,
+     * below the threshold): every list of every report asked in one request
+     * with the same figures, comparison and threshold, one statement.
+     */
+    reportDepartments: new DataLoader<DepartmentListRequest, DepartmentListPage, string>(
+      async (requests) => {
+        const sourceKey = (r: DepartmentListRequest) => JSON.stringify([r.from.source, r.from.period, r.from.comparedTo, r.from.threshold]);
+        const groups = new Map<string, DepartmentListRequest[]>();
+        for (const request of requests) groups.set(sourceKey(request), [...(groups.get(sourceKey(request)) ?? []), request]);
+        const pages = new Map<DepartmentListRequest, DepartmentListPage | Error>();
+        await Promise.all(
+          [...groups.values()].map(async (group) => {
+            try {
+              const answers = await reportDepartmentsService.pages(em, group[0].from, group);
+              group.forEach((request, i) => pages.set(request, answers[i]));
+            } catch (error) {
+              for (const request of group) pages.set(request, error as Error);
+            }
+          }),
+        );
+        return requests.map((request) => pages.get(request)!);
+      },
+      {
+        cacheKeyFn: (r) => JSON.stringify([r.regionCode, r.from.source, r.from.period, r.from.comparedTo, r.from.threshold, r.list, r.first]),
+      },
     ),
     /** Units' figures in every captured month, one statement per batch. */
     monthlyFigures: new DataLoader<{ kind: ReportUnitKind; key: string }, ReportMonthType[], string>(

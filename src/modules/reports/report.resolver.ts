@@ -17,6 +17,7 @@ import {
   ReportUnitType,
 } from './report.types';
 import { snapshotService } from './snapshot.service';
+import type { DepartmentList } from './report-departments.service';
 
 @Resolver(() => ReportSnapshotType)
 export class ReportSnapshotResolver {
@@ -58,45 +59,66 @@ const firstRows = (first: number | null | undefined): number | undefined => {
   return first;
 };
 
+/** A page of a report's department list, through the request's loader (one statement for every list asked). */
+async function departmentsOf(
+  ctx: MuluContext,
+  report: { regionCode: string; departmentsSource: RegionReportType['departmentsSource'] },
+  list: DepartmentList,
+  first: number | null,
+) {
+  return ctx.loaders.reportDepartments.load({ regionCode: report.regionCode, from: report.departmentsSource, list, first });
+}
+
+const unitTypes = (page: { units: ConstructorParameters<typeof ReportUnitType>[0][] }) => page.units.map((u) => new ReportUnitType(u));
+
 @Resolver(() => RegionReportType)
 export class RegionReportTablesResolver {
+  @FieldResolver(() => [ReportUnitType], { description: 'Every department in the region and in the regions below it, by name; ranked among each other.' })
+  async departments(@Root() report: RegionReportType, @Ctx() ctx: MuluContext): Promise<ReportUnitType[]> {
+    return unitTypes(await departmentsOf(ctx, report, 'BY_NAME', null));
+  }
+
   @FieldResolver(() => [ReportUnitType], {
     description:
       'The departments in the order of appendix 4 (附件4, resources): mount rate, then published directories, then data volume, each highest first, then name; units without a rate last. The order of the resources export.',
   })
-  appendix4(
+  async appendix4(
     @Root() report: RegionReportType,
+    @Ctx() ctx: MuluContext,
     @Arg('first', () => Int, { nullable: true, description: 'Only the first rows (all when omitted).' }) first?: number | null,
-  ): ReportUnitType[] {
-    return report.inReportOrder('resources', firstRows(first));
+  ): Promise<ReportUnitType[]> {
+    return unitTypes(await departmentsOf(ctx, report, 'RESOURCES', firstRows(first) ?? null));
   }
 
   @FieldResolver(() => [ReportUnitType], {
     description:
       'The departments in the order of appendix 5 (附件5, supervision): main-item coverage rate, then sub-item coverage rate, then number of main items, each highest first, then name; units without a rate last. The order of the supervision export.',
   })
-  appendix5(
+  async appendix5(
     @Root() report: RegionReportType,
+    @Ctx() ctx: MuluContext,
     @Arg('first', () => Int, { nullable: true, description: 'Only the first rows (all when omitted).' }) first?: number | null,
-  ): ReportUnitType[] {
-    return report.inReportOrder('supervision', firstRows(first));
+  ): Promise<ReportUnitType[]> {
+    return unitTypes(await departmentsOf(ctx, report, 'SUPERVISION', firstRows(first) ?? null));
   }
 }
 
 @Resolver(() => ReportBelowThresholdType)
 export class ReportBelowThresholdResolver {
   @FieldResolver(() => [ReportUnitType], { description: 'Departments below the threshold, lowest rate first, ties by name.' })
-  departments(
+  async departments(
     @Root() below: ReportBelowThresholdType,
+    @Ctx() ctx: MuluContext,
     @Arg('first', () => Int, { nullable: true, description: 'Only the first departments (all when omitted): a province has thousands below a threshold.' })
     first?: number | null,
-  ): ReportUnitType[] {
-    return below.belowDepartments.slice(0, firstRows(first)).map((u) => new ReportUnitType(u));
+  ): Promise<ReportUnitType[]> {
+    return unitTypes(await departmentsOf(ctx, below, below.metric, firstRows(first) ?? null));
   }
 
   @FieldResolver(() => Int, { description: 'How many departments are below the threshold (all of them, whatever `departments(first)` returns).' })
-  departmentCount(@Root() below: ReportBelowThresholdType): number {
-    return below.belowDepartments.length;
+  async departmentCount(@Root() below: ReportBelowThresholdType, @Ctx() ctx: MuluContext): Promise<number> {
+    // The first row's page (any page carries the list's count): no list of thousands for a count.
+    return (await departmentsOf(ctx, below, below.metric, 0)).totalCount;
   }
 }
 

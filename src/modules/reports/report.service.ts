@@ -6,6 +6,7 @@ import { Region } from '../regions/region.entity';
 import { RankingMetric } from '../stats/ranking.service';
 import { currentPeriod, previousPeriod, requirePeriod } from './period';
 import { changeOf, compareNames, compareRatesHighestFirst, isBelow, METRICS, ratioOf, type FiguresChange } from './report-figures';
+import type { DepartmentsSource } from './report-departments.service';
 import { ReportUnitKind, type UnitFigures } from './report-snapshot.entity';
 import { snapshotService } from './snapshot.service';
 import { unitFiguresService, type UnitWithFigures } from './unit-figures.service';
@@ -61,8 +62,7 @@ export interface ReportUnit {
 
 export interface BelowThreshold {
   metric: RankingMetric;
-  /** Lowest rate first, ties by name. */
-  departments: ReportUnit[];
+  /** Lowest rate first, ties by name. (Its departments: reportDepartmentsService, from the report's `departments`.) */
   childRegions: ReportUnit[];
 }
 
@@ -76,8 +76,12 @@ export interface RegionReport {
   comparedCapturedAt: Date | null;
   threshold: number;
   region: ReportUnit;
-  /** Every department in the region and below it, by name. */
-  departments: ReportUnit[];
+  /**
+   * Where every department in the region and below it comes from: a
+   * province has 10,000, which PostgreSQL orders, ranks and pages
+   * (reportDepartmentsService) when a list of them is asked for.
+   */
+  departments: DepartmentsSource;
   /** The regions directly below, by code. */
   childRegions: ReportUnit[];
   belowThreshold: BelowThreshold[];
@@ -86,23 +90,37 @@ export interface RegionReport {
 /**
  * A period's figures of region trees: its snapshot when there is one;
  * otherwise the live figures, but only for the current month (or no period):
- * a past month without a snapshot cannot be reconstructed (null).
+ * a past month without a snapshot cannot be reconstructed (null). With
+ * `departments: false`, the regions alone (each tree's region and its child
+ * regions).
  */
-async function sidesOf(em: EntityManager, regionCodes: readonly string[], period: string | null): Promise<Map<string, ReportSide> | null> {
+async function sidesOf(
+  em: EntityManager,
+  regionCodes: readonly string[],
+  period: string | null,
+  { departments }: { departments: boolean },
+): Promise<Map<string, ReportSide> | null> {
   const sides = (p: string, source: FiguresSource, capturedAt: Date | null, units: Map<string, UnitWithFigures[]>) =>
     new Map(regionCodes.map((code) => [code, { period: p, source, capturedAt, units: units.get(code) ?? [] }]));
   if (period !== null) {
     const snapshot = await snapshotService.find(em, period);
     // A captured month depends on its snapshot alone; only without one does the clock (which month is current) enter.
-    if (snapshot) return sides(period, FiguresSource.SNAPSHOT, snapshot.capturedAt, await snapshotService.unitsOfRegionTrees(em, period, regionCodes));
+    if (snapshot)
+      return sides(period, FiguresSource.SNAPSHOT, snapshot.capturedAt, await snapshotService.unitsOfRegionTrees(em, period, regionCodes, { departments }));
     if (period !== currentPeriod()) return null;
   }
-  return sides(period ?? currentPeriod(), FiguresSource.LIVE, null, await unitFiguresService.ofRegionTrees(em, regionCodes));
+  const live = departments ? await unitFiguresService.ofRegionTrees(em, regionCodes) : await unitFiguresService.regionsOfTrees(em, regionCodes);
+  return sides(period ?? currentPeriod(), FiguresSource.LIVE, null, live);
 }
 
-function rankPeers(units: ReportUnit[], threshold: number): void {
+/**
+ * Ranks units among each other by each rate (highest first, ties by name,
+ * then key): the child regions of a report. Its departments are ranked the
+ * same way in SQL (report-departments.service.ts; a test holds the two equal).
+ */
+export function rankPeers(units: ReportUnit[], threshold: number): void {
   for (const metric of METRICS) {
-    // Each unit's ratio once, not once per comparison (a province ranks 10,000 departments).
+    // Each unit's ratio once, not once per comparison.
     const ratios = new Map(units.map((u) => [u, ratioOf(u.figures, metric)]));
     const rated = units.filter((u) => ratios.get(u)!.denominator > 0);
     rated.sort((a, b) => compareRatesHighestFirst(ratios.get(a)!, ratios.get(b)!) || compareNames(a.name, b.name) || compareNames(a.key, b.key));
@@ -111,7 +129,8 @@ function rankPeers(units: ReportUnit[], threshold: number): void {
   }
 }
 
-function lowestFirst(units: ReportUnit[], metric: RankingMetric): ReportUnit[] {
+/** The units below the threshold by a rate (as ranked by rankPeers), lowest rate first, ties by name, then key. */
+export function lowestFirst(units: ReportUnit[], metric: RankingMetric): ReportUnit[] {
   return units
     .filter((u) => u.ranks.find((r) => r.metric === metric)?.below)
     .sort(
@@ -130,14 +149,15 @@ export const reportService = {
     const period = requirePeriod(periodText);
     const region = await ctx.em.findOne(Region, { code: regionCode.trim() });
     if (!region) throw notFound(`There is no region with code ${regionCode}.`);
-    const sides = await sidesOf(ctx.em, [region.code], period);
+    const sides = await sidesOf(ctx.em, [region.code], period, { departments: true });
     if (!sides) await snapshotService.require(ctx.em, period);
     return { region, side: sides!.get(region.code)! };
   },
 
   /**
    * The monthly report (通报) of a region: the figures of the period for the
-   * region, each department in it and below it, and each child region; the
+   * region, each department in it and below it (their lists are read a page
+   * at a time, reportDepartmentsService), and each child region; the
    * change against the compared period (counts as differences, rates in
    * percentage points); the rank of every department among the departments
    * and of every child region among the child regions by each rate; and the
@@ -162,7 +182,7 @@ export const reportService = {
     const threshold = options.threshold ?? DEFAULT_THRESHOLD;
     if (!(threshold >= 0 && threshold <= 1)) throw badInput(`"threshold" is a rate between 0 and 1 (0.6 for 60%), got ${threshold}.`);
     const codes = regions.map((r) => r.code);
-    const nowSides = await sidesOf(em, codes, period);
+    const nowSides = await sidesOf(em, codes, period, { departments: false });
     if (!nowSides) await snapshotService.require(em, period!);
     const sidePeriod = nowSides!.get(codes[0])!.period;
     const explicitComparison = options.comparedTo ? requirePeriod(options.comparedTo, 'compared period') : null;
@@ -170,7 +190,7 @@ export const reportService = {
     if (comparedTo >= sidePeriod) throw badInput(`The compared period ${comparedTo} must be before ${sidePeriod}.`);
     const compared = await snapshotService.find(em, comparedTo);
     if (!compared && explicitComparison) await snapshotService.require(em, comparedTo);
-    const before = compared ? await snapshotService.unitsOfRegionTrees(em, comparedTo, codes) : new Map<string, UnitWithFigures[]>();
+    const before = compared ? await snapshotService.unitsOfRegionTrees(em, comparedTo, codes, { departments: false }) : new Map<string, UnitWithFigures[]>();
 
     const reports = new Map<string, RegionReport | MuluError>();
     for (const region of regions) {
@@ -185,15 +205,10 @@ export const reportService = {
         reports.set(region.code, notFound(`Region ${region.code} (${region.name}) was not in the snapshot of ${side.period}.`));
         continue;
       }
-      const departments = side.units
-        .filter((u) => u.kind === ReportUnitKind.DEPARTMENT)
-        .map(toReportUnit)
-        .sort((a, b) => compareNames(a.name, b.name) || compareNames(a.key, b.key));
       const childRegions = side.units
         .filter((u) => u.kind === ReportUnitKind.REGION && u.regionCode === region.code)
         .map(toReportUnit)
         .sort((a, b) => compareNames(a.key, b.key));
-      rankPeers(departments, threshold);
       rankPeers(childRegions, threshold);
       reports.set(region.code, {
         regionCode: region.code,
@@ -205,9 +220,9 @@ export const reportService = {
         comparedCapturedAt: compared?.capturedAt ?? null,
         threshold,
         region: toReportUnit(regionUnit),
-        departments,
+        departments: { source: side.source, period: side.period, comparedTo: compared ? comparedTo : null, threshold },
         childRegions,
-        belowThreshold: METRICS.map((metric) => ({ metric, departments: lowestFirst(departments, metric), childRegions: lowestFirst(childRegions, metric) })),
+        belowThreshold: METRICS.map((metric) => ({ metric, childRegions: lowestFirst(childRegions, metric) })),
       });
     }
     return reports;

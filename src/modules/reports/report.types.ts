@@ -1,5 +1,4 @@
 import { IsOptional, Matches, Max, Min } from 'class-validator';
-import { sortInReportOrder } from './report-figures';
 import { ArgsType, Field, Float, GraphQLISODateTime, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { BigCount, SafeInt } from '../../graphql/scalars';
 import type { Count } from '../../core/numbers';
@@ -10,6 +9,7 @@ import { SubscriptionStatsType } from '../subscriptions/subscription.types';
 import type { FiguresChange } from './report-figures';
 import { ReportUnitKind, type UnitFigures } from './report-snapshot.entity';
 import { FiguresSource, type BelowThreshold, type RegionReport, type ReportUnit, type UnitRank } from './report.service';
+import type { DepartmentsSource } from './report-departments.service';
 
 registerEnumType(ReportUnitKind, {
   name: 'ReportUnitKind',
@@ -225,17 +225,19 @@ export class ReportUnitType {
 
 @ObjectType('ReportBelowThreshold', { description: 'The units whose rate is below the threshold, lowest first, as the report names them.' })
 export class ReportBelowThresholdType {
-  constructor(below: BelowThreshold) {
+  constructor(below: BelowThreshold, report: RegionReport) {
     this.metric = below.metric;
-    this.belowDepartments = below.departments;
+    this.regionCode = report.regionCode;
+    this.departmentsSource = report.departments;
     this.childRegions = below.childRegions.map((u) => new ReportUnitType(u));
   }
 
   @Field(() => RankingMetric, { description: 'The rate.' })
   metric: RankingMetric;
 
-  /** Departments below the threshold, lowest rate first (a province has thousands: `departments(first)` and `departmentCount`, report.resolver.ts). */
-  belowDepartments: BelowThreshold['departments'];
+  /** The report's region and where its departments come from: a province has thousands below a threshold (`departments(first)` and `departmentCount`, report.resolver.ts). */
+  readonly regionCode: string;
+  readonly departmentsSource: DepartmentsSource;
 
   @Field(() => [ReportUnitType], { description: 'Child regions below the threshold, lowest rate first, ties by name.' })
   childRegions: ReportUnitType[];
@@ -253,9 +255,10 @@ export class RegionReportType {
     this.comparedCapturedAt = report.comparedCapturedAt;
     this.threshold = report.threshold;
     this.region = new ReportUnitType(report.region);
-    this.report = report;
+    this.regionCode = report.regionCode;
+    this.departmentsSource = report.departments;
     this.childRegions = report.childRegions.map((u) => new ReportUnitType(u));
-    this.belowThreshold = report.belowThreshold.map((b) => new ReportBelowThresholdType(b));
+    this.belowThreshold = report.belowThreshold.map((b) => new ReportBelowThresholdType(b, report));
   }
 
   @Field({ description: 'The month of the figures, YYYY-MM (the current month for live figures).' })
@@ -279,31 +282,13 @@ export class RegionReportType {
   @Field(() => ReportUnitType, { description: 'The region itself: the sums of every department below it.' })
   region: ReportUnitType;
 
-  /** The report as computed; its departments become GraphQL objects only when asked for (a province has 10,000). */
-  private readonly report: RegionReport;
-  private readonly units = new Map<string, ReportUnitType>();
-  private readonly orders = new Map<'resources' | 'supervision', RegionReport['departments']>();
-
-  /** The GraphQL object of a department of the report, made once. */
-  private unitOf(unit: RegionReport['departments'][number]): ReportUnitType {
-    let type = this.units.get(unit.key);
-    if (!type) this.units.set(unit.key, (type = new ReportUnitType(unit)));
-    return type;
-  }
-
-  @Field(() => [ReportUnitType], { description: 'Every department in the region and in the regions below it, by name; ranked among each other.' })
-  get departments(): ReportUnitType[] {
-    return this.report.departments.map((u) => this.unitOf(u));
-  }
-
-  /** The first `first` departments (all without it) in the order of appendix 4 (`resources`) or 5 (`supervision`), sorted once. */
-  inReportOrder(table: 'resources' | 'supervision', first?: number): ReportUnitType[] {
-    let sorted = this.orders.get(table);
-    if (!sorted) this.orders.set(table, (sorted = sortInReportOrder(table, this.report.departments)));
-    return sorted.slice(0, first).map((u) => this.unitOf(u));
-  }
-
-  // appendix4 and appendix5 (with `first`): report.resolver.ts, through inReportOrder.
+  /**
+   * The report's region and where its departments come from: a province has
+   * 10,000, so `departments`, `appendix4` and `appendix5` (report.resolver.ts)
+   * read only the rows they return, ordered and ranked by PostgreSQL.
+   */
+  readonly regionCode: string;
+  readonly departmentsSource: DepartmentsSource;
 
   @Field(() => [ReportUnitType], { description: 'The regions directly below, by code; ranked among each other.' })
   childRegions: ReportUnitType[];

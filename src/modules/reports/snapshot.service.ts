@@ -120,13 +120,23 @@ export const snapshotService = {
   },
 
   /**
-   * For each region: itself, its child regions and every department in it
-   * and below it, as captured. One statement. Regions first, then
+   * For each region: itself, its child regions and (unless left out) every
+   * department in it and below it, as captured. One statement. Regions first, then
    * departments, each by code: the same order on every read, whatever order
    * the rows were stored or the plan visits them in.
    */
-  async unitsOfRegionTrees(em: EntityManager, period: string, regionCodes: readonly string[]): Promise<Map<string, UnitWithFigures[]>> {
+  async unitsOfRegionTrees(
+    em: EntityManager,
+    period: string,
+    regionCodes: readonly string[],
+    { departments = true }: { departments?: boolean } = {},
+  ): Promise<Map<string, UnitWithFigures[]>> {
     const codes = [...regionCodes];
+    // Without departments: the regions alone (a report reads its departments' pages apart, report-departments.service.ts).
+    const departmentRows = `select rc.ancestor_code as tree, u.unit_kind, u.unit_key, u.unit_name, u.region_code, u.figures
+         from report_snapshot_unit u join region_closure rc on rc.descendant_code = u.region_code
+        where u.period = ? and u.unit_kind = 'DEPARTMENT' and rc.ancestor_code in (?)
+       union all`;
     // The enum report_unit_kind is ('DEPARTMENT', 'REGION'): descending puts the regions first.
     const rows: {
       tree: string;
@@ -136,15 +146,12 @@ export const snapshotService = {
       region_code: string | null;
       figures: UnitWithFigures['figures'] | string;
     }[] = await em.execute(
-      `select rc.ancestor_code as tree, u.unit_kind, u.unit_key, u.unit_name, u.region_code, u.figures
-         from report_snapshot_unit u join region_closure rc on rc.descendant_code = u.region_code
-        where u.period = ? and u.unit_kind = 'DEPARTMENT' and rc.ancestor_code in (?)
-       union all
-       select t.code, u.unit_kind, u.unit_key, u.unit_name, u.region_code, u.figures
+      `${departments ? departmentRows : ''}
+       select t.code as tree, u.unit_kind, u.unit_key, u.unit_name, u.region_code, u.figures
          from report_snapshot_unit u join (select unnest(array[?]::text[]) as code) t on u.unit_key = t.code or u.region_code = t.code
         where u.period = ? and u.unit_kind = 'REGION'
        order by tree, unit_kind desc, unit_key`,
-      [period, codes, codes, period],
+      [...(departments ? [period, codes] : []), codes, period],
     );
     const out = new Map<string, UnitWithFigures[]>(codes.map((code) => [code, []]));
     const parsed = new Map<string, UnitWithFigures['figures']>();

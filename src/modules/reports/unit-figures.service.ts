@@ -84,6 +84,17 @@ export const unitFiguresService = {
     return [...(await this.ofRegions(em, regions)), ...(await this.ofDepartments(em, departments))];
   },
 
+  /** For each region: itself and its child regions, live; two statements however many regions are asked. */
+  async regionsOfTrees(em: EntityManager, regionCodes: readonly string[]): Promise<Map<string, UnitWithFigures[]>> {
+    const codes = [...regionCodes];
+    const regions: RegionRow[] = await em.execute(`select code, name, parent_code from region where code in (?) or parent_code in (?) order by code`, [
+      codes,
+      codes,
+    ]);
+    const units = await this.ofRegions(em, regions);
+    return new Map(codes.map((code) => [code, units.filter((u) => u.key === code || u.regionCode === code)]));
+  },
+
   /**
    * For each region: itself, its child regions and every department in it
    * and below it, live. Each unit's figures are read once, in the same few

@@ -22,16 +22,14 @@ type FiguresRow = { key: string | number } & Record<string, string | number>;
 
 const COLUMNS = (f: string) => FIGURE_COLUMNS.map((column) => `${f}.${column}`).join(', ');
 
+/** A unit's figures from a row holding the figure columns (figures.ts), as read from department_figures or region_figures. */
+export function unitFiguresOfRow(row: Record<string, unknown>): UnitFigures {
+  return { mount: mountCountsOf(row), supervision: supervisionCountsOf(row), subscriptions: subscriptionCountsOf(row), usage: usageFiguresOf(row) };
+}
+
 function byKey<K extends string | number>(keys: readonly K[], rows: FiguresRow[], normalise: (key: FiguresRow['key']) => K): Map<K, UnitFigures> {
   const map = new Map<K, UnitFigures>();
-  for (const row of rows) {
-    map.set(normalise(row.key), {
-      mount: mountCountsOf(row),
-      supervision: supervisionCountsOf(row),
-      subscriptions: subscriptionCountsOf(row),
-      usage: usageFiguresOf(row),
-    });
-  }
+  for (const row of rows) map.set(normalise(row.key), unitFiguresOfRow(row));
   for (const key of keys) if (!map.has(key)) map.set(key, emptyUnitFigures());
   return map;
 }

@@ -47,7 +47,7 @@ const SUB_ITEMS = (f: string, what: 'items' | 'covered') => SUPERVISION_CATEGORI
  * / all main items, covered / all sub-items; the definitions of the
  * statistics, read from the same rows.
  */
-const METRIC_SQL: Record<RankingMetric, (f: string) => { num: string; den: string }> = {
+export const METRIC_SQL: Record<RankingMetric, (f: string) => { num: string; den: string }> = {
   MOUNT_RATE: (f) => ({ num: `${f}.mounted_directories`, den: `${f}.published_directories` }),
   MAIN_COVERAGE_RATE: (f) => ({ num: `${f}.covered_main_items`, den: `${f}.main_items` }),
   SUB_COVERAGE_RATE: (f) => ({ num: SUB_ITEMS(f, 'covered'), den: SUB_ITEMS(f, 'items') }),
