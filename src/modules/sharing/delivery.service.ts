@@ -191,8 +191,9 @@ export const deliveryService = {
    * decided from the row as for every route (rows read for a caller refused
    * are dropped unseen). Filters add one statement before it, the access
    * row alone, since a filter is checked against the items granted. The log
-   * entry joins the access log's next batch (access-log.ts); it is not
-   * written when the page is refused for a stale cursor.
+   * entry joins the access log's next batch (access-log.ts), or is written
+   * in the caller's transaction if there is one; it is not written when the
+   * page is refused for a stale cursor.
    */
   async page(ctx: RequestContext, ref: DirectoryRef, args: { first: number; after?: string | null; filters?: readonly RowFilter[] | null }): Promise<RowPage> {
     if (!Number.isInteger(args.first) || args.first < 1 || args.first > MAX_ROWS_PAGE)
@@ -225,7 +226,10 @@ export const deliveryService = {
       );
     }
     const rows = fetched.slice(0, args.first).map(([rowNumber, data]) => ({ rowNumber, values: project(data, access) }));
-    appendToAccessLog(em, delivery(access, viewer, SharingRoute.GRAPHQL, rows.length, version));
+    const entry = delivery(access, viewer, SharingRoute.GRAPHQL, rows.length, version);
+    // Inside a caller's transaction (the demo loader) the entry commits or rolls back with it; a request's page joins the batch.
+    if (em.getTransactionContext()) await usageService.record(em, entry);
+    else appendToAccessLog(em, entry);
     return { rows, hasNextPage: fetched.length > args.first, version, afterRow: cursor?.rowNumber ?? 0 };
   },
 
