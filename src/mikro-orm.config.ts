@@ -40,8 +40,15 @@ export function ormConfig(clientUrl: string, overrides: Partial<Options> = {}, s
     logger: (message: string) => logger.info({ component: 'orm' }, message),
     // A database that does not answer fails a request within seconds instead of hanging it.
     driverOptions: {
-      // statement_timeout is sent with the connection's start-up parameters: no statement of its own.
-      connection: { connectionTimeoutMillis: CONNECT_TIMEOUT_MS, ...(settings.statementTimeoutMs ? { statement_timeout: settings.statementTimeoutMs } : {}) },
+      // statement_timeout is sent with the connection's start-up parameters: no statement of its own. So is
+      // plan_cache_mode: only the named statements of src/db/prepared.ts use the plan cache, and their generic
+      // plan (partitions pruned at run time) is what they are prepared for; left to choose, PostgreSQL planned
+      // a page of rows afresh each time, which cost more than running it.
+      connection: {
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        options: '-c plan_cache_mode=force_generic_plan',
+        ...(settings.statementTimeoutMs ? { statement_timeout: settings.statementTimeoutMs } : {}),
+      },
       // knex's own messages (a connection that ended, a deprecation) too, instead of console.
       log: {
         warn: (message: unknown) => logger.warn({ component: 'knex' }, String(message)),

@@ -1,7 +1,7 @@
 import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestListener, type GraphQLResponse } from '@apollo/server';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RequestHandler } from 'express';
-import type { FormattedExecutionResult } from 'graphql';
+import { TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
 import { CLOCK_ACCOUNTED_FOR, currentClockReads, withClockReads } from '../db/clock-reads';
 import type { MuluContext } from './context';
 import { jsonSizeUpTo } from './execution-budget';
@@ -30,6 +30,40 @@ export const MAX_CACHED_REQUEST_CHARS = 64 * 1024;
  * time is part of the snapshot's name.
  */
 const SNAPSHOT_SQL = `${CLOCK_ACCOUNTED_FOR} select pg_postmaster_start_time()::text || '/' || pg_current_snapshot()::text as snapshot, (extract(epoch from clock_timestamp()) * 1000)::float8 as now`;
+
+/**
+ * The field extension that says a field's answers are never stored: each
+ * request that selects it is work the cache must not skip (a delivery that
+ * is logged and counted) and whose answer depends on the clock undated (a
+ * grant lapses). An operation selecting one costs the cache nothing: no
+ * snapshot statement, no key, no text kept. Set it with type-graphql's
+ * `@Extensions(NEVER_CACHED)`.
+ */
+export const NEVER_CACHED = { responseCache: 'never' } as const;
+
+/** Whether `document` selects a field marked NEVER_CACHED anywhere (fragments included), by document: Apollo reuses a parsed document's object. */
+const selectsNeverCached = new WeakMap<DocumentNode, boolean>();
+
+function selectsNeverCachedField(schema: GraphQLSchema, document: DocumentNode): boolean {
+  let found = selectsNeverCached.get(document);
+  if (found !== undefined) return found;
+  found = false;
+  const typeInfo = new TypeInfo(schema);
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field() {
+        if (typeInfo.getFieldDef()?.extensions?.responseCache === NEVER_CACHED.responseCache) {
+          found = true;
+          return false;
+        }
+        return undefined;
+      },
+    }),
+  );
+  selectsNeverCached.set(document, found);
+  return found;
+}
 
 interface DatabaseMoment {
   snapshot: string;
@@ -191,7 +225,8 @@ class StoredAnswers {
  * before and after) on an answer it must compute.
  *
  * Mutations, subscriptions, answers with errors and answers that read the
- * clock without dating it are never stored. A request with the header
+ * clock without dating it are never stored; operations selecting a field
+ * marked NEVER_CACHED are not even looked up (no statement). A request with the header
  * `Cache-Control: no-cache` is computed afresh and costs the cache nothing
  * (no statement, no text stored).
  */
@@ -212,9 +247,15 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
       /** Asked for with no-cache: computed afresh with no work for the cache at all, only its header. */
       let fresh = false;
       return {
-        async responseForOperation({ operation, source, request, contextValue }) {
+        async responseForOperation({ operation, source, request, contextValue, schema, document }) {
           const clock = currentClockReads();
           if (operation?.operation !== 'query' || !clock || maxBytes <= 0) return null;
+          // A field that is never stored (a page of delivered rows): the snapshot statement would buy nothing.
+          if (selectsNeverCachedField(schema, document)) {
+            fresh = true;
+            stats.misses++;
+            return null;
+          }
           // A client asking for no-cache gets the answer computed afresh, and the cache does nothing for it: no
           // snapshot statements, no key, no text kept. (Storing it for the next caller would cost those two
           // statements on every such request, the computed path's only cost of the cache.) What is stored stays

@@ -25,7 +25,7 @@ import { runSharingBench } from './sharing';
 import { checkTargets, statementCountsByScale } from './targets';
 
 /**
- * `npm run bench -- --scale district|city|province [--seconds 15] [--clients 1,10] [--warmup 20] [--sharing | --only sharing] [--rows 1000000] [--dashboard | --only dashboard] [--peer postgraphile [--slice 1]]`:
+ * `npm run bench -- --scale district|city|province [--seconds 15] [--clients 1,10] [--warmup 20] [--sharing | --only sharing] [--rows 1000000] [--reuse] [--pages-only] [--dashboard | --only dashboard] [--peer postgraphile [--slice 1]]`:
  * starts the compiled server (dist/src/main.js, NODE_ENV=production) on the
  * generated database, drives it over HTTP with autocannon, prints a table and
  * writes bench-results-<scale>.json (git-ignored). `--dashboard` also builds
@@ -290,6 +290,8 @@ async function main(): Promise<void> {
             adminAuthorization: identities.authorization.write,
             stewardToken: identities.stewardToken,
             rows: args.get('rows') ? Number(args.get('rows')) : undefined,
+            reuse: args.get('reuse') === 'true',
+            pagesOnly: args.get('pages-only') === 'true',
             seconds: length.seconds,
             log: console.log,
           })

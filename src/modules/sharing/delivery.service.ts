@@ -16,8 +16,10 @@ import { businessToday, effectiveStatus } from '../subscriptions/subscription.st
 import { SharingRoute } from './dataset.entity';
 import { transactionConnection } from './dataset.service';
 import { RowChecker, type CheckedItem } from './row-check';
-import { accessLogInsert, usageService } from './usage.service';
+import { appendToAccessLog } from './access-log';
+import { usageService } from './usage.service';
 import { liftStatementTimeout } from '../../db/statement-timeout';
+import { executePrepared } from '../../db/prepared';
 
 /** Largest page of rows through GraphQL; whole datasets go through the CSV and NDJSON routes. */
 export const MAX_ROWS_PAGE = 1000;
@@ -64,6 +66,9 @@ const ACCESS_SQL = (by: 'id' | 'code') => `
     left join mount m on m.directory_id = d.id and m.hosted and m.active
     left join department c on c.credit_code = ?
    where d.${by} = ?`;
+
+/** The access row with the page's rows, [row number, values] in row order. */
+type PageRow = AccessRow & { page: [number, Record<string, unknown>][] };
 
 /** An equality or range condition on one information item; values are written as in a CSV cell. */
 export interface RowFilter {
@@ -172,106 +177,60 @@ export const deliveryService = {
    */
   async requireReadAccess(ctx: RequestContext, em: EntityManager, ref: DirectoryRef): Promise<ReadAccess> {
     const viewer = requireViewer(ctx);
-    // Whether a grant is live depends on the date: answers are never reused by the response cache.
-    dependsOnTheClock();
     // A code from a URL has not passed GraphQL's input hygiene: compared upper-case like every identifier code (core/text.ts).
     const key = ref.id ?? cleanText((ref.code ?? '').trim(), 'code', { identifier: true });
     const [row] = await em.execute<AccessRow[]>(ACCESS_SQL(ref.id != null ? 'id' : 'code'), [viewer.departmentCreditCode ?? null, key]);
-    if (!row) throw notFound(`Directory ${ref.code ?? ''} does not exist.`.replace('  ', ' '));
-    const directory = { id: row.id, code: row.code, shareType: row.share_type, informationItems: row.information_items };
-    if (row.status !== DirectoryStatus.PUBLISHED) {
-      throw conflict(
-        `Directory ${directory.code} is ${row.status === DirectoryStatus.DRAFT ? 'a draft' : 'withdrawn'}; only published directories deliver data.`,
-      );
-    }
-    const all = new RowChecker(directory.informationItems).items;
-    const owner = canWriteDepartment(viewer, row.provider_code);
-    const access = (items: CheckedItem[], consumerId: number | null, subscriptionId: number | null): ReadAccess => {
-      if (row.mount_id === null) {
-        throw conflict(
-          `Directory ${directory.code} holds no rows in Mulu: its data is not hosted here${owner ? ' (mount a hosted TABLE or FILE dataset and load its rows)' : ''}.`,
-        );
-      }
-      return {
-        directory,
-        mount: { id: row.mount_id, datasetVersion: row.dataset_version ?? 0 },
-        provider: { id: row.provider_id },
-        items,
-        restricted: items.length !== all.length,
-        consumerId,
-        subscriptionId,
-      };
-    };
-    if (owner) return access(all, null, null);
-    if (directory.shareType === ShareType.NOT_SHARED) {
-      throw forbidden(`Directory ${directory.code} is not shared (不予共享): its data is delivered to no other department.`);
-    }
-    if (viewer.role !== Role.STEWARD || !viewer.departmentCreditCode) {
-      throw forbidden(
-        `Rows of directory ${directory.code} are delivered to departments with a granted subscription${viewer.role === Role.VIEWER ? '; your role is read-only and acts for no department' : ''}. ${howToRequest(directory)}`,
-      );
-    }
-    if (row.consumer_id === null) throw forbidden(`Your department ${viewer.departmentCreditCode} is not registered in Mulu; it cannot receive data.`);
-    const requests = [...row.requests].sort((x, y) => y.id - x.id);
-    const today = businessToday();
-    const live = requests.find((r) => effectiveStatus({ status: r.status, endDate: r.end_date }, today) === SubscriptionStatus.GRANTED);
-    if (!live) {
-      const latest = requests[0] ? STATUS_SENTENCE[effectiveStatus({ status: requests[0].status, endDate: requests[0].end_date }, today)] : null;
-      throw forbidden(
-        `${row.consumer_name} has no live granted subscription to directory ${directory.code}${latest ? `: ${latest}` : ''}. ${howToRequest(directory)}`,
-      );
-    }
-    const granted = live.granted_items;
-    return access(granted ? all.filter((item) => granted.includes(item.name)) : all, row.consumer_id, live.id);
+    return decideAccess(viewer, ref, row);
   },
 
   /**
    * A page of rows, in row order, after a cursor, filtered; logged as one
-   * delivery. Two statements and no transaction: the access row, then the
-   * rows with the log entry appended by the same statement (the entry is
-   * not written when the page is refused for a stale cursor).
+   * delivery. One statement and no transaction: the access row and the
+   * page's rows (as one JSON text PostgreSQL builds) in one snapshot, so the
+   * version the access row names is the version of the rows; access is then
+   * decided from the row as for every route (rows read for a caller refused
+   * are dropped unseen). Filters add one statement before it, the access
+   * row alone, since a filter is checked against the items granted. The log
+   * entry joins the access log's next batch (access-log.ts), or is written
+   * in the caller's transaction if there is one; it is not written when the
+   * page is refused for a stale cursor.
    */
   async page(ctx: RequestContext, ref: DirectoryRef, args: { first: number; after?: string | null; filters?: readonly RowFilter[] | null }): Promise<RowPage> {
     if (!Number.isInteger(args.first) || args.first < 1 || args.first > MAX_ROWS_PAGE)
       throw badInput(`"first" must be between 1 and ${MAX_ROWS_PAGE}, got ${args.first}.`);
     const cursor = decodeRowCursor(args.after);
+    const viewer = requireViewer(ctx);
     const em = ctx.em;
-    const access = await this.requireReadAccess(ctx, em, ref);
-    const { sql, params } = filterSql(args.filters ?? [], access);
-    const log = accessLogInsert(delivery(access, requireViewer(ctx), SharingRoute.GRAPHQL, 0, access.mount.datasetVersion));
-    // The log's values after the page's: version and row count come from the page (the version in the same statement as the rows, so a replacement committing in between cannot empty the page).
-    const logValues = log.params.slice(0, 2).concat(log.params.slice(3, 9), log.params.slice(10));
-    const rows: { version: number; row_no: string; data: Record<string, unknown> }[] = await em.execute(
-      `with page as (
-         select r.version, r.row_no, r.data from dataset_row r
-          where r.mount_id = ? and r.version = (select m.dataset_version from mount m where m.id = ?) and r.row_no > ?${sql}
-          order by r.row_no limit ?),
-       logged as (
-         insert into dataset_access (directory_id, mount_id, provider_id, consumer_id, subscription_id, actor_kind, actor_id, route, columns, version, rows_delivered)
-         select ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, coalesce((select max(version) from page), ?), least((select count(*) from page), ?)
-          where ?::int is null or not exists (select 1 from page) or (select max(version) from page) = ?::int)
-       select version, row_no, data from page order by row_no`,
-      [
-        access.mount.id,
-        access.mount.id,
-        cursor?.rowNumber ?? 0,
-        ...params,
-        args.first + 1,
-        ...logValues,
-        access.mount.datasetVersion,
-        args.first,
-        cursor?.version ?? null,
-        cursor?.version ?? null,
-      ],
+    const filters = args.filters?.length ? filterSql(args.filters, await this.requireReadAccess(ctx, em, ref)) : { sql: '', params: [] };
+    const by = ref.id != null ? 'id' : 'code';
+    const key = ref.id ?? cleanText((ref.code ?? '').trim(), 'code', { identifier: true });
+    // Prepared (src/db/prepared.ts) when its text is the one without filters: planning it cost more than running it.
+    const run = filters.sql
+      ? (sql: string, params: unknown[]) => em.execute<PageRow[]>(sql, params)
+      : (sql: string, params: unknown[]) => executePrepared<PageRow>(em, sql, params);
+    const [row] = await run(
+      `with access as (${ACCESS_SQL(by)}),
+       page as (
+         select r.row_no, r.data from dataset_row r
+          where r.mount_id = (select mount_id from access) and r.version = (select dataset_version from access) and r.row_no > ?${filters.sql}
+          order by r.row_no limit ?)
+       select a.*, (select coalesce(json_agg(json_build_array(p.row_no, p.data) order by p.row_no), '[]') from page p) as page from access a`,
+      [viewer.departmentCreditCode ?? null, key, cursor?.rowNumber ?? 0, ...filters.params, args.first + 1],
     );
-    const version = rows[0]?.version ?? access.mount.datasetVersion;
-    if (cursor && cursor.version !== version && rows.length > 0) {
+    const access = decideAccess(viewer, ref, row);
+    const version = access.mount.datasetVersion;
+    const fetched = row.page;
+    if (cursor && cursor.version !== version && fetched.length > 0) {
       throw conflict(
         `The dataset of directory ${access.directory.code} was replaced (version ${version}) since this cursor was handed out; start again without "after".`,
       );
     }
-    const page = rows.slice(0, args.first).map((r) => ({ rowNumber: Number(r.row_no), values: project(r.data, access) }));
-    return { rows: page, hasNextPage: rows.length > args.first, version, afterRow: cursor?.rowNumber ?? 0 };
+    const rows = fetched.slice(0, args.first).map(([rowNumber, data]) => ({ rowNumber, values: project(data, access) }));
+    const entry = delivery(access, viewer, SharingRoute.GRAPHQL, rows.length, version);
+    // Inside a caller's transaction (the demo loader) the entry commits or rolls back with it; a request's page joins the batch.
+    if (em.getTransactionContext()) await usageService.record(em, entry);
+    else appendToAccessLog(em, entry);
+    return { rows, hasNextPage: fetched.length > args.first, version, afterRow: cursor?.rowNumber ?? 0 };
   },
 
   /**
@@ -308,6 +267,62 @@ export const deliveryService = {
     });
   },
 };
+
+/**
+ * What `viewer` may read, decided from the access row (the directory, its
+ * provider, its hosted mount, the caller's department and its latest
+ * subscription requests): the one decision behind every route.
+ */
+function decideAccess(viewer: Viewer, ref: DirectoryRef, row: AccessRow | undefined): ReadAccess {
+  // Whether a grant is live depends on the date: answers are never reused by the response cache.
+  dependsOnTheClock();
+  if (!row) throw notFound(`Directory ${ref.code ?? ''} does not exist.`.replace('  ', ' '));
+  const directory = { id: row.id, code: row.code, shareType: row.share_type, informationItems: row.information_items };
+  if (row.status !== DirectoryStatus.PUBLISHED) {
+    throw conflict(
+      `Directory ${directory.code} is ${row.status === DirectoryStatus.DRAFT ? 'a draft' : 'withdrawn'}; only published directories deliver data.`,
+    );
+  }
+  const all = new RowChecker(directory.informationItems).items;
+  const owner = canWriteDepartment(viewer, row.provider_code);
+  const access = (items: CheckedItem[], consumerId: number | null, subscriptionId: number | null): ReadAccess => {
+    if (row.mount_id === null) {
+      throw conflict(
+        `Directory ${directory.code} holds no rows in Mulu: its data is not hosted here${owner ? ' (mount a hosted TABLE or FILE dataset and load its rows)' : ''}.`,
+      );
+    }
+    return {
+      directory,
+      mount: { id: row.mount_id, datasetVersion: row.dataset_version ?? 0 },
+      provider: { id: row.provider_id },
+      items,
+      restricted: items.length !== all.length,
+      consumerId,
+      subscriptionId,
+    };
+  };
+  if (owner) return access(all, null, null);
+  if (directory.shareType === ShareType.NOT_SHARED) {
+    throw forbidden(`Directory ${directory.code} is not shared (不予共享): its data is delivered to no other department.`);
+  }
+  if (viewer.role !== Role.STEWARD || !viewer.departmentCreditCode) {
+    throw forbidden(
+      `Rows of directory ${directory.code} are delivered to departments with a granted subscription${viewer.role === Role.VIEWER ? '; your role is read-only and acts for no department' : ''}. ${howToRequest(directory)}`,
+    );
+  }
+  if (row.consumer_id === null) throw forbidden(`Your department ${viewer.departmentCreditCode} is not registered in Mulu; it cannot receive data.`);
+  const requests = [...row.requests].sort((x, y) => y.id - x.id);
+  const today = businessToday();
+  const live = requests.find((r) => effectiveStatus({ status: r.status, endDate: r.end_date }, today) === SubscriptionStatus.GRANTED);
+  if (!live) {
+    const latest = requests[0] ? STATUS_SENTENCE[effectiveStatus({ status: requests[0].status, endDate: requests[0].end_date }, today)] : null;
+    throw forbidden(
+      `${row.consumer_name} has no live granted subscription to directory ${directory.code}${latest ? `: ${latest}` : ''}. ${howToRequest(directory)}`,
+    );
+  }
+  const granted = live.granted_items;
+  return access(granted ? all.filter((item) => granted.includes(item.name)) : all, row.consumer_id, live.id);
+}
 
 function delivery(access: ReadAccess, viewer: Viewer, route: SharingRoute, rows: number, version: number) {
   return {

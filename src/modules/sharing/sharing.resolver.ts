@@ -1,6 +1,7 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Extensions, Field, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
 import { numericIdOf } from '../../graphql/global-id';
+import { NEVER_CACHED } from '../../graphql/response-cache';
 import type { DirectoryView } from '../catalogue/directory.service';
 import { ResourceDirectoryType } from '../catalogue/directory.types';
 import type { Department } from '../departments/department.entity';
@@ -83,6 +84,8 @@ export class DirectorySharingResolver {
     description:
       "Rows of the directory's hosted dataset, in row order, for those it is shared with: a department with a live granted subscription (only the items its grant names), the provider's stewards and administrators. Anyone else gets FORBIDDEN, with how to request access. Each page is logged and counted as one delivery (usageStats).",
   })
+  // Each page is a delivery to log, and whether a grant is live depends on the date: never answered from the cache.
+  @Extensions(NEVER_CACHED)
   async rows(@Root() directory: DirectoryView, @Args(() => RowPageArgs) args: RowPageArgs, @Ctx() ctx: MuluContext): Promise<DatasetRowConnection> {
     const page = await deliveryService.page(ctx, { id: directory.id }, { first: args.first ?? 100, after: args.after, filters: args.filter });
     const edges = page.rows.map((node) => ({ cursor: encodeRowCursor(page.version, node.rowNumber), node }));
