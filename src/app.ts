@@ -29,7 +29,6 @@ import { DEFAULT_RATE_LIMITS, rateLimit, type RateLimits } from './http/rate-lim
 import { callerSlots, DEFAULT_CALLER_SLOTS, type CallerSlots } from './http/caller-slots';
 import { createResponseCache, DEFAULT_RESPONSE_CACHE_BYTES, type ResponseCacheStats } from './graphql/response-cache';
 import { watchClockSql } from './db/clock-reads';
-import { flushAccessLog } from './modules/sharing/access-log';
 import { scheduleUsageFold, USAGE_FOLD_INTERVAL_MS } from './modules/sharing/usage-fold';
 import { checkRecountInterval, FIGURES_RECOUNT_INTERVAL_MS, recountFigures, scheduleFiguresRecount } from './modules/stats/figures-recount';
 import { healthRouter, readinessCheck } from './observability/health';
@@ -307,8 +306,6 @@ export async function startServer(orm: MikroORM, port: number, authenticator: Au
           // The dispatcher stops alongside the drain and within its grace period: attempts in flight
           // may finish until then; after it they are cut and their deliveries are due again at once.
           await Promise.all([dispatcher?.stop(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS), recount?.stop(), usageFold?.stop(), apollo.stop()]);
-          // No request runs any more: the pages' log entries still waiting for their batch are written (the next fold counts them).
-          await flushAccessLog(orm.em);
         } finally {
           unwatchPool();
           await listener.close();

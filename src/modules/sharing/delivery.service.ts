@@ -16,7 +16,6 @@ import { businessToday, effectiveStatus } from '../subscriptions/subscription.st
 import { SharingRoute } from './dataset.entity';
 import { transactionConnection } from './dataset.service';
 import { RowChecker, type CheckedItem } from './row-check';
-import { appendToAccessLog } from './access-log';
 import { usageService } from './usage.service';
 import { liftStatementTimeout } from '../../db/statement-timeout';
 import { executePrepared } from '../../db/prepared';
@@ -191,9 +190,9 @@ export const deliveryService = {
    * decided from the row as for every route (rows read for a caller refused
    * are dropped unseen). Filters add one statement before it, the access
    * row alone, since a filter is checked against the items granted. The log
-   * entry joins the access log's next batch (access-log.ts), or is written
-   * in the caller's transaction if there is one; it is not written when the
-   * page is refused for a stale cursor.
+   * entry is written (one insert) before the page is answered, in the
+   * caller's transaction if there is one; it is not written when the page
+   * is refused for a stale cursor.
    */
   async page(ctx: RequestContext, ref: DirectoryRef, args: { first: number; after?: string | null; filters?: readonly RowFilter[] | null }): Promise<RowPage> {
     if (!Number.isInteger(args.first) || args.first < 1 || args.first > MAX_ROWS_PAGE)
@@ -227,9 +226,8 @@ export const deliveryService = {
     }
     const rows = fetched.slice(0, args.first).map(([rowNumber, data]) => ({ rowNumber, values: project(data, access) }));
     const entry = delivery(access, viewer, SharingRoute.GRAPHQL, rows.length, version);
-    // Inside a caller's transaction (the demo loader) the entry commits or rolls back with it; a request's page joins the batch.
-    if (em.getTransactionContext()) await usageService.record(em, entry);
-    else appendToAccessLog(em, entry);
+    // The entry is written before the page is answered (in a caller's transaction, with it): no delivery goes unlogged, even if the process dies.
+    await usageService.record(em, entry);
     return { rows, hasNextPage: fetched.length > args.first, version, afterRow: cursor?.rowNumber ?? 0 };
   },
 

@@ -1,7 +1,6 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { schedulePeriodicJob, withJobLock, type PeriodicJob } from '../../db/periodic-job';
 import { logger } from '../../observability/logger';
-import { flushAccessLog } from './access-log';
 
 /**
  * The advisory lock (two keys: "mulu" in ASCII, 13) that one usage fold holds
@@ -66,8 +65,7 @@ async function addToCounters(em: EntityManager, batch: BatchRow[]): Promise<void
 }
 
 /**
- * Folds the access log's new entries into the usage counters, exactly once
- * (this process's pages' entries still waiting for their batch written first).
+ * Folds the access log's new entries into the usage counters, exactly once.
  * An entry is folded once its transaction committed (entries of one
  * transaction appear together). The horizon is the oldest transaction still
  * running (pg_snapshot_xmin): below it every transaction has finished, so no
@@ -82,8 +80,6 @@ async function addToCounters(em: EntityManager, batch: BatchRow[]): Promise<void
  * folded, or null when skipped.
  */
 export async function foldUsage(source: EntityManager, { wait }: { wait: boolean }): Promise<number | null> {
-  // Pages' entries wait for their batch (access-log.ts): this process's are written first, so that a fold counts every delivery answered before it.
-  await flushAccessLog(source);
   // A job sharing the API's pool: a fold after a long-held horizon reads many entries, and a settling one waits for the lock.
   return withJobLock(source, USAGE_FOLD_LOCK_KEYS, wait, async (em) => {
     // Nothing to fold and nothing the horizon could clear (transactions remembered above it that have all
