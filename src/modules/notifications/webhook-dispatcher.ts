@@ -1,5 +1,4 @@
-import http from 'node:http';
-import https from 'node:https';
+import { Agent, errors as undiciErrors } from 'undici';
 import { DELIVERIES_CHANNEL } from './notification-event';
 import type { PgListener } from './pg-listener';
 import { guardedLookup, isRefusedLiteral } from './url-guard';
@@ -58,6 +57,8 @@ const CLAIM_ROUNDS = 4;
 /** Results are recorded in one statement per this many, or after FLUSH_MS. */
 const FLUSH_SIZE = 200;
 const FLUSH_MS = 100;
+/** A receiver's answer is read (and dropped) up to this size; past it the connection is closed rather than read on. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
 
 interface ClaimedDelivery {
   id: number;
@@ -113,9 +114,17 @@ export function startDispatcher(
 ): Dispatcher {
   const { concurrency } = settings;
   const db = createSqlPool(connectionString);
-  const agentOptions = { keepAlive: true, maxSockets: concurrency, timeout: settings.timeoutMs };
-  const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
-  const lookup = guardedLookup(settings.allowPrivate);
+  // undici (the Node.js project's HTTP client) rather than http.request: a delivery costs 0.10 ms less
+  // CPU in this process (docs/notifications.md). One pool of `concurrency` kept-alive connections per receiver origin.
+  // Every connection is opened through the guarded lookup (private addresses refused at connect time);
+  // each phase has the receiver timeout: connecting, waiting for the answer's headers, and between body chunks.
+  // undici's request() never follows redirects (that takes its redirect interceptor, not used here).
+  const agent = new Agent({
+    connections: concurrency,
+    connect: { lookup: guardedLookup(settings.allowPrivate), timeout: settings.timeoutMs },
+    headersTimeout: settings.timeoutMs,
+    bodyTimeout: settings.timeoutMs,
+  });
   const claimSize = concurrency * CLAIM_ROUNDS;
   // Leased for as long as a claimed row can wait in the local queue (a claim arrives while up to `concurrency` wait) and then be sent.
   const leaseMs = settings.timeoutMs * (CLAIM_ROUNDS + 2) + 30_000;
@@ -241,7 +250,6 @@ export function startDispatcher(
     const timestamp = Math.floor(Date.now() / 1000);
     const headers = {
       'content-type': 'application/json',
-      'content-length': String(Buffer.byteLength(body)),
       'user-agent': 'Mulu-Webhooks/1',
       [WEBHOOK_HEADERS.eventId]: String(job.eventId),
       [WEBHOOK_HEADERS.eventType]: job.type,
@@ -249,33 +257,30 @@ export function startDispatcher(
       [WEBHOOK_HEADERS.timestamp]: String(timestamp),
       [WEBHOOK_HEADERS.signature]: signWebhookBody(job.secret, timestamp, body),
     };
-    const secure = url.protocol === 'https:';
-    return new Promise((resolve) => {
-      let settled = false;
-      const finish = (result: AttemptResult) => {
-        if (!settled) {
-          settled = true;
-          resolve(result);
-        }
-      };
-      const request = (secure ? https : http).request(
-        url,
-        { method: 'POST', headers, agent: secure ? agents.https : agents.http, lookup, timeout: settings.timeoutMs },
-        (response) => {
-          const code = response.statusCode ?? 0;
-          // Redirects are never followed: a receiver could point them at an internal address.
-          const error = code >= 200 && code < 300 ? null : code >= 300 && code < 400 ? `answered ${code} (redirects are not followed)` : `answered ${code}`;
-          response.resume();
-          response.on('end', () => finish(done(code, error)));
-          response.on('error', (e) => finish(done(code, e.message)));
-        },
-      );
-      request.on('timeout', () => request.destroy(new Error(`no answer within ${settings.timeoutMs} ms`)));
-      request.on('error', (error: Error & { code?: string }) =>
-        finish(done(null, error.code && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message)),
-      );
-      request.end(body);
-    });
+    return agent.request({ origin: url.origin, path: url.pathname + url.search, method: 'POST', headers, body }).then(
+      async (response) => {
+        const code = response.statusCode;
+        // Redirects are never followed: a receiver could point them at an internal address.
+        let error = code >= 200 && code < 300 ? null : code >= 300 && code < 400 ? `answered ${code} (redirects are not followed)` : `answered ${code}`;
+        // The answer's body is read and dropped, up to MAX_RESPONSE_BYTES (past that dump() closes the connection: not an error).
+        let bodyError: Error | null = null;
+        response.body.on('error', (e: Error) => (bodyError = e));
+        await response.body.dump({ limit: MAX_RESPONSE_BYTES });
+        const failed = bodyError as Error | null;
+        if (failed && failed.name !== 'AbortError') error = failureOf(failed);
+        return done(code, error);
+      },
+      (e: Error) => done(null, failureOf(e)),
+    );
+  };
+  const failureOf = (error: Error & { code?: string }): string => {
+    if (
+      error instanceof undiciErrors.HeadersTimeoutError ||
+      error instanceof undiciErrors.BodyTimeoutError ||
+      error instanceof undiciErrors.ConnectTimeoutError
+    )
+      return `no answer within ${settings.timeoutMs} ms`;
+    return error.code && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message;
   };
 
   const worker = async () => {
@@ -339,8 +344,7 @@ export function startDispatcher(
         if (!inTime) {
           // The shutdown's grace period is over: cut the attempts in flight (their sockets close) and release them.
           cut = true;
-          agents.http.destroy();
-          agents.https.destroy();
+          await agent.destroy();
           await finished;
         }
         // Claimed but not attempted (or cut): due again now, for whichever server is running.
@@ -353,8 +357,7 @@ export function startDispatcher(
             .catch((error: unknown) => log('releasing claimed webhook deliveries failed (they are retried when their lease ends)', error));
         }
         while (results.length > 0 || flushing) await flush();
-        agents.http.destroy();
-        agents.https.destroy();
+        await agent.destroy();
         await db.close();
       })()),
   };
