@@ -399,8 +399,12 @@ function RegionView(props: { route: Route; onAuthError: (e: ApiError) => void })
           { label: '子项覆盖率', percents: history.map((m) => percentNumber(m.figures.supervision.subCoverageRatePercent)) },
         ]}
       />
-      <Appendix4 rows={report.appendix4} total={report.region} month={route.month} />
-      <Appendix5 rows={report.appendix5} total={report.region} month={route.month} />
+      <section class="appendix">
+        <Appendix4 rows={report.appendix4} total={report.region} month={route.month} />
+      </section>
+      <section class="appendix">
+        <Appendix5 rows={report.appendix5} total={report.region} month={route.month} />
+      </section>
     </main>
   );
 }
