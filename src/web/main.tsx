@@ -3,7 +3,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, demoRoles, download, request, token } from './api';
 import { RateBars, RateLines } from './charts';
 import type { ResultOf } from './graphql';
+import { regionPage } from './early';
 import { DepartmentPageQuery, RegionPageQuery } from './queries';
+import { href, parseRoute, type Route } from './route';
 import './style.css';
 
 type RegionPage = ResultOf<typeof RegionPageQuery>;
@@ -14,28 +16,9 @@ type RankedRow = Report['appendix4'][number];
 /** A row of appendix 5. */
 type SupervisionRow = Report['appendix5'][number];
 
-/** Rows of the appendix tables on the page; the full tables are the exports. */
-const TABLE_ROWS = 100;
-/** Names in the list of departments below the threshold; a province has thousands, counted beside it. */
-const BELOW_NAMES = 30;
 const pct = (p: string | null | undefined) => (p == null ? '-' : `${p}%`);
 const signed = (n: number | null | undefined, unit = '') => (n == null ? '-' : n === 0 ? '持平' : `${n > 0 ? '+' : ''}${n}${unit}`);
 const percentNumber = (p: string | null | undefined) => (p == null ? null : Number(p));
-
-/** Where the page is: #/region/410505?month=2023-06 or #/department/<credit code>?month=... */
-interface Route {
-  kind: 'region' | 'department';
-  key: string;
-  month: string | null;
-}
-function parseRoute(): Route {
-  const [path, query] = location.hash.replace(/^#/, '').split('?');
-  const [, kind, key] = path.split('/');
-  const month = new URLSearchParams(query ?? '').get('month');
-  if (kind === 'department' && key) return { kind, key, month };
-  return { kind: 'region', key: kind === 'region' && key ? key : '410000', month };
-}
-export const href = (r: Route) => `#/${r.kind}/${r.key}${r.month ? `?month=${r.month}` : ''}`;
 
 function useRoute(): Route {
   const [route, setRoute] = useState(parseRoute());
@@ -311,29 +294,9 @@ function useData<T>(load: () => Promise<T>, key: string): { data?: T; error?: Ap
   return state.key === key ? state : {};
 }
 
-const regionPage = (route: Route) => request(RegionPageQuery, { code: route.key, period: route.month, rows: TABLE_ROWS, belowNames: BELOW_NAMES });
-
-/**
- * The first region page's answer, asked for as soon as this script runs,
- * before the first render (the request is the longest part of a page load;
- * its view takes it over on mounting).
- */
-let early: { key: string; answer: Promise<RegionPage> } | null = null;
-{
-  const route = parseRoute();
-  if (route.kind === 'region' && token.get()) {
-    early = { key: href(route), answer: regionPage(route) };
-    early.answer.catch(() => undefined); // handled where it is used
-  }
-}
-
 function RegionView(props: { route: Route; onAuthError: (e: ApiError) => void }) {
   const { route } = props;
-  const { data, error } = useData(() => {
-    const taken = early?.key === href(route) ? early.answer : null;
-    early = null;
-    return taken ?? regionPage(route);
-  }, href(route));
+  const { data, error } = useData(() => regionPage(route), href(route));
   useEffect(() => void (error && props.onAuthError(error)), [error]);
   // After the children's effects (the charts drawn): the moment the benchmark's page clock reads as ready.
   useEffect(() => void (data && performance.mark('mulu:ready')), [data]);
