@@ -7,7 +7,6 @@ import { expressMiddleware } from '@as-integrations/express5';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import express from 'express';
 import http from 'node:http';
-import { logger } from './observability/logger';
 import { createContext, type MuluContext } from './graphql/context';
 import { formatError } from './graphql/format-error';
 import { DEFAULT_OPERATION_LIMITS, operationLimits, type OperationLimits } from './graphql/limits';
@@ -236,37 +235,6 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
     },
     isDraining: () => draining,
   };
-}
-
-/** Pooled connections a first request may need at once (a dashboard page's loaders run side by side). */
-const WARM_CONNECTIONS = 3;
-
-/**
- * Readies what a just-started server's first request would otherwise wait
- * for, and nothing more: it computes, stores and caches no answer. It opens
- * pooled connections (each a new PostgreSQL backend) with a `select 1` each,
- * and sends one `{ __typename }` to itself through the HTTP stack (request
- * id, caller identification, body parsing, the response cache's lookup,
- * Apollo's pipeline), so that the code every request runs is compiled before
- * a caller waits for it. A failure is logged and ignored. `npm start` runs it
- * in each worker before it reports ready (main.ts); tests do not.
- */
-export async function warmUp(orm: MikroORM, httpServer: http.Server): Promise<void> {
-  try {
-    await Promise.all(Array.from({ length: WARM_CONNECTIONS }, () => orm.em.fork().execute('select 1')));
-    const address = httpServer.address();
-    if (typeof address !== 'object' || !address) return;
-    const host =
-      address.family === 'IPv6' ? `[${address.address === '::' ? '::1' : address.address}]` : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
-    const response = await fetch(`http://${host}:${address.port}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true' },
-      body: JSON.stringify({ query: 'query Warmup { __typename }' }),
-    });
-    await response.arrayBuffer();
-  } catch (error) {
-    logger.warn({ err: error }, 'the warm-up at start failed (no harm: the first request does its work)');
-  }
 }
 
 /**

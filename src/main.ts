@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import cluster from 'node:cluster';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { startServer, warmUp, type AppOptions, type MuluServer } from './app';
+import { startServer, type AppOptions, type MuluServer } from './app';
 import { ConfigError, DEFAULT_SHUTDOWN_GRACE_MS, loadConfig, type Config } from './config';
 import {
   announceReady,
@@ -88,7 +88,6 @@ async function main(): Promise<void> {
   } else {
     // The server recounts what the clock changes (stale data, lapsed subscriptions) itself: see startServer.
     running.server = await startServer(orm, config.port, createAuthenticator(auth), serverOptions(config, demo?.tokens));
-    await warmUp(orm, running.server.httpServer);
     url = running.server.url;
   }
   logger.info(
@@ -142,7 +141,6 @@ async function startWorker(config: Config): Promise<void> {
     metrics: groupMetrics,
   });
   nameWorkerInResponses(running.server.httpServer, workerId()!);
-  await warmUp(running.orm, running.server.httpServer);
   logger.debug({ url: running.server.url }, 'worker serving');
   await announceReady(running.server.url);
 }
