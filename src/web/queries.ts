@@ -53,6 +53,59 @@ export const UnitFragment = graphql(`
   }
 `);
 
+/**
+ * A department's row in appendix 4, the ranking and the bars: its resource
+ * figures, the three rates the ranking switches between, and its ranks.
+ * The rows ask only for what they show (a province page holds a hundred of
+ * each list; the whole Unit for each made the answer twice as large).
+ */
+export const RankedRowFragment = graphql(`
+  fragment RankedRow on ReportUnit {
+    code
+    name
+    figures {
+      mount {
+        publishedDirectories
+        mountedDirectories
+        dataVolume
+        mountRatePercent
+      }
+      supervision {
+        mainCoverageRatePercent
+        subCoverageRatePercent
+      }
+    }
+    ranks {
+      metric
+      rank
+      of
+      below
+    }
+  }
+`);
+
+/** A department's row in appendix 5: its supervision figures. */
+export const SupervisionRowFragment = graphql(`
+  fragment SupervisionRow on ReportUnit {
+    code
+    name
+    figures {
+      supervision {
+        mainItems
+        coveredMainItems
+        mainCoverageRatePercent
+        subCoverageRatePercent
+        byCategory {
+          category
+          subItems
+          coveredSubItems
+          records
+        }
+      }
+    }
+  }
+`);
+
 /** Everything the region page shows, in one request. */
 export const RegionPageQuery = graphql(
   `
@@ -92,10 +145,10 @@ export const RegionPageQuery = graphql(
             ...Unit
           }
           appendix4(first: $rows) {
-            ...Unit
+            ...RankedRow
           }
           appendix5(first: $rows) {
-            ...Unit
+            ...SupervisionRow
           }
           childRegions {
             ...Unit
@@ -116,7 +169,7 @@ export const RegionPageQuery = graphql(
       }
     }
   `,
-  [UnitFragment],
+  [UnitFragment, RankedRowFragment, SupervisionRowFragment],
 );
 
 /** The department page: its figures over the months and its to-do lists (the drill-down). */

@@ -1,0 +1,16 @@
+/** Where the page is: #/region/410505?month=2023-06 or #/department/<credit code>?month=... */
+export interface Route {
+  kind: 'region' | 'department';
+  key: string;
+  month: string | null;
+}
+
+export function parseRoute(): Route {
+  const [path, query] = location.hash.replace(/^#/, '').split('?');
+  const [, kind, key] = path.split('/');
+  const month = new URLSearchParams(query ?? '').get('month');
+  if (kind === 'department' && key) return { kind, key, month };
+  return { kind: 'region', key: kind === 'region' && key ? key : '410000', month };
+}
+
+export const href = (r: Route) => `#/${r.kind}/${r.key}${r.month ? `?month=${r.month}` : ''}`;
