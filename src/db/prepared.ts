@@ -4,7 +4,7 @@ import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 /** Statement names by text: a name is the text's hash, so two texts never share one. */
 const names = new Map<string, string>();
 
-function nameOf(sql: string): string {
+export function preparedStatementName(sql: string): string {
   let name = names.get(sql);
   if (!name) names.set(sql, (name = `mulu_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`));
   return name;
@@ -25,7 +25,7 @@ export async function executePrepared<T>(em: EntityManager, sql: string, params:
     .getConnection()
     .getKnex()
     .raw(sql, params as Knex.RawBinding[])
-    .options({ name: nameOf(sql) });
+    .options({ name: preparedStatementName(sql) });
   const transaction = em.getTransactionContext<Knex.Transaction>();
   if (transaction) query.transacting(transaction);
   const result = (await query) as { rows: T[] };

@@ -1,4 +1,5 @@
 import { Pool, type PoolClient } from 'pg';
+import { preparedStatementName } from '../../db/prepared';
 import { logger } from '../../observability/logger';
 import type { SqlExecutor } from './notification-event';
 
@@ -11,11 +12,12 @@ function numbered(sql: string): string {
 export interface SqlPool {
   execute: SqlExecutor;
   /**
-   * Runs a statement prepared once per connection under `name` (PostgreSQL
-   * plans it once and reuses the plan): for the statements a background job
-   * repeats many times a second.
+   * Runs a statement prepared once per connection (PostgreSQL plans it once
+   * and reuses the plan; named by its text as src/db/prepared.ts names the
+   * ORM pool's): for the statements a background job repeats many times a
+   * second.
    */
-  prepared(name: string, sql: string, params?: unknown[]): Promise<any[]>;
+  prepared(sql: string, params?: unknown[]): Promise<any[]>;
   /** Runs `work` in one transaction on one connection. */
   transaction<T>(work: (execute: SqlExecutor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -40,7 +42,7 @@ export function createSqlPool(
       (await client.query(numbered(sql), params)).rows;
   return {
     execute: on(pool),
-    prepared: async (name, sql, params = []) => (await pool.query({ name, text: numbered(sql), values: params })).rows,
+    prepared: async (sql, params = []) => (await pool.query({ name: preparedStatementName(sql), text: numbered(sql), values: params })).rows,
     async transaction(work) {
       const client = await pool.connect();
       try {

@@ -143,7 +143,6 @@ export function startDispatcher(
   const claim = async (): Promise<void> => {
     const limit = claimSize;
     const rows: ClaimedDelivery[] = await db.prepared(
-      'mulu_claim_deliveries',
       `with due as (
          select d.id from webhook_delivery d
           where d.status = 'PENDING' and d.next_attempt_at <= now()
@@ -191,7 +190,6 @@ export function startDispatcher(
     const rows = batch.map((r) => ({ ...r, delay: r.ok || r.attempt >= settings.maxAttempts ? null : retryDelayMs(r.attempt, settings) }));
     flushing = db
       .prepared(
-        'mulu_record_deliveries',
         `update webhook_delivery d
             set status = case when x.ok then 'SUCCEEDED' when x.delay is null then 'FAILED' else 'PENDING' end,
                 response_code = x.code, duration_ms = x.ms, error = left(x.error, 500),
