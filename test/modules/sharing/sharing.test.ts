@@ -345,6 +345,17 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       expect((await api.ok(`{ directory(code: "D-HOST") { dataVolume } }`)).directory.dataVolume).toBe(6);
     });
 
+    it('costs the response cache no statement for a page of rows (never cached): the same statements as with no-cache', async () => {
+      const statements = async (headers: Record<string, string>) => {
+        api.sql.reset();
+        const response = await steward.FULL.request(ROWS, { code: 'D-HOST', first: 4 }, headers);
+        expect(response.errors).toBeUndefined();
+        return api.sql.count;
+      };
+      const uncached = await statements({ 'cache-control': 'no-cache' });
+      expect(await statements({})).toBe(uncached);
+    });
+
     it('stops delivering at once when a grant is revoked or the directory withdrawn', async () => {
       const sub = await api.orm.em
         .fork()
