@@ -345,17 +345,6 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       expect((await api.ok(`{ directory(code: "D-HOST") { dataVolume } }`)).directory.dataVolume).toBe(6);
     });
 
-    it('costs the response cache no statement for a page of rows (never cached): the same statements as with no-cache', async () => {
-      const statements = async (headers: Record<string, string>) => {
-        api.sql.reset();
-        const response = await steward.FULL.request(ROWS, { code: 'D-HOST', first: 4 }, headers);
-        expect(response.errors).toBeUndefined();
-        return api.sql.count;
-      };
-      const uncached = await statements({ 'cache-control': 'no-cache' });
-      expect(await statements({})).toBe(uncached);
-    });
-
     it('stops delivering at once when a grant is revoked or the directory withdrawn', async () => {
       const sub = await api.orm.em
         .fork()
@@ -424,6 +413,18 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       await expect(api.orm.em.fork().getConnection().execute(`delete from dataset_access`)).rejects.toThrow(/append-only/);
       // A code in a URL is compared upper-case, like every identifier code (GraphQL's input hygiene does it for arguments).
       expect((await http(api, '/directories/d-host/rows.csv', { token: tokens.P })).status).toBe(200);
+    });
+
+    it('costs the response cache no statement for a page of rows (never cached): the same statements as with no-cache (after the counts above: these pages add deliveries)', async () => {
+      const statements = async (headers: Record<string, string>) => {
+        api.sql.reset();
+        const response = await steward.P.request(ROWS, { code: 'D-HOST', first: 4 }, headers);
+        expect(response.errors).toBeUndefined();
+        return api.sql.count;
+      };
+      await statements({ 'cache-control': 'no-cache' }); // the first read after the writes above loads what later ones reuse
+      const uncached = await statements({ 'cache-control': 'no-cache' });
+      expect(await statements({})).toBe(uncached);
     });
   });
 });
