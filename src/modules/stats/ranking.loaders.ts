@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Department } from '../departments/department.entity';
-import type { Region } from '../regions/region.entity';
+import type { DepartmentRow } from '../departments/department.row';
+import type { RegionRow } from '../regions/region.row';
 import { rankingService, type RankingEntry, type RankingRequest } from './ranking.service';
 
 export interface RankingKey {
@@ -39,7 +39,7 @@ function rankingLoader<U>(fetch: (codes: readonly string[], request: RankingRequ
 
 export function createRankingLoaders(em: EntityManager) {
   return {
-    departmentRanking: rankingLoader<Department>((codes, request) => rankingService.departmentsOf(em, codes, request)),
-    childRegionRanking: rankingLoader<Region>((codes, request) => rankingService.childRegionsOf(em, codes, request)),
+    departmentRanking: rankingLoader<DepartmentRow>((codes, request) => rankingService.departmentsOf(em, codes, request)),
+    childRegionRanking: rankingLoader<RegionRow>((codes, request) => rankingService.childRegionsOf(em, codes, request)),
   };
 }

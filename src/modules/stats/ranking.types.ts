@@ -1,8 +1,8 @@
 import { ArgsType, Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { percent, rate } from '../../core/numbers';
-import type { Department } from '../departments/department.entity';
+import type { DepartmentRow } from '../departments/department.row';
 import { DepartmentType } from '../departments/department.types';
-import type { Region } from '../regions/region.entity';
+import type { RegionRow } from '../regions/region.row';
 import { RegionType } from '../regions/region.types';
 import { RANKING_LIMIT, RankingMetric, RankingOrder, type RankingEntry } from './ranking.service';
 
@@ -80,22 +80,22 @@ class RankingEntryBase {
 
 @ObjectType('DepartmentRankingEntry', { description: "A department's place in a ranking." })
 export class DepartmentRankingEntryType extends RankingEntryBase {
-  constructor(entry: RankingEntry<Department>) {
+  constructor(entry: RankingEntry<DepartmentRow>) {
     super(entry);
     this.department = entry.unit;
   }
 
   @Field(() => DepartmentType, { description: 'The department.' })
-  department: Department;
+  department: DepartmentRow;
 }
 
 @ObjectType('RegionRankingEntry', { description: "A region's place in a ranking; its rate sums every department below it." })
 export class RegionRankingEntryType extends RankingEntryBase {
-  constructor(entry: RankingEntry<Region>) {
+  constructor(entry: RankingEntry<RegionRow>) {
     super(entry);
     this.region = entry.unit;
   }
 
   @Field(() => RegionType, { description: 'The region.' })
-  region: Region;
+  region: RegionRow;
 }
