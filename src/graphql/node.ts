@@ -3,6 +3,7 @@ import { ResourceDirectory } from '../modules/catalogue/directory.entity';
 import { Department } from '../modules/departments/department.entity';
 import { DepartmentRow } from '../modules/departments/department.row';
 import { Mount } from '../modules/mounts/mount.entity';
+import { MountRow } from '../modules/mounts/mount.row';
 import { Region } from '../modules/regions/region.entity';
 import { RegionRow } from '../modules/regions/region.row';
 import { SubscriptionRequest } from '../modules/subscriptions/subscription.entity';
@@ -13,7 +14,7 @@ export function nodeTypeOf(value: unknown): NodeTypeName | undefined {
   if (value instanceof RegionRow || value instanceof Region) return 'Region';
   if (value instanceof DepartmentRow || value instanceof Department) return 'Department';
   if (value instanceof ResourceDirectory) return 'ResourceDirectory';
-  if (value instanceof Mount) return 'Mount';
+  if (value instanceof MountRow || value instanceof Mount) return 'Mount';
   if (value instanceof SubscriptionRequest) return 'SubscriptionRequest';
   return undefined;
 }
