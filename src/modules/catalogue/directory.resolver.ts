@@ -111,8 +111,8 @@ export class DirectoryResolver {
   }
 
   @FieldResolver(() => Boolean, { description: 'Mounted, but not refreshed within its update cycle (长期不更新).' })
-  stale(@Root() directory: DirectoryView, @Ctx() ctx: MuluContext): Promise<boolean> {
-    return ctx.loaders.directoryIsStale.load(directory.id);
+  stale(@Root() directory: DirectoryView, @Ctx() ctx: MuluContext): boolean | Promise<boolean> {
+    return directoryService.staleInPage(directory) ?? ctx.loaders.directoryIsStale.load(directory.id);
   }
 }
 
