@@ -23,6 +23,7 @@ export class MountRow {
   ) {}
 }
 
+/** A mount row as the ORM's connection returns it: timestamps as PostgreSQL's text (MikroORM parses them itself). */
 interface MountColumns {
   id: number;
   directory_id: number;
@@ -32,13 +33,14 @@ interface MountColumns {
   record_count: string;
   hosted: boolean;
   dataset_version: number;
-  last_refreshed_at: Date;
+  last_refreshed_at: string;
   active: boolean;
-  mounted_at: Date;
-  unmounted_at: Date | null;
+  mounted_at: string;
+  unmounted_at: string | null;
 }
 
-const mountRowOf = (r: MountColumns) =>
+/** A mount row made into a MountRow; timestamps parsed as the entity's are (the platform's parseDate: to the millisecond). */
+const mountRowOf = (parseDate: (text: string) => Date, r: MountColumns) =>
   new MountRow(
     r.id,
     r.directory_id,
@@ -48,10 +50,10 @@ const mountRowOf = (r: MountColumns) =>
     Number(r.record_count),
     r.hosted,
     r.dataset_version,
-    r.last_refreshed_at,
+    parseDate(r.last_refreshed_at),
     r.active,
-    r.mounted_at,
-    r.unmounted_at,
+    parseDate(r.mounted_at),
+    r.unmounted_at === null ? null : parseDate(r.unmounted_at),
   );
 
 /** The mounts of many directories (only active ones unless `includeInactive`), oldest first, one statement. */
@@ -61,5 +63,7 @@ export async function mountRowsOfDirectories(em: EntityManager, directoryIds: re
        from mount m where m.directory_id in (?)${includeInactive ? '' : ' and m.active'} order by m.id`,
     [[...directoryIds]],
   );
-  return rows.map(mountRowOf);
+  const platform = em.getPlatform();
+  const parseDate = (text: string) => platform.parseDate(text) as Date;
+  return rows.map((row) => mountRowOf(parseDate, row));
 }
