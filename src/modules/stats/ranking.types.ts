@@ -50,12 +50,15 @@ export class RankingArgs {
   below?: number | null;
 }
 
+/* Plain properties, the rate computed once, and simple resolvers, as MountStats (stats.types.ts) explains. */
 @ObjectType('RankingEntryBase', { description: 'Fields shared by ranking entries; not emitted, as no field returns it.' })
 class RankingEntryBase {
   constructor(entry: RankingEntry<unknown>) {
     this.rank = entry.rank;
     this.numerator = entry.numerator;
     this.denominator = entry.denominator;
+    this.rate = rate(entry.numerator, entry.denominator);
+    this.ratePercent = percent(entry.numerator, entry.denominator);
   }
 
   @Field(() => Int, { description: 'Place in the ranking, from 1.' })
@@ -68,17 +71,13 @@ class RankingEntryBase {
   denominator: number;
 
   @Field(() => Float, { nullable: true, description: 'The rate, in [0, 1]; null when the denominator is 0.' })
-  get rate(): number | null {
-    return rate(this.numerator, this.denominator);
-  }
+  rate: number | null;
 
   @Field(() => String, { nullable: true, description: 'The rate as a percentage rounded half-up to 2 decimals; null when the denominator is 0.' })
-  get ratePercent(): string | null {
-    return percent(this.numerator, this.denominator);
-  }
+  ratePercent: string | null;
 }
 
-@ObjectType('DepartmentRankingEntry', { description: "A department's place in a ranking." })
+@ObjectType('DepartmentRankingEntry', { simpleResolvers: true, description: "A department's place in a ranking." })
 export class DepartmentRankingEntryType extends RankingEntryBase {
   constructor(entry: RankingEntry<DepartmentRow>) {
     super(entry);
@@ -89,7 +88,7 @@ export class DepartmentRankingEntryType extends RankingEntryBase {
   department: DepartmentRow;
 }
 
-@ObjectType('RegionRankingEntry', { description: "A region's place in a ranking; its rate sums every department below it." })
+@ObjectType('RegionRankingEntry', { simpleResolvers: true, description: "A region's place in a ranking; its rate sums every department below it." })
 export class RegionRankingEntryType extends RankingEntryBase {
   constructor(entry: RankingEntry<RegionRow>) {
     super(entry);
