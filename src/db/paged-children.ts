@@ -1,6 +1,7 @@
 import type { EntityName } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PageRequest } from './page';
+import { CLOCK_ACCOUNTED_FOR, readsTheClockUnaccounted } from './clock-reads';
 
 /**
  * One statement returning, for each parent, its first `page.first + 1`
@@ -42,9 +43,16 @@ export async function pagedRows<T extends object, R = T>(
   where: { sql: string; params: unknown[] },
   /** Makes each row into what is returned; by default a managed entity (em.map). */
   make: (em: EntityManager, row: Record<string, unknown>) => R = (em, row) => em.map(entity, row as never) as unknown as R,
+  /**
+   * Columns to read besides the row's own, on alias `c`. When they read the
+   * clock (now()) the caller dates the answer itself, so the statement is
+   * marked as accounted for, unless `where` reads the clock as well.
+   */
+  extra?: string,
 ): Promise<R[]> {
+  const accounted = extra && !readsTheClockUnaccounted(where.sql) ? `${CLOCK_ACCOUNTED_FOR} ` : '';
   const rows: Record<string, unknown>[] = await em.execute(
-    `select c.* from ${table} c
+    `${accounted}select c.*${extra ? `, ${extra}` : ''} from ${table} c
       where c.id in (select c.id from ${table} c where c.id > ? and (${where.sql}) order by c.id limit ?)
       order by c.id`,
     [page.afterId, ...where.params, page.first + 1],

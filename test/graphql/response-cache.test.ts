@@ -158,13 +158,18 @@ describe('response cache', () => {
 
   it('dates an answer showing stale flags to the first directory that turns stale, and recomputes after it', async () => {
     const STALE = `{ directory(code: "A-1") { stale } }`;
-    // A-1 turns stale 4 s from now by the database clock (a write: the first answer below is computed afresh).
+    // The same flag on a catalogue page, where the page's own statement decides it (directoryService.search).
+    const PAGE = `{ directories(first: 20, filter: { text: "A-1" }) { edges { node { code stale } } } }`;
+    const staleOf = (r: { body: any }) => r.body.data.directory?.stale ?? r.body.data.directories.edges.find((e: any) => e.node.code === 'A-1').node.stale;
+    // A-1 turns stale 4 s from now by the database clock (a write: the first answers below are computed afresh).
     await execute(`update resource_directory set stale_after = now() + interval '4 seconds' where code = 'A-1'`);
-    const before = [await post(STALE), await post(STALE)];
-    expect(before.map((r) => [r.cache, r.body.data.directory.stale])).toEqual([
-      ['MISS', false],
-      ['HIT', false],
-    ]);
+    for (const query of [STALE, PAGE]) {
+      const before = [await post(query), await post(query)];
+      expect(before.map((r) => [r.cache, staleOf(r)])).toEqual([
+        ['MISS', false],
+        ['HIT', false],
+      ]);
+    }
     // Until the database clock (now(), as the server's next statement reads it) has passed A-1's stale_after.
     for (const deadline = Date.now() + 30_000; ;) {
       const [{ passed }] = await execute<{ passed: boolean }>(`select stale_after < now() as passed from resource_directory where code = 'A-1'`);
@@ -172,10 +177,12 @@ describe('response cache', () => {
       if (Date.now() > deadline) throw new Error('A-1 did not turn stale within 30 s');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const after = await post(STALE);
-    expect([after.cache, after.body.data.directory.stale]).toEqual(['MISS', true]);
-    // Stale for good now: the clock cannot change it back, so the answer is reused again.
-    expect((await post(STALE)).cache).toBe('HIT');
+    for (const query of [STALE, PAGE]) {
+      const after = await post(query);
+      expect([after.cache, staleOf(after)]).toEqual(['MISS', true]);
+      // Stale for good now: the clock cannot change it back, so the answer is reused again.
+      expect((await post(query)).cache).toBe('HIT');
+    }
     await execute(`update resource_directory set stale_after = now() + interval '1 day' where code = 'A-1'`);
   });
 

@@ -2,9 +2,8 @@ import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Quer
 import type { MuluContext } from '../../graphql/context';
 import { toGlobalId } from '../../graphql/global-id';
 import { PAGE_LIMITS, pageRequest, toConnection, unitConnection } from '../../graphql/pagination';
-import type { Region } from '../regions/region.entity';
 import { RegionType } from '../regions/region.types';
-import type { Department } from '../departments/department.entity';
+import type { DepartmentRow } from '../departments/department.row';
 import { DepartmentType } from '../departments/department.types';
 import { ItemValueType, ResourceDirectory, type InformationItem } from './directory.entity';
 import { valueTypeOf } from './item-value-type';
@@ -22,6 +21,7 @@ import {
   UpdateDirectoryInput,
   toDirectoryRef,
 } from './directory.types';
+import type { RegionRow } from '../regions/region.row';
 
 @ArgsType()
 class DirectorySearchArgs {
@@ -54,7 +54,7 @@ export class RegionDirectoriesResolver {
     description:
       'Resource directories of every department in this region and in every region below it, in registration order: the entities behind its mount figures. `filter: { mounted: false }` lists the unmounted published directories (未挂载), `filter: { stale: true }` the stale ones; `totalCount` equals the figure.',
   })
-  directories(@Root() region: Region, @Args(() => RegionDirectoriesArgs) args: RegionDirectoriesArgs, @Ctx() ctx: MuluContext) {
+  directories(@Root() region: RegionRow, @Args(() => RegionDirectoriesArgs) args: RegionDirectoriesArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, PAGE_LIMITS.directories);
     const loaders = { list: ctx.loaders.directoriesOfUnit, count: ctx.loaders.directoryCountOfUnit };
     return unitConnection(loaders, 'region', region.code, page, directoryListFilter(args.filter));
@@ -101,8 +101,8 @@ export class DirectoryResolver {
   }
 
   @FieldResolver(() => DepartmentType, { description: 'The providing department (提供方).' })
-  async department(@Root() directory: DirectoryView, @Ctx() ctx: MuluContext): Promise<Department> {
-    return (await ctx.loaders.departmentById.load(directory.department.id))!;
+  department(@Root() directory: DirectoryView, @Ctx() ctx: MuluContext): Promise<DepartmentRow | null> {
+    return ctx.loaders.departmentById.load(directory.department.id);
   }
 
   @FieldResolver(() => Boolean, { description: 'Published with at least one active mount (已挂载).' })
@@ -111,8 +111,8 @@ export class DirectoryResolver {
   }
 
   @FieldResolver(() => Boolean, { description: 'Mounted, but not refreshed within its update cycle (长期不更新).' })
-  stale(@Root() directory: DirectoryView, @Ctx() ctx: MuluContext): Promise<boolean> {
-    return ctx.loaders.directoryIsStale.load(directory.id);
+  stale(@Root() directory: DirectoryView, @Ctx() ctx: MuluContext): boolean | Promise<boolean> {
+    return directoryService.staleInPage(directory) ?? ctx.loaders.directoryIsStale.load(directory.id);
   }
 }
 
@@ -135,7 +135,7 @@ export class DepartmentDirectoriesResolver {
     description:
       "The department's resource directories, in registration order; `filter: { mounted: false }` lists its unmounted published directories (未挂载), `filter: { stale: true }` its stale ones.",
   })
-  directories(@Root() department: Department, @Args(() => DepartmentDirectoriesArgs) args: DepartmentDirectoriesArgs, @Ctx() ctx: MuluContext) {
+  directories(@Root() department: DepartmentRow, @Args(() => DepartmentDirectoriesArgs) args: DepartmentDirectoriesArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, PAGE_LIMITS.directories);
     const loaders = { list: ctx.loaders.directoriesOfUnit, count: ctx.loaders.directoryCountOfUnit };
     return unitConnection(loaders, 'department', department.id, page, directoryListFilter(args.filter));

@@ -185,12 +185,24 @@ export function directoryFilterSql(filter: DirectoryFilter): { sql: string; para
  * GraphQL type's resolvers read (src/modules/catalogue/directory.resolver.ts
  * and the fields other modules add) is the same on an entity.
  */
-export type DirectoryView = Omit<ResourceDirectory, 'department'> & { department: { id: number } };
+export type DirectoryView = Omit<ResourceDirectory, 'department'> & {
+  department: { id: number };
+  /** Whether it was stale when its page was read, and until when that holds (epoch ms; null: no clock alone changes it). */
+  staleness?: { stale: boolean; until: number | null };
+};
+
+/** Columns a catalogue page reads besides the directory's own: its `stale` flag, decided by the same statement (staleness.ts). */
+const STALENESS_COLUMNS = (alias: string) =>
+  `${staleSql(alias)} as page_stale, (extract(epoch from ${turnsStaleAtSql(alias)}) * 1000)::float8 as page_stale_until`;
 
 /** A row of resource_directory as MikroORM maps it (column names to properties, timestamps to dates), without making an entity of it. */
-function directoryView(em: EntityManager, row: Record<string, unknown>): DirectoryView {
+function directoryView(em: EntityManager, { page_stale, page_stale_until, ...row }: Record<string, unknown>): DirectoryView {
   const data = em.getDriver().mapResult(row, em.getMetadata().get(ResourceDirectory.name)) as Record<string, unknown>;
-  return { ...data, department: { id: Number(data.department) } } as DirectoryView;
+  return {
+    ...data,
+    department: { id: Number(data.department) },
+    staleness: { stale: page_stale === true, until: page_stale_until == null ? null : Number(page_stale_until) },
+  } as DirectoryView;
 }
 
 export const directoryService = {
@@ -306,7 +318,19 @@ export const directoryService = {
    */
   async search(ctx: RequestContext, filter: DirectoryFilter, page: PageRequest): Promise<Page<DirectoryView>> {
     const where = directoryFilterSql(filter);
-    return toPage(await pagedRows(ctx.em, ResourceDirectory, 'resource_directory', page, where, directoryView), page.first);
+    const rows = await pagedRows(ctx.em, ResourceDirectory, 'resource_directory', page, where, directoryView, STALENESS_COLUMNS('c'));
+    return toPage(rows, page.first);
+  },
+
+  /**
+   * Whether a directory read in a catalogue page (search) was stale, dating
+   * the answer to when that changes with the clock alone, as staleFlags
+   * does (db/clock-reads.ts); undefined for a directory read otherwise.
+   */
+  staleInPage(directory: DirectoryView): boolean | undefined {
+    if (!directory.staleness) return undefined;
+    if (directory.staleness.until !== null) dependsOnTheClock(directory.staleness.until);
+    return directory.staleness.stale;
   },
 
   /** How many directories a catalogue search finds (all pages); one statement. */

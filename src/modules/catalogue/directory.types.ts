@@ -89,7 +89,7 @@ export class InformationItemType {
   description?: string | null;
 }
 
-@ObjectType('ResourceDirectory', { implements: Node, description: 'A resource directory (政务信息资源目录) entry.' })
+@ObjectType('ResourceDirectory', { implements: Node, simpleResolvers: true, description: 'A resource directory (政务信息资源目录) entry.' })
 export class ResourceDirectoryType extends Node {
   @Field({ description: 'Directory code (目录编码), unique in the catalogue.' })
   code!: string;

@@ -5,7 +5,7 @@ import { Region } from '../regions/region.entity';
 /** A government department (部门) of one region. */
 @Entity({ tableName: 'department' })
 @Unique({ properties: ['region', 'name'] })
-export class Department extends TimestampedEntity {
+export class Department extends TimestampedEntity<'regionCode'> {
   @PrimaryKey({ type: 'integer', autoincrement: true })
   id!: number;
 
@@ -18,4 +18,9 @@ export class Department extends TimestampedEntity {
 
   @ManyToOne({ entity: () => Region, ref: true, fieldName: 'region_code', deleteRule: 'restrict' })
   region!: Ref<Region>;
+
+  /** The region's code, as reads show a department (DepartmentRow): the GraphQL type's resolvers take either. */
+  get regionCode(): string {
+    return this.region.unwrap().code;
+  }
 }

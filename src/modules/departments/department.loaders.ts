@@ -1,15 +1,16 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pagedChildrenLoader, rowLoader } from '../../graphql/loader-factories';
-import { departmentService } from './department.service';
+import { departmentRowsById, departmentRowsOfRegions } from './department.row';
 
+/** Departments as plain rows (department.row.ts), one statement per batch of keys. */
 export function createDepartmentLoaders(em: EntityManager) {
   return {
     departmentsOfRegion: pagedChildrenLoader(
-      (codes: readonly string[], page, _filter: null) => departmentService.departmentsOfRegions(em, codes, page),
-      (d) => d.region.unwrap().code,
+      (codes: readonly string[], page, _filter: null) => departmentRowsOfRegions(em, codes, page),
+      (d) => d.regionCode,
     ),
     departmentById: rowLoader(
-      (ids: readonly number[]) => departmentService.byIds(em, ids),
+      (ids: readonly number[]) => departmentRowsById(em, ids),
       (d) => d.id,
     ),
   };

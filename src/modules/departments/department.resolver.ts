@@ -3,7 +3,8 @@ import type { MuluContext } from '../../graphql/context';
 import { toGlobalId } from '../../graphql/global-id';
 import { PAGE_LIMITS, pageRequest, toConnection } from '../../graphql/pagination';
 import { DepartmentConnection } from './department.connection';
-import type { Region } from '../regions/region.entity';
+import type { RegionRow } from '../regions/region.row';
+import type { DepartmentRow } from './department.row';
 import { RegionType } from '../regions/region.types';
 import { Department } from './department.entity';
 import { departmentService } from './department.service';
@@ -25,13 +26,13 @@ export class DepartmentResolver {
   }
 
   @FieldResolver(() => ID, { description: 'Globally unique, opaque ID (for `Query.node`).' })
-  id(@Root() department: Department): string {
+  id(@Root() department: DepartmentRow): string {
     return toGlobalId('Department', department.id);
   }
 
   @FieldResolver(() => RegionType, { description: 'The region the department belongs to.' })
-  async region(@Root() department: Department, @Ctx() ctx: MuluContext): Promise<Region> {
-    return (await ctx.loaders.regionByCode.load(department.region.unwrap().code))!;
+  region(@Root() department: DepartmentRow, @Ctx() ctx: MuluContext): Promise<RegionRow | null> {
+    return ctx.loaders.regionByCode.load(department.regionCode);
   }
 }
 
@@ -48,7 +49,7 @@ class DepartmentPageArgs {
 @Resolver(() => RegionType)
 export class RegionDepartmentsResolver {
   @FieldResolver(() => DepartmentConnection, { description: 'Departments directly in this region (not in regions below), in registration order.' })
-  async departments(@Root() region: Region, @Args(() => DepartmentPageArgs) args: DepartmentPageArgs, @Ctx() ctx: MuluContext) {
+  async departments(@Root() region: RegionRow, @Args(() => DepartmentPageArgs) args: DepartmentPageArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, PAGE_LIMITS.departments);
     return toConnection(await ctx.loaders.departmentsOfRegion.load({ parent: region.code, page, filter: null }), page);
   }

@@ -5,8 +5,6 @@ import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
 import { requireAdmin } from '../../core/permissions';
 import { regionService } from '../regions/region.service';
-import { pagedChildren } from '../../db/paged-children';
-import type { PageRequest } from '../../db/page';
 import { checkCreditCode } from './credit-code';
 import { Department } from './department.entity';
 
@@ -52,14 +50,5 @@ export const departmentService = {
       mutation.audit({ entityType: 'Department', entityId: department.id, after: snapshot(department, ['creditCode', 'name', 'region']) });
       return department;
     });
-  },
-
-  async byIds(em: EntityManager, ids: readonly number[]): Promise<Department[]> {
-    return em.find(Department, { id: { $in: [...ids] } });
-  },
-
-  /** A page of departments directly in each of several regions, one statement. */
-  async departmentsOfRegions(em: EntityManager, regionCodes: readonly string[], page: PageRequest): Promise<Department[]> {
-    return pagedChildren(em, Department, 'department', 'region_code', regionCodes, page);
   },
 };

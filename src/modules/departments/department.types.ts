@@ -2,7 +2,7 @@ import { Length } from 'class-validator';
 import { Field, InputType, ObjectType } from 'type-graphql';
 import { Node } from '../../graphql/node';
 
-@ObjectType('Department', { implements: Node, description: 'A government department (部门) of a region.' })
+@ObjectType('Department', { implements: Node, simpleResolvers: true, description: 'A government department (部门) of a region.' })
 export class DepartmentType extends Node {
   @Field({ description: 'Unified social credit code (统一社会信用代码, GB 32100-2015), 18 characters.' })
   creditCode!: string;

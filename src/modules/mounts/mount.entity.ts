@@ -15,7 +15,7 @@ export enum MountKind {
  */
 @Entity({ tableName: 'mount' })
 @Index({ properties: ['directory', 'active'] })
-export class Mount extends TimestampedEntity<'active' | 'unmountedAt' | 'hosted' | 'datasetVersion'> {
+export class Mount extends TimestampedEntity<'active' | 'unmountedAt' | 'hosted' | 'datasetVersion' | 'directoryId'> {
   @PrimaryKey({ type: 'integer', autoincrement: true })
   id!: number;
 
@@ -57,4 +57,9 @@ export class Mount extends TimestampedEntity<'active' | 'unmountedAt' | 'hosted'
 
   @Property({ type: 'datetime', nullable: true })
   unmountedAt?: Date | null;
+
+  /** The directory's id, as reads show a mount (MountRow): the GraphQL type's resolvers take either. */
+  get directoryId(): number {
+    return this.directory.id;
+  }
 }

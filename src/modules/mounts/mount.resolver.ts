@@ -6,6 +6,7 @@ import type { DirectoryView } from '../catalogue/directory.service';
 import { ResourceDirectoryType, toDirectoryRef } from '../catalogue/directory.types';
 import { Mount } from './mount.entity';
 import { mountService } from './mount.service';
+import type { MountRow } from './mount.row';
 import { MountDatasetInput, MountType, RefreshMountInput, UnmountDatasetInput } from './mount.types';
 
 @Resolver(() => MountType)
@@ -26,13 +27,13 @@ export class MountResolver {
   }
 
   @FieldResolver(() => ID, { description: 'Globally unique, opaque ID (for `Query.node`).' })
-  id(@Root() mount: Mount): string {
+  id(@Root() mount: MountRow): string {
     return toGlobalId('Mount', mount.id);
   }
 
   @FieldResolver(() => ResourceDirectoryType, { description: 'The directory the dataset is mounted on.' })
-  async directory(@Root() mount: Mount, @Ctx() ctx: MuluContext): Promise<ResourceDirectory> {
-    return (await ctx.loaders.directoryById.load(mount.directory.id))!;
+  async directory(@Root() mount: MountRow, @Ctx() ctx: MuluContext): Promise<ResourceDirectory> {
+    return (await ctx.loaders.directoryById.load(mount.directoryId))!;
   }
 }
 
@@ -44,7 +45,7 @@ export class DirectoryMountsResolver {
     @Root() directory: DirectoryView,
     @Arg('includeInactive', () => Boolean, { defaultValue: false, description: 'Also list unmounted datasets (history).' }) includeInactive: boolean,
     @Ctx() ctx: MuluContext,
-  ): Promise<Mount[]> {
+  ): Promise<MountRow[]> {
     return ctx.loaders.mountsOfDirectory.load({ directoryId: directory.id, includeInactive });
   }
 }

@@ -166,10 +166,6 @@ export const mountService = {
   syncDirectorySummary,
 
   /** Mounts of many directories, one statement; inactive ones only when asked. */
-  async mountsOf(em: EntityManager, directoryIds: readonly number[], includeInactive: boolean): Promise<Mount[]> {
-    return em.find(Mount, { directory: { $in: [...directoryIds] }, ...(includeInactive ? {} : { active: true }) }, { orderBy: { id: 'asc' } });
-  },
-
   async byIds(em: EntityManager, ids: readonly number[]): Promise<Mount[]> {
     return em.find(Mount, { id: { $in: [...ids] } });
   },

@@ -15,7 +15,7 @@ registerEnumType(MountKind, {
   },
 });
 
-@ObjectType('Mount', { implements: Node, description: 'A dataset mounted (挂载) on a directory.' })
+@ObjectType('Mount', { implements: Node, simpleResolvers: true, description: 'A dataset mounted (挂载) on a directory.' })
 export class MountType extends Node {
   @Field(() => MountKind, { description: 'Table, API or file.' })
   kind!: MountKind;

@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, Field, GraphQLISODateTime, ID, ObjectType, Resolv
 import type { MuluContext } from '../../graphql/context';
 import { numericIdOf } from '../../graphql/global-id';
 import { clearLoaders } from '../../graphql/mutation-loaders';
-import type { Region } from '../regions/region.entity';
+import type { RegionRow } from '../regions/region.row';
 import { RegionType } from '../regions/region.types';
 import type { SubscriptionRequest } from '../subscriptions/subscription.entity';
 import { SubscriptionRequestType } from '../subscriptions/subscription.types';
@@ -47,7 +47,7 @@ export class LiveUpdatesResolver {
     @Root() regionCode: string,
     @Arg('regionCode', { description: '6-digit code of the region to watch.' }) _regionCode: string,
     @Ctx() ctx: MuluContext,
-  ): Promise<Region> {
+  ): Promise<RegionRow> {
     freshen(ctx);
     return (await ctx.loaders.regionByCode.load(regionCode))!;
   }

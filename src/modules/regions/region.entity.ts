@@ -23,6 +23,11 @@ export class Region extends TimestampedEntity {
   @ManyToOne({ entity: () => Region, ref: true, nullable: true, fieldName: 'parent_code', deleteRule: 'restrict' })
   @Index()
   parent?: Ref<Region> | null;
+
+  /** The parent's code, as reads show a region (RegionRow): the GraphQL type's resolvers take either. */
+  get parentCode(): string | null {
+    return this.parent?.unwrap().code ?? null;
+  }
 }
 
 /**

@@ -1,17 +1,17 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { listLoader, rowLoader } from '../../graphql/loader-factories';
-import { Region } from './region.entity';
-import { regionService } from './region.service';
+import { childRegionRows, regionRowsByCode, type RegionRow } from './region.row';
 
+/** Regions as plain rows (region.row.ts), one statement per batch of keys. */
 export function createRegionLoaders(em: EntityManager) {
   return {
-    regionByCode: rowLoader<string, Region>(
-      (codes) => em.find(Region, { code: { $in: [...codes] } }),
+    regionByCode: rowLoader<string, RegionRow>(
+      (codes) => regionRowsByCode(em, codes),
       (r) => r.code,
     ),
-    childRegions: listLoader<string, Region>(
-      (codes) => regionService.childrenOf(em, codes),
-      (r) => r.parent!.unwrap().code,
+    childRegions: listLoader<string, RegionRow>(
+      (codes) => childRegionRows(em, codes),
+      (r) => r.parentCode!,
     ),
   };
 }

@@ -1,14 +1,15 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
 import { toGlobalId } from '../../graphql/global-id';
-import { Region } from './region.entity';
+import type { Region } from './region.entity';
+import type { RegionRow } from './region.row';
 import { regionService } from './region.service';
 import { CreateRegionInput, RegionType } from './region.types';
 
 @Resolver(() => RegionType)
 export class RegionResolver {
   @Query(() => RegionType, { nullable: true, description: 'A region by its GB/T 2260 code; null when there is none.' })
-  region(@Arg('code', { description: '6-digit code, e.g. 410505.' }) code: string, @Ctx() ctx: MuluContext): Promise<Region | null> {
+  region(@Arg('code', { description: '6-digit code, e.g. 410505.' }) code: string, @Ctx() ctx: MuluContext): Promise<RegionRow | null> {
     return ctx.loaders.regionByCode.load(code.trim());
   }
 
@@ -18,17 +19,17 @@ export class RegionResolver {
   }
 
   @FieldResolver(() => ID, { description: 'Globally unique, opaque ID (for `Query.node`).' })
-  id(@Root() region: Region): string {
+  id(@Root() region: RegionRow): string {
     return toGlobalId('Region', region.code);
   }
 
   @FieldResolver(() => RegionType, { nullable: true, description: 'The region above; null for a province.' })
-  parent(@Root() region: Region, @Ctx() ctx: MuluContext): Promise<Region | null> | null {
-    return region.parent ? ctx.loaders.regionByCode.load(region.parent.unwrap().code) : null;
+  parent(@Root() region: RegionRow, @Ctx() ctx: MuluContext): Promise<RegionRow | null> | null {
+    return region.parentCode ? ctx.loaders.regionByCode.load(region.parentCode) : null;
   }
 
   @FieldResolver(() => [RegionType], { description: 'The regions directly below, by code.' })
-  children(@Root() region: Region, @Ctx() ctx: MuluContext): Promise<Region[]> {
+  children(@Root() region: RegionRow, @Ctx() ctx: MuluContext): Promise<RegionRow[]> {
     return ctx.loaders.childRegions.load(region.code);
   }
 }

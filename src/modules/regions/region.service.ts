@@ -76,9 +76,4 @@ export const regionService = {
       return region;
     });
   },
-
-  /** Child regions of many parents, one statement. */
-  async childrenOf(em: EntityManager, parentCodes: readonly string[]): Promise<Region[]> {
-    return em.find(Region, { parent: { code: { $in: [...parentCodes] } } }, { orderBy: { code: 'asc' } });
-  },
 };

@@ -13,7 +13,7 @@ registerEnumType(RegionLevel, {
   },
 });
 
-@ObjectType('Region', { implements: Node, description: 'An administrative division (行政区划) with its departments and figures.' })
+@ObjectType('Region', { implements: Node, simpleResolvers: true, description: 'An administrative division (行政区划) with its departments and figures.' })
 export class RegionType extends Node {
   @Field({ description: '6-digit GB/T 2260 code, e.g. 410505.' })
   code!: string;

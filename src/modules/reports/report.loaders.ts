@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Region } from '../regions/region.entity';
+import type { RegionRow } from '../regions/region.row';
 import { reportService, type RegionReport, type ReportOptions } from './report.service';
 import type { ReportUnitKind } from './report-snapshot.entity';
 import { ReportMonthType } from './report.types';
@@ -8,7 +8,7 @@ import { reportDepartmentsService, type DepartmentListPage, type DepartmentListR
 import { snapshotService } from './snapshot.service';
 
 export interface RegionReportKey {
-  region: Region;
+  region: RegionRow;
   options: ReportOptions;
 }
 

@@ -1,11 +1,9 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { Department } from '../departments/department.entity';
 import { DepartmentType } from '../departments/department.types';
 import { badInput } from '../../core/errors';
 import { ReportUnitKind } from './report-snapshot.entity';
 import type { MuluContext } from '../../graphql/context';
 import { Role } from '../../core/viewer';
-import type { Region } from '../regions/region.entity';
 import { RegionType } from '../regions/region.types';
 import {
   CaptureSnapshotInput,
@@ -18,6 +16,8 @@ import {
 } from './report.types';
 import { snapshotService } from './snapshot.service';
 import type { DepartmentList } from './report-departments.service';
+import type { RegionRow } from '../regions/region.row';
+import type { DepartmentRow } from '../departments/department.row';
 
 @Resolver(() => ReportSnapshotType)
 export class ReportSnapshotResolver {
@@ -45,7 +45,7 @@ export class RegionReportResolver {
     description:
       'The monthly report (通报) of this region: figures of a month for the region, every department below it and every child region, the change since the compared month, ranks, and units below a threshold.',
   })
-  async report(@Root() region: Region, @Args(() => ReportArgs) args: ReportArgs, @Ctx() ctx: MuluContext): Promise<RegionReportType> {
+  async report(@Root() region: RegionRow, @Args(() => ReportArgs) args: ReportArgs, @Ctx() ctx: MuluContext): Promise<RegionReportType> {
     return new RegionReportType(
       await ctx.loaders.regionReport.load({ region, options: { period: args.period, comparedTo: args.comparedTo, threshold: args.threshold } }),
     );
@@ -125,7 +125,7 @@ export class ReportBelowThresholdResolver {
 @Resolver(() => RegionType)
 export class RegionMonthsResolver {
   @FieldResolver(() => [ReportMonthType], { description: "The region's figures in every captured month, oldest first (a chart of its rates over time)." })
-  async monthlyFigures(@Root() region: Region, @Ctx() ctx: MuluContext): Promise<ReportMonthType[]> {
+  async monthlyFigures(@Root() region: RegionRow, @Ctx() ctx: MuluContext): Promise<ReportMonthType[]> {
     return ctx.loaders.monthlyFigures.load({ kind: ReportUnitKind.REGION, key: region.code });
   }
 }
@@ -133,7 +133,7 @@ export class RegionMonthsResolver {
 @Resolver(() => DepartmentType)
 export class DepartmentMonthsResolver {
   @FieldResolver(() => [ReportMonthType], { description: "The department's figures in every captured month, oldest first." })
-  async monthlyFigures(@Root() department: Department, @Ctx() ctx: MuluContext): Promise<ReportMonthType[]> {
+  async monthlyFigures(@Root() department: DepartmentRow, @Ctx() ctx: MuluContext): Promise<ReportMonthType[]> {
     return ctx.loaders.monthlyFigures.load({ kind: ReportUnitKind.DEPARTMENT, key: department.creditCode });
   }
 }

@@ -3,6 +3,7 @@ import { badInput, MuluError, notFound } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
 import { requireViewer } from '../../core/permissions';
 import { Region } from '../regions/region.entity';
+import type { RegionRow } from '../regions/region.row';
 import { RankingMetric } from '../stats/ranking.service';
 import { currentPeriod, previousPeriod, requirePeriod } from './period';
 import { changeOf, compareNames, compareRatesHighestFirst, isBelow, METRICS, ratioOf, type FiguresChange } from './report-figures';
@@ -177,7 +178,7 @@ export const reportService = {
    * The reports of several regions with the same options, in the same fixed
    * number of statements as one (the regions' loader batches them).
    */
-  async forRegions(em: EntityManager, regions: readonly Region[], options: ReportOptions = {}): Promise<Map<string, RegionReport | MuluError>> {
+  async forRegions(em: EntityManager, regions: readonly RegionRow[], options: ReportOptions = {}): Promise<Map<string, RegionReport | MuluError>> {
     const period = options.period ? requirePeriod(options.period) : null;
     const threshold = options.threshold ?? DEFAULT_THRESHOLD;
     if (!(threshold >= 0 && threshold <= 1)) throw badInput(`"threshold" is a rate between 0 and 1 (0.6 for 60%), got ${threshold}.`);

@@ -4,17 +4,17 @@ import { numericIdOf } from '../../graphql/global-id';
 import { NEVER_CACHED } from '../../graphql/response-cache';
 import type { DirectoryView } from '../catalogue/directory.service';
 import { ResourceDirectoryType } from '../catalogue/directory.types';
-import type { Department } from '../departments/department.entity';
 import { DepartmentType } from '../departments/department.types';
 import type { Mount } from '../mounts/mount.entity';
 import { MountType } from '../mounts/mount.types';
-import type { Region } from '../regions/region.entity';
 import { RegionType } from '../regions/region.types';
 import { LoadMode, SharingRoute } from './dataset.entity';
 import { datasetService, type LoadReport } from './dataset.service';
 import { deliveryService, encodeRowCursor, MAX_ROWS_PAGE } from './delivery.service';
 import { DatasetLoadType, DatasetRowConnection, DatasetRowFilter, DatasetRowsInput, UsageSide, UsageStatsType } from './sharing.types';
 import { EMPTY_USAGE_FIGURES } from './usage.service';
+import type { RegionRow } from '../regions/region.row';
+import type { DepartmentRow } from '../departments/department.row';
 
 /** A load as GraphQL returns it: the load, whether it was a replay, and the mount. */
 class LoadResult extends DatasetLoadType {
@@ -117,7 +117,7 @@ export class DepartmentUsageResolver {
     description: "Use of hosted data: as PROVIDER its data used by other departments (资源被使用), as CONSUMER others' data it used (资源使用).",
   })
   async usageStats(
-    @Root() department: Department,
+    @Root() department: DepartmentRow,
     @Arg('side', () => UsageSide, { defaultValue: UsageSide.PROVIDER, description: 'Provider or consumer side.' }) side: UsageSide,
     @Ctx() ctx: MuluContext,
   ): Promise<UsageStatsType> {
@@ -131,7 +131,7 @@ export class RegionUsageResolver {
     description: 'Use of hosted data summed over every department in this region and all regions below it, as PROVIDER or CONSUMER.',
   })
   async usageStats(
-    @Root() region: Region,
+    @Root() region: RegionRow,
     @Arg('side', () => UsageSide, { defaultValue: UsageSide.PROVIDER, description: 'Provider or consumer side.' }) side: UsageSide,
     @Ctx() ctx: MuluContext,
   ): Promise<UsageStatsType> {

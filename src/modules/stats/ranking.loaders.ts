@@ -1,8 +1,9 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Department } from '../departments/department.entity';
-import type { Region } from '../regions/region.entity';
+import type { DepartmentRow } from '../departments/department.row';
+import type { RegionRow } from '../regions/region.row';
 import { rankingService, type RankingEntry, type RankingRequest } from './ranking.service';
+import type { StatsLoaders } from './stats.loaders';
 
 export interface RankingKey {
   regionCode: string;
@@ -11,9 +12,14 @@ export interface RankingKey {
 
 /**
  * Rankings of many regions: keys asking the same ranking (the usual case, a
- * list of regions each asking one) share one statement.
+ * list of regions each asking one) share one statement. Each ranked unit's
+ * figures come with it and are handed to `prime` (the figures loader), so
+ * the units' statistics cost no statement of their own.
  */
-function rankingLoader<U>(fetch: (codes: readonly string[], request: RankingRequest) => Promise<Map<string, RankingEntry<U>[]>>) {
+function rankingLoader<U>(
+  fetch: (codes: readonly string[], request: RankingRequest) => Promise<Map<string, RankingEntry<U>[]>>,
+  prime: (entry: RankingEntry<U>) => void,
+) {
   return new DataLoader<RankingKey, RankingEntry<U>[], string>(
     async (keys) => {
       const groups = new Map<string, RankingKey[]>();
@@ -28,6 +34,7 @@ function rankingLoader<U>(fetch: (codes: readonly string[], request: RankingRequ
             group.map((key) => key.regionCode),
             group[0].request,
           );
+          for (const entries of ranked.values()) for (const entry of entries) prime(entry);
           for (const key of group) results.set(key, ranked.get(key.regionCode) ?? []);
         }),
       );
@@ -37,9 +44,15 @@ function rankingLoader<U>(fetch: (codes: readonly string[], request: RankingRequ
   );
 }
 
-export function createRankingLoaders(em: EntityManager) {
+export function createRankingLoaders(em: EntityManager, figures: StatsLoaders) {
   return {
-    departmentRanking: rankingLoader<Department>((codes, request) => rankingService.departmentsOf(em, codes, request)),
-    childRegionRanking: rankingLoader<Region>((codes, request) => rankingService.childRegionsOf(em, codes, request)),
+    departmentRanking: rankingLoader<DepartmentRow>(
+      (codes, request) => rankingService.departmentsOf(em, codes, request),
+      (entry) => figures.figuresOfDepartment.prime(entry.unit.id, entry.figures),
+    ),
+    childRegionRanking: rankingLoader<RegionRow>(
+      (codes, request) => rankingService.childRegionsOf(em, codes, request),
+      (entry) => figures.figuresOfRegion.prime(entry.unit.code, entry.figures),
+    ),
   };
 }

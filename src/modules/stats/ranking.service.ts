@@ -1,10 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../../core/errors';
 import { toSafeNumber } from '../../core/numbers';
-import { Department } from '../departments/department.entity';
-import { Region } from '../regions/region.entity';
+import { DEPARTMENT_COLUMNS, departmentRowOf, type DepartmentColumns, type DepartmentRow } from '../departments/department.row';
+import { REGION_COLUMNS, regionRowOf, type RegionColumns, type RegionRow } from '../regions/region.row';
 import { SUPERVISION_CATEGORIES } from '../supervision/supervision.entity';
-import { categoryColumn } from './figures';
+import { categoryColumn, FIGURE_COLUMNS } from './figures';
+import { unitFiguresOfRow, type UnitFigures } from './figures.service';
 
 /** The rates units can be ranked by. */
 export enum RankingMetric {
@@ -37,6 +38,8 @@ export interface RankingEntry<U> {
   unit: U;
   numerator: number;
   denominator: number;
+  /** The unit's stored figures, read by the ranking's own statement (its statistics then cost no statement of their own). */
+  figures: UnitFigures;
 }
 
 const SUB_ITEMS = (f: string, what: 'items' | 'covered') => SUPERVISION_CATEGORIES.map((c) => `${f}.${categoryColumn(c)}_${what}`).join(' + ');
@@ -95,12 +98,23 @@ function rankedSql(unitSql: string, request: RankingRequest, tieBreak: string): 
   };
 }
 
-type Row = Record<string, unknown> & { key: string; num: string; den: string; rank: string };
+/** The stored figure columns of `f` (department_figures or region_figures), which a ranking reads with its units. */
+const FIGURES = (f: string) => FIGURE_COLUMNS.map((column) => `${f}.${column}`).join(', ');
 
-function split<U extends object>(em: EntityManager, entity: new () => U, rows: Row[], keys: readonly string[]): Map<string, RankingEntry<U>[]> {
+/** A ranked row: the region it was ranked in, the unit's columns, its counts and place (bigint sums and row_number come as text). */
+type Row<C> = C & { key: string; num: string; den: string; rank: string };
+
+/** The ranked units per region key, as plain rows (no entities: a ranking is shown, never changed). */
+function split<C, U>(rows: Row<C>[], keys: readonly string[], unitOf: (columns: C) => U): Map<string, RankingEntry<U>[]> {
   const map = new Map<string, RankingEntry<U>[]>(keys.map((key) => [key, []]));
-  for (const { key, num, den, rank, ...columns } of rows) {
-    map.get(key)?.push({ rank: Number(rank), unit: em.map(entity, columns as never), numerator: toSafeNumber(num), denominator: toSafeNumber(den) });
+  for (const row of rows) {
+    map.get(row.key)?.push({
+      rank: Number(row.rank),
+      unit: unitOf(row),
+      numerator: toSafeNumber(row.num),
+      denominator: toSafeNumber(row.den),
+      figures: unitFiguresOfRow(row),
+    });
   }
   return map;
 }
@@ -110,31 +124,31 @@ export const rankingService = {
    * Departments in each region and all regions below it, ranked by a rate;
    * one statement for the whole batch of regions.
    */
-  async departmentsOf(em: EntityManager, regionCodes: readonly string[], request: RankingRequest): Promise<Map<string, RankingEntry<Department>[]>> {
+  async departmentsOf(em: EntityManager, regionCodes: readonly string[], request: RankingRequest): Promise<Map<string, RankingEntry<DepartmentRow>[]>> {
     const metric = METRIC_SQL[request.metric]('f');
     const unitSql = `
-      select rc.ancestor_code as key, d.*, ${metric.num} as num, ${metric.den} as den
+      select rc.ancestor_code as key, ${DEPARTMENT_COLUMNS('d')}, ${FIGURES('f')}, ${metric.num} as num, ${metric.den} as den
         from region_closure rc
         join department d on d.region_code = rc.descendant_code
         join department_figures f on f.department_id = d.id
        where rc.ancestor_code in (?)`;
     const ranked = rankedSql(unitSql, request, 'u.id');
-    const rows: Row[] = await em.execute(ranked.sql, [[...regionCodes], ...ranked.params]);
-    return split(em, Department, rows, regionCodes);
+    const rows: Row<DepartmentColumns>[] = await em.execute(ranked.sql, [[...regionCodes], ...ranked.params]);
+    return split(rows, regionCodes, departmentRowOf);
   },
 
   /**
    * The regions directly below each region, ranked by a rate over all their
    * departments (rates recomputed from the sums); one statement per batch.
    */
-  async childRegionsOf(em: EntityManager, regionCodes: readonly string[], request: RankingRequest): Promise<Map<string, RankingEntry<Region>[]>> {
+  async childRegionsOf(em: EntityManager, regionCodes: readonly string[], request: RankingRequest): Promise<Map<string, RankingEntry<RegionRow>[]>> {
     const metric = METRIC_SQL[request.metric]('f');
     const unitSql = `
-      select c.parent_code as key, c.*, ${metric.num} as num, ${metric.den} as den
+      select c.parent_code as key, ${REGION_COLUMNS('c')}, ${FIGURES('f')}, ${metric.num} as num, ${metric.den} as den
         from region c join region_figures f on f.region_code = c.code
        where c.parent_code in (?)`;
     const ranked = rankedSql(unitSql, request, 'u.code');
-    const rows: Row[] = await em.execute(ranked.sql, [[...regionCodes], ...ranked.params]);
-    return split(em, Region, rows, regionCodes);
+    const rows: Row<RegionColumns>[] = await em.execute(ranked.sql, [[...regionCodes], ...ranked.params]);
+    return split(rows, regionCodes, regionRowOf);
   },
 };

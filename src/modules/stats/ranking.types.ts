@@ -1,8 +1,8 @@
 import { ArgsType, Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { percent, rate } from '../../core/numbers';
-import type { Department } from '../departments/department.entity';
+import type { DepartmentRow } from '../departments/department.row';
 import { DepartmentType } from '../departments/department.types';
-import type { Region } from '../regions/region.entity';
+import type { RegionRow } from '../regions/region.row';
 import { RegionType } from '../regions/region.types';
 import { RANKING_LIMIT, RankingMetric, RankingOrder, type RankingEntry } from './ranking.service';
 
@@ -50,12 +50,15 @@ export class RankingArgs {
   below?: number | null;
 }
 
+/* Plain properties, the rate computed once, and simple resolvers, as MountStats (stats.types.ts) explains. */
 @ObjectType('RankingEntryBase', { description: 'Fields shared by ranking entries; not emitted, as no field returns it.' })
 class RankingEntryBase {
   constructor(entry: RankingEntry<unknown>) {
     this.rank = entry.rank;
     this.numerator = entry.numerator;
     this.denominator = entry.denominator;
+    this.rate = rate(entry.numerator, entry.denominator);
+    this.ratePercent = percent(entry.numerator, entry.denominator);
   }
 
   @Field(() => Int, { description: 'Place in the ranking, from 1.' })
@@ -68,34 +71,30 @@ class RankingEntryBase {
   denominator: number;
 
   @Field(() => Float, { nullable: true, description: 'The rate, in [0, 1]; null when the denominator is 0.' })
-  get rate(): number | null {
-    return rate(this.numerator, this.denominator);
-  }
+  rate: number | null;
 
   @Field(() => String, { nullable: true, description: 'The rate as a percentage rounded half-up to 2 decimals; null when the denominator is 0.' })
-  get ratePercent(): string | null {
-    return percent(this.numerator, this.denominator);
-  }
+  ratePercent: string | null;
 }
 
-@ObjectType('DepartmentRankingEntry', { description: "A department's place in a ranking." })
+@ObjectType('DepartmentRankingEntry', { simpleResolvers: true, description: "A department's place in a ranking." })
 export class DepartmentRankingEntryType extends RankingEntryBase {
-  constructor(entry: RankingEntry<Department>) {
+  constructor(entry: RankingEntry<DepartmentRow>) {
     super(entry);
     this.department = entry.unit;
   }
 
   @Field(() => DepartmentType, { description: 'The department.' })
-  department: Department;
+  department: DepartmentRow;
 }
 
-@ObjectType('RegionRankingEntry', { description: "A region's place in a ranking; its rate sums every department below it." })
+@ObjectType('RegionRankingEntry', { simpleResolvers: true, description: "A region's place in a ranking; its rate sums every department below it." })
 export class RegionRankingEntryType extends RankingEntryBase {
-  constructor(entry: RankingEntry<Region>) {
+  constructor(entry: RankingEntry<RegionRow>) {
     super(entry);
     this.region = entry.unit;
   }
 
   @Field(() => RegionType, { description: 'The region.' })
-  region: Region;
+  region: RegionRow;
 }

@@ -19,3 +19,5 @@ export function createStatsLoaders(em: EntityManager) {
     }),
   };
 }
+
+export type StatsLoaders = ReturnType<typeof createStatsLoaders>;

@@ -1,15 +1,15 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
-import type { Department } from '../departments/department.entity';
 import { DepartmentType } from '../departments/department.types';
-import type { Region } from '../regions/region.entity';
 import { RegionType } from '../regions/region.types';
 import { MountStatsType } from './stats.types';
+import type { RegionRow } from '../regions/region.row';
+import type { DepartmentRow } from '../departments/department.row';
 
 @Resolver(() => RegionType)
 export class RegionStatsResolver {
   @FieldResolver(() => MountStatsType, { description: 'Mount figures of every department in this region and all regions below it.' })
-  async mountStats(@Root() region: Region, @Ctx() ctx: MuluContext): Promise<MountStatsType> {
+  async mountStats(@Root() region: RegionRow, @Ctx() ctx: MuluContext): Promise<MountStatsType> {
     return new MountStatsType((await ctx.loaders.figuresOfRegion.load(region.code)).mount);
   }
 }
@@ -17,7 +17,7 @@ export class RegionStatsResolver {
 @Resolver(() => DepartmentType)
 export class DepartmentStatsResolver {
   @FieldResolver(() => MountStatsType, { description: "Mount figures of the department's published directories." })
-  async mountStats(@Root() department: Department, @Ctx() ctx: MuluContext): Promise<MountStatsType> {
+  async mountStats(@Root() department: DepartmentRow, @Ctx() ctx: MuluContext): Promise<MountStatsType> {
     return new MountStatsType((await ctx.loaders.figuresOfDepartment.load(department.id)).mount);
   }
 }

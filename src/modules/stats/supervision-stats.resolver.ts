@@ -1,15 +1,15 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
-import type { Department } from '../departments/department.entity';
 import { DepartmentType } from '../departments/department.types';
-import type { Region } from '../regions/region.entity';
 import { RegionType } from '../regions/region.types';
 import { SupervisionStatsType } from './supervision-stats.types';
+import type { RegionRow } from '../regions/region.row';
+import type { DepartmentRow } from '../departments/department.row';
 
 @Resolver(() => RegionType)
 export class RegionSupervisionStatsResolver {
   @FieldResolver(() => SupervisionStatsType, { description: 'Supervision coverage of every department in this region and all regions below it.' })
-  async supervisionStats(@Root() region: Region, @Ctx() ctx: MuluContext): Promise<SupervisionStatsType> {
+  async supervisionStats(@Root() region: RegionRow, @Ctx() ctx: MuluContext): Promise<SupervisionStatsType> {
     return new SupervisionStatsType((await ctx.loaders.figuresOfRegion.load(region.code)).supervision);
   }
 }
@@ -17,7 +17,7 @@ export class RegionSupervisionStatsResolver {
 @Resolver(() => DepartmentType)
 export class DepartmentSupervisionStatsResolver {
   @FieldResolver(() => SupervisionStatsType, { description: "Supervision coverage of the department's items." })
-  async supervisionStats(@Root() department: Department, @Ctx() ctx: MuluContext): Promise<SupervisionStatsType> {
+  async supervisionStats(@Root() department: DepartmentRow, @Ctx() ctx: MuluContext): Promise<SupervisionStatsType> {
     return new SupervisionStatsType((await ctx.loaders.figuresOfDepartment.load(department.id)).supervision);
   }
 }

@@ -26,17 +26,20 @@ export function emptySupervisionCounts(): SupervisionCounts {
   };
 }
 
+/** Each category's figure columns, named once rather than for every row read. */
+const CATEGORY_COLUMNS = SUPERVISION_CATEGORIES.map((category) => ({
+  category,
+  items: `${categoryColumn(category)}_items`,
+  covered: `${categoryColumn(category)}_covered`,
+  records: `${categoryColumn(category)}_records`,
+}));
+
 /** Supervision figures from a figures row (figures.ts declares its columns). */
 export function supervisionCountsOf(row: Record<string, unknown>): SupervisionCounts {
   const count = (column: string) => toSafeNumber(row[column] as string);
   return {
     mainItems: count('main_items'),
     coveredMainItems: count('covered_main_items'),
-    byCategory: SUPERVISION_CATEGORIES.map((category) => ({
-      category,
-      subItems: count(`${categoryColumn(category)}_items`),
-      coveredSubItems: count(`${categoryColumn(category)}_covered`),
-      records: count(`${categoryColumn(category)}_records`),
-    })),
+    byCategory: CATEGORY_COLUMNS.map((c) => ({ category: c.category, subItems: count(c.items), coveredSubItems: count(c.covered), records: count(c.records) })),
   };
 }

@@ -6,10 +6,9 @@ import { badInput, notFound } from '../../core/errors';
 import { Role } from '../../core/viewer';
 import type { ResourceDirectory } from '../catalogue/directory.entity';
 import { ResourceDirectoryType, toDirectoryRef } from '../catalogue/directory.types';
-import type { Department } from '../departments/department.entity';
+import type { DepartmentRow } from '../departments/department.row';
 import { departmentService } from '../departments/department.service';
 import { DepartmentType } from '../departments/department.types';
-import type { Region } from '../regions/region.entity';
 import { RegionType } from '../regions/region.types';
 import { SubscriptionRequest, SubscriptionStatus } from './subscription.entity';
 import { subscriptionService } from './subscription.service';
@@ -22,6 +21,7 @@ import {
   SubscriptionRequestType,
   SubscriptionStatsType,
 } from './subscription.types';
+import type { RegionRow } from '../regions/region.row';
 
 const MAX_SUBSCRIPTION_PAGE = 100;
 
@@ -129,32 +129,32 @@ export class SubscriptionRequestResolver {
   }
 
   @FieldResolver(() => DepartmentType, { description: 'The department that owns the directory (提供方).' })
-  async provider(@Root() request: SubscriptionRequest, @Ctx() ctx: MuluContext): Promise<Department> {
-    return (await ctx.loaders.departmentById.load(request.provider.id))!;
+  provider(@Root() request: SubscriptionRequest, @Ctx() ctx: MuluContext): Promise<DepartmentRow | null> {
+    return ctx.loaders.departmentById.load(request.provider.id);
   }
 
   @FieldResolver(() => DepartmentType, { description: 'The department that asks (需求方).' })
-  async requester(@Root() request: SubscriptionRequest, @Ctx() ctx: MuluContext): Promise<Department> {
-    return (await ctx.loaders.departmentById.load(request.requester.id))!;
+  requester(@Root() request: SubscriptionRequest, @Ctx() ctx: MuluContext): Promise<DepartmentRow | null> {
+    return ctx.loaders.departmentById.load(request.requester.id);
   }
 }
 
 @Resolver(() => DepartmentType)
 export class DepartmentSubscriptionsResolver {
   @FieldResolver(() => SubscriptionRequestConnection, { description: 'Subscription requests this department made, oldest first.' })
-  async subscriptionsMade(@Root() department: Department, @Args(() => SubscriptionPageArgs) args: SubscriptionPageArgs, @Ctx() ctx: MuluContext) {
+  async subscriptionsMade(@Root() department: DepartmentRow, @Args(() => SubscriptionPageArgs) args: SubscriptionPageArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, MAX_SUBSCRIPTION_PAGE);
     return toConnection(await ctx.loaders.subscriptionsMadeBy.load({ parent: department.id, page, filter: { status: args.status ?? null } }), page);
   }
 
   @FieldResolver(() => SubscriptionRequestConnection, { description: "Subscription requests for this department's directories, oldest first." })
-  async subscriptionsReceived(@Root() department: Department, @Args(() => SubscriptionPageArgs) args: SubscriptionPageArgs, @Ctx() ctx: MuluContext) {
+  async subscriptionsReceived(@Root() department: DepartmentRow, @Args(() => SubscriptionPageArgs) args: SubscriptionPageArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, MAX_SUBSCRIPTION_PAGE);
     return toConnection(await ctx.loaders.subscriptionsReceivedBy.load({ parent: department.id, page, filter: { status: args.status ?? null } }), page);
   }
 
   @FieldResolver(() => SubscriptionStatsType, { description: 'Subscriptions made, received and pending (订阅量 / 被订阅量).' })
-  async subscriptionStats(@Root() department: Department, @Ctx() ctx: MuluContext): Promise<SubscriptionStatsType> {
+  async subscriptionStats(@Root() department: DepartmentRow, @Ctx() ctx: MuluContext): Promise<SubscriptionStatsType> {
     return new SubscriptionStatsType((await ctx.loaders.figuresOfDepartment.load(department.id)).subscriptions);
   }
 }
@@ -162,7 +162,7 @@ export class DepartmentSubscriptionsResolver {
 @Resolver(() => RegionType)
 export class RegionSubscriptionsResolver {
   @FieldResolver(() => SubscriptionStatsType, { description: 'Subscription figures summed over every department in this region and all regions below it.' })
-  async subscriptionStats(@Root() region: Region, @Ctx() ctx: MuluContext): Promise<SubscriptionStatsType> {
+  async subscriptionStats(@Root() region: RegionRow, @Ctx() ctx: MuluContext): Promise<SubscriptionStatsType> {
     return new SubscriptionStatsType((await ctx.loaders.figuresOfRegion.load(region.code)).subscriptions);
   }
 }

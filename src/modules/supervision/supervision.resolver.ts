@@ -2,9 +2,8 @@ import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Int, Mutation, Resolver
 import type { MuluContext } from '../../graphql/context';
 import { pageRequest, unitConnection } from '../../graphql/pagination';
 import type { UnitKind } from '../../db/unit-lists';
-import type { Region } from '../regions/region.entity';
 import { RegionType } from '../regions/region.types';
-import type { Department } from '../departments/department.entity';
+import type { DepartmentRow } from '../departments/department.row';
 import { DepartmentType } from '../departments/department.types';
 import { supervisionRecordService, type IngestRecordsResult } from './supervision-record.service';
 import type { SupervisionMainItem, SupervisionSubItem } from './supervision.entity';
@@ -22,6 +21,7 @@ import {
   SupervisionSubItemFilter,
   SupervisionSubItemType,
 } from './supervision.types';
+import type { RegionRow } from '../regions/region.row';
 
 /** Largest page of main items; a district department holds up to about a hundred. */
 export const MAIN_ITEM_PAGE_LIMIT = 200;
@@ -75,8 +75,8 @@ export class SupervisionMainItemResolver {
   }
 
   @FieldResolver(() => DepartmentType, { description: 'The department the item belongs to.' })
-  async department(@Root() item: SupervisionMainItem, @Ctx() ctx: MuluContext): Promise<Department> {
-    return (await ctx.loaders.departmentById.load(item.department.id))!;
+  department(@Root() item: SupervisionMainItem, @Ctx() ctx: MuluContext): Promise<DepartmentRow | null> {
+    return ctx.loaders.departmentById.load(item.department.id);
   }
 
   @FieldResolver(() => [SupervisionSubItemType], { description: 'Its sub-items, in registration order.' })
@@ -126,8 +126,8 @@ export class SupervisionSubItemResolver {
   }
 
   @FieldResolver(() => DepartmentType, { description: 'The department the item belongs to.' })
-  async department(@Root() item: SupervisionSubItem, @Ctx() ctx: MuluContext): Promise<Department> {
-    return (await ctx.loaders.departmentById.load(item.department.id))!;
+  department(@Root() item: SupervisionSubItem, @Ctx() ctx: MuluContext): Promise<DepartmentRow | null> {
+    return ctx.loaders.departmentById.load(item.department.id);
   }
 }
 
@@ -136,7 +136,7 @@ export class DepartmentSupervisionResolver {
   @FieldResolver(() => SupervisionMainItemConnection, {
     description: "The department's supervision main items, in registration order; `filter: { covered: false }` lists the uncovered ones.",
   })
-  supervisionMainItems(@Root() department: Department, @Args(() => MainItemPageArgs) args: MainItemPageArgs, @Ctx() ctx: MuluContext) {
+  supervisionMainItems(@Root() department: DepartmentRow, @Args(() => MainItemPageArgs) args: MainItemPageArgs, @Ctx() ctx: MuluContext) {
     return mainItemsOfUnit(ctx, 'department', department.id, args);
   }
 
@@ -144,7 +144,7 @@ export class DepartmentSupervisionResolver {
     description:
       "The department's supervision sub-items, in registration order; `filter: { covered: false }` lists those without a record (its to-do list), by category with `category`.",
   })
-  supervisionSubItems(@Root() department: Department, @Args(() => SubItemPageArgs) args: SubItemPageArgs, @Ctx() ctx: MuluContext) {
+  supervisionSubItems(@Root() department: DepartmentRow, @Args(() => SubItemPageArgs) args: SubItemPageArgs, @Ctx() ctx: MuluContext) {
     return subItemsOfUnit(ctx, 'department', department.id, args);
   }
 }
@@ -156,7 +156,7 @@ export class RegionSupervisionResolver {
     description:
       'Supervision main items of every department in this region and in every region below it, in registration order; `filter: { covered: false }` lists the uncovered ones. `totalCount` equals the figure (mainItems, coveredMainItems).',
   })
-  supervisionMainItems(@Root() region: Region, @Args(() => MainItemPageArgs) args: MainItemPageArgs, @Ctx() ctx: MuluContext) {
+  supervisionMainItems(@Root() region: RegionRow, @Args(() => MainItemPageArgs) args: MainItemPageArgs, @Ctx() ctx: MuluContext) {
     return mainItemsOfUnit(ctx, 'region', region.code, args);
   }
 
@@ -164,7 +164,7 @@ export class RegionSupervisionResolver {
     description:
       'Supervision sub-items of every department in this region and in every region below it, in registration order; `filter: { covered: false, category: PENALTY }` lists the uncovered penalty sub-items. `totalCount` equals the figure (subItems, coveredSubItems, per category).',
   })
-  supervisionSubItems(@Root() region: Region, @Args(() => SubItemPageArgs) args: SubItemPageArgs, @Ctx() ctx: MuluContext) {
+  supervisionSubItems(@Root() region: RegionRow, @Args(() => SubItemPageArgs) args: SubItemPageArgs, @Ctx() ctx: MuluContext) {
     return subItemsOfUnit(ctx, 'region', region.code, args);
   }
 }

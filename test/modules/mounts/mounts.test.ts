@@ -45,6 +45,9 @@ describe('mounts', () => {
     const at = new Date(Date.now() - 3600_000).toISOString();
     const refreshed = (await api.ok(REFRESH, { input: { mountId: id, recordCount: 42, refreshedAt: at } })).refreshMount;
     expect(refreshed).toEqual({ recordCount: 42, lastRefreshedAt: at, active: true });
+    // Read back through the directory, as a catalogue page lists mounts (plain rows, mount.row.ts): the same times.
+    const listed = (await api.ok(`{ directory(code: "HR-2") { mounts { id recordCount lastRefreshedAt mountedAt unmountedAt } } }`)).directory.mounts;
+    expect(listed).toEqual([{ id, recordCount: 42, lastRefreshedAt: at, mountedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/), unmountedAt: null }]);
     expect((await stats()).dataVolume).toBe(3_000_000_047);
     const future = await api.request(REFRESH, { input: { mountId: id, recordCount: 1, refreshedAt: new Date(Date.now() + 2 * DAY).toISOString() } });
     expect(future.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
@@ -62,6 +65,8 @@ describe('mounts', () => {
     expect(await stats()).toMatchObject({ publishedDirectories: 3, mountedDirectories: 2, dataVolume: 3_000_000_047 });
     const history = (await api.ok(`{ directory(code: "HR-3") { mounted mounts { id } all: mounts(includeInactive: true) { id active } } }`)).directory;
     expect(history).toEqual({ mounted: false, mounts: [], all: [{ id, active: false }] });
+    const [listed] = (await api.ok(`{ directory(code: "HR-3") { mounts(includeInactive: true) { unmountedAt } } }`)).directory.mounts;
+    expect(listed.unmountedAt).toBe(unmounted.unmountedAt);
     expect((await api.request(UNMOUNT, { id })).errors?.[0].extensions?.code).toBe('CONFLICT');
     expect((await api.request(REFRESH, { input: { mountId: id, recordCount: 1 } })).errors?.[0].extensions?.code).toBe('CONFLICT');
   });
