@@ -16,6 +16,7 @@ import { graphqlBodyErrors, graphqlJsonBody } from './http/json-body';
 import { accessPlugin } from './modules/auth/auth.guard';
 import type { Authenticator } from './modules/auth/authenticator';
 import { buildMuluSchema } from './graphql/schema';
+import { compiledExecution } from './graphql/compiled-execution';
 import { createSqlStatementCounter } from './graphql/sql-statement-count';
 import { reportsRouter } from './modules/reports/reports.routes';
 import { importsRouter } from './modules/imports/imports.routes';
@@ -56,6 +57,8 @@ export interface AppOptions {
   executionBudget?: Partial<ExecutionBudget>;
   /** Schema introspection and the landing page (Sandbox): default on, off when NODE_ENV=production unless MULU_INTROSPECTION=true (config.ts). */
   introspection?: boolean;
+  /** Run queries and mutations compiled by graphql-jit (src/graphql/compiled-execution.ts), default true; false runs graphql-js. */
+  compiledExecution?: boolean;
   /** Return each request's SQL statement count in a response header (benchmarks; see sql-statement-count.ts). */
   sqlCountHeader?: boolean;
   /**
@@ -133,8 +136,9 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   // GraphQL subscriptions (graphql-ws) on the same path, fed by PostgreSQL notifications, under the same limits.
   const live = createLiveUpdates(listener);
   const webSocket = attachGraphQLWebSocket({ httpServer, schema, orm, authenticator, live, limits: limitSettings });
+  // Queries and mutations run compiled (graphql-jit) on the same schema and resolvers; see compiled-execution.ts.
   const apollo = new ApolloServer<MuluContext>({
-    schema,
+    ...(options.compiledExecution === false ? { schema } : { gateway: compiledExecution(schema).gateway }),
     formatError: (formatted, error) => formatError(formatted, error),
     includeStacktraceInErrorResponses: false,
     introspection,

@@ -47,6 +47,8 @@ export interface Config {
   executionBudget: ExecutionBudget;
   /** MULU_INTROSPECTION: schema introspection and the landing page; default on, off when NODE_ENV=production. */
   introspection: boolean;
+  /** MULU_COMPILED_EXECUTION: run queries compiled by graphql-jit (src/graphql/compiled-execution.ts); default on. */
+  compiledExecution: boolean;
   /** Return each GraphQL request's SQL statement count in the `x-mulu-sql-statements` header (benchmarks). */
   sqlCountHeader: boolean;
   /** MULU_RESPONSE_CACHE_MB: memory for answers the response cache keeps (src/graphql/response-cache.ts); 0 turns it off. */
@@ -234,6 +236,7 @@ const environmentSchema = z.object({
   // At most 256 MB: JavaScript strings end near 512 million characters, and the answer is one string.
   MULU_MAX_RESPONSE_MB: wholeNumber(1, 256, ' of megabytes'),
   MULU_INTROSPECTION: flag,
+  MULU_COMPILED_EXECUTION: flag,
   MULU_SQL_COUNT_HEADER: flag,
   MULU_RESPONSE_CACHE_MB: z
     .string()
@@ -328,6 +331,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxResponseBytes: parsed.MULU_MAX_RESPONSE_MB !== undefined ? parsed.MULU_MAX_RESPONSE_MB * 1024 * 1024 : DEFAULT_EXECUTION_BUDGET.maxResponseBytes,
     },
     introspection: parsed.MULU_INTROSPECTION ?? env.NODE_ENV !== 'production',
+    compiledExecution: parsed.MULU_COMPILED_EXECUTION ?? true,
     sqlCountHeader: parsed.MULU_SQL_COUNT_HEADER ?? false,
     responseCacheBytes: parsed.MULU_RESPONSE_CACHE_MB,
     shutdownGraceMs: parsed.MULU_SHUTDOWN_GRACE_MS ?? DEFAULT_SHUTDOWN_GRACE_MS,

@@ -107,6 +107,7 @@ function serverOptions(config: Config, demoTokens: DemoIdentity['tokens'] | unde
     limits: config.limits,
     executionBudget: config.executionBudget,
     introspection: config.introspection,
+    compiledExecution: config.compiledExecution,
     sqlCountHeader: config.sqlCountHeader,
     responseCacheBytes: config.responseCacheBytes,
     rateThreshold: config.notifications.rateThreshold,

@@ -41,5 +41,16 @@ export async function createContext(
     if (isDatabaseUnavailable(error)) throw toHttpGraphQLError(serviceUnavailable(DATABASE_UNAVAILABLE_MESSAGE));
     throw error;
   }
-  return { em, viewer, anonymousStats: authenticator.anonymousStats, loaders: createLoaders(em), deadline: newDeadline() };
+  // The loaders (every DataLoader of the request) are made when a resolver first asks: an answer served from the
+  // response cache, or `{ __typename }`, needs none.
+  let loaders: Loaders | undefined;
+  return {
+    em,
+    viewer,
+    anonymousStats: authenticator.anonymousStats,
+    get loaders() {
+      return (loaders ??= createLoaders(em));
+    },
+    deadline: newDeadline(),
+  };
 }

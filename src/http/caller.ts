@@ -17,7 +17,7 @@ type WithCaller = Request & { [IDENTIFIED]?: Identified };
 export function identifyCaller(req: Request, orm: MikroORM, authenticator: Authenticator): Promise<Viewer | null> {
   const request = req as WithCaller;
   if (!request[IDENTIFIED]) {
-    const identified = authenticator.authenticate(req.headers.authorization, orm.em.fork()) as Identified;
+    const identified = authenticator.authenticate(req.headers.authorization, () => orm.em.fork()) as Identified;
     // Several may wait on it, or none yet: a refusal is not an unhandled rejection.
     identified.catch(() => undefined);
     request[IDENTIFIED] = identified;
