@@ -113,6 +113,15 @@ async function sidesOf(
   return sides(period ?? currentPeriod(), FiguresSource.LIVE, null, live);
 }
 
+/** A period's text as requirePeriod reads it, or null when it is not one (requirePeriod reports it, in its turn). */
+function periodOrNull(text: string): string | null {
+  try {
+    return requirePeriod(text, 'compared period');
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Ranks units among each other by each rate (highest first, ties by name,
  * then key): the child regions of a report. Its departments are ranked the
@@ -182,15 +191,30 @@ export const reportService = {
     const threshold = options.threshold ?? DEFAULT_THRESHOLD;
     if (!(threshold >= 0 && threshold <= 1)) throw badInput(`"threshold" is a rate between 0 and 1 (0.6 for 60%), got ${threshold}.`);
     const codes = regions.map((r) => r.code);
+    // The compared snapshot and its regions' figures: one or two statements.
+    const readComparison = async (month: string) => {
+      const snapshot = await snapshotService.find(em, month);
+      return {
+        snapshot,
+        before: snapshot ? await snapshotService.unitsOfRegionTrees(em, month, codes, { departments: false }) : new Map<string, UnitWithFigures[]>(),
+      };
+    };
+    // A side that exists is of the period asked or of the current month (sidesOf), so the compared month is known
+    // before the side is read: it is read beside the side, not after it (fewer round trips in sequence before the
+    // departments' statement, which waits for the report). Errors are reported in the same order as before.
+    const sidePeriodAsked = period ?? currentPeriod();
+    const comparedAsked = options.comparedTo ? periodOrNull(options.comparedTo) : previousPeriod(sidePeriodAsked);
+    const early = comparedAsked !== null && comparedAsked < sidePeriodAsked ? readComparison(comparedAsked) : null;
+    early?.catch(() => undefined); // awaited below, after the side's own errors
     const nowSides = await sidesOf(em, codes, period, { departments: false });
     if (!nowSides) await snapshotService.require(em, period!);
     const sidePeriod = nowSides!.get(codes[0])!.period;
     const explicitComparison = options.comparedTo ? requirePeriod(options.comparedTo, 'compared period') : null;
     const comparedTo = explicitComparison ?? previousPeriod(sidePeriod);
     if (comparedTo >= sidePeriod) throw badInput(`The compared period ${comparedTo} must be before ${sidePeriod}.`);
-    const compared = await snapshotService.find(em, comparedTo);
+    // (Read again only if the month turned between the two readings of the clock.)
+    const { snapshot: compared, before } = early && comparedTo === comparedAsked ? await early : await readComparison(comparedTo);
     if (!compared && explicitComparison) await snapshotService.require(em, comparedTo);
-    const before = compared ? await snapshotService.unitsOfRegionTrees(em, comparedTo, codes, { departments: false }) : new Map<string, UnitWithFigures[]>();
 
     const reports = new Map<string, RegionReport | MuluError>();
     for (const region of regions) {
