@@ -63,18 +63,6 @@ const codePointRank = (unit: number) => (unit >= 0xe000 ? unit - 0x800 : unit >=
 export const nameOrderSql = (column: string) => `${column} collate "C"`;
 
 /**
- * A SQL sort key of the rate num/den that orders rates exactly as
- * compareRatesHighestFirst compares them: the integer part of
- * num * 10^40 / den, computed in numeric (exact). Two different rates whose
- * denominators are below 10^20 differ by at least 10^-40, so their keys
- * differ (in the same direction); equal rates (1/2, 2/4) have equal keys.
- * Null without a rate (den = 0): order by `den = 0` first to put those last.
- * Never the rounded quotient (num::numeric / den rounds each to a scale that
- * depends on its operands, so 1/3 and 3333/9999 need not compare equal).
- */
-export const rateSortKeySql = (num: string, den: string) => `div((${num})::numeric * 1e40, nullif(${den}, 0))`;
-
-/**
  * A non-negative number as the decimal fraction it is written as
  * (0.55 -> 55/100, 1e-7 -> 1/10000000): JavaScript writes a number as the
  * shortest decimal that reads back as it, which is the decimal the caller

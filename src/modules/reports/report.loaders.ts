@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RegionRow } from '../regions/region.row';
-import { reportService, type RegionReport, type ReportOptions } from './report.service';
+import { reportService, type RegionReport, type ReportOptions, type ReportSources } from './report.service';
 import type { ReportUnitKind } from './report-snapshot.entity';
 import { ReportMonthType } from './report.types';
 import { reportDepartmentsService, type DepartmentListPage, type DepartmentListRequest } from './report-departments.service';
@@ -15,7 +15,16 @@ export interface RegionReportKey {
 const optionsKey = (o: ReportOptions) => JSON.stringify([o.period ?? null, o.comparedTo ?? null, o.threshold ?? null]);
 
 export function createReportLoaders(em: EntityManager) {
+  /**
+   * Where the reports asked with the same options come from (reportService.sourcesOf): known before their figures,
+   * so that the department lists (reportDepartments) are sent beside the regions' figures, not after them.
+   */
+  const reportSources = new DataLoader<ReportOptions, ReportSources, string>(
+    async (optionsList) => Promise.all(optionsList.map((options) => reportService.sourcesOf(em, options).catch((error: Error) => error))),
+    { cacheKeyFn: optionsKey },
+  );
   return {
+    reportSources,
     /** Reports of many regions asked with the same options share one computation (`region.children { report }`). */
     regionReport: new DataLoader<RegionReportKey, RegionReport, string>(
       async (keys) => {
@@ -25,10 +34,10 @@ export function createReportLoaders(em: EntityManager) {
         await Promise.all(
           [...groups.values()].map(async (group) => {
             try {
-              const reports = await reportService.forRegions(
+              const reports = await reportService.figuresOf(
                 em,
                 group.map((k) => k.region),
-                group[0].options,
+                await reportSources.load(group[0].options),
               );
               for (const key of group) results.set(key, reports.get(key.region.code)!);
             } catch (error) {

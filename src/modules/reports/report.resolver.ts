@@ -46,9 +46,9 @@ export class RegionReportResolver {
       'The monthly report (通报) of this region: figures of a month for the region, every department below it and every child region, the change since the compared month, ranks, and units below a threshold.',
   })
   async report(@Root() region: RegionRow, @Args(() => ReportArgs) args: ReportArgs, @Ctx() ctx: MuluContext): Promise<RegionReportType> {
-    return new RegionReportType(
-      await ctx.loaders.regionReport.load({ region, options: { period: args.period, comparedTo: args.comparedTo, threshold: args.threshold } }),
-    );
+    const options = { period: args.period, comparedTo: args.comparedTo, threshold: args.threshold };
+    // Only where it comes from is awaited here: its lists of departments are then asked for beside its regions' figures.
+    return new RegionReportType({ region, options }, await ctx.loaders.reportSources.load(options));
   }
 }
 
@@ -73,6 +73,16 @@ const unitTypes = (page: { units: ConstructorParameters<typeof ReportUnitType>[0
 
 @Resolver(() => RegionReportType)
 export class RegionReportTablesResolver {
+  @FieldResolver(() => ReportUnitType, { description: 'The region itself: the sums of every department below it.' })
+  async region(@Root() report: RegionReportType, @Ctx() ctx: MuluContext): Promise<ReportUnitType> {
+    return new ReportUnitType((await ctx.loaders.regionReport.load(report.key)).region);
+  }
+
+  @FieldResolver(() => [ReportUnitType], { description: 'The regions directly below, by code; ranked among each other.' })
+  async childRegions(@Root() report: RegionReportType, @Ctx() ctx: MuluContext): Promise<ReportUnitType[]> {
+    return (await ctx.loaders.regionReport.load(report.key)).childRegions.map((u) => new ReportUnitType(u));
+  }
+
   @FieldResolver(() => [ReportUnitType], { description: 'Every department in the region and in the regions below it, by name; ranked among each other.' })
   async departments(@Root() report: RegionReportType, @Ctx() ctx: MuluContext): Promise<ReportUnitType[]> {
     return unitTypes(await departmentsOf(ctx, report, 'BY_NAME', null));
@@ -105,6 +115,12 @@ export class RegionReportTablesResolver {
 
 @Resolver(() => ReportBelowThresholdType)
 export class ReportBelowThresholdResolver {
+  @FieldResolver(() => [ReportUnitType], { description: 'Child regions below the threshold, lowest rate first, ties by name.' })
+  async childRegions(@Root() below: ReportBelowThresholdType, @Ctx() ctx: MuluContext): Promise<ReportUnitType[]> {
+    const report = await ctx.loaders.regionReport.load(below.key);
+    return report.belowThreshold.find((b) => b.metric === below.metric)!.childRegions.map((u) => new ReportUnitType(u));
+  }
+
   @FieldResolver(() => [ReportUnitType], { description: 'Departments below the threshold, lowest rate first, ties by name.' })
   async departments(
     @Root() below: ReportBelowThresholdType,

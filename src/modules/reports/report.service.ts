@@ -67,22 +67,26 @@ export interface BelowThreshold {
   childRegions: ReportUnit[];
 }
 
-export interface RegionReport {
-  regionCode: string;
+/** Where a report comes from, known before any figure is read (reportService.sourcesOf). */
+export interface ReportSources {
   period: string;
   source: FiguresSource;
   capturedAt: Date | null;
   comparedTo: string | null;
-  comparedSource: FiguresSource | null;
   comparedCapturedAt: Date | null;
   threshold: number;
-  region: ReportUnit;
   /**
    * Where every department in the region and below it comes from: a
    * province has 10,000, which PostgreSQL orders, ranks and pages
    * (reportDepartmentsService) when a list of them is asked for.
    */
   departments: DepartmentsSource;
+}
+
+export interface RegionReport extends ReportSources {
+  regionCode: string;
+  comparedSource: FiguresSource | null;
+  region: ReportUnit;
   /** The regions directly below, by code. */
   childRegions: ReportUnit[];
   belowThreshold: BelowThreshold[];
@@ -112,6 +116,15 @@ async function sidesOf(
   }
   const live = departments ? await unitFiguresService.ofRegionTrees(em, regionCodes) : await unitFiguresService.regionsOfTrees(em, regionCodes);
   return sides(period ?? currentPeriod(), FiguresSource.LIVE, null, live);
+}
+
+/** A period's text as requirePeriod reads it, or null when it is not one (requirePeriod reports it, in its turn). */
+function periodOrNull(text: string): string | null {
+  try {
+    return requirePeriod(text, 'compared period');
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -179,49 +192,88 @@ export const reportService = {
    * number of statements as one (the regions' loader batches them).
    */
   async forRegions(em: EntityManager, regions: readonly RegionRow[], options: ReportOptions = {}): Promise<Map<string, RegionReport | MuluError>> {
+    return this.figuresOf(em, regions, await this.sourcesOf(em, options));
+  },
+
+  /**
+   * Where a report with these options comes from, whatever its region: the
+   * period and its source, the compared month, the threshold, and so where
+   * its departments come from. One round trip (the period's snapshot and the
+   * compared one are looked up side by side), so that the department lists,
+   * the longest statement of a report, can be sent beside the regions'
+   * figures (figuresOf) instead of after them. The clock is read only when
+   * no period is asked or the period has no snapshot (sidesOf does the same).
+   */
+  async sourcesOf(em: EntityManager, options: ReportOptions = {}): Promise<ReportSources> {
     const period = options.period ? requirePeriod(options.period) : null;
     const threshold = options.threshold ?? DEFAULT_THRESHOLD;
     if (!(threshold >= 0 && threshold <= 1)) throw badInput(`"threshold" is a rate between 0 and 1 (0.6 for 60%), got ${threshold}.`);
-    const codes = regions.map((r) => r.code);
-    const nowSides = await sidesOf(em, codes, period, { departments: false });
-    if (!nowSides) await snapshotService.require(em, period!);
-    const sidePeriod = nowSides!.get(codes[0])!.period;
+    // A side that exists is of the period asked (its snapshot, or live when it is the current month) or of the
+    // current month, so the compared month is known before either is read.
+    const sidePeriod = period ?? currentPeriod();
+    const comparedAsked = options.comparedTo ? periodOrNull(options.comparedTo) : previousPeriod(sidePeriod);
+    const [snapshot, comparedSnapshot] = await Promise.all([
+      period !== null ? snapshotService.find(em, period) : null,
+      comparedAsked !== null && comparedAsked < sidePeriod ? snapshotService.find(em, comparedAsked) : null,
+    ]);
+    // Errors in the order they were always reported: the period, then the compared period.
+    if (period !== null && !snapshot && period !== currentPeriod()) await snapshotService.require(em, period);
     const explicitComparison = options.comparedTo ? requirePeriod(options.comparedTo, 'compared period') : null;
     const comparedTo = explicitComparison ?? previousPeriod(sidePeriod);
     if (comparedTo >= sidePeriod) throw badInput(`The compared period ${comparedTo} must be before ${sidePeriod}.`);
-    const compared = await snapshotService.find(em, comparedTo);
-    if (!compared && explicitComparison) await snapshotService.require(em, comparedTo);
-    const before = compared ? await snapshotService.unitsOfRegionTrees(em, comparedTo, codes, { departments: false }) : new Map<string, UnitWithFigures[]>();
+    if (!comparedSnapshot && explicitComparison) await snapshotService.require(em, comparedTo);
+    const source = snapshot ? FiguresSource.SNAPSHOT : FiguresSource.LIVE;
+    const compared = comparedSnapshot ? comparedTo : null;
+    return {
+      period: sidePeriod,
+      source,
+      capturedAt: snapshot?.capturedAt ?? null,
+      comparedTo: compared,
+      comparedCapturedAt: comparedSnapshot?.capturedAt ?? null,
+      threshold,
+      departments: { source, period: sidePeriod, comparedTo: compared, threshold },
+    };
+  },
+
+  /**
+   * The reports of regions from their sources (sourcesOf): the regions'
+   * figures of the period and of the compared month, read side by side.
+   */
+  async figuresOf(em: EntityManager, regions: readonly RegionRow[], sources: ReportSources): Promise<Map<string, RegionReport | MuluError>> {
+    const codes = regions.map((r) => r.code);
+    const [now, before] = await Promise.all([
+      sources.source === FiguresSource.SNAPSHOT
+        ? snapshotService.unitsOfRegionTrees(em, sources.period, codes, { departments: false })
+        : unitFiguresService.regionsOfTrees(em, codes),
+      sources.comparedTo !== null
+        ? snapshotService.unitsOfRegionTrees(em, sources.comparedTo, codes, { departments: false })
+        : new Map<string, UnitWithFigures[]>(),
+    ]);
+    const { period: sidePeriod, threshold } = sources;
 
     const reports = new Map<string, RegionReport | MuluError>();
     for (const region of regions) {
-      const side = nowSides!.get(region.code)!;
+      const units = now.get(region.code) ?? [];
       const previousOf = new Map((before.get(region.code) ?? []).map((u) => [`${u.kind}:${u.key}`, u.figures]));
       const toReportUnit = (u: UnitWithFigures): ReportUnit => {
         const previous = previousOf.get(`${u.kind}:${u.key}`) ?? null;
         return { kind: u.kind, key: u.key, name: u.name, figures: u.figures, previous, change: previous ? changeOf(u.figures, previous) : null, ranks: [] };
       };
-      const regionUnit = side.units.find((u) => u.kind === ReportUnitKind.REGION && u.key === region.code);
+      const regionUnit = units.find((u) => u.kind === ReportUnitKind.REGION && u.key === region.code);
       if (!regionUnit) {
-        reports.set(region.code, notFound(`Region ${region.code} (${region.name}) was not in the snapshot of ${side.period}.`));
+        reports.set(region.code, notFound(`Region ${region.code} (${region.name}) was not in the snapshot of ${sidePeriod}.`));
         continue;
       }
-      const childRegions = side.units
+      const childRegions = units
         .filter((u) => u.kind === ReportUnitKind.REGION && u.regionCode === region.code)
         .map(toReportUnit)
         .sort((a, b) => compareNames(a.key, b.key));
       rankPeers(childRegions, threshold);
       reports.set(region.code, {
+        ...sources,
         regionCode: region.code,
-        period: side.period,
-        source: side.source,
-        capturedAt: side.capturedAt,
-        comparedTo: compared ? comparedTo : null,
-        comparedSource: compared ? FiguresSource.SNAPSHOT : null,
-        comparedCapturedAt: compared?.capturedAt ?? null,
-        threshold,
+        comparedSource: sources.comparedTo !== null ? FiguresSource.SNAPSHOT : null,
         region: toReportUnit(regionUnit),
-        departments: { source: side.source, period: side.period, comparedTo: compared ? comparedTo : null, threshold },
         childRegions,
         belowThreshold: METRICS.map((metric) => ({ metric, childRegions: lowestFirst(childRegions, metric) })),
       });

@@ -6,9 +6,10 @@ import { RankingMetric } from '../stats/ranking.service';
 import { MountStatsType } from '../stats/stats.types';
 import { SupervisionStatsType } from '../stats/supervision-stats.types';
 import { SubscriptionStatsType } from '../subscriptions/subscription.types';
-import type { FiguresChange } from './report-figures';
+import { METRICS, type FiguresChange } from './report-figures';
 import { ReportUnitKind, type UnitFigures } from './report-snapshot.entity';
-import { FiguresSource, type BelowThreshold, type RegionReport, type ReportUnit, type UnitRank } from './report.service';
+import { FiguresSource, type ReportSources, type ReportUnit, type UnitRank } from './report.service';
+import type { RegionReportKey } from './report.loaders';
 import type { DepartmentsSource } from './report-departments.service';
 
 registerEnumType(ReportUnitKind, {
@@ -225,40 +226,45 @@ export class ReportUnitType {
 
 @ObjectType('ReportBelowThreshold', { description: 'The units whose rate is below the threshold, lowest first, as the report names them.' })
 export class ReportBelowThresholdType {
-  constructor(below: BelowThreshold, report: RegionReport) {
-    this.metric = below.metric;
-    this.regionCode = report.regionCode;
-    this.departmentsSource = report.departments;
-    this.childRegions = below.childRegions.map((u) => new ReportUnitType(u));
+  constructor(metric: RankingMetric, key: RegionReportKey, sources: ReportSources) {
+    this.metric = metric;
+    this.key = key;
+    this.regionCode = key.region.code;
+    this.departmentsSource = sources.departments;
   }
 
   @Field(() => RankingMetric, { description: 'The rate.' })
   metric: RankingMetric;
 
-  /** The report's region and where its departments come from: a province has thousands below a threshold (`departments(first)` and `departmentCount`, report.resolver.ts). */
+  /**
+   * The report's region and where its departments come from: a province has thousands below a threshold
+   * (`departments(first)` and `departmentCount`, report.resolver.ts); its child regions come with the report's figures (`childRegions`).
+   */
+  readonly key: RegionReportKey;
   readonly regionCode: string;
   readonly departmentsSource: DepartmentsSource;
-
-  @Field(() => [ReportUnitType], { description: 'Child regions below the threshold, lowest rate first, ties by name.' })
-  childRegions: ReportUnitType[];
 }
 
 @ObjectType('RegionReport', {
   description: 'The monthly report (通报) of a region: figures, change since the compared month, ranks, and units below a threshold.',
 })
 export class RegionReportType {
-  constructor(report: RegionReport) {
-    this.period = report.period;
-    this.source = report.source;
-    this.capturedAt = report.capturedAt;
-    this.comparedTo = report.comparedTo;
-    this.comparedCapturedAt = report.comparedCapturedAt;
-    this.threshold = report.threshold;
-    this.region = new ReportUnitType(report.region);
-    this.regionCode = report.regionCode;
-    this.departmentsSource = report.departments;
-    this.childRegions = report.childRegions.map((u) => new ReportUnitType(u));
-    this.belowThreshold = report.belowThreshold.map((b) => new ReportBelowThresholdType(b, report));
+  /**
+   * A report as soon as its sources are known (reportService.sourcesOf): its
+   * region's and child regions' figures are read by their fields
+   * (report.resolver.ts), beside its department lists.
+   */
+  constructor(key: RegionReportKey, sources: ReportSources) {
+    this.period = sources.period;
+    this.source = sources.source;
+    this.capturedAt = sources.capturedAt;
+    this.comparedTo = sources.comparedTo;
+    this.comparedCapturedAt = sources.comparedCapturedAt;
+    this.threshold = sources.threshold;
+    this.key = key;
+    this.regionCode = key.region.code;
+    this.departmentsSource = sources.departments;
+    this.belowThreshold = METRICS.map((metric) => new ReportBelowThresholdType(metric, key, sources));
   }
 
   @Field({ description: 'The month of the figures, YYYY-MM (the current month for live figures).' })
@@ -279,8 +285,8 @@ export class RegionReportType {
   @Field(() => Float, { description: 'The threshold of `belowThreshold` and of `ReportRank.below`.' })
   threshold: number;
 
-  @Field(() => ReportUnitType, { description: 'The region itself: the sums of every department below it.' })
-  region: ReportUnitType;
+  /** The region and the options the report was asked with: its figures through the request's loader (regionReport). */
+  readonly key: RegionReportKey;
 
   /**
    * The report's region and where its departments come from: a province has
@@ -289,9 +295,6 @@ export class RegionReportType {
    */
   readonly regionCode: string;
   readonly departmentsSource: DepartmentsSource;
-
-  @Field(() => [ReportUnitType], { description: 'The regions directly below, by code; ranked among each other.' })
-  childRegions: ReportUnitType[];
 
   @Field(() => [ReportBelowThresholdType], { description: 'Per rate, the departments and child regions below the threshold.' })
   belowThreshold: ReportBelowThresholdType[];
