@@ -67,8 +67,8 @@ interface ClaimedDelivery {
   secret: string;
   eventId: number;
   type: string;
-  occurredAt: Date | string;
-  payload: Record<string, unknown> | string;
+  /** The POST body, as EVENT_BODY_SQL writes it. */
+  body: string;
 }
 
 interface AttemptResult {
@@ -91,12 +91,16 @@ export interface Dispatcher {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** The body every attempt of a delivery sends: the same bytes each time, so receivers can deduplicate. */
-export function eventBody(event: { eventId: number; type: string; occurredAt: Date | string; payload: Record<string, unknown> | string }): string {
-  const data = typeof event.payload === 'string' ? JSON.parse(event.payload) : event.payload;
-  const occurredAt = event.occurredAt instanceof Date ? event.occurredAt.toISOString() : new Date(event.occurredAt).toISOString();
-  return JSON.stringify({ id: String(event.eventId), type: event.type, occurredAt, data });
-}
+/**
+ * The body every attempt of a delivery sends, `{"id","type","occurredAt","data"}`,
+ * written by PostgreSQL from the row of `notification_event e` (the same bytes
+ * each time: jsonb's text is canonical): the claim returns it as one string,
+ * so the dispatcher neither parses the stored payload nor serialises it again.
+ * `occurredAt` in UTC with milliseconds, as `Date.toISOString()` writes it.
+ */
+export const EVENT_BODY_SQL = `'{"id":"' || e.id || '","type":' || to_json(e.type)::text
+  || ',"occurredAt":"' || to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+  || '","data":' || e.payload::text || '}'`;
 
 /**
  * Sends queued webhook deliveries. The queue is the webhook_delivery table:
@@ -154,7 +158,7 @@ export function startDispatcher(
           set attempt = d.attempt + 1, next_attempt_at = now() + ? * interval '1 millisecond', last_attempt_at = now()
          from due, webhook w, notification_event e
         where d.id = due.id and w.id = d.webhook_id and e.id = d.event_id
-        returning d.id, d.attempt, w.url, w.secret, e.id as "eventId", e.type, e.occurred_at as "occurredAt", e.payload`,
+        returning d.id, d.attempt, w.url, w.secret, e.id as "eventId", e.type, ${EVENT_BODY_SQL} as body`,
       [limit, leaseMs],
     );
     queue.push(...rows);
@@ -244,7 +248,7 @@ export function startDispatcher(
     const target = targetOf(job.url);
     if (typeof target === 'string') return Promise.resolve(done(null, target));
     const url = target;
-    const body = eventBody(job);
+    const body = job.body;
     const timestamp = Math.floor(Date.now() / 1000);
     const headers = {
       'content-type': 'application/json',

@@ -79,6 +79,9 @@ describe('webhooks', () => {
       directory: { code },
     });
     for (const post of [requested, approved]) {
+      // The body as PostgreSQL writes it (EVENT_BODY_SQL): these keys in this order, occurredAt as Date.toISOString() writes it.
+      expect(Object.keys(post.body)).toEqual(['id', 'type', 'occurredAt', 'data']);
+      expect(new Date(post.body.occurredAt).toISOString()).toBe(post.body.occurredAt);
       expect(post.headers['mulu-event-id']).toBe(post.body.id);
       expect(post.headers['mulu-event-type']).toBe(post.body.type);
       expect(post.headers['mulu-delivery-attempt']).toBe('1');
