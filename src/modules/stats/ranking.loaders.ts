@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DepartmentRow } from '../departments/department.row';
 import type { RegionRow } from '../regions/region.row';
 import { rankingService, type RankingEntry, type RankingRequest } from './ranking.service';
-import type { StatsLoaders } from './stats.loaders';
+import { carryFigures } from './stats.loaders';
 
 export interface RankingKey {
   regionCode: string;
@@ -13,13 +13,10 @@ export interface RankingKey {
 /**
  * Rankings of many regions: keys asking the same ranking (the usual case, a
  * list of regions each asking one) share one statement. Each ranked unit's
- * figures come with it and are handed to `prime` (the figures loader), so
- * the units' statistics cost no statement of their own.
+ * figures come with it and stay with its row (carryFigures), so the units'
+ * statistics cost no statement of their own.
  */
-function rankingLoader<U>(
-  fetch: (codes: readonly string[], request: RankingRequest) => Promise<Map<string, RankingEntry<U>[]>>,
-  prime: (entry: RankingEntry<U>) => void,
-) {
+function rankingLoader<U>(fetch: (codes: readonly string[], request: RankingRequest) => Promise<Map<string, RankingEntry<U>[]>>) {
   return new DataLoader<RankingKey, RankingEntry<U>[], string>(
     async (keys) => {
       const groups = new Map<string, RankingKey[]>();
@@ -34,7 +31,7 @@ function rankingLoader<U>(
             group.map((key) => key.regionCode),
             group[0].request,
           );
-          for (const entries of ranked.values()) for (const entry of entries) prime(entry);
+          for (const entries of ranked.values()) for (const entry of entries) carryFigures(entry.unit as object, entry.figures);
           for (const key of group) results.set(key, ranked.get(key.regionCode) ?? []);
         }),
       );
@@ -44,15 +41,9 @@ function rankingLoader<U>(
   );
 }
 
-export function createRankingLoaders(em: EntityManager, figures: StatsLoaders) {
+export function createRankingLoaders(em: EntityManager) {
   return {
-    departmentRanking: rankingLoader<DepartmentRow>(
-      (codes, request) => rankingService.departmentsOf(em, codes, request),
-      (entry) => figures.figuresOfDepartment.prime(entry.unit.id, entry.figures),
-    ),
-    childRegionRanking: rankingLoader<RegionRow>(
-      (codes, request) => rankingService.childRegionsOf(em, codes, request),
-      (entry) => figures.figuresOfRegion.prime(entry.unit.code, entry.figures),
-    ),
+    departmentRanking: rankingLoader<DepartmentRow>((codes, request) => rankingService.departmentsOf(em, codes, request)),
+    childRegionRanking: rankingLoader<RegionRow>((codes, request) => rankingService.childRegionsOf(em, codes, request)),
   };
 }

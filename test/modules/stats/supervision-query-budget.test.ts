@@ -100,4 +100,12 @@ describe('supervision statistics query budget', () => {
     expect(wide.count).toBe(small.count);
     expect(small.count).toBeLessThanOrEqual(8);
   });
+
+  it('costs the same statements every time the tree is asked, whichever path of the query finishes first', async () => {
+    // The rankings read their units' figures; the same units' statistics asked beside them must not
+    // cost a statement or not depending on which statement came back first.
+    const counts: number[] = [];
+    for (let i = 0; i < 6; i++) for (const code of ['410000', '130000']) counts.push((await statementsOf(treeQuery, code)).count);
+    expect(new Set(counts).size).toBe(1);
+  });
 });
