@@ -16,16 +16,17 @@ import { createSharingLoaders } from '../modules/sharing/sharing.loaders';
  * would cache one user's view for the next.
  */
 export function createLoaders(em: EntityManager) {
+  const stats = createStatsLoaders(em);
   return {
     ...createRegionLoaders(em),
     ...createDepartmentLoaders(em),
     ...createDirectoryLoaders(em),
     ...createMountLoaders(em),
-    ...createStatsLoaders(em),
+    ...stats,
     ...createSubscriptionLoaders(em),
     ...createSupervisionLoaders(em),
     // A ranking reads its units' figures with them; they stay with the ranked rows (stats.loaders.ts).
-    ...createRankingLoaders(em),
+    ...createRankingLoaders(em, stats),
     ...createReportLoaders(em),
     ...createWebhookLoaders(em),
     ...createSharingLoaders(em),

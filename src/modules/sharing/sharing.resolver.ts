@@ -1,4 +1,3 @@
-import { departmentFigures, regionFigures } from '../stats/stats.loaders';
 import { Arg, Args, ArgsType, Ctx, Extensions, Field, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
 import { numericIdOf } from '../../graphql/global-id';
@@ -122,7 +121,7 @@ export class DepartmentUsageResolver {
     @Arg('side', () => UsageSide, { defaultValue: UsageSide.PROVIDER, description: 'Provider or consumer side.' }) side: UsageSide,
     @Ctx() ctx: MuluContext,
   ): Promise<UsageStatsType> {
-    return new UsageStatsType(((await departmentFigures(ctx.loaders, department)).usage ?? EMPTY_USAGE_FIGURES)[sideOf(side)]);
+    return new UsageStatsType(((await ctx.loaders.figuresOfDepartment.of(department)).usage ?? EMPTY_USAGE_FIGURES)[sideOf(side)]);
   }
 }
 
@@ -136,6 +135,6 @@ export class RegionUsageResolver {
     @Arg('side', () => UsageSide, { defaultValue: UsageSide.PROVIDER, description: 'Provider or consumer side.' }) side: UsageSide,
     @Ctx() ctx: MuluContext,
   ): Promise<UsageStatsType> {
-    return new UsageStatsType(((await regionFigures(ctx.loaders, region)).usage ?? EMPTY_USAGE_FIGURES)[sideOf(side)]);
+    return new UsageStatsType(((await ctx.loaders.figuresOfRegion.of(region)).usage ?? EMPTY_USAGE_FIGURES)[sideOf(side)]);
   }
 }

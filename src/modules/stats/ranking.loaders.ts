@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DepartmentRow } from '../departments/department.row';
 import type { RegionRow } from '../regions/region.row';
 import { rankingService, type RankingEntry, type RankingRequest } from './ranking.service';
-import { carryFigures } from './stats.loaders';
+import type { StatsLoaders, UnitFiguresLoader } from './stats.loaders';
 
 export interface RankingKey {
   regionCode: string;
@@ -13,10 +13,13 @@ export interface RankingKey {
 /**
  * Rankings of many regions: keys asking the same ranking (the usual case, a
  * list of regions each asking one) share one statement. Each ranked unit's
- * figures come with it and stay with its row (carryFigures), so the units'
- * statistics cost no statement of their own.
+ * figures come with it and stay with its row (UnitFiguresLoader.carry),
+ * so the units' statistics cost no statement of their own.
  */
-function rankingLoader<U>(fetch: (codes: readonly string[], request: RankingRequest) => Promise<Map<string, RankingEntry<U>[]>>) {
+function rankingLoader<U extends object>(
+  fetch: (codes: readonly string[], request: RankingRequest) => Promise<Map<string, RankingEntry<U>[]>>,
+  figures: UnitFiguresLoader<U, unknown>,
+) {
   return new DataLoader<RankingKey, RankingEntry<U>[], string>(
     async (keys) => {
       const groups = new Map<string, RankingKey[]>();
@@ -31,7 +34,7 @@ function rankingLoader<U>(fetch: (codes: readonly string[], request: RankingRequ
             group.map((key) => key.regionCode),
             group[0].request,
           );
-          for (const entries of ranked.values()) for (const entry of entries) carryFigures(entry.unit as object, entry.figures);
+          for (const entries of ranked.values()) for (const entry of entries) figures.carry(entry.unit, entry.figures);
           for (const key of group) results.set(key, ranked.get(key.regionCode) ?? []);
         }),
       );
@@ -41,9 +44,9 @@ function rankingLoader<U>(fetch: (codes: readonly string[], request: RankingRequ
   );
 }
 
-export function createRankingLoaders(em: EntityManager) {
+export function createRankingLoaders(em: EntityManager, figures: StatsLoaders) {
   return {
-    departmentRanking: rankingLoader<DepartmentRow>((codes, request) => rankingService.departmentsOf(em, codes, request)),
-    childRegionRanking: rankingLoader<RegionRow>((codes, request) => rankingService.childRegionsOf(em, codes, request)),
+    departmentRanking: rankingLoader<DepartmentRow>((codes, request) => rankingService.departmentsOf(em, codes, request), figures.figuresOfDepartment),
+    childRegionRanking: rankingLoader<RegionRow>((codes, request) => rankingService.childRegionsOf(em, codes, request), figures.figuresOfRegion),
   };
 }

@@ -1,4 +1,3 @@
-import { departmentFigures, regionFigures } from './stats.loaders';
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
 import { DepartmentType } from '../departments/department.types';
@@ -11,7 +10,7 @@ import type { DepartmentRow } from '../departments/department.row';
 export class RegionStatsResolver {
   @FieldResolver(() => MountStatsType, { description: 'Mount figures of every department in this region and all regions below it.' })
   async mountStats(@Root() region: RegionRow, @Ctx() ctx: MuluContext): Promise<MountStatsType> {
-    return new MountStatsType((await regionFigures(ctx.loaders, region)).mount);
+    return new MountStatsType((await ctx.loaders.figuresOfRegion.of(region)).mount);
   }
 }
 
@@ -19,6 +18,6 @@ export class RegionStatsResolver {
 export class DepartmentStatsResolver {
   @FieldResolver(() => MountStatsType, { description: "Mount figures of the department's published directories." })
   async mountStats(@Root() department: DepartmentRow, @Ctx() ctx: MuluContext): Promise<MountStatsType> {
-    return new MountStatsType((await departmentFigures(ctx.loaders, department)).mount);
+    return new MountStatsType((await ctx.loaders.figuresOfDepartment.of(department)).mount);
   }
 }

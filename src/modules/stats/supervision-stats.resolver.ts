@@ -1,4 +1,3 @@
-import { departmentFigures, regionFigures } from './stats.loaders';
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
 import { DepartmentType } from '../departments/department.types';
@@ -11,7 +10,7 @@ import type { DepartmentRow } from '../departments/department.row';
 export class RegionSupervisionStatsResolver {
   @FieldResolver(() => SupervisionStatsType, { description: 'Supervision coverage of every department in this region and all regions below it.' })
   async supervisionStats(@Root() region: RegionRow, @Ctx() ctx: MuluContext): Promise<SupervisionStatsType> {
-    return new SupervisionStatsType((await regionFigures(ctx.loaders, region)).supervision);
+    return new SupervisionStatsType((await ctx.loaders.figuresOfRegion.of(region)).supervision);
   }
 }
 
@@ -19,6 +18,6 @@ export class RegionSupervisionStatsResolver {
 export class DepartmentSupervisionStatsResolver {
   @FieldResolver(() => SupervisionStatsType, { description: "Supervision coverage of the department's items." })
   async supervisionStats(@Root() department: DepartmentRow, @Ctx() ctx: MuluContext): Promise<SupervisionStatsType> {
-    return new SupervisionStatsType((await departmentFigures(ctx.loaders, department)).supervision);
+    return new SupervisionStatsType((await ctx.loaders.figuresOfDepartment.of(department)).supervision);
   }
 }

@@ -1,4 +1,3 @@
-import { departmentFigures, regionFigures } from '../stats/stats.loaders';
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
 import { numericIdOf, toGlobalId } from '../../graphql/global-id';
@@ -156,7 +155,7 @@ export class DepartmentSubscriptionsResolver {
 
   @FieldResolver(() => SubscriptionStatsType, { description: 'Subscriptions made, received and pending (订阅量 / 被订阅量).' })
   async subscriptionStats(@Root() department: DepartmentRow, @Ctx() ctx: MuluContext): Promise<SubscriptionStatsType> {
-    return new SubscriptionStatsType((await departmentFigures(ctx.loaders, department)).subscriptions);
+    return new SubscriptionStatsType((await ctx.loaders.figuresOfDepartment.of(department)).subscriptions);
   }
 }
 
@@ -164,6 +163,6 @@ export class DepartmentSubscriptionsResolver {
 export class RegionSubscriptionsResolver {
   @FieldResolver(() => SubscriptionStatsType, { description: 'Subscription figures summed over every department in this region and all regions below it.' })
   async subscriptionStats(@Root() region: RegionRow, @Ctx() ctx: MuluContext): Promise<SubscriptionStatsType> {
-    return new SubscriptionStatsType((await regionFigures(ctx.loaders, region)).subscriptions);
+    return new SubscriptionStatsType((await ctx.loaders.figuresOfRegion.of(region)).subscriptions);
   }
 }
