@@ -1,5 +1,6 @@
 import { addDirectory, createDepartment, createRegions, creditCode, errorCodes, mount } from '../../support/builders';
 import { createMainItems, createSubItems, ingest, records } from '../../support/supervision-builders';
+import { http } from '../../support/http';
 import { startTestServer, type TestServer } from '../../support/test-server';
 import { snapshotService } from '../../../src/modules/reports/snapshot.service';
 import { currentPeriod } from '../../../src/modules/reports/period';
@@ -205,5 +206,22 @@ describe('monthly snapshots and the region report', () => {
     for (let n = 10; n < 40; n++) await createDepartment(api, { creditCode: creditCode('410505', n), name: `部门${n}`, regionCode: '410505' });
     expect(await count()).toBe(before);
     expect(before).toBeLessThan(20);
+  });
+
+  it('says a region created after a captured month was not in its snapshot, and reports it live', async () => {
+    await createRegions(api, [{ code: '410503', name: '北关区' }]);
+    const old = await api.request(REPORT, { code: '410503', period: '2023-06' });
+    expect(errorCodes(old).length).toBeGreaterThan(0);
+    expect(new Set(errorCodes(old))).toEqual(new Set(['NOT_FOUND']));
+    expect(old.errors![0].message).toBe('Region 410503 (北关区) was not in the snapshot of 2023-06.');
+    expect(JSON.stringify(old.errors)).not.toMatch(/select |at .*\.ts:/);
+    // Its parent's report of that month is whole (the new region is not in it); its live report answers.
+    const parent = (await api.ok(REPORT, { code: '410500', period: '2023-06' })).region.report;
+    expect(parent.childRegions.map((r: { code: string }) => r.code).sort()).toEqual(['410502', '410505']);
+    expect((await api.ok(REPORT, { code: '410503' })).region.report).toMatchObject({ source: 'LIVE', region: { code: '410503' }, departments: [] });
+    // The appendix export says the same, as a 404 with the same words.
+    const exported = await http(api, '/reports/410503/2023-06/resources.csv');
+    expect(exported.status).toBe(404);
+    expect(exported.body.toString('utf8')).toContain('was not in the snapshot of 2023-06');
   });
 });
