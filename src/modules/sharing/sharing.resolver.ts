@@ -11,7 +11,7 @@ import { MountType } from '../mounts/mount.types';
 import { RegionType } from '../regions/region.types';
 import { LoadMode, SharingRoute } from './dataset.entity';
 import { datasetService, type LoadReport } from './dataset.service';
-import { deliveryService, encodeRowCursor, MAX_ROWS_PAGE } from './delivery.service';
+import { deliveryService, MAX_ROWS_PAGE } from './delivery.service';
 import { DatasetLoadType, DatasetRowConnection, DatasetRowFilter, DatasetRowsInput, UsageSide, UsageStatsType } from './sharing.types';
 import { EMPTY_USAGE_FIGURES } from './usage.service';
 import type { RegionRow } from '../regions/region.row';
@@ -88,8 +88,9 @@ export class DirectorySharingResolver {
   // Each page is a delivery to log, and whether a grant is live depends on the date: never answered from the cache.
   @Extensions(NEVER_CACHED)
   async rows(@Root() directory: DirectoryView, @Args(() => RowPageArgs) args: RowPageArgs, @Ctx() ctx: MuluContext): Promise<DatasetRowConnection> {
+    // The edges come ready from PostgreSQL (delivery.service.ts): cursors and values as GraphQL answers them.
     const page = await deliveryService.page(ctx, { id: directory.id }, { first: args.first ?? 100, after: args.after, filters: args.filter });
-    const edges = page.rows.map((node) => ({ cursor: encodeRowCursor(page.version, node.rowNumber), node }));
+    const edges = page.edges;
     return {
       edges,
       version: page.version,
