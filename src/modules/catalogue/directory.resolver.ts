@@ -5,7 +5,7 @@ import { PAGE_LIMITS, pageRequest, toConnection, unitConnection } from '../../gr
 import { RegionType } from '../regions/region.types';
 import type { DepartmentRow } from '../departments/department.row';
 import { DepartmentType } from '../departments/department.types';
-import { ItemValueType, ResourceDirectory, type InformationItem } from './directory.entity';
+import { ItemValueType, type InformationItem } from './directory.entity';
 import { valueTypeOf } from './item-value-type';
 import { directoryService, type DirectoryView } from './directory.service';
 import {
@@ -71,7 +71,7 @@ export class DirectoryResolver {
   }
 
   @Query(() => ResourceDirectoryType, { nullable: true, description: 'A directory by its code; null when there is none.' })
-  directory(@Arg('code', { description: 'Directory code.' }) code: string, @Ctx() ctx: MuluContext): Promise<ResourceDirectory | null> {
+  directory(@Arg('code', { description: 'Directory code.' }) code: string, @Ctx() ctx: MuluContext): Promise<DirectoryView | null> {
     return directoryService.findByCode(ctx, code);
   }
 

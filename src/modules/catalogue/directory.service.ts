@@ -2,6 +2,7 @@ import { cleanText } from '../../core/text';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pagedRows } from '../../db/paged-children';
+import { executePrepared } from '../../db/prepared';
 import { unitCounts, unitPagedRows, type UnitKind, type UnitRow } from '../../db/unit-lists';
 import { staleSql, turnsStaleAtSql } from './staleness';
 import { CLOCK_ACCOUNTED_FOR, dependsOnTheClock } from '../../db/clock-reads';
@@ -195,14 +196,18 @@ export type DirectoryView = Omit<ResourceDirectory, 'department'> & {
 const STALENESS_COLUMNS = (alias: string) =>
   `${staleSql(alias)} as page_stale, (extract(epoch from ${turnsStaleAtSql(alias)}) * 1000)::float8 as page_stale_until`;
 
-/** A row of resource_directory as MikroORM maps it (column names to properties, timestamps to dates), without making an entity of it. */
-function directoryView(em: EntityManager, { page_stale, page_stale_until, ...row }: Record<string, unknown>): DirectoryView {
+/** A row of resource_directory as MikroORM maps it (column names to properties, timestamps to dates), without making an entity of it; no staleness. */
+function plainDirectoryView(em: EntityManager, row: Record<string, unknown>): DirectoryView {
   const data = em.getDriver().mapResult(row, em.getMetadata().get(ResourceDirectory.name)) as Record<string, unknown>;
+  return { ...data, department: { id: Number(data.department) } } as DirectoryView;
+}
+
+/** A row of a catalogue page (with STALENESS_COLUMNS) as a view with its staleness. */
+function directoryView(em: EntityManager, { page_stale, page_stale_until, ...row }: Record<string, unknown>): DirectoryView {
   return {
-    ...data,
-    department: { id: Number(data.department) },
+    ...plainDirectoryView(em, row),
     staleness: { stale: page_stale === true, until: page_stale_until == null ? null : Number(page_stale_until) },
-  } as DirectoryView;
+  };
 }
 
 export const directoryService = {
@@ -305,8 +310,14 @@ export const directoryService = {
     });
   },
 
-  async findByCode(ctx: RequestContext, code: string): Promise<ResourceDirectory | null> {
-    return ctx.em.findOne(ResourceDirectory, { code: code.trim() });
+  /**
+   * A directory by code, as a catalogue page reads it (a plain view, not a
+   * tracked entity: it is shown, never changed); one prepared statement.
+   * Its `stale` flag is left to its loader, as for an entity.
+   */
+  async findByCode(ctx: RequestContext, code: string): Promise<DirectoryView | null> {
+    const [row] = await executePrepared<Record<string, unknown>>(ctx.em, `select c.* from resource_directory c where c.code = ?`, [code.trim()]);
+    return row ? plainDirectoryView(ctx.em, row) : null;
   },
 
   /**

@@ -66,8 +66,8 @@ const ACCESS_SQL = (by: 'id' | 'code') => `
     left join department c on c.credit_code = ?
    where d.${by} = ?`;
 
-/** The access row with the page's rows, [row number, values] in row order. */
-type PageRow = AccessRow & { page: [number, Record<string, unknown>][] };
+/** The access row with the page's edges (at most `first`, in row order, as GraphQL answers them) and how many rows were read (up to `first` + 1). */
+type PageRow = AccessRow & { edges: DatasetRowEdgeOut[]; fetched: number };
 
 /** An equality or range condition on one information item; values are written as in a CSV cell. */
 export interface RowFilter {
@@ -84,8 +84,14 @@ export interface DatasetRowOut {
   values: Record<string, unknown>;
 }
 
+/** A row with its cursor (encodeRowCursor), as a connection's edge. */
+export interface DatasetRowEdgeOut {
+  cursor: string;
+  node: DatasetRowOut;
+}
+
 export interface RowPage {
-  rows: DatasetRowOut[];
+  edges: DatasetRowEdgeOut[];
   hasNextPage: boolean;
   version: number;
   afterRow: number;
@@ -106,6 +112,14 @@ const howToRequest = (directory: ReadAccess['directory']) =>
 export function encodeRowCursor(version: number, rowNumber: number): string {
   return Buffer.from(`row:${version}:${rowNumber}`, 'utf8').toString('base64url');
 }
+
+/**
+ * encodeRowCursor in SQL, of a version and a row number: base64url without
+ * padding (the text is ASCII and far shorter than the 57 bytes after which
+ * encode() would break the line).
+ */
+const ROW_CURSOR_SQL = (version: string, rowNumber: string) =>
+  `rtrim(translate(encode(convert_to('row:' || ${version} || ':' || ${rowNumber}, 'UTF8'), 'base64'), '+/', '-_'), '=')`;
 
 function decodeRowCursor(cursor: string | null | undefined): { version: number; rowNumber: number } | null {
   if (cursor === null || cursor === undefined) return null;
@@ -154,7 +168,6 @@ function filterSql(filters: readonly RowFilter[], access: ReadAccess): { sql: st
 }
 
 function project(data: Record<string, unknown>, access: ReadAccess): Record<string, unknown> {
-  if (!access.restricted) return data;
   const out: Record<string, unknown> = {};
   for (const item of access.items) if (item.name in data) out[item.name] = data[item.name];
   return out;
@@ -185,14 +198,17 @@ export const deliveryService = {
   /**
    * A page of rows, in row order, after a cursor, filtered; logged as one
    * delivery. One statement and no transaction: the access row and the
-   * page's rows (as one JSON text PostgreSQL builds) in one snapshot, so the
-   * version the access row names is the version of the rows; access is then
-   * decided from the row as for every route (rows read for a caller refused
-   * are dropped unseen). Filters add one statement before it, the access
-   * row alone, since a filter is checked against the items granted. The log
-   * entry is written (one insert) before the page is answered, in the
-   * caller's transaction if there is one; it is not written when the page
-   * is refused for a stale cursor.
+   * page's edges (cursor, row number and values of each row, as one JSON
+   * text PostgreSQL builds, parsed once by the driver into the objects
+   * GraphQL answers) in one snapshot, so the version the access row names
+   * is the version of the rows; access is then decided from the row as for
+   * every route (rows read for a caller refused are dropped unseen). Node
+   * touches a row only under a grant that restricts the items, to drop the
+   * items not granted. Filters add one statement before it, the access row
+   * alone, since a filter is checked against the items granted. The log
+   * entry is written (one prepared insert) before the page is answered, in
+   * the caller's transaction if there is one; it is not written when the
+   * page is refused for a stale cursor.
    */
   async page(ctx: RequestContext, ref: DirectoryRef, args: { first: number; after?: string | null; filters?: readonly RowFilter[] | null }): Promise<RowPage> {
     if (!Number.isInteger(args.first) || args.first < 1 || args.first > MAX_ROWS_PAGE)
@@ -207,28 +223,34 @@ export const deliveryService = {
     const run = filters.sql
       ? (sql: string, params: unknown[]) => em.execute<PageRow[]>(sql, params)
       : (sql: string, params: unknown[]) => executePrepared<PageRow>(em, sql, params);
+    // One row more than asked says whether a next page follows; it is counted, not delivered.
     const [row] = await run(
       `with access as (${ACCESS_SQL(by)}),
        page as (
          select r.row_no, r.data from dataset_row r
           where r.mount_id = (select mount_id from access) and r.version = (select dataset_version from access) and r.row_no > ?${filters.sql}
           order by r.row_no limit ?)
-       select a.*, (select coalesce(json_agg(json_build_array(p.row_no, p.data) order by p.row_no), '[]') from page p) as page from access a`,
-      [viewer.departmentCreditCode ?? null, key, cursor?.rowNumber ?? 0, ...filters.params, args.first + 1],
+       select a.*,
+              (select count(*)::int from page) as fetched,
+              (select coalesce(json_agg(json_build_object('cursor', ${ROW_CURSOR_SQL('a.dataset_version', 'p.row_no')},
+                                                          'node', json_build_object('rowNumber', p.row_no, 'values', p.data)) order by p.row_no), '[]')
+                 from (select row_no, data from page order by row_no limit ?) p) as edges
+         from access a`,
+      [viewer.departmentCreditCode ?? null, key, cursor?.rowNumber ?? 0, ...filters.params, args.first + 1, args.first],
     );
     const access = decideAccess(viewer, ref, row);
     const version = access.mount.datasetVersion;
-    const fetched = row.page;
-    if (cursor && cursor.version !== version && fetched.length > 0) {
+    if (cursor && cursor.version !== version && row.fetched > 0) {
       throw conflict(
         `The dataset of directory ${access.directory.code} was replaced (version ${version}) since this cursor was handed out; start again without "after".`,
       );
     }
-    const rows = fetched.slice(0, args.first).map(([rowNumber, data]) => ({ rowNumber, values: project(data, access) }));
-    const entry = delivery(access, viewer, SharingRoute.GRAPHQL, rows.length, version);
+    const edges = row.edges;
+    if (access.restricted) for (const edge of edges) edge.node.values = project(edge.node.values, access);
+    const entry = delivery(access, viewer, SharingRoute.GRAPHQL, edges.length, version);
     // The entry is written before the page is answered (in a caller's transaction, with it): no delivery goes unlogged, even if the process dies.
     await usageService.record(em, entry);
-    return { rows, hasNextPage: fetched.length > args.first, version, afterRow: cursor?.rowNumber ?? 0 };
+    return { edges, hasNextPage: row.fetched > args.first, version, afterRow: cursor?.rowNumber ?? 0 };
   },
 
   /**

@@ -1,4 +1,4 @@
-import { Arg, Args, ArgsType, Ctx, Extensions, Field, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Extensions, FieldResolver, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
 import { numericIdOf } from '../../graphql/global-id';
 import { NEVER_CACHED } from '../../graphql/response-cache';
@@ -10,7 +10,7 @@ import { MountType } from '../mounts/mount.types';
 import { RegionType } from '../regions/region.types';
 import { LoadMode, SharingRoute } from './dataset.entity';
 import { datasetService, type LoadReport } from './dataset.service';
-import { deliveryService, encodeRowCursor, MAX_ROWS_PAGE } from './delivery.service';
+import { deliveryService, MAX_ROWS_PAGE } from './delivery.service';
 import { DatasetLoadType, DatasetRowConnection, DatasetRowFilter, DatasetRowsInput, UsageSide, UsageStatsType } from './sharing.types';
 import { EMPTY_USAGE_FIGURES } from './usage.service';
 import type { RegionRow } from '../regions/region.row';
@@ -34,18 +34,6 @@ const rows = (input: DatasetRowsInput, mode: LoadMode) => ({
   acceptPartial: input.acceptPartial,
   rows: input.rows.map((values, i) => ({ row: i + 1, values })),
 });
-
-@ArgsType()
-class RowPageArgs {
-  @Field(() => Int, { nullable: true, description: `How many rows (1 to ${MAX_ROWS_PAGE}, default 100).` })
-  first?: number | null;
-
-  @Field(() => String, { nullable: true, description: 'Cursor after which the page starts.' })
-  after?: string | null;
-
-  @Field(() => [DatasetRowFilter], { nullable: true, description: 'Conditions every row must meet (all of them).' })
-  filter?: DatasetRowFilter[] | null;
-}
 
 @Resolver(() => DatasetLoadType)
 export class DatasetLoadResolver {
@@ -86,9 +74,19 @@ export class DirectorySharingResolver {
   })
   // Each page is a delivery to log, and whether a grant is live depends on the date: never answered from the cache.
   @Extensions(NEVER_CACHED)
-  async rows(@Root() directory: DirectoryView, @Args(() => RowPageArgs) args: RowPageArgs, @Ctx() ctx: MuluContext): Promise<DatasetRowConnection> {
-    const page = await deliveryService.page(ctx, { id: directory.id }, { first: args.first ?? 100, after: args.after, filters: args.filter });
-    const edges = page.rows.map((node) => ({ cursor: encodeRowCursor(page.version, node.rowNumber), node }));
+  // Arguments one by one, not an @ArgsType class: type-graphql runs class-validator (and requires it again) on every object argument,
+  // so a page without filters, whose first and after are scalars, is not validated; a filter list is, item by item.
+  async rows(
+    @Root() directory: DirectoryView,
+    @Arg('first', () => Int, { nullable: true, description: `How many rows (1 to ${MAX_ROWS_PAGE}, default 100).` }) first: number | null | undefined,
+    @Arg('after', () => String, { nullable: true, description: 'Cursor after which the page starts.' }) after: string | null | undefined,
+    @Arg('filter', () => [DatasetRowFilter], { nullable: true, description: 'Conditions every row must meet (all of them).' })
+    filter: DatasetRowFilter[] | null | undefined,
+    @Ctx() ctx: MuluContext,
+  ): Promise<DatasetRowConnection> {
+    // The edges come ready from PostgreSQL (delivery.service.ts): cursors and values as GraphQL answers them.
+    const page = await deliveryService.page(ctx, { id: directory.id }, { first: first ?? 100, after, filters: filter });
+    const edges = page.edges;
     return {
       edges,
       version: page.version,

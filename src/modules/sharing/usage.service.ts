@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { toSafeNumber } from '../../core/numbers';
 import type { Viewer } from '../../core/viewer';
 import type { SharingRoute } from './dataset.entity';
+import { executePrepared } from '../../db/prepared';
 
 /** Use of hosted data by other departments (资源使用 / 被使用), for a directory, or a unit on one side. */
 export interface UsageCounts {
@@ -101,9 +102,10 @@ export function accessLogInsert(d: Delivery): { sql: string; params: unknown[] }
  * they lag a delivery by up to one fold interval.
  */
 export const usageService = {
+  /** One prepared insert (src/db/prepared.ts; its text never changes), in `em`'s transaction if it has one. */
   async record(em: EntityManager, d: Delivery): Promise<void> {
     const { sql, params } = accessLogInsert(d);
-    await em.execute(sql, params);
+    await executePrepared(em, sql, params);
   },
 
   /** Usage of many directories, one statement. */

@@ -1,6 +1,7 @@
 import ExcelJS from 'exceljs';
 import { createDepartment, createRegions, creditCode, errorCodes } from '../../support/builders';
 import { http } from '../../support/http';
+import { encodeRowCursor } from '../../../src/modules/sharing/delivery.service';
 import { startTestServer, type ApiClient, type TestServer } from '../../support/test-server';
 
 const ITEMS = [
@@ -322,6 +323,9 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       expect(first.directory.rows.pageInfo.hasNextPage).toBe(true);
       const second = await steward.FULL.ok(ROWS, { code: 'D-HOST', first: 4, after: first.directory.rows.pageInfo.endCursor });
       expect(second.directory.rows.edges.map((e: { node: { rowNumber: number } }) => e.node.rowNumber)).toEqual([5, 6, 7, 8]);
+      // PostgreSQL writes the cursors: the same text as encodeRowCursor, which reads them back.
+      expect(second.directory.rows.edges.map((e: { cursor: string }) => e.cursor)).toEqual([5, 6, 7, 8].map((n) => encodeRowCursor(1, n)));
+      expect(second.directory.rows.pageInfo.endCursor).toBe(encodeRowCursor(1, 8));
       const replaced = await steward.P.request(REPLACE, { input: { mountId, rows: [row(100), row(101), row(102), row(103), row(104), row(105)] } });
       expect(replaced.data!.replaceDatasetRows).toMatchObject({
         version: 2,
