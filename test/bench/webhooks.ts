@@ -1,5 +1,5 @@
 /**
- * `npm run bench:webhooks -- [--seconds 20] [--rate 1000] [--senders 1]`
+ * `npm run bench:webhooks -- [--seconds 6] [--rounds 3] [--rate 1000] [--senders 1]`
  * (builds the server, then `ts-node --swc test/bench/webhooks.ts`): webhook
  * dispatch beside ingestion, with each part in a process of its own as in a
  * deployment. The server is the compiled one (dist/src/main.js, as
@@ -7,24 +7,30 @@
  * worker per core, MULU_WEBHOOK_ALLOW_PRIVATE=1 for the local receiver); the
  * receiver (webhook-receiver.ts) verifies each signature in another process;
  * this process sends the ingestion (ingestSupervisionRecords, 2,000-record
- * batches, `senders` one after another each) and writes `rate` events a
+ * batches, `senders` one after another each, each batch on a new connection
+ * so that the batches alternate between the workers) and writes `rate` events a
  * second straight into the outbox (transactions of 50, one statement each,
  * as a mutation's commit writes them), on an embedded PostgreSQL of its own
  * (or DATABASE_URL).
  *
  * Phases, after a warm-up of both (5 s of ingestion while events are
- * dispatched): ingestion alone, then while events are written and dispatched,
- * then alone again; the delivery of 10,000 queued events; an idle pause.
+ * dispatched, then 5 s alone): `rounds` + 1 phases of ingestion alone and
+ * `rounds` while events are written and dispatched, `seconds` each,
+ * interleaved (alone, mixed, alone, ..., alone; each mixed phase's events
+ * all delivered before the next phase starts); the slowdown is judged on the
+ * medians, with the spread of each kind and each mixed phase against its
+ * neighbours. Then the delivery of 10,000 queued events; an idle pause.
  * Each phase prints its throughput and the CPU seconds of every process
  * (the server's workers one by one, PostgreSQL, the receiver, this process)
  * and the server's peak RSS, with the load average: the machine is shared,
  * so the CPU seconds say what a phase costs when the wall clock says mostly
- * how busy the machine was.
+ * how busy the machine was. The figures also go to bench-results-webhooks.json.
  */
 import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { request as httpRequest } from 'node:http';
 import { createInterface } from 'node:readline';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
 import { creditCodeCheckCharacter } from '../../src/modules/departments/credit-code';
@@ -38,13 +44,20 @@ const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
-const SECONDS = arg('seconds', 20);
+/** Seconds of each measured phase. */
+const SECONDS = arg('seconds', 6);
+/** Mixed phases; one more alone phase than mixed ones, interleaved. */
+const ROUNDS = arg('rounds', 3);
 const RATE = arg('rate', 1000);
 const SENDERS = arg('senders', 1);
 const BATCH = 2000;
 const EVENTS_PER_TX = 50;
 const QUEUED = 10_000;
 const IDLE_SECONDS = 5;
+const WARM_UP_SECONDS = 5;
+const RESULTS_FILE = 'bench-results-webhooks.json';
+/** `--pg-statements`: PostgreSQL's time by statement over the run (pg_stat_statements; the embedded database only). */
+const PG_STATEMENTS = process.argv.includes('--pg-statements');
 
 /** Starts the receiver in a process of its own; resolves with its URL once it listens. */
 async function startReceiver(secret: string): Promise<{ child: ChildProcess; url: string }> {
@@ -100,7 +113,10 @@ async function main() {
     // .data/ is git-ignored and absent from a fresh clone.
     mkdirSync(resolve('.data'), { recursive: true });
     started.dataDir = mkdtempSync(join(resolve('.data'), 'bench-webhooks-'));
-    const db = await startEmbeddedPostgres(started.dataDir, { supervise: false });
+    const db = await startEmbeddedPostgres(started.dataDir, {
+      supervise: false,
+      settings: PG_STATEMENTS ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all'] : [],
+    });
     started.stopDb = () => db.stop();
     url = db.url;
     postmaster = () => db.pid();
@@ -124,6 +140,37 @@ async function main() {
     const body = (await response.json()) as { data?: any; errors?: unknown[] };
     if (body.errors) throw new Error(JSON.stringify(body.errors));
     return body.data;
+  };
+  /**
+   * A request on a connection of its own (closed after the answer): the primary hands each new connection
+   * to the next worker in turn, so the ingestion's batches alternate between the workers, the one that runs
+   * the dispatcher included. On one kept-alive connection the whole ingestion went to whichever worker
+   * accepted it, with or without the dispatcher beside it: a coin flip between runs.
+   */
+  const gqlOnNewConnection = (query: string, variables: Record<string, unknown>): Promise<any> => {
+    const payload = JSON.stringify({ query, variables });
+    return new Promise((resolveData, reject) => {
+      const request = httpRequest(
+        server.url,
+        {
+          method: 'POST',
+          agent: false,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), authorization: identities.authorization.write },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data?: any; errors?: unknown[] };
+            if (body.errors) reject(new Error(JSON.stringify(body.errors)));
+            else resolveData(body.data);
+          });
+          response.on('error', reject);
+        },
+      );
+      request.on('error', reject);
+      request.end(payload);
+    });
   };
 
   const cpu = (): CpuReading => {
@@ -194,7 +241,7 @@ async function main() {
             subItemCode: subItems[(n + i) % subItems.length],
             occurredAt: '2026-11-01T08:00:00Z',
           }));
-          const data = await gql(`mutation($input: IngestSupervisionRecordsInput!) { ingestSupervisionRecords(input: $input) { accepted } }`, {
+          const data = await gqlOnNewConnection(`mutation($input: IngestSupervisionRecordsInput!) { ingestSupervisionRecords(input: $input) { accepted } }`, {
             input: { departmentCreditCode: code, records: batch },
           });
           records += data.ingestSupervisionRecords.accepted;
@@ -241,34 +288,50 @@ async function main() {
   const log = (line: string) => console.log(`${line} (load average ${machineLoad()})`);
   log(`Server pid ${serverPid} (workers ${serverProcesses(serverPid).slice(1).join(', ')}), receiver pid ${receiver.child.pid}, ${SENDERS} sender(s)`);
   // Both paths warmed as they will be measured: the ingestion, and the dispatch of events written meanwhile
-  // (without it the dispatcher's first seconds, its code not yet optimised, fall in the mixed phase).
-  log(`Warm-up: ingestion while ${RATE} events/s are written and dispatched (5 s) ...`);
+  // (without it the dispatcher's first seconds, its code not yet optimised, fall in a mixed phase).
+  log(`Warm-up: ingestion while ${RATE} events/s are written and dispatched (${WARM_UP_SECONDS} s), then alone (${WARM_UP_SECONDS} s) ...`);
   const warmUpStart = (await counts()).unique;
-  const warmUpEvents = writeEvents(5);
-  await ingestFor(5);
+  const warmUpEvents = writeEvents(WARM_UP_SECONDS);
+  await ingestFor(WARM_UP_SECONDS);
   await waitForDeliveries(warmUpStart + (await warmUpEvents));
+  await ingestFor(WARM_UP_SECONDS);
 
-  log(`Ingestion alone (${SECONDS} s) ...`);
-  let done = phase();
-  const before = await ingestFor(SECONDS);
-  const beforeCost = done();
-
-  log(`Ingestion while ${RATE} events/s are written and dispatched (${SECONDS} s) ...`);
-  const atStart = await counts();
-  done = phase();
-  const writing = writeEvents(SECONDS);
-  const during = await ingestFor(SECONDS);
-  const written = await writing;
-  const duringCost = done();
-  const deliveredDuring = (await counts()).unique - atStart.unique;
-  const drainStart = performance.now();
-  await waitForDeliveries(atStart.unique + written);
-  const drainMs = performance.now() - drainStart;
-
-  log(`Ingestion alone again (${SECONDS} s) ...`);
-  done = phase();
-  const after = await ingestFor(SECONDS);
-  const afterCost = done();
+  // Alone and mixed phases interleaved, alone first and last (A M A M ... A): a drift of the machine or of
+  // the database over the run (tables growing, caches warming, another process) falls on both kinds alike,
+  // which one alone phase before and one after did not ensure (they once differed by 11 %).
+  const alone: { recordsPerSecond: number; cost: PhaseCost }[] = [];
+  const mixed: { recordsPerSecond: number; cost: PhaseCost; written: number; deliveredDuring: number; drainMs: number }[] = [];
+  const runAlone = async () => {
+    const done = phase();
+    const recordsPerSecond = await ingestFor(SECONDS);
+    const cost = done();
+    alone.push({ recordsPerSecond, cost });
+    log(`  alone ${alone.length}: ${recordsPerSecond.toFixed(0)} records/s; server ${cost.server} s, PostgreSQL ${cost.postgres} s CPU`);
+  };
+  const runMixed = async () => {
+    const atStart = (await counts()).unique;
+    const done = phase();
+    const writing = writeEvents(SECONDS);
+    const recordsPerSecond = await ingestFor(SECONDS);
+    const written = await writing;
+    const cost = done();
+    const deliveredDuring = (await counts()).unique - atStart;
+    // Every event of the phase delivered before the next alone phase starts, the time that takes not counted.
+    const drainStart = performance.now();
+    await waitForDeliveries(atStart + written);
+    const drainMs = performance.now() - drainStart;
+    mixed.push({ recordsPerSecond, cost, written, deliveredDuring, drainMs });
+    log(
+      `  mixed ${mixed.length}: ${recordsPerSecond.toFixed(0)} records/s while ${written} events were written and ${deliveredDuring} delivered` +
+        ` (the rest within ${drainMs.toFixed(0)} ms); server ${cost.server} s, PostgreSQL ${cost.postgres} s, receiver ${cost.receiver} s CPU`,
+    );
+  };
+  log(`${ROUNDS + 1} phases of ingestion alone and ${ROUNDS} while ${RATE} events/s are written and dispatched, ${SECONDS} s each, interleaved ...`);
+  for (let round = 0; round < ROUNDS; round++) {
+    await runAlone();
+    await runMixed();
+  }
+  await runAlone();
 
   // Dispatch alone: QUEUED events queued at once (the queueing not timed), time to deliver them all.
   log(`Dispatch alone: ${QUEUED} events queued at once ...`);
@@ -281,7 +344,7 @@ async function main() {
       ),
     );
   }
-  done = phase();
+  let done = phase();
   const burstStart = performance.now();
   await waitForDeliveries(mark + QUEUED);
   const burstSeconds = (performance.now() - burstStart) / 1000;
@@ -297,39 +360,119 @@ async function main() {
   await new Promise((r) => setTimeout(r, 500));
   const [{ n: notSucceeded }] = await db.execute(`select count(*)::int as n from webhook_delivery where status <> 'SUCCEEDED'`);
   const final = await counts();
+  // How the delivery rows were rewritten: a heap-only (HOT) update adds no index entries.
+  const [table] = await db.execute(
+    `select n_tup_ins::int as inserts, n_tup_upd::int as updates, n_tup_hot_upd::int as "hotUpdates",
+            pg_relation_size('webhook_delivery')::bigint / 1024 as "heapKb", pg_indexes_size('webhook_delivery')::bigint / 1024 as "indexKb"
+       from pg_stat_user_tables where relname = 'webhook_delivery'`,
+  );
+  let statements: { query: string; calls: number; ms: number; rows: number }[] = [];
+  if (PG_STATEMENTS) {
+    await db.execute(`create extension if not exists pg_stat_statements`);
+    statements = await db.execute(
+      `select left(regexp_replace(query, '\\s+', ' ', 'g'), 160) as query, calls::int, round(total_exec_time)::int as ms, rows::int
+         from pg_stat_statements order by total_exec_time desc limit 15`,
+    );
+  }
 
-  const baseline = (before + after) / 2;
+  const aloneRates = alone.map((p) => p.recordsPerSecond);
+  const mixedRates = mixed.map((p) => p.recordsPerSecond);
+  const aloneMedian = median(aloneRates);
+  const mixedMedian = median(mixedRates);
+  const slowdown = (mixedMedian - aloneMedian) / aloneMedian;
+  // Each mixed phase against the mean of the alone phases on either side of it.
+  const paired = mixed.map((m, i) => (m.recordsPerSecond - (aloneRates[i] + aloneRates[i + 1]) / 2) / ((aloneRates[i] + aloneRates[i + 1]) / 2));
+  const spread = (xs: number[]) => (Math.max(...xs) - Math.min(...xs)) / median(xs);
+  const written = mixed.reduce((sum, m) => sum + m.written, 0);
+  const deliveredDuring = mixed.reduce((sum, m) => sum + m.deliveredDuring, 0);
+  const mixedSeconds = SECONDS * mixed.length;
+  const meanCost = (phases: { cost: PhaseCost }[], key: 'server' | 'postgres' | 'receiver' | 'bench') =>
+    phases.reduce((sum, p) => sum + p.cost[key], 0) / phases.length;
+  // The CPU the events added to a phase of ingestion: the mean mixed phase less the mean alone one.
+  const extra = (key: 'server' | 'postgres' | 'receiver' | 'bench') => meanCost(mixed, key) - meanCost(alone, key);
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   const cost = (c: PhaseCost) =>
     `server ${c.server} s (${c.workers.map((w) => `${w.pid}: ${w.seconds}`).join(', ')}), PostgreSQL ${c.postgres} s, receiver ${c.receiver} s, bench ${c.bench} s; server peak RSS ${c.peakRssMb} MB; load ${c.load}`;
   const perEvent = (c: PhaseCost, events: number) =>
     `${((c.server * 1000) / events).toFixed(3)} ms server + ${((c.postgres * 1000) / events).toFixed(3)} ms PostgreSQL + ${((c.receiver * 1000) / events).toFixed(3)} ms receiver`;
-  // The CPU the events added to the ingestion phase: the "during" phase less the mean of the "alone" ones per second of ingestion.
-  const extra = (key: 'server' | 'postgres') => duringCost[key] - (beforeCost[key] + afterCost[key]) / 2;
+  const rates = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
   console.log(`
 | measure | value |
 | --- | --- |
-| ingestion alone, before | ${before.toFixed(0)} records/s |
-| ingestion while dispatching | ${during.toFixed(0)} records/s |
-| ingestion alone, after | ${after.toFixed(0)} records/s |
-| ingestion while dispatching vs alone (mean of before and after) | ${(((during - baseline) / baseline) * 100).toFixed(1)} % |
-| events written during ingestion | ${written} in ${SECONDS} s (${(written / SECONDS).toFixed(0)}/s) |
-| delivered during that window | ${deliveredDuring} (${(deliveredDuring / SECONDS).toFixed(0)}/s); the rest within ${drainMs.toFixed(0)} ms after |
+| ingestion alone, ${alone.length} phases in order | ${rates(aloneRates)} records/s (median ${aloneMedian.toFixed(0)}, spread ${pct(spread(aloneRates))}) |
+| ingestion while dispatching, ${mixed.length} phases in order | ${rates(mixedRates)} records/s (median ${mixedMedian.toFixed(0)}, spread ${pct(spread(mixedRates))}) |
+| **ingestion while dispatching vs alone (medians)** | **${pct(slowdown)}** |
+| each mixed phase vs the alone phases on either side | ${paired.map(pct).join(', ')} (median ${pct(median(paired))}) |
+| events written during the mixed phases | ${written} in ${mixedSeconds} s (${(written / mixedSeconds).toFixed(0)}/s) |
+| delivered during those phases | ${deliveredDuring} (${(deliveredDuring / mixedSeconds).toFixed(0)}/s); the rest within ${Math.max(...mixed.map((m) => m.drainMs)).toFixed(0)} ms after each |
 | dispatch alone: ${QUEUED} queued events delivered | in ${burstSeconds.toFixed(2)} s (${(QUEUED / burstSeconds).toFixed(0)}/s) at 10 concurrent |
 | dispatch alone, CPU a delivery | ${perEvent(burstCost, QUEUED)} |
-| CPU the events added during ingestion (vs the mean of the alone phases) | server ${extra('server').toFixed(2)} s, PostgreSQL ${extra('postgres').toFixed(2)} s, receiver ${duringCost.receiver} s, event writer (bench) ${(duringCost.bench - (beforeCost.bench + afterCost.bench) / 2).toFixed(2)} s |
+| CPU the events added to a ${SECONDS} s phase of ingestion (mean mixed - mean alone) | server ${extra('server').toFixed(2)} s, PostgreSQL ${extra('postgres').toFixed(2)} s, receiver ${extra('receiver').toFixed(2)} s, event writer (bench) ${extra('bench').toFixed(2)} s |
 | deliveries not SUCCEEDED at the end | ${notSucceeded} |
 | POSTs received (includes at-least-once repeats) | ${final.received} for ${final.unique} events, ${final.badSignatures} bad signatures |
+| webhook_delivery rows written, updates (of them heap-only), size | ${table.inserts}, ${table.updates} (${table.hotUpdates} HOT), heap ${table.heapKb} kB, indexes ${table.indexKb} kB |
 
 CPU seconds by phase:
-- ingestion alone, before (${SECONDS} s): ${cost(beforeCost)}
-- ingestion while dispatching (${SECONDS} s): ${cost(duringCost)}
-- ingestion alone, after (${SECONDS} s): ${cost(afterCost)}
+${[...alone.map((p, i) => ({ name: `ingestion alone ${i + 1}`, ...p })), ...mixed.map((p, i) => ({ name: `ingestion while dispatching ${i + 1}`, ...p }))]
+  .map((p) => `- ${p.name} (${SECONDS} s, ${p.recordsPerSecond.toFixed(0)} records/s): ${cost(p.cost)}`)
+  .join('\n')}
 - dispatch alone (${burstSeconds.toFixed(1)} s): ${cost(burstCost)}
 - idle (${IDLE_SECONDS} s): ${cost(idleCost)}
-`);
+${statements.length > 0 ? `\nPostgreSQL time by statement over the whole run (pg_stat_statements):\n${statements.map((st) => `- ${st.ms} ms, ${st.calls} calls, ${st.rows} rows: ${st.query}`).join('\n')}\n` : ''}`);
+  writeFileSync(
+    RESULTS_FILE,
+    JSON.stringify(
+      {
+        at: new Date().toISOString(),
+        options: { seconds: SECONDS, rounds: ROUNDS, rate: RATE, senders: SENDERS },
+        ingestion: {
+          alone: aloneRates.map(Math.round),
+          mixed: mixedRates.map(Math.round),
+          aloneMedian: Math.round(aloneMedian),
+          mixedMedian: Math.round(mixedMedian),
+          slowdownOfMedians: round4(slowdown),
+          slowdownPaired: paired.map(round4),
+          aloneSpread: round4(spread(aloneRates)),
+          mixedSpread: round4(spread(mixedRates)),
+        },
+        dispatch: {
+          writtenPerSecond: Math.round(written / mixedSeconds),
+          deliveredPerSecondDuring: Math.round(deliveredDuring / mixedSeconds),
+          drainMs: mixed.map((m) => Math.round(m.drainMs)),
+          burst: { events: QUEUED, seconds: round2(burstSeconds), perSecond: Math.round(QUEUED / burstSeconds) },
+          cpuMsPerDelivery: {
+            server: round4((burstCost.server * 1000) / QUEUED),
+            postgres: round4((burstCost.postgres * 1000) / QUEUED),
+            receiver: round4((burstCost.receiver * 1000) / QUEUED),
+          },
+          notSucceeded,
+          received: final.received,
+          unique: final.unique,
+          badSignatures: final.badSignatures,
+          deliveryTable: table,
+        },
+        statements,
+        phases: {
+          alone: alone.map((p) => ({ recordsPerSecond: Math.round(p.recordsPerSecond), ...p.cost })),
+          mixed: mixed.map((p) => ({ recordsPerSecond: Math.round(p.recordsPerSecond), written: p.written, deliveredDuring: p.deliveredDuring, ...p.cost })),
+          burst: burstCost,
+          idle: idleCost,
+        },
+      },
+      null,
+      2,
+    ),
+  );
+  console.log(`Figures written to ${RESULTS_FILE}.`);
   await db.close();
 }
 
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const round4 = (x: number) => Math.round(x * 10000) / 10000;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 main()

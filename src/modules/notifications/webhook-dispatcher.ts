@@ -105,10 +105,12 @@ export const EVENT_BODY_SQL = `'{"id":"' || e.id || '","type":' || to_json(e.typ
 /**
  * Sends queued webhook deliveries. The queue is the webhook_delivery table:
  * a server claims due rows with FOR UPDATE SKIP LOCKED and leases them (their
- * next_attempt_at moves past the time an attempt can take), so replicas share
+ * leased_until is set past the time an attempt can take), so replicas share
  * the work and never send one delivery twice at once; a server that dies
  * mid-attempt leaves a lease that expires and another server retries. That
  * makes delivery at least once: receivers deduplicate on the event id.
+ * The lease is a column in no index (next_attempt_at, in the due index, is
+ * left alone), so that the claim is a heap-only update: no index entries.
  */
 export function startDispatcher(
   connectionString: string,
@@ -149,13 +151,13 @@ export function startDispatcher(
     const rows: ClaimedDelivery[] = await db.prepared(
       `with due as (
          select d.id from webhook_delivery d
-          where d.status = 'PENDING' and d.next_attempt_at <= now()
+          where d.status = 'PENDING' and d.next_attempt_at <= now() and (d.leased_until is null or d.leased_until <= now())
             and exists (select 1 from webhook w where w.id = d.webhook_id and w.active)
           order by d.next_attempt_at, d.id
           limit ? for update of d skip locked
        )
        update webhook_delivery d
-          set attempt = d.attempt + 1, next_attempt_at = now() + ? * interval '1 millisecond', last_attempt_at = now()
+          set attempt = d.attempt + 1, leased_until = now() + ? * interval '1 millisecond', last_attempt_at = now()
          from due, webhook w, notification_event e
         where d.id = due.id and w.id = d.webhook_id and e.id = d.event_id
         returning d.id, d.attempt, w.url, w.secret, e.id as "eventId", e.type, ${EVENT_BODY_SQL} as body`,
@@ -198,7 +200,7 @@ export function startDispatcher(
             set status = case when x.ok then 'SUCCEEDED' when x.delay is null then 'FAILED' else 'PENDING' end,
                 response_code = x.code, duration_ms = x.ms, error = left(x.error, 500),
                 next_attempt_at = case when x.delay is null then null else now() + x.delay * interval '1 millisecond' end,
-                delivered_at = case when x.ok then now() end
+                leased_until = null, delivered_at = case when x.ok then now() end
            from jsonb_to_recordset(?::jsonb) as x(id int, attempt int, ok boolean, code int, ms int, error text, delay int)
           where d.id = x.id and d.attempt = x.attempt and d.status = 'PENDING'`,
         [JSON.stringify(rows)],
@@ -353,7 +355,7 @@ export function startDispatcher(
         const unsent = [...queue.splice(0), ...released.splice(0)];
         if (unsent.length > 0) {
           await db
-            .execute(`update webhook_delivery d set attempt = d.attempt - 1, next_attempt_at = now() where d.id = any(?::int[]) and d.status = 'PENDING'`, [
+            .execute(`update webhook_delivery d set attempt = d.attempt - 1, leased_until = null where d.id = any(?::int[]) and d.status = 'PENDING'`, [
               unsent.map((j) => j.id),
             ])
             .catch((error: unknown) => log('releasing claimed webhook deliveries failed (they are retried when their lease ends)', error));

@@ -106,6 +106,14 @@ export class WebhookDelivery {
   @Property({ type: 'datetime', nullable: true })
   lastAttemptAt?: Date | null;
 
+  /**
+   * Set by the dispatcher that claimed it: no other claims it until then (an
+   * attempt cannot last longer). In no index, so that a claim is a heap-only
+   * update (migrations/Migration20261130233000.ts).
+   */
+  @Property({ type: 'datetime', nullable: true })
+  leasedUntil?: Date | null;
+
   /** HTTP status of the last attempt; null when no answer came (refused, timed out). */
   @Property({ type: 'integer', nullable: true })
   responseCode?: number | null;
