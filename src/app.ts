@@ -3,7 +3,6 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import express from 'express';
 import http from 'node:http';
@@ -17,6 +16,7 @@ import { accessPlugin } from './modules/auth/auth.guard';
 import type { Authenticator } from './modules/auth/authenticator';
 import { buildMuluSchema } from './graphql/schema';
 import { compiledExecution } from './graphql/compiled-execution';
+import { graphqlHandler } from './graphql/express-handler';
 import { createSqlStatementCounter } from './graphql/sql-statement-count';
 import { reportsRouter } from './modules/reports/reports.routes';
 import { importsRouter } from './modules/imports/imports.routes';
@@ -222,7 +222,7 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
     ...graphqlJsonBody(GRAPHQL_BODY_BYTES),
     ...countSql,
     responseCache.middleware,
-    expressMiddleware(apollo, { context: async ({ req }) => createContext(orm, authenticator, req.headers.authorization, identify(req)) }),
+    graphqlHandler(apollo, (req) => createContext(orm, authenticator, req.headers.authorization, identify(req))),
   );
   // A body that is not JSON, too large or not UTF-8 never reaches Apollo: answered in GraphQL's shape, without express's HTML stack page.
   app.use('/graphql', graphqlBodyErrors(GRAPHQL_BODY_BYTES));

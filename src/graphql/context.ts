@@ -41,16 +41,26 @@ export async function createContext(
     if (isDatabaseUnavailable(error)) throw toHttpGraphQLError(serviceUnavailable(DATABASE_UNAVAILABLE_MESSAGE));
     throw error;
   }
-  // The loaders (every DataLoader of the request) are made when a resolver first asks: an answer served from the
-  // response cache, or `{ __typename }`, needs none.
-  let loaders: Loaders | undefined;
-  return {
-    em,
-    viewer,
-    anonymousStats: authenticator.anonymousStats,
-    get loaders() {
-      return (loaders ??= createLoaders(em));
-    },
-    deadline: newDeadline(),
-  };
+  const context = Object.create(loadersOnDemand) as MuluContext;
+  context.em = em;
+  context.viewer = viewer;
+  context.anonymousStats = authenticator.anonymousStats;
+  context.deadline = newDeadline();
+  return context;
 }
+
+const LOADERS = Symbol('loaders');
+
+/**
+ * The loaders (every DataLoader of the request) are made when a resolver
+ * first asks: an answer served from the response cache, or `{ __typename }`,
+ * needs none. The getter sits on the context's prototype: Apollo hands the
+ * resolvers a copy of the context (`Object.assign` of its own properties),
+ * which would call a getter of the context itself and make them all.
+ */
+const loadersOnDemand = {
+  get loaders(): Loaders {
+    const self = this as unknown as MuluContext & { [LOADERS]?: Loaders };
+    return (self[LOADERS] ??= createLoaders(self.em));
+  },
+};

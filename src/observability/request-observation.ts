@@ -1,8 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { pinoHttp } from 'pino-http';
 import type { Authenticator } from '../modules/auth/authenticator';
 import type { Viewer } from '../core/viewer';
 import { RequestSlot } from '../core/request-scope';
@@ -78,48 +77,23 @@ export function observeRequests(orm: MikroORM): RequestHandler {
       const observation = slot.get();
       if (observation) observation.sqlStatements++;
     });
-  const fields = (res: { locals: Record<string, unknown>; getHeader(name: string): unknown; statusCode: number }) => {
-    const observation = res.locals.observation as RequestObservation | undefined;
-    const cache = res.getHeader('x-mulu-response-cache');
-    return {
-      operation: observation?.operation,
-      caller: observation?.caller,
-      sqlStatements: observation?.sqlStatements,
-      cache: typeof cache === 'string' ? cache : undefined,
-      errorCodes: observation?.errorCodes.length ? observation.errorCodes : undefined,
-    };
-  };
-  const http = pinoHttp({
-    logger,
-    genReqId: (req, res) => {
-      const sent = req.headers[REQUEST_ID_HEADER];
-      const id = typeof sent === 'string' && CLIENT_ID.test(sent) ? sent : randomUUID();
-      res.setHeader(REQUEST_ID_HEADER, id);
-      return id;
-    },
-    // Health checks and scrapes every few seconds would drown the requests that matter.
-    autoLogging: { ignore: (req) => req.url === '/metrics' || (req.url ?? '').startsWith('/health') },
-    quietReqLogger: true,
-    serializers: {
-      req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
-        method: req.method,
-        url: req.url.split('?')[0],
-        remoteAddress: req.remoteAddress,
-      }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
-    customLogLevel: (_req, res, error) =>
-      error || res.statusCode >= 500 ? (res.statusCode === 503 ? 'warn' : 'error') : res.statusCode >= 400 ? 'info' : 'info',
-    customSuccessMessage: (req, res, time) => `${req.method} ${pathOf(req)} ${res.statusCode} ${time} ms`,
-    customErrorMessage: (req, res) => `${req.method} ${pathOf(req)} ${res.statusCode}`,
-    customSuccessObject: (_req, res, value) => ({ ...value, ...fields(res as never) }),
-    // The stack of what failed is logged where it was caught (formatError, sendError); the line says what the client got.
-    customErrorObject: (_req, res, _error, value) => ({ ...value, err: undefined, ...fields(res as never) }),
-  });
   return (req, res, next) => {
-    const observation: RequestObservation = { id: '', sqlStatements: 0, errorCodes: [] };
+    const sent = req.headers[REQUEST_ID_HEADER];
+    const id = typeof sent === 'string' && CLIENT_ID.test(sent) ? sent : randomUUID();
+    res.setHeader(REQUEST_ID_HEADER, id);
+    const observation: RequestObservation = { id, sqlStatements: 0, errorCodes: [] };
     res.locals.observation = observation;
     const started = process.hrtime.bigint();
+    const startedMs = Date.now();
+    // Health checks and scrapes every few seconds would drown the requests that matter.
+    const logged = req.url !== '/metrics' && !req.url.startsWith('/health');
+    // The line is written once: when the response is sent, or when the connection closes before it is (the client went away).
+    let ended = false;
+    const log = () => {
+      if (ended) return;
+      ended = true;
+      if (logged) logRequest(req, res, observation, Date.now() - startedMs);
+    };
     res.once('finish', () => {
       const operation = operationLabel(observation.operation ?? (req.originalUrl.startsWith('/graphql') ? undefined : routeOf(req.originalUrl)));
       const status = String(res.statusCode);
@@ -128,15 +102,41 @@ export function observeRequests(orm: MikroORM): RequestHandler {
       for (const code of observation.errorCodes) errorsTotal.inc({ code });
       const cache = res.getHeader('x-mulu-response-cache');
       if (cache === 'HIT' || cache === 'MISS') responseCacheRequests.inc({ result: cache });
+      log();
     });
+    res.once('close', log);
     // Opens the request's scope, which later middleware (clock reads, the statement tally) add to.
-    slot.open(observation, () =>
-      http(req, res, () => {
-        observation.id = String(req.id);
-        next();
-      }),
-    );
+    slot.open(observation, next);
   };
+}
+
+/**
+ * The request's log line: info, a warning for 503, an error for any other
+ * 5xx. Built only when its level is written (the level may change while the
+ * server runs), so a server logging warnings and above spends nothing on the
+ * lines of answered requests. The stack of what failed is logged where it was
+ * caught (formatError, sendError); the line says what the client got.
+ */
+function logRequest(req: Request, res: Response, observation: RequestObservation, responseTime: number): void {
+  const status = res.statusCode;
+  const level = status >= 500 ? (status === 503 ? 'warn' : 'error') : 'info';
+  if (!logger.isLevelEnabled(level)) return;
+  const path = pathOf(req);
+  const cache = res.getHeader('x-mulu-response-cache');
+  logger[level](
+    {
+      reqId: observation.id,
+      req: { method: req.method, url: path, remoteAddress: req.socket?.remoteAddress },
+      res: { statusCode: status },
+      responseTime,
+      operation: observation.operation,
+      caller: observation.caller,
+      sqlStatements: observation.sqlStatements,
+      cache: typeof cache === 'string' ? cache : undefined,
+      errorCodes: observation.errorCodes.length ? observation.errorCodes : undefined,
+    },
+    status >= 500 ? `${req.method} ${path} ${status}` : `${req.method} ${path} ${status} ${responseTime} ms`,
+  );
 }
 
 /** Records the caller of each request once the authenticator has decided who it is. */
