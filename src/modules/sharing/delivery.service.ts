@@ -5,7 +5,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { dependsOnTheClock } from '../../db/clock-reads';
 import { badInput, conflict, forbidden, notFound } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
-import { canWriteDepartment, requireViewer } from '../../core/permissions';
+import { requireViewer } from '../../core/permissions';
 import { cleanText } from '../../core/text';
 import { Role, type Viewer } from '../../core/viewer';
 import { DirectoryStatus, ShareType, type InformationItem } from '../catalogue/directory.entity';
@@ -37,7 +37,11 @@ export interface ReadAccess {
   subscriptionId: number | null;
 }
 
-/** What one statement reads to decide access: the directory, its provider, its hosted mount, the caller's department and its latest requests. */
+/**
+ * What one statement reads to decide access: the directory, its provider, its hosted mount, the caller's department and its latest
+ * requests, and what SQL decided from them with the rule of decideAccess (owner, live grant, delivers), so that a page's statement can
+ * log its own delivery.
+ */
 interface AccessRow {
   id: number;
   code: string;
@@ -51,23 +55,44 @@ interface AccessRow {
   consumer_id: number | null;
   consumer_name: string | null;
   requests: { id: number; status: SubscriptionStatus; end_date: string | null; granted_items: string[] | null }[];
+  /** An administrator, or a steward of the provider (canWriteDepartment). */
+  owner: boolean;
+  /** The caller's department's newest live grant among its latest requests: its id, and the items it names (null: all). */
+  live_id: number | null;
+  live_items: string[] | null;
+  /** Whether rows are delivered: published, hosted, and read by an owner or under a live grant of a shared directory. */
+  delivers: boolean;
 }
 
-/** The access row of a directory for a caller of department `creditCode` (null: none), in one statement. */
+/**
+ * The access row of a directory for a caller, in one statement; parameters in order: whether the caller is an
+ * administrator, the caller's department if a steward (null otherwise), today (businessToday), the directory's id or code.
+ * The consumer is joined only for a steward: no other role acts for a department. A grant is live when GRANTED and its
+ * end date (inclusive) is not behind today (effectiveStatus), among the latest 20 requests as decideAccess reads them.
+ */
 const ACCESS_SQL = (by: 'id' | 'code') => `
   select d.id, d.code, d.status, d.share_type, d.information_items, p.id as provider_id, p.credit_code as provider_code,
          m.id as mount_id, m.dataset_version, c.id as consumer_id, c.name as consumer_name,
          (select coalesce(json_agg(s), '[]') from (
             select id, status, to_char(end_date, 'YYYY-MM-DD') as end_date, granted_items from subscription_request
-             where directory_id = d.id and requester_id = c.id order by id desc limit 20) s) as requests
+             where directory_id = d.id and requester_id = c.id order by id desc limit 20) s) as requests,
+         o.owner, g.live_id, g.live_items,
+         (d.status = 'PUBLISHED' and m.id is not null and (o.owner or (d.share_type <> 'NOT_SHARED' and g.live_id is not null))) as delivers
     from resource_directory d
     join department p on p.id = d.department_id
     left join mount m on m.directory_id = d.id and m.hosted and m.active
-    left join department c on c.credit_code = ?
+    cross join (select ?::boolean as admin, ?::text as steward_of) v
+    left join department c on c.credit_code = v.steward_of
+    cross join lateral (select v.admin or coalesce(c.id = p.id, false) as owner) o
+    left join lateral (
+      select r.id as live_id, r.granted_items as live_items from (
+        select id, status, end_date, granted_items from subscription_request
+         where directory_id = d.id and requester_id = c.id order by id desc limit 20) r
+       where r.status = 'GRANTED' and (r.end_date is null or r.end_date >= ?::date)
+       order by r.id desc limit 1) g on true
    where d.${by} = ?`;
-
-/** The access row with the page's edges (at most `first`, in row order, as GraphQL answers them) and how many rows were read (up to `first` + 1). */
-type PageRow = AccessRow & { edges: DatasetRowEdgeOut[]; fetched: number };
+/** The access row with the page's edges (at most `first`, in row order, as GraphQL answers them), how many rows were read (up to `first` + 1) and whether the statement logged the delivery. */
+type PageRow = AccessRow & { edges: DatasetRowEdgeOut[]; fetched: number; logged: boolean };
 
 /** An equality or range condition on one information item; values are written as in a CSV cell. */
 export interface RowFilter {
@@ -173,6 +198,13 @@ function project(data: Record<string, unknown>, access: ReadAccess): Record<stri
   return out;
 }
 
+/** ACCESS_SQL's parameters for a caller and a directory: administrator?, department if a steward, today, the directory's id or code. */
+function accessParams(viewer: Viewer, ref: DirectoryRef): unknown[] {
+  // A code from a URL has not passed GraphQL's input hygiene: compared upper-case like every identifier code (core/text.ts).
+  const key = ref.id ?? cleanText((ref.code ?? '').trim(), 'code', { identifier: true });
+  return [viewer.role === Role.ADMIN, viewer.role === Role.STEWARD ? (viewer.departmentCreditCode ?? null) : null, businessToday(), key];
+}
+
 /**
  * Delivery of hosted data (共享数据的交付). One service decides who may read
  * what, for GraphQL and the HTTP routes alike, per request: the provider's
@@ -189,26 +221,28 @@ export const deliveryService = {
    */
   async requireReadAccess(ctx: RequestContext, em: EntityManager, ref: DirectoryRef): Promise<ReadAccess> {
     const viewer = requireViewer(ctx);
-    // A code from a URL has not passed GraphQL's input hygiene: compared upper-case like every identifier code (core/text.ts).
-    const key = ref.id ?? cleanText((ref.code ?? '').trim(), 'code', { identifier: true });
-    const [row] = await em.execute<AccessRow[]>(ACCESS_SQL(ref.id != null ? 'id' : 'code'), [viewer.departmentCreditCode ?? null, key]);
+    const [row] = await em.execute<AccessRow[]>(ACCESS_SQL(ref.id != null ? 'id' : 'code'), accessParams(viewer, ref));
     return decideAccess(viewer, ref, row);
   },
 
   /**
    * A page of rows, in row order, after a cursor, filtered; logged as one
-   * delivery. One statement and no transaction: the access row and the
-   * page's edges (cursor, row number and values of each row, as one JSON
-   * text PostgreSQL builds, parsed once by the driver into the objects
-   * GraphQL answers) in one snapshot, so the version the access row names
-   * is the version of the rows; access is then decided from the row as for
-   * every route (rows read for a caller refused are dropped unseen). Node
-   * touches a row only under a grant that restricts the items, to drop the
-   * items not granted. Filters add one statement before it, the access row
-   * alone, since a filter is checked against the items granted. The log
-   * entry is written (one prepared insert) before the page is answered, in
-   * the caller's transaction if there is one; it is not written when the
-   * page is refused for a stale cursor.
+   * delivery. One statement and no transaction of its own: the access row,
+   * the page's edges (cursor, row number and values of each row, as one
+   * JSON text PostgreSQL builds, parsed once by the driver into the objects
+   * GraphQL answers) and the access-log entry, in one snapshot, so the
+   * version the access row names is the version of the rows. The entry is
+   * inserted by the statement itself (a data-modifying CTE) when the access
+   * row says the rows are delivered (`delivers`, decided in SQL from the
+   * same row decideAccess reads) and the cursor is not stale: it commits
+   * with the read (or with the caller's transaction if there is one),
+   * before the page is answered, so no delivery goes unlogged. Access is
+   * then decided from the row as for every route (rows read for a caller
+   * refused are dropped unseen, and no entry was written); a page granted
+   * without its entry is refused as an internal error. Node touches a row
+   * only under a grant that restricts the items, to drop the items not
+   * granted. Filters add one statement before it, the access row alone,
+   * since a filter is checked against the items granted.
    */
   async page(ctx: RequestContext, ref: DirectoryRef, args: { first: number; after?: string | null; filters?: readonly RowFilter[] | null }): Promise<RowPage> {
     if (!Number.isInteger(args.first) || args.first < 1 || args.first > MAX_ROWS_PAGE)
@@ -218,7 +252,6 @@ export const deliveryService = {
     const em = ctx.em;
     const filters = args.filters?.length ? filterSql(args.filters, await this.requireReadAccess(ctx, em, ref)) : { sql: '', params: [] };
     const by = ref.id != null ? 'id' : 'code';
-    const key = ref.id ?? cleanText((ref.code ?? '').trim(), 'code', { identifier: true });
     // Prepared (src/db/prepared.ts) when its text is the one without filters: planning it cost more than running it.
     const run = filters.sql
       ? (sql: string, params: unknown[]) => em.execute<PageRow[]>(sql, params)
@@ -229,14 +262,35 @@ export const deliveryService = {
        page as (
          select r.row_no, r.data from dataset_row r
           where r.mount_id = (select mount_id from access) and r.version = (select dataset_version from access) and r.row_no > ?${filters.sql}
-          order by r.row_no limit ?)
-       select a.*,
-              (select count(*)::int from page) as fetched,
+          order by r.row_no limit ?),
+       counted as (select count(*)::int as fetched from page),
+       logged as (
+         insert into dataset_access (directory_id, mount_id, version, provider_id, consumer_id, subscription_id, actor_kind, actor_id, route, rows_delivered, columns)
+         select a.id, a.mount_id, a.dataset_version, a.provider_id, case when a.owner then null else a.consumer_id end,
+                case when a.owner then null else a.live_id end, ?, ?, ?, least(n.fetched, ?),
+                case when a.owner or a.live_items is null then null else (
+                  select case when count(*) = jsonb_array_length(a.information_items) then null else coalesce(jsonb_agg(i.item->>'name' order by i.n), '[]') end
+                    from jsonb_array_elements(a.information_items) with ordinality i(item, n) where a.live_items @> jsonb_build_array(i.item->>'name')) end
+           from access a, counted n
+          where a.delivers and (coalesce(?::int, a.dataset_version) = a.dataset_version or n.fetched = 0)
+         returning 1)
+       select a.*, n.fetched, exists (select 1 from logged) as logged,
               (select coalesce(json_agg(json_build_object('cursor', ${ROW_CURSOR_SQL('a.dataset_version', 'p.row_no')},
                                                           'node', json_build_object('rowNumber', p.row_no, 'values', p.data)) order by p.row_no), '[]')
                  from (select row_no, data from page order by row_no limit ?) p) as edges
-         from access a`,
-      [viewer.departmentCreditCode ?? null, key, cursor?.rowNumber ?? 0, ...filters.params, args.first + 1, args.first],
+         from access a, counted n`,
+      [
+        ...accessParams(viewer, ref),
+        cursor?.rowNumber ?? 0,
+        ...filters.params,
+        args.first + 1,
+        viewer.kind,
+        viewer.id,
+        SharingRoute.GRAPHQL,
+        args.first,
+        cursor?.version ?? null,
+        args.first,
+      ],
     );
     const access = decideAccess(viewer, ref, row);
     const version = access.mount.datasetVersion;
@@ -245,11 +299,10 @@ export const deliveryService = {
         `The dataset of directory ${access.directory.code} was replaced (version ${version}) since this cursor was handed out; start again without "after".`,
       );
     }
+    // Never reached while SQL and decideAccess read the row alike: a page is answered only with its entry written.
+    if (!row.logged) throw new Error(`A page of directory ${access.directory.code} was granted but its delivery was not logged; it is not answered.`);
     const edges = row.edges;
     if (access.restricted) for (const edge of edges) edge.node.values = project(edge.node.values, access);
-    const entry = delivery(access, viewer, SharingRoute.GRAPHQL, edges.length, version);
-    // The entry is written before the page is answered (in a caller's transaction, with it): no delivery goes unlogged, even if the process dies.
-    await usageService.record(em, entry);
     return { edges, hasNextPage: row.fetched > args.first, version, afterRow: cursor?.rowNumber ?? 0 };
   },
 
@@ -291,7 +344,10 @@ export const deliveryService = {
 /**
  * What `viewer` may read, decided from the access row (the directory, its
  * provider, its hosted mount, the caller's department and its latest
- * subscription requests): the one decision behind every route.
+ * subscription requests): the one decision behind every route. Who owns the
+ * directory and which grant is live come from the row, as SQL decided them
+ * (ACCESS_SQL: the page's statement logs its delivery by the same columns);
+ * Node says why a caller is refused.
  */
 function decideAccess(viewer: Viewer, ref: DirectoryRef, row: AccessRow | undefined): ReadAccess {
   // Whether a grant is live depends on the date: answers are never reused by the response cache.
@@ -304,13 +360,14 @@ function decideAccess(viewer: Viewer, ref: DirectoryRef, row: AccessRow | undefi
     );
   }
   const all = new RowChecker(directory.informationItems).items;
-  const owner = canWriteDepartment(viewer, row.provider_code);
+  const owner = row.owner;
   const access = (items: CheckedItem[], consumerId: number | null, subscriptionId: number | null): ReadAccess => {
     if (row.mount_id === null) {
       throw conflict(
         `Directory ${directory.code} holds no rows in Mulu: its data is not hosted here${owner ? ' (mount a hosted TABLE or FILE dataset and load its rows)' : ''}.`,
       );
     }
+    if (!row.delivers) throw new Error(`The access row of directory ${directory.code} does not say it delivers where its reading grants access.`);
     return {
       directory,
       mount: { id: row.mount_id, datasetVersion: row.dataset_version ?? 0 },
@@ -331,17 +388,16 @@ function decideAccess(viewer: Viewer, ref: DirectoryRef, row: AccessRow | undefi
     );
   }
   if (row.consumer_id === null) throw forbidden(`Your department ${viewer.departmentCreditCode} is not registered in Mulu; it cannot receive data.`);
-  const requests = [...row.requests].sort((x, y) => y.id - x.id);
-  const today = businessToday();
-  const live = requests.find((r) => effectiveStatus({ status: r.status, endDate: r.end_date }, today) === SubscriptionStatus.GRANTED);
-  if (!live) {
+  if (row.live_id === null) {
+    const requests = [...row.requests].sort((x, y) => y.id - x.id);
+    const today = businessToday();
     const latest = requests[0] ? STATUS_SENTENCE[effectiveStatus({ status: requests[0].status, endDate: requests[0].end_date }, today)] : null;
     throw forbidden(
       `${row.consumer_name} has no live granted subscription to directory ${directory.code}${latest ? `: ${latest}` : ''}. ${howToRequest(directory)}`,
     );
   }
-  const granted = live.granted_items;
-  return access(granted ? all.filter((item) => granted.includes(item.name)) : all, row.consumer_id, live.id);
+  const granted = row.live_items;
+  return access(granted ? all.filter((item) => granted.includes(item.name)) : all, row.consumer_id, row.live_id);
 }
 
 function delivery(access: ReadAccess, viewer: Viewer, route: SharingRoute, rows: number, version: number) {
