@@ -91,8 +91,8 @@ const ACCESS_SQL = (by: 'id' | 'code') => `
        where r.status = 'GRANTED' and (r.end_date is null or r.end_date >= ?::date)
        order by r.id desc limit 1) g on true
    where d.${by} = ?`;
-/** The access row with the page's edges (at most `first`, in row order, as GraphQL answers them), how many rows were read (up to `first` + 1) and whether the statement logged the delivery. */
-type PageRow = AccessRow & { edges: DatasetRowEdgeOut[]; fetched: number; logged: boolean };
+/** The access row with the page's rows (at most `first`, in row order, as GraphQL answers them), how many rows were read (up to `first` + 1) and whether the statement logged the delivery. */
+type PageRow = AccessRow & { rows: DatasetRowOut[]; fetched: number; logged: boolean };
 
 /** An equality or range condition on one information item; values are written as in a CSV cell. */
 export interface RowFilter {
@@ -111,8 +111,20 @@ export interface DatasetRowOut {
 
 /** A row with its cursor (encodeRowCursor), as a connection's edge. */
 export interface DatasetRowEdgeOut {
-  cursor: string;
+  readonly cursor: string;
   node: DatasetRowOut;
+}
+
+/** An edge of a page: its cursor is written when read (a page asked without cursors writes none). */
+class RowEdge implements DatasetRowEdgeOut {
+  constructor(
+    private readonly version: number,
+    readonly node: DatasetRowOut,
+  ) {}
+
+  get cursor(): string {
+    return encodeRowCursor(this.version, this.node.rowNumber);
+  }
 }
 
 export interface RowPage {
@@ -137,14 +149,6 @@ const howToRequest = (directory: ReadAccess['directory']) =>
 export function encodeRowCursor(version: number, rowNumber: number): string {
   return Buffer.from(`row:${version}:${rowNumber}`, 'utf8').toString('base64url');
 }
-
-/**
- * encodeRowCursor in SQL, of a version and a row number: base64url without
- * padding (the text is ASCII and far shorter than the 57 bytes after which
- * encode() would break the line).
- */
-const ROW_CURSOR_SQL = (version: string, rowNumber: string) =>
-  `rtrim(translate(encode(convert_to('row:' || ${version} || ':' || ${rowNumber}, 'UTF8'), 'base64'), '+/', '-_'), '=')`;
 
 function decodeRowCursor(cursor: string | null | undefined): { version: number; rowNumber: number } | null {
   if (cursor === null || cursor === undefined) return null;
@@ -228,10 +232,11 @@ export const deliveryService = {
   /**
    * A page of rows, in row order, after a cursor, filtered; logged as one
    * delivery. One statement and no transaction of its own: the access row,
-   * the page's edges (cursor, row number and values of each row, as one
-   * JSON text PostgreSQL builds, parsed once by the driver into the objects
-   * GraphQL answers) and the access-log entry, in one snapshot, so the
-   * version the access row names is the version of the rows. The entry is
+   * the page's rows (row number and values of each row, as one JSON text
+   * PostgreSQL builds, parsed once by the driver into the objects GraphQL
+   * answers; an edge writes its cursor only when a query asks for it) and
+   * the access-log entry, in one snapshot, so the version the access row
+   * names is the version of the rows. The entry is
    * inserted by the statement itself (a data-modifying CTE) when the access
    * row says the rows are delivered (`delivers`, decided in SQL from the
    * same row decideAccess reads) and the cursor is not stale: it commits
@@ -275,9 +280,8 @@ export const deliveryService = {
           where a.delivers and (coalesce(?::int, a.dataset_version) = a.dataset_version or n.fetched = 0)
          returning 1)
        select a.*, n.fetched, exists (select 1 from logged) as logged,
-              (select coalesce(json_agg(json_build_object('cursor', ${ROW_CURSOR_SQL('a.dataset_version', 'p.row_no')},
-                                                          'node', json_build_object('rowNumber', p.row_no, 'values', p.data)) order by p.row_no), '[]')
-                 from (select row_no, data from page order by row_no limit ?) p) as edges
+              (select coalesce(json_agg(json_build_object('rowNumber', p.row_no, 'values', p.data) order by p.row_no), '[]')
+                 from (select row_no, data from page order by row_no limit ?) p) as rows
          from access a, counted n`,
       [
         ...accessParams(viewer, ref),
@@ -301,8 +305,8 @@ export const deliveryService = {
     }
     // Never reached while SQL and decideAccess read the row alike: a page is answered only with its entry written.
     if (!row.logged) throw new Error(`A page of directory ${access.directory.code} was granted but its delivery was not logged; it is not answered.`);
-    const edges = row.edges;
-    if (access.restricted) for (const edge of edges) edge.node.values = project(edge.node.values, access);
+    if (access.restricted) for (const node of row.rows) node.values = project(node.values, access);
+    const edges = row.rows.map((node) => new RowEdge(version, node));
     return { edges, hasNextPage: row.fetched > args.first, version, afterRow: cursor?.rowNumber ?? 0 };
   },
 

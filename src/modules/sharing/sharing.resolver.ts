@@ -84,7 +84,7 @@ export class DirectorySharingResolver {
     filter: DatasetRowFilter[] | null | undefined,
     @Ctx() ctx: MuluContext,
   ): Promise<DatasetRowConnection> {
-    // The edges come ready from PostgreSQL (delivery.service.ts): cursors and values as GraphQL answers them.
+    // The rows come ready from PostgreSQL (delivery.service.ts); an edge writes its cursor only when it is asked for.
     const page = await deliveryService.page(ctx, { id: directory.id }, { first: first ?? 100, after, filters: filter });
     const edges = page.edges;
     return {

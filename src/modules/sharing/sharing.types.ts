@@ -105,7 +105,7 @@ export class DatasetLoadType {
   createdAt!: Date;
 }
 
-// A page's rows, edges and connection hold plain properties (the edges come ready from PostgreSQL): simple resolvers, so graphql-js reads
+// A page's rows, edges and connection hold plain properties (the rows come ready from PostgreSQL; an edge's cursor is a getter): simple resolvers, so graphql-js reads
 // them directly instead of calling a resolver, with the deadline check, for each of a page's hundreds of fields.
 @ObjectType('DatasetRow', { simpleResolvers: true, description: 'One row of a hosted dataset, with the items delivered to the caller.' })
 export class DatasetRowType {

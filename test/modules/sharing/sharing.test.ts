@@ -334,7 +334,7 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       expect(first.directory.rows.pageInfo.hasNextPage).toBe(true);
       const second = await steward.FULL.ok(ROWS, { code: 'D-HOST', first: 4, after: first.directory.rows.pageInfo.endCursor });
       expect(second.directory.rows.edges.map((e: { node: { rowNumber: number } }) => e.node.rowNumber)).toEqual([5, 6, 7, 8]);
-      // PostgreSQL writes the cursors: the same text as encodeRowCursor, which reads them back.
+      // Each edge's cursor is encodeRowCursor of the version and its row number, which the next page reads back.
       expect(second.directory.rows.edges.map((e: { cursor: string }) => e.cursor)).toEqual([5, 6, 7, 8].map((n) => encodeRowCursor(1, n)));
       expect(second.directory.rows.pageInfo.endCursor).toBe(encodeRowCursor(1, 8));
       const replaced = await steward.P.request(REPLACE, { input: { mountId, rows: [row(100), row(101), row(102), row(103), row(104), row(105)] } });
