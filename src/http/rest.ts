@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import {
+  badInput,
   clientDatabaseError,
   DATABASE_UNAVAILABLE_MESSAGE,
   httpHeadersFor,
@@ -32,6 +33,8 @@ export function sendError(
     return;
   }
   error = clientDatabaseError(error) ?? error;
+  // express could not decode a route parameter (a malformed %-escape in the path): the caller's fault, not ours.
+  if (error instanceof URIError) error = badInput('The request path holds a malformed %-escape; write each reserved or non-ASCII byte as %XX.');
   const code =
     error instanceof MuluError
       ? error.code
