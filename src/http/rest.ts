@@ -45,7 +45,7 @@ export function sendError(
           : (error as { type?: string }).type === 'entity.too.large'
             ? 'PAYLOAD_TOO_LARGE'
             : 'INTERNAL_SERVER_ERROR';
-  observeErrorCode(code);
+  observeErrorCode(code, res);
   if (error instanceof MuluError) {
     for (const [name, value] of Object.entries(httpHeadersFor({ code: error.code, ...error.details }))) res.setHeader(name, value);
     res.status(httpStatusFor(error.code)).json({ error: { code: error.code, message: error.message, ...error.details } });

@@ -167,7 +167,10 @@ export function observationPlugin(): ApolloServerPlugin {
   };
 }
 
-/** Notes an error code the client received (formatError for GraphQL, sendError for REST). */
-export function observeErrorCode(code: string): void {
-  slot.get()?.errorCodes.push(code);
+/**
+ * Notes an error code the client received (formatError for GraphQL, sendError for REST). `res`: the response it
+ * goes out on, where the caller has it (a body parser's error may be raised outside the request's async scope).
+ */
+export function observeErrorCode(code: string, res?: { locals: Record<string, unknown> }): void {
+  ((res?.locals.observation as RequestObservation | undefined) ?? slot.get())?.errorCodes.push(code);
 }
