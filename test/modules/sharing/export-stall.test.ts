@@ -54,6 +54,34 @@ describe('an export whose client stops reading', () => {
       )[0].n,
     );
 
+  const download = async () => {
+    const { port } = new URL(api.server.url);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    await new Promise<void>((resolve) => socket.on('connect', resolve));
+    socket.on('error', () => undefined);
+    socket.write(`GET /directories/D-BIG/rows.csv HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${api.adminToken}\r\n\r\n`);
+    return socket;
+  };
+  const until = async (done: () => Promise<boolean>) => {
+    for (let i = 0; i < 100 && !(await done()); i++) await new Promise((r) => setTimeout(r, 100));
+  };
+
+  it('ends the COPY and returns its connection when the client hangs up mid-download, however often', async () => {
+    for (let i = 0; i < 3; i++) {
+      const socket = await download();
+      socket.pause();
+      await until(async () => (await exportsRunning()) === 1);
+      expect(await exportsRunning()).toBe(1);
+      socket.destroy();
+      await until(async () => (await exportsRunning()) === 0);
+      expect(await exportsRunning()).toBe(0);
+    }
+    // The pool serves as before, and nothing was logged as delivered.
+    expect(await api.ok('{ directory(code: "D-BIG") { code } }')).toEqual({ directory: { code: 'D-BIG' } });
+    const [logged] = await api.orm.em.fork().execute<{ n: string }[]>(`select count(*) as n from dataset_access where route = 'CSV'`);
+    expect(Number(logged.n)).toBe(0);
+  });
+
   it('gives up on it once nothing was sent for the stall time: the COPY ends, its transaction rolls back and the connection returns', async () => {
     const { port } = new URL(api.server.url);
     const socket = net.connect(Number(port), '127.0.0.1');
