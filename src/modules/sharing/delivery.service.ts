@@ -282,7 +282,15 @@ export const deliveryService = {
             `copy (select ${access.restricted ? `jsonb_build_object(${access.items.map((i) => `${quoteLiteral(i.name)}, r.data->${quoteLiteral(i.name)}`).join(', ')})` : 'r.data'}::text ${rows}) to stdout with (format csv, quote e'\\x01', delimiter e'\\x02')`;
       const connection = await transactionConnection(em);
       const stream = connection.query(copyTo(sql));
-      await pipeline(stream, start(`${access.directory.code}.${format}`));
+      try {
+        await pipeline(stream, start(`${access.directory.code}.${format}`));
+      } catch (error) {
+        // The download was cut (its client hung up, or stopped reading past the stall time). pg-copy-streams cannot stop a
+        // COPY half read, and PostgreSQL would wait for ever to send the rest, in this transaction, on this pooled
+        // connection. Closing the connection ends both: PostgreSQL rolls the transaction back, the pool opens a new one.
+        (connection as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+        throw error;
+      }
       await usageService.record(
         em,
         delivery(
