@@ -89,6 +89,8 @@ export interface AppOptions {
   callerSlots?: CallerSlots;
   /** How fast a request body must arrive (src/http/body-rate.ts). */
   bodyRate?: BodyRate;
+  /** How long a download of a dataset may send nothing (its client stopped reading) before it is cut; default one minute (sharing.routes.ts). */
+  exportStallMs?: number;
   /** Caps on what one import file may hold (src/modules/imports/import-limits.ts). */
   importLimits?: ImportLimits;
   /** The interface to listen on (HOST); every interface when absent. */
@@ -213,7 +215,7 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   app.use('/imports', ...admit, ...bulk, importsRouter(orm, authenticator, options.importLimits));
   // Hosted datasets: rows in (streamed, through the bulk lane) and out (docs/data-sharing.md).
   app.use('/mounts', ...admit, ...bulk, mountsRouter(orm, authenticator));
-  app.use('/directories', ...admit, directoriesRouter(orm, authenticator));
+  app.use('/directories', ...admit, directoriesRouter(orm, authenticator, options.exportStallMs));
   const countSql: express.RequestHandler[] = sqlCounter ? [sqlCounter.middleware] : [];
   app.use(
     '/graphql',

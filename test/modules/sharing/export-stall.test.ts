@@ -96,7 +96,9 @@ describe('an export whose client stops reading', () => {
     expect(await exportsRunning()).toBe(1);
     for (let i = 0; i < 100 && (await exportsRunning()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(await exportsRunning()).toBe(0);
-    await new Promise((r) => setTimeout(r, 200));
+    // The server closed the connection: the client reads what was sent, then the end.
+    socket.resume();
+    await until(async () => closed);
     expect(closed).toBe(true);
     // Nothing was logged as delivered.
     const [logged] = await api.orm.em.fork().execute<{ n: string }[]>(`select count(*) as n from dataset_access where route = 'CSV'`);
