@@ -102,7 +102,7 @@ export async function startTestServer(
     callerSlots: options.callerSlots ?? { perCaller: 0, queuedPerCaller: 0, maxWaitMs: 0 },
     bodyRate: options.bodyRate,
     importLimits: options.importLimits,
-    exportStallMs: options.exportStallMs,
+    sendStallMs: options.sendStallMs,
   });
   const sql = countStatements(orm);
 

@@ -6,6 +6,7 @@ import { Router, type Request, type Response } from 'express';
 import { badInput } from '../../core/errors';
 import { fromGlobalId, rowIdOfKey } from '../../graphql/global-id';
 import { authenticateFirst, contextHandler, jsonFallbacks, withContext } from '../../http/rest';
+import { cutWhenStalled, DEFAULT_SEND_STALL_MS } from '../../http/send-stall';
 import type { Authenticator } from '../auth/authenticator';
 import { requireViewer } from '../../core/permissions';
 import { LoadMode, SharingRoute } from './dataset.entity';
@@ -194,23 +195,16 @@ export function mountsRouter(orm: MikroORM, authenticator: Authenticator): Route
   return router;
 }
 
-/**
- * How long a download may go without sending anything (its client stopped
- * reading: TCP is full) before it is given up: its COPY holds a pooled
- * connection and a transaction without the statement timeout.
- */
-export const DEFAULT_EXPORT_STALL_MS = 60_000;
-
 /** `GET /directories/{code}/rows.csv` and `.ndjson`: the whole current dataset, streamed, for those it is shared with. */
-export function directoriesRouter(orm: MikroORM, authenticator: Authenticator, stallMs = DEFAULT_EXPORT_STALL_MS): Router {
+export function directoriesRouter(orm: MikroORM, authenticator: Authenticator, stallMs = DEFAULT_SEND_STALL_MS): Router {
   const router = Router();
   router.get(
     '/:code/rows.:format',
     withContext(orm, authenticator, async (req: Request, res: Response, ctx) => {
       const format = String(req.params.format);
       if (format !== 'csv' && format !== 'ndjson') throw badInput(`Rows are exported as rows.csv or rows.ndjson, not rows.${format}.`);
-      // The socket's inactivity: no byte written (or read) for stallMs cuts the download, which ends the COPY and rolls its transaction back.
-      res.setTimeout(stallMs, () => res.destroy());
+      // A download whose client stopped reading is cut, which ends its COPY (a pooled connection, a transaction without the statement timeout).
+      cutWhenStalled(res, stallMs);
       try {
         await deliveryService.export(ctx, { code: String(req.params.code) }, format, (fileName) => {
           res.setHeader('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');

@@ -11,7 +11,7 @@ describe('an export whose client stops reading', () => {
   let api: TestServer;
   const P = creditCode('410505', 1);
   beforeAll(async () => {
-    api = await startTestServer({ exportStallMs: 1500 });
+    api = await startTestServer({ sendStallMs: 1500 });
     await createRegions(api, [
       { code: '410000', name: '河南省' },
       { code: '410500', name: '安阳市' },
