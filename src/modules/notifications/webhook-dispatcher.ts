@@ -351,13 +351,17 @@ export function startDispatcher(
           await agent.destroy();
           await finished;
         }
-        // Claimed but not attempted (or cut): due again now, for whichever server is running.
+        // Claimed but not attempted (or cut): due again now, for whichever server is running. Only under this server's
+        // claim (the attempt it claimed): one whose lease ran out may have been claimed again by another replica since.
         const unsent = [...queue.splice(0), ...released.splice(0)];
         if (unsent.length > 0) {
           await db
-            .execute(`update webhook_delivery d set attempt = d.attempt - 1, leased_until = null where d.id = any(?::int[]) and d.status = 'PENDING'`, [
-              unsent.map((j) => j.id),
-            ])
+            .execute(
+              `update webhook_delivery d set attempt = d.attempt - 1, leased_until = null
+                 from unnest(?::int[], ?::int[]) as x(id, attempt)
+                where d.id = x.id and d.attempt = x.attempt and d.status = 'PENDING'`,
+              [unsent.map((j) => j.id), unsent.map((j) => j.attempt)],
+            )
             .catch((error: unknown) => log('releasing claimed webhook deliveries failed (they are retried when their lease ends)', error));
         }
         while (results.length > 0 || flushing) await flush();
