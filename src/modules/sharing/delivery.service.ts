@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { to as copyTo } from 'pg-copy-streams';
 import { dependsOnTheClock } from '../../db/clock-reads';
-import { badInput, conflict, forbidden, notFound } from '../../core/errors';
+import { badInput, conflict, excerpt, forbidden, notFound } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
 import { canWriteDepartment, requireViewer } from '../../core/permissions';
 import { cleanText } from '../../core/text';
@@ -131,7 +131,7 @@ const ROW_CURSOR_SQL = (version: string, rowNumber: string) =>
 function decodeRowCursor(cursor: string | null | undefined): { version: number; rowNumber: number } | null {
   if (cursor === null || cursor === undefined) return null;
   const match = /^row:(\d{1,10}):(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw badInput(`"${cursor}" is not a valid cursor; pass the endCursor of a previous page of rows.`);
+  if (!match) throw badInput(`"${excerpt(cursor)}" is not a valid cursor; pass the endCursor of a previous page of rows.`);
   return { version: Number(match[1]), rowNumber: Number(match[2]) };
 }
 
