@@ -286,7 +286,7 @@ export const deliveryService = {
                   select case when count(*) = jsonb_array_length(a.information_items) then null else coalesce(jsonb_agg(i.item->>'name' order by i.n), '[]') end
                     from jsonb_array_elements(a.information_items) with ordinality i(item, n) where a.live_items @> jsonb_build_array(i.item->>'name')) end
            from access a, counted n
-          where a.delivers and (coalesce(?::int, a.dataset_version) = a.dataset_version or n.fetched = 0)
+          where a.delivers and (coalesce(?::bigint, a.dataset_version) = a.dataset_version or n.fetched = 0)
          returning 1)
        select a.*, n.fetched, exists (select 1 from logged) as logged,
               (select coalesce(json_agg(json_build_object('rowNumber', p.row_no, 'values', p.data) order by p.row_no), '[]')
