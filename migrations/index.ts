@@ -13,6 +13,7 @@ import { Migration20261130054000 } from './Migration20261130054000';
 import { Migration20261130060000 } from './Migration20261130060000';
 import { Migration20261130100000 } from './Migration20261130100000';
 import { Migration20261130233000 } from './Migration20261130233000';
+import { Migration20261201033000 } from './Migration20261201033000';
 
 /**
  * Every migration, in order. Listed by hand because the compiled app and the
@@ -34,4 +35,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130060000', class: Migration20261130060000 },
   { name: 'Migration20261130100000', class: Migration20261130100000 },
   { name: 'Migration20261130233000', class: Migration20261130233000 },
+  { name: 'Migration20261201033000', class: Migration20261201033000 },
 ];

@@ -89,6 +89,8 @@ export interface AppOptions {
   callerSlots?: CallerSlots;
   /** How fast a request body must arrive (src/http/body-rate.ts). */
   bodyRate?: BodyRate;
+  /** How long an answer (GraphQL, a dataset download) may send nothing (its client stopped reading) before it is cut; default one minute (http/send-stall.ts). */
+  sendStallMs?: number;
   /** Caps on what one import file may hold (src/modules/imports/import-limits.ts). */
   importLimits?: ImportLimits;
   /** The interface to listen on (HOST); every interface when absent. */
@@ -213,7 +215,7 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   app.use('/imports', ...admit, ...bulk, importsRouter(orm, authenticator, options.importLimits));
   // Hosted datasets: rows in (streamed, through the bulk lane) and out (docs/data-sharing.md).
   app.use('/mounts', ...admit, ...bulk, mountsRouter(orm, authenticator));
-  app.use('/directories', ...admit, directoriesRouter(orm, authenticator));
+  app.use('/directories', ...admit, directoriesRouter(orm, authenticator, options.sendStallMs));
   const countSql: express.RequestHandler[] = sqlCounter ? [sqlCounter.middleware] : [];
   app.use(
     '/graphql',
@@ -222,7 +224,7 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
     ...graphqlJsonBody(GRAPHQL_BODY_BYTES),
     ...countSql,
     responseCache.middleware,
-    graphqlHandler(apollo, (req) => createContext(orm, authenticator, req.headers.authorization, identify(req))),
+    graphqlHandler(apollo, (req) => createContext(orm, authenticator, req.headers.authorization, identify(req)), options.sendStallMs),
   );
   // A body that is not JSON, too large or not UTF-8 never reaches Apollo: answered in GraphQL's shape, without express's HTML stack page.
   app.use('/graphql', graphqlBodyErrors(GRAPHQL_BODY_BYTES));

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DEFAULT_BODY_RATE, type BodyRate } from './http/body-rate';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './http/rate-limit';
 import { DEFAULT_CALLER_SLOTS, type CallerSlots } from './http/caller-slots';
+import { DEFAULT_SEND_STALL_MS } from './http/send-stall';
 import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './modules/imports/import-limits';
 import { DEFAULT_EXECUTION_BUDGET, type ExecutionBudget } from './graphql/execution-budget';
 import { DEFAULT_STATEMENT_TIMEOUT_MS } from './db/statement-timeout';
@@ -41,6 +42,8 @@ export interface Config {
   maxQueryCost?: number;
   /** Shape limits of one GraphQL operation (MULU_MAX_ALIASES, MULU_MAX_DEPTH, ...; docs/security.md); unset ones take their defaults. */
   limits: Partial<OperationLimits>;
+  /** MULU_SEND_STALL_MS: how long an answer (GraphQL or a dataset download) may send nothing before its client is cut (src/http/send-stall.ts). */
+  sendStallMs: number;
   /** MULU_STATEMENT_TIMEOUT_MS: the longest one SQL statement of an API request may run (src/db/statement-timeout.ts); 0: none. */
   statementTimeoutMs: number;
   /** MULU_REQUEST_TIMEOUT_MS and MULU_MAX_RESPONSE_MB: the execution budget of one GraphQL request (src/graphql/execution-budget.ts). */
@@ -251,6 +254,7 @@ const environmentSchema = z.object({
       return Math.round(mb * 1024 * 1024);
     }),
   MULU_SHUTDOWN_GRACE_MS: wholeNumber(0, 600_000, ' of milliseconds'),
+  MULU_SEND_STALL_MS: wholeNumber(1_000, 3_600_000, ' of milliseconds'),
   MULU_WORKERS: workerCount,
   MULU_ANONYMOUS_STATS: flag,
   MULU_RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1_000_000_000),
@@ -335,6 +339,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sqlCountHeader: parsed.MULU_SQL_COUNT_HEADER ?? false,
     responseCacheBytes: parsed.MULU_RESPONSE_CACHE_MB,
     shutdownGraceMs: parsed.MULU_SHUTDOWN_GRACE_MS ?? DEFAULT_SHUTDOWN_GRACE_MS,
+    sendStallMs: parsed.MULU_SEND_STALL_MS ?? DEFAULT_SEND_STALL_MS,
     workers: parsed.MULU_WORKERS ?? autoWorkers(),
     notifications: {
       allowPrivateReceivers: parsed.MULU_WEBHOOK_ALLOW_PRIVATE ?? false,

@@ -121,6 +121,7 @@ function serverOptions(config: Config, demoTokens: DemoIdentity['tokens'] | unde
     bodyRate: config.bodyRate,
     importLimits: config.importLimits,
     shutdownGraceMs: config.shutdownGraceMs,
+    sendStallMs: config.sendStallMs,
   };
 }
 

@@ -115,6 +115,12 @@ describe('configuration', () => {
     expect(loadConfig({ MULU_DEMO: 'off', MULU_LOG_SQL: 'YES' })).toMatchObject({ loadDemo: false, logSql: true });
   });
 
+  it('cuts a client that stopped reading after 60 s unless MULU_SEND_STALL_MS says otherwise (1 s to 1 h)', () => {
+    expect(loadConfig({}).sendStallMs).toBe(60_000);
+    expect(loadConfig({ MULU_SEND_STALL_MS: '5000' }).sendStallMs).toBe(5000);
+    expect(() => loadConfig({ MULU_SEND_STALL_MS: '10' })).toThrow(/MULU_SEND_STALL_MS must be a whole number of milliseconds from 1000 to 3600000/);
+  });
+
   it('runs one worker per core unless MULU_WORKERS says otherwise: auto or a whole number from 1 to 64', () => {
     expect(loadConfig({}).workers).toBe(autoWorkers());
     expect(autoWorkers()).toBe(Math.min(64, availableParallelism()));

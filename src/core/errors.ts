@@ -78,6 +78,14 @@ export const DATABASE_UNAVAILABLE_MESSAGE = 'The database is unavailable right n
 /** Seconds a client is asked to wait (Retry-After) before trying again while the database is away. */
 export const RETRY_AFTER_SECONDS = 2;
 
+/** Longest message a client receives: a message echoing what a caller sent never grows with it. */
+export const MAX_MESSAGE_LENGTH = 1000;
+
+/** A value a caller sent, fit to quote in a message: at most `max` characters, cut with an ellipsis and its full length. */
+export function excerpt(value: string, max = 64): string {
+  return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} characters)`;
+}
+
 /**
  * An expected failure with a message written for a data steward. Services
  * throw these; everything else is treated as a bug and masked.
@@ -88,7 +96,7 @@ export class MuluError extends Error {
     message: string,
     readonly details?: Record<string, unknown>,
   ) {
-    super(message);
+    super(message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : message);
     this.name = 'MuluError';
   }
 }

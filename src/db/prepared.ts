@@ -1,13 +1,51 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
+import { serviceUnavailable, sqlStateOf } from '../core/errors';
 
 /** Statement names by text: a name is the text's hash, so two texts never share one. */
 const names = new Map<string, string>();
 
+/** Part of every name; a new one when PostgreSQL refused a statement prepared before a table it reads changed (runPrepared). */
+let generation = 0;
+
 export function preparedStatementName(sql: string): string {
   let name = names.get(sql);
-  if (!name) names.set(sql, (name = `mulu_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`));
+  if (!name) names.set(sql, (name = `mulu_${createHash('sha256').update(`${generation}\n${sql}`).digest('hex').slice(0, 24)}`));
   return name;
+}
+
+/**
+ * Whether PostgreSQL refused a prepared statement because the columns it
+ * returns changed since the connection prepared it: a migration (another
+ * replica's, during a rolling release) added, dropped or retyped a column of
+ * a table it reads. The statement then fails on that connection every time.
+ */
+function isStalePlan(error: unknown): boolean {
+  return sqlStateOf(error) === '0A000' && /cached plan must not change result type/i.test(String((error as { message?: unknown } | null)?.message));
+}
+
+/**
+ * Runs a statement prepared under `name` (what `run` sends). A stale plan
+ * (isStalePlan) gives every text a new name, so that every connection
+ * prepares its statements afresh on first use, and runs the statement again
+ * once under its new name. Inside a transaction the failure has aborted it:
+ * the request is answered SERVICE_UNAVAILABLE (try again), and the next runs
+ * under the new name.
+ */
+export async function runPrepared<T>(sql: string, run: (name: string) => Promise<T>, inTransaction = false): Promise<T> {
+  const name = preparedStatementName(sql);
+  try {
+    return await run(name);
+  } catch (error) {
+    if (!isStalePlan(error)) throw error;
+    // Once per stale name: requests that failed beside this one find the new names made already.
+    if (names.get(sql) === name) {
+      generation++;
+      names.clear();
+    }
+    if (inTransaction) throw serviceUnavailable('A table changed under this request (a new release of Mulu is being rolled out); please try again.', 1);
+    return run(preparedStatementName(sql));
+  }
 }
 
 /**
@@ -18,16 +56,22 @@ export function preparedStatementName(sql: string): string {
  * text is one of a handful: planning a page of rows over the partitions of
  * dataset_row cost more than running it. Through knex, so the statement
  * counter and the clock watcher see it like any other; not logged by
- * MikroORM's query log.
+ * MikroORM's query log. A table altered under it heals (runPrepared).
  */
 export async function executePrepared<T>(em: EntityManager, sql: string, params: readonly unknown[]): Promise<T[]> {
-  const query = em
-    .getConnection()
-    .getKnex()
-    .raw(sql, params as Knex.RawBinding[])
-    .options({ name: preparedStatementName(sql) });
   const transaction = em.getTransactionContext<Knex.Transaction>();
-  if (transaction) query.transacting(transaction);
-  const result = (await query) as { rows: T[] };
-  return result.rows;
+  return runPrepared(
+    sql,
+    async (name) => {
+      const query = em
+        .getConnection()
+        .getKnex()
+        .raw(sql, params as Knex.RawBinding[])
+        .options({ name });
+      if (transaction) query.transacting(transaction);
+      const result = (await query) as { rows: T[] };
+      return result.rows;
+    },
+    transaction !== undefined,
+  );
 }

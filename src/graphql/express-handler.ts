@@ -1,5 +1,6 @@
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Request, RequestHandler } from 'express';
+import { cutWhenStalled, DEFAULT_SEND_STALL_MS } from '../http/send-stall';
 
 /**
  * Apollo Server behind express, as `@as-integrations/express5` runs it, but
@@ -9,9 +10,16 @@ import type { Request, RequestHandler } from 'express';
  * hashed in full on every request), turned the text into a Buffer and wrote
  * it apart from the headers. Node writes the headers and the text in one
  * write. Streamed answers (incremental delivery) are written as they come.
- * The body must have been parsed before (graphqlJsonBody).
+ * The body must have been parsed before (graphqlJsonBody). An answer that
+ * sends nothing for `stallMs` (its client stopped reading) is cut, so that
+ * its unsent text does not stay in memory for as long as the client keeps
+ * the connection open.
  */
-export function graphqlHandler<TContext extends BaseContext>(server: ApolloServer<TContext>, context: (req: Request) => Promise<TContext>): RequestHandler {
+export function graphqlHandler<TContext extends BaseContext>(
+  server: ApolloServer<TContext>,
+  context: (req: Request) => Promise<TContext>,
+  stallMs = DEFAULT_SEND_STALL_MS,
+): RequestHandler {
   server.assertStarted('graphqlHandler()');
   return async (req, res) => {
     if (!('body' in req)) {
@@ -36,9 +44,11 @@ export function graphqlHandler<TContext extends BaseContext>(server: ApolloServe
       if (typeof type !== 'string') res.setHeader('content-type', 'text/html; charset=utf-8');
       else if (!/;\s*charset=/i.test(type)) res.setHeader('content-type', `${type}; charset=utf-8`);
       res.setHeader('content-length', Buffer.byteLength(text));
+      cutWhenStalled(res, stallMs);
       res.end(text);
       return;
     }
+    cutWhenStalled(res, stallMs);
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
   };

@@ -3,7 +3,7 @@ import type DataLoader from 'dataloader';
 import { MAX_ROW_ID, type Page, type PageRequest } from '../db/page';
 import type { UnitKind } from '../db/unit-lists';
 import type { UnitCountKey, UnitListKey } from './loader-factories';
-import { badInput } from '../core/errors';
+import { badInput, excerpt } from '../core/errors';
 
 /** Cursors are opaque to clients; inside they carry the last row's id. */
 export function encodeCursor(id: number): string {
@@ -14,7 +14,7 @@ export function decodeCursor(cursor: string | null | undefined): number {
   if (cursor === null || cursor === undefined) return 0;
   const match = /^cursor:(\d{1,10})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   // Beyond MAX_ROW_ID no cursor was ever handed out, and PostgreSQL would fail the statement on it.
-  if (!match || Number(match[1]) > MAX_ROW_ID) throw badInput(`"${cursor}" is not a valid cursor; pass the endCursor of a previous page.`);
+  if (!match || Number(match[1]) > MAX_ROW_ID) throw badInput(`"${excerpt(cursor)}" is not a valid cursor; pass the endCursor of a previous page.`);
   return Number(match[1]);
 }
 

@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { httpStatusFor, type ErrorCode } from '../core/errors';
+import { observeErrorCode } from '../observability/request-observation';
 
 /** Deepest nesting of arrays and objects a JSON request body may have (variables of the deepest input type are far shallower). */
 export const MAX_JSON_DEPTH = 64;
@@ -37,8 +38,9 @@ class NestedTooDeep extends Error {
   readonly type = 'entity.too.deep';
 }
 
-/** Answers in GraphQL's error shape with the status of `code` (errors.ts). */
+/** Answers in GraphQL's error shape with the status of `code` (errors.ts); the request's log line and mulu_errors_total count the code. */
 export function sendGraphQLError(res: Response, code: ErrorCode, message: string): void {
+  observeErrorCode(code, res);
   res.status(httpStatusFor(code)).json({ errors: [{ message, extensions: { code } }] });
 }
 

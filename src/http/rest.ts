@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import {
+  badInput,
   clientDatabaseError,
   DATABASE_UNAVAILABLE_MESSAGE,
   httpHeadersFor,
@@ -32,6 +33,8 @@ export function sendError(
     return;
   }
   error = clientDatabaseError(error) ?? error;
+  // express could not decode a route parameter (a malformed %-escape in the path): the caller's fault, not ours.
+  if (error instanceof URIError) error = badInput('The request path holds a malformed %-escape; write each reserved or non-ASCII byte as %XX.');
   const code =
     error instanceof MuluError
       ? error.code
@@ -42,7 +45,7 @@ export function sendError(
           : (error as { type?: string }).type === 'entity.too.large'
             ? 'PAYLOAD_TOO_LARGE'
             : 'INTERNAL_SERVER_ERROR';
-  observeErrorCode(code);
+  observeErrorCode(code, res);
   if (error instanceof MuluError) {
     for (const [name, value] of Object.entries(httpHeadersFor({ code: error.code, ...error.details }))) res.setHeader(name, value);
     res.status(httpStatusFor(error.code)).json({ error: { code: error.code, message: error.message, ...error.details } });

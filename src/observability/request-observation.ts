@@ -87,12 +87,14 @@ export function observeRequests(orm: MikroORM): RequestHandler {
     const startedMs = Date.now();
     // Health checks and scrapes every few seconds would drown the requests that matter.
     const logged = req.url !== '/metrics' && !req.url.startsWith('/health');
+    // Read now: once a client has hung up, its socket no longer knows the address.
+    const remoteAddress = req.socket.remoteAddress;
     // The line is written once: when the response is sent, or when the connection closes before it is (the client went away).
     let ended = false;
     const log = () => {
       if (ended) return;
       ended = true;
-      if (logged) logRequest(req, res, observation, Date.now() - startedMs);
+      if (logged) logRequest(req, res, observation, { responseTime: Date.now() - startedMs, remoteAddress, aborted: !res.writableFinished });
     };
     res.once('finish', () => {
       const operation = operationLabel(observation.operation ?? (req.originalUrl.startsWith('/graphql') ? undefined : routeOf(req.originalUrl)));
@@ -115,19 +117,27 @@ export function observeRequests(orm: MikroORM): RequestHandler {
  * 5xx. Built only when its level is written (the level may change while the
  * server runs), so a server logging warnings and above spends nothing on the
  * lines of answered requests. The stack of what failed is logged where it was
- * caught (formatError, sendError); the line says what the client got.
+ * caught (formatError, sendError); the line says what the client got: no
+ * status when the client hung up before its answer was sent (`aborted`, at
+ * info: the client's choice, and the server's work on it went on).
  */
-function logRequest(req: Request, res: Response, observation: RequestObservation, responseTime: number): void {
+function logRequest(
+  req: Request,
+  res: Response,
+  observation: RequestObservation,
+  { responseTime, remoteAddress, aborted }: { responseTime: number; remoteAddress: string | undefined; aborted: boolean },
+): void {
   const status = res.statusCode;
-  const level = status >= 500 ? (status === 503 ? 'warn' : 'error') : 'info';
+  const level = aborted ? 'info' : status >= 500 ? (status === 503 ? 'warn' : 'error') : 'info';
   if (!logger.isLevelEnabled(level)) return;
   const path = pathOf(req);
   const cache = res.getHeader('x-mulu-response-cache');
   logger[level](
     {
       reqId: observation.id,
-      req: { method: req.method, url: path, remoteAddress: req.socket?.remoteAddress },
-      res: { statusCode: status },
+      req: { method: req.method, url: path, remoteAddress },
+      res: aborted ? undefined : { statusCode: status },
+      aborted: aborted || undefined,
       responseTime,
       operation: observation.operation,
       caller: observation.caller,
@@ -135,7 +145,11 @@ function logRequest(req: Request, res: Response, observation: RequestObservation
       cache: typeof cache === 'string' ? cache : undefined,
       errorCodes: observation.errorCodes.length ? observation.errorCodes : undefined,
     },
-    status >= 500 ? `${req.method} ${path} ${status}` : `${req.method} ${path} ${status} ${responseTime} ms`,
+    aborted
+      ? `${req.method} ${path} closed by the client after ${responseTime} ms`
+      : status >= 500
+        ? `${req.method} ${path} ${status}`
+        : `${req.method} ${path} ${status} ${responseTime} ms`,
   );
 }
 
@@ -167,7 +181,10 @@ export function observationPlugin(): ApolloServerPlugin {
   };
 }
 
-/** Notes an error code the client received (formatError for GraphQL, sendError for REST). */
-export function observeErrorCode(code: string): void {
-  slot.get()?.errorCodes.push(code);
+/**
+ * Notes an error code the client received (formatError for GraphQL, sendError for REST). `res`: the response it
+ * goes out on, where the caller has it (a body parser's error may be raised outside the request's async scope).
+ */
+export function observeErrorCode(code: string, res?: { locals: Record<string, unknown> }): void {
+  ((res?.locals.observation as RequestObservation | undefined) ?? slot.get())?.errorCodes.push(code);
 }

@@ -5,7 +5,7 @@
  * deployment. The server is the compiled one (dist/src/main.js, as
  * `npm start` runs it, NODE_ENV=production, MULU_WORKERS at its default, one
  * worker per core, MULU_WEBHOOK_ALLOW_PRIVATE=1 for the local receiver); the
- * receiver (webhook-receiver.ts) verifies each signature in another process;
+ * receiver (webhook-receiver.ts) verifies the signature of one POST in 10 (WEBHOOK_VERIFY_EVERY) in another process;
  * this process sends the ingestion (ingestSupervisionRecords, 2,000-record
  * batches, `senders` one after another each, each batch on a new connection
  * so that the batches alternate between the workers) and writes `rate` events a
@@ -75,6 +75,8 @@ async function startReceiver(secret: string): Promise<{ child: ChildProcess; url
 interface Counts {
   received: number;
   unique: number;
+  /** Signatures checked: one POST in WEBHOOK_VERIFY_EVERY (webhook-receiver.ts). */
+  verified: number;
   badSignatures: number;
 }
 
@@ -409,7 +411,7 @@ async function main() {
 | dispatch alone, CPU a delivery | ${perEvent(burstCost, QUEUED)} |
 | CPU the events added to a ${SECONDS} s phase of ingestion (mean mixed - mean alone) | server ${extra('server').toFixed(2)} s, PostgreSQL ${extra('postgres').toFixed(2)} s, receiver ${extra('receiver').toFixed(2)} s, event writer (bench) ${extra('bench').toFixed(2)} s |
 | deliveries not SUCCEEDED at the end | ${notSucceeded} |
-| POSTs received (includes at-least-once repeats) | ${final.received} for ${final.unique} events, ${final.badSignatures} bad signatures |
+| POSTs received (includes at-least-once repeats) | ${final.received} for ${final.unique} events; ${final.verified} signatures verified (1 POST in ${process.env.WEBHOOK_VERIFY_EVERY ?? 10}), ${final.badSignatures} bad |
 | webhook_delivery rows written, updates (of them heap-only), size | ${table.inserts}, ${table.updates} (${table.hotUpdates} HOT), heap ${table.heapKb} kB, indexes ${table.indexKb} kB |
 
 CPU seconds by phase:
@@ -448,6 +450,7 @@ ${statements.length > 0 ? `\nPostgreSQL time by statement over the whole run (pg
           notSucceeded,
           received: final.received,
           unique: final.unique,
+          verified: final.verified,
           badSignatures: final.badSignatures,
           deliveryTable: table,
         },

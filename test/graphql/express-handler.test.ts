@@ -35,5 +35,49 @@ describe('GraphQL handler', () => {
       expect(get.status).toBe(200);
       expect(await get.json()).toEqual({ data: { __typename: 'Query' } });
     });
+
+    it('answers every malformed or refused request in GraphQL shape with a 4xx and a code, never a stack, and keeps serving', async () => {
+      const auth = { authorization: `Bearer ${api.adminToken}` };
+      const json = { ...auth, 'content-type': 'application/json' };
+      const preflight = { ...auth, 'apollo-require-preflight': 'true' };
+      const get = (search: string, headers: Record<string, string> = preflight) => fetch(`${api.server.url}${search}`, { headers });
+      const post = (body: string, headers: Record<string, string> = json) => fetch(api.server.url, { method: 'POST', headers, body });
+      const cases: [string, Promise<Response>, number, string][] = [
+        ['not JSON', post('{"query":'), 400, 'BAD_REQUEST'],
+        ['a JSON string', post('"{ __typename }"'), 400, 'BAD_REQUEST'],
+        ['text/plain (CSRF)', post('{"query":"{ __typename }"}', { ...auth, 'content-type': 'text/plain' }), 400, 'BAD_REQUEST'],
+        ['form (CSRF)', post('query=x', { ...auth, 'content-type': 'application/x-www-form-urlencoded' }), 400, 'BAD_REQUEST'],
+        ['GET without a preflight header (CSRF)', get('?query=%7B__typename%7D', auth), 400, 'BAD_REQUEST'],
+        ['GET with a mutation', get(`?query=${encodeURIComponent('mutation { __typename }')}`), 400, 'BAD_REQUEST'],
+        ['GET with variables that are not JSON', get('?query=%7B__typename%7D&variables=%7Bnot'), 400, 'BAD_REQUEST'],
+        ['GET with two queries', get('?query=%7B__typename%7D&query=%7Bx%7D'), 400, 'BAD_REQUEST'],
+        ['GET with a malformed escape', get('?query=%E0%A4%A&x=%zz'), 400, 'GRAPHQL_PARSE_FAILED'],
+        ['a batch', post('[{"query":"{ __typename }"}]'), 400, 'BAD_REQUEST'],
+        ['query not a string', post('{"query":5}'), 400, 'BAD_REQUEST'],
+        ['variables an array', post('{"query":"{ __typename }","variables":[1]}'), 400, 'BAD_REQUEST'],
+        ['PUT', fetch(api.server.url, { method: 'PUT', headers: json, body: '{"query":"{ __typename }"}' }), 405, 'BAD_REQUEST'],
+        ['OPTIONS', fetch(api.server.url, { method: 'OPTIONS', headers: auth }), 400, 'BAD_REQUEST'],
+        ['an accept it cannot serve', post('{"query":"{ __typename }"}', { ...json, accept: 'image/png' }), 406, 'BAD_REQUEST'],
+        ['a bad token', post('{"query":"{ __typename }"}', { 'content-type': 'application/json', authorization: 'Bearer nope' }), 401, 'UNAUTHENTICATED'],
+      ];
+      for (const [what, answer, status, code] of cases) {
+        const response = await answer;
+        const text = await response.text();
+        expect({ what, status: response.status, type: response.headers.get('content-type') }).toEqual({
+          what,
+          status,
+          type: 'application/json; charset=utf-8',
+        });
+        expect({ what, codes: (JSON.parse(text) as { errors: { extensions: { code: string } }[] }).errors.map((e) => e.extensions.code) }).toEqual({
+          what,
+          codes: [code],
+        });
+        expect(text).not.toMatch(/\bat .*\.[jt]s:\d+|stacktrace/);
+      }
+      const head = await fetch(api.server.url, { method: 'HEAD', headers: preflight });
+      expect(head.status).toBe(405);
+      expect(await head.text()).toBe('');
+      expect(await (await post('{"query":"{ __typename }"}')).json()).toEqual({ data: { __typename: 'Query' } });
+    });
   });
 });

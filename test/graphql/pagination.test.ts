@@ -65,6 +65,16 @@ describe('cursor pagination', () => {
     }
   });
 
+  it('quotes at most the start of a long garbage cursor: the message does not grow with what was sent', async () => {
+    const after = 'x'.repeat(100_000);
+    const response = await api.request(CATALOGUE, { after });
+    expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+    const message = response.errors![0].message;
+    expect(message).toContain('(100000 characters)');
+    expect(message).toContain('is not a valid cursor; pass the endCursor of a previous page');
+    expect(message.length).toBeLessThan(300);
+  });
+
   it('accepts the largest integer id as a cursor: an empty page, no error', async () => {
     const response = await api.request(CATALOGUE, { after: cursorOf('2147483647') });
     expect(response.errors).toBeUndefined();

@@ -102,6 +102,7 @@ export async function startTestServer(
     callerSlots: options.callerSlots ?? { perCaller: 0, queuedPerCaller: 0, maxWaitMs: 0 },
     bodyRate: options.bodyRate,
     importLimits: options.importLimits,
+    sendStallMs: options.sendStallMs,
   });
   const sql = countStatements(orm);
 

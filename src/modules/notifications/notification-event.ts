@@ -84,6 +84,46 @@ export interface EmittedEvent {
 }
 
 /**
+ * The outbox statement for a batch of events: variants by what the batch
+ * needs, so that the common one (a mutation's events, no dedup key, none
+ * streamed) pays for neither. ON CONFLICT makes every insert speculative
+ * (a check of the arbiter index, then a second WAL record to confirm it),
+ * worth it only for the clock's events, which carry a dedup key; the live
+ * stream's NOTIFY only for request events (`live`, decided in Node).
+ */
+const outboxSql = (dedup: boolean, live: boolean): string => `with input as (
+       -- Ids drawn first, so that each inserted event is matched to its own input row (volatile: computed once).
+       select x.*, nextval('notification_event_id_seq')::int as id
+         from jsonb_to_recordset(?::jsonb) as x(i int, type text, departments text[], payload jsonb, dedup text, webhook int, live boolean)
+     ), e as (
+       insert into notification_event (id, type, department_codes, payload, dedup_key)
+       select id, type, departments, payload, dedup from input order by i
+       ${dedup ? 'on conflict (dedup_key) where dedup_key is not null do nothing' : ''}
+       returning id, type, department_codes, payload, occurred_at
+     ), d as (
+       insert into webhook_delivery (webhook_id, event_id)
+       select w.id, e.id
+         from e join input on input.id = e.id
+         join webhook w on (input.webhook is not null and w.id = input.webhook)
+                        or (input.webhook is null and e.type = any(w.events)
+                            and (w.department_id is null
+                                 or exists (select 1 from department wd where wd.id = w.department_id and wd.credit_code = any(e.department_codes))))
+       returning 1
+     ), woke as (
+       select pg_notify('${DELIVERIES_CHANNEL}', '') where exists (select 1 from d)
+     )${
+       live
+         ? `, n as (
+       select pg_notify('${EVENTS_CHANNEL}', json_build_object('id', e.id, 'type', e.type, 'departments', e.department_codes, 'occurredAt', e.occurred_at, 'data', e.payload)::text)
+         from e join input on input.id = e.id where input.live and octet_length(e.payload::text) < 6000
+     )`
+         : ''
+     }
+     select e.id, e.type${live ? ', (select count(*) from n) as notified' : ''}, (select count(*) from woke) as woke
+       from e order by e.id`;
+const OUTBOX_SQL = [false, true].map((dedup) => [false, true].map((live) => outboxSql(dedup, live)));
+
+/**
  * Writes events to the outbox in the caller's transaction, with one delivery
  * for each webhook that listens to them, and tells the dispatchers and the
  * live subscriptions at commit (NOTIFY is transactional: a rolled-back
@@ -100,35 +140,10 @@ export async function emitEvents(em: EntityManager | SqlExecutor, events: readon
     payload: e.data,
     dedup: e.dedupKey ?? null,
     webhook: e.webhookId ?? null,
+    live: REQUEST_EVENTS.includes(e.type),
   }));
-  const result: { id: number; type: NotificationEventType }[] = await execute(
-    `with input as (
-       -- Ids drawn first, so that each inserted event is matched to its own input row (volatile: computed once).
-       select x.*, nextval('notification_event_id_seq')::int as id
-         from jsonb_to_recordset(?::jsonb) as x(i int, type text, departments text[], payload jsonb, dedup text, webhook int)
-     ), e as (
-       insert into notification_event (id, type, department_codes, payload, dedup_key)
-       select id, type, departments, payload, dedup from input order by i
-       on conflict (dedup_key) where dedup_key is not null do nothing
-       returning id, type, department_codes, payload, occurred_at
-     ), d as (
-       insert into webhook_delivery (webhook_id, event_id)
-       select w.id, e.id
-         from e join input on input.id = e.id
-         join webhook w on (input.webhook is not null and w.id = input.webhook)
-                        or (input.webhook is null and e.type = any(w.events)
-                            and (w.department_id is null
-                                 or exists (select 1 from department wd where wd.id = w.department_id and wd.credit_code = any(e.department_codes))))
-       returning 1
-     ), n as (
-       select pg_notify('${EVENTS_CHANNEL}', json_build_object('id', e.id, 'type', e.type, 'departments', e.department_codes, 'occurredAt', e.occurred_at, 'data', e.payload)::text)
-         from e where e.type in (select jsonb_array_elements_text(?::jsonb)) and octet_length(e.payload::text) < 6000
-     )
-     select e.id, e.type,
-            (select count(*) from n) as notified,
-            case when exists (select 1 from d) then pg_notify('${DELIVERIES_CHANNEL}', '') end as woke
-       from e order by e.id`,
-    [JSON.stringify(rows), JSON.stringify(REQUEST_EVENTS)],
-  );
+  const dedup = rows.some((r) => r.dedup !== null);
+  const live = rows.some((r) => r.live);
+  const result: { id: number; type: NotificationEventType }[] = await execute(OUTBOX_SQL[+dedup][+live], [JSON.stringify(rows)]);
   return result.map((r) => ({ id: r.id, type: r.type }));
 }

@@ -1,5 +1,5 @@
 import { Pool, type PoolClient } from 'pg';
-import { preparedStatementName } from '../../db/prepared';
+import { runPrepared } from '../../db/prepared';
 import { logger } from '../../observability/logger';
 import type { SqlExecutor } from './notification-event';
 
@@ -42,7 +42,7 @@ export function createSqlPool(
       (await client.query(numbered(sql), params)).rows;
   return {
     execute: on(pool),
-    prepared: async (sql, params = []) => (await pool.query({ name: preparedStatementName(sql), text: numbered(sql), values: params })).rows,
+    prepared: (sql, params = []) => runPrepared(sql, async (name) => (await pool.query({ name, text: numbered(sql), values: params })).rows),
     async transaction(work) {
       const client = await pool.connect();
       try {

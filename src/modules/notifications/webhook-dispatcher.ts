@@ -261,21 +261,46 @@ export function startDispatcher(
       [WEBHOOK_HEADERS.timestamp]: String(timestamp),
       [WEBHOOK_HEADERS.signature]: signWebhookBody(job.secret, timestamp, body),
     };
-    return agent.request({ origin: url.origin, path: url.pathname + url.search, method: 'POST', headers, body }).then(
-      async (response) => {
-        const code = response.statusCode;
-        // Redirects are never followed: a receiver could point them at an internal address.
-        let error = code >= 200 && code < 300 ? null : code >= 300 && code < 400 ? `answered ${code} (redirects are not followed)` : `answered ${code}`;
-        // The answer's body is read and dropped, up to MAX_RESPONSE_BYTES (past that dump() closes the connection: not an error).
-        let bodyError: Error | null = null;
-        response.body.on('error', (e: Error) => (bodyError = e));
-        await response.body.dump({ limit: MAX_RESPONSE_BYTES });
-        const failed = bodyError as Error | null;
-        if (failed && failed.name !== 'AbortError') error = failureOf(failed);
-        return done(code, error);
-      },
-      (e: Error) => done(null, failureOf(e)),
-    );
+    // A dispatch handler rather than request(): no Readable stream and promise per answer, whose body is
+    // read only to be dropped (the answer's code is all a delivery records).
+    return new Promise<AttemptResult>((resolveResult) => {
+      let code: number | null = null;
+      let received = 0;
+      let settled = false;
+      const settle = (result: AttemptResult) => {
+        if (settled) return;
+        settled = true;
+        resolveResult(result);
+      };
+      // Redirects are never followed (a receiver could point them at an internal address): a 3xx is a failed attempt.
+      const verdict = (status: number) =>
+        status >= 200 && status < 300 ? null : status >= 300 && status < 400 ? `answered ${status} (redirects are not followed)` : `answered ${status}`;
+      try {
+        agent.dispatch(
+          { origin: url.origin, path: url.pathname + url.search, method: 'POST', headers, body },
+          {
+            // Its presence selects undici's handler interface of onResponse* callbacks.
+            onRequestStart: () => undefined,
+            onResponseStart: (_controller, statusCode) => {
+              code = statusCode;
+            },
+            onResponseData: (controller, chunk) => {
+              // The answer is read and dropped up to MAX_RESPONSE_BYTES; past that the connection is closed rather
+              // than read on, and the attempt counts by its code alone.
+              received += chunk.length;
+              if (received > MAX_RESPONSE_BYTES && code !== null) {
+                settle(done(code, verdict(code)));
+                controller.abort(new Error('answer too long: connection closed'));
+              }
+            },
+            onResponseEnd: () => settle(code === null ? done(null, 'no answer') : done(code, verdict(code))),
+            onResponseError: (_controller, error) => settle(done(code, failureOf(error))),
+          },
+        );
+      } catch (error) {
+        settle(done(null, failureOf(error as Error)));
+      }
+    });
   };
   const failureOf = (error: Error & { code?: string }): string => {
     if (
@@ -351,13 +376,17 @@ export function startDispatcher(
           await agent.destroy();
           await finished;
         }
-        // Claimed but not attempted (or cut): due again now, for whichever server is running.
+        // Claimed but not attempted (or cut): due again now, for whichever server is running. Only under this server's
+        // claim (the attempt it claimed): one whose lease ran out may have been claimed again by another replica since.
         const unsent = [...queue.splice(0), ...released.splice(0)];
         if (unsent.length > 0) {
           await db
-            .execute(`update webhook_delivery d set attempt = d.attempt - 1, leased_until = null where d.id = any(?::int[]) and d.status = 'PENDING'`, [
-              unsent.map((j) => j.id),
-            ])
+            .execute(
+              `update webhook_delivery d set attempt = d.attempt - 1, leased_until = null
+                 from unnest(?::int[], ?::int[]) as x(id, attempt)
+                where d.id = x.id and d.attempt = x.attempt and d.status = 'PENDING'`,
+              [unsent.map((j) => j.id), unsent.map((j) => j.attempt)],
+            )
             .catch((error: unknown) => log('releasing claimed webhook deliveries failed (they are retried when their lease ends)', error));
         }
         while (results.length > 0 || flushing) await flush();

@@ -89,7 +89,12 @@ export class WebhookDelivery {
   @ManyToOne({ entity: () => Webhook, ref: true, deleteRule: 'cascade' })
   webhook!: Ref<Webhook>;
 
-  @ManyToOne({ entity: () => NotificationEventRow, ref: true, fieldName: 'event_id', deleteRule: 'cascade' })
+  /**
+   * Not a checked foreign key (migrations/Migration20261201033000.ts): the
+   * outbox statement inserts every delivery with its event, and events are
+   * never deleted.
+   */
+  @ManyToOne({ entity: () => NotificationEventRow, ref: true, fieldName: 'event_id', createForeignKeyConstraint: false })
   event!: Ref<NotificationEventRow>;
 
   @Property({ type: 'string', length: 20, default: DeliveryStatus.PENDING })

@@ -10,7 +10,7 @@ import { MountType } from '../mounts/mount.types';
 import { RegionType } from '../regions/region.types';
 import { LoadMode, SharingRoute } from './dataset.entity';
 import { datasetService, type LoadReport } from './dataset.service';
-import { deliveryService, MAX_ROWS_PAGE } from './delivery.service';
+import { deliveryService, MAX_ROW_FILTERS, MAX_ROWS_PAGE } from './delivery.service';
 import { DatasetLoadType, DatasetRowConnection, DatasetRowFilter, DatasetRowsInput, UsageSide, UsageStatsType } from './sharing.types';
 import { EMPTY_USAGE_FIGURES } from './usage.service';
 import type { RegionRow } from '../regions/region.row';
@@ -80,7 +80,7 @@ export class DirectorySharingResolver {
     @Root() directory: DirectoryView,
     @Arg('first', () => Int, { nullable: true, description: `How many rows (1 to ${MAX_ROWS_PAGE}, default 100).` }) first: number | null | undefined,
     @Arg('after', () => String, { nullable: true, description: 'Cursor after which the page starts.' }) after: string | null | undefined,
-    @Arg('filter', () => [DatasetRowFilter], { nullable: true, description: 'Conditions every row must meet (all of them).' })
+    @Arg('filter', () => [DatasetRowFilter], { nullable: true, description: `Conditions every row must meet (all of them; at most ${MAX_ROW_FILTERS}).` })
     filter: DatasetRowFilter[] | null | undefined,
     @Ctx() ctx: MuluContext,
   ): Promise<DatasetRowConnection> {

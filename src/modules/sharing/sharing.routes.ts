@@ -6,6 +6,7 @@ import { Router, type Request, type Response } from 'express';
 import { badInput } from '../../core/errors';
 import { fromGlobalId, rowIdOfKey } from '../../graphql/global-id';
 import { authenticateFirst, contextHandler, jsonFallbacks, withContext } from '../../http/rest';
+import { cutWhenStalled, DEFAULT_SEND_STALL_MS } from '../../http/send-stall';
 import type { Authenticator } from '../auth/authenticator';
 import { requireViewer } from '../../core/permissions';
 import { LoadMode, SharingRoute } from './dataset.entity';
@@ -195,13 +196,15 @@ export function mountsRouter(orm: MikroORM, authenticator: Authenticator): Route
 }
 
 /** `GET /directories/{code}/rows.csv` and `.ndjson`: the whole current dataset, streamed, for those it is shared with. */
-export function directoriesRouter(orm: MikroORM, authenticator: Authenticator): Router {
+export function directoriesRouter(orm: MikroORM, authenticator: Authenticator, stallMs = DEFAULT_SEND_STALL_MS): Router {
   const router = Router();
   router.get(
     '/:code/rows.:format',
     withContext(orm, authenticator, async (req: Request, res: Response, ctx) => {
       const format = String(req.params.format);
       if (format !== 'csv' && format !== 'ndjson') throw badInput(`Rows are exported as rows.csv or rows.ndjson, not rows.${format}.`);
+      // A download whose client stopped reading is cut, which ends its COPY (a pooled connection, a transaction without the statement timeout).
+      cutWhenStalled(res, stallMs);
       try {
         await deliveryService.export(ctx, { code: String(req.params.code) }, format, (fileName) => {
           res.setHeader('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startServer, type MuluServer } from '../../../src/app';
+import { DEFAULT_DISPATCHER_SETTINGS, startDispatcher } from '../../../src/modules/notifications/webhook-dispatcher';
 import { addDirectory, createDepartment, createRegions, creditCode } from '../../support/builders';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
@@ -92,6 +93,40 @@ describe('shutdown with webhooks and subscriptions in flight', () => {
     } finally {
       await client.dispose();
       await server.stop();
+    }
+  });
+
+  it("releases only its own claims: a delivery another replica claimed after this one's lease ran out keeps that replica's lease and attempt", async () => {
+    await api.orm.em.fork().execute(`delete from webhook_delivery`);
+    posts = 0;
+    const settings = { ...DEFAULT_DISPATCHER_SETTINGS, concurrency: 1, allowPrivate: true, pollIntervalMs: 50, timeoutMs: 60_000 };
+    const url = api.orm.config.get('clientUrl')!;
+    // Replica A claims both deliveries: one in flight (the receiver hangs), one waiting in its queue.
+    const a = startDispatcher(url, null, settings, () => undefined);
+    let replicaB: ReturnType<typeof startDispatcher> | null = null;
+    try {
+      await addDirectory(api, A, 'D-LEASE-1');
+      await addDirectory(api, A, 'D-LEASE-2');
+      const leased = async () =>
+        api.orm.em
+          .fork()
+          .execute<{ id: number; attempt: number; leased: boolean }[]>(
+            `select id, attempt, coalesce(leased_until > now(), false) as leased from webhook_delivery order by id`,
+          );
+      for (let i = 0; i < 200 && (await leased()).filter((d) => d.leased).length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(await leased()).toEqual([expect.objectContaining({ attempt: 1, leased: true }), expect.objectContaining({ attempt: 1, leased: true })]);
+      // A's lease runs out (a replica stalled past it); replica B claims both.
+      await api.orm.em.fork().execute(`update webhook_delivery set leased_until = now() - interval '1 second'`);
+      replicaB = startDispatcher(url, null, settings, () => undefined);
+      for (let i = 0; i < 200 && (await leased()).filter((d) => d.leased).length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(await leased()).toEqual([expect.objectContaining({ attempt: 2, leased: true }), expect.objectContaining({ attempt: 2, leased: true })]);
+      // A stops, cutting its attempt and releasing what it claimed: B's claims are not A's to release.
+      await a.stop(100);
+      expect(await leased()).toEqual([expect.objectContaining({ attempt: 2, leased: true }), expect.objectContaining({ attempt: 2, leased: true })]);
+    } finally {
+      await a.stop(0);
+      await replicaB?.stop(0);
+      for (const socket of sockets) socket.destroy();
     }
   });
 });

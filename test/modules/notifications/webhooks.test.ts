@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startServer, type MuluServer } from '../../../src/app';
 import { setNotificationPolicy } from '../../../src/modules/notifications/notification-policy';
 import { verifyWebhookSignature } from '../../../src/modules/notifications/webhook-signature';
@@ -140,6 +142,40 @@ describe('webhooks', () => {
       error: 'answered 503',
       nextAttemptAt: null,
     });
+  });
+
+  it('a long answer is read up to 64 KiB and then cut: the attempt counts by its code, and the next delivery opens a new connection', async () => {
+    const posts: string[] = [];
+    const long = http.createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        posts.push(String(request.headers['mulu-event-id']));
+        response.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(1024 * 1024));
+      });
+    });
+    await new Promise<void>((resolve) => long.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(long.address() as AddressInfo).port}/hook`;
+      const { webhook } = await createWebhook(api, { departmentCreditCode: B, url, events: ['DIRECTORY_PUBLISHED'] });
+      await addDirectory(api, B, 'B-LONG-1');
+      await addDirectory(api, B, 'B-LONG-2');
+      const deadline = Date.now() + 10_000;
+      let nodes: { status: string; attempt: number; responseCode: number | null; error: string | null }[] = [];
+      while (Date.now() < deadline) {
+        const hook = (await api.ok(DELIVERIES, { d: B })).webhooks.find((w: { id: string }) => w.id === webhook.id);
+        nodes = hook.deliveries.edges.map((e: { node: (typeof nodes)[number] }) => e.node);
+        if (nodes.length === 2 && nodes.every((n) => n.status !== 'PENDING')) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(nodes.map(({ status, attempt, responseCode, error }) => ({ status, attempt, responseCode, error }))).toEqual([
+        { status: 'SUCCEEDED', attempt: 1, responseCode: 200, error: null },
+        { status: 'SUCCEEDED', attempt: 1, responseCode: 200, error: null },
+      ]);
+      expect(posts).toHaveLength(2);
+    } finally {
+      long.closeAllConnections();
+      await new Promise<void>((resolve) => long.close(() => resolve()));
+    }
   });
 
   it("a steward's webhook never receives another department's events; an admin's webhook for every department receives them all", async () => {

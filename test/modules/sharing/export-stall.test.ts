@@ -1,0 +1,107 @@
+import net from 'node:net';
+import { createDepartment, createRegions, creditCode } from '../../support/builders';
+import { startTestServer, type TestServer } from '../../support/test-server';
+
+/**
+ * A download of a whole dataset (GET /directories/{code}/rows.csv) streams
+ * from one transaction on one pooled connection, without the statement
+ * timeout. A client that stops reading must not hold them for ever.
+ */
+describe('an export whose client stops reading', () => {
+  let api: TestServer;
+  const P = creditCode('410505', 1);
+  beforeAll(async () => {
+    api = await startTestServer({ sendStallMs: 1500 });
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+    ]);
+    await createDepartment(api, { creditCode: P, name: '殷都区民政局', regionCode: '410505' });
+    await api.ok(`mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`, {
+      input: {
+        code: 'D-BIG',
+        name: '低保对象',
+        departmentCreditCode: P,
+        resourceFormat: 'DATABASE',
+        shareType: 'UNCONDITIONAL',
+        updateCycle: 'MONTHLY',
+        informationItems: [{ name: '姓名', dataType: '字符型', required: true }],
+      },
+    });
+    await api.ok(`mutation { publishDirectory(input: { directory: { code: "D-BIG" } }) { status } }`);
+    const mounted = await api.ok(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, {
+      input: { directory: { code: 'D-BIG' }, kind: 'TABLE', locator: 'mulu:D-BIG', hosted: true },
+    });
+    await api.ok(`mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { version } }`, {
+      input: { mountId: mounted.mountDataset.id, rows: [{ 姓名: '张三' }] },
+    });
+    // Far more than the socket buffers hold: about 40 MB of CSV.
+    await api.orm.em
+      .fork()
+      .execute(
+        `insert into dataset_row (mount_id, version, row_no, data) select m.id, 1, g, jsonb_build_object('姓名', repeat('名', 120) || g) from mount m, generate_series(2, 100000) g where m.locator = 'mulu:D-BIG'`,
+      );
+  });
+  afterAll(() => api.close());
+
+  const exportsRunning = async () =>
+    Number(
+      (
+        await api.orm.em
+          .fork()
+          .execute<{ n: string }[]>(`select count(*) as n from pg_stat_activity where datname = current_database() and query like 'copy (select%'`)
+      )[0].n,
+    );
+
+  const download = async () => {
+    const { port } = new URL(api.server.url);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    await new Promise<void>((resolve) => socket.on('connect', resolve));
+    socket.on('error', () => undefined);
+    socket.write(`GET /directories/D-BIG/rows.csv HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${api.adminToken}\r\n\r\n`);
+    return socket;
+  };
+  const until = async (done: () => Promise<boolean>) => {
+    for (let i = 0; i < 100 && !(await done()); i++) await new Promise((r) => setTimeout(r, 100));
+  };
+
+  it('ends the COPY and returns its connection when the client hangs up mid-download, however often', async () => {
+    for (let i = 0; i < 3; i++) {
+      const socket = await download();
+      socket.pause();
+      await until(async () => (await exportsRunning()) === 1);
+      expect(await exportsRunning()).toBe(1);
+      socket.destroy();
+      await until(async () => (await exportsRunning()) === 0);
+      expect(await exportsRunning()).toBe(0);
+    }
+    // The pool serves as before, and nothing was logged as delivered.
+    expect(await api.ok('{ directory(code: "D-BIG") { code } }')).toEqual({ directory: { code: 'D-BIG' } });
+    const [logged] = await api.orm.em.fork().execute<{ n: string }[]>(`select count(*) as n from dataset_access where route = 'CSV'`);
+    expect(Number(logged.n)).toBe(0);
+  });
+
+  it('gives up on it once nothing was sent for the stall time: the COPY ends, its transaction rolls back and the connection returns', async () => {
+    const { port } = new URL(api.server.url);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    // The client never reads: TCP fills up and the server's writes stop.
+    socket.pause();
+    await new Promise<void>((resolve) => socket.on('connect', resolve));
+    socket.write(`GET /directories/D-BIG/rows.csv HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${api.adminToken}\r\n\r\n`);
+    let closed = false;
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => undefined);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await exportsRunning()).toBe(1);
+    for (let i = 0; i < 100 && (await exportsRunning()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await exportsRunning()).toBe(0);
+    // The server closed the connection: the client reads what was sent, then the end.
+    socket.resume();
+    await until(async () => closed);
+    expect(closed).toBe(true);
+    // Nothing was logged as delivered.
+    const [logged] = await api.orm.em.fork().execute<{ n: string }[]>(`select count(*) as n from dataset_access where route = 'CSV'`);
+    expect(Number(logged.n)).toBe(0);
+  });
+});
