@@ -52,7 +52,7 @@ export interface Config {
   introspection: boolean;
   /** MULU_COMPILED_EXECUTION: run queries compiled by graphql-jit (src/graphql/compiled-execution.ts); default on. */
   compiledExecution: boolean;
-  /** Return each GraphQL request's SQL statement count in the `x-mulu-sql-statements` header (benchmarks). */
+  /** Return each GraphQL request's SQL statement count in the `x-mulu-sql-statements` header, its server time and longest statement in `Server-Timing` (benchmarks). */
   sqlCountHeader: boolean;
   /** MULU_RESPONSE_CACHE_MB: memory for answers the response cache keeps (src/graphql/response-cache.ts); 0 turns it off. */
   responseCacheBytes?: number;

@@ -9,12 +9,18 @@ export const SQL_STATEMENTS_HEADER = 'x-mulu-sql-statements';
 
 interface StatementTally {
   count: number;
+  /** When the request reached the counter (performance.now()). */
+  started: number;
+  /** The longest statement's time, from sent to answered, in ms. */
+  longestMs: number;
 }
 
 /**
  * Opt-in instrument for benchmarks (`MULU_SQL_COUNT_HEADER=1`): counts the SQL
  * statements each GraphQL request sends and returns the count in the
- * `x-mulu-sql-statements` response header.
+ * `x-mulu-sql-statements` response header, and in `Server-Timing` (which a
+ * browser shows its page: the dashboard benchmark reads it) the request's
+ * time in the server (`app`) and its longest statement's (`sql`).
  *
  * The express middleware gives the request its tally (in its scope, core/request-scope.ts);
  * knex's `query` event fires in the async context of whoever sent the
@@ -24,15 +30,25 @@ interface StatementTally {
  */
 export function createSqlStatementCounter(orm: MikroORM): { middleware: RequestHandler; plugin: ApolloServerPlugin } {
   const tallies = new RequestSlot<StatementTally>();
-  orm.em
-    .getConnection()
-    .getKnex()
-    .on('query', () => {
-      const tally = tallies.get();
-      if (tally) tally.count++;
-    });
+  const knex = orm.em.getConnection().getKnex();
+  // Statements in flight by knex's id: when each was sent, and whose it is.
+  const sent = new Map<string, { at: number; tally: StatementTally }>();
+  const answered = (query: { __knexQueryUid?: string }) => {
+    const statement = query.__knexQueryUid === undefined ? undefined : sent.get(query.__knexQueryUid);
+    if (!statement) return;
+    sent.delete(query.__knexQueryUid!);
+    statement.tally.longestMs = Math.max(statement.tally.longestMs, performance.now() - statement.at);
+  };
+  knex.on('query', (query: { __knexQueryUid?: string }) => {
+    const tally = tallies.get();
+    if (!tally) return;
+    tally.count++;
+    if (query.__knexQueryUid !== undefined) sent.set(query.__knexQueryUid, { at: performance.now(), tally });
+  });
+  knex.on('query-response', (_response: unknown, query: { __knexQueryUid?: string }) => answered(query));
+  knex.on('query-error', (_error: unknown, query: { __knexQueryUid?: string }) => answered(query));
   return {
-    middleware: (_req, _res, next) => tallies.run({ count: 0 }, next),
+    middleware: (_req, _res, next) => tallies.run({ count: 0, started: performance.now(), longestMs: 0 }, next),
     plugin: {
       async requestDidStart() {
         return {
@@ -40,7 +56,9 @@ export function createSqlStatementCounter(orm: MikroORM): { middleware: RequestH
             const tally = tallies.get();
             // The response cache's check after execution is this request's statement too (the cache's plugin comes first).
             await responseCacheSettled(contextValue);
-            if (tally) response.http.headers.set(SQL_STATEMENTS_HEADER, String(tally.count));
+            if (!tally) return;
+            response.http.headers.set(SQL_STATEMENTS_HEADER, String(tally.count));
+            response.http.headers.set('server-timing', `app;dur=${(performance.now() - tally.started).toFixed(1)}, sql;dur=${tally.longestMs.toFixed(1)}`);
           },
         };
       },

@@ -1,7 +1,8 @@
 import { print } from '@0no-co/graphql.web';
 import type { TadaDocumentNode } from 'gql.tada';
 
-const TOKEN_KEY = 'mulu.token';
+/** Where the token is kept (index.html's inline script reads it too: early-request.ts). */
+export const TOKEN_KEY = 'mulu.token';
 
 /** The signed-in caller's token, kept for this browser tab only (session storage). */
 export const token = {
@@ -26,7 +27,12 @@ export async function request<R, V>(document: TadaDocumentNode<R, V>, variables:
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token.get() ?? ''}` },
     body: JSON.stringify({ query: print(document), variables }),
   });
-  const body = (await response.json()) as { data?: R; errors?: { message: string; extensions?: { code?: string } }[] };
+  return answerOf<R>(await response.json());
+}
+
+/** The data of a GraphQL answer's JSON body, or its first error thrown as an ApiError. */
+export function answerOf<R>(json: unknown): R {
+  const body = json as { data?: R; errors?: { message: string; extensions?: { code?: string } }[] };
   if (body.errors?.length) throw new ApiError(body.errors[0].message, body.errors[0].extensions?.code);
   return body.data as R;
 }

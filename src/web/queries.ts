@@ -153,14 +153,10 @@ export const RegionPageQuery = graphql(
           childRegions {
             ...Unit
           }
-          belowThreshold {
+          belowThreshold(metrics: [MOUNT_RATE]) {
             metric
             departmentCount
             departments(first: $belowNames) {
-              code
-              name
-            }
-            childRegions {
               code
               name
             }

@@ -5,12 +5,16 @@ export interface Route {
   month: string | null;
 }
 
-export function parseRoute(): Route {
-  const [path, query] = location.hash.replace(/^#/, '').split('?');
+/** The route of a location hash. Uses no other name of the bundle: index.html's inline script carries its text (early-request.ts). */
+export function routeOfHash(hash: string): Route {
+  const [path, query] = hash.replace(/^#/, '').split('?');
   const [, kind, key] = path.split('/');
   const month = new URLSearchParams(query ?? '').get('month');
   if (kind === 'department' && key) return { kind, key, month };
   return { kind: 'region', key: kind === 'region' && key ? key : '410000', month };
 }
 
+export const parseRoute = (): Route => routeOfHash(location.hash);
+
+/** The hash of a route. Uses no other name of the bundle (index.html's inline script carries its text). */
 export const href = (r: Route) => `#/${r.kind}/${r.key}${r.month ? `?month=${r.month}` : ''}`;

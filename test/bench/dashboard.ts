@@ -26,8 +26,12 @@ export interface DashboardLoad {
   graphqlBytes: number;
   /** The month the page's report compares with (its changes), from its answer; null: the page shows no change (no snapshot of that month). */
   comparedTo: string | null;
-  /** Where the page's clock went (performance.now() ms from navigation start): document answered, script loaded, GraphQL request sent and answered, page ready. */
-  phases: { document: number; script: number; requestSent: number; answered: number; ready: number };
+  /**
+   * Where the page's clock went (performance.now() ms from navigation start): document answered, first script loaded, last
+   * script loaded, GraphQL request sent and answered, page ready; and the server's own time for the GraphQL request
+   * (`server`, from its Server-Timing: the request in the server, and its longest SQL statement; 0 when not given).
+   */
+  phases: { document: number; script: number; lastScript: number; requestSent: number; answered: number; ready: number; server: number; sql: number };
 }
 
 export interface DashboardResult {
@@ -83,19 +87,29 @@ export async function runDashboardBench(options: {
         const pageClockMs = await page.evaluate(() => performance.now());
         const phases = await page.evaluate(() => {
           // The DOM's timing entries, typed here (the tests' tsconfig has no DOM library).
-          type Entry = { name: string; initiatorType?: string; startTime: number; responseEnd: number };
+          type Entry = {
+            name: string;
+            initiatorType?: string;
+            startTime: number;
+            responseEnd: number;
+            serverTiming?: { name: string; duration: number }[];
+          };
           const timeline = performance as unknown as { getEntriesByType(type: string): Entry[]; getEntriesByName(name: string): Entry[] };
           const nav = timeline.getEntriesByType('navigation')[0];
           const resources = timeline.getEntriesByType('resource');
-          const script = resources.find((r) => r.initiatorType === 'script' || r.name.endsWith('.js'));
+          const scripts = resources.filter((r) => r.initiatorType === 'script' || r.name.endsWith('.js'));
           const fetched = resources.find((r) => r.name.endsWith('/graphql'));
           const ready = timeline.getEntriesByName('mulu:ready')[0];
+          const serverTiming = (name: string) => Math.round(fetched?.serverTiming?.find((t) => t.name === name)?.duration ?? 0);
           return {
             document: Math.round(nav.responseEnd),
-            script: Math.round(script?.responseEnd ?? 0),
+            script: Math.round(scripts[0]?.responseEnd ?? 0),
+            lastScript: Math.round(Math.max(0, ...scripts.map((r) => r.responseEnd))),
             requestSent: Math.round(fetched?.startTime ?? 0),
             answered: Math.round(fetched?.responseEnd ?? 0),
             ready: Math.round(ready?.startTime ?? 0),
+            server: serverTiming('app'),
+            sql: serverTiming('sql'),
           };
         });
         const response = await graphql;
@@ -117,7 +131,7 @@ export async function runDashboardBench(options: {
       }
     };
     const phases = (l: DashboardLoad) =>
-      `document ${l.phases.document}, script ${l.phases.script}, request sent ${l.phases.requestSent}, answered ${l.phases.answered}, ready ${l.phases.ready}`;
+      `document ${l.phases.document}, script ${l.phases.script} (last ${l.phases.lastScript}), request sent ${l.phases.requestSent}, answered ${l.phases.answered} (server ${l.phases.server}, longest SQL ${l.phases.sql}), ready ${l.phases.ready}, seen ${l.pageClockMs}`;
     const cold = await load();
     options.log(
       `  dashboard ${path}: cold ${cold.interactiveMs} ms to interactive (page clock ${cold.pageClockMs} ms, ready at ${cold.phases.ready}; GraphQL ${cold.graphqlMs} ms, ${(cold.graphqlBytes / 1024).toFixed(0)} KB)`,

@@ -57,6 +57,26 @@ describe('the dashboard in a real browser', () => {
     expect(gzipped).toBeLessThanOrEqual(250 * 1024);
   });
 
+  it("asks for the province page's answer once, from the document's own script, and shows it", async () => {
+    // A first load signed in (the token in session storage, as the sign-in leaves it), in a context of its own.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      await context.addInitScript({ content: `sessionStorage.setItem('mulu.token', ${JSON.stringify(api.demoTokens!.viewer)});` });
+      const fresh = await context.newPage();
+      const asked: string[] = [];
+      fresh.on('request', (r) => void (r.url().endsWith('/graphql') && asked.push(r.method())));
+      await fresh.goto(`${base}/#/region/410000`);
+      await fresh.waitForSelector('[data-testid=region-page][data-ready]');
+      // The inline script's request (index.html), taken over by the page: no second one.
+      expect(asked).toEqual(['POST']);
+      // A string: the tests' tsconfig has no DOM library.
+      expect(await fresh.evaluate(`document.querySelector('head script:not([src])')?.textContent ?? ''`)).toContain('query RegionPage');
+      expect(await fresh.locator('[data-testid=title]').innerText()).toContain('河南省');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('signs in with a demo role and shows the province with the figures the API gives', async () => {
     await page.goto(`${base}/`);
     await page.getByTestId('demo-VIEWER').click();

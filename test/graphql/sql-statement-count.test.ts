@@ -37,6 +37,16 @@ describe('SQL statement count header (MULU_SQL_COUNT_HEADER)', () => {
       expect(header).toBe(api.sql.count);
     });
 
+    it("gives the request's time in the server and its longest statement's in Server-Timing", async () => {
+      const response = await post(api, `{ region(code: "410505") { name mountStats { mountRate } } }`);
+      const timing = response.headers.get('server-timing') ?? '';
+      const match = /^app;dur=(\d+\.\d), sql;dur=(\d+\.\d)$/.exec(timing);
+      expect(match).not.toBeNull();
+      const [app, sql] = [Number(match![1]), Number(match![2])];
+      expect(sql).toBeGreaterThan(0);
+      expect(app).toBeGreaterThanOrEqual(sql);
+    });
+
     it('counts each of concurrent requests on its own', async () => {
       const simple = `{ region(code: "410505") { name } }`;
       const alone = await post(api, simple);
@@ -63,6 +73,7 @@ describe('SQL statement count header (MULU_SQL_COUNT_HEADER)', () => {
     it('sends no header', async () => {
       const response = await post(api, `{ region(code: "410000") { name } }`);
       expect(response.headers.get(SQL_STATEMENTS_HEADER)).toBeNull();
+      expect(response.headers.get('server-timing')).toBeNull();
     });
   });
 });

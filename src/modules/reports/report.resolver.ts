@@ -16,6 +16,7 @@ import {
 } from './report.types';
 import { snapshotService } from './snapshot.service';
 import type { DepartmentList } from './report-departments.service';
+import { RankingMetric } from '../stats/ranking.service';
 import type { RegionRow } from '../regions/region.row';
 import type { DepartmentRow } from '../departments/department.row';
 
@@ -110,6 +111,19 @@ export class RegionReportTablesResolver {
     @Arg('first', () => Int, { nullable: true, description: 'Only the first rows (all when omitted).' }) first?: number | null,
   ): Promise<ReportUnitType[]> {
     return unitTypes(await departmentsOf(ctx, report, 'SUPERVISION', firstRows(first) ?? null));
+  }
+
+  @FieldResolver(() => [ReportBelowThresholdType], { description: 'Per rate, the departments and child regions below the threshold.' })
+  belowThreshold(
+    @Root() report: RegionReportType,
+    @Arg('metrics', () => [RankingMetric], {
+      nullable: true,
+      description:
+        'Only these rates (returned in the order MOUNT_RATE, MAIN_COVERAGE_RATE, SUB_COVERAGE_RATE); every rate when omitted. A page that shows the list of one rate asks for that one: each list is picked from all the departments of the region.',
+    })
+    metrics?: RankingMetric[] | null,
+  ): ReportBelowThresholdType[] {
+    return metrics ? report.belowThresholdByMetric.filter((below) => metrics.includes(below.metric)) : report.belowThresholdByMetric;
   }
 }
 

@@ -264,7 +264,7 @@ export class RegionReportType {
     this.key = key;
     this.regionCode = key.region.code;
     this.departmentsSource = sources.departments;
-    this.belowThreshold = METRICS.map((metric) => new ReportBelowThresholdType(metric, key, sources));
+    this.belowThresholdByMetric = METRICS.map((metric) => new ReportBelowThresholdType(metric, key, sources));
   }
 
   @Field({ description: 'The month of the figures, YYYY-MM (the current month for live figures).' })
@@ -296,8 +296,8 @@ export class RegionReportType {
   readonly regionCode: string;
   readonly departmentsSource: DepartmentsSource;
 
-  @Field(() => [ReportBelowThresholdType], { description: 'Per rate, the departments and child regions below the threshold.' })
-  belowThreshold: ReportBelowThresholdType[];
+  /** Per rate, in METRICS order: `belowThreshold(metrics)` (report.resolver.ts) returns those asked for. */
+  readonly belowThresholdByMetric: ReportBelowThresholdType[];
 }
 
 @ObjectType('ReportMonth', { description: "A unit's figures as captured in one month's snapshot." })

@@ -113,6 +113,25 @@ describe('monthly snapshots and the region report', () => {
     expect(report.belowThreshold[0]).toEqual({ metric: 'MOUNT_RATE', departments: [{ name: '殷都区民政局' }], childRegions: [{ name: '殷都区' }] });
   });
 
+  it('lists below the threshold only the rates asked for, in the order of the rates, in the statements of one', async () => {
+    const BELOW = `query($code: String!, $metrics: [RankingMetric!]) { region(code: $code) { report(period: "2023-06", threshold: 0.6) {
+      belowThreshold(metrics: $metrics) { metric departmentCount departments(first: 5) { name } childRegions { name } } } } }`;
+    type Below = { region: { report: { belowThreshold: { metric: string }[] } } };
+    const metricsOf = (data: Below) => data.region.report.belowThreshold.map((b) => b.metric);
+    const all = await api.ok<Below>(BELOW, { code: '410500' });
+    expect(metricsOf(all)).toEqual(['MOUNT_RATE', 'MAIN_COVERAGE_RATE', 'SUB_COVERAGE_RATE']);
+    api.sql.reset();
+    const two = await api.ok<Below>(BELOW, { code: '410500', metrics: ['SUB_COVERAGE_RATE', 'MOUNT_RATE'] });
+    const statements = api.sql.count;
+    expect(metricsOf(two)).toEqual(['MOUNT_RATE', 'SUB_COVERAGE_RATE']);
+    expect(two.region.report.belowThreshold).toEqual([all.region.report.belowThreshold[0], all.region.report.belowThreshold[2]]);
+    api.sql.reset();
+    const one = await api.ok<Below>(BELOW, { code: '410500', metrics: ['MOUNT_RATE'] });
+    expect(one.region.report.belowThreshold).toEqual([all.region.report.belowThreshold[0]]);
+    expect(api.sql.count).toBe(statements);
+    expect((await api.ok(BELOW, { code: '410500', metrics: [] })).region.report.belowThreshold).toEqual([]);
+  });
+
   it('reads the units of a snapshot in a fixed order: regions, then departments, each by code', async () => {
     // Stored as A, B (Yindu), C (Wenfeng): C's code comes first.
     const trees = await snapshotService.unitsOfRegionTrees(api.orm.em.fork(), '2023-06', ['410500', '410505']);
