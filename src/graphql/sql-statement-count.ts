@@ -13,6 +13,8 @@ interface StatementTally {
   started: number;
   /** The longest statement's time, from sent to answered, in ms. */
   longestMs: number;
+  /** This request's statements in flight, by knex's id: when each was sent. Dies with the tally, answered or not. */
+  inFlight: Map<string, number>;
 }
 
 /**
@@ -31,24 +33,25 @@ interface StatementTally {
 export function createSqlStatementCounter(orm: MikroORM): { middleware: RequestHandler; plugin: ApolloServerPlugin } {
   const tallies = new RequestSlot<StatementTally>();
   const knex = orm.em.getConnection().getKnex();
-  // Statements in flight by knex's id: when each was sent, and whose it is.
-  const sent = new Map<string, { at: number; tally: StatementTally }>();
+  // knex answers a statement in the async context of whoever sent it, like `query`: the times in flight are kept in the
+  // request's own tally, so a statement that is never answered (a stream cut short) leaves nothing behind once the request ends.
   const answered = (query: { __knexQueryUid?: string }) => {
-    const statement = query.__knexQueryUid === undefined ? undefined : sent.get(query.__knexQueryUid);
-    if (!statement) return;
-    sent.delete(query.__knexQueryUid!);
-    statement.tally.longestMs = Math.max(statement.tally.longestMs, performance.now() - statement.at);
+    const tally = tallies.get();
+    const at = query.__knexQueryUid === undefined ? undefined : tally?.inFlight.get(query.__knexQueryUid);
+    if (tally === undefined || at === undefined) return;
+    tally.inFlight.delete(query.__knexQueryUid!);
+    tally.longestMs = Math.max(tally.longestMs, performance.now() - at);
   };
   knex.on('query', (query: { __knexQueryUid?: string }) => {
     const tally = tallies.get();
     if (!tally) return;
     tally.count++;
-    if (query.__knexQueryUid !== undefined) sent.set(query.__knexQueryUid, { at: performance.now(), tally });
+    if (query.__knexQueryUid !== undefined) tally.inFlight.set(query.__knexQueryUid, performance.now());
   });
   knex.on('query-response', (_response: unknown, query: { __knexQueryUid?: string }) => answered(query));
   knex.on('query-error', (_error: unknown, query: { __knexQueryUid?: string }) => answered(query));
   return {
-    middleware: (_req, _res, next) => tallies.run({ count: 0, started: performance.now(), longestMs: 0 }, next),
+    middleware: (_req, _res, next) => tallies.run({ count: 0, started: performance.now(), longestMs: 0, inFlight: new Map() }, next),
     plugin: {
       async requestDidStart() {
         return {
