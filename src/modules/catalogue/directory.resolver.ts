@@ -101,8 +101,8 @@ export class DirectoryResolver {
   }
 
   @FieldResolver(() => DepartmentType, { description: 'The providing department (提供方).' })
-  department(@Root() directory: DirectoryView, @Ctx() ctx: MuluContext): Promise<DepartmentRow | null> {
-    return ctx.loaders.departmentById.load(directory.department.id);
+  department(@Root() directory: DirectoryView, @Ctx() ctx: MuluContext): DepartmentRow | Promise<DepartmentRow | null> {
+    return directory.page?.department ?? ctx.loaders.departmentById.load(directory.department.id);
   }
 
   @FieldResolver(() => Boolean, { description: 'Published with at least one active mount (已挂载).' })

@@ -31,8 +31,8 @@ export class DepartmentResolver {
   }
 
   @FieldResolver(() => RegionType, { description: 'The region the department belongs to.' })
-  region(@Root() department: DepartmentRow, @Ctx() ctx: MuluContext): Promise<RegionRow | null> {
-    return ctx.loaders.regionByCode.load(department.regionCode);
+  region(@Root() department: DepartmentRow, @Ctx() ctx: MuluContext): RegionRow | Promise<RegionRow | null> {
+    return department.region ?? ctx.loaders.regionByCode.load(department.regionCode);
   }
 }
 

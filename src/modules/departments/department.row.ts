@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PageRequest } from '../../db/page';
+import type { RegionRow } from '../regions/region.row';
 
 /**
  * A department as reads show it: the columns of its row, read with one
@@ -13,6 +14,8 @@ export class DepartmentRow {
     readonly creditCode: string,
     readonly name: string,
     readonly regionCode: string,
+    /** The department's region when the statement that read the department read it too (a catalogue page); else its loader reads it. */
+    readonly region?: RegionRow,
   ) {}
 }
 

@@ -6,7 +6,7 @@ import type { DirectoryView } from '../catalogue/directory.service';
 import { ResourceDirectoryType, toDirectoryRef } from '../catalogue/directory.types';
 import { Mount } from './mount.entity';
 import { mountService } from './mount.service';
-import type { MountRow } from './mount.row';
+import { mountRowsOfColumns, type MountRow } from './mount.row';
 import { MountDatasetInput, MountType, RefreshMountInput, UnmountDatasetInput } from './mount.types';
 
 @Resolver(() => MountType)
@@ -45,7 +45,9 @@ export class DirectoryMountsResolver {
     @Root() directory: DirectoryView,
     @Arg('includeInactive', () => Boolean, { defaultValue: false, description: 'Also list unmounted datasets (history).' }) includeInactive: boolean,
     @Ctx() ctx: MuluContext,
-  ): Promise<MountRow[]> {
+  ): MountRow[] | Promise<MountRow[]> {
+    // A catalogue page read its directories' active mounts with them (directory.service.ts, PAGE_COLUMNS).
+    if (!includeInactive && directory.page) return mountRowsOfColumns(ctx.em, directory.page.activeMounts);
     return ctx.loaders.mountsOfDirectory.load({ directoryId: directory.id, includeInactive });
   }
 }

@@ -56,6 +56,13 @@ const mountRowOf = (parseDate: (text: string) => Date, r: MountColumns) =>
     r.unmounted_at === null ? null : parseDate(r.unmounted_at),
   );
 
+/** Mount rows of columns read elsewhere as MountColumns (a catalogue page reads its directories' active mounts so), parsed as the loader's. */
+export function mountRowsOfColumns(em: EntityManager, rows: readonly Record<string, unknown>[]): MountRow[] {
+  const platform = em.getPlatform();
+  const parseDate = (text: string) => platform.parseDate(text) as Date;
+  return rows.map((row) => mountRowOf(parseDate, row as unknown as MountColumns));
+}
+
 /** The mounts of many directories (only active ones unless `includeInactive`), oldest first, one statement. */
 export async function mountRowsOfDirectories(em: EntityManager, directoryIds: readonly number[], includeInactive: boolean): Promise<MountRow[]> {
   const rows: MountColumns[] = await em.execute(

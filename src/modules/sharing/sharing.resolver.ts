@@ -114,12 +114,12 @@ export class DepartmentUsageResolver {
   @FieldResolver(() => UsageStatsType, {
     description: "Use of hosted data: as PROVIDER its data used by other departments (资源被使用), as CONSUMER others' data it used (资源使用).",
   })
-  async usageStats(
+  usageStats(
     @Root() department: DepartmentRow,
     @Arg('side', () => UsageSide, { defaultValue: UsageSide.PROVIDER, description: 'Provider or consumer side.' }) side: UsageSide,
     @Ctx() ctx: MuluContext,
-  ): Promise<UsageStatsType> {
-    return new UsageStatsType(((await ctx.loaders.figuresOfDepartment.of(department)).usage ?? EMPTY_USAGE_FIGURES)[sideOf(side)]);
+  ): UsageStatsType | Promise<UsageStatsType> {
+    return ctx.loaders.figuresOfDepartment.read(department, (figures) => new UsageStatsType((figures.usage ?? EMPTY_USAGE_FIGURES)[sideOf(side)]));
   }
 }
 
@@ -128,11 +128,11 @@ export class RegionUsageResolver {
   @FieldResolver(() => UsageStatsType, {
     description: 'Use of hosted data summed over every department in this region and all regions below it, as PROVIDER or CONSUMER.',
   })
-  async usageStats(
+  usageStats(
     @Root() region: RegionRow,
     @Arg('side', () => UsageSide, { defaultValue: UsageSide.PROVIDER, description: 'Provider or consumer side.' }) side: UsageSide,
     @Ctx() ctx: MuluContext,
-  ): Promise<UsageStatsType> {
-    return new UsageStatsType(((await ctx.loaders.figuresOfRegion.of(region)).usage ?? EMPTY_USAGE_FIGURES)[sideOf(side)]);
+  ): UsageStatsType | Promise<UsageStatsType> {
+    return ctx.loaders.figuresOfRegion.read(region, (figures) => new UsageStatsType((figures.usage ?? EMPTY_USAGE_FIGURES)[sideOf(side)]));
   }
 }

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../../core/errors';
+import { executePrepared } from '../../db/prepared';
 import { toSafeNumber } from '../../core/numbers';
 import { DEPARTMENT_COLUMNS, departmentRowOf, type DepartmentColumns, type DepartmentRow } from '../departments/department.row';
 import { REGION_COLUMNS, regionRowOf, type RegionColumns, type RegionRow } from '../regions/region.row';
@@ -126,14 +127,16 @@ export const rankingService = {
    */
   async departmentsOf(em: EntityManager, regionCodes: readonly string[], request: RankingRequest): Promise<Map<string, RankingEntry<DepartmentRow>[]>> {
     const metric = METRIC_SQL[request.metric]('f');
+    // Both rankings send the region codes as one array parameter: the text is then one per metric, order and
+    // threshold, so it runs as a prepared statement (db/prepared.ts), its values bound rather than written in.
     const unitSql = `
       select rc.ancestor_code as key, ${DEPARTMENT_COLUMNS('d')}, ${FIGURES('f')}, ${metric.num} as num, ${metric.den} as den
         from region_closure rc
         join department d on d.region_code = rc.descendant_code
         join department_figures f on f.department_id = d.id
-       where rc.ancestor_code in (?)`;
+       where rc.ancestor_code = any(?::varchar[])`;
     const ranked = rankedSql(unitSql, request, 'u.id');
-    const rows: Row<DepartmentColumns>[] = await em.execute(ranked.sql, [[...regionCodes], ...ranked.params]);
+    const rows = await executePrepared<Row<DepartmentColumns>>(em, ranked.sql, [[...regionCodes], ...ranked.params]);
     return split(rows, regionCodes, departmentRowOf);
   },
 
@@ -146,9 +149,9 @@ export const rankingService = {
     const unitSql = `
       select c.parent_code as key, ${REGION_COLUMNS('c')}, ${FIGURES('f')}, ${metric.num} as num, ${metric.den} as den
         from region c join region_figures f on f.region_code = c.code
-       where c.parent_code in (?)`;
+       where c.parent_code = any(?::varchar[])`;
     const ranked = rankedSql(unitSql, request, 'u.code');
-    const rows: Row<RegionColumns>[] = await em.execute(ranked.sql, [[...regionCodes], ...ranked.params]);
+    const rows = await executePrepared<Row<RegionColumns>>(em, ranked.sql, [[...regionCodes], ...ranked.params]);
     return split(rows, regionCodes, regionRowOf);
   },
 };

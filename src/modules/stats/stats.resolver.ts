@@ -9,15 +9,15 @@ import type { DepartmentRow } from '../departments/department.row';
 @Resolver(() => RegionType)
 export class RegionStatsResolver {
   @FieldResolver(() => MountStatsType, { description: 'Mount figures of every department in this region and all regions below it.' })
-  async mountStats(@Root() region: RegionRow, @Ctx() ctx: MuluContext): Promise<MountStatsType> {
-    return new MountStatsType((await ctx.loaders.figuresOfRegion.of(region)).mount);
+  mountStats(@Root() region: RegionRow, @Ctx() ctx: MuluContext): MountStatsType | Promise<MountStatsType> {
+    return ctx.loaders.figuresOfRegion.read(region, (figures) => new MountStatsType(figures.mount));
   }
 }
 
 @Resolver(() => DepartmentType)
 export class DepartmentStatsResolver {
   @FieldResolver(() => MountStatsType, { description: "Mount figures of the department's published directories." })
-  async mountStats(@Root() department: DepartmentRow, @Ctx() ctx: MuluContext): Promise<MountStatsType> {
-    return new MountStatsType((await ctx.loaders.figuresOfDepartment.of(department)).mount);
+  mountStats(@Root() department: DepartmentRow, @Ctx() ctx: MuluContext): MountStatsType | Promise<MountStatsType> {
+    return ctx.loaders.figuresOfDepartment.read(department, (figures) => new MountStatsType(figures.mount));
   }
 }

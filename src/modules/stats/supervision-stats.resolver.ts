@@ -9,15 +9,15 @@ import type { DepartmentRow } from '../departments/department.row';
 @Resolver(() => RegionType)
 export class RegionSupervisionStatsResolver {
   @FieldResolver(() => SupervisionStatsType, { description: 'Supervision coverage of every department in this region and all regions below it.' })
-  async supervisionStats(@Root() region: RegionRow, @Ctx() ctx: MuluContext): Promise<SupervisionStatsType> {
-    return new SupervisionStatsType((await ctx.loaders.figuresOfRegion.of(region)).supervision);
+  supervisionStats(@Root() region: RegionRow, @Ctx() ctx: MuluContext): SupervisionStatsType | Promise<SupervisionStatsType> {
+    return ctx.loaders.figuresOfRegion.read(region, (figures) => new SupervisionStatsType(figures.supervision));
   }
 }
 
 @Resolver(() => DepartmentType)
 export class DepartmentSupervisionStatsResolver {
   @FieldResolver(() => SupervisionStatsType, { description: "Supervision coverage of the department's items." })
-  async supervisionStats(@Root() department: DepartmentRow, @Ctx() ctx: MuluContext): Promise<SupervisionStatsType> {
-    return new SupervisionStatsType((await ctx.loaders.figuresOfDepartment.of(department)).supervision);
+  supervisionStats(@Root() department: DepartmentRow, @Ctx() ctx: MuluContext): SupervisionStatsType | Promise<SupervisionStatsType> {
+    return ctx.loaders.figuresOfDepartment.read(department, (figures) => new SupervisionStatsType(figures.supervision));
   }
 }

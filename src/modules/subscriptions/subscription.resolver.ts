@@ -154,15 +154,15 @@ export class DepartmentSubscriptionsResolver {
   }
 
   @FieldResolver(() => SubscriptionStatsType, { description: 'Subscriptions made, received and pending (订阅量 / 被订阅量).' })
-  async subscriptionStats(@Root() department: DepartmentRow, @Ctx() ctx: MuluContext): Promise<SubscriptionStatsType> {
-    return new SubscriptionStatsType((await ctx.loaders.figuresOfDepartment.of(department)).subscriptions);
+  subscriptionStats(@Root() department: DepartmentRow, @Ctx() ctx: MuluContext): SubscriptionStatsType | Promise<SubscriptionStatsType> {
+    return ctx.loaders.figuresOfDepartment.read(department, (figures) => new SubscriptionStatsType(figures.subscriptions));
   }
 }
 
 @Resolver(() => RegionType)
 export class RegionSubscriptionsResolver {
   @FieldResolver(() => SubscriptionStatsType, { description: 'Subscription figures summed over every department in this region and all regions below it.' })
-  async subscriptionStats(@Root() region: RegionRow, @Ctx() ctx: MuluContext): Promise<SubscriptionStatsType> {
-    return new SubscriptionStatsType((await ctx.loaders.figuresOfRegion.of(region)).subscriptions);
+  subscriptionStats(@Root() region: RegionRow, @Ctx() ctx: MuluContext): SubscriptionStatsType | Promise<SubscriptionStatsType> {
+    return ctx.loaders.figuresOfRegion.read(region, (figures) => new SubscriptionStatsType(figures.subscriptions));
   }
 }
