@@ -32,7 +32,7 @@ export class DepartmentResolver {
 
   @FieldResolver(() => RegionType, { description: 'The region the department belongs to.' })
   region(@Root() department: DepartmentRow, @Ctx() ctx: MuluContext): RegionRow | Promise<RegionRow | null> {
-    return department.region ?? ctx.loaders.regionByCode.load(department.regionCode);
+    return department.regionRow ?? ctx.loaders.regionByCode.load(department.regionCode);
   }
 }
 

@@ -14,8 +14,12 @@ export class DepartmentRow {
     readonly creditCode: string,
     readonly name: string,
     readonly regionCode: string,
-    /** The department's region when the statement that read the department read it too (a catalogue page); else its loader reads it. */
-    readonly region?: RegionRow,
+    /**
+     * The department's region when the statement that read the department read it too (a catalogue page); else its loader
+     * reads it. Not named `region`: a Department entity, which the same field resolver may be given, has a `region`
+     * reference of that name whose columns are not loaded.
+     */
+    readonly regionRow?: RegionRow,
   ) {}
 }
 

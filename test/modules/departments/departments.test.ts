@@ -22,6 +22,17 @@ describe('departments', () => {
     expect((await api.ok(`query($c: String!) { department(creditCode: $c) { name } }`, { c: code })).department).toEqual({ name: '殷都区教育局' });
   });
 
+  it("answers a department's region in full, read by credit code or as a created department", async () => {
+    const code = creditCode('410500', 3);
+    const region = { code: '410500', name: '安阳市', parent: { code: '410000', name: '河南省' } };
+    const created = await api.ok(`mutation($input: CreateDepartmentInput!) { createDepartment(input: $input) { region { code name parent { code name } } } }`, {
+      input: { creditCode: code, name: '安阳市民政局', regionCode: '410500' },
+    });
+    expect(created.createDepartment.region).toEqual(region);
+    const read = await api.ok(`query($c: String!) { department(creditCode: $c) { region { code name parent { code name } } } }`, { c: code });
+    expect(read.department.region).toEqual(region);
+  });
+
   it('refuses a credit code with a wrong check character, saying so, and writes nothing', async () => {
     const good = creditCode('410505', 2);
     const wrong = good.slice(0, 17) + (good[17] === '0' ? '1' : '0');
