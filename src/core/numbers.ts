@@ -18,6 +18,17 @@ export function rate(numerator: number, denominator: number): number | null {
  */
 export function percent(numerator: number, denominator: number): string | null {
   if (denominator === 0) return null;
+  // The same integer arithmetic in doubles while every value in it is a whole number below 2^53 (every count a
+  // figure holds): exact there, and without four BigInts (a ranking of 500 units prints some 4,000 percentages).
+  if (numerator >= 0 && denominator > 0 && Number.isSafeInteger(numerator) && Number.isSafeInteger(denominator)) {
+    const twice = 20000 * numerator + denominator;
+    if (twice <= Number.MAX_SAFE_INTEGER) {
+      const over = 2 * denominator;
+      const hundredths = (twice - (twice % over)) / over;
+      const frac = hundredths % 100;
+      return `${(hundredths - frac) / 100}.${frac < 10 ? '0' : ''}${frac}`;
+    }
+  }
   const n = BigInt(numerator) * 10000n;
   const d = BigInt(denominator);
   // half-up: floor((2n + d) / 2d) for non-negative values

@@ -43,9 +43,12 @@ export function graphqlHandler<TContext extends BaseContext>(
       const type = res.getHeader('content-type');
       if (typeof type !== 'string') res.setHeader('content-type', 'text/html; charset=utf-8');
       else if (!/;\s*charset=/i.test(type)) res.setHeader('content-type', `${type}; charset=utf-8`);
-      res.setHeader('content-length', Buffer.byteLength(text));
+      // Encoded once: given the text, Node would measure its UTF-8 length twice (the header, then itself) before
+      // encoding it; a ranking's answer of 55 KB of Chinese names cost a tenth of a millisecond per measure.
+      const body = Buffer.from(text, 'utf8');
+      res.setHeader('content-length', body.length);
       cutWhenStalled(res, stallMs);
-      res.end(text);
+      res.end(body);
       return;
     }
     cutWhenStalled(res, stallMs);

@@ -18,6 +18,7 @@ import {
   stopPeer,
   type PeerServer,
 } from './peer-postgraphile';
+import { peerReads } from './peer-answers';
 import { formatRow, runBenchmark, TABLE_HEADER, type RunLength, type ScenarioRun } from './runner';
 import { parseArgs, parseScale, SCALES } from './scales';
 import { scenarios } from './scenarios';
@@ -25,7 +26,7 @@ import { runSharingBench } from './sharing';
 import { checkTargets, statementCountsByScale } from './targets';
 
 /**
- * `npm run bench -- --scale district|city|province [--seconds 15] [--clients 1,10] [--warmup 20] [--sharing | --only sharing] [--rows 1000000] [--reuse] [--pages-only] [--dashboard | --only dashboard [--cold N]] [--peer postgraphile [--slice 1]]`:
+ * `npm run bench -- --scale district|city|province [--seconds 15] [--clients 1,10] [--warmup 20] [--sharing | --only sharing] [--rows 1000000] [--reuse] [--pages-only] [--dashboard | --only dashboard [--cold N]] [--peer postgraphile [--slice 1] [--only ranking]]`:
  * starts the compiled server (dist/src/main.js, NODE_ENV=production) on the
  * generated database, drives it over HTTP with autocannon, prints a table and
  * writes bench-results-<scale>.json (git-ignored). `--dashboard` also builds
@@ -180,8 +181,12 @@ async function comparePeer(options: {
   if (name !== 'postgraphile') throw new Error(`--peer takes "postgraphile" (the only peer); got "${name}".`);
   let peer: PeerServer | undefined;
   try {
+    // `--only ranking` (any part of a read's name): only the reads named so.
+    const only = options.args.get('only');
+    const reads = only ? peerReads.filter((read) => read.scenario.name.includes(only)) : peerReads;
+    if (reads.length === 0) throw new Error(`--only "${only}" names none of the reads: ${peerReads.map((read) => read.scenario.name).join(', ')}.`);
     peer = await startPeer(options.databaseUrl);
-    const agreement = await compareWithPeer({ url: options.mulu.url, authorization: options.authorization }, peer.url);
+    const agreement = await compareWithPeer({ url: options.mulu.url, authorization: options.authorization }, peer.url, reads);
     for (const { read, problems, bytes } of agreement) {
       console.log(
         `  ${read}: ${problems.length ? `answers DIFFER: ${problems.join('; ')}` : `answers equal field by field (${bytes.mulu} / ${bytes.peer} bytes of data)`}`,
@@ -198,6 +203,7 @@ async function comparePeer(options: {
     );
     console.log(PEER_TABLE_HEADER);
     const runs = await runPeerComparison({
+      reads,
       mulu: { url: options.mulu.url, pid: options.mulu.child.pid!, authorization: options.authorization },
       peer: { url: peer.url, pid: peer.child.pid! },
       postgresPid,
