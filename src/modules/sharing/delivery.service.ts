@@ -61,7 +61,8 @@ interface AccessRow {
   dataset_version: number | null;
   consumer_id: number | null;
   consumer_name: string | null;
-  requests: { id: number; status: SubscriptionStatus; end_date: string | null; granted_items: string[] | null }[];
+  /** The caller's department's newest request, read only when it has no live grant (to say why it is refused). */
+  latest_request: { status: SubscriptionStatus; end_date: string | null } | null;
   /** An administrator, or a steward of the provider (canWriteDepartment). */
   owner: boolean;
   /** The caller's department's newest live grant among its latest requests: its id, and the items it names (null: all). */
@@ -75,14 +76,14 @@ interface AccessRow {
  * The access row of a directory for a caller, in one statement; parameters in order: whether the caller is an
  * administrator, the caller's department if a steward (null otherwise), today (businessToday), the directory's id or code.
  * The consumer is joined only for a steward: no other role acts for a department. A grant is live when GRANTED and its
- * end date (inclusive) is not behind today (effectiveStatus), among the latest 20 requests as decideAccess reads them.
+ * end date (inclusive) is not behind today (effectiveStatus), among the latest 20 requests; without one, the newest request
+ * alone is read, for the refusal's reason.
  */
 const ACCESS_SQL = (by: 'id' | 'code') => `
   select d.id, d.code, d.status, d.share_type, d.information_items, p.id as provider_id, p.credit_code as provider_code,
          m.id as mount_id, m.dataset_version, c.id as consumer_id, c.name as consumer_name,
-         (select coalesce(json_agg(s), '[]') from (
-            select id, status, to_char(end_date, 'YYYY-MM-DD') as end_date, granted_items from subscription_request
-             where directory_id = d.id and requester_id = c.id order by id desc limit 20) s) as requests,
+         (select json_build_object('status', status, 'end_date', to_char(end_date, 'YYYY-MM-DD')) from subscription_request
+           where g.live_id is null and directory_id = d.id and requester_id = c.id order by id desc limit 1) as latest_request,
          o.owner, g.live_id, g.live_items,
          (d.status = 'PUBLISHED' and m.id is not null and (o.owner or (d.share_type <> 'NOT_SHARED' and g.live_id is not null))) as delivers
     from resource_directory d
@@ -410,9 +411,8 @@ function decideAccess(viewer: Viewer, ref: DirectoryRef, row: AccessRow | undefi
   }
   if (row.consumer_id === null) throw forbidden(`Your department ${viewer.departmentCreditCode} is not registered in Mulu; it cannot receive data.`);
   if (row.live_id === null) {
-    const requests = [...row.requests].sort((x, y) => y.id - x.id);
-    const today = businessToday();
-    const latest = requests[0] ? STATUS_SENTENCE[effectiveStatus({ status: requests[0].status, endDate: requests[0].end_date }, today)] : null;
+    const last = row.latest_request;
+    const latest = last ? STATUS_SENTENCE[effectiveStatus({ status: last.status, endDate: last.end_date }, businessToday())] : null;
     throw forbidden(
       `${row.consumer_name} has no live granted subscription to directory ${directory.code}${latest ? `: ${latest}` : ''}. ${howToRequest(directory)}`,
     );

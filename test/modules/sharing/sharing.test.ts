@@ -263,6 +263,14 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       ['an anonymous caller', () => api.anonymous, () => null, 'UNAUTHENTICATED', null],
     ];
 
+    // Why a department with requests is refused: its newest request's status, as the message says it.
+    const reasons: Record<string, string> = {
+      'a pending requester': 'its request is pending',
+      'a rejected requester': 'its request was rejected',
+      'a revoked subscriber': 'its subscription was revoked',
+      'a lapsed subscriber': 'its subscription lapsed',
+    };
+
     it.each(cases)('%s: GraphQL and CSV agree', async (who, client, token, code, only) => {
       const response = await client().request(ROWS, { code: 'D-HOST', first: 2 });
       const csv = await http(api, '/directories/D-HOST/rows.csv', { token: token() });
@@ -275,6 +283,8 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
         expect(csv.json().error.code).toBe(code);
         if (code === 'FORBIDDEN') {
           expect(response.errors![0].message).toContain('requestSubscription');
+          if (reasons[who]) expect(response.errors![0].message).toContain(reasons[who]);
+          else expect(response.errors![0].message).not.toMatch(/its (request|subscription)/);
           expect(csv.json().error.message).toBe(response.errors![0].message);
         }
         return;
