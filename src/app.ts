@@ -17,6 +17,7 @@ import type { Authenticator } from './modules/auth/authenticator';
 import { buildMuluSchema } from './graphql/schema';
 import { compiledExecution } from './graphql/compiled-execution';
 import { graphqlHandler } from './graphql/express-handler';
+import { DEFAULT_SEND_STALL_MS } from './http/send-stall';
 import { createSqlStatementCounter } from './graphql/sql-statement-count';
 import { reportsRouter } from './modules/reports/reports.routes';
 import { importsRouter } from './modules/imports/imports.routes';
@@ -224,6 +225,8 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
     ...graphqlJsonBody(GRAPHQL_BODY_BYTES),
     ...countSql,
     responseCache.middleware,
+    // A request whose answer is stored and still right gets it here, without Apollo (response-cache.ts).
+    responseCache.direct({ identify, em: () => orm.em, stallMs: options.sendStallMs ?? DEFAULT_SEND_STALL_MS, headers: sqlCounter?.headers }),
     graphqlHandler(apollo, (req) => createContext(orm, authenticator, req.headers.authorization, identify(req)), options.sendStallMs),
   );
   // A body that is not JSON, too large or not UTF-8 never reaches Apollo: answered in GraphQL's shape, without express's HTML stack page.

@@ -1,8 +1,11 @@
 import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestListener, type GraphQLResponse } from '@apollo/server';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
 import { CLOCK_ACCOUNTED_FOR, currentClockReads, withClockReads } from '../db/clock-reads';
+import type { Viewer } from '../core/viewer';
+import { cutWhenStalled } from '../http/send-stall';
+import { currentObservation } from '../observability/request-observation';
 import type { MuluContext } from './context';
 import { jsonSizeUpTo } from './execution-budget';
 
@@ -76,6 +79,48 @@ async function databaseMoment(em: EntityManager): Promise<DatabaseMoment> {
   return { snapshot: row.snapshot, now: Number(row.now) };
 }
 
+/**
+ * The snapshot the direct path took for a request it could not answer
+ * (the stored answer was retired), by the request's clock record: the
+ * plugin uses it instead of taking another. Taken before anything of the
+ * request was computed, so it is as good as one taken later.
+ */
+const momentsTaken = new WeakMap<object, DatabaseMoment>();
+
+/** The cache's key of a request: the caller, the operation's name, its variables and its document. */
+function cacheKey(viewer: Viewer | null | undefined, operationName: string | null | undefined, variables: unknown, source: string): string {
+  return `${JSON.stringify(viewer)}\n${operationName ?? ''}\n${JSON.stringify(variables ?? {})}\n${source}`;
+}
+
+/** What the direct path (`ResponseCache.direct`) needs of the app. */
+export interface DirectOptions {
+  /** Who sent the request, as the HTTP layer worked it out (http/caller.ts); a refusal goes on to Apollo, which answers it. */
+  identify(req: Request): Promise<Viewer | null>;
+  /** An entity manager to take the snapshot with. */
+  em(): EntityManager;
+  /** How long the answer may send nothing before it is cut (http/send-stall.ts). */
+  stallMs: number;
+  /** Headers every GraphQL answer carries besides the cache's (the statement counter's), for the request being served. */
+  headers?: () => Iterable<[string, string]>;
+}
+
+/**
+ * The content type Apollo answers a POSTed JSON request with, for the
+ * `Accept` headers whose answer is plain (none, any, JSON, or GraphQL's own
+ * response type alone); undefined for anything else, which Apollo
+ * negotiates itself. Apollo's CSRF check passes any request sent as
+ * application/json.
+ */
+function directContentType(req: Request): string | undefined {
+  if (req.method !== 'POST' || !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '') || asksNoCache(req.headers['cache-control'])) return undefined;
+  const accept = req.headers.accept?.trim();
+  if (accept === undefined || accept === '' || accept === '*/*' || /^application\/json(\s*;\s*charset=utf-8)?$/i.test(accept)) return 'application/json; charset=utf-8';
+  if (/^application\/graphql-response\+json(\s*;\s*charset=utf-8)?$/i.test(accept)) return 'application/graphql-response+json; charset=utf-8';
+  return undefined;
+}
+
+const asksNoCache = (cacheControl: string | null | undefined) => /\bno-cache\b/i.test(cacheControl ?? '');
+
 interface StoredAnswer {
   /** The snapshot the answer was computed on. */
   snapshot: string;
@@ -83,6 +128,10 @@ interface StoredAnswer {
   validUntil: number;
   /** The response body exactly as sent. */
   body: string;
+  /** The body as UTF-8, as the direct path sends it. */
+  bytes: Buffer;
+  /** What the request that computed it named its operation (the log line and metrics of a direct answer). */
+  operation: string;
 }
 
 /** Stands in for `data` in an answer taken from the cache, so that `stringifyResult` sends the stored text unchanged. */
@@ -104,8 +153,10 @@ export async function responseCacheSettled(context: object): Promise<void> {
 
 /** Counts since start, for tests and operators. */
 export interface ResponseCacheStats {
-  /** Answers served from the cache, `shared` included. */
+  /** Answers served from the cache, `shared` and `direct` included. */
   hits: number;
+  /** Answers sent by the direct path, before Apollo parsed anything. */
+  direct: number;
   /** Answers another request was computing at the same moment, waited for instead of computed again. */
   shared: number;
   /** Requests waiting for an answer another is computing, now. */
@@ -162,9 +213,13 @@ class StoredAnswers {
     return this.answers.size;
   }
 
-  /** Two bytes a character at most, and about 200 bytes of map slot and objects an answer. */
+  /** Two bytes a character at most, the UTF-8 copy, and about 300 bytes of map slot and objects an answer. */
   private sizeOf(key: string, answer: StoredAnswer): number {
-    return 2 * (key.length + answer.body.length + answer.snapshot.length) + 200;
+    return 2 * (key.length + answer.body.length + answer.snapshot.length + answer.operation.length) + answer.bytes.length + 300;
+  }
+
+  has(key: string): boolean {
+    return this.answers.has(key);
   }
 
   /** A request saw `snapshot`: when it is new, every stored answer is dead. */
@@ -233,7 +288,7 @@ class StoredAnswers {
 export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BYTES) {
   const answers = new StoredAnswers(maxBytes);
   const inFlight = new AnswersInFlight();
-  const stats = { hits: 0, misses: 0, shared: 0, waiting: 0 };
+  const stats = { hits: 0, misses: 0, shared: 0, waiting: 0, direct: 0 };
   /** Answers to store, by their `data` object, with their text (stringifyResult sends it). */
   const toStore = new WeakMap<object, { key: string; answer: StoredAnswer }>();
   const cachedResponse = (answer: StoredAnswer): GraphQLResponse => ({
@@ -261,15 +316,15 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
           // statements on every such request, the computed path's only cost of the cache.) What is stored stays
           // as it is: an answer still valid for its snapshot is exactly as right as before the fresh one was computed.
           if (
-            /\bno-cache\b/i.test(request.http?.headers.get('cache-control') ?? '') ||
+            asksNoCache(request.http?.headers.get('cache-control')) ||
             source.length + jsonSizeUpTo(request.variables ?? {}, MAX_CACHED_REQUEST_CHARS) > MAX_CACHED_REQUEST_CHARS
           ) {
             fresh = true;
             stats.misses++;
             return null;
           }
-          const key = `${JSON.stringify(contextValue.viewer)}\n${request.operationName ?? ''}\n${JSON.stringify(request.variables ?? {})}\n${source}`;
-          const moment = await databaseMoment(contextValue.em).catch(() => null);
+          const key = cacheKey(contextValue.viewer, request.operationName, request.variables, source);
+          const moment = momentsTaken.get(clock) ?? (await databaseMoment(contextValue.em).catch(() => null));
           // The cache must never fail a request it could not help: computed as without it, and not stored.
           if (!moment) return null;
           answers.see(moment.snapshot);
@@ -298,7 +353,7 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
           clock.watching = true;
           return null;
         },
-        async willSendResponse({ response, contextValue }) {
+        async willSendResponse({ response, contextValue, operation, operationName }) {
           if (fresh) response.http.headers.set(RESPONSE_CACHE_HEADER, 'MISS');
           if (!pending) return;
           const computed = pending;
@@ -313,10 +368,13 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
               const after = await databaseMoment(contextValue.em).catch(() => null);
               if (after?.snapshot !== computed.snapshot || after.now >= clock.validUntil) return;
               // The text Apollo would send (runHttpQuery: errors, data, extensions in that order), made once for everyone.
+              const text = JSON.stringify({ errors: result.errors, data: result.data, extensions: result.extensions }) + '\n';
               stored = {
                 snapshot: computed.snapshot,
                 validUntil: clock.validUntil,
-                body: JSON.stringify({ errors: result.errors, data: result.data, extensions: result.extensions }) + '\n',
+                body: text,
+                bytes: Buffer.from(text, 'utf8'),
+                operation: operationName ?? `anonymous ${operation?.operation ?? 'query'}`,
               };
               toStore.set(result.data!, { key: computed.key, answer: stored });
             })();
@@ -340,6 +398,70 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
     return marked.answer.body;
   };
 
+  /**
+   * Express middleware, just before Apollo: sends a stored answer to a request
+   * that asks exactly what it answers, without Apollo. A repeated dashboard
+   * request would otherwise pay for all of Apollo's pipeline (the document's
+   * hash and cached parse, the context, a dozen plugins' hooks, the
+   * operation's checks) only to reach the same lookup; here it costs the
+   * caller's identity (already worked out by the rate limit), the key, the
+   * snapshot statement and the write. Everything those stages would decide
+   * is decided by what the key holds: the caller, the document, its
+   * variables and its operation's name (the answer was stored only after
+   * they had all passed, and the checks depend on nothing else), or was
+   * decided before this middleware (rate limit, caller slots, draining).
+   * Anything it does not recognise as plainly the same request goes on to
+   * Apollo untouched: a GET, another content type or `Accept` header, an
+   * `extensions` member, no-cache, a caller whose token fails (Apollo
+   * answers 401 with its reason). When an answer is stored under the key but
+   * retired, the snapshot it took is handed to the plugin, so a request
+   * costs the same statements whichever way it goes.
+   */
+  const direct = (options: DirectOptions): RequestHandler =>
+    async function serveStoredAnswer(req, res, next) {
+      const clock = currentClockReads();
+      const contentType = directContentType(req);
+      const body = req.body as Record<string, unknown> | undefined;
+      if (maxBytes <= 0 || !clock || contentType === undefined || !body || typeof body !== 'object' || Array.isArray(body)) return next();
+      const { query, operationName, variables, extensions } = body;
+      if (
+        typeof query !== 'string' ||
+        (operationName != null && typeof operationName !== 'string') ||
+        (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) ||
+        extensions != null ||
+        query.length + jsonSizeUpTo(variables ?? {}, MAX_CACHED_REQUEST_CHARS) > MAX_CACHED_REQUEST_CHARS
+      ) {
+        return next();
+      }
+      let viewer: Viewer | null;
+      try {
+        viewer = await options.identify(req);
+      } catch {
+        return next();
+      }
+      const key = cacheKey(viewer, operationName, variables, query);
+      if (!answers.has(key)) return next();
+      const moment = await databaseMoment(options.em()).catch(() => null);
+      if (!moment) return next();
+      answers.see(moment.snapshot);
+      const answer = answers.take(key);
+      if (!answer || answer.snapshot !== moment.snapshot || moment.now >= answer.validUntil) {
+        momentsTaken.set(clock, moment);
+        return next();
+      }
+      stats.hits++;
+      stats.direct++;
+      const observation = currentObservation();
+      if (observation) observation.operation = answer.operation;
+      res.statusCode = 200;
+      res.setHeader('content-type', contentType);
+      res.setHeader(RESPONSE_CACHE_HEADER, 'HIT');
+      for (const [name, value] of options.headers?.() ?? []) res.setHeader(name, value);
+      res.setHeader('content-length', answer.bytes.length);
+      cutWhenStalled(res, options.stallMs);
+      res.end(answer.bytes);
+    };
+
   /** Express middleware: gives each request its record of clock reads (clock-reads.ts). */
   const middleware: RequestHandler = (_req, _res, next) => withClockReads(next);
 
@@ -347,6 +469,7 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
     plugin,
     stringifyResult,
     middleware,
+    direct,
     stats: (): ResponseCacheStats => ({ ...stats, stored: answers.stored, entries: answers.size, bytes: answers.bytes }),
   };
 }

@@ -30,7 +30,12 @@ interface StatementTally {
  * statement lands in the tally of its own request even under concurrency.
  * The Apollo plugin reads the tally once the response is ready.
  */
-export function createSqlStatementCounter(orm: MikroORM): { middleware: RequestHandler; plugin: ApolloServerPlugin } {
+export function createSqlStatementCounter(orm: MikroORM): {
+  middleware: RequestHandler;
+  plugin: ApolloServerPlugin;
+  /** The two headers for the request being served (its answer sent without Apollo: the response cache's direct path). */
+  headers: () => [string, string][];
+} {
   const tallies = new RequestSlot<StatementTally>();
   const knex = orm.em.getConnection().getKnex();
   // knex answers a statement in the async context of whoever sent it, like `query`: the times in flight are kept in the
@@ -50,8 +55,16 @@ export function createSqlStatementCounter(orm: MikroORM): { middleware: RequestH
   });
   knex.on('query-response', (_response: unknown, query: { __knexQueryUid?: string }) => answered(query));
   knex.on('query-error', (_error: unknown, query: { __knexQueryUid?: string }) => answered(query));
+  const headersOf = (tally: StatementTally): [string, string][] => [
+    [SQL_STATEMENTS_HEADER, String(tally.count)],
+    ['server-timing', `app;dur=${(performance.now() - tally.started).toFixed(1)}, sql;dur=${tally.longestMs.toFixed(1)}`],
+  ];
   return {
     middleware: (_req, _res, next) => tallies.run({ count: 0, started: performance.now(), longestMs: 0, inFlight: new Map() }, next),
+    headers: () => {
+      const tally = tallies.get();
+      return tally ? headersOf(tally) : [];
+    },
     plugin: {
       async requestDidStart() {
         return {
@@ -60,8 +73,7 @@ export function createSqlStatementCounter(orm: MikroORM): { middleware: RequestH
             // The response cache's check after execution is this request's statement too (the cache's plugin comes first).
             await responseCacheSettled(contextValue);
             if (!tally) return;
-            response.http.headers.set(SQL_STATEMENTS_HEADER, String(tally.count));
-            response.http.headers.set('server-timing', `app;dur=${(performance.now() - tally.started).toFixed(1)}, sql;dur=${tally.longestMs.toFixed(1)}`);
+            for (const [name, value] of headersOf(tally)) response.http.headers.set(name, value);
           },
         };
       },

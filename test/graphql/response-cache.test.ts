@@ -219,6 +219,107 @@ describe('response cache', () => {
     ]);
   });
 
+  describe('direct path (a stored answer sent before Apollo)', () => {
+    /** Sends STATS as `post` does, with extra headers; returns the response's headers too. */
+    const send = async (headers: Record<string, string>, token = api.adminToken, body: Record<string, unknown> = { query: STATS, variables: { code: '410505' } }) => {
+      const response = await fetch(api.server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, headers: Object.fromEntries(response.headers), text: await response.text() };
+    };
+    /** The headers that differ between any two answers: the request's id, the date, the server's times. */
+    const comparable = (headers: Record<string, string>) => {
+      const { 'x-request-id': _id, date: _date, 'server-timing': _timing, ...rest } = headers;
+      return rest;
+    };
+    const direct = () => api.server.responseCacheStats().direct;
+
+    it("sends the stored text with exactly the headers Apollo's path sends", async () => {
+      await send({});
+      const before = direct();
+      const fast = await send({});
+      expect(direct() - before).toBe(1);
+      // An Accept header the direct path leaves to Apollo's negotiation: the same answer through Apollo's pipeline.
+      const slow = await send({ accept: 'application/json;q=0.9, text/plain;q=0.1' });
+      expect(direct() - before).toBe(1);
+      expect([fast.status, fast.headers[RESPONSE_CACHE_HEADER], slow.headers[RESPONSE_CACHE_HEADER]]).toEqual([200, 'HIT', 'HIT']);
+      expect(fast.text).toBe(slow.text);
+      expect(comparable(fast.headers)).toEqual(comparable(slow.headers));
+      expect(fast.headers[SQL_STATEMENTS_HEADER]).toBe('1');
+      expect(fast.headers['server-timing']).toMatch(/^app;dur=[\d.]+, sql;dur=[\d.]+$/);
+      // GraphQL's own response type, asked for alone, is answered directly too, with that type.
+      const graphqlResponse = await send({ accept: 'application/graphql-response+json' });
+      expect([direct() - before, graphqlResponse.headers['content-type'], graphqlResponse.text]).toEqual([
+        2,
+        'application/graphql-response+json; charset=utf-8',
+        fast.text,
+      ]);
+    });
+
+    it('leaves to Apollo every request that is not plainly the same one', async () => {
+      await send({});
+      const before = direct();
+      const variants = [
+        await send({ accept: 'text/html' }),
+        await send({ 'cache-control': 'no-cache' }),
+        await send({}, api.adminToken, { query: STATS, variables: { code: '410505' }, extensions: {} }),
+        await send({}, api.adminToken, { query: STATS, variables: { code: '410505' }, operationName: 'Stats' }),
+        await send({}, api.adminToken, { query: STATS, variables: '{"code":"410505"}' }),
+      ];
+      expect(direct()).toBe(before);
+      expect(variants.map((v) => v.status)).toEqual([406, 200, 200, 200, 400]);
+      // The named operation is another key; stored now, its next request is direct.
+      await send({}, api.adminToken, { query: STATS, variables: { code: '410505' }, operationName: 'Stats' });
+      expect(direct()).toBe(before + 1);
+    });
+
+    it("never sends a stored answer to a request whose token fails, though its caller's answer is stored", async () => {
+      const claims = { role: 'VIEWER', sub: 'viewer-direct', name: '看板' };
+      const token = await api.signToken(claims);
+      const first = await send({}, token);
+      expect([first.status, first.headers[RESPONSE_CACHE_HEADER]]).toEqual([200, 'MISS']);
+      expect((await send({}, token)).headers[RESPONSE_CACHE_HEADER]).toBe('HIT');
+      const before = direct();
+      // The same caller by its claims, with a token past its expiry (and the tolerance), or with a broken signature.
+      const expired = await send({}, await api.signToken(claims, { expiresIn: Math.floor(Date.now() / 1000) - 120 }));
+      const forged = await send({}, `${token.slice(0, -4)}AAAA`);
+      for (const refused of [expired, forged]) {
+        expect([refused.status, JSON.parse(refused.text).errors[0].extensions.code, refused.headers[RESPONSE_CACHE_HEADER]]).toEqual([
+          401,
+          'UNAUTHENTICATED',
+          undefined,
+        ]);
+      }
+      expect(direct()).toBe(before);
+    });
+
+    it('costs an answer retired by a commit the same statements as one never stored', async () => {
+      const fresh = await post(STATS, { code: '410505' }, api.adminToken, { 'cache-control': 'no-cache' });
+      await post(STATS, { code: '410505' });
+      expect((await post(STATS, { code: '410505' })).cache).toBe('HIT');
+      await execute(`update region set name = '殷都区（新）' where code = '410505'`);
+      const after = await post(STATS, { code: '410505' });
+      // The snapshot the direct path took goes on to the plugin: before, the query's own, after.
+      expect([after.cache, after.statements, after.body.data.region.name]).toEqual(['MISS', fresh.statements + 2, '殷都区（新）']);
+      await execute(`update region set name = '殷都区' where code = '410505'`);
+    });
+
+    it("counts a direct answer under its operation's name in the request metrics", async () => {
+      const NAMED = `query DirectlyNamed($code: String!) { region(code: $code) { name } }`;
+      await post(NAMED, { code: '410505' });
+      const count = async () => {
+        const metrics = await (await fetch(api.server.url.replace('/graphql', '/metrics'))).text();
+        const line = metrics.split('\n').find((l) => l.startsWith('mulu_requests_total{') && l.includes('operation="DirectlyNamed"') && l.includes('status="200"'));
+        return Number(line?.split(' ').pop() ?? 0);
+      };
+      const before = [await count(), direct()];
+      await post(NAMED, { code: '410505' });
+      expect([await count(), direct()]).toEqual([before[0] + 1, before[1] + 1]);
+    });
+  });
+
   it('does not store an answer when a commit lands while it is computed', async () => {
     const holder = await openConnection(api);
     const observer = await openConnection(api);
