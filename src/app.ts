@@ -30,6 +30,7 @@ import { identifyCaller } from './http/caller';
 import { DEFAULT_RATE_LIMITS, rateLimit, type RateLimits } from './http/rate-limit';
 import { callerSlots, DEFAULT_CALLER_SLOTS, type CallerSlots } from './http/caller-slots';
 import { createResponseCache, DEFAULT_RESPONSE_CACHE_BYTES, type ResponseCacheStats } from './graphql/response-cache';
+import { createSnapshotSource } from './graphql/snapshot-source';
 import { watchClockSql } from './db/clock-reads';
 import { scheduleUsageFold, USAGE_FOLD_INTERVAL_MS } from './modules/sharing/usage-fold';
 import { checkRecountInterval, FIGURES_RECOUNT_INTERVAL_MS, recountFigures, scheduleFiguresRecount } from './modules/stats/figures-recount';
@@ -127,7 +128,7 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   const schema = await buildMuluSchema();
   const httpServer = http.createServer();
   const sqlCounter = options.sqlCountHeader ? createSqlStatementCounter(orm) : undefined;
-  const responseCache = createResponseCache(options.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES);
+  const responseCache = createResponseCache(createSnapshotSource(orm), options.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES);
   watchClockSql(orm);
   const limitSettings: OperationLimits = {
     ...DEFAULT_OPERATION_LIMITS,
@@ -226,7 +227,7 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
     ...countSql,
     responseCache.middleware,
     // A request whose answer is stored and still right gets it here, without Apollo (response-cache.ts).
-    responseCache.direct({ identify, em: () => orm.em, stallMs: options.sendStallMs ?? DEFAULT_SEND_STALL_MS, headers: sqlCounter?.headers }),
+    responseCache.direct({ identify, stallMs: options.sendStallMs ?? DEFAULT_SEND_STALL_MS, headers: sqlCounter?.headers }),
     graphqlHandler(apollo, (req) => createContext(orm, authenticator, req.headers.authorization, identify(req)), options.sendStallMs),
   );
   // A body that is not JSON, too large or not UTF-8 never reaches Apollo: answered in GraphQL's shape, without express's HTML stack page.
@@ -283,6 +284,7 @@ export async function startServer(orm: MikroORM, port: number, authenticator: Au
     });
   } catch (error) {
     await apollo.stop();
+    await responseCache.close();
     await listener.close();
     throw error;
   }
@@ -317,6 +319,7 @@ export async function startServer(orm: MikroORM, port: number, authenticator: Au
           await Promise.all([dispatcher?.stop(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS), recount?.stop(), usageFold?.stop(), apollo.stop()]);
         } finally {
           unwatchPool();
+          await responseCache.close();
           await listener.close();
         }
       })()),

@@ -32,10 +32,11 @@ export const RESTART_WINDOW_MS = 60_000;
 
 /**
  * PostgreSQL connections one worker may open: its pool (10, src/mikro-orm.config.ts),
- * the webhook dispatcher's (2, src/modules/notifications/sql-pool.ts) and
- * the LISTEN connection of live updates (1).
+ * the webhook dispatcher's (2, src/modules/notifications/sql-pool.ts),
+ * the LISTEN connection of live updates (1) and the response cache's
+ * snapshot connection (1, src/graphql/snapshot-source.ts).
  */
-export const CONNECTIONS_PER_WORKER = 13;
+export const CONNECTIONS_PER_WORKER = 14;
 
 /**
  * `max_connections` for the embedded PostgreSQL of `workers` workers: theirs,

@@ -1,13 +1,13 @@
 import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestListener, type GraphQLResponse } from '@apollo/server';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Request, RequestHandler } from 'express';
 import { TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
-import { CLOCK_ACCOUNTED_FOR, currentClockReads, withClockReads } from '../db/clock-reads';
+import { currentClockReads, withClockReads } from '../db/clock-reads';
 import type { Viewer } from '../core/viewer';
 import { cutWhenStalled } from '../http/send-stall';
 import { currentObservation } from '../observability/request-observation';
 import type { MuluContext } from './context';
 import { jsonSizeUpTo } from './execution-budget';
+import type { DatabaseMoment, SnapshotSource } from './snapshot-source';
 
 /** Response header of every query the cache saw: HIT (answered from it) or MISS (computed). */
 export const RESPONSE_CACHE_HEADER = 'x-mulu-response-cache';
@@ -22,17 +22,6 @@ export const DEFAULT_RESPONSE_CACHE_BYTES = 32 * 1024 * 1024;
  * statements and no room among the stored answers.
  */
 export const MAX_CACHED_REQUEST_CHARS = 64 * 1024;
-
-/**
- * The database's snapshot (which transactions are visible) and its clock.
- * Two equal snapshots see exactly the same committed data: every commit,
- * whatever it writes, changes the snapshot (the newest completed transaction
- * moves, or a running one leaves the in-progress list). Transaction ids are
- * unique only within one run of one server: after a crash, a restore or a
- * failover the same ids can come back with other data, so the server's start
- * time is part of the snapshot's name.
- */
-const SNAPSHOT_SQL = `${CLOCK_ACCOUNTED_FOR} select pg_postmaster_start_time()::text || '/' || pg_current_snapshot()::text as snapshot, (extract(epoch from clock_timestamp()) * 1000)::float8 as now`;
 
 /**
  * The field extension that says a field's answers are never stored: each
@@ -68,17 +57,6 @@ function selectsNeverCachedField(schema: GraphQLSchema, document: DocumentNode):
   return found;
 }
 
-interface DatabaseMoment {
-  snapshot: string;
-  /** The database clock, epoch ms. */
-  now: number;
-}
-
-async function databaseMoment(em: EntityManager): Promise<DatabaseMoment> {
-  const [row] = await em.getConnection().execute<{ snapshot: string; now: number }[]>(SNAPSHOT_SQL);
-  return { snapshot: row.snapshot, now: Number(row.now) };
-}
-
 /**
  * The snapshot the direct path took for a request it could not answer
  * (the stored answer was retired), by the request's clock record: the
@@ -96,8 +74,6 @@ function cacheKey(viewer: Viewer | null | undefined, operationName: string | nul
 export interface DirectOptions {
   /** Who sent the request, as the HTTP layer worked it out (http/caller.ts); a refusal goes on to Apollo, which answers it. */
   identify(req: Request): Promise<Viewer | null>;
-  /** An entity manager to take the snapshot with. */
-  em(): EntityManager;
   /** How long the answer may send nothing before it is cut (http/send-stall.ts). */
   stallMs: number;
   /** Headers every GraphQL answer carries besides the cache's (the statement counter's), for the request being served. */
@@ -285,7 +261,7 @@ class StoredAnswers {
  * `Cache-Control: no-cache` is computed afresh and costs the cache nothing
  * (no statement, no text stored).
  */
-export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BYTES) {
+export function createResponseCache(snapshots: SnapshotSource, maxBytes: number = DEFAULT_RESPONSE_CACHE_BYTES) {
   const answers = new StoredAnswers(maxBytes);
   const inFlight = new AnswersInFlight();
   const stats = { hits: 0, misses: 0, shared: 0, waiting: 0, direct: 0 };
@@ -324,7 +300,7 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
             return null;
           }
           const key = cacheKey(contextValue.viewer, request.operationName, request.variables, source);
-          const moment = momentsTaken.get(clock) ?? (await databaseMoment(contextValue.em).catch(() => null));
+          const moment = momentsTaken.get(clock) ?? (await snapshots.moment().catch(() => null));
           // The cache must never fail a request it could not help: computed as without it, and not stored.
           if (!moment) return null;
           answers.see(moment.snapshot);
@@ -365,7 +341,7 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
             if (!clock || clock.undated || body.kind !== 'single' || body.singleResult.errors?.length || !body.singleResult.data) return;
             const result = body.singleResult;
             const check = (async () => {
-              const after = await databaseMoment(contextValue.em).catch(() => null);
+              const after = await snapshots.moment().catch(() => null);
               if (after?.snapshot !== computed.snapshot || after.now >= clock.validUntil) return;
               // The text Apollo would send (runHttpQuery: errors, data, extensions in that order), made once for everyone.
               const text = JSON.stringify({ errors: result.errors, data: result.data, extensions: result.extensions }) + '\n';
@@ -441,7 +417,7 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
       }
       const key = cacheKey(viewer, operationName, variables, query);
       if (!answers.has(key)) return next();
-      const moment = await databaseMoment(options.em()).catch(() => null);
+      const moment = await snapshots.moment().catch(() => null);
       if (!moment) return next();
       answers.see(moment.snapshot);
       const answer = answers.take(key);
@@ -471,6 +447,7 @@ export function createResponseCache(maxBytes: number = DEFAULT_RESPONSE_CACHE_BY
     middleware,
     direct,
     stats: (): ResponseCacheStats => ({ ...stats, stored: answers.stored, entries: answers.size, bytes: answers.bytes }),
+    close: () => snapshots.close(),
   };
 }
 

@@ -1,6 +1,7 @@
 import { CLOCK_ACCOUNTED_FOR, readsTheClockUnaccounted } from '../../src/db/clock-reads';
 import { MAX_CACHED_REQUEST_CHARS, RESPONSE_CACHE_HEADER } from '../../src/graphql/response-cache';
 import { SQL_STATEMENTS_HEADER } from '../../src/graphql/sql-statement-count';
+import { SNAPSHOT_CONNECTION_NAME } from '../../src/graphql/snapshot-source';
 import { addDirectory, createDepartment, createRegions, creditCode, mount } from '../support/builders';
 import { openConnection, untilWaiting } from '../support/locks';
 import { startTestServer, type TestServer } from '../support/test-server';
@@ -304,6 +305,30 @@ describe('response cache', () => {
       // The snapshot the direct path took goes on to the plugin: before, the query's own, after.
       expect([after.cache, after.statements, after.body.data.region.name]).toEqual(['MISS', fresh.statements + 2, '殷都区（新）']);
       await execute(`update region set name = '殷都区' where code = '410505'`);
+    });
+
+    it('keeps answering when its snapshot connection is cut, and opens a new one', async () => {
+      const cut = () =>
+        execute<{ cut: boolean }>(`select pg_terminate_backend(pid) as cut from pg_stat_activity where application_name = ?`, [SNAPSHOT_CONNECTION_NAME]);
+      await post(STATS, { code: '410505' });
+      expect((await post(STATS, { code: '410505' })).cache).toBe('HIT');
+      expect((await cut()).map((row) => row.cut)).toEqual([true]);
+      // While the connection is gone the pool takes the snapshot: the same answers, the same statements (the first
+      // request may have sent its statement on the dying connection before the client heard of the cut: then two).
+      const answers = [];
+      for (let i = 0; i < 3; i++) answers.push(await post(STATS, { code: '410505' }));
+      expect(answers.map((a) => [a.cache, a.body.data.region.mountStats.dataVolume])).toEqual([
+        ['HIT', 100],
+        ['HIT', 100],
+        ['HIT', 100],
+      ]);
+      expect([1, 2]).toContain(answers[0].statements);
+      expect(answers.slice(1).map((a) => a.statements)).toEqual([1, 1]);
+      // A second later the cache has its own connection again.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect((await post(STATS, { code: '410505' })).cache).toBe('HIT');
+      const open = await execute<{ n: number }>(`select count(*)::int as n from pg_stat_activity where application_name = ?`, [SNAPSHOT_CONNECTION_NAME]);
+      expect(open[0].n).toBe(1);
     });
 
     it("counts a direct answer under its operation's name in the request metrics", async () => {
