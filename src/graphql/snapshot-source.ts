@@ -23,12 +23,17 @@ export const SNAPSHOT_SQL = `${CLOCK_ACCOUNTED_FOR} select pg_postmaster_start_t
 /** The connection's `application_name`, as pg_stat_activity shows it. */
 export const SNAPSHOT_CONNECTION_NAME = 'mulu-response-cache';
 
+/** How long the statement may go unanswered on the cache's connection before the pool is asked instead. */
+const SNAPSHOT_TIMEOUT_MS = 3_000;
+
 /** How long after a failed connection the pool answers instead, before the cache's own connection is tried again. */
 const RECONNECT_AFTER_MS = 1_000;
 
 export interface SnapshotSource {
-  /** The database's moment now: taken after the call, never shared with an earlier caller. */
+  /** The database's moment now: taken after the call (shared only with callers who asked while it was not yet sent). */
   moment(): Promise<DatabaseMoment>;
+  /** Statements sent on the source's own connection since it was made (not those the pool took). */
+  sent(): number;
   close(): Promise<void>;
 }
 
@@ -41,19 +46,22 @@ interface KnexEvents {
  * its own, prepared once, instead of through MikroORM and knex. Every answer
  * the cache serves costs this one statement, and taking a pooled connection
  * for it (knex's acquire, its timers and promises) cost a served district
- * ranking more Node CPU than sending and reading the statement itself. One
- * connection answers the statements one after another in the order they
- * were asked (pg queues them); each is a fraction of a millisecond, and each
- * is sent after its caller asked, so a commit the caller already saw is in
- * it.
+ * ranking more Node CPU than sending and reading the statement itself.
  *
- * The statement is announced to knex's listeners as if knex had sent it
- * (`query`, then `query-response`), so the request's statement count, its
- * log line and the clock watcher see it as before. A connection that fails
- * is dropped, and the statement it failed is sent again through the pool;
- * until a new connection opens (tried again a second later) the statement
- * goes through the pool, which fails and heals as every other statement
- * does.
+ * One statement is on the connection at a time. Requests that ask while it
+ * is out share the next one, sent as soon as it is answered: every request
+ * gets a snapshot taken after it asked (so a commit its client already saw
+ * is in it), and ten dashboards asking at once cost two statements, not
+ * ten.
+ *
+ * Each request's share is announced to knex's listeners as if knex had sent
+ * a statement for it (`query`, then `query-response`, in the request's own
+ * scope), so the request's statement count, its log line and the clock
+ * watcher see one statement, as before. A connection that fails is
+ * dropped, and the requests it failed take their statement through the
+ * pool; until a new connection opens (tried again a second later) the
+ * statement goes through the pool, which fails and heals as every other
+ * statement does.
  */
 export function createSnapshotSource(orm: MikroORM): SnapshotSource {
   const knex = orm.em.getConnection().getKnex() as unknown as KnexEvents;
@@ -62,7 +70,7 @@ export function createSnapshotSource(orm: MikroORM): SnapshotSource {
   let connecting: Promise<Client> | null = null;
   let failedAt = -Infinity;
   let closed = false;
-  let statements = 0;
+  let announced = 0;
 
   const drop = (dead: Client) => {
     if (client === dead) client = null;
@@ -73,7 +81,13 @@ export function createSnapshotSource(orm: MikroORM): SnapshotSource {
   const open = (): Promise<Client> =>
     (connecting ??= (async () => {
       // Named for operators (pg_stat_activity) and for the tests that cut it.
-      const next = new Client({ ...connection, connectionString: orm.config.get('clientUrl'), application_name: SNAPSHOT_CONNECTION_NAME });
+      // A statement unanswered for that long (a connection half open) fails over to the pool rather than hold every request.
+      const next = new Client({
+        ...connection,
+        connectionString: orm.config.get('clientUrl'),
+        application_name: SNAPSHOT_CONNECTION_NAME,
+        query_timeout: SNAPSHOT_TIMEOUT_MS,
+      });
       next.on('error', (error) => {
         if (!closed) logger.warn({ err: error, component: 'response-cache' }, "the response cache's snapshot connection failed; the pool answers until it is reopened");
         failedAt = performance.now();
@@ -102,30 +116,58 @@ export function createSnapshotSource(orm: MikroORM): SnapshotSource {
     return { snapshot: row.snapshot, now: Number(row.now) };
   };
 
+  /** Sends the statement on the cache's connection (opened if need be); rejects when that connection cannot answer. */
+  let sent = 0;
+  const send = async (): Promise<DatabaseMoment> => {
+    const own = client ?? (await open());
+    sent++;
+    try {
+      const result = await own.query<{ snapshot: string; now: number }>({ name: 'mulu_snapshot', text: SNAPSHOT_SQL });
+      const [row] = result.rows;
+      return { snapshot: row.snapshot, now: Number(row.now) };
+    } catch (error) {
+      // The connection died under it (cut, restart): the pool takes the statements of the next second.
+      failedAt = performance.now();
+      drop(own);
+      throw error;
+    }
+  };
+
+  /** The statement on the connection now, and the one that goes out when it is answered, for everyone who asked meanwhile. */
+  let sending: Promise<DatabaseMoment> | null = null;
+  let following: Promise<DatabaseMoment> | null = null;
+  const shared = (): Promise<DatabaseMoment> => {
+    if (!sending) {
+      const sent = send().finally(() => {
+        if (sending === sent) sending = null;
+      });
+      return (sending = sent);
+    }
+    // Sent only after the statement on the connection is answered, so after every caller waiting for it had asked.
+    return (following ??= sending
+      .catch(() => undefined)
+      .then(() => {
+        following = null;
+        return shared();
+      }));
+  };
+
   return {
     async moment() {
       if (closed || (client === null && performance.now() - failedAt < RECONNECT_AFTER_MS)) return viaPool();
-      let own: Client;
+      let moment: DatabaseMoment;
       try {
-        own = client ?? (await open());
+        moment = await shared();
       } catch {
         return viaPool();
       }
-      const query = { sql: SNAPSHOT_SQL, bindings: [], __knexQueryUid: `snapshot-${++statements}` };
+      // Counted for every request it answered, in that request's scope.
+      const query = { sql: SNAPSHOT_SQL, bindings: [], __knexQueryUid: `snapshot-${++announced}` };
       knex.emit('query', query);
-      try {
-        const result = await own.query<{ snapshot: string; now: number }>({ name: 'mulu_snapshot', text: SNAPSHOT_SQL });
-        knex.emit('query-response', result.rows, query);
-        const [row] = result.rows;
-        return { snapshot: row.snapshot, now: Number(row.now) };
-      } catch (error) {
-        knex.emit('query-error', error, query);
-        // The connection died under it (cut, restart): the pool takes this one, and the next second's.
-        failedAt = performance.now();
-        drop(own);
-        return viaPool();
-      }
+      knex.emit('query-response', [moment], query);
+      return moment;
     },
+    sent: () => sent,
     async close() {
       closed = true;
       await connecting?.catch(() => undefined);
