@@ -95,6 +95,12 @@ function directContentType(req: Request): string | undefined {
   return undefined;
 }
 
+/** What a request's key would hold, in characters, counted up to just past MAX_CACHED_REQUEST_CHARS (a 20 MB operation name is not measured in full, nor keyed). */
+function requestChars(source: string, operationName: string | null | undefined, variables: unknown): number {
+  const named = source.length + (operationName?.length ?? 0);
+  return named > MAX_CACHED_REQUEST_CHARS ? named : named + jsonSizeUpTo(variables ?? {}, MAX_CACHED_REQUEST_CHARS);
+}
+
 const asksNoCache = (cacheControl: string | null | undefined) => /\bno-cache\b/i.test(cacheControl ?? '');
 
 interface StoredAnswer {
@@ -293,7 +299,7 @@ export function createResponseCache(snapshots: SnapshotSource, maxBytes: number 
           // as it is: an answer still valid for its snapshot is exactly as right as before the fresh one was computed.
           if (
             asksNoCache(request.http?.headers.get('cache-control')) ||
-            source.length + jsonSizeUpTo(request.variables ?? {}, MAX_CACHED_REQUEST_CHARS) > MAX_CACHED_REQUEST_CHARS
+            requestChars(source, request.operationName, request.variables) > MAX_CACHED_REQUEST_CHARS
           ) {
             fresh = true;
             stats.misses++;
@@ -405,7 +411,7 @@ export function createResponseCache(snapshots: SnapshotSource, maxBytes: number 
         (operationName != null && typeof operationName !== 'string') ||
         (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) ||
         extensions != null ||
-        query.length + jsonSizeUpTo(variables ?? {}, MAX_CACHED_REQUEST_CHARS) > MAX_CACHED_REQUEST_CHARS
+        requestChars(query, operationName, variables) > MAX_CACHED_REQUEST_CHARS
       ) {
         return next();
       }
