@@ -65,9 +65,28 @@ function selectsNeverCachedField(schema: GraphQLSchema, document: DocumentNode):
  */
 const momentsTaken = new WeakMap<object, DatabaseMoment>();
 
-/** The cache's key of a request: the caller, the operation's name, its variables and its document. */
+/**
+ * The cache's key of a request: the caller, the operation's name, its
+ * variables and its document. The first three as one JSON array, so that no
+ * two different requests share a key (an empty operation name is not an
+ * absent one; a name cannot run into the variables).
+ */
 function cacheKey(viewer: Viewer | null | undefined, operationName: string | null | undefined, variables: unknown, source: string): string {
-  return `${JSON.stringify(viewer)}\n${operationName ?? ''}\n${JSON.stringify(variables ?? {})}\n${source}`;
+  return `${JSON.stringify([viewer ?? null, operationName ?? null, variables ?? {}])}\n${source}`;
+}
+
+/**
+ * Whether JSON text says exactly what the variables hold: a number too large
+ * for a double (1e400) parses to Infinity, which JSON writes as null, so
+ * `{"first": 1e400}` (refused by GraphQL) would share the key of
+ * `{"first": null}`. Such a request is not keyed.
+ */
+function faithfulAsJson(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) return value.every(faithfulAsJson);
+  for (const key in value) if (!faithfulAsJson((value as Record<string, unknown>)[key])) return false;
+  return true;
 }
 
 /** What the direct path (`ResponseCache.direct`) needs of the app. */
@@ -99,6 +118,22 @@ function directContentType(req: Request): string | undefined {
 function requestChars(source: string, operationName: string | null | undefined, variables: unknown): number {
   const named = source.length + (operationName?.length ?? 0);
   return named > MAX_CACHED_REQUEST_CHARS ? named : named + jsonSizeUpTo(variables ?? {}, MAX_CACHED_REQUEST_CHARS);
+}
+
+/** Whether the cache keys a request at all: small enough, and its variables said exactly by JSON. */
+const keyable = (source: string, operationName: string | null | undefined, variables: unknown) =>
+  requestChars(source, operationName, variables) <= MAX_CACHED_REQUEST_CHARS && faithfulAsJson(variables);
+
+/**
+ * The UTF-8 of a stored answer in memory of its own. `Buffer.from` puts a
+ * short text (under 4 KB) in a slice of a shared 8 KB block, which the
+ * stored answer would keep alive whole: thousands of small answers would
+ * hold several times the memory the cache counts.
+ */
+function ownBytes(text: string): Buffer {
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text, 'utf8'));
+  bytes.write(text, 'utf8');
+  return bytes;
 }
 
 const asksNoCache = (cacheControl: string | null | undefined) => /\bno-cache\b/i.test(cacheControl ?? '');
@@ -299,7 +334,7 @@ export function createResponseCache(snapshots: SnapshotSource, maxBytes: number 
           // as it is: an answer still valid for its snapshot is exactly as right as before the fresh one was computed.
           if (
             asksNoCache(request.http?.headers.get('cache-control')) ||
-            requestChars(source, request.operationName, request.variables) > MAX_CACHED_REQUEST_CHARS
+            !keyable(source, request.operationName, request.variables)
           ) {
             fresh = true;
             stats.misses++;
@@ -355,7 +390,7 @@ export function createResponseCache(snapshots: SnapshotSource, maxBytes: number 
                 snapshot: computed.snapshot,
                 validUntil: clock.validUntil,
                 body: text,
-                bytes: Buffer.from(text, 'utf8'),
+                bytes: ownBytes(text),
                 operation: operationName ?? `anonymous ${operation?.operation ?? 'query'}`,
               };
               toStore.set(result.data!, { key: computed.key, answer: stored });
@@ -411,7 +446,7 @@ export function createResponseCache(snapshots: SnapshotSource, maxBytes: number 
         (operationName != null && typeof operationName !== 'string') ||
         (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) ||
         extensions != null ||
-        requestChars(query, operationName, variables) > MAX_CACHED_REQUEST_CHARS
+        !keyable(query, operationName, variables)
       ) {
         return next();
       }

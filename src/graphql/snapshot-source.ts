@@ -23,8 +23,18 @@ export const SNAPSHOT_SQL = `${CLOCK_ACCOUNTED_FOR} select pg_postmaster_start_t
 /** The connection's `application_name`, as pg_stat_activity shows it. */
 export const SNAPSHOT_CONNECTION_NAME = 'mulu-response-cache';
 
-/** How long the statement may go unanswered on the cache's connection before the pool is asked instead. */
-const SNAPSHOT_TIMEOUT_MS = 3_000;
+/** How long the statement (well under a millisecond) may go unanswered on the cache's connection before the pool is asked instead. */
+const SNAPSHOT_TIMEOUT_MS = 1_000;
+
+/**
+ * The connection is closed after this long without a statement, as the pool
+ * closes its idle ones: an idle connection that a firewall or a failover
+ * dropped silently would otherwise cost the next request the whole timeout.
+ */
+const IDLE_CLOSE_MS = 10_000;
+
+/** How long closing may wait for PostgreSQL to acknowledge before the socket is cut. */
+const CLOSE_WAIT_MS = 1_000;
 
 /** How long after a failed connection the pool answers instead, before the cache's own connection is tried again. */
 const RECONNECT_AFTER_MS = 1_000;
@@ -72,16 +82,43 @@ export function createSnapshotSource(orm: MikroORM): SnapshotSource {
   let closed = false;
   let announced = 0;
 
+  /** Ends a connection, cutting its socket if PostgreSQL does not acknowledge soon (a half-open connection never would). */
+  const end = async (dead: Client): Promise<void> => {
+    dead.removeAllListeners('end');
+    let timer: NodeJS.Timeout | undefined;
+    const cut = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        (dead as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+        resolve();
+      }, CLOSE_WAIT_MS);
+      timer.unref();
+    });
+    await Promise.race([dead.end().catch(() => undefined), cut]);
+    clearTimeout(timer);
+  };
+
   const drop = (dead: Client) => {
     if (client === dead) client = null;
-    dead.removeAllListeners('end');
-    dead.end().catch(() => undefined);
+    void end(dead);
+  };
+
+  /** Closes the connection once idle for IDLE_CLOSE_MS; each statement restarts the wait. */
+  let idle: NodeJS.Timeout | null = null;
+  const stillUsed = () => {
+    if (idle) idle.refresh();
+    else {
+      idle = setTimeout(() => {
+        idle = null;
+        if (client && !sending) drop(client);
+      }, IDLE_CLOSE_MS);
+      idle.unref();
+    }
   };
 
   const open = (): Promise<Client> =>
     (connecting ??= (async () => {
-      // Named for operators (pg_stat_activity) and for the tests that cut it.
-      // A statement unanswered for that long (a connection half open) fails over to the pool rather than hold every request.
+      // Named for operators (pg_stat_activity) and for the tests that cut it. A statement unanswered for
+      // SNAPSHOT_TIMEOUT_MS (a connection half open) fails over to the pool rather than hold every request.
       const next = new Client({
         ...connection,
         connectionString: orm.config.get('clientUrl'),
@@ -119,8 +156,10 @@ export function createSnapshotSource(orm: MikroORM): SnapshotSource {
   /** Sends the statement on the cache's connection (opened if need be); rejects when that connection cannot answer. */
   let sent = 0;
   const send = async (): Promise<DatabaseMoment> => {
+    if (closed) throw new Error('The snapshot source is closed.');
     const own = client ?? (await open());
     sent++;
+    stillUsed();
     try {
       const result = await own.query<{ snapshot: string; now: number }>({ name: 'mulu_snapshot', text: SNAPSHOT_SQL });
       const [row] = result.rows;
@@ -144,12 +183,17 @@ export function createSnapshotSource(orm: MikroORM): SnapshotSource {
       return (sending = sent);
     }
     // Sent only after the statement on the connection is answered, so after every caller waiting for it had asked.
-    return (following ??= sending
-      .catch(() => undefined)
-      .then(() => {
+    // If that one failed, the connection is gone: those waiting take the pool (moment) instead of waiting for another.
+    return (following ??= sending.then(
+      () => {
         following = null;
         return shared();
-      }));
+      },
+      (error: unknown) => {
+        following = null;
+        throw error;
+      },
+    ));
   };
 
   return {
@@ -170,13 +214,11 @@ export function createSnapshotSource(orm: MikroORM): SnapshotSource {
     sent: () => sent,
     async close() {
       closed = true;
+      if (idle) clearTimeout(idle);
       await connecting?.catch(() => undefined);
       const last = client;
       client = null;
-      if (last) {
-        last.removeAllListeners('end');
-        await last.end().catch(() => undefined);
-      }
+      if (last) await end(last);
     },
   };
 }

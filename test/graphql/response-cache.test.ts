@@ -276,6 +276,27 @@ describe('response cache', () => {
       expect(direct()).toBe(before + 1);
     });
 
+    it('never answers a request that only looks the same as a stored one (an empty operation name, a number JSON cannot write)', async () => {
+      const stored = await send({}, api.adminToken, { query: STATS, variables: { code: '410505' } });
+      expect((await send({}, api.adminToken, { query: STATS, variables: { code: '410505' } })).headers[RESPONSE_CACHE_HEADER]).toBe('HIT');
+      // "" names no operation (Apollo refuses it); absent means the only one.
+      const unnamed = await send({}, api.adminToken, { query: STATS, variables: { code: '410505' }, operationName: '' });
+      expect([unnamed.status, JSON.parse(unnamed.text).errors[0].extensions.code]).toEqual([400, 'BAD_REQUEST']);
+      expect(stored.status).toBe(200);
+      // 1e400 parses to Infinity, which JSON would write as null: it must not be served the answer of null.
+      const PAGE = `query Page($first: Int) { directories(first: $first) { totalCount } }`;
+      const raw = (variables: string) =>
+        fetch(api.server.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${api.adminToken}` },
+          body: `{"query":${JSON.stringify(PAGE)},"variables":${variables}}`,
+        });
+      await raw('{"first":null}');
+      expect((await raw('{"first":null}')).headers.get(RESPONSE_CACHE_HEADER)).toBe('HIT');
+      const huge = await raw('{"first":1e400}');
+      expect([huge.status, (await huge.json()).errors[0].extensions.code]).toEqual([400, 'BAD_USER_INPUT']);
+    });
+
     it("never sends a stored answer to a request whose token fails, though its caller's answer is stored", async () => {
       const claims = { role: 'VIEWER', sub: 'viewer-direct', name: '看板' };
       const token = await api.signToken(claims);

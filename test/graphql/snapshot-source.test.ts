@@ -22,7 +22,19 @@ describe('snapshot source', () => {
     await api.close();
   });
 
-  const rename = (name: string) => api.orm.em.fork().getConnection().execute(`update region set name = ? where code = '410000'`, [name]);
+  const execute = <T>(sql: string, params: unknown[] = []) => api.orm.em.fork().getConnection().execute<T[]>(sql, params);
+  /** Commits a rename and returns its transaction id. */
+  const rename = async (name: string) =>
+    (
+      await execute<{ xid: string }>(
+        `with renamed as (update region set name = ? where code = '410000' returning 1) select pg_current_xact_id()::text as xid from renamed`,
+        [name],
+      )
+    )[0].xid;
+  /** Whether a snapshot (as the source names it: the server's start time, "/", the snapshot) sees transaction `xid`'s commit. */
+  const sees = async (snapshot: string, xid: string) =>
+    (await execute<{ seen: boolean }>(`select pg_visible_in_snapshot(?::xid8, ?::pg_snapshot) as seen`, [xid, snapshot.slice(snapshot.lastIndexOf('/') + 1)]))[0]
+      .seen;
 
   it('sends one statement for the first caller and one for all who asked while it was out', async () => {
     await source.moment();
@@ -33,15 +45,21 @@ describe('snapshot source', () => {
     expect(new Set(moments.map((m) => m.snapshot)).size).toBe(1);
   });
 
-  it('gives a caller asking after a commit a snapshot that includes it, with an earlier statement just sent', async () => {
+  it('gives a caller asking after a commit a snapshot that sees it, with an earlier statement just sent', async () => {
     for (let round = 0; round < 5; round++) {
       const earlier = source.moment();
-      await rename(`河南省${round}`);
-      // Asked after the commit: it must see it, whether or not the earlier statement was answered by now.
+      const xid = await rename(`河南省${round}`);
+      // Asked after the commit: it must see it, whether or not the earlier statement was answered by now (the
+      // earlier one may see it too, if PostgreSQL ran it after the commit).
       const later = await source.moment();
-      expect(later.snapshot).not.toBe((await earlier).snapshot);
+      expect(await sees(later.snapshot, xid)).toBe(true);
+      await earlier;
     }
-    await rename('河南省');
+    const last = await rename('河南省');
+    expect(await sees((await source.moment()).snapshot, last)).toBe(true);
+    // And the check can fail: a snapshot taken before a commit does not see it.
+    const before = await source.moment();
+    expect(await sees(before.snapshot, await rename('河南省'))).toBe(false);
   });
 
   it('answers through the pool once closed', async () => {
