@@ -231,8 +231,7 @@ const PAGE_COLUMNS = (alias: string) =>
  * them and planned the region as a scan of the whole table for each
  * directory, and Node then parsed the object.
  */
-const PAGE_JOINS = (alias: string) =>
-  `join department page_d on page_d.id = ${alias}.department_id join region page_r on page_r.code = page_d.region_code`;
+const PAGE_JOINS = (alias: string) => `join department page_d on page_d.id = ${alias}.department_id join region page_r on page_r.code = page_d.region_code`;
 
 /** A json column as the driver returns it (parsed, or its text). */
 const parsedJson = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T;
