@@ -49,10 +49,12 @@ export async function pagedRows<T extends object, R = T>(
    * marked as accounted for, unless `where` reads the clock as well.
    */
   extra?: string,
+  /** Joins on the page's rows (alias `c`) that `extra` reads from; they must keep one row per row of the table. */
+  joins = '',
 ): Promise<R[]> {
   const accounted = extra && !readsTheClockUnaccounted(where.sql) ? `${CLOCK_ACCOUNTED_FOR} ` : '';
   const rows: Record<string, unknown>[] = await em.execute(
-    `${accounted}select c.*${extra ? `, ${extra}` : ''} from ${table} c
+    `${accounted}select c.*${extra ? `, ${extra}` : ''} from ${table} c ${joins}
       where c.id in (select c.id from ${table} c where c.id > ? and (${where.sql}) order by c.id limit ?)
       order by c.id`,
     [page.afterId, ...where.params, page.first + 1],

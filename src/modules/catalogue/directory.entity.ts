@@ -83,10 +83,14 @@ export interface InformationItem {
  * text, in id order) picks its page of ids from this index alone, without
  * visiting the wide rows (information items) of every directory it passes
  * over; only the page's rows are read. See pagedRows (db/paged-children.ts).
+ * It holds the names and codes lower-cased, as the text filter compares
+ * them (directoryFilterSql), and as they are, which PostgreSQL wants
+ * present before it answers from the index alone.
  */
 @Index({
   name: 'resource_directory_search_index',
-  expression: 'create index "resource_directory_search_index" on "resource_directory" ("department_id", "id") include ("status", "share_type", "name", "code")',
+  expression:
+    'create index "resource_directory_search_index" on "resource_directory" ("department_id", "id", lower("name"), lower("code")) include ("status", "share_type", "name", "code")',
 })
 @Index({
   name: 'resource_directory_stale_after_index',

@@ -1,10 +1,12 @@
-import { Entity, ManyToOne, PrimaryKey, Property, Unique, type Ref } from '@mikro-orm/core';
+import { Entity, Index, ManyToOne, PrimaryKey, Property, Unique, type Ref } from '@mikro-orm/core';
 import { TimestampedEntity } from '../../db/base.entity';
 import { Region } from '../regions/region.entity';
 
 /** A government department (部门) of one region. */
 @Entity({ tableName: 'department' })
 @Unique({ properties: ['region', 'name'] })
+// A region's departments by id (the catalogue's region filter), from the index alone.
+@Index({ properties: ['region', 'id'] })
 export class Department extends TimestampedEntity<'regionCode'> {
   @PrimaryKey({ type: 'integer', autoincrement: true })
   id!: number;

@@ -115,6 +115,41 @@ describe('resource directories', () => {
     expect(await search({ text: '%' })).toEqual([]);
   });
 
+  it('matches text as ILIKE does, beyond ASCII, reading lower-cased names from the search index', async () => {
+    await api.ok(`mutation($input: UpdateDirectoryInput!) { updateDirectory(input: $input) { code } }`, {
+      input: { directory: { code: 'CIV-002' }, name: 'Ärzte-Verzeichnis ΣΟΦΊΑ' },
+    });
+    const search = async (text: string) =>
+      (await api.ok(`query($f: DirectoryFilter) { directories(filter: $f, first: 100) { edges { node { code } } } }`, { f: { text } })).directories.edges.map(
+        (e: any) => e.node.code,
+      );
+    expect(await search('ärzte-v')).toEqual(['CIV-002']);
+    expect(await search('σοφία')).toEqual(['CIV-002']);
+    expect(await search('ÄRZTE_V')).toEqual([]);
+    // The filter is `lower(x) like lower(p)` (directoryFilterSql): the same rows as `x ilike p` for every pattern here.
+    const em = api.orm.em.fork();
+    for (const pattern of ['%ärzte%', '%ΣΟΦΊΑ%', '%civ-00%', '%资源%', '%Ä%', '%\\_%', '%sofia%']) {
+      const [row]: { ilike: number[]; lowered: number[] }[] = await em.execute(
+        `select array(select id from resource_directory where name ilike ? or code ilike ? order by id) as ilike,
+                array(select id from resource_directory where lower(name) like lower(?) or lower(code) like lower(?) order by id) as lowered`,
+        [pattern, pattern, pattern, pattern],
+      );
+      expect(row.lowered).toEqual(row.ilike);
+    }
+    // Told not to scan the table (too small here to be worth an index otherwise), PostgreSQL answers the filter from the index alone.
+    const plan = await em.transactional(async (tx) => {
+      await tx.execute('set local enable_seqscan = off; set local enable_bitmapscan = off');
+      const rows: { 'QUERY PLAN': string }[] = await tx.execute(
+        `explain (costs off) select c.id from resource_directory c where c.department_id = 1 and c.id > 0 and (lower(c.name) like lower('%a%') or lower(c.code) like lower('%a%'))`,
+      );
+      return rows.map((row) => row['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toContain('Index Only Scan using resource_directory_search_index');
+    // ... with the lower-cased columns among the index's own, so that nothing is lower-cased per row.
+    const [index]: { definition: string }[] = await em.execute(`select pg_get_indexdef('resource_directory_search_index'::regclass) as definition`);
+    expect(index.definition).toContain('(department_id, id, lower((name)::text), lower((code)::text)) INCLUDE');
+  });
+
   it('pages the catalogue and caps the page size at 100', async () => {
     const page1 = (await api.ok(`{ directories(first: 2) { edges { node { code } } pageInfo { hasNextPage endCursor } } }`)).directories;
     expect(page1.edges).toHaveLength(2);
