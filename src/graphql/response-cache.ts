@@ -107,9 +107,11 @@ export interface DirectOptions {
  * application/json.
  */
 function directContentType(req: Request): string | undefined {
-  if (req.method !== 'POST' || !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '') || asksNoCache(req.headers['cache-control'])) return undefined;
+  if (req.method !== 'POST' || !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '') || asksNoCache(req.headers['cache-control']))
+    return undefined;
   const accept = req.headers.accept?.trim();
-  if (accept === undefined || accept === '' || accept === '*/*' || /^application\/json(\s*;\s*charset=utf-8)?$/i.test(accept)) return 'application/json; charset=utf-8';
+  if (accept === undefined || accept === '' || accept === '*/*' || /^application\/json(\s*;\s*charset=utf-8)?$/i.test(accept))
+    return 'application/json; charset=utf-8';
   if (/^application\/graphql-response\+json(\s*;\s*charset=utf-8)?$/i.test(accept)) return 'application/graphql-response+json; charset=utf-8';
   return undefined;
 }
@@ -332,10 +334,7 @@ export function createResponseCache(snapshots: SnapshotSource, maxBytes: number 
           // snapshot statements, no key, no text kept. (Storing it for the next caller would cost those two
           // statements on every such request, the computed path's only cost of the cache.) What is stored stays
           // as it is: an answer still valid for its snapshot is exactly as right as before the fresh one was computed.
-          if (
-            asksNoCache(request.http?.headers.get('cache-control')) ||
-            !keyable(source, request.operationName, request.variables)
-          ) {
+          if (asksNoCache(request.http?.headers.get('cache-control')) || !keyable(source, request.operationName, request.variables)) {
             fresh = true;
             stats.misses++;
             return null;

@@ -126,7 +126,8 @@ export function createSnapshotSource(orm: MikroORM): SnapshotSource {
         query_timeout: SNAPSHOT_TIMEOUT_MS,
       });
       next.on('error', (error) => {
-        if (!closed) logger.warn({ err: error, component: 'response-cache' }, "the response cache's snapshot connection failed; the pool answers until it is reopened");
+        if (!closed)
+          logger.warn({ err: error, component: 'response-cache' }, "the response cache's snapshot connection failed; the pool answers until it is reopened");
         failedAt = performance.now();
         drop(next);
       });

@@ -222,7 +222,11 @@ describe('response cache', () => {
 
   describe('direct path (a stored answer sent before Apollo)', () => {
     /** Sends STATS as `post` does, with extra headers; returns the response's headers too. */
-    const send = async (headers: Record<string, string>, token = api.adminToken, body: Record<string, unknown> = { query: STATS, variables: { code: '410505' } }) => {
+    const send = async (
+      headers: Record<string, string>,
+      token = api.adminToken,
+      body: Record<string, unknown> = { query: STATS, variables: { code: '410505' } },
+    ) => {
       const response = await fetch(api.server.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
@@ -357,7 +361,9 @@ describe('response cache', () => {
       await post(NAMED, { code: '410505' });
       const count = async () => {
         const metrics = await (await fetch(api.server.url.replace('/graphql', '/metrics'))).text();
-        const line = metrics.split('\n').find((l) => l.startsWith('mulu_requests_total{') && l.includes('operation="DirectlyNamed"') && l.includes('status="200"'));
+        const line = metrics
+          .split('\n')
+          .find((l) => l.startsWith('mulu_requests_total{') && l.includes('operation="DirectlyNamed"') && l.includes('status="200"'));
         return Number(line?.split(' ').pop() ?? 0);
       };
       const before = [await count(), direct()];

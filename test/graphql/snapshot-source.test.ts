@@ -33,8 +33,9 @@ describe('snapshot source', () => {
     )[0].xid;
   /** Whether a snapshot (as the source names it: the server's start time, "/", the snapshot) sees transaction `xid`'s commit. */
   const sees = async (snapshot: string, xid: string) =>
-    (await execute<{ seen: boolean }>(`select pg_visible_in_snapshot(?::xid8, ?::pg_snapshot) as seen`, [xid, snapshot.slice(snapshot.lastIndexOf('/') + 1)]))[0]
-      .seen;
+    (
+      await execute<{ seen: boolean }>(`select pg_visible_in_snapshot(?::xid8, ?::pg_snapshot) as seen`, [xid, snapshot.slice(snapshot.lastIndexOf('/') + 1)])
+    )[0].seen;
 
   it('sends one statement for the first caller and one for all who asked while it was out', async () => {
     await source.moment();
