@@ -57,3 +57,16 @@ export async function childRegionRows(em: EntityManager, parentCodes: readonly s
   const rows: RegionWithFigures[] = await em.execute(`${REGION_WITH_FIGURES} where r.parent_code in (?) order by r.code`, [[...parentCodes]]);
   return rows.map(regionWithFiguresOf);
 }
+
+/**
+ * The regions directly below each of `parentCodes` and the regions directly
+ * below those, by code, each with its stored figures: one statement for two
+ * levels (region_closure), for a query that asks the children's children.
+ */
+export async function childAndGrandchildRegionRows(em: EntityManager, parentCodes: readonly string[]): Promise<RegionRow[]> {
+  const rows: RegionWithFigures[] = await em.execute(
+    `${REGION_WITH_FIGURES} where r.code in (select descendant_code from region_closure where ancestor_code in (?) and depth in (1, 2)) order by r.code`,
+    [[...parentCodes]],
+  );
+  return rows.map(regionWithFiguresOf);
+}
