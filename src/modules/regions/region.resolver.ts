@@ -31,8 +31,11 @@ export class RegionResolver {
   }
 
   @FieldResolver(() => [RegionType], { description: 'The regions directly below, by code.' })
-  children(@Root() region: RegionRow, @Ctx() ctx: MuluContext, @Info() info: GraphQLResolveInfo): Promise<RegionRow[]> {
-    // Asked with their own children (a dashboard), the children come with them: one statement for both levels.
+  children(@Root() region: RegionRow, @Ctx() ctx: MuluContext, @Info() info: GraphQLResolveInfo): RegionRow[] | Promise<RegionRow[]> {
+    // Children asked with their own children (a dashboard's cities and districts) are read with them, one statement for
+    // both levels, and each child row keeps its own: the next level is answered at once.
+    const carried = ctx.loaders.childRegionsAndTheirs.carried(region);
+    if (carried) return carried;
     return asksField(info, 'children') ? ctx.loaders.childRegionsAndTheirs.load(region.code) : ctx.loaders.childRegions.load(region.code);
   }
 }

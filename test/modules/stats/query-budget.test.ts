@@ -112,6 +112,14 @@ describe('query budget', () => {
     );
     expect(fragments.count).toBe(2);
     expect(fragments.data.region).toEqual(large.data.region);
+    // A city asked on another path of the same query reads its own children: the tree's second level stays with the
+    // tree's rows, so that path's statement goes out whichever reply comes first (3 statements, every time).
+    const twoPaths = await statementsOf(
+      `query { tree: region(code: "420000") { code children { code children { code } } } city: region(code: "420100") { children { code } } }`,
+      {},
+    );
+    expect(twoPaths.count).toBe(3);
+    expect(twoPaths.data.city.children).toEqual(twoPaths.data.tree.children[0].children);
   });
 
   it('reads mount, supervision and subscription statistics of the same units in one statement per level', async () => {
