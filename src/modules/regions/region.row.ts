@@ -17,12 +17,12 @@ export class RegionRow {
     readonly parentCode: string | null,
     /**
      * The region's stored figures (region_figures), read in the same
-     * statement as the region as one array of values (figureValuesSql), for
+     * statement as the region as one text of values (figureValuesSql), for
      * the statistics module to make its figures of (so a level of a
      * dashboard costs one statement, not two); null when none is stored,
      * undefined when the region was read without it.
      */
-    readonly storedFigures?: readonly unknown[] | null,
+    readonly storedFigures?: string | null,
   ) {}
 }
 
@@ -38,11 +38,11 @@ export const REGION_COLUMNS = (r: string) => `${r}.code, ${r}.name, ${r}.level, 
 
 export const regionRowOf = (r: RegionColumns) => new RegionRow(r.code, r.name, r.level, r.parent_code);
 
-/** The region's columns and its stored figures as one array (region_figures joined as `f`; null when it has none). */
+/** The region's columns and its stored figures as one text (region_figures joined as `f`; null when it has none). */
 const REGION_WITH_FIGURES = `select ${REGION_COLUMNS('r')}, case when f.region_code is null then null else ${figureValuesSql('f')} end as figures
   from region r left join region_figures f on f.region_code = r.code`;
 
-type RegionWithFigures = RegionColumns & { figures: unknown[] | null };
+type RegionWithFigures = RegionColumns & { figures: string | null };
 
 const regionWithFiguresOf = (r: RegionWithFigures) => new RegionRow(r.code, r.name, r.level, r.parent_code, r.figures);
 

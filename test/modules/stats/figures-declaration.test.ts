@@ -56,11 +56,11 @@ describe('one declaration per figure (src/modules/stats/figures.ts)', () => {
     for (const column of FIGURE_COLUMNS) expect(definition).toContain(`${column} = ${column} + new.${column} - old.${column}`);
   });
 
-  it('reads a region with its figures as one array (figureValuesSql) that gives the same figures as the columns, a volume past 2^53 exact', async () => {
+  it('reads a region with its figures as one text (figureValuesSql) that gives the same figures as the columns, a volume past 2^53 exact', async () => {
     const em = orm.em.fork();
     await em.execute(`insert into region (code, name, level, parent_code) values ('990000', 'Figures', 'PROVINCE', null), ('980000', 'No figures', 'PROVINCE', null)`);
     await em.execute(`delete from region_figures where region_code = '980000'`);
-    // Every figure a value of its own, so that a figure read from another's place would show; 2^53 + 1 is what a JSON number cannot hold.
+    // Every figure a value of its own, so that a figure read from another's place would show; 2^53 + 1 is what a double cannot hold.
     const values = FIGURES.map((figure, i) => (figure.column === 'data_volume' ? '9007199254740993' : String(i + 1)));
     await em.execute(
       `insert into region_figures (region_code, ${FIGURE_COLUMNS.join(', ')}) values ('990000', ${values.map(() => '?').join(', ')})
@@ -76,7 +76,7 @@ describe('one declaration per figure (src/modules/stats/figures.ts)', () => {
       ['inspection', 'penalty', 'coercion', 'other'].map((k) => FIGURE_COLUMNS.indexOf(`${k}_records`) + 1),
     );
     expect(rows.find((row) => row.code === '980000')!.storedFigures).toBeNull();
-    expect(() => unitFiguresOfValues(read.storedFigures!.slice(1))).toThrow(/figure values/);
+    expect(() => unitFiguresOfValues(read.storedFigures!.slice(read.storedFigures!.indexOf(',') + 1))).toThrow(/figure values/);
   });
 
   it('generates the migration of a new figure: columns, the trigger with it, and a recount of its section', () => {
