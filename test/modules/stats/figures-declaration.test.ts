@@ -58,7 +58,9 @@ describe('one declaration per figure (src/modules/stats/figures.ts)', () => {
 
   it('reads a region with its figures as one text (figureValuesSql) that gives the same figures as the columns, a volume past 2^53 exact', async () => {
     const em = orm.em.fork();
-    await em.execute(`insert into region (code, name, level, parent_code) values ('990000', 'Figures', 'PROVINCE', null), ('980000', 'No figures', 'PROVINCE', null)`);
+    await em.execute(
+      `insert into region (code, name, level, parent_code) values ('990000', 'Figures', 'PROVINCE', null), ('980000', 'No figures', 'PROVINCE', null)`,
+    );
     await em.execute(`delete from region_figures where region_code = '980000'`);
     // Every figure a value of its own, so that a figure read from another's place would show; 2^53 + 1 is what a double cannot hold.
     const values = FIGURES.map((figure, i) => (figure.column === 'data_volume' ? '9007199254740993' : String(i + 1)));
