@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { figureValuesSql } from '../stats/figures.service';
 import type { RegionLevel } from './region.entity';
 
 /**
@@ -15,12 +16,13 @@ export class RegionRow {
     readonly level: RegionLevel,
     readonly parentCode: string | null,
     /**
-     * The region's row of stored figures (region_figures), read in the same
-     * statement as the region, for the statistics module to make its figures
-     * of (so a level of a dashboard costs one statement, not two); null when
-     * none is stored, undefined when the region was read without it.
+     * The region's stored figures (region_figures), read in the same
+     * statement as the region as one text of values (figureValuesSql), for
+     * the statistics module to make its figures of (so a level of a
+     * dashboard costs one statement, not two); null when none is stored,
+     * undefined when the region was read without it.
      */
-    readonly storedFigures?: Readonly<Record<string, unknown>> | null,
+    readonly storedFigures?: string | null,
   ) {}
 }
 
@@ -36,17 +38,13 @@ export const REGION_COLUMNS = (r: string) => `${r}.code, ${r}.name, ${r}.level, 
 
 export const regionRowOf = (r: RegionColumns) => new RegionRow(r.code, r.name, r.level, r.parent_code);
 
-/**
- * The region's columns and, after them, every column of its stored figures
- * (region_figures, joined as `f`; `figures_of` is null when it has none).
- * The figures' own names (published_directories, ...) never clash with the
- * region's.
- */
-const REGION_WITH_FIGURES = `select ${REGION_COLUMNS('r')}, f.region_code as figures_of, f.* from region r left join region_figures f on f.region_code = r.code`;
+/** The region's columns and its stored figures as one text (region_figures joined as `f`; null when it has none). */
+const REGION_WITH_FIGURES = `select ${REGION_COLUMNS('r')}, case when f.region_code is null then null else ${figureValuesSql('f')} end as figures
+  from region r left join region_figures f on f.region_code = r.code`;
 
-type RegionWithFigures = RegionColumns & { figures_of: string | null } & Record<string, unknown>;
+type RegionWithFigures = RegionColumns & { figures: string | null };
 
-const regionWithFiguresOf = (r: RegionWithFigures) => new RegionRow(r.code, r.name, r.level, r.parent_code, r.figures_of === null ? null : r);
+const regionWithFiguresOf = (r: RegionWithFigures) => new RegionRow(r.code, r.name, r.level, r.parent_code, r.figures);
 
 /** Regions by code, each with its stored figures, one statement; unknown codes are absent. */
 export async function regionRowsByCode(em: EntityManager, codes: readonly string[]): Promise<RegionRow[]> {
@@ -57,5 +55,18 @@ export async function regionRowsByCode(em: EntityManager, codes: readonly string
 /** The regions directly below each of `parentCodes`, by code, each with its stored figures, one statement. */
 export async function childRegionRows(em: EntityManager, parentCodes: readonly string[]): Promise<RegionRow[]> {
   const rows: RegionWithFigures[] = await em.execute(`${REGION_WITH_FIGURES} where r.parent_code in (?) order by r.code`, [[...parentCodes]]);
+  return rows.map(regionWithFiguresOf);
+}
+
+/**
+ * The regions directly below each of `parentCodes` and the regions directly
+ * below those, by code, each with its stored figures: one statement for two
+ * levels (region_closure), for a query that asks the children's children.
+ */
+export async function childAndGrandchildRegionRows(em: EntityManager, parentCodes: readonly string[]): Promise<RegionRow[]> {
+  const rows: RegionWithFigures[] = await em.execute(
+    `${REGION_WITH_FIGURES} where r.code in (select descendant_code from region_closure where ancestor_code in (?) and depth in (1, 2)) order by r.code`,
+    [[...parentCodes]],
+  );
   return rows.map(regionWithFiguresOf);
 }

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RegionRow } from '../regions/region.row';
-import { emptyUnitFigures, figuresService, unitFiguresOfRow, type UnitFigures } from './figures.service';
+import { emptyUnitFigures, figuresService, unitFiguresOfValues, type UnitFigures } from './figures.service';
 
 /**
  * A loader of units' figures that also keeps the figures a unit's row came
@@ -77,7 +77,7 @@ export function createStatsLoaders(em: EntityManager) {
       },
       // Region rows are read with their stored figures (region.row.ts): a dashboard's level costs one statement.
       (region) =>
-        region.storedFigures === undefined ? undefined : region.storedFigures === null ? emptyUnitFigures() : unitFiguresOfRow(region.storedFigures),
+        region.storedFigures === undefined ? undefined : region.storedFigures === null ? emptyUnitFigures() : unitFiguresOfValues(region.storedFigures),
     ),
   };
 }

@@ -89,6 +89,39 @@ describe('query budget', () => {
     expect(large.count).toBe(small.count);
   });
 
+  it('reads a region tree of three levels, each with its figures, in 2 statements: the region, then its children with theirs', async () => {
+    const fields = 'code name mountStats { dataVolume mountRate } supervisionStats { records } subscriptionStats { made }';
+    const tree = `query($code: String!) { region(code: $code) { ${fields} children { ${fields} children { ${fields} } } } }`;
+    const small = await statementsOf(tree, { code: '410000' });
+    const large = await statementsOf(tree, { code: '420000' });
+    expect(small.count).toBe(2);
+    expect(large.count).toBe(2);
+    // The same tree asked one level at a time (each level its own query) gives the same regions and figures.
+    const level = (code: string) => api.ok(`query($code: String!) { region(code: $code) { ${fields} children { ${fields} } } }`, { code });
+    const top = (await level('420000')).region;
+    expect(top.children.map((c: any) => c.code)).toEqual(['420100', '420200', '420300']);
+    const below = await Promise.all(top.children.map((c: any) => level(c.code)));
+    expect(large.data.region).toEqual({ ...top, children: below.map((b) => b.region) });
+    expect(large.data.region.children[0].children.map((d: any) => d.code)).toEqual(['420102', '420103', '420104', '420105']);
+    expect(large.data.region.children[0].children[0].mountStats.dataVolume).toBe(7 * 20);
+    // Asked through a named fragment and an inline one, the next level is still seen.
+    const fragments = await statementsOf(
+      `query($code: String!) { region(code: $code) { ${fields} children { ...Level } } }
+       fragment Level on Region { ${fields} ... on Region { children { ${fields} } } }`,
+      { code: '420000' },
+    );
+    expect(fragments.count).toBe(2);
+    expect(fragments.data.region).toEqual(large.data.region);
+    // A city asked on another path of the same query reads its own children: the tree's second level stays with the
+    // tree's rows, so that path's statement goes out whichever reply comes first (3 statements, every time).
+    const twoPaths = await statementsOf(
+      `query { tree: region(code: "420000") { code children { code children { code } } } city: region(code: "420100") { children { code } } }`,
+      {},
+    );
+    expect(twoPaths.count).toBe(3);
+    expect(twoPaths.data.city.children).toEqual(twoPaths.data.tree.children[0].children);
+  });
+
   it('reads mount, supervision and subscription statistics of the same units in one statement per level', async () => {
     const stats = (fields: string) =>
       `query($code: String!) { region(code: $code) { ${fields} children { ${fields} children { ${fields} departments(first: 20) { edges { node { ${fields} } } } } } } }`;
