@@ -4,6 +4,7 @@ import { createDepartmentLoaders } from '../modules/departments/department.loade
 import { createMountLoaders } from '../modules/mounts/mount.loaders';
 import { createRegionLoaders } from '../modules/regions/region.loaders';
 import { createStatsLoaders } from '../modules/stats/stats.loaders';
+import { figureValuesSql } from '../modules/stats/figures.service';
 import { createSubscriptionLoaders } from '../modules/subscriptions/subscription.loaders';
 import { createSupervisionLoaders } from '../modules/supervision/supervision.loaders';
 import { createRankingLoaders } from '../modules/stats/ranking.loaders';
@@ -18,7 +19,8 @@ import { createSharingLoaders } from '../modules/sharing/sharing.loaders';
 export function createLoaders(em: EntityManager) {
   const stats = createStatsLoaders(em);
   return {
-    ...createRegionLoaders(em),
+    // Regions are read with their stored figures, as the statistics module reads them (regions sit below it).
+    ...createRegionLoaders(em, figureValuesSql),
     ...createDepartmentLoaders(em),
     ...createDirectoryLoaders(em),
     ...createMountLoaders(em),

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { listLoader, rowLoader } from '../../graphql/loader-factories';
-import { childAndGrandchildRegionRows, childRegionRows, regionRowsByCode, type RegionRow } from './region.row';
+import { childAndGrandchildRegionRows, childRegionRows, regionRowsByCode, type FiguresSql, type RegionRow } from './region.row';
 
 /**
  * The children of each parent, for a query that asks their children too (a
@@ -11,11 +11,11 @@ import { childAndGrandchildRegionRows, childRegionRows, regionRowsByCode, type R
  * childRegions, which another path of the query may read (a statement count
  * must not depend on which reply came first: docs/architecture.md).
  */
-function childRegionsAndTheirs(em: EntityManager) {
+function childRegionsAndTheirs(em: EntityManager, figures: FiguresSql) {
   const below = new WeakMap<RegionRow, RegionRow[]>();
   const loader = new DataLoader<string, RegionRow[]>(async (codes) => {
     const byParent = new Map<string, RegionRow[]>();
-    for (const row of await childAndGrandchildRegionRows(em, codes)) {
+    for (const row of await childAndGrandchildRegionRows(em, codes, figures)) {
       const siblings = byParent.get(row.parentCode!);
       if (siblings) siblings.push(row);
       else byParent.set(row.parentCode!, [row]);
@@ -31,16 +31,16 @@ function childRegionsAndTheirs(em: EntityManager) {
 }
 
 /** Regions as plain rows (region.row.ts), one statement per batch of keys. */
-export function createRegionLoaders(em: EntityManager) {
+export function createRegionLoaders(em: EntityManager, figures: FiguresSql) {
   return {
     regionByCode: rowLoader<string, RegionRow>(
-      (codes) => regionRowsByCode(em, codes),
+      (codes) => regionRowsByCode(em, codes, figures),
       (r) => r.code,
     ),
     childRegions: listLoader<string, RegionRow>(
-      (codes) => childRegionRows(em, codes),
+      (codes) => childRegionRows(em, codes, figures),
       (r) => r.parentCode!,
     ),
-    childRegionsAndTheirs: childRegionsAndTheirs(em),
+    childRegionsAndTheirs: childRegionsAndTheirs(em, figures),
   };
 }

@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { figureValuesSql } from '../stats/figures.service';
 import type { RegionLevel } from './region.entity';
 
 /**
@@ -38,8 +37,16 @@ export const REGION_COLUMNS = (r: string) => `${r}.code, ${r}.name, ${r}.level, 
 
 export const regionRowOf = (r: RegionColumns) => new RegionRow(r.code, r.name, r.level, r.parent_code);
 
+/**
+ * How a region's stored figures are read with it: SQL giving the figures of
+ * the row `alias` of region_figures as one value (the statistics module's
+ * figureValuesSql). Regions sit below statistics (.dependency-cruiser.cjs)
+ * and do not know the figures' columns; whoever makes the loaders passes it.
+ */
+export type FiguresSql = (alias: string) => string;
+
 /** The region's columns and its stored figures as one text (region_figures joined as `f`; null when it has none). */
-const REGION_WITH_FIGURES = `select ${REGION_COLUMNS('r')}, case when f.region_code is null then null else ${figureValuesSql('f')} end as figures
+const regionWithFigures = (figures: FiguresSql) => `select ${REGION_COLUMNS('r')}, case when f.region_code is null then null else ${figures('f')} end as figures
   from region r left join region_figures f on f.region_code = r.code`;
 
 type RegionWithFigures = RegionColumns & { figures: string | null };
@@ -47,14 +54,14 @@ type RegionWithFigures = RegionColumns & { figures: string | null };
 const regionWithFiguresOf = (r: RegionWithFigures) => new RegionRow(r.code, r.name, r.level, r.parent_code, r.figures);
 
 /** Regions by code, each with its stored figures, one statement; unknown codes are absent. */
-export async function regionRowsByCode(em: EntityManager, codes: readonly string[]): Promise<RegionRow[]> {
-  const rows: RegionWithFigures[] = await em.execute(`${REGION_WITH_FIGURES} where r.code in (?)`, [[...codes]]);
+export async function regionRowsByCode(em: EntityManager, codes: readonly string[], figures: FiguresSql): Promise<RegionRow[]> {
+  const rows: RegionWithFigures[] = await em.execute(`${regionWithFigures(figures)} where r.code in (?)`, [[...codes]]);
   return rows.map(regionWithFiguresOf);
 }
 
 /** The regions directly below each of `parentCodes`, by code, each with its stored figures, one statement. */
-export async function childRegionRows(em: EntityManager, parentCodes: readonly string[]): Promise<RegionRow[]> {
-  const rows: RegionWithFigures[] = await em.execute(`${REGION_WITH_FIGURES} where r.parent_code in (?) order by r.code`, [[...parentCodes]]);
+export async function childRegionRows(em: EntityManager, parentCodes: readonly string[], figures: FiguresSql): Promise<RegionRow[]> {
+  const rows: RegionWithFigures[] = await em.execute(`${regionWithFigures(figures)} where r.parent_code in (?) order by r.code`, [[...parentCodes]]);
   return rows.map(regionWithFiguresOf);
 }
 
@@ -63,9 +70,9 @@ export async function childRegionRows(em: EntityManager, parentCodes: readonly s
  * below those, by code, each with its stored figures: one statement for two
  * levels (region_closure), for a query that asks the children's children.
  */
-export async function childAndGrandchildRegionRows(em: EntityManager, parentCodes: readonly string[]): Promise<RegionRow[]> {
+export async function childAndGrandchildRegionRows(em: EntityManager, parentCodes: readonly string[], figures: FiguresSql): Promise<RegionRow[]> {
   const rows: RegionWithFigures[] = await em.execute(
-    `${REGION_WITH_FIGURES} where r.code in (select descendant_code from region_closure where ancestor_code in (?) and depth in (1, 2)) order by r.code`,
+    `${regionWithFigures(figures)} where r.code in (select descendant_code from region_closure where ancestor_code in (?) and depth in (1, 2)) order by r.code`,
     [[...parentCodes]],
   );
   return rows.map(regionWithFiguresOf);

@@ -18,9 +18,8 @@ export function emptyUnitFigures(): UnitFigures {
   return { mount: EMPTY_MOUNT_COUNTS, supervision: emptySupervisionCounts(), subscriptions: EMPTY_SUBSCRIPTION_COUNTS, usage: EMPTY_USAGE_FIGURES };
 }
 
-type FiguresRow = { key: string | number } & Record<string, string | number>;
-
-const COLUMNS = (f: string) => FIGURE_COLUMNS.map((column) => `${f}.${column}`).join(', ');
+/** A unit's key and its stored figures as one text (figureValuesSql). */
+type FiguresRow = { key: string | number; figures: string };
 
 /** A unit's figures from a row holding the figure columns (figures.ts), as read from department_figures or region_figures. */
 export function unitFiguresOfRow(row: Record<string, unknown>): UnitFigures {
@@ -67,7 +66,7 @@ export function unitFiguresOfValues(text: string): UnitFigures {
 
 function byKey<K extends string | number>(keys: readonly K[], rows: FiguresRow[], normalise: (key: FiguresRow['key']) => K): Map<K, UnitFigures> {
   const map = new Map<K, UnitFigures>();
-  for (const row of rows) map.set(normalise(row.key), unitFiguresOfRow(row));
+  for (const row of rows) map.set(normalise(row.key), unitFiguresOfValues(row.figures));
   for (const key of keys) if (!map.has(key)) map.set(key, emptyUnitFigures());
   return map;
 }
@@ -83,17 +82,19 @@ function byKey<K extends string | number>(keys: readonly K[], rows: FiguresRow[]
 export const figuresService = {
   /** Figures of many departments, one statement. */
   async forDepartments(em: EntityManager, departmentIds: readonly number[]): Promise<Map<number, UnitFigures>> {
-    const rows: FiguresRow[] = await em.execute(`select f.department_id as key, ${COLUMNS('f')} from department_figures f where f.department_id in (?)`, [
-      [...departmentIds],
-    ]);
+    const rows: FiguresRow[] = await em.execute(
+      `select f.department_id as key, ${figureValuesSql('f')} as figures from department_figures f where f.department_id in (?)`,
+      [[...departmentIds]],
+    );
     return byKey(departmentIds, rows, Number);
   },
 
   /** Figures of many regions, one statement: each region's row sums every department at any depth. */
   async forRegions(em: EntityManager, regionCodes: readonly string[]): Promise<Map<string, UnitFigures>> {
-    const rows: FiguresRow[] = await em.execute(`select f.region_code as key, ${COLUMNS('f')} from region_figures f where f.region_code in (?)`, [
-      [...regionCodes],
-    ]);
+    const rows: FiguresRow[] = await em.execute(
+      `select f.region_code as key, ${figureValuesSql('f')} as figures from region_figures f where f.region_code in (?)`,
+      [[...regionCodes]],
+    );
     return byKey(regionCodes, rows, String);
   },
 };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { figuresMigration } from '../../../src/cli/figures-migration';
 import { FIGURE_COLUMNS, FIGURES, propertyOf } from '../../../src/modules/stats/figures';
-import { unitFiguresOfRow, unitFiguresOfValues } from '../../../src/modules/stats/figures.service';
+import { figureValuesSql, unitFiguresOfRow, unitFiguresOfValues } from '../../../src/modules/stats/figures.service';
 import { regionRowsByCode } from '../../../src/modules/regions/region.row';
 import { createTestDatabase, migratedOrm } from '../../support/database';
 
@@ -70,7 +70,7 @@ describe('one declaration per figure (src/modules/stats/figures.ts)', () => {
       values,
     );
     const [columns] = await em.execute(`select * from region_figures where region_code = '990000'`);
-    const rows = await regionRowsByCode(em, ['990000', '980000']);
+    const rows = await regionRowsByCode(em, ['990000', '980000'], figureValuesSql);
     const read = rows.find((row) => row.code === '990000')!;
     expect(unitFiguresOfValues(read.storedFigures!)).toEqual(unitFiguresOfRow(columns));
     expect(unitFiguresOfValues(read.storedFigures!).mount.dataVolume).toBe('9007199254740993');
