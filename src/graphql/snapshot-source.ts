@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Client, type ClientConfig } from 'pg';
 import { CLOCK_ACCOUNTED_FOR } from '../db/clock-reads';
+import { endConnection } from '../db/end-connection';
 import { logger } from '../observability/logger';
 
 /** The database's snapshot (which transactions are visible) and its clock. */
@@ -23,6 +24,9 @@ export const SNAPSHOT_SQL = `${CLOCK_ACCOUNTED_FOR} select pg_postmaster_start_t
 /** The connection's `application_name`, as pg_stat_activity shows it. */
 export const SNAPSHOT_CONNECTION_NAME = 'mulu-response-cache';
 
+type MomentRow = { snapshot: string; now: number };
+const momentOf = ([row]: MomentRow[]): DatabaseMoment => ({ snapshot: row.snapshot, now: Number(row.now) });
+
 /** How long the statement (well under a millisecond) may go unanswered on the cache's connection before the pool is asked instead. */
 const SNAPSHOT_TIMEOUT_MS = 1_000;
 
@@ -32,9 +36,6 @@ const SNAPSHOT_TIMEOUT_MS = 1_000;
  * dropped silently would otherwise cost the next request the whole timeout.
  */
 const IDLE_CLOSE_MS = 10_000;
-
-/** How long closing may wait for PostgreSQL to acknowledge before the socket is cut. */
-const CLOSE_WAIT_MS = 1_000;
 
 /** How long after a failed connection the pool answers instead, before the cache's own connection is tried again. */
 const RECONNECT_AFTER_MS = 1_000;
@@ -82,24 +83,9 @@ export function createSnapshotSource(orm: MikroORM): SnapshotSource {
   let closed = false;
   let announced = 0;
 
-  /** Ends a connection, cutting its socket if PostgreSQL does not acknowledge soon (a half-open connection never would). */
-  const end = async (dead: Client): Promise<void> => {
-    dead.removeAllListeners('end');
-    let timer: NodeJS.Timeout | undefined;
-    const cut = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        (dead as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
-        resolve();
-      }, CLOSE_WAIT_MS);
-      timer.unref();
-    });
-    await Promise.race([dead.end().catch(() => undefined), cut]);
-    clearTimeout(timer);
-  };
-
   const drop = (dead: Client) => {
     if (client === dead) client = null;
-    void end(dead);
+    void endConnection(dead);
   };
 
   /** Closes the connection once idle for IDLE_CLOSE_MS; each statement restarts the wait. */
@@ -149,10 +135,7 @@ export function createSnapshotSource(orm: MikroORM): SnapshotSource {
       }
     })());
 
-  const viaPool = async (): Promise<DatabaseMoment> => {
-    const [row] = await orm.em.getConnection().execute<{ snapshot: string; now: number }[]>(SNAPSHOT_SQL);
-    return { snapshot: row.snapshot, now: Number(row.now) };
-  };
+  const viaPool = async (): Promise<DatabaseMoment> => momentOf(await orm.em.getConnection().execute<MomentRow[]>(SNAPSHOT_SQL));
 
   /** Sends the statement on the cache's connection (opened if need be); rejects when that connection cannot answer. */
   let sent = 0;
@@ -162,9 +145,7 @@ export function createSnapshotSource(orm: MikroORM): SnapshotSource {
     sent++;
     stillUsed();
     try {
-      const result = await own.query<{ snapshot: string; now: number }>({ name: 'mulu_snapshot', text: SNAPSHOT_SQL });
-      const [row] = result.rows;
-      return { snapshot: row.snapshot, now: Number(row.now) };
+      return momentOf((await own.query<MomentRow>({ name: 'mulu_snapshot', text: SNAPSHOT_SQL })).rows);
     } catch (error) {
       // The connection died under it (cut, restart): the pool takes the statements of the next second.
       failedAt = performance.now();
@@ -219,7 +200,7 @@ export function createSnapshotSource(orm: MikroORM): SnapshotSource {
       await connecting?.catch(() => undefined);
       const last = client;
       client = null;
-      if (last) await end(last);
+      if (last) await endConnection(last);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { endConnection } from '../../db/end-connection';
 import { logger } from '../../observability/logger';
 
 export type NotificationHandler = (payload: string) => void;
@@ -41,7 +42,7 @@ export function createPgListener(connectionString: string, log: (message: string
         await next.connect();
         for (const channel of handlers.keys()) await next.query(`listen "${channel}"`);
         if (closed) {
-          await next.end().catch(() => undefined);
+          await endConnection(next);
           return;
         }
         const reconnected = client === null && everConnected;
@@ -49,8 +50,7 @@ export function createPgListener(connectionString: string, log: (message: string
         everConnected = true;
         if (reconnected) for (const handler of reconnectHandlers) handler();
       } catch (error) {
-        next.removeAllListeners('end');
-        await next.end().catch(() => undefined);
+        await endConnection(next);
         if (!closed) schedule();
         if (!everConnected) throw error;
       } finally {
@@ -61,8 +61,7 @@ export function createPgListener(connectionString: string, log: (message: string
 
   const drop = (which: Client) => {
     if (client === which) client = null;
-    which.removeAllListeners('end');
-    which.end().catch(() => undefined);
+    void endConnection(which);
     if (!closed) schedule();
   };
   const schedule = () => {
@@ -97,10 +96,7 @@ export function createPgListener(connectionString: string, log: (message: string
       await connecting?.catch(() => undefined);
       const current = client;
       client = null;
-      if (current) {
-        current.removeAllListeners('end');
-        await current.end().catch(() => undefined);
-      }
+      if (current) await endConnection(current);
     },
   };
 }
