@@ -4,7 +4,7 @@ import { TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FormattedEx
 import { currentClockReads, withClockReads } from '../db/clock-reads';
 import type { Viewer } from '../core/viewer';
 import { cutWhenStalled } from '../http/send-stall';
-import { currentObservation } from '../observability/request-observation';
+import { currentObservation, operationNameOf } from '../observability/request-observation';
 import type { MuluContext } from './context';
 import { jsonSizeUpTo } from './execution-budget';
 import type { DatabaseMoment, SnapshotSource } from './snapshot-source';
@@ -145,9 +145,7 @@ interface StoredAnswer {
   snapshot: string;
   /** First moment (database clock, epoch ms) the clock may have changed the answer. */
   validUntil: number;
-  /** The response body exactly as sent. */
-  body: string;
-  /** The body as UTF-8, as the direct path sends it. */
+  /** The response body exactly as sent, as UTF-8 (the text itself is not kept: the direct path sends the bytes). */
   bytes: Buffer;
   /** What the request that computed it named its operation (the log line and metrics of a direct answer). */
   operation: string;
@@ -232,9 +230,9 @@ class StoredAnswers {
     return this.answers.size;
   }
 
-  /** Two bytes a character at most, the UTF-8 copy, and about 300 bytes of map slot and objects an answer. */
+  /** The body's bytes, two bytes a character of the other texts at most, and about 300 bytes of map slot and objects an answer. */
   private sizeOf(key: string, answer: StoredAnswer): number {
-    return 2 * (key.length + answer.body.length + answer.snapshot.length + answer.operation.length) + answer.bytes.length + 300;
+    return answer.bytes.length + 2 * (key.length + answer.snapshot.length + answer.operation.length) + 300;
   }
 
   has(key: string): boolean {
@@ -309,10 +307,11 @@ export function createResponseCache(snapshots: SnapshotSource, maxBytes: number 
   const inFlight = new AnswersInFlight();
   const stats = { hits: 0, misses: 0, shared: 0, waiting: 0, direct: 0 };
   /** Answers to store, by their `data` object, with their text (stringifyResult sends it). */
-  const toStore = new WeakMap<object, { key: string; answer: StoredAnswer }>();
+  const toStore = new WeakMap<object, { key: string; answer: StoredAnswer; text: string }>();
   const cachedResponse = (answer: StoredAnswer): GraphQLResponse => ({
     http: { status: undefined, headers: new HeaderMap([[RESPONSE_CACHE_HEADER, 'HIT']]) },
-    body: { kind: 'single', singleResult: { data: new CachedBody(answer.body) as never } },
+    // Through Apollo (a request the direct path left to it) the stored bytes are made text again: the rarer path pays.
+    body: { kind: 'single', singleResult: { data: new CachedBody(answer.bytes.toString('utf8')) as never } },
   });
 
   const plugin: ApolloServerPlugin<MuluContext> = {
@@ -388,11 +387,10 @@ export function createResponseCache(snapshots: SnapshotSource, maxBytes: number 
               stored = {
                 snapshot: computed.snapshot,
                 validUntil: clock.validUntil,
-                body: text,
                 bytes: ownBytes(text),
-                operation: operationName ?? `anonymous ${operation?.operation ?? 'query'}`,
+                operation: operationNameOf(operationName, operation),
               };
-              toStore.set(result.data!, { key: computed.key, answer: stored });
+              toStore.set(result.data!, { key: computed.key, answer: stored, text });
             })();
             lastStatements.set(contextValue, check);
             await check;
@@ -411,7 +409,7 @@ export function createResponseCache(snapshots: SnapshotSource, maxBytes: number 
     const marked = value.data ? toStore.get(value.data) : undefined;
     if (!marked) return JSON.stringify(value) + '\n';
     answers.store(marked.key, marked.answer);
-    return marked.answer.body;
+    return marked.text;
   };
 
   /**

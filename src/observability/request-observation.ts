@@ -166,6 +166,10 @@ export function observedAuthenticator(authenticator: Authenticator): Authenticat
   };
 }
 
+/** What the log line and the metrics call a GraphQL operation: its name, or "anonymous query" / "anonymous mutation". */
+export const operationNameOf = (name: string | null | undefined, operation: { operation: string } | null | undefined) =>
+  name ?? `anonymous ${operation?.operation ?? 'operation'}`;
+
 /** Names the GraphQL operation of the request (its errors' codes are noted by formatError). */
 export function observationPlugin(): ApolloServerPlugin {
   return {
@@ -174,7 +178,7 @@ export function observationPlugin(): ApolloServerPlugin {
       if (observation && request.operationName) observation.operation = request.operationName;
       return {
         async didResolveOperation({ operation, operationName }) {
-          if (observation) observation.operation = operationName ?? `anonymous ${operation?.operation ?? 'operation'}`;
+          if (observation) observation.operation = operationNameOf(operationName, operation);
         },
       };
     },

@@ -332,6 +332,20 @@ describe('response cache', () => {
       await execute(`update region set name = '殷都区' where code = '410505'`);
     });
 
+    it('keeps one copy of a stored answer, its UTF-8 bytes, and counts it', async () => {
+      // A short document with a long answer: what is counted is mostly the answer.
+      const TYPES = `{ __schema { types { name description } } }`;
+      const before = api.server.responseCacheStats();
+      const first = await post(TYPES);
+      const after = api.server.responseCacheStats();
+      expect([first.cache, after.stored - before.stored]).toEqual(['MISS', 1]);
+      const size = Buffer.byteLength(first.text, 'utf8');
+      // The bytes, the key and snapshot as text, and a few hundred bytes of objects: not the text kept beside them.
+      expect(after.bytes - before.bytes).toBeGreaterThanOrEqual(size);
+      expect(after.bytes - before.bytes).toBeLessThan(size + 2_000);
+      expect((await post(TYPES)).text).toBe(first.text);
+    });
+
     it('keeps answering when its snapshot connection is cut, and opens a new one', async () => {
       const cut = () =>
         execute<{ cut: boolean }>(`select pg_terminate_backend(pid) as cut from pg_stat_activity where application_name = ?`, [SNAPSHOT_CONNECTION_NAME]);
