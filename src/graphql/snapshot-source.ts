@@ -35,7 +35,7 @@ const SNAPSHOT_TIMEOUT_MS = 1_000;
  * closes its idle ones: an idle connection that a firewall or a failover
  * dropped silently would otherwise cost the next request the whole timeout.
  */
-const IDLE_CLOSE_MS = 10_000;
+export const IDLE_CLOSE_MS = 10_000;
 
 /** How long after a failed connection the pool answers instead, before the cache's own connection is tried again. */
 const RECONNECT_AFTER_MS = 1_000;
@@ -74,7 +74,7 @@ interface KnexEvents {
  * statement goes through the pool, which fails and heals as every other
  * statement does.
  */
-export function createSnapshotSource(orm: MikroORM): SnapshotSource {
+export function createSnapshotSource(orm: MikroORM, idleCloseMs = IDLE_CLOSE_MS): SnapshotSource {
   const knex = orm.em.getConnection().getKnex() as unknown as KnexEvents;
   const connection = (orm.config.get('driverOptions') as { connection?: ClientConfig } | undefined)?.connection ?? {};
   let client: Client | null = null;
@@ -88,7 +88,7 @@ export function createSnapshotSource(orm: MikroORM): SnapshotSource {
     void endConnection(dead);
   };
 
-  /** Closes the connection once idle for IDLE_CLOSE_MS; each statement restarts the wait. */
+  /** Closes the connection once idle for `idleCloseMs`; each statement restarts the wait. */
   let idle: NodeJS.Timeout | null = null;
   const stillUsed = () => {
     if (idle) idle.refresh();
@@ -96,7 +96,7 @@ export function createSnapshotSource(orm: MikroORM): SnapshotSource {
       idle = setTimeout(() => {
         idle = null;
         if (client && !sending) drop(client);
-      }, IDLE_CLOSE_MS);
+      }, idleCloseMs);
       idle.unref();
     }
   };

@@ -1,4 +1,4 @@
-import { createSnapshotSource, type SnapshotSource } from '../../src/graphql/snapshot-source';
+import { createSnapshotSource, SNAPSHOT_CONNECTION_NAME, type SnapshotSource } from '../../src/graphql/snapshot-source';
 import { createRegions } from '../support/builders';
 import { startTestServer, type TestServer } from '../support/test-server';
 
@@ -61,6 +61,27 @@ describe('snapshot source', () => {
     // And the check can fail: a snapshot taken before a commit does not see it.
     const before = await source.moment();
     expect(await sees(before.snapshot, await rename('河南省'))).toBe(false);
+  });
+
+  it('closes its connection once idle, and opens one again when asked', async () => {
+    const idle = createSnapshotSource(api.orm, 200);
+    const open = async () =>
+      (await execute<{ n: number }>(`select count(*)::int as n from pg_stat_activity where application_name = ?`, [SNAPSHOT_CONNECTION_NAME]))[0].n;
+    const before = await open();
+    try {
+      await idle.moment();
+      expect(await open()).toBe(before + 1);
+      // Closed after 200 ms without a statement (polled: the backend leaves pg_stat_activity as it exits).
+      let now = await open();
+      for (const deadline = Date.now() + 5_000; now !== before && Date.now() < deadline; now = await open())
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(now).toBe(before);
+      const sent = idle.sent();
+      await idle.moment();
+      expect([idle.sent() - sent, await open()]).toEqual([1, before + 1]);
+    } finally {
+      await idle.close();
+    }
   });
 
   it('answers through the pool once closed', async () => {
