@@ -333,16 +333,17 @@ describe('response cache', () => {
     });
 
     it('keeps one copy of a stored answer, its UTF-8 bytes, and counts it', async () => {
-      // A short document with a long answer: what is counted is mostly the answer.
+      // A short document with a long answer: what is counted is mostly the answer. A commit first retires every
+      // stored answer (as would any background commit of the server's own), so the cache then holds this one alone.
       const TYPES = `{ __schema { types { name description } } }`;
-      const before = api.server.responseCacheStats();
+      await execute(`update region set name = name where code = '410505'`);
       const first = await post(TYPES);
-      const after = api.server.responseCacheStats();
-      expect([first.cache, after.stored - before.stored]).toEqual(['MISS', 1]);
+      const stats = api.server.responseCacheStats();
+      expect([first.cache, stats.entries]).toEqual(['MISS', 1]);
       const size = Buffer.byteLength(first.text, 'utf8');
       // The bytes, the key and snapshot as text, and a few hundred bytes of objects: not the text kept beside them.
-      expect(after.bytes - before.bytes).toBeGreaterThanOrEqual(size);
-      expect(after.bytes - before.bytes).toBeLessThan(size + 2_000);
+      expect(stats.bytes).toBeGreaterThanOrEqual(size);
+      expect(stats.bytes).toBeLessThan(size + 2_000);
       expect((await post(TYPES)).text).toBe(first.text);
     });
 
