@@ -107,6 +107,24 @@ describe('rankings of departments and child regions', () => {
     ]);
   });
 
+  it('ranks the same whether a region is asked alone or in a batch of regions', async () => {
+    // Asked alone, a region is compared as one value; in a batch (the children of a city), the codes go as an array.
+    const fields = 'departmentRanking(metric: MOUNT_RATE, order: LOWEST_FIRST) { rank department { name } numerator denominator }';
+    type District = { code: string; departmentRanking: unknown[]; childRegionRanking: unknown[] };
+    const batch = await api.ok<{ region: { children: { children: District[] }[] } }>(
+      `query { region(code: "410000") { children { children { code ${fields} childRegionRanking(metric: MOUNT_RATE) { rank region { code } } } } } }`,
+    );
+    const districts = batch.region.children[0].children;
+    expect(districts.map((d) => d.code).sort()).toEqual(['410502', '410505']);
+    for (const district of districts) {
+      const alone = await api.ok<{ region: { departmentRanking: unknown[]; childRegionRanking: unknown[] } }>(
+        `query { region(code: "${district.code}") { ${fields} childRegionRanking(metric: MOUNT_RATE) { rank region { code } } } }`,
+      );
+      expect(district.departmentRanking.length).toBeGreaterThan(0);
+      expect(district.departmentRanking).toEqual(alone.region.departmentRanking);
+      expect(district.childRegionRanking).toEqual(alone.region.childRegionRanking);
+    }
+  });
   it('refuses a page size or threshold out of range', async () => {
     const big = await api.request(`query { region(code: "410505") { departmentRanking(metric: MOUNT_RATE, first: 501) { rank } } }`);
     expect(big.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
