@@ -53,6 +53,12 @@ interface RowPagePlan {
 /** Documents seen, by operation name and text: their plan, or null for any other document (Apollo runs it). */
 const PLANS_KEPT = 200;
 
+/**
+ * The longest document and operation name the direct path looks at, in characters: a page's document is a few hundred.
+ * A longer one goes to Apollo unread, so that the kept plans' keys never hold more than PLANS_KEPT times this.
+ */
+const MAX_PLANNED_CHARS = 4096;
+
 /** What the direct path needs of the app: the same checks Apollo makes, and the same caller. */
 export interface RowPageDirectOptions {
   schema: GraphQLSchema;
@@ -208,9 +214,11 @@ export function rowPageDirect(options: RowPageDirectOptions): RequestHandler {
     const { query, operationName, variables, extensions } = body;
     if (
       typeof query !== 'string' ||
+      (operationName != null && typeof operationName !== 'string') ||
+      query.length + ((operationName as string | null | undefined)?.length ?? 0) > MAX_PLANNED_CHARS ||
       // Cheap before the plan's lookup: most documents are not pages of rows.
       !query.includes('rows') ||
-      (operationName != null && typeof operationName !== 'string') ||
+      !query.includes('directory') ||
       (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) ||
       extensions != null
     ) {
