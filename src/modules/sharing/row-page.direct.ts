@@ -196,7 +196,8 @@ export function rowPageDirect(options: RowPageDirectOptions): RequestHandler {
   const plans = new Map<string, RowPagePlan | null>();
   const bounds = listBounds(options.schema);
   const planFor = (query: string, operationName: string | null | undefined): RowPagePlan | null => {
-    const key = `${operationName ?? ''}\n${query}`;
+    // The name as JSON text (or nothing when absent): an empty name is not an absent one, and a name holding a newline cannot run into the document.
+    const key = `${operationName == null ? '' : JSON.stringify(operationName)}\n${query}`;
     let plan = plans.get(key);
     if (plan === undefined) {
       plan = planOf(options, query, operationName);
@@ -261,7 +262,8 @@ export function rowPageDirect(options: RowPageDirectOptions): RequestHandler {
     // Delivered and logged from here on: whatever happens is this request's answer, never Apollo's second delivery.
     const answer = { data: { directory: { rows: answerOf(rowConnection(page), plan.asked) } } };
     const observation = currentObservation();
-    if (observation) observation.operation = operationNameOf(operationName, plan.operation);
+    // As Apollo names it (didResolveOperation): the document's own name, whether or not the request gave it.
+    if (observation) observation.operation = operationNameOf(plan.operation.name?.value ?? null, plan.operation);
     let status = 200;
     let text: string;
     if (jsonSizeUpTo(answer, options.maxResponseBytes) > options.maxResponseBytes) {

@@ -169,6 +169,45 @@ describe('a page of rows without Apollo', () => {
     expect([misnamed.status, JSON.parse(misnamed.text).errors[0].extensions.code]).toEqual([400, 'BAD_REQUEST']);
   });
 
+  it('answers an operation name of "" as Apollo does (no such operation, nothing logged), after the same document was sent without one', async () => {
+    const query = `query Page2($code: String!) { directory(code: $code) { rows(first: 1) { version } } }`;
+    // The document without an operation name: a page, delivered directly (its plan kept).
+    const plain = await send(tokens.FULL, { query, variables: { code: 'D-PAGE' } });
+    expect([plain.status, plain.statements]).toEqual([200, 1]);
+    const before = await logged();
+    const empty = await send(tokens.FULL, { query, variables: { code: 'D-PAGE' }, operationName: '' });
+    const apollo = await send(tokens.FULL, { query, variables: { code: 'D-PAGE' }, operationName: '' }, THROUGH_APOLLO);
+    expect([empty.status, empty.text]).toEqual([apollo.status, apollo.text]);
+    expect(apollo.status).toBe(400);
+    expect(await logged()).toBe(before);
+  });
+
+  it('never takes a request for another whose operation name and document, run together, read the same', async () => {
+    const query = `query A($code: String!) {\n directory(code: $code) { rows(first: 1) { version } } }`;
+    expect((await send(tokens.FULL, { query, operationName: 'A', variables: { code: 'D-PAGE' } })).statements).toBe(1);
+    const before = await logged();
+    // "A\nquery A(...) {" as the name, the rest as the document: not a document at all.
+    const [head, tail] = [query.slice(0, query.indexOf('\n')), query.slice(query.indexOf('\n') + 1)];
+    const forged = await send(tokens.FULL, { query: tail, operationName: `A\n${head}`, variables: { code: 'D-PAGE' } });
+    expect(forged.status).toBe(400);
+    expect(JSON.parse(forged.text).data).toBeUndefined();
+    expect(await logged()).toBe(before);
+  });
+
+  it("names the operation in the metrics as Apollo does: the document's name when the request gives none", async () => {
+    const count = async () => {
+      const text = await (await fetch(new URL('/metrics', api.server.url))).text();
+      const line = text.split('\n').find((l) => l.startsWith('mulu_requests_total{') && l.includes('operation="Page"') && l.includes('status="200"'));
+      return line ? Number(line.split(' ').at(-1)) : 0;
+    };
+    const before = await count();
+    const direct = await send(tokens.FULL, { query: EVERYTHING, variables: { code: 'D-PAGE', first: 1 } });
+    expect(direct.statements).toBe(1);
+    const apollo = await send(tokens.FULL, { query: EVERYTHING, variables: { code: 'D-PAGE', first: 1 } }, THROUGH_APOLLO);
+    expect(apollo.statements).toBe(2);
+    expect(await count()).toBe(before + 2);
+  });
+
   it('keeps the shape limits and the cost limit, and refuses an anonymous caller as Apollo does', async () => {
     const anonymous = await fetch(api.server.url, {
       method: 'POST',
