@@ -234,8 +234,15 @@ export function rowPageDirect(options: RowPageDirectOptions): RequestHandler {
     let after: unknown;
     try {
       if (
-        queryCost(options.schema, { kind: Kind.DOCUMENT, definitions: [plan.operation] }, plan.operation, coerced.coerced, options.maxCost, bounds) >
-        options.maxCost
+        // With the variables as sent, as Apollo's cost plugin estimates (a variable's default is not applied there: a page of 20 is assumed).
+        queryCost(
+          options.schema,
+          { kind: Kind.DOCUMENT, definitions: [plan.operation] },
+          plan.operation,
+          (variables ?? {}) as Record<string, unknown>,
+          options.maxCost,
+          bounds,
+        ) > options.maxCost
       )
         return next();
       ({ code } = getArgumentValues(plan.directoryField, plan.directoryNode, coerced.coerced));

@@ -229,3 +229,51 @@ describe('a page of rows without Apollo', () => {
     }
   });
 });
+
+describe('the cost limit on the direct path', () => {
+  it("estimates a page with the request's variables as Apollo does (a variable's default is not one the request sent)", async () => {
+    const api = await startTestServer({ maxQueryCost: 50 });
+    try {
+      const P = creditCode('410505', 1);
+      await createRegions(api, [
+        { code: '410000', name: '河南省' },
+        { code: '410500', name: '安阳市' },
+        { code: '410505', name: '殷都区' },
+      ]);
+      await createDepartment(api, { creditCode: P, name: '殷都区民政局', regionCode: '410505' });
+      const token = await api.signToken({ role: 'STEWARD', department: P, sub: 'steward-P', name: 'Steward P' });
+      await api.ok(`mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`, {
+        input: {
+          code: 'D-COST',
+          name: '低保对象',
+          departmentCreditCode: P,
+          resourceFormat: 'DATABASE',
+          shareType: 'UNCONDITIONAL',
+          updateCycle: 'MONTHLY',
+          informationItems: [ITEMS[0]],
+        },
+      });
+      await api.ok(`mutation { publishDirectory(input: { directory: { code: "D-COST" } }) { status } }`);
+      const mounted = await api.ok(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, {
+        input: { directory: { code: 'D-COST' }, kind: 'TABLE', locator: 'mulu:D-COST', hosted: true },
+      });
+      await api.ok(`mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { version } }`, {
+        input: { mountId: mounted.mountDataset.id, rows: [{ 姓名: '甲' }, { 姓名: '乙' }] },
+      });
+      // Apollo estimates `first` from the variables sent (none: a connection's default page of 20), so 2 + 3 x 20 is over 50.
+      const query = `query($code: String!, $first: Int = 1) { directory(code: $code) { rows(first: $first) { edges { node { rowNumber } } } } }`;
+      const ask = (headers: Record<string, string>) =>
+        fetch(api.server.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+          body: JSON.stringify({ query, variables: { code: 'D-COST' } }),
+        }).then(async (response) => [response.status, await response.text()]);
+      const direct = await ask({});
+      const apollo = await ask(THROUGH_APOLLO);
+      expect(apollo[0]).toBe(400);
+      expect(direct).toEqual(apollo);
+    } finally {
+      await api.close();
+    }
+  });
+});
