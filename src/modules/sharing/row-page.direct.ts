@@ -196,8 +196,9 @@ export function rowPageDirect(options: RowPageDirectOptions): RequestHandler {
   const plans = new Map<string, RowPagePlan | null>();
   const bounds = listBounds(options.schema);
   const planFor = (query: string, operationName: string | null | undefined): RowPagePlan | null => {
-    // The name as JSON text (or nothing when absent): an empty name is not an absent one, and a name holding a newline cannot run into the document.
-    const key = `${operationName == null ? '' : JSON.stringify(operationName)}\n${query}`;
+    // The name after its length (nothing when absent): an empty name is not an absent one, a name holding a newline cannot run
+    // into the document, and the key is no longer than the name and the document (JSON escapes would make it up to six times so).
+    const key = operationName == null ? `\n${query}` : `${operationName.length}:${operationName}\n${query}`;
     let plan = plans.get(key);
     if (plan === undefined) {
       plan = planOf(options, query, operationName);
