@@ -238,6 +238,7 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
       parseOptions: limits.parseOptions,
       maxCost: limitSettings.maxCost,
       maxResponseBytes: executionBudget.maxResponseBytes,
+      requestTimeoutMs: executionBudget.requestTimeoutMs,
       stallMs: options.sendStallMs ?? DEFAULT_SEND_STALL_MS,
       headers: sqlCounter?.headers,
     }),

@@ -21,14 +21,14 @@ import {
 } from 'graphql';
 import type { Authenticator } from '../auth/authenticator';
 import { createContext } from '../../graphql/context';
-import { jsonSizeUpTo, responseTooLarge } from '../../graphql/execution-budget';
-import { httpHeadersFor, httpStatusForCodes } from '../../core/errors';
+import { jsonSizeUpTo, responseTooLarge, timeBudgetExceeded } from '../../graphql/execution-budget';
+import { httpHeadersFor, httpStatusForCodes, sqlStateOf } from '../../core/errors';
 import { cleanTextArgument } from '../../graphql/input-hygiene';
 import { listBounds, queryCost } from '../../graphql/query-cost';
 import { plainAnswerContentType, RESPONSE_CACHE_HEADER } from '../../graphql/response-cache';
 import { cutWhenStalled } from '../../http/send-stall';
 import type { Viewer } from '../../core/viewer';
-import { currentObservation, operationNameOf } from '../../observability/request-observation';
+import { currentObservation, observeErrorCode, operationNameOf } from '../../observability/request-observation';
 import { deliveryService, type RowPage } from './delivery.service';
 import { DEFAULT_ROWS_PAGE, rowConnection } from './sharing.resolver';
 
@@ -72,6 +72,8 @@ export interface RowPageDirectOptions {
   /** The cost limit (query-cost.ts) and the response cap (execution-budget.ts). */
   maxCost: number;
   maxResponseBytes: number;
+  /** The request's time budget (execution-budget.ts), named in the answer to a page whose statement timed out. */
+  requestTimeoutMs: number;
   stallMs: number;
   /** Headers every GraphQL answer carries besides the cache's (the statement counter's). */
   headers?: () => Iterable<[string, string]>;
@@ -254,7 +256,7 @@ export function rowPageDirect(options: RowPageDirectOptions): RequestHandler {
     } catch {
       return next();
     }
-    let page: RowPage;
+    let page: RowPage | undefined;
     try {
       const ctx = await createContext(options.orm, options.authenticator, req.headers.authorization, options.identify(req));
       if (!ctx.viewer) return next();
@@ -263,18 +265,27 @@ export function rowPageDirect(options: RowPageDirectOptions): RequestHandler {
         { code: code as string },
         { first: (first as number | null | undefined) ?? DEFAULT_ROWS_PAGE, after: after as string | null | undefined },
       );
-    } catch {
-      // Refused (nothing delivered, nothing logged), or the caller's token failed: Apollo answers it as always.
-      return next();
+    } catch (error) {
+      // Refused (nothing delivered, nothing logged), or the caller's token failed: Apollo answers it as always. But a
+      // statement that timed out (nothing delivered, nothing logged either) is answered here as Apollo answers it, rather
+      // than run a second time through Apollo to the same timeout (a connection held twice as long, on a database already slow).
+      if (sqlStateOf(error) !== '57014') return next();
     }
-    // Delivered and logged from here on: whatever happens is this request's answer, never Apollo's second delivery.
-    const answer = { data: { directory: { rows: answerOf(rowConnection(page), plan.asked) } } };
+    // Delivered and logged from here on (a page): whatever happens is this request's answer, never Apollo's second delivery.
+    const answer = page && { data: { directory: { rows: answerOf(rowConnection(page), plan.asked) } } };
     const observation = currentObservation();
     // As Apollo names it (didResolveOperation): the document's own name, whether or not the request gave it.
     if (observation) observation.operation = operationNameOf(plan.operation.name?.value ?? null, plan.operation);
     let status = 200;
     let text: string;
-    if (jsonSizeUpTo(answer, options.maxResponseBytes) > options.maxResponseBytes) {
+    if (!answer) {
+      // As through Apollo: the field's error (counted by formatError), then the execution budget's one error without data.
+      observeErrorCode('TIME_BUDGET_EXCEEDED');
+      const refused = timeBudgetExceeded(options.requestTimeoutMs);
+      status = httpStatusForCodes(['TIME_BUDGET_EXCEEDED']);
+      for (const [name, value] of Object.entries(httpHeadersFor(refused.errors![0].extensions))) res.setHeader(name, value);
+      text = JSON.stringify(refused) + '\n';
+    } else if (jsonSizeUpTo(answer, options.maxResponseBytes) > options.maxResponseBytes) {
       // As through Apollo, whose execution budget answers this instead of the page (delivered and logged all the same).
       const refused = responseTooLarge(options.maxResponseBytes);
       status = httpStatusForCodes(refused.errors!.map((error) => error.extensions?.code as string | undefined));

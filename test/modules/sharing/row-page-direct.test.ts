@@ -277,3 +277,61 @@ describe('the cost limit on the direct path', () => {
     }
   });
 });
+
+describe('a page whose statement times out', () => {
+  it('is answered as Apollo answers it (TIME_BUDGET_EXCEEDED, 503), without running it again through Apollo', async () => {
+    const api = await startTestServer({ statementTimeoutMs: 300, sqlCountHeader: true });
+    try {
+      const P = creditCode('410505', 1);
+      await createRegions(api, [
+        { code: '410000', name: '河南省' },
+        { code: '410500', name: '安阳市' },
+        { code: '410505', name: '殷都区' },
+      ]);
+      await createDepartment(api, { creditCode: P, name: '殷都区民政局', regionCode: '410505' });
+      const token = await api.signToken({ role: 'STEWARD', department: P, sub: 'steward-P', name: 'Steward P' });
+      await api.ok(`mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`, {
+        input: {
+          code: 'D-SLOW',
+          name: '低保对象',
+          departmentCreditCode: P,
+          resourceFormat: 'DATABASE',
+          shareType: 'UNCONDITIONAL',
+          updateCycle: 'MONTHLY',
+          informationItems: [ITEMS[0]],
+        },
+      });
+      await api.ok(`mutation { publishDirectory(input: { directory: { code: "D-SLOW" } }) { status } }`);
+      const mounted = await api.ok(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, {
+        input: { directory: { code: 'D-SLOW' }, kind: 'TABLE', locator: 'mulu:D-SLOW', hosted: true },
+      });
+      await api.ok(`mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { version } }`, {
+        input: { mountId: mounted.mountDataset.id, rows: [{ 姓名: '甲' }] },
+      });
+      const ask = (headers: Record<string, string>) =>
+        fetch(api.server.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+          body: JSON.stringify({ query: BENCH, variables: { code: 'D-SLOW' } }),
+        }).then(async (response) => ({
+          status: response.status,
+          text: await response.text(),
+          statements: response.headers.get(SQL_STATEMENTS_HEADER),
+          retryAfter: response.headers.get('retry-after'),
+        }));
+      // The access log locked by another transaction: the page's statement waits for it until its timeout.
+      const [direct, apollo] = await api.orm.em.fork().transactional(async (em) => {
+        await em.execute('lock table dataset_access in exclusive mode');
+        return [await ask({}), await ask(THROUGH_APOLLO)];
+      });
+      expect(apollo.status).toBe(503);
+      expect(JSON.parse(apollo.text).errors[0].extensions.code).toBe('TIME_BUDGET_EXCEEDED');
+      expect([direct.status, direct.text, direct.retryAfter]).toEqual([apollo.status, apollo.text, apollo.retryAfter]);
+      // One statement, not the page's (timed out) and then Apollo's two (the directory's, the page's timed out again).
+      expect([direct.statements, apollo.statements]).toEqual(['1', '2']);
+      expect(Number((await api.orm.em.fork().getConnection().execute(`select count(*)::int as n from dataset_access`))[0].n)).toBe(0);
+    } finally {
+      await api.close();
+    }
+  });
+});
