@@ -335,3 +335,51 @@ describe('a page whose statement times out', () => {
     }
   });
 });
+
+describe('a page over the response cap', () => {
+  it('is answered as Apollo answers it (RESPONSE_TOO_LARGE), delivered and logged once', async () => {
+    const api = await startTestServer({ executionBudget: { maxResponseBytes: 2000 }, sqlCountHeader: true });
+    try {
+      const P = creditCode('410505', 1);
+      await createRegions(api, [
+        { code: '410000', name: '河南省' },
+        { code: '410500', name: '安阳市' },
+        { code: '410505', name: '殷都区' },
+      ]);
+      await createDepartment(api, { creditCode: P, name: '殷都区民政局', regionCode: '410505' });
+      const token = await api.signToken({ role: 'STEWARD', department: P, sub: 'steward-P', name: 'Steward P' });
+      await api.ok(`mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`, {
+        input: {
+          code: 'D-BIG',
+          name: '低保对象',
+          departmentCreditCode: P,
+          resourceFormat: 'DATABASE',
+          shareType: 'UNCONDITIONAL',
+          updateCycle: 'MONTHLY',
+          informationItems: [ITEMS[0]],
+        },
+      });
+      await api.ok(`mutation { publishDirectory(input: { directory: { code: "D-BIG" } }) { status } }`);
+      const mounted = await api.ok(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, {
+        input: { directory: { code: 'D-BIG' }, kind: 'TABLE', locator: 'mulu:D-BIG', hosted: true },
+      });
+      await api.ok(`mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { version } }`, {
+        input: { mountId: mounted.mountDataset.id, rows: Array.from({ length: 40 }, (_, i) => ({ 姓名: `张三丰${i}号` })) },
+      });
+      const ask = (headers: Record<string, string>) =>
+        fetch(api.server.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+          body: JSON.stringify({ query: BENCH, variables: { code: 'D-BIG' } }),
+        }).then(async (response) => ({ status: response.status, text: await response.text(), statements: response.headers.get(SQL_STATEMENTS_HEADER) }));
+      const direct = await ask({});
+      const apollo = await ask(THROUGH_APOLLO);
+      expect(JSON.parse(apollo.text).errors[0].extensions.code).toBe('RESPONSE_TOO_LARGE');
+      expect([direct.status, direct.text]).toEqual([apollo.status, apollo.text]);
+      expect([direct.statements, apollo.statements]).toEqual(['1', '2']);
+      expect(Number((await api.orm.em.fork().getConnection().execute(`select count(*)::int as n from dataset_access`))[0].n)).toBe(2);
+    } finally {
+      await api.close();
+    }
+  });
+});
