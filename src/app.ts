@@ -22,6 +22,7 @@ import { createSqlStatementCounter } from './graphql/sql-statement-count';
 import { reportsRouter } from './modules/reports/reports.routes';
 import { importsRouter } from './modules/imports/imports.routes';
 import { directoriesRouter, mountsRouter } from './modules/sharing/sharing.routes';
+import { rowPageDirect } from './modules/sharing/row-page.direct';
 import type { ImportLimits } from './modules/imports/import-limits';
 import { bulkLane } from './http/bulk-lane';
 import { webRouter, type DemoTokens } from './http/web';
@@ -136,6 +137,7 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
     ...(options.maxQueryCost !== undefined ? { maxCost: options.maxQueryCost } : {}),
   };
   const limits = operationLimits(limitSettings);
+  const executionBudget: ExecutionBudget = { ...DEFAULT_EXECUTION_BUDGET, ...options.executionBudget };
   const introspection = options.introspection ?? true;
   // GraphQL subscriptions (graphql-ws) on the same path, fed by PostgreSQL notifications, under the same limits.
   const live = createLiveUpdates(listener);
@@ -172,7 +174,7 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
       ApolloServerPluginCacheControlDisabled(),
       observationPlugin(),
       // Before the status plugin and the response cache: an answer over its budget becomes one error first.
-      executionBudgetPlugin({ ...DEFAULT_EXECUTION_BUDGET, ...options.executionBudget }),
+      executionBudgetPlugin(executionBudget),
       httpStatusPlugin(),
       accessPlugin(),
       // Shape and cost limits, after the access check (a caller who may not run the operation learns nothing of its cost).
@@ -226,6 +228,20 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
     ...graphqlJsonBody(GRAPHQL_BODY_BYTES),
     ...countSql,
     responseCache.middleware,
+    // A page of a hosted dataset's rows, read, authorised and logged by the same service, without Apollo (row-page.direct.ts).
+    rowPageDirect({
+      schema,
+      orm,
+      authenticator,
+      identify,
+      validationRules: limits.validationRules,
+      parseOptions: limits.parseOptions,
+      maxCost: limitSettings.maxCost,
+      maxResponseBytes: executionBudget.maxResponseBytes,
+      requestTimeoutMs: executionBudget.requestTimeoutMs,
+      stallMs: options.sendStallMs ?? DEFAULT_SEND_STALL_MS,
+      headers: sqlCounter?.headers,
+    }),
     // A request whose answer is stored and still right gets it here, without Apollo (response-cache.ts).
     responseCache.direct({ identify, stallMs: options.sendStallMs ?? DEFAULT_SEND_STALL_MS, headers: sqlCounter?.headers }),
     graphqlHandler(apollo, (req) => createContext(orm, authenticator, req.headers.authorization, identify(req)), options.sendStallMs),

@@ -129,6 +129,9 @@ function budgetError(code: 'TIME_BUDGET_EXCEEDED' | 'RESPONSE_TOO_LARGE', messag
   return { errors: [error] };
 }
 
+/** The answer sent in place of one that hit the request's deadline or a statement timeout. */
+export const timeBudgetExceeded = (requestTimeoutMs: number) => budgetError('TIME_BUDGET_EXCEEDED', timeBudgetMessage(requestTimeoutMs), { requestTimeoutMs });
+
 export const responseTooLarge = (maxBytes: number) =>
   budgetError(
     'RESPONSE_TOO_LARGE',
@@ -168,9 +171,7 @@ export function executionBudgetPlugin(budget: ExecutionBudget): ApolloServerPlug
           if (response.body.kind !== 'single') return;
           const result = response.body.singleResult;
           if (result.errors?.some((error) => error.extensions?.code === 'TIME_BUDGET_EXCEEDED')) {
-            response.body.singleResult = budgetError('TIME_BUDGET_EXCEEDED', timeBudgetMessage(budget.requestTimeoutMs), {
-              requestTimeoutMs: budget.requestTimeoutMs,
-            });
+            response.body.singleResult = timeBudgetExceeded(budget.requestTimeoutMs);
             return;
           }
           if (jsonSizeUpTo(result, budget.maxResponseBytes) > budget.maxResponseBytes) response.body.singleResult = responseTooLarge(budget.maxResponseBytes);

@@ -54,6 +54,13 @@ function needsWalk(type: GraphQLInputType, seen = new Set<string>()): boolean {
 }
 
 /**
+ * A text argument or input field as every resolver receives it: `cleanText`,
+ * identifier codes (by the field's `name`) upper-cased, errors naming `path`.
+ * Also what the row page's direct path (modules/sharing/row-page.direct.ts) does to its text arguments.
+ */
+export const cleanTextArgument = (value: string, path: string, name: string): string => cleanText(value, path, { identifier: isIdentifierName(name) });
+
+/**
  * Applies text hygiene to every string argument and input field of every
  * operation, in one place: the resolver of each field that takes arguments
  * holding text, dates or input objects is wrapped, once, when the schema is
@@ -76,7 +83,7 @@ export function applyInputHygiene(schema: GraphQLSchema): GraphQLSchema {
     if (isListType(inner))
       return Array.isArray(value) ? value.map((item, i) => clean(item, inner.ofType, `${path}[${i}]`, name)) : clean(value, inner.ofType, path, name);
     if (isScalarType(inner)) {
-      if (typeof value === 'string' && TEXT_SCALARS.has(inner.name)) return cleanText(value, path, { identifier: isIdentifierName(name) });
+      if (typeof value === 'string' && TEXT_SCALARS.has(inner.name)) return cleanTextArgument(value, path, name);
       if (value instanceof Date) return checkDate(value, path, name);
       return value;
     }

@@ -104,11 +104,10 @@ export interface DirectOptions {
  * `Accept` headers whose answer is plain (none, any, JSON, or GraphQL's own
  * response type alone); undefined for anything else, which Apollo
  * negotiates itself. Apollo's CSRF check passes any request sent as
- * application/json.
+ * application/json. Also the rule of the row page's direct path (modules/sharing/row-page.direct.ts).
  */
-function directContentType(req: Request): string | undefined {
-  if (req.method !== 'POST' || !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '') || asksNoCache(req.headers['cache-control']))
-    return undefined;
+export function plainAnswerContentType(req: Request): string | undefined {
+  if (req.method !== 'POST' || !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) return undefined;
   const accept = req.headers.accept?.trim();
   if (accept === undefined || accept === '' || accept === '*/*' || /^application\/json(\s*;\s*charset=utf-8)?$/i.test(accept))
     return 'application/json; charset=utf-8';
@@ -434,7 +433,7 @@ export function createResponseCache(snapshots: SnapshotSource, maxBytes: number 
   const direct = (options: DirectOptions): RequestHandler =>
     async function serveStoredAnswer(req, res, next) {
       const clock = currentClockReads();
-      const contentType = directContentType(req);
+      const contentType = asksNoCache(req.headers['cache-control']) ? undefined : plainAnswerContentType(req);
       const body = req.body as Record<string, unknown> | undefined;
       if (maxBytes <= 0 || !clock || contentType === undefined || !body || typeof body !== 'object' || Array.isArray(body)) return next();
       const { query, operationName, variables, extensions } = body;

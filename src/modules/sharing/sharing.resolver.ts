@@ -10,7 +10,7 @@ import { MountType } from '../mounts/mount.types';
 import { RegionType } from '../regions/region.types';
 import { LoadMode, SharingRoute } from './dataset.entity';
 import { datasetService, type LoadReport } from './dataset.service';
-import { deliveryService, MAX_ROW_FILTERS, MAX_ROWS_PAGE } from './delivery.service';
+import { deliveryService, MAX_ROW_FILTERS, MAX_ROWS_PAGE, type RowPage } from './delivery.service';
 import { DatasetLoadType, DatasetRowConnection, DatasetRowFilter, DatasetRowsInput, UsageSide, UsageStatsType } from './sharing.types';
 import { EMPTY_USAGE_FIGURES } from './usage.service';
 import type { RegionRow } from '../regions/region.row';
@@ -65,6 +65,27 @@ export class DatasetLoadResolver {
   }
 }
 
+/** How many rows a page holds when `first` is not given. */
+export const DEFAULT_ROWS_PAGE = 100;
+
+/**
+ * A page of rows as `ResourceDirectory.rows` answers it, for the resolver and the direct path (row-page.direct.ts) alike.
+ * The rows come ready from PostgreSQL (delivery.service.ts); an edge writes its cursor only when it is asked for.
+ */
+export function rowConnection(page: RowPage): DatasetRowConnection {
+  const edges = page.edges;
+  return {
+    edges,
+    version: page.version,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: page.afterRow > 0,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}
+
 @Resolver(() => ResourceDirectoryType)
 export class DirectorySharingResolver {
   @FieldResolver(() => DatasetRowConnection, {
@@ -78,25 +99,14 @@ export class DirectorySharingResolver {
   // so a page without filters, whose first and after are scalars, is not validated; a filter list is, item by item.
   async rows(
     @Root() directory: DirectoryView,
-    @Arg('first', () => Int, { nullable: true, description: `How many rows (1 to ${MAX_ROWS_PAGE}, default 100).` }) first: number | null | undefined,
+    @Arg('first', () => Int, { nullable: true, description: `How many rows (1 to ${MAX_ROWS_PAGE}, default ${DEFAULT_ROWS_PAGE}).` })
+    first: number | null | undefined,
     @Arg('after', () => String, { nullable: true, description: 'Cursor after which the page starts.' }) after: string | null | undefined,
     @Arg('filter', () => [DatasetRowFilter], { nullable: true, description: `Conditions every row must meet (all of them; at most ${MAX_ROW_FILTERS}).` })
     filter: DatasetRowFilter[] | null | undefined,
     @Ctx() ctx: MuluContext,
   ): Promise<DatasetRowConnection> {
-    // The rows come ready from PostgreSQL (delivery.service.ts); an edge writes its cursor only when it is asked for.
-    const page = await deliveryService.page(ctx, { id: directory.id }, { first: first ?? 100, after, filters: filter });
-    const edges = page.edges;
-    return {
-      edges,
-      version: page.version,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: page.afterRow > 0,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-    };
+    return rowConnection(await deliveryService.page(ctx, { id: directory.id }, { first: first ?? DEFAULT_ROWS_PAGE, after, filters: filter }));
   }
 
   @FieldResolver(() => UsageStatsType, {
