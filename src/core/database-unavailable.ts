@@ -48,7 +48,7 @@ const UNAVAILABLE_MESSAGES = new RegExp(
  * Whether an error means the database cannot be reached (down, restarting,
  * unreachable, the connection lost mid-transaction, the pool exhausted while
  * it was away) rather than a bug: walks the wrapped errors (MikroORM's
- * `previous`, `cause`, AggregateError). Such failures are answered 503
+ * `previous`, `cause`, AggregateError, graphql-js's `thrownValue`). Such failures are answered 503
  * SERVICE_UNAVAILABLE, never INTERNAL_SERVER_ERROR.
  *
  * Knex's "Transaction query already complete" is not listed: it is a bug
@@ -58,12 +58,23 @@ const UNAVAILABLE_MESSAGES = new RegExp(
  */
 export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (!error || typeof error !== 'object' || depth > 5) return false;
-  const e = error as { code?: unknown; sqlState?: unknown; message?: unknown; previous?: unknown; cause?: unknown; errors?: unknown; name?: unknown };
+  const e = error as {
+    code?: unknown;
+    sqlState?: unknown;
+    message?: unknown;
+    previous?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+    name?: unknown;
+    thrownValue?: unknown;
+  };
   for (const code of [e.code, e.sqlState]) {
     if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
   }
   if (e.name === 'ConnectionException') return true;
   if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true;
   if (Array.isArray(e.errors) && e.errors.some((inner) => isDatabaseUnavailable(inner, depth + 1))) return true;
-  return isDatabaseUnavailable(e.previous, depth + 1) || isDatabaseUnavailable(e.cause, depth + 1);
+  // graphql-js wraps a rejection that is not an Error (knex rejects a failed connect with the socket error's plain
+  // fields, `{ code: 'ECONNREFUSED', ... }`, on a statement sent through knex itself) as NonErrorThrown with `thrownValue`.
+  return isDatabaseUnavailable(e.previous, depth + 1) || isDatabaseUnavailable(e.cause, depth + 1) || isDatabaseUnavailable(e.thrownValue, depth + 1);
 }

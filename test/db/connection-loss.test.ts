@@ -127,12 +127,19 @@ describe('a connection lost under a transaction', () => {
       Object.assign(new Error('insert into x - boom'), { name: 'DriverException', previous: coded('x', '57P01') }),
       new AggregateError([coded('connect ECONNREFUSED ::1:5432', 'ECONNREFUSED')], ''),
       new Error('wrapped', { cause: coded('socket hang up', 'ECONNRESET') }),
+      // A rejection graphql-js does not take for an Error (a plain value, or an Error of another realm) is wrapped as
+      // NonErrorThrown holding it in `thrownValue`: knex's failed connect on a statement sent through knex itself.
+      Object.assign(new Error('Unexpected error value: { code: "ECONNREFUSED" }'), {
+        name: 'NonErrorThrown',
+        thrownValue: { errno: -111, code: 'ECONNREFUSED', syscall: 'connect' },
+      }),
     ];
     const bugs = [
       new Error('Transaction query already complete, run with DEBUG=knex:tx for more info'),
       coded('duplicate key value', '23505'),
       coded('relation "x" does not exist', '42P01'),
       new TypeError("Cannot read properties of undefined (reading 'id')"),
+      Object.assign(new Error('Unexpected error value: "boom"'), { name: 'NonErrorThrown', thrownValue: 'boom' }),
     ];
     expect(lost.filter((error) => !isDatabaseUnavailable(error))).toEqual([]);
     expect(bugs.filter((error) => isDatabaseUnavailable(error))).toEqual([]);
