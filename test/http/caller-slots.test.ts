@@ -131,7 +131,9 @@ describe('per-caller slots: waiting too long', () => {
   it('answers a request that waited longer than the limit with 429 and Retry-After', async () => {
     const token = await api.signToken({ role: 'VIEWER', sub: 'slow' });
     const url = new URL(api.server.url);
-    // The one slot is held by a request whose body never completes.
+    // The one slot is held by a request whose body never completes; the second is sent once the server has the first
+    // (a busy machine could otherwise deliver the second first, which would then take the slot and be answered 200).
+    const held = new Promise<void>((resolve) => api.server.httpServer.once('request', () => setImmediate(resolve)));
     const holder = http.request({
       host: url.hostname,
       port: url.port,
@@ -143,6 +145,7 @@ describe('per-caller slots: waiting too long', () => {
     holder.on('error', () => undefined);
     holder.write('{"qu');
     holder.flushHeaders();
+    await held;
     try {
       const response = await fetch(api.server.url, {
         method: 'POST',
