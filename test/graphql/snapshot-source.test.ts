@@ -84,6 +84,33 @@ describe('snapshot source', () => {
     }
   });
 
+  it('sends those waiting behind a statement that failed on its connection to the pool, without a statement of their own', async () => {
+    const pids = async () =>
+      (await execute<{ pid: number }>(`select pid from pg_stat_activity where application_name = ?`, [SNAPSHOT_CONNECTION_NAME])).map((r) => r.pid);
+    const others = new Set(await pids());
+    const failing = createSnapshotSource(api.orm);
+    let stopped: number | undefined;
+    try {
+      await failing.moment();
+      [stopped] = (await pids()).filter((pid) => !others.has(pid));
+      expect(stopped).toBeDefined();
+      // Its backend stops answering: the statement on the connection fails at its timeout (1 s).
+      process.kill(stopped!, 'SIGSTOP');
+      const sent = failing.sent();
+      const moments = await Promise.all(Array.from({ length: 5 }, () => failing.moment()));
+      // One statement went out on the connection; the four who asked meanwhile were not sent another (which would
+      // have opened a connection and waited on it) but took the pool.
+      expect(failing.sent() - sent).toBe(1);
+      // Each got a real moment from the pool: the snapshot of a commit made now is not in it, and one taken after sees it.
+      const xid = await rename('河南省');
+      for (const moment of moments) expect(await sees(moment.snapshot, xid)).toBe(false);
+      expect(await sees((await failing.moment()).snapshot, xid)).toBe(true);
+    } finally {
+      if (stopped) process.kill(stopped, 'SIGCONT');
+      await failing.close();
+    }
+  });
+
   it('answers through the pool once closed', async () => {
     const closed = createSnapshotSource(api.orm);
     await closed.moment();
