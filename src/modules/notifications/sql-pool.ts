@@ -36,6 +36,11 @@ export function createSqlPool(
   const pool = new Pool({ connectionString, max, idleTimeoutMillis: 30_000 });
   // A connection dropped by the server (restart, failover) must not crash the process.
   pool.on('error', (error) => log(`[notifications] an idle database connection failed: ${error.message}`));
+  // The pool listens for the errors of idle connections only: while one is lent (a transaction between two of its
+  // statements), PostgreSQL ending the session (a restart: "terminating connection due to unexpected postmaster
+  // exit") would be an 'error' event nobody listens to, which ends the process. Every connection keeps a listener
+  // of its own; the statement then sent on it fails, and so does its transaction.
+  pool.on('connect', (client) => client.on('error', (error) => log(`[notifications] a database connection in use failed: ${error.message}`)));
   const on =
     (client: Pool | PoolClient): SqlExecutor =>
     async (sql, params = []) =>
