@@ -75,3 +75,26 @@ export async function executePrepared<T>(em: EntityManager, sql: string, params:
     transaction !== undefined,
   );
 }
+
+/**
+ * Runs the statement `sql(condition)` for the rows whose key is one of
+ * `keys`, the condition comparing the key column (the statement's first
+ * `?`; `rest` are the values of the others). One key (a dashboard asks for
+ * one region, its children, its ranking) is compared as a value in a
+ * prepared statement: each connection plans it once, with a generic plan,
+ * where an unnamed statement is planned afresh every time (0.4 ms for a
+ * province's cities and districts, a third of running it). Several keys go
+ * as one list in an unnamed statement, planned for its values: the generic
+ * plan of a list of unknown length counts on many keys, and for a short
+ * list it can be far worse (a district's ranking as an array: all 10,000
+ * departments hashed, 1.5 ms, against 0.4 ms by the indexes).
+ */
+export async function executeForKeys<T>(
+  em: EntityManager,
+  keys: readonly unknown[],
+  sql: (condition: string) => string,
+  rest: readonly unknown[] = [],
+): Promise<T[]> {
+  if (keys.length === 1) return executePrepared<T>(em, sql('= ?'), [keys[0], ...rest]);
+  return em.execute<T[]>(sql('in (?)'), [[...keys], ...rest]);
+}

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { executePrepared } from '../../db/prepared';
+import { executeForKeys } from '../../db/prepared';
 import type { RegionLevel } from './region.entity';
 
 /**
@@ -54,30 +54,19 @@ type RegionWithFigures = RegionColumns & { figures: string | null };
 
 const regionWithFiguresOf = (r: RegionWithFigures) => new RegionRow(r.code, r.name, r.level, r.parent_code, r.figures);
 
-/**
- * Region rows selected by a list of codes, `where` given the condition on
- * the code column. One code (a dashboard asks for one region, then its
- * children) is compared as a value in a prepared statement
- * (db/prepared.ts): each connection plans it once, with a generic plan,
- * which PostgreSQL would otherwise plan afresh each time (0.4 ms for a
- * province's cities and districts, a third of running it). Several codes
- * go as a list in a statement planned for its values, as the plan for a
- * list of unknown length may not suit a short one (ranking.service.ts).
- */
-async function byCodes(em: EntityManager, codes: readonly string[], where: (condition: string) => string): Promise<RegionWithFigures[]> {
-  if (codes.length === 1) return executePrepared<RegionWithFigures>(em, where('= ?'), [codes[0]]);
-  return em.execute(where('in (?)'), [[...codes]]);
-}
-
 /** Regions by code, each with its stored figures, one statement; unknown codes are absent. */
 export async function regionRowsByCode(em: EntityManager, codes: readonly string[], figures: FiguresSql): Promise<RegionRow[]> {
-  const rows = await byCodes(em, codes, (condition) => `${regionWithFigures(figures)} where r.code ${condition}`);
+  const rows = await executeForKeys<RegionWithFigures>(em, codes, (condition) => `${regionWithFigures(figures)} where r.code ${condition}`);
   return rows.map(regionWithFiguresOf);
 }
 
 /** The regions directly below each of `parentCodes`, by code, each with its stored figures, one statement. */
 export async function childRegionRows(em: EntityManager, parentCodes: readonly string[], figures: FiguresSql): Promise<RegionRow[]> {
-  const rows = await byCodes(em, parentCodes, (condition) => `${regionWithFigures(figures)} where r.parent_code ${condition} order by r.code`);
+  const rows = await executeForKeys<RegionWithFigures>(
+    em,
+    parentCodes,
+    (condition) => `${regionWithFigures(figures)} where r.parent_code ${condition} order by r.code`,
+  );
   return rows.map(regionWithFiguresOf);
 }
 
@@ -87,7 +76,7 @@ export async function childRegionRows(em: EntityManager, parentCodes: readonly s
  * levels (region_closure), for a query that asks the children's children.
  */
 export async function childAndGrandchildRegionRows(em: EntityManager, parentCodes: readonly string[], figures: FiguresSql): Promise<RegionRow[]> {
-  const rows = await byCodes(
+  const rows = await executeForKeys<RegionWithFigures>(
     em,
     parentCodes,
     (condition) =>

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../../core/errors';
-import { executePrepared } from '../../db/prepared';
+import { executeForKeys } from '../../db/prepared';
 import { toSafeNumber } from '../../core/numbers';
 import { DEPARTMENT_COLUMNS, departmentRowOf, type DepartmentColumns, type DepartmentRow } from '../departments/department.row';
 import { REGION_COLUMNS, regionRowOf, type RegionColumns, type RegionRow } from '../regions/region.row';
@@ -72,13 +72,19 @@ export function checkRankingRequest(request: RankingRequest): RankingRequest {
 }
 
 /**
- * Ranks the units of `unitSql` (rows with key, num, den and the unit's own
- * columns) per key: rated units by rate, then units without a rate (zero
- * denominator, shown as "-"), ties broken by name in code-point order
+ * Ranks the units of `unitSql` (given the condition on its region column:
+ * rows with key, num, den and the unit's own columns) per key: rated units
+ * by rate, then units without a rate (zero denominator, shown as "-"), ties
+ * broken by name in code-point order
  * (collation "C": the same on every server, whatever its locale), then by
  * id/code.
  */
-function rankedSql(unitSql: string, unitColumns: (alias: string) => string, request: RankingRequest, tieBreak: string): { sql: string; params: unknown[] } {
+function rankedSql(
+  unitSql: (regions: string) => string,
+  unitColumns: (alias: string) => string,
+  request: RankingRequest,
+  tieBreak: string,
+): { sql: (regions: string) => string; params: unknown[] } {
   const direction = request.order === RankingOrder.HIGHEST_FIRST ? 'desc' : 'asc';
   const params: unknown[] = [];
   let filter = 'true';
@@ -90,30 +96,15 @@ function rankedSql(unitSql: string, unitColumns: (alias: string) => string, requ
   return {
     // The figures of the ranked units only, as one text each (figureValuesSql): one column for the driver to read
     // instead of thirty.
-    sql: `select ranked.key, ${unitColumns('ranked')}, ranked.num, ranked.den, ranked.rank, ${figureValuesSql('ranked')} as figures from (
+    sql: (regions) => `select ranked.key, ${unitColumns('ranked')}, ranked.num, ranked.den, ranked.rank, ${figureValuesSql('ranked')} as figures from (
             select u.*, row_number() over (
                      partition by u.key
                      order by (u.den = 0), u.num::numeric / nullif(u.den, 0) ${direction}, u.name collate "C", ${tieBreak}) as rank
-              from (${unitSql}) u
+              from (${unitSql(regions)}) u
              where ${filter}
           ) ranked where rank > ? and rank <= ? order by key, rank`,
     params,
   };
-}
-
-/**
- * The condition on a region code column selecting a batch's regions, and its
- * one parameter. The text is one per metric, order, threshold and this
- * shape, so it runs as a prepared statement (db/prepared.ts), its values
- * bound rather than written in, planned once per connection with a generic
- * plan (mikro-orm.config.ts). One region (a dashboard's page asks one) is
- * compared as a value: its generic plan counts on the few regions a code
- * stands for and walks the indexes to the district's departments (0.4 ms
- * for a district at province scale), where the plan for an array of codes,
- * of unknown length, counts on many and reads all 10,000 departments (1.5 ms).
- */
-function regionsSql(regionCodes: readonly string[]): { condition: string; value: unknown } {
-  return regionCodes.length === 1 ? { condition: '= ?', value: regionCodes[0] } : { condition: '= any(?::varchar[])', value: [...regionCodes] };
 }
 
 /** The stored figure columns of `f` (department_figures or region_figures), which a ranking reads with its units. */
@@ -144,15 +135,15 @@ export const rankingService = {
    */
   async departmentsOf(em: EntityManager, regionCodes: readonly string[], request: RankingRequest): Promise<Map<string, RankingEntry<DepartmentRow>[]>> {
     const metric = METRIC_SQL[request.metric]('f');
-    const regions = regionsSql(regionCodes);
-    const unitSql = `
+    // The region codes are the statement's first value (executeForKeys: one as a value, planned once; several as a list).
+    const unitSql = (regions: string) => `
       select rc.ancestor_code as key, ${DEPARTMENT_COLUMNS('d')}, ${FIGURES('f')}, ${metric.num} as num, ${metric.den} as den
         from region_closure rc
         join department d on d.region_code = rc.descendant_code
         join department_figures f on f.department_id = d.id
-       where rc.ancestor_code ${regions.condition}`;
+       where rc.ancestor_code ${regions}`;
     const ranked = rankedSql(unitSql, DEPARTMENT_COLUMNS, request, 'u.id');
-    const rows = await executePrepared<Row<DepartmentColumns>>(em, ranked.sql, [regions.value, ...ranked.params]);
+    const rows = await executeForKeys<Row<DepartmentColumns>>(em, regionCodes, ranked.sql, ranked.params);
     return split(rows, regionCodes, departmentRowOf);
   },
 
@@ -162,13 +153,12 @@ export const rankingService = {
    */
   async childRegionsOf(em: EntityManager, regionCodes: readonly string[], request: RankingRequest): Promise<Map<string, RankingEntry<RegionRow>[]>> {
     const metric = METRIC_SQL[request.metric]('f');
-    const regions = regionsSql(regionCodes);
-    const unitSql = `
+    const unitSql = (regions: string) => `
       select c.parent_code as key, ${REGION_COLUMNS('c')}, ${FIGURES('f')}, ${metric.num} as num, ${metric.den} as den
         from region c join region_figures f on f.region_code = c.code
-       where c.parent_code ${regions.condition}`;
+       where c.parent_code ${regions}`;
     const ranked = rankedSql(unitSql, REGION_COLUMNS, request, 'u.code');
-    const rows = await executePrepared<Row<RegionColumns>>(em, ranked.sql, [regions.value, ...ranked.params]);
+    const rows = await executeForKeys<Row<RegionColumns>>(em, regionCodes, ranked.sql, ranked.params);
     return split(rows, regionCodes, regionRowOf);
   },
 };
