@@ -3,7 +3,7 @@ import type { Request, RequestHandler } from 'express';
 import { TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
 import { currentClockReads, withClockReads } from '../db/clock-reads';
 import type { Viewer } from '../core/viewer';
-import { cutWhenStalled } from '../http/send-stall';
+import { plainAnswerContentType, plainGraphQLRequest, sendAnswer } from './direct-answer';
 import { currentObservation, operationNameOf } from '../observability/request-observation';
 import type { MuluContext } from './context';
 import { jsonSizeUpTo } from './execution-budget';
@@ -97,22 +97,6 @@ export interface DirectOptions {
   stallMs: number;
   /** Headers every GraphQL answer carries besides the cache's (the statement counter's), for the request being served. */
   headers?: () => Iterable<[string, string]>;
-}
-
-/**
- * The content type Apollo answers a POSTed JSON request with, for the
- * `Accept` headers whose answer is plain (none, any, JSON, or GraphQL's own
- * response type alone); undefined for anything else, which Apollo
- * negotiates itself. Apollo's CSRF check passes any request sent as
- * application/json. Also the rule of the row page's direct path (modules/sharing/row-page.direct.ts).
- */
-export function plainAnswerContentType(req: Request): string | undefined {
-  if (req.method !== 'POST' || !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) return undefined;
-  const accept = req.headers.accept?.trim();
-  if (accept === undefined || accept === '' || accept === '*/*' || /^application\/json(\s*;\s*charset=utf-8)?$/i.test(accept))
-    return 'application/json; charset=utf-8';
-  if (/^application\/graphql-response\+json(\s*;\s*charset=utf-8)?$/i.test(accept)) return 'application/graphql-response+json; charset=utf-8';
-  return undefined;
 }
 
 /** What a request's key would hold, in characters, counted up to just past MAX_CACHED_REQUEST_CHARS (a 20 MB operation name is not measured in full, nor keyed). */
@@ -434,18 +418,10 @@ export function createResponseCache(snapshots: SnapshotSource, maxBytes: number 
     async function serveStoredAnswer(req, res, next) {
       const clock = currentClockReads();
       const contentType = asksNoCache(req.headers['cache-control']) ? undefined : plainAnswerContentType(req);
-      const body = req.body as Record<string, unknown> | undefined;
-      if (maxBytes <= 0 || !clock || contentType === undefined || !body || typeof body !== 'object' || Array.isArray(body)) return next();
-      const { query, operationName, variables, extensions } = body;
-      if (
-        typeof query !== 'string' ||
-        (operationName != null && typeof operationName !== 'string') ||
-        (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) ||
-        extensions != null ||
-        !keyable(query, operationName, variables)
-      ) {
-        return next();
-      }
+      const request = plainGraphQLRequest(req.body);
+      if (maxBytes <= 0 || !clock || contentType === undefined || !request) return next();
+      const { query, operationName, variables } = request;
+      if (!keyable(query, operationName, variables)) return next();
       let viewer: Viewer | null;
       try {
         viewer = await options.identify(req);
@@ -466,13 +442,7 @@ export function createResponseCache(snapshots: SnapshotSource, maxBytes: number 
       stats.direct++;
       const observation = currentObservation();
       if (observation) observation.operation = answer.operation;
-      res.statusCode = 200;
-      res.setHeader('content-type', contentType);
-      res.setHeader(RESPONSE_CACHE_HEADER, 'HIT');
-      for (const [name, value] of options.headers?.() ?? []) res.setHeader(name, value);
-      res.setHeader('content-length', answer.bytes.length);
-      cutWhenStalled(res, options.stallMs);
-      res.end(answer.bytes);
+      sendAnswer(res, 200, contentType, [[RESPONSE_CACHE_HEADER, 'HIT'], ...(options.headers?.() ?? [])], answer.bytes, options.stallMs);
     };
 
   /** Express middleware: gives each request its record of clock reads (clock-reads.ts). */

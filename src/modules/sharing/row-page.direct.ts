@@ -25,8 +25,8 @@ import { jsonSizeUpTo, responseTooLarge, timeBudgetExceeded } from '../../graphq
 import { httpHeadersFor, httpStatusForCodes, sqlStateOf } from '../../core/errors';
 import { cleanTextArgument } from '../../graphql/input-hygiene';
 import { listBounds, queryCost } from '../../graphql/query-cost';
-import { plainAnswerContentType, RESPONSE_CACHE_HEADER } from '../../graphql/response-cache';
-import { cutWhenStalled } from '../../http/send-stall';
+import { RESPONSE_CACHE_HEADER } from '../../graphql/response-cache';
+import { plainAnswerContentType, plainGraphQLRequest, sendAnswer } from '../../graphql/direct-answer';
 import type { Viewer } from '../../core/viewer';
 import { currentObservation, observeErrorCode, operationNameOf } from '../../observability/request-observation';
 import { deliveryService, type RowPage } from './delivery.service';
@@ -213,18 +213,14 @@ export function rowPageDirect(options: RowPageDirectOptions): RequestHandler {
 
   return async function serveRowPage(req, res, next) {
     const contentType = plainAnswerContentType(req);
-    const body = req.body as Record<string, unknown> | undefined;
-    if (contentType === undefined || !body || typeof body !== 'object' || Array.isArray(body)) return next();
-    const { query, operationName, variables, extensions } = body;
+    const request = plainGraphQLRequest(req.body);
+    if (contentType === undefined || !request) return next();
+    const { query, operationName, variables } = request;
     if (
-      typeof query !== 'string' ||
-      (operationName != null && typeof operationName !== 'string') ||
-      query.length + ((operationName as string | null | undefined)?.length ?? 0) > MAX_PLANNED_CHARS ||
+      query.length + (operationName?.length ?? 0) > MAX_PLANNED_CHARS ||
       // Cheap before the plan's lookup: most documents are not pages of rows.
       !query.includes('rows') ||
-      !query.includes('directory') ||
-      (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) ||
-      extensions != null
+      !query.includes('directory')
     ) {
       return next();
     }
@@ -276,32 +272,19 @@ export function rowPageDirect(options: RowPageDirectOptions): RequestHandler {
     const observation = currentObservation();
     // As Apollo names it (didResolveOperation): the document's own name, whether or not the request gave it.
     if (observation) observation.operation = operationNameOf(plan.operation.name?.value ?? null, plan.operation);
-    let status = 200;
-    let text: string;
-    if (!answer) {
-      // As through Apollo: the field's error (counted by formatError), then the execution budget's one error without data.
-      observeErrorCode('TIME_BUDGET_EXCEEDED');
-      const refused = timeBudgetExceeded(options.requestTimeoutMs);
-      status = httpStatusForCodes(['TIME_BUDGET_EXCEEDED']);
-      for (const [name, value] of Object.entries(httpHeadersFor(refused.errors![0].extensions))) res.setHeader(name, value);
-      text = JSON.stringify(refused) + '\n';
-    } else if (jsonSizeUpTo(answer, options.maxResponseBytes) > options.maxResponseBytes) {
-      // As through Apollo, whose execution budget answers this instead of the page (delivered and logged all the same).
-      const refused = responseTooLarge(options.maxResponseBytes);
-      status = httpStatusForCodes(refused.errors!.map((error) => error.extensions?.code as string | undefined));
-      for (const [name, value] of Object.entries(httpHeadersFor(refused.errors![0].extensions))) res.setHeader(name, value);
-      text = JSON.stringify(refused) + '\n';
-    } else {
-      text = JSON.stringify(answer) + '\n';
-    }
-    const bytes = Buffer.from(text, 'utf8');
-    res.statusCode = status;
-    res.setHeader('content-type', contentType);
+    // As through Apollo: a statement that timed out is the field's error (counted by formatError) and then the
+    // execution budget's one error without data; a page over the cap is the budget's error instead of the page
+    // (delivered and logged all the same).
+    if (!answer) observeErrorCode('TIME_BUDGET_EXCEEDED');
+    const refused = !answer
+      ? timeBudgetExceeded(options.requestTimeoutMs)
+      : jsonSizeUpTo(answer, options.maxResponseBytes) > options.maxResponseBytes
+        ? responseTooLarge(options.maxResponseBytes)
+        : undefined;
+    const status = refused ? httpStatusForCodes(refused.errors!.map((error) => error.extensions?.code as string | undefined)) : 200;
+    const headers: [string, string][] = Object.entries(refused ? httpHeadersFor(refused.errors![0].extensions) : {});
     // A page is never stored (NEVER_CACHED): the cache's header says so, as on Apollo's path.
-    res.setHeader(RESPONSE_CACHE_HEADER, 'MISS');
-    for (const [name, value] of options.headers?.() ?? []) res.setHeader(name, value);
-    res.setHeader('content-length', bytes.length);
-    cutWhenStalled(res, options.stallMs);
-    res.end(bytes);
+    headers.push([RESPONSE_CACHE_HEADER, 'MISS'], ...(options.headers?.() ?? []));
+    sendAnswer(res, status, contentType, headers, Buffer.from(JSON.stringify(refused ?? answer) + '\n', 'utf8'), options.stallMs);
   };
 }
