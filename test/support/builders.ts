@@ -63,6 +63,39 @@ export async function mount(api: TestServer, directoryCode: string, recordCount:
   return data.mountDataset.id;
 }
 
+/**
+ * A published directory of `items` whose dataset Mulu holds (a hosted TABLE
+ * mount) loaded with `rows`, each an object keyed by item name; returns the
+ * mount's ID.
+ */
+export async function hostedDataset(
+  api: TestServer,
+  departmentCreditCode: string,
+  code: string,
+  items: { name: string; dataType: string; required?: boolean; valueType?: string }[],
+  rows: Record<string, unknown>[],
+  options: { shareType?: 'UNCONDITIONAL' | 'CONDITIONAL'; shareConditions?: string } = {},
+): Promise<string> {
+  await api.ok(`mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`, {
+    input: {
+      code,
+      name: '低保对象',
+      departmentCreditCode,
+      resourceFormat: 'DATABASE',
+      shareType: options.shareType ?? 'UNCONDITIONAL',
+      ...(options.shareConditions ? { shareConditions: options.shareConditions } : {}),
+      updateCycle: 'MONTHLY',
+      informationItems: items,
+    },
+  });
+  await api.ok(`mutation($code: String!) { publishDirectory(input: { directory: { code: $code } }) { status } }`, { code });
+  const mounted = await api.ok<{ mountDataset: { id: string } }>(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, {
+    input: { directory: { code }, kind: 'TABLE', locator: `mulu:${code}`, hosted: true },
+  });
+  await api.ok(`mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { version } }`, { input: { mountId: mounted.mountDataset.id, rows } });
+  return mounted.mountDataset.id;
+}
+
 /** Unmounts a dataset: the mount stays as inactive history. */
 export async function unmount(api: TestServer, mountId: string): Promise<void> {
   await api.ok(`mutation($id: ID!) { unmountDataset(input: { mountId: $id }) { id } }`, { id: mountId });

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { createDepartment, createRegions, creditCode } from '../../support/builders';
+import { createDepartment, createRegions, creditCode, hostedDataset } from '../../support/builders';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
 /**
@@ -18,24 +18,7 @@ describe('an export whose client stops reading', () => {
       { code: '410505', name: '殷都区' },
     ]);
     await createDepartment(api, { creditCode: P, name: '殷都区民政局', regionCode: '410505' });
-    await api.ok(`mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`, {
-      input: {
-        code: 'D-BIG',
-        name: '低保对象',
-        departmentCreditCode: P,
-        resourceFormat: 'DATABASE',
-        shareType: 'UNCONDITIONAL',
-        updateCycle: 'MONTHLY',
-        informationItems: [{ name: '姓名', dataType: '字符型', required: true }],
-      },
-    });
-    await api.ok(`mutation { publishDirectory(input: { directory: { code: "D-BIG" } }) { status } }`);
-    const mounted = await api.ok(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, {
-      input: { directory: { code: 'D-BIG' }, kind: 'TABLE', locator: 'mulu:D-BIG', hosted: true },
-    });
-    await api.ok(`mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { version } }`, {
-      input: { mountId: mounted.mountDataset.id, rows: [{ 姓名: '张三' }] },
-    });
+    await hostedDataset(api, P, 'D-BIG', [{ name: '姓名', dataType: '字符型', required: true }], [{ 姓名: '张三' }]);
     // Far more than the socket buffers hold: about 40 MB of CSV.
     await api.orm.em
       .fork()

@@ -1,4 +1,4 @@
-import { createDepartment, createRegions, creditCode } from '../../support/builders';
+import { createDepartment, createRegions, creditCode, hostedDataset } from '../../support/builders';
 import { http } from '../../support/http';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
@@ -31,23 +31,8 @@ describe('ResourceDirectory.rows and the export routes under hostile arguments',
       { code: '410505', name: '殷都区' },
     ]);
     await createDepartment(api, { creditCode: P, name: '殷都区民政局', regionCode: '410505' });
-    await api.ok(`mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`, {
-      input: {
-        code: 'D-ROWS',
-        name: '低保对象',
-        departmentCreditCode: P,
-        resourceFormat: 'DATABASE',
-        shareType: 'UNCONDITIONAL',
-        updateCycle: 'MONTHLY',
-        informationItems: ITEMS,
-      },
-    });
-    await api.ok(`mutation { publishDirectory(input: { directory: { code: "D-ROWS" } }) { status } }`);
-    const mounted = await api.ok(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, {
-      input: { directory: { code: 'D-ROWS' }, kind: 'TABLE', locator: 'mulu:D-ROWS', hosted: true },
-    });
     const rows = Array.from({ length: 10 }, (_, i) => ({ 姓名: `张${i}`, 年龄: 20 + i, 补助金额: '1.5', 发放日期: '2024-01-02', 在册: i % 2 === 0 }));
-    await api.ok(`mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { version } }`, { input: { mountId: mounted.mountDataset.id, rows } });
+    await hostedDataset(api, P, 'D-ROWS', ITEMS, rows);
   });
   afterAll(() => api.close());
 

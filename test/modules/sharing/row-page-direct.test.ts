@@ -1,4 +1,4 @@
-import { createDepartment, createRegions, creditCode } from '../../support/builders';
+import { createDepartment, createRegions, creditCode, hostedDataset } from '../../support/builders';
 import { RESPONSE_CACHE_HEADER } from '../../../src/graphql/response-cache';
 import { SQL_STATEMENTS_HEADER } from '../../../src/graphql/sql-statement-count';
 import { startTestServer, type TestServer } from '../../support/test-server';
@@ -17,6 +17,19 @@ const BENCH = `query($code: String!, $after: String) { directory(code: $code) { 
 const EVERYTHING = `query Page($code: String!, $first: Int, $after: String) { directory(code: $code) { rows(first: $first, after: $after) { pageInfo { endCursor hasPreviousPage startCursor hasNextPage } version edges { node { values rowNumber } cursor } } } }`;
 /** An Accept header the direct paths leave to Apollo's negotiation: the same request through Apollo's pipeline. */
 const THROUGH_APOLLO = { accept: 'application/json;q=0.9, text/plain;q=0.1' };
+
+/** A district with one department, its steward's token, and a hosted dataset `code` of the first item holding `rows`. */
+async function stewardWithDataset(api: TestServer, code: string, rows: Record<string, unknown>[]): Promise<string> {
+  const P = creditCode('410505', 1);
+  await createRegions(api, [
+    { code: '410000', name: '河南省' },
+    { code: '410500', name: '安阳市' },
+    { code: '410505', name: '殷都区' },
+  ]);
+  await createDepartment(api, { creditCode: P, name: '殷都区民政局', regionCode: '410505' });
+  await hostedDataset(api, P, code, [ITEMS[0]], rows);
+  return api.signToken({ role: 'STEWARD', department: P, sub: 'steward-P', name: 'Steward P' });
+}
 
 /**
  * The row page's direct path (src/modules/sharing/row-page.direct.ts): a
@@ -49,25 +62,9 @@ describe('a page of rows without Apollo', () => {
       await createDepartment(api, { creditCode: code, name, regionCode: '410505' });
       tokens[key] = await api.signToken({ role: 'STEWARD', department: code, sub: `steward-${key}`, name: `Steward ${key}` });
     }
-    await api.ok(`mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`, {
-      input: {
-        code: 'D-PAGE',
-        name: '低保对象',
-        departmentCreditCode: P,
-        resourceFormat: 'DATABASE',
-        shareType: 'CONDITIONAL',
-        shareConditions: '仅用于低保资格核验',
-        updateCycle: 'MONTHLY',
-        informationItems: ITEMS,
-      },
-    });
-    await api.ok(`mutation { publishDirectory(input: { directory: { code: "D-PAGE" } }) { status } }`);
-    const mounted = await api.ok(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, {
-      input: { directory: { code: 'D-PAGE' }, kind: 'TABLE', locator: 'mulu:D-PAGE', hosted: true },
-    });
     // Values JSON writes in more than one way: decimals as text, integers, booleans, Chinese text, a quote and a backslash.
     const rows = Array.from({ length: 30 }, (_, i) => ({ 姓名: `张"${i}\\`, 年龄: 20 + i, 补助金额: `${i}.50`, 发放日期: '2024-01-02', 在册: i % 2 === 0 }));
-    await api.ok(`mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { version } }`, { input: { mountId: mounted.mountDataset.id, rows } });
+    await hostedDataset(api, P, 'D-PAGE', ITEMS, rows, { shareType: 'CONDITIONAL', shareConditions: '仅用于低保资格核验' });
     const request = async (key: string) =>
       (
         await api
@@ -234,32 +231,7 @@ describe('the cost limit on the direct path', () => {
   it("estimates a page with the request's variables as Apollo does (a variable's default is not one the request sent)", async () => {
     const api = await startTestServer({ maxQueryCost: 50 });
     try {
-      const P = creditCode('410505', 1);
-      await createRegions(api, [
-        { code: '410000', name: '河南省' },
-        { code: '410500', name: '安阳市' },
-        { code: '410505', name: '殷都区' },
-      ]);
-      await createDepartment(api, { creditCode: P, name: '殷都区民政局', regionCode: '410505' });
-      const token = await api.signToken({ role: 'STEWARD', department: P, sub: 'steward-P', name: 'Steward P' });
-      await api.ok(`mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`, {
-        input: {
-          code: 'D-COST',
-          name: '低保对象',
-          departmentCreditCode: P,
-          resourceFormat: 'DATABASE',
-          shareType: 'UNCONDITIONAL',
-          updateCycle: 'MONTHLY',
-          informationItems: [ITEMS[0]],
-        },
-      });
-      await api.ok(`mutation { publishDirectory(input: { directory: { code: "D-COST" } }) { status } }`);
-      const mounted = await api.ok(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, {
-        input: { directory: { code: 'D-COST' }, kind: 'TABLE', locator: 'mulu:D-COST', hosted: true },
-      });
-      await api.ok(`mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { version } }`, {
-        input: { mountId: mounted.mountDataset.id, rows: [{ 姓名: '甲' }, { 姓名: '乙' }] },
-      });
+      const token = await stewardWithDataset(api, 'D-COST', [{ 姓名: '甲' }, { 姓名: '乙' }]);
       // Apollo estimates `first` from the variables sent (none: a connection's default page of 20), so 2 + 3 x 20 is over 50.
       const query = `query($code: String!, $first: Int = 1) { directory(code: $code) { rows(first: $first) { edges { node { rowNumber } } } } }`;
       const ask = (headers: Record<string, string>) =>
@@ -282,32 +254,7 @@ describe('a page whose statement times out', () => {
   it('is answered as Apollo answers it (TIME_BUDGET_EXCEEDED, 503), without running it again through Apollo', async () => {
     const api = await startTestServer({ statementTimeoutMs: 300, sqlCountHeader: true });
     try {
-      const P = creditCode('410505', 1);
-      await createRegions(api, [
-        { code: '410000', name: '河南省' },
-        { code: '410500', name: '安阳市' },
-        { code: '410505', name: '殷都区' },
-      ]);
-      await createDepartment(api, { creditCode: P, name: '殷都区民政局', regionCode: '410505' });
-      const token = await api.signToken({ role: 'STEWARD', department: P, sub: 'steward-P', name: 'Steward P' });
-      await api.ok(`mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`, {
-        input: {
-          code: 'D-SLOW',
-          name: '低保对象',
-          departmentCreditCode: P,
-          resourceFormat: 'DATABASE',
-          shareType: 'UNCONDITIONAL',
-          updateCycle: 'MONTHLY',
-          informationItems: [ITEMS[0]],
-        },
-      });
-      await api.ok(`mutation { publishDirectory(input: { directory: { code: "D-SLOW" } }) { status } }`);
-      const mounted = await api.ok(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, {
-        input: { directory: { code: 'D-SLOW' }, kind: 'TABLE', locator: 'mulu:D-SLOW', hosted: true },
-      });
-      await api.ok(`mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { version } }`, {
-        input: { mountId: mounted.mountDataset.id, rows: [{ 姓名: '甲' }] },
-      });
+      const token = await stewardWithDataset(api, 'D-SLOW', [{ 姓名: '甲' }]);
       const ask = (headers: Record<string, string>) =>
         fetch(api.server.url, {
           method: 'POST',
@@ -340,32 +287,11 @@ describe('a page over the response cap', () => {
   it('is answered as Apollo answers it (RESPONSE_TOO_LARGE), delivered and logged once', async () => {
     const api = await startTestServer({ executionBudget: { maxResponseBytes: 2000 }, sqlCountHeader: true });
     try {
-      const P = creditCode('410505', 1);
-      await createRegions(api, [
-        { code: '410000', name: '河南省' },
-        { code: '410500', name: '安阳市' },
-        { code: '410505', name: '殷都区' },
-      ]);
-      await createDepartment(api, { creditCode: P, name: '殷都区民政局', regionCode: '410505' });
-      const token = await api.signToken({ role: 'STEWARD', department: P, sub: 'steward-P', name: 'Steward P' });
-      await api.ok(`mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`, {
-        input: {
-          code: 'D-BIG',
-          name: '低保对象',
-          departmentCreditCode: P,
-          resourceFormat: 'DATABASE',
-          shareType: 'UNCONDITIONAL',
-          updateCycle: 'MONTHLY',
-          informationItems: [ITEMS[0]],
-        },
-      });
-      await api.ok(`mutation { publishDirectory(input: { directory: { code: "D-BIG" } }) { status } }`);
-      const mounted = await api.ok(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, {
-        input: { directory: { code: 'D-BIG' }, kind: 'TABLE', locator: 'mulu:D-BIG', hosted: true },
-      });
-      await api.ok(`mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { version } }`, {
-        input: { mountId: mounted.mountDataset.id, rows: Array.from({ length: 40 }, (_, i) => ({ 姓名: `张三丰${i}号` })) },
-      });
+      const token = await stewardWithDataset(
+        api,
+        'D-BIG',
+        Array.from({ length: 40 }, (_, i) => ({ 姓名: `张三丰${i}号` })),
+      );
       const ask = (headers: Record<string, string>) =>
         fetch(api.server.url, {
           method: 'POST',
