@@ -131,4 +131,42 @@ describe('rankings of departments and child regions', () => {
     const pct = await api.request(`query { region(code: "410505") { departmentRanking(metric: MOUNT_RATE, below: 60) { rank } } }`);
     expect(pct.errors?.[0].message).toMatch(/between 0 and 1/);
   });
+  it('reads a region asked by code, its children and its rankings at once, with the same statements as one after the other', async () => {
+    // Every statement's start and end, in order: the children and the rankings are keyed by the region's code, so
+    // they start alongside the region's own row (selection.ts, readAheadAsked), not once it is read.
+    const events: string[] = [];
+    const knex = api.orm.em.getConnection().getKnex();
+    // The response cache's snapshot statement comes first, alone: it is not part of the reading.
+    const reading = (sql: string) => !sql.includes('pg_current_snapshot()');
+    const started = (query: { sql: string }) => reading(query.sql) && events.push(`start ${query.sql}`);
+    const answered = (_rows: unknown, query: { sql: string }) => reading(query.sql) && events.push(`end ${query.sql}`);
+    // Four pooled connections open first (the pool opens them as needed): a statement waiting for a new connection
+    // would start late whatever the order in which it was sent.
+    await Promise.all([1, 2, 3, 4].map(() => knex.raw('select pg_sleep(0.05)')));
+    knex.on('query', started).on('query-response', answered);
+    const fields =
+      'departmentRanking(metric: MOUNT_RATE, first: 3) { rank department { name } } childRegionRanking(metric: SUB_COVERAGE_RATE) { rank region { code } }';
+    const asked = `query Ahead($code: String!) { region(code: $code) { code ${fields} children { code } } }`;
+    try {
+      const ahead = await api.request<{ region: unknown }>(asked, { code: '410500' });
+      expect(ahead.errors).toBeUndefined();
+      const firstEnd = events.findIndex((event) => event.startsWith('end '));
+      expect(events.slice(0, firstEnd)).toHaveLength(4);
+      expect(events.filter((event) => event.startsWith('start '))).toHaveLength(4);
+      // The same answer as the fields read one after the other (each asked of a region that was not asked by code).
+      const after = await api.ok<{ region: { children: unknown[] } }>(`query { region(code: "410000") { children { code ${fields} children { code } } } }`);
+      expect(after.region.children).toEqual([ahead.data!.region]);
+      // A region that does not exist costs its rankings' and children's statements, and answers null.
+      events.splice(0);
+      expect((await api.ok<{ region: unknown }>(asked, { code: '419999' })).region).toBeNull();
+      expect(events.filter((event) => event.startsWith('start '))).toHaveLength(4);
+      // Arguments the ranking refuses are refused by its resolver, as before: nothing was read ahead for them.
+      events.splice(0);
+      const refused = await api.request(`query { region(code: "410500") { code departmentRanking(metric: MOUNT_RATE, first: 0) { rank } } }`);
+      expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+      expect(events.filter((event) => event.startsWith('start '))).toHaveLength(1);
+    } finally {
+      knex.off('query', started).off('query-response', answered);
+    }
+  });
 });
