@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import ExcelJS from 'exceljs';
 import { Router, type Request, type Response } from 'express';
-import { badInput } from '../../core/errors';
+import { badInput, MuluError } from '../../core/errors';
 import { fromGlobalId, rowIdOfKey } from '../../graphql/global-id';
 import { authenticateFirst, contextHandler, jsonFallbacks, withContext } from '../../http/rest';
 import { cutWhenStalled, DEFAULT_SEND_STALL_MS } from '../../http/send-stall';
@@ -102,8 +102,23 @@ function cellValue(value: ExcelJS.CellValue): unknown {
   return null;
 }
 
-/** Rows of the first sheet of an XLSX body, read as a stream: the first row names the items. */
+/**
+ * Rows of the first sheet of an XLSX body, read as a stream: the first row
+ * names the items. A body that is not a workbook (empty, cut short, another
+ * kind of file) fails inside exceljs and its unzipper with errors of their
+ * own (FILE_ENDED, an invalid signature): the file's fault, said as the
+ * imports say it, never a 500.
+ */
 async function* xlsxRows(body: Readable, header: (columns: string[]) => void): AsyncGenerator<SourceRow> {
+  try {
+    yield* sheetRows(body, header);
+  } catch (error) {
+    if (error instanceof MuluError) throw error;
+    throw badInput('The XLSX file cannot be read; save it again from the spreadsheet program as an Excel workbook (.xlsx).');
+  }
+}
+
+async function* sheetRows(body: Readable, header: (columns: string[]) => void): AsyncGenerator<SourceRow> {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(body, {
     sharedStrings: 'cache',
     hyperlinks: 'ignore',

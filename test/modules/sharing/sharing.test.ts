@@ -219,6 +219,39 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
         (await http(api, `/mounts/${mountId}/rows`, { method: 'POST', body: ndjson, contentType: 'application/x-ndjson', token: tokens.OTHER })).status,
       ).toBe(403);
     });
+
+    it("refuses a body that is not a workbook, and a NUL in the query string, as the steward's error: nothing stored", async () => {
+      const before = await recordCount();
+      const workbook = new ExcelJS.Workbook();
+      workbook.addWorksheet('rows').addRow(['姓名']);
+      const xlsx = Buffer.from(await workbook.xlsx.writeBuffer());
+      for (const [what, body] of [
+        ['an empty body', Buffer.alloc(0)],
+        ['a workbook cut short', xlsx.subarray(0, Math.floor(xlsx.length / 2))],
+        ['a zip signature and then nothing of a zip', Buffer.from('PK\u0003\u0004garbage')],
+        ['text', Buffer.from('姓名\n甲\n')],
+      ] as const) {
+        const answer = await http(api, `/mounts/${mountId}/rows`, {
+          method: 'POST',
+          body,
+          contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+          token: tokens.P,
+        });
+        expect([what, answer.status, answer.json().error]).toEqual([
+          what,
+          400,
+          { code: 'BAD_USER_INPUT', message: 'The XLSX file cannot be read; save it again from the spreadsheet program as an Excel workbook (.xlsx).' },
+        ]);
+      }
+      const nul = await http(api, `/mounts/${mountId}/rows?idempotencyKey=k%00`, {
+        method: 'POST',
+        body: '姓名\n甲\n',
+        contentType: 'text/csv',
+        token: tokens.P,
+      });
+      expect([nul.status, nul.json().error.code, nul.json().error.field]).toEqual([400, 'BAD_USER_INPUT', 'idempotencyKey']);
+      expect(await recordCount()).toBe(before);
+    });
   });
 
   describe('delivery and permissions', () => {
