@@ -1,6 +1,7 @@
 import ExcelJS from 'exceljs';
 import { createDepartment, createRegions, creditCode, errorCodes } from '../../support/builders';
 import { http } from '../../support/http';
+import { deflated, repeatedDeflate, rowXml, sheetHead, sheetTail, workbookParts, zipOf } from '../../support/xlsx-parts';
 import { encodeRowCursor } from '../../../src/modules/sharing/delivery.service';
 import { startTestServer, type ApiClient, type TestServer } from '../../support/test-server';
 
@@ -250,6 +251,51 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
         token: tokens.P,
       });
       expect([nul.status, nul.json().error.code, nul.json().error.field]).toEqual([400, 'BAD_USER_INPUT', 'idempotencyKey']);
+      expect(await recordCount()).toBe(before);
+    });
+
+    it('refuses an XLSX bomb while it inflates, as an import does, before exceljs holds it: nothing stored', async () => {
+      const before = await recordCount();
+      const header = `${sheetHead}${rowXml(1, ['姓名'])}`;
+      const lyingSheet = (unit: string, megabytes: number, declared: number) =>
+        zipOf(
+          workbookParts({ name: 'sheet', data: repeatedDeflate(header, unit, (megabytes * 1024 * 1024) / unit.length, sheetTail), declaredSize: declared }),
+        );
+      // Shared strings of a few hundred kilobytes that exceljs would cache whole: 330 MB of the server's memory for every 50 MB they inflate to.
+      const strings = zipOf(
+        workbookParts(deflated('sheet', `${header}<row r="2"><c t="s"><v>0</v></c></row>${sheetTail}`), {
+          name: 'xl/sharedStrings.xml',
+          data: repeatedDeflate('<sst>', '<si><t>a</t></si>', (200 * 1024 * 1024) / 17, '</sst>'),
+          declaredSize: 1024 * 1024,
+        }),
+      );
+      const cell = zipOf(
+        workbookParts({
+          name: 'sheet',
+          data: repeatedDeflate(`${header}<row r="2"><c t="inlineStr"><is><t>`, 'A', 200 * 1024 * 1024, `</t></is></c></row>${sheetTail}`),
+          declaredSize: 1024 * 1024,
+        }),
+      );
+      for (const [what, body, message] of [
+        [
+          'rows declaring 3 GB',
+          lyingSheet('<row><c><v>1</v></c></row>', 3 * 1024, 3 * 1024 * 1024 * 1024),
+          /inflates to 3072 MB; an upload may inflate to at most 100 MB/,
+        ],
+        ['rows declaring 64 KB', lyingSheet('<row><c><v>1</v></c></row>', 200, 64 * 1024), /declares 65536 bytes but inflates to more/],
+        ['shared strings declaring 1 MB', strings, /declares 1048576 bytes but inflates to more/],
+        ['one cell of 200 MB', cell, /a cell longer than 32767 characters/],
+      ] as const) {
+        expect(body.length).toBeLessThan(10 * 1024 * 1024);
+        const answer = await http(api, `/mounts/${mountId}/rows`, {
+          method: 'POST',
+          body,
+          contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+          token: tokens.P,
+        });
+        expect([what, answer.status, answer.json().error.code]).toEqual([what, 413, 'PAYLOAD_TOO_LARGE']);
+        expect(answer.json().error.message).toMatch(message);
+      }
       expect(await recordCount()).toBe(before);
     });
   });
