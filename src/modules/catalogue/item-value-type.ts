@@ -28,6 +28,9 @@ export type StoredValue = string | number | boolean;
 
 export type ParsedValue = { ok: true; value: StoredValue | null } | { ok: false; reason: string };
 
+/** Half of a UTF-16 pair without its other half (with the u flag, a proper pair is one code point and does not match). */
+export const LONE_SURROGATE = /\p{Cs}/u;
+
 const INTEGER = /^[+-]?\d{1,16}$/;
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
 const DATE = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$/;
@@ -67,6 +70,9 @@ export function parseValue(type: ItemValueType, raw: unknown): ParsedValue {
   if (typeof raw === 'object') return { ok: false, reason: `must be a single ${type.toLowerCase()} value, not a list or object` };
   if (typeof raw === 'string') {
     if (raw.includes('\u0000')) return { ok: false, reason: 'contains a NUL character (\\u0000), which cannot be stored' };
+    // A JSON text may escape half of a UTF-16 pair alone ("\ud800"), which PostgreSQL's jsonb refuses: the whole load failed, naming no row.
+    if (LONE_SURROGATE.test(raw))
+      return { ok: false, reason: 'is not valid Unicode text (it holds a lone surrogate, \\ud800 to \\udfff), which cannot be stored' };
     if (type !== ItemValueType.STRING) raw = raw.trim();
     if (raw === '') return { ok: true, value: null };
   }
