@@ -80,6 +80,11 @@ async function* ndjsonRows(body: Readable): AsyncGenerator<SourceRow> {
   for await (const line of createInterface({ input: body, crlfDelay: Infinity })) {
     row++;
     if (!line.trim()) continue;
+    // Bytes that are not UTF-8 were read as U+FFFD (no JSON escape writes that character itself): refused as in CSV.
+    if (line.includes('\uFFFD')) {
+      yield { row, unreadable: notUtf8 };
+      continue;
+    }
     let value: unknown;
     try {
       value = JSON.parse(line);

@@ -199,6 +199,11 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
         { row: 2, column: '年龄', reason: expect.stringContaining('not a whole number') },
         { row: 3, column: null, reason: 'This line is not JSON.' },
       ]);
+      // Bytes that are not UTF-8 in a line (a GBK file): refused as in CSV, not stored as U+FFFD.
+      const gbk = Buffer.concat([Buffer.from('{"姓名":"甲"}\n{"姓名":"'), Buffer.from([0xd5, 0xc5, 0xc8, 0xfd]), Buffer.from('"}\n')]);
+      const notUtf8 = await http(api, `/mounts/${mountId}/rows`, { method: 'POST', body: gbk, contentType: 'application/x-ndjson', token: tokens.P });
+      expect(notUtf8.status).toBe(400);
+      expect(notUtf8.json().error.rowErrors).toEqual([{ row: 2, column: null, reason: expect.stringContaining('is not UTF-8 text') }]);
       expect(await recordCount()).toBe(7);
 
       const ndjson = `${JSON.stringify(row(20))}\n\n${JSON.stringify(row(21))}\n`;
