@@ -76,12 +76,16 @@ export function sendError(
  * GraphQL's arguments are refused (core/text.ts): a control character or
  * broken UTF-16, named. Unchecked, a NUL reaching a statement breaks
  * PostgreSQL's protocol (08P01), which reads as the database being away: a
- * 503 for the caller's own typo.
+ * 503 for the caller's own typo. A query parameter given twice is refused
+ * too: no route takes a list, and a route reading one value saw neither
+ * (`?idempotencyKey=a&idempotencyKey=b` loaded rows with no key at all, so a
+ * retry loaded them twice).
  */
 function checkRequestText(req: Request): void {
   for (const [name, value] of Object.entries(req.params ?? {})) if (typeof value === 'string') cleanText(value, name);
   for (const [name, value] of Object.entries(req.query ?? {})) {
-    for (const item of [value].flat()) if (typeof item === 'string') cleanText(item, name);
+    if (Array.isArray(value)) throw badInput(`The query parameter ${name} is given ${value.length} times; give it once.`, { field: name });
+    if (typeof value === 'string') cleanText(value, name);
   }
 }
 

@@ -228,7 +228,7 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       ).toBe(403);
     });
 
-    it("refuses a body that is not a workbook, and a NUL in the query string, as the steward's error: nothing stored", async () => {
+    it("refuses a body that is not a workbook, and a NUL or a repeated key in the query string, as the steward's error: nothing stored", async () => {
       const before = await recordCount();
       const workbook = new ExcelJS.Workbook();
       workbook.addWorksheet('rows').addRow(['姓名']);
@@ -258,6 +258,17 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
         token: tokens.P,
       });
       expect([nul.status, nul.json().error.code, nul.json().error.field]).toEqual([400, 'BAD_USER_INPUT', 'idempotencyKey']);
+      // A key given twice was read as no key at all: the load ran, and its retry would have loaded the rows again.
+      const twice = await http(api, `/mounts/${mountId}/rows?idempotencyKey=a&idempotencyKey=b`, {
+        method: 'POST',
+        body: '姓名\n甲\n',
+        contentType: 'text/csv',
+        token: tokens.P,
+      });
+      expect([twice.status, twice.json().error]).toEqual([
+        400,
+        { code: 'BAD_USER_INPUT', message: 'The query parameter idempotencyKey is given 2 times; give it once.', field: 'idempotencyKey' },
+      ]);
       expect(await recordCount()).toBe(before);
     });
 
