@@ -87,7 +87,15 @@ export function parseValue(type: ItemValueType, raw: unknown): ParsedValue {
       return { ok: true, value: Number(text) };
     }
     case ItemValueType.DECIMAL: {
-      // A JSON number is written back as the shortest decimal that reads as it: the one the caller sent.
+      // A JSON number is written back as the shortest decimal that reads as it: the one the caller sent. Beyond
+      // ±(2^53 − 1) a double no longer holds every unit, so what JSON.parse made of it may not be what was sent
+      // (98765432109876543.21 reads as 98765432109876540): refused, as a whole number there is.
+      if (typeof raw === 'number' && Math.abs(raw) > Number.MAX_SAFE_INTEGER) {
+        return {
+          ok: false,
+          reason: `${show(raw)} is beyond what a JSON number holds exactly (±9007199254740991); send the decimal as a string of its digits, e.g. "98765432109876543.21"`,
+        };
+      }
       const digits = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : text;
       if (typeof raw === 'boolean' || !DECIMAL.test(digits) || digits.replace(/[^\d]/g, '').length > MAX_DECIMAL_DIGITS) {
         return { ok: false, reason: `"${show(raw)}" is not a decimal number (digits with an optional point, at most ${MAX_DECIMAL_DIGITS} digits)` };

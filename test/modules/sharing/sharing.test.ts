@@ -138,6 +138,8 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       ['a NUL character', { 姓名: 'a\u0000b' }, '姓名', 'NUL character'],
       // JSON escapes half of a UTF-16 pair alone; PostgreSQL's jsonb refuses it, which failed the whole load naming no row.
       ['half of a UTF-16 pair', { 姓名: 'a\ud800b' }, '姓名', 'lone surrogate'],
+      // What JSON.parse makes of 98765432109876543.21 sent as a number: stored, it would have been another amount.
+      ['a decimal JSON number past 2^53', { 姓名: '王五', 补助金额: 98765432109876540 }, '补助金额', 'send the decimal as a string'],
       ['an oversized row', { 姓名: 'x'.repeat(40_000) }, null, 'at most 32768 bytes'],
     ])('refuses %s with its row and column, and stores nothing', async (_what, bad, column, reason) => {
       const response = await append(steward.P, [row(3), bad]);
