@@ -135,6 +135,8 @@ function wholeBody(body: Readable, limit: number): Promise<Buffer> {
     body.on('data', onData);
     body.once('end', () => resolve(Buffer.concat(chunks)));
     body.once('error', reject);
+    // A client gone mid-upload: settled all the same (after 'end' this changes nothing), so nothing waits on it.
+    body.once('close', () => reject(badInput('The upload stopped before the whole workbook arrived.')));
   });
 }
 
