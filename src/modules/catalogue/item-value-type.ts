@@ -42,7 +42,8 @@ const FALSE = new Set(['false', '0', '否', 'no', 'n', 'f']);
 const MAX_DECIMAL_DIGITS = 38;
 
 const show = (raw: unknown) => {
-  const text = typeof raw === 'string' ? raw : JSON.stringify(raw);
+  // A JSON number too large for a double (1e400) was read as Infinity, which JSON.stringify writes as null.
+  const text = typeof raw === 'string' ? raw : typeof raw === 'number' && !Number.isFinite(raw) ? String(raw) : JSON.stringify(raw);
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 };
 

@@ -192,7 +192,7 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       expect(unknown.json().error.message).toContain('Unknown column(s) "电话"');
       const wrong = await http(api, `/mounts/${mountId}/rows`, {
         method: 'POST',
-        body: '{"姓名":"甲"}\n{"姓名":"乙","年龄":1.5}\nnot json\n',
+        body: '{"姓名":"甲"}\n{"姓名":"乙","年龄":1.5}\nnot json\n{"姓名":"丁","补助金额":1e400}\n',
         contentType: 'application/x-ndjson',
         token: tokens.P,
       });
@@ -200,6 +200,8 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       expect(wrong.json().error.rowErrors).toEqual([
         { row: 2, column: '年龄', reason: expect.stringContaining('not a whole number') },
         { row: 3, column: null, reason: 'This line is not JSON.' },
+        // Read as Infinity: named so, not as the null JSON.stringify writes for it.
+        { row: 4, column: '补助金额', reason: expect.stringMatching(/^补助金额: Infinity is beyond what a JSON number holds exactly/) },
       ]);
       // Bytes that are not UTF-8 in a line (a GBK file): refused as in CSV, not stored as U+FFFD.
       const gbk = Buffer.concat([Buffer.from('{"姓名":"甲"}\n{"姓名":"'), Buffer.from([0xd5, 0xc5, 0xc8, 0xfd]), Buffer.from('"}\n')]);
