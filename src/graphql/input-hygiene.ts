@@ -107,13 +107,26 @@ export function applyInputHygiene(schema: GraphQLSchema): GraphQLSchema {
     for (const field of Object.values(type.getFields())) {
       const walked: readonly GraphQLArgument[] = field.args.filter((arg) => needsWalk(arg.type));
       if (walked.length === 0) continue;
-      const resolve = field.resolve ?? defaultFieldResolver;
-      field.resolve = (source, args, context, info) => {
+      const cleanArgs = (args: Record<string, unknown>) => {
         for (const arg of walked) {
           if (args[arg.name] !== undefined) args[arg.name] = clean(args[arg.name], arg.type, arg.name, arg.name);
         }
+      };
+      const resolve = field.resolve ?? defaultFieldResolver;
+      field.resolve = (source, args, context, info) => {
+        cleanArgs(args);
         return resolve(source, args, context, info);
       };
+      // A subscription's arguments reach its `subscribe` first (graphql-ws on /graphql), which looks them up before any
+      // event is resolved: unwrapped, a NUL in figuresChanged(regionCode:) reached a statement and was answered as the
+      // database being away.
+      const subscribe = field.subscribe;
+      if (subscribe) {
+        field.subscribe = (source, args, context, info) => {
+          cleanArgs(args);
+          return subscribe(source, args, context, info);
+        };
+      }
     }
   }
   return schema;

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { httpStatusFor, type ErrorCode } from '../core/errors';
 import { observeErrorCode } from '../observability/request-observation';
@@ -38,6 +39,14 @@ class NestedTooDeep extends Error {
   readonly type = 'entity.too.deep';
 }
 
+/**
+ * body-parser's error for a body whose bytes are not UTF-8 (the `verify` hook): decoded, each bad byte would be
+ * U+FFFD, and a value holding them (a dataset row, a name) would be stored as that, silently.
+ */
+class NotUtf8 extends Error {
+  readonly type = 'entity.not.utf8';
+}
+
 /** Answers in GraphQL's error shape with the status of `code` (errors.ts); the request's log line and mulu_errors_total count the code. */
 export function sendGraphQLError(res: Response, code: ErrorCode, message: string): void {
   observeErrorCode(code, res);
@@ -55,6 +64,7 @@ export function graphqlJsonBody(limitBytes: number): RequestHandler[] {
   const parse = express.json({
     limit: limitBytes,
     verify: (_req, _res, body) => {
+      if (!isUtf8(body)) throw new NotUtf8();
       if (jsonNestedDeeperThan(body, MAX_JSON_DEPTH)) throw new NestedTooDeep();
     },
   });
@@ -69,6 +79,12 @@ export function graphqlBodyErrors(limitBytes: number) {
     switch (error.type) {
       case 'entity.too.deep':
         return sendGraphQLError(res, 'BAD_REQUEST', `The request body is nested more than ${MAX_JSON_DEPTH} levels deep.`);
+      case 'entity.not.utf8':
+        return sendGraphQLError(
+          res,
+          'BAD_REQUEST',
+          'The request body is not valid UTF-8: some bytes encode no character. Send JSON encoded as UTF-8 (content-type: application/json; charset=utf-8).',
+        );
       case 'entity.too.large':
         return sendGraphQLError(res, 'PAYLOAD_TOO_LARGE', `The request body is too large (${Math.round(limitBytes / (1024 * 1024))} MB at most).`);
       case 'charset.unsupported':

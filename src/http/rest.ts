@@ -11,6 +11,7 @@ import {
   MuluError,
   RETRY_AFTER_SECONDS,
 } from '../core/errors';
+import { cleanText } from '../core/text';
 import { logger } from '../observability/logger';
 import { observeErrorCode } from '../observability/request-observation';
 import type { Authenticator } from '../modules/auth/authenticator';
@@ -71,6 +72,24 @@ export function sendError(
 }
 
 /**
+ * Refuses a path parameter or query string value that no text may hold, as
+ * GraphQL's arguments are refused (core/text.ts): a control character or
+ * broken UTF-16, named. Unchecked, a NUL reaching a statement breaks
+ * PostgreSQL's protocol (08P01), which reads as the database being away: a
+ * 503 for the caller's own typo. A query parameter given twice is refused
+ * too: no route takes a list, and a route reading one value saw neither
+ * (`?idempotencyKey=a&idempotencyKey=b` loaded rows with no key at all, so a
+ * retry loaded them twice).
+ */
+function checkRequestText(req: Request): void {
+  for (const [name, value] of Object.entries(req.params ?? {})) if (typeof value === 'string') cleanText(value, name);
+  for (const [name, value] of Object.entries(req.query ?? {})) {
+    if (Array.isArray(value)) throw badInput(`The query parameter ${name} is given ${value.length} times; give it once.`, { field: name });
+    if (typeof value === 'string') cleanText(value, name);
+  }
+}
+
+/**
  * An express handler with the same caller as GraphQL: the Authorization
  * header goes through the same authenticator, and the handler gets a
  * service context with its own entity manager. A token that proves nothing
@@ -85,6 +104,7 @@ export function withContext(
     try {
       const em = orm.em.fork();
       const viewer = await identifyCaller(req, orm, authenticator);
+      checkRequestText(req);
       await handler(req, res, { em, viewer });
     } catch (error) {
       sendError(res, error);
@@ -103,6 +123,7 @@ export function authenticateFirst(orm: MikroORM, authenticator: Authenticator, c
       const em = orm.em.fork();
       const ctx: RequestContext = { em, viewer: await identifyCaller(req, orm, authenticator) };
       check(ctx);
+      checkRequestText(req);
       res.locals.muluContext = ctx;
     } catch (error) {
       sendError(res, error);

@@ -129,6 +129,31 @@ describe('malformed requests', () => {
     expect(JSON.parse(text)).toEqual({ errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
     expect(text).not.toMatch(/node_modules|at |<html/i);
   });
+
+  it('refuses a JSON body whose bytes are not UTF-8, rather than read each bad byte as U+FFFD and store it', async () => {
+    const query = `mutation($name: String!) { createRegion(input: { code: "410599", name: $name, parentCode: "410500" }) { name } }`;
+    const body = Buffer.concat([
+      Buffer.from(`{"query":${JSON.stringify(query)},"variables":{"name":"`),
+      Buffer.from([0xe6, 0xae, 0xb7, 0xff, 0xfe]),
+      Buffer.from('"}}'),
+    ]);
+    const response = await fetch(api.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${api.adminToken}` },
+      body,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      errors: [
+        {
+          message:
+            'The request body is not valid UTF-8: some bytes encode no character. Send JSON encoded as UTF-8 (content-type: application/json; charset=utf-8).',
+          extensions: { code: 'BAD_REQUEST' },
+        },
+      ],
+    });
+    expect((await api.request(`{ region(code: "410599") { name } }`)).data).toEqual({ region: null });
+  });
 });
 
 describe('query cost limit', () => {

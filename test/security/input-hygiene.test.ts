@@ -1,4 +1,5 @@
 import { addDirectory, createDepartment, createRegions, creditCode } from '../support/builders';
+import { http } from '../support/http';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 const REGISTER = `mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id code informationItems { name } } }`;
@@ -53,6 +54,21 @@ describe('text hygiene on every string argument and input field (findings 5, 6, 
     const ok = await api.ok(REGISTER, { input: directory('TXT-3', { summary: 'a\tb\r\nc' }) });
     expect(ok.registerDirectory.code).toBe('TXT-3');
     expect((await api.ok(`{ directory(code: "TXT-3") { summary } }`)).directory.summary).toBe('a\tb\nc');
+  });
+
+  it("a NUL in a REST route's path or query string is BAD_USER_INPUT naming it, not a 503 from the broken statement", async () => {
+    const month = new Date().toISOString().slice(0, 7);
+    for (const [path, field] of [
+      [`/reports/41%0005/${month}/resources.csv`, 'regionCode'],
+      [`/reports/410505/${month}/resources.csv?x=a%00b`, 'x'],
+      [`/imports/directories/template.csv?sheet=%01`, 'sheet'],
+    ]) {
+      const answer = await http(api, path);
+      expect([path, answer.status, answer.json().error.code]).toEqual([path, 400, 'BAD_USER_INPUT']);
+      expect(answer.json().error.message).toContain(`${field} contains the control character`);
+    }
+    // Clean text still reaches the database: an unknown region is NOT_FOUND.
+    expect((await http(api, `/reports/410599/${month}/resources.csv`)).status).toBe(404);
   });
 
   it('finding 6: null for an input field that cannot be null is refused, not crashed on', async () => {

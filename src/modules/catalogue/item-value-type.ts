@@ -28,6 +28,9 @@ export type StoredValue = string | number | boolean;
 
 export type ParsedValue = { ok: true; value: StoredValue | null } | { ok: false; reason: string };
 
+/** Half of a UTF-16 pair without its other half (with the u flag, a proper pair is one code point and does not match). */
+export const LONE_SURROGATE = /\p{Cs}/u;
+
 const INTEGER = /^[+-]?\d{1,16}$/;
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
 const DATE = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$/;
@@ -39,7 +42,8 @@ const FALSE = new Set(['false', '0', '否', 'no', 'n', 'f']);
 const MAX_DECIMAL_DIGITS = 38;
 
 const show = (raw: unknown) => {
-  const text = typeof raw === 'string' ? raw : JSON.stringify(raw);
+  // A JSON number too large for a double (1e400) was read as Infinity, which JSON.stringify writes as null.
+  const text = typeof raw === 'string' ? raw : typeof raw === 'number' && !Number.isFinite(raw) ? String(raw) : JSON.stringify(raw);
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 };
 
@@ -67,6 +71,9 @@ export function parseValue(type: ItemValueType, raw: unknown): ParsedValue {
   if (typeof raw === 'object') return { ok: false, reason: `must be a single ${type.toLowerCase()} value, not a list or object` };
   if (typeof raw === 'string') {
     if (raw.includes('\u0000')) return { ok: false, reason: 'contains a NUL character (\\u0000), which cannot be stored' };
+    // A JSON text may escape half of a UTF-16 pair alone ("\ud800"), which PostgreSQL's jsonb refuses: the whole load failed, naming no row.
+    if (LONE_SURROGATE.test(raw))
+      return { ok: false, reason: 'is not valid Unicode text (it holds a lone surrogate, \\ud800 to \\udfff), which cannot be stored' };
     if (type !== ItemValueType.STRING) raw = raw.trim();
     if (raw === '') return { ok: true, value: null };
   }
@@ -81,7 +88,15 @@ export function parseValue(type: ItemValueType, raw: unknown): ParsedValue {
       return { ok: true, value: Number(text) };
     }
     case ItemValueType.DECIMAL: {
-      // A JSON number is written back as the shortest decimal that reads as it: the one the caller sent.
+      // A JSON number is written back as the shortest decimal that reads as it: the one the caller sent. Beyond
+      // ±(2^53 − 1) a double no longer holds every unit, so what JSON.parse made of it may not be what was sent
+      // (98765432109876543.21 reads as 98765432109876540): refused, as a whole number there is.
+      if (typeof raw === 'number' && Math.abs(raw) > Number.MAX_SAFE_INTEGER) {
+        return {
+          ok: false,
+          reason: `${show(raw)} is beyond what a JSON number holds exactly (±9007199254740991); send the decimal as a string of its digits, e.g. "98765432109876543.21"`,
+        };
+      }
       const digits = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : text;
       if (typeof raw === 'boolean' || !DECIMAL.test(digits) || digits.replace(/[^\d]/g, '').length > MAX_DECIMAL_DIGITS) {
         return { ok: false, reason: `"${show(raw)}" is not a decimal number (digits with an optional point, at most ${MAX_DECIMAL_DIGITS} digits)` };

@@ -5,7 +5,7 @@ import { parse, CsvError } from 'csv-parse';
 import { badInput, MuluError, tooLarge } from '../../core/errors';
 import type { ImportColumn } from './import-columns';
 import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './import-limits';
-import { checkedWorkbook } from './xlsx-archive';
+import { checkedWorkbook, NOT_XLSX } from '../../core/xlsx-archive';
 
 export type SheetFormat = 'csv' | 'xlsx';
 
@@ -28,8 +28,6 @@ export interface Sheet {
 }
 
 export const MAX_IMPORT_ROWS = DEFAULT_IMPORT_LIMITS.maxRows;
-
-const NOT_XLSX = 'The XLSX file cannot be read; save it again from the spreadsheet program as an Excel workbook (.xlsx).';
 
 /** XLSX files are zip archives: they start with "PK\x03\x04". */
 export function detectFormat(body: Buffer, contentType?: string): SheetFormat {
@@ -86,7 +84,7 @@ async function* csvRecords(body: Buffer, limits: ImportLimits): AsyncGenerator<R
 }
 
 async function* xlsxRecords(body: Buffer, limits: ImportLimits): AsyncGenerator<Record_> {
-  // Checked and cut down to the parts the first sheet needs, before the parser sees any of it (xlsx-archive.ts).
+  // Checked and cut down to the parts the first sheet needs, before the parser sees any of it (core/xlsx-archive.ts).
   const archive = await checkedWorkbook(body, limits);
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(archive, {
     sharedStrings: 'cache',

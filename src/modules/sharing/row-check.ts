@@ -1,7 +1,7 @@
 import { badInput } from '../../core/errors';
 import type { InformationItem } from '../catalogue/directory.entity';
 import { ItemValueType } from '../catalogue/directory.entity';
-import { parseValue, valueTypeOf } from '../catalogue/item-value-type';
+import { LONE_SURROGATE, parseValue, valueTypeOf } from '../catalogue/item-value-type';
 import type { RowError } from './dataset.entity';
 
 /** Largest stored row: its JSON, in bytes. A row over it is refused (a field holding a whole document belongs in a FILE mount's file, not a row). */
@@ -33,7 +33,7 @@ function fastJson(type: ItemValueType, text: string): string | null {
   const n = text.length;
   switch (type) {
     case ItemValueType.STRING:
-      return text.indexOf('\u0000') === -1 ? JSON.stringify(text) : null;
+      return text.indexOf('\u0000') === -1 && !LONE_SURROGATE.test(text) ? JSON.stringify(text) : null;
     case ItemValueType.INTEGER: {
       // Up to 15 digits is always a safe integer; a leading zero is normalised by parseValue.
       if (n === 0 || n > 15 || (n > 1 && text.charCodeAt(0) === 48)) return null;

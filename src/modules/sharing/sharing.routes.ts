@@ -3,7 +3,8 @@ import type { Readable } from 'node:stream';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import ExcelJS from 'exceljs';
 import { Router, type Request, type Response } from 'express';
-import { badInput } from '../../core/errors';
+import { badInput, MuluError, tooLarge } from '../../core/errors';
+import { checkedWorkbook, NOT_XLSX, type XlsxLimits } from '../../core/xlsx-archive';
 import { fromGlobalId, rowIdOfKey } from '../../graphql/global-id';
 import { authenticateFirst, contextHandler, jsonFallbacks, withContext } from '../../http/rest';
 import { cutWhenStalled, DEFAULT_SEND_STALL_MS } from '../../http/send-stall';
@@ -79,6 +80,11 @@ async function* ndjsonRows(body: Readable): AsyncGenerator<SourceRow> {
   for await (const line of createInterface({ input: body, crlfDelay: Infinity })) {
     row++;
     if (!line.trim()) continue;
+    // Bytes that are not UTF-8 were read as U+FFFD (no JSON escape writes that character itself): refused as in CSV.
+    if (line.includes('\uFFFD')) {
+      yield { row, unreadable: notUtf8 };
+      continue;
+    }
     let value: unknown;
     try {
       value = JSON.parse(line);
@@ -102,8 +108,59 @@ function cellValue(value: ExcelJS.CellValue): unknown {
   return null;
 }
 
-/** Rows of the first sheet of an XLSX body, read as a stream: the first row names the items. */
+/**
+ * What an XLSX body may hold: as much as an import (60 MB uploaded, its
+ * read parts inflating to 100 MB, Excel's longest cell). A workbook's
+ * table of contents is at its end, so the body is read whole before
+ * anything of it is trusted.
+ */
+const MAX_XLSX_BODY_BYTES = 60 * 1024 * 1024;
+const XLSX_LIMITS: XlsxLimits = { maxCellChars: 32_767, maxUncompressedBytes: 100 * 1024 * 1024 };
+
+/** The whole body, refused (413) as soon as it passes `limit`; what follows is left unread. */
+function wholeBody(body: Readable, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      body.off('data', onData);
+      body.pause();
+      reject(tooLarge(`The XLSX file is larger than ${limit / 1024 / 1024} MB; send the rows as CSV or NDJSON, or in several workbooks.`));
+    };
+    body.on('data', onData);
+    body.once('end', () => resolve(Buffer.concat(chunks)));
+    body.once('error', reject);
+    // A client gone mid-upload: settled all the same (after 'end' this changes nothing), so nothing waits on it.
+    body.once('close', () => reject(badInput('The upload stopped before the whole workbook arrived.')));
+  });
+}
+
+/**
+ * Rows of the first sheet of an XLSX body: the first row names the items.
+ * The workbook is checked as an import's is (core/xlsx-archive.ts) before
+ * exceljs reads it: a zip bomb or a cell of hundreds of megabytes is
+ * refused while it inflates, not held by the parser (shared strings of a
+ * few hundred kilobytes uploaded cached 330 MB for every 50 MB inflated).
+ * A body that is not a workbook (empty, cut short, another kind of file)
+ * fails inside exceljs and its unzipper with errors of their own
+ * (FILE_ENDED, an invalid signature): the file's fault, never a 500.
+ */
 async function* xlsxRows(body: Readable, header: (columns: string[]) => void): AsyncGenerator<SourceRow> {
+  const workbook = await checkedWorkbook(await wholeBody(body, MAX_XLSX_BODY_BYTES), XLSX_LIMITS);
+  try {
+    yield* sheetRows(workbook, header);
+  } catch (error) {
+    if (error instanceof MuluError) throw error;
+    throw badInput(NOT_XLSX);
+  }
+}
+
+async function* sheetRows(body: Readable, header: (columns: string[]) => void): AsyncGenerator<SourceRow> {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(body, {
     sharedStrings: 'cache',
     hyperlinks: 'ignore',

@@ -53,7 +53,7 @@ describe('import limits', () => {
     expect(bomb.length).toBeLessThan(10 * 1024 * 1024);
     expect(await upload(bomb, XLSX)).toEqual({
       status: 413,
-      error: { code: 'PAYLOAD_TOO_LARGE', message: expect.stringMatching(/inflates to 3072 MB; an import may inflate to at most 100 MB/) },
+      error: { code: 'PAYLOAD_TOO_LARGE', message: expect.stringMatching(/inflates to 3072 MB; an upload may inflate to at most 100 MB/) },
     });
   });
 

@@ -178,6 +178,26 @@ describe('GraphQL subscriptions over graphql-ws', () => {
     expect(costly.finished()).toMatchObject({ error: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })] });
   });
 
+  it("refuses a subscription's argument holding a NUL as GraphQL does, naming it, and the connection serves on", async () => {
+    const viewer = open(await api.signToken({ role: 'VIEWER' }));
+    for (const [query, variables, field, position] of [
+      [FIGURES, { code: '41\u00000' }, 'regionCode', 3],
+      [EVENTS, { d: `${A}\u0000` }, 'departmentCreditCode', 19],
+    ] as const) {
+      const refused = subscribe(viewer.client, query, variables);
+      await refused.end();
+      expect(refused.messages.map((m) => m.errors?.map((e) => [e.extensions?.code, e.message]))).toEqual([
+        [['BAD_USER_INPUT', `${field} contains the control character U+0000 at position ${position}; only tab and newline are allowed.`]],
+      ]);
+    }
+    const served = subscribe(viewer.client, FIGURES, { code: '410505' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await addDirectory(api, A, 'A-AFTER-NUL');
+    await served.next(1);
+    expect(served.messages[0].data.figuresChanged.code).toBe('410505');
+    served.dispose();
+  });
+
   it('closes a connection when its token expires', async () => {
     const shortLived = open(await api.signToken({ role: 'VIEWER' }, { expiresIn: Math.floor(Date.now() / 1000) + 2 }));
     const stream = subscribe(shortLived.client, FIGURES, { code: '410500' });

@@ -13,7 +13,7 @@ const ITEMS: InformationItem[] = [
 
 /** Spellings the fast path takes and those it leaves to parseValue, good and bad. */
 const VALUES: Record<string, string[]> = {
-  [ItemValueType.STRING]: ['', '甲', 'a "quoted" \\ text', ' padded ', 'nul\u0000', '\t'],
+  [ItemValueType.STRING]: ['', '甲', 'a "quoted" \\ text', ' padded ', 'nul\u0000', '\t', 'half \ud800 a pair', '\udfff', 'a pair 😀'],
   [ItemValueType.INTEGER]: ['', '0', '7', '007', '-3', '+4', ' 5 ', '123456789012345', '1234567890123456', '99999999999999999', '1.5', 'x'],
   [ItemValueType.DECIMAL]: ['', '0', '1.', '.5', '88.10', '+1.2', '-0.5', '1.2.3', '.', '1e5', '1'.repeat(38), '1'.repeat(39), ' 2.5 '],
   [ItemValueType.DATE]: [

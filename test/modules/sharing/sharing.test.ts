@@ -1,6 +1,7 @@
 import ExcelJS from 'exceljs';
 import { createDepartment, createRegions, creditCode, errorCodes } from '../../support/builders';
 import { http } from '../../support/http';
+import { deflated, repeatedDeflate, rowXml, sheetHead, sheetTail, workbookParts, zipOf } from '../../support/xlsx-parts';
 import { encodeRowCursor } from '../../../src/modules/sharing/delivery.service';
 import { startTestServer, type ApiClient, type TestServer } from '../../support/test-server';
 
@@ -135,6 +136,10 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       ['a bad date', { 姓名: '王五', 发放日期: '2024-02-30' }, '发放日期', 'not a date'],
       ['a missing required item', { 年龄: 3 }, '姓名', 'is required'],
       ['a NUL character', { 姓名: 'a\u0000b' }, '姓名', 'NUL character'],
+      // JSON escapes half of a UTF-16 pair alone; PostgreSQL's jsonb refuses it, which failed the whole load naming no row.
+      ['half of a UTF-16 pair', { 姓名: 'a\ud800b' }, '姓名', 'lone surrogate'],
+      // What JSON.parse makes of 98765432109876543.21 sent as a number: stored, it would have been another amount.
+      ['a decimal JSON number past 2^53', { 姓名: '王五', 补助金额: 98765432109876540 }, '补助金额', 'send the decimal as a string'],
       ['an oversized row', { 姓名: 'x'.repeat(40_000) }, null, 'at most 32768 bytes'],
     ])('refuses %s with its row and column, and stores nothing', async (_what, bad, column, reason) => {
       const response = await append(steward.P, [row(3), bad]);
@@ -187,7 +192,7 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       expect(unknown.json().error.message).toContain('Unknown column(s) "电话"');
       const wrong = await http(api, `/mounts/${mountId}/rows`, {
         method: 'POST',
-        body: '{"姓名":"甲"}\n{"姓名":"乙","年龄":1.5}\nnot json\n',
+        body: '{"姓名":"甲"}\n{"姓名":"乙","年龄":1.5}\nnot json\n{"姓名":"丁","补助金额":1e400}\n',
         contentType: 'application/x-ndjson',
         token: tokens.P,
       });
@@ -195,7 +200,14 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       expect(wrong.json().error.rowErrors).toEqual([
         { row: 2, column: '年龄', reason: expect.stringContaining('not a whole number') },
         { row: 3, column: null, reason: 'This line is not JSON.' },
+        // Read as Infinity: named so, not as the null JSON.stringify writes for it.
+        { row: 4, column: '补助金额', reason: expect.stringMatching(/^补助金额: Infinity is beyond what a JSON number holds exactly/) },
       ]);
+      // Bytes that are not UTF-8 in a line (a GBK file): refused as in CSV, not stored as U+FFFD.
+      const gbk = Buffer.concat([Buffer.from('{"姓名":"甲"}\n{"姓名":"'), Buffer.from([0xd5, 0xc5, 0xc8, 0xfd]), Buffer.from('"}\n')]);
+      const notUtf8 = await http(api, `/mounts/${mountId}/rows`, { method: 'POST', body: gbk, contentType: 'application/x-ndjson', token: tokens.P });
+      expect(notUtf8.status).toBe(400);
+      expect(notUtf8.json().error.rowErrors).toEqual([{ row: 2, column: null, reason: expect.stringContaining('is not UTF-8 text') }]);
       expect(await recordCount()).toBe(7);
 
       const ndjson = `${JSON.stringify(row(20))}\n\n${JSON.stringify(row(21))}\n`;
@@ -218,6 +230,95 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       expect(
         (await http(api, `/mounts/${mountId}/rows`, { method: 'POST', body: ndjson, contentType: 'application/x-ndjson', token: tokens.OTHER })).status,
       ).toBe(403);
+    });
+
+    it("refuses a body that is not a workbook, and a NUL or a repeated key in the query string, as the steward's error: nothing stored", async () => {
+      const before = await recordCount();
+      const workbook = new ExcelJS.Workbook();
+      workbook.addWorksheet('rows').addRow(['姓名']);
+      const xlsx = Buffer.from(await workbook.xlsx.writeBuffer());
+      for (const [what, body] of [
+        ['an empty body', Buffer.alloc(0)],
+        ['a workbook cut short', xlsx.subarray(0, Math.floor(xlsx.length / 2))],
+        ['a zip signature and then nothing of a zip', Buffer.from('PK\u0003\u0004garbage')],
+        ['text', Buffer.from('姓名\n甲\n')],
+      ] as const) {
+        const answer = await http(api, `/mounts/${mountId}/rows`, {
+          method: 'POST',
+          body,
+          contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+          token: tokens.P,
+        });
+        expect([what, answer.status, answer.json().error]).toEqual([
+          what,
+          400,
+          { code: 'BAD_USER_INPUT', message: 'The XLSX file cannot be read; save it again from the spreadsheet program as an Excel workbook (.xlsx).' },
+        ]);
+      }
+      const nul = await http(api, `/mounts/${mountId}/rows?idempotencyKey=k%00`, {
+        method: 'POST',
+        body: '姓名\n甲\n',
+        contentType: 'text/csv',
+        token: tokens.P,
+      });
+      expect([nul.status, nul.json().error.code, nul.json().error.field]).toEqual([400, 'BAD_USER_INPUT', 'idempotencyKey']);
+      // A key given twice was read as no key at all: the load ran, and its retry would have loaded the rows again.
+      const twice = await http(api, `/mounts/${mountId}/rows?idempotencyKey=a&idempotencyKey=b`, {
+        method: 'POST',
+        body: '姓名\n甲\n',
+        contentType: 'text/csv',
+        token: tokens.P,
+      });
+      expect([twice.status, twice.json().error]).toEqual([
+        400,
+        { code: 'BAD_USER_INPUT', message: 'The query parameter idempotencyKey is given 2 times; give it once.', field: 'idempotencyKey' },
+      ]);
+      expect(await recordCount()).toBe(before);
+    });
+
+    it('refuses an XLSX bomb while it inflates, as an import does, before exceljs holds it: nothing stored', async () => {
+      const before = await recordCount();
+      const header = `${sheetHead}${rowXml(1, ['姓名'])}`;
+      const lyingSheet = (unit: string, megabytes: number, declared: number) =>
+        zipOf(
+          workbookParts({ name: 'sheet', data: repeatedDeflate(header, unit, (megabytes * 1024 * 1024) / unit.length, sheetTail), declaredSize: declared }),
+        );
+      // Shared strings of a few hundred kilobytes that exceljs would cache whole: 330 MB of the server's memory for every 50 MB they inflate to.
+      const strings = zipOf(
+        workbookParts(deflated('sheet', `${header}<row r="2"><c t="s"><v>0</v></c></row>${sheetTail}`), {
+          name: 'xl/sharedStrings.xml',
+          data: repeatedDeflate('<sst>', '<si><t>a</t></si>', (200 * 1024 * 1024) / 17, '</sst>'),
+          declaredSize: 1024 * 1024,
+        }),
+      );
+      const cell = zipOf(
+        workbookParts({
+          name: 'sheet',
+          data: repeatedDeflate(`${header}<row r="2"><c t="inlineStr"><is><t>`, 'A', 200 * 1024 * 1024, `</t></is></c></row>${sheetTail}`),
+          declaredSize: 1024 * 1024,
+        }),
+      );
+      for (const [what, body, message] of [
+        [
+          'rows declaring 3 GB',
+          lyingSheet('<row><c><v>1</v></c></row>', 3 * 1024, 3 * 1024 * 1024 * 1024),
+          /inflates to 3072 MB; an upload may inflate to at most 100 MB/,
+        ],
+        ['rows declaring 64 KB', lyingSheet('<row><c><v>1</v></c></row>', 200, 64 * 1024), /declares 65536 bytes but inflates to more/],
+        ['shared strings declaring 1 MB', strings, /declares 1048576 bytes but inflates to more/],
+        ['one cell of 200 MB', cell, /a cell longer than 32767 characters/],
+      ] as const) {
+        expect(body.length).toBeLessThan(10 * 1024 * 1024);
+        const answer = await http(api, `/mounts/${mountId}/rows`, {
+          method: 'POST',
+          body,
+          contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+          token: tokens.P,
+        });
+        expect([what, answer.status, answer.json().error.code]).toEqual([what, 413, 'PAYLOAD_TOO_LARGE']);
+        expect(answer.json().error.message).toMatch(message);
+      }
+      expect(await recordCount()).toBe(before);
     });
   });
 

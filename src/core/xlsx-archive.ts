@@ -1,7 +1,18 @@
 import { Readable } from 'node:stream';
 import { createInflateRaw, crc32 } from 'node:zlib';
-import { badInput, tooLarge } from '../../core/errors';
-import type { ImportLimits } from './import-limits';
+import { badInput, tooLarge } from './errors';
+
+/**
+ * What reading an uploaded workbook may hold: an import's limits
+ * (modules/imports/import-limits.ts) and a bulk load's
+ * (modules/sharing/sharing.routes.ts) are both of this shape.
+ */
+export interface XlsxLimits {
+  /** Characters in one cell: Excel's own limit. */
+  maxCellChars: number;
+  /** Bytes the parts that are read (the first sheet, shared strings, styles) may inflate to. */
+  maxUncompressedBytes: number;
+}
 
 /** One file in a zip archive, as its central directory describes it. */
 interface ZipEntry {
@@ -16,7 +27,8 @@ interface ZipEntry {
 /** Files an XLSX workbook of a few sheets holds; thousands mean something else. */
 const MAX_ENTRIES = 10_000;
 
-const NOT_XLSX = 'The XLSX file cannot be read; save it again from the spreadsheet program as an Excel workbook (.xlsx).';
+/** Said of any upload that is not a readable workbook. */
+export const NOT_XLSX = 'The XLSX file cannot be read; save it again from the spreadsheet program as an Excel workbook (.xlsx).';
 const megabytes = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 
 /** The archive's table of contents, from the end of the file; a malformed or ZIP64 archive is refused. */
@@ -33,7 +45,7 @@ function centralDirectory(zip: Buffer): ZipEntry[] {
   const size = zip.readUInt32LE(end + 12);
   const offset = zip.readUInt32LE(end + 16);
   if (count === 0xffff || size === 0xffffffff || offset === 0xffffffff)
-    throw tooLarge('The XLSX file is a ZIP64 archive, which only workbooks of several gigabytes need; an import holds far less.');
+    throw tooLarge('The XLSX file is a ZIP64 archive, which only workbooks of several gigabytes need; an upload holds far less.');
   if (count > MAX_ENTRIES) throw tooLarge(`The XLSX file holds ${count} parts; a workbook holds a few dozen.`);
   if (offset + size > end) throw badInput(NOT_XLSX);
   const entries: ZipEntry[] = [];
@@ -88,7 +100,7 @@ function firstSheetName(names: Set<string>, workbookXml: string | undefined, rel
  * any cell may be, it is refused at once. What is read is thrown away,
  * except for `keep` small entries (the workbook and its relationships).
  */
-async function inspect(zip: Buffer, entry: ZipEntry, limits: ImportLimits, budget: { used: number }, keep: boolean): Promise<string | undefined> {
+async function inspect(zip: Buffer, entry: ZipEntry, limits: XlsxLimits, budget: { used: number }, keep: boolean): Promise<string | undefined> {
   if (entry.method !== 0 && entry.method !== 8)
     throw badInput(`The XLSX file uses a compression method (${entry.method}) spreadsheet programs do not write; save it again as an Excel workbook (.xlsx).`);
   const data = compressedData(zip, entry);
@@ -109,7 +121,7 @@ async function inspect(zip: Buffer, entry: ZipEntry, limits: ImportLimits, budge
         );
       if (budget.used > limits.maxUncompressedBytes)
         throw tooLarge(
-          `The XLSX file inflates to more than ${megabytes(limits.maxUncompressedBytes)}; an import may inflate to at most that. Split it into several files.`,
+          `The XLSX file inflates to more than ${megabytes(limits.maxUncompressedBytes)}; an upload may inflate to at most that. Split it into several files.`,
         );
       for (let i = 0; ;) {
         const tag = chunk.indexOf(0x3c, i);
@@ -196,7 +208,7 @@ const stored = (name: string, text: string) => {
  * what they declare or the cap (while inflating, before the rest is read),
  * text runs longer than a cell, unknown compression, malformed archives.
  */
-export async function checkedWorkbook(zip: Buffer, limits: ImportLimits): Promise<Readable> {
+export async function checkedWorkbook(zip: Buffer, limits: XlsxLimits): Promise<Readable> {
   const entries = centralDirectory(zip);
   const byName = new Map(entries.map((entry) => [entry.name, entry]));
   const budget = { used: 0 };
@@ -212,7 +224,7 @@ export async function checkedWorkbook(zip: Buffer, limits: ImportLimits): Promis
   const declared = budget.used + large.reduce((sum, entry) => sum + (entry?.uncompressedSize ?? 0), 0);
   if (declared > limits.maxUncompressedBytes) {
     throw tooLarge(
-      `The XLSX file inflates to ${megabytes(declared)}; an import may inflate to at most ${megabytes(limits.maxUncompressedBytes)}. Split it into several files.`,
+      `The XLSX file inflates to ${megabytes(declared)}; an upload may inflate to at most ${megabytes(limits.maxUncompressedBytes)}. Split it into several files.`,
     );
   }
   for (const entry of large) if (entry) await inspect(zip, entry, limits, budget, false);
