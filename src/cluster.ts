@@ -1,7 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
-import { readdirSync } from 'node:fs';
 import type http from 'node:http';
-import { getPriority, setPriority } from 'node:os';
 import { exportSPKI, importSPKI, type KeyLike } from 'jose';
 import { AggregatorRegistry, Counter } from 'prom-client';
 import type { DemoIdentity } from './modules/auth/demo-identity';
@@ -22,16 +20,9 @@ import { metricsRegistry } from './observability/metrics';
  * are keyed on the database snapshot, the jobs hold advisory locks or claim
  * rows with SKIP LOCKED (docs/operations.md, "Several workers").
  *
- * Beside them the primary forks one process that serves no HTTP: the
- * webhook dispatcher, at a lower CPU priority (MULU_DISPATCHER_NICE), since
- * delivery is background work and requests and ingestion should get the
- * cores first (docs/notifications.md, "Figures": beside the workers it
- * slowed the ingestion they served).
- *
- * The primary replaces a worker that exits, the dispatcher as any other (at
- * most RESTART_LIMIT times in RESTART_WINDOW_MS, then it stops everything
- * with exit code 1 for a supervisor to restart), drains them all on
- * SIGTERM/SIGINT, and answers
+ * The primary replaces a worker that exits (at most RESTART_LIMIT times in
+ * RESTART_WINDOW_MS, then it stops everything with exit code 1 for a
+ * supervisor to restart), drains them all on SIGTERM/SIGINT, and answers
  * their /metrics with the metrics of every process, each labelled `worker`.
  */
 
@@ -43,9 +34,7 @@ export const RESTART_WINDOW_MS = 60_000;
  * PostgreSQL connections one worker may open: its pool (10, src/mikro-orm.config.ts),
  * the webhook dispatcher's (2, src/modules/notifications/sql-pool.ts),
  * the LISTEN connection of live updates (1) and the response cache's
- * snapshot connection (1, src/graphql/snapshot-source.ts). (With several
- * workers the dispatcher's pool and a LISTEN connection are in its own
- * process instead, which this count of any one worker covers.)
+ * snapshot connection (1, src/graphql/snapshot-source.ts).
  */
 export const CONNECTIONS_PER_WORKER = 14;
 
@@ -69,17 +58,11 @@ export interface WorkerSetup {
   /** The database the primary migrated (the embedded one's URL, or DATABASE_URL). */
   databaseUrl: string;
   /**
-   * Whether this worker runs the periodic jobs (figures recount, usage fold):
-   * one worker does, and its replacement after it (docs/operations.md,
-   * "Several workers").
+   * Whether this worker runs the periodic jobs (figures recount, usage fold,
+   * webhook dispatcher and the clock's events): one worker does, and its
+   * replacement after it (docs/operations.md, "Several workers").
    */
   periodicJobs?: boolean;
-  /**
-   * This process is the webhook dispatcher (and writes the clock's events),
-   * serving no HTTP, at the nice value given; one such process, and its
-   * replacement after it.
-   */
-  dispatcher?: { nice: number };
   /** The demo's sign-in (its key pair is made once, in the primary, so every worker accepts the printed tokens). */
   demo?: {
     publicKeyPem: string;
@@ -94,7 +77,7 @@ type MetricsJson = Awaited<ReturnType<typeof metricsRegistry.getMetricsAsJSON>>;
 
 /** Messages from a worker to the primary. */
 type WorkerMessage =
-  | { type: 'mulu:ready'; url?: string }
+  | { type: 'mulu:ready'; url: string }
   | { type: 'mulu:start-failed'; cause: string }
   | { type: 'mulu:group-metrics'; requestId: number }
   | { type: 'mulu:own-metrics'; requestId: number; metrics: MetricsJson };
@@ -140,16 +123,12 @@ export function labelPrimary(): void {
   metricsRegistry.setDefaultLabels({ worker: '0' });
 }
 
-/** What a process forked by the primary does: serve HTTP (one of them with the periodic jobs), or dispatch the webhooks. */
-type Role = 'server' | 'jobs' | 'dispatcher';
-
 /**
- * Forks `count` workers with `setup`, and the webhook dispatcher's process
- * at nice value `dispatcherNice`. `onGiveUp` runs when they exited more
- * than RESTART_LIMIT times within RESTART_WINDOW_MS (main stops the process
- * with exit code 1).
+ * Forks `count` workers with `setup`. `onGiveUp` runs when workers exited
+ * more than RESTART_LIMIT times within RESTART_WINDOW_MS (main stops the
+ * process with exit code 1).
  */
-export function startWorkers(count: number, setup: WorkerSetup, dispatcherNice: number, onGiveUp: (reason: string) => void): WorkerGroup {
+export function startWorkers(count: number, setup: WorkerSetup, onGiveUp: (reason: string) => void): WorkerGroup {
   const restarts = new Counter({
     name: 'mulu_worker_restarts_total',
     help: 'Workers started by the primary in place of one that exited, by outcome (replaced; gave_up: too many in a minute, Mulu stopped).',
@@ -157,8 +136,8 @@ export function startWorkers(count: number, setup: WorkerSetup, dispatcherNice: 
     registers: [metricsRegistry],
   });
   let stopping = false;
-  /** What each live process does, by worker id. */
-  const roles = new Map<number, Role>();
+  /** The worker that runs the periodic jobs. */
+  let jobsWorker: number | null = null;
   const restartTimes: number[] = [];
   /** Workers that have said they serve. */
   const serving = new Set<number>();
@@ -178,25 +157,19 @@ export function startWorkers(count: number, setup: WorkerSetup, dispatcherNice: 
 
   const gatherer = metricsGatherer();
 
-  const fork = (role: Role): Worker => {
-    const worker = cluster.fork({
-      [SETUP_VARIABLE]: JSON.stringify({
-        ...setup,
-        periodicJobs: role === 'jobs',
-        ...(role === 'dispatcher' ? { dispatcher: { nice: dispatcherNice } } : {}),
-      } satisfies WorkerSetup),
-    });
-    roles.set(worker.id, role);
+  const fork = (periodicJobs: boolean): Worker => {
+    const worker = cluster.fork({ [SETUP_VARIABLE]: JSON.stringify({ ...setup, periodicJobs } satisfies WorkerSetup) });
+    if (periodicJobs) jobsWorker = worker.id;
     worker.on('message', (message: unknown) => {
       if (!isMessage(message)) return;
       const m = message as WorkerMessage;
       if (m.type === 'mulu:ready') {
         serving.add(worker.id);
-        if (m.url) url ||= m.url;
+        url ||= m.url;
         const replaced = replacing.get(worker.id);
         logger.info(
           { workerPid: worker.process.pid },
-          `worker ${worker.id} (pid ${worker.process.pid}) ${role === 'dispatcher' ? `is dispatching the webhooks (nice ${dispatcherNice})` : 'is serving'}${replaced !== undefined ? `, in place of worker ${replaced}` : ''}${role === 'jobs' ? ', with the periodic jobs' : ''}`,
+          `worker ${worker.id} (pid ${worker.process.pid}) is serving${replaced !== undefined ? `, in place of worker ${replaced}` : ''}${worker.id === jobsWorker ? ', with the periodic jobs' : ''}`,
         );
         if (!initialDone && [...initial].every((id) => serving.has(id))) {
           initialDone = true;
@@ -217,8 +190,6 @@ export function startWorkers(count: number, setup: WorkerSetup, dispatcherNice: 
 
   cluster.on('exit', (worker, code, signal) => {
     const wasServing = serving.delete(worker.id);
-    const role = roles.get(worker.id) ?? 'server';
-    roles.delete(worker.id);
     gatherer.gone(worker.id);
     if (stopping) return;
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
@@ -245,16 +216,15 @@ export function startWorkers(count: number, setup: WorkerSetup, dispatcherNice: 
     }
     restartTimes.push(now);
     restarts.inc({ outcome: 'replaced' });
-    const replacement = fork(role);
+    const replacement = fork(worker.id === jobsWorker);
     replacing.set(replacement.id, worker.id);
     logger.error(
       { workerPid: worker.process.pid, code, signal, replacement: replacement.id },
-      `worker ${worker.id} (pid ${worker.process.pid}) ${how}${wasServing ? '' : ' before it was serving'}${cause ? ` (${cause})` : ''}; started worker ${replacement.id} in its place${role === 'jobs' ? ', with the periodic jobs' : role === 'dispatcher' ? ', dispatching the webhooks' : ''} (restart ${restartTimes.length} of at most ${RESTART_LIMIT} within ${RESTART_WINDOW_MS / 1000} s)`,
+      `worker ${worker.id} (pid ${worker.process.pid}) ${how}${wasServing ? '' : ' before it was serving'}${cause ? ` (${cause})` : ''}; started worker ${replacement.id} in its place${replacement.id === jobsWorker ? ', with the periodic jobs' : ''} (restart ${restartTimes.length} of at most ${RESTART_LIMIT} within ${RESTART_WINDOW_MS / 1000} s)`,
     );
   });
 
-  for (let i = 0; i < count; i++) initial.add(fork(i === 0 ? 'jobs' : 'server').id);
-  initial.add(fork('dispatcher').id);
+  for (let i = 0; i < count; i++) initial.add(fork(i === 0).id);
 
   let stopped: Promise<boolean> | undefined;
   return {
@@ -360,35 +330,9 @@ function send(message: WorkerMessage): Promise<void> {
   });
 }
 
-/** Tells the primary this worker serves (at `url`), or, without one, that the dispatcher runs. */
-export function announceReady(url?: string): Promise<void> {
+/** Tells the primary this worker serves (at `url`). */
+export function announceReady(url: string): Promise<void> {
   return send({ type: 'mulu:ready', url });
-}
-
-/**
- * Lowers this process's CPU priority to `nice` (never raises it: that needs
- * privileges). On Linux a nice value belongs to a thread, and
- * `os.setPriority(nice)` changes the calling thread only: every thread the
- * process has is set (V8's and libuv's, started before this runs); threads
- * started later inherit the main thread's. Elsewhere the pid covers the
- * process. Returns the nice value of the main thread after it.
- */
-export function lowerOwnPriority(nice: number): number {
-  let threads: number[];
-  try {
-    threads = readdirSync('/proc/self/task').map(Number);
-  } catch {
-    threads = [process.pid];
-  }
-  for (const thread of threads) {
-    try {
-      if (getPriority(thread) < nice) setPriority(thread, nice);
-    } catch (error) {
-      // A thread that ended meanwhile; or a system that refuses: the dispatcher still runs, at the priority it had.
-      logger.debug({ err: error, thread }, 'could not lower the priority of a thread');
-    }
-  }
-  return getPriority();
 }
 
 /** Tells the primary why this worker could not start (before it exits). */

@@ -77,15 +77,7 @@ export interface NotificationsConfig {
   concurrency?: number;
   /** MULU_RATE_THRESHOLD: the rate (0 to 1) whose crossing after a capture is notified (default 0.6). */
   rateThreshold?: number;
-  /**
-   * MULU_DISPATCHER_NICE: the nice value (0 to 19) of the webhook dispatcher's process when several workers
-   * run (src/cluster.ts): delivery is background work, so requests and ingestion get the cores first.
-   */
-  dispatcherNice: number;
 }
-
-/** The webhook dispatcher's nice value unless MULU_DISPATCHER_NICE says otherwise (docs/notifications.md). */
-export const DEFAULT_DISPATCHER_NICE = 10;
 
 /** Sign-in settings: tokens of the unified identity platform (SSO), the bootstrap admin key, anonymous reads. */
 export interface AuthConfig {
@@ -278,8 +270,6 @@ const environmentSchema = z.object({
   MULU_IMPORT_MAX_UNCOMPRESSED_MB: wholeNumber(1, 100_000, ' of megabytes'),
   MULU_WEBHOOK_ALLOW_PRIVATE: flag,
   MULU_WEBHOOK_CONCURRENCY: wholeNumber(1, 200),
-  // Raising a process's nice value needs no privilege; 19 is the lowest priority Linux has.
-  MULU_DISPATCHER_NICE: wholeNumber(0, 19),
   MULU_RATE_THRESHOLD: z
     .string()
     .optional()
@@ -355,7 +345,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowPrivateReceivers: parsed.MULU_WEBHOOK_ALLOW_PRIVATE ?? false,
       concurrency: parsed.MULU_WEBHOOK_CONCURRENCY,
       rateThreshold: parsed.MULU_RATE_THRESHOLD,
-      dispatcherNice: parsed.MULU_DISPATCHER_NICE ?? DEFAULT_DISPATCHER_NICE,
     },
     rateLimits: {
       perMinute: parsed.MULU_RATE_LIMIT_PER_MINUTE ?? DEFAULT_RATE_LIMITS.perMinute,

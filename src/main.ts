@@ -11,7 +11,6 @@ import {
   groupMetrics,
   joinGroup,
   labelPrimary,
-  lowerOwnPriority,
   nameWorkerInResponses,
   shareDemoIdentity,
   startWorkers,
@@ -25,16 +24,12 @@ import { StartupError, startEmbeddedPostgres, type EmbeddedDatabase } from './db
 import { initOrm } from './db/orm';
 import { isDatabaseUnavailable } from './core/errors';
 import { describeError, logger } from './observability/logger';
-import { createPgListener } from './modules/notifications/pg-listener';
-import { DEFAULT_DISPATCHER_SETTINGS, startDispatcher } from './modules/notifications/webhook-dispatcher';
 
 /** What is running, for the shutdown to stop in order; filled as the start goes. */
 interface Running {
   server?: MuluServer;
   /** The workers, in a primary that runs them (MULU_WORKERS above 1). */
   workers?: WorkerGroup;
-  /** The webhook dispatcher, in the process of its own that runs it beside the workers. */
-  dispatcher?: { stop(graceMs: number): Promise<void> };
   orm?: MikroORM;
   embedded?: EmbeddedDatabase;
   /** MULU_SHUTDOWN_GRACE_MS. */
@@ -88,12 +83,7 @@ async function main(): Promise<void> {
     // Migrated and seeded once, here; every worker opens its own pool and finds nothing left to apply.
     running.orm = undefined;
     await orm.close(true);
-    running.workers = startWorkers(
-      config.workers,
-      { databaseUrl, demo: demo && (await shareDemoIdentity(demo)) },
-      config.notifications.dispatcherNice,
-      (reason) => void shutdown(reason, 1),
-    );
+    running.workers = startWorkers(config.workers, { databaseUrl, demo: demo && (await shareDemoIdentity(demo)) }, (reason) => void shutdown(reason, 1));
     url = await running.workers.ready;
   } else {
     // The server recounts what the clock changes (stale data, lapsed subscriptions) itself: see startServer.
@@ -121,7 +111,10 @@ function serverOptions(config: Config, demoTokens: DemoIdentity['tokens'] | unde
     sqlCountHeader: config.sqlCountHeader,
     responseCacheBytes: config.responseCacheBytes,
     rateThreshold: config.notifications.rateThreshold,
-    webhooks: webhookSettings(config),
+    webhooks: {
+      allowPrivate: config.notifications.allowPrivateReceivers,
+      ...(config.notifications.concurrency ? { concurrency: config.notifications.concurrency } : {}),
+    },
     demoTokens,
     rateLimits: config.rateLimits,
     callerSlots: config.callerSlots,
@@ -132,23 +125,13 @@ function serverOptions(config: Config, demoTokens: DemoIdentity['tokens'] | unde
   };
 }
 
-/** The webhook settings of the configuration, wherever the dispatcher runs. */
-function webhookSettings(config: Config): NonNullable<AppOptions['webhooks']> {
-  return {
-    allowPrivate: config.notifications.allowPrivateReceivers,
-    ...(config.notifications.concurrency ? { concurrency: config.notifications.concurrency } : {}),
-  };
-}
-
 /**
  * A worker (src/cluster.ts): a whole server on the database the primary
  * prepared, with its own pool, response cache and periodic jobs; it neither
- * migrates (the primary did; initOrm finds nothing pending) nor seeds. Or,
- * when the setup says so, the webhook dispatcher's process.
+ * migrates (the primary did; initOrm finds nothing pending) nor seeds.
  */
 async function startWorker(config: Config): Promise<void> {
   const setup = joinGroup();
-  if (setup.dispatcher) return startDispatcherProcess(config, setup.databaseUrl, setup.dispatcher.nice);
   running.orm = await initOrm(setup.databaseUrl, { debug: config.logSql }, { statementTimeoutMs: config.statementTimeoutMs });
   const auth = await authSettingsFromConfig(config.auth);
   if (setup.demo) auth.jwt = await demoJwtSettings(setup.demo);
@@ -156,36 +139,12 @@ async function startWorker(config: Config): Promise<void> {
     ...serverOptions(config, setup.demo?.tokens),
     // One worker runs the periodic jobs: each usage fold commits, which retires every worker's stored answers (cluster.ts).
     periodicJobs: setup.periodicJobs !== false,
-    // The primary runs the dispatcher in a process of its own.
-    webhookDispatcher: false,
+    webhookDispatcher: setup.periodicJobs !== false,
     metrics: groupMetrics,
   });
   nameWorkerInResponses(running.server.httpServer, workerId()!);
   logger.debug({ url: running.server.url }, 'worker serving');
   await announceReady(running.server.url);
-}
-
-/**
- * The webhook dispatcher's process (src/cluster.ts): it lowers its own CPU
- * priority first, so that every thread it starts after inherits it, then
- * sends deliveries and writes the clock's events until SIGTERM, on its own
- * small pool and LISTEN connection. No ORM, no HTTP.
- */
-async function startDispatcherProcess(config: Config, databaseUrl: string, nice: number): Promise<void> {
-  const niceNow = lowerOwnPriority(nice);
-  if (niceNow < nice) logger.warn(`the webhook dispatcher runs at nice ${niceNow}, not ${nice}: the system refused a lower priority`);
-  const listener = createPgListener(databaseUrl);
-  const dispatcher = startDispatcher(databaseUrl, listener, { ...DEFAULT_DISPATCHER_SETTINGS, ...webhookSettings(config) });
-  running.dispatcher = {
-    stop: async (graceMs) => {
-      try {
-        await dispatcher.stop(graceMs);
-      } finally {
-        await listener.close();
-      }
-    },
-  };
-  await announceReady();
 }
 
 /** A connection URL without its password, for messages. */
@@ -211,7 +170,6 @@ function shutdown(reason: string, exitCode = 0): Promise<void> {
     for (const [what, step, limitMs] of [
       ['the workers (finishing requests in flight)', () => stopWorkers(running.graceMs + STEP_TIMEOUT_MS), running.graceMs + STEP_TIMEOUT_MS * 2],
       ['the HTTP server (finishing requests in flight)', () => running.server?.stop(), running.graceMs + STEP_TIMEOUT_MS],
-      ['the webhook dispatcher (finishing attempts in flight)', () => running.dispatcher?.stop(running.graceMs), running.graceMs + STEP_TIMEOUT_MS],
       ['the database pool', () => running.orm?.close(true), STEP_TIMEOUT_MS],
       ['the embedded PostgreSQL', () => running.embedded?.stop(), STEP_TIMEOUT_MS * 3],
     ] as const) {
@@ -283,7 +241,6 @@ main()
     try {
       await running.workers?.stop(running.graceMs + STEP_TIMEOUT_MS).catch(() => undefined);
       await running.server?.stop();
-      await running.dispatcher?.stop(running.graceMs);
       await running.orm?.close(true);
       await running.embedded?.stop();
     } finally {

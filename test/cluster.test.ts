@@ -1,8 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
-import { getPriority } from 'node:os';
 import { resolve } from 'node:path';
 import { createTestDatabase } from './support/database';
 
@@ -13,8 +10,6 @@ import { createTestDatabase } from './support/database';
  * response caches, a killed worker is replaced while the other serves,
  * /metrics shows every process, SIGTERM stops everything with code 0, and a
  * worker that cannot start fails the start instead of restarting in a loop.
- * The webhook dispatcher runs in a process of its own, niced, and is
- * replaced like a worker when it dies, its deliveries going on.
  */
 
 const ADMIN_TOKEN = 'a-test-admin-token-0123456789';
@@ -57,7 +52,7 @@ async function post(url: string, query: string, variables: Record<string, unknow
   return { status: response.status, worker: response.headers.get('x-mulu-worker'), cache: response.headers.get('x-mulu-response-cache'), body };
 }
 
-/** The Node processes the primary forked, the dispatcher's included (DATABASE_URL is set: no embedded PostgreSQL among its children). */
+/** The Node processes the primary forked (DATABASE_URL is set: no embedded PostgreSQL among its children). */
 function workerPids(primary: number): number[] {
   try {
     return execFileSync('ps', ['-o', 'pid=', '--ppid', String(primary)], { encoding: 'utf8' })
@@ -90,9 +85,8 @@ describe('several workers behind one port (MULU_WORKERS=2)', () => {
       expect(mulu.output()).toContain('with 2 workers');
       const url = /Mulu is serving GraphQL at (\S+) with/.exec(mulu.output())![1].replace('localhost', '127.0.0.1');
       const base = url.replace(/\/graphql$/, '');
-      // Two workers and the webhook dispatcher's process.
       const workers = workerPids(mulu.child.pid!);
-      expect(workers).toHaveLength(3);
+      expect(workers).toHaveLength(2);
 
       // Both workers hold the answer (a HIT from each), then a write through one connection...
       expect((await post(url, CREATE_REGION, { input: { code: '410000', name: '河南省' } })).body.errors).toBeUndefined();
@@ -142,9 +136,9 @@ describe('several workers behind one port (MULU_WORKERS=2)', () => {
       // A connection the primary handed to the worker as it died may be lost (as with any replica killed); the next one is answered.
       const during = await post(url, CHILDREN).catch(() => post(url, CHILDREN));
       expect(during.status).toBe(200);
-      await waitFor('the replacement', () => /worker 4 \(pid \d+\) is serving, in place of worker 1, with the periodic jobs/.test(mulu.output()), mulu);
+      await waitFor('the replacement', () => /worker 3 \(pid \d+\) is serving, in place of worker 1, with the periodic jobs/.test(mulu.output()), mulu);
       expect(mulu.output()).toMatch(
-        /worker 1 \(pid \d+\) was killed by SIGKILL; started worker 4 in its place, with the periodic jobs \(restart 1 of at most 5 within 60 s\)/,
+        /worker 1 \(pid \d+\) was killed by SIGKILL; started worker 3 in its place, with the periodic jobs \(restart 1 of at most 5 within 60 s\)/,
       );
       const answering = new Set<string>();
       for (let i = 0; i < 6; i++) {
@@ -152,11 +146,11 @@ describe('several workers behind one port (MULU_WORKERS=2)', () => {
         expect(answer.status).toBe(200);
         answering.add(answer.worker!);
       }
-      expect(answering).toContain('4');
+      expect(answering).toContain('3');
       const ready = await fetch(`${base}/health/ready`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(20_000) });
       expect(ready.status).toBe(200);
       const current = workerPids(mulu.child.pid!);
-      expect(current).toHaveLength(3);
+      expect(current).toHaveLength(2);
 
       // SIGTERM: every worker drains and exits, then the primary, with code 0.
       mulu.child.kill('SIGTERM');
@@ -167,72 +161,6 @@ describe('several workers behind one port (MULU_WORKERS=2)', () => {
       expect(current.filter(alive)).toEqual([]);
     } finally {
       if (mulu.child.exitCode === null) mulu.child.kill('SIGKILL');
-      await database.drop();
-    }
-  });
-
-  it('dispatches webhooks from a process of its own at MULU_DISPATCHER_NICE, which the primary replaces when it dies, deliveries going on', async () => {
-    const database = await createTestDatabase();
-    // A receiver that records the event type and id of every POST.
-    const received: { type: string; id: string }[] = [];
-    const receiver = http.createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        received.push({ type: String(req.headers['mulu-event-type']), id: String(req.headers['mulu-event-id']) });
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
-    const hookUrl = `http://127.0.0.1:${(receiver.address() as net.AddressInfo).port}/hook`;
-    const mulu = startMulu({ DATABASE_URL: database.url, PORT: '0', MULU_WORKERS: '2', MULU_WEBHOOK_ALLOW_PRIVATE: '1', MULU_DISPATCHER_NICE: '7' });
-    try {
-      await waitFor('the start', () => mulu.output().includes('Mulu is serving GraphQL at'), mulu, 90_000);
-      const url = /Mulu is serving GraphQL at (\S+) with/.exec(mulu.output())![1].replace('localhost', '127.0.0.1');
-      const dispatcherPid = Number(/worker 3 \(pid (\d+)\) is dispatching the webhooks \(nice 7\)/.exec(mulu.output())![1]);
-      const servers = workerPids(mulu.child.pid!).filter((pid) => pid !== dispatcherPid);
-      expect(servers).toHaveLength(2);
-      // Every thread of the dispatcher's process at nice 7 (Linux: a nice value is a thread's); the workers keep the primary's.
-      const threads = readdirSync(`/proc/${dispatcherPid}/task`).map(Number);
-      expect(threads.length).toBeGreaterThan(1);
-      expect(threads.map((thread) => getPriority(thread))).toEqual(threads.map(() => 7));
-      for (const pid of servers) expect(getPriority(pid)).toBe(getPriority(mulu.child.pid!));
-
-      const created = await post(url, `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }`, {
-        // testWebhook sends WEBHOOK_TEST to the webhook whatever it listens to.
-        input: { url: hookUrl, events: ['SNAPSHOT_CAPTURED'] },
-      });
-      expect(created.body.errors).toBeUndefined();
-      const hookId = (created.body.data as { createWebhook: { webhook: { id: string } } }).createWebhook.webhook.id;
-      const testHook = async () => {
-        const answer = await post(url, `mutation($id: ID!) { testWebhook(id: $id) { event { id } } }`, { id: hookId });
-        expect(answer.body.errors).toBeUndefined();
-        return (answer.body.data as { testWebhook: { event: { id: string } } }).testWebhook.event.id;
-      };
-      const first = await testHook();
-      await waitFor('the first delivery', () => received.some((r) => r.id === first), mulu);
-      expect(received.find((r) => r.id === first)!.type).toBe('WEBHOOK_TEST');
-
-      // The dispatcher killed: the primary starts another, which sends what is queued meanwhile and after.
-      process.kill(dispatcherPid, 'SIGKILL');
-      const queuedWhileDown = await testHook();
-      await waitFor('the replacement', () => /worker 4 \(pid \d+\) is dispatching the webhooks \(nice 7\), in place of worker 3/.test(mulu.output()), mulu);
-      expect(mulu.output()).toMatch(/worker 3 \(pid \d+\) was killed by SIGKILL; started worker 4 in its place, dispatching the webhooks \(restart 1 of/);
-      const afterwards = await testHook();
-      await waitFor('the deliveries after the replacement', () => [queuedWhileDown, afterwards].every((id) => received.some((r) => r.id === id)), mulu);
-      const replacementPid = Number(/worker 4 \(pid (\d+)\) is dispatching/.exec(mulu.output())![1]);
-      expect(getPriority(replacementPid)).toBe(7);
-
-      // SIGTERM stops the dispatcher with the workers, code 0.
-      const current = workerPids(mulu.child.pid!);
-      expect(current).toContain(replacementPid);
-      mulu.child.kill('SIGTERM');
-      const code = await Promise.race([mulu.exited, new Promise<'hung'>((done) => setTimeout(() => done('hung'), 20_000).unref())]);
-      if (code === 'hung') mulu.child.kill('SIGKILL');
-      expect(code).toBe(0);
-      expect(current.filter(alive)).toEqual([]);
-    } finally {
-      if (mulu.child.exitCode === null) mulu.child.kill('SIGKILL');
-      receiver.close();
       await database.drop();
     }
   });

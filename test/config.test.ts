@@ -136,18 +136,12 @@ describe('configuration', () => {
   });
 
   it('reads the notification settings: defaults unset, values checked like every other variable', () => {
-    expect(loadConfig({}).notifications).toEqual({ allowPrivateReceivers: false, concurrency: undefined, rateThreshold: undefined, dispatcherNice: 10 });
-    expect(
-      loadConfig({ MULU_WEBHOOK_ALLOW_PRIVATE: 'yes', MULU_WEBHOOK_CONCURRENCY: '25', MULU_RATE_THRESHOLD: '0.75', MULU_DISPATCHER_NICE: '0' }).notifications,
-    ).toEqual({
+    expect(loadConfig({}).notifications).toEqual({ allowPrivateReceivers: false, concurrency: undefined, rateThreshold: undefined });
+    expect(loadConfig({ MULU_WEBHOOK_ALLOW_PRIVATE: 'yes', MULU_WEBHOOK_CONCURRENCY: '25', MULU_RATE_THRESHOLD: '0.75' }).notifications).toEqual({
       allowPrivateReceivers: true,
       concurrency: 25,
       rateThreshold: 0.75,
-      dispatcherNice: 0,
     });
-    expect(loadConfig({ MULU_DISPATCHER_NICE: '19' }).notifications.dispatcherNice).toBe(19);
-    for (const value of ['20', '-5', '1.5', 'low'])
-      expect(() => loadConfig({ MULU_DISPATCHER_NICE: value })).toThrow(`MULU_DISPATCHER_NICE must be a whole number from 0 to 19, got "${value}".`);
     expect(() => loadConfig({ MULU_WEBHOOK_CONCURRENCY: '0' })).toThrow(/MULU_WEBHOOK_CONCURRENCY must be a whole number from 1 to 200, got "0"/);
     expect(() => loadConfig({ MULU_RATE_THRESHOLD: '60' })).toThrow(/MULU_RATE_THRESHOLD must be a rate from 0 to 1 .*, got "60"/);
     expect(() => loadConfig({ MULU_WEBHOOK_ALLOW_PRIVATE: 'sometimes' })).toThrow(/MULU_WEBHOOK_ALLOW_PRIVATE must be one of/);
