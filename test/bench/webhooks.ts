@@ -1,11 +1,13 @@
 /**
- * `npm run bench:webhooks -- [--seconds 6] [--rounds 3] [--rate 1000] [--senders 1]`
+ * `npm run bench:webhooks -- [--seconds 6] [--rounds 3] [--rate 1000] [--senders 1] [--receiver-nice 0]`
  * (builds the server, then `ts-node --swc test/bench/webhooks.ts`): webhook
  * dispatch beside ingestion, with each part in a process of its own as in a
  * deployment. The server is the compiled one (dist/src/main.js, as
  * `npm start` runs it, NODE_ENV=production, MULU_WORKERS at its default, one
  * worker per core, MULU_WEBHOOK_ALLOW_PRIVATE=1 for the local receiver); the
- * receiver (webhook-receiver.ts) verifies the signature of one POST in 10 (WEBHOOK_VERIFY_EVERY) in another process;
+ * receiver (webhook-receiver.ts) verifies the signature of one POST in 10 (WEBHOOK_VERIFY_EVERY) in another process
+ * (at the nice value `--receiver-nice`, default 0: it stands for a receiver on another machine, and a
+ * nice value above 0 keeps it from taking the cores from the server, as it would not there);
  * this process sends the ingestion (ingestSupervisionRecords, 2,000-record
  * batches, `senders` one after another each, each batch on a new connection
  * so that the batches alternate between the workers) and writes `rate` events a
@@ -50,6 +52,7 @@ const SECONDS = arg('seconds', 6);
 const ROUNDS = arg('rounds', 3);
 const RATE = arg('rate', 1000);
 const SENDERS = arg('senders', 1);
+const RECEIVER_NICE = arg('receiver-nice', 0);
 const BATCH = 2000;
 const EVENTS_PER_TX = 50;
 const QUEUED = 10_000;
@@ -61,7 +64,10 @@ const PG_STATEMENTS = process.argv.includes('--pg-statements');
 
 /** Starts the receiver in a process of its own; resolves with its URL once it listens. */
 async function startReceiver(secret: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [require.resolve('ts-node/dist/bin'), '--swc', resolve(__dirname, 'webhook-receiver.ts')], {
+  const command = [process.execPath, require.resolve('ts-node/dist/bin'), '--swc', resolve(__dirname, 'webhook-receiver.ts')];
+  // nice(1) execs the command in its own process: the pid stays the receiver's, every thread at the nice value.
+  const [file, ...args] = RECEIVER_NICE > 0 ? ['nice', '-n', String(RECEIVER_NICE), ...command] : command;
+  const child = spawn(file, args, {
     env: { ...process.env, WEBHOOK_SECRET: secret },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -288,7 +294,9 @@ async function main() {
   };
 
   const log = (line: string) => console.log(`${line} (load average ${machineLoad()})`);
-  log(`Server pid ${serverPid} (workers ${serverProcesses(serverPid).slice(1).join(', ')}), receiver pid ${receiver.child.pid}, ${SENDERS} sender(s)`);
+  log(
+    `Server pid ${serverPid} (workers ${serverProcesses(serverPid).slice(1).join(', ')}), receiver pid ${receiver.child.pid}${RECEIVER_NICE > 0 ? ` at nice ${RECEIVER_NICE}` : ''}, ${SENDERS} sender(s)`,
+  );
   // Both paths warmed as they will be measured: the ingestion, and the dispatch of events written meanwhile
   // (without it the dispatcher's first seconds, its code not yet optimised, fall in a mixed phase).
   log(`Warm-up: ingestion while ${RATE} events/s are written and dispatched (${WARM_UP_SECONDS} s), then alone (${WARM_UP_SECONDS} s) ...`);
@@ -426,7 +434,7 @@ ${statements.length > 0 ? `\nPostgreSQL time by statement over the whole run (pg
     JSON.stringify(
       {
         at: new Date().toISOString(),
-        options: { seconds: SECONDS, rounds: ROUNDS, rate: RATE, senders: SENDERS },
+        options: { seconds: SECONDS, rounds: ROUNDS, rate: RATE, senders: SENDERS, receiverNice: RECEIVER_NICE },
         ingestion: {
           alone: aloneRates.map(Math.round),
           mixed: mixedRates.map(Math.round),
