@@ -48,7 +48,7 @@ import { setNotificationPolicy } from './modules/notifications/notification-poli
 /** Enough for a province dashboard or 500 departments with their figures; far below a nested-pages attack. */
 export const DEFAULT_MAX_QUERY_COST = DEFAULT_OPERATION_LIMITS.maxCost;
 
-/** Largest GraphQL request body. */
+/** Largest GraphQL request: a POSTed body, or one message over graphql-ws. */
 const GRAPHQL_BODY_BYTES = 20 * 1024 * 1024;
 
 export interface AppOptions {
@@ -141,7 +141,7 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   const introspection = options.introspection ?? true;
   // GraphQL subscriptions (graphql-ws) on the same path, fed by PostgreSQL notifications, under the same limits.
   const live = createLiveUpdates(listener);
-  const webSocket = attachGraphQLWebSocket({ httpServer, schema, orm, authenticator, live, limits: limitSettings });
+  const webSocket = attachGraphQLWebSocket({ httpServer, schema, orm, authenticator, live, limits: limitSettings, maxMessageBytes: GRAPHQL_BODY_BYTES });
   // Queries and mutations run compiled (graphql-jit) on the same schema and resolvers; see compiled-execution.ts.
   const apollo = new ApolloServer<MuluContext>({
     ...(options.compiledExecution === false ? { schema } : { gateway: compiledExecution(schema).gateway }),

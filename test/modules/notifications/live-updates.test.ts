@@ -198,6 +198,25 @@ describe('GraphQL subscriptions over graphql-ws', () => {
     served.dispose();
   });
 
+  it('closes a connection whose message is larger than a POSTed GraphQL body may be (20 MB), before reading it', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      // Anyone may open the socket: the message comes before connection_init, as an attacker's would.
+      const socket = new WebSocket(api.server.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+      socket.on('open', () => socket.send(Buffer.alloc(20 * 1024 * 1024 + 1, 0x20)));
+      socket.on('error', () => undefined);
+      socket.on('close', (code) => resolve(code));
+    });
+    // 1009: message too big (ws's default allowed 100 MiB, buffered whole, from anyone).
+    expect(closed).toBe(1009);
+    const viewer = open(await api.signToken({ role: 'VIEWER' }));
+    const served = subscribe(viewer.client, FIGURES, { code: '410505' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await addDirectory(api, A, 'A-AFTER-BIG');
+    await served.next(1);
+    expect(served.messages[0].data.figuresChanged.code).toBe('410505');
+    served.dispose();
+  });
+
   it('closes a connection when its token expires', async () => {
     const shortLived = open(await api.signToken({ role: 'VIEWER' }, { expiresIn: Math.floor(Date.now() / 1000) + 2 }));
     const stream = subscribe(shortLived.client, FIGURES, { code: '410500' });
