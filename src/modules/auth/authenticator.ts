@@ -2,7 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type KeyLike } from 'jose';
 import { checkJwtAlgorithms, type AuthConfig } from '../../config';
-import { unauthenticated } from '../../core/errors';
+import { MuluError, unauthenticated } from '../../core/errors';
+import { cleanText } from '../../core/text';
 import { checkCreditCode } from '../departments/credit-code';
 import { API_KEY_PREFIX, apiKeyService } from './api-key.service';
 import { ActorKind, Role, type Viewer } from '../../core/viewer';
@@ -36,10 +37,33 @@ const CLOCK_TOLERANCE_SECONDS = 30;
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 
+/** The longest subject or name a token may carry: what the audit trail and the access log keep of their actor (200 characters). */
+export const MAX_ACTOR_TEXT = 200;
+
+/**
+ * Refuses a claim that cannot name an actor: longer than MAX_ACTOR_TEXT, or
+ * holding what no stored text may hold (core/text.ts). Every write records
+ * its actor by these claims, so without this a steward's correct input would
+ * fail for the token's sake, with a message about the input (a NUL even
+ * reads as the database being away).
+ */
+function checkActorClaim(value: string, claim: 'sub' | 'name'): string {
+  if (value.length > MAX_ACTOR_TEXT)
+    throw unauthenticated(`The token's ${claim} claim is longer than ${MAX_ACTOR_TEXT} characters; the identity platform must issue a shorter one.`);
+  try {
+    cleanText(value, claim);
+  } catch (error) {
+    if (error instanceof MuluError) throw unauthenticated(`The token's ${claim} claim is not usable text: ${error.message}`);
+    throw error;
+  }
+  return value;
+}
+
 /** Turns verified claims into a viewer; a token with unusable claims is refused as a whole. */
 export function viewerFromClaims(claims: JWTPayload): Viewer {
   const role = claims.role;
   if (typeof claims.sub !== 'string' || !claims.sub) throw unauthenticated('The token has no subject (sub).');
+  checkActorClaim(claims.sub, 'sub');
   if (role !== Role.ADMIN && role !== Role.STEWARD && role !== Role.VIEWER) {
     throw unauthenticated(`The token's role claim must be ADMIN, STEWARD or VIEWER, got ${JSON.stringify(role ?? null)}.`);
   }
@@ -49,7 +73,7 @@ export function viewerFromClaims(claims: JWTPayload): Viewer {
     if (!check?.ok) throw unauthenticated('A steward token must name its department by unified social credit code (claim "department").');
     departmentCreditCode = check.code;
   }
-  const name = typeof claims.name === 'string' && claims.name ? claims.name : claims.sub;
+  const name = typeof claims.name === 'string' && claims.name ? checkActorClaim(claims.name, 'name') : claims.sub;
   return { kind: ActorKind.USER, id: claims.sub, name, role, departmentCreditCode };
 }
 

@@ -89,6 +89,31 @@ describe('sign-in with identity-platform JWTs and the bootstrap key', () => {
     expect(body.data).toBeUndefined();
   });
 
+  it('refuses a signed token whose subject or name cannot name an actor, before anything is read or written', async () => {
+    // Every write records its actor by these claims: a steward's correct input must not fail for the token's sake.
+    const hostile: [Record<string, unknown>, RegExp][] = [
+      [{ sub: 'u'.repeat(201), role: 'ADMIN' }, /sub claim is longer than 200/],
+      [{ sub: 'u\u0000x', role: 'ADMIN' }, /sub claim is not usable text: .*U\+0000/],
+      [{ sub: 'u', name: '名'.repeat(201), role: 'ADMIN' }, /name claim is longer than 200/],
+      [{ sub: 'u', name: 'bad\ud800', role: 'ADMIN' }, /name claim is not usable text: .*lone surrogate/],
+      [{ sub: 'u', name: 'tab\u0007', role: 'ADMIN' }, /name claim is not usable text: .*U\+0007/],
+    ];
+    for (const [claims, message] of hostile) {
+      const client = api.withToken(await api.signToken(claims));
+      const read = await client.request(VIEWER);
+      expect(read.errors?.[0]).toMatchObject({ message: expect.stringMatching(message), extensions: { code: 'UNAUTHENTICATED' } });
+      const write = await client.request(`mutation { createRegion(input: { code: "410100", name: "郑州市" }) { code } }`);
+      expect(errorCodes(write)).toEqual(['UNAUTHENTICATED']);
+    }
+    expect((await api.ok<{ region: unknown }>(`{ region(code: "410100") { code } }`)).region).toBeNull();
+    // At the limits, the same token is taken.
+    const longest = await api.signToken({ sub: 's'.repeat(200), name: '名'.repeat(200), role: 'VIEWER' });
+    expect((await api.withToken(longest).ok<{ viewer: { id: string; name: string } }>(VIEWER)).viewer).toMatchObject({
+      id: 's'.repeat(200),
+      name: '名'.repeat(200),
+    });
+  });
+
   it('refuses a header that is not a bearer token', async () => {
     expect(errorCodes(await api.request(VIEWER, {}, { authorization: 'Basic dXNlcjpwYXNz' }))).toEqual(['UNAUTHENTICATED']);
   });
