@@ -7,12 +7,13 @@ export const baseUrl = (api: TestServer) => api.server.url.replace(/\/graphql$/,
 export async function http(
   api: TestServer,
   path: string,
-  options: { token?: string | null; method?: string; body?: Buffer | string; contentType?: string } = {},
+  options: { token?: string | null; method?: string; body?: Buffer | string; contentType?: string; headers?: Record<string, string> } = {},
 ) {
   const headers: Record<string, string> = {};
   const token = options.token === undefined ? api.adminToken : options.token;
   if (token) headers.authorization = `Bearer ${token}`;
   if (options.contentType) headers['content-type'] = options.contentType;
+  Object.assign(headers, options.headers);
   const response = await fetch(`${baseUrl(api)}${path}`, { method: options.method ?? 'GET', headers, body: options.body });
   const body = Buffer.from(await response.arrayBuffer());
   return {

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { createGunzip, createInflate } from 'node:zlib';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import ExcelJS from 'exceljs';
 import { Router, type Request, type Response } from 'express';
@@ -40,6 +41,33 @@ function formatOf(req: Request): BodyFormat {
     );
   }
   return format;
+}
+
+/**
+ * The request's body as its content-encoding says to read it: gzip and
+ * deflate decoded as they arrive (as /imports and /graphql accept them),
+ * none as it is, any other refused. A body that is not what its encoding
+ * says is the caller's error (sendError, src/http/rest.ts).
+ */
+function decodedBody(req: Request): Readable {
+  const encoding = String(req.headers['content-encoding'] ?? '')
+    .trim()
+    .toLowerCase();
+  if (encoding === '' || encoding === 'identity') return req;
+  const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : null;
+  if (!decoder)
+    throw new MuluError('UNSUPPORTED_MEDIA_TYPE', `The content-encoding "${encoding}" is not supported; send the rows uncompressed, gzip or deflate.`);
+  // Data that is not what the encoding says ends the decoding (the rows' reader gets the error; this listener keeps it
+  // from being unhandled, and zlib may emit a second one as the stream ends), and the rest of the body is drained so
+  // that the answer reaches the caller. A client gone mid-upload ends the decoding.
+  decoder.on('error', () => {
+    req.unpipe(decoder);
+    req.resume();
+  });
+  req.on('close', () => {
+    if (!req.complete) decoder.destroy(new Error('The client closed the connection before the body ended.'));
+  });
+  return req.pipe(decoder);
 }
 
 const notUtf8 =
@@ -215,7 +243,8 @@ export function mountsRouter(orm: MikroORM, authenticator: Authenticator): Route
         if (checker) checker.checkHeader(columns);
         else pendingHeader = columns;
       };
-      const source = format === 'csv' ? csvRows(req, header) : format === 'ndjson' ? ndjsonRows(req) : xlsxRows(req, header);
+      const body = decodedBody(req);
+      const source = format === 'csv' ? csvRows(body, header) : format === 'ndjson' ? ndjsonRows(body) : xlsxRows(body, header);
       const report = await datasetService.load(ctx, {
         mountId,
         mode: mode === 'replace' ? LoadMode.REPLACE : LoadMode.APPEND,
@@ -233,7 +262,11 @@ export function mountsRouter(orm: MikroORM, authenticator: Authenticator): Route
         },
         rows: source,
       });
-      if (report.replayed) req.resume();
+      // A replay reads no row: the rest of the body is drained (past the decoder, which nothing reads), so the connection serves again.
+      if (report.replayed) {
+        if (body !== req) req.unpipe();
+        req.resume();
+      }
       const { load } = report;
       res.json({
         mountId: load.mountId,

@@ -1,3 +1,4 @@
+import { deflateSync, gzipSync } from 'node:zlib';
 import ExcelJS from 'exceljs';
 import { createDepartment, createRegions, creditCode, errorCodes } from '../../support/builders';
 import { http } from '../../support/http';
@@ -551,6 +552,29 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       await statements({ 'cache-control': 'no-cache' }); // the first read after the writes above loads what later ones reuse
       const uncached = await statements({ 'cache-control': 'no-cache' });
       expect(await statements({})).toBe(uncached);
+    });
+  });
+  // Last: its rows stay in the dataset, which the tests above read row by row.
+  describe('compressed bodies', () => {
+    it('reads a body sent gzip- or deflate-compressed as the same rows, and refuses one that is not what its encoding says', async () => {
+      const before = await recordCount();
+      const csv = '姓名,年龄\n周九,33\n吴十,34\n';
+      const send = (body: Buffer, encoding: string, contentType = 'text/csv') =>
+        http(api, `/mounts/${mountId}/rows`, { method: 'POST', body, contentType, token: tokens.P, headers: { 'content-encoding': encoding } });
+      const gzipped = await send(gzipSync(csv), 'gzip');
+      expect(gzipped.status).toBe(200);
+      expect(gzipped.json()).toMatchObject({ rowsLoaded: 2, recordCount: before + 2 });
+      const ndjson = `${JSON.stringify({ 姓名: '郑一' })}\n`;
+      expect((await send(deflateSync(ndjson), 'deflate', 'application/x-ndjson')).json()).toMatchObject({ rowsLoaded: 1, recordCount: before + 3 });
+      // Refused, nothing stored: plain text called gzip, a gzip stream cut short, an encoding Mulu does not read.
+      const refused = [await send(Buffer.from(csv), 'gzip'), await send(gzipSync(csv).subarray(0, 12), 'gzip'), await send(gzipSync(csv), 'br')];
+      expect(refused.map((r) => [r.status, r.json().error.code])).toEqual([
+        [400, 'BAD_USER_INPUT'],
+        [400, 'BAD_USER_INPUT'],
+        [415, 'UNSUPPORTED_MEDIA_TYPE'],
+      ]);
+      expect(refused[0].json().error.message).toContain('content-encoding');
+      expect(await recordCount()).toBe(before + 3);
     });
   });
 });
