@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import ExcelJS from 'exceljs';
@@ -12,7 +12,7 @@ import { cutWhenStalled, DEFAULT_SEND_STALL_MS } from '../../http/send-stall';
 import type { Authenticator } from '../auth/authenticator';
 import { requireViewer } from '../../core/permissions';
 import { LoadMode, SharingRoute } from './dataset.entity';
-import { csvRecords } from './csv-records';
+import { csvRecords, MAX_CSV_RECORD_CHARS } from './csv-records';
 import { datasetService, type SourceRow } from './dataset.service';
 import { deliveryService } from './delivery.service';
 import type { RowChecker } from './row-check';
@@ -102,10 +102,35 @@ async function* csvRows(body: Readable, header: (columns: string[]) => void): As
   if (!columns) throw badInput('The file is empty: it needs a header row naming the information items.');
 }
 
+/** Longest NDJSON line (in bytes) the reader holds while waiting for its end: as CSV's longest record (csv-records.ts), in UTF-8. */
+export const MAX_NDJSON_LINE_BYTES = 4 * MAX_CSV_RECORD_CHARS;
+
+/**
+ * The body's bytes as they arrive, refused (BAD_USER_INPUT) once a line runs
+ * past MAX_NDJSON_LINE_BYTES: readline holds a line whole until its end, so
+ * a body of one endless line (a few kilobytes gzipped) would otherwise grow
+ * one string until the process runs out of memory.
+ */
+async function* cappedLines(body: Readable): AsyncGenerator<Buffer> {
+  let run = 0; // bytes since the last line end
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    const lastEnd = Math.max(chunk.lastIndexOf(10), chunk.lastIndexOf(13));
+    if (lastEnd < 0) run += chunk.length;
+    else {
+      const firstEnd = [chunk.indexOf(10), chunk.indexOf(13)].filter((i) => i >= 0).reduce((a, b) => Math.min(a, b));
+      if (run + firstEnd > MAX_NDJSON_LINE_BYTES) run += firstEnd;
+      else run = chunk.length - lastEnd - 1;
+    }
+    if (run > MAX_NDJSON_LINE_BYTES)
+      throw badInput(`A line of the NDJSON body is longer than ${MAX_NDJSON_LINE_BYTES / 1024 / 1024} MB: one JSON object a line. Nothing was stored.`);
+    yield chunk;
+  }
+}
+
 /** Rows of an NDJSON body: one JSON object a line (line numbers from 1; blank lines skipped). */
 async function* ndjsonRows(body: Readable): AsyncGenerator<SourceRow> {
   let row = 0;
-  for await (const line of createInterface({ input: body, crlfDelay: Infinity })) {
+  for await (const line of createInterface({ input: Readable.from(cappedLines(body)), crlfDelay: Infinity })) {
     row++;
     if (!line.trim()) continue;
     // Bytes that are not UTF-8 were read as U+FFFD (no JSON escape writes that character itself): refused as in CSV.

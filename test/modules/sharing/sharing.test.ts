@@ -576,5 +576,24 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       expect(refused[0].json().error.message).toContain('content-encoding');
       expect(await recordCount()).toBe(before + 3);
     });
+
+    it('refuses an NDJSON line longer than the reader holds (a gzip bomb of one endless line) before it is held whole', async () => {
+      const before = await recordCount();
+      const send = (body: Buffer) =>
+        http(api, `/mounts/${mountId}/rows`, {
+          method: 'POST',
+          body,
+          contentType: 'application/x-ndjson',
+          token: tokens.P,
+          headers: { 'content-encoding': 'gzip' },
+        });
+      // 5 MB of one line, about 5 KB gzipped: before, readline held it whole (a few more kilobytes: gigabytes, and the process died).
+      const endless = await send(gzipSync(Buffer.concat([Buffer.from('{"姓名":"'), Buffer.alloc(5 * 1024 * 1024, 'a'), Buffer.from('"}\n')])));
+      expect([endless.status, endless.json().error?.code]).toEqual([400, 'BAD_USER_INPUT']);
+      expect(endless.json().error.message).toContain('longer than 4 MB');
+      // Lines under the cap, however many, are read as before.
+      const many = Array.from({ length: 3 }, (_, i) => JSON.stringify({ 姓名: `王${i}`, 身份证号: 'x'.repeat(10) })).join('\r\n');
+      expect((await send(gzipSync(many))).json()).toMatchObject({ rowsLoaded: 3, recordCount: before + 3 });
+    });
   });
 });
