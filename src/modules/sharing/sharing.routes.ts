@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
+import { finished, Readable } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import ExcelJS from 'exceljs';
@@ -49,7 +49,7 @@ function formatOf(req: Request): BodyFormat {
  * none as it is, any other refused. A body that is not what its encoding
  * says is the caller's error (sendError, src/http/rest.ts).
  */
-function decodedBody(req: Request): Readable {
+export function decodedBody(req: Request): Readable {
   const encoding = String(req.headers['content-encoding'] ?? '')
     .trim()
     .toLowerCase();
@@ -64,8 +64,11 @@ function decodedBody(req: Request): Readable {
     req.unpipe(decoder);
     req.resume();
   });
-  req.on('close', () => {
-    if (!req.complete) decoder.destroy(new Error('The client closed the connection before the body ended.'));
+  // finished() also answers for a request already closed (a client gone while it was authenticated): a 'close'
+  // listener added now would never run, and the decoder, fed nothing and never ended, would hold the load (its
+  // connection and bulk-lane slot) for good.
+  finished(req, { writable: false }, (error) => {
+    if (error) decoder.destroy(new Error('The client closed the connection before the body ended.'));
   });
   return req.pipe(decoder);
 }
@@ -289,7 +292,10 @@ export function mountsRouter(orm: MikroORM, authenticator: Authenticator): Route
       });
       // A replay reads no row: the rest of the body is drained (past the decoder, which nothing reads), so the connection serves again.
       if (report.replayed) {
-        if (body !== req) req.unpipe();
+        if (body !== req) {
+          req.unpipe();
+          body.destroy(); // its zlib handle, freed now rather than when collected
+        }
         req.resume();
       }
       const { load } = report;
