@@ -1,4 +1,17 @@
-import { getArgumentValues, getNamedType, isObjectType, Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import {
+  getArgumentValues,
+  getDirectiveValues,
+  getNamedType,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  isObjectType,
+  Kind,
+  type FieldNode,
+  type FragmentSpreadNode,
+  type GraphQLResolveInfo,
+  type InlineFragmentNode,
+  type SelectionSetNode,
+} from 'graphql';
 
 /**
  * Whether the field being resolved asks for `name` among its own fields
@@ -54,8 +67,14 @@ export function readAheadAsked<Context>(info: GraphQLResolveInfo, key: string, c
   // Nodes by the answer's key (alias or name), merged as execution merges them (one field, one set of arguments).
   const asked = new Map<string, FieldNode[]>();
   const seen = new Set<string>();
+  // As execution decides (collectFields): a selection @skip(if: true) or @include(if: false) is not asked, so nothing is read
+  // for it (else a skipped field, which the cost limit does not count, would still cost its statement).
+  const included = (node: FieldNode | InlineFragmentNode | FragmentSpreadNode): boolean =>
+    getDirectiveValues(GraphQLSkipDirective, node, info.variableValues)?.if !== true &&
+    getDirectiveValues(GraphQLIncludeDirective, node, info.variableValues)?.if !== false;
   const within = (set: SelectionSetNode | undefined): void => {
     for (const selection of set?.selections ?? []) {
+      if (!included(selection)) continue;
       if (selection.kind === Kind.INLINE_FRAGMENT) within(selection.selectionSet);
       else if (selection.kind === Kind.FRAGMENT_SPREAD) {
         if (seen.has(selection.name.value)) continue;

@@ -169,4 +169,22 @@ describe('rankings of departments and child regions', () => {
       knex.off('query', started).off('query-response', answered);
     }
   });
+  it('reads nothing ahead for a field @skip(if: true) or @include(if: false): the statements of the fields asked, as before', async () => {
+    const statements: string[] = [];
+    const knex = api.orm.em.getConnection().getKnex();
+    const started = (query: { sql: string }) => !query.sql.includes('pg_current_snapshot()') && statements.push(query.sql);
+    knex.on('query', started);
+    try {
+      // Many rankings, each with its own arguments, none asked: the cost limit does not count them, so neither may the reading.
+      const skipped = Array.from({ length: 8 }, (_, i) => `r${i}: departmentRanking(metric: MOUNT_RATE, first: ${i + 1}) @skip(if: true) { rank }`).join(' ');
+      const result = await api.request<{ region: unknown }>(
+        `query($no: Boolean = false) { region(code: "410500") { code ${skipped} children @include(if: $no) { code } ... @skip(if: true) { childRegionRanking(metric: SUB_COVERAGE_RATE) { rank } } } }`,
+      );
+      expect(result.errors).toBeUndefined();
+      expect(result.data!.region).toEqual({ code: '410500' });
+      expect(statements).toHaveLength(1);
+    } finally {
+      knex.off('query', started);
+    }
+  });
 });
