@@ -577,6 +577,55 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       expect(await recordCount()).toBe(before + 3);
     });
 
+    it('replays a gzipped load by its idempotency key without reading it again, and serves the next request', async () => {
+      const before = await recordCount();
+      const body = gzipSync(Buffer.concat([Buffer.from('姓名,年龄\n'), Buffer.from(Array.from({ length: 5000 }, (_, i) => `钱${i},${i % 90}\n`).join(''))]));
+      const send = () =>
+        http(api, `/mounts/${mountId}/rows?idempotencyKey=gz-replay`, {
+          method: 'POST',
+          body,
+          contentType: 'text/csv',
+          token: tokens.P,
+          headers: { 'content-encoding': 'gzip' },
+        });
+      expect((await send()).json()).toMatchObject({ rowsLoaded: 5000, replayed: false, recordCount: before + 5000 });
+      expect((await send()).json()).toMatchObject({ rowsLoaded: 5000, replayed: true, recordCount: before + 5000 });
+      expect(await recordCount()).toBe(before + 5000);
+    });
+
+    it('refuses a gzip body corrupted after its first rows were read (400), storing none of them', async () => {
+      const before = await recordCount();
+      const csv = Buffer.from(`姓名,年龄\n${Array.from({ length: 20000 }, (_, i) => `孙${i},${i % 90}`).join('\n')}\n`);
+      for (const at of [0.5, 0.98]) {
+        const corrupt = Buffer.from(gzipSync(csv));
+        const i = Math.floor(corrupt.length * at);
+        corrupt[i] ^= 0xff;
+        corrupt[i + 1] ^= 0xff;
+        const response = await http(api, `/mounts/${mountId}/rows`, {
+          method: 'POST',
+          body: corrupt,
+          contentType: 'text/csv',
+          token: tokens.P,
+          headers: { 'content-encoding': 'gzip' },
+        });
+        expect([response.status, response.json().error?.code]).toEqual([400, 'BAD_USER_INPUT']);
+      }
+      expect(await recordCount()).toBe(before);
+    });
+
+    it('refuses a gzipped XLSX body that decodes past the workbook cap (a gzip bomb) with 413, holding no more than the cap', async () => {
+      const before = await recordCount();
+      const bomb = gzipSync(Buffer.alloc(61 * 1024 * 1024)); // 61 MB of zeros, about 60 KB sent
+      const response = await http(api, `/mounts/${mountId}/rows?format=xlsx`, {
+        method: 'POST',
+        body: bomb,
+        token: tokens.P,
+        headers: { 'content-encoding': 'gzip' },
+      });
+      expect([response.status, response.json().error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+      expect(await recordCount()).toBe(before);
+    });
+
     it('refuses an NDJSON line longer than the reader holds (a gzip bomb of one endless line) before it is held whole', async () => {
       const before = await recordCount();
       const send = (body: Buffer) =>
