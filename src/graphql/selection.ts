@@ -13,29 +13,42 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 
+/** What a read-ahead needs of the field it reads for: its node, and the document's fragments (for asksField). */
+export type AskedField = Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>;
+
+type Selection = FieldNode | InlineFragmentNode | FragmentSpreadNode;
+
+/**
+ * The fields selected directly below `asked.fieldNodes`, through inline and
+ * named fragments (each named fragment once); `included` leaves out the
+ * selections it refuses (and what is below them).
+ */
+function* selectedFields(asked: AskedField, included: (selection: Selection) => boolean = () => true): Generator<FieldNode> {
+  const seen = new Set<string>();
+  function* within(set: SelectionSetNode | undefined): Generator<FieldNode> {
+    for (const selection of set?.selections ?? []) {
+      if (!included(selection)) continue;
+      if (selection.kind === Kind.FIELD) yield selection;
+      else if (selection.kind === Kind.INLINE_FRAGMENT) yield* within(selection.selectionSet);
+      else if (!seen.has(selection.name.value)) {
+        seen.add(selection.name.value);
+        yield* within(asked.fragments[selection.name.value]?.selectionSet);
+      }
+    }
+  }
+  for (const node of asked.fieldNodes) yield* within(node.selectionSet);
+}
+
 /**
  * Whether the field being resolved asks for `name` among its own fields
  * (directly, in an inline fragment or in a named fragment), whatever the
  * directives on it say: a resolver may read ahead for a field asked, and one
  * skipped by `@skip` only costs the reading.
  */
-export function asksField(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>, name: string): boolean {
-  const seen = new Set<string>();
-  const within = (set: SelectionSetNode | undefined): boolean =>
-    !!set &&
-    set.selections.some((selection) => {
-      if (selection.kind === Kind.FIELD) return selection.name.value === name;
-      if (selection.kind === Kind.INLINE_FRAGMENT) return within(selection.selectionSet);
-      const fragment = selection.name.value;
-      if (seen.has(fragment)) return false;
-      seen.add(fragment);
-      return within(info.fragments[fragment]?.selectionSet);
-    });
-  return info.fieldNodes.some((node) => within(node.selectionSet));
+export function asksField(asked: AskedField, name: string): boolean {
+  for (const field of selectedFields(asked)) if (field.name.value === name) return true;
+  return false;
 }
-
-/** What a read-ahead needs of the field it reads for: its node, and the document's fragments (for asksField). */
-export type AskedField = Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>;
 
 /**
  * Starts what a field's resolver will read, given the key of the object the
@@ -66,27 +79,16 @@ export function readAheadAsked<Context>(info: GraphQLResolveInfo, key: string, c
   const fields = type.getFields();
   // Nodes by the answer's key (alias or name), merged as execution merges them (one field, one set of arguments).
   const asked = new Map<string, FieldNode[]>();
-  const seen = new Set<string>();
-  // As execution decides (collectFields): a selection @skip(if: true) or @include(if: false) is not asked, so nothing is read
-  // for it (else a skipped field, which the cost limit does not count, would still cost its statement).
-  const included = (node: FieldNode | InlineFragmentNode | FragmentSpreadNode): boolean =>
+  // As execution decides (collectFields): a selection @skip(if: true) or @include(if: false) is not asked, so nothing is
+  // read for it (else a skipped field, which execution never resolves, would still cost its statement).
+  const included = (node: Selection): boolean =>
     getDirectiveValues(GraphQLSkipDirective, node, info.variableValues)?.if !== true &&
     getDirectiveValues(GraphQLIncludeDirective, node, info.variableValues)?.if !== false;
-  const within = (set: SelectionSetNode | undefined): void => {
-    for (const selection of set?.selections ?? []) {
-      if (!included(selection)) continue;
-      if (selection.kind === Kind.INLINE_FRAGMENT) within(selection.selectionSet);
-      else if (selection.kind === Kind.FRAGMENT_SPREAD) {
-        if (seen.has(selection.name.value)) continue;
-        seen.add(selection.name.value);
-        within(info.fragments[selection.name.value]?.selectionSet);
-      } else if (fields[selection.name.value]?.extensions?.readAhead) {
-        const answerKey = selection.alias?.value ?? selection.name.value;
-        asked.set(answerKey, [...(asked.get(answerKey) ?? []), selection]);
-      }
-    }
-  };
-  for (const node of info.fieldNodes) within(node.selectionSet);
+  for (const selection of selectedFields(info, included)) {
+    if (!fields[selection.name.value]?.extensions?.readAhead) continue;
+    const answerKey = selection.alias?.value ?? selection.name.value;
+    asked.set(answerKey, [...(asked.get(answerKey) ?? []), selection]);
+  }
   for (const nodes of asked.values()) {
     const field = fields[nodes[0].name.value];
     try {
