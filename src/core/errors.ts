@@ -132,6 +132,16 @@ const DATA_EXCEPTIONS: Record<string, string> = {
 /** Statement cancelled by the per-request statement timeout (SQLSTATE 57014). */
 const QUERY_CANCELED = '57014';
 
+/**
+ * Whether node:zlib failed on the data it was given (not what it says it
+ * is, cut short, or asking for a dictionary): the sender's error. Its other
+ * failures (Z_MEM_ERROR and the like) are the server's.
+ */
+export function isBadCompressedData(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR' || code === 'Z_NEED_DICT';
+}
+
 /** The SQLSTATE of a database error, through MikroORM's wrapper. */
 export function sqlStateOf(error: unknown): string | undefined {
   const e = error as { sqlState?: unknown; code?: unknown; cause?: unknown } | null;

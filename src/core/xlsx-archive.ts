@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { createInflateRaw, crc32 } from 'node:zlib';
-import { badInput, tooLarge } from './errors';
+import { badInput, isBadCompressedData, tooLarge } from './errors';
 
 /**
  * What reading an uploaded workbook may hold: an import's limits
@@ -134,7 +134,7 @@ async function inspect(zip: Buffer, entry: ZipEntry, limits: XlsxLimits, budget:
       if (keep) kept.push(chunk);
     }
   } catch (error) {
-    if (error instanceof Error && 'code' in error && String((error as { code: unknown }).code).startsWith('Z_')) throw badInput(NOT_XLSX);
+    if (isBadCompressedData(error)) throw badInput(NOT_XLSX);
     throw error;
   } finally {
     source.destroy();

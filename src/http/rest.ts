@@ -7,6 +7,7 @@ import {
   DATABASE_UNAVAILABLE_MESSAGE,
   httpHeadersFor,
   httpStatusFor,
+  isBadCompressedData,
   isDatabaseUnavailable,
   MuluError,
   RETRY_AFTER_SECONDS,
@@ -17,12 +18,6 @@ import { observeErrorCode } from '../observability/request-observation';
 import type { Authenticator } from '../modules/auth/authenticator';
 import type { RequestContext } from '../core/request-context';
 import { identifyCaller } from './caller';
-
-/** An error of node:zlib decoding a request body: its codes are Z_ and a name (Z_DATA_ERROR, Z_BUF_ERROR). */
-function isZlibError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^Z_[A-Z_]+$/.test(code) && typeof (error as { errno?: unknown }).errno === 'number';
-}
 
 /**
  * Sends an error as `{ error: { code, message, ...details } }` with its HTTP
@@ -40,8 +35,8 @@ export function sendError(
     return;
   }
   error = clientDatabaseError(error) ?? error;
-  // A compressed body that its content-encoding does not decode (zlib's errors: Z_DATA_ERROR, Z_BUF_ERROR when cut short).
-  if (isZlibError(error)) error = badInput('The request body is not valid data of its content-encoding (gzip or deflate), or it was cut short.');
+  // A compressed body that its content-encoding does not decode.
+  if (isBadCompressedData(error)) error = badInput('The request body is not valid data of its content-encoding (gzip or deflate), or it was cut short.');
   // express could not decode a route parameter (a malformed %-escape in the path): the caller's fault, not ours.
   if (error instanceof URIError) error = badInput('The request path holds a malformed %-escape; write each reserved or non-ASCII byte as %XX.');
   const code =
