@@ -20,6 +20,13 @@ export function creditCode(regionCode: string, n: number): string {
   return first17 + creditCodeCheckCharacter(first17);
 }
 
+/** The province, city and district most tests place their departments in (河南省 > 安阳市 > 殷都区). */
+export const HENAN_ANYANG_YINDU = [
+  { code: '410000', name: '河南省' },
+  { code: '410500', name: '安阳市' },
+  { code: '410505', name: '殷都区' },
+];
+
 export async function createRegions(api: TestServer, regions: { code: string; name: string }[]): Promise<void> {
   for (const region of regions) {
     await api.ok(`mutation($input: CreateRegionInput!) { createRegion(input: $input) { code } }`, { input: region });
@@ -62,6 +69,15 @@ export async function mount(api: TestServer, directoryCode: string, recordCount:
   });
   return data.mountDataset.id;
 }
+
+/** Information items of a welfare dataset, one of each data type a hosted row is checked against. */
+export const WELFARE_ITEMS = [
+  { name: '姓名', dataType: '字符型', required: true },
+  { name: '年龄', dataType: '整数型' },
+  { name: '补助金额', dataType: '数值型' },
+  { name: '发放日期', dataType: '日期型' },
+  { name: '在册', dataType: 'varchar', valueType: 'BOOLEAN' },
+];
 
 /**
  * A published directory of `items` whose dataset Mulu holds (a hosted TABLE

@@ -1,14 +1,7 @@
-import { createDepartment, createRegions, creditCode, hostedDataset } from '../../support/builders';
+import { createDepartment, createRegions, creditCode, HENAN_ANYANG_YINDU, hostedDataset, WELFARE_ITEMS } from '../../support/builders';
 import { http } from '../../support/http';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
-const ITEMS = [
-  { name: '姓名', dataType: '字符型', required: true },
-  { name: '年龄', dataType: '整数型' },
-  { name: '补助金额', dataType: '数值型' },
-  { name: '发放日期', dataType: '日期型' },
-  { name: '在册', dataType: 'varchar', valueType: 'BOOLEAN' },
-];
 const ROWS = `query($code: String!, $first: Int, $after: String, $filter: [DatasetRowFilter!]) { directory(code: $code) { rows(first: $first, after: $after, filter: $filter) { version edges { cursor node { rowNumber values } } pageInfo { hasNextPage endCursor } } } }`;
 
 const cursor = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
@@ -25,14 +18,10 @@ describe('ResourceDirectory.rows and the export routes under hostile arguments',
   const P = creditCode('410505', 1);
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [
-      { code: '410000', name: '河南省' },
-      { code: '410500', name: '安阳市' },
-      { code: '410505', name: '殷都区' },
-    ]);
+    await createRegions(api, HENAN_ANYANG_YINDU);
     await createDepartment(api, { creditCode: P, name: '殷都区民政局', regionCode: '410505' });
     const rows = Array.from({ length: 10 }, (_, i) => ({ 姓名: `张${i}`, 年龄: 20 + i, 补助金额: '1.5', 发放日期: '2024-01-02', 在册: i % 2 === 0 }));
-    await hostedDataset(api, P, 'D-ROWS', ITEMS, rows);
+    await hostedDataset(api, P, 'D-ROWS', WELFARE_ITEMS, rows);
   });
   afterAll(() => api.close());
 

@@ -1,16 +1,9 @@
-import { createDepartment, createRegions, creditCode, hostedDataset } from '../../support/builders';
+import { createDepartment, createRegions, creditCode, HENAN_ANYANG_YINDU, hostedDataset, WELFARE_ITEMS } from '../../support/builders';
 import { RESPONSE_CACHE_HEADER } from '../../../src/graphql/response-cache';
 import { SQL_STATEMENTS_HEADER } from '../../../src/graphql/sql-statement-count';
 import { startTestServer, type TestServer } from '../../support/test-server';
 import { encodeRowCursor } from '../../../src/modules/sharing/delivery.service';
 
-const ITEMS = [
-  { name: '姓名', dataType: '字符型', required: true },
-  { name: '年龄', dataType: '整数型' },
-  { name: '补助金额', dataType: '数值型' },
-  { name: '发放日期', dataType: '日期型' },
-  { name: '在册', dataType: 'varchar', valueType: 'BOOLEAN' },
-];
 /** The benchmark's document (test/bench/sharing.ts). */
 const BENCH = `query($code: String!, $after: String) { directory(code: $code) { rows(first: 100, after: $after) { edges { node { rowNumber values } } } } }`;
 /** Every field a page has, in an order of its own. */
@@ -21,13 +14,9 @@ const THROUGH_APOLLO = { accept: 'application/json;q=0.9, text/plain;q=0.1' };
 /** A district with one department, its steward's token, and a hosted dataset `code` of the first item holding `rows`. */
 async function stewardWithDataset(api: TestServer, code: string, rows: Record<string, unknown>[]): Promise<string> {
   const P = creditCode('410505', 1);
-  await createRegions(api, [
-    { code: '410000', name: '河南省' },
-    { code: '410500', name: '安阳市' },
-    { code: '410505', name: '殷都区' },
-  ]);
+  await createRegions(api, HENAN_ANYANG_YINDU);
   await createDepartment(api, { creditCode: P, name: '殷都区民政局', regionCode: '410505' });
-  await hostedDataset(api, P, code, [ITEMS[0]], rows);
+  await hostedDataset(api, P, code, [WELFARE_ITEMS[0]], rows);
   return api.signToken({ role: 'STEWARD', department: P, sub: 'steward-P', name: 'Steward P' });
 }
 
@@ -48,11 +37,7 @@ describe('a page of rows without Apollo', () => {
 
   beforeAll(async () => {
     api = await startTestServer({ sqlCountHeader: true });
-    await createRegions(api, [
-      { code: '410000', name: '河南省' },
-      { code: '410500', name: '安阳市' },
-      { code: '410505', name: '殷都区' },
-    ]);
+    await createRegions(api, HENAN_ANYANG_YINDU);
     for (const [key, code, name] of [
       ['P', P, '殷都区民政局'],
       ['FULL', FULL, '殷都区人社局'],
@@ -64,7 +49,7 @@ describe('a page of rows without Apollo', () => {
     }
     // Values JSON writes in more than one way: decimals as text, integers, booleans, Chinese text, a quote and a backslash.
     const rows = Array.from({ length: 30 }, (_, i) => ({ 姓名: `张"${i}\\`, 年龄: 20 + i, 补助金额: `${i}.50`, 发放日期: '2024-01-02', 在册: i % 2 === 0 }));
-    await hostedDataset(api, P, 'D-PAGE', ITEMS, rows, { shareType: 'CONDITIONAL', shareConditions: '仅用于低保资格核验' });
+    await hostedDataset(api, P, 'D-PAGE', WELFARE_ITEMS, rows, { shareType: 'CONDITIONAL', shareConditions: '仅用于低保资格核验' });
     const request = async (key: string) =>
       (
         await api
