@@ -14,6 +14,15 @@ export interface XlsxLimits {
   maxUncompressedBytes: number;
 }
 
+/** The largest XLSX upload, imports and hosted datasets alike: a workbook is read whole, its table of contents being at its end. */
+export const MAX_XLSX_UPLOAD_BYTES = 60 * 1024 * 1024;
+
+/**
+ * The caps of an XLSX upload unless configured otherwise: Excel's longest
+ * cell, and 100 MB inflated (import-limits.ts says why for imports).
+ */
+export const DEFAULT_XLSX_LIMITS: Readonly<XlsxLimits> = { maxCellChars: 32_767, maxUncompressedBytes: 100 * 1024 * 1024 };
+
 /** One file in a zip archive, as its central directory describes it. */
 interface ZipEntry {
   name: string;

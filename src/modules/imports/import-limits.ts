@@ -1,3 +1,5 @@
+import { DEFAULT_XLSX_LIMITS } from '../../core/xlsx-archive';
+
 /**
  * How much one import may hold. Every cap is checked while the file is
  * read, so a file over one is refused as soon as it shows it, not after it
@@ -23,4 +25,4 @@ export interface ImportLimits {
  * them repeat most values (a department's credit code, a category), and
  * inflate to far less.
  */
-export const DEFAULT_IMPORT_LIMITS: ImportLimits = { maxRows: 100_000, maxColumns: 64, maxCellChars: 32_767, maxUncompressedBytes: 100 * 1024 * 1024 };
+export const DEFAULT_IMPORT_LIMITS: ImportLimits = { maxRows: 100_000, maxColumns: 64, ...DEFAULT_XLSX_LIMITS };

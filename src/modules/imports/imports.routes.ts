@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import express, { Router } from 'express';
 import { badInput } from '../../core/errors';
+import { MAX_XLSX_UPLOAD_BYTES } from '../../core/xlsx-archive';
 import { authenticateFirst, contextHandler, jsonFallbacks, sendFile, withContext } from '../../http/rest';
 import type { Authenticator } from '../auth/authenticator';
 import { requireViewer } from '../../core/permissions';
@@ -9,7 +10,7 @@ import { importService, requireKind } from './import.service';
 import type { ImportLimits } from './import-limits';
 
 /** Largest upload: 50,000 rows of a wide directories file are about 15 MB. */
-export const MAX_UPLOAD = '60mb';
+export const MAX_UPLOAD = MAX_XLSX_UPLOAD_BYTES;
 
 /** The optional `x-file-name` header, percent-encoded when it holds Chinese characters. */
 function fileNameOf(header: string): string {

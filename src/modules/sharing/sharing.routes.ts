@@ -5,7 +5,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import ExcelJS from 'exceljs';
 import { Router, type Request, type Response } from 'express';
 import { badInput, MuluError, tooLarge } from '../../core/errors';
-import { checkedWorkbook, NOT_XLSX, type XlsxLimits } from '../../core/xlsx-archive';
+import { checkedWorkbook, DEFAULT_XLSX_LIMITS, MAX_XLSX_UPLOAD_BYTES, NOT_XLSX } from '../../core/xlsx-archive';
 import { fromGlobalId, rowIdOfKey } from '../../graphql/global-id';
 import { authenticateFirst, contextHandler, jsonFallbacks, withContext } from '../../http/rest';
 import { cutWhenStalled, DEFAULT_SEND_STALL_MS } from '../../http/send-stall';
@@ -164,15 +164,6 @@ function cellValue(value: ExcelJS.CellValue): unknown {
   return null;
 }
 
-/**
- * What an XLSX body may hold: as much as an import (60 MB uploaded, its
- * read parts inflating to 100 MB, Excel's longest cell). A workbook's
- * table of contents is at its end, so the body is read whole before
- * anything of it is trusted.
- */
-const MAX_XLSX_BODY_BYTES = 60 * 1024 * 1024;
-const XLSX_LIMITS: XlsxLimits = { maxCellChars: 32_767, maxUncompressedBytes: 100 * 1024 * 1024 };
-
 /** The whole body, refused (413) as soon as it passes `limit`; what follows is left unread. */
 function wholeBody(body: Readable, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -207,7 +198,8 @@ function wholeBody(body: Readable, limit: number): Promise<Buffer> {
  * (FILE_ENDED, an invalid signature): the file's fault, never a 500.
  */
 async function* xlsxRows(body: Readable, header: (columns: string[]) => void): AsyncGenerator<SourceRow> {
-  const workbook = await checkedWorkbook(await wholeBody(body, MAX_XLSX_BODY_BYTES), XLSX_LIMITS);
+  // As much as an import may hold (core/xlsx-archive.ts); the table of contents is at the end, so the body is read whole first.
+  const workbook = await checkedWorkbook(await wholeBody(body, MAX_XLSX_UPLOAD_BYTES), DEFAULT_XLSX_LIMITS);
   try {
     yield* sheetRows(workbook, header);
   } catch (error) {
