@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
+import { Client as UndiciClient } from 'undici';
 import { numericIdOf } from '../../src/graphql/global-id';
 import { creditCodeCheckCharacter } from '../../src/modules/departments/credit-code';
 import { encodeRowCursor } from '../../src/modules/sharing/delivery.service';
@@ -282,7 +284,8 @@ export async function runSharingBench(options: {
   const pageBody = () => JSON.stringify({ query: document, variables: { code, after: encodeRowCursor(version, Math.floor(Math.random() * (rows - 100))) } });
   /**
    * `clients` clients (10 unless given) for the run's seconds, each request's body from `body`: latencies, errors, CPU a request.
-   * In a closed loop unless `ratePerClient` is given: then each client asks at most that many times a second.
+   * In a closed loop unless `ratePerClient` is given: then each client asks that many times a second, evenly
+   * (pacedClients).
    */
   const closedLoop = async (label: string, body: () => string, shape: { clients?: number; ratePerClient?: number } = {}): Promise<RequestPhase> => {
     const clients = shape.clients ?? 10;
@@ -291,31 +294,35 @@ export async function runSharingBench(options: {
     const cpu = cpuMeter(options.serverPid, postmasterPid);
     const latencies: number[] = [];
     let graphqlErrors = 0;
-    let instance!: autocannon.Instance;
-    const done = new Promise<autocannon.Result>((resolveRun, reject) => {
-      instance = autocannon(
-        {
-          url: options.url,
-          connections: clients,
-          pipelining: 1,
-          ...(shape.ratePerClient ? { connectionRate: shape.ratePerClient } : {}),
-          duration: options.seconds,
-          requests: [
-            {
-              method: 'POST',
-              headers: { 'content-type': 'application/json', authorization: consumerAuth },
-              setupRequest: (request: autocannon.Request) => ({ ...request, body: body() }),
-              onResponse: (status: number, text: string) => {
-                if (status !== 200 || text.includes('"errors"')) graphqlErrors++;
-              },
-            } as autocannon.Request,
-          ],
-        },
-        (error, result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolveRun(result)),
-      );
-    });
-    instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
-    const run = await done;
+    let transportErrors = 0;
+    if (shape.ratePerClient) {
+      ({ graphqlErrors, transportErrors } = await pacedClients(options.url, consumerAuth, body, clients, shape.ratePerClient, options.seconds, latencies));
+    } else {
+      let instance!: autocannon.Instance;
+      const done = new Promise<autocannon.Result>((resolveRun, reject) => {
+        instance = autocannon(
+          {
+            url: options.url,
+            connections: clients,
+            pipelining: 1,
+            duration: options.seconds,
+            requests: [
+              {
+                method: 'POST',
+                headers: { 'content-type': 'application/json', authorization: consumerAuth },
+                setupRequest: (request: autocannon.Request) => ({ ...request, body: body() }),
+                onResponse: (status: number, text: string) => {
+                  if (status !== 200 || text.includes('"errors"')) graphqlErrors++;
+                },
+              } as autocannon.Request,
+            ],
+          },
+          (error, result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolveRun(result)),
+        );
+      });
+      instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+      transportErrors = (await done).errors;
+    }
     const summary = summarise(latencies);
     const used = cpu();
     const perRequest = (seconds: number) => Number(((seconds * 1000) / Math.max(1, latencies.length)).toFixed(1));
@@ -327,7 +334,7 @@ export async function runSharingBench(options: {
       p50: summary.p50,
       p95: summary.p95,
       p99: summary.p99,
-      errors: run.errors + graphqlErrors,
+      errors: transportErrors + graphqlErrors,
       peakRssMb: peakRssMb(options.serverPid),
       loadAverage: [before, load1()],
       cpu: used,
@@ -419,4 +426,63 @@ export async function runSharingBench(options: {
     `  targets: load >= 50,000 rows/s ${loadResult ? (loadResult.rowsPerSecond >= 50_000 ? 'met' : 'MISSED') : 'not run'}; page p95 < 20 ms at 10 clients, closed loop ${pageResult.p95 < 20 && pageResult.errors === 0 ? 'met' : 'MISSED'} (${pageResult.p95} ms), at 10 clients asking 10 pages a second each ${pagePaced.p95 < 20 && pagePaced.errors === 0 ? 'met' : 'MISSED'} (${pagePaced.p95} ms); export >= 100,000 rows/s ${exportResult ? (exportResult.rowsPerSecond >= 100_000 ? 'met' : 'MISSED') : 'not run'}; peak RSS < 400 MB ${result.peakRssMb < 400 ? 'met' : 'MISSED'}`,
   );
   return result;
+}
+
+/**
+ * `clients` clients, each on a kept-alive connection of its own, each asking
+ * `ratePerClient` times a second, evenly, for `seconds` (each starting at a
+ * random moment of its first interval, as independent users do): the
+ * latency of every request (sent to last byte read) goes into `latencies`.
+ * A client whose answer takes longer than its interval asks again as soon
+ * as it has it, and that request's latency counts from when it was due. (autocannon's `connectionRate` is not this: each connection
+ * sends its quota of the second back to back as soon as the second starts,
+ * all connections at once, so "10 clients at 10 a second" measured ten
+ * bursts of a closed loop every second.)
+ */
+async function pacedClients(
+  url: string,
+  authorization: string,
+  body: () => string,
+  clients: number,
+  ratePerClient: number,
+  seconds: number,
+  latencies: number[],
+): Promise<{ graphqlErrors: number; transportErrors: number }> {
+  const interval = 1000 / ratePerClient;
+  const end = performance.now() + seconds * 1000;
+  let graphqlErrors = 0;
+  let transportErrors = 0;
+  const client = async () => {
+    const connection = new UndiciClient(new URL(url).origin, { pipelining: 1 });
+    try {
+      let next = performance.now() + Math.random() * interval;
+      let previousEnd = 0;
+      while (next < end) {
+        const wait = next - performance.now();
+        if (wait > 0) await sleep(wait);
+        // From the moment the client meant to ask when its previous answer kept it waiting (that wait is the
+        // server's), else from when it asked (a timer firing late is the load generator's, not the server's).
+        const started = previousEnd > next ? next : performance.now();
+        try {
+          const response = await connection.request({
+            path: new URL(url).pathname,
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization },
+            body: body(),
+          });
+          const text = await response.body.text();
+          previousEnd = performance.now();
+          latencies.push(previousEnd - started);
+          if (response.statusCode !== 200 || text.includes('"errors"')) graphqlErrors++;
+        } catch {
+          transportErrors++;
+        }
+        next += interval;
+      }
+    } finally {
+      await connection.close();
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, client));
+  return { graphqlErrors, transportErrors };
 }
