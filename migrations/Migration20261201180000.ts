@@ -2,8 +2,8 @@ import { Migration } from '@mikro-orm/migrations';
 
 /**
  * Main and sub-item codes are identifier codes on every path now
- * (identifierCode in src/core/text.ts: full-width folded by NFKC, trimmed,
- * upper-cased). Before, the import file and record batches kept a code as
+ * (identifierCode in src/core/text.ts: full-width folded by NFKC, 〇 made
+ * 0, trimmed, upper-cased). Before, the import file and record batches kept a code as
  * typed while the mutations upper-cased it, so a sub-item registered as
  * `jc-001` (kept JC-001) refused the records sent for `jc-001`, and one
  * imported as `jc-001` those sent for `JC-001`. The codes already stored
@@ -17,8 +17,8 @@ export class Migration20261201180000 extends Migration {
   override async up(): Promise<void> {
     for (const table of ['supervision_main_item', 'supervision_sub_item']) {
       this.addSql(`update "${table}" t set "code" = n.kept
-         from (select id, upper(btrim(normalize("code", NFKC))) as kept,
-                      count(*) over (partition by department_id, upper(btrim(normalize("code", NFKC)))) as sharing
+         from (select id, upper(btrim(replace(normalize("code", NFKC), '〇', '0'))) as kept,
+                      count(*) over (partition by department_id, upper(btrim(replace(normalize("code", NFKC), '〇', '0')))) as sharing
                  from "${table}") n
         where t.id = n.id and n.sharing = 1 and t."code" <> n.kept;`);
     }

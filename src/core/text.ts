@@ -27,13 +27,15 @@ export const isIdentifierName = (name: string) => name === 'code' || /Code$/.tes
  * receives one (GraphQL arguments, import files, record batches, URLs):
  * compatibility characters folded (NFKC: the full-width digits, letters and
  * hyphens a Chinese input method types become ASCII, an ideographic space
- * a space), trimmed and upper-cased. So `jc-001`, `ＪＣ－００１` and
- * `JC-001` are one code. A rule of its own because paths that each kept
- * their own form made one code two: a sub-item registered as `jc-001`
- * (kept JC-001) refused the records sent for `jc-001` (kept as typed).
+ * a space), the ideographic zero 〇 (typed for 0 in Chinese numbers, and
+ * which NFKC keeps) made 0, trimmed and upper-cased. So `jc-001`,
+ * `ＪＣ－００１`, `JC-〇〇1` and `JC-001` are one code. A rule of its own
+ * because paths that each kept their own form made one code two: a
+ * sub-item registered as `jc-001` (kept JC-001) refused the records sent
+ * for `jc-001` (kept as typed).
  */
 export function identifierCode(text: string): string {
-  return text.normalize('NFKC').trim().toUpperCase();
+  return text.normalize('NFKC').replace(/〇/g, '0').trim().toUpperCase();
 }
 
 /**

@@ -6,8 +6,8 @@ import { startTestServer, type TestServer } from '../../support/test-server';
 
 /**
  * A main or sub-item code is one code however it is typed, on every path
- * (src/core/text.ts identifierCode): upper-cased, full-width folded,
- * trimmed. Before, the mutations upper-cased a code while the import file
+ * (src/core/text.ts identifierCode): upper-cased, full-width folded, 〇
+ * made 0, trimmed. Before, the mutations upper-cased a code while the import file
  * and record batches kept it as typed, so records sent for a sub-item
  * under the code its steward registered were refused as "no sub-item", its
  * coverage stayed 0, and a code typed two ways made two items.
@@ -43,14 +43,16 @@ describe('main and sub-item codes, however they are typed', () => {
 
   afterAll(() => api.close());
 
-  it('counts records sent with the code as the steward typed it, lower-case or full-width, for a sub-item registered through GraphQL', async () => {
+  it('counts records sent with the code as the steward typed it, lower-case, full-width or with 〇 for 0, for a sub-item registered through GraphQL', async () => {
     await createMainItems(api, A, [{ code: 'jc-m1' }]);
     await createSubItems(api, A, [{ code: 'jc-s1', mainItemCode: 'jc-m1', category: 'INSPECTION' }]);
     expect(await ingest(api, A, records('jc-s1', 2, 'lower'))).toMatchObject({ accepted: 2, rejected: [] });
     expect(await ingest(api, A, records('ＪＣ－Ｓ１', 1, 'wide'))).toMatchObject({ accepted: 1, rejected: [] });
+    await createSubItems(api, A, [{ code: '33〇217001', mainItemCode: 'JC-M1', category: 'PENALTY' }]);
+    expect(await ingest(api, A, records('330217001', 1, 'zero'))).toMatchObject({ accepted: 1, rejected: [] });
     const department = await figuresOf(A);
-    expect(department.supervisionStats).toEqual({ mainItems: 1, coveredMainItems: 1, subItems: 1, coveredSubItems: 1, records: 3 });
-    expect(codesOf(department)).toEqual([['JC-M1', ['JC-S1']]]);
+    expect(department.supervisionStats).toEqual({ mainItems: 1, coveredMainItems: 1, subItems: 2, coveredSubItems: 2, records: 4 });
+    expect(codesOf(department)).toEqual([['JC-M1', ['JC-S1', '330217001']]]);
   });
 
   it('keeps imported codes as the mutations do: records reach them, a second spelling is the same item, the same file again changes nothing', async () => {
@@ -88,11 +90,11 @@ describe('main and sub-item codes, however they are typed', () => {
   it('brings the codes already stored to that form, except one whose new form another item of its department has', async () => {
     const department = creditCode('410505', 3);
     await createDepartment(api, { creditCode: department, name: '区文广体旅局', regionCode: '410505' });
-    await createMainItems(api, department, [{ code: 'WL-M1' }, { code: 'WL-M2' }]);
+    await createMainItems(api, department, [{ code: 'WL-M1' }, { code: 'WL-M02' }]);
     const connection = api.orm.em.getConnection();
     // As the import stored them before: a code as typed, and one typed as another item's code.
     await connection.execute(
-      `update supervision_main_item set code = case code when 'WL-M1' then 'wl-m1' else 'ｗｌ－ｍ２' end where department_id = (select id from department where credit_code = ?)`,
+      `update supervision_main_item set code = case code when 'WL-M1' then 'wl-m1' else 'ｗｌ－ｍ〇２' end where department_id = (select id from department where credit_code = ?)`,
       [department],
     );
     await connection.execute(
@@ -102,6 +104,6 @@ describe('main and sub-item codes, however they are typed', () => {
     const migration = new Migration20261201180000(api.orm.em.getDriver(), api.orm.config);
     await migration.up();
     for (const query of migration.getQueries()) await connection.execute(String(query));
-    expect(codesOf(await figuresOf(department)).map(([code]) => code)).toEqual(['wl-m1', 'WL-M2', 'WL-M1']);
+    expect(codesOf(await figuresOf(department)).map(([code]) => code)).toEqual(['wl-m1', 'WL-M02', 'WL-M1']);
   });
 });
