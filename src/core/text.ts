@@ -24,7 +24,7 @@ export const isIdentifierName = (name: string) => name === 'code' || /Code$/.tes
 
 /**
  * An identifier code as Mulu keeps and compares it, on every path that
- * receives one (GraphQL arguments, import files, record batches, URLs):
+ * receives one (GraphQL arguments, import files, record batches):
  * compatibility characters folded (NFKC: the full-width digits, letters and
  * hyphens a Chinese input method types become ASCII, an ideographic space
  * a space), the ideographic zero 〇 (typed for 0 in Chinese numbers, and
