@@ -15,6 +15,7 @@ import { Migration20261130100000 } from './Migration20261130100000';
 import { Migration20261130233000 } from './Migration20261130233000';
 import { Migration20261201033000 } from './Migration20261201033000';
 import { Migration20261201100000 } from './Migration20261201100000';
+import { Migration20261201180000 } from './Migration20261201180000';
 
 /**
  * Every migration, in order. Listed by hand because the compiled app and the
@@ -38,4 +39,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130233000', class: Migration20261130233000 },
   { name: 'Migration20261201033000', class: Migration20261201033000 },
   { name: 'Migration20261201100000', class: Migration20261201100000 },
+  { name: 'Migration20261201180000', class: Migration20261201180000 },
 ];

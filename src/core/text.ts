@@ -16,11 +16,27 @@ const LONE_SURROGATE = /\p{Cs}/u;
 const describe = (char: string) => `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 
 /**
- * Identifier codes (directory, sub-item, credit and region codes) are
- * compared case-insensitively: Mulu keeps them upper-case, so `mz-abc`
+ * Identifier codes (directory, main and sub-item, credit and region codes)
+ * are compared case-insensitively: Mulu keeps them upper-case, so `mz-abc`
  * finds, and collides with, `MZ-ABC`.
  */
 export const isIdentifierName = (name: string) => name === 'code' || /Code$/.test(name);
+
+/**
+ * An identifier code as Mulu keeps and compares it, on every path that
+ * receives one (GraphQL arguments, import files, record batches):
+ * compatibility characters folded (NFKC: the full-width digits, letters and
+ * hyphens a Chinese input method types become ASCII, an ideographic space
+ * a space), the ideographic zero 〇 (typed for 0 in Chinese numbers, and
+ * which NFKC keeps) made 0, trimmed and upper-cased. So `jc-001`,
+ * `ＪＣ－００１`, `JC-〇〇1` and `JC-001` are one code. A rule of its own
+ * because paths that each kept their own form made one code two: a
+ * sub-item registered as `jc-001` (kept JC-001) refused the records sent
+ * for `jc-001` (kept as typed).
+ */
+export function identifierCode(text: string): string {
+  return text.normalize('NFKC').replace(/〇/g, '0').trim().toUpperCase();
+}
 
 /**
  * Returns `value` fit to store and compare, or refuses it with
@@ -28,7 +44,7 @@ export const isIdentifierName = (name: string) => name === 'code' || /Code$/.tes
  * newline are refused (a NUL cannot even be stored), CRLF becomes LF, broken
  * UTF-16 (a lone surrogate) is refused, and the text is normalised to
  * Unicode NFC, so "é" and "e\u0301" are one name. An identifier code is also
- * upper-cased.
+ * made what identifierCode makes it.
  */
 export function cleanText(value: string, field: string, options: { identifier?: boolean } = {}): string {
   let text = value.includes('\r\n') ? value.replace(/\r\n/g, '\n') : value;
@@ -39,7 +55,7 @@ export function cleanText(value: string, field: string, options: { identifier?: 
     });
   if (LONE_SURROGATE.test(text)) throw badInput(`${field} is not valid Unicode text (it holds a lone surrogate).`, { field });
   text = text.normalize('NFC');
-  return options.identifier ? text.toUpperCase() : text;
+  return options.identifier ? identifierCode(text) : text;
 }
 
 /** The earliest and latest date a caller may send (dates of the data, not of clocks gone wrong). */

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, conflict, notFound } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
+import { identifierCode } from '../../core/text';
 import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
 import { departmentService } from '../departments/department.service';
@@ -56,7 +57,7 @@ export const apiKeyService = {
   /** Keys of one department, or all, oldest first; admins only. */
   async list(ctx: RequestContext, departmentCreditCode: string | null | undefined): Promise<ApiKey[]> {
     requireAdmin(ctx, 'list API keys');
-    const where = departmentCreditCode ? { department: { creditCode: departmentCreditCode.trim().toUpperCase() } } : {};
+    const where = departmentCreditCode ? { department: { creditCode: identifierCode(departmentCreditCode) } } : {};
     return ctx.em.find(ApiKey, where, { orderBy: { id: 'asc' } });
   },
 

@@ -1,4 +1,4 @@
-import { cleanText } from '../../core/text';
+import { cleanText, identifierCode } from '../../core/text';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pagedRows } from '../../db/paged-children';
@@ -88,14 +88,13 @@ export const AUDITED = [
 
 const CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$/;
 
-/** Trims a directory code and checks its form; exported for the bulk import. */
+/** A directory code as kept (identifierCode: full-width folded, trimmed, upper-cased), its form checked; exported for the bulk import. */
 export function checkCode(code: string): string {
-  const trimmed = code.trim();
-  if (!CODE_PATTERN.test(trimmed)) {
+  const kept = identifierCode(code);
+  if (!CODE_PATTERN.test(kept)) {
     throw badInput(`"${code}" is not a valid directory code: use 1 to 64 letters, digits, "/", "_", "." or "-", starting with a letter or digit.`);
   }
-  // Codes are identifiers, compared case-insensitively: kept upper-case on every path (core/text.ts).
-  return cleanText(trimmed, 'code', { identifier: true });
+  return kept;
 }
 
 /** Trims information items and checks names, types and uniqueness; exported for the bulk import. */
@@ -151,7 +150,7 @@ export function directoryFilterSql(filter: DirectoryFilter): { sql: string; para
   const params: unknown[] = [];
   if (filter.departmentCreditCode) {
     parts.push('c.department_id = (select id from department where credit_code = ?)');
-    params.push(filter.departmentCreditCode.trim().toUpperCase());
+    params.push(identifierCode(filter.departmentCreditCode));
   }
   if (filter.regionCode) {
     parts.push(

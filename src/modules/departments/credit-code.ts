@@ -1,3 +1,5 @@
+import { identifierCode } from '../../core/text';
+
 /**
  * Unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters
  * from a 31-character alphabet (digits and capitals without I, O, S, V, Z);
@@ -15,9 +17,9 @@ export function creditCodeCheckCharacter(first17: string): string {
 
 export type CreditCodeCheck = { ok: true; code: string } | { ok: false; reason: string };
 
-/** Normalises (trims, upper-cases) and checks a code; the reason is written for a steward. */
+/** Normalises (identifierCode: full-width folded, trimmed, upper-cased) and checks a code; the reason is written for a steward. */
 export function checkCreditCode(input: string): CreditCodeCheck {
-  const code = input.trim().toUpperCase();
+  const code = identifierCode(input);
   if (code.length !== 18) {
     return { ok: false, reason: `"${input}" is not a unified social credit code: it has ${code.length} characters, a code has 18.` };
   }

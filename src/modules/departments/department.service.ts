@@ -4,6 +4,7 @@ import type { RequestContext } from '../../core/request-context';
 import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
 import { requireAdmin } from '../../core/permissions';
+import { identifierCode } from '../../core/text';
 import { regionService } from '../regions/region.service';
 import { checkCreditCode } from './credit-code';
 import { Department } from './department.entity';
@@ -23,12 +24,12 @@ export function requireValidCreditCode(creditCode: string): string {
 
 export const departmentService = {
   async findByCreditCode(ctx: RequestContext, creditCode: string): Promise<Department | null> {
-    return ctx.em.findOne(Department, { creditCode: creditCode.trim().toUpperCase() });
+    return ctx.em.findOne(Department, { creditCode: identifierCode(creditCode) });
   },
 
   /** Loads a department by credit code or fails with NOT_FOUND. */
   async requireByCreditCode(em: EntityManager, creditCode: string): Promise<Department> {
-    const code = creditCode.trim().toUpperCase();
+    const code = identifierCode(creditCode);
     const department = await em.findOne(Department, { creditCode: code });
     if (!department) throw notFound(`No department has the credit code ${code}.`);
     return department;

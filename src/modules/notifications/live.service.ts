@@ -1,5 +1,6 @@
 import { forbidden, notFound } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
+import { identifierCode } from '../../core/text';
 import { requireViewer } from '../../core/permissions';
 import { Role } from '../../core/viewer';
 import { departmentService } from '../departments/department.service';
@@ -31,7 +32,7 @@ export const liveService = {
   async subscriptionEvents(ctx: LiveContext, departmentCreditCode: string): Promise<AsyncIterableIterator<RequestEventMessage>> {
     const viewer = requireViewer(ctx);
     const live = requireLive(ctx);
-    const department = await departmentService.findByCreditCode(ctx, departmentCreditCode.trim().toUpperCase());
+    const department = await departmentService.findByCreditCode(ctx, identifierCode(departmentCreditCode));
     if (!department) throw notFound(`No department has the credit code ${departmentCreditCode}.`);
     if (viewer.role !== Role.ADMIN && !(viewer.role === Role.STEWARD && viewer.departmentCreditCode === department.creditCode)) {
       throw forbidden(`Only a steward of ${department.name} (${department.creditCode}) or an administrator may follow its subscription requests.`);

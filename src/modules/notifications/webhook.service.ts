@@ -3,6 +3,7 @@ import type { PageRequest } from '../../db/page';
 import { pagedChildren } from '../../db/paged-children';
 import { conflict, badInput, forbidden, notFound } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
+import { identifierCode } from '../../core/text';
 import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
 import { requireViewer } from '../../core/permissions';
@@ -170,7 +171,7 @@ export const webhookService = {
   async list(ctx: RequestContext, departmentCreditCode: string | null | undefined): Promise<Webhook[]> {
     const viewer = requireViewer(ctx);
     if (viewer.role === Role.VIEWER) throw forbidden('Your role is read-only; webhooks are managed by stewards and administrators.');
-    let code = departmentCreditCode?.trim().toUpperCase() || null;
+    let code = (departmentCreditCode && identifierCode(departmentCreditCode)) || null;
     if (viewer.role === Role.STEWARD) {
       if (code && code !== viewer.departmentCreditCode) throw forbidden('A steward sees the webhooks of their own department only.');
       code = viewer.departmentCreditCode;

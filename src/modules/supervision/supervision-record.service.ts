@@ -2,6 +2,7 @@ import { recordsIngested } from '../../observability/metrics';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
+import { identifierCode } from '../../core/text';
 import { mutate } from '../../core/unit-of-work';
 import { requireDepartmentWriter } from '../../core/permissions';
 import { departmentService, requireValidCreditCode } from '../departments/department.service';
@@ -85,7 +86,8 @@ const show = (key: RecordKey) => `${key.source}/${key.externalId}`;
 function precheck(record: IncomingRecord, index: number, now: number): Candidate | string {
   const source = record.source.trim();
   const externalId = record.externalId.trim();
-  const subItemCode = record.subItemCode.trim();
+  // As the sub-item was registered (GraphQL or import): `jc-001` names the sub-item JC-001.
+  const subItemCode = identifierCode(record.subItemCode);
   // PostgreSQL text and jsonb cannot hold NUL; refuse it here rather than fail the batch.
   if (
     [record.source, record.externalId, record.subItemCode, record.supersedes?.source ?? '', record.supersedes?.externalId ?? ''].some((text) =>

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PageRequest } from '../../db/page';
 import { badInput, conflict, notFound } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
+import { identifierCode } from '../../core/text';
 import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
 import { requireDepartmentWriter } from '../../core/permissions';
@@ -71,6 +72,16 @@ export function requireText(value: string, what: string, max: number): string {
   return text;
 }
 
+/**
+ * A main or sub-item code as it is kept and looked up on every path (the
+ * mutations, the import file, record batches): an identifier code
+ * (identifierCode: full-width folded, trimmed, upper-cased), 1 to 64
+ * characters.
+ */
+export function requireItemCode(value: string, what: 'main item code' | 'sub-item code'): string {
+  return requireText(identifierCode(value), what, 64);
+}
+
 /** The department named by the input, which the caller must be allowed to write. */
 async function requireWritableDepartment(em: EntityManager, ctx: RequestContext, creditCode: string): Promise<Department> {
   const department = await departmentService.requireByCreditCode(em, requireValidCreditCode(creditCode));
@@ -96,7 +107,7 @@ async function requireMainItem(em: EntityManager, department: Department, code: 
 export const supervisionService = {
   /** Registers a main item; its code is unique within the department. */
   async createMainItem(ctx: RequestContext, input: CreateMainItemInput): Promise<SupervisionMainItem> {
-    const code = requireText(input.code, 'main item code', 64);
+    const code = requireItemCode(input.code, 'main item code');
     const name = requireText(input.name, 'main item name', 500);
     const legalBasis = requireText(input.legalBasis, 'legal basis', 20_000);
     return mutate(ctx, 'createSupervisionMainItem', async (em, mutation) => {
@@ -113,13 +124,13 @@ export const supervisionService = {
 
   /** Registers a sub-item under one of the department's main items; its code is unique within the department. */
   async createSubItem(ctx: RequestContext, input: CreateSubItemInput): Promise<SupervisionSubItem> {
-    const code = requireText(input.code, 'sub-item code', 64);
+    const code = requireItemCode(input.code, 'sub-item code');
     const name = requireText(input.name, 'sub-item name', 500);
     if (!SUPERVISION_CATEGORIES.includes(input.category))
       throw badInput(`"${input.category}" is not a sub-item category; use one of ${SUPERVISION_CATEGORIES.join(', ')}.`);
     return mutate(ctx, 'createSupervisionSubItem', async (em, mutation) => {
       const department = await requireWritableDepartment(em, ctx, input.departmentCreditCode);
-      const mainItem = await requireMainItem(em, department, input.mainItemCode.trim());
+      const mainItem = await requireMainItem(em, department, requireItemCode(input.mainItemCode, 'main item code'));
       const existing = await em.findOne(SupervisionSubItem, { department, code });
       if (existing) throw conflict(`Department "${department.name}" already has a supervision sub-item with code "${code}" ("${existing.name}").`);
       const item = em.create(SupervisionSubItem, { department, mainItem, code, name, category: input.category });
@@ -139,14 +150,14 @@ export const supervisionService = {
   async moveSubItem(ctx: RequestContext, input: MoveSubItemInput): Promise<SupervisionSubItem> {
     return mutate(ctx, 'moveSupervisionSubItem', async (em, mutation) => {
       const department = await requireWritableDepartment(em, ctx, input.departmentCreditCode);
-      const code = input.subItemCode.trim();
+      const code = requireItemCode(input.subItemCode, 'sub-item code');
       // Locked for the move, which changes no key column: `for no key update` lets records keep
       // arriving for the sub-item (their inserts take key-share locks on it), where `for update`
       // (MikroORM's PESSIMISTIC_WRITE; it has no mode for this lock) would queue them behind the move.
       await em.execute(`select id from supervision_sub_item where department_id = ? and code = ? for no key update`, [department.id, code]);
       const item = await em.findOne(SupervisionSubItem, { department, code });
       if (!item) throw notFound(`Department "${department.name}" (${department.creditCode}) has no supervision sub-item with code "${code}".`);
-      const target = await requireMainItem(em, department, input.toMainItemCode.trim());
+      const target = await requireMainItem(em, department, requireItemCode(input.toMainItemCode, 'main item code'));
       if (item.mainItem.id !== target.id) {
         const before = snapshot(item, SUB_AUDITED);
         item.mainItem = em.getReference(SupervisionMainItem, target.id, { wrapped: true });
