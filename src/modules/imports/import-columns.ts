@@ -136,9 +136,22 @@ export const COLUMNS: Record<ImportKind, ImportColumn[]> = {
 
 /** An enum value from its API name or Chinese label (case-insensitive for names); null if neither. */
 export function enumValue<T extends string>(labels: Record<T, string>, text: string): T | null {
-  const upper = text.trim().toUpperCase().replace(/[\s-]/g, '_');
+  const folded = text.normalize('NFKC');
+  const upper = folded.trim().toUpperCase().replace(/[\s-]/g, '_');
+  const term = labelForm(folded);
   for (const [value, label] of Object.entries(labels) as [T, string][]) {
-    if (value === upper || label === text.trim()) return value;
+    if (value === upper || labelForm(label) === term) return value;
   }
   return null;
+}
+
+/**
+ * Characters written for one another in the terms of a label: 其它 and 其他
+ * ("other") are both in common use.
+ */
+const LABEL_VARIANTS: [RegExp, string][] = [[/它/g, '他']];
+
+/** A label as compared: full-width folded (NFKC, done by the caller), without white space (行政 检查), variant characters as one. */
+function labelForm(text: string): string {
+  return LABEL_VARIANTS.reduce((form, [variant, standard]) => form.replace(variant, standard), text.replace(/\s+/g, ''));
 }

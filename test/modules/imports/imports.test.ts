@@ -431,4 +431,26 @@ describe('bulk import of directories and supervision items', () => {
       [4, '主项编码 (main_item_code)'],
     ]);
   });
+
+  it('reads a category written 其它, with spaces or in full-width characters as the category it names', async () => {
+    const header = ['部门统一社会信用代码', '主项编码', '主项名称', '设定依据', '子项编码', '子项名称', '子项类别'];
+    const file = csv([
+      header,
+      [A, 'V-1', '对殡葬服务的监督', '《殡葬管理条例》', 'V-S1', '其他监管', '其它'],
+      [A, 'V-1', '', '', 'V-S2', '殡葬服务检查', ' 行政 检查 '],
+      [A, 'V-1', '', '', 'V-S3', '殡葬违法处罚', 'ＰＥＮＡＬＴＹ'],
+      [A, 'V-1', '', '', 'V-S4', '查封殡葬设施', '行政强制'],
+    ]);
+    const response = await http(api, '/imports/supervision-items', { token: stewardToken, method: 'POST', body: file, contentType: 'text/csv' });
+    expect([response.status, response.json().errors]).toEqual([200, []]);
+    const items = (
+      await api.ok(`query { department(creditCode: "${A}") { supervisionMainItems(first: 50) { edges { node { code subItems { code category } } } } } }`)
+    ).department.supervisionMainItems.edges;
+    expect(items.find((e: { node: { code: string } }) => e.node.code === 'V-1').node.subItems).toEqual([
+      { code: 'V-S1', category: 'OTHER' },
+      { code: 'V-S2', category: 'INSPECTION' },
+      { code: 'V-S3', category: 'PENALTY' },
+      { code: 'V-S4', category: 'COERCION' },
+    ]);
+  });
 });
