@@ -23,6 +23,33 @@ const describe = (char: string) => `U+${char.codePointAt(0)!.toString(16).toUppe
 export const isIdentifierName = (name: string) => name === 'code' || /Code$/.test(name);
 
 /**
+ * The form of a code a steward makes up (directory codes, supervision item
+ * codes): 1 to 64 ASCII letters, digits, "/", "_", "." or "-", starting with
+ * a letter or digit. Other text (full-width "ＭＺ－００１" typed with a Chinese
+ * input method, an inner space, a zero-width space) would make a second code
+ * that looks like the first.
+ */
+const CODE_FORM = /^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$/;
+
+/** Full-width ASCII and the ideographic space, which a Chinese input method types in full-width mode. */
+const FULL_WIDTH = /[\uFF01-\uFF5E\u3000]/;
+
+/**
+ * Trims a code a steward makes up (`what`, e.g. "directory code"), refuses
+ * one not of the code form with BAD_USER_INPUT, and upper-cases it as every
+ * identifier code is kept. Every path that creates such a code (GraphQL and
+ * the bulk import) goes through it.
+ */
+export function checkIdentifierCode(value: string, what: string): string {
+  const code = value.trim();
+  if (!CODE_FORM.test(code)) {
+    const hint = FULL_WIDTH.test(code) ? ' It holds full-width characters; type it with the input method in half-width mode.' : '';
+    throw badInput(`"${code}" is not a valid ${what}: use 1 to 64 letters, digits, "/", "_", "." or "-", starting with a letter or digit.${hint}`);
+  }
+  return code.toUpperCase();
+}
+
+/**
  * Returns `value` fit to store and compare, or refuses it with
  * BAD_USER_INPUT naming `field`: control characters other than tab and
  * newline are refused (a NUL cannot even be stored), CRLF becomes LF, broken

@@ -1,4 +1,4 @@
-import { cleanText } from '../../core/text';
+import { checkIdentifierCode, cleanText } from '../../core/text';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pagedRows } from '../../db/paged-children';
@@ -86,17 +86,8 @@ export const AUDITED = [
   'withdrawnAt',
 ] as const;
 
-const CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$/;
-
-/** Trims a directory code and checks its form; exported for the bulk import. */
-export function checkCode(code: string): string {
-  const trimmed = code.trim();
-  if (!CODE_PATTERN.test(trimmed)) {
-    throw badInput(`"${code}" is not a valid directory code: use 1 to 64 letters, digits, "/", "_", "." or "-", starting with a letter or digit.`);
-  }
-  // Codes are identifiers, compared case-insensitively: kept upper-case on every path (core/text.ts).
-  return cleanText(trimmed, 'code', { identifier: true });
-}
+/** Trims a directory code and checks its form (core/text.ts); exported for the bulk import. */
+export const checkCode = (code: string): string => checkIdentifierCode(code, 'directory code');
 
 /** Trims information items and checks names, types and uniqueness; exported for the bulk import. */
 export function checkInformationItems(items: InformationItem[]): InformationItem[] {

@@ -4,6 +4,7 @@ import type { RequestContext } from '../../core/request-context';
 import { canWriteDepartment, requireDepartmentWriter } from '../../core/permissions';
 import type { Viewer } from '../../core/viewer';
 import { checkCreditCode } from '../departments/credit-code';
+import { checkIdentifierCode } from '../../core/text';
 import type { SupervisionCategory } from '../supervision/supervision.entity';
 import { MAIN_AUDITED, requireText, SUB_AUDITED } from '../supervision/supervision.service';
 import { CATEGORY_LABELS, enumValue } from './import-columns';
@@ -68,7 +69,7 @@ function parseRows(rows: SheetRow[], errors: RowErrors): { mains: PlannedMain[];
     const credit = checkCreditCode(cells.department_credit_code ?? '');
     if (!credit.ok)
       errors.add(row, 'department_credit_code', cells.department_credit_code ? credit.reason : 'The department credit code is required on every row.');
-    const mainCode = errors.check(row, 'main_item_code', () => requireText(cells.main_item_code ?? '', 'main item code', 64));
+    const mainCode = errors.check(row, 'main_item_code', () => checkIdentifierCode(cells.main_item_code ?? '', 'main item code'));
     if (!credit.ok || !mainCode) continue;
     const mk = key(credit.code, mainCode);
     const known = mains.get(mk);
@@ -92,7 +93,7 @@ function parseRows(rows: SheetRow[], errors: RowErrors): { mains: PlannedMain[];
         errors.add(row, 'sub_item_code', 'A sub-item needs its code; leave name and category blank on a row that registers only a main item.');
       continue;
     }
-    const code = errors.check(row, 'sub_item_code', () => requireText(subCode, 'sub-item code', 64));
+    const code = errors.check(row, 'sub_item_code', () => checkIdentifierCode(subCode, 'sub-item code'));
     const name = errors.check(row, 'sub_item_name', () => requireText(cells.sub_item_name ?? '', 'sub-item name', 500));
     const category = enumValue(CATEGORY_LABELS, cells.category ?? '');
     if (!category) {

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PageRequest } from '../../db/page';
 import { badInput, conflict, notFound } from '../../core/errors';
+import { checkIdentifierCode } from '../../core/text';
 import type { RequestContext } from '../../core/request-context';
 import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
@@ -96,7 +97,7 @@ async function requireMainItem(em: EntityManager, department: Department, code: 
 export const supervisionService = {
   /** Registers a main item; its code is unique within the department. */
   async createMainItem(ctx: RequestContext, input: CreateMainItemInput): Promise<SupervisionMainItem> {
-    const code = requireText(input.code, 'main item code', 64);
+    const code = checkIdentifierCode(input.code, 'main item code');
     const name = requireText(input.name, 'main item name', 500);
     const legalBasis = requireText(input.legalBasis, 'legal basis', 20_000);
     return mutate(ctx, 'createSupervisionMainItem', async (em, mutation) => {
@@ -113,7 +114,7 @@ export const supervisionService = {
 
   /** Registers a sub-item under one of the department's main items; its code is unique within the department. */
   async createSubItem(ctx: RequestContext, input: CreateSubItemInput): Promise<SupervisionSubItem> {
-    const code = requireText(input.code, 'sub-item code', 64);
+    const code = checkIdentifierCode(input.code, 'sub-item code');
     const name = requireText(input.name, 'sub-item name', 500);
     if (!SUPERVISION_CATEGORIES.includes(input.category))
       throw badInput(`"${input.category}" is not a sub-item category; use one of ${SUPERVISION_CATEGORIES.join(', ')}.`);

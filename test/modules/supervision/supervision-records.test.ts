@@ -68,6 +68,28 @@ describe('supervision items and records', () => {
       expect(elsewhere.createSupervisionSubItem).toEqual({ code: 'S1', department: { name: '区司法局' }, mainItem: { code: 'M1' } });
     });
 
+    it('refuses item codes that would look like another code (full-width, inner or zero-width spaces, a line break), and stores nothing', async () => {
+      const before = await stats();
+      const MAIN = `mutation($code: String!) { createSupervisionMainItem(input: { departmentCreditCode: "${dept}", code: $code, name: "x", legalBasis: "y" }) { code } }`;
+      const SUB = `mutation($code: String!) { createSupervisionSubItem(input: { departmentCreditCode: "${dept}", mainItemCode: "M1", code: $code, name: "x", category: OTHER }) { code } }`;
+      for (const [document, code] of [
+        [MAIN, 'Ｍ１'],
+        [MAIN, 'M 1'],
+        [MAIN, 'M1\u200b'],
+        [SUB, 'S1\nS2'],
+        [SUB, 'Ｓ１'],
+      ]) {
+        const response = await api.request(document, { code });
+        expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+        expect(response.errors?.[0].message).toMatch(/is not a valid (main item|sub-item) code: use 1 to 64 letters, digits/);
+      }
+      const fullWidth = await api.request(MAIN, { code: 'Ｍ１' });
+      expect(fullWidth.errors?.[0].message).toBe(
+        '"Ｍ１" is not a valid main item code: use 1 to 64 letters, digits, "/", "_", "." or "-", starting with a letter or digit. It holds full-width characters; type it with the input method in half-width mode.',
+      );
+      expect(await stats()).toEqual(before);
+    });
+
     it('names a missing main item or department in NOT_FOUND, and a bad credit code in BAD_USER_INPUT', async () => {
       const noMain = await api.request(
         `mutation { createSupervisionSubItem(input: { departmentCreditCode: "${dept}", mainItemCode: "NOPE", code: "Z", name: "x", category: OTHER }) { code } }`,
