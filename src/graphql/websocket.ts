@@ -3,7 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { checkOperationAccess } from '../modules/auth/auth.guard';
 import type { Authenticator } from '../modules/auth/authenticator';
 import type { Viewer } from '../core/viewer';
@@ -68,6 +68,8 @@ export function attachGraphQLWebSocket(options: {
   limits: OperationLimits;
   /** The largest message a client may send (as a POSTed GraphQL body); a longer one closes the connection (1009) unread. */
   maxMessageBytes: number;
+  /** MULU_SEND_STALL_MS: a connection that left a ping unanswered this long is cut. */
+  stallMs: number;
 }) {
   const { schema, orm, authenticator, live } = options;
   const maxQueryCost = options.limits.maxCost;
@@ -78,6 +80,23 @@ export function attachGraphQLWebSocket(options: {
   // anyone): one anonymous connection sending 90 MB took the process's RSS from 253 to 523 MB before it was refused.
   const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.maxMessageBytes });
   const states = new WeakMap<object, ConnectionState>();
+
+  // A client that stopped reading (or vanished without closing) would keep its connection, its subscriptions and
+  // every message they produce waiting in this process for good: a WebSocket has no answer to finish, so the HTTP
+  // rule (src/http/send-stall.ts) cannot apply. Instead every connection is pinged every `stallMs`, and one that has
+  // not answered the previous ping is cut. Browsers and WebSocket libraries answer pings by themselves, as they read.
+  const answered = new WeakSet<WebSocket>();
+  wss.on('connection', (socket) => {
+    answered.add(socket);
+    socket.on('pong', () => answered.add(socket));
+  });
+  const heartbeat = setInterval(() => {
+    for (const socket of wss.clients) {
+      if (!answered.delete(socket)) socket.terminate();
+      else socket.ping();
+    }
+  }, options.stallMs);
+  heartbeat.unref();
 
   const disposable = useServer<Record<string, unknown> | undefined>(
     {
@@ -169,6 +188,7 @@ export function attachGraphQLWebSocket(options: {
   return {
     /** Closes every connection (their streams end) and the WebSocket server. */
     async stop(): Promise<void> {
+      clearInterval(heartbeat);
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
