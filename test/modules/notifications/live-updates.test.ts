@@ -1,5 +1,6 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { MAX_SUBSCRIPTIONS_PER_CALLER } from '../../../src/graphql/websocket';
 import { addDirectory, createDepartment, createRegions, creditCode, HENAN_ANYANG_YINDU, mount } from '../../support/builders';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
@@ -187,6 +188,41 @@ describe('GraphQL subscriptions over graphql-ws', () => {
     expect(served.messages[0].data.figuresChanged.code).toBe('410505');
     served.dispose();
   };
+
+  it(`lets one caller hold at most ${MAX_SUBSCRIPTIONS_PER_CALLER} live subscriptions over all its connections, and counts ended ones no more`, async () => {
+    const wall = await api.signToken({ role: 'VIEWER', sub: 'dashboard-wall' });
+    const first = open(wall);
+    const second = open(wall);
+    const held = Array.from({ length: MAX_SUBSCRIPTIONS_PER_CALLER }, (_, i) => subscribe(i % 2 ? first.client : second.client, FIGURES, { code: '410505' }));
+    // Each was accepted: a refused one would end at once.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(held.filter((s) => s.finished() !== null)).toEqual([]);
+
+    const over = subscribe(first.client, FIGURES, { code: '410505' });
+    await over.end();
+    expect(over.finished()).toEqual({
+      error: [
+        expect.objectContaining({
+          message: `You already hold ${MAX_SUBSCRIPTIONS_PER_CALLER} live subscriptions, the most one caller may hold at once; complete some you no longer need before starting another.`,
+          extensions: { code: 'BAD_USER_INPUT' },
+        }),
+      ],
+    });
+    // Another caller is not affected.
+    const other = open(await api.signToken({ role: 'VIEWER', sub: 'someone-else' }));
+    await expectFiguresServed(other.client, 'A-OTHER-CALLER');
+
+    // A completed subscription, and every subscription of a closed connection, no longer count.
+    held[0].dispose();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await expectFiguresServed(first.client, 'A-AFTER-COMPLETE');
+    await second.client.dispose();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const again = Array.from({ length: MAX_SUBSCRIPTIONS_PER_CALLER / 2 }, () => subscribe(first.client, FIGURES, { code: '410500' }));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(again.filter((s) => s.finished() !== null)).toEqual([]);
+    await first.client.dispose();
+  });
 
   it("refuses a subscription's argument holding a NUL as GraphQL does, naming it, and the connection serves on", async () => {
     const viewer = open(await api.signToken({ role: 'VIEWER' }));
