@@ -41,7 +41,7 @@ const FULL_WIDTH = /[\uFF01-\uFF5E\u3000]/;
  * the bulk import) goes through it.
  */
 export function checkIdentifierCode(value: string, what: string): string {
-  const code = value.trim();
+  const code = trimText(value);
   if (!CODE_FORM.test(code)) {
     const hint = FULL_WIDTH.test(code) ? ' It holds full-width characters; type it with the input method in half-width mode.' : '';
     throw badInput(`"${code}" is not a valid ${what}: use 1 to 64 letters, digits, "/", "_", "." or "-", starting with a letter or digit.${hint}`);
@@ -68,6 +68,22 @@ export function cleanText(value: string, field: string, options: { identifier?: 
   text = text.normalize('NFC');
   return options.identifier ? text.toUpperCase() : text;
 }
+
+/**
+ * Whitespace and the characters that show as nothing: soft hyphen, zero-width
+ * space and joiners, direction marks and embeddings, word joiner, byte-order
+ * mark, the Hangul fillers. A name of nothing else reads as blank, and
+ * "殷都区民政局" with a zero-width space after it looks like the name without.
+ */
+const INVISIBLE_EDGES =
+  /^[\s\u00AD\u115F\u1160\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFEFF\uFFA0]+|[\s\u00AD\u115F\u1160\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFEFF\uFFA0]+$/g;
+
+/**
+ * `String.prototype.trim`, also removing invisible characters at either end:
+ * what every service does to a name or other text a person typed before it
+ * checks it is not blank, stores it or compares it.
+ */
+export const trimText = (text: string): string => text.replace(INVISIBLE_EDGES, '');
 
 /** The earliest and latest date a caller may send (dates of the data, not of clocks gone wrong). */
 export const EARLIEST_DATE = new Date('1900-01-01T00:00:00Z');

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PageRequest } from '../../db/page';
 import { badInput, conflict, notFound } from '../../core/errors';
-import { checkIdentifierCode } from '../../core/text';
+import { checkIdentifierCode, trimText } from '../../core/text';
 import type { RequestContext } from '../../core/request-context';
 import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
@@ -66,7 +66,7 @@ function mainItemFilterSql(filter: MainItemListFilter): { sql: string; params: u
 
 /** Trims a required text field and checks its length, with a reason a steward understands. */
 export function requireText(value: string, what: string, max: number): string {
-  const text = value.trim();
+  const text = trimText(value);
   if (!text) throw badInput(`The ${what} must not be empty.`);
   if (text.length > max) throw badInput(`The ${what} is ${text.length} characters long; at most ${max} are allowed.`);
   return text;

@@ -75,7 +75,7 @@ describe('supervision items and records', () => {
       for (const [document, code] of [
         [MAIN, 'Ｍ１'],
         [MAIN, 'M 1'],
-        [MAIN, 'M1\u200b'],
+        [MAIN, 'M\u200b1'],
         [SUB, 'S1\nS2'],
         [SUB, 'Ｓ１'],
       ]) {
