@@ -154,5 +154,17 @@ describe('text hygiene on every string argument and input field (findings 5, 6, 
     expect(ancient.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(ancient.errors?.[0].message).toMatch(/input\.refreshedAt/);
     expect((await refresh(new Date(Date.now() - 3600_000).toISOString())).errors).toBeUndefined();
+
+    // A calendar day (LocalDate) too: a subscription's end date.
+    const other = creditCode('410505', 4);
+    await createDepartment(api, { creditCode: other, name: '殷都区民政局', regionCode: '410505' });
+    const farOff = await api.request(`mutation($input: RequestSubscriptionInput!) { requestSubscription(input: $input) { id } }`, {
+      input: { directory: { code: 'TXT-1' }, purpose: '社会救助审核', requesterCreditCode: other, endDate: '9999-12-31' },
+    });
+    expect(farOff.errors?.[0]).toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT' },
+      message: 'input.endDate 9999-12-31T00:00:00.000Z is out of range: dates run from 1900 to 2100.',
+    });
+    expect(await api.orm.em.fork().execute(`select count(*)::int as n from subscription_request`)).toEqual([{ n: 0 }]);
   });
 });
