@@ -141,7 +141,16 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   const introspection = options.introspection ?? true;
   // GraphQL subscriptions (graphql-ws) on the same path, fed by PostgreSQL notifications, under the same limits.
   const live = createLiveUpdates(listener);
-  const webSocket = attachGraphQLWebSocket({ httpServer, schema, orm, authenticator, live, limits: limitSettings, maxMessageBytes: GRAPHQL_BODY_BYTES });
+  const webSocket = attachGraphQLWebSocket({
+    httpServer,
+    schema,
+    orm,
+    authenticator,
+    live,
+    limits: limitSettings,
+    maxMessageBytes: GRAPHQL_BODY_BYTES,
+    stallMs: options.sendStallMs ?? DEFAULT_SEND_STALL_MS,
+  });
   // Queries and mutations run compiled (graphql-jit) on the same schema and resolvers; see compiled-execution.ts.
   const apollo = new ApolloServer<MuluContext>({
     ...(options.compiledExecution === false ? { schema } : { gateway: compiledExecution(schema).gateway }),

@@ -42,7 +42,7 @@ export interface Config {
   maxQueryCost?: number;
   /** Shape limits of one GraphQL operation (MULU_MAX_ALIASES, MULU_MAX_DEPTH, ...; docs/security.md); unset ones take their defaults. */
   limits: Partial<OperationLimits>;
-  /** MULU_SEND_STALL_MS: how long an answer (GraphQL or a dataset download) may send nothing before its client is cut (src/http/send-stall.ts). */
+  /** MULU_SEND_STALL_MS: how long an answer (GraphQL or a dataset download) may send nothing, or a graphql-ws connection leave a ping unanswered, before its client is cut (src/http/send-stall.ts, src/graphql/websocket.ts). */
   sendStallMs: number;
   /** MULU_STATEMENT_TIMEOUT_MS: the longest one SQL statement of an API request may run (src/db/statement-timeout.ts); 0: none. */
   statementTimeoutMs: number;

@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable } from './database-unavailable';
+import { isDatabaseUnavailable, isPoolExhausted } from './database-unavailable';
 
 export { isDatabaseUnavailable };
 /** Errors every layer throws (services, REST routes, the CLI, GraphQL), the HTTP status of each code, and which database errors are the caller's or the database's absence. */
@@ -74,6 +74,13 @@ export function httpHeadersFor(extensions: Record<string, unknown> | undefined):
 
 /** What a client reads while the database is away: a retry soon will do. */
 export const DATABASE_UNAVAILABLE_MESSAGE = 'The database is unavailable right now; Mulu reconnects by itself. Please try again in a few seconds.';
+
+/** What a client reads when every database connection stayed busy (slow requests of others) for the pool's acquire timeout. */
+export const DATABASE_BUSY_MESSAGE =
+  'The server is busy: every database connection stayed in use by other requests while this one waited. Please try again in a few seconds.';
+
+/** The message of a SERVICE_UNAVAILABLE answer to an error `isDatabaseUnavailable` recognised: busy, or away. */
+export const databaseUnavailableMessage = (error: unknown): string => (isPoolExhausted(error) ? DATABASE_BUSY_MESSAGE : DATABASE_UNAVAILABLE_MESSAGE);
 
 /** Seconds a client is asked to wait (Retry-After) before trying again while the database is away. */
 export const RETRY_AFTER_SECONDS = 2;

@@ -23,19 +23,40 @@ const describe = (char: string) => `U+${char.codePointAt(0)!.toString(16).toUppe
 export const isIdentifierName = (name: string) => name === 'code' || /Code$/.test(name);
 
 /**
+ * Whitespace and the characters that show as nothing: soft hyphen, zero-width
+ * space and joiners, direction marks and embeddings, word joiner, byte-order
+ * mark, the Hangul fillers. A name of nothing else reads as blank, and
+ * "殷都区民政局" with a zero-width space after it looks like the name without.
+ */
+const INVISIBLE = '\\s\\u00AD\\u115F\\u1160\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u206F\\u3164\\uFEFF\\uFFA0';
+const INVISIBLE_EDGES = new RegExp(`^[${INVISIBLE}]+|[${INVISIBLE}]+$`, 'g');
+const INVISIBLE_INSIDE = new RegExp(`[${INVISIBLE}]`);
+
+/** Whether `text` holds white space (a line break too) or a character that shows as nothing: a code with one looks like another code. */
+export const holdsSpaceOrInvisible = (text: string): boolean => INVISIBLE_INSIDE.test(text);
+
+/**
+ * `String.prototype.trim`, also removing invisible characters at either end:
+ * what every service does to a name or other text a person typed before it
+ * checks it is not blank, stores it or compares it.
+ */
+export const trimText = (text: string): string => text.replace(INVISIBLE_EDGES, '');
+
+/**
  * An identifier code as Mulu keeps and compares it, on every path that
  * receives one (GraphQL arguments, import files, record batches):
  * compatibility characters folded (NFKC: the full-width digits, letters and
  * hyphens a Chinese input method types become ASCII, an ideographic space
  * a space), the ideographic zero 〇 (typed for 0 in Chinese numbers, and
- * which NFKC keeps) made 0, trimmed and upper-cased. So `jc-001`,
+ * which NFKC keeps) made 0, trimmed (trimText: invisible characters at
+ * either end too) and upper-cased. So `jc-001`,
  * `ＪＣ－００１`, `JC-〇〇1` and `JC-001` are one code. A rule of its own
  * because paths that each kept their own form made one code two: a
  * sub-item registered as `jc-001` (kept JC-001) refused the records sent
  * for `jc-001` (kept as typed).
  */
 export function identifierCode(text: string): string {
-  return text.normalize('NFKC').replace(/〇/g, '0').trim().toUpperCase();
+  return trimText(text.normalize('NFKC').replace(/〇/g, '0')).toUpperCase();
 }
 
 /**

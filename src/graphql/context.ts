@@ -3,7 +3,7 @@ import type { Authenticator } from '../modules/auth/authenticator';
 import type { Viewer } from '../core/viewer';
 import type { LiveUpdates } from '../modules/notifications/live-updates';
 import type { RequestContext } from '../core/request-context';
-import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable, MuluError, serviceUnavailable } from '../core/errors';
+import { databaseUnavailableMessage, isDatabaseUnavailable, MuluError, serviceUnavailable } from '../core/errors';
 import { toHttpGraphQLError } from './format-error';
 import { createLoaders, type Loaders } from './loaders';
 import { newDeadline, type RequestDeadline } from './execution-budget';
@@ -38,7 +38,7 @@ export async function createContext(
   } catch (error) {
     if (error instanceof MuluError) throw toHttpGraphQLError(error);
     // An API key is looked up in the database: while it is away the request fails as unavailable, not as a bug.
-    if (isDatabaseUnavailable(error)) throw toHttpGraphQLError(serviceUnavailable(DATABASE_UNAVAILABLE_MESSAGE));
+    if (isDatabaseUnavailable(error)) throw toHttpGraphQLError(serviceUnavailable(databaseUnavailableMessage(error)));
     throw error;
   }
   const context = Object.create(loadersOnDemand) as MuluContext;

@@ -1,15 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { UniqueConstraintViolationException, ForeignKeyConstraintViolationException } from '@mikro-orm/core';
-import {
-  clientDatabaseError,
-  DATABASE_UNAVAILABLE_MESSAGE,
-  HTTP_STATUS,
-  httpHeadersFor,
-  httpStatusFor,
-  isDatabaseUnavailable,
-  MuluError,
-} from '../core/errors';
+import { clientDatabaseError, databaseUnavailableMessage, HTTP_STATUS, httpHeadersFor, httpStatusFor, isDatabaseUnavailable, MuluError } from '../core/errors';
 import { logger } from '../observability/logger';
 import { observeErrorCode } from '../observability/request-observation';
 
@@ -68,7 +60,7 @@ function formatErrorFor(
   }
   if (isDatabaseUnavailable(original)) {
     logger.warn({ err: original }, 'database unavailable, answered SERVICE_UNAVAILABLE');
-    return { ...base, message: DATABASE_UNAVAILABLE_MESSAGE, extensions: { code: 'SERVICE_UNAVAILABLE' } };
+    return { ...base, message: databaseUnavailableMessage(original), extensions: { code: 'SERVICE_UNAVAILABLE' } };
   }
   if (original instanceof UniqueConstraintViolationException) {
     return { ...base, message: 'This record already exists (a unique code or name is taken).', extensions: { code: 'CONFLICT' } };

@@ -36,6 +36,8 @@ function nullRefusedFields(): Set<string> {
 }
 
 const TEXT_SCALARS = new Set(['String', 'ID']);
+/** A calendar day, YYYY-MM-DD (graphql-scalars' LocalDate): a string the scalar has checked, its range not. */
+const LOCAL_DATE = 'LocalDate';
 
 /**
  * Input fields whose items the service checks one by one, to reject a bad
@@ -48,7 +50,7 @@ const CHECKED_PER_ITEM = new Set(['IngestSupervisionRecordsInput.records']);
 function needsWalk(type: GraphQLInputType, seen = new Set<string>()): boolean {
   const inner = getNullableType(type);
   if (isListType(inner)) return needsWalk(inner.ofType, seen);
-  if (isScalarType(inner)) return TEXT_SCALARS.has(inner.name) || inner.name.startsWith('DateTime') || inner.name === 'Date';
+  if (isScalarType(inner)) return TEXT_SCALARS.has(inner.name) || inner.name.startsWith('DateTime') || inner.name === 'Date' || inner.name === LOCAL_DATE;
   if (isInputObjectType(inner)) return true;
   return false;
 }
@@ -70,7 +72,7 @@ export const cleanTextArgument = (value: string, path: string, name: string): st
  *
  * - text goes through `cleanText` (control characters refused, NFC,
  *   identifier codes upper-cased), naming the argument path in the error;
- * - dates go through `checkDate` (1900..2100; events at most a day ahead);
+ * - dates and calendar days go through `checkDate` (1900..2100; events at most a day ahead);
  * - an explicit `null` for an input field whose value cannot be null is
  *   refused, rather than crashing the service that reads it.
  */
@@ -85,6 +87,8 @@ export function applyInputHygiene(schema: GraphQLSchema): GraphQLSchema {
     if (isScalarType(inner)) {
       if (typeof value === 'string' && TEXT_SCALARS.has(inner.name)) return cleanTextArgument(value, path, name);
       if (value instanceof Date) return checkDate(value, path, name);
+      // 9999-12-31 as a subscription's end date passed, though every other date runs from 1900 to 2100.
+      if (typeof value === 'string' && inner.name === LOCAL_DATE) checkDate(new Date(`${value}T00:00:00Z`), path, name);
       return value;
     }
     if (isInputObjectType(inner) && typeof value === 'object') {

@@ -3,7 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { checkOperationAccess } from '../modules/auth/auth.guard';
 import type { Authenticator } from '../modules/auth/authenticator';
 import type { Viewer } from '../core/viewer';
@@ -16,11 +16,23 @@ import { createLoaders } from './loaders';
 import { operationLimits, type OperationLimits } from './limits';
 import { queryCost } from './query-cost';
 
+/**
+ * Live subscriptions one caller may hold at once, over all its connections to
+ * this process. Every push runs each subscription's selection: without a cap,
+ * one connection holding thousands of `figuresChanged` of one region made each
+ * change of that region cost thousands of statements.
+ */
+export const MAX_SUBSCRIPTIONS_PER_CALLER = 100;
+
 /** Close codes a client sees (graphql-ws uses 44xx for its own). */
 export const CLOSE_CODES = { unauthenticated: 4401, tokenExpired: 4401 } as const;
 
 interface ConnectionState {
   viewer: Viewer | null;
+  /** Who the subscription cap counts: the signed-in caller, or the address of an anonymous one. */
+  caller: string;
+  /** Ids of this connection's subscriptions counted against its caller's cap. */
+  counted: Set<string>;
   expiryTimer?: NodeJS.Timeout;
 }
 
@@ -68,6 +80,8 @@ export function attachGraphQLWebSocket(options: {
   limits: OperationLimits;
   /** The largest message a client may send (as a POSTed GraphQL body); a longer one closes the connection (1009) unread. */
   maxMessageBytes: number;
+  /** MULU_SEND_STALL_MS: a connection that left a ping unanswered this long is cut. */
+  stallMs: number;
 }) {
   const { schema, orm, authenticator, live } = options;
   const maxQueryCost = options.limits.maxCost;
@@ -78,6 +92,31 @@ export function attachGraphQLWebSocket(options: {
   // anyone): one anonymous connection sending 90 MB took the process's RSS from 253 to 523 MB before it was refused.
   const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.maxMessageBytes });
   const states = new WeakMap<object, ConnectionState>();
+  /** Live subscriptions of each caller (MAX_SUBSCRIPTIONS_PER_CALLER), over every connection. */
+  const subscriptionsOf = new Map<string, number>();
+  const release = (state: ConnectionState, id: string) => {
+    if (!state.counted.delete(id)) return;
+    const held = (subscriptionsOf.get(state.caller) ?? 1) - 1;
+    if (held > 0) subscriptionsOf.set(state.caller, held);
+    else subscriptionsOf.delete(state.caller);
+  };
+
+  // A client that stopped reading (or vanished without closing) would keep its connection, its subscriptions and
+  // every message they produce waiting in this process for good: a WebSocket has no answer to finish, so the HTTP
+  // rule (src/http/send-stall.ts) cannot apply. Instead every connection is pinged every `stallMs`, and one that has
+  // not answered the previous ping is cut. Browsers and WebSocket libraries answer pings by themselves, as they read.
+  const answered = new WeakSet<WebSocket>();
+  wss.on('connection', (socket) => {
+    answered.add(socket);
+    socket.on('pong', () => answered.add(socket));
+  });
+  const heartbeat = setInterval(() => {
+    for (const socket of wss.clients) {
+      if (!answered.delete(socket)) socket.terminate();
+      else socket.ping();
+    }
+  }, options.stallMs);
+  heartbeat.unref();
 
   const disposable = useServer<Record<string, unknown> | undefined>(
     {
@@ -91,7 +130,8 @@ export function attachGraphQLWebSocket(options: {
           ctx.extra.socket.close(CLOSE_CODES.unauthenticated, error instanceof MuluError ? error.message.slice(0, 120) : 'Unauthenticated');
           return false;
         }
-        const state: ConnectionState = { viewer };
+        const caller = viewer ? `${viewer.kind}:${viewer.id}` : `anonymous:${ctx.extra.request.socket.remoteAddress ?? ''}`;
+        const state: ConnectionState = { viewer, caller, counted: new Set() };
         const expiresAt = expiryOf(authorization);
         if (expiresAt !== null) {
           // setTimeout cannot wait longer than about 24.8 days; tokens live hours.
@@ -105,8 +145,13 @@ export function attachGraphQLWebSocket(options: {
       onClose(ctx) {
         const state = states.get(ctx);
         if (state?.expiryTimer) clearTimeout(state.expiryTimer);
+        if (state) for (const id of [...state.counted]) release(state, id);
       },
-      async onSubscribe(ctx, _id, payload) {
+      onComplete(ctx, id) {
+        const state = states.get(ctx);
+        if (state) release(state, id);
+      },
+      async onSubscribe(ctx, id, payload) {
         const state = states.get(ctx);
         let document: DocumentNode;
         try {
@@ -149,6 +194,17 @@ export function attachGraphQLWebSocket(options: {
               { cost, maximumCost: maxQueryCost },
             );
           }
+          if (state && operation.operation === 'subscription') {
+            const held = subscriptionsOf.get(state.caller) ?? 0;
+            if (held >= MAX_SUBSCRIPTIONS_PER_CALLER) {
+              throw new MuluError(
+                'BAD_USER_INPUT',
+                `You already hold ${held} live subscriptions, the most one caller may hold at once; complete some you no longer need before starting another.`,
+              );
+            }
+            subscriptionsOf.set(state.caller, held + 1);
+            state.counted.add(id);
+          }
         } catch (error) {
           return [toGraphQLError(error)];
         }
@@ -169,6 +225,7 @@ export function attachGraphQLWebSocket(options: {
   return {
     /** Closes every connection (their streams end) and the WebSocket server. */
     async stop(): Promise<void> {
+      clearInterval(heartbeat);
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

@@ -4,7 +4,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import {
   badInput,
   clientDatabaseError,
-  DATABASE_UNAVAILABLE_MESSAGE,
+  databaseUnavailableMessage,
   httpHeadersFor,
   httpStatusFor,
   isBadCompressedData,
@@ -63,7 +63,7 @@ export function sendError(
   } else if (isDatabaseUnavailable(error)) {
     logger.warn({ err: error }, 'database unavailable, answered SERVICE_UNAVAILABLE');
     res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
-    res.status(503).json({ error: { code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE_MESSAGE } });
+    res.status(503).json({ error: { code: 'SERVICE_UNAVAILABLE', message: databaseUnavailableMessage(error) } });
   } else if ((error as { type?: string }).type === 'entity.too.large') {
     res.status(413).json({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'The file is too large.' } });
   } else {

@@ -95,6 +95,54 @@ describe('text hygiene on every string argument and input field (findings 5, 6, 
     expect((await api.ok(`{ directory(code: "mz-abc") { code } }`)).directory.code).toBe('MZ-ABC');
   });
 
+  it('a name of nothing but invisible characters is blank, and invisible characters around a name do not make a second one', async () => {
+    const invisible = '\u200b\u200d\u2060\u3164';
+    const blank = [
+      [`mutation($v: String!) { createRegion(input: { code: "410502", name: $v }) { code } }`, 'A region needs a name.'],
+      [
+        `mutation($v: String!) { createDepartment(input: { creditCode: "${creditCode('410505', 2)}", name: $v, regionCode: "410505" }) { id } }`,
+        'A department needs a name.',
+      ],
+      [
+        `mutation($v: String!) { createApiKey(input: { departmentCreditCode: "${dept}", name: $v }) { secret } }`,
+        'An API key needs a name saying which system uses it.',
+      ],
+      [
+        `mutation($v: String!) { createSupervisionMainItem(input: { departmentCreditCode: "${dept}", code: "ZW-1", name: $v, legalBasis: "依据" }) { code } }`,
+        'The main item name must not be empty.',
+      ],
+      [
+        `mutation($v: String!) { registerDirectory(input: { code: "ZW-1", name: $v, departmentCreditCode: "${dept}", resourceFormat: DATABASE, shareType: UNCONDITIONAL, updateCycle: MONTHLY }) { id } }`,
+        'A directory needs a name.',
+      ],
+    ] as const;
+    for (const [document, message] of blank) {
+      const response = await api.request(document, { v: invisible });
+      expect([response.errors?.[0].extensions?.code, response.errors?.[0].message]).toEqual(['BAD_USER_INPUT', message]);
+    }
+    const twin = await api.request(
+      `mutation($v: String!) { createDepartment(input: { creditCode: "${creditCode('410505', 3)}", name: $v, regionCode: "410505" }) { id } }`,
+      {
+        v: '\u200b殷都区人社局\ufeff',
+      },
+    );
+    expect(twin.errors?.[0]).toMatchObject({ extensions: { code: 'CONFLICT' }, message: 'Region 410505 already has a department named "殷都区人社局".' });
+    const items = await api.request(REGISTER, {
+      input: directory('ZW-2', {
+        informationItems: [
+          { name: '名称', dataType: '字符型' },
+          { name: '名称\u200b', dataType: '字符型' },
+        ],
+      }),
+    });
+    expect(items.errors?.[0].message).toBe('Information item "名称" appears twice; names must be unique within a directory.');
+    expect(
+      await api.orm.em
+        .fork()
+        .execute(`select count(*)::int as n from department where credit_code in (?, ?)`, [creditCode('410505', 2), creditCode('410505', 3)]),
+    ).toEqual([{ n: 0 }]);
+  });
+
   it('finding 9: dates outside 1900..2100, and events more than a day ahead, are refused', async () => {
     const mountId = (await api.ok(`mutation { mountDataset(input: { directory: { code: "TXT-1" }, kind: TABLE, locator: "t", recordCount: 1 }) { id } }`))
       .mountDataset.id;
@@ -106,5 +154,17 @@ describe('text hygiene on every string argument and input field (findings 5, 6, 
     expect(ancient.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(ancient.errors?.[0].message).toMatch(/input\.refreshedAt/);
     expect((await refresh(new Date(Date.now() - 3600_000).toISOString())).errors).toBeUndefined();
+
+    // A calendar day (LocalDate) too: a subscription's end date.
+    const other = creditCode('410505', 4);
+    await createDepartment(api, { creditCode: other, name: '殷都区民政局', regionCode: '410505' });
+    const farOff = await api.request(`mutation($input: RequestSubscriptionInput!) { requestSubscription(input: $input) { id } }`, {
+      input: { directory: { code: 'TXT-1' }, purpose: '社会救助审核', requesterCreditCode: other, endDate: '9999-12-31' },
+    });
+    expect(farOff.errors?.[0]).toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT' },
+      message: 'input.endDate 9999-12-31T00:00:00.000Z is out of range: dates run from 1900 to 2100.',
+    });
+    expect(await api.orm.em.fork().execute(`select count(*)::int as n from subscription_request`)).toEqual([{ n: 0 }]);
   });
 });

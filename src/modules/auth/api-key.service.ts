@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, conflict, notFound } from '../../core/errors';
+import { trimText } from '../../core/text';
 import type { RequestContext } from '../../core/request-context';
 import { identifierCode } from '../../core/text';
 import { snapshot } from '../audit/audit';
@@ -28,7 +29,7 @@ export const apiKeyService = {
   /** Issues a key for one department; the returned secret is never stored and cannot be shown again. */
   async create(ctx: RequestContext, input: NewApiKey): Promise<{ apiKey: ApiKey; secret: string }> {
     const admin = requireAdmin(ctx, 'create API keys');
-    const name = input.name.trim();
+    const name = trimText(input.name);
     if (!name) throw badInput('An API key needs a name saying which system uses it.');
     const secret = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
     return mutate(ctx, 'createApiKey', async (em, mutation) => {

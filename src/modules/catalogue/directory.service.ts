@@ -1,4 +1,4 @@
-import { cleanText, identifierCode } from '../../core/text';
+import { cleanText, identifierCode, trimText } from '../../core/text';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pagedRows } from '../../db/paged-children';
@@ -102,8 +102,8 @@ export function checkInformationItems(items: InformationItem[]): InformationItem
   const seen = new Set<string>();
   return items.map((item, index) => {
     // NFC here too (the GraphQL path has it already), so "é" and "e\u0301" collide on the import path as well.
-    const name = cleanText(item.name, `informationItems[${index}].name`).trim();
-    const dataType = cleanText(item.dataType, `informationItems[${index}].dataType`).trim();
+    const name = trimText(cleanText(item.name, `informationItems[${index}].name`));
+    const dataType = trimText(cleanText(item.dataType, `informationItems[${index}].dataType`));
     if (!name) throw badInput(`Information item ${index + 1} needs a name.`);
     if (!dataType) throw badInput(`Information item ${index + 1} ("${name}") needs a data type.`);
     if (seen.has(name)) throw badInput(`Information item "${name}" appears twice; names must be unique within a directory.`);
@@ -112,7 +112,7 @@ export function checkInformationItems(items: InformationItem[]): InformationItem
     return {
       name,
       dataType,
-      description: item.description?.trim() || null,
+      description: (item.description != null && trimText(item.description)) || null,
       ...(item.valueType ? { valueType: item.valueType } : {}),
       ...(item.required ? { required: true } : {}),
     };
@@ -121,9 +121,9 @@ export function checkInformationItems(items: InformationItem[]): InformationItem
 
 /** Rules that tie the share type to its conditions, checked after every change; exported for the bulk import. */
 export function checkShareRules(directory: Pick<ResourceDirectory, 'name' | 'shareType' | 'shareConditions'>): void {
-  if (!directory.name.trim()) throw badInput('A directory needs a name.');
+  if (!trimText(directory.name)) throw badInput('A directory needs a name.');
   const needsBasis = directory.shareType !== ShareType.UNCONDITIONAL;
-  if (needsBasis && !directory.shareConditions?.trim()) {
+  if (needsBasis && !trimText(directory.shareConditions ?? '')) {
     throw badInput(
       directory.shareType === ShareType.CONDITIONAL
         ? 'A conditionally shared directory needs its share conditions (shareConditions).'
@@ -135,7 +135,7 @@ export function checkShareRules(directory: Pick<ResourceDirectory, 'name' | 'sha
 function applyMetadata(directory: ResourceDirectory, input: DirectoryMetadata): void {
   const fields = ['name', 'summary', 'classification', 'resourceFormat', 'shareType', 'shareConditions', 'shareMethod', 'openToPublic', 'updateCycle'] as const;
   for (const field of fields) {
-    if (input[field] !== undefined) Object.assign(directory, { [field]: typeof input[field] === 'string' ? input[field].trim() : input[field] });
+    if (input[field] !== undefined) Object.assign(directory, { [field]: typeof input[field] === 'string' ? trimText(input[field]) : input[field] });
   }
   if (input.informationItems !== undefined) directory.informationItems = checkInformationItems(input.informationItems);
 }

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, conflict, notFound } from '../../core/errors';
+import { trimText } from '../../core/text';
 import type { RequestContext } from '../../core/request-context';
 import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
@@ -39,7 +40,7 @@ export const departmentService = {
   async create(ctx: RequestContext, input: CreateDepartmentInput): Promise<Department> {
     requireAdmin(ctx, 'manage departments');
     const creditCode = requireValidCreditCode(input.creditCode);
-    const name = input.name.trim();
+    const name = trimText(input.name);
     if (!name) throw badInput('A department needs a name.');
     return mutate(ctx, 'createDepartment', async (em, mutation) => {
       const region = await regionService.requireByCode(em, input.regionCode.trim());

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { cleanText } from '../../core/text';
+import { cleanText, trimText } from '../../core/text';
 import ExcelJS from 'exceljs';
 import { parse, CsvError } from 'csv-parse';
 import { badInput, MuluError, tooLarge } from '../../core/errors';
@@ -194,7 +194,7 @@ export async function readSheet(body: Buffer, format: SheetFormat, columns: Impo
     try {
       // The same text hygiene as GraphQL input (core/text.ts): control characters refused, NFC.
       keys.forEach((key, c) => {
-        if (key) cells[key] = cleanText(values[c] ?? '', key).trim();
+        if (key) cells[key] = trimText(cleanText(values[c] ?? '', key));
       });
     } catch (error) {
       rowErrors.push({ row: rowNumber, reason: error instanceof Error ? error.message : String(error) });

@@ -1,6 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, conflict, notFound } from '../../core/errors';
+import { trimText } from '../../core/text';
 import type { RequestContext } from '../../core/request-context';
 import { toCount } from '../../core/numbers';
 import { DirectoryStatus, ResourceDirectory } from '../catalogue/directory.entity';
@@ -110,7 +111,7 @@ export const mountService = {
     if (!hosted && input.recordCount == null) throw badInput('A mount whose data lives elsewhere needs its record count (recordCount).');
     const recordCount = hosted ? 0 : input.recordCount!;
     checkRecordCount(recordCount);
-    const locator = input.locator.trim();
+    const locator = trimText(input.locator);
     if (!locator) throw badInput('A mount needs a locator: where the data lives (table name, endpoint URL or file path).');
     const now = new Date();
     const refreshedAt = checkRefreshedAt(input.refreshedAt, now);

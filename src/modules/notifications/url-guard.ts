@@ -10,7 +10,7 @@ import { badInput } from '../../core/errors';
  * make the server POST into its own network (SSRF).
  */
 const blocked = new BlockList();
-for (const [net, prefix] of [
+const IPV4_BLOCKED = [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
   ['100.64.0.0', 10],
@@ -21,8 +21,20 @@ for (const [net, prefix] of [
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
   ['224.0.0.0', 3],
-] as const) {
+] as const;
+/** An IPv4 address as the last two groups of an IPv6 address: 127.0.0.0 -> "7f00:0". */
+const asIpv6Groups = (ipv4: string) => {
+  const [a, b, c, d] = ipv4.split('.').map(Number);
+  return `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+};
+for (const [net, prefix] of IPV4_BLOCKED) {
   blocked.addSubnet(net, prefix, 'ipv4');
+  // The same networks inside an IPv6 address, which some stacks and relays still deliver to the IPv4 address:
+  // IPv4-compatible (::127.0.0.1), IPv4-translated (::ffff:0:127.0.0.1) and 6to4 (2002:7f00:1::). IPv4-mapped
+  // (::ffff:127.0.0.1) BlockList checks against the IPv4 rules itself.
+  blocked.addSubnet(`::${asIpv6Groups(net)}`, 96 + prefix, 'ipv6');
+  blocked.addSubnet(`::ffff:0:${asIpv6Groups(net)}`, 96 + prefix, 'ipv6');
+  blocked.addSubnet(`2002:${asIpv6Groups(net)}::`, 16 + prefix, 'ipv6');
 }
 for (const [net, prefix] of [
   ['::', 128],
@@ -30,7 +42,10 @@ for (const [net, prefix] of [
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
+  // NAT64 (well-known and local-use prefixes) and Teredo: tunnels to an IPv4 address written inside.
   ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
+  ['2001::', 32],
 ] as const) {
   blocked.addSubnet(net, prefix, 'ipv6');
 }

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PageRequest } from '../../db/page';
 import { pagedChildren } from '../../db/paged-children';
 import { conflict, badInput, forbidden, notFound } from '../../core/errors';
+import { trimText } from '../../core/text';
 import type { RequestContext } from '../../core/request-context';
 import { identifierCode } from '../../core/text';
 import { snapshot } from '../audit/audit';
@@ -109,7 +110,7 @@ export const webhookService = {
         url,
         events: checkEvents(input.events, department),
         secret,
-        description: input.description?.trim() || null,
+        description: (input.description != null && trimText(input.description)) || null,
         createdBy: viewer.id,
       });
       await em.flush();
@@ -129,7 +130,7 @@ export const webhookService = {
       if (input.events) webhook.events = checkEvents(input.events, webhook.department?.getEntity() ?? null);
       if (secret) webhook.secret = secret;
       if (input.active != null) webhook.active = input.active;
-      if (input.description !== undefined) webhook.description = input.description?.trim() || null;
+      if (input.description !== undefined) webhook.description = (input.description != null && trimText(input.description)) || null;
       await em.flush();
       mutation.audit({
         entityType: 'Webhook',

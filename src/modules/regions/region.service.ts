@@ -1,6 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, conflict, notFound } from '../../core/errors';
+import { trimText } from '../../core/text';
 import type { RequestContext } from '../../core/request-context';
 import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
@@ -36,7 +37,7 @@ export const regionService = {
   async create(ctx: RequestContext, input: CreateRegionInput): Promise<Region> {
     requireAdmin(ctx, 'manage regions');
     const code = input.code.trim();
-    const name = input.name.trim();
+    const name = trimText(input.name);
     const check = checkRegionCode(code);
     if (!check.ok) throw badInput(check.reason);
     if (!name) throw badInput('A region needs a name.');

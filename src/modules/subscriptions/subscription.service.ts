@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { pagedChildren } from '../../db/paged-children';
 import type { PageRequest } from '../../db/page';
 import { badInput, conflict, forbidden, notFound } from '../../core/errors';
+import { trimText } from '../../core/text';
 import type { RequestContext } from '../../core/request-context';
 import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
@@ -78,7 +79,7 @@ export const subscriptionService = {
    */
   async request(ctx: RequestContext, input: RequestSubscriptionInput): Promise<SubscriptionRequest> {
     const viewer = requireViewer(ctx);
-    const purpose = input.purpose.trim();
+    const purpose = trimText(input.purpose);
     if (!purpose) throw badInput('A subscription request needs its purpose (用途).');
     const endDate = checkEndDate(input.endDate);
     const requesterCode = input.requesterCreditCode?.trim() || viewer.departmentCreditCode;
@@ -144,14 +145,14 @@ export const subscriptionService = {
         throw conflict(`Directory ${directory.code} is no longer published; this request can only be rejected.`);
       if (directory.shareType === ShareType.NOT_SHARED) throw conflict(`Directory ${directory.code} is no longer shared; this request can only be rejected.`);
       request.decidedAt = now;
-      request.decisionReason = input.reason?.trim() || null;
+      request.decisionReason = (input.reason != null && trimText(input.reason)) || null;
       request.grantedItems = checkGrantedItems(directory, input.grantedItems);
     });
   },
 
   /** Pending -> rejected, by the provider, with a reason. */
   reject(ctx: RequestContext, input: DecisionInput): Promise<SubscriptionRequest> {
-    const reason = input.reason?.trim();
+    const reason = input.reason != null ? trimText(input.reason) : '';
     if (!reason) throw badInput('A rejection needs a reason the requesting department can act on.');
     return this.transition(ctx, input.id, 'reject', 'rejectSubscriptionRequest', (request, now) => {
       request.decidedAt = now;
@@ -163,7 +164,7 @@ export const subscriptionService = {
   revoke(ctx: RequestContext, input: DecisionInput): Promise<SubscriptionRequest> {
     return this.transition(ctx, input.id, 'revoke', 'revokeSubscription', (request, now) => {
       request.endedAt = now;
-      request.decisionReason = input.reason?.trim() || request.decisionReason || null;
+      request.decisionReason = (input.reason != null && trimText(input.reason)) || request.decisionReason || null;
     });
   },
 

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PageRequest } from '../../db/page';
 import { badInput, conflict, notFound } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
-import { identifierCode } from '../../core/text';
+import { holdsSpaceOrInvisible, identifierCode, trimText } from '../../core/text';
 import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
 import { requireDepartmentWriter } from '../../core/permissions';
@@ -66,7 +66,7 @@ function mainItemFilterSql(filter: MainItemListFilter): { sql: string; params: u
 
 /** Trims a required text field and checks its length, with a reason a steward understands. */
 export function requireText(value: string, what: string, max: number): string {
-  const text = value.trim();
+  const text = trimText(value);
   if (!text) throw badInput(`The ${what} must not be empty.`);
   if (text.length > max) throw badInput(`The ${what} is ${text.length} characters long; at most ${max} are allowed.`);
   return text;
@@ -76,10 +76,17 @@ export function requireText(value: string, what: string, max: number): string {
  * A main or sub-item code as it is kept and looked up on every path (the
  * mutations, the import file, record batches): an identifier code
  * (identifierCode: full-width folded, trimmed, upper-cased), 1 to 64
- * characters.
+ * characters, with no space, line break or invisible character inside
+ * (`M 1` or M1 with a zero-width space would be second codes that look like
+ * `M1`). Other characters stay allowed: codes come from the catalogues each
+ * department keeps.
  */
 export function requireItemCode(value: string, what: 'main item code' | 'sub-item code'): string {
-  return requireText(identifierCode(value), what, 64);
+  const code = requireText(identifierCode(value), what, 64);
+  if (holdsSpaceOrInvisible(code)) {
+    throw badInput(`${JSON.stringify(value)} is not a valid ${what}: a code holds no space, line break or invisible character.`);
+  }
+  return code;
 }
 
 /** The department named by the input, which the caller must be allowed to write. */

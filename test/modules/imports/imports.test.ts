@@ -453,4 +453,24 @@ describe('bulk import of directories and supervision items', () => {
       { code: 'V-S4', category: 'COERCION' },
     ]);
   });
+
+  it('keeps supervision item codes as GraphQL does: full-width folded, upper-cased', async () => {
+    const header = ['部门统一社会信用代码', '主项编码', '主项名称', '设定依据', '子项编码', '子项名称', '子项类别'];
+    const post = (rows: string[][]) =>
+      http(api, '/imports/supervision-items', { token: stewardToken, method: 'POST', body: csv([header, ...rows]), contentType: 'text/csv' });
+    // Typed with a Chinese input method in full-width mode: the same code as case-m1 (identifierCode).
+    const fullWidth = await post([[A, 'ＣＡＳＥ－Ｍ１', '对餐饮单位的监督检查', '《食品安全法》', 'case-s1', '餐饮日常检查', '行政检查']]);
+    expect(fullWidth.json()).toMatchObject({ applied: true, created: 2, errors: [] });
+    const imported = await post([[A, 'case-m1', '对餐饮单位的监督检查', '《食品安全法》', 'case-s1', '餐饮日常检查', '行政检查']]);
+    expect(imported.json()).toMatchObject({ applied: true, created: 0, unchanged: 2, errors: [] });
+    // GraphQL names the imported items in any case, and a second item in another case is the same code.
+    const sub = await api.ok(
+      `mutation { createSupervisionSubItem(input: { departmentCreditCode: "${A}", mainItemCode: "case-m1", code: "case-s2", name: "餐饮违法行为处罚", category: PENALTY }) { code mainItem { code } } }`,
+    );
+    expect(sub.createSupervisionSubItem).toEqual({ code: 'CASE-S2', mainItem: { code: 'CASE-M1' } });
+    const again = await api.request(
+      `mutation { createSupervisionSubItem(input: { departmentCreditCode: "${A}", mainItemCode: "CASE-M1", code: "CASE-S1", name: "x", category: OTHER }) { code } }`,
+    );
+    expect(again.errors?.[0].extensions?.code).toBe('CONFLICT');
+  });
 });

@@ -1,6 +1,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { addDirectory, createDepartment, createRegions, creditCode, mount } from '../../support/builders';
+import { MAX_SUBSCRIPTIONS_PER_CALLER } from '../../../src/graphql/websocket';
+import { addDirectory, createDepartment, createRegions, creditCode, HENAN_ANYANG_YINDU, mount } from '../../support/builders';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
 interface Next {
@@ -188,6 +189,41 @@ describe('GraphQL subscriptions over graphql-ws', () => {
     served.dispose();
   };
 
+  it(`lets one caller hold at most ${MAX_SUBSCRIPTIONS_PER_CALLER} live subscriptions over all its connections, and counts ended ones no more`, async () => {
+    const wall = await api.signToken({ role: 'VIEWER', sub: 'dashboard-wall' });
+    const first = open(wall);
+    const second = open(wall);
+    const held = Array.from({ length: MAX_SUBSCRIPTIONS_PER_CALLER }, (_, i) => subscribe(i % 2 ? first.client : second.client, FIGURES, { code: '410505' }));
+    // Each was accepted: a refused one would end at once.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(held.filter((s) => s.finished() !== null)).toEqual([]);
+
+    const over = subscribe(first.client, FIGURES, { code: '410505' });
+    await over.end();
+    expect(over.finished()).toEqual({
+      error: [
+        expect.objectContaining({
+          message: `You already hold ${MAX_SUBSCRIPTIONS_PER_CALLER} live subscriptions, the most one caller may hold at once; complete some you no longer need before starting another.`,
+          extensions: { code: 'BAD_USER_INPUT' },
+        }),
+      ],
+    });
+    // Another caller is not affected.
+    const other = open(await api.signToken({ role: 'VIEWER', sub: 'someone-else' }));
+    await expectFiguresServed(other.client, 'A-OTHER-CALLER');
+
+    // A completed subscription, and every subscription of a closed connection, no longer count.
+    held[0].dispose();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await expectFiguresServed(first.client, 'A-AFTER-COMPLETE');
+    await second.client.dispose();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const again = Array.from({ length: MAX_SUBSCRIPTIONS_PER_CALLER / 2 }, () => subscribe(first.client, FIGURES, { code: '410500' }));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(again.filter((s) => s.finished() !== null)).toEqual([]);
+    await first.client.dispose();
+  });
+
   it("refuses a subscription's argument holding a NUL as GraphQL does, naming it, and the connection serves on", async () => {
     const viewer = open(await api.signToken({ role: 'VIEWER' }));
     for (const [query, variables, field, position] of [
@@ -222,5 +258,53 @@ describe('GraphQL subscriptions over graphql-ws', () => {
     const stream = subscribe(shortLived.client, FIGURES, { code: '410500' });
     await stream.end();
     expect(shortLived.closed[0]).toMatchObject({ code: 4401, reason: 'The token has expired; sign in again.' });
+  });
+});
+
+describe('a graphql-ws client that stops reading', () => {
+  const STALL_MS = 1000;
+  let api: TestServer;
+  const A = creditCode('410505', 1);
+
+  beforeAll(async () => {
+    api = await startTestServer({ sendStallMs: STALL_MS });
+    await createRegions(api, HENAN_ANYANG_YINDU);
+    await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
+  });
+  afterAll(() => api.close());
+
+  it('is cut once it leaves a ping unanswered for the stall time, while a client that reads keeps its subscription', async () => {
+    const token = await api.signToken({ role: 'VIEWER' });
+    // A raw client that subscribes, then stops reading its socket (as a client whose process hangs, or an attacker's).
+    const socket = new WebSocket(api.server.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    let closedAt: number | null = null;
+    socket.on('close', () => (closedAt = Date.now()));
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => {
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+      socket.on('message', (data) => {
+        if ((JSON.parse(String(data)) as { type: string }).type === 'connection_ack') resolve();
+      });
+    });
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: FIGURES, variables: { code: '410505' } } }));
+    const reader = wsClient(api, token);
+    const stream = subscribe(reader.client, FIGURES, { code: '410505' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    (socket as unknown as { _socket: import('node:net').Socket })._socket.pause();
+
+    // Two pings at most go unanswered; then the server has closed its end, which the client sees once it reads again.
+    await new Promise((resolve) => setTimeout(resolve, 3 * STALL_MS));
+    const resumedAt = Date.now();
+    (socket as unknown as { _socket: import('node:net').Socket })._socket.resume();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(closedAt).not.toBeNull();
+    expect(closedAt!).toBeGreaterThanOrEqual(resumedAt);
+
+    // The client that reads answered every ping: it is still subscribed and hears the next change.
+    expect(reader.closed).toEqual([]);
+    await addDirectory(api, A, 'AFTER-STALL');
+    await stream.next(1);
+    expect(stream.messages[0].data.figuresChanged.code).toBe('410505');
+    await reader.client.dispose();
   });
 });

@@ -68,6 +68,27 @@ describe('supervision items and records', () => {
       expect(elsewhere.createSupervisionSubItem).toEqual({ code: 'S1', department: { name: '区司法局' }, mainItem: { code: 'M1' } });
     });
 
+    it('refuses item codes that would look like another code (inner or zero-width spaces, a line break) and takes a full-width code for the code it folds to, storing nothing', async () => {
+      const before = await stats();
+      const MAIN = `mutation($code: String!) { createSupervisionMainItem(input: { departmentCreditCode: "${dept}", code: $code, name: "x", legalBasis: "y" }) { code } }`;
+      const SUB = `mutation($code: String!) { createSupervisionSubItem(input: { departmentCreditCode: "${dept}", mainItemCode: "M1", code: $code, name: "x", category: OTHER }) { code } }`;
+      for (const [document, code] of [
+        [MAIN, 'M 1'],
+        [MAIN, 'M\u200b1'],
+        [SUB, 'S1\nS2'],
+        [SUB, 'S\u00a01'],
+      ]) {
+        const response = await api.request(document, { code });
+        expect(response.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+        expect(response.errors?.[0].message).toMatch(/is not a valid (main item|sub-item) code: a code holds no space, line break or invisible character\.$/);
+      }
+      // Ｍ１ typed in full-width mode is M1 (identifierCode), which the department already has.
+      const fullWidth = await api.request(MAIN, { code: 'Ｍ１' });
+      expect(fullWidth.errors?.[0].extensions?.code).toBe('CONFLICT');
+      expect(fullWidth.errors?.[0].message).toMatch(/already has a supervision main item with code "M1"/);
+      expect(await stats()).toEqual(before);
+    });
+
     it('names a missing main item or department in NOT_FOUND, and a bad credit code in BAD_USER_INPUT', async () => {
       const noMain = await api.request(
         `mutation { createSupervisionSubItem(input: { departmentCreditCode: "${dept}", mainItemCode: "NOPE", code: "Z", name: "x", category: OTHER }) { code } }`,
