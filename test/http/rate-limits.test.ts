@@ -1,3 +1,5 @@
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { baseUrl } from '../support/http';
 import { startTestServer, type TestServer } from '../support/test-server';
 
@@ -51,5 +53,36 @@ describe('rate limits', () => {
     expect(((await limited.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('RATE_LIMITED');
     // The admin's key is a caller of its own.
     expect((await post(api.adminToken)).status).toBe(200);
+  });
+  it('counts operations over graphql-ws against the same limit, so the WebSocket is no way around it', async () => {
+    const token = await api.signToken({ role: 'VIEWER', sub: 'socket-user' });
+    const client = createClient({
+      url: api.server.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      retryAttempts: 0,
+    });
+    const run = (query: string) =>
+      new Promise<{ data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] }>((resolve) => {
+        let result: { data?: unknown } = {};
+        client.subscribe(
+          { query },
+          {
+            next: (value) => (result = value as { data?: unknown }),
+            error: (errors) => resolve({ errors: errors as { message: string; extensions?: { code?: string } }[] }),
+            complete: () => resolve(result),
+          },
+        );
+      });
+    // Three over HTTP and two over the socket fill the caller's 5 a minute; the next operation on the socket is refused.
+    for (let i = 0; i < 3; i++) expect((await post(token)).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect(await run('{ viewer { role } }')).toEqual({ data: { viewer: { role: 'VIEWER' } } });
+    const refused = await run('{ viewer { role } }');
+    expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['RATE_LIMITED']);
+    expect(refused.errors?.[0].message).toMatch(/^Too many requests: this caller may send 5 a minute\. Try again in \d+ s\.$/);
+    const subscription = await run('subscription { figuresChanged(regionCode: "410000") { code } }');
+    expect(subscription.errors?.map((e) => e.extensions?.code)).toEqual(['RATE_LIMITED']);
+    expect((await post(token)).status).toBe(429);
+    await client.dispose();
   });
 });
