@@ -26,7 +26,7 @@ import { queryCost } from './query-cost';
 export const MAX_SUBSCRIPTIONS_PER_CALLER = 100;
 
 /** Close codes a client sees (graphql-ws uses 44xx for its own). */
-export const CLOSE_CODES = { unauthenticated: 4401, tokenExpired: 4401 } as const;
+export const CLOSE_CODES = { unauthenticated: 4401, tokenExpired: 4401, rateLimited: 4429 } as const;
 
 interface ConnectionState {
   viewer: Viewer | null;
@@ -129,14 +129,24 @@ export function attachGraphQLWebSocket(options: {
       schema,
       async onConnect(ctx) {
         const authorization = authorizationOf(ctx.connectionParams);
+        const address = addressOfSocket(ctx.extra.request);
         let viewer: Viewer | null;
         try {
           viewer = await authenticator.authenticate(authorization, orm.em.fork());
         } catch (error) {
-          ctx.extra.socket.close(CLOSE_CODES.unauthenticated, error instanceof MuluError ? error.message.slice(0, 120) : 'Unauthenticated');
+          // A failed sign-in counts against the address, as over HTTP, so guessing keys by reconnecting is limited too.
+          const refusal = await options.rateLimiter.consume(null, address);
+          if (refusal) ctx.extra.socket.close(CLOSE_CODES.rateLimited, refusal.message.slice(0, 120));
+          else ctx.extra.socket.close(CLOSE_CODES.unauthenticated, error instanceof MuluError ? error.message.slice(0, 120) : 'Unauthenticated');
           return false;
         }
-        const caller = callerKey(viewer, addressOfSocket(ctx.extra.request));
+        // Opening a connection is a request: a caller cannot reconnect (and sign in, an API key's lookup) without limit.
+        const refusal = await options.rateLimiter.consume(viewer, address);
+        if (refusal) {
+          ctx.extra.socket.close(CLOSE_CODES.rateLimited, refusal.message.slice(0, 120));
+          return false;
+        }
+        const caller = callerKey(viewer, address);
         const state: ConnectionState = { viewer, caller, counted: new Set() };
         const expiresAt = expiryOf(authorization);
         if (expiresAt !== null) {

@@ -54,13 +54,16 @@ describe('rate limits', () => {
     // The admin's key is a caller of its own.
     expect((await post(api.adminToken)).status).toBe(200);
   });
-  it('counts operations over graphql-ws against the same limit, so the WebSocket is no way around it', async () => {
+  it('counts graphql-ws connections and operations against the same limit, so the WebSocket is no way around it', async () => {
     const token = await api.signToken({ role: 'VIEWER', sub: 'socket-user' });
     const client = createClient({
       url: api.server.url.replace(/^http/, 'ws'),
       webSocketImpl: WebSocket,
       connectionParams: { authorization: `Bearer ${token}` },
       retryAttempts: 0,
+      // One connection for the whole test: a lazy client would reconnect (a new request) after each operation.
+      lazy: false,
+      onNonLazyError: () => undefined,
     });
     const run = (query: string) =>
       new Promise<{ data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] }>((resolve) => {
@@ -74,9 +77,9 @@ describe('rate limits', () => {
           },
         );
       });
-    // Three over HTTP and two over the socket fill the caller's 5 a minute; the next operation on the socket is refused.
+    // Three over HTTP, the socket's connection and one operation on it fill the caller's 5 a minute; the next operation is refused.
     for (let i = 0; i < 3; i++) expect((await post(token)).status).toBe(200);
-    for (let i = 0; i < 2; i++) expect(await run('{ viewer { role } }')).toEqual({ data: { viewer: { role: 'VIEWER' } } });
+    expect(await run('{ viewer { role } }')).toEqual({ data: { viewer: { role: 'VIEWER' } } });
     const refused = await run('{ viewer { role } }');
     expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['RATE_LIMITED']);
     expect(refused.errors?.[0].message).toMatch(/^Too many requests: this caller may send 5 a minute\. Try again in \d+ s\.$/);
@@ -84,5 +87,14 @@ describe('rate limits', () => {
     expect(subscription.errors?.map((e) => e.extensions?.code)).toEqual(['RATE_LIMITED']);
     expect((await post(token)).status).toBe(429);
     await client.dispose();
+    // A new connection of the limited caller is closed at connection_init (4429), before it signs in again.
+    const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
+      const socket = new WebSocket(api.server.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+      socket.on('error', () => undefined);
+      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+    });
+    expect(closed.code).toBe(4429);
+    expect(closed.reason).toMatch(/^Too many requests: this caller may send 5 a minute/);
   });
 });
