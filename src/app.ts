@@ -28,7 +28,7 @@ import { bulkLane } from './http/bulk-lane';
 import { webRouter, type DemoTokens } from './http/web';
 import { bodyRate, DEFAULT_BODY_RATE, type BodyRate } from './http/body-rate';
 import { identifyCaller } from './http/caller';
-import { DEFAULT_RATE_LIMITS, rateLimit, type RateLimits } from './http/rate-limit';
+import { createRateLimiter, DEFAULT_RATE_LIMITS, rateLimit, type RateLimits } from './http/rate-limit';
 import { callerSlots, DEFAULT_CALLER_SLOTS, type CallerSlots } from './http/caller-slots';
 import { createResponseCache, DEFAULT_RESPONSE_CACHE_BYTES, type ResponseCacheStats } from './graphql/response-cache';
 import { createSnapshotSource } from './graphql/snapshot-source';
@@ -141,6 +141,9 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   const introspection = options.introspection ?? true;
   // GraphQL subscriptions (graphql-ws) on the same path, fed by PostgreSQL notifications, under the same limits.
   const live = createLiveUpdates(listener);
+  // One count per caller for HTTP requests and graphql-ws operations alike: the WebSocket is no way around the limit.
+  const rateLimits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
+  const rateLimiter = createRateLimiter(rateLimits);
   const webSocket = attachGraphQLWebSocket({
     httpServer,
     schema,
@@ -150,6 +153,7 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
     limits: limitSettings,
     maxMessageBytes: GRAPHQL_BODY_BYTES,
     stallMs: options.sendStallMs ?? DEFAULT_SEND_STALL_MS,
+    rateLimiter,
   });
   // Queries and mutations run compiled (graphql-jit) on the same schema and resolvers; see compiled-execution.ts.
   const apollo = new ApolloServer<MuluContext>({
@@ -220,7 +224,7 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   // Before anything is read or run, for every route that works for a caller: who is it, and is it over its rate?
   const identify = (req: express.Request) => identifyCaller(req, orm, authenticator);
   // Then: may it run now, or must it wait for its own earlier requests (caller-slots.ts)?
-  const admit = [rateLimit(orm, authenticator, options.rateLimits ?? DEFAULT_RATE_LIMITS), callerSlots(identify, options.callerSlots ?? DEFAULT_CALLER_SLOTS)];
+  const admit = [rateLimit(orm, authenticator, rateLimits, rateLimiter), callerSlots(identify, options.callerSlots ?? DEFAULT_CALLER_SLOTS)];
   // One lane for every large body (record batches, uploads), signed-in callers only: see bulk-lane.ts.
   // Once admitted, a body must keep arriving (body-rate.ts), or its slot is freed with a 408.
   const bulk = [bulkLane(undefined, undefined, identify), bodyRate(options.bodyRate ?? DEFAULT_BODY_RATE)];

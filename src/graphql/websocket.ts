@@ -7,7 +7,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { checkOperationAccess } from '../modules/auth/auth.guard';
 import type { Authenticator } from '../modules/auth/authenticator';
 import type { Viewer } from '../core/viewer';
-import { MuluError } from '../core/errors';
+import { MuluError, rateLimited } from '../core/errors';
+import { callerKey, type RateLimiter } from '../http/rate-limit';
 import type { LiveUpdates } from '../modules/notifications/live-updates';
 import type { MuluContext } from './context';
 import { newDeadline } from './execution-budget';
@@ -25,7 +26,7 @@ import { queryCost } from './query-cost';
 export const MAX_SUBSCRIPTIONS_PER_CALLER = 100;
 
 /** Close codes a client sees (graphql-ws uses 44xx for its own). */
-export const CLOSE_CODES = { unauthenticated: 4401, tokenExpired: 4401 } as const;
+export const CLOSE_CODES = { unauthenticated: 4401, tokenExpired: 4401, rateLimited: 4429 } as const;
 
 interface ConnectionState {
   viewer: Viewer | null;
@@ -35,6 +36,9 @@ interface ConnectionState {
   counted: Set<string>;
   expiryTimer?: NodeJS.Timeout;
 }
+
+/** The address of a WebSocket's client, as the HTTP routes name it (src/http/caller.ts). */
+const addressOfSocket = (request: http.IncomingMessage) => request.socket.remoteAddress ?? 'unknown';
 
 /** The bearer token of a graphql-ws connection: `connectionParams.authorization` ("Bearer ...") or `connectionParams.token`. */
 function authorizationOf(params: Record<string, unknown> | undefined): string | undefined {
@@ -82,6 +86,8 @@ export function attachGraphQLWebSocket(options: {
   maxMessageBytes: number;
   /** MULU_SEND_STALL_MS: a connection that left a ping unanswered this long is cut. */
   stallMs: number;
+  /** The server's per-caller rate limits (src/http/rate-limit.ts): each operation counts as one request. */
+  rateLimiter: RateLimiter;
 }) {
   const { schema, orm, authenticator, live } = options;
   const maxQueryCost = options.limits.maxCost;
@@ -123,14 +129,24 @@ export function attachGraphQLWebSocket(options: {
       schema,
       async onConnect(ctx) {
         const authorization = authorizationOf(ctx.connectionParams);
+        const address = addressOfSocket(ctx.extra.request);
         let viewer: Viewer | null;
         try {
           viewer = await authenticator.authenticate(authorization, orm.em.fork());
         } catch (error) {
-          ctx.extra.socket.close(CLOSE_CODES.unauthenticated, error instanceof MuluError ? error.message.slice(0, 120) : 'Unauthenticated');
+          // A failed sign-in counts against the address, as over HTTP, so guessing keys by reconnecting is limited too.
+          const refusal = await options.rateLimiter.consume(null, address);
+          if (refusal) ctx.extra.socket.close(CLOSE_CODES.rateLimited, refusal.message.slice(0, 120));
+          else ctx.extra.socket.close(CLOSE_CODES.unauthenticated, error instanceof MuluError ? error.message.slice(0, 120) : 'Unauthenticated');
           return false;
         }
-        const caller = viewer ? `${viewer.kind}:${viewer.id}` : `anonymous:${ctx.extra.request.socket.remoteAddress ?? ''}`;
+        // Opening a connection is a request: a caller cannot reconnect (and sign in, an API key's lookup) without limit.
+        const refusal = await options.rateLimiter.consume(viewer, address);
+        if (refusal) {
+          ctx.extra.socket.close(CLOSE_CODES.rateLimited, refusal.message.slice(0, 120));
+          return false;
+        }
+        const caller = callerKey(viewer, address);
         const state: ConnectionState = { viewer, caller, counted: new Set() };
         const expiresAt = expiryOf(authorization);
         if (expiresAt !== null) {
@@ -153,6 +169,9 @@ export function attachGraphQLWebSocket(options: {
       },
       async onSubscribe(ctx, id, payload) {
         const state = states.get(ctx);
+        // Counted before anything is parsed: a flood of malformed operations is a flood too.
+        const refusal = await options.rateLimiter.consume(state?.viewer ?? null, addressOfSocket(ctx.extra.request));
+        if (refusal) return [toGraphQLError(rateLimited(refusal.message, refusal.retryAfterSeconds))];
         let document: DocumentNode;
         try {
           document = parse(payload.query, parseOptions);

@@ -1,3 +1,5 @@
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { baseUrl } from '../support/http';
 import { startTestServer, type TestServer } from '../support/test-server';
 
@@ -51,5 +53,48 @@ describe('rate limits', () => {
     expect(((await limited.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('RATE_LIMITED');
     // The admin's key is a caller of its own.
     expect((await post(api.adminToken)).status).toBe(200);
+  });
+  it('counts graphql-ws connections and operations against the same limit, so the WebSocket is no way around it', async () => {
+    const token = await api.signToken({ role: 'VIEWER', sub: 'socket-user' });
+    const client = createClient({
+      url: api.server.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      retryAttempts: 0,
+      // One connection for the whole test: a lazy client would reconnect (a new request) after each operation.
+      lazy: false,
+      onNonLazyError: () => undefined,
+    });
+    const run = (query: string) =>
+      new Promise<{ data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] }>((resolve) => {
+        let result: { data?: unknown } = {};
+        client.subscribe(
+          { query },
+          {
+            next: (value) => (result = value as { data?: unknown }),
+            error: (errors) => resolve({ errors: errors as { message: string; extensions?: { code?: string } }[] }),
+            complete: () => resolve(result),
+          },
+        );
+      });
+    // Three over HTTP, the socket's connection and one operation on it fill the caller's 5 a minute; the next operation is refused.
+    for (let i = 0; i < 3; i++) expect((await post(token)).status).toBe(200);
+    expect(await run('{ viewer { role } }')).toEqual({ data: { viewer: { role: 'VIEWER' } } });
+    const refused = await run('{ viewer { role } }');
+    expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['RATE_LIMITED']);
+    expect(refused.errors?.[0].message).toMatch(/^Too many requests: this caller may send 5 a minute\. Try again in \d+ s\.$/);
+    const subscription = await run('subscription { figuresChanged(regionCode: "410000") { code } }');
+    expect(subscription.errors?.map((e) => e.extensions?.code)).toEqual(['RATE_LIMITED']);
+    expect((await post(token)).status).toBe(429);
+    await client.dispose();
+    // A new connection of the limited caller is closed at connection_init (4429), before it signs in again.
+    const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
+      const socket = new WebSocket(api.server.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+      socket.on('error', () => undefined);
+      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+    });
+    expect(closed.code).toBe(4429);
+    expect(closed.reason).toMatch(/^Too many requests: this caller may send 5 a minute/);
   });
 });

@@ -262,7 +262,8 @@ describe('GraphQL subscriptions over graphql-ws', () => {
 });
 
 describe('a graphql-ws client that stops reading', () => {
-  const STALL_MS = 1000;
+  // Long enough that a reader on a loaded machine answers each ping in time.
+  const STALL_MS = 2000;
   let api: TestServer;
   const A = creditCode('410505', 1);
 
