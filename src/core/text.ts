@@ -32,6 +32,11 @@ const INVISIBLE = '\\s\\u00AD\\u115F\\u1160\\u180E\\u200B-\\u200F\\u202A-\\u202E
 const INVISIBLE_EDGES = new RegExp(`^[${INVISIBLE}]+|[${INVISIBLE}]+$`, 'g');
 const INVISIBLE_INSIDE = new RegExp(`[${INVISIBLE}]`);
 
+const INVISIBLE_FIRST = new RegExp(`^[${INVISIBLE}]`);
+
+/** Whether `text` is not empty but holds nothing that shows (white space and invisible characters only): a value typed blank. */
+export const isBlankText = (text: string): boolean => INVISIBLE_FIRST.test(text) && trimText(text) === '';
+
 /** Whether `text` holds white space (a line break too) or a character that shows as nothing: a code with one looks like another code. */
 export const holdsSpaceOrInvisible = (text: string): boolean => INVISIBLE_INSIDE.test(text);
 

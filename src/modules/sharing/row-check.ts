@@ -1,4 +1,5 @@
 import { badInput } from '../../core/errors';
+import { isBlankText } from '../../core/text';
 import type { InformationItem } from '../catalogue/directory.entity';
 import { ItemValueType } from '../catalogue/directory.entity';
 import { LONE_SURROGATE, parseValue, valueTypeOf } from '../catalogue/item-value-type';
@@ -21,6 +22,9 @@ const keyText = (name: string) => `${JSON.stringify(name)}:`;
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/** The error of a required text item sent blank: spaces or invisible characters only are no value (a value that is there is kept as loaded). */
+const blankRequired = (name: string) => `${name} is required; the value sent is blank (only spaces or invisible characters).`;
 
 /**
  * The stored JSON of a cell in its most common spelling, found without
@@ -116,6 +120,11 @@ export class RowChecker {
       const cell = this.cellOf[k];
       const text = cell >= 0 ? cells[cell] : undefined;
       if (text === '' && !item.required) continue;
+      if (item.required && item.type === ItemValueType.STRING && text && isBlankText(text)) {
+        failed = true;
+        if (errors.length < MAX_REPORTED_ERRORS) errors.push({ row, column: item.name, reason: blankRequired(item.name) });
+        continue;
+      }
       const fast = text ? fastJson(item.type, text) : null;
       if (fast !== null) {
         json += (json.length > 1 ? ',' : '') + this.keys[k] + fast;
@@ -170,7 +179,12 @@ export class RowChecker {
       if (!this.byName.has(key)) fail(key, `Unknown column "${key}"; the directory's information items are: ${listOf(this.items)}.`);
     }
     for (const item of this.items) {
-      const parsed = parseValue(item.type, values[item.name]);
+      const value = values[item.name];
+      if (item.required && item.type === ItemValueType.STRING && typeof value === 'string' && isBlankText(value)) {
+        fail(item.name, blankRequired(item.name));
+        continue;
+      }
+      const parsed = parseValue(item.type, value);
       if (!parsed.ok) fail(item.name, `${item.name}: ${parsed.reason}.`);
       else if (parsed.value === null) {
         if (item.required) fail(item.name, `${item.name} is required.`);

@@ -50,4 +50,24 @@ describe('RowChecker.checkCells', () => {
       }
     }
   });
+
+  it('refuses a required text item sent blank (spaces or invisible characters only) and keeps such a value in an item not required', () => {
+    const checker = new RowChecker([
+      { name: '姓名', dataType: '字符型', required: true },
+      { name: '备注', dataType: '字符型' },
+    ] as InformationItem[]);
+    checker.checkHeader(['姓名', '备注']);
+    for (const blank of ['   ', '\t', '\u3000', '\u200b', ' \ufeff ']) {
+      const slow: RowError[] = [];
+      const fast: RowError[] = [];
+      expect(checker.check({ 姓名: blank, 备注: 'x' }, 2, slow)).toBeNull();
+      expect(checker.checkCells([blank, 'x'], 2, fast)).toBeNull();
+      expect(slow).toEqual([{ row: 2, column: '姓名', reason: '姓名 is required; the value sent is blank (only spaces or invisible characters).' }]);
+      expect(fast).toEqual(slow);
+    }
+    const kept: RowError[] = [];
+    expect(checker.check({ 姓名: ' 张三 ', 备注: '  ' }, 3, kept)).toBe(JSON.stringify({ 姓名: ' 张三 ', 备注: '  ' }));
+    expect(checker.checkCells([' 张三 ', '  '], 3, kept)).toBe(JSON.stringify({ 姓名: ' 张三 ', 备注: '  ' }));
+    expect(kept).toEqual([]);
+  });
 });
