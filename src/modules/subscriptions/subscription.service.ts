@@ -35,11 +35,13 @@ export interface DecisionInput {
 /** The items an approval grants: names of the directory's items, at least one; null for all. */
 function checkGrantedItems(directory: ResourceDirectory, names: string[] | null | undefined): string[] | null {
   if (names == null) return null;
+  // Trimmed as the items' own names were when the directory was registered (trimText).
+  const asked = names.map(trimText);
   const known = directory.informationItems.map((item) => item.name);
-  const unknown = names.filter((name) => !known.includes(name));
+  const unknown = asked.filter((name) => !known.includes(name));
   if (unknown.length)
     throw badInput(`Directory ${directory.code} has no information item ${unknown.map((n) => `"${n}"`).join(', ')}; its items are ${known.join(', ')}.`);
-  const granted = known.filter((name) => names.includes(name));
+  const granted = known.filter((name) => asked.includes(name));
   if (granted.length === 0) throw badInput('Grant at least one information item, or omit grantedItems to grant them all.');
   return granted;
 }
