@@ -1,4 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
+import { identifierCode } from '../src/core/text';
+
+/** The longest item code the columns hold (varchar(64), counted in characters). */
+const CODE_LENGTH = 64;
 
 /**
  * Main and sub-item codes are identifier codes on every path now
@@ -10,17 +14,40 @@ import { Migration } from '@mikro-orm/migrations';
  * are brought to the same form, so that the next import of the same file
  * finds its items instead of adding them again. A code whose new form is
  * taken in its department (`jc-001` beside `JC-001`: two items that were
- * meant as one) is left as it is, for its steward to merge; nothing else
- * refers to items by code (records and sub-items hold ids).
+ * meant as one) is left as it is, for its steward to merge, as is one whose
+ * new form is empty or too long for the column; nothing else refers to items
+ * by code (records and sub-items hold ids).
+ *
+ * The new form is made by identifierCode itself, not by SQL: PostgreSQL's
+ * btrim removes spaces only (not a tab, a line break or a zero-width space,
+ * which trimText removes) and its upper() follows the database's locale
+ * (ASCII only under C; ß stays ß where JavaScript makes SS), so a code
+ * brought to form in SQL could still differ from the one every path
+ * looks up.
  */
 export class Migration20261201180000 extends Migration {
   override async up(): Promise<void> {
     for (const table of ['supervision_main_item', 'supervision_sub_item']) {
-      this.addSql(`update "${table}" t set "code" = n.kept
-         from (select id, upper(btrim(replace(normalize("code", NFKC), '〇', '0'))) as kept,
-                      count(*) over (partition by department_id, upper(btrim(replace(normalize("code", NFKC), '〇', '0')))) as sharing
-                 from "${table}") n
-        where t.id = n.id and n.sharing = 1 and t."code" <> n.kept;`);
+      const rows = (await this.execute(`select id, department_id, code from "${table}"`)) as { id: number; department_id: number; code: string }[];
+      const key = (department: number, code: string) => `${department}\u0000${code}`;
+      const taken = new Set(rows.map((row) => key(row.department_id, row.code)));
+      const sharing = new Map<string, number>();
+      const kept = rows.map((row) => identifierCode(row.code));
+      rows.forEach((row, i) => sharing.set(key(row.department_id, kept[i]), (sharing.get(key(row.department_id, kept[i])) ?? 0) + 1));
+      const changes = rows
+        .map((row, i) => ({ id: row.id, code: kept[i], department: row.department_id, was: row.code }))
+        .filter(
+          (change) =>
+            change.code !== change.was &&
+            change.code !== '' &&
+            [...change.code].length <= CODE_LENGTH &&
+            sharing.get(key(change.department, change.code)) === 1 &&
+            !taken.has(key(change.department, change.code)),
+        );
+      if (changes.length === 0) continue;
+      await this.execute(`update "${table}" t set "code" = v.code from json_to_recordset(?::json) as v(id int, code text) where t.id = v.id`, [
+        JSON.stringify(changes.map(({ id, code }) => ({ id, code }))),
+      ]);
     }
   }
 

@@ -101,9 +101,15 @@ describe('main and sub-item codes, however they are typed', () => {
       `insert into supervision_main_item (department_id, code, name, legal_basis, created_at, updated_at)
        select department_id, 'WL-M1', name, legal_basis, created_at, updated_at from supervision_main_item where code = 'wl-m1'`,
     );
+    // As the import kept them too (String.trim): a zero-width space after the code, and a code upper-cased by
+    // JavaScript's rule, not the database's (upper('ß') is ß under the C.UTF-8 and C locales).
+    await createMainItems(api, department, [{ code: 'WL-M3' }, { code: 'WL-M4' }]);
+    await connection.execute(
+      `update supervision_main_item set code = case code when 'WL-M3' then 'wl-m3\u200B' else 'wl-straße' end where code in ('WL-M3', 'WL-M4')`,
+    );
     const migration = new Migration20261201180000(api.orm.em.getDriver(), api.orm.config);
     await migration.up();
     for (const query of migration.getQueries()) await connection.execute(String(query));
-    expect(codesOf(await figuresOf(department)).map(([code]) => code)).toEqual(['wl-m1', 'WL-M02', 'WL-M1']);
+    expect(codesOf(await figuresOf(department)).map(([code]) => code)).toEqual(['wl-m1', 'WL-M02', 'WL-M1', 'WL-M3', 'WL-STRASSE']);
   });
 });
