@@ -49,7 +49,8 @@ export const trimText = (text: string): string => text.replace(INVISIBLE_EDGES, 
 
 /**
  * An identifier code as Mulu keeps and compares it, on every path that
- * receives one (GraphQL arguments, import files, record batches):
+ * receives one (GraphQL arguments, import files, record batches, the
+ * directory and region codes of REST URLs):
  * compatibility characters folded (NFKC: the full-width digits, letters and
  * hyphens a Chinese input method types become ASCII, an ideographic space
  * a space), the ideographic zero 〇 (typed for 0 in Chinese numbers, and

@@ -2,6 +2,7 @@ import ExcelJS from 'exceljs';
 import { badInput, notFound } from '../../core/errors';
 import { percent } from '../../core/numbers';
 import type { RequestContext } from '../../core/request-context';
+import { identifierCode } from '../../core/text';
 import { SUPERVISION_CATEGORIES, SupervisionCategory } from '../supervision/supervision.entity';
 import { coveredSubItemsOf, sortInReportOrder, subItemsOf } from './report-figures';
 import { ReportUnitKind, type UnitFigures } from './report-snapshot.entity';
@@ -177,6 +178,7 @@ export const exportService = {
   async file(ctx: RequestContext, regionCode: string, period: string, table: AppendixTable, format: ExportFormat): Promise<ExportFile> {
     const built = await this.table(ctx, regionCode, period, table);
     const body = format === 'csv' ? toCsv(built.header, built.rows) : await toXlsx(built.sheetName, built.header, built.rows, built.title);
-    return { fileName: `${regionCode}-${period}-${table}.${format}`, contentType: CONTENT_TYPES[format], body };
+    // Named by the code as found (unitsOf), not as typed in the URL.
+    return { fileName: `${identifierCode(regionCode)}-${period}-${table}.${format}`, contentType: CONTENT_TYPES[format], body };
   },
 };

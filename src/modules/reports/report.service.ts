@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, MuluError, notFound } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
 import { requireViewer } from '../../core/permissions';
+import { identifierCode } from '../../core/text';
 import { Region } from '../regions/region.entity';
 import type { RegionRow } from '../regions/region.row';
 import { RankingMetric } from '../stats/ranking.service';
@@ -161,7 +162,8 @@ export const reportService = {
   async unitsOf(ctx: RequestContext, regionCode: string, periodText: string): Promise<{ region: Region; side: ReportSide }> {
     requireViewer(ctx);
     const period = requirePeriod(periodText);
-    const region = await ctx.em.findOne(Region, { code: regionCode.trim() });
+    // Here, not only in GraphQL's input hygiene: a /reports URL (and the CLI) names the region too.
+    const region = await ctx.em.findOne(Region, { code: identifierCode(regionCode) });
     if (!region) throw notFound(`There is no region with code ${regionCode}.`);
     const sides = await sidesOf(ctx.em, [region.code], period, { departments: true });
     if (!sides) await snapshotService.require(ctx.em, period);
@@ -180,7 +182,8 @@ export const reportService = {
    */
   async forRegion(ctx: RequestContext, regionCode: string, options: ReportOptions = {}): Promise<RegionReport> {
     requireViewer(ctx);
-    const region = await ctx.em.findOne(Region, { code: regionCode.trim() });
+    // Here, not only in GraphQL's input hygiene: a /reports URL (and the CLI) names the region too.
+    const region = await ctx.em.findOne(Region, { code: identifierCode(regionCode) });
     if (!region) throw notFound(`There is no region with code ${regionCode}.`);
     const report = (await this.forRegions(ctx.em, [region], options)).get(region.code)!;
     if (report instanceof MuluError) throw report;

@@ -128,6 +128,14 @@ describe('appendix 4 (resources) export reproduces the Yindu table', () => {
     );
   });
 
+  it('finds the region by its code typed full-width or with a space after, as GraphQL does, and names the file by the code as kept', async () => {
+    const plain = await http(api, '/reports/410505/2023-06/resources.csv', { token: viewerToken });
+    const wide = await http(api, `/reports/${encodeURIComponent('４１０５０５ ')}/2023-06/resources.csv`, { token: viewerToken });
+    expect(wide.status).toBe(200);
+    expect(wide.body.equals(plain.body)).toBe(true);
+    expect(wide.headers.get('content-disposition')).toBe(plain.headers.get('content-disposition'));
+  });
+
   it('answers clear JSON errors: 401 without or with a bad token, 404 for an unknown region, 400 for a bad table or period', async () => {
     const anonymous = await http(api, '/reports/410505/2023-06/resources.csv', { token: null });
     expect(anonymous.status).toBe(401);
