@@ -5,7 +5,7 @@ import { canWriteDepartment, requireDepartmentWriter } from '../../core/permissi
 import type { Viewer } from '../../core/viewer';
 import { checkCreditCode } from '../departments/credit-code';
 import type { SupervisionCategory } from '../supervision/supervision.entity';
-import { MAIN_AUDITED, requireItemCode, requireText, SUB_AUDITED } from '../supervision/supervision.service';
+import { checkNewItemCode, itemCode, MAIN_AUDITED, requireText, SUB_AUDITED } from '../supervision/supervision.service';
 import { CATEGORY_LABELS, enumValue } from './import-columns';
 import { changedFields, RowErrors, type AuditRow, type ImportRowResult } from './import-report';
 import type { SheetRow } from './spreadsheet';
@@ -68,7 +68,7 @@ function parseRows(rows: SheetRow[], errors: RowErrors): { mains: PlannedMain[];
     const credit = checkCreditCode(cells.department_credit_code ?? '');
     if (!credit.ok)
       errors.add(row, 'department_credit_code', cells.department_credit_code ? credit.reason : 'The department credit code is required on every row.');
-    const mainCode = errors.check(row, 'main_item_code', () => requireItemCode(cells.main_item_code ?? '', 'main item code'));
+    const mainCode = errors.check(row, 'main_item_code', () => itemCode(cells.main_item_code ?? '', 'main item code'));
     if (!credit.ok || !mainCode) continue;
     const mk = key(credit.code, mainCode);
     const known = mains.get(mk);
@@ -92,7 +92,7 @@ function parseRows(rows: SheetRow[], errors: RowErrors): { mains: PlannedMain[];
         errors.add(row, 'sub_item_code', 'A sub-item needs its code; leave name and category blank on a row that registers only a main item.');
       continue;
     }
-    const code = errors.check(row, 'sub_item_code', () => requireItemCode(subCode, 'sub-item code'));
+    const code = errors.check(row, 'sub_item_code', () => itemCode(subCode, 'sub-item code'));
     const name = errors.check(row, 'sub_item_name', () => requireText(cells.sub_item_name ?? '', 'sub-item name', 500));
     const category = enumValue(CATEGORY_LABELS, cells.category ?? '');
     if (!category) {
@@ -139,8 +139,8 @@ export async function importSupervisionItems(
   const writableMains = mains.filter((m) => allowed.has(m.creditCode));
   const writableSubs = subs.filter((s) => allowed.has(s.creditCode));
   const existing = await lockExistingItems(em, writableMains, writableSubs, idOf);
-  const mainPlan = planMains(writableMains, existing.mainOf, idOf);
-  const subPlan = planSubs(writableSubs, existing.subOf, idOf);
+  const mainPlan = planMains(writableMains, existing.mainOf, idOf, errors);
+  const subPlan = planSubs(writableSubs, existing.subOf, idOf, errors);
   const results = [...mainPlan.results, ...subPlan.results];
   if (dryRun || errors.list.length) return { results, audit: [] };
 
@@ -227,11 +227,18 @@ interface ItemPlan<P, E> {
   changed: { plan: P; existing: E }[];
 }
 
-function planMains(mains: PlannedMain[], mainOf: Map<string, ExistingMain>, idOf: (creditCode: string) => number): ItemPlan<PlannedMain, ExistingMain> {
+function planMains(
+  mains: PlannedMain[],
+  mainOf: Map<string, ExistingMain>,
+  idOf: (creditCode: string) => number,
+  errors: RowErrors,
+): ItemPlan<PlannedMain, ExistingMain> {
   const plan: ItemPlan<PlannedMain, ExistingMain> = { results: [], created: [], changed: [] };
   for (const main of mains) {
     const existing = mainOf.get(key(idOf(main.creditCode), main.code));
     const changed = existing ? changedFields({ name: existing.name, legalBasis: existing.legal_basis }, { name: main.name, legalBasis: main.legalBasis }) : [];
+    // A code in the file names a stored item as it is kept; only a code to be registered must have the form of a new one.
+    if (!existing) errors.check(main.row, 'main_item_code', () => checkNewItemCode(main.code, main.code, 'main item code'));
     if (!existing) plan.created.push(main);
     else if (changed.length) plan.changed.push({ plan: main, existing });
     plan.results.push(rowResult('SupervisionMainItem', main, existing, changed));
@@ -239,7 +246,12 @@ function planMains(mains: PlannedMain[], mainOf: Map<string, ExistingMain>, idOf
   return plan;
 }
 
-function planSubs(subs: PlannedSub[], subOf: Map<string, ExistingSub>, idOf: (creditCode: string) => number): ItemPlan<PlannedSub, ExistingSub> {
+function planSubs(
+  subs: PlannedSub[],
+  subOf: Map<string, ExistingSub>,
+  idOf: (creditCode: string) => number,
+  errors: RowErrors,
+): ItemPlan<PlannedSub, ExistingSub> {
   const plan: ItemPlan<PlannedSub, ExistingSub> = { results: [], created: [], changed: [] };
   for (const sub of subs) {
     const existing = subOf.get(key(idOf(sub.creditCode), sub.code));
@@ -249,6 +261,7 @@ function planSubs(subs: PlannedSub[], subOf: Map<string, ExistingSub>, idOf: (cr
           { name: sub.name, category: sub.category, mainItem: sub.mainCode },
         )
       : [];
+    if (!existing) errors.check(sub.row, 'sub_item_code', () => checkNewItemCode(sub.code, sub.code, 'sub-item code'));
     if (!existing) plan.created.push(sub);
     else if (changed.length) plan.changed.push({ plan: sub, existing });
     plan.results.push(rowResult('SupervisionSubItem', sub, existing, changed));

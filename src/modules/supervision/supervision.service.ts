@@ -76,18 +76,35 @@ export function requireText(value: string, what: string, max: number): string {
  * A main or sub-item code as it is kept and looked up on every path (the
  * mutations, the import file, record batches): an identifier code
  * (identifierCode: full-width folded, trimmed, upper-cased), 1 to 64
- * characters, with no space, line break or invisible character inside
- * (`M 1` or M1 with a zero-width space would be second codes that look like
- * `M1`). Other characters stay allowed: codes come from the catalogues each
+ * characters. What names an existing item needs no more: an item
+ * registered before the form below was checked (`M 1`) is still found by
+ * its code, as record batches find it.
+ */
+export function itemCode(value: string, what: ItemCodeKind): string {
+  return requireText(identifierCode(value), what, 64);
+}
+
+/**
+ * Refuses a new main or sub-item code (`code`, as itemCode made it from
+ * `value`) with a space, line break or invisible character inside: `M 1` or
+ * M1 with a zero-width space would be second codes that look like `M1`.
+ * Other characters stay allowed: codes come from the catalogues each
  * department keeps.
  */
-export function requireItemCode(value: string, what: 'main item code' | 'sub-item code'): string {
-  const code = requireText(identifierCode(value), what, 64);
+export function checkNewItemCode(code: string, value: string, what: ItemCodeKind): void {
   if (holdsSpaceOrInvisible(code)) {
     throw badInput(`${JSON.stringify(value)} is not a valid ${what}: a code holds no space, line break or invisible character.`);
   }
+}
+
+/** A code for an item being registered: itemCode, in the form checkNewItemCode asks. */
+export function requireItemCode(value: string, what: ItemCodeKind): string {
+  const code = itemCode(value, what);
+  checkNewItemCode(code, value, what);
   return code;
 }
+
+type ItemCodeKind = 'main item code' | 'sub-item code';
 
 /** The department named by the input, which the caller must be allowed to write. */
 async function requireWritableDepartment(em: EntityManager, ctx: RequestContext, creditCode: string): Promise<Department> {
@@ -137,7 +154,7 @@ export const supervisionService = {
       throw badInput(`"${input.category}" is not a sub-item category; use one of ${SUPERVISION_CATEGORIES.join(', ')}.`);
     return mutate(ctx, 'createSupervisionSubItem', async (em, mutation) => {
       const department = await requireWritableDepartment(em, ctx, input.departmentCreditCode);
-      const mainItem = await requireMainItem(em, department, requireItemCode(input.mainItemCode, 'main item code'));
+      const mainItem = await requireMainItem(em, department, itemCode(input.mainItemCode, 'main item code'));
       const existing = await em.findOne(SupervisionSubItem, { department, code });
       if (existing) throw conflict(`Department "${department.name}" already has a supervision sub-item with code "${code}" ("${existing.name}").`);
       const item = em.create(SupervisionSubItem, { department, mainItem, code, name, category: input.category });
@@ -157,14 +174,14 @@ export const supervisionService = {
   async moveSubItem(ctx: RequestContext, input: MoveSubItemInput): Promise<SupervisionSubItem> {
     return mutate(ctx, 'moveSupervisionSubItem', async (em, mutation) => {
       const department = await requireWritableDepartment(em, ctx, input.departmentCreditCode);
-      const code = requireItemCode(input.subItemCode, 'sub-item code');
+      const code = itemCode(input.subItemCode, 'sub-item code');
       // Locked for the move, which changes no key column: `for no key update` lets records keep
       // arriving for the sub-item (their inserts take key-share locks on it), where `for update`
       // (MikroORM's PESSIMISTIC_WRITE; it has no mode for this lock) would queue them behind the move.
       await em.execute(`select id from supervision_sub_item where department_id = ? and code = ? for no key update`, [department.id, code]);
       const item = await em.findOne(SupervisionSubItem, { department, code });
       if (!item) throw notFound(`Department "${department.name}" (${department.creditCode}) has no supervision sub-item with code "${code}".`);
-      const target = await requireMainItem(em, department, requireItemCode(input.toMainItemCode, 'main item code'));
+      const target = await requireMainItem(em, department, itemCode(input.toMainItemCode, 'main item code'));
       if (item.mainItem.id !== target.id) {
         const before = snapshot(item, SUB_AUDITED);
         item.mainItem = em.getReference(SupervisionMainItem, target.id, { wrapped: true });

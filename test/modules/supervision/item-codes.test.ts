@@ -87,6 +87,39 @@ describe('main and sub-item codes, however they are typed', () => {
     expect(response.json()).toMatchObject({ applied: true, created: 0, errors: [], results: [{ code: 'MZ-001' }] });
   });
 
+  it('finds an item registered before codes were refused a space inside by its code on every path, and refuses such a code only for a new item', async () => {
+    const department = creditCode('410505', 4);
+    await createDepartment(api, { creditCode: department, name: '区应急管理局', regionCode: '410505' });
+    await createMainItems(api, department, [{ code: 'YJ-M1' }, { code: 'YJ-M2' }]);
+    await createSubItems(api, department, [{ code: 'YJ-S1', mainItemCode: 'YJ-M1', category: 'INSPECTION' }]);
+    // As GraphQL stored them before (upper-cased and trimmed only).
+    const connection = api.orm.em.getConnection();
+    const id = `(select id from department where credit_code = '${department}')`;
+    await connection.execute(`update supervision_main_item set code = 'YJ M1' where code = 'YJ-M1' and department_id = ${id}`);
+    await connection.execute(`update supervision_sub_item set code = 'YJ S1' where code = 'YJ-S1' and department_id = ${id}`);
+    expect(await ingest(api, department, records('yj s1', 1, 'yj'))).toMatchObject({ accepted: 1, rejected: [] });
+    await createSubItems(api, department, [{ code: 'YJ-S2', mainItemCode: 'yj m1', category: 'PENALTY' }]);
+    const moved = await api.ok<{ moveSupervisionSubItem: { mainItem: { code: string } } }>(
+      `mutation { moveSupervisionSubItem(input: { departmentCreditCode: "${department}", subItemCode: "yj s1", toMainItemCode: "YJ-M2" }) { mainItem { code } } }`,
+    );
+    expect(moved.moveSupervisionSubItem.mainItem.code).toBe('YJ-M2');
+    expect((await importItems([`${department},YJ M1,主项 YJ-M1,《中华人民共和国行政处罚法》,YJ-S3,检查,行政检查`])).json()).toMatchObject({
+      applied: true,
+      created: 1,
+      errors: [],
+    });
+    const refused = (await importItems([`${department},YJ M9,新主项,《中华人民共和国行政处罚法》,YJ S9,新子项,行政检查`])).json();
+    expect(refused).toMatchObject({ applied: false });
+    expect(refused.errors.map((e: { column: string; reason: string }) => [e.column, e.reason])).toEqual([
+      ['主项编码 (main_item_code)', '"YJ M9" is not a valid main item code: a code holds no space, line break or invisible character.'],
+      ['子项编码 (sub_item_code)', '"YJ S9" is not a valid sub-item code: a code holds no space, line break or invisible character.'],
+    ]);
+    expect(codesOf(await figuresOf(department))).toEqual([
+      ['YJ M1', ['YJ-S2', 'YJ-S3']],
+      ['YJ-M2', ['YJ S1']],
+    ]);
+  });
+
   it('brings the codes already stored to that form, except one whose new form another item of its department has', async () => {
     const department = creditCode('410505', 3);
     await createDepartment(api, { creditCode: department, name: '区文广体旅局', regionCode: '410505' });
