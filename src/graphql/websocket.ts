@@ -239,6 +239,10 @@ export function attachGraphQLWebSocket(options: {
       },
     },
     wss,
+    // graphql-ws's own keep-alive is off (0): it pinged every 12 s and cut a connection that left one unanswered for
+    // 12 s, whatever MULU_SEND_STALL_MS says, so a dashboard reading a burst of pushes over a slow link was cut
+    // sooner than the operator allowed. The heartbeat above is the one rule.
+    0,
   );
 
   return {

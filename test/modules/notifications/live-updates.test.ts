@@ -309,3 +309,48 @@ describe('a graphql-ws client that stops reading', () => {
     await reader.client.dispose();
   });
 });
+
+describe('a graphql-ws client that reads slowly', () => {
+  // Longer than graphql-ws's own keep-alive (a ping every 12 s, a pong due within 12 s): the configured time rules alone.
+  const STALL_MS = 30_000;
+  let api: TestServer;
+  const A = creditCode('410505', 1);
+
+  beforeAll(async () => {
+    api = await startTestServer({ sendStallMs: STALL_MS });
+    await createRegions(api, HENAN_ANYANG_YINDU);
+    await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
+  });
+  afterAll(() => api.close());
+
+  it('keeps a connection that reads nothing for 25 s, within the stall time, and it hears the next change', async () => {
+    const token = await api.signToken({ role: 'VIEWER' });
+    const socket = new WebSocket(api.server.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    let closed: number | null = null;
+    socket.on('close', (code) => (closed = code));
+    socket.on('error', () => undefined);
+    const nexts: string[] = [];
+    await new Promise<void>((resolve) => {
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+      socket.on('message', (data) => {
+        const message = JSON.parse(String(data)) as { type: string; payload?: { data?: { figuresChanged: { code: string } } } };
+        if (message.type === 'connection_ack') resolve();
+        if (message.type === 'next') nexts.push(message.payload!.data!.figuresChanged.code);
+      });
+    });
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: FIGURES, variables: { code: '410505' } } }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const raw = (socket as unknown as { _socket: import('node:net').Socket })._socket;
+    raw.pause();
+    // graphql-ws's keep-alive would ping within 12 s and cut the connection 12 s later.
+    await new Promise((resolve) => setTimeout(resolve, 25_000));
+    raw.resume();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(closed).toBeNull();
+    await addDirectory(api, A, 'AFTER-SLOW');
+    const deadline = Date.now() + 15_000;
+    while (nexts.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect([closed, nexts]).toEqual([null, ['410505']]);
+    socket.close();
+  });
+});
