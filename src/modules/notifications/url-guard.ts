@@ -41,6 +41,8 @@ for (const [net, prefix] of [
   ['::1', 128],
   ['fc00::', 7],
   ['fe80::', 10],
+  // Site-local (deprecated by RFC 3879, still routed inside older networks as private addresses).
+  ['fec0::', 10],
   ['ff00::', 8],
   // NAT64 (well-known and local-use prefixes) and Teredo: tunnels to an IPv4 address written inside.
   ['64:ff9b::', 96],

@@ -47,6 +47,13 @@ describe('webhook URL guard', () => {
     }
   });
 
+  it('refuses the private IPv6 ranges: unique local, link-local and the deprecated site-local', () => {
+    for (const address of ['fc00::1', 'fd12:3456::1', 'fe80::1', 'fec0::1', 'feff:ffff::1']) {
+      expect([address, isPrivateAddress(address)]).toEqual([address, true]);
+    }
+    expect(isRefusedLiteral(checkWebhookUrl('http://[fec0::1]/hook'), false)).toBe(true);
+  });
+
   it('refuses credentials (the user-info trick), other schemes and zone ids with BAD_USER_INPUT', () => {
     for (const text of [
       'http://good.example@127.0.0.1/',
