@@ -24,6 +24,30 @@ function wsClient(api: TestServer, token: string | null) {
   return { client, closed };
 }
 
+/**
+ * A raw graphql-ws socket, signed in and subscribed to `query`, whose reading
+ * the test pauses and resumes (`paused`: as a client whose process hangs, or an
+ * attacker's); records when and how it closed and the `next` payloads' data.
+ */
+async function rawSubscriber(api: TestServer, token: string, query: string, variables: Record<string, unknown>) {
+  const socket = new WebSocket(api.server.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+  const state: { closedAt: number | null; closeCode: number | null; data: any[] } = { closedAt: null, closeCode: null, data: [] };
+  socket.on('close', (code) => Object.assign(state, { closedAt: Date.now(), closeCode: code }));
+  socket.on('error', () => undefined);
+  await new Promise<void>((resolve) => {
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+    socket.on('message', (message) => {
+      const parsed = JSON.parse(String(message)) as { type: string; payload?: { data?: unknown } };
+      if (parsed.type === 'connection_ack') resolve();
+      if (parsed.type === 'next') state.data.push(parsed.payload?.data);
+    });
+  });
+  socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables } }));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const raw = (socket as unknown as { _socket: import('node:net').Socket })._socket;
+  return { socket, state, pause: () => raw.pause(), resume: () => raw.resume() };
+}
+
 /** Subscribes and collects what arrives; `next(n)` waits for the n-th message. */
 function subscribe(client: Client, query: string, variables: Record<string, unknown> = {}) {
   const messages: Next[] = [];
@@ -277,29 +301,18 @@ describe('a graphql-ws client that stops reading', () => {
   it('is cut once it leaves a ping unanswered for the stall time, while a client that reads keeps its subscription', async () => {
     const token = await api.signToken({ role: 'VIEWER' });
     // A raw client that subscribes, then stops reading its socket (as a client whose process hangs, or an attacker's).
-    const socket = new WebSocket(api.server.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
-    let closedAt: number | null = null;
-    socket.on('close', () => (closedAt = Date.now()));
-    socket.on('error', () => undefined);
-    await new Promise<void>((resolve) => {
-      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
-      socket.on('message', (data) => {
-        if ((JSON.parse(String(data)) as { type: string }).type === 'connection_ack') resolve();
-      });
-    });
-    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: FIGURES, variables: { code: '410505' } } }));
+    const stalled = await rawSubscriber(api, token, FIGURES, { code: '410505' });
     const reader = wsClient(api, token);
     const stream = subscribe(reader.client, FIGURES, { code: '410505' });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    (socket as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    stalled.pause();
 
     // Two pings at most go unanswered; then the server has closed its end, which the client sees once it reads again.
     await new Promise((resolve) => setTimeout(resolve, 3 * STALL_MS));
     const resumedAt = Date.now();
-    (socket as unknown as { _socket: import('node:net').Socket })._socket.resume();
+    stalled.resume();
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(closedAt).not.toBeNull();
-    expect(closedAt!).toBeGreaterThanOrEqual(resumedAt);
+    expect(stalled.state.closedAt).not.toBeNull();
+    expect(stalled.state.closedAt!).toBeGreaterThanOrEqual(resumedAt);
 
     // The client that reads answered every ping: it is still subscribed and hears the next change.
     expect(reader.closed).toEqual([]);
@@ -325,32 +338,17 @@ describe('a graphql-ws client that reads slowly', () => {
 
   it('keeps a connection that reads nothing for 25 s, within the stall time, and it hears the next change', async () => {
     const token = await api.signToken({ role: 'VIEWER' });
-    const socket = new WebSocket(api.server.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
-    let closed: number | null = null;
-    socket.on('close', (code) => (closed = code));
-    socket.on('error', () => undefined);
-    const nexts: string[] = [];
-    await new Promise<void>((resolve) => {
-      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
-      socket.on('message', (data) => {
-        const message = JSON.parse(String(data)) as { type: string; payload?: { data?: { figuresChanged: { code: string } } } };
-        if (message.type === 'connection_ack') resolve();
-        if (message.type === 'next') nexts.push(message.payload!.data!.figuresChanged.code);
-      });
-    });
-    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: FIGURES, variables: { code: '410505' } } }));
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const raw = (socket as unknown as { _socket: import('node:net').Socket })._socket;
-    raw.pause();
+    const slow = await rawSubscriber(api, token, FIGURES, { code: '410505' });
+    slow.pause();
     // graphql-ws's keep-alive would ping within 12 s and cut the connection 12 s later.
     await new Promise((resolve) => setTimeout(resolve, 25_000));
-    raw.resume();
+    slow.resume();
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(closed).toBeNull();
+    expect(slow.state.closeCode).toBeNull();
     await addDirectory(api, A, 'AFTER-SLOW');
     const deadline = Date.now() + 15_000;
-    while (nexts.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect([closed, nexts]).toEqual([null, ['410505']]);
-    socket.close();
+    while (slow.state.data.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect([slow.state.closeCode, slow.state.data.map((d) => d.figuresChanged.code)]).toEqual([null, ['410505']]);
+    slow.socket.close();
   });
 });
