@@ -310,19 +310,13 @@ async function driveApi(
     request.setupRequest = (req) => ({ ...req, body: JSON.stringify(scenario.body(firstRequest.n++)) });
   }
   const start = performance.now();
-  let instance!: autocannon.Instance;
-  const done = new Promise<autocannon.Result>((resolveRun, reject) => {
-    instance = autocannon(
-      {
-        url: options.url,
-        connections: clients,
-        pipelining: 1,
-        timeout: 120,
-        ...('seconds' in length ? { duration: length.seconds } : { amount: Math.max(length.requests, clients) }),
-        requests: [request],
-      },
-      (error, result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolveRun(result)),
-    );
+  const { instance, done } = startAutocannon({
+    url: options.url,
+    connections: clients,
+    pipelining: 1,
+    timeout: 120,
+    ...('seconds' in length ? { duration: length.seconds } : { amount: Math.max(length.requests, clients) }),
+    requests: [request],
   });
   instance.on('response', (_client, _status, _bytes, responseTime) => tally.latencies.push(responseTime));
   instance.on('reqError', (error) => {
@@ -510,4 +504,13 @@ export function formatRow(run: ScenarioRun): string {
     String(run.serverPeakRssMb ?? '-').padStart(7),
     `  ${other}`,
   ].join(' ');
+}
+
+/** Starts an autocannon run: the instance (for its events) and its result, or its error as an Error. */
+export function startAutocannon(options: autocannon.Options): { instance: autocannon.Instance; done: Promise<autocannon.Result> } {
+  let instance!: autocannon.Instance;
+  const done = new Promise<autocannon.Result>((resolveRun, reject) => {
+    instance = autocannon(options, (error, result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolveRun(result)));
+  });
+  return { instance, done };
 }

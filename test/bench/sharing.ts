@@ -9,7 +9,7 @@ import { creditCodeCheckCharacter } from '../../src/modules/departments/credit-c
 import { encodeRowCursor } from '../../src/modules/sharing/delivery.service';
 import type { Client } from 'pg';
 import { connect } from './database';
-import { peakRssMb as serverPeakRssMb, postgresCpuSeconds, resetPeakRss, serverCpuSeconds, summarise } from './runner';
+import { peakRssMb as serverPeakRssMb, postgresCpuSeconds, resetPeakRss, serverCpuSeconds, startAutocannon, summarise } from './runner';
 
 /**
  * Data sharing scenarios (issue 13), run by `npm run bench -- --scale S --sharing`
@@ -298,27 +298,21 @@ export async function runSharingBench(options: {
     if (shape.ratePerClient) {
       ({ graphqlErrors, transportErrors } = await pacedClients(options.url, consumerAuth, body, clients, shape.ratePerClient, options.seconds, latencies));
     } else {
-      let instance!: autocannon.Instance;
-      const done = new Promise<autocannon.Result>((resolveRun, reject) => {
-        instance = autocannon(
+      const { instance, done } = startAutocannon({
+        url: options.url,
+        connections: clients,
+        pipelining: 1,
+        duration: options.seconds,
+        requests: [
           {
-            url: options.url,
-            connections: clients,
-            pipelining: 1,
-            duration: options.seconds,
-            requests: [
-              {
-                method: 'POST',
-                headers: { 'content-type': 'application/json', authorization: consumerAuth },
-                setupRequest: (request: autocannon.Request) => ({ ...request, body: body() }),
-                onResponse: (status: number, text: string) => {
-                  if (status !== 200 || text.includes('"errors"')) graphqlErrors++;
-                },
-              } as autocannon.Request,
-            ],
-          },
-          (error, result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolveRun(result)),
-        );
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: consumerAuth },
+            setupRequest: (request: autocannon.Request) => ({ ...request, body: body() }),
+            onResponse: (status: number, text: string) => {
+              if (status !== 200 || text.includes('"errors"')) graphqlErrors++;
+            },
+          } as autocannon.Request,
+        ],
       });
       instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
       transportErrors = (await done).errors;
