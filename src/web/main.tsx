@@ -329,7 +329,8 @@ function RegionView(props: { route: Route; onAuthError: (e: ApiError) => void })
         <MonthPicker months={months} current={route.month} onPick={pick} />
       </header>
       <Cards unit={report.region} comparedTo={report.comparedTo} />
-      <Exports code={region.code} period={report.period} />
+      {/* The live page exports the live figures: the month's snapshot, if one is captured, holds others. */}
+      <Exports code={region.code} period={route.month ?? 'live'} />
       {report.childRegions.length > 0 && (
         <Ranking
           title="下级行政区划排名"

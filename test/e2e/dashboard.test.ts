@@ -72,6 +72,8 @@ describe('the dashboard in a real browser', () => {
       // A string: the tests' tsconfig has no DOM library.
       expect(await fresh.evaluate(`document.querySelector('head script:not([src])')?.textContent ?? ''`)).toContain('query RegionPage');
       expect(await fresh.locator('[data-testid=title]').innerText()).toContain('河南省');
+      // The live page exports the live figures it shows, not the current month's snapshot, which may hold others.
+      expect(await fresh.locator('[data-export="resources.xlsx"]').getAttribute('href')).toBe('/reports/410000/live/resources.xlsx');
     } finally {
       await context.close();
     }
