@@ -8,7 +8,8 @@ export const USAGE = `Usage: npm run export -- --region 410505 --period 2023-06 
 Writes an appendix table of the monthly report (resources = appendix 4,
 supervision = appendix 5) for a region and month, as the report prints it.
 The month's snapshot is used; the current month without one uses the live
-figures. Default format xlsx; default file {region}-{period}-{table}.{format}.`;
+figures. --period live: the live figures, even when the current month has a
+snapshot. Default format xlsx; default file {region}-{period}-{table}.{format}.`;
 
 /** The command without its process: parses `argv`, writes the file, returns what to print. */
 export async function exportCommand(ctx: RequestContext, argv: string[]): Promise<string> {

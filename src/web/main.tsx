@@ -17,7 +17,13 @@ type RankedRow = Report['appendix4'][number];
 type SupervisionRow = Report['appendix5'][number];
 
 const pct = (p: string | null | undefined) => (p == null ? '-' : `${p}%`);
-const signed = (n: number | null | undefined, unit = '') => (n == null ? '-' : n === 0 ? '持平' : `${n > 0 ? '+' : ''}${n}${unit}`);
+const signed = (n: number | null | undefined) => (n == null ? '-' : n === 0 ? '持平' : `${n > 0 ? '+' : ''}${n}`);
+/**
+ * A change of a rate in percentage points with the two decimals of the rates beside it ("+0.50", not "+0.5"). The
+ * API's number is the difference of two printed percentages, so it has at most two decimals, and toFixed(2) of the
+ * double nearest to it gives them back.
+ */
+const points = (n: number | null | undefined) => (n == null ? '-' : n === 0 ? '持平' : `${n > 0 ? '+' : ''}${n.toFixed(2)}个百分点`);
 const percentNumber = (p: string | null | undefined) => (p == null ? null : Number(p));
 
 function useRoute(): Route {
@@ -99,21 +105,21 @@ function Cards(props: { unit: Unit; comparedTo: string | null }) {
         label="资源挂载率"
         value={pct(f.mount.mountRatePercent)}
         detail={`${f.mount.mountedDirectories}/${f.mount.publishedDirectories}`}
-        change={c ? since + signed(c.mountRatePoints, '个百分点') : '无对比'}
+        change={c ? since + points(c.mountRatePoints) : '无对比'}
       />
       <Card
         testId="card-main"
         label="主项覆盖率"
         value={pct(f.supervision.mainCoverageRatePercent)}
         detail={`${f.supervision.coveredMainItems}/${f.supervision.mainItems}`}
-        change={c ? since + signed(c.mainCoverageRatePoints, '个百分点') : '无对比'}
+        change={c ? since + points(c.mainCoverageRatePoints) : '无对比'}
       />
       <Card
         testId="card-sub"
         label="子项覆盖率"
         value={pct(f.supervision.subCoverageRatePercent)}
         detail={`${f.supervision.coveredSubItems}/${f.supervision.subItems}`}
-        change={c ? since + signed(c.subCoverageRatePoints, '个百分点') : '无对比'}
+        change={c ? since + points(c.subCoverageRatePoints) : '无对比'}
       />
       <Card
         testId="card-subscriptions"
@@ -329,7 +335,8 @@ function RegionView(props: { route: Route; onAuthError: (e: ApiError) => void })
         <MonthPicker months={months} current={route.month} onPick={pick} />
       </header>
       <Cards unit={report.region} comparedTo={report.comparedTo} />
-      <Exports code={region.code} period={report.period} />
+      {/* The live page exports the live figures: the month's snapshot, if one is captured, holds others. */}
+      <Exports code={region.code} period={route.month ?? 'live'} />
       {report.childRegions.length > 0 && (
         <Ranking
           title="下级行政区划排名"

@@ -72,6 +72,8 @@ describe('the dashboard in a real browser', () => {
       // A string: the tests' tsconfig has no DOM library.
       expect(await fresh.evaluate(`document.querySelector('head script:not([src])')?.textContent ?? ''`)).toContain('query RegionPage');
       expect(await fresh.locator('[data-testid=title]').innerText()).toContain('河南省');
+      // The live page exports the live figures it shows, not the current month's snapshot, which may hold others.
+      expect(await fresh.locator('[data-export="resources.xlsx"]').getAttribute('href')).toBe('/reports/410000/live/resources.xlsx');
     } finally {
       await context.close();
     }
@@ -90,7 +92,7 @@ describe('the dashboard in a real browser', () => {
 
     const data = await viewer.ok(`{ region(code: "410000") { report(period: "2023-06", threshold: 0.6) { comparedTo
       region { figures { mount { mountRatePercent mountedDirectories publishedDirectories } supervision { mainCoverageRatePercent subCoverageRatePercent coveredMainItems mainItems coveredSubItems subItems } subscriptions { made received } }
-               change { mountRatePoints } }
+               change { mountRatePoints mainCoverageRatePoints subCoverageRatePoints } }
       appendix4(first: 100) { code name figures { mount { publishedDirectories mountedDirectories dataVolume mountRatePercent } } }
       appendix5(first: 100) { code name figures { supervision { mainItems coveredMainItems mainCoverageRatePercent subCoverageRatePercent } } }
       belowThreshold { metric departmentCount departments(first: 30) { name } } } } }`);
@@ -101,8 +103,16 @@ describe('the dashboard in a real browser', () => {
     expect(await text('[data-testid=card-main] [data-figure=value]')).toBe(pct(f.supervision.mainCoverageRatePercent));
     expect(await text('[data-testid=card-sub] [data-figure=value]')).toBe(pct(f.supervision.subCoverageRatePercent));
     expect(await text('[data-testid=card-subscriptions] [data-figure=value]')).toBe(`${f.subscriptions.made} / ${f.subscriptions.received}`);
-    const points = report.region.change.mountRatePoints;
-    expect(await text('[data-testid=card-mount] [data-figure=change]')).toContain(points === 0 ? '持平' : `${points > 0 ? '+' : ''}${points}`);
+    // Changes in points with the two decimals of the rates beside them, as the report writes them ("-1.92", "+0.50").
+    const change = report.region.change;
+    for (const [card, points] of [
+      ['card-mount', change.mountRatePoints],
+      ['card-main', change.mainCoverageRatePoints],
+      ['card-sub', change.subCoverageRatePoints],
+    ] as const) {
+      const printed = points === 0 ? '持平' : `${points > 0 ? '+' : ''}${(points as number).toFixed(2)}个百分点`;
+      expect(await text(`[data-testid=${card}] [data-figure=change]`)).toBe(`较${report.comparedTo} ${printed}`);
+    }
 
     // Appendix 4 and 5: the API's rows, in its (the report's) order, then the total row.
     const rows4 = await page

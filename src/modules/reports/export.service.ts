@@ -6,6 +6,7 @@ import { identifierCode } from '../../core/text';
 import { SUPERVISION_CATEGORIES, SupervisionCategory } from '../supervision/supervision.entity';
 import { coveredSubItemsOf, sortInReportOrder, subItemsOf } from './report-figures';
 import { ReportUnitKind, type UnitFigures } from './report-snapshot.entity';
+import { currentPeriod, isLivePeriod, LIVE_PERIOD } from './period';
 import { reportService } from './report.service';
 import type { UnitWithFigures } from './unit-figures.service';
 import { EMPTY_USAGE_FIGURES } from '../sharing/usage.service';
@@ -178,7 +179,9 @@ export const exportService = {
   async file(ctx: RequestContext, regionCode: string, period: string, table: AppendixTable, format: ExportFormat): Promise<ExportFile> {
     const built = await this.table(ctx, regionCode, period, table);
     const body = format === 'csv' ? toCsv(built.header, built.rows) : await toXlsx(built.sheetName, built.header, built.rows, built.title);
-    // Named by the code as found (unitsOf), not as typed in the URL.
-    return { fileName: `${identifierCode(regionCode)}-${period}-${table}.${format}`, contentType: CONTENT_TYPES[format], body };
+    // Named by the code as found (unitsOf), not as typed in the URL; the live figures by their month and "live", apart
+    // from the month's snapshot.
+    const when = isLivePeriod(period) ? `${currentPeriod()}-${LIVE_PERIOD}` : period;
+    return { fileName: `${identifierCode(regionCode)}-${when}-${table}.${format}`, contentType: CONTENT_TYPES[format], body };
   },
 };

@@ -14,6 +14,16 @@ export function requirePeriod(value: string, what = 'period'): Period {
   return text;
 }
 
+/**
+ * Written in place of a month (an export's URL, the CLI's --period): the
+ * figures as they stand, those of `Region.report` without a period. A
+ * dashboard showing them offers their export: the current month's own
+ * snapshot, once captured, no longer changes, while the live figures do.
+ */
+export const LIVE_PERIOD = 'live';
+
+export const isLivePeriod = (value: string) => value.trim().toLowerCase() === LIVE_PERIOD;
+
 /** The month before a period: 2023-01 -> 2022-12. */
 export function previousPeriod(period: Period): Period {
   const [year, month] = period.split('-').map(Number);

@@ -59,8 +59,8 @@ export function compareNames(a: string, b: string): number {
 /** A UTF-16 code unit's place in code-point order: U+E000-U+FFFF below the surrogates (which encode U+10000 and beyond). */
 const codePointRank = (unit: number) => (unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit);
 
-/** Orders SQL text columns as compareNames does: by code point (UTF-8 bytes). */
-export const nameOrderSql = (column: string) => `${column} collate "C"`;
+/** Orders SQL text columns as compareNames does (declared with the rankings, which use it too). */
+export { nameOrderSql } from '../stats/ranking.service';
 
 /**
  * A non-negative number as the decimal fraction it is written as

@@ -6,7 +6,7 @@ import { identifierCode } from '../../core/text';
 import { Region } from '../regions/region.entity';
 import type { RegionRow } from '../regions/region.row';
 import { RankingMetric } from '../stats/ranking.service';
-import { currentPeriod, previousPeriod, requirePeriod } from './period';
+import { currentPeriod, isLivePeriod, previousPeriod, requirePeriod } from './period';
 import { changeOf, compareNames, compareRatesHighestFirst, isBelow, METRICS, ratioOf, type FiguresChange } from './report-figures';
 import type { DepartmentsSource } from './report-departments.service';
 import { ReportUnitKind, type UnitFigures } from './report-snapshot.entity';
@@ -157,16 +157,18 @@ export const reportService = {
   /**
    * The units of a region tree in one period, without comparison: the
    * period's snapshot, or the live figures for the current month. NOT_FOUND
-   * for another month without a snapshot.
+   * for another month without a snapshot. `live` (LIVE_PERIOD) in place of
+   * a month: the live figures of the current month, as `Region.report`
+   * without a period, even when the month has a snapshot.
    */
   async unitsOf(ctx: RequestContext, regionCode: string, periodText: string): Promise<{ region: Region; side: ReportSide }> {
     requireViewer(ctx);
-    const period = requirePeriod(periodText);
+    const period = isLivePeriod(periodText) ? null : requirePeriod(periodText);
     // Here, not only in GraphQL's input hygiene: a /reports URL (and the CLI) names the region too.
     const region = await ctx.em.findOne(Region, { code: identifierCode(regionCode) });
     if (!region) throw notFound(`There is no region with code ${regionCode}.`);
     const sides = await sidesOf(ctx.em, [region.code], period, { departments: true });
-    if (!sides) await snapshotService.require(ctx.em, period);
+    if (!sides) await snapshotService.require(ctx.em, period!);
     return { region, side: sides!.get(region.code)! };
   },
 

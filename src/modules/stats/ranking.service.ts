@@ -57,6 +57,14 @@ export const METRIC_SQL: Record<RankingMetric, (f: string) => { num: string; den
   SUB_COVERAGE_RATE: (f) => ({ num: SUB_ITEMS(f, 'covered'), den: SUB_ITEMS(f, 'items') }),
 };
 
+/**
+ * Orders SQL text columns by code point (UTF-8 bytes), as compareNames
+ * (report-figures.ts) orders names in Node: collation "C", the same on every
+ * server whatever its locale. Ties of every ranking and report table are
+ * broken by name, then by key, in this order.
+ */
+export const nameOrderSql = (column: string) => `${column} collate "C"`;
+
 /** Checks a ranking request, with reasons a dashboard developer understands. */
 export function checkRankingRequest(request: RankingRequest): RankingRequest {
   if (!Number.isInteger(request.first) || request.first < 1 || request.first > RANKING_LIMIT) {
@@ -75,15 +83,17 @@ export function checkRankingRequest(request: RankingRequest): RankingRequest {
  * Ranks the units of `unitSql` (given the condition on its region column:
  * rows with key, num, den and the unit's own columns) per key: rated units
  * by rate, then units without a rate (zero denominator, shown as "-"), ties
- * broken by name in code-point order
- * (collation "C": the same on every server, whatever its locale), then by
- * id/code.
+ * broken by name, then by the unit's key (`keyColumn`: a department's
+ * credit code, a region's code), both in code-point order (nameOrderSql):
+ * the order of the report's ranks and tables (report-figures.ts,
+ * compareNames), so that a department has the same rank here as in
+ * `Region.report` and the exports.
  */
 function rankedSql(
   unitSql: (regions: string) => string,
   unitColumns: (alias: string) => string,
   request: RankingRequest,
-  tieBreak: string,
+  keyColumn: string,
 ): { sql: (regions: string) => string; params: unknown[] } {
   const direction = request.order === RankingOrder.HIGHEST_FIRST ? 'desc' : 'asc';
   const params: unknown[] = [];
@@ -99,7 +109,7 @@ function rankedSql(
     sql: (regions) => `select ranked.key, ${unitColumns('ranked')}, ranked.num, ranked.den, ranked.rank, ${figureValuesSql('ranked')} as figures from (
             select u.*, row_number() over (
                      partition by u.key
-                     order by (u.den = 0), u.num::numeric / nullif(u.den, 0) ${direction}, u.name collate "C", ${tieBreak}) as rank
+                     order by (u.den = 0), u.num::numeric / nullif(u.den, 0) ${direction}, ${nameOrderSql('u.name')}, ${nameOrderSql(`u.${keyColumn}`)}) as rank
               from (${unitSql(regions)}) u
              where ${filter}
           ) ranked where rank > ? and rank <= ? order by key, rank`,
@@ -142,7 +152,7 @@ export const rankingService = {
         join department d on d.region_code = rc.descendant_code
         join department_figures f on f.department_id = d.id
        where rc.ancestor_code ${regions}`;
-    const ranked = rankedSql(unitSql, DEPARTMENT_COLUMNS, request, 'u.id');
+    const ranked = rankedSql(unitSql, DEPARTMENT_COLUMNS, request, 'credit_code');
     const rows = await executeForKeys<Row<DepartmentColumns>>(em, regionCodes, ranked.sql, ranked.params);
     return split(rows, regionCodes, departmentRowOf);
   },
@@ -157,7 +167,7 @@ export const rankingService = {
       select c.parent_code as key, ${REGION_COLUMNS('c')}, ${FIGURES('f')}, ${metric.num} as num, ${metric.den} as den
         from region c join region_figures f on f.region_code = c.code
        where c.parent_code ${regions}`;
-    const ranked = rankedSql(unitSql, REGION_COLUMNS, request, 'u.code');
+    const ranked = rankedSql(unitSql, REGION_COLUMNS, request, 'code');
     const rows = await executeForKeys<Row<RegionColumns>>(em, regionCodes, ranked.sql, ranked.params);
     return split(rows, regionCodes, regionRowOf);
   },

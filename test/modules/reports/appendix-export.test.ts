@@ -211,3 +211,43 @@ describe('exported department names cannot run as spreadsheet formulas', () => {
     expect((await parseXlsx(xlsx.body)).slice(1).map((row) => row[0])).toEqual([...names, '合计']);
   });
 });
+
+describe("the live figures' export, beside the current month's snapshot", () => {
+  let api: TestServer;
+  const department = creditCode('410505', 1);
+
+  beforeAll(async () => {
+    api = await startTestServer();
+    await createRegions(api, YINDU_REGIONS);
+    await createDepartment(api, { creditCode: department, name: '殷都区民政局', regionCode: '410505' });
+    await mount(api, await addDirectory(api, department, 'L-1'), 10);
+    await addDirectory(api, department, 'L-2');
+  });
+  afterAll(() => api.close());
+
+  it('exports, as "live", the figures Region.report shows without a period, which move on after the month is captured', async () => {
+    const month = currentPeriod();
+    // Captured at 1 of 2 mounted; then the second directory is mounted.
+    await api.ok(`mutation($period: String!) { captureSnapshot(input: { period: $period }) { period } }`, { period: month });
+    await mount(api, 'L-2', 5);
+    const percentOf = async (period: string | null) =>
+      (
+        await api.ok(
+          `query($period: String) { region(code: "410505") { report(period: $period) { source region { figures { mount { mountRatePercent } } } } } }`,
+          { period },
+        )
+      ).region.report;
+    expect(await percentOf(null)).toEqual({ source: 'LIVE', region: { figures: { mount: { mountRatePercent: '100.00' } } } });
+    expect(await percentOf(month)).toEqual({ source: 'SNAPSHOT', region: { figures: { mount: { mountRatePercent: '50.00' } } } });
+
+    const live = await http(api, '/reports/410505/live/resources.csv');
+    expect(live.status).toBe(200);
+    expect(live.headers.get('content-disposition')).toContain(`410505-${month}-live-resources.csv`);
+    expect(parseCsv(live.body).slice(1)).toEqual([
+      ['殷都区民政局', '2', '2', '15', '100.00%', '0', '0', '0', '0'],
+      ['合计', '2', '2', '15', '100.00%', '0', '0', '0', '0'],
+    ]);
+    const captured = await http(api, `/reports/410505/${month}/resources.csv`);
+    expect(parseCsv(captured.body).slice(1).at(-1)).toEqual(['合计', '2', '1', '10', '50.00%', '0', '0', '0', '0']);
+  });
+});

@@ -188,3 +188,60 @@ describe('rankings of departments and child regions', () => {
     }
   });
 });
+
+describe('departments of the same name in two districts', () => {
+  let api: TestServer;
+  // Names are unique within a region only: 文峰区 and 殷都区 each have a 教育局. 殷都区's is registered first
+  // (the lower id), 文峰区's has the lower credit code (11410502... before 11410505...).
+  const yindu = creditCode('410505', 1);
+  const wenfeng = creditCode('410502', 1);
+
+  beforeAll(async () => {
+    api = await startTestServer();
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+      { code: '410502', name: '文峰区' },
+    ]);
+    for (const [credit, region, name, published] of [
+      [yindu, '410505', '教育局', 2],
+      [wenfeng, '410502', '教育局', 2],
+      [creditCode('410505', 2), '410505', '民政局', 3],
+    ] as const) {
+      await createDepartment(api, { creditCode: credit, name, regionCode: region });
+      // 1 of 2 mounted for both 教育局 (a tie at 50.00 %), 1 of 3 for 民政局.
+      for (let i = 0; i < published; i++) {
+        const directory = await addDirectory(api, credit, `R-${credit}-${i}`);
+        if (i === 0) await mount(api, directory, 10);
+      }
+    }
+  });
+
+  afterAll(() => api.close());
+
+  it('ranks a tie of rate and name by credit code, as the report ranks and lists them', async () => {
+    const { region } = await api.ok<{
+      region: {
+        highest: { rank: number; department: { creditCode: string } }[];
+        lowest: { rank: number; department: { creditCode: string } }[];
+        report: {
+          departments: { code: string; ranks: { rank: number }[] }[];
+          appendix4: { code: string }[];
+          belowThreshold: { departments: { code: string }[] }[];
+        };
+      };
+    }>(`query { region(code: "410500") {
+      highest: departmentRanking(metric: MOUNT_RATE) { rank department { creditCode } }
+      lowest: departmentRanking(metric: MOUNT_RATE, order: LOWEST_FIRST) { rank department { creditCode } }
+      report { departments { code ranks { rank } } appendix4 { code } belowThreshold(metrics: [MOUNT_RATE]) { departments { code } } } } }`);
+    const byCreditCode = [wenfeng, yindu, creditCode('410505', 2)];
+    expect(region.highest.map((r) => [r.rank, r.department.creditCode])).toEqual(byCreditCode.map((credit, i) => [i + 1, credit]));
+    expect(region.lowest.map((r) => r.department.creditCode)).toEqual([creditCode('410505', 2), wenfeng, yindu]);
+    // The report's own ranks, its appendix 4 and its list below 60 % order the tie the same way.
+    const reportRank = new Map(region.report.departments.map((d) => [d.code, d.ranks[0].rank]));
+    expect(region.highest.map((r) => reportRank.get(r.department.creditCode))).toEqual([1, 2, 3]);
+    expect(region.report.appendix4.map((d) => d.code)).toEqual(byCreditCode);
+    expect(region.report.belowThreshold[0].departments.map((d) => d.code)).toEqual(region.lowest.map((r) => r.department.creditCode));
+  });
+});
