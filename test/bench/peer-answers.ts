@@ -70,7 +70,8 @@ interface PeerDepartment {
 /**
  * The ranking by sub-item coverage, as Mulu defines it: units with sub-items
  * first, by covered / all sub-items (highest first, compared exactly), then
- * name in byte order, then id; ranks numbered 1, 2, 3... (no shared places).
+ * name, then credit code, both in byte order; ranks numbered 1, 2, 3... (no
+ * shared places).
  */
 export function subCoverageRanking(departments: PeerDepartment[], first: number) {
   const rated = departments.map((department) => {
@@ -83,7 +84,7 @@ export function subCoverageRanking(departments: PeerDepartment[], first: number)
       const difference = BigInt(b.num) * BigInt(a.den) - BigInt(a.num) * BigInt(b.den);
       if (difference !== 0n) return difference > 0n ? 1 : -1;
     }
-    return byteOrder(a.department.name, b.department.name) || a.department.id - b.department.id;
+    return byteOrder(a.department.name, b.department.name) || byteOrder(a.department.creditCode, b.department.creditCode);
   });
   return rated.slice(0, first).map(({ department, stats, num, den }, i) => ({
     rank: i + 1,

@@ -72,11 +72,11 @@ describe('mapping the peer onto Mulu', () => {
     expect([percentText(1, 8), percentText(1, 800), percentText(2, 3), percentText(0, 5), percentText(3, 0)]).toEqual(['12.50', '0.13', '66.67', '0.00', null]);
   });
 
-  it('ranks by exact rate, units without sub-items last, then name in byte order, then id', () => {
-    const unit = (id: number, name: string, covered: number, items: number) => ({
+  it('ranks by exact rate, units without sub-items last, then name, then credit code, both in byte order', () => {
+    const unit = (id: number, name: string, covered: number, items: number, creditCode = `C${id}`) => ({
       id,
       name,
-      creditCode: `C${id}`,
+      creditCode,
       departmentFigureByDepartmentId: { inspectionItems: items, inspectionCovered: covered },
     });
     const ranked = subCoverageRanking([unit(1, 'b', 1, 3), unit(2, 'a', 0, 0), unit(3, 'c', 2, 6), unit(4, 'a', 1, 3), unit(5, 'z', 3, 4)], 10);
@@ -86,6 +86,12 @@ describe('mapping the peer onto Mulu', () => {
       [3, 'C1', '33.33'],
       [4, 'C3', '33.33'],
       [5, 'C2', null],
+    ]);
+    // Two departments of one name and rate (each district's 教育局): the credit code decides, not the id.
+    const twins = subCoverageRanking([unit(1, '教育局', 1, 2, 'B9'), unit(2, '教育局', 1, 2, 'A1')], 10);
+    expect(twins.map((r) => [r.rank, r.department.creditCode])).toEqual([
+      [1, 'A1'],
+      [2, 'B9'],
     ]);
   });
 

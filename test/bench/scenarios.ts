@@ -232,8 +232,8 @@ export const districtRanking: ReadScenario = {
   },
   floor: {
     // The stored figures of each department below the district, ranked by sub-item coverage as Mulu ranks: units
-    // without sub-items last, then name in byte order, then id (ranking.service.ts).
-    sql: `select row_number() over (order by fig.sub_items = 0, fig.covered_sub_items::numeric / nullif(fig.sub_items, 0) desc, d.name collate "C", d.id) as rank,
+    // without sub-items last, then name, then credit code, both in byte order (ranking.service.ts).
+    sql: `select row_number() over (order by fig.sub_items = 0, fig.covered_sub_items::numeric / nullif(fig.sub_items, 0) desc, d.name collate "C", d.credit_code collate "C") as rank,
                  d.name, d.credit_code, fig.*
             from region_closure rc
             join department d on d.region_code = rc.descendant_code
