@@ -4,7 +4,8 @@ import { ApiError, demoRoles, download, request, token } from './api';
 import { RateBars, RateLines } from './charts';
 import type { ResultOf } from './graphql';
 import { regionPage } from './early';
-import { DepartmentPageQuery, RegionPageQuery } from './queries';
+import { REGION_PAGE_ROWS } from './early-request';
+import { DepartmentPageQuery, RegionPageQuery, RegionRankingQuery } from './queries';
 import { href, parseRoute, type Route } from './route';
 import './style.css';
 
@@ -214,9 +215,36 @@ const METRICS = [
   { metric: 'SUB_COVERAGE_RATE', label: '子项覆盖率', rate: (f: RankedRow['figures']) => f.supervision.subCoverageRatePercent },
 ] as const;
 
-function Ranking(props: { title: string; units: RankedRow[]; testId: string; link?: (u: RankedRow) => preact.ComponentChild; threshold: number }) {
+type Metric = (typeof METRICS)[number]['metric'];
+
+/**
+ * A ranking by the rate picked. `units` are ranked by the first rate; with
+ * `load`, they may be only the first rows of a longer list, and the first
+ * rows by another rate are asked for when it is picked, once per rate (those
+ * ranked first by one rate are not those ranked first by another); without
+ * it `units` are every unit, sorted here by each rate's rank.
+ */
+function Ranking(props: {
+  title: string;
+  units: RankedRow[];
+  testId: string;
+  link?: (u: RankedRow) => preact.ComponentChild;
+  threshold: number;
+  load?: (metric: Metric) => Promise<RankedRow[]>;
+}) {
   const [metric, setMetric] = useState<(typeof METRICS)[number]>(METRICS[0]);
-  const ranked = props.units
+  const [loaded, setLoaded] = useState<Partial<Record<Metric, RankedRow[] | ApiError>>>({});
+  const pick = (m: (typeof METRICS)[number]) => {
+    setMetric(m);
+    const load = props.load;
+    if (!load || m === METRICS[0] || loaded[m.metric]) return;
+    load(m.metric).then(
+      (rows) => setLoaded((before) => ({ ...before, [m.metric]: rows })),
+      (error: ApiError) => setLoaded((before) => ({ ...before, [m.metric]: error })),
+    );
+  };
+  const units = props.load && metric !== METRICS[0] ? loaded[metric.metric] : props.units;
+  const ranked = (units instanceof ApiError || !units ? [] : units)
     .map((u) => ({ u, r: u.ranks.find((r) => r.metric === metric.metric) }))
     .sort((a, b) => (a.r?.rank ?? Infinity) - (b.r?.rank ?? Infinity));
   return (
@@ -224,12 +252,14 @@ function Ranking(props: { title: string; units: RankedRow[]; testId: string; lin
       <h3>
         {props.title}
         {METRICS.map((m) => (
-          <button class={m === metric ? 'on' : ''} onClick={() => setMetric(m)}>
+          <button class={m === metric ? 'on' : ''} data-metric={m.metric} onClick={() => pick(m)}>
             {m.label}
           </button>
         ))}
       </h3>
-      <table>
+      {units instanceof ApiError && <p class="error">{units.message}</p>}
+      {!units && <p class="loading">加载中…</p>}
+      <table data-ready={units && !(units instanceof ApiError) ? metric.metric : undefined}>
         <thead>
           <tr>
             <th>名次</th>
@@ -346,7 +376,19 @@ function RegionView(props: { route: Route; onAuthError: (e: ApiError) => void })
           link={(u) => <a href={href({ kind: 'region', key: u.code, month: route.month })}>{u.name}</a>}
         />
       )}
-      <Ranking title="部门排名" testId="department-ranking" units={report.appendix4} threshold={report.threshold} link={(u) => rowLink(u, route.month)} />
+      <Ranking
+        key={href(route)}
+        title="部门排名"
+        testId="department-ranking"
+        units={report.ranking}
+        threshold={report.threshold}
+        link={(u) => rowLink(u, route.month)}
+        load={(metric) =>
+          request(RegionRankingQuery, { code: route.key, period: route.month, metric, rows: REGION_PAGE_ROWS.rows }).then(
+            (answer) => answer.region?.report.ranking ?? [],
+          )
+        }
+      />
       {below && below.departmentCount > 0 && (
         <p class="below-list" data-testid="below-threshold">
           资源挂载率低于{report.threshold * 100}%的部门（<span data-figure="count">{below.departmentCount}</span>个）：

@@ -144,6 +144,9 @@ export const RegionPageQuery = graphql(
           region {
             ...Unit
           }
+          ranking(metric: MOUNT_RATE, first: $rows) {
+            ...RankedRow
+          }
           appendix4(first: $rows) {
             ...RankedRow
           }
@@ -166,6 +169,26 @@ export const RegionPageQuery = graphql(
     }
   `,
   [UnitFragment, RankedRowFragment, SupervisionRowFragment],
+);
+
+/**
+ * The first departments of a region's ranking by one rate, asked when the page
+ * switches its ranking to that rate: the page's own list holds the first by
+ * mount rate only, and the first by another rate are others.
+ */
+export const RegionRankingQuery = graphql(
+  `
+    query RegionRanking($code: String!, $period: String, $metric: RankingMetric!, $rows: Int) {
+      region(code: $code) {
+        report(period: $period, threshold: 0.6) {
+          ranking(metric: $metric, first: $rows) {
+            ...RankedRow
+          }
+        }
+      }
+    }
+  `,
+  [RankedRowFragment],
 );
 
 /** The department page: its figures over the months and its to-do lists (the drill-down). */

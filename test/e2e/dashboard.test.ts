@@ -154,6 +154,24 @@ describe('the dashboard in a real browser', () => {
     expect(await page.getByTestId('bars').locator('canvas').count()).toBe(1);
     expect(await page.getByTestId('lines').locator('canvas').count()).toBe(1);
     expect(await page.locator('[data-export="resources.xlsx"]').getAttribute('href')).toBe('/reports/410000/2023-06/resources.xlsx');
+
+    // The department ranking by each rate: the first departments of the API's ranking by that rate, with their ranks
+    // (1, 2, 3... for those with the rate), not the page's first rows by mount rate re-sorted.
+    const ranking = page.getByTestId('department-ranking');
+    for (const metric of ['MOUNT_RATE', 'SUB_COVERAGE_RATE', 'MAIN_COVERAGE_RATE']) {
+      await ranking.locator(`button[data-metric=${metric}]`).click();
+      await ranking.locator(`table[data-ready=${metric}]`).waitFor();
+      const shown = await ranking
+        .locator('tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-code'), tr.querySelector('td')!.textContent]));
+      const api = await viewer.ok(`{ region(code: "410000") { report(period: "2023-06", threshold: 0.6) {
+        ranking(metric: ${metric}, first: 100) { code ranks { metric rank } } } } }`);
+      const expected = api.region.report.ranking.map((u: any) => [u.code, String(u.ranks.find((r: any) => r.metric === metric).rank ?? '-')]);
+      expect({ metric, shown }).toEqual({ metric, shown: expected });
+      const ranks = expected.filter(([, rank]: string[]) => rank !== '-').map(([, rank]: string[]) => Number(rank));
+      expect(ranks.length).toBeGreaterThan(0);
+      expect(ranks).toEqual(ranks.map((_: number, i: number) => i + 1));
+    }
   });
 
   it('drills from the province to a department with gaps and its unmounted directories', async () => {

@@ -16,8 +16,16 @@ import { FiguresSource, type ReportUnit } from './report.service';
  * list of every region of a batch.
  */
 
-/** Which list: by name, appendix 4 (RESOURCES), appendix 5 (SUPERVISION), or the departments below the threshold by a rate. */
-export type DepartmentList = 'BY_NAME' | 'RESOURCES' | 'SUPERVISION' | RankingMetric;
+/**
+ * Which list: by name, appendix 4 (RESOURCES), appendix 5 (SUPERVISION),
+ * every department in the order of its rank by a rate (RANKED_ and the rate),
+ * or the departments below the threshold by a rate.
+ */
+export type DepartmentList = 'BY_NAME' | 'RESOURCES' | 'SUPERVISION' | RankedList | RankingMetric;
+export type RankedList = `RANKED_${RankingMetric}`;
+
+/** The list of every department in the order of its rank by `metric`. */
+export const rankedList = (metric: RankingMetric): RankedList => `RANKED_${metric}`;
 
 /** The figures a report's departments come from, and what they are compared and measured against. */
 export interface DepartmentsSource {
@@ -86,6 +94,10 @@ const LIST: Record<DepartmentList, { where: string; order: string }> = {
     where: 'true',
     order: `${rated(RankingMetric.MAIN_COVERAGE_RATE)} desc, ${byRate(RankingMetric.MAIN_COVERAGE_RATE, 'desc')}, ${rated(RankingMetric.SUB_COVERAGE_RATE)} desc, ${byRate(RankingMetric.SUB_COVERAGE_RATE, 'desc')}, u.main_den desc, ${BY_NAME}`,
   },
+  // The order of the ranks (listsSql's rank sorts), units without the rate after them, by name.
+  ...(Object.fromEntries(
+    METRICS.map((metric) => [rankedList(metric), { where: 'true', order: `${rated(metric)} desc, ${byRate(metric, 'desc')}, ${BY_NAME}` }]),
+  ) as Record<RankedList, { where: string; order: string }>),
   ...(Object.fromEntries(METRICS.map((metric) => [metric, { where: `u.${RATE[metric]}_below`, order: `${byRate(metric, 'asc')}, ${BY_NAME}` }])) as Record<
     RankingMetric,
     { where: string; order: string }

@@ -15,7 +15,7 @@ import {
   ReportUnitType,
 } from './report.types';
 import { snapshotService } from './snapshot.service';
-import type { DepartmentList } from './report-departments.service';
+import { rankedList, type DepartmentList } from './report-departments.service';
 import { RankingMetric } from '../stats/ranking.service';
 import type { RegionRow } from '../regions/region.row';
 import type { DepartmentRow } from '../departments/department.row';
@@ -111,6 +111,19 @@ export class RegionReportTablesResolver {
     @Arg('first', () => Int, { nullable: true, description: 'Only the first rows (all when omitted).' }) first?: number | null,
   ): Promise<ReportUnitType[]> {
     return unitTypes(await departmentsOf(ctx, report, 'SUPERVISION', firstRows(first) ?? null));
+  }
+
+  @FieldResolver(() => [ReportUnitType], {
+    description:
+      "The departments in the order of their rank by one rate (each unit's `ranks`): highest first, ties by name; units without that rate (nothing to count) last, by name. A ranking of the first rows is the departments ranked first among all of them, which the first rows of appendix 4 or 5 (ordered by other figures too) are not.",
+  })
+  async ranking(
+    @Root() report: RegionReportType,
+    @Ctx() ctx: MuluContext,
+    @Arg('metric', () => RankingMetric, { description: 'The rate the departments are ranked by.' }) metric: RankingMetric,
+    @Arg('first', () => Int, { nullable: true, description: 'Only the first rows (all when omitted).' }) first?: number | null,
+  ): Promise<ReportUnitType[]> {
+    return unitTypes(await departmentsOf(ctx, report, rankedList(metric), firstRows(first) ?? null));
   }
 
   @FieldResolver(() => [ReportBelowThresholdType], { description: 'Per rate, the departments and child regions below the threshold.' })

@@ -1,5 +1,5 @@
 import { compareNames, sortInReportOrder } from '../../../src/modules/reports/report-figures';
-import { reportDepartmentsService, type DepartmentList, type DepartmentsSource } from '../../../src/modules/reports/report-departments.service';
+import { rankedList, reportDepartmentsService, type DepartmentList, type DepartmentsSource } from '../../../src/modules/reports/report-departments.service';
 import { FiguresSource, lowestFirst, rankPeers, type ReportUnit } from '../../../src/modules/reports/report.service';
 import { snapshotService } from '../../../src/modules/reports/snapshot.service';
 import { unitFiguresService } from '../../../src/modules/reports/unit-figures.service';
@@ -66,6 +66,11 @@ describe("a report's department lists in SQL", () => {
         .map((u) => ({ kind: u.kind, key: u.key, name: u.name, figures: u.figures, previous: null, change: null, ranks: [] }));
       rankPeers(units, threshold);
       const keys = (list: ReportUnit[]) => list.map((u) => u.key);
+      // By rank for one rate; units without it (no rank) after them, by name.
+      const byRank = (metric: (typeof METRICS)[number]) => {
+        const rank = (u: ReportUnit) => u.ranks.find((r) => r.metric === metric)!.rank ?? Infinity;
+        return [...units].sort((a, b) => rank(a) - rank(b) || compareNames(a.name, b.name) || compareNames(a.key, b.key));
+      };
       out.set(code, {
         units,
         lists: {
@@ -73,13 +78,14 @@ describe("a report's department lists in SQL", () => {
           RESOURCES: keys(sortInReportOrder('resources', units)),
           SUPERVISION: keys(sortInReportOrder('supervision', units)),
           ...(Object.fromEntries(METRICS.map((metric) => [metric, keys(lowestFirst(units, metric))])) as Record<(typeof METRICS)[number], string[]>),
+          ...(Object.fromEntries(METRICS.map((metric) => [rankedList(metric), keys(byRank(metric))])) as Record<ReturnType<typeof rankedList>, string[]>),
         },
       });
     }
     return out;
   }
 
-  const LISTS: DepartmentList[] = ['BY_NAME', 'RESOURCES', 'SUPERVISION', ...METRICS];
+  const LISTS: DepartmentList[] = ['BY_NAME', 'RESOURCES', 'SUPERVISION', ...METRICS, ...METRICS.map(rankedList)];
 
   it.each([
     [FiguresSource.LIVE, 0.6],
@@ -127,6 +133,17 @@ describe("a report's department lists in SQL", () => {
     expect(supervision.units.map((u) => u.key)).toEqual(expected.lists.SUPERVISION);
     expect(below.units.map((u) => u.key)).toEqual(expected.lists[METRICS[0]].slice(0, 3));
     expect(count).toEqual({ units: [], totalCount: expected.lists[METRICS[1]].length });
+    // A ranking's first rows are the departments ranked first among all of them (1, 2, 3...), which the first rows
+    // of appendix 5, ordered by main-item coverage first, are not for the sub-item coverage.
+    const SUB = METRICS[2];
+    const [ranked] = await reportDepartmentsService.pages(api.orm.em.fork(), from, [{ regionCode: '410500', from, list: rankedList(SUB), first: 20 }]);
+    expect(ranked.units.map((u) => u.key)).toEqual(expected.lists[rankedList(SUB)].slice(0, 20));
+    expect(ranked.units.map((u) => u.ranks.find((r) => r.metric === SUB)!.rank)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(ranked.totalCount).toBe(240);
+    const subRanksOfAppendix5 = expected.lists.SUPERVISION.slice(0, 20).map(
+      (key) => expected.units.find((u) => u.key === key)!.ranks.find((r) => r.metric === SUB)!.rank,
+    );
+    expect(subRanksOfAppendix5).not.toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     // Compared with the snapshot: nothing changed since, so every change is zero.
     expect(resources.units.every((u) => u.previous !== null && u.change!.mountedDirectories === 0 && u.change!.mountRatePoints !== undefined)).toBe(true);
   });
