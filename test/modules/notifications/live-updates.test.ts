@@ -1,7 +1,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { MAX_SUBSCRIPTIONS_PER_CALLER } from '../../../src/graphql/websocket';
-import { addDirectory, createDepartment, createRegions, creditCode, HENAN_ANYANG_YINDU, mount } from '../../support/builders';
+import { addDirectory, createDepartment, createRegions, creditCode, errorCodes, HENAN_ANYANG_YINDU, mount } from '../../support/builders';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
 interface Next {
@@ -182,6 +182,21 @@ describe('GraphQL subscriptions over graphql-ws', () => {
     expect(ofA.messages[1].data.subscriptionEvents).toMatchObject({ type: 'SUBSCRIPTION_REJECTED', subscriptionRequest: { status: 'REJECTED' } });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(ofCByC.messages).toEqual([]);
+  });
+
+  it('refuses a subscription sent over HTTP as BAD_REQUEST pointing to graphql-ws, whoever sends it (it ran its fields with no event: INTERNAL_SERVER_ERROR)', async () => {
+    const stewardC = await api.asRole('STEWARD', C);
+    for (const [client, document] of [
+      [api, `subscription { figuresChanged(regionCode: "410505") { code } }`],
+      [api, `subscription { subscriptionEvents(departmentCreditCode: "${A}") { id } }`],
+      [stewardC, `subscription { subscriptionEvents(departmentCreditCode: "${A}") { id } }`],
+    ] as const) {
+      const response = await client.request(document);
+      expect(response).toEqual({ errors: [expect.objectContaining({ extensions: { code: 'BAD_REQUEST' } })] });
+      expect(response.errors![0].message).toContain('graphql-ws');
+    }
+    const anonymous = await api.anonymous.request(`subscription { figuresChanged(regionCode: "410505") { code } }`);
+    expect(errorCodes(anonymous)).toEqual(['UNAUTHENTICATED']);
   });
 
   it('refuses connections without a valid token, and operations over the cost limit', async () => {
