@@ -16,6 +16,7 @@ import { Migration20261130233000 } from './Migration20261130233000';
 import { Migration20261201033000 } from './Migration20261201033000';
 import { Migration20261201100000 } from './Migration20261201100000';
 import { Migration20261201180000 } from './Migration20261201180000';
+import { Migration20261201203000 } from './Migration20261201203000';
 
 /**
  * Every migration, in order. Listed by hand because the compiled app and the
@@ -40,4 +41,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201033000', class: Migration20261201033000 },
   { name: 'Migration20261201100000', class: Migration20261201100000 },
   { name: 'Migration20261201180000', class: Migration20261201180000 },
+  { name: 'Migration20261201203000', class: Migration20261201203000 },
 ];

@@ -136,6 +136,36 @@ const DATA_EXCEPTIONS: Record<string, string> = {
   '22P02': 'A value does not have the expected form.',
 };
 
+/** A row that would repeat another's unique key (SQLSTATE 23505). */
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * What each unique constraint keeps unique, as a steward reads it. Every
+ * write checks these before it inserts, with a message of its own; two
+ * writes of the same key at the same moment both pass that check, and the
+ * one that commits second meets the constraint instead, which would
+ * otherwise answer a message naming nothing.
+ */
+const UNIQUE_CONSTRAINTS: Record<string, string> = {
+  region_pkey: 'A region with this code already exists',
+  department_credit_code_unique: 'A department with this credit code already exists',
+  department_region_code_name_unique: 'The region already has a department of this name',
+  resource_directory_code_unique: 'This directory code is already taken in the catalogue',
+  supervision_main_item_department_id_code_unique: 'The department already has a supervision main item with this code',
+  supervision_sub_item_department_id_code_unique: 'The department already has a supervision sub-item with this code',
+  subscription_request_live_unique: 'The department already has a pending or granted request for this directory; cancel it before asking again',
+  mount_one_hosted_per_directory: 'The directory already has a hosted dataset; load rows into it, or unmount it first',
+  supervision_record_supersedes_id_unique: 'The record it supersedes has already been superseded; correct the latest record instead',
+};
+
+/** The constraint a database error names, through MikroORM's wrapper. */
+function constraintOf(error: unknown): string | undefined {
+  const e = error as { constraint?: unknown; cause?: unknown } | null;
+  if (!e || typeof e !== 'object') return undefined;
+  if (typeof e.constraint === 'string') return e.constraint;
+  return e.cause && e.cause !== error ? constraintOf(e.cause) : undefined;
+}
+
 /** Statement cancelled by the per-request statement timeout (SQLSTATE 57014). */
 const QUERY_CANCELED = '57014';
 
@@ -158,11 +188,15 @@ export function sqlStateOf(error: unknown): string | undefined {
   return e.cause && e.cause !== error ? sqlStateOf(e.cause) : undefined;
 }
 
-/** A database error a client should see as its own (bad value) or as a budget hit, or undefined for a fault. */
+/** A database error a client should see as its own (bad value), as a conflict (a unique key taken meanwhile) or as a budget hit, or undefined for a fault. */
 export function clientDatabaseError(error: unknown): MuluError | undefined {
   const state = sqlStateOf(error);
   if (!state) return undefined;
   if (DATA_EXCEPTIONS[state]) return badInput(DATA_EXCEPTIONS[state]);
+  if (state === UNIQUE_VIOLATION) {
+    const what = UNIQUE_CONSTRAINTS[constraintOf(error) ?? ''] ?? 'This record already exists (a unique code or name is taken)';
+    return conflict(`${what}; another request may have written it at the same moment. Nothing was changed.`);
+  }
   if (state === QUERY_CANCELED)
     return new MuluError(
       'TIME_BUDGET_EXCEEDED',

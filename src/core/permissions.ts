@@ -33,3 +33,23 @@ export function requireDepartmentWriter(ctx: RequestContext, department: { credi
   if (viewer.role === Role.VIEWER) throw forbidden(`Your role is read-only; you cannot ${what}.`);
   throw forbidden(`Only a steward of ${department.name} (${department.creditCode}) or an administrator may ${what}.`);
 }
+
+/**
+ * Subscription requests (what a department asked for and why, who asked, the
+ * provider's reasons) concern the two departments: their stewards and
+ * administrators read them, as only they follow their events
+ * (subscriptionEvents). Everyone signed in reads the counts
+ * (subscriptionStats).
+ */
+export function canReadRequestsOf(viewer: Viewer | null, departmentCreditCode: string): boolean {
+  return viewer !== null && canWriteDepartment(viewer, departmentCreditCode);
+}
+
+/** Refuses, saying what may be read instead, a viewer who may not read this department's subscription requests. */
+export function requireRequestReader(ctx: RequestContext, department: { creditCode: string; name: string }): void {
+  const viewer = requireViewer(ctx);
+  if (canReadRequestsOf(viewer, department.creditCode)) return;
+  throw forbidden(
+    `Only a steward of ${department.name} (${department.creditCode}) or an administrator may read its subscription requests; its counts are in subscriptionStats.`,
+  );
+}

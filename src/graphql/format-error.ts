@@ -1,6 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { UniqueConstraintViolationException, ForeignKeyConstraintViolationException } from '@mikro-orm/core';
+import { ForeignKeyConstraintViolationException } from '@mikro-orm/core';
 import { clientDatabaseError, databaseUnavailableMessage, HTTP_STATUS, httpHeadersFor, httpStatusFor, isDatabaseUnavailable, MuluError } from '../core/errors';
 import { logger } from '../observability/logger';
 import { observeErrorCode } from '../observability/request-observation';
@@ -61,9 +61,6 @@ function formatErrorFor(
   if (isDatabaseUnavailable(original)) {
     logger.warn({ err: original }, 'database unavailable, answered SERVICE_UNAVAILABLE');
     return { ...base, message: databaseUnavailableMessage(original), extensions: { code: 'SERVICE_UNAVAILABLE' } };
-  }
-  if (original instanceof UniqueConstraintViolationException) {
-    return { ...base, message: 'This record already exists (a unique code or name is taken).', extensions: { code: 'CONFLICT' } };
   }
   if (original instanceof ForeignKeyConstraintViolationException) {
     return { ...base, message: 'This record refers to something that does not exist, or is still referred to.', extensions: { code: 'CONFLICT' } };

@@ -2,6 +2,9 @@ import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
 import type { MuluContext } from './context';
 import { fromGlobalId, rowIdOfKey } from './global-id';
 import { Node } from './node';
+import { forbidden } from '../core/errors';
+import { canReadRequestsOf } from '../core/permissions';
+import type { DepartmentRow } from '../modules/departments/department.row';
 
 @Resolver()
 export class NodeResolver {
@@ -23,8 +26,16 @@ export class NodeResolver {
         return rowId === null ? null : ctx.loaders.directoryById.load(rowId);
       case 'Mount':
         return rowId === null ? null : ctx.loaders.mountById.load(rowId);
-      case 'SubscriptionRequest':
-        return rowId === null ? null : ctx.loaders.subscriptionRequestById.load(rowId);
+      case 'SubscriptionRequest': {
+        const request = rowId === null ? null : await ctx.loaders.subscriptionRequestById.load(rowId);
+        if (!request) return null;
+        // As the departments' lists of requests: for the stewards of either department and administrators.
+        const [provider, requester] = await ctx.loaders.departmentById.loadMany([request.provider.id, request.requester.id]);
+        const parties = [provider, requester].filter((d): d is DepartmentRow => d !== null && !(d instanceof Error));
+        if (!parties.some((department) => canReadRequestsOf(ctx.viewer, department.creditCode)))
+          throw forbidden('Only a steward of the requesting or the providing department or an administrator may read this subscription request.');
+        return request;
+      }
       case 'ApiKey':
       case 'Webhook':
       case 'WebhookDelivery':

@@ -6,8 +6,8 @@ import { decodeJwt } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { checkOperationAccess } from '../modules/auth/auth.guard';
 import type { Authenticator } from '../modules/auth/authenticator';
-import type { Viewer } from '../core/viewer';
-import { MuluError, rateLimited } from '../core/errors';
+import { ActorKind, type Viewer } from '../core/viewer';
+import { MuluError, rateLimited, unauthenticated } from '../core/errors';
 import { callerKey, type RateLimiter } from '../http/rate-limit';
 import type { LiveUpdates } from '../modules/notifications/live-updates';
 import type { MuluContext } from './context';
@@ -35,6 +35,39 @@ interface ConnectionState {
   /** Ids of this connection's subscriptions counted against its caller's cap. */
   counted: Set<string>;
   expiryTimer?: NodeJS.Timeout;
+  /** For an API key's connection: whether the key still signs in (checked again at most every KEY_RECHECK_MS). */
+  stillSignedIn?: () => Promise<boolean>;
+}
+
+/** How often, at most, an API key's connection checks that its key was not revoked meanwhile (one lookup, as a request makes). */
+export const KEY_RECHECK_MS = 1000;
+
+const KEY_REVOKED = 'This API key has been revoked; sign in with a valid one.';
+
+/**
+ * A check of a connection's API key, run at most once every KEY_RECHECK_MS:
+ * revokeApiKey takes effect at once for requests, and a graphql-ws
+ * connection, signed in once when it opened, would otherwise keep running
+ * operations and receiving pushes (a department's subscription requests)
+ * with the revoked key for as long as it stays open. A database that cannot
+ * answer the check is not taken for a revocation.
+ */
+function keyCheck(authenticate: () => Promise<unknown>): () => Promise<boolean> {
+  let checkedAt = Date.now(); // signed in as the connection opened
+  let result = Promise.resolve(true);
+  return () => {
+    if (Date.now() - checkedAt < KEY_RECHECK_MS) return result;
+    checkedAt = Date.now();
+    result = result.then((valid) =>
+      valid
+        ? authenticate().then(
+            () => true,
+            (error) => !(error instanceof MuluError && error.code === 'UNAUTHENTICATED'),
+          )
+        : false,
+    );
+    return result;
+  };
 }
 
 /** The address of a WebSocket's client, as the HTTP routes name it (src/http/caller.ts). */
@@ -155,6 +188,7 @@ export function attachGraphQLWebSocket(options: {
           state.expiryTimer = setTimeout(() => ctx.extra.socket.close(CLOSE_CODES.tokenExpired, 'The token has expired; sign in again.'), wait);
           state.expiryTimer.unref();
         }
+        if (viewer?.kind === ActorKind.API_KEY) state.stillSignedIn = keyCheck(() => authenticator.authenticate(authorization, orm.em.fork()));
         states.set(ctx, state);
         return true;
       },
@@ -172,6 +206,10 @@ export function attachGraphQLWebSocket(options: {
         // Counted before anything is parsed: a flood of malformed operations is a flood too.
         const refusal = await options.rateLimiter.consume(state?.viewer ?? null, addressOfSocket(ctx.extra.request));
         if (refusal) return [toGraphQLError(rateLimited(refusal.message, refusal.retryAfterSeconds))];
+        if (state?.stillSignedIn && !(await state.stillSignedIn())) {
+          ctx.extra.socket.close(CLOSE_CODES.unauthenticated, KEY_REVOKED);
+          return [toGraphQLError(unauthenticated(KEY_REVOKED))];
+        }
         let document: DocumentNode;
         try {
           document = parse(payload.query, parseOptions);
@@ -230,7 +268,12 @@ export function attachGraphQLWebSocket(options: {
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
       },
       // The same masking as HTTP (errors.ts): no SQL or stack traces reach a client.
-      onNext(_ctx, _id, _payload, _args, result) {
+      async onNext(ctx, _id, _payload, _args, result) {
+        const state = states.get(ctx);
+        if (state?.stillSignedIn && !(await state.stillSignedIn())) {
+          ctx.extra.socket.close(CLOSE_CODES.unauthenticated, KEY_REVOKED);
+          return { errors: [formatError({ message: KEY_REVOKED }, unauthenticated(KEY_REVOKED))] };
+        }
         if (!result.errors?.length) return;
         return { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) };
       },

@@ -1,6 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import {
   badInput,
   clientDatabaseError,
@@ -42,24 +41,15 @@ export function sendError(
   const code =
     error instanceof MuluError
       ? error.code
-      : error instanceof UniqueConstraintViolationException
-        ? 'CONFLICT'
-        : isDatabaseUnavailable(error)
-          ? 'SERVICE_UNAVAILABLE'
-          : (error as { type?: string }).type === 'entity.too.large'
-            ? 'PAYLOAD_TOO_LARGE'
-            : 'INTERNAL_SERVER_ERROR';
+      : isDatabaseUnavailable(error)
+        ? 'SERVICE_UNAVAILABLE'
+        : (error as { type?: string }).type === 'entity.too.large'
+          ? 'PAYLOAD_TOO_LARGE'
+          : 'INTERNAL_SERVER_ERROR';
   observeErrorCode(code, res);
   if (error instanceof MuluError) {
     for (const [name, value] of Object.entries(httpHeadersFor({ code: error.code, ...error.details }))) res.setHeader(name, value);
     res.status(httpStatusFor(error.code)).json({ error: { code: error.code, message: error.message, ...error.details } });
-  } else if (error instanceof UniqueConstraintViolationException) {
-    res.status(409).json({
-      error: {
-        code: 'CONFLICT',
-        message: 'This record already exists (a unique code or name is taken); another request may have written it at the same time.',
-      },
-    });
   } else if (isDatabaseUnavailable(error)) {
     logger.warn({ err: error }, 'database unavailable, answered SERVICE_UNAVAILABLE');
     res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));

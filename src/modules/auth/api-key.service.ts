@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, conflict, notFound } from '../../core/errors';
 import { trimText } from '../../core/text';
@@ -45,7 +46,8 @@ export const apiKeyService = {
   async revoke(ctx: RequestContext, id: number): Promise<ApiKey> {
     requireAdmin(ctx, 'revoke API keys');
     return mutate(ctx, 'revokeApiKey', async (em, mutation) => {
-      const apiKey = await em.findOne(ApiKey, { id });
+      // Locked: of two revocations at once, the second waits and finds the key revoked (CONFLICT), as it would after.
+      const apiKey = await em.findOne(ApiKey, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!apiKey) throw notFound('This API key does not exist.');
       if (apiKey.revokedAt) throw conflict(`API key "${apiKey.name}" is already revoked.`);
       const before = snapshot(apiKey, AUDITED);

@@ -13,7 +13,7 @@ import {
 } from 'graphql';
 import type { AuthChecker } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
-import { forbidden, unauthenticated } from '../../core/errors';
+import { forbidden, MuluError, unauthenticated } from '../../core/errors';
 import { Role } from '../../core/viewer';
 
 const SIGN_IN = 'Sign in first: send "Authorization: Bearer <token>" with a token of the unified identity platform or an API key.';
@@ -91,7 +91,11 @@ export function accessPlugin(): ApolloServerPlugin<MuluContext> {
       return {
         async didResolveOperation({ schema, document, operation, contextValue }) {
           // Without an operation Apollo has already answered with an error.
-          if (operation) checkOperationAccess(schema, document, operation, contextValue);
+          if (!operation) return;
+          checkOperationAccess(schema, document, operation, contextValue);
+          // Over HTTP a subscription would run its fields once with no event (an internal error at best).
+          if (operation.operation === 'subscription')
+            throw new MuluError('BAD_REQUEST', 'Subscriptions are served over graphql-ws (a WebSocket on /graphql), not over HTTP; see docs/notifications.md.');
         },
       };
     },

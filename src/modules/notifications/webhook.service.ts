@@ -1,3 +1,4 @@
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PageRequest } from '../../db/page';
 import { pagedChildren } from '../../db/paged-children';
@@ -180,9 +181,16 @@ export const webhookService = {
     return ctx.em.find(Webhook, code ? { department: { creditCode: code } } : {}, { orderBy: { id: 'asc' }, populate: ['department'] });
   },
 
+  /**
+   * The webhook a mutation changes, locked for its transaction: two changes of one webhook
+   * take turns, so the second sees what the first did (a deletion: NOT_FOUND). Unlocked,
+   * two deletions both succeeded, and an update racing a deletion answered a webhook gone.
+   * Locked before its department is read: FOR UPDATE cannot join the nullable department.
+   */
   async requireManaged(em: EntityManager, viewer: Viewer, id: number): Promise<Webhook> {
-    const webhook = await em.findOne(Webhook, { id }, { populate: ['department'] });
+    const webhook = await em.findOne(Webhook, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!webhook) throw notFound('This webhook does not exist.');
+    await em.populate(webhook, ['department']);
     requireManager(viewer, webhook);
     return webhook;
   },

@@ -55,6 +55,13 @@ export class DatasetLoad {
   @Property({ type: 'string', length: 200, nullable: true })
   idempotencyKey?: string | null;
 
+  /**
+   * SHA-256 (hex) of what the load was asked with (acceptPartial and the body as sent): a load under the same key
+   * is a retry only when it is the same. Null for a load without a key, and for loads stored before it was kept.
+   */
+  @Property({ type: 'string', length: 64, nullable: true })
+  requestDigest?: string | null;
+
   @Property({ type: new BigIntType('number') })
   rowsLoaded!: number;
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -44,6 +45,12 @@ export interface LoadInput {
   acceptPartial?: boolean | null;
   /** Called once the mount is known to be loadable, before any row is read: checks a file's columns. */
   checkColumns?: (checker: RowChecker) => void;
+  /**
+   * The SHA-256 of the body as it was sent, for telling a retry from another load under a used
+   * idempotency key; asked once the rows were read, or instead of reading them. Without it, rows
+   * given as a list (GraphQL) are hashed as their JSON (as sent: key order included).
+   */
+  bodyDigest?: () => Promise<string>;
   /** The rows, one by one or in batches (a parser yields the rows of a chunk together). */
   rows: Iterable<SourceRow> | AsyncIterable<SourceRow | readonly SourceRow[]>;
 }
@@ -178,6 +185,14 @@ export const datasetService = {
   async load(ctx: RequestContext, input: LoadInput): Promise<LoadReport> {
     const viewer = requireViewer(ctx);
     const key = checkKey(input.idempotencyKey);
+    const requestDigest = async (): Promise<string | null> => {
+      const body = input.bodyDigest ? await input.bodyDigest() : Array.isArray(input.rows) ? JSON.stringify(input.rows) : null;
+      return body === null
+        ? null
+        : createHash('sha256')
+            .update(`${input.acceptPartial ? 'partial' : 'whole'}\n${body}`)
+            .digest('hex');
+    };
     return mutate(ctx, input.mode === LoadMode.REPLACE ? 'replaceDatasetRows' : 'appendDatasetRows', async (em, mutation) => {
       // The rows arrive through one COPY for as long as the upload takes (the body-rate limit bounds a slow sender).
       await liftStatementTimeout(em);
@@ -193,6 +208,16 @@ export const datasetService = {
             await em.findOneOrFail(Department, { id: directory.department.id }),
             `load rows into datasets of directory ${directory.code}`,
           );
+          // A retry asks the same; another load under a used key is refused rather than answered with the first one's result.
+          if (
+            earlier.mode !== input.mode ||
+            earlier.route !== input.route ||
+            (earlier.requestDigest != null && earlier.requestDigest !== (await requestDigest()))
+          ) {
+            throw conflict(
+              `The idempotency key "${key}" already named another load of this mount (version ${earlier.version}, ${earlier.mode.toLowerCase()} through ${earlier.route === SharingRoute.GRAPHQL ? 'GraphQL' : 'POST /mounts/{id}/rows'}, ${earlier.createdAt.toISOString()}); a retry sends the same rows the same way. Use a new key for a new load. Nothing was stored.`,
+            );
+          }
           return { load: earlier, mount, replayed: true };
         }
       }
@@ -269,6 +294,7 @@ export const datasetService = {
         mode: input.mode,
         route: input.route,
         idempotencyKey: key,
+        requestDigest: key ? await requestDigest() : null,
         rowsLoaded: seen - rejected,
         rowsRejected: rejected,
         recordCount: rowNo,

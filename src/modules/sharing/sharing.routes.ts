@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
-import { finished, Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { finished, PassThrough, Readable } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import ExcelJS from 'exceljs';
@@ -53,8 +54,10 @@ export function decodedBody(req: Request): Readable {
   const encoding = String(req.headers['content-encoding'] ?? '')
     .trim()
     .toLowerCase();
-  if (encoding === '' || encoding === 'identity') return req;
-  const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : null;
+  // Unencoded, a pass-through all the same: the request's own stream stays bytes (a reader's setEncoding would make its
+  // chunks text), so that bodyDigest reads exactly what was sent.
+  const plain = encoding === '' || encoding === 'identity';
+  const decoder = plain ? new PassThrough() : encoding === 'gzip' || encoding === 'x-gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : null;
   if (!decoder)
     throw new MuluError('UNSUPPORTED_MEDIA_TYPE', `The content-encoding "${encoding}" is not supported; send the rows uncompressed, gzip or deflate.`);
   // Data that is not what the encoding says ends the decoding (the rows' reader gets the error; this listener keeps it
@@ -71,6 +74,29 @@ export function decodedBody(req: Request): Readable {
     if (error) decoder.destroy(new Error('The client closed the connection before the body ended.'));
   });
   return req.pipe(decoder);
+}
+
+/**
+ * The SHA-256 of the body's bytes as sent (before any decoding), read as
+ * they pass to `body`: an idempotent retry sends the same bytes, so a load
+ * under a used key is told apart from its retry (datasetService.load).
+ * Called before the rows were read (a replay), it reads the rest of the
+ * body itself, past `body`, which is then not read.
+ */
+function bodyDigest(req: Request, body: Readable): () => Promise<string> {
+  const hash = createHash('sha256');
+  req.on('data', (chunk: Buffer) => hash.update(chunk));
+  let digest: Promise<string> | null = null;
+  return () =>
+    (digest ??= new Promise<string>((resolve, reject) => {
+      if (req.readableEnded) return resolve(hash.digest('hex'));
+      req.unpipe();
+      body.destroy(); // a decoder's zlib handle, freed now rather than when collected
+      finished(req, { writable: false }, (error) =>
+        error ? reject(badInput('The upload stopped before the whole body arrived; nothing was stored.')) : resolve(hash.digest('hex')),
+      );
+      req.resume();
+    }));
 }
 
 const notUtf8 =
@@ -264,30 +290,33 @@ export function mountsRouter(orm: MikroORM, authenticator: Authenticator): Route
         else pendingHeader = columns;
       };
       const body = decodedBody(req);
+      const idempotencyKey =
+        typeof req.query.idempotencyKey === 'string'
+          ? req.query.idempotencyKey
+          : typeof req.headers['idempotency-key'] === 'string'
+            ? req.headers['idempotency-key']
+            : null;
+      // Only a load under a key is ever compared: the others' bytes are not hashed.
+      const digest = idempotencyKey !== null ? bodyDigest(req, body) : null;
       const source = format === 'csv' ? csvRows(body, header) : format === 'ndjson' ? ndjsonRows(body) : xlsxRows(body, header);
       const report = await datasetService.load(ctx, {
         mountId,
         mode: mode === 'replace' ? LoadMode.REPLACE : LoadMode.APPEND,
         route: SharingRoute.BULK,
-        idempotencyKey:
-          typeof req.query.idempotencyKey === 'string'
-            ? req.query.idempotencyKey
-            : typeof req.headers['idempotency-key'] === 'string'
-              ? req.headers['idempotency-key']
-              : null,
+        idempotencyKey,
         acceptPartial: flag(req.query.acceptPartial),
         checkColumns: (c) => {
           checker = c;
           if (pendingHeader) c.checkHeader(pendingHeader);
         },
         rows: source,
+        bodyDigest: digest ? async () => `${format}\n${await digest()}` : undefined,
       });
-      // A replay reads no row: the rest of the body is drained (past the decoder, which nothing reads), so the connection serves again.
+      // A replay reads no row: the rest of the body is drained (past the decoder, which nothing reads), so the connection
+      // serves again; bodyDigest has read it already unless the first load was stored without a digest.
       if (report.replayed) {
-        if (body !== req) {
-          req.unpipe();
-          body.destroy(); // its zlib handle, freed now rather than when collected
-        }
+        req.unpipe();
+        body.destroy();
         req.resume();
       }
       const { load } = report;

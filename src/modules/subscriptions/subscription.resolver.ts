@@ -3,6 +3,7 @@ import type { MuluContext } from '../../graphql/context';
 import { numericIdOf, toGlobalId } from '../../graphql/global-id';
 import { pageRequest, toConnection } from '../../graphql/pagination';
 import { badInput, notFound } from '../../core/errors';
+import { requireRequestReader } from '../../core/permissions';
 import { Role } from '../../core/viewer';
 import type { ResourceDirectory } from '../catalogue/directory.entity';
 import { ResourceDirectoryType, toDirectoryRef } from '../catalogue/directory.types';
@@ -63,6 +64,7 @@ export class SubscriptionRequestResolver {
     if (!code) throw badInput('Name the providing department (departmentCreditCode).');
     const department = await departmentService.findByCreditCode(ctx, code);
     if (!department) throw notFound(`No department has the credit code ${code}.`);
+    requireRequestReader(ctx, department);
     const page = pageRequest(args.first, args.after, MAX_SUBSCRIPTION_PAGE);
     return toConnection(await ctx.loaders.subscriptionsReceivedBy.load({ parent: department.id, page, filter: { status: SubscriptionStatus.PENDING } }), page);
   }
@@ -143,12 +145,14 @@ export class SubscriptionRequestResolver {
 export class DepartmentSubscriptionsResolver {
   @FieldResolver(() => SubscriptionRequestConnection, { description: 'Subscription requests this department made, oldest first.' })
   async subscriptionsMade(@Root() department: DepartmentRow, @Args(() => SubscriptionPageArgs) args: SubscriptionPageArgs, @Ctx() ctx: MuluContext) {
+    requireRequestReader(ctx, department);
     const page = pageRequest(args.first, args.after, MAX_SUBSCRIPTION_PAGE);
     return toConnection(await ctx.loaders.subscriptionsMadeBy.load({ parent: department.id, page, filter: { status: args.status ?? null } }), page);
   }
 
   @FieldResolver(() => SubscriptionRequestConnection, { description: "Subscription requests for this department's directories, oldest first." })
   async subscriptionsReceived(@Root() department: DepartmentRow, @Args(() => SubscriptionPageArgs) args: SubscriptionPageArgs, @Ctx() ctx: MuluContext) {
+    requireRequestReader(ctx, department);
     const page = pageRequest(args.first, args.after, MAX_SUBSCRIPTION_PAGE);
     return toConnection(await ctx.loaders.subscriptionsReceivedBy.load({ parent: department.id, page, filter: { status: args.status ?? null } }), page);
   }

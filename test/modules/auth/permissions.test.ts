@@ -1,4 +1,6 @@
 import { addDirectory, createDepartment, createRegions, creditCode, errorCodes, mount } from '../../support/builders';
+import { fromGlobalId } from '../../../src/graphql/global-id';
+import { openConnection, untilWaiting } from '../../support/locks';
 import { startTestServer, type ApiClient, type TestServer } from '../../support/test-server';
 
 /**
@@ -255,6 +257,32 @@ describe('API keys', () => {
       'CONFLICT',
     ]);
     expect(errorCodes(await api.request(`{ viewer { id } }`, {}, { authorization: 'Bearer mulu_unknown' }))).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('are revoked once: of two revocations at once the second is CONFLICT, as it is after the first', async () => {
+    const { id } = (await api.ok(`mutation { createApiKey(input: { name: "并发", departmentCreditCode: "${A}" }) { apiKey { id } } }`)).createApiKey.apiKey;
+    const holder = await openConnection(api);
+    const observer = await openConnection(api);
+    try {
+      // Held so that both reach the key before either commits.
+      await holder.query('begin');
+      await holder.query(`select id from api_key where name = '并发' for update`);
+      const revoke = () => api.request('mutation($id: ID!) { revokeApiKey(input: { id: $id }) { id } }', { id });
+      const first = revoke();
+      await untilWaiting(observer, 1);
+      const second = revoke();
+      await untilWaiting(observer, 2);
+      await holder.query('commit');
+      expect((await Promise.all([first, second])).map(errorCodes).sort()).toEqual([[], ['CONFLICT']]);
+      const audited = await api.orm.em
+        .fork()
+        .getConnection()
+        .execute(`select count(*)::int as n from audit_entry where action = 'revokeApiKey' and entity_id = ?`, [fromGlobalId(id).key]);
+      expect(audited).toEqual([{ n: 1 }]);
+    } finally {
+      await holder.end();
+      await observer.end();
+    }
   });
 
   it('are listed to administrators only', async () => {

@@ -1,4 +1,5 @@
 import { createRegions, creditCode } from '../../support/builders';
+import { openConnection, untilWaiting } from '../../support/locks';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
 const CREATE = `mutation($input: CreateDepartmentInput!) { createDepartment(input: $input) { creditCode name region { code } } }`;
@@ -51,6 +52,36 @@ describe('departments', () => {
     expect(
       (await api.request(CREATE, { input: { creditCode: creditCode('410505', 4), name: '某局', regionCode: '410599' } })).errors?.[0].extensions?.code,
     ).toBe('NOT_FOUND');
+  });
+
+  it('answers a registration that loses a race for its credit code or name as CONFLICT naming what is taken, as the check before it does', async () => {
+    const holder = await openConnection(api);
+    const observer = await openConnection(api);
+    try {
+      for (const [code, name, taken] of [
+        [creditCode('410505', 71), '并发局', 'A department with this credit code already exists'],
+        [creditCode('410505', 72), '并发同名局', 'The region already has a department of this name'],
+      ] as const) {
+        // Another registration of the same key, not yet committed: the request's own check cannot see it, its insert waits for it.
+        await holder.query('begin');
+        await holder.query(`insert into department (credit_code, name, region_code) values ($1, $2, '410505')`, [
+          taken.includes('code') ? code : creditCode('410505', 73),
+          name,
+        ]);
+        const racing = api.request(CREATE, { input: { creditCode: code, name, regionCode: '410505' } });
+        await untilWaiting(observer, 1);
+        await holder.query('commit');
+        const answer = await racing;
+        expect(answer.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([
+          ['CONFLICT', `${taken}; another request may have written it at the same moment. Nothing was changed.`],
+        ]);
+      }
+    } finally {
+      // The rows this test wrote past the service: the paging test below counts the region's departments.
+      await holder.query(`delete from department where name in ('并发局', '并发同名局')`);
+      await holder.end();
+      await observer.end();
+    }
   });
 
   it('pages the departments of a region with cursors, and caps the page size', async () => {

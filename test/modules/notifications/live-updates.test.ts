@@ -1,7 +1,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { MAX_SUBSCRIPTIONS_PER_CALLER } from '../../../src/graphql/websocket';
-import { addDirectory, createDepartment, createRegions, creditCode, HENAN_ANYANG_YINDU, mount } from '../../support/builders';
+import { KEY_RECHECK_MS, MAX_SUBSCRIPTIONS_PER_CALLER } from '../../../src/graphql/websocket';
+import { addDirectory, createDepartment, createRegions, creditCode, errorCodes, HENAN_ANYANG_YINDU, mount } from '../../support/builders';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
 interface Next {
@@ -93,6 +93,7 @@ function subscribe(client: Client, query: string, variables: Record<string, unkn
 const FIGURES = `subscription($code: String!) { figuresChanged(regionCode: $code) { code mountStats { publishedDirectories mountedDirectories dataVolume } } }`;
 const EVENTS = `subscription($d: String!) { subscriptionEvents(departmentCreditCode: $d) { id type subscriptionRequest { status requester { creditCode } provider { creditCode } directory { code } } } }`;
 const REQUEST = `mutation($i: RequestSubscriptionInput!) { requestSubscription(input: $i) { id status } }`;
+const CANCEL_REQUEST = `mutation($id: ID!) { cancelSubscription(input: { id: $id }) { status } }`;
 
 describe('GraphQL subscriptions over graphql-ws', () => {
   let api: TestServer;
@@ -182,6 +183,21 @@ describe('GraphQL subscriptions over graphql-ws', () => {
     expect(ofA.messages[1].data.subscriptionEvents).toMatchObject({ type: 'SUBSCRIPTION_REJECTED', subscriptionRequest: { status: 'REJECTED' } });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(ofCByC.messages).toEqual([]);
+  });
+
+  it('refuses a subscription sent over HTTP as BAD_REQUEST pointing to graphql-ws, whoever sends it (it ran its fields with no event: INTERNAL_SERVER_ERROR)', async () => {
+    const stewardC = await api.asRole('STEWARD', C);
+    for (const [client, document] of [
+      [api, `subscription { figuresChanged(regionCode: "410505") { code } }`],
+      [api, `subscription { subscriptionEvents(departmentCreditCode: "${A}") { id } }`],
+      [stewardC, `subscription { subscriptionEvents(departmentCreditCode: "${A}") { id } }`],
+    ] as const) {
+      const response = await client.request(document);
+      expect(response).toEqual({ errors: [expect.objectContaining({ extensions: { code: 'BAD_REQUEST' } })] });
+      expect(response.errors![0].message).toContain('graphql-ws');
+    }
+    const anonymous = await api.anonymous.request(`subscription { figuresChanged(regionCode: "410505") { code } }`);
+    expect(errorCodes(anonymous)).toEqual(['UNAUTHENTICATED']);
   });
 
   it('refuses connections without a valid token, and operations over the cost limit', async () => {
@@ -275,6 +291,33 @@ describe('GraphQL subscriptions over graphql-ws', () => {
     expect(closed).toBe(1009);
     const viewer = open(await api.signToken({ role: 'VIEWER' }));
     await expectFiguresServed(viewer.client, 'A-AFTER-BIG');
+  });
+
+  it("closes an API key's connection once the key is revoked: no push after it, nor another operation", async () => {
+    await addDirectory(api, A, 'A-KEYED', { shareType: 'CONDITIONAL' });
+    const { secret, apiKey } = (await api.ok(`mutation { createApiKey(input: { name: "推送订阅", departmentCreditCode: "${A}" }) { secret apiKey { id } } }`))
+      .createApiKey;
+    const machine = open(secret);
+    const events = subscribe(machine.client, EVENTS, { d: A });
+    const idle = open(secret);
+    await subscribe(idle.client, `{ viewer { kind } }`).next(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stewardB = await api.asRole('STEWARD', B);
+    const requested = (await stewardB.ok(REQUEST, { i: { directory: { code: 'A-KEYED' }, purpose: '核验' } })).requestSubscription;
+    await events.next(1);
+    await api.ok('mutation($id: ID!) { revokeApiKey(input: { id: $id }) { revokedAt } }', { id: apiKey.id });
+    // Past the interval within which a connection's key is taken as checked.
+    await new Promise((resolve) => setTimeout(resolve, KEY_RECHECK_MS + 200));
+    await stewardB.ok(CANCEL_REQUEST, { id: requested.id });
+    await events.end();
+    expect(machine.closed[0]).toMatchObject({ code: 4401, reason: 'This API key has been revoked; sign in with a valid one.' });
+    // The cancellation's push was not sent: the connection was closed before it.
+    expect(events.messages.map((m) => m.data?.subscriptionEvents?.type)).toEqual(['SUBSCRIPTION_REQUESTED']);
+    // A connection opened before the revocation and idle since: its next operation closes it, unanswered.
+    const late = subscribe(idle.client, `{ viewer { kind } }`);
+    await late.end();
+    expect(late.messages).toEqual([]);
+    expect(idle.closed[0]).toMatchObject({ code: 4401 });
   });
 
   it('closes a connection when its token expires', async () => {

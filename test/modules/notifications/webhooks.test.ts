@@ -1,9 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startServer, type MuluServer } from '../../../src/app';
+import { fromGlobalId } from '../../../src/graphql/global-id';
 import { setNotificationPolicy } from '../../../src/modules/notifications/notification-policy';
 import { verifyWebhookSignature } from '../../../src/modules/notifications/webhook-signature';
 import { addDirectory, createDepartment, createRegions, creditCode, errorCodes } from '../../support/builders';
+import { openConnection, untilWaiting } from '../../support/locks';
 import { startTestServer, type ApiClient, type TestServer } from '../../support/test-server';
 import { freePort, startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../../support/webhook-receiver';
 
@@ -361,6 +363,38 @@ describe('webhook registration', () => {
     expect(paused.updateWebhook).toEqual({ active: false, events: ['DIRECTORY_WITHDRAWN'] });
     expect((await stewardA.ok(`mutation($id: ID!) { deleteWebhook(id: $id) { id } }`, { id })).deleteWebhook).toEqual({ id });
     expect((await stewardA.ok(`{ webhooks { id } }`)).webhooks).toEqual([]);
+  });
+
+  it('takes two changes of one webhook in turn: of two deletions at once one wins and the other is NOT_FOUND, an update after the deletion too', async () => {
+    setNotificationPolicy({ allowPrivate: true });
+    const stewardA = await api.asRole('STEWARD', A);
+    const id = (await create(stewardA, { url: 'http://127.0.0.1:9/race' })).data!.createWebhook.webhook.id;
+    const holder = await openConnection(api);
+    const observer = await openConnection(api);
+    try {
+      // Held so that all three reach the webhook before any of them commits.
+      await holder.query('begin');
+      await holder.query(`select id from webhook where url = 'http://127.0.0.1:9/race' for update`);
+      const remove = () => stewardA.request(`mutation($id: ID!) { deleteWebhook(id: $id) { id } }`, { id });
+      const first = remove();
+      await untilWaiting(observer, 1);
+      const second = remove();
+      await untilWaiting(observer, 2);
+      const update = stewardA.request(`mutation($id: ID!) { updateWebhook(input: { id: $id, active: false }) { id active } }`, { id });
+      await untilWaiting(observer, 3);
+      await holder.query('commit');
+      const answers = await Promise.all([first, second, update]);
+      expect(answers.map(errorCodes).sort()).toEqual([[], ['NOT_FOUND'], ['NOT_FOUND']]);
+      expect(answers.filter((answer) => !answer.errors)[0].data).toEqual({ deleteWebhook: { id } });
+      const audited = await api.orm.em
+        .fork()
+        .getConnection()
+        .execute(`select action from audit_entry where entity_type = 'Webhook' and entity_id = ? and action <> 'createWebhook'`, [fromGlobalId(id).key]);
+      expect(audited).toEqual([{ action: 'deleteWebhook' }]);
+    } finally {
+      await holder.end();
+      await observer.end();
+    }
   });
 
   // A literal loopback address is refused before connecting; a host name is refused by the guarded DNS lookup of the connection itself.

@@ -124,11 +124,47 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
     });
 
     it('is idempotent: the same key changes nothing and returns the first result', async () => {
-      const again = await append(steward.P, [row(9), row(10)], { idempotencyKey: 'load-1' });
+      const first = [row(1), row(2), { 姓名: '李四', 年龄: '33', 补助金额: 12.25, 发放日期: '2024/2/3', 在册: '是' }];
+      const again = await append(steward.P, first, { idempotencyKey: 'load-1' });
       expect(again.data!.appendDatasetRows).toMatchObject({ rowsLoaded: 3, recordCount: 3, replayed: true });
       // A key is no way around the permission check.
       expect(errorCodes(await append(steward.OTHER, [row(9)], { idempotencyKey: 'load-1' }))).toEqual(['FORBIDDEN']);
       expect(await recordCount()).toBe(3);
+    });
+
+    it('refuses a used key for another load (other rows, other mode, acceptPartial, another route) as CONFLICT, not a replay of the first', async () => {
+      await directory('D-IDEM', 'UNCONDITIONAL');
+      const id = (await mountHosted('D-IDEM')).data!.mountDataset.id;
+      const load = (rows: unknown[], extra: Record<string, unknown> = {}, mutation = 'appendDatasetRows') =>
+        steward.P.request(APPEND.replace('appendDatasetRows', mutation), { input: { mountId: id, rows, idempotencyKey: 'k', ...extra } });
+      const count = async () => (await api.ok(`{ directory(code: "D-IDEM") { mounts { recordCount } } }`)).directory.mounts[0].recordCount;
+      expect((await load([row(1), row(2)])).data!.appendDatasetRows).toMatchObject({ recordCount: 2, replayed: false });
+      expect((await load([row(1), row(2)])).data!.appendDatasetRows).toMatchObject({ recordCount: 2, replayed: true });
+      for (const refused of [
+        await load([row(9), row(10)]),
+        await load([row(2), row(1)]),
+        await load([row(1), row(2)], {}, 'replaceDatasetRows'),
+        await load([row(1), row(2)], { acceptPartial: true }),
+      ]) {
+        expect(errorCodes(refused)).toEqual(['CONFLICT']);
+        expect(refused.errors![0].message).toMatch(
+          /^The idempotency key "k" already named another load of this mount \(version 1, append through GraphQL, .*Nothing was stored\.$/,
+        );
+      }
+      const sent = (csv: string, key: string) =>
+        http(api, `/mounts/${id}/rows?idempotencyKey=${key}`, { method: 'POST', body: Buffer.from(csv), contentType: 'text/csv', token: tokens.P });
+      expect([(await sent('姓名\n张1\n', 'k')).status]).toEqual([409]);
+      // Over HTTP the body is compared byte for byte: a retry replays; another body under the key is refused, even one read alike.
+      expect((await sent('姓名\n王五\n', 'bulk')).json()).toMatchObject({ rowsLoaded: 1, recordCount: 3, replayed: false });
+      expect((await sent('姓名\n王五\n', 'bulk')).json()).toMatchObject({ rowsLoaded: 1, recordCount: 3, replayed: true });
+      for (const body of ['姓名\n王六\n', '姓名\r\n王五\r\n']) {
+        const other = await sent(body, 'bulk');
+        expect([other.status, other.json().error.code]).toEqual([409, 'CONFLICT']);
+        expect(other.json().error.message).toContain('through POST /mounts/{id}/rows');
+      }
+      expect(await count()).toBe(3);
+      // The connection and the mount's queue serve on.
+      expect((await sent('姓名\n赵七\n', 'bulk-2')).json()).toMatchObject({ recordCount: 4, replayed: false });
     });
 
     it.each([

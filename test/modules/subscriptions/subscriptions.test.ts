@@ -257,3 +257,63 @@ describe('an approval racing a withdrawal of the directory', () => {
     expect(stats).toEqual({ a: { subscriptionStats: { received: 0, pending: 1 } }, b: { subscriptionStats: { made: 0 } } });
   });
 });
+
+describe('who reads subscription requests', () => {
+  let api: TestServer;
+  const A = creditCode('410505', 1);
+  const B = creditCode('410505', 2);
+  const C = creditCode('410502', 1);
+  let stewardA: ApiClient;
+  let stewardB: ApiClient;
+  let stewardC: ApiClient;
+  const request = (client: ApiClient, code: string, extra: Record<string, unknown> = {}) =>
+    client.request(REQUEST, { i: { directory: { code }, purpose: '办理低保资格核验', ...extra } });
+
+  beforeAll(async () => {
+    api = await startTestServer();
+    await createRegions(api, [
+      { code: '410000', name: '河南省' },
+      { code: '410500', name: '安阳市' },
+      { code: '410505', name: '殷都区' },
+      { code: '410502', name: '文峰区' },
+    ]);
+    await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
+    await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
+    await createDepartment(api, { creditCode: C, name: '文峰区民政局', regionCode: '410502' });
+    stewardA = await api.asRole('STEWARD', A);
+    stewardB = await api.asRole('STEWARD', B);
+    stewardC = await api.asRole('STEWARD', C);
+  });
+  afterAll(() => api.close());
+
+  it('shows a request (its purpose, who asked) to the stewards of its two departments and administrators only, on every path to it', async () => {
+    await addDirectory(api, A, 'A-PRIVATE', { shareType: 'CONDITIONAL' });
+    const { id } = (await request(stewardB, 'A-PRIVATE', { purpose: '核验在校学生家庭低保身份' })).data!.requestSubscription;
+    const viewer = await api.asRole('VIEWER');
+    const paths: [string, string][] = [
+      ['queue', `{ subscriptionQueue(departmentCreditCode: "${A}") { edges { node { purpose } } } }`],
+      ['received', `{ department(creditCode: "${A}") { subscriptionsReceived { edges { node { purpose } } } } }`],
+      ['made', `{ department(creditCode: "${B}") { subscriptionsMade { edges { node { purpose } } } } }`],
+      ['through a region', `{ region(code: "410505") { departments(first: 10) { edges { node { subscriptionsMade { edges { node { purpose } } } } } } } }`],
+      ['node', `{ node(id: "${id}") { ... on SubscriptionRequest { purpose requestedBy } } }`],
+    ];
+    for (const [path, query] of paths) {
+      for (const [who, client] of [
+        ['a third department', stewardC],
+        ['a viewer', viewer],
+      ] as const) {
+        const refused = await client.request(query);
+        // One error for each department the path reaches.
+        expect([path, who, [...new Set(errorCodes(refused))]]).toEqual([path, who, ['FORBIDDEN']]);
+        expect(JSON.stringify(refused)).not.toContain('核验在校学生家庭低保身份');
+      }
+    }
+    expect(JSON.stringify(await stewardA.ok(paths[0][1]))).toContain('核验在校学生家庭低保身份');
+    expect(JSON.stringify(await stewardA.ok(paths[1][1]))).toContain('核验在校学生家庭低保身份');
+    expect(JSON.stringify(await stewardB.ok(paths[2][1]))).toContain('核验在校学生家庭低保身份');
+    expect(JSON.stringify(await api.ok(paths[3][1]))).toContain('核验在校学生家庭低保身份');
+    for (const party of [stewardA, stewardB, api]) expect((await party.ok(paths[4][1])).node.purpose).toBe('核验在校学生家庭低保身份');
+    // The counts stay everyone's.
+    expect((await viewer.ok(`{ department(creditCode: "${A}") { subscriptionStats { pending } } }`)).department.subscriptionStats.pending).toBeGreaterThan(0);
+  });
+});
