@@ -140,7 +140,8 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   const executionBudget: ExecutionBudget = { ...DEFAULT_EXECUTION_BUDGET, ...options.executionBudget };
   const introspection = options.introspection ?? true;
   // GraphQL subscriptions (graphql-ws) on the same path, fed by PostgreSQL notifications, under the same limits.
-  const live = createLiveUpdates(listener);
+  // What was told while the listening connection was away is read from the outbox when it is back.
+  const live = createLiveUpdates(listener, (sql, params) => orm.em.getConnection().execute(sql, params));
   // One count per caller for HTTP requests and graphql-ws operations alike: the WebSocket is no way around the limit.
   const rateLimits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
   const rateLimiter = createRateLimiter(rateLimits);
