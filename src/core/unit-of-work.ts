@@ -169,6 +169,9 @@ export async function mutate<T>(
     } catch (error) {
       if (once || attempt >= MUTATION_ATTEMPTS || !isCollision(error)) throw error;
       onRetry(action, attempt, error);
+      // The undone attempt's flushes updated, in memory, the entities the request had already loaded (a transaction's
+      // fork shares them): the next attempt would see no change to write. It reads them afresh instead.
+      ctx.em.clear();
     }
   }
 }
