@@ -40,6 +40,7 @@ import { metricsRegistry, watchPool } from './observability/metrics';
 import { observationPlugin, observedAuthenticator, observeRequests } from './observability/request-observation';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from './config';
 import { attachGraphQLWebSocket } from './graphql/websocket';
+import { StartupError } from './db/embedded-postgres';
 import { createPgListener, type PgListener } from './modules/notifications/pg-listener';
 import { createLiveUpdates } from './modules/notifications/live-updates';
 import { DEFAULT_DISPATCHER_SETTINGS, startDispatcher, type Dispatcher, type DispatcherSettings } from './modules/notifications/webhook-dispatcher';
@@ -140,7 +141,8 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   const executionBudget: ExecutionBudget = { ...DEFAULT_EXECUTION_BUDGET, ...options.executionBudget };
   const introspection = options.introspection ?? true;
   // GraphQL subscriptions (graphql-ws) on the same path, fed by PostgreSQL notifications, under the same limits.
-  const live = createLiveUpdates(listener);
+  // What was told while the listening connection was away is read from the outbox when it is back.
+  const live = createLiveUpdates(listener, (sql, params) => orm.em.getConnection().execute(sql, params));
   // One count per caller for HTTP requests and graphql-ws operations alike: the WebSocket is no way around the limit.
   const rateLimits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
   const rateLimiter = createRateLimiter(rateLimits);
@@ -276,6 +278,13 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   };
 }
 
+/** A port that cannot be listened on is a start-up problem with a remedy (one line, no stack), not a fault of Mulu's. */
+function unusablePort(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== 'EADDRINUSE' && code !== 'EACCES' && code !== 'EADDRNOTAVAIL') return error;
+  return new StartupError(`${(error as Error).message}: set PORT (and HOST) to an address this process may listen on and no other process holds.`);
+}
+
 /**
  * Starts serving on `port` (0 picks a free one) and returns the GraphQL URL.
  * A server keeps its stored figures in step with the clock: before it
@@ -315,7 +324,7 @@ export async function startServer(orm: MikroORM, port: number, authenticator: Au
     await apollo.stop();
     await responseCache.close();
     await listener.close();
-    throw error;
+    throw unusablePort(error);
   }
   const periodicJobs = options.periodicJobs !== false;
   const recount = periodicJobs ? scheduleFiguresRecount(orm, recountInterval) : null;

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { createTestDatabase } from './support/database';
 
@@ -107,5 +109,31 @@ describe('main: start and stop', () => {
     expect(output).toContain('Check that it runs and that DATABASE_URL names its host, port and database');
     expect(output).not.toContain('secret-password');
     expect(output).not.toMatch(/failed to start: undefined/);
+  });
+
+  it('refuses an unknown MULU_LOG_LEVEL in one line naming it, without a stack trace (pino threw as the logger loaded)', async () => {
+    const { code, output } = await startAndFail({ DATABASE_URL: 'postgres://mulu:mulu@127.0.0.1:1/none', MULU_LOG_LEVEL: 'loud' });
+    expect(code).toBe(1);
+    expect(output).toContain('Mulu failed to start: MULU_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
+    expect(output).not.toMatch(/^\s+at /m);
+  });
+
+  it('says in one line, without a stack trace, that its port is taken (the WebSocket server printed the error and its stack as its own)', async () => {
+    const database = await createTestDatabase();
+    const held = http.createServer();
+    await new Promise<void>((listening) => held.listen(0, '127.0.0.1', listening));
+    const port = (held.address() as AddressInfo).port;
+    try {
+      const { code, output } = await startAndFail({ DATABASE_URL: database.url, PORT: String(port), MULU_WORKERS: '1', MULU_DEMO: '0' });
+      expect(code).toBe(1);
+      expect(output).toContain(
+        `Mulu failed to start: listen EADDRINUSE: address already in use 127.0.0.1:${port}: set PORT (and HOST) to an address this process may listen on and no other process holds.`,
+      );
+      expect(output).not.toContain('Internal error emitted');
+      expect(output).not.toMatch(/^\s+at |\\n\s+at /m);
+    } finally {
+      held.close();
+      await database.drop();
+    }
   });
 });

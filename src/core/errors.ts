@@ -188,7 +188,20 @@ export function sqlStateOf(error: unknown): string | undefined {
   return e.cause && e.cause !== error ? sqlStateOf(e.cause) : undefined;
 }
 
-/** A database error a client should see as its own (bad value), as a conflict (a unique key taken meanwhile) or as a budget hit, or undefined for a fault. */
+/**
+ * SQLSTATEs of a transaction PostgreSQL undid, whole, because it collided
+ * with another running at the same moment: serialization failure (40001),
+ * deadlock (40P01). Nothing of it was written; run again, it may succeed.
+ */
+const COLLISIONS = new Set(['40001', '40P01']);
+
+/** Whether PostgreSQL undid the transaction for colliding with another (COLLISIONS). */
+export const isCollision = (error: unknown): boolean => COLLISIONS.has(sqlStateOf(error) ?? '');
+
+/** What a caller reads when a change collided with others each time it was run (mutate's attempts). */
+export const COLLISION_MESSAGE = 'This change collided with others made at the same moment and was undone; nothing was written. Please send it again.';
+
+/** A database error a client should see as its own (bad value), as a conflict (a unique key taken meanwhile, or a collision) or as a budget hit, or undefined for a fault. */
 export function clientDatabaseError(error: unknown): MuluError | undefined {
   const state = sqlStateOf(error);
   if (!state) return undefined;
@@ -197,6 +210,7 @@ export function clientDatabaseError(error: unknown): MuluError | undefined {
     const what = UNIQUE_CONSTRAINTS[constraintOf(error) ?? ''] ?? 'This record already exists (a unique code or name is taken)';
     return conflict(`${what}; another request may have written it at the same moment. Nothing was changed.`);
   }
+  if (COLLISIONS.has(state)) return conflict(COLLISION_MESSAGE);
   if (state === QUERY_CANCELED)
     return new MuluError(
       'TIME_BUDGET_EXCEEDED',

@@ -1,5 +1,6 @@
 import type { ChangeSet, EntityManager as CoreEntityManager, EventSubscriber, FlushEventArgs, IsolationLevel } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { isCollision } from './errors';
 import { requireViewer } from './permissions';
 import type { RequestContext } from './request-context';
 import type { Viewer } from './viewer';
@@ -111,6 +112,20 @@ export class ChangeCollector implements EventSubscriber {
 
 export interface MutateOptions {
   isolationLevel?: IsolationLevel;
+  /**
+   * `work` reads something that cannot be read again (a request body as it
+   * streams in): a collision is answered at once instead of running it again.
+   */
+  once?: boolean;
+}
+
+/** Times a mutation is run in all while PostgreSQL undoes it for colliding with another (isCollision). */
+export const MUTATION_ATTEMPTS = 3;
+
+/** Told each time a mutation collided and is run again (logs and metrics: src/observability/metrics.ts). */
+let onRetry: (action: string, attempt: number, error: unknown) => void = () => undefined;
+export function observeMutationRetries(observer: typeof onRetry): void {
+  onRetry = observer;
 }
 
 /**
@@ -119,6 +134,11 @@ export interface MutateOptions {
  * what follows from the changes (department figures, audit entries, ...) in
  * the same transaction. `work` checks the finer permissions itself (which
  * department the viewer may write), since only it knows the department.
+ *
+ * A transaction PostgreSQL undid for colliding with another (a deadlock, a
+ * serialization failure) wrote nothing, so it is run again, up to
+ * MUTATION_ATTEMPTS times in all (not with `once`): what the caller would
+ * otherwise have to do on an error that said nothing about its request.
  */
 export async function mutate<T>(
   ctx: RequestContext,
@@ -127,20 +147,31 @@ export async function mutate<T>(
   options: MutateOptions = {},
 ): Promise<T> {
   const viewer = requireViewer(ctx);
-  return ctx.em.transactional(async (em) => {
-    const mutation = new Mutation(action, viewer);
-    running.set(em, mutation);
+  const { once, ...transactionOptions } = options;
+  for (let attempt = 1; ; attempt++) {
     try {
-      const result = await work(em, mutation);
-      await em.flush();
-      running.delete(em);
-      for (const subscriber of em.getEventManager().getSubscribers()) {
-        if (isMutationSubscriber(subscriber)) await subscriber.beforeMutationCommit(em, mutation);
-      }
-      await em.flush();
-      return result;
-    } finally {
-      running.delete(em);
+      return await ctx.em.transactional(async (em) => {
+        const mutation = new Mutation(action, viewer);
+        running.set(em, mutation);
+        try {
+          const result = await work(em, mutation);
+          await em.flush();
+          running.delete(em);
+          for (const subscriber of em.getEventManager().getSubscribers()) {
+            if (isMutationSubscriber(subscriber)) await subscriber.beforeMutationCommit(em, mutation);
+          }
+          await em.flush();
+          return result;
+        } finally {
+          running.delete(em);
+        }
+      }, transactionOptions);
+    } catch (error) {
+      if (once || attempt >= MUTATION_ATTEMPTS || !isCollision(error)) throw error;
+      onRetry(action, attempt, error);
+      // The undone attempt's flushes updated, in memory, the entities the request had already loaded (a transaction's
+      // fork shares them): the next attempt would see no change to write. It reads them afresh instead.
+      ctx.em.clear();
     }
-  }, options);
+  }
 }

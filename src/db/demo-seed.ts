@@ -14,7 +14,7 @@ import { loadDemoSupervision } from './demo-supervision';
 import { snapshotService } from '../modules/reports/snapshot.service';
 import { loadDemoSharing } from './demo-sharing';
 import { settleUsage } from '../modules/sharing/usage-fold';
-import { liftStatementTimeout } from './statement-timeout';
+import { withJobLock } from './periodic-job';
 
 /** The department whose steward the demo token stands for. */
 export function demoStewardDepartment(): { creditCode: string; name: string } {
@@ -30,14 +30,19 @@ export function demoCreditCode(regionCode: string, n: number): string {
 
 const DAY = 24 * 60 * 60 * 1000;
 
+/** The advisory lock (two keys: "mulu" in ASCII, 3) that loading the demo holds, so that replicas starting at once load it once. */
+export const DEMO_SEED_LOCK_KEYS = [0x6d756c75, 3] as const;
+
 /**
  * Loads the demo dataset through the services, exactly as the API would,
  * unless the database already holds regions. One transaction: a start
- * interrupted while loading leaves an empty database, not half a demo.
+ * interrupted while loading leaves an empty database, not half a demo. It
+ * holds DEMO_SEED_LOCK_KEYS before it looks: two servers starting at once on
+ * an empty database both found no region, and the second failed its start
+ * on the first's region codes.
  */
 export async function loadDemoIfEmpty(orm: MikroORM): Promise<boolean> {
-  const loaded = await orm.em.fork().transactional(async (em) => {
-    await liftStatementTimeout(em);
+  const loaded = await withJobLock(orm.em, DEMO_SEED_LOCK_KEYS, true, async (em) => {
     // The loader acts as the server itself; its changes appear in the audit trail as SYSTEM.
     const ctx: RequestContext = { em, viewer: SYSTEM_VIEWER };
     if ((await ctx.em.count(Region, {})) > 0) return false;
@@ -46,7 +51,8 @@ export async function loadDemoIfEmpty(orm: MikroORM): Promise<boolean> {
   });
   // The demo's deliveries are counted by the usage fold, once the demo has committed.
   if (loaded) await settleUsage(orm.em);
-  return loaded;
+  // withJobLock waits for the lock, so never returns null here.
+  return loaded === true;
 }
 
 /** The months the demo holds snapshots of: the report's month and the one it is compared with. */

@@ -1,18 +1,31 @@
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { ormConfig, type ConnectionSettings } from '../mikro-orm.config';
-import { withoutStatementTimeout } from './statement-timeout';
+import { withJobLock } from './periodic-job';
+
+/**
+ * The advisory lock (two keys: "mulu" in ASCII, 2) that applying migrations
+ * holds: replicas (or a primary and a late worker) starting at once on one
+ * database migrate one after the other, and the second finds nothing left.
+ */
+export const MIGRATION_LOCK_KEYS = [0x6d756c75, 2] as const;
 
 /**
  * Connects and applies pending migrations; the schema is never synced from
  * entities in application code. Migrations run in one transaction without
- * the statement timeout (a migration of a province's tables may take minutes).
+ * the statement timeout (a migration of a province's tables may take
+ * minutes), under MIGRATION_LOCK_KEYS: without it two servers starting on
+ * an empty database both created the first migration's tables, and one
+ * failed its start on a duplicate type. The migrator reads what was applied
+ * (and creates its own table) only once the lock is held.
  */
 export async function initOrm(databaseUrl: string, overrides: Partial<Options> = {}, settings: ConnectionSettings = {}): Promise<MikroORM> {
   const orm = await MikroORM.init(ormConfig(databaseUrl, overrides, settings));
   const migrator = orm.getMigrator();
-  if ((await migrator.getPendingMigrations()).length === 0) return orm;
-  await withoutStatementTimeout(orm.em.fork(), async (em) => {
-    await migrator.up({ transaction: em.getTransactionContext() });
-  });
+  try {
+    await withJobLock(orm.em, MIGRATION_LOCK_KEYS, true, (em) => migrator.up({ transaction: em.getTransactionContext() }));
+  } catch (error) {
+    await orm.close(true);
+    throw error;
+  }
   return orm;
 }

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
@@ -129,7 +130,12 @@ export function attachGraphQLWebSocket(options: {
   const rules = [...specifiedRules, ...validationRules];
   // ws's own default is 100 MiB a message, buffered whole before anyone reads it, even before connection_init (so by
   // anyone): one anonymous connection sending 90 MB took the process's RSS from 253 to 523 MB before it was refused.
-  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.maxMessageBytes });
+  // noServer, handed the HTTP server's upgrades: attached with `server`, ws re-emits the HTTP server's own errors (a
+  // port in use at start), which graphql-ws prints to the console with their stack as an "internal error".
+  const wss = new WebSocketServer({ noServer: true, path: '/graphql', maxPayload: options.maxMessageBytes });
+  const upgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer) =>
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  options.httpServer.on('upgrade', upgrade);
   const states = new WeakMap<object, ConnectionState>();
   /** Live subscriptions of each caller (MAX_SUBSCRIPTIONS_PER_CALLER), over every connection. */
   const subscriptionsOf = new Map<string, number>();
@@ -292,6 +298,7 @@ export function attachGraphQLWebSocket(options: {
     /** Closes every connection (their streams end) and the WebSocket server. */
     async stop(): Promise<void> {
       clearInterval(heartbeat);
+      options.httpServer.off('upgrade', upgrade);
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

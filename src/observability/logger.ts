@@ -23,9 +23,18 @@ export function setLogDestination(destination: { write(line: string): unknown })
   };
 }
 
+/**
+ * MULU_LOG_LEVEL as this module is loaded, before the configuration is read: an unknown level is left to the
+ * configuration to refuse, naming the variable (config.ts); pino would throw here, a stack trace and no line of ours.
+ */
+function levelAsked(): string | undefined {
+  const asked = process.env.MULU_LOG_LEVEL?.toLowerCase();
+  return asked && (asked === 'silent' || asked in pino.levels.values) ? asked : undefined;
+}
+
 export const logger: Logger = pino(
   {
-    level: process.env.MULU_LOG_LEVEL?.toLowerCase() || (process.env.NODE_ENV === 'test' ? 'silent' : 'info'),
+    level: levelAsked() || (process.env.NODE_ENV === 'test' ? 'silent' : 'info'),
     base: { service: 'mulu', pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },

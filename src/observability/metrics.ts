@@ -34,6 +34,14 @@ export const errorsTotal = new Counter({
   registers: [metricsRegistry],
 });
 
+/** Mutations PostgreSQL undid for colliding with another and that were run again (mutate in src/core/unit-of-work.ts). */
+export const mutationRetries = new Counter({
+  name: 'mulu_mutation_retries_total',
+  help: 'Mutations run again after PostgreSQL undid them for colliding with another (SQLSTATE 40P01 deadlock, 40001 serialization failure), by mutation and SQLSTATE.',
+  labelNames: ['mutation', 'sqlstate'] as const,
+  registers: [metricsRegistry],
+});
+
 export const recordsIngested = new Counter({
   name: 'mulu_records_ingested_total',
   help: 'Supervision records stored (accepted), through GraphQL or an import.',

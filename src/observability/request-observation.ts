@@ -5,8 +5,10 @@ import { randomUUID } from 'node:crypto';
 import type { Authenticator } from '../modules/auth/authenticator';
 import type { Viewer } from '../core/viewer';
 import { RequestSlot } from '../core/request-scope';
+import { sqlStateOf } from '../core/errors';
+import { observeMutationRetries } from '../core/unit-of-work';
 import { logger } from './logger';
-import { errorsTotal, requestDuration, requestsTotal, responseCacheRequests } from './metrics';
+import { errorsTotal, mutationRetries, requestDuration, requestsTotal, responseCacheRequests } from './metrics';
 
 /** Response (and accepted request) header carrying the request id. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -25,6 +27,16 @@ export interface RequestObservation {
 }
 
 const slot = new RequestSlot<RequestObservation>();
+
+// A mutation run again after a collision is logged, with the request's id, and counted: a deadlock no caller saw is still seen.
+observeMutationRetries((mutation, attempt, error) => {
+  const sqlState = sqlStateOf(error) ?? 'unknown';
+  mutationRetries.inc({ mutation, sqlstate: sqlState });
+  logger.warn(
+    { reqId: currentObservation()?.id, mutation, attempt, sqlState, err: error },
+    'the mutation collided with another (PostgreSQL undid it); running it again',
+  );
+});
 
 /** The observation of the request being served, if any. */
 export function currentObservation(): RequestObservation | undefined {

@@ -1,17 +1,14 @@
-import { EVENTS_CHANNEL, FIGURES_CHANNEL, type NotificationEventType } from './notification-event';
+import { logger } from '../../observability/logger';
+import { EVENTS_CHANNEL, FIGURES_CHANNEL, latestEventId, toldEventsAfter, type RequestEventMessage, type SqlExecutor } from './notification-event';
 import type { PgListener } from './pg-listener';
+
+export type { RequestEventMessage } from './notification-event';
 
 /** At most one figuresChanged push per region per this many milliseconds. */
 export const FIGURES_COALESCE_MS = 1000;
 
-/** A request event as the events channel carries it (emitEvents). */
-export interface RequestEventMessage {
-  id: number;
-  type: NotificationEventType;
-  departments: string[];
-  occurredAt: string;
-  data: { subscriptionRequest?: { id?: string } } & Record<string, unknown>;
-}
+/** How many of the last request events heard are remembered, so that one read again after a reconnect is not pushed twice. */
+const HEARD_EVENTS_KEPT = 256;
 
 /** An async iterator fed by pushes; `return()` (the client unsubscribed, the socket closed) unregisters it. */
 interface Feed<T> {
@@ -70,10 +67,18 @@ interface RegionWatch {
  * What GraphQL subscriptions listen to, for one server: changed region
  * figures and request events, both from PostgreSQL notifications (sent at
  * commit by any replica, so every replica's subscribers hear every change).
+ *
+ * A notification sent while the listening connection was away (a database
+ * restart, a cut connection) reaches no one, so when it is back every
+ * watched region is pushed once (its figures may have changed) and the
+ * request events written meanwhile are read from the outbox (`read`) and
+ * pushed in id order; the ids last heard keep any of them from being pushed
+ * twice.
  */
-export function createLiveUpdates(listener: PgListener | null, coalesceMs: number = FIGURES_COALESCE_MS) {
+export function createLiveUpdates(listener: PgListener | null, read: SqlExecutor | null = null, coalesceMs: number = FIGURES_COALESCE_MS) {
   const regions = new Map<string, RegionWatch>();
   const eventFeeds = new Set<{ department: string | null; feed: Feed<RequestEventMessage> }>();
+  let closed = false;
 
   const fire = (code: string, watch: RegionWatch) => {
     watch.timer = null;
@@ -94,6 +99,36 @@ export function createLiveUpdates(listener: PgListener | null, coalesceMs: numbe
     if (payload === '*') for (const code of regions.keys()) changed(code);
     else for (const code of payload.split(',')) changed(code);
   });
+
+  // Every event id above `heardAbove` that is not in `heard` has not been pushed (yet): heard ones are kept, oldest first,
+  // up to HEARD_EVENTS_KEPT, and `heardAbove` rises past the one let go. Null until the outbox's latest id is known.
+  // Only the catch-up reads by it: a notification is pushed unless heard, whatever its id (ids are drawn before commit).
+  let heardAbove: number | null = null;
+  const heard = new Set<number>();
+  const pushEvent = (message: RequestEventMessage) => {
+    if (heard.has(message.id)) return;
+    heard.add(message.id);
+    if (heard.size > HEARD_EVENTS_KEPT) {
+      const oldest = heard.values().next().value!;
+      heard.delete(oldest);
+      heardAbove = Math.max(heardAbove ?? 0, oldest);
+    }
+    for (const { department, feed: f } of eventFeeds) {
+      if (department === null || message.departments.includes(department)) f.push(message);
+    }
+  };
+  const startingPoint = () =>
+    read === null
+      ? Promise.resolve()
+      : latestEventId(read).then((id) => {
+          heardAbove ??= id;
+        });
+  const caughtUp = startingPoint().catch((error: unknown) =>
+    logger.warn(
+      { component: 'notifications', err: error },
+      '[notifications] reading the latest event id failed; events missed before the next one is read are not pushed',
+    ),
+  );
   const unlistenEvents = listener?.on(EVENTS_CHANNEL, (payload) => {
     let message: RequestEventMessage;
     try {
@@ -101,9 +136,24 @@ export function createLiveUpdates(listener: PgListener | null, coalesceMs: numbe
     } catch {
       return;
     }
-    for (const { department, feed: f } of eventFeeds) {
-      if (department === null || message.departments.includes(department)) f.push(message);
-    }
+    pushEvent(message);
+  });
+  const catchUp = async () => {
+    if (closed) return;
+    for (const code of regions.keys()) changed(code);
+    if (read === null) return;
+    await caughtUp;
+    if (heardAbove === null) return startingPoint();
+    const heardFrom = heardAbove;
+    for (const message of await toldEventsAfter(read, heardFrom)) if (!closed) pushEvent(message);
+  };
+  listener?.onReconnect(() => {
+    catchUp().catch((error: unknown) =>
+      logger.warn(
+        { component: 'notifications', err: error },
+        '[notifications] reading the request events written while the listening connection was away failed',
+      ),
+    );
   });
 
   return {
@@ -136,6 +186,7 @@ export function createLiveUpdates(listener: PgListener | null, coalesceMs: numbe
 
     /** Ends every stream (server stop). */
     close(): void {
+      closed = true;
       unlistenFigures?.();
       unlistenEvents?.();
       for (const watch of [...regions.values()]) for (const f of [...watch.feeds]) void f.iterator.return!();

@@ -58,6 +58,8 @@ export const DELIVERIES_CHANNEL = 'mulu_deliveries';
 export const EVENTS_CHANNEL = 'mulu_events';
 /** The channel of changed region figures (a trigger on region_figures): region codes, comma separated, or '*'. */
 export const FIGURES_CHANNEL = 'mulu_figures';
+/** A request event is told on EVENTS_CHANNEL when its payload's text is shorter than this (NOTIFY takes at most 8,000 bytes). */
+const LIVE_PAYLOAD_BYTES = 6000;
 
 export interface NotificationEvent {
   type: NotificationEventType;
@@ -115,7 +117,7 @@ const outboxSql = (dedup: boolean, live: boolean): string => `with input as (
        live
          ? `, n as (
        select pg_notify('${EVENTS_CHANNEL}', json_build_object('id', e.id, 'type', e.type, 'departments', e.department_codes, 'occurredAt', e.occurred_at, 'data', e.payload)::text)
-         from e join input on input.id = e.id where input.live and octet_length(e.payload::text) < 6000
+         from e join input on input.id = e.id where input.live and octet_length(e.payload::text) < ${LIVE_PAYLOAD_BYTES}
      )`
          : ''
      }
@@ -146,4 +148,35 @@ export async function emitEvents(em: EntityManager | SqlExecutor, events: readon
   const live = rows.some((r) => r.live);
   const result: { id: number; type: NotificationEventType }[] = await execute(OUTBOX_SQL[+dedup][+live], [JSON.stringify(rows)]);
   return result.map((r) => ({ id: r.id, type: r.type }));
+}
+
+/** A request event as the events channel carries it (emitEvents' NOTIFY, or toldEventsAfter). */
+export interface RequestEventMessage {
+  id: number;
+  type: NotificationEventType;
+  departments: string[];
+  occurredAt: string;
+  data: { subscriptionRequest?: { id?: string } } & Record<string, unknown>;
+}
+
+/** The highest event id written so far: where a reader of the events channel starts (toldEventsAfter). */
+export async function latestEventId(execute: SqlExecutor): Promise<number> {
+  const [row] = await execute(`select coalesce(max(id), 0)::int as id from notification_event`);
+  return row.id as number;
+}
+
+/**
+ * The events emitEvents told on EVENTS_CHANNEL whose id is above `afterId`,
+ * in id order, as the channel carries them: for a reader whose listening
+ * connection was away and heard none of them.
+ */
+export async function toldEventsAfter(execute: SqlExecutor, afterId: number): Promise<RequestEventMessage[]> {
+  // occurredAt spelled as the channel's JSON spells it (json_build_object), not as a driver reads a timestamptz.
+  return execute(
+    `select id, type, department_codes as departments, to_json(occurred_at) #>> '{}' as "occurredAt", payload as data
+       from notification_event
+      where id > ? and type in (${REQUEST_EVENTS.map((type) => `'${type}'`).join(', ')}) and octet_length(payload::text) < ${LIVE_PAYLOAD_BYTES}
+      order by id`,
+    [afterId],
+  );
 }

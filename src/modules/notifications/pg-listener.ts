@@ -13,12 +13,25 @@ export interface PgListener {
 }
 
 /**
+ * How often the listening connection must answer a statement, and within
+ * how long. A connection cut without a word (a NAT or firewall dropping an
+ * idle flow, a route lost, the database's host gone) reports nothing and
+ * delivers nothing: only a question it cannot answer tells.
+ */
+export const LISTENER_CHECK = { everyMs: 30_000, answerMs: 10_000 };
+
+/**
  * One PostgreSQL connection per server that LISTENs for Mulu's channels
  * (outbox deliveries, request events, changed figures). A lost connection
- * (database restart, failover) is reopened after a second; whoever relies on
- * it also polls, so nothing waits for it.
+ * (database restart, failover, or one that stopped answering LISTENER_CHECK)
+ * is reopened after a second, and `onReconnect` handlers catch up on what
+ * was sent meanwhile.
  */
-export function createPgListener(connectionString: string, log: (message: string) => void = (m) => logger.warn({ component: 'notifications' }, m)): PgListener {
+export function createPgListener(
+  connectionString: string,
+  log: (message: string) => void = (m) => logger.warn({ component: 'notifications' }, m),
+  check: { everyMs: number; answerMs: number } = LISTENER_CHECK,
+): PgListener {
   const handlers = new Map<string, Set<NotificationHandler>>();
   const reconnectHandlers: (() => void)[] = [];
   let client: Client | null = null;
@@ -76,6 +89,29 @@ export function createPgListener(connectionString: string, log: (message: string
   const ready = connect();
   ready.catch(() => undefined);
 
+  let checking = false;
+  const heartbeat = setInterval(() => {
+    const current = client;
+    if (!current || checking) return;
+    checking = true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), check.answerMs)));
+    void Promise.race([
+      current.query('select 1').then(
+        () => true,
+        () => false,
+      ),
+      late,
+    ]).then((answered) => {
+      clearTimeout(timer);
+      checking = false;
+      if (answered || closed || client !== current) return;
+      log(`[notifications] the listening connection did not answer within ${check.answerMs} ms; reconnecting.`);
+      drop(current);
+    });
+  }, check.everyMs);
+  heartbeat.unref();
+
   return {
     on(channel, handler) {
       let set = handlers.get(channel);
@@ -92,6 +128,7 @@ export function createPgListener(connectionString: string, log: (message: string
     },
     async close() {
       closed = true;
+      clearInterval(heartbeat);
       if (retry) clearTimeout(retry);
       await connecting?.catch(() => undefined);
       const current = client;

@@ -4,7 +4,7 @@ import type { PgListener } from './pg-listener';
 import { guardedLookup, isRefusedLiteral } from './url-guard';
 import { signWebhookBody, WEBHOOK_HEADERS } from './webhook-signature';
 import { emitClockEvents } from './clock-events';
-import { createSqlPool } from './sql-pool';
+import { createSqlPool, SQL_POOL_QUERY_TIMEOUT_MS } from './sql-pool';
 import { logger } from '../../observability/logger';
 
 /** How deliveries are sent and retried; docs/notifications.md, "Retries". */
@@ -25,6 +25,8 @@ export interface DispatcherSettings {
   pollIntervalMs: number;
   /** How often a server writes the events the clock causes (lapsing and lapsed subscriptions, stale mounts). */
   clockScanIntervalMs: number;
+  /** A statement of the dispatcher's own pool unanswered by then fails, and its connection is dropped (sql-pool.ts). */
+  queryTimeoutMs: number;
 }
 
 export const DEFAULT_DISPATCHER_SETTINGS: DispatcherSettings = {
@@ -36,6 +38,7 @@ export const DEFAULT_DISPATCHER_SETTINGS: DispatcherSettings = {
   backoffMaxMs: 60 * 60 * 1000,
   pollIntervalMs: 1000,
   clockScanIntervalMs: 60_000,
+  queryTimeoutMs: SQL_POOL_QUERY_TIMEOUT_MS,
 };
 
 /** The wait before attempt `attempt + 1` after `attempt` failed (attempt counts from 1). */
@@ -119,7 +122,7 @@ export function startDispatcher(
   log: (message: string, error: unknown) => void = (message, err) => logger.error({ err, component: 'webhooks' }, message),
 ): Dispatcher {
   const { concurrency } = settings;
-  const db = createSqlPool(connectionString);
+  const db = createSqlPool(connectionString, undefined, undefined, settings.queryTimeoutMs);
   // undici (the Node.js project's HTTP client) rather than http.request: a delivery costs 0.10 ms less
   // CPU in this process (docs/notifications.md). One pool of `concurrency` kept-alive connections per receiver origin.
   // Every connection is opened through the guarded lookup (private addresses refused at connect time);

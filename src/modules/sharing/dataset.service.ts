@@ -193,132 +193,138 @@ export const datasetService = {
             .update(`${input.acceptPartial ? 'partial' : 'whole'}\n${body}`)
             .digest('hex');
     };
-    return mutate(ctx, input.mode === LoadMode.REPLACE ? 'replaceDatasetRows' : 'appendDatasetRows', async (em, mutation) => {
-      // The rows arrive through one COPY for as long as the upload takes (the body-rate limit bounds a slow sender).
-      await liftStatementTimeout(em);
-      await em.execute(`select pg_advisory_xact_lock(?, ?)`, [LOAD_LOCK, input.mountId]);
-      if (key) {
-        const earlier = await em.findOne(DatasetLoad, { mountId: input.mountId, idempotencyKey: key });
-        if (earlier) {
-          // The load happened (the mount may have changed since: its report is still the answer), but only for those who may load.
-          const mount = await em.findOneOrFail(Mount, { id: input.mountId });
-          const directory = await em.findOneOrFail(ResourceDirectory, { id: mount.directory.id });
-          requireDepartmentWriter(
-            ctx,
-            await em.findOneOrFail(Department, { id: directory.department.id }),
-            `load rows into datasets of directory ${directory.code}`,
-          );
-          // A retry asks the same; another load under a used key is refused rather than answered with the first one's result.
-          if (
-            earlier.mode !== input.mode ||
-            earlier.route !== input.route ||
-            (earlier.requestDigest != null && earlier.requestDigest !== (await requestDigest()))
-          ) {
-            throw conflict(
-              `The idempotency key "${key}" already named another load of this mount (version ${earlier.version}, ${earlier.mode.toLowerCase()} through ${earlier.route === SharingRoute.GRAPHQL ? 'GraphQL' : 'POST /mounts/{id}/rows'}, ${earlier.createdAt.toISOString()}); a retry sends the same rows the same way. Use a new key for a new load. Nothing was stored.`,
+    return mutate(
+      ctx,
+      input.mode === LoadMode.REPLACE ? 'replaceDatasetRows' : 'appendDatasetRows',
+      async (em, mutation) => {
+        // The rows arrive through one COPY for as long as the upload takes (the body-rate limit bounds a slow sender).
+        await liftStatementTimeout(em);
+        await em.execute(`select pg_advisory_xact_lock(?, ?)`, [LOAD_LOCK, input.mountId]);
+        if (key) {
+          const earlier = await em.findOne(DatasetLoad, { mountId: input.mountId, idempotencyKey: key });
+          if (earlier) {
+            // The load happened (the mount may have changed since: its report is still the answer), but only for those who may load.
+            const mount = await em.findOneOrFail(Mount, { id: input.mountId });
+            const directory = await em.findOneOrFail(ResourceDirectory, { id: mount.directory.id });
+            requireDepartmentWriter(
+              ctx,
+              await em.findOneOrFail(Department, { id: directory.department.id }),
+              `load rows into datasets of directory ${directory.code}`,
             );
-          }
-          return { load: earlier, mount, replayed: true };
-        }
-      }
-      const { mount, directory } = await requireLoadable(ctx, em, input.mountId);
-      const checker = new RowChecker(directory.informationItems);
-      input.checkColumns?.(checker);
-
-      const appendTo = input.mode === LoadMode.APPEND && mount.datasetVersion > 0;
-      const version = appendTo ? mount.datasetVersion : mount.datasetVersion + 1;
-      let rowNo = appendTo ? mount.recordCount : 0;
-      const errors: RowError[] = [];
-      let rejected = 0;
-      let seen = 0;
-      const copier = new RowCopier(await transactionConnection(em), `${mount.id}\t${version}\t`);
-      try {
-        const limit = input.route === SharingRoute.GRAPHQL ? MAX_GRAPHQL_ROWS : MAX_BULK_ROWS;
-        for await (const arrived of input.rows) {
-          const batch: readonly SourceRow[] = Array.isArray(arrived) ? arrived : [arrived as SourceRow];
-          for (const source of batch) {
-            if (++seen > limit) {
-              throw badInput(
-                `A load carries at most ${limit.toLocaleString('en')} rows${input.route === SharingRoute.GRAPHQL ? '; send more through POST /mounts/{id}/rows' : ''}. Nothing was stored.`,
+            // A retry asks the same; another load under a used key is refused rather than answered with the first one's result.
+            if (
+              earlier.mode !== input.mode ||
+              earlier.route !== input.route ||
+              (earlier.requestDigest != null && earlier.requestDigest !== (await requestDigest()))
+            ) {
+              throw conflict(
+                `The idempotency key "${key}" already named another load of this mount (version ${earlier.version}, ${earlier.mode.toLowerCase()} through ${earlier.route === SharingRoute.GRAPHQL ? 'GraphQL' : 'POST /mounts/{id}/rows'}, ${earlier.createdAt.toISOString()}); a retry sends the same rows the same way. Use a new key for a new load. Nothing was stored.`,
               );
             }
-            const json =
-              'cells' in source
-                ? checker.checkCells(source.cells, source.row, errors)
-                : 'values' in source
-                  ? checker.check(source.values, source.row, errors)
-                  : null;
-            if ('unreadable' in source && errors.length < MAX_REPORTED_ERRORS) errors.push({ row: source.row, column: null, reason: source.unreadable });
-            if (json === null) {
-              rejected++;
-              continue;
-            }
-            // Once a row failed and the load is all-or-nothing, the rest is only checked.
-            if (rejected === 0 || input.acceptPartial) {
-              const full = copier.add(++rowNo, json);
-              if (full) await full;
-            }
+            return { load: earlier, mount, replayed: true };
           }
         }
-        await copier.end();
-      } catch (error) {
-        await copier.abort(error);
-        throw error;
-      }
-      if (rejected > 0 && !input.acceptPartial) {
-        throw badInput(
-          `${rejected} row(s) have errors; nothing was stored. Each error names its row, column and reason${rejected > errors.length ? ` (the first ${errors.length} are listed)` : ''}; correct them, or load with acceptPartial to store the good rows.`,
-          {
-            rowErrors: errors,
-            rowsWithErrors: rejected,
-          },
-        );
-      }
-      if (seen === 0 && input.mode === LoadMode.APPEND) throw badInput('The load holds no rows.');
+        const { mount, directory } = await requireLoadable(ctx, em, input.mountId);
+        const checker = new RowChecker(directory.informationItems);
+        input.checkColumns?.(checker);
 
-      // The directory next, as every mount change locks it; an unmount that committed meanwhile is seen here.
-      await em.findOneOrFail(ResourceDirectory, { id: directory.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      await em.refresh(mount);
-      if (!mount.active) throw conflict('This mount was unmounted while the rows were loading; nothing was stored.');
-      const before = { recordCount: mount.recordCount, datasetVersion: mount.datasetVersion };
-      if (version !== mount.datasetVersion && mount.datasetVersion > 0) {
-        // The old version's rows: readers that started before this commit still see them (MVCC).
-        await em.execute(`delete from dataset_row where mount_id = ? and version = ?`, [mount.id, mount.datasetVersion]);
-      }
-      mount.recordCount = rowNo;
-      mount.datasetVersion = version;
-      mount.lastRefreshedAt = new Date();
-      const load = em.create(DatasetLoad, {
-        mountId: mount.id,
-        version,
-        mode: input.mode,
-        route: input.route,
-        idempotencyKey: key,
-        requestDigest: key ? await requestDigest() : null,
-        rowsLoaded: seen - rejected,
-        rowsRejected: rejected,
-        recordCount: rowNo,
-        rejected: errors,
-        actorKind: viewer.kind,
-        actorId: viewer.id,
-      });
-      await mountService.syncDirectorySummary(em, directory);
-      mutation.audit({
-        entityType: 'Mount',
-        entityId: mount.id,
-        before,
-        after: {
-          recordCount: mount.recordCount,
-          datasetVersion: mount.datasetVersion,
-          rowsLoaded: load.rowsLoaded,
-          rowsRejected: rejected,
+        const appendTo = input.mode === LoadMode.APPEND && mount.datasetVersion > 0;
+        const version = appendTo ? mount.datasetVersion : mount.datasetVersion + 1;
+        let rowNo = appendTo ? mount.recordCount : 0;
+        const errors: RowError[] = [];
+        let rejected = 0;
+        let seen = 0;
+        const copier = new RowCopier(await transactionConnection(em), `${mount.id}\t${version}\t`);
+        try {
+          const limit = input.route === SharingRoute.GRAPHQL ? MAX_GRAPHQL_ROWS : MAX_BULK_ROWS;
+          for await (const arrived of input.rows) {
+            const batch: readonly SourceRow[] = Array.isArray(arrived) ? arrived : [arrived as SourceRow];
+            for (const source of batch) {
+              if (++seen > limit) {
+                throw badInput(
+                  `A load carries at most ${limit.toLocaleString('en')} rows${input.route === SharingRoute.GRAPHQL ? '; send more through POST /mounts/{id}/rows' : ''}. Nothing was stored.`,
+                );
+              }
+              const json =
+                'cells' in source
+                  ? checker.checkCells(source.cells, source.row, errors)
+                  : 'values' in source
+                    ? checker.check(source.values, source.row, errors)
+                    : null;
+              if ('unreadable' in source && errors.length < MAX_REPORTED_ERRORS) errors.push({ row: source.row, column: null, reason: source.unreadable });
+              if (json === null) {
+                rejected++;
+                continue;
+              }
+              // Once a row failed and the load is all-or-nothing, the rest is only checked.
+              if (rejected === 0 || input.acceptPartial) {
+                const full = copier.add(++rowNo, json);
+                if (full) await full;
+              }
+            }
+          }
+          await copier.end();
+        } catch (error) {
+          await copier.abort(error);
+          throw error;
+        }
+        if (rejected > 0 && !input.acceptPartial) {
+          throw badInput(
+            `${rejected} row(s) have errors; nothing was stored. Each error names its row, column and reason${rejected > errors.length ? ` (the first ${errors.length} are listed)` : ''}; correct them, or load with acceptPartial to store the good rows.`,
+            {
+              rowErrors: errors,
+              rowsWithErrors: rejected,
+            },
+          );
+        }
+        if (seen === 0 && input.mode === LoadMode.APPEND) throw badInput('The load holds no rows.');
+
+        // The directory next, as every mount change locks it; an unmount that committed meanwhile is seen here.
+        await em.findOneOrFail(ResourceDirectory, { id: directory.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        await em.refresh(mount);
+        if (!mount.active) throw conflict('This mount was unmounted while the rows were loading; nothing was stored.');
+        const before = { recordCount: mount.recordCount, datasetVersion: mount.datasetVersion };
+        if (version !== mount.datasetVersion && mount.datasetVersion > 0) {
+          // The old version's rows: readers that started before this commit still see them (MVCC).
+          await em.execute(`delete from dataset_row where mount_id = ? and version = ?`, [mount.id, mount.datasetVersion]);
+        }
+        mount.recordCount = rowNo;
+        mount.datasetVersion = version;
+        mount.lastRefreshedAt = new Date();
+        const load = em.create(DatasetLoad, {
+          mountId: mount.id,
+          version,
+          mode: input.mode,
           route: input.route,
           idempotencyKey: key,
-        },
-      });
-      await em.flush();
-      return { load, mount, replayed: false };
-    });
+          requestDigest: key ? await requestDigest() : null,
+          rowsLoaded: seen - rejected,
+          rowsRejected: rejected,
+          recordCount: rowNo,
+          rejected: errors,
+          actorKind: viewer.kind,
+          actorId: viewer.id,
+        });
+        await mountService.syncDirectorySummary(em, directory);
+        mutation.audit({
+          entityType: 'Mount',
+          entityId: mount.id,
+          before,
+          after: {
+            recordCount: mount.recordCount,
+            datasetVersion: mount.datasetVersion,
+            rowsLoaded: load.rowsLoaded,
+            rowsRejected: rejected,
+            route: input.route,
+            idempotencyKey: key,
+          },
+        });
+        await em.flush();
+        return { load, mount, replayed: false };
+      },
+      // The rows are read as they arrive (an upload's body): they cannot be read a second time.
+      { once: true },
+    );
   },
 
   async loadsByIds(em: EntityManager, ids: readonly number[]): Promise<DatasetLoad[]> {

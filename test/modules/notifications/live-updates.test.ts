@@ -2,6 +2,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { KEY_RECHECK_MS, MAX_SUBSCRIPTIONS_PER_CALLER } from '../../../src/graphql/websocket';
 import { addDirectory, createDepartment, createRegions, creditCode, errorCodes, HENAN_ANYANG_YINDU, mount } from '../../support/builders';
+import { finishesOrWaits, openConnection } from '../../support/locks';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
 interface Next {
@@ -325,6 +326,42 @@ describe('GraphQL subscriptions over graphql-ws', () => {
     const stream = subscribe(shortLived.client, FIGURES, { code: '410500' });
     await stream.end();
     expect(shortLived.closed[0]).toMatchObject({ code: 4401, reason: 'The token has expired; sign in again.' });
+  });
+  it("hears, once, what was committed while the server's listening connection was away, and goes on hearing", async () => {
+    await addDirectory(api, A, 'A-AWAY');
+    const figures = subscribe(open(await api.signToken({ role: 'VIEWER' })).client, FIGURES, { code: '410505' });
+    const events = subscribe(open(await api.signToken({ role: 'STEWARD', department: A, sub: 'steward-a-away' })).client, EVENTS, { d: A });
+    // Past the coalescing second of the directory's own change, before anything else changes.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    figures.messages.length = 0;
+    const observer = await openConnection(api);
+    const holder = await openConnection(api);
+    try {
+      // The request (granted at once: an unconditional share) waits on 殷都区's figures row until the listener is gone.
+      await holder.query('begin');
+      await holder.query(`select 1 from region_figures where region_code = '410505' for update`);
+      const stewardB = await api.asRole('STEWARD', B);
+      const requested = stewardB.ok(REQUEST, { i: { directory: { code: 'A-AWAY' }, purpose: '办理低保资格核验' } });
+      expect(await finishesOrWaits(observer, requested)).toBe('waits');
+      const { rows } = await observer.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and query ilike 'listen %'`);
+      expect(rows).toHaveLength(1);
+      await observer.query('select pg_terminate_backend($1, 5000)', [rows[0].pid]);
+      // It commits, and PostgreSQL notifies, while the listener is away (it is reopened a second later).
+      await holder.query('rollback');
+      const { requestSubscription } = await requested;
+      await figures.next(1);
+      await events.next(1);
+      expect(figures.messages[0].data.figuresChanged.code).toBe('410505');
+      expect(events.messages[0].data.subscriptionEvents).toMatchObject({ type: 'SUBSCRIPTION_REQUESTED', subscriptionRequest: { status: 'GRANTED' } });
+
+      await stewardB.ok(`mutation($id: ID!) { cancelSubscription(input: { id: $id }) { status } }`, { id: requestSubscription.id });
+      await events.next(2);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(events.messages.map((m) => m.data.subscriptionEvents.type)).toEqual(['SUBSCRIPTION_REQUESTED', 'SUBSCRIPTION_CANCELLED']);
+    } finally {
+      await holder.end();
+      await observer.end();
+    }
   });
 });
 
