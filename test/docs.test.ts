@@ -1,0 +1,71 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+
+/**
+ * What a newcomer follows from the README into docs/ without running
+ * anything: every link reaches a file and a heading that exist, and the
+ * source layout names every folder of src/ and src/modules/ (a newcomer finds
+ * a feature from the folder names). Renamed headings and new folders went
+ * stale in the docs before; the requests the docs show are sent in
+ * readme.test.ts.
+ */
+const root = join(__dirname, '..');
+const documents = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
+];
+const read = (path: string) => readFileSync(join(root, path), 'utf8');
+/** The text outside fenced code blocks, where a link is a link. */
+const prose = (text: string) => text.replace(/```[\s\S]*?```/g, '');
+
+/** GitHub's anchors of a Markdown file's headings: lower case, punctuation dropped, spaces made hyphens, repeats numbered. */
+function anchors(text: string): Set<string> {
+  const seen = new Map<string, number>();
+  const out = new Set<string>();
+  for (const [, heading] of prose(text).matchAll(/^#{1,6} (.*)$/gm)) {
+    const slug = heading
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+    const count = seen.get(slug);
+    seen.set(slug, (count ?? -1) + 1);
+    out.add(count === undefined ? slug : `${slug}-${count + 1}`);
+  }
+  return out;
+}
+
+describe('docs: links and the source layout', () => {
+  it('every relative link of the README and docs/ reaches a file, and a heading of it when it names one', () => {
+    const broken: string[] = [];
+    for (const document of documents) {
+      for (const [, link] of prose(read(document)).matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/.test(link)) continue;
+        const [path, anchor] = link.split('#');
+        const target = path ? normalize(join(dirname(document), path)) : document;
+        if (!existsSync(join(root, target))) broken.push(`${document}: ${link} (no file ${target})`);
+        else if (anchor && target.endsWith('.md') && !anchors(read(target)).has(anchor))
+          broken.push(`${document}: ${link} (no heading #${anchor} in ${target})`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it('finds the headings GitHub makes anchors of, Chinese and punctuation included', () => {
+    expect(anchors('## Usage (资源使用 / 被使用)\n## Limits\n## Limits\n```\n## not a heading\n```')).toEqual(
+      new Set(['usage-资源使用--被使用', 'limits', 'limits-1']),
+    );
+  });
+
+  it('the layout of docs/architecture.md names every folder of src/ and src/modules/', () => {
+    const layout = /## Layout\n+```\n([\s\S]*?)```/.exec(read('docs/architecture.md'))![1];
+    const folders = (path: string) =>
+      readdirSync(join(root, path), { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => `${entry.name}/`);
+    const named = (folder: string) => new RegExp(`(^|\\s)${folder}`, 'm').test(layout);
+    expect([...folders('src'), ...folders('src/modules')].filter((folder) => !named(folder))).toEqual([]);
+  });
+});
