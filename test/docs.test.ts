@@ -59,6 +59,15 @@ describe('docs: links and the source layout', () => {
     );
   });
 
+  it('the README names every variable src/config.ts reads, itself or by its prefix (`MULU_JWT_*`)', () => {
+    const variables = new Set(read('src/config.ts').match(/\b(?:MULU_[A-Z0-9_]+|DATABASE_URL|PORT|HOST)\b/g));
+    const readme = read('README.md');
+    const prefixes = [...readme.matchAll(/`([A-Z_]+)\*`/g)].map((m) => m[1]);
+    expect(prefixes).toContain('MULU_JWT_');
+    const unnamed = [...variables].filter((name) => !readme.includes(`\`${name}\``) && !prefixes.some((prefix) => name.startsWith(prefix)));
+    expect(unnamed).toEqual([]);
+  });
+
   it('the layout of docs/architecture.md names every folder of src/ and src/modules/', () => {
     const layout = /## Layout\n+```\n([\s\S]*?)```/.exec(read('docs/architecture.md'))![1];
     const folders = (path: string) =>
