@@ -1,5 +1,6 @@
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { ormConfig, type ConnectionSettings } from '../mikro-orm.config';
+import { logger } from '../observability/logger';
 import { withoutStatementTimeout } from './statement-timeout';
 
 /**
@@ -10,7 +11,10 @@ import { withoutStatementTimeout } from './statement-timeout';
 export async function initOrm(databaseUrl: string, overrides: Partial<Options> = {}, settings: ConnectionSettings = {}): Promise<MikroORM> {
   const orm = await MikroORM.init(ormConfig(databaseUrl, overrides, settings));
   const migrator = orm.getMigrator();
-  if ((await migrator.getPendingMigrations()).length === 0) return orm;
+  const pending = await migrator.getPendingMigrations();
+  if (pending.length === 0) return orm;
+  // A first start applies them all, then loads the demo: a minute or two with nothing said, as if it hung.
+  logger.info({ migrations: pending.length }, `applying ${pending.length} database migrations`);
   await withoutStatementTimeout(orm.em.fork(), async (em) => {
     await migrator.up({ transaction: em.getTransactionContext() });
   });
