@@ -1,12 +1,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
+import { HTTP_STATUS } from '../src/core/errors';
 
 /**
- * What a newcomer follows from the README into docs/ without running
- * anything: every link reaches a file and a heading that exist, and the
- * source layout names every folder of src/ and src/modules/ (a newcomer finds
- * a feature from the folder names). Renamed headings and new folders went
- * stale in the docs before; the requests the docs show are sent in
+ * What a newcomer reads in the README and docs/ and can check against the
+ * code without running it: every link reaches a file and a heading that
+ * exist; the README names every variable the configuration reads; the error
+ * table lists every code with its HTTP status; the source layout names every
+ * folder of src/ and src/modules/ (a newcomer finds a feature from the folder
+ * names). Each went stale before. The requests the docs show are sent in
  * readme.test.ts.
  */
 const root = join(__dirname, '..');
@@ -66,6 +68,15 @@ describe('docs: links and the source layout', () => {
     expect(prefixes).toContain('MULU_JWT_');
     const unnamed = [...variables].filter((name) => !readme.includes(`\`${name}\``) && !prefixes.some((prefix) => name.startsWith(prefix)));
     expect(unnamed).toEqual([]);
+  });
+
+  it('docs/security.md lists every error code of HTTP_STATUS with its status, and no other', () => {
+    const section = /## Errors and HTTP statuses\n([\s\S]*?)\n## /.exec(read('docs/security.md'))![1];
+    const listed: Record<string, number> = {};
+    for (const [, codes, status] of section.matchAll(/^\| ([^|]*`[A-Z_]+`[^|]*)\| (\d{3}) +\|/gm)) {
+      for (const [, code] of codes.matchAll(/`([A-Z_]+)`/g)) listed[code] = Number(status);
+    }
+    expect(listed).toEqual({ ...HTTP_STATUS });
   });
 
   it('the layout of docs/architecture.md names every folder of src/ and src/modules/', () => {
