@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
+import { buildSchema } from 'graphql';
 import { HTTP_STATUS } from '../src/core/errors';
 
 /**
@@ -68,6 +69,15 @@ describe('docs: links and the source layout', () => {
     expect(prefixes).toContain('MULU_JWT_');
     const unnamed = [...variables].filter((name) => !readme.includes(`\`${name}\``) && !prefixes.some((prefix) => name.startsWith(prefix)));
     expect(unnamed).toEqual([]);
+  });
+
+  it("the README's write path names mutations of schema/schema.graphql, each taking one `input`", () => {
+    const mutations = buildSchema(read('schema/schema.graphql')).getMutationType()!.getFields();
+    const paragraph = /A steward's write path:([\s\S]*?)\n\n/.exec(read('README.md'))![1];
+    const named = [...paragraph.matchAll(/`([a-z][A-Za-z]+)`/g)].map((m) => m[1]).filter((name) => name !== 'input');
+    expect(named.length).toBeGreaterThanOrEqual(9);
+    expect(named.filter((name) => !mutations[name])).toEqual([]);
+    expect(named.filter((name) => mutations[name].args.map((arg) => arg.name).join() !== 'input')).toEqual([]);
   });
 
   it('docs/security.md lists every error code of HTTP_STATUS with its status, and no other', () => {
