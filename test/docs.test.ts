@@ -7,7 +7,8 @@ import { HTTP_STATUS } from '../src/core/errors';
  * What a newcomer reads in the README and docs/ and can check against the
  * code without running it: every link reaches a file and a heading that
  * exist; the README names every variable the configuration reads; the error
- * table lists every code with its HTTP status; the source layout names every
+ * table lists every code with its HTTP status; the module layers are the
+ * checked ones; the README's mutations exist; the source layout names every
  * folder of src/ and src/modules/ (a newcomer finds a feature from the folder
  * names). Each went stale before. The requests the docs show are sent in
  * readme.test.ts.
@@ -87,6 +88,23 @@ describe('docs: links and the source layout', () => {
       for (const [, code] of codes.matchAll(/`([A-Z_]+)`/g)) listed[code] = Number(status);
     }
     expect(listed).toEqual({ ...HTTP_STATUS });
+  });
+
+  it("docs/unit-of-work.md draws the module layers of .dependency-cruiser.cjs's LAYERS, in order", () => {
+    const layers = /const LAYERS = \[([\s\S]*?)\];/
+      .exec(read('.dependency-cruiser.cjs'))![1]
+      .split('\n')
+      .filter((line) => /^\s*\[/.test(line))
+      .map((line) => [...line.matchAll(/'([a-z-]+)'/g)].map((m) => m[1]));
+    const drawing = /^src\/modules\/ .*\n([\s\S]*?)\n\s+\^/m.exec(read('docs/unit-of-work.md'))![1];
+    const drawn = drawing.split('\n').map((line) =>
+      line
+        .trim()
+        .split(/\s{2,}/)[0]
+        .split(' | '),
+    );
+    expect(layers.length).toBeGreaterThan(5);
+    expect(drawn).toEqual(layers);
   });
 
   it('the layout of docs/architecture.md names every folder of src/ and src/modules/', () => {
