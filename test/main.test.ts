@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { createTestDatabase } from './support/database';
 
@@ -109,5 +110,23 @@ describe('main: start and stop', () => {
     expect(output).toContain('Check that it runs and that DATABASE_URL names its host, port and database');
     expect(output).not.toContain('secret-password');
     expect(output).not.toMatch(/failed to start: undefined/);
+  });
+
+  it('says the port is taken, and only that: no WebSocket error printed beside it', async () => {
+    const database = await createTestDatabase();
+    const taken = createServer();
+    await new Promise<void>((done) => taken.listen(0, '127.0.0.1', done));
+    try {
+      const port = String((taken.address() as AddressInfo).port);
+      const { code, output } = await startAndFail({ DATABASE_URL: database.url, PORT: port, MULU_WORKERS: '1', MULU_DEMO: '0' });
+      expect(code).toBe(1);
+      expect(output).toContain(`Mulu failed to start: listen EADDRINUSE: address already in use 127.0.0.1:${port}`);
+      // graphql-ws printed the same error on stderr, with a stack, as "Internal error emitted on the WebSocket server".
+      expect(output).not.toContain('WebSocket');
+      expect(output.split('\n').filter((line) => line.trim() && !line.startsWith('{'))).toEqual([]);
+    } finally {
+      taken.close();
+      await database.drop();
+    }
   });
 });

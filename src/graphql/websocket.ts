@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
@@ -96,7 +97,13 @@ export function attachGraphQLWebSocket(options: {
   const rules = [...specifiedRules, ...validationRules];
   // ws's own default is 100 MiB a message, buffered whole before anyone reads it, even before connection_init (so by
   // anyone): one anonymous connection sending 90 MB took the process's RSS from 253 to 523 MB before it was refused.
-  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.maxMessageBytes });
+  // noServer, with the upgrades handed over below: given the HTTP server itself, ws re-emitted that server's own
+  // errors (a port already taken at start) as its own, and graphql-ws printed each on stderr as "Internal error
+  // emitted on the WebSocket server. Please check your implementation.", with a stack, before the start failed.
+  const wss = new WebSocketServer({ noServer: true, path: '/graphql', maxPayload: options.maxMessageBytes });
+  // Every upgrade, as ws did with the server: another path is refused there (400).
+  const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  options.httpServer.on('upgrade', upgrade);
   const states = new WeakMap<object, ConnectionState>();
   /** Live subscriptions of each caller (MAX_SUBSCRIPTIONS_PER_CALLER), over every connection. */
   const subscriptionsOf = new Map<string, number>();
@@ -249,6 +256,7 @@ export function attachGraphQLWebSocket(options: {
     /** Closes every connection (their streams end) and the WebSocket server. */
     async stop(): Promise<void> {
       clearInterval(heartbeat);
+      options.httpServer.off('upgrade', upgrade);
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
