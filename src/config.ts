@@ -15,6 +15,14 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 /** How long requests in flight may take to finish after SIGTERM/SIGINT (MULU_SHUTDOWN_GRACE_MS). */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
+/** A setting Mulu cannot start with; the message names the variable and what it accepts. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
 /** Everything Mulu reads from the environment, parsed once at start. */
 export interface Config {
   /** HTTP port of the GraphQL server. */
@@ -34,7 +42,7 @@ export interface Config {
   databaseUrl?: string;
   /** Where the embedded PostgreSQL keeps its files (git-ignored). */
   embeddedDataDir: string;
-  /** Load the demo dataset into an empty database: always with the embedded server, on request otherwise. */
+  /** MULU_DEMO: load the demo dataset into an empty database; default on with the embedded server, off with DATABASE_URL. */
   loadDemo: boolean;
   /** Log every SQL statement (noisy; for debugging). */
   logSql: boolean;
@@ -119,15 +127,15 @@ export const PUBLIC_KEY_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384
  */
 export function checkJwtAlgorithms(algorithms: readonly string[]): void {
   if (algorithms.length === 0)
-    throw new Error(`MULU_JWT_ALGORITHMS names no algorithm; leave it unset for RS256, or list the identity platform's, e.g. RS256,ES256.`);
+    throw new ConfigError(`MULU_JWT_ALGORITHMS names no algorithm; leave it unset for RS256, or list the identity platform's, e.g. RS256,ES256.`);
   for (const algorithm of algorithms) {
     if (/^HS\d+$/i.test(algorithm)) {
-      throw new Error(
+      throw new ConfigError(
         `MULU_JWT_ALGORITHMS lists ${algorithm}, an HMAC algorithm signed with a shared secret; Mulu verifies tokens only with the identity platform's public key (MULU_JWT_PUBLIC_KEY or MULU_JWKS_URL), and a public key taken as an HMAC secret would let anyone forge tokens. Remove ${algorithm} and list the platform's signature algorithm, e.g. RS256.`,
       );
     }
     if (!(PUBLIC_KEY_ALGORITHMS as readonly string[]).includes(algorithm)) {
-      throw new Error(
+      throw new ConfigError(
         `MULU_JWT_ALGORITHMS lists "${algorithm}", which is not a public-key signature algorithm Mulu accepts; use one or more of ${PUBLIC_KEY_ALGORITHMS.join(', ')} (names are case-sensitive).`,
       );
     }
@@ -300,14 +308,6 @@ function definedOnly(limits: { [K in keyof OperationLimits]?: number | undefined
   return Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined)) as Partial<OperationLimits>;
 }
 
-/** A setting Mulu cannot start with; the message names the variable and what it accepts. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = parseEnvironment(env);
   const databaseUrl = parsed.DATABASE_URL || undefined;
@@ -369,20 +369,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+const isHttpUrl = (text: string) => {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+};
+
 function loadAuthConfig(env: NodeJS.ProcessEnv, anonymousStats: boolean): AuthConfig {
   const jwksUrl = env.MULU_JWKS_URL || undefined;
+  // Checked here, not when the key set is first fetched: a typo would otherwise stop the start only after the migrations and the demo.
+  if (jwksUrl !== undefined && !isHttpUrl(jwksUrl)) {
+    throw new ConfigError(
+      `MULU_JWKS_URL must be an http(s) URL of the identity platform's JSON Web Key Set, such as https://sso.example.gov.cn/.well-known/jwks.json, got "${jwksUrl}".`,
+    );
+  }
   // PEM keys often arrive through one-line environment variables with literal "\n".
   const publicKeyPem = env.MULU_JWT_PUBLIC_KEY ? env.MULU_JWT_PUBLIC_KEY.replace(/\\n/g, '\n') : undefined;
   const adminToken = env.MULU_ADMIN_TOKEN || undefined;
   if (adminToken !== undefined && adminToken.length < 16) {
-    throw new Error('MULU_ADMIN_TOKEN must be at least 16 characters long; use a long random value.');
+    throw new ConfigError('MULU_ADMIN_TOKEN must be at least 16 characters long; use a long random value.');
   }
   let jwt: JwtConfig | undefined;
   if (jwksUrl || publicKeyPem) {
-    if (jwksUrl && publicKeyPem) throw new Error('Set either MULU_JWKS_URL or MULU_JWT_PUBLIC_KEY, not both.');
+    if (jwksUrl && publicKeyPem) throw new ConfigError('Set either MULU_JWKS_URL or MULU_JWT_PUBLIC_KEY, not both.');
     const issuer = env.MULU_JWT_ISSUER;
     const audience = env.MULU_JWT_AUDIENCE;
-    if (!issuer || !audience) throw new Error('MULU_JWT_ISSUER and MULU_JWT_AUDIENCE are required with MULU_JWKS_URL or MULU_JWT_PUBLIC_KEY.');
+    if (!issuer || !audience) throw new ConfigError('MULU_JWT_ISSUER and MULU_JWT_AUDIENCE are required with MULU_JWKS_URL or MULU_JWT_PUBLIC_KEY.');
     const algorithms = (env.MULU_JWT_ALGORITHMS || 'RS256')
       .split(',')
       .map((a) => a.trim())

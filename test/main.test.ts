@@ -82,6 +82,8 @@ describe('main: start and stop', () => {
     const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
     expect(code).toBe(1);
     expect(output).toContain('Mulu failed to start: MULU_JWT_ALGORITHMS lists HS256, an HMAC algorithm');
+    // A setting to correct, not a bug: no stack trace (the sign-in settings' refusals were logged as unexpected errors).
+    expect(output).not.toContain('"stack"');
   });
 
   const startAndFail = async (env: Record<string, string>) => {

@@ -6,13 +6,14 @@ import { createRegions } from './support/builders';
 import { startTestServer, type TestServer } from './support/test-server';
 
 /**
- * The example requests of the README, docs/operations.md and docs/api.md, sent as
+ * The example requests of the README, docs/operations.md, docs/api.md and docs/security.md, sent as
  * written (placeholders filled with real tokens) to the real server: a
  * newcomer copying them must get figures, not UNAUTHENTICATED.
  */
 const README = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
 const OPERATIONS = readFileSync(join(__dirname, '..', 'docs', 'operations.md'), 'utf8');
 const API = readFileSync(join(__dirname, '..', 'docs', 'api.md'), 'utf8');
+const SECURITY = readFileSync(join(__dirname, '..', 'docs', 'security.md'), 'utf8');
 
 function section(title: string, text = README, file = 'README'): string {
   const start = text.indexOf(`\n## ${title}\n`);
@@ -227,6 +228,16 @@ describe('README and docs/api.md examples on the demo, with the printed tokens',
     const response = await send(api, curl, tokens);
     expect(response.errors).toBeUndefined();
     expect(response.data.region).toEqual({ name: '殷都区', mountStats: { mountRatePercent: data.region.mountStats.mountRatePercent } });
+  });
+
+  it('docs/security.md "Authentication and roles": the example, with the printed steward token, names the steward and its department', async () => {
+    const curls = graphqlCurls(section('Authentication and roles', SECURITY, 'docs/security.md'), {});
+    expect(curls).toHaveLength(1);
+    expect(curls[0].headers.authorization).toBe('Bearer <steward token printed at start>');
+    const response = await send(api, curls[0], tokens);
+    expect(response.errors).toBeUndefined();
+    expect(response.data.viewer).toMatchObject({ role: 'STEWARD', departmentCreditCode: demoStewardDepartment().creditCode });
+    expect(response.data.department.name).toBe(demoStewardDepartment().name);
   });
 
   it('docs/api.md "Supervision coverage": the steward it names registers items and pushes both batches; the query reads them', async () => {

@@ -31,9 +31,15 @@ export function parseArgs(argv: string[], known: { values: string[]; flags: stri
  * the embedded database of `npm start` (MULU_DATA_DIR; the server must not be
  * running on it at the same time). The command acts as the system (an
  * administrator, "Mulu" in the audit trail). Exit code 0 on success, 1 on an
- * expected failure (its message printed), 2 on a usage error.
+ * expected failure (its message printed), 2 on a usage error. `--help` (or
+ * `-h`) prints the usage and exits 0, without a database.
  */
-export async function runCommand(usage: string, command: (ctx: RequestContext) => Promise<void>): Promise<void> {
+export async function runCommand(usage: string, command: (ctx: RequestContext) => Promise<void>, argv = process.argv.slice(2)): Promise<void> {
+  // Asked for before any database is opened: the embedded one is held while `npm start` runs, and help needs none.
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
   let embedded: EmbeddedDatabase | undefined;
   let orm: MikroORM | undefined;
   // stdout is the command's product (a report, an export): log lines go to stderr, warnings and worse only.

@@ -15,6 +15,7 @@ import { snapshotService } from '../modules/reports/snapshot.service';
 import { loadDemoSharing } from './demo-sharing';
 import { settleUsage } from '../modules/sharing/usage-fold';
 import { withJobLock } from './periodic-job';
+import { logger } from '../observability/logger';
 
 /** The department whose steward the demo token stands for. */
 export function demoStewardDepartment(): { creditCode: string; name: string } {
@@ -46,6 +47,7 @@ export async function loadDemoIfEmpty(orm: MikroORM): Promise<boolean> {
     // The loader acts as the server itself; its changes appear in the audit trail as SYSTEM.
     const ctx: RequestContext = { em, viewer: SYSTEM_VIEWER };
     if ((await ctx.em.count(Region, {})) > 0) return false;
+    logger.info('The database is empty: loading the demo dataset (about a minute on a busy 2-core machine).');
     await loadDemo(ctx);
     return true;
   });

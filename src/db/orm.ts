@@ -1,5 +1,6 @@
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { ormConfig, type ConnectionSettings } from '../mikro-orm.config';
+import { logger } from '../observability/logger';
 import { withJobLock } from './periodic-job';
 
 /**
@@ -22,7 +23,10 @@ export async function initOrm(databaseUrl: string, overrides: Partial<Options> =
   const orm = await MikroORM.init(ormConfig(databaseUrl, overrides, settings));
   const migrator = orm.getMigrator();
   try {
-    await withJobLock(orm.em, MIGRATION_LOCK_KEYS, true, (em) => migrator.up({ transaction: em.getTransactionContext() }));
+    const started = Date.now();
+    const applied = await withJobLock(orm.em, MIGRATION_LOCK_KEYS, true, (em) => migrator.up({ transaction: em.getTransactionContext() }));
+    // What a first start did before the demo's load (docs/operations.md); nothing when there was nothing to apply.
+    if (applied?.length) logger.info({ migrations: applied.length, ms: Date.now() - started }, `applied ${applied.length} database migrations`);
   } catch (error) {
     await orm.close(true);
     throw error;

@@ -178,7 +178,7 @@ export function observedAuthenticator(authenticator: Authenticator): Authenticat
   };
 }
 
-/** What the log line and the metrics call a GraphQL operation: its name, or "anonymous query" / "anonymous mutation". */
+/** What the log line and the metrics call a GraphQL operation: its name, or "anonymous query" / "anonymous mutation" ("anonymous operation" when there is none to tell). */
 export const operationNameOf = (name: string | null | undefined, operation: { operation: string } | null | undefined) =>
   name ?? `anonymous ${operation?.operation ?? 'operation'}`;
 

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { authSettingsFromConfig, createAuthenticator } from '../../src/modules/auth/authenticator';
 import { Role } from '../../src/core/viewer';
@@ -109,7 +109,7 @@ describe('the Docker build context', () => {
     expect(patterns).toEqual(expect.arrayContaining(['node_modules', '.data', 'dist', 'coverage', 'bench-results*']));
     // Nothing the Dockerfile copies is excluded.
     const copied = [...readFileSync(join(DOCKER_DIR, 'Dockerfile'), 'utf8').matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1].split(/\s+/));
-    expect([...new Set(copied)]).toEqual(['package.json', 'package-lock.json', 'tsconfig.json', 'src', 'migrations']);
+    expect([...new Set(copied)]).toEqual(['package.json', 'package-lock.json', 'tsconfig.json', 'src', 'migrations', 'schema']);
     for (const path of copied) expect(patterns).not.toContain(path);
   });
 });
@@ -123,5 +123,22 @@ describe('the production image', () => {
     const runtime = stages[1];
     expect(runtime).toMatch(/^RUN npm ci --omit=dev\b/m);
     expect([...runtime.matchAll(/^COPY --from=\S+ (?:--chown=\S+ )?(\S+) \S+$/gm)].map((m) => m[1])).toEqual(['/app/dist']);
+  });
+
+  /**
+   * `npm run build` also builds the dashboard, whose GraphQL types gql.tada
+   * generates from the schema file its tsconfig names: without it in the
+   * build stage, `docker build` stopped at "Failed to load schema(s)".
+   */
+  it('copies into its build stage what npm run build reads: the server, its migrations, and the schema the dashboard is typed from', () => {
+    const build = readFileSync(join(DOCKER_DIR, 'Dockerfile'), 'utf8').split(/^FROM /m)[1];
+    const copied = [...build.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1].split(/\s+/));
+    const root = join(__dirname, '..', '..');
+    const web = JSON.parse(readFileSync(join(root, 'src', 'web', 'tsconfig.json'), 'utf8')) as { compilerOptions: { plugins: { schema?: string }[] } };
+    const schema = relative(root, resolve(root, 'src', 'web', web.compilerOptions.plugins.find((plugin) => plugin.schema)!.schema!));
+    expect(schema).toBe(join('schema', 'schema.graphql'));
+    const server = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as { include: string[] };
+    const read = ['package.json', 'package-lock.json', 'tsconfig.json', ...server.include, schema.split('/')[0]];
+    expect(read.filter((path) => !copied.includes(path))).toEqual([]);
   });
 });

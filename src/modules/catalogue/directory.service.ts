@@ -457,6 +457,7 @@ export const directoryService = {
     return rows.map(({ id, stale }) => ({ id, stale }));
   },
 
+  /** Directories by id, for loaders (one statement per batch). */
   async byIds(em: EntityManager, ids: readonly number[]): Promise<ResourceDirectory[]> {
     return em.find(ResourceDirectory, { id: { $in: [...ids] } });
   },

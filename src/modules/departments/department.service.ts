@@ -24,6 +24,7 @@ export function requireValidCreditCode(creditCode: string): string {
 }
 
 export const departmentService = {
+  /** A department by credit code, however it is typed (identifierCode), or null. */
   async findByCreditCode(ctx: RequestContext, creditCode: string): Promise<Department | null> {
     return ctx.em.findOne(Department, { creditCode: identifierCode(creditCode) });
   },

@@ -49,6 +49,11 @@ export const importService = {
     return viewer;
   },
 
+  /**
+   * Reads a directories or supervision-items file (CSV or XLSX) and applies
+   * its rows in one transaction, or only reports what each would do
+   * (`dryRun`); any bad row: every error reported, nothing written.
+   */
   async run(ctx: RequestContext, input: ImportInput): Promise<ImportReport> {
     const started = Date.now();
     const viewer = this.requireImporter(ctx);

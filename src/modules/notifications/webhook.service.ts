@@ -120,6 +120,7 @@ export const webhookService = {
     });
   },
 
+  /** Changes a webhook its caller manages (URL checked as at registration, events, secret, active, description), audited without the secret. */
   async update(ctx: RequestContext, input: WebhookChanges): Promise<Webhook> {
     const viewer = requireViewer(ctx);
     const url = input.url != null ? await checkUrl(input.url) : null;
@@ -200,6 +201,7 @@ export const webhookService = {
     return pagedChildren(em, WebhookDelivery, 'webhook_delivery', 'webhook_id', webhookIds, page);
   },
 
+  /** Events by id, for the deliveries' loader (one statement per batch). */
   async eventsByIds(em: EntityManager, ids: readonly number[]): Promise<NotificationEventRow[]> {
     return em.find(NotificationEventRow, { id: { $in: [...ids] } });
   },

@@ -19,6 +19,7 @@ export interface CreateRegionInput {
 const LEVEL_NAMES: Record<RegionLevel, string> = { PROVINCE: 'province', CITY: 'city', DISTRICT: 'district' };
 
 export const regionService = {
+  /** A region by its code, or null (the `region` query). */
   async findByCode(ctx: RequestContext, code: string): Promise<Region | null> {
     return ctx.em.findOne(Region, { code });
   },

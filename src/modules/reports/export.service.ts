@@ -176,6 +176,7 @@ export const exportService = {
     return buildTable(table, regionUnit.name, side.period, regionUnit, departments);
   },
 
+  /** An appendix table as a CSV or XLSX file, named `{region}-{period}-{table}.{format}` (GET /reports/..., npm run export). */
   async file(ctx: RequestContext, regionCode: string, period: string, table: AppendixTable, format: ExportFormat): Promise<ExportFile> {
     const built = await this.table(ctx, regionCode, period, table);
     const body = format === 'csv' ? toCsv(built.header, built.rows) : await toXlsx(built.sheetName, built.header, built.rows, built.title);

@@ -82,10 +82,12 @@ export const snapshotService = {
     });
   },
 
+  /** The snapshot of a month (YYYY-MM), or null when it was not captured. */
   async find(em: EntityManager, period: string): Promise<ReportSnapshot | null> {
     return em.findOne(ReportSnapshot, { period });
   },
 
+  /** The snapshot of a month, or NOT_FOUND saying how to capture it. */
   async require(em: EntityManager, period: string): Promise<ReportSnapshot> {
     const snapshot = await this.find(em, period);
     if (!snapshot)

@@ -41,6 +41,7 @@ interface RegionRow {
  * units.
  */
 export const unitFiguresService = {
+  /** The departments with their live figures, in the order given. */
   async ofDepartments(em: EntityManager, departments: readonly DepartmentRow[]): Promise<UnitWithFigures[]> {
     const out: UnitWithFigures[] = [];
     for (const part of chunks(departments)) {
@@ -59,6 +60,7 @@ export const unitFiguresService = {
     return out;
   },
 
+  /** The regions with their live figures, in the order given. */
   async ofRegions(em: EntityManager, regions: readonly RegionRow[]): Promise<UnitWithFigures[]> {
     const out: UnitWithFigures[] = [];
     for (const part of chunks(regions)) {

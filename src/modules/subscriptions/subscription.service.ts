@@ -231,6 +231,7 @@ export const subscriptionService = {
     return pagedChildren(em, SubscriptionRequest, 'subscription_request', `${side}_id`, departmentIds, page, where);
   },
 
+  /** Subscription requests by id, for loaders (one statement per batch). */
   async byIds(em: EntityManager, ids: readonly number[]): Promise<SubscriptionRequest[]> {
     return em.find(SubscriptionRequest, { id: { $in: [...ids] } });
   },

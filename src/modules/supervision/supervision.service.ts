@@ -229,6 +229,7 @@ export const supervisionService = {
     return em.find(SupervisionSubItem, { mainItem: { $in: [...mainItemIds] } }, { orderBy: { id: 'asc' } });
   },
 
+  /** Main items by id, for loaders (one statement per batch). */
   async mainItemsByIds(em: EntityManager, ids: readonly number[]): Promise<SupervisionMainItem[]> {
     return em.find(SupervisionMainItem, { id: { $in: [...ids] } });
   },
