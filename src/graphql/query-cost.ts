@@ -46,6 +46,7 @@ export const LIST_BOUNDS: Readonly<Record<string, ListBound>> = {
   'RegionReport.departments': 20_000,
   'RegionReport.appendix4': 20_000,
   'RegionReport.appendix5': 20_000,
+  'RegionReport.ranking': 20_000,
   'RegionReport.childRegions': 40,
   // One per rate the report ranks by.
   'RegionReport.belowThreshold': { perValueOf: 'RankingMetric' },

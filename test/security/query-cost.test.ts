@@ -15,7 +15,7 @@ import { buildMuluSchema } from '../../src/graphql/schema';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LIST_BOUNDS, listBounds, queryCost } from '../../src/graphql/query-cost';
-import { DepartmentPageQuery, RegionPageQuery } from '../../src/web/queries';
+import { DepartmentPageQuery, RegionPageQuery, RegionRankingQuery } from '../../src/web/queries';
 import { DEFAULT_OPERATION_LIMITS } from '../../src/graphql/limits';
 import { cataloguePage, districtRanking, provinceDashboard } from '../bench/scenarios';
 
@@ -83,6 +83,7 @@ describe('query cost', () => {
       ['docs/api.md report', reportExample!, {}],
       ['dashboard region page', print(RegionPageQuery), { code: '410000', period: '2023-06', rows: 100 }],
       ['dashboard department page', print(DepartmentPageQuery), { creditCode: '11410505000000007J' }],
+      ['dashboard ranking by a rate', print(RegionRankingQuery), { code: '410000', period: '2023-06', metric: 'SUB_COVERAGE_RATE', rows: 100 }],
     ];
     for (const [name, query, variables] of cases) {
       const { document, operation } = operationOf(query);
