@@ -61,7 +61,7 @@ export const snapshotService = {
         const existing = await em.findOne(ReportSnapshot, { period });
         if (existing && !input.replace) {
           throw conflict(
-            `The snapshot of ${period} was captured at ${existing.capturedAt.toISOString()} by ${existing.capturedBy}; snapshots are immutable. Capture with replace: true to replace it.`,
+            `The snapshot of ${period} was captured at ${existing.capturedAt.toISOString()} by ${existing.capturedBy}; snapshots are immutable. Capture it again with replace (captureSnapshot(input: { replace: true }), or --replace on the command line) to replace it.`,
           );
         }
         return writeCapture(em, ctx, period, existing, (entry) => mutation.audit(entry));
