@@ -46,6 +46,11 @@ export function ormConfig(clientUrl: string, overrides: Partial<Options> = {}, s
       // a page of rows afresh each time, which cost more than running it.
       connection: {
         connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        // A connection whose peer vanished without a word (a NAT's idle timeout, a lost route) is found dead by
+        // TCP's keep-alive probes (after this idle time, then the system's interval and count: minutes) instead of
+        // holding a request and its pool slot for good; the statement timeout does not cover a reply that never comes.
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 30_000,
         options: '-c plan_cache_mode=force_generic_plan',
         ...(settings.statementTimeoutMs ? { statement_timeout: settings.statementTimeoutMs } : {}),
       },
