@@ -46,8 +46,9 @@ export interface LoadInput {
   /** Called once the mount is known to be loadable, before any row is read: checks a file's columns. */
   checkColumns?: (checker: RowChecker) => void;
   /**
-   * The SHA-256 of the body as it was sent, for telling a retry from another load under a used
-   * idempotency key; asked once the rows were read, or instead of reading them. Without it, rows
+   * The SHA-256 of the body as it was sent, once decoded (a retry may be compressed anew), for telling
+   * a retry from another load under a used idempotency key; asked once the rows were read, or
+   * instead of reading them. Without it, rows
    * given as a list (GraphQL) are hashed as their JSON (as sent: key order included).
    */
   bodyDigest?: () => Promise<string>;
