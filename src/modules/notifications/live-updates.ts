@@ -146,13 +146,13 @@ export function createLiveUpdates(listener: PgListener | null, read: SqlExecutor
     if (closed) return;
     for (const code of regions.keys()) changed(code);
     if (read === null) return;
-    await caughtUp;
-    if (heardAbove === null) return startingPoint();
-    const heardFrom = heardAbove;
+    // Held from the moment the connection is back (it listens before telling its readers).
     const mine = (held ??= []);
     let told: RequestEventMessage[] = [];
     try {
-      told = await toldEventsAfter(read, heardFrom);
+      await caughtUp;
+      if (heardAbove === null) await startingPoint();
+      else told = await toldEventsAfter(read, heardAbove);
     } finally {
       if (held === mine) held = null;
       for (const message of [...told, ...mine].sort((a, b) => a.id - b.id)) if (!closed) pushEvent(message);
