@@ -4,14 +4,15 @@ import { formatError } from '../../src/graphql/format-error';
 import { metricsRegistry } from '../../src/observability/metrics';
 import { addDirectory, createDepartment, createRegions, creditCode, HENAN_ANYANG_YINDU } from '../support/builders';
 import { finishesOrWaits, openConnection } from '../support/locks';
+import { createMainItems, createSubItems, ingest, INGEST, records } from '../support/supervision-builders';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 const PUBLISH = `mutation($code: String!) { publishDirectory(input: { directory: { code: $code } }) { status } }`;
 const A = creditCode('410505', 1);
 
-async function retriesCounted(): Promise<number> {
+async function retriesCounted(mutation = 'publishDirectory'): Promise<number> {
   const metric = await metricsRegistry.getSingleMetric('mulu_mutation_retries_total')!.get();
-  return metric.values.filter((v) => v.labels.mutation === 'publishDirectory' && v.labels.sqlstate === '40P01').reduce((sum, v) => sum + v.value, 0);
+  return metric.values.filter((v) => v.labels.mutation === mutation && v.labels.sqlstate === '40P01').reduce((sum, v) => sum + v.value, 0);
 }
 
 /**
@@ -29,6 +30,8 @@ describe('a mutation that collides with another transaction', () => {
     await createRegions(api, HENAN_ANYANG_YINDU);
     await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
     await addDirectory(api, A, 'COLLIDE-1', { publish: false });
+    await createMainItems(api, A, [{ code: 'M1' }]);
+    await createSubItems(api, A, [{ code: 'S1', mainItemCode: 'M1', category: 'INSPECTION' }]);
   });
   afterAll(async () => api.close());
 
@@ -68,6 +71,22 @@ describe('a mutation that collides with another transaction', () => {
       .getConnection()
       .execute(`select published_directories as published from region_figures where region_code = '410505'`);
     expect(published).toBe(1);
+  });
+
+  it('runs a collided batch of supervision records again from the batch as sent: a record stored before is one duplicate, not one per attempt', async () => {
+    // COLLIDE-R-0 is stored already; the batch sends it again with a new record, and collides once.
+    await ingest(api, A, records('S1', 1, 'COLLIDE-R'));
+    const batch = records('S1', 2, 'COLLIDE-R');
+    const before = await retriesCounted('ingestSupervisionRecords');
+    const response = await deadlockWith(() => api.request(INGEST, { input: { departmentCreditCode: A, records: batch } }));
+    expect(response).toEqual({
+      data: { ingestSupervisionRecords: { received: 2, accepted: 1, duplicates: 1, duplicateIndexes: [0], rejected: [], stored: true } },
+    });
+    const [{ stored }] = await api.orm.em
+      .getConnection()
+      .execute(`select count(*)::int as stored from supervision_record where external_id like 'COLLIDE-R-%'`);
+    expect(stored).toBe(2);
+    expect((await retriesCounted('ingestSupervisionRecords')) - before).toBe(1);
   });
 
   it(`answers a collision that reaches the caller (each of ${MUTATION_ATTEMPTS} attempts, or work that runs once) CONFLICT saying to send it again, not INTERNAL_SERVER_ERROR`, () => {

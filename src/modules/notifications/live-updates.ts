@@ -136,16 +136,27 @@ export function createLiveUpdates(listener: PgListener | null, read: SqlExecutor
     } catch {
       return;
     }
-    pushEvent(message);
+    if (held) held.push(message);
+    else pushEvent(message);
   });
+  // While the outbox is read after a reconnect, the notifications heard meanwhile (the connection listens again) are
+  // held, then pushed with what was read in id order: pushed at once, they came before the older events read.
+  let held: RequestEventMessage[] | null = null;
   const catchUp = async () => {
     if (closed) return;
     for (const code of regions.keys()) changed(code);
     if (read === null) return;
-    await caughtUp;
-    if (heardAbove === null) return startingPoint();
-    const heardFrom = heardAbove;
-    for (const message of await toldEventsAfter(read, heardFrom)) if (!closed) pushEvent(message);
+    // Held from the moment the connection is back (it listens before telling its readers).
+    const mine = (held ??= []);
+    let told: RequestEventMessage[] = [];
+    try {
+      await caughtUp;
+      if (heardAbove === null) await startingPoint();
+      else told = await toldEventsAfter(read, heardAbove);
+    } finally {
+      if (held === mine) held = null;
+      for (const message of [...told, ...mine].sort((a, b) => a.id - b.id)) if (!closed) pushEvent(message);
+    }
   };
   listener?.onReconnect(() => {
     catchUp().catch((error: unknown) =>

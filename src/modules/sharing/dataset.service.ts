@@ -46,8 +46,9 @@ export interface LoadInput {
   /** Called once the mount is known to be loadable, before any row is read: checks a file's columns. */
   checkColumns?: (checker: RowChecker) => void;
   /**
-   * The SHA-256 of the body as it was sent, for telling a retry from another load under a used
-   * idempotency key; asked once the rows were read, or instead of reading them. Without it, rows
+   * The SHA-256 of the body as it was sent, once decoded (a retry may be compressed anew), for telling
+   * a retry from another load under a used idempotency key; asked once the rows were read, or
+   * instead of reading them. Without it, rows
    * given as a list (GraphQL) are hashed as their JSON (as sent: key order included).
    */
   bodyDigest?: () => Promise<string>;
@@ -193,7 +194,11 @@ export const datasetService = {
             .update(`${input.acceptPartial ? 'partial' : 'whole'}\n${body}`)
             .digest('hex');
     };
-    return mutate(
+    const usedKey = (earlier: DatasetLoad) =>
+      conflict(
+        `The idempotency key "${key}" already named another load of this mount (version ${earlier.version}, ${earlier.mode.toLowerCase()} through ${earlier.route === SharingRoute.GRAPHQL ? 'GraphQL' : 'POST /mounts/{id}/rows'}, ${earlier.createdAt.toISOString()}); a retry sends the same rows the same way. Use a new key for a new load. Nothing was stored.`,
+      );
+    const report = await mutate(
       ctx,
       input.mode === LoadMode.REPLACE ? 'replaceDatasetRows' : 'appendDatasetRows',
       async (em, mutation) => {
@@ -212,15 +217,9 @@ export const datasetService = {
               `load rows into datasets of directory ${directory.code}`,
             );
             // A retry asks the same; another load under a used key is refused rather than answered with the first one's result.
-            if (
-              earlier.mode !== input.mode ||
-              earlier.route !== input.route ||
-              (earlier.requestDigest != null && earlier.requestDigest !== (await requestDigest()))
-            ) {
-              throw conflict(
-                `The idempotency key "${key}" already named another load of this mount (version ${earlier.version}, ${earlier.mode.toLowerCase()} through ${earlier.route === SharingRoute.GRAPHQL ? 'GraphQL' : 'POST /mounts/{id}/rows'}, ${earlier.createdAt.toISOString()}); a retry sends the same rows the same way. Use a new key for a new load. Nothing was stored.`,
-              );
-            }
+            // Its rows are compared once this transaction has ended (below): hashing the rest of an upload takes as long as
+            // the upload, and the mount's queue and a pooled connection are not held for it.
+            if (earlier.mode !== input.mode || earlier.route !== input.route) throw usedKey(earlier);
             return { load: earlier, mount, replayed: true };
           }
         }
@@ -325,6 +324,9 @@ export const datasetService = {
       // The rows are read as they arrive (an upload's body): they cannot be read a second time.
       { once: true },
     );
+    // A load is never changed once stored, so its digest is as good after the transaction as in it.
+    if (report.replayed && report.load.requestDigest != null && report.load.requestDigest !== (await requestDigest())) throw usedKey(report.load);
+    return report;
   },
 
   async loadsByIds(em: EntityManager, ids: readonly number[]): Promise<DatasetLoad[]> {

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { createHash } from 'node:crypto';
-import { finished, PassThrough, Readable } from 'node:stream';
+import { finished, PassThrough, pipeline, Readable, Transform } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import ExcelJS from 'exceljs';
@@ -55,7 +55,7 @@ export function decodedBody(req: Request): Readable {
     .trim()
     .toLowerCase();
   // Unencoded, a pass-through all the same: the request's own stream stays bytes (a reader's setEncoding would make its
-  // chunks text), so that bodyDigest reads exactly what was sent.
+  // chunks text), as a decoder's do.
   const plain = encoding === '' || encoding === 'identity';
   const decoder = plain ? new PassThrough() : encoding === 'gzip' || encoding === 'x-gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : null;
   if (!decoder)
@@ -77,26 +77,35 @@ export function decodedBody(req: Request): Readable {
 }
 
 /**
- * The SHA-256 of the body's bytes as sent (before any decoding), read as
- * they pass to `body`: an idempotent retry sends the same bytes, so a load
- * under a used key is told apart from its retry (datasetService.load).
- * Called before the rows were read (a replay), it reads the rest of the
- * body itself, past `body`, which is then not read.
+ * The body passed through a SHA-256 of its bytes as decoded (the rows' text
+ * or workbook, whatever the content-encoding): an idempotent retry carries
+ * the same rows, though a client that compresses each attempt anew sends
+ * other bytes (gzip's header holds the time it was written), so a load under
+ * a used key is told apart from its retry (datasetService.load). `digest`
+ * asked before the rows were read (a replay) lets the rest of the body pass
+ * through the hash unparsed.
  */
-function bodyDigest(req: Request, body: Readable): () => Promise<string> {
+function hashedBody(body: Readable): { body: Readable; digest: () => Promise<string> } {
   const hash = createHash('sha256');
-  req.on('data', (chunk: Buffer) => hash.update(chunk));
-  let digest: Promise<string> | null = null;
-  return () =>
-    (digest ??= new Promise<string>((resolve, reject) => {
-      if (req.readableEnded) return resolve(hash.digest('hex'));
-      req.unpipe();
-      body.destroy(); // a decoder's zlib handle, freed now rather than when collected
-      finished(req, { writable: false }, (error) =>
-        error ? reject(badInput('The upload stopped before the whole body arrived; nothing was stored.')) : resolve(hash.digest('hex')),
-      );
-      req.resume();
-    }));
+  const hashed = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  const whole = new Promise<string>((resolve, reject) => {
+    // A failure of the decoding (or a client gone) also reaches the reader of `hashed`, as it reached the decoder's.
+    pipeline(body, hashed, (error) => error && reject(error));
+    hashed.once('end', () => resolve(hash.digest('hex')));
+  });
+  whole.catch(() => undefined); // a load whose digest is never asked (it failed first)
+  return {
+    body: hashed,
+    digest: () => {
+      hashed.resume(); // read already (nothing left), or a replay: the rest passes, unparsed
+      return whole;
+    },
+  };
 }
 
 const notUtf8 =
@@ -289,7 +298,6 @@ export function mountsRouter(orm: MikroORM, authenticator: Authenticator): Route
         if (checker) checker.checkHeader(columns);
         else pendingHeader = columns;
       };
-      const body = decodedBody(req);
       const idempotencyKey =
         typeof req.query.idempotencyKey === 'string'
           ? req.query.idempotencyKey
@@ -297,7 +305,9 @@ export function mountsRouter(orm: MikroORM, authenticator: Authenticator): Route
             ? req.headers['idempotency-key']
             : null;
       // Only a load under a key is ever compared: the others' bytes are not hashed.
-      const digest = idempotencyKey !== null ? bodyDigest(req, body) : null;
+      const hashed = idempotencyKey !== null ? hashedBody(decodedBody(req)) : null;
+      const body = hashed?.body ?? decodedBody(req);
+      const digest = hashed?.digest;
       const source = format === 'csv' ? csvRows(body, header) : format === 'ndjson' ? ndjsonRows(body) : xlsxRows(body, header);
       const report = await datasetService.load(ctx, {
         mountId,
@@ -313,7 +323,7 @@ export function mountsRouter(orm: MikroORM, authenticator: Authenticator): Route
         bodyDigest: digest ? async () => `${format}\n${await digest()}` : undefined,
       });
       // A replay reads no row: the rest of the body is drained (past the decoder, which nothing reads), so the connection
-      // serves again; bodyDigest has read it already unless the first load was stored without a digest.
+      // serves again; its digest has read it already unless the first load was stored without one.
       if (report.replayed) {
         req.unpipe();
         body.destroy();

@@ -317,9 +317,12 @@ export const supervisionRecordService = {
     checkBatchSize(input.records);
     const creditCode = requireValidCreditCode(input.departmentCreditCode);
     const acceptPartial = input.acceptPartial ?? false;
-    const batch = precheckBatch(input.records, Date.now());
+    const now = Date.now();
 
     const result = await mutate(ctx, 'ingestSupervisionRecords', async (em, mutation) => {
+      // Built afresh by each attempt: the steps below set records aside as they read the database, and an attempt
+      // PostgreSQL undid (mutate runs it again) must not leave its decisions (a duplicate, a refused correction) to the next.
+      const batch = precheckBatch(input.records, now);
       // A batch of 10,000 records is a job, not a request.
       await liftStatementTimeout(em);
       const department = await departmentService.requireByCreditCode(em, creditCode);

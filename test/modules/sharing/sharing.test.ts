@@ -1,7 +1,8 @@
+import { request as httpRequest } from 'node:http';
 import { deflateSync, gzipSync } from 'node:zlib';
 import ExcelJS from 'exceljs';
 import { createDepartment, createRegions, creditCode, errorCodes } from '../../support/builders';
-import { http } from '../../support/http';
+import { baseUrl, http } from '../../support/http';
 import { deflated, repeatedDeflate, rowXml, sheetHead, sheetTail, workbookParts, zipOf } from '../../support/xlsx-parts';
 import { encodeRowCursor } from '../../../src/modules/sharing/delivery.service';
 import { startTestServer, type ApiClient, type TestServer } from '../../support/test-server';
@@ -154,7 +155,7 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       const sent = (csv: string, key: string) =>
         http(api, `/mounts/${id}/rows?idempotencyKey=${key}`, { method: 'POST', body: Buffer.from(csv), contentType: 'text/csv', token: tokens.P });
       expect([(await sent('姓名\n张1\n', 'k')).status]).toEqual([409]);
-      // Over HTTP the body is compared byte for byte: a retry replays; another body under the key is refused, even one read alike.
+      // Over HTTP the body is compared byte for byte (once decoded): a retry replays; another body under the key is refused, even one read alike.
       expect((await sent('姓名\n王五\n', 'bulk')).json()).toMatchObject({ rowsLoaded: 1, recordCount: 3, replayed: false });
       expect((await sent('姓名\n王五\n', 'bulk')).json()).toMatchObject({ rowsLoaded: 1, recordCount: 3, replayed: true });
       for (const body of ['姓名\n王六\n', '姓名\r\n王五\r\n']) {
@@ -617,17 +618,57 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
     it('replays a gzipped load by its idempotency key without reading it again, and serves the next request', async () => {
       const before = await recordCount();
       const body = gzipSync(Buffer.concat([Buffer.from('姓名,年龄\n'), Buffer.from(Array.from({ length: 5000 }, (_, i) => `钱${i},${i % 90}\n`).join(''))]));
-      const send = () =>
+      const send = (sent = body) =>
         http(api, `/mounts/${mountId}/rows?idempotencyKey=gz-replay`, {
           method: 'POST',
-          body,
+          body: sent,
           contentType: 'text/csv',
           token: tokens.P,
           headers: { 'content-encoding': 'gzip' },
         });
       expect((await send()).json()).toMatchObject({ rowsLoaded: 5000, replayed: false, recordCount: before + 5000 });
       expect((await send()).json()).toMatchObject({ rowsLoaded: 5000, replayed: true, recordCount: before + 5000 });
+      // The same rows compressed anew for the retry (as Python's gzip.compress does): gzip's header holds another time.
+      const recompressed = Buffer.from(body);
+      recompressed.writeUInt32LE(1_700_000_000, 4);
+      expect((await send(recompressed)).json()).toMatchObject({ rowsLoaded: 5000, replayed: true, recordCount: before + 5000 });
       expect(await recordCount()).toBe(before + 5000);
+    });
+
+    it("compares a replay with its first load after its transaction: a slow replay holds neither the mount's queue nor a connection", async () => {
+      const before = await recordCount();
+      const csv = '姓名,年龄\n慢1,30\n';
+      const path = `/mounts/${mountId}/rows?idempotencyKey=slow-replay`;
+      expect((await http(api, path, { method: 'POST', body: csv, contentType: 'text/csv', token: tokens.P })).json()).toMatchObject({
+        replayed: false,
+        recordCount: before + 1,
+      });
+      // The retry's body arrives slowly: its first half now, the rest once another load of the mount has been answered.
+      const replay = httpRequest(`${baseUrl(api)}${path}`, { method: 'POST', headers: { authorization: `Bearer ${tokens.P}`, 'content-type': 'text/csv' } });
+      const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        replay.on('response', (response) => {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (body += chunk));
+          response.on('end', () => resolve({ status: response.statusCode!, body }));
+        });
+        replay.on('error', reject);
+      });
+      replay.write(csv.slice(0, 8));
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // for the replay to reach the comparison, which waits for the rest
+      const other = http(api, `/mounts/${mountId}/rows?idempotencyKey=after-slow`, {
+        method: 'POST',
+        body: '姓名\n慢2\n',
+        contentType: 'text/csv',
+        token: tokens.P,
+      });
+      const first = await Promise.race([other.then(() => 'other load'), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5000))]);
+      replay.end(csv.slice(8));
+      expect(first).toBe('other load');
+      expect((await other).json()).toMatchObject({ replayed: false, recordCount: before + 2 });
+      const { status, body } = await answered;
+      expect([status, JSON.parse(body)]).toMatchObject([200, { replayed: true, recordCount: before + 1 }]);
+      expect(await recordCount()).toBe(before + 2);
     });
 
     it('refuses a gzip body corrupted after its first rows were read (400), storing none of them', async () => {

@@ -1,0 +1,54 @@
+import { EVENTS_CHANNEL, NotificationEventType } from '../../../src/modules/notifications/notification-event';
+import { createLiveUpdates, type RequestEventMessage } from '../../../src/modules/notifications/live-updates';
+import type { NotificationHandler, PgListener } from '../../../src/modules/notifications/pg-listener';
+
+const event = (id: number): RequestEventMessage => ({
+  id,
+  type: NotificationEventType.SUBSCRIPTION_REQUESTED,
+  departments: ['A'],
+  occurredAt: '2026-12-01T00:00:00Z',
+  data: {},
+});
+
+/**
+ * After the listening connection came back, the request events written
+ * while it was away are read from the outbox; a notification heard while
+ * that read runs (the connection listens again) is of a later event, and is
+ * pushed after them, not before.
+ */
+describe('live updates catching up after a reconnect', () => {
+  it('pushes the events read from the outbox and those heard during the read in id order, each once', async () => {
+    const handlers = new Map<string, NotificationHandler>();
+    let reconnected: () => void = () => undefined;
+    const listener: PgListener = {
+      on: (channel, handler) => {
+        handlers.set(channel, handler);
+        return () => handlers.delete(channel);
+      },
+      onReconnect: (handler) => (reconnected = handler),
+      close: async () => undefined,
+    };
+    let release: () => void = () => undefined;
+    const outboxRead = new Promise<void>((resolve) => (release = resolve));
+    let reading = false;
+    const live = createLiveUpdates(listener, async (sql) => {
+      if (sql.includes('max(id)')) return [{ id: 10 }];
+      reading = true;
+      await outboxRead;
+      return [event(11), event(12), event(13)];
+    });
+    const events = live.requestEvents('A');
+    await new Promise((resolve) => setImmediate(resolve)); // the outbox's latest id read
+    reconnected();
+    while (!reading) await new Promise((resolve) => setImmediate(resolve));
+    // Heard while the outbox is read: 13, committed meanwhile (also read), and 14, committed after.
+    handlers.get(EVENTS_CHANNEL)!(JSON.stringify(event(13)));
+    handlers.get(EVENTS_CHANNEL)!(JSON.stringify(event(14)));
+    release();
+    const ids: number[] = [];
+    for (let i = 0; i < 4; i++) ids.push(((await events.next()).value as RequestEventMessage).id);
+    expect(ids).toEqual([11, 12, 13, 14]);
+    live.close();
+    expect(await events.next()).toEqual({ value: undefined, done: true });
+  });
+});
