@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, demoRoles, download, request, token } from './api';
 import { RateBars, RateLines } from './charts';
 import type { ResultOf } from './graphql';
@@ -234,14 +234,21 @@ function Ranking(props: {
 }) {
   const [metric, setMetric] = useState<(typeof METRICS)[number]>(METRICS[0]);
   const [loaded, setLoaded] = useState<Partial<Record<Metric, RankedRow[] | ApiError>>>({});
+  // Rates asked for and not yet answered: a second click while one loads sends nothing more.
+  const asking = useRef(new Set<Metric>());
   const pick = (m: (typeof METRICS)[number]) => {
     setMetric(m);
     const load = props.load;
-    if (!load || m === METRICS[0] || loaded[m.metric]) return;
-    load(m.metric).then(
-      (rows) => setLoaded((before) => ({ ...before, [m.metric]: rows })),
-      (error: ApiError) => setLoaded((before) => ({ ...before, [m.metric]: error })),
-    );
+    const before = loaded[m.metric];
+    // A ranking that failed is asked for again when its rate is picked again.
+    if (!load || m === METRICS[0] || (before && !(before instanceof ApiError)) || asking.current.has(m.metric)) return;
+    asking.current.add(m.metric);
+    load(m.metric)
+      .then(
+        (rows) => setLoaded((all) => ({ ...all, [m.metric]: rows })),
+        (error: ApiError) => setLoaded((all) => ({ ...all, [m.metric]: error })),
+      )
+      .finally(() => asking.current.delete(m.metric));
   };
   const units = props.load && metric !== METRICS[0] ? loaded[metric.metric] : props.units;
   const ranked = (units instanceof ApiError || !units ? [] : units)

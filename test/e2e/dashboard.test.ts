@@ -158,7 +158,17 @@ describe('the dashboard in a real browser', () => {
     // The department ranking by each rate: the first departments of the API's ranking by that rate, with their ranks
     // (1, 2, 3... for those with the rate), not the page's first rows by mount rate re-sorted.
     const ranking = page.getByTestId('department-ranking');
+    const rankingRequests: string[] = [];
+    const countRankings = (r: { postData(): string | null }) => void (r.postData()?.includes('query RegionRanking') && rankingRequests.push(r.postData()!));
+    page.on('request', countRankings);
+    // Each ranking's answer held back a moment, so that the second click lands while the first is on its way.
+    await page.route('**/graphql', async (route) => {
+      if (route.request().postData()?.includes('query RegionRanking')) await new Promise((resolve) => setTimeout(resolve, 300));
+      await route.continue();
+    });
     for (const metric of ['MOUNT_RATE', 'SUB_COVERAGE_RATE', 'MAIN_COVERAGE_RATE']) {
+      // Clicked twice in a row: one request for a rate not yet loaded, none for the page's own.
+      await ranking.locator(`button[data-metric=${metric}]`).click();
       await ranking.locator(`button[data-metric=${metric}]`).click();
       await ranking.locator(`table[data-ready=${metric}]`).waitFor();
       const shown = await ranking
@@ -172,6 +182,9 @@ describe('the dashboard in a real browser', () => {
       expect(ranks.length).toBeGreaterThan(0);
       expect(ranks).toEqual(ranks.map((_: number, i: number) => i + 1));
     }
+    page.off('request', countRankings);
+    await page.unroute('**/graphql');
+    expect(rankingRequests.map((body) => JSON.parse(body).variables.metric)).toEqual(['SUB_COVERAGE_RATE', 'MAIN_COVERAGE_RATE']);
   });
 
   it('drills from the province to a department with gaps and its unmounted directories', async () => {
