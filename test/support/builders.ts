@@ -27,6 +27,9 @@ export const HENAN_ANYANG_YINDU = [
   { code: '410505', name: '殷都区' },
 ];
 
+/** The same with a second district of Anyang, 文峰区, beside 殷都区. */
+export const HENAN_ANYANG_TWO_DISTRICTS = [...HENAN_ANYANG_YINDU, { code: '410502', name: '文峰区' }];
+
 export async function createRegions(api: TestServer, regions: { code: string; name: string }[]): Promise<void> {
   for (const region of regions) {
     await api.ok(`mutation($input: CreateRegionInput!) { createRegion(input: $input) { code } }`, { input: region });

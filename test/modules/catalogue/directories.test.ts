@@ -1,4 +1,4 @@
-import { addDirectory, createDepartment, createRegions, creditCode, mount } from '../../support/builders';
+import { addDirectory, createDepartment, createRegions, creditCode, mount, HENAN_ANYANG_TWO_DISTRICTS } from '../../support/builders';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
 const REGISTER = `mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id code status shareType informationItems { name dataType description } department { name } } }`;
@@ -24,12 +24,7 @@ describe('resource directories', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [
-      { code: '410000', name: '河南省' },
-      { code: '410500', name: '安阳市' },
-      { code: '410505', name: '殷都区' },
-      { code: '410502', name: '文峰区' },
-    ]);
+    await createRegions(api, HENAN_ANYANG_TWO_DISTRICTS);
     await createDepartment(api, { creditCode: edu, name: '殷都区教育局', regionCode: '410505' });
     await createDepartment(api, { creditCode: civil, name: '殷都区民政局', regionCode: '410505' });
     await createDepartment(api, { creditCode: wenfeng, name: '文峰区教育局', regionCode: '410502' });

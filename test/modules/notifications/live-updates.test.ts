@@ -1,7 +1,16 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { KEY_RECHECK_MS, MAX_SUBSCRIPTIONS_PER_CALLER } from '../../../src/graphql/websocket';
-import { addDirectory, createDepartment, createRegions, creditCode, errorCodes, HENAN_ANYANG_YINDU, mount } from '../../support/builders';
+import {
+  addDirectory,
+  createDepartment,
+  createRegions,
+  creditCode,
+  errorCodes,
+  HENAN_ANYANG_YINDU,
+  mount,
+  HENAN_ANYANG_TWO_DISTRICTS,
+} from '../../support/builders';
 import { finishesOrWaits, openConnection } from '../../support/locks';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
@@ -110,12 +119,7 @@ describe('GraphQL subscriptions over graphql-ws', () => {
 
   beforeAll(async () => {
     api = await startTestServer({ maxQueryCost: 5000 });
-    await createRegions(api, [
-      { code: '410000', name: '河南省' },
-      { code: '410500', name: '安阳市' },
-      { code: '410505', name: '殷都区' },
-      { code: '410502', name: '文峰区' },
-    ]);
+    await createRegions(api, HENAN_ANYANG_TWO_DISTRICTS);
     await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
     await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
     await createDepartment(api, { creditCode: C, name: '文峰区民政局', regionCode: '410502' });

@@ -4,7 +4,7 @@ import { startServer, type MuluServer } from '../../../src/app';
 import { fromGlobalId } from '../../../src/graphql/global-id';
 import { setNotificationPolicy } from '../../../src/modules/notifications/notification-policy';
 import { verifyWebhookSignature } from '../../../src/modules/notifications/webhook-signature';
-import { addDirectory, createDepartment, createRegions, creditCode, errorCodes } from '../../support/builders';
+import { addDirectory, createDepartment, createRegions, creditCode, errorCodes, HENAN_ANYANG_TWO_DISTRICTS } from '../../support/builders';
 import { openConnection, untilWaiting } from '../../support/locks';
 import { startTestServer, type ApiClient, type TestServer } from '../../support/test-server';
 import { freePort, startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../../support/webhook-receiver';
@@ -51,12 +51,7 @@ describe('webhooks', () => {
 
   beforeAll(async () => {
     api = await startTestServer({ webhooks: WEBHOOKS });
-    await createRegions(api, [
-      { code: '410000', name: '河南省' },
-      { code: '410500', name: '安阳市' },
-      { code: '410505', name: '殷都区' },
-      { code: '410502', name: '文峰区' },
-    ]);
+    await createRegions(api, HENAN_ANYANG_TWO_DISTRICTS);
     await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
     await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
     await createDepartment(api, { creditCode: C, name: '文峰区民政局', regionCode: '410502' });

@@ -1,4 +1,4 @@
-import { addDirectory, createDepartment, createRegions, creditCode, errorCodes, mount } from '../../support/builders';
+import { addDirectory, createDepartment, createRegions, creditCode, errorCodes, mount, HENAN_ANYANG_TWO_DISTRICTS } from '../../support/builders';
 import { createMainItems, createSubItems, ingest, records } from '../../support/supervision-builders';
 import { http } from '../../support/http';
 import { startTestServer, type TestServer } from '../../support/test-server';
@@ -34,12 +34,7 @@ describe('monthly snapshots and the region report', () => {
     // Reports of every child region at once cost more than the default limit (40 regions x 20,000 departments
     // as bounds); this file checks the figures, query-cost.test.ts the limit.
     api = await startTestServer({ responseCacheBytes: 0, maxQueryCost: 100_000_000 });
-    await createRegions(api, [
-      { code: '410000', name: '河南省' },
-      { code: '410500', name: '安阳市' },
-      { code: '410505', name: '殷都区' },
-      { code: '410502', name: '文峰区' },
-    ]);
+    await createRegions(api, HENAN_ANYANG_TWO_DISTRICTS);
     await createDepartment(api, { creditCode: A, name: '殷都区教育局', regionCode: '410505' });
     await createDepartment(api, { creditCode: B, name: '殷都区民政局', regionCode: '410505' });
     await createDepartment(api, { creditCode: C, name: '文峰区教育局', regionCode: '410502' });

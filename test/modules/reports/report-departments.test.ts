@@ -5,7 +5,7 @@ import { snapshotService } from '../../../src/modules/reports/snapshot.service';
 import { unitFiguresService } from '../../../src/modules/reports/unit-figures.service';
 import { METRICS } from '../../../src/modules/reports/report-figures';
 import { currentPeriod } from '../../../src/modules/reports/period';
-import { createRegions } from '../../support/builders';
+import { createRegions, HENAN_ANYANG_TWO_DISTRICTS } from '../../support/builders';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
 /**
@@ -24,12 +24,7 @@ describe("a report's department lists in SQL", () => {
 
   beforeAll(async () => {
     api = await startTestServer({ responseCacheBytes: 0 });
-    await createRegions(api, [
-      { code: '410000', name: '河南省' },
-      { code: '410500', name: '安阳市' },
-      { code: '410505', name: '殷都区' },
-      { code: '410502', name: '文峰区' },
-    ]);
+    await createRegions(api, HENAN_ANYANG_TWO_DISTRICTS);
     const conn = api.orm.em.getConnection();
     // 240 departments; small counts, so that rates and counts tie often, and names across the two districts (unique within one).
     await conn.execute(

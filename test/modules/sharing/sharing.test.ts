@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { deflateSync, gzipSync } from 'node:zlib';
 import ExcelJS from 'exceljs';
-import { createDepartment, createRegions, creditCode, errorCodes } from '../../support/builders';
+import { createDepartment, createRegions, creditCode, errorCodes, HENAN_ANYANG_TWO_DISTRICTS } from '../../support/builders';
 import { baseUrl, http } from '../../support/http';
 import { deflated, repeatedDeflate, rowXml, sheetHead, sheetTail, workbookParts, zipOf } from '../../support/xlsx-parts';
 import { encodeRowCursor } from '../../../src/modules/sharing/delivery.service';
@@ -69,12 +69,7 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [
-      { code: '410000', name: '河南省' },
-      { code: '410500', name: '安阳市' },
-      { code: '410505', name: '殷都区' },
-      { code: '410502', name: '文峰区' },
-    ]);
+    await createRegions(api, HENAN_ANYANG_TWO_DISTRICTS);
     const names: Record<string, [string, string]> = {
       P: [P, '殷都区民政局'],
       FULL: [FULL, '殷都区人社局'],

@@ -1,4 +1,4 @@
-import { addDirectory, createDepartment, createRegions, creditCode, mount } from '../../support/builders';
+import { addDirectory, createDepartment, createRegions, creditCode, mount, HENAN_ANYANG_TWO_DISTRICTS } from '../../support/builders';
 import { createMainItems, createSubItems, ingest, records } from '../../support/supervision-builders';
 import { startTestServer, type TestServer } from '../../support/test-server';
 
@@ -8,12 +8,7 @@ describe('rankings of departments and child regions', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [
-      { code: '410000', name: '河南省' },
-      { code: '410500', name: '安阳市' },
-      { code: '410505', name: '殷都区' },
-      { code: '410502', name: '文峰区' },
-    ]);
+    await createRegions(api, HENAN_ANYANG_TWO_DISTRICTS);
     // Mount rates: 甲 1/2, 乙 1/2 (a tie, broken by name), 丙 2/2, 丁 nothing published (no rate); 戊 in 文峰区 0/1.
     const plan: [number, string, string, number, number][] = [
       [1, '乙局', '410505', 2, 1],
@@ -198,12 +193,7 @@ describe('departments of the same name in two districts', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [
-      { code: '410000', name: '河南省' },
-      { code: '410500', name: '安阳市' },
-      { code: '410505', name: '殷都区' },
-      { code: '410502', name: '文峰区' },
-    ]);
+    await createRegions(api, HENAN_ANYANG_TWO_DISTRICTS);
     for (const [credit, region, name, published] of [
       [yindu, '410505', '教育局', 2],
       [wenfeng, '410502', '教育局', 2],

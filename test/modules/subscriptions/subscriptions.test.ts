@@ -1,5 +1,5 @@
 import { departmentFiguresService } from '../../../src/modules/stats/department-figures.service';
-import { addDirectory, createDepartment, createRegions, creditCode, errorCodes } from '../../support/builders';
+import { addDirectory, createDepartment, createRegions, creditCode, errorCodes, HENAN_ANYANG_TWO_DISTRICTS, HENAN_ANYANG_YINDU } from '../../support/builders';
 import type { Client } from 'pg';
 import { finishesOrWaits, openConnection, untilWaiting } from '../../support/locks';
 import { startTestServer, type ApiClient, type TestServer } from '../../support/test-server';
@@ -8,18 +8,28 @@ const REQUEST = `mutation($i: RequestSubscriptionInput!) { requestSubscription(i
 const DECIDE = (name: string) => `mutation($id: ID!, $reason: String) { ${name}(input: { id: $id, reason: $reason }) { id status decisionReason } }`;
 const CANCEL = `mutation($id: ID!) { cancelSubscription(input: { id: $id }) { id status } }`;
 
+// A and B in Yindu, C in Wenfeng: regions sum their own departments.
+const A = creditCode('410505', 1);
+const B = creditCode('410505', 2);
+const C = creditCode('410502', 1);
+
+const request = (client: ApiClient, code: string, extra: Record<string, unknown> = {}) =>
+  client.request(REQUEST, { i: { directory: { code }, purpose: '办理低保资格核验', ...extra } });
+
+/** The regions and the three departments both suites start from, with a steward of each. */
+async function threeDepartments(api: TestServer): Promise<{ stewardA: ApiClient; stewardB: ApiClient; stewardC: ApiClient }> {
+  await createRegions(api, HENAN_ANYANG_TWO_DISTRICTS);
+  await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
+  await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
+  await createDepartment(api, { creditCode: C, name: '文峰区民政局', regionCode: '410502' });
+  return { stewardA: await api.asRole('STEWARD', A), stewardB: await api.asRole('STEWARD', B), stewardC: await api.asRole('STEWARD', C) };
+}
+
 describe('subscription requests (订阅)', () => {
   let api: TestServer;
-  // A and B in Yindu, C in Wenfeng: regions sum their own departments.
-  const A = creditCode('410505', 1);
-  const B = creditCode('410505', 2);
-  const C = creditCode('410502', 1);
   let stewardA: ApiClient;
   let stewardB: ApiClient;
   let stewardC: ApiClient;
-
-  const request = (client: ApiClient, code: string, extra: Record<string, unknown> = {}) =>
-    client.request(REQUEST, { i: { directory: { code }, purpose: '办理低保资格核验', ...extra } });
   const stats = async () =>
     api.ok(`{
       a: department(creditCode: "${A}") { subscriptionStats { made received pending } }
@@ -32,15 +42,7 @@ describe('subscription requests (订阅)', () => {
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [
-      { code: '410000', name: '河南省' },
-      { code: '410500', name: '安阳市' },
-      { code: '410505', name: '殷都区' },
-      { code: '410502', name: '文峰区' },
-    ]);
-    await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
-    await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
-    await createDepartment(api, { creditCode: C, name: '文峰区民政局', regionCode: '410502' });
+    ({ stewardA, stewardB, stewardC } = await threeDepartments(api));
     await addDirectory(api, A, 'A-OPEN');
     await addDirectory(api, A, 'A-COND', { shareType: 'CONDITIONAL' });
     await addDirectory(api, A, 'A-COND2', { shareType: 'CONDITIONAL' });
@@ -49,9 +51,6 @@ describe('subscription requests (订阅)', () => {
     await addDirectory(api, A, 'A-DRAFT', { publish: false });
     await addDirectory(api, A, 'A-LATER', { shareType: 'CONDITIONAL' });
     await addDirectory(api, B, 'B-OPEN');
-    stewardA = await api.asRole('STEWARD', A);
-    stewardB = await api.asRole('STEWARD', B);
-    stewardC = await api.asRole('STEWARD', C);
   });
   afterAll(() => api.close());
 
@@ -209,16 +208,10 @@ describe('an approval racing a withdrawal of the directory', () => {
   let api: TestServer;
   let holder: Client & { pid: number };
   let observer: Client;
-  const A = creditCode('410505', 1);
-  const B = creditCode('410505', 2);
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [
-      { code: '410000', name: '河南省' },
-      { code: '410500', name: '安阳市' },
-      { code: '410505', name: '殷都区' },
-    ]);
+    await createRegions(api, HENAN_ANYANG_YINDU);
     await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
     await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
     await addDirectory(api, A, 'A-RACE', { shareType: 'CONDITIONAL' });
@@ -260,29 +253,13 @@ describe('an approval racing a withdrawal of the directory', () => {
 
 describe('who reads subscription requests', () => {
   let api: TestServer;
-  const A = creditCode('410505', 1);
-  const B = creditCode('410505', 2);
-  const C = creditCode('410502', 1);
   let stewardA: ApiClient;
   let stewardB: ApiClient;
   let stewardC: ApiClient;
-  const request = (client: ApiClient, code: string, extra: Record<string, unknown> = {}) =>
-    client.request(REQUEST, { i: { directory: { code }, purpose: '办理低保资格核验', ...extra } });
 
   beforeAll(async () => {
     api = await startTestServer();
-    await createRegions(api, [
-      { code: '410000', name: '河南省' },
-      { code: '410500', name: '安阳市' },
-      { code: '410505', name: '殷都区' },
-      { code: '410502', name: '文峰区' },
-    ]);
-    await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
-    await createDepartment(api, { creditCode: B, name: '殷都区教育局', regionCode: '410505' });
-    await createDepartment(api, { creditCode: C, name: '文峰区民政局', regionCode: '410502' });
-    stewardA = await api.asRole('STEWARD', A);
-    stewardB = await api.asRole('STEWARD', B);
-    stewardC = await api.asRole('STEWARD', C);
+    ({ stewardA, stewardB, stewardC } = await threeDepartments(api));
   });
   afterAll(() => api.close());
 
