@@ -2,7 +2,7 @@ import { COLLISION_MESSAGE } from '../../src/core/errors';
 import { MUTATION_ATTEMPTS } from '../../src/core/unit-of-work';
 import { formatError } from '../../src/graphql/format-error';
 import { metricsRegistry } from '../../src/observability/metrics';
-import { addDirectory, createDepartment, createRegions, creditCode, HENAN_ANYANG_YINDU } from '../support/builders';
+import { addDirectory, createDepartment, createRegions, creditCode, HENAN_ANYANG_YINDU, hostedDataset, WELFARE_ITEMS } from '../support/builders';
 import { finishesOrWaits, openConnection } from '../support/locks';
 import { createMainItems, createSubItems, ingest, INGEST, records } from '../support/supervision-builders';
 import { startTestServer, type TestServer } from '../support/test-server';
@@ -87,6 +87,23 @@ describe('a mutation that collides with another transaction', () => {
       .execute(`select count(*)::int as stored from supervision_record where external_id like 'COLLIDE-R-%'`);
     expect(stored).toBe(2);
     expect((await retriesCounted('ingestSupervisionRecords')) - before).toBe(1);
+  });
+
+  it('runs a collided load of rows sent through GraphQL again from the rows as sent: each row stored once', async () => {
+    const mountId = await hostedDataset(api, A, 'COLLIDE-ROWS', WELFARE_ITEMS, [{ 姓名: '甲' }]);
+    const APPEND = `mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { rowsLoaded recordCount } }`;
+    const before = await retriesCounted('appendDatasetRows');
+    const response = await deadlockWith(() =>
+      api.request(APPEND, { input: { mountId, rows: [{ 姓名: '乙' }, { 姓名: '丙' }], idempotencyKey: 'collide-rows-1' } }),
+    );
+    expect(response).toEqual({ data: { appendDatasetRows: { rowsLoaded: 2, recordCount: 3 } } });
+    expect((await retriesCounted('appendDatasetRows')) - before).toBe(1);
+    const stored = await api.orm.em
+      .getConnection()
+      .execute(
+        `select r.data->>'姓名' as name from dataset_row r join mount m on m.id = r.mount_id join resource_directory d on d.id = m.directory_id where d.code = 'COLLIDE-ROWS' order by r.row_no`,
+      );
+    expect(stored.map((row) => row.name)).toEqual(['甲', '乙', '丙']);
   });
 
   it(`answers a collision that reaches the caller (each of ${MUTATION_ATTEMPTS} attempts, or work that runs once) CONFLICT saying to send it again, not INTERNAL_SERVER_ERROR`, () => {

@@ -321,8 +321,9 @@ export const datasetService = {
         await em.flush();
         return { load, mount, replayed: false };
       },
-      // The rows are read as they arrive (an upload's body): they cannot be read a second time.
-      { once: true },
+      // An upload's rows are read as they arrive: they cannot be read a second time, so its load is not run again
+      // after a collision. Rows sent through GraphQL are in memory: the load runs again from them as sent.
+      { once: !Array.isArray(input.rows) },
     );
     // A load is never changed once stored, so its digest is as good after the transaction as in it.
     if (report.replayed && report.load.requestDigest != null && report.load.requestDigest !== (await requestDigest())) throw usedKey(report.load);
