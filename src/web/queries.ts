@@ -1,57 +1,67 @@
 import { graphql } from './graphql';
 
-export const UnitFragment = graphql(`
-  fragment Unit on ReportUnit {
-    kind
-    code
-    name
-    figures {
-      mount {
-        publishedDirectories
-        mountedDirectories
-        dataVolume
-        mountRatePercent
-        staleDirectories
-      }
-      supervision {
-        mainItems
-        coveredMainItems
-        mainCoverageRatePercent
+/** A unit's figures in one month, as the region page's units and the department page's months show them. */
+export const FiguresFragment = graphql(`
+  fragment Figures on ReportFigures {
+    mount {
+      publishedDirectories
+      mountedDirectories
+      dataVolume
+      mountRatePercent
+      staleDirectories
+    }
+    supervision {
+      mainItems
+      coveredMainItems
+      mainCoverageRatePercent
+      subItems
+      coveredSubItems
+      subCoverageRatePercent
+      records
+      byCategory {
+        category
         subItems
         coveredSubItems
-        subCoverageRatePercent
         records
-        byCategory {
-          category
-          subItems
-          coveredSubItems
-          records
-        }
-      }
-      subscriptions {
-        made
-        received
-        pending
       }
     }
-    change {
-      mountRatePoints
-      mainCoverageRatePoints
-      subCoverageRatePoints
-      subscriptionsMade
-      subscriptionsReceived
-      records
-      dataVolume
-      mountedDirectories
-    }
-    ranks {
-      metric
-      rank
-      of
-      below
+    subscriptions {
+      made
+      received
+      pending
     }
   }
 `);
+
+export const UnitFragment = graphql(
+  `
+    fragment Unit on ReportUnit {
+      kind
+      code
+      name
+      figures {
+        ...Figures
+      }
+      change {
+        mountRatePoints
+        mainCoverageRatePoints
+        subCoverageRatePoints
+        subscriptionsMade
+        subscriptionsReceived
+        records
+        dataVolume
+        mountedDirectories
+      }
+      ranks {
+        metric
+        rank
+        of
+        below
+      }
+    }
+  `,
+  [FiguresFragment],
+);
 
 /**
  * A department's row in appendix 4, the ranking and the bars: its resource
@@ -192,130 +202,107 @@ export const RegionRankingQuery = graphql(
 );
 
 /** The department page: its figures over the months and its to-do lists (the drill-down). */
-export const DepartmentPageQuery = graphql(`
-  query DepartmentPage($creditCode: String!) {
-    reportSnapshots {
-      period
-    }
-    department(creditCode: $creditCode) {
-      creditCode
-      name
-      region {
-        code
-        name
-      }
-      mountStats {
-        publishedDirectories
-        mountedDirectories
-        dataVolume
-        mountRatePercent
-        staleDirectories
-      }
-      supervisionStats {
-        mainItems
-        coveredMainItems
-        mainCoverageRatePercent
-        subItems
-        coveredSubItems
-        subCoverageRatePercent
-        records
-      }
-      subscriptionStats {
-        made
-        received
-        pending
-      }
-      monthlyFigures {
+export const DepartmentPageQuery = graphql(
+  `
+    query DepartmentPage($creditCode: String!) {
+      reportSnapshots {
         period
-        figures {
-          mount {
-            publishedDirectories
-            mountedDirectories
-            dataVolume
-            mountRatePercent
-            staleDirectories
+      }
+      department(creditCode: $creditCode) {
+        creditCode
+        name
+        region {
+          code
+          name
+        }
+        mountStats {
+          publishedDirectories
+          mountedDirectories
+          dataVolume
+          mountRatePercent
+          staleDirectories
+        }
+        supervisionStats {
+          mainItems
+          coveredMainItems
+          mainCoverageRatePercent
+          subItems
+          coveredSubItems
+          subCoverageRatePercent
+          records
+        }
+        subscriptionStats {
+          made
+          received
+          pending
+        }
+        monthlyFigures {
+          period
+          figures {
+            ...Figures
           }
-          supervision {
-            mainItems
-            coveredMainItems
-            mainCoverageRatePercent
-            subItems
-            coveredSubItems
-            subCoverageRatePercent
-            records
-            byCategory {
-              category
-              subItems
-              coveredSubItems
-              records
+        }
+        unmounted: directories(filter: { mounted: false }, first: 50) {
+          totalCount
+          pageInfo {
+            hasNextPage
+            endCursor
+          }
+          edges {
+            node {
+              code
+              name
+              updateCycle
             }
           }
-          subscriptions {
-            made
-            received
-            pending
+        }
+        stale: directories(filter: { stale: true }, first: 50) {
+          totalCount
+          pageInfo {
+            hasNextPage
+            endCursor
+          }
+          edges {
+            node {
+              code
+              name
+              updateCycle
+              lastRefreshedAt
+            }
           }
         }
-      }
-      unmounted: directories(filter: { mounted: false }, first: 50) {
-        totalCount
-        pageInfo {
-          hasNextPage
-          endCursor
-        }
-        edges {
-          node {
-            code
-            name
-            updateCycle
+        uncoveredMainItems: supervisionMainItems(filter: { covered: false }, first: 50) {
+          totalCount
+          pageInfo {
+            hasNextPage
+            endCursor
           }
-        }
-      }
-      stale: directories(filter: { stale: true }, first: 50) {
-        totalCount
-        pageInfo {
-          hasNextPage
-          endCursor
-        }
-        edges {
-          node {
-            code
-            name
-            updateCycle
-            lastRefreshedAt
-          }
-        }
-      }
-      uncoveredMainItems: supervisionMainItems(filter: { covered: false }, first: 50) {
-        totalCount
-        pageInfo {
-          hasNextPage
-          endCursor
-        }
-        edges {
-          node {
-            code
-            name
-          }
-        }
-      }
-      uncoveredSubItems: supervisionSubItems(filter: { covered: false }, first: 50) {
-        totalCount
-        pageInfo {
-          hasNextPage
-          endCursor
-        }
-        edges {
-          node {
-            code
-            name
-            category
-            mainItem {
+          edges {
+            node {
+              code
               name
             }
           }
         }
+        uncoveredSubItems: supervisionSubItems(filter: { covered: false }, first: 50) {
+          totalCount
+          pageInfo {
+            hasNextPage
+            endCursor
+          }
+          edges {
+            node {
+              code
+              name
+              category
+              mainItem {
+                name
+              }
+            }
+          }
+        }
       }
     }
-  }
-`);
+  `,
+  [FiguresFragment],
+);
