@@ -99,4 +99,27 @@ describe('events of the clock: lapsing soon, lapsed, mount stale', () => {
     expect(stale.body.data).toMatchObject({ directory: { code: 'D-STALE' }, department: { creditCode: A } });
     expect(Date.parse(stale.body.data.staleSince)).toBeLessThan(Date.now());
   });
+
+  it('sends MOUNT_STALE again when data refreshed meanwhile turns stale again, once each time', async () => {
+    const staleOf = (received: ReceivedWebhook[]) => received.filter((x) => x.body.type === 'MOUNT_STALE' && x.body.data.directory.code === 'D-AGAIN');
+    await addDirectory(api, A, 'D-AGAIN', { updateCycle: 'WEEKLY' });
+    const mountId = await mount(api, 'D-AGAIN', 100, new Date(Date.now() - 9 * DAY_MS).toISOString());
+    await forA.waitFor((received) => staleOf(received).length >= 1, 15_000, 'the first MOUNT_STALE');
+    // Refreshed 7 days less 2 seconds ago: fresh now, stale again 2 seconds later by the clock alone.
+    const refreshedAt = new Date(Date.now() - 7 * DAY_MS + 2000);
+    await api.ok(`mutation($input: RefreshMountInput!) { refreshMount(input: $input) { id } }`, {
+      input: { mountId, recordCount: 120, refreshedAt: refreshedAt.toISOString() },
+    });
+    expect(await api.ok(`{ directory(code: "D-AGAIN") { stale } }`)).toEqual({ directory: { stale: false } });
+    await forA.waitFor((received) => staleOf(received).length >= 2, 15_000, 'the second MOUNT_STALE');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const [first, second] = staleOf(forA.received);
+    expect(staleOf(forA.received)).toHaveLength(2);
+    expect(Date.parse(first.body.data.staleSince)).toBeLessThan(Date.parse(second.body.data.staleSince));
+    expect(second.body.data).toMatchObject({
+      staleSince: new Date(refreshedAt.getTime() + 7 * DAY_MS).toISOString(),
+      lastRefreshedAt: refreshedAt.toISOString(),
+    });
+    expect(Date.parse(second.body.occurredAt)).toBeGreaterThanOrEqual(Date.parse(second.body.data.staleSince));
+  });
 });
