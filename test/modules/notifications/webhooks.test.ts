@@ -156,6 +156,28 @@ describe('webhooks', () => {
     expect(verifyWebhookSignature(oldSecret, headers, moved.rawBody)).toBe(false);
   });
 
+  it("a paused webhook's deliveries wait and are sent once it is active again; a deleted webhook's are dropped with it", async () => {
+    const [resumed, deleted] = [await receiver(), await receiver()];
+    const hooks = [];
+    for (const r of [resumed, deleted]) {
+      const { webhook } = await createWebhook(api, { departmentCreditCode: C, url: r.url, events: ['DIRECTORY_PUBLISHED'] });
+      await api.ok(`mutation($id: ID!) { updateWebhook(input: { id: $id, active: false }) { id } }`, { id: webhook.id });
+      hooks.push(webhook.id);
+    }
+    await addDirectory(api, C, 'C-PAUSED');
+    // Several claims (every 50 ms here) pass over both.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect([resumed.received, deleted.received]).toEqual([[], []]);
+    await api.ok(`mutation($id: ID!) { deleteWebhook(id: $id) { id } }`, { id: hooks[1] });
+    await api.ok(`mutation($id: ID!) { updateWebhook(input: { id: $id, active: true }) { id } }`, { id: hooks[0] });
+    await resumed.waitFor((received) => eventsFor(received, 'C-PAUSED').length === 1, 10_000, 'the delivery held while paused');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(eventsFor(resumed.received, 'C-PAUSED').map((x) => [x.body.type, x.headers['mulu-delivery-attempt']])).toEqual([['DIRECTORY_PUBLISHED', '1']]);
+    expect(deleted.received).toEqual([]);
+    const { webhooks } = await api.ok(DELIVERIES, { d: C });
+    expect(webhooks.map((w: { url: string }) => w.url)).not.toContain(deleted.url);
+  });
+
   it('gives up after the last attempt: the delivery is FAILED with the reason, and not tried again', async () => {
     const r = await receiver();
     r.respond = () => 503;
