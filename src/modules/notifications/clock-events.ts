@@ -4,7 +4,11 @@ import { directoryEvent, subscriptionEvent } from './event-data';
 import { emitEvents, NotificationEventType, type NotificationEvent, type SqlExecutor } from './notification-event';
 import type { SqlPool } from './sql-pool';
 
-/** A granted subscription is "lapsing soon" from this many days before its end date. */
+/**
+ * A granted subscription is "lapsing soon" from this many days before its end
+ * date: on the day 7 days before (China Standard Time) and every day after,
+ * up to and including the end date, its last granted day.
+ */
 export const LAPSING_NOTICE_DAYS = 7;
 /**
  * Events the clock caused longer ago than this are not written any more: a
@@ -64,7 +68,7 @@ export async function emitClockEvents(pool: SqlPool): Promise<number> {
     const notWritten = (type: NotificationEventType, key: string) => `not exists (select 1 from notification_event e where e.dedup_key = '${type}:' || ${key})`;
     const lapsing: SubscriptionRow[] = await tx(
       `${SUBSCRIPTIONS}
-        where s.status = 'GRANTED' and s.end_date >= ${BUSINESS_TODAY_SQL} and s.end_date < ${BUSINESS_TODAY_SQL} + ${LAPSING_NOTICE_DAYS}
+        where s.status = 'GRANTED' and s.end_date >= ${BUSINESS_TODAY_SQL} and s.end_date <= ${BUSINESS_TODAY_SQL} + ${LAPSING_NOTICE_DAYS}
           and ${notWritten(NotificationEventType.SUBSCRIPTION_LAPSING_SOON, `s.id || ':' || to_char(s.end_date, 'YYYY-MM-DD')`)}`,
     );
     const lapsed: SubscriptionRow[] = await tx(

@@ -19,7 +19,10 @@ const METRIC_NAMES: Record<RankingMetric, string> = {
 /**
  * After a capture: the units whose rate crossed the threshold since the
  * month before (both months rated). A department's event goes to that
- * department; a region's to administrators.
+ * department; a region's to administrators. Each crossing is written once
+ * (its key: month, unit, metric, direction, threshold): capturing the month again
+ * (`replace`) finds the same crossing and sent it a second time, under a new
+ * event id a receiver could not deduplicate.
  */
 export function rateThresholdEvents(
   period: string,
@@ -39,9 +42,11 @@ export function rateThresholdEvents(
       if (now.denominator <= 0 || then.denominator <= 0) continue;
       const below = isBelow(now, threshold);
       if (below === isBelow(then, threshold)) continue;
+      const type = below ? NotificationEventType.RATE_FELL_BELOW_THRESHOLD : NotificationEventType.RATE_ROSE_ABOVE_THRESHOLD;
       events.push({
-        type: below ? NotificationEventType.RATE_FELL_BELOW_THRESHOLD : NotificationEventType.RATE_ROSE_ABOVE_THRESHOLD,
+        type,
         departments: unit.kind === ReportUnitKind.DEPARTMENT ? [unit.key] : [],
+        dedupKey: `${type}:${period}:${unit.kind}:${unit.key}:${METRIC_NAMES[metric]}:${threshold}`,
         data: {
           unit: { kind: unit.kind, code: unit.key, name: unit.name },
           metric: METRIC_NAMES[metric],

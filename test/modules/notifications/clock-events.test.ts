@@ -14,8 +14,8 @@ const dayFromToday = (days: number) => businessToday(new Date(Date.now() + days 
 
 /**
  * The events no request causes, written by the dispatcher's scan of the
- * clock. The clock is driven by the data, never by waiting: end dates 3 and
- * 10 days ahead, an end date two days past, refreshes 9 days and 1 day ago
+ * clock. The clock is driven by the data, never by waiting: end dates 3,
+ * 7 and 8 days ahead, an end date two days past, refreshes 9 days and 1 day ago
  * of weekly data. The scan runs every 100 ms here instead of every minute.
  */
 describe('events of the clock: lapsing soon, lapsed, mount stale', () => {
@@ -59,9 +59,11 @@ describe('events of the clock: lapsing soon, lapsed, mount stale', () => {
       expect(requestSubscription.status).toBe('GRANTED');
       return Number(fromGlobalId(requestSubscription.id).key);
     };
-    // Ends in 3 days: lapsing soon (the notice starts 7 days before). Ends in 10 days: nothing yet.
+    // Ends in 3 days, or in exactly 7: lapsing soon (the notice starts 7 days before; it started a day late, 6 days before).
+    // Ends in 8 days: nothing yet.
     await request('D-SOON', dayFromToday(3));
-    await request('D-LATER', dayFromToday(10));
+    await request('D-WEEK', dayFromToday(7));
+    await request('D-LATER', dayFromToday(8));
     // Granted until next month, then the data says it ended two days ago (as a grant does once its end date passes).
     const pastId = await request('D-PAST', dayFromToday(30));
     await api.orm.em.getConnection().execute(`update subscription_request set end_date = ${BUSINESS_TODAY_SQL} - 2 where id = ?`, [pastId]);
@@ -71,13 +73,18 @@ describe('events of the clock: lapsing soon, lapsed, mount stale', () => {
     await addDirectory(api, A, 'D-FRESH', { updateCycle: 'WEEKLY' });
     await mount(api, 'D-FRESH', 100, new Date(Date.now() - DAY_MS).toISOString());
 
-    await forA.waitFor((received) => received.length >= 3, 15_000, "the provider's three events");
-    await forB.waitFor((received) => received.length >= 2, 15_000, "the requester's two events");
+    await forA.waitFor((received) => received.length >= 4, 15_000, "the provider's four events");
+    await forB.waitFor((received) => received.length >= 3, 15_000, "the requester's three events");
     // Several more scans: every event is written once (its key), so none arrives twice.
     await new Promise((resolve) => setTimeout(resolve, 600));
-    expect(summary(forA.received)).toEqual(['MOUNT_STALE D-STALE', 'SUBSCRIPTION_LAPSED D-PAST', 'SUBSCRIPTION_LAPSING_SOON D-SOON']);
+    expect(summary(forA.received)).toEqual([
+      'MOUNT_STALE D-STALE',
+      'SUBSCRIPTION_LAPSED D-PAST',
+      'SUBSCRIPTION_LAPSING_SOON D-SOON',
+      'SUBSCRIPTION_LAPSING_SOON D-WEEK',
+    ]);
     // A stale mount concerns its provider only.
-    expect(summary(forB.received)).toEqual(['SUBSCRIPTION_LAPSED D-PAST', 'SUBSCRIPTION_LAPSING_SOON D-SOON']);
+    expect(summary(forB.received)).toEqual(['SUBSCRIPTION_LAPSED D-PAST', 'SUBSCRIPTION_LAPSING_SOON D-SOON', 'SUBSCRIPTION_LAPSING_SOON D-WEEK']);
 
     const soon = forB.received.find((x) => x.body.type === 'SUBSCRIPTION_LAPSING_SOON')!;
     expect(soon.body.data).toMatchObject({
@@ -91,5 +98,28 @@ describe('events of the clock: lapsing soon, lapsed, mount stale', () => {
     const stale = forA.received.find((x) => x.body.type === 'MOUNT_STALE')!;
     expect(stale.body.data).toMatchObject({ directory: { code: 'D-STALE' }, department: { creditCode: A } });
     expect(Date.parse(stale.body.data.staleSince)).toBeLessThan(Date.now());
+  });
+
+  it('sends MOUNT_STALE again when data refreshed meanwhile turns stale again, once each time', async () => {
+    const staleOf = (received: ReceivedWebhook[]) => received.filter((x) => x.body.type === 'MOUNT_STALE' && x.body.data.directory.code === 'D-AGAIN');
+    await addDirectory(api, A, 'D-AGAIN', { updateCycle: 'WEEKLY' });
+    const mountId = await mount(api, 'D-AGAIN', 100, new Date(Date.now() - 9 * DAY_MS).toISOString());
+    await forA.waitFor((received) => staleOf(received).length >= 1, 15_000, 'the first MOUNT_STALE');
+    // Refreshed 7 days less 2 seconds ago: fresh now, stale again 2 seconds later by the clock alone.
+    const refreshedAt = new Date(Date.now() - 7 * DAY_MS + 2000);
+    await api.ok(`mutation($input: RefreshMountInput!) { refreshMount(input: $input) { id } }`, {
+      input: { mountId, recordCount: 120, refreshedAt: refreshedAt.toISOString() },
+    });
+    expect(await api.ok(`{ directory(code: "D-AGAIN") { stale } }`)).toEqual({ directory: { stale: false } });
+    await forA.waitFor((received) => staleOf(received).length >= 2, 15_000, 'the second MOUNT_STALE');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const [first, second] = staleOf(forA.received);
+    expect(staleOf(forA.received)).toHaveLength(2);
+    expect(Date.parse(first.body.data.staleSince)).toBeLessThan(Date.parse(second.body.data.staleSince));
+    expect(second.body.data).toMatchObject({
+      staleSince: new Date(refreshedAt.getTime() + 7 * DAY_MS).toISOString(),
+      lastRefreshedAt: refreshedAt.toISOString(),
+    });
+    expect(Date.parse(second.body.occurredAt)).toBeGreaterThanOrEqual(Date.parse(second.body.data.staleSince));
   });
 });

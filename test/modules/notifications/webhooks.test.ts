@@ -1,5 +1,8 @@
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import vm from 'node:vm';
 import { startServer, type MuluServer } from '../../../src/app';
 import { fromGlobalId } from '../../../src/graphql/global-id';
 import { setNotificationPolicy } from '../../../src/modules/notifications/notification-policy';
@@ -16,6 +19,12 @@ const CREATE = `mutation($input: CreateWebhookInput!) { createWebhook(input: $in
 const REQUEST = `mutation($i: RequestSubscriptionInput!) { requestSubscription(input: $i) { id status } }`;
 const APPROVE = `mutation($id: ID!) { approveSubscriptionRequest(input: { id: $id }) { id status } }`;
 const DELIVERIES = `query($d: String) { webhooks(departmentCreditCode: $d) { id url deliveries(first: 50) { edges { node { status attempt responseCode durationMs error nextAttemptAt deliveredAt event { id type departmentCreditCodes data } } } } } }`;
+
+/** `verifyMuluWebhook` as docs/notifications.md shows it to receivers (its first `js` block). */
+const verifyAsDocumented = vm.runInNewContext(
+  `${/```js\n([\s\S]*?)```/.exec(readFileSync(path.join(__dirname, '../../../docs/notifications.md'), 'utf8'))![1]}\nverifyMuluWebhook`,
+  { require, Buffer },
+) as (secret: string, headers: http.IncomingHttpHeaders, rawBody: string) => boolean;
 
 const SUBSCRIPTION_EVENTS = ['SUBSCRIPTION_REQUESTED', 'SUBSCRIPTION_APPROVED', 'SUBSCRIPTION_REJECTED', 'SUBSCRIPTION_REVOKED', 'SUBSCRIPTION_CANCELLED'];
 
@@ -88,6 +97,9 @@ describe('webhooks', () => {
       expect(verifyWebhookSignature(secret, headers, post.rawBody)).toBe(true);
       expect(verifyWebhookSignature(secret, headers, post.rawBody.replace('GRANTED', 'REVOKED').replace('PENDING', 'REVOKED'))).toBe(false);
       expect(verifyWebhookSignature('whsec_another-secret-entirely', headers, post.rawBody)).toBe(false);
+      // The receiver's example in docs/notifications.md, run as written, with the headers as Node's server gives them.
+      expect(verifyAsDocumented(secret, post.headers, post.rawBody)).toBe(true);
+      expect(verifyAsDocumented(secret, post.headers, post.rawBody.replace('"id"', '"ID"'))).toBe(false);
     }
   });
 
@@ -121,6 +133,49 @@ describe('webhooks', () => {
     });
     expect(delivery.durationMs).toEqual(expect.any(Number));
     expect(delivery.deliveredAt).not.toBeNull();
+  });
+
+  it("a delivery retried after updateWebhook goes to the webhook's URL of now, signed with its secret of now; a change of its events leaves it queued", async () => {
+    const before = await receiver();
+    before.respond = () => 500;
+    const after = await receiver();
+    const { webhook, secret: oldSecret } = await createWebhook(api, { departmentCreditCode: C, url: before.url, events: ['DIRECTORY_PUBLISHED'] });
+    await addDirectory(api, C, 'C-MOVED');
+    await before.waitFor((received) => eventsFor(received, 'C-MOVED').length >= 1, 10_000, 'the first attempt');
+    const newSecret = 'whsec_rotated-while-retrying-0123456789';
+    await api.ok(`mutation($input: UpdateWebhookInput!) { updateWebhook(input: $input) { id } }`, {
+      input: { id: webhook.id, url: after.url, secret: newSecret, events: ['DIRECTORY_WITHDRAWN'] },
+    });
+    await after.waitFor((received) => eventsFor(received, 'C-MOVED').length === 1, 10_000, 'the attempt after the update');
+    const [moved] = eventsFor(after.received, 'C-MOVED');
+    expect(moved.body.type).toBe('DIRECTORY_PUBLISHED');
+    expect(moved.body.id).toBe(eventsFor(before.received, 'C-MOVED')[0].body.id);
+    expect(Number(moved.headers['mulu-delivery-attempt'])).toBeGreaterThanOrEqual(2);
+    const headers = { timestamp: moved.headers['mulu-timestamp'] as string, signature: moved.headers['mulu-signature'] as string };
+    expect(verifyWebhookSignature(newSecret, headers, moved.rawBody)).toBe(true);
+    expect(verifyWebhookSignature(oldSecret, headers, moved.rawBody)).toBe(false);
+  });
+
+  it("a paused webhook's deliveries wait and are sent once it is active again; a deleted webhook's are dropped with it", async () => {
+    const [resumed, deleted] = [await receiver(), await receiver()];
+    const hooks = [];
+    for (const r of [resumed, deleted]) {
+      const { webhook } = await createWebhook(api, { departmentCreditCode: C, url: r.url, events: ['DIRECTORY_PUBLISHED'] });
+      await api.ok(`mutation($id: ID!) { updateWebhook(input: { id: $id, active: false }) { id } }`, { id: webhook.id });
+      hooks.push(webhook.id);
+    }
+    await addDirectory(api, C, 'C-PAUSED');
+    // Several claims (every 50 ms here) pass over both.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect([resumed.received, deleted.received]).toEqual([[], []]);
+    await api.ok(`mutation($id: ID!) { deleteWebhook(id: $id) { id } }`, { id: hooks[1] });
+    await api.ok(`mutation($id: ID!) { updateWebhook(input: { id: $id, active: true }) { id } }`, { id: hooks[0] });
+    await resumed.waitFor((received) => eventsFor(received, 'C-PAUSED').length === 1, 10_000, 'the delivery held while paused');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(eventsFor(resumed.received, 'C-PAUSED').map((x) => [x.body.type, x.headers['mulu-delivery-attempt']])).toEqual([['DIRECTORY_PUBLISHED', '1']]);
+    expect(deleted.received).toEqual([]);
+    const { webhooks } = await api.ok(DELIVERIES, { d: C });
+    expect(webhooks.map((w: { url: string }) => w.url)).not.toContain(deleted.url);
   });
 
   it('gives up after the last attempt: the delivery is FAILED with the reason, and not tried again', async () => {
