@@ -114,16 +114,28 @@ async function requestEvents(em: EntityManager, requests: { request: Subscriptio
   });
 }
 
+/**
+ * The credit codes of the departments with a granted, live subscription to the directory `c` (an array, or null when
+ * none): they receive its rows, so they are told when rows are loaded and when it is withdrawn or published again.
+ */
+const CONSUMERS_SQL = (c: string) =>
+  `(select array_agg(distinct r.credit_code order by r.credit_code) from subscription_request s join department r on r.id = s.requester_id
+     where s.directory_id = ${c}.id and ${statusSql(SubscriptionStatus.GRANTED)})`;
+
+/** DIRECTORY_PUBLISHED / WITHDRAWN: for the provider and every department with a granted, live subscription (withdrawn, it delivers nothing). */
 async function directoryEvents(em: EntityManager, directories: { directory: ResourceDirectory; type: NotificationEventType }[]): Promise<NotificationEvent[]> {
   if (directories.length === 0) return [];
-  const rows: (DepartmentRow & { id: number })[] = await em.execute(
-    `select c.id, d.credit_code, d.name as department_name from resource_directory c join department d on d.id = c.department_id where c.id in (?)`,
+  const rows: (DepartmentRow & { id: number; consumers: string[] | null })[] = await em.execute(
+    `select c.id, d.credit_code, d.name as department_name, ${CONSUMERS_SQL('c')} as consumers
+       from resource_directory c join department d on d.id = c.department_id where c.id in (?)`,
     [[...new Set(directories.map(({ directory }) => directory.id))]],
   );
   const departments = new Map(rows.map((row) => [row.id, row]));
   return directories.flatMap(({ directory, type }) => {
     const row = departments.get(directory.id);
-    return row ? [directoryEvent(type, directory, { creditCode: row.credit_code, name: row.department_name })] : [];
+    if (!row) return [];
+    const event = directoryEvent(type, directory, { creditCode: row.credit_code, name: row.department_name });
+    return [{ ...event, departments: [...new Set([row.credit_code, ...(row.consumers ?? [])])] }];
   });
 }
 
@@ -167,9 +179,7 @@ async function snapshotEvents(em: EntityManager, snapshots: ReportSnapshot[]): P
 async function datasetEvents(em: EntityManager, loads: DatasetLoad[]): Promise<NotificationEvent[]> {
   if (loads.length === 0) return [];
   const rows: (DepartmentRow & { mount_id: number; directory_id: number; code: string; name: string; consumers: string[] | null })[] = await em.execute(
-    `select m.id as mount_id, c.id as directory_id, c.code, c.name, d.credit_code, d.name as department_name,
-            (select array_agg(distinct r.credit_code order by r.credit_code) from subscription_request s join department r on r.id = s.requester_id
-              where s.directory_id = c.id and ${statusSql(SubscriptionStatus.GRANTED)}) as consumers
+    `select m.id as mount_id, c.id as directory_id, c.code, c.name, d.credit_code, d.name as department_name, ${CONSUMERS_SQL('c')} as consumers
        from mount m join resource_directory c on c.id = m.directory_id join department d on d.id = c.department_id
       where m.id in (?)`,
     [[...new Set(loads.map((load) => load.mountId))]],

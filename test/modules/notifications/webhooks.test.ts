@@ -308,6 +308,32 @@ describe('webhooks', () => {
     expect(forC.received).toEqual([]);
   });
 
+  it('withdrawing a directory and publishing it again notify its provider and its granted consumers (delivery stops and resumes), and no other department', async () => {
+    const forA = await receiver();
+    const forB = await receiver();
+    const forC = await receiver();
+    const DIRECTORY_EVENTS = ['DIRECTORY_PUBLISHED', 'DIRECTORY_WITHDRAWN'];
+    const code = await addDirectory(api, A, 'A-WITHDRAWN');
+    await createWebhook(stewardA, { url: forA.url, events: DIRECTORY_EVENTS });
+    await createWebhook(stewardB, { url: forB.url, events: DIRECTORY_EVENTS });
+    await createWebhook(stewardC, { url: forC.url, events: DIRECTORY_EVENTS });
+    expect(
+      (await stewardB.ok<{ requestSubscription: { status: string } }>(REQUEST, { i: { directory: { code }, purpose: '办理低保资格核验' } })).requestSubscription
+        .status,
+    ).toBe('GRANTED');
+    await stewardA.ok(`mutation($code: String!) { withdrawDirectory(input: { directory: { code: $code } }) { status } }`, { code });
+    await stewardA.ok(`mutation($code: String!) { publishDirectory(input: { directory: { code: $code } }) { status } }`, { code });
+    for (const r of [forA, forB]) await r.waitFor((received) => eventsFor(received, code).length === 2, 10_000, 'both events');
+    for (const r of [forA, forB]) {
+      expect(eventsFor(r.received, code).map((x) => [x.body.type, x.body.data.department.creditCode])).toEqual([
+        ['DIRECTORY_WITHDRAWN', A],
+        ['DIRECTORY_PUBLISHED', A],
+      ]);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(eventsFor(forC.received, code)).toEqual([]);
+  });
+
   it('a receiver that is down while the server restarts still gets every event afterwards', async () => {
     const port = await freePort();
     await createWebhook(api, { departmentCreditCode: A, url: `http://127.0.0.1:${port}/hook`, events: SUBSCRIPTION_EVENTS });
