@@ -249,9 +249,21 @@ function cellError(value: ExcelJS.CellValue): string | null {
   return cellError(result);
 }
 
-/** A cell's value as a row value: text, number, boolean or date; formulas by their result (the value Excel saved). */
+/**
+ * Significant digits of a spreadsheet's number: Excel computes and shows 15,
+ * but saves a formula's result with the binary double's 17 (=0.1+0.2 is
+ * saved as 0.30000000000000004, shown as 0.3).
+ */
+const SHEET_NUMBER_DIGITS = 15;
+
+/**
+ * A cell's value as a row value: text, number (a fraction to the 15 digits
+ * Excel shows), boolean or date; formulas by their result (the value Excel saved).
+ */
 function cellValue(value: ExcelJS.CellValue): unknown {
   if (value === null || value === undefined) return null;
+  // A whole number is saved as typed (Excel keeps 15 digits of it when it is typed; another program's is exact).
+  if (typeof value === 'number') return Number.isInteger(value) ? value : Number(value.toPrecision(SHEET_NUMBER_DIGITS));
   if (value instanceof Date || typeof value !== 'object') return value;
   if ('result' in value) return cellValue(value.result as ExcelJS.CellValue);
   if ('richText' in value) return value.richText.map((part) => part.text).join('');
@@ -316,8 +328,11 @@ async function* sheetRows(body: Readable, header: (columns: string[]) => void): 
     for await (const row of sheet as unknown as AsyncIterable<ExcelJS.Row>) {
       const cells = (row.values as ExcelJS.CellValue[]).slice(1);
       if (!columns) {
-        columns = cells.map((c) => String(cellValue(c) ?? '').trim());
-        while (columns.length && !columns[columns.length - 1]) columns.pop();
+        const names = cells.map((c) => String(cellValue(c) ?? '').trim());
+        while (names.length && !names[names.length - 1]) names.pop();
+        // A row above the header that holds nothing (formatted, or a cell emptied) is not the header.
+        if (!names.length) continue;
+        columns = names;
         header(columns);
         continue;
       }

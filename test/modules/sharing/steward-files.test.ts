@@ -154,6 +154,30 @@ describe('XLSX workbooks as stewards send them', () => {
     }
   });
 
+  it('takes the first row holding a value as the header: formatted empty rows above it are skipped', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('数据');
+    sheet.getCell('A1').numFmt = '@';
+    sheet.getCell('B2').value = '';
+    sheet.getRow(3).values = ['姓名', '金额'];
+    sheet.getRow(4).values = ['甲', 1];
+    expect(await readXlsx(workbook)).toEqual({ header: ['姓名', '金额'], rows: [{ row: 4, values: { 姓名: '甲', 金额: 1 } }] });
+  });
+
+  it('reads a number cell to the 15 digits Excel shows, not the 17 it saves for a computed amount', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('数据');
+    sheet.addRow(['姓名', '金额', '比例']);
+    sheet.addRow(['甲', { formula: '0.1+0.2', result: 0.1 + 0.2 }, 12345.670000000002]);
+    sheet.addRow(['乙', 88.1, 0.15]);
+    const { rows } = await readXlsx(workbook);
+    const amounts = rows.map((r) => (r as { values: Record<string, unknown> }).values);
+    expect(amounts.map((v) => [stored(ItemValueType.DECIMAL, v['金额']), stored(ItemValueType.DECIMAL, v['比例'])])).toEqual([
+      ['0.3', '12345.67'],
+      ['88.1', '0.15'],
+    ]);
+  });
+
   it('refuses a row holding a spreadsheet error (#DIV/0!, #N/A), as a value or a formula result, instead of reading it as empty', async () => {
     const workbook = new ExcelJS.Workbook();
     const sheet = workbook.addWorksheet('数据');
