@@ -33,8 +33,15 @@ export const LONE_SURROGATE = /\p{Cs}/u;
 
 const INTEGER = /^[+-]?\d{1,16}$/;
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
-const DATE = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$/;
-const DATETIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?$/;
+/**
+ * A date as stewards' files write it: 2026-01-05, 2026-1-5, 2026/1/5 (what
+ * Excel on Chinese Windows saves in a CSV) or 2026年1月5日. Groups: year,
+ * then month and day of the first two forms or of the third.
+ */
+const DATE_PART = '(\\d{4})(?:[-/](\\d{1,2})[-/](\\d{1,2})|年(\\d{1,2})月(\\d{1,2})日)';
+const DATE = new RegExp(`^${DATE_PART}$`);
+/** A date (DATE_PART), then T or spaces, H:MM or HH:MM[:SS[.ffffff]], then Z, an offset or nothing (China Standard Time). */
+const DATETIME = new RegExp(`^${DATE_PART}(?:T| +)(\\d{1,2}):(\\d{2})(?::(\\d{2})(\\.\\d{1,6})?)?(Z|[+-]\\d{2}:?\\d{2})?$`);
 const TRUE = new Set(['true', '1', '是', 'yes', 'y', 't']);
 const FALSE = new Set(['false', '0', '否', 'no', 'n', 'f']);
 
@@ -54,19 +61,58 @@ function validDate(y: number, m: number, d: number): boolean {
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
+/** Year, month and day of a DATE_PART match (its two spellings have groups of their own). */
+const dateOf = (m: RegExpExecArray): [number, number, number] => [+m[1], +(m[2] ?? m[4]), +(m[3] ?? m[5])];
+
+/** Day 0 of a workbook's 1900 date system as exceljs reads it: a cell holding only a time of day. */
+const EXCEL_DAY_0 = '1899-12-30';
+
+/** China Standard Time, the zone of a date-time written without one (UTC+8, no daylight saving since 1991). */
+const CST_OFFSET_MS = 8 * 3600 * 1000;
+
+/**
+ * A spreadsheet's date cell (exceljs reads an XLSX date as a Date whose UTC
+ * fields are the wall-clock time typed: a workbook holds no zone). Its time
+ * is China Standard Time, as a date-time written without a zone in text is;
+ * as text it is written as that wall-clock time, without a zone.
+ */
+function fromSheetDate(type: ItemValueType, date: Date): ParsedValue | string {
+  if (Number.isNaN(date.getTime())) return { ok: false, reason: 'is not a valid date' };
+  const iso = date.toISOString();
+  const time = iso.slice(11, 19);
+  // A time cell (08:30) is the fraction of a day after day 0 of the 1900 date system, which exceljs reads as 1899-12-30.
+  const timeOnly = iso.startsWith(EXCEL_DAY_0);
+  if (type === ItemValueType.STRING) return timeOnly ? time : time === '00:00:00' && iso.endsWith('.000Z') ? iso.slice(0, 10) : `${iso.slice(0, 10)} ${time}`;
+  if (timeOnly && (type === ItemValueType.DATE || type === ItemValueType.DATETIME)) return { ok: false, reason: `is a time of day (${time}) without a date` };
+  if (type === ItemValueType.DATE) return { ok: true, value: iso.slice(0, 10) };
+  if (type === ItemValueType.DATETIME) return { ok: true, value: new Date(date.getTime() - CST_OFFSET_MS).toISOString() };
+  return iso;
+}
+
 /**
  * Checks one value against a value type and returns it as stored. Text is
  * accepted for every type (CSV cells are text); JSON numbers and booleans
  * where they fit. An empty cell is no value (null). Date-times without a
- * zone are China Standard Time; they are stored in UTC.
+ * zone are China Standard Time; they are stored in UTC. Text for a type
+ * other than STRING is trimmed and its compatibility characters folded
+ * (NFKC: the full-width digits, point, minus and colon a Chinese input
+ * method types read as ASCII); a STRING is kept exactly as sent. The forms
+ * accepted are listed in docs/data-sharing.md ("Values a file may hold").
  */
 export function parseValue(type: ItemValueType, raw: unknown): ParsedValue {
   if (raw === null || raw === undefined) return { ok: true, value: null };
   if (raw instanceof Date) {
-    if (Number.isNaN(raw.getTime())) return { ok: false, reason: 'is not a valid date' };
-    if (type === ItemValueType.DATE) return { ok: true, value: raw.toISOString().slice(0, 10) };
-    if (type === ItemValueType.DATETIME) return { ok: true, value: raw.toISOString() };
-    raw = raw.toISOString();
+    const read = fromSheetDate(type, raw);
+    if (typeof read !== 'string') return read;
+    raw = read;
+  }
+  // A number beyond ±(2^53 − 1) has lost its last digits before it got here (JSON.parse, or a spreadsheet's number
+  // cell, which keeps 15 digits): an identity card or credit code typed as a number is not stored rounded as text.
+  if (type === ItemValueType.STRING && typeof raw === 'number' && !(Math.abs(raw) <= Number.MAX_SAFE_INTEGER)) {
+    return {
+      ok: false,
+      reason: `${show(raw)} was sent as a number and has lost digits (a number holds about 15 exactly); send it as text (in a spreadsheet, format the column as text and type it again)`,
+    };
   }
   if (typeof raw === 'object') return { ok: false, reason: `must be a single ${type.toLowerCase()} value, not a list or object` };
   if (typeof raw === 'string') {
@@ -74,7 +120,7 @@ export function parseValue(type: ItemValueType, raw: unknown): ParsedValue {
     // A JSON text may escape half of a UTF-16 pair alone ("\ud800"), which PostgreSQL's jsonb refuses: the whole load failed, naming no row.
     if (LONE_SURROGATE.test(raw))
       return { ok: false, reason: 'is not valid Unicode text (it holds a lone surrogate, \\ud800 to \\udfff), which cannot be stored' };
-    if (type !== ItemValueType.STRING) raw = raw.trim();
+    if (type !== ItemValueType.STRING) raw = raw.normalize('NFKC').trim();
     if (raw === '') return { ok: true, value: null };
   }
   const text = String(raw);
@@ -105,16 +151,21 @@ export function parseValue(type: ItemValueType, raw: unknown): ParsedValue {
     }
     case ItemValueType.DATE: {
       const m = DATE.exec(text);
-      if (!m || !validDate(+m[1], +m[2], +m[3])) return { ok: false, reason: `"${show(raw)}" is not a date (YYYY-MM-DD)` };
-      return { ok: true, value: `${m[1]}-${pad(+m[2])}-${pad(+m[3])}` };
+      const [y, mo, d] = m ? dateOf(m) : [0, 0, 0];
+      if (!m || !validDate(y, mo, d)) return { ok: false, reason: `"${show(raw)}" is not a date (YYYY-MM-DD, YYYY/M/D or YYYY年M月D日)` };
+      return { ok: true, value: `${m[1]}-${pad(mo)}-${pad(d)}` };
     }
     case ItemValueType.DATETIME: {
       const m = DATETIME.exec(text);
-      if (!m || !validDate(+m[1], +m[2], +m[3]) || +m[4] > 23 || +m[5] > 59 || +(m[6] ?? 0) > 59) {
-        return { ok: false, reason: `"${show(raw)}" is not a date and time (YYYY-MM-DDTHH:MM:SS, with Z or an offset; none means China Standard Time)` };
+      const [y, mo, d] = m ? dateOf(m) : [0, 0, 0];
+      if (!m || !validDate(y, mo, d) || +m[6] > 23 || +m[7] > 59 || +(m[8] ?? 0) > 59) {
+        return {
+          ok: false,
+          reason: `"${show(raw)}" is not a date and time (YYYY-MM-DDTHH:MM:SS or YYYY/M/D H:MM, with Z or an offset; none means China Standard Time)`,
+        };
       }
-      const zone = m[8] ? (m[8] === 'Z' ? 'Z' : m[8].replace(/^([+-]\d{2})(\d{2})$/, '$1:$2')) : '+08:00';
-      const date = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}${(m[7] ?? '').slice(0, 4)}${zone}`);
+      const zone = m[10] ? (m[10] === 'Z' ? 'Z' : m[10].replace(/^([+-]\d{2})(\d{2})$/, '$1:$2')) : '+08:00';
+      const date = new Date(`${m[1]}-${pad(mo)}-${pad(d)}T${pad(+m[6])}:${m[7]}:${m[8] ?? '00'}${(m[9] ?? '').slice(0, 4)}${zone}`);
       if (Number.isNaN(date.getTime())) return { ok: false, reason: `"${show(raw)}" is not a valid date and time` };
       return { ok: true, value: date.toISOString() };
     }

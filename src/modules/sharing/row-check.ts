@@ -1,5 +1,5 @@
 import { badInput } from '../../core/errors';
-import { isBlankText } from '../../core/text';
+import { isBlankText, trimText } from '../../core/text';
 import type { InformationItem } from '../catalogue/directory.entity';
 import { ItemValueType } from '../catalogue/directory.entity';
 import { LONE_SURROGATE, parseValue, valueTypeOf } from '../catalogue/item-value-type';
@@ -76,6 +76,22 @@ function fastJson(type: ItemValueType, text: string): string | null {
 const listOf = (items: CheckedItem[]) => items.map((i) => i.name).join(', ');
 
 /**
+ * A column's name as it is matched to an item's: compatibility characters
+ * folded (NFKC: full-width letters and digits, the ideographic space, and
+ * one Unicode form for accented letters, which a Mac writes decomposed),
+ * then spaces and invisible characters at either end removed. So "\u3000姓名 ",
+ * "ＩＤ" and "ID" name the items 姓名 and ID; the row is stored under the
+ * item's own name.
+ */
+export const columnKey = (name: string): string => trimText(name.normalize('NFKC'));
+
+/** What a header of one column that holds a semicolon or a tab most likely is. */
+const separatorHint = (columns: string[]) =>
+  columns.length === 1 && /[;\t]/.test(columns[0])
+    ? ' The header is one column holding semicolons or tabs: Mulu reads comma-separated files only; save the file as "CSV UTF-8 (comma delimited)".'
+    : '';
+
+/**
  * Checks rows against a directory's information items: known names only,
  * values of each item's value type, required items present, no row larger
  * than MAX_ROW_BYTES. A good row comes back as the JSON text stored.
@@ -83,6 +99,8 @@ const listOf = (items: CheckedItem[]) => items.map((i) => i.name).join(', ');
 export class RowChecker {
   readonly items: CheckedItem[];
   private readonly byName: Map<string, CheckedItem>;
+  /** Items by columnKey of their names: a name spelt otherwise (full-width, decomposed, padded) still finds its item. */
+  private readonly byKey: Map<string, CheckedItem>;
   private readonly keys: string[];
   /** Per item, its cell in a file's records (checkHeader); -1 when the file has no such column. */
   private cellOf: number[] = [];
@@ -90,21 +108,28 @@ export class RowChecker {
   constructor(items: InformationItem[]) {
     this.items = items.map((item) => ({ name: item.name, type: valueTypeOf(item), required: item.required === true }));
     this.byName = new Map(this.items.map((item) => [item.name, item]));
+    this.byKey = new Map(this.items.map((item) => [columnKey(item.name), item]));
     this.keys = this.items.map((item) => keyText(item.name));
   }
 
-  /** The columns of a file: each must name an item, once; required items must be there. Refuses the whole file otherwise. */
+  /** The item a column or key names (columnKey), or undefined. */
+  private itemNamed(name: string): CheckedItem | undefined {
+    return this.byName.get(name) ?? this.byKey.get(columnKey(name));
+  }
+
+  /** The columns of a file: each must name an item (columnKey), once; required items must be there. Refuses the whole file otherwise. */
   checkHeader(columns: string[]): void {
-    const unknown = columns.filter((c) => !this.byName.has(c));
+    const unknown = columns.filter((c) => !this.itemNamed(c));
     if (unknown.length)
       throw badInput(
-        `Unknown column(s) ${unknown.map((c) => `"${c}"`).join(', ')}; the directory's information items are: ${listOf(this.items)}. Nothing was stored.`,
+        `Unknown column(s) ${unknown.map((c) => `"${c}"`).join(', ')}; the directory's information items are: ${listOf(this.items)}.${separatorHint(columns)} Nothing was stored.`,
       );
-    const twice = columns.find((c, i) => columns.indexOf(c) !== i);
-    if (twice) throw badInput(`Column "${twice}" appears twice. Nothing was stored.`);
-    const missing = this.items.filter((i) => i.required && !columns.includes(i.name));
+    const named = columns.map((c) => this.itemNamed(c)!);
+    const twice = columns.find((_, i) => named.indexOf(named[i]) !== i);
+    if (twice) throw badInput(`Column "${twice}" appears twice (as item ${this.itemNamed(twice)!.name}). Nothing was stored.`);
+    const missing = this.items.filter((i) => i.required && !named.includes(i));
     if (missing.length) throw badInput(`Missing required column(s): ${listOf(missing)}. Nothing was stored.`);
-    this.cellOf = this.items.map((item) => columns.indexOf(item.name));
+    this.cellOf = this.items.map((item) => named.indexOf(item));
   }
 
   /**
@@ -175,11 +200,17 @@ export class RowChecker {
       fail(null, 'A row must be an object keyed by information item name.');
       return null;
     }
+    // Keys spelt otherwise than their item's name (columnKey) are read under the item's name; twice is an error.
+    let byItem: Map<CheckedItem, unknown> | null = null;
     for (const key of Object.keys(values)) {
-      if (!this.byName.has(key)) fail(key, `Unknown column "${key}"; the directory's information items are: ${listOf(this.items)}.`);
+      if (this.byName.has(key)) continue;
+      const item = this.itemNamed(key);
+      if (!item) fail(key, `Unknown column "${key}"; the directory's information items are: ${listOf(this.items)}.`);
+      else if (Object.hasOwn(values, item.name) || byItem?.has(item)) fail(key, `"${key}" names the item ${item.name} again.`);
+      else (byItem ??= new Map()).set(item, values[key]);
     }
     for (const item of this.items) {
-      const value = values[item.name];
+      const value = byItem?.has(item) ? byItem.get(item) : values[item.name];
       if (item.required && item.type === ItemValueType.STRING && typeof value === 'string' && isBlankText(value)) {
         fail(item.name, blankRequired(item.name));
         continue;

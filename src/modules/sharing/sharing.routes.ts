@@ -76,6 +76,44 @@ export function decodedBody(req: Request): Readable {
   return req.pipe(decoder);
 }
 
+/** The charsets a CSV or NDJSON body may declare (`text/csv; charset=gbk`) other than UTF-8: what Excel on Chinese Windows saves. */
+const CHINESE_CHARSETS = new Set(['gb18030', 'gbk', 'gb2312', 'cp936', 'x-gbk']);
+
+/**
+ * The charset a CSV or NDJSON body declares (`text/csv; charset=gbk`):
+ * UTF-8 when none is; a GB charset (GB18030 holds GBK and GB2312); any
+ * other is refused (415) before a byte is read, rather than stored as
+ * mojibake.
+ */
+function charsetOf(req: Request): 'utf-8' | 'gb18030' {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(String(req.headers['content-type'] ?? ''))?.[1].toLowerCase() ?? 'utf-8';
+  if (['utf-8', 'utf8', 'us-ascii', 'ascii'].includes(charset)) return 'utf-8';
+  if (CHINESE_CHARSETS.has(charset)) return 'gb18030';
+  throw new MuluError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `The charset "${charset}" is not read; send the file as UTF-8 (in Excel: Save As "CSV UTF-8"), or declare charset=gb18030 for a GBK file.`,
+  );
+}
+
+/**
+ * The text of a CSV or NDJSON body as UTF-8 bytes: a GB18030 body decoded
+ * as it arrives (a character cut between chunks too), a UTF-8 one as it is
+ * (its bytes that are not UTF-8 are row errors).
+ */
+export function utf8Text(body: Readable, charset: 'utf-8' | 'gb18030'): Readable {
+  if (charset === 'utf-8') return body;
+  const decoder = new TextDecoder('gb18030');
+  const decoded = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      done(null, Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8'));
+    },
+    flush(done) {
+      done(null, Buffer.from(decoder.decode(), 'utf8'));
+    },
+  });
+  return pipeline(body, decoded, () => undefined);
+}
+
 /**
  * The body passed through a SHA-256 of its bytes as decoded (the rows' text
  * or workbook, whatever the content-encoding): an idempotent retry carries
@@ -108,24 +146,30 @@ function hashedBody(body: Readable): { body: Readable; digest: () => Promise<str
   };
 }
 
-const notUtf8 =
-  'This row is not UTF-8 text. Spreadsheet programs on Chinese Windows save CSV as GBK by default: save it as "CSV UTF-8", or upload the XLSX workbook.';
+const notUtf8File =
+  'Spreadsheet programs on Chinese Windows save CSV as GBK by default: save it as "CSV UTF-8", upload the XLSX workbook, or send a GBK file with the content type text/csv; charset=gb18030.';
+const notUtf8 = `This row is not UTF-8 text. ${notUtf8File}`;
 
 /**
  * Rows of a CSV body as they arrive, a chunk's rows at a time: the header
  * names the items; each later record is a row (the header is row 1), handed
  * on as its cells for RowChecker.checkCells.
  */
-async function* csvRows(body: Readable, header: (columns: string[]) => void): AsyncGenerator<SourceRow[]> {
+export async function* csvRows(body: Readable, header: (columns: string[]) => void): AsyncGenerator<SourceRow[]> {
   let columns: string[] | null = null;
   for await (const records of csvRecords(body)) {
     const rows: SourceRow[] = [];
     for (const { record, cells } of records) {
       if (!columns) {
+        // A header that is not UTF-8 would only show as unknown columns of replacement characters.
+        if (cells.some((c) => c.includes('\uFFFD'))) throw badInput(`The header row is not UTF-8 text. ${notUtf8File} Nothing was stored.`);
         columns = cells.map((c) => c.trim());
         header(columns);
         continue;
       }
+      // A row of separators only (",,,"), which spreadsheet programs write for rows that were formatted but hold nothing:
+      // no row, as an empty line is not (and as an XLSX row of empty cells is not).
+      if (cells.every((value) => value === '')) continue;
       if (cells.length > columns.length && cells.slice(columns.length).some((v) => v.trim())) {
         rows.push({
           row: record,
@@ -189,9 +233,37 @@ async function* ndjsonRows(body: Readable): AsyncGenerator<SourceRow> {
   }
 }
 
-/** A cell's value as a row value: text, number, boolean or date; formulas by their result. */
+/**
+ * Why a cell holds no value but looks empty when read: an error (#DIV/0!,
+ * #N/A, #REF!) as its value, or a formula without a saved result (exceljs's
+ * streaming reader drops a formula's error result; a file written by a
+ * program that does not calculate has none). Null for any other cell.
+ */
+function cellError(value: ExcelJS.CellValue): string | null {
+  if (!value || typeof value !== 'object' || value instanceof Date) return null;
+  if ('error' in value) return `the spreadsheet error ${String(value.error)}`;
+  if (!('formula' in value || 'sharedFormula' in value)) return null;
+  const result = (value as { result?: ExcelJS.CellValue }).result;
+  if (result === undefined || (typeof result === 'number' && Number.isNaN(result)))
+    return `a formula (${'formula' in value ? value.formula : value.sharedFormula}) without a saved value: its result is an error (#DIV/0!, #N/A, ...) or was never calculated`;
+  return cellError(result);
+}
+
+/**
+ * Significant digits of a spreadsheet's number: Excel computes and shows 15,
+ * but saves a formula's result with the binary double's 17 (=0.1+0.2 is
+ * saved as 0.30000000000000004, shown as 0.3).
+ */
+const SHEET_NUMBER_DIGITS = 15;
+
+/**
+ * A cell's value as a row value: text, number (a fraction to the 15 digits
+ * Excel shows), boolean or date; formulas by their result (the value Excel saved).
+ */
 function cellValue(value: ExcelJS.CellValue): unknown {
   if (value === null || value === undefined) return null;
+  // A whole number is saved as typed (Excel keeps 15 digits of it when it is typed; another program's is exact).
+  if (typeof value === 'number') return Number.isInteger(value) ? value : Number(value.toPrecision(SHEET_NUMBER_DIGITS));
   if (value instanceof Date || typeof value !== 'object') return value;
   if ('result' in value) return cellValue(value.result as ExcelJS.CellValue);
   if ('richText' in value) return value.richText.map((part) => part.text).join('');
@@ -232,7 +304,7 @@ function wholeBody(body: Readable, limit: number): Promise<Buffer> {
  * fails inside exceljs and its unzipper with errors of their own
  * (FILE_ENDED, an invalid signature): the file's fault, never a 500.
  */
-async function* xlsxRows(body: Readable, header: (columns: string[]) => void): AsyncGenerator<SourceRow> {
+export async function* xlsxRows(body: Readable, header: (columns: string[]) => void): AsyncGenerator<SourceRow> {
   // As much as an import may hold (core/xlsx-archive.ts); the table of contents is at the end, so the body is read whole first.
   const workbook = await checkedWorkbook(await wholeBody(body, MAX_XLSX_UPLOAD_BYTES), DEFAULT_XLSX_LIMITS);
   try {
@@ -256,14 +328,23 @@ async function* sheetRows(body: Readable, header: (columns: string[]) => void): 
     for await (const row of sheet as unknown as AsyncIterable<ExcelJS.Row>) {
       const cells = (row.values as ExcelJS.CellValue[]).slice(1);
       if (!columns) {
-        columns = cells.map((c) => String(cellValue(c) ?? '').trim());
-        while (columns.length && !columns[columns.length - 1]) columns.pop();
+        const names = cells.map((c) => String(cellValue(c) ?? '').trim());
+        while (names.length && !names[names.length - 1]) names.pop();
+        // A row above the header that holds nothing (formatted, or a cell emptied) is not the header.
+        if (!names.length) continue;
+        columns = names;
         header(columns);
         continue;
       }
       if (cells.every((c) => cellValue(c) === null || cellValue(c) === '')) continue;
       if (cells.slice(columns.length).some((c) => cellValue(c) !== null && cellValue(c) !== '')) {
         yield { row: row.number, unreadable: `This row has a value beyond the ${columns.length} columns the header names.` };
+        continue;
+      }
+      const errorAt = cells.findIndex((c) => cellError(c) !== null);
+      if (errorAt >= 0) {
+        // Read as empty, a required item's error would say it is missing and an optional one would be stored empty.
+        yield { row: row.number, unreadable: `Column ${columns[errorAt] ?? errorAt + 1} holds ${cellError(cells[errorAt])}, not a value.` };
         continue;
       }
       const values: Record<string, unknown> = {};
@@ -304,9 +385,12 @@ export function mountsRouter(orm: MikroORM, authenticator: Authenticator): Route
           : typeof req.headers['idempotency-key'] === 'string'
             ? req.headers['idempotency-key']
             : null;
+      // A CSV or NDJSON body's text as UTF-8 (its declared charset decoded), hashed as such: a retry sends the same bytes.
+      const charset = format === 'xlsx' ? 'utf-8' : charsetOf(req);
+      const decoded = utf8Text(decodedBody(req), charset);
       // Only a load under a key is ever compared: the others' bytes are not hashed.
-      const hashed = idempotencyKey !== null ? hashedBody(decodedBody(req)) : null;
-      const body = hashed?.body ?? decodedBody(req);
+      const hashed = idempotencyKey !== null ? hashedBody(decoded) : null;
+      const body = hashed?.body ?? decoded;
       const digest = hashed?.digest;
       const source = format === 'csv' ? csvRows(body, header) : format === 'ndjson' ? ndjsonRows(body) : xlsxRows(body, header);
       const report = await datasetService.load(ctx, {

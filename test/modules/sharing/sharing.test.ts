@@ -718,4 +718,85 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
       expect((await send(gzipSync(many))).json()).toMatchObject({ rowsLoaded: 3, recordCount: before + 3 });
     });
   });
+
+  describe('files as stewards send them: load, export, load again', () => {
+    it('loads a GBK CSV saved by Excel (declared), exports the same values, loads the export back to the same rows, and filters exactly at the bounds', async () => {
+      await api.ok(`mutation($input: RegisterDirectoryInput!) { registerDirectory(input: $input) { id } }`, {
+        input: {
+          code: 'D-FILES',
+          name: '资源 D-FILES',
+          departmentCreditCode: P,
+          resourceFormat: 'DATABASE',
+          shareType: 'UNCONDITIONAL',
+          updateCycle: 'MONTHLY',
+          informationItems: [
+            { name: '姓名', dataType: '字符型', required: true },
+            { name: '证件号', dataType: '字符型' },
+            { name: '人数', dataType: '整数型' },
+            { name: '金额', dataType: '数值型' },
+            { name: '日期', dataType: '日期型' },
+            { name: '时间', dataType: '日期时间型' },
+            { name: '在册', dataType: '布尔型' },
+          ],
+        },
+      });
+      await api.ok(`mutation { publishDirectory(input: { directory: { code: "D-FILES" } }) { status } }`);
+      const id = (await mountHosted('D-FILES')).data!.mountDataset.id as string;
+      const load = (body: Buffer | string, contentType: string, query = '') =>
+        http(api, `/mounts/${id}/rows${query}`, { method: 'POST', body, contentType, token: tokens.P });
+      // Excel on Chinese Windows, "CSV (comma delimited)": GBK, CRLF, a header cell padded with an ideographic space, a
+      // quoted comma and line break, full-width digits, 年月日 and 2026/1/5 8:30, a row of commas only. The text:
+      // "\u3000姓名 ,证件号,人数,金额,日期,时间,在册\r\n"张,三",0914105000000000X1,１２,12345678901234567.89,2026年1月5日,2026/1/5 8:30,是\r\n
+      //  ,,,,,,\r\n"李\r\n四",007,3,0.1,2026/1/6,2026-01-06 00:00:00+08:00,否\r\n"
+      const gbk = Buffer.from(
+        'a1a1d0d5c3fb202cd6a4bcfebac52cc8cbcafd2cbdf0b6ee2cc8d5c6da2ccab1bce42cd4dab2e10d0a22d5c52cc8fd222c3039313431303530303030303030303058312ca3b1a3b22c31323334353637383930313233343536372e38392c32303236c4ea31d4c235c8d52c323032362f312f3520383a33302ccac70d0a2c2c2c2c2c2c0d0a22c0ee0d0acbc4222c3030372c332c302e312c323032362f312f362c323032362d30312d30362030303a30303a30302b30383a30302cb7f10d0a',
+        'hex',
+      );
+      const refused = await load(gbk, 'text/csv; charset=big5');
+      expect([refused.status, refused.json().error.message]).toEqual([
+        415,
+        'The charset "big5" is not read; send the file as UTF-8 (in Excel: Save As "CSV UTF-8"), or declare charset=gb18030 for a GBK file.',
+      ]);
+      const undeclared = await load(gbk, 'text/csv');
+      expect([undeclared.status, undeclared.json().error.message]).toEqual([400, expect.stringMatching(/^The header row is not UTF-8 text\./)]);
+      const loaded = await load(gbk, 'text/csv; charset=GBK', '?idempotencyKey=gbk-1');
+      expect(loaded.json()).toMatchObject({ rowsLoaded: 2, rowsRejected: 0, recordCount: 2, replayed: false });
+      // A retry is compared by its text as decoded, and answered.
+      expect((await load(gbk, 'text/csv; charset=GBK', '?idempotencyKey=gbk-1')).json()).toMatchObject({ recordCount: 2, replayed: true });
+
+      const csv = await http(api, '/directories/D-FILES/rows.csv', { token: tokens.P });
+      expect(csv.body.toString('utf8')).toBe(
+        '\uFEFF姓名,证件号,人数,金额,日期,时间,在册\n' +
+          '"张,三",0914105000000000X1,12,12345678901234567.89,2026-01-05,2026-01-05T00:30:00.000Z,true\n' +
+          '"李\r\n四",007,3,0.1,2026-01-06,2026-01-05T16:00:00.000Z,false\n',
+      );
+      const ndjson = (await http(api, '/directories/D-FILES/rows.ndjson', { token: tokens.P })).body.toString('utf8');
+      expect(JSON.parse(ndjson.split('\n')[0])).toEqual({
+        姓名: '张,三',
+        证件号: '0914105000000000X1',
+        人数: 12,
+        金额: '12345678901234567.89',
+        日期: '2026-01-05',
+        时间: '2026-01-05T00:30:00.000Z',
+        在册: true,
+      });
+      expect((await load(csv.body, 'text/csv', '?mode=replace')).json()).toMatchObject({ version: 2, rowsLoaded: 2, recordCount: 2 });
+      expect((await http(api, '/directories/D-FILES/rows.ndjson', { token: tokens.P })).body.toString('utf8')).toBe(ndjson);
+
+      const names = async (filter: unknown[]) =>
+        (await steward.P.ok(ROWS, { code: 'D-FILES', first: 10, filter })).directory.rows.edges.map(
+          (e: { node: { values: { 姓名: string } } }) => e.node.values.姓名,
+        );
+      expect(await names([{ item: '金额', gte: '12345678901234567.89' }])).toEqual(['张,三']);
+      expect(await names([{ item: '金额', gt: '12345678901234567.89' }])).toEqual([]);
+      // Through a binary float, .88 and .89 would be one number.
+      expect(await names([{ item: '金额', eq: '12345678901234567.88' }])).toEqual([]);
+      expect(await names([{ item: '金额', lte: '0.1' }])).toEqual(['李\r\n四']);
+      // No zone: China Standard Time, as when loaded.
+      expect(await names([{ item: '时间', lte: '2026/1/5 8:30' }])).toEqual(['张,三']);
+      expect(await names([{ item: '时间', lt: '2026-01-05T00:30:00Z' }])).toEqual([]);
+      expect(await names([{ item: '时间', gt: '2026-01-05 08:30' }])).toEqual(['李\r\n四']);
+      expect(await names([{ item: '日期', gte: '2026年1月6日' }])).toEqual(['李\r\n四']);
+    });
+  });
 });
