@@ -15,7 +15,7 @@ import { SubscriptionStatus } from '../subscriptions/subscription.entity';
 import { businessToday, effectiveStatus } from '../subscriptions/subscription.state-machine';
 import { SharingRoute } from './dataset.entity';
 import { transactionConnection } from './dataset.service';
-import { RowChecker, type CheckedItem } from './row-check';
+import { columnKey, RowChecker, type CheckedItem } from './row-check';
 import { usageService } from './usage.service';
 import { liftStatementTimeout } from '../../db/statement-timeout';
 import { executePrepared } from '../../db/prepared';
@@ -180,9 +180,11 @@ function filterSql(filters: readonly RowFilter[], access: ReadAccess): { sql: st
     ['lte', '<='],
   ] as const;
   for (const filter of filters) {
-    const item = access.items.find((i) => i.name === filter.item);
+    // An item named as a load names it (columnKey: full-width, decomposed or padded spellings find it too).
+    const names = (i: { name: string }) => i.name === filter.item || columnKey(i.name) === columnKey(filter.item);
+    const item = access.items.find(names);
     if (!item) {
-      const known = access.directory.informationItems.some((i) => i.name === filter.item);
+      const known = access.directory.informationItems.some(names);
       throw badInput(
         known
           ? `Item "${filter.item}" is not among the items granted to your department; filter on ${access.items.map((i) => i.name).join(', ')}.`
