@@ -93,7 +93,9 @@ export function checkRankingRequest(request: RankingRequest): RankingRequest {
  * peers, highest rate first, ties by name then key; null without a rate.
  * So a department has one rank in a month whichever list shows it: lowest
  * first, below a threshold, a later page, `Region.report`, the exports.
- * Both windows sort on the same keys, so PostgreSQL sorts once.
+ * The rank is numbered before `below` leaves units out, in a window of its
+ * own: PostgreSQL sorts the units twice (EXPLAIN on the demo: one sort per
+ * window, the list's after the rank's).
  */
 function rankedSql(
   unitSql: (regions: string) => string,
