@@ -71,7 +71,7 @@ interface PeerDepartment {
  * The ranking by sub-item coverage, as Mulu defines it: units with sub-items
  * first, by covered / all sub-items (highest first, compared exactly), then
  * name, then credit code, both in byte order; ranks numbered 1, 2, 3... (no
- * shared places).
+ * shared places), none for units without sub-items.
  */
 export function subCoverageRanking(departments: PeerDepartment[], first: number) {
   const rated = departments.map((department) => {
@@ -87,7 +87,7 @@ export function subCoverageRanking(departments: PeerDepartment[], first: number)
     return byteOrder(a.department.name, b.department.name) || byteOrder(a.department.creditCode, b.department.creditCode);
   });
   return rated.slice(0, first).map(({ department, stats, num, den }, i) => ({
-    rank: i + 1,
+    rank: den === 0 ? null : i + 1,
     rate: ratio(num, den),
     ratePercent: percentText(num, den),
     numerator: num,

@@ -85,7 +85,7 @@ describe('mapping the peer onto Mulu', () => {
       [2, 'C4', '33.33'],
       [3, 'C1', '33.33'],
       [4, 'C3', '33.33'],
-      [5, 'C2', null],
+      [null, 'C2', null],
     ]);
     // Two departments of one name and rate (each district's 教育局): the credit code decides, not the id.
     const twins = subCoverageRanking([unit(1, '教育局', 1, 2, 'B9'), unit(2, '教育局', 1, 2, 'A1')], 10);

@@ -222,7 +222,7 @@ export const districtRanking: ReadScenario = {
       const { coveredSubItems: numerator, subItems: denominator, subCoverageRate: rate, subCoverageRatePercent: ratePercent } = stats.supervisionStats;
       differences(
         { rank: entry.rank, rate: entry.rate, ratePercent: entry.ratePercent, numerator: entry.numerator, denominator: entry.denominator, ...entry.department },
-        { rank: Number(row.rank), rate, ratePercent, numerator, denominator, name: row.name, creditCode: row.credit_code, ...stats },
+        { rank: row.rank === null ? null : Number(row.rank), rate, ratePercent, numerator, denominator, name: row.name, creditCode: row.credit_code, ...stats },
         `rank ${i + 1}`,
         5,
         found,
@@ -232,14 +232,16 @@ export const districtRanking: ReadScenario = {
   },
   floor: {
     // The stored figures of each department below the district, ranked by sub-item coverage as Mulu ranks: units
-    // without sub-items last, then name, then credit code, both in byte order (ranking.service.ts).
-    sql: `select row_number() over (order by fig.sub_items = 0, fig.covered_sub_items::numeric / nullif(fig.sub_items, 0) desc, d.name collate "C", d.credit_code collate "C") as rank,
+    // without sub-items last, then name, then credit code, both in byte order (ranking.service.ts); those have no rank.
+    sql: `select row_number() over (order by fig.sub_items = 0, fig.covered_sub_items::numeric / nullif(fig.sub_items, 0) desc, d.name collate "C", d.credit_code collate "C") as position,
+                 case when fig.sub_items > 0 then row_number() over (partition by fig.sub_items = 0
+                   order by fig.covered_sub_items::numeric / nullif(fig.sub_items, 0) desc, d.name collate "C", d.credit_code collate "C") end as rank,
                  d.name, d.credit_code, fig.*
             from region_closure rc
             join department d on d.region_code = rc.descendant_code
             cross join lateral (select ${FIGURES_SUMS}, ${STORED_SUMS} from department_figures f where f.department_id = d.id) fig
            where rc.ancestor_code = $1
-           order by rank`,
+           order by position`,
     params: [DISTRICT_CODE],
   },
 };

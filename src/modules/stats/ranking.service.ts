@@ -33,9 +33,10 @@ export interface RankingRequest {
 
 export const RANKING_LIMIT = 500;
 
-/** One ranked unit: its place and the counts its rate is made of. */
+/** One ranked unit: its rank and the counts its rate is made of. */
 export interface RankingEntry<U> {
-  rank: number;
+  /** Its rank among all its peers (rankedSql), whatever the list's order and threshold; null without a rate. */
+  rank: number | null;
   unit: U;
   numerator: number;
   denominator: number;
@@ -80,14 +81,21 @@ export function checkRankingRequest(request: RankingRequest): RankingRequest {
 }
 
 /**
- * Ranks the units of `unitSql` (given the condition on its region column:
- * rows with key, num, den and the unit's own columns) per key: rated units
- * by rate, then units without a rate (zero denominator, shown as "-"), ties
- * broken by name, then by the unit's key (`keyColumn`: a department's
- * credit code, a region's code), both in code-point order (nameOrderSql):
- * the order of the report's ranks and tables (report-figures.ts,
- * compareNames), so that a department has the same rank here as in
- * `Region.report` and the exports.
+ * Lists the units of `unitSql` (given the condition on its region column:
+ * rows with key, num, den and the unit's own columns) per key, in the
+ * order asked: rated units by rate, then units without a rate (zero
+ * denominator, shown as "-"), ties broken by name, then by the unit's key
+ * (`keyColumn`: a department's credit code, a region's code), both in
+ * code-point order (nameOrderSql); `below` keeps the units under it.
+ *
+ * A unit's `rank` is not its place in that list but its rank as the report
+ * gives it (rankPeers, report.service.ts): its place among all its rated
+ * peers, highest rate first, ties by name then key; null without a rate.
+ * So a department has one rank in a month whichever list shows it: lowest
+ * first, below a threshold, a later page, `Region.report`, the exports.
+ * The rank is numbered before `below` leaves units out, in a window of its
+ * own: PostgreSQL sorts the units twice (EXPLAIN on the demo: one sort per
+ * window, the list's after the rank's).
  */
 function rankedSql(
   unitSql: (regions: string) => string,
@@ -96,23 +104,29 @@ function rankedSql(
   keyColumn: string,
 ): { sql: (regions: string) => string; params: unknown[] } {
   const direction = request.order === RankingOrder.HIGHEST_FIRST ? 'desc' : 'asc';
+  const byName = (alias: string) => `${nameOrderSql(`${alias}.name`)}, ${nameOrderSql(`${alias}.${keyColumn}`)}`;
   const params: unknown[] = [];
   let filter = 'true';
   if (request.below !== null) {
-    filter = 'u.den > 0 and u.num < ?::numeric * u.den';
+    filter = 'r.den > 0 and r.num < ?::numeric * r.den';
     params.push(request.below);
   }
   params.push(request.skip, request.skip + request.first);
   return {
-    // The figures of the ranked units only, as one text each (figureValuesSql): one column for the driver to read
+    // The figures of the listed units only, as one text each (figureValuesSql): one column for the driver to read
     // instead of thirty.
-    sql: (regions) => `select ranked.key, ${unitColumns('ranked')}, ranked.num, ranked.den, ranked.rank, ${figureValuesSql('ranked')} as figures from (
-            select u.*, row_number() over (
-                     partition by u.key
-                     order by (u.den = 0), u.num::numeric / nullif(u.den, 0) ${direction}, ${nameOrderSql('u.name')}, ${nameOrderSql(`u.${keyColumn}`)}) as rank
-              from (${unitSql(regions)}) u
+    sql: (regions) => `select listed.key, ${unitColumns('listed')}, listed.num, listed.den, listed.rank, ${figureValuesSql('listed')} as figures from (
+            select r.*, row_number() over (
+                     partition by r.key
+                     order by (r.den = 0), r.num::numeric / nullif(r.den, 0) ${direction}, ${byName('r')}) as position
+              from (
+                select u.*, case when u.den > 0 then row_number() over (
+                         partition by u.key, (u.den = 0)
+                         order by u.num::numeric / nullif(u.den, 0) desc, ${byName('u')}) end as rank
+                  from (${unitSql(regions)}) u
+              ) r
              where ${filter}
-          ) ranked where rank > ? and rank <= ? order by key, rank`,
+          ) listed where position > ? and position <= ? order by key, position`,
     params,
   };
 }
@@ -120,15 +134,15 @@ function rankedSql(
 /** The stored figure columns of `f` (department_figures or region_figures), which a ranking reads with its units. */
 const FIGURES = (f: string) => FIGURE_COLUMNS.map((column) => `${f}.${column}`).join(', ');
 
-/** A ranked row: the region it was ranked in, the unit's columns, its counts and place (bigint sums and row_number come as text), its figures as one text. */
-type Row<C> = C & { key: string; num: string; den: string; rank: string; figures: string };
+/** A listed row: the region it was ranked in, the unit's columns, its counts and rank (bigint sums and row_number come as text), its figures as one text. */
+type Row<C> = C & { key: string; num: string; den: string; rank: string | null; figures: string };
 
 /** The ranked units per region key, as plain rows (no entities: a ranking is shown, never changed). */
 function split<C, U>(rows: Row<C>[], keys: readonly string[], unitOf: (columns: C) => U): Map<string, RankingEntry<U>[]> {
   const map = new Map<string, RankingEntry<U>[]>(keys.map((key) => [key, []]));
   for (const row of rows) {
     map.get(row.key)?.push({
-      rank: Number(row.rank),
+      rank: row.rank === null ? null : Number(row.rank),
       unit: unitOf(row),
       numerator: toSafeNumber(row.num),
       denominator: toSafeNumber(row.den),

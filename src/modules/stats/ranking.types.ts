@@ -38,7 +38,7 @@ export class RankingArgs {
 
   @Field(() => Int, {
     defaultValue: 0,
-    description: `How many units to pass over before the first one returned: the next page of a long ranking starts at the last page's rank (e.g. skip: ${RANKING_LIMIT} after a page of ${RANKING_LIMIT}).`,
+    description: `How many units of the list to pass over before the first one returned: the next page of a long list skips the units of the pages before it (e.g. skip: ${RANKING_LIMIT} after a page of ${RANKING_LIMIT}).`,
   })
   skip!: number;
 
@@ -61,8 +61,12 @@ class RankingEntryBase {
     this.ratePercent = percent(entry.numerator, entry.denominator);
   }
 
-  @Field(() => Int, { description: 'Place in the ranking, from 1.' })
-  rank: number;
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "Rank among all the unit's peers by the rate, from 1, highest rate first, ties by name then code: the report's rank (`ReportRank.rank`), whatever this list's order, threshold or page. Null for a unit without the rate (nothing to count), listed last.",
+  })
+  rank: number | null;
 
   @Field(() => Int, { description: 'Numerator of the rate (mounted directories, covered main items or covered sub-items).' })
   numerator: number;

@@ -1,4 +1,5 @@
 import { recordsIngested } from '../../observability/metrics';
+import { isDeepStrictEqual } from 'node:util';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
@@ -194,28 +195,98 @@ async function lockCorrectedRecords(em: EntityManager, departmentId: number, pen
   return { named: keys.size > 0, rows };
 }
 
-/** Keys of the pending records that are stored already (a retry). */
-async function storedKeys(em: EntityManager, departmentId: number, pending: Candidate[]): Promise<Set<string>> {
-  const stored = new Set<string>();
-  if (!pending.length) return stored;
-  const rows: { source: string; external_id: string }[] = await em.execute(
-    `select r.source, r.external_id
-       from jsonb_to_recordset(?::jsonb) k(source text, "externalId" text)
-       join supervision_record r on r.department_id = ? and r.source = k.source and r.external_id = k."externalId"`,
-    [JSON.stringify(pending.map(({ source, externalId }) => ({ source, externalId }))), departmentId],
-  );
-  for (const row of rows) stored.add(keyOf(row.source, row.external_id));
-  return stored;
+/** A stored record met again under its key, and which of its values the record sent differs in (none: a retry). */
+interface StoredMatch {
+  differs: string[];
 }
 
-/** Sets aside as duplicates the records stored before and the repeats within the batch. */
-function dropDuplicates(batch: Batch, stored: Set<string>): void {
-  const seen = new Set<string>();
+/**
+ * The pending records whose key is stored already, by candidate index, with
+ * the values they differ in from the stored record. One statement whatever
+ * the batch size; PostgreSQL compares the payloads as jsonb (key order and
+ * spacing do not make two payloads differ).
+ */
+async function storedMatches(em: EntityManager, departmentId: number, candidates: Candidate[]): Promise<Map<number, StoredMatch>> {
+  const matches = new Map<number, StoredMatch>();
+  if (!candidates.length) return matches;
+  const rows: {
+    i: number;
+    sub_item: boolean;
+    occurred_at: boolean;
+    payload: boolean;
+    supersedes: boolean;
+    stored_sub_item: string;
+    stored_occurred_at: Date;
+  }[] = await em.execute(
+    `select k.i,
+              r.sub_item_id <> k.sub_item_id as sub_item,
+              r.occurred_at <> k.occurred_at as occurred_at,
+              r.payload is distinct from k.payload as payload,
+              (t.source, t.external_id) is distinct from (k.sup_source, k.sup_external_id) as supersedes,
+              s.code as stored_sub_item, r.occurred_at as stored_occurred_at
+         from jsonb_to_recordset(?::jsonb)
+           as k(i int, source text, external_id text, sub_item_id int, occurred_at timestamptz, payload jsonb, sup_source text, sup_external_id text)
+         join supervision_record r on r.department_id = ? and r.source = k.source and r.external_id = k.external_id
+         join supervision_sub_item s on s.id = r.sub_item_id
+         left join supervision_record t on t.id = r.supersedes_id`,
+    [
+      JSON.stringify(
+        candidates.map((c) => ({
+          i: c.index,
+          source: c.source,
+          external_id: c.externalId,
+          sub_item_id: c.subItemId,
+          occurred_at: c.occurredAt,
+          payload: c.payload,
+          sup_source: c.supersedes?.source ?? null,
+          sup_external_id: c.supersedes?.externalId ?? null,
+        })),
+      ),
+      departmentId,
+    ],
+  );
+  for (const row of rows) {
+    const differs: string[] = [];
+    if (row.sub_item) differs.push(`sub-item (stored: "${row.stored_sub_item}")`);
+    if (row.occurred_at) differs.push(`occurredAt (stored: ${new Date(row.stored_occurred_at).toISOString()})`);
+    if (row.payload) differs.push('payload');
+    if (row.supersedes) differs.push('supersedes');
+    matches.set(row.i, { differs });
+  }
+  return matches;
+}
+
+/** The values two records of one batch under the same key differ in (none: the same record sent twice). */
+function differencesInBatch(first: Candidate, again: Candidate): string[] {
+  const differs: string[] = [];
+  if (first.subItemId !== again.subItemId) differs.push(`sub-item (record ${first.index}: "${first.subItemCode}")`);
+  if (first.occurredAt !== again.occurredAt) differs.push(`occurredAt (record ${first.index}: ${first.occurredAt})`);
+  if (!isDeepStrictEqual(first.payload, again.payload)) differs.push('payload');
+  if ((first.supersedes?.key ?? null) !== (again.supersedes?.key ?? null)) differs.push('supersedes');
+  return differs;
+}
+
+/** Why a record sent again under a stored key with other values is refused: records are evidence, never rewritten. */
+const conflictReason = (where: string, differs: string[]) =>
+  `${where} has the same source and external id but another ${differs.join(', ')}; a stored record is never rewritten: send the corrected values as a new record (its own external id) that supersedes it.`;
+
+/**
+ * Sets aside the records stored before and the repeats within the batch:
+ * the same values again are duplicates (a retry, a no-op); other values
+ * under a stored key are rejected as a conflict, so the sender learns that
+ * what it holds is not what was counted.
+ */
+function dropDuplicates(batch: Batch, stored: Map<number, StoredMatch>): void {
+  const seen = new Map<string, Candidate>();
   batch.pending = batch.pending.filter((c) => {
-    const duplicate = stored.has(c.key) || seen.has(c.key);
-    seen.add(c.key);
-    if (duplicate) batch.duplicateIndexes.push(c.index);
-    return !duplicate;
+    const first = seen.get(c.key);
+    if (!first) seen.set(c.key, c);
+    const match = stored.get(c.index);
+    const differs = match ? match.differs : first ? differencesInBatch(first, c) : null;
+    if (differs === null) return true;
+    if (differs.length) reject(batch, c, conflictReason(match ? 'a stored record' : `record ${first!.index} of this batch`, differs));
+    else batch.duplicateIndexes.push(c.index);
+    return false;
   });
 }
 
@@ -263,10 +334,21 @@ function checkCorrections(batch: Batch, targets: Map<string, TargetRow>): void {
  * sub-items' record counters by what actually changed. Returns how many
  * records were stored and how many corrections applied.
  */
-async function storeRecords(em: EntityManager, departmentId: number, batch: Batch): Promise<{ accepted: number; corrections: number }> {
+async function storeRecords(em: EntityManager, departmentId: number, batch: Batch, acceptPartial: boolean): Promise<{ accepted: number; corrections: number }> {
   const inserted = await insertRecords(em, departmentId, batch.pending);
-  // Rows a concurrent call stored between our check and our insert.
-  for (const i of inserted.skipped) batch.duplicateIndexes.push(batch.pending[i].index);
+  // Rows a concurrent call stored between our check and our insert: the insert waited for it to commit, so a statement
+  // of our own sees them now. Only in that race does this cost a statement.
+  if (inserted.skipped.length) {
+    const skipped = inserted.skipped.map((i) => batch.pending[i]);
+    const matches = await storedMatches(em, departmentId, skipped);
+    for (const c of skipped) {
+      const differs = matches.get(c.index)?.differs ?? [];
+      if (differs.length) reject(batch, c, conflictReason('a record stored by a call running at the same time', differs));
+      else batch.duplicateIndexes.push(c.index);
+    }
+    // What this call inserted is undone with the rest of the batch.
+    if (batch.rejected.length && !acceptPartial) throw new BatchRefused(resultOf(batch, 0, false));
+  }
   const deltas = new Map<number, number>();
   const bump = (subItemId: number, by: number) => deltas.set(subItemId, (deltas.get(subItemId) ?? 0) + by);
   for (const [subItemId, count] of inserted.perSubItem) bump(subItemId, count);
@@ -281,6 +363,23 @@ async function storeRecords(em: EntityManager, departmentId: number, batch: Batc
   }
   await applyCounterDeltas(em, deltas);
   return { accepted: inserted.count, corrections: inserted.supersededIds.length };
+}
+
+/** Thrown out of the transaction to undo what a batch refused whole had already inserted; carries the answer. */
+class BatchRefused extends Error {
+  constructor(readonly result: IngestRecordsResult) {
+    super('supervision record batch refused');
+  }
+}
+
+/** The ingestion's answer, also when the batch was refused after its insert. */
+async function refusedOr(ingestion: Promise<IngestRecordsResult>): Promise<IngestRecordsResult> {
+  try {
+    return await ingestion;
+  } catch (error) {
+    if (error instanceof BatchRefused) return error.result;
+    throw error;
+  }
 }
 
 /** The answer to the caller, indexes in batch order. */
@@ -302,15 +401,20 @@ function resultOf(batch: Batch, accepted: number, stored: boolean): IngestRecord
  *
  * One call is one transaction of a fixed number of statements whatever the
  * batch size: the department, its sub-items by code, the records being
- * superseded (locked) and those already stored (both only when needed), one
- * insert, one flag update, one counter update. `supervision_sub_item.record_count` is kept
+ * superseded (locked, only when the batch corrects some), those already
+ * stored, one insert, one flag update, one counter update, and one more look
+ * at stored records only when a concurrent call stored some of the batch
+ * first. `supervision_sub_item.record_count` is kept
  * equal to the counting records of each sub-item in that same transaction,
  * so statistics read sub-items only, never records.
  *
  * Retries are safe: (department, source, externalId) is unique; a record already stored,
  * or stored by a concurrent call of the same batch, is reported as a
  * duplicate and counted once (`on conflict do nothing`, counters follow only
- * the rows this call actually inserted).
+ * the rows this call actually inserted). Records are evidence, never
+ * rewritten: one sent again under a stored key with other values (sub-item,
+ * occurredAt, payload, supersedes) is not a retry but a conflict, rejected
+ * with the values it differs in, and the stored record keeps counting.
  */
 export const supervisionRecordService = {
   async ingest(ctx: RequestContext, input: IngestRecordsInput): Promise<IngestRecordsResult> {
@@ -319,40 +423,41 @@ export const supervisionRecordService = {
     const acceptPartial = input.acceptPartial ?? false;
     const now = Date.now();
 
-    const result = await mutate(ctx, 'ingestSupervisionRecords', async (em, mutation) => {
-      // Built afresh by each attempt: the steps below set records aside as they read the database, and an attempt
-      // PostgreSQL undid (mutate runs it again) must not leave its decisions (a duplicate, a refused correction) to the next.
-      const batch = precheckBatch(input.records, now);
-      // A batch of 10,000 records is a job, not a request.
-      await liftStatementTimeout(em);
-      const department = await departmentService.requireByCreditCode(em, creditCode);
-      requireDepartmentWriter(ctx, department, 'push supervision records for this department');
-      await keepKnownSubItems(em, department, batch);
-      const targets = await lockCorrectedRecords(em, department.id, batch.pending);
-      // The insert skips stored records by itself; looking them up first is
-      // needed only where the answer changes the outcome: a correction re-sent
-      // after it was applied (a duplicate, not a second correction), and a
-      // batch refused whole (which still reports its duplicates).
-      const lookUpStored = targets.named || (batch.rejected.length > 0 && !acceptPartial);
-      dropDuplicates(batch, lookUpStored ? await storedKeys(em, department.id, batch.pending) : new Set());
-      checkCorrections(batch, targets.rows);
-      if ((batch.rejected.length && !acceptPartial) || !batch.pending.length) {
-        // Under acceptPartial nothing is refused for the batch's sake: the call stored all it could, which may be nothing.
-        return resultOf(batch, 0, acceptPartial || batch.rejected.length === 0);
-      }
+    const result = await refusedOr(
+      mutate(ctx, 'ingestSupervisionRecords', async (em, mutation) => {
+        // Built afresh by each attempt: the steps below set records aside as they read the database, and an attempt
+        // PostgreSQL undid (mutate runs it again) must not leave its decisions (a duplicate, a refused correction) to the next.
+        const batch = precheckBatch(input.records, now);
+        // A batch of 10,000 records is a job, not a request.
+        await liftStatementTimeout(em);
+        const department = await departmentService.requireByCreditCode(em, creditCode);
+        requireDepartmentWriter(ctx, department, 'push supervision records for this department');
+        await keepKnownSubItems(em, department, batch);
+        const targets = await lockCorrectedRecords(em, department.id, batch.pending);
+        // The insert would skip stored records by itself, but only a look at
+        // their values tells a retry (a duplicate) from a record sent again with
+        // other values (a conflict, rejected), and a correction re-sent after it
+        // was applied from a second correction.
+        dropDuplicates(batch, await storedMatches(em, department.id, batch.pending));
+        checkCorrections(batch, targets.rows);
+        if ((batch.rejected.length && !acceptPartial) || !batch.pending.length) {
+          // Under acceptPartial nothing is refused for the batch's sake: the call stored all it could, which may be nothing.
+          return resultOf(batch, 0, acceptPartial || batch.rejected.length === 0);
+        }
 
-      const { accepted, corrections } = await storeRecords(em, department.id, batch);
-      // Plain SQL: the unit of work sees none of these rows, so the mutation names them for the figures.
-      mutation.wroteRows('supervision_record', [department.id]);
-      // One entry per call: the records themselves are the evidence, kept unchanged.
-      mutation.audit({
-        entityType: 'Department',
-        entityId: department.id,
-        after: { received: batch.received, accepted, duplicates: batch.duplicateIndexes.length, rejected: batch.rejected.length, corrections },
-      });
-      await em.flush();
-      return resultOf(batch, accepted, true);
-    });
+        const { accepted, corrections } = await storeRecords(em, department.id, batch, acceptPartial);
+        // Plain SQL: the unit of work sees none of these rows, so the mutation names them for the figures.
+        mutation.wroteRows('supervision_record', [department.id]);
+        // One entry per call: the records themselves are the evidence, kept unchanged.
+        mutation.audit({
+          entityType: 'Department',
+          entityId: department.id,
+          after: { received: batch.received, accepted, duplicates: batch.duplicateIndexes.length, rejected: batch.rejected.length, corrections },
+        });
+        await em.flush();
+        return resultOf(batch, accepted, true);
+      }),
+    );
     // Counted once committed (mulu_records_ingested_total): a rolled-back batch stored nothing.
     recordsIngested.inc(result.accepted);
     return result;

@@ -106,7 +106,7 @@ export class SupervisionSubItemResolver {
   @Mutation(() => IngestSupervisionRecordsResultType, {
     nullable: true,
     description:
-      'Stores supervision records of one department, one or up to 10,000 per call, in one transaction. Safe to retry: records already stored are reported as duplicates and counted once.',
+      'Stores supervision records of one department, one or up to 10,000 per call, in one transaction. Safe to retry: records already stored are reported as duplicates and counted once; one sent again with other values is rejected, never rewritten.',
   })
   ingestSupervisionRecords(
     @Arg('input', () => IngestSupervisionRecordsInput, { description: 'The batch.' }) input: IngestSupervisionRecordsInput,

@@ -158,7 +158,7 @@ export class SupervisionRecordInput {
 
   @Field({
     description:
-      'The id the source gave the record, unique per source within the department (1 to 200 characters). Re-sending the same source and external id is a no-op reported as a duplicate.',
+      'The id the source gave the record, unique per source within the department (1 to 200 characters). Re-sending the same source and external id with the same values is a no-op reported as a duplicate; with other values it is rejected (a stored record is never rewritten: correct it with `supersedes`).',
   })
   externalId!: string;
 
@@ -209,7 +209,9 @@ export class IngestSupervisionRecordsResultType {
   @Field(() => Int, { description: 'Records stored by this call.' })
   accepted!: number;
 
-  @Field(() => Int, { description: 'Records already stored (same source and external id): no-ops, counted once.' })
+  @Field(() => Int, {
+    description: 'Records already stored with the same source, external id and values: no-ops, counted once. The same key with other values is in `rejected`.',
+  })
   duplicates!: number;
 
   @Field(() => [Int], { description: 'Positions of the duplicates in the batch.' })

@@ -60,7 +60,7 @@ describe('rankings of departments and child regions', () => {
     const pages = [];
     for (let skip = 0; skip < 6; skip += 2) pages.push(...(await ranking('410000', `metric: MOUNT_RATE, first: 2, skip: ${skip}`)));
     expect(pages).toEqual(whole);
-    expect(pages.map((r) => r.rank)).toEqual([1, 2, 3, 4, 5]);
+    expect(pages.map((r) => r.rank)).toEqual([1, 2, 3, 4, null]);
     expect(await ranking('410000', 'metric: MOUNT_RATE, first: 2, skip: 5')).toEqual([]);
     const below = await ranking('410000', 'metric: MOUNT_RATE, order: LOWEST_FIRST, below: 0.6, first: 1, skip: 1');
     expect(below.map((r) => [r.rank, r.department.name])).toEqual([[2, '乙局']]);
@@ -74,7 +74,7 @@ describe('rankings of departments and child regions', () => {
       [1, '丙局', '100.00'],
       [2, '乙局', '50.00'],
       [3, '甲局', '50.00'],
-      [4, '丁局', null],
+      [null, '丁局', null],
     ]);
     // The same figures as mountStats.
     const stats = await api.ok<{ department: { mountStats: { mountedDirectories: number; publishedDirectories: number } } }>(
@@ -89,6 +89,42 @@ describe('rankings of departments and child regions', () => {
     expect((await ranking('410000', 'metric: SUB_COVERAGE_RATE, first: 2')).map((r) => [r.department.name, r.rate])).toEqual([
       ['乙局', 1],
       ['戊局', 0.5],
+    ]);
+  });
+
+  it("gives a unit the report's rank in every list: lowest first, below a threshold, on a later page; none without a rate", async () => {
+    const { region } = await api.ok<{
+      region: {
+        lowest: { rank: number | null; department: { name: string } }[];
+        below: { rank: number | null; department: { name: string } }[];
+        regions: { rank: number | null; region: { code: string } }[];
+        report: { departments: { name: string; ranks: { rank: number | null }[] }[]; childRegions: { code: string; ranks: { rank: number | null }[] }[] };
+      };
+    }>(`query { region(code: "410000") {
+      lowest: departmentRanking(metric: MOUNT_RATE, order: LOWEST_FIRST) { rank department { name } }
+      below: departmentRanking(metric: MOUNT_RATE, below: 0.6, first: 1, skip: 1) { rank department { name } }
+      regions: childRegionRanking(metric: MOUNT_RATE, order: LOWEST_FIRST) { rank region { code } }
+      report { departments { name ranks { rank } } childRegions { code ranks { rank } } } } }`);
+    // Ranked highest first among the rated: 丙 2/2, 乙 1/2, 甲 1/2 (乙 before 甲 by name), 戊 0/1; 丁 has nothing published.
+    expect(region.lowest.map((r) => [r.rank, r.department.name])).toEqual([
+      [4, '戊局'],
+      [2, '乙局'],
+      [3, '甲局'],
+      [1, '丙局'],
+      [null, '丁局'],
+    ]);
+    expect(region.below.map((r) => [r.rank, r.department.name])).toEqual([[3, '甲局']]);
+    const reportRank = new Map(region.report.departments.map((d) => [d.name, d.ranks[0].rank]));
+    expect(region.lowest.map((r) => reportRank.get(r.department.name))).toEqual(region.lowest.map((r) => r.rank));
+    // One city below the province: its rank is 1 either way.
+    expect(region.regions).toEqual([{ rank: 1, region: { code: '410500' } }]);
+    expect(region.report.childRegions.map((c) => c.ranks[0].rank)).toEqual([1]);
+    const districts = await api.ok<{ region: { childRegionRanking: { rank: number | null; region: { code: string } }[] } }>(
+      `query { region(code: "410500") { childRegionRanking(metric: MOUNT_RATE, order: LOWEST_FIRST) { rank region { code } } } }`,
+    );
+    expect(districts.region.childRegionRanking.map((r) => [r.rank, r.region.code])).toEqual([
+      [2, '410502'],
+      [1, '410505'],
     ]);
   });
 

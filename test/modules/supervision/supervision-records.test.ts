@@ -304,6 +304,73 @@ describe('supervision items and records', () => {
       expect((await subItem('C1'))?.recordCount).toBe(1500);
     });
 
+    it('rejects a record sent again under a stored key with other values, naming them, and keeps counting the stored one', async () => {
+      await createSubItems(api, dept, [
+        { code: 'R1', mainItemCode: 'M2', category: 'INSPECTION' },
+        { code: 'R2', mainItemCode: 'M2', category: 'PENALTY' },
+      ]);
+      const first = {
+        subItemCode: 'R1',
+        source: 'zhifa',
+        externalId: 'resent-0',
+        occurredAt: '2023-06-15T08:00:00Z',
+        payload: { inspector: '张三', passed: true },
+      };
+      expect(await ingest(api, dept, [first])).toMatchObject({ accepted: 1, stored: true });
+      const before = await stats();
+      // The same values, the payload's keys in another order: a retry.
+      expect(await ingest(api, dept, [{ ...first, payload: { passed: true, inspector: '张三' } }])).toMatchObject({
+        accepted: 0,
+        duplicates: 1,
+        rejected: [],
+        stored: true,
+      });
+      const moved = { ...first, subItemCode: 'R2', occurredAt: '2023-06-16T08:00:00Z' };
+      expect(await ingest(api, dept, [...records('R2', 1, 'resent-new'), moved])).toEqual({
+        received: 2,
+        accepted: 0,
+        duplicates: 0,
+        duplicateIndexes: [],
+        rejected: [
+          {
+            index: 1,
+            reason:
+              'Record 1 (zhifa/resent-0): a stored record has the same source and external id but another sub-item (stored: "R1"), occurredAt (stored: 2023-06-15T08:00:00.000Z); a stored record is never rewritten: send the corrected values as a new record (its own external id) that supersedes it.',
+          },
+        ],
+        stored: false,
+      });
+      const otherPayload = await ingest(api, dept, [...records('R2', 1, 'resent-new'), { ...first, payload: { inspector: '李四', passed: true } }], true);
+      expect(otherPayload).toMatchObject({ accepted: 1, duplicates: 0, stored: true });
+      expect(otherPayload.rejected.map((r) => [r.index, r.reason.match(/another (.*?);/)?.[1]])).toEqual([[1, 'payload']]);
+      // Twice in one batch with other values: the first is stored, the second rejected.
+      const twice = await ingest(api, dept, [...records('R2', 1, 'twice'), { ...records('R2', 1, 'twice')[0], occurredAt: '2023-06-17T08:00:00Z' }], true);
+      expect(twice).toMatchObject({ accepted: 1, duplicates: 0 });
+      expect(twice.rejected.map((r) => r.reason)).toEqual([
+        'Record 1 (zhifa/twice-0): record 0 of this batch has the same source and external id but another occurredAt (record 0: 2023-06-15T08:00:00.000Z); a stored record is never rewritten: send the corrected values as a new record (its own external id) that supersedes it.',
+      ]);
+      expect(await stats()).toEqual({ ...before, coveredSubItems: before.coveredSubItems + 1, records: before.records + 2 });
+      expect((await subItem('R1'))?.recordCount).toBe(1);
+      expect((await subItem('R2'))?.recordCount).toBe(2);
+    });
+
+    it('tells which of two calls racing with one key and other values lost, and stores nothing of its batch', async () => {
+      const before = await stats();
+      const racing = (occurredAt: string) => [
+        ...records('R1', 500, `race-${occurredAt}`),
+        { subItemCode: 'R1', source: 'zhifa', externalId: 'raced', occurredAt },
+      ];
+      const results = await Promise.all([ingest(api, dept, racing('2023-06-01T00:00:00Z')), ingest(api, dept, racing('2023-06-02T00:00:00Z'))]);
+      expect(results.map((r) => r.accepted).sort((a, b) => a - b)).toEqual([0, 501]);
+      const lost = results.find((r) => r.accepted === 0)!;
+      expect(lost).toMatchObject({ stored: false, duplicates: 0 });
+      expect(lost.rejected.map((r) => r.index)).toEqual([500]);
+      expect(lost.rejected[0].reason).toMatch(
+        /^Record 500 \(zhifa\/raced\): a (stored record|record stored by a call running at the same time) has the same source and external id but another occurredAt/,
+      );
+      expect(await stats()).toEqual({ ...before, records: before.records + 501 });
+    });
+
     it('lets only one of two concurrent corrections of a record win', async () => {
       await ingest(api, dept, records('C1', 1, 'contested'));
       const before = await stats();
