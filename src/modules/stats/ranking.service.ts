@@ -95,7 +95,9 @@ export function checkRankingRequest(request: RankingRequest): RankingRequest {
  * first, below a threshold, a later page, `Region.report`, the exports.
  * The rank is numbered before `below` leaves units out, in a window of its
  * own: PostgreSQL sorts the units twice (EXPLAIN on the demo: one sort per
- * window, the list's after the rank's).
+ * window, the list's after the rank's). The list most asked for (highest
+ * first, no threshold) is in rank order already, rated units first: there
+ * a rated unit's place is its rank, and one window (one sort) gives both.
  */
 function rankedSql(
   unitSql: (regions: string) => string,
@@ -112,20 +114,27 @@ function rankedSql(
     params.push(request.below);
   }
   params.push(request.skip, request.skip + request.first);
+  const position = (alias: string) =>
+    `row_number() over (partition by ${alias}.key order by (${alias}.den = 0), ${alias}.num::numeric / nullif(${alias}.den, 0) ${direction}, ${byName(alias)})`;
+  const inRankOrder = request.order === RankingOrder.HIGHEST_FIRST && request.below === null;
+  const positioned = (regions: string) =>
+    inRankOrder
+      ? `select r.*, case when r.den > 0 then r.position end as rank from (
+         select u.*, ${position('u')} as position from (${unitSql(regions)}) u
+       ) r`
+      : `select r.*, ${position('r')} as position
+         from (
+           select u.*, case when u.den > 0 then row_number() over (
+                    partition by u.key, (u.den = 0)
+                    order by u.num::numeric / nullif(u.den, 0) desc, ${byName('u')}) end as rank
+             from (${unitSql(regions)}) u
+         ) r
+        where ${filter}`;
   return {
     // The figures of the listed units only, as one text each (figureValuesSql): one column for the driver to read
     // instead of thirty.
     sql: (regions) => `select listed.key, ${unitColumns('listed')}, listed.num, listed.den, listed.rank, ${figureValuesSql('listed')} as figures from (
-            select r.*, row_number() over (
-                     partition by r.key
-                     order by (r.den = 0), r.num::numeric / nullif(r.den, 0) ${direction}, ${byName('r')}) as position
-              from (
-                select u.*, case when u.den > 0 then row_number() over (
-                         partition by u.key, (u.den = 0)
-                         order by u.num::numeric / nullif(u.den, 0) desc, ${byName('u')}) end as rank
-                  from (${unitSql(regions)}) u
-              ) r
-             where ${filter}
+            ${positioned(regions)}
           ) listed where position > ? and position <= ? order by key, position`,
     params,
   };
