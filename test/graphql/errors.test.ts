@@ -101,6 +101,26 @@ describe('errors', () => {
     expect(logged).not.toHaveBeenCalled();
   });
 
+  it("cuts graphql-js's messages that quote what a caller sent (a variable's value, a field's name) at 1,000 characters, as Mulu's own", async () => {
+    const huge = 'x'.repeat(1_000_000);
+    const answers = [
+      // "Variable $n got invalid value "xxx…"; Int cannot represent non-integer value: "xxx…"": 2 MB back for 1 MB sent.
+      await api.request(`query($n: Int) { directories(first: $n) { totalCount } }`, { n: huge }),
+      // "Cannot query field "xxx…" on type "Query"."
+      await api.request(`{ ${huge} }`),
+      await api.request(`query($${huge}: Int) { __typename }`),
+    ];
+    for (const answer of answers) {
+      expect(answer.errors?.length).toBeGreaterThan(0);
+      for (const error of answer.errors!) {
+        expect(error.extensions?.code).toMatch(/^(BAD_USER_INPUT|GRAPHQL_VALIDATION_FAILED)$/);
+        expect(error.message.length).toBeLessThanOrEqual(1000);
+        expect(error.message).toMatch(/^(Variable|Cannot query field)/);
+      }
+    }
+    expect(logged).not.toHaveBeenCalled();
+  });
+
   it('nulls only the failed mutation of a document: the answers before it are kept and the mutations after it still run', async () => {
     const response = await api.request(`mutation {
       first: registerDirectory(input: { code: "ERR-2", name: "资源 ERR-2", departmentCreditCode: "${dept}", resourceFormat: DATABASE, shareType: UNCONDITIONAL, updateCycle: MONTHLY, informationItems: [{ name: "字段", dataType: "string" }] }) { code status }
