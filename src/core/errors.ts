@@ -88,6 +88,11 @@ export const RETRY_AFTER_SECONDS = 2;
 /** Longest message a client receives: a message echoing what a caller sent never grows with it. */
 export const MAX_MESSAGE_LENGTH = 1000;
 
+/** A message as a client receives it: cut at MAX_MESSAGE_LENGTH with an ellipsis. */
+export function clientMessage(message: string): string {
+  return message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : message;
+}
+
 /** A value a caller sent, fit to quote in a message: at most `max` characters, cut with an ellipsis and its full length. */
 export function excerpt(value: string, max = 64): string {
   return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} characters)`;
@@ -103,7 +108,7 @@ export class MuluError extends Error {
     message: string,
     readonly details?: Record<string, unknown>,
   ) {
-    super(message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : message);
+    super(clientMessage(message));
     this.name = 'MuluError';
   }
 }

@@ -53,3 +53,13 @@ export function requireRequestReader(ctx: RequestContext, department: { creditCo
     `Only a steward of ${department.name} (${department.creditCode}) or an administrator may read its subscription requests; its counts are in subscriptionStats.`,
   );
 }
+
+/**
+ * A mount's locator says where a department keeps its data: internal table
+ * names, the addresses of its APIs and file shares. The department's
+ * stewards and administrators read it; everyone else reads the rest of the
+ * mount (kind, count, freshness), which the figures are made of.
+ */
+export function canReadLocatorsOf(viewer: Viewer | null, departmentCreditCode: string): boolean {
+  return viewer !== null && canWriteDepartment(viewer, departmentCreditCode);
+}

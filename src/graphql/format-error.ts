@@ -1,7 +1,16 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ForeignKeyConstraintViolationException } from '@mikro-orm/core';
-import { clientDatabaseError, databaseUnavailableMessage, HTTP_STATUS, httpHeadersFor, httpStatusFor, isDatabaseUnavailable, MuluError } from '../core/errors';
+import {
+  clientDatabaseError,
+  clientMessage,
+  databaseUnavailableMessage,
+  HTTP_STATUS,
+  httpHeadersFor,
+  httpStatusFor,
+  isDatabaseUnavailable,
+  MuluError,
+} from '../core/errors';
 import { logger } from '../observability/logger';
 import { observeErrorCode } from '../observability/request-observation';
 
@@ -39,7 +48,10 @@ function flattenValidation(errors: ValidationErrorLike[], prefix = ''): string[]
  * INTERNAL_SERVER_ERROR, with no SQL and no stack trace.
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown, log?: (error: unknown) => void): GraphQLFormattedError {
-  const result = formatErrorFor(formatted, error, log);
+  const formattedResult = formatErrorFor(formatted, error, log);
+  // graphql-js's and Apollo's messages quote what the caller sent (a variable's value, a field's or a
+  // variable's name) whole: 1 MB sent as an Int came back twice over. Cut as Mulu's own messages are.
+  const result = { ...formattedResult, message: clientMessage(formattedResult.message) };
   // The request's log line and mulu_errors_total count what the client received.
   observeErrorCode(String(result.extensions?.code ?? 'UNKNOWN'));
   return result;

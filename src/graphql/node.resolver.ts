@@ -2,7 +2,6 @@ import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
 import type { MuluContext } from './context';
 import { fromGlobalId, rowIdOfKey } from './global-id';
 import { Node } from './node';
-import { forbidden } from '../core/errors';
 import { canReadRequestsOf } from '../core/permissions';
 import type { DepartmentRow } from '../modules/departments/department.row';
 
@@ -11,7 +10,7 @@ export class NodeResolver {
   @Query(() => Node, {
     nullable: true,
     description:
-      'Any object by its global ID; null when it does not exist, including a well-formed ID whose number no object can have (above 2147483647). An ID that is not a global ID at all is BAD_USER_INPUT.',
+      "Any object by its global ID; null when it does not exist or the caller may not read it (another department's subscription request), including a well-formed ID whose number no object can have (above 2147483647). An ID that is not a global ID at all is BAD_USER_INPUT.",
   })
   async node(@Arg('id', () => ID, { description: 'A global ID.' }) id: string, @Ctx() ctx: MuluContext): Promise<unknown> {
     const { type, key } = fromGlobalId(id);
@@ -32,9 +31,9 @@ export class NodeResolver {
         // As the departments' lists of requests: for the stewards of either department and administrators.
         const [provider, requester] = await ctx.loaders.departmentById.loadMany([request.provider.id, request.requester.id]);
         const parties = [provider, requester].filter((d): d is DepartmentRow => d !== null && !(d instanceof Error));
-        if (!parties.some((department) => canReadRequestsOf(ctx.viewer, department.creditCode)))
-          throw forbidden('Only a steward of the requesting or the providing department or an administrator may read this subscription request.');
-        return request;
+        // Anyone else is answered as for an id without a row: a refusal would tell them the request exists
+        // (ids count up, so trying them in turn would count every department's requests).
+        return parties.some((department) => canReadRequestsOf(ctx.viewer, department.creditCode)) ? request : null;
       }
       case 'ApiKey':
       case 'Webhook':

@@ -17,6 +17,20 @@ export function webDirectory(): string | null {
   return [join(__dirname, '..', '..', 'web'), join(__dirname, '..', '..', 'dist', 'web')].find((dir) => existsSync(join(dir, 'index.html'))) ?? null;
 }
 
+/**
+ * Sent with every answer of the dashboard: the page holds its caller's token
+ * (sessionStorage), so no other site may frame it and steer a signed-in
+ * administrator's clicks (X-Frame-Options for older browsers, CSP's
+ * frame-ancestors for the rest), no file is read as another type than the
+ * one sent, and its address is not handed to the sites it links to.
+ */
+const DASHBOARD_HEADERS = {
+  'x-frame-options': 'DENY',
+  'content-security-policy': "frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Mulu</title>
 <p>The dashboard is not built: run <code>npm run build</code> (or <code>npm start</code>, which builds it). GraphQL is served at <a href="/graphql">/graphql</a>.</p>`;
 
@@ -28,6 +42,10 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Mulu</title>
  */
 export function webRouter(options: { demoTokens?: DemoTokens; directory?: string | null } = {}): express.Router {
   const router = express.Router();
+  router.use((_req, res, next) => {
+    res.set(DASHBOARD_HEADERS);
+    next();
+  });
   router.get('/demo/tokens', (_req, res) => {
     if (!options.demoTokens) {
       res.status(404).json({ error: { code: 'NOT_FOUND', message: 'Demo sign-in exists only on the embedded demo (npm start without DATABASE_URL).' } });

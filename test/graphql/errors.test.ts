@@ -101,6 +101,42 @@ describe('errors', () => {
     expect(logged).not.toHaveBeenCalled();
   });
 
+  it("cuts graphql-js's messages that quote what a caller sent (a variable's value, a field's name) at 1,000 characters, as Mulu's own", async () => {
+    const huge = 'x'.repeat(1_000_000);
+    const answers = [
+      // "Variable $n got invalid value "xxx…"; Int cannot represent non-integer value: "xxx…"": 2 MB back for 1 MB sent.
+      await api.request(`query($n: Int) { directories(first: $n) { totalCount } }`, { n: huge }),
+      // "Cannot query field "xxx…" on type "Query"."
+      await api.request(`{ ${huge} }`),
+      await api.request(`query($${huge}: Int) { __typename }`),
+    ];
+    for (const answer of answers) {
+      expect(answer.errors?.length).toBeGreaterThan(0);
+      for (const error of answer.errors!) {
+        expect(error.extensions?.code).toMatch(/^(BAD_USER_INPUT|GRAPHQL_VALIDATION_FAILED)$/);
+        expect(error.message.length).toBeLessThanOrEqual(1000);
+        expect(error.message).toMatch(/^(Variable|Cannot query field)/);
+      }
+    }
+    expect(logged).not.toHaveBeenCalled();
+  });
+
+  it("checks a directory list's filter as its own input: a search text over 100 characters is refused on every list", async () => {
+    const text = 'x'.repeat(101);
+    for (const query of [
+      `query($t: String) { directories(filter: { text: $t }) { totalCount } }`,
+      `query($t: String) { region(code: "410505") { directories(filter: { text: $t }) { totalCount } } }`,
+      `query($t: String) { department(creditCode: "${dept}") { directories(filter: { text: $t }) { totalCount } } }`,
+    ]) {
+      const response = await api.request(query, { t: text });
+      expect([query, response.errors?.map((e) => [e.extensions?.code, e.message])]).toEqual([
+        query,
+        [['BAD_USER_INPUT', expect.stringMatching(/text: text must be shorter than or equal to 100 characters/)]],
+      ]);
+    }
+    expect((await api.ok(`{ directories(filter: { text: "ERR" }) { totalCount } }`)).directories.totalCount).toBe(1);
+  });
+
   it('nulls only the failed mutation of a document: the answers before it are kept and the mutations after it still run', async () => {
     const response = await api.request(`mutation {
       first: registerDirectory(input: { code: "ERR-2", name: "资源 ERR-2", departmentCreditCode: "${dept}", resourceFormat: DATABASE, shareType: UNCONDITIONAL, updateCycle: MONTHLY, informationItems: [{ name: "字段", dataType: "string" }] }) { code status }

@@ -221,7 +221,8 @@ const PAGE_COLUMNS = (alias: string) =>
    (select coalesce(json_agg(json_build_object('id', m.id, 'directory_id', m.directory_id, 'kind', m.kind, 'locator', m.locator,
                                                'record_count', m.record_count::text, 'hosted', m.hosted, 'dataset_version', m.dataset_version,
                                                'last_refreshed_at', m.last_refreshed_at::text, 'active', m.active,
-                                               'mounted_at', m.mounted_at::text, 'unmounted_at', m.unmounted_at::text) order by m.id), '[]')
+                                               'mounted_at', m.mounted_at::text, 'unmounted_at', m.unmounted_at::text,
+                                               'provider_credit_code', page_d.credit_code) order by m.id), '[]')
       from mount m where m.directory_id = ${alias}.id and m.active) as page_mounts`;
 
 /**

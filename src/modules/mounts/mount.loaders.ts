@@ -1,8 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { rowLoader } from '../../graphql/loader-factories';
-import { mountService } from './mount.service';
-import { mountRowsOfDirectories, type MountRow } from './mount.row';
+import { mountRowsByIds, mountRowsOfDirectories, type MountRow } from './mount.row';
 
 export function createMountLoaders(em: EntityManager) {
   /** Mounts per directory; keys carry whether unmounted ones are wanted. */
@@ -24,7 +23,7 @@ export function createMountLoaders(em: EntityManager) {
   );
   return {
     mountById: rowLoader(
-      (ids: readonly number[]) => mountService.byIds(em, ids),
+      (ids: readonly number[]) => mountRowsByIds(em, ids),
       (m) => m.id,
     ),
     mountsOfDirectory,

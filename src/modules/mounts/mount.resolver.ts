@@ -1,4 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import { canReadLocatorsOf } from '../../core/permissions';
 import type { MuluContext } from '../../graphql/context';
 import { numericIdOf, toGlobalId } from '../../graphql/global-id';
 import type { ResourceDirectory } from '../catalogue/directory.entity';
@@ -8,6 +9,12 @@ import { Mount } from './mount.entity';
 import { mountService } from './mount.service';
 import { mountRowsOfColumns, type MountRow } from './mount.row';
 import { MountDatasetInput, MountType, RefreshMountInput, UnmountDatasetInput } from './mount.types';
+
+/** Credit code of the department of a mount a mutation returns (an entity, which does not carry it as rows do). */
+async function providerOf(mount: Mount, ctx: MuluContext): Promise<string> {
+  const directory = (await ctx.loaders.directoryById.load(mount.directoryId))!;
+  return (await ctx.loaders.departmentById.load(directory.department.id))!.creditCode;
+}
 
 @Resolver(() => MountType)
 export class MountResolver {
@@ -29,6 +36,16 @@ export class MountResolver {
   @FieldResolver(() => ID, { description: 'Globally unique, opaque ID (for `Query.node`).' })
   id(@Root() mount: MountRow): string {
     return toGlobalId('Mount', mount.id);
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      "Where the data lives (table name, endpoint URL or file path); null unless the caller is a steward of the directory's department or an administrator.",
+  })
+  async locator(@Root() mount: MountRow | Mount, @Ctx() ctx: MuluContext): Promise<string | null> {
+    const providerCreditCode = mount instanceof Mount ? await providerOf(mount, ctx) : mount.providerCreditCode;
+    return canReadLocatorsOf(ctx.viewer, providerCreditCode) ? mount.locator : null;
   }
 
   @FieldResolver(() => ResourceDirectoryType, { description: 'The directory the dataset is mounted on.' })

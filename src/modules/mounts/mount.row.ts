@@ -20,6 +20,8 @@ export class MountRow {
     readonly active: boolean,
     readonly mountedAt: Date,
     readonly unmountedAt: Date | null,
+    /** Credit code of the directory's department, which decides who reads the locator (canReadLocatorsOf). */
+    readonly providerCreditCode: string,
   ) {}
 }
 
@@ -37,6 +39,7 @@ interface MountColumns {
   active: boolean;
   mounted_at: string;
   unmounted_at: string | null;
+  provider_credit_code: string;
 }
 
 /** A mount row made into a MountRow; timestamps parsed as the entity's are (the platform's parseDate: to the millisecond). */
@@ -54,6 +57,7 @@ const mountRowOf = (parseDate: (text: string) => Date, r: MountColumns) =>
     r.active,
     parseDate(r.mounted_at),
     r.unmounted_at === null ? null : parseDate(r.unmounted_at),
+    r.provider_credit_code,
   );
 
 /** Mount rows of columns read elsewhere as MountColumns (a catalogue page reads its directories' active mounts so), parsed as the loader's. */
@@ -63,14 +67,24 @@ export function mountRowsOfColumns(em: EntityManager, rows: readonly Record<stri
   return rows.map((row) => mountRowOf(parseDate, row as unknown as MountColumns));
 }
 
-/** The mounts of many directories (only active ones unless `includeInactive`), oldest first, one statement. */
-export async function mountRowsOfDirectories(em: EntityManager, directoryIds: readonly number[], includeInactive: boolean): Promise<MountRow[]> {
-  const rows: MountColumns[] = await em.execute(
-    `select m.id, m.directory_id, m.kind, m.locator, m.record_count, m.hosted, m.dataset_version, m.last_refreshed_at, m.active, m.mounted_at, m.unmounted_at
-       from mount m where m.directory_id in (?)${includeInactive ? '' : ' and m.active'} order by m.id`,
-    [[...directoryIds]],
-  );
+/** The columns of MountColumns, of mount `m` joined to its directory's department `provider`. */
+const MOUNT_COLUMNS = `m.id, m.directory_id, m.kind, m.locator, m.record_count, m.hosted, m.dataset_version, m.last_refreshed_at, m.active, m.mounted_at, m.unmounted_at,
+       provider.credit_code as provider_credit_code
+  from mount m join resource_directory md on md.id = m.directory_id join department provider on provider.id = md.department_id`;
+
+async function mountRowsWhere(em: EntityManager, where: string, params: unknown[]): Promise<MountRow[]> {
+  const rows: MountColumns[] = await em.execute(`select ${MOUNT_COLUMNS} where ${where} order by m.id`, params);
   const platform = em.getPlatform();
   const parseDate = (text: string) => platform.parseDate(text) as Date;
   return rows.map((row) => mountRowOf(parseDate, row));
+}
+
+/** The mounts of many directories (only active ones unless `includeInactive`), oldest first, one statement. */
+export function mountRowsOfDirectories(em: EntityManager, directoryIds: readonly number[], includeInactive: boolean): Promise<MountRow[]> {
+  return mountRowsWhere(em, `m.directory_id in (?)${includeInactive ? '' : ' and m.active'}`, [[...directoryIds]]);
+}
+
+/** Mounts by id (`node(id:)`), active or not, one statement. */
+export function mountRowsByIds(em: EntityManager, ids: readonly number[]): Promise<MountRow[]> {
+  return mountRowsWhere(em, 'm.id in (?)', [[...ids]]);
 }

@@ -165,9 +165,4 @@ export const mountService = {
 
   /** Brings a directory's mount summary and its department's figures in line with its mounts, in the caller's transaction (dataset loads). */
   syncDirectorySummary,
-
-  /** Mounts of many directories, one statement; inactive ones only when asked. */
-  async byIds(em: EntityManager, ids: readonly number[]): Promise<Mount[]> {
-    return em.find(Mount, { id: { $in: [...ids] } });
-  },
 };

@@ -20,8 +20,12 @@ export class MountType extends Node {
   @Field(() => MountKind, { description: 'Table, API or file.' })
   kind!: MountKind;
 
-  @Field({ description: 'Where the data lives.' })
-  locator!: string;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "Where the data lives (table name, endpoint URL or file path); null unless the caller is a steward of the directory's department or an administrator.",
+  })
+  locator?: string | null;
 
   @Field(() => SafeInt, {
     description: 'Record count (数据量): for a hosted mount the rows it holds, kept with every load; otherwise as declared at the last refresh.',

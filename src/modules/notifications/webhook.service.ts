@@ -52,9 +52,19 @@ function checkEvents(events: readonly NotificationEventType[], department: Depar
   return unique;
 }
 
+/** Fewest different characters a given secret holds: sixteen spaces, or one letter repeated, is guessed at once. */
+const SECRET_MIN_DISTINCT = 8;
+
+/**
+ * A secret the caller chose, checked as far as a check can: long enough,
+ * not guessable at a glance, and without whitespace, which receivers'
+ * configuration readers often trim (every signature would then fail to
+ * verify).
+ */
 function checkSecret(secret: string | null | undefined): string | null {
   if (secret == null) return null;
-  if (secret.length < 16 || secret.length > 200) throw badInput('A webhook secret must be 16 to 200 characters long; leave it out and Mulu generates one.');
+  const rule = `A webhook secret must be 16 to 200 characters, without spaces, of at least ${SECRET_MIN_DISTINCT} different characters; leave it out and Mulu generates one.`;
+  if (secret.length < 16 || secret.length > 200 || /\s/u.test(secret) || new Set(secret).size < SECRET_MIN_DISTINCT) throw badInput(rule);
   return secret;
 }
 

@@ -146,7 +146,10 @@ export class CreateWebhookInput {
   @ArrayMaxSize(50)
   events!: NotificationEventType[];
 
-  @Field(() => String, { nullable: true, description: 'Signing secret (16 to 200 characters); generated when absent.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Signing secret (16 to 200 characters, no spaces, at least 8 different characters); generated when absent.',
+  })
   @IsOptional()
   secret?: string | null;
 
@@ -171,7 +174,7 @@ export class UpdateWebhookInput {
   @ArrayMaxSize(50)
   events?: NotificationEventType[] | null;
 
-  @Field(() => String, { nullable: true, description: 'New signing secret (16 to 200 characters).' })
+  @Field(() => String, { nullable: true, description: 'New signing secret (16 to 200 characters, no spaces, at least 8 different characters).' })
   @IsOptional()
   secret?: string | null;
 

@@ -1,8 +1,9 @@
 import { addDirectory, createDepartment, createRegions, creditCode, mount } from '../../support/builders';
-import { startTestServer, type TestServer } from '../../support/test-server';
+import { startTestServer, type ApiClient, type TestServer } from '../../support/test-server';
 
 const STATS = `query($c: String!) { department(creditCode: $c) { mountStats { publishedDirectories mountedDirectories dataVolume staleDirectories mountRate } } }`;
 const REFRESH = `mutation($input: RefreshMountInput!) { refreshMount(input: $input) { recordCount lastRefreshedAt active } }`;
+const REFRESH_LOCATOR = `mutation($input: RefreshMountInput!) { refreshMount(input: $input) { recordCount locator } }`;
 const UNMOUNT = `mutation($id: ID!) { unmountDataset(input: { mountId: $id }) { active unmountedAt } }`;
 const DAY = 24 * 3600 * 1000;
 
@@ -104,6 +105,29 @@ describe('mounts', () => {
     expect(figures('refreshed')).toEqual({ directoryVolume: 100, stale: true, mountedDirectories: 1, dataVolume: 100, staleDirectories: 1 });
     expect(figures('added')).toEqual({ directoryVolume: 105, stale: false, mountedDirectories: 1, dataVolume: 105, staleDirectories: 0 });
     expect(figures('unmounted')).toEqual({ directoryVolume: 5, stale: false, mountedDirectories: 1, dataVolume: 5, staleDirectories: 0 });
+  });
+
+  it("shows a mount's locator (internal table names, API addresses) to the provider's stewards and administrators only, on every path", async () => {
+    const other = creditCode('410505', 3);
+    await createDepartment(api, { creditCode: other, name: '殷都区民政局', regionCode: '410505' });
+    await addDirectory(api, dept, 'HR-LOC');
+    const id = await mount(api, 'HR-LOC', 4);
+    const READ = `query($id: ID!) {
+      directory(code: "HR-LOC") { mounts { locator } }
+      directories(filter: { text: "HR-LOC" }) { edges { node { mounts { locator } } } }
+      node(id: $id) { ... on Mount { locator } }
+    }`;
+    const seen = async (client: ApiClient) => {
+      const data = await client.ok(READ, { id });
+      return [data.directory.mounts[0].locator, data.directories.edges[0].node.mounts[0].locator, data.node.locator];
+    };
+    const steward = await api.asRole('STEWARD', dept);
+    expect(await seen(api)).toEqual(['ods.HR-LOC', 'ods.HR-LOC', 'ods.HR-LOC']);
+    expect(await seen(steward)).toEqual(['ods.HR-LOC', 'ods.HR-LOC', 'ods.HR-LOC']);
+    // Everything else about the mount stays everyone's: only where the data lives is the provider's.
+    expect(await seen(await api.asRole('STEWARD', other))).toEqual([null, null, null]);
+    expect(await seen(await api.asRole('VIEWER'))).toEqual([null, null, null]);
+    expect((await steward.ok(REFRESH_LOCATOR, { input: { mountId: id, recordCount: 5 } })).refreshMount).toEqual({ recordCount: 5, locator: 'ods.HR-LOC' });
   });
 
   it('refuses to mount on a withdrawn directory or an unknown one, and unknown mounts', async () => {

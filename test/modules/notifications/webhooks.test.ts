@@ -414,6 +414,25 @@ describe('webhook registration', () => {
     }
   });
 
+  it('refuses a secret anyone could guess (spaces, one character repeated) or that a receiver would read trimmed, at registration and on change', async () => {
+    setNotificationPolicy({ allowPrivate: true });
+    const url = 'http://127.0.0.1:9/mulu';
+    const weak = [' '.repeat(16), '\u3000'.repeat(16), 'a'.repeat(40), 'abababababababab', ' s3cr3t-0123456789 ', 's3cr3t 0123456789'];
+    for (const secret of weak) {
+      const response = await create(api, { url, secret });
+      expect([secret, errorCodes(response)]).toEqual([secret, ['BAD_USER_INPUT']]);
+      expect(response.errors![0].message).toMatch(/secret/);
+    }
+    const { webhook } = (await create(api, { url, secret: 'k7#Qv9!mZ2@xL4$w' })).data!.createWebhook;
+    for (const secret of weak) {
+      const response = await api.request(`mutation($input: UpdateWebhookInput!) { updateWebhook(input: $input) { id } }`, {
+        input: { id: webhook.id, secret },
+      });
+      expect([secret, errorCodes(response)]).toEqual([secret, ['BAD_USER_INPUT']]);
+    }
+    await api.ok(`mutation($id: ID!) { deleteWebhook(id: $id) { id } }`, { id: webhook.id });
+  });
+
   it('lets a steward register for their own department only; read-only viewers not at all; platform events need an admin webhook for all departments', async () => {
     setNotificationPolicy({ allowPrivate: true });
     const stewardA = await api.asRole('STEWARD', A);

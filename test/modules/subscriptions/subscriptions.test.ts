@@ -274,7 +274,16 @@ describe('who reads subscription requests', () => {
       ['through a region', `{ region(code: "410505") { departments(first: 10) { edges { node { subscriptionsMade { edges { node { purpose } } } } } } } }`],
       ['node', `{ node(id: "${id}") { ... on SubscriptionRequest { purpose requestedBy } } }`],
     ];
-    for (const [path, query] of paths) {
+    const missing = Buffer.from('SubscriptionRequest:999999').toString('base64url');
+    for (const [who, client] of [
+      ['a third department', stewardC],
+      ['a viewer', viewer],
+    ] as const) {
+      // node(id:) answers as for an id without a request: a refusal would say the request exists.
+      const answers = [await client.request(paths[4][1]), await client.request(paths[4][1].replace(id, missing))];
+      expect([who, answers]).toEqual([who, [{ data: { node: null } }, { data: { node: null } }]]);
+    }
+    for (const [path, query] of paths.slice(0, 4)) {
       for (const [who, client] of [
         ['a third department', stewardC],
         ['a viewer', viewer],
