@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { Client } from 'pg';
 import { createTestDatabase } from './support/database';
 
 /**
@@ -111,6 +112,26 @@ describe('main: start and stop', () => {
     expect(output).toContain('Check that it runs and that DATABASE_URL names its host, port and database');
     expect(output).not.toContain('secret-password');
     expect(output).not.toMatch(/failed to start: undefined/);
+  });
+
+  it('refuses a DATABASE_URL naming a database that does not exist in one line, and does not create it (the migrator made an empty one)', async () => {
+    const missing = `mulu_missing_${process.pid}_${Date.now()}`;
+    const url = new URL(process.env.MULU_TEST_ADMIN_URL!);
+    url.pathname = `/${missing}`;
+    const { code, output } = await startAndFail({ DATABASE_URL: url.toString(), MULU_DEMO: '0' });
+    expect(code).toBe(1);
+    expect(output).toContain(
+      `Mulu failed to start: PostgreSQL has no database named ${missing} (DATABASE_URL names it): create it (createdb ${missing}), or name one that exists.`,
+    );
+    expect(output).not.toMatch(/^\s+at |\\n\s+at /m);
+    const admin = new Client({ connectionString: process.env.MULU_TEST_ADMIN_URL });
+    await admin.connect();
+    try {
+      expect((await admin.query('select 1 from pg_database where datname = $1', [missing])).rowCount).toBe(0);
+    } finally {
+      await admin.query(`drop database if exists ${missing}`);
+      await admin.end();
+    }
   });
 
   it('refuses an unknown MULU_LOG_LEVEL in one line naming it, without a stack trace (pino threw as the logger loaded)', async () => {
