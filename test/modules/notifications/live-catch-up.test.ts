@@ -26,6 +26,7 @@ describe('live updates catching up after a reconnect', () => {
         return () => handlers.delete(channel);
       },
       onReconnect: (handler) => (reconnected = handler),
+      listening: () => true,
       close: async () => undefined,
     };
     let release: () => void = () => undefined;
