@@ -204,7 +204,7 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   app.disable('x-powered-by');
   // First: the request id, the log line and the metrics of every request.
   app.use(observeRequests(orm));
-  app.use('/health', healthRouter(readinessCheck(orm, () => draining)));
+  app.use('/health', healthRouter(readinessCheck(orm, () => draining, listener && (() => listener.listening()))));
   app.get('/metrics', async (_req, res) => {
     res.setHeader('content-type', metricsRegistry.contentType);
     res.end(await (options.metrics ?? (() => metricsRegistry.metrics()))());

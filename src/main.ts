@@ -17,7 +17,7 @@ import {
   workerId,
   type WorkerGroup,
 } from './cluster';
-import { demoStewardDepartment, loadDemoIfEmpty } from './db/demo-seed';
+import { DemoLoadStopped, demoStewardDepartment, loadDemoIfEmpty } from './db/demo-seed';
 import { authSettingsFromConfig, createAuthenticator } from './modules/auth/authenticator';
 import { createDemoIdentity, type DemoIdentity } from './modules/auth/demo-identity';
 import { StartupError, startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
@@ -32,11 +32,20 @@ interface Running {
   workers?: WorkerGroup;
   orm?: MikroORM;
   embedded?: EmbeddedDatabase;
+  /** The demo's load at start (settled once it is over). */
+  demoLoad?: Promise<boolean>;
   /** MULU_SHUTDOWN_GRACE_MS. */
   graceMs: number;
 }
 
 const running: Running = { graceMs: DEFAULT_SHUTDOWN_GRACE_MS };
+
+/**
+ * Aborted by a shutdown: the demo's load at start (a minute on a first
+ * start) stops and rolls back at once, so the shutdown neither waits for it
+ * nor stops the database under it.
+ */
+const startStopped = new AbortController();
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -68,7 +77,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const orm = running.orm;
-  if (config.loadDemo && (await loadDemoIfEmpty(orm))) {
+  if (config.loadDemo && (await (running.demoLoad = loadDemoIfEmpty(orm, startStopped.signal)))) {
     logger.info('Loaded the demo dataset: Henan 410000 > Anyang 410500 > Yindu 410505 and Wenfeng 410502.');
   }
   const auth = await authSettingsFromConfig(config.auth);
@@ -167,6 +176,9 @@ function shutdown(reason: string, exitCode = 0): Promise<void> {
   return (stopping ??= (async () => {
     logger.info({ reason }, `${reason}: stopping`);
     let failed = exitCode !== 0;
+    // The demo's load uses the pool and the database the steps below close: it is stopped, and ends, first.
+    startStopped.abort();
+    if (running.demoLoad) await Promise.race([running.demoLoad.catch(() => undefined), new Promise((done) => setTimeout(done, STEP_TIMEOUT_MS).unref())]);
     for (const [what, step, limitMs] of [
       ['the workers (finishing requests in flight)', () => stopWorkers(running.graceMs + STEP_TIMEOUT_MS), running.graceMs + STEP_TIMEOUT_MS * 2],
       ['the HTTP server (finishing requests in flight)', () => running.server?.stop(), running.graceMs + STEP_TIMEOUT_MS],
@@ -232,6 +244,11 @@ main()
   .then(() => process.off('beforeExit', startStalled))
   .catch(async (error: unknown) => {
     process.off('beforeExit', startStalled);
+    // Stopped half-way by a shutdown (which goes on to stop what had started): not a failure to start.
+    if (error instanceof DemoLoadStopped && startStopped.signal.aborted) {
+      logger.info(`The start was stopped: ${error.message}.`);
+      return;
+    }
     // The cause, and for settings and start-up problems what to do; never "undefined".
     const known = error instanceof ConfigError || error instanceof StartupError;
     logger.fatal({ err: known ? undefined : error }, `Mulu failed to start: ${describeError(error)}`);

@@ -62,6 +62,8 @@ export function ormConfig(clientUrl: string, overrides: Partial<Options> = {}, s
         debug: (message: unknown) => logger.debug({ component: 'knex' }, String(message)),
       },
     },
+    // A database that does not exist is refused at start (src/db/orm.ts), never created by MikroORM.
+    ensureDatabase: false,
     // Application code never syncs the schema; migrations do (see migrations/).
     schemaGenerator: { disableForeignKeys: false },
     migrations: {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { Client } from 'pg';
 import { createTestDatabase } from './support/database';
 
 /**
@@ -60,6 +61,59 @@ describe('main: start and stop', () => {
     }
   });
 
+  it('stops cleanly on SIGTERM during the first demo load, rolling it back so that the next start loads it (it waited 15 s, then failed with a DriverException, exit 1)', async () => {
+    const database = await createTestDatabase();
+    try {
+      const child = spawn(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--swc', resolve(__dirname, '../src/main.ts')], {
+        env: {
+          ...process.env,
+          NODE_ENV: 'production',
+          DATABASE_URL: database.url,
+          PORT: '0',
+          MULU_DEMO: '1',
+          MULU_ADMIN_TOKEN: 'a-test-admin-token-0123456789',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+      const loading = new Promise<void>((done) => {
+        const read = (chunk: Buffer) => {
+          output += String(chunk);
+          if (output.includes('loading the demo dataset')) done();
+        };
+        child.stdout.on('data', read);
+        child.stderr.on('data', read);
+        child.once('exit', () => done());
+      });
+      try {
+        await within(loading, 60_000);
+        expect(output).toContain('The database is empty: loading the demo dataset');
+        // Well into the load (a minute of statements in one transaction).
+        await new Promise((done) => setTimeout(done, 1000));
+        const stoppedAt = Date.now();
+        child.kill('SIGTERM');
+        expect(await within(exited, 60_000)).toBe(0);
+        console.log(`SIGTERM during the demo load: exited ${Date.now() - stoppedAt} ms after the signal`);
+        expect(output).toContain('The start was stopped: the demo dataset was being loaded: its load was stopped and rolled back');
+        expect(output).not.toContain('"level":"fatal"');
+        expect(output).not.toContain('Mulu is serving GraphQL');
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+      const client = new Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        // Nothing of the demo was kept: the next start finds the database empty and loads it.
+        expect((await client.query<{ regions: string }>('select count(*) as regions from region')).rows).toEqual([{ regions: '0' }]);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await database.drop();
+    }
+  });
+
   it('refuses to start when MULU_JWT_ALGORITHMS allows HMAC with a public key, and says why', async () => {
     const { exportSPKI, generateKeyPair } = await import('jose');
     const child = spawn(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--swc', resolve(__dirname, '../src/main.ts')], {
@@ -111,6 +165,26 @@ describe('main: start and stop', () => {
     expect(output).toContain('Check that it runs and that DATABASE_URL names its host, port and database');
     expect(output).not.toContain('secret-password');
     expect(output).not.toMatch(/failed to start: undefined/);
+  });
+
+  it('refuses a DATABASE_URL naming a database that does not exist in one line, and does not create it (the migrator made an empty one)', async () => {
+    const missing = `mulu_missing_${process.pid}_${Date.now()}`;
+    const url = new URL(process.env.MULU_TEST_ADMIN_URL!);
+    url.pathname = `/${missing}`;
+    const { code, output } = await startAndFail({ DATABASE_URL: url.toString(), MULU_DEMO: '0' });
+    expect(code).toBe(1);
+    expect(output).toContain(
+      `Mulu failed to start: PostgreSQL has no database named ${missing} (DATABASE_URL names it): create it (createdb ${missing}), or name one that exists.`,
+    );
+    expect(output).not.toMatch(/^\s+at |\\n\s+at /m);
+    const admin = new Client({ connectionString: process.env.MULU_TEST_ADMIN_URL });
+    await admin.connect();
+    try {
+      expect((await admin.query('select 1 from pg_database where datname = $1', [missing])).rowCount).toBe(0);
+    } finally {
+      await admin.query(`drop database if exists ${missing}`);
+      await admin.end();
+    }
   });
 
   it('refuses an unknown MULU_LOG_LEVEL in one line naming it, without a stack trace (pino threw as the logger loaded)', async () => {

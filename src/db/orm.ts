@@ -1,6 +1,7 @@
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { ormConfig, type ConnectionSettings } from '../mikro-orm.config';
 import { logger } from '../observability/logger';
+import { StartupError } from './embedded-postgres';
 import { withJobLock } from './periodic-job';
 
 /**
@@ -23,6 +24,7 @@ export async function initOrm(databaseUrl: string, overrides: Partial<Options> =
   const orm = await MikroORM.init(ormConfig(databaseUrl, overrides, settings));
   const migrator = orm.getMigrator();
   try {
+    await refuseMissingDatabase(orm);
     const started = Date.now();
     const applied = await withJobLock(orm.em, MIGRATION_LOCK_KEYS, true, (em) => migrator.up({ transaction: em.getTransactionContext() }));
     // What a first start did before the demo's load (docs/operations.md); nothing when there was nothing to apply.
@@ -32,4 +34,27 @@ export async function initOrm(databaseUrl: string, overrides: Partial<Options> =
     throw error;
   }
   return orm;
+}
+
+/** PostgreSQL's SQLSTATE for a connection to a database that does not exist. */
+const INVALID_CATALOG_NAME = '3D000';
+
+/**
+ * A database that does not exist is refused, not made: MikroORM's migrator
+ * creates it (through the server's `postgres` database) before reading what
+ * was applied, so a misspelt name in DATABASE_URL started an empty second
+ * database beside the real one, and the server answered from it. Asked
+ * first, before the migrator, with `ensureDatabase` off (mikro-orm.config.ts).
+ */
+async function refuseMissingDatabase(orm: MikroORM): Promise<void> {
+  try {
+    await orm.em.getConnection().execute('select 1');
+  } catch (error) {
+    const code = (error as { code?: unknown; previous?: { code?: unknown } }).code ?? (error as { previous?: { code?: unknown } }).previous?.code;
+    if (code !== INVALID_CATALOG_NAME) throw error;
+    const name = orm.config.get('dbName');
+    throw new StartupError(
+      `PostgreSQL has no database named ${name} (DATABASE_URL names it): create it (createdb ${name}), or name one that exists. Mulu creates its tables at start, not the database.`,
+    );
+  }
 }

@@ -9,7 +9,13 @@ export interface Readiness {
   ready: boolean;
   /** Why not, for a person reading a health check's output. */
   reason?: string;
-  checks: { database: 'ok' | 'unavailable'; migrations: 'ok' | 'pending' | 'unknown'; draining: boolean };
+  checks: {
+    database: 'ok' | 'unavailable';
+    migrations: 'ok' | 'pending' | 'unknown';
+    draining: boolean;
+    /** The listening connection (live updates, webhook wake-ups); absent on a server without one. */
+    liveUpdates?: 'ok' | 'reconnecting';
+  };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -27,11 +33,24 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * Readiness: PostgreSQL answers a query within a second, every migration
  * is applied, and the server is not draining for a shutdown. Migrations are
  * checked until they have been seen applied once (they only change at start).
+ *
+ * `isListening` (the LISTEN connection of pg-listener.ts) is reported in
+ * `checks.liveUpdates` but does not turn readiness off: while it reconnects,
+ * subscriptions miss pushes (caught up once it is back) and webhooks wait for
+ * the dispatcher's next poll, but every request is answered right, from
+ * PostgreSQL. A lost LISTEN is usually the database's own fault, the same on
+ * every replica: taking them all out of the balancer would stop the
+ * requests too.
  */
-export function readinessCheck(orm: MikroORM, isDraining: () => boolean): () => Promise<Readiness> {
+export function readinessCheck(orm: MikroORM, isDraining: () => boolean, isListening: (() => boolean) | null = null): () => Promise<Readiness> {
   let migrationsApplied = false;
   return async () => {
-    const checks: Readiness['checks'] = { database: 'unavailable', migrations: migrationsApplied ? 'ok' : 'unknown', draining: isDraining() };
+    const checks: Readiness['checks'] = {
+      database: 'unavailable',
+      migrations: migrationsApplied ? 'ok' : 'unknown',
+      draining: isDraining(),
+      ...(isListening ? { liveUpdates: isListening() ? 'ok' : 'reconnecting' } : {}),
+    };
     if (checks.draining) return { ready: false, reason: 'the server is shutting down and takes no new requests', checks };
     try {
       await withTimeout(orm.em.getConnection().execute('select 1'), READINESS_DB_TIMEOUT_MS, 'PostgreSQL');

@@ -1,3 +1,4 @@
+import { LISTENER_APPLICATION_NAME } from '../../src/modules/notifications/pg-listener';
 import { logger, setLogDestination } from '../../src/observability/logger';
 import { createRegions } from '../support/builders';
 import { startTestServer, type TestServer } from '../support/test-server';
@@ -30,7 +31,36 @@ describe('observability', () => {
     expect(await live.json()).toMatchObject({ status: 'live' });
     const ready = await fetch(`${base}/health/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok', draining: false } });
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok', draining: false, liveUpdates: 'ok' } });
+  });
+
+  it("reports the listening connection's loss and return (live updates and webhook wake-ups), staying ready: requests do not need it", async () => {
+    const readiness = async () => {
+      const response = await fetch(`${base}/health/ready`);
+      return { status: response.status, body: (await response.json()) as { checks: { liveUpdates?: string } } };
+    };
+    const seen: string[] = [];
+    const until = async (state: string) => {
+      for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 20))) {
+        const { status, body } = await readiness();
+        expect(status).toBe(200);
+        if (seen.at(-1) !== body.checks.liveUpdates) seen.push(body.checks.liveUpdates!);
+        if (body.checks.liveUpdates === state) return;
+      }
+      throw new Error(`readiness never reported liveUpdates: ${state} (seen: ${seen.join(', ')})`);
+    };
+    await until('ok');
+    // Cut as a database restart or a proxy cuts it; the listener reopens it a second later.
+    const [cut] = await api.orm.em
+      .getConnection()
+      .execute<{ cut: boolean }[]>(
+        `select pg_terminate_backend(pid) as cut from pg_stat_activity where datname = current_database() and application_name = ?`,
+        [LISTENER_APPLICATION_NAME],
+      );
+    expect(cut).toEqual({ cut: true });
+    await until('reconnecting');
+    await until('ok');
+    expect(seen).toEqual(['ok', 'reconnecting', 'ok']);
   });
 
   it('keeps a usable x-request-id, replaces an unusable one, makes one when none is sent, and returns it', async () => {

@@ -7,6 +7,9 @@ export type { RequestEventMessage } from './notification-event';
 /** At most one figuresChanged push per region per this many milliseconds. */
 export const FIGURES_COALESCE_MS = 1000;
 
+/** How long after a failed catch-up (the outbox could not be read) it is tried again, until it succeeds. */
+export const CATCH_UP_RETRY_MS = 1000;
+
 /** How many of the last request events heard are remembered, so that one read again after a reconnect is not pushed twice. */
 const HEARD_EVENTS_KEPT = 256;
 
@@ -75,7 +78,12 @@ interface RegionWatch {
  * pushed in id order; the ids last heard keep any of them from being pushed
  * twice.
  */
-export function createLiveUpdates(listener: PgListener | null, read: SqlExecutor | null = null, coalesceMs: number = FIGURES_COALESCE_MS) {
+export function createLiveUpdates(
+  listener: PgListener | null,
+  read: SqlExecutor | null = null,
+  coalesceMs: number = FIGURES_COALESCE_MS,
+  catchUpRetryMs: number = CATCH_UP_RETRY_MS,
+) {
   const regions = new Map<string, RegionWatch>();
   const eventFeeds = new Set<{ department: string | null; feed: Feed<RequestEventMessage> }>();
   let closed = false;
@@ -158,14 +166,23 @@ export function createLiveUpdates(listener: PgListener | null, read: SqlExecutor
       for (const message of [...told, ...mine].sort((a, b) => a.id - b.id)) if (!closed) pushEvent(message);
     }
   };
-  listener?.onReconnect(() => {
-    catchUp().catch((error: unknown) =>
+  // A failed read is tried again (the events it missed stay above heardAbove) until one succeeds: before, it was
+  // logged only, and the events written while the connection was away never reached their subscribers.
+  let retry: NodeJS.Timeout | null = null;
+  const catchUpUntilDone = () => {
+    if (retry) clearTimeout(retry);
+    retry = null;
+    catchUp().catch((error: unknown) => {
       logger.warn(
         { component: 'notifications', err: error },
-        '[notifications] reading the request events written while the listening connection was away failed',
-      ),
-    );
-  });
+        `[notifications] reading the request events written while the listening connection was away failed; trying again in ${catchUpRetryMs} ms`,
+      );
+      if (closed) return;
+      retry = setTimeout(catchUpUntilDone, catchUpRetryMs);
+      retry.unref();
+    });
+  };
+  listener?.onReconnect(catchUpUntilDone);
 
   return {
     /** Yields the region code each time the region's figures changed, at most once per `coalesceMs`. */
@@ -198,6 +215,7 @@ export function createLiveUpdates(listener: PgListener | null, read: SqlExecutor
     /** Ends every stream (server stop). */
     close(): void {
       closed = true;
+      if (retry) clearTimeout(retry);
       unlistenFigures?.();
       unlistenEvents?.();
       for (const watch of [...regions.values()]) for (const f of [...watch.feeds]) void f.iterator.return!();

@@ -9,6 +9,8 @@ export interface PgListener {
   on(channel: string, handler: NotificationHandler): () => void;
   /** Called after a reconnect: notifications sent while disconnected were lost, so readers re-check. */
   onReconnect(handler: () => void): void;
+  /** Whether the connection is open and listening now (false from its loss until it is back), for readiness. */
+  listening(): boolean;
   close(): Promise<void>;
 }
 
@@ -19,6 +21,9 @@ export interface PgListener {
  * delivers nothing: only a question it cannot answer tells.
  */
 export const LISTENER_CHECK = { everyMs: 30_000, answerMs: 10_000 };
+
+/** The name its connection gives PostgreSQL (pg_stat_activity's application_name), for operators and the tests that cut it. */
+export const LISTENER_APPLICATION_NAME = 'mulu-listener';
 
 /**
  * One PostgreSQL connection per server that LISTENs for Mulu's channels
@@ -41,7 +46,7 @@ export function createPgListener(
 
   const connect = (): Promise<void> =>
     (connecting ??= (async () => {
-      const next = new Client({ connectionString });
+      const next = new Client({ connectionString, application_name: LISTENER_APPLICATION_NAME });
       next.on('error', (error) => {
         if (closed) return;
         log(`[notifications] the listening connection failed (${error.message}); reconnecting.`);
@@ -125,6 +130,9 @@ export function createPgListener(
     },
     onReconnect(handler) {
       reconnectHandlers.push(handler);
+    },
+    listening() {
+      return client !== null;
     },
     async close() {
       closed = true;

@@ -278,7 +278,9 @@ export function startDispatcher(
       let code: number | null = null;
       let received = 0;
       let settled = false;
+      let bodyDeadline: NodeJS.Timeout | undefined;
       const settle = (result: AttemptResult) => {
+        clearTimeout(bodyDeadline);
         if (settled) return;
         settled = true;
         resolveResult(result);
@@ -292,8 +294,16 @@ export function startDispatcher(
           {
             // Its presence selects undici's handler interface of onResponse* callbacks.
             onRequestStart: () => undefined,
-            onResponseStart: (_controller, statusCode) => {
+            onResponseStart: (controller, statusCode) => {
               code = statusCode;
+              // The whole answer's body within the receiver timeout too: bodyTimeout is the wait between two chunks,
+              // so a receiver trickling a byte a second held this worker for the 18 hours of MAX_RESPONSE_BYTES.
+              // As with a long answer, the connection is closed and the attempt counts by its code.
+              bodyDeadline = setTimeout(() => {
+                settle(done(statusCode, verdict(statusCode)));
+                controller.abort(new Error('answer too slow: connection closed'));
+              }, settings.timeoutMs);
+              bodyDeadline.unref();
             },
             onResponseData: (controller, chunk) => {
               // The answer is read and dropped up to MAX_RESPONSE_BYTES; past that the connection is closed rather

@@ -26,6 +26,7 @@ describe('live updates catching up after a reconnect', () => {
         return () => handlers.delete(channel);
       },
       onReconnect: (handler) => (reconnected = handler),
+      listening: () => true,
       close: async () => undefined,
     };
     let release: () => void = () => undefined;
@@ -50,5 +51,35 @@ describe('live updates catching up after a reconnect', () => {
     expect(ids).toEqual([11, 12, 13, 14]);
     live.close();
     expect(await events.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('reads the outbox again when the read after a reconnect failed, until it succeeds (it was only logged)', async () => {
+    let reconnected: () => void = () => undefined;
+    const listener: PgListener = {
+      on: () => () => undefined,
+      onReconnect: (handler) => (reconnected = handler),
+      listening: () => true,
+      close: async () => undefined,
+    };
+    let reads = 0;
+    const live = createLiveUpdates(
+      listener,
+      async (sql) => {
+        if (sql.includes('max(id)')) return [{ id: 10 }];
+        // The pool is still finding its connections dead: the first two reads fail.
+        if (++reads <= 2) throw new Error('Connection terminated unexpectedly');
+        return [event(11), event(12)];
+      },
+      1000,
+      50,
+    );
+    const events = live.requestEvents('A');
+    await new Promise((resolve) => setImmediate(resolve)); // the outbox's latest id read
+    reconnected();
+    const ids: number[] = [];
+    for (let i = 0; i < 2; i++) ids.push(((await events.next()).value as RequestEventMessage).id);
+    expect(ids).toEqual([11, 12]);
+    expect(reads).toBe(3);
+    live.close();
   });
 });

@@ -230,6 +230,41 @@ describe('webhooks', () => {
     }
   });
 
+  it('an answer whose body trickles is cut at the receiver timeout after its headers: the attempt counts by its code (it held a sender for hours)', async () => {
+    const trickle = http.createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(200, { 'content-type': 'text/plain' });
+        // A byte every 200 ms: never the 3 s between chunks of bodyTimeout, 64 KiB after 3.6 hours.
+        const timer = setInterval(() => response.write('x'), 200);
+        response.on('close', () => clearInterval(timer));
+      });
+    });
+    await new Promise<void>((resolve) => trickle.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(trickle.address() as AddressInfo).port}/hook`;
+      const { webhook } = await createWebhook(api, { departmentCreditCode: B, url, events: ['DIRECTORY_PUBLISHED'] });
+      await addDirectory(api, B, 'B-TRICKLE-1');
+      const deadline = Date.now() + 20_000;
+      let nodes: { status: string; attempt: number; responseCode: number | null; error: string | null; durationMs: number | null }[] = [];
+      while (Date.now() < deadline) {
+        const hook = (await api.ok(DELIVERIES, { d: B })).webhooks.find((w: { id: string }) => w.id === webhook.id);
+        nodes = hook.deliveries.edges.map((e: { node: (typeof nodes)[number] }) => e.node);
+        if (nodes.length === 1 && nodes[0].status !== 'PENDING') break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(nodes.map(({ status, attempt, responseCode, error }) => ({ status, attempt, responseCode, error }))).toEqual([
+        { status: 'SUCCEEDED', attempt: 1, responseCode: 200, error: null },
+      ]);
+      // Cut at the 3 s receiver timeout after the headers, not at the end of the trickle.
+      expect(nodes[0].durationMs).toBeGreaterThanOrEqual(3000);
+      expect(nodes[0].durationMs).toBeLessThan(10_000);
+    } finally {
+      trickle.closeAllConnections();
+      await new Promise<void>((resolve) => trickle.close(() => resolve()));
+    }
+  });
+
   it("a steward's webhook never receives another department's events; an admin's webhook for every department receives them all", async () => {
     const forC = await receiver();
     const forAll = await receiver();
