@@ -7,8 +7,7 @@ import { trimText } from '../../core/text';
 import type { RequestContext } from '../../core/request-context';
 import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
-import { canWriteDepartment, requireDepartmentWriter, requireViewer } from '../../core/permissions';
-import { Role } from '../../core/viewer';
+import { canReadRequestsOf, canWriteDepartment, requireDepartmentWriter, requireViewer } from '../../core/permissions';
 import { DirectoryStatus, ResourceDirectory, ShareType } from '../catalogue/directory.entity';
 import { directoryService, type DirectoryRef } from '../catalogue/directory.service';
 import { Department } from '../departments/department.entity';
@@ -61,6 +60,9 @@ function checkEndDate(endDate: string | null | undefined): string | null {
   return endDate;
 }
 
+/** The answer for an id without a request, and for a request the caller may not read (canReadRequestsOf). */
+const NO_SUCH_REQUEST = 'This subscription request does not exist.';
+
 /**
  * A request locked for the rest of the transaction: of two concurrent
  * decisions on one request, the second waits, then sees the first's state
@@ -68,7 +70,7 @@ function checkEndDate(endDate: string | null | undefined): string | null {
  */
 async function requireForUpdate(em: EntityManager, id: number): Promise<SubscriptionRequest> {
   const request = await em.findOne(SubscriptionRequest, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-  if (!request) throw notFound('This subscription request does not exist.');
+  if (!request) throw notFound(NO_SUCH_REQUEST);
   await em.find(Department, { id: { $in: [request.provider.id, request.requester.id] } });
   return request;
 }
@@ -199,12 +201,16 @@ export const subscriptionService = {
         id,
       ]);
       const request = await requireForUpdate(em, id);
+      // Anyone who may not read the request (neither department's steward, nor an administrator) is answered as for an id
+      // without one, as node(id:) answers them: a refusal would say that the request exists and name its department, and
+      // ids count up (trying them in turn counted every department's requests).
+      if (![request.provider.getEntity(), request.requester.getEntity()].some((party) => canReadRequestsOf(viewer, party.creditCode))) {
+        throw notFound(NO_SUCH_REQUEST);
+      }
       const side = TRANSITIONS[event].by === 'provider' ? request.provider.getEntity() : request.requester.getEntity();
       if (!canWriteDepartment(viewer, side.creditCode)) {
         const who = TRANSITIONS[event].by === 'provider' ? 'the providing department' : 'the requesting department';
-        throw forbidden(
-          `Only a steward of ${who}, ${side.name} (${side.creditCode}), or an administrator may ${event} this request.${viewer.role === Role.VIEWER ? ' Your role is read-only.' : ''}`,
-        );
+        throw forbidden(`Only a steward of ${who}, ${side.name} (${side.creditCode}), or an administrator may ${event} this request.`);
       }
       const now = new Date();
       const current = effectiveStatus(request, businessToday(now));
