@@ -94,6 +94,21 @@ describe('the audit trail', () => {
     expect(next.edges.length).toBe(8);
   });
 
+  it('checks its filter as an input of its own: texts over their lengths are refused, null is no filter', async () => {
+    for (const [field, length] of [
+      ['entityType', 101],
+      ['entityId', 101],
+      ['actorId', 201],
+    ] as const) {
+      const response = await api.request(ENTRIES, { filter: { [field]: 'x'.repeat(length) }, first: 1 });
+      expect([field, response.errors?.map((e) => [e.extensions?.code, e.message])]).toEqual([
+        field,
+        [['BAD_USER_INPUT', expect.stringContaining(`${field} must be shorter than or equal to ${length - 1} characters`)]],
+      ]);
+    }
+    expect((await api.ok(ENTRIES, { filter: null, first: 1 })).auditEntries.edges).toHaveLength(1);
+  });
+
   it('is readable by administrators only', async () => {
     for (const client of [await api.asRole('STEWARD', A), await api.asRole('VIEWER')]) {
       expect(errorCodes(await client.request(ENTRIES))).toEqual(['FORBIDDEN']);
