@@ -10,6 +10,7 @@ import {
   type GraphQLInputType,
   type GraphQLSchema,
 } from 'graphql';
+import { getMetadataStorage as getValidatorStorage, ValidateIf, ValidateNested, ValidationTypes } from 'class-validator';
 import { getMetadataStorage } from 'type-graphql';
 import { checkDate, cleanText, isIdentifierName } from '../core/text';
 import { badInput } from '../core/errors';
@@ -134,4 +135,31 @@ export function applyInputHygiene(schema: GraphQLSchema): GraphQLSchema {
     }
   }
   return schema;
+}
+
+/**
+ * Has class-validator check inside every input object a caller nests in
+ * another or in a resolver's arguments (ValidateNested on each field whose
+ * type is an input class, lists item by item): without it the checks of the
+ * nested class (lengths, ranges) never run, and a field that forgets the
+ * decorator let a 4 MB search text through unchecked. A field that may be
+ * null is checked only when given. Idempotent: what a field carries already
+ * is not added again.
+ */
+export function validateNestedInputs(): void {
+  const storage = getMetadataStorage();
+  const inputNames = new Map<unknown, string>(storage.inputTypes.map((input) => [input.target, input.name]));
+  const holders = new Set<unknown>([...inputNames.keys(), ...storage.argumentTypes.map((args) => args.target)]);
+  const validators = getValidatorStorage();
+  for (const field of storage.fields) {
+    if (!holders.has(field.target) || !inputNames.has(field.getType())) continue;
+    // Items the service checks one by one (a bad one refused by its index, the rest kept) are not refused here as a whole.
+    if (CHECKED_PER_ITEM.has(`${inputNames.get(field.target)}.${field.schemaName}`)) continue;
+    const has = (type: string) =>
+      validators.getTargetValidationMetadatas(field.target, '', true, false).some((m) => m.propertyName === field.name && m.type === type);
+    const prototype = field.target.prototype as object;
+    if (!has(ValidationTypes.NESTED_VALIDATION)) ValidateNested({ each: Boolean(field.typeOptions.array) })(prototype, field.name);
+    // class-validator refuses a null where it checks inside ("must be either object or array") unless told to skip it.
+    if (field.typeOptions.nullable && !has(ValidationTypes.CONDITIONAL_VALIDATION)) ValidateIf((_, value: unknown) => value != null)(prototype, field.name);
+  }
 }

@@ -7,7 +7,7 @@ import { RegionResolver } from '../modules/regions/region.resolver';
 import { DepartmentStatsResolver, RegionStatsResolver } from '../modules/stats/stats.resolver';
 import { NodeResolver } from './node.resolver';
 import { clearLoadersAfterEachMutation } from './mutation-loaders';
-import { applyInputHygiene } from './input-hygiene';
+import { applyInputHygiene, validateNestedInputs } from './input-hygiene';
 import { stopResolversAtDeadline } from './execution-budget';
 import { AuditResolver } from '../modules/audit/audit.resolver';
 import { authChecker } from '../modules/auth/auth.guard';
@@ -79,11 +79,11 @@ export const resolvers = [
  * written (mutation-loaders.ts).
  */
 export async function buildMuluSchema(): Promise<GraphQLSchema> {
+  validateNestedInputs();
   const schema = await buildSchema({
     resolvers,
     validate: { forbidUnknownValues: false },
     emitSchemaFile: false,
-    // Who may do what: docs/security.md.
     // Who may do what: docs/security.md; the operation-wide check is accessPlugin (app.ts).
     authChecker,
     // Every subscription brings its own stream (`subscribe`, live.resolver.ts); type-graphql still asks for a PubSub.
