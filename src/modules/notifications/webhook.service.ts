@@ -68,12 +68,19 @@ function checkSecret(secret: string | null | undefined): string | null {
   return secret;
 }
 
-/** Admins manage every webhook; a steward only their own department's. */
+const NO_WEBHOOK = 'This webhook does not exist.';
+
+/**
+ * Admins manage every webhook; a steward only their own department's. Another
+ * department's webhook is answered as a missing one: a refusal would tell the
+ * caller it exists (ids count up, so trying them in turn would count every
+ * department's webhooks).
+ */
 function requireManager(viewer: Viewer, webhook: Webhook): void {
   if (viewer.role === Role.ADMIN) return;
   const department = webhook.department?.getEntity();
   if (viewer.role === Role.STEWARD && department && department.creditCode === viewer.departmentCreditCode) return;
-  throw forbidden("Only a steward of the webhook's department or an administrator may manage this webhook.");
+  throw notFound(NO_WEBHOOK);
 }
 
 async function checkUrl(text: string): Promise<string> {
@@ -199,8 +206,11 @@ export const webhookService = {
    * Locked before its department is read: FOR UPDATE cannot join the nullable department.
    */
   async requireManaged(em: EntityManager, viewer: Viewer, id: number): Promise<Webhook> {
+    // Refused for their role before the webhook is looked up, so that the answer does not depend on whether it exists.
+    if (viewer.role !== Role.ADMIN && viewer.role !== Role.STEWARD)
+      throw forbidden('Your role is read-only; webhooks are managed by stewards and administrators.');
     const webhook = await em.findOne(Webhook, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (!webhook) throw notFound('This webhook does not exist.');
+    if (!webhook) throw notFound(NO_WEBHOOK);
     await em.populate(webhook, ['department']);
     requireManager(viewer, webhook);
     return webhook;

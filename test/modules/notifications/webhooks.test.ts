@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import vm from 'node:vm';
 import { startServer, type MuluServer } from '../../../src/app';
-import { fromGlobalId } from '../../../src/graphql/global-id';
+import { fromGlobalId, toGlobalId } from '../../../src/graphql/global-id';
 import { setNotificationPolicy } from '../../../src/modules/notifications/notification-policy';
 import { verifyWebhookSignature } from '../../../src/modules/notifications/webhook-signature';
 import { addDirectory, createDepartment, createRegions, creditCode, errorCodes, HENAN_ANYANG_TWO_DISTRICTS } from '../../support/builders';
@@ -480,10 +480,23 @@ describe('webhook registration', () => {
     expect(errorCodes(await create(viewer, { url }))).toEqual(['FORBIDDEN']);
     expect(errorCodes(await create(stewardA, { url, events: ['SNAPSHOT_CAPTURED'] }))).toEqual(['BAD_USER_INPUT']);
     expect(errorCodes(await create(api, { url, events: ['SNAPSHOT_CAPTURED'] }))).toEqual([]);
-    // Another department's steward can neither see nor change it.
+    // Another department's steward can neither see nor change it, nor tell it from a webhook that does not exist (ids
+    // count up); a viewer is refused for their role whether it exists or not.
     const stewardB = await api.asRole('STEWARD', B);
     const id = own.data!.createWebhook.webhook.id;
-    expect(errorCodes(await stewardB.request(`mutation($id: ID!) { deleteWebhook(id: $id) { id } }`, { id }))).toEqual(['FORBIDDEN']);
+    const missing = toGlobalId('Webhook', 999_999);
+    const answers = async (caller: ApiClient, webhookId: string) =>
+      Promise.all(
+        [
+          `mutation($id: ID!) { deleteWebhook(id: $id) { id } }`,
+          `mutation($id: ID!) { updateWebhook(input: { id: $id, active: false }) { id } }`,
+          `mutation($id: ID!) { testWebhook(id: $id) { id } }`,
+        ].map(async (document) => (await caller.request(document, { id: webhookId })).errors?.map((e) => [e.extensions?.code, e.message])),
+      );
+    expect(await answers(stewardB, id)).toEqual(await answers(stewardB, missing));
+    expect((await answers(stewardB, id))[0]).toEqual([['NOT_FOUND', 'This webhook does not exist.']]);
+    expect(await answers(viewer, id)).toEqual(await answers(viewer, missing));
+    expect((await answers(viewer, id))[0]?.[0]?.[0]).toBe('FORBIDDEN');
     expect((await stewardB.ok(`{ webhooks { id } }`)).webhooks).toEqual([]);
     expect((await stewardA.ok(`{ webhooks { id } }`)).webhooks).toEqual([{ id }]);
     const paused = await stewardA.ok(
