@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
-import { identifierCode } from '../../core/text';
+import { EARLIEST_DATE, identifierCode } from '../../core/text';
 import { mutate } from '../../core/unit-of-work';
 import { requireDepartmentWriter } from '../../core/permissions';
 import { departmentService, requireValidCreditCode } from '../departments/department.service';
@@ -102,6 +102,11 @@ function precheck(record: IncomingRecord, index: number, now: number): Candidate
   if (!subItemCode) return 'the sub-item code is empty.';
   const time = record.occurredAt instanceof Date ? record.occurredAt.getTime() : Number.NaN;
   if (Number.isNaN(time)) return 'the time it happened (occurredAt) is not a valid date.';
+  // The range every other date of the API keeps (checkDate), checked here since records skip the input hygiene's walk
+  // (one bad record must not refuse its batch): 0001-01-01 was stored and counted, and 0000-01-01, a placeholder some
+  // systems send for "unknown", failed the whole call, even with acceptPartial, as PostgreSQL has no year 0.
+  if (time < EARLIEST_DATE.getTime())
+    return `it happened before ${EARLIEST_DATE.getUTCFullYear()} (${record.occurredAt.toISOString()}); dates run from ${EARLIEST_DATE.getUTCFullYear()}.`;
   if (time > now + FUTURE_TOLERANCE_MS) return `it happened in the future (${record.occurredAt.toISOString()}); check the sending system's clock.`;
   const payload = record.payload ?? null;
   if (payload !== null) {

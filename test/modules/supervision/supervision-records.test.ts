@@ -184,6 +184,24 @@ describe('supervision items and records', () => {
       expect(await stats()).toMatchObject({ records: before.records + 2, coveredSubItems: before.coveredSubItems + 1 });
     });
 
+    it('rejects a record dated before 1900 by its index, as every date of the API runs from 1900, and keeps the rest under partial acceptance', async () => {
+      const before = await stats();
+      // 0000-01-01 (a placeholder for "unknown") has no year in PostgreSQL: it failed the whole call, partial or not;
+      // 0001-01-01 was stored and counted.
+      const batch = [
+        { subItemCode: 'S1', source: 'zhifa', externalId: 'year-0', occurredAt: '0000-01-01T00:00:00Z' },
+        { subItemCode: 'S1', source: 'zhifa', externalId: 'year-1', occurredAt: '0001-01-01T00:00:00Z' },
+        { subItemCode: 'S1', source: 'zhifa', externalId: 'year-1899', occurredAt: '1899-12-31T23:59:59Z' },
+        { subItemCode: 'S1', source: 'zhifa', externalId: 'year-1900', occurredAt: '1900-01-01T00:00:00Z' },
+      ];
+      const result = await ingest(api, dept, batch, true);
+      expect(result).toMatchObject({ received: 4, accepted: 1, duplicates: 0, stored: true });
+      expect(result.rejected).toEqual(
+        [0, 1, 2].map((index) => ({ index, reason: expect.stringMatching(/: it happened before 1900 \(.*\); dates run from 1900\.$/) })),
+      );
+      expect(await stats()).toMatchObject({ records: before.records + 1 });
+    });
+
     it('answers stored: true under partial acceptance even when every record is rejected, and false only for a batch refused whole', async () => {
       const before = await stats();
       const bad = [
