@@ -76,33 +76,35 @@ export function decodedBody(req: Request): Readable {
   return req.pipe(decoder);
 }
 
-/** The charsets a CSV or NDJSON body may declare (`text/csv; charset=gbk`) other than UTF-8: what Excel on Chinese Windows saves. */
-const CHINESE_CHARSETS = new Set(['gb18030', 'gbk', 'gb2312', 'cp936', 'x-gbk']);
-
 /**
- * The charset a CSV or NDJSON body declares (`text/csv; charset=gbk`):
- * UTF-8 when none is; a GB charset (GB18030 holds GBK and GB2312); any
- * other is refused (415) before a byte is read, rather than stored as
- * mojibake.
+ * The charset a CSV or NDJSON body declares (`text/csv; charset=gbk`), as
+ * the Encoding Standard names it (TextDecoder): UTF-8 when none is; any
+ * charset it knows is decoded (GBK and GB2312 as GB18030, which holds them:
+ * what Excel on Chinese Windows saves; Big5, windows-1252, UTF-16 and the
+ * others alike); a name it does not know is refused (415) before a byte is
+ * read, rather than stored as mojibake.
  */
-function charsetOf(req: Request): 'utf-8' | 'gb18030' {
-  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(String(req.headers['content-type'] ?? ''))?.[1].toLowerCase() ?? 'utf-8';
-  if (['utf-8', 'utf8', 'us-ascii', 'ascii'].includes(charset)) return 'utf-8';
-  if (CHINESE_CHARSETS.has(charset)) return 'gb18030';
-  throw new MuluError(
-    'UNSUPPORTED_MEDIA_TYPE',
-    `The charset "${charset}" is not read; send the file as UTF-8 (in Excel: Save As "CSV UTF-8"), or declare charset=gb18030 for a GBK file.`,
-  );
+function charsetOf(req: Request): string {
+  const declared = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(String(req.headers['content-type'] ?? ''))?.[1].toLowerCase() ?? 'utf-8';
+  try {
+    const encoding = new TextDecoder(declared).encoding;
+    return encoding === 'gbk' ? 'gb18030' : encoding;
+  } catch {
+    throw new MuluError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `The charset "${declared}" is not known; send the file as UTF-8 (in Excel: Save As "CSV UTF-8"), or declare its charset by its standard name (charset=gb18030 for a GBK file).`,
+    );
+  }
 }
 
 /**
- * The text of a CSV or NDJSON body as UTF-8 bytes: a GB18030 body decoded
- * as it arrives (a character cut between chunks too), a UTF-8 one as it is
- * (its bytes that are not UTF-8 are row errors).
+ * The text of a CSV or NDJSON body as UTF-8 bytes: a body in another
+ * charset decoded as it arrives (a character cut between chunks too), a
+ * UTF-8 one as it is (its bytes that are not UTF-8 are row errors).
  */
-export function utf8Text(body: Readable, charset: 'utf-8' | 'gb18030'): Readable {
+export function utf8Text(body: Readable, charset: string): Readable {
   if (charset === 'utf-8') return body;
-  const decoder = new TextDecoder('gb18030');
+  const decoder = new TextDecoder(charset);
   const decoded = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       done(null, Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8'));

@@ -752,10 +752,10 @@ describe('data sharing: hosted datasets, delivery and usage (issue 13)', () => {
         'a1a1d0d5c3fb202cd6a4bcfebac52cc8cbcafd2cbdf0b6ee2cc8d5c6da2ccab1bce42cd4dab2e10d0a22d5c52cc8fd222c3039313431303530303030303030303058312ca3b1a3b22c31323334353637383930313233343536372e38392c32303236c4ea31d4c235c8d52c323032362f312f3520383a33302ccac70d0a2c2c2c2c2c2c0d0a22c0ee0d0acbc4222c3030372c332c302e312c323032362f312f362c323032362d30312d30362030303a30303a30302b30383a30302cb7f10d0a',
         'hex',
       );
-      const refused = await load(gbk, 'text/csv; charset=big5');
+      const refused = await load(gbk, 'text/csv; charset=x-mulu-unknown');
       expect([refused.status, refused.json().error.message]).toEqual([
         415,
-        'The charset "big5" is not read; send the file as UTF-8 (in Excel: Save As "CSV UTF-8"), or declare charset=gb18030 for a GBK file.',
+        'The charset "x-mulu-unknown" is not known; send the file as UTF-8 (in Excel: Save As "CSV UTF-8"), or declare its charset by its standard name (charset=gb18030 for a GBK file).',
       ]);
       const undeclared = await load(gbk, 'text/csv');
       expect([undeclared.status, undeclared.json().error.message]).toEqual([400, expect.stringMatching(/^The header row is not UTF-8 text\./)]);

@@ -21,7 +21,7 @@ const stored = (type: ItemValueType, raw: unknown) => {
 };
 
 /** The rows a CSV body gives, and the header it announced. */
-async function readCsv(chunks: Buffer[], charset: 'utf-8' | 'gb18030' = 'utf-8'): Promise<{ header: string[]; rows: SourceRow[] }> {
+async function readCsv(chunks: Buffer[], charset = 'utf-8'): Promise<{ header: string[]; rows: SourceRow[] }> {
   let header: string[] = [];
   const rows: SourceRow[] = [];
   for await (const batch of csvRows(utf8Text(Readable.from(chunks), charset), (columns) => (header = columns))) rows.push(...batch);
@@ -129,6 +129,22 @@ describe('CSV files as stewards send them', () => {
     expect(whole).toEqual({ header: ['姓名', '备注'], rows: [{ row: 2, cells: ['张三', '是'] }] });
     for (let cut = 1; cut < gbk.length; cut++) expect(await readCsv([gbk.subarray(0, cut), gbk.subarray(cut)], 'gb18030')).toEqual(whole);
     await expect(readCsv([gbk])).rejects.toThrow(/^The header row is not UTF-8 text\. .*charset=gb18030/);
+  });
+
+  it('decodes any other charset the Encoding Standard names: Big5, windows-1252, UTF-16 with its byte-order mark', async () => {
+    // "姓名,備註\n張三,是\n" in Big5 (traditional characters, as Taiwan and Hong Kong systems save it).
+    expect(await readCsv([Buffer.from('a9 6d a6 57 2c b3 c6 b5 f9 0a b1 69 a4 54 2c ac 4f 0a'.replace(/ /g, ''), 'hex')], 'big5')).toEqual({
+      header: ['姓名', '備註'],
+      rows: [{ row: 2, cells: ['張三', '是'] }],
+    });
+    expect(await readCsv([Buffer.from('name,note\nCaf\xe9,\x80\n', 'latin1')], 'windows-1252')).toEqual({
+      header: ['name', 'note'],
+      rows: [{ row: 2, cells: ['Café', '€'] }],
+    });
+    expect(await readCsv([Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('姓名\n张三\n', 'utf16le')])], 'utf-16le')).toEqual({
+      header: ['姓名'],
+      rows: [{ row: 2, cells: ['张三'] }],
+    });
   });
 });
 
