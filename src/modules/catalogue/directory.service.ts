@@ -16,7 +16,7 @@ import { RegionRow } from '../regions/region.row';
 import type { RegionLevel } from '../regions/region.entity';
 import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
-import { requireDepartmentWriter } from '../../core/permissions';
+import { draftsReadBy, requireDepartmentWriter, type DraftsRead } from '../../core/permissions';
 import { DirectoryStatus, ResourceDirectory, ResourceFormat, ShareMethod, ShareType, UpdateCycle, type InformationItem } from './directory.entity';
 
 /** Metadata a steward may set on a directory (all optional on update). */
@@ -65,6 +65,8 @@ export interface DirectoryFilter {
   stale?: boolean | null;
   /** true: only published directories with an active mount; false: only published ones without. */
   mounted?: boolean | null;
+  /** Whose drafts the caller reads (draftsReadBy): other drafts are left out of every list, count and lookup. */
+  draftsRead: DraftsRead;
 }
 
 /** Fields the audit trail compares before and after a change. */
@@ -148,6 +150,13 @@ function escapeLike(text: string): string {
 export function directoryFilterSql(filter: DirectoryFilter): { sql: string; params: unknown[] } {
   const parts: string[] = [];
   const params: unknown[] = [];
+  if (filter.draftsRead !== 'ALL') {
+    if (filter.draftsRead === null) parts.push(`c.status <> 'DRAFT'`);
+    else {
+      parts.push(`(c.status <> 'DRAFT' or c.department_id = (select id from department where credit_code = ?))`);
+      params.push(filter.draftsRead.department);
+    }
+  }
   if (filter.departmentCreditCode) {
     parts.push('c.department_id = (select id from department where credit_code = ?)');
     params.push(identifierCode(filter.departmentCreditCode));
@@ -390,7 +399,11 @@ export const directoryService = {
    * Its `stale` flag is left to its loader, as for an entity.
    */
   async findByCode(ctx: RequestContext, code: string): Promise<DirectoryView | null> {
-    const [row] = await executePrepared<Record<string, unknown>>(ctx.em, `select c.* from resource_directory c where c.code = ?`, [code.trim()]);
+    const drafts = directoryFilterSql({ draftsRead: draftsReadBy(ctx.viewer) });
+    const [row] = await executePrepared<Record<string, unknown>>(ctx.em, `select c.* from resource_directory c where c.code = ? and ${drafts.sql}`, [
+      code.trim(),
+      ...drafts.params,
+    ]);
     return row ? plainDirectoryView(ctx.em, row) : null;
   },
 
@@ -403,8 +416,8 @@ export const directoryService = {
    * entities (identity map, references, the change-tracking copy of every
    * information item) was a fifth of the Node CPU of a computed catalogue page.
    */
-  async search(ctx: RequestContext, filter: DirectoryFilter, page: PageRequest): Promise<Page<DirectoryView>> {
-    const where = directoryFilterSql(filter);
+  async search(ctx: RequestContext, filter: Omit<DirectoryFilter, 'draftsRead'>, page: PageRequest): Promise<Page<DirectoryView>> {
+    const where = directoryFilterSql({ ...filter, draftsRead: draftsReadBy(ctx.viewer) });
     const rows = await pagedRows(ctx.em, ResourceDirectory, 'resource_directory', page, where, (_em, row) => row, PAGE_COLUMNS('c'), PAGE_JOINS('c'));
     return toPage(pageViews(ctx.em, rows), page.first);
   },
@@ -421,8 +434,8 @@ export const directoryService = {
   },
 
   /** How many directories a catalogue search finds (all pages); one statement. */
-  async count(ctx: RequestContext, filter: DirectoryFilter): Promise<number> {
-    const where = directoryFilterSql(filter);
+  async count(ctx: RequestContext, filter: Omit<DirectoryFilter, 'draftsRead'>): Promise<number> {
+    const where = directoryFilterSql({ ...filter, draftsRead: draftsReadBy(ctx.viewer) });
     const [row]: { n: number }[] = await ctx.em.execute(`select count(*)::int as n from resource_directory c where ${where.sql}`, where.params);
     return Number(row.n);
   },

@@ -376,7 +376,8 @@ export const deliveryService = {
 function decideAccess(viewer: Viewer, ref: DirectoryRef, row: AccessRow | undefined): ReadAccess {
   // Whether a grant is live depends on the date: answers are never reused by the response cache.
   dependsOnTheClock();
-  if (!row) throw notFound(`Directory ${ref.code ?? ''} does not exist.`.replace('  ', ' '));
+  // A draft is not there for anyone but its owners (canReadDraftsOf: row.owner is that rule, as SQL decided it).
+  if (!row || (row.status === DirectoryStatus.DRAFT && !row.owner)) throw notFound(`Directory ${ref.code ?? ''} does not exist.`.replace('  ', ' '));
   const directory = { id: row.id, code: row.code, shareType: row.share_type, informationItems: row.information_items };
   if (row.status !== DirectoryStatus.PUBLISHED) {
     throw conflict(
