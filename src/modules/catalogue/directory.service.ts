@@ -1,4 +1,4 @@
-import { cleanText, identifierCode, trimText } from '../../core/text';
+import { cleanText, columnKey, identifierCode, trimText } from '../../core/text';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pagedRows } from '../../db/paged-children';
@@ -101,15 +101,22 @@ export function checkCode(code: string): string {
 
 /** Trims information items and checks names, types and uniqueness; exported for the bulk import. */
 export function checkInformationItems(items: InformationItem[]): InformationItem[] {
-  const seen = new Set<string>();
+  /** Names by columnKey. */
+  const seen = new Map<string, string>();
   return items.map((item, index) => {
     // NFC here too (the GraphQL path has it already), so "é" and "e\u0301" collide on the import path as well.
     const name = trimText(cleanText(item.name, `informationItems[${index}].name`));
     const dataType = trimText(cleanText(item.dataType, `informationItems[${index}].dataType`));
     if (!name) throw badInput(`Information item ${index + 1} needs a name.`);
     if (!dataType) throw badInput(`Information item ${index + 1} ("${name}") needs a data type.`);
-    if (seen.has(name)) throw badInput(`Information item "${name}" appears twice; names must be unique within a directory.`);
-    seen.add(name);
+    // Compared as a file's header or a row's key finds its item (columnKey): 面积(m²) and 面积（m2）, ID and ＩＤ are one column.
+    const first = seen.get(columnKey(name));
+    if (first === name) throw badInput(`Information item "${name}" appears twice; names must be unique within a directory.`);
+    if (first !== undefined)
+      throw badInput(
+        `Information items "${first}" and "${name}" differ only in full-width or compatibility characters, so a file's column or a row's key would name either; names must be unique within a directory.`,
+      );
+    seen.set(columnKey(name), name);
     // Stored only when given, so directories written before value types existed read the same.
     return {
       name,
