@@ -54,7 +54,7 @@ describe('downloads under one greedy caller', () => {
 
   it('runs two of one caller’s 20 exports, lines up 3, refuses 15 with 429, and serves another caller meanwhile', async () => {
     const greedy = await api.signToken({ role: 'STEWARD', department: P, sub: 'greedy', name: 'Greedy' });
-    const downloads = [];
+    const downloads: Awaited<ReturnType<typeof open>>[] = [];
     for (let i = 0; i < 20; i++) downloads.push(await open(greedy));
     await until(async () => downloads.filter((d) => d.status() === '429').length === 15);
     expect(downloads.map((d) => d.status()).filter((s) => s === '429')).toHaveLength(15);
