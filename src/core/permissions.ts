@@ -63,3 +63,28 @@ export function requireRequestReader(ctx: RequestContext, department: { creditCo
 export function canReadLocatorsOf(viewer: Viewer | null, departmentCreditCode: string): boolean {
   return viewer !== null && canWriteDepartment(viewer, departmentCreditCode);
 }
+
+/**
+ * A draft directory (registered, not yet published) is its department's
+ * unpublished work: the catalogue is what departments publish, and only
+ * published directories count. Its department's stewards and
+ * administrators read it, with its information items and mounts; for
+ * anyone else it is not there, on every path (lists, searches, counts,
+ * directory(code:), node(id:), a mount's directory, a subscription request).
+ */
+export function canReadDraftsOf(viewer: Viewer | null | undefined, departmentCreditCode: string): boolean {
+  return !!viewer && canWriteDepartment(viewer, departmentCreditCode);
+}
+
+/**
+ * Whose drafts the viewer reads, as canReadDraftsOf says, for statements
+ * that filter many directories at once: 'ALL' (administrators), one
+ * department's, by its credit code (its stewards), or null (none).
+ */
+export function draftsReadBy(viewer: Viewer | null | undefined): DraftsRead {
+  if (viewer?.role === Role.ADMIN) return 'ALL';
+  return viewer?.role === Role.STEWARD && viewer.departmentCreditCode ? { department: viewer.departmentCreditCode } : null;
+}
+
+/** Whose draft directories a caller reads: every department's, one department's (a credit code) or none. */
+export type DraftsRead = 'ALL' | { department: string } | null;

@@ -102,3 +102,15 @@ export function checkDate(value: Date, field: string, name: string, now = Date.n
     throw badInput(`${field} ${value.toISOString()} is in the future; it must be at most one day after now.`, { field });
   return value;
 }
+
+/**
+ * A column's name as it is matched to an item's: compatibility characters
+ * folded (NFKC: full-width letters and digits, the ideographic space, and
+ * one Unicode form for accented letters, which a Mac writes decomposed),
+ * then spaces and invisible characters at either end removed. So "\u3000姓名 ",
+ * "ＩＤ" and "ID" name the items 姓名 and ID; the row is stored under the
+ * item's own name. Two items of one directory may not share it
+ * (checkInformationItems), or the same header would name one item on one
+ * route and the other on another.
+ */
+export const columnKey = (name: string): string => trimText(name.normalize('NFKC'));

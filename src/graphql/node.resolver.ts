@@ -2,8 +2,20 @@ import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
 import type { MuluContext } from './context';
 import { fromGlobalId, rowIdOfKey } from './global-id';
 import { Node } from './node';
-import { canReadRequestsOf } from '../core/permissions';
+import { canReadDraftsOf, canReadRequestsOf } from '../core/permissions';
+import { DirectoryStatus, type ResourceDirectory } from '../modules/catalogue/directory.entity';
 import type { DepartmentRow } from '../modules/departments/department.row';
+
+/**
+ * Whether the caller may read this directory (and its mounts): a draft is
+ * its department's, answered null to anyone else as for an id without a
+ * row (canReadDraftsOf). Its department is read only for a draft.
+ */
+async function readable(ctx: MuluContext, directory: ResourceDirectory): Promise<boolean> {
+  if (directory.status !== DirectoryStatus.DRAFT) return true;
+  const department = await ctx.loaders.departmentById.load(directory.department.id);
+  return department !== null && canReadDraftsOf(ctx.viewer, department.creditCode);
+}
 
 @Resolver()
 export class NodeResolver {
@@ -21,10 +33,15 @@ export class NodeResolver {
         return ctx.loaders.regionByCode.load(key);
       case 'Department':
         return rowId === null ? null : ctx.loaders.departmentById.load(rowId);
-      case 'ResourceDirectory':
-        return rowId === null ? null : ctx.loaders.directoryById.load(rowId);
-      case 'Mount':
-        return rowId === null ? null : ctx.loaders.mountById.load(rowId);
+      case 'ResourceDirectory': {
+        const directory = rowId === null ? null : await ctx.loaders.directoryById.load(rowId);
+        return directory && (await readable(ctx, directory)) ? directory : null;
+      }
+      case 'Mount': {
+        const mount = rowId === null ? null : await ctx.loaders.mountById.load(rowId);
+        const directory = mount && (await ctx.loaders.directoryById.load(mount.directoryId));
+        return directory && (await readable(ctx, directory)) ? mount : null;
+      }
       case 'SubscriptionRequest': {
         const request = rowId === null ? null : await ctx.loaders.subscriptionRequestById.load(rowId);
         if (!request) return null;

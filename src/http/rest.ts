@@ -148,12 +148,31 @@ export function jsonFallbacks(router: Router): void {
   router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => sendError(res, error));
 }
 
-/** Sends a file as a download; the name may hold Chinese characters (RFC 5987). */
+/** What no downloaded file's name may hold: control characters (CR/LF would end the header), path separators, broken UTF-16. */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_IN_FILE_NAME = /[\u0000-\u001f\u007f-\u009f/\\]|\p{Cs}/gu;
+
+/**
+ * The Content-Disposition of every download (reports, templates, rows):
+ * one rule, whatever a future code or period may hold. Path separators and
+ * control characters become _ (a client saving under the name must never
+ * reach another folder, and CR/LF would split the header); `filename` is
+ * the ASCII stand-in old clients read (quotes and backslashes, which a
+ * quoted string escapes, become _ too), `filename*` the name itself
+ * (RFC 6266 / RFC 8187), percent-encoding all but RFC 8187's attr-chars:
+ * encodeURIComponent leaves ' ( ) * as they are, and a ' there ends the
+ * charset part.
+ */
+export function contentDisposition(fileName: string): string {
+  const safe = fileName.replace(UNSAFE_IN_FILE_NAME, '_').normalize('NFC');
+  const ascii = safe.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  const encoded = encodeURIComponent(safe).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
+
+/** Sends a file as a download (its name as contentDisposition writes it). */
 export function sendFile(res: Response, file: { fileName: string; contentType: string; body: Buffer }): void {
   res.setHeader('content-type', file.contentType);
-  res.setHeader(
-    'content-disposition',
-    `attachment; filename="${file.fileName.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`,
-  );
+  res.setHeader('content-disposition', contentDisposition(file.fileName));
   res.send(file.body);
 }

@@ -183,6 +183,7 @@ export const peerReads: PeerRead[] = [
       query: `query PeerCataloguePage($region: String!, $text: String!) {
         allResourceDirectories(first: 50, orderBy: PRIMARY_KEY_ASC, filter: {
           or: [{ name: { includesInsensitive: $text } }, { code: { includesInsensitive: $text } }]
+          status: { notEqualTo: DRAFT }
           departmentByDepartmentId: { regionByRegionCode: { or: [{ code: { equalTo: $region } }, { parentCode: { equalTo: $region } }] } }
         }) {
           nodes {

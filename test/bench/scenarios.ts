@@ -300,7 +300,7 @@ export const cataloguePage: ReadScenario = {
            where c.id in (select c.id from resource_directory c
                            join department d on d.id = c.department_id
                            join region_closure rc on rc.descendant_code = d.region_code and rc.ancestor_code = $1
-                          where c.name ilike $2 or c.code ilike $2
+                          where (c.name ilike $2 or c.code ilike $2) and c.status <> 'DRAFT' -- read as a viewer: drafts are their department's
                           order by c.id limit 51)
            order by c.id`,
     params: [CITY_CODE, `%${CATALOGUE_TEXT}%`],

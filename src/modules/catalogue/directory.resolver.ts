@@ -60,7 +60,7 @@ export class RegionDirectoriesResolver {
   directories(@Root() region: RegionRow, @Args(() => RegionDirectoriesArgs) args: RegionDirectoriesArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, PAGE_LIMITS.directories);
     const loaders = { list: ctx.loaders.directoriesOfUnit, count: ctx.loaders.directoryCountOfUnit };
-    return unitConnection(loaders, 'region', region.code, page, directoryListFilter(args.filter));
+    return unitConnection(loaders, 'region', region.code, page, directoryListFilter(args.filter, ctx.viewer));
   }
 }
 
@@ -142,7 +142,7 @@ export class DepartmentDirectoriesResolver {
   directories(@Root() department: DepartmentRow, @Args(() => DepartmentDirectoriesArgs) args: DepartmentDirectoriesArgs, @Ctx() ctx: MuluContext) {
     const page = pageRequest(args.first, args.after, PAGE_LIMITS.directories);
     const loaders = { list: ctx.loaders.directoriesOfUnit, count: ctx.loaders.directoryCountOfUnit };
-    return unitConnection(loaders, 'department', department.id, page, directoryListFilter(args.filter));
+    return unitConnection(loaders, 'department', department.id, page, directoryListFilter(args.filter, ctx.viewer));
   }
 }
 

@@ -1,4 +1,4 @@
-import { cleanText, identifierCode, trimText } from '../../core/text';
+import { cleanText, columnKey, identifierCode, trimText } from '../../core/text';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { pagedRows } from '../../db/paged-children';
@@ -16,7 +16,7 @@ import { RegionRow } from '../regions/region.row';
 import type { RegionLevel } from '../regions/region.entity';
 import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
-import { requireDepartmentWriter } from '../../core/permissions';
+import { draftsReadBy, requireDepartmentWriter, type DraftsRead } from '../../core/permissions';
 import { DirectoryStatus, ResourceDirectory, ResourceFormat, ShareMethod, ShareType, UpdateCycle, type InformationItem } from './directory.entity';
 
 /** Metadata a steward may set on a directory (all optional on update). */
@@ -65,6 +65,8 @@ export interface DirectoryFilter {
   stale?: boolean | null;
   /** true: only published directories with an active mount; false: only published ones without. */
   mounted?: boolean | null;
+  /** Whose drafts the caller reads (draftsReadBy): other drafts are left out of every list, count and lookup. */
+  draftsRead: DraftsRead;
 }
 
 /** Fields the audit trail compares before and after a change. */
@@ -99,15 +101,22 @@ export function checkCode(code: string): string {
 
 /** Trims information items and checks names, types and uniqueness; exported for the bulk import. */
 export function checkInformationItems(items: InformationItem[]): InformationItem[] {
-  const seen = new Set<string>();
+  /** Names by columnKey. */
+  const seen = new Map<string, string>();
   return items.map((item, index) => {
     // NFC here too (the GraphQL path has it already), so "é" and "e\u0301" collide on the import path as well.
     const name = trimText(cleanText(item.name, `informationItems[${index}].name`));
     const dataType = trimText(cleanText(item.dataType, `informationItems[${index}].dataType`));
     if (!name) throw badInput(`Information item ${index + 1} needs a name.`);
     if (!dataType) throw badInput(`Information item ${index + 1} ("${name}") needs a data type.`);
-    if (seen.has(name)) throw badInput(`Information item "${name}" appears twice; names must be unique within a directory.`);
-    seen.add(name);
+    // Compared as a file's header or a row's key finds its item (columnKey): 面积(m²) and 面积（m2）, ID and ＩＤ are one column.
+    const first = seen.get(columnKey(name));
+    if (first === name) throw badInput(`Information item "${name}" appears twice; names must be unique within a directory.`);
+    if (first !== undefined)
+      throw badInput(
+        `Information items "${first}" and "${name}" differ only in full-width or compatibility characters, so a file's column or a row's key would name either; names must be unique within a directory.`,
+      );
+    seen.set(columnKey(name), name);
     // Stored only when given, so directories written before value types existed read the same.
     return {
       name,
@@ -148,6 +157,13 @@ function escapeLike(text: string): string {
 export function directoryFilterSql(filter: DirectoryFilter): { sql: string; params: unknown[] } {
   const parts: string[] = [];
   const params: unknown[] = [];
+  if (filter.draftsRead !== 'ALL') {
+    if (filter.draftsRead === null) parts.push(`c.status <> 'DRAFT'`);
+    else {
+      parts.push(`(c.status <> 'DRAFT' or c.department_id = (select id from department where credit_code = ?))`);
+      params.push(filter.draftsRead.department);
+    }
+  }
   if (filter.departmentCreditCode) {
     parts.push('c.department_id = (select id from department where credit_code = ?)');
     params.push(identifierCode(filter.departmentCreditCode));
@@ -390,7 +406,11 @@ export const directoryService = {
    * Its `stale` flag is left to its loader, as for an entity.
    */
   async findByCode(ctx: RequestContext, code: string): Promise<DirectoryView | null> {
-    const [row] = await executePrepared<Record<string, unknown>>(ctx.em, `select c.* from resource_directory c where c.code = ?`, [code.trim()]);
+    const drafts = directoryFilterSql({ draftsRead: draftsReadBy(ctx.viewer) });
+    const [row] = await executePrepared<Record<string, unknown>>(ctx.em, `select c.* from resource_directory c where c.code = ? and ${drafts.sql}`, [
+      code.trim(),
+      ...drafts.params,
+    ]);
     return row ? plainDirectoryView(ctx.em, row) : null;
   },
 
@@ -403,8 +423,8 @@ export const directoryService = {
    * entities (identity map, references, the change-tracking copy of every
    * information item) was a fifth of the Node CPU of a computed catalogue page.
    */
-  async search(ctx: RequestContext, filter: DirectoryFilter, page: PageRequest): Promise<Page<DirectoryView>> {
-    const where = directoryFilterSql(filter);
+  async search(ctx: RequestContext, filter: Omit<DirectoryFilter, 'draftsRead'>, page: PageRequest): Promise<Page<DirectoryView>> {
+    const where = directoryFilterSql({ ...filter, draftsRead: draftsReadBy(ctx.viewer) });
     const rows = await pagedRows(ctx.em, ResourceDirectory, 'resource_directory', page, where, (_em, row) => row, PAGE_COLUMNS('c'), PAGE_JOINS('c'));
     return toPage(pageViews(ctx.em, rows), page.first);
   },
@@ -421,8 +441,8 @@ export const directoryService = {
   },
 
   /** How many directories a catalogue search finds (all pages); one statement. */
-  async count(ctx: RequestContext, filter: DirectoryFilter): Promise<number> {
-    const where = directoryFilterSql(filter);
+  async count(ctx: RequestContext, filter: Omit<DirectoryFilter, 'draftsRead'>): Promise<number> {
+    const where = directoryFilterSql({ ...filter, draftsRead: draftsReadBy(ctx.viewer) });
     const [row]: { n: number }[] = await ctx.em.execute(`select count(*)::int as n from resource_directory c where ${where.sql}`, where.params);
     return Number(row.n);
   },

@@ -5,6 +5,8 @@ import { Node } from '../../graphql/node';
 import { ConnectionType } from '../../graphql/pagination';
 import { BigCount } from '../../graphql/scalars';
 import type { Count } from '../../core/numbers';
+import { draftsReadBy, type DraftsRead } from '../../core/permissions';
+import type { Viewer } from '../../core/viewer';
 import type { DirectoryRef } from './directory.service';
 import { DirectoryStatus, ItemValueType, ResourceFormat, ShareMethod, ShareType, UpdateCycle } from './directory.entity';
 import { STALE_AFTER } from './staleness';
@@ -302,17 +304,18 @@ export class DepartmentDirectoryFilter {
 @InputType({ description: "Narrows a list of the directories of a region's departments (the region and every region below it)." })
 export class RegionDirectoryFilter extends DepartmentDirectoryFilter {}
 
-/** A list filter in one fixed shape, so that equal filters batch into one statement. */
-export function directoryListFilter(filter: DepartmentDirectoryFilter | null | undefined): DirectoryListFilter {
+/** A list filter in one fixed shape, so that equal filters batch into one statement; with whose drafts the caller reads. */
+export function directoryListFilter(filter: DepartmentDirectoryFilter | null | undefined, viewer: Viewer | null): DirectoryListFilter {
   return {
     status: filter?.status ?? null,
     shareType: filter?.shareType ?? null,
     text: filter?.text ?? null,
     stale: filter?.stale ?? null,
     mounted: filter?.mounted ?? null,
+    draftsRead: draftsReadBy(viewer),
   };
 }
-export type DirectoryListFilter = Required<{ [K in keyof DepartmentDirectoryFilter]: DepartmentDirectoryFilter[K] }>;
+export type DirectoryListFilter = Required<{ [K in keyof DepartmentDirectoryFilter]: DepartmentDirectoryFilter[K] }> & { draftsRead: DraftsRead };
 
 @InputType({ description: 'Narrows a catalogue search; every field given must match.' })
 export class DirectoryFilter extends DepartmentDirectoryFilter {

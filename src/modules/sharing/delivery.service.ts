@@ -6,7 +6,7 @@ import { dependsOnTheClock } from '../../db/clock-reads';
 import { badInput, conflict, excerpt, forbidden, notFound } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
 import { requireViewer } from '../../core/permissions';
-import { cleanText } from '../../core/text';
+import { cleanText, columnKey } from '../../core/text';
 import { Role, type Viewer } from '../../core/viewer';
 import { DirectoryStatus, ShareType, type InformationItem } from '../catalogue/directory.entity';
 import type { DirectoryRef } from '../catalogue/directory.service';
@@ -15,7 +15,7 @@ import { SubscriptionStatus } from '../subscriptions/subscription.entity';
 import { businessToday, effectiveStatus } from '../subscriptions/subscription.state-machine';
 import { SharingRoute } from './dataset.entity';
 import { transactionConnection } from './dataset.service';
-import { columnKey, RowChecker, type CheckedItem } from './row-check';
+import { RowChecker, type CheckedItem } from './row-check';
 import { usageService } from './usage.service';
 import { liftStatementTimeout } from '../../db/statement-timeout';
 import { executePrepared } from '../../db/prepared';
@@ -376,7 +376,8 @@ export const deliveryService = {
 function decideAccess(viewer: Viewer, ref: DirectoryRef, row: AccessRow | undefined): ReadAccess {
   // Whether a grant is live depends on the date: answers are never reused by the response cache.
   dependsOnTheClock();
-  if (!row) throw notFound(`Directory ${ref.code ?? ''} does not exist.`.replace('  ', ' '));
+  // A draft is not there for anyone but its owners (canReadDraftsOf: row.owner is that rule, as SQL decided it).
+  if (!row || (row.status === DirectoryStatus.DRAFT && !row.owner)) throw notFound(`Directory ${ref.code ?? ''} does not exist.`.replace('  ', ' '));
   const directory = { id: row.id, code: row.code, shareType: row.share_type, informationItems: row.information_items };
   if (row.status !== DirectoryStatus.PUBLISHED) {
     throw conflict(

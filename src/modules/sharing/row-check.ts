@@ -1,5 +1,5 @@
 import { badInput } from '../../core/errors';
-import { isBlankText, trimText } from '../../core/text';
+import { columnKey, isBlankText } from '../../core/text';
 import type { InformationItem } from '../catalogue/directory.entity';
 import { ItemValueType } from '../catalogue/directory.entity';
 import { LONE_SURROGATE, parseValue, valueTypeOf } from '../catalogue/item-value-type';
@@ -74,16 +74,6 @@ function fastJson(type: ItemValueType, text: string): string | null {
 }
 
 const listOf = (items: CheckedItem[]) => items.map((i) => i.name).join(', ');
-
-/**
- * A column's name as it is matched to an item's: compatibility characters
- * folded (NFKC: full-width letters and digits, the ideographic space, and
- * one Unicode form for accented letters, which a Mac writes decomposed),
- * then spaces and invisible characters at either end removed. So "\u3000姓名 ",
- * "ＩＤ" and "ID" name the items 姓名 and ID; the row is stored under the
- * item's own name.
- */
-export const columnKey = (name: string): string => trimText(name.normalize('NFKC'));
 
 /** What a header of one column that holds a semicolon or a tab most likely is. */
 const separatorHint = (columns: string[]) =>

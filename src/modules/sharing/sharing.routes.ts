@@ -8,7 +8,7 @@ import { Router, type Request, type Response } from 'express';
 import { badInput, MuluError, tooLarge } from '../../core/errors';
 import { checkedWorkbook, DEFAULT_XLSX_LIMITS, MAX_XLSX_UPLOAD_BYTES, NOT_XLSX } from '../../core/xlsx-archive';
 import { fromGlobalId, rowIdOfKey } from '../../graphql/global-id';
-import { authenticateFirst, contextHandler, jsonFallbacks, withContext } from '../../http/rest';
+import { authenticateFirst, contentDisposition, contextHandler, jsonFallbacks, withContext } from '../../http/rest';
 import { cutWhenStalled, DEFAULT_SEND_STALL_MS } from '../../http/send-stall';
 import type { Authenticator } from '../auth/authenticator';
 import { requireViewer } from '../../core/permissions';
@@ -446,7 +446,7 @@ export function directoriesRouter(orm: MikroORM, authenticator: Authenticator, s
       try {
         await deliveryService.export(ctx, { code: String(req.params.code) }, format, (fileName) => {
           res.setHeader('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
-          res.setHeader('content-disposition', `attachment; filename="${fileName.replace(/[^\x20-\x7e]|"/g, '_')}"`);
+          res.setHeader('content-disposition', contentDisposition(fileName));
           // Spreadsheet programs read UTF-8 CSV with Chinese text correctly only after a byte order mark.
           if (format === 'csv') res.write('\uFEFF');
           return res;

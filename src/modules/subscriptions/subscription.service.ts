@@ -7,7 +7,7 @@ import { trimText } from '../../core/text';
 import type { RequestContext } from '../../core/request-context';
 import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
-import { canReadRequestsOf, canWriteDepartment, requireDepartmentWriter, requireViewer } from '../../core/permissions';
+import { canReadDraftsOf, canReadRequestsOf, canWriteDepartment, requireDepartmentWriter, requireViewer } from '../../core/permissions';
 import { DirectoryStatus, ResourceDirectory, ShareType } from '../catalogue/directory.entity';
 import { directoryService, type DirectoryRef } from '../catalogue/directory.service';
 import { Department } from '../departments/department.entity';
@@ -93,6 +93,9 @@ export const subscriptionService = {
       requireDepartmentWriter(ctx, requester, `request subscriptions for ${requester.name}`);
       const directory = await directoryService.requireForUpdate(em, input.directory);
       const provider = await em.findOneOrFail(Department, { id: directory.department.id });
+      // Another department's draft is not there for this caller: its refusal must not say it exists.
+      if (directory.status === DirectoryStatus.DRAFT && !canReadDraftsOf(ctx.viewer, provider.creditCode))
+        throw notFound(`Directory ${input.directory.code ?? ''} does not exist.`.replace('  ', ' '));
       if (provider.id === requester.id)
         throw badInput(`Directory ${directory.code} belongs to ${provider.name} itself; a department does not subscribe to its own directories.`);
       if (directory.status !== DirectoryStatus.PUBLISHED)

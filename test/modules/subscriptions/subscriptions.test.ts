@@ -104,7 +104,8 @@ describe('subscription requests (订阅)', () => {
     expect(errorCodes(secret)).toEqual(['BAD_USER_INPUT']);
     expect(secret.errors![0].message).toMatch(/not shared/);
     expect(secret.errors![0].extensions!.reason).toBe('NOT_SHARED');
-    expect(errorCodes(await request(stewardB, 'A-DRAFT'))).toEqual(['CONFLICT']);
+    // Another department's draft is not there for B (its unpublished work): as a code without a directory.
+    expect(errorCodes(await request(stewardB, 'A-DRAFT'))).toEqual(['NOT_FOUND']);
     expect(errorCodes(await request(stewardA, 'A-OPEN'))).toEqual(['BAD_USER_INPUT']);
     expect(errorCodes(await request(stewardB, 'A-OPEN', { endDate: '2000-01-01', purpose: 'x' }))).toEqual(['BAD_USER_INPUT']);
   });
