@@ -11,7 +11,9 @@ describe('an export whose client stops reading', () => {
   let api: TestServer;
   const P = creditCode('410505', 1);
   beforeAll(async () => {
-    api = await startTestServer({ sendStallMs: 1500 });
+    // Caller slots as in production (two at once), but a short wait: a download that kept its caller's slot would lock the
+    // caller out (429) after two cuts.
+    api = await startTestServer({ sendStallMs: 1500, callerSlots: { perCaller: 2, queuedPerCaller: 4, maxWaitMs: 2000 } });
     await createRegions(api, [
       { code: '410000', name: '河南省' },
       { code: '410500', name: '安阳市' },
@@ -59,7 +61,8 @@ describe('an export whose client stops reading', () => {
       await until(async () => (await exportsRunning()) === 0);
       expect(await exportsRunning()).toBe(0);
     }
-    // The pool serves as before, and nothing was logged as delivered.
+    // The pool serves as before, the caller's slots were freed with each cut download (the admin's next request is let in
+    // at once, not refused 429 after waiting), and nothing was logged as delivered.
     expect(await api.ok('{ directory(code: "D-BIG") { code } }')).toEqual({ directory: { code: 'D-BIG' } });
     const [logged] = await api.orm.em.fork().execute<{ n: string }[]>(`select count(*) as n from dataset_access where route = 'CSV'`);
     expect(Number(logged.n)).toBe(0);
@@ -86,5 +89,24 @@ describe('an export whose client stops reading', () => {
     // Nothing was logged as delivered.
     const [logged] = await api.orm.em.fork().execute<{ n: string }[]>(`select count(*) as n from dataset_access where route = 'CSV'`);
     expect(Number(logged.n)).toBe(0);
+  });
+
+  it('frees the caller slot of a cut download: a caller whose downloads were cut twice more is still served at once', async () => {
+    for (let i = 0; i < 2; i++) {
+      const socket = await download();
+      await until(async () => (await exportsRunning()) === 1);
+      socket.destroy();
+      await until(async () => (await exportsRunning()) === 0);
+    }
+    const started = Date.now();
+    const response = await fetch(api.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${api.adminToken}` },
+      body: JSON.stringify({ query: '{ directory(code: "D-BIG") { code } }' }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ data: { directory: { code: 'D-BIG' } } });
+    // Let in at once, not after waiting for slots that are never freed (2 s, then 429).
+    expect(Date.now() - started).toBeLessThan(1500);
   });
 });
