@@ -25,6 +25,7 @@ import { directoriesRouter, mountsRouter } from './modules/sharing/sharing.route
 import { rowPageDirect } from './modules/sharing/row-page.direct';
 import type { ImportLimits } from './modules/imports/import-limits';
 import { bulkLane } from './http/bulk-lane';
+import { downloadLane } from './http/download-lane';
 import { webRouter, type DemoTokens } from './http/web';
 import { bodyRate, DEFAULT_BODY_RATE, type BodyRate } from './http/body-rate';
 import { identifyCaller } from './http/caller';
@@ -234,7 +235,8 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   app.use('/imports', ...admit, ...bulk, importsRouter(orm, authenticator, options.importLimits));
   // Hosted datasets: rows in (streamed, through the bulk lane) and out (docs/data-sharing.md).
   app.use('/mounts', ...admit, ...bulk, mountsRouter(orm, authenticator));
-  app.use('/directories', ...admit, directoriesRouter(orm, authenticator, options.sendStallMs));
+  // Each download holds a pooled connection while it streams: a bounded number at once (download-lane.ts).
+  app.use('/directories', ...admit, downloadLane(), directoriesRouter(orm, authenticator, options.sendStallMs));
   const countSql: express.RequestHandler[] = sqlCounter ? [sqlCounter.middleware] : [];
   app.use(
     '/graphql',

@@ -9,8 +9,9 @@ export type Turned = 'full' | 'waited too long';
  * handler has answered, not until its client has gone: a client that hangs up
  * and sends again must not get a second run beside the first, whose handler
  * still works. Every handler (Apollo, the routes, express's error handler)
- * ends its response, even on a closed socket; a client gone before its whole
- * body arrived gets no handler, and frees its slot then. A client that gives
+ * ends its response, even on a closed socket, or destroys it (a download
+ * cut mid-way); a client gone before its whole body arrived gets no
+ * handler, and frees its slot then. A client that gives
  * up while waiting leaves the line.
  */
 export class AdmissionLine {
@@ -64,7 +65,7 @@ export class AdmissionLine {
     }
   }
 
-  /** Frees the slot once the handler has answered (or the client left before its body was whole). */
+  /** Frees the slot once the handler has answered or cut its answer (or the client left before its body was whole). */
   private hold(req: Request, res: Response): void {
     let done = false;
     const finish = () => {
@@ -77,6 +78,14 @@ export class AdmissionLine {
       finish();
       return end(...args);
     }) as typeof res.end;
+    // A download cut by the server (its client hung up or stopped reading) is answered by destroying its response, never
+    // ended: without this its slot was held for good, and two cut downloads locked their caller out until a restart.
+    // Node itself never destroys a response whose client left, so a handler still at work keeps its slot.
+    const destroy = res.destroy.bind(res) as (...args: unknown[]) => typeof res;
+    res.destroy = ((...args: unknown[]) => {
+      finish();
+      return destroy(...args);
+    }) as typeof res.destroy;
     res.once('finish', finish);
     res.once('close', () => {
       if (!req.complete) finish();

@@ -49,8 +49,14 @@ export function refuse(
   for (const [name, value] of Object.entries(options.headers ?? {})) res.setHeader(name, value);
   if (options.close) {
     res.setHeader('connection', 'close');
-    // A sender still trickling its body is cut off once the answer is out, not read to its end.
-    res.once('finish', () => req.socket.destroy());
+    // A sender still trickling its body is cut off once the answer is out, not read to its end. The request is destroyed
+    // as well, so that whatever reads its body (a bulk load's parser, inside its transaction) fails at once: Node no
+    // longer tells a request whose answer was sent that its connection closed, and a load cut with 408 held its COPY,
+    // pooled connection and mount lock for good (and the server's shutdown waited for it).
+    res.once('finish', () => {
+      req.destroy();
+      req.socket.destroy();
+    });
   }
   const graphql = req.baseUrl.startsWith('/graphql');
   res.status(status).json(graphql ? { errors: [{ message, extensions: { code, ...options.details } }] } : { error: { code, message, ...options.details } });

@@ -295,6 +295,19 @@ export function startDispatcher(
             // Its presence selects undici's handler interface of onResponse* callbacks.
             onRequestStart: () => undefined,
             onResponseStart: (controller, statusCode) => {
+              if (statusCode < 200) {
+                // An informational answer (102 Processing, 103 Early Hints) is not the answer, and undici restarts its
+                // wait for the headers at each one (headersTimeout never fires while they keep coming). The final
+                // answer must follow the first of them within the timeout, or the attempt failed without a code: it was
+                // recorded as an answer 102, a code the receiver never gave as its answer.
+                bodyDeadline ??= setTimeout(() => {
+                  settle(done(null, `no final answer within ${settings.timeoutMs} ms (only informational ${statusCode} responses)`));
+                  controller.abort(new Error('no final answer: connection closed'));
+                }, settings.timeoutMs);
+                bodyDeadline.unref();
+                return;
+              }
+              clearTimeout(bodyDeadline);
               code = statusCode;
               // The whole answer's body within the receiver timeout too: bodyTimeout is the wait between two chunks,
               // so a receiver trickling a byte a second held this worker for the 18 hours of MAX_RESPONSE_BYTES.

@@ -265,6 +265,75 @@ describe('webhooks', () => {
     }
   });
 
+  it('an answer of endless informational (102) responses is no answer: the attempt ends at the receiver timeout without a code, and is tried again', async () => {
+    // undici restarts its wait for the headers at each 1xx, so 102 Processing every 200 ms never reached headersTimeout.
+    const processing = http.createServer((request, response) => {
+      request.resume();
+      const timer = setInterval(() => response.writeProcessing(), 200);
+      response.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => processing.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(processing.address() as AddressInfo).port}/hook`;
+      const { webhook } = await createWebhook(api, { departmentCreditCode: B, url, events: ['DIRECTORY_PUBLISHED'] });
+      const started = Date.now();
+      await addDirectory(api, B, 'B-PROCESSING-1');
+      const deadline = Date.now() + 20_000;
+      let nodes: { status: string; attempt: number; responseCode: number | null; error: string | null }[] = [];
+      while (Date.now() < deadline) {
+        const hook = (await api.ok(DELIVERIES, { d: B })).webhooks.find((w: { id: string }) => w.id === webhook.id);
+        nodes = hook.deliveries.edges.map((e: { node: (typeof nodes)[number] }) => e.node);
+        if (nodes.length === 1 && nodes[0].attempt >= 2) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // The first attempt ended at the 3 s receiver timeout; the second was claimed after it.
+      expect(nodes.map(({ status, responseCode, error }) => ({ status, responseCode, error }))).toEqual([
+        { status: 'PENDING', responseCode: null, error: 'no final answer within 3000 ms (only informational 102 responses)' },
+      ]);
+      expect(nodes[0].attempt).toBeGreaterThanOrEqual(2);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+      await api.ok(`mutation($id: ID!) { deleteWebhook(id: $id) { id } }`, { id: webhook.id });
+    } finally {
+      processing.closeAllConnections();
+      await new Promise<void>((resolve) => processing.close(() => resolve()));
+    }
+  });
+
+  it('410 Gone is retried like any failed attempt: the webhook stays active, each attempt shows the code (docs/notifications.md)', async () => {
+    const gone = http.createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(410).end());
+    });
+    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(gone.address() as AddressInfo).port}/hook`;
+      const { webhook } = await createWebhook(api, { departmentCreditCode: B, url, events: ['DIRECTORY_PUBLISHED'] });
+      await addDirectory(api, B, 'B-GONE-1');
+      const deadline = Date.now() + 20_000;
+      let hook:
+        | { active: boolean; deliveries: { edges: { node: { status: string; attempt: number; responseCode: number | null; error: string | null } }[] } }
+        | undefined;
+      while (Date.now() < deadline) {
+        hook = (
+          await api.ok(
+            `query($d: String) { webhooks(departmentCreditCode: $d) { id active deliveries(first: 5) { edges { node { status attempt responseCode error } } } } }`,
+            { d: B },
+          )
+        ).webhooks.find((w: { id: string }) => w.id === webhook.id);
+        if (hook!.deliveries.edges.length === 1 && hook!.deliveries.edges[0].node.attempt >= 3) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(hook!.active).toBe(true);
+      const [{ node }] = hook!.deliveries.edges;
+      expect(node).toMatchObject({ status: 'PENDING', responseCode: 410, error: 'answered 410' });
+      expect(node.attempt).toBeGreaterThanOrEqual(3);
+      await api.ok(`mutation($id: ID!) { deleteWebhook(id: $id) { id } }`, { id: webhook.id });
+    } finally {
+      gone.closeAllConnections();
+      await new Promise<void>((resolve) => gone.close(() => resolve()));
+    }
+  });
+
   it("a steward's webhook never receives another department's events; an admin's webhook for every department receives them all", async () => {
     const forC = await receiver();
     const forAll = await receiver();
