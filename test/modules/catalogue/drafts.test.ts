@@ -126,4 +126,24 @@ describe('draft directories', () => {
     const data = await callers.ownSteward.ok(READ, { draft: draftId, mount: mountId });
     expect(data).toMatchObject({ directory: { code: 'DRAFT-1' }, drafts: { totalCount: 1 }, mount: { id: mountId } });
   });
+
+  // Last: it adds departments. A steward's lists filter by its own department's drafts in their one statement.
+  it("costs a steward's drill-down the same statements however many departments and drafts the region holds", async () => {
+    const query = `{ region(code: "410505") { directories(first: 50) { totalCount } departments(first: 50) { edges { node { directories(first: 50) { totalCount edges { node { code } } } } } } } }`;
+    // Each asked once after a change: a repeat would be answered by the response cache.
+    const statements = async () => {
+      api.sql.reset();
+      const data = await callers.ownSteward.ok<{ region: { directories: { totalCount: number } } }>(query);
+      return { count: api.sql.count, totalCount: data.region.directories.totalCount };
+    };
+    const before = await statements();
+    expect(before.totalCount).toBe(2);
+    for (let n = 3; n <= 6; n++) {
+      await createDepartment(api, { creditCode: creditCode('410505', n), name: `部门${n}`, regionCode: '410505' });
+      await addDirectory(api, creditCode('410505', n), `MORE-${n}`);
+      await addDirectory(api, creditCode('410505', n), `MORE-DRAFT-${n}`, { publish: false });
+    }
+    // Its own draft and every published directory; the other departments' drafts left out; as many statements.
+    expect(await statements()).toEqual({ count: before.count, totalCount: 2 + 4 });
+  });
 });
