@@ -12,7 +12,8 @@ export type Turned = 'full' | 'waited too long';
  * ends its response, even on a closed socket, or destroys it (a download
  * cut mid-way); a client gone before its whole body arrived gets no
  * handler, and frees its slot then. A client that gives
- * up while waiting leaves the line.
+ * up while waiting leaves the line, its response destroyed (what it holds
+ * in a line around this one is freed with it).
  */
 export class AdmissionLine {
   private running = 0;
@@ -31,8 +32,11 @@ export class AdmissionLine {
    */
   enter(req: Request, res: Response, next: NextFunction, turned?: (why: Turned) => void, bounds: { maxWaiting?: number; maxWaitMs?: number } = {}): void {
     const admit = () => {
-      // Its client left while it waited and the line moved on in the same tick: pass the slot on.
-      if (req.destroyed) return this.release();
+      // Its client left while it waited and the line moved on in the same tick: pass the slot on (and end it, as `gone`).
+      if (req.destroyed) {
+        res.destroy();
+        return this.release();
+      }
       this.hold(req, res);
       next();
     };
@@ -48,16 +52,23 @@ export class AdmissionLine {
       if (index >= 0) this.waiting.splice(index, 1);
       if (this.running === 0 && this.waiting.length === 0) this.onIdle?.();
     };
+    // Its client left: the request is over. Its response is destroyed, as a handler would, so that a line it already
+    // holds a slot of (a caller's slots around the download lane) frees it too: no handler ever answers a request that
+    // left a line, and a GET whose body was whole is not freed by its closing (hold).
+    const gone = () => {
+      leave();
+      res.destroy();
+    };
     const waiter = () => {
       clearTimeout(timer);
-      req.off('close', leave);
+      req.off('close', gone);
       admit();
     };
     this.waiting.push(waiter);
-    req.once('close', leave);
+    req.once('close', gone);
     if (bounds.maxWaitMs !== undefined) {
       timer = setTimeout(() => {
-        req.off('close', leave);
+        req.off('close', gone);
         leave();
         turned?.('waited too long');
       }, bounds.maxWaitMs);

@@ -6,7 +6,7 @@ import { executePrepared } from '../../db/prepared';
 import { unitCounts, unitPagedRows, type UnitKind, type UnitRow } from '../../db/unit-lists';
 import { staleSql, turnsStaleAtSql } from './staleness';
 import { CLOCK_ACCOUNTED_FOR, dependsOnTheClock } from '../../db/clock-reads';
-import { badInput, conflict, notFound } from '../../core/errors';
+import { badInput, conflict, notFound, type MuluError } from '../../core/errors';
 import { toPage, type Page, type PageRequest } from '../../db/page';
 import type { RequestContext } from '../../core/request-context';
 import { departmentService } from '../departments/department.service';
@@ -16,7 +16,7 @@ import { RegionRow } from '../regions/region.row';
 import type { RegionLevel } from '../regions/region.entity';
 import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
-import { draftsReadBy, requireDepartmentWriter, type DraftsRead } from '../../core/permissions';
+import { canReadDraftsOf, draftsReadBy, requireDepartmentWriter, type DraftsRead } from '../../core/permissions';
 import { DirectoryStatus, ResourceDirectory, ResourceFormat, ShareMethod, ShareType, UpdateCycle, type InformationItem } from './directory.entity';
 
 /** Metadata a steward may set on a directory (all optional on update). */
@@ -151,6 +151,21 @@ function applyMetadata(directory: ResourceDirectory, input: DirectoryMetadata): 
 
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}
+
+/** The answer to a directory reference without a directory, and to one the caller may not know of (hiddenDraft). */
+export function noSuchDirectory(ref: DirectoryRef): MuluError {
+  return notFound(`Directory ${ref.code ?? ''} does not exist.`.replace('  ', ' '));
+}
+
+/**
+ * Whether this directory is another department's draft for the caller
+ * (canReadDraftsOf): every path, writes included, answers it as a missing
+ * one. A FORBIDDEN naming its department would tell anyone trying codes or
+ * ids which drafts exist, and whose.
+ */
+export function hiddenDraft(ctx: RequestContext, directory: { status: DirectoryStatus }, department: { creditCode: string }): boolean {
+  return directory.status === DirectoryStatus.DRAFT && !canReadDraftsOf(ctx.viewer, department.creditCode);
 }
 
 /** SQL condition on alias `c` for a filter; department and region by business key. */
@@ -306,7 +321,7 @@ export const directoryService = {
     if ((ref.id == null) === (ref.code == null)) throw badInput('Name the directory by exactly one of "id" or "code".');
     const where = ref.id != null ? { id: ref.id } : { code: ref.code!.trim() };
     const directory = await em.findOne(ResourceDirectory, where, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (!directory) throw notFound(`Directory ${ref.code ?? ''} does not exist.`.replace('  ', ' '));
+    if (!directory) throw noSuchDirectory(ref);
     return directory;
   },
 
@@ -314,6 +329,7 @@ export const directoryService = {
   async requireWritable(ctx: RequestContext, em: EntityManager, ref: DirectoryRef, what: string): Promise<ResourceDirectory> {
     const directory = await this.requireForUpdate(em, ref);
     const department = await em.findOneOrFail(Department, { id: directory.department.id });
+    if (hiddenDraft(ctx, directory, department)) throw noSuchDirectory(ref);
     requireDepartmentWriter(ctx, department, `${what} directory ${directory.code}`);
     return directory;
   },

@@ -5,7 +5,7 @@ import { trimText } from '../../core/text';
 import type { RequestContext } from '../../core/request-context';
 import { toCount } from '../../core/numbers';
 import { DirectoryStatus, ResourceDirectory } from '../catalogue/directory.entity';
-import { directoryService, type DirectoryRef } from '../catalogue/directory.service';
+import { directoryService, hiddenDraft, type DirectoryRef } from '../catalogue/directory.service';
 import { Mount, MountKind } from './mount.entity';
 import { Department } from '../departments/department.entity';
 import { snapshot } from '../audit/audit';
@@ -94,6 +94,7 @@ async function requireMountForUpdate(
   if (!mount) throw notFound('This mount does not exist.');
   const directory = await em.findOneOrFail(ResourceDirectory, { id: mount.directory.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
   const department = await em.findOneOrFail(Department, { id: directory.department.id });
+  if (hiddenDraft(ctx, directory, department)) throw notFound('This mount does not exist.');
   requireDepartmentWriter(ctx, department, `${what} datasets of directory ${directory.code}`);
   await em.refresh(mount);
   return { mount, directory };

@@ -10,6 +10,7 @@ import type { RequestContext } from '../../core/request-context';
 import { mutate } from '../../core/unit-of-work';
 import { requireDepartmentWriter, requireViewer } from '../../core/permissions';
 import { DirectoryStatus, ResourceDirectory } from '../catalogue/directory.entity';
+import { hiddenDraft } from '../catalogue/directory.service';
 import { Department } from '../departments/department.entity';
 import { Mount, MountKind } from '../mounts/mount.entity';
 import { mountService } from '../mounts/mount.service';
@@ -90,6 +91,8 @@ async function requireLoadable(ctx: RequestContext, em: EntityManager, mountId: 
   if (!mount) throw notFound('This mount does not exist.');
   const directory = await em.findOneOrFail(ResourceDirectory, { id: mount.directory.id });
   const department = await em.findOneOrFail(Department, { id: directory.department.id });
+  // A mount on another department's draft is not there for this caller (hiddenDraft).
+  if (hiddenDraft(ctx, directory, department)) throw notFound('This mount does not exist.');
   requireDepartmentWriter(ctx, department, `load rows into datasets of directory ${directory.code}`);
   if (!mount.active) throw conflict('This mount was unmounted; its dataset takes no rows. Mount the dataset again (hosted: true).');
   if (!mount.hosted || mount.kind === MountKind.API) {

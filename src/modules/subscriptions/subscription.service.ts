@@ -7,9 +7,9 @@ import { trimText } from '../../core/text';
 import type { RequestContext } from '../../core/request-context';
 import { snapshot } from '../audit/audit';
 import { mutate } from '../../core/unit-of-work';
-import { canReadDraftsOf, canReadRequestsOf, canWriteDepartment, requireDepartmentWriter, requireViewer } from '../../core/permissions';
+import { canReadRequestsOf, canWriteDepartment, requireDepartmentWriter, requireViewer } from '../../core/permissions';
 import { DirectoryStatus, ResourceDirectory, ShareType } from '../catalogue/directory.entity';
-import { directoryService, type DirectoryRef } from '../catalogue/directory.service';
+import { directoryService, hiddenDraft, noSuchDirectory, type DirectoryRef } from '../catalogue/directory.service';
 import { Department } from '../departments/department.entity';
 import { departmentService } from '../departments/department.service';
 import { SubscriptionRequest, SubscriptionStatus } from './subscription.entity';
@@ -94,8 +94,7 @@ export const subscriptionService = {
       const directory = await directoryService.requireForUpdate(em, input.directory);
       const provider = await em.findOneOrFail(Department, { id: directory.department.id });
       // Another department's draft is not there for this caller: its refusal must not say it exists.
-      if (directory.status === DirectoryStatus.DRAFT && !canReadDraftsOf(ctx.viewer, provider.creditCode))
-        throw notFound(`Directory ${input.directory.code ?? ''} does not exist.`.replace('  ', ' '));
+      if (hiddenDraft(ctx, directory, provider)) throw noSuchDirectory(input.directory);
       if (provider.id === requester.id)
         throw badInput(`Directory ${directory.code} belongs to ${provider.name} itself; a department does not subscribe to its own directories.`);
       if (directory.status !== DirectoryStatus.PUBLISHED)

@@ -131,6 +131,30 @@ describe('an export whose client stops reading', () => {
     // Let in at once, not after waiting for slots that are never freed (2 s, then 429).
     expect(Date.now() - started).toBeLessThan(1500);
   });
+
+  it('frees the caller slots of downloads whose clients left while they waited for the download lane', async () => {
+    // Four other callers fill the download lane (not reading: cut after the stall time); the caller's two downloads wait
+    // behind them, each holding one of its two slots, and its client leaves.
+    const others = await Promise.all(Array.from({ length: 4 }, (_, i) => api.signToken({ role: 'ADMIN', sub: `filler-${i}` })));
+    const filling = await Promise.all(others.map((token) => download(token)));
+    await until(async () => (await exportsRunning()) === 4);
+    const token = await api.signToken({ role: 'ADMIN', sub: 'leaver' });
+    const waiting = await Promise.all([download(token), download(token)]);
+    await new Promise((r) => setTimeout(r, 200));
+    for (const socket of waiting) socket.destroy();
+    await until(async () => (await exportsRunning()) === 0);
+    for (const socket of filling) socket.destroy();
+    const started = Date.now();
+    const response = await fetch(api.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: '{ directory(code: "D-BIG") { code } }' }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ data: { directory: { code: 'D-BIG' } } });
+    // Let in at once (before: its slots were held for good by the two requests that left the line: 2 s, then 429).
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
 });
 
 /**
