@@ -15,44 +15,55 @@ import { createTestDatabase } from './support/database';
 const within = <T>(promise: Promise<T>, ms: number) =>
   Promise.race([promise, new Promise<'timed out'>((done) => setTimeout(() => done('timed out'), ms).unref())]);
 
+/**
+ * src/main.ts started as an operator starts it (NODE_ENV=production: Apollo installs its own signal handlers only
+ * outside NODE_ENV=test), with `env` over the test's environment: its exit code, everything it wrote, and a promise
+ * that resolves when it has written `text` (or exited).
+ */
+function runMain(env: Record<string, string>) {
+  const child = spawn(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--swc', resolve(__dirname, '../src/main.ts')], {
+    env: { ...process.env, NODE_ENV: 'production', PORT: '0', MULU_ADMIN_TOKEN: 'a-test-admin-token-0123456789', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const waits: { text: string; done: () => void }[] = [];
+  const read = (chunk: Buffer) => {
+    output += String(chunk);
+    for (const wait of waits) if (output.includes(wait.text)) wait.done();
+  };
+  child.stdout.on('data', read);
+  child.stderr.on('data', read);
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  return {
+    child,
+    exited,
+    output: () => output,
+    /** Resolved by the output itself, not by polling it; also when the process is gone. */
+    reached: (text: string) =>
+      new Promise<void>((done) => {
+        if (output.includes(text)) return done();
+        waits.push({ text, done });
+        child.once('exit', () => done());
+      }),
+  };
+}
+
 describe('main: start and stop', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('stops cleanly on %s', async (signal) => {
     const database = await createTestDatabase();
     try {
-      const child = spawn(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--swc', resolve(__dirname, '../src/main.ts')], {
-        // production, as deployed: Apollo installs its own signal handlers only outside NODE_ENV=test.
-        env: {
-          ...process.env,
-          NODE_ENV: 'production',
-          DATABASE_URL: database.url,
-          PORT: '0',
-          MULU_DEMO: '0',
-          MULU_ADMIN_TOKEN: 'a-test-admin-token-0123456789',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-      // Serving (or gone): resolved by the output itself, not by polling it.
-      const serving = new Promise<void>((done) => {
-        const read = (chunk: Buffer) => {
-          output += String(chunk);
-          if (output.includes('Mulu is serving GraphQL at')) done();
-        };
-        child.stdout.on('data', read);
-        child.stderr.on('data', read);
-        child.once('exit', () => done());
-      });
+      const { child, exited, output, reached } = runMain({ DATABASE_URL: database.url, MULU_DEMO: '0' });
+      const serving = reached('Mulu is serving GraphQL at');
       try {
         await within(serving, 60_000);
-        expect(output).toContain('Mulu is serving GraphQL at');
+        expect(output()).toContain('Mulu is serving GraphQL at');
         const stoppedAt = Date.now();
         child.kill(signal);
         // It exits by itself, with code 0. How long it took is printed, not asserted: on a loaded
         // machine a time limit fails for reasons not the server's (the deadline only ends a hang).
         expect(await within(exited, 60_000)).toBe(0);
         console.log(`${signal}: exited ${Date.now() - stoppedAt} ms after the signal`);
-        expect(output).toContain(`${signal}: stopping`);
+        expect(output()).toContain(`${signal}: stopping`);
       } finally {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
@@ -64,40 +75,20 @@ describe('main: start and stop', () => {
   it('stops cleanly on SIGTERM during the first demo load, rolling it back so that the next start loads it (it waited 15 s, then failed with a DriverException, exit 1)', async () => {
     const database = await createTestDatabase();
     try {
-      const child = spawn(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--swc', resolve(__dirname, '../src/main.ts')], {
-        env: {
-          ...process.env,
-          NODE_ENV: 'production',
-          DATABASE_URL: database.url,
-          PORT: '0',
-          MULU_DEMO: '1',
-          MULU_ADMIN_TOKEN: 'a-test-admin-token-0123456789',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-      const loading = new Promise<void>((done) => {
-        const read = (chunk: Buffer) => {
-          output += String(chunk);
-          if (output.includes('loading the demo dataset')) done();
-        };
-        child.stdout.on('data', read);
-        child.stderr.on('data', read);
-        child.once('exit', () => done());
-      });
+      const { child, exited, output, reached } = runMain({ DATABASE_URL: database.url, MULU_DEMO: '1' });
+      const loading = reached('loading the demo dataset');
       try {
         await within(loading, 60_000);
-        expect(output).toContain('The database is empty: loading the demo dataset');
+        expect(output()).toContain('The database is empty: loading the demo dataset');
         // Well into the load (a minute of statements in one transaction).
         await new Promise((done) => setTimeout(done, 1000));
         const stoppedAt = Date.now();
         child.kill('SIGTERM');
         expect(await within(exited, 60_000)).toBe(0);
         console.log(`SIGTERM during the demo load: exited ${Date.now() - stoppedAt} ms after the signal`);
-        expect(output).toContain('The start was stopped: the demo dataset was being loaded: its load was stopped and rolled back');
-        expect(output).not.toContain('"level":"fatal"');
-        expect(output).not.toContain('Mulu is serving GraphQL');
+        expect(output()).toContain('The start was stopped: the demo dataset was being loaded: its load was stopped and rolled back');
+        expect(output()).not.toContain('"level":"fatal"');
+        expect(output()).not.toContain('Mulu is serving GraphQL');
       } finally {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
@@ -116,24 +107,14 @@ describe('main: start and stop', () => {
 
   it('refuses to start when MULU_JWT_ALGORITHMS allows HMAC with a public key, and says why', async () => {
     const { exportSPKI, generateKeyPair } = await import('jose');
-    const child = spawn(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--swc', resolve(__dirname, '../src/main.ts')], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        // Never reached: the configuration is refused first.
-        DATABASE_URL: 'postgres://mulu:mulu@127.0.0.1:1/none',
-        PORT: '0',
-        MULU_JWT_PUBLIC_KEY: await exportSPKI((await generateKeyPair('RS256')).publicKey),
-        MULU_JWT_ISSUER: 'https://sso.example',
-        MULU_JWT_AUDIENCE: 'mulu-api',
-        MULU_JWT_ALGORITHMS: 'RS256,HS256',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { code, output } = await startAndFail({
+      // Never reached: the configuration is refused first.
+      DATABASE_URL: 'postgres://mulu:mulu@127.0.0.1:1/none',
+      MULU_JWT_PUBLIC_KEY: await exportSPKI((await generateKeyPair('RS256')).publicKey),
+      MULU_JWT_ISSUER: 'https://sso.example',
+      MULU_JWT_AUDIENCE: 'mulu-api',
+      MULU_JWT_ALGORITHMS: 'RS256,HS256',
     });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
     expect(code).toBe(1);
     expect(output).toContain('Mulu failed to start: MULU_JWT_ALGORITHMS lists HS256, an HMAC algorithm');
     // A setting to correct, not a bug: no stack trace (the sign-in settings' refusals were logged as unexpected errors).
@@ -141,15 +122,8 @@ describe('main: start and stop', () => {
   });
 
   const startAndFail = async (env: Record<string, string>) => {
-    const child = spawn(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--swc', resolve(__dirname, '../src/main.ts')], {
-      env: { ...process.env, NODE_ENV: 'production', PORT: '0', MULU_ADMIN_TOKEN: 'a-test-admin-token-0123456789', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
-    return { code, output };
+    const run = runMain(env);
+    return { code: await run.exited, output: run.output() };
   };
 
   it('refuses a setting it cannot take, naming the variable and what it accepts (MULU_MAX_QUERY_COST=abc used to switch the limit off)', async () => {
