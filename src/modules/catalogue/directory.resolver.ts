@@ -1,4 +1,3 @@
-import { ValidateNested } from 'class-validator';
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { MuluContext } from '../../graphql/context';
 import { toGlobalId } from '../../graphql/global-id';
@@ -27,7 +26,6 @@ import type { RegionRow } from '../regions/region.row';
 @ArgsType()
 class DirectorySearchArgs {
   @Field(() => DirectoryFilter, { nullable: true, description: 'Narrows the search.' })
-  @ValidateNested()
   filter?: DirectoryFilter | null;
 
   @Field(() => Int, { nullable: true, description: `How many directories (1 to ${PAGE_LIMITS.directories}, default 20).` })
@@ -40,7 +38,6 @@ class DirectorySearchArgs {
 @ArgsType()
 class RegionDirectoriesArgs {
   @Field(() => RegionDirectoryFilter, { nullable: true, description: 'Narrows the list.' })
-  @ValidateNested()
   filter?: RegionDirectoryFilter | null;
 
   @Field(() => Int, { nullable: true, description: `How many directories (1 to ${PAGE_LIMITS.directories}, default 20).` })
@@ -128,7 +125,6 @@ class DepartmentDirectoriesArgs {
   after?: string | null;
 
   @Field(() => DepartmentDirectoryFilter, { nullable: true, description: 'Narrows the list.' })
-  @ValidateNested()
   filter?: DepartmentDirectoryFilter | null;
 }
 

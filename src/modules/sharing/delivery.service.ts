@@ -181,7 +181,8 @@ function filterSql(filters: readonly RowFilter[], access: ReadAccess): { sql: st
   ] as const;
   for (const filter of filters) {
     // An item named as a load names it (columnKey: full-width, decomposed or padded spellings find it too).
-    const names = (i: { name: string }) => i.name === filter.item || columnKey(i.name) === columnKey(filter.item);
+    const key = columnKey(filter.item);
+    const names = (i: { name: string }) => columnKey(i.name) === key;
     const item = access.items.find(names);
     if (!item) {
       const known = access.directory.informationItems.some(names);
