@@ -73,6 +73,13 @@ function fastJson(type: ItemValueType, text: string): string | null {
   }
 }
 
+/**
+ * A row's value of an item: its own property only. Items may be called
+ * toString, constructor or __proto__, and a row without them would otherwise
+ * read Object.prototype's members as their values.
+ */
+const valueOf = (values: Record<string, unknown>, name: string): unknown => (Object.hasOwn(values, name) ? values[name] : undefined);
+
 const listOf = (items: CheckedItem[]) => items.map((i) => i.name).join(', ');
 
 /** What a header of one column that holds a semicolon or a tab most likely is. */
@@ -180,7 +187,8 @@ export class RowChecker {
    * listed up to MAX_REPORTED_ERRORS).
    */
   check(values: Record<string, unknown>, row: number, errors: RowError[]): string | null {
-    const out: Record<string, unknown> = {};
+    // Without a prototype, an item called __proto__ is written as a key (on {} it would set the prototype and vanish).
+    const out: Record<string, unknown> = Object.create(null);
     let failed = false;
     const fail = (column: string | null, reason: string) => {
       failed = true;
@@ -197,10 +205,10 @@ export class RowChecker {
       const item = this.itemNamed(key);
       if (!item) fail(key, `Unknown column "${key}"; the directory's information items are: ${listOf(this.items)}.`);
       else if (Object.hasOwn(values, item.name) || byItem?.has(item)) fail(key, `"${key}" names the item ${item.name} again.`);
-      else (byItem ??= new Map()).set(item, values[key]);
+      else (byItem ??= new Map()).set(item, valueOf(values, key));
     }
     for (const item of this.items) {
-      const value = byItem?.has(item) ? byItem.get(item) : values[item.name];
+      const value = byItem?.has(item) ? byItem.get(item) : valueOf(values, item.name);
       if (item.required && item.type === ItemValueType.STRING && typeof value === 'string' && isBlankText(value)) {
         fail(item.name, blankRequired(item.name));
         continue;

@@ -349,7 +349,8 @@ async function* sheetRows(body: Readable, header: (columns: string[]) => void): 
         yield { row: row.number, unreadable: `Column ${columns[errorAt] ?? errorAt + 1} holds ${cellError(cells[errorAt])}, not a value.` };
         continue;
       }
-      const values: Record<string, unknown> = {};
+      // Without a prototype, a column called __proto__ is kept as a value (RowChecker reads own keys only).
+      const values: Record<string, unknown> = Object.create(null);
       columns.forEach((name, c) => (values[name] = cellValue(cells[c])));
       yield { row: row.number, values };
     }
