@@ -8,7 +8,7 @@ import express from 'express';
 import http from 'node:http';
 import { createContext, type MuluContext } from './graphql/context';
 import { formatError } from './graphql/format-error';
-import { DEFAULT_OPERATION_LIMITS, operationLimits, type OperationLimits } from './graphql/limits';
+import { DEFAULT_OPERATION_LIMITS, documentNestingGuard, operationLimits, type OperationLimits } from './graphql/limits';
 import { httpStatusPlugin } from './graphql/http-status';
 import { DEFAULT_EXECUTION_BUDGET, executionBudgetPlugin, type ExecutionBudget } from './graphql/execution-budget';
 import { graphqlBodyErrors, graphqlJsonBody } from './http/json-body';
@@ -243,6 +243,7 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
     ...admit,
     ...bulk,
     ...graphqlJsonBody(GRAPHQL_BODY_BYTES),
+    documentNestingGuard(),
     ...countSql,
     responseCache.middleware,
     // A page of a hosted dataset's rows, read, authorised and logged by the same service, without Apollo (row-page.direct.ts).

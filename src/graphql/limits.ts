@@ -10,6 +10,8 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import type { RequestHandler } from 'express';
+import { sendGraphQLError } from '../http/json-body';
 import { queryCostLimit } from './query-cost';
 
 /**
@@ -40,6 +42,69 @@ export const DEFAULT_OPERATION_LIMITS: Readonly<OperationLimits> = {
   maxDirectives: 20,
   maxRootFields: 200,
 };
+
+/**
+ * Deepest nesting of brackets ({ [ and ( together) a GraphQL document may
+ * have. Fifteen levels of selections with arguments and input objects stay
+ * far below it. graphql-js parses nested values and selections by recursion:
+ * a list literal nested 2,400 deep (4,800 tokens, under MULU_MAX_TOKENS)
+ * overflowed the stack, which HTTP answered as 'Maximum call stack size
+ * exceeded' and graphql-ws as an internal error closing the connection.
+ */
+export const MAX_DOCUMENT_NESTING = 64;
+
+/**
+ * Refuses a document nested deeper than MAX_DOCUMENT_NESTING before it is
+ * parsed (GRAPHQL_PARSE_FAILED), read from its text in one pass: brackets in
+ * strings, block strings and comments are not structure.
+ */
+export function checkDocumentNesting(source: string): void {
+  let depth = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    if (c === 0x23) {
+      // A comment, to the end of its line.
+      while (i < source.length && source.charCodeAt(i) !== 0x0a && source.charCodeAt(i) !== 0x0d) i++;
+    } else if (c === 0x22 && source.startsWith('"""', i)) {
+      // A block string, to the first """ that is not escaped (\""").
+      i += 3;
+      while (i < source.length && !(source.startsWith('"""', i) && source.charCodeAt(i - 1) !== 0x5c)) i++;
+      i += 2;
+    } else if (c === 0x22) {
+      // A string, to its closing quote (a backslash escapes the next character) or the end of its line.
+      for (i++; i < source.length && source.charCodeAt(i) !== 0x22 && source.charCodeAt(i) !== 0x0a; i++) if (source.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x7b || c === 0x5b || c === 0x28) {
+      if (++depth > MAX_DOCUMENT_NESTING)
+        throw new GraphQLError(
+          `The document nests brackets more than ${MAX_DOCUMENT_NESTING} deep ({, [ and ( together); no query or value of this API needs that many. Send a flatter document.`,
+          { extensions: { code: 'GRAPHQL_PARSE_FAILED' } },
+        );
+    } else if (c === 0x7d || c === 0x5d || c === 0x29) depth--;
+  }
+}
+
+/**
+ * checkDocumentNesting for HTTP: the document of a POST body or a GET's query
+ * parameter, before the response cache, the row page's direct path or Apollo
+ * parse it (graphql-ws checks its operations itself).
+ */
+export function documentNestingGuard(): RequestHandler {
+  return (req, res, next) => {
+    const body: unknown = req.body;
+    const source =
+      body && typeof body === 'object' && typeof (body as { query?: unknown }).query === 'string'
+        ? (body as { query: string }).query
+        : typeof req.query.query === 'string'
+          ? req.query.query
+          : null;
+    try {
+      if (source !== null) checkDocumentNesting(source);
+    } catch (error) {
+      return sendGraphQLError(res, 'GRAPHQL_PARSE_FAILED', (error as Error).message);
+    }
+    next();
+  };
+}
 
 /** A validation rule: at most `maximum` fields at the root of an operation, whatever fragments they come through. */
 export function maxRootFieldsRule(maximum: number): ValidationRule {

@@ -15,7 +15,7 @@ import type { MuluContext } from './context';
 import { newDeadline } from './execution-budget';
 import { formatError } from './format-error';
 import { createLoaders } from './loaders';
-import { operationLimits, type OperationLimits } from './limits';
+import { checkDocumentNesting, operationLimits, type OperationLimits } from './limits';
 import { queryCost } from './query-cost';
 
 /**
@@ -218,6 +218,7 @@ export function attachGraphQLWebSocket(options: {
         }
         let document: DocumentNode;
         try {
+          checkDocumentNesting(payload.query);
           document = parse(payload.query, parseOptions);
         } catch (error) {
           return [error as GraphQLError];

@@ -48,7 +48,7 @@ class NotUtf8 extends Error {
 }
 
 /** Answers in GraphQL's error shape with the status of `code` (errors.ts); the request's log line and mulu_errors_total count the code. */
-export function sendGraphQLError(res: Response, code: ErrorCode, message: string): void {
+export function sendGraphQLError(res: Response, code: ErrorCode | 'GRAPHQL_PARSE_FAILED', message: string): void {
   observeErrorCode(code, res);
   res.status(httpStatusFor(code)).json({ errors: [{ message, extensions: { code } }] });
 }
