@@ -26,6 +26,15 @@ import { queryCost } from './query-cost';
  */
 export const MAX_SUBSCRIPTIONS_PER_CALLER = 100;
 
+/**
+ * Open connections one caller may hold at once to this process. Each holds a
+ * socket (a file descriptor) and its buffers for as long as its client
+ * answers pings: without a cap, one token opening a connection per request
+ * its rate limit allows (600 a minute) and keeping them idle held 36,000
+ * within an hour, until the process ran out of descriptors for everyone.
+ */
+export const MAX_CONNECTIONS_PER_CALLER = 50;
+
 /** Close codes a client sees (graphql-ws uses 44xx for its own). */
 export const CLOSE_CODES = { unauthenticated: 4401, tokenExpired: 4401, rateLimited: 4429 } as const;
 
@@ -139,6 +148,8 @@ export function attachGraphQLWebSocket(options: {
   const states = new WeakMap<object, ConnectionState>();
   /** Live subscriptions of each caller (MAX_SUBSCRIPTIONS_PER_CALLER), over every connection. */
   const subscriptionsOf = new Map<string, number>();
+  /** Open connections of each caller (MAX_CONNECTIONS_PER_CALLER). */
+  const connectionsOf = new Map<string, number>();
   const release = (state: ConnectionState, id: string) => {
     if (!state.counted.delete(id)) return;
     const held = (subscriptionsOf.get(state.caller) ?? 1) - 1;
@@ -186,6 +197,14 @@ export function attachGraphQLWebSocket(options: {
           return false;
         }
         const caller = callerKey(viewer, address);
+        // A client gone while it was signed in had its onClose already: counted now, it would hold a place for good.
+        if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false;
+        const open = connectionsOf.get(caller) ?? 0;
+        if (open >= MAX_CONNECTIONS_PER_CALLER) {
+          ctx.extra.socket.close(CLOSE_CODES.rateLimited, `You already hold ${open} open connections, the most one caller may; close one first.`);
+          return false;
+        }
+        connectionsOf.set(caller, open + 1);
         const state: ConnectionState = { viewer, caller, counted: new Set() };
         const expiresAt = expiryOf(authorization);
         if (expiresAt !== null) {
@@ -201,7 +220,11 @@ export function attachGraphQLWebSocket(options: {
       onClose(ctx) {
         const state = states.get(ctx);
         if (state?.expiryTimer) clearTimeout(state.expiryTimer);
-        if (state) for (const id of [...state.counted]) release(state, id);
+        if (!state) return;
+        for (const id of [...state.counted]) release(state, id);
+        const open = (connectionsOf.get(state.caller) ?? 1) - 1;
+        if (open > 0) connectionsOf.set(state.caller, open);
+        else connectionsOf.delete(state.caller);
       },
       onComplete(ctx, id) {
         const state = states.get(ctx);
