@@ -208,8 +208,9 @@ function filterSql(filters: readonly RowFilter[], access: ReadAccess): { sql: st
 }
 
 function project(data: Record<string, unknown>, access: ReadAccess): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const item of access.items) if (item.name in data) out[item.name] = data[item.name];
+  // Own keys into an object without a prototype: an item may be called __proto__ or toString (row-check.ts).
+  const out: Record<string, unknown> = Object.create(null);
+  for (const item of access.items) if (Object.hasOwn(data, item.name)) out[item.name] = data[item.name];
   return out;
 }
 

@@ -26,7 +26,8 @@ describe('information items named as Object.prototype members', () => {
         name: '低保对象',
         departmentCreditCode: A,
         resourceFormat: 'DATABASE',
-        shareType: 'UNCONDITIONAL',
+        shareType: 'CONDITIONAL',
+        shareConditions: '仅用于低保资格核验',
         updateCycle: 'MONTHLY',
         informationItems: [
           { name: '__proto__', dataType: '字符型' },
@@ -80,6 +81,28 @@ describe('information items named as Object.prototype members', () => {
         .split(/\r?\n/)
         .filter(Boolean),
     ).toEqual(['__proto__,toString,constructor,名称', ...[1, 2, 3, 4, 5, 6, 7, 8].map((n) => (n % 2 ? `,,,r${n}` : `p${n},t${n},${n},r${n}`))]);
+  });
+
+  it('are delivered to a consumer granted some items only', async () => {
+    const B = creditCode('410505', 2);
+    await createDepartment(api, { creditCode: B, name: '殷都区人社局', regionCode: '410505' });
+    const consumer = api.withToken(await api.signToken({ role: 'STEWARD', department: B, sub: 'steward-B', name: 'Steward B' }));
+    const request = await consumer.ok<{ requestSubscription: { id: string } }>(
+      `mutation { requestSubscription(input: { directory: { code: "D-PROTO" }, purpose: "低保资格核验" }) { id } }`,
+    );
+    const granted = await api.ok<{ approveSubscriptionRequest: { grantedItems: string[] } }>(
+      `mutation($id: ID!, $items: [String!]) { approveSubscriptionRequest(input: { id: $id, grantedItems: $items }) { grantedItems } }`,
+      { id: request.requestSubscription.id, items: ['__proto__', 'toString', '名称'] },
+    );
+    expect(granted.approveSubscriptionRequest.grantedItems).toEqual(['__proto__', 'toString', '名称']);
+    const read = await consumer.ok<{ directory: { rows: { edges: { node: { values: Record<string, unknown> } }[] } } }>(
+      `{ directory(code: "D-PROTO") { rows(first: 3) { edges { node { values } } } } }`,
+    );
+    expect(read.directory.rows.edges.map((e) => e.node.values)).toEqual([
+      { 名称: 'r1' },
+      JSON.parse('{"__proto__":"p2","toString":"t2","名称":"r2"}'),
+      { 名称: 'r3' },
+    ]);
   });
 
   it('are found by row filters', async () => {
