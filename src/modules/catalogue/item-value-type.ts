@@ -5,9 +5,10 @@ import { ItemValueType, type InformationItem } from './directory.entity';
  * cataloguing guideline: 字符型, 数值型, 日期型, ...) and their value types.
  * Keys are lower case without spaces. Text not listed here is a string: an
  * item of an unknown type still holds text, and a steward makes it precise
- * by naming valueType.
+ * by naming valueType. A Map, not an object: a data type typed as
+ * `constructor` or `__proto__` would read Object.prototype's members.
  */
-const INFERRED: Record<string, ItemValueType> = {};
+const INFERRED = new Map<string, ItemValueType>();
 const words: [ItemValueType, string[]][] = [
   [ItemValueType.STRING, ['字符型', '字符', '字符串', '字符串型', '文本', '文本型', 'string', 'text', 'varchar', 'char', 'c']],
   [ItemValueType.INTEGER, ['整数', '整数型', '整型', '长整型', 'int', 'integer', 'bigint', 'long', 'smallint']],
@@ -16,11 +17,11 @@ const words: [ItemValueType, string[]][] = [
   [ItemValueType.DATETIME, ['日期时间', '日期时间型', '时间', '时间型', '时间戳', 'datetime', 'timestamp', 't']],
   [ItemValueType.BOOLEAN, ['布尔', '布尔型', '逻辑型', '是否', 'boolean', 'bool']],
 ];
-for (const [type, names] of words) for (const name of names) INFERRED[name] = type;
+for (const [type, names] of words) for (const name of names) INFERRED.set(name, type);
 
 /** The value type of an item: the one the steward named, else the one its data type text means, else STRING. */
 export function valueTypeOf(item: Pick<InformationItem, 'dataType' | 'valueType'>): ItemValueType {
-  return item.valueType ?? INFERRED[item.dataType.toLowerCase().replace(/\s+/g, '')] ?? ItemValueType.STRING;
+  return item.valueType ?? INFERRED.get(item.dataType.toLowerCase().replace(/\s+/g, '')) ?? ItemValueType.STRING;
 }
 
 /** A checked value, as stored in a dataset row's JSON: decimals as their digits (a string, no binary rounding). */
