@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase } from './support/database';
+import { MIGRATION_LOCK_KEYS } from '../src/db/orm';
+import { DEMO_SEED_LOCK_KEYS } from '../src/db/demo-seed';
 
 /**
  * The real entry point (src/main.ts) against a real database: started as an
@@ -104,6 +106,52 @@ describe('main: start and stop', () => {
       await database.drop();
     }
   });
+
+  it.each([
+    ['migrations', MIGRATION_LOCK_KEYS],
+    ['demo load', DEMO_SEED_LOCK_KEYS],
+  ] as const)(
+    "stops at once on SIGTERM while its start waits for another replica's %s lock, and leaves no connection waiting behind it (the demo's wait ran out the 15 s step bound, then exit 1; the migrations' left its connection waiting until the other replica was done)",
+    async (step, keys) => {
+      const database = await createTestDatabase();
+      // Another replica, holding the lock for as long as it takes.
+      const replica = new Client({ connectionString: database.url });
+      await replica.connect();
+      try {
+        await replica.query('select pg_advisory_lock($1, $2)', [...keys]);
+        const { child, exited, output } = runMain({ DATABASE_URL: database.url, MULU_DEMO: '1' });
+        try {
+          const waiting = async () =>
+            (
+              await replica.query<{ waiting: number }>(
+                `select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event = 'advisory'`,
+              )
+            ).rows[0].waiting;
+          // The start waits on the lock (found by its backend, not by a log line: waiting logs nothing).
+          const deadline = Date.now() + 60_000;
+          while ((await waiting()) === 0 && Date.now() < deadline && child.exitCode === null) await new Promise((done) => setTimeout(done, 100));
+          expect(await waiting()).toBe(1);
+          const stoppedAt = Date.now();
+          child.kill('SIGTERM');
+          expect(await within(exited, 60_000)).toBe(0);
+          // Printed, not asserted (the deadline only ends a hang): the demo's wait ran out main.ts's 15 s step bound before.
+          console.log(`SIGTERM during the wait for the ${step} lock: exited ${Date.now() - stoppedAt} ms after the signal`);
+          expect(output()).toContain('The start was stopped');
+          expect(output()).not.toContain('"level":"fatal"');
+          expect(output()).not.toMatch(/Stopping [^"]* failed/);
+          // Its connection does not wait on (a backend ends a moment after it is told to): it waited until the other replica let go.
+          const settled = Date.now() + 3000;
+          while ((await waiting()) > 0 && Date.now() < settled) await new Promise((done) => setTimeout(done, 100));
+          expect(await waiting()).toBe(0);
+        } finally {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        }
+      } finally {
+        await replica.end();
+        await database.drop();
+      }
+    },
+  );
 
   it('refuses to start when MULU_JWT_ALGORITHMS allows HMAC with a public key, and says why', async () => {
     const { exportSPKI, generateKeyPair } = await import('jose');
