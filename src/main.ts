@@ -23,7 +23,7 @@ import { authSettingsFromConfig, createAuthenticator } from './modules/auth/auth
 import { createDemoIdentity, type DemoIdentity } from './modules/auth/demo-identity';
 import { StartupError, startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
 import { initOrm } from './db/orm';
-import { isDatabaseUnavailable } from './core/errors';
+import { isDatabaseUnavailable, sqlStateOf, TOO_MANY_CONNECTIONS } from './core/errors';
 import { describeError, logger } from './observability/logger';
 
 /** What is running, for the shutdown to stop in order; filled as the start goes. */
@@ -76,6 +76,12 @@ async function main(): Promise<void> {
       startStopped.signal,
     ));
   } catch (error) {
+    // Up, but every connection slot taken (its max_connections, or the role's limit, reached by other clients).
+    if (sqlStateOf(error) === TOO_MANY_CONNECTIONS) {
+      throw new StartupError(
+        `PostgreSQL at ${redact(databaseUrl)} refuses new connections (${describeError(error)}): other clients hold every connection it allows. Free some, or raise its max_connections (or the role's connection limit), then start Mulu again; it needs up to 13 per worker.`,
+      );
+    }
     if (isDatabaseUnavailable(error)) {
       throw new StartupError(
         `PostgreSQL at ${redact(databaseUrl)} cannot be reached (${describeError(error)}). Check that it runs and that DATABASE_URL names its host, port and database; Mulu connects and applies its migrations at start.`,

@@ -189,6 +189,29 @@ describe('main: start and stop', () => {
     expect(output).not.toMatch(/failed to start: undefined/);
   });
 
+  it("says that PostgreSQL refuses new connections, not that it cannot be reached, when its connection slots are taken (max_connections, or the role's limit)", async () => {
+    const database = await createTestDatabase();
+    const role = `mulu_full_${process.pid}_${Date.now()}`;
+    const admin = new Client({ connectionString: process.env.MULU_TEST_ADMIN_URL });
+    await admin.connect();
+    try {
+      // Every slot the role may use is taken (here: none at all), as max_connections reached by other clients is.
+      await admin.query(`create role ${role} login password 'full' connection limit 0`);
+      const url = new URL(database.url);
+      url.username = role;
+      url.password = 'full';
+      const { code, output } = await startAndFail({ DATABASE_URL: url.toString(), MULU_DEMO: '0' });
+      expect(code).toBe(1);
+      expect(output).toContain(`Mulu failed to start: PostgreSQL at ${url.toString().replace(':full@', ':***@')} refuses new connections`);
+      expect(output).toContain('too many connections for role');
+      expect(output).not.toContain('Check that it runs');
+    } finally {
+      await admin.query(`drop role if exists ${role}`);
+      await admin.end();
+      await database.drop();
+    }
+  });
+
   it('refuses a DATABASE_URL naming a database that does not exist in one line, and does not create it (the migrator made an empty one)', async () => {
     const missing = `mulu_missing_${process.pid}_${Date.now()}`;
     const url = new URL(process.env.MULU_TEST_ADMIN_URL!);

@@ -171,6 +171,9 @@ function constraintOf(error: unknown): string | undefined {
   return e.cause && e.cause !== error ? constraintOf(e.cause) : undefined;
 }
 
+/** PostgreSQL takes no more connections: max_connections, or the role's or database's connection limit, reached (SQLSTATE 53300). */
+export const TOO_MANY_CONNECTIONS = '53300';
+
 /** Statement cancelled by the per-request statement timeout (SQLSTATE 57014). */
 const QUERY_CANCELED = '57014';
 
