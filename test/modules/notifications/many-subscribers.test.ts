@@ -47,7 +47,7 @@ describe('500 subscribers to one region and a burst of writes', () => {
 
   it('every subscriber gets the final figures, and closing them all frees every socket and timer', async () => {
     const timersBefore = timers();
-    const subscribers = [];
+    const subscribers: Awaited<ReturnType<typeof subscriber>>[] = [];
     for (let n = 0; n < SUBSCRIBERS; n++) subscribers.push(await subscriber(api, await api.signToken({ role: 'VIEWER', sub: `subscriber-${n}` })));
     await new Promise((resolve) => setTimeout(resolve, 500));
     const heapBefore = process.memoryUsage().heapUsed;
