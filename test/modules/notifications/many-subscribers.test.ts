@@ -91,3 +91,27 @@ describe('500 subscribers to one region and a burst of writes', () => {
     expect(await connections()).toBe(open - SUBSCRIBERS);
   }, 180_000);
 });
+
+/**
+ * A server stopping (SIGTERM's drain, server.stop()) with subscribers
+ * connected: each socket is closed with 1001 Going Away, which tells a
+ * graphql-ws client to reconnect (to another replica), not an abnormal 1006
+ * (no 'complete' is sent first: the close ends every subscription).
+ */
+describe('subscribers connected when the server stops', () => {
+  it('closes each socket with 1001', async () => {
+    const api = await startTestServer();
+    try {
+      await createRegions(api, HENAN_ANYANG_YINDU);
+      const subscribers: Awaited<ReturnType<typeof subscriber>>[] = [];
+      for (let n = 0; n < 5; n++) subscribers.push(await subscriber(api, await api.signToken({ role: 'VIEWER', sub: `leaving-${n}` })));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await api.server.stop();
+      const closed = Date.now() + 5_000;
+      while (Date.now() < closed && subscribers.some((s) => s.state.closeCode === null)) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(subscribers.map((s) => s.state.closeCode)).toEqual([1001, 1001, 1001, 1001, 1001]);
+    } finally {
+      await api.close();
+    }
+  });
+});
