@@ -9,6 +9,7 @@ import { NotificationsSubscriber } from './modules/notifications/notifications.s
 import { migrationsList } from '../migrations';
 import { logger } from './observability/logger';
 import { READ_ONLY_TRANSACTION, WRITES_REFUSED_STATES } from './core/errors';
+import { writeRefusals } from './core/write-refusals';
 import { MuluPostgreSqlDriver } from './db/loss-aware-connection';
 
 /** How long a query waits for a pooled connection before failing (as SERVICE_UNAVAILABLE), and how long opening one may take. */
@@ -117,21 +118,28 @@ interface PooledClient {
  * database's default_transaction_read_only was on, or on a standby after a
  * failover), and kept, it refused every write it carried after the database
  * was writable again, until the pool let it go idle (never, under traffic).
- * A new connection takes the database as it is now. Logged, since the
- * caller's 503 alone says nothing to an operator.
+ * A new connection takes the database as it is now. Logged, and reported by
+ * readiness (core/write-refusals.ts), since the caller's 503 alone says
+ * nothing to an operator.
  */
+/** Statements that write: one answered without an error means the database takes writes again. */
+const WRITE_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'COPY']);
+
 function replaceWhenReadOnly(connection: PooledClient): void {
   const query = connection.query.bind(connection);
   connection.query = (...args: unknown[]) => {
     const last = args.length - 1;
     const callback = args[last];
     if (typeof callback === 'function') {
-      args[last] = (error: (Error & { code?: string }) | null, ...rest: unknown[]) => {
+      args[last] = (error: (Error & { code?: string }) | null, result: { command?: unknown } | undefined, ...rest: unknown[]) => {
         if (error && WRITES_REFUSED_STATES.has(error.code ?? '')) {
           logger.warn({ err: error }, `PostgreSQL refused a write (${error.message}): the database takes no writes now; reads go on`);
+          writeRefusals.refused(error.message);
           if (error.code === READ_ONLY_TRANSACTION) connection.__knex__disposed ??= error;
+        } else if (!error && typeof result?.command === 'string' && WRITE_COMMANDS.has(result.command)) {
+          writeRefusals.taken();
         }
-        return (callback as (...all: unknown[]) => unknown)(error, ...rest);
+        return (callback as (...all: unknown[]) => unknown)(error, result, ...rest);
       };
     }
     return query(...args);

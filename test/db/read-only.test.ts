@@ -31,6 +31,10 @@ describe('a read-only database', () => {
 
   const createRegion = (code: string) =>
     api.request(`mutation($input: CreateRegionInput!) { createRegion(input: $input) { code } }`, { input: { code, name: `区${code}` } });
+  const writes = async () => {
+    const response = await fetch(`${api.server.url.replace(/\/graphql$/, '')}/health/ready`);
+    return [response.status, ((await response.json()) as { checks: { writes: string } }).checks.writes];
+  };
   const readRegion = (code: string) => api.request<{ region: { code: string } | null }>(`{ region(code: "${code}") { code } }`);
 
   it('refuses writes with 503 saying why, answers reads, and takes writes again once it is writable', async () => {
@@ -45,6 +49,8 @@ describe('a read-only database', () => {
     expect(refused.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['SERVICE_UNAVAILABLE', WRITES_REFUSED_MESSAGE]]);
     expect((await readRegion('410505')).data).toEqual({ region: { code: '410505' } });
     expect((await readRegion('410506')).data).toEqual({ region: null });
+    // Ready (reads are answered), saying that writes are refused.
+    expect(await writes()).toEqual([200, 'refused']);
 
     // Writable again. The pool's connections still carry the read-only default their sessions began with: a
     // write refused on one ends it, so that at most as many writes are refused as it held (before, every one was).
@@ -60,6 +66,7 @@ describe('a read-only database', () => {
     const refusedAfter = answers.filter((a) => a === 'SERVICE_UNAVAILABLE').length;
     console.log(`writable again: ${refusedAfter} of 12 writes refused, ${held} connections held at the lift; answers ${answers.join(' ')}`);
     expect(refusedAfter).toBeLessThanOrEqual(held);
+    expect(await writes()).toEqual([200, 'ok']);
     expect(answers.slice(held)).toEqual(Array.from({ length: 12 - held }, (_, i) => `4105${10 + held + i}`));
   }, 60_000);
 });
