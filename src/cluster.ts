@@ -7,6 +7,7 @@ import type { JwtSettings } from './modules/auth/authenticator';
 import { StartupError } from './db/embedded-postgres';
 import { logger } from './observability/logger';
 import { metricsRegistry } from './observability/metrics';
+import { elapsedMs } from './core/elapsed';
 
 /**
  * Several Node processes behind one port (MULU_WORKERS, `node:cluster`).
@@ -205,7 +206,8 @@ export function startWorkers(count: number, setup: WorkerSetup, onGiveUp: (reaso
       );
       return;
     }
-    const now = Date.now();
+    // The monotonic clock: with the wall clock set back, the restarts of the last minute stayed in the window for as long.
+    const now = elapsedMs();
     while (restartTimes.length > 0 && restartTimes[0] <= now - RESTART_WINDOW_MS) restartTimes.shift();
     if (restartTimes.length >= RESTART_LIMIT) {
       restarts.inc({ outcome: 'gave_up' });

@@ -17,12 +17,13 @@ import {
   workerId,
   type WorkerGroup,
 } from './cluster';
-import { DemoLoadStopped, demoStewardDepartment, loadDemoIfEmpty } from './db/demo-seed';
+import { demoStewardDepartment, loadDemoIfEmpty } from './db/demo-seed';
+import { JobStopped } from './db/periodic-job';
 import { authSettingsFromConfig, createAuthenticator } from './modules/auth/authenticator';
 import { createDemoIdentity, type DemoIdentity } from './modules/auth/demo-identity';
 import { StartupError, startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
 import { initOrm } from './db/orm';
-import { isDatabaseUnavailable } from './core/errors';
+import { isDatabaseUnavailable, sqlStateOf, TOO_MANY_CONNECTIONS } from './core/errors';
 import { describeError, logger } from './observability/logger';
 
 /** What is running, for the shutdown to stop in order; filled as the start goes. */
@@ -32,8 +33,8 @@ interface Running {
   workers?: WorkerGroup;
   orm?: MikroORM;
   embedded?: EmbeddedDatabase;
-  /** The demo's load at start (settled once it is over). */
-  demoLoad?: Promise<boolean>;
+  /** The start's step on the database that a shutdown stops (the migrations, then the demo's load); settled once it is over. */
+  startStep?: Promise<unknown>;
   /** MULU_SHUTDOWN_GRACE_MS. */
   graceMs: number;
 }
@@ -41,9 +42,10 @@ interface Running {
 const running: Running = { graceMs: DEFAULT_SHUTDOWN_GRACE_MS };
 
 /**
- * Aborted by a shutdown: the demo's load at start (a minute on a first
- * start) stops and rolls back at once, so the shutdown neither waits for it
- * nor stops the database under it.
+ * Aborted by a shutdown: the migrations and the demo's load at start (a
+ * minute on a first start), or their wait for another replica doing them,
+ * stop and roll back at once, so the shutdown neither waits for them nor
+ * stops the database under them.
  */
 const startStopped = new AbortController();
 
@@ -67,8 +69,19 @@ async function main(): Promise<void> {
   }
   try {
     // API requests' statements are cut off at MULU_STATEMENT_TIMEOUT_MS; the server's own long jobs lift it (statement-timeout.ts).
-    running.orm = await initOrm(databaseUrl, { debug: config.logSql }, { statementTimeoutMs: config.statementTimeoutMs });
+    running.orm = await (running.startStep = initOrm(
+      databaseUrl,
+      { debug: config.logSql },
+      { statementTimeoutMs: config.statementTimeoutMs },
+      startStopped.signal,
+    ));
   } catch (error) {
+    // Up, but every connection slot taken (its max_connections, or the role's limit, reached by other clients).
+    if (sqlStateOf(error) === TOO_MANY_CONNECTIONS) {
+      throw new StartupError(
+        `PostgreSQL at ${redact(databaseUrl)} refuses new connections (${describeError(error)}): other clients hold every connection it allows. Free some, or raise its max_connections (or the role's connection limit), then start Mulu again; it needs up to 13 per worker.`,
+      );
+    }
     if (isDatabaseUnavailable(error)) {
       throw new StartupError(
         `PostgreSQL at ${redact(databaseUrl)} cannot be reached (${describeError(error)}). Check that it runs and that DATABASE_URL names its host, port and database; Mulu connects and applies its migrations at start.`,
@@ -77,7 +90,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const orm = running.orm;
-  if (config.loadDemo && (await (running.demoLoad = loadDemoIfEmpty(orm, startStopped.signal)))) {
+  if (config.loadDemo && (await (running.startStep = loadDemoIfEmpty(orm, startStopped.signal)))) {
     logger.info('Loaded the demo dataset: Henan 410000 > Anyang 410500 > Yindu 410505 and Wenfeng 410502.');
   }
   const auth = await authSettingsFromConfig(config.auth);
@@ -176,9 +189,9 @@ function shutdown(reason: string, exitCode = 0): Promise<void> {
   return (stopping ??= (async () => {
     logger.info({ reason }, `${reason}: stopping`);
     let failed = exitCode !== 0;
-    // The demo's load uses the pool and the database the steps below close: it is stopped, and ends, first.
+    // The migrations and the demo's load use the pool and the database the steps below close: they are stopped, and end, first.
     startStopped.abort();
-    if (running.demoLoad) await Promise.race([running.demoLoad.catch(() => undefined), new Promise((done) => setTimeout(done, STEP_TIMEOUT_MS).unref())]);
+    if (running.startStep) await Promise.race([running.startStep.catch(() => undefined), new Promise((done) => setTimeout(done, STEP_TIMEOUT_MS).unref())]);
     for (const [what, step, limitMs] of [
       ['the workers (finishing requests in flight)', () => stopWorkers(running.graceMs + STEP_TIMEOUT_MS), running.graceMs + STEP_TIMEOUT_MS * 2],
       ['the HTTP server (finishing requests in flight)', () => running.server?.stop(), running.graceMs + STEP_TIMEOUT_MS],
@@ -245,7 +258,7 @@ main()
   .catch(async (error: unknown) => {
     process.off('beforeExit', startStalled);
     // Stopped half-way by a shutdown (which goes on to stop what had started): not a failure to start.
-    if (error instanceof DemoLoadStopped && startStopped.signal.aborted) {
+    if (error instanceof JobStopped && startStopped.signal.aborted) {
       logger.info(`The start was stopped: ${error.message}.`);
       return;
     }

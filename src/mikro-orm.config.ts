@@ -8,6 +8,8 @@ import { AuditSubscriber } from './modules/audit/audit.subscriber';
 import { NotificationsSubscriber } from './modules/notifications/notifications.subscriber';
 import { migrationsList } from '../migrations';
 import { logger } from './observability/logger';
+import { READ_ONLY_TRANSACTION, WRITES_REFUSED_STATES } from './core/errors';
+import { writeRefusals } from './core/write-refusals';
 import { MuluPostgreSqlDriver } from './db/loss-aware-connection';
 
 /** How long a query waits for a pooled connection before failing (as SERVICE_UNAVAILABLE), and how long opening one may take. */
@@ -82,7 +84,8 @@ export function ormConfig(clientUrl: string, overrides: Partial<Options> = {}, s
       acquireTimeoutMillis: POOL_ACQUIRE_TIMEOUT_MS,
       // An idle pooled connection dropped by the server (restart, failover)
       // must not crash the process: log it and let the pool replace it.
-      afterCreate: (connection: { on(event: 'error', listener: (error: Error) => void): void }, done: (error: Error | null, connection: unknown) => void) => {
+      afterCreate: (connection: PooledClient, done: (error: Error | null, connection: unknown) => void) => {
+        replaceWhenReadOnly(connection);
         let closedByServer = false;
         connection.on('error', (error: Error & { code?: string }) => {
           // 57P01: the server is shutting down (a restart, a failover, or Ctrl-C reaching the embedded
@@ -99,6 +102,48 @@ export function ormConfig(clientUrl: string, overrides: Partial<Options> = {}, s
     },
     ...overrides,
   });
+}
+
+/** The pool's pg client, as far as the pool's hooks use it. */
+interface PooledClient {
+  on(event: 'error', listener: (error: Error) => void): void;
+  query(...args: unknown[]): unknown;
+  /** knex's mark of a connection to discard rather than hand out again. */
+  __knex__disposed?: unknown;
+}
+
+/**
+ * A connection that answered "read-only transaction" (25006) is discarded
+ * when it is handed back: its session is read-only for good (begun while the
+ * database's default_transaction_read_only was on, or on a standby after a
+ * failover), and kept, it refused every write it carried after the database
+ * was writable again, until the pool let it go idle (never, under traffic).
+ * A new connection takes the database as it is now. Logged, and reported by
+ * readiness (core/write-refusals.ts), since the caller's 503 alone says
+ * nothing to an operator.
+ */
+/** Statements that write: one answered without an error means the database takes writes again. */
+const WRITE_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'COPY']);
+
+function replaceWhenReadOnly(connection: PooledClient): void {
+  const query = connection.query.bind(connection);
+  connection.query = (...args: unknown[]) => {
+    const last = args.length - 1;
+    const callback = args[last];
+    if (typeof callback === 'function') {
+      args[last] = (error: (Error & { code?: string }) | null, result: { command?: unknown } | undefined, ...rest: unknown[]) => {
+        if (error && WRITES_REFUSED_STATES.has(error.code ?? '')) {
+          logger.warn({ err: error }, `PostgreSQL refused a write (${error.message}): the database takes no writes now; reads go on`);
+          writeRefusals.refused(error.message);
+          if (error.code === READ_ONLY_TRANSACTION) connection.__knex__disposed ??= error;
+        } else if (!error && typeof result?.command === 'string' && WRITE_COMMANDS.has(result.command)) {
+          writeRefusals.taken();
+        }
+        return (callback as (...all: unknown[]) => unknown)(error, result, ...rest);
+      };
+    }
+    return query(...args);
+  };
 }
 
 // The MikroORM CLI (npm run migration:create) reads this default export.

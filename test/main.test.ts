@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase } from './support/database';
+import { MIGRATION_LOCK_KEYS } from '../src/db/orm';
+import { DEMO_SEED_LOCK_KEYS } from '../src/db/demo-seed';
 
 /**
  * The real entry point (src/main.ts) against a real database: started as an
@@ -105,6 +107,52 @@ describe('main: start and stop', () => {
     }
   });
 
+  it.each([
+    ['migrations', MIGRATION_LOCK_KEYS],
+    ['demo load', DEMO_SEED_LOCK_KEYS],
+  ] as const)(
+    "stops at once on SIGTERM while its start waits for another replica's %s lock, and leaves no connection waiting behind it (the demo's wait ran out the 15 s step bound, then exit 1; the migrations' left its connection waiting until the other replica was done)",
+    async (step, keys) => {
+      const database = await createTestDatabase();
+      // Another replica, holding the lock for as long as it takes.
+      const replica = new Client({ connectionString: database.url });
+      await replica.connect();
+      try {
+        await replica.query('select pg_advisory_lock($1, $2)', [...keys]);
+        const { child, exited, output } = runMain({ DATABASE_URL: database.url, MULU_DEMO: '1' });
+        try {
+          const waiting = async () =>
+            (
+              await replica.query<{ waiting: number }>(
+                `select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event = 'advisory'`,
+              )
+            ).rows[0].waiting;
+          // The start waits on the lock (found by its backend, not by a log line: waiting logs nothing).
+          const deadline = Date.now() + 60_000;
+          while ((await waiting()) === 0 && Date.now() < deadline && child.exitCode === null) await new Promise((done) => setTimeout(done, 100));
+          expect(await waiting()).toBe(1);
+          const stoppedAt = Date.now();
+          child.kill('SIGTERM');
+          expect(await within(exited, 60_000)).toBe(0);
+          // Printed, not asserted (the deadline only ends a hang): the demo's wait ran out main.ts's 15 s step bound before.
+          console.log(`SIGTERM during the wait for the ${step} lock: exited ${Date.now() - stoppedAt} ms after the signal`);
+          expect(output()).toContain('The start was stopped');
+          expect(output()).not.toContain('"level":"fatal"');
+          expect(output()).not.toMatch(/Stopping [^"]* failed/);
+          // Its connection does not wait on (a backend ends a moment after it is told to): it waited until the other replica let go.
+          const settled = Date.now() + 3000;
+          while ((await waiting()) > 0 && Date.now() < settled) await new Promise((done) => setTimeout(done, 100));
+          expect(await waiting()).toBe(0);
+        } finally {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        }
+      } finally {
+        await replica.end();
+        await database.drop();
+      }
+    },
+  );
+
   it('refuses to start when MULU_JWT_ALGORITHMS allows HMAC with a public key, and says why', async () => {
     const { exportSPKI, generateKeyPair } = await import('jose');
     const { code, output } = await startAndFail({
@@ -139,6 +187,29 @@ describe('main: start and stop', () => {
     expect(output).toContain('Check that it runs and that DATABASE_URL names its host, port and database');
     expect(output).not.toContain('secret-password');
     expect(output).not.toMatch(/failed to start: undefined/);
+  });
+
+  it("says that PostgreSQL refuses new connections, not that it cannot be reached, when its connection slots are taken (max_connections, or the role's limit)", async () => {
+    const database = await createTestDatabase();
+    const role = `mulu_full_${process.pid}_${Date.now()}`;
+    const admin = new Client({ connectionString: process.env.MULU_TEST_ADMIN_URL });
+    await admin.connect();
+    try {
+      // Every slot the role may use is taken (here: none at all), as max_connections reached by other clients is.
+      await admin.query(`create role ${role} login password 'full' connection limit 0`);
+      const url = new URL(database.url);
+      url.username = role;
+      url.password = 'full';
+      const { code, output } = await startAndFail({ DATABASE_URL: url.toString(), MULU_DEMO: '0' });
+      expect(code).toBe(1);
+      expect(output).toContain(`Mulu failed to start: PostgreSQL at ${url.toString().replace(':full@', ':***@')} refuses new connections`);
+      expect(output).toContain('too many connections for role');
+      expect(output).not.toContain('Check that it runs');
+    } finally {
+      await admin.query(`drop role if exists ${role}`);
+      await admin.end();
+      await database.drop();
+    }
   });
 
   it('refuses a DATABASE_URL naming a database that does not exist in one line, and does not create it (the migrator made an empty one)', async () => {

@@ -171,6 +171,9 @@ function constraintOf(error: unknown): string | undefined {
   return e.cause && e.cause !== error ? constraintOf(e.cause) : undefined;
 }
 
+/** PostgreSQL takes no more connections: max_connections, or the role's or database's connection limit, reached (SQLSTATE 53300). */
+export const TOO_MANY_CONNECTIONS = '53300';
+
 /** Statement cancelled by the per-request statement timeout (SQLSTATE 57014). */
 const QUERY_CANCELED = '57014';
 
@@ -206,7 +209,20 @@ export const isCollision = (error: unknown): boolean => COLLISIONS.has(sqlStateO
 /** What a caller reads when a change collided with others each time it was run (mutate's attempts). */
 export const COLLISION_MESSAGE = 'This change collided with others made at the same moment and was undone; nothing was written. Please send it again.';
 
-/** A database error a client should see as its own (bad value), as a conflict (a unique key taken meanwhile, or a collision) or as a budget hit, or undefined for a fault. */
+/**
+ * SQLSTATEs of a database that takes no writes now: 25006 a read-only
+ * transaction (default_transaction_read_only, or a standby after a
+ * failover), 53100 disk full. Nothing of the change was written; reads go
+ * on. The pool replaces a connection that answered 25006 (mikro-orm.config.ts).
+ */
+export const WRITES_REFUSED_STATES = new Set(['25006', '53100']);
+export const READ_ONLY_TRANSACTION = '25006';
+
+/** What a caller reads when the database took no writes. */
+export const WRITES_REFUSED_MESSAGE =
+  'The database takes no changes right now (it is read-only or its disk is full); nothing of this change was written, and reads go on. Please try again later.';
+
+/** A database error a client should see as its own (bad value), as a conflict (a unique key taken meanwhile, or a collision), as a budget hit or as writes refused, or undefined for a fault. */
 export function clientDatabaseError(error: unknown): MuluError | undefined {
   const state = sqlStateOf(error);
   if (!state) return undefined;
@@ -216,6 +232,7 @@ export function clientDatabaseError(error: unknown): MuluError | undefined {
     return conflict(`${what}; another request may have written it at the same moment. Nothing was changed.`);
   }
   if (COLLISIONS.has(state)) return conflict(COLLISION_MESSAGE);
+  if (WRITES_REFUSED_STATES.has(state)) return serviceUnavailable(WRITES_REFUSED_MESSAGE);
   if (state === QUERY_CANCELED)
     return new MuluError(
       'TIME_BUDGET_EXCEEDED',

@@ -1,4 +1,4 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { ResourceFormat, ShareType, UpdateCycle } from '../modules/catalogue/directory.entity';
 import { directoryService } from '../modules/catalogue/directory.service';
 import { creditCodeCheckCharacter } from '../modules/departments/credit-code';
@@ -14,7 +14,7 @@ import { loadDemoSupervision } from './demo-supervision';
 import { snapshotService } from '../modules/reports/snapshot.service';
 import { loadDemoSharing } from './demo-sharing';
 import { settleUsage } from '../modules/sharing/usage-fold';
-import { withJobLock } from './periodic-job';
+import { JobStopped, withJobLock } from './periodic-job';
 import { logger } from '../observability/logger';
 
 /** The department whose steward the demo token stands for. */
@@ -45,55 +45,31 @@ export const DEMO_SEED_LOCK_KEYS = [0x6d756c75, 3] as const;
 export async function loadDemoIfEmpty(orm: MikroORM, stop?: AbortSignal): Promise<boolean> {
   let loaded: boolean | null;
   try {
-    loaded = await withJobLock(orm.em, DEMO_SEED_LOCK_KEYS, true, async (em) => {
-      // The loader acts as the server itself; its changes appear in the audit trail as SYSTEM.
-      const ctx: RequestContext = { em, viewer: SYSTEM_VIEWER };
-      if ((await ctx.em.count(Region, {})) > 0) return false;
-      logger.info('The database is empty: loading the demo dataset (about a minute on a busy 2-core machine).');
-      const unwatch = stop && (await stopOnAbort(orm, em, stop));
-      try {
+    loaded = await withJobLock(
+      orm.em,
+      DEMO_SEED_LOCK_KEYS,
+      true,
+      async (em) => {
+        // The loader acts as the server itself; its changes appear in the audit trail as SYSTEM.
+        const ctx: RequestContext = { em, viewer: SYSTEM_VIEWER };
+        if ((await ctx.em.count(Region, {})) > 0) return false;
+        logger.info('The database is empty: loading the demo dataset (about a minute on a busy 2-core machine).');
         await loadDemo(ctx);
-      } finally {
-        unwatch?.();
-      }
-      return true;
-    });
+        return true;
+      },
+      // A shutdown ends the load (a minute of statements: waiting for it ran out the shutdown's time limit, then
+      // stopped the database under it), or the wait for another replica loading it.
+      stop,
+    );
   } catch (error) {
-    if (stop?.aborted) throw new DemoLoadStopped();
+    if (error instanceof JobStopped)
+      throw new JobStopped('the demo dataset was being loaded: its load was stopped and rolled back, and the next start loads it again');
     throw error;
   }
   // The demo's deliveries are counted by the usage fold, once the demo has committed.
   if (loaded) await settleUsage(orm.em);
   // withJobLock waits for the lock, so never returns null here.
   return loaded === true;
-}
-
-/** The demo's load was stopped (a shutdown during the start); its transaction was rolled back. */
-export class DemoLoadStopped extends Error {
-  constructor() {
-    super('the demo dataset was being loaded: its load was stopped and rolled back, and the next start loads it again');
-    this.name = 'DemoLoadStopped';
-  }
-}
-
-/**
- * Ends the load's transaction when `stop` is aborted, by ending its
- * connection from another one: the load is a minute of statements sent one
- * after another, and a shutdown that waited for it waited out its time limit,
- * then stopped the database under it (a DriverException, exit code 1).
- * PostgreSQL rolls the transaction back; the load's next statement fails.
- * Returns what stops listening (once the load is over).
- */
-async function stopOnAbort(orm: MikroORM, em: EntityManager, stop: AbortSignal): Promise<() => void> {
-  const [{ pid }] = await em.execute<{ pid: number }[]>('select pg_backend_pid() as pid');
-  const end = () =>
-    void orm.em
-      .getConnection()
-      .execute('select pg_terminate_backend(?)', [pid])
-      .catch(() => undefined);
-  if (stop.aborted) end();
-  stop.addEventListener('abort', end, { once: true });
-  return () => stop.removeEventListener('abort', end);
 }
 
 /** The months the demo holds snapshots of: the report's month and the one it is compared with. */

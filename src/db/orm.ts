@@ -2,7 +2,7 @@ import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { ormConfig, type ConnectionSettings } from '../mikro-orm.config';
 import { logger } from '../observability/logger';
 import { StartupError } from './embedded-postgres';
-import { withJobLock } from './periodic-job';
+import { JobStopped, withJobLock } from './periodic-job';
 
 /**
  * The advisory lock (two keys: "mulu" in ASCII, 2) that applying migrations
@@ -18,15 +18,25 @@ export const MIGRATION_LOCK_KEYS = [0x6d756c75, 2] as const;
  * minutes), under MIGRATION_LOCK_KEYS: without it two servers starting on
  * an empty database both created the first migration's tables, and one
  * failed its start on a duplicate type. The migrator reads what was applied
- * (and creates its own table) only once the lock is held.
+ * (and creates its own table) only once the lock is held. `stop` (a
+ * shutdown during the start) ends the migrations, or the wait for another
+ * replica's, and rolls them back: JobStopped.
  */
-export async function initOrm(databaseUrl: string, overrides: Partial<Options> = {}, settings: ConnectionSettings = {}): Promise<MikroORM> {
+export async function initOrm(databaseUrl: string, overrides: Partial<Options> = {}, settings: ConnectionSettings = {}, stop?: AbortSignal): Promise<MikroORM> {
   const orm = await MikroORM.init(ormConfig(databaseUrl, overrides, settings));
   const migrator = orm.getMigrator();
   try {
     await refuseMissingDatabase(orm);
     const started = Date.now();
-    const applied = await withJobLock(orm.em, MIGRATION_LOCK_KEYS, true, (em) => migrator.up({ transaction: em.getTransactionContext() }));
+    const applied = await withJobLock(orm.em, MIGRATION_LOCK_KEYS, true, (em) => migrator.up({ transaction: em.getTransactionContext() }), stop).catch(
+      (error: unknown) => {
+        if (error instanceof JobStopped)
+          throw new JobStopped(
+            'the database migrations were being applied, or waited for another server applying them: stopped and rolled back, and the next start applies them',
+          );
+        throw error;
+      },
+    );
     // What a first start did before the demo's load (docs/operations.md); nothing when there was nothing to apply.
     if (applied?.length) logger.info({ migrations: applied.length, ms: Date.now() - started }, `applied ${applied.length} database migrations`);
   } catch (error) {

@@ -9,6 +9,7 @@ import { checkOperationAccess } from '../modules/auth/auth.guard';
 import type { Authenticator } from '../modules/auth/authenticator';
 import { ActorKind, type Viewer } from '../core/viewer';
 import { MuluError, rateLimited, unauthenticated } from '../core/errors';
+import { elapsedMs } from '../core/elapsed';
 import { callerKey, type RateLimiter } from '../http/rate-limit';
 import type { LiveUpdates } from '../modules/notifications/live-updates';
 import type { MuluContext } from './context';
@@ -62,12 +63,13 @@ const KEY_REVOKED = 'This API key has been revoked; sign in with a valid one.';
  * with the revoked key for as long as it stays open. A database that cannot
  * answer the check is not taken for a revocation.
  */
-function keyCheck(authenticate: () => Promise<unknown>): () => Promise<boolean> {
-  let checkedAt = Date.now(); // signed in as the connection opened
+export function keyCheck(authenticate: () => Promise<unknown>): () => Promise<boolean> {
+  // The monotonic clock: a wall clock set back an hour skipped the checks for that hour.
+  let checkedAt = elapsedMs(); // signed in as the connection opened
   let result = Promise.resolve(true);
   return () => {
-    if (Date.now() - checkedAt < KEY_RECHECK_MS) return result;
-    checkedAt = Date.now();
+    if (elapsedMs() - checkedAt < KEY_RECHECK_MS) return result;
+    checkedAt = elapsedMs();
     result = result.then((valid) =>
       valid
         ? authenticate().then(

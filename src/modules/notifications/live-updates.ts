@@ -1,6 +1,7 @@
 import { logger } from '../../observability/logger';
 import { EVENTS_CHANNEL, FIGURES_CHANNEL, latestEventId, toldEventsAfter, type RequestEventMessage, type SqlExecutor } from './notification-event';
 import type { PgListener } from './pg-listener';
+import { elapsedMs } from '../../core/elapsed';
 
 export type { RequestEventMessage } from './notification-event';
 
@@ -62,6 +63,7 @@ function feed<T>(onClose: () => void, { coalesce }: { coalesce: boolean }): Feed
 
 interface RegionWatch {
   feeds: Set<Feed<string>>;
+  /** When its last push went (elapsedMs: a wall clock set back would hold the next push for as long). */
   lastPush: number;
   timer: NodeJS.Timeout | null;
 }
@@ -90,13 +92,13 @@ export function createLiveUpdates(
 
   const fire = (code: string, watch: RegionWatch) => {
     watch.timer = null;
-    watch.lastPush = Date.now();
+    watch.lastPush = elapsedMs();
     for (const f of watch.feeds) f.push(code);
   };
   const changed = (code: string) => {
     const watch = regions.get(code);
     if (!watch || watch.timer) return;
-    const wait = watch.lastPush + coalesceMs - Date.now();
+    const wait = watch.lastPush + coalesceMs - elapsedMs();
     if (wait <= 0) fire(code, watch);
     else {
       watch.timer = setTimeout(() => fire(code, watch), wait);
@@ -188,7 +190,7 @@ export function createLiveUpdates(
     /** Yields the region code each time the region's figures changed, at most once per `coalesceMs`. */
     figuresOf(regionCode: string): AsyncIterableIterator<string> {
       let watch = regions.get(regionCode);
-      if (!watch) regions.set(regionCode, (watch = { feeds: new Set(), lastPush: 0, timer: null }));
+      if (!watch) regions.set(regionCode, (watch = { feeds: new Set(), lastPush: -Infinity, timer: null }));
       const w = watch;
       const f = feed<string>(
         () => {

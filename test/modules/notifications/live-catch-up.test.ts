@@ -1,5 +1,7 @@
-import { EVENTS_CHANNEL, NotificationEventType } from '../../../src/modules/notifications/notification-event';
+import { EVENTS_CHANNEL, FIGURES_CHANNEL, NotificationEventType } from '../../../src/modules/notifications/notification-event';
 import { createLiveUpdates, type RequestEventMessage } from '../../../src/modules/notifications/live-updates';
+import { keyCheck, KEY_RECHECK_MS } from '../../../src/graphql/websocket';
+import { unauthenticated } from '../../../src/core/errors';
 import type { NotificationHandler, PgListener } from '../../../src/modules/notifications/pg-listener';
 
 const event = (id: number): RequestEventMessage => ({
@@ -81,5 +83,59 @@ describe('live updates catching up after a reconnect', () => {
     expect(ids).toEqual([11, 12]);
     expect(reads).toBe(3);
     live.close();
+  });
+});
+
+/**
+ * The wall clock set back (NTP stepping it, a VM resumed) between two
+ * changes of a region: the second is pushed after the coalescing wait, as
+ * always. The wait was computed from the wall clock, so it lasted as long as
+ * the step (here an hour).
+ */
+describe('live updates when the wall clock is set back', () => {
+  it("pushes a region's next change within the coalescing wait, not the step's length later", async () => {
+    const handlers = new Map<string, NotificationHandler>();
+    const listener: PgListener = {
+      on: (channel, handler) => {
+        handlers.set(channel, handler);
+        return () => handlers.delete(channel);
+      },
+      onReconnect: () => undefined,
+      listening: () => true,
+      close: async () => undefined,
+    };
+    const live = createLiveUpdates(listener, null, 100);
+    const figures = live.figuresOf('410505');
+    const wallClock = jest.spyOn(Date, 'now');
+    try {
+      handlers.get(FIGURES_CHANNEL)!('410505');
+      expect((await figures.next()).value).toBe('410505');
+      // An hour back, from now on.
+      const setBack = Date.now() - 3_600_000;
+      wallClock.mockImplementation(() => setBack);
+      handlers.get(FIGURES_CHANNEL)!('410505');
+      const next = await Promise.race([figures.next(), new Promise<'not pushed'>((done) => setTimeout(() => done('not pushed'), 2000))]);
+      expect(next).toEqual({ value: '410505', done: false });
+    } finally {
+      wallClock.mockRestore();
+      live.close();
+    }
+  });
+
+  it("checks an API key's graphql-ws connection again after KEY_RECHECK_MS, not once the clock has caught up (a revoked key kept its pushes)", async () => {
+    let revoked = false;
+    const check = keyCheck(async () => {
+      if (revoked) throw unauthenticated('This API key has been revoked.');
+    });
+    const wallClock = jest.spyOn(Date, 'now');
+    try {
+      const setBack = Date.now() - 3_600_000;
+      wallClock.mockImplementation(() => setBack);
+      revoked = true;
+      await new Promise((done) => setTimeout(done, KEY_RECHECK_MS + 100));
+      expect(await check()).toBe(false);
+    } finally {
+      wallClock.mockRestore();
+    }
   });
 });

@@ -1,0 +1,72 @@
+import { Client } from 'pg';
+import { WRITES_REFUSED_MESSAGE } from '../../src/core/errors';
+import { createRegions, HENAN_ANYANG_YINDU } from '../support/builders';
+import { startTestServer, type TestServer } from '../support/test-server';
+
+/**
+ * A database that takes no writes (made read-only here with
+ * default_transaction_read_only, as a failover to a standby or an operator
+ * would): a write answers 503 saying so, with nothing written, reads go on,
+ * and once writes are allowed again they succeed without a restart, though
+ * the pool's connections were opened while it was read-only.
+ */
+describe('a read-only database', () => {
+  let api: TestServer;
+  let admin: Client;
+  let database: string;
+
+  beforeAll(async () => {
+    // No response cache: every read below must reach the database.
+    api = await startTestServer({ responseCacheBytes: 0 });
+    await createRegions(api, HENAN_ANYANG_YINDU);
+    admin = new Client({ connectionString: api.orm.config.get('clientUrl') });
+    await admin.connect();
+    database = (await admin.query<{ name: string }>('select current_database() as name')).rows[0].name;
+  });
+  afterAll(async () => {
+    await admin.query(`alter database "${database}" reset default_transaction_read_only`).catch(() => undefined);
+    await admin.end();
+    await api.close();
+  });
+
+  const createRegion = (code: string) =>
+    api.request(`mutation($input: CreateRegionInput!) { createRegion(input: $input) { code } }`, { input: { code, name: `区${code}` } });
+  const writes = async () => {
+    const response = await fetch(`${api.server.url.replace(/\/graphql$/, '')}/health/ready`);
+    return [response.status, ((await response.json()) as { checks: { writes: string } }).checks.writes];
+  };
+  const readRegion = (code: string) => api.request<{ region: { code: string } | null }>(`{ region(code: "${code}") { code } }`);
+
+  it('refuses writes with 503 saying why, answers reads, and takes writes again once it is writable', async () => {
+    await admin.query(`alter database "${database}" set default_transaction_read_only = on`);
+    // The pool's sessions began read-write: ended here, the connections it opens next are read-only, as after a failover to a standby.
+    await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [database]);
+    // The first statements after the cut may meet a dead pooled connection (503, the database away): read until answered.
+    const deadline = Date.now() + 20_000;
+    while (!(await readRegion('410505')).data?.region && Date.now() < deadline) await new Promise((done) => setTimeout(done, 200));
+
+    const refused = await createRegion('410506');
+    expect(refused.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['SERVICE_UNAVAILABLE', WRITES_REFUSED_MESSAGE]]);
+    expect((await readRegion('410505')).data).toEqual({ region: { code: '410505' } });
+    expect((await readRegion('410506')).data).toEqual({ region: null });
+    // Ready (reads are answered), saying that writes are refused.
+    expect(await writes()).toEqual([200, 'refused']);
+
+    // Writable again. The pool's connections still carry the read-only default their sessions began with: a
+    // write refused on one ends it, so that at most as many writes are refused as it held (before, every one was).
+    const held = Number(
+      (await admin.query<{ n: string }>(`select count(*) as n from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [database])).rows[0].n,
+    );
+    await admin.query(`alter database "${database}" reset default_transaction_read_only`);
+    const answers: string[] = [];
+    for (let n = 10; n < 22; n++) {
+      const answer = await createRegion(`4105${n}`);
+      answers.push(answer.errors?.[0]?.extensions?.code ?? answer.data?.createRegion.code);
+    }
+    const refusedAfter = answers.filter((a) => a === 'SERVICE_UNAVAILABLE').length;
+    console.log(`writable again: ${refusedAfter} of 12 writes refused, ${held} connections held at the lift; answers ${answers.join(' ')}`);
+    expect(refusedAfter).toBeLessThanOrEqual(held);
+    expect(await writes()).toEqual([200, 'ok']);
+    expect(answers.slice(held)).toEqual(Array.from({ length: 12 - held }, (_, i) => `4105${10 + held + i}`));
+  }, 60_000);
+});
