@@ -19,7 +19,7 @@ function parentOf(pid: number): number | undefined {
 /**
  * A test run killed with SIGKILL (a CI job's timeout, the OOM killer) runs
  * no teardown: its PostgreSQL (test/support/embedded-cluster.mjs) went on
- * running, reparented to init, with its temporary folder, for good, and each
+ * running, reparented (to init), with its temporary folder, for good, and each
  * killed run added one. The next run's server stops it and removes its files.
  */
 describe('a test run killed with SIGKILL', () => {
@@ -39,10 +39,9 @@ describe('a test run killed with SIGKILL', () => {
     run.kill('SIGKILL');
     await killed;
     try {
-      // Orphaned: still running, its parent now init.
-      const deadline = Date.now() + 5000;
-      while (parentOf(postgres) !== 1 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50));
-      expect(parentOf(postgres)).toBe(1);
+      // Orphaned: its run is gone, the server still runs (reparented: to init, or to a subreaper where one is set).
+      expect(parentOf(postgres)).not.toBeUndefined();
+      expect(parentOf(postgres)).not.toBe(run.pid);
 
       const next = await startOwnCluster();
       await next.drop();
