@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { WRITES_REFUSED_MESSAGE } from '../../src/core/errors';
-import { createRegions, HENAN_ANYANG_YINDU } from '../support/builders';
+import { createDepartment, createRegions, creditCode, HENAN_ANYANG_YINDU, hostedDataset, WELFARE_ITEMS } from '../support/builders';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 /**
@@ -14,11 +14,13 @@ describe('a read-only database', () => {
   let api: TestServer;
   let admin: Client;
   let database: string;
+  const STEWARD = creditCode('410505', 1);
 
   beforeAll(async () => {
     // No response cache: every read below must reach the database.
     api = await startTestServer({ responseCacheBytes: 0 });
     await createRegions(api, HENAN_ANYANG_YINDU);
+    await createDepartment(api, { creditCode: STEWARD, name: '殷都区民政局', regionCode: '410505' });
     admin = new Client({ connectionString: api.orm.config.get('clientUrl') });
     await admin.connect();
     database = (await admin.query<{ name: string }>('select current_database() as name')).rows[0].name;
@@ -36,14 +38,18 @@ describe('a read-only database', () => {
     return [response.status, ((await response.json()) as { checks: { writes: string } }).checks.writes];
   };
   const readRegion = (code: string) => api.request<{ region: { code: string } | null }>(`{ region(code: "${code}") { code } }`);
-
-  it('refuses writes with 503 saying why, answers reads, and takes writes again once it is writable', async () => {
+  /** Makes the database read-only, its pool's sessions too (as after a failover to a standby), and waits until reads are answered. */
+  const makeReadOnly = async () => {
     await admin.query(`alter database "${database}" set default_transaction_read_only = on`);
     // The pool's sessions began read-write: ended here, the connections it opens next are read-only, as after a failover to a standby.
     await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [database]);
     // The first statements after the cut may meet a dead pooled connection (503, the database away): read until answered.
     const deadline = Date.now() + 20_000;
     while (!(await readRegion('410505')).data?.region && Date.now() < deadline) await new Promise((done) => setTimeout(done, 200));
+  };
+
+  it('refuses writes with 503 saying why, answers reads, and takes writes again once it is writable', async () => {
+    await makeReadOnly();
 
     const refused = await createRegion('410506');
     expect(refused.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['SERVICE_UNAVAILABLE', WRITES_REFUSED_MESSAGE]]);
@@ -68,5 +74,24 @@ describe('a read-only database', () => {
     expect(refusedAfter).toBeLessThanOrEqual(held);
     expect(await writes()).toEqual([200, 'ok']);
     expect(answers.slice(held)).toEqual(Array.from({ length: 12 - held }, (_, i) => `4105${10 + held + i}`));
+  }, 60_000);
+
+  // A load's rows go through COPY (a stream handed to the connection): PostgreSQL refuses it before it begins, answering
+  // an error where the stream waits for CopyInResponse. Before, the load then waited for good, holding its request,
+  // its transaction and a pooled connection: ten such loads took the whole pool.
+  it('refuses a load of rows (COPY) with 503 at once, and frees its connection', async () => {
+    await admin.query(`alter database "${database}" reset default_transaction_read_only`);
+    const mountId = await hostedDataset(api, STEWARD, 'D-RO', WELFARE_ITEMS, [{ 姓名: '甲' }]);
+    await makeReadOnly();
+    const load = () =>
+      api.request(`mutation($input: DatasetRowsInput!) { appendDatasetRows(input: $input) { recordCount } }`, {
+        input: { mountId, rows: [{ 姓名: '乙' }] },
+      });
+    // More loads than the pool has connections (10): none is held.
+    for (let n = 0; n < 12; n++) {
+      expect((await load()).errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['SERVICE_UNAVAILABLE', WRITES_REFUSED_MESSAGE]]);
+    }
+    expect((await readRegion('410505')).data).toEqual({ region: { code: '410505' } });
+    await admin.query(`alter database "${database}" reset default_transaction_read_only`);
   }, 60_000);
 });

@@ -159,9 +159,16 @@ class RowCopier {
     });
   }
 
-  /** Ends the COPY with a failure (CopyFail), so the connection leaves COPY mode and the transaction can roll back. */
+  /**
+   * Ends the COPY with a failure (CopyFail), so the connection leaves COPY
+   * mode and the transaction can roll back. A COPY PostgreSQL already failed
+   * (its error is this.failure) is over: nothing is sent. Destroyed, a COPY
+   * refused before it began (a read-only database: 25006) waited for the
+   * CopyInResponse that never comes, and the load held its request, its
+   * transaction and a pooled connection for good.
+   */
   async abort(error: unknown): Promise<void> {
-    if (this.stream.destroyed) return;
+    if (this.stream.destroyed || this.failure) return;
     const closed = once(this.stream, 'close').catch(() => undefined);
     this.stream.destroy(error instanceof Error ? error : new Error(String(error)));
     await closed;
