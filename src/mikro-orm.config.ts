@@ -113,6 +113,25 @@ interface PooledClient {
 }
 
 /**
+ * A query pg takes as an object that handles its own answers (a COPY of
+ * pg-copy-streams): pg tells it its error and its completion, not a callback.
+ */
+interface Submittable {
+  submit(connection: unknown): void;
+  handleError(error: Error, ...rest: unknown[]): unknown;
+  handleCommandComplete?(message: { text?: string }, ...rest: unknown[]): unknown;
+}
+
+const isSubmittable = (value: unknown): value is Submittable =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as Submittable).submit === 'function' &&
+  typeof (value as Submittable).handleError === 'function';
+
+/** Statements that write: one answered without an error means the database takes writes again. */
+const WRITE_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'COPY']);
+
+/**
  * A connection that answered "read-only transaction" (25006) is discarded
  * when it is handed back: its session is read-only for good (begun while the
  * database's default_transaction_read_only was on, or on a standby after a
@@ -120,27 +139,42 @@ interface PooledClient {
  * was writable again, until the pool let it go idle (never, under traffic).
  * A new connection takes the database as it is now. Logged, and reported by
  * readiness (core/write-refusals.ts), since the caller's 503 alone says
- * nothing to an operator.
+ * nothing to an operator. Every answer counts, a statement's (its callback)
+ * and a COPY's (a submittable: a load of rows, refused before it begins).
  */
-/** Statements that write: one answered without an error means the database takes writes again. */
-const WRITE_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'COPY']);
-
 function replaceWhenReadOnly(connection: PooledClient): void {
+  const failed = (error: (Error & { code?: string }) | null | undefined) => {
+    if (!error || !WRITES_REFUSED_STATES.has(error.code ?? '')) return;
+    logger.warn({ err: error }, `PostgreSQL refused a write (${error.message}): the database takes no writes now; reads go on`);
+    writeRefusals.refused(error.message);
+    if (error.code === READ_ONLY_TRANSACTION) connection.__knex__disposed ??= error;
+  };
+  const completed = (command: unknown) => {
+    if (typeof command === 'string' && WRITE_COMMANDS.has(command)) writeRefusals.taken();
+  };
   const query = connection.query.bind(connection);
   connection.query = (...args: unknown[]) => {
     const last = args.length - 1;
     const callback = args[last];
+    const [first] = args;
     if (typeof callback === 'function') {
       args[last] = (error: (Error & { code?: string }) | null, result: { command?: unknown } | undefined, ...rest: unknown[]) => {
-        if (error && WRITES_REFUSED_STATES.has(error.code ?? '')) {
-          logger.warn({ err: error }, `PostgreSQL refused a write (${error.message}): the database takes no writes now; reads go on`);
-          writeRefusals.refused(error.message);
-          if (error.code === READ_ONLY_TRANSACTION) connection.__knex__disposed ??= error;
-        } else if (!error && typeof result?.command === 'string' && WRITE_COMMANDS.has(result.command)) {
-          writeRefusals.taken();
-        }
+        if (error) failed(error);
+        else completed(result?.command);
         return (callback as (...all: unknown[]) => unknown)(error, result, ...rest);
       };
+    } else if (isSubmittable(first)) {
+      const handleError = first.handleError.bind(first);
+      first.handleError = (error, ...rest) => {
+        failed(error);
+        return handleError(error, ...rest);
+      };
+      const handleCommandComplete = first.handleCommandComplete?.bind(first);
+      if (handleCommandComplete)
+        first.handleCommandComplete = (message, ...rest) => {
+          completed(message?.text?.split(' ')[0]);
+          return handleCommandComplete(message, ...rest);
+        };
     }
     return query(...args);
   };

@@ -1,4 +1,6 @@
-import { Client } from 'pg';
+import { once } from 'node:events';
+import { Client, type PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { WRITES_REFUSED_MESSAGE } from '../../src/core/errors';
 import { createDepartment, createRegions, creditCode, HENAN_ANYANG_YINDU, hostedDataset, WELFARE_ITEMS } from '../support/builders';
 import { startTestServer, type TestServer } from '../support/test-server';
@@ -92,6 +94,32 @@ describe('a read-only database', () => {
       expect((await load()).errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['SERVICE_UNAVAILABLE', WRITES_REFUSED_MESSAGE]]);
     }
     expect((await readRegion('410505')).data).toEqual({ region: { code: '410505' } });
+    await admin.query(`alter database "${database}" reset default_transaction_read_only`);
+  }, 60_000);
+
+  // A COPY's answers reach its stream, not a callback: its refusal counts as any write's, for readiness and for the pool.
+  it("counts a COPY's refusal: readiness says writes are refused, and its connection is discarded", async () => {
+    await admin.query(`alter database "${database}" reset default_transaction_read_only`);
+    // A write taken (the pool's connections of the tests above may refuse one each, then are replaced): readiness says 'ok'.
+    let taken = false;
+    for (let n = 30; n < 42 && !taken; n++) taken = (await createRegion(`4105${n}`)).data?.createRegion?.code === `4105${n}`;
+    expect(taken).toBe(true);
+    expect(await writes()).toEqual([200, 'ok']);
+    await makeReadOnly();
+    const knex = api.orm.em.getConnection().getKnex();
+    const connection = (await knex.client.acquireConnection()) as PoolClient & { __knex__disposed?: unknown };
+    try {
+      const copy = connection.query(copyFrom('copy dataset_row (mount_id, version, row_no, data) from stdin'));
+      const failed = once(copy, 'error');
+      copy.end();
+      const [error] = (await failed) as [{ code?: string }];
+      expect(error.code).toBe('25006');
+      // knex's mark of a connection to discard, as on any other statement's 25006.
+      expect(connection.__knex__disposed).toBeTruthy();
+    } finally {
+      await knex.client.releaseConnection(connection);
+    }
+    expect(await writes()).toEqual([200, 'refused']);
     await admin.query(`alter database "${database}" reset default_transaction_read_only`);
   }, 60_000);
 });
