@@ -13,8 +13,11 @@ import { startTestServer, type TestServer } from '../../support/test-server';
  * compared with the model's: department and region statistics, every
  * ranking (both orders, thresholds, pages), the monthly reports with their
  * change, ranks, below-threshold lists and appendix orders, and the
- * appendix CSVs. A failure names its seed; MULU_MODEL_SEEDS=1-30 runs others
- * (at most 34 in one run: each seed has a province of its own).
+ * appendix CSVs, with the subscriptions made, received and pending. Seeds
+ * share one database, so a seed's first month may have a month before it
+ * that another seed captured, without this province: the model knows. A
+ * failure names its seed; MULU_MODEL_SEEDS=23-44 runs others
+ * (at most 22 in one run: each seed has a province of its own).
  */
 
 // ---------------------------------------------------------------- randomness
@@ -63,6 +66,7 @@ interface ModelDirectory {
   code: string;
   status: 'DRAFT' | 'PUBLISHED' | 'WITHDRAWN';
   updateCycle: string;
+  shareType: string;
   mounts: ModelMount[];
 }
 interface ModelRecord {
@@ -102,6 +106,17 @@ interface Figures {
   coveredSub: number;
   records: number;
   byCategory: Record<string, { subItems: number; covered: number; records: number }>;
+  made: number;
+  received: number;
+  pending: number;
+}
+
+interface ModelRequest {
+  id: string;
+  requester: string;
+  provider: string;
+  directory: string;
+  status: 'PENDING' | 'GRANTED' | 'REJECTED' | 'REVOKED' | 'CANCELLED';
 }
 
 function emptyFigures(): Figures {
@@ -115,6 +130,9 @@ function emptyFigures(): Figures {
     subItems: 0,
     coveredSub: 0,
     records: 0,
+    made: 0,
+    received: 0,
+    pending: 0,
     byCategory: Object.fromEntries(CATEGORIES.map((c) => [c, { subItems: 0, covered: 0, records: 0 }])),
   };
 }
@@ -154,7 +172,8 @@ function departmentFigures(d: ModelDepartment): Figures {
 
 function addFigures(a: Figures, b: Figures): Figures {
   const f = emptyFigures();
-  for (const key of ['published', 'mounted', 'stale', 'mainItems', 'coveredMain', 'subItems', 'coveredSub', 'records'] as const) f[key] = a[key] + b[key];
+  for (const key of ['published', 'mounted', 'stale', 'mainItems', 'coveredMain', 'subItems', 'coveredSub', 'records', 'made', 'received', 'pending'] as const)
+    f[key] = a[key] + b[key];
   f.volume = a.volume + b.volume;
   for (const c of CATEGORIES)
     f.byCategory[c] = {
@@ -187,7 +206,13 @@ function byRateDesc([an, ad]: [number, number], [bn, bd]: [number, number]): num
   if (ad === 0 || bd === 0) return (ad === 0 ? 1 : 0) - (bd === 0 ? 1 : 0);
   return Math.sign(bn * ad - an * bd);
 }
-const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** Code-point order (not UTF-16's, which puts 𠀀, U+20000, before Ｚ, U+FF3A). */
+function byText(a: string, b: string): number {
+  const x = [...a].map((c) => c.codePointAt(0)!);
+  const y = [...b].map((c) => c.codePointAt(0)!);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return Math.sign(x[i] - y[i]);
+  return Math.sign(x.length - y.length);
+}
 
 /** Whether n/d is under the threshold as written (e.g. "0.55"), exactly. */
 function isBelow(n: number, d: number, threshold: string): boolean {
@@ -270,6 +295,7 @@ function expectedFigures(f: Figures) {
         };
       }),
     },
+    subscriptions: { made: f.made, received: f.received, pending: f.pending },
   };
 }
 
@@ -294,15 +320,16 @@ function expectedChange(now: Figures, before: Figures) {
     coveredSubItems: now.coveredSub - before.coveredSub,
     subCoverageRatePoints: points([now.coveredSub, now.subItems], [before.coveredSub, before.subItems]),
     records: now.records - before.records,
-    subscriptionsMade: 0,
-    subscriptionsReceived: 0,
-    subscriptionsPending: 0,
+    subscriptionsMade: now.made - before.made,
+    subscriptionsReceived: now.received - before.received,
+    subscriptionsPending: now.pending - before.pending,
   };
 }
 
 const FIGURES = `mount { publishedDirectories mountedDirectories dataVolume mountRate mountRatePercent staleDirectories }
   supervision { mainItems coveredMainItems mainCoverageRate mainCoverageRatePercent subItems coveredSubItems subCoverageRate
-    subCoverageRatePercent records byCategory { category subItems coveredSubItems records coverageRate coverageRatePercent } }`;
+    subCoverageRatePercent records byCategory { category subItems coveredSubItems records coverageRate coverageRatePercent } }
+  subscriptions { made received pending }`;
 const CHANGE = `publishedDirectories mountedDirectories dataVolume staleDirectories mountRatePoints mainItems coveredMainItems
   mainCoverageRatePoints subItems coveredSubItems subCoverageRatePoints records subscriptionsMade subscriptionsReceived subscriptionsPending`;
 const UNIT = `kind code name figures { ${FIGURES} } previous { ${FIGURES} } change { ${CHANGE} } ranks { metric rank of below }`;
@@ -318,8 +345,8 @@ function normalise(value: any): any {
 // ---------------------------------------------------------------- the world: built through the API, followed by the model
 
 const PROVINCE_PREFIXES = ['11', '12', '13', '14', '15', '21', '22', '23', '31', '32', '33', '34', '35', '36', '37', '41', '42', '43', '44', '45', '46', '50'];
-const DEPARTMENT_NAMES = ['教育局', '民政局', '公安局', '财政局', '卫生健康委员会', '市场监督管理局', '应急管理局', '自然资源局', '交通运输局'];
-const DISTRICT_NAMES = ['城区', '新区', '郊区'];
+const DEPARTMENT_NAMES = ['教育局', '民政局', '公安局', '财政局', '卫生健康委员会', '市场监督管理局', '应急管理局', '自然资源局', '交通运输局', 'Ｚ局', '𠀀局'];
+const DISTRICT_NAMES = ['城区', '新区', '郊区', 'Ｚ区', '𠀀区'];
 const PERIODS = ['2023-04', '2023-05', '2023-06'];
 /** Months captured by any seed of this run: a snapshot holds every province, so a seed's first month may have one before it. */
 const CAPTURED = new Set<string>();
@@ -331,6 +358,7 @@ class World {
   departments: ModelDepartment[] = [];
   snapshots = new Map<string, { departments: Map<string, { name: string; region: string; figures: Figures }>; regions: Set<string> }>();
   private counter = 0;
+  requests: ModelRequest[] = [];
   private mutations: { field: string; type: string; input: Record<string, unknown>; onResult?: (data: Record<string, unknown>) => void }[] = [];
 
   constructor(
@@ -338,6 +366,73 @@ class World {
     private random: Random,
     readonly province: string,
   ) {}
+
+  /** A department's figures: its own, and the subscriptions it made and received (granted) and has to decide. */
+  figuresOf(d: ModelDepartment): Figures {
+    const f = departmentFigures(d);
+    f.made = this.requests.filter((q) => q.requester === d.code && q.status === 'GRANTED').length;
+    f.received = this.requests.filter((q) => q.provider === d.code && q.status === 'GRANTED').length;
+    f.pending = this.requests.filter((q) => q.provider === d.code && q.status === 'PENDING').length;
+    return f;
+  }
+
+  /** Subscription requests decided, revoked, cancelled and made, at random. */
+  private subscriptions() {
+    const r = this.random;
+    for (const q of this.requests) {
+      const input = { id: q.id, reason: '用途不符' };
+      const roll = r.int(0, 9);
+      // A directory withdrawn since the request is never granted: its request can only be rejected.
+      const published = this.departments.some((d) => d.directories.some((x) => x.code === q.directory && x.status === 'PUBLISHED'));
+      if (q.status === 'PENDING') {
+        if (roll < 4 && published) {
+          q.status = 'GRANTED';
+          this.queue('approveSubscriptionRequest', 'SubscriptionDecisionInput', { id: q.id });
+        } else if (roll < 7) {
+          q.status = 'REJECTED';
+          this.queue('rejectSubscriptionRequest', 'SubscriptionDecisionInput', input);
+        }
+      } else if (q.status === 'GRANTED') {
+        if (roll === 0) {
+          q.status = 'REVOKED';
+          this.queue('revokeSubscription', 'SubscriptionDecisionInput', input);
+        } else if (roll === 1) {
+          q.status = 'CANCELLED';
+          this.queue('cancelSubscription', 'CancelSubscriptionInput', { id: q.id });
+        }
+      }
+    }
+    const open = (requester: string, directory: string) =>
+      this.requests.some((q) => q.requester === requester && q.directory === directory && (q.status === 'PENDING' || q.status === 'GRANTED'));
+    for (let i = this.departments.length > 1 ? r.int(0, 4) : 0; i > 0; i--) {
+      const requester = r.pick(this.departments);
+      const provider = r.pick(this.departments.filter((d) => d !== requester));
+      const shared = provider.directories.filter((x) => x.status === 'PUBLISHED' && x.shareType !== 'NOT_SHARED' && !open(requester.code, x.code));
+      if (shared.length === 0) continue;
+      const directory = r.pick(shared);
+      // Unconditional: granted at once; conditional: waits for the provider.
+      const q: ModelRequest = {
+        id: '',
+        requester: requester.code,
+        provider: provider.code,
+        directory: directory.code,
+        status: directory.shareType === 'UNCONDITIONAL' ? 'GRANTED' : 'PENDING',
+      };
+      this.requests.push(q);
+      this.queue(
+        'requestSubscription',
+        'RequestSubscriptionInput',
+        { directory: { code: directory.code }, purpose: '政务服务办理', requesterCreditCode: requester.code },
+        (data) => (q.id = data.id as string),
+      );
+    }
+  }
+
+  /** A record count: none, a few, or near the most one dataset may hold (10^15), so that sums pass 2^53. */
+  recordCount(): number {
+    const r = this.random;
+    return r.chance(0.15) ? 0 : r.chance(0.1) ? 1e15 - r.int(0, 999) : r.int(1, 9000);
+  }
 
   next(): number {
     return ++this.counter;
@@ -352,7 +447,7 @@ class World {
     while (this.mutations.length) {
       const part = this.mutations.splice(0, 60);
       const vars = part.map((m, i) => `$i${i}: ${m.type}!`).join(', ');
-      const fields = part.map((m, i) => `m${i}: ${m.field}(input: $i${i}) { ${m.field === 'mountDataset' ? 'id' : '__typename'} }`).join('\n');
+      const fields = part.map((m, i) => `m${i}: ${m.field}(input: $i${i}) { ${m.onResult ? 'id' : '__typename'} }`).join('\n');
       const data = await this.api.ok<Record<string, Record<string, unknown>>>(
         `mutation(${vars}) { ${fields} }`,
         Object.fromEntries(part.map((m, i) => [`i${i}`, m.input])),
@@ -400,9 +495,9 @@ class World {
     const r = this.random;
     for (const d of this.departments) {
       for (let i = r.int(0, 3); i > 0; i--) {
-        const directory: ModelDirectory = { code: `MC-${this.province}-${this.next()}`, status: 'DRAFT', updateCycle: r.pick(CYCLES), mounts: [] };
-        d.directories.push(directory);
         const shareType = r.pick(['UNCONDITIONAL', 'CONDITIONAL', 'NOT_SHARED']);
+        const directory: ModelDirectory = { code: `MC-${this.province}-${this.next()}`, status: 'DRAFT', updateCycle: r.pick(CYCLES), shareType, mounts: [] };
+        d.directories.push(directory);
         this.queue('registerDirectory', 'RegisterDirectoryInput', {
           code: directory.code,
           name: `资源 ${directory.code}`,
@@ -431,7 +526,7 @@ class World {
         }
         if (directory.status !== 'WITHDRAWN' && r.chance(0.45)) {
           // Mounts of drafts too: they count once published.
-          const m: ModelMount = { id: '', active: true, recordCount: r.chance(0.2) ? 0 : r.int(1, 5000), age: r.pick(AGE_ORDER) };
+          const m: ModelMount = { id: '', active: true, recordCount: this.recordCount(), age: r.pick(AGE_ORDER) };
           directory.mounts.push(m);
           this.queue(
             'mountDataset',
@@ -452,7 +547,7 @@ class World {
             m.active = false;
             this.queue('unmountDataset', 'UnmountDatasetInput', { mountId: m.id });
           } else if (r.chance(0.2)) {
-            m.recordCount = r.int(0, 9000);
+            m.recordCount = this.recordCount();
             m.age = 'NOW';
             this.queue('refreshMount', 'RefreshMountInput', { mountId: m.id, recordCount: m.recordCount });
           }
@@ -491,6 +586,8 @@ class World {
           }
       }
     }
+    await this.flush();
+    this.subscriptions();
     await this.flush();
     await this.importItems();
     await this.ingestRecords();
@@ -536,7 +633,7 @@ class World {
           const record: ModelRecord = {
             source: r.pick(['zhifa', 'shuangsuiji']),
             externalId: `R${this.next()}`,
-            occurredAt: `${r.pick(['2019', '2022', '2023', '2024', '2025'])}-0${r.int(1, 9)}-1${r.int(0, 9)}T0${r.int(0, 9)}:00:00.000Z`,
+            occurredAt: `${r.pick(['2019', '2022', '2023', '2024'])}-0${r.int(1, 9)}-1${r.int(0, 9)}T0${r.int(0, 9)}:00:00.000Z`,
             superseded: false,
           };
           s.records.push(record);
@@ -578,14 +675,14 @@ class World {
     await this.api.ok(`mutation($period: String!) { captureSnapshot(input: { period: $period, replace: true }) { period } }`, { period });
     CAPTURED.add(period);
     this.snapshots.set(period, {
-      departments: new Map(this.departments.map((d) => [d.code, { name: d.name, region: d.region, figures: departmentFigures(d) }])),
+      departments: new Map(this.departments.map((d) => [d.code, { name: d.name, region: d.region, figures: this.figuresOf(d) }])),
       regions: new Set(this.regions.map((x) => x.code)),
     });
   }
 
   /** Departments (code, name, region, figures) now or in a captured period. */
   departmentsOf(period: string | null): { code: string; name: string; region: string; figures: Figures }[] {
-    if (period === null) return this.departments.map((d) => ({ code: d.code, name: d.name, region: d.region, figures: departmentFigures(d) }));
+    if (period === null) return this.departments.map((d) => ({ code: d.code, name: d.name, region: d.region, figures: this.figuresOf(d) }));
     return [...this.snapshots.get(period)!.departments].map(([code, d]) => ({ code, ...d }));
   }
 
@@ -750,7 +847,8 @@ async function checkCsv(api: TestServer, regionCode: string, path: string, depar
 async function checkLiveStatistics(api: TestServer, world: World) {
   const STATS = `mountStats { publishedDirectories mountedDirectories dataVolume mountRate mountRatePercent staleDirectories }
     supervisionStats { mainItems coveredMainItems mainCoverageRate mainCoverageRatePercent subItems coveredSubItems subCoverageRate
-      subCoverageRatePercent records byCategory { category subItems coveredSubItems records coverageRate coverageRatePercent } }`;
+      subCoverageRatePercent records byCategory { category subItems coveredSubItems records coverageRate coverageRatePercent } }
+    subscriptionStats { made received pending }`;
   const fields = [
     ...world.departments.map((d, i) => `d${i}: department(creditCode: "${d.code}") { ${STATS} }`),
     ...world.regions.map((x, i) => `r${i}: region(code: "${x.code}") { ${STATS} }`),
@@ -758,9 +856,9 @@ async function checkLiveStatistics(api: TestServer, world: World) {
   const data = normalise(await api.ok<Record<string, { mountStats: unknown; supervisionStats: unknown }>>(`{ ${fields.join('\n')} }`));
   const asStats = (f: Figures) => {
     const e = expectedFigures(f);
-    return { mountStats: e.mount, supervisionStats: e.supervision };
+    return { mountStats: e.mount, supervisionStats: e.supervision, subscriptionStats: e.subscriptions };
   };
-  world.departments.forEach((d, i) => expect(data[`d${i}`]).toEqual(asStats(departmentFigures(d))));
+  world.departments.forEach((d, i) => expect(data[`d${i}`]).toEqual(asStats(world.figuresOf(d))));
   world.regions.forEach((x, i) => expect(data[`r${i}`]).toEqual(asStats(world.regionFigures(x.code, null))));
 }
 
@@ -803,7 +901,7 @@ async function checkRankings(api: TestServer, world: World, random: Random) {
   }
 }
 
-const SEEDS = (process.env.MULU_MODEL_SEEDS ?? '1-4').split(',').flatMap((part) => {
+const SEEDS = (process.env.MULU_MODEL_SEEDS ?? '5-8').split(',').flatMap((part) => {
   const [from, to = from] = part.split('-').map(Number);
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 });
