@@ -302,7 +302,11 @@ describe('bulk import of directories and supervision items', () => {
       body: Buffer.concat([Buffer.from(DIRECTORY_HEADER.join(',') + '\n'), Buffer.from([0xd2, 0xf3, 0xb6, 0xbc])]),
       contentType: 'text/csv',
     });
-    expect([gbk.status, gbk.json().error.message]).toEqual([400, expect.stringContaining('CSV UTF-8')]);
+    // The words of a dataset load's refusal (core/charset.ts), saying how to declare it too.
+    expect([gbk.status, gbk.json().error.message]).toEqual([
+      400,
+      'The CSV file is not UTF-8 text. Spreadsheet programs on Chinese Windows save CSV as GBK by default: save it as "CSV UTF-8", upload the XLSX workbook, or send a GBK file with the content type text/csv; charset=gb18030.',
+    ]);
     const notXlsx = await http(api, '/imports/directories', {
       token: stewardToken,
       method: 'POST',
@@ -320,6 +324,29 @@ describe('bulk import of directories and supervision items', () => {
     expect([tooLarge.status, tooLarge.json().error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
     const nowhere = await http(api, '/imports/directories/elsewhere', { token: stewardToken });
     expect([nowhere.status, nowhere.json().error.code]).toEqual([404, 'NOT_FOUND']);
+  });
+
+  it('reads a CSV file in the charset its content type declares, as dataset loads do (GBK, as Excel on Chinese Windows saves it)', async () => {
+    // code,name,resource_format,share_type,update_cycle,item_name,item_data_type with 殷都 and 字符型 in GBK bytes.
+    const header = Buffer.from(`department_credit_code,code,name,resource_format,share_type,update_cycle,item_name,item_data_type\r\n${A},GBK-001,`);
+    const gbk = (hex: string) => Buffer.from(hex, 'hex');
+    const body = Buffer.concat([header, gbk('d2f3b6bc'), Buffer.from(',DATABASE,UNCONDITIONAL,YEARLY,ID,'), gbk('d7d6b7fbd0cd'), Buffer.from('\r\n')]);
+    const post = (contentType: string, file = body) =>
+      http(api, '/imports/directories?dryRun=true', { token: stewardToken, method: 'POST', body: file, contentType });
+    const declared = await post('text/csv; charset=GBK');
+    expect([declared.status, declared.json().created, declared.json().errors]).toEqual([200, 1, []]);
+    const applied = await http(api, '/imports/directories', { token: stewardToken, method: 'POST', body, contentType: 'text/csv; charset=gb18030' });
+    expect(applied.status).toBe(200);
+    const directory = (await api.ok(DIRECTORY, { code: 'GBK-001' })).directory;
+    expect([directory.name, directory.informationItems]).toEqual(['殷都', [{ name: 'ID', dataType: '字符型', description: null }]]);
+    // 0xFF starts no GBK character: the file is not what it declares, and is told so.
+    const broken = await post('text/csv; charset=gbk', Buffer.concat([body, Buffer.from([0xff])]));
+    expect([broken.status, broken.json().error.message]).toEqual([
+      400,
+      expect.stringMatching(/^The CSV file is not gb18030 text, the charset its content type declares: /),
+    ]);
+    const unknown = await post('text/csv; charset=x-mulu');
+    expect([unknown.status, unknown.json().error.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
   });
 
   it("refuses supervision items from viewers, anonymous callers and bad tokens, and a steward's rows of another department", async () => {

@@ -5,7 +5,7 @@ import { parseValue } from '../../../src/modules/catalogue/item-value-type';
 import type { SourceRow } from '../../../src/modules/sharing/dataset.service';
 import type { RowError } from '../../../src/modules/sharing/dataset.entity';
 import { RowChecker } from '../../../src/modules/sharing/row-check';
-import { csvRows, utf8Text, xlsxRows } from '../../../src/modules/sharing/sharing.routes';
+import { csvRows, ndjsonRows, utf8Text, xlsxRows } from '../../../src/modules/sharing/sharing.routes';
 
 /**
  * Files as stewards of Chinese government departments send them: Excel on
@@ -24,7 +24,7 @@ const stored = (type: ItemValueType, raw: unknown) => {
 async function readCsv(chunks: Buffer[], charset = 'utf-8'): Promise<{ header: string[]; rows: SourceRow[] }> {
   let header: string[] = [];
   const rows: SourceRow[] = [];
-  for await (const batch of csvRows(utf8Text(Readable.from(chunks), charset), (columns) => (header = columns))) rows.push(...batch);
+  for await (const batch of csvRows(utf8Text(Readable.from(chunks), charset), (columns) => (header = columns), charset)) rows.push(...batch);
   return { header, rows };
 }
 
@@ -129,6 +129,18 @@ describe('CSV files as stewards send them', () => {
     expect(whole).toEqual({ header: ['姓名', '备注'], rows: [{ row: 2, cells: ['张三', '是'] }] });
     for (let cut = 1; cut < gbk.length; cut++) expect(await readCsv([gbk.subarray(0, cut), gbk.subarray(cut)], 'gb18030')).toEqual(whole);
     await expect(readCsv([gbk])).rejects.toThrow(/^The header row is not UTF-8 text\. .*charset=gb18030/);
+  });
+
+  it('tells a file declared GBK whose bytes are not GBK that it is not the charset it declares, not that it is not UTF-8 (CSV and NDJSON)', async () => {
+    // 0xFF starts no GBK character: a file saved in some other charset, or cut.
+    const { rows } = await readCsv([Buffer.from('d0d5c3fb0a61ff0a', 'hex')], 'gb18030');
+    expect(rows).toEqual([{ row: 2, unreadable: expect.stringMatching(/^This row is not gb18030 text, the charset its content type declares: /) }]);
+    await expect(readCsv([Buffer.from('ff0a610a', 'hex')], 'gb18030')).rejects.toThrow(
+      /^The header row is not gb18030 text, the charset its content type declares: .* Nothing was stored\.$/,
+    );
+    const lines: SourceRow[] = [];
+    for await (const row of ndjsonRows(utf8Text(Readable.from([Buffer.from('{"a":"\xff"}\n', 'latin1')]), 'gb18030'), 'gb18030')) lines.push(row);
+    expect(lines).toEqual([{ row: 1, unreadable: expect.stringMatching(/^This row is not gb18030 text/) }]);
   });
 
   it('decodes any other charset the Encoding Standard names: Big5, windows-1252, UTF-16 with its byte-order mark', async () => {
