@@ -6,7 +6,7 @@ import { notTextOf } from '../../core/charset';
 import { badInput, MuluError, tooLarge } from '../../core/errors';
 import type { ImportColumn } from './import-columns';
 import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './import-limits';
-import { checkedWorkbook, NOT_XLSX } from '../../core/xlsx-archive';
+import { checkedWorkbook, NOT_XLSX, shownDigits } from '../../core/xlsx-archive';
 
 export type SheetFormat = 'csv' | 'xlsx';
 
@@ -102,7 +102,8 @@ async function* xlsxRecords(body: Buffer, limits: ImportLimits): AsyncGenerator<
         if (row.cellCount > limits.maxColumns) throw tooWide(row.number, row.cellCount, limits);
         const values: string[] = [];
         row.eachCell({ includeEmpty: true }, (cell, column) => {
-          values[column - 1] = cell.text ?? '';
+          // A code typed as a number in a cell formatted "000000" is the text it shows (core/xlsx-archive.ts).
+          values[column - 1] = typeof cell.value === 'number' ? String(shownDigits(cell.value, cell.numFmt)) : (cell.text ?? '');
         });
         yield { row: row.number, values: Array.from(values, (v) => v ?? '') };
       }

@@ -7,7 +7,7 @@ import ExcelJS from 'exceljs';
 import { Router, type Request, type Response } from 'express';
 import { declaredCharset, notTextOf } from '../../core/charset';
 import { badInput, MuluError, tooLarge } from '../../core/errors';
-import { checkedWorkbook, DEFAULT_XLSX_LIMITS, MAX_XLSX_UPLOAD_BYTES, NOT_XLSX } from '../../core/xlsx-archive';
+import { checkedWorkbook, DEFAULT_XLSX_LIMITS, MAX_XLSX_UPLOAD_BYTES, NOT_XLSX, shownDigits } from '../../core/xlsx-archive';
 import { fromGlobalId, rowIdOfKey } from '../../graphql/global-id';
 import { authenticateFirst, contentDisposition, contextHandler, jsonFallbacks, withContext } from '../../http/rest';
 import { cutWhenStalled, DEFAULT_SEND_STALL_MS } from '../../http/send-stall';
@@ -329,7 +329,7 @@ async function* sheetRows(body: Readable, header: (columns: string[]) => void): 
         continue;
       }
       const values: Record<string, unknown> = {};
-      columns.forEach((name, c) => (values[name] = cellValue(cells[c])));
+      columns.forEach((name, c) => (values[name] = shownDigits(cellValue(cells[c]), row.getCell(c + 1).numFmt)));
       yield { row: row.number, values };
     }
     break;

@@ -349,6 +349,20 @@ describe('bulk import of directories and supervision items', () => {
     expect([unknown.status, unknown.json().error.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
   });
 
+  it('reads the first visible sheet of an XLSX file, and a code typed as a number formatted "000000000000" as the code it shows', async () => {
+    const workbook = new ExcelJS.Workbook();
+    // A sheet the steward keeps hidden (old items set aside) before the one they see.
+    workbook.addWorksheet('旧事项', { state: 'hidden' }).addRow(['备注']);
+    const sheet = workbook.addWorksheet('监管事项');
+    sheet.addRow(['部门统一社会信用代码', '主项编码', '主项名称', '设定依据']);
+    sheet.addRow([A, 30217001000, '对食品生产经营活动的监督检查', '《食品安全法》']);
+    sheet.getCell('B2').numFmt = '000000000000';
+    const body = Buffer.from(await workbook.xlsx.writeBuffer());
+    const response = await http(api, '/imports/supervision-items?dryRun=true', { token: stewardToken, method: 'POST', body, contentType: XLSX });
+    expect([response.status, response.json().errors]).toEqual([200, []]);
+    expect(response.json().results.map((r: { entity: string; code: string }) => [r.entity, r.code])).toEqual([['SupervisionMainItem', '030217001000']]);
+  });
+
   it("refuses supervision items from viewers, anonymous callers and bad tokens, and a steward's rows of another department", async () => {
     const header = ['部门统一社会信用代码', '主项编码', '主项名称', '设定依据', '子项编码', '子项名称', '子项类别'];
     const file = csv([header, [A, 'PERM-M1', '对养老机构的监督检查', '《养老机构管理办法》', 'PERM-S1', '养老机构日常检查', '行政检查']]);

@@ -182,6 +182,30 @@ describe('XLSX workbooks as stewards send them', () => {
     }
   });
 
+  it('reads the first visible sheet: a hidden sheet before it (a lookup list, data set aside) is not the one the steward sees', async () => {
+    const workbook = new ExcelJS.Workbook();
+    workbook.addWorksheet('代码表', { state: 'hidden' }).addRow(['代码', '名称']);
+    workbook.addWorksheet('旧数据', { state: 'veryHidden' }).addRow(['姓名']);
+    const sheet = workbook.addWorksheet('数据');
+    sheet.addRow(['姓名', '金额']);
+    sheet.addRow(['甲', 1]);
+    expect(await readXlsx(workbook)).toEqual({ header: ['姓名', '金额'], rows: [{ row: 2, values: { 姓名: '甲', 金额: 1 } }] });
+  });
+
+  it('reads a number shown with leading zeros (cell format "000000") as the text it shows; a number item reads it as the number', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('数据');
+    sheet.addRow(['邮编', '户数', '金额']);
+    sheet.addRow([55000, 7, 12]);
+    sheet.getCell('A2').numFmt = '000000';
+    sheet.getCell('B2').numFmt = '000';
+    sheet.getCell('C2').numFmt = '0';
+    const { rows } = await readXlsx(workbook);
+    expect(rows).toEqual([{ row: 2, values: { 邮编: '055000', 户数: '007', 金额: 12 } }]);
+    expect(stored(ItemValueType.STRING, '055000')).toBe('055000');
+    expect(stored(ItemValueType.INTEGER, '007')).toBe(7);
+  });
+
   it('takes the first row holding a value as the header: formatted empty rows above it are skipped', async () => {
     const workbook = new ExcelJS.Workbook();
     const sheet = workbook.addWorksheet('数据');
