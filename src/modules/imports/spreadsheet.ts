@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { cleanText, trimText } from '../../core/text';
+import { cleanText, titleRowHint, trimText } from '../../core/text';
 import ExcelJS from 'exceljs';
 import { parse, CsvError } from 'csv-parse';
 import { notTextOf } from '../../core/charset';
@@ -181,7 +181,7 @@ export async function readSheet(
       const unknown = header.filter((h, i) => h && keys[i] === null);
       if (unknown.length)
         throw badInput(
-          `Unknown column(s) ${unknown.map((u) => `"${u}"`).join(', ')}; the columns are ${columns.map((c) => `${c.label} (${c.key})`).join(', ')}.`,
+          `Unknown column(s) ${unknown.map((u) => `"${u}"`).join(', ')}; the columns are ${columns.map((c) => `${c.label} (${c.key})`).join(', ')}.${titleRowHint(header)}`,
         );
       const missing = columns.filter((c) => c.required && !keys.includes(c.key));
       if (missing.length)

@@ -295,6 +295,20 @@ describe('bulk import of directories and supervision items', () => {
       contentType: 'text/csv',
     });
     expect([unknownColumn.status, unknownColumn.json().error.message]).toEqual([400, expect.stringContaining('Unknown column(s) "备注"')]);
+    expect(unknownColumn.json().error.message).not.toMatch(/title/);
+    // A title row above the header, as stewards' sheets start: said so, with how to mend the file.
+    const titled = await http(api, '/imports/directories', {
+      token: stewardToken,
+      method: 'POST',
+      body: csv([['殷都区民政局资源目录', '', ''], DIRECTORY_HEADER, []]),
+      contentType: 'text/csv',
+    });
+    expect([titled.status, titled.json().error.message]).toEqual([
+      400,
+      expect.stringMatching(
+        /^Unknown column\(s\) "殷都区民政局资源目录".* this one holds "殷都区民政局资源目录" alone: is it a title above the header\? Delete the rows above the header row/,
+      ),
+    ]);
     // "殷都" in GBK, as Excel on Chinese Windows saves CSV.
     const gbk = await http(api, '/imports/directories', {
       token: stewardToken,

@@ -110,6 +110,22 @@ describe('headers as stewards write them (RowChecker)', () => {
     expect(() => new RowChecker(ITEMS).checkHeader(['姓名\tID'])).toThrow(/Mulu reads comma-separated files only/);
     expect(() => new RowChecker(ITEMS).checkHeader(['姓名', '电话'])).not.toThrow(/comma-separated/);
   });
+
+  it('says that a title row above the header is read as the header, and how to mend the file, rather than only naming an unknown column', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('数据');
+    sheet.addRow(['殷都区低保对象名册']);
+    sheet.mergeCells('A1:C1');
+    sheet.addRow(['姓名', 'ID', 'Café']);
+    sheet.addRow(['甲', '1', 'x']);
+    const { header } = await readXlsx(workbook);
+    expect(() => new RowChecker(ITEMS).checkHeader(header)).toThrow(
+      'Unknown column(s) "殷都区低保对象名册"; the directory\'s information items are: 姓名, ID, Café. The first row holding a value is the header, and this one holds "殷都区低保对象名册" alone: is it a title above the header? Delete the rows above the header row, so that it is the first. Nothing was stored.',
+    );
+    // A CSV saved from such a sheet: the title and the separators of its empty cells.
+    expect(() => new RowChecker(ITEMS).checkHeader(['殷都区低保对象名册', '', ''])).toThrow(/is it a title above the header\?/);
+    expect(() => new RowChecker(ITEMS).checkHeader(['姓名', '电话'])).not.toThrow(/title/);
+  });
 });
 
 describe('CSV files as stewards send them', () => {
