@@ -50,6 +50,23 @@ export function shownDigits(value: unknown, numFmt: string | undefined): unknown
   return String(value).padStart(numFmt.length, '0');
 }
 
+/**
+ * A formula's number result in a cell formatted as a date (`=TODAY()`,
+ * `=A2+30`, `=DATE(2026,1,5)`) as the date it shows, as a date typed in such
+ * a cell is read: exceljs's streaming reader turns only the latter into a
+ * Date, and the former came out as its serial (46027). The date format and
+ * the serial's epoch are exceljs's own rule for typed dates (1900 or 1904
+ * date system). Any other value as it is.
+ */
+export function formulaDate(value: unknown, numFmt: string | undefined, date1904: boolean): unknown {
+  if (!value || typeof value !== 'object' || !('formula' in value || 'sharedFormula' in value)) return value;
+  const result = (value as { result?: unknown }).result;
+  if (typeof result !== 'number' || !Number.isFinite(result) || !numFmt) return value;
+  // Text in quotes and [brackets] (colours, locales, elapsed time) is not the format's date letters.
+  if (!/[ymdhMsb]/.test(numFmt.replace(/\[[^\]]*]/g, '').replace(/"[^"]*"/g, ''))) return value;
+  return { ...value, result: new Date(Math.round((result - 25569 + (date1904 ? 1462 : 0)) * 86_400_000)) };
+}
+
 export const NOT_XLSX = 'The XLSX file cannot be read; save it again from the spreadsheet program as an Excel workbook (.xlsx).';
 const megabytes = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 

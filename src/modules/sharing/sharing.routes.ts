@@ -7,7 +7,7 @@ import ExcelJS from 'exceljs';
 import { Router, type Request, type Response } from 'express';
 import { declaredCharset, notTextOf } from '../../core/charset';
 import { badInput, MuluError, tooLarge } from '../../core/errors';
-import { checkedWorkbook, DEFAULT_XLSX_LIMITS, MAX_XLSX_UPLOAD_BYTES, NOT_XLSX, shownDigits } from '../../core/xlsx-archive';
+import { checkedWorkbook, DEFAULT_XLSX_LIMITS, MAX_XLSX_UPLOAD_BYTES, NOT_XLSX, formulaDate, shownDigits } from '../../core/xlsx-archive';
 import { fromGlobalId, rowIdOfKey } from '../../graphql/global-id';
 import { authenticateFirst, contentDisposition, contextHandler, jsonFallbacks, withContext } from '../../http/rest';
 import { cutWhenStalled, DEFAULT_SEND_STALL_MS } from '../../http/send-stall';
@@ -305,6 +305,8 @@ async function* sheetRows(body: Readable, header: (columns: string[]) => void): 
     entries: 'emit',
   });
   let columns: string[] | null = null;
+  // The workbook's date system, read with workbook.xml before the sheet (as exceljs reads typed dates by it).
+  const date1904 = () => (reader as unknown as { properties?: { model?: { date1904?: boolean } } }).properties?.model?.date1904 === true;
   for await (const sheet of reader) {
     for await (const row of sheet as unknown as AsyncIterable<ExcelJS.Row>) {
       const cells = (row.values as ExcelJS.CellValue[]).slice(1);
@@ -329,7 +331,10 @@ async function* sheetRows(body: Readable, header: (columns: string[]) => void): 
         continue;
       }
       const values: Record<string, unknown> = {};
-      columns.forEach((name, c) => (values[name] = shownDigits(cellValue(cells[c]), row.getCell(c + 1).numFmt)));
+      columns.forEach((name, c) => {
+        const { numFmt } = row.getCell(c + 1);
+        values[name] = shownDigits(cellValue(formulaDate(cells[c], numFmt, date1904()) as ExcelJS.CellValue), numFmt);
+      });
       yield { row: row.number, values };
     }
     break;

@@ -198,6 +198,21 @@ describe('XLSX workbooks as stewards send them', () => {
     }
   });
 
+  it('reads a formula giving a date (a cell formatted as a date) as that date, not as its serial, in either date system', async () => {
+    const day = (Date.UTC(2026, 0, 5) - Date.UTC(1899, 11, 30)) / 86_400_000; // 2026-01-05 as a 1900-system serial
+    for (const date1904 of [false, true]) {
+      const workbook = new ExcelJS.Workbook();
+      workbook.properties.date1904 = date1904;
+      const sheet = workbook.addWorksheet('数据');
+      sheet.addRow(['姓名', '到期日', '天数']);
+      sheet.addRow(['甲', { formula: 'DATE(2026,1,5)', result: date1904 ? day - 1462 : day }, { formula: '30+0', result: 30 }]);
+      sheet.getCell('B2').numFmt = 'yyyy"年"m"月"d"日"';
+      const { rows } = await readXlsx(workbook);
+      expect(rows).toEqual([{ row: 2, values: { 姓名: '甲', 到期日: new Date(Date.UTC(2026, 0, 5)), 天数: 30 } }]);
+      expect(stored(ItemValueType.DATE, (rows[0] as { values: Record<string, unknown> }).values['到期日'])).toBe('2026-01-05');
+    }
+  });
+
   it('reads the first visible sheet: a hidden sheet before it (a lookup list, data set aside) is not the one the steward sees', async () => {
     const workbook = new ExcelJS.Workbook();
     workbook.addWorksheet('代码表', { state: 'hidden' }).addRow(['代码', '名称']);
