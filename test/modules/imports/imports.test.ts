@@ -377,6 +377,40 @@ describe('bulk import of directories and supervision items', () => {
     expect(response.json().results.map((r: { entity: string; code: string }) => [r.entity, r.code])).toEqual([['SupervisionMainItem', '030217001000']]);
   });
 
+  it('reads a file as spreadsheet programs save it: columns in another order, a quoted line break, trailing empty lines; a repeated row is named', async () => {
+    const order = [...DIRECTORY_HEADER].reverse();
+    const row = (cells: Record<string, string>) => order.map((label) => cells[label] ?? '');
+    const first = { 部门统一社会信用代码: A, 目录编码: 'MZ-ORDER', 目录名称: '救助对象', 资源格式: '数据库', 共享类型: '无条件共享', 更新周期: '每月' };
+    const rows = [
+      order,
+      row({ ...first, 信息项名称: '姓名', 信息项数据类型: '字符型', 信息项描述: '户主姓名\r\n（身份证上的）' }),
+      row({ 部门统一社会信用代码: A, 目录编码: 'MZ-ORDER', 信息项名称: '住址', 信息项数据类型: '字符型' }),
+    ];
+    const file = (extra: string[][]) => Buffer.from(csv([...rows, ...extra]) + ',,,\r\n\r\n\r\n');
+    const read = await http(api, '/imports/directories?dryRun=true', { token: stewardToken, method: 'POST', body: file([]), contentType: 'text/csv' });
+    expect([read.status, read.json().rows, read.json().created, read.json().errors]).toEqual([200, 2, 1, []]);
+    const applied = await http(api, '/imports/directories', { token: stewardToken, method: 'POST', body: file([]), contentType: 'text/csv' });
+    expect(applied.status).toBe(200);
+    expect((await api.ok(DIRECTORY, { code: 'MZ-ORDER' })).directory.informationItems).toEqual([
+      { name: '姓名', dataType: '字符型', description: '户主姓名\n（身份证上的）' },
+      { name: '住址', dataType: '字符型', description: null },
+    ]);
+    // The same row twice (pasted again): refused, naming the row it repeats, rather than read as one item or two.
+    const repeated = await http(api, '/imports/directories?dryRun=true', {
+      token: stewardToken,
+      method: 'POST',
+      body: file([rows[2]]),
+      contentType: 'text/csv',
+    });
+    expect(repeated.json().errors).toEqual([
+      {
+        row: 4,
+        column: '信息项名称 (item_name)',
+        reason: 'Information item "住址" of directory MZ-ORDER is already on row 3; names must be unique within a directory.',
+      },
+    ]);
+  });
+
   it("refuses supervision items from viewers, anonymous callers and bad tokens, and a steward's rows of another department", async () => {
     const header = ['部门统一社会信用代码', '主项编码', '主项名称', '设定依据', '子项编码', '子项名称', '子项类别'];
     const file = csv([header, [A, 'PERM-M1', '对养老机构的监督检查', '《养老机构管理办法》', 'PERM-S1', '养老机构日常检查', '行政检查']]);
