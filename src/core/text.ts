@@ -114,3 +114,18 @@ export function checkDate(value: Date, field: string, name: string, now = Date.n
  * route and the other on another.
  */
 export const columnKey = (name: string): string => trimText(name.normalize('NFKC'));
+
+/**
+ * Completes the refusal of a header row with unknown columns when that row
+ * is most likely a title above the header (one cell holding text, the
+ * others empty: "殷都区低保对象名册", often merged across the table), as
+ * stewards' sheets and the CSV files saved from them often start. Mulu does
+ * not guess which later row is the header: a row of names can be a data row
+ * too, and a wrong guess would load the header as data. Empty otherwise.
+ */
+export function titleRowHint(header: readonly string[]): string {
+  const named = header.filter((cell) => cell.trim());
+  // A lone cell holding semicolons or tabs is a file of other separators, said by the reader.
+  if (named.length !== 1 || /[;\t]/.test(named[0])) return '';
+  return ` The first row holding a value is the header, and this one holds "${named[0].trim()}" alone: is it a title above the header? Delete the rows above the header row, so that it is the first.`;
+}

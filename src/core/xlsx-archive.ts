@@ -37,6 +37,36 @@ interface ZipEntry {
 const MAX_ENTRIES = 10_000;
 
 /** Said of any upload that is not a readable workbook. */
+/**
+ * A cell's whole number as the text it shows when its format is zeros only
+ * ("000000"): how stewards keep the leading zeros of codes, postcodes and
+ * area codes typed into a number cell (Excel drops them from the value, and
+ * the format puts them back on screen). What they typed and see is
+ * "000123", not 123; a number item reads the text as the same number. Any
+ * other value, or format, as it is.
+ */
+export function shownDigits(value: unknown, numFmt: string | undefined): unknown {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || !numFmt || !/^0{2,}$/.test(numFmt)) return value;
+  return String(value).padStart(numFmt.length, '0');
+}
+
+/**
+ * A formula's number result in a cell formatted as a date (`=TODAY()`,
+ * `=A2+30`, `=DATE(2026,1,5)`) as the date it shows, as a date typed in such
+ * a cell is read: exceljs's streaming reader turns only the latter into a
+ * Date, and the former came out as its serial (46027). The date format and
+ * the serial's epoch are exceljs's own rule for typed dates (1900 or 1904
+ * date system). Any other value as it is.
+ */
+export function formulaDate(value: unknown, numFmt: string | undefined, date1904: boolean): unknown {
+  if (!value || typeof value !== 'object' || !('formula' in value || 'sharedFormula' in value)) return value;
+  const result = (value as { result?: unknown }).result;
+  if (typeof result !== 'number' || !Number.isFinite(result) || !numFmt) return value;
+  // Text in quotes and [brackets] (colours, locales, elapsed time) is not the format's date letters.
+  if (!/[ymdhMsb]/.test(numFmt.replace(/\[[^\]]*]/g, '').replace(/"[^"]*"/g, ''))) return value;
+  return { ...value, result: new Date(Math.round((result - 25569 + (date1904 ? 1462 : 0)) * 86_400_000)) };
+}
+
 export const NOT_XLSX = 'The XLSX file cannot be read; save it again from the spreadsheet program as an Excel workbook (.xlsx).';
 const megabytes = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 
@@ -86,9 +116,18 @@ function compressedData(zip: Buffer, entry: ZipEntry): Buffer {
   return zip.subarray(start, start + entry.compressedSize);
 }
 
-/** The first worksheet in the workbook's own order (its first `<sheet>`), or the lowest-numbered one. */
+/**
+ * The first visible worksheet in the workbook's own order (its first
+ * `<sheet>` not hidden), or the lowest-numbered one. Visible: the first tab a
+ * steward sees on opening the file, whereas a hidden sheet (a lookup list
+ * behind a drop-down, old data set aside) is one they do not see and would
+ * not think was read. Not the active sheet: a file saved while another tab
+ * was open would then be read from that tab.
+ */
 function firstSheetName(names: Set<string>, workbookXml: string | undefined, relsXml: string | undefined): string | undefined {
-  const rId = workbookXml ? /<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]+)"/.exec(workbookXml)?.[1] : undefined;
+  const tabs = workbookXml?.match(/<(?:\w+:)?sheet\b[^>]*>/g) ?? [];
+  const visible = tabs.find((tab) => !/\bstate="(?:hidden|veryHidden)"/.test(tab)) ?? tabs[0];
+  const rId = visible ? /\br:id="([^"]+)"/.exec(visible)?.[1] : undefined;
   if (rId && relsXml) {
     for (const relationship of relsXml.match(/<(?:\w+:)?Relationship\b[^>]*>/g) ?? []) {
       if (/\bId="([^"]+)"/.exec(relationship)?.[1] !== rId) continue;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { declaredCharset } from '../../core/charset';
 import { badInput, forbidden } from '../../core/errors';
 import type { RequestContext } from '../../core/request-context';
 import { requireViewer } from '../../core/permissions';
@@ -15,7 +16,7 @@ import { liftStatementTimeout } from '../../db/statement-timeout';
 export interface ImportInput {
   kind: ImportKind;
   body: Buffer;
-  /** The upload's content type, to tell CSV from XLSX with the file's own signature. */
+  /** The upload's content type, to tell CSV from XLSX with the file's own signature, and a CSV file's charset. */
   contentType?: string;
   /** Report what would happen, row by row, and write nothing. */
   dryRun: boolean;
@@ -58,7 +59,9 @@ export const importService = {
     const started = Date.now();
     const viewer = this.requireImporter(ctx);
     const columns = COLUMNS[input.kind];
-    const { rows, rowErrors } = await readSheet(input.body, detectFormat(input.body, input.contentType), columns, input.limits ?? DEFAULT_IMPORT_LIMITS);
+    const format = detectFormat(input.body, input.contentType);
+    const charset = format === 'csv' ? declaredCharset(input.contentType) : 'utf-8';
+    const { rows, rowErrors } = await readSheet(input.body, format, columns, input.limits ?? DEFAULT_IMPORT_LIMITS, charset);
     const errors = new RowErrors(columns);
     // Rows that do not fit the header are errors of their own; the others are still checked, so the report is complete.
     for (const { row, reason } of rowErrors) errors.add(row, null, reason);

@@ -1,11 +1,12 @@
 import { Readable } from 'node:stream';
-import { cleanText, trimText } from '../../core/text';
+import { cleanText, titleRowHint, trimText } from '../../core/text';
 import ExcelJS from 'exceljs';
 import { parse, CsvError } from 'csv-parse';
+import { notTextOf } from '../../core/charset';
 import { badInput, MuluError, tooLarge } from '../../core/errors';
 import type { ImportColumn } from './import-columns';
 import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './import-limits';
-import { checkedWorkbook, NOT_XLSX } from '../../core/xlsx-archive';
+import { checkedWorkbook, NOT_XLSX, shownDigits } from '../../core/xlsx-archive';
 
 export type SheetFormat = 'csv' | 'xlsx';
 
@@ -50,16 +51,17 @@ function* slices(body: Buffer, size = 64 * 1024): Generator<Buffer> {
 const tooWide = (row: number, cells: number, limits: ImportLimits) =>
   tooLarge(`Row ${row} has ${cells} cells; a file may have at most ${limits.maxColumns} columns.`);
 
-async function* csvRecords(body: Buffer, limits: ImportLimits): AsyncGenerator<Record_> {
+async function* csvRecords(body: Buffer, limits: ImportLimits, charset: string): AsyncGenerator<Record_> {
+  // Decoded by the rule of every steward's file (core/charset.ts); the whole file at once, as an import is all or nothing.
+  let text: Buffer;
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(body);
+    const decoded = new TextDecoder(charset, { fatal: true }).decode(body);
+    text = charset === 'utf-8' ? body : Buffer.from(decoded, 'utf8');
   } catch {
-    throw badInput(
-      'The CSV file is not UTF-8 text. Spreadsheet programs on Chinese Windows save CSV as GBK by default: save it as "CSV UTF-8", or upload the XLSX workbook.',
-    );
+    throw badInput(`The CSV file is ${notTextOf(charset)}`);
   }
   // Rows of any width are read (readSheet reports those wider than the header), up to the column cap; a line may not hold more than every column at its longest.
-  const parser = Readable.from(slices(body)).pipe(
+  const parser = Readable.from(slices(text)).pipe(
     parse({ bom: true, relax_column_count: true, skip_empty_lines: false, trim: false, max_record_size: limits.maxCellChars * limits.maxColumns }),
   );
   let row = 0;
@@ -100,7 +102,8 @@ async function* xlsxRecords(body: Buffer, limits: ImportLimits): AsyncGenerator<
         if (row.cellCount > limits.maxColumns) throw tooWide(row.number, row.cellCount, limits);
         const values: string[] = [];
         row.eachCell({ includeEmpty: true }, (cell, column) => {
-          values[column - 1] = cell.text ?? '';
+          // A code typed as a number in a cell formatted "000000" is the text it shows (core/xlsx-archive.ts).
+          values[column - 1] = typeof cell.value === 'number' ? String(shownDigits(cell.value, cell.numFmt)) : (cell.text ?? '');
         });
         yield { row: row.number, values: Array.from(values, (v) => v ?? '') };
       }
@@ -144,7 +147,8 @@ function misfit(values: string[], format: SheetFormat, headerCells: number, name
 }
 
 /**
- * Reads the first sheet of a CSV (UTF-8, with or without BOM) or XLSX file
+ * Reads the first sheet of a CSV (UTF-8 or the `charset` its content type
+ * declares, with or without BOM) or XLSX file
  * as a stream, within `limits` (import-limits.ts): the first row names the
  * columns (Chinese label or English key, any order, unknown columns
  * refused), every later non-empty row is data. A row with cells past the
@@ -152,9 +156,15 @@ function misfit(values: string[], format: SheetFormat, headerCells: number, name
  * columns of each row are kept, and a file over a cap is refused (413) as
  * soon as the row that passes it is read.
  */
-export async function readSheet(body: Buffer, format: SheetFormat, columns: ImportColumn[], limits: ImportLimits = DEFAULT_IMPORT_LIMITS): Promise<Sheet> {
+export async function readSheet(
+  body: Buffer,
+  format: SheetFormat,
+  columns: ImportColumn[],
+  limits: ImportLimits = DEFAULT_IMPORT_LIMITS,
+  charset = 'utf-8',
+): Promise<Sheet> {
   if (body.length === 0) throw badInput('The file is empty.');
-  const records = format === 'csv' ? csvRecords(body, limits) : xlsxRecords(body, limits);
+  const records = format === 'csv' ? csvRecords(body, limits, charset) : xlsxRecords(body, limits);
   let header: string[] | undefined;
   let keys: (string | null)[] = [];
   let headerCells = 0;
@@ -171,7 +181,7 @@ export async function readSheet(body: Buffer, format: SheetFormat, columns: Impo
       const unknown = header.filter((h, i) => h && keys[i] === null);
       if (unknown.length)
         throw badInput(
-          `Unknown column(s) ${unknown.map((u) => `"${u}"`).join(', ')}; the columns are ${columns.map((c) => `${c.label} (${c.key})`).join(', ')}.`,
+          `Unknown column(s) ${unknown.map((u) => `"${u}"`).join(', ')}; the columns are ${columns.map((c) => `${c.label} (${c.key})`).join(', ')}.${titleRowHint(header)}`,
         );
       const missing = columns.filter((c) => c.required && !keys.includes(c.key));
       if (missing.length)

@@ -1,3 +1,4 @@
+import { toGlobalId } from '../../graphql/global-id';
 import { staleSql } from '../catalogue/staleness';
 import { BUSINESS_TODAY_SQL } from '../subscriptions/subscription.state-machine';
 import { directoryEvent, subscriptionEvent } from './event-data';
@@ -23,6 +24,7 @@ interface SubscriptionRow {
   purpose: string;
   end_date: string;
   decision_reason: string | null;
+  directory_id: number;
   directory_code: string;
   directory_name: string;
   provider_code: string;
@@ -33,7 +35,7 @@ interface SubscriptionRow {
 
 const SUBSCRIPTIONS = `
   select s.id, s.status, s.purpose, to_char(s.end_date, 'YYYY-MM-DD') as end_date, s.decision_reason,
-         c.code as directory_code, c.name as directory_name,
+         c.id as directory_id, c.code as directory_code, c.name as directory_name,
          p.credit_code as provider_code, p.name as provider_name, r.credit_code as requester_code, r.name as requester_name
     from subscription_request s
     join resource_directory c on c.id = s.directory_id
@@ -49,7 +51,7 @@ const toEvent = (type: NotificationEventType, row: SubscriptionRow, status: stri
       purpose: row.purpose,
       endDate: row.end_date,
       decisionReason: row.decision_reason,
-      directory: { code: row.directory_code, name: row.directory_name },
+      directory: { id: row.directory_id, code: row.directory_code, name: row.directory_name },
       provider: { creditCode: row.provider_code, name: row.provider_name },
       requester: { creditCode: row.requester_code, name: row.requester_name },
     },
@@ -84,9 +86,11 @@ export async function emitClockEvents(pool: SqlPool): Promise<number> {
       department_name: string;
       stale_since: Date;
       last_refreshed_at: Date | null;
+      mount_ids: number[];
       key: string;
     }[] = await tx(
       `select c.id, c.code, c.name, d.credit_code, d.name as department_name, c.stale_after as stale_since, c.last_refreshed_at,
+              array(select m.id from mount m where m.directory_id = c.id and m.active order by m.id) as mount_ids,
               c.id || ':' || (extract(epoch from c.stale_after)::bigint) as key
          from resource_directory c join department d on d.id = c.department_id
         where ${staleSql('c')} and c.stale_after >= now() - ${LOOK_BACK}
@@ -103,6 +107,8 @@ export async function emitClockEvents(pool: SqlPool): Promise<number> {
           {
             staleSince: new Date(row.stale_since).toISOString(),
             lastRefreshedAt: row.last_refreshed_at ? new Date(row.last_refreshed_at).toISOString() : null,
+            // The mounts to refresh (refreshMount), by the ids a GraphQL caller uses: the data of each is stale.
+            mounts: row.mount_ids.map((id) => ({ id: toGlobalId('Mount', id) })),
           },
           `${NotificationEventType.MOUNT_STALE}:${row.key}`,
         ),

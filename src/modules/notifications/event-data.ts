@@ -13,7 +13,7 @@ export interface SubscriptionFacts {
   purpose: string;
   endDate?: string | null;
   decisionReason?: string | null;
-  directory: { code: string; name: string };
+  directory: { id: number; code: string; name: string };
   provider: DepartmentRef;
   requester: DepartmentRef;
 }
@@ -32,7 +32,8 @@ export function subscriptionEvent(type: NotificationEventType, s: SubscriptionFa
         endDate: s.endDate ?? null,
         reason: s.decisionReason ?? null,
       },
-      directory: { code: s.directory.code, name: s.directory.name },
+      // Global ids, as a GraphQL caller uses them: a receiver acts on the event without asking which directory it names.
+      directory: { id: toGlobalId('ResourceDirectory', s.directory.id), code: s.directory.code, name: s.directory.name },
       provider: { creditCode: s.provider.creditCode, name: s.provider.name },
       requester: { creditCode: s.requester.creditCode, name: s.requester.name },
     },

@@ -86,6 +86,21 @@ export interface EmittedEvent {
 }
 
 /**
+ * The advisory lock (two keys: "mulu" in ASCII, 14) a transaction takes in
+ * its outbox statement, before it draws event and delivery ids, and holds
+ * until it commits: transactions that notify commit one after another from
+ * there, so ids are drawn in the order their rows become visible. Readers
+ * that page by id (Webhook.deliveries, the live stream's catch-up,
+ * toldEventsAfter) then never pass over a row that commits later with a
+ * lower id; before, a delivery drawn before another but committed after it
+ * was skipped by a page read in between. The outbox statement is the last a
+ * mutation runs before its commit (its subscriber comes last), so the lock
+ * is held for the commit alone and waits for nothing: no deadlock, and
+ * other work of these transactions still runs side by side.
+ */
+export const OUTBOX_LOCK_KEYS = [0x6d756c75, 14] as const;
+
+/**
  * The outbox statement for a batch of events: variants by what the batch
  * needs, so that the common one (a mutation's events, no dedup key, none
  * streamed) pays for neither. ON CONFLICT makes every insert speculative
@@ -93,10 +108,14 @@ export interface EmittedEvent {
  * worth it only for the clock's events, which carry a dedup key; the live
  * stream's NOTIFY only for request events (`live`, decided in Node).
  */
-const outboxSql = (dedup: boolean, live: boolean): string => `with input as (
-       -- Ids drawn first, so that each inserted event is matched to its own input row (volatile: computed once).
+const outboxSql = (dedup: boolean, live: boolean): string => `with queued as materialized (
+       select pg_advisory_xact_lock(${OUTBOX_LOCK_KEYS.join(', ')})
+     ), input as (
+       -- Ids drawn first, so that each inserted event is matched to its own input row (volatile: computed once), and
+       -- once the outbox lock is held (the join: no row before the lock's), so that ids are drawn in commit order.
        select x.*, nextval('notification_event_id_seq')::int as id
          from jsonb_to_recordset(?::jsonb) as x(i int, type text, departments text[], payload jsonb, dedup text, webhook int, live boolean)
+         cross join queued
      ), e as (
        insert into notification_event (id, type, department_codes, payload, dedup_key)
        select id, type, departments, payload, dedup from input order by i

@@ -8,6 +8,7 @@ import { DatasetLoad, LoadMode } from '../sharing/dataset.entity';
 import { statusSql } from '../subscriptions/subscription.state-machine';
 import { SubscriptionRequest, SubscriptionStatus } from '../subscriptions/subscription.entity';
 import { directoryEvent, subscriptionEvent } from './event-data';
+import { DeliveryStatus } from './webhook.entity';
 import { emitEvents, NotificationEventType, type NotificationEvent } from './notification-event';
 import { notificationPolicy } from './notification-policy';
 import { rateThresholdEvents } from './rate-events';
@@ -73,8 +74,37 @@ export class NotificationsSubscriber implements MutationSubscriber {
       ...(await snapshotEvents(em, snapshots)),
       ...(await datasetEvents(em, loads)),
     ];
+    await dropEndedNotices(em, requests);
     await emitEvents(em, events);
   }
+}
+
+/** The clock's notices of a grant's end date: they hold only while it is granted. */
+const END_DATE_NOTICES = [NotificationEventType.SUBSCRIPTION_LAPSING_SOON, NotificationEventType.SUBSCRIPTION_LAPSED];
+
+/**
+ * A grant revoked or cancelled has its undelivered lapsing-soon and lapsed
+ * notices given up (FAILED, saying why), in the transaction that ends it:
+ * a receiver still retrying would otherwise be told, after the revocation,
+ * that the grant ends in a few days or has lapsed, which no longer holds.
+ * The revocation's own event tells it what happened. An attempt already
+ * under way is not recalled (at most one, sent as its lease began).
+ */
+async function dropEndedNotices(em: EntityManager, requests: { request: SubscriptionRequest; type: NotificationEventType }[]): Promise<void> {
+  const ended = requests
+    .filter(({ type }) => type === NotificationEventType.SUBSCRIPTION_REVOKED || type === NotificationEventType.SUBSCRIPTION_CANCELLED)
+    .map(({ request }) => toGlobalId('SubscriptionRequest', request.id));
+  if (ended.length === 0) return;
+  await em.execute(
+    `update webhook_delivery d
+        set status = '${DeliveryStatus.FAILED}', next_attempt_at = null,
+            error = 'Not sent: the subscription was revoked or cancelled before this notice was delivered, so it no longer holds.'
+       from notification_event e
+      where e.id = d.event_id and d.status = '${DeliveryStatus.PENDING}'
+        and e.type in (${END_DATE_NOTICES.map((type) => `'${type}'`).join(', ')})
+        and e.payload -> 'subscriptionRequest' ->> 'id' in (?)`,
+    [ended],
+  );
 }
 
 interface DepartmentRow {
@@ -85,16 +115,24 @@ interface DepartmentRow {
 /** Requests' directories and departments: one statement for all of them. */
 async function requestEvents(em: EntityManager, requests: { request: SubscriptionRequest; type: NotificationEventType }[]): Promise<NotificationEvent[]> {
   if (requests.length === 0) return [];
-  const rows: { id: number; code: string; name: string; provider_code: string; provider_name: string; requester_code: string; requester_name: string }[] =
-    await em.execute(
-      `select s.id, c.code, c.name, p.credit_code as provider_code, p.name as provider_name, r.credit_code as requester_code, r.name as requester_name
+  const rows: {
+    id: number;
+    directory_id: number;
+    code: string;
+    name: string;
+    provider_code: string;
+    provider_name: string;
+    requester_code: string;
+    requester_name: string;
+  }[] = await em.execute(
+    `select s.id, c.id as directory_id, c.code, c.name, p.credit_code as provider_code, p.name as provider_name, r.credit_code as requester_code, r.name as requester_name
        from subscription_request s
        join resource_directory c on c.id = s.directory_id
        join department p on p.id = s.provider_id
        join department r on r.id = s.requester_id
       where s.id in (?)`,
-      [[...new Set(requests.map(({ request }) => request.id))]],
-    );
+    [[...new Set(requests.map(({ request }) => request.id))]],
+  );
   const facts = new Map(rows.map((row) => [row.id, row]));
   return requests.flatMap(({ request, type }) => {
     const row = facts.get(request.id);
@@ -106,7 +144,7 @@ async function requestEvents(em: EntityManager, requests: { request: Subscriptio
         purpose: request.purpose,
         endDate: request.endDate,
         decisionReason: request.decisionReason,
-        directory: { code: row.code, name: row.name },
+        directory: { id: row.directory_id, code: row.code, name: row.name },
         provider: { creditCode: row.provider_code, name: row.provider_name },
         requester: { creditCode: row.requester_code, name: row.requester_name },
       }),

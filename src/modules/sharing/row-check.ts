@@ -1,5 +1,5 @@
 import { badInput } from '../../core/errors';
-import { columnKey, isBlankText } from '../../core/text';
+import { columnKey, isBlankText, titleRowHint } from '../../core/text';
 import type { InformationItem } from '../catalogue/directory.entity';
 import { ItemValueType } from '../catalogue/directory.entity';
 import { LONE_SURROGATE, parseValue, valueTypeOf } from '../catalogue/item-value-type';
@@ -119,7 +119,7 @@ export class RowChecker {
     const unknown = columns.filter((c) => !this.itemNamed(c));
     if (unknown.length)
       throw badInput(
-        `Unknown column(s) ${unknown.map((c) => `"${c}"`).join(', ')}; the directory's information items are: ${listOf(this.items)}.${separatorHint(columns)} Nothing was stored.`,
+        `Unknown column(s) ${unknown.map((c) => `"${c}"`).join(', ')}; the directory's information items are: ${listOf(this.items)}.${separatorHint(columns)}${titleRowHint(columns)} Nothing was stored.`,
       );
     const named = columns.map((c) => this.itemNamed(c)!);
     const twice = columns.find((_, i) => named.indexOf(named[i]) !== i);

@@ -5,8 +5,9 @@ import { createGunzip, createInflate } from 'node:zlib';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import ExcelJS from 'exceljs';
 import { Router, type Request, type Response } from 'express';
+import { declaredCharset, notTextOf } from '../../core/charset';
 import { badInput, MuluError, tooLarge } from '../../core/errors';
-import { checkedWorkbook, DEFAULT_XLSX_LIMITS, MAX_XLSX_UPLOAD_BYTES, NOT_XLSX } from '../../core/xlsx-archive';
+import { checkedWorkbook, DEFAULT_XLSX_LIMITS, MAX_XLSX_UPLOAD_BYTES, NOT_XLSX, formulaDate, shownDigits } from '../../core/xlsx-archive';
 import { fromGlobalId, rowIdOfKey } from '../../graphql/global-id';
 import { authenticateFirst, contentDisposition, contextHandler, jsonFallbacks, withContext } from '../../http/rest';
 import { cutWhenStalled, DEFAULT_SEND_STALL_MS } from '../../http/send-stall';
@@ -77,27 +78,6 @@ export function decodedBody(req: Request): Readable {
 }
 
 /**
- * The charset a CSV or NDJSON body declares (`text/csv; charset=gbk`), as
- * the Encoding Standard names it (TextDecoder): UTF-8 when none is; any
- * charset it knows is decoded (GBK and GB2312 as GB18030, which holds them:
- * what Excel on Chinese Windows saves; Big5, windows-1252, UTF-16 and the
- * others alike); a name it does not know is refused (415) before a byte is
- * read, rather than stored as mojibake.
- */
-function charsetOf(req: Request): string {
-  const declared = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(String(req.headers['content-type'] ?? ''))?.[1].toLowerCase() ?? 'utf-8';
-  try {
-    const encoding = new TextDecoder(declared).encoding;
-    return encoding === 'gbk' ? 'gb18030' : encoding;
-  } catch {
-    throw new MuluError(
-      'UNSUPPORTED_MEDIA_TYPE',
-      `The charset "${declared}" is not known; send the file as UTF-8 (in Excel: Save As "CSV UTF-8"), or declare its charset by its standard name (charset=gb18030 for a GBK file).`,
-    );
-  }
-}
-
-/**
  * The text of a CSV or NDJSON body as UTF-8 bytes: a body in another
  * charset decoded as it arrives (a character cut between chunks too), a
  * UTF-8 one as it is (its bytes that are not UTF-8 are row errors).
@@ -148,23 +128,21 @@ function hashedBody(body: Readable): { body: Readable; digest: () => Promise<str
   };
 }
 
-const notUtf8File =
-  'Spreadsheet programs on Chinese Windows save CSV as GBK by default: save it as "CSV UTF-8", upload the XLSX workbook, or send a GBK file with the content type text/csv; charset=gb18030.';
-const notUtf8 = `This row is not UTF-8 text. ${notUtf8File}`;
-
 /**
  * Rows of a CSV body as they arrive, a chunk's rows at a time: the header
  * names the items; each later record is a row (the header is row 1), handed
- * on as its cells for RowChecker.checkCells.
+ * on as its cells for RowChecker.checkCells. `charset` is the one the body
+ * was decoded from (core/charset.ts), named when its bytes were not of it.
  */
-export async function* csvRows(body: Readable, header: (columns: string[]) => void): AsyncGenerator<SourceRow[]> {
+export async function* csvRows(body: Readable, header: (columns: string[]) => void, charset = 'utf-8'): AsyncGenerator<SourceRow[]> {
+  const notText = `This row is ${notTextOf(charset)}`;
   let columns: string[] | null = null;
   for await (const records of csvRecords(body)) {
     const rows: SourceRow[] = [];
     for (const { record, cells } of records) {
       if (!columns) {
-        // A header that is not UTF-8 would only show as unknown columns of replacement characters.
-        if (cells.some((c) => c.includes('\uFFFD'))) throw badInput(`The header row is not UTF-8 text. ${notUtf8File} Nothing was stored.`);
+        // A header that is not text of its charset would only show as unknown columns of replacement characters.
+        if (cells.some((c) => c.includes('\uFFFD'))) throw badInput(`The header row is ${notTextOf(charset)} Nothing was stored.`);
         columns = cells.map((c) => c.trim());
         header(columns);
         continue;
@@ -179,7 +157,7 @@ export async function* csvRows(body: Readable, header: (columns: string[]) => vo
         });
         continue;
       }
-      rows.push(cells.some((value) => value.includes('\uFFFD')) ? { row: record, unreadable: notUtf8 } : { row: record, cells });
+      rows.push(cells.some((value) => value.includes('\uFFFD')) ? { row: record, unreadable: notText } : { row: record, cells });
     }
     if (rows.length) yield rows;
   }
@@ -211,15 +189,16 @@ async function* cappedLines(body: Readable): AsyncGenerator<Buffer> {
   }
 }
 
-/** Rows of an NDJSON body: one JSON object a line (line numbers from 1; blank lines skipped). */
-async function* ndjsonRows(body: Readable): AsyncGenerator<SourceRow> {
+/** Rows of an NDJSON body decoded from `charset`: one JSON object a line (line numbers from 1; blank lines skipped). */
+export async function* ndjsonRows(body: Readable, charset = 'utf-8'): AsyncGenerator<SourceRow> {
+  const notText = `This row is ${notTextOf(charset)}`;
   let row = 0;
   for await (const line of createInterface({ input: Readable.from(cappedLines(body)), crlfDelay: Infinity })) {
     row++;
     if (!line.trim()) continue;
-    // Bytes that are not UTF-8 were read as U+FFFD (no JSON escape writes that character itself): refused as in CSV.
+    // Bytes that are not of the charset were read as U+FFFD (no JSON escape writes that character itself): refused as in CSV.
     if (line.includes('\uFFFD')) {
-      yield { row, unreadable: notUtf8 };
+      yield { row, unreadable: notText };
       continue;
     }
     let value: unknown;
@@ -326,6 +305,8 @@ async function* sheetRows(body: Readable, header: (columns: string[]) => void): 
     entries: 'emit',
   });
   let columns: string[] | null = null;
+  // The workbook's date system, read with workbook.xml before the sheet (as exceljs reads typed dates by it).
+  const date1904 = () => (reader as unknown as { properties?: { model?: { date1904?: boolean } } }).properties?.model?.date1904 === true;
   for await (const sheet of reader) {
     for await (const row of sheet as unknown as AsyncIterable<ExcelJS.Row>) {
       const cells = (row.values as ExcelJS.CellValue[]).slice(1);
@@ -351,7 +332,10 @@ async function* sheetRows(body: Readable, header: (columns: string[]) => void): 
       }
       // Without a prototype, a column called __proto__ is kept as a value (RowChecker reads own keys only).
       const values: Record<string, unknown> = Object.create(null);
-      columns.forEach((name, c) => (values[name] = cellValue(cells[c])));
+      columns.forEach((name, c) => {
+        const { numFmt } = row.getCell(c + 1);
+        values[name] = shownDigits(cellValue(formulaDate(cells[c], numFmt, date1904()) as ExcelJS.CellValue), numFmt);
+      });
       yield { row: row.number, values };
     }
     break;
@@ -389,13 +373,13 @@ export function mountsRouter(orm: MikroORM, authenticator: Authenticator): Route
             ? req.headers['idempotency-key']
             : null;
       // A CSV or NDJSON body's text as UTF-8 (its declared charset decoded), hashed as such: a retry sends the same bytes.
-      const charset = format === 'xlsx' ? 'utf-8' : charsetOf(req);
+      const charset = format === 'xlsx' ? 'utf-8' : declaredCharset(req.headers['content-type']);
       const decoded = utf8Text(decodedBody(req), charset);
       // Only a load under a key is ever compared: the others' bytes are not hashed.
       const hashed = idempotencyKey !== null ? hashedBody(decoded) : null;
       const body = hashed?.body ?? decoded;
       const digest = hashed?.digest;
-      const source = format === 'csv' ? csvRows(body, header) : format === 'ndjson' ? ndjsonRows(body) : xlsxRows(body, header);
+      const source = format === 'csv' ? csvRows(body, header, charset) : format === 'ndjson' ? ndjsonRows(body, charset) : xlsxRows(body, header);
       const report = await datasetService.load(ctx, {
         mountId,
         mode: mode === 'replace' ? LoadMode.REPLACE : LoadMode.APPEND,

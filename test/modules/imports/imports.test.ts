@@ -295,6 +295,20 @@ describe('bulk import of directories and supervision items', () => {
       contentType: 'text/csv',
     });
     expect([unknownColumn.status, unknownColumn.json().error.message]).toEqual([400, expect.stringContaining('Unknown column(s) "备注"')]);
+    expect(unknownColumn.json().error.message).not.toMatch(/title/);
+    // A title row above the header, as stewards' sheets start: said so, with how to mend the file.
+    const titled = await http(api, '/imports/directories', {
+      token: stewardToken,
+      method: 'POST',
+      body: csv([['殷都区民政局资源目录', '', ''], DIRECTORY_HEADER, []]),
+      contentType: 'text/csv',
+    });
+    expect([titled.status, titled.json().error.message]).toEqual([
+      400,
+      expect.stringMatching(
+        /^Unknown column\(s\) "殷都区民政局资源目录".* this one holds "殷都区民政局资源目录" alone: is it a title above the header\? Delete the rows above the header row/,
+      ),
+    ]);
     // "殷都" in GBK, as Excel on Chinese Windows saves CSV.
     const gbk = await http(api, '/imports/directories', {
       token: stewardToken,
@@ -302,7 +316,11 @@ describe('bulk import of directories and supervision items', () => {
       body: Buffer.concat([Buffer.from(DIRECTORY_HEADER.join(',') + '\n'), Buffer.from([0xd2, 0xf3, 0xb6, 0xbc])]),
       contentType: 'text/csv',
     });
-    expect([gbk.status, gbk.json().error.message]).toEqual([400, expect.stringContaining('CSV UTF-8')]);
+    // The words of a dataset load's refusal (core/charset.ts), saying how to declare it too.
+    expect([gbk.status, gbk.json().error.message]).toEqual([
+      400,
+      'The CSV file is not UTF-8 text. Spreadsheet programs on Chinese Windows save CSV as GBK by default: save it as "CSV UTF-8", upload the XLSX workbook, or send a GBK file with the content type text/csv; charset=gb18030.',
+    ]);
     const notXlsx = await http(api, '/imports/directories', {
       token: stewardToken,
       method: 'POST',
@@ -320,6 +338,77 @@ describe('bulk import of directories and supervision items', () => {
     expect([tooLarge.status, tooLarge.json().error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
     const nowhere = await http(api, '/imports/directories/elsewhere', { token: stewardToken });
     expect([nowhere.status, nowhere.json().error.code]).toEqual([404, 'NOT_FOUND']);
+  });
+
+  it('reads a CSV file in the charset its content type declares, as dataset loads do (GBK, as Excel on Chinese Windows saves it)', async () => {
+    // code,name,resource_format,share_type,update_cycle,item_name,item_data_type with 殷都 and 字符型 in GBK bytes.
+    const header = Buffer.from(`department_credit_code,code,name,resource_format,share_type,update_cycle,item_name,item_data_type\r\n${A},GBK-001,`);
+    const gbk = (hex: string) => Buffer.from(hex, 'hex');
+    const body = Buffer.concat([header, gbk('d2f3b6bc'), Buffer.from(',DATABASE,UNCONDITIONAL,YEARLY,ID,'), gbk('d7d6b7fbd0cd'), Buffer.from('\r\n')]);
+    const post = (contentType: string, file = body) =>
+      http(api, '/imports/directories?dryRun=true', { token: stewardToken, method: 'POST', body: file, contentType });
+    const declared = await post('text/csv; charset=GBK');
+    expect([declared.status, declared.json().created, declared.json().errors]).toEqual([200, 1, []]);
+    const applied = await http(api, '/imports/directories', { token: stewardToken, method: 'POST', body, contentType: 'text/csv; charset=gb18030' });
+    expect(applied.status).toBe(200);
+    const directory = (await api.ok(DIRECTORY, { code: 'GBK-001' })).directory;
+    expect([directory.name, directory.informationItems]).toEqual(['殷都', [{ name: 'ID', dataType: '字符型', description: null }]]);
+    // 0xFF starts no GBK character: the file is not what it declares, and is told so.
+    const broken = await post('text/csv; charset=gbk', Buffer.concat([body, Buffer.from([0xff])]));
+    expect([broken.status, broken.json().error.message]).toEqual([
+      400,
+      expect.stringMatching(/^The CSV file is not gb18030 text, the charset its content type declares: /),
+    ]);
+    const unknown = await post('text/csv; charset=x-mulu');
+    expect([unknown.status, unknown.json().error.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+  });
+
+  it('reads the first visible sheet of an XLSX file, and a code typed as a number formatted "000000000000" as the code it shows', async () => {
+    const workbook = new ExcelJS.Workbook();
+    // A sheet the steward keeps hidden (old items set aside) before the one they see.
+    workbook.addWorksheet('旧事项', { state: 'hidden' }).addRow(['备注']);
+    const sheet = workbook.addWorksheet('监管事项');
+    sheet.addRow(['部门统一社会信用代码', '主项编码', '主项名称', '设定依据']);
+    sheet.addRow([A, 30217001000, '对食品生产经营活动的监督检查', '《食品安全法》']);
+    sheet.getCell('B2').numFmt = '000000000000';
+    const body = Buffer.from(await workbook.xlsx.writeBuffer());
+    const response = await http(api, '/imports/supervision-items?dryRun=true', { token: stewardToken, method: 'POST', body, contentType: XLSX });
+    expect([response.status, response.json().errors]).toEqual([200, []]);
+    expect(response.json().results.map((r: { entity: string; code: string }) => [r.entity, r.code])).toEqual([['SupervisionMainItem', '030217001000']]);
+  });
+
+  it('reads a file as spreadsheet programs save it: columns in another order, a quoted line break, trailing empty lines; a repeated row is named', async () => {
+    const order = [...DIRECTORY_HEADER].reverse();
+    const row = (cells: Record<string, string>) => order.map((label) => cells[label] ?? '');
+    const first = { 部门统一社会信用代码: A, 目录编码: 'MZ-ORDER', 目录名称: '救助对象', 资源格式: '数据库', 共享类型: '无条件共享', 更新周期: '每月' };
+    const rows = [
+      order,
+      row({ ...first, 信息项名称: '姓名', 信息项数据类型: '字符型', 信息项描述: '户主姓名\r\n（身份证上的）' }),
+      row({ 部门统一社会信用代码: A, 目录编码: 'MZ-ORDER', 信息项名称: '住址', 信息项数据类型: '字符型' }),
+    ];
+    const file = (extra: string[][]) => Buffer.from(csv([...rows, ...extra]) + ',,,\r\n\r\n\r\n');
+    const read = await http(api, '/imports/directories?dryRun=true', { token: stewardToken, method: 'POST', body: file([]), contentType: 'text/csv' });
+    expect([read.status, read.json().rows, read.json().created, read.json().errors]).toEqual([200, 2, 1, []]);
+    const applied = await http(api, '/imports/directories', { token: stewardToken, method: 'POST', body: file([]), contentType: 'text/csv' });
+    expect(applied.status).toBe(200);
+    expect((await api.ok(DIRECTORY, { code: 'MZ-ORDER' })).directory.informationItems).toEqual([
+      { name: '姓名', dataType: '字符型', description: '户主姓名\n（身份证上的）' },
+      { name: '住址', dataType: '字符型', description: null },
+    ]);
+    // The same row twice (pasted again): refused, naming the row it repeats, rather than read as one item or two.
+    const repeated = await http(api, '/imports/directories?dryRun=true', {
+      token: stewardToken,
+      method: 'POST',
+      body: file([rows[2]]),
+      contentType: 'text/csv',
+    });
+    expect(repeated.json().errors).toEqual([
+      {
+        row: 4,
+        column: '信息项名称 (item_name)',
+        reason: 'Information item "住址" of directory MZ-ORDER is already on row 3; names must be unique within a directory.',
+      },
+    ]);
   });
 
   it("refuses supervision items from viewers, anonymous callers and bad tokens, and a steward's rows of another department", async () => {

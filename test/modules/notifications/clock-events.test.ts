@@ -69,7 +69,7 @@ describe('events of the clock: lapsing soon, lapsed, mount stale', () => {
     await api.orm.em.getConnection().execute(`update subscription_request set end_date = ${BUSINESS_TODAY_SQL} - 2 where id = ?`, [pastId]);
     // Weekly data refreshed 9 days ago turned stale 2 days ago; refreshed yesterday, it is fresh.
     await addDirectory(api, A, 'D-STALE', { updateCycle: 'WEEKLY' });
-    await mount(api, 'D-STALE', 100, new Date(Date.now() - 9 * DAY_MS).toISOString());
+    const staleMount = await mount(api, 'D-STALE', 100, new Date(Date.now() - 9 * DAY_MS).toISOString());
     await addDirectory(api, A, 'D-FRESH', { updateCycle: 'WEEKLY' });
     await mount(api, 'D-FRESH', 100, new Date(Date.now() - DAY_MS).toISOString());
 
@@ -91,13 +91,51 @@ describe('events of the clock: lapsing soon, lapsed, mount stale', () => {
       subscriptionRequest: { status: 'GRANTED', endDate: dayFromToday(3) },
       provider: { creditCode: A },
       requester: { creditCode: B },
-      directory: { code: 'D-SOON' },
+      // The ids a GraphQL caller uses, so that a receiver acts without another call to learn them.
+      directory: { id: (await api.ok(`{ directory(code: "D-SOON") { id } }`)).directory.id, code: 'D-SOON' },
     });
     const lapsed = forB.received.find((x) => x.body.type === 'SUBSCRIPTION_LAPSED')!;
     expect(lapsed.body.data).toMatchObject({ subscriptionRequest: { status: 'LAPSED', endDate: dayFromToday(-2) } });
     const stale = forA.received.find((x) => x.body.type === 'MOUNT_STALE')!;
-    expect(stale.body.data).toMatchObject({ directory: { code: 'D-STALE' }, department: { creditCode: A } });
+    expect(stale.body.data).toMatchObject({
+      directory: { id: (await api.ok(`{ directory(code: "D-STALE") { id } }`)).directory.id, code: 'D-STALE' },
+      department: { creditCode: A },
+      mounts: [{ id: staleMount }],
+    });
     expect(Date.parse(stale.body.data.staleSince)).toBeLessThan(Date.now());
+  });
+
+  it('gives up a lapsing-soon notice not yet delivered when the grant is revoked: the receiver hears the revocation, not that it ends soon', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const { createWebhook } = await stewardB.ok(CREATE, { input: { url: receiver.url, events: [...CLOCK_EVENTS, 'SUBSCRIPTION_REVOKED'] } });
+      const id = createWebhook.webhook.id;
+      // Paused, so that the notice waits as one still retrying does.
+      await stewardB.ok(`mutation($id: ID!) { updateWebhook(input: { id: $id, active: false }) { id } }`, { id });
+      await addDirectory(api, A, 'D-REVOKE');
+      const { requestSubscription } = await stewardB.ok(REQUEST, {
+        i: { directory: { code: 'D-REVOKE' }, purpose: '办理低保资格核验', endDate: dayFromToday(3) },
+      });
+      const notices = async () =>
+        (await stewardB.ok(`{ webhooks { id deliveries(first: 50) { edges { node { status error event { type data } } } } } }`)).webhooks
+          .find((w: { id: string }) => w.id === id)
+          .deliveries.edges.map((e: { node: { status: string; error: string | null; event: { type: string; data: string } } }) => e.node)
+          .filter((n: { event: { data: string } }) => JSON.parse(n.event.data).directory.code === 'D-REVOKE');
+      const deadline = Date.now() + 15_000;
+      while ((await notices()).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await notices()).map((n: { event: { type: string } }) => n.event.type)).toEqual(['SUBSCRIPTION_LAPSING_SOON']);
+      await stewardA.ok(`mutation($id: ID!) { revokeSubscription(input: { id: $id, reason: "停止共享" }) { status } }`, { id: requestSubscription.id });
+      await stewardB.ok(`mutation($id: ID!) { updateWebhook(input: { id: $id, active: true }) { id } }`, { id });
+      await receiver.waitFor((received) => received.some((x) => x.body.type === 'SUBSCRIPTION_REVOKED'), 15_000, 'the revocation');
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(summary(receiver.received)).toEqual(['SUBSCRIPTION_REVOKED D-REVOKE']);
+      expect((await notices()).map((n: { status: string; error: string | null; event: { type: string } }) => [n.event.type, n.status, n.error])).toEqual([
+        ['SUBSCRIPTION_LAPSING_SOON', 'FAILED', expect.stringMatching(/^Not sent: the subscription was revoked or cancelled/)],
+        ['SUBSCRIPTION_REVOKED', 'SUCCEEDED', null],
+      ]);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('sends MOUNT_STALE again when data refreshed meanwhile turns stale again, once each time', async () => {

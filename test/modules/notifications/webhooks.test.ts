@@ -5,10 +5,11 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { startServer, type MuluServer } from '../../../src/app';
 import { fromGlobalId, toGlobalId } from '../../../src/graphql/global-id';
+import { emitEvents, NotificationEventType } from '../../../src/modules/notifications/notification-event';
 import { setNotificationPolicy } from '../../../src/modules/notifications/notification-policy';
 import { verifyWebhookSignature } from '../../../src/modules/notifications/webhook-signature';
 import { addDirectory, createDepartment, createRegions, creditCode, errorCodes, HENAN_ANYANG_TWO_DISTRICTS } from '../../support/builders';
-import { openConnection, untilWaiting } from '../../support/locks';
+import { finishesOrWaits, openConnection, untilWaiting } from '../../support/locks';
 import { startTestServer, type ApiClient, type TestServer } from '../../support/test-server';
 import { freePort, startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../../support/webhook-receiver';
 
@@ -84,7 +85,8 @@ describe('webhooks', () => {
       subscriptionRequest: { status: 'GRANTED' },
       provider: { creditCode: A },
       requester: { creditCode: B },
-      directory: { code },
+      // The directory's id as GraphQL gives it, so that a receiver acts on it without another call.
+      directory: { id: (await api.ok(`query($code: String!) { directory(code: $code) { id } }`, { code })).directory.id, code },
     });
     for (const post of [requested, approved]) {
       // The body as PostgreSQL writes it (EVENT_BODY_SQL): these keys in this order, occurredAt as Date.toISOString() writes it.
@@ -606,6 +608,47 @@ describe('webhook registration', () => {
     } finally {
       await holder.end();
       await observer.end();
+    }
+  });
+
+  it('pages deliveries forward without passing over one that commits after a page was read with a lower id (ids are drawn in commit order)', async () => {
+    setNotificationPolicy({ allowPrivate: true });
+    const stewardA = await api.asRole('STEWARD', A);
+    const id = (await create(stewardA, { url: 'http://127.0.0.1:9/paging' })).data!.createWebhook.webhook.id;
+    const PAGE = `query($after: String) { webhooks { id deliveries(first: 10, after: $after) { edges { node { event { type data } } } pageInfo { endCursor } } } }`;
+    const page = async (after: string | null) => {
+      const { webhooks } = await stewardA.ok(PAGE, { after });
+      return webhooks.find((w: { id: string }) => w.id === id).deliveries as {
+        edges: { node: { event: { type: string; data: unknown } } }[];
+        pageInfo: { endCursor: string | null };
+      };
+    };
+    const holder = await openConnection(api);
+    const other = await openConnection(api);
+    const observer = await openConnection(api);
+    // The outbox statement as every mutation runs it, on a connection of the test's, with one event for this webhook.
+    const emitOn = (client: typeof holder, data: Record<string, unknown>) =>
+      emitEvents(
+        (sql, params) => client.query(sql.replace('?::jsonb', '$1::jsonb'), params).then((r) => r.rows),
+        [{ type: NotificationEventType.WEBHOOK_TEST, departments: [], data, webhookId: Number(fromGlobalId(id).key) }],
+      );
+    try {
+      // A transaction that writes its event (drawing the lower ids) and commits last, as a slow mutation does.
+      await holder.query('begin');
+      await emitOn(holder, { n: 1 });
+      const second = emitOn(other, { n: 2 });
+      await finishesOrWaits(observer, second);
+      // A page read while the first is not committed; then the next page from its end, once both are.
+      const first = await page(null);
+      await holder.query('commit');
+      await second;
+      const next = await page(first.pageInfo.endCursor);
+      expect([...first.edges, ...next.edges].map((edge) => edge.node.event.data)).toEqual(['{"n":1}', '{"n":2}']);
+    } finally {
+      await holder.end();
+      await other.end();
+      await observer.end();
+      await stewardA.ok(`mutation($id: ID!) { deleteWebhook(id: $id) { id } }`, { id });
     }
   });
 

@@ -5,7 +5,7 @@ import { parseValue } from '../../../src/modules/catalogue/item-value-type';
 import type { SourceRow } from '../../../src/modules/sharing/dataset.service';
 import type { RowError } from '../../../src/modules/sharing/dataset.entity';
 import { RowChecker } from '../../../src/modules/sharing/row-check';
-import { csvRows, utf8Text, xlsxRows } from '../../../src/modules/sharing/sharing.routes';
+import { csvRows, ndjsonRows, utf8Text, xlsxRows } from '../../../src/modules/sharing/sharing.routes';
 
 /**
  * Files as stewards of Chinese government departments send them: Excel on
@@ -24,7 +24,7 @@ const stored = (type: ItemValueType, raw: unknown) => {
 async function readCsv(chunks: Buffer[], charset = 'utf-8'): Promise<{ header: string[]; rows: SourceRow[] }> {
   let header: string[] = [];
   const rows: SourceRow[] = [];
-  for await (const batch of csvRows(utf8Text(Readable.from(chunks), charset), (columns) => (header = columns))) rows.push(...batch);
+  for await (const batch of csvRows(utf8Text(Readable.from(chunks), charset), (columns) => (header = columns), charset)) rows.push(...batch);
   return { header, rows };
 }
 
@@ -110,6 +110,22 @@ describe('headers as stewards write them (RowChecker)', () => {
     expect(() => new RowChecker(ITEMS).checkHeader(['姓名\tID'])).toThrow(/Mulu reads comma-separated files only/);
     expect(() => new RowChecker(ITEMS).checkHeader(['姓名', '电话'])).not.toThrow(/comma-separated/);
   });
+
+  it('says that a title row above the header is read as the header, and how to mend the file, rather than only naming an unknown column', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('数据');
+    sheet.addRow(['殷都区低保对象名册']);
+    sheet.mergeCells('A1:C1');
+    sheet.addRow(['姓名', 'ID', 'Café']);
+    sheet.addRow(['甲', '1', 'x']);
+    const { header } = await readXlsx(workbook);
+    expect(() => new RowChecker(ITEMS).checkHeader(header)).toThrow(
+      'Unknown column(s) "殷都区低保对象名册"; the directory\'s information items are: 姓名, ID, Café. The first row holding a value is the header, and this one holds "殷都区低保对象名册" alone: is it a title above the header? Delete the rows above the header row, so that it is the first. Nothing was stored.',
+    );
+    // A CSV saved from such a sheet: the title and the separators of its empty cells.
+    expect(() => new RowChecker(ITEMS).checkHeader(['殷都区低保对象名册', '', ''])).toThrow(/is it a title above the header\?/);
+    expect(() => new RowChecker(ITEMS).checkHeader(['姓名', '电话'])).not.toThrow(/title/);
+  });
 });
 
 describe('CSV files as stewards send them', () => {
@@ -129,6 +145,18 @@ describe('CSV files as stewards send them', () => {
     expect(whole).toEqual({ header: ['姓名', '备注'], rows: [{ row: 2, cells: ['张三', '是'] }] });
     for (let cut = 1; cut < gbk.length; cut++) expect(await readCsv([gbk.subarray(0, cut), gbk.subarray(cut)], 'gb18030')).toEqual(whole);
     await expect(readCsv([gbk])).rejects.toThrow(/^The header row is not UTF-8 text\. .*charset=gb18030/);
+  });
+
+  it('tells a file declared GBK whose bytes are not GBK that it is not the charset it declares, not that it is not UTF-8 (CSV and NDJSON)', async () => {
+    // 0xFF starts no GBK character: a file saved in some other charset, or cut.
+    const { rows } = await readCsv([Buffer.from('d0d5c3fb0a61ff0a', 'hex')], 'gb18030');
+    expect(rows).toEqual([{ row: 2, unreadable: expect.stringMatching(/^This row is not gb18030 text, the charset its content type declares: /) }]);
+    await expect(readCsv([Buffer.from('ff0a610a', 'hex')], 'gb18030')).rejects.toThrow(
+      /^The header row is not gb18030 text, the charset its content type declares: .* Nothing was stored\.$/,
+    );
+    const lines: SourceRow[] = [];
+    for await (const row of ndjsonRows(utf8Text(Readable.from([Buffer.from('{"a":"\xff"}\n', 'latin1')]), 'gb18030'), 'gb18030')) lines.push(row);
+    expect(lines).toEqual([{ row: 1, unreadable: expect.stringMatching(/^This row is not gb18030 text/) }]);
   });
 
   it('decodes any other charset the Encoding Standard names: Big5, windows-1252, UTF-16 with its byte-order mark', async () => {
@@ -168,6 +196,45 @@ describe('XLSX workbooks as stewards send them', () => {
       ]);
       expect(stored(ItemValueType.DATETIME, (rows[0] as { values: Record<string, unknown> }).values['发放时间'])).toBe('2026-01-05T00:30:00.000Z');
     }
+  });
+
+  it('reads a formula giving a date (a cell formatted as a date) as that date, not as its serial, in either date system', async () => {
+    const day = (Date.UTC(2026, 0, 5) - Date.UTC(1899, 11, 30)) / 86_400_000; // 2026-01-05 as a 1900-system serial
+    for (const date1904 of [false, true]) {
+      const workbook = new ExcelJS.Workbook();
+      workbook.properties.date1904 = date1904;
+      const sheet = workbook.addWorksheet('数据');
+      sheet.addRow(['姓名', '到期日', '天数']);
+      sheet.addRow(['甲', { formula: 'DATE(2026,1,5)', result: date1904 ? day - 1462 : day }, { formula: '30+0', result: 30 }]);
+      sheet.getCell('B2').numFmt = 'yyyy"年"m"月"d"日"';
+      const { rows } = await readXlsx(workbook);
+      expect(rows).toEqual([{ row: 2, values: { 姓名: '甲', 到期日: new Date(Date.UTC(2026, 0, 5)), 天数: 30 } }]);
+      expect(stored(ItemValueType.DATE, (rows[0] as { values: Record<string, unknown> }).values['到期日'])).toBe('2026-01-05');
+    }
+  });
+
+  it('reads the first visible sheet: a hidden sheet before it (a lookup list, data set aside) is not the one the steward sees', async () => {
+    const workbook = new ExcelJS.Workbook();
+    workbook.addWorksheet('代码表', { state: 'hidden' }).addRow(['代码', '名称']);
+    workbook.addWorksheet('旧数据', { state: 'veryHidden' }).addRow(['姓名']);
+    const sheet = workbook.addWorksheet('数据');
+    sheet.addRow(['姓名', '金额']);
+    sheet.addRow(['甲', 1]);
+    expect(await readXlsx(workbook)).toEqual({ header: ['姓名', '金额'], rows: [{ row: 2, values: { 姓名: '甲', 金额: 1 } }] });
+  });
+
+  it('reads a number shown with leading zeros (cell format "000000") as the text it shows; a number item reads it as the number', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('数据');
+    sheet.addRow(['邮编', '户数', '金额']);
+    sheet.addRow([55000, 7, 12]);
+    sheet.getCell('A2').numFmt = '000000';
+    sheet.getCell('B2').numFmt = '000';
+    sheet.getCell('C2').numFmt = '0';
+    const { rows } = await readXlsx(workbook);
+    expect(rows).toEqual([{ row: 2, values: { 邮编: '055000', 户数: '007', 金额: 12 } }]);
+    expect(stored(ItemValueType.STRING, '055000')).toBe('055000');
+    expect(stored(ItemValueType.INTEGER, '007')).toBe(7);
   });
 
   it('takes the first row holding a value as the header: formatted empty rows above it are skipped', async () => {
