@@ -90,6 +90,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const orm = running.orm;
+  // A shutdown that came as the migrations ended: the demo's load is not begun on a pool about to close.
+  if (startStopped.signal.aborted) throw new JobStopped('the start was stopped after the migrations');
   if (config.loadDemo && (await (running.startStep = loadDemoIfEmpty(orm, startStopped.signal)))) {
     logger.info('Loaded the demo dataset: Henan 410000 > Anyang 410500 > Yindu 410505 and Wenfeng 410502.');
   }
@@ -191,7 +193,11 @@ function shutdown(reason: string, exitCode = 0): Promise<void> {
     let failed = exitCode !== 0;
     // The migrations and the demo's load use the pool and the database the steps below close: they are stopped, and end, first.
     startStopped.abort();
-    if (running.startStep) await Promise.race([running.startStep.catch(() => undefined), new Promise((done) => setTimeout(done, STEP_TIMEOUT_MS).unref())]);
+    // Each step in turn: one may begin while the one awaited ends (main checks the signal between them, but only once it resumes).
+    for (let awaited: Promise<unknown> | undefined; running.startStep && running.startStep !== awaited;) {
+      awaited = running.startStep;
+      await Promise.race([awaited.catch(() => undefined), new Promise((done) => setTimeout(done, STEP_TIMEOUT_MS).unref())]);
+    }
     for (const [what, step, limitMs] of [
       ['the workers (finishing requests in flight)', () => stopWorkers(running.graceMs + STEP_TIMEOUT_MS), running.graceMs + STEP_TIMEOUT_MS * 2],
       ['the HTTP server (finishing requests in flight)', () => running.server?.stop(), running.graceMs + STEP_TIMEOUT_MS],
