@@ -1,0 +1,67 @@
+import { READINESS_REUSE_MS } from '../../src/observability/health';
+import { createRegions } from '../support/builders';
+import { startTestServer, type TestServer } from '../support/test-server';
+
+/**
+ * `/health/ready` is anonymous and comes before the rate limits, so anyone
+ * may call it as often as they like: a flood of checks must not become a
+ * flood of statements on the pool GraphQL's requests use.
+ */
+describe('readiness under a flood of checks', () => {
+  let api: TestServer;
+  let base: string;
+  beforeAll(async () => {
+    api = await startTestServer();
+    base = api.server.url.replace(/\/graphql$/, '');
+    await createRegions(api, [{ code: '410000', name: '河南省' }]);
+  });
+  afterAll(() => api.close());
+
+  /** The readiness probes sent to PostgreSQL while `during` runs. */
+  const probesDuring = async (during: () => Promise<void>): Promise<number> => {
+    const connection = api.orm.em.getConnection();
+    const execute = jest.spyOn(connection, 'execute');
+    try {
+      await during();
+      return execute.mock.calls.filter(([sql]) => sql === 'select 1').length;
+    } finally {
+      execute.mockRestore();
+    }
+  };
+  const ready = async () => {
+    const response = await fetch(`${base}/health/ready`);
+    return [response.status, ((await response.json()) as { status: string }).status] as const;
+  };
+
+  it('answers 1,000 concurrent checks with one statement per reuse time, all ready, while a GraphQL read is answered', async () => {
+    // After the reuse time of any earlier check (the server's start sends none).
+    await new Promise((done) => setTimeout(done, READINESS_REUSE_MS));
+    let answers: (readonly [number, string])[] = [];
+    let read: Awaited<ReturnType<TestServer['request']>> | undefined;
+    const started = performance.now();
+    let tookMs = 0;
+    const probes = await probesDuring(async () => {
+      const checks = Promise.all(Array.from({ length: 1000 }, ready));
+      read = await api.request(`{ region(code: "410000") { name } }`);
+      answers = await checks;
+      tookMs = performance.now() - started;
+    });
+    // One probe, and one more for each reuse time the thousand took to arrive (over a second on two busy cores); 1,000 before.
+    expect(probes).toBeGreaterThanOrEqual(1);
+    expect(probes).toBeLessThanOrEqual(1 + Math.floor(tookMs / READINESS_REUSE_MS));
+    expect(answers.filter(([status, state]) => status !== 200 || state !== 'ready')).toEqual([]);
+    expect(answers).toHaveLength(1000);
+    expect(read).toEqual({ data: { region: { name: '河南省' } } });
+  });
+
+  it('probes again once the last answer is older than the reuse time', async () => {
+    await new Promise((done) => setTimeout(done, READINESS_REUSE_MS));
+    const probes = await probesDuring(async () => {
+      expect(await ready()).toEqual([200, 'ready']);
+      expect(await ready()).toEqual([200, 'ready']);
+      await new Promise((done) => setTimeout(done, READINESS_REUSE_MS + 50));
+      expect(await ready()).toEqual([200, 'ready']);
+    });
+    expect(probes).toBe(2);
+  });
+});
