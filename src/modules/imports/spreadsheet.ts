@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { cleanText, trimText } from '../../core/text';
+import { cleanText, isIdentifierName, trimEdges, trimText } from '../../core/text';
 import ExcelJS from 'exceljs';
 import { parse, CsvError } from 'csv-parse';
 import { badInput, MuluError, tooLarge } from '../../core/errors';
@@ -192,9 +192,10 @@ export async function readSheet(body: Buffer, format: SheetFormat, columns: Impo
     }
     const cells: Record<string, string> = {};
     try {
-      // The same text hygiene as GraphQL input (core/text.ts): control characters refused, NFC.
+      // The same text hygiene as GraphQL input (core/text.ts): control characters refused, NFC; a code column
+      // keeps the invisible characters inside, which its form refuses, where a name loses them (trimText).
       keys.forEach((key, c) => {
-        if (key) cells[key] = trimText(cleanText(values[c] ?? '', key));
+        if (key) cells[key] = (isIdentifierName(key) ? trimEdges : trimText)(cleanText(values[c] ?? '', key));
       });
     } catch (error) {
       rowErrors.push({ row: rowNumber, reason: error instanceof Error ? error.message : String(error) });
