@@ -1,17 +1,29 @@
 import { READINESS_REUSE_MS } from '../../src/observability/health';
+import { metricsRegistry } from '../../src/observability/metrics';
 import { createRegions } from '../support/builders';
 import { startTestServer, type TestServer } from '../support/test-server';
 
+/** How long each gathering of /metrics takes here: as a worker's, which waits for every worker's registry (src/cluster.ts). */
+const GATHER_MS = 100;
+
 /**
- * `/health/ready` is anonymous and comes before the rate limits, so anyone
- * may call it as often as they like: a flood of checks must not become a
- * flood of statements on the pool GraphQL's requests use.
+ * `/health/ready` and `/metrics` are anonymous and come before the rate
+ * limits, so anyone may call them as often as they like: a flood of checks
+ * must not become a flood of statements on the pool GraphQL's requests use,
+ * nor a flood of scrapes one gathering of every worker's metrics each.
  */
-describe('readiness under a flood of checks', () => {
+describe('readiness and metrics under a flood', () => {
   let api: TestServer;
   let base: string;
+  let gatherings = 0;
   beforeAll(async () => {
-    api = await startTestServer();
+    api = await startTestServer({
+      metrics: async () => {
+        gatherings++;
+        await new Promise((done) => setTimeout(done, GATHER_MS));
+        return metricsRegistry.metrics();
+      },
+    });
     base = api.server.url.replace(/\/graphql$/, '');
     await createRegions(api, [{ code: '410000', name: '河南省' }]);
   });
@@ -63,5 +75,24 @@ describe('readiness under a flood of checks', () => {
       expect(await ready()).toEqual([200, 'ready']);
     });
     expect(probes).toBe(2);
+  });
+
+  it('gathers the metrics once for all the scrapes that arrive while it gathers', async () => {
+    gatherings = 0;
+    const started = performance.now();
+    const scrapes = await Promise.all(
+      Array.from({ length: 1000 }, async () => {
+        const response = await fetch(`${base}/metrics`);
+        return [response.status, /^mulu_requests_total\{/m.test(await response.text())] as const;
+      }),
+    );
+    const tookMs = performance.now() - started;
+    expect(scrapes.filter(([status, complete]) => status !== 200 || !complete)).toEqual([]);
+    // Gatherings never overlap and each takes GATHER_MS: at most one per GATHER_MS the thousand took (1,000 before).
+    expect(gatherings).toBeGreaterThanOrEqual(1);
+    expect(gatherings).toBeLessThanOrEqual(1 + Math.floor(tookMs / GATHER_MS));
+    // A scrape after the flood gathers again: counters read later are current.
+    await fetch(`${base}/metrics`).then((response) => response.text());
+    expect(gatherings).toBeLessThanOrEqual(2 + Math.floor(tookMs / GATHER_MS));
   });
 });
