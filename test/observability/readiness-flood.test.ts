@@ -95,4 +95,18 @@ describe('readiness and metrics under a flood', () => {
     await fetch(`${base}/metrics`).then((response) => response.text());
     expect(gatherings).toBeLessThanOrEqual(2 + Math.floor(tookMs / GATHER_MS));
   });
+
+  it('keeps the metrics small whatever paths anonymous callers send: labels of routes, not of codes, and at most 100 characters', async () => {
+    const scrape = async () => (await fetch(`${base}/metrics`)).text();
+    const before = (await scrape()).length;
+    for (let i = 0; i < 250; i++) {
+      const response = await fetch(`${base}/reports/${i}${'x'.repeat(8_000)}/2023-06/resources.csv`);
+      expect(response.status).toBe(401);
+      await response.text();
+    }
+    const after = await scrape();
+    // One series more (/reports/*, 401), not 250 of 8 KB labels each (25.7 MB before).
+    expect(after).toMatch(/^mulu_requests_total\{operation="\/reports\/\*",method="GET",status="401"\} 250$/m);
+    expect(after.length - before).toBeLessThan(5_000);
+  });
 });
