@@ -37,7 +37,7 @@ import { watchClockSql } from './db/clock-reads';
 import { scheduleUsageFold, USAGE_FOLD_INTERVAL_MS } from './modules/sharing/usage-fold';
 import { checkRecountInterval, FIGURES_RECOUNT_INTERVAL_MS, recountFigures, scheduleFiguresRecount } from './modules/stats/figures-recount';
 import { healthRouter, readinessCheck } from './observability/health';
-import { metricsRegistry, watchPool } from './observability/metrics';
+import { metricsRegistry, sharedWhileRunning, watchPool } from './observability/metrics';
 import { observationPlugin, observedAuthenticator, observeRequests } from './observability/request-observation';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from './config';
 import { attachGraphQLWebSocket } from './graphql/websocket';
@@ -206,9 +206,10 @@ export async function createApp(orm: MikroORM, plainAuthenticator: Authenticator
   // First: the request id, the log line and the metrics of every request.
   app.use(observeRequests(orm));
   app.use('/health', healthRouter(readinessCheck(orm, () => draining, listener && (() => listener.listening()))));
+  const scrape = sharedWhileRunning(options.metrics ?? (() => metricsRegistry.metrics()));
   app.get('/metrics', async (_req, res) => {
     res.setHeader('content-type', metricsRegistry.contentType);
-    res.end(await (options.metrics ?? (() => metricsRegistry.metrics()))());
+    res.end(await scrape());
   });
   // A request arriving on a kept-alive connection while the server drains is turned away; those already in flight finish.
   app.use((_req, res, next) => {

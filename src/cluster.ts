@@ -6,7 +6,7 @@ import type { DemoIdentity } from './modules/auth/demo-identity';
 import type { JwtSettings } from './modules/auth/authenticator';
 import { StartupError } from './db/embedded-postgres';
 import { logger } from './observability/logger';
-import { metricsRegistry } from './observability/metrics';
+import { metricsRegistry, sharedWhileRunning } from './observability/metrics';
 import { elapsedMs } from './core/elapsed';
 
 /**
@@ -262,8 +262,9 @@ export function startWorkers(count: number, setup: WorkerSetup, onGiveUp: (reaso
 function metricsGatherer() {
   let nextId = 0;
   const rounds = new Map<number, { waiting: Set<number>; parts: MetricsJson[]; finish: () => void }>();
+  // Scrapes reaching the primary from several workers at once share one round (sharedWhileRunning).
   return {
-    async gather(): Promise<string> {
+    gather: sharedWhileRunning(async (): Promise<string> => {
       const requestId = nextId++;
       const parts: MetricsJson[] = [await metricsRegistry.getMetricsAsJSON()];
       const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
@@ -282,7 +283,7 @@ function metricsGatherer() {
       // the metrics prom-client would otherwise reduce to the first process's value, such as the Node version).
       const labelled = parts.map((metrics) => metrics.map((metric) => ({ ...metric, aggregator: 'sum' as const })));
       return AggregatorRegistry.aggregate(labelled).metrics();
-    },
+    }),
     answer(workerId: number, requestId: number, metrics: MetricsJson) {
       const round = rounds.get(requestId);
       if (!round || !round.waiting.delete(workerId)) return;

@@ -18,9 +18,10 @@ const describe = (char: string) => `U+${char.codePointAt(0)!.toString(16).toUppe
 /**
  * Identifier codes (directory, main and sub-item, credit and region codes)
  * are compared case-insensitively: Mulu keeps them upper-case, so `mz-abc`
- * finds, and collides with, `MZ-ABC`.
+ * finds, and collides with, `MZ-ABC`. Named `code`, `…Code` (GraphQL) or
+ * `…_code` (an import file's columns).
  */
-export const isIdentifierName = (name: string) => name === 'code' || /Code$/.test(name);
+export const isIdentifierName = (name: string) => name === 'code' || /(Code|_code)$/.test(name);
 
 /**
  * Whitespace and the characters that show as nothing: soft hyphen, zero-width
@@ -28,7 +29,9 @@ export const isIdentifierName = (name: string) => name === 'code' || /Code$/.tes
  * mark, the Hangul fillers. A name of nothing else reads as blank, and
  * "殷都区民政局" with a zero-width space after it looks like the name without.
  */
-const INVISIBLE = '\\s\\u00AD\\u115F\\u1160\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u206F\\u3164\\uFEFF\\uFFA0';
+const SHOWS_AS_NOTHING = '\\u00AD\\u115F\\u1160\\u180E\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u206F\\u3164\\uFEFF\\uFFA0';
+const INVISIBLE = `\\s${SHOWS_AS_NOTHING}`;
+const SHOWS_AS_NOTHING_ANYWHERE = new RegExp(`[${SHOWS_AS_NOTHING}]`, 'g');
 const INVISIBLE_EDGES = new RegExp(`^[${INVISIBLE}]+|[${INVISIBLE}]+$`, 'g');
 const INVISIBLE_INSIDE = new RegExp(`[${INVISIBLE}]`);
 
@@ -40,12 +43,23 @@ export const isBlankText = (text: string): boolean => INVISIBLE_FIRST.test(text)
 /** Whether `text` holds white space (a line break too) or a character that shows as nothing: a code with one looks like another code. */
 export const holdsSpaceOrInvisible = (text: string): boolean => INVISIBLE_INSIDE.test(text);
 
+/** Whitespace and invisible characters at either end removed: how an identifier code is trimmed, keeping those inside for its form's check to refuse. */
+export const trimEdges = (text: string): string => text.replace(INVISIBLE_EDGES, '');
+
 /**
- * `String.prototype.trim`, also removing invisible characters at either end:
+ * `String.prototype.trim`, also removing invisible characters at either end,
+ * and the characters that show as nothing anywhere (not the spaces inside):
  * what every service does to a name or other text a person typed before it
- * checks it is not blank, stores it or compares it.
+ * checks it is not blank, stores it or compares it. Removed, not refused:
+ * Windows puts the direction controls U+202A..U+202C around a telephone
+ * number copied from its contacts, which a steward pastes into a name or a
+ * purpose. Kept, a direction override left open (U+202E) showed the rest of
+ * a name reversed on every page and export that shows it ("局政民" reads
+ * "民政局"), and a zero-width joiner inside made "殷都区人社局" a second
+ * department of its region beside "殷都区人社局". Codes keep them, to be
+ * refused by their form (identifierCode, trimEdges).
  */
-export const trimText = (text: string): string => text.replace(INVISIBLE_EDGES, '');
+export const trimText = (text: string): string => trimEdges(text).replace(SHOWS_AS_NOTHING_ANYWHERE, '');
 
 /**
  * An identifier code as Mulu keeps and compares it, on every path that
@@ -62,7 +76,7 @@ export const trimText = (text: string): string => text.replace(INVISIBLE_EDGES, 
  * for `jc-001` (kept as typed).
  */
 export function identifierCode(text: string): string {
-  return trimText(text.normalize('NFKC').replace(/〇/g, '0')).toUpperCase();
+  return trimEdges(text.normalize('NFKC').replace(/〇/g, '0')).toUpperCase();
 }
 
 /**
@@ -107,11 +121,12 @@ export function checkDate(value: Date, field: string, name: string, now = Date.n
  * A column's name as it is matched to an item's: compatibility characters
  * folded (NFKC: full-width letters and digits, the ideographic space, and
  * one Unicode form for accented letters, which a Mac writes decomposed),
- * then spaces and invisible characters at either end removed. So "\u3000姓名 ",
- * "ＩＤ" and "ID" name the items 姓名 and ID; the row is stored under the
- * item's own name. Two items of one directory may not share it
- * (checkInformationItems), or the same header would name one item on one
- * route and the other on another.
+ * then trimText (spaces and invisible characters at either end, the
+ * characters that show as nothing anywhere). So "\u3000姓名 ", "ＩＤ" and
+ * "ID" name the items 姓名 and ID, and "金\u200D额" the item 金额; the row
+ * is stored under the item's own name. Two items of one directory may not
+ * share it (checkInformationItems), or the same header would name one item
+ * on one route and the other on another.
  */
 export const columnKey = (name: string): string => trimText(name.normalize('NFKC'));
 

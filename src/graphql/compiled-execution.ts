@@ -105,6 +105,31 @@ function selectsAbstractType(schema: GraphQLSchema, document: DocumentNode): boo
 }
 
 /**
+ * Whether the document names an alias, a variable, a fragment or an
+ * operation `__proto__`. graphql-jit's compiled code keeps answers by alias
+ * and variables by name as keys of plain objects, where `__proto__` is the
+ * prototype: a leaf aliased `__proto__` vanished from the answer, and a
+ * variable `$__proto__` was never given to its argument (INTERNAL_SERVER_ERROR).
+ * graphql-js keeps them in objects without a prototype, so such documents
+ * run there. Other names (`constructor`, `toString`) are plain keys to both.
+ */
+function namesThePrototype(document: DocumentNode): boolean {
+  let found = false;
+  const check = (name: string | undefined) => {
+    if (name !== '__proto__') return undefined;
+    found = true;
+    return BREAK;
+  };
+  visit(document, {
+    Field: (node) => check(node.alias?.value),
+    VariableDefinition: (node) => check(node.variable.name.value),
+    FragmentDefinition: (node) => check(node.name.value),
+    OperationDefinition: (node) => check(node.name?.value),
+  });
+  return found;
+}
+
+/**
  * Runs queries and mutations compiled by graphql-jit (a document's
  * selection set turned once into a JavaScript function that calls the same
  * resolvers), instead of graphql-js walking the document for every request:
@@ -122,7 +147,8 @@ function selectsAbstractType(schema: GraphQLSchema, document: DocumentNode): boo
  * as an attacker varying documents would, costs no compilation) and kept,
  * by its text and operation name, among the COMPILED_DOCUMENTS most recently
  * used. Documents graphql-jit cannot compile, introspection, documents
- * selecting an interface or union, and subscriptions run on graphql-js. Subscriptions over WebSocket
+ * selecting an interface or union or naming anything `__proto__`, and
+ * subscriptions run on graphql-js. Subscriptions over WebSocket
  * (websocket.ts) do not pass through here.
  */
 export function compiledExecution(schema: GraphQLSchema, maxDocuments = COMPILED_DOCUMENTS) {
@@ -143,6 +169,7 @@ export function compiledExecution(schema: GraphQLSchema, maxDocuments = COMPILED
     let plan: Plan;
     try {
       if (selectsAbstractType(schema, document)) throw new Error('an abstract type');
+      if (namesThePrototype(document)) throw new Error('a name __proto__');
       const result = compileQuery(schema, document, operationName ?? undefined, { disablingCapturingStackErrors: true });
       plan = isCompiledQuery(result) ? result : 'interpreted';
     } catch {

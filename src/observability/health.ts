@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Router } from 'express';
 import { describeError } from './logger';
+import { elapsedMs } from '../core/elapsed';
 import { writeRefusals } from '../core/write-refusals';
 
 /** How long readiness waits for PostgreSQL to answer `select 1`. */
@@ -37,9 +38,33 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 /**
+ * How long a probe that found PostgreSQL and the migrations ready answers
+ * the readiness checks that follow it. `/health/ready` is anonymous and comes
+ * before the rate limits (a balancer must reach it), so without this every
+ * call ran `select 1` on the request pool: a thousand calls at once were a
+ * thousand statements taking the pool's connections from GraphQL. A
+ * balancer checks every few seconds; an answer a second old is as good. A
+ * probe that failed is not reused, so the first check after the database
+ * is back says so.
+ */
+export const READINESS_REUSE_MS = 1000;
+
+/** What one probe found of the database and the migrations, shared by every check it answers. */
+interface Probe {
+  database: Readiness['checks']['database'];
+  migrations: Readiness['checks']['migrations'];
+  reason?: string;
+}
+
+/**
  * Readiness: PostgreSQL answers a query within a second, every migration
  * is applied, and the server is not draining for a shutdown. Migrations are
  * checked until they have been seen applied once (they only change at start).
+ *
+ * Checks arriving while a probe of the database runs wait for that probe,
+ * and a ready answer serves the checks of the next READINESS_REUSE_MS too: a
+ * flood of checks sends one statement at a time, never one each. Draining,
+ * writes and liveUpdates are this process's own state, read at every check.
  *
  * `isListening` (the LISTEN connection of pg-listener.ts) is reported in
  * `checks.liveUpdates` but does not turn readiness off: while it reconnects,
@@ -49,8 +74,41 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * every replica: taking them all out of the balancer would stop the
  * requests too.
  */
-export function readinessCheck(orm: MikroORM, isDraining: () => boolean, isListening: (() => boolean) | null = null): () => Promise<Readiness> {
+export function readinessCheck(
+  orm: MikroORM,
+  isDraining: () => boolean,
+  isListening: (() => boolean) | null = null,
+  reuseMs = READINESS_REUSE_MS,
+): () => Promise<Readiness> {
   let migrationsApplied = false;
+  const probeDatabase = async (): Promise<Probe> => {
+    try {
+      await withTimeout(orm.em.getConnection().execute('select 1'), READINESS_DB_TIMEOUT_MS, 'PostgreSQL');
+    } catch (error) {
+      return { database: 'unavailable', migrations: migrationsApplied ? 'ok' : 'unknown', reason: `database: ${describeError(error)}` };
+    }
+    if (migrationsApplied) return { database: 'ok', migrations: 'ok' };
+    try {
+      const pending = await withTimeout(orm.getMigrator().getPendingMigrations(), READINESS_DB_TIMEOUT_MS, 'PostgreSQL');
+      if (pending.length > 0) return { database: 'ok', migrations: 'pending', reason: `migrations not applied: ${pending.map((m) => m.name).join(', ')}` };
+      migrationsApplied = true;
+      return { database: 'ok', migrations: 'ok' };
+    } catch (error) {
+      return { database: 'ok', migrations: 'unknown', reason: `migrations: ${describeError(error)}` };
+    }
+  };
+  /** The probe under way, or the last one with when it ended (monotonic ms) if it found everything ready. probeDatabase never rejects. */
+  let last: { probe: Promise<Probe>; endedAt: number | null } | null = null;
+  const sharedProbe = (): Promise<Probe> => {
+    if (last && (last.endedAt === null || elapsedMs() - last.endedAt < reuseMs)) return last.probe;
+    const current: { probe: Promise<Probe>; endedAt: number | null } = { probe: probeDatabase(), endedAt: null };
+    void current.probe.then(({ reason }) => {
+      if (reason === undefined) current.endedAt = elapsedMs();
+      else if (last === current) last = null;
+    });
+    last = current;
+    return current.probe;
+  };
   return async () => {
     const checks: Readiness['checks'] = {
       database: 'unavailable',
@@ -60,26 +118,9 @@ export function readinessCheck(orm: MikroORM, isDraining: () => boolean, isListe
       ...(isListening ? { liveUpdates: isListening() ? 'ok' : 'reconnecting' } : {}),
     };
     if (checks.draining) return { ready: false, reason: 'the server is shutting down and takes no new requests', checks };
-    try {
-      await withTimeout(orm.em.getConnection().execute('select 1'), READINESS_DB_TIMEOUT_MS, 'PostgreSQL');
-      checks.database = 'ok';
-    } catch (error) {
-      return { ready: false, reason: `database: ${describeError(error)}`, checks };
-    }
-    if (!migrationsApplied) {
-      try {
-        const pending = await withTimeout(orm.getMigrator().getPendingMigrations(), READINESS_DB_TIMEOUT_MS, 'PostgreSQL');
-        if (pending.length > 0) {
-          checks.migrations = 'pending';
-          return { ready: false, reason: `migrations not applied: ${pending.map((m) => m.name).join(', ')}`, checks };
-        }
-        migrationsApplied = true;
-        checks.migrations = 'ok';
-      } catch (error) {
-        return { ready: false, reason: `migrations: ${describeError(error)}`, checks };
-      }
-    }
-    return { ready: true, checks };
+    const { reason, ...found } = await sharedProbe();
+    Object.assign(checks, found);
+    return reason ? { ready: false, reason, checks } : { ready: true, checks };
   };
 }
 

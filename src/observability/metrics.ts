@@ -8,6 +8,25 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export const metricsRegistry = new Registry();
 collectDefaultMetrics({ register: metricsRegistry });
 
+/**
+ * `gather` run once for every call made while it runs: the calls wait for
+ * the one run under way and get its answer, and a call after it ended runs
+ * it again (so counters read after a request see it). /metrics is anonymous
+ * and comes before the rate limits, and with several workers each scrape
+ * has every worker serialise its registry for the primary (src/cluster.ts):
+ * a thousand scrapes at once were a thousand rounds of messages to every
+ * worker, now one.
+ */
+export function sharedWhileRunning<T>(gather: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | null = null;
+  return () => {
+    running ??= gather().finally(() => {
+      running = null;
+    });
+    return running;
+  };
+}
+
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** Requests by operation (GraphQL operation name, or the HTTP route), method and status. */

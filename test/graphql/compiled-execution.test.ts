@@ -60,12 +60,37 @@ describe('compiled execution', () => {
     ['a text argument with a NUL character', `query V($code: String!) { region(code: $code) { code } }`, { code: 'a\u0000b' }],
     ['an interface (run on graphql-js)', `query { node(id: "TW91bnQ6OTk5OTk5OTk5OTk=") { id } }`, {}],
     ['__typename alone', `{ __typename }`, {}],
+    // Names a caller chooses that graphql-jit keeps as keys of plain objects (run on graphql-js).
+    ['a leaf aliased __proto__', `{ region(code: "410000") { __proto__: name constructor: code } }`, {}],
+    ['__typename aliased __proto__ at the root', `{ __proto__: __typename toString: __typename }`, {}],
+    ['a variable named $__proto__', `query V($__proto__: String!) { region(code: $__proto__) { name } }`, JSON.parse('{"__proto__": "410000"}')],
+    ['a fragment and an operation named __proto__', `query __proto__ { ...__proto__ } fragment __proto__ on Query { region(code: "410000") { name } }`, {}],
   ];
 
   it.each(cases)('answers %s as graphql-js does', async (_name, query, variables) => {
     const interpreted = await post(query, variables);
     const compiled = [await post(query, variables), await post(query, variables)];
     expect(compiled).toEqual([interpreted, interpreted]);
+  });
+
+  it('answers names that are JavaScript object keys (__proto__, constructor, toString) with every field, compiled or not', async () => {
+    // Sequential: the first run is graphql-js's, the next two graphql-jit's (or graphql-js's, for a document it leaves there).
+    const answers = async (query: string, variables: Record<string, unknown> = {}) => {
+      const got: [number, string][] = [];
+      for (let i = 0; i < 3; i++) {
+        const { status, text } = await post(query, variables);
+        got.push([status, text.trimEnd()]);
+      }
+      return got;
+    };
+    const expectThrice = (answer: [number, string]) => [answer, answer, answer];
+    expect(await answers(`{ region(code: "410000") { __proto__: name constructor: code } }`)).toEqual(
+      expectThrice([200, '{"data":{"region":{"__proto__":"河南省","constructor":"410000"}}}']),
+    );
+    expect(await answers(`{ __proto__: __typename toString: __typename }`)).toEqual(expectThrice([200, '{"data":{"__proto__":"Query","toString":"Query"}}']));
+    expect(await answers(`query V($__proto__: String!) { region(code: $__proto__) { name } }`, JSON.parse('{"__proto__": "410000"}'))).toEqual(
+      expectThrice([200, '{"data":{"region":{"name":"河南省"}}}']),
+    );
   });
 
   it('answers a caller who may not run the operation as graphql-js does', async () => {

@@ -143,6 +143,59 @@ describe('text hygiene on every string argument and input field (findings 5, 6, 
     ).toEqual([{ n: 0 }]);
   });
 
+  it('names lose the characters that show as nothing anywhere (direction controls, zero-width joiners); codes holding one are refused', async () => {
+    const createDepartment = (n: number, name: string) =>
+      api.request<{ createDepartment: { name: string } | null }>(
+        `mutation($v: String!) { createDepartment(input: { creditCode: "${creditCode('410505', n)}", name: $v, regionCode: "410505" }) { name } }`,
+        { v: name },
+      );
+    // A zero-width joiner or space inside made a second department that looks like the first.
+    for (const [n, name] of [
+      [4, '殷都区\u200D人社局'],
+      [5, '殷都\u200B区人社局'],
+      [6, '殷都区人\u202E社局'],
+    ] as const) {
+      const twin = await createDepartment(n, name);
+      expect(twin.errors?.[0]).toMatchObject({ extensions: { code: 'CONFLICT' }, message: 'Region 410505 already has a department named "殷都区人社局".' });
+    }
+    // A telephone number pasted from Windows (U+202A..U+202C around it) is kept without them; an override left open is dropped.
+    expect((await createDepartment(7, '殷都区医保局 \u202A0372-5551234\u202C')).data).toEqual({ createDepartment: { name: '殷都区医保局 0372-5551234' } });
+    expect((await createDepartment(8, '\u202E局保医')).data).toEqual({ createDepartment: { name: '局保医' } });
+    // Found by a search for the name as it shows.
+    const found = await api.request<{ directories: { totalCount: number } }>(`query($t: String!) { directories(filter: { text: $t }) { totalCount } }`, {
+      t: '资源\u202A TXT-1',
+    });
+    expect(found.data).toEqual({ directories: { totalCount: 1 } });
+    // The search's %, _ and backslash are the characters themselves, not LIKE's wildcards.
+    for (const [text, totalCount] of [
+      ['%', 0],
+      ['_', 0],
+      ['\\', 0],
+      ['TXT_1', 0],
+      ['TXT-1', 1],
+    ] as const) {
+      const search = await api.request(`query($t: String!) { directories(filter: { text: $t }) { totalCount } }`, { t: text });
+      expect({ text, data: search.data }).toEqual({ text, data: { directories: { totalCount } } });
+    }
+    // Codes are identifiers: a direction control or zero-width character inside is refused on every code's form.
+    const codes = [
+      [REGISTER, { input: directory('BD\u202E-1') }],
+      [
+        `mutation($v: String!) { createSupervisionMainItem(input: { departmentCreditCode: "${dept}", code: $v, name: "事项", legalBasis: "依据" }) { code } }`,
+        { v: 'M\u2066-1' },
+      ],
+      [`mutation($v: String!) { createRegion(input: { code: $v, name: "区" }) { code } }`, { v: '4105\u202E06' }],
+      [
+        `mutation($v: String!) { createDepartment(input: { creditCode: $v, name: "殷都区某局", regionCode: "410505" }) { id } }`,
+        { v: `${creditCode('410505', 9).slice(0, 9)}\u202D${creditCode('410505', 9).slice(9)}` },
+      ],
+    ] as const;
+    for (const [document, variables] of codes) {
+      const answer = await api.request(document, variables);
+      expect({ document, codes: answer.errors?.map((e) => e.extensions?.code) }).toEqual({ document, codes: ['BAD_USER_INPUT'] });
+    }
+  });
+
   it('finding 9: dates outside 1900..2100, and events more than a day ahead, are refused', async () => {
     const mountId = (await api.ok(`mutation { mountDataset(input: { directory: { code: "TXT-1" }, kind: TABLE, locator: "t", recordCount: 1 }) { id } }`))
       .mountDataset.id;

@@ -103,6 +103,7 @@ export async function startTestServer(
     bodyRate: options.bodyRate,
     importLimits: options.importLimits,
     sendStallMs: options.sendStallMs,
+    metrics: options.metrics,
   });
   const sql = countStatements(orm);
 

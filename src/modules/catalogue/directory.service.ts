@@ -197,13 +197,15 @@ export function directoryFilterSql(filter: DirectoryFilter): { sql: string; para
     parts.push('c.share_type = ?');
     params.push(filter.shareType);
   }
-  if (filter.text?.trim()) {
+  // The name's own hygiene (trimText): a search pasted with direction controls finds the names stored without them.
+  const text = trimText(filter.text ?? '');
+  if (text) {
     // `name ilike p` itself: in a multi-byte database PostgreSQL's ILIKE is lower() of both sides, then LIKE
     // (like.c, Generic_Text_IC_like). Written out, lower(name) and lower(code) are read from
     // resource_directory_search_index instead of lower-casing every directory the search passes over (half
     // the statement's time on a city's directories).
     parts.push(`(lower(c.name) like lower(?) or lower(c.code) like lower(?))`);
-    const pattern = `%${escapeLike(filter.text.trim())}%`;
+    const pattern = `%${escapeLike(text)}%`;
     params.push(pattern, pattern);
   }
   if (filter.stale != null) {

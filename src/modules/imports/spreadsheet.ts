@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { cleanText, titleRowHint, trimText } from '../../core/text';
+import { cleanText, isIdentifierName, titleRowHint, trimEdges, trimText } from '../../core/text';
 import ExcelJS from 'exceljs';
 import { parse, CsvError } from 'csv-parse';
 import { notTextOf } from '../../core/charset';
@@ -202,9 +202,10 @@ export async function readSheet(
     }
     const cells: Record<string, string> = {};
     try {
-      // The same text hygiene as GraphQL input (core/text.ts): control characters refused, NFC.
+      // The same text hygiene as GraphQL input (core/text.ts): control characters refused, NFC; a code column
+      // keeps the invisible characters inside, which its form refuses, where a name loses them (trimText).
       keys.forEach((key, c) => {
-        if (key) cells[key] = trimText(cleanText(values[c] ?? '', key));
+        if (key) cells[key] = (isIdentifierName(key) ? trimEdges : trimText)(cleanText(values[c] ?? '', key));
       });
     } catch (error) {
       rowErrors.push({ row: rowNumber, reason: error instanceof Error ? error.message : String(error) });

@@ -66,7 +66,10 @@ function mainItemFilterSql(filter: MainItemListFilter): { sql: string; params: u
 
 /** Trims a required text field and checks its length, with a reason a steward understands. */
 export function requireText(value: string, what: string, max: number): string {
-  const text = trimText(value);
+  return checkLength(trimText(value), what, max);
+}
+
+function checkLength(text: string, what: string, max: number): string {
   if (!text) throw badInput(`The ${what} must not be empty.`);
   if (text.length > max) throw badInput(`The ${what} is ${text.length} characters long; at most ${max} are allowed.`);
   return text;
@@ -81,7 +84,8 @@ export function requireText(value: string, what: string, max: number): string {
  * its code, as record batches find it.
  */
 export function itemCode(value: string, what: ItemCodeKind): string {
-  return requireText(identifierCode(value), what, 64);
+  // Not trimText again: identifierCode trimmed it, and keeps the direction controls inside that checkNewItemCode refuses.
+  return checkLength(identifierCode(value), what, 64);
 }
 
 /**

@@ -32,7 +32,7 @@ describe('information item names', () => {
       },
     });
 
-  it('are unique as files and rows name them: full-width or compatibility spellings of one name are refused', async () => {
+  it('are unique as files and rows name them: full-width, compatibility or invisible-character spellings of one name are refused', async () => {
     const pairs = [
       ['ID', 'ＩＤ'],
       ['面积(m²)', '面积（m2）'],
@@ -57,6 +57,12 @@ describe('information item names', () => {
     expect(errorCodes(updated)).toEqual(['BAD_USER_INPUT']);
     // The same name twice keeps its message; different names stay different items.
     expect((await register('N-T', ['ID', 'ID'])).errors?.[0]?.message).toBe('Information item "ID" appears twice; names must be unique within a directory.');
+    // A zero-width joiner, space or soft hyphen inside is no part of a name (trimText): two columns that look the same are one name twice.
+    for (const [i, second] of ['金\u200D额', '金\u200B额', '金\u00AD额', '金\u202E额'].entries()) {
+      expect((await register(`N-Z${i}`, ['金额', second])).errors?.[0]?.message).toBe(
+        'Information item "金额" appears twice; names must be unique within a directory.',
+      );
+    }
     expect(errorCodes(await register('N-OK', ['ID', 'ID2', '姓名']))).toEqual([]);
   });
 });
