@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { exportSPKI, generateKeyPair, SignJWT, type KeyLike } from 'jose';
+import { Agent, fetch } from 'undici';
 import { startServer, type AppOptions, type MuluServer } from '../../src/app';
 import { authSettingsFromConfig, createAuthenticator, type Authenticator } from '../../src/modules/auth/authenticator';
 import { countStatements, createTestDatabase, migratedOrm } from './database';
@@ -107,11 +108,15 @@ export async function startTestServer(
   });
   const sql = countStatements(orm);
 
+  // Kept-alive connections are let go after 1 s idle, well before the server's 5 s (Node's keepAliveTimeout): with the
+  // client's default of 4 s, a test whose process was busy for a while (500 subscribers set up) sent a request on a
+  // connection the server was closing at that moment ("other side closed").
+  const dispatcher = new Agent({ keepAliveTimeout: 1000, keepAliveMaxTimeout: 1000 });
   const client = (defaultHeaders: Record<string, string>): ApiClient => {
     const request = async <T>(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) => {
       const merged: Record<string, string> = { 'content-type': 'application/json', ...defaultHeaders, ...headers };
       if (merged.authorization === '') delete merged.authorization;
-      const response = await fetch(server.url, { method: 'POST', headers: merged, body: JSON.stringify({ query, variables }) });
+      const response = await fetch(server.url, { method: 'POST', headers: merged, body: JSON.stringify({ query, variables }), dispatcher });
       return (await response.json()) as GraphQLResponse<T>;
     };
     return {
@@ -159,6 +164,7 @@ export async function startTestServer(
     settleUsage: () => settleUsage(orm.em),
     async close() {
       await server.stop();
+      await dispatcher.close();
       await orm.close(true);
       await database.drop();
     },
