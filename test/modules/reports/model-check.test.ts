@@ -385,8 +385,10 @@ class World {
       const roll = r.int(0, 9);
       // A directory withdrawn since the request is never granted: its request can only be rejected.
       const published = this.departments.some((d) => d.directories.some((x) => x.code === q.directory && x.status === 'PUBLISHED'));
+      // Nor one no longer shared (its share type changed by an import).
+      const shared = this.departments.some((d) => d.directories.some((x) => x.code === q.directory && x.shareType !== 'NOT_SHARED'));
       if (q.status === 'PENDING') {
-        if (roll < 4 && published) {
+        if (roll < 4 && published && shared) {
           q.status = 'GRANTED';
           this.queue('approveSubscriptionRequest', 'SubscriptionDecisionInput', { id: q.id });
         } else if (roll < 7) {
@@ -589,10 +591,82 @@ class World {
       }
     }
     await this.flush();
+    await this.importDirectories();
     this.subscriptions();
     await this.flush();
     await this.importItems();
     await this.ingestRecords();
+  }
+
+  /**
+   * A steward's directories spreadsheet (POST /imports/directories, CSV or
+   * XLSX, one row per information item, the directory's columns on its first
+   * row only): new codes are registered as drafts; known ones take the file's
+   * update cycle and share type (whether their data is stale, whether they
+   * can be granted change with them). A file that lists a withdrawn
+   * directory is refused whole (400, nothing written), then sent without it.
+   */
+  private async importDirectories() {
+    const r = this.random;
+    const SHARE = { UNCONDITIONAL: '无条件共享', CONDITIONAL: '有条件共享', NOT_SHARED: '不予共享' } as Record<string, string>;
+    const CYCLE = { REAL_TIME: '实时', DAILY: '每日', WEEKLY: '每周', MONTHLY: '每月', QUARTERLY: '每季度', YEARLY: '每年' } as Record<string, string>;
+    const header = ['部门统一社会信用代码', '目录编码', '目录名称', '资源格式', '共享类型', '共享条件', '更新周期', '信息项名称', '信息项数据类型'];
+    for (const d of this.departments) {
+      if (!r.chance(0.3)) continue;
+      const changed = d.directories.filter((x) => x.status !== 'WITHDRAWN' && r.chance(0.4));
+      const after = new Map(changed.map((x) => [x.code, { updateCycle: r.pick(CYCLES), shareType: r.pick(Object.keys(SHARE)) }]));
+      const added: ModelDirectory[] = Array.from({ length: r.int(0, 2) }, () => ({
+        code: `MC-${this.province}-${this.next()}`,
+        status: 'DRAFT',
+        updateCycle: r.pick(CYCLES),
+        shareType: r.pick(Object.keys(SHARE)),
+        mounts: [],
+      }));
+      const rowsOf = (x: { code: string; updateCycle: string; shareType: string }) => [
+        [
+          d.code,
+          x.code,
+          `资源 ${x.code}`,
+          '数据库',
+          SHARE[x.shareType],
+          x.shareType === 'UNCONDITIONAL' ? '' : '仅用于政务服务办理',
+          CYCLE[x.updateCycle],
+          '名称',
+          '字符型',
+        ],
+        ['', x.code, '', '', '', '', '', '编号', '字符型'],
+      ];
+      const rows = [...changed.map((x) => ({ ...x, ...after.get(x.code)! })), ...added].flatMap(rowsOf);
+      if (rows.length === 0) continue;
+      const xlsx = r.chance(0.5);
+      const send = async (body: string[][]) => {
+        if (!xlsx)
+          return http(this.api, '/imports/directories', {
+            method: 'POST',
+            body: `\uFEFF${[header, ...body].map((row) => row.join(',')).join('\r\n')}\r\n`,
+            contentType: 'text/csv',
+          });
+        const workbook = new ExcelJS.Workbook();
+        const sheet = workbook.addWorksheet('资源目录');
+        for (const row of [header, ...body]) sheet.addRow(row);
+        return http(this.api, '/imports/directories', {
+          method: 'POST',
+          body: Buffer.from(await workbook.xlsx.writeBuffer()),
+          contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        });
+      };
+      const withdrawn = d.directories.find((x) => x.status === 'WITHDRAWN');
+      if (withdrawn && r.chance(0.5)) {
+        const refused = await send([...rows, ...rowsOf(withdrawn)]);
+        // Refused for the withdrawn directory's rows (the header is row 1), and only those.
+        const errors = refused.json().errors as { row: number }[];
+        expect([refused.status, refused.json().applied, [...new Set(errors.map((e) => e.row))]]).toEqual([400, false, [rows.length + 2]]);
+      }
+      const response = await send(rows);
+      expect([response.status, response.json().errors]).toEqual([200, []]);
+      for (const x of changed) Object.assign(x, after.get(x.code));
+      d.directories.push(...added);
+    }
   }
 
   /**
