@@ -62,6 +62,8 @@ interface ModelMount {
   active: boolean;
   recordCount: number;
   age: Age;
+  /** Rows held by the platform: its record count is the rows loaded. */
+  hosted?: boolean;
 }
 interface ModelDirectory {
   code: string;
@@ -110,6 +112,17 @@ interface Figures {
   made: number;
   received: number;
   pending: number;
+  /** Use of hosted data (docs/data-sharing.md): as provider (deliveries to others, rows, consumer departments) and as consumer. */
+  provided: { requests: number; rows: number; consumers: number };
+  used: { requests: number; rows: number; consumers: number };
+}
+
+/** One delivery of hosted rows to a granted department (a GraphQL page or a rows.csv download). */
+interface ModelDelivery {
+  directory: string;
+  provider: string;
+  consumer: string;
+  rows: number;
 }
 
 interface ModelRequest {
@@ -134,6 +147,8 @@ function emptyFigures(): Figures {
     made: 0,
     received: 0,
     pending: 0,
+    provided: { requests: 0, rows: 0, consumers: 0 },
+    used: { requests: 0, rows: 0, consumers: 0 },
     byCategory: Object.fromEntries(CATEGORIES.map((c) => [c, { subItems: 0, covered: 0, records: 0 }])),
   };
 }
@@ -176,6 +191,8 @@ function addFigures(a: Figures, b: Figures): Figures {
   for (const key of ['published', 'mounted', 'stale', 'mainItems', 'coveredMain', 'subItems', 'coveredSub', 'records', 'made', 'received', 'pending'] as const)
     f[key] = a[key] + b[key];
   f.volume = a.volume + b.volume;
+  for (const side of ['provided', 'used'] as const)
+    f[side] = { requests: a[side].requests + b[side].requests, rows: a[side].rows + b[side].rows, consumers: a[side].consumers + b[side].consumers };
   for (const c of CATEGORIES)
     f.byCategory[c] = {
       subItems: a.byCategory[c].subItems + b.byCategory[c].subItems,
@@ -360,6 +377,7 @@ class World {
   snapshots = new Map<string, { departments: Map<string, { name: string; region: string; figures: Figures }>; regions: Set<string> }>();
   private counter = 0;
   requests: ModelRequest[] = [];
+  deliveries: ModelDelivery[] = [];
   private mutations: { field: string; type: string; input: Record<string, unknown>; onResult?: (data: Record<string, unknown>) => void }[] = [];
 
   constructor(
@@ -374,6 +392,16 @@ class World {
     f.made = this.requests.filter((q) => q.requester === d.code && q.status === 'GRANTED').length;
     f.received = this.requests.filter((q) => q.provider === d.code && q.status === 'GRANTED').length;
     f.pending = this.requests.filter((q) => q.provider === d.code && q.status === 'PENDING').length;
+    const usage = (deliveries: ModelDelivery[], consumers: number) => ({
+      requests: deliveries.length,
+      rows: deliveries.reduce((sum, x) => sum + x.rows, 0),
+      consumers,
+    });
+    const provided = this.deliveries.filter((x) => x.provider === d.code);
+    const used = this.deliveries.filter((x) => x.consumer === d.code);
+    // As provider: the departments that used its data; as consumer: 1 once it received any.
+    f.provided = usage(provided, new Set(provided.map((x) => x.consumer)).size);
+    f.used = usage(used, used.length ? 1 : 0);
     return f;
   }
 
@@ -547,10 +575,12 @@ class World {
         }
         for (const m of directory.mounts) {
           if (!m.active || !m.id) continue;
+          // A hosted mount is unmounted but never refreshed (its rows are its count).
+          if (m.hosted && r.chance(0.8)) continue;
           if (r.chance(0.15)) {
             m.active = false;
             this.queue('unmountDataset', 'UnmountDatasetInput', { mountId: m.id });
-          } else if (r.chance(0.2)) {
+          } else if (!m.hosted && r.chance(0.2)) {
             m.recordCount = this.recordCount();
             m.age = 'NOW';
             this.queue('refreshMount', 'RefreshMountInput', { mountId: m.id, recordCount: m.recordCount });
@@ -591,11 +621,73 @@ class World {
       }
     }
     await this.flush();
+    await this.hostAndDeliver();
     await this.importDirectories();
     this.subscriptions();
     await this.flush();
     await this.importItems();
     await this.ingestRecords();
+  }
+
+  /**
+   * Hosted datasets: rows loaded into a new hosted mount of a published
+   * directory (its record count is the rows held), or loaded again in place
+   * of the old ones; then deliveries to granted departments, a GraphQL page
+   * of rows or the whole rows.csv, each one request of the rows it carried.
+   */
+  private async hostAndDeliver() {
+    const r = this.random;
+    const load = async (m: ModelMount, mode: 'appendDatasetRows' | 'replaceDatasetRows', rows: number) => {
+      await this.api.ok(`mutation($input: DatasetRowsInput!) { ${mode}(input: $input) { recordCount } }`, {
+        input: { mountId: m.id, rows: Array.from({ length: rows }, (_, i) => ({ 名称: `行 ${i}` })) },
+      });
+      m.recordCount = mode === 'appendDatasetRows' ? m.recordCount + rows : rows;
+    };
+    const hostedOf = (x: ModelDirectory) => x.mounts.find((m) => m.hosted && m.active);
+    for (const d of this.departments)
+      for (const x of d.directories) {
+        if (x.status !== 'PUBLISHED') continue;
+        const hosted = hostedOf(x);
+        if (!hosted && r.chance(0.2)) {
+          const m: ModelMount = { id: '', active: true, recordCount: 0, age: 'NOW', hosted: true };
+          const data = await this.api.ok<{ mountDataset: { id: string } }>(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, {
+            input: { directory: { code: x.code }, kind: r.pick(['TABLE', 'FILE']), locator: `mulu:${x.code}:${this.next()}`, hosted: true },
+          });
+          m.id = data.mountDataset.id;
+          x.mounts.push(m);
+          await load(m, 'appendDatasetRows', r.int(1, 40));
+        } else if (hosted && r.chance(0.3)) await load(hosted, r.pick(['appendDatasetRows', 'replaceDatasetRows'] as const), r.int(1, 40));
+      }
+    for (const q of this.requests) {
+      const provider = this.departments.find((d) => d.code === q.provider)!;
+      const x = provider.directories.find((y) => y.code === q.directory)!;
+      const hosted = hostedOf(x);
+      if (q.status !== 'GRANTED' || x.status !== 'PUBLISHED' || !hosted || hosted.recordCount === 0 || !r.chance(0.6)) continue;
+      const token = await this.api.signToken({ role: 'STEWARD', department: q.requester, sub: `steward-${q.requester}`, name: `Steward ${q.requester}` });
+      for (let i = r.int(1, 2); i > 0; i--) {
+        let rows: number;
+        if (r.chance(0.5)) {
+          const first = r.int(1, 50);
+          const page = await this.api
+            .withToken(token)
+            .ok<{ directory: { rows: { edges: unknown[] } } }>(
+              `query($code: String!, $first: Int) { directory(code: $code) { rows(first: $first) { edges { cursor } } } }`,
+              {
+                code: x.code,
+                first,
+              },
+            );
+          rows = page.directory.rows.edges.length;
+          expect(rows).toBe(Math.min(first, hosted.recordCount));
+        } else {
+          const csv = await http(this.api, `/directories/${x.code}/rows.csv`, { token });
+          expect(csv.status).toBe(200);
+          rows = (parse(csv.body.toString('utf8').replace(/^\uFEFF/, '')) as string[][]).length - 1;
+          expect(rows).toBe(hosted.recordCount);
+        }
+        this.deliveries.push({ directory: x.code, provider: q.provider, consumer: q.requester, rows });
+      }
+    }
   }
 
   /**
@@ -769,6 +861,8 @@ class World {
   async capture(period: string) {
     // Lapsed since the last recount: the capture recounts them first (docs/api.md).
     await this.lapse();
+    // Deliveries are counted by the usage fold, within about a second; the tests fold at once (docs/data-sharing.md).
+    await this.api.settleUsage();
     await this.api.ok(`mutation($period: String!) { captureSnapshot(input: { period: $period, replace: true }) { period } }`, { period });
     CAPTURED.add(period);
     this.snapshots.set(period, {
@@ -937,7 +1031,8 @@ async function checkExports(api: TestServer, regionCode: string, path: string, d
     const p = printedPercent(n, d);
     return p === null ? '-' : `${p}%`;
   };
-  const resources = (name: string, f: Figures) => [name, f.published, f.mounted, f.volume, pct(f.mounted, f.published), 0, 0, 0, 0].map(String);
+  const resources = (name: string, f: Figures) =>
+    [name, f.published, f.mounted, f.volume, pct(f.mounted, f.published), f.provided.requests, f.provided.rows, f.used.requests, f.used.rows].map(String);
   const supervision = (name: string, f: Figures) =>
     [
       name,
@@ -981,7 +1076,9 @@ async function checkLiveStatistics(api: TestServer, world: World) {
   const STATS = `mountStats { publishedDirectories mountedDirectories dataVolume mountRate mountRatePercent staleDirectories }
     supervisionStats { mainItems coveredMainItems mainCoverageRate mainCoverageRatePercent subItems coveredSubItems subCoverageRate
       subCoverageRatePercent records byCategory { category subItems coveredSubItems records coverageRate coverageRatePercent } }
-    subscriptionStats { made received pending }`;
+    subscriptionStats { made received pending }
+    provided: usageStats(side: PROVIDER) { requests rowsDelivered consumers } used: usageStats(side: CONSUMER) { requests rowsDelivered consumers }`;
+  await api.settleUsage();
   const fields = [
     ...world.departments.map((d, i) => `d${i}: department(creditCode: "${d.code}") { ${STATS} }`),
     ...world.regions.map((x, i) => `r${i}: region(code: "${x.code}") { ${STATS} }`),
@@ -989,10 +1086,28 @@ async function checkLiveStatistics(api: TestServer, world: World) {
   const data = normalise(await api.ok<Record<string, { mountStats: unknown; supervisionStats: unknown }>>(`{ ${fields.join('\n')} }`));
   const asStats = (f: Figures) => {
     const e = expectedFigures(f);
-    return { mountStats: e.mount, supervisionStats: e.supervision, subscriptionStats: e.subscriptions };
+    const usage = (u: Figures['provided']) => ({ requests: u.requests, rowsDelivered: u.rows, consumers: u.consumers });
+    return { mountStats: e.mount, supervisionStats: e.supervision, subscriptionStats: e.subscriptions, provided: usage(f.provided), used: usage(f.used) };
   };
   world.departments.forEach((d, i) => expect(data[`d${i}`]).toEqual(asStats(world.figuresOf(d))));
   world.regions.forEach((x, i) => expect(data[`r${i}`]).toEqual(asStats(world.regionFigures(x.code, null))));
+
+  // Each directory's use: deliveries to other departments, the rows they carried, the departments that received them.
+  const directories = world.departments.flatMap((d) => d.directories.map((x) => x.code));
+  const used = await api.ok<Record<string, { usageStats: unknown }>>(
+    `{ ${directories.map((code, i) => `x${i}: directory(code: "${code}") { usageStats { requests rowsDelivered consumers } }`).join('\n')} }`,
+  );
+  directories.forEach((code, i) => {
+    const deliveries = world.deliveries.filter((x) => x.directory === code);
+    expect([code, used[`x${i}`].usageStats]).toEqual([
+      code,
+      {
+        requests: deliveries.length,
+        rowsDelivered: deliveries.reduce((sum, x) => sum + x.rows, 0),
+        consumers: new Set(deliveries.map((x) => x.consumer)).size,
+      },
+    ]);
+  });
 
   // The lists behind the figures: a region's totalCount of each is the figure (docs/api.md), read from the entities, not the figures rows.
   const LISTS = `published: directories(filter: { status: PUBLISHED }) { totalCount } mounted: directories(filter: { mounted: true }) { totalCount }
