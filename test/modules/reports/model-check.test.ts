@@ -658,12 +658,20 @@ class World {
           await load(m, 'appendDatasetRows', r.int(1, 40));
         } else if (hosted && r.chance(0.3)) await load(hosted, r.pick(['appendDatasetRows', 'replaceDatasetRows'] as const), r.int(1, 40));
       }
-    for (const q of this.requests) {
+    // One reader per department and directory it ever asked for: a live grant delivers; a lapsed, revoked, cancelled or
+    // rejected one, or a grant of a directory no longer shared, is refused (403) and delivers nothing.
+    const pairs = new Map(this.requests.map((q) => [`${q.requester} ${q.directory}`, q]));
+    for (const q of pairs.values()) {
       const provider = this.departments.find((d) => d.code === q.provider)!;
       const x = provider.directories.find((y) => y.code === q.directory)!;
       const hosted = hostedOf(x);
-      if (q.status !== 'GRANTED' || x.status !== 'PUBLISHED' || !hosted || hosted.recordCount === 0 || !r.chance(0.6)) continue;
+      if (x.status !== 'PUBLISHED' || !hosted || hosted.recordCount === 0 || !r.chance(0.6)) continue;
+      const granted = this.requests.some((y) => y.requester === q.requester && y.directory === q.directory && y.status === 'GRANTED');
       const token = await this.api.signToken({ role: 'STEWARD', department: q.requester, sub: `steward-${q.requester}`, name: `Steward ${q.requester}` });
+      if (!granted || x.shareType === 'NOT_SHARED') {
+        expect([x.code, (await http(this.api, `/directories/${x.code}/rows.csv`, { token })).status]).toEqual([x.code, 403]);
+        continue;
+      }
       for (let i = r.int(1, 2); i > 0; i--) {
         let rows: number;
         if (r.chance(0.5)) {
