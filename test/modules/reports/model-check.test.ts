@@ -739,22 +739,7 @@ class World {
       const rows = [...changed.map((x) => ({ ...x, ...after.get(x.code)! })), ...added].flatMap(rowsOf);
       if (rows.length === 0) continue;
       const xlsx = r.chance(0.5);
-      const send = async (body: string[][]) => {
-        if (!xlsx)
-          return http(this.api, '/imports/directories', {
-            method: 'POST',
-            body: `\uFEFF${[header, ...body].map((row) => row.join(',')).join('\r\n')}\r\n`,
-            contentType: 'text/csv',
-          });
-        const workbook = new ExcelJS.Workbook();
-        const sheet = workbook.addWorksheet('资源目录');
-        for (const row of [header, ...body]) sheet.addRow(row);
-        return http(this.api, '/imports/directories', {
-          method: 'POST',
-          body: Buffer.from(await workbook.xlsx.writeBuffer()),
-          contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-        });
-      };
+      const send = (body: string[][]) => this.sendImport('directories', header, body, xlsx);
       const withdrawn = d.directories.find((x) => x.status === 'WITHDRAWN');
       if (withdrawn && r.chance(0.5)) {
         const refused = await send([...rows, ...rowsOf(withdrawn)]);
@@ -776,9 +761,11 @@ class World {
    */
   private async importItems() {
     const r = this.random;
+    const LABEL: Record<string, string> = { INSPECTION: '行政检查', PENALTY: '行政处罚', COERCION: '行政强制', OTHER: '其他' };
     for (const d of this.departments) {
       if (d.mainItems.length === 0 || !r.chance(0.3)) continue;
-      const rows = [['部门统一社会信用代码', '主项编码', '主项名称', '设定依据', '子项编码', '子项名称', '子项类别']];
+      const header = ['部门统一社会信用代码', '主项编码', '主项名称', '设定依据', '子项编码', '子项名称', '子项类别'];
+      const rows: string[][] = [];
       const named = new Set<string>();
       const first = (main: string) => (named.has(main) ? ['', ''] : (named.add(main), [`主项 ${main}`, '《中华人民共和国行政处罚法》']));
       const changed = d.subItems.filter(() => r.chance(0.3));
@@ -787,15 +774,47 @@ class World {
         s.category = r.pick(CATEGORIES);
       }
       const added: ModelSubItem = { code: `S${this.next()}`, mainItem: r.pick(d.mainItems), category: r.pick(CATEGORIES), records: [] };
+      // A category as its English name or its Chinese term.
+      for (const s of [...changed, added])
+        rows.push([d.code, s.mainItem, ...first(s.mainItem), s.code, `子项 ${s.code}`, r.chance(0.5) ? s.category : LABEL[s.category]]);
+      // A row without sub-item columns adds a main item only (uncovered, with no sub-items).
+      const main = r.chance(0.3) ? `M${this.next()}` : null;
+      if (main) rows.push([d.code, main, ...first(main), '', '', '']);
+      const xlsx = r.chance(0.5);
+      if (r.chance(0.3)) {
+        // A category the import does not know refuses the whole file: nothing of it is written.
+        const refused = await this.sendImport(
+          'supervision-items',
+          header,
+          [...rows, [d.code, d.mainItems[0], ...first(d.mainItems[0]), `S${this.next()}`, '子项', '行政许可']],
+          xlsx,
+        );
+        const errors = refused.json().errors as { row: number }[];
+        expect([refused.status, [...new Set(errors.map((e) => e.row))]]).toEqual([400, [rows.length + 2]]);
+      }
+      const response = await this.sendImport('supervision-items', header, rows, xlsx);
+      expect([response.status, response.json().errors]).toEqual([200, []]);
       d.subItems.push(added);
-      for (const s of [...changed, added]) rows.push([d.code, s.mainItem, ...first(s.mainItem), s.code, `子项 ${s.code}`, s.category]);
-      const response = await http(this.api, '/imports/supervision-items', {
+      if (main) d.mainItems.push(main);
+    }
+  }
+
+  /** An import file as a department sends it: CSV (UTF-8 with a BOM, CRLF) or XLSX (its cells text, as the templates keep codes). */
+  private async sendImport(kind: 'directories' | 'supervision-items', header: string[], rows: string[][], xlsx: boolean) {
+    if (!xlsx)
+      return http(this.api, `/imports/${kind}`, {
         method: 'POST',
-        body: `\uFEFF${rows.map((row) => row.join(',')).join('\r\n')}\r\n`,
+        body: `\uFEFF${[header, ...rows].map((row) => row.join(',')).join('\r\n')}\r\n`,
         contentType: 'text/csv',
       });
-      expect([response.status, response.json().errors]).toEqual([200, []]);
-    }
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet(kind);
+    for (const row of [header, ...rows]) sheet.addRow(row);
+    return http(this.api, `/imports/${kind}`, {
+      method: 'POST',
+      body: Buffer.from(await workbook.xlsx.writeBuffer()),
+      contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    });
   }
 
   private async ingestRecords() {
