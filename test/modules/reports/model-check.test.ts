@@ -657,6 +657,11 @@ class World {
           x.mounts.push(m);
           await load(m, 'appendDatasetRows', r.int(1, 40));
         } else if (hosted && r.chance(0.3)) await load(hosted, r.pick(['appendDatasetRows', 'replaceDatasetRows'] as const), r.int(1, 40));
+        if (hostedOf(x) && r.chance(0.2)) {
+          // The provider's own steward reads its rows: logged, but no use by another department, so counted nowhere.
+          const token = await this.api.signToken({ role: 'STEWARD', department: d.code, sub: `steward-${d.code}`, name: `Steward ${d.code}` });
+          expect((await http(this.api, `/directories/${x.code}/rows.csv`, { token })).status).toBe(200);
+        }
       }
     // One reader per department and directory it ever asked for: a live grant delivers; a lapsed, revoked, cancelled or
     // rejected one, or a grant of a directory no longer shared, is refused (403) and delivers nothing.
