@@ -137,8 +137,24 @@ export function toCsv(header: string[], rows: Cell[][]): Buffer {
 }
 
 /**
+ * Spreadsheet programs keep 15 significant digits of a number, and their
+ * General format shows one of 12 digits or more in E notation (a data
+ * volume of 999999999999912 as 1E+15). So a count is a number in the "0"
+ * format, shown in full, while it has at most 15 digits, and text of its
+ * digits beyond (as a count past 2^53 already is): every figure reads to
+ * the last digit.
+ */
+const SPREADSHEET_DIGITS = 15;
+function addXlsxRow(sheet: ExcelJS.Worksheet, row: Cell[]) {
+  const added = sheet.addRow(row.map((cell) => (typeof cell === 'number' && String(cell).length > SPREADSHEET_DIGITS ? String(cell) : cell)));
+  added.eachCell((cell) => {
+    if (typeof cell.value === 'number') cell.numFmt = '0';
+  });
+}
+
+/**
  * One worksheet: the header row (bold, frozen), then the rows; counts as
- * numbers, rates as text. `textColumns` formats every column as text, so
+ * numbers (see addXlsxRow), rates as text. `textColumns` formats every column as text, so
  * that codes typed into a template keep their digits (no 1.14E+17).
  */
 export async function toXlsx(sheetName: string, header: string[], rows: Cell[][], title?: string, textColumns = false): Promise<Buffer> {
@@ -147,7 +163,7 @@ export async function toXlsx(sheetName: string, header: string[], rows: Cell[][]
   if (title) workbook.title = title;
   const sheet = workbook.addWorksheet(sheetName, { views: [{ state: 'frozen', ySplit: 1 }] });
   sheet.addRow(header).font = { bold: true };
-  for (const row of rows) sheet.addRow(row);
+  for (const row of rows) addXlsxRow(sheet, row);
   sheet.columns.forEach((column, i) => {
     column.width = Math.max(10, ...[header[i], ...rows.map((r) => r[i])].map((v) => String(v ?? '').length * 2));
     if (textColumns) column.numFmt = '@';

@@ -1,3 +1,4 @@
+import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse/sync';
 import { creditCode } from '../../support/builders';
 import { http } from '../../support/http';
@@ -61,6 +62,8 @@ interface ModelMount {
   active: boolean;
   recordCount: number;
   age: Age;
+  /** Rows held by the platform: its record count is the rows loaded. */
+  hosted?: boolean;
 }
 interface ModelDirectory {
   code: string;
@@ -109,6 +112,17 @@ interface Figures {
   made: number;
   received: number;
   pending: number;
+  /** Use of hosted data (docs/data-sharing.md): as provider (deliveries to others, rows, consumer departments) and as consumer. */
+  provided: { requests: number; rows: number; consumers: number };
+  used: { requests: number; rows: number; consumers: number };
+}
+
+/** One delivery of hosted rows to a granted department (a GraphQL page or a rows.csv download). */
+interface ModelDelivery {
+  directory: string;
+  provider: string;
+  consumer: string;
+  rows: number;
 }
 
 interface ModelRequest {
@@ -116,7 +130,7 @@ interface ModelRequest {
   requester: string;
   provider: string;
   directory: string;
-  status: 'PENDING' | 'GRANTED' | 'REJECTED' | 'REVOKED' | 'CANCELLED';
+  status: 'PENDING' | 'GRANTED' | 'REJECTED' | 'REVOKED' | 'CANCELLED' | 'LAPSED';
 }
 
 function emptyFigures(): Figures {
@@ -133,6 +147,8 @@ function emptyFigures(): Figures {
     made: 0,
     received: 0,
     pending: 0,
+    provided: { requests: 0, rows: 0, consumers: 0 },
+    used: { requests: 0, rows: 0, consumers: 0 },
     byCategory: Object.fromEntries(CATEGORIES.map((c) => [c, { subItems: 0, covered: 0, records: 0 }])),
   };
 }
@@ -175,6 +191,8 @@ function addFigures(a: Figures, b: Figures): Figures {
   for (const key of ['published', 'mounted', 'stale', 'mainItems', 'coveredMain', 'subItems', 'coveredSub', 'records', 'made', 'received', 'pending'] as const)
     f[key] = a[key] + b[key];
   f.volume = a.volume + b.volume;
+  for (const side of ['provided', 'used'] as const)
+    f[side] = { requests: a[side].requests + b[side].requests, rows: a[side].rows + b[side].rows, consumers: a[side].consumers + b[side].consumers };
   for (const c of CATEGORIES)
     f.byCategory[c] = {
       subItems: a.byCategory[c].subItems + b.byCategory[c].subItems,
@@ -359,6 +377,7 @@ class World {
   snapshots = new Map<string, { departments: Map<string, { name: string; region: string; figures: Figures }>; regions: Set<string> }>();
   private counter = 0;
   requests: ModelRequest[] = [];
+  deliveries: ModelDelivery[] = [];
   private mutations: { field: string; type: string; input: Record<string, unknown>; onResult?: (data: Record<string, unknown>) => void }[] = [];
 
   constructor(
@@ -373,6 +392,16 @@ class World {
     f.made = this.requests.filter((q) => q.requester === d.code && q.status === 'GRANTED').length;
     f.received = this.requests.filter((q) => q.provider === d.code && q.status === 'GRANTED').length;
     f.pending = this.requests.filter((q) => q.provider === d.code && q.status === 'PENDING').length;
+    const usage = (deliveries: ModelDelivery[], consumers: number) => ({
+      requests: deliveries.length,
+      rows: deliveries.reduce((sum, x) => sum + x.rows, 0),
+      consumers,
+    });
+    const provided = this.deliveries.filter((x) => x.provider === d.code);
+    const used = this.deliveries.filter((x) => x.consumer === d.code);
+    // As provider: the departments that used its data; as consumer: 1 once it received any.
+    f.provided = usage(provided, new Set(provided.map((x) => x.consumer)).size);
+    f.used = usage(used, used.length ? 1 : 0);
     return f;
   }
 
@@ -384,8 +413,10 @@ class World {
       const roll = r.int(0, 9);
       // A directory withdrawn since the request is never granted: its request can only be rejected.
       const published = this.departments.some((d) => d.directories.some((x) => x.code === q.directory && x.status === 'PUBLISHED'));
+      // Nor one no longer shared (its share type changed by an import).
+      const shared = this.departments.some((d) => d.directories.some((x) => x.code === q.directory && x.shareType !== 'NOT_SHARED'));
       if (q.status === 'PENDING') {
-        if (roll < 4 && published) {
+        if (roll < 4 && published && shared) {
           q.status = 'GRANTED';
           this.queue('approveSubscriptionRequest', 'SubscriptionDecisionInput', { id: q.id });
         } else if (roll < 7) {
@@ -422,7 +453,8 @@ class World {
       this.queue(
         'requestSubscription',
         'RequestSubscriptionInput',
-        { directory: { code: directory.code }, purpose: '政务服务办理', requesterCreditCode: requester.code },
+        // An end date far ahead: counted as any grant until it passes.
+        { directory: { code: directory.code }, purpose: '政务服务办理', requesterCreditCode: requester.code, endDate: r.chance(0.3) ? '2099-12-31' : null },
         (data) => (q.id = data.id as string),
       );
     }
@@ -543,10 +575,12 @@ class World {
         }
         for (const m of directory.mounts) {
           if (!m.active || !m.id) continue;
+          // A hosted mount is unmounted but never refreshed (its rows are its count).
+          if (m.hosted && r.chance(0.8)) continue;
           if (r.chance(0.15)) {
             m.active = false;
             this.queue('unmountDataset', 'UnmountDatasetInput', { mountId: m.id });
-          } else if (r.chance(0.2)) {
+          } else if (!m.hosted && r.chance(0.2)) {
             m.recordCount = this.recordCount();
             m.age = 'NOW';
             this.queue('refreshMount', 'RefreshMountInput', { mountId: m.id, recordCount: m.recordCount });
@@ -587,10 +621,142 @@ class World {
       }
     }
     await this.flush();
+    await this.hostAndDeliver();
+    await this.importDirectories();
     this.subscriptions();
     await this.flush();
     await this.importItems();
     await this.ingestRecords();
+  }
+
+  /**
+   * Hosted datasets: rows loaded into a new hosted mount of a published
+   * directory (its record count is the rows held), or loaded again in place
+   * of the old ones; then deliveries to granted departments, a GraphQL page
+   * of rows or the whole rows.csv, each one request of the rows it carried.
+   */
+  private async hostAndDeliver() {
+    const r = this.random;
+    const load = async (m: ModelMount, mode: 'appendDatasetRows' | 'replaceDatasetRows', rows: number) => {
+      await this.api.ok(`mutation($input: DatasetRowsInput!) { ${mode}(input: $input) { recordCount } }`, {
+        input: { mountId: m.id, rows: Array.from({ length: rows }, (_, i) => ({ 名称: `行 ${i}` })) },
+      });
+      m.recordCount = mode === 'appendDatasetRows' ? m.recordCount + rows : rows;
+    };
+    const hostedOf = (x: ModelDirectory) => x.mounts.find((m) => m.hosted && m.active);
+    for (const d of this.departments)
+      for (const x of d.directories) {
+        if (x.status !== 'PUBLISHED') continue;
+        const hosted = hostedOf(x);
+        if (!hosted && r.chance(0.2)) {
+          const m: ModelMount = { id: '', active: true, recordCount: 0, age: 'NOW', hosted: true };
+          const data = await this.api.ok<{ mountDataset: { id: string } }>(`mutation($input: MountDatasetInput!) { mountDataset(input: $input) { id } }`, {
+            input: { directory: { code: x.code }, kind: r.pick(['TABLE', 'FILE']), locator: `mulu:${x.code}:${this.next()}`, hosted: true },
+          });
+          m.id = data.mountDataset.id;
+          x.mounts.push(m);
+          await load(m, 'appendDatasetRows', r.int(1, 40));
+        } else if (hosted && r.chance(0.3)) await load(hosted, r.pick(['appendDatasetRows', 'replaceDatasetRows'] as const), r.int(1, 40));
+        if (hostedOf(x) && r.chance(0.2)) {
+          // The provider's own steward reads its rows: logged, but no use by another department, so counted nowhere.
+          const token = await this.api.signToken({ role: 'STEWARD', department: d.code, sub: `steward-${d.code}`, name: `Steward ${d.code}` });
+          expect((await http(this.api, `/directories/${x.code}/rows.csv`, { token })).status).toBe(200);
+        }
+      }
+    // One reader per department and directory it ever asked for: a live grant delivers; a lapsed, revoked, cancelled or
+    // rejected one, or a grant of a directory no longer shared, is refused (403) and delivers nothing.
+    const pairs = new Map(this.requests.map((q) => [`${q.requester} ${q.directory}`, q]));
+    for (const q of pairs.values()) {
+      const provider = this.departments.find((d) => d.code === q.provider)!;
+      const x = provider.directories.find((y) => y.code === q.directory)!;
+      const hosted = hostedOf(x);
+      if (x.status !== 'PUBLISHED' || !hosted || hosted.recordCount === 0 || !r.chance(0.6)) continue;
+      const granted = this.requests.some((y) => y.requester === q.requester && y.directory === q.directory && y.status === 'GRANTED');
+      const token = await this.api.signToken({ role: 'STEWARD', department: q.requester, sub: `steward-${q.requester}`, name: `Steward ${q.requester}` });
+      if (!granted || x.shareType === 'NOT_SHARED') {
+        expect([x.code, (await http(this.api, `/directories/${x.code}/rows.csv`, { token })).status]).toEqual([x.code, 403]);
+        continue;
+      }
+      for (let i = r.int(1, 2); i > 0; i--) {
+        let rows: number;
+        if (r.chance(0.5)) {
+          const first = r.int(1, 50);
+          const page = await this.api
+            .withToken(token)
+            .ok<{ directory: { rows: { edges: unknown[] } } }>(
+              `query($code: String!, $first: Int) { directory(code: $code) { rows(first: $first) { edges { cursor } } } }`,
+              {
+                code: x.code,
+                first,
+              },
+            );
+          rows = page.directory.rows.edges.length;
+          expect(rows).toBe(Math.min(first, hosted.recordCount));
+        } else {
+          const csv = await http(this.api, `/directories/${x.code}/rows.csv`, { token });
+          expect(csv.status).toBe(200);
+          rows = (parse(csv.body.toString('utf8').replace(/^\uFEFF/, '')) as string[][]).length - 1;
+          expect(rows).toBe(hosted.recordCount);
+        }
+        this.deliveries.push({ directory: x.code, provider: q.provider, consumer: q.requester, rows });
+      }
+    }
+  }
+
+  /**
+   * A steward's directories spreadsheet (POST /imports/directories, CSV or
+   * XLSX, one row per information item, the directory's columns on its first
+   * row only): new codes are registered as drafts; known ones take the file's
+   * update cycle and share type (whether their data is stale, whether they
+   * can be granted change with them). A file that lists a withdrawn
+   * directory is refused whole (400, nothing written), then sent without it.
+   */
+  private async importDirectories() {
+    const r = this.random;
+    const SHARE = { UNCONDITIONAL: '无条件共享', CONDITIONAL: '有条件共享', NOT_SHARED: '不予共享' } as Record<string, string>;
+    const CYCLE = { REAL_TIME: '实时', DAILY: '每日', WEEKLY: '每周', MONTHLY: '每月', QUARTERLY: '每季度', YEARLY: '每年' } as Record<string, string>;
+    const header = ['部门统一社会信用代码', '目录编码', '目录名称', '资源格式', '共享类型', '共享条件', '更新周期', '信息项名称', '信息项数据类型'];
+    for (const d of this.departments) {
+      if (!r.chance(0.3)) continue;
+      const changed = d.directories.filter((x) => x.status !== 'WITHDRAWN' && r.chance(0.4));
+      const after = new Map(changed.map((x) => [x.code, { updateCycle: r.pick(CYCLES), shareType: r.pick(Object.keys(SHARE)) }]));
+      const added: ModelDirectory[] = Array.from({ length: r.int(0, 2) }, () => ({
+        code: `MC-${this.province}-${this.next()}`,
+        status: 'DRAFT',
+        updateCycle: r.pick(CYCLES),
+        shareType: r.pick(Object.keys(SHARE)),
+        mounts: [],
+      }));
+      const rowsOf = (x: { code: string; updateCycle: string; shareType: string }) => [
+        [
+          d.code,
+          x.code,
+          `资源 ${x.code}`,
+          '数据库',
+          SHARE[x.shareType],
+          x.shareType === 'UNCONDITIONAL' ? '' : '仅用于政务服务办理',
+          CYCLE[x.updateCycle],
+          '名称',
+          '字符型',
+        ],
+        ['', x.code, '', '', '', '', '', '编号', '字符型'],
+      ];
+      const rows = [...changed.map((x) => ({ ...x, ...after.get(x.code)! })), ...added].flatMap(rowsOf);
+      if (rows.length === 0) continue;
+      const xlsx = r.chance(0.5);
+      const send = (body: string[][]) => this.sendImport('directories', header, body, xlsx);
+      const withdrawn = d.directories.find((x) => x.status === 'WITHDRAWN');
+      if (withdrawn && r.chance(0.5)) {
+        const refused = await send([...rows, ...rowsOf(withdrawn)]);
+        // Refused for the withdrawn directory's rows (the header is row 1), and only those.
+        const errors = refused.json().errors as { row: number }[];
+        expect([refused.status, refused.json().applied, [...new Set(errors.map((e) => e.row))]]).toEqual([400, false, [rows.length + 2]]);
+      }
+      const response = await send(rows);
+      expect([response.status, response.json().errors]).toEqual([200, []]);
+      for (const x of changed) Object.assign(x, after.get(x.code));
+      d.directories.push(...added);
+    }
   }
 
   /**
@@ -600,9 +766,11 @@ class World {
    */
   private async importItems() {
     const r = this.random;
+    const LABEL: Record<string, string> = { INSPECTION: '行政检查', PENALTY: '行政处罚', COERCION: '行政强制', OTHER: '其他' };
     for (const d of this.departments) {
       if (d.mainItems.length === 0 || !r.chance(0.3)) continue;
-      const rows = [['部门统一社会信用代码', '主项编码', '主项名称', '设定依据', '子项编码', '子项名称', '子项类别']];
+      const header = ['部门统一社会信用代码', '主项编码', '主项名称', '设定依据', '子项编码', '子项名称', '子项类别'];
+      const rows: string[][] = [];
       const named = new Set<string>();
       const first = (main: string) => (named.has(main) ? ['', ''] : (named.add(main), [`主项 ${main}`, '《中华人民共和国行政处罚法》']));
       const changed = d.subItems.filter(() => r.chance(0.3));
@@ -611,15 +779,47 @@ class World {
         s.category = r.pick(CATEGORIES);
       }
       const added: ModelSubItem = { code: `S${this.next()}`, mainItem: r.pick(d.mainItems), category: r.pick(CATEGORIES), records: [] };
+      // A category as its English name or its Chinese term.
+      for (const s of [...changed, added])
+        rows.push([d.code, s.mainItem, ...first(s.mainItem), s.code, `子项 ${s.code}`, r.chance(0.5) ? s.category : LABEL[s.category]]);
+      // A row without sub-item columns adds a main item only (uncovered, with no sub-items).
+      const main = r.chance(0.3) ? `M${this.next()}` : null;
+      if (main) rows.push([d.code, main, ...first(main), '', '', '']);
+      const xlsx = r.chance(0.5);
+      if (r.chance(0.3)) {
+        // A category the import does not know refuses the whole file: nothing of it is written.
+        const refused = await this.sendImport(
+          'supervision-items',
+          header,
+          [...rows, [d.code, d.mainItems[0], ...first(d.mainItems[0]), `S${this.next()}`, '子项', '行政许可']],
+          xlsx,
+        );
+        const errors = refused.json().errors as { row: number }[];
+        expect([refused.status, [...new Set(errors.map((e) => e.row))]]).toEqual([400, [rows.length + 2]]);
+      }
+      const response = await this.sendImport('supervision-items', header, rows, xlsx);
+      expect([response.status, response.json().errors]).toEqual([200, []]);
       d.subItems.push(added);
-      for (const s of [...changed, added]) rows.push([d.code, s.mainItem, ...first(s.mainItem), s.code, `子项 ${s.code}`, s.category]);
-      const response = await http(this.api, '/imports/supervision-items', {
+      if (main) d.mainItems.push(main);
+    }
+  }
+
+  /** An import file as a department sends it: CSV (UTF-8 with a BOM, CRLF) or XLSX (its cells text, as the templates keep codes). */
+  private async sendImport(kind: 'directories' | 'supervision-items', header: string[], rows: string[][], xlsx: boolean) {
+    if (!xlsx)
+      return http(this.api, `/imports/${kind}`, {
         method: 'POST',
-        body: `\uFEFF${rows.map((row) => row.join(',')).join('\r\n')}\r\n`,
+        body: `\uFEFF${[header, ...rows].map((row) => row.join(',')).join('\r\n')}\r\n`,
         contentType: 'text/csv',
       });
-      expect([response.status, response.json().errors]).toEqual([200, []]);
-    }
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet(kind);
+    for (const row of [header, ...rows]) sheet.addRow(row);
+    return http(this.api, `/imports/${kind}`, {
+      method: 'POST',
+      body: Buffer.from(await workbook.xlsx.writeBuffer()),
+      contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    });
   }
 
   private async ingestRecords() {
@@ -671,7 +871,30 @@ class World {
     }
   }
 
+  /**
+   * Some granted subscriptions' end dates pass (the clock, not the API: the
+   * end date is set two days back, as a request made with an end date reads
+   * once it is over). A lapsed grant counts in neither made nor received, and
+   * no transition applies to it; its requester may ask again.
+   */
+  private async lapse() {
+    const lapsing = this.requests.filter((q) => q.status === 'GRANTED' && this.random.chance(0.25));
+    for (const q of lapsing) {
+      q.status = 'LAPSED';
+      await this.api.orm.em
+        .getConnection()
+        .execute(
+          `update subscription_request set end_date = current_date - 2 where status = 'GRANTED' and directory_id = (select id from resource_directory where code = ?) and requester_id = (select id from department where credit_code = ?)`,
+          [q.directory, q.requester],
+        );
+    }
+  }
+
   async capture(period: string) {
+    // Lapsed since the last recount: the capture recounts them first (docs/api.md).
+    await this.lapse();
+    // Deliveries are counted by the usage fold, within about a second; the tests fold at once (docs/data-sharing.md).
+    await this.api.settleUsage();
     await this.api.ok(`mutation($period: String!) { captureSnapshot(input: { period: $period, replace: true }) { period } }`, { period });
     CAPTURED.add(period);
     this.snapshots.set(period, {
@@ -817,13 +1040,31 @@ async function checkReport(api: TestServer, world: World, regionCode: string, pe
   return { departments, region: world.regionFigures(regionCode, period) };
 }
 
-/** The appendix CSVs: rows in the report's order, then the totals row of the region's sums. */
-async function checkCsv(api: TestServer, regionCode: string, path: string, departments: Unit[], total: Figures) {
+/**
+ * The text a spreadsheet program shows for an XLSX cell: text as it is; a
+ * number in the General format in full up to 11 digits and in E notation
+ * beyond (1E+15); a number in the "0" format in full up to 15 significant
+ * digits, the precision spreadsheet programs keep, and with the digits after
+ * the 15th shown as zeros beyond.
+ */
+function shownText(cell: ExcelJS.Cell): string {
+  const value = cell.value;
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'number') return `unexpected ${typeof value} cell ${JSON.stringify(value)}`;
+  const digits = String(value);
+  if (cell.numFmt === '0') return digits.length <= 15 ? digits : digits.slice(0, 15) + '0'.repeat(digits.length - 15);
+  if (!cell.numFmt || cell.numFmt === 'General') return digits.length <= 11 ? digits : Number(value.toPrecision(6)).toExponential().toUpperCase();
+  return `number ${digits} in format ${cell.numFmt}`;
+}
+
+/** The appendix CSVs and XLSX files: rows in the report's order, then the totals row of the region's sums. */
+async function checkExports(api: TestServer, regionCode: string, path: string, departments: Unit[], total: Figures) {
   const pct = (n: number, d: number) => {
     const p = printedPercent(n, d);
     return p === null ? '-' : `${p}%`;
   };
-  const resources = (name: string, f: Figures) => [name, f.published, f.mounted, f.volume, pct(f.mounted, f.published), 0, 0, 0, 0].map(String);
+  const resources = (name: string, f: Figures) =>
+    [name, f.published, f.mounted, f.volume, pct(f.mounted, f.published), f.provided.requests, f.provided.rows, f.used.requests, f.used.rows].map(String);
   const supervision = (name: string, f: Figures) =>
     [
       name,
@@ -840,7 +1081,26 @@ async function checkCsv(api: TestServer, regionCode: string, path: string, depar
     const response = await http(api, `/reports/${regionCode}/${path}/${table}.csv`);
     expect(response.status).toBe(200);
     const rows = parse(response.body.toString('utf8').replace(/^\uFEFF/, '')) as string[][];
-    expect(rows.slice(1)).toEqual([...appendixOrder(order, departments).map((d) => row(d.name, d.figures)), row('合计', total)]);
+    const expected = [...appendixOrder(order, departments).map((d) => row(d.name, d.figures)), row('合计', total)];
+    expect(rows.slice(1)).toEqual(expected);
+    // The XLSX file: every cell shows what the CSV holds (counts in full, rates as the report prints them), and counts are
+    // numbers a spreadsheet can sum as long as it holds them exactly.
+    const xlsx = await http(api, `/reports/${regionCode}/${path}/${table}.xlsx`);
+    expect(xlsx.status).toBe(200);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(xlsx.body as unknown as ArrayBuffer);
+    const sheet = workbook.worksheets[0];
+    expect(sheet.rowCount).toBe(expected.length + 1);
+    const shown: string[][] = [];
+    const kinds: string[][] = [];
+    for (let i = 2; i <= sheet.rowCount; i++) {
+      const cells = expected[0].map((_, j) => sheet.getRow(i).getCell(j + 1));
+      shown.push(cells.map(shownText));
+      kinds.push(cells.map((c) => typeof c.value));
+    }
+    expect(shown).toEqual(expected);
+    const countKind = (text: string) => (/^\d+$/.test(text) && text.length <= 15 ? 'number' : 'string');
+    expect(kinds).toEqual(expected.map((cells) => cells.map((text, j) => (j === 0 ? 'string' : countKind(text)))));
   }
 }
 
@@ -848,7 +1108,9 @@ async function checkLiveStatistics(api: TestServer, world: World) {
   const STATS = `mountStats { publishedDirectories mountedDirectories dataVolume mountRate mountRatePercent staleDirectories }
     supervisionStats { mainItems coveredMainItems mainCoverageRate mainCoverageRatePercent subItems coveredSubItems subCoverageRate
       subCoverageRatePercent records byCategory { category subItems coveredSubItems records coverageRate coverageRatePercent } }
-    subscriptionStats { made received pending }`;
+    subscriptionStats { made received pending }
+    provided: usageStats(side: PROVIDER) { requests rowsDelivered consumers } used: usageStats(side: CONSUMER) { requests rowsDelivered consumers }`;
+  await api.settleUsage();
   const fields = [
     ...world.departments.map((d, i) => `d${i}: department(creditCode: "${d.code}") { ${STATS} }`),
     ...world.regions.map((x, i) => `r${i}: region(code: "${x.code}") { ${STATS} }`),
@@ -856,10 +1118,28 @@ async function checkLiveStatistics(api: TestServer, world: World) {
   const data = normalise(await api.ok<Record<string, { mountStats: unknown; supervisionStats: unknown }>>(`{ ${fields.join('\n')} }`));
   const asStats = (f: Figures) => {
     const e = expectedFigures(f);
-    return { mountStats: e.mount, supervisionStats: e.supervision, subscriptionStats: e.subscriptions };
+    const usage = (u: Figures['provided']) => ({ requests: u.requests, rowsDelivered: u.rows, consumers: u.consumers });
+    return { mountStats: e.mount, supervisionStats: e.supervision, subscriptionStats: e.subscriptions, provided: usage(f.provided), used: usage(f.used) };
   };
   world.departments.forEach((d, i) => expect(data[`d${i}`]).toEqual(asStats(world.figuresOf(d))));
   world.regions.forEach((x, i) => expect(data[`r${i}`]).toEqual(asStats(world.regionFigures(x.code, null))));
+
+  // Each directory's use: deliveries to other departments, the rows they carried, the departments that received them.
+  const directories = world.departments.flatMap((d) => d.directories.map((x) => x.code));
+  const used = await api.ok<Record<string, { usageStats: unknown }>>(
+    `{ ${directories.map((code, i) => `x${i}: directory(code: "${code}") { usageStats { requests rowsDelivered consumers } }`).join('\n')} }`,
+  );
+  directories.forEach((code, i) => {
+    const deliveries = world.deliveries.filter((x) => x.directory === code);
+    expect([code, used[`x${i}`].usageStats]).toEqual([
+      code,
+      {
+        requests: deliveries.length,
+        rowsDelivered: deliveries.reduce((sum, x) => sum + x.rows, 0),
+        consumers: new Set(deliveries.map((x) => x.consumer)).size,
+      },
+    ]);
+  });
 
   // The lists behind the figures: a region's totalCount of each is the figure (docs/api.md), read from the entities, not the figures rows.
   const LISTS = `published: directories(filter: { status: PUBLISHED }) { totalCount } mounted: directories(filter: { mounted: true }) { totalCount }
@@ -912,7 +1192,8 @@ async function checkLiveStatistics(api: TestServer, world: World) {
 
 async function checkRankings(api: TestServer, world: World, random: Random) {
   const ENTRY = `rank rate ratePercent numerator denominator`;
-  for (const region of world.regions.filter((x) => world.regions.some((y) => y.parent === x.code) || x.parent === null)) {
+  // Every region: the province, its cities (departments directly under a city, and in its districts) and each district.
+  for (const region of world.regions) {
     const inside = world.descendants(region.code);
     const departments: Unit[] = world.departmentsOf(null).filter((d) => inside.has(d.region));
     const children: Unit[] = world.regions
@@ -976,12 +1257,12 @@ describe('a model check of every figure against the definitions (docs/domain.md)
         // Compared with the default month (the one before, when captured), which the report is left to find.
         const compared = world.monthBefore(period);
         const { departments, region } = await checkReport(api, world, province, period, compared, threshold);
-        await checkCsv(api, province, period, departments, region);
+        await checkExports(api, province, period, departments, region);
         await checkReport(api, world, random.pick(cities), period, compared, threshold);
       }
       const last = world.months[world.months.length - 1];
       const live = await checkReport(api, world, province, null, last, '0.6');
-      await checkCsv(api, province, 'live', live.departments, live.region);
+      await checkExports(api, province, 'live', live.departments, live.region);
     } catch (error) {
       throw new Error(`model check failed for seed ${seed} (province ${province}): ${(error as Error).message}`, { cause: error });
     }
