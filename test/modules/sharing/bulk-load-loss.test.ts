@@ -17,7 +17,9 @@ describe('a bulk load cut off mid-COPY', () => {
   const A = creditCode('410505', 1);
 
   beforeAll(async () => {
-    api = await startTestServer();
+    // The body waits while the test finds the COPY and ends it (seconds on a loaded machine): the slow-body rule (408,
+    // body-rate.ts, tested in upload-stall.test.ts) must not answer first.
+    api = await startTestServer({ bodyRate: { minBytesPerSecond: 1, windowMs: 60_000, timeoutMs: 120_000 } });
     await createRegions(api, HENAN_ANYANG_YINDU);
     await createDepartment(api, { creditCode: A, name: '殷都区民政局', regionCode: '410505' });
     admin = new Client({ connectionString: api.orm.config.get('clientUrl') });
