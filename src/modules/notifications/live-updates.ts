@@ -53,16 +53,47 @@ function feed<T>(onClose: () => void, { coalesce }: { coalesce: boolean }): Feed
         waiting = null;
         resolve({ value: item, done: false });
       } else if (!coalesce || items.length === 0) {
-        // Coalescing: a push while one is unread adds nothing, the reader will read the latest figures.
         items.push(item);
+      } else {
+        // Coalescing: a push while one is unread replaces it, so that the reader gets the latest (a push's shared read,
+        // FiguresPush, may have been made before the later change).
+        items[items.length - 1] = item;
       }
     },
     iterator,
   };
 }
 
+/**
+ * One push of a region's changed figures, given to every subscriber of the
+ * region. A region's row and stored figures are the same for every viewer:
+ * the first subscriber to resolve the push reads them (`shared`), the
+ * others are given that read, so a push costs one statement however many
+ * subscribers it has (500 subscribers sent 500 statements for each push,
+ * and a burst of writes queued behind them). Whatever else a subscriber's
+ * document asks is read for it alone. The read starts after the push was
+ * made, so after the change that caused it.
+ */
+export class FiguresPush {
+  private read: Promise<unknown> | undefined;
+
+  constructor(readonly regionCode: string) {}
+
+  /** What `read` gives, read once for every subscriber of this push; a failed read is not shared (the next asks again). */
+  shared<T>(read: () => Promise<T>): Promise<T> {
+    if (!this.read) {
+      const pending = read();
+      this.read = pending;
+      pending.catch(() => {
+        if (this.read === pending) this.read = undefined;
+      });
+    }
+    return this.read as Promise<T>;
+  }
+}
+
 interface RegionWatch {
-  feeds: Set<Feed<string>>;
+  feeds: Set<Feed<FiguresPush>>;
   /** When its last push went (elapsedMs: a wall clock set back would hold the next push for as long). */
   lastPush: number;
   timer: NodeJS.Timeout | null;
@@ -93,7 +124,8 @@ export function createLiveUpdates(
   const fire = (code: string, watch: RegionWatch) => {
     watch.timer = null;
     watch.lastPush = elapsedMs();
-    for (const f of watch.feeds) f.push(code);
+    const push = new FiguresPush(code);
+    for (const f of watch.feeds) f.push(push);
   };
   const changed = (code: string) => {
     const watch = regions.get(code);
@@ -187,12 +219,12 @@ export function createLiveUpdates(
   listener?.onReconnect(catchUpUntilDone);
 
   return {
-    /** Yields the region code each time the region's figures changed, at most once per `coalesceMs`. */
-    figuresOf(regionCode: string): AsyncIterableIterator<string> {
+    /** Yields a push (FiguresPush) each time the region's figures changed, at most once per `coalesceMs`. */
+    figuresOf(regionCode: string): AsyncIterableIterator<FiguresPush> {
       let watch = regions.get(regionCode);
       if (!watch) regions.set(regionCode, (watch = { feeds: new Set(), lastPush: -Infinity, timer: null }));
       const w = watch;
-      const f = feed<string>(
+      const f = feed<FiguresPush>(
         () => {
           w.feeds.delete(f);
           if (w.feeds.size === 0) {

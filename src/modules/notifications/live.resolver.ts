@@ -7,7 +7,7 @@ import { RegionType } from '../regions/region.types';
 import type { SubscriptionRequest } from '../subscriptions/subscription.entity';
 import { SubscriptionRequestType } from '../subscriptions/subscription.types';
 import { liveService } from './live.service';
-import type { RequestEventMessage } from './live-updates';
+import type { FiguresPush, RequestEventMessage } from './live-updates';
 import { NotificationEventType } from './notification-event';
 
 @ObjectType('SubscriptionRequestEvent', { description: 'Something happened to a subscription request (subscriptionEvents).' })
@@ -44,12 +44,13 @@ export class LiveUpdatesResolver {
     subscribe: ({ args, context }) => liveService.figuresChanged(context as MuluContext, (args as { regionCode: string }).regionCode),
   })
   async figuresChanged(
-    @Root() regionCode: string,
+    @Root() push: FiguresPush,
     @Arg('regionCode', { description: '6-digit code of the region to watch.' }) _regionCode: string,
     @Ctx() ctx: MuluContext,
   ): Promise<RegionRow> {
     freshen(ctx);
-    return (await ctx.loaders.regionByCode.load(regionCode))!;
+    // The region's row, read once for all its subscribers (FiguresPush).
+    return (await push.shared(() => ctx.loaders.regionByCode.load(push.regionCode)))!;
   }
 
   @Authorized()

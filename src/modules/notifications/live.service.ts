@@ -5,7 +5,7 @@ import { requireViewer } from '../../core/permissions';
 import { Role } from '../../core/viewer';
 import { departmentService } from '../departments/department.service';
 import { Region } from '../regions/region.entity';
-import type { LiveUpdates, RequestEventMessage } from './live-updates';
+import type { FiguresPush, LiveUpdates, RequestEventMessage } from './live-updates';
 
 interface LiveContext extends RequestContext {
   live?: LiveUpdates;
@@ -20,7 +20,7 @@ function requireLive(ctx: LiveContext): LiveUpdates {
 /** Who may listen to what: the same rules as the queries that read the same data. */
 export const liveService = {
   /** Any signed-in caller may read a region's figures, so may watch them. */
-  async figuresChanged(ctx: LiveContext, regionCode: string): Promise<AsyncIterableIterator<string>> {
+  async figuresChanged(ctx: LiveContext, regionCode: string): Promise<AsyncIterableIterator<FiguresPush>> {
     requireViewer(ctx);
     const live = requireLive(ctx);
     const region = await ctx.em.findOne(Region, { code: regionCode.trim() });
