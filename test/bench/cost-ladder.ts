@@ -1,28 +1,25 @@
 /**
  * Where a computed request's Node CPU goes, by difference: `npx ts-node
- * --swc test/bench/cost-ladder.ts [dir=dist] [clients=1] [seconds=5]`
- * starts one server from a build (`dir`, MULU_WORKERS from W, default 1)
- * on the province benchmark database and asks a ladder of documents, each
+ * --swc test/bench/cost-ladder.ts [clients=1] [seconds=5]` starts the
+ * built server (`npm run build` first; MULU_WORKERS from W, default 1) on
+ * the province benchmark database and asks a ladder of documents, each
  * a step more than the last: `{ __typename }` (the fixed cost of a request
  * through Apollo), the district's row served from the response cache (the
  * path before Apollo), the same row computed (one statement through the
  * loaders), the ranking with a few fields (a second statement and 49
  * entries), the benchmark's full ranking (every statistic of each entry, a
  * 54 KB answer). Prints requests a second and the server's CPU a request
- * for each; ONLY=name,name picks steps; NODE_ARGS adds flags to the
- * server's Node (`--cpu-prof ...`). A step's cost is its difference from the
+ * for each; ONLY=name,name picks steps; BENCH_SERVER_NODE_ARGS adds flags
+ * to the server's Node (`--cpu-prof ...`). A step's cost is its difference from the
  * one above (docs/performance.md, "Session of 2026-12-02"). Run it under
  * `flock /work/coord/bench.lock` on a shared machine.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Agent, request } from 'undici';
 import { benchDatabase } from './database';
-import { benchIdentities } from './run';
+import { benchIdentities, startServer, stopServer } from './run';
 import { SCALES } from './scales';
 import { districtRanking } from './scenarios';
-import { freePort } from '../../src/db/embedded-postgres';
 import { processTreeCpuMs } from './peer-postgraphile';
 
 const REGION = 'query R($code: String!) { region(code: $code) { code name } }';
@@ -40,36 +37,14 @@ const STEPS: { name: string; query: string; served?: boolean }[] = [
 ];
 
 void (async () => {
-  const [dir = 'dist', clientsArg = '1', secondsArg = '5'] = process.argv.slice(2);
+  const [clientsArg = '1', secondsArg = '5'] = process.argv.slice(2);
   const clients = Number(clientsArg);
   const seconds = Number(secondsArg);
   const db = await benchDatabase(SCALES.province);
   const ids = await benchIdentities();
-  const port = await freePort();
-  const child = spawn(process.execPath, [...(process.env.NODE_ARGS?.split(' ') ?? []), resolve(dir, 'src/main.js')], {
-    env: {
-      ...process.env,
-      ...ids.env,
-      NODE_ENV: 'production',
-      DATABASE_URL: db.url,
-      PORT: String(port),
-      MULU_DEMO: '0',
-      MULU_RATE_LIMIT_PER_MINUTE: '0',
-      MULU_CALLER_CONCURRENCY: '0',
-      MULU_LOG_LEVEL: 'warn',
-      MULU_WORKERS: process.env.W ?? '1',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  for (;;) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) break;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const url = `http://127.0.0.1:${port}/graphql`;
+  // As the benchmark starts it (run.ts), one worker unless W says otherwise, without the statement counter (an instrument
+  // production runs without); BENCH_SERVER_NODE_ARGS adds flags to its Node.
+  const { child, url } = await startServer(db.url, ids.env, { MULU_WORKERS: process.env.W ?? '1', MULU_SQL_COUNT_HEADER: '0' });
   const dispatcher = new Agent({ connections: clients });
   const only = process.env.ONLY?.split(',');
   for (const step of STEPS) {
@@ -98,8 +73,7 @@ void (async () => {
       `${step.name.padEnd(12)} ${(n / seconds).toFixed(1).padStart(8)} r/s  ${(cpu / n).toFixed(3)} ms CPU a request  ${first.length} bytes  load ${load}`,
     );
   }
-  child.kill('SIGINT');
-  await new Promise((r) => child.once('exit', r));
+  await stopServer(child);
   await dispatcher.close();
   await db.stop();
 })();

@@ -93,7 +93,8 @@ describe('500 subscribers to one region and a burst of writes', () => {
     expect(timers()).toBeLessThanOrEqual(timersBefore);
     const left = Date.now() + 5_000;
     while (Date.now() < left && (await connections()) > open - SUBSCRIBERS) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await connections()).toBe(open - SUBSCRIBERS);
+    // The subscribers' sockets are all gone; the test's own kept-alive ones may have closed too (idle for 1 s).
+    expect(await connections()).toBeLessThanOrEqual(open - SUBSCRIBERS);
   }, 180_000);
 });
 
